@@ -1,0 +1,1 @@
+"""Outage reporting and geospatial dispatch for electricity distribution utilities."""

@@ -1,0 +1,62 @@
+"""`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from grid_topology.geojson import read_grid
+from outage.app import create_app
+from outage.cli.common import resolve_database_url
+from outage.cli.grid import store
+from outage.db import run_migrations
+from outage.settings import get_settings
+
+err = Console(stderr=True)
+
+
+class Role(StrEnum):
+    """What this process does; API workers are stateless, so they can be many."""
+
+    api = "api"
+    all = "all"
+
+
+def _run(database_url: str, host: str, port: int) -> None:
+    uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    role: Annotated[Role, typer.Option(help="Which parts of the service to run")] = Role.all,
+) -> None:
+    """Run the HTTP API and pages."""
+    settings = get_settings()
+    database_url = resolve_database_url()
+    run_migrations(database_url)
+    _run(database_url, host or settings.host, port or settings.port)
+
+
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    grid: Annotated[
+        Path | None, typer.Option(help="GeoJSON grid to load instead of the bundled sample")
+    ] = None,
+) -> None:
+    """Start the database, load the sample grid and serve it: the one command to try the system."""
+    settings = get_settings()
+    database_url = resolve_database_url()
+    run_migrations(database_url)
+    store(read_grid(grid or settings.sample_grid), database_url)
+    host, port = host or settings.host, port or settings.port
+    base = f"http://{host}:{port}"
+    err.print(f"\n[bold]Outage demo is up[/] on {base}")
+    err.print(f"  API documentation  {base}/docs")
+    err.print(f"  Devices            {base}/api/v1/grid/devices")
+    err.print("Press Ctrl-C to stop.\n")
+    _run(database_url, host, port)

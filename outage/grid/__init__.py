@@ -1,0 +1,1 @@
+"""The network and the people on it, as stored in PostGIS."""

@@ -1,0 +1,133 @@
+"""Tables of the network (substations, nodes, devices, feeders) and of premises and customers."""
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from grid_topology.model import DeviceKind
+from outage.db import Base
+
+POINT = Geometry("POINT", srid=4326, spatial_index=False)
+
+
+class Substation(Base):
+    __tablename__ = "substations"
+    __table_args__ = (Index("ix_substations_geom", "geom", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    geom: Mapped[str] = mapped_column(POINT)
+
+
+class GridNode(Base):
+    """A connectivity node: where device terminals and premises meet."""
+
+    __tablename__ = "nodes"
+    __table_args__ = (Index("ix_nodes_geom", "geom", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)
+    voltage_kv: Mapped[float] = mapped_column(Float)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
+    is_source: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[str] = mapped_column(POINT)
+
+
+class Feeder(Base):
+    __tablename__ = "feeders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    substation_id: Mapped[int] = mapped_column(ForeignKey("substations.id"))
+    head_device_id: Mapped[int] = mapped_column(
+        ForeignKey("devices.id", use_alter=True, name="fk_feeders_head_device_id")
+    )
+
+
+class Device(Base):
+    """Equipment joining two nodes; `is_open` is the live state, `normal_open` the planned one."""
+
+    __tablename__ = "devices"
+    __table_args__ = (
+        Index("ix_devices_geom", "geom", postgresql_using="gist"),
+        Index("ix_devices_feeder_id", "feeder_id"),
+        CheckConstraint("from_node_id <> to_node_id", name="ck_devices_two_nodes"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_ref: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[DeviceKind] = mapped_column(
+        Enum(
+            DeviceKind,
+            name="device_kind",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
+    is_protective: Mapped[bool] = mapped_column(Boolean)
+    from_node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    to_node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    normal_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    rating_kva: Mapped[float | None] = mapped_column(Float)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
+    feeder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feeders.id", use_alter=True, name="fk_devices_feeder_id")
+    )
+    geom: Mapped[str] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+
+
+class Premise(Base):
+    """A service point; `address_search` is the accent- and case-folded address for fuzzy search."""
+
+    __tablename__ = "premises"
+    __table_args__ = (
+        Index("ix_premises_geom", "geom", postgresql_using="gist"),
+        Index(
+            "ix_premises_address_search_trgm",
+            "address_search",
+            postgresql_using="gin",
+            postgresql_ops={"address_search": "gin_trgm_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(200), unique=True)
+    node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
+    transformer_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
+    address: Mapped[str] = mapped_column(Text)
+    address_search: Mapped[str] = mapped_column(
+        Text, Computed("search_text(address)", persisted=True)
+    )
+    geom: Mapped[str] = mapped_column(POINT)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), unique=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    language: Mapped[str] = mapped_column(
+        String(2), CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
+    )
+    critical: Mapped[str | None] = mapped_column(String(40))
+

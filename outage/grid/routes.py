@@ -1,0 +1,123 @@
+"""HTTP routes for the network: device lookup and tracing."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from grid_topology.model import DeviceKind
+from outage.api import get_session
+from outage.grid import service
+from outage.grid.live import LiveTopology
+
+router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
+
+
+class DeviceOut(BaseModel):
+    asset_ref: str
+    kind: DeviceKind
+    is_protective: bool
+    normal_open: bool
+    is_open: bool
+    voltage_kv: float | None
+    rating_kva: float | None
+    feeder: str | None
+    substation: str | None
+    geometry: dict[str, Any]
+
+
+class DeviceDetailOut(DeviceOut):
+    energized: bool
+    customers_downstream: int
+    upstream_protective: list[str]
+
+
+class TracedDevice(BaseModel):
+    asset_ref: str
+    kind: DeviceKind
+    is_open: bool
+    customers_downstream: int
+
+
+class TraceOut(BaseModel):
+    asset_ref: str
+    direction: Literal["down", "up"]
+    devices: list[TracedDevice]
+    transformers: list[TracedDevice]
+    customers: int
+    """Customers supplied through the traced device (down), or by it (up)."""
+
+
+def live_topology(request: Request) -> LiveTopology:
+    topology: LiveTopology = request.app.state.topology
+    return topology
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TopologyDep = Annotated[LiveTopology, Depends(live_topology)]
+
+
+def _device_or_404(session: Session, asset_ref: str) -> service.DeviceInfo:
+    device = service.get_device(session, asset_ref)
+    if device is None:
+        raise HTTPException(status_code=404, detail=f"no device with asset_ref {asset_ref!r}")
+    return device
+
+
+@router.get("/devices", response_model=list[DeviceOut])
+def list_devices(
+    session: SessionDep,
+    kind: DeviceKind | None = None,
+    feeder: str | None = None,
+    protective: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[service.DeviceInfo]:
+    return service.list_devices(
+        session, kind=kind, feeder=feeder, protective=protective, limit=limit, offset=offset
+    )
+
+
+@router.get("/devices/{asset_ref:path}", response_model=DeviceDetailOut)
+def get_device(asset_ref: str, session: SessionDep, live: TopologyDep) -> DeviceDetailOut:
+    device = _device_or_404(session, asset_ref)
+    topology = live.get(session)
+    links = topology.network.links
+    return DeviceDetailOut(
+        **device.__dict__,
+        energized=topology.is_device_energized(asset_ref),
+        customers_downstream=live.customers_downstream(session, asset_ref),
+        upstream_protective=[
+            ref for ref in topology.upstream(asset_ref).devices if links[ref].is_protective
+        ],
+    )
+
+
+@router.get("/trace/{asset_ref:path}", response_model=TraceOut)
+def trace(
+    asset_ref: str,
+    session: SessionDep,
+    live: TopologyDep,
+    direction: Literal["down", "up"] = "down",
+) -> TraceOut:
+    device = _device_or_404(session, asset_ref)
+    topology = live.get(session)
+    links = topology.network.links
+    found = topology.downstream(asset_ref) if direction == "down" else topology.upstream(asset_ref)
+    traced = [
+        TracedDevice(
+            asset_ref=ref,
+            kind=links[ref].kind,
+            is_open=links[ref].is_open,
+            customers_downstream=live.customers_downstream(session, ref),
+        )
+        for ref in found.devices
+    ]
+    return TraceOut(
+        asset_ref=device.asset_ref,
+        direction=direction,
+        devices=traced,
+        transformers=[t for t in traced if t.kind is DeviceKind.TRANSFORMER],
+        customers=live.customers_downstream(session, asset_ref),
+    )

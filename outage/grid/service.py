@@ -1,0 +1,298 @@
+"""Storing the network model in PostGIS and reading it back for tracing and the API."""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session, aliased
+
+from grid_topology.model import Coordinate, DeviceKind, GridModel
+from grid_topology.topology import Link, Network, Topology
+from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
+
+Progress = Callable[[str, int, int], None]
+"""Called as (stage, rows done, rows in stage) while an import writes."""
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    substations: int
+    nodes: int
+    devices: int
+    feeders: int
+    premises: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    asset_ref: str
+    kind: DeviceKind
+    is_protective: bool
+    normal_open: bool
+    is_open: bool
+    voltage_kv: float | None
+    rating_kva: float | None
+    feeder: str | None
+    substation: str | None
+    geometry: dict[str, Any]
+
+
+def _point(location: Coordinate) -> str:
+    return f"SRID=4326;POINT({location[0]} {location[1]})"
+
+
+def _path(path: Sequence[Coordinate]) -> str:
+    if len(path) == 1:
+        return _point(path[0])
+    return "SRID=4326;LINESTRING(" + ", ".join(f"{x} {y}" for x, y in path) + ")"
+
+
+def _upsert(
+    session: Session,
+    table: Any,
+    key: str,
+    rows: list[dict[str, Any]],
+    stage: str,
+    progress: Progress | None,
+) -> None:
+    """Insert or update by natural key, in batches, so a re-import changes rows in place."""
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        statement = insert(table).values(batch)
+        updates = {c: statement.excluded[c] for c in batch[0] if c != key}
+        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
+        if progress:
+            progress(stage, start + len(batch), len(rows))
+
+
+def _ids(session: Session, column: Any, id_column: Any) -> dict[str, int]:
+    return {key: id_ for key, id_ in session.execute(select(column, id_column))}
+
+
+def save_grid(session: Session, model: GridModel, progress: Progress | None = None) -> ImportSummary:
+    """Write a whole network; running it twice with the same model changes nothing.
+
+    Feeder membership and serving transformers are derived here from the normal-state
+    topology, so every importer gets them the same way.
+    """
+    topology = Topology(Network.from_model(model))
+    feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
+    transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
+    transformer_of = topology.nearest_upstream(transformers).nodes
+    feeder_by_head = {f.head: f.name for f in model.feeders}
+
+    _upsert(
+        session,
+        Substation,
+        "name",
+        [{"name": s.name, "geom": _point(s.location)} for s in model.substations],
+        "substations",
+        progress,
+    )
+    substation_ids = _ids(session, Substation.name, Substation.id)
+    _upsert(
+        session,
+        GridNode,
+        "ref",
+        [
+            {
+                "ref": n.ref,
+                "voltage_kv": n.voltage_kv,
+                "substation_id": substation_ids.get(n.substation or ""),
+                "is_source": n.is_source,
+                "geom": _point(n.location),
+            }
+            for n in model.nodes
+        ],
+        "nodes",
+        progress,
+    )
+    node_ids = _ids(session, GridNode.ref, GridNode.id)
+    _upsert(
+        session,
+        Device,
+        "asset_ref",
+        [
+            {
+                "asset_ref": d.asset_ref,
+                "kind": d.kind,
+                "is_protective": d.is_protective,
+                "from_node_id": node_ids[d.from_node],
+                "to_node_id": node_ids[d.to_node],
+                "normal_open": d.normal_open,
+                "is_open": d.is_open,
+                "voltage_kv": d.voltage_kv,
+                "rating_kva": d.rating_kva,
+                "substation_id": substation_ids.get(d.substation or ""),
+                "geom": _path(d.path),
+            }
+            for d in model.devices
+        ],
+        "devices",
+        progress,
+    )
+    device_ids = _ids(session, Device.asset_ref, Device.id)
+    _upsert(
+        session,
+        Feeder,
+        "name",
+        [
+            {
+                "name": f.name,
+                "substation_id": substation_ids[f.substation],
+                "head_device_id": device_ids[f.head],
+            }
+            for f in model.feeders
+        ],
+        "feeders",
+        progress,
+    )
+    feeder_ids = _ids(session, Feeder.name, Feeder.id)
+
+    def feeder_id(head: str | None) -> int | None:
+        return feeder_ids[feeder_by_head[head]] if head else None
+
+    refs = [d.asset_ref for d in model.devices]
+    session.execute(
+        text(
+            "UPDATE devices SET feeder_id = m.feeder_id FROM ("
+            " SELECT unnest(CAST(:refs AS text[])) AS asset_ref,"
+            "        unnest(CAST(:feeders AS int[])) AS feeder_id) AS m"
+            " WHERE devices.asset_ref = m.asset_ref"
+            " AND devices.feeder_id IS DISTINCT FROM m.feeder_id"
+        ),
+        {"refs": refs, "feeders": [feeder_id(feeder_of.devices.get(r)) for r in refs]},
+    )
+    _upsert(
+        session,
+        Premise,
+        "ref",
+        [
+            {
+                "ref": p.ref,
+                "node_id": node_ids[p.node],
+                "transformer_id": device_ids.get(transformer_of.get(p.node, "")),
+                "feeder_id": feeder_id(feeder_of.nodes.get(p.node)),
+                "address": p.address,
+                "geom": _point(p.location),
+            }
+            for p in model.premises
+        ],
+        "premises",
+        progress,
+    )
+    premise_ids = _ids(session, Premise.ref, Premise.id)
+    _upsert(
+        session,
+        Customer,
+        "account",
+        [
+            {
+                "account": p.customer.account,
+                "premise_id": premise_ids[p.ref],
+                "name": p.customer.name,
+                "phone": p.customer.phone,
+                "email": p.customer.email,
+                "language": p.customer.language,
+                "critical": p.customer.critical,
+            }
+            for p in model.premises
+        ],
+        "customers",
+        progress,
+    )
+    return ImportSummary(
+        substations=len(model.substations),
+        nodes=len(model.nodes),
+        devices=len(model.devices),
+        feeders=len(model.feeders),
+        premises=len(model.premises),
+        customers=len(model.premises),
+    )
+
+
+def load_network(session: Session) -> Network:
+    """The live connectivity, as the tracer wants it."""
+    from_node, to_node = aliased(GridNode), aliased(GridNode)
+    rows = session.execute(
+        select(Device.asset_ref, Device.kind, from_node.ref, to_node.ref, Device.is_open)
+        .join(from_node, Device.from_node_id == from_node.id)
+        .join(to_node, Device.to_node_id == to_node.id)
+    )
+    links = {
+        asset_ref: Link(asset_ref, DeviceKind(kind), a, b, is_open)
+        for asset_ref, kind, a, b, is_open in rows
+    }
+    sources = frozenset(session.scalars(select(GridNode.ref).where(GridNode.is_source)))
+    accounts: dict[str, list[str]] = {}
+    for node, account in session.execute(
+        select(GridNode.ref, Customer.account)
+        .join(Premise, Premise.node_id == GridNode.id)
+        .join(Customer, Customer.premise_id == Premise.id)
+    ):
+        accounts.setdefault(node, []).append(account)
+    return Network(
+        links=links,
+        sources=sources,
+        accounts_at={node: tuple(sorted(a)) for node, a in accounts.items()},
+    )
+
+
+def _device_query() -> Select[Any]:
+    return (
+        select(
+            Device,
+            Feeder.name,
+            Substation.name,
+            func.ST_AsGeoJSON(Device.geom, 6).label("geometry"),
+        )
+        .outerjoin(Feeder, Device.feeder_id == Feeder.id)
+        .outerjoin(Substation, Device.substation_id == Substation.id)
+    )
+
+
+def _device_info(row: Row[Any]) -> DeviceInfo:
+    device, feeder, substation, geometry = row
+    return DeviceInfo(
+        asset_ref=device.asset_ref,
+        kind=DeviceKind(device.kind),
+        is_protective=device.is_protective,
+        normal_open=device.normal_open,
+        is_open=device.is_open,
+        voltage_kv=device.voltage_kv,
+        rating_kva=device.rating_kva,
+        feeder=feeder,
+        substation=substation,
+        geometry=json.loads(geometry),
+    )
+
+
+def list_devices(
+    session: Session,
+    *,
+    kind: DeviceKind | None = None,
+    feeder: str | None = None,
+    protective: bool | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[DeviceInfo]:
+    query = _device_query().order_by(Device.id).limit(limit).offset(offset)
+    if kind is not None:
+        query = query.where(Device.kind == kind)
+    if feeder is not None:
+        query = query.where(Feeder.name == feeder)
+    if protective is not None:
+        query = query.where(Device.is_protective == protective)
+    return [_device_info(row) for row in session.execute(query)]
+
+
+def get_device(session: Session, asset_ref: str) -> DeviceInfo | None:
+    row = session.execute(_device_query().where(Device.asset_ref == asset_ref)).first()
+    return _device_info(row) if row else None
+
