@@ -12,6 +12,7 @@ def extract_feeders(model: GridModel, feeder_names: list[str]) -> GridModel:
     Nodes kept: those downstream of the chosen feeder heads in the normal state, plus the
     substation's own nodes and the path from the source, so the extract stays energized.
     Devices are kept when both their nodes are; ties to dropped feeders go with them.
+    Customers are those of the chosen feeders only.
     """
     by_name = {f.name: f for f in model.feeders}
     missing = [name for name in feeder_names if name not in by_name]
@@ -19,12 +20,13 @@ def extract_feeders(model: GridModel, feeder_names: list[str]) -> GridModel:
         raise ValueError(f"no such feeders: {', '.join(missing)}")
     feeders = [by_name[name] for name in feeder_names]
     topology = Topology(Network.from_model(model))
+    supplied: set[str] = set()
     keep: set[str] = set()
     for feeder in feeders:
-        keep |= topology.downstream(feeder.head).nodes
+        supplied |= topology.downstream(feeder.head).nodes
         keep |= topology.upstream(feeder.head).nodes
     stations = {f.substation for f in feeders}
-    keep |= {n.ref for n in model.nodes if n.substation in stations}
+    keep |= supplied | {n.ref for n in model.nodes if n.substation in stations}
     devices = [d for d in model.devices if d.from_node in keep and d.to_node in keep]
     return replace(
         model,
@@ -32,5 +34,5 @@ def extract_feeders(model: GridModel, feeder_names: list[str]) -> GridModel:
         nodes=[n for n in model.nodes if n.ref in keep],
         devices=devices,
         feeders=feeders,
-        premises=[p for p in model.premises if p.node in keep],
+        premises=[p for p in model.premises if p.node in supplied],
     )

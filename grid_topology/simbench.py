@@ -113,12 +113,27 @@ class _Builder:
                 )
             )
         for idx, line in net.line.iterrows():
-            self._add_branch("l", idx, line["name"], DeviceKind.LINE, line.from_bus, line.to_bus,
-                             in_service=bool(line.in_service), rating_kva=None)
+            self._add_branch(
+                "l",
+                idx,
+                line["name"],
+                DeviceKind.LINE,
+                line.from_bus,
+                line.to_bus,
+                in_service=bool(line.in_service),
+                rating_kva=None,
+            )
         for idx, trafo in net.trafo.iterrows():
-            self._add_branch("t", idx, trafo["name"], DeviceKind.TRANSFORMER, trafo.hv_bus,
-                             trafo.lv_bus, in_service=bool(trafo.in_service),
-                             rating_kva=float(trafo.sn_mva) * 1000)
+            self._add_branch(
+                "t",
+                idx,
+                trafo["name"],
+                DeviceKind.TRANSFORMER,
+                trafo.hv_bus,
+                trafo.lv_bus,
+                in_service=bool(trafo.in_service),
+                rating_kva=float(trafo.sn_mva) * 1000,
+            )
         for idx, sw in net.switch[net.switch.et == "b"].iterrows():
             self._add_switch(idx, self.bus_name[int(sw.bus)], self.bus_name[int(sw.element)])
         substations = [
@@ -131,8 +146,16 @@ class _Builder:
         return model
 
     def _add_branch(
-        self, et: str, idx: int, name: str, kind: DeviceKind, a: int, b: int, *,
-        in_service: bool, rating_kva: float | None,
+        self,
+        et: str,
+        idx: int,
+        name: str,
+        kind: DeviceKind,
+        a: int,
+        b: int,
+        *,
+        in_service: bool,
+        rating_kva: float | None,
     ) -> None:
         ends = [self._terminal(et, idx, name, int(bus)) for bus in (a, b)]
         self.devices.append(
@@ -214,14 +237,17 @@ class _Builder:
         topology = Topology(Network.from_model(model))
         net = self.net
         heads: list[tuple[str, str, str]] = []
-        for idx, sw in net.switch[net.switch.et == "l"].iterrows():
+        for _, sw in net.switch[net.switch.et == "l"].iterrows():
             bus = int(sw.bus)
             substation = self.bus_substation[bus]
             if substation is None or self._switch_kind(sw) is not DeviceKind.BREAKER:
                 continue
-            if str(sw["name"]) not in topology.upstream_of_node(
-                f"{net.line.name.at[int(sw.element)]}@{self.bus_name[bus]}"
-            ).devices:
+            if (
+                str(sw["name"])
+                not in topology.upstream_of_node(
+                    f"{net.line.name.at[int(sw.element)]}@{self.bus_name[bus]}"
+                ).devices
+            ):
                 continue
             if not topology.downstream(str(sw["name"])).nodes:
                 continue

@@ -67,9 +67,7 @@ class Network:
             accounts_at={node: tuple(sorted(a)) for node, a in accounts.items()},
         )
 
-    def switched(
-        self, *, open_: Iterable[str] = (), close: Iterable[str] = ()
-    ) -> "Network":
+    def switched(self, *, open_: Iterable[str] = (), close: Iterable[str] = ()) -> "Network":
         """A copy in which the given devices are opened and closed."""
         links = dict(self.links)
         for asset_ref, is_open in [(a, True) for a in open_] + [(a, False) for a in close]:
@@ -95,7 +93,7 @@ class Ownership:
 
 
 class Topology:
-    """A network oriented from its sources; answers tracing questions in time linear in the answer."""
+    """A network oriented from its sources; answers traces in time linear in the answer."""
 
     def __init__(self, network: Network) -> None:
         self.network = network

@@ -5,7 +5,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from grid_topology.geojson import GridFormatError, read_grid, write_grid
 from grid_topology.model import GridModel
@@ -45,7 +52,7 @@ def store(model: GridModel, database_url: str) -> ImportSummary:
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

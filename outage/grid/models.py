@@ -130,4 +130,3 @@ class Customer(Base):
         String(2), CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
     )
     critical: Mapped[str | None] = mapped_column(String(40))
-

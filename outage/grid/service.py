@@ -75,7 +75,9 @@ def _ids(session: Session, column: Any, id_column: Any) -> dict[str, int]:
     return {key: id_ for key, id_ in session.execute(select(column, id_column))}
 
 
-def save_grid(session: Session, model: GridModel, progress: Progress | None = None) -> ImportSummary:
+def save_grid(
+    session: Session, model: GridModel, progress: Progress | None = None
+) -> ImportSummary:
     """Write a whole network; running it twice with the same model changes nothing.
 
     Feeder membership and serving transformers are derived here from the normal-state
@@ -295,4 +297,3 @@ def list_devices(
 def get_device(session: Session, asset_ref: str) -> DeviceInfo | None:
     row = session.execute(_device_query().where(Device.asset_ref == asset_ref)).first()
     return _device_info(row) if row else None
-

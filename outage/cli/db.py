@@ -1,0 +1,115 @@
+"""`outage db ...`: the database, a private PostgreSQL+PostGIS cluster unless DATABASE_URL is set.
+
+URLs go to stdout alone (so `export DATABASE_URL=$(outage db up)` works); messages
+go to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from outage import pgcluster
+from outage.settings import get_settings
+
+app = typer.Typer(
+    help="The database: a private PostgreSQL+PostGIS cluster under the data directory "
+    "unless DATABASE_URL is set.",
+    no_args_is_help=True,
+)
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+T = TypeVar("T")
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(code=1)
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Run an action, turning the errors users can act on into a message and exit code 1."""
+    try:
+        return action()
+    except pgcluster.ClusterError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # an unparsable URL is shown as it is
+        return url
+    return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+@app.command()
+def up() -> None:
+    """Start the private cluster (creating it on first use) and print its URL."""
+    settings = get_settings()
+    if settings.database_url:
+        err.print(
+            "[yellow]DATABASE_URL is set[/]: using "
+            f"{escape(_hide_password(settings.database_url))}; no private cluster started."
+        )
+        typer.echo(settings.database_url)
+        return
+    data_dir = settings.data_dir
+    was_running = _guard(lambda: pgcluster.url(data_dir)) is not None
+    url = _guard(lambda: pgcluster.ensure_running(data_dir))
+    state = "already running" if was_running else "started"
+    err.print(f"[green]PostgreSQL {state}[/] in {escape(str(data_dir.resolve()))}")
+    typer.echo(url)
+
+
+@app.command()
+def down() -> None:
+    """Stop the private cluster."""
+    data_dir = get_settings().data_dir
+    if _guard(lambda: pgcluster.stop(data_dir)):
+        err.print(f"[green]PostgreSQL stopped[/] in {escape(str(data_dir.resolve()))}")
+    else:
+        err.print(f"PostgreSQL was not running in {escape(str(data_dir.resolve()))}")
+
+
+@app.command()
+def url() -> None:
+    """Print the database URL (DATABASE_URL when set, else the running private cluster's)."""
+    settings = get_settings()
+    if settings.database_url:
+        typer.echo(settings.database_url)
+        return
+    found = _guard(lambda: pgcluster.url(settings.data_dir))
+    if found is None:
+        _fail(
+            f"the private cluster in {settings.data_dir.resolve()} is not running; "
+            "start it with `outage db up`, or set DATABASE_URL."
+        )
+    typer.echo(found)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (starting the private cluster if needed)."""
+    from outage.db import run_migrations
+
+    settings = get_settings()
+    db_url = _guard(lambda: pgcluster.database_url(settings))
+    err.print(f"Migrating {escape(_hide_password(db_url))} ...")
+    try:
+        run_migrations(db_url)
+    except Exception as exc:  # no traceback for the user; OUTAGE_DEBUG=1 shows it
+        if os.environ.get("OUTAGE_DEBUG"):
+            raise
+        _fail(f"migration failed: {type(exc).__name__}: {exc}")
+    err.print("[green]Database is up to date.[/]")

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Lint, type-check and test; exits non-zero when any step fails (all steps run).
+# On success pytest's summary is the last line printed.
+# Extra arguments go to pytest. Tools come from $VENV (default .venv).
+set -uo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+VENV="${VENV:-.venv}"
+bin="$VENV/bin"
+[ -x "$bin/pytest" ] || { echo "test: $bin/pytest missing; run scripts/bootstrap.sh" >&2; exit 1; }
+
+if [ -t 1 ]; then B=$'\033[1m' R=$'\033[1;31m' N=$'\033[0m'; else B="" R="" N=""; fi
+
+failed=()
+step() {
+    local name="$1"
+    shift
+    printf '\n%s== %s%s\n' "$B" "$name" "$N"
+    "$@" || failed+=("$name")
+}
+
+step "ruff check" "$bin/ruff" check .
+step "ruff format --check" "$bin/ruff" format --check .
+step "mypy" "$bin/mypy"
+step "pytest" "$bin/pytest" -p no:cacheprovider "$@"
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    printf '\n%sFAILED:%s %s\n' "$R" "$N" "$(printf '%s; ' "${failed[@]}")" >&2
+    exit 1
+fi

@@ -1,0 +1,112 @@
+"""Our downstream traces against pandapower's own topology, on a real SimBench grid.
+
+For every protective device, the customers we say lose supply when it opens must be
+exactly the loads on the buses pandapower reports unsupplied with that device open.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
+
+pp = pytest.importorskip("pandapower")
+pytest.importorskip("simbench")
+
+CODE = "1-MVLV-urban-all-0-sw"
+pytestmark = pytest.mark.simbench
+
+
+@pytest.fixture(scope="module")
+def net() -> Any:
+    from grid_topology.simbench import load_simbench_net
+
+    return load_simbench_net(CODE)
+
+
+@pytest.fixture(scope="module")
+def model(net: Any) -> GridModel:
+    from grid_topology.simbench import from_pandapower
+
+    return from_pandapower(net)
+
+
+class Oracle:
+    """Opens and closes elements in the pandapower net and asks which loads are unsupplied."""
+
+    def __init__(self, net: Any) -> None:
+        self.net = net
+        self.switches = {name: i for i, name in net.switch.name.items()}
+        self.lines = {name: i for i, name in net.line.name.items()}
+        self.trafos = {name: i for i, name in net.trafo.name.items()}
+        self.loads_at: dict[int, set[str]] = net.load.groupby("bus").name.apply(set).to_dict()
+
+    @contextmanager
+    def switched(self, open_: list[str], close: list[str] = []) -> Iterator[None]:  # noqa: B006
+        saved = []
+        for asset_ref, closed in [(a, False) for a in open_] + [(a, True) for a in close]:
+            table, column, index, value = self._element(asset_ref, closed)
+            saved.append((table, column, index, table.at[index, column]))
+            table.at[index, column] = value
+        try:
+            yield
+        finally:
+            for table, column, index, value in reversed(saved):
+                table.at[index, column] = value
+
+    def _element(self, asset_ref: str, closed: bool) -> tuple[Any, str, int, bool]:
+        if asset_ref in self.switches:
+            return self.net.switch, "closed", self.switches[asset_ref], closed
+        element = asset_ref.removesuffix(" Fuse")  # fuses we add in front of an element
+        if element in self.lines:
+            return self.net.line, "in_service", self.lines[element], closed
+        return self.net.trafo, "in_service", self.trafos[element], closed
+
+    def unsupplied_accounts(self) -> set[str]:
+        buses = pp.topology.unsupplied_buses(self.net)
+        return {name for bus in buses for name in self.loads_at.get(bus, ())}
+
+
+def _mismatches(network: Network, oracle: Oracle) -> list[str]:
+    topology = Topology(network)
+    wrong = []
+    for link in network.links.values():
+        if not link.is_protective:
+            continue
+        with oracle.switched([link.asset_ref]):
+            expected = oracle.unsupplied_accounts()
+        if topology.downstream(link.asset_ref).accounts != expected:
+            wrong.append(link.asset_ref)
+    return wrong
+
+
+def test_every_protective_device_traces_like_pandapower(net: Any, model: GridModel) -> None:
+    network = Network.from_model(model)
+    assert sum(link.is_protective for link in network.links.values()) > 800
+    assert _mismatches(network, Oracle(net)) == []
+
+
+def test_traces_follow_a_switching_change(net: Any, model: GridModel) -> None:
+    """Open a feeder's breaker and close a tie to another feeder: the load moves across."""
+    network = Network.from_model(model)
+    topology = Topology(network)
+    owners = topology.nearest_upstream([f.head for f in model.feeders]).nodes
+    tie = next(
+        link
+        for link in network.links.values()
+        if link.is_open
+        and link.kind is DeviceKind.SWITCH
+        and owners.get(link.from_node) not in (None, owners.get(link.to_node))
+        and owners.get(link.to_node) is not None
+    )
+    opened = owners[tie.from_node]
+    moved = topology.downstream(opened).accounts
+    switched = network.switched(open_=[opened], close=[tie.asset_ref])
+    oracle = Oracle(net)
+    with oracle.switched([opened], close=[tie.asset_ref]):
+        assert oracle.unsupplied_accounts() == set()
+        assert _mismatches(switched, oracle) == []
+    assert moved <= Topology(switched).downstream(owners[tie.to_node]).accounts
