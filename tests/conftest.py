@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +40,28 @@ def database_url() -> Iterator[str]:
     finally:
         pgcluster.stop(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str) -> Iterator[str]:
+    """A migrated database of its own, for a test whose data would disturb the shared one."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from outage.db import run_migrations
+
+    name = f"outage_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    run_migrations(url)
+    try:
+        yield url
+    finally:
+        from outage.db import get_engine
+
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -7,14 +7,12 @@ go to stderr.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from outage import pgcluster
+from outage.cli.common import err, fail, guard
 from outage.settings import get_settings
 
 app = typer.Typer(
@@ -22,25 +20,6 @@ app = typer.Typer(
     "unless DATABASE_URL is set.",
     no_args_is_help=True,
 )
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-T = TypeVar("T")
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=1)
-
-
-def _guard(action: Callable[[], T]) -> T:
-    """Run an action, turning the errors users can act on into a message and exit code 1."""
-    try:
-        return action()
-    except pgcluster.ClusterError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 
 
 def _hide_password(url: str) -> str:
@@ -65,8 +44,8 @@ def up() -> None:
         typer.echo(settings.database_url)
         return
     data_dir = settings.data_dir
-    was_running = _guard(lambda: pgcluster.url(data_dir)) is not None
-    url = _guard(lambda: pgcluster.ensure_running(data_dir))
+    was_running = guard(lambda: pgcluster.url(data_dir)) is not None
+    url = guard(lambda: pgcluster.ensure_running(data_dir))
     state = "already running" if was_running else "started"
     err.print(f"[green]PostgreSQL {state}[/] in {escape(str(data_dir.resolve()))}")
     typer.echo(url)
@@ -76,7 +55,7 @@ def up() -> None:
 def down() -> None:
     """Stop the private cluster."""
     data_dir = get_settings().data_dir
-    if _guard(lambda: pgcluster.stop(data_dir)):
+    if guard(lambda: pgcluster.stop(data_dir)):
         err.print(f"[green]PostgreSQL stopped[/] in {escape(str(data_dir.resolve()))}")
     else:
         err.print(f"PostgreSQL was not running in {escape(str(data_dir.resolve()))}")
@@ -89,9 +68,9 @@ def url() -> None:
     if settings.database_url:
         typer.echo(settings.database_url)
         return
-    found = _guard(lambda: pgcluster.url(settings.data_dir))
+    found = guard(lambda: pgcluster.url(settings.data_dir))
     if found is None:
-        _fail(
+        fail(
             f"the private cluster in {settings.data_dir.resolve()} is not running; "
             "start it with `outage db up`, or set DATABASE_URL."
         )
@@ -104,12 +83,12 @@ def migrate() -> None:
     from outage.db import run_migrations
 
     settings = get_settings()
-    db_url = _guard(lambda: pgcluster.database_url(settings))
+    db_url = guard(lambda: pgcluster.database_url(settings))
     err.print(f"Migrating {escape(_hide_password(db_url))} ...")
     try:
         run_migrations(db_url)
     except Exception as exc:  # no traceback for the user; OUTAGE_DEBUG=1 shows it
         if os.environ.get("OUTAGE_DEBUG"):
             raise
-        _fail(f"migration failed: {type(exc).__name__}: {exc}")
+        fail(f"migration failed: {type(exc).__name__}: {exc}")
     err.print("[green]Database is up to date.[/]")

@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,14 +15,13 @@ from rich.progress import (
 
 from grid_topology.geojson import GridFormatError, read_grid, write_grid
 from grid_topology.model import GridModel
-from outage.cli.common import fail, resolve_database_url
+from outage.cli.common import err, fail, resolve_database_url
 from outage.db import run_migrations, session_factory, session_scope
 from outage.grid.service import ImportSummary, save_grid
 
 app = typer.Typer(help="Import and extract distribution networks.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a network into the database.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
-err = Console(stderr=True)
 
 SIMBENCH_ATTRIBUTION = (
     "Extract of the SimBench data set (simbench.de), Open Database License 1.0 "

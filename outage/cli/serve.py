@@ -6,16 +6,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from grid_topology.geojson import read_grid
 from outage.app import create_app
-from outage.cli.common import resolve_database_url
+from outage.cli.common import err, resolve_database_url
 from outage.cli.grid import store
 from outage.db import run_migrations
 from outage.settings import get_settings
-
-err = Console(stderr=True)
 
 
 class Role(StrEnum):

@@ -1,0 +1,1 @@
+"""Field crews, job priority, the assignment optimiser, travel time and ETR estimation."""

@@ -1,0 +1,1 @@
+"""Folium map builders: the dispatcher live map, the public outage map, the crew map."""
