@@ -60,7 +60,14 @@ def synthesize_customers(loads: Sequence[LoadPoint], seed: int = 0) -> list[Prem
         rng = random.Random(json.dumps(["customer", seed, load.group, load.name]))
         customer = _customer(load, rng, phones, emails)
         premises.append(
-            Premise(f"P-{load.name}", load.node, load.location, addresses[load.name], customer)
+            Premise(
+                ref=f"P-{load.name}",
+                node=load.node,
+                location=load.location,
+                address=addresses[load.name],
+                customer=customer,
+                meter_id=f"M-{load.name}",
+            )
         )
     return premises
 

@@ -266,6 +266,7 @@ class _PremiseProperties(_Properties):
     node: _Text
     address: _Text
     customer: _CustomerValues
+    meter_id: _Text | None = None
 
     def build(self, positions: tuple[Coordinate, ...]) -> Premise:
         return Premise(

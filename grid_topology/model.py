@@ -89,6 +89,8 @@ class Premise:
     location: Coordinate
     address: str
     customer: Customer
+    meter_id: str | None = None
+    """The smart meter's id at the head-end; None when the premise has no smart meter."""
 
 
 @dataclass

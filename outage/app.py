@@ -4,20 +4,32 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from outage.api import BodySizeLimit, install_error_handlers
 from outage.db import session_factory
 from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
+from outage.intake import routes as intake_routes
+from outage.intake.limits import IntakeLimits
+from outage.settings import Settings, get_settings
 
 
-def create_app(database_url: str) -> FastAPI:
+def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title="Outage reporting and dispatch",
         version="0.1.0",
         description="Outage intake, prediction, dispatch and notification for power distribution.",
     )
+    app.state.settings = settings
     app.state.sessions = session_factory(database_url)
     app.state.topology = LiveTopology()
+    app.state.intake_limits = IntakeLimits.from_strings(
+        settings.rate_limit_per_ip, settings.rate_limit_per_phone
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
     app.include_router(grid_routes.router)
+    app.include_router(intake_routes.router)
 
     @app.get("/health", tags=["service"])
     def health() -> JSONResponse:

@@ -18,6 +18,7 @@ from grid_topology.model import GridModel
 from outage.cli.common import err, fail, resolve_database_url
 from outage.db import run_migrations, session_factory, session_scope
 from outage.grid.service import ImportSummary, save_grid
+from outage.settings import get_settings
 
 app = typer.Typer(help="Import and extract distribution networks.", no_args_is_help=True)
 import_app = typer.Typer(help="Import a network into the database.", no_args_is_help=True)
@@ -58,7 +59,12 @@ def store(model: GridModel, database_url: str) -> ImportSummary:
             progress.update(tasks[stage], completed=done)
 
         with session_scope(session_factory(database_url)) as session:
-            summary = save_grid(session, model, progress=report)
+            summary = save_grid(
+                session,
+                model,
+                progress=report,
+                territory_margin_m=get_settings().territory_margin_m,
+            )
     err.print(
         f"[green]Imported[/] {summary.customers} customers, {summary.devices} devices, "
         f"{summary.feeders} feeders, {summary.substations} substations."

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -97,6 +98,7 @@ class Premise(Base):
     __tablename__ = "premises"
     __table_args__ = (
         Index("ix_premises_geom", "geom", postgresql_using="gist"),
+        UniqueConstraint("meter_id", name="uq_premises_meter_id"),
         Index(
             "ix_premises_address_search_trgm",
             "address_search",
@@ -111,6 +113,7 @@ class Premise(Base):
     transformer_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
     address: Mapped[str] = mapped_column(Text)
+    meter_id: Mapped[str | None] = mapped_column(String(64))
     address_search: Mapped[str] = mapped_column(
         Text, Computed("search_text(address)", persisted=True)
     )
@@ -130,3 +133,14 @@ class Customer(Base):
         String(2), CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
     )
     critical: Mapped[str | None] = mapped_column(String(40))
+
+
+class ServiceArea(Base):
+    """The territory we serve: reports from outside it are refused, not queued."""
+
+    __tablename__ = "service_areas"
+    __table_args__ = (Index("ix_service_areas_geom", "geom", postgresql_using="gist"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    geom: Mapped[str] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))

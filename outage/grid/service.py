@@ -76,7 +76,11 @@ def _ids(session: Session, column: Any, id_column: Any) -> dict[str, int]:
 
 
 def save_grid(
-    session: Session, model: GridModel, progress: Progress | None = None
+    session: Session,
+    model: GridModel,
+    progress: Progress | None = None,
+    *,
+    territory_margin_m: float = 2000.0,
 ) -> ImportSummary:
     """Write a whole network; running it twice with the same model changes nothing.
 
@@ -182,6 +186,7 @@ def save_grid(
                 "transformer_id": device_ids.get(transformer_of.get(p.node, "")),
                 "feeder_id": feeder_id(feeder_of.nodes.get(p.node)),
                 "address": p.address,
+                "meter_id": p.meter_id,
                 "geom": _point(p.location),
             }
             for p in model.premises
@@ -189,6 +194,7 @@ def save_grid(
         "premises",
         progress,
     )
+    _update_territory(session, territory_margin_m)
     premise_ids = _ids(session, Premise.ref, Premise.id)
     _upsert(
         session,
@@ -216,6 +222,19 @@ def save_grid(
         feeders=len(model.feeders),
         premises=len(model.premises),
         customers=len(model.premises),
+    )
+
+
+def _update_territory(session: Session, margin_m: float) -> None:
+    """The outline of everything we supply, widened by a margin: where reports may come from."""
+    session.execute(
+        text(
+            "INSERT INTO service_areas (name, geom)"
+            " SELECT 'territory', ST_Multi(ST_Buffer(ST_ConvexHull(ST_Collect(geom))::geography,"
+            "        :margin)::geometry) FROM nodes"
+            " ON CONFLICT (name) DO UPDATE SET geom = excluded.geom"
+        ),
+        {"margin": margin_m},
     )
 
 

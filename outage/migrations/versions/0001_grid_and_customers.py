@@ -144,9 +144,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.CheckConstraint("from_node_id <> to_node_id", name="ck_devices_two_nodes"),
-        sa.ForeignKeyConstraint(
-            ["feeder_id"], ["feeders.id"], name="fk_devices_feeder_id", use_alter=True
-        ),
+        sa.ForeignKeyConstraint(["feeder_id"], ["feeders.id"], name="fk_devices_feeder_id"),
         sa.ForeignKeyConstraint(
             ["from_node_id"],
             ["nodes.id"],

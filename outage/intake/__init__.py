@@ -1,0 +1,1 @@
+"""Reports from every channel, matched onto the network."""

@@ -1,0 +1,50 @@
+"""The closed vocabularies of intake, shared by tables, schemas and channels."""
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    EMAIL = "email"
+    IVR = "ivr"
+    AGENT = "agent"
+    OPEN311 = "open311"
+    API = "api"
+
+
+class Hazard(StrEnum):
+    WIRES_DOWN = "wires_down"
+    FIRE = "fire"
+    TREE_ON_LINE = "tree_on_line"
+    FLOODED_EQUIPMENT = "flooded_equipment"
+
+
+class ReportStatus(StrEnum):
+    RECEIVED = "received"
+    """Matched onto the network; the prediction engine takes it from here."""
+    NEEDS_AGENT = "needs_agent"
+    """Plausible but not placed on the network: waits in the agents' review queue."""
+    DUPLICATE = "duplicate"
+    """The same customer already told us about this outage; attached to that report."""
+    CLOSED = "closed"
+
+
+class MatchMethod(StrEnum):
+    ACCOUNT = "account"
+    PHONE = "phone"
+    EMAIL = "email"
+    GPS_PREMISE = "gps_premise"
+    GPS_TRANSFORMER = "gps_transformer"
+    ADDRESS = "address"
+    NONE = "none"
+
+
+class MeterEventKind(StrEnum):
+    LAST_GASP = "last_gasp"
+    POWER_RESTORED = "power_restored"
+
+
+class SwitchState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"

@@ -1,0 +1,235 @@
+"""Placing a report on the network: which premise, transformer and feeder it is about.
+
+The strategy is a sequence, strongest evidence first: account number, phone number, GPS
+fix, free-text address. The first that places the report wins; each records its method
+and a confidence between 0 and 1. A report none of them can place is kept for an agent,
+with the candidates they found; a GPS fix outside the service territory is an error.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer, Device, Premise, ServiceArea
+from outage.intake.enums import MatchMethod
+from outage.settings import Settings
+
+GPS_AMBIGUITY_M = 15.0
+"""Premises within this distance of the nearest are as likely to be the reporter's."""
+
+ADDRESS_MIN_SCORE = 0.6
+"""pg_trgm word similarity below which an address is no match at all."""
+
+ADDRESS_TIE_MARGIN = 0.02
+"""Two premises scoring this close are a tie an agent must settle."""
+
+# English words for street, ward... that Vietnamese addresses spell differently or omit.
+_FILLER = re.compile(
+    r"\b(street|st|road|rd|avenue|ave|district|dist|ward|city|no|number|vietnam)\b"
+)
+_ALLEY = re.compile(r"\b(alley|lane)\b")
+
+
+class OutsideTerritory(ValueError):
+    """A location we do not serve: the reporter must call their own utility."""
+
+
+@dataclass(frozen=True)
+class Clues:
+    """What a reporter told us about where they are; any of it may be missing."""
+
+    account: str | None = None
+    phone: str | None = None
+    """E.164."""
+    email: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Match:
+    method: MatchMethod
+    confidence: float
+    customer_id: int | None = None
+    premise_id: int | None = None
+    transformer_id: int | None = None
+    feeder_id: int | None = None
+    candidates: tuple[str, ...] = field(default_factory=tuple)
+    """Premise refs an agent should choose between, when the clues were ambiguous."""
+
+    @property
+    def placed(self) -> bool:
+        return self.transformer_id is not None or self.premise_id is not None
+
+
+NO_MATCH = Match(method=MatchMethod.NONE, confidence=0.0)
+
+
+def locate(session: Session, clues: Clues, settings: Settings) -> Match:
+    """Try each way of placing the report, strongest first; raise OutsideTerritory."""
+    if clues.lon is not None and clues.lat is not None:
+        _check_territory(session, clues.lon, clues.lat)
+    candidates: list[str] = []
+    for attempt in (_by_account, _by_phone, _by_email, _by_gps, _by_address):
+        match = attempt(session, clues, settings)
+        if match.placed:
+            return match
+        candidates.extend(c for c in match.candidates if c not in candidates)
+    return Match(method=MatchMethod.NONE, confidence=0.0, candidates=tuple(candidates[:10]))
+
+
+def _check_territory(session: Session, lon: float, lat: float) -> None:
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    areas = session.scalar(select(func.count()).select_from(ServiceArea))
+    inside = session.scalar(select(func.count()).where(func.ST_Intersects(ServiceArea.geom, point)))
+    if areas and not inside:
+        raise OutsideTerritory(
+            f"the location {lat:.5f}, {lon:.5f} is outside our service territory"
+        )
+
+
+def _premise_match(
+    session: Session,
+    premise_id: int,
+    method: MatchMethod,
+    confidence: float,
+    customer_id: int | None = None,
+) -> Match:
+    row = session.execute(
+        select(Premise.transformer_id, Premise.feeder_id).where(Premise.id == premise_id)
+    ).one()
+    if customer_id is None:
+        customer_id = session.scalar(
+            select(Customer.id).where(Customer.premise_id == premise_id).limit(1)
+        )
+    return Match(
+        method=method,
+        confidence=round(confidence, 3),
+        customer_id=customer_id,
+        premise_id=premise_id,
+        transformer_id=row.transformer_id,
+        feeder_id=row.feeder_id,
+    )
+
+
+def _customer_match(
+    session: Session, customers: list[tuple[int, int, str]], method: MatchMethod, confidence: float
+) -> Match:
+    """One customer found: placed. Several: their premises become candidates for an agent."""
+    if len(customers) == 1:
+        customer_id, premise_id, _ = customers[0]
+        return _premise_match(session, premise_id, method, confidence, customer_id)
+    return Match(method=method, confidence=0.0, candidates=tuple(ref for _, _, ref in customers))
+
+
+def _customers_where(
+    session: Session, condition: ColumnElement[bool]
+) -> list[tuple[int, int, str]]:
+    rows = session.execute(
+        select(Customer.id, Customer.premise_id, Premise.ref)
+        .join(Premise, Premise.id == Customer.premise_id)
+        .where(condition)
+        .order_by(Premise.ref)
+        .limit(10)
+    )
+    return [(r.id, r.premise_id, r.ref) for r in rows]
+
+
+def _by_account(session: Session, clues: Clues, settings: Settings) -> Match:
+    if not clues.account:
+        return NO_MATCH
+    found = _customers_where(session, Customer.account == clues.account.strip())
+    return _customer_match(session, found, MatchMethod.ACCOUNT, 1.0)
+
+
+def _by_phone(session: Session, clues: Clues, settings: Settings) -> Match:
+    if not clues.phone:
+        return NO_MATCH
+    found = _customers_where(session, Customer.phone == clues.phone)
+    return _customer_match(session, found, MatchMethod.PHONE, 0.9)
+
+
+def _by_email(session: Session, clues: Clues, settings: Settings) -> Match:
+    if not clues.email:
+        return NO_MATCH
+    found = _customers_where(session, func.lower(Customer.email) == clues.email.lower())
+    return _customer_match(session, found, MatchMethod.EMAIL, 0.85)
+
+
+def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
+    """Nearest premise, if close; else nearest transformer, if close enough (KNN on GiST)."""
+    if clues.lon is None or clues.lat is None:
+        return NO_MATCH
+    point = func.ST_SetSRID(func.ST_MakePoint(clues.lon, clues.lat), 4326)
+    distance = func.ST_DistanceSphere(Premise.geom, point)
+    nearest = session.execute(
+        select(Premise.id, Premise.ref, Premise.transformer_id, distance.label("metres"))
+        .order_by(Premise.geom.op("<->")(point))
+        .limit(8)
+    ).all()
+    if nearest and nearest[0].metres <= settings.gps_premise_radius_m:
+        best = nearest[0]
+        close = [p for p in nearest if p.metres <= best.metres + GPS_AMBIGUITY_M]
+        same_transformer = len({p.transformer_id for p in close}) == 1
+        # One premise among several at the same spot is a guess; their transformer is not.
+        confidence = (0.9 if len(close) == 1 else 0.7) if same_transformer else 0.5
+        confidence *= 1 - best.metres / (2 * settings.gps_premise_radius_m)
+        return _premise_match(session, best.id, MatchMethod.GPS_PREMISE, confidence)
+    transformer = session.execute(
+        select(Device.id, Device.feeder_id, func.ST_DistanceSphere(Device.geom, point).label("m"))
+        .where(Device.kind == "transformer")
+        .order_by(Device.geom.op("<->")(point))
+        .limit(1)
+    ).first()
+    if transformer and transformer.m <= settings.gps_transformer_radius_m:
+        return Match(
+            method=MatchMethod.GPS_TRANSFORMER,
+            confidence=round(0.5 * (1 - transformer.m / settings.gps_transformer_radius_m), 3),
+            transformer_id=transformer.id,
+            feeder_id=transformer.feeder_id,
+        )
+    return Match(
+        method=MatchMethod.GPS_PREMISE,
+        confidence=0.0,
+        candidates=tuple(p.ref for p in nearest[:3]),
+    )
+
+
+def _search_query(address: str, session: Session) -> str:
+    folded: str = session.scalar(select(func.search_text(literal(address)))) or ""
+    folded = _ALLEY.sub("ngo", _FILLER.sub(" ", folded))
+    return " ".join(folded.split())
+
+
+def _by_address(session: Session, clues: Clues, settings: Settings) -> Match:
+    """Fuzzy, accent-blind search; the house number, when given, must agree exactly."""
+    if not clues.address or not clues.address.strip():
+        return NO_MATCH
+    query = _search_query(clues.address, session)
+    if not query:
+        return NO_MATCH
+    score = func.word_similarity(query, Premise.address_search).label("score")
+    session.execute(
+        select(func.set_config("pg_trgm.word_similarity_threshold", str(ADDRESS_MIN_SCORE), True))
+    )
+    rows = session.execute(
+        select(Premise.id, Premise.ref, Premise.address_search, score)
+        .where(literal(query).op("<%")(Premise.address_search))
+        .order_by(score.desc(), Premise.id)
+        .limit(20)
+    ).all()
+    number = query.split()[0] if query.split()[0].isdigit() else None
+    if number is not None:
+        rows = [r for r in rows if r.address_search.split()[0] == number]
+    if not rows:
+        return NO_MATCH
+    best = rows[0]
+    tied = [r for r in rows if best.score - r.score <= ADDRESS_TIE_MARGIN]
+    if len(tied) > 1:
+        return Match(
+            method=MatchMethod.ADDRESS, confidence=0.0, candidates=tuple(r.ref for r in tied[:5])
+        )
+    return _premise_match(session, best.id, MatchMethod.ADDRESS, float(best.score))

@@ -1,0 +1,124 @@
+"""Tables of what reaches us: customer reports, smart-meter events and SCADA events."""
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outage.db import Base
+from outage.intake.enums import (
+    Channel,
+    Hazard,
+    MatchMethod,
+    MeterEventKind,
+    ReportStatus,
+    SwitchState,
+)
+
+
+def _enum(kind: type, name: str) -> Enum:
+    """Stored as checked text, so adding a value is a one-line migration."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_geom", "geom", postgresql_using="gist"),
+        Index("ix_reports_customer_received", "customer_id", "received_at"),
+        Index("ix_reports_premise_received", "premise_id", "received_at"),
+        Index(
+            "ix_reports_agent_queue",
+            "received_at",
+            postgresql_where="status = 'needs_agent'",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(16), unique=True)
+    service_code: Mapped[str] = mapped_column(String(40), default="outage")
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "report_channel"))
+    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # What the reporter told us (untrusted text, escaped wherever it is shown).
+    account_given: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    address_given: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    hazard: Mapped[Hazard | None] = mapped_column(_enum(Hazard, "report_hazard"))
+    geom: Mapped[Any] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=True
+    )
+    # Where we placed it on the network, and how sure we are.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
+    transformer_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"))
+    match_method: Mapped[MatchMethod] = mapped_column(_enum(MatchMethod, "report_match_method"))
+    match_confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    candidates: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    """Premise refs an agent should choose from when the match was ambiguous."""
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class MeterEvent(Base):
+    """A smart meter's last gasp or power-restored message from the head-end."""
+
+    __tablename__ = "meter_events"
+    __table_args__ = (
+        UniqueConstraint("meter_id", "kind", "occurred_at", name="uq_meter_events_once"),
+        Index("ix_meter_events_premise_time", "premise_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    meter_id: Mapped[str] = mapped_column(String(64))
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    kind: Mapped[MeterEventKind] = mapped_column(_enum(MeterEventKind, "meter_event_kind"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ScadaEvent(Base):
+    """A breaker or switch changing state, as SCADA saw it."""
+
+    __tablename__ = "scada_events"
+    __table_args__ = (
+        UniqueConstraint("device_id", "state", "occurred_at", name="uq_scada_events_once"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    state: Mapped[SwitchState] = mapped_column(_enum(SwitchState, "scada_switch_state"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    cause: Mapped[str | None] = mapped_column(String(200))

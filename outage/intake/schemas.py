@@ -1,0 +1,104 @@
+"""What reports and device events look like at the boundary, validated once for every channel."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from outage.intake.enums import (
+    Channel,
+    Hazard,
+    MatchMethod,
+    MeterEventKind,
+    ReportStatus,
+    SwitchState,
+)
+from outage.intake.phones import to_e164
+
+
+def _phone(value: str | None) -> str | None:
+    return to_e164(value) if value else None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReportIn(_Strict):
+    """A customer's report. At least one clue to where they are is required."""
+
+    account: Annotated[str | None, Field(max_length=64)] = None
+    phone: Annotated[str | None, Field(max_length=32), AfterValidator(_phone)] = None
+    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = (
+        None
+    )
+    address: Annotated[str | None, Field(max_length=300)] = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    hazard: Hazard | None = None
+    channel: Channel = Channel.API
+
+    @model_validator(mode="after")
+    def _where(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        if not (self.account or self.phone or self.email or self.address or self.lat is not None):
+            raise ValueError("tell us where: account, phone, e-mail, address or lat/lon")
+        return self
+
+
+class MatchOut(BaseModel):
+    premise: str | None
+    transformer: str | None
+    feeder: str | None
+    method: MatchMethod
+    confidence: float
+
+
+class ReceiptOut(BaseModel):
+    id: int
+    ticket: str
+    status: ReportStatus
+    match: MatchOut
+    incident_id: int | None = None
+    duplicate_of: str | None = None
+    """Ticket of the earlier report this one attaches to."""
+
+
+class ReportStatusOut(BaseModel):
+    """What the reporter may see: nothing about anyone, themselves included, but the ticket."""
+
+    ticket: str
+    status: ReportStatus
+    received_at: datetime
+    hazard: Hazard | None
+    incident_id: int | None = None
+    duplicate_of: str | None = None
+
+
+class MeterEventIn(_Strict):
+    meter_id: Annotated[str, Field(min_length=1, max_length=64)]
+    event: MeterEventKind
+    occurred_at: AwareDatetime
+
+
+class MeterEventsIn(_Strict):
+    events: Annotated[list[MeterEventIn], Field(min_length=1, max_length=5000)]
+
+
+class MeterEventsOut(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+class ScadaEventIn(_Strict):
+    asset_ref: Annotated[str, Field(min_length=1, max_length=200)]
+    state: SwitchState
+    occurred_at: AwareDatetime
+    cause: Annotated[str | None, Field(max_length=200)] = None
+
+
+class ScadaEventOut(BaseModel):
+    accepted: bool
+    """False when SCADA sent this event before."""

@@ -1,0 +1,245 @@
+"""Taking in reports and device events: the one path every channel goes through.
+
+The caller owns the transaction: a report, its duplicate link and (later) the
+notifications it implies commit together or not at all.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Device, Feeder, Premise
+from outage.intake.enums import ReportStatus
+from outage.intake.geocode import Clues, Match, locate
+from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.intake.schemas import (
+    MatchOut,
+    MeterEventsIn,
+    MeterEventsOut,
+    ReceiptOut,
+    ReportIn,
+    ReportStatusOut,
+    ScadaEventIn,
+    ScadaEventOut,
+)
+from outage.settings import Settings
+
+TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""No 0/O or 1/I: tickets are read out over the phone."""
+
+_OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
+
+
+class IdempotencyConflict(ValueError):
+    """The same Idempotency-Key came with a different request."""
+
+
+class UnknownReference(LookupError):
+    """A meter id or asset reference we do not have."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    report: ReportIn
+    idempotency_key: str | None = None
+
+
+def new_ticket(now: datetime) -> str:
+    suffix = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(5))
+    return f"{now:%y%m%d}-{suffix}"
+
+
+def _request_hash(report: ReportIn) -> str:
+    return hashlib.sha256(report.model_dump_json().encode()).hexdigest()
+
+
+def submit_report(session: Session, submission: Submission, settings: Settings) -> ReceiptOut:
+    """Place, de-duplicate and store a report; a retried submission gets the first receipt."""
+    report = submission.report
+    key = submission.idempotency_key
+    request_hash = _request_hash(report)
+    if key is not None:
+        earlier = session.scalar(select(Report).where(Report.idempotency_key == key))
+        if earlier is not None:
+            return _replay(session, earlier, request_hash)
+    clues = Clues(
+        account=report.account,
+        phone=report.phone,
+        email=report.email,
+        lon=report.lon,
+        lat=report.lat,
+        address=report.address,
+    )
+    match = locate(session, clues, settings)
+    now = datetime.now(UTC)
+    first = _earlier_report(session, match, now - timedelta(hours=settings.duplicate_window_hours))
+    row = Report(
+        service_code="hazard" if report.hazard else "outage",
+        channel=report.channel,
+        status=_status(match, first),
+        received_at=now,
+        account_given=report.account,
+        phone=report.phone,
+        email=report.email,
+        address_given=report.address,
+        description=report.description,
+        hazard=report.hazard,
+        geom=f"SRID=4326;POINT({report.lon} {report.lat})" if report.lat is not None else None,
+        customer_id=match.customer_id,
+        premise_id=match.premise_id,
+        transformer_id=match.transformer_id,
+        feeder_id=match.feeder_id,
+        match_method=match.method,
+        match_confidence=match.confidence,
+        candidates=list(match.candidates),
+        duplicate_of_id=first.id if first else None,
+        idempotency_key=key,
+        request_hash=request_hash,
+    )
+    stored = _insert_with_fresh_ticket(session, row, now)
+    if stored is None:  # a concurrent retry with the same key won the race
+        earlier = session.scalar(select(Report).where(Report.idempotency_key == key))
+        assert earlier is not None
+        return _replay(session, earlier, request_hash)
+    return _receipt(session, stored)
+
+
+def _status(match: Match, first: Report | None) -> ReportStatus:
+    if first is not None:
+        return ReportStatus.DUPLICATE
+    return ReportStatus.RECEIVED if match.placed else ReportStatus.NEEDS_AGENT
+
+
+def _earlier_report(session: Session, match: Match, since: datetime) -> Report | None:
+    """The same customer's open report about this outage, if they told us already.
+
+    A transaction-scoped advisory lock on the customer makes two simultaneous reports
+    from one customer count once.
+    """
+    if match.customer_id is None:
+        return None
+    session.execute(select(func.pg_advisory_xact_lock(1, match.customer_id)))
+    return session.scalar(
+        select(Report)
+        .where(
+            Report.customer_id == match.customer_id,
+            Report.status.in_(_OPEN),
+            Report.duplicate_of_id.is_(None),
+            Report.received_at >= since,
+        )
+        .order_by(Report.received_at)
+        .limit(1)
+    )
+
+
+def _insert_with_fresh_ticket(session: Session, row: Report, now: datetime) -> Report | None:
+    """Insert, drawing a new ticket on the rare collision; None when the key was taken."""
+    for _ in range(5):
+        row.ticket = new_ticket(now)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+            return row
+        except IntegrityError as exc:
+            if "idempotency_key" in str(exc.orig):
+                return None
+            if "ticket" not in str(exc.orig):
+                raise
+    raise RuntimeError("could not draw a free ticket")
+
+
+def _replay(session: Session, earlier: Report, request_hash: str) -> ReceiptOut:
+    if earlier.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used for a different report; use a new key"
+        )
+    return _receipt(session, earlier)
+
+
+def _receipt(session: Session, report: Report) -> ReceiptOut:
+    premise = session.get(Premise, report.premise_id) if report.premise_id else None
+    transformer = session.get(Device, report.transformer_id) if report.transformer_id else None
+    feeder = session.get(Feeder, report.feeder_id) if report.feeder_id else None
+    return ReceiptOut(
+        id=report.id,
+        ticket=report.ticket,
+        status=report.status,
+        match=MatchOut(
+            premise=premise.ref if premise else None,
+            transformer=transformer.asset_ref if transformer else None,
+            feeder=feeder.name if feeder else None,
+            method=report.match_method,
+            confidence=report.match_confidence,
+        ),
+        duplicate_of=_ticket_of(session, report.duplicate_of_id),
+    )
+
+
+def _ticket_of(session: Session, report_id: int | None) -> str | None:
+    if report_id is None:
+        return None
+    return session.scalar(select(Report.ticket).where(Report.id == report_id))
+
+
+def report_status(session: Session, ticket: str) -> ReportStatusOut | None:
+    report = session.scalar(select(Report).where(Report.ticket == ticket.strip().upper()))
+    if report is None:
+        return None
+    return ReportStatusOut(
+        ticket=report.ticket,
+        status=report.status,
+        received_at=report.received_at,
+        hazard=report.hazard,
+        duplicate_of=_ticket_of(session, report.duplicate_of_id),
+    )
+
+
+def record_meter_events(session: Session, batch: MeterEventsIn) -> MeterEventsOut:
+    """Store a head-end batch; a batch naming an unknown meter is refused whole."""
+    meter_ids = {e.meter_id for e in batch.events}
+    premises = dict(
+        session.execute(
+            select(Premise.meter_id, Premise.id).where(Premise.meter_id.in_(meter_ids))
+        ).tuples()
+    )
+    unknown = sorted(meter_ids - premises.keys())
+    if unknown:
+        raise UnknownReference(f"unknown meter ids: {', '.join(unknown[:10])}")
+    rows = [
+        {
+            "meter_id": e.meter_id,
+            "premise_id": premises[e.meter_id],
+            "kind": e.event,
+            "occurred_at": e.occurred_at,
+        }
+        for e in batch.events
+    ]
+    inserted = session.execute(
+        insert(MeterEvent).values(rows).on_conflict_do_nothing().returning(MeterEvent.id)
+    ).all()
+    return MeterEventsOut(accepted=len(inserted), duplicates=len(rows) - len(inserted))
+
+
+def record_scada_event(session: Session, event: ScadaEventIn) -> ScadaEventOut:
+    device_id = session.scalar(select(Device.id).where(Device.asset_ref == event.asset_ref))
+    if device_id is None:
+        raise UnknownReference(f"unknown asset_ref: {event.asset_ref!r}")
+    inserted = session.execute(
+        insert(ScadaEvent)
+        .values(
+            device_id=device_id,
+            state=event.state,
+            occurred_at=event.occurred_at,
+            cause=event.cause,
+        )
+        .on_conflict_do_nothing()
+        .returning(ScadaEvent.id)
+    ).first()
+    return ScadaEventOut(accepted=inserted is not None)
