@@ -42,3 +42,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok"})
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for uvicorn worker processes, configured from the environment alone."""
+    from outage.pgcluster import database_url
+
+    settings = get_settings()
+    return create_app(database_url(settings), settings)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,3 +44,22 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction per unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def create_database(url: str, name: str) -> str:
+    """A new, migrated database beside the one at `url` (dropped first if it exists)."""
+    drop_database(url, name)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    new_url = make_url(url).set(database=name).render_as_string(hide_password=False)
+    run_migrations(new_url)
+    return new_url
+
+
+def drop_database(url: str, name: str) -> None:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

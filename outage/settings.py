@@ -1,26 +1,31 @@
-"""Runtime configuration, read from the environment (and an optional `.env` file)."""
+"""Runtime configuration, read from the environment (and an optional `.env` file).
+
+Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`.
+"""
 
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_prefix="OUTAGE_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str | None = Field(
         default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "OUTAGE_DATABASE_URL"),
         description="SQLAlchemy URL of PostgreSQL+PostGIS; unset means the private cluster.",
     )
     data_dir: Path = Field(
         default=Path(".data"),
-        validation_alias="OUTAGE_DATA_DIR",
         description="Where the private PostgreSQL cluster and other local state live.",
     )
-    host: str = Field(default="127.0.0.1", validation_alias="OUTAGE_HOST")
-    port: int = Field(default=8000, validation_alias="OUTAGE_PORT")
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8000)
     territory_margin_m: float = Field(
         default=2000.0,
         description="How far beyond the network's outline reports are still ours.",
@@ -36,12 +41,11 @@ class Settings(BaseSettings):
         default=12.0,
         description="A customer's second report within this time attaches to the first.",
     )
-    rate_limit_per_ip: str = Field(default="300/minute", validation_alias="OUTAGE_RATE_LIMIT_IP")
-    rate_limit_per_phone: str = Field(default="10/hour", validation_alias="OUTAGE_RATE_LIMIT_PHONE")
+    rate_limit_per_ip: str = Field(default="300/minute")
+    rate_limit_per_phone: str = Field(default="10/hour")
     max_body_bytes: int = Field(default=64 * 1024, description="Larger requests get 413.")
     sample_grid: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample-grid.geojson.gz",
-        validation_alias="OUTAGE_SAMPLE_GRID",
     )
 
 

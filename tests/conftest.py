@@ -45,23 +45,12 @@ def database_url() -> Iterator[str]:
 @pytest.fixture
 def fresh_database_url(database_url: str) -> Iterator[str]:
     """A migrated database of its own, for a test whose data would disturb the shared one."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from outage.db import run_migrations
+    from outage.db import create_database, drop_database, get_engine
 
     name = f"outage_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    run_migrations(url)
+    url = create_database(database_url, name)
     try:
         yield url
     finally:
-        from outage.db import get_engine
-
         get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(database_url, name)

@@ -1,5 +1,6 @@
 """`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -22,20 +23,33 @@ class Role(StrEnum):
     all = "all"
 
 
-def _run(database_url: str, host: str, port: int) -> None:
-    uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
+    """Serve in this process, or in `workers` processes that share the port."""
+    if workers == 1:
+        uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+        return
+    os.environ["DATABASE_URL"] = database_url  # the workers resolve no cluster of their own
+    uvicorn.run(
+        "outage.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
     role: Annotated[Role, typer.Option(help="Which parts of the service to run")] = Role.all,
+    workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes")] = 1,
 ) -> None:
     """Run the HTTP API and pages."""
     settings = get_settings()
     database_url = resolve_database_url()
     run_migrations(database_url)
-    _run(database_url, host or settings.host, port or settings.port)
+    _run(database_url, host or settings.host, port or settings.port, workers)
 
 
 def demo(

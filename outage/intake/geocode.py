@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
-from outage.grid.models import Customer, Device, Premise, ServiceArea
+from outage.grid.models import Customer, Device, Feeder, Premise, ServiceArea
 from outage.intake.enums import MatchMethod
 from outage.settings import Settings
 
@@ -50,19 +50,29 @@ class Clues:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where on the network a report belongs, with the names people see."""
+
+    premise_id: int | None
+    premise_ref: str | None
+    transformer_id: int | None
+    transformer_ref: str | None
+    feeder_id: int | None
+    feeder_name: str | None
+    customer_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Match:
     method: MatchMethod
     confidence: float
-    customer_id: int | None = None
-    premise_id: int | None = None
-    transformer_id: int | None = None
-    feeder_id: int | None = None
+    place: Place | None = None
     candidates: tuple[str, ...] = field(default_factory=tuple)
     """Premise refs an agent should choose between, when the clues were ambiguous."""
 
     @property
     def placed(self) -> bool:
-        return self.transformer_id is not None or self.premise_id is not None
+        return self.place is not None
 
 
 NO_MATCH = Match(method=MatchMethod.NONE, confidence=0.0)
@@ -91,72 +101,57 @@ def _check_territory(session: Session, lon: float, lat: float) -> None:
         )
 
 
-def _premise_match(
-    session: Session,
-    premise_id: int,
-    method: MatchMethod,
-    confidence: float,
-    customer_id: int | None = None,
-) -> Match:
-    row = session.execute(
-        select(Premise.transformer_id, Premise.feeder_id).where(Premise.id == premise_id)
-    ).one()
-    if customer_id is None:
-        customer_id = session.scalar(
-            select(Customer.id).where(Customer.premise_id == premise_id).limit(1)
-        )
-    return Match(
-        method=method,
-        confidence=round(confidence, 3),
-        customer_id=customer_id,
-        premise_id=premise_id,
-        transformer_id=row.transformer_id,
-        feeder_id=row.feeder_id,
-    )
-
-
-def _customer_match(
-    session: Session, customers: list[tuple[int, int, str]], method: MatchMethod, confidence: float
-) -> Match:
-    """One customer found: placed. Several: their premises become candidates for an agent."""
-    if len(customers) == 1:
-        customer_id, premise_id, _ = customers[0]
-        return _premise_match(session, premise_id, method, confidence, customer_id)
-    return Match(method=method, confidence=0.0, candidates=tuple(ref for _, _, ref in customers))
-
-
-def _customers_where(
-    session: Session, condition: ColumnElement[bool]
-) -> list[tuple[int, int, str]]:
+def _places(session: Session, condition: ColumnElement[bool]) -> list[Place]:
+    """Premises (with their customer, transformer and feeder) meeting a condition, in one query."""
     rows = session.execute(
-        select(Customer.id, Customer.premise_id, Premise.ref)
-        .join(Premise, Premise.id == Customer.premise_id)
+        select(
+            Premise.id,
+            Premise.ref,
+            Device.id,
+            Device.asset_ref,
+            Feeder.id,
+            Feeder.name,
+            Customer.id,
+        )
+        .outerjoin(Customer, Customer.premise_id == Premise.id)
+        .outerjoin(Device, Device.id == Premise.transformer_id)
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
         .where(condition)
         .order_by(Premise.ref)
         .limit(10)
     )
-    return [(r.id, r.premise_id, r.ref) for r in rows]
+    return [Place(*row) for row in rows]
+
+
+def _customer_match(
+    session: Session, condition: ColumnElement[bool], method: MatchMethod, confidence: float
+) -> Match:
+    """One customer found: placed. Several: their premises become candidates for an agent."""
+    places = _places(session, condition)
+    if len(places) == 1:
+        return Match(method=method, confidence=confidence, place=places[0])
+    return Match(
+        method=method, confidence=0.0, candidates=tuple(p.premise_ref or "" for p in places)
+    )
 
 
 def _by_account(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.account:
         return NO_MATCH
-    found = _customers_where(session, Customer.account == clues.account.strip())
-    return _customer_match(session, found, MatchMethod.ACCOUNT, 1.0)
+    return _customer_match(session, Customer.account == clues.account, MatchMethod.ACCOUNT, 1.0)
 
 
 def _by_phone(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.phone:
         return NO_MATCH
-    found = _customers_where(session, Customer.phone == clues.phone)
-    return _customer_match(session, found, MatchMethod.PHONE, 0.9)
+    return _customer_match(session, Customer.phone == clues.phone, MatchMethod.PHONE, 0.9)
 
 
 def _by_email(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.email:
         return NO_MATCH
-    found = _customers_where(session, func.lower(Customer.email) == clues.email.lower())
-    return _customer_match(session, found, MatchMethod.EMAIL, 0.85)
+    condition = func.lower(Customer.email) == clues.email.lower()
+    return _customer_match(session, condition, MatchMethod.EMAIL, 0.85)
 
 
 def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
@@ -177,20 +172,32 @@ def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
         # One premise among several at the same spot is a guess; their transformer is not.
         confidence = (0.9 if len(close) == 1 else 0.7) if same_transformer else 0.5
         confidence *= 1 - best.metres / (2 * settings.gps_premise_radius_m)
-        return _premise_match(session, best.id, MatchMethod.GPS_PREMISE, confidence)
+        place = _places(session, Premise.id == best.id)[0]
+        return Match(MatchMethod.GPS_PREMISE, round(confidence, 3), place=place)
     transformer = session.execute(
-        select(Device.id, Device.feeder_id, func.ST_DistanceSphere(Device.geom, point).label("m"))
+        select(
+            Device.id,
+            Device.asset_ref,
+            Feeder.id.label("feeder_id"),
+            Feeder.name,
+            func.ST_DistanceSphere(Device.geom, point).label("metres"),
+        )
+        .outerjoin(Feeder, Feeder.id == Device.feeder_id)
         .where(Device.kind == "transformer")
         .order_by(Device.geom.op("<->")(point))
         .limit(1)
     ).first()
-    if transformer and transformer.m <= settings.gps_transformer_radius_m:
-        return Match(
-            method=MatchMethod.GPS_TRANSFORMER,
-            confidence=round(0.5 * (1 - transformer.m / settings.gps_transformer_radius_m), 3),
-            transformer_id=transformer.id,
-            feeder_id=transformer.feeder_id,
+    if transformer and transformer.metres <= settings.gps_transformer_radius_m:
+        place = Place(
+            None,
+            None,
+            transformer.id,
+            transformer.asset_ref,
+            transformer.feeder_id,
+            transformer.name,
         )
+        closeness = 1 - transformer.metres / settings.gps_transformer_radius_m
+        return Match(MatchMethod.GPS_TRANSFORMER, round(0.5 * closeness, 3), place=place)
     return Match(
         method=MatchMethod.GPS_PREMISE,
         confidence=0.0,
@@ -232,4 +239,5 @@ def _by_address(session: Session, clues: Clues, settings: Settings) -> Match:
         return Match(
             method=MatchMethod.ADDRESS, confidence=0.0, candidates=tuple(r.ref for r in tied[:5])
         )
-    return _premise_match(session, best.id, MatchMethod.ADDRESS, float(best.score))
+    place = _places(session, Premise.id == best.id)[0]
+    return Match(MatchMethod.ADDRESS, round(float(best.score), 3), place=place)

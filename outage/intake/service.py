@@ -11,12 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from outage.grid.models import Device, Feeder, Premise
-from outage.intake.enums import ReportStatus
-from outage.intake.geocode import Clues, Match, locate
+from outage.intake.enums import MatchMethod, ReportStatus
+from outage.intake.geocode import Clues, Match, Place, locate
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.intake.schemas import (
     MatchOut,
@@ -65,9 +64,9 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     key = submission.idempotency_key
     request_hash = _request_hash(report)
     if key is not None:
-        earlier = session.scalar(select(Report).where(Report.idempotency_key == key))
+        earlier = _by_idempotency_key(session, key, request_hash)
         if earlier is not None:
-            return _replay(session, earlier, request_hash)
+            return earlier
     clues = Clues(
         account=report.account,
         phone=report.phone,
@@ -77,108 +76,129 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
         address=report.address,
     )
     match = locate(session, clues, settings)
+    place = match.place
     now = datetime.now(UTC)
-    first = _earlier_report(session, match, now - timedelta(hours=settings.duplicate_window_hours))
-    row = Report(
-        service_code="hazard" if report.hazard else "outage",
-        channel=report.channel,
-        status=_status(match, first),
-        received_at=now,
-        account_given=report.account,
-        phone=report.phone,
-        email=report.email,
-        address_given=report.address,
-        description=report.description,
-        hazard=report.hazard,
-        geom=f"SRID=4326;POINT({report.lon} {report.lat})" if report.lat is not None else None,
-        customer_id=match.customer_id,
-        premise_id=match.premise_id,
-        transformer_id=match.transformer_id,
-        feeder_id=match.feeder_id,
-        match_method=match.method,
-        match_confidence=match.confidence,
-        candidates=list(match.candidates),
-        duplicate_of_id=first.id if first else None,
-        idempotency_key=key,
-        request_hash=request_hash,
-    )
-    stored = _insert_with_fresh_ticket(session, row, now)
-    if stored is None:  # a concurrent retry with the same key won the race
-        earlier = session.scalar(select(Report).where(Report.idempotency_key == key))
-        assert earlier is not None
-        return _replay(session, earlier, request_hash)
-    return _receipt(session, stored)
+    first = _earlier_report(session, place, now - timedelta(hours=settings.duplicate_window_hours))
+    values = {
+        "service_code": "hazard" if report.hazard else "outage",
+        "channel": report.channel,
+        "status": _status(match, first),
+        "received_at": now,
+        "account_given": report.account,
+        "phone": report.phone,
+        "email": report.email,
+        "address_given": report.address,
+        "description": report.description,
+        "hazard": report.hazard,
+        "geom": f"SRID=4326;POINT({report.lon} {report.lat})" if report.lat is not None else None,
+        "customer_id": place.customer_id if place else None,
+        "premise_id": place.premise_id if place else None,
+        "transformer_id": place.transformer_id if place else None,
+        "feeder_id": place.feeder_id if place else None,
+        "match_method": match.method,
+        "match_confidence": match.confidence,
+        "candidates": list(match.candidates),
+        "duplicate_of_id": first.id if first else None,
+        "idempotency_key": key,
+        "request_hash": request_hash,
+    }
+    for _ in range(5):
+        values["ticket"] = new_ticket(now)
+        report_id = session.scalar(
+            insert(Report).values(values).on_conflict_do_nothing().returning(Report.id)
+        )
+        if report_id is not None:
+            return ReceiptOut(
+                id=report_id,
+                ticket=values["ticket"],
+                status=values["status"],
+                match=_match_out(match.method, match.confidence, place),
+                duplicate_of=first.ticket if first else None,
+            )
+        if key is not None:  # a concurrent retry with the same key won the race
+            earlier = _by_idempotency_key(session, key, request_hash)
+            if earlier is not None:
+                return earlier
+    raise RuntimeError("could not draw a free ticket")
 
 
-def _status(match: Match, first: Report | None) -> ReportStatus:
+@dataclass(frozen=True)
+class _Earlier:
+    id: int
+    ticket: str
+
+
+def _status(match: Match, first: _Earlier | None) -> ReportStatus:
     if first is not None:
         return ReportStatus.DUPLICATE
     return ReportStatus.RECEIVED if match.placed else ReportStatus.NEEDS_AGENT
 
 
-def _earlier_report(session: Session, match: Match, since: datetime) -> Report | None:
+def _earlier_report(session: Session, place: Place | None, since: datetime) -> _Earlier | None:
     """The same customer's open report about this outage, if they told us already.
 
     A transaction-scoped advisory lock on the customer makes two simultaneous reports
     from one customer count once.
     """
-    if match.customer_id is None:
+    if place is None or place.customer_id is None:
         return None
-    session.execute(select(func.pg_advisory_xact_lock(1, match.customer_id)))
-    return session.scalar(
-        select(Report)
+    session.execute(select(func.pg_advisory_xact_lock(1, place.customer_id)))
+    row = session.execute(
+        select(Report.id, Report.ticket)
         .where(
-            Report.customer_id == match.customer_id,
+            Report.customer_id == place.customer_id,
             Report.status.in_(_OPEN),
             Report.duplicate_of_id.is_(None),
             Report.received_at >= since,
         )
         .order_by(Report.received_at)
         .limit(1)
+    ).first()
+    return _Earlier(row.id, row.ticket) if row else None
+
+
+def _match_out(method: MatchMethod, confidence: float, place: Place | None) -> MatchOut:
+    return MatchOut(
+        premise=place.premise_ref if place else None,
+        transformer=place.transformer_ref if place else None,
+        feeder=place.feeder_name if place else None,
+        method=method,
+        confidence=confidence,
     )
 
 
-def _insert_with_fresh_ticket(session: Session, row: Report, now: datetime) -> Report | None:
-    """Insert, drawing a new ticket on the rare collision; None when the key was taken."""
-    for _ in range(5):
-        row.ticket = new_ticket(now)
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-            return row
-        except IntegrityError as exc:
-            if "idempotency_key" in str(exc.orig):
-                return None
-            if "ticket" not in str(exc.orig):
-                raise
-    raise RuntimeError("could not draw a free ticket")
-
-
-def _replay(session: Session, earlier: Report, request_hash: str) -> ReceiptOut:
-    if earlier.request_hash != request_hash:
+def _by_idempotency_key(session: Session, key: str, request_hash: str) -> ReceiptOut | None:
+    """The receipt of the report first sent with this key; refused if the report differs."""
+    transformer = aliased(Device)
+    earlier = aliased(Report)
+    row = session.execute(
+        select(
+            Report,
+            Premise.ref,
+            transformer.asset_ref,
+            Feeder.name,
+            earlier.ticket,
+        )
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+        .outerjoin(transformer, transformer.id == Report.transformer_id)
+        .outerjoin(Feeder, Feeder.id == Report.feeder_id)
+        .outerjoin(earlier, earlier.id == Report.duplicate_of_id)
+        .where(Report.idempotency_key == key)
+    ).first()
+    if row is None:
+        return None
+    report, premise_ref, transformer_ref, feeder_name, duplicate_of = row
+    if report.request_hash != request_hash:
         raise IdempotencyConflict(
             "this Idempotency-Key was already used for a different report; use a new key"
         )
-    return _receipt(session, earlier)
-
-
-def _receipt(session: Session, report: Report) -> ReceiptOut:
-    premise = session.get(Premise, report.premise_id) if report.premise_id else None
-    transformer = session.get(Device, report.transformer_id) if report.transformer_id else None
-    feeder = session.get(Feeder, report.feeder_id) if report.feeder_id else None
+    place = Place(None, premise_ref, None, transformer_ref, None, feeder_name)
     return ReceiptOut(
         id=report.id,
         ticket=report.ticket,
         status=report.status,
-        match=MatchOut(
-            premise=premise.ref if premise else None,
-            transformer=transformer.asset_ref if transformer else None,
-            feeder=feeder.name if feeder else None,
-            method=report.match_method,
-            confidence=report.match_confidence,
-        ),
-        duplicate_of=_ticket_of(session, report.duplicate_of_id),
+        match=_match_out(report.match_method, report.match_confidence, place),
+        duplicate_of=duplicate_of,
     )
 
 
@@ -204,11 +224,10 @@ def report_status(session: Session, ticket: str) -> ReportStatusOut | None:
 def record_meter_events(session: Session, batch: MeterEventsIn) -> MeterEventsOut:
     """Store a head-end batch; a batch naming an unknown meter is refused whole."""
     meter_ids = {e.meter_id for e in batch.events}
-    premises = dict(
-        session.execute(
-            select(Premise.meter_id, Premise.id).where(Premise.meter_id.in_(meter_ids))
-        ).tuples()
+    found = session.execute(
+        select(Premise.meter_id, Premise.id).where(Premise.meter_id.in_(meter_ids))
     )
+    premises = {meter_id: premise_id for meter_id, premise_id in found}
     unknown = sorted(meter_ids - premises.keys())
     if unknown:
         raise UnknownReference(f"unknown meter ids: {', '.join(unknown[:10])}")

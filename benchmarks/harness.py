@@ -1,0 +1,93 @@
+"""What every benchmark needs: a database of its own, a real server, and percentiles."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from grid_topology.geojson import read_grid
+from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.grid.service import save_grid
+from outage.settings import get_settings
+
+BENCH_DATABASE = "outage_bench"
+
+
+@contextmanager
+def bench_database(admin_url: str) -> Iterator[str]:
+    """A fresh database holding the sample grid, dropped afterwards."""
+    url = create_database(admin_url, BENCH_DATABASE)
+    with session_scope(session_factory(url)) as session:
+        save_grid(session, read_grid(get_settings().sample_grid))
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        drop_database(admin_url, BENCH_DATABASE)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+
+
+@contextmanager
+def running_server(
+    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`outage serve` in a child process, as in production, stopped on exit."""
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "outage", "serve", "--port", str(port), "--workers", str(workers)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield Server(url=url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"server exited with {process.returncode}: {stderr[-2000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server at {url} not healthy after {timeout_s} s")
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile; `share` in [0, 1]."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]

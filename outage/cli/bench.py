@@ -1,0 +1,44 @@
+"""`outage bench`: run the benchmarks and print one JSON object of their figures."""
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from outage.cli.common import err, resolve_database_url
+
+
+class Section(StrEnum):
+    intake = "intake"
+
+
+def bench(
+    sections: Annotated[
+        list[Section] | None, typer.Argument(help="Benchmarks to run; all when none given")
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
+) -> None:
+    """Measure the system against its baselines; JSON on stdout, progress on stderr."""
+    from benchmarks import intake
+
+    runners = {Section.intake: intake.run}
+    admin_url = resolve_database_url()
+    results: dict[str, Any] = {}
+    with Progress(
+        TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), console=err
+    ) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        for section in sections or list(Section):
+            results[section.value] = runners[section](admin_url, quick=quick, progress=report)
+    for name, figures in results.items():
+        summary = ", ".join(f"{k}={v}" for k, v in figures.items())
+        err.print(f"[bold]{name}[/]: {summary}")
+    typer.echo(json.dumps(results))
