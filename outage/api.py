@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from outage.db import session_scope
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import RateLimited
-from outage.intake.service import IdempotencyConflict, UnknownReference
+from outage.intake.service import IdempotencyConflict, NotInQueue, UnknownReference
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -23,6 +23,7 @@ _CLIENT_ERRORS: dict[type[Exception], int] = {
     OutsideTerritory: 422,
     IdempotencyConflict: 422,
     UnknownReference: 422,
+    NotInQueue: 409,
 }
 
 

@@ -37,6 +37,8 @@ class MatchMethod(StrEnum):
     GPS_PREMISE = "gps_premise"
     GPS_TRANSFORMER = "gps_transformer"
     ADDRESS = "address"
+    AGENT = "agent"
+    """An agent placed it by hand from the review queue."""
     NONE = "none"
 
 

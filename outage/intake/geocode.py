@@ -101,7 +101,7 @@ def _check_territory(session: Session, lon: float, lat: float) -> None:
         )
 
 
-def _places(session: Session, condition: ColumnElement[bool]) -> list[Place]:
+def places_where(session: Session, condition: ColumnElement[bool]) -> list[Place]:
     """Premises (with their customer, transformer and feeder) meeting a condition, in one query."""
     rows = session.execute(
         select(
@@ -127,7 +127,7 @@ def _customer_match(
     session: Session, condition: ColumnElement[bool], method: MatchMethod, confidence: float
 ) -> Match:
     """One customer found: placed. Several: their premises become candidates for an agent."""
-    places = _places(session, condition)
+    places = places_where(session, condition)
     if len(places) == 1:
         return Match(method=method, confidence=confidence, place=places[0])
     return Match(
@@ -172,7 +172,7 @@ def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
         # One premise among several at the same spot is a guess; their transformer is not.
         confidence = (0.9 if len(close) == 1 else 0.7) if same_transformer else 0.5
         confidence *= 1 - best.metres / (2 * settings.gps_premise_radius_m)
-        place = _places(session, Premise.id == best.id)[0]
+        place = places_where(session, Premise.id == best.id)[0]
         return Match(MatchMethod.GPS_PREMISE, round(confidence, 3), place=place)
     transformer = session.execute(
         select(
@@ -239,5 +239,5 @@ def _by_address(session: Session, clues: Clues, settings: Settings) -> Match:
         return Match(
             method=MatchMethod.ADDRESS, confidence=0.0, candidates=tuple(r.ref for r in tied[:5])
         )
-    place = _places(session, Premise.id == best.id)[0]
+    place = places_where(session, Premise.id == best.id)[0]
     return Match(MatchMethod.ADDRESS, round(float(best.score), 3), place=place)

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from sqlalchemy.orm import Session
 
 from outage.api import get_session
@@ -11,6 +11,8 @@ from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import (
     MeterEventsIn,
     MeterEventsOut,
+    PlacementIn,
+    QueuedReportOut,
     ReceiptOut,
     ReportIn,
     ReportStatusOut,
@@ -55,6 +57,27 @@ def submit_report(
     return service.submit_report(
         session, service.Submission(report, idempotency_key=idempotency_key), config
     )
+
+
+@router.get("/reports", response_model=list[QueuedReportOut])
+def review_queue(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[QueuedReportOut]:
+    """Reports waiting for an agent to place them, oldest first."""
+    return service.review_queue(session, limit=limit, offset=offset)
+
+
+@router.post("/reports/{ticket}/placement", response_model=ReceiptOut)
+def place_report(
+    ticket: str,
+    placement: PlacementIn,
+    session: SessionDep,
+    config: Annotated[Settings, Depends(settings)],
+) -> ReceiptOut:
+    """An agent places a queued report on a premise."""
+    return service.place_report(session, ticket, placement.premise, config)
 
 
 @router.get("/reports/{ticket}", response_model=ReportStatusOut)

@@ -102,3 +102,24 @@ class ScadaEventIn(_Strict):
 class ScadaEventOut(BaseModel):
     accepted: bool
     """False when SCADA sent this event before."""
+
+
+class QueuedReportOut(BaseModel):
+    """A report waiting for an agent, with everything the reporter told us (staff only)."""
+
+    ticket: str
+    channel: Channel
+    received_at: datetime
+    account_given: str | None
+    phone: str | None
+    email: str | None
+    address_given: str | None
+    lat: float | None
+    lon: float | None
+    description: str | None
+    hazard: Hazard | None
+    candidates: list[str]
+
+
+class PlacementIn(_Strict):
+    premise: Annotated[str, Field(min_length=1, max_length=200, description="Premise ref")]

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session, aliased
 
 from outage.grid.models import Device, Feeder, Premise
 from outage.intake.enums import MatchMethod, ReportStatus
-from outage.intake.geocode import Clues, Match, Place, locate
+from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.intake.schemas import (
     MatchOut,
     MeterEventsIn,
     MeterEventsOut,
+    QueuedReportOut,
     ReceiptOut,
     ReportIn,
     ReportStatusOut,
@@ -40,7 +41,11 @@ class IdempotencyConflict(ValueError):
 
 
 class UnknownReference(LookupError):
-    """A meter id or asset reference we do not have."""
+    """A meter id, asset, premise or ticket we do not have."""
+
+
+class NotInQueue(ValueError):
+    """The report is not waiting for an agent (placed already, or closed)."""
 
 
 @dataclass(frozen=True)
@@ -262,3 +267,66 @@ def record_scada_event(session: Session, event: ScadaEventIn) -> ScadaEventOut:
         .returning(ScadaEvent.id)
     ).first()
     return ScadaEventOut(accepted=inserted is not None)
+
+
+def review_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueuedReportOut]:
+    """Reports no clue placed, oldest first: the agents' work list."""
+    rows = session.execute(
+        select(Report, func.ST_X(Report.geom), func.ST_Y(Report.geom))
+        .where(Report.status == ReportStatus.NEEDS_AGENT)
+        .order_by(Report.received_at, Report.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        QueuedReportOut(
+            ticket=report.ticket,
+            channel=report.channel,
+            received_at=report.received_at,
+            account_given=report.account_given,
+            phone=report.phone,
+            email=report.email,
+            address_given=report.address_given,
+            lon=lon,
+            lat=lat,
+            description=report.description,
+            hazard=report.hazard,
+            candidates=report.candidates,
+        )
+        for report, lon, lat in rows
+    ]
+
+
+def place_report(session: Session, ticket: str, premise_ref: str, settings: Settings) -> ReceiptOut:
+    """An agent settles where a queued report belongs; it then counts like any other."""
+    report = session.scalar(
+        select(Report).where(Report.ticket == ticket.strip().upper()).with_for_update()
+    )
+    if report is None:
+        raise UnknownReference(f"no report with ticket {ticket!r}")
+    if report.status is not ReportStatus.NEEDS_AGENT:
+        raise NotInQueue(
+            f"report {report.ticket} is {report.status.value}, not waiting for an agent"
+        )
+    places = places_where(session, Premise.ref == premise_ref)
+    if not places:
+        raise UnknownReference(f"no premise {premise_ref!r}")
+    place = places[0]
+    window = timedelta(hours=settings.duplicate_window_hours)
+    first = _earlier_report(session, place, report.received_at - window)
+    report.premise_id = place.premise_id
+    report.customer_id = place.customer_id
+    report.transformer_id = place.transformer_id
+    report.feeder_id = place.feeder_id
+    report.match_method = MatchMethod.AGENT
+    report.match_confidence = 1.0
+    report.duplicate_of_id = first.id if first else None
+    report.status = ReportStatus.DUPLICATE if first else ReportStatus.RECEIVED
+    session.flush()
+    return ReceiptOut(
+        id=report.id,
+        ticket=report.ticket,
+        status=report.status,
+        match=_match_out(MatchMethod.AGENT, 1.0, place),
+        duplicate_of=first.ticket if first else None,
+    )

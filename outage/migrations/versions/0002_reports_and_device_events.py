@@ -199,6 +199,7 @@ def upgrade() -> None:
                 "gps_premise",
                 "gps_transformer",
                 "address",
+                "agent",
                 "none",
                 name="report_match_method",
                 native_enum=False,

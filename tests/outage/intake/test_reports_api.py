@@ -224,3 +224,40 @@ def test_too_many_reports_from_one_phone_get_429(
         response = limited.post("/api/v1/reports", json={"phone": customer.phone})
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_unplaced_report_waits_in_the_review_queue(client: TestClient) -> None:
+    ticket = client.post(
+        "/api/v1/reports", json={"address": "kiosk opposite the pagoda gate, hamlet 4"}
+    ).json()["ticket"]
+    queue = client.get("/api/v1/reports", params={"limit": 500}).json()
+    assert ticket in {q["ticket"] for q in queue}
+
+
+def test_agent_places_a_queued_report_on_a_premise(
+    client: TestClient, new_customer: NewCustomer
+) -> None:
+    customer = new_customer()
+    ticket = client.post(
+        "/api/v1/reports", json={"address": "the yellow house behind the school"}
+    ).json()["ticket"]
+    response = client.post(
+        f"/api/v1/reports/{ticket}/placement", json={"premise": customer.premise}
+    )
+    assert response.status_code == 200
+    assert response.json()["status"] == "received"
+    assert response.json()["match"]["method"] == "agent"
+    assert response.json()["match"]["transformer"] == customer.transformer
+    queue = client.get("/api/v1/reports", params={"limit": 500}).json()
+    assert ticket not in {q["ticket"] for q in queue}
+
+
+def test_placing_a_report_twice_is_a_conflict(
+    client: TestClient, new_customer: NewCustomer
+) -> None:
+    customer = new_customer()
+    ticket = client.post("/api/v1/reports", json={"account": customer.account}).json()["ticket"]
+    response = client.post(
+        f"/api/v1/reports/{ticket}/placement", json={"premise": customer.premise}
+    )
+    assert response.status_code == 409

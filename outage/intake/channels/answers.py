@@ -1,0 +1,44 @@
+"""Wording the intake service's answers, the same on every channel that talks back."""
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from outage.intake.channels.texts import Language, render
+from outage.intake.enums import ReportStatus
+from outage.intake.schemas import ReceiptOut
+from outage.intake.service import report_status
+
+TicketForm = Callable[[str], str]
+"""How a channel writes a ticket: as is for SMS, spelled out for speech."""
+
+
+def _as_is(ticket: str) -> str:
+    return ticket
+
+
+def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketForm = _as_is) -> str:
+    """What a customer hears back after reporting: their ticket and what happens next."""
+    if receipt.status is ReportStatus.DUPLICATE and receipt.duplicate_of:
+        return render("report.duplicate", language, ticket=form(receipt.duplicate_of))
+    if receipt.status is ReportStatus.NEEDS_AGENT:
+        return render("report.needs_agent", language, ticket=form(receipt.ticket))
+    return render("report.received", language, ticket=form(receipt.ticket))
+
+
+def status_reply(
+    session: Session, ticket: str, language: Language | None, form: TicketForm = _as_is
+) -> str:
+    """Where a report stands, for the customer who made it."""
+    found = report_status(session, ticket)
+    if found is None:
+        shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
+        return render("status.unknown", language, ticket=shown)
+    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
+        return render(
+            "status.duplicate",
+            language,
+            ticket=form(found.ticket),
+            original=form(found.duplicate_of),
+        )
+    return render(f"status.{found.status.value}", language, ticket=form(found.ticket))

@@ -1,0 +1,174 @@
+"""SMS keywords: report an outage, ask for a report's status, ask for help.
+
+The syntax, case- and accent-blind, in either language (the keyword's language is the
+reply's, unless the customer chose one):
+
+    MATDIEN [account] [details]    or MAT DIEN ..., OUT ..., OUTAGE ...
+    TRANGTHAI [ticket]             or TRANG THAI ..., STATUS ...
+    HUONGDAN                       or HUONG DAN, HELP
+
+Without an account, a report is placed by the sender's number. Without a ticket, the
+status is that of the newest report from the sender's number. Anything else gets the
+syntax in both languages.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from outage.intake.channels import lookup
+from outage.intake.channels.answers import report_reply, status_reply
+from outage.intake.channels.common import (
+    DESCRIPTION_MAX,
+    clip,
+    fold,
+    idempotency_key,
+    phone_or_none,
+)
+from outage.intake.channels.schemas import SmsIn, SmsOut
+from outage.intake.channels.texts import EN, VI, Language, render, sms_text
+from outage.intake.enums import Channel
+from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.schemas import ReportIn
+from outage.intake.service import Submission, submit_report
+from outage.settings import Settings
+
+
+class Intent(StrEnum):
+    REPORT = "report"
+    STATUS = "status"
+    HELP = "help"
+    UNKNOWN = "unknown"
+
+
+KEYWORDS: dict[tuple[str, ...], tuple[Intent, Language]] = {
+    ("MATDIEN",): (Intent.REPORT, VI),
+    ("MAT", "DIEN"): (Intent.REPORT, VI),
+    ("OUT",): (Intent.REPORT, EN),
+    ("OUTAGE",): (Intent.REPORT, EN),
+    ("TRANGTHAI",): (Intent.STATUS, VI),
+    ("TRANG", "THAI"): (Intent.STATUS, VI),
+    ("STATUS",): (Intent.STATUS, EN),
+    ("HUONGDAN",): (Intent.HELP, VI),
+    ("HUONG", "DAN"): (Intent.HELP, VI),
+    ("HELP",): (Intent.HELP, EN),
+}
+_LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
+
+ACCOUNT_WORDS_MAX = 4
+"""Accounts may hold spaces ('LV4.301 Load 1'): up to this many words are tried."""
+
+_ACCOUNT_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9.\-_/]{3,63}$")
+"""An unknown first word that still looks like an account number is passed on as one."""
+
+_TICKET = re.compile(r"^(\d{6})-?([A-Z0-9]{5})$")
+
+
+@dataclass(frozen=True)
+class SmsCommand:
+    intent: Intent
+    language: Language | None
+    """The keyword's language; None when no keyword was found."""
+    words: tuple[str, ...] = ()
+    """What followed the keyword, as the customer wrote it."""
+
+
+def parse(text: str) -> SmsCommand:
+    """Find the keyword at the start of the message (pure: no database)."""
+    words = text.split()
+    keys = [re.sub(r"[^A-Z0-9]", "", fold(word).upper()) for word in words]
+    for keyword in _LONGEST_FIRST:
+        if tuple(keys[: len(keyword)]) == keyword:
+            intent, language = KEYWORDS[keyword]
+            return SmsCommand(intent, language, tuple(words[len(keyword) :]))
+    return SmsCommand(Intent.UNKNOWN, None, tuple(words))
+
+
+def normalize_ticket(text: str) -> str:
+    """'261125abcde' and '261125-abcde' both become '261125-ABCDE'."""
+    found = _TICKET.match(text.strip().upper())
+    return f"{found[1]}-{found[2]}" if found else text.strip().upper()
+
+
+def split_account(session: Session, words: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The account the report names, if any, and the rest of the message as details.
+
+    The longest run of leading words that is a known account wins; else a first word
+    shaped like an account number is kept as the account given, for an agent to read.
+    """
+    phrases = [" ".join(words[:n]) for n in range(1, min(ACCOUNT_WORDS_MAX, len(words)) + 1)]
+    known = lookup.known_accounts(session, [*phrases, *(p.upper() for p in phrases)])
+    for n in range(len(phrases), 0, -1):
+        for phrase in (phrases[n - 1], phrases[n - 1].upper()):
+            if phrase in known:
+                return phrase, _details(words[n:])
+    if words and _ACCOUNT_LIKE.match(words[0]):
+        return words[0], _details(words)
+    return None, _details(words)
+
+
+def _details(words: tuple[str, ...]) -> str | None:
+    return clip(" ".join(words), DESCRIPTION_MAX) or None
+
+
+def handle(session: Session, message: SmsIn, *, settings: Settings, limits: IntakeLimits) -> SmsOut:
+    """Answer one inbound SMS; reports go through the intake service."""
+    command = parse(message.text)
+    phone = phone_or_none(message.sender)
+    if command.intent is Intent.REPORT:
+        return _report(session, message, command, phone, settings, limits)
+    if command.intent is Intent.STATUS:
+        return _status(session, command, phone)
+    if command.intent is Intent.HELP:
+        return _reply("sms.help", _language(session, command, phone=phone))
+    return _reply("sms.help", None)
+
+
+def _language(
+    session: Session, command: SmsCommand, *, phone: str | None, account: str | None = None
+) -> Language | None:
+    """The customer's chosen language when we know them, else the keyword's."""
+    chosen = lookup.language_of(session, account=account, phone=phone)
+    return chosen or command.language
+
+
+def _reply(key: str, language: Language | None, **values: str) -> SmsOut:
+    return SmsOut(reply=sms_text(render(key, language, **values)))
+
+
+def _report(
+    session: Session,
+    message: SmsIn,
+    command: SmsCommand,
+    phone: str | None,
+    settings: Settings,
+    limits: IntakeLimits,
+) -> SmsOut:
+    account, details = split_account(session, command.words)
+    language = _language(session, command, phone=phone, account=account)
+    if account is None and phone is None:
+        return _reply("sms.need_account", language)
+    key = idempotency_key("sms", message.message_id) if message.message_id else None
+    if key is None or not lookup.already_received(session, key):
+        try:
+            limits.check(ip=None, phone=phone or message.sender)
+        except RateLimited as exc:
+            minutes = str(math.ceil(exc.retry_after_s / 60))
+            return _reply("report.rate_limited", language, minutes=minutes)
+    report = ReportIn(account=account, phone=phone, description=details, channel=Channel.SMS)
+    receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
+    return SmsOut(reply=sms_text(report_reply(receipt, language)), ticket=receipt.ticket)
+
+
+def _status(session: Session, command: SmsCommand, phone: str | None) -> SmsOut:
+    language = _language(session, command, phone=phone)
+    if command.words:
+        ticket = normalize_ticket(command.words[0])
+    elif phone is not None and (latest := lookup.latest_ticket(session, phone)):
+        ticket = latest
+    else:
+        return _reply("sms.no_report", language)
+    return SmsOut(reply=sms_text(status_reply(session, ticket, language)))
