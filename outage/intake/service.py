@@ -35,6 +35,10 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 
+_reports = Report.__table__
+_INSERT_REPORT = insert(_reports).on_conflict_do_nothing().returning(_reports.c.id)
+"""Built once: intake is the hot path, and a collision on ticket or key returns no id."""
+
 
 class IdempotencyConflict(ValueError):
     """The same Idempotency-Key came with a different request."""
@@ -109,9 +113,7 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     }
     for _ in range(5):
         values["ticket"] = new_ticket(now)
-        report_id = session.scalar(
-            insert(Report).values(values).on_conflict_do_nothing().returning(Report.id)
-        )
+        report_id = session.scalar(_INSERT_REPORT, values)
         if report_id is not None:
             return ReceiptOut(
                 id=report_id,
