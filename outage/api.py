@@ -1,8 +1,9 @@
 """What every HTTP route shares: the session dependency, error mapping and body limits."""
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +18,10 @@ def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request, committed when the route returns without error."""
     with session_scope(request.app.state.sessions) as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""Committed before the response is sent, so a 2xx always means the data is stored."""
 
 
 _CLIENT_ERRORS: dict[type[Exception], int] = {

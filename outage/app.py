@@ -4,12 +4,16 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from outage.agent import routes as agent_routes
 from outage.api import BodySizeLimit, install_error_handlers
 from outage.db import session_factory
 from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
 from outage.intake import routes as intake_routes
+from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
+from outage.open311 import routes as open311_routes
+from outage.pages import routes as page_routes
 from outage.settings import Settings, get_settings
 
 
@@ -30,6 +34,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(grid_routes.router)
     app.include_router(intake_routes.router)
+    app.include_router(channel_routes.router)
+    app.include_router(open311_routes.router)
+    app.include_router(agent_routes.router)
+    app.include_router(page_routes.router)
+    app.mount("/static", page_routes.static_files(), name="static")
 
     @app.get("/health", tags=["service"])
     def health() -> JSONResponse:

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     sample_grid: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample-grid.geojson.gz",
     )
+    smtp_receiver_host: str = Field(
+        default="127.0.0.1", description="Where the inbound e-mail receiver listens."
+    )
+    smtp_receiver_port: int = Field(
+        default=8025, description="TCP port of the inbound e-mail receiver; 0 turns it off."
+    )
+    smtp_max_message_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Larger e-mails are refused (SMTP 552)."
+    )
 
 
 @lru_cache

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Prepare a Debian/Ubuntu machine to run and test the project; safe to run again.
 #
-#  - Debian packages: PostgreSQL with PostGIS (and contrib: pg_trgm, unaccent), and
-#    python3-venv when the system Python needs it. Installed with apt-get when root,
-#    with `sudo -n` when allowed, otherwise we stop and name the packages to install.
+#  - Debian packages: PostgreSQL with PostGIS (and contrib: pg_trgm, unaccent),
+#    python3-venv when the system Python needs it, and chromium for the browser tests
+#    when the dev extra is installed (Playwright drives it; it never downloads one).
+#    Installed with apt-get when root, with `sudo -n` when allowed, otherwise we stop
+#    and name the packages to install.
 #  - .venv with the project installed in editable mode, extras from OUTAGE_EXTRAS
 #    (default "dev,simbench"; empty for none). Reinstalled only when pyproject.toml,
 #    the extras or the Python change.
@@ -90,6 +92,17 @@ ensure_postgres() {
     say "PostgreSQL $v with PostGIS: ok"
 }
 
+# The browser tests drive the system's Chromium; only developers need it.
+ensure_chromium() {
+    case ",$EXTRAS," in
+        *,dev,*) ;;
+        *) return 0 ;;
+    esac
+    command -v chromium >/dev/null 2>&1 || apt_install chromium
+    command -v chromium >/dev/null 2>&1 || die "chromium installed but not on PATH"
+    say "Chromium for the browser tests: ok"
+}
+
 # --- Python -------------------------------------------------------------------------------
 
 ensure_python() {
@@ -138,6 +151,7 @@ ensure_venv() {
 }
 
 ensure_postgres
+ensure_chromium
 ensure_python
 ensure_venv
 say "ready: $VENV/bin/outage"

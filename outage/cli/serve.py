@@ -1,6 +1,8 @@
 """`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
 
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,8 +14,9 @@ from grid_topology.geojson import read_grid
 from outage.app import create_app
 from outage.cli.common import err, resolve_database_url
 from outage.cli.grid import store
-from outage.db import run_migrations
-from outage.settings import get_settings
+from outage.db import run_migrations, session_factory
+from outage.intake.channels.email import start_receiver
+from outage.settings import Settings, get_settings
 
 
 class Role(StrEnum):
@@ -39,6 +42,30 @@ def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
     )
 
 
+@contextmanager
+def _mail_receiver(
+    database_url: str, settings: Settings, *, optional: bool
+) -> Iterator[str | None]:
+    """The inbound e-mail receiver beside the HTTP server; yields where it listens.
+
+    Port 0 turns it off. When `optional`, a port in use is a warning, not a failure.
+    """
+    host, port = settings.smtp_receiver_host, settings.smtp_receiver_port
+    controller = None
+    if port:
+        try:
+            controller = start_receiver(host, port, session_factory(database_url), settings)
+        except OSError as exc:
+            if not optional:
+                raise
+            err.print(f"[yellow]E-mail receiver not started[/] on {host}:{port}: {exc}")
+    try:
+        yield f"smtp://{host}:{port}" if controller is not None else None
+    finally:
+        if controller is not None:
+            controller.stop()
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
@@ -49,7 +76,13 @@ def serve(
     settings = get_settings()
     database_url = resolve_database_url()
     run_migrations(database_url)
-    _run(database_url, host or settings.host, port or settings.port, workers)
+    mail: AbstractContextManager[str | None] = (
+        _mail_receiver(database_url, settings, optional=False)
+        if role is Role.all
+        else nullcontext()
+    )
+    with mail:
+        _run(database_url, host or settings.host, port or settings.port, workers)
 
 
 def demo(
@@ -66,8 +99,13 @@ def demo(
     store(read_grid(grid or settings.sample_grid), database_url)
     host, port = host or settings.host, port or settings.port
     base = f"http://{host}:{port}"
-    err.print(f"\n[bold]Outage demo is up[/] on {base}")
-    err.print(f"  API documentation  {base}/docs")
-    err.print(f"  Devices            {base}/api/v1/grid/devices")
-    err.print("Press Ctrl-C to stop.\n")
-    _run(database_url, host, port)
+    with _mail_receiver(database_url, settings, optional=True) as mail:
+        err.print(f"\n[bold]Outage demo is up[/] on {base}")
+        err.print(f"  API documentation  {base}/docs")
+        err.print(f"  Devices            {base}/api/v1/grid/devices")
+        err.print(f"  SMS webhook        {base}/api/v1/channels/sms")
+        err.print(f"  IVR webhook        {base}/api/v1/channels/ivr")
+        if mail:
+            err.print(f"  E-mail reports     {mail} (SMTP)")
+        err.print("Press Ctrl-C to stop.\n")
+        _run(database_url, host, port)

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.api import get_session
+from outage.api import SessionDep
 from outage.grid import service
 from outage.grid.live import LiveTopology
 
@@ -54,7 +54,6 @@ def live_topology(request: Request) -> LiveTopology:
     return topology
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 TopologyDep = Annotated[LiveTopology, Depends(live_topology)]
 
 

@@ -205,7 +205,7 @@ def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
     )
 
 
-def _search_query(address: str, session: Session) -> str:
+def search_query(address: str, session: Session) -> str:
     folded: str = session.scalar(select(func.search_text(literal(address)))) or ""
     folded = _ALLEY.sub("ngo", _FILLER.sub(" ", folded))
     return " ".join(folded.split())
@@ -215,7 +215,7 @@ def _by_address(session: Session, clues: Clues, settings: Settings) -> Match:
     """Fuzzy, accent-blind search; the house number, when given, must agree exactly."""
     if not clues.address or not clues.address.strip():
         return NO_MATCH
-    query = _search_query(clues.address, session)
+    query = search_query(clues.address, session)
     if not query:
         return NO_MATCH
     score = func.word_similarity(query, Premise.address_search).label("score")

@@ -3,9 +3,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
-from sqlalchemy.orm import Session
 
-from outage.api import get_session
+from outage.api import SessionDep
 from outage.intake import service
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import (
@@ -23,7 +22,6 @@ from outage.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe key"),

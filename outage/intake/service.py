@@ -8,8 +8,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -34,8 +35,9 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """No 0/O or 1/I: tickets are read out over the phone."""
 
 _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
+OUTAGE_CODES = ("outage", "hazard")
 
-_reports = Report.__table__
+_reports = cast(Table, Report.__table__)
 _INSERT_REPORT = insert(_reports).on_conflict_do_nothing().returning(_reports.c.id)
 """Built once: intake is the hot path, and a collision on ticket or key returns no id."""
 
@@ -56,6 +58,12 @@ class NotInQueue(ValueError):
 class Submission:
     report: ReportIn
     idempotency_key: str | None = None
+    service_code: str | None = None
+    """A customer-care request type; None for an outage (or hazard) report."""
+
+    @property
+    def is_outage(self) -> bool:
+        return self.service_code is None
 
 
 def new_ticket(now: datetime) -> str:
@@ -63,15 +71,20 @@ def new_ticket(now: datetime) -> str:
     return f"{now:%y%m%d}-{suffix}"
 
 
-def _request_hash(report: ReportIn) -> str:
-    return hashlib.sha256(report.model_dump_json().encode()).hexdigest()
+def _request_hash(submission: Submission) -> str:
+    text = f"{submission.service_code}\n{submission.report.model_dump_json()}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def submit_report(session: Session, submission: Submission, settings: Settings) -> ReceiptOut:
-    """Place, de-duplicate and store a report; a retried submission gets the first receipt."""
+    """Place, de-duplicate and store a report; a retried submission gets the first receipt.
+
+    Customer-care requests go the same way but are never duplicates: two requests from
+    one customer are two pieces of work.
+    """
     report = submission.report
     key = submission.idempotency_key
-    request_hash = _request_hash(report)
+    request_hash = _request_hash(submission)
     if key is not None:
         earlier = _by_idempotency_key(session, key, request_hash)
         if earlier is not None:
@@ -87,9 +100,10 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     match = locate(session, clues, settings)
     place = match.place
     now = datetime.now(UTC)
-    first = _earlier_report(session, place, now - timedelta(hours=settings.duplicate_window_hours))
+    since = now - timedelta(hours=settings.duplicate_window_hours)
+    first = _earlier_report(session, place, since) if submission.is_outage else None
     values = {
-        "service_code": "hazard" if report.hazard else "outage",
+        "service_code": submission.service_code or ("hazard" if report.hazard else "outage"),
         "channel": report.channel,
         "status": _status(match, first),
         "received_at": now,
@@ -154,6 +168,7 @@ def _earlier_report(session: Session, place: Place | None, since: datetime) -> _
         select(Report.id, Report.ticket)
         .where(
             Report.customer_id == place.customer_id,
+            Report.service_code.in_(OUTAGE_CODES),
             Report.status.in_(_OPEN),
             Report.duplicate_of_id.is_(None),
             Report.received_at >= since,
@@ -315,7 +330,8 @@ def place_report(session: Session, ticket: str, premise_ref: str, settings: Sett
         raise UnknownReference(f"no premise {premise_ref!r}")
     place = places[0]
     window = timedelta(hours=settings.duplicate_window_hours)
-    first = _earlier_report(session, place, report.received_at - window)
+    is_outage = report.service_code in OUTAGE_CODES
+    first = _earlier_report(session, place, report.received_at - window) if is_outage else None
     report.premise_id = place.premise_id
     report.customer_id = place.customer_id
     report.transformer_id = place.transformer_id

@@ -1,6 +1,7 @@
 """What the channels share: accent folding, idempotency keys, phone numbers as sent."""
 
 import hashlib
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -11,6 +12,8 @@ DESCRIPTION_MAX = 2000
 
 _KEY_MAX = 200
 """Length of the reports' idempotency_key column."""
+
+_ACCOUNT_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9.\-_/]{3,63}$")
 
 
 @lru_cache(maxsize=8192)
@@ -55,3 +58,8 @@ def clip(text: str, limit: int) -> str:
     """At most `limit` characters, an ellipsis marking a cut."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def looks_like_account(word: str) -> bool:
+    """Shaped like an account number (letters and digits, at least one digit), known or not."""
+    return _ACCOUNT_LIKE.match(word) is not None

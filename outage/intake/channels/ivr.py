@@ -25,50 +25,106 @@ from outage.intake.channels.schemas import IvrIn, IvrNext, IvrOut
 from outage.intake.channels.texts import VI, Language, render, spoken_ticket
 from outage.intake.enums import Channel, ReportStatus
 from outage.intake.limits import IntakeLimits, RateLimited
-from outage.intake.schemas import ReportIn
+from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import Settings
 
 ACCOUNT_DIGITS_MIN = 4
+"""Fewer keyed digits than this are no account number."""
 
 
 def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeLimits) -> IvrOut:
     """Answer one keyed choice of one call."""
-    digits = call.digits.replace(" ", "").rstrip("#")
+    digits = _keyed(call)
     phone = phone_or_none(call.caller)
-    language = call.language or (phone and lookup.language_of(session, phone=phone)) or VI
-    if digits in ("", "0"):
-        return IvrOut(say=render("ivr.menu", language), language=language, next=IvrNext.MENU)
-    if digits == "1":
-        return _report_by_phone(session, call, digits, phone, language, settings, limits)
-    if digits.startswith("1*") and len(digits) - 2 >= ACCOUNT_DIGITS_MIN and digits[2:].isdigit():
-        return _report_by_account(session, call, digits, phone, language, settings, limits)
-    if digits == "2":
-        return _status(session, phone, language)
-    if digits == "9":
-        return IvrOut(say=render("ivr.agent", language), language=language, next=IvrNext.AGENT)
-    say = f"{render('ivr.invalid', language)} {render('ivr.menu', language)}"
-    return IvrOut(say=say, language=language, next=IvrNext.MENU)
+    chosen = call.language or (lookup.language_of(session, phone=phone) if phone else None)
+    language = chosen or VI
+    account_digits = digits.removeprefix("1*") if digits.startswith("1*") else None
+    try:
+        if digits in ("", "0"):
+            return _say(language, IvrNext.MENU, "ivr.menu")
+        if digits == "1":
+            return _report_by_phone(session, call, phone, language, settings, limits)
+        if account_digits and account_digits.isdigit():
+            return _report_by_account(
+                session, call, account_digits, phone, chosen, settings, limits
+            )
+        if digits == "2":
+            return _status(session, phone, language)
+        if digits == "9":
+            return _say(language, IvrNext.AGENT, "ivr.agent")
+    except RateLimited as exc:
+        minutes = str(math.ceil(exc.retry_after_s / 60))
+        return _say(language, IvrNext.HANGUP, "report.rate_limited", minutes=minutes)
+    return _say(language, IvrNext.MENU, "ivr.invalid", "ivr.menu")
+
+
+def _keyed(call: IvrIn) -> str:
+    return call.digits.replace(" ", "").rstrip("#")
+
+
+def _say(language: Language, then: IvrNext, *keys: str, **values: str) -> IvrOut:
+    say = " ".join(render(key, language, **values) for key in keys)
+    return IvrOut(say=say, language=language, next=then)
+
+
+def _submit(
+    session: Session,
+    call: IvrIn,
+    report: ReportIn,
+    settings: Settings,
+    limits: IntakeLimits,
+) -> ReceiptOut:
+    """Submit once per call and choice; a retried webhook is neither counted nor stored."""
+    key = idempotency_key("ivr", call.call_id, _keyed(call))
+    if not lookup.already_received(session, key):
+        limits.check(ip=None, phone=report.phone)
+    return submit_report(session, Submission(report, idempotency_key=key), settings)
 
 
 def _report_by_phone(
     session: Session,
     call: IvrIn,
-    digits: str,
     phone: str | None,
     language: Language,
     settings: Settings,
     limits: IntakeLimits,
 ) -> IvrOut:
     if phone is None:
-        return IvrOut(say=render("ivr.no_caller_id", language), language=language, next=IvrNext.MENU)
+        return _say(language, IvrNext.MENU, "ivr.no_caller_id")
     registered = len(lookup.customers_by_phone(session, phone))
-    outcome = _submit(session, call, digits, ReportIn(phone=phone, channel=Channel.IVR),
-                      language, settings, limits)
-    if isinstance(outcome, IvrOut):
-        return outcome
-    say = report_reply(outcome.receipt, language, spoken_ticket)
-    if outcome.receipt.status is ReportStatus.NEEDS_AGENT:
+    receipt = _submit(session, call, ReportIn(phone=phone, channel=Channel.IVR), settings, limits)
+    say = report_reply(receipt, language, spoken_ticket)
+    if receipt.status is ReportStatus.NEEDS_AGENT:
         why = "ivr.phone_several" if registered > 1 else "ivr.phone_unknown"
         say = f"{render(why, language)} {say}"
-    return IvrOut(say=say, language=language, ticket=outcome.receipt.ticket, next=IvrNext.HANGUP)
+    return IvrOut(say=say, language=language, ticket=receipt.ticket, next=IvrNext.HANGUP)
+
+
+def _report_by_account(
+    session: Session,
+    call: IvrIn,
+    digits: str,
+    phone: str | None,
+    chosen: Language | None,
+    settings: Settings,
+    limits: IntakeLimits,
+) -> IvrOut:
+    account = (
+        lookup.account_by_digits(session, digits) if len(digits) >= ACCOUNT_DIGITS_MIN else None
+    )
+    if account is None:
+        return _say(chosen or VI, IvrNext.MENU, "ivr.unknown_account", account=" ".join(digits))
+    language = chosen or lookup.language_of(session, account=account) or VI
+    report = ReportIn(account=account, phone=phone, channel=Channel.IVR)
+    receipt = _submit(session, call, report, settings, limits)
+    say = report_reply(receipt, language, spoken_ticket)
+    return IvrOut(say=say, language=language, ticket=receipt.ticket, next=IvrNext.HANGUP)
+
+
+def _status(session: Session, phone: str | None, language: Language) -> IvrOut:
+    ticket = lookup.latest_ticket(session, phone) if phone else None
+    if ticket is None:
+        return _say(language, IvrNext.HANGUP, "ivr.no_report")
+    say = status_reply(session, ticket, language, spoken_ticket)
+    return IvrOut(say=say, language=language, ticket=ticket, next=IvrNext.HANGUP)

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer
@@ -37,7 +37,8 @@ def language_of(
     phone: str | None = None,
     email: str | None = None,
 ) -> Language | None:
-    """The language the matching customers chose, when there is exactly one."""
+    """The language the customer chose: by account, else by phone, else by e-mail address
+    (when the customers a phone or address names do not agree, none)."""
     conditions: list[ColumnElement[bool]] = []
     if account:
         conditions.append(Customer.account == account)
@@ -45,12 +46,13 @@ def language_of(
         conditions.append(Customer.phone == phone)
     if email:
         conditions.append(func.lower(Customer.email) == email.lower())
-    if not conditions:
-        return None
-    languages = set(
-        session.scalars(select(Customer.language).where(or_(*conditions)).distinct().limit(2))
-    )
-    return Language(languages.pop()) if len(languages) == 1 else None
+    for condition in conditions:
+        languages = list(
+            session.scalars(select(Customer.language).where(condition).distinct().limit(2))
+        )
+        if len(languages) == 1:
+            return Language(languages[0])
+    return None
 
 
 def known_accounts(session: Session, candidates: Iterable[str]) -> set[str]:

@@ -26,6 +26,7 @@ from outage.intake.channels.common import (
     clip,
     fold,
     idempotency_key,
+    looks_like_account,
     phone_or_none,
 )
 from outage.intake.channels.schemas import SmsIn, SmsOut
@@ -60,9 +61,6 @@ _LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
 
 ACCOUNT_WORDS_MAX = 4
 """Accounts may hold spaces ('LV4.301 Load 1'): up to this many words are tried."""
-
-_ACCOUNT_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9.\-_/]{3,63}$")
-"""An unknown first word that still looks like an account number is passed on as one."""
 
 _TICKET = re.compile(r"^(\d{6})-?([A-Z0-9]{5})$")
 
@@ -105,7 +103,7 @@ def split_account(session: Session, words: tuple[str, ...]) -> tuple[str | None,
         for phrase in (phrases[n - 1], phrases[n - 1].upper()):
             if phrase in known:
                 return phrase, _details(words[n:])
-    if words and _ACCOUNT_LIKE.match(words[0]):
+    if words and looks_like_account(words[0]):
         return words[0], _details(words)
     return None, _details(words)
 

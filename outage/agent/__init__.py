@@ -1,0 +1,1 @@
+"""What call-centre agents need on the phone: finding the caller among our customers."""

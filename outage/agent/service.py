@@ -1,0 +1,155 @@
+"""Finding a caller among our customers: by account, by phone number, or by address.
+
+The lookup is a sequence, like geocoding: an exact account number first, then the phone
+number in any format a caller reads it out, then a fuzzy, accent-blind address search.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from outage.agent.schemas import CustomerOut, LookupKind, OpenReportOut, PremiseOut
+from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.intake.enums import ReportStatus
+from outage.intake.geocode import ADDRESS_MIN_SCORE, search_query
+from outage.intake.models import Report
+from outage.intake.phones import InvalidPhone, to_e164
+
+MAX_CUSTOMERS = 20
+MAX_OPEN_REPORTS = 10
+"""Per customer; older open reports are still in the review queue."""
+
+
+@dataclass(frozen=True)
+class _Found:
+    kind: LookupKind
+    customer_ids: list[int]
+
+
+def find_customers(
+    session: Session, *, query: str, kind: LookupKind | None = None, limit: int = MAX_CUSTOMERS
+) -> list[CustomerOut]:
+    """Up to `limit` customers the query names; `kind` restricts it to one way of looking."""
+    text = query.strip()
+    if not text:
+        return []
+    kinds = [kind] if kind else list(LookupKind)
+    for attempt in kinds:
+        found = _FINDERS[attempt](session, text, limit)
+        if found:
+            return _customers(session, _Found(attempt, found))
+    return []
+
+
+def _by_account(session: Session, text: str, limit: int) -> list[int]:
+    return list(session.scalars(select(Customer.id).where(Customer.account == text).limit(1)))
+
+
+def _by_phone(session: Session, text: str, limit: int) -> list[int]:
+    try:
+        phone = to_e164(text)
+    except InvalidPhone:
+        return []
+    return list(
+        session.scalars(
+            select(Customer.id)
+            .where(Customer.phone == phone)
+            .order_by(Customer.account)
+            .limit(limit)
+        )
+    )
+
+
+def _by_address(session: Session, text: str, limit: int) -> list[int]:
+    """Best word similarity first; a house number, when typed, ranks its own premises first."""
+    query = search_query(text, session)
+    if not query:
+        return []
+    session.execute(
+        select(func.set_config("pg_trgm.word_similarity_threshold", str(ADDRESS_MIN_SCORE), True))
+    )
+    score = func.word_similarity(query, Premise.address_search)
+    order: list[Any] = [score.desc(), Premise.ref, Customer.account]
+    first = query.split()[0]
+    if first.isdigit():
+        house_number = func.split_part(Premise.address_search, " ", 1)
+        order.insert(0, case((house_number == first, 0), else_=1))
+    return list(
+        session.scalars(
+            select(Customer.id)
+            .join(Premise, Premise.id == Customer.premise_id)
+            .where(literal(query).op("<%")(Premise.address_search))
+            .order_by(*order)
+            .limit(limit)
+        )
+    )
+
+
+_FINDERS = {
+    LookupKind.ACCOUNT: _by_account,
+    LookupKind.PHONE: _by_phone,
+    LookupKind.ADDRESS: _by_address,
+}
+
+
+def _customers(session: Session, found: _Found) -> list[CustomerOut]:
+    """The customers with their premise and open reports, in the order they were found."""
+    rows = session.execute(
+        select(Customer, Premise, Device.asset_ref, Feeder.name)
+        .join(Premise, Premise.id == Customer.premise_id)
+        .outerjoin(Device, Device.id == Premise.transformer_id)
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
+        .where(Customer.id.in_(found.customer_ids))
+    ).all()
+    by_id = {row[0].id: row for row in rows}
+    reports = _open_reports(session, [r[0].id for r in rows], [r[1].id for r in rows])
+    result = []
+    for customer_id in found.customer_ids:
+        customer, premise, transformer, feeder = by_id[customer_id]
+        mine = [
+            OpenReportOut(
+                ticket=r.ticket,
+                status=r.status,
+                received_at=r.received_at,
+                service_code=r.service_code,
+            )
+            for r in reports
+            if r.customer_id == customer.id or r.premise_id == premise.id
+        ]
+        result.append(
+            CustomerOut(
+                account=customer.account,
+                name=customer.name,
+                phone=customer.phone,
+                email=customer.email,
+                language=customer.language,
+                critical=customer.critical,
+                premise=PremiseOut(
+                    ref=premise.ref, address=premise.address, transformer=transformer, feeder=feeder
+                ),
+                open_reports=mine[:MAX_OPEN_REPORTS],
+                matched_by=found.kind,
+            )
+        )
+    return result
+
+
+def _open_reports(
+    session: Session, customer_ids: Sequence[int], premise_ids: Sequence[int]
+) -> list[Report]:
+    if not customer_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Report)
+            .where(
+                Report.status != ReportStatus.CLOSED,
+                or_(Report.customer_id.in_(customer_ids), Report.premise_id.in_(premise_ids)),
+            )
+            .order_by(Report.received_at.desc(), Report.id.desc())
+            .limit(MAX_CUSTOMERS * MAX_OPEN_REPORTS)
+        )
+    )

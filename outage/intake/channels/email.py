@@ -1,0 +1,284 @@
+"""Outage reports by e-mail: an SMTP receiver (aiosmtpd) that files every message.
+
+The utility's mail server forwards the care-centre mailbox to this receiver. Each
+message becomes a report: the sender's address is the customer's e-mail, an account
+number in the subject or body (after a label such as "account", "tài khoản", "mã KH",
+or any words that are a known account), an "address:" / "địa chỉ:" line, and the text,
+without quoted replies and signatures, as the description. The Message-ID is the
+idempotency key, so a message delivered twice is filed once.
+
+A message no clue places is still stored, for an agent (the service queues it). Only
+messages over the size limit (552, from aiosmtpd, which also announces the limit as
+SIZE) and messages with nothing to go on, not even a sender address (550), are refused;
+a failure on our side answers 451, so the sending server keeps the message and retries.
+"""
+
+import asyncio
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr
+from html.parser import HTMLParser
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from pydantic import ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from outage.db import session_scope
+from outage.intake.channels import lookup
+from outage.intake.channels.common import (
+    DESCRIPTION_MAX,
+    clip,
+    fold,
+    idempotency_key,
+    looks_like_account,
+    nfc,
+)
+from outage.intake.enums import Channel
+from outage.intake.schemas import ReceiptOut, ReportIn
+from outage.intake.service import IdempotencyConflict, Submission, submit_report
+from outage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ADDRESS_MAX = 300
+ACCOUNT_WORDS_MAX = 4
+"""Accounts may hold spaces ('LV4.301 Load 1'): runs of up to this many words are tried."""
+SCANNED_WORDS_MAX = 400
+"""Only this many leading words of a message are searched for known accounts."""
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Patterns run on accent-folded text, so "tài khoản" and "tai khoan" are one.
+_ACCOUNT_LABEL = re.compile(
+    r"\b(?:account(?:\s+(?:no|number|id))?|acct|customer\s+(?:no|number|id)|tai\s+khoan"
+    r"|ma\s+khach\s+hang|ma\s+kh|so\s+hop\s+dong)\b\.?(?:\s+(?:is|la|so)\b)?\s*[:#]?\s*"
+    r"(?P<value>[A-Za-z0-9][^\n,;]*)",
+    re.IGNORECASE,
+)
+_ADDRESS_LINE = re.compile(
+    r"^[ \t]*(?:address|addr|dia\s+chi)[ \t]*:[ \t]*(?P<value>\S.*?)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Where the customer's own words end: quoted earlier mail, signatures, client banners.
+_TAIL_STARTS = re.compile(
+    r"^(?:--$|_{10,}$|-{3,}\s*(?:original message|forwarded message)"
+    r"|on\s.+\swrote:$|vao\s.+\sda viet:$|from:\s.*@|sent from my\s|get outlook for\s"
+    r"|gui tu (?:iphone|android|samsung|dien thoai|thiet bi))",
+    re.IGNORECASE,
+)
+_WORD_EDGES = "\"'()[]<>.,;:!?"
+
+
+@dataclass(frozen=True)
+class MailReport:
+    """What a message tells us, before any database lookup."""
+
+    sender: str | None
+    message_id: str | None
+    subject: str
+    body: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.subject}\n{self.body}".strip()
+
+
+class _TextOfHtml(HTMLParser):
+    _BLOCKS = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
+    _HIDDEN = frozenset({"script", "style", "head", "title", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._HIDDEN:
+            self._hidden += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextOfHtml()
+    parser.feed(html)
+    parser.close()
+    lines = (" ".join(line.split()) for line in "".join(parser.parts).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def own_words(body: str) -> str:
+    """The body without quoted replies, signatures and mail-client banners."""
+    kept: list[str] = []
+    for line in body.splitlines():
+        stripped = line.strip()
+        if any(kept) and _TAIL_STARTS.match(fold(stripped)):
+            break
+        if not stripped.startswith(">"):
+            kept.append(line.rstrip())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
+
+
+def read_message(raw: bytes, envelope_sender: str | None = None) -> MailReport:
+    """Parse a message (pure: no database); the envelope sender stands in for a bad From."""
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(message, EmailMessage)
+    sender = _from_address(message) or _address(envelope_sender or "")
+    message_id = str(message.get("Message-ID", "")).strip() or None
+    subject = " ".join(str(message.get("Subject", "")).split())
+    return MailReport(sender, message_id, nfc(subject), own_words(nfc(_body_text(message))))
+
+
+def _from_address(message: EmailMessage) -> str | None:
+    header = message.get("From")
+    try:
+        addresses = getattr(header, "addresses", ())
+        return next((a for a in (_address(x.addr_spec) for x in addresses) if a), None)
+    except (AttributeError, IndexError, ValueError):
+        return _address(str(header or ""))
+
+
+def _address(text: str) -> str | None:
+    _, address = parseaddr(text)
+    return address if _EMAIL.match(address) and len(address) <= 254 else None
+
+
+def _body_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, ValueError):  # an unknown charset or a broken encoding
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    if not isinstance(content, str):
+        return ""
+    return html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(_WORD_EDGES) for w in text.split() if w.strip(_WORD_EDGES)]
+
+
+def _runs(words: list[str], starts: range) -> list[str]:
+    """Runs of up to ACCOUNT_WORDS_MAX words from each start, longest first, each also
+    upper-cased (accounts usually are, customers often type them in lower case)."""
+    runs = []
+    for start in starts:
+        for n in range(min(ACCOUNT_WORDS_MAX, len(words) - start), 0, -1):
+            run = " ".join(words[start : start + n])
+            runs += [run, run.upper()] if run.upper() != run else [run]
+    return runs
+
+
+def find_account(session: Session, mail: MailReport) -> str | None:
+    """The account the message names: a known one after a label such as "account:", else a
+    known one anywhere, else the word after the label as given (for an agent to read)."""
+    text = mail.text
+    labelled: list[str] = []
+    given: str | None = None
+    for found in _ACCOUNT_LABEL.finditer(fold(text)):
+        words = _words(text[found.start("value") : found.end("value")])
+        labelled += _runs(words, range(1))
+        if given is None and words and looks_like_account(words[0]):
+            given = words[0]
+    words = _words(text)[:SCANNED_WORDS_MAX]
+    anywhere = [run for run in _runs(words, range(len(words))) if any(c.isdigit() for c in run)]
+    known = lookup.known_accounts(session, [*labelled, *anywhere])
+    return next((c for c in (*labelled, *anywhere) if c in known), given)
+
+
+def split_address(body: str) -> tuple[str | None, str]:
+    """The "address:" / "địa chỉ:" line's value, and the body without that line."""
+    found = _ADDRESS_LINE.search(fold(body))
+    if found is None:
+        return None, body
+    address = clip(body[found.start("value") : found.end("value")], ADDRESS_MAX)
+    rest = body[found.end() :]
+    return address, (body[: found.start()] + rest.removeprefix("\n")).strip()
+
+
+def report_of(session: Session, mail: MailReport) -> ReportIn:
+    """The report a message makes; ValidationError when it has no clue at all."""
+    address, body = split_address(mail.body)
+    description = clip(f"{mail.subject}\n\n{body}".strip(), DESCRIPTION_MAX) or None
+    return ReportIn(
+        account=find_account(session, mail),
+        email=mail.sender,
+        address=address,
+        description=description,
+        channel=Channel.EMAIL,
+    )
+
+
+def file_message(
+    session: Session, raw: bytes, settings: Settings, envelope_sender: str | None = None
+) -> ReceiptOut:
+    """Store one message as a report (the caller commits)."""
+    mail = read_message(raw, envelope_sender)
+    report = report_of(session, mail)
+    digest = hashlib.sha256(raw).hexdigest()
+    key = idempotency_key("email", mail.message_id or digest)
+    try:
+        return submit_report(session, Submission(report, idempotency_key=key), settings)
+    except IdempotencyConflict:
+        # A Message-ID reused for other text: file it too, under a key of its content.
+        key = idempotency_key("email", mail.message_id or "", digest)
+        return submit_report(session, Submission(report, idempotency_key=key), settings)
+
+
+class ReportMailHandler:
+    """aiosmtpd handler: every accepted message becomes a report, answered with its ticket."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+        self.sessions = sessions
+        self.settings = settings
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            receipt = await asyncio.to_thread(self._file, raw, envelope.mail_from)
+        except ValidationError:
+            return "550 5.6.0 No sender address, account or street address to file this under"
+        except Exception:
+            log.exception("could not file an e-mail report")
+            return "451 4.3.0 Could not store the message now; please try again later"
+        return f"250 2.0.0 Report filed, ticket {receipt.ticket}"
+
+    def _file(self, raw: bytes, envelope_sender: str | None) -> ReceiptOut:
+        with session_scope(self.sessions) as session:
+            return file_message(session, raw, self.settings, envelope_sender)
+
+
+def start_receiver(
+    host: str, port: int, session_factory: sessionmaker[Session], settings: Settings
+) -> Controller:
+    """Listen for mail on host:port in a thread of its own; `.stop()` the result to end."""
+    controller = Controller(
+        ReportMailHandler(session_factory, settings),
+        hostname=host,
+        port=port,
+        data_size_limit=settings.smtp_max_message_bytes,
+        server_hostname="outage-intake",
+    )
+    controller.start()
+    return controller

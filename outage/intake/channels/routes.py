@@ -1,0 +1,97 @@
+"""HTTP webhooks of the SMS gateway and the IVR.
+
+Both answer 200 to anything a customer may have typed or keyed, with the words to send
+back: a gateway or an IVR has no use for an error about its customer's text, and would
+retry it. A 422 means the webhook body itself is malformed (no sender, no call id).
+"""
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from outage.api import SessionDep
+from outage.intake.channels import ivr, sms
+from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
+from outage.intake.limits import IntakeLimits
+from outage.intake.routes import intake_limits, settings
+from outage.settings import Settings
+
+router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+
+SettingsDep = Annotated[Settings, Depends(settings)]
+LimitsDep = Annotated[IntakeLimits, Depends(intake_limits)]
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+_SMS_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["From"],
+    "properties": {
+        "From": {"type": "string", "description": "Sender's number"},
+        "Body": {"type": "string", "description": "Message text"},
+        "MessageSid": {"type": "string", "description": "Gateway's message id"},
+    },
+}
+
+
+async def sms_message(request: Request) -> SmsIn:
+    """The inbound SMS from a JSON body or from form fields (Twilio's webhook)."""
+    raw: Any
+    if request.headers.get("content-type", "").startswith(_FORM_TYPES):
+        raw = dict(await request.form())
+    else:
+        try:
+            raw = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": str(exc), "input": None}]
+            ) from exc
+    try:
+        return SmsIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from exc
+
+
+@router.post(
+    "/sms",
+    response_model=SmsOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SmsIn.model_json_schema(mode="validation")},
+                "application/x-www-form-urlencoded": {"schema": _SMS_FORM_SCHEMA},
+            },
+        }
+    },
+)
+def inbound_sms(
+    message: Annotated[SmsIn, Depends(sms_message)],
+    session: SessionDep,
+    config: SettingsDep,
+    limits: LimitsDep,
+) -> SmsOut:
+    """An SMS from a customer; `reply` is the one SMS to send back.
+
+    Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
+    `TRANGTHAI|STATUS [ticket]`, `HUONGDAN|HELP`; anything else is answered with the
+    syntax in Vietnamese and English. The gateway's message id is the idempotency key,
+    so its retries return the first ticket. A sender over the per-phone rate limit gets
+    200 with a polite "try again later" reply, not 429: the gateway must not retry it.
+    """
+    return sms.handle(session, message, settings=config, limits=limits)
+
+
+@router.post("/ivr", response_model=IvrOut)
+def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: LimitsDep) -> IvrOut:
+    """One keyed choice of a call; `say` is for text-to-speech, `next` what the IVR does then.
+
+    Menu: nothing or `0` the menu; `1` report at the premise registered to the caller's
+    number; `1*<digits>` report for that account; `2` status of the caller's newest
+    report; `9` transfer to an agent. The call id with the digits is the idempotency key.
+    """
+    return ivr.handle(session, call, settings=config, limits=limits)

@@ -1,0 +1,266 @@
+"""HTTP routes of Open311 GeoReport v2 under `/open311/v2`, each as `.json` or `.xml`.
+
+Every refusal answers in the specification's error format, in the format asked for.
+Routes open their own transaction (rather than the shared session dependency) so that it
+has rolled back before a refusal is turned into that answer.
+"""
+
+import re
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from outage.db import session_scope
+from outage.intake.geocode import OutsideTerritory
+from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.service import IdempotencyConflict
+from outage.open311 import service
+from outage.open311.catalogue import Lang, language
+from outage.open311.config import Open311Settings, get_open311_settings
+from outage.open311.formats import (
+    Open311Error,
+    error_response,
+    format_of,
+    format_of_path,
+    render,
+)
+from outage.settings import Settings
+
+_ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
+
+
+class Open311Route(APIRoute):
+    """Turns refusals, ours and intake's, into GeoReport errors."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            fmt = format_of_path(request.url.path)
+            try:
+                return await handler(request)
+            except Open311Error as exc:
+                return error_response(exc.status, [exc.description], fmt)
+            except RequestValidationError as exc:
+                problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+                return error_response(400, problems[:5], fmt)
+            except OutsideTerritory as exc:
+                return error_response(400, [str(exc)], fmt)
+            except IdempotencyConflict as exc:
+                return error_response(409, [str(exc)], fmt)
+            except RateLimited as exc:
+                headers = {"Retry-After": str(exc.retry_after_s)}
+                return error_response(429, [str(exc)], fmt, headers=headers)
+            except HTTPException as exc:  # e.g. a malformed multipart body
+                return error_response(exc.status_code, [str(exc.detail)], fmt)
+
+        return handle
+
+
+@dataclass(frozen=True)
+class Params:
+    """Query string and, for POST, the form: plain fields and `attribute[code]` values."""
+
+    values: dict[str, str]
+    attributes: dict[str, str]
+
+
+async def open311_params(request: Request) -> Params:
+    items: list[tuple[str, Any]] = list(request.query_params.multi_items())
+    if request.method == "POST":
+        form = await request.form()
+        items.extend(form.multi_items())
+    values: dict[str, str] = {}
+    attributes: dict[str, str] = {}
+    for key, value in items:
+        if not isinstance(value, str):
+            raise Open311Error(400, f"{key}: files are not taken; send a media_url instead")
+        attribute = _ATTRIBUTE.fullmatch(key)
+        if attribute:
+            attributes[attribute.group(1)] = value
+        else:
+            values[key] = value
+    return Params(values, attributes)
+
+
+ParamsDep = Annotated[Params, Depends(open311_params)]
+Open311SettingsDep = Annotated[Open311Settings, Depends(get_open311_settings)]
+
+
+def check_jurisdiction(params: ParamsDep, config: Open311SettingsDep) -> None:
+    """One jurisdiction per endpoint: naming it is optional, naming another is a 404."""
+    given = params.values.get("jurisdiction_id", "").strip()
+    expected = config.open311_jurisdiction_id
+    if given and expected and given != expected:
+        raise Open311Error(404, f"jurisdiction_id {given!r} not found")
+
+
+def require_api_key(params: ParamsDep, config: Open311SettingsDep) -> str:
+    """The posting client's key, one of `OUTAGE_OPEN311_API_KEYS`; 403 otherwise.
+
+    The one place keys are checked: scoped, per-client keys replace it later.
+    """
+    if not config.api_keys:
+        raise Open311Error(403, "this endpoint takes no service requests yet: no API keys issued")
+    given = params.values.get("api_key", "").encode()
+    if not any(secrets.compare_digest(given, key.encode()) for key in config.api_keys):
+        raise Open311Error(403, "api_key is missing or not valid")
+    return given.decode()
+
+
+def lang_param(
+    params: ParamsDep,
+    lang: Annotated[
+        str | None, Query(description="`vi` for Vietnamese names and notices; English else")
+    ] = None,
+) -> Lang:
+    """From the query string, or for POST the form too."""
+    return language(params.values.get("lang", lang))
+
+
+def app_settings(request: Request) -> Settings:
+    configured: Settings = request.app.state.settings
+    return configured
+
+
+LangDep = Annotated[Lang, Depends(lang_param)]
+
+router = APIRouter(
+    prefix="/open311/v2",
+    tags=["open311"],
+    route_class=Open311Route,
+    dependencies=[Depends(check_jurisdiction)],
+)
+
+
+@router.get("/discovery.{fmt}", summary="Service discovery")
+def discovery(fmt: str, request: Request, config: Open311SettingsDep) -> Response:
+    base_url = str(request.url_for("discovery", fmt=fmt)).rsplit("/", 1)[0]
+    document = service.discovery(base_url=base_url, settings=config)
+    return render(document, format_of(fmt), root="discovery")
+
+
+@router.get("/services.{fmt}", summary="GET Service List")
+def services(fmt: str, lang: LangDep) -> Response:
+    return render(service.service_list(lang=lang), format_of(fmt), root="services", item="service")
+
+
+@router.get("/services/{service_code}.{fmt}", summary="GET Service Definition")
+def service_definition(service_code: str, fmt: str, lang: LangDep) -> Response:
+    output = format_of(fmt)
+    definition = service.service_definition(service_code=service_code, lang=lang)
+    return render(definition, output, root="service_definition")
+
+
+_POST_FORM = {
+    "requestBody": {
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["api_key", "service_code"],
+                    "properties": {
+                        name: {"type": "string"}
+                        for name in (
+                            "api_key",
+                            "jurisdiction_id",
+                            "service_code",
+                            "lat",
+                            "long",
+                            "address_string",
+                            "email",
+                            "phone",
+                            "first_name",
+                            "last_name",
+                            "description",
+                            "device_id",
+                            "account_id",
+                            "media_url",
+                        )
+                    },
+                    "additionalProperties": {
+                        "type": "string",
+                        "description": "attribute[CODE] as the service definition lists them",
+                    },
+                }
+            }
+        }
+    }
+}
+
+
+@router.post(
+    "/requests.{fmt}",
+    status_code=201,
+    summary="POST Service Request",
+    openapi_extra=_POST_FORM,
+    responses={201: {"description": "`[{service_request_id, service_notice, account_id}]`"}},
+)
+def post_request(
+    fmt: str,
+    request: Request,
+    params: ParamsDep,
+    _api_key: Annotated[str, Depends(require_api_key)],
+    config: Annotated[Settings, Depends(app_settings)],
+    lang: LangDep,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description="Retry-safe key")
+    ] = None,
+) -> Response:
+    output = format_of(fmt)
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= 180:
+        raise Open311Error(400, "Idempotency-Key must be 1 to 180 characters")
+    new = service.NewRequest.from_form(params.values, params.attributes)
+    kind, report = service.to_report(new)
+    limits: IntakeLimits = request.app.state.intake_limits
+    limits.check(ip=request.client.host if request.client else None, phone=report.phone)
+    with session_scope(request.app.state.sessions) as session:
+        posted = service.submit_request(
+            session,
+            service=kind,
+            report=report,
+            idempotency_key=f"open311:{idempotency_key}" if idempotency_key else None,
+            settings=config,
+            lang=lang,
+        )
+    return render([posted], output, root="service_requests", item="request", status_code=201)
+
+
+@router.get("/requests.{fmt}", summary="GET Service Requests")
+def get_requests(
+    fmt: str,
+    request: Request,
+    lang: LangDep,
+    service_request_id: Annotated[str | None, Query(description="Comma-separated ids")] = None,
+    service_code: Annotated[str | None, Query(description="Comma-separated codes")] = None,
+    start_date: Annotated[str | None, Query(description="W3C date-time")] = None,
+    end_date: Annotated[str | None, Query(description="W3C date-time")] = None,
+    status: Annotated[str | None, Query(description="open, closed or both")] = None,
+) -> Response:
+    output = format_of(fmt)
+    query = service.parse_query(
+        service_request_id=service_request_id,
+        service_code=service_code,
+        start_date=start_date,
+        end_date=end_date,
+        status=status,
+    )
+    with session_scope(request.app.state.sessions) as session:
+        found = service.find_requests(session, query=query, lang=lang)
+    return render(found, output, root="service_requests", item="request")
+
+
+@router.get("/requests/{service_request_id}.{fmt}", summary="GET Service Request")
+def get_request(service_request_id: str, fmt: str, request: Request, lang: LangDep) -> Response:
+    output = format_of(fmt)
+    with session_scope(request.app.state.sessions) as session:
+        found = service.get_request(session, ticket=service_request_id, lang=lang)
+    if found is None:
+        raise Open311Error(404, f"no service request {service_request_id!r}")
+    return render([found], output, root="service_requests", item="request")

@@ -1,0 +1,430 @@
+"""Open311 requests in terms of our reports: taking them in, and showing them to anyone.
+
+Outage and hazard requests go through outage intake unchanged; the customer-care types
+are stored as reports of their own `service_code`. What GET shows is public: no names,
+phone numbers, e-mail addresses, customer text or premise locations, only the service,
+its state and a location rounded to about 100 m.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from outage.grid.models import Device, Premise
+from outage.intake import service as intake
+from outage.intake.enums import Channel, Hazard, ReportStatus
+from outage.intake.models import Report
+from outage.intake.schemas import ReceiptOut, ReportIn
+from outage.open311.catalogue import (
+    CHANGESET,
+    CUSTOMER_ACCOUNT,
+    HAZARD,
+    HAZARD_NAMES,
+    HAZARD_TYPE,
+    SERVICES,
+    Attribute,
+    Lang,
+    ServiceType,
+    Text,
+)
+from outage.open311.config import Open311Settings
+from outage.open311.formats import Open311Error
+from outage.settings import Settings
+
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+
+PUBLIC_DECIMALS = 3
+"""Public locations are rounded to 0.001 degree: about 110 m north-south, less east-west."""
+
+MAX_RESULTS = 1000
+MAX_SPAN = timedelta(days=90)
+"""The specification's default window, and the widest a query may ask for."""
+
+OPEN = "open"
+CLOSED = "closed"
+
+_PUBLIC_FIELDS = {"lat": "lat", "lon": "long", "address": "address_string"}
+"""Our field names as an Open311 client knows them, for error messages."""
+
+_STATUS_NOTES: dict[ReportStatus, Text] = {
+    ReportStatus.NEEDS_AGENT: Text(
+        "An agent is confirming where this is.", "Nhân viên đang xác nhận vị trí."
+    ),
+    ReportStatus.DUPLICATE: Text(
+        "Joined to an earlier report of the same problem.",
+        "Đã gộp với một báo cáo trước về cùng sự việc.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A POSTed service request, as the form gave it (strings, unchecked)."""
+
+    service_code: str | None = None
+    lat: str | None = None
+    long: str | None = None
+    address_string: str | None = None
+    address_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    description: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+    media_url: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, values: Mapping[str, str], attributes: Mapping[str, str]) -> "NewRequest":
+        """Fields the specification defines; anything else a client sends is ignored."""
+        names = {f.name for f in fields(cls)} - {"attributes"}
+        return cls(**{k: v for k, v in values.items() if k in names}, attributes=dict(attributes))
+
+
+# --- services -------------------------------------------------------------------------
+
+
+def discovery(*, base_url: str, settings: Open311Settings) -> dict[str, Any]:
+    """The service discovery document: where the endpoint is and what it speaks."""
+    return {
+        "changeset": CHANGESET,
+        "contact": settings.open311_contact,
+        "key_service": settings.open311_key_service,
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": base_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+
+
+def service_list(*, lang: Lang) -> list[dict[str, Any]]:
+    return [
+        {
+            "service_code": s.code,
+            "service_name": s.name.in_(lang),
+            "description": s.description.in_(lang),
+            "metadata": bool(s.attributes),
+            "type": "realtime",
+            "keywords": ", ".join(s.keywords),
+            "group": s.group.in_(lang),
+        }
+        for s in SERVICES.values()
+    ]
+
+
+def service_definition(*, service_code: str, lang: Lang) -> dict[str, Any]:
+    service = _service(service_code, missing_status=404)
+    return {
+        "service_code": service.code,
+        "attributes": [
+            _attribute(a, order, lang) for order, a in enumerate(service.attributes, start=1)
+        ],
+    }
+
+
+def _attribute(attribute: Attribute, order: int, lang: Lang) -> dict[str, Any]:
+    described = attribute.datatype_description
+    return {
+        "variable": True,
+        "code": attribute.code,
+        "datatype": attribute.datatype.value,
+        "required": attribute.required,
+        "datatype_description": described.in_(lang) if described else None,
+        "order": order,
+        "description": attribute.description.in_(lang),
+        "values": [{"key": key, "name": name.in_(lang)} for key, name in attribute.values],
+    }
+
+
+def _service(code: str | None, *, missing_status: int = 400) -> ServiceType:
+    if not code or not code.strip():
+        raise Open311Error(400, "service_code is required")
+    service = SERVICES.get(code.strip())
+    if service is None:
+        raise Open311Error(missing_status, f"unknown service_code {code.strip()!r}")
+    return service
+
+
+# --- posting --------------------------------------------------------------------------
+
+
+def submit_request(
+    session: Session,
+    *,
+    service: ServiceType,
+    report: ReportIn,
+    idempotency_key: str | None,
+    settings: Settings,
+    lang: Lang,
+) -> dict[str, Any]:
+    """Store one checked request; the receipt names our ticket as `service_request_id`."""
+    code = None if service.is_outage_intake else service.code
+    submission = intake.Submission(report, idempotency_key=idempotency_key, service_code=code)
+    receipt = intake.submit_report(session, submission, settings)
+    return {
+        "service_request_id": receipt.ticket,
+        "service_notice": _notice(service, receipt, lang),
+        "account_id": None,
+    }
+
+
+def to_report(new: NewRequest) -> tuple[ServiceType, ReportIn]:
+    """Check a posted request and turn it into our report; Open311Error(400) says what is wrong.
+
+    Names are not kept (reports have no place for them; the account says who it is).
+    Care attributes other than the account head the description, one `code: value` a line.
+    """
+    service = _service(new.service_code)
+    try:
+        attributes = service.parse_attributes(new.attributes)
+    except ValueError as exc:
+        raise Open311Error(400, str(exc)) from None
+    lat, lon = _coordinates(new.lat, new.long)
+    address = (new.address_string or "").strip() or None
+    if lat is None and address is None:
+        if new.address_id:
+            raise Open311Error(400, "address_id is not supported: send lat/long or address_string")
+        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    hazard = attributes.pop(HAZARD_TYPE, None) if service.code == HAZARD else None
+    account = attributes.pop(CUSTOMER_ACCOUNT, None)
+    notes = [f"{code}: {value}" for code, value in attributes.items()]
+    text = (new.description or "").strip()
+    description = "\n".join([*notes, *([""] if notes and text else []), *([text] if text else [])])
+    try:
+        report = ReportIn(
+            account=str(account) if account is not None else None,
+            phone=(new.phone or "").strip() or None,
+            email=(new.email or "").strip() or None,
+            address=address,
+            lat=lat,
+            lon=lon,
+            description=description or None,
+            hazard=Hazard(str(hazard)) if hazard is not None else None,
+            channel=Channel.OPEN311,
+        )
+    except ValidationError as exc:
+        raise Open311Error(400, _first_problem(exc)) from None
+    return service, report
+
+
+def _coordinates(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
+    lat, lon = (lat or "").strip(), (lon or "").strip()
+    if not lat and not lon:
+        return None, None
+    if not lat or not lon:
+        raise Open311Error(400, "lat and long go together")
+    try:
+        return float(lat), float(lon)
+    except ValueError:
+        raise Open311Error(400, "lat and long must be decimal degrees (WGS84)") from None
+
+
+def _first_problem(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if not problem["loc"]:
+        return message
+    name = str(problem["loc"][0])
+    if name == "account":
+        name = f"attribute[{CUSTOMER_ACCOUNT}]"
+    return f"{_PUBLIC_FIELDS.get(name, name)}: {message}"
+
+
+def _notice(service: ServiceType, receipt: ReceiptOut, lang: Lang) -> str:
+    ticket = receipt.ticket
+    if not service.is_outage_intake:
+        text = Text(
+            f"Thank you: your request ({service.name.en}) is ticket {ticket}."
+            " Customer care will contact you.",
+            f"Cảm ơn bạn: yêu cầu ({service.name.vi}) có mã {ticket}."
+            " Bộ phận chăm sóc khách hàng sẽ liên hệ với bạn.",
+        )
+    elif receipt.status is ReportStatus.DUPLICATE:
+        text = Text(
+            f"Thank you: ticket {ticket} joins your earlier report of this problem.",
+            f"Cảm ơn bạn: mã {ticket} được gộp với báo cáo trước của bạn về sự việc này.",
+        )
+    else:
+        text = Text(
+            f"Thank you: your report is ticket {ticket}.",
+            f"Cảm ơn bạn: báo cáo của bạn có mã {ticket}.",
+        )
+    if service.is_outage_intake and receipt.status is ReportStatus.NEEDS_AGENT:
+        text = Text(
+            text.en + " An agent will confirm where you are.",
+            text.vi + " Nhân viên sẽ liên hệ để xác nhận vị trí.",
+        )
+    if service.code == HAZARD:
+        text = Text(
+            text.en + " Hazards are handled first; keep away from it.",
+            text.vi + " Sự cố nguy hiểm được ưu tiên xử lý; hãy tránh xa khu vực đó.",
+        )
+    return text.in_(lang)
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """Filters of GET requests; service request ids, when given, override the rest."""
+
+    tickets: tuple[str, ...] = ()
+    service_codes: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: frozenset[str] = frozenset()
+
+
+def parse_query(
+    *,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    status: str | None = None,
+) -> RequestQuery:
+    """The query parameters as the specification writes them; Open311Error(400) if wrong."""
+    tickets = _comma_list(service_request_id)
+    if len(tickets) > MAX_RESULTS:
+        raise Open311Error(400, f"at most {MAX_RESULTS} service_request_id at once")
+    codes = _comma_list(service_code)
+    unknown = [c for c in codes if c not in SERVICES]
+    if unknown:
+        raise Open311Error(400, f"unknown service_code {unknown[0]!r}")
+    statuses = frozenset(s.lower() for s in _comma_list(status))
+    if statuses - {OPEN, CLOSED}:
+        raise Open311Error(400, "status must be open, closed or both")
+    start, end = _datetime(start_date, "start_date"), _datetime(end_date, "end_date")
+    if start is not None and end is not None:
+        if start > end:
+            raise Open311Error(400, "start_date is after end_date")
+        if end - start > MAX_SPAN:
+            raise Open311Error(400, f"start_date to end_date spans more than {MAX_SPAN.days} days")
+    return RequestQuery(
+        tickets=tuple(t.upper() for t in tickets),
+        service_codes=tuple(codes),
+        start=start,
+        end=end,
+        statuses=statuses,
+    )
+
+
+def _comma_list(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _datetime(value: str | None, name: str) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise Open311Error(
+            400, f"{name} must be a W3C date-time, e.g. 2026-01-31T08:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        raise Open311Error(400, f"{name} needs a time zone: Z or an offset such as +07:00")
+    return parsed
+
+
+def find_requests(
+    session: Session, *, query: RequestQuery, lang: Lang, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Public view of requests, newest first: by ids, or in a window of at most 90 days."""
+    statement = _public_select()
+    if query.tickets:
+        statement = statement.where(Report.ticket.in_(query.tickets))
+    else:
+        start, end = _window(query, now or datetime.now(UTC))
+        statement = statement.where(Report.received_at >= start, Report.received_at <= end)
+        if query.service_codes:
+            statement = statement.where(Report.service_code.in_(query.service_codes))
+        if query.statuses == {OPEN}:
+            statement = statement.where(Report.status != ReportStatus.CLOSED)
+        elif query.statuses == {CLOSED}:
+            statement = statement.where(Report.status == ReportStatus.CLOSED)
+    rows = session.execute(
+        statement.order_by(Report.received_at.desc(), Report.id.desc()).limit(MAX_RESULTS)
+    ).all()
+    return [_public(row, lang) for row in rows]
+
+
+def get_request(session: Session, *, ticket: str, lang: Lang) -> dict[str, Any] | None:
+    row = session.execute(
+        _public_select().where(Report.ticket == ticket.strip().upper())
+    ).one_or_none()
+    return _public(row, lang) if row is not None else None
+
+
+def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
+    if query.start is None and query.end is None:
+        return now - MAX_SPAN, now
+    if query.start is None:
+        assert query.end is not None
+        return query.end - MAX_SPAN, query.end
+    return query.start, query.end or query.start + MAX_SPAN
+
+
+def _public_select() -> Select[Any]:
+    """Only what anyone may see; the point is the transformer's, else the premise's, else
+    the reporter's own fix, and is rounded before it leaves."""
+    transformer = aliased(Device)
+    point = func.coalesce(func.ST_Centroid(transformer.geom), Premise.geom, Report.geom)
+    return (
+        select(
+            Report.ticket,
+            Report.status,
+            Report.service_code,
+            Report.hazard,
+            Report.received_at,
+            func.ST_Y(point).label("lat"),
+            func.ST_X(point).label("lon"),
+        )
+        .outerjoin(transformer, transformer.id == Report.transformer_id)
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+    )
+
+
+def public_status(status: ReportStatus) -> str:
+    """Received, waiting for an agent and joined to another are all still open."""
+    return CLOSED if status is ReportStatus.CLOSED else OPEN
+
+
+def w3c(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _public(row: Any, lang: Lang) -> dict[str, Any]:
+    service = SERVICES.get(row.service_code)
+    status = ReportStatus(row.status)
+    notes = _STATUS_NOTES.get(status)
+    hazard = HAZARD_NAMES.get(Hazard(row.hazard)) if row.hazard else None
+    return {
+        "service_request_id": row.ticket,
+        "status": public_status(status),
+        "status_notes": notes.in_(lang) if notes else None,
+        "service_name": service.name.in_(lang) if service else row.service_code,
+        "service_code": row.service_code,
+        "description": hazard.in_(lang) if hazard else None,
+        "agency_responsible": None,
+        "service_notice": None,
+        "requested_datetime": w3c(row.received_at),
+        "updated_datetime": w3c(row.received_at),
+        "expected_datetime": None,
+        "address": None,
+        "address_id": None,
+        "zipcode": None,
+        "lat": round(row.lat, PUBLIC_DECIMALS) if row.lat is not None else None,
+        "long": round(row.lon, PUBLIC_DECIMALS) if row.lon is not None else None,
+        "media_url": None,
+    }

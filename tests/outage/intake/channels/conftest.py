@@ -1,0 +1,145 @@
+"""A database of the channels' own holding the sample grid, a client on it, and customers.
+
+These tests file many reports; on a database of their own they cannot turn another
+suite's first report into a duplicate, nor theirs into ours.
+"""
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import count
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from grid_topology.model import GridModel
+from outage.app import create_app
+from outage.db import get_engine, run_migrations, session_factory, session_scope
+from outage.grid.service import save_grid
+from outage.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Person:
+    account: str
+    phone: str
+    email: str | None
+    language: str
+    premise: str
+
+
+@pytest.fixture(scope="package")
+def channels_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    name = f"outage_channels_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        run_migrations(url)
+        with session_scope(session_factory(url)) as session:
+            save_grid(session, sample_grid)
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="package")
+def channels_settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture(scope="package")
+def channels_client(channels_database: str, channels_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(channels_database, channels_settings)) as client:
+        yield client
+
+
+@pytest.fixture(scope="package")
+def _people_seen() -> set[str]:
+    return set()
+
+
+@pytest.fixture
+def person(channels_database: str, _people_seen: set[str]) -> Callable[..., Person]:
+    """A customer no other test used: `person(email=True, language="en")` to choose."""
+
+    def make(*, email: bool = False, language: str | None = None) -> Person:
+        with session_scope(session_factory(channels_database)) as session:
+            for offset in count(start=len(_people_seen)):
+                row = session.execute(
+                    text(
+                        "SELECT c.account, c.phone, c.email, c.language, p.ref AS premise"
+                        " FROM customers c JOIN premises p ON p.id = c.premise_id"
+                        " ORDER BY c.id OFFSET :offset LIMIT 1"
+                    ),
+                    {"offset": offset},
+                ).one()
+                if row.account in _people_seen:
+                    continue
+                if (email and not row.email) or (language and row.language != language):
+                    continue
+                _people_seen.add(row.account)
+                return Person(**row._mapping)
+        raise AssertionError("unreachable")
+
+    return make
+
+
+@pytest.fixture
+def report_row(channels_database: str) -> Callable[[str], dict[str, Any]]:
+    """The stored report with this ticket, as a dict of its columns (and its premise ref)."""
+
+    def find(ticket: str) -> dict[str, Any]:
+        with session_scope(session_factory(channels_database)) as session:
+            row = session.execute(
+                text(
+                    "SELECT r.*, p.ref AS premise FROM reports r"
+                    " LEFT JOIN premises p ON p.id = r.premise_id WHERE r.ticket = :ticket"
+                ),
+                {"ticket": ticket},
+            ).one()
+            return dict(row._mapping)
+
+    return find
+
+
+@pytest.fixture
+def count_reports(channels_database: str) -> Callable[[str], int]:
+    """How many reports carry this idempotency key."""
+
+    def counted(key: str) -> int:
+        with session_scope(session_factory(channels_database)) as session:
+            found = session.scalar(
+                text("SELECT count(*) FROM reports WHERE idempotency_key = :key"), {"key": key}
+            )
+            return int(found or 0)
+
+    return counted
+
+
+@pytest.fixture
+def unknown_phone(channels_database: str) -> Callable[[], str]:
+    """A valid Vietnamese mobile number that no customer and no report has."""
+
+    def make() -> str:
+        with session_scope(session_factory(channels_database)) as session:
+            while True:
+                phone = f"+8490{uuid.uuid4().int % 10_000_000:07d}"
+                taken = session.scalar(
+                    text(
+                        "SELECT (SELECT count(*) FROM customers WHERE phone = :phone)"
+                        " + (SELECT count(*) FROM reports WHERE phone = :phone)"
+                    ),
+                    {"phone": phone},
+                )
+                if not taken:
+                    return phone
+
+    return make

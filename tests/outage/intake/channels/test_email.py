@@ -1,0 +1,219 @@
+"""The e-mail receiver: real SMTP in, reports out."""
+
+import smtplib
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import pytest
+
+from outage.cli.serve import _mail_receiver
+from outage.db import session_factory
+from outage.intake.channels.email import html_to_text, own_words, read_message, start_receiver
+from outage.settings import Settings
+
+PersonMaker = Callable[..., Any]
+"""The `person` fixture: a fresh sample-grid customer."""
+RowFinder = Callable[[str], dict[str, Any]]
+
+MAX_BYTES = 32 * 1024
+CARE_MAILBOX = "baomatdien@example.com"
+
+
+@pytest.fixture(scope="module")
+def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+    """A receiver on a free port, refusing messages over MAX_BYTES."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
+    controller = start_receiver("127.0.0.1", port, session_factory(channels_database), settings)
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = CARE_MAILBOX
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="example.net")
+    message.set_content(body)
+    return message
+
+
+def send(port: int, message: EmailMessage) -> tuple[int, str]:
+    """Deliver over SMTP; the server's answer to the message data."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        client.mail(str(message["From"]))
+        client.rcpt(CARE_MAILBOX)
+        code, answer = client.data(message.as_bytes(policy=policy.SMTP))
+    return code, answer.decode()
+
+
+def file(port: int, message: EmailMessage) -> str:
+    """Deliver a message the receiver must accept; the ticket it was filed under."""
+    code, answer = send(port, message)
+    assert code == 250, answer
+    return answer.rsplit(" ", 1)[-1]
+
+
+def test_mail_from_a_customers_address_is_matched_by_email(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person(email=True)
+    row = report_row(file(smtp_port, mail(customer.email, "Mất điện", "Nhà tôi mất điện từ 7h.")))
+    assert (row["channel"], row["status"], row["match_method"]) == ("email", "received", "email")
+    assert row["premise"] == customer.premise
+    assert row["description"] == "Mất điện\n\nNhà tôi mất điện từ 7h."
+
+
+def test_account_after_a_vietnamese_label_wins(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person()
+    body = f"Kính gửi công ty,\nMã KH: {customer.account}. Mất điện cả buổi sáng."
+    row = report_row(file(smtp_port, mail("someone@example.org", "Báo mất điện", body)))
+    assert (row["match_method"], row["premise"]) == ("account", customer.premise)
+
+
+def test_known_account_anywhere_in_the_text_is_found(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person()
+    subject = f"No power at {customer.account}"
+    row = report_row(file(smtp_port, mail("someone@example.org", subject, "Since 6 am.")))
+    assert (row["match_method"], row["account_given"]) == ("account", customer.account)
+
+
+def test_unknown_sender_alone_is_stored_for_an_agent(smtp_port: int, report_row: RowFinder) -> None:
+    sender = f"{uuid.uuid4().hex[:8]}@example.org"
+    row = report_row(file(smtp_port, mail(sender, "Help", "The lights are out on our street.")))
+    assert (row["status"], row["match_method"], row["email"]) == ("needs_agent", "none", sender)
+
+
+def test_address_line_becomes_the_address_and_leaves_the_description(
+    smtp_port: int, report_row: RowFinder
+) -> None:
+    body = "Cột điện bị đổ.\nĐịa chỉ: 12 Ngõ 5 Láng Hạ, Đống Đa\nCảm ơn."
+    row = report_row(file(smtp_port, mail("someone@example.org", "Sự cố", body)))
+    assert row["address_given"] == "12 Ngõ 5 Láng Hạ, Đống Đa"
+    assert row["description"] == "Sự cố\n\nCột điện bị đổ.\nCảm ơn."
+
+
+def test_same_message_id_is_filed_once(
+    smtp_port: int, person: PersonMaker, count_reports: Callable[[str], int]
+) -> None:
+    customer = person(email=True)
+    message_id = make_msgid(domain="example.net")
+    first = send(smtp_port, mail(customer.email, "Outage", "No power", message_id))
+    again = send(smtp_port, mail(customer.email, "Outage", "No power", message_id))
+    assert first == again
+    assert count_reports(f"email:{message_id}") == 1
+
+
+def test_message_id_reused_for_other_text_is_filed_too(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person(email=True)
+    message_id = make_msgid(domain="example.net")
+    first = file(smtp_port, mail(customer.email, "Outage", "No power", message_id))
+    second = file(smtp_port, mail(customer.email, "Outage", "Wires down too", message_id))
+    assert first != second
+    assert report_row(second)["description"] == "Outage\n\nWires down too"
+
+
+def test_html_only_message_is_read_without_its_tags(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person(email=True)
+    message = mail(customer.email, "Outage", "")
+    message.set_content(
+        "<html><head><style>p {color: red}</style></head><body><p>No power</p>"
+        "<p>since <b>8&nbsp;pm</b></p><blockquote>old thread</blockquote></body></html>",
+        subtype="html",
+    )
+    row = report_row(file(smtp_port, message))
+    assert row["description"] == "Outage\n\nNo power\n\nsince 8 pm"
+
+
+def test_oversize_message_is_refused(smtp_port: int, person: PersonMaker) -> None:
+    customer = person(email=True)
+    body = "No power in the whole street.\n" * (MAX_BYTES // 30 + 1)
+    code, _ = send(smtp_port, mail(customer.email, "Outage", body))
+    assert code == 552
+
+
+def test_message_without_any_clue_is_refused(smtp_port: int) -> None:
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as client:
+        client.ehlo()
+        client.mail("")
+        client.rcpt(CARE_MAILBOX)
+        code, _ = client.data(b"Subject: hello\r\n\r\nno power\r\n")
+    assert code == 550
+
+
+# Reading messages, without the database.
+
+
+def test_quoted_replies_and_signatures_are_trimmed() -> None:
+    body = (
+        "Still no power.\n\n> We received your report.\n> Ticket 261125-ABCDE\n"
+        "-- \nNguyen Van A\n0912345678"
+    )
+    assert own_words(body) == "Still no power."
+    gmail_vi = "Vẫn mất điện.\n\nVào Th 2, 24 thg 11, 2025 lúc 10:00 CSKH <a@b.vn> đã viết:\nabc"
+    assert own_words(gmail_vi) == "Vẫn mất điện."
+
+
+def test_plain_text_part_is_preferred_to_html() -> None:
+    message = mail("a@example.com", "Outage", "plain words")
+    message.add_alternative("<p>html words</p>", subtype="html")
+    assert read_message(message.as_bytes()).body == "plain words"
+
+
+def test_envelope_sender_stands_in_for_a_broken_from() -> None:
+    raw = b"From: not an address\r\nSubject: x\r\n\r\nno power\r\n"
+    assert read_message(raw, "kh@example.com").sender == "kh@example.com"
+
+
+def test_html_blocks_become_lines() -> None:
+    assert html_to_text("<div>a</div><div>b<br>c</div>") == "a\n\nb\nc"
+
+
+# Beside the HTTP server.
+
+
+def test_serve_runs_the_receiver_and_stops_it(
+    channels_database: str, channels_settings: Settings
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = channels_settings.model_copy(update={"smtp_receiver_port": port})
+    with _mail_receiver(channels_database, settings, optional=False) as where:
+        assert where == f"smtp://127.0.0.1:{port}"
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+            assert client.noop()[0] == 250
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+
+
+def test_demo_goes_on_without_e_mail_when_the_port_is_taken(
+    channels_database: str, channels_settings: Settings
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = channels_settings.model_copy(
+            update={"smtp_receiver_port": taken.getsockname()[1]}
+        )
+        with _mail_receiver(channels_database, settings, optional=True) as where:
+            assert where is None

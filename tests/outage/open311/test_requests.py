@@ -1,0 +1,396 @@
+"""POST and GET service requests: stored as our reports, shown without personal data."""
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from outage.db import session_factory, session_scope
+from outage.grid.models import Premise
+from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
+from outage.intake.models import Report
+from outage.open311.config import Open311Settings
+
+from .conftest import API_KEY, JURISDICTION, Open311Customer, open311_app
+
+NewCustomer = Callable[[], Open311Customer]
+Count = Callable[[], int]
+
+
+def _post(client: TestClient, fmt: str = "json", **form: Any) -> Any:
+    return client.post(f"/open311/v2/requests.{fmt}", data={"api_key": API_KEY, **form})
+
+
+def _stored(database_url: str, ticket: str) -> Report:
+    with session_scope(session_factory(database_url)) as session:
+        report = session.scalar(select(Report).where(Report.ticket == ticket))
+        assert report is not None
+        session.expunge(report)
+        return report
+
+
+def _premise_id(database_url: str, ref: str) -> int:
+    with session_scope(session_factory(database_url)) as session:
+        found = session.scalar(select(Premise.id).where(Premise.ref == ref))
+        assert found is not None
+        return found
+
+
+def _transformer_id(database_url: str, premise_ref: str) -> int:
+    with session_scope(session_factory(database_url)) as session:
+        found = session.scalar(select(Premise.transformer_id).where(Premise.ref == premise_ref))
+        assert found is not None
+        return found
+
+
+def test_outage_by_gps_becomes_a_report(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="outage",
+        lat=str(customer.lat),
+        long=str(customer.lon),
+        jurisdiction_id=JURISDICTION,
+        description="Mất điện từ 8 giờ sáng",
+    )
+    assert response.status_code == 201
+    [receipt] = response.json()
+    assert set(receipt) == {"service_request_id", "service_notice", "account_id"}
+    assert receipt["account_id"] is None
+    ticket = receipt["service_request_id"]
+    assert ticket in receipt["service_notice"]
+
+    report = _stored(grid_database, ticket)
+    assert report.channel is Channel.OPEN311
+    assert report.service_code == "outage"
+    assert report.status is ReportStatus.RECEIVED
+    assert report.match_method is MatchMethod.GPS_PREMISE
+    # Premises can share a GPS point; they then share the transformer too.
+    assert report.transformer_id == _transformer_id(grid_database, customer.premise)
+    assert report.description == "Mất điện từ 8 giờ sáng"
+
+    shown = open311_client.get(f"/open311/v2/requests/{ticket}.json").json()
+    assert len(shown) == 1
+    assert shown[0]["service_request_id"] == ticket
+    assert shown[0]["status"] == "open"
+    assert shown[0]["service_code"] == "outage"
+    assert shown[0]["service_name"] == "Power outage"
+    requested = datetime.fromisoformat(shown[0]["requested_datetime"])
+    assert abs(requested - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_account_attribute_places_the_report(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string="somewhere we cannot place",
+        **{"attribute[customer_account]": customer.account},
+    )
+    assert response.status_code == 201
+    report = _stored(grid_database, response.json()[0]["service_request_id"])
+    assert report.match_method is MatchMethod.ACCOUNT
+    assert report.account_given == customer.account
+
+
+def test_hazard_takes_its_type(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="hazard",
+        lat=str(customer.lat),
+        long=str(customer.lon),
+        phone=customer.phone,
+        **{"attribute[hazard_type]": "wires_down"},
+    )
+    assert response.status_code == 201
+    ticket = response.json()[0]["service_request_id"]
+    report = _stored(grid_database, ticket)
+    assert report.service_code == "hazard"
+    assert report.hazard is Hazard.WIRES_DOWN
+
+    shown = open311_client.get(f"/open311/v2/requests/{ticket}.json").json()[0]
+    assert shown["service_code"] == "hazard"
+    assert shown["description"] == "Wires down"
+
+
+def test_care_request_is_stored_with_its_service_code(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    outage = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        **{"attribute[customer_account]": customer.account},
+    )
+    assert outage.status_code == 201
+    response = _post(
+        open311_client,
+        "xml",
+        service_code="change_of_tariff_quota",
+        address_string=customer.address,
+        description="Nhà có thêm một hộ",
+        lang="vi",
+        **{
+            "attribute[customer_account]": customer.account,
+            "attribute[household_count]": "3",
+        },
+    )
+    assert response.status_code == 201
+    root = ET.fromstring(response.content)
+    assert root.tag == "service_requests"
+    ticket = root.findtext("request/service_request_id")
+    assert ticket
+    assert "Cảm ơn" in (root.findtext("request/service_notice") or "")
+    account_id = root.find("request/account_id")
+    assert account_id is not None and account_id.text is None
+
+    report = _stored(grid_database, ticket)
+    assert report.service_code == "change_of_tariff_quota"
+    assert report.channel is Channel.OPEN311
+    # A care request is never taken for a duplicate of the customer's outage report.
+    assert report.status is ReportStatus.RECEIVED
+    assert report.duplicate_of_id is None
+    assert report.match_method is MatchMethod.ACCOUNT
+    assert report.premise_id == _premise_id(grid_database, customer.premise)
+    assert report.description == "household_count: 3\n\nNhà có thêm một hộ"
+
+    shown = open311_client.get(f"/open311/v2/requests/{ticket}.json", params={"lang": "vi"})
+    assert shown.json()[0]["service_name"] == "Thay đổi định mức sử dụng điện"
+
+
+def test_retried_post_with_idempotency_key_gets_the_first_ticket(
+    open311_client: TestClient, open311_customer: NewCustomer, open311_report_count: Count
+) -> None:
+    customer = open311_customer()
+    form = {
+        "api_key": API_KEY,
+        "service_code": "meter_check",
+        "address_string": customer.address,
+        "attribute[customer_account]": customer.account,
+    }
+    headers = {"Idempotency-Key": f"retry-{customer.account}"}
+    first = open311_client.post("/open311/v2/requests.json", data=form, headers=headers)
+    before = open311_report_count()
+    again = open311_client.post("/open311/v2/requests.json", data=form, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json()[0]["service_request_id"] == first.json()[0]["service_request_id"]
+    assert open311_report_count() == before
+
+    changed = open311_client.post(
+        "/open311/v2/requests.json", data={**form, "description": "other"}, headers=headers
+    )
+    assert changed.status_code == 409
+    assert changed.json()[0]["code"] == 409
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "reason"),
+    [
+        ({"service_code": "teapot", "lat": "53.64", "long": "11.37"}, 400, "service_code"),
+        ({"lat": "53.64", "long": "11.37"}, 400, "service_code is required"),
+        ({"service_code": "outage"}, 400, "location is required"),
+        ({"service_code": "outage", "address_id": "A-1"}, 400, "address_id"),
+        ({"service_code": "outage", "lat": "53.64"}, 400, "lat and long go together"),
+        ({"service_code": "outage", "lat": "north", "long": "east"}, 400, "decimal degrees"),
+        ({"service_code": "outage", "lat": "95", "long": "11.37"}, 400, "lat:"),
+        ({"service_code": "outage", "lat": "10.77", "long": "106.70"}, 400, "territory"),
+        (
+            {"service_code": "outage", "address_string": "x", "phone": "12"},
+            400,
+            "phone: not a valid phone number",
+        ),
+        (
+            {"service_code": "outage", "address_string": "x", "email": "nobody"},
+            400,
+            "email:",
+        ),
+        (
+            {"service_code": "outage", "address_string": "x", "description": "x" * 2001},
+            400,
+            "description:",
+        ),
+        ({"service_code": "hazard", "address_string": "x"}, 400, "hazard_type] is required"),
+        (
+            {"service_code": "hazard", "address_string": "x", "attribute[hazard_type]": "ufo"},
+            400,
+            "must be one of",
+        ),
+        (
+            {"service_code": "outage", "address_string": "x", "attribute[colour]": "red"},
+            400,
+            "no attribute 'colour'",
+        ),
+        (
+            {
+                "service_code": "change_of_tariff_quota",
+                "address_string": "x",
+                "attribute[customer_account]": "A1",
+                "attribute[household_count]": "many",
+            },
+            400,
+            "whole number",
+        ),
+        ({"service_code": "meter_check", "address_string": "x"}, 400, "customer_account"),
+        (
+            {"service_code": "outage", "address_string": "x", "api_key": "wrong"},
+            403,
+            "api_key",
+        ),
+        (
+            {"service_code": "outage", "address_string": "x", "jurisdiction_id": "other"},
+            404,
+            "jurisdiction_id",
+        ),
+    ],
+)
+def test_bad_requests_get_spec_errors_and_store_nothing(
+    open311_client: TestClient,
+    open311_report_count: Count,
+    form: dict[str, str],
+    status: int,
+    reason: str,
+) -> None:
+    before = open311_report_count()
+    response = open311_client.post("/open311/v2/requests.json", data={"api_key": API_KEY, **form})
+    assert response.status_code == status, response.text
+    [error] = response.json()
+    assert error["code"] == status
+    assert reason in error["description"]
+    assert open311_report_count() == before
+
+
+def test_missing_api_key_is_403_in_xml(
+    open311_client: TestClient, open311_report_count: Count
+) -> None:
+    before = open311_report_count()
+    response = open311_client.post(
+        "/open311/v2/requests.xml", data={"service_code": "outage", "address_string": "x"}
+    )
+    assert response.status_code == 403
+    root = ET.fromstring(response.content)
+    assert root.findtext("error/code") == "403"
+    assert open311_report_count() == before
+
+
+def test_without_configured_keys_every_post_is_refused(grid_database: str) -> None:
+    app = open311_app(grid_database, Open311Settings(open311_api_keys=""))
+    with TestClient(app) as client:
+        response = client.post(
+            "/open311/v2/requests.json",
+            data={"api_key": "", "service_code": "outage", "address_string": "x"},
+        )
+    assert response.status_code == 403
+    assert "no API keys" in response.json()[0]["description"]
+
+
+def test_xml_errors_escape_what_the_client_sent(open311_client: TestClient) -> None:
+    sent = "<b>&amp;\x01\"'</b>"
+    response = open311_client.get("/open311/v2/requests.xml", params={"service_code": sent})
+    assert response.status_code == 400
+    root = ET.fromstring(response.content)
+    assert root.findtext("error/description") == f"unknown service_code {sent!r}"
+
+
+def test_get_requests_filters(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    first, second = open311_customer(), open311_customer()
+    tickets = []
+    for customer, code in ((first, "billing_question"), (second, "service_feedback")):
+        response = _post(
+            open311_client,
+            service_code=code,
+            address_string=customer.address,
+            **{"attribute[customer_account]": customer.account},
+        )
+        tickets.append(response.json()[0]["service_request_id"])
+
+    by_id = open311_client.get(
+        "/open311/v2/requests.json", params={"service_request_id": ",".join(tickets)}
+    ).json()
+    assert {r["service_request_id"] for r in by_id} == set(tickets)
+
+    feedback = open311_client.get(
+        "/open311/v2/requests.json", params={"service_code": "service_feedback", "status": "open"}
+    ).json()
+    assert tickets[1] in {r["service_request_id"] for r in feedback}
+    assert {r["service_code"] for r in feedback} == {"service_feedback"}
+
+    closed = open311_client.get(
+        "/open311/v2/requests.json", params={"service_code": "service_feedback", "status": "closed"}
+    ).json()
+    assert tickets[1] not in {r["service_request_id"] for r in closed}
+
+    now = datetime.now(UTC)
+    window = {
+        "start_date": (now - timedelta(hours=1)).isoformat(),
+        "end_date": (now + timedelta(hours=1)).isoformat(),
+    }
+    recent = open311_client.get("/open311/v2/requests.xml", params=window)
+    root = ET.fromstring(recent.content)
+    assert root.tag == "service_requests"
+    assert set(tickets) <= {r.findtext("service_request_id") for r in root.iterfind("request")}
+
+    earlier = {
+        "start_date": "2020-01-01T00:00:00Z",
+        "end_date": "2020-02-01T00:00:00+07:00",
+    }
+    assert open311_client.get("/open311/v2/requests.json", params=earlier).json() == []
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"start_date": "yesterday"}, "W3C"),
+        ({"start_date": "2026-01-01T00:00:00"}, "time zone"),
+        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2025-01-01T00:00:00Z"}, "after"),
+        ({"start_date": "2025-01-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "90 days"),
+        ({"status": "pending"}, "status"),
+        ({"service_code": "outage,teapot"}, "teapot"),
+    ],
+)
+def test_bad_queries_are_400(
+    open311_client: TestClient, params: dict[str, str], reason: str
+) -> None:
+    response = open311_client.get("/open311/v2/requests.json", params=params)
+    assert response.status_code == 400
+    assert reason in response.json()[0]["description"]
+
+
+def test_unknown_request_is_404(open311_client: TestClient) -> None:
+    response = open311_client.get("/open311/v2/requests/000000-XXXXX.xml")
+    assert response.status_code == 404
+    assert ET.fromstring(response.content).findtext("error/code") == "404"
+
+
+def test_files_and_broken_forms_get_spec_errors(
+    open311_client: TestClient, open311_report_count: Count
+) -> None:
+    before = open311_report_count()
+    with_file = open311_client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": API_KEY, "service_code": "outage", "address_string": "x"},
+        files={"media": ("photo.jpg", b"\xff\xd8\xff", "image/jpeg")},
+    )
+    assert with_file.status_code == 400
+    assert "media_url" in with_file.json()[0]["description"]
+    broken = open311_client.post(
+        "/open311/v2/requests.xml",
+        content=b"--x\r\nnot a part",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert broken.status_code == 400
+    assert ET.fromstring(broken.content).findtext("error/code") == "400"
+    assert open311_report_count() == before
