@@ -10,13 +10,22 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
+from grid_topology.geojson import read_grid
+from grid_topology.model import GridModel
 from outage import pgcluster
+from outage.db import session_factory, session_scope
+from outage.grid.service import save_grid
+from outage.settings import get_settings
 
 
 @pytest.fixture(scope="session")
@@ -54,3 +63,44 @@ def fresh_database_url(database_url: str) -> Iterator[str]:
     finally:
         get_engine(url).dispose()
         drop_database(database_url, name)
+
+
+@pytest.fixture(scope="session")
+def sample_grid() -> GridModel:
+    return read_grid(get_settings().sample_grid)
+
+
+@pytest.fixture(scope="session")
+def grid_database(database_url: str, sample_grid: GridModel) -> str:
+    """The shared test database with the sample grid (saving it again changes nothing)."""
+    with session_scope(session_factory(database_url)) as session:
+        save_grid(session, sample_grid)
+    return database_url
+
+
+@contextmanager
+def _serving(app: FastAPI) -> Iterator[str]:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def serve() -> Callable[[FastAPI], AbstractContextManager[str]]:
+    """`with serve(app) as url:` runs the app under uvicorn on a free loopback port."""
+    return _serving

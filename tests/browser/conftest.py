@@ -7,20 +7,15 @@ Never downloads a browser: without Debian's `chromium` or the `playwright` packa
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from fastapi import FastAPI
 
-from grid_topology.geojson import read_grid
-from grid_topology.model import GridModel
-from outage.db import session_factory, session_scope
-from outage.grid.service import save_grid
-from outage.settings import get_settings
+from outage.app import create_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -62,44 +57,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def sample_grid() -> GridModel:
-    return read_grid(get_settings().sample_grid)
-
-
-@pytest.fixture(scope="session")
-def grid_database(database_url: str, sample_grid: GridModel) -> str:
-    """The shared test database with the sample grid (saving it again changes nothing)."""
-    with session_scope(session_factory(database_url)) as session:
-        save_grid(session, sample_grid)
-    return database_url
-
-
-@pytest.fixture(scope="session")
-def live_server(grid_database: str) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a background thread."""
-    import uvicorn
-
-    from outage.app import create_app
-
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(grid_database), log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="live-server", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
+def live_server(
+    grid_database: str, serve: Callable[[FastAPI], AbstractContextManager[str]]
+) -> Iterator[str]:
+    with serve(create_app(grid_database)) as url:
+        yield url

@@ -5,13 +5,12 @@ It reads services and requests; it does not post, so posting is a plain form POS
 the specification describes it.
 """
 
-import threading
-import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 import requests
-import uvicorn
+from fastapi import FastAPI
 from georeport import GeoReport
 
 from outage.open311.config import Open311Settings
@@ -20,28 +19,14 @@ from .conftest import API_KEY, JURISDICTION, Open311Customer, open311_app
 
 
 @pytest.fixture(scope="module")
-def open311_server(grid_database: str, open311_settings: Open311Settings) -> Iterator[str]:
+def open311_server(
+    grid_database: str,
+    open311_settings: Open311Settings,
+    serve: Callable[[FastAPI], AbstractContextManager[str]],
+) -> Iterator[str]:
     """Root address of the Open311 endpoint of a live server, stopped after the module."""
-    config = uvicorn.Config(
-        open311_app(grid_database, open311_settings),
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/open311/v2"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve(open311_app(grid_database, open311_settings)) as url:
+        yield f"{url}/open311/v2"
 
 
 @pytest.mark.parametrize("output_format", ["json", "xml"])
