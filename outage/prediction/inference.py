@@ -1,0 +1,319 @@
+"""Which protective devices have operated, given who is out: a pure, testable inference.
+
+The model: a fault at a protective device takes out every customer downstream of it.
+Each customer out calls with probability p (their smart meter's last gasp reaches us with
+probability g); customers who are not out call anyway with a small probability q (noise).
+Relative to "nothing is out", putting a set of devices out scores, in log-likelihood,
+
+    for each customer out:  log(p/q) if they called, log(g/g0) for a last gasp,
+                            log(eps) if their meter says they are live,
+                            log((1-p)/(1-q)) if we heard nothing,
+    minus a prior cost per fault that depends on the device kind.
+
+Because faults under a faulted device add nothing, the best set is an antichain of the
+protective tree, and its score is the sum of each device's own value v(D). The best
+antichain is found exactly by one pass over the tree (best(D) = max(v(D), sum of best over
+its children)), which is the roll-up of the commercial engines: two calls on one LV
+feeder name its fuse, calls from several transformers name their common upstream device
+once their number outweighs the customers who stayed silent. A call no device explains
+is a single-service outage. The call rate p is re-estimated from the evidence.
+"""
+
+import math
+import weakref
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import pairwise
+from typing import ClassVar
+
+from grid_topology.model import DeviceKind
+from grid_topology.topology import Topology
+
+
+class EvidenceKind(StrEnum):
+    CALL = "call"
+    """A customer's report: they are probably out."""
+    LAST_GASP = "last_gasp"
+    """A smart meter lost power: strong evidence."""
+    LIVE = "live"
+    """A meter answered a ping or reported power restored: this customer is NOT out."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    account: str
+    kind: EvidenceKind
+
+
+SERVICE = "service"
+"""Pseudo device kind: a fault on one customer's own service drop or meter."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Tunable knobs, documented in docs/prediction.md."""
+
+    call_rate: float = 0.15
+    """Prior share of affected customers who call; re-estimated from the evidence."""
+    call_rate_weight: float = 40.0
+    """How many customers' worth of belief the prior call rate carries."""
+    noise_rate: float = 0.0005
+    """Share of customers NOT out who call anyway."""
+    last_gasp_rate: float = 0.9
+    """Share of affected smart meters whose last gasp reaches us."""
+    false_last_gasp_rate: float = 0.001
+    live_error_rate: float = 1e-6
+    """Chance that a meter reports live although it is out."""
+    fault_cost: Mapping[str, float] = field(
+        default_factory=lambda: {
+            DeviceKind.BREAKER: 5.0,
+            DeviceKind.RECLOSER: 4.5,
+            DeviceKind.FUSE: 4.0,
+        }
+    )
+    """Log-odds penalty for one more fault, per protective kind: rarer faults cost more."""
+    default_fault_cost: float = 4.0
+    service_confidence_cap: float = 0.8
+    """A lone call could still be noise: never more sure than this of a single service."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    device: str
+    """asset_ref of the protective device, or the account for a single-service outage."""
+    kind: str
+    accounts: frozenset[str]
+    """Customers out, from the topology (not only those who called)."""
+    evidence: frozenset[str]
+    """Accounts whose evidence supports this prediction."""
+    confidence: float
+    """0..1: how much better this explains the evidence than the nearest alternative."""
+
+
+class ProtectionIndex:
+    """The protective-device tree of an oriented network, built lazily and cached."""
+
+    _cache: ClassVar["weakref.WeakKeyDictionary[Topology, ProtectionIndex]"] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.node_of = {
+            account: node
+            for node, accounts in topology.network.accounts_at.items()
+            for account in accounts
+        }
+        self.counts = topology.customer_counts()
+        self._chain: dict[str, tuple[str, ...]] = {}
+        self._parent: dict[str, str | None] = {}
+        self._accounts: dict[str, frozenset[str]] = {}
+
+    @classmethod
+    def of(cls, topology: Topology) -> "ProtectionIndex":
+        index = cls._cache.get(topology)
+        if index is None:
+            index = cls._cache[topology] = cls(topology)
+        return index
+
+    def chain(self, account: str) -> tuple[str, ...]:
+        """Protective devices above a customer, nearest first (empty when not energized)."""
+        node = self.node_of.get(account)
+        if node is None:
+            return ()
+        if node not in self._chain:
+            chain = self.topology.protective_chain(node)
+            self._chain[node] = chain
+            for child, parent in pairwise(chain):
+                self._parent[child] = parent
+            if chain:
+                self._parent.setdefault(chain[-1], None)
+        return self._chain[node]
+
+    def device_chain(self, device: str) -> tuple[str, ...]:
+        """The device and the protective devices above it, nearest first."""
+        links = self.topology.network.links
+        above = self.topology.upstream(device).devices
+        chain = (device, *(d for d in above if links[d].is_protective))
+        for child, parent in pairwise(chain):
+            self._parent[child] = parent
+        return chain
+
+    def parent(self, device: str) -> str | None:
+        return self._parent.get(device)
+
+    def accounts(self, device: str) -> frozenset[str]:
+        if device not in self._accounts:
+            self._accounts[device] = self.topology.downstream(device).accounts
+        return self._accounts[device]
+
+    def kind(self, device: str) -> str:
+        return self.topology.network.links[device].kind.value
+
+
+def predict(
+    topology: Topology,
+    evidence: Iterable[Evidence],
+    params: Params = Params(),
+    *,
+    known_out: Iterable[str] = (),
+) -> list[Prediction]:
+    """The most likely set of faults; `known_out` are devices SCADA or a crew confirmed."""
+    index = ProtectionIndex.of(topology)
+    by_account: dict[str, set[EvidenceKind]] = defaultdict(set)
+    for item in evidence:
+        by_account[item.account].add(item.kind)
+    forced = set(known_out)
+    call_rate = params.call_rate
+    for _ in range(3):  # re-estimate the call rate from what the solution explains
+        solver = _Solver(index, by_account, params, call_rate, forced)
+        chosen = solver.solve()
+        covered = sum(index.counts.get(d, 0) for d in chosen)
+        calls = sum(
+            1
+            for d in chosen
+            for a in solver.evidenced_under[d]
+            if EvidenceKind.CALL in by_account[a]
+        )
+        estimate = (calls + params.call_rate_weight * params.call_rate) / (
+            covered + params.call_rate_weight
+        )
+        estimate = min(0.6, max(0.02, estimate))
+        if abs(estimate - call_rate) < 0.005:
+            break
+        call_rate = estimate
+    return solver.predictions(chosen)
+
+
+class _Solver:
+    """One exact pass over the part of the protective tree that has evidence under it."""
+
+    def __init__(
+        self,
+        index: ProtectionIndex,
+        evidence: Mapping[str, set[EvidenceKind]],
+        params: Params,
+        call_rate: float,
+        forced: set[str],
+    ) -> None:
+        self.index = index
+        self.evidence = evidence
+        self.params = params
+        self.forced = forced
+        p, q = call_rate, params.noise_rate
+        self.silent = math.log((1 - p) / (1 - q))
+        self.weights = {
+            EvidenceKind.CALL: math.log(p / q),
+            EvidenceKind.LAST_GASP: math.log(params.last_gasp_rate / params.false_last_gasp_rate),
+            EvidenceKind.LIVE: math.log(params.live_error_rate),
+        }
+        self.evidenced_under: dict[str, list[str]] = defaultdict(list)
+        self.children: dict[str, set[str]] = defaultdict(set)
+        self.roots: set[str] = set()
+        for account in evidence:
+            chain = index.chain(account)
+            for device in chain:
+                self.evidenced_under[device].append(account)
+            self._add_branch(chain)
+        for device in forced:
+            self._add_branch(index.device_chain(device))
+        self.value: dict[str, float] = {}
+        self.best: dict[str, float] = {}
+        self.below: dict[str, float] = {}
+
+    def _add_branch(self, chain: tuple[str, ...]) -> None:
+        for device in chain:
+            self.evidenced_under.setdefault(device, [])
+        for child, parent in pairwise(chain):
+            self.children[parent].add(child)
+        if chain:
+            self.roots.add(chain[-1])
+
+    def _contribution(self, account: str) -> float:
+        kinds = self.evidence[account]
+        if EvidenceKind.LIVE in kinds:
+            return self.weights[EvidenceKind.LIVE]
+        return sum(self.weights[k] for k in kinds)
+
+    def _own_value(self, device: str) -> float:
+        accounts = self.evidenced_under[device]
+        silent = self.index.counts.get(device, 0) - len(accounts)
+        cost = self.params.fault_cost.get(self.index.kind(device), self.params.default_fault_cost)
+        value = sum(self._contribution(a) for a in accounts) + silent * self.silent - cost
+        return math.inf if device in self.forced else value
+
+    def _solve_subtree(self, device: str) -> float:
+        below = sum(max(0.0, self._solve_subtree(c)) for c in self.children.get(device, ()))
+        self.value[device] = self._own_value(device)
+        self.below[device] = below
+        self.best[device] = max(self.value[device], below)
+        return self.best[device]
+
+    def solve(self) -> list[str]:
+        for root in self.roots:
+            self._solve_subtree(root)
+        chosen: list[str] = []
+        stack = sorted(self.roots)
+        while stack:
+            device = stack.pop()
+            if self.best[device] <= 0:
+                continue
+            if self.value[device] >= self.below[device]:
+                chosen.append(device)
+            else:
+                stack.extend(sorted(self.children.get(device, ())))
+        return chosen
+
+    def _confidence(self, device: str) -> float:
+        if device in self.forced:
+            return 1.0
+        margins = [self.value[device], self.value[device] - self.below[device]]
+        parent = self.index.parent(device)
+        if parent is not None and parent in self.value:
+            margins.append(self.below[parent] - self.value[parent])
+        return _sigmoid(min(margins))
+
+    def predictions(self, chosen: list[str]) -> list[Prediction]:
+        results = []
+        explained: set[str] = set()
+        for device in chosen:
+            accounts = self.index.accounts(device)
+            supporting = frozenset(
+                a for a in self.evidenced_under[device] if self.evidence[a] != {EvidenceKind.LIVE}
+            )
+            explained |= supporting
+            results.append(
+                Prediction(
+                    device=device,
+                    kind=self.index.kind(device),
+                    accounts=accounts,
+                    evidence=supporting,
+                    confidence=round(self._confidence(device), 3),
+                )
+            )
+        for account in sorted(self.evidence):
+            if account in explained or not (self.evidence[account] - {EvidenceKind.LIVE}):
+                continue
+            chain = self.index.chain(account)
+            alternative = self.value.get(chain[0], -math.inf) if chain else -math.inf
+            confidence = min(self.params.service_confidence_cap, _sigmoid(-alternative))
+            results.append(
+                Prediction(
+                    device=account,
+                    kind=SERVICE,
+                    accounts=frozenset({account}),
+                    evidence=frozenset({account}),
+                    confidence=round(confidence, 3),
+                )
+            )
+        return results
+
+
+def _sigmoid(x: float) -> float:
+    if x == math.inf:
+        return 1.0
+    if x == -math.inf:
+        return 0.0
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, x))))
