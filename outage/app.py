@@ -13,6 +13,7 @@ from outage.intake import routes as intake_routes
 from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
 from outage.open311 import routes as open311_routes
+from outage.pages import agent as agent_pages
 from outage.pages import routes as page_routes
 from outage.settings import Settings, get_settings
 
@@ -38,6 +39,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)
     app.include_router(page_routes.router)
+    app.include_router(agent_pages.router)
     app.mount("/static", page_routes.static_files(), name="static")
 
     @app.get("/health", tags=["service"])

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from outage.intake.enums import Hazard, ReportStatus
+from outage.intake.enums import Channel, Hazard, ReportStatus
 
 DEFAULT_LANGUAGE = "vi"
 
@@ -106,6 +106,100 @@ STRINGS: dict[str, dict[str, str]] = {
         "new_report_link": "Gửi báo cáo mới",
         "not_found_title": "Không tìm thấy mã phiếu",
         "not_found_text": "Không có báo cáo nào với mã phiếu này. Hãy kiểm tra lại mã:",
+        # The agent console (call-centre staff)
+        "agent_site_name": "Tổng đài chăm sóc khách hàng",
+        "agent_staff_only": (
+            "Chỉ dành cho nhân viên. Trang có thông tin cá nhân của khách hàng: "
+            "không chia sẻ, không in."
+        ),
+        "agent_nav_search": "Tìm khách hàng",
+        "agent_nav_queue": "Báo cáo chờ xử lý",
+        "agent_search_title": "Tìm khách hàng",
+        "agent_search_field": "Số điện thoại, mã khách hàng hoặc địa chỉ",
+        "agent_search_hint": "Số điện thoại viết kiểu nào cũng được; địa chỉ có thể gõ không dấu.",
+        "agent_search_button": "Tìm",
+        "agent_search_too_long": "Nội dung tìm kiếm quá dài (tối đa {max} ký tự).",
+        "agent_results": "Khách hàng tìm thấy: {count} (theo {method}).",
+        "agent_by_account": "mã khách hàng",
+        "agent_by_phone": "số điện thoại",
+        "agent_by_address": "địa chỉ",
+        "agent_no_results": (
+            "Không tìm thấy khách hàng nào cho “{query}”. Hãy thử số điện thoại, "
+            "mã khách hàng hoặc địa chỉ khác."
+        ),
+        "agent_email": "E-mail",
+        "agent_language": "Ngôn ngữ",
+        "agent_critical": "Ưu tiên cấp điện",
+        "agent_critical_badge": "Ưu tiên: {reason}",
+        "critical_hospital": "Bệnh viện",
+        "critical_life_support": "Có người dùng thiết bị duy trì sự sống",
+        "critical_water_pumping": "Trạm bơm nước",
+        "agent_premise": "Điểm dùng điện",
+        "agent_transformer": "Trạm biến áp",
+        "agent_feeder": "Xuất tuyến",
+        "agent_none": "Không có",
+        "agent_open_reports": "Báo cáo đang mở",
+        "agent_no_open_reports": "Không có báo cáo nào đang mở.",
+        "agent_status_received": "Đã tiếp nhận",
+        "agent_status_needs_agent": "Chờ xác định vị trí",
+        "agent_status_duplicate": "Đã gộp vào báo cáo trước",
+        "agent_status_closed": "Đã đóng",
+        "agent_log_title": "Ghi nhận cuộc gọi báo mất điện",
+        "agent_field_description": "Khách hàng báo gì?",
+        "agent_hint_description": "Ví dụ: mất điện cả khu, nghe tiếng nổ ở cột điện.",
+        "agent_log_button": "Tạo báo cáo",
+        "agent_logged": "Đã tạo báo cáo",
+        "agent_logged_received": "Báo cáo đã được gắn vào lưới điện.",
+        "agent_logged_needs_agent": (
+            "Chưa xác định được vị trí: báo cáo đã vào danh sách chờ xử lý."
+        ),
+        "agent_logged_duplicate": "Sự cố này đã được báo — đã gộp vào phiếu {ticket}.",
+        "agent_read_ticket": "Hãy đọc mã phiếu cho khách hàng.",
+        "agent_error_form_invalid": "Biểu mẫu không hợp lệ. Hãy tải lại trang rồi thử lại.",
+        "agent_error_form_used": (
+            "Biểu mẫu này đã được gửi với nội dung khác. Kiểm tra lại rồi bấm "
+            "“Tạo báo cáo” để tạo một báo cáo mới."
+        ),
+        "agent_queue_title": "Báo cáo chờ xác định vị trí",
+        "agent_queue_intro": (
+            "Những báo cáo chưa gắn được vào lưới điện, cũ nhất trước. Gọi lại cho người báo "
+            "nếu cần, rồi chọn điểm dùng điện."
+        ),
+        "agent_queue_empty": "Không có báo cáo nào đang chờ.",
+        "agent_queue_newer": "Các báo cáo mới hơn",
+        "agent_queue_older": "Các báo cáo cũ hơn",
+        "agent_channel": "Kênh",
+        "channel_web": "Trang web",
+        "channel_sms": "Tin nhắn SMS",
+        "channel_email": "E-mail",
+        "channel_ivr": "Tổng đài tự động",
+        "channel_agent": "Nhân viên tổng đài",
+        "channel_open311": "Open311",
+        "channel_api": "Ứng dụng (API)",
+        "agent_reporter_said": "Người báo cho biết",
+        "agent_location": "Vị trí GPS",
+        "agent_description": "Mô tả",
+        "agent_lookup_reporter": "Tìm người báo trong danh sách khách hàng",
+        "agent_candidates": "Điểm dùng điện có thể phù hợp",
+        "agent_no_candidates": (
+            "Không có gợi ý. Hãy tìm khách hàng rồi nhập mã điểm dùng điện của họ."
+        ),
+        "agent_place_here": "Chọn điểm này",
+        "agent_place_on": "Gắn phiếu {ticket} vào {premise}",
+        "agent_place_field": "Mã điểm dùng điện khác",
+        "agent_place_button": "Gắn vào điểm này",
+        "agent_placed": "Đã gắn phiếu {ticket} vào lưới điện.",
+        "agent_placed_duplicate": (
+            "Đã gắn phiếu {ticket} và gộp vào phiếu {earlier} của cùng khách hàng."
+        ),
+        "agent_error_premise_required": "Hãy nhập mã điểm dùng điện.",
+        "agent_error_unknown_premise": (
+            "Không có điểm dùng điện “{premise}”. Hãy kiểm tra lại mã."
+        ),
+        "agent_error_not_in_queue": (
+            "Phiếu {ticket} không còn chờ xử lý: đã được gắn vào lưới điện hoặc đã đóng."
+        ),
+        "agent_error_unknown_ticket": "Không có báo cáo nào với mã phiếu {ticket}.",
     },
     "en": {
         "language_name": "English",
@@ -203,6 +297,94 @@ STRINGS: dict[str, dict[str, str]] = {
         "new_report_link": "Send a new report",
         "not_found_title": "Ticket not found",
         "not_found_text": "There is no report with this ticket. Please check the number:",
+        "agent_site_name": "Customer care centre",
+        "agent_staff_only": (
+            "Staff only. This page shows customers' personal data: do not share or print it."
+        ),
+        "agent_nav_search": "Find a customer",
+        "agent_nav_queue": "Review queue",
+        "agent_search_title": "Find a customer",
+        "agent_search_field": "Phone number, account number or address",
+        "agent_search_hint": "Phone numbers in any format; addresses may be typed without accents.",
+        "agent_search_button": "Search",
+        "agent_search_too_long": "The search is too long (at most {max} characters).",
+        "agent_results": "Customers found: {count} (by {method}).",
+        "agent_by_account": "account number",
+        "agent_by_phone": "phone number",
+        "agent_by_address": "address",
+        "agent_no_results": (
+            "No customer found for “{query}”. Try another phone number, account number or address."
+        ),
+        "agent_email": "E-mail",
+        "agent_language": "Language",
+        "agent_critical": "Priority supply",
+        "agent_critical_badge": "Priority: {reason}",
+        "critical_hospital": "Hospital",
+        "critical_life_support": "Life-support equipment at home",
+        "critical_water_pumping": "Water pumping station",
+        "agent_premise": "Premise",
+        "agent_transformer": "Transformer",
+        "agent_feeder": "Feeder",
+        "agent_none": "None",
+        "agent_open_reports": "Open reports",
+        "agent_no_open_reports": "No open reports.",
+        "agent_status_received": "Received",
+        "agent_status_needs_agent": "Waiting for an agent",
+        "agent_status_duplicate": "Attached to an earlier report",
+        "agent_status_closed": "Closed",
+        "agent_log_title": "Log this call as an outage report",
+        "agent_field_description": "What the caller says",
+        "agent_hint_description": "For example: the whole street is out, a bang from the pole.",
+        "agent_log_button": "Log report",
+        "agent_logged": "Report logged",
+        "agent_logged_received": "The report is placed on the network.",
+        "agent_logged_needs_agent": (
+            "Not placed on the network yet: the report is in the review queue."
+        ),
+        "agent_logged_duplicate": "Already known — attached to {ticket}.",
+        "agent_read_ticket": "Read the ticket number to the caller.",
+        "agent_error_form_invalid": "The form is not valid. Reload the page and try again.",
+        "agent_error_form_used": (
+            "This form was already sent with different details. Check them and press "
+            "“Log report” to log a new report."
+        ),
+        "agent_queue_title": "Reports waiting for an agent",
+        "agent_queue_intro": (
+            "Reports we could not place on the network, oldest first. Call the reporter back "
+            "if needed, then choose the premise."
+        ),
+        "agent_queue_empty": "No reports are waiting.",
+        "agent_queue_newer": "Newer reports",
+        "agent_queue_older": "Older reports",
+        "agent_channel": "Channel",
+        "channel_web": "Web",
+        "channel_sms": "SMS",
+        "channel_email": "E-mail",
+        "channel_ivr": "Phone menu (IVR)",
+        "channel_agent": "Call-centre agent",
+        "channel_open311": "Open311",
+        "channel_api": "App (API)",
+        "agent_reporter_said": "What the reporter said",
+        "agent_location": "GPS location",
+        "agent_description": "Description",
+        "agent_lookup_reporter": "Look up the reporter among customers",
+        "agent_candidates": "Candidate premises",
+        "agent_no_candidates": "No candidates. Find the customer, then enter their premise.",
+        "agent_place_here": "Place here",
+        "agent_place_on": "Place {ticket} on {premise}",
+        "agent_place_field": "Another premise",
+        "agent_place_button": "Place on this premise",
+        "agent_placed": "Ticket {ticket} is placed on the network.",
+        "agent_placed_duplicate": (
+            "Ticket {ticket} is placed and attached to {earlier}, the same customer's "
+            "earlier report."
+        ),
+        "agent_error_premise_required": "Enter a premise.",
+        "agent_error_unknown_premise": "There is no premise “{premise}”. Check it and try again.",
+        "agent_error_not_in_queue": (
+            "Ticket {ticket} is no longer waiting: it was placed already or is closed."
+        ),
+        "agent_error_unknown_ticket": "There is no report with ticket {ticket}.",
     },
 }
 
@@ -225,6 +407,20 @@ def hazard_label(language: str, hazard: Hazard | None) -> str:
 
 def status_text(language: str, status: ReportStatus) -> str:
     return strings(language)[f"status_{status.value}"]
+
+
+def agent_status_label(language: str, status: ReportStatus) -> str:
+    """A report's status in a word or two, for staff (status_text speaks to the customer)."""
+    return strings(language)[f"agent_status_{status.value}"]
+
+
+def channel_label(language: str, channel: Channel) -> str:
+    return strings(language)[f"channel_{channel.value}"]
+
+
+def critical_label(language: str, critical: str) -> str:
+    """Why a customer is restored first; a reason we have no words for is shown as stored."""
+    return strings(language).get(f"critical_{critical}", critical)
 
 
 def choose_language(requested: str | None, accept_language: str | None) -> str:

@@ -1,0 +1,559 @@
+"""The call-centre agent console: find the caller, log their call, work the review queue.
+
+Plain HTML forms without a script, in Vietnamese or English like the customer pages.
+Everything a customer or reporter typed is escaped by Jinja's autoescape, and nothing here
+is cached: these pages show personal data.
+
+Not behind a login yet: staff sign-in arrives with the access-control work, as a dependency
+on `router` (`APIRouter(dependencies=[...])`), which then guards every route here at once.
+Until then, serve these pages only inside the utility's network. Agents are staff, so the
+customers' rate limits do not apply to them.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import phonenumbers
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.agent import service as customers
+from outage.agent.schemas import CustomerOut
+from outage.api import SessionDep
+from outage.grid.models import Premise
+from outage.intake import service as intake
+from outage.intake.enums import Channel, Hazard, ReportStatus
+from outage.intake.routes import settings
+from outage.intake.schemas import PlacementIn, QueuedReportOut, ReportIn
+from outage.pages import i18n
+from outage.pages.routes import HERE, LOCAL_TIME, MAX_TICKET_LENGTH
+from outage.settings import Settings
+
+MAX_QUERY_LENGTH = 300
+"""As the lookup API allows."""
+QUEUE_PAGE = 50
+MAX_PREMISE_LENGTH = 200
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Personal data and untrusted text: never cached, never framed, no script but our own."""
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+router = APIRouter(prefix="/agent", include_in_schema=False, tags=["agent pages"])
+
+
+class CallForm(BaseModel):
+    """A call logged for one customer of the search results, as posted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account: str = ""
+    description: str = ""
+    hazard: str = ""
+    token: str = ""
+    q: str = ""
+    lang: str = ""
+
+
+class PlacementForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    premise: str = ""
+    offset: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class _CallDraft:
+    """What a customer's log-call form shows: its token, what was typed, what went wrong."""
+
+    token: str
+    description: str = ""
+    hazard: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A placement that went wrong, shown on its queued report."""
+
+    ticket: str
+    premise: str
+    message: str
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _language(request: Request, requested: str | None) -> str:
+    return i18n.choose_language(requested, request.headers.get("accept-language"))
+
+
+def _page(
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    path: str,
+    params: Mapping[str, str],
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
+    other = i18n.other_language(language)
+    kept = {name: value for name, value in params.items() if value}
+    html = _templates.get_template(template).render(
+        lang=language,
+        t=i18n.strings(language),
+        other_lang=other,
+        other_t=i18n.strings(other),
+        switch_url=f"{path}?{urlencode({**kept, 'lang': other})}",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
+    kept = {name: value for name, value in params.items() if value}
+    return RedirectResponse(
+        f"{path}?{urlencode(kept)}",
+        status_code=status.HTTP_303_SEE_OTHER,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def _when(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
+    local = moment.astimezone(LOCAL_TIME)
+    return {
+        "iso": local.isoformat(timespec="minutes"),
+        "text": local.strftime(t["datetime_format"]),
+    }
+
+
+def _national(phone: str | None) -> str | None:
+    """'+84912345678' as a Vietnamese caller reads it out: '0912 345 678'."""
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone, "VN")
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def _hazard_options(language: str) -> list[tuple[str, str]]:
+    return [("", i18n.hazard_label(language, None))] + [
+        (hazard.value, i18n.hazard_label(language, hazard)) for hazard in Hazard
+    ]
+
+
+def _max_length(model: type[BaseModel], name: str) -> int:
+    for rule in model.model_fields[name].metadata:
+        if getattr(rule, "max_length", None) is not None:
+            return int(rule.max_length)
+    raise LookupError(f"{model.__name__}.{name} has no max_length")
+
+
+def _normal_ticket(ticket: str) -> str | None:
+    wanted = "".join(ticket.split()).upper()
+    return wanted if 0 < len(wanted) <= MAX_TICKET_LENGTH else None
+
+
+def _new_token() -> str:
+    return str(uuid.uuid4())
+
+
+# --- finding the caller and logging the call ---------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def console(
+    request: Request,
+    session: SessionDep,
+    q: str = "",
+    ticket: str = "",
+    lang: str | None = None,
+) -> HTMLResponse:
+    """The search box and the customers it finds; with `ticket`, the call just logged."""
+    language = _language(request, lang)
+    return _console_page(
+        session, language, q, confirmation=_confirmation(session, ticket, language)
+    )
+
+
+@router.post("/reports", response_class=HTMLResponse)
+def log_call(
+    request: Request,
+    form: Annotated[CallForm, Form()],
+    session: SessionDep,
+    config: Annotated[Settings, Depends(settings)],
+) -> Response:
+    """File the caller's report, then back to the search with the ticket to read out."""
+    language = _language(request, form.lang)
+    t = i18n.strings(language)
+    key = _idempotency_key(form.token)
+    draft = _CallDraft(token=form.token, description=form.description, hazard=form.hazard)
+    try:
+        report = _to_report(form)
+    except ValidationError as exc:
+        errors = _report_errors(exc, t)
+        return _console_page(
+            session,
+            language,
+            form.q,
+            drafts={form.account: replace(draft, errors=errors)},
+            status_code=422,
+        )
+    if key is None:
+        fresh = replace(draft, token=_new_token(), errors=[t["agent_error_form_invalid"]])
+        return _console_page(
+            session,
+            language,
+            form.q,
+            drafts={form.account: fresh},
+            status_code=422,
+        )
+    try:
+        with session.begin_nested():  # whatever a refused report wrote goes away
+            receipt = intake.submit_report(
+                session, intake.Submission(report, idempotency_key=key), config
+            )
+    except intake.IdempotencyConflict:
+        fresh = replace(draft, token=_new_token(), errors=[t["agent_error_form_used"]])
+        return _console_page(
+            session,
+            language,
+            form.q,
+            drafts={form.account: fresh},
+            status_code=422,
+        )
+    return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
+
+
+def _to_report(form: CallForm) -> ReportIn:
+    given = {
+        name: value.strip()
+        for name, value in form.model_dump(include={"account", "description", "hazard"}).items()
+        if value.strip()
+    }
+    return ReportIn.model_validate({**given, "channel": Channel.AGENT})
+
+
+def _idempotency_key(token: str) -> str | None:
+    """The form's one-time token as an idempotency key; None when it is not one of ours."""
+    try:
+        return f"agent-form:{uuid.UUID(token)}"
+    except ValueError:
+        return None
+
+
+def _report_errors(exc: ValidationError, t: Mapping[str, str]) -> list[str]:
+    """One message per problem an agent can fix; anything else means a broken form."""
+    errors: list[str] = []
+    for error in exc.errors():
+        field_name = str(error["loc"][0]) if error["loc"] else ""
+        if field_name == "description" and error["type"] == "string_too_long":
+            message = t["error_too_long"].format(
+                field=t["agent_field_description"], max=error.get("ctx", {}).get("max_length", "")
+            )
+        elif field_name == "hazard":
+            message = t["error_hazard"]
+        else:
+            message = t["agent_error_form_invalid"]
+        if message not in errors:
+            errors.append(message)
+    return errors
+
+
+def _console_page(
+    session: Session,
+    language: str,
+    query: str,
+    *,
+    confirmation: Mapping[str, str] | None = None,
+    drafts: Mapping[str, _CallDraft] | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """The search page; `drafts` keeps what was typed into a customer's form, and why not."""
+    t = i18n.strings(language)
+    drafts = dict(drafts or {})
+    text = query.strip()
+    errors = [message for draft in drafts.values() for message in draft.errors]
+    found: list[CustomerOut] = []
+    summary = ""
+    if len(text) > MAX_QUERY_LENGTH:
+        errors.insert(0, t["agent_search_too_long"].format(max=MAX_QUERY_LENGTH))
+        status_code = 422
+        text = text[:MAX_QUERY_LENGTH]
+    elif text:
+        found = customers.find_customers(session, query=text)
+        if found:
+            method = t[f"agent_by_{found[0].matched_by.value}"]
+            summary = t["agent_results"].format(count=len(found), method=method)
+        else:
+            summary = t["agent_no_results"].format(query=text)
+    cards = [
+        _customer_card(customer, drafts.get(customer.account) or _CallDraft(_new_token()), language)
+        for customer in found
+    ]
+    return _page(
+        "agent.html",
+        language,
+        {
+            "query": text,
+            "summary": summary,
+            "customers": cards,
+            "confirmation": confirmation,
+            "errors": errors,
+            "hazards": _hazard_options(language),
+            "max_query": MAX_QUERY_LENGTH,
+            "max_description": _max_length(ReportIn, "description"),
+        },
+        path="/agent",
+        params={"q": text},
+        status_code=status_code,
+    )
+
+
+def _customer_card(customer: CustomerOut, draft: _CallDraft, language: str) -> dict[str, Any]:
+    t = i18n.strings(language)
+    critical = i18n.critical_label(language, customer.critical) if customer.critical else None
+    return {
+        "name": customer.name,
+        "account": customer.account,
+        "phone": customer.phone,
+        "phone_text": _national(customer.phone),
+        "email": customer.email,
+        "language_name": i18n.strings(customer.language)["language_name"],
+        "critical": critical,
+        "critical_badge": t["agent_critical_badge"].format(reason=critical) if critical else "",
+        "premise": customer.premise,
+        "open_reports": [
+            {
+                "ticket": report.ticket,
+                "status": report.status.value,
+                "status_text": i18n.agent_status_label(language, report.status),
+                "received": _when(report.received_at, t),
+            }
+            for report in customer.open_reports
+        ],
+        "form": draft,
+    }
+
+
+def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str] | None:
+    """The banner after logging a call, from the stored report (not from the link)."""
+    wanted = _normal_ticket(ticket)
+    found = intake.report_status(session, wanted) if wanted else None
+    if found is None:
+        return None
+    t = i18n.strings(language)
+    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
+        text = t["agent_logged_duplicate"].format(ticket=found.duplicate_of)
+    elif found.status is ReportStatus.RECEIVED:
+        text = t["agent_logged_received"]
+    elif found.status is ReportStatus.NEEDS_AGENT:
+        text = t["agent_logged_needs_agent"]
+    else:
+        text = i18n.agent_status_label(language, found.status)
+    return {"ticket": found.ticket, "status": found.status.value, "text": text}
+
+
+# --- the review queue ----------------------------------------------------------------------
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    session: SessionDep,
+    placed: str = "",
+    offset: str = "",
+    lang: str | None = None,
+) -> HTMLResponse:
+    """Reports no clue placed, oldest first, each with a way to place it on a premise."""
+    language = _language(request, lang)
+    return _queue_page(
+        session, language, _offset(offset), placed=_placed(session, placed, language)
+    )
+
+
+@router.post("/queue/{ticket}/placement", response_class=HTMLResponse)
+def place(
+    ticket: str,
+    request: Request,
+    form: Annotated[PlacementForm, Form()],
+    session: SessionDep,
+    config: Annotated[Settings, Depends(settings)],
+) -> Response:
+    """Place a queued report on a premise; a refusal shows the queue again with the reason."""
+    language = _language(request, form.lang)
+    t = i18n.strings(language)
+    offset = _offset(form.offset)
+    wanted = _normal_ticket(ticket)
+    premise = form.premise.strip()
+
+    def refused(message: str, code: int) -> HTMLResponse:
+        failed = _Failed(wanted or "", premise[:MAX_PREMISE_LENGTH], message)
+        return _queue_page(session, language, offset, failed=failed, status_code=code)
+
+    if wanted is None or intake.report_status(session, wanted) is None:
+        shown = ticket[:MAX_TICKET_LENGTH]
+        return refused(
+            t["agent_error_unknown_ticket"].format(ticket=shown), status.HTTP_404_NOT_FOUND
+        )
+    try:
+        placement = PlacementIn(premise=premise)
+    except ValidationError as exc:
+        too_long = any(error["type"] == "string_too_long" for error in exc.errors())
+        message = (
+            t["error_too_long"].format(field=t["agent_premise"], max=MAX_PREMISE_LENGTH)
+            if too_long
+            else t["agent_error_premise_required"]
+        )
+        return refused(message, 422)
+    try:
+        with session.begin_nested():
+            intake.place_report(session, wanted, placement.premise, config)
+    except intake.NotInQueue:
+        return refused(
+            t["agent_error_not_in_queue"].format(ticket=wanted), status.HTTP_409_CONFLICT
+        )
+    except intake.UnknownReference:
+        return refused(
+            t["agent_error_unknown_premise"].format(premise=premise[:MAX_PREMISE_LENGTH]),
+            422,
+        )
+    return _redirect(
+        "/agent/queue", {"placed": wanted, "offset": str(offset or ""), "lang": language}
+    )
+
+
+def _offset(text: str) -> int:
+    return int(text) if text.isdigit() and len(text) <= 9 else 0
+
+
+def _placed(session: Session, ticket: str, language: str) -> str | None:
+    """The banner after a placement, from the stored report."""
+    wanted = _normal_ticket(ticket)
+    found = intake.report_status(session, wanted) if wanted else None
+    if found is None:
+        return None
+    t = i18n.strings(language)
+    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
+        return t["agent_placed_duplicate"].format(ticket=found.ticket, earlier=found.duplicate_of)
+    if found.status is ReportStatus.RECEIVED:
+        return t["agent_placed"].format(ticket=found.ticket)
+    return None
+
+
+def _queue_page(
+    session: Session,
+    language: str,
+    offset: int,
+    *,
+    placed: str | None = None,
+    failed: _Failed | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    queued = intake.review_queue(session, limit=QUEUE_PAGE, offset=offset)
+    addresses = _premise_addresses(
+        session, sorted({ref for report in queued for ref in report.candidates})
+    )
+    items = [_queued_item(report, addresses, failed, offset, language) for report in queued]
+    return _page(
+        "agent_queue.html",
+        language,
+        {
+            "items": items,
+            "placed": placed,
+            "errors": [failed.message] if failed else [],
+            "newer_url": (
+                _queue_url(offset + QUEUE_PAGE, language) if len(queued) == QUEUE_PAGE else None
+            ),
+            "older_url": _queue_url(max(0, offset - QUEUE_PAGE), language) if offset else None,
+            "max_premise": MAX_PREMISE_LENGTH,
+        },
+        path="/agent/queue",
+        params={"offset": str(offset or "")},
+        status_code=status_code,
+    )
+
+
+def _queue_url(offset: int, language: str) -> str:
+    params = {"offset": str(offset), "lang": language} if offset else {"lang": language}
+    return f"/agent/queue?{urlencode(params)}"
+
+
+def _premise_addresses(session: Session, refs: Sequence[str]) -> dict[str, str]:
+    """The address of each candidate premise, so the agent can tell them apart."""
+    if not refs:
+        return {}
+    rows = session.execute(select(Premise.ref, Premise.address).where(Premise.ref.in_(refs)))
+    return {ref: address for ref, address in rows.tuples()}
+
+
+def _queued_item(
+    report: QueuedReportOut,
+    addresses: Mapping[str, str],
+    failed: _Failed | None,
+    offset: int,
+    language: str,
+) -> dict[str, Any]:
+    t = i18n.strings(language)
+    said: list[tuple[str, str]] = []
+    if report.account_given:
+        said.append((t["field_account"], report.account_given))
+    if report.phone:
+        said.append((t["field_phone"], _national(report.phone) or report.phone))
+    if report.email:
+        said.append((t["agent_email"], report.email))
+    if report.address_given:
+        said.append((t["field_address"], report.address_given))
+    if report.lat is not None and report.lon is not None:
+        said.append((t["agent_location"], f"{report.lat:.6f}, {report.lon:.6f}"))
+    clue = report.account_given or report.phone or report.address_given
+    mine = failed if failed is not None and failed.ticket == report.ticket else None
+    return {
+        "ticket": report.ticket,
+        "channel_text": i18n.channel_label(language, report.channel),
+        "received": _when(report.received_at, t),
+        "said": said,
+        "description": report.description,
+        "hazard_text": i18n.hazard_label(language, report.hazard) if report.hazard else None,
+        "lookup_url": f"/agent?{urlencode({'q': clue, 'lang': language})}" if clue else None,
+        "placement_url": f"/agent/queue/{quote(report.ticket, safe='')}/placement",
+        "candidates": [
+            {
+                "ref": ref,
+                "address": addresses.get(ref),
+                "label": t["agent_place_on"].format(ticket=report.ticket, premise=ref),
+            }
+            for ref in report.candidates
+        ],
+        "offset": str(offset or ""),
+        "error": mine.message if mine else None,
+        "premise_value": mine.premise if mine else "",
+    }

@@ -1,0 +1,474 @@
+"""The call-centre agent console over HTTP on the sample grid: /agent and /agent/queue."""
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from grid_topology.model import GridModel, Premise
+from outage.agent.service import find_customers
+from outage.db import session_factory, session_scope
+from outage.intake import service
+from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
+from outage.intake.models import Report
+from outage.intake.schemas import ReportIn
+from outage.pages.i18n import STRINGS
+from outage.settings import get_settings
+
+CUSTOMER_BAND = slice(1000, 1060)
+"""The agent console tests report for these customers only. Other tests walk the customer
+list from either end or take other bands; a report of ours would make theirs a duplicate."""
+LOOKUP_BAND = slice(1060, 1080)
+"""Customers the tests only look up (the browser test takes 1080-1100)."""
+
+TICKET = re.compile(r"^\d{6}-[2-9A-HJ-NP-Z]{5}$")
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def customers(sample_grid: GridModel) -> Iterator[Premise]:
+    """Premises with a customer from the agent band, one per test that reports for one."""
+    return iter([p for p in sample_grid.premises[CUSTOMER_BAND] if p.customer is not None])
+
+
+def _marker(name: str) -> str:
+    return f"agent-console-test {name} {uuid.uuid4()}"
+
+
+def _unaccented(value: str) -> str:
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _national(e164: str) -> str:
+    """'+84912345678' as a caller reads it: '0912 345 678'."""
+    digits = "0" + e164.removeprefix("+84")
+    return f"{digits[:4]} {digits[4:7]} {digits[7:]}"
+
+
+def _reports(database_url: str, description: str) -> list[Report]:
+    with session_factory(database_url)() as session:
+        return list(session.scalars(select(Report).where(Report.description == description)))
+
+
+def _report(database_url: str, ticket: str) -> Report:
+    with session_factory(database_url)() as session:
+        found = session.scalar(select(Report).where(Report.ticket == ticket))
+        assert found is not None
+        return found
+
+
+def _log_form(html: str, account: str) -> dict[str, str]:
+    """The hidden fields of the log-call form for one customer of the results."""
+    for form in re.findall(r'<form method="post" action="/agent/reports".*?</form>', html, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+        if fields.get("account") == account:
+            return fields
+    raise AssertionError(f"no log-call form for {account}")
+
+
+def _search(client: TestClient, query: str, language: str = "vi") -> str:
+    response = client.get("/agent", params={"q": query, "lang": language})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _log(
+    client: TestClient, account: str, language: str = "vi", **fields: str
+) -> tuple[int, str, str]:
+    form = _log_form(_search(client, account, language), account)
+    response = client.post("/agent/reports", data={**form, **fields}, follow_redirects=False)
+    return response.status_code, response.headers.get("location", ""), response.text
+
+
+def _ticket_of(location: str) -> str:
+    query = parse_qs(urlsplit(location).query)
+    [ticket] = query["ticket"]
+    assert TICKET.match(ticket)
+    return ticket
+
+
+class _Text(HTMLParser):
+    """The visible text nodes of a page's <body>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_body |= tag == "body"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_body and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+# --- the page itself ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/agent", "/agent/queue"])
+def test_pages_are_vietnamese_by_default_never_cached_and_script_free(
+    client: TestClient, path: str
+) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-language"] == "vi"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    html = response.text
+    assert '<html lang="vi">' in html
+    assert f'href="{path}?lang=en"' in html
+    assert "<script" not in html and " style=" not in html, "nothing a strict CSP would block"
+    assert not re.search(r'(src|href|action)="(https?:)?//', html), "everything from the app"
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_every_word_of_the_empty_console_comes_from_the_dictionary(
+    client: TestClient, language: str
+) -> None:
+    other = "en" if language == "vi" else "vi"
+    parser = _Text()
+    parser.feed(client.get("/agent", params={"lang": language}).text)
+    allowed = set(STRINGS[language].values()) | {STRINGS[other]["language_name"]}
+    stray = [text for text in parser.texts if text not in allowed]
+    assert not stray, f"text not from outage/pages/i18n.py: {stray}"
+
+
+def test_the_language_switch_keeps_the_search(client: TestClient) -> None:
+    html = _search(client, "12 ly thuong kiet", "en")
+    assert '<html lang="en">' in html
+    assert 'href="/agent?q=12+ly+thuong+kiet&amp;lang=vi"' in html
+
+
+# --- finding the caller ------------------------------------------------------------------
+
+
+def test_finds_the_caller_by_a_nationally_written_phone(
+    client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][0]
+    customer = premise.customer
+    assert customer is not None
+    typed = _national(customer.phone)
+    html = _search(client, typed, "en")
+    with session_factory(grid_database)() as session:
+        [expected] = find_customers(session, query=customer.phone)
+    assert (
+        STRINGS["en"]["agent_results"].format(count=1, method=STRINGS["en"]["agent_by_phone"])
+        in html
+    )
+    for shown in (
+        customer.name,
+        customer.account,
+        typed,
+        premise.address,
+        premise.ref,
+        expected.premise.transformer,
+        expected.premise.feeder,
+        STRINGS[customer.language]["language_name"],
+    ):
+        assert shown and shown in html, shown
+    assert f'href="tel:{customer.phone}"' in html
+    assert _log_form(html, customer.account)["q"] == typed
+
+
+def test_finds_the_caller_by_account(client: TestClient, sample_grid: GridModel) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][1]
+    assert premise.customer is not None
+    html = _search(client, f"  {premise.customer.account} ")
+    assert (
+        STRINGS["vi"]["agent_results"].format(count=1, method=STRINGS["vi"]["agent_by_account"])
+        in html
+    )
+    assert premise.customer.name in html and premise.address in html
+
+
+def test_finds_the_caller_by_an_unaccented_address(
+    client: TestClient, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][2]
+    assert premise.customer is not None
+    typed = _unaccented(premise.address).lower()
+    assert typed != premise.address.lower()
+    html = _search(client, typed)
+    first = re.search(r'<dd class="account">([^<]*)</dd>', html)
+    assert first and first.group(1) == premise.customer.account, "the house itself comes first"
+    assert f"(theo {STRINGS['vi']['agent_by_address']})." in html
+
+
+def test_critical_customers_stand_out(client: TestClient, sample_grid: GridModel) -> None:
+    critical = next(
+        p for p in sample_grid.premises[1000:1101] if p.customer and p.customer.critical
+    )
+    assert critical.customer is not None and critical.customer.critical
+    html = _search(client, critical.customer.account, "en")
+    assert 'class="card customer critical"' in html
+    reason = STRINGS["en"][f"critical_{critical.customer.critical}"]
+    assert STRINGS["en"]["agent_critical_badge"].format(reason=reason) in html
+
+
+def test_nothing_found_is_said_and_the_search_is_escaped(client: TestClient) -> None:
+    typed = '"><script>alert(1)</script>'
+    html = _search(client, typed, "en")
+    assert "<script>alert(1)" not in html
+    assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    escaped = "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert STRINGS["en"]["agent_no_results"].format(query=escaped) in html
+
+
+def test_an_over_long_search_is_refused_in_place(client: TestClient) -> None:
+    response = client.get("/agent", params={"q": "x" * 301, "lang": "en"})
+    assert response.status_code == 422
+    assert STRINGS["en"]["agent_search_too_long"].format(max=300) in response.text
+
+
+# --- logging the call --------------------------------------------------------------------
+
+
+def test_logging_a_call_files_an_agent_report_and_shows_the_ticket(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    description = _marker("logged")
+    form = _log_form(_search(client, account, "en"), account)
+    response = client.post(
+        "/agent/reports",
+        data={**form, "description": description, "hazard": Hazard.TREE_ON_LINE.value},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["cache-control"] == "no-store"
+    location = response.headers["location"]
+    assert location.startswith("/agent?")
+    assert parse_qs(urlsplit(location).query) == {
+        "q": [account],
+        "ticket": [_ticket_of(location)],
+        "lang": ["en"],
+    }
+    [stored] = _reports(grid_database, description)
+    assert stored.ticket == _ticket_of(location)
+    assert stored.channel is Channel.AGENT
+    assert stored.hazard is Hazard.TREE_ON_LINE
+    assert stored.match_method is MatchMethod.ACCOUNT
+    assert stored.status is ReportStatus.RECEIVED
+    assert stored.idempotency_key == f"agent-form:{form['token']}"
+
+    page = client.get(location)
+    assert page.status_code == 200
+    html = page.text
+    assert f'<p class="ticket" id="confirmation-ticket">{stored.ticket}</p>' in html
+    assert STRINGS["en"]["agent_logged_received"] in html
+    assert f'<td class="ref">{stored.ticket}</td>' in html, "now among the open reports"
+    assert _log_form(html, account)["token"] != form["token"], "a fresh form for the next call"
+
+
+def test_the_same_form_twice_files_one_report(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    description = _marker("double post")
+    data = {**_log_form(_search(client, account), account), "description": description}
+    first = client.post("/agent/reports", data=data, follow_redirects=False)
+    second = client.post("/agent/reports", data=data, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    assert len(_reports(grid_database, description)) == 1
+
+
+def test_a_second_call_about_the_same_outage_is_attached_to_the_first(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    code, first, _ = _log(client, account, "en", description=_marker("first call"))
+    assert code == 303
+    code, second, _ = _log(client, account, "en", description=_marker("second call"))
+    assert code == 303
+    assert _ticket_of(first) != _ticket_of(second)
+    assert _report(grid_database, _ticket_of(second)).status is ReportStatus.DUPLICATE
+    html = client.get(second).text
+    already = STRINGS["en"]["agent_logged_duplicate"].format(ticket=_ticket_of(first))
+    assert already == f"Already known — attached to {_ticket_of(first)}."
+    assert already in html
+
+
+def test_a_used_form_with_other_details_asks_to_log_again(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    data = {**_log_form(_search(client, account, "en"), account), "description": _marker("a")}
+    assert client.post("/agent/reports", data=data, follow_redirects=False).status_code == 303
+    changed = {**data, "description": _marker("changed")}
+    response = client.post("/agent/reports", data=changed, follow_redirects=False)
+    assert response.status_code == 422
+    assert STRINGS["en"]["agent_error_form_used"] in response.text
+    assert _log_form(response.text, account)["token"] != data["token"]
+    assert f">{changed['description']}</textarea>" in response.text, "what was typed stays"
+    assert _reports(grid_database, changed["description"]) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"description": "x" * 2001}, "error_too_long"),
+        ({"hazard": "alien_invasion"}, "error_hazard"),
+        ({"token": "not-a-token"}, "agent_error_form_invalid"),
+        ({"account": ""}, "agent_error_form_invalid"),
+    ],
+)
+def test_a_broken_form_is_shown_again_and_nothing_is_stored(
+    client: TestClient,
+    grid_database: str,
+    sample_grid: GridModel,
+    fields: dict[str, str],
+    message: str,
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][3]
+    assert premise.customer is not None
+    account = premise.customer.account
+    marker = _marker("refused")
+    data = {**_log_form(_search(client, account, "en"), account), "description": marker}
+    response = client.post("/agent/reports", data={**data, **fields}, follow_redirects=False)
+    assert response.status_code == 422
+    expected = STRINGS["en"][message].format(
+        field=STRINGS["en"]["agent_field_description"], max=2000
+    )
+    assert expected in response.text
+    assert 'id="errors" role="alert"' in response.text
+    assert _reports(grid_database, marker) == []
+    assert _reports(grid_database, fields.get("description", "")) == []
+
+
+# --- the review queue --------------------------------------------------------------------
+
+
+def _queue(grid_database: str, **clues: str) -> str:
+    """A report nothing places, straight through intake; its ticket."""
+    report = ReportIn.model_validate({**clues, "channel": Channel.SMS})
+    with session_scope(session_factory(grid_database)) as session:
+        receipt = service.submit_report(session, service.Submission(report), get_settings())
+    assert receipt.status is ReportStatus.NEEDS_AGENT
+    return receipt.ticket
+
+
+def _queue_page_with(client: TestClient, ticket: str, language: str = "vi") -> str:
+    """The queue page that lists a ticket; other tests leave reports in the queue too."""
+    url = f"/agent/queue?lang={language}"
+    for _ in range(100):
+        response = client.get(url)
+        assert response.status_code == 200
+        if f'id="report-{ticket}"' in response.text:
+            return response.text
+        newer = re.search(r'id="queue-newer" href="([^"]+)"', response.text)
+        assert newer, f"{ticket} is not in the queue"
+        url = newer.group(1).replace("&amp;", "&")
+    raise AssertionError("the queue does not end")
+
+
+def test_the_queue_escapes_what_the_reporter_said(client: TestClient, grid_database: str) -> None:
+    address = "<b onmouseover=alert(1)>nowhere at all</b>"
+    ticket = _queue(grid_database, description=XSS, address=address)
+    html = _queue_page_with(client, ticket, "en")
+    assert XSS not in html and "<b onmouseover" not in html
+    assert '<dd class="said">&lt;img src=x onerror=alert(1)&gt;</dd>' in html
+    assert "&lt;b onmouseover=alert(1)&gt;nowhere at all&lt;/b&gt;" in html
+    assert STRINGS["en"]["channel_sms"] in html
+
+
+def test_the_queue_shows_candidate_premises_with_their_addresses(
+    client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    street = sample_grid.premises[CUSTOMER_BAND][0].address.split(",")[0].split(" ", 1)[1]
+    ticket = _queue(grid_database, address=street, description=_marker("candidates"))
+    with session_factory(grid_database)() as session:
+        [queued] = [r for r in service.review_queue(session, limit=500) if r.ticket == ticket]
+    assert queued.candidates, "an address without a house number is a tie"
+    html = _queue_page_with(client, ticket)
+    by_ref = {p.ref: p.address for p in sample_grid.premises}
+    for ref in queued.candidates:
+        assert f'<input type="hidden" name="premise" value="{ref}">' in html
+        assert by_ref[ref] in html
+
+
+def test_placing_a_queued_report_from_the_queue(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    ticket = _queue(grid_database, address="nowhere street 9", description=_marker("place"))
+    assert f'id="report-{ticket}"' in _queue_page_with(client, ticket)
+    response = client.post(
+        f"/agent/queue/{ticket}/placement",
+        data={"premise": f" {premise.ref} ", "lang": "en"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/agent/queue?placed={ticket}&lang=en"
+    stored = _report(grid_database, ticket)
+    assert stored.status is ReportStatus.RECEIVED
+    assert stored.match_method is MatchMethod.AGENT
+    page = client.get(response.headers["location"])
+    assert STRINGS["en"]["agent_placed"].format(ticket=ticket) in page.text
+    assert f'id="report-{ticket}"' not in page.text
+
+    again = client.post(
+        f"/agent/queue/{ticket}/placement",
+        data={"premise": premise.ref, "lang": "en"},
+        follow_redirects=False,
+    )
+    assert again.status_code == 409
+    assert STRINGS["en"]["agent_error_not_in_queue"].format(ticket=ticket) in again.text
+    assert STRINGS["en"]["agent_queue_title"] in again.text
+
+
+@pytest.mark.parametrize(
+    ("premise", "code", "message"),
+    [
+        ("P-NO-SUCH-PREMISE", 422, "agent_error_unknown_premise"),
+        ("<i>P-X</i>", 422, "agent_error_unknown_premise"),
+        ("   ", 422, "agent_error_premise_required"),
+    ],
+)
+def test_a_bad_premise_is_refused_and_the_report_stays_queued(
+    client: TestClient, grid_database: str, premise: str, code: int, message: str
+) -> None:
+    ticket = _queue(grid_database, address="nowhere lane 7", description=_marker("bad"))
+    response = client.post(
+        f"/agent/queue/{ticket}/placement",
+        data={"premise": premise, "lang": "en"},
+        follow_redirects=False,
+    )
+    assert response.status_code == code
+    assert response.headers["cache-control"] == "no-store"
+    assert STRINGS["en"]["agent_queue_title"] in response.text
+    escaped = premise.strip().replace("<", "&lt;").replace(">", "&gt;")
+    assert STRINGS["en"][message].format(premise=escaped) in response.text
+    assert "<i>" not in response.text
+    assert _report(grid_database, ticket).status is ReportStatus.NEEDS_AGENT
+
+
+def test_placing_an_unknown_ticket_is_a_404_page(client: TestClient) -> None:
+    response = client.post(
+        "/agent/queue/260101-ZZZZZ/placement",
+        data={"premise": "P-1", "lang": "en"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert STRINGS["en"]["agent_error_unknown_ticket"].format(ticket="260101-ZZZZZ") in (
+        response.text
+    )
