@@ -9,6 +9,7 @@ from outage.api import BodySizeLimit, install_error_handlers
 from outage.db import session_factory
 from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
+from outage.incidents import routes as incident_routes
 from outage.intake import routes as intake_routes
 from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
@@ -35,6 +36,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(grid_routes.router)
     app.include_router(intake_routes.router)
+    app.include_router(incident_routes.router)
     app.include_router(channel_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         default=12.0,
         description="A customer's second report within this time attaches to the first.",
     )
+    incident_window_hours: float = Field(
+        default=4.0,
+        description="Reports further apart than this, with no open incident, start a new one.",
+    )
     rate_limit_per_ip: str = Field(default="300/minute")
     rate_limit_per_phone: str = Field(default="10/hour")
     max_body_bytes: int = Field(default=64 * 1024, description="Larger requests get 413.")

@@ -12,6 +12,7 @@ from outage.cli.common import err, resolve_database_url
 
 class Section(StrEnum):
     intake = "intake"
+    predict = "predict"
 
 
 def bench(
@@ -21,10 +22,12 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import intake
+    from benchmarks import intake, predict
 
-    runners = {Section.intake: intake.run}
-    admin_url = resolve_database_url()
+    runners = {Section.intake: intake.run, Section.predict: predict.run}
+    chosen = sections or list(Section)
+    # The prediction benchmark is in process and needs no database.
+    admin_url = resolve_database_url() if set(chosen) - {Section.predict} else ""
     results: dict[str, Any] = {}
     with Progress(
         TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), console=err
@@ -36,9 +39,11 @@ def bench(
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
 
-        for section in sections or list(Section):
+        for section in chosen:
             results[section.value] = runners[section](admin_url, quick=quick, progress=report)
     for name, figures in results.items():
-        summary = ", ".join(f"{k}={v}" for k, v in figures.items())
+        summary = ", ".join(
+            f"{k}={v}" for k, v in figures.items() if not isinstance(v, list | dict)
+        )
         err.print(f"[bold]{name}[/]: {summary}")
     typer.echo(json.dumps(results))

@@ -1,8 +1,10 @@
 """`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +18,7 @@ from outage.cli.common import err, resolve_database_url
 from outage.cli.grid import store
 from outage.db import run_migrations, session_factory
 from outage.intake.channels.email import start_receiver
+from outage.prediction.engine import run_forever
 from outage.settings import Settings, get_settings
 
 
@@ -23,6 +26,7 @@ class Role(StrEnum):
     """What this process does; API workers are stateless, so they can be many."""
 
     api = "api"
+    engine = "engine"
     all = "all"
 
 
@@ -66,22 +70,53 @@ def _mail_receiver(
             controller.stop()
 
 
+@contextmanager
+def _prediction_engine(database_url: str, settings: Settings) -> Iterator[None]:
+    """The prediction engine in a background thread, stopped when the server stops."""
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_forever,
+        args=(database_url,),
+        kwargs={"window": timedelta(hours=settings.incident_window_hours), "stop": stop},
+        name="prediction-engine",
+        daemon=True,
+    )
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
     role: Annotated[Role, typer.Option(help="Which parts of the service to run")] = Role.all,
     workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes")] = 1,
 ) -> None:
-    """Run the HTTP API and pages."""
+    """Run the HTTP API and pages, the e-mail receiver and the prediction engine."""
     settings = get_settings()
     database_url = resolve_database_url()
     run_migrations(database_url)
+    if role is Role.engine:
+        stop = threading.Event()
+        try:
+            run_forever(
+                database_url, window=timedelta(hours=settings.incident_window_hours), stop=stop
+            )
+        except KeyboardInterrupt:
+            stop.set()
+        return
     mail: AbstractContextManager[str | None] = (
         _mail_receiver(database_url, settings, optional=False)
         if role is Role.all
         else nullcontext()
     )
-    with mail:
+    engine: AbstractContextManager[None] = (
+        _prediction_engine(database_url, settings) if role is Role.all else nullcontext()
+    )
+    with mail, engine:
         _run(database_url, host or settings.host, port or settings.port, workers)
 
 
@@ -99,8 +134,14 @@ def demo(
     store(read_grid(grid or settings.sample_grid), database_url)
     host, port = host or settings.host, port or settings.port
     base = f"http://{host}:{port}"
-    with _mail_receiver(database_url, settings, optional=True) as mail:
+    with (
+        _mail_receiver(database_url, settings, optional=True) as mail,
+        _prediction_engine(database_url, settings),
+    ):
         err.print(f"\n[bold]Outage demo is up[/] on {base}")
+        err.print(f"  Report an outage   {base}/report")
+        err.print(f"  Agent console      {base}/agent")
+        err.print(f"  Active incidents   {base}/api/v1/incidents?status=active")
         err.print(f"  API documentation  {base}/docs")
         err.print(f"  Devices            {base}/api/v1/grid/devices")
         err.print(f"  SMS webhook        {base}/api/v1/channels/sms")

@@ -83,6 +83,10 @@ class Report(Base):
     candidates: Mapped[list[str]] = mapped_column(JSONB, default=list)
     """Premise refs an agent should choose from when the match was ambiguous."""
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", name="fk_reports_incident_id"), index=True
+    )
+    """The incident this report is evidence of, set by the incidents service."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
 

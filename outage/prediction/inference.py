@@ -260,7 +260,7 @@ class _Solver:
             device = stack.pop()
             if self.best[device] <= 0:
                 continue
-            if self.value[device] >= self.below[device]:
+            if self.value[device] > self.below[device]:  # a tie goes to the device nearer the fault
                 chosen.append(device)
             else:
                 stack.extend(sorted(self.children.get(device, ())))

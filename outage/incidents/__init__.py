@@ -1,0 +1,1 @@
+"""Incidents: predicted and confirmed outages and hazards, their lifecycle and audit trail."""

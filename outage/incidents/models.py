@@ -1,0 +1,181 @@
+"""Tables of incidents: the incident itself, the evidence behind it, and its audit trail."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outage.db import Base
+from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
+from outage.intake.enums import Hazard
+
+
+def _enum(kind: type, name: str) -> Enum:
+    """Stored as checked text (the check is named `name`), so a new value is a small migration."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(ACTIVE)))
+"""The partial-index predicate of active incidents."""
+
+
+class Incident(Base):
+    """An outage or hazard on a device, a single premise (service drop), or nowhere yet.
+
+    `version` counts changes for optimistic concurrency: the ORM checks it on every update
+    and clients send it back as `expected_version`.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_incidents"),
+        ForeignKeyConstraint(["device_id"], ["devices.id"], name="fk_incidents_device_id"),
+        ForeignKeyConstraint(["premise_id"], ["premises.id"], name="fk_incidents_premise_id"),
+        ForeignKeyConstraint(["feeder_id"], ["feeders.id"], name="fk_incidents_feeder_id"),
+        ForeignKeyConstraint(["parent_id"], ["incidents.id"], name="fk_incidents_parent_id"),
+        ForeignKeyConstraint(
+            ["merged_into_id"], ["incidents.id"], name="fk_incidents_merged_into_id"
+        ),
+        CheckConstraint(
+            "device_id IS NULL OR premise_id IS NULL", name="ck_incidents_device_or_premise"
+        ),
+        CheckConstraint("confidence BETWEEN 0 AND 1", name="ck_incidents_confidence"),
+        CheckConstraint(
+            "customers_restored BETWEEN 0 AND customers_affected", name="ck_incidents_customers"
+        ),
+        CheckConstraint(
+            "(restored_at IS NOT NULL) = (status IN ('restored', 'closed'))",
+            name="ck_incidents_restored_at",
+        ),
+        CheckConstraint(
+            "restored_at IS NULL OR restored_at >= started_at",
+            name="ck_incidents_restored_after_start",
+        ),
+        CheckConstraint("(etr IS NULL) = (etr_source IS NULL)", name="ck_incidents_etr_source"),
+        CheckConstraint(
+            "merged_into_id IS NULL OR (status = 'cancelled' AND merged_into_id <> id)",
+            name="ck_incidents_merged_cancelled",
+        ),
+        CheckConstraint("parent_id <> id", name="ck_incidents_not_own_parent"),
+        Index("ix_incidents_active", "status", postgresql_where=text(ACTIVE_SQL)),
+        Index("ix_incidents_feeder_id", "feeder_id"),
+        Index("ix_incidents_device_id", "device_id"),
+        Index("ix_incidents_parent_id", "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[IncidentKind] = mapped_column(_enum(IncidentKind, "incident_kind"))
+    status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus, "incident_status"))
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    premise_id: Mapped[int | None] = mapped_column(Integer)
+    """A single-service outage: one customer's service drop or meter."""
+    feeder_id: Mapped[int | None] = mapped_column(Integer)
+    hazard: Mapped[Hazard | None] = mapped_column(_enum(Hazard, "incident_hazard"))
+    confidence: Mapped[float] = mapped_column(Float)
+    customers_affected: Mapped[int] = mapped_column(Integer)
+    customers_restored: Mapped[int] = mapped_column(Integer, default=0)
+    """Restored so far by partial restorations; all of them once restored."""
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    restored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    momentary: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Restored within 5 minutes (IEEE 1366): counts in MAIFI, not in SAIFI/SAIDI."""
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    """The incident this one is nested in (a fault downstream inside a larger outage)."""
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    cause: Mapped[str | None] = mapped_column(Text)
+    etr: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    etr_source: Mapped[EtrSource | None] = mapped_column(_enum(EtrSource, "incident_etr_source"))
+    crew_id: Mapped[int | None] = mapped_column(Integer)
+    """No foreign key yet: crews arrive with the dispatch package."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}  # noqa: RUF012
+
+
+class IncidentEvidence(Base):
+    """One report, meter event or SCADA event supporting an incident."""
+
+    __tablename__ = "incident_evidence"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_incident_evidence"),
+        ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name="fk_incident_evidence_incident_id"
+        ),
+        ForeignKeyConstraint(["report_id"], ["reports.id"], name="fk_incident_evidence_report_id"),
+        ForeignKeyConstraint(
+            ["meter_event_id"], ["meter_events.id"], name="fk_incident_evidence_meter_event_id"
+        ),
+        ForeignKeyConstraint(
+            ["scada_event_id"], ["scada_events.id"], name="fk_incident_evidence_scada_event_id"
+        ),
+        CheckConstraint(
+            "num_nonnulls(report_id, meter_event_id, scada_event_id) = 1",
+            name="ck_incident_evidence_one_source",
+        ),
+        UniqueConstraint("incident_id", "report_id", name="uq_incident_evidence_report"),
+        UniqueConstraint("incident_id", "meter_event_id", name="uq_incident_evidence_meter_event"),
+        UniqueConstraint("incident_id", "scada_event_id", name="uq_incident_evidence_scada_event"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
+    meter_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    scada_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class IncidentEvent(Base):
+    """The audit trail: who did what to an incident, when and why."""
+
+    __tablename__ = "incident_events"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_incident_events"),
+        ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name="fk_incident_events_incident_id"
+        ),
+        Index("ix_incident_events_incident_at", "incident_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "incident_event_action"))
+    from_status: Mapped[IncidentStatus | None] = mapped_column(
+        _enum(IncidentStatus, "incident_event_from_status")
+    )
+    to_status: Mapped[IncidentStatus | None] = mapped_column(
+        _enum(IncidentStatus, "incident_event_to_status")
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

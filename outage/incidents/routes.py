@@ -1,0 +1,147 @@
+"""HTTP routes of incidents: the list, the map layer, one incident, and dispatcher/crew actions.
+
+Staff routes. Not yet authenticated: who acts comes from `current_actor`, the one place
+the staff accounts issue replaces with real sign-in and roles.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm.exc import StaleDataError
+
+from outage.api import SessionDep
+from outage.grid.routes import TopologyDep
+from outage.incidents import service
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
+from outage.incidents.schemas import (
+    IncidentDetailOut,
+    IncidentFeatureCollection,
+    IncidentOut,
+    IncidentPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+
+ACTIVE_FILTER = "active"
+
+
+def current_actor(
+    x_actor: Annotated[
+        str | None,
+        Header(alias="X-Actor", max_length=100, description="Who acts, for the audit trail"),
+    ] = None,
+) -> str:
+    """Who is acting, as written in the audit trail: the `X-Actor` header, else "api".
+
+    The one place access control replaces: it will answer the signed-in user and refuse
+    those whose role may not act on incidents.
+    """
+    return (x_actor or "").strip() or "api"
+
+
+ActorDep = Annotated[str, Depends(current_actor)]
+
+_ERRORS: tuple[tuple[type[Exception], int], ...] = (
+    (service.IncidentNotFound, 404),
+    (InvalidTransition, 409),
+    (service.StaleVersion, 409),
+    (service.IncidentConflict, 409),
+    (service.InvalidValue, 422),
+)
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """Domain errors become 4xx answers with the reason (the transaction rolls back)."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise HTTPException(
+            status_code=409, detail="the incident changed meanwhile; reload and try again"
+        ) from exc
+    except Exception as exc:
+        for error, status_code in _ERRORS:
+            if isinstance(exc, error):
+                raise HTTPException(status_code=status_code, detail=str(exc)) from exc
+        raise
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+def _statuses(status: str | None) -> frozenset[IncidentStatus] | None:
+    if status is None:
+        return None
+    if status == ACTIVE_FILTER:
+        return ACTIVE
+    try:
+        return frozenset({IncidentStatus(status)})
+    except ValueError:
+        known = ", ".join([ACTIVE_FILTER, *IncidentStatus])
+        raise HTTPException(
+            status_code=422, detail=f"unknown status {status!r}; use one of: {known}"
+        ) from None
+
+
+@router.get("/incidents", response_model=list[IncidentOut])
+def list_incidents(
+    session: SessionDep,
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            description='"active" (not restored, closed or cancelled) or one status',
+        ),
+    ] = None,
+    feeder: Annotated[str | None, Query(max_length=200, description="Feeder name")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[IncidentOut]:
+    """Incidents, newest first."""
+    return service.list_incidents(
+        session, statuses=_statuses(status), feeder=feeder, limit=limit, offset=offset
+    )
+
+
+# Registered before /incidents/{incident_id}, so the path is never taken for an id.
+@router.get(
+    "/incidents.geojson",
+    response_model=IncidentFeatureCollection,
+    response_class=GeoJSONResponse,
+)
+def incidents_geojson(
+    session: SessionDep,
+    feeder: Annotated[str | None, Query(max_length=200, description="Feeder name")] = None,
+) -> IncidentFeatureCollection:
+    """Active incidents for the dispatcher map: on the device, or the premise of a
+    single-service outage. Staff only: the public map aggregates."""
+    return service.incidents_geojson(session, feeder=feeder)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
+def get_incident(incident_id: int, session: SessionDep) -> IncidentDetailOut:
+    """One incident with its evidence counts, nested incidents and audit trail."""
+    with _answered():
+        return service.get_incident(session, incident_id)
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentOut)
+def act_on_incident(
+    incident_id: int,
+    patch: IncidentPatch,
+    session: SessionDep,
+    actor: ActorDep,
+    live: TopologyDep,
+) -> IncidentOut:
+    """A dispatcher or crew action: confirm, assign, unassign, en_route, on_site,
+    partial_restore, restored, cancel, close, set_cause, set_etr.
+
+    409 when the lifecycle does not allow it or `expected_version` is stale.
+    """
+    with _answered():
+        topology = live.get(session) if patch.restored_device is not None else None
+        return service.apply_action(session, incident_id, patch, actor, topology=topology)

@@ -1,0 +1,160 @@
+"""What incidents look like over HTTP: the dispatcher/crew action body and the answers."""
+
+from datetime import datetime
+from typing import Any, Literal, Self
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from grid_topology.model import DeviceKind
+from outage.incidents.enums import Action, AuditAction, EtrSource, IncidentKind
+from outage.incidents.lifecycle import IncidentStatus
+from outage.intake.enums import Hazard
+
+_ALWAYS = frozenset({"action", "reason", "expected_version"})
+_FIELDS: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
+    # action: (required, optional) besides action, reason and expected_version
+    Action.ASSIGN: (frozenset({"crew_id"}), frozenset()),
+    Action.PARTIAL_RESTORE: (
+        frozenset(),
+        frozenset({"restored_customers", "restored_device", "at"}),
+    ),
+    Action.RESTORED: (frozenset(), frozenset({"at"})),
+    Action.CANCEL: (frozenset({"reason"}), frozenset()),
+    Action.SET_CAUSE: (frozenset({"cause"}), frozenset()),
+    Action.SET_ETR: (frozenset({"etr"}), frozenset({"etr_source"})),
+}
+
+
+class IncidentPatch(BaseModel):
+    """One dispatcher or crew action on an incident, with the fields that action takes.
+
+    `expected_version` (the `version` the client last saw) makes the change fail with 409
+    when someone else changed the incident meanwhile.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action: Action
+    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    expected_version: int | None = Field(default=None, ge=1)
+    crew_id: int | None = Field(default=None, ge=1, description="assign: the crew sent")
+    restored_customers: int | None = Field(
+        default=None, ge=1, description="partial_restore: customers back in this step"
+    )
+    restored_device: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="partial_restore: asset_ref of a device below the faulted one whose "
+        "customers are back",
+    )
+    at: AwareDatetime | None = Field(
+        default=None, description="partial_restore, restored: when power came back (else now)"
+    )
+    cause: str | None = Field(default=None, min_length=1, max_length=500)
+    etr: AwareDatetime | None = Field(default=None, description="set_etr: estimated restoration")
+    etr_source: Literal[EtrSource.CREW, EtrSource.DISPATCHER] = Field(
+        default=EtrSource.DISPATCHER, description="set_etr: whose estimate it is"
+    )
+
+    @model_validator(mode="after")
+    def _fields_fit_action(self) -> Self:
+        required, optional = _FIELDS.get(self.action, (frozenset(), frozenset()))
+        given = {name for name in self.model_fields_set if getattr(self, name) is not None}
+        missing = sorted(required - given)
+        if missing:
+            raise ValueError(f"{self.action.value} needs {', '.join(missing)}")
+        extra = sorted(given - required - optional - _ALWAYS)
+        if extra:
+            raise ValueError(f"{self.action.value} does not take {', '.join(extra)}")
+        if self.action is Action.PARTIAL_RESTORE and (
+            (self.restored_customers is None) == (self.restored_device is None)
+        ):
+            raise ValueError("partial_restore needs restored_customers or restored_device")
+        return self
+
+
+class DeviceRef(BaseModel):
+    asset_ref: str
+    kind: DeviceKind
+
+
+class IncidentOut(BaseModel):
+    """An incident as staff see it; the public map aggregates these."""
+
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    device: DeviceRef | None
+    """The faulted device; None for a single-service outage or a hazard not yet placed."""
+    premise: str | None
+    """The premise ref of a single-service outage."""
+    feeder: str | None
+    hazard: Hazard | None
+    confidence: float
+    customers_affected: int
+    customers_restored: int
+    report_count: int
+    started_at: datetime
+    restored_at: datetime | None
+    momentary: bool
+    etr: datetime | None
+    etr_source: EtrSource | None
+    crew_id: int | None
+    cause: str | None
+    parent_id: int | None
+    merged_into_id: int | None
+    version: int
+    updated_at: datetime
+
+
+class IncidentEventOut(BaseModel):
+    at: datetime
+    actor: str
+    action: AuditAction
+    from_status: IncidentStatus | None
+    to_status: IncidentStatus | None
+    reason: str | None
+    details: dict[str, Any]
+
+
+class EvidenceCountsOut(BaseModel):
+    reports: int
+    meter_events: int
+    scada_events: int
+
+
+class IncidentDetailOut(IncidentOut):
+    evidence: EvidenceCountsOut
+    nested: list[int]
+    """Ids of the incidents nested in this one."""
+    events: list[IncidentEventOut]
+    """The audit trail, oldest first."""
+
+
+class IncidentProperties(BaseModel):
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    device: DeviceRef | None
+    hazard: Hazard | None
+    confidence: float
+    customers_affected: int
+    report_count: int
+    started_at: datetime
+    etr: datetime | None
+    crew_id: int | None
+    cause: str | None
+
+
+class IncidentFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: int
+    geometry: dict[str, Any] | None
+    """The device's point or line, the premise's point, or null for a hazard not placed."""
+    properties: IncidentProperties
+
+
+class IncidentFeatureCollection(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[IncidentFeature]

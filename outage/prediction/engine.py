@@ -1,0 +1,274 @@
+"""The engine role: wake on new evidence, re-predict, and bring the incidents up to date.
+
+Intake commits a report (or a meter or SCADA event) and PostgreSQL notifies the channel
+`outage_evidence` (a trigger, migration 0004). The engine, holding an advisory lock so it
+is the only one working its region, re-runs the inference over the active evidence and
+applies the changes in one transaction. A periodic pass catches anything a lost
+notification would have missed.
+"""
+
+import logging
+import select as io_select
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from grid_topology.topology import Topology
+from outage.db import get_engine, session_factory
+from outage.grid.service import load_network
+from outage.incidents import service as incidents
+from outage.incidents.enums import IncidentKind
+from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.models import Incident
+from outage.prediction.evidence import EvidenceSet, gather
+from outage.prediction.inference import SERVICE, Params, Prediction, ProtectionIndex, predict
+from outage.prediction.reconcile import Cancel, Merge, Open, OpenIncident, Update, reconcile
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "outage_evidence"
+LOCK_NAMESPACE = 7301
+"""First key of the engine's advisory lock; the second is the region's number."""
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    predictions: int
+    opened: int
+    updated: int
+    merged: int
+    cancelled: int
+    restored: int
+
+
+class Engine:
+    """Holds the oriented network and turns evidence into incidents."""
+
+    def __init__(self, topology: Topology, *, window: timedelta, params: Params = Params()):
+        self.topology = topology
+        self.index = ProtectionIndex.of(topology)
+        self.window = window
+        self.params = params
+
+    @classmethod
+    def load(cls, session: Session, *, window: timedelta) -> "Engine":
+        return cls(Topology(load_network(session)), window=window)
+
+    def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
+        """One pass; the caller commits."""
+        now = now or datetime.now(UTC)
+        evidence = gather(session, now=now, window=self.window)
+        restored = self._restore_closed(session, evidence)
+        active = [i for i in incidents.active_incidents(session) if i.kind is IncidentKind.OUTAGE]
+        confirmed = {
+            i.device for i in active if i.device and i.status is not IncidentStatus.PREDICTED
+        }
+        predictions = predict(
+            self.topology,
+            evidence.items,
+            self.params,
+            known_out=set(evidence.known_out) | confirmed,
+        )
+        current = [
+            OpenIncident(
+                id=i.id,
+                device=i.device or (i.accounts[0] if i.accounts else None),
+                accounts=self.index.accounts(i.device) if i.device else frozenset(i.accounts),
+                status=i.status,
+            )
+            for i in active
+        ]
+        counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
+        for change in reconcile(current, predictions):
+            match change:
+                case Open(prediction):
+                    self._open(session, prediction, evidence, now)
+                    counts["opened"] += 1
+                case Update(incident_id, prediction, move):
+                    self._update(session, incident_id, prediction, evidence, move)
+                    counts["updated"] += 1
+                case Merge(keep_id, merged_id):
+                    incidents.merge_incidents(
+                        session, keep_id, merged_id, reason="the evidence points to one device"
+                    )
+                    counts["merged"] += 1
+                case Cancel(incident_id):
+                    incidents.cancel(
+                        session, incident_id, reason="the evidence no longer supports an outage"
+                    )
+                    counts["cancelled"] += 1
+        self._open_hazards(session, evidence)
+        return CycleResult(predictions=len(predictions), restored=restored, **counts)
+
+    def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[incidents.EvidenceRef]:
+        refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]
+        if prediction.device in evidence.known_out:
+            refs.append(evidence.known_out[prediction.device])
+        return refs
+
+    def _place(self, prediction: Prediction) -> tuple[str | None, str | None]:
+        """(device asset_ref, account) as the incident service names a place."""
+        if prediction.kind == SERVICE:
+            return None, prediction.device
+        return prediction.device, None
+
+    def _open(
+        self, session: Session, prediction: Prediction, evidence: EvidenceSet, now: datetime
+    ) -> None:
+        started = min((evidence.first_seen[a] for a in prediction.evidence), default=now)
+        device, account = self._place(prediction)
+        reason = f"evidence from {len(prediction.evidence)} customers points here"
+        parent = self._restored_parent(session, prediction, now)
+        if parent is None:
+            incidents.open_incident(
+                session,
+                device_asset_ref=device,
+                account=account,
+                confidence=prediction.confidence,
+                customers_affected=len(prediction.accounts),
+                started_at=started,
+                evidence=self._refs(prediction, evidence),
+                reason=reason,
+            )
+        else:
+            incidents.open_nested(
+                session,
+                parent,
+                device_asset_ref=device,
+                account=account,
+                confidence=prediction.confidence,
+                customers_affected=len(prediction.accounts),
+                started_at=started,
+                evidence=self._refs(prediction, evidence),
+                reason=f"left out when incident {parent} was restored; {reason}",
+            )
+
+    def _restored_parent(
+        self, session: Session, prediction: Prediction, now: datetime
+    ) -> int | None:
+        """A recently restored incident upstream of this one: what it left out is nested."""
+        if prediction.kind == SERVICE:
+            return None
+        upstream = set(self.topology.upstream(prediction.device).devices)
+        rows = session.execute(
+            text(
+                "SELECT i.id, d.asset_ref FROM incidents i JOIN devices d ON d.id = i.device_id"
+                " WHERE i.status IN ('restored', 'closed') AND i.restored_at >= :since"
+                " ORDER BY i.restored_at DESC"
+            ),
+            {"since": now - self.window},
+        )
+        return next((row.id for row in rows if row.asset_ref in upstream), None)
+
+    def _update(
+        self,
+        session: Session,
+        incident_id: int,
+        prediction: Prediction,
+        evidence: EvidenceSet,
+        move: bool,
+    ) -> None:
+        device, account = self._place(prediction) if move else (None, None)
+        incidents.update_prediction(
+            session,
+            incident_id,
+            device_asset_ref=device,
+            account=account,
+            confidence=prediction.confidence,
+            customers_affected=len(prediction.accounts),
+            add_evidence=self._refs(prediction, evidence),
+            reason="moved to where the evidence points" if move else "more evidence",
+        )
+
+    def _restore_closed(self, session: Session, evidence: EvidenceSet) -> int:
+        """SCADA saw a faulted device close: its incident is restored."""
+        if not evidence.closed:
+            return 0
+        restored = 0
+        for incident in incidents.active_incidents(session):
+            closed_at = evidence.closed.get(incident.device or "")
+            if closed_at is not None and closed_at >= incident.started_at:
+                incidents.restore(session, incident.id, at=closed_at, reason="SCADA: closed")
+                restored += 1
+        return restored
+
+    def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
+        """Every hazard report not yet on an incident becomes a hazard incident."""
+        for hazard in evidence.hazards:
+            if hazard.incident_id is not None:
+                continue
+            already = session.scalar(
+                select(Incident.id).where(
+                    Incident.kind == IncidentKind.HAZARD,
+                    Incident.status.in_([IncidentStatus.PREDICTED, IncidentStatus.CONFIRMED]),
+                    text(
+                        "EXISTS (SELECT 1 FROM incident_evidence e"
+                        " WHERE e.incident_id = incidents.id AND e.report_id = :report)"
+                    ).bindparams(report=hazard.report_id),
+                )
+            )
+            if already is not None:
+                continue
+            incidents.open_incident(
+                session,
+                kind=IncidentKind.HAZARD,
+                account=hazard.account,
+                hazard=hazard.hazard,
+                confidence=1.0,
+                customers_affected=0,
+                started_at=hazard.received_at,
+                evidence=[incidents.EvidenceRef.report(hazard.report_id)],
+                reason=f"customer reported {hazard.hazard.value}",
+            )
+
+
+def run_forever(
+    database_url: str,
+    *,
+    window: timedelta,
+    region: int = 0,
+    stop: threading.Event,
+    poll_s: float = 5.0,
+    debounce_s: float = 0.02,
+) -> None:
+    """LISTEN for new evidence and run a cycle for each burst; blocks until `stop` is set."""
+    sessions = session_factory(database_url)
+    connection = get_engine(database_url).raw_connection()
+    listener: Any = connection.driver_connection  # the psycopg2 connection, for LISTEN
+    try:
+        listener.autocommit = True
+        cursor = listener.cursor()
+        while not stop.is_set():
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, region))
+            if cursor.fetchone()[0]:
+                break
+            log.info("another engine works region %s; waiting", region)
+            stop.wait(poll_s)
+        cursor.execute(f"LISTEN {CHANNEL}")
+        with sessions() as session:
+            engine = Engine.load(session, window=window)
+        log.info("engine ready for region %s", region)
+        while not stop.is_set():
+            _cycle(sessions, engine)
+            ready, _, _ = io_select.select([listener], [], [], poll_s)
+            if ready:
+                time.sleep(debounce_s)  # let a burst of reports land in one cycle
+                listener.poll()
+                listener.notifies.clear()
+    finally:
+        connection.close()
+
+
+def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:
+    try:
+        with sessions() as session, session.begin():
+            result = engine.run_cycle(session)
+        if result.opened or result.merged or result.cancelled or result.restored:
+            log.info("engine cycle: %s", result)
+    except Exception:
+        log.exception("engine cycle failed; retrying on the next evidence")

@@ -1,0 +1,97 @@
+"""Reading the evidence the engine reasons over, in one place: reports, meters, SCADA.
+
+Evidence is *active* while it can still change an incident: reports of open incidents,
+reports not yet attached that arrived within the time window, the latest meter event of
+each premise within the window, and the latest SCADA state of each device.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer, Device
+from outage.incidents.lifecycle import ACTIVE
+from outage.incidents.models import Incident
+from outage.incidents.service import EvidenceRef
+from outage.intake.enums import Hazard, MeterEventKind, ReportStatus, SwitchState
+from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.prediction.inference import Evidence, EvidenceKind
+
+_COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
+_OUTAGE_CODES = ("outage", "hazard")
+
+
+@dataclass(frozen=True)
+class HazardReport:
+    report_id: int
+    account: str | None
+    hazard: Hazard
+    received_at: datetime
+    incident_id: int | None
+
+
+@dataclass
+class EvidenceSet:
+    items: list[Evidence] = field(default_factory=list)
+    refs: dict[str, list[EvidenceRef]] = field(default_factory=lambda: defaultdict(list))
+    """Account -> the reports and meter events behind its evidence."""
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    known_out: dict[str, EvidenceRef] = field(default_factory=dict)
+    """Device -> the SCADA event that says it is open."""
+    closed: dict[str, datetime] = field(default_factory=dict)
+    """Device -> when SCADA saw it close."""
+    hazards: list[HazardReport] = field(default_factory=list)
+
+    def add(self, account: str, kind: EvidenceKind, ref: EvidenceRef, at: datetime) -> None:
+        self.items.append(Evidence(account, kind))
+        self.refs[account].append(ref)
+        self.first_seen[account] = min(at, self.first_seen.get(account, at))
+
+
+def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet:
+    since = now - window
+    found = EvidenceSet()
+    reports = session.execute(
+        select(Report.id, Customer.account, Report.hazard, Report.received_at, Report.incident_id)
+        .outerjoin(Customer, Customer.id == Report.customer_id)
+        .outerjoin(Incident, Incident.id == Report.incident_id)
+        .where(
+            Report.service_code.in_(_OUTAGE_CODES),
+            Report.status.in_(_COUNTED),
+            or_(
+                (Report.incident_id.is_(None)) & (Report.received_at >= since),
+                Incident.status.in_(sorted(ACTIVE)),
+            ),
+        )
+    )
+    for report_id, account, hazard, received_at, incident_id in reports:
+        if hazard is not None:
+            found.hazards.append(HazardReport(report_id, account, hazard, received_at, incident_id))
+        if account is not None:
+            found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
+    meters = session.execute(
+        select(MeterEvent.id, Customer.account, MeterEvent.kind, MeterEvent.occurred_at)
+        .join(Customer, Customer.premise_id == MeterEvent.premise_id)
+        .where(MeterEvent.occurred_at >= since)
+        .order_by(MeterEvent.premise_id, MeterEvent.occurred_at.desc())
+        .distinct(MeterEvent.premise_id)
+    )
+    for event_id, account, kind, occurred_at in meters:
+        evidence = EvidenceKind.LAST_GASP if kind is MeterEventKind.LAST_GASP else EvidenceKind.LIVE
+        found.add(account, evidence, EvidenceRef.meter_event(event_id), occurred_at)
+    switches = session.execute(
+        select(ScadaEvent.id, Device.asset_ref, ScadaEvent.state, ScadaEvent.occurred_at)
+        .join(Device, Device.id == ScadaEvent.device_id)
+        .where(Device.is_protective)
+        .order_by(ScadaEvent.device_id, ScadaEvent.occurred_at.desc())
+        .distinct(ScadaEvent.device_id)
+    )
+    for event_id, asset_ref, state, occurred_at in switches:
+        if state is SwitchState.OPEN:
+            found.known_out[asset_ref] = EvidenceRef.scada_event(event_id)
+        else:
+            found.closed[asset_ref] = occurred_at
+    return found

@@ -1,0 +1,167 @@
+"""Places on the sample grid, sessions, and evidence rows for incident tests."""
+
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
+from outage.db import session_factory, session_scope
+from outage.grid.models import Device, Feeder, Premise
+from outage.incidents import service
+from outage.intake.enums import Channel, MatchMethod, MeterEventKind, ReportStatus, SwitchState
+from outage.intake.models import MeterEvent, Report, ScadaEvent
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Places:
+    """Devices and customers of the sample grid that incident tests put incidents on."""
+
+    fuses: tuple[str, ...]
+    """Fuses with customers below them, of both feeders."""
+    feeder_of: dict[str, str]
+    line: str
+    head: str
+    """The first feeder's breaker."""
+    fuse_below_head: str
+    """A fuse under `head`, with fewer customers than it."""
+    customers: dict[str, int]
+    """Customers downstream of each device."""
+    accounts: tuple[str, ...]
+
+
+@pytest.fixture(scope="session")
+def places(grid_database: str, sample_grid: GridModel) -> Places:
+    topology = Topology(Network.from_model(sample_grid))
+    customers = topology.customer_counts()
+    with session_scope(session_factory(grid_database)) as session:
+        feeder_of = {
+            ref: name
+            for ref, name in session.execute(
+                select(Device.asset_ref, Feeder.name).join(Feeder, Feeder.id == Device.feeder_id)
+            )
+        }
+    fuses = tuple(
+        d.asset_ref
+        for d in sample_grid.devices
+        if d.kind is DeviceKind.FUSE and customers.get(d.asset_ref, 0) > 1
+    )
+    head = sample_grid.feeders[0].head
+    below = set(topology.downstream(head).devices)
+    return Places(
+        fuses=fuses,
+        feeder_of=feeder_of,
+        line=next(d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.LINE),
+        head=head,
+        fuse_below_head=next(f for f in fuses if f in below),
+        customers=customers,
+        accounts=tuple(p.customer.account for p in sample_grid.premises),
+    )
+
+
+@pytest.fixture
+def session(grid_database: str) -> Iterator[Session]:
+    """A session whose work is rolled back after the test."""
+    db = session_factory(grid_database)()
+    try:
+        yield db
+    finally:
+        db.rollback()
+        db.close()
+
+
+@pytest.fixture
+def committed(grid_database: str) -> Callable[[Callable[[Session], T]], T]:
+    """`committed(lambda s: service.open_incident(s, ...))`: run it in a transaction of its own."""
+
+    def run(work: Callable[[Session], T]) -> T:
+        with session_scope(session_factory(grid_database)) as db:
+            return work(db)
+
+    return run
+
+
+_ticks = count()
+
+
+@pytest.fixture
+def add_report() -> Callable[[Session], int]:
+    """A placed outage report, as intake stores one; returns its id."""
+
+    def add(db: Session) -> int:
+        report = Report(
+            ticket=f"T-{secrets.token_hex(5).upper()}",
+            channel=Channel.API,
+            status=ReportStatus.RECEIVED,
+            match_method=MatchMethod.NONE,
+            match_confidence=0.0,
+            candidates=[],
+        )
+        db.add(report)
+        db.flush()
+        return report.id
+
+    return add
+
+
+@pytest.fixture
+def add_meter_event() -> Callable[[Session], int]:
+    def add(db: Session) -> int:
+        premise_id, meter_id = db.execute(
+            select(Premise.id, Premise.meter_id).where(Premise.meter_id.is_not(None)).limit(1)
+        ).one()
+        event = MeterEvent(
+            meter_id=meter_id,
+            premise_id=premise_id,
+            kind=MeterEventKind.LAST_GASP,
+            occurred_at=_unique_time(),
+        )
+        db.add(event)
+        db.flush()
+        return event.id
+
+    return add
+
+
+@pytest.fixture
+def add_scada_event() -> Callable[[Session, str], int]:
+    def add(db: Session, asset_ref: str) -> int:
+        device_id = db.scalar(select(Device.id).where(Device.asset_ref == asset_ref))
+        event = ScadaEvent(device_id=device_id, state=SwitchState.OPEN, occurred_at=_unique_time())
+        db.add(event)
+        db.flush()
+        return event.id
+
+    return add
+
+
+def _unique_time() -> datetime:
+    """Event times no other test (or earlier run) used: the source tables keep events once."""
+    return datetime.now(UTC) - timedelta(days=1) + timedelta(microseconds=next(_ticks))
+
+
+@pytest.fixture
+def open_on() -> Callable[..., int]:
+    """Open an outage on a device the engine's way, with sensible defaults."""
+
+    def open_(db: Session, asset_ref: str, **overrides: Any) -> int:
+        values: dict[str, Any] = {
+            "device_asset_ref": asset_ref,
+            "confidence": 0.7,
+            "customers_affected": 20,
+            "started_at": datetime.now(UTC) - timedelta(minutes=30),
+            "reason": "calls under the fuse",
+        }
+        values.update(overrides)
+        return service.open_incident(db, **values)
+
+    return open_

@@ -1,0 +1,354 @@
+"""Incidents over HTTP: the list, one incident, the map layer and dispatcher/crew actions."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from outage.incidents import service
+from outage.incidents.service import EvidenceRef
+
+from .conftest import Places
+
+Committed = Callable[[Callable[[Session], Any]], Any]
+OpenOn = Callable[..., int]
+
+
+@pytest.fixture
+def new_incident(committed: Committed, open_on: OpenOn, places: Places) -> Callable[..., int]:
+    """A stored predicted outage on a fuse of the sample grid."""
+
+    def make(asset_ref: str | None = None, **overrides: Any) -> int:
+        incident_id: int = committed(
+            lambda s: open_on(s, asset_ref or places.fuses[0], **overrides)
+        )
+        return incident_id
+
+    return make
+
+
+def _patch(client: TestClient, incident_id: int, actor: str | None = None, **body: Any) -> Any:
+    headers = {"X-Actor": actor} if actor else {}
+    return client.patch(f"/api/v1/incidents/{incident_id}", json=body, headers=headers)
+
+
+def _ids(response: Any) -> list[int]:
+    assert response.status_code == 200, response.text
+    return [incident["id"] for incident in response.json()]
+
+
+def test_confirm_answers_the_confirmed_incident(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    response = _patch(client, incident_id, action="confirm", reason="SCADA shows it open")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["status"], body["confidence"], body["version"]) == ("confirmed", 1.0, 2)
+
+
+def test_crew_actions_walk_the_lifecycle(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    statuses = [
+        _patch(client, incident_id, **body).json()["status"]
+        for body in (
+            {"action": "assign", "crew_id": 4},
+            {"action": "en_route"},
+            {"action": "on_site"},
+            {"action": "restored"},
+        )
+    ]
+    assert statuses == ["dispatched", "en_route", "on_site", "restored"]
+
+
+def test_action_is_audited_with_the_x_actor(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, actor="dispatcher-7", action="confirm", reason="called the crew")
+    event = client.get(f"/api/v1/incidents/{incident_id}").json()["events"][-1]
+    assert (event["actor"], event["action"], event["reason"]) == (
+        "dispatcher-7",
+        "confirmed",
+        "called the crew",
+    )
+    assert (event["from_status"], event["to_status"]) == ("predicted", "confirmed")
+
+
+def test_actor_without_header_is_api(client: TestClient, new_incident: Callable[..., int]) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="confirm")
+    event = client.get(f"/api/v1/incidents/{incident_id}").json()["events"][-1]
+    assert event["actor"] == "api"
+
+
+def test_invalid_transition_is_409_with_the_reason(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="cancel", reason="noise")
+    response = _patch(client, incident_id, action="confirm")
+    assert response.status_code == 409
+    assert "cancelled and cannot become confirmed" in response.json()["detail"]
+
+
+def test_stale_version_is_409(client: TestClient, new_incident: Callable[..., int]) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="confirm", expected_version=1)
+    response = _patch(client, incident_id, action="assign", crew_id=2, expected_version=1)
+    assert response.status_code == 409
+    assert "version 2, not 1" in response.json()["detail"]
+
+
+def test_refused_action_changes_nothing(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="en_route")
+    body = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (body["status"], body["version"], len(body["events"])) == ("predicted", 1, 1)
+
+
+def test_en_route_without_a_crew_is_409(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    response = _patch(client, new_incident(), action="en_route")
+    assert response.status_code == 409
+    assert "no crew" in response.json()["detail"]
+
+
+def test_action_on_unknown_incident_is_404(client: TestClient) -> None:
+    response = _patch(client, 2_000_000_000, action="confirm")
+    assert response.status_code == 404
+    assert "2000000000" in response.json()["detail"]
+
+
+def test_assign_without_crew_is_422(client: TestClient, new_incident: Callable[..., int]) -> None:
+    response = _patch(client, new_incident(), action="assign")
+    assert response.status_code == 422
+    assert "assign needs crew_id" in response.text
+
+
+def test_unknown_action_is_422(client: TestClient, new_incident: Callable[..., int]) -> None:
+    assert _patch(client, new_incident(), action="teleport").status_code == 422
+
+
+def test_cancel_needs_a_reason(client: TestClient, new_incident: Callable[..., int]) -> None:
+    response = _patch(client, new_incident(), action="cancel")
+    assert response.status_code == 422
+    assert "cancel needs reason" in response.text
+
+
+def test_partial_restore_counts_customers_back(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident(customers_affected=20)
+    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="on_site")
+    response = _patch(client, incident_id, action="partial_restore", restored_customers=8)
+    body = response.json()
+    assert (body["status"], body["customers_restored"]) == ("partially_restored", 8)
+
+
+def test_partial_restore_by_device_counts_its_customers(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident(places.head, customers_affected=places.customers[places.head])
+    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="on_site")
+    response = _patch(
+        client, incident_id, action="partial_restore", restored_device=places.fuse_below_head
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["customers_restored"] == places.customers[places.fuse_below_head]
+
+
+def test_partial_restore_of_everyone_is_409(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident(customers_affected=20)
+    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="on_site")
+    response = _patch(client, incident_id, action="partial_restore", restored_customers=20)
+    assert response.status_code == 409
+    assert "use the action restored" in response.json()["detail"]
+
+
+def test_close_needs_a_cause(client: TestClient, new_incident: Callable[..., int]) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="restored")
+    response = _patch(client, incident_id, action="close")
+    assert response.status_code == 409
+    assert "set_cause" in response.json()["detail"]
+
+
+def test_set_cause_then_close(client: TestClient, new_incident: Callable[..., int]) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="restored")
+    _patch(client, incident_id, action="set_cause", cause="lightning")
+    body = _patch(client, incident_id, action="close").json()
+    assert (body["status"], body["cause"]) == ("closed", "lightning")
+
+
+def test_set_etr_records_whose_estimate_it_is(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    etr = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    body = _patch(
+        client, new_incident(), action="set_etr", etr=etr.isoformat(), etr_source="crew"
+    ).json()
+    assert datetime.fromisoformat(body["etr"]) == etr
+    assert body["etr_source"] == "crew"
+
+
+def test_restored_in_the_future_is_422(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    response = _patch(client, new_incident(), action="restored", at=at)
+    assert response.status_code == 422
+    assert "future" in response.json()["detail"]
+
+
+def test_list_active_leaves_out_cancelled(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    active, cancelled = new_incident(), new_incident()
+    _patch(client, cancelled, action="cancel", reason="noise")
+    ids = _ids(client.get("/api/v1/incidents", params={"status": "active", "limit": 1000}))
+    assert active in ids
+    assert cancelled not in ids
+
+
+def test_list_by_one_status(client: TestClient, new_incident: Callable[..., int]) -> None:
+    cancelled = new_incident()
+    _patch(client, cancelled, action="cancel", reason="noise")
+    response = client.get("/api/v1/incidents", params={"status": "cancelled", "limit": 1000})
+    assert cancelled in _ids(response)
+    assert {i["status"] for i in response.json()} == {"cancelled"}
+
+
+def test_list_by_feeder(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    feeders = {places.feeder_of[f] for f in places.fuses}
+    assert len(feeders) == 2
+    one = new_incident(places.fuses[0])
+    feeder = places.feeder_of[places.fuses[0]]
+    other = next(f for f in places.fuses if places.feeder_of[f] != feeder)
+    elsewhere = new_incident(other)
+    response = client.get("/api/v1/incidents", params={"feeder": feeder, "limit": 1000})
+    assert one in _ids(response)
+    assert elsewhere not in _ids(response)
+
+
+def test_list_pages_with_limit_and_offset(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    new_incident(), new_incident()
+    first_two = _ids(client.get("/api/v1/incidents", params={"limit": 2}))
+    second = _ids(client.get("/api/v1/incidents", params={"limit": 1, "offset": 1}))
+    assert len(first_two) == 2
+    assert second == first_two[1:]
+
+
+def test_list_with_unknown_status_is_422(client: TestClient) -> None:
+    response = client.get("/api/v1/incidents", params={"status": "asleep"})
+    assert response.status_code == 422
+    assert "active" in response.json()["detail"]
+
+
+def test_incident_has_the_contract_fields(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    body = client.get(f"/api/v1/incidents/{new_incident()}").json()
+    contract = {"id", "status", "device", "confidence", "customers_affected", "report_count"}
+    assert contract | {"started_at", "etr", "crew_id", "cause"} <= body.keys()
+    assert body["device"] == {"asset_ref": places.fuses[0], "kind": "fuse"}
+
+
+def test_incident_counts_its_reports_and_evidence(
+    client: TestClient,
+    committed: Committed,
+    open_on: OpenOn,
+    places: Places,
+    add_report: Callable[[Session], int],
+    add_meter_event: Callable[[Session], int],
+) -> None:
+    def opened(session: Session) -> int:
+        evidence = [EvidenceRef.report(add_report(session)) for _ in range(2)]
+        evidence.append(EvidenceRef.meter_event(add_meter_event(session)))
+        return open_on(session, places.fuses[1], evidence=evidence)
+
+    body = client.get(f"/api/v1/incidents/{committed(opened)}").json()
+    assert body["report_count"] == 2
+    assert body["evidence"] == {"reports": 2, "meter_events": 1, "scada_events": 0}
+
+
+def test_unknown_incident_is_404(client: TestClient) -> None:
+    response = client.get("/api/v1/incidents/2000000000")
+    assert response.status_code == 404
+    assert "no incident 2000000000" in response.json()["detail"]
+
+
+def _features(client: TestClient) -> dict[int, Any]:
+    response = client.get("/api/v1/incidents.geojson")
+    assert response.status_code == 200
+    return {f["id"]: f for f in response.json()["features"]}
+
+
+def test_geojson_is_a_feature_collection(client: TestClient) -> None:
+    response = client.get("/api/v1/incidents.geojson")
+    assert response.headers["content-type"].startswith("application/geo+json")
+    assert response.json()["type"] == "FeatureCollection"
+
+
+def test_geojson_feature_sits_on_the_device_with_contract_properties(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident()
+    feature = _features(client)[incident_id]
+    assert feature["type"] == "Feature"
+    assert feature["geometry"]["type"] == "Point"
+    assert feature["properties"]["device"] == {"asset_ref": places.fuses[0], "kind": "fuse"}
+    assert {"kind", "hazard", "status", "report_count", "etr", "crew_id", "cause"} <= set(
+        feature["properties"]
+    )
+
+
+def test_geojson_line_incident_is_a_line(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident(places.line)
+    assert _features(client)[incident_id]["geometry"]["type"] == "LineString"
+
+
+def test_geojson_single_service_sits_on_the_premise(
+    client: TestClient, committed: Committed, places: Places
+) -> None:
+    incident_id = committed(
+        lambda s: service.open_incident(
+            s,
+            account=places.accounts[9],
+            confidence=0.5,
+            customers_affected=1,
+            started_at=datetime.now(UTC),
+            reason="lone call",
+        )
+    )
+    feature = _features(client)[incident_id]
+    assert feature["geometry"]["type"] == "Point"
+    assert feature["properties"]["device"] is None
+
+
+def test_geojson_leaves_out_restored_incidents(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="restored")
+    assert incident_id not in _features(client)

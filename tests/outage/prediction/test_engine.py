@@ -1,0 +1,150 @@
+"""The engine against real PostGIS: reports in, incidents out, through the API."""
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from grid_topology.model import GridModel
+from grid_topology.topology import Network, Topology
+from outage.app import create_app
+from outage.db import session_factory, session_scope
+from outage.grid.service import save_grid
+from outage.prediction.engine import Engine, run_forever
+
+WINDOW = timedelta(hours=4)
+
+
+@pytest.fixture
+def engine_db(fresh_database_url: str, sample_grid: GridModel) -> str:
+    """A database of its own: the engine reasons over every report in it."""
+    with session_scope(session_factory(fresh_database_url)) as session:
+        save_grid(session, sample_grid)
+    return fresh_database_url
+
+
+@pytest.fixture
+def api(engine_db: str) -> Iterator[TestClient]:
+    with TestClient(create_app(engine_db)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def topology(sample_grid: GridModel) -> Topology:
+    return Topology(Network.from_model(sample_grid))
+
+
+def _fuse_with_customers(topology: Topology, at_least: int) -> tuple[str, list[str]]:
+    for link in topology.network.links.values():
+        if link.is_protective and link.kind == "fuse":
+            accounts = sorted(topology.downstream(link.asset_ref).accounts)
+            below = [
+                d
+                for d in topology.downstream(link.asset_ref).devices
+                if topology.network.links[d].is_protective
+            ]
+            if len(accounts) >= at_least and not below:
+                return link.asset_ref, accounts
+    raise AssertionError("no such fuse")
+
+
+def _cycle(database_url: str) -> None:
+    with session_scope(session_factory(database_url)) as session:
+        engine = Engine.load(session, window=WINDOW)
+        engine.run_cycle(session)
+
+
+def _report(api: TestClient, account: str) -> dict:  # type: ignore[type-arg]
+    response = api.post("/api/v1/reports", json={"account": account})
+    assert response.status_code == 201
+    return response.json()
+
+
+def test_calls_on_one_lv_feeder_open_an_incident_on_its_fuse(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    fuse, accounts = _fuse_with_customers(topology, 6)
+    for account in accounts[:3]:
+        _report(api, account)
+    _cycle(engine_db)
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert incident["device"]["asset_ref"] == fuse
+    assert incident["customers_affected"] == len(accounts)
+    assert incident["report_count"] == 3
+    assert incident["status"] == "predicted"
+
+
+def test_a_lone_call_is_a_single_service_outage(api: TestClient, engine_db: str) -> None:
+    account = "LV4.303 Load 19"
+    _report(api, account)
+    _cycle(engine_db)
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert incident["customers_affected"] == 1
+
+
+def test_second_cycle_without_new_evidence_changes_nothing(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 6)
+    for account in accounts[:3]:
+        _report(api, account)
+    _cycle(engine_db)
+    before = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    _cycle(engine_db)
+    assert api.get("/api/v1/incidents", params={"status": "active"}).json() == before
+
+
+def test_scada_close_restores_the_incident(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    fuse, _ = _fuse_with_customers(topology, 6)
+    opened = datetime.now(UTC) - timedelta(minutes=40)
+    api.post(
+        "/api/v1/scada/events",
+        json={"asset_ref": fuse, "state": "open", "occurred_at": opened.isoformat()},
+    )
+    _cycle(engine_db)
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert incident["device"]["asset_ref"] == fuse
+    assert incident["confidence"] == 1.0
+    closed = opened + timedelta(minutes=30)
+    api.post(
+        "/api/v1/scada/events",
+        json={"asset_ref": fuse, "state": "closed", "occurred_at": closed.isoformat()},
+    )
+    _cycle(engine_db)
+    assert api.get("/api/v1/incidents", params={"status": "active"}).json() == []
+
+
+def test_hazard_report_opens_a_hazard_incident(api: TestClient, engine_db: str) -> None:
+    api.post("/api/v1/reports", json={"account": "LV4.303 Load 19", "hazard": "wires_down"})
+    _cycle(engine_db)
+    incidents = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert "wires_down" in {i.get("hazard") for i in incidents}
+
+
+def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 6)
+    stop = threading.Event()
+    worker = threading.Thread(
+        target=run_forever, args=(engine_db,), kwargs={"window": WINDOW, "stop": stop}
+    )
+    worker.start()
+    try:
+        time.sleep(2)  # the engine loads the network and takes its lock
+        sent = time.monotonic()
+        _report(api, accounts[0])
+        while time.monotonic() - sent < 5:
+            if api.get("/api/v1/incidents", params={"status": "active"}).json():
+                break
+            time.sleep(0.02)
+        elapsed = time.monotonic() - sent
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+    assert elapsed < 1.0
