@@ -608,14 +608,19 @@ def open_nested(
     actor: str = ENGINE,
     reason: str,
 ) -> int:
-    """Open an incident inside an active one (a fault below it that stays out when the parent
-    is restored); it starts with the parent unless `started_at` says otherwise."""
+    """Open an outage nested in an active incident and return its id.
+
+    A nested outage is a fault below the parent's device whose customers stay out when the
+    parent is restored, so the parent may be active or already restored (or closed), but
+    not cancelled. It starts with the parent unless `started_at` says otherwise.
+    """
     parent = _load(session, parent_id)
-    _require_active(parent, "open an incident inside it")
+    if parent.status is IncidentStatus.CANCELLED:
+        raise IncidentConflict(f"incident {parent.id} is cancelled: nothing can nest in it")
     place = _place(session, device_asset_ref, account, None)
     child = _open(
         session,
-        kind=parent.kind,
+        kind=IncidentKind.OUTAGE,
         place=place,
         confidence=confidence,
         customers_affected=customers_affected,
@@ -721,8 +726,12 @@ def _label(session: Session, incident: Incident) -> dict[str, str | None]:
 def merge_incidents(
     session: Session, keep_id: int, merged_id: int, *, actor: str = ENGINE, reason: str
 ) -> None:
-    """Fold `merged_id` into `keep_id`: its evidence, reports and nested incidents move over,
-    `keep_id` starts at the earlier start, and `merged_id` is cancelled pointing to it."""
+    """Fold one incident into another, which the engine found to be the same outage.
+
+    The evidence, reports and nested incidents of `merged_id` move to `keep_id`, which
+    starts at the earlier of the two starts; `merged_id` is cancelled, pointing to `keep_id`.
+    Its crew, if any, must be unassigned first.
+    """
     if keep_id == merged_id:
         raise IncidentConflict(f"incident {keep_id} cannot be merged into itself")
     first, second = sorted((keep_id, merged_id))  # one lock order, so two merges never deadlock
@@ -734,7 +743,7 @@ def merge_incidents(
         raise IncidentConflict(
             f"incident {merged.id} has crew {merged.crew_id} assigned: unassign it before merging"
         )
-    moved = session.execute(
+    carried = session.execute(
         select(
             func.count(IncidentEvidence.report_id),
             func.count(IncidentEvidence.meter_event_id),
@@ -786,7 +795,11 @@ def merge_incidents(
         reason=reason,
         details={
             "merged": merged.id,
-            "evidence": {"reports": moved[0], "meter_events": moved[1], "scada_events": moved[2]},
+            "evidence": {
+                "reports": carried[0],
+                "meter_events": carried[1],
+                "scada_events": carried[2],
+            },
         },
     )
 

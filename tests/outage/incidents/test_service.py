@@ -272,6 +272,22 @@ def test_merge_keeps_the_earlier_start(session: Session, places: Places, open_on
     assert service.get_incident(session, keep).started_at == early
 
 
+def test_merge_moves_nested_incidents_to_the_one_kept(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    keep, merged = open_on(session, places.fuses[0]), open_on(session, places.head)
+    child = service.open_nested(
+        session,
+        merged,
+        device_asset_ref=places.fuse_below_head,
+        confidence=0.8,
+        customers_affected=10,
+        reason="still out",
+    )
+    service.merge_incidents(session, keep, merged, reason="the same outage")
+    assert service.get_incident(session, child).parent_id == keep
+
+
 def test_merging_an_incident_with_a_crew_is_refused(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
@@ -353,6 +369,38 @@ def test_nested_incident_hangs_under_its_parent(
     assert nested.parent_id == parent
     assert nested.started_at == service.get_incident(session, parent).started_at
     assert service.get_incident(session, parent).nested == [child]
+
+
+def test_outage_left_after_a_restoration_nests_in_the_restored_incident(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    parent = open_on(session, places.head, customers_affected=400)
+    service.restore(session, parent, at=datetime.now(UTC), reason="breaker closed")
+    child = service.open_nested(
+        session,
+        parent,
+        device_asset_ref=places.fuse_below_head,
+        confidence=0.8,
+        customers_affected=10,
+        reason="still out after the breaker closed",
+    )
+    assert service.get_incident(session, child).parent_id == parent
+
+
+def test_nothing_nests_in_a_cancelled_incident(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    parent = open_on(session, places.head)
+    service.cancel(session, parent, reason="noise")
+    with pytest.raises(service.IncidentConflict, match="cancelled"):
+        service.open_nested(
+            session,
+            parent,
+            device_asset_ref=places.fuse_below_head,
+            confidence=0.8,
+            customers_affected=10,
+            reason="still out",
+        )
 
 
 def test_parent_with_an_active_nested_incident_cannot_close(
