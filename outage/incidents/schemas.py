@@ -18,6 +18,7 @@ _FIELDS: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
         frozenset(),
         frozenset({"restored_customers", "restored_device", "at"}),
     ),
+    Action.CONFIRM: (frozenset(), frozenset({"device"})),
     Action.RESTORED: (frozenset(), frozenset({"at"})),
     Action.CANCEL: (frozenset({"reason"}), frozenset()),
     Action.SET_CAUSE: (frozenset({"cause"}), frozenset()),
@@ -50,6 +51,13 @@ class IncidentPatch(BaseModel):
     )
     at: AwareDatetime | None = Field(
         default=None, description="partial_restore, restored: when power came back (else now)"
+    )
+    device: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="confirm: asset_ref of the device the crew found faulted, when the "
+        "prediction named another",
     )
     cause: str | None = Field(default=None, min_length=1, max_length=500)
     etr: AwareDatetime | None = Field(default=None, description="set_etr: estimated restoration")

@@ -668,25 +668,7 @@ def update_prediction(
     changed = False
     if device_asset_ref is not None or account is not None:
         place = _place(session, device_asset_ref, account, None)
-        if (place.device_id, place.premise_id) != (incident.device_id, incident.premise_id):
-            if incident.status is not IncidentStatus.PREDICTED:
-                raise IncidentConflict(
-                    f"incident {incident.id} is {incident.status.value}: its place is no longer "
-                    "a prediction; open a new incident instead"
-                )
-            before = _label(session, incident)
-            incident.device_id = place.device_id
-            incident.premise_id = place.premise_id
-            incident.feeder_id = place.feeder_id
-            _audit(
-                session,
-                incident,
-                AuditAction.MOVED,
-                actor=actor,
-                reason=reason,
-                details={"from": before, "to": place.label},
-            )
-            changed = True
+        changed = _relocate(session, incident, place, actor=actor, reason=reason)
     details: dict[str, Any] = {}
     if confidence is not None and confidence != incident.confidence:
         details["confidence"] = [incident.confidence, confidence]
@@ -707,6 +689,32 @@ def update_prediction(
     if changed:
         _touch(incident)
     return changed
+
+
+def _relocate(
+    session: Session, incident: Incident, place: "_Place", *, actor: str, reason: str | None
+) -> bool:
+    """Blame another device or premise: only while the place is still a prediction."""
+    if (place.device_id, place.premise_id) == (incident.device_id, incident.premise_id):
+        return False
+    if incident.status is not IncidentStatus.PREDICTED:
+        raise IncidentConflict(
+            f"incident {incident.id} is {incident.status.value}: its place is no longer "
+            "a prediction; open a new incident instead"
+        )
+    before = _label(session, incident)
+    incident.device_id = place.device_id
+    incident.premise_id = place.premise_id
+    incident.feeder_id = place.feeder_id
+    _audit(
+        session,
+        incident,
+        AuditAction.MOVED,
+        actor=actor,
+        reason=reason,
+        details={"from": before, "to": place.label},
+    )
+    return True
 
 
 def _label(session: Session, incident: Incident) -> dict[str, str | None]:
@@ -961,7 +969,14 @@ def _with_crew(context: _Context, to: IncidentStatus, action: AuditAction) -> No
 
 
 def _do_confirm(context: _Context) -> None:
-    _confirm(context.session, context.incident, actor=context.actor, reason=context.patch.reason)
+    """A crew or SCADA confirms the outage, at the predicted device or the one they found."""
+    session, incident, device = context.session, context.incident, context.patch.device
+    if device is not None:
+        place = _place(session, device, None, None)
+        reason = context.patch.reason or "the crew found the fault here"
+        if _relocate(session, incident, place, actor=context.actor, reason=reason):
+            incident.customers_affected = len(context.topology().downstream(device).accounts)
+    _confirm(session, incident, actor=context.actor, reason=context.patch.reason)
 
 
 def _do_assign(context: _Context) -> None:

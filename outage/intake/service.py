@@ -239,6 +239,7 @@ def report_status(session: Session, ticket: str) -> ReportStatusOut | None:
         status=report.status,
         received_at=report.received_at,
         hazard=report.hazard,
+        incident_id=report.incident_id,
         duplicate_of=_ticket_of(session, report.duplicate_of_id),
     )
 

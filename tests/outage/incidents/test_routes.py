@@ -352,3 +352,21 @@ def test_geojson_leaves_out_restored_incidents(
     incident_id = new_incident()
     _patch(client, incident_id, action="restored")
     assert incident_id not in _features(client)
+
+
+def test_crew_finding_moves_and_confirms_the_incident(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident(places.fuses[0])
+    response = _patch(client, incident_id, action="confirm", device=places.fuses[1])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["device"]["asset_ref"] == places.fuses[1]
+    assert (body["status"], body["confidence"]) == ("confirmed", 1.0)
+    trail = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert "moved" in {event["action"] for event in trail["events"]}
+
+
+def test_device_is_only_for_confirm(client: TestClient, new_incident: Callable[..., int]) -> None:
+    response = _patch(client, new_incident(), action="cancel", reason="x", device="anything")
+    assert response.status_code == 422

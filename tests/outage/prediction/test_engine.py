@@ -77,6 +77,16 @@ def test_calls_on_one_lv_feeder_open_an_incident_on_its_fuse(
     assert incident["status"] == "predicted"
 
 
+def test_report_status_names_its_incident(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 6)
+    tickets = [_report(api, account)["ticket"] for account in accounts[:3]]
+    _cycle(engine_db)
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert api.get(f"/api/v1/reports/{tickets[0]}").json()["incident_id"] == incident["id"]
+
+
 def test_a_lone_call_is_a_single_service_outage(api: TestClient, engine_db: str) -> None:
     account = "LV4.303 Load 19"
     _report(api, account)
@@ -148,3 +158,36 @@ def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
         stop.set()
         worker.join(timeout=10)
     assert elapsed < 1.0
+
+
+def test_customers_still_out_after_upstream_restore_get_a_nested_incident(
+    api: TestClient, engine_db: str, topology: Topology, sample_grid: GridModel
+) -> None:
+    fuse, accounts = _fuse_with_customers(topology, 6)
+    breaker = next(
+        d for d in topology.upstream(fuse).devices if d in {f.head for f in sample_grid.feeders}
+    )
+    meter_of = {p.customer.account: p.meter_id for p in sample_grid.premises}
+    opened = datetime.now(UTC) - timedelta(minutes=40)
+    api.post(
+        "/api/v1/scada/events",
+        json={"asset_ref": breaker, "state": "open", "occurred_at": opened.isoformat()},
+    )
+    gasps = [
+        {"meter_id": meter_of[a], "event": "last_gasp", "occurred_at": opened.isoformat()}
+        for a in accounts[:4]
+    ]
+    api.post("/api/v1/ami/events", json={"events": gasps})
+    _cycle(engine_db)
+    (parent,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert parent["device"]["asset_ref"] == breaker
+    closed = opened + timedelta(minutes=30)
+    api.post(
+        "/api/v1/scada/events",
+        json={"asset_ref": breaker, "state": "closed", "occurred_at": closed.isoformat()},
+    )
+    _cycle(engine_db)
+    (nested,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert nested["device"]["asset_ref"] == fuse
+    detail = api.get(f"/api/v1/incidents/{nested['id']}").json()
+    assert detail["parent_id"] == parent["id"]
