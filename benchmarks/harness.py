@@ -46,13 +46,19 @@ class Server:
 
 @contextmanager
 def running_server(
-    database_url: str, *, workers: int = 2, env: dict[str, str] | None = None
+    database_url: str, *, workers: int = 2, role: str = "api", env: dict[str, str] | None = None
 ) -> Iterator[Server]:
-    """`outage serve` in a child process, as in production, stopped on exit."""
+    """`outage serve` in a child process, as in production, stopped on exit.
+
+    The API role by default: in production the engine runs in a process of its own.
+    """
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "outage", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            *(sys.executable, "-m", "outage", "serve", "--role", role),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
