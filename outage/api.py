@@ -1,12 +1,14 @@
-"""What every HTTP route shares: the session dependency, error mapping and body limits."""
+"""What every HTTP route shares: the session dependency, error mapping, body limits and
+security headers."""
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outage.db import session_scope
 from outage.intake.geocode import OutsideTerritory
@@ -23,6 +25,14 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """Committed before the response is sent, so a 2xx always means the data is stored."""
 
+MAX_OFFSET = 10_000_000
+"""Paging beyond this is refused (422) rather than overflowing the database's integers."""
+
+
+log = logging.getLogger(__name__)
+
+NUL_REFUSED = "cannot contain NUL (0x00) characters"
+"""psycopg2's words when a string parameter holds a NUL character."""
 
 _CLIENT_ERRORS: dict[type[Exception], int] = {
     OutsideTerritory: 422,
@@ -46,9 +56,17 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(exc.retry_after_s)},
         )
 
+    async def value_error(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL text cannot hold NUL: the driver refuses it when the query is sent.
+        if NUL_REFUSED in str(exc):
+            return JSONResponse({"detail": "text may not contain NUL characters"}, 422)
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
     for error in _CLIENT_ERRORS:
         app.add_exception_handler(error, client_error)
     app.add_exception_handler(RateLimited, rate_limited)
+    app.add_exception_handler(ValueError, value_error)
 
 
 class BodySizeLimit:
@@ -69,3 +87,83 @@ class BodySizeLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""Our own scripts, styles and images, map tiles from any HTTPS server, no inline script,
+never framed."""
+
+DOCS_CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+        "img-src 'self' data: https:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+"""The interactive API pages (/docs, /redoc) load their viewer from its CDN with an inline
+starter script; they show no data of their own."""
+
+DOCS_PATHS = ("/docs", "/redoc")
+
+_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Headers every response gets, unless the route set its own.
+
+    Content-Security-Policy (docs pages get a looser one), nosniff, Referrer-Policy,
+    X-Frame-Options for old browsers, HSTS over TLS, and `Cache-Control: no-store` for
+    answers to signed-in callers (they may carry personal data).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        policy = (
+            DOCS_CONTENT_SECURITY_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
+        )
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [
+                    (b"content-security-policy", policy.encode()),
+                    *_SECURITY_HEADERS,
+                ]
+                if scope.get("scheme") == "https":
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                caller = (scope.get("state") or {}).get("caller")
+                if getattr(caller, "kind", "anonymous") != "anonymous":
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend((name, value) for name, value in extra if name not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)

@@ -1,11 +1,14 @@
 """The FastAPI application factory."""
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from outage.agent import routes as agent_routes
-from outage.api import BodySizeLimit, install_error_handlers
+from outage.api import BodySizeLimit, SecurityHeaders, install_error_handlers
+from outage.auth import routes as auth_routes
+from outage.auth.audit import AuditTrail
+from outage.auth.principal import require
 from outage.db import session_factory
 from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
@@ -30,10 +33,15 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(database_url)
     app.state.topology = LiveTopology()
     app.state.intake_limits = IntakeLimits.from_strings(
-        settings.rate_limit_per_ip, settings.rate_limit_per_phone
+        settings.rate_limit_per_ip, settings.rate_limit_per_phone, settings.status_check_limit
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditTrail, sessions=app.state.sessions)
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
+    auth_routes.install_handlers(app)
+    app.include_router(auth_routes.api)
+    app.include_router(auth_routes.pages)
     app.include_router(grid_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
@@ -44,7 +52,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_pages.router)
     app.mount("/static", page_routes.static_files(), name="static")
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])
     def health() -> JSONResponse:
         """Liveness and database reachability, for load balancers and the demo."""
         try:

@@ -60,6 +60,38 @@ class Settings(BaseSettings):
     smtp_max_message_bytes: int = Field(
         default=10 * 1024 * 1024, description="Larger e-mails are refused (SMTP 552)."
     )
+    session_hours: float = Field(
+        default=12.0, description="How long a staff member's web session lasts (one shift)."
+    )
+    token_hours: float = Field(
+        default=12.0, description="How long a bearer token from /api/v1/auth/token lasts."
+    )
+    login_max_failures: int = Field(
+        default=5, description="Failed sign-ins of one user within the window that lock it."
+    )
+    login_window_minutes: float = Field(
+        default=15.0, description="The lockout window; the lock lifts as failures age out of it."
+    )
+    status_check_limit: str = Field(
+        default="10/15minutes",
+        description="Wrong `phone_last4` checks of one ticket before 429 (a guessing guard).",
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: when the request came over TLS.",
+    )
+    open311_jurisdiction_id: str | None = Field(
+        default=None,
+        description="When set, an Open311 request naming another jurisdiction_id gets 404.",
+    )
+    open311_contact: str = Field(
+        default="Customer care centre of the power company",
+        description="Who runs the Open311 endpoint, for its discovery document.",
+    )
+    open311_key_service: str = Field(
+        default="API keys for posting service requests are issued by the customer care centre.",
+        description="How a developer gets an Open311 API key, for the discovery document.",
+    )
 
 
 @lru_cache

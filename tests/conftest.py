@@ -13,19 +13,105 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from outage import pgcluster
+from outage.auth import service as auth
+from outage.auth.enums import Role, Scope, SessionKind
+from outage.auth.models import ApiKey
 from outage.db import session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import get_settings
+
+STAFF_PASSWORD = "correct horse battery staple"
+"""The password of every test staff member (`test-<role>`)."""
+CREW_ID = 7
+"""The crew of the test crew member."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Bearer tokens of a test staff member per role, and an API key per scope."""
+
+    tokens: dict[Role, str]
+    keys: dict[Scope, str]
+
+    def staff(self, role: Role = Role.ADMIN) -> dict[str, str]:
+        """Headers of a request by the test staff member of that role."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def key(self, scope: Scope) -> dict[str, str]:
+        """Headers of a request with the test API key of that scope."""
+        return {"X-API-Key": self.keys[scope]}
+
+
+def username(role: Role) -> str:
+    return f"test-{role.value}"
+
+
+def issue_credentials(
+    database_url: str,
+    roles: Collection[Role] = tuple(Role),
+    scopes: Collection[Scope] = tuple(Scope),
+) -> Credentials:
+    """Staff of these roles (created once per database) with fresh bearer tokens, and a
+    new API key per scope."""
+    now = datetime.now(UTC)
+    tokens: dict[Role, str] = {}
+    keys: dict[Scope, str] = {}
+    with session_scope(session_factory(database_url)) as session:
+        for role in roles:
+            if auth.get_user(session, username=username(role)) is None:
+                auth.create_user(
+                    session,
+                    username=username(role),
+                    password=STAFF_PASSWORD,
+                    role=role,
+                    crew_id=CREW_ID if role is Role.CREW else None,
+                    display_name=f"Test {role.value}",
+                )
+            granted = auth.open_session(
+                session,
+                username=username(role),
+                kind=SessionKind.BEARER,
+                now=now,
+                lifetime=timedelta(days=1),
+            )
+            tokens[role] = granted.token
+        for scope in scopes:
+            _, keys[scope] = auth.create_api_key(
+                session, name=f"test-{scope.value}-{uuid.uuid4().hex[:8]}", scopes=[scope]
+            )
+    return Credentials(tokens, keys)
+
+
+def ensure_api_key(database_url: str, key: str, scopes: list[Scope]) -> str:
+    """An active API key with this very value (made once per database)."""
+    with session_scope(session_factory(database_url)) as session:
+        found = session.scalar(select(ApiKey).where(ApiKey.key_hash == auth.digest(key)))
+        if found is None:
+            auth.create_api_key(
+                session, name=f"test-{uuid.uuid4().hex[:8]}", scopes=scopes, key=key
+            )
+        elif found.revoked_at is not None or set(found.scopes) != {s.value for s in scopes}:
+            raise RuntimeError("a test key was revoked or changed scopes")
+    return key
+
+
+def staff_client(app: FastAPI, credentials: Credentials, role: Role = Role.ADMIN) -> TestClient:
+    """A test client whose every request is made by the staff member of `role`."""
+    return TestClient(app, headers=credentials.staff(role))
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +162,12 @@ def grid_database(database_url: str, sample_grid: GridModel) -> str:
     with session_scope(session_factory(database_url)) as session:
         save_grid(session, sample_grid)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def credentials(grid_database: str) -> Credentials:
+    """Test staff and API keys on the shared database."""
+    return issue_credentials(grid_database)
 
 
 @contextmanager

@@ -1,19 +1,22 @@
-"""HTTP routes for call-centre agents.
+"""HTTP routes for call-centre agents (staff who may look customers up).
 
-Not yet authenticated: agent sign-in and roles come with the staff accounts issue, and
-these routes must be behind it before they leave the utility's network. An agent files
-the caller's report with `POST /api/v1/reports` and `channel: "agent"`.
+An agent files the caller's report with `POST /api/v1/reports` and `channel: "agent"`.
 """
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from outage.agent import service
 from outage.agent.schemas import CustomerOut, LookupKind
 from outage.api import SessionDep
+from outage.auth.principal import require
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = APIRouter(
+    prefix="/api/v1/agent",
+    tags=["agent"],
+    dependencies=[Depends(require("customers.lookup"))],
+)
 
 
 @router.get("/customers", response_model=list[CustomerOut])

@@ -2,11 +2,14 @@
 
 import typer
 
-from outage.cli import bench, db, grid, serve
+from outage.cli import access, bench, db, grid, keys, serve, users
 
 app = typer.Typer(help="Outage reporting and geospatial dispatch.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(grid.app, name="grid")
+app.add_typer(users.app, name="users")
+app.add_typer(keys.app, name="keys")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 app.command("bench")(bench.bench)
+app.command("access-matrix")(access.access_matrix)

@@ -13,6 +13,7 @@ from outage.cli.common import err, resolve_database_url
 class Section(StrEnum):
     intake = "intake"
     predict = "predict"
+    dispatch = "dispatch"
 
 
 def bench(
@@ -22,12 +23,17 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import intake, predict
+    from benchmarks import dispatch, intake, predict
 
-    runners = {Section.intake: intake.run, Section.predict: predict.run}
+    runners = {
+        Section.intake: intake.run,
+        Section.predict: predict.run,
+        Section.dispatch: dispatch.run,
+    }
     chosen = sections or list(Section)
-    # The prediction benchmark is in process and needs no database.
-    admin_url = resolve_database_url() if set(chosen) - {Section.predict} else ""
+    # The prediction and dispatch benchmarks are in process and need no database.
+    in_process = {Section.predict, Section.dispatch}
+    admin_url = resolve_database_url() if set(chosen) - in_process else ""
     results: dict[str, Any] = {}
     with Progress(
         TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), console=err

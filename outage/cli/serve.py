@@ -1,10 +1,11 @@
 """`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
 
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,8 @@ import uvicorn
 
 from grid_topology.geojson import read_grid
 from outage.app import create_app
+from outage.auth.enums import Role as StaffRole
+from outage.auth.enums import Scope
 from outage.cli.common import err, resolve_database_url
 from outage.cli.grid import store
 from outage.db import run_migrations, session_factory
@@ -120,6 +123,30 @@ def serve(
         _run(database_url, host or settings.host, port or settings.port, workers)
 
 
+DEMO_STAFF = (
+    ("demo-agent", StaffRole.AGENT),
+    ("demo-dispatcher", StaffRole.DISPATCHER),
+    ("demo-admin", StaffRole.ADMIN),
+)
+DEMO_GATEWAY_KEY = "demo-gateway"
+
+
+def _demo_access(database_url: str) -> tuple[str, str]:
+    """Sign-ins for the demo (one password, new at every start) and an SMS/IVR gateway key."""
+    from outage.auth import service as auth
+    from outage.db import session_scope
+
+    password = secrets.token_urlsafe(12)
+    now = datetime.now(UTC)
+    with session_scope(session_factory(database_url)) as session:
+        for username, role in DEMO_STAFF:
+            if not auth.set_password(session, username=username, password=password):
+                auth.create_user(session, username=username, password=password, role=role)
+        auth.revoke_api_key(session, name=DEMO_GATEWAY_KEY, now=now)
+        _, key = auth.create_api_key(session, name=DEMO_GATEWAY_KEY, scopes=[Scope.CHANNELS])
+    return password, key
+
+
 def demo(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
@@ -132,6 +159,7 @@ def demo(
     database_url = resolve_database_url()
     run_migrations(database_url)
     store(read_grid(grid or settings.sample_grid), database_url)
+    password, gateway_key = _demo_access(database_url)
     host, port = host or settings.host, port or settings.port
     base = f"http://{host}:{port}"
     with (
@@ -141,11 +169,14 @@ def demo(
         err.print(f"\n[bold]Outage demo is up[/] on {base}")
         err.print(f"  Report an outage   {base}/report")
         err.print(f"  Agent console      {base}/agent")
+        staff = ", ".join(name for name, _ in DEMO_STAFF)
+        err.print(f"  Staff sign-in      {staff}; password {password}")
         err.print(f"  Active incidents   {base}/api/v1/incidents?status=active")
         err.print(f"  API documentation  {base}/docs")
         err.print(f"  Devices            {base}/api/v1/grid/devices")
         err.print(f"  SMS webhook        {base}/api/v1/channels/sms")
         err.print(f"  IVR webhook        {base}/api/v1/channels/ivr")
+        err.print(f"  Gateway API key    X-API-Key: {gateway_key}")
         if mail:
             err.print(f"  E-mail reports     {mail} (SMTP)")
         err.print("Press Ctrl-C to stop.\n")

@@ -7,11 +7,14 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.api import SessionDep
+from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.principal import require
 from outage.grid import service
 from outage.grid.live import LiveTopology
 
-router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
+router = APIRouter(
+    prefix="/api/v1/grid", tags=["grid"], dependencies=[Depends(require("grid.read"))]
+)
 
 
 class DeviceOut(BaseModel):
@@ -71,7 +74,7 @@ def list_devices(
     feeder: str | None = None,
     protective: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[service.DeviceInfo]:
     return service.list_devices(
         session, kind=kind, feeder=feeder, protective=protective, limit=limit, offset=offset

@@ -1,18 +1,19 @@
 """HTTP routes of incidents: the list, the map layer, one incident, and dispatcher/crew actions.
 
-Staff routes. Not yet authenticated: who acts comes from `current_actor`, the one place
-the staff accounts issue replaces with real sign-in and roles.
+Staff routes. The audit trail records the signed-in staff member who acts; a crew member
+acts only on their own crew's incidents, and only as `outage.auth.matrix.OWN_CREW` allows.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from outage.api import SessionDep
+from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.principal import Forbidden, PrincipalDep, require
 from outage.grid.routes import TopologyDep
 from outage.incidents import service
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
@@ -26,20 +27,27 @@ from outage.incidents.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 
 ACTIVE_FILTER = "active"
+READ = [Depends(require("incidents.read"))]
 
 
 def current_actor(
-    x_actor: Annotated[
-        str | None,
-        Header(alias="X-Actor", max_length=100, description="Who acts, for the audit trail"),
-    ] = None,
+    incident_id: int, patch: IncidentPatch, principal: PrincipalDep, session: SessionDep
 ) -> str:
-    """Who is acting, as written in the audit trail: the `X-Actor` header, else "api".
+    """Who acts, as the audit trail writes it: the signed-in user's name (an integration's
+    key name with `key:` before it).
 
-    The one place access control replaces: it will answer the signed-in user and refuse
-    those whose role may not act on incidents.
+    A restricted grant (a crew member's) holds only for the incidents of the member's
+    crew and the actions the restriction lists: 403 otherwise.
     """
-    return (x_actor or "").strip() or "api"
+    grant = principal.grant("incidents.act")
+    restriction = grant.restriction if grant is not None else None
+    if restriction is not None:
+        if patch.action.value not in restriction.actions:
+            raise Forbidden(f"a crew member may not {patch.action.value} an incident")
+        crew_id = service.crew_of(session, incident_id)
+        if crew_id is None or crew_id != principal.crew_id:
+            raise Forbidden("a crew member acts only on incidents assigned to their crew")
+    return principal.name
 
 
 ActorDep = Annotated[str, Depends(current_actor)]
@@ -87,7 +95,7 @@ def _statuses(status: str | None) -> frozenset[IncidentStatus] | None:
         ) from None
 
 
-@router.get("/incidents", response_model=list[IncidentOut])
+@router.get("/incidents", response_model=list[IncidentOut], dependencies=READ)
 def list_incidents(
     session: SessionDep,
     status: Annotated[
@@ -99,7 +107,7 @@ def list_incidents(
     ] = None,
     feeder: Annotated[str | None, Query(max_length=200, description="Feeder name")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[IncidentOut]:
     """Incidents, newest first."""
     return service.list_incidents(
@@ -112,6 +120,7 @@ def list_incidents(
     "/incidents.geojson",
     response_model=IncidentFeatureCollection,
     response_class=GeoJSONResponse,
+    dependencies=READ,
 )
 def incidents_geojson(
     session: SessionDep,
@@ -122,14 +131,18 @@ def incidents_geojson(
     return service.incidents_geojson(session, feeder=feeder)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, dependencies=READ)
 def get_incident(incident_id: int, session: SessionDep) -> IncidentDetailOut:
     """One incident with its evidence counts, nested incidents and audit trail."""
     with _answered():
         return service.get_incident(session, incident_id)
 
 
-@router.patch("/incidents/{incident_id}", response_model=IncidentOut)
+@router.patch(
+    "/incidents/{incident_id}",
+    response_model=IncidentOut,
+    dependencies=[Depends(require("incidents.act"))],
+)
 def act_on_incident(
     incident_id: int,
     patch: IncidentPatch,

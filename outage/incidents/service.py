@@ -245,6 +245,11 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
     )
 
 
+def crew_of(session: Session, incident_id: int) -> int | None:
+    """The crew an incident is assigned to (None when none is, or no such incident)."""
+    return session.scalar(select(Incident.crew_id).where(Incident.id == incident_id))
+
+
 def incidents_geojson(session: Session, *, feeder: str | None = None) -> IncidentFeatureCollection:
     """Every active incident as a GeoJSON feature on its device's or premise's geometry."""
     geometry = func.ST_AsGeoJSON(func.coalesce(Device.geom, Premise.geom), 6)

@@ -1,7 +1,7 @@
 """Per-caller rate limits, so one script or one stuck phone cannot flood the queue."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
@@ -9,8 +9,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 
 class RateLimited(Exception):
-    def __init__(self, what: str, retry_after_s: int) -> None:
-        super().__init__(f"too many reports from this {what}; try again in {retry_after_s} s")
+    def __init__(self, what: str, retry_after_s: int, *, doing: str = "reports from") -> None:
+        super().__init__(f"too many {doing} this {what}; try again in {retry_after_s} s")
         self.retry_after_s = retry_after_s
 
 
@@ -25,10 +25,29 @@ class IntakeLimits:
     per_ip: RateLimitItem
     per_phone: RateLimitItem
     limiter: MovingWindowRateLimiter
+    status_guesses: RateLimitItem = field(default_factory=lambda: parse("10/15minutes"))
+    """Wrong phone checks of one ticket's status before further checks are refused."""
 
     @classmethod
-    def from_strings(cls, per_ip: str, per_phone: str) -> "IntakeLimits":
-        return cls(parse(per_ip), parse(per_phone), MovingWindowRateLimiter(MemoryStorage()))
+    def from_strings(
+        cls, per_ip: str, per_phone: str, status_guesses: str = "10/15minutes"
+    ) -> "IntakeLimits":
+        return cls(
+            parse(per_ip),
+            parse(per_phone),
+            MovingWindowRateLimiter(MemoryStorage()),
+            parse(status_guesses),
+        )
+
+    def check_status_guesses(self, ticket: str) -> None:
+        """Refuse (RateLimited) checks of a ticket that was guessed at too often."""
+        if not self.limiter.test(self.status_guesses, "ticket", ticket):
+            reset = self.limiter.get_window_stats(self.status_guesses, "ticket", ticket).reset_time
+            retry_after_s = max(1, int(reset - time.time()))
+            raise RateLimited("ticket", retry_after_s, doing="wrong checks of")
+
+    def wrong_status_guess(self, ticket: str) -> None:
+        self.limiter.hit(self.status_guesses, "ticket", ticket)
 
     def check(self, *, ip: str | None, phone: str | None) -> None:
         for what, item, key in (("address", self.per_ip, ip), ("phone", self.per_phone, phone)):

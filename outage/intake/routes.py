@@ -1,10 +1,13 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
+import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
 
-from outage.api import SessionDep
+from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.principal import PrincipalDep, require
 from outage.intake import service
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import (
@@ -42,32 +45,51 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-@router.post("/reports", status_code=status.HTTP_201_CREATED, response_model=ReceiptOut)
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReceiptOut,
+    dependencies=[Depends(require("reports.submit"))],
+)
 def submit_report(
     report: ReportIn,
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     config: Annotated[Settings, Depends(settings)],
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
     idempotency_key: IdempotencyKey = None,
 ) -> ReceiptOut:
-    limits.check(ip=client_ip(request), phone=report.phone)
+    """A report from a customer, an app, or an agent on a caller's behalf.
+
+    Rate limits per client address and phone apply to all but signed-in staff.
+    """
+    if not principal.is_staff:
+        limits.check(ip=client_ip(request), phone=report.phone)
     return service.submit_report(
         session, service.Submission(report, idempotency_key=idempotency_key), config
     )
 
 
-@router.get("/reports", response_model=list[QueuedReportOut])
+@router.get(
+    "/reports",
+    response_model=list[QueuedReportOut],
+    dependencies=[Depends(require("reports.queue"))],
+)
 def review_queue(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[QueuedReportOut]:
     """Reports waiting for an agent to place them, oldest first."""
     return service.review_queue(session, limit=limit, offset=offset)
 
 
-@router.post("/reports/{ticket}/placement", response_model=ReceiptOut)
+@router.post(
+    "/reports/{ticket}/placement",
+    response_model=ReceiptOut,
+    dependencies=[Depends(require("reports.place"))],
+)
 def place_report(
     ticket: str,
     placement: PlacementIn,
@@ -78,19 +100,67 @@ def place_report(
     return service.place_report(session, ticket, placement.premise, config)
 
 
-@router.get("/reports/{ticket}", response_model=ReportStatusOut)
-def report_status(ticket: str, session: SessionDep) -> ReportStatusOut:
-    found = service.report_status(session, ticket)
+@router.get(
+    "/reports/{ticket}",
+    response_model=ReportStatusOut,
+    dependencies=[Depends(require("reports.status"))],
+    responses={403: {"description": "phone_last4 is missing or does not match"}},
+)
+def report_status(
+    ticket: Annotated[str, Path(max_length=32)],
+    session: SessionDep,
+    principal: PrincipalDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    phone_last4: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{4}$",
+            description="Last four digits of the phone given with the report, or registered "
+            "to the customer's account; staff who work the review queue need none.",
+        ),
+    ] = None,
+) -> ReportStatusOut:
+    """Where a report stands, for the customer who made it."""
+    wanted = ticket.strip().upper()
+    found = service.report_status(session, wanted)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report with ticket {ticket!r}")
+    if not principal.may("reports.queue"):
+        _check_reporter(session, limits, wanted, phone_last4)
     return found
 
 
-@router.post("/ami/events", response_model=MeterEventsOut)
+def _check_reporter(
+    session: Session, limits: IntakeLimits, ticket: str, phone_last4: str | None
+) -> None:
+    """The caller knows the reporter's phone; wrong guesses of one ticket are limited."""
+    limits.check_status_guesses(ticket)
+    phones = service.status_phones(session, ticket)
+    if not phones:
+        raise HTTPException(
+            status_code=403,
+            detail=f"this report has no phone number to check; its status page is /status/{ticket}",
+        )
+    if phone_last4 is None:
+        raise HTTPException(
+            status_code=403,
+            detail="give phone_last4: the last four digits of the phone given with the "
+            "report or registered to the account",
+        )
+    if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
+        limits.wrong_status_guess(ticket)
+        raise HTTPException(status_code=403, detail="phone_last4 does not match")
+
+
+@router.post(
+    "/ami/events", response_model=MeterEventsOut, dependencies=[Depends(require("ami.events"))]
+)
 def meter_events(batch: MeterEventsIn, session: SessionDep) -> MeterEventsOut:
     return service.record_meter_events(session, batch)
 
 
-@router.post("/scada/events", response_model=ScadaEventOut)
+@router.post(
+    "/scada/events", response_model=ScadaEventOut, dependencies=[Depends(require("scada.events"))]
+)
 def scada_event(event: ScadaEventIn, session: SessionDep) -> ScadaEventOut:
     return service.record_scada_event(session, event)

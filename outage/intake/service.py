@@ -14,7 +14,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
-from outage.grid.models import Device, Feeder, Premise
+from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.intake.enums import MatchMethod, ReportStatus
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
@@ -247,6 +247,17 @@ def report_status(session: Session, ticket: str) -> ReportStatusOut | None:
         incident_id=report.incident_id,
         duplicate_of=_ticket_of(session, report.duplicate_of_id),
     )
+
+
+def status_phones(session: Session, ticket: str) -> list[str]:
+    """The phones whose last digits unlock a report's status: the one given with it and the
+    one registered to the customer it was placed on (none for an unknown ticket)."""
+    row = session.execute(
+        select(Report.phone, Customer.phone)
+        .outerjoin(Customer, Customer.id == Report.customer_id)
+        .where(Report.ticket == ticket.strip().upper())
+    ).one_or_none()
+    return [phone for phone in row or () if phone]
 
 
 def record_meter_events(session: Session, batch: MeterEventsIn) -> MeterEventsOut:

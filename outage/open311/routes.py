@@ -6,7 +6,6 @@ has rolled back before a refusal is turned into that answer.
 """
 
 import re
-import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,13 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from outage.auth.principal import require
 from outage.db import session_scope
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits, RateLimited
 from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
 from outage.open311.catalogue import Lang, language
-from outage.open311.config import Open311Settings, get_open311_settings
 from outage.open311.formats import (
     Open311Error,
     error_response,
@@ -90,28 +89,22 @@ async def open311_params(request: Request) -> Params:
 
 
 ParamsDep = Annotated[Params, Depends(open311_params)]
-Open311SettingsDep = Annotated[Open311Settings, Depends(get_open311_settings)]
 
 
-def check_jurisdiction(params: ParamsDep, config: Open311SettingsDep) -> None:
+def app_settings(request: Request) -> Settings:
+    configured: Settings = request.app.state.settings
+    return configured
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+def check_jurisdiction(params: ParamsDep, config: SettingsDep) -> None:
     """One jurisdiction per endpoint: naming it is optional, naming another is a 404."""
     given = params.values.get("jurisdiction_id", "").strip()
     expected = config.open311_jurisdiction_id
     if given and expected and given != expected:
         raise Open311Error(404, f"jurisdiction_id {given!r} not found")
-
-
-def require_api_key(params: ParamsDep, config: Open311SettingsDep) -> str:
-    """The posting client's key, one of `OUTAGE_OPEN311_API_KEYS`; 403 otherwise.
-
-    The one place keys are checked: scoped, per-client keys replace it later.
-    """
-    if not config.api_keys:
-        raise Open311Error(403, "this endpoint takes no service requests yet: no API keys issued")
-    given = params.values.get("api_key", "").encode()
-    if not any(secrets.compare_digest(given, key.encode()) for key in config.api_keys):
-        raise Open311Error(403, "api_key is missing or not valid")
-    return given.decode()
 
 
 def lang_param(
@@ -124,34 +117,28 @@ def lang_param(
     return language(params.values.get("lang", lang))
 
 
-def app_settings(request: Request) -> Settings:
-    configured: Settings = request.app.state.settings
-    return configured
-
-
 LangDep = Annotated[Lang, Depends(lang_param)]
 
-router = APIRouter(
-    prefix="/open311/v2",
-    tags=["open311"],
-    route_class=Open311Route,
-    dependencies=[Depends(check_jurisdiction)],
-)
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+READ = [Depends(require("open311.read")), Depends(check_jurisdiction)]
+SUBMIT = [Depends(require("open311.submit", open311=True)), Depends(check_jurisdiction)]
+"""Who may call first, then which jurisdiction: a stranger learns nothing about it."""
 
 
-@router.get("/discovery.{fmt}", summary="Service discovery")
-def discovery(fmt: str, request: Request, config: Open311SettingsDep) -> Response:
+@router.get("/discovery.{fmt}", summary="Service discovery", dependencies=READ)
+def discovery(fmt: str, request: Request, config: SettingsDep) -> Response:
     base_url = str(request.url_for("discovery", fmt=fmt)).rsplit("/", 1)[0]
     document = service.discovery(base_url=base_url, settings=config)
     return render(document, format_of(fmt), root="discovery")
 
 
-@router.get("/services.{fmt}", summary="GET Service List")
+@router.get("/services.{fmt}", summary="GET Service List", dependencies=READ)
 def services(fmt: str, lang: LangDep) -> Response:
     return render(service.service_list(lang=lang), format_of(fmt), root="services", item="service")
 
 
-@router.get("/services/{service_code}.{fmt}", summary="GET Service Definition")
+@router.get("/services/{service_code}.{fmt}", summary="GET Service Definition", dependencies=READ)
 def service_definition(service_code: str, fmt: str, lang: LangDep) -> Response:
     output = format_of(fmt)
     definition = service.service_definition(service_code=service_code, lang=lang)
@@ -199,6 +186,7 @@ _POST_FORM = {
     "/requests.{fmt}",
     status_code=201,
     summary="POST Service Request",
+    dependencies=SUBMIT,
     openapi_extra=_POST_FORM,
     responses={201: {"description": "`[{service_request_id, service_notice, account_id}]`"}},
 )
@@ -206,8 +194,7 @@ def post_request(
     fmt: str,
     request: Request,
     params: ParamsDep,
-    _api_key: Annotated[str, Depends(require_api_key)],
-    config: Annotated[Settings, Depends(app_settings)],
+    config: SettingsDep,
     lang: LangDep,
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", description="Retry-safe key")
@@ -232,7 +219,7 @@ def post_request(
     return render([posted], output, root="service_requests", item="request", status_code=201)
 
 
-@router.get("/requests.{fmt}", summary="GET Service Requests")
+@router.get("/requests.{fmt}", summary="GET Service Requests", dependencies=READ)
 def get_requests(
     fmt: str,
     request: Request,
@@ -256,7 +243,9 @@ def get_requests(
     return render(found, output, root="service_requests", item="request")
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="GET Service Request")
+@router.get(
+    "/requests/{service_request_id}.{fmt}", summary="GET Service Request", dependencies=READ
+)
 def get_request(service_request_id: str, fmt: str, request: Request, lang: LangDep) -> Response:
     output = format_of(fmt)
     with session_scope(request.app.state.sessions) as session:

@@ -32,7 +32,6 @@ from outage.open311.catalogue import (
     ServiceType,
     Text,
 )
-from outage.open311.config import Open311Settings
 from outage.open311.formats import Open311Error
 from outage.settings import Settings
 
@@ -91,7 +90,7 @@ class NewRequest:
 # --- services -------------------------------------------------------------------------
 
 
-def discovery(*, base_url: str, settings: Open311Settings) -> dict[str, Any]:
+def discovery(*, base_url: str, settings: Settings) -> dict[str, Any]:
     """The service discovery document: where the endpoint is and what it speaks."""
     return {
         "changeset": CHANGESET,

@@ -4,10 +4,9 @@ Plain HTML forms without a script, in Vietnamese or English like the customer pa
 Everything a customer or reporter typed is escaped by Jinja's autoescape, and nothing here
 is cached: these pages show personal data.
 
-Not behind a login yet: staff sign-in arrives with the access-control work, as a dependency
-on `router` (`APIRouter(dependencies=[...])`), which then guards every route here at once.
-Until then, serve these pages only inside the utility's network. Agents are staff, so the
-customers' rate limits do not apply to them.
+Staff only: each route requires its permission (`outage.auth.matrix`); a signed-out
+visitor is sent to the login page and back. Every form carries the session's CSRF token.
+Agents are staff, so the customers' rate limits do not apply to them.
 """
 
 import uuid
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from outage.agent import service as customers
 from outage.agent.schemas import CustomerOut
 from outage.api import SessionDep
+from outage.auth.principal import Principal, PrincipalDep, require
 from outage.grid.models import Premise
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
@@ -42,15 +42,8 @@ MAX_QUERY_LENGTH = 300
 QUEUE_PAGE = 50
 MAX_PREMISE_LENGTH = 200
 
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
-"""Personal data and untrusted text: never cached, never framed, no script but our own."""
+NO_STORE = {"Cache-Control": "no-store"}
+"""Personal data: never cached. The other security headers are the app's (`SecurityHeaders`)."""
 
 _templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -117,6 +110,7 @@ def _page(
     *,
     path: str,
     params: Mapping[str, str],
+    staff: Principal,
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
     """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
@@ -128,9 +122,10 @@ def _page(
         other_lang=other,
         other_t=i18n.strings(other),
         switch_url=f"{path}?{urlencode({**kept, 'lang': other})}",
+        staff=staff,
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
+    response = HTMLResponse(html, status_code=status_code, headers=NO_STORE)
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept-Language"
     return response
@@ -141,7 +136,7 @@ def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
     return RedirectResponse(
         f"{path}?{urlencode(kept)}",
         status_code=status.HTTP_303_SEE_OTHER,
-        headers=SECURITY_HEADERS,
+        headers=NO_STORE,
     )
 
 
@@ -189,10 +184,13 @@ def _new_token() -> str:
 # --- finding the caller and logging the call ---------------------------------------------
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get(
+    "", response_class=HTMLResponse, dependencies=[Depends(require("customers.lookup", page=True))]
+)
 def console(
     request: Request,
     session: SessionDep,
+    staff: PrincipalDep,
     q: str = "",
     ticket: str = "",
     lang: str | None = None,
@@ -200,15 +198,20 @@ def console(
     """The search box and the customers it finds; with `ticket`, the call just logged."""
     language = _language(request, lang)
     return _console_page(
-        session, language, q, confirmation=_confirmation(session, ticket, language)
+        session, language, q, staff=staff, confirmation=_confirmation(session, ticket, language)
     )
 
 
-@router.post("/reports", response_class=HTMLResponse)
+@router.post(
+    "/reports",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("reports.file", page=True))],
+)
 def log_call(
     request: Request,
     form: Annotated[CallForm, Form()],
     session: SessionDep,
+    staff: PrincipalDep,
     config: Annotated[Settings, Depends(settings)],
 ) -> Response:
     """File the caller's report, then back to the search with the ticket to read out."""
@@ -224,6 +227,7 @@ def log_call(
             session,
             language,
             form.q,
+            staff=staff,
             drafts={form.account: replace(draft, errors=errors)},
             status_code=422,
         )
@@ -233,6 +237,7 @@ def log_call(
             session,
             language,
             form.q,
+            staff=staff,
             drafts={form.account: fresh},
             status_code=422,
         )
@@ -247,6 +252,7 @@ def log_call(
             session,
             language,
             form.q,
+            staff=staff,
             drafts={form.account: fresh},
             status_code=422,
         )
@@ -293,6 +299,7 @@ def _console_page(
     language: str,
     query: str,
     *,
+    staff: Principal,
     confirmation: Mapping[str, str] | None = None,
     drafts: Mapping[str, _CallDraft] | None = None,
     status_code: int = status.HTTP_200_OK,
@@ -334,6 +341,7 @@ def _console_page(
         },
         path="/agent",
         params={"q": text},
+        staff=staff,
         status_code=status_code,
     )
 
@@ -385,10 +393,15 @@ def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str
 # --- the review queue ----------------------------------------------------------------------
 
 
-@router.get("/queue", response_class=HTMLResponse)
+@router.get(
+    "/queue",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("reports.queue", page=True))],
+)
 def queue(
     request: Request,
     session: SessionDep,
+    staff: PrincipalDep,
     placed: str = "",
     offset: str = "",
     lang: str | None = None,
@@ -396,16 +409,21 @@ def queue(
     """Reports no clue placed, oldest first, each with a way to place it on a premise."""
     language = _language(request, lang)
     return _queue_page(
-        session, language, _offset(offset), placed=_placed(session, placed, language)
+        session, language, _offset(offset), staff=staff, placed=_placed(session, placed, language)
     )
 
 
-@router.post("/queue/{ticket}/placement", response_class=HTMLResponse)
+@router.post(
+    "/queue/{ticket}/placement",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("reports.place", page=True))],
+)
 def place(
     ticket: str,
     request: Request,
     form: Annotated[PlacementForm, Form()],
     session: SessionDep,
+    staff: PrincipalDep,
     config: Annotated[Settings, Depends(settings)],
 ) -> Response:
     """Place a queued report on a premise; a refusal shows the queue again with the reason."""
@@ -417,7 +435,7 @@ def place(
 
     def refused(message: str, code: int) -> HTMLResponse:
         failed = _Failed(wanted or "", premise[:MAX_PREMISE_LENGTH], message)
-        return _queue_page(session, language, offset, failed=failed, status_code=code)
+        return _queue_page(session, language, offset, staff=staff, failed=failed, status_code=code)
 
     if wanted is None or intake.report_status(session, wanted) is None:
         shown = ticket[:MAX_TICKET_LENGTH]
@@ -474,6 +492,7 @@ def _queue_page(
     language: str,
     offset: int,
     *,
+    staff: Principal,
     placed: str | None = None,
     failed: _Failed | None = None,
     status_code: int = status.HTTP_200_OK,
@@ -498,6 +517,7 @@ def _queue_page(
         },
         path="/agent/queue",
         params={"offset": str(offset or "")},
+        staff=staff,
         status_code=status_code,
     )
 

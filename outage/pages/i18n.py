@@ -200,6 +200,21 @@ STRINGS: dict[str, dict[str, str]] = {
             "Phiếu {ticket} không còn chờ xử lý: đã được gắn vào lưới điện hoặc đã đóng."
         ),
         "agent_error_unknown_ticket": "Không có báo cáo nào với mã phiếu {ticket}.",
+        # Staff sign-in
+        "login_title": "Đăng nhập",
+        "login_username": "Tên đăng nhập",
+        "login_password": "Mật khẩu",
+        "login_button": "Đăng nhập",
+        "login_failed": "Sai tên đăng nhập hoặc mật khẩu.",
+        "login_locked": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau {minutes} phút.",
+        "login_expired": "Biểu mẫu đã hết hạn. Hãy đăng nhập lại.",
+        "signed_in_as": "Đang đăng nhập: {name}",
+        "sign_out": "Đăng xuất",
+        "forbidden_title": "Không có quyền truy cập",
+        "forbidden_text": (
+            "Tài khoản của bạn không được dùng trang này, hoặc biểu mẫu đã hết hạn: "
+            "hãy tải lại trang và thử lại."
+        ),
     },
     "en": {
         "language_name": "English",
@@ -385,6 +400,21 @@ STRINGS: dict[str, dict[str, str]] = {
             "Ticket {ticket} is no longer waiting: it was placed already or is closed."
         ),
         "agent_error_unknown_ticket": "There is no report with ticket {ticket}.",
+        # Staff sign-in
+        "login_title": "Sign in",
+        "login_username": "Username",
+        "login_password": "Password",
+        "login_button": "Sign in",
+        "login_failed": "Wrong username or password.",
+        "login_locked": "Too many failed sign-ins. Try again in {minutes} minutes.",
+        "login_expired": "The form has expired. Please sign in again.",
+        "signed_in_as": "Signed in: {name}",
+        "sign_out": "Sign out",
+        "forbidden_title": "Not allowed",
+        "forbidden_text": (
+            "Your account may not use this page, or the form has expired: "
+            "reload the page and try again."
+        ),
     },
 }
 

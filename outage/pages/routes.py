@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from outage.api import SessionDep
+from outage.auth.principal import require
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
@@ -47,7 +48,9 @@ _templates = Environment(
     lstrip_blocks=True,
 )
 
-router = APIRouter(include_in_schema=False, tags=["pages"])
+router = APIRouter(
+    include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
+)
 
 """Committed before the response goes out, so the page a redirect leads to finds the row."""
 
@@ -97,7 +100,6 @@ def _page(
     response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
     response.headers["Content-Language"] = language
     response.headers["Vary"] = "Accept-Language"
-    response.headers["X-Content-Type-Options"] = "nosniff"
     # The form carries a one-time token and may echo what the customer typed: never cache.
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,15 +6,18 @@ import re
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
 from grid_topology.model import GridModel
+from outage.auth.enums import Role
 from outage.db import session_factory
 from outage.intake.enums import Channel, Hazard
 from outage.intake.models import Report
 from outage.pages.i18n import STRINGS
+from tests.conftest import STAFF_PASSWORD, Credentials, username
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ViewportSize
@@ -33,6 +36,7 @@ def test_agent_finds_a_caller_by_phone_and_logs_the_call(
     live_server: str,
     sample_grid: GridModel,
     grid_database: str,
+    credentials: Credentials,
     screenshots: Path,
     language: str,
 ) -> None:
@@ -65,9 +69,20 @@ def test_agent_finds_a_caller_by_phone_and_logs_the_call(
                 else None
             ),
         )
-        response = page.goto(f"{live_server}/agent?lang={language}")
+        # Signed out, the console sends the agent to sign in, and back to it after.
+        page.goto(f"{live_server}/agent?lang={language}")
+        assert urlsplit(page.url).path == "/login"
+        assert page.inner_text("h1") == t["login_title"]
+        page.screenshot(path=str(screenshots / f"login-{language}.png"))
+        page.get_by_label(t["login_username"]).fill(username(Role.AGENT))
+        page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
+        with page.expect_navigation() as signed_in:
+            page.get_by_role("button", name=t["login_button"], exact=True).click()
+        response = signed_in.value
         assert response is not None
+        assert (urlsplit(page.url).path, urlsplit(page.url).query) == ("/agent", f"lang={language}")
         assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert username(Role.AGENT) in page.inner_text("#signed-in")
         assert page.get_attribute("html", "lang") == language
         assert page.inner_text("h1") == t["agent_search_title"]
 
@@ -97,5 +112,12 @@ def test_agent_finds_a_caller_by_phone_and_logs_the_call(
         assert stored.hazard is Hazard.WIRES_DOWN
         assert all(url.startswith(live_server) for url in requested), "nothing from elsewhere"
         assert not problems, f"no CSP violation, script error or failed load: {problems}"
+
+        # Signing out ends the session: the console asks for a sign-in again.
+        with page.expect_navigation():
+            page.get_by_role("button", name=t["sign_out"], exact=True).click()
+        assert urlsplit(page.url).path == "/login"
+        page.goto(f"{live_server}/agent?lang={language}")
+        assert urlsplit(page.url).path == "/login"
     finally:
         context.close()

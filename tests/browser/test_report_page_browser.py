@@ -91,7 +91,10 @@ def test_report_from_a_phone_with_location(
         _assert_fits_a_phone(page, "#submit", "#account", "#locate", "#hazard")
 
         page.get_by_role("button", name=t["location_button"]).click()
-        page.wait_for_function("document.getElementById('lat').value !== ''")
+        # Not wait_for_function: it evaluates a string, which the pages' CSP forbids.
+        from playwright.sync_api import expect
+
+        expect(page.locator("#lat")).not_to_have_value("")
         assert float(page.input_value("#lat")) == pytest.approx(lat, abs=1e-6)
         assert float(page.input_value("#lon")) == pytest.approx(lon, abs=1e-6)
         assert page.inner_text("#location-status") == t["location_found"].format(accuracy=25)

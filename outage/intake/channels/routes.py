@@ -13,13 +13,18 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from outage.api import SessionDep
+from outage.auth.principal import require
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.intake.limits import IntakeLimits
 from outage.intake.routes import intake_limits, settings
 from outage.settings import Settings
 
-router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+router = APIRouter(
+    prefix="/api/v1/channels",
+    tags=["channels"],
+    dependencies=[Depends(require("channels.webhook"))],
+)
 
 SettingsDep = Annotated[Settings, Depends(settings)]
 LimitsDep = Annotated[IntakeLimits, Depends(intake_limits)]

@@ -8,8 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from outage.auth.enums import Role
 from outage.incidents import service
 from outage.incidents.service import EvidenceRef
+from tests.conftest import Credentials
 
 from .conftest import Places
 
@@ -30,9 +32,10 @@ def new_incident(committed: Committed, open_on: OpenOn, places: Places) -> Calla
     return make
 
 
-def _patch(client: TestClient, incident_id: int, actor: str | None = None, **body: Any) -> Any:
-    headers = {"X-Actor": actor} if actor else {}
-    return client.patch(f"/api/v1/incidents/{incident_id}", json=body, headers=headers)
+def _patch(
+    client: TestClient, incident_id: int, headers: dict[str, str] | None = None, **body: Any
+) -> Any:
+    return client.patch(f"/api/v1/incidents/{incident_id}", json=body, headers=headers or {})
 
 
 def _ids(response: Any) -> list[int]:
@@ -66,25 +69,28 @@ def test_crew_actions_walk_the_lifecycle(
     assert statuses == ["dispatched", "en_route", "on_site", "restored"]
 
 
-def test_action_is_audited_with_the_x_actor(
-    client: TestClient, new_incident: Callable[..., int]
+def test_action_is_audited_with_the_signed_in_user(
+    client: TestClient, credentials: Credentials, new_incident: Callable[..., int]
 ) -> None:
     incident_id = new_incident()
-    _patch(client, incident_id, actor="dispatcher-7", action="confirm", reason="called the crew")
+    dispatcher = credentials.staff(Role.DISPATCHER)
+    _patch(client, incident_id, dispatcher, action="confirm", reason="called the crew")
     event = client.get(f"/api/v1/incidents/{incident_id}").json()["events"][-1]
     assert (event["actor"], event["action"], event["reason"]) == (
-        "dispatcher-7",
+        "test-dispatcher",
         "confirmed",
         "called the crew",
     )
     assert (event["from_status"], event["to_status"]) == ("predicted", "confirmed")
 
 
-def test_actor_without_header_is_api(client: TestClient, new_incident: Callable[..., int]) -> None:
+def test_an_x_actor_header_names_nobody(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
     incident_id = new_incident()
-    _patch(client, incident_id, action="confirm")
+    _patch(client, incident_id, {"X-Actor": "someone-else"}, action="confirm")
     event = client.get(f"/api/v1/incidents/{incident_id}").json()["events"][-1]
-    assert event["actor"] == "api"
+    assert event["actor"] == "test-admin"
 
 
 def test_invalid_transition_is_409_with_the_reason(

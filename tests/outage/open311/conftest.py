@@ -10,11 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
 from outage.app import create_app
+from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
 from outage.intake.models import Report
-from outage.open311.config import Open311Settings, get_open311_settings
+from outage.settings import Settings, get_settings
+from tests.conftest import ensure_api_key
 
-API_KEY = "test-key-open311"
+API_KEY = "test-key-open311-client"
 JURISDICTION = "pc-test.example"
 
 
@@ -30,21 +32,19 @@ class Open311Customer:
     lat: float
 
 
-def open311_app(database_url: str, settings: Open311Settings) -> FastAPI:
-    app = create_app(database_url)
-    app.dependency_overrides[get_open311_settings] = lambda: settings
-    return app
+def open311_app(database_url: str, settings: Settings) -> FastAPI:
+    """The app with the client's key (`API_KEY`, scope open311) issued on its database."""
+    ensure_api_key(database_url, API_KEY, [Scope.OPEN311])
+    return create_app(database_url, settings)
 
 
 @pytest.fixture(scope="session")
-def open311_settings() -> Open311Settings:
-    return Open311Settings(
-        open311_api_keys=f"other-key, {API_KEY}", open311_jurisdiction_id=JURISDICTION
-    )
+def open311_settings() -> Settings:
+    return get_settings().model_copy(update={"open311_jurisdiction_id": JURISDICTION})
 
 
 @pytest.fixture(scope="session")
-def open311_client(grid_database: str, open311_settings: Open311Settings) -> Iterator[TestClient]:
+def open311_client(grid_database: str, open311_settings: Settings) -> Iterator[TestClient]:
     with TestClient(open311_app(grid_database, open311_settings)) as client:
         yield client
 

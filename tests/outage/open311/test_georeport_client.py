@@ -13,7 +13,7 @@ import requests
 from fastapi import FastAPI
 from georeport import GeoReport
 
-from outage.open311.config import Open311Settings
+from outage.settings import Settings
 
 from .conftest import API_KEY, JURISDICTION, Open311Customer, open311_app
 
@@ -21,7 +21,7 @@ from .conftest import API_KEY, JURISDICTION, Open311Customer, open311_app
 @pytest.fixture(scope="module")
 def open311_server(
     grid_database: str,
-    open311_settings: Open311Settings,
+    open311_settings: Settings,
     serve: Callable[[FastAPI], AbstractContextManager[str]],
 ) -> Iterator[str]:
     """Root address of the Open311 endpoint of a live server, stopped after the module."""

@@ -9,13 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
 from outage.grid.models import Premise
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
-from outage.open311.config import Open311Settings
+from tests.conftest import Credentials
 
-from .conftest import API_KEY, JURISDICTION, Open311Customer, open311_app
+from .conftest import API_KEY, JURISDICTION, Open311Customer
 
 NewCustomer = Callable[[], Open311Customer]
 Count = Callable[[], int]
@@ -284,15 +285,18 @@ def test_missing_api_key_is_403_in_xml(
     assert open311_report_count() == before
 
 
-def test_without_configured_keys_every_post_is_refused(grid_database: str) -> None:
-    app = open311_app(grid_database, Open311Settings(open311_api_keys=""))
-    with TestClient(app) as client:
-        response = client.post(
+def test_a_key_of_another_scope_is_refused(
+    open311_client: TestClient, credentials: Credentials, open311_report_count: Count
+) -> None:
+    before = open311_report_count()
+    for key in (credentials.keys[Scope.SCADA], credentials.keys[Scope.CHANNELS]):
+        response = open311_client.post(
             "/open311/v2/requests.json",
-            data={"api_key": "", "service_code": "outage", "address_string": "x"},
+            data={"api_key": key, "service_code": "outage", "address_string": "x"},
         )
-    assert response.status_code == 403
-    assert "no API keys" in response.json()[0]["description"]
+        assert response.status_code == 403
+        assert "may not" in response.json()[0]["description"]
+    assert open311_report_count() == before
 
 
 def test_xml_errors_escape_what_the_client_sent(open311_client: TestClient) -> None:

@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
 from outage.app import create_app
+from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.prediction.engine import Engine, run_forever
+from tests.conftest import issue_credentials, staff_client
 
 WINDOW = timedelta(hours=4)
 
@@ -28,7 +30,8 @@ def engine_db(fresh_database_url: str, sample_grid: GridModel) -> str:
 
 @pytest.fixture
 def api(engine_db: str) -> Iterator[TestClient]:
-    with TestClient(create_app(engine_db)) as client:
+    credentials = issue_credentials(engine_db, roles=[Role.ADMIN], scopes=[])
+    with staff_client(create_app(engine_db), credentials) as client:
         yield client
 
 

@@ -17,9 +17,11 @@ from sqlalchemy.engine import make_url
 
 from grid_topology.model import GridModel
 from outage.app import create_app
+from outage.auth.enums import Scope
 from outage.db import get_engine, run_migrations, session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import Settings, get_settings
+from tests.conftest import issue_credentials
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,19 @@ def channels_settings() -> Settings:
 
 
 @pytest.fixture(scope="package")
-def channels_client(channels_database: str, channels_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(channels_database, channels_settings)) as client:
+def gateway_headers(channels_database: str) -> dict[str, str]:
+    """The SMS gateway's and IVR's API key (scope `channels`)."""
+    return issue_credentials(channels_database, roles=[], scopes=[Scope.CHANNELS]).key(
+        Scope.CHANNELS
+    )
+
+
+@pytest.fixture(scope="package")
+def channels_client(
+    channels_database: str, channels_settings: Settings, gateway_headers: dict[str, str]
+) -> Iterator[TestClient]:
+    app = create_app(channels_database, channels_settings)
+    with TestClient(app, headers=gateway_headers) as client:
         yield client
 
 

@@ -207,11 +207,12 @@ def test_webhook_body_without_sender_is_422(channels_client: TestClient) -> None
 def test_sender_over_the_rate_limit_gets_a_polite_200(
     channels_database: str,
     channels_settings: Settings,
+    gateway_headers: dict[str, str],
     person: PersonMaker,
 ) -> None:
     strict = channels_settings.model_copy(update={"rate_limit_per_phone": "1/hour"})
     customer = person(language="vi")
-    with TestClient(create_app(channels_database, strict)) as client:
+    with TestClient(create_app(channels_database, strict), headers=gateway_headers) as client:
         sms(client, customer.phone, "MATDIEN")
         answer = sms(client, customer.phone, "MATDIEN lan nua")
     assert answer["ticket"] is None

@@ -1,0 +1,1 @@
+"""Access control: staff accounts and roles, integration keys, the permission matrix."""

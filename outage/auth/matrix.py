@@ -1,0 +1,214 @@
+"""Who may do what: the permissions, and which roles and API-key scopes hold them, as data.
+
+Every HTTP route declares exactly one permission (`require("...")` in its dependencies);
+this table is the one place that says who holds it. `docs/access-control.md` is rendered
+from it (`outage access-matrix`), and the tests walk every route against it.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from outage.auth.enums import Role, Scope
+from outage.incidents.enums import Action
+
+PERMISSIONS: dict[str, str] = {
+    # Anyone, customers included
+    "service.health": "Liveness and database reachability.",
+    "pages.customer": "The customer pages: the report form and a report's status page.",
+    "reports.submit": "File a report (customers, apps, agents on a caller's behalf).",
+    "reports.status": (
+        "A report's status by its ticket; without `reports.queue` only with `phone_last4`, "
+        "the last four digits of the phone given with the report or registered to its customer."
+    ),
+    "open311.read": "Open311 GeoReport v2 discovery, services and requests (GET).",
+    "auth.login": "Sign in: the login page, and bearer tokens for API clients.",
+    "auth.logout": "Sign out: end the session or token the request carries.",
+    # Any signed-in staff member or API key
+    "auth.me": "Who the request is signed in as: name, roles, scopes, crew.",
+    # Staff
+    "customers.lookup": "Find customers by phone, account or address (personal data).",
+    "reports.queue": "The review queue of unplaced reports, and any report's status unchecked.",
+    "reports.place": "Place a queued report on a premise.",
+    "reports.file": "File a caller's report from the agent console.",
+    "incidents.read": "Incidents, their map layer, evidence and audit trail.",
+    "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
+    "grid.read": "Network devices and tracing.",
+    # Integrations
+    "channels.webhook": "The SMS gateway and IVR webhooks.",
+    "ami.events": "Smart-meter head-end events (last gasp, power restored).",
+    "scada.events": "SCADA switching events.",
+    "open311.submit": "Post Open311 service requests.",
+}
+"""Every permission, with what it lets one do."""
+
+PUBLIC: frozenset[str] = frozenset(
+    {
+        "service.health",
+        "pages.customer",
+        "reports.submit",
+        "reports.status",
+        "open311.read",
+        "auth.login",
+        "auth.logout",
+    }
+)
+"""Held by everyone, signed in or not."""
+
+_READ = frozenset({"auth.me", "incidents.read"})
+
+ROLE_GRANTS: dict[Role, frozenset[str]] = {
+    Role.AGENT: _READ | {"customers.lookup", "reports.queue", "reports.place", "reports.file"},
+    Role.DISPATCHER: _READ | {"reports.queue", "incidents.act", "grid.read"},
+    Role.CREW: _READ | {"incidents.act"},
+    Role.SUPERVISOR: _READ | {"customers.lookup", "reports.queue", "grid.read"},
+    Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,
+}
+"""What each staff role holds besides the public permissions."""
+
+SCOPE_GRANTS: dict[Scope, frozenset[str]] = {
+    Scope.CHANNELS: frozenset({"auth.me", "channels.webhook"}),
+    Scope.AMI: frozenset({"auth.me", "ami.events"}),
+    Scope.SCADA: frozenset({"auth.me", "scada.events"}),
+    Scope.OPEN311: frozenset({"auth.me", "open311.submit"}),
+}
+"""What each API-key scope holds besides the public permissions."""
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """A grant that holds only for some of the targets of a permission."""
+
+    name: str
+    description: str
+    actions: frozenset[str]
+    """The incident actions allowed (values of `outage.incidents.enums.Action`)."""
+
+
+OWN_CREW = Restriction(
+    name="own crew",
+    description="only incidents assigned to the member's own crew",
+    actions=frozenset(
+        {
+            Action.CONFIRM,
+            Action.EN_ROUTE,
+            Action.ON_SITE,
+            Action.PARTIAL_RESTORE,
+            Action.RESTORED,
+            Action.SET_CAUSE,
+            Action.SET_ETR,
+        }
+    ),
+)
+
+RESTRICTIONS: dict[tuple[Role, str], Restriction] = {(Role.CREW, "incidents.act"): OWN_CREW}
+"""Grants of a role that hold only in part; the route enforces the part."""
+
+UNGUARDED_PATHS: frozenset[str] = frozenset(
+    {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static"}
+)
+"""Not API routes, public to all: the API's description and the pages' CSS and scripts."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A permission held, wholly or under a restriction."""
+
+    permission: str
+    restriction: Restriction | None = None
+
+
+def check_known(permission: str) -> str:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}: add it to outage.auth.matrix")
+    return permission
+
+
+def grant(roles: Iterable[Role], scopes: Iterable[Scope], permission: str) -> Grant | None:
+    """Whether roles and scopes together hold `permission`, and under what restriction."""
+    check_known(permission)
+    if permission in PUBLIC:
+        return Grant(permission)
+    restrictions: list[Restriction] = []
+    for role in roles:
+        if permission in ROLE_GRANTS[role]:
+            restriction = RESTRICTIONS.get((role, permission))
+            if restriction is None:
+                return Grant(permission)
+            restrictions.append(restriction)
+    if any(permission in SCOPE_GRANTS[scope] for scope in scopes):
+        return Grant(permission)
+    return Grant(permission, restrictions[0]) if restrictions else None
+
+
+def holders(permission: str) -> tuple[list[Role], list[Scope]]:
+    check_known(permission)
+    return (
+        [r for r in Role if permission in ROLE_GRANTS[r] or permission in PUBLIC],
+        [s for s in Scope if permission in SCOPE_GRANTS[s] or permission in PUBLIC],
+    )
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """One route and the permission it declares."""
+
+    methods: tuple[str, ...]
+    path: str
+    permission: str
+
+
+def render_markdown(routes: Sequence[RouteRule]) -> str:
+    """The matrix as a Markdown page: roles and scopes per permission, then every route."""
+    roles, scopes = list(Role), list(Scope)
+    head = ["permission", "anonymous", *(r.value for r in roles), *(f"key: {s}" for s in scopes)]
+    lines = [
+        "# Access control",
+        "",
+        "Generated from `outage/auth/matrix.py` by `outage access-matrix`; do not edit by hand.",
+        "",
+        "Staff sign in on `/login` (a session cookie for the web pages, with a CSRF token in",
+        "every form) or with `POST /api/v1/auth/token` (a bearer token for API clients).",
+        "Integrations send an API key in `X-API-Key` (Open311 clients: the `api_key` form",
+        "field). Accounts: `outage users add|list|disable`; keys: `outage keys add|list|revoke`.",
+        "",
+        "Without credentials a staff route answers 401 (the staff pages redirect to",
+        "`/login`); with credentials that lack the permission, 403. Open311 answers both",
+        "with the GeoReport error 403, as its specification says.",
+        "",
+        "## Who holds each permission",
+        "",
+        "| " + " | ".join(head) + " |",
+        "| " + " | ".join("---" for _ in head) + " |",
+    ]
+    for permission in PERMISSIONS:
+        public = permission in PUBLIC
+        cells = ["yes" if public else ""]
+        for role in roles:
+            held = grant([role], [], permission)
+            if held is None:
+                cells.append("")
+            else:
+                cells.append(f"{held.restriction.name}" if held.restriction else "yes")
+        cells.extend("yes" if grant([], [s], permission) else "" for s in scopes)
+        lines.append(f"| `{permission}` | " + " | ".join(cells) + " |")
+    lines += ["", "## Permissions", ""]
+    lines += [f"- `{name}`: {text}" for name, text in PERMISSIONS.items()]
+    lines += ["", "## Restrictions", ""]
+    for (role, permission), restriction in RESTRICTIONS.items():
+        actions = ", ".join(f"`{a}`" for a in sorted(restriction.actions))
+        lines.append(
+            f"- {role.value}, `{permission}` ({restriction.name}): "
+            f"{restriction.description}; actions {actions}."
+        )
+    lines += [
+        "",
+        "## Routes",
+        "",
+        "| method | path | permission |",
+        "| --- | --- | --- |",
+    ]
+    for rule in sorted(routes, key=lambda r: (r.path, r.methods)):
+        lines.append(f"| {', '.join(rule.methods)} | `{rule.path}` | `{rule.permission}` |")
+    unguarded = ", ".join(f"`{path}`" for path in sorted(UNGUARDED_PATHS))
+    lines += ["", f"Public without a permission: {unguarded}.", ""]
+    return "\n".join(lines)

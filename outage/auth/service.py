@@ -1,0 +1,448 @@
+"""Staff accounts, sign-in with lockout, sessions and tokens, API keys, and the audit log.
+
+Plain functions on a session; the caller owns the transaction.
+"""
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from outage.auth import passwords
+from outage.auth.enums import LoginOutcome, PrincipalKind, Role, Scope, SessionKind
+from outage.auth.models import ApiKey, AuditEntry, AuthSession, LoginAttempt, StaffUser
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+KEY_PREFIX = "ok_"
+"""Keys this service issues start so, which tells them apart from session tokens."""
+MIN_GIVEN_KEY_LENGTH = 16
+MAX_SECRET_LENGTH = 200
+"""A longer token or key is not one of ours; refused without a lookup."""
+
+
+class AccountError(ValueError):
+    """A user or key that cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lifetime: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class UserOut:
+    username: str
+    display_name: str | None
+    role: Role
+    crew_id: int | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class KeyOut:
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    """Who a valid session token belongs to."""
+
+    user_id: int
+    username: str
+    display_name: str | None
+    role: Role
+    crew_id: int | None
+    session_id: int
+    kind: SessionKind
+    csrf_token: str | None
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    key_id: int
+    name: str
+    scopes: frozenset[Scope]
+
+
+@dataclass(frozen=True)
+class Granted:
+    """A successful sign-in: the token to hand over (shown once), and for a web session
+    the CSRF token its forms carry."""
+
+    token: str
+    expires_at: datetime
+    identity: StaffIdentity
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Wrong username or password (which of them is not said)."""
+
+
+@dataclass(frozen=True)
+class Locked:
+    retry_after_s: int
+
+
+LoginResult = Granted | Refused | Locked
+
+
+def digest(secret: str) -> str:
+    """How tokens and keys are stored: they are long and random, so SHA-256 suffices."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- users -------------------------------------------------------------------------------
+
+
+def _user_out(user: StaffUser) -> UserOut:
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        crew_id=user.crew_id,
+        created_at=user.created_at,
+        disabled_at=user.disabled_at,
+    )
+
+
+def get_user(session: Session, *, username: str) -> UserOut | None:
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    return _user_out(user) if user else None
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    crew_id: int | None = None,
+    display_name: str | None = None,
+) -> UserOut:
+    """A new staff account; a crew member must name their crew, nobody else may."""
+    username = username.strip().lower()
+    if not USERNAME.fullmatch(username):
+        raise AccountError(
+            "a username is 2-64 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    if (role is Role.CREW) != (crew_id is not None):
+        raise AccountError("a crew member needs --crew, and only a crew member has one")
+    if crew_id is not None and crew_id < 1:
+        raise AccountError("a crew id is a positive number")
+    if get_user(session, username=username) is not None:
+        raise AccountError(f"user {username!r} exists already")
+    try:
+        hashed = passwords.hash_password(password)
+    except passwords.WeakPassword as exc:
+        raise AccountError(str(exc)) from exc
+    user = StaffUser(
+        username=username,
+        display_name=(display_name or "").strip()[:200] or None,
+        password_hash=hashed,
+        role=role,
+        crew_id=crew_id,
+    )
+    session.add(user)
+    session.flush()
+    return _user_out(user)
+
+
+def set_password(session: Session, *, username: str, password: str) -> bool:
+    """Give a user a new password; False when there is no such user."""
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    if user is None:
+        return False
+    try:
+        user.password_hash = passwords.hash_password(password)
+    except passwords.WeakPassword as exc:
+        raise AccountError(str(exc)) from exc
+    return True
+
+
+def list_users(session: Session) -> list[UserOut]:
+    return [_user_out(u) for u in session.scalars(select(StaffUser).order_by(StaffUser.username))]
+
+
+def disable_user(session: Session, *, username: str, now: datetime) -> bool:
+    """Disable an account and end its sessions; False when there is no such user."""
+    user = session.scalar(select(StaffUser).where(StaffUser.username == username.lower()))
+    if user is None:
+        return False
+    if user.disabled_at is None:
+        user.disabled_at = now
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return True
+
+
+# --- signing in --------------------------------------------------------------------------
+
+
+def _recent_failures(
+    session: Session, username: str, now: datetime, policy: LoginPolicy
+) -> list[datetime]:
+    """Failures within the window since the last success, newest first."""
+    last_success = (
+        select(func.max(LoginAttempt.at))
+        .where(
+            LoginAttempt.username == username,
+            LoginAttempt.outcome == LoginOutcome.SUCCEEDED,
+        )
+        .scalar_subquery()
+    )
+    return list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(
+                LoginAttempt.username == username,
+                LoginAttempt.outcome == LoginOutcome.FAILED,
+                LoginAttempt.at > now - policy.window,
+                LoginAttempt.at > func.coalesce(last_success, now - policy.window),
+            )
+            .order_by(LoginAttempt.at.desc())
+            .limit(policy.max_failures)
+        )
+    )
+
+
+def log_in(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    kind: SessionKind,
+    client_ip: str | None,
+    now: datetime,
+    policy: LoginPolicy,
+) -> LoginResult:
+    """Check a password and open a session; every attempt is recorded.
+
+    After `max_failures` failures within the window the user is locked: attempts are
+    refused unchecked until the oldest of those failures leaves the window.
+    """
+    name = username.strip().lower()[:100]
+    failures = _recent_failures(session, name, now, policy)
+    if len(failures) >= policy.max_failures:
+        session.add(
+            LoginAttempt(username=name, at=now, outcome=LoginOutcome.LOCKED, client_ip=client_ip)
+        )
+        unlock = failures[-1] + policy.window
+        return Locked(retry_after_s=max(1, int((unlock - now).total_seconds()) + 1))
+    user = session.scalar(
+        select(StaffUser).where(StaffUser.username == name, StaffUser.disabled_at.is_(None))
+    )
+    if not passwords.verify_password(user.password_hash if user else None, password):
+        session.add(
+            LoginAttempt(username=name, at=now, outcome=LoginOutcome.FAILED, client_ip=client_ip)
+        )
+        return Refused()
+    assert user is not None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    session.add(
+        LoginAttempt(username=name, at=now, outcome=LoginOutcome.SUCCEEDED, client_ip=client_ip)
+    )
+    return _open_session(session, user, kind=kind, now=now, lifetime=policy.lifetime)
+
+
+def open_session(
+    session: Session, *, username: str, kind: SessionKind, now: datetime, lifetime: timedelta
+) -> Granted:
+    """A session for an existing, enabled user without a password (tests, tools)."""
+    user = session.scalar(
+        select(StaffUser).where(
+            StaffUser.username == username.lower(), StaffUser.disabled_at.is_(None)
+        )
+    )
+    if user is None:
+        raise AccountError(f"no enabled user {username!r}")
+    return _open_session(session, user, kind=kind, now=now, lifetime=lifetime)
+
+
+def _open_session(
+    session: Session, user: StaffUser, *, kind: SessionKind, now: datetime, lifetime: timedelta
+) -> Granted:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32) if kind is SessionKind.COOKIE else None
+    row = AuthSession(
+        token_hash=digest(token),
+        user_id=user.id,
+        kind=kind,
+        csrf_token=csrf,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    identity = StaffIdentity(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        crew_id=user.crew_id,
+        session_id=row.id,
+        kind=kind,
+        csrf_token=csrf,
+    )
+    return Granted(token=token, expires_at=row.expires_at, identity=identity)
+
+
+def staff_by_token(
+    session: Session, *, token: str, kind: SessionKind, now: datetime
+) -> StaffIdentity | None:
+    """The enabled user of a live session of this kind with this token."""
+    if not token or len(token) > MAX_SECRET_LENGTH:
+        return None
+    row = session.execute(
+        select(AuthSession, StaffUser)
+        .join(StaffUser, StaffUser.id == AuthSession.user_id)
+        .where(
+            AuthSession.token_hash == digest(token),
+            AuthSession.kind == kind,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+            StaffUser.disabled_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    found, user = row._tuple()
+    return StaffIdentity(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        crew_id=user.crew_id,
+        session_id=found.id,
+        kind=found.kind,
+        csrf_token=found.csrf_token,
+    )
+
+
+def end_session(session: Session, *, session_id: int, now: datetime) -> None:
+    session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+
+def _key_out(key: ApiKey) -> KeyOut:
+    return KeyOut(
+        name=key.name,
+        prefix=key.prefix,
+        scopes=[Scope(s) for s in key.scopes],
+        created_at=key.created_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def create_api_key(
+    session: Session, *, name: str, scopes: Iterable[Scope], key: str | None = None
+) -> tuple[KeyOut, str]:
+    """A new key with its scopes; the key itself is returned once and stored hashed.
+
+    `key` takes over a key an integration already holds (at least 16 characters).
+    """
+    name = name.strip()
+    chosen = sorted(set(scopes))
+    if not KEY_NAME.fullmatch(name):
+        raise AccountError("a key name is 1-100 characters: letters, digits, '.', '_' or '-'")
+    if not chosen:
+        raise AccountError("a key needs at least one scope")
+    if key is not None and not MIN_GIVEN_KEY_LENGTH <= len(key) <= MAX_SECRET_LENGTH:
+        raise AccountError(
+            f"a key is {MIN_GIVEN_KEY_LENGTH} to {MAX_SECRET_LENGTH} characters long"
+        )
+    active = select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+    if session.scalar(active) is not None:
+        raise AccountError(f"an active key named {name!r} exists already")
+    secret = key if key is not None else KEY_PREFIX + secrets.token_urlsafe(32)
+    if session.scalar(select(ApiKey.id).where(ApiKey.key_hash == digest(secret))) is not None:
+        raise AccountError("that key is in use already")
+    row = ApiKey(
+        name=name,
+        key_hash=digest(secret),
+        prefix=secret[:8],
+        scopes=[s.value for s in chosen],
+    )
+    session.add(row)
+    session.flush()
+    return _key_out(row), secret
+
+
+def list_api_keys(session: Session) -> list[KeyOut]:
+    return [_key_out(k) for k in session.scalars(select(ApiKey).order_by(ApiKey.name, ApiKey.id))]
+
+
+def revoke_api_key(session: Session, *, name: str, now: datetime) -> bool:
+    """Revoke the active key of this name; False when there is none."""
+    revoked = session.execute(
+        update(ApiKey)
+        .where(ApiKey.name == name.strip(), ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .returning(ApiKey.id)
+    ).all()
+    return bool(revoked)
+
+
+def key_by_secret(session: Session, *, key: str) -> KeyIdentity | None:
+    """The active key with this value."""
+    if not key or len(key) > MAX_SECRET_LENGTH:
+        return None
+    found = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == digest(key), ApiKey.revoked_at.is_(None))
+    )
+    if found is None:
+        return None
+    return KeyIdentity(key_id=found.id, name=found.name, scopes=frozenset(map(Scope, found.scopes)))
+
+
+# --- the audit log -----------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    actor_kind: PrincipalKind,
+    action: str,
+    method: str | None = None,
+    path: str | None = None,
+    status: int | None = None,
+    client_ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor,
+            actor_kind=actor_kind,
+            action=action[:100],
+            method=method,
+            path=path,
+            status=status,
+            client_ip=client_ip,
+            details=details or {},
+        )
+    )

@@ -1,0 +1,315 @@
+"""Signing in and out: bearer tokens, the login page and its cookie, lockout, expiry."""
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from outage.auth import service
+from outage.auth.enums import LoginOutcome, Role, SessionKind
+from outage.db import session_factory, session_scope
+from tests.conftest import STAFF_PASSWORD, username
+
+from .conftest import CSRF_INPUT, sign_in_on_the_web
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def _token(client: TestClient, user: str, password: str = STAFF_PASSWORD) -> Any:
+    return client.post(TOKEN_URL, data={"username": user, "password": password})
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def new_user(auth_database: str) -> Callable[..., str]:
+    """A staff member of their own (so a lockout locks nobody else)."""
+
+    def make(role: Role = Role.AGENT) -> str:
+        name = f"user-{uuid.uuid4().hex[:10]}"
+        with session_scope(session_factory(auth_database)) as session:
+            service.create_user(
+                session,
+                username=name,
+                password=STAFF_PASSWORD,
+                role=role,
+                crew_id=3 if role is Role.CREW else None,
+            )
+        return name
+
+    return make
+
+
+def test_a_token_opens_the_api_until_it_is_revoked(anyone: TestClient) -> None:
+    answer = _token(anyone, username(Role.DISPATCHER))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["token_type"] == "bearer"
+    assert 11 * 3600 < body["expires_in"] <= 12 * 3600
+    assert answer.headers["cache-control"] == "no-store"
+    me = anyone.get("/api/v1/auth/me", headers=_bearer(body["access_token"])).json()
+    assert (me["name"], me["kind"], me["roles"], me["crew_id"]) == (
+        "test-dispatcher",
+        "staff",
+        ["dispatcher"],
+        None,
+    )
+    assert {"incidents.act", "grid.read"} <= set(me["permissions"])
+    assert "customers.lookup" not in me["permissions"]
+    assert me["csrf_token"] is None
+
+    assert anyone.delete(TOKEN_URL, headers=_bearer(body["access_token"])).status_code == 204
+    refused = anyone.get("/api/v1/auth/me", headers=_bearer(body["access_token"]))
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"
+
+
+def test_wrong_password_and_unknown_user_get_the_same_401(anyone: TestClient) -> None:
+    wrong = _token(anyone, username(Role.SUPERVISOR), "not the password")
+    unknown = _token(anyone, f"nobody-{uuid.uuid4().hex[:6]}")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": "wrong username or password"}
+
+
+def test_crew_member_sees_their_crew_and_restriction(anyone: TestClient) -> None:
+    token = _token(anyone, username(Role.CREW)).json()["access_token"]
+    me = anyone.get("/api/v1/auth/me", headers=_bearer(token)).json()
+    assert me["crew_id"] == 7
+    assert "incidents.act (own crew)" in me["permissions"]
+
+
+def test_repeated_failures_lock_the_user_with_429(
+    anyone: TestClient, new_user: Callable[..., str], query: Callable[..., list[Any]]
+) -> None:
+    user = new_user()
+    for _ in range(5):
+        assert _token(anyone, user, "wrong password!").status_code == 401
+    locked = _token(anyone, user)  # even the right password, while locked
+    assert locked.status_code == 429
+    assert 14 * 60 <= int(locked.headers["retry-after"]) <= 15 * 60 + 1
+    outcomes = [
+        row.outcome
+        for row in query(
+            "SELECT outcome FROM login_attempts WHERE username = :u ORDER BY id", u=user
+        )
+    ]
+    assert outcomes == ["failed"] * 5 + ["locked"]
+    other = new_user()
+    assert _token(anyone, other).status_code == 200, "the lock is per user"
+
+
+def test_the_lock_lifts_when_the_failures_age_out(
+    auth_database: str, new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    policy = service.LoginPolicy(max_failures=3, window=timedelta(minutes=15))
+    start = datetime.now(UTC)
+
+    def attempt(at: datetime, password: str = "wrong password!") -> service.LoginResult:
+        with session_scope(session_factory(auth_database)) as session:
+            return service.log_in(
+                session,
+                username=user,
+                password=password,
+                kind=SessionKind.BEARER,
+                client_ip="192.0.2.1",
+                now=at,
+                policy=policy,
+            )
+
+    for minute in range(3):
+        assert isinstance(attempt(start + timedelta(minutes=minute)), service.Refused)
+    locked = attempt(start + timedelta(minutes=5), STAFF_PASSWORD)
+    assert isinstance(locked, service.Locked)
+    assert locked.retry_after_s == pytest.approx(10 * 60, abs=2)
+    # The first failure leaves the window at minute 15: one more try, then locked again.
+    assert isinstance(attempt(start + timedelta(minutes=15, seconds=1)), service.Refused)
+    assert isinstance(attempt(start + timedelta(minutes=15, seconds=2)), service.Locked)
+    assert isinstance(attempt(start + timedelta(minutes=40), STAFF_PASSWORD), service.Granted), (
+        "all failures aged out"
+    )
+
+
+def test_a_success_clears_earlier_failures(
+    anyone: TestClient, new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    for _ in range(4):
+        _token(anyone, user, "wrong password!")
+    assert _token(anyone, user).status_code == 200
+    for _ in range(4):
+        _token(anyone, user, "wrong password!")
+    assert _token(anyone, user).status_code == 200
+
+
+def test_disabling_a_user_ends_their_tokens(
+    anyone: TestClient, auth_database: str, new_user: Callable[..., str]
+) -> None:
+    user = new_user(Role.DISPATCHER)
+    token = _token(anyone, user).json()["access_token"]
+    assert anyone.get("/api/v1/incidents", headers=_bearer(token)).status_code == 200
+    with session_scope(session_factory(auth_database)) as session:
+        assert service.disable_user(session, username=user, now=datetime.now(UTC))
+    assert anyone.get("/api/v1/incidents", headers=_bearer(token)).status_code == 401
+    assert _token(anyone, user).status_code == 401
+
+
+def test_an_expired_token_is_refused(anyone: TestClient, auth_database: str) -> None:
+    with session_scope(session_factory(auth_database)) as session:
+        granted = service.open_session(
+            session,
+            username=username(Role.AGENT),
+            kind=SessionKind.BEARER,
+            now=datetime.now(UTC) - timedelta(hours=13),
+            lifetime=timedelta(hours=12),
+        )
+    answer = anyone.get("/api/v1/auth/me", headers=_bearer(granted.token))
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["detail"]
+
+
+def test_tokens_are_stored_hashed(anyone: TestClient, query: Callable[..., list[Any]]) -> None:
+    token = _token(anyone, username(Role.AGENT)).json()["access_token"]
+    rows = query("SELECT token_hash FROM auth_sessions WHERE token_hash = :h", h=token)
+    assert rows == []
+    assert query("SELECT 1 FROM auth_sessions WHERE token_hash = :h", h=service.digest(token)) == [
+        (1,)
+    ]
+    [stored] = query("SELECT password_hash FROM staff_users WHERE username = 'test-agent'")
+    assert stored.password_hash.startswith("$argon2id$")
+
+
+# The login page and the session cookie.
+
+
+def test_signed_out_staff_page_goes_to_login_and_back(fresh_client: TestClient) -> None:
+    answer = fresh_client.get("/agent?q=Ly+Thuong+Kiet&lang=en", follow_redirects=False)
+    assert answer.status_code == 303
+    location = urlsplit(answer.headers["location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query) == {"next": ["/agent?q=Ly+Thuong+Kiet&lang=en"], "lang": ["en"]}
+
+    form = fresh_client.get(answer.headers["location"])
+    assert form.status_code == 200
+    assert 'name="next" value="/agent?q=Ly+Thuong+Kiet&amp;lang=en"' in form.text
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    signed_in = fresh_client.post(
+        "/login",
+        data={
+            "username": username(Role.AGENT),
+            "password": STAFF_PASSWORD,
+            "csrf_token": login_csrf,
+            "next": "/agent?q=Ly+Thuong+Kiet&lang=en",
+            "lang": "en",
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/agent?q=Ly+Thuong+Kiet&lang=en"
+    cookie = next(
+        value
+        for name, value in signed_in.headers.multi_items()
+        if name == "set-cookie" and value.startswith("outage_session=")
+    )
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie, "plain HTTP (tests): no Secure flag"
+    page = fresh_client.get("/agent?q=Ly+Thuong+Kiet&lang=en")
+    assert page.status_code == 200
+    assert "test-agent" in page.text
+
+
+def test_session_cookie_is_secure_over_tls(auth_app: FastAPI) -> None:
+    with TestClient(auth_app, base_url="https://testserver") as client:
+        form = client.get("/login")
+        [login_csrf] = CSRF_INPUT.findall(form.text)
+        signed_in = client.post(
+            "/login",
+            data={
+                "username": username(Role.AGENT),
+                "password": STAFF_PASSWORD,
+                "csrf_token": login_csrf,
+            },
+            follow_redirects=False,
+        )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/agent"
+    assert "Secure" in signed_in.headers["set-cookie"]
+    assert signed_in.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_login_form_without_its_token_is_refused(fresh_client: TestClient) -> None:
+    answer = fresh_client.post(
+        "/login",
+        data={"username": username(Role.AGENT), "password": STAFF_PASSWORD, "csrf_token": "x"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 403
+    assert "outage_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_wrong_password_on_the_page_says_so(fresh_client: TestClient) -> None:
+    form = fresh_client.get("/login?lang=en")
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    answer = fresh_client.post(
+        "/login",
+        data={
+            "username": username(Role.AGENT),
+            "password": "not it at all",
+            "csrf_token": login_csrf,
+            "lang": "en",
+        },
+    )
+    assert answer.status_code == 401
+    assert "Wrong username or password." in answer.text
+    assert 'value="test-agent"' in answer.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_next_never_leaves_the_site(fresh_client: TestClient, target: str) -> None:
+    form = fresh_client.get("/login", params={"next": target})
+    assert "evil" not in form.text
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    answer = fresh_client.post(
+        "/login",
+        data={
+            "username": username(Role.DISPATCHER),
+            "password": STAFF_PASSWORD,
+            "csrf_token": login_csrf,
+            "next": target,
+        },
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/agent/queue", "the dispatcher's landing page"
+
+
+def test_logout_ends_the_web_session(fresh_client: TestClient) -> None:
+    csrf = sign_in_on_the_web(fresh_client, username(Role.AGENT))
+    assert fresh_client.get("/agent").status_code == 200
+    # Without the CSRF token a logout changes nothing (a forged logout is harmless).
+    fresh_client.post("/logout", follow_redirects=False)
+    assert fresh_client.get("/agent").status_code == 200
+    answer = fresh_client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+    assert re.search(r'outage_session=""?;', answer.headers["set-cookie"])
+    assert fresh_client.get("/agent", follow_redirects=False).status_code == 303
+
+
+def test_login_attempts_record_the_outcome(
+    anyone: TestClient, new_user: Callable[..., str], query: Callable[..., list[Any]]
+) -> None:
+    user = new_user()
+    _token(anyone, user, "wrong password!")
+    _token(anyone, user)
+    rows = query(
+        "SELECT outcome, client_ip FROM login_attempts WHERE username = :u ORDER BY id", u=user
+    )
+    assert [r.outcome for r in rows] == [LoginOutcome.FAILED.value, LoginOutcome.SUCCEEDED.value]
+    assert all(r.client_ip for r in rows)

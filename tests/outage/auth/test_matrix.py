@@ -1,0 +1,346 @@
+"""The access matrix, walked: every route x every role, every API-key scope and anonymous.
+
+Each route declares exactly one permission; a request it lets through may still be
+refused for its content (404, 409, 422), but never with 401 or 403; one it refuses
+answers 401 without credentials (the staff pages: a redirect to the login page; Open311:
+its 403) and 403 with credentials that lack the permission.
+"""
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from outage.app import create_app
+from outage.auth import matrix, service
+from outage.auth.enums import Role, Scope, SessionKind
+from outage.auth.principal import requirement_of, route_rules, served_routes
+from outage.db import session_factory, session_scope
+from outage.incidents import service as incidents
+from outage.incidents.enums import Action, IncidentKind
+from outage.incidents.schemas import IncidentPatch
+from outage.intake.enums import Hazard
+from tests.conftest import CREW_ID, STAFF_PASSWORD, Credentials, username
+
+from .conftest import CSRF_INPUT
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "access-control.md"
+
+
+@dataclass(frozen=True)
+class Who:
+    """One column of the matrix: anonymous, a staff role or an API-key scope."""
+
+    name: str
+    role: Role | None = None
+    scope: Scope | None = None
+
+    def headers(self, credentials: Credentials) -> dict[str, str]:
+        if self.role is not None:
+            return credentials.staff(self.role)
+        if self.scope is not None:
+            return credentials.key(self.scope)
+        return {}
+
+
+EVERYONE = [
+    Who("anonymous"),
+    *(Who(role.value, role=role) for role in Role),
+    *(Who(f"key-{scope.value}", scope=scope) for scope in Scope),
+]
+
+
+@dataclass
+class Fixture:
+    """What the requests of the walk refer to, made once on the access-control database."""
+
+    database_url: str
+    credentials: Credentials
+    queued_ticket: str
+    phone_ticket: str
+    crew_incident: int
+    device: str
+
+
+def _request(method: str, url: str, **kwargs: Any) -> Callable[[TestClient, Fixture, Who], Any]:
+    def send(client: TestClient, fx: Fixture, who: Who) -> Any:
+        return client.request(
+            method,
+            url.format(fx=fx),
+            headers=who.headers(fx.credentials),
+            follow_redirects=False,
+            **kwargs,
+        )
+
+    return send
+
+
+def _login_page(client: TestClient, fx: Fixture, who: Who) -> Any:
+    form = client.get("/login")
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    return client.post(
+        "/login",
+        data={
+            "username": username(Role.ADMIN),
+            "password": STAFF_PASSWORD,
+            "csrf_token": login_csrf,
+        },
+        headers=who.headers(fx.credentials),
+        follow_redirects=False,
+    )
+
+
+def _revoke_token(client: TestClient, fx: Fixture, who: Who) -> Any:
+    """With a token of its own: revoking the shared one would sign the role out."""
+    headers = who.headers(fx.credentials)
+    if who.role is not None:
+        with session_scope(session_factory(fx.database_url)) as session:
+            granted = service.open_session(
+                session,
+                username=username(who.role),
+                kind=SessionKind.BEARER,
+                now=datetime.now(UTC),
+                lifetime=timedelta(hours=1),
+            )
+        headers = {"Authorization": f"Bearer {granted.token}"}
+    return client.delete("/api/v1/auth/token", headers=headers)
+
+
+SMS = {"from": "+84912000222", "text": "HELP"}
+METER = {"events": [{"meter_id": "nope", "event": "last_gasp", "occurred_at": "2026-01-01T00:00Z"}]}
+SCADA = {"asset_ref": "nope", "state": "open", "occurred_at": "2026-01-01T00:00Z"}
+
+REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
+    ("GET", "/health"): _request("GET", "/health"),
+    ("GET", "/report"): _request("GET", "/report"),
+    ("POST", "/report"): _request(
+        "POST", "/report", data={"address": "12 Lý Thường Kiệt", "token": str(uuid.uuid4())}
+    ),
+    ("GET", "/status"): _request("GET", "/status"),
+    ("GET", "/status/{ticket}"): _request("GET", "/status/{fx.phone_ticket}"),
+    ("GET", "/login"): _request("GET", "/login"),
+    ("POST", "/login"): _login_page,
+    ("POST", "/logout"): _request("POST", "/logout"),
+    ("POST", "/api/v1/auth/token"): _request(
+        "POST",
+        "/api/v1/auth/token",
+        data={"username": username(Role.AGENT), "password": STAFF_PASSWORD},
+    ),
+    ("DELETE", "/api/v1/auth/token"): _revoke_token,
+    ("GET", "/api/v1/auth/me"): _request("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/reports"): _request(
+        "POST", "/api/v1/reports", json={"address": "a kiosk nobody knows, hamlet 9"}
+    ),
+    ("GET", "/api/v1/reports/{ticket}"): _request(
+        "GET", "/api/v1/reports/{fx.phone_ticket}", params={"phone_last4": "5678"}
+    ),
+    ("GET", "/api/v1/reports"): _request("GET", "/api/v1/reports"),
+    ("POST", "/api/v1/reports/{ticket}/placement"): _request(
+        "POST", "/api/v1/reports/{fx.queued_ticket}/placement", json={"premise": "nope"}
+    ),
+    ("GET", "/api/v1/agent/customers"): _request(
+        "GET", "/api/v1/agent/customers", params={"q": "0912"}
+    ),
+    ("GET", "/agent"): _request("GET", "/agent", params={"q": "0912"}),
+    ("POST", "/agent/reports"): _request("POST", "/agent/reports", data={"account": "nope"}),
+    ("GET", "/agent/queue"): _request("GET", "/agent/queue"),
+    ("POST", "/agent/queue/{ticket}/placement"): _request(
+        "POST", "/agent/queue/{fx.queued_ticket}/placement", data={"premise": "nope"}
+    ),
+    ("GET", "/api/v1/incidents"): _request("GET", "/api/v1/incidents"),
+    ("GET", "/api/v1/incidents.geojson"): _request("GET", "/api/v1/incidents.geojson"),
+    ("GET", "/api/v1/incidents/{incident_id}"): _request(
+        "GET", "/api/v1/incidents/{fx.crew_incident}"
+    ),
+    ("PATCH", "/api/v1/incidents/{incident_id}"): _request(
+        "PATCH",
+        "/api/v1/incidents/{fx.crew_incident}",
+        json={"action": "set_cause", "cause": "tree on the line"},
+    ),
+    ("GET", "/api/v1/grid/devices"): _request("GET", "/api/v1/grid/devices"),
+    ("GET", "/api/v1/grid/devices/{asset_ref:path}"): _request(
+        "GET", "/api/v1/grid/devices/{fx.device}"
+    ),
+    ("GET", "/api/v1/grid/trace/{asset_ref:path}"): _request(
+        "GET", "/api/v1/grid/trace/{fx.device}"
+    ),
+    ("POST", "/api/v1/channels/sms"): _request("POST", "/api/v1/channels/sms", json=SMS),
+    ("POST", "/api/v1/channels/ivr"): _request(
+        "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}
+    ),
+    ("POST", "/api/v1/ami/events"): _request("POST", "/api/v1/ami/events", json=METER),
+    ("POST", "/api/v1/scada/events"): _request("POST", "/api/v1/scada/events", json=SCADA),
+    ("GET", "/open311/v2/discovery.{fmt}"): _request("GET", "/open311/v2/discovery.json"),
+    ("GET", "/open311/v2/services.{fmt}"): _request("GET", "/open311/v2/services.xml"),
+    ("GET", "/open311/v2/services/{service_code}.{fmt}"): _request(
+        "GET", "/open311/v2/services/outage.json"
+    ),
+    ("GET", "/open311/v2/requests.{fmt}"): _request("GET", "/open311/v2/requests.json"),
+    ("GET", "/open311/v2/requests/{service_request_id}.{fmt}"): _request(
+        "GET", "/open311/v2/requests/{fx.phone_ticket}.json"
+    ),
+    ("POST", "/open311/v2/requests.{fmt}"): _request(
+        "POST",
+        "/open311/v2/requests.json",
+        data={"service_code": "outage", "address_string": "a lane with no name"},
+    ),
+}
+"""One request per route that its permission's holders may make (content aside)."""
+
+
+@pytest.fixture(scope="module")
+def walk(auth_database: str, auth_credentials: Credentials, auth_app: FastAPI) -> Fixture:
+    with TestClient(auth_app) as client:
+        queued = client.post("/api/v1/reports", json={"address": "behind the school, lot 77"})
+        with_phone = client.post(
+            "/api/v1/reports", json={"phone": "0912 345 678", "address": "lot 78, no street"}
+        )
+    with session_scope(session_factory(auth_database)) as session:
+        device = session.scalar(text("SELECT asset_ref FROM devices ORDER BY id LIMIT 1"))
+        incident = incidents.open_incident(
+            session,
+            kind=IncidentKind.HAZARD,
+            hazard=Hazard.TREE_ON_LINE,
+            confidence=0.5,
+            customers_affected=0,
+            started_at=datetime.now(UTC) - timedelta(minutes=5),
+            reason="matrix walk",
+        )
+        assign = IncidentPatch(action=Action.ASSIGN, crew_id=CREW_ID)
+        incidents.apply_action(session, incident, assign, "test")
+    return Fixture(
+        database_url=auth_database,
+        credentials=auth_credentials,
+        queued_ticket=queued.json()["ticket"],
+        phone_ticket=with_phone.json()["ticket"],
+        crew_incident=incident,
+        device=str(device),
+    )
+
+
+def _app() -> FastAPI:
+    """The app, for its routes only (it never connects)."""
+    return create_app("postgresql://matrix.invalid/none")
+
+
+def test_every_route_declares_exactly_one_permission() -> None:
+    for route, is_api in served_routes(_app()):
+        if is_api:
+            declared = requirement_of(route)
+            assert len(declared) == 1, f"{route.methods} {route.path}: {declared}"
+        else:
+            assert route.path in matrix.UNGUARDED_PATHS, f"{route.path} declares no permission"
+
+
+def test_the_walk_covers_every_route() -> None:
+    served = {(method, rule.path) for rule in route_rules(_app()) for method in rule.methods}
+    assert served == set(REQUESTS)
+
+
+def test_the_matrix_is_consistent() -> None:
+    every = set(matrix.PERMISSIONS)
+    assert every >= matrix.PUBLIC
+    for grants in (*matrix.ROLE_GRANTS.values(), *matrix.SCOPE_GRANTS.values()):
+        assert grants <= every
+    assert set(matrix.ROLE_GRANTS) == set(Role) and set(matrix.SCOPE_GRANTS) == set(Scope)
+    assert matrix.ROLE_GRANTS[Role.ADMIN] | matrix.PUBLIC == every
+    for (role, permission), restriction in matrix.RESTRICTIONS.items():
+        assert permission in matrix.ROLE_GRANTS[role]
+        assert restriction.actions
+    with pytest.raises(KeyError):
+        matrix.check_known("no.such.permission")
+
+
+def test_the_documentation_is_up_to_date() -> None:
+    rendered = matrix.render_markdown(route_rules(_app()))
+    assert DOC.read_text(encoding="utf-8") == rendered, (
+        "docs/access-control.md is stale: run `outage access-matrix -o docs/access-control.md`"
+    )
+
+
+_RULES = {(m, rule.path): rule for rule in route_rules(_app()) for m in rule.methods}
+_REQUIREMENTS = {
+    (m, route.path): requirement_of(route)[0]
+    for route, is_api in served_routes(_app())
+    if is_api and requirement_of(route)
+    for m in route.methods
+}
+
+
+@pytest.mark.parametrize("who", EVERYONE, ids=lambda w: w.name)
+@pytest.mark.parametrize("route", sorted(REQUESTS), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_answers_each_caller_as_the_matrix_says(
+    auth_app: FastAPI, walk: Fixture, route: tuple[str, str], who: Who
+) -> None:
+    requirement = _REQUIREMENTS[route]
+    roles = [who.role] if who.role else []
+    scopes = [who.scope] if who.scope else []
+    allowed = matrix.grant(roles, scopes, requirement.permission) is not None
+    client = TestClient(auth_app)
+    answer = REQUESTS[route](client, walk, who)
+    shown = f"{who.name} {route}: {answer.status_code} {answer.text[:300]}"
+    assert answer.status_code < 500, shown
+    to_login = answer.status_code == 303 and answer.headers["location"].startswith("/login?")
+    if allowed:
+        assert answer.status_code not in (401, 403), shown
+        assert not (requirement.page and to_login), shown
+    elif who.role is None and who.scope is None:
+        if requirement.page:
+            assert to_login, shown
+        elif requirement.open311:
+            assert answer.status_code == 403, shown
+        else:
+            assert answer.status_code == 401, shown
+            assert answer.headers["www-authenticate"] == "Bearer"
+    else:
+        assert answer.status_code == 403, shown
+
+
+# The crew member's restriction: their own crew's incidents, and only some actions.
+
+
+def test_crew_member_acts_only_on_their_crews_incidents(
+    anyone: TestClient, auth_credentials: Credentials, new_incident: Callable[..., int]
+) -> None:
+    crew = auth_credentials.staff(Role.CREW)
+    ours, theirs, nobodys = new_incident(CREW_ID), new_incident(CREW_ID + 1), new_incident()
+    for action in ({"action": "en_route"}, {"action": "on_site"}):
+        answer = anyone.patch(f"/api/v1/incidents/{ours}", json=action, headers=crew)
+        assert answer.status_code == 200, answer.text
+    for other in (theirs, nobodys, 987654321):
+        answer = anyone.patch(
+            f"/api/v1/incidents/{other}", json={"action": "en_route"}, headers=crew
+        )
+        assert answer.status_code == 403, answer.text
+    refused: list[dict[str, Any]] = [
+        {"action": "cancel", "reason": "not ours to cancel"},
+        {"action": "assign", "crew_id": 99},
+        {"action": "close"},
+    ]
+    for body in refused:
+        answer = anyone.patch(f"/api/v1/incidents/{ours}", json=body, headers=crew)
+        assert answer.status_code == 403, answer.text
+    # A dispatcher has no such limits.
+    dispatcher = auth_credentials.staff(Role.DISPATCHER)
+    answer = anyone.patch(
+        f"/api/v1/incidents/{theirs}", json={"action": "en_route"}, headers=dispatcher
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_staff_pages_refuse_other_roles_in_html(
+    anyone: TestClient, auth_credentials: Credentials
+) -> None:
+    answer = anyone.get("/agent?lang=en", headers=auth_credentials.staff(Role.CREW))
+    assert answer.status_code == 403
+    assert "text/html" in answer.headers["content-type"]
+    assert "Not allowed" in answer.text
+    assert re.search(r"<h1>Not allowed</h1>", answer.text)

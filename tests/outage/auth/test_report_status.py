@@ -1,0 +1,104 @@
+"""A report's status over the API: the reporter proves it is theirs with the last four
+digits of their phone; staff who work the queue need not; guessing is limited."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from outage.app import create_app
+from outage.auth.enums import Role
+from outage.db import session_factory, session_scope
+from outage.settings import Settings
+from tests.conftest import Credentials
+
+Customer = Callable[[], Any]
+
+
+def _customer(auth_database: str, offset: int) -> Any:
+    with session_scope(session_factory(auth_database)) as session:
+        return session.execute(
+            text(
+                "SELECT account, phone FROM customers WHERE phone IS NOT NULL"
+                " ORDER BY id OFFSET :offset LIMIT 1"
+            ),
+            {"offset": offset},
+        ).one()
+
+
+def _report(client: TestClient, **body: Any) -> str:
+    answer = client.post("/api/v1/reports", json=body)
+    assert answer.status_code == 201, answer.text
+    ticket: str = answer.json()["ticket"]
+    return ticket
+
+
+def test_reporter_sees_the_status_with_their_phone_digits(
+    anyone: TestClient, auth_database: str
+) -> None:
+    customer = _customer(auth_database, 101)
+    ticket = _report(anyone, account=customer.account)
+    url = f"/api/v1/reports/{ticket}"
+    # The phone registered to the account unlocks it, though the report gave none.
+    good = anyone.get(url, params={"phone_last4": customer.phone[-4:]})
+    assert good.status_code == 200, good.text
+    assert good.json()["ticket"] == ticket
+    assert anyone.get(url.lower(), params={"phone_last4": customer.phone[-4:]}).status_code == 200
+    missing = anyone.get(url)
+    assert missing.status_code == 403
+    assert "phone_last4" in missing.json()["detail"]
+    wrong = "0000" if customer.phone[-4:] != "0000" else "1111"
+    assert anyone.get(url, params={"phone_last4": wrong}).status_code == 403
+    assert anyone.get(url, params={"phone_last4": "12"}).status_code == 422
+
+
+def test_the_phone_given_with_the_report_unlocks_it(anyone: TestClient) -> None:
+    ticket = _report(anyone, phone="0912 345 678", address="an address nobody has, ward 99")
+    answer = anyone.get(f"/api/v1/reports/{ticket}", params={"phone_last4": "5678"})
+    assert answer.status_code == 200
+
+
+def test_a_report_without_a_phone_points_to_its_page(anyone: TestClient) -> None:
+    ticket = _report(anyone, address="no phone here, hamlet 12")
+    answer = anyone.get(f"/api/v1/reports/{ticket}", params={"phone_last4": "1234"})
+    assert answer.status_code == 403
+    assert f"/status/{ticket}" in answer.json()["detail"]
+    assert anyone.get(f"/status/{ticket}").status_code == 200, "the page still works"
+
+
+def test_unknown_ticket_is_404_for_everyone(
+    anyone: TestClient, auth_credentials: Credentials
+) -> None:
+    assert anyone.get("/api/v1/reports/000000-XXXXX").status_code == 404
+    staff = auth_credentials.staff(Role.AGENT)
+    assert anyone.get("/api/v1/reports/000000-XXXXX", headers=staff).status_code == 404
+
+
+def test_queue_staff_need_no_digits_and_crews_do(
+    anyone: TestClient, auth_database: str, auth_credentials: Credentials
+) -> None:
+    customer = _customer(auth_database, 202)
+    ticket = _report(anyone, account=customer.account)
+    for role in (Role.AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN):
+        answer = anyone.get(f"/api/v1/reports/{ticket}", headers=auth_credentials.staff(role))
+        assert answer.status_code == 200, role
+    crew = anyone.get(f"/api/v1/reports/{ticket}", headers=auth_credentials.staff(Role.CREW))
+    assert crew.status_code == 403
+
+
+def test_guessing_the_digits_is_stopped(auth_database: str, auth_credentials: Credentials) -> None:
+    customer = _customer(auth_database, 303)
+    app: FastAPI = create_app(auth_database, Settings(status_check_limit="3/hour"))
+    with TestClient(app) as client:
+        ticket = _report(client, account=customer.account)
+        url = f"/api/v1/reports/{ticket}"
+        wrong = [f"{n:04d}" for n in range(20) if f"{n:04d}" != customer.phone[-4:]][:3]
+        for guess in wrong:
+            assert client.get(url, params={"phone_last4": guess}).status_code == 403
+        stopped = client.get(url, params={"phone_last4": customer.phone[-4:]})
+        assert stopped.status_code == 429
+        assert int(stopped.headers["retry-after"]) > 0
+        staff = client.get(url, headers=auth_credentials.staff(Role.AGENT))
+        assert staff.status_code == 200, "staff are not limited"

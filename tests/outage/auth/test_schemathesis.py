@@ -1,0 +1,67 @@
+"""The whole OpenAPI, fuzzed by schemathesis as an administrator: no answer is a server error.
+
+Bounded (a few examples per operation) so it runs in CI on every change; on the
+access-control database, so the reports it files disturb no other suite.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from outage.app import create_app
+from outage.auth import service
+from outage.auth.enums import Role, SessionKind
+from outage.db import session_factory, session_scope
+from tests.conftest import Credentials, username
+
+
+class _Switchable:
+    """The app schemathesis calls: the schema is read at collection from an app that
+    never connects; the tests swap in the one on the test database."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+_target = _Switchable(create_app("postgresql://schema.invalid/none"))
+schema = schemathesis.openapi.from_asgi("/openapi.json", _target)
+
+
+@pytest.fixture
+def admin(auth_app: FastAPI, auth_database: str, auth_credentials: Credentials) -> dict[str, str]:
+    """A token of its own for each operation (one of them revokes the token it is sent
+    with), and the app on the test database behind the schema."""
+    _target.app = auth_app
+    with session_scope(session_factory(auth_database)) as session:
+        granted = service.open_session(
+            session,
+            username=username(Role.ADMIN),
+            kind=SessionKind.BEARER,
+            now=datetime.now(UTC),
+            lifetime=timedelta(hours=1),
+        )
+    return {"Authorization": f"Bearer {granted.token}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=5,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_operation_answers_with_a_server_error(case: Any, admin: dict[str, str]) -> None:
+    response = case.call(headers=admin)
+    assert response.status_code < 500, (
+        f"{case.method} {case.formatted_path} {case.query} {case.body!r}: "
+        f"{response.status_code} {response.text[:500]}"
+    )
