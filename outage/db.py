@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, Enum, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -16,6 +16,18 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 class Base(DeclarativeBase):
     pass
+
+
+def checked_enum(kind: type, name: str) -> Enum:
+    """An enum stored as text with a CHECK named `name`, so a new value is a small migration."""
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 @lru_cache

@@ -11,7 +11,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -26,20 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage.auth.enums import LoginOutcome, PrincipalKind, Role, Scope, SessionKind
-from outage.db import Base
-
-
-def _enum(kind: type, name: str) -> Enum:
-    """Stored as checked text (the check is named `name`), so a new value is a small migration."""
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
+from outage.db import Base, checked_enum
 
 SCOPES_SQL = "scopes <@ ARRAY[{}]::varchar[]".format(", ".join(f"'{s.value}'" for s in Scope))
 
@@ -59,7 +45,7 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(_enum(Role, "staff_role"))
+    role: Mapped[Role] = mapped_column(checked_enum(Role, "staff_role"))
     crew_id: Mapped[int | None] = mapped_column(Integer)
     """No foreign key yet: crews arrive with the dispatch package."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -86,7 +72,7 @@ class AuthSession(Base):
     id: Mapped[int] = mapped_column(BigInteger)
     token_hash: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[SessionKind] = mapped_column(_enum(SessionKind, "auth_session_kind"))
+    kind: Mapped[SessionKind] = mapped_column(checked_enum(SessionKind, "auth_session_kind"))
     csrf_token: Mapped[str | None] = mapped_column(String(64))
     """The synchronizer token every form of a web session carries."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -135,7 +121,7 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(100))
     """As typed (lower-cased), whether or not such a user exists."""
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    outcome: Mapped[LoginOutcome] = mapped_column(_enum(LoginOutcome, "login_outcome"))
+    outcome: Mapped[LoginOutcome] = mapped_column(checked_enum(LoginOutcome, "login_outcome"))
     client_ip: Mapped[str | None] = mapped_column(String(45))
 
 
@@ -152,7 +138,9 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actor: Mapped[str] = mapped_column(Text)
-    actor_kind: Mapped[PrincipalKind] = mapped_column(_enum(PrincipalKind, "audit_actor_kind"))
+    actor_kind: Mapped[PrincipalKind] = mapped_column(
+        checked_enum(PrincipalKind, "audit_actor_kind")
+    )
     action: Mapped[str] = mapped_column(String(100))
     """The permission the request used, or a command such as `users.add`."""
     method: Mapped[str | None] = mapped_column(String(10))

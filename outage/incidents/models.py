@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     Float,
     ForeignKeyConstraint,
     Index,
@@ -22,23 +21,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outage.db import Base
+from outage.db import Base, checked_enum
 from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.intake.enums import Hazard
-
-
-def _enum(kind: type, name: str) -> Enum:
-    """Stored as checked text (the check is named `name`), so a new value is a small migration."""
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
 
 ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(ACTIVE)))
 """The partial-index predicate of active incidents."""
@@ -89,13 +75,13 @@ class Incident(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[IncidentKind] = mapped_column(_enum(IncidentKind, "incident_kind"))
-    status: Mapped[IncidentStatus] = mapped_column(_enum(IncidentStatus, "incident_status"))
+    kind: Mapped[IncidentKind] = mapped_column(checked_enum(IncidentKind, "incident_kind"))
+    status: Mapped[IncidentStatus] = mapped_column(checked_enum(IncidentStatus, "incident_status"))
     device_id: Mapped[int | None] = mapped_column(Integer)
     premise_id: Mapped[int | None] = mapped_column(Integer)
     """A single-service outage: one customer's service drop or meter."""
     feeder_id: Mapped[int | None] = mapped_column(Integer)
-    hazard: Mapped[Hazard | None] = mapped_column(_enum(Hazard, "incident_hazard"))
+    hazard: Mapped[Hazard | None] = mapped_column(checked_enum(Hazard, "incident_hazard"))
     confidence: Mapped[float] = mapped_column(Float)
     customers_affected: Mapped[int] = mapped_column(Integer)
     customers_restored: Mapped[int] = mapped_column(Integer, default=0)
@@ -109,7 +95,9 @@ class Incident(Base):
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
     cause: Mapped[str | None] = mapped_column(Text)
     etr: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    etr_source: Mapped[EtrSource | None] = mapped_column(_enum(EtrSource, "incident_etr_source"))
+    etr_source: Mapped[EtrSource | None] = mapped_column(
+        checked_enum(EtrSource, "incident_etr_source")
+    )
     crew_id: Mapped[int | None] = mapped_column(Integer)
     """No foreign key yet: crews arrive with the dispatch package."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -170,12 +158,12 @@ class IncidentEvent(Base):
     incident_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     actor: Mapped[str] = mapped_column(Text)
-    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction, "incident_event_action"))
+    action: Mapped[AuditAction] = mapped_column(checked_enum(AuditAction, "incident_event_action"))
     from_status: Mapped[IncidentStatus | None] = mapped_column(
-        _enum(IncidentStatus, "incident_event_from_status")
+        checked_enum(IncidentStatus, "incident_event_from_status")
     )
     to_status: Mapped[IncidentStatus | None] = mapped_column(
-        _enum(IncidentStatus, "incident_event_to_status")
+        checked_enum(IncidentStatus, "incident_event_to_status")
     )
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

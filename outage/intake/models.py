@@ -7,7 +7,6 @@ from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     DateTime,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outage.db import Base
+from outage.db import Base, checked_enum
 from outage.intake.enums import (
     Channel,
     Hazard,
@@ -28,18 +27,6 @@ from outage.intake.enums import (
     ReportStatus,
     SwitchState,
 )
-
-
-def _enum(kind: type, name: str) -> Enum:
-    """Stored as checked text, so adding a value is a one-line migration."""
-    return Enum(
-        kind,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Report(Base):
@@ -58,8 +45,8 @@ class Report(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     ticket: Mapped[str] = mapped_column(String(16), unique=True)
     service_code: Mapped[str] = mapped_column(String(40), default="outage")
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "report_channel"))
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus, "report_status"))
+    channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "report_channel"))
+    status: Mapped[ReportStatus] = mapped_column(checked_enum(ReportStatus, "report_status"))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -69,7 +56,7 @@ class Report(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     address_given: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    hazard: Mapped[Hazard | None] = mapped_column(_enum(Hazard, "report_hazard"))
+    hazard: Mapped[Hazard | None] = mapped_column(checked_enum(Hazard, "report_hazard"))
     geom: Mapped[Any] = mapped_column(
         Geometry("POINT", srid=4326, spatial_index=False), nullable=True
     )
@@ -78,7 +65,9 @@ class Report(Base):
     premise_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
     transformer_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"))
-    match_method: Mapped[MatchMethod] = mapped_column(_enum(MatchMethod, "report_match_method"))
+    match_method: Mapped[MatchMethod] = mapped_column(
+        checked_enum(MatchMethod, "report_match_method")
+    )
     match_confidence: Mapped[float] = mapped_column(Float, default=0.0)
     candidates: Mapped[list[str]] = mapped_column(JSONB, default=list)
     """Premise refs an agent should choose from when the match was ambiguous."""
@@ -103,7 +92,7 @@ class MeterEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     meter_id: Mapped[str] = mapped_column(String(64))
     premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
-    kind: Mapped[MeterEventKind] = mapped_column(_enum(MeterEventKind, "meter_event_kind"))
+    kind: Mapped[MeterEventKind] = mapped_column(checked_enum(MeterEventKind, "meter_event_kind"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -120,7 +109,7 @@ class ScadaEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
-    state: Mapped[SwitchState] = mapped_column(_enum(SwitchState, "scada_switch_state"))
+    state: Mapped[SwitchState] = mapped_column(checked_enum(SwitchState, "scada_switch_state"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
