@@ -30,7 +30,7 @@ from outage.auth.principal import (
     require,
 )
 from outage.pages import i18n
-from outage.pages.routes import HERE
+from outage.pages.routes import HERE, request_language
 from outage.settings import Settings
 
 LOGIN_CSRF_COOKIE = "outage_login_csrf"
@@ -189,10 +189,6 @@ class LoginForm(BaseModel):
     csrf_token: str = ""
 
 
-def _language(request: Request, requested: str | None) -> str:
-    return i18n.choose_language(requested, request.headers.get("accept-language"))
-
-
 def _local(next_url: str | None) -> str | None:
     """A path on this site to go back to; anything else (another host) is dropped."""
     if not next_url or not next_url.startswith("/") or next_url.startswith(("//", "/\\")):
@@ -273,7 +269,7 @@ def login_form(
     request: Request, config: SettingsDep, next: str | None = None, lang: str | None = None
 ) -> HTMLResponse:
     """The sign-in form for staff; `next` is the page to go back to."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     return _login_page(request, config, language, next_url=_local(next) or "")
 
 
@@ -285,7 +281,7 @@ def log_in(
     config: SettingsDep,
 ) -> Response:
     """Check the password, set the session cookie, and go on to `next` (or one's landing)."""
-    language = _language(request, form.lang)
+    language = request_language(request, form.lang)
     t = i18n.strings(language)
     next_url = _local(form.next) or ""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -375,7 +371,7 @@ def install_handlers(app: FastAPI) -> None:
 
     async def page_forbidden(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageForbidden)
-        language = _language(request, request.query_params.get("lang"))
+        language = request_language(request, request.query_params.get("lang"))
         caller = getattr(request.state, "caller", None)
         return staff_page(
             request,

@@ -76,7 +76,8 @@ class ReportForm(BaseModel):
     lang: str = ""
 
 
-def _language(request: Request, requested: str | None) -> str:
+def request_language(request: Request, requested: str | None) -> str:
+    """?lang= when given, else the browser's Accept-Language, else Vietnamese."""
     return i18n.choose_language(requested, request.headers.get("accept-language"))
 
 
@@ -147,7 +148,7 @@ def _max_lengths() -> dict[str, int]:
 @router.get("/report", response_class=HTMLResponse)
 def report_form(request: Request, lang: str | None = None) -> HTMLResponse:
     """The empty form, with a fresh token that makes its submission idempotent."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     return _report_page(request, language, ReportForm(token=str(uuid.uuid4()), lang=language))
 
 
@@ -160,7 +161,7 @@ def submit_report_form(
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
 ) -> Response:
     """Store the report and go to its status page, or show the form again with the problem."""
-    language = _language(request, form.lang)
+    language = request_language(request, form.lang)
     form = form.model_copy(update={"lang": language})
     t = i18n.strings(language)
     try:
@@ -243,7 +244,7 @@ def _errors(exc: ValidationError, form: ReportForm, t: Mapping[str, str]) -> dic
 @router.get("/status", response_class=HTMLResponse)
 def status_lookup(request: Request, ticket: str = "", lang: str | None = None) -> Response:
     """The "check a ticket" form; with a ticket, on to its page."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     wanted = "".join(ticket.split()).upper()
     if wanted:
         return RedirectResponse(
@@ -258,7 +259,7 @@ def status_page(
     ticket: str, request: Request, session: SessionDep, lang: str | None = None
 ) -> HTMLResponse:
     """Where a report stands, without any personal data; a 404 page for unknown tickets."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
     if found is None:
         return _page(
