@@ -9,6 +9,8 @@ from outage.api import BodySizeLimit, SecurityHeaders, install_error_handlers
 from outage.auth import routes as auth_routes
 from outage.auth.audit import AuditTrail
 from outage.auth.principal import require
+from outage.care import routes as care_routes
+from outage.crews import routes as crew_routes
 from outage.db import session_factory
 from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
@@ -16,9 +18,14 @@ from outage.incidents import routes as incident_routes
 from outage.intake import routes as intake_routes
 from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
+from outage.notifications import routes as notification_routes
 from outage.open311 import routes as open311_routes
 from outage.pages import agent as agent_pages
+from outage.pages import crew as crew_pages
+from outage.pages import maps as map_pages
 from outage.pages import routes as page_routes
+from outage.pages import supervisor as supervisor_pages
+from outage.reliability import routes as reliability_routes
 from outage.settings import Settings, get_settings
 
 
@@ -50,6 +57,13 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_routes.router)
     app.include_router(page_routes.router)
     app.include_router(agent_pages.router)
+    app.include_router(crew_routes.router)
+    app.include_router(notification_routes.router)
+    app.include_router(care_routes.router)
+    app.include_router(reliability_routes.router)
+    app.include_router(crew_pages.router)
+    app.include_router(map_pages.router)
+    app.include_router(supervisor_pages.router)
     app.mount("/static", page_routes.static_files(), name="static")
 
     @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])

@@ -23,6 +23,13 @@ PERMISSIONS: dict[str, str] = {
     "open311.read": "Open311 GeoReport v2 discovery, services and requests (GET).",
     "auth.login": "Sign in: the login page, and bearer tokens for API clients.",
     "auth.logout": "Sign out: end the session or token the request carries.",
+    "map.public": "The public outage map and its aggregated data (no personal data).",
+    "notifications.reply": 'Answer a "still out?" follow-up from the link in a message.',
+    "requests.submit": "File a customer-care service request.",
+    "requests.status": (
+        "A service request's status by its ticket (with `phone_last4`), and its "
+        "satisfaction rating once closed."
+    ),
     # Any signed-in staff member or API key
     "auth.me": "Who the request is signed in as: name, roles, scopes, crew.",
     # Staff
@@ -33,6 +40,20 @@ PERMISSIONS: dict[str, str] = {
     "incidents.read": "Incidents, their map layer, evidence and audit trail.",
     "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
     "grid.read": "Network devices and tracing.",
+    "crews.read": "Crews: members, skills, shifts, status and live positions.",
+    "crews.manage": "Create and change crews, their members, skills and shifts.",
+    "crews.position": "Report a crew's live position and status.",
+    "dispatch.read": "The current dispatch plan: each crew's jobs in order, with ETRs.",
+    "dispatch.plan": "Run the optimiser; pin or override an assignment.",
+    "pages.crew": "The field crew's mobile page.",
+    "pages.dispatch": "The dispatcher's live map and its data layers.",
+    "notifications.read": "A customer's notification history (personal data).",
+    "notifications.export": "What went out for an incident, as an export.",
+    "planned.read": "Planned outages (maintenance windows).",
+    "planned.manage": "Schedule, change or cancel a planned outage.",
+    "requests.work": "The back-office queues: take, progress, close or reject requests.",
+    "reliability.read": "Reliability indices (IEEE 1366) and their CSV export.",
+    "pages.supervisor": "The supervisor dashboard: indices, SLA compliance, open work.",
     # Integrations
     "channels.webhook": "The SMS gateway and IVR webhooks.",
     "ami.events": "Smart-meter head-end events (last gasp, power restored).",
@@ -50,17 +71,56 @@ PUBLIC: frozenset[str] = frozenset(
         "open311.read",
         "auth.login",
         "auth.logout",
+        "map.public",
+        "notifications.reply",
+        "requests.submit",
+        "requests.status",
     }
 )
 """Held by everyone, signed in or not."""
 
 _READ = frozenset({"auth.me", "incidents.read"})
 
+_OPERATIONS = frozenset({"crews.read", "dispatch.read", "planned.read"})
+
 ROLE_GRANTS: dict[Role, frozenset[str]] = {
-    Role.AGENT: _READ | {"customers.lookup", "reports.queue", "reports.place", "reports.file"},
-    Role.DISPATCHER: _READ | {"reports.queue", "incidents.act", "grid.read"},
-    Role.CREW: _READ | {"incidents.act"},
-    Role.SUPERVISOR: _READ | {"customers.lookup", "reports.queue", "grid.read"},
+    Role.AGENT: _READ
+    | {
+        "customers.lookup",
+        "reports.queue",
+        "reports.place",
+        "reports.file",
+        "notifications.read",
+        "planned.read",
+        "requests.work",
+    },
+    Role.DISPATCHER: _READ
+    | _OPERATIONS
+    | {
+        "reports.queue",
+        "incidents.act",
+        "grid.read",
+        "crews.manage",
+        "crews.position",
+        "dispatch.plan",
+        "pages.dispatch",
+        "notifications.export",
+        "planned.manage",
+        "reliability.read",
+    },
+    Role.CREW: _READ | _OPERATIONS | {"incidents.act", "crews.position", "pages.crew"},
+    Role.SUPERVISOR: _READ
+    | _OPERATIONS
+    | {
+        "customers.lookup",
+        "reports.queue",
+        "grid.read",
+        "pages.dispatch",
+        "notifications.read",
+        "notifications.export",
+        "reliability.read",
+        "pages.supervisor",
+    },
     Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,
 }
 """What each staff role holds besides the public permissions."""

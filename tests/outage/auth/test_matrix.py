@@ -192,6 +192,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "/open311/v2/requests.json",
         data={"service_code": "outage", "address_string": "a lane with no name"},
     ),
+    # crews, dispatch and the crew page
+    # notifications and planned outages
+    # maps: the dispatcher's and the public's
+    # customer-care service requests and the supervisor dashboard
+    # reliability
 }
 """One request per route that its permission's holders may make (content aside)."""
 

@@ -1,0 +1,1 @@
+"""Customer-care service requests: types and SLAs, back-office queues, ratings."""

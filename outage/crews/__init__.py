@@ -1,0 +1,1 @@
+"""Field crews and the dispatch plan, kept in the database; the algorithms live in `dispatch`."""

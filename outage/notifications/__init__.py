@@ -1,0 +1,1 @@
+"""Proactive customer notifications: the transactional outbox, delivery workers, templates."""

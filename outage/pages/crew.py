@@ -1,0 +1,5 @@
+"""Pages (to be filled in)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

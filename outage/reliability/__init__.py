@@ -1,0 +1,1 @@
+"""IEEE 1366 reliability: interruption records from incidents, indices, Major Event Days."""
