@@ -80,6 +80,8 @@ class UnassignedReason(StrEnum):
     """The pinned crew is off shift or unknown."""
     NO_TIME_IN_SHIFT = "no_time_in_shift"
     """No capable crew can start it before its shift ends."""
+    NO_LOCATION = "no_location"
+    """Nobody knows where it is yet (a hazard reported without a place): not a job yet."""
 
 
 class Method(StrEnum):

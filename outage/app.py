@@ -23,6 +23,7 @@ from outage.open311 import routes as open311_routes
 from outage.pages import agent as agent_pages
 from outage.pages import crew as crew_pages
 from outage.pages import maps as map_pages
+from outage.pages import requests as request_pages
 from outage.pages import routes as page_routes
 from outage.pages import supervisor as supervisor_pages
 from outage.reliability import routes as reliability_routes
@@ -56,6 +57,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)
     app.include_router(page_routes.router)
+    app.include_router(request_pages.router)
     app.include_router(agent_pages.router)
     app.include_router(crew_routes.router)
     app.include_router(notification_routes.router)

@@ -18,14 +18,14 @@ class Base(DeclarativeBase):
     pass
 
 
-def checked_enum(kind: type, name: str) -> Enum:
+def checked_enum(kind: type, name: str, length: int = 20) -> Enum:
     """An enum stored as text with a CHECK named `name`, so a new value is a small migration."""
     return Enum(
         kind,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
     )
 

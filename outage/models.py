@@ -1,16 +1,37 @@
 """Every table of the service, imported in one place so migrations see them all."""
 
 from outage.auth.models import ApiKey, AuditEntry, AuthSession, LoginAttempt, StaffUser
+from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.crews.models import (
+    Crew,
+    CrewPosition,
+    CrewShift,
+    DispatchPin,
+    DispatchPlan,
+    DispatchPlanJob,
+)
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.notifications.models import (
+    Notification,
+    NotificationEvent,
+    NotificationPreference,
+    PlannedOutage,
+)
 
 __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuthSession",
+    "Crew",
+    "CrewPosition",
+    "CrewShift",
     "Customer",
     "Device",
+    "DispatchPin",
+    "DispatchPlan",
+    "DispatchPlanJob",
     "Feeder",
     "GridNode",
     "Incident",
@@ -18,10 +39,16 @@ __all__ = [
     "IncidentEvidence",
     "LoginAttempt",
     "MeterEvent",
+    "Notification",
+    "NotificationEvent",
+    "NotificationPreference",
+    "PlannedOutage",
     "Premise",
     "Report",
     "ScadaEvent",
     "ServiceArea",
+    "ServiceRequest",
+    "ServiceRequestEvent",
     "StaffUser",
     "Substation",
 ]

@@ -6,8 +6,11 @@ Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`.
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from outage.care.enums import RequestType
+from outage.care.sla import DEFAULT_TARGET_HOURS
 
 
 class Settings(BaseSettings):
@@ -91,6 +94,146 @@ class Settings(BaseSettings):
     open311_key_service: str = Field(
         default="API keys for posting service requests are issued by the customer care centre.",
         description="How a developer gets an Open311 API key, for the discovery document.",
+    )
+    # care
+    care_sla_hours: dict[RequestType, PositiveFloat] = Field(
+        default_factory=lambda: dict(DEFAULT_TARGET_HOURS),
+        description="Calendar hours to close each type of service request, as JSON "
+        '(`{"meter_check": 24}`); types not named keep their defaults.',
+    )
+    # maps
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Tile URL template of the maps' base layer; empty for none (an offline "
+        "control room). A local tile server must be on this site's origin or on HTTPS.",
+    )
+    map_tile_attribution: str = Field(
+        default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+        "contributors",
+        description="Attribution of the tiles (HTML, shown in the map's corner).",
+    )
+    map_cache_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="How long the public map's data is served from memory before it is "
+        "read again: a storm's viewers do not reach the database.",
+    )
+    map_poll_seconds: float = Field(
+        default=10.0, gt=0, description="How often the maps ask for fresh data."
+    )
+    map_h3_resolution: int = Field(
+        default=8,
+        ge=5,
+        le=10,
+        description="H3 resolution of the public map's areas (8: cells of about 0.7 km²).",
+    )
+    map_min_customers: int = Field(
+        default=3,
+        ge=1,
+        description="Areas with fewer customers out are merged into their parent cell, or "
+        "left off the public map: no one household can be picked out.",
+    )
+    # notifications
+    notify_sms_url: str | None = Field(
+        default=None,
+        description="Apprise URL of the SMS gateway, e.g. `json://gateway.local/sms` or "
+        "`form://...`; the phone goes in the payload field `to`. Unset: no SMS.",
+    )
+    notify_email_url: str | None = Field(
+        default=None,
+        description="Apprise `mailto://` URL of the SMTP server (`?from=` the sender); the "
+        "customer's address is added as `to`. Unset: no e-mail.",
+    )
+    notify_webhook_url: str | None = Field(
+        default=None,
+        description="Apprise URL of a generic webhook (a push service, an app backend); the "
+        "customer's account goes in the payload field `to`. Unset: no webhook.",
+    )
+    notify_workers: int = Field(
+        default=1, ge=0, description="Delivery worker threads `serve` starts (engine role)."
+    )
+    notify_concurrency: int = Field(
+        default=16, ge=1, description="Messages one worker sends at once to the gateways."
+    )
+    notify_batch: int = Field(
+        default=500, ge=1, description="Messages a worker claims per round trip."
+    )
+    notify_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A claimed message not recorded within this time (the worker died) is "
+        "claimed again.",
+    )
+    notify_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before a message is dead-lettered."
+    )
+    notify_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="Wait after the first failure; doubles each time."
+    )
+    notify_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two attempts."
+    )
+    notify_etr_interval_minutes: float = Field(
+        default=30.0,
+        ge=0,
+        description="At most one ETR-changed message per customer and incident in this time; "
+        "later changes are folded into the waiting one.",
+    )
+    notify_planned_days: float = Field(
+        default=5.0, gt=0, description="Planned-outage notices go out this many days ahead."
+    )
+    notify_reminder_hours: float = Field(
+        default=24.0, gt=0, description="The reminder of a planned outage, this long before."
+    )
+    notify_quiet_hours: str | None = Field(
+        default="22:00-06:00",
+        pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$",
+        description="Local hours when only safety messages go out (others wait for the end); "
+        "a customer may choose their own. Unset: none.",
+    )
+    notify_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Time zone of quiet hours and message times."
+    )
+    notify_followup_minutes: float = Field(
+        default=30.0, ge=0, description='The "still out?" follow-up, this long after restoring.'
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where customers reach this service: links in messages start with it.",
+    )
+    # crews and dispatch
+    dispatch_time_limit_s: float = Field(
+        default=5.0, gt=0, le=60, description="Wall time of one run of the dispatch optimiser."
+    )
+    dispatch_replan_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the engine checks whether incidents or crews changed, and "
+        "re-plans when they did.",
+    )
+    dispatch_plan_max_age_minutes: float = Field(
+        default=15.0, gt=0, description="Re-plan after this long even when nothing changed."
+    )
+    dispatch_storm_incidents: int = Field(
+        default=20,
+        ge=1,
+        description="With more active incidents than this, ETRs count each crew's backlog.",
+    )
+    dispatch_road_factor: float = Field(
+        default=1.3, ge=1, description="Road distance over straight-line distance."
+    )
+    dispatch_speed_kmh: float = Field(default=30.0, gt=0, description="Crews' average speed.")
+    dispatch_position_max_age_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="A crew's position older than this is not trusted: it is planned from "
+        "its depot.",
+    )
+    # reliability
+    reliability_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="Where the days of daily SAIDI and Major Event Days begin and end "
+        "(an IANA time zone).",
     )
 
 

@@ -6,13 +6,20 @@ number in any format a caller reads it out, then a fuzzy, accent-blind address s
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from grid_topology.topology import Topology
 from outage.agent.schemas import CustomerOut, LookupKind, OpenReportOut, PremiseOut
-from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.care import service as care
+from outage.care.schemas import RequestOut
+from outage.grid.models import Customer, Device, Feeder, GridNode, Premise
+from outage.incidents.enums import IncidentKind
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
+from outage.incidents.models import Incident
 from outage.intake.enums import ReportStatus
 from outage.intake.geocode import ADDRESS_MIN_SCORE, search_query
 from outage.intake.models import Report
@@ -153,3 +160,119 @@ def _open_reports(
             .limit(MAX_CUSTOMERS * MAX_OPEN_REPORTS)
         )
     )
+
+
+# --- what else an agent sees of a caller --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentBrief:
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    device: str | None
+    started_at: datetime
+    etr: datetime | None
+    restored_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PremiseOutages:
+    active: list[IncidentBrief]
+    """Incidents going on now whose device feeds the premise, or that name it."""
+    history: list[IncidentBrief]
+    """Outages since the date asked for that did, newest first."""
+
+
+def outages_at(
+    session: Session, *, topology: Topology, premises: Sequence[str], since: datetime
+) -> dict[str, PremiseOutages]:
+    """For each premise (by ref): the incidents affecting it now, and its recent outages.
+
+    An incident affects a premise when its device lies between the premise and its source
+    on the network, when it is the premise's own single-service outage, or when a report
+    from the premise is evidence of it.
+    """
+    rows = session.execute(
+        select(Premise.id, Premise.ref, GridNode.ref)
+        .join(GridNode, GridNode.id == Premise.node_id)
+        .where(Premise.ref.in_(premises))
+    ).all()
+    upstream = {
+        ref: frozenset(topology.upstream_of_node(node).devices)
+        if topology.is_energized(node)
+        else frozenset()
+        for _, ref, node in rows
+    }
+    premise_ids = {ref: premise_id for premise_id, ref, _ in rows}
+    reported = (
+        select(Report.premise_id, Report.incident_id)
+        .where(Report.premise_id.in_(premise_ids.values()), Report.incident_id.is_not(None))
+        .distinct()
+    )
+    reported_by = {
+        (premise_id, incident_id) for premise_id, incident_id in session.execute(reported)
+    }
+    devices = sorted(set().union(*upstream.values())) if upstream else []
+    found = session.execute(
+        select(Incident, Device.asset_ref)
+        .outerjoin(Device, Device.id == Incident.device_id)
+        .where(
+            Incident.status != IncidentStatus.CANCELLED,
+            or_(Incident.status.in_(sorted(ACTIVE)), Incident.started_at >= since),
+            or_(
+                Device.asset_ref.in_(devices),
+                Incident.premise_id.in_(premise_ids.values()),
+                Incident.id.in_({incident_id for _, incident_id in reported_by}),
+            ),
+        )
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+    ).all()
+    answer = {}
+    for ref, premise_id in premise_ids.items():
+        mine = [
+            _brief(incident, asset_ref)
+            for incident, asset_ref in found
+            if asset_ref in upstream[ref]
+            or incident.premise_id == premise_id
+            or (premise_id, incident.id) in reported_by
+        ]
+        answer[ref] = PremiseOutages(
+            active=[i for i in mine if i.status in ACTIVE],
+            history=[i for i in mine if i.status not in ACTIVE and i.kind is IncidentKind.OUTAGE],
+        )
+    return answer
+
+
+def _brief(incident: Incident, asset_ref: str | None) -> IncidentBrief:
+    return IncidentBrief(
+        id=incident.id,
+        kind=incident.kind,
+        status=incident.status,
+        device=asset_ref,
+        started_at=incident.started_at,
+        etr=incident.etr,
+        restored_at=incident.restored_at,
+    )
+
+
+def open_requests(session: Session, accounts: Sequence[str]) -> dict[str, list[RequestOut]]:
+    """Each customer's open service requests (their own, and any about their premise)."""
+    rows = session.execute(
+        select(Customer.account, Customer.id, Customer.premise_id).where(
+            Customer.account.in_(accounts)
+        )
+    ).all()
+    found = care.requests_of(
+        session,
+        customer_ids=[customer_id for _, customer_id, _ in rows],
+        premise_ids=[premise_id for _, _, premise_id in rows],
+    )
+    return {
+        account: [
+            out
+            for request_customer, request_premise, out in found
+            if request_customer == customer_id or request_premise == premise_id
+        ][:MAX_OPEN_REPORTS]
+        for account, customer_id, premise_id in rows
+    }

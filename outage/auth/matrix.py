@@ -49,6 +49,9 @@ PERMISSIONS: dict[str, str] = {
     "pages.dispatch": "The dispatcher's live map and its data layers.",
     "notifications.read": "A customer's notification history (personal data).",
     "notifications.export": "What went out for an incident, as an export.",
+    "notifications.preferences": (
+        "Change how a customer is notified: channel, language, opt-out, quiet hours."
+    ),
     "planned.read": "Planned outages (maintenance windows).",
     "planned.manage": "Schedule, change or cancel a planned outage.",
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
@@ -91,6 +94,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reports.place",
         "reports.file",
         "notifications.read",
+        "notifications.preferences",
         "planned.read",
         "requests.work",
     },
@@ -141,7 +145,8 @@ class Restriction:
     name: str
     description: str
     actions: frozenset[str]
-    """The incident actions allowed (values of `outage.incidents.enums.Action`)."""
+    """What it allows: incident actions (values of `outage.incidents.enums.Action`), or the
+    crew's reports (`position`, `help`)."""
 
 
 OWN_CREW = Restriction(
@@ -160,7 +165,16 @@ OWN_CREW = Restriction(
     ),
 )
 
-RESTRICTIONS: dict[tuple[Role, str], Restriction] = {(Role.CREW, "incidents.act"): OWN_CREW}
+OWN_CREW_REPORTS = Restriction(
+    name="own crew",
+    description="only for the member's own crew",
+    actions=frozenset({"position", "help"}),
+)
+
+RESTRICTIONS: dict[tuple[Role, str], Restriction] = {
+    (Role.CREW, "incidents.act"): OWN_CREW,
+    (Role.CREW, "crews.position"): OWN_CREW_REPORTS,
+}
 """Grants of a role that hold only in part; the route enforces the part."""
 
 UNGUARDED_PATHS: frozenset[str] = frozenset(

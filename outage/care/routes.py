@@ -1,5 +1,223 @@
-"""HTTP routes (to be filled in)."""
+"""HTTP routes of customer care: file a request, follow and rate it, work the queue.
 
-from fastapi import APIRouter
+A customer sees their request by its ticket and the last four digits of their phone, as
+with reports (`GET /api/v1/reports/{ticket}`), and wrong guesses of one ticket are limited
+the same way; back-office staff need neither.
+"""
 
-router = APIRouter()
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
+
+from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.principal import Principal, PrincipalDep, require
+from outage.care import service
+from outage.care.enums import RequestState, RequestType
+from outage.care.lifecycle import OPEN, InvalidTransition
+from outage.care.schemas import (
+    RatingIn,
+    RequestIn,
+    RequestOut,
+    RequestPatch,
+    RequestReceiptOut,
+    RequestStatusOut,
+)
+from outage.intake.limits import IntakeLimits
+from outage.intake.routes import client_ip, intake_limits, settings
+from outage.settings import Settings
+
+router = APIRouter(prefix="/api/v1", tags=["customer care"])
+
+TicketPath = Annotated[str, Path(max_length=32)]
+WORK = "requests.work"
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """The service's refusals as HTTP answers with their reason."""
+    try:
+        yield
+    except service.RequestNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except (InvalidTransition, service.NotRatable) as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+
+
+@router.post(
+    "/requests",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RequestReceiptOut,
+    dependencies=[Depends(require("requests.submit"))],
+)
+def submit_request(
+    body: RequestIn,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    config: Annotated[Settings, Depends(settings)],
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=180, description="Retry-safe"),
+    ] = None,
+) -> RequestReceiptOut:
+    """A service request from a customer, an app, or an agent on a caller's behalf.
+
+    Rate limits per client address and phone apply to all but signed-in staff.
+    """
+    if not principal.is_staff:
+        limits.check(ip=client_ip(request), phone=body.phone)
+    return service.submit_request(
+        session,
+        body,
+        settings=config,
+        idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+    )
+
+
+@router.get("/requests", response_model=list[RequestOut], dependencies=[Depends(require(WORK))])
+def work_queue(
+    session: SessionDep,
+    type: Annotated[list[RequestType] | None, Query(description="Only these types")] = None,
+    state: Annotated[
+        list[RequestState] | None, Query(description="Only these states; open ones if none")
+    ] = None,
+    breached: Annotated[
+        bool | None, Query(description="true: open and past due; false: open, not yet")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> list[RequestOut]:
+    """The back-office queue, earliest due first."""
+    where = service.QueueFilter(
+        types=frozenset(type or ()), states=frozenset(state or OPEN), breached=breached
+    )
+    return service.work_queue(session, where=where, limit=limit, offset=offset)
+
+
+@router.get(
+    "/requests/{ticket}",
+    response_model=RequestStatusOut,
+    dependencies=[Depends(require("requests.status"))],
+    responses={403: {"description": "phone_last4 is missing or does not match"}},
+)
+def request_status(
+    ticket: TicketPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    phone_last4: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{4}$",
+            description="Last four digits of the phone given with the request, or registered "
+            "to the customer's account; back-office staff need none.",
+        ),
+    ] = None,
+) -> RequestStatusOut:
+    """Where a request stands, for the customer who made it: nothing personal."""
+    found = service.request_status(session, ticket)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
+    _check_requester(session, principal, limits, found.ticket, phone_last4)
+    return found
+
+
+@router.post(
+    "/requests/{ticket}/rating",
+    response_model=RequestStatusOut,
+    dependencies=[Depends(require("requests.status"))],
+    responses={
+        403: {"description": "phone_last4 is missing or does not match"},
+        409: {"description": "not closed yet, or rated already"},
+    },
+)
+def rate_request(
+    ticket: TicketPath,
+    body: RatingIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+) -> RequestStatusOut:
+    """The customer's satisfaction (1-5, with a comment), once the request is closed."""
+    found = service.request_status(session, ticket)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
+    _check_requester(session, principal, limits, found.ticket, body.phone_last4)
+    with _answers():
+        return service.rate_request(session, found.ticket, rating=body.rating, comment=body.comment)
+
+
+@router.patch(
+    "/requests/{ticket}",
+    response_model=RequestOut,
+    dependencies=[Depends(require(WORK))],
+    responses={404: {"description": "no such ticket"}, 409: {"description": "not allowed now"}},
+)
+def move_request(
+    ticket: TicketPath, patch: RequestPatch, session: SessionDep, principal: PrincipalDep
+) -> RequestOut:
+    """Take, progress, wait for the customer, close or reject (with a reason) a request."""
+    with _answers():
+        return service.transition(
+            session, ticket, to=patch.state, reason=patch.reason, actor=principal.name
+        )
+
+
+class Verdict(StrEnum):
+    """Whether a caller proved a request is theirs."""
+
+    PROVEN = "proven"
+    NO_PHONE = "no_phone"
+    """The request has no phone to check against."""
+    MISSING = "missing"
+    MISMATCH = "mismatch"
+
+
+def verify_requester(
+    session: Session, limits: IntakeLimits, ticket: str, phone_last4: str | None
+) -> Verdict:
+    """Check the last four digits of the requester's phone; wrong guesses of one ticket are
+    counted, and too many refused (RateLimited)."""
+    limits.check_status_guesses(ticket)
+    phones = service.status_phones(session, ticket)
+    if not phones:
+        return Verdict.NO_PHONE
+    if phone_last4 is None:
+        return Verdict.MISSING
+    if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
+        limits.wrong_status_guess(ticket)
+        return Verdict.MISMATCH
+    return Verdict.PROVEN
+
+
+def _check_requester(
+    session: Session,
+    principal: Principal,
+    limits: IntakeLimits,
+    ticket: str,
+    phone_last4: str | None,
+) -> None:
+    """The caller knows the requester's phone, or works the queues: else 403 with why."""
+    if principal.may(WORK):
+        return
+    verdict = verify_requester(session, limits, ticket, phone_last4)
+    if verdict is Verdict.NO_PHONE:
+        raise HTTPException(
+            status_code=403,
+            detail="this request has no phone number to check; customer care can tell you "
+            f"where it stands, its page is /request/{ticket}",
+        )
+    if verdict is Verdict.MISSING:
+        raise HTTPException(
+            status_code=403,
+            detail="give phone_last4: the last four digits of the phone given with the "
+            "request or registered to the account",
+        )
+    if verdict is Verdict.MISMATCH:
+        raise HTTPException(status_code=403, detail="phone_last4 does not match")

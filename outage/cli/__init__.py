@@ -2,13 +2,15 @@
 
 import typer
 
-from outage.cli import access, bench, db, grid, keys, serve, users
+from outage.cli import access, bench, crews, db, grid, keys, serve, simulate, users
 
 app = typer.Typer(help="Outage reporting and geospatial dispatch.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
 app.add_typer(grid.app, name="grid")
 app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
+app.add_typer(crews.app, name="crews")
+app.add_typer(simulate.app, name="simulate")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 app.command("bench")(bench.bench)

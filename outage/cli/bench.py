@@ -14,6 +14,10 @@ class Section(StrEnum):
     intake = "intake"
     predict = "predict"
     dispatch = "dispatch"
+    notify = "notify"
+    map = "map"
+    scale = "scale"
+    load = "load"
 
 
 def bench(
@@ -23,12 +27,17 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import dispatch, intake, predict
+    from benchmarks import dispatch, intake, load, notify, predict, scale
+    from benchmarks import map as map_bench
 
     runners = {
         Section.intake: intake.run,
         Section.predict: predict.run,
         Section.dispatch: dispatch.run,
+        Section.notify: notify.run,
+        Section.map: map_bench.run,
+        Section.scale: scale.run,
+        Section.load: load.run,
     }
     chosen = sections or list(Section)
     # The prediction and dispatch benchmarks are in process and need no database.

@@ -19,9 +19,13 @@ from outage.auth.enums import Role as StaffRole
 from outage.auth.enums import Scope
 from outage.cli.common import err, resolve_database_url
 from outage.cli.grid import store
+from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
 from outage.intake.channels.email import start_receiver
+from outage.notifications.delivery import run_workers
+from outage.notifications.jobs import jobs as notification_jobs
 from outage.prediction.engine import run_forever
+from outage.scheduler import build_scheduler
 from outage.settings import Settings, get_settings
 
 
@@ -92,6 +96,24 @@ def _prediction_engine(database_url: str, settings: Settings) -> Iterator[None]:
         worker.join(timeout=10)
 
 
+@contextmanager
+def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
+    """Notification delivery workers and the periodic jobs, stopped when the server stops."""
+    stop = threading.Event()
+    workers = run_workers(database_url, settings, settings.notify_workers, stop)
+    sessions = session_factory(database_url)
+    jobs = [notification_jobs(sessions, settings), dispatch_jobs(sessions, settings)]
+    scheduler = build_scheduler(sessions, settings, jobs)
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        stop.set()
+        for worker in workers:
+            worker.join(timeout=10)
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
@@ -105,9 +127,10 @@ def serve(
     if role is Role.engine:
         stop = threading.Event()
         try:
-            run_forever(
-                database_url, window=timedelta(hours=settings.incident_window_hours), stop=stop
-            )
+            with _background_work(database_url, settings):
+                run_forever(
+                    database_url, window=timedelta(hours=settings.incident_window_hours), stop=stop
+                )
         except KeyboardInterrupt:
             stop.set()
         return
@@ -119,7 +142,10 @@ def serve(
     engine: AbstractContextManager[None] = (
         _prediction_engine(database_url, settings) if role is Role.all else nullcontext()
     )
-    with mail, engine:
+    background: AbstractContextManager[None] = (
+        _background_work(database_url, settings) if role is Role.all else nullcontext()
+    )
+    with mail, engine, background:
         _run(database_url, host or settings.host, port or settings.port, workers)
 
 

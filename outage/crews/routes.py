@@ -1,5 +1,239 @@
-"""HTTP routes (to be filled in)."""
+"""HTTP routes of crews and the dispatch plan.
 
-from fastapi import APIRouter
+Crews: `GET|POST /crews`, `GET|PATCH /crews/{id}`, `POST /crews/{id}/position` (a crew
+member only for their own crew). Dispatch: `POST /dispatch/plan` runs the optimiser (with
+pins given in the body), `GET /dispatch/plan` answers the newest plan, and
+`POST /dispatch/pins` / `DELETE /dispatch/pins/{incident_id}` pin an incident to a crew
+(at a place in its route) or let the optimiser choose again.
+"""
 
-router = APIRouter()
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+
+from outage.api import SessionDep
+from outage.auth.principal import Forbidden, Principal, PrincipalDep, require
+from outage.crews import plan as planning
+from outage.crews import service
+from outage.crews.schemas import (
+    CrewIn,
+    CrewOut,
+    CrewPatch,
+    HelpIn,
+    PinIn,
+    PinOut,
+    PlanOut,
+    PlanRequest,
+    PositionAccepted,
+    PositionIn,
+)
+from outage.grid.routes import TopologyDep
+
+router = APIRouter(prefix="/api/v1")
+
+_ERRORS: tuple[tuple[type[Exception], int], ...] = (
+    (service.CrewNotFound, 404),
+    (planning.PlanNotFound, 404),
+    (service.CrewConflict, 409),
+    (planning.PlanConflict, 409),
+    (service.InvalidValue, 422),
+)
+
+
+@contextmanager
+def _answered() -> Iterator[None]:
+    """Domain errors become 4xx answers with the reason (the transaction rolls back)."""
+    try:
+        yield
+    except Exception as exc:
+        for error, status_code in _ERRORS:
+            if isinstance(exc, error):
+                raise HTTPException(status_code=status_code, detail=str(exc)) from exc
+        raise
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- crews ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/crews",
+    response_model=list[CrewOut],
+    tags=["crews"],
+    dependencies=[Depends(require("crews.read"))],
+)
+def list_crews(session: SessionDep) -> list[CrewOut]:
+    """Every crew: skills, depot, status, newest position, current and coming shifts."""
+    return service.list_crews(session, now=_now())
+
+
+@router.post(
+    "/crews",
+    response_model=CrewOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.manage"))],
+)
+def create_crew(crew: CrewIn, session: SessionDep, response: Response) -> CrewOut:
+    """A new crew; 409 when the name is taken. Its members are the crew-role staff users
+    whose crew it is (`outage users add --role crew --crew ID`)."""
+    with _answered():
+        crew_id = service.create_crew(session, crew)
+    response.headers["Location"] = f"/api/v1/crews/{crew_id}"
+    return service.get_crew(session, crew_id, now=_now())
+
+
+@router.get(
+    "/crews/{crew_id}",
+    response_model=CrewOut,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.read"))],
+)
+def get_crew(crew_id: int, session: SessionDep) -> CrewOut:
+    with _answered():
+        return service.get_crew(session, crew_id, now=_now())
+
+
+@router.patch(
+    "/crews/{crew_id}",
+    response_model=CrewOut,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.manage"))],
+)
+def update_crew(crew_id: int, patch: CrewPatch, session: SessionDep) -> CrewOut:
+    """Change a crew; fields left out stay, `shifts` replaces its shifts."""
+    with _answered():
+        service.update_crew(session, crew_id, patch)
+        return service.get_crew(session, crew_id, now=_now())
+
+
+@router.post(
+    "/crews/{crew_id}/position",
+    response_model=PositionAccepted,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.position"))],
+)
+def report_position(
+    crew_id: int, position: PositionIn, session: SessionDep, principal: PrincipalDep
+) -> PositionAccepted:
+    """The crew's live position (and status when it changed), from its phone; 403 for a
+    crew member of another crew, 422 for a fix from the future or more than a day old."""
+    _own_crew(principal, crew_id)
+    with _answered():
+        return service.record_position(session, crew_id, position, now=_now())
+
+
+def _own_crew(principal: Principal, crew_id: int) -> None:
+    """A crew member's `crews.position` holds for their own crew only."""
+    grant = principal.grant("crews.position")
+    if grant is not None and grant.restriction is not None and principal.crew_id != crew_id:
+        raise Forbidden("a crew member reports only for their own crew")
+
+
+@router.post(
+    "/crews/{crew_id}/help",
+    response_model=CrewOut,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.position"))],
+)
+def ask_for_help(
+    crew_id: int, call: HelpIn, session: SessionDep, principal: PrincipalDep
+) -> CrewOut:
+    """The crew asks the control room for help; it shows on the crew until cleared."""
+    _own_crew(principal, crew_id)
+    with _answered():
+        service.ask_for_help(session, crew_id, call, now=_now())
+        return service.get_crew(session, crew_id, now=_now())
+
+
+@router.delete(
+    "/crews/{crew_id}/help",
+    response_model=CrewOut,
+    tags=["crews"],
+    dependencies=[Depends(require("crews.manage"))],
+)
+def clear_help(crew_id: int, session: SessionDep) -> CrewOut:
+    """The control room answered the crew's call for help."""
+    with _answered():
+        service.clear_help(session, crew_id)
+        return service.get_crew(session, crew_id, now=_now())
+
+
+# --- dispatch ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/dispatch/plan",
+    response_model=PlanOut,
+    tags=["dispatch"],
+    dependencies=[Depends(require("dispatch.plan"))],
+)
+def run_plan(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    live: TopologyDep,
+    body: PlanRequest | None = None,
+) -> PlanOut:
+    """Plan now: set the pins given (the others stay), run the optimiser within the time
+    limit, assign the incidents and set estimated ETRs (never over a crew's or a
+    dispatcher's ETR). Answers the plan, as `GET /dispatch/plan` does."""
+    wanted = body or PlanRequest()
+    with _answered():
+        for pin in wanted.pins:
+            planning.set_pin(session, pin, by=principal.name)
+        planning.make_plan(
+            session,
+            now=_now(),
+            topology=lambda: live.get(session),
+            config=planning.PlanSettings.from_settings(request.app.state.settings),
+            made_by=principal.name,
+            time_limit_s=wanted.time_limit_s,
+        )
+        return planning.read_plan(session)
+
+
+@router.get(
+    "/dispatch/plan",
+    response_model=PlanOut,
+    tags=["dispatch"],
+    dependencies=[Depends(require("dispatch.read"))],
+)
+def get_plan(session: SessionDep) -> PlanOut:
+    """The newest plan: per crew its jobs in order with planned arrival and ETR, the jobs
+    nobody can take and why, the pins, and the weighted customer-minutes of the plan and
+    of the greedy rule on the same inputs. 404 before the first plan."""
+    with _answered():
+        return planning.read_plan(session)
+
+
+@router.post(
+    "/dispatch/pins",
+    response_model=PinOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["dispatch"],
+    dependencies=[Depends(require("dispatch.plan"))],
+)
+def pin(body: PinIn, session: SessionDep, principal: PrincipalDep) -> PinOut:
+    """Pin an active incident to a crew (at `order` in its route, if given); the optimiser
+    keeps it there from the next plan on, even against skills. Replaces an earlier pin."""
+    with _answered():
+        return planning.set_pin(session, body, by=principal.name)
+
+
+@router.delete(
+    "/dispatch/pins/{incident_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["dispatch"],
+    dependencies=[Depends(require("dispatch.plan"))],
+)
+def unpin(incident_id: int, session: SessionDep) -> Response:
+    """Let the optimiser choose the incident's crew again; 404 when it has no pin."""
+    with _answered():
+        planning.remove_pin(session, incident_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

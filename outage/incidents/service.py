@@ -49,6 +49,8 @@ from outage.incidents.schemas import (
 )
 from outage.intake.enums import Hazard
 from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.notifications import outbox
+from outage.notifications.enums import EventKind
 
 ENGINE = "engine"
 """The actor the prediction engine writes in the audit trail."""
@@ -559,6 +561,7 @@ def _open(
             **({"parent_id": parent_id} if parent_id else {}),
         },
     )
+    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
     return incident
 
 
@@ -719,6 +722,7 @@ def _relocate(
         reason=reason,
         details={"from": before, "to": place.label},
     )
+    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
     return True
 
 
@@ -891,6 +895,7 @@ def _restore(
     incident.restored_at = at
     incident.momentary = momentary
     incident.customers_restored = incident.customers_affected
+    outbox.incident_event(session, incident, EventKind.RESTORED)
 
 
 def set_etr(
@@ -904,8 +909,9 @@ def set_etr(
 ) -> bool:
     """Set the estimated time of restoration of an active incident.
 
-    A predicted estimate never replaces a crew's or a dispatcher's: then nothing changes
-    and the answer is False.
+    A predicted estimate never replaces a crew's or a dispatcher's while that one lies
+    ahead: then nothing changes and the answer is False. Once theirs has passed with the
+    power still off, the estimate takes over, so customers are never left with a lapsed time.
     """
     incident = _load(session, incident_id)
     return _set_etr(session, incident, etr, source, actor=actor, reason=reason)
@@ -924,7 +930,13 @@ def _set_etr(
     _aware(etr, "etr")
     if etr <= incident.started_at:
         raise InvalidValue(f"etr {etr.isoformat()} is not after the incident started")
-    if source is EtrSource.PREDICTED and incident.etr_source not in (None, EtrSource.PREDICTED):
+    set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
+    if (
+        source is EtrSource.PREDICTED
+        and set_by_hand
+        and incident.etr is not None
+        and incident.etr > datetime.now(UTC)
+    ):
         return False
     if (incident.etr, incident.etr_source) == (etr, source):
         return False
@@ -942,6 +954,9 @@ def _set_etr(
             "source": source.value,
             "previous": previous.isoformat() if previous else None,
         },
+    )
+    outbox.incident_event(
+        session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET
     )
     return True
 
@@ -1017,6 +1032,7 @@ def _do_on_site(context: _Context) -> None:
     _with_crew(
         context, IncidentStatus.ON_SITE, AuditAction.REOPENED if reopened else AuditAction.ON_SITE
     )
+    outbox.incident_event(context.session, incident, EventKind.CREW_ON_SITE)
     if setback:  # the restoration did not hold: everyone is out again
         incident.restored_at = None
         incident.momentary = False
@@ -1066,6 +1082,9 @@ def _do_partial_restore(context: _Context) -> None:
         },
     )
     incident.customers_restored = total
+    outbox.incident_event(
+        context.session, incident, EventKind.RESTORED, below=patch.restored_device
+    )
 
 
 def _do_restored(context: _Context) -> None:

@@ -58,12 +58,6 @@ class NotInQueue(ValueError):
 class Submission:
     report: ReportIn
     idempotency_key: str | None = None
-    service_code: str | None = None
-    """A customer-care request type; None for an outage (or hazard) report."""
-
-    @property
-    def is_outage(self) -> bool:
-        return self.service_code is None
 
 
 def new_ticket(now: datetime) -> str:
@@ -72,16 +66,11 @@ def new_ticket(now: datetime) -> str:
 
 
 def _request_hash(submission: Submission) -> str:
-    text = f"{submission.service_code}\n{submission.report.model_dump_json()}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(submission.report.model_dump_json().encode()).hexdigest()
 
 
 def submit_report(session: Session, submission: Submission, settings: Settings) -> ReceiptOut:
-    """Place, de-duplicate and store a report; a retried submission gets the first receipt.
-
-    Customer-care requests go the same way but are never duplicates: two requests from
-    one customer are two pieces of work.
-    """
+    """Place, de-duplicate and store a report; a retried submission gets the first receipt."""
     report = submission.report
     key = submission.idempotency_key
     request_hash = _request_hash(submission)
@@ -101,9 +90,9 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     place = match.place
     now = datetime.now(UTC)
     since = now - timedelta(hours=settings.duplicate_window_hours)
-    first = _earlier_report(session, place, since) if submission.is_outage else None
+    first = _earlier_report(session, place, since)
     values = {
-        "service_code": submission.service_code or ("hazard" if report.hazard else "outage"),
+        "service_code": "hazard" if report.hazard else "outage",
         "channel": report.channel,
         "status": _status(match, first),
         "received_at": now,

@@ -204,7 +204,7 @@ def post_request(
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 180:
         raise Open311Error(400, "Idempotency-Key must be 1 to 180 characters")
     new = service.NewRequest.from_form(params.values, params.attributes)
-    kind, report = service.to_report(new)
+    kind, report, details = service.to_report(new)
     limits: IntakeLimits = request.app.state.intake_limits
     limits.check(ip=request.client.host if request.client else None, phone=report.phone)
     with session_scope(request.app.state.sessions) as session:
@@ -212,6 +212,7 @@ def post_request(
             session,
             service=kind,
             report=report,
+            details=details,
             idempotency_key=f"open311:{idempotency_key}" if idempotency_key else None,
             settings=config,
             lang=lang,

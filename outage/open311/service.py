@@ -1,9 +1,11 @@
-"""Open311 requests in terms of our reports: taking them in, and showing them to anyone.
+"""Open311 requests in terms of our reports and service requests: taking them in, and
+showing them to anyone.
 
 Outage and hazard requests go through outage intake unchanged; the customer-care types
-are stored as reports of their own `service_code`. What GET shows is public: no names,
-phone numbers, e-mail addresses, customer text or premise locations, only the service,
-its state and a location rounded to about 100 m.
+become service requests (`outage.care`), their attributes kept as the request's details.
+What GET shows is public: no names, phone numbers, e-mail addresses, customer text or
+premise locations, only the service, its state, when it is expected done (care requests)
+and a location rounded to about 100 m.
 """
 
 from collections.abc import Mapping
@@ -12,15 +14,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.orm import Session, aliased
 
+from outage.care import service as care
+from outage.care.enums import RequestState, RequestType
+from outage.care.lifecycle import CLOSED as CARE_CLOSED
+from outage.care.lifecycle import OPEN as CARE_OPEN
+from outage.care.models import ServiceRequest
+from outage.care.schemas import RequestIn
 from outage.grid.models import Device, Premise
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.schemas import ReceiptOut, ReportIn
+from outage.intake.schemas import ReportIn
 from outage.open311.catalogue import (
+    CARE_CODES,
     CHANGESET,
     CUSTOMER_ACCOUNT,
     HAZARD,
@@ -57,6 +66,19 @@ _STATUS_NOTES: dict[ReportStatus, Text] = {
     ReportStatus.DUPLICATE: Text(
         "Joined to an earlier report of the same problem.",
         "Đã gộp với một báo cáo trước về cùng sự việc.",
+    ),
+}
+
+_CARE_NOTES: dict[RequestState, Text] = {
+    RequestState.IN_PROGRESS: Text("Customer care is working on it.", "Đang được xử lý."),
+    RequestState.WAITING_FOR_CUSTOMER: Text(
+        "Customer care is waiting for information from the customer.",
+        "Đang chờ thông tin bổ sung từ khách hàng.",
+    ),
+    RequestState.DONE: Text("Done.", "Đã giải quyết xong."),
+    RequestState.REJECTED: Text(
+        "Closed without action; the customer was told why.",
+        "Đã đóng, không thực hiện; khách hàng đã được thông báo lý do.",
     ),
 }
 
@@ -164,26 +186,41 @@ def submit_request(
     *,
     service: ServiceType,
     report: ReportIn,
+    details: Mapping[str, str | int],
     idempotency_key: str | None,
     settings: Settings,
     lang: Lang,
 ) -> dict[str, Any]:
-    """Store one checked request; the receipt names our ticket as `service_request_id`."""
-    code = None if service.is_outage_intake else service.code
-    submission = intake.Submission(report, idempotency_key=idempotency_key, service_code=code)
-    receipt = intake.submit_report(session, submission, settings)
+    """Store one checked request; the receipt names our ticket as `service_request_id`.
+
+    Outages and hazards become reports; customer-care types become service requests.
+    """
+    if service.is_outage_intake:
+        submission = intake.Submission(report, idempotency_key=idempotency_key)
+        receipt = intake.submit_report(session, submission, settings)
+        ticket, status = receipt.ticket, receipt.status
+    else:
+        request = RequestIn(
+            type=RequestType(service.code),
+            details=dict(details),
+            **report.model_dump(exclude={"hazard"}),
+        )
+        care_receipt = care.submit_request(
+            session, request, settings=settings, idempotency_key=idempotency_key
+        )
+        ticket, status = care_receipt.ticket, None
     return {
-        "service_request_id": receipt.ticket,
-        "service_notice": _notice(service, receipt, lang),
+        "service_request_id": ticket,
+        "service_notice": _notice(service, ticket, status, lang),
         "account_id": None,
     }
 
 
-def to_report(new: NewRequest) -> tuple[ServiceType, ReportIn]:
-    """Check a posted request and turn it into our report; Open311Error(400) says what is wrong.
+def to_report(new: NewRequest) -> tuple[ServiceType, ReportIn, dict[str, str | int]]:
+    """Check a posted request and turn it into our report, with the service's attributes
+    other than the account and hazard type; Open311Error(400) says what is wrong.
 
-    Names are not kept (reports have no place for them; the account says who it is).
-    Care attributes other than the account head the description, one `code: value` a line.
+    Names are not kept (we have no place for them; the account says who it is).
     """
     service = _service(new.service_code)
     try:
@@ -198,9 +235,7 @@ def to_report(new: NewRequest) -> tuple[ServiceType, ReportIn]:
         raise Open311Error(400, "a location is required: lat and long, or address_string")
     hazard = attributes.pop(HAZARD_TYPE, None) if service.code == HAZARD else None
     account = attributes.pop(CUSTOMER_ACCOUNT, None)
-    notes = [f"{code}: {value}" for code, value in attributes.items()]
-    text = (new.description or "").strip()
-    description = "\n".join([*notes, *([""] if notes and text else []), *([text] if text else [])])
+    description = (new.description or "").strip()
     try:
         report = ReportIn(
             account=str(account) if account is not None else None,
@@ -215,7 +250,7 @@ def to_report(new: NewRequest) -> tuple[ServiceType, ReportIn]:
         )
     except ValidationError as exc:
         raise Open311Error(400, _first_problem(exc)) from None
-    return service, report
+    return service, report, attributes
 
 
 def _coordinates(lat: str | None, lon: str | None) -> tuple[float | None, float | None]:
@@ -241,8 +276,7 @@ def _first_problem(error: ValidationError) -> str:
     return f"{_PUBLIC_FIELDS.get(name, name)}: {message}"
 
 
-def _notice(service: ServiceType, receipt: ReceiptOut, lang: Lang) -> str:
-    ticket = receipt.ticket
+def _notice(service: ServiceType, ticket: str, status: ReportStatus | None, lang: Lang) -> str:
     if not service.is_outage_intake:
         text = Text(
             f"Thank you: your request ({service.name.en}) is ticket {ticket}."
@@ -250,7 +284,7 @@ def _notice(service: ServiceType, receipt: ReceiptOut, lang: Lang) -> str:
             f"Cảm ơn bạn: yêu cầu ({service.name.vi}) có mã {ticket}."
             " Bộ phận chăm sóc khách hàng sẽ liên hệ với bạn.",
         )
-    elif receipt.status is ReportStatus.DUPLICATE:
+    elif status is ReportStatus.DUPLICATE:
         text = Text(
             f"Thank you: ticket {ticket} joins your earlier report of this problem.",
             f"Cảm ơn bạn: mã {ticket} được gộp với báo cáo trước của bạn về sự việc này.",
@@ -260,7 +294,7 @@ def _notice(service: ServiceType, receipt: ReceiptOut, lang: Lang) -> str:
             f"Thank you: your report is ticket {ticket}.",
             f"Cảm ơn bạn: báo cáo của bạn có mã {ticket}.",
         )
-    if service.is_outage_intake and receipt.status is ReportStatus.NEEDS_AGENT:
+    if service.is_outage_intake and status is ReportStatus.NEEDS_AGENT:
         text = Text(
             text.en + " An agent will confirm where you are.",
             text.vi + " Nhân viên sẽ liên hệ để xác nhận vị trí.",
@@ -339,29 +373,50 @@ def _datetime(value: str | None, name: str) -> datetime | None:
 def find_requests(
     session: Session, *, query: RequestQuery, lang: Lang, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Public view of requests, newest first: by ids, or in a window of at most 90 days."""
-    statement = _public_select()
+    """Public view of reports and service requests, newest first: by ids, or in a window of
+    at most 90 days."""
+    reports, requests = _public_select(), _public_care_select()
     if query.tickets:
-        statement = statement.where(Report.ticket.in_(query.tickets))
+        reports = reports.where(Report.ticket.in_(query.tickets))
+        requests = requests.where(ServiceRequest.ticket.in_(query.tickets))
     else:
         start, end = _window(query, now or datetime.now(UTC))
-        statement = statement.where(Report.received_at >= start, Report.received_at <= end)
+        reports = reports.where(Report.received_at >= start, Report.received_at <= end)
+        requests = requests.where(
+            ServiceRequest.received_at >= start, ServiceRequest.received_at <= end
+        )
         if query.service_codes:
-            statement = statement.where(Report.service_code.in_(query.service_codes))
+            reports = reports.where(Report.service_code.in_(query.service_codes))
+            care_codes = sorted(CARE_CODES.intersection(query.service_codes))
+            requests = requests.where(ServiceRequest.request_type.in_(care_codes))
         if query.statuses == {OPEN}:
-            statement = statement.where(Report.status != ReportStatus.CLOSED)
+            reports = reports.where(Report.status != ReportStatus.CLOSED)
+            requests = requests.where(ServiceRequest.state.in_(sorted(CARE_OPEN)))
         elif query.statuses == {CLOSED}:
-            statement = statement.where(Report.status == ReportStatus.CLOSED)
-    rows = session.execute(
-        statement.order_by(Report.received_at.desc(), Report.id.desc()).limit(MAX_RESULTS)
-    ).all()
-    return [_public(row, lang) for row in rows]
+            reports = reports.where(Report.status == ReportStatus.CLOSED)
+            requests = requests.where(ServiceRequest.state.in_(sorted(CARE_CLOSED)))
+    rows = [
+        *session.execute(
+            reports.order_by(Report.received_at.desc(), Report.id.desc()).limit(MAX_RESULTS)
+        ),
+        *session.execute(
+            requests.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc()).limit(
+                MAX_RESULTS
+            )
+        ),
+    ]
+    rows.sort(key=lambda row: row.received_at, reverse=True)
+    return [_public(row, lang) for row in rows[:MAX_RESULTS]]
 
 
 def get_request(session: Session, *, ticket: str, lang: Lang) -> dict[str, Any] | None:
-    row = session.execute(
-        _public_select().where(Report.ticket == ticket.strip().upper())
-    ).one_or_none()
+    wanted = ticket.strip().upper()
+    statement = (
+        _public_care_select().where(ServiceRequest.ticket == wanted)
+        if care.is_request_ticket(wanted)
+        else _public_select().where(Report.ticket == wanted)
+    )
+    row = session.execute(statement).one_or_none()
     return _public(row, lang) if row is not None else None
 
 
@@ -386,11 +441,34 @@ def _public_select() -> Select[Any]:
             Report.service_code,
             Report.hazard,
             Report.received_at,
+            Report.received_at.label("updated"),
+            null().label("expected"),
             func.ST_Y(point).label("lat"),
             func.ST_X(point).label("lon"),
         )
         .outerjoin(transformer, transformer.id == Report.transformer_id)
         .outerjoin(Premise, Premise.id == Report.premise_id)
+    )
+
+
+def _public_care_select() -> Select[Any]:
+    """Service requests in the columns of `_public_select`; expected done by the due time."""
+    transformer = aliased(Device)
+    point = func.coalesce(func.ST_Centroid(transformer.geom), Premise.geom, ServiceRequest.geom)
+    return (
+        select(
+            ServiceRequest.ticket,
+            ServiceRequest.state.label("status"),
+            ServiceRequest.request_type.label("service_code"),
+            null().label("hazard"),
+            ServiceRequest.received_at,
+            ServiceRequest.updated_at.label("updated"),
+            ServiceRequest.due_at.label("expected"),
+            func.ST_Y(point).label("lat"),
+            func.ST_X(point).label("lon"),
+        )
+        .outerjoin(Premise, Premise.id == ServiceRequest.premise_id)
+        .outerjoin(transformer, transformer.id == Premise.transformer_id)
     )
 
 
@@ -405,12 +483,17 @@ def w3c(moment: datetime) -> str:
 
 def _public(row: Any, lang: Lang) -> dict[str, Any]:
     service = SERVICES.get(row.service_code)
-    status = ReportStatus(row.status)
-    notes = _STATUS_NOTES.get(status)
+    if isinstance(row.status, RequestState):
+        state = CLOSED if row.status in CARE_CLOSED else OPEN
+        notes = _CARE_NOTES.get(row.status)
+    else:
+        status = ReportStatus(row.status)
+        state = public_status(status)
+        notes = _STATUS_NOTES.get(status)
     hazard = HAZARD_NAMES.get(Hazard(row.hazard)) if row.hazard else None
     return {
         "service_request_id": row.ticket,
-        "status": public_status(status),
+        "status": state,
         "status_notes": notes.in_(lang) if notes else None,
         "service_name": service.name.in_(lang) if service else row.service_code,
         "service_code": row.service_code,
@@ -418,8 +501,8 @@ def _public(row: Any, lang: Lang) -> dict[str, Any]:
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": w3c(row.received_at),
-        "updated_datetime": w3c(row.received_at),
-        "expected_datetime": None,
+        "updated_datetime": w3c(row.updated),
+        "expected_datetime": w3c(row.expected) if row.expected is not None else None,
         "address": None,
         "address_id": None,
         "zipcode": None,

@@ -12,7 +12,7 @@ Agents are staff, so the customers' rate limits do not apply to them.
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -28,11 +28,17 @@ from outage.agent import service as customers
 from outage.agent.schemas import CustomerOut
 from outage.api import SessionDep
 from outage.auth.principal import Principal, PrincipalDep, require
+from outage.care import service as care
+from outage.care.enums import RequestType
+from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
+from outage.grid.live import LiveTopology
 from outage.grid.models import Premise
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.routes import settings
 from outage.intake.schemas import PlacementIn, QueuedReportOut, ReportIn
+from outage.notifications import service as notifications
+from outage.notifications.schemas import NotificationOut
 from outage.pages import i18n
 from outage.pages.routes import HERE, LOCAL_TIME, MAX_TICKET_LENGTH
 from outage.settings import Settings
@@ -40,6 +46,9 @@ from outage.settings import Settings
 MAX_QUERY_LENGTH = 300
 """As the lookup API allows."""
 QUEUE_PAGE = 50
+OUTAGE_HISTORY = timedelta(days=365)
+MAX_NOTIFICATIONS = 10
+"""Per customer card; the full history is at `GET /api/v1/notifications`."""
 MAX_PREMISE_LENGTH = 200
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -103,7 +112,7 @@ def _language(request: Request, requested: str | None) -> str:
     return i18n.choose_language(requested, request.headers.get("accept-language"))
 
 
-def _page(
+def staff_page(
     template: str,
     language: str,
     context: Mapping[str, Any],
@@ -140,7 +149,7 @@ def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
     )
 
 
-def _when(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
+def local_moment(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
     local = moment.astimezone(LOCAL_TIME)
     return {
         "iso": local.isoformat(timespec="minutes"),
@@ -198,7 +207,12 @@ def console(
     """The search box and the customers it finds; with `ticket`, the call just logged."""
     language = _language(request, lang)
     return _console_page(
-        session, language, q, staff=staff, confirmation=_confirmation(session, ticket, language)
+        session,
+        language,
+        q,
+        staff=staff,
+        live=request.app.state.topology,
+        confirmation=_confirmation(session, ticket, language),
     )
 
 
@@ -228,6 +242,7 @@ def log_call(
             language,
             form.q,
             staff=staff,
+            live=request.app.state.topology,
             drafts={form.account: replace(draft, errors=errors)},
             status_code=422,
         )
@@ -238,6 +253,7 @@ def log_call(
             language,
             form.q,
             staff=staff,
+            live=request.app.state.topology,
             drafts={form.account: fresh},
             status_code=422,
         )
@@ -253,9 +269,79 @@ def log_call(
             language,
             form.q,
             staff=staff,
+            live=request.app.state.topology,
             drafts={form.account: fresh},
             status_code=422,
         )
+    return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
+
+
+class RequestForm(BaseModel):
+    """A service request filed for one customer of the search results, as posted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account: str = ""
+    type: str = ""
+    description: str = ""
+    token: str = ""
+    q: str = ""
+    lang: str = ""
+
+
+@router.post(
+    "/requests",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("requests.work", page=True))],
+)
+def file_request(
+    request: Request,
+    form: Annotated[RequestForm, Form()],
+    session: SessionDep,
+    staff: PrincipalDep,
+    config: Annotated[Settings, Depends(settings)],
+) -> Response:
+    """File a service request for the caller, then back to the search with its ticket."""
+    language = _language(request, form.lang)
+    t = i18n.strings(language)
+
+    def refused(message: str) -> HTMLResponse:
+        return _console_page(
+            session,
+            language,
+            form.q,
+            staff=staff,
+            live=request.app.state.topology,
+            extra_errors=[message],
+            status_code=422,
+        )
+
+    key = _idempotency_key(form.token)
+    if key is None:
+        return refused(t["agent_error_form_invalid"])
+    try:
+        filed = RequestIn(
+            type=form.type,
+            account=form.account.strip() or None,
+            description=form.description.strip() or None,
+            channel=Channel.AGENT,
+        )
+    except ValidationError as exc:
+        problems = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if "type" in problems:
+            return refused(t["error_type"])
+        if "description" in problems:
+            return refused(
+                t["error_too_long"].format(field=t["agent_request_description"], max=MAX_TEXT)
+            )
+        return refused(t["agent_error_form_invalid"])
+    try:
+        with session.begin_nested():
+            receipt = care.submit_request(
+                session, filed, settings=config, idempotency_key=f"{key}:request"
+            )
+    except intake.IdempotencyConflict:
+        return refused(t["agent_error_form_used"])
     return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
@@ -300,8 +386,10 @@ def _console_page(
     query: str,
     *,
     staff: Principal,
+    live: LiveTopology,
     confirmation: Mapping[str, str] | None = None,
     drafts: Mapping[str, _CallDraft] | None = None,
+    extra_errors: Sequence[str] = (),
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
     """The search page; `drafts` keeps what was typed into a customer's form, and why not."""
@@ -309,6 +397,7 @@ def _console_page(
     drafts = dict(drafts or {})
     text = query.strip()
     errors = [message for draft in drafts.values() for message in draft.errors]
+    errors.extend(extra_errors)
     found: list[CustomerOut] = []
     summary = ""
     if len(text) > MAX_QUERY_LENGTH:
@@ -322,11 +411,17 @@ def _console_page(
             summary = t["agent_results"].format(count=len(found), method=method)
         else:
             summary = t["agent_no_results"].format(query=text)
+    around = _surroundings(session, found, staff=staff, live=live) if found else None
     cards = [
-        _customer_card(customer, drafts.get(customer.account) or _CallDraft(_new_token()), language)
+        _customer_card(
+            customer,
+            drafts.get(customer.account) or _CallDraft(_new_token()),
+            language,
+            around,
+        )
         for customer in found
     ]
-    return _page(
+    return staff_page(
         "agent.html",
         language,
         {
@@ -336,6 +431,10 @@ def _console_page(
             "confirmation": confirmation,
             "errors": errors,
             "hazards": _hazard_options(language),
+            "request_types": [
+                (kind.value, i18n.request_type_label(language, kind)) for kind in RequestType
+            ],
+            "may_file_requests": staff.may("requests.work"),
             "max_query": MAX_QUERY_LENGTH,
             "max_description": _max_length(ReportIn, "description"),
         },
@@ -346,8 +445,59 @@ def _console_page(
     )
 
 
-def _customer_card(customer: CustomerOut, draft: _CallDraft, language: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Surroundings:
+    """What the cards show beyond the customer: outages, requests, messages sent."""
+
+    outages: Mapping[str, customers.PremiseOutages]
+    requests: Mapping[str, list[RequestOut]]
+    notifications: Mapping[str, list[NotificationOut]] | None
+    """None when the agent may not read them."""
+
+
+def _surroundings(
+    session: Session, found: Sequence[CustomerOut], *, staff: Principal, live: LiveTopology
+) -> _Surroundings:
+    accounts = [c.account for c in found]
+    outages = customers.outages_at(
+        session,
+        topology=live.get(session),
+        premises=sorted({c.premise.ref for c in found}),
+        since=datetime.now(UTC) - OUTAGE_HISTORY,
+    )
+    messages = (
+        {
+            account: notifications.history(session, account, limit=MAX_NOTIFICATIONS)
+            for account in accounts
+        }
+        if staff.may("notifications.read")
+        else None
+    )
+    return _Surroundings(outages, customers.open_requests(session, accounts), messages)
+
+
+def _incident_row(incident: customers.IncidentBrief, t: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "status": incident.status.value,
+        "status_text": t[f"incident_status_{incident.status.value}"],
+        "device": incident.device,
+        "started": local_moment(incident.started_at, t),
+        "etr": local_moment(incident.etr, t) if incident.etr else None,
+        "restored": local_moment(incident.restored_at, t) if incident.restored_at else None,
+    }
+
+
+def _customer_card(
+    customer: CustomerOut, draft: _CallDraft, language: str, around: _Surroundings | None
+) -> dict[str, Any]:
     t = i18n.strings(language)
+    outages = around.outages.get(customer.premise.ref) if around else None
+    messages = (
+        around.notifications.get(customer.account, [])
+        if around and around.notifications is not None
+        else None
+    )
     critical = i18n.critical_label(language, customer.critical) if customer.critical else None
     return {
         "name": customer.name,
@@ -364,21 +514,58 @@ def _customer_card(customer: CustomerOut, draft: _CallDraft, language: str) -> d
                 "ticket": report.ticket,
                 "status": report.status.value,
                 "status_text": i18n.agent_status_label(language, report.status),
-                "received": _when(report.received_at, t),
+                "received": local_moment(report.received_at, t),
             }
             for report in customer.open_reports
         ],
+        "active_outages": [_incident_row(i, t) for i in outages.active] if outages else [],
+        "outage_history": [_incident_row(i, t) for i in outages.history] if outages else [],
+        "open_requests": [
+            {
+                "ticket": request.ticket,
+                "type_text": i18n.request_type_label(language, request.type),
+                "state_text": i18n.request_state_label(language, request.state),
+                "sla": request.sla.value,
+                "sla_text": i18n.sla_label(language, request.sla),
+                "due": local_moment(request.due_at, t),
+            }
+            for request in (around.requests.get(customer.account, []) if around else [])
+        ],
+        "notifications": (
+            [
+                {
+                    "subject": message.subject,
+                    "channel": message.channel.value,
+                    "status": message.status.value,
+                    "created": local_moment(message.created_at, t),
+                }
+                for message in messages
+            ]
+            if messages is not None
+            else None
+        ),
         "form": draft,
+        "request_token": _new_token(),
     }
 
 
 def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str] | None:
-    """The banner after logging a call, from the stored report (not from the link)."""
+    """The banner after logging a call, from the stored report or request (not the link)."""
     wanted = _normal_ticket(ticket)
+    t = i18n.strings(language)
+    if wanted and care.is_request_ticket(wanted):
+        filed = care.request_status(session, wanted)
+        if filed is None:
+            return None
+        return {
+            "title": t["agent_request_logged"],
+            "ticket": filed.ticket,
+            "status": filed.state.value,
+            "text": i18n.request_type_label(language, filed.type),
+        }
     found = intake.report_status(session, wanted) if wanted else None
     if found is None:
         return None
-    t = i18n.strings(language)
     if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
         text = t["agent_logged_duplicate"].format(ticket=found.duplicate_of)
     elif found.status is ReportStatus.RECEIVED:
@@ -387,7 +574,12 @@ def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str
         text = t["agent_logged_needs_agent"]
     else:
         text = i18n.agent_status_label(language, found.status)
-    return {"ticket": found.ticket, "status": found.status.value, "text": text}
+    return {
+        "title": t["agent_logged"],
+        "ticket": found.ticket,
+        "status": found.status.value,
+        "text": text,
+    }
 
 
 # --- the review queue ----------------------------------------------------------------------
@@ -502,7 +694,7 @@ def _queue_page(
         session, sorted({ref for report in queued for ref in report.candidates})
     )
     items = [_queued_item(report, addresses, failed, offset, language) for report in queued]
-    return _page(
+    return staff_page(
         "agent_queue.html",
         language,
         {
@@ -559,7 +751,7 @@ def _queued_item(
     return {
         "ticket": report.ticket,
         "channel_text": i18n.channel_label(language, report.channel),
-        "received": _when(report.received_at, t),
+        "received": local_moment(report.received_at, t),
         "said": said,
         "description": report.description,
         "hazard_text": i18n.hazard_label(language, report.hazard) if report.hazard else None,

@@ -1,5 +1,315 @@
-"""Pages (to be filled in)."""
+"""The maps: the dispatcher's live map and its data layers, and the public outage map.
 
-from fastapi import APIRouter
+Each map is built with folium once per language (`maps.dispatcher`, `maps.public`) and
+served in parts: the page, and the map's script as a file of its own (the CSP allows no
+inline script). The data comes by polling GeoJSON endpoints. The public map's data is
+aggregated per area, holds no personal data, and is served from a short-lived in-memory
+cache, so a storm's viewers do not reach the database on every view.
+"""
 
-router = APIRouter()
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from maps import assets, dispatcher, layers, public, sources
+from maps import strings as map_strings
+from maps.cache import TtlCache
+from maps.page import MapPage, Tiles
+from outage.api import SessionDep
+from outage.auth.principal import PrincipalDep, require
+from outage.db import session_scope
+from outage.grid.live import LiveTopology
+from outage.grid.routes import TopologyDep
+from outage.pages import i18n
+from outage.pages.routes import HERE, request_language
+from outage.settings import Settings
+
+GEOJSON = "application/geo+json"
+JAVASCRIPT = "text/javascript; charset=utf-8"
+
+REPORTS_WINDOW = timedelta(hours=24)
+"""Reports older than this are off the dispatcher's map (their incidents stay)."""
+NETWORK_CACHE_S = 600.0
+"""The network changes with an import; its layer is read again after this long."""
+SCRIPT_MAX_AGE_S = 86_400
+"""A map's script is linked with its version, so browsers may keep it."""
+PAGE_MAX_AGE_S = 60
+"""The public page holds no data (that comes from the GeoJSON), so it may be cached."""
+
+assets.use_local_assets()
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+router = APIRouter(tags=["maps"])
+
+
+@dataclass
+class MapState:
+    """Per app: the maps built so far (per language) and the caches."""
+
+    settings: Settings
+    public_data: TtlCache
+    network_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
+    built: dict[tuple[str, str], MapPage] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def tiles(self) -> Tiles:
+        return Tiles(self.settings.map_tile_url, self.settings.map_tile_attribution)
+
+    @property
+    def poll_ms(self) -> int:
+        return round(self.settings.map_poll_seconds * 1000)
+
+    def page(self, which: str, language: str) -> MapPage:
+        """The folium map `which` ("dispatch" or "public") in `language`, built once."""
+        key = (which, language)
+        with self.lock:
+            if key not in self.built:
+                builder = dispatcher.build if which == "dispatch" else public.build
+                t = map_strings.strings(language)
+                self.built[key] = builder(tiles=self.tiles, poll_ms=self.poll_ms, t=t)
+            return self.built[key]
+
+
+_STATE_LOCK = threading.Lock()
+
+
+async def map_state(request: Request) -> MapState:
+    """The app's map state, made on first use (async: no thread for the hot path)."""
+    state = getattr(request.app.state, "maps", None)
+    if state is None:
+        with _STATE_LOCK:
+            state = getattr(request.app.state, "maps", None)
+            if state is None:
+                settings: Settings = request.app.state.settings
+                state = MapState(settings, TtlCache(settings.map_cache_seconds))
+                request.app.state.maps = state
+    assert isinstance(state, MapState)
+    return state
+
+
+MapStateDep = Annotated[MapState, Depends(map_state)]
+
+DISPATCH = [Depends(require("pages.dispatch"))]
+PUBLIC = [Depends(require("map.public"))]
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _strings(language: str) -> dict[str, str]:
+    return {**i18n.strings(language), **map_strings.strings(language)}
+
+
+def _render_page(
+    request: Request,
+    template: str,
+    language: str,
+    context: dict[str, Any],
+    headers: dict[str, str],
+) -> HTMLResponse:
+    other = i18n.other_language(language)
+    html = _templates.get_template(template).render(
+        lang=language,
+        t=_strings(language),
+        other_lang=other,
+        other_t=i18n.strings(other),
+        switch_url=f"{request.url.path}?{urlencode({'lang': other})}",
+        **context,
+    )
+    response = HTMLResponse(html, headers=headers)
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+def _script(page: MapPage, cache_control: str) -> Response:
+    return Response(page.script, media_type=JAVASCRIPT, headers={"Cache-Control": cache_control})
+
+
+def _client_config(state: MapState, language: str, **extra: Any) -> dict[str, Any]:
+    """What the page's script needs: its words and how often to poll (JSON, not markup)."""
+    return {
+        "lang": language,
+        "poll_ms": state.poll_ms,
+        "strings": map_strings.strings(language),
+        **extra,
+    }
+
+
+@router.get(
+    "/dispatch",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    dependencies=[Depends(require("pages.dispatch", page=True))],
+)
+def dispatch_page(
+    request: Request, staff: PrincipalDep, state: MapStateDep, lang: str | None = None
+) -> HTMLResponse:
+    """The dispatcher's live map, with the incidents by priority beside it."""
+    language = request_language(request, lang)
+    page = state.page("dispatch", language)
+    script = f"/dispatch/map.js?{urlencode({'lang': language, 'v': page.version})}"
+    return _render_page(
+        request,
+        "dispatch.html",
+        language,
+        {
+            "page": page,
+            "map_script": script,
+            "staff": staff,
+            "config": _client_config(state, language, can_act=staff.may("incidents.act")),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/dispatch/map.js", include_in_schema=False, dependencies=DISPATCH)
+def dispatch_script(request: Request, state: MapStateDep, lang: str | None = None) -> Response:
+    """The dispatcher map's script (folium's, served as a file)."""
+    page = state.page("dispatch", request_language(request, lang))
+    return _script(page, f"private, max-age={SCRIPT_MAX_AGE_S}")
+
+
+@router.get("/map", response_class=HTMLResponse, include_in_schema=False, dependencies=PUBLIC)
+def public_page(request: Request, state: MapStateDep, lang: str | None = None) -> HTMLResponse:
+    """The public outage map; phones first."""
+    language = request_language(request, lang)
+    page = state.page("public", language)
+    script = f"/map/map.js?{urlencode({'lang': language, 'v': page.version})}"
+    return _render_page(
+        request,
+        "map.html",
+        language,
+        {"page": page, "map_script": script, "config": _client_config(state, language)},
+        headers={"Cache-Control": f"public, max-age={PAGE_MAX_AGE_S}"},
+    )
+
+
+@router.get("/map/map.js", include_in_schema=False, dependencies=PUBLIC)
+def public_script(request: Request, state: MapStateDep, lang: str | None = None) -> Response:
+    """The public map's script (folium's, served as a file)."""
+    page = state.page("public", request_language(request, lang))
+    return _script(page, f"public, max-age={SCRIPT_MAX_AGE_S}")
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def _public_body(
+    sessions: sessionmaker[Session], topology: LiveTopology, settings: Settings
+) -> bytes:
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        network = topology.get(session)
+        outages, premises = sources.public_outages(session, network)
+        works = sources.planned_works(session, network, now=now)
+        bounds = sources.network_bounds(session)
+    resolution, smallest = settings.map_h3_resolution, settings.map_min_customers
+    cells = layers.outage_cells(outages, premises, resolution=resolution, min_customers=smallest)
+    planned = layers.planned_cells(works, resolution=resolution, min_customers=smallest)
+    return layers.collection(
+        layers.public_features(cells, planned),
+        bbox=bounds,
+        updated_at=now.isoformat(timespec="seconds"),
+    )
+
+
+def _geojson(body: bytes, etag: str, cache_control: str, request: Request) -> Response:
+    headers = {"Cache-Control": cache_control, "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=GEOJSON, headers=headers)
+
+
+@router.get(
+    "/api/v1/map/public.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=PUBLIC,
+)
+async def public_geojson(request: Request, state: MapStateDep) -> Response:
+    """Customers out and the ETR per area (H3 cells), the cause when known, and when this
+    was read (`updated_at`); no premise, no person. Served from a cache of a few seconds."""
+    cached = state.public_data.fresh()
+    if cached is None:
+        app_state = request.app.state
+
+        def compute() -> bytes:
+            return _public_body(app_state.sessions, app_state.topology, state.settings)
+
+        cached = await run_in_threadpool(state.public_data.get, compute)
+    max_age = round(state.settings.map_cache_seconds)
+    return _geojson(cached.body, cached.etag, f"public, max-age={max_age}", request)
+
+
+def _staff_geojson(body: bytes) -> Response:
+    return Response(body, media_type=GEOJSON)
+
+
+@router.get(
+    "/api/v1/map/areas.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=DISPATCH,
+)
+def areas_geojson(session: SessionDep, live: TopologyDep) -> Response:
+    """The area each active incident cuts off: a polygon around its premises and device."""
+    features = sources.affected_areas(session, live.get(session))
+    return _staff_geojson(layers.collection(features))
+
+
+@router.get(
+    "/api/v1/map/reports.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=DISPATCH,
+)
+def reports_geojson(session: SessionDep) -> Response:
+    """Open reports of the last day where they were placed, with what the customer said
+    (untrusted text: the page shows it as text)."""
+    since = datetime.now(UTC) - REPORTS_WINDOW
+    return _staff_geojson(layers.collection(sources.open_reports(session, since=since)))
+
+
+@router.get(
+    "/api/v1/map/crews.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=DISPATCH,
+)
+def crews_geojson(session: SessionDep) -> Response:
+    """Every crew at its last reported position (or its depot), with its status."""
+    features = sources.crews(session, now=datetime.now(UTC))
+    return _staff_geojson(layers.collection(features))
+
+
+@router.get(
+    "/api/v1/map/network.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=DISPATCH,
+)
+def network_geojson(request: Request, session: SessionDep, state: MapStateDep) -> Response:
+    """Feeders and substations for reference, with the network's extent (`bbox`)."""
+
+    def compute() -> bytes:
+        return layers.collection(sources.network(session), bbox=sources.network_bounds(session))
+
+    cached = state.network_data.get(compute)
+    return _geojson(cached.body, cached.etag, "private, no-cache", request)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from outage.api import SessionDep
 from outage.auth.principal import require
+from outage.care.service import is_request_ticket
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
@@ -81,7 +82,7 @@ def request_language(request: Request, requested: str | None) -> str:
     return i18n.choose_language(requested, request.headers.get("accept-language"))
 
 
-def _page(
+def customer_page(
     request: Request,
     template: str,
     language: str,
@@ -120,7 +121,7 @@ def _report_page(
     status_code: int = status.HTTP_200_OK,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    return _page(
+    return customer_page(
         request,
         "report.html",
         language,
@@ -251,25 +252,32 @@ def status_lookup(request: Request, ticket: str = "", lang: str | None = None) -
             f"/status/{quote(wanted, safe='')}?lang={language}",
             status_code=status.HTTP_303_SEE_OTHER,
         )
-    return _page(request, "lookup.html", language, {})
+    return customer_page(request, "lookup.html", language, {})
 
 
 @router.get("/status/{ticket}", response_class=HTMLResponse)
 def status_page(
     ticket: str, request: Request, session: SessionDep, lang: str | None = None
-) -> HTMLResponse:
-    """Where a report stands, without any personal data; a 404 page for unknown tickets."""
+) -> Response:
+    """Where a report stands, without any personal data; a 404 page for unknown tickets.
+
+    A service request's ticket leads to its own page."""
     language = request_language(request, lang)
+    if is_request_ticket(ticket):
+        return RedirectResponse(
+            f"/request/{quote(ticket.strip().upper(), safe='')}?lang={language}",
+            status_code=status.HTTP_303_SEE_OTHER,
+        )
     found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
     if found is None:
-        return _page(
+        return customer_page(
             request,
             "not_found.html",
             language,
             {"ticket": ticket[:MAX_TICKET_LENGTH]},
             status.HTTP_404_NOT_FOUND,
         )
-    return _page(request, "status.html", language, _status_context(found, language))
+    return customer_page(request, "status.html", language, _status_context(found, language))
 
 
 def _status_context(found: ReportStatusOut, language: str) -> dict[str, Any]:

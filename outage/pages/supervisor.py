@@ -1,5 +1,164 @@
-"""Pages (to be filled in)."""
+"""The supervisor's dashboard: reliability indices by month, SLA compliance per request
+type, open work by age, satisfaction, and the requests past their target.
 
-from fastapi import APIRouter
+Charts are SVG drawn on the server (`outage.pages.charts`): no script needed to see them,
+nothing a strict Content-Security-Policy would block. Comments customers wrote are shown
+through Jinja's autoescape. Staff only (`pages.supervisor`); nothing here is cached.
+"""
 
-router = APIRouter()
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from outage.api import SessionDep
+from outage.auth.principal import PrincipalDep, require
+from outage.care import dashboard
+from outage.care.sla import target_of
+from outage.pages import charts, i18n
+from outage.pages.agent import local_moment, staff_page
+from outage.pages.routes import LOCAL_TIME, request_language
+from outage.reliability import service as reliability
+from outage.settings import Settings
+
+WINDOW = timedelta(days=30)
+"""SLA compliance and satisfaction are over this window, ending now."""
+MONTHS = 12
+"""Reliability indices are shown for this many months, the current one last."""
+
+router = APIRouter(include_in_schema=False, tags=["supervisor pages"])
+
+
+@dataclass(frozen=True)
+class _Month:
+    label: str
+    saidi: float
+    saidi_without_med: float
+    saifi: float
+
+
+def _first_month(today: date, months: int) -> date:
+    index = today.year * 12 + today.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _months(request: Request, session: Session, now: datetime) -> list[_Month]:
+    """The indices of the last months; none when the network has no customers yet."""
+    today = now.astimezone(LOCAL_TIME).date()
+    try:
+        found = reliability.monthly_indices(
+            session,
+            _first_month(today, MONTHS),
+            today,
+            topology=request.app.state.topology.get(session),
+            as_of=now,
+        )
+    except (reliability.UnknownScope, reliability.InvalidPeriod):
+        return []
+    return [
+        _Month(
+            label=f"{m.month:%m/%y}",
+            saidi=m.with_major_events.saidi,
+            saidi_without_med=m.without_major_events.saidi,
+            saifi=m.with_major_events.saifi,
+        )
+        for m in found
+    ]
+
+
+def _percent(share: float | None, t: Mapping[str, str]) -> str:
+    return t["supervisor_not_applicable"] if share is None else f"{share:.0%}"
+
+
+@router.get(
+    "/supervisor",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("pages.supervisor", page=True))],
+)
+def supervisor_dashboard(
+    request: Request, session: SessionDep, staff: PrincipalDep, lang: str | None = None
+) -> HTMLResponse:
+    """Where customer care and the network stand, for the shift supervisor."""
+    language = request_language(request, lang)
+    t = i18n.strings(language)
+    config: Settings = request.app.state.settings
+    now = datetime.now(UTC)
+    summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
+    months = _months(request, session, now)
+    labels = [m.label for m in months]
+    ages = [(i18n.strings(language)[f"age_{bucket.key}"], n) for bucket, n in summary.ages]
+    mood = summary.satisfaction
+    context = {
+        "nav": "supervisor",
+        "window_text": t["supervisor_window"].format(
+            days=WINDOW.days, now=now.astimezone(LOCAL_TIME).strftime(t["datetime_format"])
+        ),
+        "saidi_chart": (
+            charts.bar_chart(
+                labels,
+                [[m.saidi for m in months], [m.saidi_without_med for m in months]],
+                decimals=0,
+                value_decimals=1,
+            )
+            if months
+            else None
+        ),
+        "saifi_chart": (
+            charts.line_chart(labels, [[m.saifi for m in months]], decimals=2, value_decimals=3)
+            if months
+            else None
+        ),
+        "compliance": [
+            {
+                "type": i18n.request_type_label(language, row.type),
+                "target": f"{target_of(config.care_sla_hours, row.type):g}",
+                "closed": row.closed,
+                "met": row.met,
+                "share": row.share,
+                "share_text": _percent(row.share, t),
+                "open": row.open,
+                "open_breached": row.open_breached,
+            }
+            for row in summary.compliance
+        ],
+        "ages_chart": charts.bar_chart([label for label, _ in ages], [[n for _, n in ages]]),
+        "satisfaction": mood,
+        "mean_text": (
+            t["supervisor_mean"].format(mean=f"{mood.mean:.1f}", count=mood.count)
+            if mood.mean is not None
+            else t["supervisor_no_ratings"]
+        ),
+        "ratings_chart": charts.bar_chart(
+            [str(score) for score in range(1, 6)], [list(mood.distribution)]
+        ),
+        "comments": [
+            {
+                "ticket": c.ticket,
+                "type": i18n.request_type_label(language, c.type),
+                "rating": c.rating,
+                "comment": c.comment,
+                "rated": local_moment(c.rated_at, t),
+            }
+            for c in mood.recent
+        ],
+        "breached": [
+            {
+                "ticket": r.ticket,
+                "type": i18n.request_type_label(language, r.type),
+                "state": i18n.request_state_label(language, r.state),
+                "received": local_moment(r.received_at, t),
+                "due": local_moment(r.due_at, t),
+                "overdue": t["supervisor_hours"].format(
+                    hours=f"{(now - r.due_at).total_seconds() / 3600:.0f}"
+                ),
+                "account": r.account,
+            }
+            for r in summary.breached
+        ],
+    }
+    return staff_page(
+        "supervisor.html", language, context, path="/supervisor", params={}, staff=staff
+    )

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from grid_topology.model import GridModel
 from outage.auth.enums import Role
+from outage.care.enums import RequestType
+from outage.care.service import is_request_ticket
 from outage.db import session_factory
 from outage.intake.enums import Channel, Hazard
 from outage.intake.models import Report
@@ -103,6 +105,17 @@ def test_agent_finds_a_caller_by_phone_and_logs_the_call(
         ticket = page.inner_text("#confirmation-ticket")
         assert TICKET.match(ticket)
         assert ticket in page.inner_text("#customer-1 .open-reports")
+
+        # The same caller also asks for a meter check: a service request, on their card.
+        page.select_option("#request-1-type", RequestType.METER_CHECK.value)
+        page.fill("#request-1-description", description)
+        with page.expect_navigation():
+            page.click("#request-1-submit")
+        assert page.inner_text("#confirmation-title") == t["agent_request_logged"]
+        request_ticket = page.inner_text("#confirmation-ticket")
+        assert is_request_ticket(request_ticket)
+        assert request_ticket in page.inner_text("#customer-1 .open-requests")
+        assert page.locator("#customer-1 h3", has_text=t["agent_active_outages"]).is_visible()
         page.screenshot(path=str(screenshots / f"agent-console-{language}.png"), full_page=True)
 
         with session_factory(grid_database)() as session:

@@ -1,4 +1,8 @@
-"""reliability (to be filled in).
+"""reliability: no tables.
+
+Interruption records are derived from incidents, their audit trail and planned outages
+when a report asks (see outage.reliability.records), so there is nothing to store; the
+revision keeps its place in the chain.
 
 Revision ID: 0009
 Revises: 0008

@@ -193,10 +193,109 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         data={"service_code": "outage", "address_string": "a lane with no name"},
     ),
     # crews, dispatch and the crew page
+    ("GET", "/api/v1/crews"): _request("GET", "/api/v1/crews"),
+    ("POST", "/api/v1/crews"): _request(
+        "POST",
+        "/api/v1/crews",
+        json={"name": "matrix walk", "skills": [], "depot": {"lat": 21.0, "lon": 105.8}},
+    ),
+    ("GET", "/api/v1/crews/{crew_id}"): _request("GET", f"/api/v1/crews/{CREW_ID}"),
+    ("PATCH", "/api/v1/crews/{crew_id}"): _request(
+        "PATCH", f"/api/v1/crews/{CREW_ID}", json={"status": "available"}
+    ),
+    ("POST", "/api/v1/crews/{crew_id}/position"): _request(
+        "POST", f"/api/v1/crews/{CREW_ID}/position", json={"lat": 21.0, "lon": 105.8}
+    ),
+    ("POST", "/api/v1/crews/{crew_id}/help"): _request(
+        "POST", f"/api/v1/crews/{CREW_ID}/help", json={"note": "matrix walk"}
+    ),
+    ("DELETE", "/api/v1/crews/{crew_id}/help"): _request("DELETE", f"/api/v1/crews/{CREW_ID}/help"),
+    ("POST", "/api/v1/dispatch/plan"): _request(
+        "POST", "/api/v1/dispatch/plan", json={"time_limit_s": 0.5}
+    ),
+    ("GET", "/api/v1/dispatch/plan"): _request("GET", "/api/v1/dispatch/plan"),
+    ("POST", "/api/v1/dispatch/pins"): _request(
+        "POST", "/api/v1/dispatch/pins", json={"incident_id": 999999, "crew_id": 999999}
+    ),
+    ("DELETE", "/api/v1/dispatch/pins/{incident_id}"): _request(
+        "DELETE", "/api/v1/dispatch/pins/999999"
+    ),
+    ("GET", "/crew"): _request("GET", "/crew"),
     # notifications and planned outages
+    ("GET", "/api/v1/notifications"): _request(
+        "GET", "/api/v1/notifications", params={"customer": "nobody"}
+    ),
+    ("GET", "/api/v1/notifications/preferences"): _request(
+        "GET", "/api/v1/notifications/preferences", params={"customer": "nobody"}
+    ),
+    ("PUT", "/api/v1/notifications/preferences"): _request(
+        "PUT", "/api/v1/notifications/preferences", params={"customer": "nobody"}, json={}
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/notifications.csv"): _request(
+        "GET", "/api/v1/incidents/{fx.crew_incident}/notifications.csv"
+    ),
+    ("GET", "/api/v1/planned-outages"): _request("GET", "/api/v1/planned-outages"),
+    ("POST", "/api/v1/planned-outages"): _request(
+        "POST",
+        "/api/v1/planned-outages",
+        json={
+            "device": "no-such-device",
+            "starts_at": "2099-01-01T08:00:00+07:00",
+            "ends_at": "2099-01-01T12:00:00+07:00",
+            "reason": "matrix walk",
+        },
+    ),
+    ("PATCH", "/api/v1/planned-outages/{planned_id}"): _request(
+        "PATCH", "/api/v1/planned-outages/999999", json={"reason": "matrix walk"}
+    ),
+    ("DELETE", "/api/v1/planned-outages/{planned_id}"): _request(
+        "DELETE", "/api/v1/planned-outages/999999"
+    ),
+    ("GET", "/n/{token}"): _request("GET", "/n/no-such-token"),
+    ("POST", "/n/{token}"): _request("POST", "/n/no-such-token", data={"answer": "restored"}),
     # maps: the dispatcher's and the public's
+    ("GET", "/dispatch"): _request("GET", "/dispatch"),
+    ("GET", "/dispatch/map.js"): _request("GET", "/dispatch/map.js"),
+    ("GET", "/map"): _request("GET", "/map"),
+    ("GET", "/map/map.js"): _request("GET", "/map/map.js"),
+    ("GET", "/api/v1/map/public.geojson"): _request("GET", "/api/v1/map/public.geojson"),
+    ("GET", "/api/v1/map/areas.geojson"): _request("GET", "/api/v1/map/areas.geojson"),
+    ("GET", "/api/v1/map/reports.geojson"): _request("GET", "/api/v1/map/reports.geojson"),
+    ("GET", "/api/v1/map/crews.geojson"): _request("GET", "/api/v1/map/crews.geojson"),
+    ("GET", "/api/v1/map/network.geojson"): _request("GET", "/api/v1/map/network.geojson"),
     # customer-care service requests and the supervisor dashboard
+    ("POST", "/api/v1/requests"): _request(
+        "POST", "/api/v1/requests", json={"type": "billing_question", "address": "lot 9, nowhere"}
+    ),
+    ("GET", "/api/v1/requests"): _request("GET", "/api/v1/requests"),
+    ("GET", "/api/v1/requests/{ticket}"): _request(
+        "GET", "/api/v1/requests/260101-ZZZZZZ", params={"phone_last4": "5678"}
+    ),
+    ("PATCH", "/api/v1/requests/{ticket}"): _request(
+        "PATCH", "/api/v1/requests/260101-ZZZZZZ", json={"state": "in_progress"}
+    ),
+    ("POST", "/api/v1/requests/{ticket}/rating"): _request(
+        "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
+    ),
+    ("GET", "/supervisor"): _request("GET", "/supervisor"),
+    ("POST", "/agent/requests"): _request(
+        "POST", "/agent/requests", data={"account": "nope", "type": "meter_check"}
+    ),
+    ("GET", "/request"): _request("GET", "/request"),
+    ("POST", "/request"): _request(
+        "POST", "/request", data={"type": "billing_question", "address": "lot 9, nowhere"}
+    ),
+    ("GET", "/request/{ticket}"): _request("GET", "/request/260101-ZZZZZZ"),
+    ("POST", "/request/{ticket}/rating"): _request(
+        "POST", "/request/260101-ZZZZZZ/rating", data={"rating": "5", "phone_last4": "5678"}
+    ),
     # reliability
+    ("GET", "/api/v1/reliability"): _request(
+        "GET", "/api/v1/reliability", params={"start": "2025-01-01", "end": "2025-01-31"}
+    ),
+    ("GET", "/api/v1/reliability.csv"): _request(
+        "GET", "/api/v1/reliability.csv", params={"start": "2025-01-01", "end": "2025-01-31"}
+    ),
 }
 """One request per route that its permission's holders may make (content aside)."""
 

@@ -461,6 +461,19 @@ def test_predicted_etr_does_not_replace_the_dispatchers(
     assert (incident.etr, incident.etr_source) == (said, EtrSource.DISPATCHER)
 
 
+def test_predicted_etr_takes_over_once_the_dispatchers_has_passed(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    incident_id = open_on(session, places.fuses[0])
+    lapsed = datetime.now(UTC) - timedelta(minutes=1)
+    service.set_etr(session, incident_id, etr=lapsed, source=EtrSource.DISPATCHER, actor="d-1")
+    estimate = datetime.now(UTC) + timedelta(hours=1)
+    changed = service.set_etr(session, incident_id, etr=estimate)
+    incident = service.get_incident(session, incident_id)
+    assert changed
+    assert (incident.etr, incident.etr_source) == (estimate, EtrSource.PREDICTED)
+
+
 def test_every_action_writes_an_audit_row_with_the_actor(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 
 from outage.app import create_app
 from outage.auth.enums import Scope
+from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.intake.models import Report
 from outage.settings import Settings, get_settings
@@ -81,6 +82,8 @@ def open311_customer(
 def open311_report_count(grid_database: str) -> Callable[[], int]:
     def counted() -> int:
         with session_scope(session_factory(grid_database)) as session:
-            return session.scalar(select(func.count()).select_from(Report)) or 0
+            reports = session.scalar(select(func.count()).select_from(Report)) or 0
+            requests = session.scalar(select(func.count()).select_from(ServiceRequest)) or 0
+            return reports + requests
 
     return counted

@@ -1,4 +1,5 @@
-"""POST and GET service requests: stored as our reports, shown without personal data."""
+"""POST and GET service requests: stored as our reports or customer-care requests, shown
+without personal data."""
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -10,10 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from outage.auth.enums import Scope
+from outage.care.enums import RequestState, RequestType
+from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.grid.models import Premise
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
+from outage.open311.service import w3c
 from tests.conftest import Credentials
 
 from .conftest import API_KEY, JURISDICTION, Open311Customer
@@ -32,6 +36,14 @@ def _stored(database_url: str, ticket: str) -> Report:
         assert report is not None
         session.expunge(report)
         return report
+
+
+def _stored_request(database_url: str, ticket: str) -> ServiceRequest:
+    with session_scope(session_factory(database_url)) as session:
+        request = session.scalar(select(ServiceRequest).where(ServiceRequest.ticket == ticket))
+        assert request is not None
+        session.expunge(request)
+        return request
 
 
 def _premise_id(database_url: str, ref: str) -> int:
@@ -125,7 +137,7 @@ def test_hazard_takes_its_type(
     assert shown["description"] == "Wires down"
 
 
-def test_care_request_is_stored_with_its_service_code(
+def test_care_request_becomes_a_service_request_with_its_attributes(
     open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
 ) -> None:
     customer = open311_customer()
@@ -157,18 +169,19 @@ def test_care_request_is_stored_with_its_service_code(
     account_id = root.find("request/account_id")
     assert account_id is not None and account_id.text is None
 
-    report = _stored(grid_database, ticket)
-    assert report.service_code == "change_of_tariff_quota"
-    assert report.channel is Channel.OPEN311
-    # A care request is never taken for a duplicate of the customer's outage report.
-    assert report.status is ReportStatus.RECEIVED
-    assert report.duplicate_of_id is None
-    assert report.match_method is MatchMethod.ACCOUNT
-    assert report.premise_id == _premise_id(grid_database, customer.premise)
-    assert report.description == "household_count: 3\n\nNhà có thêm một hộ"
+    request = _stored_request(grid_database, ticket)
+    assert request.request_type is RequestType.CHANGE_OF_TARIFF_QUOTA
+    assert request.channel is Channel.OPEN311
+    assert request.state is RequestState.RECEIVED
+    assert request.premise_id == _premise_id(grid_database, customer.premise)
+    assert request.account_given == customer.account
+    assert request.details == {"household_count": 3}
+    assert request.description == "Nhà có thêm một hộ"
 
     shown = open311_client.get(f"/open311/v2/requests/{ticket}.json", params={"lang": "vi"})
     assert shown.json()[0]["service_name"] == "Thay đổi định mức sử dụng điện"
+    assert shown.json()[0]["status"] == "open"
+    assert shown.json()[0]["expected_datetime"] == w3c(request.due_at)
 
 
 def test_retried_post_with_idempotency_key_gets_the_first_ticket(

@@ -4,6 +4,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +14,11 @@ from sqlalchemy import select
 
 from grid_topology.model import GridModel, Premise
 from outage.agent.service import find_customers
+from outage.care.enums import RequestType
+from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
+from outage.grid import models as grid
+from outage.incidents import service as incidents
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
@@ -472,3 +477,90 @@ def test_placing_an_unknown_ticket_is_a_404_page(client: TestClient) -> None:
     assert STRINGS["en"]["agent_error_unknown_ticket"].format(ticket="260101-ZZZZZ") in (
         response.text
     )
+
+
+# --- the customer's surroundings: requests, outages, messages ------------------------------
+
+
+def _request_form(html: str, account: str) -> dict[str, str]:
+    """The hidden fields of the service-request form for one customer of the results."""
+    for form in re.findall(r'<form method="post" action="/agent/requests".*?</form>', html, re.S):
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+        if fields.get("account") == account:
+            return fields
+    raise AssertionError(f"no service-request form for {account}")
+
+
+def test_filing_a_service_request_for_the_caller_shows_it_among_their_open_requests(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    form = _request_form(_search(client, account, "en"), account)
+    data = {**form, "type": "meter_check", "description": XSS}
+    response = client.post("/agent/requests", data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    [ticket] = parse_qs(urlsplit(response.headers["location"]).query)["ticket"]
+    again = client.post("/agent/requests", data=data, follow_redirects=False)
+    assert again.headers["location"] == response.headers["location"], "one request per form"
+
+    with session_factory(grid_database)() as session:
+        [stored] = session.scalars(select(ServiceRequest).where(ServiceRequest.ticket == ticket))
+    assert (stored.request_type, stored.channel) == (RequestType.METER_CHECK, Channel.AGENT)
+    assert stored.customer_id is not None
+
+    html = client.get(response.headers["location"]).text
+    assert STRINGS["en"]["agent_request_logged"] in html
+    requests = html.split('class="open-requests"', 1)[1].split("</table>", 1)[0]
+    assert ticket in requests and "Meter accuracy check" in requests
+    assert XSS not in html
+
+
+def test_a_bad_request_type_is_refused_in_place(
+    client: TestClient, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    form = _request_form(_search(client, account, "en"), account)
+    response = client.post("/agent/requests", data={**form, "type": "a_pony"})
+    assert response.status_code == 422
+    assert STRINGS["en"]["error_type"] in response.text
+
+
+def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(
+    client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][4]
+    assert premise.customer is not None
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    with session_scope(session_factory(grid_database)) as session:
+        transformer = session.scalar(
+            select(grid.Device.asset_ref)
+            .join(grid.Premise, grid.Premise.transformer_id == grid.Device.id)
+            .where(grid.Premise.ref == premise.ref)
+        )
+        assert transformer is not None
+        incident = incidents.open_incident(
+            session,
+            device_asset_ref=transformer,
+            confidence=0.9,
+            customers_affected=1,
+            started_at=started,
+            reason="agent console test",
+        )
+    try:
+        html = _search(client, premise.customer.account, "en")
+        active = html.split('class="active-outages"', 1)[1].split("</table>", 1)[0]
+        assert f'<td class="ref">{incident}</td>' in active
+        assert transformer in active
+    finally:
+        with session_scope(session_factory(grid_database)) as session:
+            incidents.restore(
+                session, incident, at=datetime.now(UTC), reason="agent console test over"
+            )
+    html = _search(client, premise.customer.account, "en")
+    assert 'class="active-outages"' not in html
+    history = html.split('class="outage-history"', 1)[1].split("</table>", 1)[0]
+    assert f'<td class="ref">{incident}</td>' in history

@@ -1,0 +1,350 @@
+"""What the maps read from the database: plain rows and GeoJSON features, one query each.
+
+Who is out because of an incident comes from the live topology (the premises downstream of
+its device), as the incidents service counts them; the geometry from PostGIS.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, String, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage
+from outage.crews import service as crews_service
+from outage.grid.models import Device, Feeder, GridNode, Premise, Substation
+from outage.incidents.enums import IncidentKind
+from outage.incidents.lifecycle import ACTIVE
+from outage.incidents.models import Incident
+from outage.intake.enums import ReportStatus
+from outage.intake.models import Report
+from outage.notifications import planned
+
+Bounds = tuple[float, float, float, float]
+"""west, south, east, north (a GeoJSON bbox)."""
+
+AREA_BUFFER_M = 40.0
+"""Around the affected premises, so a single street still shows as an area."""
+
+REPORT_LIMIT = 5000
+"""The newest reports shown; a storm's older ones are in the clusters' counts already."""
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """An active incident and where it is on the network."""
+
+    id: int
+    kind: IncidentKind
+    status: str
+    device: str | None
+    premise_id: int | None
+    started_at: datetime
+    etr: datetime | None
+    hazard: str | None
+    cause: str | None
+    customers_affected: int
+    customers_restored: int
+
+
+def _active(session: Session) -> list[_Placed]:
+    rows = session.execute(
+        select(Incident, Device.asset_ref)
+        .outerjoin(Device, Device.id == Incident.device_id)
+        .where(Incident.status.in_(sorted(ACTIVE)))
+        .order_by(Incident.id)
+    )
+    return [
+        _Placed(
+            id=incident.id,
+            kind=incident.kind,
+            status=incident.status.value,
+            device=asset_ref,
+            premise_id=incident.premise_id,
+            started_at=incident.started_at,
+            etr=incident.etr,
+            hazard=incident.hazard.value if incident.hazard else None,
+            cause=incident.cause,
+            customers_affected=incident.customers_affected,
+            customers_restored=incident.customers_restored,
+        )
+        for incident, asset_ref in rows
+    ]
+
+
+_PREMISES_BY_NODE = text(
+    "SELECT t.incident_id, p.id, ST_Y(p.geom), ST_X(p.geom),"
+    " (SELECT count(*) FROM customers c WHERE c.premise_id = p.id)"
+    " FROM unnest(:incidents, :nodes) AS t(incident_id, node_ref)"
+    " JOIN nodes n ON n.ref = t.node_ref"
+    " JOIN premises p ON p.node_id = n.id"
+    " UNION ALL"
+    " SELECT i.id, p.id, ST_Y(p.geom), ST_X(p.geom),"
+    " (SELECT count(*) FROM customers c WHERE c.premise_id = p.id)"
+    " FROM incidents i JOIN premises p ON p.id = i.premise_id"
+    " WHERE i.id = ANY(:single)"
+).bindparams(
+    bindparam("incidents", type_=ARRAY(Integer)),
+    bindparam("nodes", type_=ARRAY(String)),
+    bindparam("single", type_=ARRAY(Integer)),
+)
+
+
+def _premises_cut_off(
+    session: Session, topology: Topology, places: Sequence[tuple[int, str | None, int | None]]
+) -> list[PremiseOut]:
+    """The premises each (id, device asset_ref, premise id) cuts off: those downstream of
+    the device, or the one premise."""
+    pairs: list[tuple[int, str]] = []
+    single: list[int] = []
+    for key, device, premise_id in places:
+        if device is not None and device in topology.network.links:
+            pairs.extend((key, node) for node in topology.downstream(device).nodes)
+        elif premise_id is not None:
+            single.append(key)
+    if not pairs and not single:
+        return []
+    rows = session.execute(
+        _PREMISES_BY_NODE,
+        {
+            "incidents": [key for key, _ in pairs],
+            "nodes": [node for _, node in pairs],
+            "single": single,
+        },
+    )
+    return [
+        PremiseOut(outage_id=key, premise_id=premise, lat=lat, lon=lon, customers=customers)
+        for key, premise, lat, lon, customers in rows
+    ]
+
+
+def _premises_out(
+    session: Session, topology: Topology, incidents: Sequence[_Placed]
+) -> list[PremiseOut]:
+    places = [(i.id, i.device, i.premise_id) for i in incidents]
+    return _premises_cut_off(session, topology, places)
+
+
+def public_outages(
+    session: Session, topology: Topology
+) -> tuple[list[PublicOutage], list[PremiseOut]]:
+    """The active outages as the public may know them, and the premises they cut off."""
+    outages = [i for i in _active(session) if i.kind is IncidentKind.OUTAGE]
+    public = [
+        PublicOutage(
+            id=i.id,
+            started_at=i.started_at,
+            etr=i.etr,
+            hazard=i.hazard,
+            cause=i.cause,
+            share_out=(
+                (i.customers_affected - i.customers_restored) / i.customers_affected
+                if i.customers_affected
+                else 1.0
+            ),
+        )
+        for i in outages
+    ]
+    return public, _premises_out(session, topology, outages)
+
+
+_AREAS = text(
+    "WITH points AS ("
+    "  SELECT t.incident_id, p.geom"
+    "  FROM unnest(:incidents, :premises) AS t(incident_id, premise_id)"
+    "  JOIN premises p ON p.id = t.premise_id"
+    "  UNION ALL"
+    "  SELECT i.id, d.geom FROM incidents i JOIN devices d ON d.id = i.device_id"
+    "  WHERE i.id = ANY(:all)"
+    ")"
+    " SELECT incident_id,"
+    " ST_AsGeoJSON(ST_Buffer(ST_ConvexHull(ST_Collect(geom))::geography, :buffer)::geometry, 6)"
+    " FROM points GROUP BY incident_id ORDER BY incident_id"
+).bindparams(
+    bindparam("incidents", type_=ARRAY(Integer)),
+    bindparam("premises", type_=ARRAY(Integer)),
+    bindparam("all", type_=ARRAY(Integer)),
+)
+
+
+def affected_areas(session: Session, topology: Topology) -> list[Feature]:
+    """One polygon per active incident: around the premises it cuts off and its device."""
+    incidents = _active(session)
+    premises = _premises_out(session, topology, incidents)
+    by_id = {incident.id: incident for incident in incidents}
+    rows = session.execute(
+        _AREAS,
+        {
+            "incidents": [p.outage_id for p in premises],
+            "premises": [p.premise_id for p in premises],
+            "all": list(by_id),
+            "buffer": AREA_BUFFER_M,
+        },
+    )
+    return [
+        {
+            "type": "Feature",
+            "id": incident_id,
+            "geometry": json.loads(geometry),
+            "properties": {
+                "id": incident_id,
+                "status": by_id[incident_id].status,
+                "kind": by_id[incident_id].kind.value,
+                "customers_affected": by_id[incident_id].customers_affected,
+            },
+        }
+        for incident_id, geometry in rows
+        if geometry
+    ]
+
+
+def open_reports(session: Session, *, since: datetime) -> list[Feature]:
+    """Reports placed on the map (by GPS or their premise) and not closed, newest first."""
+    where = func.coalesce(Report.geom, Premise.geom)
+    rows = session.execute(
+        select(
+            Report.id,
+            Report.ticket,
+            Report.status,
+            Report.channel,
+            Report.received_at,
+            Report.hazard,
+            Report.description,
+            Report.incident_id,
+            func.ST_X(where),
+            func.ST_Y(where),
+        )
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+        .where(Report.received_at >= since, Report.status != ReportStatus.CLOSED)
+        .where(where.is_not(None))
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(REPORT_LIMIT)
+    )
+    return [
+        {
+            "type": "Feature",
+            "id": row.id,
+            "geometry": {"type": "Point", "coordinates": [round(row[8], 6), round(row[9], 6)]},
+            "properties": {
+                "id": row.id,
+                "ticket": row.ticket,
+                "status": row.status.value,
+                "channel": row.channel.value,
+                "received_at": row.received_at.isoformat(),
+                "hazard": row.hazard.value if row.hazard else None,
+                "description": row.description,
+                "incident_id": row.incident_id,
+            },
+        }
+        for row in rows
+    ]
+
+
+def network(session: Session) -> list[Feature]:
+    """Feeders as their lines, and substations, for reference."""
+    lines = session.execute(
+        select(
+            Feeder.id,
+            Feeder.name,
+            Substation.name,
+            func.ST_AsGeoJSON(func.ST_Collect(Device.geom), 6),
+        )
+        .join(Device, Device.feeder_id == Feeder.id)
+        .join(Substation, Substation.id == Feeder.substation_id)
+        .where(func.ST_GeometryType(Device.geom) == "ST_LineString")
+        .group_by(Feeder.id, Feeder.name, Substation.name)
+        .order_by(Feeder.id)
+    )
+    features: list[Feature] = [
+        {
+            "type": "Feature",
+            "id": f"feeder-{feeder_id}",
+            "geometry": json.loads(geometry),
+            "properties": {
+                "id": f"feeder-{feeder_id}",
+                "kind": "feeder",
+                "name": name,
+                "substation": substation,
+            },
+        }
+        for feeder_id, name, substation, geometry in lines
+    ]
+    stations = session.execute(
+        select(Substation.id, Substation.name, func.ST_AsGeoJSON(Substation.geom, 6)).order_by(
+            Substation.id
+        )
+    )
+    features += [
+        {
+            "type": "Feature",
+            "id": f"substation-{station_id}",
+            "geometry": json.loads(geometry),
+            "properties": {"id": f"substation-{station_id}", "kind": "substation", "name": name},
+        }
+        for station_id, name, geometry in stations
+    ]
+    return features
+
+
+def network_bounds(session: Session) -> Bounds | None:
+    """The extent of the network, where the maps open."""
+    box = session.execute(
+        select(
+            func.ST_XMin(func.ST_Extent(GridNode.geom)),
+            func.ST_YMin(func.ST_Extent(GridNode.geom)),
+            func.ST_XMax(func.ST_Extent(GridNode.geom)),
+            func.ST_YMax(func.ST_Extent(GridNode.geom)),
+        )
+    ).one()
+    if box[0] is None:
+        return None
+    west, south, east, north = (round(float(v), 6) for v in box)
+    return (west, south, east, north)
+
+
+def crews(session: Session, *, now: datetime) -> list[Feature]:
+    """Each crew where it last reported itself, else at its depot (`at_depot`)."""
+    features: list[Feature] = []
+    for crew in crews_service.list_crews(session, now=now):
+        where = crew.position or crew.depot
+        features.append(
+            {
+                "type": "Feature",
+                "id": crew.id,
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(where.lon, 6), round(where.lat, 6)],
+                },
+                "properties": {
+                    "id": crew.id,
+                    "name": crew.name,
+                    "status": crew.status.value,
+                    "on_shift": crew.on_shift,
+                    "at_depot": crew.position is None,
+                    "position_at": (
+                        crew.position.recorded_at.isoformat() if crew.position else None
+                    ),
+                    "skills": [skill.value for skill in crew.skills],
+                },
+            }
+        )
+    return features
+
+
+def planned_works(session: Session, topology: Topology, *, now: datetime) -> list[PlannedWork]:
+    """Planned outages under way or ahead, with the premises each will cut off."""
+    views = planned.active_or_upcoming(session, now)
+    premises = _premises_cut_off(session, topology, [(v.id, v.device, None) for v in views])
+    by_work: dict[int, list[tuple[float, float, int]]] = {}
+    for premise in premises:
+        by_work.setdefault(premise.outage_id, []).append(
+            (premise.lat, premise.lon, premise.customers)
+        )
+    return [
+        PlannedWork(view.id, view.starts_at, view.ends_at, by_work.get(view.id, []))
+        for view in views
+    ]

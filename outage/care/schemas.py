@@ -1,0 +1,125 @@
+"""What service requests look like at the boundary: in from any channel, out to the customer
+(nothing personal) and to the back office (everything)."""
+
+from datetime import datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from outage.care.enums import RequestState, RequestType, SlaStanding
+from outage.intake.enums import Channel
+from outage.intake.phones import to_e164
+
+MAX_DETAILS = 10
+MAX_TEXT = 2000
+MAX_COMMENT = 1000
+
+
+def _phone(value: str | None) -> str | None:
+    return to_e164(value) if value else None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+DetailValue = Annotated[str, Field(max_length=200)] | int
+
+
+class RequestIn(_Strict):
+    """A customer's request. At least one clue to who or where they are is required."""
+
+    type: RequestType
+    account: Annotated[str | None, Field(max_length=64)] = None
+    phone: Annotated[str | None, Field(max_length=32), AfterValidator(_phone)] = None
+    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = (
+        None
+    )
+    address: Annotated[str | None, Field(max_length=300)] = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    description: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
+    details: Annotated[
+        dict[Annotated[str, Field(min_length=1, max_length=40)], DetailValue],
+        Field(max_length=MAX_DETAILS, description="The type's own answers, e.g. household_count"),
+    ] = Field(default_factory=dict)
+    channel: Channel = Channel.API
+
+    @model_validator(mode="after")
+    def _who(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        if not (self.account or self.phone or self.email or self.address or self.lat is not None):
+            raise ValueError("tell us who or where: account, phone, e-mail, address or lat/lon")
+        return self
+
+
+class RequestReceiptOut(BaseModel):
+    ticket: str
+    type: RequestType
+    state: RequestState
+    received_at: datetime
+    due_at: datetime
+    """When we promise to have closed it (the type's SLA target)."""
+
+
+class RequestStatusOut(BaseModel):
+    """What the customer may see of their request: its progress, nothing personal."""
+
+    ticket: str
+    type: RequestType
+    state: RequestState
+    received_at: datetime
+    due_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    rejection_reason: str | None
+    rating: int | None
+    can_rate: bool
+    """Closed and not rated yet."""
+
+
+class RequestOut(BaseModel):
+    """A request as the back office works it: everything the customer told us (staff only)."""
+
+    ticket: str
+    type: RequestType
+    channel: Channel
+    state: RequestState
+    sla: SlaStanding
+    received_at: datetime
+    due_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    age_hours: float
+    account: str | None
+    """The customer's account when a clue placed the request, else the account given."""
+    premise: str | None
+    phone: str | None
+    email: str | None
+    address: str | None
+    description: str | None
+    details: dict[str, str | int]
+    rejection_reason: str | None
+    rating: int | None
+    rating_comment: str | None
+
+
+class RequestPatch(_Strict):
+    """Move a request on: `reason` is required to reject (the customer is told it)."""
+
+    state: RequestState
+    reason: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
+
+
+class RatingIn(_Strict):
+    rating: Annotated[int, Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")]
+    comment: Annotated[str | None, Field(max_length=MAX_COMMENT)] = None
+    phone_last4: Annotated[
+        str | None,
+        Field(
+            pattern=r"^[0-9]{4}$",
+            description="Last four digits of the phone given with the request or registered "
+            "to the customer's account; back-office staff recording a rating need none.",
+        ),
+    ] = None

@@ -1,0 +1,386 @@
+"""Service requests: taking them in from every channel, moving them through the back
+office, and the customer's view and rating.
+
+The caller owns the transaction. A request and its first trail entry commit together; a
+retried submission with the same idempotency key gets the first receipt.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, Table, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage.care import sla
+from outage.care.enums import RequestState, RequestType
+from outage.care.lifecycle import CLOSED, OPEN, check_transition
+from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.care.schemas import (
+    RequestIn,
+    RequestOut,
+    RequestReceiptOut,
+    RequestStatusOut,
+)
+from outage.grid.models import Customer, Premise
+from outage.intake.geocode import Clues, locate
+from outage.intake.service import TICKET_ALPHABET, IdempotencyConflict
+from outage.settings import Settings
+
+TICKET_SUFFIX = 6
+"""One character longer than a report's ticket: the two never collide, and a ticket's
+shape tells which it is."""
+
+SUBMITTER = "customer"
+"""The trail's actor of a request's arrival."""
+
+_requests = cast(Table, ServiceRequest.__table__)
+_INSERT = insert(_requests).on_conflict_do_nothing().returning(_requests.c.id)
+
+
+class RequestNotFound(LookupError):
+    """No request has this ticket."""
+
+
+class NotRatable(ValueError):
+    """Rated already, or not closed yet."""
+
+
+def new_ticket(now: datetime) -> str:
+    suffix = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_SUFFIX))
+    return f"{now:%y%m%d}-{suffix}"
+
+
+def is_request_ticket(ticket: str) -> bool:
+    """Shaped like a service request's ticket (a report's has a shorter suffix)."""
+    date, _, suffix = ticket.strip().upper().partition("-")
+    return (
+        len(date) == 6
+        and date.isdigit()
+        and len(suffix) == TICKET_SUFFIX
+        and all(c in TICKET_ALPHABET for c in suffix)
+    )
+
+
+def _normal(ticket: str) -> str:
+    return ticket.strip().upper()
+
+
+def _hash(request: RequestIn) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+def submit_request(
+    session: Session,
+    request: RequestIn,
+    *,
+    settings: Settings,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> RequestReceiptOut:
+    """Store a request, placed on a customer and premise when a clue allows, due by its
+    type's SLA target; a retry with the same key gets the first receipt."""
+    request_hash = _hash(request)
+    if idempotency_key is not None:
+        earlier = _by_key(session, idempotency_key, request_hash)
+        if earlier is not None:
+            return earlier
+    match = locate(
+        session,
+        Clues(
+            account=request.account,
+            phone=request.phone,
+            email=request.email,
+            lon=request.lon,
+            lat=request.lat,
+            address=request.address,
+        ),
+        settings,
+    )
+    place = match.place
+    received = now or datetime.now(UTC)
+    due = sla.due_at(received, sla.target_of(settings.care_sla_hours, request.type))
+    values: dict[str, Any] = {
+        "request_type": request.type,
+        "channel": request.channel,
+        "state": RequestState.RECEIVED,
+        "received_at": received,
+        "due_at": due,
+        "updated_at": received,
+        "account_given": request.account,
+        "phone": request.phone,
+        "email": request.email,
+        "address_given": request.address,
+        "description": request.description,
+        "details": dict(request.details),
+        "geom": (
+            f"SRID=4326;POINT({request.lon} {request.lat})" if request.lat is not None else None
+        ),
+        "customer_id": place.customer_id if place else None,
+        "premise_id": place.premise_id if place else None,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+    }
+    for _ in range(5):
+        values["ticket"] = new_ticket(received)
+        request_id = session.scalar(_INSERT, values)
+        if request_id is not None:
+            session.add(
+                ServiceRequestEvent(
+                    request_id=request_id,
+                    at=received,
+                    actor=SUBMITTER,
+                    from_state=None,
+                    to_state=RequestState.RECEIVED,
+                    note=None,
+                )
+            )
+            return RequestReceiptOut(
+                ticket=values["ticket"],
+                type=request.type,
+                state=RequestState.RECEIVED,
+                received_at=received,
+                due_at=due,
+            )
+        if idempotency_key is not None:  # a concurrent retry with the same key won the race
+            earlier = _by_key(session, idempotency_key, request_hash)
+            if earlier is not None:
+                return earlier
+    raise RuntimeError("could not draw a free ticket")
+
+
+def _by_key(session: Session, key: str, request_hash: str) -> RequestReceiptOut | None:
+    found = session.scalar(select(ServiceRequest).where(ServiceRequest.idempotency_key == key))
+    if found is None:
+        return None
+    if found.request_hash != request_hash:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used for a different request; use a new key"
+        )
+    return RequestReceiptOut(
+        ticket=found.ticket,
+        type=found.request_type,
+        state=found.state,
+        received_at=found.received_at,
+        due_at=found.due_at,
+    )
+
+
+# --- the customer's view --------------------------------------------------------------
+
+
+def _status_out(found: ServiceRequest) -> RequestStatusOut:
+    return RequestStatusOut(
+        ticket=found.ticket,
+        type=found.request_type,
+        state=found.state,
+        received_at=found.received_at,
+        due_at=found.due_at,
+        updated_at=found.updated_at,
+        closed_at=found.closed_at,
+        rejection_reason=found.rejection_reason,
+        rating=found.rating,
+        can_rate=found.state in CLOSED and found.rating is None,
+    )
+
+
+def request_status(session: Session, ticket: str) -> RequestStatusOut | None:
+    found = session.scalar(select(ServiceRequest).where(ServiceRequest.ticket == _normal(ticket)))
+    return _status_out(found) if found is not None else None
+
+
+def status_phones(session: Session, ticket: str) -> list[str]:
+    """The phones whose last digits unlock a request: the one given with it and the one
+    registered to the customer it was placed on (none for an unknown ticket)."""
+    row = session.execute(
+        select(ServiceRequest.phone, Customer.phone)
+        .outerjoin(Customer, Customer.id == ServiceRequest.customer_id)
+        .where(ServiceRequest.ticket == _normal(ticket))
+    ).one_or_none()
+    return [phone for phone in row or () if phone]
+
+
+def rate_request(
+    session: Session,
+    ticket: str,
+    *,
+    rating: int,
+    comment: str | None,
+    now: datetime | None = None,
+) -> RequestStatusOut:
+    """The customer's satisfaction, once, after the request is closed."""
+    found = _locked(session, ticket)
+    if found.state not in CLOSED:
+        raise NotRatable(
+            f"request {found.ticket} is {found.state.value}: it can be rated once it is done "
+            "or rejected"
+        )
+    if found.rating is not None:
+        raise NotRatable(f"request {found.ticket} was rated already")
+    found.rating = rating
+    found.rating_comment = comment or None
+    found.rated_at = now or datetime.now(UTC)
+    return _status_out(found)
+
+
+# --- the back office ------------------------------------------------------------------
+
+
+def _locked(session: Session, ticket: str) -> ServiceRequest:
+    found = session.scalar(
+        select(ServiceRequest).where(ServiceRequest.ticket == _normal(ticket)).with_for_update()
+    )
+    if found is None:
+        raise RequestNotFound(f"no service request with ticket {ticket!r}")
+    return found
+
+
+def transition(
+    session: Session,
+    ticket: str,
+    *,
+    to: RequestState,
+    reason: str | None,
+    actor: str,
+    now: datetime | None = None,
+) -> RequestOut:
+    """Move a request on, as the lifecycle allows (InvalidTransition otherwise)."""
+    found = _locked(session, ticket)
+    check_transition(found.state, to, reason)
+    moment = now or datetime.now(UTC)
+    session.add(
+        ServiceRequestEvent(
+            request_id=found.id,
+            at=moment,
+            actor=actor,
+            from_state=found.state,
+            to_state=to,
+            note=reason or None,
+        )
+    )
+    found.state = to
+    found.updated_at = moment
+    if to in CLOSED:
+        found.closed_at = moment
+    if to is RequestState.REJECTED:
+        found.rejection_reason = reason
+    session.flush()
+    [out] = _rows(session, _select().where(ServiceRequest.id == found.id), moment)
+    return out
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    types: frozenset[RequestType] = frozenset()
+    states: frozenset[RequestState] = frozenset(OPEN)
+    breached: bool | None = None
+    """True: only open requests past due; False: only those that are not."""
+
+
+def _select() -> Select[Any]:
+    return (
+        select(ServiceRequest, Customer.account, Premise.ref)
+        .outerjoin(Customer, Customer.id == ServiceRequest.customer_id)
+        .outerjoin(Premise, Premise.id == ServiceRequest.premise_id)
+    )
+
+
+def _rows(session: Session, query: Select[Any], now: datetime) -> list[RequestOut]:
+    return [
+        _request_out(r, account, premise, now) for r, account, premise in session.execute(query)
+    ]
+
+
+def _request_out(
+    found: ServiceRequest, account: str | None, premise: str | None, now: datetime
+) -> RequestOut:
+    end = found.closed_at or now
+    return RequestOut(
+        ticket=found.ticket,
+        type=found.request_type,
+        channel=found.channel,
+        state=found.state,
+        sla=sla.standing(
+            received_at=found.received_at, due=found.due_at, now=now, closed_at=found.closed_at
+        ),
+        received_at=found.received_at,
+        due_at=found.due_at,
+        updated_at=found.updated_at,
+        closed_at=found.closed_at,
+        age_hours=round((end - found.received_at).total_seconds() / 3600, 2),
+        account=account or found.account_given,
+        premise=premise,
+        phone=found.phone,
+        email=found.email,
+        address=found.address_given,
+        description=found.description,
+        details=dict(found.details or {}),
+        rejection_reason=found.rejection_reason,
+        rating=found.rating,
+        rating_comment=found.rating_comment,
+    )
+
+
+def work_queue(
+    session: Session,
+    *,
+    where: QueueFilter = QueueFilter(),
+    now: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[RequestOut]:
+    """The back-office queue, most urgent (earliest due) first."""
+    moment = now or datetime.now(UTC)
+    query = _select().order_by(ServiceRequest.due_at, ServiceRequest.id).limit(limit).offset(offset)
+    if where.types:
+        query = query.where(ServiceRequest.request_type.in_(sorted(where.types)))
+    if where.states:
+        query = query.where(ServiceRequest.state.in_(sorted(where.states)))
+    if where.breached is not None:
+        past_due = ServiceRequest.due_at < moment
+        query = query.where(
+            ServiceRequest.state.in_(sorted(OPEN)), past_due if where.breached else ~past_due
+        )
+    return _rows(session, query, moment)
+
+
+def breached(session: Session, *, now: datetime | None = None, limit: int = 50) -> list[RequestOut]:
+    """Open requests past their due time, the most overdue first: the supervisor's list."""
+    return work_queue(session, where=QueueFilter(breached=True), now=now, limit=limit)
+
+
+def requests_of(
+    session: Session,
+    *,
+    customer_ids: list[int],
+    premise_ids: list[int],
+    open_only: bool = True,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> list[tuple[int | None, int | None, RequestOut]]:
+    """Requests of these customers or about these premises, newest first, each with the
+    customer and premise it was placed on (for the agent console's cards)."""
+    if not customer_ids and not premise_ids:
+        return []
+    query = (
+        _select()
+        .add_columns(ServiceRequest.customer_id, ServiceRequest.premise_id)
+        .where(
+            or_(
+                ServiceRequest.customer_id.in_(customer_ids),
+                ServiceRequest.premise_id.in_(premise_ids),
+            )
+        )
+        .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
+        .limit(limit)
+    )
+    if open_only:
+        query = query.where(ServiceRequest.state.in_(sorted(OPEN)))
+    moment = now or datetime.now(UTC)
+    return [
+        (customer_id, premise_id, _request_out(found, account, premise, moment))
+        for found, account, premise, customer_id, premise_id in session.execute(query)
+    ]

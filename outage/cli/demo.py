@@ -1,0 +1,240 @@
+"""`outage demo`: the whole system at work on one machine, in one command.
+
+It starts (or reuses) the private database, makes a fresh demo database with the bundled
+grid (or a SimBench grid), staff sign-ins and field crews, starts `outage serve` with the
+engine, dispatch planner and notification workers, points the SMS channel at a local
+gateway stand-in whose messages a page lists, and plays a live storm against it: faults
+over time, customers reporting through the HTTP channels, meters' last gasps, crews
+driving to their jobs and restoring. Ctrl-C stops everything cleanly.
+"""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from dispatch.model import Skill
+from grid_topology.model import GridModel
+from outage.auth import service as auth
+from outage.auth.enums import Role, Scope, SessionKind
+from outage.cli.common import err, fail, resolve_database_url
+from outage.cli.grid import store
+from outage.cli.simulate import GridOption, load_grid, play
+from outage.crews import service as crews
+from outage.crews.schemas import CrewIn, Point, ShiftIn
+from outage.db import create_database, session_factory, session_scope
+from outage.notifications.sink import running_sink
+from outage.settings import get_settings
+from outage.simulation.inbox import InboxPage
+from outage.simulation.runner import StormOptions
+
+DATABASE = "outage_demo"
+"""Made afresh at every start, beside the private cluster's main database."""
+STAFF = (
+    ("demo-dispatcher", Role.DISPATCHER),
+    ("demo-agent", Role.AGENT),
+    ("demo-admin", Role.ADMIN),
+)
+CREW_PREFIX = "demo-crew-"
+SHIFT = timedelta(hours=12)
+INBOX_PORT = 8090
+START_TIMEOUT_S = 90.0
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    password: str
+    """Of every demo sign-in, new at every start."""
+    api_key: str
+    """The SMS/IVR gateway's and the meters' head-end key."""
+    token: str
+    """The simulated dispatcher's bearer token."""
+    crews: list[str]
+    """Crew names."""
+
+
+def _depot(model: GridModel, index: int) -> Point:
+    """Depots at the substations, or around the grid's middle when it has none."""
+    if model.substations:
+        lon, lat = model.substations[index % len(model.substations)].location
+    else:
+        lon = sum(n.location[0] for n in model.nodes) / len(model.nodes)
+        lat = sum(n.location[1] for n in model.nodes) / len(model.nodes)
+    return Point(lon=round(lon + 0.002 * index, 6), lat=round(lat - 0.001 * index, 6))
+
+
+def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
+    password = secrets.token_urlsafe(12)
+    now = datetime.now(UTC).replace(microsecond=0)
+    names = []
+    with session_scope(session_factory(database_url)) as session:
+        for username, role in STAFF:
+            auth.create_user(session, username=username, password=password, role=role)
+        for i in range(1, crew_count + 1):
+            crew_id = crews.create_crew(
+                session,
+                CrewIn(
+                    name=f"Crew {i}",
+                    skills=list(Skill),
+                    depot=_depot(model, i - 1),
+                    vehicle=f"29C-{100 + i}",
+                    shifts=[ShiftIn(starts_at=now, ends_at=now + SHIFT)],
+                ),
+            )
+            auth.create_user(
+                session,
+                username=f"{CREW_PREFIX}{i}",
+                password=password,
+                role=Role.CREW,
+                crew_id=crew_id,
+                display_name=f"Crew {i} lead",
+            )
+            names.append(f"Crew {i}")
+        _, api_key = auth.create_api_key(
+            session, name="demo-gateway", scopes=[Scope.CHANNELS, Scope.AMI]
+        )
+        token = auth.open_session(
+            session,
+            username=STAFF[0][0],
+            kind=SessionKind.BEARER,
+            now=now,
+            lifetime=SHIFT,
+        ).token
+    return DemoAccess(password, api_key, token, names)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@contextmanager
+def _server(
+    database_url: str, host: str, port: int, env: dict[str, str], log: Path
+) -> Iterator[str]:
+    """`outage serve` in a session of its own (Ctrl-C reaches the storm, which then stops
+    the server in order); its output goes to `log`."""
+    base = f"http://{host}:{port}"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "outage", "serve", "--host", host, "--port", str(port)],
+            env={**os.environ, **env, "DATABASE_URL": database_url},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            with err.status("Starting the server ..."):
+                while not _healthy(base):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        fail(f"the server did not start; its log: {log}")
+                    time.sleep(0.3)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def demo(
+    host: Annotated[str | None, typer.Option(help="Interface the server listens on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port of the server")] = None,
+    grid: GridOption = None,
+    speed: Annotated[
+        float, typer.Option(min=0.1, help="Simulated seconds per second of wall time")
+    ] = 30.0,
+    faults: Annotated[int, typer.Option(min=1, help="Faults per storm wave")] = 6,
+    call_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of customers out who report")
+    ] = 0.2,
+    crew_count: Annotated[int, typer.Option("--crews", min=1, help="Field crews")] = 4,
+    seed: Annotated[int, typer.Option(help="Seed of the first storm wave")] = 0,
+) -> None:
+    """Database, grid, server and a live storm: the one command to see the system work."""
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    if not _port_free(host, port):
+        fail(f"port {port} on {host} is in use: stop what uses it, or pass --port")
+    model = load_grid(grid)
+    database_url = create_database(resolve_database_url(), DATABASE)
+    store(model, database_url)
+    access = _access(database_url, model, crew_count)
+    base = f"http://{host}:{port}"
+    log = settings.data_dir.resolve() / "demo-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with running_sink() as sink:
+        env = {
+            "OUTAGE_NOTIFY_SMS_URL": sink.apprise_url("sms"),
+            "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
+            "OUTAGE_NOTIFY_FOLLOWUP_MINUTES": "2",
+            "OUTAGE_RATE_LIMIT_PER_IP": "100000/minute",
+            "OUTAGE_DISPATCH_REPLAN_S": "5",
+            "OUTAGE_DISPATCH_TIME_LIMIT_S": "2",
+            "OUTAGE_MAP_CACHE_SECONDS": "3",
+            "OUTAGE_MAP_POLL_SECONDS": "3",
+            "OUTAGE_PUBLIC_BASE_URL": base,
+        }
+        receiver = settings.smtp_receiver_port
+        if receiver and not _port_free(settings.smtp_receiver_host, receiver):
+            env["OUTAGE_SMTP_RECEIVER_PORT"] = "0"
+            receiver = 0
+        inbox_port = INBOX_PORT if _port_free("127.0.0.1", INBOX_PORT) else 0
+        with (
+            InboxPage(lambda: list(sink.received().values()), port=inbox_port) as inbox,
+            _server(database_url, host, port, env, log) as server,
+        ):
+            crew_logins = ", ".join(f"{CREW_PREFIX}{i}" for i in range(1, crew_count + 1))
+            err.print(f"\n[bold]Outage demo is up[/] on {server} (server log: {log})")
+            err.print(f"  Dispatcher map     {server}/dispatch   sign in as demo-dispatcher")
+            err.print(f"  Crew page          {server}/crew       sign in as {crew_logins}")
+            err.print(f"  Public outage map  {server}/map")
+            err.print(f"  Report an outage   {server}/report")
+            err.print(f"  Agent console      {server}/agent      sign in as demo-agent")
+            err.print(f"  Messages sent      {inbox.url}")
+            err.print(f"  API documentation  {server}/docs")
+            err.print(f"  Password of every demo sign-in: [bold]{access.password}[/]")
+            err.print(f"  Gateway API key (SMS, IVR, meters): {access.api_key}")
+            if receiver:
+                err.print(f"  E-mail reports     smtp://{settings.smtp_receiver_host}:{receiver}")
+            err.print("Press Ctrl-C to stop.\n")
+            state = play(
+                model,
+                server,
+                StormOptions(
+                    faults=faults, call_rate=call_rate, seed=seed, speed=speed, waves=None
+                ),
+                api_key=access.api_key,
+                token=access.token,
+                console=err,
+                extra=lambda: [("messages sent", str(len(sink.received())))],
+            )
+    err.print(
+        f"Stopped after {state.wave} storm waves: {len(state.faults)} faults, "
+        f"{len(state.repaired)} repaired, {len(state.receipts)} customer reports, "
+        f"{len(sink.received())} messages to customers."
+    )

@@ -1,0 +1,293 @@
+"""The first import of a large network, with COPY instead of batched upserts.
+
+`save_grid` upserts by natural key, so it can run again and change rows in place; that
+costs a unique-index probe and a conflict check per row, and a round trip to read the ids
+back per table. A utility's first load (a million customers, several million nodes and
+devices) into empty tables needs none of it: here the ids are assigned in memory and every
+table is streamed with one COPY. Derived columns (feeder, serving transformer, territory)
+are computed exactly as `save_grid` computes them.
+"""
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from grid_topology.model import Coordinate, DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
+from outage.grid.service import ImportSummary, Progress
+from outage.grid.service import _update_territory as update_territory
+
+CHUNK_ROWS = 50_000
+"""Rows per piece of the COPY stream (memory, and how often progress is told)."""
+
+_TABLES = ("substations", "nodes", "devices", "feeders", "premises", "customers")
+
+
+class NetworkNotEmpty(ValueError):
+    """The bulk path loads into empty tables only; re-imports go through `save_grid`."""
+
+
+def _field(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return (
+        str(value)
+        .replace("\\", "\\\\")
+        .replace("\t", "\\t")
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+    )
+
+
+def _point(location: Coordinate) -> str:
+    return f"SRID=4326;POINT({location[0]} {location[1]})"
+
+
+def _path(path: Sequence[Coordinate]) -> str:
+    if len(path) == 1:
+        return _point(path[0])
+    return "SRID=4326;LINESTRING(" + ", ".join(f"{x} {y}" for x, y in path) + ")"
+
+
+class _Stream(io.TextIOBase):
+    """A file-like view of rows for `copy_expert`, rendered a chunk at a time."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]], tick: Any) -> None:
+        self._rows: Iterator[Sequence[Any]] = iter(rows)
+        self._buffer = ""
+        self._tick = tick
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> str:
+        while size is None or size < 0 or len(self._buffer) < size:
+            lines = []
+            for row in self._rows:
+                lines.append("\t".join(_field(v) for v in row))
+                if len(lines) == CHUNK_ROWS:
+                    break
+            if not lines:
+                break
+            self._buffer += "\n".join(lines) + "\n"
+            self._tick(len(lines))
+        if size is None or size < 0:
+            size = len(self._buffer)
+        out, self._buffer = self._buffer[:size], self._buffer[size:]
+        return out
+
+
+def _copy(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    total: int,
+    progress: Progress | None,
+) -> None:
+    """Stream rows (generated lazily: millions of tuples need not sit in memory at once)."""
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(table, done, total)
+
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN", _Stream(rows, tick), size=1 << 20
+        )
+    finally:
+        cursor.close()
+
+
+def bulk_save_grid(
+    session: Session,
+    model: GridModel,
+    progress: Progress | None = None,
+    *,
+    territory_margin_m: float = 2000.0,
+) -> ImportSummary:
+    """Load a whole network into empty grid tables (NetworkNotEmpty otherwise)."""
+    if session.scalar(text("SELECT EXISTS (SELECT 1 FROM nodes)")):
+        raise NetworkNotEmpty("the network tables are not empty: import with save_grid")
+    topology = Topology(Network.from_model(model))
+    feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
+    transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
+    transformer_of = topology.nearest_upstream(transformers).nodes
+    del topology
+
+    substation_id = {s.name: i for i, s in enumerate(model.substations, 1)}
+    node_id = {n.ref: i for i, n in enumerate(model.nodes, 1)}
+    device_id = {d.asset_ref: i for i, d in enumerate(model.devices, 1)}
+    feeder_id = {f.head: i for i, f in enumerate(model.feeders, 1)}
+
+    def feeder_of_device(asset_ref: str) -> int | None:
+        head = feeder_of.devices.get(asset_ref)
+        return feeder_id[head] if head else None
+
+    _copy(
+        session,
+        "substations",
+        ("id", "name", "geom"),
+        ((substation_id[s.name], s.name, _point(s.location)) for s in model.substations),
+        len(model.substations),
+        progress,
+    )
+    _copy(
+        session,
+        "nodes",
+        ("id", "ref", "voltage_kv", "substation_id", "is_source", "geom"),
+        (
+            (
+                node_id[n.ref],
+                n.ref,
+                n.voltage_kv,
+                substation_id.get(n.substation or ""),
+                n.is_source,
+                _point(n.location),
+            )
+            for n in model.nodes
+        ),
+        len(model.nodes),
+        progress,
+    )
+    device_columns = (
+        "id",
+        "asset_ref",
+        "kind",
+        "is_protective",
+        "from_node_id",
+        "to_node_id",
+        "normal_open",
+        "is_open",
+        "voltage_kv",
+        "rating_kva",
+        "substation_id",
+        "feeder_id",
+        "geom",
+    )
+
+    def device_row(d: Any, feeder: int | None) -> tuple[Any, ...]:
+        return (
+            device_id[d.asset_ref],
+            d.asset_ref,
+            d.kind.value,
+            d.is_protective,
+            node_id[d.from_node],
+            node_id[d.to_node],
+            d.normal_open,
+            d.is_open,
+            d.voltage_kv,
+            d.rating_kva,
+            substation_id.get(d.substation or ""),
+            feeder,
+            _path(d.path),
+        )
+
+    # Feeders and devices point at each other: the head devices go first without a feeder.
+    heads = set(feeder_id)
+    _copy(
+        session,
+        "devices",
+        device_columns,
+        [device_row(d, None) for d in model.devices if d.asset_ref in heads],
+        len(heads),
+        None,
+    )
+    _copy(
+        session,
+        "feeders",
+        ("id", "name", "substation_id", "head_device_id"),
+        [
+            (feeder_id[f.head], f.name, substation_id[f.substation], device_id[f.head])
+            for f in model.feeders
+        ],
+        len(model.feeders),
+        progress,
+    )
+    session.execute(
+        text(
+            "UPDATE devices SET feeder_id = m.feeder_id FROM ("
+            " SELECT unnest(CAST(:ids AS int[])) AS id, unnest(CAST(:feeders AS int[]))"
+            " AS feeder_id) AS m WHERE devices.id = m.id"
+        ),
+        {"ids": [device_id[h] for h in heads], "feeders": [feeder_of_device(h) for h in heads]},
+    )
+    _copy(
+        session,
+        "devices",
+        device_columns,
+        (
+            device_row(d, feeder_of_device(d.asset_ref))
+            for d in model.devices
+            if d.asset_ref not in heads
+        ),
+        len(model.devices) - len(heads),
+        progress,
+    )
+    _copy(
+        session,
+        "premises",
+        ("id", "ref", "node_id", "transformer_id", "feeder_id", "address", "meter_id", "geom"),
+        (
+            (
+                i,
+                p.ref,
+                node_id[p.node],
+                device_id.get(transformer_of.get(p.node, "")),
+                feeder_id.get(feeder_of.nodes.get(p.node, "")),
+                p.address,
+                p.meter_id,
+                _point(p.location),
+            )
+            for i, p in enumerate(model.premises, 1)
+        ),
+        len(model.premises),
+        progress,
+    )
+    _copy(
+        session,
+        "customers",
+        ("id", "account", "premise_id", "name", "phone", "email", "language", "critical"),
+        (
+            (
+                i,
+                p.customer.account,
+                i,
+                p.customer.name,
+                p.customer.phone,
+                p.customer.email,
+                p.customer.language,
+                p.customer.critical,
+            )
+            for i, p in enumerate(model.premises, 1)
+        ),
+        len(model.premises),
+        progress,
+    )
+    for table in _TABLES:
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+            )
+        )
+    update_territory(session, territory_margin_m)
+    session.execute(text(f"ANALYZE {', '.join(_TABLES)}"))
+    return ImportSummary(
+        substations=len(model.substations),
+        nodes=len(model.nodes),
+        devices=len(model.devices),
+        feeders=len(model.feeders),
+        premises=len(model.premises),
+        customers=len(model.premises),
+    )

@@ -1,0 +1,108 @@
+"""Sending one message through apprise to the gateway configured for its channel.
+
+The gateways are URLs in the settings (`notify_sms_url`, `notify_email_url`,
+`notify_webhook_url`). Per message the URL gets the recipient (payload field `to` for
+HTTP gateways, `to=` for SMTP) and the delivery key as an idempotency header
+(`Idempotency-Key` over HTTP, `X-Delivery-Key` in an e-mail), so a gateway that honours
+it drops a message sent twice.
+"""
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import apprise
+
+from outage.notifications.enums import Channel
+from outage.settings import Settings
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+EMAIL_KEY_HEADER = "X-Delivery-Key"
+
+
+class DeliveryFailed(RuntimeError):
+    """The gateway refused or could not be reached; the reason is the message."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    channel: Channel
+    address: str
+    subject: str
+    body: str
+    delivery_key: str
+
+
+class _ThreadLog(logging.Handler):
+    """Collects apprise's warnings per thread: they are its only word on why a send failed."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        lines = getattr(self.local, "lines", None)
+        if lines is not None:
+            lines.append(record.getMessage())
+
+    def start(self) -> None:
+        self.local.lines = []
+
+    def stop(self) -> str:
+        lines: list[str] = getattr(self.local, "lines", None) or []
+        self.local.lines = None
+        return "; ".join(lines)
+
+
+_log = _ThreadLog()
+logging.getLogger("apprise").addHandler(_log)
+
+
+class Gateways:
+    """The configured gateway URL of each channel; thread-safe (one apprise object a send)."""
+
+    def __init__(self, urls: Mapping[Channel, str | None]) -> None:
+        self.urls = {channel: url for channel, url in urls.items() if url}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Gateways":
+        return cls(
+            {
+                Channel.SMS: settings.notify_sms_url,
+                Channel.EMAIL: settings.notify_email_url,
+                Channel.WEBHOOK: settings.notify_webhook_url,
+            }
+        )
+
+    def has(self, channel: Channel) -> bool:
+        return channel in self.urls
+
+    def _target(self, message: Outgoing) -> str:
+        base = self.urls[message.channel]
+        if message.channel is Channel.EMAIL:
+            extra = {"to": message.address, f"+{EMAIL_KEY_HEADER}": message.delivery_key}
+        else:
+            extra = {":to": message.address, f"+{IDEMPOTENCY_HEADER}": message.delivery_key}
+        return f"{base}{'&' if '?' in base else '?'}{urlencode(extra)}"
+
+    def send(self, message: Outgoing) -> None:
+        """Hand the message to its gateway; raises DeliveryFailed with the reason."""
+        if message.channel not in self.urls:
+            raise DeliveryFailed(f"no gateway configured for {message.channel.value}")
+        plugin = apprise.Apprise.instantiate(self._target(message))
+        if plugin is None:
+            raise DeliveryFailed(f"the {message.channel.value} gateway URL is not valid")
+        html = message.channel is Channel.EMAIL
+        _log.start()
+        try:
+            sent = plugin.notify(
+                body=message.body,
+                title="" if message.channel is Channel.SMS else message.subject,
+                body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
+            )
+        finally:
+            reason = _log.stop()
+        if not sent:
+            raise DeliveryFailed(reason or f"the {message.channel.value} gateway refused it")

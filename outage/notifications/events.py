@@ -1,0 +1,91 @@
+"""What each event means for delivery, as pure rules: keys, safety, staleness, timing.
+
+Nothing here touches the database, so the rules are tested on their own.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
+from outage.notifications.enums import EventKind, PlannedStatus
+
+WHILE_OUT = frozenset(
+    {EventKind.OUTAGE_DETECTED, EventKind.ETR_SET, EventKind.ETR_CHANGED, EventKind.CREW_ON_SITE}
+)
+"""Worth sending only while the outage lasts: a late "power is out" after the restoration
+only confuses."""
+
+BEFORE_WORK = frozenset(
+    {EventKind.PLANNED_NOTICE, EventKind.PLANNED_REMINDER, EventKind.PLANNED_CHANGED}
+)
+"""Worth sending only while the planned outage is still going ahead."""
+
+VERSIONED = frozenset(
+    {EventKind.ETR_CHANGED, EventKind.PLANNED_REMINDER, EventKind.PLANNED_CHANGED}
+)
+"""Kinds a customer may get more than once per subject: once per version (ETR change,
+planned-outage revision)."""
+
+
+def delivery_key(
+    *,
+    customer_id: int,
+    kind: EventKind,
+    incident_id: int | None = None,
+    planned_outage_id: int | None = None,
+    version: int | None = None,
+) -> str:
+    """The message's identity: unique in the table, and the gateway's idempotency key."""
+    subject = f"i{incident_id}" if incident_id is not None else f"p{planned_outage_id}"
+    key = f"{subject}:c{customer_id}:{kind.value}"
+    return f"{key}:v{version}" if kind in VERSIONED else key
+
+
+def is_stale(
+    kind: EventKind,
+    *,
+    incident_status: IncidentStatus | None = None,
+    planned_status: PlannedStatus | None = None,
+) -> bool:
+    """The message no longer holds: the outage is over, or the planned work is off."""
+    if kind in WHILE_OUT and incident_status is not None:
+        return incident_status not in ACTIVE
+    if kind in BEFORE_WORK and planned_status is not None:
+        return planned_status is not PlannedStatus.SCHEDULED
+    return False
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local hours when only safety messages go out; `start > end` spans midnight."""
+
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str | None) -> "QuietHours | None":
+        """'22:00-06:00'; None or an empty span means none."""
+        if not text:
+            return None
+        start, end = (time.fromisoformat(part) for part in text.split("-"))
+        return None if start == end else cls(start, end)
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+    def release(self, at: datetime, zone: tzinfo) -> datetime:
+        """`at` when outside quiet hours, else the moment they end (in UTC like `at`)."""
+        local = at.astimezone(zone)
+        if not self.contains(local.time()):
+            return at
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(at.tzinfo)
+
+
+def backoff(attempts: int, *, base_s: float, cap_s: float) -> timedelta:
+    """Wait before the next attempt after `attempts` failed ones: doubling, capped."""
+    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))

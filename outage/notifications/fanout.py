@@ -1,0 +1,325 @@
+"""Fanning an outbox event out to one message per customer.
+
+A worker takes the oldest event not yet fanned out (`FOR UPDATE SKIP LOCKED`, and never
+one whose subject has an older event still waiting, so one incident's events are taken
+in order), finds the customers it concerns on the live network, renders their messages
+and inserts them in the same transaction that marks the event done. The unique delivery
+key makes a second fan-out of the same event (or an overlapping one: an incident moving
+to a bigger device) write only what is missing.
+"""
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from outage.grid.live import LiveTopology
+from outage.grid.models import Customer, Device
+from outage.incidents.lifecycle import ACTIVE
+from outage.incidents.models import Incident
+from outage.notifications.enums import DeliveryStatus, EventKind
+from outage.notifications.events import QuietHours, delivery_key, is_stale
+from outage.notifications.models import Notification, NotificationEvent, PlannedOutage
+from outage.notifications.preferences import Recipient, recipients
+from outage.notifications.texts import Facts, Rendered, render
+from outage.settings import Settings
+
+BATCH = 2000
+"""Messages per INSERT."""
+
+ETR_KINDS = (EventKind.ETR_SET, EventKind.ETR_CHANGED)
+AFTER_RESTORATION = (EventKind.RESTORED, EventKind.FOLLOW_UP)
+
+_NEXT_EVENT = text(
+    """
+    SELECT e.id FROM notification_events e
+    WHERE e.expanded_at IS NULL
+      AND NOT EXISTS (
+        SELECT 1 FROM notification_events o
+        WHERE o.expanded_at IS NULL AND o.id < e.id
+          AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id))
+    ORDER BY e.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+    """
+)
+
+
+def _time(details: dict[str, Any], name: str) -> datetime | None:
+    value = details.get(name)
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One message to write: who, when, what."""
+
+    recipient: Recipient
+    due: datetime
+    rendered: Rendered
+    token: str | None
+
+
+class Fanout:
+    """Turns events into messages; holds the network (built once, shared by threads)."""
+
+    def __init__(self, settings: Settings, topology: LiveTopology | None = None) -> None:
+        self.settings = settings
+        self.topology = topology or LiveTopology()
+        self.zone = ZoneInfo(settings.notify_timezone)
+        self.quiet = QuietHours.parse(settings.notify_quiet_hours)
+
+    def expand_next(self, session: Session, now: datetime) -> bool:
+        """Fan out one event, if any waits; the caller commits. False when none was free."""
+        event_id = session.scalar(_NEXT_EVENT)
+        if event_id is None:
+            return False
+        event = session.get_one(NotificationEvent, event_id)
+        event.recipients = self._expand(session, event, now)
+        event.expanded_at = now
+        return True
+
+    def _expand(self, session: Session, event: NotificationEvent, now: datetime) -> int:
+        if self._stale(session, event):
+            return 0
+        customers = self._customers(session, event)
+        if event.kind in AFTER_RESTORATION:
+            customers -= self._still_out(session, event)
+        if event.kind is EventKind.OUTAGE_DETECTED:
+            customers -= self._told_of_merged(session, event)
+        found = [
+            r for r in recipients(session, customers, self.quiet) if event.safety or not r.opt_out
+        ]
+        if event.kind in ETR_KINDS:
+            found = self._fold_into_waiting(session, event, found)
+        plans = self._plan(session, event, found, now)
+        return self._write(session, event, plans)
+
+    def _stale(self, session: Session, event: NotificationEvent) -> bool:
+        if event.incident_id is not None:
+            incident_status = session.scalar(
+                select(Incident.status).where(Incident.id == event.incident_id)
+            )
+            return is_stale(event.kind, incident_status=incident_status)
+        planned_status = session.scalar(
+            select(PlannedOutage.status).where(PlannedOutage.id == event.planned_outage_id)
+        )
+        return is_stale(event.kind, planned_status=planned_status)
+
+    def _network(self, session: Session) -> Topology:
+        return self.topology.get(session)
+
+    def _below(self, session: Session, device_id: int | None, premise_id: int | None) -> set[int]:
+        """Customers downstream of the device, or at the premise."""
+        if device_id is not None:
+            asset_ref = session.scalar(select(Device.asset_ref).where(Device.id == device_id))
+            topology = self._network(session)
+            if asset_ref is None or asset_ref not in topology.network.links:
+                return set()
+            accounts = sorted(topology.downstream(asset_ref).accounts)
+            if not accounts:
+                return set()
+            found = session.scalars(
+                select(Customer.id).where(Customer.account == func.any(accounts))
+            )
+            return set(found)
+        if premise_id is not None:
+            return set(
+                session.scalars(select(Customer.id).where(Customer.premise_id == premise_id))
+            )
+        return set()
+
+    def _customers(self, session: Session, event: NotificationEvent) -> set[int]:
+        return self._below(session, event.device_id, event.premise_id)
+
+    def _still_out(self, session: Session, event: NotificationEvent) -> set[int]:
+        """Customers of the incident's active nested incidents: not restored for them."""
+        nested = session.execute(
+            select(Incident.device_id, Incident.premise_id).where(
+                Incident.parent_id == event.incident_id, Incident.status.in_(sorted(ACTIVE))
+            )
+        )
+        out: set[int] = set()
+        for device_id, premise_id in nested:
+            out |= self._below(session, device_id, premise_id)
+        return out
+
+    def _told_of_merged(self, session: Session, event: NotificationEvent) -> set[int]:
+        """Customers already told of an outage that was merged into this one."""
+        return set(
+            session.scalars(
+                select(Notification.customer_id)
+                .join(Incident, Incident.id == Notification.incident_id)
+                .where(
+                    Incident.merged_into_id == event.incident_id,
+                    Notification.kind == EventKind.OUTAGE_DETECTED,
+                )
+            )
+        )
+
+    def _facts(self, event: NotificationEvent, link: str | None = None) -> Facts:
+        details = event.details
+        return Facts(
+            safety=event.safety,
+            etr=_time(details, "etr"),
+            starts_at=_time(details, "starts_at"),
+            ends_at=_time(details, "ends_at"),
+            link=link,
+        )
+
+    def _fold_into_waiting(
+        self, session: Session, event: NotificationEvent, found: list[Recipient]
+    ) -> list[Recipient]:
+        """ETR messages not sent yet take the new ETR; their customers get no other one."""
+        waiting = session.execute(
+            select(Notification.id, Notification.customer_id, Notification.kind)
+            .where(
+                Notification.incident_id == event.incident_id,
+                Notification.kind.in_(ETR_KINDS),
+                Notification.status == DeliveryStatus.PENDING,
+            )
+            .with_for_update()
+        ).all()
+        if not waiting:
+            return found
+        facts = self._facts(event)
+        by_customer = {r.customer_id: r for r in found}
+        refreshed = []
+        for notification_id, customer_id, kind in waiting:
+            recipient = by_customer.get(customer_id)
+            if recipient is None:
+                continue
+            rendered = render(kind, recipient.language, recipient.channel, facts, self.zone)
+            refreshed.append(
+                {"nid": notification_id, "subject": rendered.subject, "body": rendered.body}
+            )
+        if refreshed:
+            session.connection().execute(
+                text(
+                    "UPDATE notifications SET subject = :subject, body = :body,"
+                    " updated_at = now() WHERE id = :nid AND status = 'pending'"
+                ),
+                refreshed,
+            )
+        told = {row.customer_id for row in waiting}
+        return [r for r in found if r.customer_id not in told]
+
+    def _last_change(self, session: Session, event: NotificationEvent) -> dict[int, datetime]:
+        rows = session.execute(
+            select(Notification.customer_id, func.max(Notification.due_at))
+            .where(
+                Notification.incident_id == event.incident_id,
+                Notification.kind == EventKind.ETR_CHANGED,
+            )
+            .group_by(Notification.customer_id)
+        )
+        return {customer_id: due for customer_id, due in rows}
+
+    def _plan(
+        self,
+        session: Session,
+        event: NotificationEvent,
+        found: Collection[Recipient],
+        now: datetime,
+    ) -> list[_Plan]:
+        start = now
+        if event.kind is EventKind.FOLLOW_UP:
+            start = max(
+                now, event.created_at + timedelta(minutes=self.settings.notify_followup_minutes)
+            )
+        last_change: dict[int, datetime] = {}
+        interval = timedelta(minutes=self.settings.notify_etr_interval_minutes)
+        if event.kind is EventKind.ETR_CHANGED:
+            last_change = self._last_change(session, event)
+        shared: dict[tuple[str, str], Rendered] = {}
+        plans = []
+        for recipient in found:
+            due = start
+            if recipient.customer_id in last_change:
+                due = max(due, last_change[recipient.customer_id] + interval)
+            if recipient.quiet is not None and not event.safety:
+                due = recipient.quiet.release(due, self.zone)
+            token = None
+            if event.kind is EventKind.FOLLOW_UP:
+                token = secrets.token_urlsafe(16)
+                link = f"{self.settings.public_base_url.rstrip('/')}/n/{token}"
+                rendered = render(
+                    event.kind,
+                    recipient.language,
+                    recipient.channel,
+                    self._facts(event, link),
+                    self.zone,
+                )
+            else:
+                group = (recipient.language, recipient.channel.value)
+                if group not in shared:
+                    shared[group] = render(
+                        event.kind,
+                        recipient.language,
+                        recipient.channel,
+                        self._facts(event),
+                        self.zone,
+                    )
+                rendered = shared[group]
+            plans.append(_Plan(recipient, due, rendered, token))
+        return plans
+
+    def _write(self, session: Session, event: NotificationEvent, plans: list[_Plan]) -> int:
+        version = event.id if event.kind is EventKind.ETR_CHANGED else event.details.get("revision")
+        written = 0
+        for start in range(0, len(plans), BATCH):
+            rows = [
+                {
+                    "event_id": event.id,
+                    "customer_id": p.recipient.customer_id,
+                    "incident_id": event.incident_id,
+                    "planned_outage_id": event.planned_outage_id,
+                    "kind": event.kind,
+                    "channel": p.recipient.channel,
+                    "address": p.recipient.address,
+                    "language": p.recipient.language,
+                    "subject": p.rendered.subject,
+                    "body": p.rendered.body,
+                    "safety": event.safety,
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "due_at": p.due,
+                    "next_attempt_at": p.due,
+                    "delivery_key": delivery_key(
+                        customer_id=p.recipient.customer_id,
+                        kind=event.kind,
+                        incident_id=event.incident_id,
+                        planned_outage_id=event.planned_outage_id,
+                        version=version,
+                    ),
+                    "reply_token": p.token,
+                }
+                for p in plans[start : start + BATCH]
+            ]
+            inserted = session.scalars(
+                insert(Notification)
+                .values(rows)
+                .on_conflict_do_nothing(constraint="uq_notifications_delivery_key")
+                .returning(Notification.id)
+            ).all()
+            written += len(inserted)
+        return written
+
+
+def pending_events(session: Session) -> int:
+    """Events not fanned out yet."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(NotificationEvent)
+            .where(NotificationEvent.expanded_at.is_(None))
+        )
+        or 0
+    )

@@ -1,0 +1,106 @@
+"""Answers to the "still out?" follow-up: from the link in the message, or an SMS "1".
+
+"Still out" files an outage report for the customer through the intake service, so the
+engine sees it like any call: a nested outage under the restored incident.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer
+from outage.intake.enums import Channel as ReportChannel
+from outage.intake.models import Report
+from outage.intake.schemas import ReportIn
+from outage.intake.service import Submission, submit_report
+from outage.notifications.enums import Channel, DeliveryStatus, EventKind, Reply
+from outage.notifications.models import Notification
+from outage.settings import Settings
+
+SMS_WINDOW = timedelta(hours=24)
+"""An SMS "1" answers the newest follow-up sent to that phone within this time."""
+
+REPORT_DESCRIPTION = "Still without power after the restoration (answer to the follow-up)"
+
+SMS_ANSWERS = {
+    "vi": "Cam on quy khach. Chung toi da ghi nhan nha quy khach van mat dien, ma so {ticket}.",
+    "en": "Thank you. We have noted that you are still without power, ticket {ticket}.",
+}
+
+
+@dataclass(frozen=True)
+class FollowUpView:
+    """What the public answer page may show: no personal data."""
+
+    language: str
+    reply: Reply | None
+    ticket: str | None
+
+
+def _view(session: Session, row: Notification) -> FollowUpView:
+    ticket = None
+    if row.reply_report_id is not None:
+        ticket = session.scalar(select(Report.ticket).where(Report.id == row.reply_report_id))
+    return FollowUpView(language=row.language, reply=row.reply, ticket=ticket)
+
+
+def _by_token(session: Session, token: str, *, lock: bool) -> Notification | None:
+    query = select(Notification).where(
+        Notification.reply_token == token, Notification.kind == EventKind.FOLLOW_UP
+    )
+    return session.scalar(query.with_for_update() if lock else query)
+
+
+def find(session: Session, token: str) -> FollowUpView | None:
+    row = _by_token(session, token, lock=False)
+    return _view(session, row) if row is not None else None
+
+
+def _answer(session: Session, row: Notification, reply: Reply, settings: Settings) -> FollowUpView:
+    """The first answer counts, except that "still out" may follow "power is back"."""
+    if row.reply is Reply.STILL_OUT or row.reply is reply:
+        return _view(session, row)
+    row.reply = reply
+    row.replied_at = datetime.now(UTC)
+    if reply is Reply.STILL_OUT:
+        account = session.scalar(select(Customer.account).where(Customer.id == row.customer_id))
+        report = ReportIn(
+            account=account, description=REPORT_DESCRIPTION, channel=ReportChannel.WEB
+        )
+        receipt = submit_report(
+            session, Submission(report, idempotency_key=f"follow-up-{row.id}"), settings
+        )
+        row.reply_report_id = receipt.id
+    session.flush()
+    return _view(session, row)
+
+
+def answer(session: Session, token: str, reply: Reply, settings: Settings) -> FollowUpView | None:
+    """Record the answer given through the link; None for an unknown token."""
+    row = _by_token(session, token, lock=True)
+    return _answer(session, row, reply, settings) if row is not None else None
+
+
+def answer_sms(session: Session, phone: str, text: str, settings: Settings) -> str | None:
+    """The reply to an SMS "1" from a phone we sent a follow-up to lately; else None."""
+    if text.strip() != "1":
+        return None
+    row = session.scalar(
+        select(Notification)
+        .where(
+            Notification.kind == EventKind.FOLLOW_UP,
+            Notification.channel == Channel.SMS,
+            Notification.address == phone,
+            Notification.status == DeliveryStatus.SENT,
+            Notification.sent_at >= datetime.now(UTC) - SMS_WINDOW,
+        )
+        .order_by(Notification.sent_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if row is None:
+        return None
+    view = _answer(session, row, Reply.STILL_OUT, settings)
+    return SMS_ANSWERS[view.language].format(ticket=view.ticket or "")

@@ -1,0 +1,219 @@
+"""Tables of notifications: the outbox of events, the messages they fan out to, customers'
+preferences, and planned outages."""
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outage.db import Base, checked_enum
+from outage.notifications.enums import Channel, DeliveryStatus, EventKind, PlannedStatus, Reply
+
+OPEN_SQL = "status IN ('pending', 'sending')"
+"""Messages a worker may still take (a `sending` one once its lease ran out)."""
+
+
+class NotificationPreference(Base):
+    """How a customer wants to hear from us; without a row, the defaults hold."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        PrimaryKeyConstraint("customer_id", name="pk_notification_preferences"),
+        ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_notification_preferences_customer_id"
+        ),
+        CheckConstraint("language IN ('vi', 'en')", name="ck_notification_preferences_language"),
+        CheckConstraint(
+            "(quiet_start IS NULL) = (quiet_end IS NULL)",
+            name="ck_notification_preferences_quiet_hours",
+        ),
+    )
+
+    customer_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[Channel | None] = mapped_column(
+        checked_enum(Channel, "notification_preference_channel")
+    )
+    """None: SMS when the customer has a phone, else e-mail."""
+    language: Mapped[str | None] = mapped_column(String(2))
+    """None: the customer's language."""
+    opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    """No messages but safety ones."""
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    """None: the default quiet hours; equal start and end: none at all."""
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PlannedOutage(Base):
+    """Maintenance on a device in a time window: its downstream customers are told ahead."""
+
+    __tablename__ = "planned_outages"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_planned_outages"),
+        ForeignKeyConstraint(["device_id"], ["devices.id"], name="fk_planned_outages_device_id"),
+        CheckConstraint("ends_at > starts_at", name="ck_planned_outages_window"),
+        Index("ix_planned_outages_status_starts_at", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[PlannedStatus] = mapped_column(checked_enum(PlannedStatus, "planned_status"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    """Counts changes of the window: each change is told once."""
+    customers: Mapped[int] = mapped_column(Integer)
+    """Customers downstream of the device when it was scheduled."""
+    notice_queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reminder_queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class NotificationEvent(Base):
+    """The outbox: one row per thing customers must be told, written in the transaction
+    that changed the incident (or planned outage); workers fan it out to messages."""
+
+    __tablename__ = "notification_events"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_notification_events"),
+        ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name="fk_notification_events_incident_id"
+        ),
+        ForeignKeyConstraint(
+            ["planned_outage_id"],
+            ["planned_outages.id"],
+            name="fk_notification_events_planned_outage_id",
+        ),
+        ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name="fk_notification_events_device_id"
+        ),
+        ForeignKeyConstraint(
+            ["premise_id"], ["premises.id"], name="fk_notification_events_premise_id"
+        ),
+        CheckConstraint(
+            "num_nonnulls(incident_id, planned_outage_id) = 1",
+            name="ck_notification_events_one_subject",
+        ),
+        Index(
+            "ix_notification_events_unexpanded",
+            "id",
+            postgresql_where=text("expanded_at IS NULL"),
+        ),
+        Index("ix_notification_events_incident_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_event_kind"))
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    """Customers downstream of this device are told (None: those at `premise_id`)."""
+    premise_id: Mapped[int | None] = mapped_column(Integer)
+    safety: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A hazard: told through quiet hours and opt-outs."""
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    """What the message says, as of the change: etr, window, revision."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recipients: Mapped[int | None] = mapped_column(Integer)
+    """Messages written when it was fanned out."""
+
+
+class Notification(Base):
+    """One message to one customer, and how its delivery went.
+
+    `delivery_key` is unique: at most one message per customer, subject and kind (and ETR
+    change), however often an event is fanned out or a send is retried. The gateway gets
+    it as an idempotency key. `address` is personal data: never in a public answer.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_notifications"),
+        ForeignKeyConstraint(
+            ["event_id"], ["notification_events.id"], name="fk_notifications_event_id"
+        ),
+        ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_notifications_customer_id"
+        ),
+        ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name="fk_notifications_incident_id"
+        ),
+        ForeignKeyConstraint(
+            ["planned_outage_id"],
+            ["planned_outages.id"],
+            name="fk_notifications_planned_outage_id",
+        ),
+        ForeignKeyConstraint(
+            ["reply_report_id"], ["reports.id"], name="fk_notifications_reply_report_id"
+        ),
+        UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
+        UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
+        CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
+        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="ck_notifications_sent"),
+        CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
+        Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
+        Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
+        Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
+        Index("ix_notifications_planned_outage_id", "planned_outage_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
+    channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "notification_channel"))
+    address: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    safety: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        checked_enum(DeliveryStatus, "notification_status")
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When it may first go: after quiet hours, or after the last ETR change message."""
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When a worker may take it: due, retry after a failure, or a claim's lease expiry."""
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivery_key: Mapped[str] = mapped_column(String(200))
+    reply_token: Mapped[str | None] = mapped_column(String(64))
+    """The secret in a follow-up's link."""
+    reply: Mapped[Reply | None] = mapped_column(checked_enum(Reply, "notification_reply"))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_report_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The report a "still out" answer filed."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

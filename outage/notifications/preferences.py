@@ -1,0 +1,135 @@
+"""Who gets a message, where and in which language: customers' preferences over defaults."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer
+from outage.notifications.enums import Channel
+from outage.notifications.events import QuietHours
+from outage.notifications.models import NotificationPreference
+from outage.notifications.schemas import PreferencesIn, PreferencesOut
+
+
+class UnknownCustomer(LookupError):
+    """No customer with that account."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    customer_id: int
+    account: str
+    channel: Channel
+    address: str
+    language: str
+    opt_out: bool
+    quiet: QuietHours | None
+
+
+def _address(channel: Channel, account: str, phone: str | None, email: str | None) -> str | None:
+    return {Channel.SMS: phone, Channel.EMAIL: email, Channel.WEBHOOK: account}[channel]
+
+
+def recipients(
+    session: Session, customer_ids: Collection[int], default_quiet: QuietHours | None
+) -> list[Recipient]:
+    """The customers with somewhere to send to, in one query.
+
+    The chosen channel when the customer has an address for it, else SMS to a phone, else
+    e-mail; customers with neither are left out.
+    """
+    rows = session.execute(
+        select(
+            Customer.id,
+            Customer.account,
+            Customer.phone,
+            Customer.email,
+            Customer.language,
+            NotificationPreference.channel,
+            NotificationPreference.language,
+            NotificationPreference.opt_out,
+            NotificationPreference.quiet_start,
+            NotificationPreference.quiet_end,
+        )
+        .outerjoin(NotificationPreference, NotificationPreference.customer_id == Customer.id)
+        .where(Customer.id.in_(list(customer_ids)))
+        .order_by(Customer.id)
+    )
+    found: list[Recipient] = []
+    for row in rows:
+        choices = [row[5]] if row[5] is not None else []
+        choices += [Channel.SMS, Channel.EMAIL]
+        channel = next((c for c in choices if _address(c, row[1], row[2], row[3])), None)
+        if channel is None:
+            continue
+        quiet = default_quiet
+        if row[8] is not None:
+            quiet = None if row[8] == row[9] else QuietHours(row[8], row[9])
+        found.append(
+            Recipient(
+                customer_id=row[0],
+                account=row[1],
+                channel=channel,
+                address=str(_address(channel, row[1], row[2], row[3])),
+                language=row[6] or row[4],
+                opt_out=bool(row[7]),
+                quiet=quiet,
+            )
+        )
+    return found
+
+
+def _customer_id(session: Session, account: str) -> int:
+    customer_id = session.scalar(select(Customer.id).where(Customer.account == account))
+    if customer_id is None:
+        raise UnknownCustomer(f"no customer with account {account!r}")
+    return customer_id
+
+
+def _out(account: str, row: NotificationPreference | None) -> PreferencesOut:
+    if row is None:
+        return PreferencesOut(account=account)
+    quiet = (
+        f"{row.quiet_start:%H:%M}-{row.quiet_end:%H:%M}"
+        if row.quiet_start is not None and row.quiet_end is not None
+        else None
+    )
+    return PreferencesOut(
+        account=account,
+        channel=row.channel,
+        language=row.language,
+        opt_out=row.opt_out,
+        quiet_hours=quiet,
+    )
+
+
+def get_preferences(session: Session, account: str) -> PreferencesOut:
+    customer_id = _customer_id(session, account)
+    return _out(account, session.get(NotificationPreference, customer_id))
+
+
+def set_preferences(session: Session, account: str, chosen: PreferencesIn) -> PreferencesOut:
+    """Replace the customer's preferences (absent fields: the defaults)."""
+    customer_id = _customer_id(session, account)
+    quiet: tuple[time | None, time | None] = (None, None)
+    if chosen.quiet_hours is not None:
+        start, end = chosen.quiet_hours.split("-")
+        quiet = (time.fromisoformat(start), time.fromisoformat(end))
+    values = {
+        "channel": chosen.channel,
+        "language": chosen.language,
+        "opt_out": chosen.opt_out,
+        "quiet_start": quiet[0],
+        "quiet_end": quiet[1],
+    }
+    session.execute(
+        insert(NotificationPreference)
+        .values(customer_id=customer_id, **values)
+        .on_conflict_do_update(index_elements=["customer_id"], set_=values)
+    )
+    session.expire_all()
+    return _out(account, session.get(NotificationPreference, customer_id))

@@ -1,0 +1,128 @@
+"""A local stand-in for an SMS or webhook gateway, for tests, benchmarks and demos.
+
+It accepts what apprise's `json://` and `form://` plugins post, keeps each message once
+per `Idempotency-Key` (as real SMS APIs do), counts repeats, and can be told to fail:
+the next N requests, or for a while.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from outage.notifications.channels import IDEMPOTENCY_HEADER
+
+
+@dataclass
+class SinkState:
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Idempotency key -> the payload first received with it."""
+    repeats: int = 0
+    """Requests whose key was seen before: dropped, as a real gateway would."""
+    refused: int = 0
+    fail_next: int = 0
+    fail_until: float = 0.0
+    """time.monotonic() before which every request fails."""
+    delay_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: a benchmark posts thousands."""
+
+    def _answer(self, status: int, body: bytes = b"") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        with state.lock:
+            figures = {
+                "messages": len(state.messages),
+                "repeats": state.repeats,
+                "refused": state.refused,
+            }
+        self._answer(200, json.dumps(figures).encode())
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        state = self.server.state
+        if state.delay_s:
+            time.sleep(state.delay_s)
+        with state.lock:
+            if state.fail_next > 0 or time.monotonic() < state.fail_until:
+                state.fail_next = max(0, state.fail_next - 1)
+                state.refused += 1
+                failing = True
+            else:
+                failing = False
+                key = self.headers.get(IDEMPOTENCY_HEADER) or f"anonymous-{len(state.messages)}"
+                if key in state.messages:
+                    state.repeats += 1
+                else:
+                    state.messages[key] = _payload(self.headers.get("Content-Type", ""), raw)
+        self._answer(503 if failing else 200, b'{"error": "busy"}' if failing else b"{}")
+
+
+def _payload(content_type: str, raw: bytes) -> dict[str, Any]:
+    if content_type.startswith("application/json"):
+        loaded: dict[str, Any] = json.loads(raw or b"{}")
+        return loaded
+    return dict(parse_qsl(raw.decode()))
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = SinkState()
+
+
+@dataclass(frozen=True)
+class HttpSink:
+    state: SinkState
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def apprise_url(self, path: str = "sms") -> str:
+        """The `json://` URL apprise posts to this sink with."""
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+    def fail(self, *, requests: int = 0, seconds: float = 0.0) -> None:
+        with self.state.lock:
+            self.state.fail_next = requests
+            self.state.fail_until = time.monotonic() + seconds if seconds else 0.0
+
+    def received(self) -> dict[str, dict[str, Any]]:
+        with self.state.lock:
+            return dict(self.state.messages)
+
+
+@contextmanager
+def running_sink() -> Iterator[HttpSink]:
+    """The sink on a free loopback port, in a thread, for the duration of the block."""
+    server = _Server()
+    thread = threading.Thread(target=server.serve_forever, name="http-sink", daemon=True)
+    thread.start()
+    try:
+        yield HttpSink(server.state, server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()

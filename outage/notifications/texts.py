@@ -1,0 +1,69 @@
+"""Rendering messages from the Jinja2 templates in `templates/<language>/`.
+
+Each `<kind>.txt` holds two blocks, `subject` and `text`: the text is the SMS (folded to
+one plain GSM-7 message), the webhook body and the e-mail's words; `email.html` wraps
+it for e-mail, autoescaped.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+
+from outage.intake.channels.texts import sms_text
+from outage.notifications.enums import Channel, EventKind
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("vi", "en")
+TIME_FORMAT = {"vi": "%H:%M %d/%m", "en": "%H:%M on %d/%m"}
+
+_loader = FileSystemLoader(TEMPLATES)
+_text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
+_html = Environment(loader=_loader, autoescape=True, undefined=StrictUndefined)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a message may mention; times are shown in local time."""
+
+    safety: bool = False
+    etr: datetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    link: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def _block(template: Template, name: str, values: dict[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(values))).strip()
+
+
+def _when(moment: datetime | None, language: str, zone: tzinfo) -> str | None:
+    return moment.astimezone(zone).strftime(TIME_FORMAT[language]) if moment else None
+
+
+def render(
+    kind: EventKind, language: str, channel: Channel, facts: Facts, zone: tzinfo
+) -> Rendered:
+    values = {
+        "safety": facts.safety,
+        "etr": _when(facts.etr, language, zone),
+        "starts": _when(facts.starts_at, language, zone),
+        "ends": _when(facts.ends_at, language, zone),
+        "link": facts.link,
+    }
+    template = _text.get_template(f"{language}/{kind.value}.txt")
+    subject, text = _block(template, "subject", values), _block(template, "text", values)
+    if channel is Channel.SMS:
+        return Rendered(subject, sms_text(text))
+    if channel is Channel.EMAIL:
+        page = _html.get_template(f"{language}/email.html")
+        return Rendered(subject, page.render(subject=subject, text=text, link=facts.link))
+    return Rendered(subject, text)

@@ -1,0 +1,299 @@
+"""Customer pages of service requests: the request form (no login), a request's status by
+its ticket, and the satisfaction rating once it is closed.
+
+Like the report pages: plain HTML forms that work without a script, every word from
+`outage.pages.i18n`, every value a customer typed escaped by Jinja's autoescape, a
+one-time token that makes a submission idempotent. The status page shows nothing personal;
+rating asks for the last four digits of the requester's phone, as the API does.
+"""
+
+import math
+import uuid
+from collections.abc import Mapping
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.orm import Session
+
+from outage.api import SessionDep
+from outage.auth.principal import require
+from outage.care import service
+from outage.care.enums import RequestType
+from outage.care.routes import Verdict, verify_requester
+from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
+from outage.intake.enums import Channel
+from outage.intake.geocode import OutsideTerritory
+from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.routes import client_ip, intake_limits, settings
+from outage.intake.service import IdempotencyConflict
+from outage.pages import i18n
+from outage.pages.agent import local_moment
+from outage.pages.routes import MAX_TICKET_LENGTH, customer_page, request_language
+from outage.settings import Settings
+
+TEXT_FIELDS = ("account", "phone", "address", "details")
+"""Inputs a customer types, in the order shown; `details` is the request's description."""
+
+router = APIRouter(
+    include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
+)
+
+
+class RequestForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    type: str = ""
+    account: str = ""
+    phone: str = ""
+    address: str = ""
+    details: str = ""
+    token: str = ""
+    lang: str = ""
+
+
+class RatingForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    rating: str = ""
+    comment: str = ""
+    phone_last4: str = ""
+    lang: str = ""
+
+
+def _max_lengths() -> dict[str, int]:
+    limits: dict[str, int] = {}
+    for name in TEXT_FIELDS:
+        field = "description" if name == "details" else name
+        for rule in RequestIn.model_fields[field].metadata:
+            if getattr(rule, "max_length", None) is not None:
+                limits[name] = rule.max_length
+    return limits
+
+
+def _form_page(
+    request: Request,
+    language: str,
+    form: RequestForm,
+    errors: Mapping[str, str] | None = None,
+    status_code: int = status.HTTP_200_OK,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    return customer_page(
+        request,
+        "request.html",
+        language,
+        {
+            "values": form.model_dump(),
+            "errors": dict(errors or {}),
+            "types": [(k.value, i18n.request_type_label(language, k)) for k in RequestType],
+            "max_lengths": _max_lengths(),
+        },
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+@router.get("/request", response_class=HTMLResponse)
+def request_form(request: Request, lang: str | None = None) -> HTMLResponse:
+    language = request_language(request, lang)
+    return _form_page(request, language, RequestForm(token=str(uuid.uuid4()), lang=language))
+
+
+@router.post("/request", response_class=HTMLResponse)
+def submit_request_form(
+    request: Request,
+    form: Annotated[RequestForm, Form()],
+    session: SessionDep,
+    config: Annotated[Settings, Depends(settings)],
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+) -> Response:
+    """Store the request and go to its page, or show the form again with the problem."""
+    language = request_language(request, form.lang)
+    form = form.model_copy(update={"lang": language})
+    t = i18n.strings(language)
+    try:
+        filed = _to_request(form)
+    except ValidationError as exc:
+        return _form_page(request, language, form, _errors(exc, t), 422)
+    try:
+        limits.check(ip=client_ip(request), phone=filed.phone)
+        with session.begin_nested():
+            receipt = service.submit_request(
+                session, filed, settings=config, idempotency_key=_idempotency_key(form.token)
+            )
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after_s / 60))
+        return _form_page(
+            request,
+            language,
+            form,
+            {"form": t["error_rate_limited"].format(minutes=minutes)},
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"Retry-After": str(exc.retry_after_s)},
+        )
+    except OutsideTerritory:
+        return _form_page(request, language, form, {"form": t["error_outside"]}, 422)
+    except IdempotencyConflict:
+        fresh = form.model_copy(update={"token": str(uuid.uuid4())})
+        return _form_page(request, language, fresh, {"form": t["error_already_sent"]}, 422)
+    return RedirectResponse(
+        f"/request/{quote(receipt.ticket, safe='')}?lang={language}",
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
+
+
+def _to_request(form: RequestForm) -> RequestIn:
+    given = {
+        ("description" if name == "details" else name): value.strip()
+        for name, value in form.model_dump(include={*TEXT_FIELDS}).items()
+        if value.strip()
+    }
+    return RequestIn.model_validate({**given, "type": form.type, "channel": Channel.WEB})
+
+
+def _idempotency_key(token: str) -> str | None:
+    try:
+        return f"web-request:{uuid.UUID(token)}"
+    except ValueError:
+        return None
+
+
+def _errors(exc: ValidationError, t: Mapping[str, str]) -> dict[str, str]:
+    """One localized message per field the customer has to fix ('form' for the whole)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        key = "details" if name == "description" else name
+        if key == "type":
+            message = t["error_type"]
+        elif key == "phone" and error["type"] != "string_too_long":
+            message = t["error_phone"]
+        elif not key:
+            key, message = "form", t["error_request_who"]
+        elif error["type"] == "string_too_long":
+            message = t["error_too_long"].format(
+                field=t[f"field_{key}"], max=error.get("ctx", {}).get("max_length", "")
+            )
+        else:
+            message = t["error_invalid"].format(field=t.get(f"field_{key}", key))
+        errors.setdefault(key, message)
+    return errors
+
+
+# --- a request's page, and its rating ---------------------------------------------------
+
+
+def _status_page(
+    request: Request,
+    language: str,
+    found: RequestStatusOut,
+    *,
+    rating_error: str | None = None,
+    form: RatingForm | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    t = i18n.strings(language)
+    return customer_page(
+        request,
+        "request_status.html",
+        language,
+        {
+            "ticket": found.ticket,
+            "state": found.state.value,
+            "type_text": i18n.request_type_label(language, found.type),
+            "state_text": i18n.request_state_label(language, found.state),
+            "received": local_moment(found.received_at, t),
+            "due": local_moment(found.due_at, t),
+            "closed": local_moment(found.closed_at, t) if found.closed_at else None,
+            "rejection_reason": found.rejection_reason,
+            "rating": found.rating,
+            "can_rate": found.can_rate,
+            "rating_error": rating_error,
+            "rating_values": (form or RatingForm()).model_dump(),
+            "scores": [(str(n), t[f"rating_{n}"]) for n in range(5, 0, -1)],
+            "max_comment": MAX_COMMENT,
+        },
+        status_code=status_code,
+    )
+
+
+def _not_found(request: Request, language: str, ticket: str) -> HTMLResponse:
+    return customer_page(
+        request,
+        "not_found.html",
+        language,
+        {"ticket": ticket[:MAX_TICKET_LENGTH]},
+        status.HTTP_404_NOT_FOUND,
+    )
+
+
+def _find(session: Session, ticket: str) -> RequestStatusOut | None:
+    return service.request_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
+
+
+@router.get("/request/{ticket}", response_class=HTMLResponse)
+def request_page(
+    ticket: str, request: Request, session: SessionDep, lang: str | None = None
+) -> HTMLResponse:
+    """Where a request stands, without any personal data; the rating form once closed."""
+    language = request_language(request, lang)
+    found = _find(session, ticket)
+    if found is None:
+        return _not_found(request, language, ticket)
+    return _status_page(request, language, found)
+
+
+@router.post("/request/{ticket}/rating", response_class=HTMLResponse)
+def rate(
+    ticket: str,
+    request: Request,
+    form: Annotated[RatingForm, Form()],
+    session: SessionDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+) -> Response:
+    """The customer's rating: proven by their phone digits, once, after closing."""
+    language = request_language(request, form.lang)
+    t = i18n.strings(language)
+    found = _find(session, ticket)
+    if found is None:
+        return _not_found(request, language, ticket)
+
+    def refused(message: str, code: int) -> HTMLResponse:
+        return _status_page(
+            request, language, found, rating_error=message, form=form, status_code=code
+        )
+
+    try:
+        rating = RatingIn.model_validate(
+            {
+                "rating": form.rating,
+                "comment": form.comment.strip() or None,
+                "phone_last4": form.phone_last4.strip() or None,
+            }
+        )
+    except ValidationError:
+        return refused(t["rating_error_invalid"].format(max=MAX_COMMENT), 422)
+    if not found.can_rate:
+        return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
+    try:
+        verdict = verify_requester(session, limits, found.ticket, rating.phone_last4)
+    except RateLimited as exc:
+        minutes = max(1, math.ceil(exc.retry_after_s / 60))
+        return refused(
+            t["error_rate_limited"].format(minutes=minutes), status.HTTP_429_TOO_MANY_REQUESTS
+        )
+    if verdict is Verdict.NO_PHONE:
+        return refused(t["rating_error_no_phone"], status.HTTP_403_FORBIDDEN)
+    if verdict is not Verdict.PROVEN:
+        return refused(t["rating_error_phone"], status.HTTP_403_FORBIDDEN)
+    try:
+        service.rate_request(session, found.ticket, rating=rating.rating, comment=rating.comment)
+    except service.NotRatable:
+        return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
+    return RedirectResponse(
+        f"/request/{quote(found.ticket, safe='')}?lang={language}",
+        status_code=status.HTTP_303_SEE_OTHER,
+    )

@@ -1,0 +1,362 @@
+/* The dispatcher's live map: how its layers look, their popups, and the side panel of
+   incidents by priority with the dispatcher's actions (confirm, assign a crew, set the
+   ETR), which call PATCH /api/v1/incidents/{id} with the session's CSRF token.
+
+   Loaded before the map's own script (built by folium), which calls the functions of
+   `OutageDispatch` for every feature. Text from the data (customers' descriptions,
+   names) only ever becomes textContent. */
+(function () {
+  "use strict";
+
+  var M = window.OutageMaps;
+  var t = M.t;
+  var el = M.el;
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var canAct = Boolean(M.config.can_act);
+
+  var STATUS_COLOURS = {
+    predicted: "#b45309",
+    confirmed: "#dc2626",
+    dispatched: "#7c3aed",
+    en_route: "#2563eb",
+    on_site: "#0e7490",
+    partially_restored: "#15803d",
+  };
+  var CREW_COLOURS = { available: "#15803d", en_route: "#2563eb", on_site: "#0e7490", off_shift: "#6b7280" };
+
+  var POPUP = { minWidth: 240, maxWidth: 360 };
+  var listeners = {};
+  var crews = [];
+  var layersById = {};
+  var fitted = false;
+
+  function colour(status) {
+    return STATUS_COLOURS[status] || "#4b5563";
+  }
+
+  function listen(key, callback) {
+    (listeners[key] = listeners[key] || []).push(callback);
+  }
+
+  function statusText(status) {
+    return t("status_" + status);
+  }
+
+  function incidentTitle(p) {
+    var where = p.device ? p.device.kind + " " + p.device.asset_ref : "";
+    return t("incident") + " #" + p.id + (where ? " · " + where : "");
+  }
+
+  function incidentFacts(p) {
+    return M.facts([
+      [t("status"), statusText(p.status)],
+      [t("hazard"), p.hazard ? t("hazard_" + p.hazard) : null],
+      [t("customers"), p.customers_affected],
+      [t("reports"), p.report_count],
+      [t("confidence"), Math.round(p.confidence * 100) + " %"],
+      [t("started"), M.time(p.started_at)],
+      [t("etr"), p.etr ? M.time(p.etr) : t("etr_unknown")],
+      [t("crew"), p.crew_id ? crewName(p.crew_id) : t("no_crew")],
+      [t("cause"), p.cause],
+    ]);
+  }
+
+  function crewName(id) {
+    for (var i = 0; i < crews.length; i++) {
+      if (crews[i].properties.id === id) return crews[i].properties.name + " (#" + id + ")";
+    }
+    return "#" + id;
+  }
+
+  function popup(title, facts) {
+    var box = el("div", "popup");
+    box.appendChild(el("h2", null, title));
+    box.appendChild(facts);
+    return box;
+  }
+
+  function refresh(key) {
+    M.when(key, function (layer) { layer.update(); });
+  }
+
+  /* --- the side panel ------------------------------------------------------------------ */
+
+  function priority(a, b) {
+    var pa = a.properties, pb = b.properties;
+    if (Boolean(pa.hazard) !== Boolean(pb.hazard)) return pa.hazard ? -1 : 1;
+    if (pa.customers_affected !== pb.customers_affected) return pb.customers_affected - pa.customers_affected;
+    return pa.started_at < pb.started_at ? -1 : pa.started_at > pb.started_at ? 1 : pa.id - pb.id;
+  }
+
+  function act(id, body, item) {
+    var note = item.querySelector(".outcome");
+    note.textContent = "";
+    item.classList.add("busy");
+    return fetch("/api/v1/incidents/" + encodeURIComponent(id), {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    })
+      .then(function (answer) {
+        return answer.json().then(function (data) {
+          if (!answer.ok) throw new Error(typeof data.detail === "string" ? data.detail : answer.status);
+          note.textContent = t("done");
+          item.classList.remove("editing");
+          refresh("incidents");
+          refresh("areas");
+        });
+      })
+      .catch(function (error) {
+        note.textContent = t("failed") + ": " + error.message;
+      })
+      .finally(function () {
+        item.classList.remove("busy");
+      });
+  }
+
+  function editor(item, id, label, field, makeBody) {
+    var form = el("form", "editor");
+    form.hidden = true;
+    var name = "f-" + id + "-" + label;
+    var caption = el("label", null, t(label));
+    caption.htmlFor = name;
+    field.id = name;
+    form.appendChild(caption);
+    form.appendChild(field);
+    var save = el("button", "primary", t("save"));
+    save.type = "submit";
+    var cancel = el("button", "secondary", t("cancel_edit"));
+    cancel.type = "button";
+    form.appendChild(save);
+    form.appendChild(cancel);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = makeBody();
+      if (body) act(id, body, item).then(function () { form.hidden = true; });
+    });
+    cancel.addEventListener("click", function () {
+      form.hidden = true;
+      item.classList.remove("editing");
+    });
+    return form;
+  }
+
+  function crewSelect() {
+    var select = el("select");
+    crews
+      .filter(function (c) { return c.properties.on_shift; })
+      .forEach(function (c) {
+        var option = el("option", null, c.properties.name + " (#" + c.properties.id + ")");
+        option.value = String(c.properties.id);
+        select.appendChild(option);
+      });
+    return select;
+  }
+
+  function actions(item, feature) {
+    var p = feature.properties;
+    var bar = el("div", "actions");
+    function button(label, onClick) {
+      var b = el("button", "secondary action-" + label.replace("action_", ""), t(label));
+      b.type = "button";
+      b.addEventListener("click", onClick);
+      bar.appendChild(b);
+    }
+    if (p.status === "predicted") {
+      button("action_confirm", function () { act(p.id, { action: "confirm" }, item); });
+    }
+    var select = crewSelect();
+    var assign = editor(item, p.id, "choose_crew", select, function () {
+      return select.value ? { action: "assign", crew_id: Number(select.value) } : null;
+    });
+    var when = el("input");
+    when.type = "datetime-local";
+    var etr = editor(item, p.id, "etr_at", when, function () {
+      return when.value ? { action: "set_etr", etr: new Date(when.value).toISOString() } : null;
+    });
+    function open(form) {
+      return function () {
+        assign.hidden = etr.hidden = true;
+        form.hidden = false;
+        item.classList.add("editing");
+        form.querySelector("select, input").focus();
+      };
+    }
+    button("action_assign", open(assign));
+    button("action_set_etr", open(etr));
+    item.appendChild(bar);
+    item.appendChild(assign);
+    item.appendChild(etr);
+  }
+
+  function panelItem(feature) {
+    var p = feature.properties;
+    var item = el("li", "incident status-" + p.status + (p.hazard ? " hazard" : ""));
+    item.id = "incident-" + p.id;
+    var title = el("button", "locate", incidentTitle(p));
+    title.type = "button";
+    title.addEventListener("click", function () {
+      var layer = layersById[p.id];
+      M.when("map", function (map) {
+        if (layer && layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
+        else if (layer && layer.getBounds) map.fitBounds(layer.getBounds());
+        if (layer) layer.openPopup();
+      });
+    });
+    var head = el("h2");
+    head.appendChild(title);
+    item.appendChild(head);
+    item.appendChild(incidentFacts(p));
+    if (canAct) actions(item, feature);
+    item.appendChild(el("p", "outcome"));
+    item.dataset.signature = JSON.stringify(p);
+    return item;
+  }
+
+  function renderPanel(data) {
+    var list = document.getElementById("incident-list");
+    var features = (data.features || []).slice().sort(priority);
+    var kept = {};
+    Array.prototype.forEach.call(list.children, function (item) { kept[item.id] = item; });
+    features.forEach(function (feature) {
+      var id = "incident-" + feature.properties.id;
+      var item = kept[id];
+      var unchanged = item && item.dataset.signature === JSON.stringify(feature.properties);
+      if (!item || (!unchanged && !item.classList.contains("editing"))) {
+        var fresh = panelItem(feature);
+        if (item) list.replaceChild(fresh, item);
+        item = fresh;
+      }
+      delete kept[id];
+      list.appendChild(item);
+    });
+    Object.keys(kept).forEach(function (id) { list.removeChild(kept[id]); });
+    document.getElementById("panel-empty").hidden = features.length > 0;
+    document.getElementById("panel-updated").textContent =
+      t("panel_updated") + " " + M.time(new Date().toISOString());
+  }
+
+  listen("incidents", renderPanel);
+  listen("crews", function (data) { crews = data.features || []; });
+  listen("network", function (data) {
+    if (fitted) return;
+    fitted = true;
+    M.when("map", function (map) { M.fit(map, data.bbox); });
+  });
+  listen("reports", function (data) {
+    M.when("heat", function (heat) {
+      heat.setLatLngs(
+        (data.features || []).map(function (f) {
+          return [f.geometry.coordinates[1], f.geometry.coordinates[0], 1];
+        })
+      );
+    });
+  });
+
+  /* --- the layers, as folium's script calls them ------------------------------------------ */
+
+  window.OutageDispatch = {
+    source: function (key, url) {
+      return M.source(url, function (data) {
+        (listeners[key] || []).forEach(function (callback) { callback(data); });
+      });
+    },
+
+    featureId: function (feature) {
+      return feature.id !== undefined && feature.id !== null ? feature.id : feature.properties.id;
+    },
+
+    incidentStyle: function (feature) {
+      var c = colour(feature.properties.status);
+      return { color: c, fillColor: c, weight: 6, opacity: 0.9, fillOpacity: 0.85 };
+    },
+    incidentMarker: function (feature, latlng) {
+      return L.circleMarker(latlng, { radius: feature.properties.hazard ? 11 : 9 });
+    },
+    incidentFeature: function (feature, layer) {
+      layer.options.className = "incident-marker";
+      layersById[feature.properties.id] = layer;
+      layer.bindPopup(function (l) {
+        return popup(incidentTitle(l.feature.properties), incidentFacts(l.feature.properties));
+      }, POPUP);
+      layer.bindTooltip(function (l) { return el("span", null, incidentTitle(l.feature.properties)); });
+    },
+
+    areaStyle: function (feature) {
+      var c = colour(feature.properties.status);
+      return { color: c, weight: 1, fillColor: c, fillOpacity: 0.12, dashArray: "4 4" };
+    },
+    areaFeature: function (feature, layer) {
+      layer.options.className = "affected-area";
+      layer.bindTooltip(function (l) {
+        var p = l.feature.properties;
+        return el("span", null, t("incident") + " #" + p.id + " · " + p.customers_affected + " " + t("customers"));
+      });
+    },
+
+    reportMarker: function (feature, latlng) {
+      return L.circleMarker(latlng, {
+        radius: 6,
+        color: "#1f2937",
+        weight: 1,
+        fillColor: feature.properties.hazard ? "#dc2626" : "#f59e0b",
+        fillOpacity: 0.9,
+      });
+    },
+    reportFeature: function (feature, layer) {
+      layer.options.className = "report-marker";
+      layer.bindPopup(function (l) {
+        var p = l.feature.properties;
+        var facts = M.facts([
+          [t("ticket"), p.ticket],
+          [t("received"), M.time(p.received_at)],
+          [t("channel"), p.channel],
+          [t("hazard"), p.hazard ? t("hazard_" + p.hazard) : null],
+          [t("incident"), p.incident_id ? "#" + p.incident_id : null],
+          [t("description"), p.description],
+        ]);
+        return popup(t("report") + " " + p.ticket, facts);
+      }, POPUP);
+    },
+
+    crewMarker: function (feature, latlng) {
+      var p = feature.properties;
+      return L.circleMarker(latlng, {
+        radius: 8,
+        color: "#111827",
+        weight: 2,
+        dashArray: p.at_depot ? "2 3" : null,
+        fillColor: CREW_COLOURS[p.status] || "#6b7280",
+        fillOpacity: 1,
+      });
+    },
+    crewFeature: function (feature, layer) {
+      layer.options.className = "crew-marker";
+      layer.bindTooltip(function (l) { return el("span", null, l.feature.properties.name); });
+      layer.bindPopup(function (l) {
+        var p = l.feature.properties;
+        return popup(
+          t("crew") + " " + p.name,
+          M.facts([
+            [t("crew_status"), t("crew_" + p.status)],
+            [t("position_at"), M.time(p.position_at)],
+          ])
+        );
+      }, POPUP);
+    },
+
+    networkStyle: function () {
+      return { color: "#475569", weight: 2, opacity: 0.55 };
+    },
+    substationMarker: function (feature, latlng) {
+      return L.circleMarker(latlng, { radius: 7, color: "#0f172a", weight: 3, fillColor: "#ffffff", fillOpacity: 1 });
+    },
+    networkFeature: function (feature, layer) {
+      layer.bindTooltip(function (l) {
+        var p = l.feature.properties;
+        return el("span", null, (p.kind === "feeder" ? t("feeder") : t("substation")) + " " + p.name);
+      });
+    },
+  };
+})();

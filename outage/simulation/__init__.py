@@ -1,0 +1,1 @@
+"""Simulated storms driven against a running server through its real HTTP channels."""

@@ -1,0 +1,236 @@
+"""A storm scenario: faults over time, and every message customers and meters send about them.
+
+Pure and seeded. Who calls and when comes from the prediction benchmark's simulator
+(`outage.prediction.simulator`: log-normal call delays, noise calls from customers who are
+not out, last gasps seconds after a fault). This module adds how each customer gets in
+touch, in shares a reader can argue with (`CHANNEL_SHARES`): the web form with their
+account number, the web form from a phone that sends its GPS fix, an SMS to the short
+code, or the IVR line; and that a few callers report wires down.
+
+Every message carries an idempotency key made of the run's id and its place in the storm,
+so a client that retries sends the same key and the server keeps one report.
+"""
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from grid_topology.model import Coordinate, GridModel
+from grid_topology.topology import Network, Topology
+from outage.intake.enums import Hazard
+from outage.prediction.inference import EvidenceKind
+from outage.prediction.simulator import (
+    FAULT_WINDOW_S,
+    Fault,
+    fault_candidates,
+    inject_faults,
+    simulate_evidence,
+)
+
+
+class ContactChannel(StrEnum):
+    """How a simulated customer reaches us."""
+
+    WEB_ACCOUNT = "web_account"
+    """The report form, with the account number from the bill."""
+    WEB_GPS = "web_gps"
+    """The report form on a phone that shares its location, and nothing else."""
+    SMS = "sms"
+    """`MAT DIEN <account>` to the short code."""
+    IVR = "ivr"
+    """The phone line: key 1 to report at the premise registered to the caller's number."""
+
+
+CHANNEL_SHARES: tuple[tuple[ContactChannel, float], ...] = (
+    (ContactChannel.WEB_ACCOUNT, 0.30),
+    (ContactChannel.WEB_GPS, 0.15),
+    (ContactChannel.SMS, 0.35),
+    (ContactChannel.IVR, 0.20),
+)
+"""Share of callers per channel; without a gateway key, SMS and IVR callers use the web."""
+HAZARD_SHARE = 0.02
+"""Share of callers out of supply who report wires down (always through the web form)."""
+METER_SHARE = 0.3
+"""Share of affected customers with a smart meter whose last gasp can reach the head-end."""
+GPS_SCATTER_M = 15.0
+"""Standard deviation of a phone's GPS fix around the premise, in metres."""
+METRES_PER_DEGREE = 111_320.0
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """What a simulated customer knows about themselves."""
+
+    account: str
+    phone: str
+    location: Coordinate
+    meter_id: str | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One customer getting in touch."""
+
+    time_s: float
+    account: str
+    channel: ContactChannel
+    key: str
+    """Idempotency key: the same on every retry."""
+    fault: str | None
+    """The fault that put this customer out; None for a noise call."""
+    hazard: Hazard | None = None
+    location: Coordinate | None = None
+    """The phone's GPS fix, for WEB_GPS."""
+
+    @property
+    def is_noise(self) -> bool:
+        return self.fault is None
+
+
+@dataclass(frozen=True)
+class LastGasp:
+    time_s: float
+    meter_id: str
+    fault: str
+
+
+@dataclass(frozen=True)
+class StormGrid:
+    """The network and the customers on it, as a storm needs them."""
+
+    topology: Topology
+    reporters: Mapping[str, Reporter]
+    candidates: tuple[str, ...]
+    """Protective devices a fault may be put at."""
+    premise_accounts: Mapping[str, str]
+    """Premise ref -> the account served there (the plan names single-service premises)."""
+
+    @classmethod
+    def from_model(cls, model: GridModel) -> "StormGrid":
+        topology = Topology(Network.from_model(model))
+        reporters = {
+            p.customer.account: Reporter(
+                p.customer.account, p.customer.phone, p.location, p.meter_id
+            )
+            for p in model.premises
+        }
+        premises = {p.ref: p.customer.account for p in model.premises}
+        return cls(topology, reporters, tuple(fault_candidates(topology)), premises)
+
+    def meters(self, accounts: frozenset[str]) -> list[str]:
+        """Meter ids of these customers' premises, for their power-restored events."""
+        found = (self.reporters[a].meter_id for a in sorted(accounts) if a in self.reporters)
+        return [meter for meter in found if meter]
+
+
+@dataclass(frozen=True)
+class Storm:
+    faults: tuple[Fault, ...]
+    contacts: tuple[Contact, ...]
+    """In time order."""
+    gasps: tuple[LastGasp, ...]
+    """In time order."""
+
+    @property
+    def duration_s(self) -> float:
+        times = [c.time_s for c in self.contacts] + [g.time_s for g in self.gasps]
+        return max(times, default=0.0)
+
+
+def _channel(rng: random.Random, gateway: bool) -> ContactChannel:
+    channels, weights = zip(*CHANNEL_SHARES, strict=True)
+    chosen: ContactChannel = rng.choices(channels, weights)[0]
+    if not gateway and chosen in (ContactChannel.SMS, ContactChannel.IVR):
+        return ContactChannel.WEB_ACCOUNT
+    return chosen
+
+
+def _gps_fix(rng: random.Random, where: Coordinate) -> Coordinate:
+    lon, lat = where
+    north = rng.gauss(0.0, GPS_SCATTER_M) / METRES_PER_DEGREE
+    east = rng.gauss(0.0, GPS_SCATTER_M) / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
+    return (round(lon + east, 6), round(lat + north, 6))
+
+
+def generate_storm(
+    grid: StormGrid,
+    *,
+    faults: int,
+    call_rate: float,
+    seed: int,
+    run_id: str,
+    noise: float = 0.05,
+    gateway: bool = True,
+    window_s: float = FAULT_WINDOW_S,
+) -> Storm:
+    """`faults` faults within `window_s` (the first at time 0) and the messages they cause.
+
+    `gateway` says whether SMS and IVR are available (the client has a gateway key).
+    """
+    rng = random.Random(seed)
+    placed = inject_faults(
+        grid.topology, rng, faults, candidates=grid.candidates, window_s=window_s
+    )
+    if not placed:
+        return Storm((), (), ())
+    first = min(f.start_s for f in placed)
+    placed = sorted(
+        (Fault(f.device, f.kind, f.start_s - first, f.accounts, f.parent) for f in placed),
+        key=lambda f: (f.start_s, f.device),
+    )
+    events = simulate_evidence(
+        grid.topology, placed, rng, call_rate=call_rate, noise=noise, meter_share=METER_SHARE
+    )
+    contacts: list[Contact] = []
+    gasps: list[LastGasp] = []
+    for event in events:
+        reporter = grid.reporters.get(event.account)
+        if reporter is None:
+            continue
+        if event.kind is EvidenceKind.LAST_GASP:
+            if reporter.meter_id and event.fault is not None:
+                gasps.append(LastGasp(event.time_s, reporter.meter_id, event.fault))
+            continue
+        channel = _channel(rng, gateway)
+        hazard = None
+        if event.fault is not None and rng.random() < HAZARD_SHARE:
+            channel, hazard = ContactChannel.WEB_ACCOUNT, Hazard.WIRES_DOWN
+        contacts.append(
+            Contact(
+                time_s=event.time_s,
+                account=event.account,
+                channel=channel,
+                key=f"{run_id}-{len(contacts)}",
+                fault=event.fault,
+                hazard=hazard,
+                location=(
+                    _gps_fix(rng, reporter.location) if channel is ContactChannel.WEB_GPS else None
+                ),
+            )
+        )
+    return Storm(tuple(placed), tuple(contacts), tuple(gasps))
+
+
+def faults_repaired_by(
+    faults: Sequence[Fault], device: str | None, topology: Topology
+) -> list[Fault]:
+    """The faults a crew repairs when it restores an incident at `device`.
+
+    The crew patrols from the device it was sent to: it finds the faults below it (the
+    prediction named a device upstream of the real fault) and the fault just above it
+    (the prediction named a device inside the faulted area). For a single-service incident
+    (`device` is then the customer's account) it finds the fault whose area holds it.
+    """
+    if device is None:
+        return []
+    if device in topology.network.links:
+        below = set(topology.downstream(device).devices) | {device}
+        found = [f for f in faults if f.device in below]
+        if found:
+            return found
+        above = [f for f in faults if device in topology.downstream(f.device).devices]
+    else:
+        above = [f for f in faults if device in f.accounts]
+    return sorted(above, key=lambda f: len(f.accounts))[:1]

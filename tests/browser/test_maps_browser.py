@@ -1,0 +1,196 @@
+"""The maps in a real browser: the dispatcher's live map on a control-room screen without
+internet, and the public map on a phone. A server of their own polls every second and
+shows no tiles (an offline room), on a database of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Topology
+from maps.strings import STRINGS
+from outage.app import create_app
+from outage.auth.enums import Role
+from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.grid.models import Device
+from outage.grid.service import load_network, save_grid
+from outage.incidents import service as incidents
+from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.models import Incident
+from outage.pages.i18n import STRINGS as PAGE_STRINGS
+from outage.settings import Settings
+from tests.conftest import STAFF_PASSWORD, issue_credentials, username
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, ViewportSize
+
+CONTROL_ROOM: ViewportSize = {"width": 1600, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 740}
+POLL_S = 1.0
+
+
+@pytest.fixture(scope="module")
+def map_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    name = f"outage_mapsb_{uuid.uuid4().hex[:10]}"
+    url = create_database(database_url, name)
+    try:
+        with session_scope(session_factory(url)) as session:
+            save_grid(session, sample_grid)
+        issue_credentials(url, roles=[Role.DISPATCHER], scopes=[])
+        yield url
+    finally:
+        get_engine(url).dispose()
+        drop_database(database_url, name)
+
+
+@pytest.fixture(scope="module")
+def map_server(
+    map_database: str, serve: Callable[[FastAPI], AbstractContextManager[str]]
+) -> Iterator[str]:
+    offline = Settings(map_tile_url="", map_poll_seconds=POLL_S, map_cache_seconds=POLL_S)
+    with serve(create_app(map_database, offline)) as url:
+        yield url
+
+
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """Every URL the page requests, and every problem: a script error, a CSP violation,
+    a failed load."""
+    requested: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type in ("error", "warning")
+            and "Failed to load resource" not in message.text
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda answer: (
+            problems.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    return requested, problems
+
+
+def sign_in(page: Page, url: str, language: str) -> None:
+    """From a staff page, through the login page and back."""
+    t = PAGE_STRINGS[language]
+    page.goto(url)
+    assert urlsplit(page.url).path == "/login"
+    page.get_by_label(t["login_username"]).fill(username(Role.DISPATCHER))
+    page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name=t["login_button"], exact=True).click()
+
+
+def open_outage(database: str) -> int:
+    """An outage at the transformer with the most customers, as the engine opens one."""
+    with session_scope(session_factory(database)) as session:
+        counts = Topology(load_network(session)).customer_counts()
+        transformers = session.scalars(
+            select(Device.asset_ref).where(Device.kind == DeviceKind.TRANSFORMER)
+        )
+        asset_ref = max(transformers, key=lambda ref: (counts.get(ref, 0), ref))
+        return incidents.open_incident(
+            session,
+            device_asset_ref=asset_ref,
+            confidence=0.7,
+            customers_affected=counts[asset_ref],
+            started_at=datetime.now(UTC) - timedelta(minutes=10),
+            reason="browser test",
+        )
+
+
+def status_of(database: str, incident_id: int) -> IncidentStatus:
+    with session_scope(session_factory(database)) as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        return incident.status
+
+
+def test_the_dispatcher_map_follows_the_storm_without_a_reload(
+    browser: Browser, map_server: str, map_database: str, screenshots: Path
+) -> None:
+    t = STRINGS["en"]
+    context = browser.new_context(viewport=CONTROL_ROOM, locale="en-GB")
+    try:
+        page = context.new_page()
+        requested, problems = watch(page)
+        sign_in(page, f"{map_server}/dispatch?lang=en", "en")
+        assert urlsplit(page.url).path == "/dispatch"
+        # The CSP allows no eval, so no wait_for_function: locators wait instead.
+        page.locator("#panel-updated:not(:empty)").wait_for()
+        page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+        assert page.locator(".leaflet-control-layers-overlays label").count() == 6
+
+        incident_id = open_outage(map_database)
+        item = page.locator(f"#incident-{incident_id}")
+        item.wait_for(timeout=POLL_S * 5000)
+        assert page.evaluate("window.loadedOnce") is True
+        assert t["status_predicted"] in item.inner_text()
+        page.locator("path.incident-marker").wait_for()
+        page.locator("path.affected-area").wait_for()
+
+        item.get_by_role("button", name=t["action_confirm"]).click()
+        item = page.locator(f"#incident-{incident_id}")
+        confirmed = page.locator(f"#incident-{incident_id}", has_text=t["status_confirmed"])
+        confirmed.wait_for(timeout=POLL_S * 5000)
+        assert status_of(map_database, incident_id) is IncidentStatus.CONFIRMED
+        page.screenshot(path=str(screenshots / "dispatch-map.png"))
+
+        elsewhere = [url for url in requested if not url.startswith(map_server)]
+        assert not elsewhere, f"no request leaves the app: {elsewhere}"
+        assert not problems, f"no CSP violation, script error or failed load: {problems}"
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_public_map_fits_a_phone(
+    browser: Browser, map_server: str, map_database: str, screenshots: Path, language: str
+) -> None:
+    t = STRINGS[language]
+    incident_id = open_outage(map_database)
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        requested, problems = watch(page)
+        page.goto(f"{map_server}/map?lang={language}")
+        assert page.inner_text("h1") == t["public_title"]
+        page.locator("#map-updated:not(:empty)").wait_for(timeout=POLL_S * 5000)
+        page.locator("path.leaflet-interactive").first.wait_for()
+        summary = page.inner_text("#map-summary")
+        assert summary not in (t["public_loading"], t["public_none"], t["public_failed"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        box = page.locator(".folium-map").bounding_box()
+        assert box is not None and box["width"] == PHONE["width"] and box["height"] >= 300
+
+        page.locator("path.leaflet-interactive").first.click(force=True)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert t["customers_out"] in popup.inner_text()
+        page.screenshot(path=str(screenshots / f"public-map-{language}.png"))
+
+        assert all(url.startswith(map_server) for url in requested), "nothing from elsewhere"
+        assert not problems, f"no CSP violation, script error or failed load: {problems}"
+    finally:
+        context.close()
+        with session_scope(session_factory(map_database)) as session:
+            incidents.cancel(session, incident_id, reason="browser test done")

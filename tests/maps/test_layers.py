@@ -1,0 +1,146 @@
+"""The public map's aggregation: customers out per H3 cell, never a single premise."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import h3
+
+from maps.layers import (
+    PlannedWork,
+    PremiseOut,
+    PublicOutage,
+    collection,
+    outage_cells,
+    planned_cells,
+    public_features,
+)
+
+T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+RESOLUTION = 8
+# Two points a few metres apart (one cell), and one a few kilometres away.
+HERE = (21.0285, 105.8542)
+NEAR = (21.0286, 105.8543)
+FAR = (21.0600, 105.9000)
+
+
+def outage(outage_id: int, **overrides: object) -> PublicOutage:
+    values: dict[str, object] = {"id": outage_id, "started_at": T0, "etr": None, "hazard": None}
+    values.update({"cause": None, **overrides})
+    return PublicOutage(**values)  # type: ignore[arg-type]
+
+
+def premise(outage_id: int, premise_id: int, where: tuple[float, float], n: int) -> PremiseOut:
+    return PremiseOut(outage_id, premise_id, where[0], where[1], n)
+
+
+def test_customers_are_counted_per_cell() -> None:
+    cells = outage_cells(
+        [outage(1)],
+        [premise(1, 10, HERE, 2), premise(1, 11, NEAR, 3), premise(1, 12, FAR, 4)],
+        resolution=RESOLUTION,
+        min_customers=1,
+    )
+    by_cell = {cell.cell: cell.customers_out for cell in cells}
+    assert by_cell == {
+        h3.latlng_to_cell(*HERE, RESOLUTION): 5,
+        h3.latlng_to_cell(*FAR, RESOLUTION): 4,
+    }
+
+
+def test_a_premise_under_two_outages_counts_once() -> None:
+    cells = outage_cells(
+        [outage(1), outage(2)],
+        [premise(1, 10, HERE, 5), premise(2, 10, HERE, 5)],
+        resolution=RESOLUTION,
+        min_customers=1,
+    )
+    [cell] = cells
+    assert cell.customers_out == 5
+    assert cell.outages == {1, 2}
+
+
+def test_partial_restoration_counts_only_those_still_out() -> None:
+    [cell] = outage_cells(
+        [outage(1, share_out=0.5)],
+        [premise(1, 10, HERE, 10)],
+        resolution=RESOLUTION,
+        min_customers=1,
+    )
+    assert cell.customers_out == 5
+
+
+def test_a_cell_with_too_few_customers_is_merged_into_its_parent() -> None:
+    alone = h3.latlng_to_cell(*HERE, RESOLUTION)
+    sibling_of_alone = next(
+        c for c in h3.cell_to_children(h3.cell_to_parent(alone, RESOLUTION - 1)) if c != alone
+    )
+    lat, lon = h3.cell_to_latlng(sibling_of_alone)
+    cells = outage_cells(
+        [outage(1)],
+        [premise(1, 10, HERE, 1), premise(1, 11, (lat, lon), 4)],
+        resolution=RESOLUTION,
+        min_customers=3,
+    )
+    [merged] = cells
+    assert merged.cell == h3.cell_to_parent(alone, RESOLUTION - 1)
+    assert merged.customers_out == 5
+
+
+def test_a_lone_household_is_left_off() -> None:
+    cells = outage_cells(
+        [outage(1)], [premise(1, 10, HERE, 1)], resolution=RESOLUTION, min_customers=3
+    )
+    assert cells == []
+
+
+def test_the_cell_shows_the_latest_etr_and_says_when_part_has_none() -> None:
+    later = T0 + timedelta(hours=3)
+    [cell] = outage_cells(
+        [outage(1, etr=T0 + timedelta(hours=1)), outage(2, etr=later), outage(3)],
+        [premise(1, 10, HERE, 3), premise(2, 11, NEAR, 3), premise(3, 12, NEAR, 3)],
+        resolution=RESOLUTION,
+        min_customers=1,
+    )
+    [feature] = public_features([cell], [])
+    assert feature["properties"]["etr"] == later.isoformat()
+    assert feature["properties"]["etr_partial"] is True
+
+
+def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
+    cells = outage_cells(
+        [outage(1, hazard="tree_on_line", cause="storm damage")],
+        [premise(1, 10, HERE, 7)],
+        resolution=RESOLUTION,
+        min_customers=3,
+    )
+    body = json.loads(collection(public_features(cells, []), updated_at=T0.isoformat()))
+    [feature] = body["features"]
+    assert feature["geometry"]["type"] == "Polygon"
+    assert len(feature["geometry"]["coordinates"][0]) == 7  # a closed hexagon
+    assert feature["properties"] == {
+        "id": feature["id"],
+        "kind": "outage",
+        "customers_out": 7,
+        "outages": 1,
+        "since": T0.isoformat(),
+        "etr": None,
+        "etr_partial": False,
+        "hazards": ["tree_on_line"],
+        "causes": ["storm damage"],
+    }
+    assert body["updated_at"] == T0.isoformat()
+
+
+def test_planned_work_is_counted_per_cell_with_its_window() -> None:
+    work = PlannedWork(
+        id=1,
+        starts_at=T0 + timedelta(days=2),
+        ends_at=T0 + timedelta(days=2, hours=4),
+        premises=[(*HERE, 2), (*NEAR, 2)],
+    )
+    [cell] = planned_cells([work], resolution=RESOLUTION, min_customers=3)
+    [feature] = public_features([], [cell])
+    assert feature["properties"]["kind"] == "planned"
+    assert feature["properties"]["customers"] == 4
+    assert feature["properties"]["starts_at"] == work.starts_at.isoformat()
+    assert feature["properties"]["ends_at"] == work.ends_at.isoformat()

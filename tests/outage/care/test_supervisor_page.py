@@ -1,0 +1,69 @@
+"""The supervisor dashboard over HTTP: charts as SVG, the breached list, escaped comments."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from grid_topology.model import Premise
+from outage.care import service
+from outage.care.enums import RequestState, RequestType
+from outage.care.schemas import RequestIn
+from outage.settings import get_settings
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _request(session: Session, premise: Premise, *, hours_ago: float) -> str:
+    assert premise.customer is not None
+    return service.submit_request(
+        session,
+        RequestIn(type=RequestType.BILLING_QUESTION, account=premise.customer.account),
+        settings=get_settings(),
+        now=datetime.now(UTC) - timedelta(hours=hours_ago),
+    ).ticket
+
+
+def test_a_request_past_its_target_is_on_the_dashboards_breached_list(
+    supervisor_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    late = _request(session, care_customer, hours_ago=24 * 5)
+    fresh = _request(session, care_customer, hours_ago=1)
+    session.commit()
+    page = supervisor_client.get("/supervisor", params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    assert page.headers["cache-control"] == "no-store"
+    listed = page.text.split('id="breached-list"', 1)[1].split("</table>", 1)[0]
+    assert late in listed and fresh not in listed
+    assert care_customer.customer is not None
+    assert care_customer.customer.account in listed
+
+
+def test_charts_are_svg_with_a_bar_per_age_bucket_and_no_inline_script(
+    supervisor_client: TestClient,
+) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "vi"}).text
+    ages = html.split('id="ages-chart"', 1)[1].split("</figure>", 1)[0]
+    assert "<svg" in ages
+    assert len(re.findall(r'<rect class="bar series-0"', ages)) == 5
+    assert re.search(r"<script(?![^>]*\bsrc=)", html) is None
+    assert " style=" not in html
+    assert 'id="saidi-chart"' in html, "the sample grid has customers: indices are charted"
+
+
+def test_customer_comments_are_escaped(
+    supervisor_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    ticket = _request(session, care_customer, hours_ago=2)
+    service.transition(session, ticket, to=RequestState.IN_PROGRESS, reason=None, actor="t")
+    service.transition(session, ticket, to=RequestState.DONE, reason=None, actor="t")
+    service.rate_request(session, ticket, rating=1, comment=XSS)
+    session.commit()
+    html = supervisor_client.get("/supervisor").text
+    assert XSS not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_agents_may_not_see_the_dashboard(agent_client: TestClient) -> None:
+    assert agent_client.get("/supervisor").status_code == 403

@@ -1,0 +1,325 @@
+"""The dispatch plan on a real database: skills, shifts, pins, ETRs and re-planning."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from dispatch.model import Method, Skill, UnassignedReason
+from grid_topology.topology import Topology
+from outage.crews import plan
+from outage.crews.schemas import PinIn, PlanOut
+from outage.db import session_factory, session_scope
+from outage.incidents import service as incidents
+from outage.incidents.enums import Action, EtrSource
+from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.schemas import IncidentPatch
+from outage.intake.enums import Hazard
+
+from .conftest import NOW, Places, incident_row, settings_for_tests, shift
+
+KM = 1 / 111.0
+"""Roughly a kilometre in degrees (of latitude)."""
+
+
+def away(point: tuple[float, float], km: float) -> tuple[float, float]:
+    return (point[0], point[1] + km * KM)
+
+
+def run(database_url: str, topology: Topology, *, now: datetime = NOW) -> PlanOut:
+    with session_scope(session_factory(database_url)) as session:
+        plan.make_plan(session, now=now, topology=lambda: topology, config=settings_for_tests())
+        return plan.read_plan(session)
+
+
+def crew_of(result: PlanOut, incident_id: int) -> int | None:
+    return next(
+        (c.crew_id for c in result.crews for j in c.jobs if j.incident_id == incident_id), None
+    )
+
+
+def test_a_job_goes_only_to_a_crew_with_its_skills(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.breaker]
+    near = new_crew("lines, right there", here, (Skill.OVERHEAD_LINE,))
+    far = new_crew("substation, far", away(here, 8), (Skill.SUBSTATION,))
+    incident = new_incident(places.breaker, customers=500)
+    result = run(crews_database, topology)
+    assert crew_of(result, incident) == far != near
+    assert incident_row(crews_database, incident).crew_id == far
+
+
+def test_crews_off_shift_get_nothing(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    new_crew("went home", here, shifts=[shift(hours_from_now=-10, hours=8)])
+    new_crew("tomorrow", here, shifts=[shift(hours_from_now=20)])
+    incident = new_incident(places.fuses[0])
+    result = run(crews_database, topology)
+    assert result.crews == []
+    [left] = result.unassigned
+    assert left.job.incident_id == incident
+    assert left.reason is UnassignedReason.NO_SKILLED_CREW
+    assert incident_row(crews_database, incident).crew_id is None
+
+
+def test_a_crew_starting_soon_gets_work_from_its_shift_start(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    crew = new_crew("morning shift", here, shifts=[shift(hours_from_now=2)])
+    incident = new_incident(places.fuses[0])
+    result = run(crews_database, topology)
+    [route] = result.crews
+    assert (route.crew_id, route.jobs[0].incident_id) == (crew, incident)
+    start = route.jobs[0].planned_start
+    assert start is not None and start >= NOW + timedelta(hours=2)
+
+
+def test_a_pinned_assignment_is_kept(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    new_crew("near", here)
+    far = new_crew("far", away(here, 10))
+    incident = new_incident(places.fuses[0])
+    with session_scope(session_factory(crews_database)) as session:
+        plan.set_pin(session, PinIn(incident_id=incident, crew_id=far), by="test-dispatcher")
+    result = run(crews_database, topology)
+    assert crew_of(result, incident) == far
+    assert [p.incident_id for p in result.pins] == [incident]
+    assert result.crews[0].jobs[0].pinned
+    assert incident_row(crews_database, incident).crew_id == far
+
+
+def test_a_dispatchers_own_assignment_is_kept(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    new_crew("near", here)
+    far = new_crew("far", away(here, 10))
+    incident = new_incident(places.fuses[0])
+    with session_scope(session_factory(crews_database)) as session:
+        patch = IncidentPatch(action=Action.ASSIGN, crew_id=far)
+        incidents.apply_action(session, incident, patch, "test-dispatcher")
+    assert crew_of(run(crews_database, topology), incident) == far
+
+
+def test_the_planner_moves_its_own_assignment_when_a_better_crew_comes(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    far = new_crew("far", away(here, 10))
+    incident = new_incident(places.fuses[0])
+    assert crew_of(run(crews_database, topology), incident) == far
+    near = new_crew("near", here)
+    assert crew_of(run(crews_database, topology), incident) == near
+    assert incident_row(crews_database, incident).crew_id == near
+
+
+def test_a_crew_on_site_keeps_its_job(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    far = new_crew("far", away(here, 10))
+    incident = new_incident(places.fuses[0])
+    run(crews_database, topology)
+    with session_scope(session_factory(crews_database)) as session:
+        incidents.apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "crew")
+    new_crew("near", here)
+    result = run(crews_database, topology)
+    assert crew_of(result, incident) == far
+    assert incident_row(crews_database, incident).status == IncidentStatus.ON_SITE
+
+
+def test_hazards_go_first_on_a_crews_route(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    outage, wires = places.fuses[0], places.fuses[1]
+    new_crew("only one", places.location[outage])
+    big = new_incident(outage, customers=300)
+    hazard = new_incident(wires, customers=5, hazard=Hazard.WIRES_DOWN)
+    [route] = run(crews_database, topology).crews
+    assert [j.incident_id for j in route.jobs] == [hazard, big]
+    assert route.jobs[0].tier == "hazard"
+
+
+def test_critical_customers_below_the_device_are_found(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.critical_transformer])
+    incident = new_incident(places.critical_transformer, customers=3)
+    [route] = run(crews_database, topology).crews
+    [job] = route.jobs
+    assert job.incident_id == incident
+    assert places.critical_kind in job.critical
+    assert job.tier == "critical"
+
+
+def test_the_plan_sets_an_estimated_etr(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    result = run(crews_database, topology)
+    row = incident_row(crews_database, incident)
+    [job] = result.crews[0].jobs
+    assert job.planned_finish is not None
+    assert row.etr_source == EtrSource.PREDICTED
+    assert row.etr == job.planned_etr
+    assert row.etr > job.planned_finish - timedelta(minutes=1)
+
+
+def test_a_dispatchers_etr_wins_over_the_estimate(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    promised = NOW + timedelta(hours=7, minutes=13)
+    with session_scope(session_factory(crews_database)) as session:
+        patch = IncidentPatch(action=Action.SET_ETR, etr=promised)
+        incidents.apply_action(session, incident, patch, "test-dispatcher")
+    result = run(crews_database, topology)
+    row = incident_row(crews_database, incident)
+    assert (row.etr, row.etr_source) == (promised, EtrSource.DISPATCHER)
+    [job] = result.crews[0].jobs
+    assert job.etr == job.planned_etr == promised
+
+
+def test_replan_plans_only_when_something_changed(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+    session: Session,
+) -> None:
+    config = settings_for_tests()
+    crew = new_crew("lines", places.location[places.fuses[0]])
+    first = new_incident(places.fuses[0])
+
+    def replan() -> int | None:
+        with session_scope(session_factory(crews_database)) as session:
+            return plan.replan(session, now=NOW, topology=lambda: topology, config=config)
+
+    assert replan() is not None
+    assert replan() is None
+    second = new_incident(places.fuses[1], customers=40)
+    assert replan() is not None
+    assert incident_row(crews_database, second).crew_id == crew
+    assert incident_row(crews_database, first).crew_id == crew
+
+
+def test_replan_reestimates_an_etr_about_to_lapse(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    config = settings_for_tests()
+    new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=30)])
+    incident = new_incident(places.fuses[0])
+    with session_scope(session_factory(crews_database)) as session:
+        assert plan.replan(session, now=NOW, topology=lambda: topology, config=config)
+    before = incident_row(crews_database, incident).etr
+    later = before - timedelta(minutes=5)
+    with session_scope(session_factory(crews_database)) as session:
+        made = plan.replan(session, now=later, topology=lambda: topology, config=config)
+    assert made is not None
+    assert incident_row(crews_database, incident).etr > before
+
+
+def test_the_optimiser_is_compared_with_the_greedy_rule(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    for n, fuse in enumerate(places.fuses[:2]):
+        new_crew(f"crew {n}", away(places.location[fuse], 3))
+    for n, fuse in enumerate(places.fuses[:8]):
+        new_incident(fuse, customers=10 + 30 * n)
+    result = run(crews_database, topology)
+    assert result.method in (Method.OPTIMISER, Method.GREEDY)
+    assert sum(len(c.jobs) for c in result.crews) == 8
+    assert 0 < result.weighted_customer_minutes <= result.greedy_weighted_customer_minutes
+
+
+def test_a_hazard_without_a_place_waits_for_one(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(None, customers=0, hazard=Hazard.FIRE)
+    result = run(crews_database, topology)
+    [left] = result.unassigned
+    assert (left.job.incident_id, left.reason) == (incident, UnassignedReason.NO_LOCATION)
+
+
+def test_old_pins_go_with_their_incident(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    crew = new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    with session_scope(session_factory(crews_database)) as session:
+        plan.set_pin(session, PinIn(incident_id=incident, crew_id=crew), by="test")
+        session.execute(
+            text("UPDATE incidents SET status = 'cancelled' WHERE id = :id"), {"id": incident}
+        )
+    assert run(crews_database, topology).pins == []

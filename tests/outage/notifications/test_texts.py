@@ -1,0 +1,49 @@
+"""Every message renders in Vietnamese and English; SMS stays one plain message."""
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from outage.intake.channels.texts import GSM7_BASIC
+from outage.notifications.enums import Channel, EventKind
+from outage.notifications.texts import Facts, render
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+FACTS = Facts(
+    etr=datetime(2026, 3, 1, 10, 30, tzinfo=UTC),
+    starts_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC),
+    ends_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC),
+    link="https://outage.example.com/n/" + "x" * 22,
+)
+
+
+@pytest.mark.parametrize("kind", list(EventKind))
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_sms_is_one_plain_message(kind: EventKind, language: str) -> None:
+    sms = render(kind, language, Channel.SMS, FACTS, ZONE)
+    assert 0 < len(sms.body) <= 160
+    assert set(sms.body) <= set(GSM7_BASIC)
+    assert sms.subject
+
+
+@pytest.mark.parametrize("kind", [EventKind.ETR_SET, EventKind.CREW_ON_SITE])
+def test_times_are_shown_in_local_time(kind: EventKind) -> None:
+    assert "17:30" in render(kind, "vi", Channel.SMS, FACTS, ZONE).body
+
+
+def test_each_language_speaks_its_own() -> None:
+    vietnamese = render(EventKind.RESTORED, "vi", Channel.WEBHOOK, FACTS, ZONE)
+    english = render(EventKind.RESTORED, "en", Channel.WEBHOOK, FACTS, ZONE)
+    assert "điện" in vietnamese.body and "power" in english.body.lower()
+
+
+def test_an_email_escapes_what_it_shows() -> None:
+    facts = Facts(link='https://outage.example.com/n/"><script>')
+    email = render(EventKind.FOLLOW_UP, "en", Channel.EMAIL, facts, ZONE)
+    assert "<script>" not in email.body and "&lt;script&gt;" in email.body
+
+
+def test_a_safety_message_warns() -> None:
+    warning = render(EventKind.OUTAGE_DETECTED, "en", Channel.SMS, Facts(safety=True), ZONE)
+    assert "10 m" in warning.body

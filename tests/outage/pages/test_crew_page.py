@@ -1,0 +1,128 @@
+"""The crew page as served: who sees it, what a job card holds, and that text is escaped."""
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from html import escape as html_escape
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from grid_topology.model import DeviceKind, GridModel
+from outage.app import create_app
+from outage.auth import service as auth
+from outage.auth.enums import Role, SessionKind
+from outage.crews import service as crews
+from outage.crews.schemas import CrewIn
+from outage.db import session_factory, session_scope
+from outage.incidents import service as incidents
+from outage.incidents.enums import Action
+from outage.incidents.schemas import IncidentPatch
+from outage.intake.enums import Hazard
+from outage.pages.i18n import hazard_label
+from tests.conftest import STAFF_PASSWORD, Credentials
+
+
+@pytest.fixture(scope="module")
+def crew_page_client(grid_database: str) -> Iterator[TestClient]:
+    with TestClient(create_app(grid_database)) as client:
+        yield client
+
+
+def _crew_with_a_job(database_url: str, device: str) -> tuple[dict[str, str], int, int]:
+    """A crew on shift with a member (bearer headers) and one hazard job on `device`."""
+    now = datetime.now(UTC)
+    name = f"page crew {uuid.uuid4().hex[:8]}"
+    with session_scope(session_factory(database_url)) as session:
+        crew_id = crews.create_crew(
+            session,
+            CrewIn.model_validate(
+                {
+                    "name": name,
+                    "skills": ["overhead_line"],
+                    "depot": {"lat": 21.0, "lon": 105.8},
+                    "shifts": [
+                        {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=7)}
+                    ],
+                }
+            ),
+        )
+        user = f"crew-page-{uuid.uuid4().hex[:8]}"
+        auth.create_user(
+            session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id
+        )
+        token = auth.open_session(
+            session, username=user, kind=SessionKind.BEARER, now=now, lifetime=timedelta(hours=1)
+        ).token
+        incident = incidents.open_incident(
+            session,
+            device_asset_ref=device,
+            hazard=Hazard.WIRES_DOWN,
+            confidence=0.9,
+            customers_affected=42,
+            started_at=now - timedelta(minutes=20),
+            reason="crew page test",
+        )
+        incidents.apply_action(
+            session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=crew_id), "test"
+        )
+    return {"Authorization": f"Bearer {token}"}, crew_id, incident
+
+
+def _fuse(sample_grid: GridModel, n: int) -> str:
+    return [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE][n]
+
+
+def test_signed_out_the_crew_page_leads_to_the_login(crew_page_client: TestClient) -> None:
+    answer = crew_page_client.get("/crew?lang=en", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/login?")
+
+
+def test_a_crew_member_sees_their_job_with_the_buttons(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    headers, _, incident = _crew_with_a_job(grid_database, _fuse(sample_grid, 0))
+    page = crew_page_client.get("/crew?lang=en", headers=headers)
+    assert page.status_code == 200, page.text
+    assert page.headers["cache-control"] == "no-store"
+    html = page.text
+    assert f'id="job-{incident}"' in html
+    assert html_escape(hazard_label("en", Hazard.WIRES_DOWN)) in html
+    assert ">42<" in html
+    assert 'href="geo:' in html and "openstreetmap.org/directions?to=" in html
+    assert 'class="job-map" data-lat=' in html
+    for button in ("en_route", "on_site", "help"):
+        assert f'data-action="{button}"' in html
+    assert '<script src="/static/crew.js" defer></script>' in html
+    assert "<script>" not in html
+
+
+def test_text_from_the_network_is_escaped(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    headers, crew_id, _ = _crew_with_a_job(grid_database, _fuse(sample_grid, 1))
+    with session_scope(session_factory(grid_database)) as session:
+        session.execute(
+            text("UPDATE crews SET name = :name WHERE id = :id"),
+            {"name": "<img src=x onerror=alert(1)>", "id": crew_id},
+        )
+    html = crew_page_client.get("/crew?lang=vi", headers=headers).text
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_staff_without_a_crew_are_told_so(
+    crew_page_client: TestClient, credentials: Credentials
+) -> None:
+    page = crew_page_client.get("/crew?lang=en", headers=credentials.staff(Role.ADMIN))
+    assert page.status_code == 200
+    assert "This account belongs to no crew." in page.text
+
+
+def test_other_roles_may_not_see_the_crew_page(
+    crew_page_client: TestClient, credentials: Credentials
+) -> None:
+    page = crew_page_client.get("/crew", headers=credentials.staff(Role.AGENT))
+    assert page.status_code == 403
