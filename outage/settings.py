@@ -5,6 +5,7 @@ Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`.
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,11 @@ class Settings(BaseSettings):
         env_file=".env", env_prefix="OUTAGE_", extra="ignore", populate_by_name=True
     )
 
+    @property
+    def local_zone(self) -> ZoneInfo:
+        """`local_timezone` as a tzinfo."""
+        return ZoneInfo(self.local_timezone)
+
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "OUTAGE_DATABASE_URL"),
@@ -26,6 +32,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default=Path(".data"),
         description="Where the private PostgreSQL cluster and other local state live.",
+    )
+    local_timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="The utility's local time (an IANA time zone): times on pages and in "
+        "messages, quiet hours, and the days of daily SAIDI and Major Event Days.",
     )
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000)
@@ -191,9 +202,6 @@ class Settings(BaseSettings):
         description="Local hours when only safety messages go out (others wait for the end); "
         "a customer may choose their own. Unset: none.",
     )
-    notify_timezone: str = Field(
-        default="Asia/Ho_Chi_Minh", description="Time zone of quiet hours and message times."
-    )
     notify_followup_minutes: float = Field(
         default=30.0, ge=0, description='The "still out?" follow-up, this long after restoring.'
     )
@@ -228,12 +236,6 @@ class Settings(BaseSettings):
         gt=0,
         description="A crew's position older than this is not trusted: it is planned from "
         "its depot.",
-    )
-    # reliability
-    reliability_timezone: str = Field(
-        default="Asia/Ho_Chi_Minh",
-        description="Where the days of daily SAIDI and Major Event Days begin and end "
-        "(an IANA time zone).",
     )
 
 

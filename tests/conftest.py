@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,21 +23,50 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from dispatch.model import Skill
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from outage import pgcluster
 from outage.auth import service as auth
 from outage.auth.enums import Role, Scope, SessionKind
 from outage.auth.models import ApiKey
+from outage.crews import service as crews
+from outage.crews.models import Crew
+from outage.crews.schemas import CrewIn
 from outage.db import session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import get_settings
 
 STAFF_PASSWORD = "correct horse battery staple"
 """The password of every test staff member (`test-<role>`)."""
-CREW_ID = 7
-"""The crew of the test crew member."""
+TEST_CREW = "Test crew"
+"""The crew of the test crew member: off shift, so no plan ever gives it work."""
+
+
+def make_crew(
+    session: Session,
+    name: str | None = None,
+    *,
+    depot: tuple[float, float] = (105.8, 21.0),
+    skills: Sequence[Skill] = (Skill.OVERHEAD_LINE,),
+    shifts: Sequence[dict[str, datetime]] | None = None,
+) -> int:
+    """A crew (a unique name unless given) at a depot (lon, lat); on shift from an hour ago
+    for eight hours unless `shifts` says otherwise. Its id."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    crew = CrewIn.model_validate(
+        {
+            "name": name or f"crew {uuid.uuid4().hex[:10]}",
+            "skills": list(skills),
+            "depot": {"lon": depot[0], "lat": depot[1]},
+            "shifts": [{"starts_at": start, "ends_at": start + timedelta(hours=8)}]
+            if shifts is None
+            else list(shifts),
+        }
+    )
+    return crews.create_crew(session, crew)
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,8 @@ class Credentials:
 
     tokens: dict[Role, str]
     keys: dict[Scope, str]
+    crew_id: int | None = None
+    """The test crew member's crew (when a crew member was asked for)."""
 
     def staff(self, role: Role = Role.ADMIN) -> dict[str, str]:
         """Headers of a request by the test staff member of that role."""
@@ -65,12 +96,17 @@ def issue_credentials(
     roles: Collection[Role] = tuple(Role),
     scopes: Collection[Scope] = tuple(Scope),
 ) -> Credentials:
-    """Staff of these roles (created once per database) with fresh bearer tokens, and a
-    new API key per scope."""
+    """Staff of these roles (created once per database, the crew member's crew too) with
+    fresh bearer tokens, and a new API key per scope."""
     now = datetime.now(UTC)
     tokens: dict[Role, str] = {}
     keys: dict[Scope, str] = {}
+    crew_id = None
     with session_scope(session_factory(database_url)) as session:
+        if Role.CREW in roles:
+            crew_id = session.scalar(select(Crew.id).where(Crew.name == TEST_CREW))
+            if crew_id is None:
+                crew_id = make_crew(session, TEST_CREW, shifts=[])
         for role in roles:
             if auth.get_user(session, username=username(role)) is None:
                 auth.create_user(
@@ -78,7 +114,7 @@ def issue_credentials(
                     username=username(role),
                     password=STAFF_PASSWORD,
                     role=role,
-                    crew_id=CREW_ID if role is Role.CREW else None,
+                    crew_id=crew_id if role is Role.CREW else None,
                     display_name=f"Test {role.value}",
                 )
             granted = auth.open_session(
@@ -93,7 +129,7 @@ def issue_credentials(
             _, keys[scope] = auth.create_api_key(
                 session, name=f"test-{scope.value}-{uuid.uuid4().hex[:8]}", scopes=[scope]
             )
-    return Credentials(tokens, keys)
+    return Credentials(tokens, keys, crew_id)
 
 
 def ensure_api_key(database_url: str, key: str, scopes: list[Scope]) -> str:

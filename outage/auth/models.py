@@ -39,6 +39,9 @@ class StaffUser(Base):
         UniqueConstraint("username", name="uq_staff_users_username"),
         CheckConstraint("username = lower(username)", name="ck_staff_users_username_lower"),
         CheckConstraint("(role = 'crew') = (crew_id IS NOT NULL)", name="ck_staff_users_crew"),
+        ForeignKeyConstraint(
+            ["crew_id"], ["crews.id"], name="fk_staff_users_crew_id", ondelete="RESTRICT"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer)
@@ -47,7 +50,7 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(checked_enum(Role, "staff_role"))
     crew_id: Mapped[int | None] = mapped_column(Integer)
-    """No foreign key yet: crews arrive with the dispatch package."""
+    """A crew with members cannot be deleted (nor can they be left crewless: the check)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

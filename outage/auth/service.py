@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from outage.auth import passwords
 from outage.auth.enums import LoginOutcome, PrincipalKind, Role, Scope, SessionKind
 from outage.auth.models import ApiKey, AuditEntry, AuthSession, LoginAttempt, StaffUser
+from outage.crews.models import Crew
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -142,8 +143,8 @@ def create_user(
         )
     if (role is Role.CREW) != (crew_id is not None):
         raise AccountError("a crew member needs --crew, and only a crew member has one")
-    if crew_id is not None and crew_id < 1:
-        raise AccountError("a crew id is a positive number")
+    if crew_id is not None and not session.scalar(select(exists().where(Crew.id == crew_id))):
+        raise AccountError(f"no crew {crew_id}: add it first (`outage crews add`)")
     if get_user(session, username=username) is not None:
         raise AccountError(f"user {username!r} exists already")
     try:

@@ -2,7 +2,7 @@
 
 import typer
 
-from outage.cli import access, bench, crews, db, grid, keys, serve, simulate, users
+from outage.cli import access, bench, crews, db, demo, grid, keys, serve, simulate, users
 
 app = typer.Typer(help="Outage reporting and geospatial dispatch.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -12,6 +12,6 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(crews.app, name="crews")
 app.add_typer(simulate.app, name="simulate")
 app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
+app.command("demo")(demo.demo)
 app.command("bench")(bench.bench)
 app.command("access-matrix")(access.access_matrix)

@@ -1,24 +1,18 @@
-"""`outage serve` and `outage demo`: run the service, or everything a new user needs to see it."""
+"""`outage serve`: the HTTP API and pages, the e-mail receiver, the engine and its jobs."""
 
 import os
-import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from grid_topology.geojson import read_grid
 from outage.app import create_app
-from outage.auth.enums import Role as StaffRole
-from outage.auth.enums import Scope
 from outage.cli.common import err, resolve_database_url
-from outage.cli.grid import store
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
 from outage.intake.channels.email import start_receiver
@@ -147,63 +141,3 @@ def serve(
     )
     with mail, engine, background:
         _run(database_url, host or settings.host, port or settings.port, workers)
-
-
-DEMO_STAFF = (
-    ("demo-agent", StaffRole.AGENT),
-    ("demo-dispatcher", StaffRole.DISPATCHER),
-    ("demo-admin", StaffRole.ADMIN),
-)
-DEMO_GATEWAY_KEY = "demo-gateway"
-
-
-def _demo_access(database_url: str) -> tuple[str, str]:
-    """Sign-ins for the demo (one password, new at every start) and an SMS/IVR gateway key."""
-    from outage.auth import service as auth
-    from outage.db import session_scope
-
-    password = secrets.token_urlsafe(12)
-    now = datetime.now(UTC)
-    with session_scope(session_factory(database_url)) as session:
-        for username, role in DEMO_STAFF:
-            if not auth.set_password(session, username=username, password=password):
-                auth.create_user(session, username=username, password=password, role=role)
-        auth.revoke_api_key(session, name=DEMO_GATEWAY_KEY, now=now)
-        _, key = auth.create_api_key(session, name=DEMO_GATEWAY_KEY, scopes=[Scope.CHANNELS])
-    return password, key
-
-
-def demo(
-    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-    grid: Annotated[
-        Path | None, typer.Option(help="GeoJSON grid to load instead of the bundled sample")
-    ] = None,
-) -> None:
-    """Start the database, load the sample grid and serve it: the one command to try the system."""
-    settings = get_settings()
-    database_url = resolve_database_url()
-    run_migrations(database_url)
-    store(read_grid(grid or settings.sample_grid), database_url)
-    password, gateway_key = _demo_access(database_url)
-    host, port = host or settings.host, port or settings.port
-    base = f"http://{host}:{port}"
-    with (
-        _mail_receiver(database_url, settings, optional=True) as mail,
-        _prediction_engine(database_url, settings),
-    ):
-        err.print(f"\n[bold]Outage demo is up[/] on {base}")
-        err.print(f"  Report an outage   {base}/report")
-        err.print(f"  Agent console      {base}/agent")
-        staff = ", ".join(name for name, _ in DEMO_STAFF)
-        err.print(f"  Staff sign-in      {staff}; password {password}")
-        err.print(f"  Active incidents   {base}/api/v1/incidents?status=active")
-        err.print(f"  API documentation  {base}/docs")
-        err.print(f"  Devices            {base}/api/v1/grid/devices")
-        err.print(f"  SMS webhook        {base}/api/v1/channels/sms")
-        err.print(f"  IVR webhook        {base}/api/v1/channels/ivr")
-        err.print(f"  Gateway API key    X-API-Key: {gateway_key}")
-        if mail:
-            err.print(f"  E-mail reports     {mail} (SMTP)")
-        err.print("Press Ctrl-C to stop.\n")
-        _run(database_url, host, port)

@@ -32,7 +32,10 @@ def add_user(
     ],
     role: Annotated[Role, typer.Option(help="What the user does")],
     crew: Annotated[
-        int | None, typer.Option(help="The crew a crew member belongs to (crew role only)")
+        int | None,
+        typer.Option(
+            help="The id of a crew member's crew (crew role only; see `outage crews list`)"
+        ),
     ] = None,
     name: Annotated[str | None, typer.Option(help="Full name, shown on the pages")] = None,
     password_stdin: Annotated[

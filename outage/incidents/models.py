@@ -47,6 +47,13 @@ class Incident(Base):
         ForeignKeyConstraint(
             ["merged_into_id"], ["incidents.id"], name="fk_incidents_merged_into_id"
         ),
+        ForeignKeyConstraint(
+            ["crew_id"],
+            ["crews.id"],
+            name="fk_incidents_crew_id",
+            ondelete="RESTRICT",
+            use_alter=True,
+        ),
         CheckConstraint(
             "device_id IS NULL OR premise_id IS NULL", name="ck_incidents_device_or_premise"
         ),
@@ -99,7 +106,8 @@ class Incident(Base):
         checked_enum(EtrSource, "incident_etr_source")
     )
     crew_id: Mapped[int | None] = mapped_column(Integer)
-    """No foreign key yet: crews arrive with the dispatch package."""
+    """A crew that worked an incident stays (the record); the key is added after both
+    tables exist (`use_alter`), as crews point back here for help calls."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

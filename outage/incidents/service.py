@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
+from outage.crews.models import Crew
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.grid.service import load_network
 from outage.incidents.enums import Action, AuditAction, EtrSource, EvidenceSource, IncidentKind
@@ -1001,6 +1002,8 @@ def _do_confirm(context: _Context) -> None:
 
 def _do_assign(context: _Context) -> None:
     incident, crew_id = context.incident, context.patch.crew_id
+    if not context.session.scalar(select(exists().where(Crew.id == crew_id))):
+        raise InvalidValue(f"no crew {crew_id}")
     if incident.crew_id == crew_id and incident.status is IncidentStatus.DISPATCHED:
         raise IncidentConflict(f"crew {crew_id} is already assigned to incident {incident.id}")
     previous = incident.crew_id

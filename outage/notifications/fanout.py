@@ -13,7 +13,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -73,7 +72,7 @@ class Fanout:
     def __init__(self, settings: Settings, topology: LiveTopology | None = None) -> None:
         self.settings = settings
         self.topology = topology or LiveTopology()
-        self.zone = ZoneInfo(settings.notify_timezone)
+        self.zone = settings.local_zone
         self.quiet = QuietHours.parse(settings.notify_quiet_hours)
 
     def expand_next(self, session: Session, now: datetime) -> bool:

@@ -3,12 +3,11 @@ the export of an incident's messages, planned outages, and the public follow-up 
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import PrincipalDep, require
@@ -26,6 +25,7 @@ from outage.notifications.schemas import (
 )
 from outage.pages import i18n
 from outage.pages.routes import HERE as PAGES_DIR
+from outage.pages.routes import language_context, templates
 from outage.settings import Settings
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
@@ -212,36 +212,27 @@ PAGE_STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-_templates = Environment(
+_templates = templates.overlay(
     loader=ChoiceLoader(
         [
             FileSystemLoader(Path(__file__).resolve().parent / "templates" / "pages"),
             FileSystemLoader(PAGES_DIR / "templates"),
         ]
-    ),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
+    )
 )
+"""The pages' templates (and their settings), with this page's own first."""
 
 
 def _page(
     request: Request, token: str, view: followup.FollowUpView | None, lang: str | None
 ) -> HTMLResponse:
     language = i18n.choose_language(lang, None) if lang else (view.language if view else "vi")
-    other = i18n.other_language(language)
-    context: dict[str, Any] = {
-        "lang": language,
-        "t": i18n.strings(language),
-        "other_lang": other,
-        "other_t": i18n.strings(other),
-        "switch_url": f"{quote(request.url.path)}?lang={other}",
-        "s": PAGE_STRINGS[language],
-        "token": token,
-        "view": view,
-    }
-    html = _templates.get_template("follow_up.html").render(**context)
+    html = _templates.get_template("follow_up.html").render(
+        **language_context(language, request.url.path),
+        s=PAGE_STRINGS[language],
+        token=token,
+        view=view,
+    )
     code = status.HTTP_404_NOT_FOUND if view is None else status.HTTP_200_OK
     response = HTMLResponse(html, status_code=code)
     response.headers["Cache-Control"] = "no-store"

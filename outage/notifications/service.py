@@ -2,7 +2,6 @@
 
 import csv
 import io
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from outage.incidents.models import Incident
 from outage.notifications.models import Notification
 from outage.notifications.preferences import UnknownCustomer
 from outage.notifications.schemas import NotificationOut
+from outage.spreadsheet import cell
 
 
 class UnknownIncident(LookupError):
@@ -52,16 +52,6 @@ def history(
     return [NotificationOut.model_validate(row, from_attributes=True) for row in rows]
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(getattr(value, "value", value))
-    # A cell starting like a formula would run in a spreadsheet (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def export_csv(session: Session, incident_id: int) -> str:
     """Every message written for an incident, as CSV."""
     if session.get(Incident, incident_id) is None:
@@ -78,6 +68,6 @@ def export_csv(session: Session, incident_id: int) -> str:
     for notification, account in rows:
         values = {"notification_id": notification.id, "account": account}
         writer.writerow(
-            _cell(values[c] if c in values else getattr(notification, c)) for c in EXPORT_COLUMNS
+            cell(values[c] if c in values else getattr(notification, c)) for c in EXPORT_COLUMNS
         )
     return out.getvalue()

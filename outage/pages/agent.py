@@ -19,7 +19,6 @@ from urllib.parse import quote, urlencode
 import phonenumbers
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,7 +39,14 @@ from outage.intake.schemas import PlacementIn, QueuedReportOut, ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
 from outage.pages import i18n
-from outage.pages.routes import HERE, LOCAL_TIME, MAX_TICKET_LENGTH
+from outage.pages.routes import (
+    MAX_TICKET_LENGTH,
+    filled_in,
+    form_idempotency_key,
+    local_moment,
+    render_page,
+    request_language,
+)
 from outage.settings import Settings
 
 MAX_QUERY_LENGTH = 300
@@ -53,14 +59,6 @@ MAX_PREMISE_LENGTH = 200
 
 NO_STORE = {"Cache-Control": "no-store"}
 """Personal data: never cached. The other security headers are the app's (`SecurityHeaders`)."""
-
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 router = APIRouter(prefix="/agent", include_in_schema=False, tags=["agent pages"])
 
@@ -108,10 +106,6 @@ class _Failed:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _language(request: Request, requested: str | None) -> str:
-    return i18n.choose_language(requested, request.headers.get("accept-language"))
-
-
 def staff_page(
     template: str,
     language: str,
@@ -123,21 +117,15 @@ def staff_page(
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
     """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
-    other = i18n.other_language(language)
-    kept = {name: value for name, value in params.items() if value}
-    html = _templates.get_template(template).render(
-        lang=language,
-        t=i18n.strings(language),
-        other_lang=other,
-        other_t=i18n.strings(other),
-        switch_url=f"{path}?{urlencode({**kept, 'lang': other})}",
-        staff=staff,
-        **context,
+    return render_page(
+        template,
+        language,
+        {"staff": staff, **context},
+        path=path,
+        params=params,
+        status_code=status_code,
+        headers=NO_STORE,
     )
-    response = HTMLResponse(html, status_code=status_code, headers=NO_STORE)
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
-    return response
 
 
 def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
@@ -147,14 +135,6 @@ def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
         status_code=status.HTTP_303_SEE_OTHER,
         headers=NO_STORE,
     )
-
-
-def local_moment(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
-    local = moment.astimezone(LOCAL_TIME)
-    return {
-        "iso": local.isoformat(timespec="minutes"),
-        "text": local.strftime(t["datetime_format"]),
-    }
 
 
 def _national(phone: str | None) -> str | None:
@@ -205,7 +185,7 @@ def console(
     lang: str | None = None,
 ) -> HTMLResponse:
     """The search box and the customers it finds; with `ticket`, the call just logged."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     return _console_page(
         session,
         language,
@@ -229,50 +209,36 @@ def log_call(
     config: Annotated[Settings, Depends(settings)],
 ) -> Response:
     """File the caller's report, then back to the search with the ticket to read out."""
-    language = _language(request, form.lang)
+    language = request_language(request, form.lang)
     t = i18n.strings(language)
-    key = _idempotency_key(form.token)
+    key = form_idempotency_key("agent-form", form.token)
     draft = _CallDraft(token=form.token, description=form.description, hazard=form.hazard)
+
+    def refused(shown: _CallDraft) -> HTMLResponse:
+        """The console again, the caller's draft kept under their account with the problem."""
+        return _console_page(
+            session,
+            language,
+            form.q,
+            staff=staff,
+            live=request.app.state.topology,
+            drafts={form.account: shown},
+            status_code=422,
+        )
+
     try:
         report = _to_report(form)
     except ValidationError as exc:
-        errors = _report_errors(exc, t)
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            drafts={form.account: replace(draft, errors=errors)},
-            status_code=422,
-        )
+        return refused(replace(draft, errors=_report_errors(exc, t)))
     if key is None:
-        fresh = replace(draft, token=_new_token(), errors=[t["agent_error_form_invalid"]])
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            drafts={form.account: fresh},
-            status_code=422,
-        )
+        return refused(replace(draft, token=_new_token(), errors=[t["agent_error_form_invalid"]]))
     try:
         with session.begin_nested():  # whatever a refused report wrote goes away
             receipt = intake.submit_report(
                 session, intake.Submission(report, idempotency_key=key), config
             )
     except intake.IdempotencyConflict:
-        fresh = replace(draft, token=_new_token(), errors=[t["agent_error_form_used"]])
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            drafts={form.account: fresh},
-            status_code=422,
-        )
+        return refused(replace(draft, token=_new_token(), errors=[t["agent_error_form_used"]]))
     return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
@@ -302,7 +268,7 @@ def file_request(
     config: Annotated[Settings, Depends(settings)],
 ) -> Response:
     """File a service request for the caller, then back to the search with its ticket."""
-    language = _language(request, form.lang)
+    language = request_language(request, form.lang)
     t = i18n.strings(language)
 
     def refused(message: str) -> HTMLResponse:
@@ -316,7 +282,7 @@ def file_request(
             status_code=422,
         )
 
-    key = _idempotency_key(form.token)
+    key = form_idempotency_key("agent-form", form.token)
     if key is None:
         return refused(t["agent_error_form_invalid"])
     try:
@@ -346,20 +312,8 @@ def file_request(
 
 
 def _to_report(form: CallForm) -> ReportIn:
-    given = {
-        name: value.strip()
-        for name, value in form.model_dump(include={"account", "description", "hazard"}).items()
-        if value.strip()
-    }
+    given = filled_in(form, ("account", "description", "hazard"))
     return ReportIn.model_validate({**given, "channel": Channel.AGENT})
-
-
-def _idempotency_key(token: str) -> str | None:
-    """The form's one-time token as an idempotency key; None when it is not one of ours."""
-    try:
-        return f"agent-form:{uuid.UUID(token)}"
-    except ValueError:
-        return None
 
 
 def _report_errors(exc: ValidationError, t: Mapping[str, str]) -> list[str]:
@@ -599,7 +553,7 @@ def queue(
     lang: str | None = None,
 ) -> HTMLResponse:
     """Reports no clue placed, oldest first, each with a way to place it on a premise."""
-    language = _language(request, lang)
+    language = request_language(request, lang)
     return _queue_page(
         session, language, _offset(offset), staff=staff, placed=_placed(session, placed, language)
     )
@@ -619,7 +573,7 @@ def place(
     config: Annotated[Settings, Depends(settings)],
 ) -> Response:
     """Place a queued report on a premise; a refusal shows the queue again with the reason."""
-    language = _language(request, form.lang)
+    language = request_language(request, form.lang)
     t = i18n.strings(language)
     offset = _offset(form.offset)
     wanted = _normal_ticket(ticket)

@@ -13,7 +13,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from maps import crew as crew_maps
 from maps.page import Tiles
@@ -24,15 +23,7 @@ from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
 from outage.incidents.lifecycle import IncidentStatus
 from outage.pages import i18n
-from outage.pages.routes import HERE, LOCAL_TIME, request_language
-
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from outage.pages.routes import local_moment, render_page, request_language
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 
@@ -187,9 +178,7 @@ def strings(language: str) -> dict[str, str]:
 
 
 def _when(moment: datetime | None, t: Mapping[str, str]) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(LOCAL_TIME).strftime(t["datetime_format"])
+    return local_moment(moment, t)["text"] if moment is not None else None
 
 
 def _card(job: PlannedJobOut, n: int, language: str, tiles: Tiles) -> dict[str, Any]:
@@ -235,7 +224,6 @@ def crew_page(
     """The signed-in member's crew: its jobs in plan order, with the buttons to report."""
     language = request_language(request, lang)
     t = strings(language)
-    other = i18n.other_language(language)
     settings = request.app.state.settings
     tiles = Tiles(settings.map_tile_url, settings.map_tile_attribution)
     crew = None
@@ -246,22 +234,20 @@ def crew_page(
         except crews.CrewNotFound:
             crew = None
         jobs = planning.crew_jobs(session, staff.crew_id)
-    html = _templates.get_template("crew.html").render(
-        lang=language,
-        t=t,
-        other_lang=other,
-        other_t=strings(other),
-        switch_url=f"/crew?{urlencode({'lang': other})}",
-        staff=staff,
-        crew=crew,
-        crew_id=staff.crew_id,
-        jobs=[_card(job, n, language, tiles) for n, job in enumerate(jobs, start=1)],
-        map_stylesheets=crew_maps.STYLESHEETS,
-        map_scripts=crew_maps.SCRIPTS,
-        causes=[(cause, t[f"cause_{cause}"]) for cause in CAUSES],
-        script_strings={name: t[name] for name in SCRIPT_STRINGS},
+    return render_page(
+        "crew.html",
+        language,
+        {
+            "staff": staff,
+            "crew": crew,
+            "crew_id": staff.crew_id,
+            "jobs": [_card(job, n, language, tiles) for n, job in enumerate(jobs, start=1)],
+            "map_stylesheets": crew_maps.STYLESHEETS,
+            "map_scripts": crew_maps.SCRIPTS,
+            "causes": [(cause, t[f"cause_{cause}"]) for cause in CAUSES],
+            "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
+        },
+        path="/crew",
+        words=strings,
+        headers={"Cache-Control": "no-store"},
     )
-    response = HTMLResponse(html, headers={"Cache-Control": "no-store"})
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
-    return response

@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +28,7 @@ from outage.db import session_scope
 from outage.grid.live import LiveTopology
 from outage.grid.routes import TopologyDep
 from outage.pages import i18n
-from outage.pages.routes import HERE, request_language
+from outage.pages.routes import render_page, request_language
 from outage.settings import Settings
 
 GEOJSON = "application/geo+json"
@@ -45,14 +44,6 @@ PAGE_MAX_AGE_S = 60
 """The public page holds no data (that comes from the GeoJSON), so it may be cached."""
 
 assets.use_local_assets()
-
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 router = APIRouter(tags=["maps"])
 
@@ -116,28 +107,6 @@ def _strings(language: str) -> dict[str, str]:
     return {**i18n.strings(language), **map_strings.strings(language)}
 
 
-def _render_page(
-    request: Request,
-    template: str,
-    language: str,
-    context: dict[str, Any],
-    headers: dict[str, str],
-) -> HTMLResponse:
-    other = i18n.other_language(language)
-    html = _templates.get_template(template).render(
-        lang=language,
-        t=_strings(language),
-        other_lang=other,
-        other_t=i18n.strings(other),
-        switch_url=f"{request.url.path}?{urlencode({'lang': other})}",
-        **context,
-    )
-    response = HTMLResponse(html, headers=headers)
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
-    return response
-
-
 def _script(page: MapPage, cache_control: str) -> Response:
     return Response(page.script, media_type=JAVASCRIPT, headers={"Cache-Control": cache_control})
 
@@ -165,8 +134,7 @@ def dispatch_page(
     language = request_language(request, lang)
     page = state.page("dispatch", language)
     script = f"/dispatch/map.js?{urlencode({'lang': language, 'v': page.version})}"
-    return _render_page(
-        request,
+    return render_page(
         "dispatch.html",
         language,
         {
@@ -175,6 +143,8 @@ def dispatch_page(
             "staff": staff,
             "config": _client_config(state, language, can_act=staff.may("incidents.act")),
         },
+        path=request.url.path,
+        words=_strings,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -192,11 +162,12 @@ def public_page(request: Request, state: MapStateDep, lang: str | None = None) -
     language = request_language(request, lang)
     page = state.page("public", language)
     script = f"/map/map.js?{urlencode({'lang': language, 'v': page.version})}"
-    return _render_page(
-        request,
+    return render_page(
         "map.html",
         language,
         {"page": page, "map_script": script, "config": _client_config(state, language)},
+        path=request.url.path,
+        words=_strings,
         headers={"Cache-Control": f"public, max-age={PAGE_MAX_AGE_S}"},
     )
 

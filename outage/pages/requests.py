@@ -7,14 +7,12 @@ one-time token that makes a submission idempotent. The status page shows nothing
 rating asks for the last four digits of the requester's phone, as the API does.
 """
 
-import math
 import uuid
 from collections.abc import Mapping
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
@@ -30,12 +28,27 @@ from outage.intake.limits import IntakeLimits, RateLimited
 from outage.intake.routes import client_ip, intake_limits, settings
 from outage.intake.service import IdempotencyConflict
 from outage.pages import i18n
-from outage.pages.agent import local_moment
-from outage.pages.routes import MAX_TICKET_LENGTH, customer_page, request_language
+from outage.pages.routes import (
+    MAX_TICKET_LENGTH,
+    customer_page,
+    filled_in,
+    form_idempotency_key,
+    local_moment,
+    max_lengths,
+    rate_limited_text,
+    request_language,
+    ticket_not_found,
+    ticket_redirect,
+)
 from outage.settings import Settings
 
-TEXT_FIELDS = ("account", "phone", "address", "details")
-"""Inputs a customer types, in the order shown; `details` is the request's description."""
+MODEL_FIELDS = {
+    "account": "account",
+    "phone": "phone",
+    "address": "address",
+    "details": "description",
+}
+"""Inputs a customer types, in the order shown, and the fields of RequestIn they fill."""
 
 router = APIRouter(
     include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
@@ -63,16 +76,6 @@ class RatingForm(BaseModel):
     lang: str = ""
 
 
-def _max_lengths() -> dict[str, int]:
-    limits: dict[str, int] = {}
-    for name in TEXT_FIELDS:
-        field = "description" if name == "details" else name
-        for rule in RequestIn.model_fields[field].metadata:
-            if getattr(rule, "max_length", None) is not None:
-                limits[name] = rule.max_length
-    return limits
-
-
 def _form_page(
     request: Request,
     language: str,
@@ -89,7 +92,7 @@ def _form_page(
             "values": form.model_dump(),
             "errors": dict(errors or {}),
             "types": [(k.value, i18n.request_type_label(language, k)) for k in RequestType],
-            "max_lengths": _max_lengths(),
+            "max_lengths": max_lengths(RequestIn, MODEL_FIELDS),
         },
         status_code=status_code,
         headers=headers,
@@ -122,15 +125,17 @@ def submit_request_form(
         limits.check(ip=client_ip(request), phone=filed.phone)
         with session.begin_nested():
             receipt = service.submit_request(
-                session, filed, settings=config, idempotency_key=_idempotency_key(form.token)
+                session,
+                filed,
+                settings=config,
+                idempotency_key=form_idempotency_key("web-request", form.token),
             )
     except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after_s / 60))
         return _form_page(
             request,
             language,
             form,
-            {"form": t["error_rate_limited"].format(minutes=minutes)},
+            {"form": rate_limited_text(exc, t)},
             status.HTTP_429_TOO_MANY_REQUESTS,
             {"Retry-After": str(exc.retry_after_s)},
         )
@@ -139,26 +144,12 @@ def submit_request_form(
     except IdempotencyConflict:
         fresh = form.model_copy(update={"token": str(uuid.uuid4())})
         return _form_page(request, language, fresh, {"form": t["error_already_sent"]}, 422)
-    return RedirectResponse(
-        f"/request/{quote(receipt.ticket, safe='')}?lang={language}",
-        status_code=status.HTTP_303_SEE_OTHER,
-    )
+    return ticket_redirect("/request", receipt.ticket, language)
 
 
 def _to_request(form: RequestForm) -> RequestIn:
-    given = {
-        ("description" if name == "details" else name): value.strip()
-        for name, value in form.model_dump(include={*TEXT_FIELDS}).items()
-        if value.strip()
-    }
+    given = {MODEL_FIELDS[name]: value for name, value in filled_in(form, MODEL_FIELDS).items()}
     return RequestIn.model_validate({**given, "type": form.type, "channel": Channel.WEB})
-
-
-def _idempotency_key(token: str) -> str | None:
-    try:
-        return f"web-request:{uuid.UUID(token)}"
-    except ValueError:
-        return None
 
 
 def _errors(exc: ValidationError, t: Mapping[str, str]) -> dict[str, str]:
@@ -220,16 +211,6 @@ def _status_page(
     )
 
 
-def _not_found(request: Request, language: str, ticket: str) -> HTMLResponse:
-    return customer_page(
-        request,
-        "not_found.html",
-        language,
-        {"ticket": ticket[:MAX_TICKET_LENGTH]},
-        status.HTTP_404_NOT_FOUND,
-    )
-
-
 def _find(session: Session, ticket: str) -> RequestStatusOut | None:
     return service.request_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
 
@@ -242,7 +223,7 @@ def request_page(
     language = request_language(request, lang)
     found = _find(session, ticket)
     if found is None:
-        return _not_found(request, language, ticket)
+        return ticket_not_found(request, language, ticket)
     return _status_page(request, language, found)
 
 
@@ -259,7 +240,7 @@ def rate(
     t = i18n.strings(language)
     found = _find(session, ticket)
     if found is None:
-        return _not_found(request, language, ticket)
+        return ticket_not_found(request, language, ticket)
 
     def refused(message: str, code: int) -> HTMLResponse:
         return _status_page(
@@ -281,10 +262,7 @@ def rate(
     try:
         verdict = verify_requester(session, limits, found.ticket, rating.phone_last4)
     except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after_s / 60))
-        return refused(
-            t["error_rate_limited"].format(minutes=minutes), status.HTTP_429_TOO_MANY_REQUESTS
-        )
+        return refused(rate_limited_text(exc, t), status.HTTP_429_TOO_MANY_REQUESTS)
     if verdict is Verdict.NO_PHONE:
         return refused(t["rating_error_no_phone"], status.HTTP_403_FORBIDDEN)
     if verdict is not Verdict.PROVEN:
@@ -293,7 +271,4 @@ def rate(
         service.rate_request(session, found.ticket, rating=rating.rating, comment=rating.comment)
     except service.NotRatable:
         return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
-    return RedirectResponse(
-        f"/request/{quote(found.ticket, safe='')}?lang={language}",
-        status_code=status.HTTP_303_SEE_OTHER,
-    )
+    return ticket_redirect("/request", found.ticket, language)

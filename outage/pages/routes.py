@@ -7,11 +7,11 @@ value a customer typed is escaped by Jinja's autoescape.
 
 import math
 import uuid
-from collections.abc import Mapping
-from datetime import timedelta, timezone
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,25 +29,23 @@ from outage.intake.limits import IntakeLimits, RateLimited
 from outage.intake.routes import client_ip, intake_limits, settings
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.pages import i18n
-from outage.settings import Settings
+from outage.settings import Settings, get_settings
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
-
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")
-"""Vietnam keeps UTC+7 all year."""
 
 MAX_TICKET_LENGTH = 32
 TEXT_FIELDS = ("account", "phone", "address", "description")
 """Form fields whose errors a customer can fix by editing them, in the order shown."""
 
-_templates = Environment(
+templates = Environment(
     loader=FileSystemLoader(HERE / "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
+"""Every page's templates (autoescaped: customer text is safe in them)."""
 
 router = APIRouter(
     include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
@@ -82,6 +80,46 @@ def request_language(request: Request, requested: str | None) -> str:
     return i18n.choose_language(requested, request.headers.get("accept-language"))
 
 
+def language_context(
+    language: str,
+    path: str,
+    params: Mapping[str, str] | None = None,
+    words: Callable[[str], Mapping[str, str]] = i18n.strings,
+) -> dict[str, Any]:
+    """What the base templates need: the page's words and the switch to the other
+    language, which leads to `path` with the non-empty `params`, so nothing typed is lost."""
+    other = i18n.other_language(language)
+    kept = {name: value for name, value in (params or {}).items() if value}
+    return {
+        "lang": language,
+        "t": words(language),
+        "other_lang": other,
+        "other_t": words(other),
+        "switch_url": f"{quote(path)}?{urlencode({**kept, 'lang': other})}",
+    }
+
+
+def render_page(
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    path: str,
+    params: Mapping[str, str] | None = None,
+    words: Callable[[str], Mapping[str, str]] = i18n.strings,
+    status_code: int = status.HTTP_200_OK,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """A page in `language`, its switch to the other language leading to `path`."""
+    html = templates.get_template(template).render(
+        **language_context(language, path, params, words), **context
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
 def customer_page(
     request: Request,
     template: str,
@@ -90,21 +128,75 @@ def customer_page(
     status_code: int = status.HTTP_200_OK,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    other = i18n.other_language(language)
-    html = _templates.get_template(template).render(
-        lang=language,
-        t=i18n.strings(language),
-        other_lang=other,
-        other_t=i18n.strings(other),
-        switch_url=f"{quote(request.url.path)}?lang={other}",
-        **context,
-    )
-    response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
     # The form carries a one-time token and may echo what the customer typed: never cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render_page(
+        template,
+        language,
+        context,
+        path=request.url.path,
+        status_code=status_code,
+        headers={**(headers or {}), "Cache-Control": "no-store"},
+    )
+
+
+def local_moment(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
+    """A moment in the `local_timezone` setting: ISO for <time datetime>, text to read."""
+    local = moment.astimezone(get_settings().local_zone)
+    return {
+        "iso": local.isoformat(timespec="minutes"),
+        "text": local.strftime(t["datetime_format"]),
+    }
+
+
+def ticket_redirect(prefix: str, ticket: str, language: str) -> RedirectResponse:
+    """See Other to a ticket's page (`prefix` is /status or /request), in the language."""
+    return RedirectResponse(
+        f"{prefix}/{quote(ticket, safe='')}?lang={language}",
+        status_code=status.HTTP_303_SEE_OTHER,
+    )
+
+
+def ticket_not_found(request: Request, language: str, ticket: str) -> HTMLResponse:
+    """The 404 page of a ticket no one has."""
+    return customer_page(
+        request,
+        "not_found.html",
+        language,
+        {"ticket": ticket[:MAX_TICKET_LENGTH]},
+        status.HTTP_404_NOT_FOUND,
+    )
+
+
+def rate_limited_text(exc: RateLimited, t: Mapping[str, str]) -> str:
+    """The "try again in N minutes" message, rounded up to a whole minute."""
+    return t["error_rate_limited"].format(minutes=max(1, math.ceil(exc.retry_after_s / 60)))
+
+
+def form_idempotency_key(form: str, token: str) -> str | None:
+    """A form's one-time token as an idempotency key; None when it is not one of ours."""
+    try:
+        return f"{form}:{uuid.UUID(token)}"
+    except ValueError:
+        return None
+
+
+def filled_in(form: BaseModel, names: Iterable[str]) -> dict[str, str]:
+    """The named text fields that hold more than white space, stripped."""
+    return {
+        name: value.strip()
+        for name, value in form.model_dump(include=set(names)).items()
+        if value.strip()
+    }
+
+
+def max_lengths(model: type[BaseModel], fields: Mapping[str, str]) -> dict[str, int]:
+    """The schema's length limits for the inputs' maxlength: input name -> model field."""
+    limits: dict[str, int] = {}
+    for name, field in fields.items():
+        for rule in model.model_fields[field].metadata:
+            if getattr(rule, "max_length", None) is not None:
+                limits[name] = rule.max_length
+    return limits
 
 
 def _hazard_options(language: str) -> list[tuple[str, str]]:
@@ -129,21 +221,11 @@ def _report_page(
             "values": form.model_dump(),
             "errors": dict(errors or {}),
             "hazards": _hazard_options(language),
-            "max_lengths": _max_lengths(),
+            "max_lengths": max_lengths(ReportIn, {name: name for name in TEXT_FIELDS}),
         },
         status_code=status_code,
         headers=headers,
     )
-
-
-def _max_lengths() -> dict[str, int]:
-    """The schema's length limits, for the inputs' maxlength."""
-    limits: dict[str, int] = {}
-    for name in TEXT_FIELDS:
-        for rule in ReportIn.model_fields[name].metadata:
-            if getattr(rule, "max_length", None) is not None:
-                limits[name] = rule.max_length
-    return limits
 
 
 @router.get("/report", response_class=HTMLResponse)
@@ -174,16 +256,17 @@ def submit_report_form(
         with session.begin_nested():  # whatever a refused report wrote goes away
             receipt = service.submit_report(
                 session,
-                service.Submission(report, idempotency_key=_idempotency_key(form.token)),
+                service.Submission(
+                    report, idempotency_key=form_idempotency_key("web-form", form.token)
+                ),
                 config,
             )
     except RateLimited as exc:
-        minutes = max(1, math.ceil(exc.retry_after_s / 60))
         return _report_page(
             request,
             language,
             form,
-            {"form": t["error_rate_limited"].format(minutes=minutes)},
+            {"form": rate_limited_text(exc, t)},
             status.HTTP_429_TOO_MANY_REQUESTS,
             {"Retry-After": str(exc.retry_after_s)},
         )
@@ -194,27 +277,12 @@ def submit_report_form(
     except service.IdempotencyConflict:
         fresh = form.model_copy(update={"token": str(uuid.uuid4())})
         return _report_page(request, language, fresh, {"form": t["error_already_sent"]}, 422)
-    return RedirectResponse(
-        f"/status/{quote(receipt.ticket, safe='')}?lang={language}",
-        status_code=status.HTTP_303_SEE_OTHER,
-    )
+    return ticket_redirect("/status", receipt.ticket, language)
 
 
 def _to_report(form: ReportForm) -> ReportIn:
-    given = {
-        name: value.strip()
-        for name, value in form.model_dump(include={*TEXT_FIELDS, "hazard", "lat", "lon"}).items()
-        if value.strip()
-    }
+    given = filled_in(form, (*TEXT_FIELDS, "hazard", "lat", "lon"))
     return ReportIn.model_validate({**given, "channel": Channel.WEB})
-
-
-def _idempotency_key(token: str) -> str | None:
-    """The form's one-time token as an idempotency key; None when it is not one of ours."""
-    try:
-        return f"web-form:{uuid.UUID(token)}"
-    except ValueError:
-        return None
 
 
 def _errors(exc: ValidationError, form: ReportForm, t: Mapping[str, str]) -> dict[str, str]:
@@ -248,10 +316,7 @@ def status_lookup(request: Request, ticket: str = "", lang: str | None = None) -
     language = request_language(request, lang)
     wanted = "".join(ticket.split()).upper()
     if wanted:
-        return RedirectResponse(
-            f"/status/{quote(wanted, safe='')}?lang={language}",
-            status_code=status.HTTP_303_SEE_OTHER,
-        )
+        return ticket_redirect("/status", wanted, language)
     return customer_page(request, "lookup.html", language, {})
 
 
@@ -264,31 +329,22 @@ def status_page(
     A service request's ticket leads to its own page."""
     language = request_language(request, lang)
     if is_request_ticket(ticket):
-        return RedirectResponse(
-            f"/request/{quote(ticket.strip().upper(), safe='')}?lang={language}",
-            status_code=status.HTTP_303_SEE_OTHER,
-        )
+        return ticket_redirect("/request", ticket.strip().upper(), language)
     found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
     if found is None:
-        return customer_page(
-            request,
-            "not_found.html",
-            language,
-            {"ticket": ticket[:MAX_TICKET_LENGTH]},
-            status.HTTP_404_NOT_FOUND,
-        )
+        return ticket_not_found(request, language, ticket)
     return customer_page(request, "status.html", language, _status_context(found, language))
 
 
 def _status_context(found: ReportStatusOut, language: str) -> dict[str, Any]:
     t = i18n.strings(language)
-    received = found.received_at.astimezone(LOCAL_TIME)
+    received = local_moment(found.received_at, t)
     return {
         "ticket": found.ticket,
         "status": found.status.value,
         "status_text": i18n.status_text(language, found.status),
-        "received_iso": received.isoformat(timespec="minutes"),
-        "received_text": f"{received.strftime(t['datetime_format'])} ({t['time_zone_note']})",
+        "received_iso": received["iso"],
+        "received_text": f"{received['text']} ({t['time_zone_note']})",
         "hazard_text": i18n.hazard_label(language, found.hazard) if found.hazard else None,
         "duplicate_of": found.duplicate_of,
     }

@@ -19,10 +19,10 @@ from outage.auth.principal import PrincipalDep, require
 from outage.care import dashboard
 from outage.care.sla import target_of
 from outage.pages import charts, i18n
-from outage.pages.agent import local_moment, staff_page
-from outage.pages.routes import LOCAL_TIME, request_language
+from outage.pages.agent import staff_page
+from outage.pages.routes import local_moment, request_language
 from outage.reliability import service as reliability
-from outage.settings import Settings
+from outage.settings import Settings, get_settings
 
 WINDOW = timedelta(days=30)
 """SLA compliance and satisfaction are over this window, ending now."""
@@ -47,7 +47,7 @@ def _first_month(today: date, months: int) -> date:
 
 def _months(request: Request, session: Session, now: datetime) -> list[_Month]:
     """The indices of the last months; none when the network has no customers yet."""
-    today = now.astimezone(LOCAL_TIME).date()
+    today = now.astimezone(get_settings().local_zone).date()
     try:
         found = reliability.monthly_indices(
             session,
@@ -94,7 +94,7 @@ def supervisor_dashboard(
     context = {
         "nav": "supervisor",
         "window_text": t["supervisor_window"].format(
-            days=WINDOW.days, now=now.astimezone(LOCAL_TIME).strftime(t["datetime_format"])
+            days=WINDOW.days, now=local_moment(now, t)["text"]
         ),
         "saidi_chart": (
             charts.bar_chart(

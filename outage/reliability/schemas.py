@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from outage.reliability.indices import Indices
 from outage.reliability.service import Moment, ReliabilityReport
+from outage.spreadsheet import cell
 
 
 class InvalidMoment(ValueError):
@@ -86,16 +87,6 @@ FIGURES = (
 )
 """The report's three sets of indices and their names in the CSV."""
 
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def _cell(value: object) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula is quoted with '."""
-    text = "" if value is None else str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
-
 
 def report_csv(report: ReliabilityReport) -> str:
     """One row per set of indices, each naming the period, the scope and the MED rule."""
@@ -113,15 +104,15 @@ def report_csv(report: ReliabilityReport) -> str:
         indices: Indices = getattr(report, attribute)
         writer.writerow(
             [
-                _cell(report.start.isoformat()),
-                _cell(report.end.isoformat()),
-                _cell(report.feeder),
-                _cell(report.region),
+                cell(report.start),
+                cell(report.end),
+                cell(report.feeder),
+                cell(report.region),
                 name,
-                *(_cell(getattr(indices, column)) for column in columns),
-                _cell(report.n),
-                _cell(report.celid_hours),
-                _cell(report.threshold.t_med if report.threshold else None),
+                *(cell(getattr(indices, column)) for column in columns),
+                cell(report.n),
+                cell(report.celid_hours),
+                cell(report.threshold.t_med if report.threshold else None),
                 " ".join(day.isoformat() for day in report.major_event_days),
             ]
         )

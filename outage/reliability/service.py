@@ -9,7 +9,7 @@ Three entry points, each taking a session and plain values:
 Rules the figures follow:
 
 - An interruption belongs to the period (and to the day) in which it began, with its
-  whole duration; days begin at midnight in the `reliability_timezone` setting.
+  whole duration; days begin at midnight in the `local_timezone` setting.
 - The unplanned figures are the indices proper; planned interruptions (see
   `outage.reliability.records`) are reported on their own and are left out of the daily
   SAIDI behind Major Event Days.
@@ -50,7 +50,7 @@ MAX_PERIOD = timedelta(days=3661)
 """Longer periods are refused: ten years of interruptions is already a lot to derive."""
 
 Moment = date | datetime
-"""A day (the whole of it, in the reliability time zone) or an instant."""
+"""A day (the whole of it, in the local time zone) or an instant."""
 
 
 class InvalidPeriod(ValueError):
@@ -143,7 +143,7 @@ class _Study:
 
 
 def _zone(timezone: str | None) -> tzinfo:
-    return ZoneInfo(timezone or get_settings().reliability_timezone)
+    return ZoneInfo(timezone) if timezone else get_settings().local_zone
 
 
 def _instant(moment: Moment, zone: tzinfo) -> datetime:
@@ -155,7 +155,7 @@ def _instant(moment: Moment, zone: tzinfo) -> datetime:
 def period_bounds(
     start: Moment, end: Moment, *, timezone: str | None = None, as_of: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """[start, end) as instants: days are whole days (`end` included), in the reliability
+    """[start, end) as instants: days are whole days (`end` included), in the local
     time zone; times without a zone are read in it too."""
     zone = _zone(timezone)
     begin = _instant(start, zone)

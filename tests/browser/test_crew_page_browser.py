@@ -13,15 +13,13 @@ from sqlalchemy import text
 from grid_topology.model import DeviceKind, GridModel
 from outage.auth import service as auth
 from outage.auth.enums import Role
-from outage.crews import service as crews
-from outage.crews.schemas import CrewIn
 from outage.db import session_factory, session_scope
 from outage.incidents import service as incidents
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.pages.crew import STRINGS
 from outage.pages.i18n import STRINGS as PAGE_STRINGS
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import STAFF_PASSWORD, make_crew
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ViewportSize
@@ -34,19 +32,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[str, int, int]:
     now = datetime.now(UTC)
     tag = uuid.uuid4().hex[:8]
     with session_scope(session_factory(database_url)) as session:
-        crew_id = crews.create_crew(
-            session,
-            CrewIn.model_validate(
-                {
-                    "name": f"browser crew {tag}",
-                    "skills": ["overhead_line"],
-                    "depot": {"lat": 21.0, "lon": 105.8},
-                    "shifts": [
-                        {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=7)}
-                    ],
-                }
-            ),
-        )
+        crew_id = make_crew(session, f"browser crew {tag}")
         user = f"crew-browser-{tag}"
         auth.create_user(
             session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id

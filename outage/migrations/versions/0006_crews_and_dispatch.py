@@ -24,6 +24,20 @@ SKILLS = (
 )
 """The known skills (as in the model, frozen here)."""
 
+CREWS_IN_USE = """
+INSERT INTO crews (id, name, skills, depot, status)
+SELECT used.crew_id, 'Crew ' || used.crew_id, '{}', (
+    SELECT coalesce(
+        ST_SetSRID(ST_Centroid(ST_Extent(geom)::geometry), 4326),
+        ST_SetSRID(ST_MakePoint(0, 0), 4326)
+    ) FROM devices
+), 'off_shift'
+FROM (SELECT crew_id FROM staff_users UNION SELECT crew_id FROM incidents) AS used
+WHERE used.crew_id IS NOT NULL
+"""
+"""Crew numbers in use before crews had a table (crew members', incidents') become crews,
+off shift at the grid's middle until a dispatcher completes them, so the new keys hold."""
+
 
 def _enum(name: str, *values: str, length: int = 20) -> sa.Enum:
     return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
@@ -202,9 +216,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_dispatch_plan_jobs_crew_id", "dispatch_plan_jobs", ["crew_id"])
     op.create_index("ix_dispatch_plan_jobs_incident_id", "dispatch_plan_jobs", ["incident_id"])
+    op.execute(CREWS_IN_USE)
+    op.execute("SELECT setval(pg_get_serial_sequence('crews', 'id'), max(id)) FROM crews")
+    op.create_foreign_key(
+        "fk_staff_users_crew_id", "staff_users", "crews", ["crew_id"], ["id"], ondelete="RESTRICT"
+    )
+    op.create_foreign_key(
+        "fk_incidents_crew_id", "incidents", "crews", ["crew_id"], ["id"], ondelete="RESTRICT"
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint("fk_incidents_crew_id", "incidents", type_="foreignkey")
+    op.drop_constraint("fk_staff_users_crew_id", "staff_users", type_="foreignkey")
     op.drop_table("dispatch_plan_jobs")
     op.drop_table("dispatch_plans")
     op.drop_table("dispatch_pins")

@@ -15,7 +15,7 @@ from outage.auth.enums import Scope
 from outage.cli import app
 from outage.db import session_factory, session_scope
 from outage.settings import get_settings
-from tests.conftest import STAFF_PASSWORD, Credentials
+from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
 
 SCADA_EVENT = {"asset_ref": "no-such-device", "state": "open", "occurred_at": "2026-01-01T00:00Z"}
 METER_EVENTS = {
@@ -107,9 +107,11 @@ def cli(auth_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunn
 
 
 def test_users_add_list_disable(
-    cli: CliRunner, anyone: TestClient, query: Callable[..., list[Any]]
+    cli: CliRunner, anyone: TestClient, auth_database: str, query: Callable[..., list[Any]]
 ) -> None:
     name = f"crew-{uuid.uuid4().hex[:6]}"
+    with session_scope(session_factory(auth_database)) as session:
+        crew = make_crew(session)
     added = cli.invoke(
         app,
         [
@@ -119,7 +121,7 @@ def test_users_add_list_disable(
             "--role",
             "crew",
             "--crew",
-            "12",
+            str(crew),
             "--name",
             "Tổ 12",
             "--password-stdin",
@@ -128,14 +130,14 @@ def test_users_add_list_disable(
     )
     assert added.exit_code == 0, added.output
     listed = cli.invoke(app, ["users", "list"])
-    assert f"{name}\tcrew\t12\tTổ 12\tactive" in listed.output.splitlines()
+    assert f"{name}\tcrew\t{crew}\tTổ 12\tactive" in listed.output.splitlines()
     token = anyone.post(
         "/api/v1/auth/token", data={"username": name, "password": STAFF_PASSWORD}
     ).json()["access_token"]
 
     disabled = cli.invoke(app, ["users", "disable", name])
     assert disabled.exit_code == 0, disabled.output
-    assert f"{name}\tcrew\t12\tTổ 12\tdisabled" in cli.invoke(app, ["users", "list"]).output
+    assert f"{name}\tcrew\t{crew}\tTổ 12\tdisabled" in cli.invoke(app, ["users", "list"]).output
     me = anyone.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
     actions = [
@@ -152,16 +154,17 @@ def test_users_add_list_disable(
     [
         (["--role", "crew"], "--crew"),
         (["--role", "agent", "--crew", "3"], "only a crew member"),
+        (["--role", "crew", "--crew", "2000000000"], "no crew 2000000000"),
     ],
 )
 def test_users_add_refuses_bad_accounts(cli: CliRunner, arguments: list[str], message: str) -> None:
+    name = f"u-{uuid.uuid4().hex[:6]}"
     result = cli.invoke(
-        app,
-        ["users", "add", f"u-{uuid.uuid4().hex[:6]}", *arguments, "--password-stdin"],
-        input=f"{STAFF_PASSWORD}\n",
+        app, ["users", "add", name, *arguments, "--password-stdin"], input=f"{STAFF_PASSWORD}\n"
     )
     assert result.exit_code == 1
     assert message in result.output
+    assert name not in cli.invoke(app, ["users", "list"]).output
 
 
 def test_users_add_refuses_a_weak_password(cli: CliRunner) -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from outage.auth import service
 from outage.auth.enums import LoginOutcome, Role, SessionKind
 from outage.db import session_factory, session_scope
-from tests.conftest import STAFF_PASSWORD, username
+from tests.conftest import STAFF_PASSWORD, Credentials, make_crew, username
 
 from .conftest import CSRF_INPUT, sign_in_on_the_web
 
@@ -41,7 +41,7 @@ def new_user(auth_database: str) -> Callable[..., str]:
                 username=name,
                 password=STAFF_PASSWORD,
                 role=role,
-                crew_id=3 if role is Role.CREW else None,
+                crew_id=make_crew(session) if role is Role.CREW else None,
             )
         return name
 
@@ -79,10 +79,13 @@ def test_wrong_password_and_unknown_user_get_the_same_401(anyone: TestClient) ->
     assert wrong.json() == unknown.json() == {"detail": "wrong username or password"}
 
 
-def test_crew_member_sees_their_crew_and_restriction(anyone: TestClient) -> None:
+def test_crew_member_sees_their_crew_and_restriction(
+    anyone: TestClient, auth_credentials: Credentials
+) -> None:
     token = _token(anyone, username(Role.CREW)).json()["access_token"]
     me = anyone.get("/api/v1/auth/me", headers=_bearer(token)).json()
-    assert me["crew_id"] == 7
+    assert auth_credentials.crew_id is not None
+    assert me["crew_id"] == auth_credentials.crew_id
     assert "incidents.act (own crew)" in me["permissions"]
 
 

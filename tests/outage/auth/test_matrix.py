@@ -28,7 +28,7 @@ from outage.incidents import service as incidents
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
-from tests.conftest import CREW_ID, STAFF_PASSWORD, Credentials, username
+from tests.conftest import STAFF_PASSWORD, Credentials, make_crew, username
 
 from .conftest import CSRF_INPUT
 
@@ -199,17 +199,19 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "/api/v1/crews",
         json={"name": "matrix walk", "skills": [], "depot": {"lat": 21.0, "lon": 105.8}},
     ),
-    ("GET", "/api/v1/crews/{crew_id}"): _request("GET", f"/api/v1/crews/{CREW_ID}"),
+    ("GET", "/api/v1/crews/{crew_id}"): _request("GET", "/api/v1/crews/{fx.credentials.crew_id}"),
     ("PATCH", "/api/v1/crews/{crew_id}"): _request(
-        "PATCH", f"/api/v1/crews/{CREW_ID}", json={"status": "available"}
+        "PATCH", "/api/v1/crews/{fx.credentials.crew_id}", json={"status": "available"}
     ),
     ("POST", "/api/v1/crews/{crew_id}/position"): _request(
-        "POST", f"/api/v1/crews/{CREW_ID}/position", json={"lat": 21.0, "lon": 105.8}
+        "POST", "/api/v1/crews/{fx.credentials.crew_id}/position", json={"lat": 21.0, "lon": 105.8}
     ),
     ("POST", "/api/v1/crews/{crew_id}/help"): _request(
-        "POST", f"/api/v1/crews/{CREW_ID}/help", json={"note": "matrix walk"}
+        "POST", "/api/v1/crews/{fx.credentials.crew_id}/help", json={"note": "matrix walk"}
     ),
-    ("DELETE", "/api/v1/crews/{crew_id}/help"): _request("DELETE", f"/api/v1/crews/{CREW_ID}/help"),
+    ("DELETE", "/api/v1/crews/{crew_id}/help"): _request(
+        "DELETE", "/api/v1/crews/{fx.credentials.crew_id}/help"
+    ),
     ("POST", "/api/v1/dispatch/plan"): _request(
         "POST", "/api/v1/dispatch/plan", json={"time_limit_s": 0.5}
     ),
@@ -318,7 +320,7 @@ def walk(auth_database: str, auth_credentials: Credentials, auth_app: FastAPI) -
             started_at=datetime.now(UTC) - timedelta(minutes=5),
             reason="matrix walk",
         )
-        assign = IncidentPatch(action=Action.ASSIGN, crew_id=CREW_ID)
+        assign = IncidentPatch(action=Action.ASSIGN, crew_id=auth_credentials.crew_id)
         incidents.apply_action(session, incident, assign, "test")
     return Fixture(
         database_url=auth_database,
@@ -412,10 +414,16 @@ def test_route_answers_each_caller_as_the_matrix_says(
 
 
 def test_crew_member_acts_only_on_their_crews_incidents(
-    anyone: TestClient, auth_credentials: Credentials, new_incident: Callable[..., int]
+    anyone: TestClient,
+    auth_database: str,
+    auth_credentials: Credentials,
+    new_incident: Callable[..., int],
 ) -> None:
     crew = auth_credentials.staff(Role.CREW)
-    ours, theirs, nobodys = new_incident(CREW_ID), new_incident(CREW_ID + 1), new_incident()
+    with session_scope(session_factory(auth_database)) as session:
+        other_crew = make_crew(session)
+    ours, theirs = new_incident(auth_credentials.crew_id), new_incident(other_crew)
+    nobodys = new_incident()
     for action in ({"action": "en_route"}, {"action": "on_site"}):
         answer = anyone.patch(f"/api/v1/incidents/{ours}", json=action, headers=crew)
         assert answer.status_code == 200, answer.text
@@ -426,7 +434,7 @@ def test_crew_member_acts_only_on_their_crews_incidents(
         assert answer.status_code == 403, answer.text
     refused: list[dict[str, Any]] = [
         {"action": "cancel", "reason": "not ours to cancel"},
-        {"action": "assign", "crew_id": 99},
+        {"action": "assign", "crew_id": other_crew},
         {"action": "close"},
     ]
     for body in refused:

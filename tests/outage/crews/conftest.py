@@ -1,7 +1,7 @@
 """A database of dispatch's own with the sample grid: the planner takes every active incident
 in the database, so another suite's incidents must not be in it (nor ours in theirs).
 
-Each test starts with no crews, pins, plans or active incidents (`clean`).
+Each test starts with no crews, crew members, pins, plans or active incidents (`clean`).
 """
 
 import uuid
@@ -22,9 +22,7 @@ from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
-from outage.crews import service as crews
 from outage.crews.plan import PlanSettings
-from outage.crews.schemas import CrewIn
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import save_grid
@@ -32,7 +30,7 @@ from outage.incidents import service as incidents
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.settings import get_settings
-from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials
+from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials, make_crew
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -52,7 +50,8 @@ def crews_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def crews_credentials(crews_database: str) -> Credentials:
-    return issue_credentials(crews_database)
+    """Everyone but a crew member, whose crew `clean` would delete (see `crew_member`)."""
+    return issue_credentials(crews_database, roles=[r for r in Role if r is not Role.CREW])
 
 
 @pytest.fixture(scope="package")
@@ -67,17 +66,25 @@ def topology(sample_grid: GridModel) -> Topology:
 
 @pytest.fixture(autouse=True)
 def clean(crews_database: str) -> None:
-    """No crews, pins, plans or active incidents left by an earlier test."""
+    """No crews, crew members, pins, plans or active incidents left by an earlier test;
+    finished incidents stay, but without their crews."""
     with session_scope(session_factory(crews_database)) as session:
         session.execute(text("DELETE FROM dispatch_plans"))
         session.execute(text("DELETE FROM dispatch_pins"))
-        session.execute(text("DELETE FROM crews"))
         session.execute(
             text(
                 "UPDATE incidents SET status = 'cancelled', version = version + 1 "
                 "WHERE status NOT IN ('restored', 'closed', 'cancelled')"
             )
         )
+        session.execute(
+            text(
+                "UPDATE incidents SET crew_id = NULL, version = version + 1 "
+                "WHERE crew_id IS NOT NULL"
+            )
+        )
+        session.execute(text("DELETE FROM staff_users WHERE crew_id IS NOT NULL"))
+        session.execute(text("DELETE FROM crews"))
 
 
 @pytest.fixture
@@ -153,16 +160,14 @@ def new_crew(crews_database: str) -> Callable[..., int]:
         skills: tuple[Skill, ...] = (Skill.OVERHEAD_LINE,),
         shifts: list[dict[str, datetime]] | None = None,
     ) -> int:
-        crew = CrewIn.model_validate(
-            {
-                "name": name,
-                "skills": list(skills),
-                "depot": {"lon": depot[0], "lat": depot[1]},
-                "shifts": [shift()] if shifts is None else shifts,
-            }
-        )
         with session_scope(session_factory(crews_database)) as session:
-            return crews.create_crew(session, crew)
+            return make_crew(
+                session,
+                name,
+                depot=depot,
+                skills=skills,
+                shifts=[shift()] if shifts is None else shifts,
+            )
 
     return make
 

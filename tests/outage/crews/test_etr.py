@@ -11,6 +11,7 @@ from outage.db import session_factory, session_scope
 from outage.incidents import service as incidents
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
+from tests.conftest import make_crew
 
 from .conftest import NOW, Places
 
@@ -23,7 +24,7 @@ def _repaired(
     restored = NOW - timedelta(minutes=1)
     with session_scope(session_factory(database_url)) as session:
         for patch in (
-            IncidentPatch(action=Action.ASSIGN, crew_id=1),
+            IncidentPatch(action=Action.ASSIGN, crew_id=make_crew(session)),
             IncidentPatch(action=Action.ON_SITE),
             IncidentPatch(action=Action.SET_CAUSE, cause=cause),
             IncidentPatch(action=Action.RESTORED, at=restored),

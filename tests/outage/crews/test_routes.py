@@ -7,9 +7,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from outage.auth.enums import Role
-from tests.conftest import Credentials
-
 from .conftest import NOW, Places, incident_row
 
 CREW: dict[str, Any] = {
@@ -242,8 +239,9 @@ def test_a_pin_must_name_an_active_incident_and_a_crew(
 
 
 def test_a_crew_member_reads_the_plan_but_does_not_make_it(
-    crews_app: Any, crews_credentials: Credentials
+    client: TestClient, crews_app: Any, crew_member: Callable[[int], dict[str, str]]
 ) -> None:
-    crew = TestClient(crews_app, headers=crews_credentials.staff(Role.CREW))
+    ours = client.post("/api/v1/crews", json=CREW).json()
+    crew = TestClient(crews_app, headers=crew_member(ours["id"]))
     assert crew.post("/api/v1/dispatch/plan", json={}).status_code == 403
     assert crew.get("/api/v1/dispatch/plan").status_code in (200, 404)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from outage.auth.enums import Role
 from outage.incidents import service
 from outage.incidents.service import EvidenceRef
-from tests.conftest import Credentials
+from tests.conftest import Credentials, make_crew
 
 from .conftest import Places
 
@@ -30,6 +30,13 @@ def new_incident(committed: Committed, open_on: OpenOn, places: Places) -> Calla
         return incident_id
 
     return make
+
+
+@pytest.fixture
+def crew(committed: Committed) -> int:
+    """A crew to assign incidents to."""
+    crew_id: int = committed(make_crew)
+    return crew_id
 
 
 def _patch(
@@ -54,13 +61,13 @@ def test_confirm_answers_the_confirmed_incident(
 
 
 def test_crew_actions_walk_the_lifecycle(
-    client: TestClient, new_incident: Callable[..., int]
+    client: TestClient, new_incident: Callable[..., int], crew: int
 ) -> None:
     incident_id = new_incident()
     statuses = [
         _patch(client, incident_id, **body).json()["status"]
         for body in (
-            {"action": "assign", "crew_id": 4},
+            {"action": "assign", "crew_id": crew},
             {"action": "en_route"},
             {"action": "on_site"},
             {"action": "restored"},
@@ -103,10 +110,12 @@ def test_invalid_transition_is_409_with_the_reason(
     assert "cancelled and cannot become confirmed" in response.json()["detail"]
 
 
-def test_stale_version_is_409(client: TestClient, new_incident: Callable[..., int]) -> None:
+def test_stale_version_is_409(
+    client: TestClient, new_incident: Callable[..., int], crew: int
+) -> None:
     incident_id = new_incident()
     _patch(client, incident_id, action="confirm", expected_version=1)
-    response = _patch(client, incident_id, action="assign", crew_id=2, expected_version=1)
+    response = _patch(client, incident_id, action="assign", crew_id=crew, expected_version=1)
     assert response.status_code == 409
     assert "version 2, not 1" in response.json()["detail"]
 
@@ -140,6 +149,22 @@ def test_assign_without_crew_is_422(client: TestClient, new_incident: Callable[.
     assert "assign needs crew_id" in response.text
 
 
+def test_assigning_an_unknown_crew_is_422_and_changes_nothing(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    response = _patch(client, incident_id, action="assign", crew_id=2_000_000_000)
+    assert response.status_code == 422
+    assert response.json()["detail"] == "no crew 2000000000"
+    body = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (body["status"], body["crew_id"], body["version"], len(body["events"])) == (
+        "predicted",
+        None,
+        1,
+        1,
+    )
+
+
 def test_unknown_action_is_422(client: TestClient, new_incident: Callable[..., int]) -> None:
     assert _patch(client, new_incident(), action="teleport").status_code == 422
 
@@ -151,10 +176,10 @@ def test_cancel_needs_a_reason(client: TestClient, new_incident: Callable[..., i
 
 
 def test_partial_restore_counts_customers_back(
-    client: TestClient, new_incident: Callable[..., int]
+    client: TestClient, new_incident: Callable[..., int], crew: int
 ) -> None:
     incident_id = new_incident(customers_affected=20)
-    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="assign", crew_id=crew)
     _patch(client, incident_id, action="on_site")
     response = _patch(client, incident_id, action="partial_restore", restored_customers=8)
     body = response.json()
@@ -162,10 +187,10 @@ def test_partial_restore_counts_customers_back(
 
 
 def test_partial_restore_by_device_counts_its_customers(
-    client: TestClient, new_incident: Callable[..., int], places: Places
+    client: TestClient, new_incident: Callable[..., int], places: Places, crew: int
 ) -> None:
     incident_id = new_incident(places.head, customers_affected=places.customers[places.head])
-    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="assign", crew_id=crew)
     _patch(client, incident_id, action="on_site")
     response = _patch(
         client, incident_id, action="partial_restore", restored_device=places.fuse_below_head
@@ -175,10 +200,10 @@ def test_partial_restore_by_device_counts_its_customers(
 
 
 def test_partial_restore_of_everyone_is_409(
-    client: TestClient, new_incident: Callable[..., int]
+    client: TestClient, new_incident: Callable[..., int], crew: int
 ) -> None:
     incident_id = new_incident(customers_affected=20)
-    _patch(client, incident_id, action="assign", crew_id=5)
+    _patch(client, incident_id, action="assign", crew_id=crew)
     _patch(client, incident_id, action="on_site")
     response = _patch(client, incident_id, action="partial_restore", restored_customers=20)
     assert response.status_code == 409

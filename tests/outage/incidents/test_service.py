@@ -15,6 +15,7 @@ from outage.incidents.schemas import IncidentPatch
 from outage.incidents.service import EvidenceRef
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
+from tests.conftest import make_crew
 
 from .conftest import Places
 
@@ -292,8 +293,9 @@ def test_merging_an_incident_with_a_crew_is_refused(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     keep, merged = open_on(session, places.fuses[0]), open_on(session, places.fuses[2])
-    _act(session, merged, "assign", crew_id=7)
-    with pytest.raises(service.IncidentConflict, match="crew 7"):
+    crew = make_crew(session)
+    _act(session, merged, "assign", crew_id=crew)
+    with pytest.raises(service.IncidentConflict, match=f"crew {crew}"):
         service.merge_incidents(session, keep, merged, reason="one fault upstream")
 
 
@@ -480,7 +482,7 @@ def test_every_action_writes_an_audit_row_with_the_actor(
     incident_id = open_on(session, places.fuses[0])
     for action, fields in [
         (Action.CONFIRM, {}),
-        (Action.ASSIGN, {"crew_id": 3}),
+        (Action.ASSIGN, {"crew_id": make_crew(session)}),
         (Action.EN_ROUTE, {}),
         (Action.ON_SITE, {}),
         (Action.SET_CAUSE, {"cause": "fuse blown by a squirrel"}),

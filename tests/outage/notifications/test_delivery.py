@@ -15,6 +15,7 @@ from outage.notifications.enums import DeliveryStatus, EventKind
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
 from outage.settings import Settings
+from tests.conftest import make_crew
 
 from .conftest import Drain, Grid, customer_ids, messages_of
 
@@ -198,9 +199,8 @@ def test_a_partial_restoration_tells_only_the_customers_below_the_restored_devic
     incident = open_outage(grid.breaker, customers_affected=len(grid.accounts[grid.breaker]))
     with session_scope(sessions) as session:
         incidents.apply_action(session, incident, IncidentPatch(action=Action.CONFIRM), "test")
-        incidents.apply_action(
-            session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=1), "test"
-        )
+        assign = IncidentPatch(action=Action.ASSIGN, crew_id=make_crew(session))
+        incidents.apply_action(session, incident, assign, "test")
         incidents.apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
     drain()
     with session_scope(sessions) as session:

@@ -13,15 +13,13 @@ from grid_topology.model import DeviceKind, GridModel
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
-from outage.crews import service as crews
-from outage.crews.schemas import CrewIn
 from outage.db import session_factory, session_scope
 from outage.incidents import service as incidents
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
 from outage.pages.i18n import hazard_label
-from tests.conftest import STAFF_PASSWORD, Credentials
+from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
 
 
 @pytest.fixture(scope="module")
@@ -33,21 +31,8 @@ def crew_page_client(grid_database: str) -> Iterator[TestClient]:
 def _crew_with_a_job(database_url: str, device: str) -> tuple[dict[str, str], int, int]:
     """A crew on shift with a member (bearer headers) and one hazard job on `device`."""
     now = datetime.now(UTC)
-    name = f"page crew {uuid.uuid4().hex[:8]}"
     with session_scope(session_factory(database_url)) as session:
-        crew_id = crews.create_crew(
-            session,
-            CrewIn.model_validate(
-                {
-                    "name": name,
-                    "skills": ["overhead_line"],
-                    "depot": {"lat": 21.0, "lon": 105.8},
-                    "shifts": [
-                        {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=7)}
-                    ],
-                }
-            ),
-        )
+        crew_id = make_crew(session)
         user = f"crew-page-{uuid.uuid4().hex[:8]}"
         auth.create_user(
             session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id

@@ -28,6 +28,7 @@ from outage.db import create_database, drop_database, get_engine, session_factor
 from outage.grid.service import load_network, save_grid
 from outage.incidents import service as incidents
 from outage.incidents.schemas import IncidentPatch
+from tests.conftest import make_crew
 
 F1_CUSTOMERS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3")
 F2_CUSTOMERS = ("C1", "C2", "C3")
@@ -149,7 +150,7 @@ def act(session: Session, incident: int, action: str, **fields: object) -> None:
 
 def on_site(session: Session, incident: int) -> None:
     """A crew assigned and on site: partial restorations may follow."""
-    act(session, incident, "assign", crew_id=1)
+    act(session, incident, "assign", crew_id=make_crew(session))
     act(session, incident, "on_site")
 
 

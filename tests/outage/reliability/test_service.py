@@ -1,6 +1,7 @@
 """Reliability reports from incidents driven through the incidents service (rolled back)."""
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from outage.notifications.enums import PlannedStatus
 from outage.notifications.models import PlannedOutage
 from outage.reliability import service
 from outage.reliability.records import interruption_records
+from outage.settings import get_settings
 
 from .conftest import SERVED, act, on_site, outage, restore
 
@@ -306,3 +308,20 @@ def test_a_planned_outage_recorded_as_an_incident_too_counts_once(session: Sessi
     incident = outage(session, "SW-B", local(18, 8, 5), cause="planned: switch repair")
     restore(session, incident, local(18, 11))
     assert march(session).planned.customer_interruptions == 3
+
+
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("OUTAGE_LOCAL_TIMEZONE", "Asia/Tokyo")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("tokyo")
+def test_days_begin_at_midnight_in_the_local_timezone_setting() -> None:
+    start, end = service.period_bounds(date(2025, 3, 1), date(2025, 3, 1))
+    assert (start, end) == (
+        datetime(2025, 2, 28, 15, tzinfo=UTC),
+        datetime(2025, 3, 1, 15, tzinfo=UTC),
+    )

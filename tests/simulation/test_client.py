@@ -1,0 +1,51 @@
+"""The storm client retries with the same idempotency key, and gives up in the end."""
+
+import asyncio
+
+from benchmarks.harness import free_port
+from outage.notifications.sink import running_sink
+from outage.simulation.client import RetryPolicy, Sent, StormClient
+
+FAST = RetryPolicy(first_delay_s=0.01, max_delay_s=0.05, give_up_after_s=5.0, timeout_s=2.0)
+
+
+def post(url: str, key: str, policy: RetryPolicy = FAST) -> tuple[Sent, int, int, int]:
+    """(the outcome, requests accepted, refused, lost) of one POST with an idempotency key."""
+
+    async def send() -> tuple[Sent, int, int, int]:
+        async with StormClient(url, retry=policy) as client:
+            sent = await client.send(
+                "POST", "/sms", json={"text": "hello"}, headers={"Idempotency-Key": key}
+            )
+            tally = client.tally
+            return sent, tally.accepted, tally.retries, tally.lost
+
+    return asyncio.run(send())
+
+
+def test_a_failing_server_is_retried_with_the_same_key_until_it_answers() -> None:
+    with running_sink() as sink:
+        sink.fail(requests=3)
+        sent, accepted, retries, _ = post(sink.url, "key-1")
+        assert sent.accepted and sent.attempts == 4
+        assert (accepted, retries) == (1, 3)
+        assert list(sink.received()) == ["key-1"]
+        assert sink.state.refused == 3
+        assert sink.state.repeats == 0
+
+
+def test_a_server_down_past_the_deadline_loses_the_message() -> None:
+    with running_sink() as sink:
+        sink.fail(seconds=30)
+        sent, accepted, _, lost = post(sink.url, "key-2", RetryPolicy(0.01, 0.05, 0.3, 1.0))
+        assert sent.status == 503 and not sent.accepted
+        assert (accepted, lost) == (0, 1)
+        assert sink.received() == {}
+
+
+def test_no_answer_at_all_is_retried_then_lost() -> None:
+    sent, _, retries, lost = post(
+        f"http://127.0.0.1:{free_port()}", "key-3", RetryPolicy(0.01, 0.05, 0.3, 1.0)
+    )
+    assert sent.status is None
+    assert retries >= 1 and lost == 1
