@@ -23,8 +23,9 @@ last job's start); skills as each job's allowed vehicles; the weighted completio
 as a soft upper bound of 0 with the job's weight on each job's cumul (its start: start
 plus the fixed repair is its completion); a disjunction with a penalty above any plan's
 cost on each job, so a job no crew can fit in is dropped, not the whole plan. The search
-starts from the greedy plan (guided local search), and stops at the time limit or when
-it has found nothing better for a while.
+starts from the greedy plan (guided local search, its penalties scaled to the objective:
+`_gls_lambda`), and stops at the time limit or when it has found nothing better for a
+while.
 
 `greedy_plan` is the fallback (OR-Tools failed or had no time) and the baseline: the most
 urgent job left (`Priorities.rank`) goes to the capable crew that can finish it soonest,
@@ -57,7 +58,10 @@ DEFAULT_TIME_LIMIT_S = 5.0
 COST_SCALE = 100
 """Cost units per weight-second of delay; a second of driving costs 1 (the tie-breaker)."""
 
-STALL_SHARE = 0.2
+GLS_LAMBDA = 0.1
+"""Guided local search's penalty coefficient (OR-Tools' default), in the objective's units."""
+
+STALL_SHARE = 0.5
 MIN_STALL_S = 0.5
 """The search stops early when it has improved nothing for this share of its time limit
 (at least `MIN_STALL_S`): guided local search would otherwise use all of it."""
@@ -270,6 +274,22 @@ def _greedy_routes(inst: _Instance, priorities: Priorities) -> list[list[int]]:
     return routes
 
 
+def _gls_lambda(inst: _Instance, routes: Sequence[Sequence[int]], scale: int) -> float:
+    """Guided local search's penalty coefficient for this instance's costs.
+
+    GLS penalises arcs in units of the arc cost, here seconds of driving (the tie-breaker),
+    while what the search trades is weighted delay, millions of times more per second: at
+    OR-Tools' default coefficient the penalties never outweigh a real cost and the search
+    stays in its first local optimum. Scaled by the starting plan's cost per second of
+    driving, they weigh against the objective as GLS means them to.
+    """
+    timed = _schedule(inst, routes) or []
+    stops = [stop for route in timed for stop in route]
+    delay = scale * sum(inst.weight[stop.job] * stop.start for stop in stops)
+    drive = sum(stop.travel for stop in stops)
+    return GLS_LAMBDA * (delay + drive) / max(1, drive)
+
+
 def _solve(
     inst: _Instance, warm_start: Sequence[Sequence[int]], time_limit_s: float
 ) -> list[list[int]]:
@@ -328,6 +348,7 @@ def _solve(
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
+    parameters.guided_local_search_lambda_coefficient = _gls_lambda(inst, warm_start, scale)
     parameters.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     routing.CloseModelWithParameters(parameters)
     stall_s = max(MIN_STALL_S, STALL_SHARE * time_limit_s)

@@ -15,6 +15,12 @@ from grid_topology.model import Coordinate
 EARTH_RADIUS_M = 6_371_008.8
 """Mean radius (IUGG)."""
 
+ROAD_FACTOR = 1.3
+"""Road distance over straight-line distance, where no router says better."""
+
+SPEED_KMH = 30.0
+"""Crews' average speed outside any `SpeedArea`."""
+
 
 class TravelTime(Protocol):
     def seconds(self, origin: Coordinate, destination: Coordinate) -> float:
@@ -60,8 +66,8 @@ class GreatCircleTravel:
     none does.
     """
 
-    road_factor: float = 1.3
-    speed_kmh: float = 30.0
+    road_factor: float = ROAD_FACTOR
+    speed_kmh: float = SPEED_KMH
     areas: tuple[SpeedArea, ...] = ()
 
     def speed_at(self, point: Coordinate) -> float:

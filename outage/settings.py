@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatch.travel import ROAD_FACTOR, SPEED_KMH
 from outage.care.enums import RequestType
 from outage.care.sla import DEFAULT_TARGET_HOURS
 
@@ -228,9 +229,9 @@ class Settings(BaseSettings):
         description="With more active incidents than this, ETRs count each crew's backlog.",
     )
     dispatch_road_factor: float = Field(
-        default=1.3, ge=1, description="Road distance over straight-line distance."
+        default=ROAD_FACTOR, ge=1, description="Road distance over straight-line distance."
     )
-    dispatch_speed_kmh: float = Field(default=30.0, gt=0, description="Crews' average speed.")
+    dispatch_speed_kmh: float = Field(default=SPEED_KMH, gt=0, description="Crews' average speed.")
     dispatch_position_max_age_minutes: float = Field(
         default=60.0,
         gt=0,

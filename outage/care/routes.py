@@ -5,10 +5,8 @@ with reports (`GET /api/v1/reports/{ticket}`), and wrong guesses of one ticket a
 the same way; back-office staff need neither.
 """
 
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
@@ -28,8 +26,9 @@ from outage.care.schemas import (
     RequestStatusOut,
 )
 from outage.intake.limits import IntakeLimits
-from outage.intake.routes import client_ip, intake_limits, settings
+from outage.intake.routes import client_ip, intake_limits, refuse_unproven, settings
 from outage.settings import Settings
+from outage.tickets import Verdict, verify_owner
 
 router = APIRouter(prefix="/api/v1", tags=["customer care"])
 
@@ -169,31 +168,11 @@ def move_request(
         )
 
 
-class Verdict(StrEnum):
-    """Whether a caller proved a request is theirs."""
-
-    PROVEN = "proven"
-    NO_PHONE = "no_phone"
-    """The request has no phone to check against."""
-    MISSING = "missing"
-    MISMATCH = "mismatch"
-
-
 def verify_requester(
     session: Session, limits: IntakeLimits, ticket: str, phone_last4: str | None
 ) -> Verdict:
-    """Check the last four digits of the requester's phone; wrong guesses of one ticket are
-    counted, and too many refused (RateLimited)."""
-    limits.check_status_guesses(ticket)
-    phones = service.status_phones(session, ticket)
-    if not phones:
-        return Verdict.NO_PHONE
-    if phone_last4 is None:
-        return Verdict.MISSING
-    if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
-        limits.wrong_status_guess(ticket)
-        return Verdict.MISMATCH
-    return Verdict.PROVEN
+    """Whether the caller knows the requester's phone (`outage.tickets.verify_owner`)."""
+    return verify_owner(session, limits, ticket, phone_last4, service.status_phones)
 
 
 def _check_requester(
@@ -206,18 +185,9 @@ def _check_requester(
     """The caller knows the requester's phone, or works the queues: else 403 with why."""
     if principal.may(WORK):
         return
-    verdict = verify_requester(session, limits, ticket, phone_last4)
-    if verdict is Verdict.NO_PHONE:
-        raise HTTPException(
-            status_code=403,
-            detail="this request has no phone number to check; customer care can tell you "
-            f"where it stands, its page is /request/{ticket}",
-        )
-    if verdict is Verdict.MISSING:
-        raise HTTPException(
-            status_code=403,
-            detail="give phone_last4: the last four digits of the phone given with the "
-            "request or registered to the account",
-        )
-    if verdict is Verdict.MISMATCH:
-        raise HTTPException(status_code=403, detail="phone_last4 does not match")
+    refuse_unproven(
+        verify_requester(session, limits, ticket, phone_last4),
+        kind="request",
+        no_phone="this request has no phone number to check; customer care can tell you "
+        f"where it stands, its page is /request/{ticket}",
+    )

@@ -2,21 +2,17 @@
 (nothing personal) and to the back office (everything)."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from outage.care.enums import RequestState, RequestType, SlaStanding
 from outage.intake.enums import Channel
-from outage.intake.phones import to_e164
+from outage.intake.schemas import CluesIn
 
 MAX_DETAILS = 10
 MAX_TEXT = 2000
 MAX_COMMENT = 1000
-
-
-def _phone(value: str | None) -> str | None:
-    return to_e164(value) if value else None
 
 
 class _Strict(BaseModel):
@@ -26,32 +22,23 @@ class _Strict(BaseModel):
 DetailValue = Annotated[str, Field(max_length=200)] | int
 
 
-class RequestIn(_Strict):
+class _Typed(_Strict):
+    type: RequestType
+
+
+# `_Typed` last among the bases keeps `type` the first field: the schema, and the JSON an
+# idempotency key's request hash is taken of, keep their order.
+class RequestIn(CluesIn, _Typed):
     """A customer's request. At least one clue to who or where they are is required."""
 
-    type: RequestType
-    account: Annotated[str | None, Field(max_length=64)] = None
-    phone: Annotated[str | None, Field(max_length=32), AfterValidator(_phone)] = None
-    email: Annotated[str | None, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = (
-        None
-    )
-    address: Annotated[str | None, Field(max_length=300)] = None
-    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
-    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    no_clue: ClassVar[str] = "tell us who or where: account, phone, e-mail, address or lat/lon"
+
     description: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
     details: Annotated[
         dict[Annotated[str, Field(min_length=1, max_length=40)], DetailValue],
         Field(max_length=MAX_DETAILS, description="The type's own answers, e.g. household_count"),
     ] = Field(default_factory=dict)
     channel: Channel = Channel.API
-
-    @model_validator(mode="after")
-    def _who(self) -> Self:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon go together")
-        if not (self.account or self.phone or self.email or self.address or self.lat is not None):
-            raise ValueError("tell us who or where: account, phone, e-mail, address or lat/lon")
-        return self
 
 
 class RequestReceiptOut(BaseModel):

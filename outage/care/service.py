@@ -6,7 +6,6 @@ retried submission with the same idempotency key gets the first receipt.
 """
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -27,8 +26,9 @@ from outage.care.schemas import (
 )
 from outage.grid.models import Customer, Premise
 from outage.intake.geocode import Clues, locate
-from outage.intake.service import TICKET_ALPHABET, IdempotencyConflict
+from outage.intake.service import IdempotencyConflict
 from outage.settings import Settings
+from outage.tickets import TICKET_ALPHABET, insert_with_ticket
 
 TICKET_SUFFIX = 6
 """One character longer than a report's ticket: the two never collide, and a ticket's
@@ -47,11 +47,6 @@ class RequestNotFound(LookupError):
 
 class NotRatable(ValueError):
     """Rated already, or not closed yet."""
-
-
-def new_ticket(now: datetime) -> str:
-    suffix = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_SUFFIX))
-    return f"{now:%y%m%d}-{suffix}"
 
 
 def is_request_ticket(ticket: str) -> bool:
@@ -124,32 +119,39 @@ def submit_request(
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
     }
-    for _ in range(5):
-        values["ticket"] = new_ticket(received)
-        request_id = session.scalar(_INSERT, values)
-        if request_id is not None:
-            session.add(
-                ServiceRequestEvent(
-                    request_id=request_id,
-                    at=received,
-                    actor=SUBMITTER,
-                    from_state=None,
-                    to_state=RequestState.RECEIVED,
-                    note=None,
-                )
+
+    def stored(request_id: int, ticket: str) -> RequestReceiptOut:
+        session.add(
+            ServiceRequestEvent(
+                request_id=request_id,
+                at=received,
+                actor=SUBMITTER,
+                from_state=None,
+                to_state=RequestState.RECEIVED,
+                note=None,
             )
-            return RequestReceiptOut(
-                ticket=values["ticket"],
-                type=request.type,
-                state=RequestState.RECEIVED,
-                received_at=received,
-                due_at=due,
-            )
-        if idempotency_key is not None:  # a concurrent retry with the same key won the race
-            earlier = _by_key(session, idempotency_key, request_hash)
-            if earlier is not None:
-                return earlier
-    raise RuntimeError("could not draw a free ticket")
+        )
+        return RequestReceiptOut(
+            ticket=ticket,
+            type=request.type,
+            state=RequestState.RECEIVED,
+            received_at=received,
+            due_at=due,
+        )
+
+    return insert_with_ticket(
+        session,
+        _INSERT,
+        values,
+        now=received,
+        suffix_length=TICKET_SUFFIX,
+        stored=stored,
+        earlier=(
+            None
+            if idempotency_key is None
+            else lambda: _by_key(session, idempotency_key, request_hash)
+        ),
+    )
 
 
 def _by_key(session: Session, key: str, request_hash: str) -> RequestReceiptOut | None:

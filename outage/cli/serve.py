@@ -12,7 +12,7 @@ import typer
 import uvicorn
 
 from outage.app import create_app
-from outage.cli.common import err, resolve_database_url
+from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
 from outage.intake.channels.email import start_receiver
@@ -48,22 +48,15 @@ def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
 
 
 @contextmanager
-def _mail_receiver(
-    database_url: str, settings: Settings, *, optional: bool
-) -> Iterator[str | None]:
+def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None]:
     """The inbound e-mail receiver beside the HTTP server; yields where it listens.
 
-    Port 0 turns it off. When `optional`, a port in use is a warning, not a failure.
+    Port 0 turns it off.
     """
     host, port = settings.smtp_receiver_host, settings.smtp_receiver_port
-    controller = None
-    if port:
-        try:
-            controller = start_receiver(host, port, session_factory(database_url), settings)
-        except OSError as exc:
-            if not optional:
-                raise
-            err.print(f"[yellow]E-mail receiver not started[/] on {host}:{port}: {exc}")
+    controller = (
+        start_receiver(host, port, session_factory(database_url), settings) if port else None
+    )
     try:
         yield f"smtp://{host}:{port}" if controller is not None else None
     finally:
@@ -129,9 +122,7 @@ def serve(
             stop.set()
         return
     mail: AbstractContextManager[str | None] = (
-        _mail_receiver(database_url, settings, optional=False)
-        if role is Role.all
-        else nullcontext()
+        _mail_receiver(database_url, settings) if role is Role.all else nullcontext()
     )
     engine: AbstractContextManager[None] = (
         _prediction_engine(database_url, settings) if role is Role.all else nullcontext()

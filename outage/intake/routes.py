@@ -1,10 +1,8 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
-from sqlalchemy.orm import Session
 
 from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import PrincipalDep, require
@@ -22,6 +20,7 @@ from outage.intake.schemas import (
     ScadaEventOut,
 )
 from outage.settings import Settings
+from outage.tickets import Verdict, verify_owner
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -126,29 +125,26 @@ def report_status(
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report with ticket {ticket!r}")
     if not principal.may("reports.queue"):
-        _check_reporter(session, limits, wanted, phone_last4)
+        refuse_unproven(
+            verify_owner(session, limits, wanted, phone_last4, service.status_phones),
+            kind="report",
+            no_phone="this report has no phone number to check; its status page is "
+            f"/status/{wanted}",
+        )
     return found
 
 
-def _check_reporter(
-    session: Session, limits: IntakeLimits, ticket: str, phone_last4: str | None
-) -> None:
-    """The caller knows the reporter's phone; wrong guesses of one ticket are limited."""
-    limits.check_status_guesses(ticket)
-    phones = service.status_phones(session, ticket)
-    if not phones:
-        raise HTTPException(
-            status_code=403,
-            detail=f"this report has no phone number to check; its status page is /status/{ticket}",
-        )
-    if phone_last4 is None:
+def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
+    """403 with why, unless the caller proved the ticket (of a `kind`) is theirs."""
+    if verdict is Verdict.NO_PHONE:
+        raise HTTPException(status_code=403, detail=no_phone)
+    if verdict is Verdict.MISSING:
         raise HTTPException(
             status_code=403,
             detail="give phone_last4: the last four digits of the phone given with the "
-            "report or registered to the account",
+            f"{kind} or registered to the account",
         )
-    if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
-        limits.wrong_status_guess(ticket)
+    if verdict is Verdict.MISMATCH:
         raise HTTPException(status_code=403, detail="phone_last4 does not match")
 
 

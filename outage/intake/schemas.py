@@ -1,7 +1,7 @@
 """What reports and device events look like at the boundary, validated once for every channel."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -24,8 +24,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class ReportIn(_Strict):
-    """A customer's report. At least one clue to where they are is required."""
+class CluesIn(_Strict):
+    """Clues to who or where a customer is, as reports and service requests take them: at
+    least one is required, and `lat` comes with `lon`."""
 
     account: Annotated[str | None, Field(max_length=64)] = None
     phone: Annotated[str | None, Field(max_length=32), AfterValidator(_phone)] = None
@@ -35,17 +36,25 @@ class ReportIn(_Strict):
     address: Annotated[str | None, Field(max_length=300)] = None
     lat: Annotated[float | None, Field(ge=-90, le=90)] = None
     lon: Annotated[float | None, Field(ge=-180, le=180)] = None
-    description: Annotated[str | None, Field(max_length=2000)] = None
-    hazard: Hazard | None = None
-    channel: Channel = Channel.API
+
+    no_clue: ClassVar[str] = "tell us where: account, phone, e-mail, address or lat/lon"
+    """The refusal when no clue is given."""
 
     @model_validator(mode="after")
     def _where(self) -> Self:
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
         if not (self.account or self.phone or self.email or self.address or self.lat is not None):
-            raise ValueError("tell us where: account, phone, e-mail, address or lat/lon")
+            raise ValueError(self.no_clue)
         return self
+
+
+class ReportIn(CluesIn):
+    """A customer's report. At least one clue to where they are is required."""
+
+    description: Annotated[str | None, Field(max_length=2000)] = None
+    hazard: Hazard | None = None
+    channel: Channel = Channel.API
 
 
 class MatchOut(BaseModel):

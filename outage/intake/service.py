@@ -5,7 +5,6 @@ notifications it implies commit together or not at all.
 """
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -30,9 +29,10 @@ from outage.intake.schemas import (
     ScadaEventOut,
 )
 from outage.settings import Settings
+from outage.tickets import insert_with_ticket
 
-TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-"""No 0/O or 1/I: tickets are read out over the phone."""
+TICKET_SUFFIX = 5
+"""One character shorter than a service request's ticket (see `outage.tickets`)."""
 
 _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 OUTAGE_CODES = ("outage", "hazard")
@@ -58,11 +58,6 @@ class NotInQueue(ValueError):
 class Submission:
     report: ReportIn
     idempotency_key: str | None = None
-
-
-def new_ticket(now: datetime) -> str:
-    suffix = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(5))
-    return f"{now:%y%m%d}-{suffix}"
 
 
 def _request_hash(submission: Submission) -> str:
@@ -114,22 +109,25 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
         "idempotency_key": key,
         "request_hash": request_hash,
     }
-    for _ in range(5):
-        values["ticket"] = new_ticket(now)
-        report_id = session.scalar(_INSERT_REPORT, values)
-        if report_id is not None:
-            return ReceiptOut(
-                id=report_id,
-                ticket=values["ticket"],
-                status=values["status"],
-                match=_match_out(match.method, match.confidence, place),
-                duplicate_of=first.ticket if first else None,
-            )
-        if key is not None:  # a concurrent retry with the same key won the race
-            earlier = _by_idempotency_key(session, key, request_hash)
-            if earlier is not None:
-                return earlier
-    raise RuntimeError("could not draw a free ticket")
+
+    def stored(report_id: int, ticket: str) -> ReceiptOut:
+        return ReceiptOut(
+            id=report_id,
+            ticket=ticket,
+            status=values["status"],
+            match=_match_out(match.method, match.confidence, place),
+            duplicate_of=first.ticket if first else None,
+        )
+
+    return insert_with_ticket(
+        session,
+        _INSERT_REPORT,
+        values,
+        now=now,
+        suffix_length=TICKET_SUFFIX,
+        stored=stored,
+        earlier=None if key is None else lambda: _by_idempotency_key(session, key, request_hash),
+    )
 
 
 @dataclass(frozen=True)

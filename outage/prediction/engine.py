@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg2
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
@@ -235,33 +237,53 @@ def run_forever(
     stop: threading.Event,
     poll_s: float = 5.0,
     debounce_s: float = 0.02,
+    reconnect_s: float = 1.0,
 ) -> None:
-    """LISTEN for new evidence and run a cycle for each burst; blocks until `stop` is set."""
+    """LISTEN for new evidence and run a cycle for each burst; blocks until `stop` is set.
+
+    When the connection is lost (the database restarted), it is made again, the advisory
+    lock taken again, and the first cycle catches up with what arrived meanwhile.
+    """
     sessions = session_factory(database_url)
-    connection = get_engine(database_url).raw_connection()
-    listener: Any = connection.driver_connection  # the psycopg2 connection, for LISTEN
-    try:
-        listener.autocommit = True
-        cursor = listener.cursor()
-        while not stop.is_set():
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, region))
-            if cursor.fetchone()[0]:
-                break
-            log.info("another engine works region %s; waiting", region)
-            stop.wait(poll_s)
-        cursor.execute(f"LISTEN {CHANNEL}")
-        with sessions() as session:
-            engine = Engine.load(session, window=window)
-        log.info("engine ready for region %s", region)
-        while not stop.is_set():
-            _cycle(sessions, engine)
-            ready, _, _ = io_select.select([listener], [], [], poll_s)
-            if ready:
-                time.sleep(debounce_s)  # let a burst of reports land in one cycle
-                listener.poll()
-                listener.notifies.clear()
-    finally:
-        connection.close()
+    engine: Engine | None = None
+    while not stop.is_set():
+        connection: Any = None
+        try:
+            connection = get_engine(database_url).raw_connection()
+            listener: Any = connection.driver_connection  # the psycopg2 connection, for LISTEN
+            listener.autocommit = True
+            if not _subscribe(listener, region, stop, poll_s):
+                return
+            if engine is None:
+                with sessions() as session:
+                    engine = Engine.load(session, window=window)
+                log.info("engine ready for region %s", region)
+            while not stop.is_set():
+                _cycle(sessions, engine)
+                ready, _, _ = io_select.select([listener], [], [], poll_s)
+                if ready:
+                    time.sleep(debounce_s)  # let a burst of reports land in one cycle
+                    listener.poll()
+                    listener.notifies.clear()
+        except (psycopg2.Error, DBAPIError):
+            log.warning("engine lost the database; reconnecting in %s s", reconnect_s)
+            stop.wait(reconnect_s)
+        finally:
+            if connection is not None:
+                connection.invalidate()  # a listening session does not go back to the pool
+
+
+def _subscribe(listener: Any, region: int, stop: threading.Event, poll_s: float) -> bool:
+    """Take the region's advisory lock (waiting for it) and LISTEN; False when stopped."""
+    cursor = listener.cursor()
+    while not stop.is_set():
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, region))
+        if cursor.fetchone()[0]:
+            cursor.execute(f"LISTEN {CHANNEL}")
+            return True
+        log.info("another engine works region %s; waiting", region)
+        stop.wait(poll_s)
+    return False
 
 
 def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:

@@ -24,6 +24,7 @@ from dispatch.model import (
     UnassignedReason,
 )
 from dispatch.optimizer import greedy_plan, plan
+from dispatch.priority import Priorities
 from grid_topology.model import Coordinate
 
 NOW = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
@@ -370,3 +371,24 @@ def test_plan_answers_where_a_job_is() -> None:
     assert result.route(7) == ()
     assert result.cmi == pytest.approx(10 * 61 + 3 * 31)
     assert sorted(v.job_id for _, v in result.visits()) == [1, 2]
+
+
+def test_guided_local_search_penalties_are_in_the_objectives_units() -> None:
+    # GLS penalises arcs by their travel; the objective is weighted delay. Ten times the
+    # weights must make the penalty coefficient ten times larger, not leave it at travel's.
+    jobs, crews = random_instance(random.Random(3), jobs=20, crews=4)
+    base = Priorities()
+    tenfold = Priorities(
+        hazard_weight=10 * base.hazard_weight,
+        critical_weights={k: 10 * w for k, w in base.critical_weights.items()},
+        other_critical_weight=10 * base.other_critical_weight,
+        customer_weight=10 * base.customer_weight,
+        min_weight=10 * base.min_weight,
+    )
+    coefficients = []
+    for priorities in (base, tenfold):
+        inst = optimizer._prepare(jobs, crews, TRAVEL, NOW, priorities)
+        routes = optimizer._greedy_routes(inst, priorities)
+        coefficients.append(optimizer._gls_lambda(inst, routes, optimizer.COST_SCALE))
+    assert coefficients[1] == pytest.approx(10 * coefficients[0], rel=1e-3)
+    assert coefficients[0] > 1000 * optimizer.GLS_LAMBDA

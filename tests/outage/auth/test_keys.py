@@ -204,26 +204,3 @@ def test_keys_add_takes_over_an_existing_key(cli: CliRunner, anyone: TestClient)
     assert key not in added.stdout
     me = anyone.get("/api/v1/auth/me", headers={"X-API-Key": key}).json()
     assert me["scopes"] == ["open311"]
-
-
-def test_demo_gets_sign_ins_and_a_gateway_key_anew_at_each_start(
-    auth_database: str, anyone: TestClient
-) -> None:
-    from outage.cli.serve import _demo_access
-
-    first_password, first_key = _demo_access(auth_database)
-    password, key = _demo_access(auth_database)
-    assert password != first_password and key != first_key
-
-    def token(user: str, secret: str) -> int:
-        answer = anyone.post("/api/v1/auth/token", data={"username": user, "password": secret})
-        return answer.status_code
-
-    assert token("demo-agent", password) == token("demo-admin", password) == 200
-    assert token("demo-dispatcher", first_password) == 401
-    sms = {"from": "+84912000333", "text": "HELP"}
-    assert (
-        anyone.post("/api/v1/channels/sms", json=sms, headers={"X-API-Key": key}).status_code == 200
-    )
-    old = anyone.post("/api/v1/channels/sms", json=sms, headers={"X-API-Key": first_key})
-    assert old.status_code == 401

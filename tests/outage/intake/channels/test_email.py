@@ -198,22 +198,9 @@ def test_serve_runs_the_receiver_and_stops_it(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = channels_settings.model_copy(update={"smtp_receiver_port": port})
-    with _mail_receiver(channels_database, settings, optional=False) as where:
+    with _mail_receiver(channels_database, settings) as where:
         assert where == f"smtp://127.0.0.1:{port}"
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
             assert client.noop()[0] == 250
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
-
-
-def test_demo_goes_on_without_e_mail_when_the_port_is_taken(
-    channels_database: str, channels_settings: Settings
-) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        settings = channels_settings.model_copy(
-            update={"smtp_receiver_port": taken.getsockname()[1]}
-        )
-        with _mail_receiver(channels_database, settings, optional=True) as where:
-            assert where is None

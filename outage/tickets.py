@@ -1,0 +1,91 @@
+"""Customer tickets, shared by outage reports and service requests: drawing one, storing a
+row under a fresh one, and checking that a caller is the customer a ticket belongs to.
+
+Both kinds draw from one alphabet; their suffix lengths differ, so a ticket's shape tells
+which kind it is and the two never collide.
+"""
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable
+from sqlalchemy.orm import Session
+
+from outage.intake.limits import IntakeLimits
+
+TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""No 0/O or 1/I: tickets are read out over the phone."""
+
+DRAWS = 5
+"""Tickets drawn before giving up: with 32^5 or more suffixes a day a collision is rare."""
+
+T = TypeVar("T")
+
+
+def new_ticket(now: datetime, suffix_length: int) -> str:
+    suffix = "".join(secrets.choice(TICKET_ALPHABET) for _ in range(suffix_length))
+    return f"{now:%y%m%d}-{suffix}"
+
+
+def insert_with_ticket(
+    session: Session,
+    statement: Executable,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    suffix_length: int,
+    stored: Callable[[int, str], T],
+    earlier: Callable[[], T | None] | None = None,
+) -> T:
+    """Insert `values` under a freshly drawn ticket, drawing again when it is taken.
+
+    `statement` is an INSERT ... ON CONFLICT DO NOTHING RETURNING id: no id means the ticket
+    or the idempotency key was taken. `stored(id, ticket)` makes the receipt of the new row;
+    `earlier()`, given when the row has an idempotency key, the receipt of the row a
+    concurrent retry with the same key stored first.
+    """
+    for _ in range(DRAWS):
+        ticket = new_ticket(now, suffix_length)
+        row_id = session.scalar(statement, {**values, "ticket": ticket})
+        if row_id is not None:
+            return stored(row_id, ticket)
+        if earlier is not None:
+            found = earlier()
+            if found is not None:
+                return found
+    raise RuntimeError("could not draw a free ticket")
+
+
+class Verdict(StrEnum):
+    """Whether a caller proved a ticket is theirs."""
+
+    PROVEN = "proven"
+    NO_PHONE = "no_phone"
+    """The ticket has no phone to check against."""
+    MISSING = "missing"
+    MISMATCH = "mismatch"
+
+
+def verify_owner(
+    session: Session,
+    limits: IntakeLimits,
+    ticket: str,
+    phone_last4: str | None,
+    phones_of: Callable[[Session, str], list[str]],
+) -> Verdict:
+    """Check the last four digits of the phone given with a ticket or registered to its
+    customer (`phones_of`); wrong guesses of one ticket are counted, and too many refused
+    (RateLimited)."""
+    limits.check_status_guesses(ticket)
+    phones = phones_of(session, ticket)
+    if not phones:
+        return Verdict.NO_PHONE
+    if phone_last4 is None:
+        return Verdict.MISSING
+    if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
+        limits.wrong_status_guess(ticket)
+        return Verdict.MISMATCH
+    return Verdict.PROVEN
