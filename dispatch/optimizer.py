@@ -69,8 +69,9 @@ MIN_STALL_S = 0.5
 _MAX_COST = 2**62
 """Every cost the solver may add up stays below this (it counts in 64-bit integers)."""
 
-_FINISHING_S = 0.15
-"""Time kept back from the solver: it overruns its limit a little, and its answer is read."""
+_FINISHING_S = 0.3
+"""Time kept back from the solver: it overruns its limit a little (more on a busy machine),
+and its answer is read."""
 
 
 @dataclass

@@ -1,13 +1,13 @@
 """Database engine, sessions and migrations: the one place that knows how to reach PostgreSQL."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Enum, create_engine, text
+from sqlalchemy import Engine, Enum, Table, TextClause, bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -30,9 +30,38 @@ def checked_enum(kind: type, name: str, length: int = 20) -> Enum:
     )
 
 
+POOL_SIZE = 20
+"""Connections a process keeps open: as many as requests it serves at once, so a burst
+reuses them instead of opening (and forking a server backend for) one per request."""
+
+POOL_OVERFLOW = 20
+"""Further connections a process may open for a moment, closed again when returned."""
+
+
 @lru_cache
 def get_engine(url: str) -> Engine:
-    return create_engine(url, pool_pre_ping=True, future=True)
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, future=True
+    )
+
+
+def insert_or_nothing(table: Table, columns: Iterable[str]) -> TextClause:
+    """`INSERT INTO table (columns) ... ON CONFLICT DO NOTHING RETURNING id`, compiled once.
+
+    SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()` anew on every
+    execution (it is not cacheable), which on a hot path costs more than the database
+    does. This statement caches; its parameters keep their columns' types (enums, JSONB,
+    geometry), and every column named needs a value.
+    """
+    named = [table.c[key] for key in columns]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(c.name for c in named)})"
+        f" VALUES ({', '.join(f':{c.key}' for c in named)})"
+        " ON CONFLICT DO NOTHING RETURNING id"
+    )
+    return (
+        text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in named)).columns(table.c.id)
+    )
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

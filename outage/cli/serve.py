@@ -1,6 +1,9 @@
 """`outage serve`: the HTTP API and pages, the e-mail receiver, the engine and its jobs."""
 
+import multiprocessing
 import os
+import signal
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -32,19 +35,58 @@ class Role(StrEnum):
 
 
 def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
-    """Serve in this process, or in `workers` processes that share the port."""
+    """Serve in this process, or in `workers` processes that each listen on the port.
+
+    Each worker binds a socket of its own (SO_REUSEPORT), so the kernel spreads new
+    connections over them. On one shared socket (uvicorn's own workers) the first worker
+    to wake accepts a whole burst of keep-alive connections and the others stay idle.
+    A worker that dies stops the server, for its supervisor to restart.
+    """
     if workers == 1:
         uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
         return
     os.environ["DATABASE_URL"] = database_url  # the workers resolve no cluster of their own
-    uvicorn.run(
+    config = uvicorn.Config(
         "outage.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
-        workers=workers,
         log_level="warning",
     )
+    spawn = multiprocessing.get_context("spawn")
+    processes = [spawn.Process(target=_serve_worker, args=(config,)) for _ in range(workers)]
+    stop = threading.Event()
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        for process in processes:
+            process.start()
+        while not stop.wait(0.5) and all(process.is_alive() for process in processes):
+            pass
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=30)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    failed = [p.exitcode for p in processes if p.exitcode]
+    if failed and not stop.is_set():
+        raise SystemExit(f"an HTTP worker exited with status {failed[0]}")
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _serve_worker(config: uvicorn.Config) -> None:
+    """One HTTP worker process on its own SO_REUSEPORT socket."""
+    config.configure_logging()
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((config.host, config.port))
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @contextmanager

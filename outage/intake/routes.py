@@ -30,12 +30,14 @@ IdempotencyKey = Annotated[
 ]
 
 
-def settings(request: Request) -> Settings:
+# Dependencies that only read app state are async: a plain `def` costs a hop to the
+# thread pool and back on every request.
+async def settings(request: Request) -> Settings:
     configured: Settings = request.app.state.settings
     return configured
 
 
-def intake_limits(request: Request) -> IntakeLimits:
+async def intake_limits(request: Request) -> IntakeLimits:
     limits: IntakeLimits = request.app.state.intake_limits
     return limits
 

@@ -13,6 +13,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from outage.db import insert_or_nothing
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.intake.enums import MatchMethod, ReportStatus
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
@@ -38,8 +39,10 @@ _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 OUTAGE_CODES = ("outage", "hazard")
 
 _reports = cast(Table, Report.__table__)
-_INSERT_REPORT = insert(_reports).on_conflict_do_nothing().returning(_reports.c.id)
-"""Built once: intake is the hot path, and a collision on ticket or key returns no id."""
+_INSERT_REPORT = insert_or_nothing(
+    _reports, [c.key for c in _reports.c if c.key not in ("id", "incident_id")]
+)
+"""Intake is the hot path; a collision on ticket or idempotency key returns no id."""
 
 
 class IdempotencyConflict(ValueError):
@@ -69,10 +72,8 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     report = submission.report
     key = submission.idempotency_key
     request_hash = _request_hash(submission)
-    if key is not None:
-        earlier = _by_idempotency_key(session, key, request_hash)
-        if earlier is not None:
-            return earlier
+    # A retry is not looked for up front (most keys are new): its insert meets the key's
+    # unique constraint, and then the first report's receipt is returned.
     clues = Clues(
         account=report.account,
         phone=report.phone,
