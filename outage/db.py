@@ -7,7 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Enum, Table, TextClause, bindparam, create_engine, text
+from sqlalchemy import Engine, Enum, Table, TextualSelect, bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -45,7 +45,7 @@ def get_engine(url: str) -> Engine:
     )
 
 
-def insert_or_nothing(table: Table, columns: Iterable[str]) -> TextClause:
+def insert_or_nothing(table: Table, columns: Iterable[str]) -> TextualSelect:
     """`INSERT INTO table (columns) ... ON CONFLICT DO NOTHING RETURNING id`, compiled once.
 
     SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()` anew on every

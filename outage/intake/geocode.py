@@ -8,8 +8,9 @@ with the candidates they found; a GPS fix outside the service territory is an er
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Device, Feeder, Premise, ServiceArea
@@ -93,17 +94,19 @@ def locate(session: Session, clues: Clues, settings: Settings) -> Match:
 
 def _check_territory(session: Session, lon: float, lat: float) -> None:
     point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-    areas = session.scalar(select(func.count()).select_from(ServiceArea))
-    inside = session.scalar(select(func.count()).where(func.ST_Intersects(ServiceArea.geom, point)))
+    areas, inside = session.execute(
+        select(
+            func.count(), func.count().filter(func.ST_Intersects(ServiceArea.geom, point))
+        ).select_from(ServiceArea)
+    ).one()
     if areas and not inside:
         raise OutsideTerritory(
             f"the location {lat:.5f}, {lon:.5f} is outside our service territory"
         )
 
 
-def places_where(session: Session, condition: ColumnElement[bool]) -> list[Place]:
-    """Premises (with their customer, transformer and feeder) meeting a condition, in one query."""
-    rows = session.execute(
+def _places(condition: ColumnElement[bool]) -> Select[tuple[Any, ...]]:
+    return (
         select(
             Premise.id,
             Premise.ref,
@@ -120,14 +123,34 @@ def places_where(session: Session, condition: ColumnElement[bool]) -> list[Place
         .order_by(Premise.ref)
         .limit(10)
     )
-    return [Place(*row) for row in rows]
+
+
+def places_where(session: Session, condition: ColumnElement[bool]) -> list[Place]:
+    """Premises (with their customer, transformer and feeder) meeting a condition, in one query."""
+    return [Place(*row) for row in session.execute(_places(condition))]
+
+
+# Every report asks one of these: built once, so a report pays neither for building the
+# query nor for working out its cache key.
+_BY_ACCOUNT = _places(Customer.account == bindparam("clue"))
+_BY_PHONE = _places(Customer.phone == bindparam("clue"))
+_BY_EMAIL = _places(func.lower(Customer.email) == bindparam("clue"))
+_BY_PREMISE_ID = _places(Premise.id == bindparam("clue"))
+
+
+def _place_of_premise(session: Session, premise_id: int) -> Place:
+    return Place(*session.execute(_BY_PREMISE_ID, {"clue": premise_id}).one())
 
 
 def _customer_match(
-    session: Session, condition: ColumnElement[bool], method: MatchMethod, confidence: float
+    session: Session,
+    query: Select[tuple[Any, ...]],
+    clue: str,
+    method: MatchMethod,
+    confidence: float,
 ) -> Match:
     """One customer found: placed. Several: their premises become candidates for an agent."""
-    places = places_where(session, condition)
+    places = [Place(*row) for row in session.execute(query, {"clue": clue})]
     if len(places) == 1:
         return Match(method=method, confidence=confidence, place=places[0])
     return Match(
@@ -138,20 +161,19 @@ def _customer_match(
 def _by_account(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.account:
         return NO_MATCH
-    return _customer_match(session, Customer.account == clues.account, MatchMethod.ACCOUNT, 1.0)
+    return _customer_match(session, _BY_ACCOUNT, clues.account, MatchMethod.ACCOUNT, 1.0)
 
 
 def _by_phone(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.phone:
         return NO_MATCH
-    return _customer_match(session, Customer.phone == clues.phone, MatchMethod.PHONE, 0.9)
+    return _customer_match(session, _BY_PHONE, clues.phone, MatchMethod.PHONE, 0.9)
 
 
 def _by_email(session: Session, clues: Clues, settings: Settings) -> Match:
     if not clues.email:
         return NO_MATCH
-    condition = func.lower(Customer.email) == clues.email.lower()
-    return _customer_match(session, condition, MatchMethod.EMAIL, 0.85)
+    return _customer_match(session, _BY_EMAIL, clues.email.lower(), MatchMethod.EMAIL, 0.85)
 
 
 def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
@@ -172,7 +194,7 @@ def _by_gps(session: Session, clues: Clues, settings: Settings) -> Match:
         # One premise among several at the same spot is a guess; their transformer is not.
         confidence = (0.9 if len(close) == 1 else 0.7) if same_transformer else 0.5
         confidence *= 1 - best.metres / (2 * settings.gps_premise_radius_m)
-        place = places_where(session, Premise.id == best.id)[0]
+        place = _place_of_premise(session, best.id)
         return Match(MatchMethod.GPS_PREMISE, round(confidence, 3), place=place)
     transformer = session.execute(
         select(
@@ -239,5 +261,5 @@ def _by_address(session: Session, clues: Clues, settings: Settings) -> Match:
         return Match(
             method=MatchMethod.ADDRESS, confidence=0.0, candidates=tuple(r.ref for r in tied[:5])
         )
-    place = places_where(session, Premise.id == best.id)[0]
+    place = _place_of_premise(session, best.id)
     return Match(MatchMethod.ADDRESS, round(float(best.score), 3), place=place)

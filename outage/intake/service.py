@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -151,20 +151,27 @@ def _earlier_report(session: Session, place: Place | None, since: datetime) -> _
     """
     if place is None or place.customer_id is None:
         return None
-    session.execute(select(func.pg_advisory_xact_lock(1, place.customer_id)))
-    row = session.execute(
-        select(Report.id, Report.ticket)
-        .where(
-            Report.customer_id == place.customer_id,
-            Report.service_code.in_(OUTAGE_CODES),
-            Report.status.in_(_OPEN),
-            Report.duplicate_of_id.is_(None),
-            Report.received_at >= since,
-        )
-        .order_by(Report.received_at)
-        .limit(1)
-    ).first()
+    customer = {"customer_id": place.customer_id}
+    session.execute(_LOCK_CUSTOMER, customer)
+    row = session.execute(_EARLIER_REPORT, {**customer, "since": since}).first()
     return _Earlier(row.id, row.ticket) if row else None
+
+
+# Asked on every placed report: built once, so a report pays neither for building the
+# queries nor for working out their cache keys.
+_LOCK_CUSTOMER = select(func.pg_advisory_xact_lock(1, bindparam("customer_id")))
+_EARLIER_REPORT = (
+    select(Report.id, Report.ticket)
+    .where(
+        Report.customer_id == bindparam("customer_id"),
+        Report.service_code.in_(OUTAGE_CODES),
+        Report.status.in_(_OPEN),
+        Report.duplicate_of_id.is_(None),
+        Report.received_at >= bindparam("since"),
+    )
+    .order_by(Report.received_at)
+    .limit(1)
+)
 
 
 def _match_out(method: MatchMethod, confidence: float, place: Place | None) -> MatchOut:
