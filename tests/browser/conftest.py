@@ -40,7 +40,7 @@ def screenshots() -> Path:
     return OUTPUT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     chromium = shutil.which("chromium")
     if chromium is None:
