@@ -17,8 +17,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
-from outage.grid.service import ImportSummary, Progress
-from outage.grid.service import _update_territory as update_territory
+from outage.grid.service import ImportSummary, Progress, update_territory
 
 CHUNK_ROWS = 50_000
 """Rows per piece of the COPY stream (memory, and how often progress is told)."""

@@ -194,7 +194,7 @@ def save_grid(
         "premises",
         progress,
     )
-    _update_territory(session, territory_margin_m)
+    update_territory(session, territory_margin_m)
     premise_ids = _ids(session, Premise.ref, Premise.id)
     _upsert(
         session,
@@ -225,7 +225,7 @@ def save_grid(
     )
 
 
-def _update_territory(session: Session, margin_m: float) -> None:
+def update_territory(session: Session, margin_m: float) -> None:
     """The outline of everything we supply, widened by a margin: where reports may come from."""
     session.execute(
         text(
