@@ -50,6 +50,7 @@ from outage.incidents.schemas import (
 )
 from outage.intake.enums import Hazard
 from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.moments import ETR_HORIZON
 from outage.notifications import outbox
 from outage.notifications.enums import EventKind
 
@@ -931,6 +932,8 @@ def _set_etr(
     _aware(etr, "etr")
     if etr <= incident.started_at:
         raise InvalidValue(f"etr {etr.isoformat()} is not after the incident started")
+    if etr > datetime.now(UTC) + ETR_HORIZON:
+        raise InvalidValue(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
     if (
         source is EtrSource.PREDICTED

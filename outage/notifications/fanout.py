@@ -8,13 +8,14 @@ key makes a second fan-out of the same event (or an overlapping one: an incident
 to a bigger device) write only what is missing.
 """
 
+import logging
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,11 +25,13 @@ from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.notifications.enums import DeliveryStatus, EventKind
-from outage.notifications.events import QuietHours, delivery_key, is_stale
+from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
 from outage.notifications.models import Notification, NotificationEvent, PlannedOutage
 from outage.notifications.preferences import Recipient, recipients
-from outage.notifications.texts import Facts, Rendered, render
+from outage.notifications.texts import Facts, Rendered, Unrenderable, render
 from outage.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BATCH = 2000
 """Messages per INSERT."""
@@ -39,10 +42,11 @@ AFTER_RESTORATION = (EventKind.RESTORED, EventKind.FOLLOW_UP)
 _NEXT_EVENT = text(
     """
     SELECT e.id FROM notification_events e
-    WHERE e.expanded_at IS NULL
+    WHERE e.expanded_at IS NULL AND e.dead_at IS NULL
+      AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= :now)
       AND NOT EXISTS (
         SELECT 1 FROM notification_events o
-        WHERE o.expanded_at IS NULL AND o.id < e.id
+        WHERE o.expanded_at IS NULL AND o.dead_at IS NULL AND o.id < e.id
           AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id))
     ORDER BY e.id
     LIMIT 1
@@ -53,7 +57,12 @@ _NEXT_EVENT = text(
 
 def _time(details: dict[str, Any], name: str) -> datetime | None:
     value = details.get(name)
-    return datetime.fromisoformat(value) if value else None
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise Unrenderable(f"{name} {value!r} is not a time") from exc
 
 
 @dataclass(frozen=True)
@@ -76,14 +85,49 @@ class Fanout:
         self.quiet = QuietHours.parse(settings.notify_quiet_hours)
 
     def expand_next(self, session: Session, now: datetime) -> bool:
-        """Fan out one event, if any waits; the caller commits. False when none was free."""
-        event_id = session.scalar(_NEXT_EVENT)
+        """Fan out one event, if any waits; the caller commits. False when none was free.
+
+        An event that fails fails alone: it is put back with a back-off and its reason
+        while the others go on, and dead-lettered after `notify_max_attempts` failures
+        (at once when retrying cannot help), so it no longer holds back its subject's
+        later events.
+        """
+        event_id = session.scalar(_NEXT_EVENT, {"now": now})
         if event_id is None:
             return False
-        event = session.get_one(NotificationEvent, event_id)
-        event.recipients = self._expand(session, event, now)
-        event.expanded_at = now
+        try:
+            with session.begin_nested():
+                event = session.get_one(NotificationEvent, event_id)
+                event.recipients = self._expand(session, event, now)
+                event.expanded_at = now
+        except Exception as exc:
+            self._failed(session, event_id, exc, now)
         return True
+
+    def _failed(self, session: Session, event_id: int, exc: Exception, now: datetime) -> None:
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        attempts = session.scalar(
+            update(NotificationEvent)
+            .where(NotificationEvent.id == event_id)
+            .values(attempts=NotificationEvent.attempts + 1)
+            .returning(NotificationEvent.attempts)
+        )
+        assert attempts is not None  # the row is ours: we hold its lock
+        dead = isinstance(exc, Unrenderable) or attempts >= self.settings.notify_max_attempts
+        wait = backoff(
+            attempts,
+            base_s=self.settings.notify_backoff_seconds,
+            cap_s=self.settings.notify_backoff_max_seconds,
+        )
+        session.execute(
+            update(NotificationEvent)
+            .where(NotificationEvent.id == event_id)
+            .values(last_error=reason, next_attempt_at=now + wait, dead_at=now if dead else None)
+        )
+        if dead:
+            log.error("notification event %s dead-lettered: %s", event_id, reason)
+        else:
+            log.warning("notification event %s failed (attempt %s): %s", event_id, attempts, reason)
 
     def _expand(self, session: Session, event: NotificationEvent, now: datetime) -> int:
         if self._stale(session, event):
@@ -313,12 +357,12 @@ class Fanout:
 
 
 def pending_events(session: Session) -> int:
-    """Events not fanned out yet."""
+    """Events not fanned out yet, nor given up on."""
     return (
         session.scalar(
             select(func.count())
             .select_from(NotificationEvent)
-            .where(NotificationEvent.expanded_at.is_(None))
+            .where(NotificationEvent.expanded_at.is_(None), NotificationEvent.dead_at.is_(None))
         )
         or 0
     )

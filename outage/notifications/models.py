@@ -141,6 +141,14 @@ class NotificationEvent(Base):
     expanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[int | None] = mapped_column(Integer)
     """Messages written when it was fanned out."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    """Fan-outs that failed; after `notify_max_attempts` the event is dead-lettered."""
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """After a failure, not before this (None: at once)."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Given up on, with `last_error` as the reason: it no longer holds back its subject's
+    later events."""
 
 
 class Notification(Base):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid.models import Device
+from outage.moments import PLANNED_HORIZON, PLANNED_MAX_LENGTH
 from outage.notifications import outbox
 from outage.notifications.enums import EventKind, PlannedStatus
 from outage.notifications.models import PlannedOutage
@@ -164,6 +165,12 @@ def _check_window(starts_at: datetime, ends_at: datetime, now: datetime) -> None
         raise InvalidPlan("ends_at must be after starts_at")
     if starts_at <= now:
         raise InvalidPlan(f"starts_at {starts_at.isoformat()} is not in the future")
+    if starts_at > now + PLANNED_HORIZON:
+        raise InvalidPlan(
+            f"starts_at {starts_at.isoformat()} is more than {PLANNED_HORIZON.days} days ahead"
+        )
+    if ends_at - starts_at > PLANNED_MAX_LENGTH:
+        raise InvalidPlan(f"a planned outage lasts at most {PLANNED_MAX_LENGTH.days} days")
 
 
 def schedule(

@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from outage.intake.channels.texts import sms_text
+from outage.moments import local_time
 from outage.notifications.enums import Channel, EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -35,6 +36,10 @@ class Facts:
     link: str | None = None
 
 
+class Unrenderable(ValueError):
+    """The event holds a value no message can show: retrying will not help."""
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -46,7 +51,12 @@ def _block(template: Template, name: str, values: dict[str, Any]) -> str:
 
 
 def _when(moment: datetime | None, language: str, zone: tzinfo) -> str | None:
-    return moment.astimezone(zone).strftime(TIME_FORMAT[language]) if moment else None
+    if moment is None:
+        return None
+    local = local_time(moment, zone)
+    if local is None:
+        raise Unrenderable(f"{moment.isoformat()} cannot be shown in local time")
+    return local.strftime(TIME_FORMAT[language])
 
 
 def render(

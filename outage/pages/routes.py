@@ -8,7 +8,7 @@ value a customer typed is escaped by Jinja's autoescape.
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -28,6 +28,7 @@ from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits, RateLimited
 from outage.intake.routes import client_ip, intake_limits, settings
 from outage.intake.schemas import ReportIn, ReportStatusOut
+from outage.moments import local_time
 from outage.pages import i18n
 from outage.settings import Settings, get_settings
 
@@ -140,8 +141,10 @@ def customer_page(
 
 
 def local_moment(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
-    """A moment in the `local_timezone` setting: ISO for <time datetime>, text to read."""
-    local = moment.astimezone(get_settings().local_zone)
+    """A moment in the `local_timezone` setting: ISO for <time datetime>, text to read.
+
+    A moment local time cannot hold is shown in UTC rather than failing the page."""
+    local = local_time(moment, get_settings().local_zone) or moment.astimezone(UTC)
     return {
         "iso": local.isoformat(timespec="minutes"),
         "text": local.strftime(t["datetime_format"]),

@@ -237,6 +237,18 @@ def test_set_etr_records_whose_estimate_it_is(
     assert body["etr_source"] == "crew"
 
 
+@pytest.mark.parametrize("etr", ["9999-12-31T20:00:00Z", "2200-01-01T00:00:00Z"])
+def test_an_etr_beyond_the_horizon_is_422_and_changes_nothing(
+    client: TestClient, new_incident: Callable[..., int], etr: str
+) -> None:
+    incident_id = new_incident()
+    before = client.get(f"/api/v1/incidents/{incident_id}").json()
+    response = _patch(client, incident_id, action="set_etr", etr=etr, etr_source="crew")
+    assert response.status_code == 422
+    assert "days ahead" in response.json()["detail"]
+    assert client.get(f"/api/v1/incidents/{incident_id}").json() == before
+
+
 def test_restored_in_the_future_is_422(
     client: TestClient, new_incident: Callable[..., int]
 ) -> None:

@@ -59,7 +59,7 @@ def test_a_move_to_a_bigger_device_tells_only_the_customers_not_told_yet(
 def test_a_failing_gateway_gets_everything_later(
     sessions: sessionmaker[Session], sink: HttpSink, drain: Drain, grid: Grid, open_outage
 ) -> None:
-    sink.fail(seconds=0.6)
+    sink.fail(requests=3)
     incident = open_outage(grid.fuse)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -3,6 +3,7 @@
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -129,3 +130,26 @@ def test_active_or_upcoming_lists_scheduled_work_with_a_place(
         window = planned.between(session, datetime.now(UTC), datetime.now(UTC) + timedelta(days=3))
     assert [v.id for v in views] == [kept["id"]] == [v.id for v in window]
     assert views[0].device == grid.fuse and -180 <= views[0].lon <= 180
+
+
+@pytest.mark.parametrize(
+    ("starts", "length", "reason"),
+    [
+        (timedelta(days=400), timedelta(hours=4), "days ahead"),
+        (timedelta(days=2), timedelta(days=30), "at most"),
+        (datetime(9999, 12, 31, 16, tzinfo=UTC) - datetime.now(UTC), timedelta(hours=3), "ahead"),
+    ],
+)
+def test_a_window_too_far_ahead_or_too_long_is_refused(
+    api: TestClient, grid: Grid, starts: timedelta, length: timedelta, reason: str
+) -> None:
+    begin = datetime.now(UTC) + starts
+    body = {
+        "device": grid.fuse,
+        "starts_at": begin.isoformat(),
+        "ends_at": (begin + length).isoformat(),
+        "reason": "far away",
+    }
+    answer = api.post("/api/v1/planned-outages", json=body)
+    assert answer.status_code == 422 and reason in answer.json()["detail"]
+    assert api.get("/api/v1/planned-outages").json() == []

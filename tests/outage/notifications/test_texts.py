@@ -7,7 +7,7 @@ import pytest
 
 from outage.intake.channels.texts import GSM7_BASIC
 from outage.notifications.enums import Channel, EventKind
-from outage.notifications.texts import Facts, render
+from outage.notifications.texts import Facts, Unrenderable, render
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FACTS = Facts(
@@ -47,3 +47,9 @@ def test_an_email_escapes_what_it_shows() -> None:
 def test_a_safety_message_warns() -> None:
     warning = render(EventKind.OUTAGE_DETECTED, "en", Channel.SMS, Facts(safety=True), ZONE)
     assert "10 m" in warning.body
+
+
+def test_a_time_local_time_cannot_hold_is_refused_as_unrenderable() -> None:
+    far = Facts(etr=datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
+    with pytest.raises(Unrenderable, match="cannot be shown in local time"):
+        render(EventKind.ETR_SET, "vi", Channel.SMS, far, ZONE)

@@ -27,3 +27,8 @@ def test_local_moment_is_in_vietnam_time_by_default() -> None:
 def test_local_moment_follows_the_local_timezone_setting() -> None:
     shown = local_moment(datetime(2026, 3, 1, 17, 5, tzinfo=UTC), i18n.strings("vi"))
     assert shown["iso"] == "2026-03-02T02:05+09:00"
+
+
+def test_local_moment_past_the_last_local_year_is_shown_in_utc() -> None:
+    shown = local_moment(datetime(9999, 12, 31, 20, 0, tzinfo=UTC), i18n.strings("vi"))
+    assert shown == {"iso": "9999-12-31T20:00+00:00", "text": "20:00, 31/12/9999"}
