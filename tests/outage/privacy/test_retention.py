@@ -12,7 +12,10 @@ from outage.intake.models import Report
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
+from outage.privacy.jobs import JOB_ID, jobs
 from outage.privacy.retention import count_pending, cutoff_of, purge
+from outage.scheduler import build_scheduler
+from outage.settings import Settings
 from tests.outage.privacy.builders import (
     age_report,
     age_request,
@@ -172,3 +175,16 @@ def test_a_purge_is_written_to_the_audit_log_with_its_counts(
         ).one()
     assert entry.actor == "test"
     assert entry.details["erased"] == counts and entry.details["retention_days"] == DAYS
+
+
+def test_the_engines_scheduled_job_erases_what_is_past_retention(
+    sessions: sessionmaker[Session],
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, address="Phố Huế 18")
+        age_report(session, ticket, DAYS + 1)
+    scheduler = build_scheduler(sessions, Settings(), [jobs(sessions, Settings())])
+    job = scheduler.get_job(JOB_ID)
+    assert job is not None
+    job.func()
+    assert _report(sessions, ticket).address_given is None
