@@ -210,6 +210,14 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="Where customers reach this service: links in messages start with it.",
     )
+    # privacy
+    retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Personal data not tied to a customer record (reporters' phones and "
+        "e-mails, free text, delivered messages' addresses, sign-in IPs) is erased this many "
+        "days after it came; the records themselves stay.",
+    )
     # crews and dispatch
     dispatch_time_limit_s: float = Field(
         default=5.0, gt=0, le=60, description="Wall time of one run of the dispatch optimiser."

@@ -2,7 +2,20 @@
 
 import typer
 
-from outage.cli import access, bench, crews, db, demo, grid, keys, serve, simulate, users
+from outage.cli import (
+    access,
+    bench,
+    crews,
+    customers,
+    db,
+    demo,
+    grid,
+    keys,
+    privacy,
+    serve,
+    simulate,
+    users,
+)
 
 app = typer.Typer(help="Outage reporting and geospatial dispatch.", no_args_is_help=True)
 app.add_typer(db.app, name="db")
@@ -11,6 +24,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(keys.app, name="keys")
 app.add_typer(crews.app, name="crews")
 app.add_typer(simulate.app, name="simulate")
+app.add_typer(customers.app, name="customers")
+app.add_typer(privacy.app, name="privacy")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("bench")(bench.bench)

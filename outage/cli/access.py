@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.markup import escape
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from outage.auth import service
 from outage.auth.enums import PrincipalKind
@@ -25,13 +25,20 @@ def actor() -> str:
         return "cli"
 
 
-def in_transaction(work: Callable[[Session], T]) -> T:
-    """Run `work` on the migrated database in one transaction."""
-    from outage.db import run_migrations, session_factory, session_scope
+def migrated_sessions() -> sessionmaker[Session]:
+    """Sessions of the database, its schema brought up to date first."""
+    from outage.db import run_migrations, session_factory
 
     url = resolve_database_url()
     run_migrations(url)
-    with session_scope(session_factory(url)) as session:
+    return session_factory(url)
+
+
+def in_transaction(work: Callable[[Session], T]) -> T:
+    """Run `work` on the migrated database in one transaction."""
+    from outage.db import session_scope
+
+    with session_scope(migrated_sessions()) as session:
         return work(session)
 
 

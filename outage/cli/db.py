@@ -7,12 +7,15 @@ go to stderr.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from outage import pgcluster
-from outage.cli.common import err, fail, guard
+from outage.cli.common import err, fail, guard, resolve_database_url
 from outage.settings import get_settings
 
 app = typer.Typer(
@@ -92,3 +95,53 @@ def migrate() -> None:
             raise
         fail(f"migration failed: {type(exc).__name__}: {exc}")
     err.print("[green]Database is up to date.[/]")
+
+
+@app.command()
+def backup(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The backup file; default outage-<UTC time>.dump"),
+    ] = None,
+) -> None:
+    """Back up the database (pg_dump, custom format) to a file; its name goes to stdout."""
+    from outage.backup import BackupError
+    from outage.backup import backup as dump
+
+    db_url = resolve_database_url()
+    target = output or Path(f"outage-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.dump")
+    try:
+        with err.status(f"Backing up {escape(_hide_password(db_url))} ..."):
+            size = dump(db_url, target)
+    except BackupError as exc:
+        fail(str(exc))
+    err.print(f"[green]Backed up[/] to {escape(str(target))} ({size / 1e6:.1f} MB)")
+    typer.echo(str(target))
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `outage db backup`")],
+    into: Annotated[
+        str | None,
+        typer.Option(help="The database to restore into (created if missing); default: ours"),
+    ] = None,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Replace the contents of a database that has some")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before --clean")] = False,
+) -> None:
+    """Restore a backup into an empty or new database, all or nothing."""
+    from outage.backup import BackupError
+    from outage.backup import restore as load
+
+    db_url = into or resolve_database_url()
+    shown = escape(_hide_password(db_url))
+    if clean and not yes:
+        typer.confirm(f"Replace the contents of {shown} with {file}?", abort=True)
+    try:
+        with err.status(f"Restoring {escape(str(file))} into {shown} ..."):
+            load(file, db_url, clean=clean)
+    except BackupError as exc:
+        fail(str(exc))
+    err.print(f"[green]Restored[/] {escape(str(file))} into {shown}")

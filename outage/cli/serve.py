@@ -22,6 +22,7 @@ from outage.intake.channels.email import start_receiver
 from outage.notifications.delivery import run_workers
 from outage.notifications.jobs import jobs as notification_jobs
 from outage.prediction.engine import run_forever
+from outage.privacy.jobs import jobs as privacy_jobs
 from outage.scheduler import build_scheduler
 from outage.settings import Settings, get_settings
 
@@ -131,7 +132,11 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
     stop = threading.Event()
     workers = run_workers(database_url, settings, settings.notify_workers, stop)
     sessions = session_factory(database_url)
-    jobs = [notification_jobs(sessions, settings), dispatch_jobs(sessions, settings)]
+    jobs = [
+        notification_jobs(sessions, settings),
+        dispatch_jobs(sessions, settings),
+        privacy_jobs(sessions, settings),
+    ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()
     try:
