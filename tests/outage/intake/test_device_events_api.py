@@ -22,8 +22,7 @@ def test_last_gasps_are_stored_once(client: TestClient, sample_grid: GridModel) 
     meters = [p.meter_id for p in sample_grid.premises[:3]]
     batch = {
         "events": [
-            {"meter_id": m, "event": "last_gasp", "occurred_at": AN_HOUR_AGO}
-            for m in meters
+            {"meter_id": m, "event": "last_gasp", "occurred_at": AN_HOUR_AGO} for m in meters
         ]
     }
     first = client.post("/api/v1/ami/events", json=batch)
