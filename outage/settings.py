@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default=4.0,
         description="Reports further apart than this, with no open incident, start a new one.",
     )
+    event_max_age_hours: float = Field(
+        default=168.0,
+        gt=0,
+        description="SCADA and meter events dated further back than this are refused (422).",
+    )
     rate_limit_per_ip: str = Field(default="300/minute")
     rate_limit_per_phone: str = Field(default="10/hour")
     max_body_bytes: int = Field(default=64 * 1024, description="Larger requests get 413.")

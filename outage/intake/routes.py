@@ -1,5 +1,8 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
@@ -153,12 +156,30 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
 @router.post(
     "/ami/events", response_model=MeterEventsOut, dependencies=[Depends(require("ami.events"))]
 )
-def meter_events(batch: MeterEventsIn, session: SessionDep) -> MeterEventsOut:
-    return service.record_meter_events(session, batch)
+def meter_events(
+    batch: MeterEventsIn, session: SessionDep, config: Annotated[Settings, Depends(settings)]
+) -> MeterEventsOut:
+    with _event_time_refused():
+        return service.record_meter_events(session, batch, max_age=_max_age(config))
 
 
 @router.post(
     "/scada/events", response_model=ScadaEventOut, dependencies=[Depends(require("scada.events"))]
 )
-def scada_event(event: ScadaEventIn, session: SessionDep) -> ScadaEventOut:
-    return service.record_scada_event(session, event)
+def scada_event(
+    event: ScadaEventIn, session: SessionDep, config: Annotated[Settings, Depends(settings)]
+) -> ScadaEventOut:
+    with _event_time_refused():
+        return service.record_scada_event(session, event, max_age=_max_age(config))
+
+
+def _max_age(config: Settings) -> timedelta:
+    return timedelta(hours=config.event_max_age_hours)
+
+
+@contextmanager
+def _event_time_refused() -> Iterator[None]:
+    try:
+        yield
+    except service.EventTimeRefused as refused:
+        raise HTTPException(status_code=422, detail=str(refused)) from None

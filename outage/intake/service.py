@@ -5,6 +5,7 @@ notifications it implies commit together or not at all.
 """
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from outage.db import insert_or_nothing
 from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.incidents.service import CLOCK_SKEW
 from outage.intake.enums import MatchMethod, ReportStatus
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
@@ -51,6 +53,10 @@ class IdempotencyConflict(ValueError):
 
 class UnknownReference(LookupError):
     """A meter id, asset, premise or ticket we do not have."""
+
+
+class EventTimeRefused(ValueError):
+    """A device event dated in the future (beyond clock skew) or before the horizon."""
 
 
 class NotInQueue(ValueError):
@@ -255,8 +261,24 @@ def status_phones(session: Session, ticket: str) -> list[str]:
     return [phone for phone in row or () if phone]
 
 
-def record_meter_events(session: Session, batch: MeterEventsIn) -> MeterEventsOut:
-    """Store a head-end batch; a batch naming an unknown meter is refused whole."""
+def check_event_times(times: Iterable[datetime], *, now: datetime, max_age: timedelta) -> None:
+    """Refuse (EventTimeRefused) a time the engine would misplace: the engine applies
+    device events at their own times, so a clock far off would invent or hide outages."""
+    for at in times:
+        if at > now + CLOCK_SKEW:
+            raise EventTimeRefused(f"occurred_at {at.isoformat()} is in the future")
+        if at < now - max_age:
+            raise EventTimeRefused(
+                f"occurred_at {at.isoformat()} is older than {max_age.total_seconds() / 3600:g} h"
+            )
+
+
+def record_meter_events(
+    session: Session, batch: MeterEventsIn, *, max_age: timedelta
+) -> MeterEventsOut:
+    """Store a head-end batch; a batch naming an unknown meter, or dated out of bounds, is
+    refused whole."""
+    check_event_times((e.occurred_at for e in batch.events), now=datetime.now(UTC), max_age=max_age)
     meter_ids = {e.meter_id for e in batch.events}
     found = session.execute(
         select(Premise.meter_id, Premise.id).where(Premise.meter_id.in_(meter_ids))
@@ -280,7 +302,10 @@ def record_meter_events(session: Session, batch: MeterEventsIn) -> MeterEventsOu
     return MeterEventsOut(accepted=len(inserted), duplicates=len(rows) - len(inserted))
 
 
-def record_scada_event(session: Session, event: ScadaEventIn) -> ScadaEventOut:
+def record_scada_event(
+    session: Session, event: ScadaEventIn, *, max_age: timedelta
+) -> ScadaEventOut:
+    check_event_times([event.occurred_at], now=datetime.now(UTC), max_age=max_age)
     device_id = session.scalar(select(Device.id).where(Device.asset_ref == event.asset_ref))
     if device_id is None:
         raise UnknownReference(f"unknown asset_ref: {event.asset_ref!r}")

@@ -16,20 +16,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
 from outage.db import get_engine, session_factory
+from outage.grid.models import Device
 from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.enums import IncidentKind
-from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident
 from outage.prediction.evidence import EvidenceSet, gather
 from outage.prediction.inference import SERVICE, Params, Prediction, ProtectionIndex, predict
 from outage.prediction.reconcile import Cancel, Merge, Open, OpenIncident, Update, reconcile
+from outage.prediction.switching import (
+    Interval,
+    Known,
+    RecordPast,
+    RestoreAt,
+    SwitchEvent,
+    closed_outages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +74,7 @@ class Engine:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
         evidence = gather(session, now=now, window=self.window)
-        restored = self._restore_closed(session, evidence)
+        restored = self._apply_switching(session, evidence)
         active = [i for i in incidents.active_incidents(session) if i.kind is IncidentKind.OUTAGE]
         confirmed = {
             i.device for i in active if i.device and i.status is not IncidentStatus.PREDICTED
@@ -122,7 +131,10 @@ class Engine:
     def _open(
         self, session: Session, prediction: Prediction, evidence: EvidenceSet, now: datetime
     ) -> None:
-        started = min((evidence.first_seen[a] for a in prediction.evidence), default=now)
+        earliest = [evidence.first_seen[a] for a in prediction.evidence]
+        if prediction.device in evidence.opened_at:
+            earliest.append(evidence.opened_at[prediction.device])
+        started = min(earliest, default=now)
         device, account = self._place(prediction)
         reason = f"evidence from {len(prediction.evidence)} customers points here"
         parent = self._restored_parent(session, prediction, now)
@@ -187,17 +199,64 @@ class Engine:
             reason="moved to where the evidence points" if move else "more evidence",
         )
 
-    def _restore_closed(self, session: Session, evidence: EvidenceSet) -> int:
-        """SCADA saw a faulted device close: its incident is restored."""
-        if not evidence.closed:
+    def _apply_switching(self, session: Session, evidence: EvidenceSet) -> int:
+        """Every interval SCADA says a device was open, by event time, becomes an incident
+        restored at the close's time: the one already open, or one recorded now."""
+        ended = [i for intervals in evidence.switching.values() for i in intervals if i.closed_at]
+        if not ended:
             return 0
+        known = self._known_on(session, evidence.switching)
         restored = 0
-        for incident in incidents.active_incidents(session):
-            closed_at = evidence.closed.get(incident.device or "")
-            if closed_at is not None and closed_at >= incident.started_at:
-                incidents.restore(session, incident.id, at=closed_at, reason="SCADA: closed")
+        for device, intervals in evidence.switching.items():
+            for step in closed_outages(intervals, known.get(device, ())):
+                match step:
+                    case RestoreAt(incident_id, at):
+                        incidents.restore(session, incident_id, at=at, reason="SCADA: closed")
+                    case RecordPast(opened, closed_at):
+                        self._record_past(session, device, opened, closed_at)
                 restored += 1
         return restored
+
+    def _known_on(
+        self, session: Session, switching: dict[str, list[Interval]]
+    ) -> dict[str, list[Known]]:
+        """The incidents on these devices, not cancelled, that could tell of their intervals."""
+        since = min(
+            moment
+            for intervals in switching.values()
+            for i in intervals
+            for moment in (i.opened.at if i.opened else None, i.closed_at)
+            if moment is not None
+        )
+        rows = session.execute(
+            select(Device.asset_ref, Incident.id, Incident.started_at, Incident.restored_at)
+            .join(Device, Device.id == Incident.device_id)
+            .where(
+                Device.asset_ref.in_(switching),
+                Incident.kind == IncidentKind.OUTAGE,
+                Incident.status != IncidentStatus.CANCELLED,
+                or_(Incident.status.in_(sorted(ACTIVE)), Incident.restored_at >= since),
+            )
+        )
+        known: dict[str, list[Known]] = {}
+        for asset_ref, incident_id, started_at, restored_at in rows:
+            known.setdefault(asset_ref, []).append(Known(incident_id, started_at, restored_at))
+        return known
+
+    def _record_past(
+        self, session: Session, device: str, opened: SwitchEvent, closed_at: datetime
+    ) -> None:
+        """An outage that ended before the engine heard of it: recorded with its true times."""
+        incident_id = incidents.open_incident(
+            session,
+            device_asset_ref=device,
+            confidence=1.0,
+            customers_affected=len(self.index.accounts(device)),
+            started_at=opened.at,
+            evidence=[incidents.EvidenceRef.scada_event(opened.id)],
+            reason="SCADA: opened",
+        )
+        incidents.restore(session, incident_id, at=closed_at, reason="SCADA: closed")
 
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
         """Every hazard report not yet on an incident becomes a hazard incident."""

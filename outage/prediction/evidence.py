@@ -2,7 +2,8 @@
 
 Evidence is *active* while it can still change an incident: reports of open incidents,
 reports not yet attached that arrived within the time window, the latest meter event of
-each premise within the window, and the latest SCADA state of each device.
+each premise within the window, and each protective device's SCADA events within the
+window (with the last one before it), read by event time as the intervals it was open.
 """
 
 from collections import defaultdict
@@ -16,9 +17,10 @@ from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.incidents.service import EvidenceRef
-from outage.intake.enums import Hazard, MeterEventKind, ReportStatus, SwitchState
+from outage.intake.enums import Hazard, MeterEventKind, ReportStatus
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind
+from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
 
 _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
 _OUTAGE_CODES = ("outage", "hazard")
@@ -41,8 +43,10 @@ class EvidenceSet:
     first_seen: dict[str, datetime] = field(default_factory=dict)
     known_out: dict[str, EvidenceRef] = field(default_factory=dict)
     """Device -> the SCADA event that says it is open."""
-    closed: dict[str, datetime] = field(default_factory=dict)
-    """Device -> when SCADA saw it close."""
+    opened_at: dict[str, datetime] = field(default_factory=dict)
+    """Device still open -> when it opened, by the SCADA event's own time."""
+    switching: dict[str, list[Interval]] = field(default_factory=dict)
+    """Protective device -> the intervals SCADA says it was open, in event-time order."""
     hazards: list[HazardReport] = field(default_factory=list)
 
     def add(self, account: str, kind: EvidenceKind, ref: EvidenceRef, at: datetime) -> None:
@@ -82,16 +86,30 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
     for event_id, account, kind, occurred_at in meters:
         evidence = EvidenceKind.LAST_GASP if kind is MeterEventKind.LAST_GASP else EvidenceKind.LIVE
         found.add(account, evidence, EvidenceRef.meter_event(event_id), occurred_at)
-    switches = session.execute(
-        select(ScadaEvent.id, Device.asset_ref, ScadaEvent.state, ScadaEvent.occurred_at)
-        .join(Device, Device.id == ScadaEvent.device_id)
-        .where(Device.is_protective)
-        .order_by(ScadaEvent.device_id, ScadaEvent.occurred_at.desc())
+    for asset_ref, intervals in _switching(session, since).items():
+        found.switching[asset_ref] = intervals
+        last = intervals[-1]
+        if last.opened is not None and last.closed_at is None:
+            found.known_out[asset_ref] = EvidenceRef.scada_event(last.opened.id)
+            found.opened_at[asset_ref] = last.opened.at
+    return found
+
+
+def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
+    """Each protective device's open intervals from its events since `since`, and the last
+    event before it (a device open since before the window is still open)."""
+    columns = (ScadaEvent.id, Device.asset_ref, ScadaEvent.state, ScadaEvent.occurred_at)
+    protective = select(*columns).join(Device, Device.id == ScadaEvent.device_id)
+    protective = protective.where(Device.is_protective)
+    before = (
+        protective.where(ScadaEvent.occurred_at < since)
+        .order_by(ScadaEvent.device_id, ScadaEvent.occurred_at.desc(), ScadaEvent.id.desc())
         .distinct(ScadaEvent.device_id)
     )
-    for event_id, asset_ref, state, occurred_at in switches:
-        if state is SwitchState.OPEN:
-            found.known_out[asset_ref] = EvidenceRef.scada_event(event_id)
-        else:
-            found.closed[asset_ref] = occurred_at
-    return found
+    within = protective.where(ScadaEvent.occurred_at >= since)
+    events: dict[str, list[SwitchEvent]] = defaultdict(list)
+    for query in (before, within):
+        for event_id, asset_ref, state, occurred_at in session.execute(query):
+            events[asset_ref].append(SwitchEvent(event_id, state, occurred_at))
+    intervals = {ref: outage_intervals(device_events) for ref, device_events in events.items()}
+    return {ref: found for ref, found in intervals.items() if found}

@@ -1,0 +1,131 @@
+"""SCADA telemetry applied at its own time: live, late, reversed or batched, an outage of
+F1's breaker gives the same incident and the same IEEE 1366 figures."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from outage.app import create_app
+from outage.auth.enums import Role, Scope
+from outage.db import session_factory, session_scope
+from outage.prediction.engine import Engine
+from tests.conftest import Credentials, issue_credentials, staff_client
+
+from .conftest import F1_CUSTOMERS, grid_database
+
+WINDOW = timedelta(hours=4)
+NOW = datetime.now(UTC).replace(microsecond=0)
+OPENED = NOW - timedelta(minutes=150)
+CLOSED = NOW - timedelta(minutes=80)
+
+ORDERS = {
+    "live": ["open", "cycle at the event", "close", "cycle at the event"],
+    "late": ["open", "cycle", "close", "cycle"],
+    "reversed": ["close", "cycle", "open", "cycle"],
+    "batch": ["open", "close", "cycle"],
+}
+
+
+class Site:
+    """A database with the ten-customer grid, an admin's client and the SCADA key."""
+
+    def __init__(self, url: str, api: TestClient, credentials: Credentials) -> None:
+        self.url, self.api, self.credentials = url, api, credentials
+
+    def scada(self, state: str, at: datetime) -> None:
+        response = self.api.post(
+            "/api/v1/scada/events",
+            json={"asset_ref": "BR-1", "state": state, "occurred_at": at.isoformat()},
+            headers=self.credentials.key(Scope.SCADA),
+        )
+        assert response.status_code == 200, response.text
+
+    def cycle(self, now: datetime | None = None) -> None:
+        with session_scope(session_factory(self.url)) as session:
+            Engine.load(session, window=WINDOW).run_cycle(session, now)
+
+    def play(self, order: str, opened: datetime, closed: datetime) -> None:
+        """Send the pair in `order`, then run one more cycle: seeing them again is harmless."""
+        last: datetime | None = None
+        for step in ORDERS[order]:
+            if step in ("open", "close"):
+                last = opened if step == "open" else closed
+                self.scada("open" if step == "open" else "closed", last)
+            else:
+                self.cycle(last + timedelta(seconds=30) if "event" in step and last else None)
+        self.cycle()
+
+    def incidents(self) -> list[dict]:  # type: ignore[type-arg]
+        return self.api.get("/api/v1/incidents").json()
+
+    def figures(self) -> dict:  # type: ignore[type-arg]
+        params = {"start": (NOW - timedelta(hours=6)).isoformat(), "end": NOW.isoformat()}
+        response = self.api.get("/api/v1/reliability", params=params)
+        assert response.status_code == 200, response.text
+        return response.json()["with_major_events"]
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    with grid_database(database_url) as url:
+        credentials = issue_credentials(url, roles=[Role.ADMIN], scopes=[Scope.SCADA])
+        with staff_client(create_app(url), credentials) as api:
+            yield Site(url, api, credentials)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_outage_starts_and_ends_at_its_scada_events_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, CLOSED)
+    (incident,) = site.incidents()
+    assert incident["device"]["asset_ref"] == "BR-1"
+    assert incident["status"] == "restored"
+    assert datetime.fromisoformat(incident["started_at"]) == OPENED
+    assert datetime.fromisoformat(incident["restored_at"]) == CLOSED
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_outage_counts_in_the_indices_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, CLOSED)
+    figures = site.figures()
+    assert figures["customer_interruptions"] == len(F1_CUSTOMERS)
+    assert figures["customer_minutes"] == pytest.approx(70 * len(F1_CUSTOMERS))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_three_minute_pair_is_momentary_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, OPENED + timedelta(minutes=3))
+    (incident,) = site.incidents()
+    assert incident["momentary"] is True
+    figures = site.figures()
+    assert (figures["customer_interruptions"], figures["momentary_events"]) == (
+        0,
+        len(F1_CUSTOMERS),
+    )
+
+
+def test_two_trips_in_one_batch_are_two_outages(site: Site) -> None:
+    second = CLOSED + timedelta(minutes=20)
+    for state, at in [
+        ("open", OPENED),
+        ("closed", CLOSED),
+        ("open", second),
+        ("closed", second + timedelta(minutes=10)),
+    ]:
+        site.scada(state, at)
+    site.cycle()
+    site.cycle()
+    spans = sorted(
+        (datetime.fromisoformat(i["started_at"]), datetime.fromisoformat(i["restored_at"]))
+        for i in site.incidents()
+    )
+    assert spans == [(OPENED, CLOSED), (second, second + timedelta(minutes=10))]
+
+
+def test_a_device_still_open_starts_its_incident_at_the_trip(site: Site) -> None:
+    site.scada("open", OPENED)
+    site.cycle()
+    (incident,) = site.incidents()
+    assert incident["status"] == "predicted"
+    assert datetime.fromisoformat(incident["started_at"]) == OPENED
