@@ -344,12 +344,17 @@ def log_in(
 
 
 @pages.post("/logout", dependencies=[Depends(require("auth.logout"))])
-def log_out(
-    request: Request, principal: PrincipalDep, session: SessionDep, config: SettingsDep
-) -> Response:
-    """End the web session (the form carries its CSRF token) and go to the sign-in page."""
-    if principal.via_cookie and principal.session_id is not None:
-        service.end_session(session, session_id=principal.session_id, now=datetime.now(UTC))
+def log_out(request: Request, session: SessionDep, config: SettingsDep) -> Response:
+    """End the web session the cookie names and go to the sign-in page.
+
+    The CSRF token is not needed: a forged sign-out costs a sign-in, while a sign-out
+    that left the session alive (a form without the token) would be worse.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        service.end_session_of_token(
+            session, token=cookie, kind=SessionKind.COOKIE, now=datetime.now(UTC)
+        )
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, config)

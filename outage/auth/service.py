@@ -346,6 +346,21 @@ def end_session(session: Session, *, session_id: int, now: datetime) -> None:
     )
 
 
+def end_session_of_token(session: Session, *, token: str, kind: SessionKind, now: datetime) -> None:
+    """End the session of this kind with this token, if it is live (signing out)."""
+    if not token or len(token) > MAX_SECRET_LENGTH:
+        return
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.token_hash == digest(token),
+            AuthSession.kind == kind,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+
+
 # --- API keys ----------------------------------------------------------------------------
 
 

@@ -293,16 +293,20 @@ def test_next_never_leaves_the_site(fresh_client: TestClient, target: str) -> No
     assert answer.headers["location"] == "/agent/queue", "the dispatcher's landing page"
 
 
-def test_logout_ends_the_web_session(fresh_client: TestClient) -> None:
+@pytest.mark.parametrize("with_csrf", [True, False], ids=["with-csrf", "without-csrf"])
+def test_logout_ends_the_web_session_server_side(
+    fresh_client: TestClient, auth_app: FastAPI, with_csrf: bool
+) -> None:
     csrf = sign_in_on_the_web(fresh_client, username(Role.AGENT))
+    old_cookie = fresh_client.cookies["outage_session"]
     assert fresh_client.get("/agent").status_code == 200
-    # Without the CSRF token a logout changes nothing (a forged logout is harmless).
-    fresh_client.post("/logout", follow_redirects=False)
-    assert fresh_client.get("/agent").status_code == 200
-    answer = fresh_client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    form = {"csrf_token": csrf} if with_csrf else {}
+    answer = fresh_client.post("/logout", data=form, follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/login")
     assert re.search(r'outage_session=""?;', answer.headers["set-cookie"])
-    assert fresh_client.get("/agent", follow_redirects=False).status_code == 303
+    with TestClient(auth_app, cookies={"outage_session": old_cookie}) as replay:
+        assert replay.get("/agent", follow_redirects=False).status_code == 303
+        assert replay.get("/api/v1/auth/me").status_code == 401
 
 
 def test_login_attempts_record_the_outcome(
