@@ -1,6 +1,13 @@
 """Every table of the service, imported in one place so migrations see them all."""
 
-from outage.auth.models import ApiKey, AuditEntry, AuthSession, LoginAttempt, StaffUser
+from outage.auth.models import (
+    ApiKey,
+    AuditEntry,
+    AuthSession,
+    LoginAttempt,
+    LoginThrottle,
+    StaffUser,
+)
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.crews.models import (
     Crew,
@@ -38,6 +45,7 @@ __all__ = [
     "IncidentEvent",
     "IncidentEvidence",
     "LoginAttempt",
+    "LoginThrottle",
     "MeterEvent",
     "Notification",
     "NotificationEvent",

@@ -87,10 +87,24 @@ class Settings(BaseSettings):
         default=12.0, description="How long a bearer token from /api/v1/auth/token lasts."
     )
     login_max_failures: int = Field(
-        default=5, description="Failed sign-ins of one user within the window that lock it."
+        default=5,
+        ge=1,
+        description="Failed sign-ins of one username from one address before each further "
+        "try from there waits (1 s, then twice as long each time).",
+    )
+    login_address_max_failures: int = Field(
+        default=50,
+        ge=1,
+        description="Failed sign-ins from one address over all usernames before each further "
+        "try from there waits.",
+    )
+    login_max_delay_seconds: float = Field(
+        default=300.0, gt=0, description="The longest wait between sign-in tries."
     )
     login_window_minutes: float = Field(
-        default=15.0, description="The lockout window; the lock lifts as failures age out of it."
+        default=15.0,
+        gt=0,
+        description="Failures counted with no try for this long are forgotten.",
     )
     status_check_limit: str = Field(
         default="10/15minutes",

@@ -128,6 +128,22 @@ class LoginAttempt(Base):
     client_ip: Mapped[str | None] = mapped_column(String(45))
 
 
+class LoginThrottle(Base):
+    """Failed sign-ins counted for the back-off: per username and client address, and
+    per address over all usernames (`username` empty). A success clears its pair."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (PrimaryKeyConstraint("client_ip", "username", name="pk_login_throttles"),)
+
+    client_ip: Mapped[str] = mapped_column(String(45))
+    """Empty when the address is unknown."""
+    username: Mapped[str] = mapped_column(String(100))
+    failures: Mapped[int] = mapped_column(Integer)
+    """Counted before the password is checked, so parallel tries cannot overtake it."""
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """The last try let through to the password check; the delay runs from it."""
+
+
 class AuditEntry(Base):
     """A state change made by a signed-in staff member (or an administrator's command)."""
 
@@ -153,4 +169,4 @@ class AuditEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 
-__all__ = ["ApiKey", "AuditEntry", "AuthSession", "LoginAttempt", "StaffUser"]
+__all__ = ["ApiKey", "AuditEntry", "AuthSession", "LoginAttempt", "LoginThrottle", "StaffUser"]

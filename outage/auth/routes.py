@@ -5,7 +5,6 @@ The login form is guarded against login CSRF by a double-submit token: a cookie 
 the form and the same value in a hidden field.
 """
 
-import math
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -68,6 +67,8 @@ def _policy(config: Settings, kind: SessionKind) -> service.LoginPolicy:
     hours = config.session_hours if kind is SessionKind.COOKIE else config.token_hours
     return service.LoginPolicy(
         max_failures=config.login_max_failures,
+        address_max_failures=config.login_address_max_failures,
+        max_delay=timedelta(seconds=config.login_max_delay_seconds),
         window=timedelta(minutes=config.login_window_minutes),
         lifetime=timedelta(hours=hours),
     )
@@ -104,7 +105,10 @@ class MeOut(BaseModel):
     "/token",
     response_model=TokenOut,
     dependencies=[Depends(require("auth.login"))],
-    responses={401: {"description": "Wrong username or password"}, 429: {"description": "Locked"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        429: {"description": "Too many failures from this address: wait Retry-After seconds"},
+    },
 )
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -114,7 +118,8 @@ def issue_token(
 ) -> Response:
     """A bearer token for `Authorization: Bearer ...` (OAuth2 password grant form).
 
-    Repeated failures lock the user for a while (429 with Retry-After).
+    Repeated failures of a username from one address (or of many from one address) make
+    each further try from there wait longer, up to a cap (429 with Retry-After).
     """
     now = datetime.now(UTC)
     result = service.log_in(
@@ -306,14 +311,13 @@ def log_in(
         policy=_policy(config, SessionKind.COOKIE),
     )
     if isinstance(result, service.Locked):
-        minutes = max(1, math.ceil(result.retry_after_s / 60))
         return _login_page(
             request,
             config,
             language,
             next_url=next_url,
             username=form.username,
-            error=t["login_locked"].format(minutes=minutes),
+            error=t["login_locked"].format(seconds=result.retry_after_s),
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(result.retry_after_s)},
         )
@@ -344,12 +348,17 @@ def log_in(
 
 
 @pages.post("/logout", dependencies=[Depends(require("auth.logout"))])
-def log_out(
-    request: Request, principal: PrincipalDep, session: SessionDep, config: SettingsDep
-) -> Response:
-    """End the web session (the form carries its CSRF token) and go to the sign-in page."""
-    if principal.via_cookie and principal.session_id is not None:
-        service.end_session(session, session_id=principal.session_id, now=datetime.now(UTC))
+def log_out(request: Request, session: SessionDep, config: SettingsDep) -> Response:
+    """End the web session the cookie names and go to the sign-in page.
+
+    The CSRF token is not needed: a forged sign-out costs a sign-in, while a sign-out
+    that left the session alive (a form without the token) would be worse.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        service.end_session_of_token(
+            session, token=cookie, kind=SessionKind.COOKIE, now=datetime.now(UTC)
+        )
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request, config)

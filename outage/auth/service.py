@@ -1,9 +1,10 @@
-"""Staff accounts, sign-in with lockout, sessions and tokens, API keys, and the audit log.
+"""Staff accounts, sign-in with a back-off, sessions and tokens, API keys, and the audit log.
 
 Plain functions on a session; the caller owns the transaction.
 """
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Iterable
@@ -11,12 +12,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from outage.auth import passwords
 from outage.auth.enums import LoginOutcome, PrincipalKind, Role, Scope, SessionKind
-from outage.auth.models import ApiKey, AuditEntry, AuthSession, LoginAttempt, StaffUser
+from outage.auth.models import (
+    ApiKey,
+    AuditEntry,
+    AuthSession,
+    LoginAttempt,
+    LoginThrottle,
+    StaffUser,
+)
 from outage.crews.models import Crew
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -35,7 +44,12 @@ class AccountError(ValueError):
 @dataclass(frozen=True)
 class LoginPolicy:
     max_failures: int = 5
+    """Failures of one username from one address before each further try waits."""
+    address_max_failures: int = 50
+    """Failures from one address over all usernames before each further try waits."""
+    max_delay: timedelta = timedelta(minutes=5)
     window: timedelta = timedelta(minutes=15)
+    """A count with no try for this long starts afresh."""
     lifetime: timedelta = timedelta(hours=12)
 
 
@@ -196,32 +210,74 @@ def disable_user(session: Session, *, username: str, now: datetime) -> bool:
 
 # --- signing in --------------------------------------------------------------------------
 
+ANY_USERNAME = ""
+"""The throttle row of an address that counts failures over all usernames."""
 
-def _recent_failures(
-    session: Session, username: str, now: datetime, policy: LoginPolicy
-) -> list[datetime]:
-    """Failures within the window since the last success, newest first."""
-    last_success = (
-        select(func.max(LoginAttempt.at))
-        .where(
-            LoginAttempt.username == username,
-            LoginAttempt.outcome == LoginOutcome.SUCCEEDED,
-        )
-        .scalar_subquery()
+
+def _allowance(policy: LoginPolicy) -> ColumnElement[int]:
+    """Failures a throttle row takes before each further try waits."""
+    return case(
+        (LoginThrottle.username == ANY_USERNAME, policy.address_max_failures),
+        else_=policy.max_failures,
     )
-    return list(
-        session.scalars(
-            select(LoginAttempt.at)
+
+
+def _open_at(policy: LoginPolicy) -> ColumnElement[datetime]:
+    """When a throttle row lets the next try through: 1 s after the last one beyond the
+    allowance, doubling with each further failure, up to the cap."""
+    doublings = func.least(LoginThrottle.failures - _allowance(policy), 30)
+    seconds = func.least(policy.max_delay.total_seconds(), func.power(2, doublings))
+    return LoginThrottle.last_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+
+
+def _take_turn(
+    session: Session, keys: list[dict[str, str]], now: datetime, policy: LoginPolicy
+) -> int | None:
+    """Count a try against each throttle row before its password is checked: None when
+    every row lets it through, else the seconds until the latest of them will.
+
+    The count is taken and raised in one statement that locks the rows until the caller
+    commits, so parallel tries are counted one after the other. A try turned away
+    changes nothing (waiting out the delay is all it takes).
+    """
+    stale = LoginThrottle.last_at <= now - policy.window
+    free = or_(LoginThrottle.failures < _allowance(policy), stale, _open_at(policy) <= now)
+    upsert = pg_insert(LoginThrottle).values([{**k, "failures": 1, "last_at": now} for k in keys])
+    counted = session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[LoginThrottle.client_ip, LoginThrottle.username],
+            set_={
+                "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+                "last_at": now,
+            },
+            where=free,
+        ).returning(LoginThrottle.client_ip, LoginThrottle.username)
+    ).all()
+    if len(counted) == len(keys):
+        return None
+    _refund(session, [{"client_ip": ip, "username": name} for ip, name in counted])
+    turned_away = [
+        (k["client_ip"], k["username"]) for k in keys if tuple(k.values()) not in counted
+    ]
+    open_at = session.scalar(
+        select(func.max(_open_at(policy))).where(
+            tuple_(LoginThrottle.client_ip, LoginThrottle.username).in_(turned_away)
+        )
+    )
+    return max(1, math.ceil((open_at - now).total_seconds())) if open_at else 1
+
+
+def _refund(session: Session, keys: list[dict[str, str]]) -> None:
+    """Take back a try counted against these rows that turned out not to be a failure."""
+    for key in keys:
+        session.execute(
+            update(LoginThrottle)
             .where(
-                LoginAttempt.username == username,
-                LoginAttempt.outcome == LoginOutcome.FAILED,
-                LoginAttempt.at > now - policy.window,
-                LoginAttempt.at > func.coalesce(last_success, now - policy.window),
+                LoginThrottle.client_ip == key["client_ip"],
+                LoginThrottle.username == key["username"],
             )
-            .order_by(LoginAttempt.at.desc())
-            .limit(policy.max_failures)
+            .values(failures=func.greatest(LoginThrottle.failures - 1, 0))
         )
-    )
 
 
 def log_in(
@@ -236,26 +292,40 @@ def log_in(
 ) -> LoginResult:
     """Check a password and open a session; every attempt is recorded.
 
-    After `max_failures` failures within the window the user is locked: attempts are
-    refused unchecked until the oldest of those failures leaves the window.
+    Failures are throttled per username and client address, so nobody elsewhere can
+    lock the account holder out: past `max_failures` each further try from that address
+    waits twice as long as the one before, up to `max_delay`; one address trying many
+    usernames is slowed the same way past `address_max_failures`. A success clears its
+    pair's count; a counter with no try for `window` starts afresh.
     """
     name = username.strip().lower()[:100]
-    failures = _recent_failures(session, name, now, policy)
-    if len(failures) >= policy.max_failures:
+    address = (client_ip or "")[:45]
+    pair = {"client_ip": address, "username": name}
+    wait = (
+        _take_turn(session, [{"client_ip": address, "username": ANY_USERNAME}, pair], now, policy)
+        if name
+        else None
+    )
+    if wait is not None:
         session.add(
             LoginAttempt(username=name, at=now, outcome=LoginOutcome.LOCKED, client_ip=client_ip)
         )
-        unlock = failures[-1] + policy.window
-        return Locked(retry_after_s=max(1, int((unlock - now).total_seconds()) + 1))
+        return Locked(retry_after_s=wait)
     user = session.scalar(
         select(StaffUser).where(StaffUser.username == name, StaffUser.disabled_at.is_(None))
     )
-    if not passwords.verify_password(user.password_hash if user else None, password):
+    if not name or not passwords.verify_password(user.password_hash if user else None, password):
         session.add(
             LoginAttempt(username=name, at=now, outcome=LoginOutcome.FAILED, client_ip=client_ip)
         )
         return Refused()
     assert user is not None
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.client_ip == address, LoginThrottle.username == name
+        )
+    )
+    _refund(session, [{"client_ip": address, "username": ANY_USERNAME}])
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     session.add(
@@ -342,6 +412,21 @@ def end_session(session: Session, *, session_id: int, now: datetime) -> None:
     session.execute(
         update(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def end_session_of_token(session: Session, *, token: str, kind: SessionKind, now: datetime) -> None:
+    """End the session of this kind with this token, if it is live (signing out)."""
+    if not token or len(token) > MAX_SECRET_LENGTH:
+        return
+    session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.token_hash == digest(token),
+            AuthSession.kind == kind,
+            AuthSession.revoked_at.is_(None),
+        )
         .values(revoked_at=now)
     )
 

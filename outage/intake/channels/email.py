@@ -7,10 +7,13 @@ or any words that are a known account), an "address:" / "địa chỉ:" line, an
 without quoted replies and signatures, as the description. The Message-ID is the
 idempotency key, so a message delivered twice is filed once.
 
-A message no clue places is still stored, for an agent (the service queues it). Only
-messages over the size limit (552, from aiosmtpd, which also announces the limit as
-SIZE) and messages with nothing to go on, not even a sender address (550), are refused;
-a failure on our side answers 451, so the sending server keeps the message and retries.
+A message no clue places is still stored, for an agent (the service queues it). Refused
+for good, so the sending server bounces it rather than retrying: messages over the size
+limit (552, from aiosmtpd, which also announces the limit as SIZE), messages that cannot
+be read (554: NUL bytes, MIME nested deeper than MAX_MIME_DEPTH, a structure the parser
+cannot follow) and messages with nothing to go on, not even a sender address (550). Only
+a failure on our side (the database) answers 451, so the server keeps the message and
+retries.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ import logging
 import re
 from dataclasses import dataclass
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import parseaddr
 from html.parser import HTMLParser
@@ -52,6 +55,9 @@ ACCOUNT_WORDS_MAX = 4
 SCANNED_WORDS_MAX = 400
 """Only this many leading words of a message are searched for known accounts."""
 
+MAX_MIME_DEPTH = 20
+"""Deeper nesting of multipart parts is refused; real mail nests a handful."""
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # Patterns run on accent-folded text, so "tài khoản" and "tai khoan" are one.
@@ -73,6 +79,10 @@ _TAIL_STARTS = re.compile(
     re.IGNORECASE,
 )
 _WORD_EDGES = "\"'()[]<>.,;:!?"
+
+
+class UnreadableMessage(ValueError):
+    """A message that no retry will make readable; the reason goes back to the sender."""
 
 
 @dataclass(frozen=True)
@@ -136,13 +146,37 @@ def own_words(body: str) -> str:
 
 
 def read_message(raw: bytes, envelope_sender: str | None = None) -> MailReport:
-    """Parse a message (pure: no database); the envelope sender stands in for a bad From."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
-    sender = _from_address(message) or _address(envelope_sender or "")
-    message_id = str(message.get("Message-ID", "")).strip() or None
-    subject = " ".join(str(message.get("Subject", "")).split())
-    return MailReport(sender, message_id, nfc(subject), own_words(nfc(_body_text(message))))
+    """Parse a message (pure: no database); the envelope sender stands in for a bad From.
+
+    UnreadableMessage for a message with NUL bytes or MIME nested too deep.
+    """
+    if b"\0" in raw:
+        raise UnreadableMessage("the message contains NUL bytes")
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)
+        _check_depth(message)
+        sender = _from_address(message) or _address(envelope_sender or "")
+        message_id = str(message.get("Message-ID", "")).strip() or None
+        subject = " ".join(str(message.get("Subject", "")).split())
+        body = own_words(nfc(_body_text(message)))
+    except RecursionError as exc:
+        raise UnreadableMessage("the message's MIME structure is nested too deep") from exc
+    mail = MailReport(sender, message_id, nfc(subject), body)
+    if any("\0" in (text or "") for text in (sender, message_id, mail.subject, mail.body)):
+        raise UnreadableMessage("the message's text contains NUL characters")
+    return mail
+
+
+def _check_depth(message: MIMEPart) -> None:
+    """Refuse multipart nesting deeper than MAX_MIME_DEPTH (walked without recursion)."""
+    pending: list[tuple[MIMEPart, int]] = [(message, 0)]
+    while pending:
+        part, depth = pending.pop()
+        if depth > MAX_MIME_DEPTH:
+            raise UnreadableMessage(f"MIME parts are nested deeper than {MAX_MIME_DEPTH}")
+        if part.is_multipart():
+            pending += [(child, depth + 1) for child in part.iter_parts()]
 
 
 def _from_address(message: EmailMessage) -> str | None:
@@ -259,6 +293,8 @@ class ReportMailHandler:
             receipt = await asyncio.to_thread(self._file, raw, envelope.mail_from)
         except ValidationError:
             return "550 5.6.0 No sender address, account or street address to file this under"
+        except UnreadableMessage as exc:
+            return f"554 5.6.0 Cannot read the message: {exc}"
         except Exception:
             log.exception("could not file an e-mail report")
             return "451 4.3.0 Could not store the message now; please try again later"

@@ -3,6 +3,7 @@
 import re
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -89,56 +90,162 @@ def test_crew_member_sees_their_crew_and_restriction(
     assert "incidents.act (own crew)" in me["permissions"]
 
 
-def test_repeated_failures_lock_the_user_with_429(
+def test_repeated_failures_answer_429_with_retry_after(
     anyone: TestClient, new_user: Callable[..., str], query: Callable[..., list[Any]]
 ) -> None:
     user = new_user()
+    answers = [_token(anyone, user, "wrong password!") for _ in range(5)]
+    assert [a.status_code for a in answers] == [401] * 5
+    # Each further try waits twice as long as the one before (1 s, 2 s, 4 s ...).
     for _ in range(5):
-        assert _token(anyone, user, "wrong password!").status_code == 401
-    locked = _token(anyone, user)  # even the right password, while locked
-    assert locked.status_code == 429
-    assert 14 * 60 <= int(locked.headers["retry-after"]) <= 15 * 60 + 1
+        answer = _token(anyone, user, "wrong password!")
+        if answer.status_code == 429:
+            break
+    assert answer.status_code == 429
+    assert 1 <= int(answer.headers["retry-after"]) <= 16
     outcomes = [
         row.outcome
         for row in query(
             "SELECT outcome FROM login_attempts WHERE username = :u ORDER BY id", u=user
         )
     ]
-    assert outcomes == ["failed"] * 5 + ["locked"]
-    other = new_user()
-    assert _token(anyone, other).status_code == 200, "the lock is per user"
+    assert outcomes[:5] == ["failed"] * 5 and outcomes[-1] == "locked"
 
 
-def test_the_lock_lifts_when_the_failures_age_out(
-    auth_database: str, new_user: Callable[..., str]
+def test_repeated_failures_on_the_page_answer_429_with_retry_after(
+    fresh_client: TestClient, new_user: Callable[..., str]
 ) -> None:
     user = new_user()
-    policy = service.LoginPolicy(max_failures=3, window=timedelta(minutes=15))
-    start = datetime.now(UTC)
+    answer = fresh_client.get("/login?lang=en")
+    statuses = []
+    for _ in range(10):
+        [login_csrf] = CSRF_INPUT.findall(answer.text)  # each answer sets a new one
+        fields = {"username": user, "password": "wrong password!", "csrf_token": login_csrf}
+        answer = fresh_client.post("/login", data={**fields, "lang": "en"})
+        statuses.append(answer.status_code)
+        if answer.status_code == 429:
+            break
+    assert statuses[:5] == [401] * 5 and statuses[-1] == 429
+    assert 1 <= int(answer.headers["retry-after"]) <= 16
+    assert f"Try again in {answer.headers['retry-after']} seconds." in answer.text
 
-    def attempt(at: datetime, password: str = "wrong password!") -> service.LoginResult:
+
+@pytest.fixture
+def attempt(auth_database: str, new_user: Callable[..., str]) -> Callable[..., Any]:
+    """A sign-in through the service at a given time from a given address."""
+
+    def run(
+        user: str,
+        at: datetime,
+        *,
+        address: str = "192.0.2.1",
+        password: str = "wrong password!",
+        policy: service.LoginPolicy = service.LoginPolicy(),
+    ) -> service.LoginResult:
         with session_scope(session_factory(auth_database)) as session:
             return service.log_in(
                 session,
                 username=user,
                 password=password,
                 kind=SessionKind.BEARER,
-                client_ip="192.0.2.1",
+                client_ip=address,
                 now=at,
                 policy=policy,
             )
 
-    for minute in range(3):
-        assert isinstance(attempt(start + timedelta(minutes=minute)), service.Refused)
-    locked = attempt(start + timedelta(minutes=5), STAFF_PASSWORD)
-    assert isinstance(locked, service.Locked)
-    assert locked.retry_after_s == pytest.approx(10 * 60, abs=2)
-    # The first failure leaves the window at minute 15: one more try, then locked again.
-    assert isinstance(attempt(start + timedelta(minutes=15, seconds=1)), service.Refused)
-    assert isinstance(attempt(start + timedelta(minutes=15, seconds=2)), service.Locked)
-    assert isinstance(attempt(start + timedelta(minutes=40), STAFF_PASSWORD), service.Granted), (
-        "all failures aged out"
+    return run
+
+
+def test_failures_from_one_address_never_block_another(
+    attempt: Callable[..., Any], new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    now = datetime.now(UTC)
+    for second in range(20):
+        attempt(user, now + timedelta(seconds=second), address="203.0.113.66")
+    granted = attempt(
+        user, now + timedelta(seconds=20), address="198.51.100.7", password=STAFF_PASSWORD
     )
+    assert isinstance(granted, service.Granted)
+
+
+def test_the_delay_doubles_up_to_its_cap(
+    attempt: Callable[..., Any], new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    policy = service.LoginPolicy(max_failures=2, max_delay=timedelta(seconds=5))
+    at = datetime.now(UTC)
+    for _ in range(2):
+        assert isinstance(attempt(user, at, policy=policy), service.Refused)
+    waits = []
+    for _ in range(5):
+        locked = attempt(user, at, policy=policy, password=STAFF_PASSWORD)
+        assert isinstance(locked, service.Locked)
+        waits.append(locked.retry_after_s)
+        at += timedelta(seconds=locked.retry_after_s)
+        assert isinstance(attempt(user, at, policy=policy), service.Refused)
+    assert waits == [1, 2, 4, 5, 5]
+
+
+def test_tries_during_the_delay_do_not_extend_it(
+    attempt: Callable[..., Any], new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    policy = service.LoginPolicy(max_failures=1)
+    start = datetime.now(UTC)
+    assert isinstance(attempt(user, start, policy=policy), service.Refused)
+    for tenth in range(1, 10):
+        at = start + timedelta(seconds=tenth / 10)
+        assert isinstance(attempt(user, at, policy=policy), service.Locked)
+    granted = attempt(user, start + timedelta(seconds=1), policy=policy, password=STAFF_PASSWORD)
+    assert isinstance(granted, service.Granted)
+
+
+def test_one_address_trying_many_usernames_is_slowed(
+    attempt: Callable[..., Any], new_user: Callable[..., str]
+) -> None:
+    policy = service.LoginPolicy(address_max_failures=3)
+    at = datetime.now(UTC)
+    for _ in range(3):
+        assert isinstance(
+            attempt(new_user(), at, address="203.0.113.9", policy=policy), service.Refused
+        )
+    user = new_user()
+    locked = attempt(user, at, address="203.0.113.9", password=STAFF_PASSWORD, policy=policy)
+    assert isinstance(locked, service.Locked)
+    elsewhere = attempt(user, at, address="203.0.113.10", password=STAFF_PASSWORD, policy=policy)
+    assert isinstance(elsewhere, service.Granted)
+
+
+def test_counting_starts_afresh_after_a_quiet_window(
+    attempt: Callable[..., Any], new_user: Callable[..., str]
+) -> None:
+    user = new_user()
+    policy = service.LoginPolicy(max_failures=2, window=timedelta(minutes=15))
+    start = datetime.now(UTC)
+    for _ in range(2):
+        attempt(user, start, policy=policy)
+    assert isinstance(attempt(user, start, policy=policy), service.Locked)
+    later = start + timedelta(minutes=15, seconds=1)
+    for _ in range(2):
+        assert isinstance(attempt(user, later, policy=policy), service.Refused)
+    assert isinstance(attempt(user, later, policy=policy), service.Locked)
+
+
+def test_parallel_wrong_passwords_get_at_most_the_allowed_checks(
+    attempt: Callable[..., Any], new_user: Callable[..., str], query: Callable[..., list[Any]]
+) -> None:
+    user = new_user()
+    at = datetime.now(UTC)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda _: attempt(user, at), range(20)))
+    checked = [r for r in results if isinstance(r, service.Refused)]
+    assert len(checked) == service.LoginPolicy().max_failures
+    outcomes = query(
+        "SELECT outcome, count(*) AS n FROM login_attempts WHERE username = :u GROUP BY outcome",
+        u=user,
+    )
+    assert {r.outcome: r.n for r in outcomes} == {"failed": 5, "locked": 15}
 
 
 def test_a_success_clears_earlier_failures(
@@ -293,16 +400,20 @@ def test_next_never_leaves_the_site(fresh_client: TestClient, target: str) -> No
     assert answer.headers["location"] == "/agent/queue", "the dispatcher's landing page"
 
 
-def test_logout_ends_the_web_session(fresh_client: TestClient) -> None:
+@pytest.mark.parametrize("with_csrf", [True, False], ids=["with-csrf", "without-csrf"])
+def test_logout_ends_the_web_session_server_side(
+    fresh_client: TestClient, auth_app: FastAPI, with_csrf: bool
+) -> None:
     csrf = sign_in_on_the_web(fresh_client, username(Role.AGENT))
+    old_cookie = fresh_client.cookies["outage_session"]
     assert fresh_client.get("/agent").status_code == 200
-    # Without the CSRF token a logout changes nothing (a forged logout is harmless).
-    fresh_client.post("/logout", follow_redirects=False)
-    assert fresh_client.get("/agent").status_code == 200
-    answer = fresh_client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    form = {"csrf_token": csrf} if with_csrf else {}
+    answer = fresh_client.post("/logout", data=form, follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/login")
     assert re.search(r'outage_session=""?;', answer.headers["set-cookie"])
-    assert fresh_client.get("/agent", follow_redirects=False).status_code == 303
+    with TestClient(auth_app, cookies={"outage_session": old_cookie}) as replay:
+        assert replay.get("/agent", follow_redirects=False).status_code == 303
+        assert replay.get("/api/v1/auth/me").status_code == 401
 
 
 def test_login_attempts_record_the_outcome(

@@ -24,18 +24,28 @@ MAX_BYTES = 32 * 1024
 CARE_MAILBOX = "baomatdien@example.com"
 
 
-@pytest.fixture(scope="module")
-def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
-    """A receiver on a free port, refusing messages over MAX_BYTES."""
+def _receiver(database: str, settings: Settings) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
-    controller = start_receiver("127.0.0.1", port, session_factory(channels_database), settings)
+    controller = start_receiver("127.0.0.1", port, session_factory(database), settings)
     try:
         yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture(scope="module")
+def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+    """A receiver on a free port, refusing messages over MAX_BYTES."""
+    settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
+    yield from _receiver(channels_database, settings)
+
+
+@pytest.fixture(scope="module")
+def roomy_smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+    """A receiver with the default size limit, for large hostile messages."""
+    yield from _receiver(channels_database, channels_settings)
 
 
 def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
@@ -158,6 +168,54 @@ def test_message_without_any_clue_is_refused(smtp_port: int) -> None:
         client.rcpt(CARE_MAILBOX)
         code, _ = client.data(b"Subject: hello\r\n\r\nno power\r\n")
     assert code == 550
+
+
+def send_raw(port: int, data: bytes) -> tuple[int, str]:
+    """Deliver bytes as they are; the server's answer to the message data."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+        client.ehlo()
+        client.mail("someone@example.org")
+        client.rcpt(CARE_MAILBOX)
+        code, answer = client.data(data)
+    return code, answer.decode()
+
+
+def nested_mime(depth: int) -> bytes:
+    """A message whose text sits inside `depth` nested multipart parts."""
+    levels = "".join(
+        f"Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n" for i in range(depth)
+    )
+    head = "From: someone@example.org\r\nSubject: Outage\r\n"
+    return f"{head}{levels}Content-Type: text/plain\r\n\r\nNo power\r\n".encode()
+
+
+def test_message_with_a_nul_byte_is_refused_for_good(smtp_port: int) -> None:
+    data = b"From: someone@example.org\r\nSubject: Outage\r\n\r\nNo\x00 power\r\n"
+    code, answer = send_raw(smtp_port, data)
+    assert (code, "NUL" in answer) == (554, True), answer
+
+
+def test_text_decoding_to_a_nul_is_refused_for_good(smtp_port: int) -> None:
+    message = mail("someone@example.org", "Outage", "")
+    message.set_content("No\x00 power", cte="base64")
+    code, answer = send(smtp_port, message)
+    assert (code, "NUL" in answer) == (554, True), answer
+
+
+def test_mime_nested_too_deep_is_refused_for_good(smtp_port: int) -> None:
+    code, answer = send_raw(smtp_port, nested_mime(500))
+    assert (code, "nested" in answer) == (554, True), answer
+
+
+def test_mime_nested_past_the_parsers_recursion_is_refused_for_good(roomy_smtp_port: int) -> None:
+    code, answer = send_raw(roomy_smtp_port, nested_mime(3000))
+    assert (code, "nested" in answer) == (554, True), answer
+
+
+def test_mime_nested_a_few_levels_is_filed(smtp_port: int, report_row: RowFinder) -> None:
+    code, answer = send_raw(smtp_port, nested_mime(3))
+    assert code == 250, answer
+    assert report_row(answer.rsplit(" ", 1)[-1])["description"] == "Outage\n\nNo power"
 
 
 # Reading messages, without the database.
