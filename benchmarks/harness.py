@@ -42,6 +42,8 @@ def free_port() -> int:
 @dataclass(frozen=True)
 class Server:
     url: str
+    pid: int
+    """The `serve` process (with one worker, the one that answers)."""
 
 
 @contextmanager
@@ -66,7 +68,7 @@ def running_server(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)
-        yield Server(url=url)
+        yield Server(url=url, pid=process.pid)
     finally:
         process.terminate()
         try:

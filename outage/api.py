@@ -1,13 +1,16 @@
-"""What every HTTP route shares: the session dependency, error mapping, body limits and
-security headers."""
+"""What every HTTP route shares: the session dependency, error mapping and security
+headers."""
 
 import logging
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Any
 
+import psycopg2
 from anyio import CancelScope
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +54,23 @@ log = logging.getLogger(__name__)
 NUL_REFUSED = "cannot contain NUL (0x00) characters"
 """psycopg2's words when a string parameter holds a NUL character."""
 
+MAX_ERRORS_SHOWN = 20
+"""A 422 lists this many problems at most: a body of a thousand bad keys gets a short answer."""
+_MAX_ERROR_TEXT = 200
+"""Longer messages and field names (a body's keys) are cut to this many characters."""
+
+DATABASE_RETRY_AFTER_S = 5
+"""What a 503 during a database restart or failover asks the client to wait."""
+
+_DATABASE_DOWN: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+)
+"""The database is unreachable, restarting or dropped the connection: a retry may pass."""
+
 _CLIENT_ERRORS: dict[type[Exception], int] = {
     OutsideTerritory: 422,
     IdempotencyConflict: 422,
@@ -80,30 +100,48 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return JSONResponse({"detail": validation_problems(exc.errors())}, status_code=422)
+
+    async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            reason[0] if reason else type(exc).__name__,
+        )
+        return JSONResponse(
+            {"detail": "the database is unavailable, try again shortly"},
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+        )
+
     for error in _CLIENT_ERRORS:
         app.add_exception_handler(error, client_error)
+    for error in _DATABASE_DOWN:
+        app.add_exception_handler(error, database_down)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(ValueError, value_error)
 
 
-class BodySizeLimit:
-    """Refuse over-large requests before reading them (413), by their declared length."""
+def validation_problems(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """What a 422 says of pydantic's errors: type, place and message of the first few, never
+    the input (it may be large, personal, or NaN, which JSON cannot carry)."""
+    return [
+        {
+            "type": error["type"],
+            "loc": [_cut(part) if isinstance(part, str) else part for part in error["loc"]],
+            "msg": _cut(str(error["msg"])),
+        }
+        for error in errors[:MAX_ERRORS_SHOWN]
+    ]
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                response = JSONResponse(
-                    {"detail": f"request body larger than {self.max_bytes} bytes"},
-                    status_code=413,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
 
 
 CONTENT_SECURITY_POLICY = "; ".join(

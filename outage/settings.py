@@ -67,7 +67,19 @@ class Settings(BaseSettings):
     )
     rate_limit_per_ip: str = Field(default="300/minute")
     rate_limit_per_phone: str = Field(default="10/hour")
-    max_body_bytes: int = Field(default=64 * 1024, description="Larger requests get 413.")
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=0,
+        description="Larger request bodies get 413, counted as they are read (chunked too).",
+    )
+    max_json_depth: int = Field(
+        default=32, ge=1, le=200, description="JSON bodies nested deeper get 422."
+    )
+    max_json_items: int = Field(
+        default=25_000,
+        ge=1,
+        description="JSON bodies with more values (keys and array items count) get 422.",
+    )
     sample_grid: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample-grid.geojson.gz",
     )

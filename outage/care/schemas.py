@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from outage.care.enums import RequestState, RequestType, SlaStanding
+from outage.fields import BigInt, Text
 from outage.intake.enums import Channel
 from outage.intake.schemas import CluesIn
 
@@ -19,7 +20,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-DetailValue = Annotated[str, Field(max_length=200)] | int
+DetailValue = Annotated[Text, Field(max_length=200)] | BigInt
 
 
 class _Typed(_Strict):
@@ -35,7 +36,7 @@ class RequestIn(CluesIn, _Typed):
 
     description: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
     details: Annotated[
-        dict[Annotated[str, Field(min_length=1, max_length=40)], DetailValue],
+        dict[Annotated[Text, Field(min_length=1, max_length=40)], DetailValue],
         Field(max_length=MAX_DETAILS, description="The type's own answers, e.g. household_count"),
     ] = Field(default_factory=dict)
     channel: Channel = Channel.API

@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from dispatch.model import CrewStatus, Method, Skill, UnassignedReason
 from dispatch.priority import Tier
+from outage.fields import Latitude, Longitude
 from outage.incidents.enums import EtrSource
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
@@ -22,8 +23,8 @@ _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=Fa
 class Point(BaseModel):
     model_config = _STRICT
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
 
 
 class ShiftIn(BaseModel):
@@ -92,8 +93,8 @@ class PositionIn(BaseModel):
 
     model_config = _STRICT
 
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
     accuracy: float | None = Field(default=None, ge=0, le=100_000, description="metres")
     recorded_at: AwareDatetime | None = Field(
         default=None, description="When the phone took the fix; now when left out"

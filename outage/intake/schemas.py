@@ -5,6 +5,7 @@ from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from outage.fields import Latitude, Longitude
 from outage.intake.enums import (
     Channel,
     Hazard,
@@ -34,8 +35,8 @@ class CluesIn(_Strict):
         None
     )
     address: Annotated[str | None, Field(max_length=300)] = None
-    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
-    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
     no_clue: ClassVar[str] = "tell us where: account, phone, e-mail, address or lat/lon"
     """The refusal when no clue is given."""

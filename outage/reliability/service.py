@@ -52,6 +52,10 @@ MAX_PERIOD = timedelta(days=3661)
 Moment = date | datetime
 """A day (the whole of it, in the local time zone) or an instant."""
 
+YEARS = range(1900, 3000)
+"""Periods start and end within these years: beyond them date arithmetic overflows (year 1,
+year 9999) and no utility has records."""
+
 
 class InvalidPeriod(ValueError):
     """A period that cannot be reported on: reversed, empty, too long, or in the future."""
@@ -157,6 +161,11 @@ def period_bounds(
 ) -> tuple[datetime, datetime]:
     """[start, end) as instants: days are whole days (`end` included), in the local
     time zone; times without a zone are read in it too."""
+    for moment in (start, end):
+        if moment.year not in YEARS:
+            raise InvalidPeriod(
+                f"{moment.isoformat()} is outside the years {YEARS.start}-{YEARS.stop - 1}"
+            )
     zone = _zone(timezone)
     begin = _instant(start, zone)
     if isinstance(end, datetime):

@@ -10,10 +10,8 @@ engine put every report on an incident, and every notification reached the gatew
 
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +26,7 @@ from grid_topology.model import GridModel
 from outage import pgcluster
 from outage.auth import service as auth
 from outage.auth.enums import Role, Scope
-from outage.db import run_migrations, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.notifications.sink import HttpSink, running_sink
 from outage.simulation.client import RetryPolicy, StormClient
@@ -43,20 +41,6 @@ DATABASE_DOWN_S = 3.0
 GATEWAY_FAILS_AT_S = 14.0
 GATEWAY_DOWN_S = 8.0
 CATCH_UP_S = 40.0
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[tuple[Path, str]]:
-    """A private cluster of this test's own, since it gets restarted."""
-    data_dir = Path(tempfile.mkdtemp(prefix="outage-faults-"))
-    data_dir.chmod(0o755)
-    try:
-        url = pgcluster.ensure_running(data_dir, fast=True)
-        run_migrations(url)
-        yield data_dir, url
-    finally:
-        pgcluster.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @contextmanager

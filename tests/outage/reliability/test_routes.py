@@ -99,6 +99,8 @@ def test_csv_export_has_a_row_per_set_of_indices(client: TestClient) -> None:
         ({**MARCH, "feeder": "F9"}, "no feeder"),
         ({**MARCH, "region": "TBA Gamma"}, "no region"),
         ({**MARCH, "feeder": "F1", "region": "TBA Alpha"}, "not both"),
+        ({"start": "0001-01-01", "end": "9999-12-31"}, "outside the years"),
+        ({"start": "2025-03-01", "end": "9999-12-31T23:59:59"}, "outside the years"),
     ],
 )
 def test_bad_queries_are_422_with_the_reason(

@@ -1,0 +1,114 @@
+"""JSON request bodies are checked once, before any route parses them.
+
+The standard library's parser recurses (30,000 nested arrays raise RecursionError), takes
+`NaN`, `Infinity` and lone surrogates that neither PostgreSQL nor our JSON answers can
+hold, and a body of a thousand keys gets a validation error for each. Here a body is
+parsed without recursion (pydantic-core's parser stops at 200 levels), then its depth, its
+count of values, its numbers (finite; whole numbers within bigint) and its strings (no NUL)
+are checked; a refused body gets 422 with the reason and reaches no route. The byte
+limit (413) is FastAPI's `max_body_size`, enforced on the bytes read, chunked or not.
+"""
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import pydantic_core
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from outage.fields import BIGINT_MAX, BIGINT_MIN
+
+_FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+"""Bodies parsed as forms; any other body is taken for JSON by some route."""
+
+
+class JsonRefused(ValueError):
+    """A JSON body too deep, too big or holding values we cannot store."""
+
+
+def check_json(body: bytes, *, max_depth: int, max_items: int) -> None:
+    """Raise JsonRefused with the reason when the body is not JSON we take."""
+    try:
+        value = pydantic_core.from_json(body, allow_inf_nan=False, cache_strings=False)
+    except ValueError as exc:
+        if "recursion limit" in str(exc):
+            raise JsonRefused(f"JSON nested deeper than {max_depth} levels") from None
+        # Also NaN, Infinity and lone surrogates (\ud800), which the standard parser takes.
+        raise JsonRefused(f"invalid JSON: {exc}") from None
+    for items, (depth, item) in enumerate(_walk(value), start=1):
+        if depth > max_depth:
+            raise JsonRefused(f"JSON nested deeper than {max_depth} levels")
+        if items > max_items:
+            raise JsonRefused(f"JSON with more than {max_items} values")
+        if isinstance(item, str) and "\x00" in item:
+            raise JsonRefused("text may not contain NUL characters")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise JsonRefused("numbers must be finite")
+        if isinstance(item, int) and not BIGINT_MIN <= item <= BIGINT_MAX:
+            raise JsonRefused(f"whole numbers must be from {BIGINT_MIN} to {BIGINT_MAX}")
+
+
+def _walk(value: Any) -> Iterator[tuple[int, Any]]:
+    """Every value with its depth (the body is 1), object keys included, without recursion."""
+    stack = [(1, value)]
+    while stack:
+        depth, item = stack.pop()
+        yield depth, item
+        if isinstance(item, dict):
+            stack.extend((depth + 1, key) for key in item)
+            stack.extend((depth + 1, member) for member in item.values())
+        elif isinstance(item, list):
+            stack.extend((depth + 1, member) for member in item)
+
+
+class JsonLimits:
+    """Check every non-form request body with `check_json` before the app sees it."""
+
+    def __init__(self, app: ASGIApp, *, max_depth: int, max_items: int) -> None:
+        self.app = app
+        self.max_depth = max_depth
+        self.max_items = max_items
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+        if content_type.startswith(_FORM_TYPES):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        try:
+            while True:  # bounded: FastAPI's max_body_size raises 413 past the limit
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, _replay([message], receive), send)
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        except HTTPException as exc:
+            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+            await response(scope, receive, send)
+            return
+        body = b"".join(chunks)
+        if body.strip():
+            try:
+                check_json(body, max_depth=self.max_depth, max_items=self.max_items)
+            except JsonRefused as exc:
+                await JSONResponse({"detail": str(exc)}, status_code=422)(scope, receive, send)
+                return
+        replayed: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, _replay([replayed], receive), send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """`receive` that gives these messages first, then the client's (its disconnect)."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
