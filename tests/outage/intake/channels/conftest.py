@@ -4,6 +4,8 @@ These tests file many reports; on a database of their own they cannot turn anoth
 suite's first report into a duplicate, nor theirs into ours.
 """
 
+import smtplib
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import get_engine, run_migrations, session_factory, session_scope
 from outage.grid.service import save_grid
+from outage.intake.channels.email import start_receiver
 from outage.settings import Settings, get_settings
 from tests.conftest import issue_credentials
 
@@ -156,3 +159,41 @@ def unknown_phone(channels_database: str) -> Callable[[], str]:
                     return phone
 
     return make
+
+
+MAX_BYTES = 32 * 1024
+CARE_MAILBOX = "baomatdien@example.com"
+
+
+def _receiver(database: str, settings: Settings) -> Iterator[int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = start_receiver("127.0.0.1", port, session_factory(database), settings)
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="package")
+def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+    """A receiver on a free port, refusing messages over MAX_BYTES."""
+    settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
+    yield from _receiver(channels_database, settings)
+
+
+@pytest.fixture(scope="package")
+def roomy_smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+    """A receiver with the default size limit, for large hostile messages."""
+    yield from _receiver(channels_database, channels_settings)
+
+
+def send_raw(port: int, data: bytes) -> tuple[int, str]:
+    """Deliver bytes as they are; the server's answer to the message data."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
+        client.ehlo()
+        client.mail("someone@example.org")
+        client.rcpt(CARE_MAILBOX)
+        code, answer = client.data(data)
+    return code, answer.decode()

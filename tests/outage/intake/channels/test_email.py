@@ -3,7 +3,7 @@
 import smtplib
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -12,40 +12,14 @@ from typing import Any
 import pytest
 
 from outage.cli.serve import _mail_receiver
-from outage.db import session_factory
-from outage.intake.channels.email import html_to_text, own_words, read_message, start_receiver
+from outage.intake.channels.email import html_to_text, own_words, read_message
 from outage.settings import Settings
+
+from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
 
 PersonMaker = Callable[..., Any]
 """The `person` fixture: a fresh sample-grid customer."""
 RowFinder = Callable[[str], dict[str, Any]]
-
-MAX_BYTES = 32 * 1024
-CARE_MAILBOX = "baomatdien@example.com"
-
-
-def _receiver(database: str, settings: Settings) -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = start_receiver("127.0.0.1", port, session_factory(database), settings)
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture(scope="module")
-def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
-    """A receiver on a free port, refusing messages over MAX_BYTES."""
-    settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
-    yield from _receiver(channels_database, settings)
-
-
-@pytest.fixture(scope="module")
-def roomy_smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
-    """A receiver with the default size limit, for large hostile messages."""
-    yield from _receiver(channels_database, channels_settings)
 
 
 def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
@@ -168,16 +142,6 @@ def test_message_without_any_clue_is_refused(smtp_port: int) -> None:
         client.rcpt(CARE_MAILBOX)
         code, _ = client.data(b"Subject: hello\r\n\r\nno power\r\n")
     assert code == 550
-
-
-def send_raw(port: int, data: bytes) -> tuple[int, str]:
-    """Deliver bytes as they are; the server's answer to the message data."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=60) as client:
-        client.ehlo()
-        client.mail("someone@example.org")
-        client.rcpt(CARE_MAILBOX)
-        code, answer = client.data(data)
-    return code, answer.decode()
 
 
 def nested_mime(depth: int) -> bytes:

@@ -1,0 +1,94 @@
+"""The SMS and IVR parsers and webhooks fuzzed: whatever a gateway sends, the answer is
+a reply or a 4xx with a reason, never a server error."""
+
+import json
+from typing import Any
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from outage.intake.channels.sms import SmsCommand, parse
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+"""Bounded and repeatable, so it runs in CI on every change."""
+
+WORDS = st.sampled_from(
+    ["MATDIEN", "mất điện", "OUT", "TRANGTHAI", "STATUS", "HELP", "PA01", "0912345678", ""]
+)
+SMS_TEXT = st.one_of(
+    st.text(),
+    st.lists(st.one_of(WORDS, st.text(max_size=12)), max_size=8).map(" ".join),
+)
+"""Any text, and texts that start like commands."""
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=20,
+)
+"""Any JSON value (NaN and infinities included, as Python's encoder writes them)."""
+
+
+def _field(names: list[str]) -> Any:
+    return st.dictionaries(st.sampled_from(names), JSON | st.text(), max_size=len(names))
+
+
+@FUZZ
+@given(SMS_TEXT)
+def test_any_sms_text_parses_to_a_command(text: str) -> None:
+    assert isinstance(parse(text), SmsCommand)
+
+
+@FUZZ
+@given(st.one_of(JSON, _field(["from", "From", "text", "Body", "message_id", "MessageSid"])))
+@example({"from": "0912345678", "text": "MATDIEN \ud800"})
+@example({"from": "0912345678\x00", "text": "OUT PA01\x00"})
+@example({"from": "0912345678", "text": "STATUS", "message_id": "\udfff"})
+def test_the_sms_webhook_never_answers_a_server_error_to_json(
+    channels_client: TestClient, body: Any
+) -> None:
+    response = channels_client.post(
+        "/api/v1/channels/sms",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code < 500, response.text[:500]
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["From", "Body", "MessageSid", "x"]), SMS_TEXT))
+def test_the_sms_webhook_never_answers_a_server_error_to_a_form(
+    channels_client: TestClient, form: dict[str, str]
+) -> None:
+    response = channels_client.post("/api/v1/channels/sms", data=form)
+    assert response.status_code < 500, response.text[:500]
+
+
+@FUZZ
+@given(st.one_of(JSON, _field(["call_id", "caller", "digits", "language"])))
+@example({"call_id": "\ud800", "caller": "0912345678", "digits": "1"})
+@example({"call_id": "c-1", "caller": "\x00", "digits": "1"})
+def test_the_ivr_webhook_never_answers_a_server_error(
+    channels_client: TestClient, body: Any
+) -> None:
+    response = channels_client.post(
+        "/api/v1/channels/ivr",
+        content=json.dumps(body),
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code < 500, response.text[:500]
+
+
+def test_the_sms_webhook_refuses_deep_nesting_with_a_4xx(channels_client: TestClient) -> None:
+    deep = "[" * 30_000 + "]" * 30_000
+    response = channels_client.post(
+        "/api/v1/channels/sms", content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
