@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
 from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.enums import PrincipalKind
 from outage.auth.principal import PrincipalDep, require
 from outage.intake import service
 from outage.intake.limits import IntakeLimits
@@ -63,13 +64,15 @@ def submit_report(
 ) -> ReceiptOut:
     """A report from a customer, an app, or an agent on a caller's behalf.
 
-    Rate limits per client address and phone apply to all but signed-in staff.
+    Rate limits per client address and phone apply to all but signed-in staff. An
+    anonymous caller's receipt names no one's premise, transformer, feeder or earlier ticket.
     """
     if not principal.is_staff:
         limits.check(ip=client_ip(request), phone=report.phone)
-    return service.submit_report(
+    receipt = service.submit_report(
         session, service.Submission(report, idempotency_key=idempotency_key), config
     )
+    return receipt.for_anyone() if principal.kind is PrincipalKind.ANONYMOUS else receipt
 
 
 @router.get(

@@ -18,9 +18,12 @@ def _as_is(ticket: str) -> str:
 
 
 def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketForm = _as_is) -> str:
-    """What a customer hears back after reporting: their ticket and what happens next."""
-    if receipt.status is ReportStatus.DUPLICATE and receipt.duplicate_of:
-        return render("report.duplicate", language, ticket=form(receipt.duplicate_of))
+    """What a customer hears back after reporting: their ticket and what happens next.
+
+    Never the earlier ticket a duplicate joins: whoever named an account or a phone need
+    not be its customer."""
+    if receipt.status is ReportStatus.DUPLICATE:
+        return render("report.duplicate", language, ticket=form(receipt.ticket))
     if receipt.status is ReportStatus.NEEDS_AGENT:
         return render("report.needs_agent", language, ticket=form(receipt.ticket))
     return render("report.received", language, ticket=form(receipt.ticket))
