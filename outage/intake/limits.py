@@ -49,8 +49,15 @@ class IntakeLimits:
     def wrong_status_guess(self, ticket: str) -> None:
         self.limiter.hit(self.status_guesses, "ticket", ticket)
 
-    def check(self, *, ip: str | None, phone: str | None) -> None:
-        for what, item, key in (("address", self.per_ip, ip), ("phone", self.per_phone, phone)):
+    def check(self, *, ip: str | None, phone: str | None, phone_verified: bool = False) -> None:
+        """Count one report against its client address and phone; RateLimited when over.
+
+        A phone the channel vouches for (the SMS gateway's sender, the IVR's caller ID)
+        has a bucket of its own, apart from a phone merely named in a form or an API call:
+        a stranger naming someone's phone cannot stop that customer's own SMS and calls.
+        """
+        bucket = "phone" if phone_verified else "named phone"
+        for what, item, key in (("address", self.per_ip, ip), (bucket, self.per_phone, phone)):
             if key is not None and not self.limiter.hit(item, what, key):
                 reset = self.limiter.get_window_stats(item, what, key).reset_time
                 raise RateLimited(what, max(1, int(reset - time.time())))
