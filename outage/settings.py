@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, PositiveFloat
+from pydantic import AliasChoices, Field, IPvAnyNetwork, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     incident_window_hours: float = Field(
         default=4.0,
         description="Reports further apart than this, with no open incident, start a new one.",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks, a JSON list) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: the client address is "
+        "the socket's, whatever the headers say.",
     )
     rate_limit_per_ip: str = Field(default="300/minute")
     rate_limit_per_phone: str = Field(default="10/hour")

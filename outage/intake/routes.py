@@ -44,6 +44,8 @@ async def intake_limits(request: Request) -> IntakeLimits:
 
 
 def client_ip(request: Request) -> str | None:
+    """The address per-address limits count: the socket's, or the one a trusted proxy
+    (`trusted_proxies`, applied by `outage serve`'s uvicorn) forwarded."""
     return request.client.host if request.client else None
 
 
