@@ -12,7 +12,7 @@ from outage.crews.models import (
 )
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
-from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import (
     Notification,
     NotificationEvent,
@@ -51,4 +51,5 @@ __all__ = [
     "ServiceRequestEvent",
     "StaffUser",
     "Substation",
+    "TicketGuess",
 ]

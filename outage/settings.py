@@ -95,7 +95,8 @@ class Settings(BaseSettings):
     )
     status_check_limit: str = Field(
         default="10/15minutes",
-        description="Wrong `phone_last4` checks of one ticket before 429 (a guessing guard).",
+        description="Wrong `phone_last4` checks of one ticket from one client address before "
+        "429 (a guessing guard that does not lock the customer out from their own address).",
     )
     cookie_secure: bool | None = Field(
         default=None,

@@ -26,7 +26,8 @@ class IntakeLimits:
     per_phone: RateLimitItem
     limiter: MovingWindowRateLimiter
     status_guesses: RateLimitItem = field(default_factory=lambda: parse("10/15minutes"))
-    """Wrong phone checks of one ticket's status before further checks are refused."""
+    """Wrong phone checks of one ticket from one address before further checks are refused
+    (counted in the database: `outage.tickets.verify_owner`)."""
 
     @classmethod
     def from_strings(
@@ -38,16 +39,6 @@ class IntakeLimits:
             MovingWindowRateLimiter(MemoryStorage()),
             parse(status_guesses),
         )
-
-    def check_status_guesses(self, ticket: str) -> None:
-        """Refuse (RateLimited) checks of a ticket that was guessed at too often."""
-        if not self.limiter.test(self.status_guesses, "ticket", ticket):
-            reset = self.limiter.get_window_stats(self.status_guesses, "ticket", ticket).reset_time
-            retry_after_s = max(1, int(reset - time.time()))
-            raise RateLimited("ticket", retry_after_s, doing="wrong checks of")
-
-    def wrong_status_guess(self, ticket: str) -> None:
-        self.limiter.hit(self.status_guesses, "ticket", ticket)
 
     def check(self, *, ip: str | None, phone: str | None, phone_verified: bool = False) -> None:
         """Count one report against its client address and phone; RateLimited when over.

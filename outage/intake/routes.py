@@ -114,6 +114,7 @@ def place_report(
 )
 def report_status(
     ticket: Annotated[str, Path(max_length=32)],
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
@@ -133,7 +134,14 @@ def report_status(
         raise HTTPException(status_code=404, detail=f"no report with ticket {ticket!r}")
     if not principal.may("reports.queue"):
         refuse_unproven(
-            verify_owner(session, limits, wanted, phone_last4, service.status_phones),
+            verify_owner(
+                session,
+                limits,
+                wanted,
+                phone_last4,
+                service.status_phones,
+                client=client_ip(request),
+            ),
             kind="report",
             no_phone="this report has no phone number to check; its status page is "
             f"/status/{wanted}",

@@ -260,7 +260,9 @@ def rate(
     if not found.can_rate:
         return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
     try:
-        verdict = verify_requester(session, limits, found.ticket, rating.phone_last4)
+        verdict = verify_requester(
+            session, limits, found.ticket, rating.phone_last4, client=client_ip(request)
+        )
     except RateLimited as exc:
         return refused(rate_limited_text(exc, t), status.HTTP_429_TOO_MANY_REQUESTS)
     if verdict is Verdict.NO_PHONE:
