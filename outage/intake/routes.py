@@ -146,6 +146,7 @@ def report_status(
             no_phone="this report has no phone number to check; its status page is "
             f"/status/{wanted}",
         )
+        return found.for_customer()
     return found
 
 

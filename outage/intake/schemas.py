@@ -101,6 +101,12 @@ class ReportStatusOut(BaseModel):
     hazard: Hazard | None
     incident_id: int | None = None
     duplicate_of: str | None = None
+    """Ticket of the earlier report this one joins (staff who work the queue only)."""
+
+    def for_customer(self) -> "ReportStatusOut":
+        """Without the earlier ticket: the last digits of a phone prove only that the
+        caller knows it, and whoever named a customer's phone or account need not be them."""
+        return self.model_copy(update={"duplicate_of": None})
 
 
 class MeterEventIn(_Strict):

@@ -351,8 +351,8 @@ def status_page(
     lang: str | None = None,
 ) -> Response:
     """A report's ticket and the form asking for the phone's last four digits, as the API
-    asks for them; staff who work the queue see where it stands at once, and so does
-    anyone for a report without a phone (but not the ticket it joins). A 404 page for
+    asks for them; staff who work the queue see where it stands at once (and the ticket it
+    joins), and so does anyone for a report without a phone. A 404 page for
     unknown tickets; a service request's ticket leads to its own page."""
     language = request_language(request, lang)
     if is_request_ticket(ticket):
@@ -363,7 +363,7 @@ def status_page(
     if principal.may("reports.queue"):
         return _status_response(request, language, found)
     if not service.status_phones(session, found.ticket):
-        return _status_response(request, language, found.model_copy(update={"duplicate_of": None}))
+        return _status_response(request, language, found.for_customer())
     return _unproven(request, language, found)
 
 
@@ -397,10 +397,8 @@ def status_proven(
             status.HTTP_429_TOO_MANY_REQUESTS,
             {"Retry-After": str(exc.retry_after_s)},
         )
-    if verdict is Verdict.PROVEN:
-        return _status_response(request, language, found)
-    if verdict is Verdict.NO_PHONE:
-        return _status_response(request, language, found.model_copy(update={"duplicate_of": None}))
+    if verdict in (Verdict.PROVEN, Verdict.NO_PHONE):
+        return _status_response(request, language, found.for_customer())
     return _unproven(request, language, found, t["prove_error"], status.HTTP_403_FORBIDDEN)
 
 

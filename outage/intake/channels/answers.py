@@ -32,16 +32,10 @@ def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketFor
 def status_reply(
     session: Session, ticket: str, language: Language | None, form: TicketForm = _as_is
 ) -> str:
-    """Where a report stands, for the customer who made it."""
+    """Where a report stands, for the customer who made it; never the earlier ticket a
+    duplicate joins."""
     found = report_status(session, ticket)
     if found is None:
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
-    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
-        return render(
-            "status.duplicate",
-            language,
-            ticket=form(found.ticket),
-            original=form(found.duplicate_of),
-        )
     return render(f"status.{found.status.value}", language, ticket=form(found.ticket))

@@ -46,8 +46,8 @@ TEXTS: dict[str, dict[Language, str]] = {
         EN: "Ticket {ticket}: an agent is confirming the address.",
     },
     "status.duplicate": {
-        VI: "Mã số {ticket} đã gộp vào mã số {original}, đang xử lý.",
-        EN: "Ticket {ticket} is part of ticket {original}, we are working on it.",
+        VI: "Mã số {ticket} đã gộp với một báo cáo trước, đang xử lý.",
+        EN: "Ticket {ticket} joins an earlier report, we are working on it.",
     },
     "status.closed": {
         VI: "Mã số {ticket}: đã đóng.",

@@ -136,3 +136,15 @@ def test_wrong_guesses_are_counted_across_processes(auth_database: str) -> None:
         for guess in _wrong_guesses(customer, 3):
             assert one.get(url, params={"phone_last4": guess}).status_code == 403
         assert other.get(url, params={"phone_last4": customer.phone[-4:]}).status_code == 429
+
+
+def test_reporter_of_a_duplicate_is_not_told_the_ticket_it_joins(
+    anyone: TestClient, auth_database: str
+) -> None:
+    customer = _customer(auth_database, 306)
+    first = _report(anyone, account=customer.account)
+    second = _report(anyone, phone=customer.phone)
+    answer = anyone.get(f"/api/v1/reports/{second}", params={"phone_last4": customer.phone[-4:]})
+    assert answer.json()["status"] == "duplicate"
+    assert answer.json()["duplicate_of"] is None
+    assert first not in answer.text

@@ -405,6 +405,20 @@ def test_status_page_shows_the_status_after_the_right_digits(
     assert STRINGS["en"]["hazard_wires_down"] in page.text
 
 
+def test_status_page_of_a_duplicate_does_not_tell_the_ticket_it_joins(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    first = _anonymous_report(anonymous_client, premise)
+    second = _anonymous_report(anonymous_client, premise)
+    page = anonymous_client.post(
+        f"/status/{second}", data={"phone_last4": premise.customer.phone[-4:], "lang": "en"}
+    )
+    assert STRINGS["en"]["status_duplicate"] in page.text
+    assert first not in page.text
+
+
 def test_status_page_refuses_wrong_digits_and_shows_nothing(
     anonymous_client: TestClient, customers: Iterator[Premise]
 ) -> None:

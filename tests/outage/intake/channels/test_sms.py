@@ -305,3 +305,15 @@ def test_every_reply_fits_one_gsm7_sms(
     ]
     for sender, text in texts:
         assert_one_gsm7_sms(sms(channels_client, sender, text)["reply"])
+
+
+def test_status_of_a_duplicate_does_not_tell_the_ticket_it_joins(
+    channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
+) -> None:
+    customer = person(language="en")
+    first = sms(channels_client, customer.phone, "OUT")["ticket"]
+    stranger = unknown_phone()
+    second = sms(channels_client, stranger, f"OUT {customer.account}")["ticket"]
+    answer = sms(channels_client, stranger, f"STATUS {second}")
+    assert answer["reply"] == f"Ticket {second} joins an earlier report, we are working on it."
+    assert first not in answer["reply"]
