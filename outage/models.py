@@ -19,7 +19,7 @@ from outage.crews.models import (
 )
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
-from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import (
     Notification,
     NotificationEvent,
@@ -59,4 +59,5 @@ __all__ = [
     "ServiceRequestEvent",
     "StaffUser",
     "Substation",
+    "TicketGuess",
 ]

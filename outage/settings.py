@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, PositiveFloat
+from pydantic import AliasChoices, Field, IPvAnyNetwork, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         gt=0,
         description="SCADA and meter events dated further back than this are refused (422).",
     )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="Reverse proxies (addresses or networks, a JSON list) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: the client address is "
+        "the socket's, whatever the headers say.",
+    )
     rate_limit_per_ip: str = Field(default="300/minute")
     rate_limit_per_phone: str = Field(default="10/hour")
     max_body_bytes: int = Field(
@@ -120,7 +126,8 @@ class Settings(BaseSettings):
     )
     status_check_limit: str = Field(
         default="10/15minutes",
-        description="Wrong `phone_last4` checks of one ticket before 429 (a guessing guard).",
+        description="Wrong `phone_last4` checks of one ticket from one client address before "
+        "429 (a guessing guard that does not lock the customer out from their own address).",
     )
     cookie_secure: bool | None = Field(
         default=None,

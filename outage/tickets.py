@@ -5,16 +5,19 @@ Both kinds draw from one alphabet; their suffix lengths differ, so a ticket's sh
 which kind it is and the two never collide.
 """
 
+import math
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, case, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from outage.intake.limits import IntakeLimits
+from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.models import TicketGuess
 
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 """No 0/O or 1/I: tickets are read out over the phone."""
@@ -75,17 +78,56 @@ def verify_owner(
     ticket: str,
     phone_last4: str | None,
     phones_of: Callable[[Session, str], list[str]],
+    *,
+    client: str | None,
 ) -> Verdict:
     """Check the last four digits of the phone given with a ticket or registered to its
-    customer (`phones_of`); wrong guesses of one ticket are counted, and too many refused
-    (RateLimited)."""
-    limits.check_status_guesses(ticket)
+    customer (`phones_of`).
+
+    Wrong guesses are counted per ticket and client address in the database, so every
+    process shares the count; an address over the limit is refused (RateLimited) even a
+    right answer, while the customer's own address is not.
+    """
+    now = datetime.now(UTC)
+    where = {"ticket": ticket, "client": client or "unknown"}
+    limit = limits.status_guesses
+    window = timedelta(seconds=limit.get_expiry())
+    counted = session.execute(
+        select(TicketGuess.wrong, TicketGuess.window_start).filter_by(**where)
+    ).one_or_none()
+    if (
+        counted is not None
+        and counted.wrong >= limit.amount
+        and counted.window_start > now - window
+    ):
+        retry_after_s = max(1, math.ceil((counted.window_start + window - now).total_seconds()))
+        raise RateLimited("ticket from this address", retry_after_s, doing="wrong checks of")
     phones = phones_of(session, ticket)
     if not phones:
         return Verdict.NO_PHONE
     if phone_last4 is None:
         return Verdict.MISSING
     if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
-        limits.wrong_status_guess(ticket)
+        _count_wrong(session, where, now, window)
         return Verdict.MISMATCH
     return Verdict.PROVEN
+
+
+def _count_wrong(session: Session, where: dict[str, str], now: datetime, window: timedelta) -> None:
+    """One more wrong guess, in a transaction of its own: it counts even though the
+    request's own transaction rolls back with the refusal. A window that has passed
+    starts again."""
+    expired = TicketGuess.window_start <= now - window
+    statement = (
+        insert(TicketGuess)
+        .values(**where, wrong=1, window_start=now)
+        .on_conflict_do_update(
+            index_elements=[TicketGuess.ticket, TicketGuess.client],
+            set_={
+                "wrong": case((expired, 1), else_=TicketGuess.wrong + 1),
+                "window_start": case((expired, now), else_=TicketGuess.window_start),
+            },
+        )
+    )
+    with session.get_bind().engine.begin() as connection:
+        connection.execute(statement)

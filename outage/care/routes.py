@@ -107,6 +107,7 @@ def work_queue(
 )
 def request_status(
     ticket: TicketPath,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
@@ -123,7 +124,7 @@ def request_status(
     found = service.request_status(session, ticket)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
-    _check_requester(session, principal, limits, found.ticket, phone_last4)
+    _check_requester(session, principal, limits, found.ticket, phone_last4, client_ip(request))
     return found
 
 
@@ -139,6 +140,7 @@ def request_status(
 def rate_request(
     ticket: TicketPath,
     body: RatingIn,
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
@@ -147,7 +149,7 @@ def rate_request(
     found = service.request_status(session, ticket)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
-    _check_requester(session, principal, limits, found.ticket, body.phone_last4)
+    _check_requester(session, principal, limits, found.ticket, body.phone_last4, client_ip(request))
     with _answers():
         return service.rate_request(session, found.ticket, rating=body.rating, comment=body.comment)
 
@@ -169,10 +171,16 @@ def move_request(
 
 
 def verify_requester(
-    session: Session, limits: IntakeLimits, ticket: str, phone_last4: str | None
+    session: Session,
+    limits: IntakeLimits,
+    ticket: str,
+    phone_last4: str | None,
+    *,
+    client: str | None,
 ) -> Verdict:
-    """Whether the caller knows the requester's phone (`outage.tickets.verify_owner`)."""
-    return verify_owner(session, limits, ticket, phone_last4, service.status_phones)
+    """Whether the caller at `client` knows the requester's phone
+    (`outage.tickets.verify_owner`)."""
+    return verify_owner(session, limits, ticket, phone_last4, service.status_phones, client=client)
 
 
 def _check_requester(
@@ -181,12 +189,13 @@ def _check_requester(
     limits: IntakeLimits,
     ticket: str,
     phone_last4: str | None,
+    client: str | None,
 ) -> None:
     """The caller knows the requester's phone, or works the queues: else 403 with why."""
     if principal.may(WORK):
         return
     refuse_unproven(
-        verify_requester(session, limits, ticket, phone_last4),
+        verify_requester(session, limits, ticket, phone_last4, client=client),
         kind="request",
         no_phone="this request has no phone number to check; customer care can tell you "
         f"where it stands, its page is /request/{ticket}",

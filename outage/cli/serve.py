@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 
 from outage.app import create_app
 from outage.cli.common import resolve_database_url
@@ -43,16 +44,15 @@ def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
     to wake accepts a whole burst of keep-alive connections and the others stay idle.
     A worker that dies stops the server, for its supervisor to restart.
     """
+    settings = get_settings()
     if workers == 1:
-        uvicorn.run(create_app(database_url), host=host, port=port, log_level="info")
+        uvicorn.Server(
+            server_config(create_app(database_url), host, port, settings, log_level="info")
+        ).run()
         return
     os.environ["DATABASE_URL"] = database_url  # the workers resolve no cluster of their own
-    config = uvicorn.Config(
-        "outage.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        log_level="warning",
+    config = server_config(
+        "outage.app:app_from_environment", host, port, settings, factory=True, log_level="warning"
     )
     spawn = multiprocessing.get_context("spawn")
     processes = [spawn.Process(target=_serve_worker, args=(config,)) for _ in range(workers)]
@@ -77,6 +77,26 @@ def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def server_config(
+    app: FastAPI | str, host: str, port: int, settings: Settings, **options: Any
+) -> uvicorn.Config:
+    """uvicorn's configuration, believing X-Forwarded-For only from `trusted_proxies`.
+
+    uvicorn's own default believes it from 127.0.0.1, so a client on the same host (or a
+    proxy that passes the header on unchecked) could pick the address the per-address
+    limits count.
+    """
+    trusted = [str(network) for network in settings.trusted_proxies]
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
+        **options,
+    )
 
 
 def _serve_worker(config: uvicorn.Config) -> None:

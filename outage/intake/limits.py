@@ -26,7 +26,8 @@ class IntakeLimits:
     per_phone: RateLimitItem
     limiter: MovingWindowRateLimiter
     status_guesses: RateLimitItem = field(default_factory=lambda: parse("10/15minutes"))
-    """Wrong phone checks of one ticket's status before further checks are refused."""
+    """Wrong phone checks of one ticket from one address before further checks are refused
+    (counted in the database: `outage.tickets.verify_owner`)."""
 
     @classmethod
     def from_strings(
@@ -39,18 +40,15 @@ class IntakeLimits:
             parse(status_guesses),
         )
 
-    def check_status_guesses(self, ticket: str) -> None:
-        """Refuse (RateLimited) checks of a ticket that was guessed at too often."""
-        if not self.limiter.test(self.status_guesses, "ticket", ticket):
-            reset = self.limiter.get_window_stats(self.status_guesses, "ticket", ticket).reset_time
-            retry_after_s = max(1, int(reset - time.time()))
-            raise RateLimited("ticket", retry_after_s, doing="wrong checks of")
+    def check(self, *, ip: str | None, phone: str | None, phone_verified: bool = False) -> None:
+        """Count one report against its client address and phone; RateLimited when over.
 
-    def wrong_status_guess(self, ticket: str) -> None:
-        self.limiter.hit(self.status_guesses, "ticket", ticket)
-
-    def check(self, *, ip: str | None, phone: str | None) -> None:
-        for what, item, key in (("address", self.per_ip, ip), ("phone", self.per_phone, phone)):
+        A phone the channel vouches for (the SMS gateway's sender, the IVR's caller ID)
+        has a bucket of its own, apart from a phone merely named in a form or an API call:
+        a stranger naming someone's phone cannot stop that customer's own SMS and calls.
+        """
+        bucket = "phone" if phone_verified else "named phone"
+        for what, item, key in (("address", self.per_ip, ip), (bucket, self.per_phone, phone)):
             if key is not None and not self.limiter.hit(item, what, key):
                 reset = self.limiter.get_window_stats(item, what, key).reset_time
                 raise RateLimited(what, max(1, int(reset - time.time())))

@@ -1,4 +1,5 @@
-"""Tables of what reaches us: customer reports, smart-meter events and SCADA events."""
+"""Tables of what reaches us: customer reports, smart-meter events and SCADA events, and
+the count of wrong checks of a ticket's phone digits."""
 
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -115,3 +117,16 @@ class ScadaEvent(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     cause: Mapped[str | None] = mapped_column(String(200))
+
+
+class TicketGuess(Base):
+    """Wrong `phone_last4` checks of one ticket (a report's or a request's) from one client
+    address in the current window: shared by every process, and by address so a
+    stranger's guesses do not lock the customer out."""
+
+    __tablename__ = "ticket_guesses"
+
+    ticket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(45), primary_key=True)
+    wrong: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
 from outage.api import MAX_OFFSET, SessionDep
+from outage.auth.enums import PrincipalKind
 from outage.auth.principal import PrincipalDep, require
 from outage.intake import service
 from outage.intake.limits import IntakeLimits
@@ -46,6 +47,8 @@ async def intake_limits(request: Request) -> IntakeLimits:
 
 
 def client_ip(request: Request) -> str | None:
+    """The address per-address limits count: the socket's, or the one a trusted proxy
+    (`trusted_proxies`, applied by `outage serve`'s uvicorn) forwarded."""
     return request.client.host if request.client else None
 
 
@@ -66,13 +69,15 @@ def submit_report(
 ) -> ReceiptOut:
     """A report from a customer, an app, or an agent on a caller's behalf.
 
-    Rate limits per client address and phone apply to all but signed-in staff.
+    Rate limits per client address and phone apply to all but signed-in staff. An
+    anonymous caller's receipt names no one's premise, transformer, feeder or earlier ticket.
     """
     if not principal.is_staff:
         limits.check(ip=client_ip(request), phone=report.phone)
-    return service.submit_report(
+    receipt = service.submit_report(
         session, service.Submission(report, idempotency_key=idempotency_key), config
     )
+    return receipt.for_anyone() if principal.kind is PrincipalKind.ANONYMOUS else receipt
 
 
 @router.get(
@@ -112,6 +117,7 @@ def place_report(
 )
 def report_status(
     ticket: Annotated[str, Path(max_length=32)],
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
@@ -131,11 +137,19 @@ def report_status(
         raise HTTPException(status_code=404, detail=f"no report with ticket {ticket!r}")
     if not principal.may("reports.queue"):
         refuse_unproven(
-            verify_owner(session, limits, wanted, phone_last4, service.status_phones),
+            verify_owner(
+                session,
+                limits,
+                wanted,
+                phone_last4,
+                service.status_phones,
+                client=client_ip(request),
+            ),
             kind="report",
             no_phone="this report has no phone number to check; its status page is "
             f"/status/{wanted}",
         )
+        return found.for_customer()
     return found
 
 

@@ -59,6 +59,10 @@ class ReportIn(CluesIn):
 
 
 class MatchOut(BaseModel):
+    """Where a report was placed: `premise`, `transformer` and `feeder` are shown to staff
+    and integration keys only; an anonymous caller sees `method` and `confidence`, never
+    another customer's references."""
+
     premise: str | None
     transformer: str | None
     feeder: str | None
@@ -73,7 +77,20 @@ class ReceiptOut(BaseModel):
     match: MatchOut
     incident_id: int | None = None
     duplicate_of: str | None = None
-    """Ticket of the earlier report this one attaches to."""
+    """Ticket of the earlier report this one attaches to (staff and integration keys only)."""
+
+    def for_anyone(self) -> "ReceiptOut":
+        """What an anonymous reporter may be told: whoever they named, a phone or an
+        account, is not proven theirs, so no references of the customer it placed the
+        report on, nor that customer's earlier ticket."""
+        return self.model_copy(
+            update={
+                "match": self.match.model_copy(
+                    update={"premise": None, "transformer": None, "feeder": None}
+                ),
+                "duplicate_of": None,
+            }
+        )
 
 
 class ReportStatusOut(BaseModel):
@@ -85,6 +102,12 @@ class ReportStatusOut(BaseModel):
     hazard: Hazard | None
     incident_id: int | None = None
     duplicate_of: str | None = None
+    """Ticket of the earlier report this one joins (staff who work the queue only)."""
+
+    def for_customer(self) -> "ReportStatusOut":
+        """Without the earlier ticket: the last digits of a phone prove only that the
+        caller knows it, and whoever named a customer's phone or account need not be them."""
+        return self.model_copy(update={"duplicate_of": None})
 
 
 class MeterEventIn(_Strict):

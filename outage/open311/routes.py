@@ -19,6 +19,7 @@ from outage.auth.principal import require
 from outage.db import session_scope
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.routes import client_ip
 from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
 from outage.open311.catalogue import Lang, language
@@ -206,7 +207,7 @@ def post_request(
     new = service.NewRequest.from_form(params.values, params.attributes)
     kind, report, details = service.to_report(new)
     limits: IntakeLimits = request.app.state.intake_limits
-    limits.check(ip=request.client.host if request.client else None, phone=report.phone)
+    limits.check(ip=client_ip(request), phone=report.phone)
     with session_scope(request.app.state.sessions) as session:
         posted = service.submit_request(
             session,

@@ -5,7 +5,8 @@ Outage and hazard requests go through outage intake unchanged; the customer-care
 become service requests (`outage.care`), their attributes kept as the request's details.
 What GET shows is public: no names, phone numbers, e-mail addresses, customer text or
 premise locations, only the service, its state, when it is expected done (care requests)
-and a location rounded to about 100 m.
+and a location rounded to about 100 m; and only requests that came through Open311: a
+report by SMS, phone or the web was not made in public.
 """
 
 from collections.abc import Mapping
@@ -448,6 +449,7 @@ def _public_select() -> Select[Any]:
         )
         .outerjoin(transformer, transformer.id == Report.transformer_id)
         .outerjoin(Premise, Premise.id == Report.premise_id)
+        .where(Report.channel == Channel.OPEN311)
     )
 
 
@@ -469,6 +471,7 @@ def _public_care_select() -> Select[Any]:
         )
         .outerjoin(Premise, Premise.id == ServiceRequest.premise_id)
         .outerjoin(transformer, transformer.id == Premise.transformer_id)
+        .where(ServiceRequest.channel == Channel.OPEN311)
     )
 
 

@@ -3,13 +3,15 @@ its ticket, and the satisfaction rating once it is closed.
 
 Like the report pages: plain HTML forms that work without a script, every word from
 `outage.pages.i18n`, every value a customer typed escaped by Jinja's autoescape, a
-one-time token that makes a submission idempotent. The status page shows nothing personal;
-rating asks for the last four digits of the requester's phone, as the API does.
+one-time token that makes a submission idempotent. A request's page, like the API, asks for
+the last four digits of the requester's phone before it shows where the request stands
+(back-office staff need none), and rating asks for them again.
 """
 
 import uuid
 from collections.abc import Mapping
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -17,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
 from outage.api import SessionDep
-from outage.auth.principal import require
+from outage.auth.principal import PrincipalDep, require
 from outage.care import service
 from outage.care.enums import RequestType
-from outage.care.routes import Verdict, verify_requester
+from outage.care.routes import WORK, Verdict, verify_requester
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
@@ -30,11 +32,13 @@ from outage.intake.service import IdempotencyConflict
 from outage.pages import i18n
 from outage.pages.routes import (
     MAX_TICKET_LENGTH,
+    ProveForm,
     customer_page,
     filled_in,
     form_idempotency_key,
     local_moment,
     max_lengths,
+    prove_context,
     rate_limited_text,
     request_language,
     ticket_not_found,
@@ -67,13 +71,9 @@ class RequestForm(BaseModel):
     lang: str = ""
 
 
-class RatingForm(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
+class RatingForm(ProveForm):
     rating: str = ""
     comment: str = ""
-    phone_last4: str = ""
-    lang: str = ""
 
 
 def _form_page(
@@ -206,9 +206,24 @@ def _status_page(
             "rating_values": (form or RatingForm()).model_dump(),
             "scores": [(str(n), t[f"rating_{n}"]) for n in range(5, 0, -1)],
             "max_comment": MAX_COMMENT,
+            **prove_context(None),
         },
         status_code=status_code,
     )
+
+
+def _unproven(
+    request: Request,
+    language: str,
+    found: RequestStatusOut,
+    error: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """The ticket and the form asking for the phone's digits, nothing of the request."""
+    action = f"/request/{quote(found.ticket, safe='')}"
+    context = {"ticket": found.ticket, **prove_context(action, error)}
+    return customer_page(request, "request_status.html", language, context, status_code, headers)
 
 
 def _find(session: Session, ticket: str) -> RequestStatusOut | None:
@@ -217,13 +232,55 @@ def _find(session: Session, ticket: str) -> RequestStatusOut | None:
 
 @router.get("/request/{ticket}", response_class=HTMLResponse)
 def request_page(
-    ticket: str, request: Request, session: SessionDep, lang: str | None = None
+    ticket: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    lang: str | None = None,
 ) -> HTMLResponse:
-    """Where a request stands, without any personal data; the rating form once closed."""
+    """The ticket and the form asking for the requester's phone digits; back-office staff
+    see where it stands at once."""
     language = request_language(request, lang)
     found = _find(session, ticket)
     if found is None:
         return ticket_not_found(request, language, ticket)
+    if principal.may(WORK):
+        return _status_page(request, language, found)
+    return _unproven(request, language, found)
+
+
+@router.post("/request/{ticket}", response_class=HTMLResponse)
+def request_proven(
+    ticket: str,
+    request: Request,
+    form: Annotated[ProveForm, Form()],
+    session: SessionDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+) -> HTMLResponse:
+    """Where a request stands, and the rating form once closed, for the caller who gave
+    the last four digits of its phone."""
+    language = request_language(request, form.lang)
+    t = i18n.strings(language)
+    found = _find(session, ticket)
+    if found is None:
+        return ticket_not_found(request, language, ticket)
+    digits = form.digits()
+    if digits is None:
+        return _unproven(request, language, found, t["prove_error"], 422)
+    try:
+        verdict = verify_requester(session, limits, found.ticket, digits, client=client_ip(request))
+    except RateLimited as exc:
+        return _unproven(
+            request,
+            language,
+            found,
+            rate_limited_text(exc, t),
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"Retry-After": str(exc.retry_after_s)},
+        )
+    if verdict is not Verdict.PROVEN:
+        message = t["rating_error_no_phone" if verdict is Verdict.NO_PHONE else "prove_error"]
+        return _unproven(request, language, found, message, status.HTTP_403_FORBIDDEN)
     return _status_page(request, language, found)
 
 
@@ -235,12 +292,30 @@ def rate(
     session: SessionDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
 ) -> Response:
-    """The customer's rating: proven by their phone digits, once, after closing."""
+    """The customer's rating: proven by their phone digits, once, after closing. Until
+    the digits are right the page shows nothing of the request."""
     language = request_language(request, form.lang)
     t = i18n.strings(language)
     found = _find(session, ticket)
     if found is None:
         return ticket_not_found(request, language, ticket)
+    try:
+        verdict = verify_requester(
+            session, limits, found.ticket, form.digits(), client=client_ip(request)
+        )
+    except RateLimited as exc:
+        return _unproven(
+            request,
+            language,
+            found,
+            rate_limited_text(exc, t),
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"Retry-After": str(exc.retry_after_s)},
+        )
+    if verdict is Verdict.NO_PHONE:
+        return _unproven(request, language, found, t["rating_error_no_phone"], 403)
+    if verdict is not Verdict.PROVEN:
+        return _unproven(request, language, found, t["rating_error_phone"], 403)
 
     def refused(message: str, code: int) -> HTMLResponse:
         return _status_page(
@@ -249,26 +324,17 @@ def rate(
 
     try:
         rating = RatingIn.model_validate(
-            {
-                "rating": form.rating,
-                "comment": form.comment.strip() or None,
-                "phone_last4": form.phone_last4.strip() or None,
-            }
+            {"rating": form.rating, "comment": form.comment.strip() or None}
         )
     except ValidationError:
         return refused(t["rating_error_invalid"].format(max=MAX_COMMENT), 422)
     if not found.can_rate:
         return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
     try:
-        verdict = verify_requester(session, limits, found.ticket, rating.phone_last4)
-    except RateLimited as exc:
-        return refused(rate_limited_text(exc, t), status.HTTP_429_TOO_MANY_REQUESTS)
-    if verdict is Verdict.NO_PHONE:
-        return refused(t["rating_error_no_phone"], status.HTTP_403_FORBIDDEN)
-    if verdict is not Verdict.PROVEN:
-        return refused(t["rating_error_phone"], status.HTTP_403_FORBIDDEN)
-    try:
-        service.rate_request(session, found.ticket, rating=rating.rating, comment=rating.comment)
+        rated = service.rate_request(
+            session, found.ticket, rating=rating.rating, comment=rating.comment
+        )
     except service.NotRatable:
         return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
-    return ticket_redirect("/request", found.ticket, language)
+    # The page itself, not a redirect to it: without the digits it would show nothing.
+    return _status_page(request, language, rated)

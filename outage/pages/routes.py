@@ -6,6 +6,7 @@ value a customer typed is escaped by Jinja's autoescape.
 """
 
 import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from outage.api import SessionDep
-from outage.auth.principal import require
+from outage.auth.principal import PrincipalDep, require
 from outage.care.service import is_request_ticket
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
@@ -31,6 +32,7 @@ from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.moments import local_time
 from outage.pages import i18n
 from outage.settings import Settings, get_settings
+from outage.tickets import Verdict, verify_owner
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -58,6 +60,26 @@ router = APIRouter(
 def static_files() -> StaticFiles:
     """The pages' CSS and scripts, to mount at /static."""
     return StaticFiles(directory=STATIC_DIR)
+
+
+class ProveForm(BaseModel):
+    """The last four digits of the phone given with a ticket, which unlock its page."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    phone_last4: str = ""
+    lang: str = ""
+
+    def digits(self) -> str | None:
+        """The four digits, or None when the form holds anything else."""
+        typed = "".join(self.phone_last4.split())
+        return typed if re.fullmatch(r"[0-9]{4}", typed) else None
+
+
+def prove_context(action: str | None, error: str | None = None) -> dict[str, Any]:
+    """The form a ticket's page shows, posting to `action`, until the caller proves the
+    ticket is theirs with the phone's last four digits (None: proven, no form)."""
+    return {"prove_action": action, "prove_error": error}
 
 
 class ReportForm(BaseModel):
@@ -325,18 +347,80 @@ def status_lookup(request: Request, ticket: str = "", lang: str | None = None) -
 
 @router.get("/status/{ticket}", response_class=HTMLResponse)
 def status_page(
-    ticket: str, request: Request, session: SessionDep, lang: str | None = None
+    ticket: str,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    lang: str | None = None,
 ) -> Response:
-    """Where a report stands, without any personal data; a 404 page for unknown tickets.
-
-    A service request's ticket leads to its own page."""
+    """A report's ticket and the form asking for the phone's last four digits, as the API
+    asks for them; staff who work the queue see where it stands at once (and the ticket it
+    joins), and so does anyone for a report without a phone. A 404 page for
+    unknown tickets; a service request's ticket leads to its own page."""
     language = request_language(request, lang)
     if is_request_ticket(ticket):
         return ticket_redirect("/request", ticket.strip().upper(), language)
     found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
     if found is None:
         return ticket_not_found(request, language, ticket)
-    return customer_page(request, "status.html", language, _status_context(found, language))
+    if principal.may("reports.queue"):
+        return _status_response(request, language, found)
+    if not service.status_phones(session, found.ticket):
+        return _status_response(request, language, found.for_customer())
+    return _unproven(request, language, found)
+
+
+@router.post("/status/{ticket}", response_class=HTMLResponse)
+def status_proven(
+    ticket: str,
+    request: Request,
+    form: Annotated[ProveForm, Form()],
+    session: SessionDep,
+    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+) -> Response:
+    """Where a report stands, for the caller who gave the last four digits of its phone."""
+    language = request_language(request, form.lang)
+    t = i18n.strings(language)
+    found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
+    if found is None:
+        return ticket_not_found(request, language, ticket)
+    digits = form.digits()
+    if digits is None:
+        return _unproven(request, language, found, t["prove_error"], 422)
+    try:
+        verdict = verify_owner(
+            session, limits, found.ticket, digits, service.status_phones, client=client_ip(request)
+        )
+    except RateLimited as exc:
+        return _unproven(
+            request,
+            language,
+            found,
+            rate_limited_text(exc, t),
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"Retry-After": str(exc.retry_after_s)},
+        )
+    if verdict in (Verdict.PROVEN, Verdict.NO_PHONE):
+        return _status_response(request, language, found.for_customer())
+    return _unproven(request, language, found, t["prove_error"], status.HTTP_403_FORBIDDEN)
+
+
+def _status_response(request: Request, language: str, found: ReportStatusOut) -> HTMLResponse:
+    context = {**_status_context(found, language), **prove_context(None)}
+    return customer_page(request, "status.html", language, context)
+
+
+def _unproven(
+    request: Request,
+    language: str,
+    found: ReportStatusOut,
+    error: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    action = f"/status/{quote(found.ticket, safe='')}"
+    context = {"ticket": found.ticket, "hazard_text": None, **prove_context(action, error)}
+    return customer_page(request, "status.html", language, context, status_code, headers)
 
 
 def _status_context(found: ReportStatusOut, language: str) -> dict[str, Any]:

@@ -109,6 +109,9 @@ def test_report_from_a_phone_with_location(
         assert page.get_attribute("html", "lang") == language
         assert page.inner_text("h1") == t["status_title"]
         assert TICKET.match(page.inner_text("#ticket"))
+        page.fill("#prove-digits", premise.customer.phone[-4:])
+        with page.expect_navigation():
+            page.click("#prove")
         assert page.inner_text("#status-text") in {t[f"status_{s.value}"] for s in ReportStatus}
         _assert_fits_a_phone(page, "#lookup-ticket", "form.lookup button")
         page.screenshot(path=str(screenshots / f"status-{language}.png"), full_page=True)

@@ -18,9 +18,12 @@ def _as_is(ticket: str) -> str:
 
 
 def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketForm = _as_is) -> str:
-    """What a customer hears back after reporting: their ticket and what happens next."""
-    if receipt.status is ReportStatus.DUPLICATE and receipt.duplicate_of:
-        return render("report.duplicate", language, ticket=form(receipt.duplicate_of))
+    """What a customer hears back after reporting: their ticket and what happens next.
+
+    Never the earlier ticket a duplicate joins: whoever named an account or a phone need
+    not be its customer."""
+    if receipt.status is ReportStatus.DUPLICATE:
+        return render("report.duplicate", language, ticket=form(receipt.ticket))
     if receipt.status is ReportStatus.NEEDS_AGENT:
         return render("report.needs_agent", language, ticket=form(receipt.ticket))
     return render("report.received", language, ticket=form(receipt.ticket))
@@ -29,16 +32,10 @@ def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketFor
 def status_reply(
     session: Session, ticket: str, language: Language | None, form: TicketForm = _as_is
 ) -> str:
-    """Where a report stands, for the customer who made it."""
+    """Where a report stands, for the customer who made it; never the earlier ticket a
+    duplicate joins."""
     found = report_status(session, ticket)
     if found is None:
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
-    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
-        return render(
-            "status.duplicate",
-            language,
-            ticket=form(found.ticket),
-            original=form(found.duplicate_of),
-        )
     return render(f"status.{found.status.value}", language, ticket=form(found.ticket))

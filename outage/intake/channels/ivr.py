@@ -75,10 +75,12 @@ def _submit(
     settings: Settings,
     limits: IntakeLimits,
 ) -> ReceiptOut:
-    """Submit once per call and choice; a retried webhook is neither counted nor stored."""
+    """Submit once per call and choice; a retried webhook is neither counted nor stored.
+
+    The report's phone is the caller ID, which the IVR vouches for."""
     key = idempotency_key("ivr", call.call_id, _keyed(call))
     if not lookup.already_received(session, key):
-        limits.check(ip=None, phone=report.phone)
+        limits.check(ip=None, phone=report.phone, phone_verified=True)
     return submit_report(session, Submission(report, idempotency_key=key), settings)
 
 

@@ -157,7 +157,7 @@ def _report(
     key = idempotency_key("sms", message.message_id) if message.message_id else None
     if key is None or not lookup.already_received(session, key):
         try:
-            limits.check(ip=None, phone=phone or message.sender)
+            limits.check(ip=None, phone=phone or message.sender, phone_verified=True)
         except RateLimited as exc:
             minutes = str(math.ceil(exc.retry_after_s / 60))
             return _reply("report.rate_limited", language, minutes=minutes)

@@ -29,8 +29,8 @@ TEXTS: dict[str, dict[Language, str]] = {
         "the address.",
     },
     "report.duplicate": {
-        VI: "Bạn đã báo mất điện, mã số {ticket}. Chúng tôi đang xử lý.",
-        EN: "You already reported this outage, ticket {ticket}. We are working on it.",
+        VI: "Mất điện này đã được báo trước đó. Mã số của bạn: {ticket}. Chúng tôi đang xử lý.",
+        EN: "This outage was reported already. Your ticket: {ticket}. We are working on it.",
     },
     "report.rate_limited": {
         VI: "Bạn đã gửi nhiều báo cáo. Vui lòng thử lại sau {minutes} phút.",
@@ -46,8 +46,8 @@ TEXTS: dict[str, dict[Language, str]] = {
         EN: "Ticket {ticket}: an agent is confirming the address.",
     },
     "status.duplicate": {
-        VI: "Mã số {ticket} đã gộp vào mã số {original}, đang xử lý.",
-        EN: "Ticket {ticket} is part of ticket {original}, we are working on it.",
+        VI: "Mã số {ticket} đã gộp với một báo cáo trước, đang xử lý.",
+        EN: "Ticket {ticket} joins an earlier report, we are working on it.",
     },
     "status.closed": {
         VI: "Mã số {ticket}: đã đóng.",

@@ -126,6 +126,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/status"): _request("GET", "/status"),
     ("GET", "/status/{ticket}"): _request("GET", "/status/{fx.phone_ticket}"),
+    ("POST", "/status/{ticket}"): _request(
+        "POST", "/status/{fx.phone_ticket}", data={"phone_last4": "5678"}
+    ),
     ("GET", "/login"): _request("GET", "/login"),
     ("POST", "/login"): _login_page,
     ("POST", "/logout"): _request("POST", "/logout"),
@@ -288,6 +291,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "POST", "/request", data={"type": "billing_question", "address": "lot 9, nowhere"}
     ),
     ("GET", "/request/{ticket}"): _request("GET", "/request/260101-ZZZZZZ"),
+    ("POST", "/request/{ticket}"): _request(
+        "POST", "/request/260101-ZZZZZZ", data={"phone_last4": "5678"}
+    ),
     ("POST", "/request/{ticket}/rating"): _request(
         "POST", "/request/260101-ZZZZZZ/rating", data={"rating": "5", "phone_last4": "5678"}
     ),

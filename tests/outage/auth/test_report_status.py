@@ -102,3 +102,49 @@ def test_guessing_the_digits_is_stopped(auth_database: str, auth_credentials: Cr
         assert int(stopped.headers["retry-after"]) > 0
         staff = client.get(url, headers=auth_credentials.staff(Role.AGENT))
         assert staff.status_code == 200, "staff are not limited"
+
+
+def _wrong_guesses(customer: Any, n: int) -> list[str]:
+    return [f"{g:04d}" for g in range(20) if f"{g:04d}" != customer.phone[-4:]][:n]
+
+
+def test_a_strangers_wrong_guesses_leave_the_customers_right_answer_working(
+    auth_database: str,
+) -> None:
+    customer = _customer(auth_database, 304)
+    app: FastAPI = create_app(auth_database, Settings(status_check_limit="3/hour"))
+    with (
+        TestClient(app, client=("203.0.113.7", 40000)) as stranger,
+        TestClient(app, client=("198.51.100.20", 40000)) as owner,
+    ):
+        ticket = _report(owner, account=customer.account)
+        url = f"/api/v1/reports/{ticket}"
+        for guess in _wrong_guesses(customer, 3):
+            stranger.get(url, params={"phone_last4": guess})
+        assert stranger.get(url, params={"phone_last4": "0000"}).status_code == 429
+        right = owner.get(url, params={"phone_last4": customer.phone[-4:]})
+        assert right.status_code == 200
+
+
+def test_wrong_guesses_are_counted_across_processes(auth_database: str) -> None:
+    customer = _customer(auth_database, 305)
+    settings = Settings(status_check_limit="3/hour")
+    first, second = create_app(auth_database, settings), create_app(auth_database, settings)
+    with TestClient(first) as one, TestClient(second) as other:
+        ticket = _report(one, account=customer.account)
+        url = f"/api/v1/reports/{ticket}"
+        for guess in _wrong_guesses(customer, 3):
+            assert one.get(url, params={"phone_last4": guess}).status_code == 403
+        assert other.get(url, params={"phone_last4": customer.phone[-4:]}).status_code == 429
+
+
+def test_reporter_of_a_duplicate_is_not_told_the_ticket_it_joins(
+    anyone: TestClient, auth_database: str
+) -> None:
+    customer = _customer(auth_database, 306)
+    first = _report(anyone, account=customer.account)
+    second = _report(anyone, phone=customer.phone)
+    answer = anyone.get(f"/api/v1/reports/{second}", params={"phone_last4": customer.phone[-4:]})
+    assert answer.json()["status"] == "duplicate"
+    assert answer.json()["duplicate_of"] is None
+    assert first not in answer.text

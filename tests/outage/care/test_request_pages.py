@@ -32,6 +32,13 @@ def _file(client: TestClient, premise: Premise, **fields: str) -> str:
     return found[1]
 
 
+def _shown(client: TestClient, ticket: str, digits: str) -> str:
+    """The request's page, as its customer sees it after giving their phone's digits."""
+    page = client.post(f"/request/{ticket}", data={"phone_last4": digits, "lang": "en"})
+    assert page.status_code == 200, page.text
+    return page.text
+
+
 def test_the_form_files_a_request_whose_page_shows_nothing_personal(
     anonymous_client: TestClient, care_customer: Premise
 ) -> None:
@@ -40,10 +47,13 @@ def test_the_form_files_a_request_whose_page_shows_nothing_personal(
     assert "<script" not in form.text and " style=" not in form.text
     ticket = _file(anonymous_client, care_customer)
     assert service.is_request_ticket(ticket)
-    page = anonymous_client.get(f"/request/{ticket}", params={"lang": "en"})
+    assert care_customer.customer is not None
+    page = anonymous_client.post(
+        f"/request/{ticket}",
+        data={"phone_last4": care_customer.customer.phone[-4:], "lang": "en"},
+    )
     assert page.status_code == 200
     assert ticket in page.text and "Meter accuracy check" in page.text
-    assert care_customer.customer is not None
     for personal in (care_customer.customer.account, care_customer.customer.name, "onerror"):
         assert personal not in page.text
     assert 'id="rating-form"' not in page.text, "nothing to rate before it is closed"
@@ -76,21 +86,49 @@ def test_the_customer_rates_a_closed_request_on_its_page_once(
     for state in (RequestState.IN_PROGRESS, RequestState.DONE):
         service.transition(session, ticket, to=state, reason=None, actor="t")
     session.commit()
-    page = anonymous_client.get(f"/request/{ticket}", params={"lang": "en"})
-    assert 'id="rating-form"' in page.text
-    url = f"/request/{ticket}/rating"
     digits = care_customer.customer.phone[-4:]
+    assert 'id="rating-form"' in _shown(anonymous_client, ticket, digits)
+    url = f"/request/{ticket}/rating"
     wrong = "0000" if digits != "0000" else "1111"
     refused = anonymous_client.post(url, data={"rating": "4", "phone_last4": wrong, "lang": "en"})
     assert refused.status_code == 403
     assert STRINGS["en"]["rating_error_phone"] in refused.text
     rated = anonymous_client.post(
-        url,
-        data={"rating": "4", "comment": "ok", "phone_last4": digits, "lang": "en"},
-        follow_redirects=False,
+        url, data={"rating": "4", "comment": "ok", "phone_last4": digits, "lang": "en"}
     )
-    assert rated.status_code == 303
-    thanks = anonymous_client.get(rated.headers["location"]).text
-    assert STRINGS["en"]["rating_thanks"].format(rating=4) in thanks
+    assert rated.status_code == 200
+    assert STRINGS["en"]["rating_thanks"].format(rating=4) in rated.text
     again = anonymous_client.post(url, data={"rating": "1", "phone_last4": digits, "lang": "en"})
     assert again.status_code == 409
+
+
+def test_the_page_asks_for_the_phone_digits_before_showing_the_rejection_reason(
+    anonymous_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    assert care_customer.customer is not None
+    ticket = _file(anonymous_client, care_customer)
+    reason = f"No meter at this address {uuid.uuid4().hex[:8]}"
+    service.transition(session, ticket, to=RequestState.REJECTED, reason=reason, actor="t")
+    session.commit()
+    page = anonymous_client.get(f"/request/{ticket}")
+    assert page.status_code == 200
+    assert '<html lang="vi">' in page.text and STRINGS["vi"]["prove_hint"] in page.text
+    assert reason not in page.text
+    assert STRINGS["vi"]["request_type_label"] not in page.text
+    assert reason in _shown(anonymous_client, ticket, care_customer.customer.phone[-4:])
+
+
+def test_wrong_phone_digits_show_nothing_of_the_request(
+    anonymous_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    assert care_customer.customer is not None
+    ticket = _file(anonymous_client, care_customer)
+    reason = f"Duplicate request {uuid.uuid4().hex[:8]}"
+    service.transition(session, ticket, to=RequestState.REJECTED, reason=reason, actor="t")
+    session.commit()
+    digits = care_customer.customer.phone[-4:]
+    wrong = "0000" if digits != "0000" else "1111"
+    page = anonymous_client.post(f"/request/{ticket}", data={"phone_last4": wrong, "lang": "en"})
+    assert page.status_code == 403
+    assert STRINGS["en"]["prove_error"] in page.text
+    assert reason not in page.text

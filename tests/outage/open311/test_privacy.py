@@ -64,3 +64,28 @@ def test_get_responses_carry_no_personal_data(
     # The transformer's location, to 0.001 degree: within a few hundred metres of the premise.
     assert shown["lat"] == round(shown["lat"], 3) and shown["long"] == round(shown["long"], 3)
     assert abs(shown["lat"] - customer.lat) < 0.01 and abs(shown["long"] - customer.lon) < 0.01
+
+
+def test_get_lists_no_report_made_on_another_channel(
+    open311_client: TestClient, client: TestClient, open311_customer: Callable[[], Open311Customer]
+) -> None:
+    customer = open311_customer()
+    ticket = client.post(
+        "/api/v1/reports", json={"account": customer.account, "channel": "sms"}
+    ).json()["ticket"]
+    listed = open311_client.get("/open311/v2/requests.json").json()
+    by_id = open311_client.get("/open311/v2/requests.json", params={"service_request_id": ticket})
+    assert ticket not in {request["service_request_id"] for request in listed}
+    assert by_id.json() == []
+
+
+def test_get_lists_no_service_request_made_on_another_channel(
+    open311_client: TestClient, client: TestClient, open311_customer: Callable[[], Open311Customer]
+) -> None:
+    customer = open311_customer()
+    ticket = client.post(
+        "/api/v1/requests",
+        json={"type": "meter_check", "account": customer.account, "channel": "web"},
+    ).json()["ticket"]
+    response = open311_client.get(f"/open311/v2/requests/{ticket}.json")
+    assert response.status_code == 404

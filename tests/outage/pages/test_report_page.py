@@ -364,6 +364,83 @@ def test_status_page_of_a_second_report_says_we_know_already(
     assert STRINGS["vi"]["duplicate_of_label"] in html
 
 
+def _anonymous_report(anonymous_client: TestClient, premise: Premise) -> str:
+    """A report with a hazard and the customer's phone, filed on the page by anyone."""
+    assert premise.customer is not None
+    data = _form(
+        anonymous_client,
+        phone=premise.customer.phone,
+        account=premise.customer.account,
+        hazard=Hazard.WIRES_DOWN.value,
+    )
+    code, location, _ = _post(anonymous_client, data)
+    assert code == 303
+    found = TICKET_URL.match(location)
+    assert found
+    return found.group(1)
+
+
+def test_status_page_asks_for_the_phone_digits_before_showing_the_status(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    ticket = _anonymous_report(anonymous_client, next(customers))
+    page = anonymous_client.get(f"/status/{ticket}")
+    assert page.status_code == 200
+    assert '<html lang="vi">' in page.text and STRINGS["vi"]["prove_hint"] in page.text
+    assert f'<form method="post" action="/status/{ticket}"' in page.text
+    assert STRINGS["vi"]["status_received"] not in page.text
+    assert STRINGS["vi"]["hazard_wires_down"] not in page.text
+
+
+def test_status_page_shows_the_status_after_the_right_digits(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    ticket = _anonymous_report(anonymous_client, premise)
+    page = anonymous_client.post(
+        f"/status/{ticket}", data={"phone_last4": premise.customer.phone[-4:], "lang": "en"}
+    )
+    assert page.status_code == 200
+    assert STRINGS["en"]["hazard_wires_down"] in page.text
+
+
+def test_status_page_of_a_duplicate_does_not_tell_the_ticket_it_joins(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    first = _anonymous_report(anonymous_client, premise)
+    second = _anonymous_report(anonymous_client, premise)
+    page = anonymous_client.post(
+        f"/status/{second}", data={"phone_last4": premise.customer.phone[-4:], "lang": "en"}
+    )
+    assert STRINGS["en"]["status_duplicate"] in page.text
+    assert first not in page.text
+
+
+def test_status_page_refuses_wrong_digits_and_shows_nothing(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    ticket = _anonymous_report(anonymous_client, premise)
+    wrong = "0000" if premise.customer.phone[-4:] != "0000" else "1111"
+    page = anonymous_client.post(f"/status/{ticket}", data={"phone_last4": wrong, "lang": "en"})
+    assert page.status_code == 403
+    assert STRINGS["en"]["prove_error"] in page.text
+    assert STRINGS["en"]["hazard_wires_down"] not in page.text
+
+
+def test_status_page_refuses_digits_that_are_not_four_digits(
+    anonymous_client: TestClient, customers: Iterator[Premise]
+) -> None:
+    ticket = _anonymous_report(anonymous_client, next(customers))
+    page = anonymous_client.post(f"/status/{ticket}", data={"phone_last4": "١٢٣٤", "lang": "en"})
+    assert page.status_code == 422
+    assert STRINGS["en"]["prove_error"] in page.text
+
+
 def test_ticket_lookup_is_forgiving(client: TestClient, customers: Iterator[Premise]) -> None:
     premise = next(customers)
     assert premise.customer is not None

@@ -66,6 +66,16 @@ def test_1_star_account_digits_reports_for_that_account(
     assert (row["match_method"], row["premise"]) == ("account", customer.premise)
 
 
+def test_report_for_another_customers_account_does_not_tell_their_earlier_ticket(
+    channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
+) -> None:
+    customer = person(language="en")
+    first = call(channels_client, customer.phone, "1")
+    stranger = call(channels_client, unknown_phone(), f"1*{keyed(customer.account)}")
+    assert spoken_ticket(first["ticket"]) not in stranger["say"]
+    assert spoken_ticket(stranger["ticket"]) in stranger["say"]
+
+
 def test_unknown_account_digits_go_back_to_the_menu(
     channels_client: TestClient, unknown_phone: Callable[[], str]
 ) -> None:

@@ -146,14 +146,27 @@ def test_unknown_account_is_kept_for_an_agent(
     assert row["description"] == "PD0999888777 no power"
 
 
-def test_second_report_of_a_customer_replies_with_the_first_ticket(
+def test_second_report_of_a_customer_says_it_was_reported_already(
     channels_client: TestClient, person: PersonMaker
 ) -> None:
     customer = person(language="vi")
     first = sms(channels_client, customer.phone, "MATDIEN")
     second = sms(channels_client, customer.phone, "MATDIEN van chua co dien")
     assert second["ticket"] != first["ticket"]
-    assert second["reply"] == f"Ban da bao mat dien, ma so {first['ticket']}. Chung toi dang xu ly."
+    assert second["reply"] == (
+        f"Mat dien nay da duoc bao truoc do. Ma so cua ban: {second['ticket']}. "
+        "Chung toi dang xu ly."
+    )
+
+
+def test_report_for_another_customers_account_does_not_tell_their_earlier_ticket(
+    channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
+) -> None:
+    customer = person(language="en")
+    first = sms(channels_client, customer.phone, "OUT")
+    stranger = sms(channels_client, unknown_phone(), f"OUT {customer.account}")
+    assert first["ticket"] not in stranger["reply"]
+    assert stranger["ticket"] in stranger["reply"]
 
 
 def test_report_from_a_short_code_without_account_asks_for_one(
@@ -292,3 +305,15 @@ def test_every_reply_fits_one_gsm7_sms(
     ]
     for sender, text in texts:
         assert_one_gsm7_sms(sms(channels_client, sender, text)["reply"])
+
+
+def test_status_of_a_duplicate_does_not_tell_the_ticket_it_joins(
+    channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
+) -> None:
+    customer = person(language="en")
+    first = sms(channels_client, customer.phone, "OUT")["ticket"]
+    stranger = unknown_phone()
+    second = sms(channels_client, stranger, f"OUT {customer.account}")["ticket"]
+    answer = sms(channels_client, stranger, f"STATUS {second}")
+    assert answer["reply"] == f"Ticket {second} joins an earlier report, we are working on it."
+    assert first not in answer["reply"]

@@ -1,0 +1,69 @@
+"""`outage serve`'s HTTP server: whose X-Forwarded-For it believes."""
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import uvicorn
+
+from outage.app import create_app
+from outage.cli.serve import server_config
+from outage.settings import Settings, get_settings
+
+UNPLACEABLE = {"address": "behind the big banyan tree near the market"}
+"""A report with no phone: only the per-address limit counts it."""
+
+
+@contextmanager
+def _served(database_url: str, settings: Settings) -> Iterator[str]:
+    """The app under uvicorn configured as `outage serve` configures it, on a free port."""
+    config = server_config(
+        create_app(database_url, settings), "127.0.0.1", 0, settings, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def _statuses(url: str) -> list[int]:
+    """Three anonymous reports, each claiming another address in X-Forwarded-For."""
+    with httpx.Client(base_url=url) as client:
+        return [
+            client.post(
+                "/api/v1/reports", json=UNPLACEABLE, headers={"X-Forwarded-For": f"1.2.3.{n}"}
+            ).status_code
+            for n in range(3)
+        ]
+
+
+def test_forwarded_for_is_ignored_by_default_so_limits_count_the_real_address(
+    grid_database: str,
+) -> None:
+    settings = get_settings().model_copy(update={"rate_limit_per_ip": "2/minute"})
+    with _served(grid_database, settings) as url:
+        assert _statuses(url) == [201, 201, 429]
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_client_address(grid_database: str) -> None:
+    settings = Settings.model_validate(
+        {
+            **get_settings().model_dump(),
+            "rate_limit_per_ip": "2/minute",
+            "trusted_proxies": ["127.0.0.0/8"],
+        }
+    )
+    with _served(grid_database, settings) as url:
+        assert _statuses(url) == [201, 201, 201]
