@@ -66,10 +66,13 @@ def read_grid(path: Path) -> GridModel:
     """Read a .geojson file, gzip-compressed or not (recognised by its content, not its name)."""
     data = path.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise GridFormatError([f"not a whole gzip file: {error}"]) from None
     try:
         doc = json.loads(data)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise GridFormatError([f"not a JSON document: {error}"]) from None
     return parse_grid(doc)
 

@@ -9,7 +9,7 @@ from outage.api import SecurityHeaders, install_error_handlers
 from outage.auth import routes as auth_routes
 from outage.auth.audit import AuditTrail
 from outage.auth.principal import require
-from outage.bodies import JsonLimits
+from outage.bodies import BodySizeLimit, JsonLimits
 from outage.care import routes as care_routes
 from outage.crews import routes as crew_routes
 from outage.db import session_factory
@@ -37,7 +37,6 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
         title="Outage reporting and dispatch",
         version="0.1.0",
         description="Outage intake, prediction, dispatch and notification for power distribution.",
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     app.state.sessions = session_factory(database_url)
@@ -48,6 +47,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         JsonLimits, max_depth=settings.max_json_depth, max_items=settings.max_json_items
     )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditTrail, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)

@@ -6,7 +6,8 @@ hold, and a body of a thousand keys gets a validation error for each. Here a bod
 parsed without recursion (pydantic-core's parser stops at 200 levels), then its depth, its
 count of values, its numbers (finite; whole numbers within bigint) and its strings (no NUL)
 are checked; a refused body gets 422 with the reason and reaches no route. The byte
-limit (413) is FastAPI's `max_body_size`, enforced on the bytes read, chunked or not.
+limit (413) comes first, on the declared length and on the bytes actually read, chunked or
+not, so neither check ever holds more than the limit.
 """
 
 import math
@@ -63,6 +64,58 @@ def _walk(value: Any) -> Iterator[tuple[int, Any]]:
             stack.extend((depth + 1, member) for member in item)
 
 
+class _TooLarge(HTTPException):
+    """Raised into the app by `BodySizeLimit`'s receive once the body passes the limit; an
+    HTTPException, so a route parsing a form answers it as 413 too."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body larger than {max_bytes} bytes")
+
+
+class BodySizeLimit:
+    """413 for a body larger than `max_bytes`: at once by its declared length, else as soon
+    as the bytes read pass the limit (a chunked body declares none), whoever reads it."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        read = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal read
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > self.max_bytes:
+                raise _TooLarge(self.max_bytes)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = _TooLarge(self.max_bytes).detail
+        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+
+
 class JsonLimits:
     """Check every non-form request body with `check_json` before the app sees it."""
 
@@ -80,19 +133,14 @@ class JsonLimits:
             await self.app(scope, receive, send)
             return
         chunks = []
-        try:
-            while True:  # bounded: FastAPI's max_body_size raises 413 past the limit
-                message = await receive()
-                if message["type"] != "http.request":
-                    await self.app(scope, _replay([message], receive), send)
-                    return
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
-        except HTTPException as exc:
-            response = JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-            await response(scope, receive, send)
-            return
+        while True:  # bounded: BodySizeLimit, outside, stops a body past its limit
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
         body = b"".join(chunks)
         if body.strip():
             try:

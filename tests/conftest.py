@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +39,15 @@ from outage.crews.schemas import CrewIn
 from outage.db import session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import get_settings
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+"""Fuzzing bounded and repeatable, so it runs in CI on every change."""
 
 STAFF_PASSWORD = "correct horse battery staple"
 """The password of every test staff member (`test-<role>`)."""

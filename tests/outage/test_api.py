@@ -25,6 +25,17 @@ def test_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
     assert len(response.content) < 200
 
 
+def test_chunked_form_over_the_limit_is_413_with_the_security_headers(
+    client: TestClient,
+) -> None:
+    body = b"From=%2B84912000111&Body=" + b"x" * (100 * 1024)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/api/v1/channels/sms", content=_chunks(body), headers=form)
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+    assert "content-security-policy" in response.headers
+
+
 def test_deeply_nested_json_to_the_sms_webhook_is_422(client: TestClient) -> None:
     body = b"[" * 30_000 + b"]" * 30_000
     response = client.post("/api/v1/channels/sms", content=body, headers=JSON)

@@ -5,19 +5,11 @@ import json
 from typing import Any
 
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from outage.intake.channels.sms import SmsCommand, parse
-
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-"""Bounded and repeatable, so it runs in CI on every change."""
+from tests.conftest import FUZZ
 
 WORDS = st.sampled_from(
     ["MATDIEN", "mất điện", "OUT", "TRANGTHAI", "STATUS", "HELP", "PA01", "0912345678", ""]
