@@ -22,14 +22,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
 from outage.db import get_engine, session_factory
-from outage.grid.models import Device
+from outage.grid.models import Customer, Device
 from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident
 from outage.prediction.evidence import EvidenceSet, gather
-from outage.prediction.inference import SERVICE, Params, Prediction, ProtectionIndex, predict
+from outage.prediction.inference import (
+    SERVICE,
+    Evidence,
+    EvidenceKind,
+    Params,
+    Prediction,
+    ProtectionIndex,
+    predict,
+)
+from outage.prediction.meters import Off, back_at, concurrent, ended, unrecorded
 from outage.prediction.reconcile import Cancel, Merge, Open, OpenIncident, Update, reconcile
 from outage.prediction.switching import (
     Interval,
@@ -74,7 +83,7 @@ class Engine:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
         evidence = gather(session, now=now, window=self.window)
-        restored = self._apply_switching(session, evidence)
+        restored = self._apply_switching(session, evidence) + self._apply_meters(session, evidence)
         active = [i for i in incidents.active_incidents(session) if i.kind is IncidentKind.OUTAGE]
         confirmed = {
             i.device for i in active if i.device and i.status is not IncidentStatus.PREDICTED
@@ -257,6 +266,89 @@ class Engine:
             reason="SCADA: opened",
         )
         incidents.restore(session, incident_id, at=closed_at, reason="SCADA: closed")
+
+    def _apply_meters(self, session: Session, evidence: EvidenceSet) -> int:
+        """Meter events, by event time: an active incident whose meters all came back is
+        restored at the last one's time; outages no incident tells of are recorded."""
+        offs = ended(evidence.meters)
+        if not offs:
+            return 0
+        restored = 0
+        for incident in incidents.active_incidents(session):
+            if incident.kind is not IncidentKind.OUTAGE or incident.device in evidence.known_out:
+                continue
+            accounts = (
+                self.index.accounts(incident.device) if incident.device else incident.accounts
+            )
+            histories = [evidence.meters[a] for a in accounts if a in evidence.meters]
+            at = back_at(incident.started_at, histories)
+            if at is not None:
+                incidents.restore(session, incident.id, at=at, reason="meters: power restored")
+                restored += 1
+        since = min(off.gasp.at for off in offs)
+        for group in concurrent(unrecorded(offs, self._known_over(session, offs, since))):
+            for prediction in self._explain(group):
+                self._record_off(session, prediction, group)
+                restored += 1
+        return restored
+
+    def _known_over(
+        self, session: Session, offs: list[Off], since: datetime
+    ) -> dict[str, list[Known]]:
+        """Account -> the incidents over it, not cancelled, that could tell of its intervals."""
+        wanted = {off.account for off in offs}
+        rows = session.execute(
+            select(
+                Incident.id,
+                Incident.started_at,
+                Incident.restored_at,
+                Device.asset_ref,
+                Customer.account,
+            )
+            .outerjoin(Device, Device.id == Incident.device_id)
+            .outerjoin(Customer, Customer.premise_id == Incident.premise_id)
+            .where(
+                Incident.kind == IncidentKind.OUTAGE,
+                Incident.status != IncidentStatus.CANCELLED,
+                or_(Incident.status.in_(sorted(ACTIVE)), Incident.restored_at >= since),
+            )
+        )
+        known: dict[str, list[Known]] = {}
+        for incident_id, started_at, restored_at, asset_ref, account in rows:
+            over = self.index.accounts(asset_ref) if asset_ref else {account}
+            for covered in over & wanted:
+                known.setdefault(covered, []).append(Known(incident_id, started_at, restored_at))
+        return known
+
+    def _explain(self, group: list[Off]) -> list[Prediction]:
+        """The devices customers off together share, as the inference names them from their
+        last gasps; one customer alone is a single-service outage."""
+        accounts = {off.account for off in group}
+        if len(accounts) == 1:
+            return [
+                Prediction(group[0].account, SERVICE, frozenset(accounts), frozenset(accounts), 1.0)
+            ]
+        gasps = [Evidence(account, EvidenceKind.LAST_GASP) for account in sorted(accounts)]
+        return predict(self.topology, gasps, self.params)
+
+    def _record_off(self, session: Session, prediction: Prediction, group: list[Off]) -> None:
+        """An outage meters told of only once it had ended: recorded with their times, from
+        the first last gasp to the last power restored."""
+        members = [off for off in group if off.account in prediction.evidence]
+        device, account = self._place(prediction)
+        gasps = dict.fromkeys(incidents.EvidenceRef.meter_event(off.gasp.id) for off in members)
+        incident_id = incidents.open_incident(
+            session,
+            device_asset_ref=device,
+            account=account,
+            confidence=prediction.confidence,
+            customers_affected=len(prediction.accounts),
+            started_at=min(off.gasp.at for off in members),
+            evidence=list(gasps),
+            reason=f"meters: {len(prediction.evidence)} customers off together",
+        )
+        at = max(off.restored_at for off in members)
+        incidents.restore(session, incident_id, at=at, reason="meters: power restored")
 
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
         """Every hazard report not yet on an incident becomes a hazard incident."""

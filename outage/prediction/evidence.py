@@ -2,8 +2,9 @@
 
 Evidence is *active* while it can still change an incident: reports of open incidents,
 reports not yet attached that arrived within the time window, the latest meter event of
-each premise within the window, and each protective device's SCADA events within the
-window (with the last one before it), read by event time as the intervals it was open.
+each premise within the window (its current state), and each protective device's SCADA
+events and each premise's meter events within the window (with the last one before it),
+read by event time as the intervals it was open, or off.
 """
 
 from collections import defaultdict
@@ -17,9 +18,10 @@ from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.incidents.service import EvidenceRef
-from outage.intake.enums import Hazard, MeterEventKind, ReportStatus
+from outage.intake.enums import Hazard, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind
+from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
 
 _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
@@ -47,6 +49,8 @@ class EvidenceSet:
     """Device still open -> when it opened, by the SCADA event's own time."""
     switching: dict[str, list[Interval]] = field(default_factory=dict)
     """Protective device -> the intervals SCADA says it was open, in event-time order."""
+    meters: dict[str, list[Interval]] = field(default_factory=dict)
+    """Account -> the intervals its meter says it was off, in event-time order."""
     hazards: list[HazardReport] = field(default_factory=list)
 
     def add(self, account: str, kind: EvidenceKind, ref: EvidenceRef, at: datetime) -> None:
@@ -76,16 +80,13 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             found.hazards.append(HazardReport(report_id, account, hazard, received_at, incident_id))
         if account is not None:
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
-    meters = session.execute(
-        select(MeterEvent.id, Customer.account, MeterEvent.kind, MeterEvent.occurred_at)
-        .join(Customer, Customer.premise_id == MeterEvent.premise_id)
-        .where(MeterEvent.occurred_at >= since)
-        .order_by(MeterEvent.premise_id, MeterEvent.occurred_at.desc())
-        .distinct(MeterEvent.premise_id)
-    )
-    for event_id, account, kind, occurred_at in meters:
-        evidence = EvidenceKind.LAST_GASP if kind is MeterEventKind.LAST_GASP else EvidenceKind.LIVE
-        found.add(account, evidence, EvidenceRef.meter_event(event_id), occurred_at)
+    for account, (intervals, latest) in _meters(session, since).items():
+        found.meters[account] = intervals
+        if latest.state is SwitchState.OPEN:
+            gasp = intervals[-1].opened or latest  # the first of its run of gasps
+            found.add(account, EvidenceKind.LAST_GASP, EvidenceRef.meter_event(gasp.id), gasp.at)
+        else:
+            found.add(account, EvidenceKind.LIVE, EvidenceRef.meter_event(latest.id), latest.at)
     for asset_ref, intervals in _switching(session, since).items():
         found.switching[asset_ref] = intervals
         last = intervals[-1]
@@ -113,3 +114,41 @@ def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
             events[asset_ref].append(SwitchEvent(event_id, state, occurred_at))
     intervals = {ref: outage_intervals(device_events) for ref, device_events in events.items()}
     return {ref: found for ref, found in intervals.items() if found}
+
+
+def _meters(session: Session, since: datetime) -> dict[str, tuple[list[Interval], SwitchEvent]]:
+    """Each account's off intervals from its premise's meter events since `since` (and the
+    last one before, which may begin an interval), with its latest event since `since`:
+    its current state."""
+    columns = (MeterEvent.id, Customer.account, MeterEvent.kind, MeterEvent.occurred_at)
+    events = select(*columns).join(Customer, Customer.premise_id == MeterEvent.premise_id)
+    recent = select(MeterEvent.premise_id).where(MeterEvent.occurred_at >= since)
+    before = (
+        events.where(MeterEvent.occurred_at < since, MeterEvent.premise_id.in_(recent))
+        .order_by(
+            MeterEvent.premise_id,
+            Customer.account,
+            MeterEvent.occurred_at.desc(),
+            MeterEvent.id.desc(),
+        )
+        .distinct(MeterEvent.premise_id, Customer.account)
+    )
+    within = events.where(MeterEvent.occurred_at >= since)
+    history: dict[str, list[SwitchEvent]] = defaultdict(list)
+    latest: dict[str, SwitchEvent] = {}
+    for query in (before, within):
+        for event_id, account, kind, occurred_at in session.execute(query):
+            event = supply_event(event_id, kind, occurred_at)
+            history[account].append(event)
+            if occurred_at >= since and (
+                account not in latest or (event.at, event.id) > _order(latest[account])
+            ):
+                latest[account] = event
+    return {
+        account: (outage_intervals(account_events), latest[account])
+        for account, account_events in history.items()
+    }
+
+
+def _order(event: SwitchEvent) -> tuple[datetime, int]:
+    return event.at, event.id

@@ -2,6 +2,7 @@
 
 Two substations: "TBA Alpha" feeds F1 (breaker BR-1), on which fuse FU-A serves A1-A4 and
 switch SW-B then fuse FU-B serve B1-B3; "TBA Beta" feeds F2 (breaker BR-2) with C1-C3.
+Every premise has a smart meter, "M-" and its account.
 """
 
 import uuid
@@ -75,6 +76,7 @@ def ten_customer_grid() -> GridModel:
             (106.70 + i / 1000, 10.771),
             f"{i + 1} Đường Số {account[0]}",
             Customer(account, f"Khách hàng {account}", f"+8491200{i:04d}", None, "vi"),
+            meter_id=f"M-{account}",
         )
         for i, account in enumerate(F1_CUSTOMERS + F2_CUSTOMERS)
     ]

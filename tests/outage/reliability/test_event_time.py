@@ -1,5 +1,6 @@
-"""SCADA telemetry applied at its own time: live, late, reversed or batched, an outage of
-F1's breaker gives the same incident and the same IEEE 1366 figures."""
+"""SCADA and meter telemetry applied at its own time: live, late, reversed or batched, an
+outage of F1's breaker (or FU-A, from its meters) gives the same incident and the same
+IEEE 1366 figures."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from tests.conftest import Credentials, issue_credentials, staff_client
 
 from .conftest import F1_CUSTOMERS, grid_database
 
+FU_A = ("A1", "A2", "A3", "A4")
+
 WINDOW = timedelta(hours=4)
 NOW = datetime.now(UTC).replace(microsecond=0)
 OPENED = NOW - timedelta(minutes=150)
@@ -29,7 +32,7 @@ ORDERS = {
 
 
 class Site:
-    """A database with the ten-customer grid, an admin's client and the SCADA key."""
+    """A database with the ten-customer grid, an admin's client, the SCADA and AMI keys."""
 
     def __init__(self, url: str, api: TestClient, credentials: Credentials) -> None:
         self.url, self.api, self.credentials = url, api, credentials
@@ -42,17 +45,34 @@ class Site:
         )
         assert response.status_code == 200, response.text
 
+    def meters(self, event: str, accounts: tuple[str, ...], at: datetime) -> None:
+        events = [
+            {"meter_id": f"M-{a}", "event": event, "occurred_at": at.isoformat()} for a in accounts
+        ]
+        response = self.api.post(
+            "/api/v1/ami/events", json={"events": events}, headers=self.credentials.key(Scope.AMI)
+        )
+        assert response.status_code == 200, response.text
+
     def cycle(self, now: datetime | None = None) -> None:
         with session_scope(session_factory(self.url)) as session:
             Engine.load(session, window=WINDOW).run_cycle(session, now)
 
-    def play(self, order: str, opened: datetime, closed: datetime) -> None:
-        """Send the pair in `order`, then run one more cycle: seeing them again is harmless."""
+    def play(
+        self, order: str, opened: datetime, closed: datetime, meters: tuple[str, ...] = ()
+    ) -> None:
+        """Send the pair in `order`, then run one more cycle: seeing them again is harmless.
+
+        The pair is BR-1's open and close, or with `meters` their last gasps and power
+        restored."""
         last: datetime | None = None
         for step in ORDERS[order]:
             if step in ("open", "close"):
                 last = opened if step == "open" else closed
-                self.scada("open" if step == "open" else "closed", last)
+                if meters:
+                    self.meters("last_gasp" if step == "open" else "power_restored", meters, last)
+                else:
+                    self.scada("open" if step == "open" else "closed", last)
             else:
                 self.cycle(last + timedelta(seconds=30) if "event" in step and last else None)
         self.cycle()
@@ -70,7 +90,7 @@ class Site:
 @pytest.fixture
 def site(database_url: str) -> Iterator[Site]:
     with grid_database(database_url) as url:
-        credentials = issue_credentials(url, roles=[Role.ADMIN], scopes=[Scope.SCADA])
+        credentials = issue_credentials(url, roles=[Role.ADMIN], scopes=[Scope.SCADA, Scope.AMI])
         with staff_client(create_app(url), credentials) as api:
             yield Site(url, api, credentials)
 
@@ -128,4 +148,48 @@ def test_a_device_still_open_starts_its_incident_at_the_trip(site: Site) -> None
     site.cycle()
     (incident,) = site.incidents()
     assert incident["status"] == "predicted"
+    assert datetime.fromisoformat(incident["started_at"]) == OPENED
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_an_outage_starts_and_ends_at_its_meter_events_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, CLOSED, meters=FU_A)
+    (incident,) = site.incidents()
+    assert incident["device"]["asset_ref"] == "FU-A"
+    assert incident["status"] == "restored"
+    assert datetime.fromisoformat(incident["started_at"]) == OPENED
+    assert datetime.fromisoformat(incident["restored_at"]) == CLOSED
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_meter_outage_counts_in_the_indices_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, CLOSED, meters=FU_A)
+    figures = site.figures()
+    assert figures["customer_interruptions"] == len(FU_A)
+    assert figures["customer_minutes"] == pytest.approx(70 * len(FU_A))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_three_minute_meter_pair_is_momentary_in_any_order(site: Site, order: str) -> None:
+    site.play(order, OPENED, OPENED + timedelta(minutes=3), meters=FU_A)
+    (incident,) = site.incidents()
+    assert incident["momentary"] is True
+    figures = site.figures()
+    assert (figures["customer_interruptions"], figures["momentary_events"]) == (0, len(FU_A))
+
+
+@pytest.mark.parametrize("order", ["reversed", "batch"])
+def test_one_customers_past_meter_pair_is_a_single_service_outage(site: Site, order: str) -> None:
+    site.play(order, OPENED, CLOSED, meters=("C1",))
+    (incident,) = site.incidents()
+    assert incident["device"] is None
+    assert incident["customers_affected"] == 1
+    assert datetime.fromisoformat(incident["restored_at"]) == CLOSED
+
+
+def test_a_repeated_last_gasp_keeps_the_first(site: Site) -> None:
+    site.meters("last_gasp", FU_A, OPENED)
+    site.meters("last_gasp", FU_A, OPENED + timedelta(minutes=5))
+    site.cycle()
+    (incident,) = site.incidents()
     assert datetime.fromisoformat(incident["started_at"]) == OPENED
