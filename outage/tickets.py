@@ -8,11 +8,12 @@ which kind it is and the two never collide.
 import math
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, case, select
+from sqlalchemy import Connection, Executable, case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -84,38 +85,45 @@ def verify_owner(
     """Check the last four digits of the phone given with a ticket or registered to its
     customer (`phones_of`).
 
-    Wrong guesses are counted per ticket and client address in the database, so every
-    process shares the count; an address over the limit is refused (RateLimited) even a
-    right answer, while the customer's own address is not.
+    Guesses are counted per ticket and client address in the database, so every process
+    shares the count: each is counted before it is compared (so parallel guesses cannot
+    overtake the count) and a right one is taken back. An address over the limit is
+    refused (RateLimited), even a right answer, while the customer's own address is not.
     """
-    now = datetime.now(UTC)
-    where = {"ticket": ticket, "client": client or "unknown"}
-    limit = limits.status_guesses
-    window = timedelta(seconds=limit.get_expiry())
-    counted = session.execute(
-        select(TicketGuess.wrong, TicketGuess.window_start).filter_by(**where)
-    ).one_or_none()
-    if (
-        counted is not None
-        and counted.wrong >= limit.amount
-        and counted.window_start > now - window
-    ):
-        retry_after_s = max(1, math.ceil((counted.window_start + window - now).total_seconds()))
-        raise RateLimited("ticket from this address", retry_after_s, doing="wrong checks of")
     phones = phones_of(session, ticket)
     if not phones:
         return Verdict.NO_PHONE
     if phone_last4 is None:
         return Verdict.MISSING
+    now = datetime.now(UTC)
+    where = {"ticket": ticket, "client": client or "unknown"}
+    limit = limits.status_guesses
+    window = timedelta(seconds=limit.get_expiry())
+    guesses, since = _count_guess(session, where, now, window)
+    if guesses > limit.amount:
+        retry_after_s = max(1, math.ceil((since + window - now).total_seconds()))
+        raise RateLimited("ticket from this address", retry_after_s, doing="wrong checks of")
     if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
-        _count_wrong(session, where, now, window)
         return Verdict.MISMATCH
+    with _apart(session) as connection:
+        connection.execute(
+            update(TicketGuess).filter_by(**where).values(wrong=TicketGuess.wrong - 1)
+        )
     return Verdict.PROVEN
 
 
-def _count_wrong(session: Session, where: dict[str, str], now: datetime, window: timedelta) -> None:
-    """One more wrong guess, in a transaction of its own: it counts even though the
-    request's own transaction rolls back with the refusal. A window that has passed
+def forget_guesses(session: Session, *, before: datetime) -> int:
+    """Drop the counts whose window began before `before` (they hold client addresses and
+    count for nothing any more); how many."""
+    stale = TicketGuess.window_start < before
+    forgotten = session.scalars(delete(TicketGuess).where(stale).returning(TicketGuess.ticket))
+    return len(forgotten.all())
+
+
+def _count_guess(
+    session: Session, where: dict[str, str], now: datetime, window: timedelta
+) -> tuple[int, datetime]:
+    """One more guess, and the count with the window's start; a window that has passed
     starts again."""
     expired = TicketGuess.window_start <= now - window
     statement = (
@@ -128,6 +136,14 @@ def _count_wrong(session: Session, where: dict[str, str], now: datetime, window:
                 "window_start": case((expired, now), else_=TicketGuess.window_start),
             },
         )
+        .returning(TicketGuess.wrong, TicketGuess.window_start)
     )
-    with session.get_bind().engine.begin() as connection:
-        connection.execute(statement)
+    with _apart(session) as connection:
+        row = connection.execute(statement).one()
+    return row.wrong, row.window_start
+
+
+def _apart(session: Session) -> AbstractContextManager[Connection]:
+    """A transaction of its own: a guess counts even though the request's own transaction
+    rolls back with the refusal."""
+    return session.get_bind().engine.begin()

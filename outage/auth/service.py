@@ -280,6 +280,16 @@ def _refund(session: Session, keys: list[dict[str, str]]) -> None:
         )
 
 
+def forget_throttles(session: Session, *, before: datetime) -> int:
+    """Drop the counts with no try since `before` (they hold client addresses, and a count
+    quiet for the window starts afresh anyway); how many."""
+    stale = LoginThrottle.last_at < before
+    forgotten = session.scalars(
+        delete(LoginThrottle).where(stale).returning(LoginThrottle.client_ip)
+    )
+    return len(forgotten.all())
+
+
 def log_in(
     session: Session,
     *,

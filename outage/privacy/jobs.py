@@ -1,4 +1,5 @@
-"""The engine's retention job, for `outage.scheduler`: erase what is past retention."""
+"""The engine's retention job, for `outage.scheduler`: erase what is past retention, and
+forget the rate-limit counts past their windows."""
 
 import logging
 from datetime import UTC, datetime, timedelta
@@ -6,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from outage.privacy.retention import purge
+from outage.db import session_scope
+from outage.privacy.retention import forget_counters, purge
 from outage.scheduler import Job
 from outage.settings import Settings
 
@@ -35,6 +37,13 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
             log.exception("the retention purge failed; it runs again in %s", EVERY)
             return
         log.info("retention purge erased %s", counts)
+        try:
+            with session_scope(sessions) as session:
+                forgotten = forget_counters(session, datetime.now(UTC), settings)
+        except Exception:
+            log.exception("forgetting old sign-in and ticket-guess counts failed")
+            return
+        log.info("forgot %s sign-in and ticket-guess counts past their windows", forgotten)
 
     def register(scheduler: BackgroundScheduler) -> None:
         scheduler.add_job(

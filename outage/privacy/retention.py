@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from limits import parse
 from sqlalchemy import (
     ColumnElement,
     Table,
@@ -35,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.auth.enums import PrincipalKind
 from outage.auth.models import AuditEntry, LoginAttempt
-from outage.auth.service import record
+from outage.auth.service import forget_throttles, record
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.db import session_scope
 from outage.grid.models import Customer
@@ -43,6 +44,8 @@ from outage.intake.models import Report
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
+from outage.settings import Settings
+from outage.tickets import forget_guesses
 
 BATCH = 500
 """Rows erased per transaction."""
@@ -235,3 +238,13 @@ def purge(
             },
         )
     return counts
+
+
+def forget_counters(session: Session, now: datetime, settings: Settings) -> int:
+    """Sign-in throttles and ticket-guess counts past their windows: they hold client
+    addresses and no longer count for anything. How many were dropped."""
+    guess_window = timedelta(seconds=parse(settings.status_check_limit).get_expiry())
+    login_window = timedelta(minutes=settings.login_window_minutes)
+    return forget_guesses(session, before=now - guess_window) + forget_throttles(
+        session, before=now - login_window
+    )

@@ -1,17 +1,24 @@
 """A report's status over the API: the reporter proves it is theirs with the last four
 digits of their phone; staff who work the queue need not; guessing is limited."""
 
+import uuid
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.models import TicketGuess
 from outage.settings import Settings
+from outage.tickets import Verdict, forget_guesses, verify_owner
 from tests.conftest import Credentials
 
 Customer = Callable[[], Any]
@@ -148,3 +155,36 @@ def test_reporter_of_a_duplicate_is_not_told_the_ticket_it_joins(
     assert answer.json()["status"] == "duplicate"
     assert answer.json()["duplicate_of"] is None
     assert first not in answer.text
+
+
+def test_parallel_wrong_guesses_get_at_most_the_allowed_checks(auth_database: str) -> None:
+    limits = IntakeLimits.from_strings("1000/second", "1000/second", "3/hour")
+    sessions = session_factory(auth_database)
+    ticket = f"{uuid.uuid4().hex[:6]}-PARAL"
+
+    def guess(_: int) -> str:
+        with sessions() as session:
+            try:
+                verdict = verify_owner(
+                    session, limits, ticket, "0000", lambda s, t: ["+84912345678"], client="x"
+                )
+            except RateLimited:
+                return "limited"
+            return verdict.value
+
+    with ThreadPoolExecutor(20) as pool:
+        outcomes = Counter(pool.map(guess, range(20)))
+    assert outcomes == {Verdict.MISMATCH.value: 3, "limited": 17}
+
+
+def test_old_guess_counts_are_forgotten(auth_database: str) -> None:
+    limits = IntakeLimits.from_strings("1000/second", "1000/second", "3/hour")
+    sessions = session_factory(auth_database)
+    ticket = f"{uuid.uuid4().hex[:6]}-FORGT"
+    with sessions() as session:
+        verify_owner(session, limits, ticket, "0000", lambda s, t: ["+84912345678"], client="y")
+    with session_scope(sessions) as session:
+        assert forget_guesses(session, before=datetime.now(UTC) - timedelta(hours=1)) == 0
+        assert forget_guesses(session, before=datetime.now(UTC) + timedelta(seconds=1)) >= 1
+        left = session.scalar(select(func.count()).where(TicketGuess.ticket == ticket))
+    assert left == 0

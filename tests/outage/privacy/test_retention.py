@@ -1,11 +1,11 @@
 """Personal data past the retention period is erased; the records and their facts stay."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from outage.auth.models import AuditEntry
+from outage.auth.models import AuditEntry, LoginThrottle
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.db import session_scope
 from outage.intake.models import Report
@@ -188,3 +188,23 @@ def test_the_engines_scheduled_job_erases_what_is_past_retention(
     assert job is not None
     job.func()
     assert _report(sessions, ticket).address_given is None
+
+
+def test_the_scheduled_job_forgets_sign_in_counts_past_their_window(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        for address, last_at in (("192.0.2.1", now - timedelta(days=1)), ("192.0.2.2", now)):
+            session.add(
+                LoginThrottle(client_ip=address, username="clerk", failures=3, last_at=last_at)
+            )
+    scheduler = build_scheduler(sessions, Settings(), [jobs(sessions, Settings())])
+    job = scheduler.get_job(JOB_ID)
+    assert job is not None
+    job.func()
+    with sessions() as session:
+        left = session.scalars(
+            select(LoginThrottle.client_ip).where(LoginThrottle.username == "clerk")
+        ).all()
+    assert left == ["192.0.2.2"]
