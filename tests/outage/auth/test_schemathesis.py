@@ -1,4 +1,5 @@
-"""The whole OpenAPI, fuzzed by schemathesis as an administrator: no answer is a server error.
+"""The whole OpenAPI, fuzzed by schemathesis as an administrator and as an anonymous
+caller: no answer is a server error.
 
 Bounded (a few examples per operation) so it runs in CI on every change; on the
 access-control database, so the reports it files disturb no other suite.
@@ -10,14 +11,14 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from outage.app import create_app
 from outage.auth import service
 from outage.auth.enums import Role, SessionKind
 from outage.db import session_factory, session_scope
-from tests.conftest import Credentials, username
+from tests.conftest import FUZZ, Credentials, username
 
 
 class _Switchable:
@@ -51,17 +52,30 @@ def admin(auth_app: FastAPI, auth_database: str, auth_credentials: Credentials) 
     return {"Authorization": f"Bearer {granted.token}"}
 
 
-@schema.parametrize()
-@settings(
-    max_examples=5,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-def test_no_operation_answers_with_a_server_error(case: Any, admin: dict[str, str]) -> None:
-    response = case.call(headers=admin)
+@pytest.fixture
+def anonymous(auth_app: FastAPI) -> dict[str, str]:
+    """No credentials; the app on the test database behind the schema."""
+    _target.app = auth_app
+    return {}
+
+
+def _no_server_error(case: Any, headers: dict[str, str]) -> None:
+    response = case.call(headers=headers)
     assert response.status_code < 500, (
         f"{case.method} {case.formatted_path} {case.query} {case.body!r}: "
         f"{response.status_code} {response.text[:500]}"
     )
+
+
+@schema.parametrize()
+@settings(FUZZ, max_examples=5)
+def test_no_operation_answers_with_a_server_error(case: Any, admin: dict[str, str]) -> None:
+    _no_server_error(case, admin)
+
+
+@schema.parametrize()
+@settings(FUZZ, max_examples=5)
+def test_no_operation_answers_an_anonymous_caller_with_a_server_error(
+    case: Any, anonymous: dict[str, str]
+) -> None:
+    _no_server_error(case, anonymous)
