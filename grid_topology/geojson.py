@@ -10,6 +10,7 @@ GIS, not here, and one problem per round trip would be slow.
 import gzip
 import json
 import re
+import zlib
 from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
@@ -68,7 +69,7 @@ def read_grid(path: Path) -> GridModel:
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise GridFormatError([f"not a whole gzip file: {error}"]) from None
     try:
         doc = json.loads(data)

@@ -66,10 +66,29 @@ _DATABASE_DOWN: tuple[type[Exception], ...] = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
     psycopg2.OperationalError,
     psycopg2.InterfaceError,
 )
-"""The database is unreachable, restarting or dropped the connection: a retry may pass."""
+"""Errors that may mean the database is away: which of them do is `database_away`'s call."""
+
+_AWAY_STATES = ("57P01", "57P02", "57P03")
+"""Admin shutdown, crash shutdown, cannot connect now (SQLSTATE class 08 is away too)."""
+
+
+def database_away(exc: Exception) -> bool:
+    """The database is unreachable, restarting, dropped the connection or has no
+    connection free: a retry may pass. Not a deadlock, a timeout or a bug of ours."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    code: str | None = getattr(orig, "pgcode", None)
+    if code is None:
+        return isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError)
+    return code.startswith("08") or code in _AWAY_STATES
+
 
 _CLIENT_ERRORS: dict[type[Exception], int] = {
     OutsideTerritory: 422,
@@ -105,6 +124,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": validation_problems(exc.errors())}, status_code=422)
 
     async def database_down(request: Request, exc: Exception) -> JSONResponse:
+        if not database_away(exc):
+            log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         log.warning(
             "database unavailable on %s %s: %s",

@@ -1,14 +1,18 @@
 """A customer's requests about their personal data: a copy of it (access), and its erasure.
 
 "Their" reports and service requests are those placed on them, and unplaced ones that
-carry their phone or e-mail; never one placed on another customer. Erasure keeps the
+carry their phone or e-mail; never one placed on another customer. One placed on them but
+filed by someone else (a neighbour, a passer-by) is exported without that person's
+contact and words. Erasure keeps the
 account number (the key of the supply contract, which the utility must keep), the
 premise (a place on the network, not a person) and every ticket with its times,
 placement and state, so reliability counts and SLA figures do not change.
 """
 
 from datetime import datetime
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +31,8 @@ from outage.privacy.schemas import (
     RequestEventExport,
     ServiceRequestExport,
 )
+
+Shown = TypeVar("Shown", bound=BaseModel)
 
 UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
@@ -54,6 +60,36 @@ def _theirs(model: type[Report] | type[ServiceRequest], customer: Customer) -> C
     return or_(
         model.customer_id == customer.id,
         and_(model.customer_id.is_(None), or_(false(), *clues)),
+    )
+
+
+SOMEONE_ELSES: dict[str, Any] = {
+    **dict.fromkeys(
+        ("account_given", "phone", "email", "address_given", "description", "rating_comment"),
+        None,
+    ),
+    "details": {},
+}
+"""What a report or request placed on the customer keeps out of their export when someone
+else filed it (a neighbour, a passer-by): that person's contact and words."""
+
+
+def _own_words(row: Report | ServiceRequest, customer: Customer) -> bool:
+    """Filed by the customer: it carries their phone or e-mail, or no contact but their
+    account number (printed on their bill)."""
+    if row.phone is None and row.email is None:
+        return row.account_given == customer.account
+    return (row.phone is not None and row.phone == customer.phone) or (
+        row.email is not None and row.email == customer.email
+    )
+
+
+def _exported(row: Report | ServiceRequest, customer: Customer, model: type[Shown]) -> Shown:
+    shown = model.model_validate(row)
+    if _own_words(row, customer):
+        return shown
+    return shown.model_copy(
+        update={k: v for k, v in SOMEONE_ELSES.items() if k in model.model_fields}
     )
 
 
@@ -93,9 +129,9 @@ def export_customer(session: Session, account: str, *, now: datetime) -> Custome
         critical=customer.critical,
         premise=PremiseExport.model_validate(premise),
         preferences=None if preferences is None else PreferencesExport.model_validate(preferences),
-        reports=[ReportExport.model_validate(r) for r in reports],
+        reports=[_exported(r, customer, ReportExport) for r in reports],
         service_requests=[
-            ServiceRequestExport.model_validate(r).model_copy(update={"events": events[r.id]})
+            _exported(r, customer, ServiceRequestExport).model_copy(update={"events": events[r.id]})
             for r in requests
         ],
         notifications=[NotificationExport.model_validate(m) for m in messages],

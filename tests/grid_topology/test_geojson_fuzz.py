@@ -3,6 +3,7 @@ listing its problems, never another exception."""
 
 import contextlib
 import copy
+import gzip
 import json
 from typing import Any
 
@@ -72,6 +73,7 @@ def test_a_damaged_grid_is_a_grid_or_a_format_error(doc: dict[str, Any]) -> None
 @FUZZ
 @given(st.binary(max_size=200))
 @example(b"\x1f\x8b")
+@example(gzip.compress(b"[]")[:10] + b"\xff" * 30)
 @example(b"[" * 100_000)
 def test_any_file_is_a_grid_or_a_format_error(tmp_path_factory: Any, data: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "grid.geojson"

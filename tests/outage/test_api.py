@@ -2,10 +2,14 @@
 422 answers, and values no channel may store (NaN, lone surrogates, NUL, huge integers)."""
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
+import psycopg2
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import exc as sa_exc
 
+from outage.api import database_away
 from outage.db import session_factory, session_scope
 from tests.conftest import make_crew
 
@@ -96,3 +100,24 @@ def test_request_detail_integers_beyond_bigint_are_422(client: TestClient) -> No
     body = '{"type": "meter_check", "address": "12 Hang Bac", "details": {"n": 1' + "0" * 30 + "}}"
     response = client.post("/api/v1/requests", content=body, headers=JSON)
     assert response.status_code == 422
+
+
+def _database_error(pgcode: str | None) -> sa_exc.OperationalError:
+    orig = SimpleNamespace(pgcode=pgcode)
+    return sa_exc.OperationalError("SELECT 1", {}, orig)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("error", "away"),
+    [
+        (_database_error("57P01"), True),
+        (_database_error("08006"), True),
+        (psycopg2.OperationalError("could not connect to server: Connection refused"), True),
+        (sa_exc.TimeoutError("QueuePool limit reached"), True),
+        (_database_error("40P01"), False),
+        (_database_error("57014"), False),
+    ],
+    ids=["shutdown", "connection-lost", "refused", "pool-empty", "deadlock", "statement-timeout"],
+)
+def test_only_a_database_that_is_away_means_503(error: Exception, away: bool) -> None:
+    assert database_away(error) is away

@@ -89,6 +89,25 @@ def test_export_leaves_out_another_customers_report(
     assert other.phone is not None and other.phone not in result.stdout
 
 
+def test_export_leaves_out_the_contact_and_words_of_someone_else_reporting_for_them(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        file_report(
+            session,
+            account=customer.account,
+            phone="0987 654 321",
+            address="Nhà hàng xóm số 9",
+            description="Neighbour Bình, call me",
+        )
+    result = cli.invoke(app, ["customers", "export", customer.account])
+    assert result.exit_code == 0, result.output
+    assert "Nhà hàng xóm số 9" not in result.stdout
+    assert "Bình" not in result.stdout
+    assert "987654321" not in result.stdout
+    assert len(json.loads(result.stdout)["reports"]) == 2
+
+
 def test_export_to_a_file_is_audited_with_who_ran_it(
     cli: CliRunner, customer: Customer, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
