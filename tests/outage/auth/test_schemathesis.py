@@ -6,7 +6,7 @@ access-control database, so the reports it files disturb no other suite.
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import schemathesis
@@ -79,3 +79,26 @@ def test_no_operation_answers_an_anonymous_caller_with_a_server_error(
     case: Any, anonymous: dict[str, str]
 ) -> None:
     _no_server_error(case, anonymous)
+
+
+class _Workflows(schema.as_state_machine()):  # type: ignore[misc]
+    """Sequences of calls chained by the links schemathesis finds (an id a POST answers
+    used by the GETs and PATCHes of that resource), as an administrator."""
+
+    headers: ClassVar[dict[str, str]] = {}
+
+    def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+        return {"headers": self.headers}
+
+    def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} {case.body!r}: "
+            f"{response.status_code} {response.text[:500]}"
+        )
+
+
+def test_no_sequence_of_linked_operations_answers_with_a_server_error(
+    admin: dict[str, str],
+) -> None:
+    _Workflows.headers = admin
+    _Workflows.run(settings=settings(FUZZ, max_examples=15, stateful_step_count=6))
