@@ -17,7 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import RateLimited
-from outage.intake.service import IdempotencyConflict, NotInQueue, UnknownReference
+from outage.intake.service import (
+    EventTimeRefused,
+    IdempotencyConflict,
+    NotInQueue,
+    UnknownReference,
+)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -94,6 +99,7 @@ _CLIENT_ERRORS: dict[type[Exception], int] = {
     OutsideTerritory: 422,
     IdempotencyConflict: 422,
     UnknownReference: 422,
+    EventTimeRefused: 422,
     NotInQueue: 409,
 }
 

@@ -3,6 +3,7 @@
 Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`.
 """
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
     def local_zone(self) -> ZoneInfo:
         """`local_timezone` as a tzinfo."""
         return ZoneInfo(self.local_timezone)
+
+    @property
+    def event_max_age(self) -> timedelta:
+        """`event_max_age_hours` as a duration."""
+        return timedelta(hours=self.event_max_age_hours)
 
     database_url: str | None = Field(
         default=None,
@@ -126,8 +132,9 @@ class Settings(BaseSettings):
     )
     status_check_limit: str = Field(
         default="10/15minutes",
-        description="Wrong `phone_last4` checks of one ticket from one client address before "
-        "429 (a guessing guard that does not lock the customer out from their own address).",
+        description="Wrong `phone_last4` checks of one ticket from one client address (an "
+        "IPv6 one's /64 network) before 429 (a guessing guard that does not lock the customer "
+        "out from their own address).",
     )
     cookie_secure: bool | None = Field(
         default=None,

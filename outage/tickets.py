@@ -5,15 +5,15 @@ Both kinds draw from one alphabet; their suffix lengths differ, so a ticket's sh
 which kind it is and the two never collide.
 """
 
+import ipaddress
 import math
 import secrets
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Executable, case, delete, update
+from sqlalchemy import Executable, case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,10 @@ TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 DRAWS = 5
 """Tickets drawn before giving up: with 32^5 or more suffixes a day a collision is rare."""
+
+IPV6_PREFIX = 64
+"""Guesses from IPv6 are counted per network of this size: a subscriber is given a whole
+/64 and could otherwise guess from a fresh address each time."""
 
 T = TypeVar("T")
 
@@ -85,10 +89,13 @@ def verify_owner(
     """Check the last four digits of the phone given with a ticket or registered to its
     customer (`phones_of`).
 
-    Guesses are counted per ticket and client address in the database, so every process
+    Guesses are counted per ticket and client (`guesser`) in the database, so every process
     shares the count: each is counted before it is compared (so parallel guesses cannot
-    overtake the count) and a right one is taken back. An address over the limit is
-    refused (RateLimited), even a right answer, while the customer's own address is not.
+    overtake the count) and a right one is taken back. A client over the limit is refused
+    (RateLimited), even a right answer, while the customer's own address is not.
+
+    A counted guess commits `session` (no second connection per guess), so call this
+    before the request writes anything; the refund of a right one goes with the request.
     """
     phones = phones_of(session, ticket)
     if not phones:
@@ -96,20 +103,35 @@ def verify_owner(
     if phone_last4 is None:
         return Verdict.MISSING
     now = datetime.now(UTC)
-    where = {"ticket": ticket, "client": client or "unknown"}
+    where = {"ticket": ticket, "client": guesser(client)}
     limit = limits.status_guesses
     window = timedelta(seconds=limit.get_expiry())
     guesses, since = _count_guess(session, where, now, window)
+    # Committed at once: the count must stand even when the answer is a refusal, which
+    # rolls the request back, and parallel guesses wait for the counted row no longer.
+    session.commit()
     if guesses > limit.amount:
         retry_after_s = max(1, math.ceil((since + window - now).total_seconds()))
         raise RateLimited("ticket from this address", retry_after_s, doing="wrong checks of")
     if not any(secrets.compare_digest(phone[-4:], phone_last4) for phone in phones):
         return Verdict.MISMATCH
-    with _apart(session) as connection:
-        connection.execute(
-            update(TicketGuess).filter_by(**where).values(wrong=TicketGuess.wrong - 1)
-        )
+    # The refund is committed with the request's answer.
+    session.execute(update(TicketGuess).filter_by(**where).values(wrong=TicketGuess.wrong - 1))
     return Verdict.PROVEN
+
+
+def guesser(client: str | None) -> str:
+    """Whom a guess from `client` (an address as `client_ip` writes it) is counted against:
+    an IPv6 caller's /64 network (`IPV6_PREFIX`), an IPv4 caller's address, else `client`."""
+    if client is None:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if address.version == 6:
+        return str(ipaddress.ip_network((address, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 def forget_guesses(session: Session, *, before: datetime) -> int:
@@ -138,12 +160,5 @@ def _count_guess(
         )
         .returning(TicketGuess.wrong, TicketGuess.window_start)
     )
-    with _apart(session) as connection:
-        row = connection.execute(statement).one()
+    row = session.execute(statement).one()
     return row.wrong, row.window_start
-
-
-def _apart(session: Session) -> AbstractContextManager[Connection]:
-    """A transaction of its own: a guess counts even though the request's own transaction
-    rolls back with the refusal."""
-    return session.get_bind().engine.begin()

@@ -28,6 +28,7 @@ from outage.auth.principal import (
     login_url,
     require,
 )
+from outage.intake.routes import client_ip
 from outage.pages import i18n
 from outage.pages.routes import HERE, request_language
 from outage.settings import Settings
@@ -72,10 +73,6 @@ def _policy(config: Settings, kind: SessionKind) -> service.LoginPolicy:
         window=timedelta(minutes=config.login_window_minutes),
         lifetime=timedelta(hours=hours),
     )
-
-
-def _client_ip(request: Request) -> str | None:
-    return request.client.host[:45] if request.client else None
 
 
 # --- API clients -------------------------------------------------------------------------
@@ -127,7 +124,7 @@ def issue_token(
         username=form.username,
         password=form.password,
         kind=SessionKind.BEARER,
-        client_ip=_client_ip(request),
+        client_ip=client_ip(request),
         now=now,
         policy=_policy(config, SessionKind.BEARER),
     )
@@ -306,7 +303,7 @@ def log_in(
         username=form.username,
         password=form.password,
         kind=SessionKind.COOKIE,
-        client_ip=_client_ip(request),
+        client_ip=client_ip(request),
         now=now,
         policy=_policy(config, SessionKind.COOKIE),
     )

@@ -25,6 +25,7 @@ from outage.care.schemas import (
     RequestReceiptOut,
     RequestStatusOut,
 )
+from outage.fields import PhoneLast4
 from outage.intake.limits import IntakeLimits
 from outage.intake.routes import client_ip, intake_limits, refuse_unproven, settings
 from outage.settings import Settings
@@ -112,9 +113,8 @@ def request_status(
     principal: PrincipalDep,
     limits: Annotated[IntakeLimits, Depends(intake_limits)],
     phone_last4: Annotated[
-        str | None,
+        PhoneLast4 | None,
         Query(
-            pattern=r"^[0-9]{4}$",
             description="Last four digits of the phone given with the request, or registered "
             "to the customer's account; back-office staff need none.",
         ),

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from outage.care.enums import RequestState, RequestType, SlaStanding
-from outage.fields import BigInt, Text
+from outage.fields import BigInt, PhoneLast4, Text
 from outage.intake.enums import Channel
 from outage.intake.schemas import CluesIn
 
@@ -104,9 +104,8 @@ class RatingIn(_Strict):
     rating: Annotated[int, Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy)")]
     comment: Annotated[str | None, Field(max_length=MAX_COMMENT)] = None
     phone_last4: Annotated[
-        str | None,
+        PhoneLast4 | None,
         Field(
-            pattern=r"^[0-9]{4}$",
             description="Last four digits of the phone given with the request or registered "
             "to the customer's account; back-office staff recording a rating need none.",
         ),

@@ -11,7 +11,6 @@ the last four digits of the requester's phone before it shows where the request 
 import uuid
 from collections.abc import Mapping
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, Response
@@ -22,7 +21,7 @@ from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.care import service
 from outage.care.enums import RequestType
-from outage.care.routes import WORK, Verdict, verify_requester
+from outage.care.routes import WORK
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
@@ -33,6 +32,7 @@ from outage.pages import i18n
 from outage.pages.routes import (
     MAX_TICKET_LENGTH,
     ProveForm,
+    TicketPages,
     customer_page,
     filled_in,
     form_idempotency_key,
@@ -56,6 +56,10 @@ MODEL_FIELDS = {
 
 router = APIRouter(
     include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
+)
+
+REQUEST_PAGES = TicketPages(
+    "/request", "request_status.html", service.status_phones, no_phone="rating_error_no_phone"
 )
 
 
@@ -212,20 +216,6 @@ def _status_page(
     )
 
 
-def _unproven(
-    request: Request,
-    language: str,
-    found: RequestStatusOut,
-    error: str | None = None,
-    status_code: int = status.HTTP_200_OK,
-    headers: Mapping[str, str] | None = None,
-) -> HTMLResponse:
-    """The ticket and the form asking for the phone's digits, nothing of the request."""
-    action = f"/request/{quote(found.ticket, safe='')}"
-    context = {"ticket": found.ticket, **prove_context(action, error)}
-    return customer_page(request, "request_status.html", language, context, status_code, headers)
-
-
 def _find(session: Session, ticket: str) -> RequestStatusOut | None:
     return service.request_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
 
@@ -246,7 +236,7 @@ def request_page(
         return ticket_not_found(request, language, ticket)
     if principal.may(WORK):
         return _status_page(request, language, found)
-    return _unproven(request, language, found)
+    return REQUEST_PAGES.unproven(request, language, found.ticket)
 
 
 @router.post("/request/{ticket}", response_class=HTMLResponse)
@@ -260,28 +250,11 @@ def request_proven(
     """Where a request stands, and the rating form once closed, for the caller who gave
     the last four digits of its phone."""
     language = request_language(request, form.lang)
-    t = i18n.strings(language)
     found = _find(session, ticket)
     if found is None:
         return ticket_not_found(request, language, ticket)
-    digits = form.digits()
-    if digits is None:
-        return _unproven(request, language, found, t["prove_error"], 422)
-    try:
-        verdict = verify_requester(session, limits, found.ticket, digits, client=client_ip(request))
-    except RateLimited as exc:
-        return _unproven(
-            request,
-            language,
-            found,
-            rate_limited_text(exc, t),
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            {"Retry-After": str(exc.retry_after_s)},
-        )
-    if verdict is not Verdict.PROVEN:
-        message = t["rating_error_no_phone" if verdict is Verdict.NO_PHONE else "prove_error"]
-        return _unproven(request, language, found, message, status.HTTP_403_FORBIDDEN)
-    return _status_page(request, language, found)
+    refused = REQUEST_PAGES.prove(request, session, limits, language, found.ticket, form)
+    return refused or _status_page(request, language, found)
 
 
 @router.post("/request/{ticket}/rating", response_class=HTMLResponse)
@@ -299,23 +272,11 @@ def rate(
     found = _find(session, ticket)
     if found is None:
         return ticket_not_found(request, language, ticket)
-    try:
-        verdict = verify_requester(
-            session, limits, found.ticket, form.digits(), client=client_ip(request)
-        )
-    except RateLimited as exc:
-        return _unproven(
-            request,
-            language,
-            found,
-            rate_limited_text(exc, t),
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            {"Retry-After": str(exc.retry_after_s)},
-        )
-    if verdict is Verdict.NO_PHONE:
-        return _unproven(request, language, found, t["rating_error_no_phone"], 403)
-    if verdict is not Verdict.PROVEN:
-        return _unproven(request, language, found, t["rating_error_phone"], 403)
+    unproven = REQUEST_PAGES.prove(
+        request, session, limits, language, found.ticket, form, wrong="rating_error_phone"
+    )
+    if unproven is not None:
+        return unproven
 
     def refused(message: str, code: int) -> HTMLResponse:
         return _status_page(

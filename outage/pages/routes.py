@@ -6,9 +6,9 @@ value a customer typed is escaped by Jinja's autoescape.
 """
 
 import math
-import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,11 +18,13 @@ from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 
 from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.care.service import is_request_ticket
+from outage.fields import PhoneLast4
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
@@ -62,6 +64,9 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
+_PHONE_LAST4: TypeAdapter[str] = TypeAdapter(PhoneLast4)
+
+
 class ProveForm(BaseModel):
     """The last four digits of the phone given with a ticket, which unlock its page."""
 
@@ -72,8 +77,10 @@ class ProveForm(BaseModel):
 
     def digits(self) -> str | None:
         """The four digits, or None when the form holds anything else."""
-        typed = "".join(self.phone_last4.split())
-        return typed if re.fullmatch(r"[0-9]{4}", typed) else None
+        try:
+            return _PHONE_LAST4.validate_python("".join(self.phone_last4.split()))
+        except ValidationError:
+            return None
 
 
 def prove_context(action: str | None, error: str | None = None) -> dict[str, Any]:
@@ -195,6 +202,75 @@ def ticket_not_found(request: Request, language: str, ticket: str) -> HTMLRespon
 def rate_limited_text(exc: RateLimited, t: Mapping[str, str]) -> str:
     """The "try again in N minutes" message, rounded up to a whole minute."""
     return t["error_rate_limited"].format(minutes=max(1, math.ceil(exc.retry_after_s / 60)))
+
+
+@dataclass(frozen=True)
+class TicketPages:
+    """The pages of one kind of ticket, which show it only to the caller who gives the last
+    four digits of its phone: what differs between reports and service requests."""
+
+    prefix: str
+    """A ticket's page is `prefix/ticket`, where its digits form posts."""
+    template: str
+    phones_of: Callable[[Session, str], list[str]]
+    """The phones whose last digits prove the ticket (`outage.tickets.verify_owner`)."""
+    no_phone: str | None = None
+    """The refusal (a text key) for a ticket with no phone; None: such a page is anyone's."""
+
+    def unproven(
+        self,
+        request: Request,
+        language: str,
+        ticket: str,
+        error: str | None = None,
+        status_code: int = status.HTTP_200_OK,
+        headers: Mapping[str, str] | None = None,
+    ) -> HTMLResponse:
+        """The ticket and the form asking for the phone's digits, nothing else of it."""
+        context = {
+            "ticket": ticket,
+            **prove_context(f"{self.prefix}/{quote(ticket, safe='')}", error),
+        }
+        return customer_page(request, self.template, language, context, status_code, headers)
+
+    def prove(
+        self,
+        request: Request,
+        session: Session,
+        limits: IntakeLimits,
+        language: str,
+        ticket: str,
+        form: ProveForm,
+        wrong: str = "prove_error",
+    ) -> HTMLResponse | None:
+        """None when the form's digits prove `ticket` is the caller's; else the page asking
+        again: 422 for what are not four digits, 429 past the guess limit, 403 with the
+        text `wrong` (or `no_phone`) for a wrong answer."""
+        t = i18n.strings(language)
+        digits = form.digits()
+        if digits is None:
+            return self.unproven(request, language, ticket, t[wrong], 422)
+        try:
+            verdict = verify_owner(
+                session, limits, ticket, digits, self.phones_of, client=client_ip(request)
+            )
+        except RateLimited as exc:
+            return self.unproven(
+                request,
+                language,
+                ticket,
+                rate_limited_text(exc, t),
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                {"Retry-After": str(exc.retry_after_s)},
+            )
+        if verdict is Verdict.NO_PHONE and self.no_phone is not None:
+            return self.unproven(request, language, ticket, t[self.no_phone], 403)
+        if verdict in (Verdict.PROVEN, Verdict.NO_PHONE):
+            return None
+        return self.unproven(request, language, ticket, t[wrong], status.HTTP_403_FORBIDDEN)
+
+
+REPORT_PAGES = TicketPages("/status", "status.html", service.status_phones)
 
 
 def form_idempotency_key(form: str, token: str) -> str | None:
@@ -367,7 +443,7 @@ def status_page(
         return _status_response(request, language, found)
     if not service.status_phones(session, found.ticket):
         return _status_response(request, language, found.for_customer())
-    return _unproven(request, language, found)
+    return REPORT_PAGES.unproven(request, language, found.ticket)
 
 
 @router.post("/status/{ticket}", response_class=HTMLResponse)
@@ -380,47 +456,16 @@ def status_proven(
 ) -> Response:
     """Where a report stands, for the caller who gave the last four digits of its phone."""
     language = request_language(request, form.lang)
-    t = i18n.strings(language)
     found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
     if found is None:
         return ticket_not_found(request, language, ticket)
-    digits = form.digits()
-    if digits is None:
-        return _unproven(request, language, found, t["prove_error"], 422)
-    try:
-        verdict = verify_owner(
-            session, limits, found.ticket, digits, service.status_phones, client=client_ip(request)
-        )
-    except RateLimited as exc:
-        return _unproven(
-            request,
-            language,
-            found,
-            rate_limited_text(exc, t),
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            {"Retry-After": str(exc.retry_after_s)},
-        )
-    if verdict in (Verdict.PROVEN, Verdict.NO_PHONE):
-        return _status_response(request, language, found.for_customer())
-    return _unproven(request, language, found, t["prove_error"], status.HTTP_403_FORBIDDEN)
+    refused = REPORT_PAGES.prove(request, session, limits, language, found.ticket, form)
+    return refused or _status_response(request, language, found.for_customer())
 
 
 def _status_response(request: Request, language: str, found: ReportStatusOut) -> HTMLResponse:
     context = {**_status_context(found, language), **prove_context(None)}
     return customer_page(request, "status.html", language, context)
-
-
-def _unproven(
-    request: Request,
-    language: str,
-    found: ReportStatusOut,
-    error: str | None = None,
-    status_code: int = status.HTTP_200_OK,
-    headers: Mapping[str, str] | None = None,
-) -> HTMLResponse:
-    action = f"/status/{quote(found.ticket, safe='')}"
-    context = {"ticket": found.ticket, "hazard_text": None, **prove_context(action, error)}
-    return customer_page(request, "status.html", language, context, status_code, headers)
 
 
 def _status_context(found: ReportStatusOut, language: str) -> dict[str, Any]:

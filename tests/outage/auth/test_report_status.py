@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from outage.app import create_app
 from outage.auth.enums import Role
@@ -18,7 +20,7 @@ from outage.db import session_factory, session_scope
 from outage.intake.limits import IntakeLimits, RateLimited
 from outage.intake.models import TicketGuess
 from outage.settings import Settings
-from outage.tickets import Verdict, forget_guesses, verify_owner
+from outage.tickets import Verdict, forget_guesses, guesser, verify_owner
 from tests.conftest import Credentials
 
 Customer = Callable[[], Any]
@@ -175,6 +177,75 @@ def test_parallel_wrong_guesses_get_at_most_the_allowed_checks(auth_database: st
     with ThreadPoolExecutor(20) as pool:
         outcomes = Counter(pool.map(guess, range(20)))
     assert outcomes == {Verdict.MISMATCH.value: 3, "limited": 17}
+
+
+def test_an_ipv6_caller_is_counted_by_its_64_network(auth_database: str) -> None:
+    customer = _customer(auth_database, 307)
+    app: FastAPI = create_app(auth_database, Settings(status_check_limit="3/hour"))
+    with (
+        TestClient(app, client=("2001:db8:7:1::a", 40000)) as first,
+        TestClient(app, client=("2001:db8:7:1:ffff::b", 40000)) as neighbour,
+        TestClient(app, client=("2001:db8:7:2::a", 40000)) as elsewhere,
+    ):
+        ticket = _report(elsewhere, account=customer.account)
+        url = f"/api/v1/reports/{ticket}"
+        for guess in _wrong_guesses(customer, 3):
+            assert first.get(url, params={"phone_last4": guess}).status_code == 403
+        right = {"phone_last4": customer.phone[-4:]}
+        assert neighbour.get(url, params=right).status_code == 429, "a fresh address of the /64"
+        assert elsewhere.get(url, params=right).status_code == 200, "another /64"
+
+
+@pytest.mark.parametrize(
+    ("client", "counted_as"),
+    [
+        ("2001:db8:7:1::a", "2001:db8:7:1::/64"),
+        ("2001:DB8:7:1:ffff:ffff:ffff:ffff", "2001:db8:7:1::/64"),
+        ("203.0.113.7", "203.0.113.7"),
+        ("testclient", "testclient"),
+        (None, "unknown"),
+    ],
+)
+def test_guesses_are_counted_per_ipv4_address_and_ipv6_64(
+    client: str | None, counted_as: str
+) -> None:
+    assert guesser(client) == counted_as
+
+
+def test_a_guess_needs_no_second_connection_and_its_count_stands(auth_database: str) -> None:
+    limits = IntakeLimits.from_strings("1000/second", "1000/second", "2/hour")
+    ticket = f"{uuid.uuid4().hex[:6]}-SOLO1"
+
+    def phones(session: Session, ticket: str) -> list[str]:
+        return ["+84912345678"]
+
+    def counted(session: Session) -> int | None:
+        return session.scalar(select(TicketGuess.wrong).where(TicketGuess.ticket == ticket))
+
+    # The request's session holds the pool's only connection, as under a burst of guesses.
+    engine = create_engine(auth_database, pool_size=1, max_overflow=0, pool_timeout=1)
+    try:
+        with Session(engine) as session:
+            assert verify_owner(session, limits, ticket, "0000", phones, client="z") is (
+                Verdict.MISMATCH
+            )
+            assert verify_owner(session, limits, ticket, "5678", phones, client="z") is (
+                Verdict.PROVEN
+            )
+            session.commit()  # the request's answer: the right guess is taken back
+            assert counted(session) == 1
+            for guess in ("1111", "2222"):
+                try:
+                    verify_owner(session, limits, ticket, guess, phones, client="z")
+                except RateLimited:
+                    break
+            else:
+                pytest.fail("the third wrong guess was not refused")
+        # The refusal ended the request without a commit: its counts stand all the same.
+        with Session(engine) as session:
+            assert counted(session) == 3
+    finally:
+        engine.dispose()
 
 
 def test_old_guess_counts_are_forgotten(auth_database: str) -> None:

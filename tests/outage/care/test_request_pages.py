@@ -93,6 +93,9 @@ def test_the_customer_rates_a_closed_request_on_its_page_once(
     refused = anonymous_client.post(url, data={"rating": "4", "phone_last4": wrong, "lang": "en"})
     assert refused.status_code == 403
     assert STRINGS["en"]["rating_error_phone"] in refused.text
+    malformed = anonymous_client.post(url, data={"rating": "4", "phone_last4": "12", "lang": "en"})
+    assert malformed.status_code == 422, "as on the request's page and over the API"
+    assert STRINGS["en"]["rating_error_phone"] in malformed.text
     rated = anonymous_client.post(
         url, data={"rating": "4", "comment": "ok", "phone_last4": digits, "lang": "en"}
     )
