@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
@@ -36,6 +36,18 @@ def _event(sessions: sessionmaker[Session], incident_id: int, **details: Any) ->
         session.add(event)
         session.flush()
         return event.id
+
+
+def _first_event(sessions: sessionmaker[Session], incident_id: int) -> int:
+    """The event its opening wrote (outage detected)."""
+    with sessions() as session:
+        first = session.scalar(
+            select(func.min(NotificationEvent.id)).where(
+                NotificationEvent.incident_id == incident_id
+            )
+        )
+    assert first is not None
+    return first
 
 
 def _stored(sessions: sessionmaker[Session], event_id: int) -> NotificationEvent:
@@ -106,11 +118,7 @@ def test_a_failing_event_is_retried_with_a_back_off_then_dead_lettered(
     open_outage: Callable[..., int],
 ) -> None:
     incident = open_outage(grid.fuse)
-    with sessions() as session:
-        first = session.scalar(
-            select(NotificationEvent.id).where(NotificationEvent.incident_id == incident)
-        )
-    assert first is not None
+    first = _first_event(sessions, incident)
     settings = settings.model_copy(update={"notify_max_attempts": 3})
     worker = Worker(sessions, settings, fanout=_Failing(settings, first))
     start = datetime.now(UTC)
@@ -134,11 +142,7 @@ def test_a_retried_event_holds_back_its_own_incidents_later_events(
     open_outage: Callable[..., int],
 ) -> None:
     incident = open_outage(grid.fuse)
-    with sessions() as session:
-        first = session.scalar(
-            select(NotificationEvent.id).where(NotificationEvent.incident_id == incident)
-        )
-    assert first is not None
+    first = _first_event(sessions, incident)
     later = _event(sessions, incident, etr=(datetime.now(UTC) + timedelta(hours=2)).isoformat())
     worker = Worker(sessions, settings, fanout=_Failing(settings, first))
     worker.expand()
