@@ -140,6 +140,8 @@ class IncidentEvidence(Base):
         UniqueConstraint("incident_id", "report_id", name="uq_incident_evidence_report"),
         UniqueConstraint("incident_id", "meter_event_id", name="uq_incident_evidence_meter_event"),
         UniqueConstraint("incident_id", "scada_event_id", name="uq_incident_evidence_scada_event"),
+        Index("ix_incident_evidence_meter_event_id", "meter_event_id"),
+        Index("ix_incident_evidence_scada_event_id", "scada_event_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)

@@ -869,15 +869,31 @@ def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetim
 
 
 def restore(
-    session: Session, incident_id: int, *, at: datetime, actor: str = ENGINE, reason: str
+    session: Session,
+    incident_id: int,
+    *,
+    at: datetime,
+    actor: str = ENGINE,
+    reason: str,
+    notify: bool = True,
 ) -> None:
-    """Everyone has power again since `at`; 5 minutes or less after the start is momentary."""
+    """Everyone has power again since `at`; 5 minutes or less after the start is momentary.
+
+    `notify=False` for an outage recorded only after it ended: customers never heard of
+    it, so "power is back" and "still out?" would only puzzle them.
+    """
     incident = _load(session, incident_id)
-    _restore(session, incident, at, actor=actor, reason=reason)
+    _restore(session, incident, at, actor=actor, reason=reason, notify=notify)
 
 
 def _restore(
-    session: Session, incident: Incident, at: datetime | None, *, actor: str, reason: str | None
+    session: Session,
+    incident: Incident,
+    at: datetime | None,
+    *,
+    actor: str,
+    reason: str | None,
+    notify: bool = True,
 ) -> None:
     at = _checked_time(incident, at, "restoration time")
     momentary = is_momentary(incident.started_at, at)
@@ -897,7 +913,8 @@ def _restore(
     incident.restored_at = at
     incident.momentary = momentary
     incident.customers_restored = incident.customers_affected
-    outbox.incident_event(session, incident, EventKind.RESTORED)
+    if notify:
+        outbox.incident_event(session, incident, EventKind.RESTORED)
 
 
 def set_etr(

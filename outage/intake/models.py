@@ -89,6 +89,7 @@ class MeterEvent(Base):
     __table_args__ = (
         UniqueConstraint("meter_id", "kind", "occurred_at", name="uq_meter_events_once"),
         Index("ix_meter_events_premise_time", "premise_id", "occurred_at"),
+        Index("ix_meter_events_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -107,6 +108,7 @@ class ScadaEvent(Base):
     __tablename__ = "scada_events"
     __table_args__ = (
         UniqueConstraint("device_id", "state", "occurred_at", name="uq_scada_events_once"),
+        Index("ix_scada_events_received_at", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -11,6 +11,7 @@ import logging
 import select as io_select
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,8 +27,8 @@ from outage.grid.models import Customer, Device
 from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.enums import IncidentKind
-from outage.incidents.lifecycle import ACTIVE, IncidentStatus
-from outage.incidents.models import Incident
+from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.models import Incident, IncidentEvidence
 from outage.prediction.evidence import EvidenceSet, gather
 from outage.prediction.inference import (
     SERVICE,
@@ -83,8 +84,11 @@ class Engine:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
         evidence = gather(session, now=now, window=self.window)
-        restored = self._apply_switching(session, evidence) + self._apply_meters(session, evidence)
         active = [i for i in incidents.active_incidents(session) if i.kind is IncidentKind.OUTAGE]
+        done: set[int] = set()
+        for apply in (self._apply_switching, self._apply_meters):
+            done |= apply(session, evidence, [i for i in active if i.id not in done])
+        active = [i for i in active if i.id not in done]
         confirmed = {
             i.device for i in active if i.device and i.status is not IncidentStatus.PREDICTED
         }
@@ -123,7 +127,7 @@ class Engine:
                     )
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
-        return CycleResult(predictions=len(predictions), restored=restored, **counts)
+        return CycleResult(predictions=len(predictions), restored=len(done), **counts)
 
     def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[incidents.EvidenceRef]:
         refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]
@@ -178,13 +182,14 @@ class Engine:
         if prediction.kind == SERVICE:
             return None
         upstream = set(self.topology.upstream(prediction.device).devices)
-        rows = session.execute(
-            text(
-                "SELECT i.id, d.asset_ref FROM incidents i JOIN devices d ON d.id = i.device_id"
-                " WHERE i.status IN ('restored', 'closed') AND i.restored_at >= :since"
-                " ORDER BY i.restored_at DESC"
-            ),
-            {"since": now - self.window},
+        rows = session.execute(  # an ORM query: it flushes this cycle's restorations first
+            select(Incident.id, Device.asset_ref)
+            .join(Device, Device.id == Incident.device_id)
+            .where(
+                Incident.status.in_([IncidentStatus.RESTORED, IncidentStatus.CLOSED]),
+                Incident.restored_at >= now - self.window,
+            )
+            .order_by(Incident.restored_at.desc())
         )
         return next((row.id for row in rows if row.asset_ref in upstream), None)
 
@@ -208,54 +213,72 @@ class Engine:
             reason="moved to where the evidence points" if move else "more evidence",
         )
 
-    def _apply_switching(self, session: Session, evidence: EvidenceSet) -> int:
+    def _apply_switching(
+        self, session: Session, evidence: EvidenceSet, active: list[incidents.ActiveIncident]
+    ) -> set[int]:
         """Every interval SCADA says a device was open, by event time, becomes an incident
-        restored at the close's time: the one already open, or one recorded now."""
+        restored at the close's time: the one already open, or one recorded now. Returns the
+        incidents restored or recorded."""
         ended = [i for intervals in evidence.switching.values() for i in intervals if i.closed_at]
         if not ended:
-            return 0
-        known = self._known_on(session, evidence.switching)
-        restored = 0
+            return set()
+        evidenced = _evidenced(
+            session, IncidentEvidence.scada_event_id, (i.opened.id for i in ended if i.opened)
+        )
+        known = self._known_on(session, evidence.switching, evidenced, active)
+        done: set[int] = set()
         for device, intervals in evidence.switching.items():
-            for step in closed_outages(intervals, known.get(device, ())):
+            for step in closed_outages(intervals, known.get(device, ()), evidenced):
                 match step:
                     case RestoreAt(incident_id, at):
                         incidents.restore(session, incident_id, at=at, reason="SCADA: closed")
+                        done.add(incident_id)
                     case RecordPast(opened, closed_at):
-                        self._record_past(session, device, opened, closed_at)
-                restored += 1
-        return restored
+                        done.add(self._record_past(session, device, opened, closed_at))
+        return done
 
     def _known_on(
-        self, session: Session, switching: dict[str, list[Interval]]
+        self,
+        session: Session,
+        switching: dict[str, list[Interval]],
+        evidenced: frozenset[int],
+        active: list[incidents.ActiveIncident],
     ) -> dict[str, list[Known]]:
-        """The incidents on these devices, not cancelled, that could tell of their intervals."""
-        since = min(
-            moment
-            for intervals in switching.values()
+        """The incidents on these devices that could tell of their intervals: the active
+        ones, and those restored over an interval whose open is evidence of none."""
+        known: dict[str, list[Known]] = {}
+        for incident in active:
+            if incident.device in switching:
+                known.setdefault(incident.device, []).append(
+                    Known(incident.id, incident.started_at, None)
+                )
+        unheld = [
+            (device, i.opened.at, i.closed_at)
+            for device, intervals in switching.items()
             for i in intervals
-            for moment in (i.opened.at if i.opened else None, i.closed_at)
-            if moment is not None
-        )
+            if i.opened and i.closed_at and i.opened.id not in evidenced
+        ]
+        if not unheld:
+            return known
         rows = session.execute(
             select(Device.asset_ref, Incident.id, Incident.started_at, Incident.restored_at)
             .join(Device, Device.id == Incident.device_id)
             .where(
-                Device.asset_ref.in_(switching),
+                Device.asset_ref.in_({device for device, _, _ in unheld}),
                 Incident.kind == IncidentKind.OUTAGE,
-                Incident.status != IncidentStatus.CANCELLED,
-                or_(Incident.status.in_(sorted(ACTIVE)), Incident.restored_at >= since),
+                Incident.restored_at >= min(start for _, start, _ in unheld),
+                Incident.started_at <= max(end for _, _, end in unheld),
             )
         )
-        known: dict[str, list[Known]] = {}
         for asset_ref, incident_id, started_at, restored_at in rows:
             known.setdefault(asset_ref, []).append(Known(incident_id, started_at, restored_at))
         return known
 
     def _record_past(
         self, session: Session, device: str, opened: SwitchEvent, closed_at: datetime
-    ) -> None:
-        """An outage that ended before the engine heard of it: recorded with its true times."""
+    ) -> int:
+        """An outage that ended before the engine heard of it: recorded with its true times,
+        telling customers nothing (they never heard of it)."""
         incident_id = incidents.open_incident(
             session,
             device_asset_ref=device,
@@ -265,17 +288,21 @@ class Engine:
             evidence=[incidents.EvidenceRef.scada_event(opened.id)],
             reason="SCADA: opened",
         )
-        incidents.restore(session, incident_id, at=closed_at, reason="SCADA: closed")
+        incidents.restore(session, incident_id, at=closed_at, reason="SCADA: closed", notify=False)
+        return incident_id
 
-    def _apply_meters(self, session: Session, evidence: EvidenceSet) -> int:
+    def _apply_meters(
+        self, session: Session, evidence: EvidenceSet, active: list[incidents.ActiveIncident]
+    ) -> set[int]:
         """Meter events, by event time: an active incident whose meters all came back is
-        restored at the last one's time; outages no incident tells of are recorded."""
+        restored at the last one's time; outages no incident tells of are recorded. Returns
+        the incidents restored or recorded."""
         offs = ended(evidence.meters)
         if not offs:
-            return 0
-        restored = 0
-        for incident in incidents.active_incidents(session):
-            if incident.kind is not IncidentKind.OUTAGE or incident.device in evidence.known_out:
+            return set()
+        done: set[int] = set()
+        for incident in active:
+            if incident.device in evidence.known_out:
                 continue
             accounts = (
                 self.index.accounts(incident.device) if incident.device else incident.accounts
@@ -284,19 +311,34 @@ class Engine:
             at = back_at(incident.started_at, histories)
             if at is not None:
                 incidents.restore(session, incident.id, at=at, reason="meters: power restored")
-                restored += 1
-        since = min(off.gasp.at for off in offs)
-        for group in concurrent(unrecorded(offs, self._known_over(session, offs, since))):
+                done.add(incident.id)
+        evidenced = _evidenced(session, IncidentEvidence.meter_event_id, (o.gasp.id for o in offs))
+        unheld = [off for off in offs if off.gasp.id not in evidenced]  # else an incident has it
+        known = self._known_over(session, unheld, [i for i in active if i.id not in done])
+        for group in concurrent(unrecorded(unheld, known)):
             for prediction in self._explain(group):
-                self._record_off(session, prediction, group)
-                restored += 1
-        return restored
+                done.add(self._record_off(session, prediction, group))
+        return done
 
     def _known_over(
-        self, session: Session, offs: list[Off], since: datetime
+        self, session: Session, offs: list[Off], active: list[incidents.ActiveIncident]
     ) -> dict[str, list[Known]]:
-        """Account -> the incidents over it, not cancelled, that could tell of its intervals."""
+        """Account -> the incidents over it that could tell of these intervals: the active
+        ones, and those restored since the first of them, on a device above one of their
+        customers or on one's service."""
+        if not offs:
+            return {}
         wanted = {off.account for off in offs}
+        below: dict[str, set[str]] = {}
+        for account in wanted:
+            node = self.index.node_of.get(account)
+            for device in self.topology.upstream_of_node(node).devices if node else ():
+                below.setdefault(device, set()).add(account)
+        known: dict[str, list[Known]] = {}
+        for incident in active:
+            over = below.get(incident.device, set()) if incident.device else incident.accounts
+            for covered in wanted.intersection(over):
+                known.setdefault(covered, []).append(Known(incident.id, incident.started_at, None))
         rows = session.execute(
             select(
                 Incident.id,
@@ -309,14 +351,14 @@ class Engine:
             .outerjoin(Customer, Customer.premise_id == Incident.premise_id)
             .where(
                 Incident.kind == IncidentKind.OUTAGE,
-                Incident.status != IncidentStatus.CANCELLED,
-                or_(Incident.status.in_(sorted(ACTIVE)), Incident.restored_at >= since),
+                Incident.restored_at >= min(off.gasp.at for off in offs),
+                Incident.started_at <= max(off.restored_at for off in offs),
+                or_(Device.asset_ref.in_(below), Customer.account.in_(wanted)),
             )
         )
-        known: dict[str, list[Known]] = {}
         for incident_id, started_at, restored_at, asset_ref, account in rows:
-            over = self.index.accounts(asset_ref) if asset_ref else {account}
-            for covered in over & wanted:
+            over = below.get(asset_ref, set()) if asset_ref else {account}
+            for covered in wanted.intersection(over):
                 known.setdefault(covered, []).append(Known(incident_id, started_at, restored_at))
         return known
 
@@ -331,9 +373,9 @@ class Engine:
         gasps = [Evidence(account, EvidenceKind.LAST_GASP) for account in sorted(accounts)]
         return predict(self.topology, gasps, self.params)
 
-    def _record_off(self, session: Session, prediction: Prediction, group: list[Off]) -> None:
+    def _record_off(self, session: Session, prediction: Prediction, group: list[Off]) -> int:
         """An outage meters told of only once it had ended: recorded with their times, from
-        the first last gasp to the last power restored."""
+        the first last gasp to the last power restored, telling customers nothing."""
         members = [off for off in group if off.account in prediction.evidence]
         device, account = self._place(prediction)
         gasps = dict.fromkeys(incidents.EvidenceRef.meter_event(off.gasp.id) for off in members)
@@ -348,7 +390,10 @@ class Engine:
             reason=f"meters: {len(prediction.evidence)} customers off together",
         )
         at = max(off.restored_at for off in members)
-        incidents.restore(session, incident_id, at=at, reason="meters: power restored")
+        incidents.restore(
+            session, incident_id, at=at, reason="meters: power restored", notify=False
+        )
+        return incident_id
 
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
         """Every hazard report not yet on an incident becomes a hazard incident."""
@@ -378,6 +423,15 @@ class Engine:
                 evidence=[incidents.EvidenceRef.report(hazard.report_id)],
                 reason=f"customer reported {hazard.hazard.value}",
             )
+
+
+def _evidenced(session: Session, column: Any, ids: Iterable[int]) -> frozenset[int]:
+    """Which of these events are evidence of an incident, whatever its status: merging
+    moves evidence to the incident kept, and a cancelled incident keeps its own."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return frozenset()
+    return frozenset(session.scalars(select(column).where(column.in_(wanted)).distinct()))
 
 
 def run_forever(

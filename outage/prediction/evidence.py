@@ -4,14 +4,16 @@ Evidence is *active* while it can still change an incident: reports of open inci
 reports not yet attached that arrived within the time window, the latest meter event of
 each premise within the window (its current state), and each protective device's SCADA
 events and each premise's meter events within the window (with the last one before it),
-read by event time as the intervals it was open, or off.
+read by event time as the intervals it was open, or off. Events that arrived within the
+window are read too, whatever their own time (a late batch, accepted up to
+`event_max_age_hours` old), so a backfilled outage is seen whole.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Device
@@ -82,6 +84,8 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
     for account, (intervals, latest) in _meters(session, since).items():
         found.meters[account] = intervals
+        if latest is None:
+            continue
         if latest.state is SwitchState.OPEN:
             gasp = intervals[-1].opened or latest  # the first of its run of gasps
             found.add(account, EvidenceKind.LAST_GASP, EvidenceRef.meter_event(gasp.id), gasp.at)
@@ -98,33 +102,58 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
 
 def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
     """Each protective device's open intervals from its events since `since`, and the last
-    event before it (a device open since before the window is still open)."""
+    event before it (a device open since before the window is still open). A device with
+    events that arrived since `since` but happened before is read from the earliest of
+    them: a late batch is applied by its own times."""
+    late = (
+        select(ScadaEvent.device_id, func.min(ScadaEvent.occurred_at).label("start"))
+        .where(ScadaEvent.received_at >= since, ScadaEvent.occurred_at < since)
+        .group_by(ScadaEvent.device_id)
+        .subquery()
+    )
     columns = (ScadaEvent.id, Device.asset_ref, ScadaEvent.state, ScadaEvent.occurred_at)
     protective = select(*columns).join(Device, Device.id == ScadaEvent.device_id)
     protective = protective.where(Device.is_protective)
     before = (
-        protective.where(ScadaEvent.occurred_at < since)
+        protective.outerjoin(late, late.c.device_id == ScadaEvent.device_id)
+        .where(ScadaEvent.occurred_at < func.coalesce(late.c.start, since))
         .order_by(ScadaEvent.device_id, ScadaEvent.occurred_at.desc(), ScadaEvent.id.desc())
         .distinct(ScadaEvent.device_id)
     )
+    backfill = protective.join(late, late.c.device_id == ScadaEvent.device_id).where(
+        ScadaEvent.occurred_at >= late.c.start, ScadaEvent.occurred_at < since
+    )
     within = protective.where(ScadaEvent.occurred_at >= since)
     events: dict[str, list[SwitchEvent]] = defaultdict(list)
-    for query in (before, within):
+    for query in (before, backfill, within):
         for event_id, asset_ref, state, occurred_at in session.execute(query):
             events[asset_ref].append(SwitchEvent(event_id, state, occurred_at))
     intervals = {ref: outage_intervals(device_events) for ref, device_events in events.items()}
     return {ref: found for ref, found in intervals.items() if found}
 
 
-def _meters(session: Session, since: datetime) -> dict[str, tuple[list[Interval], SwitchEvent]]:
+def _meters(
+    session: Session, since: datetime
+) -> dict[str, tuple[list[Interval], SwitchEvent | None]]:
     """Each account's off intervals from its premise's meter events since `since` (and the
     last one before, which may begin an interval), with its latest event since `since`:
-    its current state."""
+    its current state (None when it has none). As for SCADA, a premise with events that
+    arrived since `since` but happened before is read from the earliest of them."""
+    late = (
+        select(MeterEvent.premise_id, func.min(MeterEvent.occurred_at).label("start"))
+        .where(MeterEvent.received_at >= since, MeterEvent.occurred_at < since)
+        .group_by(MeterEvent.premise_id)
+        .subquery()
+    )
     columns = (MeterEvent.id, Customer.account, MeterEvent.kind, MeterEvent.occurred_at)
     events = select(*columns).join(Customer, Customer.premise_id == MeterEvent.premise_id)
     recent = select(MeterEvent.premise_id).where(MeterEvent.occurred_at >= since)
     before = (
-        events.where(MeterEvent.occurred_at < since, MeterEvent.premise_id.in_(recent))
+        events.outerjoin(late, late.c.premise_id == MeterEvent.premise_id)
+        .where(
+            MeterEvent.occurred_at < func.coalesce(late.c.start, since),
+            or_(MeterEvent.premise_id.in_(recent), late.c.premise_id.is_not(None)),
+        )
         .order_by(
             MeterEvent.premise_id,
             Customer.account,
@@ -133,10 +162,13 @@ def _meters(session: Session, since: datetime) -> dict[str, tuple[list[Interval]
         )
         .distinct(MeterEvent.premise_id, Customer.account)
     )
+    backfill = events.join(late, late.c.premise_id == MeterEvent.premise_id).where(
+        MeterEvent.occurred_at >= late.c.start, MeterEvent.occurred_at < since
+    )
     within = events.where(MeterEvent.occurred_at >= since)
     history: dict[str, list[SwitchEvent]] = defaultdict(list)
     latest: dict[str, SwitchEvent] = {}
-    for query in (before, within):
+    for query in (before, backfill, within):
         for event_id, account, kind, occurred_at in session.execute(query):
             event = supply_event(event_id, kind, occurred_at)
             history[account].append(event)
@@ -145,7 +177,7 @@ def _meters(session: Session, since: datetime) -> dict[str, tuple[list[Interval]
             ):
                 latest[account] = event
     return {
-        account: (outage_intervals(account_events), latest[account])
+        account: (outage_intervals(account_events), latest.get(account))
         for account, account_events in history.items()
     }
 

@@ -9,7 +9,7 @@ that covers it (nothing to do: the next cycle sees the same events again), or an
 nobody recorded (opened at the open's time and restored at the close's).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -83,12 +83,16 @@ def outage_intervals(events: Iterable[SwitchEvent]) -> list[Interval]:
     return intervals
 
 
-def closed_outages(intervals: Sequence[Interval], known: Iterable[Known]) -> list[Step]:
+def closed_outages(
+    intervals: Sequence[Interval], known: Iterable[Known], evidenced: Collection[int] = ()
+) -> list[Step]:
     """What makes the device's incidents tell of every interval that ended.
 
     An active incident that started by the close's time is that interval's outage (its
     start may be earlier evidence, such as calls); a restored one overlapping the interval
-    means it was recorded already.
+    means it was recorded already. So does an open in `evidenced` (the events that are
+    evidence of an incident, whatever its status): a cancelled or merged incident already
+    told of it, and a dispatcher's "nothing found" stands.
     """
     active = sorted((k for k in known if k.restored_at is None), key=lambda k: k.started_at)
     restored = [(k.started_at, k.restored_at) for k in known if k.restored_at is not None]
@@ -102,7 +106,11 @@ def closed_outages(intervals: Sequence[Interval], known: Iterable[Known]) -> lis
             active.remove(current)
             restored.append((current.started_at, closed_at))
             steps.append(RestoreAt(current.id, closed_at))
-        elif interval.opened is not None and not _overlaps(restored, interval.opened.at, closed_at):
+        elif (
+            interval.opened is not None
+            and interval.opened.id not in evidenced
+            and not _overlaps(restored, interval.opened.at, closed_at)
+        ):
             steps.append(RecordPast(interval.opened, closed_at))
     return steps
 

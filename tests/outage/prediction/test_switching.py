@@ -69,6 +69,11 @@ def test_an_interval_a_restored_incident_covers_is_done() -> None:
     assert closed_outages([interval], [Known(9, at(0), at(70))]) == []
 
 
+def test_an_interval_whose_open_is_evidence_of_an_incident_is_done() -> None:
+    interval = Interval(opened(1, 0), at(70))
+    assert closed_outages([interval], [], evidenced={1}) == []
+
+
 def test_an_incident_that_started_after_the_close_is_not_restored_by_it() -> None:
     first = Interval(opened(1, 0), at(10))
     steps = closed_outages([first, Interval(opened(3, 20), None)], [Known(9, at(20), None)])

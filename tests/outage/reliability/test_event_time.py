@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
+from outage.incidents import service as incidents
+from outage.notifications.models import NotificationEvent
 from outage.prediction.engine import Engine
 from tests.conftest import Credentials, issue_credentials, staff_client
 
@@ -54,6 +57,13 @@ class Site:
         )
         assert response.status_code == 200, response.text
 
+    def send(self, step: str, at: datetime, meters: tuple[str, ...] = ()) -> None:
+        """BR-1's "open" or "close", or with `meters` their last gasps or power restored."""
+        if meters:
+            self.meters("last_gasp" if step == "open" else "power_restored", meters, at)
+        else:
+            self.scada("open" if step == "open" else "closed", at)
+
     def cycle(self, now: datetime | None = None) -> None:
         with session_scope(session_factory(self.url)) as session:
             Engine.load(session, window=WINDOW).run_cycle(session, now)
@@ -69,16 +79,25 @@ class Site:
         for step in ORDERS[order]:
             if step in ("open", "close"):
                 last = opened if step == "open" else closed
-                if meters:
-                    self.meters("last_gasp" if step == "open" else "power_restored", meters, last)
-                else:
-                    self.scada("open" if step == "open" else "closed", last)
+                self.send(step, last, meters)
             else:
                 self.cycle(last + timedelta(seconds=30) if "event" in step and last else None)
         self.cycle()
 
     def incidents(self) -> list[dict]:  # type: ignore[type-arg]
         return self.api.get("/api/v1/incidents").json()
+
+    def act(self, incident: int, action: str) -> None:
+        """A dispatcher's action, through the API."""
+        response = self.api.patch(
+            f"/api/v1/incidents/{incident}", json={"action": action, "reason": "nothing found"}
+        )
+        assert response.status_code == 200, response.text
+
+    def told(self) -> set[str]:
+        """The kinds of notification events queued for any incident."""
+        with session_scope(session_factory(self.url)) as session:
+            return set(session.scalars(select(NotificationEvent.kind)))
 
     def figures(self) -> dict:  # type: ignore[type-arg]
         params = {"start": (NOW - timedelta(hours=6)).isoformat(), "end": NOW.isoformat()}
@@ -193,3 +212,79 @@ def test_a_repeated_last_gasp_keeps_the_first(site: Site) -> None:
     site.cycle()
     (incident,) = site.incidents()
     assert datetime.fromisoformat(incident["started_at"]) == OPENED
+
+
+AFTER_RESTORATION = {"restored", "follow_up"}
+
+
+@pytest.mark.parametrize("meters", [(), FU_A], ids=["scada", "meters"])
+def test_an_outage_recorded_after_it_ended_tells_customers_nothing(
+    site: Site, meters: tuple[str, ...]
+) -> None:
+    site.play("batch", OPENED, CLOSED, meters=meters)
+    (incident,) = site.incidents()
+    assert incident["status"] == "restored"
+    assert not site.told() & AFTER_RESTORATION
+
+
+def test_a_live_outage_restored_by_its_close_tells_customers(site: Site) -> None:
+    site.play("live", OPENED, CLOSED)
+    assert site.told() >= AFTER_RESTORATION
+
+
+@pytest.mark.parametrize("meters", [(), FU_A], ids=["scada", "meters"])
+def test_an_outage_a_dispatcher_cancelled_is_not_recorded_when_it_ends(
+    site: Site, meters: tuple[str, ...]
+) -> None:
+    site.send("open", OPENED, meters)
+    site.cycle()
+    (incident,) = site.incidents()
+    site.act(incident["id"], "cancel")
+    site.send("close", CLOSED, meters)
+    site.cycle()
+    assert [(i["id"], i["status"]) for i in site.incidents()] == [(incident["id"], "cancelled")]
+
+
+def test_a_trip_merged_into_another_incident_is_not_recorded_when_it_closes(site: Site) -> None:
+    site.scada("open", OPENED)
+    site.cycle()
+    (trip,) = site.incidents()
+    with session_scope(session_factory(site.url)) as session:
+        keep = incidents.open_incident(
+            session,
+            account="C1",
+            confidence=1.0,
+            customers_affected=1,
+            started_at=OPENED,
+            reason="a call",
+        )
+        incidents.merge_incidents(session, keep, trip["id"], reason="the same outage")
+    site.scada("closed", CLOSED)
+    site.cycle()
+    on_breaker = [i for i in site.incidents() if i["device"] and i["device"]["asset_ref"] == "BR-1"]
+    assert [(i["id"], i["status"]) for i in on_breaker] == [(trip["id"], "cancelled")]
+
+
+LATE_OPENED = NOW - timedelta(hours=6)
+LATE_CLOSED = LATE_OPENED + timedelta(minutes=70)
+
+
+@pytest.mark.parametrize("meters", [(), FU_A], ids=["scada", "meters"])
+def test_a_pair_older_than_the_window_posted_now_is_recorded_at_its_times(
+    site: Site, meters: tuple[str, ...]
+) -> None:
+    site.play("batch", LATE_OPENED, LATE_CLOSED, meters=meters)
+    (incident,) = site.incidents()
+    assert datetime.fromisoformat(incident["started_at"]) == LATE_OPENED
+    assert datetime.fromisoformat(incident["restored_at"]) == LATE_CLOSED
+
+
+@pytest.mark.parametrize("meters", [(), FU_A], ids=["scada", "meters"])
+def test_a_pair_older_than_the_window_posted_now_counts_in_the_indices(
+    site: Site, meters: tuple[str, ...]
+) -> None:
+    site.play("batch", LATE_OPENED, LATE_CLOSED, meters=meters)
+    customers = len(meters or F1_CUSTOMERS)
+    figures = site.figures()
+    assert figures["customer_interruptions"] == customers
+    assert figures["customer_minutes"] == pytest.approx(70 * customers)
