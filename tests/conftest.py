@@ -36,7 +36,7 @@ from outage.auth.models import ApiKey
 from outage.crews import service as crews
 from outage.crews.models import Crew
 from outage.crews.schemas import CrewIn
-from outage.db import session_factory, session_scope
+from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import get_settings
 
@@ -183,18 +183,27 @@ def database_url() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def fresh_database_url(database_url: str) -> Iterator[str]:
-    """A migrated database of its own, for a test whose data would disturb the shared one."""
-    from outage.db import create_database, drop_database, get_engine
-
-    name = f"outage_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def own_database(database_url: str, prefix: str, grid: GridModel | None = None) -> Iterator[str]:
+    """A migrated database beside the shared one (holding `grid`, if given), dropped
+    afterwards: for tests whose data would disturb another suite's."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     url = create_database(database_url, name)
     try:
+        if grid is not None:
+            with session_scope(session_factory(url)) as session:
+                save_grid(session, grid)
         yield url
     finally:
         get_engine(url).dispose()
         drop_database(database_url, name)
+
+
+@pytest.fixture
+def fresh_database_url(database_url: str) -> Iterator[str]:
+    """A migrated database of its own, for a test whose data would disturb the shared one."""
+    with own_database(database_url, "outage_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ shows no tiles (an offline room), on a database of their own."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -21,15 +20,15 @@ from grid_topology.topology import Topology
 from maps.strings import STRINGS
 from outage.app import create_app
 from outage.auth.enums import Role
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.models import Device
-from outage.grid.service import load_network, save_grid
+from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.pages.i18n import STRINGS as PAGE_STRINGS
 from outage.settings import Settings
-from tests.conftest import STAFF_PASSWORD, issue_credentials, username
+from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
@@ -41,16 +40,9 @@ POLL_S = 1.0
 
 @pytest.fixture(scope="module")
 def map_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_mapsb_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_mapsb", sample_grid) as url:
         issue_credentials(url, roles=[Role.DISPATCHER], scopes=[])
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="module")

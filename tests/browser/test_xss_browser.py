@@ -16,9 +16,8 @@ from sqlalchemy import select
 from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Role
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
-from outage.grid.service import save_grid
 from outage.incidents import service as incidents
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
@@ -26,7 +25,7 @@ from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.pages.i18n import STRINGS
 from outage.settings import Settings
-from tests.conftest import STAFF_PASSWORD, issue_credentials, username
+from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog
@@ -37,16 +36,9 @@ CAUSE_ATTACK = "<script>alert(2)</script><b>bold</b>"
 
 @pytest.fixture(scope="module")
 def xss_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_xss_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_xss", sample_grid) as url:
         issue_credentials(url, roles=[Role.DISPATCHER], scopes=[])
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ incidents: on a database of their own they cannot disturb another suite's custom
 """
 
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,26 +16,18 @@ from sqlalchemy import text
 
 from grid_topology.model import GridModel
 from outage.app import create_app
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
-from outage.grid.service import save_grid
+from outage.db import session_factory, session_scope
 from outage.incidents import service as incidents
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
-from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials
+from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials, own_database
 
 
 @pytest.fixture(scope="package")
 def auth_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_auth_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_auth", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="package")

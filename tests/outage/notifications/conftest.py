@@ -3,7 +3,6 @@ SMS sink, and delivery workers wired to them."""
 
 import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,15 +20,14 @@ from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth.enums import Role
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.models import Customer
-from outage.grid.service import save_grid
 from outage.incidents import service as incidents
 from outage.notifications.delivery import Round, Worker
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink, running_sink
 from outage.settings import Settings
-from tests.conftest import Credentials, issue_credentials
+from tests.conftest import Credentials, issue_credentials, own_database
 
 TABLES = (
     "notifications, notification_events, notification_preferences, planned_outages, "
@@ -42,15 +40,8 @@ cascade through crews to the staff and their sessions)."""
 @pytest.fixture(scope="session")
 def notify_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
     """A database of these tests alone: workers fan out every event they find."""
-    name = f"outage_notify_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    with session_scope(session_factory(url)) as session:
-        save_grid(session, sample_grid)
-    try:
+    with own_database(database_url, "outage_notify", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture

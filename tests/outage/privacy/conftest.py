@@ -6,22 +6,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.model import GridModel
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
-from outage.grid.service import save_grid
-
-DATABASE = "outage_test_privacy"
+from outage.db import session_factory, session_scope
+from tests.conftest import own_database
 
 
 @pytest.fixture(scope="session")
 def privacy_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    url = create_database(database_url, DATABASE)
-    with session_scope(session_factory(url)) as session:
-        save_grid(session, sample_grid)
-    try:
+    with own_database(database_url, "outage_privacy", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, DATABASE)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ switch SW-B then fuse FU-B serve B1-B3; "TBA Beta" feeds F2 (breaker BR-2) with 
 Every premise has a smart meter, "M-" and its account.
 """
 
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +24,11 @@ from grid_topology.model import (
     Substation,
 )
 from grid_topology.topology import Topology
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
-from outage.grid.service import load_network, save_grid
+from outage.db import session_factory
+from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.schemas import IncidentPatch
-from tests.conftest import make_crew
+from tests.conftest import make_crew, own_database
 
 F1_CUSTOMERS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3")
 F2_CUSTOMERS = ("C1", "C2", "C3")
@@ -92,18 +91,9 @@ def ten_customer_grid() -> GridModel:
     )
 
 
-@contextmanager
-def grid_database(database_url: str) -> Iterator[str]:
+def grid_database(database_url: str) -> AbstractContextManager[str]:
     """A new migrated database beside the test one, with the ten-customer grid."""
-    name = f"outage_reliability_{uuid.uuid4().hex[:12]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, ten_customer_grid())
-        yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
+    return own_database(database_url, "outage_reliability", ten_customer_grid())
 
 
 @pytest.fixture(scope="session")
