@@ -21,10 +21,11 @@ from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
 from outage.notifications import routes as notification_routes
 from outage.open311 import routes as open311_routes
-from outage.pages import agent as agent_pages
+from outage.pages import agent_console as agent_console_pages
 from outage.pages import crew as crew_pages
 from outage.pages import maps as map_pages
 from outage.pages import requests as request_pages
+from outage.pages import review_queue as review_queue_pages
 from outage.pages import routes as page_routes
 from outage.pages import supervisor as supervisor_pages
 from outage.reliability import routes as reliability_routes
@@ -62,7 +63,8 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(agent_routes.router)
     app.include_router(page_routes.router)
     app.include_router(request_pages.router)
-    app.include_router(agent_pages.router)
+    app.include_router(agent_console_pages.router)
+    app.include_router(review_queue_pages.router)
     app.include_router(crew_routes.router)
     app.include_router(notification_routes.router)
     app.include_router(care_routes.router)

@@ -19,8 +19,8 @@ from outage.auth.principal import PrincipalDep, require
 from outage.care import dashboard
 from outage.care.sla import target_of
 from outage.pages import charts, i18n
-from outage.pages.agent import staff_page
 from outage.pages.routes import local_moment, request_language
+from outage.pages.staff import staff_page
 from outage.reliability import service as reliability
 from outage.settings import Settings, get_settings
 

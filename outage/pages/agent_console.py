@@ -1,8 +1,8 @@
-"""The call-centre agent console: find the caller, log their call, work the review queue.
+"""The call-centre agent console: find the caller, log their call or file their request.
 
 Plain HTML forms without a script, in Vietnamese or English like the customer pages.
-Everything a customer or reporter typed is escaped by Jinja's autoescape, and nothing here
-is cached: these pages show personal data.
+Everything a customer typed is escaped by Jinja's autoescape, and nothing here is cached:
+these pages show personal data.
 
 Staff only: each route requires its permission (`outage.auth.matrix`); a signed-out
 visitor is sent to the login page and back. Every form carries the session's CSRF token.
@@ -14,13 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
 
-import phonenumbers
 from fastapi import APIRouter, Depends, Form, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.agent import service as customers
@@ -31,34 +28,22 @@ from outage.care import service as care
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
 from outage.grid.live import LiveTopology
-from outage.grid.models import Premise
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.routes import settings
-from outage.intake.schemas import PlacementIn, QueuedReportOut, ReportIn
+from outage.intake.schemas import ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
 from outage.pages import i18n
-from outage.pages.routes import (
-    MAX_TICKET_LENGTH,
-    filled_in,
-    form_idempotency_key,
-    local_moment,
-    render_page,
-    request_language,
-)
+from outage.pages.routes import filled_in, form_idempotency_key, local_moment, request_language
+from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.settings import Settings
 
 MAX_QUERY_LENGTH = 300
 """As the lookup API allows."""
-QUEUE_PAGE = 50
 OUTAGE_HISTORY = timedelta(days=365)
 MAX_NOTIFICATIONS = 10
 """Per customer card; the full history is at `GET /api/v1/notifications`."""
-MAX_PREMISE_LENGTH = 200
-
-NO_STORE = {"Cache-Control": "no-store"}
-"""Personal data: never cached. The other security headers are the app's (`SecurityHeaders`)."""
 
 router = APIRouter(prefix="/agent", include_in_schema=False, tags=["agent pages"])
 
@@ -76,14 +61,6 @@ class CallForm(BaseModel):
     lang: str = ""
 
 
-class PlacementForm(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    premise: str = ""
-    offset: str = ""
-    lang: str = ""
-
-
 @dataclass(frozen=True)
 class _CallDraft:
     """What a customer's log-call form shows: its token, what was typed, what went wrong."""
@@ -94,58 +71,7 @@ class _CallDraft:
     errors: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Failed:
-    """A placement that went wrong, shown on its queued report."""
-
-    ticket: str
-    premise: str
-    message: str
-
-
 # --- rendering ---------------------------------------------------------------------------
-
-
-def staff_page(
-    template: str,
-    language: str,
-    context: Mapping[str, Any],
-    *,
-    path: str,
-    params: Mapping[str, str],
-    staff: Principal,
-    status_code: int = status.HTTP_200_OK,
-) -> HTMLResponse:
-    """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
-    return render_page(
-        template,
-        language,
-        {"staff": staff, **context},
-        path=path,
-        params=params,
-        status_code=status_code,
-        headers=NO_STORE,
-    )
-
-
-def _redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
-    kept = {name: value for name, value in params.items() if value}
-    return RedirectResponse(
-        f"{path}?{urlencode(kept)}",
-        status_code=status.HTTP_303_SEE_OTHER,
-        headers=NO_STORE,
-    )
-
-
-def _national(phone: str | None) -> str | None:
-    """'+84912345678' as a Vietnamese caller reads it out: '0912 345 678'."""
-    if not phone:
-        return None
-    try:
-        number = phonenumbers.parse(phone, "VN")
-    except phonenumbers.NumberParseException:
-        return phone
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def _hazard_options(language: str) -> list[tuple[str, str]]:
@@ -159,11 +85,6 @@ def _max_length(model: type[BaseModel], name: str) -> int:
         if getattr(rule, "max_length", None) is not None:
             return int(rule.max_length)
     raise LookupError(f"{model.__name__}.{name} has no max_length")
-
-
-def _normal_ticket(ticket: str) -> str | None:
-    wanted = "".join(ticket.split()).upper()
-    return wanted if 0 < len(wanted) <= MAX_TICKET_LENGTH else None
 
 
 def _new_token() -> str:
@@ -239,7 +160,7 @@ def log_call(
             )
     except intake.IdempotencyConflict:
         return refused(replace(draft, token=_new_token(), errors=[t["agent_error_form_used"]]))
-    return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
+    return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
 class RequestForm(BaseModel):
@@ -308,7 +229,7 @@ def file_request(
             )
     except intake.IdempotencyConflict:
         return refused(t["agent_error_form_used"])
-    return _redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
+    return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
 def _to_report(form: CallForm) -> ReportIn:
@@ -457,7 +378,7 @@ def _customer_card(
         "name": customer.name,
         "account": customer.account,
         "phone": customer.phone,
-        "phone_text": _national(customer.phone),
+        "phone_text": national_phone(customer.phone),
         "email": customer.email,
         "language_name": i18n.strings(customer.language)["language_name"],
         "critical": critical,
@@ -505,7 +426,7 @@ def _customer_card(
 
 def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str] | None:
     """The banner after logging a call, from the stored report or request (not the link)."""
-    wanted = _normal_ticket(ticket)
+    wanted = normal_ticket(ticket)
     t = i18n.strings(language)
     if wanted and care.is_request_ticket(wanted):
         filed = care.request_status(session, wanted)
@@ -533,193 +454,4 @@ def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str
         "ticket": found.ticket,
         "status": found.status.value,
         "text": text,
-    }
-
-
-# --- the review queue ----------------------------------------------------------------------
-
-
-@router.get(
-    "/queue",
-    response_class=HTMLResponse,
-    dependencies=[Depends(require("reports.queue", page=True))],
-)
-def queue(
-    request: Request,
-    session: SessionDep,
-    staff: PrincipalDep,
-    placed: str = "",
-    offset: str = "",
-    lang: str | None = None,
-) -> HTMLResponse:
-    """Reports no clue placed, oldest first, each with a way to place it on a premise."""
-    language = request_language(request, lang)
-    return _queue_page(
-        session, language, _offset(offset), staff=staff, placed=_placed(session, placed, language)
-    )
-
-
-@router.post(
-    "/queue/{ticket}/placement",
-    response_class=HTMLResponse,
-    dependencies=[Depends(require("reports.place", page=True))],
-)
-def place(
-    ticket: str,
-    request: Request,
-    form: Annotated[PlacementForm, Form()],
-    session: SessionDep,
-    staff: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
-) -> Response:
-    """Place a queued report on a premise; a refusal shows the queue again with the reason."""
-    language = request_language(request, form.lang)
-    t = i18n.strings(language)
-    offset = _offset(form.offset)
-    wanted = _normal_ticket(ticket)
-    premise = form.premise.strip()
-
-    def refused(message: str, code: int) -> HTMLResponse:
-        failed = _Failed(wanted or "", premise[:MAX_PREMISE_LENGTH], message)
-        return _queue_page(session, language, offset, staff=staff, failed=failed, status_code=code)
-
-    if wanted is None or intake.report_status(session, wanted) is None:
-        shown = ticket[:MAX_TICKET_LENGTH]
-        return refused(
-            t["agent_error_unknown_ticket"].format(ticket=shown), status.HTTP_404_NOT_FOUND
-        )
-    try:
-        placement = PlacementIn(premise=premise)
-    except ValidationError as exc:
-        too_long = any(error["type"] == "string_too_long" for error in exc.errors())
-        message = (
-            t["error_too_long"].format(field=t["agent_premise"], max=MAX_PREMISE_LENGTH)
-            if too_long
-            else t["agent_error_premise_required"]
-        )
-        return refused(message, 422)
-    try:
-        with session.begin_nested():
-            intake.place_report(session, wanted, placement.premise, config)
-    except intake.NotInQueue:
-        return refused(
-            t["agent_error_not_in_queue"].format(ticket=wanted), status.HTTP_409_CONFLICT
-        )
-    except intake.UnknownReference:
-        return refused(
-            t["agent_error_unknown_premise"].format(premise=premise[:MAX_PREMISE_LENGTH]),
-            422,
-        )
-    return _redirect(
-        "/agent/queue", {"placed": wanted, "offset": str(offset or ""), "lang": language}
-    )
-
-
-def _offset(text: str) -> int:
-    return int(text) if text.isdigit() and len(text) <= 9 else 0
-
-
-def _placed(session: Session, ticket: str, language: str) -> str | None:
-    """The banner after a placement, from the stored report."""
-    wanted = _normal_ticket(ticket)
-    found = intake.report_status(session, wanted) if wanted else None
-    if found is None:
-        return None
-    t = i18n.strings(language)
-    if found.status is ReportStatus.DUPLICATE and found.duplicate_of:
-        return t["agent_placed_duplicate"].format(ticket=found.ticket, earlier=found.duplicate_of)
-    if found.status is ReportStatus.RECEIVED:
-        return t["agent_placed"].format(ticket=found.ticket)
-    return None
-
-
-def _queue_page(
-    session: Session,
-    language: str,
-    offset: int,
-    *,
-    staff: Principal,
-    placed: str | None = None,
-    failed: _Failed | None = None,
-    status_code: int = status.HTTP_200_OK,
-) -> HTMLResponse:
-    queued = intake.review_queue(session, limit=QUEUE_PAGE, offset=offset)
-    addresses = _premise_addresses(
-        session, sorted({ref for report in queued for ref in report.candidates})
-    )
-    items = [_queued_item(report, addresses, failed, offset, language) for report in queued]
-    return staff_page(
-        "agent_queue.html",
-        language,
-        {
-            "items": items,
-            "placed": placed,
-            "errors": [failed.message] if failed else [],
-            "newer_url": (
-                _queue_url(offset + QUEUE_PAGE, language) if len(queued) == QUEUE_PAGE else None
-            ),
-            "older_url": _queue_url(max(0, offset - QUEUE_PAGE), language) if offset else None,
-            "max_premise": MAX_PREMISE_LENGTH,
-        },
-        path="/agent/queue",
-        params={"offset": str(offset or "")},
-        staff=staff,
-        status_code=status_code,
-    )
-
-
-def _queue_url(offset: int, language: str) -> str:
-    params = {"offset": str(offset), "lang": language} if offset else {"lang": language}
-    return f"/agent/queue?{urlencode(params)}"
-
-
-def _premise_addresses(session: Session, refs: Sequence[str]) -> dict[str, str]:
-    """The address of each candidate premise, so the agent can tell them apart."""
-    if not refs:
-        return {}
-    rows = session.execute(select(Premise.ref, Premise.address).where(Premise.ref.in_(refs)))
-    return {ref: address for ref, address in rows.tuples()}
-
-
-def _queued_item(
-    report: QueuedReportOut,
-    addresses: Mapping[str, str],
-    failed: _Failed | None,
-    offset: int,
-    language: str,
-) -> dict[str, Any]:
-    t = i18n.strings(language)
-    said: list[tuple[str, str]] = []
-    if report.account_given:
-        said.append((t["field_account"], report.account_given))
-    if report.phone:
-        said.append((t["field_phone"], _national(report.phone) or report.phone))
-    if report.email:
-        said.append((t["agent_email"], report.email))
-    if report.address_given:
-        said.append((t["field_address"], report.address_given))
-    if report.lat is not None and report.lon is not None:
-        said.append((t["agent_location"], f"{report.lat:.6f}, {report.lon:.6f}"))
-    clue = report.account_given or report.phone or report.address_given
-    mine = failed if failed is not None and failed.ticket == report.ticket else None
-    return {
-        "ticket": report.ticket,
-        "channel_text": i18n.channel_label(language, report.channel),
-        "received": local_moment(report.received_at, t),
-        "said": said,
-        "description": report.description,
-        "hazard_text": i18n.hazard_label(language, report.hazard) if report.hazard else None,
-        "lookup_url": f"/agent?{urlencode({'q': clue, 'lang': language})}" if clue else None,
-        "placement_url": f"/agent/queue/{quote(report.ticket, safe='')}/placement",
-        "candidates": [
-            {
-                "ref": ref,
-                "address": addresses.get(ref),
-                "label": t["agent_place_on"].format(ticket=report.ticket, premise=ref),
-            }
-            for ref in report.candidates
-        ],
-        "offset": str(offset or ""),
-        "error": mine.message if mine else None,
-        "premise_value": mine.premise if mine else "",
     }

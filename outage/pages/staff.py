@@ -1,0 +1,70 @@
+"""What every staff page shares: the signed-in page, its redirects, phones and tickets as typed.
+
+For the staff pages (`outage.pages.agent_console`, `outage.pages.review_queue`,
+`outage.pages.supervisor`): a page names who is signed in and is never cached, since
+staff pages show personal data. Permissions and CSRF tokens are checked before a route
+runs (`outage.auth.principal.require`); every form carries the session's CSRF token.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import phonenumbers
+from fastapi import status
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from outage.auth.principal import Principal
+from outage.pages.routes import MAX_TICKET_LENGTH, render_page
+
+NO_STORE = {"Cache-Control": "no-store"}
+"""Personal data: never cached. The other security headers are the app's (`SecurityHeaders`)."""
+
+
+def staff_page(
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    *,
+    path: str,
+    params: Mapping[str, str],
+    staff: Principal,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
+    return render_page(
+        template,
+        language,
+        {"staff": staff, **context},
+        path=path,
+        params=params,
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+def redirect(path: str, params: Mapping[str, str]) -> RedirectResponse:
+    """See `path` with the `params` that have a value; never cached."""
+    kept = {name: value for name, value in params.items() if value}
+    return RedirectResponse(
+        f"{path}?{urlencode(kept)}",
+        status_code=status.HTTP_303_SEE_OTHER,
+        headers=NO_STORE,
+    )
+
+
+def national_phone(phone: str | None) -> str | None:
+    """'+84912345678' as a Vietnamese caller reads it out: '0912 345 678'."""
+    if not phone:
+        return None
+    try:
+        number = phonenumbers.parse(phone, "VN")
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def normal_ticket(ticket: str) -> str | None:
+    """A ticket as typed, without spaces and in capitals; None if it cannot be one."""
+    wanted = "".join(ticket.split()).upper()
+    return wanted if 0 < len(wanted) <= MAX_TICKET_LENGTH else None
