@@ -4,7 +4,7 @@
 nothing changed (a fingerprint of the active incidents, crews and pins against the
 newest plan's); it plans again when something did, when the plan is older than
 `dispatch_plan_max_age_minutes`, or when an estimated ETR is about to lapse, so ETRs
-are re-estimated before customers see them pass (`outage.crews.plan.replan`).
+are re-estimated before customers see them pass (`outage.crews.planning.replan`).
 """
 
 import logging
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from outage.crews.plan import PlanSettings, replan
+from outage.crews.planning import PlanSettings, replan
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
 from outage.scheduler import Job

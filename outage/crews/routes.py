@@ -15,8 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
 from outage.api import SessionDep
 from outage.auth.principal import Forbidden, Principal, PrincipalDep, require
-from outage.crews import plan as planning
-from outage.crews import service
+from outage.crews import pins, plan_view, planning, service
 from outage.crews.schemas import (
     CrewIn,
     CrewOut,
@@ -35,9 +34,9 @@ router = APIRouter(prefix="/api/v1")
 
 _ERRORS: tuple[tuple[type[Exception], int], ...] = (
     (service.CrewNotFound, 404),
-    (planning.PlanNotFound, 404),
+    (pins.PlanNotFound, 404),
     (service.CrewConflict, 409),
-    (planning.PlanConflict, 409),
+    (pins.PlanConflict, 409),
     (service.InvalidValue, 422),
 )
 
@@ -186,7 +185,7 @@ def run_plan(
     wanted = body or PlanRequest()
     with _answered():
         for pin in wanted.pins:
-            planning.set_pin(session, pin, by=principal.name)
+            pins.set_pin(session, pin, by=principal.name)
         planning.make_plan(
             session,
             now=_now(),
@@ -195,7 +194,7 @@ def run_plan(
             made_by=principal.name,
             time_limit_s=wanted.time_limit_s,
         )
-        return planning.read_plan(session)
+        return plan_view.read_plan(session)
 
 
 @router.get(
@@ -209,7 +208,7 @@ def get_plan(session: SessionDep) -> PlanOut:
     nobody can take and why, the pins, and the weighted customer-minutes of the plan and
     of the greedy rule on the same inputs. 404 before the first plan."""
     with _answered():
-        return planning.read_plan(session)
+        return plan_view.read_plan(session)
 
 
 @router.post(
@@ -223,7 +222,7 @@ def pin(body: PinIn, session: SessionDep, principal: PrincipalDep) -> PinOut:
     """Pin an active incident to a crew (at `order` in its route, if given); the optimiser
     keeps it there from the next plan on, even against skills. Replaces an earlier pin."""
     with _answered():
-        return planning.set_pin(session, body, by=principal.name)
+        return pins.set_pin(session, body, by=principal.name)
 
 
 @router.delete(
@@ -235,5 +234,5 @@ def pin(body: PinIn, session: SessionDep, principal: PrincipalDep) -> PinOut:
 def unpin(incident_id: int, session: SessionDep) -> Response:
     """Let the optimiser choose the incident's crew again; 404 when it has no pin."""
     with _answered():
-        planning.remove_pin(session, incident_id)
+        pins.remove_pin(session, incident_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -294,7 +294,7 @@ def planning_crews(
 
 
 def fingerprint_rows(session: Session) -> list[tuple[Any, ...]]:
-    """What of the crews a plan depends on, for `outage.crews.plan`'s change check."""
+    """What of the crews a plan depends on, for `outage.crews.planning`'s change check."""
     rows = session.execute(
         select(
             Crew.id,

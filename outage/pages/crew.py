@@ -18,7 +18,7 @@ from maps import crew as crew_maps
 from maps.page import Tiles
 from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
-from outage.crews import plan as planning
+from outage.crews import plan_view
 from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
 from outage.incidents.lifecycle import IncidentStatus
@@ -233,7 +233,7 @@ def crew_page(
             crew = crews.get_crew(session, staff.crew_id, now=datetime.now(UTC))
         except crews.CrewNotFound:
             crew = None
-        jobs = planning.crew_jobs(session, staff.crew_id)
+        jobs = plan_view.crew_jobs(session, staff.crew_id)
     return render_page(
         "crew.html",
         language,

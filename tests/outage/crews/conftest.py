@@ -22,7 +22,7 @@ from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
-from outage.crews.plan import PlanSettings
+from outage.crews.planning import PlanSettings
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import save_grid

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
-from outage.crews import plan
+from outage.crews import pins, plan_view, planning
 from outage.crews.schemas import PinIn, PlanOut
 from outage.db import session_factory, session_scope
 from outage.incidents import service as incidents
@@ -29,8 +29,8 @@ def away(point: tuple[float, float], km: float) -> tuple[float, float]:
 
 def run(database_url: str, topology: Topology, *, now: datetime = NOW) -> PlanOut:
     with session_scope(session_factory(database_url)) as session:
-        plan.make_plan(session, now=now, topology=lambda: topology, config=settings_for_tests())
-        return plan.read_plan(session)
+        planning.make_plan(session, now=now, topology=lambda: topology, config=settings_for_tests())
+        return plan_view.read_plan(session)
 
 
 def crew_of(result: PlanOut, incident_id: int) -> int | None:
@@ -103,7 +103,7 @@ def test_a_pinned_assignment_is_kept(
     far = new_crew("far", away(here, 10))
     incident = new_incident(places.fuses[0])
     with session_scope(session_factory(crews_database)) as session:
-        plan.set_pin(session, PinIn(incident_id=incident, crew_id=far), by="test-dispatcher")
+        pins.set_pin(session, PinIn(incident_id=incident, crew_id=far), by="test-dispatcher")
     result = run(crews_database, topology)
     assert crew_of(result, incident) == far
     assert [p.incident_id for p in result.pins] == [incident]
@@ -247,7 +247,7 @@ def test_replan_plans_only_when_something_changed(
 
     def replan() -> int | None:
         with session_scope(session_factory(crews_database)) as session:
-            return plan.replan(session, now=NOW, topology=lambda: topology, config=config)
+            return planning.replan(session, now=NOW, topology=lambda: topology, config=config)
 
     assert replan() is not None
     assert replan() is None
@@ -268,11 +268,11 @@ def test_replan_reestimates_an_etr_about_to_lapse(
     new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=30)])
     incident = new_incident(places.fuses[0])
     with session_scope(session_factory(crews_database)) as session:
-        assert plan.replan(session, now=NOW, topology=lambda: topology, config=config)
+        assert planning.replan(session, now=NOW, topology=lambda: topology, config=config)
     before = incident_row(crews_database, incident).etr
     later = before - timedelta(minutes=5)
     with session_scope(session_factory(crews_database)) as session:
-        made = plan.replan(session, now=later, topology=lambda: topology, config=config)
+        made = planning.replan(session, now=later, topology=lambda: topology, config=config)
     assert made is not None
     assert incident_row(crews_database, incident).etr > before
 
@@ -318,7 +318,7 @@ def test_old_pins_go_with_their_incident(
     crew = new_crew("lines", places.location[places.fuses[0]])
     incident = new_incident(places.fuses[0])
     with session_scope(session_factory(crews_database)) as session:
-        plan.set_pin(session, PinIn(incident_id=incident, crew_id=crew), by="test")
+        pins.set_pin(session, PinIn(incident_id=incident, crew_id=crew), by="test")
         session.execute(
             text("UPDATE incidents SET status = 'cancelled' WHERE id = :id"), {"id": incident}
         )

@@ -1,0 +1,451 @@
+"""Planning and storing the dispatch plan: the optimiser run on the jobs of
+`outage.crews.plan_inputs` and the crews on shift, the plan stored, assignments and
+estimated ETRs written to the incidents; for the dispatch routes and the re-planning job.
+
+- Written: the planner assigns (or moves) the incidents it places, through
+  `outage.incidents.service.apply_action`, as the actor `PLANNER`; it takes the crew
+  away from an incident it had assigned and can no longer place. Estimated ETRs (the
+  cautious one, `dispatch.etr`) go to the incidents through `set_etr`, which never
+  replaces a crew's or a dispatcher's.
+- `replan` is cheap to call often: it plans only when what a plan depends on changed
+  (a fingerprint of incidents, crews and pins), when the plan is old, or when an
+  estimated ETR is about to lapse.
+
+Every function takes the session and plain values and never commits.
+"""
+
+import hashlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, desc, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from dispatch import model as dispatch
+from dispatch.etr import EtrSource as DispatchEtrSource
+from dispatch.etr import (
+    ManualEtr,
+    RepairHistory,
+    assessment_s,
+    crew_backlog_s,
+    estimate_etr,
+    needs_reestimate,
+)
+from dispatch.model import UnassignedReason
+from dispatch.optimizer import greedy_plan
+from dispatch.optimizer import plan as optimise
+from dispatch.priority import DEFAULT_PRIORITIES, Priorities
+from dispatch.travel import GreatCircleTravel, TravelTime
+from grid_topology.topology import Topology
+from outage.crews import service as crews
+from outage.crews.etr import repair_history
+from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
+from outage.crews.plan_inputs import IN_PROGRESS, PLANNER, Work, active_work, dispatch_job
+from outage.incidents import service as incidents
+from outage.incidents.enums import Action, EtrSource
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
+from outage.incidents.models import Incident
+from outage.incidents.schemas import IncidentPatch
+from outage.settings import Settings
+
+PLAN_LOCK = 0x64697370617463
+"""Advisory lock key: one planner at a time across processes."""
+
+KEPT_PLANS = 50
+"""Older plans are deleted as new ones are stored."""
+
+ETR_STEP = timedelta(minutes=5)
+"""Estimated ETRs are rounded up to this: customers are told 14:35, not 14:33:07."""
+
+ETR_CHANGE = timedelta(minutes=10)
+"""A new estimate closer than this to the incident's is not worth telling customers."""
+
+REESTIMATE_COOLDOWN = timedelta(minutes=5)
+"""An ETR about to lapse makes `replan` plan again, at most this often."""
+
+ASSIGNABLE = frozenset(
+    {
+        IncidentStatus.PREDICTED,
+        IncidentStatus.CONFIRMED,
+        IncidentStatus.DISPATCHED,
+        IncidentStatus.EN_ROUTE,
+    }
+)
+"""Statuses from which the planner may assign a crew (or another one)."""
+
+
+# --- estimated ETRs -------------------------------------------------------------------------
+
+
+def _rounded_up(moment: datetime) -> datetime:
+    step = ETR_STEP.total_seconds()
+    seconds = moment.timestamp()
+    return moment + timedelta(seconds=math.ceil(seconds / step) * step - seconds)
+
+
+def _etr(
+    work: Work,
+    result: dispatch.Plan,
+    history: RepairHistory,
+    *,
+    now: datetime,
+    storm: bool,
+) -> datetime:
+    """The cautious ETR to tell customers (the crew's or dispatcher's while it lies ahead)."""
+    manual = None
+    if work.etr is not None and work.etr_source not in (None, EtrSource.PREDICTED):
+        manual = ManualEtr(work.etr, DispatchEtrSource(str(work.etr_source)))
+    visit = result.visit_of(work.id)
+    if work.status in IN_PROGRESS:
+        travel, look, backlog = 0.0, 0.0, 0.0
+        elapsed = (now - work.on_site_since).total_seconds() if work.on_site_since else 0.0
+        repair = history.estimate(work.kind, work.cause, elapsed_s=max(0.0, elapsed))
+    else:
+        travel = float(visit.travel_s) if visit else 0.0
+        backlog = crew_backlog_s(result, work.id) or 0.0
+        look = assessment_s(work.kind)
+        repair = history.estimate(work.kind, work.cause)
+    etr = estimate_etr(
+        now=now,
+        repair=repair,
+        travel_s=travel,
+        assessment_s=look,
+        backlog_s=backlog,
+        storm=storm,
+        manual=manual,
+    )
+    if etr.source is not DispatchEtrSource.PREDICTED:
+        return etr.cautious
+    return _rounded_up(etr.cautious)
+
+
+# --- fingerprint ----------------------------------------------------------------------------
+
+
+def fingerprint(session: Session) -> str:
+    """Of everything a plan depends on: the active incidents, the crews and the pins."""
+    incident_rows = session.execute(
+        select(
+            Incident.id,
+            Incident.status,
+            Incident.crew_id,
+            Incident.device_id,
+            Incident.premise_id,
+            Incident.hazard,
+            Incident.cause,
+            Incident.customers_affected,
+            Incident.customers_restored,
+            Incident.etr_source,
+        )
+        .where(Incident.status.in_(sorted(ACTIVE)))
+        .order_by(Incident.id)
+    )
+    pin_rows = session.execute(
+        select(DispatchPin.incident_id, DispatchPin.crew_id, DispatchPin.position).order_by(
+            DispatchPin.incident_id
+        )
+    )
+    digest = hashlib.sha256()
+    for rows in (
+        [tuple(r) for r in incident_rows],
+        crews.fingerprint_rows(session),
+        list(pin_rows),
+    ):
+        digest.update(repr([tuple(r) for r in rows]).encode())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+# --- planning -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """What a planning run needs from the settings."""
+
+    time_limit_s: float
+    storm_incidents: int
+    position_max_age: timedelta
+    plan_max_age: timedelta
+    travel: TravelTime
+    priorities: Priorities = DEFAULT_PRIORITIES
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "PlanSettings":
+        return cls(
+            time_limit_s=settings.dispatch_time_limit_s,
+            storm_incidents=settings.dispatch_storm_incidents,
+            position_max_age=timedelta(minutes=settings.dispatch_position_max_age_minutes),
+            plan_max_age=timedelta(minutes=settings.dispatch_plan_max_age_minutes),
+            travel=GreatCircleTravel(
+                road_factor=settings.dispatch_road_factor, speed_kmh=settings.dispatch_speed_kmh
+            ),
+        )
+
+
+def _act(session: Session, work: Work, patch: IncidentPatch) -> bool:
+    """One assignment change; False when the incident changed meanwhile (left as it is)."""
+    try:
+        with session.begin_nested():
+            incidents.apply_action(session, work.id, patch, PLANNER)
+    except (
+        incidents.IncidentConflict,
+        incidents.StaleVersion,
+        incidents.IncidentNotFound,
+        InvalidTransition,
+        StaleDataError,
+    ):
+        return False
+    return True
+
+
+def _write_assignments(
+    session: Session, works: Mapping[int, Work], result: dispatch.Plan, plan_id: int
+) -> None:
+    reason = f"dispatch plan {plan_id}"
+    for crew_id, visit in result.visits():
+        work = works[visit.job_id]
+        if work.crew_id != crew_id and work.status in ASSIGNABLE:
+            patch = IncidentPatch(
+                action=Action.ASSIGN, crew_id=crew_id, expected_version=work.version, reason=reason
+            )
+            _act(session, work, patch)
+    for left in result.unassigned:
+        work = works[left.job_id]
+        if (
+            work.crew_id is not None
+            and work.assigned_by_planner
+            and work.status is IncidentStatus.DISPATCHED
+        ):
+            patch = IncidentPatch(
+                action=Action.UNASSIGN,
+                expected_version=work.version,
+                reason=f"{reason}: {left.detail}",
+            )
+            _act(session, work, patch)
+
+
+def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> None:
+    """Set an estimated ETR when it moved enough, or the old one is about to lapse."""
+    set_by_hand = work.etr_source not in (None, EtrSource.PREDICTED)
+    if set_by_hand and work.etr is not None and work.etr > now:
+        return  # a crew's or dispatcher's ETR wins while it lies ahead
+    if (
+        work.etr is not None
+        and abs(etr - work.etr) < ETR_CHANGE
+        and not needs_reestimate(work.etr, now)
+    ):
+        return
+    try:
+        with session.begin_nested():
+            incidents.set_etr(
+                session,
+                work.id,
+                etr=etr,
+                source=EtrSource.PREDICTED,
+                actor=PLANNER,
+                reason="estimated by the dispatch plan",
+            )
+    except (incidents.IncidentConflict, incidents.InvalidValue, InvalidTransition):
+        return
+
+
+def _store(
+    session: Session,
+    result: dispatch.Plan,
+    greedy: dispatch.Plan,
+    *,
+    works: Mapping[int, Work],
+    jobs: Mapping[int, dispatch.Job],
+    etrs: Mapping[int, datetime],
+    made_by: str,
+    storm: bool,
+    priorities: Priorities,
+) -> int:
+    row = DispatchPlan(
+        made_at=result.made_at,
+        made_by=made_by,
+        method=result.method,
+        objective=result.objective,
+        cmi=result.cmi,
+        greedy_objective=greedy.objective,
+        greedy_cmi=greedy.cmi,
+        solve_s=result.solve_s,
+        storm=storm,
+        note=result.note,
+        fingerprint="",
+    )
+    session.add(row)
+    session.flush()
+
+    def job_row(work: Work, **placed: Any) -> DispatchPlanJob:
+        job = jobs.get(work.id)
+        return DispatchPlanJob(
+            plan_id=row.id,
+            incident_id=work.id,
+            tier=priorities.tier(job) if job else ("hazard" if work.is_hazard else "outage"),
+            weight=priorities.weight(job) if job else 0,
+            critical=list(work.critical),
+            pinned=job is not None and job.pinned_crew is not None,
+            etr=etrs.get(work.id),
+            **placed,
+        )
+
+    for assignment in result.assignments:
+        for sequence, visit in enumerate(assignment.visits, start=1):
+            session.add(
+                job_row(
+                    works[visit.job_id],
+                    crew_id=assignment.crew_id,
+                    sequence=sequence,
+                    arrival=visit.arrival,
+                    start=visit.start,
+                    finish=visit.finish,
+                    travel_s=visit.travel_s,
+                )
+            )
+    for left in result.unassigned:
+        session.add(job_row(works[left.job_id], unassigned_reason=left.reason, detail=left.detail))
+    for work in works.values():
+        if work.location is None:
+            session.add(
+                job_row(
+                    work,
+                    unassigned_reason=UnassignedReason.NO_LOCATION,
+                    detail="no device, premise or report location yet",
+                )
+            )
+    session.flush()
+    session.execute(delete(DispatchPlan).where(DispatchPlan.id <= row.id - KEPT_PLANS))
+    return row.id
+
+
+def make_plan(
+    session: Session,
+    *,
+    now: datetime,
+    topology: Callable[[], Topology],
+    config: PlanSettings,
+    made_by: str = PLANNER,
+    time_limit_s: float | None = None,
+) -> int:
+    """Plan every active incident now, store the plan, write assignments and ETRs; its id.
+
+    Waits for a planning run in another process to end first.
+    """
+    session.execute(select(func.pg_advisory_xact_lock(PLAN_LOCK)))
+    return _plan_locked(
+        session,
+        now=now,
+        topology=topology,
+        config=config,
+        made_by=made_by,
+        time_limit_s=time_limit_s,
+    )
+
+
+def _plan_locked(
+    session: Session,
+    *,
+    now: datetime,
+    topology: Callable[[], Topology],
+    config: PlanSettings,
+    made_by: str,
+    time_limit_s: float | None,
+) -> int:
+    session.execute(
+        delete(DispatchPin).where(
+            DispatchPin.incident_id.in_(
+                select(Incident.id).where(Incident.status.not_in(sorted(ACTIVE)))
+            )
+        )
+    )
+    works = {w.id: w for w in active_work(session, topology)}
+    pins = {p.incident_id: p for p in session.scalars(select(DispatchPin))}
+    history = repair_history(session, now=now)
+    jobs = {
+        w.id: dispatch_job(w, pins, history, now) for w in works.values() if w.location is not None
+    }
+    crew_list = crews.planning_crews(session, now=now, position_max_age=config.position_max_age)
+    storm = len(works) > config.storm_incidents
+    arguments: dict[str, Any] = {"now": now, "priorities": config.priorities}
+    greedy = greedy_plan(list(jobs.values()), crew_list, config.travel, **arguments)
+    result = optimise(
+        list(jobs.values()),
+        crew_list,
+        config.travel,
+        time_limit_s=time_limit_s or config.time_limit_s,
+        **arguments,
+    )
+    etrs = {job_id: _etr(works[job_id], result, history, now=now, storm=storm) for job_id in jobs}
+    plan_id = _store(
+        session,
+        result,
+        greedy,
+        works=works,
+        jobs=jobs,
+        etrs=etrs,
+        made_by=made_by,
+        storm=storm,
+        priorities=config.priorities,
+    )
+    _write_assignments(session, works, result, plan_id)
+    for job_id, etr in etrs.items():
+        _write_etr(session, works[job_id], etr, now)
+    session.flush()
+    stored = session.get(DispatchPlan, plan_id)
+    assert stored is not None
+    stored.fingerprint = fingerprint(session)
+    session.flush()
+    return plan_id
+
+
+def _lapsing(session: Session, now: datetime, margin: timedelta) -> bool:
+    """Whether an estimated ETR of an active incident lapses within `margin`."""
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(Incident)
+            .where(
+                Incident.status.in_(sorted(ACTIVE)),
+                Incident.etr_source == EtrSource.PREDICTED,
+                Incident.etr <= now + margin,
+            )
+        )
+    )
+
+
+def replan(
+    session: Session,
+    *,
+    now: datetime,
+    topology: Callable[[], Topology],
+    config: PlanSettings,
+) -> int | None:
+    """Plan again if incidents, crews or pins changed since the last plan, the plan is
+    older than `config.plan_max_age`, or an estimated ETR is about to lapse; the new plan's
+    id, or None when nothing needed it (or another process is planning right now)."""
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(PLAN_LOCK))):
+        return None
+    latest = session.execute(
+        select(DispatchPlan.made_at, DispatchPlan.fingerprint)
+        .order_by(desc(DispatchPlan.id))
+        .limit(1)
+    ).first()
+    if latest is not None:
+        made_at, stored = latest
+        fresh = now - made_at < config.plan_max_age and stored == fingerprint(session)
+        lapsing = now - made_at >= REESTIMATE_COOLDOWN and _lapsing(
+            session, now, timedelta(minutes=15)
+        )
+        if fresh and not lapsing:
+            return None
+    elif not session.scalar(select(func.count()).select_from(Crew)):
+        return None  # nobody to plan for
+    return _plan_locked(
+        session, now=now, topology=topology, config=config, made_by=PLANNER, time_limit_s=None
+    )
