@@ -1,12 +1,13 @@
 """The maps' words in Vietnamese and English: page text, layer names, and the labels the
 page scripts put in popups and lists (handed to them as JSON, never as markup).
 
-The language itself is chosen as on every page (`outage.pages.i18n.choose_language`).
+The language itself is chosen by the page that shows the map; one we have no words for
+gets Vietnamese, the utility's own.
 """
 
 from collections.abc import Mapping
 
-from outage.pages.i18n import DEFAULT_LANGUAGE
+FALLBACK_LANGUAGE = "vi"
 
 STRINGS: dict[str, dict[str, str]] = {
     "vi": {
@@ -175,4 +176,4 @@ STRINGS: dict[str, dict[str, str]] = {
 
 
 def strings(language: str) -> Mapping[str, str]:
-    return STRINGS.get(language, STRINGS[DEFAULT_LANGUAGE])
+    return STRINGS.get(language, STRINGS[FALLBACK_LANGUAGE])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lint, type-check and test; exits non-zero when any step fails (all steps run).
+# Lint, type-check, check import contracts and test; exits non-zero when any step fails (all steps run).
 # On success pytest's summary is the last line printed.
 # Extra arguments go to pytest. Tools come from $VENV (default .venv).
 set -uo pipefail
@@ -22,6 +22,7 @@ step() {
 step "ruff check" "$bin/ruff" check .
 step "ruff format --check" "$bin/ruff" format --check .
 step "mypy" "$bin/mypy"
+step "import contracts" "$bin/lint-imports"
 step "pytest" "$bin/pytest" -p no:cacheprovider "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then

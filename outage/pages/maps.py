@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from maps import assets, dispatcher, layers, public, sources
+from maps import assets, dispatcher, layers, public
 from maps import strings as map_strings
 from maps.cache import TtlCache
 from maps.page import MapPage, Tiles
@@ -27,7 +27,7 @@ from outage.auth.principal import PrincipalDep, require
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
 from outage.grid.routes import TopologyDep
-from outage.pages import i18n
+from outage.pages import i18n, map_sources
 from outage.pages.routes import render_page, request_language
 from outage.settings import Settings
 
@@ -188,9 +188,9 @@ def _public_body(
     now = datetime.now(UTC)
     with session_scope(sessions) as session:
         network = topology.get(session)
-        outages, premises = sources.public_outages(session, network)
-        works = sources.planned_works(session, network, now=now)
-        bounds = sources.network_bounds(session)
+        outages, premises = map_sources.public_outages(session, network)
+        works = map_sources.planned_works(session, network, now=now)
+        bounds = map_sources.network_bounds(session)
     resolution, smallest = settings.map_h3_resolution, settings.map_min_customers
     cells = layers.outage_cells(outages, premises, resolution=resolution, min_customers=smallest)
     planned = layers.planned_cells(works, resolution=resolution, min_customers=smallest)
@@ -241,7 +241,7 @@ def _staff_geojson(body: bytes) -> Response:
 )
 def areas_geojson(session: SessionDep, live: TopologyDep) -> Response:
     """The area each active incident cuts off: a polygon around its premises and device."""
-    features = sources.affected_areas(session, live.get(session))
+    features = map_sources.affected_areas(session, live.get(session))
     return _staff_geojson(layers.collection(features))
 
 
@@ -255,7 +255,7 @@ def reports_geojson(session: SessionDep) -> Response:
     """Open reports of the last day where they were placed, with what the customer said
     (untrusted text: the page shows it as text)."""
     since = datetime.now(UTC) - REPORTS_WINDOW
-    return _staff_geojson(layers.collection(sources.open_reports(session, since=since)))
+    return _staff_geojson(layers.collection(map_sources.open_reports(session, since=since)))
 
 
 @router.get(
@@ -266,7 +266,7 @@ def reports_geojson(session: SessionDep) -> Response:
 )
 def crews_geojson(session: SessionDep) -> Response:
     """Every crew at its last reported position (or its depot), with its status."""
-    features = sources.crews(session, now=datetime.now(UTC))
+    features = map_sources.crews(session, now=datetime.now(UTC))
     return _staff_geojson(layers.collection(features))
 
 
@@ -280,7 +280,9 @@ def network_geojson(request: Request, session: SessionDep, state: MapStateDep) -
     """Feeders and substations for reference, with the network's extent (`bbox`)."""
 
     def compute() -> bytes:
-        return layers.collection(sources.network(session), bbox=sources.network_bounds(session))
+        return layers.collection(
+            map_sources.network(session), bbox=map_sources.network_bounds(session)
+        )
 
     cached = state.network_data.get(compute)
     return _geojson(cached.body, cached.etag, "private, no-cache", request)
