@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import text
 
 from grid_topology.model import GridModel
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import get_engine, session_factory, session_scope
 from outage.grid.bulk import NetworkNotEmpty, bulk_save_grid
 from outage.grid.service import save_grid
+from tests.conftest import own_database
 
 # Natural keys only: the two importers may number rows differently.
 SNAPSHOT = {
@@ -39,14 +40,11 @@ def snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:
 
 @pytest.fixture
 def two_databases(database_url: str) -> Iterator[tuple[str, str]]:
-    names = ("outage_test_bulk_a", "outage_test_bulk_b")
-    urls = [create_database(database_url, name) for name in names]
-    try:
-        yield urls[0], urls[1]
-    finally:
-        for url, name in zip(urls, names, strict=True):
-            get_engine(url).dispose()
-            drop_database(database_url, name)
+    with (
+        own_database(database_url, "outage_test_bulk_a") as regular,
+        own_database(database_url, "outage_test_bulk_b") as bulk,
+    ):
+        yield regular, bulk
 
 
 def test_bulk_and_regular_import_store_the_same_network(

@@ -20,9 +20,9 @@ from outage.app import create_app
 from outage.auth.enums import Role
 from outage.crews import service as crews
 from outage.crews.schemas import CrewIn, Point
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
-from outage.grid.service import load_network, save_grid
+from outage.grid.service import load_network
 from outage.incidents import service as incidents
 from outage.incidents.enums import EtrSource
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
@@ -30,7 +30,7 @@ from outage.intake.models import Report
 from outage.notifications import planned
 from outage.notifications.schemas import PlannedOutageIn
 from outage.settings import Settings
-from tests.conftest import Credentials, issue_credentials
+from tests.conftest import Credentials, issue_credentials, own_database
 
 CACHE_S = 300.0
 MIN_CUSTOMERS = 3
@@ -40,15 +40,8 @@ LINKS = re.compile(r'(?:src|href)="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def maps_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_maps_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_maps", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="module")

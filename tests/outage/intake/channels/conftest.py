@@ -14,17 +14,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Scope
-from outage.db import get_engine, run_migrations, session_factory, session_scope
-from outage.grid.service import save_grid
+from outage.db import session_factory, session_scope
 from outage.intake.channels.email import start_receiver
 from outage.settings import Settings, get_settings
-from tests.conftest import issue_credentials
+from tests.conftest import issue_credentials, own_database
 
 
 @dataclass(frozen=True)
@@ -38,21 +36,8 @@ class Person:
 
 @pytest.fixture(scope="package")
 def channels_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_channels_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        run_migrations(url)
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_channels", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="package")
