@@ -22,7 +22,7 @@ from outage.pages import charts, i18n
 from outage.pages.routes import local_moment, request_language
 from outage.pages.staff import staff_page
 from outage.reliability import service as reliability
-from outage.settings import Settings, get_settings
+from outage.settings import Settings
 
 WINDOW = timedelta(days=30)
 """SLA compliance and satisfaction are over this window, ending now."""
@@ -47,7 +47,8 @@ def _first_month(today: date, months: int) -> date:
 
 def _months(request: Request, session: Session, now: datetime) -> list[_Month]:
     """The indices of the last months; none when the network has no customers yet."""
-    today = now.astimezone(get_settings().local_zone).date()
+    zone = request.app.state.settings.local_zone
+    today = now.astimezone(zone).date()
     try:
         found = reliability.monthly_indices(
             session,
@@ -55,6 +56,7 @@ def _months(request: Request, session: Session, now: datetime) -> list[_Month]:
             today,
             topology=request.app.state.topology.get(session),
             as_of=now,
+            zone=zone,
         )
     except (reliability.UnknownScope, reliability.InvalidPeriod):
         return []

@@ -8,8 +8,10 @@ from fastapi.responses import Response
 from outage.api import SessionDep
 from outage.auth.principal import require
 from outage.grid.routes import TopologyDep
+from outage.intake.routes import settings
 from outage.reliability import service
 from outage.reliability.schemas import InvalidMoment, ReliabilityOut, parse_moment, report_csv
+from outage.settings import Settings
 
 router = APIRouter(
     prefix="/api/v1", tags=["reliability"], dependencies=[Depends(require("reliability.read"))]
@@ -19,6 +21,7 @@ router = APIRouter(
 def report(
     session: SessionDep,
     topology: TopologyDep,
+    config: Annotated[Settings, Depends(settings)],
     start: Annotated[
         str,
         Query(max_length=40, description="First day (YYYY-MM-DD) or instant (ISO 8601)."),
@@ -50,6 +53,7 @@ def report(
             n=n,
             celid_hours=celid_hours,
             topology=topology.get(session),
+            zone=config.local_zone,
         )
     except (InvalidMoment, service.InvalidPeriod, service.UnknownScope) as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc

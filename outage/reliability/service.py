@@ -9,7 +9,8 @@ Three entry points, each taking a session and plain values:
 Rules the figures follow:
 
 - An interruption belongs to the period (and to the day) in which it began, with its
-  whole duration; days begin at midnight in the `local_timezone` setting.
+  whole duration; days begin at midnight in the zone the caller gives (the
+  `local_timezone` setting).
 - The unplanned figures are the indices proper; planned interruptions (see
   `outage.reliability.records`) are reported on their own and are left out of the daily
   SAIDI behind Major Event Days.
@@ -23,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -40,7 +40,6 @@ from outage.reliability.indices import (
 )
 from outage.reliability.med import MedThreshold, history_start, major_event_days, med_threshold
 from outage.reliability.records import interruption_records
-from outage.settings import get_settings
 
 DEFAULT_CEMI_N = 3
 """CEMI_n counts customers with more than this many sustained interruptions."""
@@ -146,10 +145,6 @@ class _Study:
         return min(end, self.as_of) - start
 
 
-def _zone(timezone: str | None) -> tzinfo:
-    return ZoneInfo(timezone) if timezone else get_settings().local_zone
-
-
 def _instant(moment: Moment, zone: tzinfo) -> datetime:
     if isinstance(moment, datetime):
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
@@ -157,7 +152,7 @@ def _instant(moment: Moment, zone: tzinfo) -> datetime:
 
 
 def period_bounds(
-    start: Moment, end: Moment, *, timezone: str | None = None, as_of: datetime | None = None
+    start: Moment, end: Moment, *, zone: tzinfo, as_of: datetime | None = None
 ) -> tuple[datetime, datetime]:
     """[start, end) as instants: days are whole days (`end` included), in the local
     time zone; times without a zone are read in it too."""
@@ -166,7 +161,6 @@ def period_bounds(
             raise InvalidPeriod(
                 f"{moment.isoformat()} is outside the years {YEARS.start}-{YEARS.stop - 1}"
             )
-    zone = _zone(timezone)
     begin = _instant(start, zone)
     if isinstance(end, datetime):
         finish = _instant(end, zone)
@@ -249,14 +243,13 @@ def _study(
     end: Moment,
     feeder: str | None,
     region: str | None,
-    timezone: str | None,
+    zone: tzinfo,
     topology: Topology | None,
     as_of: datetime | None,
 ) -> _Study:
     """Everything a report needs, read once: the scope, the records, the Major Event Days."""
-    zone = _zone(timezone)
     as_of = as_of or datetime.now(UTC)
-    start, end = period_bounds(start, end, timezone=timezone, as_of=as_of)
+    start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)
     first_day = start.astimezone(zone).date()
     history_from = datetime.combine(history_start(first_day), time(), zone)
@@ -318,7 +311,7 @@ def reliability_report(
     region: str | None = None,
     n: int = DEFAULT_CEMI_N,
     celid_hours: float = DEFAULT_CELID_HOURS,
-    timezone: str | None = None,
+    zone: tzinfo,
     topology: Topology | None = None,
     as_of: datetime | None = None,
 ) -> ReliabilityReport:
@@ -335,7 +328,7 @@ def reliability_report(
         end=end,
         feeder=feeder,
         region=region,
-        timezone=timezone,
+        zone=zone,
         topology=topology,
         as_of=as_of,
     )
@@ -367,7 +360,7 @@ def daily_saidi(
     feeder: str | None = None,
     *,
     region: str | None = None,
-    timezone: str | None = None,
+    zone: tzinfo,
     topology: Topology | None = None,
     as_of: datetime | None = None,
 ) -> list[DailyValue]:
@@ -379,7 +372,7 @@ def daily_saidi(
         end=end,
         feeder=feeder,
         region=region,
-        timezone=timezone,
+        zone=zone,
         topology=topology,
         as_of=as_of,
     )
@@ -412,7 +405,7 @@ def monthly_indices(
     region: str | None = None,
     n: int = DEFAULT_CEMI_N,
     celid_hours: float = DEFAULT_CELID_HOURS,
-    timezone: str | None = None,
+    zone: tzinfo,
     topology: Topology | None = None,
     as_of: datetime | None = None,
 ) -> list[MonthlyIndices]:
@@ -427,7 +420,7 @@ def monthly_indices(
         end=end,
         feeder=feeder,
         region=region,
-        timezone=timezone,
+        zone=zone,
         topology=topology,
         as_of=as_of,
     )

@@ -1,7 +1,6 @@
 """Reliability reports from incidents driven through the incidents service (rolled back)."""
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,12 +15,10 @@ from outage.notifications.enums import PlannedStatus
 from outage.notifications.models import PlannedOutage
 from outage.reliability import service
 from outage.reliability.records import interruption_records
-from outage.settings import get_settings
 
 from .conftest import SERVED, act, on_site, outage, restore
 
-ZONE_NAME = "Asia/Ho_Chi_Minh"
-ZONE = ZoneInfo(ZONE_NAME)
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MARCH = (date(2025, 3, 1), date(2025, 3, 31))
 
 
@@ -33,7 +30,7 @@ def march(
     session: Session, feeder: str | None = None, region: str | None = None
 ) -> service.ReliabilityReport:
     return service.reliability_report(
-        session, start=MARCH[0], end=MARCH[1], feeder=feeder, region=region, timezone=ZONE_NAME
+        session, start=MARCH[0], end=MARCH[1], feeder=feeder, region=region, zone=ZONE
     )
 
 
@@ -109,7 +106,7 @@ def test_an_outage_still_going_on_counts_up_to_now(session: Session) -> None:
     outage(session, "account:C2", started)
     today = started.astimezone(ZONE).date()
     report = service.reliability_report(
-        session, start=today, end=today + timedelta(days=1), timezone=ZONE_NAME
+        session, start=today, end=today + timedelta(days=1), zone=ZONE
     )
     assert report.with_major_events.customer_interruptions == 1
     assert report.with_major_events.customer_minutes == pytest.approx(
@@ -147,7 +144,7 @@ def test_interruptions_belong_to_the_period_in_which_they_began(session: Session
     restore(session, incident, local(1, 2))
     assert march(session).with_major_events.customer_interruptions == 0
     february = service.reliability_report(
-        session, start=date(2025, 2, 1), end=date(2025, 2, 28), timezone=ZONE_NAME
+        session, start=date(2025, 2, 1), end=date(2025, 2, 28), zone=ZONE
     )
     assert february.with_major_events.customer_minutes == pytest.approx(4 * 24 * 60)
 
@@ -189,7 +186,7 @@ def test_unknown_scopes_are_refused(session: Session, scope: dict[str, str], rea
 )
 def test_bad_periods_are_refused(session: Session, start: date, end: date, reason: str) -> None:
     with pytest.raises(service.InvalidPeriod, match=reason):
-        service.reliability_report(session, start=start, end=end)
+        service.reliability_report(session, start=start, end=end, zone=ZONE)
 
 
 HISTORY_MINUTES = {
@@ -243,7 +240,7 @@ def test_without_history_there_are_no_major_event_days(session: Session) -> None
 
 def test_daily_saidi_has_every_day_and_marks_major_event_days(session: Session) -> None:
     _with_history(session)
-    days = service.daily_saidi(session, *MARCH, timezone=ZONE_NAME)
+    days = service.daily_saidi(session, *MARCH, zone=ZONE)
     assert [d.day for d in days] == [date(2025, 3, 1) + timedelta(days=i) for i in range(31)]
     by_day = {d.day: d for d in days}
     assert by_day[date(2025, 3, 12)].saidi == pytest.approx(420.0)
@@ -255,16 +252,14 @@ def test_daily_saidi_has_every_day_and_marks_major_event_days(session: Session) 
 
 def test_daily_saidi_of_a_feeder_counts_its_own_customers(session: Session) -> None:
     _with_history(session)
-    by_day = {d.day: d for d in service.daily_saidi(session, *MARCH, "F1", timezone=ZONE_NAME)}
+    by_day = {d.day: d for d in service.daily_saidi(session, *MARCH, "F1", zone=ZONE)}
     assert by_day[date(2025, 3, 12)].saidi == pytest.approx(600.0)
     assert by_day[date(2025, 3, 12)].major_event
 
 
 def test_monthly_indices_split_the_period_by_calendar_month(session: Session) -> None:
     _with_history(session)
-    months = service.monthly_indices(
-        session, date(2025, 2, 15), date(2025, 4, 10), timezone=ZONE_NAME
-    )
+    months = service.monthly_indices(session, date(2025, 2, 15), date(2025, 4, 10), zone=ZONE)
     assert [m.month for m in months] == [date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)]
     february, march_, april = months
     assert february.with_major_events.customer_interruptions == 0
@@ -310,17 +305,10 @@ def test_a_planned_outage_recorded_as_an_incident_too_counts_once(session: Sessi
     assert march(session).planned.customer_interruptions == 3
 
 
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("OUTAGE_LOCAL_TIMEZONE", "Asia/Tokyo")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.mark.usefixtures("tokyo")
-def test_days_begin_at_midnight_in_the_local_timezone_setting() -> None:
-    start, end = service.period_bounds(date(2025, 3, 1), date(2025, 3, 1))
+def test_days_begin_at_midnight_in_the_zone_given() -> None:
+    start, end = service.period_bounds(
+        date(2025, 3, 1), date(2025, 3, 1), zone=ZoneInfo("Asia/Tokyo")
+    )
     assert (start, end) == (
         datetime(2025, 2, 28, 15, tzinfo=UTC),
         datetime(2025, 3, 1, 15, tzinfo=UTC),
