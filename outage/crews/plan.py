@@ -10,7 +10,7 @@ answer stored, assignments and estimated ETRs written to the incidents.
   last assignment is not the planner's) stays with that crew; a dispatcher's pin
   (`dispatch_pins`) puts an incident with a crew, at a place in its route if given.
 - Written: the planner assigns (or moves) the incidents it places, through
-  `outage.incidents.service.apply_action`, as the actor `PLANNER`; it takes the crew
+  `outage.incidents.actions.apply_action`, as the actor `PLANNER`; it takes the crew
   away from an incident it had assigned and can no longer place. Estimated ETRs (the
   cautious one, `dispatch.etr`) go to the incidents through `set_etr`, which never
   replaces a crew's or a dispatcher's.
@@ -63,8 +63,10 @@ from outage.crews.schemas import (
     UnassignedOut,
 )
 from outage.grid.models import Customer, Device, Premise
-from outage.incidents import service as incidents
+from outage.incidents import changes
+from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action, AuditAction, EtrSource, IncidentKind
+from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.schemas import DeviceRef, IncidentPatch
@@ -415,11 +417,11 @@ def _act(session: Session, work: _Work, patch: IncidentPatch) -> bool:
     """One assignment change; False when the incident changed meanwhile (left as it is)."""
     try:
         with session.begin_nested():
-            incidents.apply_action(session, work.id, patch, PLANNER)
+            apply_action(session, work.id, patch, PLANNER)
     except (
-        incidents.IncidentConflict,
-        incidents.StaleVersion,
-        incidents.IncidentNotFound,
+        IncidentConflict,
+        StaleVersion,
+        IncidentNotFound,
         InvalidTransition,
         StaleDataError,
     ):
@@ -466,7 +468,7 @@ def _write_etr(session: Session, work: _Work, etr: datetime, now: datetime) -> N
         return
     try:
         with session.begin_nested():
-            incidents.set_etr(
+            changes.set_etr(
                 session,
                 work.id,
                 etr=etr,
@@ -474,7 +476,7 @@ def _write_etr(session: Session, work: _Work, etr: datetime, now: datetime) -> N
                 actor=PLANNER,
                 reason="estimated by the dispatch plan",
             )
-    except (incidents.IncidentConflict, incidents.InvalidValue, InvalidTransition):
+    except (IncidentConflict, InvalidValue, InvalidTransition):
         return
 
 
