@@ -30,7 +30,7 @@ from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident
 
 PATH = "/api/v1/map/public.geojson"
 CONCURRENCY = 32
@@ -54,7 +54,7 @@ def _open_outages(database_url: str, count: int) -> int:
         )
         busiest = sorted(transformers, key=lambda ref: (-counts.get(ref, 0), ref))[:count]
         for asset_ref in busiest:
-            incidents.open_incident(
+            open_incident(
                 session,
                 device_asset_ref=asset_ref,
                 confidence=0.8,

@@ -23,7 +23,7 @@ from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident
 from outage.notifications.delivery import work
 from outage.notifications.sink import running_sink
 from outage.settings import get_settings
@@ -113,7 +113,7 @@ def run(
         try:
             ready.wait(TIMEOUT_S)
             with session_scope(sessions) as session:
-                incidents.open_incident(
+                open_incident(
                     session,
                     device_asset_ref=head,
                     confidence=0.9,

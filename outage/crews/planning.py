@@ -3,7 +3,7 @@
 estimated ETRs written to the incidents; for the dispatch routes and the re-planning job.
 
 - Written: the planner assigns (or moves) the incidents it places, through
-  `outage.incidents.service.apply_action`, as the actor `PLANNER`; it takes the crew
+  `outage.incidents.actions.apply_action`, as the actor `PLANNER`; it takes the crew
   away from an incident it had assigned and can no longer place. Estimated ETRs (the
   cautious one, `dispatch.etr`) go to the incidents through `set_etr`, which never
   replaces a crew's or a dispatcher's.
@@ -45,8 +45,10 @@ from outage.crews import service as crews
 from outage.crews.etr import repair_history
 from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
 from outage.crews.plan_inputs import IN_PROGRESS, PLANNER, Work, active_work, dispatch_job
-from outage.incidents import service as incidents
+from outage.incidents import changes
+from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action, EtrSource
+from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
@@ -191,11 +193,11 @@ def _act(session: Session, work: Work, patch: IncidentPatch) -> bool:
     """One assignment change; False when the incident changed meanwhile (left as it is)."""
     try:
         with session.begin_nested():
-            incidents.apply_action(session, work.id, patch, PLANNER)
+            apply_action(session, work.id, patch, PLANNER)
     except (
-        incidents.IncidentConflict,
-        incidents.StaleVersion,
-        incidents.IncidentNotFound,
+        IncidentConflict,
+        StaleVersion,
+        IncidentNotFound,
         InvalidTransition,
         StaleDataError,
     ):
@@ -242,7 +244,7 @@ def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> No
         return
     try:
         with session.begin_nested():
-            incidents.set_etr(
+            changes.set_etr(
                 session,
                 work.id,
                 etr=etr,
@@ -250,7 +252,7 @@ def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> No
                 actor=PLANNER,
                 reason="estimated by the dispatch plan",
             )
-    except (incidents.IncidentConflict, incidents.InvalidValue, InvalidTransition):
+    except (IncidentConflict, InvalidValue, InvalidTransition):
         return
 
 

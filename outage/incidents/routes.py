@@ -15,7 +15,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import Forbidden, PrincipalDep, require
 from outage.grid.routes import TopologyDep
-from outage.incidents import service
+from outage.incidents import queries
+from outage.incidents.actions import apply_action
+from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.schemas import (
     IncidentDetailOut,
@@ -44,7 +46,7 @@ def current_actor(
     if restriction is not None:
         if patch.action.value not in restriction.actions:
             raise Forbidden(f"a crew member may not {patch.action.value} an incident")
-        crew_id = service.crew_of(session, incident_id)
+        crew_id = queries.crew_of(session, incident_id)
         if crew_id is None or crew_id != principal.crew_id:
             raise Forbidden("a crew member acts only on incidents assigned to their crew")
     return principal.name
@@ -53,11 +55,11 @@ def current_actor(
 ActorDep = Annotated[str, Depends(current_actor)]
 
 _ERRORS: tuple[tuple[type[Exception], int], ...] = (
-    (service.IncidentNotFound, 404),
+    (IncidentNotFound, 404),
     (InvalidTransition, 409),
-    (service.StaleVersion, 409),
-    (service.IncidentConflict, 409),
-    (service.InvalidValue, 422),
+    (StaleVersion, 409),
+    (IncidentConflict, 409),
+    (InvalidValue, 422),
 )
 
 
@@ -110,7 +112,7 @@ def list_incidents(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[IncidentOut]:
     """Incidents, newest first."""
-    return service.list_incidents(
+    return queries.list_incidents(
         session, statuses=_statuses(status), feeder=feeder, limit=limit, offset=offset
     )
 
@@ -128,14 +130,14 @@ def incidents_geojson(
 ) -> IncidentFeatureCollection:
     """Active incidents for the dispatcher map: on the device, or the premise of a
     single-service outage. Staff only: the public map aggregates."""
-    return service.incidents_geojson(session, feeder=feeder)
+    return queries.incidents_geojson(session, feeder=feeder)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, dependencies=READ)
 def get_incident(incident_id: int, session: SessionDep) -> IncidentDetailOut:
     """One incident with its evidence counts, nested incidents and audit trail."""
     with _answered():
-        return service.get_incident(session, incident_id)
+        return queries.get_incident(session, incident_id)
 
 
 @router.patch(
@@ -157,4 +159,4 @@ def act_on_incident(
     """
     with _answered():
         topology = live.get(session) if patch.restored_device is not None else None
-        return service.apply_action(session, incident_id, patch, actor, topology=topology)
+        return apply_action(session, incident_id, patch, actor, topology=topology)

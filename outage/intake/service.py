@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from outage.db import insert_or_nothing
 from outage.grid.models import Customer, Device, Feeder, Premise
-from outage.incidents.service import CLOCK_SKEW
+from outage.incidents.steps import CLOCK_SKEW
 from outage.intake.enums import MatchMethod, ReportStatus
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent

@@ -25,10 +25,19 @@ from grid_topology.topology import Topology
 from outage.db import get_engine, session_factory
 from outage.grid.models import Customer, Device
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.changes import (
+    cancel,
+    merge_incidents,
+    open_incident,
+    open_nested,
+    restore,
+    update_prediction,
+)
 from outage.incidents.enums import IncidentKind
+from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
+from outage.incidents.queries import ActiveIncident, active_incidents
 from outage.prediction.evidence import EvidenceSet, gather
 from outage.prediction.inference import (
     SERVICE,
@@ -84,7 +93,7 @@ class Engine:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
         evidence = gather(session, now=now, window=self.window)
-        active = [i for i in incidents.active_incidents(session) if i.kind is IncidentKind.OUTAGE]
+        active = [i for i in active_incidents(session) if i.kind is IncidentKind.OUTAGE]
         done: set[int] = set()
         for apply in (self._apply_switching, self._apply_meters):
             done |= apply(session, evidence, [i for i in active if i.id not in done])
@@ -117,19 +126,17 @@ class Engine:
                     self._update(session, incident_id, prediction, evidence, move)
                     counts["updated"] += 1
                 case Merge(keep_id, merged_id):
-                    incidents.merge_incidents(
+                    merge_incidents(
                         session, keep_id, merged_id, reason="the evidence points to one device"
                     )
                     counts["merged"] += 1
                 case Cancel(incident_id):
-                    incidents.cancel(
-                        session, incident_id, reason="the evidence no longer supports an outage"
-                    )
+                    cancel(session, incident_id, reason="the evidence no longer supports an outage")
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
 
-    def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[incidents.EvidenceRef]:
+    def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[EvidenceRef]:
         refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]
         if prediction.device in evidence.known_out:
             refs.append(evidence.known_out[prediction.device])
@@ -152,7 +159,7 @@ class Engine:
         reason = f"evidence from {len(prediction.evidence)} customers points here"
         parent = self._restored_parent(session, prediction, now)
         if parent is None:
-            incidents.open_incident(
+            open_incident(
                 session,
                 device_asset_ref=device,
                 account=account,
@@ -163,7 +170,7 @@ class Engine:
                 reason=reason,
             )
         else:
-            incidents.open_nested(
+            open_nested(
                 session,
                 parent,
                 device_asset_ref=device,
@@ -202,7 +209,7 @@ class Engine:
         move: bool,
     ) -> None:
         device, account = self._place(prediction) if move else (None, None)
-        incidents.update_prediction(
+        update_prediction(
             session,
             incident_id,
             device_asset_ref=device,
@@ -214,7 +221,7 @@ class Engine:
         )
 
     def _apply_switching(
-        self, session: Session, evidence: EvidenceSet, active: list[incidents.ActiveIncident]
+        self, session: Session, evidence: EvidenceSet, active: list[ActiveIncident]
     ) -> set[int]:
         """Every interval SCADA says a device was open, by event time, becomes an incident
         restored at the close's time: the one already open, or one recorded now. Returns the
@@ -231,7 +238,7 @@ class Engine:
             for step in closed_outages(intervals, known.get(device, ()), evidenced):
                 match step:
                     case RestoreAt(incident_id, at):
-                        incidents.restore(session, incident_id, at=at, reason="SCADA: closed")
+                        restore(session, incident_id, at=at, reason="SCADA: closed")
                         done.add(incident_id)
                     case RecordPast(opened, closed_at):
                         done.add(self._record_past(session, device, opened, closed_at))
@@ -242,7 +249,7 @@ class Engine:
         session: Session,
         switching: dict[str, list[Interval]],
         evidenced: frozenset[int],
-        active: list[incidents.ActiveIncident],
+        active: list[ActiveIncident],
     ) -> dict[str, list[Known]]:
         """The incidents on these devices that could tell of their intervals: the active
         ones, and those restored over an interval whose open is evidence of none."""
@@ -279,20 +286,20 @@ class Engine:
     ) -> int:
         """An outage that ended before the engine heard of it: recorded with its true times,
         telling customers nothing (they never heard of it)."""
-        incident_id = incidents.open_incident(
+        incident_id = open_incident(
             session,
             device_asset_ref=device,
             confidence=1.0,
             customers_affected=len(self.index.accounts(device)),
             started_at=opened.at,
-            evidence=[incidents.EvidenceRef.scada_event(opened.id)],
+            evidence=[EvidenceRef.scada_event(opened.id)],
             reason="SCADA: opened",
         )
-        incidents.restore(session, incident_id, at=closed_at, reason="SCADA: closed", notify=False)
+        restore(session, incident_id, at=closed_at, reason="SCADA: closed", notify=False)
         return incident_id
 
     def _apply_meters(
-        self, session: Session, evidence: EvidenceSet, active: list[incidents.ActiveIncident]
+        self, session: Session, evidence: EvidenceSet, active: list[ActiveIncident]
     ) -> set[int]:
         """Meter events, by event time: an active incident whose meters all came back is
         restored at the last one's time; outages no incident tells of are recorded. Returns
@@ -310,7 +317,7 @@ class Engine:
             histories = [evidence.meters[a] for a in accounts if a in evidence.meters]
             at = back_at(incident.started_at, histories)
             if at is not None:
-                incidents.restore(session, incident.id, at=at, reason="meters: power restored")
+                restore(session, incident.id, at=at, reason="meters: power restored")
                 done.add(incident.id)
         evidenced = _evidenced(session, IncidentEvidence.meter_event_id, (o.gasp.id for o in offs))
         unheld = [off for off in offs if off.gasp.id not in evidenced]  # else an incident has it
@@ -321,7 +328,7 @@ class Engine:
         return done
 
     def _known_over(
-        self, session: Session, offs: list[Off], active: list[incidents.ActiveIncident]
+        self, session: Session, offs: list[Off], active: list[ActiveIncident]
     ) -> dict[str, list[Known]]:
         """Account -> the incidents over it that could tell of these intervals: the active
         ones, and those restored since the first of them, on a device above one of their
@@ -378,8 +385,8 @@ class Engine:
         the first last gasp to the last power restored, telling customers nothing."""
         members = [off for off in group if off.account in prediction.evidence]
         device, account = self._place(prediction)
-        gasps = dict.fromkeys(incidents.EvidenceRef.meter_event(off.gasp.id) for off in members)
-        incident_id = incidents.open_incident(
+        gasps = dict.fromkeys(EvidenceRef.meter_event(off.gasp.id) for off in members)
+        incident_id = open_incident(
             session,
             device_asset_ref=device,
             account=account,
@@ -390,9 +397,7 @@ class Engine:
             reason=f"meters: {len(prediction.evidence)} customers off together",
         )
         at = max(off.restored_at for off in members)
-        incidents.restore(
-            session, incident_id, at=at, reason="meters: power restored", notify=False
-        )
+        restore(session, incident_id, at=at, reason="meters: power restored", notify=False)
         return incident_id
 
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
@@ -412,7 +417,7 @@ class Engine:
             )
             if already is not None:
                 continue
-            incidents.open_incident(
+            open_incident(
                 session,
                 kind=IncidentKind.HAZARD,
                 account=hazard.account,
@@ -420,7 +425,7 @@ class Engine:
                 confidence=1.0,
                 customers_affected=0,
                 started_at=hazard.received_at,
-                evidence=[incidents.EvidenceRef.report(hazard.report_id)],
+                evidence=[EvidenceRef.report(hazard.report_id)],
                 reason=f"customer reported {hazard.hazard.value}",
             )
 

@@ -17,9 +17,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Device
+from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.incidents.service import EvidenceRef
 from outage.intake.enums import Hazard, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind

@@ -14,7 +14,8 @@ from grid_topology.model import DeviceKind, GridModel
 from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.pages.crew import STRINGS
@@ -37,7 +38,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[str, int, int]:
         auth.create_user(
             session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id
         )
-        incident = incidents.open_incident(
+        incident = open_incident(
             session,
             device_asset_ref=device,
             confidence=0.9,
@@ -45,7 +46,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[str, int, int]:
             started_at=now - timedelta(minutes=20),
             reason="crew browser test",
         )
-        incidents.apply_action(
+        apply_action(
             session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=crew_id), "test"
         )
     return user, crew_id, incident

@@ -23,7 +23,7 @@ from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.changes import cancel, open_incident
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.pages.i18n import STRINGS as PAGE_STRINGS
@@ -100,7 +100,7 @@ def open_outage(database: str) -> int:
             select(Device.asset_ref).where(Device.kind == DeviceKind.TRANSFORMER)
         )
         asset_ref = max(transformers, key=lambda ref: (counts.get(ref, 0), ref))
-        return incidents.open_incident(
+        return open_incident(
             session,
             device_asset_ref=asset_ref,
             confidence=0.7,
@@ -185,4 +185,4 @@ def test_the_public_map_fits_a_phone(
     finally:
         context.close()
         with session_scope(session_factory(map_database)) as session:
-            incidents.cancel(session, incident_id, reason="browser test done")
+            cancel(session, incident_id, reason="browser test done")

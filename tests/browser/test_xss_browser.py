@@ -18,7 +18,8 @@ from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
@@ -58,7 +59,7 @@ def _plant(database: str) -> tuple[int, int]:
         premise_id = session.scalars(
             select(Premise.id).join(Customer).where(Customer.account == account)
         ).one()
-        incident_id = incidents.open_incident(
+        incident_id = open_incident(
             session,
             account=account,
             confidence=0.6,
@@ -67,7 +68,7 @@ def _plant(database: str) -> tuple[int, int]:
             reason="xss test",
         )
         patch = IncidentPatch(action=Action.SET_CAUSE, cause=CAUSE_ATTACK)
-        incidents.apply_action(session, incident_id, patch, "test")
+        apply_action(session, incident_id, patch, "test")
         report = Report(
             ticket=f"XSS{uuid.uuid4().hex[:8].upper()}",
             channel=Channel.WEB,

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
@@ -96,7 +97,7 @@ def new_incident(auth_database: str) -> Callable[..., int]:
 
     def make(crew: int | None = None) -> int:
         with session_scope(session_factory(auth_database)) as session:
-            incident_id = incidents.open_incident(
+            incident_id = open_incident(
                 session,
                 kind=IncidentKind.HAZARD,
                 hazard=Hazard.WIRES_DOWN,
@@ -107,7 +108,7 @@ def new_incident(auth_database: str) -> Callable[..., int]:
             )
             if crew is not None:
                 patch = IncidentPatch(action=Action.ASSIGN, crew_id=crew)
-                incidents.apply_action(session, incident_id, patch, "test")
+                apply_action(session, incident_id, patch, "test")
         return incident_id
 
     return make

@@ -24,7 +24,8 @@ from outage.auth import matrix, service
 from outage.auth.enums import Role, Scope, SessionKind
 from outage.auth.principal import requirement_of, route_rules, served_routes
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
@@ -317,7 +318,7 @@ def walk(auth_database: str, auth_credentials: Credentials, auth_app: FastAPI) -
         )
     with session_scope(session_factory(auth_database)) as session:
         device = session.scalar(text("SELECT asset_ref FROM devices ORDER BY id LIMIT 1"))
-        incident = incidents.open_incident(
+        incident = open_incident(
             session,
             kind=IncidentKind.HAZARD,
             hazard=Hazard.TREE_ON_LINE,
@@ -327,7 +328,7 @@ def walk(auth_database: str, auth_credentials: Credentials, auth_app: FastAPI) -
             reason="matrix walk",
         )
         assign = IncidentPatch(action=Action.ASSIGN, crew_id=auth_credentials.crew_id)
-        incidents.apply_action(session, incident, assign, "test")
+        apply_action(session, incident, assign, "test")
     return Fixture(
         database_url=auth_database,
         credentials=auth_credentials,

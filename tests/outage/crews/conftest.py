@@ -26,7 +26,7 @@ from outage.crews.planning import PlanSettings
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import save_grid
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.settings import get_settings
@@ -180,7 +180,7 @@ def new_incident(crews_database: str) -> Callable[..., int]:
         device: str | None = None, *, customers: int = 10, hazard: Hazard | None = None
     ) -> int:
         with session_scope(session_factory(crews_database)) as session:
-            return incidents.open_incident(
+            return open_incident(
                 session,
                 kind=IncidentKind.HAZARD if device is None else IncidentKind.OUTAGE,
                 device_asset_ref=device,

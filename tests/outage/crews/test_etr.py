@@ -8,7 +8,7 @@ from sqlalchemy import text
 from dispatch.etr import DEFAULT_REPAIR_MIN, MIN_SAMPLES, Basis
 from outage.crews.etr import repair_history
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from tests.conftest import make_crew
@@ -29,7 +29,7 @@ def _repaired(
             IncidentPatch(action=Action.SET_CAUSE, cause=cause),
             IncidentPatch(action=Action.RESTORED, at=restored),
         ):
-            incidents.apply_action(session, incident, patch, "test")
+            apply_action(session, incident, patch, "test")
         session.execute(
             text(
                 "UPDATE incident_events SET at = :at WHERE incident_id = :id AND action = 'on_site'"

@@ -11,7 +11,7 @@ from grid_topology.topology import Topology
 from outage.crews import pins, plan_view, planning
 from outage.crews.schemas import PinIn, PlanOut
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action, EtrSource
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import IncidentPatch
@@ -124,7 +124,7 @@ def test_a_dispatchers_own_assignment_is_kept(
     incident = new_incident(places.fuses[0])
     with session_scope(session_factory(crews_database)) as session:
         patch = IncidentPatch(action=Action.ASSIGN, crew_id=far)
-        incidents.apply_action(session, incident, patch, "test-dispatcher")
+        apply_action(session, incident, patch, "test-dispatcher")
     assert crew_of(run(crews_database, topology), incident) == far
 
 
@@ -156,7 +156,7 @@ def test_a_crew_on_site_keeps_its_job(
     incident = new_incident(places.fuses[0])
     run(crews_database, topology)
     with session_scope(session_factory(crews_database)) as session:
-        incidents.apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "crew")
+        apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "crew")
     new_crew("near", here)
     result = run(crews_database, topology)
     assert crew_of(result, incident) == far
@@ -225,7 +225,7 @@ def test_a_dispatchers_etr_wins_over_the_estimate(
     promised = NOW + timedelta(hours=7, minutes=13)
     with session_scope(session_factory(crews_database)) as session:
         patch = IncidentPatch(action=Action.SET_ETR, etr=promised)
-        incidents.apply_action(session, incident, patch, "test-dispatcher")
+        apply_action(session, incident, patch, "test-dispatcher")
     result = run(crews_database, topology)
     row = incident_row(crews_database, incident)
     assert (row.etr, row.etr_source) == (promised, EtrSource.DISPATCHER)

@@ -15,7 +15,7 @@ from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device, Feeder, Premise
-from outage.incidents import service
+from outage.incidents.changes import open_incident
 from outage.intake.enums import Channel, MatchMethod, MeterEventKind, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 
@@ -81,7 +81,7 @@ def session(grid_database: str) -> Iterator[Session]:
 
 @pytest.fixture
 def committed(grid_database: str) -> Callable[[Callable[[Session], T]], T]:
-    """`committed(lambda s: service.open_incident(s, ...))`: run it in a transaction of its own."""
+    """`committed(lambda s: open_incident(s, ...))`: run it in a transaction of its own."""
 
     def run(work: Callable[[Session], T]) -> T:
         with session_scope(session_factory(grid_database)) as db:
@@ -162,6 +162,6 @@ def open_on() -> Callable[..., int]:
             "reason": "calls under the fuse",
         }
         values.update(overrides)
-        return service.open_incident(db, **values)
+        return open_incident(db, **values)
 
     return open_

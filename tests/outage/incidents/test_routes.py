@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from outage.auth.enums import Role
-from outage.incidents import service
-from outage.incidents.service import EvidenceRef
+from outage.incidents.changes import open_incident
+from outage.incidents.evidence import EvidenceRef
 from tests.conftest import Credentials, make_crew
 
 from .conftest import Places
@@ -375,7 +375,7 @@ def test_geojson_single_service_sits_on_the_premise(
     client: TestClient, committed: Committed, places: Places
 ) -> None:
     incident_id = committed(
-        lambda s: service.open_incident(
+        lambda s: open_incident(
             s,
             account=places.accounts[9],
             confidence=0.5,

@@ -22,7 +22,7 @@ from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident
 from outage.notifications.delivery import Round, Worker
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink, running_sink
@@ -184,7 +184,7 @@ def open_outage(sessions: sessionmaker[Session]) -> Callable[..., int]:
 
     def open_(device: str, **changes: Any) -> int:
         with session_scope(sessions) as session:
-            return incidents.open_incident(
+            return open_incident(
                 session,
                 device_asset_ref=device,
                 confidence=0.8,

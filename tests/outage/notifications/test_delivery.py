@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import restore, update_prediction
 from outage.notifications.delivery import Worker, work
 from outage.notifications.enums import DeliveryStatus, EventKind
 from outage.notifications.models import Notification
@@ -45,7 +46,7 @@ def test_a_move_to_a_bigger_device_tells_only_the_customers_not_told_yet(
     incident = open_outage(grid.fuse)
     drain()
     with session_scope(sessions) as session:
-        incidents.update_prediction(
+        update_prediction(
             session, incident, device_asset_ref=grid.breaker, reason="more calls upstream"
         )
     drain()
@@ -179,7 +180,7 @@ def test_messages_for_an_outage_already_restored_are_skipped(
     incident = open_outage(grid.fuse)
     worker.expand()
     with session_scope(sessions) as session:
-        incidents.restore(session, incident, at=datetime.now(UTC), reason="SCADA: closed")
+        restore(session, incident, at=datetime.now(UTC), reason="SCADA: closed")
     while not worker.run_once().idle:
         pass
     with sessions() as session:
@@ -198,10 +199,10 @@ def test_a_partial_restoration_tells_only_the_customers_below_the_restored_devic
 
     incident = open_outage(grid.breaker, customers_affected=len(grid.accounts[grid.breaker]))
     with session_scope(sessions) as session:
-        incidents.apply_action(session, incident, IncidentPatch(action=Action.CONFIRM), "test")
+        apply_action(session, incident, IncidentPatch(action=Action.CONFIRM), "test")
         assign = IncidentPatch(action=Action.ASSIGN, crew_id=make_crew(session))
-        incidents.apply_action(session, incident, assign, "test")
-        incidents.apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
+        apply_action(session, incident, assign, "test")
+        apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
     drain()
     with session_scope(sessions) as session:
         patch = IncidentPatch(
@@ -209,7 +210,7 @@ def test_a_partial_restoration_tells_only_the_customers_below_the_restored_devic
             restored_device=grid.fuse,
             at=datetime.now(UTC) - timedelta(seconds=5),
         )
-        incidents.apply_action(session, incident, patch, "test")
+        apply_action(session, incident, patch, "test")
     drain()
     with sessions() as session:
         restored = {

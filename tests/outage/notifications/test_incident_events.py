@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_nested, restore, set_etr
 from outage.incidents.enums import EtrSource
 from outage.intake.models import Report
 from outage.notifications import followup
@@ -29,7 +29,7 @@ from .conftest import Drain, Grid, customer_ids, messages_of
 def _set_etr(sessions: sessionmaker[Session], incident: int, hours: float) -> datetime:
     etr = (datetime.now(UTC) + timedelta(hours=hours)).replace(second=0, microsecond=0)
     with session_scope(sessions) as session:
-        incidents.set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER)
+        set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER)
     return etr
 
 
@@ -61,7 +61,7 @@ def test_etr_changes_in_a_storm_coalesce_into_one_waiting_message(
 
 def _restore(sessions: sessionmaker[Session], incident: int) -> None:
     with session_scope(sessions) as session:
-        incidents.restore(session, incident, at=datetime.now(UTC), reason="SCADA: closed")
+        restore(session, incident, at=datetime.now(UTC), reason="SCADA: closed")
 
 
 def _follow_ups(session: Session, incident: int) -> list[Notification]:
@@ -130,7 +130,7 @@ def test_customers_of_a_nested_outage_are_not_told_their_power_is_back(
 ) -> None:
     parent = open_outage(grid.breaker)
     with session_scope(sessions) as session:
-        incidents.open_nested(
+        open_nested(
             session,
             parent,
             device_asset_ref=grid.fuse,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
-from outage.incidents import service as incidents
+from outage.incidents.changes import set_etr
 from outage.incidents.models import Incident
 from outage.notifications.delivery import Worker
 from outage.notifications.enums import DeliveryStatus, EventKind
@@ -89,7 +89,7 @@ def test_a_sane_etr_after_a_dead_one_reaches_the_customers(
     _event(sessions, incident, etr=FAR_FUTURE)
     drain()
     with session_scope(sessions) as session:
-        incidents.set_etr(session, incident, etr=datetime.now(UTC) + timedelta(hours=3))
+        set_etr(session, incident, etr=datetime.now(UTC) + timedelta(hours=3))
     drain()
     with sessions() as session:
         etr_messages = [m for m in messages_of(session, incident) if m.kind is EventKind.ETR_SET]

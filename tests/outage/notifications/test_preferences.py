@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
 from outage.grid.models import Customer
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.notifications import preferences
@@ -37,7 +37,7 @@ def _quiet_now() -> str:
 
 def _hazard_at(sessions: sessionmaker[Session], account: str) -> int:
     with session_scope(sessions) as session:
-        return incidents.open_incident(
+        return open_incident(
             session,
             kind=IncidentKind.HAZARD,
             account=account,

@@ -18,7 +18,7 @@ from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.grid import models as grid
-from outage.incidents import service as incidents
+from outage.incidents.changes import open_incident, restore
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
@@ -542,7 +542,7 @@ def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(
             .where(grid.Premise.ref == premise.ref)
         )
         assert transformer is not None
-        incident = incidents.open_incident(
+        incident = open_incident(
             session,
             device_asset_ref=transformer,
             confidence=0.9,
@@ -557,9 +557,7 @@ def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(
         assert transformer in active
     finally:
         with session_scope(session_factory(grid_database)) as session:
-            incidents.restore(
-                session, incident, at=datetime.now(UTC), reason="agent console test over"
-            )
+            restore(session, incident, at=datetime.now(UTC), reason="agent console test over")
     html = _search(client, premise.customer.account, "en")
     # Other tests share the grid: only this incident is known to be over.
     still_active = html.partition('class="active-outages"')[2].split("</table>", 1)[0]

@@ -14,7 +14,8 @@ from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
@@ -40,7 +41,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[dict[str, str], in
         token = auth.open_session(
             session, username=user, kind=SessionKind.BEARER, now=now, lifetime=timedelta(hours=1)
         ).token
-        incident = incidents.open_incident(
+        incident = open_incident(
             session,
             device_asset_ref=device,
             hazard=Hazard.WIRES_DOWN,
@@ -49,7 +50,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[dict[str, str], in
             started_at=now - timedelta(minutes=20),
             reason="crew page test",
         )
-        incidents.apply_action(
+        apply_action(
             session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=crew_id), "test"
         )
     return {"Authorization": f"Bearer {token}"}, crew_id, incident

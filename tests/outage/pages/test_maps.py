@@ -23,7 +23,7 @@ from outage.crews.schemas import CrewIn, Point
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.changes import cancel, open_incident, set_etr
 from outage.incidents.enums import EtrSource
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
@@ -89,7 +89,7 @@ def _busiest_transformer(database: str) -> tuple[str, int]:
 
 def _open_outage(database: str, asset_ref: str, customers: int, **extra: Any) -> int:
     with session_scope(session_factory(database)) as session:
-        incident_id = incidents.open_incident(
+        incident_id = open_incident(
             session,
             device_asset_ref=asset_ref,
             confidence=0.8,
@@ -98,7 +98,7 @@ def _open_outage(database: str, asset_ref: str, customers: int, **extra: Any) ->
             reason="map test",
         )
         if "etr" in extra:
-            incidents.set_etr(
+            set_etr(
                 session, incident_id, etr=extra["etr"], source=EtrSource.DISPATCHER, actor="test"
             )
     return incident_id
@@ -106,7 +106,7 @@ def _open_outage(database: str, asset_ref: str, customers: int, **extra: Any) ->
 
 def _close(database: str, incident_id: int) -> None:
     with session_scope(session_factory(database)) as session:
-        incidents.cancel(session, incident_id, reason="map test done")
+        cancel(session, incident_id, reason="map test done")
 
 
 def _expected_cells(database: str, asset_ref: str, started_at: datetime) -> dict[str, int]:

@@ -26,7 +26,8 @@ from grid_topology.model import (
 from grid_topology.topology import Topology
 from outage.db import session_factory
 from outage.grid.service import load_network
-from outage.incidents import service as incidents
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import open_incident
 from outage.incidents.schemas import IncidentPatch
 from tests.conftest import make_crew, own_database
 
@@ -120,7 +121,7 @@ def outage(session: Session, device: str, started_at: datetime, *, cause: str | 
     account = device.removeprefix("account:") if device.startswith("account:") else None
     asset_ref = None if account else device
     affected = 1 if account else len(Topology(load_network(session)).downstream(device).accounts)
-    incident = incidents.open_incident(
+    incident = open_incident(
         session,
         device_asset_ref=asset_ref,
         account=account,
@@ -137,7 +138,7 @@ def outage(session: Session, device: str, started_at: datetime, *, cause: str | 
 def act(session: Session, incident: int, action: str, **fields: object) -> None:
     """A dispatcher's or crew's action, as `PATCH /incidents/{id}` applies it."""
     patch = IncidentPatch.model_validate({"action": action, **fields})
-    incidents.apply_action(session, incident, patch, "dispatcher-1")
+    apply_action(session, incident, patch, "dispatcher-1")
 
 
 def on_site(session: Session, incident: int) -> None:

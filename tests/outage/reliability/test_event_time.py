@@ -12,7 +12,7 @@ from sqlalchemy import select
 from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
-from outage.incidents import service as incidents
+from outage.incidents.changes import merge_incidents, open_incident
 from outage.notifications.models import NotificationEvent
 from outage.prediction.engine import Engine
 from tests.conftest import Credentials, issue_credentials, staff_client
@@ -250,7 +250,7 @@ def test_a_trip_merged_into_another_incident_is_not_recorded_when_it_closes(site
     site.cycle()
     (trip,) = site.incidents()
     with session_scope(session_factory(site.url)) as session:
-        keep = incidents.open_incident(
+        keep = open_incident(
             session,
             account="C1",
             confidence=1.0,
@@ -258,7 +258,7 @@ def test_a_trip_merged_into_another_incident_is_not_recorded_when_it_closes(site
             started_at=OPENED,
             reason="a call",
         )
-        incidents.merge_incidents(session, keep, trip["id"], reason="the same outage")
+        merge_incidents(session, keep, trip["id"], reason="the same outage")
     site.scada("closed", CLOSED)
     site.cycle()
     on_breaker = [i for i in site.incidents() if i["device"] and i["device"]["asset_ref"] == "BR-1"]

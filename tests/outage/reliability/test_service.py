@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Device
-from outage.incidents import service as incidents
+from outage.incidents.changes import cancel, open_nested
 from outage.notifications.enums import PlannedStatus
 from outage.notifications.models import PlannedOutage
 from outage.reliability import service
@@ -65,7 +65,7 @@ def test_partial_restoration_by_count_keeps_the_customer_minutes_exact(
 
 def test_a_nested_outage_keeps_its_customers_out_once(session: Session) -> None:
     parent = outage(session, "BR-1", local(12, 8))
-    nested = incidents.open_nested(
+    nested = open_nested(
         session, parent, device_asset_ref="FU-A", confidence=1.0, customers_affected=4, reason="t"
     )
     restore(session, parent, local(12, 9))
@@ -96,7 +96,7 @@ def test_planned_interruptions_are_reported_apart(session: Session) -> None:
 
 def test_cancelled_outages_and_hazards_interrupt_nobody(session: Session) -> None:
     cancelled = outage(session, "BR-1", local(15, 8))
-    incidents.cancel(session, cancelled, reason="nothing found")
+    cancel(session, cancelled, reason="nothing found")
     figures = march(session).with_major_events
     assert figures.customer_interruptions == 0
 

@@ -1,4 +1,4 @@
-"""The incidents service as the prediction engine uses it, on the sample grid (rolled back)."""
+"""The incidents' changes as the prediction engine makes them, on the sample grid (rolled back)."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -7,12 +7,24 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outage.incidents import service
+from outage.incidents.actions import apply_action
+from outage.incidents.changes import (
+    cancel,
+    confirm,
+    merge_incidents,
+    open_incident,
+    open_nested,
+    restore,
+    set_etr,
+    update_prediction,
+)
 from outage.incidents.enums import Action, AuditAction, EtrSource, IncidentKind
+from outage.incidents.errors import IncidentConflict, InvalidValue, UnknownAsset
+from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus, InvalidTransition
 from outage.incidents.models import IncidentEvent, IncidentEvidence
+from outage.incidents.queries import active_incidents, get_incident
 from outage.incidents.schemas import IncidentPatch
-from outage.incidents.service import EvidenceRef
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
 from tests.conftest import make_crew
@@ -35,14 +47,14 @@ def _events(session: Session, incident_id: int) -> list[IncidentEvent]:
 
 def _act(session: Session, incident_id: int, action: str, **fields: object) -> None:
     patch = IncidentPatch.model_validate({"action": action, **fields})
-    service.apply_action(session, incident_id, patch, "dispatcher-1")
+    apply_action(session, incident_id, patch, "dispatcher-1")
 
 
 def test_open_incident_is_predicted_on_the_device_and_its_feeder(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     fuse = places.fuses[0]
-    incident = service.get_incident(session, open_on(session, fuse))
+    incident = get_incident(session, open_on(session, fuse))
     assert incident.status is S.PREDICTED
     assert incident.device is not None
     assert (incident.device.asset_ref, incident.device.kind) == (fuse, "fuse")
@@ -67,7 +79,7 @@ def test_opening_is_audited_with_actor_and_reason(
 def test_single_service_outage_is_on_the_customers_premise(
     session: Session, places: Places
 ) -> None:
-    incident_id = service.open_incident(
+    incident_id = open_incident(
         session,
         account=places.accounts[3],
         confidence=0.5,
@@ -75,7 +87,7 @@ def test_single_service_outage_is_on_the_customers_premise(
         started_at=datetime.now(UTC),
         reason="one call nothing else explains",
     )
-    incident = service.get_incident(session, incident_id)
+    incident = get_incident(session, incident_id)
     assert incident.device is None
     assert incident.premise is not None
     assert incident.feeder is not None
@@ -90,12 +102,12 @@ def test_attached_reports_point_to_the_incident_and_are_counted(
     )
     pointing = session.scalars(select(Report.incident_id).where(Report.id.in_(reports))).all()
     assert pointing == [incident_id] * 3
-    assert service.get_incident(session, incident_id).report_count == 3
+    assert get_incident(session, incident_id).report_count == 3
 
 
 def test_unknown_device_is_refused(session: Session) -> None:
-    with pytest.raises(service.UnknownAsset, match="no-such-fuse"):
-        service.open_incident(
+    with pytest.raises(UnknownAsset, match="no-such-fuse"):
+        open_incident(
             session,
             device_asset_ref="no-such-fuse",
             confidence=0.5,
@@ -106,13 +118,13 @@ def test_unknown_device_is_refused(session: Session) -> None:
 
 
 def test_unknown_evidence_is_refused(session: Session, places: Places, open_on: OpenOn) -> None:
-    with pytest.raises(service.UnknownAsset, match="report"):
+    with pytest.raises(UnknownAsset, match="report"):
         open_on(session, places.fuses[0], evidence=[EvidenceRef.report(-1)])
 
 
 def test_hazard_incident_needs_its_hazard(session: Session) -> None:
-    with pytest.raises(service.InvalidValue, match="hazard"):
-        service.open_incident(
+    with pytest.raises(InvalidValue, match="hazard"):
+        open_incident(
             session,
             kind=IncidentKind.HAZARD,
             confidence=1.0,
@@ -123,7 +135,7 @@ def test_hazard_incident_needs_its_hazard(session: Session) -> None:
 
 
 def test_hazard_may_be_opened_without_a_place(session: Session) -> None:
-    incident_id = service.open_incident(
+    incident_id = open_incident(
         session,
         kind=IncidentKind.HAZARD,
         hazard=Hazard.WIRES_DOWN,
@@ -132,12 +144,12 @@ def test_hazard_may_be_opened_without_a_place(session: Session) -> None:
         started_at=datetime.now(UTC),
         reason="wires down reported",
     )
-    incident = service.get_incident(session, incident_id)
+    incident = get_incident(session, incident_id)
     assert (incident.kind, incident.hazard, incident.device) == ("hazard", "wires_down", None)
 
 
 def test_naive_start_time_is_refused(session: Session, places: Places, open_on: OpenOn) -> None:
-    with pytest.raises(service.InvalidValue, match="time zone"):
+    with pytest.raises(InvalidValue, match="time zone"):
         open_on(session, places.fuses[0], started_at=datetime(2026, 11, 25, 10, 0))
 
 
@@ -146,14 +158,14 @@ def test_moving_the_device_is_audited_as_moved(
 ) -> None:
     first, second = places.fuses[0], places.fuses[2]
     incident_id = open_on(session, first)
-    changed = service.update_prediction(
+    changed = update_prediction(
         session, incident_id, device_asset_ref=second, reason="calls on both branches"
     )
     moved = _events(session, incident_id)[-1]
     assert changed
     assert moved.action is AuditAction.MOVED
     assert moved.details == {"from": {"device": first}, "to": {"device": second}}
-    device = service.get_incident(session, incident_id).device
+    device = get_incident(session, incident_id).device
     assert device is not None
     assert device.asset_ref == second
 
@@ -162,10 +174,10 @@ def test_update_changes_confidence_and_customers(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     incident_id = open_on(session, places.fuses[0], confidence=0.6, customers_affected=20)
-    service.update_prediction(
+    update_prediction(
         session, incident_id, confidence=0.9, customers_affected=25, reason="more calls"
     )
-    incident = service.get_incident(session, incident_id)
+    incident = get_incident(session, incident_id)
     assert (incident.confidence, incident.customers_affected, incident.version) == (0.9, 25, 2)
     assert incident.events[-1].details == {"confidence": [0.6, 0.9], "customers_affected": [20, 25]}
 
@@ -175,7 +187,7 @@ def test_update_with_the_same_values_writes_nothing(
 ) -> None:
     fuse = places.fuses[0]
     incident_id = open_on(session, fuse, confidence=0.7, customers_affected=20)
-    changed = service.update_prediction(
+    changed = update_prediction(
         session,
         incident_id,
         device_asset_ref=fuse,
@@ -185,18 +197,16 @@ def test_update_with_the_same_values_writes_nothing(
     )
     assert not changed
     assert len(_events(session, incident_id)) == 1
-    assert service.get_incident(session, incident_id).version == 1
+    assert get_incident(session, incident_id).version == 1
 
 
 def test_device_of_a_confirmed_incident_does_not_move(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
-    service.confirm(session, incident_id, reason="SCADA")
-    with pytest.raises(service.IncidentConflict, match="no longer a prediction"):
-        service.update_prediction(
-            session, incident_id, device_asset_ref=places.fuses[2], reason="moved?"
-        )
+    confirm(session, incident_id, reason="SCADA")
+    with pytest.raises(IncidentConflict, match="no longer a prediction"):
+        update_prediction(session, incident_id, device_asset_ref=places.fuses[2], reason="moved?")
 
 
 def test_update_adds_meter_and_scada_evidence(
@@ -207,7 +217,7 @@ def test_update_adds_meter_and_scada_evidence(
     add_scada_event: Callable[[Session, str], int],
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
-    service.update_prediction(
+    update_prediction(
         session,
         incident_id,
         add_evidence=[
@@ -216,7 +226,7 @@ def test_update_adds_meter_and_scada_evidence(
         ],
         reason="last gasp and breaker open",
     )
-    evidence = service.get_incident(session, incident_id).evidence
+    evidence = get_incident(session, incident_id).evidence
     assert (evidence.reports, evidence.meter_events, evidence.scada_events) == (0, 1, 1)
 
 
@@ -225,9 +235,9 @@ def test_adding_the_same_evidence_twice_counts_it_once(
 ) -> None:
     report = EvidenceRef.report(add_report(session))
     incident_id = open_on(session, places.fuses[0], evidence=[report])
-    changed = service.update_prediction(session, incident_id, add_evidence=[report], reason="again")
+    changed = update_prediction(session, incident_id, add_evidence=[report], reason="again")
     assert not changed
-    assert service.get_incident(session, incident_id).evidence.reports == 1
+    assert get_incident(session, incident_id).evidence.reports == 1
 
 
 def test_removed_report_no_longer_points_to_the_incident(
@@ -235,22 +245,22 @@ def test_removed_report_no_longer_points_to_the_incident(
 ) -> None:
     report_id = add_report(session)
     incident_id = open_on(session, places.fuses[0], evidence=[EvidenceRef.report(report_id)])
-    service.update_prediction(
+    update_prediction(
         session, incident_id, remove_evidence=[EvidenceRef.report(report_id)], reason="noise"
     )
     assert session.scalar(select(Report.incident_id).where(Report.id == report_id)) is None
-    assert service.get_incident(session, incident_id).report_count == 0
+    assert get_incident(session, incident_id).report_count == 0
 
 
 def test_merged_incident_is_cancelled_and_points_to_the_one_kept(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     keep, merged = open_on(session, places.fuses[0]), open_on(session, places.fuses[2])
-    service.merge_incidents(session, keep, merged, reason="one fault upstream")
-    incident = service.get_incident(session, merged)
+    merge_incidents(session, keep, merged, reason="one fault upstream")
+    incident = get_incident(session, merged)
     assert (incident.status, incident.merged_into_id) == (S.CANCELLED, keep)
     assert incident.events[-1].action is AuditAction.MERGED
-    assert service.get_incident(session, keep).events[-1].action is AuditAction.ABSORBED
+    assert get_incident(session, keep).events[-1].action is AuditAction.ABSORBED
 
 
 def test_merge_moves_evidence_and_reports(
@@ -259,25 +269,25 @@ def test_merge_moves_evidence_and_reports(
     reports = [EvidenceRef.report(add_report(session)) for _ in range(2)]
     keep = open_on(session, places.fuses[0], evidence=reports[:1])
     merged = open_on(session, places.fuses[2], evidence=reports)
-    service.merge_incidents(session, keep, merged, reason="one fault upstream")
+    merge_incidents(session, keep, merged, reason="one fault upstream")
     left = session.scalar(select(func.count()).where(IncidentEvidence.incident_id == merged))
     assert left == 0
-    assert service.get_incident(session, keep).report_count == 2
+    assert get_incident(session, keep).report_count == 2
 
 
 def test_merge_keeps_the_earlier_start(session: Session, places: Places, open_on: OpenOn) -> None:
     early = datetime.now(UTC) - timedelta(hours=2)
     keep = open_on(session, places.fuses[0])
     merged = open_on(session, places.fuses[2], started_at=early)
-    service.merge_incidents(session, keep, merged, reason="one fault upstream")
-    assert service.get_incident(session, keep).started_at == early
+    merge_incidents(session, keep, merged, reason="one fault upstream")
+    assert get_incident(session, keep).started_at == early
 
 
 def test_merge_moves_nested_incidents_to_the_one_kept(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     keep, merged = open_on(session, places.fuses[0]), open_on(session, places.head)
-    child = service.open_nested(
+    child = open_nested(
         session,
         merged,
         device_asset_ref=places.fuse_below_head,
@@ -285,8 +295,8 @@ def test_merge_moves_nested_incidents_to_the_one_kept(
         customers_affected=10,
         reason="still out",
     )
-    service.merge_incidents(session, keep, merged, reason="the same outage")
-    assert service.get_incident(session, child).parent_id == keep
+    merge_incidents(session, keep, merged, reason="the same outage")
+    assert get_incident(session, child).parent_id == keep
 
 
 def test_merging_an_incident_with_a_crew_is_refused(
@@ -295,15 +305,15 @@ def test_merging_an_incident_with_a_crew_is_refused(
     keep, merged = open_on(session, places.fuses[0]), open_on(session, places.fuses[2])
     crew = make_crew(session)
     _act(session, merged, "assign", crew_id=crew)
-    with pytest.raises(service.IncidentConflict, match=f"crew {crew}"):
-        service.merge_incidents(session, keep, merged, reason="one fault upstream")
+    with pytest.raises(IncidentConflict, match=f"crew {crew}"):
+        merge_incidents(session, keep, merged, reason="one fault upstream")
 
 
 def test_cancel_is_audited_with_actor_and_reason(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
-    service.cancel(session, incident_id, actor="engine", reason="the calls were noise")
+    cancel(session, incident_id, actor="engine", reason="the calls were noise")
     event = _events(session, incident_id)[-1]
     assert (event.action, event.actor, event.reason) == (
         AuditAction.CANCELLED,
@@ -317,9 +327,9 @@ def test_restored_incident_cannot_be_cancelled(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
-    service.restore(session, incident_id, at=datetime.now(UTC), reason="meters back")
+    restore(session, incident_id, at=datetime.now(UTC), reason="meters back")
     with pytest.raises(InvalidTransition, match="restored and cannot become cancelled"):
-        service.cancel(session, incident_id, reason="too late")
+        cancel(session, incident_id, reason="too late")
 
 
 def test_restoration_within_five_minutes_is_momentary(
@@ -327,10 +337,8 @@ def test_restoration_within_five_minutes_is_momentary(
 ) -> None:
     started = datetime.now(UTC) - timedelta(minutes=10)
     incident_id = open_on(session, places.fuses[0], started_at=started)
-    service.restore(
-        session, incident_id, at=started + timedelta(minutes=4), reason="recloser closed"
-    )
-    incident = service.get_incident(session, incident_id)
+    restore(session, incident_id, at=started + timedelta(minutes=4), reason="recloser closed")
+    incident = get_incident(session, incident_id)
     assert (incident.status, incident.momentary) == (S.RESTORED, True)
     assert incident.restored_at == started + timedelta(minutes=4)
 
@@ -340,8 +348,8 @@ def test_restoration_after_five_minutes_is_sustained(
 ) -> None:
     started = datetime.now(UTC) - timedelta(minutes=40)
     incident_id = open_on(session, places.fuses[0], started_at=started)
-    service.restore(session, incident_id, at=started + timedelta(minutes=35), reason="meters")
-    incident = service.get_incident(session, incident_id)
+    restore(session, incident_id, at=started + timedelta(minutes=35), reason="meters")
+    incident = get_incident(session, incident_id)
     assert incident.momentary is False
     assert incident.customers_restored == incident.customers_affected
 
@@ -351,15 +359,15 @@ def test_restoration_before_the_start_is_refused(
 ) -> None:
     started = datetime.now(UTC) - timedelta(minutes=10)
     incident_id = open_on(session, places.fuses[0], started_at=started)
-    with pytest.raises(service.InvalidValue, match="before incident"):
-        service.restore(session, incident_id, at=started - timedelta(minutes=1), reason="x")
+    with pytest.raises(InvalidValue, match="before incident"):
+        restore(session, incident_id, at=started - timedelta(minutes=1), reason="x")
 
 
 def test_nested_incident_hangs_under_its_parent(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     parent = open_on(session, places.head, customers_affected=400)
-    child = service.open_nested(
+    child = open_nested(
         session,
         parent,
         device_asset_ref=places.fuse_below_head,
@@ -367,18 +375,18 @@ def test_nested_incident_hangs_under_its_parent(
         customers_affected=10,
         reason="still out after the breaker closed",
     )
-    nested = service.get_incident(session, child)
+    nested = get_incident(session, child)
     assert nested.parent_id == parent
-    assert nested.started_at == service.get_incident(session, parent).started_at
-    assert service.get_incident(session, parent).nested == [child]
+    assert nested.started_at == get_incident(session, parent).started_at
+    assert get_incident(session, parent).nested == [child]
 
 
 def test_outage_left_after_a_restoration_nests_in_the_restored_incident(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     parent = open_on(session, places.head, customers_affected=400)
-    service.restore(session, parent, at=datetime.now(UTC), reason="breaker closed")
-    child = service.open_nested(
+    restore(session, parent, at=datetime.now(UTC), reason="breaker closed")
+    child = open_nested(
         session,
         parent,
         device_asset_ref=places.fuse_below_head,
@@ -386,16 +394,16 @@ def test_outage_left_after_a_restoration_nests_in_the_restored_incident(
         customers_affected=10,
         reason="still out after the breaker closed",
     )
-    assert service.get_incident(session, child).parent_id == parent
+    assert get_incident(session, child).parent_id == parent
 
 
 def test_nothing_nests_in_a_cancelled_incident(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     parent = open_on(session, places.head)
-    service.cancel(session, parent, reason="noise")
-    with pytest.raises(service.IncidentConflict, match="cancelled"):
-        service.open_nested(
+    cancel(session, parent, reason="noise")
+    with pytest.raises(IncidentConflict, match="cancelled"):
+        open_nested(
             session,
             parent,
             device_asset_ref=places.fuse_below_head,
@@ -409,7 +417,7 @@ def test_parent_with_an_active_nested_incident_cannot_close(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     parent = open_on(session, places.head, customers_affected=400)
-    service.open_nested(
+    open_nested(
         session,
         parent,
         device_asset_ref=places.fuse_below_head,
@@ -417,9 +425,9 @@ def test_parent_with_an_active_nested_incident_cannot_close(
         customers_affected=10,
         reason="still out",
     )
-    service.restore(session, parent, at=datetime.now(UTC), reason="breaker closed")
+    restore(session, parent, at=datetime.now(UTC), reason="breaker closed")
     _act(session, parent, "set_cause", cause="tree contact")
-    with pytest.raises(service.IncidentConflict, match="nested"):
+    with pytest.raises(IncidentConflict, match="nested"):
         _act(session, parent, "close")
 
 
@@ -428,8 +436,8 @@ def test_active_incidents_leave_out_restored_ones(
 ) -> None:
     active = open_on(session, places.fuses[0])
     restored = open_on(session, places.fuses[2])
-    service.restore(session, restored, at=datetime.now(UTC), reason="meters back")
-    ids = {i.id for i in service.active_incidents(session)}
+    restore(session, restored, at=datetime.now(UTC), reason="meters back")
+    ids = {i.id for i in active_incidents(session)}
     assert active in ids
     assert restored not in ids
 
@@ -438,7 +446,7 @@ def test_active_single_service_incident_names_the_customers_account(
     session: Session, places: Places
 ) -> None:
     account = places.accounts[5]
-    incident_id = service.open_incident(
+    incident_id = open_incident(
         session,
         account=account,
         confidence=0.5,
@@ -446,7 +454,7 @@ def test_active_single_service_incident_names_the_customers_account(
         started_at=datetime.now(UTC),
         reason="lone call",
     )
-    [found] = [i for i in service.active_incidents(session) if i.id == incident_id]
+    [found] = [i for i in active_incidents(session) if i.id == incident_id]
     assert found.accounts == (account,)
     assert found.device is None
 
@@ -456,9 +464,9 @@ def test_predicted_etr_does_not_replace_the_dispatchers(
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
     said = datetime.now(UTC) + timedelta(hours=2)
-    service.set_etr(session, incident_id, etr=said, source=EtrSource.DISPATCHER, actor="d-1")
-    changed = service.set_etr(session, incident_id, etr=said + timedelta(hours=1))
-    incident = service.get_incident(session, incident_id)
+    set_etr(session, incident_id, etr=said, source=EtrSource.DISPATCHER, actor="d-1")
+    changed = set_etr(session, incident_id, etr=said + timedelta(hours=1))
+    incident = get_incident(session, incident_id)
     assert not changed
     assert (incident.etr, incident.etr_source) == (said, EtrSource.DISPATCHER)
 
@@ -468,10 +476,10 @@ def test_predicted_etr_takes_over_once_the_dispatchers_has_passed(
 ) -> None:
     incident_id = open_on(session, places.fuses[0])
     lapsed = datetime.now(UTC) - timedelta(minutes=1)
-    service.set_etr(session, incident_id, etr=lapsed, source=EtrSource.DISPATCHER, actor="d-1")
+    set_etr(session, incident_id, etr=lapsed, source=EtrSource.DISPATCHER, actor="d-1")
     estimate = datetime.now(UTC) + timedelta(hours=1)
-    changed = service.set_etr(session, incident_id, etr=estimate)
-    incident = service.get_incident(session, incident_id)
+    changed = set_etr(session, incident_id, etr=estimate)
+    incident = get_incident(session, incident_id)
     assert changed
     assert (incident.etr, incident.etr_source) == (estimate, EtrSource.PREDICTED)
 

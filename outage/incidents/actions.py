@@ -1,0 +1,271 @@
+"""Dispatcher and crew actions on an incident (`apply_action`, one handler per action), as
+the HTTP API and the crew planner apply them.
+
+Like the engine's changes, an action never commits (the caller owns the transaction) and
+locks the incident's row first, so the engine and a dispatcher acting at once are serialised.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from outage.crews.models import Crew
+from outage.grid.service import load_network
+from outage.incidents.changes import _confirm, _restore, _set_etr
+from outage.incidents.enums import Action, AuditAction, EtrSource
+from outage.incidents.errors import IncidentConflict, InvalidValue, StaleVersion, UnknownAsset
+from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
+from outage.incidents.models import Incident
+from outage.incidents.queries import _incident_out, _incident_query
+from outage.incidents.schemas import IncidentOut, IncidentPatch
+from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
+from outage.notifications import outbox
+from outage.notifications.enums import EventKind
+
+
+@dataclass(frozen=True)
+class _Context:
+    session: Session
+    incident: Incident
+    patch: IncidentPatch
+    actor: str
+    topology: Callable[[], Topology]
+
+
+def _with_crew(context: _Context, to: IncidentStatus, action: AuditAction) -> None:
+    incident = context.incident
+    if incident.crew_id is None:
+        raise IncidentConflict(f"incident {incident.id} has no crew assigned: assign one first")
+    _move(
+        context.session,
+        incident,
+        to,
+        action,
+        actor=context.actor,
+        reason=context.patch.reason,
+        details={"crew_id": incident.crew_id},
+    )
+
+
+def _do_confirm(context: _Context) -> None:
+    """A crew or SCADA confirms the outage, at the predicted device or the one they found."""
+    session, incident, device = context.session, context.incident, context.patch.device
+    if device is not None:
+        place = _place(session, device, None, None)
+        reason = context.patch.reason or "the crew found the fault here"
+        if _relocate(session, incident, place, actor=context.actor, reason=reason):
+            incident.customers_affected = len(context.topology().downstream(device).accounts)
+    _confirm(session, incident, actor=context.actor, reason=context.patch.reason)
+
+
+def _do_assign(context: _Context) -> None:
+    incident, crew_id = context.incident, context.patch.crew_id
+    if not context.session.scalar(select(exists().where(Crew.id == crew_id))):
+        raise InvalidValue(f"no crew {crew_id}")
+    if incident.crew_id == crew_id and incident.status is IncidentStatus.DISPATCHED:
+        raise IncidentConflict(f"crew {crew_id} is already assigned to incident {incident.id}")
+    previous = incident.crew_id
+    _move(
+        context.session,
+        incident,
+        IncidentStatus.DISPATCHED,
+        AuditAction.ASSIGNED,
+        actor=context.actor,
+        reason=context.patch.reason,
+        details={"crew_id": crew_id, "previous_crew_id": previous},
+    )
+    incident.crew_id = crew_id
+
+
+def _do_unassign(context: _Context) -> None:
+    _with_crew(context, IncidentStatus.CONFIRMED, AuditAction.UNASSIGNED)
+    context.incident.crew_id = None
+
+
+def _do_en_route(context: _Context) -> None:
+    _with_crew(context, IncidentStatus.EN_ROUTE, AuditAction.EN_ROUTE)
+
+
+def _do_on_site(context: _Context) -> None:
+    incident = context.incident
+    setback = incident.status in (IncidentStatus.RESTORED, IncidentStatus.PARTIALLY_RESTORED)
+    reopened = incident.status is IncidentStatus.RESTORED
+    _with_crew(
+        context, IncidentStatus.ON_SITE, AuditAction.REOPENED if reopened else AuditAction.ON_SITE
+    )
+    outbox.incident_event(context.session, incident, EventKind.CREW_ON_SITE)
+    if setback:  # the restoration did not hold: everyone is out again
+        incident.restored_at = None
+        incident.momentary = False
+        incident.customers_restored = 0
+
+
+def _customers_below(context: _Context, asset_ref: str) -> int:
+    incident = context.incident
+    if incident.device_id is None:
+        raise IncidentConflict(
+            f"incident {incident.id} is not on a device: give restored_customers instead"
+        )
+    topology = context.topology()
+    if asset_ref not in topology.network.links:
+        raise UnknownAsset(f"no device with asset_ref {asset_ref!r}")
+    faulted = _label(context.session, incident)["device"]
+    if faulted not in topology.upstream(asset_ref).devices:
+        raise IncidentConflict(f"{asset_ref} is not downstream of {faulted}")
+    return len(topology.downstream(asset_ref).accounts)
+
+
+def _do_partial_restore(context: _Context) -> None:
+    incident, patch = context.incident, context.patch
+    at = _checked_time(incident, patch.at, "restoration time")
+    if patch.restored_device is not None:
+        step = _customers_below(context, patch.restored_device)
+    else:
+        step = patch.restored_customers or 0
+    total = incident.customers_restored + step
+    if total >= incident.customers_affected:
+        raise IncidentConflict(
+            f"that makes {total} of the {incident.customers_affected} customers of incident "
+            f"{incident.id}: use the action restored"
+        )
+    _move(
+        context.session,
+        incident,
+        IncidentStatus.PARTIALLY_RESTORED,
+        AuditAction.PARTIALLY_RESTORED,
+        actor=context.actor,
+        reason=patch.reason,
+        details={
+            "at": at.isoformat(),
+            "restored_customers": step,
+            "restored_device": patch.restored_device,
+            "customers_restored": total,
+        },
+    )
+    incident.customers_restored = total
+    outbox.incident_event(
+        context.session, incident, EventKind.RESTORED, below=patch.restored_device
+    )
+
+
+def _do_restored(context: _Context) -> None:
+    _restore(
+        context.session,
+        context.incident,
+        context.patch.at,
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
+def _do_cancel(context: _Context) -> None:
+    _move(
+        context.session,
+        context.incident,
+        IncidentStatus.CANCELLED,
+        AuditAction.CANCELLED,
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
+def _do_close(context: _Context) -> None:
+    session, incident = context.session, context.incident
+    if incident.cause is None:
+        raise IncidentConflict(f"incident {incident.id} has no cause yet: set_cause before closing")
+    open_nested = session.scalar(
+        select(
+            exists().where(Incident.parent_id == incident.id, Incident.status.in_(sorted(ACTIVE)))
+        )
+    )
+    if open_nested:
+        raise IncidentConflict(f"incident {incident.id} still has active nested incidents")
+    _move(
+        session,
+        incident,
+        IncidentStatus.CLOSED,
+        AuditAction.CLOSED,
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
+def _do_set_cause(context: _Context) -> None:
+    incident, cause = context.incident, context.patch.cause
+    if incident.status in FINAL:
+        raise IncidentConflict(
+            f"incident {incident.id} is {incident.status.value}: its cause is final"
+        )
+    if cause == incident.cause:
+        raise IncidentConflict(f"incident {incident.id} has that cause already")
+    _audit(
+        context.session,
+        incident,
+        AuditAction.CAUSE_SET,
+        actor=context.actor,
+        reason=context.patch.reason,
+        details={"cause": cause, "previous": incident.cause},
+    )
+    incident.cause = cause
+
+
+def _do_set_etr(context: _Context) -> None:
+    patch = context.patch
+    assert patch.etr is not None  # the schema requires it for set_etr
+    changed = _set_etr(
+        context.session,
+        context.incident,
+        patch.etr,
+        EtrSource(patch.etr_source),
+        actor=context.actor,
+        reason=patch.reason,
+    )
+    if not changed:
+        raise IncidentConflict(f"incident {context.incident.id} has that ETR already")
+
+
+_ACTIONS: dict[Action, Callable[[_Context], None]] = {
+    Action.CONFIRM: _do_confirm,
+    Action.ASSIGN: _do_assign,
+    Action.UNASSIGN: _do_unassign,
+    Action.EN_ROUTE: _do_en_route,
+    Action.ON_SITE: _do_on_site,
+    Action.PARTIAL_RESTORE: _do_partial_restore,
+    Action.RESTORED: _do_restored,
+    Action.CANCEL: _do_cancel,
+    Action.CLOSE: _do_close,
+    Action.SET_CAUSE: _do_set_cause,
+    Action.SET_ETR: _do_set_etr,
+}
+
+
+def apply_action(
+    session: Session,
+    incident_id: int,
+    action: IncidentPatch,
+    actor: str,
+    *,
+    topology: Topology | None = None,
+) -> IncidentOut:
+    """Apply one dispatcher or crew action and answer the incident as it is now.
+
+    `topology` (the live network) is needed only to count the customers below a
+    `restored_device`; without it the network is loaded from the database.
+    """
+    incident = _load(session, incident_id)
+    if action.expected_version is not None and action.expected_version != incident.version:
+        raise StaleVersion(
+            f"incident {incident.id} is at version {incident.version}, not "
+            f"{action.expected_version}: someone changed it meanwhile; reload and try again"
+        )
+
+    def network() -> Topology:
+        return topology if topology is not None else Topology(load_network(session))
+
+    _ACTIONS[action.action](_Context(session, incident, action, actor, network))
+    session.flush()
+    row = session.execute(_incident_query().where(Incident.id == incident.id)).one()
+    return _incident_out(row)

@@ -1,0 +1,461 @@
+"""The prediction engine's changes to incidents, with an audit row per change.
+
+`open_incident`, `open_nested`, `update_prediction`, `merge_incidents`, `confirm`,
+`cancel`, `restore`, `set_etr`; they name places the way the inference does (device
+asset_ref, customer account). The crew planner sets ETRs here too.
+
+Every function takes the session and plain values and never commits: the caller owns the
+transaction, so a change, its audit row and (later) the notifications it implies commit
+together. Functions that change an incident lock its row first (`SELECT ... FOR UPDATE`),
+so the engine and a dispatcher acting at once are serialised rather than lost.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Integer, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
+from outage.incidents.errors import IncidentConflict, InvalidValue
+from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
+from outage.incidents.lifecycle import IncidentStatus, is_momentary
+from outage.incidents.models import Incident, IncidentEvidence
+from outage.incidents.steps import (
+    _audit,
+    _aware,
+    _check_figures,
+    _checked_time,
+    _load,
+    _move,
+    _Place,
+    _place,
+    _relocate,
+    _require_active,
+    _touch,
+)
+from outage.intake.enums import Hazard
+from outage.intake.models import Report
+from outage.moments import ETR_HORIZON
+from outage.notifications import outbox
+from outage.notifications.enums import EventKind
+
+ENGINE = "engine"
+"""The actor the prediction engine writes in the audit trail."""
+
+
+def _open(
+    session: Session,
+    *,
+    kind: IncidentKind,
+    place: _Place,
+    confidence: float,
+    customers_affected: int,
+    started_at: datetime,
+    evidence: Iterable[EvidenceRef],
+    hazard: Hazard | None,
+    parent_id: int | None,
+    actor: str,
+    reason: str,
+) -> Incident:
+    _aware(started_at, "started_at")
+    _check_figures(confidence, customers_affected)
+    if kind is IncidentKind.HAZARD and hazard is None:
+        raise InvalidValue("a hazard incident needs its hazard (wires_down, fire, ...)")
+    incident = Incident(
+        kind=kind,
+        status=IncidentStatus.PREDICTED,
+        device_id=place.device_id,
+        premise_id=place.premise_id,
+        feeder_id=place.feeder_id,
+        hazard=hazard,
+        confidence=confidence,
+        customers_affected=customers_affected,
+        customers_restored=0,
+        started_at=started_at,
+        momentary=False,
+        parent_id=parent_id,
+    )
+    session.add(incident)
+    session.flush()
+    added = _add_evidence(session, incident.id, evidence)
+    _audit(
+        session,
+        incident,
+        AuditAction.OPENED,
+        actor=actor,
+        reason=reason,
+        to_status=IncidentStatus.PREDICTED,
+        details={
+            **place.label,
+            "kind": kind.value,
+            "confidence": confidence,
+            "customers_affected": customers_affected,
+            "evidence": added,
+            **({"hazard": hazard.value} if hazard else {}),
+            **({"parent_id": parent_id} if parent_id else {}),
+        },
+    )
+    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
+    return incident
+
+
+def open_incident(
+    session: Session,
+    *,
+    kind: IncidentKind = IncidentKind.OUTAGE,
+    device_asset_ref: str | None = None,
+    account: str | None = None,
+    confidence: float,
+    customers_affected: int,
+    started_at: datetime,
+    evidence: Iterable[EvidenceRef] = (),
+    feeder: str | None = None,
+    hazard: Hazard | None = None,
+    actor: str = ENGINE,
+    reason: str,
+) -> int:
+    """Open a predicted incident and return its id.
+
+    Name the place as the inference does: `device_asset_ref` for a device, `account` for a
+    single-service outage (the customer's premise), neither for a hazard not placed yet.
+    The feeder follows from the place; give `feeder` (a name) only to say otherwise.
+    """
+    place = _place(session, device_asset_ref, account, feeder)
+    incident = _open(
+        session,
+        kind=kind,
+        place=place,
+        confidence=confidence,
+        customers_affected=customers_affected,
+        started_at=started_at,
+        evidence=evidence,
+        hazard=hazard,
+        parent_id=None,
+        actor=actor,
+        reason=reason,
+    )
+    return incident.id
+
+
+def open_nested(
+    session: Session,
+    parent_id: int,
+    *,
+    device_asset_ref: str | None = None,
+    account: str | None = None,
+    confidence: float,
+    customers_affected: int,
+    started_at: datetime | None = None,
+    evidence: Iterable[EvidenceRef] = (),
+    actor: str = ENGINE,
+    reason: str,
+) -> int:
+    """Open an outage nested in an active incident and return its id.
+
+    A nested outage is a fault below the parent's device whose customers stay out when the
+    parent is restored, so the parent may be active or already restored (or closed), but
+    not cancelled. It starts with the parent unless `started_at` says otherwise.
+    """
+    parent = _load(session, parent_id)
+    if parent.status is IncidentStatus.CANCELLED:
+        raise IncidentConflict(f"incident {parent.id} is cancelled: nothing can nest in it")
+    place = _place(session, device_asset_ref, account, None)
+    child = _open(
+        session,
+        kind=IncidentKind.OUTAGE,
+        place=place,
+        confidence=confidence,
+        customers_affected=customers_affected,
+        started_at=started_at or parent.started_at,
+        evidence=evidence,
+        hazard=None,
+        parent_id=parent.id,
+        actor=actor,
+        reason=reason,
+    )
+    _touch(parent)
+    _audit(
+        session,
+        parent,
+        AuditAction.NESTED,
+        actor=actor,
+        reason=reason,
+        details={"nested": child.id},
+    )
+    return child.id
+
+
+def update_prediction(
+    session: Session,
+    incident_id: int,
+    *,
+    device_asset_ref: str | None = None,
+    account: str | None = None,
+    confidence: float | None = None,
+    customers_affected: int | None = None,
+    add_evidence: Iterable[EvidenceRef] = (),
+    remove_evidence: Iterable[EvidenceRef] = (),
+    actor: str = ENGINE,
+    reason: str,
+) -> bool:
+    """Bring an active incident in line with the newest prediction; None leaves a value as is.
+
+    Naming another device (or account) moves the incident: allowed only while it is
+    `predicted`, since after that a person has acted on the place. Sending the same values
+    again changes nothing and writes nothing; the answer says whether anything changed.
+    """
+    incident = _load(session, incident_id)
+    _require_active(incident, "update its prediction")
+    _check_figures(confidence, customers_affected)
+    changed = False
+    if device_asset_ref is not None or account is not None:
+        place = _place(session, device_asset_ref, account, None)
+        changed = _relocate(session, incident, place, actor=actor, reason=reason)
+    details: dict[str, Any] = {}
+    if confidence is not None and confidence != incident.confidence:
+        details["confidence"] = [incident.confidence, confidence]
+        incident.confidence = confidence
+    if customers_affected is not None and customers_affected != incident.customers_affected:
+        details["customers_affected"] = [incident.customers_affected, customers_affected]
+        incident.customers_affected = customers_affected
+        incident.customers_restored = min(incident.customers_restored, customers_affected)
+    added = _add_evidence(session, incident.id, add_evidence)
+    removed = _remove_evidence(session, incident.id, remove_evidence)
+    if added:
+        details["evidence_added"] = added
+    if removed:
+        details["evidence_removed"] = removed
+    if details:
+        _audit(session, incident, AuditAction.UPDATED, actor=actor, reason=reason, details=details)
+        changed = True
+    if changed:
+        _touch(incident)
+    return changed
+
+
+def merge_incidents(
+    session: Session, keep_id: int, merged_id: int, *, actor: str = ENGINE, reason: str
+) -> None:
+    """Fold one incident into another, which the engine found to be the same outage.
+
+    The evidence, reports and nested incidents of `merged_id` move to `keep_id`, which
+    starts at the earlier of the two starts; `merged_id` is cancelled, pointing to `keep_id`.
+    Its crew, if any, must be unassigned first.
+    """
+    if keep_id == merged_id:
+        raise IncidentConflict(f"incident {keep_id} cannot be merged into itself")
+    first, second = sorted((keep_id, merged_id))  # one lock order, so two merges never deadlock
+    locked = {first: _load(session, first), second: _load(session, second)}
+    keep, merged = locked[keep_id], locked[merged_id]
+    _require_active(keep, "take in another incident")
+    _require_active(merged, "be merged")
+    if merged.crew_id is not None:
+        raise IncidentConflict(
+            f"incident {merged.id} has crew {merged.crew_id} assigned: unassign it before merging"
+        )
+    carried = session.execute(
+        select(
+            func.count(IncidentEvidence.report_id),
+            func.count(IncidentEvidence.meter_event_id),
+            func.count(IncidentEvidence.scada_event_id),
+        ).where(IncidentEvidence.incident_id == merged.id)
+    ).one()
+    session.execute(
+        insert(IncidentEvidence)
+        .from_select(
+            ["incident_id", "report_id", "meter_event_id", "scada_event_id", "added_at"],
+            select(
+                literal(keep.id, Integer),
+                IncidentEvidence.report_id,
+                IncidentEvidence.meter_event_id,
+                IncidentEvidence.scada_event_id,
+                IncidentEvidence.added_at,
+            ).where(IncidentEvidence.incident_id == merged.id),
+        )
+        .on_conflict_do_nothing()
+    )
+    session.execute(delete(IncidentEvidence).where(IncidentEvidence.incident_id == merged.id))
+    session.execute(
+        update(Report).where(Report.incident_id == merged.id).values(incident_id=keep.id)
+    )
+    session.execute(
+        update(Incident)
+        .where(Incident.parent_id == merged.id, Incident.id != keep.id)
+        .values(parent_id=keep.id, version=Incident.version + 1, updated_at=func.now())
+    )
+    if keep.parent_id == merged.id:
+        keep.parent_id = merged.parent_id
+    keep.started_at = min(keep.started_at, merged.started_at)
+    _touch(keep)
+    merged.merged_into_id = keep.id
+    _move(
+        session,
+        merged,
+        IncidentStatus.CANCELLED,
+        AuditAction.MERGED,
+        actor=actor,
+        reason=reason,
+        details={"into": keep.id},
+    )
+    _audit(
+        session,
+        keep,
+        AuditAction.ABSORBED,
+        actor=actor,
+        reason=reason,
+        details={
+            "merged": merged.id,
+            "evidence": {
+                "reports": carried[0],
+                "meter_events": carried[1],
+                "scada_events": carried[2],
+            },
+        },
+    )
+
+
+def confirm(session: Session, incident_id: int, *, actor: str = ENGINE, reason: str) -> None:
+    """SCADA, a meter read or a person confirmed the device: confidence becomes 1."""
+    _confirm(session, _load(session, incident_id), actor=actor, reason=reason)
+
+
+def _confirm(session: Session, incident: Incident, *, actor: str, reason: str | None) -> None:
+    _move(
+        session,
+        incident,
+        IncidentStatus.CONFIRMED,
+        AuditAction.CONFIRMED,
+        actor=actor,
+        reason=reason,
+    )
+    incident.confidence = 1.0
+
+
+def cancel(session: Session, incident_id: int, *, actor: str = ENGINE, reason: str) -> None:
+    """There was no such outage. Its reports keep pointing to it, as history."""
+    incident = _load(session, incident_id)
+    _move(
+        session,
+        incident,
+        IncidentStatus.CANCELLED,
+        AuditAction.CANCELLED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def restore(
+    session: Session,
+    incident_id: int,
+    *,
+    at: datetime,
+    actor: str = ENGINE,
+    reason: str,
+    notify: bool = True,
+) -> None:
+    """Everyone has power again since `at`; 5 minutes or less after the start is momentary.
+
+    `notify=False` for an outage recorded only after it ended: customers never heard of
+    it, so "power is back" and "still out?" would only puzzle them.
+    """
+    incident = _load(session, incident_id)
+    _restore(session, incident, at, actor=actor, reason=reason, notify=notify)
+
+
+def _restore(
+    session: Session,
+    incident: Incident,
+    at: datetime | None,
+    *,
+    actor: str,
+    reason: str | None,
+    notify: bool = True,
+) -> None:
+    at = _checked_time(incident, at, "restoration time")
+    momentary = is_momentary(incident.started_at, at)
+    _move(
+        session,
+        incident,
+        IncidentStatus.RESTORED,
+        AuditAction.RESTORED,
+        actor=actor,
+        reason=reason,
+        details={
+            "at": at.isoformat(),
+            "momentary": momentary,
+            "minutes": round((at - incident.started_at).total_seconds() / 60, 1),
+        },
+    )
+    incident.restored_at = at
+    incident.momentary = momentary
+    incident.customers_restored = incident.customers_affected
+    if notify:
+        outbox.incident_event(session, incident, EventKind.RESTORED)
+
+
+def set_etr(
+    session: Session,
+    incident_id: int,
+    *,
+    etr: datetime,
+    source: EtrSource = EtrSource.PREDICTED,
+    actor: str = ENGINE,
+    reason: str | None = None,
+) -> bool:
+    """Set the estimated time of restoration of an active incident.
+
+    A predicted estimate never replaces a crew's or a dispatcher's while that one lies
+    ahead: then nothing changes and the answer is False. Once theirs has passed with the
+    power still off, the estimate takes over, so customers are never left with a lapsed time.
+    """
+    incident = _load(session, incident_id)
+    return _set_etr(session, incident, etr, source, actor=actor, reason=reason)
+
+
+def _set_etr(
+    session: Session,
+    incident: Incident,
+    etr: datetime,
+    source: EtrSource,
+    *,
+    actor: str,
+    reason: str | None,
+) -> bool:
+    _require_active(incident, "take an ETR")
+    _aware(etr, "etr")
+    if etr <= incident.started_at:
+        raise InvalidValue(f"etr {etr.isoformat()} is not after the incident started")
+    if etr > datetime.now(UTC) + ETR_HORIZON:
+        raise InvalidValue(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
+    set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
+    if (
+        source is EtrSource.PREDICTED
+        and set_by_hand
+        and incident.etr is not None
+        and incident.etr > datetime.now(UTC)
+    ):
+        return False
+    if (incident.etr, incident.etr_source) == (etr, source):
+        return False
+    previous = incident.etr
+    incident.etr = etr
+    incident.etr_source = source
+    _audit(
+        session,
+        incident,
+        AuditAction.ETR_SET,
+        actor=actor,
+        reason=reason,
+        details={
+            "etr": etr.isoformat(),
+            "source": source.value,
+            "previous": previous.isoformat() if previous else None,
+        },
+    )
+    outbox.incident_event(
+        session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET
+    )
+    return True

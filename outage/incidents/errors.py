@@ -1,0 +1,23 @@
+"""What the incidents functions raise, so that their callers (the HTTP routes, the crew
+planner) can tell a missing incident, a stale version, a conflict and a bad value apart.
+"""
+
+
+class IncidentNotFound(LookupError):
+    """No incident with that id."""
+
+
+class StaleVersion(ValueError):
+    """The client's `expected_version` is not the incident's version: someone changed it."""
+
+
+class IncidentConflict(ValueError):
+    """The change does not fit the incident as it is now (besides the lifecycle's rules)."""
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be right: a time before the outage began, a negative count."""
+
+
+class UnknownAsset(InvalidValue):
+    """A device, customer account, feeder or piece of evidence we do not have."""

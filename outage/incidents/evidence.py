@@ -1,0 +1,107 @@
+"""Evidence of an incident: `EvidenceRef`, the prediction engine's name for a report, meter
+event or SCADA event, and attaching it to or detaching it from an incident (for the
+engine's changes).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage.incidents.enums import EvidenceSource
+from outage.incidents.errors import UnknownAsset
+from outage.incidents.models import IncidentEvidence
+from outage.intake.models import MeterEvent, Report, ScadaEvent
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """One report, meter event or SCADA event, by id: `EvidenceRef.report(42)`."""
+
+    source: EvidenceSource
+    id: int
+
+    @classmethod
+    def report(cls, report_id: int) -> "EvidenceRef":
+        return cls(EvidenceSource.REPORT, report_id)
+
+    @classmethod
+    def meter_event(cls, meter_event_id: int) -> "EvidenceRef":
+        return cls(EvidenceSource.METER_EVENT, meter_event_id)
+
+    @classmethod
+    def scada_event(cls, scada_event_id: int) -> "EvidenceRef":
+        return cls(EvidenceSource.SCADA_EVENT, scada_event_id)
+
+
+_EVIDENCE_COLUMN = {
+    EvidenceSource.REPORT: IncidentEvidence.report_id,
+    EvidenceSource.METER_EVENT: IncidentEvidence.meter_event_id,
+    EvidenceSource.SCADA_EVENT: IncidentEvidence.scada_event_id,
+}
+_EVIDENCE_TABLE: dict[EvidenceSource, Any] = {
+    EvidenceSource.REPORT: Report,
+    EvidenceSource.METER_EVENT: MeterEvent,
+    EvidenceSource.SCADA_EVENT: ScadaEvent,
+}
+
+
+def _by_source(evidence: Iterable[EvidenceRef]) -> dict[EvidenceSource, list[int]]:
+    grouped: dict[EvidenceSource, set[int]] = {}
+    for item in evidence:
+        grouped.setdefault(item.source, set()).add(item.id)
+    return {source: sorted(ids) for source, ids in grouped.items()}
+
+
+def _add_evidence(
+    session: Session, incident_id: int, evidence: Iterable[EvidenceRef]
+) -> dict[str, list[int]]:
+    """Attach evidence (again is harmless); reports point to the incident. Returns what is new."""
+    added: dict[str, list[int]] = {}
+    for source, ids in _by_source(evidence).items():
+        table = _EVIDENCE_TABLE[source]
+        missing = set(ids) - set(session.scalars(select(table.id).where(table.id.in_(ids))))
+        if missing:
+            raise UnknownAsset(f"no {source.value} with id {', '.join(map(str, sorted(missing)))}")
+        column = _EVIDENCE_COLUMN[source]
+        new = session.scalars(
+            insert(IncidentEvidence)
+            .values([{"incident_id": incident_id, column.key: id_} for id_ in ids])
+            .on_conflict_do_nothing()
+            .returning(column)
+        ).all()
+        if new:
+            added[source.value] = sorted(i for i in new if i is not None)
+        if source is EvidenceSource.REPORT:
+            session.execute(
+                update(Report)
+                .where(Report.id.in_(ids), Report.incident_id.is_distinct_from(incident_id))
+                .values(incident_id=incident_id)
+            )
+    return added
+
+
+def _remove_evidence(
+    session: Session, incident_id: int, evidence: Iterable[EvidenceRef]
+) -> dict[str, list[int]]:
+    """Detach evidence; reports that pointed here point nowhere. Returns what was removed."""
+    removed: dict[str, list[int]] = {}
+    for source, ids in _by_source(evidence).items():
+        column = _EVIDENCE_COLUMN[source]
+        gone = session.scalars(
+            delete(IncidentEvidence)
+            .where(IncidentEvidence.incident_id == incident_id, column.in_(ids))
+            .returning(column)
+        ).all()
+        if gone:
+            removed[source.value] = sorted(i for i in gone if i is not None)
+        if source is EvidenceSource.REPORT:
+            session.execute(
+                update(Report)
+                .where(Report.id.in_(ids), Report.incident_id == incident_id)
+                .values(incident_id=None)
+            )
+    return removed

@@ -1,0 +1,232 @@
+"""Reading incidents, changing nothing: the HTTP API's list, detail and map layer
+(`list_incidents`, `get_incident`, `incidents_geojson`, `crew_of`), the active incidents
+the prediction engine matches its predictions against (`active_incidents`), and the shaping
+of an incident row into its schema.
+"""
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
+
+from grid_topology.model import DeviceKind
+from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.incidents.enums import IncidentKind
+from outage.incidents.errors import IncidentNotFound
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
+from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
+from outage.incidents.schemas import (
+    DeviceRef,
+    EvidenceCountsOut,
+    IncidentDetailOut,
+    IncidentEventOut,
+    IncidentFeature,
+    IncidentFeatureCollection,
+    IncidentOut,
+    IncidentProperties,
+)
+from outage.intake.enums import Hazard
+from outage.intake.models import Report
+
+
+@dataclass(frozen=True)
+class ActiveIncident:
+    """What the engine needs to match its predictions against the incidents already open."""
+
+    id: int
+    kind: IncidentKind
+    status: IncidentStatus
+    device: str | None
+    """asset_ref of the faulted device."""
+    premise: str | None
+    """Premise ref of a single-service outage."""
+    accounts: tuple[str, ...]
+    """Customers at that premise (single-service outages only), as the engine names them."""
+    feeder: str | None
+    hazard: Hazard | None
+    confidence: float
+    customers_affected: int
+    started_at: datetime
+    parent_id: int | None
+    crew_id: int | None
+    version: int
+
+
+def _report_count() -> Any:
+    return (
+        select(func.count(Report.id))
+        .where(Report.incident_id == Incident.id)
+        .correlate(Incident)
+        .scalar_subquery()
+        .label("report_count")
+    )
+
+
+def _incident_query(*extra: Any) -> Select[Any]:
+    return (
+        select(Incident, Device.asset_ref, Device.kind, Premise.ref, Feeder.name, _report_count())
+        .add_columns(*extra)
+        .outerjoin(Device, Device.id == Incident.device_id)
+        .outerjoin(Premise, Premise.id == Incident.premise_id)
+        .outerjoin(Feeder, Feeder.id == Incident.feeder_id)
+    )
+
+
+def _incident_out(row: Row[Any]) -> IncidentOut:
+    incident, asset_ref, device_kind, premise, feeder, report_count = row[:6]
+    return IncidentOut(
+        id=incident.id,
+        kind=incident.kind,
+        status=incident.status,
+        device=DeviceRef(asset_ref=asset_ref, kind=DeviceKind(device_kind)) if asset_ref else None,
+        premise=premise,
+        feeder=feeder,
+        hazard=incident.hazard,
+        confidence=incident.confidence,
+        customers_affected=incident.customers_affected,
+        customers_restored=incident.customers_restored,
+        report_count=report_count,
+        started_at=incident.started_at,
+        restored_at=incident.restored_at,
+        momentary=incident.momentary,
+        etr=incident.etr,
+        etr_source=incident.etr_source,
+        crew_id=incident.crew_id,
+        cause=incident.cause,
+        parent_id=incident.parent_id,
+        merged_into_id=incident.merged_into_id,
+        version=incident.version,
+        updated_at=incident.updated_at,
+    )
+
+
+def _newest_first(query: Select[Any]) -> Select[Any]:
+    return query.order_by(Incident.started_at.desc(), Incident.id.desc())
+
+
+def list_incidents(
+    session: Session,
+    *,
+    statuses: Collection[IncidentStatus] | None = None,
+    feeder: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[IncidentOut]:
+    """Incidents newest first, optionally only those in `statuses` or on one feeder (by name)."""
+    query = _newest_first(_incident_query()).limit(limit).offset(offset)
+    if statuses is not None:
+        query = query.where(Incident.status.in_(sorted(statuses)))
+    if feeder is not None:
+        query = query.where(Feeder.name == feeder)
+    return [_incident_out(row) for row in session.execute(query)]
+
+
+def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
+    """One incident with its evidence counts, nested incidents and audit trail."""
+    row = session.execute(_incident_query().where(Incident.id == incident_id)).first()
+    if row is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    counts = session.execute(
+        select(
+            func.count(IncidentEvidence.report_id),
+            func.count(IncidentEvidence.meter_event_id),
+            func.count(IncidentEvidence.scada_event_id),
+        ).where(IncidentEvidence.incident_id == incident_id)
+    ).one()
+    nested = session.scalars(
+        select(Incident.id).where(Incident.parent_id == incident_id).order_by(Incident.id)
+    )
+    events = session.scalars(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(IncidentEvent.id)
+    )
+    return IncidentDetailOut(
+        **_incident_out(row).model_dump(),
+        evidence=EvidenceCountsOut(
+            reports=counts[0], meter_events=counts[1], scada_events=counts[2]
+        ),
+        nested=list(nested),
+        events=[
+            IncidentEventOut(
+                at=e.at,
+                actor=e.actor,
+                action=e.action,
+                from_status=e.from_status,
+                to_status=e.to_status,
+                reason=e.reason,
+                details=e.details,
+            )
+            for e in events
+        ],
+    )
+
+
+def crew_of(session: Session, incident_id: int) -> int | None:
+    """The crew an incident is assigned to (None when none is, or no such incident)."""
+    return session.scalar(select(Incident.crew_id).where(Incident.id == incident_id))
+
+
+def incidents_geojson(session: Session, *, feeder: str | None = None) -> IncidentFeatureCollection:
+    """Every active incident as a GeoJSON feature on its device's or premise's geometry."""
+    geometry = func.ST_AsGeoJSON(func.coalesce(Device.geom, Premise.geom), 6)
+    query = _newest_first(_incident_query(geometry)).where(Incident.status.in_(sorted(ACTIVE)))
+    if feeder is not None:
+        query = query.where(Feeder.name == feeder)
+    features = []
+    for row in session.execute(query):
+        out = _incident_out(row)
+        properties = IncidentProperties(
+            **out.model_dump(include=set(IncidentProperties.model_fields))
+        )
+        features.append(
+            IncidentFeature(
+                id=out.id,
+                geometry=json.loads(row[6]) if row[6] else None,
+                properties=properties,
+            )
+        )
+    return IncidentFeatureCollection(features=features)
+
+
+def active_incidents(session: Session, *, feeder: str | None = None) -> list[ActiveIncident]:
+    """The incidents the engine may still update, oldest first."""
+    accounts = (
+        select(func.array_agg(func.distinct(Customer.account)))
+        .where(Customer.premise_id == Incident.premise_id)
+        .correlate(Incident)
+        .scalar_subquery()
+    )
+    query = (
+        select(Incident, Device.asset_ref, Premise.ref, Feeder.name, accounts)
+        .outerjoin(Device, Device.id == Incident.device_id)
+        .outerjoin(Premise, Premise.id == Incident.premise_id)
+        .outerjoin(Feeder, Feeder.id == Incident.feeder_id)
+        .where(Incident.status.in_(sorted(ACTIVE)))
+        .order_by(Incident.started_at, Incident.id)
+    )
+    if feeder is not None:
+        query = query.where(Feeder.name == feeder)
+    return [
+        ActiveIncident(
+            id=incident.id,
+            kind=incident.kind,
+            status=incident.status,
+            device=asset_ref,
+            premise=premise,
+            accounts=tuple(sorted(premise_accounts or ())),
+            feeder=feeder_name,
+            hazard=incident.hazard,
+            confidence=incident.confidence,
+            customers_affected=incident.customers_affected,
+            started_at=incident.started_at,
+            parent_id=incident.parent_id,
+            crew_id=incident.crew_id,
+            version=incident.version,
+        )
+        for incident, asset_ref, premise, feeder_name, premise_accounts in session.execute(query)
+    ]

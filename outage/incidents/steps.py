@@ -1,0 +1,211 @@
+"""The steps every change to an incident is made of, for the engine's changes and the
+dispatchers' actions in this package: loading and locking the row, the audit trail, status
+moves as the lifecycle allows, checks of times and figures (`CLOCK_SKEW`, which intake uses
+too), and naming or moving the place an incident is blamed on.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.incidents.enums import AuditAction
+from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, UnknownAsset
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus, check_transition
+from outage.incidents.models import Incident, IncidentEvent
+from outage.notifications import outbox
+from outage.notifications.enums import EventKind
+
+CLOCK_SKEW = timedelta(minutes=1)
+"""How far in the future a reported restoration time may be (clocks differ)."""
+
+
+def _load(session: Session, incident_id: int) -> Incident:
+    """The incident, its row locked until the transaction ends."""
+    incident = session.scalars(
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if incident is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    return incident
+
+
+def _audit(
+    session: Session,
+    incident: Incident,
+    action: AuditAction,
+    *,
+    actor: str,
+    reason: str | None,
+    from_status: IncidentStatus | None = None,
+    to_status: IncidentStatus | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One row of the audit trail; the statuses only when the status changed (or repeated)."""
+    session.add(
+        IncidentEvent(
+            incident_id=incident.id,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            details=details or {},
+        )
+    )
+
+
+def _move(
+    session: Session,
+    incident: Incident,
+    to: IncidentStatus,
+    action: AuditAction,
+    *,
+    actor: str,
+    reason: str | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Change the status as the lifecycle allows, and write it in the audit trail."""
+    current = incident.status
+    check_transition(current, to, incident.id)
+    incident.status = to
+    _audit(
+        session,
+        incident,
+        action,
+        actor=actor,
+        reason=reason,
+        from_status=current,
+        to_status=to,
+        details=details,
+    )
+
+
+def _touch(incident: Incident) -> None:
+    """Make a change that touched only other tables (evidence) a new version of the row."""
+    incident.updated_at = func.now()
+
+
+def _require_active(incident: Incident, doing: str) -> None:
+    if incident.status not in ACTIVE:
+        raise IncidentConflict(f"incident {incident.id} is {incident.status.value}: cannot {doing}")
+
+
+def _aware(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidValue(f"{name} must carry a time zone")
+    return moment
+
+
+def _check_figures(confidence: float | None, customers_affected: int | None) -> None:
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise InvalidValue(f"confidence must be between 0 and 1, not {confidence}")
+    if customers_affected is not None and customers_affected < 0:
+        raise InvalidValue(f"customers_affected cannot be negative ({customers_affected})")
+
+
+@dataclass(frozen=True)
+class _Place:
+    device_id: int | None
+    premise_id: int | None
+    feeder_id: int | None
+    label: dict[str, str | None]
+    """For the audit trail: {"device": asset_ref} or {"premise": ref, "account": account}."""
+
+
+def _place(
+    session: Session,
+    device_asset_ref: str | None,
+    account: str | None,
+    feeder: str | None,
+) -> _Place:
+    """Device or premise ids from the engine's names; the feeder follows unless given."""
+    if device_asset_ref is not None and account is not None:
+        raise InvalidValue("an incident is on a device or on one customer's service, not both")
+    device_id = premise_id = feeder_id = None
+    label: dict[str, str | None] = {}
+    if device_asset_ref is not None:
+        device = session.execute(
+            select(Device.id, Device.feeder_id).where(Device.asset_ref == device_asset_ref)
+        ).first()
+        if device is None:
+            raise UnknownAsset(f"no device with asset_ref {device_asset_ref!r}")
+        device_id, feeder_id = device
+        label = {"device": device_asset_ref}
+    elif account is not None:
+        premise = session.execute(
+            select(Premise.id, Premise.feeder_id, Premise.ref)
+            .join(Customer, Customer.premise_id == Premise.id)
+            .where(Customer.account == account)
+        ).first()
+        if premise is None:
+            raise UnknownAsset(f"no customer with account {account!r}")
+        premise_id, feeder_id, premise_ref = premise
+        label = {"premise": premise_ref, "account": account}
+    if feeder is not None:
+        feeder_id = session.scalar(select(Feeder.id).where(Feeder.name == feeder))
+        if feeder_id is None:
+            raise UnknownAsset(f"no feeder named {feeder!r}")
+    return _Place(device_id, premise_id, feeder_id, label)
+
+
+def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetime:
+    now = datetime.now(UTC)
+    if at is None:
+        return max(now, incident.started_at)
+    _aware(at, name)
+    if at < incident.started_at:
+        raise InvalidValue(
+            f"{name} {at.isoformat()} is before incident {incident.id} started "
+            f"({incident.started_at.isoformat()})"
+        )
+    if at > now + CLOCK_SKEW:
+        raise InvalidValue(f"{name} {at.isoformat()} is in the future")
+    return at
+
+
+def _relocate(
+    session: Session, incident: Incident, place: "_Place", *, actor: str, reason: str | None
+) -> bool:
+    """Blame another device or premise: only while the place is still a prediction."""
+    if (place.device_id, place.premise_id) == (incident.device_id, incident.premise_id):
+        return False
+    if incident.status is not IncidentStatus.PREDICTED:
+        raise IncidentConflict(
+            f"incident {incident.id} is {incident.status.value}: its place is no longer "
+            "a prediction; open a new incident instead"
+        )
+    before = _label(session, incident)
+    incident.device_id = place.device_id
+    incident.premise_id = place.premise_id
+    incident.feeder_id = place.feeder_id
+    _audit(
+        session,
+        incident,
+        AuditAction.MOVED,
+        actor=actor,
+        reason=reason,
+        details={"from": before, "to": place.label},
+    )
+    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
+    return True
+
+
+def _label(session: Session, incident: Incident) -> dict[str, str | None]:
+    if incident.device_id is not None:
+        return {
+            "device": session.scalar(
+                select(Device.asset_ref).where(Device.id == incident.device_id)
+            )
+        }
+    if incident.premise_id is not None:
+        return {
+            "premise": session.scalar(select(Premise.ref).where(Premise.id == incident.premise_id))
+        }
+    return {}
