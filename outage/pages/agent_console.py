@@ -12,7 +12,7 @@ Agents are staff, so the customers' rate limits do not apply to them.
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, status
@@ -35,7 +35,13 @@ from outage.intake.schemas import ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
 from outage.pages import i18n
-from outage.pages.routes import filled_in, form_idempotency_key, local_moment, request_language
+from outage.pages.routes import (
+    filled_in,
+    form_idempotency_key,
+    local_moment,
+    local_zone,
+    request_language,
+)
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.settings import Settings
 
@@ -113,6 +119,7 @@ def console(
         q,
         staff=staff,
         live=request.app.state.topology,
+        zone=local_zone(request),
         confirmation=_confirmation(session, ticket, language),
     )
 
@@ -143,6 +150,7 @@ def log_call(
             form.q,
             staff=staff,
             live=request.app.state.topology,
+            zone=config.local_zone,
             drafts={form.account: shown},
             status_code=422,
         )
@@ -199,6 +207,7 @@ def file_request(
             form.q,
             staff=staff,
             live=request.app.state.topology,
+            zone=config.local_zone,
             extra_errors=[message],
             status_code=422,
         )
@@ -262,6 +271,7 @@ def _console_page(
     *,
     staff: Principal,
     live: LiveTopology,
+    zone: tzinfo,
     confirmation: Mapping[str, str] | None = None,
     drafts: Mapping[str, _CallDraft] | None = None,
     extra_errors: Sequence[str] = (),
@@ -293,6 +303,7 @@ def _console_page(
             drafts.get(customer.account) or _CallDraft(_new_token()),
             language,
             around,
+            zone,
         )
         for customer in found
     ]
@@ -351,20 +362,26 @@ def _surroundings(
     return _Surroundings(outages, customers.open_requests(session, accounts), messages)
 
 
-def _incident_row(incident: customers.IncidentBrief, t: Mapping[str, str]) -> dict[str, Any]:
+def _incident_row(
+    incident: customers.IncidentBrief, t: Mapping[str, str], zone: tzinfo
+) -> dict[str, Any]:
     return {
         "id": incident.id,
         "status": incident.status.value,
         "status_text": t[f"incident_status_{incident.status.value}"],
         "device": incident.device,
-        "started": local_moment(incident.started_at, t),
-        "etr": local_moment(incident.etr, t) if incident.etr else None,
-        "restored": local_moment(incident.restored_at, t) if incident.restored_at else None,
+        "started": local_moment(incident.started_at, t, zone),
+        "etr": local_moment(incident.etr, t, zone) if incident.etr else None,
+        "restored": (local_moment(incident.restored_at, t, zone) if incident.restored_at else None),
     }
 
 
 def _customer_card(
-    customer: CustomerOut, draft: _CallDraft, language: str, around: _Surroundings | None
+    customer: CustomerOut,
+    draft: _CallDraft,
+    language: str,
+    around: _Surroundings | None,
+    zone: tzinfo,
 ) -> dict[str, Any]:
     t = i18n.strings(language)
     outages = around.outages.get(customer.premise.ref) if around else None
@@ -389,12 +406,12 @@ def _customer_card(
                 "ticket": report.ticket,
                 "status": report.status.value,
                 "status_text": i18n.agent_status_label(language, report.status),
-                "received": local_moment(report.received_at, t),
+                "received": local_moment(report.received_at, t, zone),
             }
             for report in customer.open_reports
         ],
-        "active_outages": [_incident_row(i, t) for i in outages.active] if outages else [],
-        "outage_history": [_incident_row(i, t) for i in outages.history] if outages else [],
+        "active_outages": [_incident_row(i, t, zone) for i in outages.active] if outages else [],
+        "outage_history": [_incident_row(i, t, zone) for i in outages.history] if outages else [],
         "open_requests": [
             {
                 "ticket": request.ticket,
@@ -402,7 +419,7 @@ def _customer_card(
                 "state_text": i18n.request_state_label(language, request.state),
                 "sla": request.sla.value,
                 "sla_text": i18n.sla_label(language, request.sla),
-                "due": local_moment(request.due_at, t),
+                "due": local_moment(request.due_at, t, zone),
             }
             for request in (around.requests.get(customer.account, []) if around else [])
         ],
@@ -412,7 +429,7 @@ def _customer_card(
                     "subject": message.subject,
                     "channel": message.channel.value,
                     "status": message.status.value,
-                    "created": local_moment(message.created_at, t),
+                    "created": local_moment(message.created_at, t, zone),
                 }
                 for message in messages
             ]

@@ -7,7 +7,7 @@ sends the phone's position while the crew is on shift. Made for a 360 px wide sc
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +23,7 @@ from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
 from outage.incidents.lifecycle import IncidentStatus
 from outage.pages import i18n
-from outage.pages.routes import local_moment, render_page, request_language
+from outage.pages.routes import local_moment, local_zone, render_page, request_language
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 
@@ -177,11 +177,11 @@ def strings(language: str) -> dict[str, str]:
     return {**i18n.strings(language), **STRINGS[language]}
 
 
-def _when(moment: datetime | None, t: Mapping[str, str]) -> str | None:
-    return local_moment(moment, t)["text"] if moment is not None else None
+def _when(moment: datetime | None, t: Mapping[str, str], zone: tzinfo) -> str | None:
+    return local_moment(moment, t, zone)["text"] if moment is not None else None
 
 
-def _card(job: PlannedJobOut, n: int, language: str, tiles: Tiles) -> dict[str, Any]:
+def _card(job: PlannedJobOut, n: int, language: str, tiles: Tiles, zone: tzinfo) -> dict[str, Any]:
     t = strings(language)
     title = t["crew_job"].format(n=n)
     here = None
@@ -209,8 +209,8 @@ def _card(job: PlannedJobOut, n: int, language: str, tiles: Tiles) -> dict[str, 
         "customers": job.customers_affected,
         "hazard": i18n.hazard_label(language, job.hazard) if job.hazard else None,
         "critical": [i18n.critical_label(language, kind) for kind in job.critical],
-        "arrival": _when(job.planned_arrival, t),
-        "etr": _when(job.etr, t),
+        "arrival": _when(job.planned_arrival, t, zone),
+        "etr": _when(job.etr, t, zone),
         "here": here,
     }
 
@@ -226,6 +226,7 @@ def crew_page(
     t = strings(language)
     settings = request.app.state.settings
     tiles = Tiles(settings.map_tile_url, settings.map_tile_attribution)
+    zone = local_zone(request)
     crew = None
     jobs: list[PlannedJobOut] = []
     if staff.crew_id is not None:
@@ -241,7 +242,7 @@ def crew_page(
             "staff": staff,
             "crew": crew,
             "crew_id": staff.crew_id,
-            "jobs": [_card(job, n, language, tiles) for n, job in enumerate(jobs, start=1)],
+            "jobs": [_card(job, n, language, tiles, zone) for n, job in enumerate(jobs, start=1)],
             "map_stylesheets": crew_maps.STYLESHEETS,
             "map_scripts": crew_maps.SCRIPTS,
             "causes": [(cause, t[f"cause_{cause}"]) for cause in CAUSES],

@@ -37,6 +37,7 @@ from outage.pages.routes import (
     filled_in,
     form_idempotency_key,
     local_moment,
+    local_zone,
     max_lengths,
     prove_context,
     rate_limited_text,
@@ -191,6 +192,7 @@ def _status_page(
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
     t = i18n.strings(language)
+    zone = local_zone(request)
     return customer_page(
         request,
         "request_status.html",
@@ -200,9 +202,9 @@ def _status_page(
             "state": found.state.value,
             "type_text": i18n.request_type_label(language, found.type),
             "state_text": i18n.request_state_label(language, found.state),
-            "received": local_moment(found.received_at, t),
-            "due": local_moment(found.due_at, t),
-            "closed": local_moment(found.closed_at, t) if found.closed_at else None,
+            "received": local_moment(found.received_at, t, zone),
+            "due": local_moment(found.due_at, t, zone),
+            "closed": local_moment(found.closed_at, t, zone) if found.closed_at else None,
             "rejection_reason": found.rejection_reason,
             "rating": found.rating,
             "can_rate": found.can_rate,

@@ -10,6 +10,7 @@ visitor is sent to the login page and back. Every form carries the session's CSR
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -27,7 +28,7 @@ from outage.intake.enums import ReportStatus
 from outage.intake.routes import settings
 from outage.intake.schemas import PlacementIn, QueuedReportOut
 from outage.pages import i18n
-from outage.pages.routes import MAX_TICKET_LENGTH, local_moment, request_language
+from outage.pages.routes import MAX_TICKET_LENGTH, local_moment, local_zone, request_language
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.settings import Settings
 
@@ -70,7 +71,12 @@ def queue(
     """Reports no clue placed, oldest first, each with a way to place it on a premise."""
     language = request_language(request, lang)
     return _queue_page(
-        session, language, _offset(offset), staff=staff, placed=_placed(session, placed, language)
+        session,
+        language,
+        _offset(offset),
+        staff=staff,
+        zone=local_zone(request),
+        placed=_placed(session, placed, language),
     )
 
 
@@ -96,7 +102,15 @@ def place(
 
     def refused(message: str, code: int) -> HTMLResponse:
         failed = _Failed(wanted or "", premise[:MAX_PREMISE_LENGTH], message)
-        return _queue_page(session, language, offset, staff=staff, failed=failed, status_code=code)
+        return _queue_page(
+            session,
+            language,
+            offset,
+            staff=staff,
+            zone=config.local_zone,
+            failed=failed,
+            status_code=code,
+        )
 
     if wanted is None or intake.report_status(session, wanted) is None:
         shown = ticket[:MAX_TICKET_LENGTH]
@@ -154,6 +168,7 @@ def _queue_page(
     offset: int,
     *,
     staff: Principal,
+    zone: tzinfo,
     placed: str | None = None,
     failed: _Failed | None = None,
     status_code: int = status.HTTP_200_OK,
@@ -162,7 +177,7 @@ def _queue_page(
     addresses = _premise_addresses(
         session, sorted({ref for report in queued for ref in report.candidates})
     )
-    items = [_queued_item(report, addresses, failed, offset, language) for report in queued]
+    items = [_queued_item(report, addresses, failed, offset, language, zone) for report in queued]
     return staff_page(
         "agent_queue.html",
         language,
@@ -202,6 +217,7 @@ def _queued_item(
     failed: _Failed | None,
     offset: int,
     language: str,
+    zone: tzinfo,
 ) -> dict[str, Any]:
     t = i18n.strings(language)
     said: list[tuple[str, str]] = []
@@ -220,7 +236,7 @@ def _queued_item(
     return {
         "ticket": report.ticket,
         "channel_text": i18n.channel_label(language, report.channel),
-        "received": local_moment(report.received_at, t),
+        "received": local_moment(report.received_at, t, zone),
         "said": said,
         "description": report.description,
         "hazard_text": i18n.hazard_label(language, report.hazard) if report.hazard else None,

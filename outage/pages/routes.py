@@ -9,7 +9,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -33,7 +33,7 @@ from outage.intake.routes import client_ip, intake_limits, settings
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.moments import local_time
 from outage.pages import i18n
-from outage.settings import Settings, get_settings
+from outage.settings import Settings
 from outage.tickets import Verdict, verify_owner
 
 HERE = Path(__file__).resolve().parent
@@ -169,11 +169,17 @@ def customer_page(
     )
 
 
-def local_moment(moment: datetime, t: Mapping[str, str]) -> dict[str, str]:
-    """A moment in the `local_timezone` setting: ISO for <time datetime>, text to read.
+def local_zone(request: Request) -> tzinfo:
+    """The utility's local time (the `local_timezone` setting of the app serving `request`)."""
+    config: Settings = request.app.state.settings
+    return config.local_zone
+
+
+def local_moment(moment: datetime, t: Mapping[str, str], zone: tzinfo) -> dict[str, str]:
+    """A moment in local time `zone`: ISO for <time datetime>, text to read.
 
     A moment local time cannot hold is shown in UTC rather than failing the page."""
-    local = local_time(moment, get_settings().local_zone) or moment.astimezone(UTC)
+    local = local_time(moment, zone) or moment.astimezone(UTC)
     return {
         "iso": local.isoformat(timespec="minutes"),
         "text": local.strftime(t["datetime_format"]),
@@ -464,13 +470,13 @@ def status_proven(
 
 
 def _status_response(request: Request, language: str, found: ReportStatusOut) -> HTMLResponse:
-    context = {**_status_context(found, language), **prove_context(None)}
+    context = {**_status_context(found, language, local_zone(request)), **prove_context(None)}
     return customer_page(request, "status.html", language, context)
 
 
-def _status_context(found: ReportStatusOut, language: str) -> dict[str, Any]:
+def _status_context(found: ReportStatusOut, language: str, zone: tzinfo) -> dict[str, Any]:
     t = i18n.strings(language)
-    received = local_moment(found.received_at, t)
+    received = local_moment(found.received_at, t, zone)
     return {
         "ticket": found.ticket,
         "status": found.status.value,

@@ -8,7 +8,7 @@ through Jinja's autoescape. Staff only (`pages.supervisor`); nothing here is cac
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -45,9 +45,8 @@ def _first_month(today: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def _months(request: Request, session: Session, now: datetime) -> list[_Month]:
+def _months(request: Request, session: Session, now: datetime, zone: tzinfo) -> list[_Month]:
     """The indices of the last months; none when the network has no customers yet."""
-    zone = request.app.state.settings.local_zone
     today = now.astimezone(zone).date()
     try:
         found = reliability.monthly_indices(
@@ -87,16 +86,17 @@ def supervisor_dashboard(
     language = request_language(request, lang)
     t = i18n.strings(language)
     config: Settings = request.app.state.settings
+    zone = config.local_zone
     now = datetime.now(UTC)
     summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
-    months = _months(request, session, now)
+    months = _months(request, session, now, zone)
     labels = [m.label for m in months]
     ages = [(i18n.strings(language)[f"age_{bucket.key}"], n) for bucket, n in summary.ages]
     mood = summary.satisfaction
     context = {
         "nav": "supervisor",
         "window_text": t["supervisor_window"].format(
-            days=WINDOW.days, now=local_moment(now, t)["text"]
+            days=WINDOW.days, now=local_moment(now, t, zone)["text"]
         ),
         "saidi_chart": (
             charts.bar_chart(
@@ -142,7 +142,7 @@ def supervisor_dashboard(
                 "type": i18n.request_type_label(language, c.type),
                 "rating": c.rating,
                 "comment": c.comment,
-                "rated": local_moment(c.rated_at, t),
+                "rated": local_moment(c.rated_at, t, zone),
             }
             for c in mood.recent
         ],
@@ -151,8 +151,8 @@ def supervisor_dashboard(
                 "ticket": r.ticket,
                 "type": i18n.request_type_label(language, r.type),
                 "state": i18n.request_state_label(language, r.state),
-                "received": local_moment(r.received_at, t),
-                "due": local_moment(r.due_at, t),
+                "received": local_moment(r.received_at, t, zone),
+                "due": local_moment(r.due_at, t, zone),
                 "overdue": t["supervisor_hours"].format(
                     hours=f"{(now - r.due_at).total_seconds() / 3600:.0f}"
                 ),

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from itertools import count
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +16,7 @@ from outage.db import session_factory
 from outage.intake.enums import Channel, Hazard, MatchMethod
 from outage.intake.models import Report
 from outage.pages.i18n import STRINGS
-from outage.settings import get_settings
+from outage.settings import Settings, get_settings
 
 TICKET_URL = re.compile(r"^/status/(\d{6}-[2-9A-HJ-NP-Z]{5})\?lang=(vi|en)$")
 XSS = "<img src=x onerror=alert(1)>"
@@ -403,6 +404,25 @@ def test_status_page_shows_the_status_after_the_right_digits(
     )
     assert page.status_code == 200
     assert STRINGS["en"]["hazard_wires_down"] in page.text
+
+
+def test_status_page_shows_the_time_in_the_zone_of_the_apps_settings(
+    grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    tokyo = Settings(local_timezone="Asia/Tokyo")
+    with TestClient(create_app(grid_database, tokyo)) as client:
+        ticket = _anonymous_report(client, premise)
+        page = client.post(
+            f"/status/{ticket}", data={"phone_last4": premise.customer.phone[-4:], "lang": "en"}
+        )
+    assert page.status_code == 200
+    with session_factory(grid_database)() as session:
+        received = session.scalars(select(Report.received_at).where(Report.ticket == ticket)).one()
+    shown = received.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f'<time datetime="{shown.isoformat(timespec="minutes")}">' in page.text
+    assert shown.strftime(STRINGS["en"]["datetime_format"]) in page.text
 
 
 def test_status_page_of_a_duplicate_does_not_tell_the_ticket_it_joins(
