@@ -5,11 +5,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from outage.agent import routes as agent_routes
-from outage.api import SecurityHeaders, install_error_handlers
 from outage.auth import routes as auth_routes
 from outage.auth.audit import AuditTrail
 from outage.auth.principal import require
-from outage.bodies import BodySizeLimit, JsonLimits
 from outage.care import routes as care_routes
 from outage.crews import routes as crew_routes
 from outage.db import session_factory
@@ -30,6 +28,8 @@ from outage.pages import routes as page_routes
 from outage.pages import supervisor as supervisor_pages
 from outage.reliability import routes as reliability_routes
 from outage.settings import Settings, get_settings
+from outage.web.errors import install_error_handlers
+from outage.web.middleware import BodySizeLimit, JsonLimits, SecurityHeaders
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from outage.agent import service
 from outage.agent.schemas import CustomerOut, LookupKind
-from outage.api import SessionDep
 from outage.auth.principal import require
+from outage.web.deps import SessionDep
 
 router = APIRouter(
     prefix="/api/v1/agent",

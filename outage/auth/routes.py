@@ -16,7 +16,6 @@ from fastapi.security import OAuth2PasswordRequestForm
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict
 
-from outage.api import SessionDep
 from outage.auth import matrix, service
 from outage.auth.enums import PrincipalKind, Role, SessionKind
 from outage.auth.principal import (
@@ -28,10 +27,10 @@ from outage.auth.principal import (
     login_url,
     require,
 )
-from outage.intake.routes import client_ip
 from outage.pages import i18n
 from outage.pages.routes import HERE, request_language
 from outage.settings import Settings
+from outage.web.deps import SessionDep, client_ip
 
 LOGIN_CSRF_COOKIE = "outage_login_csrf"
 

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
-from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import Principal, PrincipalDep, require
 from outage.care import service
 from outage.care.enums import RequestState, RequestType
@@ -27,9 +26,9 @@ from outage.care.schemas import (
 )
 from outage.fields import PhoneLast4
 from outage.intake.limits import IntakeLimits
-from outage.intake.routes import client_ip, intake_limits, refuse_unproven, settings
-from outage.settings import Settings
+from outage.intake.routes import refuse_unproven
 from outage.tickets import Verdict, verify_owner
+from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["customer care"])
 
@@ -59,8 +58,8 @@ def submit_request(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    config: SettingsDep,
+    limits: LimitsDep,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", min_length=1, max_length=180, description="Retry-safe"),
@@ -111,7 +110,7 @@ def request_status(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
     phone_last4: Annotated[
         PhoneLast4 | None,
         Query(
@@ -143,7 +142,7 @@ def rate_request(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
 ) -> RequestStatusOut:
     """The customer's satisfaction (1-5, with a comment), once the request is closed."""
     found = service.request_status(session, ticket)

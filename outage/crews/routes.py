@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 
-from outage.api import SessionDep
 from outage.auth.principal import Forbidden, Principal, PrincipalDep, require
 from outage.crews import pins, plan_view, planning, service
 from outage.crews.schemas import (
@@ -28,7 +27,7 @@ from outage.crews.schemas import (
     PositionAccepted,
     PositionIn,
 )
-from outage.grid.routes import TopologyDep
+from outage.web.deps import SessionDep, TopologyDep
 
 router = APIRouter(prefix="/api/v1")
 

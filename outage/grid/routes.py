@@ -2,15 +2,14 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import require
 from outage.grid import service
-from outage.grid.live import LiveTopology
+from outage.web.deps import MAX_OFFSET, SessionDep, TopologyDep
 
 router = APIRouter(
     prefix="/api/v1/grid", tags=["grid"], dependencies=[Depends(require("grid.read"))]
@@ -50,14 +49,6 @@ class TraceOut(BaseModel):
     transformers: list[TracedDevice]
     customers: int
     """Customers supplied through the traced device (down), or by it (up)."""
-
-
-def live_topology(request: Request) -> LiveTopology:
-    topology: LiveTopology = request.app.state.topology
-    return topology
-
-
-TopologyDep = Annotated[LiveTopology, Depends(live_topology)]
 
 
 def _device_or_404(session: Session, asset_ref: str) -> service.DeviceInfo:

@@ -12,9 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import Forbidden, PrincipalDep, require
-from outage.grid.routes import TopologyDep
 from outage.incidents import queries
 from outage.incidents.actions import apply_action
 from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
@@ -25,6 +23,7 @@ from outage.incidents.schemas import (
     IncidentOut,
     IncidentPatch,
 )
+from outage.web.deps import MAX_OFFSET, SessionDep, TopologyDep
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 

@@ -1,16 +1,13 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
-import ipaddress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
-from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.enums import PrincipalKind
 from outage.auth.principal import PrincipalDep, require
 from outage.fields import PhoneLast4
 from outage.intake import service
-from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import (
     MeterEventsIn,
     MeterEventsOut,
@@ -22,8 +19,8 @@ from outage.intake.schemas import (
     ScadaEventIn,
     ScadaEventOut,
 )
-from outage.settings import Settings
 from outage.tickets import Verdict, verify_owner
+from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
@@ -31,39 +28,6 @@ IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe key"),
 ]
-
-
-# Dependencies that only read app state are async: a plain `def` costs a hop to the
-# thread pool and back on every request.
-async def settings(request: Request) -> Settings:
-    configured: Settings = request.app.state.settings
-    return configured
-
-
-async def intake_limits(request: Request) -> IntakeLimits:
-    limits: IntakeLimits = request.app.state.intake_limits
-    return limits
-
-
-MAX_ADDRESS_LENGTH = 45
-"""The longest address a client-address column (String(45)) holds."""
-
-
-def client_ip(request: Request) -> str | None:
-    """The address per-address limits count and the audit records: the socket's, or the
-    one a trusted proxy (`trusted_proxies`, applied by `outage serve`'s uvicorn) forwarded.
-
-    Written one way (an IPv4-mapped IPv6 address as IPv4) so one caller is one key, and
-    cut to fit the columns that store it."""
-    if request.client is None:
-        return None
-    host = request.client.host
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host[:MAX_ADDRESS_LENGTH]
-    mapped = address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else None
-    return str(mapped or address)[:MAX_ADDRESS_LENGTH]
 
 
 @router.post(
@@ -77,8 +41,8 @@ def submit_report(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    config: SettingsDep,
+    limits: LimitsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ReceiptOut:
     """A report from a customer, an app, or an agent on a caller's behalf.
@@ -117,7 +81,7 @@ def place_report(
     ticket: str,
     placement: PlacementIn,
     session: SessionDep,
-    config: Annotated[Settings, Depends(settings)],
+    config: SettingsDep,
 ) -> ReceiptOut:
     """An agent places a queued report on a premise."""
     return service.place_report(session, ticket, placement.premise, config)
@@ -134,7 +98,7 @@ def report_status(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
     phone_last4: Annotated[
         PhoneLast4 | None,
         Query(
@@ -183,16 +147,12 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
 @router.post(
     "/ami/events", response_model=MeterEventsOut, dependencies=[Depends(require("ami.events"))]
 )
-def meter_events(
-    batch: MeterEventsIn, session: SessionDep, config: Annotated[Settings, Depends(settings)]
-) -> MeterEventsOut:
+def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep) -> MeterEventsOut:
     return service.record_meter_events(session, batch, max_age=config.event_max_age)
 
 
 @router.post(
     "/scada/events", response_model=ScadaEventOut, dependencies=[Depends(require("scada.events"))]
 )
-def scada_event(
-    event: ScadaEventIn, session: SessionDep, config: Annotated[Settings, Depends(settings)]
-) -> ScadaEventOut:
+def scada_event(event: ScadaEventIn, session: SessionDep, config: SettingsDep) -> ScadaEventOut:
     return service.record_scada_event(session, event, max_age=config.event_max_age)

@@ -9,10 +9,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from outage.api import MAX_OFFSET, SessionDep
 from outage.auth.principal import PrincipalDep, require
-from outage.grid.routes import TopologyDep
-from outage.intake.routes import settings as app_settings
 from outage.notifications import followup, planned, preferences, service
 from outage.notifications.enums import PlannedStatus, Reply
 from outage.notifications.schemas import (
@@ -26,9 +23,8 @@ from outage.notifications.schemas import (
 from outage.pages import i18n
 from outage.pages.routes import HERE as PAGES_DIR
 from outage.pages.routes import language_context, templates
-from outage.settings import Settings
+from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
 
-SettingsDep = Annotated[Settings, Depends(app_settings)]
 Account = Annotated[str, Query(min_length=1, max_length=64, description="The customer's account")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]

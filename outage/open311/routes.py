@@ -19,7 +19,6 @@ from outage.auth.principal import require
 from outage.db import session_scope
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits, RateLimited
-from outage.intake.routes import client_ip
 from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
 from outage.open311.catalogue import Lang, language
@@ -30,7 +29,7 @@ from outage.open311.formats import (
     format_of_path,
     render,
 )
-from outage.settings import Settings
+from outage.web.deps import SettingsDep, client_ip
 
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
 
@@ -90,14 +89,6 @@ async def open311_params(request: Request) -> Params:
 
 
 ParamsDep = Annotated[Params, Depends(open311_params)]
-
-
-def app_settings(request: Request) -> Settings:
-    configured: Settings = request.app.state.settings
-    return configured
-
-
-SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 def check_jurisdiction(params: ParamsDep, config: SettingsDep) -> None:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from outage.agent import service as customers
 from outage.agent.schemas import CustomerOut
-from outage.api import SessionDep
 from outage.auth.principal import Principal, PrincipalDep, require
 from outage.care import service as care
 from outage.care.enums import RequestType
@@ -30,7 +29,6 @@ from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
 from outage.grid.live import LiveTopology
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
-from outage.intake.routes import settings
 from outage.intake.schemas import ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
@@ -43,7 +41,7 @@ from outage.pages.routes import (
     request_language,
 )
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
-from outage.settings import Settings
+from outage.web.deps import SessionDep, SettingsDep
 
 MAX_QUERY_LENGTH = 300
 """As the lookup API allows."""
@@ -134,7 +132,7 @@ def log_call(
     form: Annotated[CallForm, Form()],
     session: SessionDep,
     staff: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
+    config: SettingsDep,
 ) -> Response:
     """File the caller's report, then back to the search with the ticket to read out."""
     language = request_language(request, form.lang)
@@ -194,7 +192,7 @@ def file_request(
     form: Annotated[RequestForm, Form()],
     session: SessionDep,
     staff: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
+    config: SettingsDep,
 ) -> Response:
     """File a service request for the caller, then back to the search with its ticket."""
     language = request_language(request, form.lang)

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse
 
 from maps import crew as crew_maps
 from maps.page import Tiles
-from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.crews import plan_view
 from outage.crews import service as crews
@@ -24,6 +23,7 @@ from outage.crews.schemas import PlannedJobOut
 from outage.incidents.lifecycle import IncidentStatus
 from outage.pages import i18n
 from outage.pages.routes import local_moment, local_zone, render_page, request_language
+from outage.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 

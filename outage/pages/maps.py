@@ -22,14 +22,13 @@ from maps import assets, dispatcher, layers, public
 from maps import strings as map_strings
 from maps.cache import TtlCache
 from maps.page import MapPage, Tiles
-from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
-from outage.grid.routes import TopologyDep
 from outage.pages import i18n, map_sources
 from outage.pages.routes import render_page, request_language
 from outage.settings import Settings
+from outage.web.deps import SessionDep, TopologyDep
 
 GEOJSON = "application/geo+json"
 JAVASCRIPT = "text/javascript; charset=utf-8"

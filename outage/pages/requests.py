@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
-from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.care import service
 from outage.care.enums import RequestType
@@ -25,8 +24,7 @@ from outage.care.routes import WORK
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
-from outage.intake.limits import IntakeLimits, RateLimited
-from outage.intake.routes import client_ip, intake_limits, settings
+from outage.intake.limits import RateLimited
 from outage.intake.service import IdempotencyConflict
 from outage.pages import i18n
 from outage.pages.routes import (
@@ -45,7 +43,7 @@ from outage.pages.routes import (
     ticket_not_found,
     ticket_redirect,
 )
-from outage.settings import Settings
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 
 MODEL_FIELDS = {
     "account": "account",
@@ -115,8 +113,8 @@ def submit_request_form(
     request: Request,
     form: Annotated[RequestForm, Form()],
     session: SessionDep,
-    config: Annotated[Settings, Depends(settings)],
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    config: SettingsDep,
+    limits: LimitsDep,
 ) -> Response:
     """Store the request and go to its page, or show the form again with the problem."""
     language = request_language(request, form.lang)
@@ -247,7 +245,7 @@ def request_proven(
     request: Request,
     form: Annotated[ProveForm, Form()],
     session: SessionDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
 ) -> HTMLResponse:
     """Where a request stands, and the rating form once closed, for the caller who gave
     the last four digits of its phone."""
@@ -265,7 +263,7 @@ def rate(
     request: Request,
     form: Annotated[RatingForm, Form()],
     session: SessionDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
 ) -> Response:
     """The customer's rating: proven by their phone digits, once, after closing. Until
     the digits are right the page shows nothing of the request."""

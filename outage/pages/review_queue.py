@@ -20,17 +20,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outage.api import SessionDep
 from outage.auth.principal import Principal, PrincipalDep, require
 from outage.grid.models import Premise
 from outage.intake import service as intake
 from outage.intake.enums import ReportStatus
-from outage.intake.routes import settings
 from outage.intake.schemas import PlacementIn, QueuedReportOut
 from outage.pages import i18n
 from outage.pages.routes import MAX_TICKET_LENGTH, local_moment, local_zone, request_language
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
-from outage.settings import Settings
+from outage.web.deps import SessionDep, SettingsDep
 
 QUEUE_PAGE = 50
 MAX_PREMISE_LENGTH = 200
@@ -91,7 +89,7 @@ def place(
     form: Annotated[PlacementForm, Form()],
     session: SessionDep,
     staff: PrincipalDep,
-    config: Annotated[Settings, Depends(settings)],
+    config: SettingsDep,
 ) -> Response:
     """Place a queued report on a premise; a refusal shows the queue again with the reason."""
     language = request_language(request, form.lang)

@@ -21,7 +21,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.care.service import is_request_ticket
 from outage.fields import PhoneLast4
@@ -29,12 +28,12 @@ from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits, RateLimited
-from outage.intake.routes import client_ip, intake_limits, settings
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.moments import local_time
 from outage.pages import i18n
 from outage.settings import Settings
 from outage.tickets import Verdict, verify_owner
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -347,8 +346,8 @@ def submit_report_form(
     request: Request,
     form: Annotated[ReportForm, Form()],
     session: SessionDep,
-    config: Annotated[Settings, Depends(settings)],
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    config: SettingsDep,
+    limits: LimitsDep,
 ) -> Response:
     """Store the report and go to its status page, or show the form again with the problem."""
     language = request_language(request, form.lang)
@@ -458,7 +457,7 @@ def status_proven(
     request: Request,
     form: Annotated[ProveForm, Form()],
     session: SessionDep,
-    limits: Annotated[IntakeLimits, Depends(intake_limits)],
+    limits: LimitsDep,
 ) -> Response:
     """Where a report stands, for the caller who gave the last four digits of its phone."""
     language = request_language(request, form.lang)

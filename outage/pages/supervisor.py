@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from outage.api import SessionDep
 from outage.auth.principal import PrincipalDep, require
 from outage.care import dashboard
 from outage.care.sla import target_of
@@ -23,6 +22,7 @@ from outage.pages.routes import local_moment, request_language
 from outage.pages.staff import staff_page
 from outage.reliability import service as reliability
 from outage.settings import Settings
+from outage.web.deps import SessionDep
 
 WINDOW = timedelta(days=30)
 """SLA compliance and satisfaction are over this window, ending now."""

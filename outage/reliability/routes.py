@@ -5,13 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
-from outage.api import SessionDep
 from outage.auth.principal import require
-from outage.grid.routes import TopologyDep
-from outage.intake.routes import settings
 from outage.reliability import service
 from outage.reliability.schemas import InvalidMoment, ReliabilityOut, parse_moment, report_csv
-from outage.settings import Settings
+from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 
 router = APIRouter(
     prefix="/api/v1", tags=["reliability"], dependencies=[Depends(require("reliability.read"))]
@@ -21,7 +18,7 @@ router = APIRouter(
 def report(
     session: SessionDep,
     topology: TopologyDep,
-    config: Annotated[Settings, Depends(settings)],
+    config: SettingsDep,
     start: Annotated[
         str,
         Query(max_length=40, description="First day (YYYY-MM-DD) or instant (ISO 8601)."),

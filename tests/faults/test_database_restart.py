@@ -22,7 +22,7 @@ def test_a_database_restart_gives_503_with_retry_after_then_service_again(
         assert client.get("/api/v1/crews").status_code == 200
         pgcluster.stop(data_dir)
         try:
-            with caplog.at_level(logging.WARNING, logger="outage.api"):
+            with caplog.at_level(logging.WARNING, logger="outage.web.errors"):
                 down = client.get("/api/v1/crews")
         finally:
             pgcluster.ensure_running(data_dir, fast=True)
@@ -35,6 +35,6 @@ def test_a_database_restart_gives_503_with_retry_after_then_service_again(
     assert down.status_code == 503
     assert int(down.headers["Retry-After"]) > 0
     assert "database" in down.json()["detail"]
-    warnings = [r for r in caplog.records if r.name == "outage.api"]
+    warnings = [r for r in caplog.records if r.name == "outage.web.errors"]
     assert warnings and all(r.exc_info is None and "\n" not in r.getMessage() for r in warnings)
     assert back.status_code == 200

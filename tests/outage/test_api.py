@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import exc as sa_exc
 
-from outage.api import database_away
 from outage.db import session_factory, session_scope
+from outage.web.errors import database_away
 from tests.conftest import make_crew
 
 JSON = {"Content-Type": "application/json"}

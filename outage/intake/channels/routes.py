@@ -12,13 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from outage.api import SessionDep
 from outage.auth.principal import require
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
-from outage.intake.limits import IntakeLimits
-from outage.intake.routes import intake_limits, settings
-from outage.settings import Settings
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 
 router = APIRouter(
     prefix="/api/v1/channels",
@@ -26,8 +23,6 @@ router = APIRouter(
     dependencies=[Depends(require("channels.webhook"))],
 )
 
-SettingsDep = Annotated[Settings, Depends(settings)]
-LimitsDep = Annotated[IntakeLimits, Depends(intake_limits)]
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

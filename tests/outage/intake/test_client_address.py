@@ -3,7 +3,7 @@
 import pytest
 from starlette.requests import Request
 
-from outage.intake.routes import MAX_ADDRESS_LENGTH, client_ip
+from outage.web.deps import MAX_ADDRESS_LENGTH, client_ip
 
 
 def _from(client: tuple[str, int] | None) -> Request:

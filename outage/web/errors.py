@@ -1,19 +1,15 @@
-"""What every HTTP route shares: the session dependency, error mapping and security
-headers."""
+"""How errors become HTTP answers: domain errors as 4xx, validation problems as a short
+422, the database away as 503, anything else as a logged 500."""
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Any
 
 import psycopg2
-from anyio import CancelScope
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import RateLimited
@@ -23,36 +19,6 @@ from outage.intake.service import (
     NotInQueue,
     UnknownReference,
 )
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request, committed when the route returns without error.
-
-    Opening a session does no I/O, so it happens here; only its end, which talks to the
-    database, goes to the thread pool: one hop per request instead of two.
-    """
-    session: Session = request.app.state.sessions()
-    try:
-        yield session
-    except BaseException:
-        with CancelScope(shield=True):  # the connection goes back even if the client left
-            await run_in_threadpool(session.close)
-        raise
-    with CancelScope(shield=True):
-        await run_in_threadpool(_commit_and_close, session)
-
-
-def _commit_and_close(session: Session) -> None:
-    with session:
-        session.commit()
-
-
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-"""Committed before the response is sent, so a 2xx always means the data is stored."""
-
-MAX_OFFSET = 10_000_000
-"""Paging beyond this is refused (422) rather than overflowing the database's integers."""
-
 
 log = logging.getLogger(__name__)
 
@@ -170,83 +136,3 @@ def validation_problems(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 def _cut(text: str) -> str:
     return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
-
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
-"""Our own scripts, styles and images, map tiles from any HTTPS server, no inline script,
-never framed."""
-
-DOCS_CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
-        "img-src 'self' data: https:",
-        "worker-src 'self' blob:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    )
-)
-"""The interactive API pages (/docs, /redoc) load their viewer from its CDN with an inline
-starter script; they show no data of their own."""
-
-DOCS_PATHS = ("/docs", "/redoc")
-
-_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-)
-
-
-class SecurityHeaders:
-    """Headers every response gets, unless the route set its own.
-
-    Content-Security-Policy (docs pages get a looser one), nosniff, Referrer-Policy,
-    X-Frame-Options for old browsers, HSTS over TLS, and `Cache-Control: no-store` for
-    answers to signed-in callers (they may carry personal data).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        policy = (
-            DOCS_CONTENT_SECURITY_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
-        )
-
-        async def add_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                extra = [
-                    (b"content-security-policy", policy.encode()),
-                    *_SECURITY_HEADERS,
-                ]
-                if scope.get("scheme") == "https":
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
-                caller = (scope.get("state") or {}).get("caller")
-                if getattr(caller, "kind", "anonymous") != "anonymous":
-                    extra.append((b"cache-control", b"no-store"))
-                headers.extend((name, value) for name, value in extra if name not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, add_headers)

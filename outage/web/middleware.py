@@ -1,14 +1,5 @@
-"""JSON request bodies are checked once, before any route parses them.
-
-The standard library's parser recurses (30,000 nested arrays raise RecursionError), takes
-`NaN`, `Infinity` and lone surrogates that neither PostgreSQL nor our JSON answers can
-hold, and a body of a thousand keys gets a validation error for each. Here a body is
-parsed without recursion (pydantic-core's parser stops at 200 levels), then its depth, its
-count of values, its numbers (finite; whole numbers within bigint) and its strings (no NUL)
-are checked; a refused body gets 422 with the reason and reaches no route. The byte
-limit (413) comes first, on the declared length and on the bytes actually read, chunked or
-not, so neither check ever holds more than the limit.
-"""
+"""The middleware every request passes: security headers on the answer, the body's size
+limit and the checks of a JSON body."""
 
 import math
 from collections.abc import Iterator
@@ -20,6 +11,97 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outage.fields import BIGINT_MAX, BIGINT_MIN
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: https:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+"""Our own scripts, styles and images, map tiles from any HTTPS server, no inline script,
+never framed."""
+
+DOCS_CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+        "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+        "img-src 'self' data: https:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+"""The interactive API pages (/docs, /redoc) load their viewer from its CDN with an inline
+starter script; they show no data of their own."""
+
+DOCS_PATHS = ("/docs", "/redoc")
+
+_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Headers every response gets, unless the route set its own.
+
+    Content-Security-Policy (docs pages get a looser one), nosniff, Referrer-Policy,
+    X-Frame-Options for old browsers, HSTS over TLS, and `Cache-Control: no-store` for
+    answers to signed-in callers (they may carry personal data).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        policy = (
+            DOCS_CONTENT_SECURITY_POLICY if path.startswith(DOCS_PATHS) else CONTENT_SECURITY_POLICY
+        )
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                extra = [
+                    (b"content-security-policy", policy.encode()),
+                    *_SECURITY_HEADERS,
+                ]
+                if scope.get("scheme") == "https":
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                caller = (scope.get("state") or {}).get("caller")
+                if getattr(caller, "kind", "anonymous") != "anonymous":
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend((name, value) for name, value in extra if name not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+# JSON request bodies are checked once, before any route parses them.
+#
+# The standard library's parser recurses (30,000 nested arrays raise RecursionError), takes
+# `NaN`, `Infinity` and lone surrogates that neither PostgreSQL nor our JSON answers can
+# hold, and a body of a thousand keys gets a validation error for each. Here a body is
+# parsed without recursion (pydantic-core's parser stops at 200 levels), then its depth, its
+# count of values, its numbers (finite; whole numbers within bigint) and its strings (no NUL)
+# are checked; a refused body gets 422 with the reason and reaches no route. The byte
+# limit (413) comes first, on the declared length and on the bytes actually read, chunked or
+# not, so neither check ever holds more than the limit.
 
 _FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 """Bodies parsed as forms; any other body is taken for JSON by some route."""

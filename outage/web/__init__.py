@@ -1,0 +1,1 @@
+"""The HTTP plumbing routes and pages share: dependencies, middleware, error answers."""
