@@ -41,6 +41,7 @@ from dispatch.optimizer import plan as optimise
 from dispatch.priority import DEFAULT_PRIORITIES, Priorities
 from dispatch.travel import GreatCircleTravel, TravelTime
 from grid_topology.topology import Topology
+from outage import locks
 from outage.crews import service as crews
 from outage.crews.etr import repair_history
 from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
@@ -53,9 +54,6 @@ from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import Settings
-
-PLAN_LOCK = 0x64697370617463
-"""Advisory lock key: one planner at a time across processes."""
 
 KEPT_PLANS = 50
 """Older plans are deleted as new ones are stored."""
@@ -339,7 +337,7 @@ def make_plan(
 
     Waits for a planning run in another process to end first.
     """
-    session.execute(select(func.pg_advisory_xact_lock(PLAN_LOCK)))
+    session.execute(select(func.pg_advisory_xact_lock(locks.PLANNER)))
     return _plan_locked(
         session,
         now=now,
@@ -431,7 +429,7 @@ def replan(
     """Plan again if incidents, crews or pins changed since the last plan, the plan is
     older than `config.plan_max_age`, or an estimated ETR is about to lapse; the new plan's
     id, or None when nothing needed it (or another process is planning right now)."""
-    if not session.scalar(select(func.pg_try_advisory_xact_lock(PLAN_LOCK))):
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(locks.PLANNER))):
         return None
     latest = session.execute(
         select(DispatchPlan.made_at, DispatchPlan.fingerprint)

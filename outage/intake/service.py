@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from outage import locks
 from outage.db import insert_or_nothing
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.steps import CLOCK_SKEW
@@ -165,7 +166,9 @@ def _earlier_report(session: Session, place: Place | None, since: datetime) -> _
 
 # Asked on every placed report: built once, so a report pays neither for building the
 # queries nor for working out their cache keys.
-_LOCK_CUSTOMER = select(func.pg_advisory_xact_lock(1, bindparam("customer_id")))
+_LOCK_CUSTOMER = select(
+    func.pg_advisory_xact_lock(int(locks.LockSpace.CUSTOMER_REPORTS), bindparam("customer_id"))
+)
 _EARLIER_REPORT = (
     select(Report.id, Report.ticket)
     .where(
