@@ -30,7 +30,8 @@ from dispatch.model import Plan
 
 
 class EtrSource(StrEnum):
-    """Who gave an ETR; the same values as an incident's `etr_source`."""
+    """Who gave the estimated time of restoration: a crew's word beats an estimate (an
+    incident's `etr_source` too)."""
 
     PREDICTED = "predicted"
     CREW = "crew"

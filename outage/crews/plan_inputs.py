@@ -23,13 +23,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import model as dispatch
-from dispatch.etr import SERVICE, RepairHistory, assessment_s
+from dispatch.etr import SERVICE, EtrSource, RepairHistory, assessment_s
 from dispatch.work import skills_for
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
 from outage.crews.models import DispatchPin
 from outage.grid.models import Customer, Device, Premise
-from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
+from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.schemas import DeviceRef

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch.model import Method
+from dispatch.priority import Tier
 from grid_topology.model import DeviceKind
 from outage.crews import service as crews
 from outage.crews.models import DispatchPlan, DispatchPlanJob
@@ -62,7 +63,7 @@ def _planned_job(row: Any, job: DispatchPlanJob | None) -> PlannedJobOut:
         customers_affected=row.customers_affected,
         hazard=row.hazard,
         critical=list(job.critical) if job else [],
-        tier=job.tier if job else ("hazard" if row.hazard else "outage"),
+        tier=job.tier if job else (Tier.HAZARD if row.hazard else Tier.OUTAGE),
         pinned=job.pinned if job else False,
         sequence=job.sequence if job else None,
         planned_arrival=job.arrival if job else None,

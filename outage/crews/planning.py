@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import model as dispatch
-from dispatch.etr import EtrSource as DispatchEtrSource
 from dispatch.etr import (
+    EtrSource,
     ManualEtr,
     RepairHistory,
     assessment_s,
@@ -38,24 +38,22 @@ from dispatch.etr import (
 from dispatch.model import UnassignedReason
 from dispatch.optimizer import greedy_plan
 from dispatch.optimizer import plan as optimise
-from dispatch.priority import DEFAULT_PRIORITIES, Priorities
+from dispatch.priority import DEFAULT_PRIORITIES, Priorities, Tier
 from dispatch.travel import GreatCircleTravel, TravelTime
 from grid_topology.topology import Topology
+from outage import locks
 from outage.crews import service as crews
 from outage.crews.etr import repair_history
 from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
 from outage.crews.plan_inputs import IN_PROGRESS, PLANNER, Work, active_work, dispatch_job
 from outage.incidents import changes
 from outage.incidents.actions import apply_action
-from outage.incidents.enums import Action, EtrSource
+from outage.incidents.enums import Action
 from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import Settings
-
-PLAN_LOCK = 0x64697370617463
-"""Advisory lock key: one planner at a time across processes."""
 
 KEPT_PLANS = 50
 """Older plans are deleted as new ones are stored."""
@@ -99,8 +97,9 @@ def _etr(
 ) -> datetime:
     """The cautious ETR to tell customers (the crew's or dispatcher's while it lies ahead)."""
     manual = None
-    if work.etr is not None and work.etr_source not in (None, EtrSource.PREDICTED):
-        manual = ManualEtr(work.etr, DispatchEtrSource(str(work.etr_source)))
+    source = work.etr_source
+    if work.etr is not None and source is not None and source is not EtrSource.PREDICTED:
+        manual = ManualEtr(work.etr, source)
     visit = result.visit_of(work.id)
     if work.status in IN_PROGRESS:
         travel, look, backlog = 0.0, 0.0, 0.0
@@ -120,7 +119,7 @@ def _etr(
         storm=storm,
         manual=manual,
     )
-    if etr.source is not DispatchEtrSource.PREDICTED:
+    if etr.source is not EtrSource.PREDICTED:
         return etr.cautious
     return _rounded_up(etr.cautious)
 
@@ -289,7 +288,7 @@ def _store(
         return DispatchPlanJob(
             plan_id=row.id,
             incident_id=work.id,
-            tier=priorities.tier(job) if job else ("hazard" if work.is_hazard else "outage"),
+            tier=priorities.tier(job) if job else (Tier.HAZARD if work.is_hazard else Tier.OUTAGE),
             weight=priorities.weight(job) if job else 0,
             critical=list(work.critical),
             pinned=job is not None and job.pinned_crew is not None,
@@ -339,7 +338,7 @@ def make_plan(
 
     Waits for a planning run in another process to end first.
     """
-    session.execute(select(func.pg_advisory_xact_lock(PLAN_LOCK)))
+    session.execute(select(func.pg_advisory_xact_lock(locks.PLANNER)))
     return _plan_locked(
         session,
         now=now,
@@ -431,7 +430,7 @@ def replan(
     """Plan again if incidents, crews or pins changed since the last plan, the plan is
     older than `config.plan_max_age`, or an estimated ETR is about to lapse; the new plan's
     id, or None when nothing needed it (or another process is planning right now)."""
-    if not session.scalar(select(func.pg_try_advisory_xact_lock(PLAN_LOCK))):
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(locks.PLANNER))):
         return None
     latest = session.execute(
         select(DispatchPlan.made_at, DispatchPlan.fingerprint)

@@ -6,10 +6,10 @@ from typing import Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dispatch.etr import EtrSource
 from dispatch.model import CrewStatus, Method, Skill, UnassignedReason
 from dispatch.priority import Tier
 from outage.fields import Latitude, Longitude
-from outage.incidents.enums import EtrSource
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
 from outage.intake.enums import Hazard

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from dispatch.etr import EtrSource
 from grid_topology.topology import Topology
 from outage.crews.models import Crew
 from outage.grid.service import load_network
 from outage.incidents.changes import _confirm, _restore, _set_etr
-from outage.incidents.enums import Action, AuditAction, EtrSource
+from outage.incidents.enums import Action, AuditAction
 from outage.incidents.errors import IncidentConflict, InvalidValue, StaleVersion, UnknownAsset
 from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
 from outage.incidents.models import Incident

@@ -18,7 +18,8 @@ from sqlalchemy import Integer, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
+from dispatch.etr import EtrSource
+from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import IncidentConflict, InvalidValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
 from outage.incidents.lifecycle import IncidentStatus, is_momentary

@@ -9,14 +9,6 @@ class IncidentKind(StrEnum):
     """Wires down, fire, a tree on a line: a danger, whether or not anyone is out."""
 
 
-class EtrSource(StrEnum):
-    """Who gave the estimated time of restoration: a crew's word beats an estimate."""
-
-    PREDICTED = "predicted"
-    CREW = "crew"
-    DISPATCHER = "dispatcher"
-
-
 class EvidenceSource(StrEnum):
     REPORT = "report"
     METER_EVENT = "meter_event"

@@ -21,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dispatch.etr import EtrSource
 from outage.db import Base, checked_enum
-from outage.incidents.enums import AuditAction, EtrSource, IncidentKind
+from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.intake.enums import Hazard
 

@@ -5,8 +5,9 @@ from typing import Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind
-from outage.incidents.enums import Action, AuditAction, EtrSource, IncidentKind
+from outage.incidents.enums import Action, AuditAction, IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.intake.enums import Hazard
 

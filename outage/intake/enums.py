@@ -3,6 +3,17 @@
 from enum import StrEnum
 
 
+class ServiceCode(StrEnum):
+    """What an outage report is about (care requests have codes of their own)."""
+
+    OUTAGE = "outage"
+    HAZARD = "hazard"
+
+
+OUTAGE_CODES = (ServiceCode.OUTAGE, ServiceCode.HAZARD)
+"""Reports the engine reasons over."""
+
+
 class Channel(StrEnum):
     WEB = "web"
     SMS = "sms"

@@ -14,10 +14,11 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from outage import locks
 from outage.db import insert_or_nothing
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.steps import CLOCK_SKEW
-from outage.intake.enums import MatchMethod, ReportStatus
+from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.intake.schemas import (
@@ -38,7 +39,6 @@ TICKET_SUFFIX = 5
 """One character shorter than a service request's ticket (see `outage.tickets`)."""
 
 _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
-OUTAGE_CODES = ("outage", "hazard")
 
 _reports = cast(Table, Report.__table__)
 _INSERT_REPORT = insert_or_nothing(
@@ -94,7 +94,7 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     since = now - timedelta(hours=settings.duplicate_window_hours)
     first = _earlier_report(session, place, since)
     values = {
-        "service_code": "hazard" if report.hazard else "outage",
+        "service_code": ServiceCode.HAZARD if report.hazard else ServiceCode.OUTAGE,
         "channel": report.channel,
         "status": _status(match, first),
         "received_at": now,
@@ -165,7 +165,9 @@ def _earlier_report(session: Session, place: Place | None, since: datetime) -> _
 
 # Asked on every placed report: built once, so a report pays neither for building the
 # queries nor for working out their cache keys.
-_LOCK_CUSTOMER = select(func.pg_advisory_xact_lock(1, bindparam("customer_id")))
+_LOCK_CUSTOMER = select(
+    func.pg_advisory_xact_lock(int(locks.LockSpace.CUSTOMER_REPORTS), bindparam("customer_id"))
+)
 _EARLIER_REPORT = (
     select(Report.id, Report.ticket)
     .where(

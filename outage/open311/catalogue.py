@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from outage.intake.enums import Hazard
+from outage.intake.enums import Hazard, ServiceCode
 
 CHANGESET = "2026-11-25T00:00:00Z"
 """When this catalogue last changed; clients cache the service list until it does."""
@@ -107,8 +107,8 @@ class ServiceType:
         return parsed
 
 
-OUTAGE = "outage"
-HAZARD = "hazard"
+OUTAGE = ServiceCode.OUTAGE
+HAZARD = ServiceCode.HAZARD
 
 CUSTOMER_ACCOUNT = "customer_account"
 HAZARD_TYPE = "hazard_type"

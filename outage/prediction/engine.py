@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
+from outage import locks
 from outage.db import get_engine, session_factory
 from outage.grid.models import Customer, Device
 from outage.grid.service import load_network
@@ -62,8 +63,6 @@ from outage.prediction.switching import (
 log = logging.getLogger(__name__)
 
 CHANNEL = "outage_evidence"
-LOCK_NAMESPACE = 7301
-"""First key of the engine's advisory lock; the second is the region's number."""
 
 
 @dataclass(frozen=True)
@@ -487,7 +486,9 @@ def _subscribe(listener: Any, region: int, stop: threading.Event, poll_s: float)
     """Take the region's advisory lock (waiting for it) and LISTEN; False when stopped."""
     cursor = listener.cursor()
     while not stop.is_set():
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, region))
+        cursor.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (int(locks.LockSpace.ENGINE_REGION), region)
+        )
         if cursor.fetchone()[0]:
             cursor.execute(f"LISTEN {CHANNEL}")
             return True

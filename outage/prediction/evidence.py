@@ -20,14 +20,13 @@ from outage.grid.models import Customer, Device
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.intake.enums import Hazard, ReportStatus, SwitchState
+from outage.intake.enums import OUTAGE_CODES, Hazard, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind
 from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
 
 _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
-_OUTAGE_CODES = ("outage", "hazard")
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         .outerjoin(Customer, Customer.id == Report.customer_id)
         .outerjoin(Incident, Incident.id == Report.incident_id)
         .where(
-            Report.service_code.in_(_OUTAGE_CODES),
+            Report.service_code.in_(OUTAGE_CODES),
             Report.status.in_(_COUNTED),
             or_(
                 (Report.incident_id.is_(None)) & (Report.received_at >= since),

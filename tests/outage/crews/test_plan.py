@@ -6,13 +6,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from dispatch.etr import EtrSource
 from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
 from outage.crews import pins, plan_view, planning
 from outage.crews.schemas import PinIn, PlanOut
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
-from outage.incidents.enums import Action, EtrSource
+from outage.incidents.enums import Action
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard

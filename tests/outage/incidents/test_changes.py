@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dispatch.etr import EtrSource
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import (
     cancel,
@@ -18,7 +19,7 @@ from outage.incidents.changes import (
     set_etr,
     update_prediction,
 )
-from outage.incidents.enums import Action, AuditAction, EtrSource, IncidentKind
+from outage.incidents.enums import Action, AuditAction, IncidentKind
 from outage.incidents.errors import IncidentConflict, InvalidValue, UnknownAsset
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus, InvalidTransition

@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.etr import EtrSource
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
 from outage.incidents.changes import open_nested, restore, set_etr
-from outage.incidents.enums import EtrSource
 from outage.intake.models import Report
 from outage.notifications import followup
 from outage.notifications.enums import DeliveryStatus, EventKind, Reply

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Topology
 from maps.layers import PremiseOut, PublicOutage, outage_cells
@@ -24,7 +25,6 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.service import load_network
 from outage.incidents.changes import cancel, open_incident, set_etr
-from outage.incidents.enums import EtrSource
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.notifications import planned

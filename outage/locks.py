@@ -1,0 +1,24 @@
+"""Every PostgreSQL advisory lock the service takes, in one place, so no two uses of a key
+can meet unseen.
+
+A two-key lock's first key names what is locked (the second is that thing's id); a
+one-key lock stands alone. PostgreSQL keeps the two kinds apart, so they cannot collide
+with each other.
+"""
+
+from enum import IntEnum, unique
+
+
+@unique
+class LockSpace(IntEnum):
+    """First keys of the two-key locks."""
+
+    CUSTOMER_REPORTS = 1
+    """(this, customer id), per transaction: a customer's simultaneous reports are filed one
+    after the other, so the second finds the first (intake)."""
+    ENGINE_REGION = 7301
+    """(this, region number), per session: one prediction engine works a region."""
+
+
+PLANNER = 0x64697370617463
+"""One key, per transaction: one dispatch planner plans at a time, across processes."""
