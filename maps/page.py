@@ -53,7 +53,7 @@ class Expose(MacroElement):
     )
 
     def __init__(self, key: str, target: Element) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's own, untyped
         self._name = "Expose"
         self.key = key
         self.target = target
