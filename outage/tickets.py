@@ -17,7 +17,8 @@ from sqlalchemy import Executable, case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.errors import RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.models import TicketGuess
 
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"

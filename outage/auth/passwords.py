@@ -5,6 +5,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from outage.errors import Invalid
+
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 """Beyond this a password is refused unhashed: hashing megabytes is a denial of service."""
@@ -20,7 +22,7 @@ def _dummy_hash() -> str:
     return _hasher().hash("not anyone's password")
 
 
-class WeakPassword(ValueError):
+class WeakPassword(Invalid, ValueError):
     """A password too short or too long to accept."""
 
 

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 
 from outage.auth import matrix, service
 from outage.auth.enums import PrincipalKind, Role, Scope, SessionKind
+from outage.errors import Forbidden
 
 SESSION_COOKIE = "outage_session"
 API_KEY_HEADER = "X-API-Key"
@@ -176,11 +177,8 @@ class NotAuthenticated(HTTPException):
         super().__init__(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-class Forbidden(HTTPException):
+class AccessDenied(Forbidden):
     """403: the caller is known but may not do this."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(403, detail)
 
 
 class LoginRequired(Exception):
@@ -268,7 +266,7 @@ def _refuse(
     else:
         reason = f"{principal.name} may not do this (needs {requirement.permission})"
     if requirement.open311:
-        raise Forbidden("api_key is missing or not valid" if anonymous else reason)
+        raise AccessDenied("api_key is missing or not valid" if anonymous else reason)
     if requirement.page:
         if anonymous and not csrf_failed:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -277,7 +275,7 @@ def _refuse(
         raise PageForbidden(reason)
     if anonymous and not csrf_failed:
         raise NotAuthenticated(reason)
-    raise Forbidden(reason)
+    raise AccessDenied(reason)
 
 
 def require(

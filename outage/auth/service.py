@@ -27,6 +27,7 @@ from outage.auth.models import (
     StaffUser,
 )
 from outage.crews.models import Crew
+from outage.errors import Invalid
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -37,7 +38,7 @@ MAX_SECRET_LENGTH = 200
 """A longer token or key is not one of ours; refused without a lookup."""
 
 
-class AccountError(ValueError):
+class AccountError(Invalid, ValueError):
     """A user or key that cannot be created or changed as asked."""
 
 

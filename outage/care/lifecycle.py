@@ -7,6 +7,7 @@ the customer is told; done and rejected are final.
 """
 
 from outage.care.enums import RequestState
+from outage.errors import Conflict
 
 S = RequestState
 
@@ -23,17 +24,17 @@ CLOSED: frozenset[RequestState] = frozenset({S.DONE, S.REJECTED})
 OPEN: frozenset[RequestState] = frozenset(set(RequestState) - CLOSED)
 
 
-class InvalidTransition(ValueError):
+class InvalidRequestTransition(Conflict, ValueError):
     """A move the lifecycle does not allow, or a rejection without its reason."""
 
 
 def check_transition(current: RequestState, to: RequestState, reason: str | None) -> None:
-    """Raise InvalidTransition, naming the allowed moves, unless current -> to is allowed."""
+    """Raise InvalidRequestTransition, naming the allowed moves, unless current -> to is allowed."""
     allowed = TRANSITIONS[current]
     if to not in allowed:
         options = ", ".join(sorted(allowed)) or "none: it is closed"
-        raise InvalidTransition(
+        raise InvalidRequestTransition(
             f"a request that is {current.value} cannot become {to.value}; it may become: {options}"
         )
     if to is S.REJECTED and not (reason and reason.strip()):
-        raise InvalidTransition("a rejection needs a reason the customer is told")
+        raise InvalidRequestTransition("a rejection needs a reason the customer is told")

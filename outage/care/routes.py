@@ -5,8 +5,6 @@ with reports (`GET /api/v1/reports/{ticket}`), and wrong guesses of one ticket a
 the same way; back-office staff need neither.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
@@ -15,7 +13,7 @@ from sqlalchemy.orm import Session
 from outage.auth.principal import Principal, PrincipalDep, require
 from outage.care import service
 from outage.care.enums import RequestState, RequestType
-from outage.care.lifecycle import OPEN, InvalidTransition
+from outage.care.lifecycle import OPEN
 from outage.care.schemas import (
     RatingIn,
     RequestIn,
@@ -34,17 +32,6 @@ router = APIRouter(prefix="/api/v1", tags=["customer care"])
 
 TicketPath = Annotated[str, Path(max_length=32)]
 WORK = "requests.work"
-
-
-@contextmanager
-def _answers() -> Iterator[None]:
-    """The service's refusals as HTTP answers with their reason."""
-    try:
-        yield
-    except service.RequestNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
-    except (InvalidTransition, service.NotRatable) as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from None
 
 
 @router.post(
@@ -149,8 +136,7 @@ def rate_request(
     if found is None:
         raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
     _check_requester(session, principal, limits, found.ticket, body.phone_last4, client_ip(request))
-    with _answers():
-        return service.rate_request(session, found.ticket, rating=body.rating, comment=body.comment)
+    return service.rate_request(session, found.ticket, rating=body.rating, comment=body.comment)
 
 
 @router.patch(
@@ -163,10 +149,9 @@ def move_request(
     ticket: TicketPath, patch: RequestPatch, session: SessionDep, principal: PrincipalDep
 ) -> RequestOut:
     """Take, progress, wait for the customer, close or reject (with a reason) a request."""
-    with _answers():
-        return service.transition(
-            session, ticket, to=patch.state, reason=patch.reason, actor=principal.name
-        )
+    return service.transition(
+        session, ticket, to=patch.state, reason=patch.reason, actor=principal.name
+    )
 
 
 def verify_requester(

@@ -24,6 +24,7 @@ from outage.care.schemas import (
     RequestReceiptOut,
     RequestStatusOut,
 )
+from outage.errors import Conflict, NotFound
 from outage.grid.models import Customer, Premise
 from outage.intake.geocode import Clues, locate
 from outage.intake.service import IdempotencyConflict
@@ -41,11 +42,11 @@ _requests = cast(Table, ServiceRequest.__table__)
 _INSERT = insert(_requests).on_conflict_do_nothing().returning(_requests.c.id)
 
 
-class RequestNotFound(LookupError):
+class RequestNotFound(NotFound, LookupError):
     """No request has this ticket."""
 
 
-class NotRatable(ValueError):
+class NotRatable(Conflict, ValueError):
     """Rated already, or not closed yet."""
 
 
@@ -249,7 +250,7 @@ def transition(
     actor: str,
     now: datetime | None = None,
 ) -> RequestOut:
-    """Move a request on, as the lifecycle allows (InvalidTransition otherwise)."""
+    """Move a request on, as the lifecycle allows (InvalidRequestTransition otherwise)."""
     found = _locked(session, ticket)
     check_transition(found.state, to, reason)
     moment = now or datetime.now(UTC)

@@ -11,15 +11,16 @@ from sqlalchemy.orm import Session
 
 from outage.crews.models import Crew, DispatchPin
 from outage.crews.schemas import PinIn, PinOut
+from outage.errors import Conflict, NotFound
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 
 
-class PlanConflict(ValueError):
+class PlanConflict(Conflict, ValueError):
     """A pin that cannot be: the incident is not active."""
 
 
-class PlanNotFound(LookupError):
+class PlanNotFound(NotFound, LookupError):
     """No plan yet, or no such incident or crew."""
 
 

@@ -49,7 +49,12 @@ from outage.crews.plan_inputs import IN_PROGRESS, PLANNER, Work, active_work, di
 from outage.incidents import changes
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
-from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
+from outage.incidents.errors import (
+    IncidentConflict,
+    IncidentNotFound,
+    InvalidIncidentValue,
+    StaleVersion,
+)
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
@@ -251,7 +256,7 @@ def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> No
                 actor=PLANNER,
                 reason="estimated by the dispatch plan",
             )
-    except (IncidentConflict, InvalidValue, InvalidTransition):
+    except (IncidentConflict, InvalidIncidentValue, InvalidTransition):
         return
 
 

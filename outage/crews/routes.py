@@ -7,13 +7,11 @@ pins given in the body), `GET /dispatch/plan` answers the newest plan, and
 (at a place in its route) or let the optimiser choose again.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
-from outage.auth.principal import Forbidden, Principal, PrincipalDep, require
+from outage.auth.principal import AccessDenied, Principal, PrincipalDep, require
 from outage.crews import pins, plan_view, planning, service
 from outage.crews.schemas import (
     CrewIn,
@@ -30,26 +28,6 @@ from outage.crews.schemas import (
 from outage.web.deps import SessionDep, TopologyDep
 
 router = APIRouter(prefix="/api/v1")
-
-_ERRORS: tuple[tuple[type[Exception], int], ...] = (
-    (service.CrewNotFound, 404),
-    (pins.PlanNotFound, 404),
-    (service.CrewConflict, 409),
-    (pins.PlanConflict, 409),
-    (service.InvalidValue, 422),
-)
-
-
-@contextmanager
-def _answered() -> Iterator[None]:
-    """Domain errors become 4xx answers with the reason (the transaction rolls back)."""
-    try:
-        yield
-    except Exception as exc:
-        for error, status_code in _ERRORS:
-            if isinstance(exc, error):
-                raise HTTPException(status_code=status_code, detail=str(exc)) from exc
-        raise
 
 
 def _now() -> datetime:
@@ -80,8 +58,7 @@ def list_crews(session: SessionDep) -> list[CrewOut]:
 def create_crew(crew: CrewIn, session: SessionDep, response: Response) -> CrewOut:
     """A new crew; 409 when the name is taken. Its members are the crew-role staff users
     whose crew it is (`outage users add --role crew --crew ID`)."""
-    with _answered():
-        crew_id = service.create_crew(session, crew)
+    crew_id = service.create_crew(session, crew)
     response.headers["Location"] = f"/api/v1/crews/{crew_id}"
     return service.get_crew(session, crew_id, now=_now())
 
@@ -93,8 +70,7 @@ def create_crew(crew: CrewIn, session: SessionDep, response: Response) -> CrewOu
     dependencies=[Depends(require("crews.read"))],
 )
 def get_crew(crew_id: int, session: SessionDep) -> CrewOut:
-    with _answered():
-        return service.get_crew(session, crew_id, now=_now())
+    return service.get_crew(session, crew_id, now=_now())
 
 
 @router.patch(
@@ -105,9 +81,8 @@ def get_crew(crew_id: int, session: SessionDep) -> CrewOut:
 )
 def update_crew(crew_id: int, patch: CrewPatch, session: SessionDep) -> CrewOut:
     """Change a crew; fields left out stay, `shifts` replaces its shifts."""
-    with _answered():
-        service.update_crew(session, crew_id, patch)
-        return service.get_crew(session, crew_id, now=_now())
+    service.update_crew(session, crew_id, patch)
+    return service.get_crew(session, crew_id, now=_now())
 
 
 @router.post(
@@ -122,15 +97,14 @@ def report_position(
     """The crew's live position (and status when it changed), from its phone; 403 for a
     crew member of another crew, 422 for a fix from the future or more than a day old."""
     _own_crew(principal, crew_id)
-    with _answered():
-        return service.record_position(session, crew_id, position, now=_now())
+    return service.record_position(session, crew_id, position, now=_now())
 
 
 def _own_crew(principal: Principal, crew_id: int) -> None:
     """A crew member's `crews.position` holds for their own crew only."""
     grant = principal.grant("crews.position")
     if grant is not None and grant.restriction is not None and principal.crew_id != crew_id:
-        raise Forbidden("a crew member reports only for their own crew")
+        raise AccessDenied("a crew member reports only for their own crew")
 
 
 @router.post(
@@ -144,9 +118,8 @@ def ask_for_help(
 ) -> CrewOut:
     """The crew asks the control room for help; it shows on the crew until cleared."""
     _own_crew(principal, crew_id)
-    with _answered():
-        service.ask_for_help(session, crew_id, call, now=_now())
-        return service.get_crew(session, crew_id, now=_now())
+    service.ask_for_help(session, crew_id, call, now=_now())
+    return service.get_crew(session, crew_id, now=_now())
 
 
 @router.delete(
@@ -157,9 +130,8 @@ def ask_for_help(
 )
 def clear_help(crew_id: int, session: SessionDep) -> CrewOut:
     """The control room answered the crew's call for help."""
-    with _answered():
-        service.clear_help(session, crew_id)
-        return service.get_crew(session, crew_id, now=_now())
+    service.clear_help(session, crew_id)
+    return service.get_crew(session, crew_id, now=_now())
 
 
 # --- dispatch ---------------------------------------------------------------------------
@@ -182,18 +154,17 @@ def run_plan(
     limit, assign the incidents and set estimated ETRs (never over a crew's or a
     dispatcher's ETR). Answers the plan, as `GET /dispatch/plan` does."""
     wanted = body or PlanRequest()
-    with _answered():
-        for pin in wanted.pins:
-            pins.set_pin(session, pin, by=principal.name)
-        planning.make_plan(
-            session,
-            now=_now(),
-            topology=lambda: live.get(session),
-            config=planning.PlanSettings.from_settings(request.app.state.settings),
-            made_by=principal.name,
-            time_limit_s=wanted.time_limit_s,
-        )
-        return plan_view.read_plan(session)
+    for pin in wanted.pins:
+        pins.set_pin(session, pin, by=principal.name)
+    planning.make_plan(
+        session,
+        now=_now(),
+        topology=lambda: live.get(session),
+        config=planning.PlanSettings.from_settings(request.app.state.settings),
+        made_by=principal.name,
+        time_limit_s=wanted.time_limit_s,
+    )
+    return plan_view.read_plan(session)
 
 
 @router.get(
@@ -206,8 +177,7 @@ def get_plan(session: SessionDep) -> PlanOut:
     """The newest plan: per crew its jobs in order with planned arrival and ETR, the jobs
     nobody can take and why, the pins, and the weighted customer-minutes of the plan and
     of the greedy rule on the same inputs. 404 before the first plan."""
-    with _answered():
-        return plan_view.read_plan(session)
+    return plan_view.read_plan(session)
 
 
 @router.post(
@@ -220,8 +190,7 @@ def get_plan(session: SessionDep) -> PlanOut:
 def pin(body: PinIn, session: SessionDep, principal: PrincipalDep) -> PinOut:
     """Pin an active incident to a crew (at `order` in its route, if given); the optimiser
     keeps it there from the next plan on, even against skills. Replaces an earlier pin."""
-    with _answered():
-        return pins.set_pin(session, body, by=principal.name)
+    return pins.set_pin(session, body, by=principal.name)
 
 
 @router.delete(
@@ -232,6 +201,5 @@ def pin(body: PinIn, session: SessionDep, principal: PrincipalDep) -> PinOut:
 )
 def unpin(incident_id: int, session: SessionDep) -> Response:
     """Let the optimiser choose the incident's crew again; 404 when it has no pin."""
-    with _answered():
-        pins.remove_pin(session, incident_id)
+    pins.remove_pin(session, incident_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

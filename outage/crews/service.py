@@ -30,6 +30,7 @@ from outage.crews.schemas import (
     ShiftIn,
     ShiftOut,
 )
+from outage.errors import Conflict, Invalid, NotFound
 from outage.incidents.models import Incident
 
 CLOCK_SKEW = timedelta(minutes=1)
@@ -40,15 +41,15 @@ PLANNING_HORIZON = timedelta(hours=12)
 """A crew whose shift starts within this is planned (its jobs wait for the shift)."""
 
 
-class CrewNotFound(LookupError):
+class CrewNotFound(NotFound, LookupError):
     """No crew with that id."""
 
 
-class CrewConflict(ValueError):
+class CrewConflict(Conflict, ValueError):
     """The change clashes with another crew (a name taken)."""
 
 
-class InvalidValue(ValueError):
+class InvalidCrewValue(Invalid, ValueError):
     """A value that cannot be right (a position from the future)."""
 
 
@@ -125,9 +126,9 @@ def record_position(
     one arrived first (phones queue positions while out of reach)."""
     recorded = position.recorded_at or now
     if recorded > now + CLOCK_SKEW:
-        raise InvalidValue(f"recorded_at {recorded.isoformat()} is in the future")
+        raise InvalidCrewValue(f"recorded_at {recorded.isoformat()} is in the future")
     if recorded < now - OLDEST_POSITION:
-        raise InvalidValue(f"recorded_at {recorded.isoformat()} is more than a day old")
+        raise InvalidCrewValue(f"recorded_at {recorded.isoformat()} is more than a day old")
     crew = _load(session, crew_id, lock=True)
     geom = func.ST_SetSRID(func.ST_MakePoint(position.lon, position.lat), 4326)
     session.add(
@@ -157,7 +158,7 @@ def ask_for_help(session: Session, crew_id: int, call: HelpIn, *, now: datetime)
     if call.incident_id is not None and not session.scalar(
         select(func.count()).select_from(Incident).where(Incident.id == call.incident_id)
     ):
-        raise InvalidValue(f"no incident {call.incident_id}")
+        raise InvalidCrewValue(f"no incident {call.incident_id}")
     crew.help_requested_at = now
     crew.help_incident_id = call.incident_id
     crew.help_note = call.note

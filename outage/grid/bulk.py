@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
+from outage.errors import Conflict
 from outage.grid.service import ImportSummary, Progress, update_territory
 
 CHUNK_ROWS = 50_000
@@ -25,7 +26,7 @@ CHUNK_ROWS = 50_000
 _TABLES = ("substations", "nodes", "devices", "feeders", "premises", "customers")
 
 
-class NetworkNotEmpty(ValueError):
+class NetworkNotEmpty(Conflict, ValueError):
     """The bulk path loads into empty tables only; re-imports go through `save_grid`."""
 
 

@@ -17,7 +17,12 @@ from outage.crews.models import Crew
 from outage.grid.service import load_network
 from outage.incidents.changes import _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
-from outage.incidents.errors import IncidentConflict, InvalidValue, StaleVersion, UnknownAsset
+from outage.incidents.errors import (
+    IncidentConflict,
+    InvalidIncidentValue,
+    StaleVersion,
+    UnknownAsset,
+)
 from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.queries import _incident_out, _incident_query
@@ -65,7 +70,7 @@ def _do_confirm(context: _Context) -> None:
 def _do_assign(context: _Context) -> None:
     incident, crew_id = context.incident, context.patch.crew_id
     if not context.session.scalar(select(exists().where(Crew.id == crew_id))):
-        raise InvalidValue(f"no crew {crew_id}")
+        raise InvalidIncidentValue(f"no crew {crew_id}")
     if incident.crew_id == crew_id and incident.status is IncidentStatus.DISPATCHED:
         raise IncidentConflict(f"crew {crew_id} is already assigned to incident {incident.id}")
     previous = incident.crew_id

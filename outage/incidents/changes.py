@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from outage.incidents.enums import AuditAction, IncidentKind
-from outage.incidents.errors import IncidentConflict, InvalidValue
+from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
 from outage.incidents.lifecycle import IncidentStatus, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
@@ -64,7 +64,7 @@ def _open(
     _aware(started_at, "started_at")
     _check_figures(confidence, customers_affected)
     if kind is IncidentKind.HAZARD and hazard is None:
-        raise InvalidValue("a hazard incident needs its hazard (wires_down, fire, ...)")
+        raise InvalidIncidentValue("a hazard incident needs its hazard (wires_down, fire, ...)")
     incident = Incident(
         kind=kind,
         status=IncidentStatus.PREDICTED,
@@ -428,9 +428,11 @@ def _set_etr(
     _require_active(incident, "take an ETR")
     _aware(etr, "etr")
     if etr <= incident.started_at:
-        raise InvalidValue(f"etr {etr.isoformat()} is not after the incident started")
+        raise InvalidIncidentValue(f"etr {etr.isoformat()} is not after the incident started")
     if etr > datetime.now(UTC) + ETR_HORIZON:
-        raise InvalidValue(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
+        raise InvalidIncidentValue(
+            f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead"
+        )
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
     if (
         source is EtrSource.PREDICTED

@@ -2,22 +2,24 @@
 planner) can tell a missing incident, a stale version, a conflict and a bad value apart.
 """
 
+from outage.errors import Conflict, Invalid, NotFound
 
-class IncidentNotFound(LookupError):
+
+class IncidentNotFound(NotFound, LookupError):
     """No incident with that id."""
 
 
-class StaleVersion(ValueError):
+class StaleVersion(Conflict, ValueError):
     """The client's `expected_version` is not the incident's version: someone changed it."""
 
 
-class IncidentConflict(ValueError):
+class IncidentConflict(Conflict, ValueError):
     """The change does not fit the incident as it is now (besides the lifecycle's rules)."""
 
 
-class InvalidValue(ValueError):
+class InvalidIncidentValue(Invalid, ValueError):
     """A value that cannot be right: a time before the outage began, a negative count."""
 
 
-class UnknownAsset(InvalidValue):
+class UnknownAsset(InvalidIncidentValue):
     """A device, customer account, feeder or piece of evidence we do not have."""

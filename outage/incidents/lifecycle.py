@@ -25,6 +25,8 @@ Refinements of the plain chain, each for a thing that happens in the field:
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from outage.errors import Conflict
+
 
 class IncidentStatus(StrEnum):
     PREDICTED = "predicted"
@@ -78,7 +80,7 @@ MOMENTARY_LIMIT = timedelta(minutes=5)
 """IEEE 1366: an interruption of 5 minutes or less is momentary, a longer one sustained."""
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(Conflict, ValueError):
     """A status change the lifecycle does not allow."""
 
     def __init__(self, incident_id: int | None, current: IncidentStatus, wanted: IncidentStatus):

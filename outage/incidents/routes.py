@@ -4,19 +4,16 @@ Staff routes. The audit trail records the signed-in staff member who acts; a cre
 acts only on their own crew's incidents, and only as `outage.auth.matrix.OWN_CREW` allows.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from outage.auth.principal import Forbidden, PrincipalDep, require
+from outage.auth.principal import AccessDenied, PrincipalDep, require
 from outage.incidents import queries
 from outage.incidents.actions import apply_action
-from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, StaleVersion
-from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
+from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.schemas import (
     IncidentDetailOut,
     IncidentFeatureCollection,
@@ -44,38 +41,14 @@ def current_actor(
     restriction = grant.restriction if grant is not None else None
     if restriction is not None:
         if patch.action.value not in restriction.actions:
-            raise Forbidden(f"a crew member may not {patch.action.value} an incident")
+            raise AccessDenied(f"a crew member may not {patch.action.value} an incident")
         crew_id = queries.crew_of(session, incident_id)
         if crew_id is None or crew_id != principal.crew_id:
-            raise Forbidden("a crew member acts only on incidents assigned to their crew")
+            raise AccessDenied("a crew member acts only on incidents assigned to their crew")
     return principal.name
 
 
 ActorDep = Annotated[str, Depends(current_actor)]
-
-_ERRORS: tuple[tuple[type[Exception], int], ...] = (
-    (IncidentNotFound, 404),
-    (InvalidTransition, 409),
-    (StaleVersion, 409),
-    (IncidentConflict, 409),
-    (InvalidValue, 422),
-)
-
-
-@contextmanager
-def _answered() -> Iterator[None]:
-    """Domain errors become 4xx answers with the reason (the transaction rolls back)."""
-    try:
-        yield
-    except StaleDataError as exc:
-        raise HTTPException(
-            status_code=409, detail="the incident changed meanwhile; reload and try again"
-        ) from exc
-    except Exception as exc:
-        for error, status_code in _ERRORS:
-            if isinstance(exc, error):
-                raise HTTPException(status_code=status_code, detail=str(exc)) from exc
-        raise
 
 
 class GeoJSONResponse(JSONResponse):
@@ -135,8 +108,7 @@ def incidents_geojson(
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, dependencies=READ)
 def get_incident(incident_id: int, session: SessionDep) -> IncidentDetailOut:
     """One incident with its evidence counts, nested incidents and audit trail."""
-    with _answered():
-        return queries.get_incident(session, incident_id)
+    return queries.get_incident(session, incident_id)
 
 
 @router.patch(
@@ -156,6 +128,10 @@ def act_on_incident(
 
     409 when the lifecycle does not allow it or `expected_version` is stale.
     """
-    with _answered():
-        topology = live.get(session) if patch.restored_device is not None else None
+    topology = live.get(session) if patch.restored_device is not None else None
+    try:
         return apply_action(session, incident_id, patch, actor, topology=topology)
+    except StaleDataError as exc:
+        raise HTTPException(
+            status_code=409, detail="the incident changed meanwhile; reload and try again"
+        ) from exc

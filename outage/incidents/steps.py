@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.enums import AuditAction
-from outage.incidents.errors import IncidentConflict, IncidentNotFound, InvalidValue, UnknownAsset
+from outage.incidents.errors import (
+    IncidentConflict,
+    IncidentNotFound,
+    InvalidIncidentValue,
+    UnknownAsset,
+)
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, check_transition
 from outage.incidents.models import Incident, IncidentEvent
 from outage.notifications import outbox
@@ -99,15 +104,15 @@ def _require_active(incident: Incident, doing: str) -> None:
 
 def _aware(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidValue(f"{name} must carry a time zone")
+        raise InvalidIncidentValue(f"{name} must carry a time zone")
     return moment
 
 
 def _check_figures(confidence: float | None, customers_affected: int | None) -> None:
     if confidence is not None and not 0.0 <= confidence <= 1.0:
-        raise InvalidValue(f"confidence must be between 0 and 1, not {confidence}")
+        raise InvalidIncidentValue(f"confidence must be between 0 and 1, not {confidence}")
     if customers_affected is not None and customers_affected < 0:
-        raise InvalidValue(f"customers_affected cannot be negative ({customers_affected})")
+        raise InvalidIncidentValue(f"customers_affected cannot be negative ({customers_affected})")
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,9 @@ def _place(
 ) -> _Place:
     """Device or premise ids from the engine's names; the feeder follows unless given."""
     if device_asset_ref is not None and account is not None:
-        raise InvalidValue("an incident is on a device or on one customer's service, not both")
+        raise InvalidIncidentValue(
+            "an incident is on a device or on one customer's service, not both"
+        )
     device_id = premise_id = feeder_id = None
     label: dict[str, str | None] = {}
     if device_asset_ref is not None:
@@ -161,12 +168,12 @@ def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetim
         return max(now, incident.started_at)
     _aware(at, name)
     if at < incident.started_at:
-        raise InvalidValue(
+        raise InvalidIncidentValue(
             f"{name} {at.isoformat()} is before incident {incident.id} started "
             f"({incident.started_at.isoformat()})"
         )
     if at > now + CLOCK_SKEW:
-        raise InvalidValue(f"{name} {at.isoformat()} is in the future")
+        raise InvalidIncidentValue(f"{name} {at.isoformat()} is in the future")
     return at
 
 

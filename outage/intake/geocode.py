@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
+from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, ServiceArea
 from outage.intake.enums import MatchMethod
 from outage.settings import Settings
@@ -33,7 +34,7 @@ _FILLER = re.compile(
 _ALLEY = re.compile(r"\b(alley|lane)\b")
 
 
-class OutsideTerritory(ValueError):
+class OutsideTerritory(Invalid, ValueError):
     """A location we do not serve: the reporter must call their own utility."""
 
 

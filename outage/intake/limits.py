@@ -7,11 +7,7 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-
-class RateLimited(Exception):
-    def __init__(self, what: str, retry_after_s: int, *, doing: str = "reports from") -> None:
-        super().__init__(f"too many {doing} this {what}; try again in {retry_after_s} s")
-        self.retry_after_s = retry_after_s
+from outage.errors import RateLimited
 
 
 @dataclass

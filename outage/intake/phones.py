@@ -2,10 +2,12 @@
 
 import phonenumbers
 
+from outage.errors import Invalid
+
 DEFAULT_REGION = "VN"
 
 
-class InvalidPhone(ValueError):
+class InvalidPhone(Invalid, ValueError):
     pass
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from outage import locks
 from outage.db import insert_or_nothing
+from outage.errors import Conflict, Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.steps import CLOCK_SKEW
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode
@@ -47,19 +48,19 @@ _INSERT_REPORT = insert_or_nothing(
 """Intake is the hot path; a collision on ticket or idempotency key returns no id."""
 
 
-class IdempotencyConflict(ValueError):
+class IdempotencyConflict(Invalid, ValueError):
     """The same Idempotency-Key came with a different request."""
 
 
-class UnknownReference(LookupError):
+class UnknownReference(Invalid, LookupError):
     """A meter id, asset, premise or ticket we do not have."""
 
 
-class EventTimeRefused(ValueError):
+class EventTimeRefused(Invalid, ValueError):
     """A device event dated in the future (beyond clock skew) or before the horizon."""
 
 
-class NotInQueue(ValueError):
+class NotInQueue(Conflict, ValueError):
     """The report is not waiting for an agent (placed already, or closed)."""
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Row, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage.errors import Conflict, Invalid, NotFound
 from outage.grid.models import Device
 from outage.moments import PLANNED_HORIZON, PLANNED_MAX_LENGTH
 from outage.notifications import outbox
@@ -24,15 +25,15 @@ from outage.notifications.schemas import PlannedOutageIn, PlannedOutageOut, Plan
 from outage.settings import Settings
 
 
-class PlannedNotFound(LookupError):
+class PlannedNotFound(NotFound, LookupError):
     """No planned outage with that id."""
 
 
-class PlannedConflict(ValueError):
+class PlannedConflict(Conflict, ValueError):
     """The planned outage is cancelled or done: it cannot change."""
 
 
-class InvalidPlan(ValueError):
+class InvalidPlan(Invalid, ValueError):
     """A window in the past, or a device we do not have."""
 
 

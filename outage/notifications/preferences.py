@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.notifications.enums import Channel
 from outage.notifications.events import QuietHours
@@ -15,7 +16,7 @@ from outage.notifications.models import NotificationPreference
 from outage.notifications.schemas import PreferencesIn, PreferencesOut
 
 
-class UnknownCustomer(LookupError):
+class UnknownCustomer(NotFound, LookupError):
     """No customer with that account."""
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 
@@ -29,25 +29,8 @@ Account = Annotated[str, Query(min_length=1, max_length=64, description="The cus
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
-_NOT_FOUND = (
-    preferences.UnknownCustomer,
-    service.UnknownIncident,
-    planned.PlannedNotFound,
-)
-
 api = APIRouter(prefix="/api/v1", tags=["notifications"])
 pages = APIRouter(include_in_schema=False, tags=["pages"])
-
-
-def _refused(exc: Exception) -> HTTPException:
-    if isinstance(exc, _NOT_FOUND):
-        return HTTPException(status.HTTP_404_NOT_FOUND, str(exc))
-    if isinstance(exc, planned.PlannedConflict):
-        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
-    return HTTPException(422, str(exc))
-
-
-_REFUSED = (*_NOT_FOUND, planned.PlannedConflict, planned.InvalidPlan)
 
 
 @api.get(
@@ -59,10 +42,7 @@ def customer_notifications(
     session: SessionDep, customer: Account, limit: Limit = 100, offset: Offset = 0
 ) -> list[NotificationOut]:
     """A customer's messages, newest first, with how each delivery went."""
-    try:
-        return service.history(session, customer, limit=limit, offset=offset)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return service.history(session, customer, limit=limit, offset=offset)
 
 
 @api.get(
@@ -71,10 +51,7 @@ def customer_notifications(
     dependencies=[Depends(require("notifications.read"))],
 )
 def get_preferences(session: SessionDep, customer: Account) -> PreferencesOut:
-    try:
-        return preferences.get_preferences(session, customer)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return preferences.get_preferences(session, customer)
 
 
 @api.put(
@@ -86,10 +63,7 @@ def set_preferences(
     session: SessionDep, customer: Account, chosen: PreferencesIn
 ) -> PreferencesOut:
     """Replace the customer's preferences; fields left out go back to the defaults."""
-    try:
-        return preferences.set_preferences(session, customer, chosen)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return preferences.set_preferences(session, customer, chosen)
 
 
 @api.get(
@@ -100,10 +74,7 @@ def set_preferences(
 )
 def export_notifications(incident_id: int, session: SessionDep) -> Response:
     """Every message written for the incident (customers by account), as CSV."""
-    try:
-        body = service.export_csv(session, incident_id)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    body = service.export_csv(session, incident_id)
     name = f"incident-{incident_id}-notifications.csv"
     return Response(
         body,
@@ -140,17 +111,14 @@ def schedule_planned(
     config: SettingsDep,
 ) -> PlannedOutageOut:
     """Schedule maintenance on a device; its customers get a notice ahead of time."""
-    try:
-        return planned.schedule(
-            session,
-            plan,
-            actor=principal.name,
-            topology=live.get(session),
-            now=datetime.now(UTC),
-            settings=config,
-        )
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return planned.schedule(
+        session,
+        plan,
+        actor=principal.name,
+        topology=live.get(session),
+        now=datetime.now(UTC),
+        settings=config,
+    )
 
 
 @api.patch(
@@ -162,10 +130,7 @@ def change_planned(
     planned_id: int, patch: PlannedOutagePatch, session: SessionDep, config: SettingsDep
 ) -> PlannedOutageOut:
     """Move the window or reword the reason; customers noticed already hear of a move."""
-    try:
-        return planned.change(session, planned_id, patch, now=datetime.now(UTC), settings=config)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return planned.change(session, planned_id, patch, now=datetime.now(UTC), settings=config)
 
 
 @api.delete(
@@ -175,10 +140,7 @@ def change_planned(
 )
 def cancel_planned(planned_id: int, session: SessionDep) -> PlannedOutageOut:
     """Call the work off; customers noticed already are told."""
-    try:
-        return planned.cancel(session, planned_id)
-    except _REFUSED as exc:
-        raise _refused(exc) from exc
+    return planned.cancel(session, planned_id)
 
 
 # --- the follow-up answer page ---------------------------------------------------------

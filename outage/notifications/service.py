@@ -6,6 +6,7 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.incidents.models import Incident
 from outage.notifications.models import Notification
@@ -14,7 +15,7 @@ from outage.notifications.schemas import NotificationOut
 from outage.spreadsheet import cell
 
 
-class UnknownIncident(LookupError):
+class UnknownIncident(NotFound, LookupError):
     """No incident with that id."""
 
 

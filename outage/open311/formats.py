@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi.responses import Response
 
+from outage.errors import DomainError
+
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -36,7 +38,7 @@ class Format(StrEnum):
         return "application/json" if self is Format.JSON else "text/xml"
 
 
-class Open311Error(Exception):
+class Open311Error(DomainError):
     """A refusal a GeoReport client understands: an HTTP status and a description."""
 
     def __init__(self, status: int, description: str) -> None:

@@ -17,8 +17,9 @@ from starlette.exceptions import HTTPException
 
 from outage.auth.principal import require
 from outage.db import session_scope
+from outage.errors import DomainError
 from outage.intake.geocode import OutsideTerritory
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
 from outage.open311.catalogue import Lang, language
@@ -44,18 +45,16 @@ class Open311Route(APIRoute):
             fmt = format_of_path(request.url.path)
             try:
                 return await handler(request)
-            except Open311Error as exc:
-                return error_response(exc.status, [exc.description], fmt)
             except RequestValidationError as exc:
                 problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
                 return error_response(400, problems[:5], fmt)
+            # GeoReport's statuses for intake's refusals, on purpose not intake's own (422).
             except OutsideTerritory as exc:
                 return error_response(400, [str(exc)], fmt)
             except IdempotencyConflict as exc:
                 return error_response(409, [str(exc)], fmt)
-            except RateLimited as exc:
-                headers = {"Retry-After": str(exc.retry_after_s)}
-                return error_response(429, [str(exc)], fmt, headers=headers)
+            except DomainError as exc:  # ours, a refused key, a rate limit (Retry-After)
+                return error_response(exc.status, [str(exc)], fmt, headers=exc.headers)
             except HTTPException as exc:  # e.g. a malformed multipart body
                 return error_response(exc.status_code, [str(exc.detail)], fmt)
 

@@ -22,9 +22,9 @@ from outage.care import service
 from outage.care.enums import RequestType
 from outage.care.routes import WORK
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
+from outage.errors import RateLimited
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
-from outage.intake.limits import RateLimited
 from outage.intake.service import IdempotencyConflict
 from outage.pages import i18n
 from outage.pages.routes import (

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 
 from outage.auth.principal import PrincipalDep, require
 from outage.care.service import is_request_ticket
+from outage.errors import RateLimited
 from outage.fields import PhoneLast4
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.moments import local_time
 from outage.pages import i18n

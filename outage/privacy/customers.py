@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.errors import NotFound
 from outage.grid.models import Customer, Premise
 from outage.intake.models import Report
 from outage.notifications.enums import DeliveryStatus
@@ -37,7 +38,7 @@ Shown = TypeVar("Shown", bound=BaseModel)
 UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
-class UnknownAccount(LookupError):
+class UnknownAccount(NotFound, LookupError):
     """No customer has this account number."""
 
 

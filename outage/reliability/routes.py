@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from outage.auth.principal import require
 from outage.reliability import service
-from outage.reliability.schemas import InvalidMoment, ReliabilityOut, parse_moment, report_csv
+from outage.reliability.schemas import ReliabilityOut, parse_moment, report_csv
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 
 router = APIRouter(
@@ -40,20 +40,17 @@ def report(
     ] = service.DEFAULT_CELID_HOURS,
 ) -> service.ReliabilityReport:
     """The report the query asks for; a bad period or an unknown feeder is a 422."""
-    try:
-        return service.reliability_report(
-            session,
-            start=parse_moment("start", start),
-            end=parse_moment("end", end),
-            feeder=feeder,
-            region=region,
-            n=n,
-            celid_hours=celid_hours,
-            topology=topology.get(session),
-            zone=config.local_zone,
-        )
-    except (InvalidMoment, service.InvalidPeriod, service.UnknownScope) as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return service.reliability_report(
+        session,
+        start=parse_moment("start", start),
+        end=parse_moment("end", end),
+        feeder=feeder,
+        region=region,
+        n=n,
+        celid_hours=celid_hours,
+        topology=topology.get(session),
+        zone=config.local_zone,
+    )
 
 
 ReportDep = Annotated[service.ReliabilityReport, Depends(report)]

@@ -6,12 +6,13 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from outage.errors import Invalid
 from outage.reliability.indices import Indices
 from outage.reliability.service import Moment, ReliabilityReport
 from outage.spreadsheet import cell
 
 
-class InvalidMoment(ValueError):
+class InvalidMoment(Invalid, ValueError):
     """A query value that is neither a date nor a date-time."""
 
 

@@ -29,6 +29,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from grid_topology.topology import Topology
+from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, Substation
 from outage.reliability.indices import (
     HOUR,
@@ -56,11 +57,11 @@ YEARS = range(1900, 3000)
 year 9999) and no utility has records."""
 
 
-class InvalidPeriod(ValueError):
+class InvalidPeriod(Invalid, ValueError):
     """A period that cannot be reported on: reversed, empty, too long, or in the future."""
 
 
-class UnknownScope(LookupError):
+class UnknownScope(Invalid, LookupError):
     """A feeder or region we do not have, or one without customers."""
 
 

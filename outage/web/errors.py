@@ -11,14 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 
-from outage.intake.geocode import OutsideTerritory
-from outage.intake.limits import RateLimited
-from outage.intake.service import (
-    EventTimeRefused,
-    IdempotencyConflict,
-    NotInQueue,
-    UnknownReference,
-)
+from outage.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +54,11 @@ def database_away(exc: Exception) -> bool:
     return code.startswith("08") or code in _AWAY_STATES
 
 
-_CLIENT_ERRORS: dict[type[Exception], int] = {
-    OutsideTerritory: 422,
-    IdempotencyConflict: 422,
-    UnknownReference: 422,
-    EventTimeRefused: 422,
-    NotInQueue: 409,
-}
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Domain errors become 4xx answers with the reason; the transaction rolls back."""
 
-    async def client_error(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=_CLIENT_ERRORS[type(exc)])
-
-    async def rate_limited(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RateLimited)
-        return JSONResponse(
-            {"detail": str(exc)},
-            status_code=429,
-            headers={"Retry-After": str(exc.retry_after_s)},
-        )
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        return domain_answer(exc)
 
     async def value_error(request: Request, exc: Exception) -> JSONResponse:
         # PostgreSQL text cannot hold NUL: the driver refuses it when the query is sent.
@@ -112,13 +88,17 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
-    for error in _CLIENT_ERRORS:
-        app.add_exception_handler(error, client_error)
+    app.add_exception_handler(DomainError, domain_error)
     for error in _DATABASE_DOWN:
         app.add_exception_handler(error, database_down)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(RateLimited, rate_limited)
     app.add_exception_handler(ValueError, value_error)
+
+
+def domain_answer(exc: Exception) -> JSONResponse:
+    """A domain error's answer: its class's status, its reason, its headers (Retry-After)."""
+    assert isinstance(exc, DomainError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
 
 
 def validation_problems(errors: Sequence[Any]) -> list[dict[str, Any]]:

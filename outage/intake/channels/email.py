@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
+from outage.errors import Invalid
 from outage.intake.channels import lookup
 from outage.intake.channels.common import (
     DESCRIPTION_MAX,
@@ -81,7 +82,7 @@ _TAIL_STARTS = re.compile(
 _WORD_EDGES = "\"'()[]<>.,;:!?"
 
 
-class UnreadableMessage(ValueError):
+class UnreadableMessage(Invalid, ValueError):
     """A message that no retry will make readable; the reason goes back to the sender."""
 
 

@@ -18,13 +18,14 @@ import math
 
 from sqlalchemy.orm import Session
 
+from outage.errors import RateLimited
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import idempotency_key, phone_or_none
 from outage.intake.channels.schemas import IvrIn, IvrNext, IvrOut
 from outage.intake.channels.texts import VI, Language, render, spoken_ticket
 from outage.intake.enums import Channel, ReportStatus
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import Settings

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from outage.errors import RateLimited
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import (
@@ -33,7 +34,7 @@ from outage.intake.channels.common import (
 from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import EN, VI, Language, render, sms_text
 from outage.intake.enums import Channel
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.notifications import followup

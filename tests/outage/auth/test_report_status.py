@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
-from outage.intake.limits import IntakeLimits, RateLimited
+from outage.errors import RateLimited
+from outage.intake.limits import IntakeLimits
 from outage.intake.models import TicketGuess
 from outage.settings import Settings
 from outage.tickets import Verdict, forget_guesses, guesser, verify_owner

@@ -3,7 +3,13 @@
 import pytest
 
 from outage.care.enums import RequestState
-from outage.care.lifecycle import CLOSED, OPEN, TRANSITIONS, InvalidTransition, check_transition
+from outage.care.lifecycle import (
+    CLOSED,
+    OPEN,
+    TRANSITIONS,
+    InvalidRequestTransition,
+    check_transition,
+)
 
 S = RequestState
 
@@ -35,7 +41,7 @@ def test_the_main_path_is_allowed(current: RequestState, to: RequestState) -> No
 def test_other_moves_are_refused_naming_the_allowed_ones(
     current: RequestState, to: RequestState
 ) -> None:
-    with pytest.raises(InvalidTransition, match=current.value):
+    with pytest.raises(InvalidRequestTransition, match=current.value):
         check_transition(current, to, "a reason")
 
 
@@ -43,7 +49,7 @@ def test_other_moves_are_refused_naming_the_allowed_ones(
 def test_any_open_request_may_be_rejected_with_a_reason_only(current: RequestState) -> None:
     check_transition(current, S.REJECTED, "not our network: call the other utility")
     for missing in (None, "", "   "):
-        with pytest.raises(InvalidTransition, match="reason"):
+        with pytest.raises(InvalidRequestTransition, match="reason"):
             check_transition(current, S.REJECTED, missing)
 
 

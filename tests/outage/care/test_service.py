@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from grid_topology.model import Premise
 from outage.care import dashboard, service
 from outage.care.enums import RequestState, RequestType, SlaStanding
-from outage.care.lifecycle import InvalidTransition
+from outage.care.lifecycle import InvalidRequestTransition
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.care.schemas import RequestIn
 from outage.intake.enums import Channel
@@ -99,7 +99,7 @@ def test_the_lifecycle_records_who_moved_it_and_closes_it(
         .order_by(ServiceRequestEvent.id)
     )
     assert list(trail) == [S.RECEIVED, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER, S.IN_PROGRESS, S.DONE]
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(InvalidRequestTransition):
         service.transition(session, ticket, to=S.IN_PROGRESS, reason=None, actor="agent-1")
 
 
@@ -107,7 +107,7 @@ def test_a_rejection_keeps_its_reason_for_the_customer(
     session: Session, care_customer: Premise
 ) -> None:
     ticket = _submit(session, care_customer, RequestType.NEW_CONNECTION)
-    with pytest.raises(InvalidTransition, match="reason"):
+    with pytest.raises(InvalidRequestTransition, match="reason"):
         service.transition(session, ticket, to=S.REJECTED, reason=" ", actor="agent-1")
     service.transition(session, ticket, to=S.REJECTED, reason="outside our area", actor="agent-1")
     status = service.request_status(session, ticket)

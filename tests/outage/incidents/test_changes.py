@@ -20,7 +20,7 @@ from outage.incidents.changes import (
     update_prediction,
 )
 from outage.incidents.enums import Action, AuditAction, IncidentKind
-from outage.incidents.errors import IncidentConflict, InvalidValue, UnknownAsset
+from outage.incidents.errors import IncidentConflict, InvalidIncidentValue, UnknownAsset
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus, InvalidTransition
 from outage.incidents.models import IncidentEvent, IncidentEvidence
@@ -124,7 +124,7 @@ def test_unknown_evidence_is_refused(session: Session, places: Places, open_on: 
 
 
 def test_hazard_incident_needs_its_hazard(session: Session) -> None:
-    with pytest.raises(InvalidValue, match="hazard"):
+    with pytest.raises(InvalidIncidentValue, match="hazard"):
         open_incident(
             session,
             kind=IncidentKind.HAZARD,
@@ -150,7 +150,7 @@ def test_hazard_may_be_opened_without_a_place(session: Session) -> None:
 
 
 def test_naive_start_time_is_refused(session: Session, places: Places, open_on: OpenOn) -> None:
-    with pytest.raises(InvalidValue, match="time zone"):
+    with pytest.raises(InvalidIncidentValue, match="time zone"):
         open_on(session, places.fuses[0], started_at=datetime(2026, 11, 25, 10, 0))
 
 
@@ -360,7 +360,7 @@ def test_restoration_before_the_start_is_refused(
 ) -> None:
     started = datetime.now(UTC) - timedelta(minutes=10)
     incident_id = open_on(session, places.fuses[0], started_at=started)
-    with pytest.raises(InvalidValue, match="before incident"):
+    with pytest.raises(InvalidIncidentValue, match="before incident"):
         restore(session, incident_id, at=started - timedelta(minutes=1), reason="x")
 
 
