@@ -32,9 +32,8 @@ from outage.crews.schemas import (
 )
 from outage.errors import Conflict, Invalid, NotFound
 from outage.incidents.models import Incident
+from outage.moments import CLOCK_SKEW
 
-CLOCK_SKEW = timedelta(minutes=1)
-"""How far ahead of our clock a phone's clock may run."""
 OLDEST_POSITION = timedelta(days=1)
 """A position older than this is a phone's wrong clock or a queue gone stale: refused."""
 PLANNING_HORIZON = timedelta(hours=12)

@@ -1,11 +1,11 @@
 """The steps every change to an incident is made of, for the engine's changes and the
 dispatchers' actions in this package: loading and locking the row, the audit trail, status
-moves as the lifecycle allows, checks of times and figures (`CLOCK_SKEW`, which intake uses
-too), and naming or moving the place an incident is blamed on.
+moves as the lifecycle allows, checks of times and figures, and naming or moving the place
+an incident is blamed on.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,11 +21,9 @@ from outage.incidents.errors import (
 )
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, check_transition
 from outage.incidents.models import Incident, IncidentEvent
+from outage.moments import CLOCK_SKEW
 from outage.notifications import outbox
 from outage.notifications.enums import EventKind
-
-CLOCK_SKEW = timedelta(minutes=1)
-"""How far in the future a reported restoration time may be (clocks differ)."""
 
 
 def _load(session: Session, incident_id: int) -> Incident:

@@ -18,7 +18,6 @@ from outage import locks
 from outage.db import insert_or_nothing
 from outage.errors import Conflict, Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise
-from outage.incidents.steps import CLOCK_SKEW
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
@@ -33,6 +32,7 @@ from outage.intake.schemas import (
     ScadaEventIn,
     ScadaEventOut,
 )
+from outage.moments import CLOCK_SKEW
 from outage.settings import Settings
 from outage.tickets import insert_with_ticket
 
