@@ -4,32 +4,35 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from outage.agent import routes as agent_routes
-from outage.auth import routes as auth_routes
-from outage.auth.audit import AuditTrail
-from outage.auth.principal import require
-from outage.care import routes as care_routes
-from outage.crews import routes as crew_routes
+from outage.api import agent as agent_routes
+from outage.api import auth as auth_routes
+from outage.api import care as care_routes
+from outage.api import channels as channel_routes
+from outage.api import crews as crew_routes
+from outage.api import grid as grid_routes
+from outage.api import incidents as incident_routes
+from outage.api import intake as intake_routes
+from outage.api import notifications as notification_routes
+from outage.api import open311 as open311_routes
+from outage.api import reliability as reliability_routes
 from outage.db import session_factory
-from outage.grid import routes as grid_routes
 from outage.grid.live import LiveTopology
-from outage.incidents import routes as incident_routes
-from outage.intake import routes as intake_routes
-from outage.intake.channels import routes as channel_routes
 from outage.intake.limits import IntakeLimits
-from outage.notifications import routes as notification_routes
-from outage.open311 import routes as open311_routes
 from outage.pages import agent_console as agent_console_pages
 from outage.pages import crew as crew_pages
+from outage.pages import customer as page_routes
+from outage.pages import follow_up as follow_up_pages
 from outage.pages import maps as map_pages
 from outage.pages import requests as request_pages
 from outage.pages import review_queue as review_queue_pages
-from outage.pages import routes as page_routes
+from outage.pages import sign_in as sign_in_pages
 from outage.pages import supervisor as supervisor_pages
-from outage.reliability import routes as reliability_routes
 from outage.settings import Settings, get_settings
+from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
 from outage.web.middleware import BodySizeLimit, JsonLimits, SecurityHeaders
+from outage.web.principal import require
+from outage.web.rendering import static_files
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
@@ -52,9 +55,9 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuditTrail, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    auth_routes.install_handlers(app)
-    app.include_router(auth_routes.api)
-    app.include_router(auth_routes.pages)
+    sign_in_pages.install_handlers(app)
+    app.include_router(auth_routes.router)
+    app.include_router(sign_in_pages.router)
     app.include_router(grid_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
@@ -67,12 +70,13 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(review_queue_pages.router)
     app.include_router(crew_routes.router)
     app.include_router(notification_routes.router)
+    app.include_router(follow_up_pages.router)
     app.include_router(care_routes.router)
     app.include_router(reliability_routes.router)
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
     app.include_router(supervisor_pages.router)
-    app.mount("/static", page_routes.static_files(), name="static")
+    app.mount("/static", static_files(), name="static")
 
     @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])
     def health() -> JSONResponse:

@@ -56,7 +56,7 @@ def access_matrix(
     """Print the role x permission matrix and every route's permission, as Markdown."""
     from outage.app import create_app
     from outage.auth.matrix import render_markdown
-    from outage.auth.principal import route_rules
+    from outage.web.principal import route_rules
 
     text = render_markdown(route_rules(create_app("postgresql://matrix.invalid/none")))
     if output is None:

@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from fastapi.responses import Response
-
 from outage.errors import DomainError
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -60,15 +58,13 @@ def format_of_path(path: str) -> Format:
     return Format.XML if path.lower().endswith(".xml") else Format.JSON
 
 
-def render(
+def encode(
     content: Sequence[Mapping[str, Any]] | Mapping[str, Any],
     fmt: Format,
     *,
     root: str,
     item: str | None = None,
-    status_code: int = 200,
-    headers: Mapping[str, str] | None = None,
-) -> Response:
+) -> bytes:
     """A list becomes `<root><item>...</item></root>` in XML; a mapping `<root>...</root>`."""
     if fmt is Format.JSON:
         body = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
@@ -81,19 +77,12 @@ def render(
             for member in content:
                 _fill(ET.SubElement(element, item), member)
         body = XML_DECLARATION + ET.tostring(element, encoding="unicode")
-    return Response(
-        body.encode("utf-8"),
-        status_code=status_code,
-        media_type=f"{fmt.media_type}; charset=utf-8",
-        headers=dict(headers or {}),
-    )
+    return body.encode("utf-8")
 
 
-def error_response(
-    status: int, descriptions: Sequence[str], fmt: Format, headers: Mapping[str, str] | None = None
-) -> Response:
-    errors = [{"code": status, "description": d} for d in descriptions]
-    return render(errors, fmt, root="errors", item="error", status_code=status, headers=headers)
+def errors_document(status: int, descriptions: Sequence[str]) -> list[dict[str, Any]]:
+    """GeoReport's error list: one entry per problem, each with the HTTP status as code."""
+    return [{"code": status, "description": d} for d in descriptions]
 
 
 def _fill(element: ET.Element, content: Mapping[str, Any]) -> None:

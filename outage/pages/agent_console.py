@@ -20,9 +20,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
+from outage import i18n
 from outage.agent import service as customers
 from outage.agent.schemas import CustomerOut
-from outage.auth.principal import Principal, PrincipalDep, require
 from outage.care import service as care
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
@@ -32,16 +32,11 @@ from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.schemas import ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
-from outage.pages import i18n
-from outage.pages.routes import (
-    filled_in,
-    form_idempotency_key,
-    local_moment,
-    local_zone,
-    request_language,
-)
+from outage.pages.customer import filled_in, form_idempotency_key
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.web.deps import SessionDep, SettingsDep
+from outage.web.principal import Principal, PrincipalDep, require
+from outage.web.rendering import local_moment, local_zone, request_language
 
 MAX_QUERY_LENGTH = 300
 """As the lookup API allows."""

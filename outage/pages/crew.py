@@ -16,14 +16,14 @@ from fastapi.responses import HTMLResponse
 
 from maps import crew as crew_maps
 from maps.page import Tiles
-from outage.auth.principal import PrincipalDep, require
+from outage import i18n
 from outage.crews import plan_view
 from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
 from outage.incidents.lifecycle import IncidentStatus
-from outage.pages import i18n
-from outage.pages.routes import local_moment, local_zone, render_page, request_language
 from outage.web.deps import SessionDep
+from outage.web.principal import PrincipalDep, require
+from outage.web.rendering import local_moment, local_zone, render_page, request_language
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 

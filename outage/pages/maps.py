@@ -22,13 +22,14 @@ from maps import assets, dispatcher, layers, public
 from maps import strings as map_strings
 from maps.cache import TtlCache
 from maps.page import MapPage, Tiles
-from outage.auth.principal import PrincipalDep, require
+from outage import i18n
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
-from outage.pages import i18n, map_sources
-from outage.pages.routes import render_page, request_language
+from outage.pages import map_sources
 from outage.settings import Settings
 from outage.web.deps import SessionDep, TopologyDep
+from outage.web.principal import PrincipalDep, require
+from outage.web.rendering import render_page, request_language
 
 GEOJSON = "application/geo+json"
 JAVASCRIPT = "text/javascript; charset=utf-8"

@@ -2,7 +2,7 @@
 its ticket, and the satisfaction rating once it is closed.
 
 Like the report pages: plain HTML forms that work without a script, every word from
-`outage.pages.i18n`, every value a customer typed escaped by Jinja's autoescape, a
+`outage.i18n`, every value a customer typed escaped by Jinja's autoescape, a
 one-time token that makes a submission idempotent. A request's page, like the API, asks for
 the last four digits of the requester's phone before it shows where the request stands
 (back-office staff need none), and rating asks for them again.
@@ -17,33 +17,31 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
-from outage.auth.principal import PrincipalDep, require
+from outage import i18n
+from outage.api.care import WORK
 from outage.care import service
 from outage.care.enums import RequestType
-from outage.care.routes import WORK
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
 from outage.errors import RateLimited
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.service import IdempotencyConflict
-from outage.pages import i18n
-from outage.pages.routes import (
+from outage.pages.customer import (
     MAX_TICKET_LENGTH,
     ProveForm,
     TicketPages,
     customer_page,
     filled_in,
     form_idempotency_key,
-    local_moment,
-    local_zone,
     max_lengths,
     prove_context,
     rate_limited_text,
-    request_language,
     ticket_not_found,
     ticket_redirect,
 )
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
+from outage.web.principal import PrincipalDep, require
+from outage.web.rendering import local_moment, local_zone, request_language
 
 MODEL_FIELDS = {
     "account": "account",

@@ -20,15 +20,16 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outage.auth.principal import Principal, PrincipalDep, require
+from outage import i18n
 from outage.grid.models import Premise
 from outage.intake import service as intake
 from outage.intake.enums import ReportStatus
 from outage.intake.schemas import PlacementIn, QueuedReportOut
-from outage.pages import i18n
-from outage.pages.routes import MAX_TICKET_LENGTH, local_moment, local_zone, request_language
+from outage.pages.customer import MAX_TICKET_LENGTH
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.web.deps import SessionDep, SettingsDep
+from outage.web.principal import Principal, PrincipalDep, require
+from outage.web.rendering import local_moment, local_zone, request_language
 
 QUEUE_PAGE = 50
 MAX_PREMISE_LENGTH = 200

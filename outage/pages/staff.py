@@ -3,7 +3,7 @@
 For the staff pages (`outage.pages.agent_console`, `outage.pages.review_queue`,
 `outage.pages.supervisor`): a page names who is signed in and is never cached, since
 staff pages show personal data. Permissions and CSRF tokens are checked before a route
-runs (`outage.auth.principal.require`); every form carries the session's CSRF token.
+runs (`outage.web.principal.require`); every form carries the session's CSRF token.
 """
 
 from collections.abc import Mapping
@@ -14,8 +14,9 @@ import phonenumbers
 from fastapi import status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from outage.auth.principal import Principal
-from outage.pages.routes import MAX_TICKET_LENGTH, render_page
+from outage.pages.customer import MAX_TICKET_LENGTH
+from outage.web.principal import Principal
+from outage.web.rendering import render_page
 
 NO_STORE = {"Cache-Control": "no-store"}
 """Personal data: never cached. The other security headers are the app's (`SecurityHeaders`)."""
@@ -28,14 +29,16 @@ def staff_page(
     *,
     path: str,
     params: Mapping[str, str],
-    staff: Principal,
+    staff: Principal | None,
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
-    """A page; the language switch leads to `path` with `params`, so nothing typed is lost."""
+    """A page; the language switch leads to `path` with `params`, so nothing typed is lost.
+
+    `staff` names who is signed in; None (or a customer) shows no one, as on sign-in."""
     return render_page(
         template,
         language,
-        {"staff": staff, **context},
+        {"staff": staff if staff is not None and staff.is_staff else None, **context},
         path=path,
         params=params,
         status_code=status_code,

@@ -14,15 +14,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from outage.auth.principal import PrincipalDep, require
+from outage import i18n
 from outage.care import dashboard
 from outage.care.sla import target_of
-from outage.pages import charts, i18n
-from outage.pages.routes import local_moment, request_language
+from outage.pages import charts
 from outage.pages.staff import staff_page
 from outage.reliability import service as reliability
 from outage.settings import Settings
 from outage.web.deps import SessionDep
+from outage.web.principal import PrincipalDep, require
+from outage.web.rendering import local_moment, request_language
 
 WINDOW = timedelta(days=30)
 """SLA compliance and satisfaction are over this window, ending now."""

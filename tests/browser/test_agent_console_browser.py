@@ -16,9 +16,9 @@ from outage.auth.enums import Role
 from outage.care.enums import RequestType
 from outage.care.service import is_request_ticket
 from outage.db import session_factory
+from outage.i18n import STRINGS
 from outage.intake.enums import Channel, Hazard
 from outage.intake.models import Report
-from outage.pages.i18n import STRINGS
 from tests.conftest import STAFF_PASSWORD, Credentials, username
 
 if TYPE_CHECKING:

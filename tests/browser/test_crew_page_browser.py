@@ -14,12 +14,12 @@ from grid_topology.model import DeviceKind, GridModel
 from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.i18n import STRINGS as PAGE_STRINGS
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.pages.crew import STRINGS
-from outage.pages.i18n import STRINGS as PAGE_STRINGS
 from tests.conftest import STAFF_PASSWORD, make_crew
 
 if TYPE_CHECKING:

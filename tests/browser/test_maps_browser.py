@@ -23,10 +23,10 @@ from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device
 from outage.grid.service import load_network
+from outage.i18n import STRINGS as PAGE_STRINGS
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
-from outage.pages.i18n import STRINGS as PAGE_STRINGS
 from outage.settings import Settings
 from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 

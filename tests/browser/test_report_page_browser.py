@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from grid_topology.model import GridModel, Premise
 from outage.db import session_factory
+from outage.i18n import STRINGS
 from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
-from outage.pages.i18n import STRINGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize

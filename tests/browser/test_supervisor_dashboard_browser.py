@@ -16,7 +16,7 @@ from outage.care import service
 from outage.care.enums import RequestType
 from outage.care.schemas import RequestIn
 from outage.db import session_factory, session_scope
-from outage.pages.i18n import STRINGS
+from outage.i18n import STRINGS
 from outage.settings import get_settings
 from tests.conftest import STAFF_PASSWORD, Credentials, username
 

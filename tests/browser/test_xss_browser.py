@@ -18,13 +18,13 @@ from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
+from outage.i18n import STRINGS
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
-from outage.pages.i18n import STRINGS
 from outage.settings import Settings
 from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 

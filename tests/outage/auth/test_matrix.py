@@ -22,13 +22,13 @@ from sqlalchemy import text
 from outage.app import create_app
 from outage.auth import matrix, service
 from outage.auth.enums import Role, Scope, SessionKind
-from outage.auth.principal import requirement_of, route_rules, served_routes
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
+from outage.web.principal import requirement_of, route_rules, served_routes
 from tests.conftest import STAFF_PASSWORD, Credentials, make_crew, username
 
 from .conftest import CSRF_INPUT

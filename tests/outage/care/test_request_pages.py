@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from grid_topology.model import Premise
 from outage.care import service
 from outage.care.enums import RequestState
-from outage.pages.i18n import STRINGS
+from outage.i18n import STRINGS
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from outage.open311.formats import Format, Open311Error, error_response, format_of, render
+from outage.api.open311 import error_response, render
+from outage.open311.formats import Format, Open311Error, format_of
 
 
 def test_xml_escapes_markup_and_drops_characters_xml_cannot_carry() -> None:

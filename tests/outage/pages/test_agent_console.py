@@ -18,12 +18,12 @@ from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.grid import models as grid
+from outage.i18n import STRINGS
 from outage.incidents.changes import open_incident, restore
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
-from outage.pages.i18n import STRINGS
 from outage.settings import get_settings
 
 CUSTOMER_BAND = slice(1000, 1060)
@@ -144,7 +144,7 @@ def test_every_word_of_the_empty_console_comes_from_the_dictionary(
     parser.feed(client.get("/agent", params={"lang": language}).text)
     allowed = set(STRINGS[language].values()) | {STRINGS[other]["language_name"]}
     stray = [text for text in parser.texts if text not in allowed]
-    assert not stray, f"text not from outage/pages/i18n.py: {stray}"
+    assert not stray, f"text not from outage/i18n.py: {stray}"
 
 
 def test_the_language_switch_keeps_the_search(client: TestClient) -> None:

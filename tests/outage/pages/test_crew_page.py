@@ -14,12 +14,12 @@ from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
 from outage.db import session_factory, session_scope
+from outage.i18n import hazard_label
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
-from outage.pages.i18n import hazard_label
 from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
 
 

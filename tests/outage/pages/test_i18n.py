@@ -4,8 +4,8 @@ import string
 
 import pytest
 
+from outage import i18n
 from outage.intake.enums import Hazard, ReportStatus
-from outage.pages import i18n
 
 
 def _placeholders(text: str) -> set[str]:

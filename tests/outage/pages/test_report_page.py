@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from grid_topology.model import GridModel, Premise
 from outage.app import create_app
 from outage.db import session_factory
+from outage.i18n import STRINGS
 from outage.intake.enums import Channel, Hazard, MatchMethod
 from outage.intake.models import Report
-from outage.pages.i18n import STRINGS
 from outage.settings import Settings, get_settings
 
 TICKET_URL = re.compile(r"^/status/(\d{6}-[2-9A-HJ-NP-Z]{5})\?lang=(vi|en)$")
@@ -140,7 +140,7 @@ def test_every_word_on_the_page_comes_from_the_dictionary(
     allowed = set(STRINGS[language].values()) | {STRINGS[other]["language_name"]}
     html = client.get(path, params={"lang": language}).text
     stray = [text for text in _texts(html) if text not in allowed]
-    assert not stray, f"text not from outage/pages/i18n.py: {stray}"
+    assert not stray, f"text not from outage/i18n.py: {stray}"
 
 
 @pytest.mark.parametrize("path", ["/report", "/status", "/status/NO-SUCH-TICKET"])

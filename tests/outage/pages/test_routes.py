@@ -3,9 +3,9 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from outage.pages import i18n
-from outage.pages.routes import local_moment
+from outage import i18n
 from outage.settings import Settings
+from outage.web.rendering import local_moment
 
 DEFAULT_ZONE = ZoneInfo(Settings.model_fields["local_timezone"].default)
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query
 
 from outage.agent import service
 from outage.agent.schemas import CustomerOut, LookupKind
-from outage.auth.principal import require
 from outage.web.deps import SessionDep
+from outage.web.principal import require
 
 router = APIRouter(
     prefix="/api/v1/agent",

@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outage.auth import service
-from outage.auth.principal import SAFE_METHODS, Principal
 from outage.db import session_scope
+from outage.web.principal import SAFE_METHODS, Principal
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from outage.auth.principal import require
 from outage.reliability import service
 from outage.reliability.schemas import ReliabilityOut, parse_moment, report_csv
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.principal import require
 
 router = APIRouter(
     prefix="/api/v1", tags=["reliability"], dependencies=[Depends(require("reliability.read"))]

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from outage.auth.principal import require
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
+from outage.web.principal import require
 
 router = APIRouter(
     prefix="/api/v1/channels",

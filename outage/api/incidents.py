@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from outage.auth.principal import AccessDenied, PrincipalDep, require
 from outage.incidents import queries
 from outage.incidents.actions import apply_action
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
@@ -21,6 +20,7 @@ from outage.incidents.schemas import (
     IncidentPatch,
 )
 from outage.web.deps import MAX_OFFSET, SessionDep, TopologyDep
+from outage.web.principal import AccessDenied, PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
-from outage.auth.principal import Principal, PrincipalDep, require
+from outage.api.intake import refuse_unproven
 from outage.care import service
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import OPEN
@@ -24,9 +24,9 @@ from outage.care.schemas import (
 )
 from outage.fields import PhoneLast4
 from outage.intake.limits import IntakeLimits
-from outage.intake.routes import refuse_unproven
 from outage.tickets import Verdict, verify_owner
 from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
+from outage.web.principal import Principal, PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["customer care"])
 

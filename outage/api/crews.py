@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
-from outage.auth.principal import AccessDenied, Principal, PrincipalDep, require
 from outage.crews import pins, plan_view, planning, service
 from outage.crews.schemas import (
     CrewIn,
@@ -26,6 +25,7 @@ from outage.crews.schemas import (
     PositionIn,
 )
 from outage.web.deps import SessionDep, TopologyDep
+from outage.web.principal import AccessDenied, Principal, PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1")
 

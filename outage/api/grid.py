@@ -7,9 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.auth.principal import require
 from outage.grid import service
 from outage.web.deps import MAX_OFFSET, SessionDep, TopologyDep
+from outage.web.principal import require
 
 router = APIRouter(
     prefix="/api/v1/grid", tags=["grid"], dependencies=[Depends(require("grid.read"))]

@@ -1,7 +1,7 @@
 """Customer pages: the report form (no login) and the status of a report by its ticket.
 
 Plain HTML forms that work without JavaScript; the script only adds "use my location"
-and guards against double taps. Every string comes from `outage.pages.i18n`, every
+and guards against double taps. Every string comes from `outage.i18n`, every
 value a customer typed is escaped by Jinja's autoescape.
 """
 
@@ -9,19 +9,16 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from pathlib import Path
+from datetime import tzinfo
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from outage.auth.principal import PrincipalDep, require
+from outage import i18n
 from outage.care.service import is_request_ticket
 from outage.errors import RateLimited
 from outage.fields import PhoneLast4
@@ -30,38 +27,20 @@ from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn, ReportStatusOut
-from outage.moments import local_time
-from outage.pages import i18n
-from outage.settings import Settings
 from outage.tickets import Verdict, verify_owner
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
-
-HERE = Path(__file__).resolve().parent
-STATIC_DIR = HERE / "static"
+from outage.web.principal import PrincipalDep, require
+from outage.web.rendering import local_moment, local_zone, render_page, request_language
 
 MAX_TICKET_LENGTH = 32
 TEXT_FIELDS = ("account", "phone", "address", "description")
 """Form fields whose errors a customer can fix by editing them, in the order shown."""
-
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-"""Every page's templates (autoescaped: customer text is safe in them)."""
 
 router = APIRouter(
     include_in_schema=False, tags=["pages"], dependencies=[Depends(require("pages.customer"))]
 )
 
 """Committed before the response goes out, so the page a redirect leads to finds the row."""
-
-
-def static_files() -> StaticFiles:
-    """The pages' CSS and scripts, to mount at /static."""
-    return StaticFiles(directory=STATIC_DIR)
 
 
 _PHONE_LAST4: TypeAdapter[str] = TypeAdapter(PhoneLast4)
@@ -105,51 +84,6 @@ class ReportForm(BaseModel):
     lang: str = ""
 
 
-def request_language(request: Request, requested: str | None) -> str:
-    """?lang= when given, else the browser's Accept-Language, else Vietnamese."""
-    return i18n.choose_language(requested, request.headers.get("accept-language"))
-
-
-def language_context(
-    language: str,
-    path: str,
-    params: Mapping[str, str] | None = None,
-    words: Callable[[str], Mapping[str, str]] = i18n.strings,
-) -> dict[str, Any]:
-    """What the base templates need: the page's words and the switch to the other
-    language, which leads to `path` with the non-empty `params`, so nothing typed is lost."""
-    other = i18n.other_language(language)
-    kept = {name: value for name, value in (params or {}).items() if value}
-    return {
-        "lang": language,
-        "t": words(language),
-        "other_lang": other,
-        "other_t": words(other),
-        "switch_url": f"{quote(path)}?{urlencode({**kept, 'lang': other})}",
-    }
-
-
-def render_page(
-    template: str,
-    language: str,
-    context: Mapping[str, Any],
-    *,
-    path: str,
-    params: Mapping[str, str] | None = None,
-    words: Callable[[str], Mapping[str, str]] = i18n.strings,
-    status_code: int = status.HTTP_200_OK,
-    headers: Mapping[str, str] | None = None,
-) -> HTMLResponse:
-    """A page in `language`, its switch to the other language leading to `path`."""
-    html = templates.get_template(template).render(
-        **language_context(language, path, params, words), **context
-    )
-    response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
-    response.headers["Content-Language"] = language
-    response.headers["Vary"] = "Accept-Language"
-    return response
-
-
 def customer_page(
     request: Request,
     template: str,
@@ -167,23 +101,6 @@ def customer_page(
         status_code=status_code,
         headers={**(headers or {}), "Cache-Control": "no-store"},
     )
-
-
-def local_zone(request: Request) -> tzinfo:
-    """The utility's local time (the `local_timezone` setting of the app serving `request`)."""
-    config: Settings = request.app.state.settings
-    return config.local_zone
-
-
-def local_moment(moment: datetime, t: Mapping[str, str], zone: tzinfo) -> dict[str, str]:
-    """A moment in local time `zone`: ISO for <time datetime>, text to read.
-
-    A moment local time cannot hold is shown in UTC rather than failing the page."""
-    local = local_time(moment, zone) or moment.astimezone(UTC)
-    return {
-        "iso": local.isoformat(timespec="minutes"),
-        "text": local.strftime(t["datetime_format"]),
-    }
 
 
 def ticket_redirect(prefix: str, ticket: str, language: str) -> RedirectResponse:

@@ -6,7 +6,7 @@ has rolled back before a refusal is turned into that answer.
 """
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -15,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from outage.auth.principal import require
 from outage.db import session_scope
 from outage.errors import DomainError
 from outage.intake.geocode import OutsideTerritory
@@ -24,15 +23,42 @@ from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
 from outage.open311.catalogue import Lang, language
 from outage.open311.formats import (
+    Format,
     Open311Error,
-    error_response,
+    encode,
+    errors_document,
     format_of,
     format_of_path,
-    render,
 )
 from outage.web.deps import SettingsDep, client_ip
+from outage.web.principal import require
 
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
+
+
+def render(
+    content: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    fmt: Format,
+    *,
+    root: str,
+    item: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A GeoReport document in `fmt` (see `outage.open311.formats.encode`)."""
+    return Response(
+        encode(content, fmt, root=root, item=item),
+        status_code=status_code,
+        media_type=f"{fmt.media_type}; charset=utf-8",
+        headers=dict(headers or {}),
+    )
+
+
+def error_response(
+    status: int, descriptions: Sequence[str], fmt: Format, headers: Mapping[str, str] | None = None
+) -> Response:
+    document = errors_document(status, descriptions)
+    return render(document, fmt, root="errors", item="error", status_code=status, headers=headers)
 
 
 class Open311Route(APIRoute):

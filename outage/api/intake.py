@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
 from outage.auth.enums import PrincipalKind
-from outage.auth.principal import PrincipalDep, require
 from outage.fields import PhoneLast4
 from outage.intake import service
 from outage.intake.schemas import (
@@ -21,6 +20,7 @@ from outage.intake.schemas import (
 )
 from outage.tickets import Verdict, verify_owner
 from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
+from outage.web.principal import PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
