@@ -118,6 +118,22 @@ class Topology:
             self._terminals.setdefault(link.from_node, []).append(link.asset_ref)
             self._terminals.setdefault(link.to_node, []).append(link.asset_ref)
 
+    def switched(self, changes: Mapping[str, bool]) -> "Topology":
+        """The topology after opening (True) or closing (False) the given devices."""
+        effective = {
+            ref: is_open
+            for ref, is_open in changes.items()
+            if self.network.links[ref].is_open != is_open
+        }
+        if not effective:
+            return self
+        return Topology(
+            self.network.switched(
+                open_=[ref for ref, is_open in effective.items() if is_open],
+                close=[ref for ref, is_open in effective.items() if not is_open],
+            )
+        )
+
     def is_energized(self, node_ref: str) -> bool:
         return _node(node_ref) in self._parent
 

@@ -17,7 +17,17 @@ from outage.crews.models import (
     DispatchPlan,
     DispatchPlanJob,
 )
-from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, ServiceArea, Substation
+from outage.grid.models import (
+    Customer,
+    Device,
+    Feeder,
+    GridNode,
+    GridState,
+    Premise,
+    ServiceArea,
+    Substation,
+    SwitchOperation,
+)
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import (
@@ -41,6 +51,7 @@ __all__ = [
     "DispatchPlanJob",
     "Feeder",
     "GridNode",
+    "GridState",
     "Incident",
     "IncidentEvent",
     "IncidentEvidence",
@@ -59,5 +70,6 @@ __all__ = [
     "ServiceRequestEvent",
     "StaffUser",
     "Substation",
+    "SwitchOperation",
     "TicketGuess",
 ]

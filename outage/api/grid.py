@@ -75,7 +75,7 @@ def list_devices(
 @router.get("/devices/{asset_ref:path}", response_model=DeviceDetailOut)
 def get_device(asset_ref: str, session: SessionDep, live: TopologyDep) -> DeviceDetailOut:
     device = _device_or_404(session, asset_ref)
-    topology = live.get(session)
+    topology = live.energized(session)
     links = topology.network.links
     return DeviceDetailOut(
         **device.__dict__,
@@ -95,7 +95,7 @@ def trace(
     direction: Literal["down", "up"] = "down",
 ) -> TraceOut:
     device = _device_or_404(session, asset_ref)
-    topology = live.get(session)
+    topology = live.energized(session)
     links = topology.network.links
     found = topology.downstream(asset_ref) if direction == "down" else topology.upstream(asset_ref)
     traced = [

@@ -19,6 +19,7 @@ from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.errors import Conflict
 from outage.grid.service import ImportSummary, Progress, update_territory
+from outage.grid.switching import bump_structure
 
 CHUNK_ROWS = 50_000
 """Rows per piece of the COPY stream (memory, and how often progress is told)."""
@@ -283,6 +284,7 @@ def bulk_save_grid(
         )
     update_territory(session, territory_margin_m)
     session.execute(text(f"ANALYZE {', '.join(_TABLES)}"))
+    bump_structure(session)
     return ImportSummary(
         substations=len(model.substations),
         nodes=len(model.nodes),

@@ -1,34 +1,95 @@
-"""The oriented network the API traces on, held in memory and rebuilt only when it changes."""
+"""The oriented network a process works on, following the live switching state.
 
+A process holds one `LiveTopology`. Each `get` compares the network's versions in the
+database (one small read) with those of the copy it holds: a switching change is applied
+to the copy incrementally (`Topology.switched`), an import that changed the network
+reloads it. So every request, engine cycle and worker pass sees the network as switched
+when it starts, without a restart.
+
+It keeps two views. `get` is the network as operated: the live switching state, except
+that a protective device opened by protection counts as closed, since an outage's
+customers are those its device fed (the engine's inference, incident counts and who is
+told). `energized` is the network exactly as it stands, for what has supply now.
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
 from threading import Lock
 
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid.service import load_network
+from outage.grid.switching import Versions, changes_since, tripped_devices, versions
+
+
+@dataclass(frozen=True)
+class _Views:
+    versions: Versions
+    operated: Topology
+    energized: Topology
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Customers with supply through each device now, counted once per version."""
+        return self.energized.customer_counts()
 
 
 class LiveTopology:
-    """Orientation costs about a second on a city-sized grid, so it is built once and shared."""
+    """Orientation costs seconds on a large grid, so it is built once and then followed."""
 
     def __init__(self) -> None:
         self._lock = Lock()
-        self._topology: Topology | None = None
-        self._counts: dict[str, int] = {}
+        self._views: _Views | None = None
 
     def get(self, session: Session) -> Topology:
-        with self._lock:
-            if self._topology is None:
-                self._topology = Topology(load_network(session))
-                self._counts = self._topology.customer_counts()
-            return self._topology
+        """The network as operated (protection's trips count as closed), as of now."""
+        return self._current(session).operated
+
+    def energized(self, session: Session) -> Topology:
+        """The network exactly as switched now: what has supply."""
+        return self._current(session).energized
 
     def customers_downstream(self, session: Session, asset_ref: str) -> int:
-        self.get(session)
-        return self._counts.get(asset_ref, 0)
+        """Customers who lose supply if the device opens now (0 for one without supply)."""
+        return self._current(session).counts.get(asset_ref, 0)
+
+    @property
+    def version(self) -> Versions | None:
+        """The versions of the copy held, None before the first `get`."""
+        views = self._views
+        return views.versions if views else None
 
     def invalidate(self) -> None:
-        """Call after an import or a switching change."""
+        """Forget the copy: the next `get` loads the network again."""
         with self._lock:
-            self._topology = None
-            self._counts = {}
+            self._views = None
+
+    def _current(self, session: Session) -> _Views:
+        now = versions(session)
+        views = self._views
+        if views is not None and views.versions == now:
+            return views
+        with self._lock:
+            views = self._views
+            if views is None or views.versions.structure != now.structure:
+                self._views = views = self._load(session)
+            elif views.versions.switch < now.switch:
+                self._views = views = self._follow(session, views)
+            return views
+
+    def _load(self, session: Session) -> _Views:
+        held = versions(session)
+        energized = Topology(load_network(session))
+        operated = energized.switched({ref: False for ref in tripped_devices(session)})
+        return _Views(held, operated, energized)
+
+    def _follow(self, session: Session, views: _Views) -> _Views:
+        changes = changes_since(session, views.versions.switch)
+        if changes.versions.structure != views.versions.structure:
+            return self._load(session)
+        energized = views.energized.switched({s.asset_ref: s.is_open for s in changes.states})
+        operated = views.operated.switched(
+            {s.asset_ref: s.is_open and not s.tripped for s in changes.states}
+        )
+        return _Views(changes.versions, operated, energized)

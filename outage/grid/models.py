@@ -1,10 +1,14 @@
 """Tables of the network (substations, nodes, devices, feeders) and of premises and customers."""
 
+from datetime import datetime
+
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
+    DateTime,
     Enum,
     Float,
     ForeignKey,
@@ -13,11 +17,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grid_topology.model import DeviceKind
-from outage.db import Base
+from outage.db import Base, checked_enum
+from outage.grid.enums import SwitchSource
 
 POINT = Geometry("POINT", srid=4326, spatial_index=False)
 
@@ -63,6 +69,7 @@ class Device(Base):
     __table_args__ = (
         Index("ix_devices_geom", "geom", postgresql_using="gist"),
         Index("ix_devices_feeder_id", "feeder_id"),
+        Index("ix_devices_state_version", "state_version"),
         CheckConstraint("from_node_id <> to_node_id", name="ck_devices_two_nodes"),
     )
 
@@ -83,6 +90,13 @@ class Device(Base):
     to_node_id: Mapped[int] = mapped_column(ForeignKey("nodes.id"), index=True)
     normal_open: Mapped[bool] = mapped_column(Boolean, default=False)
     is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The network version at which `is_open` last changed: what a process catching up reads."""
+    state_source: Mapped[SwitchSource | None] = mapped_column(
+        checked_enum(SwitchSource, "device_state_source")
+    )
+    """What set `is_open` last; None: the import. An open protective device that no
+    operator opened was opened by protection: an outage, not a switching change."""
     voltage_kv: Mapped[float | None] = mapped_column(Float)
     rating_kva: Mapped[float | None] = mapped_column(Float)
     substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
@@ -90,6 +104,48 @@ class Device(Base):
         ForeignKey("feeders.id", use_alter=True, name="fk_devices_feeder_id")
     )
     geom: Mapped[str] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+
+
+class SwitchOperation(Base):
+    """A switchable device opened or closed, by whom and why: the network's switching log.
+
+    The device's live state is its latest operation by the time it happened, so an
+    operation reported late (a SCADA backfill) takes its place in history without
+    overriding a later one.
+    """
+
+    __tablename__ = "switch_operations"
+    __table_args__ = (Index("ix_switch_operations_device_time", "device_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    source: Mapped[SwitchSource] = mapped_column(checked_enum(SwitchSource, "switch_source"))
+    actor: Mapped[str] = mapped_column(String(200))
+    """Who or what: a staff member's name, a crew, "scada"."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    """The network version this operation produced; None when it changed no live state
+    (the device was already so, or a later operation already stands)."""
+
+
+class GridState(Base):
+    """One row: the network's versions, which every process compares with its own copy.
+
+    `switch_version` counts switching changes (applied incrementally); `structure_version`
+    counts imports that changed the network itself (a process reloads it).
+    """
+
+    __tablename__ = "grid_state"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_grid_state_one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    switch_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    structure_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Premise(Base):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
+from outage.grid.switching import bump_structure
 
 Progress = Callable[[str, int, int], None]
 """Called as (stage, rows done, rows in stage) while an import writes."""
@@ -60,12 +61,17 @@ def _upsert(
     rows: list[dict[str, Any]],
     stage: str,
     progress: Progress | None,
+    *,
+    kept: frozenset[str] = frozenset(),
 ) -> None:
-    """Insert or update by natural key, in batches, so a re-import changes rows in place."""
+    """Insert or update by natural key, in batches, so a re-import changes rows in place.
+
+    Columns in `kept` are written for new rows only: a re-import leaves them as they are.
+    """
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         statement = insert(table).values(batch)
-        updates = {c: statement.excluded[c] for c in batch[0] if c != key}
+        updates = {c: statement.excluded[c] for c in batch[0] if c != key and c not in kept}
         session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
         if progress:
             progress(stage, start + len(batch), len(rows))
@@ -83,6 +89,9 @@ def save_grid(
     territory_margin_m: float = 2000.0,
 ) -> ImportSummary:
     """Write a whole network; running it twice with the same model changes nothing.
+
+    A device's live switching state survives a re-import (the GIS knows its normal state,
+    the switching log its live one), and running processes reload the network.
 
     Feeder membership and serving transformers are derived here from the normal-state
     topology, so every importer gets them the same way.
@@ -142,6 +151,7 @@ def save_grid(
         ],
         "devices",
         progress,
+        kept=frozenset({"is_open"}),  # the live state is the switching log's, not the GIS's
     )
     device_ids = _ids(session, Device.asset_ref, Device.id)
     _upsert(
@@ -215,6 +225,7 @@ def save_grid(
         "customers",
         progress,
     )
+    bump_structure(session)
     return ImportSummary(
         substations=len(model.substations),
         nodes=len(model.nodes),

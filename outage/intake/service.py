@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session, aliased
 from outage import locks
 from outage.db import insert_or_nothing
 from outage.errors import Conflict, Invalid
+from outage.grid import switching
+from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, Feeder, Premise
-from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode
+from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode, SwitchState
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.intake.schemas import (
@@ -308,6 +310,8 @@ def record_meter_events(
 def record_scada_event(
     session: Session, event: ScadaEventIn, *, max_age: timedelta
 ) -> ScadaEventOut:
+    """Store the event as evidence and apply it to the live network, unless SCADA sent it
+    before; an unknown or unswitchable device is refused and nothing is stored."""
     check_event_times([event.occurred_at], now=datetime.now(UTC), max_age=max_age)
     device_id = session.scalar(select(Device.id).where(Device.asset_ref == event.asset_ref))
     if device_id is None:
@@ -323,7 +327,18 @@ def record_scada_event(
         .on_conflict_do_nothing()
         .returning(ScadaEvent.id)
     ).first()
-    return ScadaEventOut(accepted=inserted is not None)
+    if inserted is None:
+        return ScadaEventOut(accepted=False)
+    switching.operate(
+        session,
+        event.asset_ref,
+        is_open=event.state is SwitchState.OPEN,
+        occurred_at=event.occurred_at,
+        source=SwitchSource.SCADA,
+        actor="scada",
+        reason=event.cause,
+    )
+    return ScadaEventOut(accepted=True)
 
 
 def review_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueuedReportOut]:

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from grid_topology.topology import Topology
 from outage import locks
 from outage.db import get_engine, session_factory
+from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
-from outage.grid.service import load_network
 from outage.incidents.changes import (
     cancel,
     merge_incidents,
@@ -76,21 +76,36 @@ class CycleResult:
 
 
 class Engine:
-    """Holds the oriented network and turns evidence into incidents."""
+    """Holds the oriented network and turns evidence into incidents.
 
-    def __init__(self, topology: Topology, *, window: timedelta, params: Params = Params()):
+    Built on a `LiveTopology`, it follows switching: each cycle starts on the network as
+    operated at that moment. Built on a plain `Topology` (benchmarks), it keeps that one.
+    """
+
+    def __init__(
+        self,
+        topology: Topology,
+        *,
+        window: timedelta,
+        params: Params = Params(),
+        live: LiveTopology | None = None,
+    ):
         self.topology = topology
         self.index = ProtectionIndex.of(topology)
         self.window = window
         self.params = params
+        self.live = live
 
     @classmethod
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
-        return cls(Topology(load_network(session)), window=window)
+        live = LiveTopology()
+        return cls(live.get(session), window=window, live=live)
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
+        if self.live is not None:
+            self._follow(self.live.get(session))
         evidence = gather(session, now=now, window=self.window)
         active = [i for i in active_incidents(session) if i.kind is IncidentKind.OUTAGE]
         done: set[int] = set()
@@ -134,6 +149,11 @@ class Engine:
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
+
+    def _follow(self, topology: Topology) -> None:
+        if topology is not self.topology:
+            self.topology = topology
+            self.index = ProtectionIndex.of(topology)
 
     def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[EvidenceRef]:
         refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]

@@ -1,0 +1,189 @@
+"""Operating switchable devices: the one way the live state of the network changes.
+
+Every change (SCADA, a switching order's step, a crew's report, the control room) is an
+operation in `switch_operations`. A device's live state is its latest operation by the
+time it happened, so an operation reported late takes its place in history without
+overriding a later one. An operation that changes the live state bumps the network's
+switch version in `grid_state`; the row is locked until commit, so versions are handed
+out in commit order and a process that has read version N has seen every change up to N.
+Processes learn of a change by comparing versions (`outage.grid.live`); the engine is
+woken through its evidence channel as well.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session
+
+from grid_topology.model import PROTECTIVE_KINDS, SWITCHING_KINDS, DeviceKind
+from outage.errors import Invalid
+from outage.grid.enums import SwitchSource
+from outage.grid.models import Device, GridState, SwitchOperation
+
+CHANNEL = "network_changed"
+"""Notified with the new switch version whenever the live state changes."""
+
+EVIDENCE_CHANNEL = "outage_evidence"
+"""The engine's wake-up channel: a switching change can change what it predicts."""
+
+OPERATORS = frozenset({SwitchSource.ORDER, SwitchSource.CREW, SwitchSource.DISPATCHER})
+"""Sources that open a device on purpose; a protective device opened otherwise tripped."""
+
+
+class UnknownDevice(Invalid, LookupError):
+    """No device has this asset_ref."""
+
+
+class NotSwitchable(Invalid, ValueError):
+    """The device cannot be opened or closed (a line section, a transformer)."""
+
+
+@dataclass(frozen=True)
+class Versions:
+    switch: int
+    """Bumped by every change of a device's live state."""
+    structure: int
+    """Bumped by every import that changed the network itself."""
+
+
+@dataclass(frozen=True)
+class SwitchOutcome:
+    asset_ref: str
+    is_open: bool
+    """The device's live state after the operation."""
+    changed: bool
+    """False when the device was already so, or a later operation stands."""
+    version: int
+    """The network's switch version after the operation."""
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    asset_ref: str
+    is_open: bool
+    tripped: bool
+    """Opened by protection (no operator opened it): an outage, not a switching change."""
+
+
+@dataclass(frozen=True)
+class Changes:
+    versions: Versions
+    states: tuple[DeviceState, ...]
+
+
+def is_tripped(
+    kind: DeviceKind, is_open: bool, normal_open: bool, source: SwitchSource | None
+) -> bool:
+    """A protective device open against its normal state that no operator opened."""
+    return kind in PROTECTIVE_KINDS and is_open and not normal_open and source not in OPERATORS
+
+
+def versions(session: Session) -> Versions:
+    row = session.execute(select(GridState.switch_version, GridState.structure_version)).one()
+    return Versions(switch=row.switch_version, structure=row.structure_version)
+
+
+def operate(
+    session: Session,
+    asset_ref: str,
+    *,
+    is_open: bool,
+    occurred_at: datetime,
+    source: SwitchSource,
+    actor: str,
+    reason: str | None = None,
+) -> SwitchOutcome:
+    """Record that the device was opened or closed at `occurred_at`; the caller commits."""
+    device = session.scalar(select(Device).where(Device.asset_ref == asset_ref).with_for_update())
+    if device is None:
+        raise UnknownDevice(f"unknown device {asset_ref!r}")
+    if device.kind not in SWITCHING_KINDS:
+        raise NotSwitchable(f"{asset_ref!r} is a {device.kind}, which cannot be opened or closed")
+    later = session.scalar(
+        select(
+            exists().where(
+                SwitchOperation.device_id == device.id, SwitchOperation.occurred_at > occurred_at
+            )
+        )
+    )
+    operation = SwitchOperation(
+        device_id=device.id,
+        is_open=is_open,
+        occurred_at=occurred_at,
+        source=source,
+        actor=actor,
+        reason=reason,
+    )
+    session.add(operation)
+    if later:
+        session.flush()
+        return SwitchOutcome(asset_ref, device.is_open, False, versions(session).switch)
+    was_tripped = is_tripped(device.kind, device.is_open, device.normal_open, device.state_source)
+    if device.is_open != is_open or (source in OPERATORS and device.state_source not in OPERATORS):
+        # An operator confirming a state takes it over (a tripped breaker an operator now
+        # holds open is switching, no longer an outage); SCADA confirming an operator's
+        # step leaves it the operator's.
+        device.state_source = source
+    tripped = is_tripped(device.kind, is_open, device.normal_open, device.state_source)
+    if device.is_open == is_open and was_tripped == tripped:
+        session.flush()
+        return SwitchOutcome(asset_ref, is_open, False, versions(session).switch)
+    version = session.scalar(
+        update(GridState)
+        .values(switch_version=GridState.switch_version + 1)
+        .returning(GridState.switch_version)
+    )
+    assert version is not None
+    device.is_open = is_open
+    device.state_version = version
+    operation.version = version
+    session.flush()
+    session.execute(select(func.pg_notify(CHANNEL, str(version))))
+    session.execute(select(func.pg_notify(EVIDENCE_CHANNEL, "switching")))
+    return SwitchOutcome(asset_ref, is_open, True, version)
+
+
+def changes_since(session: Session, switch_version: int) -> Changes:
+    """The devices whose live state changed after `switch_version`, with the versions now.
+
+    The versions are read first: a change committed in between is read twice at worst,
+    and applying a state twice is harmless.
+    """
+    now = versions(session)
+    rows = session.execute(
+        select(
+            Device.asset_ref, Device.kind, Device.is_open, Device.normal_open, Device.state_source
+        ).where(Device.state_version > switch_version)
+    )
+    states = tuple(
+        DeviceState(ref, is_open, is_tripped(kind, is_open, normal_open, source))
+        for ref, kind, is_open, normal_open, source in rows
+    )
+    return Changes(now, states)
+
+
+def tripped_devices(session: Session) -> frozenset[str]:
+    """Every protective device that protection opened and nobody has closed yet."""
+    rows = session.execute(
+        select(Device.asset_ref, Device.kind, Device.normal_open, Device.state_source).where(
+            Device.is_open, Device.is_protective
+        )
+    )
+    return frozenset(
+        ref
+        for ref, kind, normal_open, source in rows
+        if is_tripped(kind, True, normal_open, source)
+    )
+
+
+def bump_structure(session: Session) -> int:
+    """An import changed the network itself: every process reloads it."""
+    version = session.scalar(
+        update(GridState)
+        .values(structure_version=GridState.structure_version + 1)
+        .returning(GridState.structure_version)
+    )
+    assert version is not None
+    session.execute(select(func.pg_notify(CHANNEL, f"structure {version}")))
+    return version

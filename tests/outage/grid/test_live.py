@@ -1,0 +1,81 @@
+"""A process's copy of the network follows switching and imports without a restart."""
+
+from datetime import UTC, datetime
+
+from grid_topology.model import GridModel
+from outage.db import session_factory, session_scope
+from outage.grid import switching
+from outage.grid.enums import SwitchSource
+from outage.grid.live import LiveTopology
+from outage.grid.service import save_grid
+from tests.outage.grid.conftest import Transfer
+
+AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def _operate(url: str, asset_ref: str, is_open: bool, source: SwitchSource, minute: int) -> None:
+    with session_scope(session_factory(url)) as session:
+        switching.operate(
+            session,
+            asset_ref,
+            is_open=is_open,
+            occurred_at=AT.replace(minute=minute),
+            source=source,
+            actor="test",
+        )
+
+
+def test_a_transfer_through_a_tie_moves_the_customers_to_the_other_feeder(
+    switching_database: str, transfer: Transfer
+) -> None:
+    live = LiveTopology()
+    sessions = session_factory(switching_database)
+    with session_scope(sessions) as session:
+        moved = live.get(session).downstream(transfer.head).accounts
+        neighbour = live.get(session).downstream(transfer.neighbour_head).accounts
+    _operate(switching_database, transfer.tie, False, SwitchSource.DISPATCHER, 1)
+    _operate(switching_database, transfer.head, True, SwitchSource.DISPATCHER, 2)
+    with session_scope(sessions) as session:
+        topology = live.get(session)
+        assert topology.downstream(transfer.head).accounts == frozenset()
+        assert topology.downstream(transfer.neighbour_head).accounts == moved | neighbour
+        assert live.customers_downstream(session, transfer.neighbour_head) == len(moved | neighbour)
+    _operate(switching_database, transfer.head, False, SwitchSource.DISPATCHER, 3)
+    _operate(switching_database, transfer.tie, True, SwitchSource.DISPATCHER, 4)
+    with session_scope(sessions) as session:
+        assert live.get(session).downstream(transfer.head).accounts == moved
+
+
+def test_a_trip_keeps_its_customers_as_operated_and_cuts_their_supply(
+    switching_database: str, transfer: Transfer
+) -> None:
+    live = LiveTopology()
+    sessions = session_factory(switching_database)
+    with session_scope(sessions) as session:
+        fed = live.get(session).downstream(transfer.neighbour_head).accounts
+    _operate(switching_database, transfer.neighbour_head, True, SwitchSource.SCADA, 10)
+    with session_scope(sessions) as session:
+        operated = live.get(session).downstream(transfer.neighbour_head)
+        assert operated.accounts == fed
+        energized = live.energized(session)
+        assert not any(energized.is_energized(node) for node in operated.nodes)
+    _operate(switching_database, transfer.neighbour_head, False, SwitchSource.SCADA, 11)
+
+
+def test_an_import_makes_every_copy_reload(switching_database: str, sample_grid: GridModel) -> None:
+    live = LiveTopology()
+    sessions = session_factory(switching_database)
+    with session_scope(sessions) as session:
+        first = live.get(session)
+        held = live.version
+        save_grid(session, sample_grid)
+    with session_scope(sessions) as session:
+        assert live.get(session) is not first
+        assert live.version is not None and held is not None
+        assert live.version.structure == held.structure + 1
+
+
+def test_a_copy_unchanged_is_reused(switching_database: str) -> None:
+    live = LiveTopology()
+    with session_scope(session_factory(switching_database)) as session:
+        assert live.get(session) is live.get(session)
