@@ -1,19 +1,22 @@
 """HTTP routes for the network: device lookup and tracing."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.grid import service
-from outage.web.deps import MAX_OFFSET, SessionDep, TopologyDep
-from outage.web.principal import require
+from outage.grid import service, switching
+from outage.grid.enums import SwitchSource
+from outage.intake.enums import SwitchState
+from outage.intake.service import check_event_times
+from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
+from outage.web.principal import PrincipalDep, require
 
-router = APIRouter(
-    prefix="/api/v1/grid", tags=["grid"], dependencies=[Depends(require("grid.read"))]
-)
+router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
+reading = [Depends(require("grid.read"))]
 
 
 class DeviceOut(BaseModel):
@@ -58,7 +61,7 @@ def _device_or_404(session: Session, asset_ref: str) -> service.DeviceInfo:
     return device
 
 
-@router.get("/devices", response_model=list[DeviceOut])
+@router.get("/devices", response_model=list[DeviceOut], dependencies=reading)
 def list_devices(
     session: SessionDep,
     kind: DeviceKind | None = None,
@@ -72,7 +75,7 @@ def list_devices(
     )
 
 
-@router.get("/devices/{asset_ref:path}", response_model=DeviceDetailOut)
+@router.get("/devices/{asset_ref:path}", response_model=DeviceDetailOut, dependencies=reading)
 def get_device(asset_ref: str, session: SessionDep, live: TopologyDep) -> DeviceDetailOut:
     device = _device_or_404(session, asset_ref)
     topology = live.energized(session)
@@ -87,7 +90,7 @@ def get_device(asset_ref: str, session: SessionDep, live: TopologyDep) -> Device
     )
 
 
-@router.get("/trace/{asset_ref:path}", response_model=TraceOut)
+@router.get("/trace/{asset_ref:path}", response_model=TraceOut, dependencies=reading)
 def trace(
     asset_ref: str,
     session: SessionDep,
@@ -113,4 +116,62 @@ def trace(
         devices=traced,
         transformers=[t for t in traced if t.kind is DeviceKind.TRANSFORMER],
         customers=live.customers_downstream(session, asset_ref),
+    )
+
+
+class AbnormalOut(BaseModel):
+    asset_ref: str
+    kind: DeviceKind
+    is_open: bool
+    normal_open: bool
+    tripped: bool
+    """Opened by protection: an outage (its incident tells more), not a switching change."""
+    since: datetime | None
+    source: SwitchSource | None
+    actor: str | None
+    reason: str | None
+
+
+@router.get("/abnormal", response_model=list[AbnormalOut], dependencies=reading)
+def abnormal(session: SessionDep) -> list[switching.AbnormalDevice]:
+    """Every device not in its normal state, longest first: what to return to normal."""
+    return switching.abnormal_devices(session)
+
+
+class OperationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    asset_ref: Annotated[str, Field(min_length=1, max_length=200)]
+    state: SwitchState
+    occurred_at: AwareDatetime
+    reason: Annotated[str | None, Field(max_length=500)] = None
+
+
+class OperationOut(BaseModel):
+    asset_ref: str
+    is_open: bool
+    changed: bool
+    """False when the device was already so, or a later operation stands."""
+    version: int
+
+
+@router.post(
+    "/operations",
+    response_model=OperationOut,
+    dependencies=[Depends(require("grid.operate"))],
+)
+def operate(
+    operation: OperationIn, session: SessionDep, principal: PrincipalDep, config: SettingsDep
+) -> switching.SwitchOutcome:
+    """Record a device opened or closed by hand or in the field (a crew's "opened X",
+    "replaced fuse Y"); every process follows at once."""
+    check_event_times([operation.occurred_at], now=datetime.now(UTC), max_age=config.event_max_age)
+    return switching.operate(
+        session,
+        operation.asset_ref,
+        is_open=operation.state is SwitchState.OPEN,
+        occurred_at=operation.occurred_at,
+        source=SwitchSource.CREW if principal.crew_id is not None else SwitchSource.DISPATCHER,
+        actor=principal.name,
+        reason=operation.reason,
     )

@@ -39,7 +39,8 @@ PERMISSIONS: dict[str, str] = {
     "reports.file": "File a caller's report from the agent console.",
     "incidents.read": "Incidents, their map layer, evidence and audit trail.",
     "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
-    "grid.read": "Network devices and tracing.",
+    "grid.read": "Network devices, tracing, and devices not in their normal state.",
+    "grid.operate": "Record a device opened or closed by hand or in the field.",
     "crews.read": "Crews: members, skills, shifts, status and live positions.",
     "crews.manage": "Create and change crews, their members, skills and shifts.",
     "crews.position": "Report a crew's live position and status.",
@@ -104,6 +105,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reports.queue",
         "incidents.act",
         "grid.read",
+        "grid.operate",
         "crews.manage",
         "crews.position",
         "dispatch.plan",
@@ -112,7 +114,9 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "planned.manage",
         "reliability.read",
     },
-    Role.CREW: _READ | _OPERATIONS | {"incidents.act", "crews.position", "pages.crew"},
+    Role.CREW: _READ
+    | _OPERATIONS
+    | {"incidents.act", "crews.position", "pages.crew", "grid.operate"},
     Role.SUPERVISOR: _READ
     | _OPERATIONS
     | {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import PROTECTIVE_KINDS, SWITCHING_KINDS, DeviceKind
 from outage.errors import Invalid
@@ -187,3 +187,57 @@ def bump_structure(session: Session) -> int:
     assert version is not None
     session.execute(select(func.pg_notify(CHANNEL, f"structure {version}")))
     return version
+
+
+@dataclass(frozen=True)
+class AbnormalDevice:
+    """A device not in its normal state, and the operation that left it so."""
+
+    asset_ref: str
+    kind: DeviceKind
+    is_open: bool
+    normal_open: bool
+    tripped: bool
+    since: datetime | None
+    """When the standing operation happened; None when the import left it so."""
+    source: SwitchSource | None
+    actor: str | None
+    reason: str | None
+
+
+def abnormal_devices(session: Session) -> list[AbnormalDevice]:
+    """Every switchable device whose live state is not its normal one, longest first,
+    with the operation that set that state (the one that bumped the version to it)."""
+    standing = aliased(SwitchOperation)
+    rows = session.execute(
+        select(
+            Device.asset_ref,
+            Device.kind,
+            Device.is_open,
+            Device.normal_open,
+            Device.state_source,
+            standing.occurred_at,
+            standing.actor,
+            standing.reason,
+        )
+        .outerjoin(
+            standing,
+            (standing.device_id == Device.id) & (standing.version == Device.state_version),
+        )
+        .where(Device.is_open != Device.normal_open)
+        .order_by(standing.occurred_at.asc().nulls_first(), Device.asset_ref)
+    )
+    return [
+        AbnormalDevice(
+            asset_ref=ref,
+            kind=kind,
+            is_open=is_open,
+            normal_open=normal_open,
+            tripped=is_tripped(kind, is_open, normal_open, source),
+            since=since,
+            source=source,
+            actor=actor,
+            reason=reason,
+        )
+        for ref, kind, is_open, normal_open, source, since, actor, reason in rows
+    ]

@@ -176,6 +176,12 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/grid/trace/{asset_ref:path}"): _request(
         "GET", "/api/v1/grid/trace/{fx.device}"
     ),
+    ("GET", "/api/v1/grid/abnormal"): _request("GET", "/api/v1/grid/abnormal"),
+    ("POST", "/api/v1/grid/operations"): _request(
+        "POST",
+        "/api/v1/grid/operations",
+        json={"asset_ref": "nope", "state": "open", "occurred_at": "2020-01-01T00:00:00Z"},
+    ),
     ("POST", "/api/v1/channels/sms"): _request("POST", "/api/v1/channels/sms", json=SMS),
     ("POST", "/api/v1/channels/ivr"): _request(
         "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}
