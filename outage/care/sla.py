@@ -55,7 +55,7 @@ def standing(
 @dataclass(frozen=True)
 class AgeBucket:
     key: str
-    """Names the bucket in `outage.i18n` (`age_<key>`)."""
+    """Names the bucket in the pages' catalogue (`age.<key>`)."""
     upper: timedelta | None
     """Requests younger than this fall in the bucket; None: no upper bound."""
 

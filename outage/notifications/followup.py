@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer
+from outage.i18n import Language, catalogue
 from outage.intake.enums import Channel as ReportChannel
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
@@ -24,17 +25,12 @@ SMS_WINDOW = timedelta(hours=24)
 
 REPORT_DESCRIPTION = "Still without power after the restoration (answer to the follow-up)"
 
-SMS_ANSWERS = {
-    "vi": "Cam on quy khach. Chung toi da ghi nhan nha quy khach van mat dien, ma so {ticket}.",
-    "en": "Thank you. We have noted that you are still without power, ticket {ticket}.",
-}
-
 
 @dataclass(frozen=True)
 class FollowUpView:
     """What the public answer page may show: no personal data."""
 
-    language: str
+    language: Language
     reply: Reply | None
     ticket: str | None
 
@@ -103,4 +99,5 @@ def answer_sms(session: Session, phone: str, text: str, settings: Settings) -> s
     if row is None:
         return None
     view = _answer(session, row, Reply.STILL_OUT, settings)
-    return SMS_ANSWERS[view.language].format(ticket=view.ticket or "")
+    answer = catalogue("notifications", view.language)["follow_up.still_out"]
+    return answer.format(ticket=view.ticket or "")

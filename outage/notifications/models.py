@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outage.db import Base, checked_enum
+from outage.db import Base, LanguageCode, checked_enum
+from outage.i18n import Language
 from outage.notifications.enums import Channel, DeliveryStatus, EventKind, PlannedStatus, Reply
 
 OPEN_SQL = "status IN ('pending', 'sending')"
@@ -51,7 +52,7 @@ class NotificationPreference(Base):
         checked_enum(Channel, "notification_preference_channel")
     )
     """None: SMS when the customer has a phone, else e-mail."""
-    language: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[Language | None] = mapped_column(LanguageCode)
     """None: the customer's language."""
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     """No messages but safety ones."""
@@ -198,7 +199,7 @@ class Notification(Base):
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "notification_channel"))
     address: Mapped[str] = mapped_column(Text)
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(LanguageCode)
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     safety: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,10 +1,11 @@
 """What notifications, preferences and planned outages look like at the HTTP boundary."""
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from outage.i18n import Language
 from outage.notifications.enums import (
     Channel,
     DeliveryStatus,
@@ -24,7 +25,7 @@ class PreferencesIn(_Strict):
     """A customer's choices; a field left out falls back to the default."""
 
     channel: Channel | None = None
-    language: Literal["vi", "en"] | None = None
+    language: Language | None = None
     opt_out: bool = False
     """No messages but safety ones."""
     quiet_hours: Annotated[str | None, Field(pattern=QUIET_HOURS)] = None
@@ -34,7 +35,7 @@ class PreferencesIn(_Strict):
 class PreferencesOut(BaseModel):
     account: str
     channel: Channel | None = None
-    language: str | None = None
+    language: Language | None = None
     opt_out: bool = False
     quiet_hours: str | None = None
 
@@ -48,7 +49,7 @@ class NotificationOut(BaseModel):
     planned_outage_id: int | None
     channel: Channel
     address: str
-    language: str
+    language: Language
     subject: str
     body: str
     safety: bool

@@ -21,6 +21,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from outage.errors import RateLimited
+from outage.i18n import Language
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import (
@@ -32,7 +33,7 @@ from outage.intake.channels.common import (
     phone_or_none,
 )
 from outage.intake.channels.schemas import SmsIn, SmsOut
-from outage.intake.channels.texts import EN, VI, Language, render, sms_text
+from outage.intake.channels.texts import render, sms_text
 from outage.intake.enums import Channel
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn
@@ -49,16 +50,16 @@ class Intent(StrEnum):
 
 
 KEYWORDS: dict[tuple[str, ...], tuple[Intent, Language]] = {
-    ("MATDIEN",): (Intent.REPORT, VI),
-    ("MAT", "DIEN"): (Intent.REPORT, VI),
-    ("OUT",): (Intent.REPORT, EN),
-    ("OUTAGE",): (Intent.REPORT, EN),
-    ("TRANGTHAI",): (Intent.STATUS, VI),
-    ("TRANG", "THAI"): (Intent.STATUS, VI),
-    ("STATUS",): (Intent.STATUS, EN),
-    ("HUONGDAN",): (Intent.HELP, VI),
-    ("HUONG", "DAN"): (Intent.HELP, VI),
-    ("HELP",): (Intent.HELP, EN),
+    ("MATDIEN",): (Intent.REPORT, Language.VI),
+    ("MAT", "DIEN"): (Intent.REPORT, Language.VI),
+    ("OUT",): (Intent.REPORT, Language.EN),
+    ("OUTAGE",): (Intent.REPORT, Language.EN),
+    ("TRANGTHAI",): (Intent.STATUS, Language.VI),
+    ("TRANG", "THAI"): (Intent.STATUS, Language.VI),
+    ("STATUS",): (Intent.STATUS, Language.EN),
+    ("HUONGDAN",): (Intent.HELP, Language.VI),
+    ("HUONG", "DAN"): (Intent.HELP, Language.VI),
+    ("HELP",): (Intent.HELP, Language.EN),
 }
 _LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
 

@@ -19,7 +19,7 @@ from outage.notifications import followup
 from outage.notifications.enums import DeliveryStatus, EventKind, Reply
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
-from outage.notifications.texts import TIME_FORMAT
+from outage.notifications.texts import time_format
 from outage.settings import Settings
 from tests.conftest import Credentials
 
@@ -56,7 +56,7 @@ def test_etr_changes_in_a_storm_coalesce_into_one_waiting_message(
     assert all(m.kind is EventKind.ETR_CHANGED for m in waiting)
     assert all(m.due_at > datetime.now(UTC) + timedelta(minutes=25) for m in waiting)
     local = latest.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert all(local.strftime(TIME_FORMAT[m.language]) in m.body for m in waiting)
+    assert all(local.strftime(time_format(m.language)) in m.body for m in waiting)
 
 
 def _restore(sessions: sessionmaker[Session], incident: int) -> None:
