@@ -20,12 +20,8 @@ from outage.crews.models import (
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
-from outage.notifications.models import (
-    Notification,
-    NotificationEvent,
-    NotificationPreference,
-    PlannedOutage,
-)
+from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
+from outage.outbox.models import NotificationEvent
 
 __all__ = [
     "ApiKey",

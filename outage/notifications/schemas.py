@@ -6,13 +6,8 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from outage.i18n import Language
-from outage.notifications.enums import (
-    Channel,
-    DeliveryStatus,
-    EventKind,
-    PlannedStatus,
-    Reply,
-)
+from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus, Reply
+from outage.outbox.enums import EventKind
 
 QUIET_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 

@@ -15,7 +15,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from outage.i18n import Language, catalogue
 from outage.intake.channels.texts import sms_text
 from outage.moments import local_time
-from outage.notifications.enums import Channel, EventKind
+from outage.notifications.enums import Channel
+from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

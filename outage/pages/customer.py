@@ -27,8 +27,8 @@ from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
+from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import ReportIn, ReportStatusOut
-from outage.tickets import Verdict, verify_owner
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
@@ -137,7 +137,7 @@ class TicketPages:
     """A ticket's page is `prefix/ticket`, where its digits form posts."""
     template: str
     phones_of: Callable[[Session, str], list[str]]
-    """The phones whose last digits prove the ticket (`outage.tickets.verify_owner`)."""
+    """The phones whose last digits prove the ticket (`outage.intake.owners.verify_owner`)."""
     no_phone: str | None = None
     """The refusal (a text key) for a ticket with no phone; None: such a page is anyone's."""
 

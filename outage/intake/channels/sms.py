@@ -6,7 +6,6 @@ reply's, unless the customer chose one):
     MATDIEN [account] [details]    or MAT DIEN ..., OUT ..., OUTAGE ...
     TRANGTHAI [ticket]             or TRANG THAI ..., STATUS ...
     HUONGDAN                       or HUONG DAN, HELP
-    1                              "still out", answering a follow-up sent lately
 
 Without an account, a report is placed by the sender's number. Without a ticket, the
 status is that of the newest report from the sender's number. Anything else gets the
@@ -38,7 +37,6 @@ from outage.intake.enums import Channel
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications import followup
 from outage.settings import Settings
 
 
@@ -126,9 +124,6 @@ def handle(session: Session, message: SmsIn, *, settings: Settings, limits: Inta
         return _status(session, command, phone)
     if command.intent is Intent.HELP:
         return _reply("sms.help", _language(session, command, phone=phone))
-    answered = followup.answer_sms(session, phone, message.text, settings) if phone else None
-    if answered is not None:  # "1": still out, after a "still out?" follow-up
-        return SmsOut(reply=sms_text(answered))
     return _reply("sms.help", None)
 
 
