@@ -1,179 +1,35 @@
 """The maps' words in Vietnamese and English: page text, layer names, and the labels the
 page scripts put in popups and lists (handed to them as JSON, never as markup).
 
-The language itself is chosen by the page that shows the map; one we have no words for
-gets Vietnamese, the utility's own.
+The words are data, one catalogue per language (`catalogues/<language>.json`, a flat JSON
+object of strings, the format of the service's own catalogues), read once. The language
+itself is chosen by the page that shows the map; one we have no words for gets
+Vietnamese, the utility's own.
 """
 
+import json
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+
+CATALOGUES = Path(__file__).resolve().parent / "catalogues"
 
 FALLBACK_LANGUAGE = "vi"
 
-STRINGS: dict[str, dict[str, str]] = {
-    "vi": {
-        # the public map
-        "public_title": "Bản đồ mất điện",
-        "public_intro": (
-            "Khu vực đang mất điện và thời gian dự kiến có điện lại. Số khách hàng được gộp "
-            "theo khu vực; bản đồ không hiển thị từng hộ."
-        ),
-        "public_updated": "Cập nhật lúc",
-        "public_loading": "Đang tải…",
-        "public_failed": "Không tải được dữ liệu. Bản đồ sẽ thử lại.",
-        "public_summary": "{customers} khách hàng mất điện ở {areas} khu vực",
-        "public_none": "Hiện không có khu vực nào mất điện.",
-        "public_report": "Báo mất điện",
-        "public_legend_outage": "Đang mất điện",
-        "public_legend_planned": "Cắt điện theo kế hoạch",
-        "layer_base": "Bản đồ nền",
-        "layer_outages": "Mất điện",
-        "customers_out": "Khách hàng mất điện",
-        "since": "Mất điện từ",
-        "etr": "Dự kiến có điện lại",
-        "etr_unknown": "Đang đánh giá",
-        "etr_partial": "một phần khu vực chưa có dự kiến",
-        "cause": "Nguyên nhân",
-        "cause_unknown": "Đang xác định",
-        "planned": "Cắt điện theo kế hoạch",
-        "planned_customers": "Khách hàng bị ảnh hưởng",
-        "planned_window": "Thời gian",
-        "hazard_wires_down": "Dây điện bị đứt",
-        "hazard_fire": "Cháy",
-        "hazard_tree_on_line": "Cây đổ vào đường dây",
-        "hazard_flooded_equipment": "Thiết bị bị ngập",
-        # the dispatcher's map
-        "dispatch_title": "Bản đồ điều độ",
-        "layer_incidents": "Sự cố",
-        "layer_areas": "Khu vực bị ảnh hưởng",
-        "layer_reports": "Báo cáo của khách hàng",
-        "layer_heat": "Mật độ báo cáo",
-        "layer_crews": "Đội sửa chữa",
-        "layer_network": "Lưới điện (xuất tuyến, trạm)",
-        "panel_title": "Sự cố theo mức ưu tiên",
-        "panel_empty": "Không có sự cố đang xử lý.",
-        "panel_updated": "Cập nhật",
-        "incident": "Sự cố",
-        "status": "Trạng thái",
-        "device": "Thiết bị",
-        "confidence": "Độ tin cậy",
-        "customers": "Khách hàng",
-        "reports": "Báo cáo",
-        "started": "Bắt đầu",
-        "crew": "Đội",
-        "no_crew": "Chưa phân công",
-        "hazard": "Nguy hiểm",
-        "action_confirm": "Xác nhận",
-        "action_assign": "Phân công đội",
-        "action_set_etr": "Đặt giờ có điện",
-        "choose_crew": "Chọn đội",
-        "crew_id": "Mã đội",
-        "etr_at": "Giờ có điện dự kiến",
-        "save": "Lưu",
-        "cancel_edit": "Huỷ",
-        "done": "Đã lưu",
-        "failed": "Không thực hiện được",
-        "report": "Báo cáo",
-        "ticket": "Mã phiếu",
-        "received": "Nhận lúc",
-        "channel": "Kênh",
-        "description": "Mô tả",
-        "feeder": "Xuất tuyến",
-        "substation": "Trạm biến áp nguồn",
-        "crew_status": "Tình trạng",
-        "position_at": "Vị trí lúc",
-        "status_predicted": "Dự đoán",
-        "status_confirmed": "Đã xác nhận",
-        "status_dispatched": "Đã phân công",
-        "status_en_route": "Đang di chuyển",
-        "status_on_site": "Tại hiện trường",
-        "status_partially_restored": "Đã có điện một phần",
-        "crew_available": "Sẵn sàng",
-        "crew_en_route": "Đang di chuyển",
-        "crew_on_site": "Tại hiện trường",
-        "crew_off_shift": "Ngoài ca",
-    },
-    "en": {
-        "public_title": "Outage map",
-        "public_intro": (
-            "Areas without power and when it should be back. Customers are counted per "
-            "area; the map never shows a single household."
-        ),
-        "public_updated": "Updated at",
-        "public_loading": "Loading…",
-        "public_failed": "Could not load the data. The map will try again.",
-        "public_summary": "{customers} customers out in {areas} areas",
-        "public_none": "No area is without power right now.",
-        "public_report": "Report an outage",
-        "public_legend_outage": "Outage",
-        "public_legend_planned": "Planned outage",
-        "layer_base": "Base map",
-        "layer_outages": "Outages",
-        "customers_out": "Customers out",
-        "since": "Out since",
-        "etr": "Power expected back",
-        "etr_unknown": "Being assessed",
-        "etr_partial": "not yet estimated for part of the area",
-        "cause": "Cause",
-        "cause_unknown": "Being investigated",
-        "planned": "Planned outage",
-        "planned_customers": "Customers affected",
-        "planned_window": "When",
-        "hazard_wires_down": "Wires down",
-        "hazard_fire": "Fire",
-        "hazard_tree_on_line": "Tree on a line",
-        "hazard_flooded_equipment": "Flooded equipment",
-        "dispatch_title": "Dispatch map",
-        "layer_incidents": "Incidents",
-        "layer_areas": "Affected areas",
-        "layer_reports": "Customer reports",
-        "layer_heat": "Report density",
-        "layer_crews": "Crews",
-        "layer_network": "Network (feeders, substations)",
-        "panel_title": "Incidents by priority",
-        "panel_empty": "No active incidents.",
-        "panel_updated": "Updated",
-        "incident": "Incident",
-        "status": "Status",
-        "device": "Device",
-        "confidence": "Confidence",
-        "customers": "Customers",
-        "reports": "Reports",
-        "started": "Started",
-        "crew": "Crew",
-        "no_crew": "Not assigned",
-        "hazard": "Hazard",
-        "action_confirm": "Confirm",
-        "action_assign": "Assign crew",
-        "action_set_etr": "Set ETR",
-        "choose_crew": "Choose a crew",
-        "crew_id": "Crew id",
-        "etr_at": "Estimated restoration",
-        "save": "Save",
-        "cancel_edit": "Cancel",
-        "done": "Saved",
-        "failed": "Could not do it",
-        "report": "Report",
-        "ticket": "Ticket",
-        "received": "Received",
-        "channel": "Channel",
-        "description": "Description",
-        "feeder": "Feeder",
-        "substation": "Substation",
-        "crew_status": "Status",
-        "position_at": "Position at",
-        "status_predicted": "Predicted",
-        "status_confirmed": "Confirmed",
-        "status_dispatched": "Dispatched",
-        "status_en_route": "En route",
-        "status_on_site": "On site",
-        "status_partially_restored": "Partially restored",
-        "crew_available": "Available",
-        "crew_en_route": "En route",
-        "crew_on_site": "On site",
-        "crew_off_shift": "Off shift",
-    },
-}
+LANGUAGES = ("vi", "en")
+"""The languages we have words for: one catalogue each."""
+
+
+@cache
+def _catalogue(language: str) -> Mapping[str, str]:
+    words = json.loads((CATALOGUES / f"{language}.json").read_text(encoding="utf-8"))
+    if not isinstance(words, dict) or not all(
+        isinstance(key, str) and isinstance(text, str) for key, text in words.items()
+    ):
+        raise ValueError(f"{language}.json: a catalogue is one JSON object of strings")
+    return MappingProxyType(words)
 
 
 def strings(language: str) -> Mapping[str, str]:
-    return STRINGS.get(language, STRINGS[FALLBACK_LANGUAGE])
+    return _catalogue(language if language in LANGUAGES else FALLBACK_LANGUAGE)

@@ -15,6 +15,7 @@ from outage.api import intake as intake_routes
 from outage.api import notifications as notification_routes
 from outage.api import open311 as open311_routes
 from outage.api import reliability as reliability_routes
+from outage.care import sla
 from outage.db import session_factory
 from outage.grid.live import LiveTopology
 from outage.intake.limits import IntakeLimits
@@ -48,6 +49,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.intake_limits = IntakeLimits.from_strings(
         settings.rate_limit_per_ip, settings.rate_limit_per_phone, settings.status_check_limit
     )
+    sla.check_targets(settings.care_sla_hours)
     app.add_middleware(
         JsonLimits, max_depth=settings.max_json_depth, max_items=settings.max_json_items
     )

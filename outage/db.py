@@ -7,9 +7,22 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Enum, Table, TextualSelect, bindparam, create_engine, text
+from sqlalchemy import (
+    Dialect,
+    Engine,
+    Enum,
+    String,
+    Table,
+    TextualSelect,
+    TypeDecorator,
+    bindparam,
+    create_engine,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from outage.i18n import Language
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -28,6 +41,19 @@ def checked_enum(kind: type, name: str, length: int = 20) -> Enum:
         length=length,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+class LanguageCode(TypeDecorator[Language]):
+    """A `Language` stored as its code, `VARCHAR(2)` (each table checks the codes it takes)."""
+
+    impl = String(2)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Language(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Language | None:
+        return None if value is None else Language(value)
 
 
 POOL_SIZE = 20

@@ -30,12 +30,8 @@ from outage.grid.models import (
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
-from outage.notifications.models import (
-    Notification,
-    NotificationEvent,
-    NotificationPreference,
-    PlannedOutage,
-)
+from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
+from outage.outbox.models import NotificationEvent
 
 __all__ = [
     "ApiKey",

@@ -12,8 +12,6 @@ from pydantic import AliasChoices, Field, IPvAnyNetwork, PositiveFloat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
-from outage.care.enums import RequestType
-from outage.care.sla import DEFAULT_TARGET_HOURS
 
 
 class Settings(BaseSettings):
@@ -153,10 +151,11 @@ class Settings(BaseSettings):
         description="How a developer gets an Open311 API key, for the discovery document.",
     )
     # care
-    care_sla_hours: dict[RequestType, PositiveFloat] = Field(
-        default_factory=lambda: dict(DEFAULT_TARGET_HOURS),
+    care_sla_hours: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
         description="Calendar hours to close each type of service request, as JSON "
-        '(`{"meter_check": 24}`); types not named keep their defaults.',
+        '(`{"meter_check": 24}`); types not named keep their defaults '
+        "(`DEFAULT_TARGET_HOURS` in `outage/care/sla.py`, which checks the names).",
     )
     # maps
     map_tile_url: str = Field(

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from outage.i18n import Language
 from outage.intake.enums import ReportStatus
 
 
@@ -33,7 +34,7 @@ class CustomerOut(BaseModel):
     name: str
     phone: str | None
     email: str | None
-    language: str
+    language: Language
     critical: str | None
     premise: PremiseOut
     open_reports: list[OpenReportOut]

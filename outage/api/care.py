@@ -24,7 +24,7 @@ from outage.care.schemas import (
 )
 from outage.fields import PhoneLast4
 from outage.intake.limits import IntakeLimits
-from outage.tickets import Verdict, verify_owner
+from outage.intake.owners import Verdict, verify_owner
 from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import Principal, PrincipalDep, require
 
@@ -163,7 +163,7 @@ def verify_requester(
     client: str | None,
 ) -> Verdict:
     """Whether the caller at `client` knows the requester's phone
-    (`outage.tickets.verify_owner`)."""
+    (`outage.intake.owners.verify_owner`)."""
     return verify_owner(session, limits, ticket, phone_last4, service.status_phones, client=client)
 
 

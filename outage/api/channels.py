@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
+from outage.notifications import followup
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
 
@@ -78,11 +79,15 @@ def inbound_sms(
     """An SMS from a customer; `reply` is the one SMS to send back.
 
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
-    `TRANGTHAI|STATUS [ticket]`, `HUONGDAN|HELP`; anything else is answered with the
-    syntax in Vietnamese and English. The gateway's message id is the idempotency key,
-    so its retries return the first ticket. A sender over the per-phone rate limit gets
-    200 with a polite "try again later" reply, not 429: the gateway must not retry it.
+    `TRANGTHAI|STATUS [ticket]`, `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
+    sent to the sender lately (notifications); anything else is answered with the syntax
+    in Vietnamese and English. The gateway's message id is the idempotency key, so its
+    retries return the first ticket. A sender over the per-phone rate limit gets 200
+    with a polite "try again later" reply, not 429: the gateway must not retry it.
     """
+    answered = followup.answer_sms(session, message, config)
+    if answered is not None:
+        return answered
     return sms.handle(session, message, settings=config, limits=limits)
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
 from outage.intake import service
+from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
     MeterEventsIn,
     MeterEventsOut,
@@ -18,7 +19,6 @@ from outage.intake.schemas import (
     ScadaEventIn,
     ScadaEventOut,
 )
-from outage.tickets import Verdict, verify_owner
 from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import PrincipalDep, require
 

@@ -17,11 +17,12 @@ from starlette.exceptions import HTTPException
 
 from outage.db import session_scope
 from outage.errors import DomainError
+from outage.i18n import Language
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.service import IdempotencyConflict
 from outage.open311 import service
-from outage.open311.catalogue import Lang, language
+from outage.open311.catalogue import language
 from outage.open311.formats import (
     Format,
     Open311Error,
@@ -129,12 +130,12 @@ def lang_param(
     lang: Annotated[
         str | None, Query(description="`vi` for Vietnamese names and notices; English else")
     ] = None,
-) -> Lang:
+) -> Language:
     """From the query string, or for POST the form too."""
     return language(params.values.get("lang", lang))
 
 
-LangDep = Annotated[Lang, Depends(lang_param)]
+LangDep = Annotated[Language, Depends(lang_param)]
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outage.auth import passwords
@@ -26,7 +27,6 @@ from outage.auth.models import (
     LoginThrottle,
     StaffUser,
 )
-from outage.crews.models import Crew
 from outage.errors import Invalid
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -150,7 +150,11 @@ def create_user(
     crew_id: int | None = None,
     display_name: str | None = None,
 ) -> UserOut:
-    """A new staff account; a crew member must name their crew, nobody else may."""
+    """A new staff account; a crew member must name their crew, nobody else may.
+
+    That the crew exists is left to the table's foreign key, so accounts need not know
+    what a crew is.
+    """
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise AccountError(
@@ -158,8 +162,6 @@ def create_user(
         )
     if (role is Role.CREW) != (crew_id is not None):
         raise AccountError("a crew member needs --crew, and only a crew member has one")
-    if crew_id is not None and not session.scalar(select(exists().where(Crew.id == crew_id))):
-        raise AccountError(f"no crew {crew_id}: add it first (`outage crews add`)")
     if get_user(session, username=username) is not None:
         raise AccountError(f"user {username!r} exists already")
     try:
@@ -173,8 +175,14 @@ def create_user(
         role=role,
         crew_id=crew_id,
     )
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        if "fk_staff_users_crew_id" in str(exc.orig):
+            raise AccountError(f"no crew {crew_id}: add it first (`outage crews add`)") from exc
+        raise
     return _user_out(user)
 
 

@@ -34,9 +34,18 @@ DEFAULT_TARGET_HOURS: dict[RequestType, float] = {
 """Hours to close each type, when the settings (`OUTAGE_CARE_SLA_HOURS`) name none."""
 
 
-def target_of(targets: Mapping[RequestType, float], request_type: RequestType) -> float:
+def target_of(targets: Mapping[str, float], request_type: RequestType) -> float:
     """The configured target of a type, else its default: a partial setting overrides some."""
     return targets.get(request_type, DEFAULT_TARGET_HOURS[request_type])
+
+
+def check_targets(targets: Mapping[str, float]) -> None:
+    """Refuse configured targets of types there are none of: the settings hold them as
+    plain names (they know nothing of care), and a misspelt one would go unnoticed."""
+    unknown = sorted(set(targets) - set(RequestType))
+    if unknown:
+        known = ", ".join(RequestType)
+        raise ValueError(f"care_sla_hours names no request type {unknown}; the types: {known}")
 
 
 def standing(
@@ -55,7 +64,7 @@ def standing(
 @dataclass(frozen=True)
 class AgeBucket:
     key: str
-    """Names the bucket in `outage.i18n` (`age_<key>`)."""
+    """Names the bucket in the pages' catalogue (`age.<key>`)."""
     upper: timedelta | None
     """Requests younger than this fall in the bucket; None: no upper bound."""
 

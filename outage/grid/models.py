@@ -22,8 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grid_topology.model import DeviceKind
-from outage.db import Base, checked_enum
+from outage.db import Base, LanguageCode, checked_enum
 from outage.grid.enums import SwitchSource
+from outage.i18n import Language
 
 POINT = Geometry("POINT", srid=4326, spatial_index=False)
 
@@ -185,8 +186,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
-    language: Mapped[str] = mapped_column(
-        String(2), CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
+    language: Mapped[Language] = mapped_column(
+        LanguageCode, CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
     )
     critical: Mapped[str | None] = mapped_column(String(40))
 

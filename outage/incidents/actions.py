@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from grid_topology.topology import Topology
-from outage.crews.models import Crew
 from outage.grid.service import load_network
 from outage.incidents.changes import _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
@@ -25,11 +25,11 @@ from outage.incidents.errors import (
 )
 from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
 from outage.incidents.models import Incident
+from outage.incidents.outbox import incident_event
 from outage.incidents.queries import _incident_out, _incident_query
 from outage.incidents.schemas import IncidentOut, IncidentPatch
 from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
-from outage.notifications import outbox
-from outage.notifications.enums import EventKind
+from outage.outbox.enums import EventKind
 
 
 @dataclass(frozen=True)
@@ -68,22 +68,30 @@ def _do_confirm(context: _Context) -> None:
 
 
 def _do_assign(context: _Context) -> None:
-    incident, crew_id = context.incident, context.patch.crew_id
-    if not context.session.scalar(select(exists().where(Crew.id == crew_id))):
-        raise InvalidIncidentValue(f"no crew {crew_id}")
+    """That the crew exists is left to the incidents' foreign key, so incidents need not
+    know what a crew is: the assignment is written in a savepoint that an unknown crew
+    rolls back."""
+    session, incident, crew_id = context.session, context.incident, context.patch.crew_id
     if incident.crew_id == crew_id and incident.status is IncidentStatus.DISPATCHED:
         raise IncidentConflict(f"crew {crew_id} is already assigned to incident {incident.id}")
     previous = incident.crew_id
-    _move(
-        context.session,
-        incident,
-        IncidentStatus.DISPATCHED,
-        AuditAction.ASSIGNED,
-        actor=context.actor,
-        reason=context.patch.reason,
-        details={"crew_id": crew_id, "previous_crew_id": previous},
-    )
-    incident.crew_id = crew_id
+    try:
+        with session.begin_nested():
+            _move(
+                session,
+                incident,
+                IncidentStatus.DISPATCHED,
+                AuditAction.ASSIGNED,
+                actor=context.actor,
+                reason=context.patch.reason,
+                details={"crew_id": crew_id, "previous_crew_id": previous},
+            )
+            incident.crew_id = crew_id
+            session.flush()
+    except IntegrityError as exc:
+        if "fk_incidents_crew_id" in str(exc.orig):
+            raise InvalidIncidentValue(f"no crew {crew_id}") from exc
+        raise
 
 
 def _do_unassign(context: _Context) -> None:
@@ -102,7 +110,7 @@ def _do_on_site(context: _Context) -> None:
     _with_crew(
         context, IncidentStatus.ON_SITE, AuditAction.REOPENED if reopened else AuditAction.ON_SITE
     )
-    outbox.incident_event(context.session, incident, EventKind.CREW_ON_SITE)
+    incident_event(context.session, incident, EventKind.CREW_ON_SITE)
     if setback:  # the restoration did not hold: everyone is out again
         incident.restored_at = None
         incident.momentary = False
@@ -152,9 +160,7 @@ def _do_partial_restore(context: _Context) -> None:
         },
     )
     incident.customers_restored = total
-    outbox.incident_event(
-        context.session, incident, EventKind.RESTORED, below=patch.restored_device
-    )
+    incident_event(context.session, incident, EventKind.RESTORED, below=patch.restored_device)
 
 
 def _do_restored(context: _Context) -> None:

@@ -24,6 +24,7 @@ from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
 from outage.incidents.lifecycle import IncidentStatus, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
+from outage.incidents.outbox import incident_event
 from outage.incidents.steps import (
     _audit,
     _aware,
@@ -40,8 +41,7 @@ from outage.incidents.steps import (
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
 from outage.moments import ETR_HORIZON
-from outage.notifications import outbox
-from outage.notifications.enums import EventKind
+from outage.outbox.enums import EventKind
 
 ENGINE = "engine"
 """The actor the prediction engine writes in the audit trail."""
@@ -99,7 +99,7 @@ def _open(
             **({"parent_id": parent_id} if parent_id else {}),
         },
     )
-    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
+    incident_event(session, incident, EventKind.OUTAGE_DETECTED)
     return incident
 
 
@@ -394,7 +394,7 @@ def _restore(
     incident.momentary = momentary
     incident.customers_restored = incident.customers_affected
     if notify:
-        outbox.incident_event(session, incident, EventKind.RESTORED)
+        incident_event(session, incident, EventKind.RESTORED)
 
 
 def set_etr(
@@ -458,7 +458,5 @@ def _set_etr(
             "previous": previous.isoformat() if previous else None,
         },
     )
-    outbox.incident_event(
-        session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET
-    )
+    incident_event(session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET)
     return True

@@ -21,9 +21,9 @@ from outage.incidents.errors import (
 )
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus, check_transition
 from outage.incidents.models import Incident, IncidentEvent
+from outage.incidents.outbox import incident_event
 from outage.moments import CLOCK_SKEW
-from outage.notifications import outbox
-from outage.notifications.enums import EventKind
+from outage.outbox.enums import EventKind
 
 
 def _load(session: Session, incident_id: int) -> Incident:
@@ -198,7 +198,7 @@ def _relocate(
         reason=reason,
         details={"from": before, "to": place.label},
     )
-    outbox.incident_event(session, incident, EventKind.OUTAGE_DETECTED)
+    incident_event(session, incident, EventKind.OUTAGE_DETECTED)
     return True
 
 

@@ -23,7 +23,7 @@ class IntakeLimits:
     limiter: MovingWindowRateLimiter
     status_guesses: RateLimitItem = field(default_factory=lambda: parse("10/15minutes"))
     """Wrong phone checks of one ticket from one address before further checks are refused
-    (counted in the database: `outage.tickets.verify_owner`)."""
+    (counted in the database: `outage.intake.owners.verify_owner`)."""
 
     @classmethod
     def from_strings(

@@ -1,1 +1,1 @@
-"""Proactive customer notifications: the transactional outbox, delivery workers, templates."""
+"""Proactive customer notifications: fanning the outbox out, delivery workers, templates."""

@@ -35,10 +35,11 @@ from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.incidents.models import Incident
 from outage.notifications.channels import DeliveryFailed, Gateways, Outgoing
-from outage.notifications.enums import Channel, DeliveryStatus, EventKind
+from outage.notifications.enums import Channel, DeliveryStatus
 from outage.notifications.events import backoff, is_stale
 from outage.notifications.fanout import Fanout
 from outage.notifications.models import PlannedOutage
+from outage.outbox.enums import EventKind
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -3,22 +3,6 @@
 from enum import StrEnum
 
 
-class EventKind(StrEnum):
-    """What happened, as a customer is told about it."""
-
-    OUTAGE_DETECTED = "outage_detected"
-    ETR_SET = "etr_set"
-    ETR_CHANGED = "etr_changed"
-    CREW_ON_SITE = "crew_on_site"
-    RESTORED = "restored"
-    FOLLOW_UP = "follow_up"
-    """"Still out? Reply 1 or click here", some time after a restoration."""
-    PLANNED_NOTICE = "planned_notice"
-    PLANNED_REMINDER = "planned_reminder"
-    PLANNED_CHANGED = "planned_changed"
-    PLANNED_CANCELLED = "planned_cancelled"
-
-
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
-from outage.notifications.enums import EventKind, PlannedStatus
+from outage.notifications.enums import PlannedStatus
+from outage.outbox.enums import EventKind
 
 WHILE_OUT = frozenset(
     {EventKind.OUTAGE_DETECTED, EventKind.ETR_SET, EventKind.ETR_CHANGED, EventKind.CREW_ON_SITE}

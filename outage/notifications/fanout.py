@@ -24,11 +24,13 @@ from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.notifications.enums import DeliveryStatus, EventKind
+from outage.notifications.enums import DeliveryStatus
 from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
-from outage.notifications.models import Notification, NotificationEvent, PlannedOutage
+from outage.notifications.models import Notification, PlannedOutage
 from outage.notifications.preferences import Recipient, recipients
 from outage.notifications.texts import Facts, Rendered, Unrenderable, render
+from outage.outbox.enums import EventKind
+from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer
+from outage.i18n import Language, catalogue
+from outage.intake.channels.common import phone_or_none
+from outage.intake.channels.schemas import SmsIn, SmsOut
+from outage.intake.channels.texts import sms_text
 from outage.intake.enums import Channel as ReportChannel
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications.enums import Channel, DeliveryStatus, EventKind, Reply
+from outage.notifications.enums import Channel, DeliveryStatus, Reply
 from outage.notifications.models import Notification
+from outage.outbox.enums import EventKind
 from outage.settings import Settings
 
 SMS_WINDOW = timedelta(hours=24)
@@ -24,17 +29,12 @@ SMS_WINDOW = timedelta(hours=24)
 
 REPORT_DESCRIPTION = "Still without power after the restoration (answer to the follow-up)"
 
-SMS_ANSWERS = {
-    "vi": "Cam on quy khach. Chung toi da ghi nhan nha quy khach van mat dien, ma so {ticket}.",
-    "en": "Thank you. We have noted that you are still without power, ticket {ticket}.",
-}
-
 
 @dataclass(frozen=True)
 class FollowUpView:
     """What the public answer page may show: no personal data."""
 
-    language: str
+    language: Language
     reply: Reply | None
     ticket: str | None
 
@@ -83,9 +83,11 @@ def answer(session: Session, token: str, reply: Reply, settings: Settings) -> Fo
     return _answer(session, row, reply, settings) if row is not None else None
 
 
-def answer_sms(session: Session, phone: str, text: str, settings: Settings) -> str | None:
-    """The reply to an SMS "1" from a phone we sent a follow-up to lately; else None."""
-    if text.strip() != "1":
+def answer_sms(session: Session, message: SmsIn, settings: Settings) -> SmsOut | None:
+    """The reply to an SMS "1" from a phone we sent a follow-up to lately; None for any
+    other message, which intake's keywords answer."""
+    phone = phone_or_none(message.sender)
+    if phone is None or message.text.strip() != "1":
         return None
     row = session.scalar(
         select(Notification)
@@ -103,4 +105,5 @@ def answer_sms(session: Session, phone: str, text: str, settings: Settings) -> s
     if row is None:
         return None
     view = _answer(session, row, Reply.STILL_OUT, settings)
-    return SMS_ANSWERS[view.language].format(ticket=view.ticket or "")
+    answer = catalogue("notifications", view.language)["follow_up.still_out"]
+    return SmsOut(reply=sms_text(answer.format(ticket=view.ticket or "")))

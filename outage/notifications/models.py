@@ -1,8 +1,7 @@
-"""Tables of notifications: the outbox of events, the messages they fan out to, customers'
+"""Tables of notifications: the messages the outbox's events fan out to, customers'
 preferences, and planned outages."""
 
 from datetime import datetime, time
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -20,11 +19,12 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outage.db import Base, checked_enum
-from outage.notifications.enums import Channel, DeliveryStatus, EventKind, PlannedStatus, Reply
+from outage.db import Base, LanguageCode, checked_enum
+from outage.i18n import Language
+from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus, Reply
+from outage.outbox.enums import EventKind
 
 OPEN_SQL = "status IN ('pending', 'sending')"
 """Messages a worker may still take (a `sending` one once its lease ran out)."""
@@ -51,7 +51,7 @@ class NotificationPreference(Base):
         checked_enum(Channel, "notification_preference_channel")
     )
     """None: SMS when the customer has a phone, else e-mail."""
-    language: Mapped[str | None] = mapped_column(String(2))
+    language: Mapped[Language | None] = mapped_column(LanguageCode)
     """None: the customer's language."""
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     """No messages but safety ones."""
@@ -91,64 +91,6 @@ class PlannedOutage(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
-
-
-class NotificationEvent(Base):
-    """The outbox: one row per thing customers must be told, written in the transaction
-    that changed the incident (or planned outage); workers fan it out to messages."""
-
-    __tablename__ = "notification_events"
-    __table_args__ = (
-        PrimaryKeyConstraint("id", name="pk_notification_events"),
-        ForeignKeyConstraint(
-            ["incident_id"], ["incidents.id"], name="fk_notification_events_incident_id"
-        ),
-        ForeignKeyConstraint(
-            ["planned_outage_id"],
-            ["planned_outages.id"],
-            name="fk_notification_events_planned_outage_id",
-        ),
-        ForeignKeyConstraint(
-            ["device_id"], ["devices.id"], name="fk_notification_events_device_id"
-        ),
-        ForeignKeyConstraint(
-            ["premise_id"], ["premises.id"], name="fk_notification_events_premise_id"
-        ),
-        CheckConstraint(
-            "num_nonnulls(incident_id, planned_outage_id) = 1",
-            name="ck_notification_events_one_subject",
-        ),
-        Index(
-            "ix_notification_events_unexpanded",
-            "id",
-            postgresql_where=text("expanded_at IS NULL"),
-        ),
-        Index("ix_notification_events_incident_id", "incident_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_event_kind"))
-    incident_id: Mapped[int | None] = mapped_column(Integer)
-    planned_outage_id: Mapped[int | None] = mapped_column(Integer)
-    device_id: Mapped[int | None] = mapped_column(Integer)
-    """Customers downstream of this device are told (None: those at `premise_id`)."""
-    premise_id: Mapped[int | None] = mapped_column(Integer)
-    safety: Mapped[bool] = mapped_column(Boolean, default=False)
-    """A hazard: told through quiet hours and opt-outs."""
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    """What the message says, as of the change: etr, window, revision."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    expanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    recipients: Mapped[int | None] = mapped_column(Integer)
-    """Messages written when it was fanned out."""
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-    """Fan-outs that failed; after `notify_max_attempts` the event is dead-lettered."""
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    """After a failure, not before this (None: at once)."""
-    last_error: Mapped[str | None] = mapped_column(Text)
-    dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    """Given up on, with `last_error` as the reason: it no longer holds back its subject's
-    later events."""
 
 
 class Notification(Base):
@@ -198,7 +140,7 @@ class Notification(Base):
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "notification_channel"))
     address: Mapped[str] = mapped_column(Text)
-    language: Mapped[str] = mapped_column(String(2))
+    language: Mapped[Language] = mapped_column(LanguageCode)
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     safety: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -18,10 +18,11 @@ from grid_topology.topology import Topology
 from outage.errors import Conflict, Invalid, NotFound
 from outage.grid.models import Device
 from outage.moments import PLANNED_HORIZON, PLANNED_MAX_LENGTH
-from outage.notifications import outbox
-from outage.notifications.enums import EventKind, PlannedStatus
+from outage.notifications.enums import PlannedStatus
 from outage.notifications.models import PlannedOutage
 from outage.notifications.schemas import PlannedOutageIn, PlannedOutageOut, PlannedOutagePatch
+from outage.outbox.enums import EventKind
+from outage.outbox.writer import write_event
 from outage.settings import Settings
 
 
@@ -145,6 +146,21 @@ def _lock(session: Session, planned_id: int) -> PlannedOutage:
     return outage
 
 
+def _event(session: Session, outage: PlannedOutage, kind: EventKind) -> None:
+    """Customers downstream of the planned outage's device are to be told `kind`."""
+    write_event(
+        session,
+        kind,
+        planned_outage_id=outage.id,
+        device_id=outage.device_id,
+        details={
+            "starts_at": outage.starts_at.isoformat(),
+            "ends_at": outage.ends_at.isoformat(),
+            "revision": outage.revision,
+        },
+    )
+
+
 def _queue(session: Session, outage: PlannedOutage, now: datetime, settings: Settings) -> None:
     """Queue the notice, and the reminder, once their time has come."""
     reminder_from = outage.starts_at - timedelta(hours=settings.notify_reminder_hours)
@@ -152,12 +168,12 @@ def _queue(session: Session, outage: PlannedOutage, now: datetime, settings: Set
     if outage.starts_at <= now:
         return
     if outage.notice_queued_at is None and now >= notice_from:
-        outbox.planned_event(session, outage, EventKind.PLANNED_NOTICE)
+        _event(session, outage, EventKind.PLANNED_NOTICE)
         outage.notice_queued_at = now
         if now >= reminder_from:  # noticed within a day of the work: no separate reminder
             outage.reminder_queued_at = now
     elif outage.reminder_queued_at is None and now >= reminder_from:
-        outbox.planned_event(session, outage, EventKind.PLANNED_REMINDER)
+        _event(session, outage, EventKind.PLANNED_REMINDER)
         outage.reminder_queued_at = now
 
 
@@ -224,7 +240,7 @@ def change(
         outage.revision += 1
         outage.reminder_queued_at = None
         if outage.notice_queued_at is not None:
-            outbox.planned_event(session, outage, EventKind.PLANNED_CHANGED)
+            _event(session, outage, EventKind.PLANNED_CHANGED)
     if patch.reason is not None:
         outage.reason = patch.reason
     _queue(session, outage, now, settings)
@@ -237,7 +253,7 @@ def cancel(session: Session, planned_id: int) -> PlannedOutageOut:
     outage = _lock(session, planned_id)
     outage.status = PlannedStatus.CANCELLED
     if outage.notice_queued_at is not None:
-        outbox.planned_event(session, outage, EventKind.PLANNED_CANCELLED)
+        _event(session, outage, EventKind.PLANNED_CANCELLED)
     session.flush()
     return get_planned(session, outage.id)
 

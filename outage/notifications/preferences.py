@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from outage.errors import NotFound
 from outage.grid.models import Customer
+from outage.i18n import Language
 from outage.notifications.enums import Channel
 from outage.notifications.events import QuietHours
 from outage.notifications.models import NotificationPreference
@@ -26,7 +27,7 @@ class Recipient:
     account: str
     channel: Channel
     address: str
-    language: str
+    language: Language
     opt_out: bool
     quiet: QuietHours | None
 

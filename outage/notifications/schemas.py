@@ -1,17 +1,13 @@
 """What notifications, preferences and planned outages look like at the HTTP boundary."""
 
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from outage.notifications.enums import (
-    Channel,
-    DeliveryStatus,
-    EventKind,
-    PlannedStatus,
-    Reply,
-)
+from outage.i18n import Language
+from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus, Reply
+from outage.outbox.enums import EventKind
 
 QUIET_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
 
@@ -24,7 +20,7 @@ class PreferencesIn(_Strict):
     """A customer's choices; a field left out falls back to the default."""
 
     channel: Channel | None = None
-    language: Literal["vi", "en"] | None = None
+    language: Language | None = None
     opt_out: bool = False
     """No messages but safety ones."""
     quiet_hours: Annotated[str | None, Field(pattern=QUIET_HOURS)] = None
@@ -34,7 +30,7 @@ class PreferencesIn(_Strict):
 class PreferencesOut(BaseModel):
     account: str
     channel: Channel | None = None
-    language: str | None = None
+    language: Language | None = None
     opt_out: bool = False
     quiet_hours: str | None = None
 
@@ -48,7 +44,7 @@ class NotificationOut(BaseModel):
     planned_outage_id: int | None
     channel: Channel
     address: str
-    language: str
+    language: Language
     subject: str
     body: str
     safety: bool

@@ -12,13 +12,13 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from outage.i18n import Language, catalogue
 from outage.intake.channels.texts import sms_text
 from outage.moments import local_time
-from outage.notifications.enums import Channel, EventKind
+from outage.notifications.enums import Channel
+from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-LANGUAGES = ("vi", "en")
-TIME_FORMAT = {"vi": "%H:%M %d/%m", "en": "%H:%M on %d/%m"}
 
 _loader = FileSystemLoader(TEMPLATES)
 _text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
@@ -50,17 +50,22 @@ def _block(template: Template, name: str, values: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(values))).strip()
 
 
-def _when(moment: datetime | None, language: str, zone: tzinfo) -> str | None:
+def time_format(language: Language) -> str:
+    """How a message writes a local time (`time_format` in the `notifications` catalogue)."""
+    return catalogue("notifications", language)["time_format"]
+
+
+def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | None:
     if moment is None:
         return None
     local = local_time(moment, zone)
     if local is None:
         raise Unrenderable(f"{moment.isoformat()} cannot be shown in local time")
-    return local.strftime(TIME_FORMAT[language])
+    return local.strftime(time_format(language))
 
 
 def render(
-    kind: EventKind, language: str, channel: Channel, facts: Facts, zone: tzinfo
+    kind: EventKind, language: Language, channel: Channel, facts: Facts, zone: tzinfo
 ) -> Rendered:
     values = {
         "safety": facts.safety,

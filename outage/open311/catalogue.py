@@ -1,36 +1,35 @@
-"""The service types we take through Open311, their attributes, in English and Vietnamese.
+"""The service types we take through Open311 and their attributes.
 
 Pure data and validation: no database, no HTTP. `outage` and `hazard` go through outage
 intake; the customer-care types are stored as reports with their own `service_code`.
+Their names and descriptions, in English and Vietnamese, are the `open311` catalogue of
+`outage.i18n` (keys `service.<code>.name`, `attribute.<code>.description`...).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from outage.i18n import Language, catalogue
 from outage.intake.enums import Hazard, ServiceCode
 
 CHANGESET = "2026-11-25T00:00:00Z"
 """When this catalogue last changed; clients cache the service list until it does."""
 
 
-class Lang(StrEnum):
-    EN = "en"
-    VI = "vi"
+def language(value: str | None) -> Language:
+    """`vi`, `vi-VN`... mean Vietnamese; anything else, or nothing, English (Open311
+    clients are not only the utility's customers, so not the service's default)."""
+    return Language.VI if value and value.strip().lower().startswith("vi") else Language.EN
 
 
-def language(value: str | None) -> Lang:
-    """`vi`, `vi-VN`... mean Vietnamese; anything else, or nothing, English."""
-    return Lang.VI if value and value.strip().lower().startswith("vi") else Lang.EN
+def text(language: Language, key: str, **values: str) -> str:
+    """One of Open311's texts, its `{placeholders}` filled with `values`."""
+    return catalogue("open311", language)[key].format(**values)
 
 
-@dataclass(frozen=True)
-class Text:
-    en: str
-    vi: str
-
-    def in_(self, lang: Lang) -> str:
-        return self.vi if lang is Lang.VI else self.en
+def hazard_name(language: Language, hazard: Hazard) -> str:
+    return text(language, f"hazard.{hazard}")
 
 
 class Datatype(StrEnum):
@@ -45,14 +44,27 @@ class Datatype(StrEnum):
 class Attribute:
     code: str
     datatype: Datatype
-    description: Text
     required: bool = False
-    values: tuple[tuple[str, Text], ...] = ()
-    """Keys and names of the choices of a list attribute."""
-    datatype_description: Text | None = None
+    values: tuple[str, ...] = ()
+    """Keys of the choices of a list attribute."""
+    value_names: str = ""
+    """The catalogue table naming the choices: `<value_names>.<key>`."""
+    datatype_described: bool = False
+    """Whether the catalogue has `attribute.<code>.datatype_description`."""
     max_length: int = 64
     minimum: int = 1
     maximum: int = 99
+
+    def description(self, language: Language) -> str:
+        return text(language, f"attribute.{self.code}.description")
+
+    def datatype_description(self, language: Language) -> str | None:
+        if not self.datatype_described:
+            return None
+        return text(language, f"attribute.{self.code}.datatype_description")
+
+    def value_name(self, language: Language, key: str) -> str:
+        return text(language, f"{self.value_names}.{key}")
 
     def parse(self, raw: str) -> str | int:
         """The value as we store it; ValueError with a reason a client can act on."""
@@ -65,9 +77,8 @@ class Attribute:
                 )
             return int(value)
         if self.datatype is Datatype.SINGLEVALUELIST:
-            keys = [key for key, _ in self.values]
-            if value not in keys:
-                raise ValueError(f"attribute[{self.code}] must be one of: {', '.join(keys)}")
+            if value not in self.values:
+                raise ValueError(f"attribute[{self.code}] must be one of: {', '.join(self.values)}")
             return value
         if not value or len(value) > self.max_length:
             raise ValueError(f"attribute[{self.code}] must be 1 to {self.max_length} characters")
@@ -77,11 +88,19 @@ class Attribute:
 @dataclass(frozen=True)
 class ServiceType:
     code: str
-    name: Text
-    description: Text
-    group: Text
+    group: str
+    """Names the group in the catalogue: `group.<group>`."""
     keywords: tuple[str, ...]
     attributes: tuple[Attribute, ...] = field(default_factory=tuple)
+
+    def name(self, language: Language) -> str:
+        return text(language, f"service.{self.code}.name")
+
+    def description(self, language: Language) -> str:
+        return text(language, f"service.{self.code}.description")
+
+    def group_name(self, language: Language) -> str:
+        return text(language, f"group.{self.group}")
 
     @property
     def is_outage_intake(self) -> bool:
@@ -115,15 +134,8 @@ HAZARD_TYPE = "hazard_type"
 HOUSEHOLD_COUNT = "household_count"
 SUPPLY_PURPOSE = "supply_purpose"
 
-_OUTAGES = Text("outages", "sự cố điện")
-_CARE = Text("customer care", "chăm sóc khách hàng")
-
-HAZARD_NAMES: dict[Hazard, Text] = {
-    Hazard.WIRES_DOWN: Text("Wires down", "Dây điện bị đứt, rơi xuống đất"),
-    Hazard.FIRE: Text("Fire or sparks", "Cháy, chập điện"),
-    Hazard.TREE_ON_LINE: Text("Tree on a line", "Cây đổ vào đường dây"),
-    Hazard.FLOODED_EQUIPMENT: Text("Flooded equipment", "Thiết bị điện bị ngập nước"),
-}
+_OUTAGES = "outages"
+_CARE = "customer_care"
 
 
 def _account(required: bool) -> Attribute:
@@ -131,11 +143,7 @@ def _account(required: bool) -> Attribute:
         code=CUSTOMER_ACCOUNT,
         datatype=Datatype.STRING,
         required=required,
-        description=Text(
-            "Customer number, as printed on the electricity bill",
-            "Mã khách hàng, in trên hóa đơn tiền điện",
-        ),
-        datatype_description=Text("For example PE01000123456", "Ví dụ PE01000123456"),
+        datatype_described=True,
     )
 
 
@@ -143,38 +151,27 @@ _HAZARD_TYPE = Attribute(
     code=HAZARD_TYPE,
     datatype=Datatype.SINGLEVALUELIST,
     required=True,
-    description=Text("What is dangerous?", "Nguy hiểm gì?"),
-    values=tuple((hazard.value, name) for hazard, name in HAZARD_NAMES.items()),
+    values=tuple(hazard.value for hazard in Hazard),
+    value_names="hazard",
 )
 
 _HOUSEHOLD_COUNT = Attribute(
     code=HOUSEHOLD_COUNT,
     datatype=Datatype.NUMBER,
     required=True,
-    description=Text(
-        "How many households share this meter (each gets its own tariff quota)",
-        "Số hộ dùng chung công tơ (mỗi hộ được tính định mức riêng)",
-    ),
-    datatype_description=Text("A whole number from 1 to 99", "Số nguyên từ 1 đến 99"),
+    datatype_described=True,
 )
 
 _SUPPLY_PURPOSE = Attribute(
     code=SUPPLY_PURPOSE,
     datatype=Datatype.SINGLEVALUELIST,
-    description=Text("What the electricity is for", "Mục đích sử dụng điện"),
-    values=(
-        ("domestic", Text("Household use", "Sinh hoạt")),
-        ("business", Text("Business", "Kinh doanh")),
-        ("production", Text("Production", "Sản xuất")),
-        ("public_service", Text("Public service", "Hành chính sự nghiệp")),
-    ),
+    values=("domestic", "business", "production", "public_service"),
+    value_names="supply_purpose",
 )
 
 
-def _care(
-    code: str, name: Text, description: Text, keywords: tuple[str, ...], *extra: Attribute
-) -> ServiceType:
-    return ServiceType(code, name, description, _CARE, keywords, extra)
+def _care(code: str, keywords: tuple[str, ...], *extra: Attribute) -> ServiceType:
+    return ServiceType(code, _CARE, keywords, extra)
 
 
 SERVICES: dict[str, ServiceType] = {
@@ -182,106 +179,54 @@ SERVICES: dict[str, ServiceType] = {
     for service in (
         ServiceType(
             OUTAGE,
-            Text("Power outage", "Mất điện"),
-            Text(
-                "No electricity at your home or business, or in your street.",
-                "Nhà, cơ sở kinh doanh hoặc khu phố của bạn bị mất điện.",
-            ),
             _OUTAGES,
             ("outage", "no power", "blackout", "mất điện", "cúp điện"),
             (_account(required=False),),
         ),
         ServiceType(
             HAZARD,
-            Text("Electrical hazard", "Nguy hiểm về điện"),
-            Text(
-                "Wires down, fire, a tree on a line or flooded equipment. Keep away from it;"
-                " if a life is at risk, call the emergency number first.",
-                "Dây điện đứt, cháy, cây đổ vào đường dây hoặc thiết bị bị ngập. Hãy tránh xa;"
-                " nếu có nguy hiểm đến tính mạng, hãy gọi số khẩn cấp trước.",
-            ),
             _OUTAGES,
             ("hazard", "wires down", "fire", "tree", "flood", "dây đứt", "cháy", "ngập"),
             (_HAZARD_TYPE, _account(required=False)),
         ),
         _care(
             "new_connection",
-            Text("New electricity connection", "Cấp điện mới"),
-            Text(
-                "Ask for a new supply and meter at a property.",
-                "Đề nghị cấp điện và lắp công tơ mới cho một địa điểm.",
-            ),
             ("new connection", "new meter", "cấp điện mới"),
             _SUPPLY_PURPOSE,
         ),
         _care(
             "meter_relocation",
-            Text("Meter relocation", "Di dời công tơ"),
-            Text("Move an existing meter.", "Di dời vị trí công tơ hiện có."),
             ("meter", "relocation", "di dời công tơ"),
             _account(required=True),
         ),
         _care(
             "change_of_contract_holder",
-            Text("Change of contract holder", "Thay đổi chủ thể hợp đồng mua bán điện"),
-            Text(
-                "Put the electricity contract in another person's name.",
-                "Chuyển hợp đồng mua bán điện sang tên người khác.",
-            ),
             ("contract", "owner", "hợp đồng", "sang tên"),
             _account(required=True),
         ),
         _care(
             "change_of_tariff_quota",
-            Text("Change of tariff quota", "Thay đổi định mức sử dụng điện"),
-            Text(
-                "Change the number of households sharing a meter, which sets the"
-                " residential tariff quota.",
-                "Thay đổi số hộ dùng chung công tơ để tính định mức giá điện sinh hoạt.",
-            ),
             ("tariff", "quota", "households", "định mức", "số hộ"),
             _account(required=True),
             _HOUSEHOLD_COUNT,
         ),
         _care(
             "meter_check",
-            Text("Meter accuracy check", "Kiểm tra công tơ"),
-            Text(
-                "Ask us to test a meter you think is wrong.",
-                "Đề nghị kiểm tra, kiểm định công tơ nghi chạy sai.",
-            ),
             ("meter", "accuracy", "kiểm tra công tơ", "kiểm định"),
             _account(required=True),
         ),
         _care(
             "billing_question",
-            Text("Billing question", "Giải đáp hóa đơn tiền điện"),
-            Text(
-                "A question about an electricity bill or a payment.",
-                "Thắc mắc về hóa đơn hoặc thanh toán tiền điện.",
-            ),
             ("bill", "payment", "hóa đơn", "tiền điện"),
             _account(required=False),
         ),
         _care(
             "electricity_safety",
-            Text("Electricity safety concern", "An toàn điện"),
-            Text(
-                "An unsafe installation, line clearance or construction near lines that is"
-                " not an emergency. Report wires down or fire as an electrical hazard.",
-                "Công trình, cây cối hoặc thiết bị mất an toàn gần đường dây nhưng chưa khẩn"
-                " cấp. Dây đứt hoặc cháy hãy báo là nguy hiểm về điện.",
-            ),
             ("safety", "clearance", "an toàn điện", "hành lang lưới điện"),
             _account(required=False),
         ),
         _care(
             "service_feedback",
-            Text("Feedback on our service", "Góp ý về dịch vụ"),
-            Text(
-                "A compliment, complaint or suggestion about our service.",
-                "Khen ngợi, khiếu nại hoặc góp ý về chất lượng dịch vụ.",
-            ),
             ("feedback", "complaint", "góp ý", "khiếu nại"),
             _account(required=False),
         ),

@@ -25,6 +25,7 @@ from outage.care.lifecycle import OPEN as CARE_OPEN
 from outage.care.models import ServiceRequest
 from outage.care.schemas import RequestIn
 from outage.grid.models import Device, Premise
+from outage.i18n import Language, catalogue
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
@@ -34,13 +35,12 @@ from outage.open311.catalogue import (
     CHANGESET,
     CUSTOMER_ACCOUNT,
     HAZARD,
-    HAZARD_NAMES,
     HAZARD_TYPE,
     SERVICES,
     Attribute,
-    Lang,
     ServiceType,
-    Text,
+    hazard_name,
+    text,
 )
 from outage.open311.formats import Open311Error
 from outage.settings import Settings
@@ -59,29 +59,6 @@ CLOSED = "closed"
 
 _PUBLIC_FIELDS = {"lat": "lat", "lon": "long", "address": "address_string"}
 """Our field names as an Open311 client knows them, for error messages."""
-
-_STATUS_NOTES: dict[ReportStatus, Text] = {
-    ReportStatus.NEEDS_AGENT: Text(
-        "An agent is confirming where this is.", "Nhân viên đang xác nhận vị trí."
-    ),
-    ReportStatus.DUPLICATE: Text(
-        "Joined to an earlier report of the same problem.",
-        "Đã gộp với một báo cáo trước về cùng sự việc.",
-    ),
-}
-
-_CARE_NOTES: dict[RequestState, Text] = {
-    RequestState.IN_PROGRESS: Text("Customer care is working on it.", "Đang được xử lý."),
-    RequestState.WAITING_FOR_CUSTOMER: Text(
-        "Customer care is waiting for information from the customer.",
-        "Đang chờ thông tin bổ sung từ khách hàng.",
-    ),
-    RequestState.DONE: Text("Done.", "Đã giải quyết xong."),
-    RequestState.REJECTED: Text(
-        "Closed without action; the customer was told why.",
-        "Đã đóng, không thực hiện; khách hàng đã được thông báo lý do.",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -131,22 +108,22 @@ def discovery(*, base_url: str, settings: Settings) -> dict[str, Any]:
     }
 
 
-def service_list(*, lang: Lang) -> list[dict[str, Any]]:
+def service_list(*, lang: Language) -> list[dict[str, Any]]:
     return [
         {
             "service_code": s.code,
-            "service_name": s.name.in_(lang),
-            "description": s.description.in_(lang),
+            "service_name": s.name(lang),
+            "description": s.description(lang),
             "metadata": bool(s.attributes),
             "type": "realtime",
             "keywords": ", ".join(s.keywords),
-            "group": s.group.in_(lang),
+            "group": s.group_name(lang),
         }
         for s in SERVICES.values()
     ]
 
 
-def service_definition(*, service_code: str, lang: Lang) -> dict[str, Any]:
+def service_definition(*, service_code: str, lang: Language) -> dict[str, Any]:
     service = _service(service_code, missing_status=404)
     return {
         "service_code": service.code,
@@ -156,17 +133,18 @@ def service_definition(*, service_code: str, lang: Lang) -> dict[str, Any]:
     }
 
 
-def _attribute(attribute: Attribute, order: int, lang: Lang) -> dict[str, Any]:
-    described = attribute.datatype_description
+def _attribute(attribute: Attribute, order: int, lang: Language) -> dict[str, Any]:
     return {
         "variable": True,
         "code": attribute.code,
         "datatype": attribute.datatype.value,
         "required": attribute.required,
-        "datatype_description": described.in_(lang) if described else None,
+        "datatype_description": attribute.datatype_description(lang),
         "order": order,
-        "description": attribute.description.in_(lang),
-        "values": [{"key": key, "name": name.in_(lang)} for key, name in attribute.values],
+        "description": attribute.description(lang),
+        "values": [
+            {"key": key, "name": attribute.value_name(lang, key)} for key in attribute.values
+        ],
     }
 
 
@@ -190,7 +168,7 @@ def submit_request(
     details: Mapping[str, str | int],
     idempotency_key: str | None,
     settings: Settings,
-    lang: Lang,
+    lang: Language,
 ) -> dict[str, Any]:
     """Store one checked request; the receipt names our ticket as `service_request_id`.
 
@@ -277,35 +255,19 @@ def _first_problem(error: ValidationError) -> str:
     return f"{_PUBLIC_FIELDS.get(name, name)}: {message}"
 
 
-def _notice(service: ServiceType, ticket: str, status: ReportStatus | None, lang: Lang) -> str:
+def _notice(service: ServiceType, ticket: str, status: ReportStatus | None, lang: Language) -> str:
+    """What the receipt tells the client, in sentences of the `notice.*` texts."""
     if not service.is_outage_intake:
-        text = Text(
-            f"Thank you: your request ({service.name.en}) is ticket {ticket}."
-            " Customer care will contact you.",
-            f"Cảm ơn bạn: yêu cầu ({service.name.vi}) có mã {ticket}."
-            " Bộ phận chăm sóc khách hàng sẽ liên hệ với bạn.",
-        )
+        said = [text(lang, "notice.request", service=service.name(lang), ticket=ticket)]
     elif status is ReportStatus.DUPLICATE:
-        text = Text(
-            f"Thank you: ticket {ticket} joins your earlier report of this problem.",
-            f"Cảm ơn bạn: mã {ticket} được gộp với báo cáo trước của bạn về sự việc này.",
-        )
+        said = [text(lang, "notice.duplicate", ticket=ticket)]
     else:
-        text = Text(
-            f"Thank you: your report is ticket {ticket}.",
-            f"Cảm ơn bạn: báo cáo của bạn có mã {ticket}.",
-        )
+        said = [text(lang, "notice.report", ticket=ticket)]
     if service.is_outage_intake and status is ReportStatus.NEEDS_AGENT:
-        text = Text(
-            text.en + " An agent will confirm where you are.",
-            text.vi + " Nhân viên sẽ liên hệ để xác nhận vị trí.",
-        )
+        said.append(text(lang, "notice.needs_agent"))
     if service.code == HAZARD:
-        text = Text(
-            text.en + " Hazards are handled first; keep away from it.",
-            text.vi + " Sự cố nguy hiểm được ưu tiên xử lý; hãy tránh xa khu vực đó.",
-        )
-    return text.in_(lang)
+        said.append(text(lang, "notice.hazard"))
+    return " ".join(said)
 
 
 @dataclass(frozen=True)
@@ -372,7 +334,7 @@ def _datetime(value: str | None, name: str) -> datetime | None:
 
 
 def find_requests(
-    session: Session, *, query: RequestQuery, lang: Lang, now: datetime | None = None
+    session: Session, *, query: RequestQuery, lang: Language, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Public view of reports and service requests, newest first: by ids, or in a window of
     at most 90 days."""
@@ -410,7 +372,7 @@ def find_requests(
     return [_public(row, lang) for row in rows[:MAX_RESULTS]]
 
 
-def get_request(session: Session, *, ticket: str, lang: Lang) -> dict[str, Any] | None:
+def get_request(session: Session, *, ticket: str, lang: Language) -> dict[str, Any] | None:
     wanted = ticket.strip().upper()
     statement = (
         _public_care_select().where(ServiceRequest.ticket == wanted)
@@ -484,23 +446,23 @@ def w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _public(row: Any, lang: Lang) -> dict[str, Any]:
+def _public(row: Any, lang: Language) -> dict[str, Any]:
     service = SERVICES.get(row.service_code)
+    words = catalogue("open311", lang)
     if isinstance(row.status, RequestState):
         state = CLOSED if row.status in CARE_CLOSED else OPEN
-        notes = _CARE_NOTES.get(row.status)
+        notes = words.get(f"request_state_note.{row.status}")
     else:
         status = ReportStatus(row.status)
         state = public_status(status)
-        notes = _STATUS_NOTES.get(status)
-    hazard = HAZARD_NAMES.get(Hazard(row.hazard)) if row.hazard else None
+        notes = words.get(f"report_status_note.{status}")
     return {
         "service_request_id": row.ticket,
         "status": state,
-        "status_notes": notes.in_(lang) if notes else None,
-        "service_name": service.name.in_(lang) if service else row.service_code,
+        "status_notes": notes,
+        "service_name": service.name(lang) if service else row.service_code,
         "service_code": row.service_code,
-        "description": hazard.in_(lang) if hazard else None,
+        "description": hazard_name(lang, Hazard(row.hazard)) if row.hazard else None,
         "agency_responsible": None,
         "service_notice": None,
         "requested_datetime": w3c(row.received_at),

@@ -27,6 +27,7 @@ from outage.care import service as care
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
 from outage.grid.live import LiveTopology
+from outage.i18n import Language
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.schemas import ReportIn
@@ -73,7 +74,7 @@ class _CallDraft:
 # --- rendering ---------------------------------------------------------------------------
 
 
-def _hazard_options(language: str) -> list[tuple[str, str]]:
+def _hazard_options(language: Language) -> list[tuple[str, str]]:
     return [("", i18n.hazard_label(language, None))] + [
         (hazard.value, i18n.hazard_label(language, hazard)) for hazard in Hazard
     ]
@@ -259,7 +260,7 @@ def _report_errors(exc: ValidationError, t: Mapping[str, str]) -> list[str]:
 
 def _console_page(
     session: Session,
-    language: str,
+    language: Language,
     query: str,
     *,
     staff: Principal,
@@ -361,7 +362,7 @@ def _incident_row(
     return {
         "id": incident.id,
         "status": incident.status.value,
-        "status_text": t[f"incident_status_{incident.status.value}"],
+        "status_text": t[f"incident_status.{incident.status}"],
         "device": incident.device,
         "started": local_moment(incident.started_at, t, zone),
         "etr": local_moment(incident.etr, t, zone) if incident.etr else None,
@@ -372,7 +373,7 @@ def _incident_row(
 def _customer_card(
     customer: CustomerOut,
     draft: _CallDraft,
-    language: str,
+    language: Language,
     around: _Surroundings | None,
     zone: tzinfo,
 ) -> dict[str, Any]:
@@ -434,7 +435,7 @@ def _customer_card(
     }
 
 
-def _confirmation(session: Session, ticket: str, language: str) -> dict[str, str] | None:
+def _confirmation(session: Session, ticket: str, language: Language) -> dict[str, str] | None:
     """The banner after logging a call, from the stored report or request (not the link)."""
     wanted = normal_ticket(ticket)
     t = i18n.strings(language)

@@ -22,12 +22,13 @@ from outage import i18n
 from outage.care.service import is_request_ticket
 from outage.errors import RateLimited
 from outage.fields import PhoneLast4
+from outage.i18n import Language
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
+from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import ReportIn, ReportStatusOut
-from outage.tickets import Verdict, verify_owner
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
@@ -87,7 +88,7 @@ class ReportForm(BaseModel):
 def customer_page(
     request: Request,
     template: str,
-    language: str,
+    language: Language,
     context: Mapping[str, Any],
     status_code: int = status.HTTP_200_OK,
     headers: Mapping[str, str] | None = None,
@@ -103,7 +104,7 @@ def customer_page(
     )
 
 
-def ticket_redirect(prefix: str, ticket: str, language: str) -> RedirectResponse:
+def ticket_redirect(prefix: str, ticket: str, language: Language) -> RedirectResponse:
     """See Other to a ticket's page (`prefix` is /status or /request), in the language."""
     return RedirectResponse(
         f"{prefix}/{quote(ticket, safe='')}?lang={language}",
@@ -111,7 +112,7 @@ def ticket_redirect(prefix: str, ticket: str, language: str) -> RedirectResponse
     )
 
 
-def ticket_not_found(request: Request, language: str, ticket: str) -> HTMLResponse:
+def ticket_not_found(request: Request, language: Language, ticket: str) -> HTMLResponse:
     """The 404 page of a ticket no one has."""
     return customer_page(
         request,
@@ -136,14 +137,14 @@ class TicketPages:
     """A ticket's page is `prefix/ticket`, where its digits form posts."""
     template: str
     phones_of: Callable[[Session, str], list[str]]
-    """The phones whose last digits prove the ticket (`outage.tickets.verify_owner`)."""
+    """The phones whose last digits prove the ticket (`outage.intake.owners.verify_owner`)."""
     no_phone: str | None = None
     """The refusal (a text key) for a ticket with no phone; None: such a page is anyone's."""
 
     def unproven(
         self,
         request: Request,
-        language: str,
+        language: Language,
         ticket: str,
         error: str | None = None,
         status_code: int = status.HTTP_200_OK,
@@ -161,7 +162,7 @@ class TicketPages:
         request: Request,
         session: Session,
         limits: IntakeLimits,
-        language: str,
+        language: Language,
         ticket: str,
         form: ProveForm,
         wrong: str = "prove_error",
@@ -223,7 +224,7 @@ def max_lengths(model: type[BaseModel], fields: Mapping[str, str]) -> dict[str, 
     return limits
 
 
-def _hazard_options(language: str) -> list[tuple[str, str]]:
+def _hazard_options(language: Language) -> list[tuple[str, str]]:
     return [("", i18n.hazard_label(language, None))] + [
         (hazard.value, i18n.hazard_label(language, hazard)) for hazard in Hazard
     ]
@@ -231,7 +232,7 @@ def _hazard_options(language: str) -> list[tuple[str, str]]:
 
 def _report_page(
     request: Request,
-    language: str,
+    language: Language,
     form: ReportForm,
     errors: Mapping[str, str] | None = None,
     status_code: int = status.HTTP_200_OK,
@@ -386,12 +387,12 @@ def status_proven(
     return refused or _status_response(request, language, found.for_customer())
 
 
-def _status_response(request: Request, language: str, found: ReportStatusOut) -> HTMLResponse:
+def _status_response(request: Request, language: Language, found: ReportStatusOut) -> HTMLResponse:
     context = {**_status_context(found, language, local_zone(request)), **prove_context(None)}
     return customer_page(request, "status.html", language, context)
 
 
-def _status_context(found: ReportStatusOut, language: str, zone: tzinfo) -> dict[str, Any]:
+def _status_context(found: ReportStatusOut, language: Language, zone: tzinfo) -> dict[str, Any]:
     t = i18n.strings(language)
     received = local_moment(found.received_at, t, zone)
     return {

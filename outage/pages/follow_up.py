@@ -14,39 +14,16 @@ from outage.web.rendering import language_context, templates
 
 router = APIRouter(include_in_schema=False, tags=["pages"])
 
-PAGE_STRINGS: dict[str, dict[str, str]] = {
-    "vi": {
-        "title": "Nhà quý khách đã có điện chưa?",
-        "question": (
-            "Điện đã được cấp lại cho khu vực của quý khách. Nhà quý khách đã có điện chưa?"
-        ),
-        "still_out": "Vẫn mất điện",
-        "restored": "Đã có điện",
-        "thanks_still_out": "Cảm ơn quý khách. Chúng tôi đã ghi nhận nhà quý khách vẫn mất điện.",
-        "thanks_restored": "Cảm ơn quý khách đã cho chúng tôi biết.",
-        "ticket": "Mã số báo mất điện:",
-        "not_found": "Không tìm thấy liên kết này. Có thể liên kết đã sai hoặc hết hạn.",
-    },
-    "en": {
-        "title": "Is your power back?",
-        "question": "Power is back in your area. Is it back in your home?",
-        "still_out": "Still without power",
-        "restored": "Power is back",
-        "thanks_still_out": "Thank you. We have noted that you are still without power.",
-        "thanks_restored": "Thank you for letting us know.",
-        "ticket": "Outage report ticket:",
-        "not_found": "We do not know this link. It may be mistyped or expired.",
-    },
-}
-
 
 def _page(
     request: Request, token: str, view: followup.FollowUpView | None, lang: str | None
 ) -> HTMLResponse:
-    language = i18n.choose_language(lang, None) if lang else (view.language if view else "vi")
+    language = i18n.DEFAULT_LANGUAGE if view is None else view.language
+    if lang:
+        language = i18n.choose_language(lang, None)
     html = templates.get_template("follow_up.html").render(
         **language_context(language, request.url.path),
-        s=PAGE_STRINGS[language],
+        s=i18n.catalogue("follow_up", language),
         token=token,
         view=view,
     )

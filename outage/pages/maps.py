@@ -25,6 +25,7 @@ from maps.page import MapPage, Tiles
 from outage import i18n
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
+from outage.i18n import Language
 from outage.pages import map_sources
 from outage.settings import Settings
 from outage.web.deps import SessionDep, TopologyDep
@@ -66,7 +67,7 @@ class MapState:
     def poll_ms(self) -> int:
         return round(self.settings.map_poll_seconds * 1000)
 
-    def page(self, which: str, language: str) -> MapPage:
+    def page(self, which: str, language: Language) -> MapPage:
         """The folium map `which` ("dispatch" or "public") in `language`, built once."""
         key = (which, language)
         with self.lock:
@@ -103,7 +104,7 @@ PUBLIC = [Depends(require("map.public"))]
 # --- pages ---------------------------------------------------------------------------------
 
 
-def _strings(language: str) -> dict[str, str]:
+def _strings(language: Language) -> dict[str, str]:
     return {**i18n.strings(language), **map_strings.strings(language)}
 
 
@@ -111,12 +112,12 @@ def _script(page: MapPage, cache_control: str) -> Response:
     return Response(page.script, media_type=JAVASCRIPT, headers={"Cache-Control": cache_control})
 
 
-def _client_config(state: MapState, language: str, **extra: Any) -> dict[str, Any]:
+def _client_config(state: MapState, language: Language, **extra: Any) -> dict[str, Any]:
     """What the page's script needs: its words and how often to poll (JSON, not markup)."""
     return {
         "lang": language,
         "poll_ms": state.poll_ms,
-        "strings": map_strings.strings(language),
+        "strings": dict(map_strings.strings(language)),
         **extra,
     }
 

@@ -23,6 +23,7 @@ from outage.care import service
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
 from outage.errors import RateLimited
+from outage.i18n import Language
 from outage.intake.enums import Channel
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.service import IdempotencyConflict
@@ -79,7 +80,7 @@ class RatingForm(ProveForm):
 
 def _form_page(
     request: Request,
-    language: str,
+    language: Language,
     form: RequestForm,
     errors: Mapping[str, str] | None = None,
     status_code: int = status.HTTP_200_OK,
@@ -180,7 +181,7 @@ def _errors(exc: ValidationError, t: Mapping[str, str]) -> dict[str, str]:
 
 def _status_page(
     request: Request,
-    language: str,
+    language: Language,
     found: RequestStatusOut,
     *,
     rating_error: str | None = None,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from outage import i18n
 from outage.grid.models import Premise
+from outage.i18n import Language
 from outage.intake import service as intake
 from outage.intake.enums import ReportStatus
 from outage.intake.schemas import PlacementIn, QueuedReportOut
@@ -147,7 +148,7 @@ def _offset(text: str) -> int:
     return int(text) if text.isdigit() and len(text) <= 9 else 0
 
 
-def _placed(session: Session, ticket: str, language: str) -> str | None:
+def _placed(session: Session, ticket: str, language: Language) -> str | None:
     """The banner after a placement, from the stored report."""
     wanted = normal_ticket(ticket)
     found = intake.report_status(session, wanted) if wanted else None
@@ -163,7 +164,7 @@ def _placed(session: Session, ticket: str, language: str) -> str | None:
 
 def _queue_page(
     session: Session,
-    language: str,
+    language: Language,
     offset: int,
     *,
     staff: Principal,
@@ -197,7 +198,7 @@ def _queue_page(
     )
 
 
-def _queue_url(offset: int, language: str) -> str:
+def _queue_url(offset: int, language: Language) -> str:
     params = {"offset": str(offset), "lang": language} if offset else {"lang": language}
     return f"/agent/queue?{urlencode(params)}"
 
@@ -215,7 +216,7 @@ def _queued_item(
     addresses: Mapping[str, str],
     failed: _Failed | None,
     offset: int,
-    language: str,
+    language: Language,
     zone: tzinfo,
 ) -> dict[str, Any]:
     t = i18n.strings(language)

@@ -18,6 +18,7 @@ from outage import i18n
 from outage.api.auth import login_policy
 from outage.auth import service
 from outage.auth.enums import Role, SessionKind
+from outage.i18n import Language
 from outage.pages.staff import staff_page
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, client_ip
@@ -73,7 +74,7 @@ def _secure(request: Request, config: Settings) -> bool:
 def _login_page(
     request: Request,
     config: Settings,
-    language: str,
+    language: Language,
     *,
     next_url: str,
     username: str = "",

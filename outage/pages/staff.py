@@ -14,6 +14,7 @@ import phonenumbers
 from fastapi import status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from outage.i18n import Language
 from outage.pages.customer import MAX_TICKET_LENGTH
 from outage.web.principal import Principal
 from outage.web.rendering import render_page
@@ -24,7 +25,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def staff_page(
     template: str,
-    language: str,
+    language: Language,
     context: Mapping[str, Any],
     *,
     path: str,

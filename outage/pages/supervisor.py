@@ -92,7 +92,7 @@ def supervisor_dashboard(
     summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
     months = _months(request, session, now, zone)
     labels = [m.label for m in months]
-    ages = [(i18n.strings(language)[f"age_{bucket.key}"], n) for bucket, n in summary.ages]
+    ages = [(i18n.label(language, "age", bucket.key), n) for bucket, n in summary.ages]
     mood = summary.satisfaction
     context = {
         "nav": "supervisor",

@@ -41,11 +41,11 @@ from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.intake.models import Report
+from outage.intake.owners import forget_guesses
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
 from outage.settings import Settings
-from outage.tickets import forget_guesses
 
 BATCH = 500
 """Rows erased per transaction."""

@@ -5,6 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from outage.i18n import Language
+
 
 class _Row(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -18,7 +20,7 @@ class PremiseExport(_Row):
 
 class PreferencesExport(_Row):
     channel: str | None
-    language: str | None
+    language: Language | None
     opt_out: bool
     quiet_start: time | None
     quiet_end: time | None
@@ -70,7 +72,7 @@ class NotificationExport(_Row):
     kind: str
     channel: str
     address: str
-    language: str
+    language: Language
     subject: str
     body: str
     status: str
@@ -87,7 +89,7 @@ class CustomerExport(_Row):
     name: str
     phone: str | None
     email: str | None
-    language: str
+    language: Language
     critical: str | None
     premise: PremiseExport
     preferences: PreferencesExport | None

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from outage import i18n
+from outage.i18n import Language
 from outage.moments import local_time
 from outage.settings import Settings
 
@@ -38,16 +39,16 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
-def request_language(request: Request, requested: str | None) -> str:
+def request_language(request: Request, requested: str | None) -> Language:
     """?lang= when given, else the browser's Accept-Language, else Vietnamese."""
     return i18n.choose_language(requested, request.headers.get("accept-language"))
 
 
 def language_context(
-    language: str,
+    language: Language,
     path: str,
     params: Mapping[str, str] | None = None,
-    words: Callable[[str], Mapping[str, str]] = i18n.strings,
+    words: Callable[[Language], Mapping[str, str]] = i18n.strings,
 ) -> dict[str, Any]:
     """What the base templates need: the page's words and the switch to the other
     language, which leads to `path` with the non-empty `params`, so nothing typed is lost."""
@@ -64,12 +65,12 @@ def language_context(
 
 def render_page(
     template: str,
-    language: str,
+    language: Language,
     context: Mapping[str, Any],
     *,
     path: str,
     params: Mapping[str, str] | None = None,
-    words: Callable[[str], Mapping[str, str]] = i18n.strings,
+    words: Callable[[Language], Mapping[str, str]] = i18n.strings,
     status_code: int = status.HTTP_200_OK,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:

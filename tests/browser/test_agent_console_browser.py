@@ -16,7 +16,7 @@ from outage.auth.enums import Role
 from outage.care.enums import RequestType
 from outage.care.service import is_request_ticket
 from outage.db import session_factory
-from outage.i18n import STRINGS
+from outage.i18n import strings
 from outage.intake.enums import Channel, Hazard
 from outage.intake.models import Report
 from tests.conftest import STAFF_PASSWORD, Credentials, username
@@ -42,7 +42,7 @@ def test_agent_finds_a_caller_by_phone_and_logs_the_call(
     screenshots: Path,
     language: str,
 ) -> None:
-    t = STRINGS[language]
+    t = strings(language)
     premises = [p for p in sample_grid.premises[CUSTOMER_BAND] if p.customer is not None]
     premise = premises[0 if language == "vi" else 1]
     customer = premise.customer

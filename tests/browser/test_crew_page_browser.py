@@ -14,12 +14,12 @@ from grid_topology.model import DeviceKind, GridModel
 from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
-from outage.i18n import STRINGS as PAGE_STRINGS
+from outage.i18n import Language
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
-from outage.pages.crew import STRINGS
+from outage.pages.crew import strings as crew_strings
 from tests.conftest import STAFF_PASSWORD, make_crew
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def test_a_crew_member_marks_a_job_on_site_then_restored_on_a_phone(
 ) -> None:
     fuse = [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE][2]
     user, crew_id, incident = _crew_with_a_job(grid_database, fuse)
-    t = {**PAGE_STRINGS["en"], **STRINGS["en"]}
+    t = crew_strings(Language.EN)
     context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
     try:
         page = context.new_page()
@@ -108,7 +108,7 @@ def test_a_crew_member_marks_a_job_on_site_then_restored_on_a_phone(
         card.locator("select[name=cause]").select_option("tree_contact")
         card.locator("textarea[name=notes]").fill("cut the branch, <b>replaced</b> the fuse")
         card.get_by_role("button", name=t["crew_send_restored"], exact=True).tap()
-        card.locator(".job-status", has_text=t["crew_state_restored"]).wait_for()
+        card.locator(".job-status", has_text=t["crew_state.restored"]).wait_for()
         page.wait_for_function(
             "key => JSON.parse(localStorage.getItem(key) || '[]').length === 0",
             arg=f"outage-crew-queue-{crew_id}",

@@ -17,13 +17,13 @@ from sqlalchemy import select
 
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Topology
-from maps.strings import STRINGS
+from maps.strings import strings as map_strings
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device
 from outage.grid.service import load_network
-from outage.i18n import STRINGS as PAGE_STRINGS
+from outage.i18n import strings
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
@@ -83,7 +83,7 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
 
 def sign_in(page: Page, url: str, language: str) -> None:
     """From a staff page, through the login page and back."""
-    t = PAGE_STRINGS[language]
+    t = strings(language)
     page.goto(url)
     assert urlsplit(page.url).path == "/login"
     page.get_by_label(t["login_username"]).fill(username(Role.DISPATCHER))
@@ -120,7 +120,7 @@ def status_of(database: str, incident_id: int) -> IncidentStatus:
 def test_the_dispatcher_map_follows_the_storm_without_a_reload(
     browser: Browser, map_server: str, map_database: str, screenshots: Path
 ) -> None:
-    t = STRINGS["en"]
+    t = map_strings("en")
     context = browser.new_context(viewport=CONTROL_ROOM, locale="en-GB")
     try:
         page = context.new_page()
@@ -158,7 +158,7 @@ def test_the_dispatcher_map_follows_the_storm_without_a_reload(
 def test_the_public_map_fits_a_phone(
     browser: Browser, map_server: str, map_database: str, screenshots: Path, language: str
 ) -> None:
-    t = STRINGS[language]
+    t = map_strings(language)
     incident_id = open_outage(map_database)
     context = browser.new_context(viewport=PHONE, locale="vi-VN", is_mobile=True, has_touch=True)
     try:

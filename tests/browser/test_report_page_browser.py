@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from grid_topology.model import GridModel, Premise
 from outage.db import session_factory
-from outage.i18n import STRINGS
+from outage.i18n import strings
 from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
 
@@ -70,7 +70,7 @@ def test_report_from_a_phone_with_location(
     screenshots: Path,
     language: str,
 ) -> None:
-    t = STRINGS[language]
+    t = strings(language)
     premise = _premise(sample_grid, 0 if language == "vi" else 1)
     assert premise.customer is not None
     lon, lat = premise.location
@@ -112,7 +112,7 @@ def test_report_from_a_phone_with_location(
         page.fill("#prove-digits", premise.customer.phone[-4:])
         with page.expect_navigation():
             page.click("#prove")
-        assert page.inner_text("#status-text") in {t[f"status_{s.value}"] for s in ReportStatus}
+        assert page.inner_text("#status-text") in {t[f"report_status.{s}"] for s in ReportStatus}
         _assert_fits_a_phone(page, "#lookup-ticket", "form.lookup button")
         page.screenshot(path=str(screenshots / f"status-{language}.png"), full_page=True)
         assert _stored(grid_database, description) == 1
@@ -124,7 +124,7 @@ def test_report_from_a_phone_with_location(
 def test_denied_location_says_so_and_the_form_still_works(
     browser: Browser, live_server: str, sample_grid: GridModel, grid_database: str
 ) -> None:
-    t = STRINGS["en"]
+    t = strings("en")
     premise = _premise(sample_grid, 2)
     assert premise.customer is not None
     context = _phone_context(browser, "en")
@@ -162,7 +162,7 @@ def test_double_tap_on_send_makes_one_report(
         page.fill("#description", description)
         with page.expect_navigation():
             page.dblclick("#submit")
-        assert page.inner_text("h1") == STRINGS["vi"]["status_title"]
+        assert page.inner_text("h1") == strings("vi")["status_title"]
         assert _stored(grid_database, description) == 1
     finally:
         context.close()
@@ -171,7 +171,7 @@ def test_double_tap_on_send_makes_one_report(
 def test_the_form_works_without_javascript(
     browser: Browser, live_server: str, sample_grid: GridModel, grid_database: str
 ) -> None:
-    t = STRINGS["en"]
+    t = strings("en")
     premise = _premise(sample_grid, 4)
     assert premise.customer is not None
     description = f"browser test no script {uuid.uuid4()}"

@@ -16,7 +16,7 @@ from outage.care import service
 from outage.care.enums import RequestType
 from outage.care.schemas import RequestIn
 from outage.db import session_factory, session_scope
-from outage.i18n import STRINGS
+from outage.i18n import strings
 from outage.settings import get_settings
 from tests.conftest import STAFF_PASSWORD, Credentials, username
 
@@ -48,7 +48,7 @@ def test_supervisor_sees_charts_and_the_requests_past_target(
     screenshots: Path,
     language: str,
 ) -> None:
-    t = STRINGS[language]
+    t = strings(language)
     premises = [p for p in sample_grid.premises[CUSTOMER_BAND] if p.customer is not None]
     customer = premises[0 if language == "vi" else 1].customer
     assert customer is not None

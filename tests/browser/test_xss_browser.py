@@ -18,7 +18,7 @@ from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
-from outage.i18n import STRINGS
+from outage.i18n import strings
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
@@ -89,7 +89,7 @@ def test_markup_from_a_customer_shows_as_text(
     browser: Browser, xss_server: str, xss_database: str
 ) -> None:
     report_id, incident_id = _plant(xss_database)
-    t = STRINGS["en"]
+    t = strings("en")
     dialogs: list[str] = []
     requested: list[str] = []
     context = browser.new_context(viewport={"width": 1400, "height": 900})

@@ -4,7 +4,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from outage.intake.channels.texts import Language, render
+from outage.i18n import Language
+from outage.intake.channels.texts import render
 from outage.intake.enums import ReportStatus
 from outage.intake.schemas import ReceiptOut
 from outage.intake.service import report_status

@@ -19,11 +19,12 @@ import math
 from sqlalchemy.orm import Session
 
 from outage.errors import RateLimited
+from outage.i18n import DEFAULT_LANGUAGE, Language
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import idempotency_key, phone_or_none
 from outage.intake.channels.schemas import IvrIn, IvrNext, IvrOut
-from outage.intake.channels.texts import VI, Language, render, spoken_ticket
+from outage.intake.channels.texts import render, spoken_ticket
 from outage.intake.enums import Channel, ReportStatus
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReceiptOut, ReportIn
@@ -39,7 +40,7 @@ def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeL
     digits = _keyed(call)
     phone = phone_or_none(call.caller)
     chosen = call.language or (lookup.language_of(session, phone=phone) if phone else None)
-    language = chosen or VI
+    language = chosen or DEFAULT_LANGUAGE
     account_digits = digits.removeprefix("1*") if digits.startswith("1*") else None
     try:
         if digits in ("", "0"):
@@ -117,8 +118,13 @@ def _report_by_account(
         lookup.account_by_digits(session, digits) if len(digits) >= ACCOUNT_DIGITS_MIN else None
     )
     if account is None:
-        return _say(chosen or VI, IvrNext.MENU, "ivr.unknown_account", account=" ".join(digits))
-    language = chosen or lookup.language_of(session, account=account) or VI
+        return _say(
+            chosen or DEFAULT_LANGUAGE,
+            IvrNext.MENU,
+            "ivr.unknown_account",
+            account=" ".join(digits),
+        )
+    language = chosen or lookup.language_of(session, account=account) or DEFAULT_LANGUAGE
     report = ReportIn(account=account, phone=phone, channel=Channel.IVR)
     receipt = _submit(session, call, report, settings, limits)
     say = report_reply(receipt, language, spoken_ticket)

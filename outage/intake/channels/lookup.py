@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer
-from outage.intake.channels.texts import Language
+from outage.i18n import Language
 from outage.intake.models import Report
 
 _ACCOUNT_CANDIDATES_MAX = 500
@@ -27,7 +27,7 @@ def customers_by_phone(session: Session, phone: str) -> list[CustomerBrief]:
         .order_by(Customer.account)
         .limit(10)
     )
-    return [CustomerBrief(r.account, Language(r.language)) for r in rows]
+    return [CustomerBrief(r.account, r.language) for r in rows]
 
 
 def language_of(
@@ -51,7 +51,7 @@ def language_of(
             session.scalars(select(Customer.language).where(condition).distinct().limit(2))
         )
         if len(languages) == 1:
-            return Language(languages[0])
+            return languages[0]
     return None
 
 

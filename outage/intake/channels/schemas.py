@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from outage.intake.channels.texts import Language
+from outage.i18n import Language
 
 
 class _Webhook(BaseModel):

@@ -6,7 +6,6 @@ reply's, unless the customer chose one):
     MATDIEN [account] [details]    or MAT DIEN ..., OUT ..., OUTAGE ...
     TRANGTHAI [ticket]             or TRANG THAI ..., STATUS ...
     HUONGDAN                       or HUONG DAN, HELP
-    1                              "still out", answering a follow-up sent lately
 
 Without an account, a report is placed by the sender's number. Without a ticket, the
 status is that of the newest report from the sender's number. Anything else gets the
@@ -21,6 +20,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from outage.errors import RateLimited
+from outage.i18n import Language
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import (
@@ -32,12 +32,11 @@ from outage.intake.channels.common import (
     phone_or_none,
 )
 from outage.intake.channels.schemas import SmsIn, SmsOut
-from outage.intake.channels.texts import EN, VI, Language, render, sms_text
+from outage.intake.channels.texts import render, sms_text
 from outage.intake.enums import Channel
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications import followup
 from outage.settings import Settings
 
 
@@ -49,16 +48,16 @@ class Intent(StrEnum):
 
 
 KEYWORDS: dict[tuple[str, ...], tuple[Intent, Language]] = {
-    ("MATDIEN",): (Intent.REPORT, VI),
-    ("MAT", "DIEN"): (Intent.REPORT, VI),
-    ("OUT",): (Intent.REPORT, EN),
-    ("OUTAGE",): (Intent.REPORT, EN),
-    ("TRANGTHAI",): (Intent.STATUS, VI),
-    ("TRANG", "THAI"): (Intent.STATUS, VI),
-    ("STATUS",): (Intent.STATUS, EN),
-    ("HUONGDAN",): (Intent.HELP, VI),
-    ("HUONG", "DAN"): (Intent.HELP, VI),
-    ("HELP",): (Intent.HELP, EN),
+    ("MATDIEN",): (Intent.REPORT, Language.VI),
+    ("MAT", "DIEN"): (Intent.REPORT, Language.VI),
+    ("OUT",): (Intent.REPORT, Language.EN),
+    ("OUTAGE",): (Intent.REPORT, Language.EN),
+    ("TRANGTHAI",): (Intent.STATUS, Language.VI),
+    ("TRANG", "THAI"): (Intent.STATUS, Language.VI),
+    ("STATUS",): (Intent.STATUS, Language.EN),
+    ("HUONGDAN",): (Intent.HELP, Language.VI),
+    ("HUONG", "DAN"): (Intent.HELP, Language.VI),
+    ("HELP",): (Intent.HELP, Language.EN),
 }
 _LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
 
@@ -125,9 +124,6 @@ def handle(session: Session, message: SmsIn, *, settings: Settings, limits: Inta
         return _status(session, command, phone)
     if command.intent is Intent.HELP:
         return _reply("sms.help", _language(session, command, phone=phone))
-    answered = followup.answer_sms(session, phone, message.text, settings) if phone else None
-    if answered is not None:  # "1": still out, after a "still out?" follow-up
-        return SmsOut(reply=sms_text(answered))
     return _reply("sms.help", None)
 
 

@@ -85,7 +85,7 @@
     li.querySelectorAll("button").forEach(function (button) {
       button.disabled = busy;
     });
-    li.querySelector(".job-status").textContent = T["crew_state_" + status] || status;
+    li.querySelector(".job-status").textContent = T["crew_state." + status] || status;
     var partial = li.querySelector("input[name=extent][value=partial]");
     li.querySelector(".partial-only").hidden = !(partial && partial.checked);
   }

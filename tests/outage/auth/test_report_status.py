@@ -20,8 +20,8 @@ from outage.db import session_factory, session_scope
 from outage.errors import RateLimited
 from outage.intake.limits import IntakeLimits
 from outage.intake.models import TicketGuess
+from outage.intake.owners import Verdict, forget_guesses, guesser, verify_owner
 from outage.settings import Settings
-from outage.tickets import Verdict, forget_guesses, guesser, verify_owner
 from tests.conftest import Credentials
 
 Customer = Callable[[], Any]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from grid_topology.model import Premise
 from outage.care import service
 from outage.care.enums import RequestState
-from outage.i18n import STRINGS
+from outage.i18n import strings
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -70,12 +70,12 @@ def test_a_form_without_a_type_or_a_clue_is_shown_again_with_the_problems(
         "/request", data={"type": "", "token": str(uuid.uuid4()), "lang": "en"}
     )
     assert answer.status_code == 422
-    assert STRINGS["en"]["error_type"] in answer.text
+    assert strings("en")["error_type"] in answer.text
     nowhere = anonymous_client.post(
         "/request", data={"type": "billing_question", "token": str(uuid.uuid4()), "lang": "en"}
     )
     assert nowhere.status_code == 422
-    assert STRINGS["en"]["error_request_who"] in nowhere.text
+    assert strings("en")["error_request_who"] in nowhere.text
 
 
 def test_the_customer_rates_a_closed_request_on_its_page_once(
@@ -92,15 +92,15 @@ def test_the_customer_rates_a_closed_request_on_its_page_once(
     wrong = "0000" if digits != "0000" else "1111"
     refused = anonymous_client.post(url, data={"rating": "4", "phone_last4": wrong, "lang": "en"})
     assert refused.status_code == 403
-    assert STRINGS["en"]["rating_error_phone"] in refused.text
+    assert strings("en")["rating_error_phone"] in refused.text
     malformed = anonymous_client.post(url, data={"rating": "4", "phone_last4": "12", "lang": "en"})
     assert malformed.status_code == 422, "as on the request's page and over the API"
-    assert STRINGS["en"]["rating_error_phone"] in malformed.text
+    assert strings("en")["rating_error_phone"] in malformed.text
     rated = anonymous_client.post(
         url, data={"rating": "4", "comment": "ok", "phone_last4": digits, "lang": "en"}
     )
     assert rated.status_code == 200
-    assert STRINGS["en"]["rating_thanks"].format(rating=4) in rated.text
+    assert strings("en")["rating_thanks"].format(rating=4) in rated.text
     again = anonymous_client.post(url, data={"rating": "1", "phone_last4": digits, "lang": "en"})
     assert again.status_code == 409
 
@@ -115,9 +115,9 @@ def test_the_page_asks_for_the_phone_digits_before_showing_the_rejection_reason(
     session.commit()
     page = anonymous_client.get(f"/request/{ticket}")
     assert page.status_code == 200
-    assert '<html lang="vi">' in page.text and STRINGS["vi"]["prove_hint"] in page.text
+    assert '<html lang="vi">' in page.text and strings("vi")["prove_hint"] in page.text
     assert reason not in page.text
-    assert STRINGS["vi"]["request_type_label"] not in page.text
+    assert strings("vi")["request_type_label"] not in page.text
     assert reason in _shown(anonymous_client, ticket, care_customer.customer.phone[-4:])
 
 
@@ -133,5 +133,5 @@ def test_wrong_phone_digits_show_nothing_of_the_request(
     wrong = "0000" if digits != "0000" else "1111"
     page = anonymous_client.post(f"/request/{ticket}", data={"phone_last4": wrong, "lang": "en"})
     assert page.status_code == 403
-    assert STRINGS["en"]["prove_error"] in page.text
+    assert strings("en")["prove_error"] in page.text
     assert reason not in page.text

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Premise
-from outage.care import dashboard, service
+from outage.care import dashboard, service, sla
 from outage.care.enums import RequestState, RequestType, SlaStanding
 from outage.care.lifecycle import InvalidRequestTransition
 from outage.care.models import ServiceRequest, ServiceRequestEvent
@@ -53,7 +53,7 @@ def test_a_request_is_placed_on_the_customer_and_due_by_its_types_target(
     assert service.is_request_ticket(ticket)
     assert stored.state is S.RECEIVED
     assert stored.due_at - stored.received_at == timedelta(
-        hours=get_settings().care_sla_hours[RequestType.ELECTRICITY_SAFETY]
+        hours=sla.target_of(get_settings().care_sla_hours, RequestType.ELECTRICITY_SAFETY)
     )
     assert care_customer.customer is not None
     assert stored.account_given == care_customer.customer.account
@@ -141,7 +141,7 @@ def test_an_unknown_ticket_is_not_found(session: Session) -> None:
 def test_a_request_past_its_target_is_breached_and_on_the_supervisors_list(
     session: Session, care_customer: Premise
 ) -> None:
-    target = get_settings().care_sla_hours[RequestType.METER_CHECK]
+    target = sla.target_of(get_settings().care_sla_hours, RequestType.METER_CHECK)
     long_ago = datetime.now(UTC) - timedelta(hours=target + 3)
     late = _submit(session, care_customer, now=long_ago)
     fresh = _submit(session, care_customer)

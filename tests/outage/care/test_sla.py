@@ -24,6 +24,12 @@ def test_a_partial_setting_overrides_only_the_types_it_names() -> None:
     )
 
 
+def test_a_setting_naming_no_request_type_is_refused() -> None:
+    sla.check_targets({"meter_check": 6.0})
+    with pytest.raises(ValueError, match="meter_chek"):
+        sla.check_targets({"meter_check": 6.0, "meter_chek": 6.0})
+
+
 def test_every_type_has_a_default_target() -> None:
     assert set(sla.DEFAULT_TARGET_HOURS) == set(RequestType)
     assert all(hours > 0 for hours in sla.DEFAULT_TARGET_HOURS.values())

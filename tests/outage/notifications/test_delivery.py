@@ -12,9 +12,10 @@ from outage.db import session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import restore, update_prediction
 from outage.notifications.delivery import Worker, work
-from outage.notifications.enums import DeliveryStatus, EventKind
+from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
+from outage.outbox.enums import EventKind
 from outage.settings import Settings
 from tests.conftest import make_crew
 

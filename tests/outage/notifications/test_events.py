@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage.incidents.lifecycle import IncidentStatus
-from outage.notifications.enums import EventKind, PlannedStatus
+from outage.notifications.enums import PlannedStatus
 from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
+from outage.outbox.enums import EventKind
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 

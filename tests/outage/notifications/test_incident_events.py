@@ -14,12 +14,14 @@ from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
 from outage.incidents.changes import open_nested, restore, set_etr
+from outage.intake.channels.schemas import SmsIn
 from outage.intake.models import Report
 from outage.notifications import followup
-from outage.notifications.enums import DeliveryStatus, EventKind, Reply
+from outage.notifications.enums import DeliveryStatus, Reply
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
-from outage.notifications.texts import TIME_FORMAT
+from outage.notifications.texts import time_format
+from outage.outbox.enums import EventKind
 from outage.settings import Settings
 from tests.conftest import Credentials
 
@@ -56,7 +58,7 @@ def test_etr_changes_in_a_storm_coalesce_into_one_waiting_message(
     assert all(m.kind is EventKind.ETR_CHANGED for m in waiting)
     assert all(m.due_at > datetime.now(UTC) + timedelta(minutes=25) for m in waiting)
     local = latest.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert all(local.strftime(TIME_FORMAT[m.language]) in m.body for m in waiting)
+    assert all(local.strftime(time_format(m.language)) in m.body for m in waiting)
 
 
 def _restore(sessions: sessionmaker[Session], incident: int) -> None:
@@ -117,8 +119,9 @@ def test_an_sms_1_answers_the_latest_follow_up(
     with sessions() as session:
         asked = _follow_ups(session, incident)[0]
     with session_scope(sessions) as session:
-        reply = followup.answer_sms(session, asked.address, " 1 ", settings)
-        ignored = followup.answer_sms(session, "+84900000000", "1", settings)
+        reply = followup.answer_sms(session, SmsIn(sender=asked.address, text=" 1 "), settings)
+        stranger = SmsIn(sender="+84900000000", text="1")
+        ignored = followup.answer_sms(session, stranger, settings)
     with sessions() as session:
         answered = session.get_one(Notification, asked.id)
     assert reply is not None and ignored is None

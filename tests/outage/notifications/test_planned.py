@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
 from outage.notifications import planned
-from outage.notifications.enums import DeliveryStatus, EventKind
+from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
+from outage.outbox.enums import EventKind
 from outage.settings import Settings
 
 from .conftest import Drain, Grid

@@ -12,9 +12,10 @@ from outage.db import session_scope
 from outage.incidents.changes import set_etr
 from outage.incidents.models import Incident
 from outage.notifications.delivery import Worker
-from outage.notifications.enums import DeliveryStatus, EventKind
+from outage.notifications.enums import DeliveryStatus
 from outage.notifications.fanout import Fanout, pending_events
-from outage.notifications.models import NotificationEvent
+from outage.outbox.enums import EventKind
+from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
 
 from .conftest import Drain, Grid, customer_ids, messages_of

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage.intake.channels.texts import GSM7_BASIC
-from outage.notifications.enums import Channel, EventKind
+from outage.notifications.enums import Channel
 from outage.notifications.texts import Facts, Unrenderable, render
+from outage.outbox.enums import EventKind
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FACTS = Facts(

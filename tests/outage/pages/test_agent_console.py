@@ -18,7 +18,7 @@ from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.grid import models as grid
-from outage.i18n import STRINGS
+from outage.i18n import strings
 from outage.incidents.changes import open_incident, restore
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
@@ -142,9 +142,9 @@ def test_every_word_of_the_empty_console_comes_from_the_dictionary(
     other = "en" if language == "vi" else "vi"
     parser = _Text()
     parser.feed(client.get("/agent", params={"lang": language}).text)
-    allowed = set(STRINGS[language].values()) | {STRINGS[other]["language_name"]}
+    allowed = set(strings(language).values()) | {strings(other)["language_name"]}
     stray = [text for text in parser.texts if text not in allowed]
-    assert not stray, f"text not from outage/i18n.py: {stray}"
+    assert not stray, f"text not from the pages catalogue: {stray}"
 
 
 def test_the_language_switch_keeps_the_search(client: TestClient) -> None:
@@ -167,7 +167,7 @@ def test_finds_the_caller_by_a_nationally_written_phone(
     with session_factory(grid_database)() as session:
         [expected] = find_customers(session, query=customer.phone)
     assert (
-        STRINGS["en"]["agent_results"].format(count=1, method=STRINGS["en"]["agent_by_phone"])
+        strings("en")["agent_results"].format(count=1, method=strings("en")["agent_by_phone"])
         in html
     )
     for shown in (
@@ -178,7 +178,7 @@ def test_finds_the_caller_by_a_nationally_written_phone(
         premise.ref,
         expected.premise.transformer,
         expected.premise.feeder,
-        STRINGS[customer.language]["language_name"],
+        strings(customer.language)["language_name"],
     ):
         assert shown and shown in html, shown
     assert f'href="tel:{customer.phone}"' in html
@@ -190,7 +190,7 @@ def test_finds_the_caller_by_account(client: TestClient, sample_grid: GridModel)
     assert premise.customer is not None
     html = _search(client, f"  {premise.customer.account} ")
     assert (
-        STRINGS["vi"]["agent_results"].format(count=1, method=STRINGS["vi"]["agent_by_account"])
+        strings("vi")["agent_results"].format(count=1, method=strings("vi")["agent_by_account"])
         in html
     )
     assert premise.customer.name in html and premise.address in html
@@ -206,7 +206,7 @@ def test_finds_the_caller_by_an_unaccented_address(
     html = _search(client, typed)
     first = re.search(r'<dd class="account">([^<]*)</dd>', html)
     assert first and first.group(1) == premise.customer.account, "the house itself comes first"
-    assert f"(theo {STRINGS['vi']['agent_by_address']})." in html
+    assert f"(theo {strings('vi')['agent_by_address']})." in html
 
 
 def test_critical_customers_stand_out(client: TestClient, sample_grid: GridModel) -> None:
@@ -216,8 +216,8 @@ def test_critical_customers_stand_out(client: TestClient, sample_grid: GridModel
     assert critical.customer is not None and critical.customer.critical
     html = _search(client, critical.customer.account, "en")
     assert 'class="card customer critical"' in html
-    reason = STRINGS["en"][f"critical_{critical.customer.critical}"]
-    assert STRINGS["en"]["agent_critical_badge"].format(reason=reason) in html
+    reason = strings("en")[f"critical.{critical.customer.critical}"]
+    assert strings("en")["agent_critical_badge"].format(reason=reason) in html
 
 
 def test_nothing_found_is_said_and_the_search_is_escaped(client: TestClient) -> None:
@@ -226,13 +226,13 @@ def test_nothing_found_is_said_and_the_search_is_escaped(client: TestClient) -> 
     assert "<script>alert(1)" not in html
     assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     escaped = "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert STRINGS["en"]["agent_no_results"].format(query=escaped) in html
+    assert strings("en")["agent_no_results"].format(query=escaped) in html
 
 
 def test_an_over_long_search_is_refused_in_place(client: TestClient) -> None:
     response = client.get("/agent", params={"q": "x" * 301, "lang": "en"})
     assert response.status_code == 422
-    assert STRINGS["en"]["agent_search_too_long"].format(max=300) in response.text
+    assert strings("en")["agent_search_too_long"].format(max=300) in response.text
 
 
 # --- logging the call --------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_logging_a_call_files_an_agent_report_and_shows_the_ticket(
     assert page.status_code == 200
     html = page.text
     assert f'<p class="ticket" id="confirmation-ticket">{stored.ticket}</p>' in html
-    assert STRINGS["en"]["agent_logged_received"] in html
+    assert strings("en")["agent_logged_received"] in html
     assert f'<td class="ref">{stored.ticket}</td>' in html, "now among the open reports"
     assert _log_form(html, account)["token"] != form["token"], "a fresh form for the next call"
 
@@ -305,7 +305,7 @@ def test_a_second_call_about_the_same_outage_is_attached_to_the_first(
     assert _ticket_of(first) != _ticket_of(second)
     assert _report(grid_database, _ticket_of(second)).status is ReportStatus.DUPLICATE
     html = client.get(second).text
-    already = STRINGS["en"]["agent_logged_duplicate"].format(ticket=_ticket_of(first))
+    already = strings("en")["agent_logged_duplicate"].format(ticket=_ticket_of(first))
     assert already == f"Already known — attached to {_ticket_of(first)}."
     assert already in html
 
@@ -321,7 +321,7 @@ def test_a_used_form_with_other_details_asks_to_log_again(
     changed = {**data, "description": _marker("changed")}
     response = client.post("/agent/reports", data=changed, follow_redirects=False)
     assert response.status_code == 422
-    assert STRINGS["en"]["agent_error_form_used"] in response.text
+    assert strings("en")["agent_error_form_used"] in response.text
     assert _log_form(response.text, account)["token"] != data["token"]
     assert f">{changed['description']}</textarea>" in response.text, "what was typed stays"
     assert _reports(grid_database, changed["description"]) == []
@@ -350,8 +350,8 @@ def test_a_broken_form_is_shown_again_and_nothing_is_stored(
     data = {**_log_form(_search(client, account, "en"), account), "description": marker}
     response = client.post("/agent/reports", data={**data, **fields}, follow_redirects=False)
     assert response.status_code == 422
-    expected = STRINGS["en"][message].format(
-        field=STRINGS["en"]["agent_field_description"], max=2000
+    expected = strings("en")[message].format(
+        field=strings("en")["agent_field_description"], max=2000
     )
     assert expected in response.text
     assert 'id="errors" role="alert"' in response.text
@@ -392,7 +392,7 @@ def test_the_queue_escapes_what_the_reporter_said(client: TestClient, grid_datab
     assert XSS not in html and "<b onmouseover" not in html
     assert '<dd class="said">&lt;img src=x onerror=alert(1)&gt;</dd>' in html
     assert "&lt;b onmouseover=alert(1)&gt;nowhere at all&lt;/b&gt;" in html
-    assert STRINGS["en"]["channel_sms"] in html
+    assert strings("en")["channel.sms"] in html
 
 
 def test_the_queue_shows_candidate_premises_with_their_addresses(
@@ -427,7 +427,7 @@ def test_placing_a_queued_report_from_the_queue(
     assert stored.status is ReportStatus.RECEIVED
     assert stored.match_method is MatchMethod.AGENT
     page = client.get(response.headers["location"])
-    assert STRINGS["en"]["agent_placed"].format(ticket=ticket) in page.text
+    assert strings("en")["agent_placed"].format(ticket=ticket) in page.text
     assert f'id="report-{ticket}"' not in page.text
 
     again = client.post(
@@ -436,8 +436,8 @@ def test_placing_a_queued_report_from_the_queue(
         follow_redirects=False,
     )
     assert again.status_code == 409
-    assert STRINGS["en"]["agent_error_not_in_queue"].format(ticket=ticket) in again.text
-    assert STRINGS["en"]["agent_queue_title"] in again.text
+    assert strings("en")["agent_error_not_in_queue"].format(ticket=ticket) in again.text
+    assert strings("en")["agent_queue_title"] in again.text
 
 
 @pytest.mark.parametrize(
@@ -459,9 +459,9 @@ def test_a_bad_premise_is_refused_and_the_report_stays_queued(
     )
     assert response.status_code == code
     assert response.headers["cache-control"] == "no-store"
-    assert STRINGS["en"]["agent_queue_title"] in response.text
+    assert strings("en")["agent_queue_title"] in response.text
     escaped = premise.strip().replace("<", "&lt;").replace(">", "&gt;")
-    assert STRINGS["en"][message].format(premise=escaped) in response.text
+    assert strings("en")[message].format(premise=escaped) in response.text
     assert "<i>" not in response.text
     assert _report(grid_database, ticket).status is ReportStatus.NEEDS_AGENT
 
@@ -474,7 +474,7 @@ def test_placing_an_unknown_ticket_is_a_404_page(client: TestClient) -> None:
     )
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
-    assert STRINGS["en"]["agent_error_unknown_ticket"].format(ticket="260101-ZZZZZ") in (
+    assert strings("en")["agent_error_unknown_ticket"].format(ticket="260101-ZZZZZ") in (
         response.text
     )
 
@@ -511,7 +511,7 @@ def test_filing_a_service_request_for_the_caller_shows_it_among_their_open_reque
     assert stored.customer_id is not None
 
     html = client.get(response.headers["location"]).text
-    assert STRINGS["en"]["agent_request_logged"] in html
+    assert strings("en")["agent_request_logged"] in html
     requests = html.split('class="open-requests"', 1)[1].split("</table>", 1)[0]
     assert ticket in requests and "Meter accuracy check" in requests
     assert XSS not in html
@@ -526,7 +526,7 @@ def test_a_bad_request_type_is_refused_in_place(
     form = _request_form(_search(client, account, "en"), account)
     response = client.post("/agent/requests", data={**form, "type": "a_pony"})
     assert response.status_code == 422
-    assert STRINGS["en"]["error_type"] in response.text
+    assert strings("en")["error_type"] in response.text
 
 
 def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(

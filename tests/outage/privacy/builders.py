@@ -15,8 +15,10 @@ from outage.grid.models import Customer, Device, Premise
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications.enums import Channel, DeliveryStatus, EventKind, PlannedStatus
-from outage.notifications.models import Notification, NotificationEvent, PlannedOutage
+from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus
+from outage.notifications.models import Notification, PlannedOutage
+from outage.outbox.enums import EventKind
+from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
 
 

@@ -13,7 +13,7 @@ from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
 from outage.incidents.changes import merge_incidents, open_incident
-from outage.notifications.models import NotificationEvent
+from outage.outbox.models import NotificationEvent
 from outage.prediction.engine import Engine
 from tests.conftest import Credentials, issue_credentials, staff_client
 

@@ -9,8 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from outage.app import create_app
+from outage.i18n import Language
 from outage.intake.channels.sms import Intent, normalize_ticket, parse
-from outage.intake.channels.texts import EN, GSM7_BASIC, VI
+from outage.intake.channels.texts import GSM7_BASIC
 from outage.settings import Settings
 
 PersonMaker = Callable[..., Any]
@@ -39,9 +40,9 @@ def assert_one_gsm7_sms(reply: str) -> None:
 def test_keywords_are_found_whatever_the_case_and_accents() -> None:
     assert parse("Mất Điện LV4.301 Load 1 tối om") == parse("matdien LV4.301 Load 1 tối om")
     assert parse("mat dien").intent is Intent.REPORT
-    assert parse("out 12345").language is EN
+    assert parse("out 12345").language is Language.EN
     assert parse("Trạng thái 261125-ABCDE").intent is Intent.STATUS
-    assert parse("huong dan").language is VI
+    assert parse("huong dan").language is Language.VI
     assert parse("HELP").intent is Intent.HELP
 
 

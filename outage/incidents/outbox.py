@@ -1,9 +1,5 @@
-"""Writing the outbox: one event row per thing customers must be told, in the caller's
-transaction, so a change and the notifications it implies commit (or vanish) together.
-
-An event is small whatever the outage's size: the delivery workers fan it out to one
-message per customer afterwards (`fanout`), so the engine's transaction stays short.
-"""
+"""What customers are told of an incident: the outbox events its changes imply, written
+in the caller's transaction with the change itself."""
 
 from typing import Any
 
@@ -14,8 +10,8 @@ from outage.grid.models import Device
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
-from outage.notifications.enums import EventKind
-from outage.notifications.models import NotificationEvent, PlannedOutage
+from outage.outbox.enums import EventKind
+from outage.outbox.writer import write_event
 
 
 def incident_event(
@@ -41,30 +37,12 @@ def incident_event(
     details: dict[str, Any] = {"etr": incident.etr.isoformat()} if incident.etr else {}
     kinds = [kind, EventKind.FOLLOW_UP] if kind is EventKind.RESTORED else [kind]
     for each in kinds:
-        session.add(
-            NotificationEvent(
-                kind=each,
-                incident_id=incident.id,
-                device_id=device_id,
-                premise_id=premise_id,
-                safety=hazard,
-                details=details,
-            )
+        write_event(
+            session,
+            each,
+            incident_id=incident.id,
+            device_id=device_id,
+            premise_id=premise_id,
+            safety=hazard,
+            details=details,
         )
-
-
-def planned_event(session: Session, outage: PlannedOutage, kind: EventKind) -> None:
-    """Customers downstream of the planned outage's device are to be told `kind`."""
-    session.add(
-        NotificationEvent(
-            kind=kind,
-            planned_outage_id=outage.id,
-            device_id=outage.device_id,
-            safety=False,
-            details={
-                "starts_at": outage.starts_at.isoformat(),
-                "ends_at": outage.ends_at.isoformat(),
-                "revision": outage.revision,
-            },
-        )
-    )
