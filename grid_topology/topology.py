@@ -6,14 +6,18 @@ exactly when every path from a source to it passes through that device: the devi
 *dominates* it. The dominator tree of this graph (rooted at a virtual super-source) is
 therefore the radial orientation of a radial network, and stays correct for meshed or
 parallel-fed parts, where opening one device interrupts nobody.
+
+Switching re-orients the tree where it changed rather than building it again; see
+`_Reorientation` for why a change stays local.
 """
 
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
 from grid_topology.model import PROTECTIVE_KINDS, DeviceKind, GridModel
+from grid_topology.paged import PagedMap
 
 NodeVertex = tuple[str, str]
 """("n", node ref) or ("d", asset_ref)."""
@@ -68,13 +72,45 @@ class Network:
         )
 
     def switched(self, *, open_: Iterable[str] = (), close: Iterable[str] = ()) -> "Network":
-        """A copy in which the given devices are opened and closed."""
-        links = dict(self.links)
+        """A copy in which the given devices are opened and closed.
+
+        The copy shares the links of the network first switched (see `_SwitchedLinks`), so
+        switching costs as little on a network of millions of devices as on a small one.
+        """
+        if isinstance(self.links, _SwitchedLinks):
+            original, changed = self.links.original, dict(self.links.changed)
+        else:
+            original, changed = self.links, {}
         for asset_ref, is_open in [(a, True) for a in open_] + [(a, False) for a in close]:
-            if asset_ref not in links:
+            if asset_ref not in original:
                 raise KeyError(asset_ref)
-            links[asset_ref] = replace(links[asset_ref], is_open=is_open)
-        return replace(self, links=links)
+            if original[asset_ref].is_open == is_open:
+                changed.pop(asset_ref, None)
+            else:
+                changed[asset_ref] = replace(original[asset_ref], is_open=is_open)
+        return replace(self, links=_SwitchedLinks(original, changed))
+
+
+class _SwitchedLinks(Mapping[str, Link]):
+    """The links of a switched network: the original's, but for the devices now in another
+    state. Only those are held here; the original's links are shared, not copied."""
+
+    def __init__(self, original: Mapping[str, Link], changed: dict[str, Link]) -> None:
+        self.original = original
+        self.changed = changed
+
+    def __getitem__(self, asset_ref: str) -> Link:
+        link = self.changed.get(asset_ref)
+        return self.original[asset_ref] if link is None else link
+
+    def __contains__(self, asset_ref: object) -> bool:
+        return asset_ref in self.original
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.original)
+
+    def __len__(self) -> int:
+        return len(self.original)
 
 
 @dataclass(frozen=True)
@@ -92,11 +128,36 @@ class Ownership:
     devices: dict[str, str]
 
 
+@dataclass(frozen=True)
+class _Counts:
+    """Customers at or below each energized vertex; devices apart, to be handed out whole."""
+
+    nodes: PagedMap[str, int]
+    devices: PagedMap[str, int]
+
+    def of(self, vertex: NodeVertex) -> PagedMap[str, int]:
+        return self.devices if vertex[0] == "d" else self.nodes
+
+    def edited(self) -> "_Counts":
+        return _Counts(self.nodes.edited(), self.devices.edited())
+
+
 class Topology:
-    """A network oriented from its sources; answers traces in time linear in the answer."""
+    """A network oriented from its sources; answers traces in time linear in the answer.
+
+    Its answers never change once built, so threads can share it: `switched` returns a new
+    one, which shares with this one all that the switching did not change.
+    """
+
+    network: Network
+    _terminals: dict[str, list[str]]
+    """Node ref -> the devices, open or closed, that end at it."""
+    _parent: PagedMap[NodeVertex, NodeVertex]
+    _children: PagedMap[NodeVertex, tuple[NodeVertex, ...]]
+    _counts: _Counts | None
+    """Computed on first use, then carried across switching."""
 
     def __init__(self, network: Network) -> None:
-        self.network = network
         graph = nx.DiGraph()
         graph.add_node(_ROOT)
         for source in network.sources:
@@ -109,14 +170,56 @@ class Topology:
                 graph.add_edge(terminal, device)
                 graph.add_edge(device, terminal)
         idom = nx.immediate_dominators(graph, _ROOT)
-        self._parent: dict[NodeVertex, NodeVertex] = {v: p for v, p in idom.items() if v != p}
-        self._children: dict[NodeVertex, list[NodeVertex]] = {}
-        for vertex, parent in self._parent.items():
-            self._children.setdefault(parent, []).append(vertex)
-        self._terminals: dict[str, list[str]] = {}
+        parent = {v: p for v, p in idom.items() if v != p}
+        children: dict[NodeVertex, list[NodeVertex]] = {}
+        for vertex, above in parent.items():
+            children.setdefault(above, []).append(vertex)
+        terminals: dict[str, list[str]] = {}
         for link in network.links.values():
-            self._terminals.setdefault(link.from_node, []).append(link.asset_ref)
-            self._terminals.setdefault(link.to_node, []).append(link.asset_ref)
+            terminals.setdefault(link.from_node, []).append(link.asset_ref)
+            terminals.setdefault(link.to_node, []).append(link.asset_ref)
+        vertices = len(terminals) + len(network.links)
+        self._assemble(
+            network,
+            terminals,
+            PagedMap(parent, capacity=vertices),
+            PagedMap({v: tuple(c) for v, c in children.items()}, capacity=vertices),
+            None,
+        )
+
+    def _assemble(
+        self,
+        network: Network,
+        terminals: dict[str, list[str]],
+        parent: PagedMap[NodeVertex, NodeVertex],
+        children: PagedMap[NodeVertex, tuple[NodeVertex, ...]],
+        counts: _Counts | None,
+    ) -> None:
+        self.network = network
+        self._terminals = terminals
+        self._parent = parent
+        self._children = children
+        self._counts = counts
+
+    def switched(self, changes: Mapping[str, bool]) -> "Topology":
+        """The topology after these switching operations (asset_ref -> is_open).
+
+        Re-orients only the part of the tree the changes reach and shares the rest with this
+        topology, which stays as it was for whoever is still reading it.
+        """
+        network = self.network.switched(
+            open_=[asset_ref for asset_ref, is_open in changes.items() if is_open],
+            close=[asset_ref for asset_ref, is_open in changes.items() if not is_open],
+        )
+        moved = [a for a, is_open in changes.items() if self.network.links[a].is_open != is_open]
+        topology = Topology.__new__(Topology)  # assembled from parts, not oriented from scratch
+        if moved:
+            reoriented = _Reorientation(self, network, moved)
+            parts = (reoriented.parent, reoriented.children, reoriented.counts)
+        else:
+            parts = (self._parent, self._children, self._counts)
+        topology._assemble(network, self._terminals, *parts)
+        return topology
 
     def switched(self, changes: Mapping[str, bool]) -> "Topology":
         """The topology after opening (True) or closing (False) the given devices."""
@@ -196,13 +299,34 @@ class Topology:
         return tuple(d for d in self.upstream_of_node(node_ref).devices if links[d].is_protective)
 
     def customer_counts(self) -> dict[str, int]:
-        """Customers downstream of every energized device, in one pass over the tree."""
+        """Customers downstream of every energized device.
+
+        One pass over the tree the first time; switched topologies keep the figures up to
+        date, so later calls only copy them out.
+        """
+        if self._counts is None:
+            self._counts = self._count_all()
+        return self._counts.devices.to_dict()
+
+    def _count_all(self) -> _Counts:
         counts: dict[NodeVertex, int] = {}
-        order = list(self._subtree(_ROOT))
-        for vertex in reversed(order):
-            own = len(self.network.accounts_at.get(vertex[1], ())) if vertex[0] == "n" else 0
-            counts[vertex] = own + sum(counts[c] for c in self._children.get(vertex, ()))
-        return {ref: n for (kind, ref), n in counts.items() if kind == "d"}
+        for vertex in reversed(list(self._subtree(_ROOT))):
+            counts[vertex] = self._own_customers(vertex) + sum(
+                counts[child] for child in self._children.get(vertex, ())
+            )
+        return _Counts(
+            nodes=PagedMap(
+                {ref: n for (kind, ref), n in counts.items() if kind == "n"},
+                capacity=len(self._terminals),
+            ),
+            devices=PagedMap(
+                {ref: n for (kind, ref), n in counts.items() if kind == "d"},
+                capacity=len(self.network.links),
+            ),
+        )
+
+    def _own_customers(self, vertex: NodeVertex) -> int:
+        return len(self.network.accounts_at.get(vertex[1], ())) if vertex[0] == "n" else 0
 
     def _accounts(self, nodes: Iterable[str]) -> frozenset[str]:
         accounts_at = self.network.accounts_at
@@ -225,3 +349,159 @@ class Topology:
                 (ownership.devices if kind == "d" else ownership.nodes)[ref] = owner
             stack.extend((child, owner) for child in self._children.get((kind, ref), ()))
         return ownership
+
+
+class _Reorientation:
+    """A topology's tree and counts, copied and re-oriented after a batch of switching changes.
+
+    Two facts about this graph, whose edges run both ways, keep the work local:
+
+    - Whatever lies below a vertex v of the tree hangs off the rest of the network through v
+      alone. So nothing outside the subtree of `top`, the nearest common ancestor of the
+      changed devices and their terminals, moves; and what the changes reach in that subtree
+      can be oriented again from `top`, as if it were the root.
+    - Below a vertex that is no ancestor of a change, nothing changes either: the vertex may
+      get a new parent or lose supply, but what hangs below it keeps its shape and follows.
+
+    So the vertices oriented again are those the changes reach without passing `top` or
+    stepping down from such a vertex to its children: on a radial feeder, the path from the
+    changed devices up to `top` and the neighbours of that path, however large the feeder.
+    An area that gains supply is oriented in full and one that loses it is dropped in full:
+    that work is the change itself.
+    """
+
+    def __init__(self, before: Topology, network: Network, moved: Sequence[str]) -> None:
+        self.before = before
+        self.network = network
+        self.parent = before._parent.edited()
+        self.children = before._children.edited()
+        self.counts = before._counts.edited() if before._counts is not None else None
+        touched = list(
+            dict.fromkeys(
+                vertex
+                for asset_ref in moved
+                for vertex in (
+                    _device(asset_ref),
+                    _node(network.links[asset_ref].from_node),
+                    _node(network.links[asset_ref].to_node),
+                )
+            )
+        )
+        chains = [self._chain(v) for v in touched if v in before._parent]
+        if not chains:
+            return  # only unsupplied parts were switched: they stay unsupplied
+        others = [set(chain) for chain in chains[1:]]
+        top = next(v for v in chains[0] if all(v in other for other in others))
+        on_paths = {v for chain in chains for v in chain[: chain.index(top)]}
+        region = self._region(touched, top, on_paths)
+        opened = {v for v in touched if v in before._parent and not self._in_graph(v)}
+        self._rewire(top, region | opened, self._dominators(top, region))
+
+    def _chain(self, vertex: NodeVertex) -> list[NodeVertex]:
+        """The vertex and its ancestors in the old tree, up to the root."""
+        chain = [vertex]
+        while chain[-1] != _ROOT:
+            chain.append(self.before._parent[chain[-1]])
+        return chain
+
+    def _in_graph(self, vertex: NodeVertex) -> bool:
+        kind, ref = vertex
+        return kind == "n" or not self.network.links[ref].is_open
+
+    def _neighbours(self, vertex: NodeVertex) -> Iterator[NodeVertex]:
+        """Neighbours in the switched graph."""
+        kind, ref = vertex
+        links = self.network.links
+        if kind == "d":
+            yield _node(links[ref].from_node)
+            yield _node(links[ref].to_node)
+        else:
+            for asset_ref in self.before._terminals.get(ref, ()):
+                if not links[asset_ref].is_open:
+                    yield _device(asset_ref)
+
+    def _region(
+        self, touched: list[NodeVertex], top: NodeVertex, on_paths: set[NodeVertex]
+    ) -> set[NodeVertex]:
+        """The vertices to orient again: reachable from the changes without passing `top` or
+        stepping down from a vertex that is no ancestor of a change (off `on_paths`)."""
+        old_parent = self.before._parent
+        region = {v for v in touched if v != top and self._in_graph(v)}
+        stack = list(region)
+        while stack:
+            vertex = stack.pop()
+            for other in self._neighbours(vertex):
+                if other == top or other in region:
+                    continue
+                if vertex not in on_paths and old_parent.get(other) == vertex:
+                    continue
+                region.add(other)
+                stack.append(other)
+        return region
+
+    def _dominators(self, top: NodeVertex, region: set[NodeVertex]) -> dict[NodeVertex, NodeVertex]:
+        """New parents of the region's vertices that are still supplied, found from `top`."""
+        graph = nx.DiGraph()
+        graph.add_node(top)
+        sources = self.network.sources
+        for vertex in region:
+            if vertex[0] == "n" and vertex[1] in sources:
+                graph.add_edge(_ROOT, vertex)
+            for other in self._neighbours(vertex):
+                if other in region or other == top:
+                    graph.add_edge(other, vertex)
+        idom = nx.immediate_dominators(graph, top)
+        return {v: p for v, p in idom.items() if v in region}
+
+    def _rewire(
+        self, top: NodeVertex, stale: set[NodeVertex], parent_of: dict[NodeVertex, NodeVertex]
+    ) -> None:
+        """Replace the stale vertices' places in the tree (their old parents are stale or
+        `top`), keeping the untouched subtrees below them, and bring the counts along."""
+        old_children = self.before._children
+        kept = {v: [c for c in old_children.get(v, ()) if c not in stale] for v in stale}
+        children = {top: [c for c in old_children.get(top, ()) if c not in stale]}
+        for vertex in stale:
+            if vertex in parent_of:
+                children[vertex] = kept[vertex]
+            else:
+                self._drop(vertex)
+                for child in kept[vertex]:
+                    for below in self.before._subtree(child):
+                        self._drop(below)
+        for vertex, above in parent_of.items():
+            self.parent[vertex] = above
+            children[above].append(vertex)
+        for vertex, its_children in children.items():
+            self.children[vertex] = tuple(its_children)
+        if self.counts is not None:
+            self._recount(top, stale, parent_of)
+
+    def _drop(self, vertex: NodeVertex) -> None:
+        self.parent.discard(vertex)
+        self.children.discard(vertex)
+        if self.counts is not None:
+            self.counts.of(vertex).discard(vertex[1])
+
+    def _recount(
+        self, top: NodeVertex, stale: set[NodeVertex], parent_of: dict[NodeVertex, NodeVertex]
+    ) -> None:
+        """Count the re-oriented vertices bottom up, then pass the difference up from `top`."""
+        assert self.counts is not None and self.before._counts is not None
+        counts, old = self.counts, self.before._counts
+        order: list[NodeVertex] = []
+        stack = [c for c in self.children[top] if c in parent_of]
+        while stack:
+            vertex = stack.pop()
+            order.append(vertex)
+            stack.extend(c for c in self.children[vertex] if c in parent_of)
+        for vertex in reversed(order):
+            counts.of(vertex)[vertex[1]] = self.before._own_customers(vertex) + sum(
+                counts.of(child)[child[1]] for child in self.children[vertex]
+            )
+        gained = sum(counts.of(v)[v[1]] for v in self.children[top] if v in parent_of)
+        lost = sum(old.of(v)[v[1]] for v in self.before._children.get(top, ()) if v in stale)
+        vertex = top
+        while vertex != _ROOT:
+            counts.of(vertex)[vertex[1]] += gained - lost
+            vertex = self.parent[vertex]
