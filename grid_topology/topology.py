@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
+from grid_topology.dominators import immediate_dominators
 from grid_topology.model import PROTECTIVE_KINDS, DeviceKind, GridModel
 from grid_topology.paged import PagedMap
 
@@ -158,19 +159,16 @@ class Topology:
     """Computed on first use, then carried across switching."""
 
     def __init__(self, network: Network) -> None:
-        graph = nx.DiGraph()
+        graph = nx.Graph()
         graph.add_node(_ROOT)
-        for source in network.sources:
-            graph.add_edge(_ROOT, _node(source))
+        graph.add_edges_from((_ROOT, _node(source)) for source in network.sources)
         for link in network.links.values():
-            if link.is_open:
-                continue
-            device = _device(link.asset_ref)
-            for terminal in (_node(link.from_node), _node(link.to_node)):
-                graph.add_edge(terminal, device)
-                graph.add_edge(device, terminal)
-        idom = nx.immediate_dominators(graph, _ROOT)
-        parent = {v: p for v, p in idom.items() if v != p}
+            if not link.is_open:
+                device = _device(link.asset_ref)
+                graph.add_edge(_node(link.from_node), device)
+                graph.add_edge(device, _node(link.to_node))
+        parent = immediate_dominators(graph.adj, _ROOT)
+        del graph
         children: dict[NodeVertex, list[NodeVertex]] = {}
         for vertex, above in parent.items():
             children.setdefault(above, []).append(vertex)
@@ -220,22 +218,6 @@ class Topology:
             parts = (self._parent, self._children, self._counts)
         topology._assemble(network, self._terminals, *parts)
         return topology
-
-    def switched(self, changes: Mapping[str, bool]) -> "Topology":
-        """The topology after opening (True) or closing (False) the given devices."""
-        effective = {
-            ref: is_open
-            for ref, is_open in changes.items()
-            if self.network.links[ref].is_open != is_open
-        }
-        if not effective:
-            return self
-        return Topology(
-            self.network.switched(
-                open_=[ref for ref, is_open in effective.items() if is_open],
-                close=[ref for ref, is_open in effective.items() if not is_open],
-            )
-        )
 
     def is_energized(self, node_ref: str) -> bool:
         return _node(node_ref) in self._parent
@@ -298,15 +280,15 @@ class Topology:
         links = self.network.links
         return tuple(d for d in self.upstream_of_node(node_ref).devices if links[d].is_protective)
 
-    def customer_counts(self) -> dict[str, int]:
-        """Customers downstream of every energized device.
+    def customer_counts(self) -> Mapping[str, int]:
+        """Customers downstream of every energized device (read-only).
 
         One pass over the tree the first time; switched topologies keep the figures up to
-        date, so later calls only copy them out.
+        date, so later calls cost nothing.
         """
         if self._counts is None:
             self._counts = self._count_all()
-        return self._counts.devices.to_dict()
+        return self._counts.devices
 
     def _count_all(self) -> _Counts:
         counts: dict[NodeVertex, int] = {}
@@ -441,7 +423,7 @@ class _Reorientation:
 
     def _dominators(self, top: NodeVertex, region: set[NodeVertex]) -> dict[NodeVertex, NodeVertex]:
         """New parents of the region's vertices that are still supplied, found from `top`."""
-        graph = nx.DiGraph()
+        graph = nx.Graph()
         graph.add_node(top)
         sources = self.network.sources
         for vertex in region:
@@ -450,7 +432,7 @@ class _Reorientation:
             for other in self._neighbours(vertex):
                 if other in region or other == top:
                     graph.add_edge(other, vertex)
-        idom = nx.immediate_dominators(graph, top)
+        idom = immediate_dominators(graph.adj, top)
         return {v: p for v, p in idom.items() if v in region}
 
     def _rewire(

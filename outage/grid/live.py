@@ -12,6 +12,7 @@ customers are those its device fed (the engine's inference, incident counts and 
 told). `energized` is the network exactly as it stands, for what has supply now.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from threading import Lock
@@ -30,7 +31,7 @@ class _Views:
     energized: Topology
 
     @cached_property
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Mapping[str, int]:
         """Customers with supply through each device now, counted once per version."""
         return self.energized.customer_counts()
 

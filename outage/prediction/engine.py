@@ -153,7 +153,7 @@ class Engine:
     def _follow(self, topology: Topology) -> None:
         if topology is not self.topology:
             self.topology = topology
-            self.index = ProtectionIndex.of(topology)
+            self.index = ProtectionIndex.of(topology, previous=self.index)
 
     def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[EvidenceRef]:
         refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]

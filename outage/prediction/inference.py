@@ -99,23 +99,28 @@ class ProtectionIndex:
         weakref.WeakKeyDictionary()
     )
 
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, previous: "ProtectionIndex | None" = None) -> None:
         self.topology = topology
-        self.node_of = {
-            account: node
-            for node, accounts in topology.network.accounts_at.items()
-            for account in accounts
-        }
+        served = topology.network.accounts_at
+        self.node_of: dict[str, str]
+        if previous is not None and previous.topology.network.accounts_at is served:
+            self.node_of = previous.node_of  # switching moves no customer off their node
+        else:
+            self.node_of = {
+                account: node for node, accounts in served.items() for account in accounts
+            }
         self.counts = topology.customer_counts()
         self._chain: dict[str, tuple[str, ...]] = {}
         self._parent: dict[str, str | None] = {}
         self._accounts: dict[str, frozenset[str]] = {}
 
     @classmethod
-    def of(cls, topology: Topology) -> "ProtectionIndex":
+    def of(cls, topology: Topology, previous: "ProtectionIndex | None" = None) -> "ProtectionIndex":
+        """The index of `topology`; `previous`, an index of the same network before some
+        switching, lends what switching does not change."""
         index = cls._cache.get(topology)
         if index is None:
-            index = cls._cache[topology] = cls(topology)
+            index = cls._cache[topology] = cls(topology, previous)
         return index
 
     def chain(self, account: str) -> tuple[str, ...]:
