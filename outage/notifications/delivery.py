@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -133,7 +133,7 @@ class Worker:
     def claim(self, now: datetime | None = None) -> tuple[list[Claimed], int]:
         """Take a batch of due messages; answers them and how many were skipped as stale."""
         now = now or datetime.now(UTC)
-        lease_end = now + timedelta(seconds=self.settings.notify_lease_seconds)
+        lease_end = now + self.settings.notify_lease_seconds
         with session_scope(self.sessions) as session:
             rows = session.execute(
                 _CLAIM,
@@ -219,8 +219,8 @@ class Worker:
             dead = claimed.attempts >= self.settings.notify_max_attempts
             wait = backoff(
                 claimed.attempts,
-                base_s=self.settings.notify_backoff_seconds,
-                cap_s=self.settings.notify_backoff_max_seconds,
+                base=self.settings.notify_backoff_seconds,
+                cap=self.settings.notify_backoff_max_seconds,
             )
             retries.append(
                 {

@@ -143,7 +143,7 @@ def log_call(
             form.q,
             staff=staff,
             live=request.app.state.topology,
-            zone=config.local_zone,
+            zone=config.local_timezone,
             drafts={form.account: shown},
             status_code=422,
         )
@@ -200,7 +200,7 @@ def file_request(
             form.q,
             staff=staff,
             live=request.app.state.topology,
-            zone=config.local_zone,
+            zone=config.local_timezone,
             extra_errors=[message],
             status_code=422,
         )

@@ -216,11 +216,11 @@ def crew_member(crews_database: str) -> Callable[[int], dict[str, str]]:
     return make
 
 
-def settings_for_tests(time_limit_s: float = 1.0) -> PlanSettings:
+def settings_for_tests(time_limit: timedelta = timedelta(seconds=1)) -> PlanSettings:
     """The service's settings with a short optimiser run."""
     from dataclasses import replace
 
-    return replace(PlanSettings.from_settings(get_settings()), time_limit_s=time_limit_s)
+    return replace(PlanSettings.from_settings(get_settings()), time_limit=time_limit)
 
 
 def incident_row(database_url: str, incident_id: int) -> Any:

@@ -27,10 +27,11 @@ from tests.outage.privacy.builders import (
 )
 
 DAYS = 365
+RETENTION = timedelta(days=DAYS)
 
 
 def _purge(sessions: sessionmaker[Session], **options: int) -> dict[str, int]:
-    return purge(sessions, now=datetime.now(UTC), retention_days=DAYS, actor="test", **options)
+    return purge(sessions, now=datetime.now(UTC), retention=RETENTION, actor="test", **options)
 
 
 def _report(sessions: sessionmaker[Session], ticket: str) -> Report:
@@ -150,7 +151,7 @@ def test_a_dry_run_count_matches_what_the_purge_then_erases(
     with session_scope(sessions) as session:
         for _ in range(3):
             age_report(session, file_report(session, address="Phố Huế 14"), DAYS + 2)
-        pending = count_pending(session, cutoff_of(datetime.now(UTC), DAYS))
+        pending = count_pending(session, cutoff_of(datetime.now(UTC), RETENTION))
     assert pending["reports"] >= 3
     assert _purge(sessions, limit=2) == pending
 
