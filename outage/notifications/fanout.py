@@ -247,8 +247,8 @@ class Fanout:
             session.connection().execute(
                 text(
                     "UPDATE notifications SET subject = :subject, body = :body,"
-                    " updated_at = now() WHERE id = :nid AND status = 'pending'"
-                ),
+                    " updated_at = now() WHERE id = :nid AND status = :pending"
+                ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
         told = {row.customer_id for row in waiting}
