@@ -1,4 +1,4 @@
-"""Helpers the pages share."""
+"""Pages' local times: in the utility's zone, or in UTC at the calendar's edge."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
