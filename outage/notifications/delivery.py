@@ -35,7 +35,7 @@ from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.incidents.models import Incident
 from outage.notifications.channels import DeliveryFailed, Gateways, Outgoing
-from outage.notifications.enums import Channel, DeliveryStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import backoff, is_stale
 from outage.notifications.fanout import Fanout
 from outage.notifications.models import PlannedOutage
@@ -154,7 +154,11 @@ class Worker:
                     kind=EventKind(row.kind),
                     attempts=row.attempts,
                     message=Outgoing(
-                        Channel(row.channel), row.address, row.subject, row.body, row.delivery_key
+                        DeliveryChannel(row.channel),
+                        row.address,
+                        row.subject,
+                        row.body,
+                        row.delivery_key,
                     ),
                 )
                 for row in rows
