@@ -94,8 +94,12 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """The app for uvicorn worker processes, configured from the environment alone."""
-    from outage.pgcluster import database_url
+    """The app of an HTTP worker process that `outage serve` spawned.
 
+    The parent found or started the database and passed DATABASE_URL on; a worker never
+    starts a database of its own.
+    """
     settings = get_settings()
-    return create_app(database_url(settings), settings)
+    if not settings.database_url:
+        raise RuntimeError("DATABASE_URL is not set: HTTP workers are started by `outage serve`")
+    return create_app(settings.database_url, settings)

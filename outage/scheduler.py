@@ -61,5 +61,5 @@ def build_scheduler(
     scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 60})
     for register in jobs:
         register(scheduler)
-    log.info("scheduler holds %d jobs (%s)", len(scheduler.get_jobs()), settings.local_timezone)
+    log.info("scheduler holds %d jobs (%s)", len(scheduler.get_jobs()), settings.local_timezone.key)
     return scheduler

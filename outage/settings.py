@@ -1,33 +1,27 @@
 """Runtime configuration, read from the environment (and an optional `.env` file).
 
-Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`.
+Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`. Durations are
+given in the unit their name ends with (`OUTAGE_SESSION_HOURS=8`: eight hours) and held
+as `timedelta`s (`outage.durations`); the local time zone is held as a `ZoneInfo`.
 """
 
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, PositiveFloat
+from pydantic import AliasChoices, Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
+from outage.durations import NO_TIME, Days, Hours, Minutes, Seconds, WholeDays
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_prefix="OUTAGE_", extra="ignore", populate_by_name=True
     )
-
-    @property
-    def local_zone(self) -> ZoneInfo:
-        """`local_timezone` as a tzinfo."""
-        return ZoneInfo(self.local_timezone)
-
-    @property
-    def event_max_age(self) -> timedelta:
-        """`event_max_age_hours` as a duration."""
-        return timedelta(hours=self.event_max_age_hours)
 
     database_url: str | None = Field(
         default=None,
@@ -38,8 +32,8 @@ class Settings(BaseSettings):
         default=Path(".data"),
         description="Where the private PostgreSQL cluster and other local state live.",
     )
-    local_timezone: str = Field(
-        default="Asia/Ho_Chi_Minh",
+    local_timezone: ZoneInfo = Field(
+        default=ZoneInfo("Asia/Ho_Chi_Minh"),
         description="The utility's local time (an IANA time zone): times on pages and in "
         "messages, quiet hours, and the days of daily SAIDI and Major Event Days.",
     )
@@ -56,17 +50,17 @@ class Settings(BaseSettings):
         default=1000.0,
         description="Else a transformer this close is taken; beyond it an agent decides.",
     )
-    duplicate_window_hours: float = Field(
-        default=12.0,
+    duplicate_window_hours: Hours = Field(
+        default=timedelta(hours=12),
         description="A customer's second report within this time attaches to the first.",
     )
-    incident_window_hours: float = Field(
-        default=4.0,
+    incident_window_hours: Hours = Field(
+        default=timedelta(hours=4),
         description="Reports further apart than this, with no open incident, start a new one.",
     )
-    event_max_age_hours: float = Field(
-        default=168.0,
-        gt=0,
+    event_max_age_hours: Hours = Field(
+        default=timedelta(hours=168),
+        gt=NO_TIME,
         description="SCADA and meter events dated further back than this are refused (422).",
     )
     trusted_proxies: list[IPvAnyNetwork] = Field(
@@ -102,11 +96,15 @@ class Settings(BaseSettings):
     smtp_max_message_bytes: int = Field(
         default=10 * 1024 * 1024, description="Larger e-mails are refused (SMTP 552)."
     )
-    session_hours: float = Field(
-        default=12.0, description="How long a staff member's web session lasts (one shift)."
+    session_hours: Hours = Field(
+        default=timedelta(hours=12),
+        gt=NO_TIME,
+        description="How long a staff member's web session lasts (one shift).",
     )
-    token_hours: float = Field(
-        default=12.0, description="How long a bearer token from /api/v1/auth/token lasts."
+    token_hours: Hours = Field(
+        default=timedelta(hours=12),
+        gt=NO_TIME,
+        description="How long a bearer token from /api/v1/auth/token lasts.",
     )
     login_max_failures: int = Field(
         default=5,
@@ -120,12 +118,14 @@ class Settings(BaseSettings):
         description="Failed sign-ins from one address over all usernames before each further "
         "try from there waits.",
     )
-    login_max_delay_seconds: float = Field(
-        default=300.0, gt=0, description="The longest wait between sign-in tries."
+    login_max_delay_seconds: Seconds = Field(
+        default=timedelta(seconds=300),
+        gt=NO_TIME,
+        description="The longest wait between sign-in tries.",
     )
-    login_window_minutes: float = Field(
-        default=15.0,
-        gt=0,
+    login_window_minutes: Minutes = Field(
+        default=timedelta(minutes=15),
+        gt=NO_TIME,
         description="Failures counted with no try for this long are forgotten.",
     )
     status_check_limit: str = Field(
@@ -151,11 +151,11 @@ class Settings(BaseSettings):
         description="How a developer gets an Open311 API key, for the discovery document.",
     )
     # care
-    care_sla_hours: dict[str, PositiveFloat] = Field(
+    care_sla_hours: dict[str, Annotated[Hours, Field(gt=NO_TIME)]] = Field(
         default_factory=dict,
         description="Calendar hours to close each type of service request, as JSON "
         '(`{"meter_check": 24}`); types not named keep their defaults '
-        "(`DEFAULT_TARGET_HOURS` in `outage/care/sla.py`, which checks the names).",
+        "(`DEFAULT_TARGETS` in `outage/care/sla.py`, which checks the names).",
     )
     # maps
     map_tile_url: str = Field(
@@ -168,14 +168,16 @@ class Settings(BaseSettings):
         "contributors",
         description="Attribution of the tiles (HTML, shown in the map's corner).",
     )
-    map_cache_seconds: float = Field(
-        default=15.0,
-        gt=0,
+    map_cache_seconds: Seconds = Field(
+        default=timedelta(seconds=15),
+        gt=NO_TIME,
         description="How long the public map's data is served from memory before it is "
         "read again: a storm's viewers do not reach the database.",
     )
-    map_poll_seconds: float = Field(
-        default=10.0, gt=0, description="How often the maps ask for fresh data."
+    map_poll_seconds: Seconds = Field(
+        default=timedelta(seconds=10),
+        gt=NO_TIME,
+        description="How often the maps ask for fresh data.",
     )
     map_h3_resolution: int = Field(
         default=8,
@@ -214,32 +216,37 @@ class Settings(BaseSettings):
     notify_batch: int = Field(
         default=500, ge=1, description="Messages a worker claims per round trip."
     )
-    notify_lease_seconds: float = Field(
-        default=120.0,
-        gt=0,
+    notify_lease_seconds: Seconds = Field(
+        default=timedelta(seconds=120),
+        gt=NO_TIME,
         description="A claimed message not recorded within this time (the worker died) is "
         "claimed again.",
     )
     notify_max_attempts: int = Field(
         default=8, ge=1, description="Attempts before a message is dead-lettered."
     )
-    notify_backoff_seconds: float = Field(
-        default=30.0, gt=0, description="Wait after the first failure; doubles each time."
+    notify_backoff_seconds: Seconds = Field(
+        default=timedelta(seconds=30),
+        gt=NO_TIME,
+        description="Wait after the first failure; doubles each time.",
     )
-    notify_backoff_max_seconds: float = Field(
-        default=3600.0, gt=0, description="The longest wait between two attempts."
+    notify_backoff_max_seconds: Seconds = Field(
+        default=timedelta(hours=1), gt=NO_TIME, description="The longest wait between two attempts."
     )
-    notify_etr_interval_minutes: float = Field(
-        default=30.0,
-        ge=0,
+    notify_etr_interval_minutes: Minutes = Field(
+        default=timedelta(minutes=30),
         description="At most one ETR-changed message per customer and incident in this time; "
         "later changes are folded into the waiting one.",
     )
-    notify_planned_days: float = Field(
-        default=5.0, gt=0, description="Planned-outage notices go out this many days ahead."
+    notify_planned_days: Days = Field(
+        default=timedelta(days=5),
+        gt=NO_TIME,
+        description="Planned-outage notices go out this many days ahead.",
     )
-    notify_reminder_hours: float = Field(
-        default=24.0, gt=0, description="The reminder of a planned outage, this long before."
+    notify_reminder_hours: Hours = Field(
+        default=timedelta(hours=24),
+        gt=NO_TIME,
+        description="The reminder of a planned outage, this long before.",
     )
     notify_quiet_hours: str | None = Field(
         default="22:00-06:00",
@@ -247,33 +254,39 @@ class Settings(BaseSettings):
         description="Local hours when only safety messages go out (others wait for the end); "
         "a customer may choose their own. Unset: none.",
     )
-    notify_followup_minutes: float = Field(
-        default=30.0, ge=0, description='The "still out?" follow-up, this long after restoring.'
+    notify_followup_minutes: Minutes = Field(
+        default=timedelta(minutes=30),
+        description='The "still out?" follow-up, this long after restoring.',
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where customers reach this service: links in messages start with it.",
     )
     # privacy
-    retention_days: int = Field(
-        default=365,
-        ge=1,
+    retention_days: WholeDays = Field(
+        default=timedelta(days=365),
+        gt=NO_TIME,
         description="Personal data not tied to a customer record (reporters' phones and "
         "e-mails, free text, delivered messages' addresses, sign-in IPs) is erased this many "
         "days after it came; the records themselves stay.",
     )
     # crews and dispatch
-    dispatch_time_limit_s: float = Field(
-        default=5.0, gt=0, le=60, description="Wall time of one run of the dispatch optimiser."
+    dispatch_time_limit_s: Seconds = Field(
+        default=timedelta(seconds=5),
+        gt=NO_TIME,
+        le=timedelta(seconds=60),
+        description="Wall time of one run of the dispatch optimiser.",
     )
-    dispatch_replan_s: float = Field(
-        default=30.0,
-        gt=0,
+    dispatch_replan_s: Seconds = Field(
+        default=timedelta(seconds=30),
+        gt=NO_TIME,
         description="How often the engine checks whether incidents or crews changed, and "
         "re-plans when they did.",
     )
-    dispatch_plan_max_age_minutes: float = Field(
-        default=15.0, gt=0, description="Re-plan after this long even when nothing changed."
+    dispatch_plan_max_age_minutes: Minutes = Field(
+        default=timedelta(minutes=15),
+        gt=NO_TIME,
+        description="Re-plan after this long even when nothing changed.",
     )
     dispatch_storm_incidents: int = Field(
         default=20,
@@ -284,9 +297,9 @@ class Settings(BaseSettings):
         default=ROAD_FACTOR, ge=1, description="Road distance over straight-line distance."
     )
     dispatch_speed_kmh: float = Field(default=SPEED_KMH, gt=0, description="Crews' average speed.")
-    dispatch_position_max_age_minutes: float = Field(
-        default=60.0,
-        gt=0,
+    dispatch_position_max_age_minutes: Minutes = Field(
+        default=timedelta(minutes=60),
+        gt=NO_TIME,
         description="A crew's position older than this is not trusted: it is planned from "
         "its depot.",
     )

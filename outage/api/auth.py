@@ -3,7 +3,7 @@
 The staff pages sign in with a form and a session cookie instead (`outage.pages.sign_in`).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -24,13 +24,12 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 def login_policy(config: Settings, kind: SessionKind) -> service.LoginPolicy:
-    hours = config.session_hours if kind is SessionKind.COOKIE else config.token_hours
     return service.LoginPolicy(
         max_failures=config.login_max_failures,
         address_max_failures=config.login_address_max_failures,
-        max_delay=timedelta(seconds=config.login_max_delay_seconds),
-        window=timedelta(minutes=config.login_window_minutes),
-        lifetime=timedelta(hours=hours),
+        max_delay=config.login_max_delay_seconds,
+        window=config.login_window_minutes,
+        lifetime=config.session_hours if kind is SessionKind.COOKIE else config.token_hours,
     )
 
 

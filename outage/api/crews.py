@@ -7,7 +7,7 @@ pins given in the body), `GET /dispatch/plan` answers the newest plan, and
 (at a place in its route) or let the optimiser choose again.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
@@ -162,7 +162,7 @@ def run_plan(
         topology=lambda: live.get(session),
         config=planning.PlanSettings.from_settings(request.app.state.settings),
         made_by=principal.name,
-        time_limit_s=wanted.time_limit_s,
+        time_limit=None if wanted.time_limit_s is None else timedelta(seconds=wanted.time_limit_s),
     )
     return plan_view.read_plan(session)
 

@@ -148,11 +148,11 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
     "/ami/events", response_model=MeterEventsOut, dependencies=[Depends(require("ami.events"))]
 )
 def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep) -> MeterEventsOut:
-    return service.record_meter_events(session, batch, max_age=config.event_max_age)
+    return service.record_meter_events(session, batch, max_age=config.event_max_age_hours)
 
 
 @router.post(
     "/scada/events", response_model=ScadaEventOut, dependencies=[Depends(require("scada.events"))]
 )
 def scada_event(event: ScadaEventIn, session: SessionDep, config: SettingsDep) -> ScadaEventOut:
-    return service.record_scada_event(session, event, max_age=config.event_max_age)
+    return service.record_scada_event(session, event, max_age=config.event_max_age_hours)

@@ -49,7 +49,7 @@ def report(
         n=n,
         celid_hours=celid_hours,
         topology=topology.get(session),
-        zone=config.local_zone,
+        zone=config.local_timezone,
     )
 
 

@@ -17,29 +17,29 @@ AT_RISK_SHARE = 0.2
 """An open request with less than this share of its target time left is at risk."""
 
 
-def due_at(received_at: datetime, target_hours: float) -> datetime:
-    return received_at + timedelta(hours=target_hours)
+def due_at(received_at: datetime, target: timedelta) -> datetime:
+    return received_at + target
 
 
-DEFAULT_TARGET_HOURS: dict[RequestType, float] = {
-    RequestType.NEW_CONNECTION: 72.0,
-    RequestType.METER_RELOCATION: 120.0,
-    RequestType.CHANGE_OF_CONTRACT_HOLDER: 72.0,
-    RequestType.CHANGE_OF_TARIFF_QUOTA: 72.0,
-    RequestType.METER_CHECK: 48.0,
-    RequestType.BILLING_QUESTION: 48.0,
-    RequestType.ELECTRICITY_SAFETY: 24.0,
-    RequestType.SERVICE_FEEDBACK: 120.0,
+DEFAULT_TARGETS: dict[RequestType, timedelta] = {
+    RequestType.NEW_CONNECTION: timedelta(hours=72),
+    RequestType.METER_RELOCATION: timedelta(hours=120),
+    RequestType.CHANGE_OF_CONTRACT_HOLDER: timedelta(hours=72),
+    RequestType.CHANGE_OF_TARIFF_QUOTA: timedelta(hours=72),
+    RequestType.METER_CHECK: timedelta(hours=48),
+    RequestType.BILLING_QUESTION: timedelta(hours=48),
+    RequestType.ELECTRICITY_SAFETY: timedelta(hours=24),
+    RequestType.SERVICE_FEEDBACK: timedelta(hours=120),
 }
-"""Hours to close each type, when the settings (`OUTAGE_CARE_SLA_HOURS`) name none."""
+"""Time to close each type, when the settings (`OUTAGE_CARE_SLA_HOURS`) name none."""
 
 
-def target_of(targets: Mapping[str, float], request_type: RequestType) -> float:
+def target_of(targets: Mapping[str, timedelta], request_type: RequestType) -> timedelta:
     """The configured target of a type, else its default: a partial setting overrides some."""
-    return targets.get(request_type, DEFAULT_TARGET_HOURS[request_type])
+    return targets.get(request_type, DEFAULT_TARGETS[request_type])
 
 
-def check_targets(targets: Mapping[str, float]) -> None:
+def check_targets(targets: Mapping[str, timedelta]) -> None:
     """Refuse configured targets of types there are none of: the settings hold them as
     plain names (they know nothing of care), and a misspelt one would go unnoticed."""
     unknown = sorted(set(targets) - set(RequestType))

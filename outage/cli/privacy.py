@@ -31,12 +31,14 @@ def purge(
 ) -> None:
     """Erase personal data older than OUTAGE_RETENTION_DAYS; the records stay."""
     now = datetime.now(UTC)
-    days = get_settings().retention_days
-    cutoff = retention.cutoff_of(now, days)
+    kept = get_settings().retention_days
+    cutoff = retention.cutoff_of(now, kept)
     pending = in_transaction(lambda session: retention.count_pending(session, cutoff))
     if dry_run:
         _print(pending)
-        err.print(f"Dry run: nothing erased (retention {days} days, before {cutoff:%Y-%m-%d}).")
+        err.print(
+            f"Dry run: nothing erased (retention {kept.days} days, before {cutoff:%Y-%m-%d})."
+        )
         return
     with Progress(
         TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), console=err
@@ -47,11 +49,11 @@ def purge(
         counts = retention.purge(
             migrated_sessions(),
             now=now,
-            retention_days=days,
+            retention=kept,
             actor=actor(),
             progress=lambda table, done: progress.advance(tasks[table], done),
         )
     _print(counts)
     err.print(
-        f"[green]Erased[/] {sum(counts.values())} rows' personal data older than {days} days."
+        f"[green]Erased[/] {sum(counts.values())} rows' personal data older than {kept.days} days."
     )

@@ -7,7 +7,6 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -134,7 +133,7 @@ def _prediction_engine(database_url: str, settings: Settings) -> Iterator[None]:
     worker = threading.Thread(
         target=run_forever,
         args=(database_url,),
-        kwargs={"window": timedelta(hours=settings.incident_window_hours), "stop": stop},
+        kwargs={"window": settings.incident_window_hours, "stop": stop},
         name="prediction-engine",
         daemon=True,
     )
@@ -182,9 +181,7 @@ def serve(
         stop = threading.Event()
         try:
             with _background_work(database_url, settings):
-                run_forever(
-                    database_url, window=timedelta(hours=settings.incident_window_hours), stop=stop
-                )
+                run_forever(database_url, window=settings.incident_window_hours, stop=stop)
         except KeyboardInterrupt:
             stop.set()
         return

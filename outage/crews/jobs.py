@@ -53,7 +53,7 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
         scheduler.add_job(
             Replanner(sessions, settings),
             "interval",
-            seconds=settings.dispatch_replan_s,
+            seconds=settings.dispatch_replan_s.total_seconds(),
             id=JOB_ID,
             replace_existing=True,
             max_instances=1,

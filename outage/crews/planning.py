@@ -173,7 +173,7 @@ def fingerprint(session: Session) -> str:
 class PlanSettings:
     """What a planning run needs from the settings."""
 
-    time_limit_s: float
+    time_limit: timedelta
     storm_incidents: int
     position_max_age: timedelta
     plan_max_age: timedelta
@@ -183,10 +183,10 @@ class PlanSettings:
     @classmethod
     def from_settings(cls, settings: Settings) -> "PlanSettings":
         return cls(
-            time_limit_s=settings.dispatch_time_limit_s,
+            time_limit=settings.dispatch_time_limit_s,
             storm_incidents=settings.dispatch_storm_incidents,
-            position_max_age=timedelta(minutes=settings.dispatch_position_max_age_minutes),
-            plan_max_age=timedelta(minutes=settings.dispatch_plan_max_age_minutes),
+            position_max_age=settings.dispatch_position_max_age_minutes,
+            plan_max_age=settings.dispatch_plan_max_age_minutes,
             travel=GreatCircleTravel(
                 road_factor=settings.dispatch_road_factor, speed_kmh=settings.dispatch_speed_kmh
             ),
@@ -337,7 +337,7 @@ def make_plan(
     topology: Callable[[], Topology],
     config: PlanSettings,
     made_by: str = PLANNER,
-    time_limit_s: float | None = None,
+    time_limit: timedelta | None = None,
 ) -> int:
     """Plan every active incident now, store the plan, write assignments and ETRs; its id.
 
@@ -350,7 +350,7 @@ def make_plan(
         topology=topology,
         config=config,
         made_by=made_by,
-        time_limit_s=time_limit_s,
+        time_limit=time_limit,
     )
 
 
@@ -361,7 +361,7 @@ def _plan_locked(
     topology: Callable[[], Topology],
     config: PlanSettings,
     made_by: str,
-    time_limit_s: float | None,
+    time_limit: timedelta | None,
 ) -> int:
     session.execute(
         delete(DispatchPin).where(
@@ -384,7 +384,7 @@ def _plan_locked(
         list(jobs.values()),
         crew_list,
         config.travel,
-        time_limit_s=time_limit_s or config.time_limit_s,
+        time_limit_s=(time_limit or config.time_limit).total_seconds(),
         **arguments,
     )
     etrs = {job_id: _etr(works[job_id], result, history, now=now, storm=storm) for job_id in jobs}
@@ -453,5 +453,5 @@ def replan(
     elif not session.scalar(select(func.count()).select_from(Crew)):
         return None  # nobody to plan for
     return _plan_locked(
-        session, now=now, topology=topology, config=config, made_by=PLANNER, time_limit_s=None
+        session, now=now, topology=topology, config=config, made_by=PLANNER, time_limit=None
     )

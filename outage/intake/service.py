@@ -94,7 +94,7 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     match = locate(session, clues, settings)
     place = match.place
     now = datetime.now(UTC)
-    since = now - timedelta(hours=settings.duplicate_window_hours)
+    since = now - settings.duplicate_window_hours
     first = _earlier_report(session, place, since)
     values = {
         "service_code": ServiceCode.HAZARD if report.hazard else ServiceCode.OUTAGE,
@@ -384,7 +384,7 @@ def place_report(session: Session, ticket: str, premise_ref: str, settings: Sett
     if not places:
         raise UnknownReference(f"no premise {premise_ref!r}")
     place = places[0]
-    window = timedelta(hours=settings.duplicate_window_hours)
+    window = settings.duplicate_window_hours
     is_outage = report.service_code in OUTAGE_CODES
     first = _earlier_report(session, place, report.received_at - window) if is_outage else None
     report.premise_id = place.premise_id

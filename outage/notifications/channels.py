@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import apprise
 
-from outage.notifications.enums import Channel
+from outage.notifications.enums import DeliveryChannel
 from outage.settings import Settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -28,7 +28,7 @@ class DeliveryFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Outgoing:
-    channel: Channel
+    channel: DeliveryChannel
     address: str
     subject: str
     body: str
@@ -63,25 +63,25 @@ logging.getLogger("apprise").addHandler(_log)
 class Gateways:
     """The configured gateway URL of each channel; thread-safe (one apprise object a send)."""
 
-    def __init__(self, urls: Mapping[Channel, str | None]) -> None:
+    def __init__(self, urls: Mapping[DeliveryChannel, str | None]) -> None:
         self.urls = {channel: url for channel, url in urls.items() if url}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Gateways":
         return cls(
             {
-                Channel.SMS: settings.notify_sms_url,
-                Channel.EMAIL: settings.notify_email_url,
-                Channel.WEBHOOK: settings.notify_webhook_url,
+                DeliveryChannel.SMS: settings.notify_sms_url,
+                DeliveryChannel.EMAIL: settings.notify_email_url,
+                DeliveryChannel.WEBHOOK: settings.notify_webhook_url,
             }
         )
 
-    def has(self, channel: Channel) -> bool:
+    def has(self, channel: DeliveryChannel) -> bool:
         return channel in self.urls
 
     def _target(self, message: Outgoing) -> str:
         base = self.urls[message.channel]
-        if message.channel is Channel.EMAIL:
+        if message.channel is DeliveryChannel.EMAIL:
             extra = {"to": message.address, f"+{EMAIL_KEY_HEADER}": message.delivery_key}
         else:
             extra = {":to": message.address, f"+{IDEMPOTENCY_HEADER}": message.delivery_key}
@@ -94,12 +94,12 @@ class Gateways:
         plugin = apprise.Apprise.instantiate(self._target(message))
         if plugin is None:
             raise DeliveryFailed(f"the {message.channel.value} gateway URL is not valid")
-        html = message.channel is Channel.EMAIL
+        html = message.channel is DeliveryChannel.EMAIL
         _log.start()
         try:
             sent = plugin.notify(
                 body=message.body,
-                title="" if message.channel is Channel.SMS else message.subject,
+                title="" if message.channel is DeliveryChannel.SMS else message.subject,
                 body_format=apprise.NotifyFormat.HTML if html else apprise.NotifyFormat.TEXT,
             )
         finally:

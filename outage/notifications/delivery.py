@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -35,7 +35,7 @@ from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.incidents.models import Incident
 from outage.notifications.channels import DeliveryFailed, Gateways, Outgoing
-from outage.notifications.enums import Channel, DeliveryStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import backoff, is_stale
 from outage.notifications.fanout import Fanout
 from outage.notifications.models import PlannedOutage
@@ -44,36 +44,37 @@ from outage.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The statuses these statements name are bound from the enum, not spelled in the SQL.
 _CLAIM = text(
     """
     UPDATE notifications AS n
-    SET status = 'sending', claimed_by = :worker, claimed_at = :now,
+    SET status = :sending, claimed_by = :worker, claimed_at = :now,
         next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = now()
     WHERE n.id IN (
         SELECT id FROM notifications
-        WHERE status IN ('pending', 'sending') AND next_attempt_at <= :now
+        WHERE status IN (:pending, :sending) AND next_attempt_at <= :now
         ORDER BY next_attempt_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
     RETURNING n.id, n.incident_id, n.planned_outage_id, n.kind, n.channel, n.address,
               n.subject, n.body, n.delivery_key, n.attempts
     """
-)
+).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
 
 _GIVE_UP = text(
     "UPDATE notifications SET status = :status, last_error = :reason, updated_at = now()"
-    " WHERE id = :nid AND status = 'sending' AND claimed_by = :worker"
-)
+    " WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+).bindparams(sending=DeliveryStatus.SENDING.value)
 
 _SENT = text(
-    "UPDATE notifications SET status = 'sent', sent_at = :now, last_error = NULL,"
-    " updated_at = now() WHERE id = ANY(:ids) AND status = 'sending' AND claimed_by = :worker"
-)
+    "UPDATE notifications SET status = :sent, sent_at = :now, last_error = NULL,"
+    " updated_at = now() WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
+).bindparams(sent=DeliveryStatus.SENT.value, sending=DeliveryStatus.SENDING.value)
 
 _RETRY = text(
     "UPDATE notifications SET status = :status, next_attempt_at = :next, last_error = :reason,"
-    " updated_at = now() WHERE id = :nid AND status = 'sending' AND claimed_by = :worker"
-)
+    " updated_at = now() WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+).bindparams(sending=DeliveryStatus.SENDING.value)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ class Worker:
     def claim(self, now: datetime | None = None) -> tuple[list[Claimed], int]:
         """Take a batch of due messages; answers them and how many were skipped as stale."""
         now = now or datetime.now(UTC)
-        lease_end = now + timedelta(seconds=self.settings.notify_lease_seconds)
+        lease_end = now + self.settings.notify_lease_seconds
         with session_scope(self.sessions) as session:
             rows = session.execute(
                 _CLAIM,
@@ -153,7 +154,11 @@ class Worker:
                     kind=EventKind(row.kind),
                     attempts=row.attempts,
                     message=Outgoing(
-                        Channel(row.channel), row.address, row.subject, row.body, row.delivery_key
+                        DeliveryChannel(row.channel),
+                        row.address,
+                        row.subject,
+                        row.body,
+                        row.delivery_key,
                     ),
                 )
                 for row in rows
@@ -220,8 +225,8 @@ class Worker:
             dead = claimed.attempts >= self.settings.notify_max_attempts
             wait = backoff(
                 claimed.attempts,
-                base_s=self.settings.notify_backoff_seconds,
-                cap_s=self.settings.notify_backoff_max_seconds,
+                base=self.settings.notify_backoff_seconds,
+                cap=self.settings.notify_backoff_max_seconds,
             )
             retries.append(
                 {

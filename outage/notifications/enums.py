@@ -3,7 +3,7 @@
 from enum import StrEnum
 
 
-class Channel(StrEnum):
+class DeliveryChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"

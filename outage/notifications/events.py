@@ -87,6 +87,7 @@ class QuietHours:
         return end.astimezone(at.tzinfo)
 
 
-def backoff(attempts: int, *, base_s: float, cap_s: float) -> timedelta:
+def backoff(attempts: int, *, base: timedelta, cap: timedelta) -> timedelta:
     """Wait before the next attempt after `attempts` failed ones: doubling, capped."""
-    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))
+    doubled = base.total_seconds() * 2.0 ** max(0, attempts - 1)
+    return timedelta(seconds=min(cap.total_seconds(), doubled))

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -83,7 +83,7 @@ class Fanout:
     def __init__(self, settings: Settings, topology: LiveTopology | None = None) -> None:
         self.settings = settings
         self.topology = topology or LiveTopology()
-        self.zone = settings.local_zone
+        self.zone = settings.local_timezone
         self.quiet = QuietHours.parse(settings.notify_quiet_hours)
 
     def expand_next(self, session: Session, now: datetime) -> bool:
@@ -118,8 +118,8 @@ class Fanout:
         dead = isinstance(exc, Unrenderable) or attempts >= self.settings.notify_max_attempts
         wait = backoff(
             attempts,
-            base_s=self.settings.notify_backoff_seconds,
-            cap_s=self.settings.notify_backoff_max_seconds,
+            base=self.settings.notify_backoff_seconds,
+            cap=self.settings.notify_backoff_max_seconds,
         )
         session.execute(
             update(NotificationEvent)
@@ -249,8 +249,8 @@ class Fanout:
             session.connection().execute(
                 text(
                     "UPDATE notifications SET subject = :subject, body = :body,"
-                    " updated_at = now() WHERE id = :nid AND status = 'pending'"
-                ),
+                    " updated_at = now() WHERE id = :nid AND status = :pending"
+                ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
         told = {row.customer_id for row in waiting}
@@ -276,11 +276,9 @@ class Fanout:
     ) -> list[_Plan]:
         start = now
         if event.kind is EventKind.FOLLOW_UP:
-            start = max(
-                now, event.created_at + timedelta(minutes=self.settings.notify_followup_minutes)
-            )
+            start = max(now, event.created_at + self.settings.notify_followup_minutes)
         last_change: dict[int, datetime] = {}
-        interval = timedelta(minutes=self.settings.notify_etr_interval_minutes)
+        interval = self.settings.notify_etr_interval_minutes
         if event.kind is EventKind.ETR_CHANGED:
             last_change = self._last_change(session, event)
         shared: dict[tuple[str, str], Rendered] = {}

@@ -15,11 +15,11 @@ from outage.i18n import Language, catalogue
 from outage.intake.channels.common import phone_or_none
 from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import sms_text
-from outage.intake.enums import Channel as ReportChannel
+from outage.intake.enums import Channel
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications.enums import Channel, DeliveryStatus, Reply
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, Reply
 from outage.notifications.models import Notification
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
@@ -66,9 +66,7 @@ def _answer(session: Session, row: Notification, reply: Reply, settings: Setting
     row.replied_at = datetime.now(UTC)
     if reply is Reply.STILL_OUT:
         account = session.scalar(select(Customer.account).where(Customer.id == row.customer_id))
-        report = ReportIn(
-            account=account, description=REPORT_DESCRIPTION, channel=ReportChannel.WEB
-        )
+        report = ReportIn(account=account, description=REPORT_DESCRIPTION, channel=Channel.WEB)
         receipt = submit_report(
             session, Submission(report, idempotency_key=f"follow-up-{row.id}"), settings
         )
@@ -93,7 +91,7 @@ def answer_sms(session: Session, message: SmsIn, settings: Settings) -> SmsOut |
         select(Notification)
         .where(
             Notification.kind == EventKind.FOLLOW_UP,
-            Notification.channel == Channel.SMS,
+            Notification.channel == DeliveryChannel.SMS,
             Notification.address == phone,
             Notification.status == DeliveryStatus.SENT,
             Notification.sent_at >= datetime.now(UTC) - SMS_WINDOW,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
-from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus, Reply
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, PlannedStatus, Reply
 from outage.outbox.enums import EventKind
 
 OPEN_SQL = "status IN ('pending', 'sending')"
@@ -47,8 +47,8 @@ class NotificationPreference(Base):
     )
 
     customer_id: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[Channel | None] = mapped_column(
-        checked_enum(Channel, "notification_preference_channel")
+    channel: Mapped[DeliveryChannel | None] = mapped_column(
+        checked_enum(DeliveryChannel, "notification_preference_channel")
     )
     """None: SMS when the customer has a phone, else e-mail."""
     language: Mapped[Language | None] = mapped_column(LanguageCode)
@@ -138,7 +138,9 @@ class Notification(Base):
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
-    channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "notification_channel"))
+    channel: Mapped[DeliveryChannel] = mapped_column(
+        checked_enum(DeliveryChannel, "notification_channel")
+    )
     address: Mapped[str] = mapped_column(Text)
     language: Mapped[Language] = mapped_column(LanguageCode)
     subject: Mapped[str] = mapped_column(Text)

@@ -7,7 +7,7 @@ reminders as their time comes and marks finished outages done.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import functions as geo
@@ -163,8 +163,8 @@ def _event(session: Session, outage: PlannedOutage, kind: EventKind) -> None:
 
 def _queue(session: Session, outage: PlannedOutage, now: datetime, settings: Settings) -> None:
     """Queue the notice, and the reminder, once their time has come."""
-    reminder_from = outage.starts_at - timedelta(hours=settings.notify_reminder_hours)
-    notice_from = outage.starts_at - timedelta(days=settings.notify_planned_days)
+    reminder_from = outage.starts_at - settings.notify_reminder_hours
+    notice_from = outage.starts_at - settings.notify_planned_days
     if outage.starts_at <= now:
         return
     if outage.notice_queued_at is None and now >= notice_from:
@@ -260,7 +260,7 @@ def cancel(session: Session, planned_id: int) -> PlannedOutageOut:
 
 def queue_due(session: Session, now: datetime, settings: Settings) -> int:
     """The periodic job: queue notices and reminders now due; finished outages are done."""
-    horizon = now + timedelta(days=settings.notify_planned_days)
+    horizon = now + settings.notify_planned_days
     due = session.scalars(
         select(PlannedOutage)
         .where(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.i18n import Language
-from outage.notifications.enums import Channel
+from outage.notifications.enums import DeliveryChannel
 from outage.notifications.events import QuietHours
 from outage.notifications.models import NotificationPreference
 from outage.notifications.schemas import PreferencesIn, PreferencesOut
@@ -25,15 +25,21 @@ class UnknownCustomer(NotFound, LookupError):
 class Recipient:
     customer_id: int
     account: str
-    channel: Channel
+    channel: DeliveryChannel
     address: str
     language: Language
     opt_out: bool
     quiet: QuietHours | None
 
 
-def _address(channel: Channel, account: str, phone: str | None, email: str | None) -> str | None:
-    return {Channel.SMS: phone, Channel.EMAIL: email, Channel.WEBHOOK: account}[channel]
+def _address(
+    channel: DeliveryChannel, account: str, phone: str | None, email: str | None
+) -> str | None:
+    return {
+        DeliveryChannel.SMS: phone,
+        DeliveryChannel.EMAIL: email,
+        DeliveryChannel.WEBHOOK: account,
+    }[channel]
 
 
 def recipients(
@@ -64,7 +70,7 @@ def recipients(
     found: list[Recipient] = []
     for row in rows:
         choices = [row[5]] if row[5] is not None else []
-        choices += [Channel.SMS, Channel.EMAIL]
+        choices += [DeliveryChannel.SMS, DeliveryChannel.EMAIL]
         channel = next((c for c in choices if _address(c, row[1], row[2], row[3])), None)
         if channel is None:
             continue

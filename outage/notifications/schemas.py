@@ -6,7 +6,7 @@ from typing import Annotated, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from outage.i18n import Language
-from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus, Reply
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, PlannedStatus, Reply
 from outage.outbox.enums import EventKind
 
 QUIET_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
@@ -19,7 +19,7 @@ class _Strict(BaseModel):
 class PreferencesIn(_Strict):
     """A customer's choices; a field left out falls back to the default."""
 
-    channel: Channel | None = None
+    channel: DeliveryChannel | None = None
     language: Language | None = None
     opt_out: bool = False
     """No messages but safety ones."""
@@ -29,7 +29,7 @@ class PreferencesIn(_Strict):
 
 class PreferencesOut(BaseModel):
     account: str
-    channel: Channel | None = None
+    channel: DeliveryChannel | None = None
     language: Language | None = None
     opt_out: bool = False
     quiet_hours: str | None = None
@@ -42,7 +42,7 @@ class NotificationOut(BaseModel):
     kind: EventKind
     incident_id: int | None
     planned_outage_id: int | None
-    channel: Channel
+    channel: DeliveryChannel
     address: str
     language: Language
     subject: str

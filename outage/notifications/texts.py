@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from outage.i18n import Language, catalogue
 from outage.intake.channels.texts import sms_text
 from outage.moments import local_time
-from outage.notifications.enums import Channel
+from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,7 +65,7 @@ def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | No
 
 
 def render(
-    kind: EventKind, language: Language, channel: Channel, facts: Facts, zone: tzinfo
+    kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
 ) -> Rendered:
     values = {
         "safety": facts.safety,
@@ -76,9 +76,9 @@ def render(
     }
     template = _text.get_template(f"{language}/{kind.value}.txt")
     subject, text = _block(template, "subject", values), _block(template, "text", values)
-    if channel is Channel.SMS:
+    if channel is DeliveryChannel.SMS:
         return Rendered(subject, sms_text(text))
-    if channel is Channel.EMAIL:
+    if channel is DeliveryChannel.EMAIL:
         page = _html.get_template(f"{language}/email.html")
         return Rendered(subject, page.render(subject=subject, text=text, link=facts.link))
     return Rendered(subject, text)

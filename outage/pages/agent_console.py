@@ -144,7 +144,7 @@ def log_call(
             form.q,
             staff=staff,
             live=request.app.state.topology,
-            zone=config.local_zone,
+            zone=config.local_timezone,
             drafts={form.account: shown},
             status_code=422,
         )
@@ -201,7 +201,7 @@ def file_request(
             form.q,
             staff=staff,
             live=request.app.state.topology,
-            zone=config.local_zone,
+            zone=config.local_timezone,
             extra_errors=[message],
             status_code=422,
         )

@@ -65,7 +65,7 @@ class MapState:
 
     @property
     def poll_ms(self) -> int:
-        return round(self.settings.map_poll_seconds * 1000)
+        return round(self.settings.map_poll_seconds / timedelta(milliseconds=1))
 
     def page(self, which: str, language: Language) -> MapPage:
         """The folium map `which` ("dispatch" or "public") in `language`, built once."""
@@ -89,7 +89,7 @@ async def map_state(request: Request) -> MapState:
             state = getattr(request.app.state, "maps", None)
             if state is None:
                 settings: Settings = request.app.state.settings
-                state = MapState(settings, TtlCache(settings.map_cache_seconds))
+                state = MapState(settings, TtlCache(settings.map_cache_seconds.total_seconds()))
                 request.app.state.maps = state
     assert isinstance(state, MapState)
     return state
@@ -226,7 +226,7 @@ async def public_geojson(request: Request, state: MapStateDep) -> Response:
             return _public_body(app_state.sessions, app_state.topology, state.settings)
 
         cached = await run_in_threadpool(state.public_data.get, compute)
-    max_age = round(state.settings.map_cache_seconds)
+    max_age = round(state.settings.map_cache_seconds.total_seconds())
     return _geojson(cached.body, cached.etag, f"public, max-age={max_age}", request)
 
 

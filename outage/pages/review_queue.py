@@ -107,7 +107,7 @@ def place(
             language,
             offset,
             staff=staff,
-            zone=config.local_zone,
+            zone=config.local_timezone,
             failed=failed,
             status_code=code,
         )

@@ -87,7 +87,7 @@ def supervisor_dashboard(
     language = request_language(request, lang)
     t = i18n.strings(language)
     config: Settings = request.app.state.settings
-    zone = config.local_zone
+    zone = config.local_timezone
     now = datetime.now(UTC)
     summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
     months = _months(request, session, now, zone)
@@ -117,7 +117,7 @@ def supervisor_dashboard(
         "compliance": [
             {
                 "type": i18n.request_type_label(language, row.type),
-                "target": f"{target_of(config.care_sla_hours, row.type):g}",
+                "target": f"{target_of(config.care_sla_hours, row.type) / timedelta(hours=1):g}",
                 "closed": row.closed,
                 "met": row.met,
                 "share": row.share,

@@ -30,7 +30,7 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
             counts = purge(
                 sessions,
                 now=datetime.now(UTC),
-                retention_days=settings.retention_days,
+                retention=settings.retention_days,
                 actor=ACTOR,
             )
         except Exception:

@@ -156,9 +156,9 @@ def _rules() -> tuple[Rule, ...]:
 RULES = _rules()
 
 
-def cutoff_of(now: datetime, retention_days: int) -> datetime:
+def cutoff_of(now: datetime, retention: timedelta) -> datetime:
     """Personal data that came before this time is due for erasure."""
-    return now - timedelta(days=retention_days)
+    return now - retention
 
 
 def count_pending(session: Session, cutoff: datetime) -> dict[str, int]:
@@ -208,7 +208,7 @@ def purge(
     sessions: sessionmaker[Session],
     *,
     now: datetime,
-    retention_days: int,
+    retention: timedelta,
     actor: str,
     limit: int = BATCH,
     progress: Callable[[str, int], None] | None = None,
@@ -218,7 +218,7 @@ def purge(
     The run is written to the audit log (with the counts) once done. `progress` hears
     each batch: the table and how many rows it erased.
     """
-    cutoff = cutoff_of(now, retention_days)
+    cutoff = cutoff_of(now, retention)
     counts = dict.fromkeys((rule.name for rule in RULES), 0)
     for rule in RULES:
         for done in _batches(sessions, rule, cutoff, limit):
@@ -232,7 +232,7 @@ def purge(
             actor_kind=PrincipalKind.STAFF,
             action="privacy.purge",
             details={
-                "retention_days": retention_days,
+                "retention_days": retention.days,
                 "cutoff": cutoff.isoformat(),
                 "erased": counts,
             },
@@ -244,7 +244,7 @@ def forget_counters(session: Session, now: datetime, settings: Settings) -> int:
     """Sign-in throttles and ticket-guess counts past their windows: they hold client
     addresses and no longer count for anything. How many were dropped."""
     guess_window = timedelta(seconds=parse(settings.status_check_limit).get_expiry())
-    login_window = timedelta(minutes=settings.login_window_minutes)
+    login_window = settings.login_window_minutes
     return forget_guesses(session, before=now - guess_window) + forget_throttles(
         session, before=now - login_window
     )

@@ -87,7 +87,7 @@ def render_page(
 def local_zone(request: Request) -> tzinfo:
     """The utility's local time (the `local_timezone` setting of the app serving `request`)."""
     config: Settings = request.app.state.settings
-    return config.local_zone
+    return config.local_timezone
 
 
 def local_moment(moment: datetime, t: Mapping[str, str], zone: tzinfo) -> dict[str, str]:

@@ -1,12 +1,25 @@
-"""API clients on the shared database with the sample grid: an administrator's and anyone's."""
+"""On the shared database with the sample grid: API clients (an administrator's, anyone's,
+an agent's and a supervisor's), a session, and customers for care requests.
+
+Folders with a database of their own override `client` and `session`.
+"""
 
 from collections.abc import Iterator
+from itertools import count
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from grid_topology.model import GridModel, Premise
 from outage.app import create_app
+from outage.auth.enums import Role
+from outage.db import session_factory, session_scope
 from tests.conftest import Credentials, staff_client
+
+CARE_BAND = slice(1200, 1300)
+"""Care tests (the requests' service, API and pages) file requests (and the odd report) for
+these customers only."""
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +34,38 @@ def anonymous_client(grid_database: str) -> Iterator[TestClient]:
     """No credentials: what a customer (or anyone on the internet) gets."""
     with TestClient(create_app(grid_database)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def agent_client(grid_database: str, credentials: Credentials) -> Iterator[TestClient]:
+    with staff_client(create_app(grid_database), credentials, Role.AGENT) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def supervisor_client(grid_database: str, credentials: Credentials) -> Iterator[TestClient]:
+    with staff_client(create_app(grid_database), credentials, Role.SUPERVISOR) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def session(grid_database: str) -> Iterator[Session]:
+    """A committed unit of work on the shared database."""
+    with session_scope(session_factory(grid_database)) as unit:
+        yield unit
+
+
+@pytest.fixture(scope="session")
+def care_customers(sample_grid: GridModel) -> list[Premise]:
+    return [p for p in sample_grid.premises[CARE_BAND] if p.customer and p.customer.phone]
+
+
+@pytest.fixture(scope="session")
+def _next_care_customer() -> Iterator[int]:
+    return count()
+
+
+@pytest.fixture
+def care_customer(care_customers: list[Premise], _next_care_customer: Iterator[int]) -> Premise:
+    """A premise with a customer (with a phone) that no other care test uses."""
+    return care_customers[next(_next_care_customer)]

@@ -52,8 +52,8 @@ def test_a_request_is_placed_on_the_customer_and_due_by_its_types_target(
     stored = _stored(session, ticket)
     assert service.is_request_ticket(ticket)
     assert stored.state is S.RECEIVED
-    assert stored.due_at - stored.received_at == timedelta(
-        hours=sla.target_of(get_settings().care_sla_hours, RequestType.ELECTRICITY_SAFETY)
+    assert stored.due_at - stored.received_at == sla.target_of(
+        get_settings().care_sla_hours, RequestType.ELECTRICITY_SAFETY
     )
     assert care_customer.customer is not None
     assert stored.account_given == care_customer.customer.account
@@ -65,7 +65,8 @@ def test_a_request_is_placed_on_the_customer_and_due_by_its_types_target(
 
 
 def test_the_configured_target_sets_the_due_time(session: Session, care_customer: Premise) -> None:
-    settings = get_settings().model_copy(update={"care_sla_hours": {RequestType.METER_CHECK: 5}})
+    targets = {RequestType.METER_CHECK: timedelta(hours=5)}
+    settings = get_settings().model_copy(update={"care_sla_hours": targets})
     assert care_customer.customer is not None
     request = RequestIn(type=RequestType.METER_CHECK, account=care_customer.customer.account)
     receipt = service.submit_request(session, request, settings=settings)
@@ -142,7 +143,7 @@ def test_a_request_past_its_target_is_breached_and_on_the_supervisors_list(
     session: Session, care_customer: Premise
 ) -> None:
     target = sla.target_of(get_settings().care_sla_hours, RequestType.METER_CHECK)
-    long_ago = datetime.now(UTC) - timedelta(hours=target + 3)
+    long_ago = datetime.now(UTC) - target - timedelta(hours=3)
     late = _submit(session, care_customer, now=long_ago)
     fresh = _submit(session, care_customer)
 

@@ -12,15 +12,16 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 def test_due_time_is_the_target_in_calendar_hours_nights_and_weekends_included() -> None:
     friday_evening = datetime(2026, 3, 6, 18, 0, tzinfo=UTC)
-    assert sla.due_at(friday_evening, 48) == datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
+    due = sla.due_at(friday_evening, timedelta(hours=48))
+    assert due == datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
 
 
 def test_a_partial_setting_overrides_only_the_types_it_names() -> None:
-    targets = {RequestType.METER_CHECK: 6.0}
-    assert sla.target_of(targets, RequestType.METER_CHECK) == 6.0
+    targets = {RequestType.METER_CHECK: timedelta(hours=6)}
+    assert sla.target_of(targets, RequestType.METER_CHECK) == timedelta(hours=6)
     assert (
         sla.target_of(targets, RequestType.NEW_CONNECTION)
-        == sla.DEFAULT_TARGET_HOURS[RequestType.NEW_CONNECTION]
+        == sla.DEFAULT_TARGETS[RequestType.NEW_CONNECTION]
     )
 
 
@@ -31,8 +32,8 @@ def test_a_setting_naming_no_request_type_is_refused() -> None:
 
 
 def test_every_type_has_a_default_target() -> None:
-    assert set(sla.DEFAULT_TARGET_HOURS) == set(RequestType)
-    assert all(hours > 0 for hours in sla.DEFAULT_TARGET_HOURS.values())
+    assert set(sla.DEFAULT_TARGETS) == set(RequestType)
+    assert all(target > timedelta(0) for target in sla.DEFAULT_TARGETS.values())
 
 
 @pytest.mark.parametrize(
@@ -49,13 +50,13 @@ def test_every_type_has_a_default_target() -> None:
 def test_an_open_request_is_at_risk_in_its_last_fifth_and_breached_past_due(
     hours_later: float, expected: SlaStanding
 ) -> None:
-    due = sla.due_at(T0, 48)
+    due = sla.due_at(T0, timedelta(hours=48))
     now = T0 + timedelta(hours=hours_later)
     assert sla.standing(received_at=T0, due=due, now=now) is expected
 
 
 def test_a_closed_request_met_or_missed_its_target_whatever_the_time_now() -> None:
-    due = sla.due_at(T0, 24)
+    due = sla.due_at(T0, timedelta(hours=24))
     later = T0 + timedelta(days=30)
     on_time = sla.standing(received_at=T0, due=due, now=later, closed_at=due)
     late = sla.standing(received_at=T0, due=due, now=later, closed_at=due + timedelta(seconds=1))

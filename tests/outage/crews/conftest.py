@@ -22,7 +22,9 @@ from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
+from outage.crews import plan_view, planning
 from outage.crews.planning import PlanSettings
+from outage.crews.schemas import PlanOut
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import save_grid
@@ -216,11 +218,11 @@ def crew_member(crews_database: str) -> Callable[[int], dict[str, str]]:
     return make
 
 
-def settings_for_tests(time_limit_s: float = 1.0) -> PlanSettings:
+def settings_for_tests(time_limit: timedelta = timedelta(seconds=1)) -> PlanSettings:
     """The service's settings with a short optimiser run."""
     from dataclasses import replace
 
-    return replace(PlanSettings.from_settings(get_settings()), time_limit_s=time_limit_s)
+    return replace(PlanSettings.from_settings(get_settings()), time_limit=time_limit)
 
 
 def incident_row(database_url: str, incident_id: int) -> Any:
@@ -229,3 +231,25 @@ def incident_row(database_url: str, incident_id: int) -> Any:
             text("SELECT status, crew_id, etr, etr_source FROM incidents WHERE id = :id"),
             {"id": incident_id},
         ).one()
+
+
+KM = 1 / 111.0
+"""Roughly a kilometre in degrees (of latitude)."""
+
+
+def away(point: tuple[float, float], km: float) -> tuple[float, float]:
+    return (point[0], point[1] + km * KM)
+
+
+def plan_now(database_url: str, topology: Topology, *, now: datetime = NOW) -> PlanOut:
+    """Plan every active incident now (a short optimiser run); the plan as read back."""
+    with session_scope(session_factory(database_url)) as session:
+        planning.make_plan(session, now=now, topology=lambda: topology, config=settings_for_tests())
+        return plan_view.read_plan(session)
+
+
+def crew_of(result: PlanOut, incident_id: int) -> int | None:
+    """The crew the plan gives the incident to, if any."""
+    return next(
+        (c.crew_id for c in result.crews for j in c.jobs if j.incident_id == incident_id), None
+    )

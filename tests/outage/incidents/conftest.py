@@ -15,7 +15,10 @@ from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device, Feeder, Premise
+from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
+from outage.incidents.models import IncidentEvent
+from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, MeterEventKind, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 
@@ -165,3 +168,20 @@ def open_on() -> Callable[..., int]:
         return open_incident(db, **values)
 
     return open_
+
+
+def events_of(session: Session, incident_id: int) -> list[IncidentEvent]:
+    """The incident's audit trail, oldest first."""
+    return list(
+        session.scalars(
+            select(IncidentEvent)
+            .where(IncidentEvent.incident_id == incident_id)
+            .order_by(IncidentEvent.id)
+        )
+    )
+
+
+def act(session: Session, incident_id: int, action: str, **fields: object) -> None:
+    """A dispatcher's action on the incident."""
+    patch = IncidentPatch.model_validate({"action": action, **fields})
+    apply_action(session, incident_id, patch, "dispatcher-1")

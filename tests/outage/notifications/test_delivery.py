@@ -117,7 +117,11 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(
 ) -> None:
     sink.state.delay_s = 0.05
     short_lease = settings.model_copy(
-        update={"notify_lease_seconds": 1.0, "notify_concurrency": 2, "notify_batch": 1000}
+        update={
+            "notify_lease_seconds": timedelta(seconds=1),
+            "notify_concurrency": 2,
+            "notify_batch": 1000,
+        }
     )
     incident = open_outage(grid.breaker)
     expected = len(grid.accounts[grid.breaker])

@@ -70,5 +70,6 @@ def test_an_empty_span_means_no_quiet_hours() -> None:
 
 
 def test_backoff_doubles_up_to_its_cap() -> None:
-    waits = [backoff(n, base_s=30, cap_s=100) for n in (1, 2, 3, 4)]
+    base, cap = timedelta(seconds=30), timedelta(seconds=100)
+    waits = [backoff(n, base=base, cap=cap) for n in (1, 2, 3, 4)]
     assert waits == [timedelta(seconds=s) for s in (30, 60, 100, 100)]

@@ -14,7 +14,7 @@ from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.notifications import preferences
 from outage.notifications.channels import EMAIL_KEY_HEADER
-from outage.notifications.enums import Channel, DeliveryStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.schemas import PreferencesIn
 from outage.notifications.sink import HttpSink
 
@@ -105,7 +105,7 @@ def test_an_english_email_goes_out_over_smtp_with_its_key(
     incident = open_outage(grid.fuse)
     drain()
     with sessions() as session:
-        [email] = [m for m in messages_of(session, incident) if m.channel is Channel.EMAIL]
+        [email] = [m for m in messages_of(session, incident) if m.channel is DeliveryChannel.EMAIL]
     assert email.status is DeliveryStatus.SENT
     [(recipients, message)] = smtp.messages
     assert recipients == ["lan@example.com"]
@@ -127,5 +127,5 @@ def test_the_other_customers_hear_in_vietnamese_by_sms(
             if m.customer_id
             == session.scalar(select(Customer.id).where(Customer.account == account))
         )
-    assert mine.channel is Channel.SMS and mine.body.startswith("Dien luc")
+    assert mine.channel is DeliveryChannel.SMS and mine.body.startswith("Dien luc")
     assert sink.received()[mine.delivery_key]["message"] == mine.body

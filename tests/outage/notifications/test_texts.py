@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage.intake.channels.texts import GSM7_BASIC
-from outage.notifications.enums import Channel
+from outage.notifications.enums import DeliveryChannel
 from outage.notifications.texts import Facts, Unrenderable, render
 from outage.outbox.enums import EventKind
 
@@ -22,7 +22,7 @@ FACTS = Facts(
 @pytest.mark.parametrize("kind", list(EventKind))
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_an_sms_is_one_plain_message(kind: EventKind, language: str) -> None:
-    sms = render(kind, language, Channel.SMS, FACTS, ZONE)
+    sms = render(kind, language, DeliveryChannel.SMS, FACTS, ZONE)
     assert 0 < len(sms.body) <= 160
     assert set(sms.body) <= set(GSM7_BASIC)
     assert sms.subject
@@ -30,27 +30,27 @@ def test_an_sms_is_one_plain_message(kind: EventKind, language: str) -> None:
 
 @pytest.mark.parametrize("kind", [EventKind.ETR_SET, EventKind.CREW_ON_SITE])
 def test_times_are_shown_in_local_time(kind: EventKind) -> None:
-    assert "17:30" in render(kind, "vi", Channel.SMS, FACTS, ZONE).body
+    assert "17:30" in render(kind, "vi", DeliveryChannel.SMS, FACTS, ZONE).body
 
 
 def test_each_language_speaks_its_own() -> None:
-    vietnamese = render(EventKind.RESTORED, "vi", Channel.WEBHOOK, FACTS, ZONE)
-    english = render(EventKind.RESTORED, "en", Channel.WEBHOOK, FACTS, ZONE)
+    vietnamese = render(EventKind.RESTORED, "vi", DeliveryChannel.WEBHOOK, FACTS, ZONE)
+    english = render(EventKind.RESTORED, "en", DeliveryChannel.WEBHOOK, FACTS, ZONE)
     assert "điện" in vietnamese.body and "power" in english.body.lower()
 
 
 def test_an_email_escapes_what_it_shows() -> None:
     facts = Facts(link='https://outage.example.com/n/"><script>')
-    email = render(EventKind.FOLLOW_UP, "en", Channel.EMAIL, facts, ZONE)
+    email = render(EventKind.FOLLOW_UP, "en", DeliveryChannel.EMAIL, facts, ZONE)
     assert "<script>" not in email.body and "&lt;script&gt;" in email.body
 
 
 def test_a_safety_message_warns() -> None:
-    warning = render(EventKind.OUTAGE_DETECTED, "en", Channel.SMS, Facts(safety=True), ZONE)
+    warning = render(EventKind.OUTAGE_DETECTED, "en", DeliveryChannel.SMS, Facts(safety=True), ZONE)
     assert "10 m" in warning.body
 
 
 def test_a_time_local_time_cannot_hold_is_refused_as_unrenderable() -> None:
     far = Facts(etr=datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
     with pytest.raises(Unrenderable, match="cannot be shown in local time"):
-        render(EventKind.ETR_SET, "vi", Channel.SMS, far, ZONE)
+        render(EventKind.ETR_SET, "vi", DeliveryChannel.SMS, far, ZONE)

@@ -1,8 +1,8 @@
-"""The call-centre agent console over HTTP on the sample grid: /agent and /agent/queue."""
+"""The call-centre agent console over HTTP on the sample grid: /agent, finding the caller,
+logging a call, filing a request, and the caller's surroundings."""
 
 import re
 import unicodedata
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -20,30 +20,16 @@ from outage.db import session_factory, session_scope
 from outage.grid import models as grid
 from outage.i18n import strings
 from outage.incidents.changes import open_incident, restore
-from outage.intake import service
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
-from outage.intake.schemas import ReportIn
-from outage.settings import get_settings
 
-CUSTOMER_BAND = slice(1000, 1060)
-"""The agent console tests report for these customers only. Other tests walk the customer
-list from either end or take other bands; a report of ours would make theirs a duplicate."""
+from .conftest import stored_report, unique_description
+
 LOOKUP_BAND = slice(1060, 1080)
 """Customers the tests only look up (the browser test takes 1080-1100)."""
 
 TICKET = re.compile(r"^\d{6}-[2-9A-HJ-NP-Z]{5}$")
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def customers(sample_grid: GridModel) -> Iterator[Premise]:
-    """Premises with a customer from the agent band, one per test that reports for one."""
-    return iter([p for p in sample_grid.premises[CUSTOMER_BAND] if p.customer is not None])
-
-
-def _marker(name: str) -> str:
-    return f"agent-console-test {name} {uuid.uuid4()}"
 
 
 def _unaccented(value: str) -> str:
@@ -60,13 +46,6 @@ def _national(e164: str) -> str:
 def _reports(database_url: str, description: str) -> list[Report]:
     with session_factory(database_url)() as session:
         return list(session.scalars(select(Report).where(Report.description == description)))
-
-
-def _report(database_url: str, ticket: str) -> Report:
-    with session_factory(database_url)() as session:
-        found = session.scalar(select(Report).where(Report.ticket == ticket))
-        assert found is not None
-        return found
 
 
 def _log_form(html: str, account: str) -> dict[str, str]:
@@ -116,23 +95,6 @@ class _Text(HTMLParser):
 
 
 # --- the page itself ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("path", ["/agent", "/agent/queue"])
-def test_pages_are_vietnamese_by_default_never_cached_and_script_free(
-    client: TestClient, path: str
-) -> None:
-    response = client.get(path)
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["content-language"] == "vi"
-    assert response.headers["cache-control"] == "no-store"
-    assert "default-src 'self'" in response.headers["content-security-policy"]
-    html = response.text
-    assert '<html lang="vi">' in html
-    assert f'href="{path}?lang=en"' in html
-    assert "<script" not in html and " style=" not in html, "nothing a strict CSP would block"
-    assert not re.search(r'(src|href|action)="(https?:)?//', html), "everything from the app"
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])
@@ -239,12 +201,12 @@ def test_an_over_long_search_is_refused_in_place(client: TestClient) -> None:
 
 
 def test_logging_a_call_files_an_agent_report_and_shows_the_ticket(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
-    description = _marker("logged")
+    description = unique_description("logged")
     form = _log_form(_search(client, account, "en"), account)
     response = client.post(
         "/agent/reports",
@@ -278,12 +240,12 @@ def test_logging_a_call_files_an_agent_report_and_shows_the_ticket(
 
 
 def test_the_same_form_twice_files_one_report(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
-    description = _marker("double post")
+    description = unique_description("double post")
     data = {**_log_form(_search(client, account), account), "description": description}
     first = client.post("/agent/reports", data=data, follow_redirects=False)
     second = client.post("/agent/reports", data=data, follow_redirects=False)
@@ -293,17 +255,17 @@ def test_the_same_form_twice_files_one_report(
 
 
 def test_a_second_call_about_the_same_outage_is_attached_to_the_first(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
-    code, first, _ = _log(client, account, "en", description=_marker("first call"))
+    code, first, _ = _log(client, account, "en", description=unique_description("first call"))
     assert code == 303
-    code, second, _ = _log(client, account, "en", description=_marker("second call"))
+    code, second, _ = _log(client, account, "en", description=unique_description("second call"))
     assert code == 303
     assert _ticket_of(first) != _ticket_of(second)
-    assert _report(grid_database, _ticket_of(second)).status is ReportStatus.DUPLICATE
+    assert stored_report(grid_database, _ticket_of(second)).status is ReportStatus.DUPLICATE
     html = client.get(second).text
     already = strings("en")["agent_logged_duplicate"].format(ticket=_ticket_of(first))
     assert already == f"Already known — attached to {_ticket_of(first)}."
@@ -311,14 +273,17 @@ def test_a_second_call_about_the_same_outage_is_attached_to_the_first(
 
 
 def test_a_used_form_with_other_details_asks_to_log_again(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
-    data = {**_log_form(_search(client, account, "en"), account), "description": _marker("a")}
+    data = {
+        **_log_form(_search(client, account, "en"), account),
+        "description": unique_description("a"),
+    }
     assert client.post("/agent/reports", data=data, follow_redirects=False).status_code == 303
-    changed = {**data, "description": _marker("changed")}
+    changed = {**data, "description": unique_description("changed")}
     response = client.post("/agent/reports", data=changed, follow_redirects=False)
     assert response.status_code == 422
     assert strings("en")["agent_error_form_used"] in response.text
@@ -346,7 +311,7 @@ def test_a_broken_form_is_shown_again_and_nothing_is_stored(
     premise = sample_grid.premises[LOOKUP_BAND][3]
     assert premise.customer is not None
     account = premise.customer.account
-    marker = _marker("refused")
+    marker = unique_description("refused")
     data = {**_log_form(_search(client, account, "en"), account), "description": marker}
     response = client.post("/agent/reports", data={**data, **fields}, follow_redirects=False)
     assert response.status_code == 422
@@ -357,126 +322,6 @@ def test_a_broken_form_is_shown_again_and_nothing_is_stored(
     assert 'id="errors" role="alert"' in response.text
     assert _reports(grid_database, marker) == []
     assert _reports(grid_database, fields.get("description", "")) == []
-
-
-# --- the review queue --------------------------------------------------------------------
-
-
-def _queue(grid_database: str, **clues: str) -> str:
-    """A report nothing places, straight through intake; its ticket."""
-    report = ReportIn.model_validate({**clues, "channel": Channel.SMS})
-    with session_scope(session_factory(grid_database)) as session:
-        receipt = service.submit_report(session, service.Submission(report), get_settings())
-    assert receipt.status is ReportStatus.NEEDS_AGENT
-    return receipt.ticket
-
-
-def _queue_page_with(client: TestClient, ticket: str, language: str = "vi") -> str:
-    """The queue page that lists a ticket; other tests leave reports in the queue too."""
-    url = f"/agent/queue?lang={language}"
-    for _ in range(100):
-        response = client.get(url)
-        assert response.status_code == 200
-        if f'id="report-{ticket}"' in response.text:
-            return response.text
-        newer = re.search(r'id="queue-newer" href="([^"]+)"', response.text)
-        assert newer, f"{ticket} is not in the queue"
-        url = newer.group(1).replace("&amp;", "&")
-    raise AssertionError("the queue does not end")
-
-
-def test_the_queue_escapes_what_the_reporter_said(client: TestClient, grid_database: str) -> None:
-    address = "<b onmouseover=alert(1)>nowhere at all</b>"
-    ticket = _queue(grid_database, description=XSS, address=address)
-    html = _queue_page_with(client, ticket, "en")
-    assert XSS not in html and "<b onmouseover" not in html
-    assert '<dd class="said">&lt;img src=x onerror=alert(1)&gt;</dd>' in html
-    assert "&lt;b onmouseover=alert(1)&gt;nowhere at all&lt;/b&gt;" in html
-    assert strings("en")["channel.sms"] in html
-
-
-def test_the_queue_shows_candidate_premises_with_their_addresses(
-    client: TestClient, grid_database: str, sample_grid: GridModel
-) -> None:
-    street = sample_grid.premises[CUSTOMER_BAND][0].address.split(",")[0].split(" ", 1)[1]
-    ticket = _queue(grid_database, address=street, description=_marker("candidates"))
-    with session_factory(grid_database)() as session:
-        [queued] = [r for r in service.review_queue(session, limit=500) if r.ticket == ticket]
-    assert queued.candidates, "an address without a house number is a tie"
-    html = _queue_page_with(client, ticket)
-    by_ref = {p.ref: p.address for p in sample_grid.premises}
-    for ref in queued.candidates:
-        assert f'<input type="hidden" name="premise" value="{ref}">' in html
-        assert by_ref[ref] in html
-
-
-def test_placing_a_queued_report_from_the_queue(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
-) -> None:
-    premise = next(customers)
-    ticket = _queue(grid_database, address="nowhere street 9", description=_marker("place"))
-    assert f'id="report-{ticket}"' in _queue_page_with(client, ticket)
-    response = client.post(
-        f"/agent/queue/{ticket}/placement",
-        data={"premise": f" {premise.ref} ", "lang": "en"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-    assert response.headers["location"] == f"/agent/queue?placed={ticket}&lang=en"
-    stored = _report(grid_database, ticket)
-    assert stored.status is ReportStatus.RECEIVED
-    assert stored.match_method is MatchMethod.AGENT
-    page = client.get(response.headers["location"])
-    assert strings("en")["agent_placed"].format(ticket=ticket) in page.text
-    assert f'id="report-{ticket}"' not in page.text
-
-    again = client.post(
-        f"/agent/queue/{ticket}/placement",
-        data={"premise": premise.ref, "lang": "en"},
-        follow_redirects=False,
-    )
-    assert again.status_code == 409
-    assert strings("en")["agent_error_not_in_queue"].format(ticket=ticket) in again.text
-    assert strings("en")["agent_queue_title"] in again.text
-
-
-@pytest.mark.parametrize(
-    ("premise", "code", "message"),
-    [
-        ("P-NO-SUCH-PREMISE", 422, "agent_error_unknown_premise"),
-        ("<i>P-X</i>", 422, "agent_error_unknown_premise"),
-        ("   ", 422, "agent_error_premise_required"),
-    ],
-)
-def test_a_bad_premise_is_refused_and_the_report_stays_queued(
-    client: TestClient, grid_database: str, premise: str, code: int, message: str
-) -> None:
-    ticket = _queue(grid_database, address="nowhere lane 7", description=_marker("bad"))
-    response = client.post(
-        f"/agent/queue/{ticket}/placement",
-        data={"premise": premise, "lang": "en"},
-        follow_redirects=False,
-    )
-    assert response.status_code == code
-    assert response.headers["cache-control"] == "no-store"
-    assert strings("en")["agent_queue_title"] in response.text
-    escaped = premise.strip().replace("<", "&lt;").replace(">", "&gt;")
-    assert strings("en")[message].format(premise=escaped) in response.text
-    assert "<i>" not in response.text
-    assert _report(grid_database, ticket).status is ReportStatus.NEEDS_AGENT
-
-
-def test_placing_an_unknown_ticket_is_a_404_page(client: TestClient) -> None:
-    response = client.post(
-        "/agent/queue/260101-ZZZZZ/placement",
-        data={"premise": "P-1", "lang": "en"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 404
-    assert response.headers["content-type"].startswith("text/html")
-    assert strings("en")["agent_error_unknown_ticket"].format(ticket="260101-ZZZZZ") in (
-        response.text
-    )
 
 
 # --- the customer's surroundings: requests, outages, messages ------------------------------
@@ -492,9 +337,9 @@ def _request_form(html: str, account: str) -> dict[str, str]:
 
 
 def test_filing_a_service_request_for_the_caller_shows_it_among_their_open_requests(
-    client: TestClient, grid_database: str, customers: Iterator[Premise]
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
     form = _request_form(_search(client, account, "en"), account)
@@ -518,9 +363,9 @@ def test_filing_a_service_request_for_the_caller_shows_it_among_their_open_reque
 
 
 def test_a_bad_request_type_is_refused_in_place(
-    client: TestClient, customers: Iterator[Premise]
+    client: TestClient, agent_customers: Iterator[Premise]
 ) -> None:
-    premise = next(customers)
+    premise = next(agent_customers)
     assert premise.customer is not None
     account = premise.customer.account
     form = _request_form(_search(client, account, "en"), account)

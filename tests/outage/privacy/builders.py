@@ -15,7 +15,7 @@ from outage.grid.models import Customer, Device, Premise
 from outage.intake.models import Report
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
-from outage.notifications.enums import Channel, DeliveryStatus, PlannedStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, PlannedStatus
 from outage.notifications.models import Notification, PlannedOutage
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
@@ -121,7 +121,7 @@ def make_message(
         customer_id=customer.id,
         planned_outage_id=planned.id,
         kind=EventKind.PLANNED_NOTICE,
-        channel=Channel.SMS,
+        channel=DeliveryChannel.SMS,
         address=customer.phone,
         language="vi",
         subject="Planned power interruption",

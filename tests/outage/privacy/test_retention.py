@@ -4,9 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from outage.auth.models import AuditEntry, LoginThrottle
 from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.cli import app
 from outage.db import session_scope
 from outage.intake.models import Report
 from outage.notifications.enums import DeliveryStatus
@@ -27,10 +29,11 @@ from tests.outage.privacy.builders import (
 )
 
 DAYS = 365
+RETENTION = timedelta(days=DAYS)
 
 
 def _purge(sessions: sessionmaker[Session], **options: int) -> dict[str, int]:
-    return purge(sessions, now=datetime.now(UTC), retention_days=DAYS, actor="test", **options)
+    return purge(sessions, now=datetime.now(UTC), retention=RETENTION, actor="test", **options)
 
 
 def _report(sessions: sessionmaker[Session], ticket: str) -> Report:
@@ -150,7 +153,7 @@ def test_a_dry_run_count_matches_what_the_purge_then_erases(
     with session_scope(sessions) as session:
         for _ in range(3):
             age_report(session, file_report(session, address="Phố Huế 14"), DAYS + 2)
-        pending = count_pending(session, cutoff_of(datetime.now(UTC), DAYS))
+        pending = count_pending(session, cutoff_of(datetime.now(UTC), RETENTION))
     assert pending["reports"] >= 3
     assert _purge(sessions, limit=2) == pending
 
@@ -208,3 +211,29 @@ def test_the_scheduled_job_forgets_sign_in_counts_past_their_window(
             select(LoginThrottle.client_ip).where(LoginThrottle.username == "clerk")
         ).all()
     assert left == ["192.0.2.2"]
+
+
+def test_purge_dry_run_prints_counts_and_erases_nothing(
+    cli: CliRunner, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, address="Phố Huế 20")
+        age_report(session, ticket, 400)
+    result = cli.invoke(app, ["privacy", "purge", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    counts = dict(line.split("\t") for line in result.stdout.splitlines())
+    assert int(counts["reports"]) >= 1
+    with session_scope(sessions) as session:
+        assert session.scalar(select(Report.address_given).where(Report.ticket == ticket))
+
+
+def test_purge_prints_what_it_erased(cli: CliRunner, sessions: sessionmaker[Session]) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, address="Phố Huế 22")
+        age_report(session, ticket, 400)
+    result = cli.invoke(app, ["privacy", "purge"])
+    assert result.exit_code == 0, result.output
+    counts = dict(line.split("\t") for line in result.stdout.splitlines())
+    assert int(counts["reports"]) >= 1
+    with session_scope(sessions) as session:
+        assert session.scalar(select(Report.address_given).where(Report.ticket == ticket)) is None

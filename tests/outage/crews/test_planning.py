@@ -1,43 +1,21 @@
-"""The dispatch plan on a real database: skills, shifts, pins, ETRs and re-planning."""
+"""Planning on a real database: who gets which job and from when, the ETRs the plan
+writes, and re-planning only when something changed."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
-from outage.crews import pins, plan_view, planning
-from outage.crews.schemas import PinIn, PlanOut
+from outage.crews import planning
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
-from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import IncidentPatch
-from outage.intake.enums import Hazard
 
-from .conftest import NOW, Places, incident_row, settings_for_tests, shift
-
-KM = 1 / 111.0
-"""Roughly a kilometre in degrees (of latitude)."""
-
-
-def away(point: tuple[float, float], km: float) -> tuple[float, float]:
-    return (point[0], point[1] + km * KM)
-
-
-def run(database_url: str, topology: Topology, *, now: datetime = NOW) -> PlanOut:
-    with session_scope(session_factory(database_url)) as session:
-        planning.make_plan(session, now=now, topology=lambda: topology, config=settings_for_tests())
-        return plan_view.read_plan(session)
-
-
-def crew_of(result: PlanOut, incident_id: int) -> int | None:
-    return next(
-        (c.crew_id for c in result.crews for j in c.jobs if j.incident_id == incident_id), None
-    )
+from .conftest import NOW, Places, away, crew_of, incident_row, plan_now, settings_for_tests, shift
 
 
 def test_a_job_goes_only_to_a_crew_with_its_skills(
@@ -51,7 +29,7 @@ def test_a_job_goes_only_to_a_crew_with_its_skills(
     near = new_crew("lines, right there", here, (Skill.OVERHEAD_LINE,))
     far = new_crew("substation, far", away(here, 8), (Skill.SUBSTATION,))
     incident = new_incident(places.breaker, customers=500)
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     assert crew_of(result, incident) == far != near
     assert incident_row(crews_database, incident).crew_id == far
 
@@ -67,7 +45,7 @@ def test_crews_off_shift_get_nothing(
     new_crew("went home", here, shifts=[shift(hours_from_now=-10, hours=8)])
     new_crew("tomorrow", here, shifts=[shift(hours_from_now=20)])
     incident = new_incident(places.fuses[0])
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     assert result.crews == []
     [left] = result.unassigned
     assert left.job.incident_id == incident
@@ -85,48 +63,11 @@ def test_a_crew_starting_soon_gets_work_from_its_shift_start(
     here = places.location[places.fuses[0]]
     crew = new_crew("morning shift", here, shifts=[shift(hours_from_now=2)])
     incident = new_incident(places.fuses[0])
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     [route] = result.crews
     assert (route.crew_id, route.jobs[0].incident_id) == (crew, incident)
     start = route.jobs[0].planned_start
     assert start is not None and start >= NOW + timedelta(hours=2)
-
-
-def test_a_pinned_assignment_is_kept(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    here = places.location[places.fuses[0]]
-    new_crew("near", here)
-    far = new_crew("far", away(here, 10))
-    incident = new_incident(places.fuses[0])
-    with session_scope(session_factory(crews_database)) as session:
-        pins.set_pin(session, PinIn(incident_id=incident, crew_id=far), by="test-dispatcher")
-    result = run(crews_database, topology)
-    assert crew_of(result, incident) == far
-    assert [p.incident_id for p in result.pins] == [incident]
-    assert result.crews[0].jobs[0].pinned
-    assert incident_row(crews_database, incident).crew_id == far
-
-
-def test_a_dispatchers_own_assignment_is_kept(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    here = places.location[places.fuses[0]]
-    new_crew("near", here)
-    far = new_crew("far", away(here, 10))
-    incident = new_incident(places.fuses[0])
-    with session_scope(session_factory(crews_database)) as session:
-        patch = IncidentPatch(action=Action.ASSIGN, crew_id=far)
-        apply_action(session, incident, patch, "test-dispatcher")
-    assert crew_of(run(crews_database, topology), incident) == far
 
 
 def test_the_planner_moves_its_own_assignment_when_a_better_crew_comes(
@@ -139,61 +80,10 @@ def test_the_planner_moves_its_own_assignment_when_a_better_crew_comes(
     here = places.location[places.fuses[0]]
     far = new_crew("far", away(here, 10))
     incident = new_incident(places.fuses[0])
-    assert crew_of(run(crews_database, topology), incident) == far
+    assert crew_of(plan_now(crews_database, topology), incident) == far
     near = new_crew("near", here)
-    assert crew_of(run(crews_database, topology), incident) == near
+    assert crew_of(plan_now(crews_database, topology), incident) == near
     assert incident_row(crews_database, incident).crew_id == near
-
-
-def test_a_crew_on_site_keeps_its_job(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    here = places.location[places.fuses[0]]
-    far = new_crew("far", away(here, 10))
-    incident = new_incident(places.fuses[0])
-    run(crews_database, topology)
-    with session_scope(session_factory(crews_database)) as session:
-        apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "crew")
-    new_crew("near", here)
-    result = run(crews_database, topology)
-    assert crew_of(result, incident) == far
-    assert incident_row(crews_database, incident).status == IncidentStatus.ON_SITE
-
-
-def test_hazards_go_first_on_a_crews_route(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    outage, wires = places.fuses[0], places.fuses[1]
-    new_crew("only one", places.location[outage])
-    big = new_incident(outage, customers=300)
-    hazard = new_incident(wires, customers=5, hazard=Hazard.WIRES_DOWN)
-    [route] = run(crews_database, topology).crews
-    assert [j.incident_id for j in route.jobs] == [hazard, big]
-    assert route.jobs[0].tier == "hazard"
-
-
-def test_critical_customers_below_the_device_are_found(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    new_crew("lines", places.location[places.critical_transformer])
-    incident = new_incident(places.critical_transformer, customers=3)
-    [route] = run(crews_database, topology).crews
-    [job] = route.jobs
-    assert job.incident_id == incident
-    assert places.critical_kind in job.critical
-    assert job.tier == "critical"
 
 
 def test_the_plan_sets_an_estimated_etr(
@@ -205,7 +95,7 @@ def test_the_plan_sets_an_estimated_etr(
 ) -> None:
     new_crew("lines", places.location[places.fuses[0]])
     incident = new_incident(places.fuses[0])
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     row = incident_row(crews_database, incident)
     [job] = result.crews[0].jobs
     assert job.planned_finish is not None
@@ -227,7 +117,7 @@ def test_a_dispatchers_etr_wins_over_the_estimate(
     with session_scope(session_factory(crews_database)) as session:
         patch = IncidentPatch(action=Action.SET_ETR, etr=promised)
         apply_action(session, incident, patch, "test-dispatcher")
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     row = incident_row(crews_database, incident)
     assert (row.etr, row.etr_source) == (promised, EtrSource.DISPATCHER)
     [job] = result.crews[0].jobs
@@ -289,38 +179,7 @@ def test_the_optimiser_is_compared_with_the_greedy_rule(
         new_crew(f"crew {n}", away(places.location[fuse], 3))
     for n, fuse in enumerate(places.fuses[:8]):
         new_incident(fuse, customers=10 + 30 * n)
-    result = run(crews_database, topology)
+    result = plan_now(crews_database, topology)
     assert result.method in (Method.OPTIMISER, Method.GREEDY)
     assert sum(len(c.jobs) for c in result.crews) == 8
     assert 0 < result.weighted_customer_minutes <= result.greedy_weighted_customer_minutes
-
-
-def test_a_hazard_without_a_place_waits_for_one(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    new_crew("lines", places.location[places.fuses[0]])
-    incident = new_incident(None, customers=0, hazard=Hazard.FIRE)
-    result = run(crews_database, topology)
-    [left] = result.unassigned
-    assert (left.job.incident_id, left.reason) == (incident, UnassignedReason.NO_LOCATION)
-
-
-def test_old_pins_go_with_their_incident(
-    crews_database: str,
-    topology: Topology,
-    places: Places,
-    new_crew: Callable[..., int],
-    new_incident: Callable[..., int],
-) -> None:
-    crew = new_crew("lines", places.location[places.fuses[0]])
-    incident = new_incident(places.fuses[0])
-    with session_scope(session_factory(crews_database)) as session:
-        pins.set_pin(session, PinIn(incident_id=incident, crew_id=crew), by="test")
-        session.execute(
-            text("UPDATE incidents SET status = 'cancelled' WHERE id = :id"), {"id": incident}
-        )
-    assert run(crews_database, topology).pins == []

@@ -1,7 +1,7 @@
-"""`outage customers export|erase` and `outage privacy purge` as an operator runs them."""
+"""A customer's data exported and erased, with `outage customers export|erase` as an
+operator runs them."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,22 +19,12 @@ from outage.notifications.models import Notification, NotificationPreference
 from outage.notifications.preferences import set_preferences
 from outage.notifications.schemas import PreferencesIn
 from outage.privacy import ERASED
-from outage.settings import get_settings
 from tests.outage.privacy.builders import (
-    age_report,
     file_report,
     file_request,
     make_customer,
     make_message,
 )
-
-
-@pytest.fixture
-def cli(privacy_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("DATABASE_URL", privacy_database)
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -163,29 +153,3 @@ def test_erase_asks_first_and_a_no_changes_nothing(
     assert result.exit_code == 1 and "Erase the personal data" in result.output
     with session_scope(sessions) as session:
         assert session.get_one(Customer, customer.id).name == customer.name
-
-
-def test_purge_dry_run_prints_counts_and_erases_nothing(
-    cli: CliRunner, sessions: sessionmaker[Session]
-) -> None:
-    with session_scope(sessions) as session:
-        ticket = file_report(session, address="Phố Huế 20")
-        age_report(session, ticket, 400)
-    result = cli.invoke(app, ["privacy", "purge", "--dry-run"])
-    assert result.exit_code == 0, result.output
-    counts = dict(line.split("\t") for line in result.stdout.splitlines())
-    assert int(counts["reports"]) >= 1
-    with session_scope(sessions) as session:
-        assert session.scalar(select(Report.address_given).where(Report.ticket == ticket))
-
-
-def test_purge_prints_what_it_erased(cli: CliRunner, sessions: sessionmaker[Session]) -> None:
-    with session_scope(sessions) as session:
-        ticket = file_report(session, address="Phố Huế 22")
-        age_report(session, ticket, 400)
-    result = cli.invoke(app, ["privacy", "purge"])
-    assert result.exit_code == 0, result.output
-    counts = dict(line.split("\t") for line in result.stdout.splitlines())
-    assert int(counts["reports"]) >= 1
-    with session_scope(sessions) as session:
-        assert session.scalar(select(Report.address_given).where(Report.ticket == ticket)) is None

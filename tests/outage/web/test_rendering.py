@@ -1,4 +1,4 @@
-"""Helpers the pages share."""
+"""Pages' local times: in the utility's zone, or in UTC at the calendar's edge."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -7,7 +7,7 @@ from outage import i18n
 from outage.settings import Settings
 from outage.web.rendering import local_moment
 
-DEFAULT_ZONE = ZoneInfo(Settings.model_fields["local_timezone"].default)
+DEFAULT_ZONE = Settings.model_fields["local_timezone"].default
 
 
 def test_local_moment_is_in_vietnam_time_by_default() -> None:

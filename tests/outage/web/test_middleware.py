@@ -1,0 +1,46 @@
+"""The middleware every route shares: body limits counted on the bytes read (chunked too),
+and JSON shape limits."""
+
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _chunks(body: bytes, size: int = 8192) -> Iterator[bytes]:
+    """The body sent chunked: no Content-Length to check."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_chunked_body_over_the_limit_is_413(client: TestClient) -> None:
+    body = b'{"address": "' + b"x" * (100 * 1024) + b'"}'
+    response = client.post("/api/v1/reports", content=_chunks(body), headers=JSON)
+    assert response.status_code == 413
+    assert len(response.content) < 200
+
+
+def test_chunked_form_over_the_limit_is_413_with_the_security_headers(
+    client: TestClient,
+) -> None:
+    body = b"From=%2B84912000111&Body=" + b"x" * (100 * 1024)
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/api/v1/channels/sms", content=_chunks(body), headers=form)
+    assert response.status_code == 413
+    assert "larger than" in response.json()["detail"]
+    assert "content-security-policy" in response.headers
+
+
+def test_deeply_nested_json_to_the_sms_webhook_is_422(client: TestClient) -> None:
+    body = b"[" * 30_000 + b"]" * 30_000
+    response = client.post("/api/v1/channels/sms", content=body, headers=JSON)
+    assert response.status_code == 422
+    assert "nested deeper" in response.json()["detail"]
+
+
+def test_json_with_too_many_values_is_422(client: TestClient) -> None:
+    body = "[" + ",".join(["0"] * 30_000) + "]"
+    response = client.post("/api/v1/reports", content=body, headers=JSON)
+    assert response.status_code == 422
+    assert "more than" in response.json()["detail"]
