@@ -1,44 +1,44 @@
-"""Switching on a live network: `Topology.switched` against orienting the whole grid again.
+"""Switching on a live network: from a switch event to every process following it.
 
-In process and pure: no database, no server. On each grid, `SAMPLES` random single-device
-changes, each from the grid's normal state: a switchable device (breaker, recloser, fuse,
-switch, disconnector) drawn at random is toggled, opened if closed and closed if open (a
-normally open tie). Customer counts are computed once beforehand, so every switch carries
-them along as a live engine's would.
+Two measurements per grid:
 
-Figures per grid:
+- End to end (the contract's figures), with a database: `FOLLOWERS` processes each hold a
+  `LiveTopology`, as API workers and the engine do, and LISTEN for network changes. The
+  benchmark operates a random switchable device (then puts it back, in pairs, so the
+  network stays near its normal state) and commits; a follower that hears of it brings
+  its copy up to date (`LiveTopology.get`). `p50_ms`, `p99_ms`: from the commit to the
+  last follower's copy updated, over `E2E_SAMPLES` operations. `rss_added_mb`: the
+  resident memory a process adds by holding the live network (both its views), the
+  largest among the followers.
+- In process and pure, no database: `Topology.switched` on random single-device changes
+  from the normal state, against orienting the whole grid again (`rebuild_s`,
+  `switch_p50_ms`, `switch_p99_ms`, `speedup_p50`, `counts_p50_ms`).
 
-- `devices`, `customers`: the grid's size.
-- `rebuild_s`: `Topology(network)`, orienting the whole grid, which every change cost before.
-- `switch_p50_ms`, `switch_p99_ms`: one `Topology.switched` call.
-- `speedup_p50`: `rebuild_s` over `switch_p50_ms`.
-- `counts_p50_ms`: `customer_counts()` on a switched topology, over the first
-  `COUNT_SAMPLES` changes; it copies out the figures of every device, so it grows with the
-  grid while a switch does not.
-
-Grids: SimBench 1-MVLV-urban-all-0-sw with the simbench extra (not with `--quick`), and the
-bundled sample grid tiled as in `benchmarks.scale` to `scale.CUSTOMERS` customers
-(`scale.QUICK_CUSTOMERS` with `--quick`). The first grid's figures are the top-level ones;
-`table` has every grid.
+Grids: the bundled sample grid, and the sample grid tiled as in `benchmarks.scale` to
+`scale.CUSTOMERS` customers (`scale.QUICK_CUSTOMERS` with `--quick`). The top-level
+figures are the largest grid's; `table` has every grid.
 """
 
+import multiprocessing
 import random
 import time
 from collections.abc import Callable
 from typing import Any
 
+import psutil
+
 from benchmarks import scale
 from benchmarks.harness import percentile
 from grid_topology.geojson import read_grid
-from grid_topology.model import SWITCHING_KINDS
-from grid_topology.simbench import SimbenchUnavailable, import_simbench
+from grid_topology.model import SWITCHING_KINDS, GridModel
 from grid_topology.topology import Network, Topology
 from outage.settings import get_settings
 
-SIMBENCH_GRID = "1-MVLV-urban-all-0-sw"
 SAMPLES = 200
 COUNT_SAMPLES = 10
 SEED = 0
+E2E_SAMPLES = 100
+DATABASE = "outage_bench_switching"
 
 Progress = Callable[[str, int, int], None]
 
@@ -88,34 +88,169 @@ def measure(
     }
 
 
-def _grids(quick: bool, customers: int | None) -> list[tuple[str, Callable[[], Network]]]:
-    """Names and loaders, so that only one grid is in memory at a time."""
+def follow(url: str, ready: Any, heard: Any, stop: Any) -> None:
+    """A follower process: hold a live network, and bring it up to date on every change."""
+    import select
 
-    def tiled() -> Network:
-        base = read_grid(get_settings().sample_grid)
-        wanted = customers or (scale.QUICK_CUSTOMERS if quick else scale.CUSTOMERS)
-        copies = max(1, round(wanted / len(base.premises)))
-        return Network.from_model(scale.tiled(base, copies))
+    from outage.db import get_engine, session_factory
+    from outage.grid.live import LiveTopology
+    from outage.grid.switching import CHANNEL
 
-    grids = [("tiled sample grid", tiled)]
-    if not quick:
-        grids.insert(0, (SIMBENCH_GRID, lambda: Network.from_model(import_simbench(SIMBENCH_GRID))))
-    return grids
+    process = psutil.Process()
+    sessions = session_factory(url)
+    before = process.memory_info().rss
+    live = LiveTopology()
+    with sessions() as session:
+        live.get(session)
+        live.energized(session)
+    ready.put((process.memory_info().rss - before) / 2**20)
+    connection: Any = get_engine(url).raw_connection()
+    listener: Any = connection.driver_connection
+    listener.autocommit = True
+    listener.cursor().execute(f"LISTEN {CHANNEL}")
+    while not stop.is_set():
+        if not select.select([listener], [], [], 0.2)[0]:
+            continue
+        listener.poll()
+        listener.notifies.clear()
+        with sessions() as session:
+            live.get(session)
+        held = live.version
+        heard.put((held.switch if held else 0, time.monotonic()))
+    connection.close()
+
+
+def follow_latency(
+    url: str, name: str, *, followers: int, samples: int, progress: Progress
+) -> dict[str, Any]:
+    """End-to-end figures on the grid in the database at `url` (see the module's docstring)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from outage.db import session_factory, session_scope
+    from outage.grid import switching
+    from outage.grid.enums import SwitchSource
+    from outage.grid.models import Device
+
+    context = multiprocessing.get_context("spawn")
+    ready, heard, stop = context.Queue(), context.Queue(), context.Event()
+    processes = [
+        context.Process(target=follow, args=(url, ready, heard, stop)) for _ in range(followers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        added = [ready.get(timeout=3600) for _ in processes]
+        sessions = session_factory(url)
+        with session_scope(sessions) as session:
+            rows = session.execute(
+                select(Device.asset_ref, Device.is_open).where(Device.kind.in_(SWITCHING_KINDS))
+            )
+            devices = {asset_ref: is_open for asset_ref, is_open in rows}
+        rng = random.Random(SEED)
+        refs = sorted(devices)
+        start = datetime.now(UTC)
+        latencies: list[float] = []
+        asset_ref = refs[0]
+        for i in range(samples):
+            progress(f"switching: follow {name}", i, samples)
+            if i % 2 == 0:
+                asset_ref = rng.choice(refs)
+            devices[asset_ref] = not devices[asset_ref]
+            with session_scope(sessions) as session:
+                outcome = switching.operate(
+                    session,
+                    asset_ref,
+                    is_open=devices[asset_ref],
+                    occurred_at=start + timedelta(milliseconds=i),
+                    source=SwitchSource.DISPATCHER,
+                    actor="benchmark",
+                )
+            committed = time.monotonic()
+            waiting = followers
+            last = committed
+            while waiting:
+                version, at = heard.get(timeout=600)
+                if version >= outcome.version:
+                    waiting -= 1
+                    last = max(last, at)
+            latencies.append(last - committed)
+        progress(f"switching: follow {name}", samples, samples)
+    finally:
+        stop.set()
+        for process in processes:
+            process.join(timeout=60)
+    return {
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "rss_added_mb": round(max(added), 1),
+        "followers": followers,
+    }
+
+
+def _grid_figures(
+    admin_url: str,
+    name: str,
+    model: GridModel,
+    *,
+    bulk: bool,
+    followers: int,
+    samples: int,
+    progress: Progress,
+) -> dict[str, Any]:
+    from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+    from outage.grid.bulk import bulk_save_grid
+    from outage.grid.service import save_grid
+
+    pure = measure(name, Network.from_model(model), progress=progress)
+    url = create_database(admin_url, DATABASE)
+    try:
+        progress(f"switching: import {name}", 0, 1)
+        with session_scope(session_factory(url)) as session:
+            (bulk_save_grid if bulk else save_grid)(session, model)
+        progress(f"switching: import {name}", 1, 1)
+        del model
+        e2e = follow_latency(url, name, followers=followers, samples=E2E_SAMPLES, progress=progress)
+    finally:
+        get_engine(url).dispose()
+        drop_database(admin_url, DATABASE)
+    return {**pure, **e2e}
 
 
 def run(
-    admin_url: str, *, quick: bool, progress: Progress, customers: int | None = None
+    admin_url: str,
+    *,
+    quick: bool,
+    progress: Progress,
+    customers: int | None = None,
+    samples: int = E2E_SAMPLES,
 ) -> dict[str, Any]:
-    """`admin_url` is unused: this benchmark needs no database."""
-    del admin_url
-    table = []
-    for name, load in _grids(quick, customers):
-        progress(f"switching: load {name}", 0, 1)
-        try:
-            network = load()
-        except SimbenchUnavailable:
-            continue
-        progress(f"switching: load {name}", 1, 1)
-        table.append(measure(name, network, progress=progress))
-        del network
-    return {**table[0], "table": table}
+    base = read_grid(get_settings().sample_grid)
+    table = [
+        _grid_figures(
+            admin_url,
+            "sample grid",
+            base,
+            bulk=False,
+            followers=2,
+            samples=samples,
+            progress=progress,
+        )
+    ]
+    wanted = customers or (scale.QUICK_CUSTOMERS if quick else scale.CUSTOMERS)
+    copies = max(1, round(wanted / len(base.premises)))
+    if copies > 1:
+        name = f"sample grid tiled x{copies}"
+        table.append(
+            _grid_figures(
+                admin_url,
+                name,
+                scale.tiled(base, copies),
+                bulk=True,
+                followers=1,
+                samples=samples,
+                progress=progress,
+            )
+        )
+    return {**table[-1], "table": table}

@@ -165,7 +165,9 @@ def operate(
 ) -> switching.SwitchOutcome:
     """Record a device opened or closed by hand or in the field (a crew's "opened X",
     "replaced fuse Y"); every process follows at once."""
-    check_event_times([operation.occurred_at], now=datetime.now(UTC), max_age=config.event_max_age)
+    check_event_times(
+        [operation.occurred_at], now=datetime.now(UTC), max_age=config.event_max_age_hours
+    )
     return switching.operate(
         session,
         operation.asset_ref,

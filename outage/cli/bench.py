@@ -17,6 +17,7 @@ class Section(StrEnum):
     notify = "notify"
     map = "map"
     scale = "scale"
+    switching = "switching"
     load = "load"
 
 
@@ -27,7 +28,7 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import dispatch, intake, load, notify, predict, scale
+    from benchmarks import dispatch, intake, load, notify, predict, scale, switching
     from benchmarks import map as map_bench
 
     runners = {
@@ -37,6 +38,7 @@ def bench(
         Section.notify: notify.run,
         Section.map: map_bench.run,
         Section.scale: scale.run,
+        Section.switching: switching.run,
         Section.load: load.run,
     }
     chosen = sections or list(Section)
