@@ -91,11 +91,13 @@ def save_grid(
     """Write a whole network; running it twice with the same model changes nothing.
 
     A device's live switching state survives a re-import (the GIS knows its normal state,
-    the switching log its live one), and running processes reload the network.
+    the switching log its live one). Running processes reload the network when the import
+    changed its connectivity or who is served where, and only then.
 
     Feeder membership and serving transformers are derived here from the normal-state
     topology, so every importer gets them the same way.
     """
+    before = load_network(session)
     topology = Topology(Network.from_model(model))
     feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
     transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
@@ -225,7 +227,8 @@ def save_grid(
         "customers",
         progress,
     )
-    bump_structure(session)
+    if load_network(session) != before:
+        bump_structure(session)
     return ImportSummary(
         substations=len(model.substations),
         nodes=len(model.nodes),

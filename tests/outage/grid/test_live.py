@@ -1,5 +1,6 @@
 """A process's copy of the network follows switching and imports without a restart."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from grid_topology.model import GridModel
@@ -62,17 +63,39 @@ def test_a_trip_keeps_its_customers_as_operated_and_cuts_their_supply(
     _operate(switching_database, transfer.neighbour_head, False, SwitchSource.SCADA, 11)
 
 
-def test_an_import_makes_every_copy_reload(switching_database: str, sample_grid: GridModel) -> None:
+def _moved_premise(grid: GridModel) -> GridModel:
+    """The grid with its first premise served from another node of the network."""
+    first = grid.premises[0]
+    other = next(p.node for p in grid.premises if p.node != first.node)
+    return replace(grid, premises=[replace(first, node=other), *grid.premises[1:]])
+
+
+def test_an_import_that_changes_the_network_makes_every_copy_reload(
+    switching_database: str, sample_grid: GridModel
+) -> None:
     live = LiveTopology()
     sessions = session_factory(switching_database)
     with session_scope(sessions) as session:
         first = live.get(session)
         held = live.version
-        save_grid(session, sample_grid)
+        save_grid(session, _moved_premise(sample_grid))
     with session_scope(sessions) as session:
         assert live.get(session) is not first
         assert live.version is not None and held is not None
         assert live.version.structure == held.structure + 1
+        save_grid(session, sample_grid)
+
+
+def test_an_import_that_changes_nothing_leaves_every_copy_alone(
+    switching_database: str, sample_grid: GridModel
+) -> None:
+    live = LiveTopology()
+    sessions = session_factory(switching_database)
+    with session_scope(sessions) as session:
+        first = live.get(session)
+        save_grid(session, sample_grid)
+    with session_scope(sessions) as session:
+        assert live.get(session) is first
 
 
 def test_a_copy_unchanged_is_reused(switching_database: str) -> None:
