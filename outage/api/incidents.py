@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
-from outage.incidents import queries
-from outage.incidents.actions import apply_action
+from outage.incidents import edits, queries
+from outage.incidents.actions import apply_action, incident_out
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.schemas import (
+    IncidentCreate,
     IncidentDetailOut,
     IncidentFeatureCollection,
     IncidentOut,
@@ -124,14 +125,37 @@ def act_on_incident(
     live: TopologyDep,
 ) -> IncidentOut:
     """A dispatcher or crew action: confirm, assign, unassign, en_route, on_site,
-    partial_restore, restored, cancel, close, set_cause, set_etr.
+    partial_restore, restored, cancel, close, set_cause, set_etr, and a dispatcher's
+    edits: move, split, merge, restored_by_switching.
 
     409 when the lifecycle does not allow it or `expected_version` is stale.
     """
-    topology = live.get(session) if patch.restored_device is not None else None
     try:
-        return apply_action(session, incident_id, patch, actor, topology=topology)
+        return apply_action(session, incident_id, patch, actor, live=live)
     except StaleDataError as exc:
         raise HTTPException(
             status_code=409, detail="the incident changed meanwhile; reload and try again"
         ) from exc
+
+
+@router.post(
+    "/incidents",
+    response_model=IncidentOut,
+    status_code=201,
+    dependencies=[Depends(require("incidents.create"))],
+)
+def create_incident(
+    body: IncidentCreate, session: SessionDep, principal: PrincipalDep, live: TopologyDep
+) -> IncidentOut:
+    """A confirmed outage at a device nobody reported (a crew found the damage); its
+    customers are told. 409 when an incident is already active on the device."""
+    incident_id = edits.create(
+        session,
+        body.device,
+        operated=live.get(session),
+        cause=body.cause,
+        started_at=body.started_at,
+        actor=principal.name,
+        reason=body.reason,
+    )
+    return incident_out(session, incident_id)

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, str] = {
     "reports.file": "File a caller's report from the agent console.",
     "incidents.read": "Incidents, their map layer, evidence and audit trail.",
     "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
+    "incidents.create": "Create an incident at a device (damage nobody reported).",
     "grid.read": "Network devices, tracing, and devices not in their normal state.",
     "grid.operate": "Record a device opened or closed by hand or in the field.",
     "crews.read": "Crews: members, skills, shifts, status and live positions.",
@@ -104,6 +105,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
     | {
         "reports.queue",
         "incidents.act",
+        "incidents.create",
         "grid.read",
         "grid.operate",
         "crews.manage",

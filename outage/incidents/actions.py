@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from grid_topology.topology import Topology
-from outage.grid.service import load_network
+from outage.grid.live import LiveTopology
+from outage.incidents import edits
 from outage.incidents.changes import _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
 from outage.incidents.errors import (
@@ -23,6 +24,7 @@ from outage.incidents.errors import (
     StaleVersion,
     UnknownAsset,
 )
+from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
@@ -38,7 +40,11 @@ class _Context:
     incident: Incident
     patch: IncidentPatch
     actor: str
-    topology: Callable[[], Topology]
+    live: LiveTopology
+
+    def operated(self) -> Topology:
+        """The network as operated now: what an incident's device feeds."""
+        return self.live.get(self.session)
 
 
 def _with_crew(context: _Context, to: IncidentStatus, action: AuditAction) -> None:
@@ -63,7 +69,7 @@ def _do_confirm(context: _Context) -> None:
         place = _place(session, device, None, None)
         reason = context.patch.reason or "the crew found the fault here"
         if _relocate(session, incident, place, actor=context.actor, reason=reason):
-            incident.customers_affected = len(context.topology().downstream(device).accounts)
+            incident.customers_affected = len(context.operated().downstream(device).accounts)
     _confirm(session, incident, actor=context.actor, reason=context.patch.reason)
 
 
@@ -123,7 +129,7 @@ def _customers_below(context: _Context, asset_ref: str) -> int:
         raise IncidentConflict(
             f"incident {incident.id} is not on a device: give restored_customers instead"
         )
-    topology = context.topology()
+    topology = context.operated()
     if asset_ref not in topology.network.links:
         raise UnknownAsset(f"no device with asset_ref {asset_ref!r}")
     faulted = _label(context.session, incident)["device"]
@@ -132,7 +138,14 @@ def _customers_below(context: _Context, asset_ref: str) -> int:
     return len(topology.downstream(asset_ref).accounts)
 
 
+_TOLD_NOBODY = "nobody: a count names no customers"
+
+
 def _do_partial_restore(context: _Context) -> None:
+    """Customers below `restored_device` are back and are told so. A count alone
+    (`restored_customers`, what a crew counted) says how many but not who: it is recorded
+    for the reliability indices and tells nobody, as its audit row says; name the device,
+    or use restored_by_switching, for the customers to hear it."""
     incident, patch = context.incident, context.patch
     at = _checked_time(incident, patch.at, "restoration time")
     if patch.restored_device is not None:
@@ -157,6 +170,7 @@ def _do_partial_restore(context: _Context) -> None:
             "restored_customers": step,
             "restored_device": patch.restored_device,
             "customers_restored": total,
+            "told": patch.restored_device or _TOLD_NOBODY,
         },
     )
     incident.customers_restored = total
@@ -239,6 +253,61 @@ def _do_set_etr(context: _Context) -> None:
         raise IncidentConflict(f"incident {context.incident.id} has that ETR already")
 
 
+def _do_move(context: _Context) -> None:
+    assert context.patch.device is not None  # the schema requires it for move
+    edits.move(
+        context.session,
+        context.incident,
+        context.patch.device,
+        operated=context.operated(),
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
+def _do_split(context: _Context) -> None:
+    patch = context.patch
+    assert patch.device is not None  # the schema requires it for split
+    evidence = [
+        *(EvidenceRef.report(i) for i in patch.reports or ()),
+        *(EvidenceRef.meter_event(i) for i in patch.meter_events or ()),
+        *(EvidenceRef.scada_event(i) for i in patch.scada_events or ()),
+    ]
+    edits.split(
+        context.session,
+        context.incident,
+        patch.device,
+        evidence,
+        operated=context.operated(),
+        actor=context.actor,
+        reason=patch.reason,
+    )
+
+
+def _do_merge(context: _Context) -> None:
+    assert context.patch.merged_id is not None  # the schema requires it for merge
+    edits.merge(
+        context.session,
+        context.incident,
+        context.patch.merged_id,
+        operated=context.operated(),
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
+def _do_restored_by_switching(context: _Context) -> None:
+    edits.restore_by_switching(
+        context.session,
+        context.incident,
+        context.patch.at,
+        operated=context.operated(),
+        energized=context.live.energized(context.session),
+        actor=context.actor,
+        reason=context.patch.reason,
+    )
+
+
 _ACTIONS: dict[Action, Callable[[_Context], None]] = {
     Action.CONFIRM: _do_confirm,
     Action.ASSIGN: _do_assign,
@@ -251,6 +320,10 @@ _ACTIONS: dict[Action, Callable[[_Context], None]] = {
     Action.CLOSE: _do_close,
     Action.SET_CAUSE: _do_set_cause,
     Action.SET_ETR: _do_set_etr,
+    Action.MOVE: _do_move,
+    Action.SPLIT: _do_split,
+    Action.MERGE: _do_merge,
+    Action.RESTORED_BY_SWITCHING: _do_restored_by_switching,
 }
 
 
@@ -260,12 +333,12 @@ def apply_action(
     action: IncidentPatch,
     actor: str,
     *,
-    topology: Topology | None = None,
+    live: LiveTopology | None = None,
 ) -> IncidentOut:
     """Apply one dispatcher or crew action and answer the incident as it is now.
 
-    `topology` (the live network) is needed only to count the customers below a
-    `restored_device`; without it the network is loaded from the database.
+    `live` is the process's network (the API's); without one the network is loaded from
+    the database when an action needs it (counting customers below a device).
     """
     incident = _load(session, incident_id)
     if action.expected_version is not None and action.expected_version != incident.version:
@@ -273,11 +346,13 @@ def apply_action(
             f"incident {incident.id} is at version {incident.version}, not "
             f"{action.expected_version}: someone changed it meanwhile; reload and try again"
         )
-
-    def network() -> Topology:
-        return topology if topology is not None else Topology(load_network(session))
-
-    _ACTIONS[action.action](_Context(session, incident, action, actor, network))
+    _ACTIONS[action.action](
+        _Context(session, incident, action, actor, live if live is not None else LiveTopology())
+    )
     session.flush()
-    row = session.execute(_incident_query().where(Incident.id == incident.id)).one()
+    return incident_out(session, incident.id)
+
+
+def incident_out(session: Session, incident_id: int) -> IncidentOut:
+    row = session.execute(_incident_query().where(Incident.id == incident_id)).one()
     return _incident_out(row)

@@ -374,6 +374,7 @@ def _restore(
     actor: str,
     reason: str | None,
     notify: bool = True,
+    details: dict[str, Any] | None = None,
 ) -> None:
     at = _checked_time(incident, at, "restoration time")
     momentary = is_momentary(incident.started_at, at)
@@ -388,6 +389,7 @@ def _restore(
             "at": at.isoformat(),
             "momentary": momentary,
             "minutes": round((at - incident.started_at).total_seconds() / 60, 1),
+            **(details or {}),
         },
     )
     incident.restored_at = at

@@ -29,6 +29,14 @@ class Action(StrEnum):
     CLOSE = "close"
     SET_CAUSE = "set_cause"
     SET_ETR = "set_etr"
+    MOVE = "move"
+    """To another device, chosen by a dispatcher."""
+    SPLIT = "split"
+    """Some of the evidence to a new incident at another device."""
+    MERGE = "merge"
+    """Another incident into this one."""
+    RESTORED_BY_SWITCHING = "restored_by_switching"
+    """The customers the live network supplies again are restored, and told."""
 
 
 class AuditAction(StrEnum):

@@ -50,14 +50,29 @@ class IncidentStatus(StrEnum):
 S = IncidentStatus
 
 TRANSITIONS: dict[IncidentStatus, frozenset[IncidentStatus]] = {
-    S.PREDICTED: frozenset({S.CONFIRMED, S.DISPATCHED, S.CANCELLED, S.RESTORED}),
-    S.CONFIRMED: frozenset({S.DISPATCHED, S.CANCELLED, S.RESTORED}),
-    S.DISPATCHED: frozenset(
-        {S.DISPATCHED, S.EN_ROUTE, S.ON_SITE, S.CONFIRMED, S.CANCELLED, S.RESTORED}
+    # Switching can give part of the customers supply again before any crew arrives.
+    S.PREDICTED: frozenset(
+        {S.CONFIRMED, S.DISPATCHED, S.CANCELLED, S.PARTIALLY_RESTORED, S.RESTORED}
     ),
-    S.EN_ROUTE: frozenset({S.ON_SITE, S.DISPATCHED, S.CONFIRMED, S.CANCELLED, S.RESTORED}),
+    S.CONFIRMED: frozenset({S.DISPATCHED, S.CANCELLED, S.PARTIALLY_RESTORED, S.RESTORED}),
+    S.DISPATCHED: frozenset(
+        {
+            S.DISPATCHED,
+            S.EN_ROUTE,
+            S.ON_SITE,
+            S.CONFIRMED,
+            S.CANCELLED,
+            S.PARTIALLY_RESTORED,
+            S.RESTORED,
+        }
+    ),
+    S.EN_ROUTE: frozenset(
+        {S.ON_SITE, S.DISPATCHED, S.CONFIRMED, S.CANCELLED, S.PARTIALLY_RESTORED, S.RESTORED}
+    ),
     S.ON_SITE: frozenset({S.PARTIALLY_RESTORED, S.RESTORED, S.CANCELLED}),
-    S.PARTIALLY_RESTORED: frozenset({S.PARTIALLY_RESTORED, S.ON_SITE, S.RESTORED}),
+    S.PARTIALLY_RESTORED: frozenset(
+        {S.PARTIALLY_RESTORED, S.DISPATCHED, S.EN_ROUTE, S.ON_SITE, S.RESTORED}
+    ),
     S.RESTORED: frozenset({S.CLOSED, S.ON_SITE}),
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),

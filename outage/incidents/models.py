@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     PrimaryKeyConstraint,
+    String,
     Text,
     UniqueConstraint,
     func,
@@ -106,6 +107,9 @@ class Incident(Base):
     etr_source: Mapped[EtrSource | None] = mapped_column(
         checked_enum(EtrSource, "incident_etr_source")
     )
+    placed_by: Mapped[str | None] = mapped_column(String(200))
+    """The dispatcher who moved, split, merged or created it: a place a person chose,
+    which the engine no longer moves, merges away or cancels (None: the engine's)."""
     crew_id: Mapped[int | None] = mapped_column(Integer)
     """A crew that worked an incident stays (the record); the key is added after both
     tables exist (`use_alter`), as crews point back here for help calls."""

@@ -15,12 +15,18 @@ from outage.outbox.writer import write_event
 
 
 def incident_event(
-    session: Session, incident: Incident, kind: EventKind, *, below: str | None = None
+    session: Session,
+    incident: Incident,
+    kind: EventKind,
+    *,
+    below: str | None = None,
+    accounts: list[str] | None = None,
 ) -> None:
     """Customers of the incident's device (or premise) are to be told `kind`.
 
-    `below` (an asset_ref) narrows it to the customers downstream of that device: a
-    partial restoration. A partial restoration that names no device tells nobody, since
+    `below` (an asset_ref) narrows it to the customers downstream of that device, and
+    `accounts` to exactly those customers (the ones switching gave supply again): a
+    partial restoration. A partial restoration that names neither tells nobody, since
     we do not know who has power again. A hazard is told once, as a safety message.
     A restoration also queues the "still out?" follow-up.
     """
@@ -28,7 +34,7 @@ def incident_event(
     if hazard and kind is not EventKind.OUTAGE_DETECTED:
         return
     partial = incident.status is IncidentStatus.PARTIALLY_RESTORED
-    if kind is EventKind.RESTORED and partial and below is None:
+    if kind is EventKind.RESTORED and partial and below is None and accounts is None:
         return
     device_id, premise_id = incident.device_id, incident.premise_id
     if below is not None:
@@ -43,6 +49,7 @@ def incident_event(
             incident_id=incident.id,
             device_id=device_id,
             premise_id=premise_id,
+            accounts=accounts,
             safety=hazard,
             details=details,
         )

@@ -54,6 +54,8 @@ class ActiveIncident:
     parent_id: int | None
     crew_id: int | None
     version: int
+    placed_by: str | None
+    """The dispatcher who placed it by hand; None while the place is the engine's."""
 
 
 def _report_count() -> Any:
@@ -227,6 +229,7 @@ def active_incidents(session: Session, *, feeder: str | None = None) -> list[Act
             parent_id=incident.parent_id,
             crew_id=incident.crew_id,
             version=incident.version,
+            placed_by=incident.placed_by,
         )
         for incident, asset_ref, premise, feeder_name, premise_accounts in session.execute(query)
     ]

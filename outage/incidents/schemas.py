@@ -24,6 +24,10 @@ _FIELDS: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
     Action.CANCEL: (frozenset({"reason"}), frozenset()),
     Action.SET_CAUSE: (frozenset({"cause"}), frozenset()),
     Action.SET_ETR: (frozenset({"etr"}), frozenset({"etr_source"})),
+    Action.MOVE: (frozenset({"device"}), frozenset()),
+    Action.SPLIT: (frozenset({"device"}), frozenset({"reports", "meter_events", "scada_events"})),
+    Action.MERGE: (frozenset({"merged_id"}), frozenset()),
+    Action.RESTORED_BY_SWITCHING: (frozenset(), frozenset({"at"})),
 }
 
 
@@ -41,7 +45,10 @@ class IncidentPatch(BaseModel):
     expected_version: int | None = Field(default=None, ge=1)
     crew_id: int | None = Field(default=None, ge=1, description="assign: the crew sent")
     restored_customers: int | None = Field(
-        default=None, ge=1, description="partial_restore: customers back in this step"
+        default=None,
+        ge=1,
+        description="partial_restore: customers back in this step, as counted; a count "
+        "names nobody, so nobody is told (name restored_device for them to be told)",
     )
     restored_device: str | None = Field(
         default=None,
@@ -51,14 +58,35 @@ class IncidentPatch(BaseModel):
         "customers are back",
     )
     at: AwareDatetime | None = Field(
-        default=None, description="partial_restore, restored: when power came back (else now)"
+        default=None,
+        description="partial_restore, restored, restored_by_switching: when power came back "
+        "(else now)",
     )
     device: str | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="confirm: asset_ref of the device the crew found faulted, when the "
-        "prediction named another",
+        "prediction named another; move: the device the incident goes to; split: the "
+        "device of the new incident",
+    )
+    reports: list[int] | None = Field(
+        default=None,
+        max_length=1000,
+        description="split: ids of the incident's reports that go to the new incident",
+    )
+    meter_events: list[int] | None = Field(
+        default=None,
+        max_length=1000,
+        description="split: ids of the incident's meter events that go to the new incident",
+    )
+    scada_events: list[int] | None = Field(
+        default=None,
+        max_length=1000,
+        description="split: ids of the incident's SCADA events that go to the new incident",
+    )
+    merged_id: int | None = Field(
+        default=None, ge=1, description="merge: the incident taken into this one"
     )
     cause: str | None = Field(default=None, min_length=1, max_length=500)
     etr: AwareDatetime | None = Field(default=None, description="set_etr: estimated restoration")
@@ -80,7 +108,25 @@ class IncidentPatch(BaseModel):
             (self.restored_customers is None) == (self.restored_device is None)
         ):
             raise ValueError("partial_restore needs restored_customers or restored_device")
+        if self.action is Action.SPLIT and not (
+            self.reports or self.meter_events or self.scada_events
+        ):
+            raise ValueError(
+                "split needs the evidence that goes: reports, meter_events or scada_events"
+            )
         return self
+
+
+class IncidentCreate(BaseModel):
+    """An outage a dispatcher records at a device (a crew found damage nobody called
+    about): it is confirmed, and its customers are told as the engine's are."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    device: str = Field(min_length=1, max_length=200, description="asset_ref of the device")
+    cause: str | None = Field(default=None, min_length=1, max_length=500)
+    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    started_at: AwareDatetime | None = Field(default=None, description="when it began (else now)")
 
 
 class DeviceRef(BaseModel):

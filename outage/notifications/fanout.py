@@ -182,6 +182,12 @@ class Fanout:
         return set()
 
     def _customers(self, session: Session, event: NotificationEvent) -> set[int]:
+        if event.accounts is not None:
+            return set(
+                session.scalars(
+                    select(Customer.id).where(Customer.account == func.any(event.accounts))
+                )
+            )
         return self._below(session, event.device_id, event.premise_id)
 
     def _still_out(self, session: Session, event: NotificationEvent) -> set[int]:

@@ -16,7 +16,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage.db import Base, checked_enum
@@ -63,6 +63,9 @@ class NotificationEvent(Base):
     device_id: Mapped[int | None] = mapped_column(Integer)
     """Customers downstream of this device are told (None: those at `premise_id`)."""
     premise_id: Mapped[int | None] = mapped_column(Integer)
+    accounts: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    """When set, exactly these customers are told, whatever the device or premise says:
+    those a switching step gave supply again, who are no longer below any one device."""
     safety: Mapped[bool] = mapped_column(Boolean, default=False)
     """A hazard: told through quiet hours and opt-outs."""
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

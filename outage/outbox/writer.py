@@ -23,11 +23,13 @@ def write_event(
     planned_outage_id: int | None = None,
     device_id: int | None,
     premise_id: int | None = None,
+    accounts: list[str] | None = None,
     safety: bool = False,
     details: dict[str, Any],
 ) -> None:
-    """Customers downstream of `device_id` (or, without one, those at `premise_id`) are to
-    be told `kind` about one subject: an incident or a planned outage."""
+    """Customers downstream of `device_id` (or, without one, those at `premise_id`; or,
+    when given, exactly the customers with these `accounts`) are to be told `kind` about
+    one subject: an incident or a planned outage."""
     session.add(
         NotificationEvent(
             kind=kind,
@@ -35,6 +37,7 @@ def write_event(
             planned_outage_id=planned_outage_id,
             device_id=device_id,
             premise_id=premise_id,
+            accounts=accounts,
             safety=safety,
             details=details,
         )

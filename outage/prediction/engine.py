@@ -112,24 +112,21 @@ class Engine:
         for apply in (self._apply_switching, self._apply_meters):
             done |= apply(session, evidence, [i for i in active if i.id not in done])
         active = [i for i in active if i.id not in done]
-        confirmed = {
-            i.device for i in active if i.device and i.status is not IncidentStatus.PREDICTED
-        }
-        predictions = predict(
-            self.topology,
-            evidence.items,
-            self.params,
-            known_out=set(evidence.known_out) | confirmed,
-        )
         current = [
             OpenIncident(
                 id=i.id,
                 device=i.device or (i.accounts[0] if i.accounts else None),
                 accounts=self.index.accounts(i.device) if i.device else frozenset(i.accounts),
                 status=i.status,
+                placed_by=i.placed_by,
             )
             for i in active
         ]
+        held = {i.device for i in current if i.device and not i.engine_owned}
+        predictions = predict(
+            self.topology, evidence.items, self.params, known_out=set(evidence.known_out) | held
+        )
+        places = {i.id: i for i in current}
         counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
         for change in reconcile(current, predictions):
             match change:
@@ -137,7 +134,7 @@ class Engine:
                     self._open(session, prediction, evidence, now)
                     counts["opened"] += 1
                 case Update(incident_id, prediction, move):
-                    self._update(session, incident_id, prediction, evidence, move)
+                    self._update(session, places[incident_id], prediction, evidence, move)
                     counts["updated"] += 1
                 case Merge(keep_id, merged_id):
                     merge_incidents(
@@ -222,19 +219,22 @@ class Engine:
     def _update(
         self,
         session: Session,
-        incident_id: int,
+        incident: OpenIncident,
         prediction: Prediction,
         evidence: EvidenceSet,
         move: bool,
     ) -> None:
+        """An incident that stays where it is counts its own customers, on the network as
+        operated now (a prediction elsewhere may have claimed it with its evidence)."""
         device, account = self._place(prediction) if move else (None, None)
+        customers = prediction.accounts if move else incident.accounts
         update_prediction(
             session,
-            incident_id,
+            incident.id,
             device_asset_ref=device,
             account=account,
             confidence=prediction.confidence,
-            customers_affected=len(prediction.accounts),
+            customers_affected=len(customers),
             add_evidence=self._refs(prediction, evidence),
             reason="moved to where the evidence points" if move else "more evidence",
         )

@@ -4,8 +4,11 @@ Incidents keep their identity while the evidence moves: a prediction that overla
 open incident updates it (moving its device up or down the network when the engine
 still owns it); one that overlaps several merges them into the oldest; one that overlaps
 none opens a new incident. An engine-owned incident no prediction overlaps any more is
-cancelled as a false alarm. Incidents a person or SCADA confirmed are never moved or
-cancelled by the engine, only given more evidence.
+cancelled as a false alarm.
+
+The engine owns an incident while it is `predicted` and no dispatcher placed it. Incidents
+a person or SCADA confirmed, and those a dispatcher moved, split, merged or created, are
+never moved, merged away or cancelled by the engine, only given more evidence.
 """
 
 from collections.abc import Sequence
@@ -24,10 +27,12 @@ class OpenIncident:
     """asset_ref, or the account of a single-service outage."""
     accounts: frozenset[str]
     status: IncidentStatus
+    placed_by: str | None = None
+    """The dispatcher who placed it by hand, if one did."""
 
     @property
     def engine_owned(self) -> bool:
-        return self.status is IncidentStatus.PREDICTED
+        return self.status is IncidentStatus.PREDICTED and self.placed_by is None
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/api/v1/incidents"): _request("GET", "/api/v1/incidents"),
     ("GET", "/api/v1/incidents.geojson"): _request("GET", "/api/v1/incidents.geojson"),
+    ("POST", "/api/v1/incidents"): _request("POST", "/api/v1/incidents", json={"device": "nope"}),
     ("GET", "/api/v1/incidents/{incident_id}"): _request(
         "GET", "/api/v1/incidents/{fx.crew_incident}"
     ),

@@ -6,11 +6,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.auth.enums import Role
+from outage.grid.models import Device
 from outage.incidents.changes import open_incident
 from outage.incidents.evidence import EvidenceRef
+from outage.incidents.lifecycle import ACTIVE
+from outage.incidents.models import Incident
 from tests.conftest import Credentials, make_crew
 
 from .conftest import Places
@@ -412,4 +416,93 @@ def test_crew_finding_moves_and_confirms_the_incident(
 
 def test_device_is_only_for_confirm(client: TestClient, new_incident: Callable[..., int]) -> None:
     response = _patch(client, new_incident(), action="cancel", reason="x", device="anything")
+    assert response.status_code == 422
+
+
+def _free_device(session: Session) -> str:
+    """A device no active incident is on."""
+    busy = select(Incident.id).where(
+        Incident.device_id == Device.id, Incident.status.in_(sorted(ACTIVE))
+    )
+    return (
+        session.scalars(
+            select(Device.asset_ref).where(~busy.exists()).order_by(Device.id.desc())
+        ).first()
+        or ""
+    )
+
+
+def test_create_answers_a_confirmed_incident_at_the_device(
+    client: TestClient, committed: Committed
+) -> None:
+    device: str = committed(_free_device)
+    response = client.post("/api/v1/incidents", json={"device": device, "cause": "pole down"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["status"], body["device"]["asset_ref"], body["cause"]) == (
+        "confirmed",
+        device,
+        "pole down",
+    )
+
+
+def test_create_is_refused_to_a_crew_member(
+    client: TestClient, credentials: Credentials, places: Places
+) -> None:
+    response = client.post(
+        "/api/v1/incidents",
+        json={"device": places.fuses[-1]},
+        headers=credentials.staff(Role.CREW),
+    )
+    assert response.status_code == 403
+
+
+def test_create_at_an_unknown_device_is_refused(client: TestClient) -> None:
+    response = client.post("/api/v1/incidents", json={"device": "no such device"})
+    assert response.status_code == 422
+
+
+def test_move_answers_the_incident_on_its_new_device(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident(places.fuses[0])
+    response = _patch(client, incident_id, action="move", device=places.fuses[1], reason="found")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["device"]["asset_ref"], body["customers_affected"]) == (
+        places.fuses[1],
+        places.customers[places.fuses[1]],
+    )
+
+
+def test_a_stale_move_is_refused_and_changes_nothing(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident_id = new_incident(places.fuses[0])
+    response = _patch(
+        client, incident_id, action="move", device=places.fuses[1], expected_version=9
+    )
+    assert response.status_code == 409
+    detail = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (detail["device"]["asset_ref"], detail["version"]) == (places.fuses[0], 1)
+
+
+def test_move_to_an_unknown_device_is_refused(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    response = _patch(client, new_incident(), action="move", device="no such device")
+    assert response.status_code == 422
+
+
+def test_merge_of_an_unknown_incident_is_not_found(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    response = _patch(client, new_incident(), action="merge", merged_id=10**9)
+    assert response.status_code == 404
+
+
+def test_split_without_evidence_is_refused(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    response = _patch(client, new_incident(), action="split", device=places.fuses[1])
     assert response.status_code == 422
