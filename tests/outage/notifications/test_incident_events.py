@@ -14,6 +14,8 @@ from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
 from outage.incidents.changes import open_nested, restore, set_etr
+from outage.incidents.models import Incident
+from outage.incidents.outbox import incident_event
 from outage.intake.channels.schemas import SmsIn
 from outage.intake.models import Report
 from outage.notifications import followup
@@ -175,3 +177,23 @@ def test_an_sms_1_through_the_gateway_webhook_files_the_report(
             select(Report).where(Report.customer_id == asked.customer_id)
         ).one()
     assert report.ticket in answer.json()["reply"]
+
+
+def test_a_restoration_naming_customers_tells_exactly_them(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    named = frozenset(sorted(grid.accounts[grid.fuse])[:2])
+    with session_scope(sessions) as session:
+        outage = session.get(Incident, incident)
+        assert outage is not None
+        incident_event(session, outage, EventKind.RESTORED, accounts=sorted(named))
+    drain()
+    with sessions() as session:
+        ids = customer_ids(session, grid.accounts[grid.fuse])
+        told = {
+            ids[m.customer_id]
+            for m in messages_of(session, incident)
+            if m.kind is EventKind.RESTORED and m.customer_id is not None
+        }
+    assert told == named
