@@ -20,6 +20,7 @@ protection opened (no operator did) counts as closed, so an outage's customers a
 those its device fed.
 """
 
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,12 +122,16 @@ class NetworkHistory:
     """The network as operated at past moments, derived from one topology of now.
 
     Moments with the same switching state share one topology: a year of incidents
-    re-orients once per state the network was in, not once per incident.
+    re-orients once per state the network was in, not once per incident, and the log is
+    read once per period between two operations.
     """
 
     def __init__(self, now: Topology, log: Sequence[DeviceLog]) -> None:
         self._now = now
         self._log = [entry for entry in log if entry.asset_ref in now.network.links]
+        # The state changes only at these moments: between two of them it is one state.
+        self._times = sorted({op.occurred_at for entry in self._log for op in entry.operations})
+        self._by_period: dict[int, Topology] = {}
         self._by_changes: dict[frozenset[tuple[str, bool]], Topology] = {}
 
     @classmethod
@@ -145,8 +150,11 @@ class NetworkHistory:
 
     def at(self, moment: datetime) -> Topology:
         """The network as operated at `moment`."""
-        changes = self.changes_at(moment)
-        key = frozenset(changes.items())
-        if key not in self._by_changes:
-            self._by_changes[key] = self._now.switched(changes) if changes else self._now
-        return self._by_changes[key]
+        period = bisect_right(self._times, moment)
+        if period not in self._by_period:
+            changes = self.changes_at(moment)
+            key = frozenset(changes.items())
+            if key not in self._by_changes:
+                self._by_changes[key] = self._now.switched(changes) if changes else self._now
+            self._by_period[period] = self._by_changes[key]
+        return self._by_period[period]

@@ -2,9 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
-from grid_topology.model import DeviceKind
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
 from outage.grid.enums import SwitchSource
-from outage.grid.history import DeviceLog, Operation, operated_at, state_at
+from outage.grid.history import DeviceLog, NetworkHistory, Operation, operated_at, state_at
+
+from .conftest import Transfer
 
 T0 = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
@@ -76,3 +79,14 @@ def test_a_breaker_an_operator_opened_is_open_as_operated() -> None:
 def test_scada_confirming_an_operators_opening_leaves_it_the_operators() -> None:
     log = (op(10, is_open=True), op(11, is_open=True, changed=False, source=SwitchSource.SCADA))
     assert operated_at(DeviceLog("BR-1", DeviceKind.BREAKER, False, log), at(20)) is True
+
+
+def test_moments_in_one_switching_state_share_one_topology(
+    sample_grid: GridModel, transfer: Transfer
+) -> None:
+    now = Topology(Network.from_model(sample_grid))
+    closed_at_10 = DeviceLog(transfer.tie, DeviceKind.SWITCH, True, (op(10, is_open=False),))
+    history = NetworkHistory(now, [closed_at_10])
+    assert history.at(at(0)) is now
+    assert history.at(at(20)) is history.at(at(90))
+    assert not history.at(at(20)).network.links[transfer.tie].is_open
