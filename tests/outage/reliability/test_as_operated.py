@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 from grid_topology.model import Device, DeviceKind
 from outage.db import session_factory
 from outage.grid.enums import SwitchSource
+from outage.grid.live import LiveTopology
 from outage.grid.switching import operate
-from outage.reliability.records import load_histories
+from outage.incidents.actions import apply_action
+from outage.incidents.schemas import IncidentPatch
+from outage.reliability.records import interruption_records, load_histories
 from outage.reliability.service import reliability_report
 from tests.conftest import own_database
 
-from .conftest import F1_CUSTOMERS, outage, restore, ten_customer_grid
+from .conftest import F1_CUSTOMERS, on_site, outage, restore, ten_customer_grid
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
 B = frozenset({"B1", "B2", "B3"})
@@ -76,11 +79,13 @@ def transfer_b(session: Session, when: datetime) -> None:
 
 
 def trip(session: Session, breaker: str, when: datetime) -> int:
-    """Protection opens the breaker (SCADA) and an outage is opened on it."""
+    """An outage is opened on the breaker (with the customers it fed), which protection
+    opened (SCADA)."""
+    incident = outage(session, breaker, when)
     operate(
         session, breaker, is_open=True, occurred_at=when, source=SwitchSource.SCADA, actor="scada"
     )
-    return outage(session, breaker, when)
+    return incident
 
 
 def customers_out(session: Session, incident: int) -> frozenset[str]:
@@ -116,6 +121,25 @@ def test_switching_recorded_late_is_honoured_at_the_time_it_happened(session: Se
     incident = trip(session, "BR-2", at(30))
     transfer_b(session, at(0))
     assert customers_out(session, incident) == C | B
+
+
+def test_a_partial_restoration_gives_back_who_was_below_its_device_then(
+    session: Session,
+) -> None:
+    """SW-B gave B1-B3 their supply back at 30; that B was transferred to F2 afterwards
+    (SW-B open now, nobody below it) does not change who got it back."""
+    incident = trip(session, "BR-1", at(0))
+    on_site(session, incident)
+    patch = IncidentPatch.model_validate(
+        {"action": "partial_restore", "restored_device": "SW-B", "at": at(30)}
+    )
+    # as the API does: on the network as operated, where the tripped breaker counts closed
+    apply_action(session, incident, patch, "dispatcher-1", topology=LiveTopology().get(session))
+    restore(session, incident, at(40))
+    transfer_b(session, at(50))
+    records = interruption_records(session, start=at(-60), end=at(240), as_of=at(170))
+    ends = {r.customer: r.end for r in records if r.event == f"incident/{incident}"}
+    assert ends == {**dict.fromkeys(B, at(30)), **dict.fromkeys(F1_CUSTOMERS[:4], at(40))}
 
 
 def test_a_feeder_report_counts_its_customers_out_under_another_feeders_breaker(
