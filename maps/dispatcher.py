@@ -1,6 +1,8 @@
 """The dispatcher's live map: incidents by state on their predicted device, the affected
 areas, customer reports (clustered, and as a heat map), crews where they are, and the
-network for reference, each a layer that can be switched off.
+network as it stands (line sections coloured by the feeder feeding them now, those
+without supply apart, devices out of their normal state marked), each a layer that can
+be switched off. The legend of the network's colours is beside the map.
 
 Every data layer is a Realtime layer polling its GeoJSON endpoint, so the map follows the
 storm without a reload. How features look and what their popups say is up to the page's
@@ -22,9 +24,6 @@ AREAS_URL = "/api/v1/map/areas.geojson"
 REPORTS_URL = "/api/v1/map/reports.geojson"
 CREWS_URL = "/api/v1/map/crews.geojson"
 NETWORK_URL = "/api/v1/map/network.geojson"
-
-NETWORK_POLL_MS = 10 * 60 * 1000
-"""The network changes with an import, not with the storm."""
 
 
 def _js(name: str) -> JsCode:
@@ -50,7 +49,7 @@ def build(*, tiles: Tiles, poll_ms: int, t: Mapping[str, str]) -> MapPage:
 
     network = _realtime(
         NETWORK_URL,
-        NETWORK_POLL_MS,
+        poll_ms,
         t["layer_network"],
         "network",
         style=_js("networkStyle"),

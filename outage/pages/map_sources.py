@@ -1,7 +1,9 @@
 """What the maps read from the database: plain rows and GeoJSON features, one query each.
 
 Who is out because of an incident comes from the live topology (the premises downstream of
-its device), as the incidents service counts them; the geometry from PostGIS.
+its device on the network as operated), as the incidents service counts them, less those
+the live network feeds again when the device is open now (re-fed through a tie); the
+geometry from PostGIS.
 """
 
 import json
@@ -13,10 +15,12 @@ from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
 from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage
 from outage.crews import service as crews_service
 from outage.grid.models import Device, Feeder, GridNode, Premise, Substation
+from outage.grid.switching import abnormal_devices
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
@@ -95,15 +99,27 @@ _PREMISES_BY_NODE = text(
 
 
 def _premises_cut_off(
-    session: Session, topology: Topology, places: Sequence[tuple[int, str | None, int | None]]
+    session: Session,
+    topology: Topology,
+    places: Sequence[tuple[int, str | None, int | None]],
+    live: Topology | None = None,
 ) -> list[PremiseOut]:
     """The premises each (id, device asset_ref, premise id) cuts off: those downstream of
-    the device, or the one premise."""
+    the device, or the one premise.
+
+    With `live` (the energized network), a device open now cuts off only what has no
+    supply: what is fed again through a tie is not out. A device the live network has
+    closed (an outage inferred from reports, a fuse no one telemeters) says nothing of
+    what is energized below it, so its premises all count.
+    """
     pairs: list[tuple[int, str]] = []
     single: list[int] = []
     for key, device, premise_id in places:
         if device is not None and device in topology.network.links:
-            pairs.extend((key, node) for node in topology.downstream(device).nodes)
+            nodes = topology.downstream(device).nodes
+            if live is not None and live.network.links[device].is_open:
+                nodes = frozenset(node for node in nodes if not live.is_energized(node))
+            pairs.extend((key, node) for node in nodes)
         elif premise_id is not None:
             single.append(key)
     if not pairs and not single:
@@ -123,16 +139,17 @@ def _premises_cut_off(
 
 
 def _premises_out(
-    session: Session, topology: Topology, incidents: Sequence[_Placed]
+    session: Session, topology: Topology, live: Topology, incidents: Sequence[_Placed]
 ) -> list[PremiseOut]:
     places = [(i.id, i.device, i.premise_id) for i in incidents]
-    return _premises_cut_off(session, topology, places)
+    return _premises_cut_off(session, topology, places, live)
 
 
 def public_outages(
-    session: Session, topology: Topology
+    session: Session, topology: Topology, live: Topology
 ) -> tuple[list[PublicOutage], list[PremiseOut]]:
-    """The active outages as the public may know them, and the premises they cut off."""
+    """The active outages as the public may know them, and the premises they cut off now
+    (`topology` as operated, `live` as energized)."""
     outages = [i for i in _active(session) if i.kind is IncidentKind.OUTAGE]
     public = [
         PublicOutage(
@@ -149,7 +166,7 @@ def public_outages(
         )
         for i in outages
     ]
-    return public, _premises_out(session, topology, outages)
+    return public, _premises_out(session, topology, live, outages)
 
 
 _AREAS = text(
@@ -171,10 +188,11 @@ _AREAS = text(
 )
 
 
-def affected_areas(session: Session, topology: Topology) -> list[Feature]:
-    """One polygon per active incident: around the premises it cuts off and its device."""
+def affected_areas(session: Session, topology: Topology, live: Topology) -> list[Feature]:
+    """One polygon per active incident: around the premises it cuts off now and its
+    device (`topology` as operated, `live` as energized)."""
     incidents = _active(session)
-    premises = _premises_out(session, topology, incidents)
+    premises = _premises_out(session, topology, live, incidents)
     by_id = {incident.id: incident for incident in incidents}
     rows = session.execute(
         _AREAS,
@@ -244,35 +262,107 @@ def open_reports(session: Session, *, since: datetime) -> list[Feature]:
     ]
 
 
-def network(session: Session) -> list[Feature]:
-    """Feeders as their lines, and substations, for reference."""
-    lines = session.execute(
-        select(
-            Feeder.id,
-            Feeder.name,
-            Substation.name,
-            func.ST_AsGeoJSON(func.ST_Collect(Device.geom), 6),
-        )
-        .join(Device, Device.feeder_id == Feeder.id)
+DEAD = "deenergized"
+"""The network layer's group of line sections with no supply now."""
+
+_LINES_BY_SOURCE = text(
+    "SELECT t.source, ST_AsGeoJSON(ST_Collect(d.geom), 6)"
+    " FROM unnest(:refs, :sources) AS t(asset_ref, source)"
+    " JOIN devices d ON d.asset_ref = t.asset_ref"
+    " WHERE ST_GeometryType(d.geom) = 'ST_LineString'"
+    " GROUP BY t.source ORDER BY t.source"
+).bindparams(bindparam("refs", type_=ARRAY(String)), bindparam("sources", type_=ARRAY(String)))
+
+
+def _lines(session: Session, live: Topology) -> list[Feature]:
+    """Line sections grouped by the feeder head feeding them now, and those without supply.
+
+    A section fed through a tie is in the group of the feeder that feeds it, not of its
+    own feeder; one fed but below no feeder head (a substation's bus) is left out.
+    """
+    feeders = session.execute(
+        select(Device.asset_ref, Feeder.name, Substation.name)
+        .join(Feeder, Feeder.head_device_id == Device.id)
         .join(Substation, Substation.id == Feeder.substation_id)
-        .where(func.ST_GeometryType(Device.geom) == "ST_LineString")
-        .group_by(Feeder.id, Feeder.name, Substation.name)
-        .order_by(Feeder.id)
-    )
+        .order_by(Feeder.name)
+    ).all()
+    owner = live.nearest_upstream([head for head, _, _ in feeders]).devices
+    refs, sources = [], []
+    for ref, link in live.network.links.items():
+        if link.kind is DeviceKind.LINE:
+            source = owner.get(ref) if live.is_device_energized(ref) else DEAD
+            if source is not None:
+                refs.append(ref)
+                sources.append(source)
+    rows = session.execute(_LINES_BY_SOURCE, {"refs": refs, "sources": sources})
+    geometries: dict[str, str] = {source: geometry for source, geometry in rows}
     features: list[Feature] = [
         {
             "type": "Feature",
-            "id": f"feeder-{feeder_id}",
-            "geometry": json.loads(geometry),
+            "id": f"feeder-{head}",
+            "geometry": json.loads(geometries[head]),
             "properties": {
-                "id": f"feeder-{feeder_id}",
+                "id": f"feeder-{head}",
                 "kind": "feeder",
                 "name": name,
                 "substation": substation,
+                "head": head,
+                "index": index,
             },
         }
-        for feeder_id, name, substation, geometry in lines
+        for index, (head, name, substation) in enumerate(feeders)
+        if head in geometries
     ]
+    if DEAD in geometries:
+        features.append(
+            {
+                "type": "Feature",
+                "id": DEAD,
+                "geometry": json.loads(geometries[DEAD]),
+                "properties": {"id": DEAD, "kind": DEAD},
+            }
+        )
+    return features
+
+
+def _abnormal(session: Session) -> list[Feature]:
+    """Switchable devices not in their normal state: an open normally-closed device, a
+    closed normally-open tie, a tripped protective device."""
+    found = abnormal_devices(session)
+    rows = session.execute(
+        select(Device.asset_ref, func.ST_AsGeoJSON(func.ST_PointOnSurface(Device.geom), 6)).where(
+            Device.asset_ref.in_([d.asset_ref for d in found])
+        )
+    )
+    where: dict[str, str] = {ref: geometry for ref, geometry in rows}
+    return [
+        {
+            "type": "Feature",
+            "id": f"device-{device.asset_ref}",
+            "geometry": json.loads(where[device.asset_ref]),
+            "properties": {
+                "id": f"device-{device.asset_ref}",
+                "kind": "abnormal",
+                "name": device.asset_ref,
+                "device_kind": device.kind.value,
+                "is_open": device.is_open,
+                "tripped": device.tripped,
+                "since": device.since.isoformat() if device.since else None,
+                "source": device.source.value if device.source else None,
+                "actor": device.actor,
+                "reason": device.reason,
+            },
+        }
+        for device in found
+        if where.get(device.asset_ref)
+    ]
+
+
+def network(session: Session, live: Topology) -> list[Feature]:
+    """The network as it stands (`live` is the energized topology): line sections by the
+    feeder feeding them, those without supply, devices out of their normal state, and the
+    substations."""
+    features = _lines(session, live) + _abnormal(session)
     stations = session.execute(
         select(Substation.id, Substation.name, func.ST_AsGeoJSON(Substation.geom, 6)).order_by(
             Substation.id

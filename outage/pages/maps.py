@@ -38,7 +38,7 @@ JAVASCRIPT = "text/javascript; charset=utf-8"
 REPORTS_WINDOW = timedelta(hours=24)
 """Reports older than this are off the dispatcher's map (their incidents stay)."""
 NETWORK_CACHE_S = 600.0
-"""The network changes with an import; its layer is read again after this long."""
+"""The network layer is read again when the network's version changes, or after this long."""
 SCRIPT_MAX_AGE_S = 86_400
 """A map's script is linked with its version, so browsers may keep it."""
 PAGE_MAX_AGE_S = 60
@@ -189,7 +189,9 @@ def _public_body(
     now = datetime.now(UTC)
     with session_scope(sessions) as session:
         network = topology.get(session)
-        outages, premises = map_sources.public_outages(session, network)
+        outages, premises = map_sources.public_outages(
+            session, network, topology.energized(session)
+        )
         works = map_sources.planned_works(session, network, now=now)
         bounds = map_sources.network_bounds(session)
     resolution, smallest = settings.map_h3_resolution, settings.map_min_customers
@@ -242,7 +244,7 @@ def _staff_geojson(body: bytes) -> Response:
 )
 def areas_geojson(session: SessionDep, live: TopologyDep) -> Response:
     """The area each active incident cuts off: a polygon around its premises and device."""
-    features = map_sources.affected_areas(session, live.get(session))
+    features = map_sources.affected_areas(session, live.get(session), live.energized(session))
     return _staff_geojson(layers.collection(features))
 
 
@@ -277,13 +279,18 @@ def crews_geojson(session: SessionDep) -> Response:
     responses={200: {"content": {GEOJSON: {}}}},
     dependencies=DISPATCH,
 )
-def network_geojson(request: Request, session: SessionDep, state: MapStateDep) -> Response:
-    """Feeders and substations for reference, with the network's extent (`bbox`)."""
+def network_geojson(
+    request: Request, session: SessionDep, live: TopologyDep, state: MapStateDep
+) -> Response:
+    """The network as it stands: line sections by the feeder feeding them and those
+    without supply, devices out of their normal state, substations, and the network's
+    extent (`bbox`). Read again when the network's version changes."""
+    energized = live.energized(session)
 
     def compute() -> bytes:
         return layers.collection(
-            map_sources.network(session), bbox=map_sources.network_bounds(session)
+            map_sources.network(session, energized), bbox=map_sources.network_bounds(session)
         )
 
-    cached = state.network_data.get(compute)
+    cached = state.network_data.get(compute, key=energized)  # a new topology with every change
     return _geojson(cached.body, cached.etag, "private, no-cache", request)

@@ -23,9 +23,12 @@ How an incident becomes records (`interruptions_of`, pure):
   parent overlap the parent's and are merged by `indices.merge_overlaps`, so the customer
   stays out until the nested incident is restored and has one interruption.
 
-Who is below a device comes from the network as it is now (its switching state is not
-kept as history); customers come and go likewise, so this is exact for a network that did
-not change since the incident.
+Who is below a device comes from the network as it was operated when the step happened
+(`outage.grid.history`): at the incident's start for those it put out, at a partial
+restoration's time for those it gave back, at a planned outage's start for its customers.
+A feeder transferred through a tie before a breaker tripped counts the transferred
+customers under that breaker. Customers and the network's structure are those of now
+(the network keeps no history of them).
 
 Planned interruptions come from two places: planned outages (`outage.notifications.
 planned`, not cancelled), whose customers are out for the scheduled window, as nothing
@@ -45,6 +48,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage.grid.history import NetworkHistory
 from outage.grid.models import Customer, Device
 from outage.grid.service import load_network
 from outage.incidents.enums import AuditAction, IncidentKind
@@ -158,15 +162,16 @@ def _step(
     from_status: IncidentStatus | None,
     at: datetime,
     details: dict[str, Any],
-    below: Callable[[str], frozenset[str]],
+    below: Callable[[str, datetime], frozenset[str]],
 ) -> Step | None:
     """The step an audit row records, if it changes who is out."""
     if action is AuditAction.PARTIALLY_RESTORED:
         device = details.get("restored_device")
+        restored_at = datetime.fromisoformat(details["at"])
         return Step(
             StepKind.PARTIAL,
-            datetime.fromisoformat(details["at"]),
-            accounts=below(device) if device else None,
+            restored_at,
+            accounts=below(device, restored_at) if device else None,
             count=int(details.get("restored_customers") or 0),
         )
     if action is AuditAction.RESTORED:
@@ -179,22 +184,25 @@ def _step(
 
 
 class _Below:
-    """Customers below a device, traced on the network once per device."""
+    """Customers below a device at a moment, on the network as operated then; each
+    device is traced once per switching state."""
 
     def __init__(self, session: Session, topology: Topology | None) -> None:
         self._session = session
-        self._topology = topology
-        self._found: dict[str, frozenset[str]] = {}
+        self._now = topology
+        self._history: NetworkHistory | None = None
+        self._found: dict[tuple[int, str], frozenset[str]] = {}
 
-    def __call__(self, asset_ref: str) -> frozenset[str]:
-        if asset_ref not in self._found:
-            if self._topology is None:
-                self._topology = Topology(load_network(self._session))
-            known = asset_ref in self._topology.network.links
-            self._found[asset_ref] = (
-                self._topology.downstream(asset_ref).accounts if known else frozenset()
-            )
-        return self._found[asset_ref]
+    def __call__(self, asset_ref: str, at: datetime) -> frozenset[str]:
+        if self._history is None:
+            now = self._now or Topology(load_network(self._session))
+            self._history = NetworkHistory.load(self._session, now)
+        topology = self._history.at(at)
+        key = (id(topology), asset_ref)  # the history keeps every topology it made alive
+        if key not in self._found:
+            known = asset_ref in topology.network.links
+            self._found[key] = topology.downstream(asset_ref).accounts if known else frozenset()
+        return self._found[key]
 
 
 def _incident_histories(
@@ -236,7 +244,7 @@ def _incident_histories(
         .order_by(Incident.id)
     ):
         if asset_ref is not None:
-            accounts = below(asset_ref)
+            accounts = below(asset_ref, started_at)
         else:
             accounts = frozenset(at_premise.get(premise_id, ()))
         histories.append(
@@ -259,7 +267,7 @@ def _planned_histories(
         IncidentHistory(
             event=f"planned/{outage.id}",
             started_at=outage.starts_at,
-            accounts=below(outage.device),
+            accounts=below(outage.device, outage.starts_at),
             steps=(Step(StepKind.RESTORED, outage.ends_at),) if outage.ends_at <= as_of else (),
             planned=True,
         )
@@ -278,8 +286,8 @@ def load_histories(
     """The histories of every outage, unplanned or planned, that may have kept a customer
     out in [start, end).
 
-    `topology` (the live network) names the customers below devices; without it the
-    network is loaded from the database when a device needs it.
+    `topology` (the live network as operated) is the network the past states are derived
+    from; without it the network is loaded from the database when a device needs it.
     """
     below = _Below(session, topology)
     return _incident_histories(session, start, end, below) + _planned_histories(

@@ -18,6 +18,12 @@ Rules the figures follow:
   over the five years before the period (`outage.reliability.med`), and a day above it is
   a Major Event Day for every feeder and region.
 - Customers served are those connected now (the network keeps no history of them).
+- A customer belongs to its normal feeder (and that feeder's substation), whichever
+  feeder fed it when it was out: a feeder's report counts its own customers, so the
+  customer minutes and the customers served are of the same people. Who an outage put
+  out follows the network as operated at the time (`outage.reliability.records`), so a
+  customer transferred to a neighbouring feeder and put out by that feeder's breaker
+  counts in its own feeder's report.
 """
 
 from collections import Counter

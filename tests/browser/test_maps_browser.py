@@ -21,14 +21,17 @@ from maps.strings import strings as map_strings
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.grid.enums import SwitchSource
 from outage.grid.models import Device
 from outage.grid.service import load_network
+from outage.grid.switching import operate
 from outage.i18n import strings
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.settings import Settings
 from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
+from tests.outage.grid.conftest import Transfer, transfer  # noqa: F401 (the fixture)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, ViewportSize
@@ -186,3 +189,68 @@ def test_the_public_map_fits_a_phone(
         context.close()
         with session_scope(session_factory(map_database)) as session:
             cancel(session, incident_id, reason="browser test done")
+
+
+def switch(database: str, asset_ref: str, *, is_open: bool, source: SwitchSource) -> None:
+    with session_scope(session_factory(database)) as session:
+        operate(
+            session,
+            asset_ref,
+            is_open=is_open,
+            occurred_at=datetime.now(UTC),
+            source=source,
+            actor="browser test",
+            reason="<b>storm</b> switching",
+        )
+
+
+def test_the_dispatcher_map_colours_the_network_as_it_stands(
+    browser: Browser,
+    map_server: str,
+    map_database: str,
+    screenshots: Path,
+    transfer: Transfer,  # noqa: F811
+) -> None:
+    """By the feeder feeding each line, those without supply apart, with a legend; a
+    tripped head's feeder goes dead, and comes back in the neighbour's colour through
+    the tie."""
+    t = map_strings("en")
+    context = browser.new_context(viewport=CONTROL_ROOM, locale="en-GB")
+    try:
+        page = context.new_page()
+        _, problems = watch(page)
+        sign_in(page, f"{map_server}/dispatch?lang=en", "en")
+        legend = page.locator("#network-legend")
+        legend.locator("li.legend-feeder").nth(1).wait_for()
+        assert legend.locator("li.legend-feeder").count() == 2
+        for key in ("legend_deenergized", "legend_open", "legend_closed", "legend_tripped"):
+            assert t[key] in legend.inner_text()
+        feeders = page.locator("path.network-feeder")
+        feeders.nth(1).wait_for()
+        colours = {feeders.nth(i).get_attribute("stroke") for i in range(feeders.count())}
+        assert len(colours) == 2, "each feeder in its own colour"
+        assert page.locator("path.network-deenergized").count() == 0
+
+        switch(map_database, transfer.head, is_open=True, source=SwitchSource.SCADA)
+        page.locator("path.network-deenergized").wait_for(timeout=POLL_S * 5000)
+        dead = page.locator("path.network-deenergized")
+        assert dead.get_attribute("stroke-dasharray") == "6 6"
+        assert dead.get_attribute("stroke") not in colours
+        page.locator("path.network-abnormal").wait_for()
+
+        switch(map_database, transfer.tie, is_open=False, source=SwitchSource.DISPATCHER)
+        dead.wait_for(state="detached", timeout=POLL_S * 5000)
+        assert page.locator("path.network-feeder").count() == 1
+        tie = page.locator("path.network-abnormal").nth(1)
+        tie.wait_for()
+        page.screenshot(path=str(screenshots / "dispatch-network.png"))
+        tie.click(force=True)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert "<b>storm</b> switching" in popup.inner_text()  # text, not markup
+        assert popup.locator("b").count() == 0
+        assert not problems, f"no CSP violation, script error or failed load: {problems}"
+    finally:
+        context.close()
+        switch(map_database, transfer.tie, is_open=True, source=SwitchSource.DISPATCHER)
+        switch(map_database, transfer.head, is_open=False, source=SwitchSource.DISPATCHER)

@@ -68,3 +68,11 @@ def test_callers_arriving_together_share_one_computation() -> None:
         thread.join()
     assert answers == [b"data"] * 16
     assert len(calls) == 1
+
+
+def test_a_value_computed_for_another_key_is_stale() -> None:
+    cache = TtlCache(600, clock=Clock())
+    assert cache.get(lambda: b"version 1", key=1).body == b"version 1"
+    assert cache.get(lambda: b"unused", key=1).body == b"version 1"
+    assert cache.fresh(key=2) is None
+    assert cache.get(lambda: b"version 2", key=2).body == b"version 2"

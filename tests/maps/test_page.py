@@ -73,7 +73,7 @@ def test_the_dispatcher_map_polls_every_data_layer() -> None:
         dispatcher.NETWORK_URL,
     ):
         assert url in script
-    assert script.count('"interval": 5000') == 4
+    assert script.count('"interval": 5000') == 5
     for key in ("incidents", "areas", "reports", "heat", "crews", "network"):
         assert f'OutageMaps.expose("{key}"' in script
     assert "L.control.layers" in script

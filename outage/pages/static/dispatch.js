@@ -254,6 +254,62 @@
     });
   });
 
+  /* --- the network as it stands, and its legend ------------------------------------------ */
+
+  /* Line sections take the colour of the feeder feeding them now; grey and dashed
+     is reserved for those without supply. */
+  var FEEDER_COLOURS = ["#2563eb", "#16a34a", "#c026d3", "#ea580c", "#0891b2", "#ca8a04", "#4f46e5", "#be123c"];
+  var DEAD_COLOUR = "#9ca3af";
+  var ABNORMAL = {
+    tripped: { colour: "#b91c1c", fill: "#fecaca", label: "legend_tripped" },
+    open: { colour: "#b91c1c", fill: "#ffffff", label: "legend_open" },
+    closed: { colour: "#7c3aed", fill: "#7c3aed", label: "legend_closed" },
+  };
+
+  function feederColour(index) {
+    return FEEDER_COLOURS[(index || 0) % FEEDER_COLOURS.length];
+  }
+
+  function abnormalLook(p) {
+    return p.tripped ? ABNORMAL.tripped : p.is_open ? ABNORMAL.open : ABNORMAL.closed;
+  }
+
+  function networkTitle(p) {
+    if (p.kind === "feeder") return t("feeder") + " " + p.name;
+    if (p.kind === "deenergized") return t("legend_deenergized");
+    if (p.kind === "abnormal") return p.device_kind + " " + p.name;
+    return t("substation") + " " + p.name;
+  }
+
+  function legendRow(list, className, colour, fill, label) {
+    var row = el("li", className);
+    var swatch = el("span", "swatch");
+    swatch.style.background = fill;
+    swatch.style.borderColor = colour;
+    row.appendChild(swatch);
+    row.appendChild(el("span", null, label));
+    list.appendChild(row);
+  }
+
+  function renderLegend(data) {
+    var list = document.getElementById("network-legend");
+    list.textContent = "";
+    (data.features || []).forEach(function (f) {
+      var p = f.properties;
+      if (p.kind === "feeder") {
+        var c = feederColour(p.index);
+        legendRow(list, "legend-feeder", c, c, t("feeder") + " " + p.name);
+      }
+    });
+    legendRow(list, "legend-deenergized", DEAD_COLOUR, "#ffffff", t("legend_deenergized"));
+    ["open", "closed", "tripped"].forEach(function (key) {
+      var look = ABNORMAL[key];
+      legendRow(list, "legend-abnormal legend-" + key, look.colour, look.fill, t(look.label));
+    });
+  }
+
+  listen("network", renderLegend);
+
   /* --- the layers, as folium's script calls them ------------------------------------------ */
 
   window.OutageDispatch = {
@@ -346,17 +402,37 @@
       }, POPUP);
     },
 
-    networkStyle: function () {
-      return { color: "#475569", weight: 2, opacity: 0.55 };
+    networkStyle: function (feature) {
+      var p = feature.properties;
+      if (p.kind === "deenergized") return { color: DEAD_COLOUR, weight: 3, opacity: 0.9, dashArray: "6 6" };
+      return { color: feederColour(p.index), weight: 3, opacity: 0.8 };
     },
     substationMarker: function (feature, latlng) {
+      var p = feature.properties;
+      if (p.kind === "abnormal") {
+        var look = abnormalLook(p);
+        return L.circleMarker(latlng, { radius: 7, color: look.colour, weight: 3, fillColor: look.fill, fillOpacity: 1 });
+      }
       return L.circleMarker(latlng, { radius: 7, color: "#0f172a", weight: 3, fillColor: "#ffffff", fillOpacity: 1 });
     },
     networkFeature: function (feature, layer) {
-      layer.bindTooltip(function (l) {
-        var p = l.feature.properties;
-        return el("span", null, (p.kind === "feeder" ? t("feeder") : t("substation")) + " " + p.name);
-      });
+      var kind = feature.properties.kind;
+      layer.options.className = "network-" + kind;
+      layer.bindTooltip(function (l) { return el("span", null, networkTitle(l.feature.properties)); });
+      if (kind === "abnormal") {
+        layer.bindPopup(function (l) {
+          var p = l.feature.properties;
+          return popup(
+            networkTitle(p),
+            M.facts([
+              [t("device_state"), t(abnormalLook(p).label)],
+              [t("state_since"), M.time(p.since)],
+              [t("state_by"), p.actor],
+              [t("state_reason"), p.reason],
+            ])
+          );
+        }, POPUP);
+      }
     },
   };
 })();
