@@ -134,7 +134,7 @@ def test_a_partial_restoration_gives_back_who_was_below_its_device_then(
         {"action": "partial_restore", "restored_device": "SW-B", "at": at(30)}
     )
     # as the API does: on the network as operated, where the tripped breaker counts closed
-    apply_action(session, incident, patch, "dispatcher-1", topology=LiveTopology().get(session))
+    apply_action(session, incident, patch, "dispatcher-1", live=LiveTopology())
     restore(session, incident, at(40))
     transfer_b(session, at(50))
     records = interruption_records(session, start=at(-60), end=at(240), as_of=at(170))
