@@ -119,20 +119,7 @@ def trace(
     )
 
 
-class AbnormalOut(BaseModel):
-    asset_ref: str
-    kind: DeviceKind
-    is_open: bool
-    normal_open: bool
-    tripped: bool
-    """Opened by protection: an outage (its incident tells more), not a switching change."""
-    since: datetime | None
-    source: SwitchSource | None
-    actor: str | None
-    reason: str | None
-
-
-@router.get("/abnormal", response_model=list[AbnormalOut], dependencies=reading)
+@router.get("/abnormal", response_model=list[switching.AbnormalDevice], dependencies=reading)
 def abnormal(session: SessionDep) -> list[switching.AbnormalDevice]:
     """Every device not in its normal state, longest first: what to return to normal."""
     return switching.abnormal_devices(session)
@@ -147,17 +134,9 @@ class OperationIn(BaseModel):
     reason: Annotated[str | None, Field(max_length=500)] = None
 
 
-class OperationOut(BaseModel):
-    asset_ref: str
-    is_open: bool
-    changed: bool
-    """False when the device was already so, or a later operation stands."""
-    version: int
-
-
 @router.post(
     "/operations",
-    response_model=OperationOut,
+    response_model=switching.SwitchOutcome,
     dependencies=[Depends(require("grid.operate"))],
 )
 def operate(
