@@ -14,6 +14,7 @@ from outage.api import incidents as incident_routes
 from outage.api import intake as intake_routes
 from outage.api import notifications as notification_routes
 from outage.api import open311 as open311_routes
+from outage.api import orders as order_routes
 from outage.api import reliability as reliability_routes
 from outage.care import sla
 from outage.db import session_factory
@@ -61,6 +62,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(sign_in_pages.router)
     app.include_router(grid_routes.router)
+    app.include_router(order_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(channel_routes.router)
