@@ -107,7 +107,9 @@ def approve_order(
         may_approve=any(role.value in config.order_approver_roles for role in principal.roles),
         expected_version=_version(body),
         topology=live.energized(session),
+        operated=live.get(session),
         now=datetime.now(UTC),
+        settings=config,
     )
 
 

@@ -16,6 +16,7 @@ from outage.grid.enums import SwitchSource
 from outage.orders.enums import OPERATING, OrderState, StepAction, StepState
 from outage.orders.errors import NotYours, OrderConflict, OrderNotFound
 from outage.orders.models import SwitchingOrder, SwitchingStep
+from outage.orders.notices import tell_restored
 from outage.orders.schemas import OrderOut
 from outage.orders.service import lock, order_out, steps_of
 from outage.orders.simulation import is_loop
@@ -69,7 +70,8 @@ def execute_step(
     topology: Topology,
     now: datetime,
 ) -> OrderOut:
-    """Carry out (or confirm as carried out) step `position` of a started order."""
+    """Carry out (or confirm as carried out) step `position` of a started order
+    (`topology`: the network as it is before the step)."""
     order = lock(
         session,
         order_id,
@@ -87,6 +89,7 @@ def execute_step(
                 f"step {position} would close {ref} between two energised parts of the "
                 f"network (a loop), which order {order_id} does not allow"
             )
+        reason = f"order {order_id} step {position}"
         switching.operate(
             session,
             ref,
@@ -94,8 +97,17 @@ def execute_step(
             occurred_at=now,
             source=SwitchSource.ORDER,
             actor=executor.name,
-            reason=f"order {order_id} step {position}",
+            reason=reason,
         )
+        if step.action is StepAction.CLOSE:
+            tell_restored(
+                session,
+                ref,
+                energized=topology,
+                at=now,
+                actor=executor.name,
+                reason=reason,
+            )
     step.state = StepState.DONE
     step.executed_at, step.executed_by = now, executor.name
     order.updated_at = now

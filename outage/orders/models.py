@@ -93,3 +93,5 @@ class SwitchingStep(Base):
     commanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     executed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     executed_by: Mapped[str | None] = mapped_column(String(200))
+    planned_outage_id: Mapped[int | None] = mapped_column(ForeignKey("planned_outages.id"))
+    """The planned outage whose notice tells the customers this opening interrupts."""

@@ -19,8 +19,10 @@ from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.errors import LoopRefused, NotYours, OrderConflict, OrderNotFound, StaleOrder
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.orders.network import critical_accounts, hazard_sites, step_devices
+from outage.orders.notices import cancel_notices, schedule_notices
 from outage.orders.schemas import OrderIn, OrderOut, OrderPatch, StepIn, StepOut
 from outage.orders.simulation import PlannedStep, Simulation, simulate
+from outage.settings import Settings
 
 
 def steps_of(session: Session, order_id: int) -> list[tuple[SwitchingStep, str]]:
@@ -248,12 +250,15 @@ def _hold_devices(session: Session, order: SwitchingOrder) -> None:
         )
 
 
-def _recheck(session: Session, order: SwitchingOrder, topology: Topology, now: datetime) -> None:
+def _recheck(
+    session: Session, order: SwitchingOrder, topology: Topology, now: datetime
+) -> Simulation:
     simulation = _run_check(session, order, topology, now)
     if simulation.refusals:
         raise OrderConflict(
             f"order {order.id} no longer passes its check: " + "; ".join(simulation.refusals)
         )
+    return simulation
 
 
 def approve(
@@ -264,10 +269,14 @@ def approve(
     may_approve: bool,
     expected_version: int | None,
     topology: Topology,
+    operated: Topology,
     now: datetime,
+    settings: Settings,
 ) -> OrderOut:
     """A second person approves a draft (`may_approve`: the caller's role is one that
-    approves); checked again, and refused while another order holds one of its devices."""
+    approves); checked again, and refused while another order holds one of its devices.
+    With a planned window ahead, the customers its openings interrupt get the
+    planned-outage notice (`topology`: the network as it is, `operated`: as operated)."""
     order = lock(
         session,
         order_id,
@@ -279,8 +288,19 @@ def approve(
         raise NotYours("your role may not approve switching orders")
     if actor == order.created_by:
         raise NotYours(f"order {order_id} was drafted by you: another person must approve it")
-    _recheck(session, order, topology, now)
+    simulation = _recheck(session, order, topology, now)
     _hold_devices(session, order)
+    steps = {step.position: step for step, _ in steps_of(session, order.id)}
+    schedule_notices(
+        session,
+        order,
+        simulation,
+        steps,
+        actor=actor,
+        operated=operated,
+        now=now,
+        settings=settings,
+    )
     order.state = OrderState.APPROVED
     order.approved_by = actor
     order.approved_at = now
@@ -339,7 +359,8 @@ def complete(
 def abort(
     session: Session, order_id: int, *, actor: str, expected_version: int | None, now: datetime
 ) -> OrderOut:
-    """Call the order off; steps already done stay done (the devices are as they are)."""
+    """Call the order off; steps already done stay done (the devices are as they are), and
+    its planned outages still ahead are cancelled."""
     order = lock(
         session,
         order_id,
@@ -347,6 +368,7 @@ def abort(
         states={OrderState.DRAFT, *HOLDING},
         doing="be aborted",
     )
+    cancel_notices(session, order_id)
     order.state = OrderState.ABORTED
     order.finished_at, order.finished_by = now, actor
     session.flush()

@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("commanded_at", sa.DateTime(timezone=True)),
         sa.Column("executed_at", sa.DateTime(timezone=True)),
         sa.Column("executed_by", sa.String(200)),
+        sa.Column("planned_outage_id", sa.Integer(), sa.ForeignKey("planned_outages.id")),
         sa.UniqueConstraint("order_id", "position", name="uq_switching_steps_position"),
         sa.CheckConstraint("position >= 1", name="ck_switching_steps_position"),
         sa.CheckConstraint(

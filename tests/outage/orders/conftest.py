@@ -20,6 +20,9 @@ class Feeders:
     head: str
     tie: str
     neighbour_head: str
+    section: str
+    """The switch nearest the tie between it and the head: opening it isolates the part
+    of the feeder the tie can feed."""
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +34,14 @@ def feeders(sample_grid: GridModel) -> Feeders:
             continue
         a, b = owner.get(device.from_node), owner.get(device.to_node)
         if a is not None and b is not None and a != b:
-            return Feeders(head=a, tie=device.asset_ref, neighbour_head=b)
+            side = device.from_node if a == owner[device.from_node] else device.to_node
+            links = topology.network.links
+            section = next(
+                ref
+                for ref in topology.upstream_of_node(side).devices
+                if links[ref].kind is DeviceKind.SWITCH and ref != a
+            )
+            return Feeders(head=a, tie=device.asset_ref, neighbour_head=b, section=section)
     raise AssertionError("the sample grid has no tie between two feeders")
 
 
