@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query, status
 from outage.orders import execution, service
 from outage.orders.enums import OrderState
 from outage.orders.execution import Executor
-from outage.orders.schemas import Expected, OrderIn, OrderOut, OrderPatch
+from outage.orders.scada import adapter_for
+from outage.orders.schemas import ExecuteIn, Expected, OrderIn, OrderOut, OrderPatch
 from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import AccessDenied, Principal, PrincipalDep, require
 
@@ -138,9 +139,11 @@ def execute_step(
     session: SessionDep,
     live: TopologyDep,
     principal: PrincipalDep,
-    body: Expected | None = None,
+    config: SettingsDep,
+    body: ExecuteIn | None = None,
 ) -> OrderOut:
-    """Carry out step `position`, or confirm it done in the field; only the next step."""
+    """Carry out step `position` (only the next one): sent to SCADA when a SCADA command
+    URL is set, unless `by_hand`; a crew's confirmation is always by hand."""
     return execution.execute_step(
         session,
         order_id,
@@ -149,6 +152,8 @@ def execute_step(
         expected_version=_version(body),
         topology=live.energized(session),
         now=datetime.now(UTC),
+        scada=adapter_for(config.scada_command_url),
+        by_hand=body is not None and body.by_hand,
     )
 
 

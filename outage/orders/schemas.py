@@ -73,6 +73,12 @@ class Expected(_Strict):
     expected_version: int | None = None
 
 
+class ExecuteIn(Expected):
+    by_hand: bool = False
+    """The step was carried out in the field: record it, send SCADA nothing (a crew's
+    confirmation always is)."""
+
+
 class StepOut(BaseModel):
     position: int
     action: StepAction
