@@ -6,11 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from outage.orders import execution, service
+from outage.orders import execution, normal, service
 from outage.orders.enums import OrderState
 from outage.orders.execution import Executor
 from outage.orders.scada import adapter_for
-from outage.orders.schemas import ExecuteIn, Expected, OrderIn, OrderOut, OrderPatch
+from outage.orders.schemas import (
+    ExecuteIn,
+    Expected,
+    OrderIn,
+    OrderOut,
+    OrderPatch,
+    ReturnToNormalIn,
+)
 from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import AccessDenied, Principal, PrincipalDep, require
 
@@ -60,6 +67,28 @@ def draft_order(
     return service.draft(
         session,
         order,
+        actor=principal.name,
+        topology=live.energized(session),
+        now=datetime.now(UTC),
+    )
+
+
+@router.post(
+    "/return-to-normal",
+    response_model=OrderOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=DRAFT,
+)
+def draft_return_to_normal(
+    request: ReturnToNormalIn, session: SessionDep, live: TopologyDep, principal: PrincipalDep
+) -> OrderOut:
+    """Draft the order that returns these devices (or every device an operator left out
+    of its normal state) to normal: openings before closings, unless loops are allowed."""
+    return normal.return_to_normal(
+        session,
+        request.asset_refs,
+        allow_loops=request.allow_loops,
+        title=request.title,
         actor=principal.name,
         topology=live.energized(session),
         now=datetime.now(UTC),

@@ -48,6 +48,19 @@ class OrderIn(_Strict):
         return self
 
 
+class ReturnToNormalIn(_Strict):
+    """Which devices to return to normal; without `asset_refs`, every device an operator
+    left out of its normal state."""
+
+    asset_refs: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]] | None,
+        Field(min_length=1, max_length=MAX_STEPS),
+    ] = None
+    allow_loops: bool = False
+    """Make before break: close first, then open, so nobody loses supply on the way."""
+    title: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+
 class OrderPatch(_Strict):
     """A change to a draft; fields left out stay, `steps` replaces them all."""
 

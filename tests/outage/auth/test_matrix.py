@@ -189,6 +189,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "/api/v1/switching/orders",
         json={"title": "matrix walk", "steps": [{"action": "verify", "asset_ref": "nope"}]},
     ),
+    ("POST", "/api/v1/switching/orders/return-to-normal"): _request(
+        "POST", "/api/v1/switching/orders/return-to-normal", json={"asset_refs": ["nope"]}
+    ),
     ("GET", "/api/v1/switching/orders/{order_id}"): _request(
         "GET", "/api/v1/switching/orders/999999"
     ),
@@ -264,6 +267,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "DELETE", "/api/v1/dispatch/pins/999999"
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
+    ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
+        "POST", "/crew/orders/999999/steps/1"
+    ),
     # notifications and planned outages
     ("GET", "/api/v1/notifications"): _request(
         "GET", "/api/v1/notifications", params={"customer": "nobody"}
