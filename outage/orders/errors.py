@@ -11,6 +11,10 @@ class BadStep(Invalid, ValueError):
     """A step on a device we do not have, or one that cannot be opened or closed."""
 
 
+class InvalidOrder(Invalid, ValueError):
+    """An incident or crew we do not have."""
+
+
 class LoopRefused(Invalid, ValueError):
     """A draft closes a loop and does not allow loops."""
 

@@ -7,6 +7,7 @@ SCADA adapter, the control room's step is sent as a command instead and is done 
 SCADA event shows the device in the commanded state (`confirm_by_scada`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -145,11 +146,17 @@ def _operate(
 
 
 def confirm_by_scada(
-    session: Session, asset_ref: str, *, is_open: bool, at: datetime, topology: Topology
+    session: Session,
+    asset_ref: str,
+    *,
+    is_open: bool,
+    at: datetime,
+    topology: Callable[[], Topology],
 ) -> None:
     """A SCADA event shows the device open or closed: the step commanded so on a started
     order is done. The operation is recorded as the order's too, so an opened breaker
-    counts as switching, not as a trip (`topology`: the network before the event)."""
+    counts as switching, not as a trip (`topology`: the network before the event, asked
+    for only when a step is confirmed)."""
     action = StepAction.OPEN if is_open else StepAction.CLOSE
     found = session.execute(
         select(SwitchingStep.order_id, SwitchingStep.position)
@@ -165,7 +172,7 @@ def confirm_by_scada(
     for order_id, position in found:
         order = lock(session, order_id)
         step = next(s for s, _ in steps_of(session, order_id) if s.position == position)
-        _operate(session, order, step, asset_ref, topology=topology, at=at, actor=SCADA_ACTOR)
+        _operate(session, order, step, asset_ref, topology=topology(), at=at, actor=SCADA_ACTOR)
         step.state = StepState.DONE
         step.executed_at, step.executed_by = at, SCADA_ACTOR
         order.updated_at = at

@@ -21,6 +21,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from outage.db import Base, checked_enum
 from outage.orders.enums import OrderState, StepAction, StepState
 
+FK_INCIDENT = "fk_switching_orders_incident_id"
+FK_CREW = "fk_switching_orders_crew_id"
+
 
 class SwitchingOrder(Base):
     """A sequence of steps a dispatcher drafts, a second person approves, and SCADA or a
@@ -54,8 +57,10 @@ class SwitchingOrder(Base):
     finished_by: Mapped[str | None] = mapped_column(String(200))
     planned_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     planned_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
-    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", name=FK_INCIDENT), index=True
+    )
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id", name=FK_CREW), index=True)
     """The crew that carries out the steps in the field and confirms them."""
     checked: Mapped[dict[str, Any]] = mapped_column(JSONB)
     """The last check's figures (`outage.orders.simulation`), as of `checked_at`."""

@@ -76,6 +76,9 @@ class OrderPatch(_Strict):
 
     @model_validator(mode="after")
     def _window(self) -> Self:
+        for name in ("title", "allow_loops"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
         _check_window(self.planned_start, self.planned_end)
         return self
 

@@ -10,14 +10,22 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage import locks
 from outage.grid.models import Device
 from outage.orders.enums import HOLDING, OrderState, StepState
-from outage.orders.errors import LoopRefused, NotYours, OrderConflict, OrderNotFound, StaleOrder
-from outage.orders.models import SwitchingOrder, SwitchingStep
+from outage.orders.errors import (
+    InvalidOrder,
+    LoopRefused,
+    NotYours,
+    OrderConflict,
+    OrderNotFound,
+    StaleOrder,
+)
+from outage.orders.models import FK_CREW, FK_INCIDENT, SwitchingOrder, SwitchingStep
 from outage.orders.network import critical_accounts, hazard_sites, step_devices
 from outage.orders.notices import cancel_notices, schedule_notices
 from outage.orders.schemas import OrderIn, OrderOut, OrderPatch, StepIn, StepOut
@@ -163,6 +171,19 @@ def _replace_steps(session: Session, order: SwitchingOrder, steps: Sequence[Step
     session.flush()
 
 
+def _flush_references(session: Session, order: SwitchingOrder) -> None:
+    """Store the order's incident and crew; one that does not exist is refused (422)."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        if FK_INCIDENT in str(exc.orig):
+            raise InvalidOrder(f"no incident {order.incident_id}") from exc
+        if FK_CREW in str(exc.orig):
+            raise InvalidOrder(f"no crew {order.crew_id}") from exc
+        raise
+
+
 def _refuse_loops(simulation: Simulation) -> None:
     if simulation.refusals:
         raise LoopRefused("; ".join(simulation.refusals))
@@ -186,7 +207,7 @@ def draft(
         checked_at=now,
     )
     session.add(order)
-    session.flush()
+    _flush_references(session, order)
     _replace_steps(session, order, order_in.steps)
     _refuse_loops(_run_check(session, order, topology, now))
     session.flush()
@@ -207,6 +228,7 @@ def edit(
     fields = patch.model_dump(exclude_unset=True, exclude={"expected_version", "steps"})
     for name, value in fields.items():
         setattr(order, name, value)
+    _flush_references(session, order)
     if patch.steps is not None:
         _replace_steps(session, order, patch.steps)
     _refuse_loops(_run_check(session, order, topology, now))

@@ -48,8 +48,14 @@ def upgrade() -> None:
         sa.Column("finished_by", sa.String(200)),
         sa.Column("planned_start", sa.DateTime(timezone=True)),
         sa.Column("planned_end", sa.DateTime(timezone=True)),
-        sa.Column("incident_id", sa.Integer(), sa.ForeignKey("incidents.id")),
-        sa.Column("crew_id", sa.Integer(), sa.ForeignKey("crews.id")),
+        sa.Column(
+            "incident_id",
+            sa.Integer(),
+            sa.ForeignKey("incidents.id", name="fk_switching_orders_incident_id"),
+        ),
+        sa.Column(
+            "crew_id", sa.Integer(), sa.ForeignKey("crews.id", name="fk_switching_orders_crew_id")
+        ),
         sa.Column("checked", JSONB(), nullable=False),
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(

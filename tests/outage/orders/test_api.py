@@ -231,3 +231,40 @@ def test_a_make_before_break_transfer_runs_when_loops_are_allowed(
         _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/{position}/execute"))
     abnormal = _ok(client.get("/api/v1/grid/abnormal", headers=credentials.staff()))
     assert {feeders.tie, feeders.head}.isdisjoint(d["asset_ref"] for d in abnormal)
+
+
+def test_an_unknown_crew_is_refused(
+    client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    body = {"title": "t", "crew_id": 999999, "steps": [{"action": "tag", "asset_ref": switches[0]}]}
+    response = _post(client, credentials, ORDERS, **body)
+    assert response.status_code == 422 and "no crew 999999" in response.text
+
+
+def test_editing_a_draft_replaces_its_steps_and_checks_it_again(
+    client: TestClient, credentials: Credentials, feeders: Feeders
+) -> None:
+    order = _draft(client, credentials, ("verify", feeders.head))
+    body = {
+        "expected_version": order["version"],
+        "steps": [{"action": "open", "asset_ref": feeders.head}],
+    }
+    edited = _ok(
+        client.patch(
+            f"{ORDERS}/{order['id']}", json=body, headers=credentials.staff(Role.DISPATCHER)
+        )
+    )
+    assert [s["action"] for s in edited["steps"]] == ["open"]
+    assert edited["check"]["interrupted"] > 0 and edited["version"] > order["version"]
+
+
+def test_an_approved_order_is_not_edited(
+    client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    order = _draft(client, credentials, ("verify", switches[9]))
+    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/approve", Role.SUPERVISOR))
+    response = client.patch(
+        f"{ORDERS}/{order['id']}", json={"title": "x"}, headers=credentials.staff(Role.DISPATCHER)
+    )
+    assert response.status_code == 409 and "approved" in response.text
+    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/abort"))
