@@ -42,7 +42,7 @@ class Executor:
     """Holds the permission only for the crew's own orders."""
 
 
-def check_crew(order: SwitchingOrder, executor: Executor) -> None:
+def _check_crew(order: SwitchingOrder, executor: Executor) -> None:
     if executor.restricted and (order.crew_id is None or order.crew_id != executor.crew_id):
         raise NotYours(f"order {order.id} is not assigned to your crew")
 
@@ -94,7 +94,7 @@ def execute_step(
         states={OrderState.IN_PROGRESS},
         doing="have steps carried out",
     )
-    check_crew(order, executor)
+    _check_crew(order, executor)
     steps = steps_of(session, order_id)
     by_hand = by_hand or executor.restricted
     ref = _next_step(order_id, steps, position, by_hand=by_hand)

@@ -1,13 +1,21 @@
 """Switching orders over HTTP: drafting and its refusals, approval, steps in turn, and
 orders that would hold the same device."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
 from outage.auth.enums import Role
+from outage.db import session_factory, session_scope
+from outage.grid.models import Customer
+from outage.incidents.changes import open_incident
+from outage.incidents.enums import IncidentKind
+from outage.intake.enums import Hazard
 from tests.conftest import Credentials
 
 from .conftest import Feeders
@@ -268,3 +276,33 @@ def test_an_approved_order_is_not_edited(
     )
     assert response.status_code == 409 and "approved" in response.text
     _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/abort"))
+
+
+def test_the_check_names_hazards_and_critical_customers_in_the_area(
+    client: TestClient,
+    credentials: Credentials,
+    orders_database: str,
+    sample_grid: GridModel,
+    feeders: Feeders,
+) -> None:
+    topology = Topology(Network.from_model(sample_grid))
+    below = topology.downstream(feeders.section)
+    fuse = next(d for d in below.devices if topology.network.links[d].kind is DeviceKind.FUSE)
+    account = sorted(below.accounts)[0]
+    with session_scope(session_factory(orders_database)) as session:
+        hazard = open_incident(
+            session,
+            kind=IncidentKind.HAZARD,
+            hazard=Hazard.WIRES_DOWN,
+            device_asset_ref=fuse,
+            confidence=0.9,
+            customers_affected=0,
+            started_at=datetime.now(UTC),
+            reason="wires down",
+        )
+        session.execute(
+            update(Customer).where(Customer.account == account).values(critical="hospital")
+        )
+    order = _draft(client, credentials, ("open", feeders.section))
+    assert hazard in order["check"]["hazards"]
+    assert order["check"]["critical"] == [account]
