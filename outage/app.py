@@ -29,6 +29,7 @@ from outage.pages import requests as request_pages
 from outage.pages import review_queue as review_queue_pages
 from outage.pages import sign_in as sign_in_pages
 from outage.pages import supervisor as supervisor_pages
+from outage.pages import switching as switching_pages
 from outage.settings import Settings, get_settings
 from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
@@ -80,6 +81,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
     app.include_router(supervisor_pages.router)
+    app.include_router(switching_pages.router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])

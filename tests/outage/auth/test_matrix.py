@@ -327,6 +327,10 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
     ),
     ("GET", "/supervisor"): _request("GET", "/supervisor"),
+    ("GET", "/switching"): _request("GET", "/switching"),
+    ("POST", "/switching/return-to-normal"): _request(
+        "POST", "/switching/return-to-normal", data={"asset_ref": "nope"}
+    ),
     ("POST", "/agent/requests"): _request(
         "POST", "/agent/requests", data={"account": "nope", "type": "meter_check"}
     ),
