@@ -33,17 +33,33 @@ from outage.orders.simulation import PlannedStep, Simulation, simulate
 from outage.settings import Settings
 
 
-def steps_of(session: Session, order_id: int) -> list[tuple[SwitchingStep, str]]:
+def _steps_of_orders(
+    session: Session, order_ids: Collection[int]
+) -> dict[int, list[tuple[SwitchingStep, str]]]:
+    """The steps of these orders in position order, with their devices, in one query."""
     rows = session.execute(
         select(SwitchingStep, Device.asset_ref)
         .join(Device, Device.id == SwitchingStep.device_id)
-        .where(SwitchingStep.order_id == order_id)
-        .order_by(SwitchingStep.position)
+        .where(SwitchingStep.order_id.in_(order_ids))
+        .order_by(SwitchingStep.order_id, SwitchingStep.position)
     )
-    return [(step, ref) for step, ref in rows.tuples()]
+    found: dict[int, list[tuple[SwitchingStep, str]]] = {order_id: [] for order_id in order_ids}
+    for step, ref in rows.tuples():
+        found[step.order_id].append((step, ref))
+    return found
 
 
-def order_out(session: Session, order: SwitchingOrder) -> OrderOut:
+def steps_of(session: Session, order_id: int) -> list[tuple[SwitchingStep, str]]:
+    return _steps_of_orders(session, [order_id])[order_id]
+
+
+def order_out(
+    session: Session,
+    order: SwitchingOrder,
+    steps_found: list[tuple[SwitchingStep, str]] | None = None,
+) -> OrderOut:
+    """The order as answered; `steps_found` when already read (a list of orders)."""
+    found = steps_of(session, order.id) if steps_found is None else steps_found
     steps = [
         StepOut(
             position=step.position,
@@ -55,7 +71,7 @@ def order_out(session: Session, order: SwitchingOrder) -> OrderOut:
             executed_at=step.executed_at,
             executed_by=step.executed_by,
         )
-        for step, ref in steps_of(session, order.id)
+        for step, ref in found
     ]
     return OrderOut(
         id=order.id,
@@ -103,7 +119,8 @@ def list_orders(
     if crew_id is not None:
         query = query.where(SwitchingOrder.crew_id == crew_id)
     orders = session.scalars(query.limit(limit).offset(offset)).all()
-    return [order_out(session, order) for order in orders]
+    steps = _steps_of_orders(session, [order.id for order in orders])
+    return [order_out(session, order, steps[order.id]) for order in orders]
 
 
 def lock(
