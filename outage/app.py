@@ -14,6 +14,7 @@ from outage.api import incidents as incident_routes
 from outage.api import intake as intake_routes
 from outage.api import notifications as notification_routes
 from outage.api import open311 as open311_routes
+from outage.api import orders as order_routes
 from outage.api import reliability as reliability_routes
 from outage.care import sla
 from outage.db import session_factory
@@ -28,6 +29,7 @@ from outage.pages import requests as request_pages
 from outage.pages import review_queue as review_queue_pages
 from outage.pages import sign_in as sign_in_pages
 from outage.pages import supervisor as supervisor_pages
+from outage.pages import switching as switching_pages
 from outage.settings import Settings, get_settings
 from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
@@ -61,6 +63,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(sign_in_pages.router)
     app.include_router(grid_routes.router)
+    app.include_router(order_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(channel_routes.router)
@@ -78,6 +81,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
     app.include_router(supervisor_pages.router)
+    app.include_router(switching_pages.router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])

@@ -16,6 +16,9 @@ class LockSpace(IntEnum):
     CUSTOMER_REPORTS = 1
     """(this, customer id), per transaction: a customer's simultaneous reports are filed one
     after the other, so the second finds the first (intake)."""
+    SWITCHING_DEVICE = 2
+    """(this, device id), per transaction: switching orders are approved or started on a
+    device one after the other, so the second finds the first holding it (orders)."""
     ENGINE_REGION = 7301
     """(this, region number), per session: one prediction engine works a region."""
 

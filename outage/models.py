@@ -31,6 +31,7 @@ from outage.grid.models import (
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
+from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
 
 __all__ = [
@@ -67,5 +68,7 @@ __all__ = [
     "StaffUser",
     "Substation",
     "SwitchOperation",
+    "SwitchingOrder",
+    "SwitchingStep",
     "TicketGuess",
 ]

@@ -303,6 +303,16 @@ class Settings(BaseSettings):
         description="A crew's position older than this is not trusted: it is planned from "
         "its depot.",
     )
+    order_approver_roles: list[str] = Field(
+        default=["supervisor", "dispatcher", "admin"],
+        description="Staff roles that may approve a switching order (always someone other "
+        'than its drafter), as JSON: `["supervisor"]`.',
+    )
+    scada_command_url: str | None = Field(
+        default=None,
+        description="Where switching orders' steps are sent as SCADA commands (POST JSON). "
+        "Unset: a crew or the dispatcher confirms each step.",
+    )
 
 
 @lru_cache

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
 from outage.intake import service
+from outage.intake.enums import SwitchState
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
     MeterEventsIn,
@@ -19,7 +20,15 @@ from outage.intake.schemas import (
     ScadaEventIn,
     ScadaEventOut,
 )
-from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
+from outage.orders import execution
+from outage.web.deps import (
+    MAX_OFFSET,
+    LimitsDep,
+    SessionDep,
+    SettingsDep,
+    TopologyDep,
+    client_ip,
+)
 from outage.web.principal import PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -154,5 +163,17 @@ def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep)
 @router.post(
     "/scada/events", response_model=ScadaEventOut, dependencies=[Depends(require("scada.events"))]
 )
-def scada_event(event: ScadaEventIn, session: SessionDep, config: SettingsDep) -> ScadaEventOut:
+def scada_event(
+    event: ScadaEventIn, session: SessionDep, config: SettingsDep, live: TopologyDep
+) -> ScadaEventOut:
+    """Apply a SCADA event to the live network. A switching order's step commanded so is
+    done first, as the order's operation, which the event then confirms: the device is the
+    order's (an opened breaker is switching, not a trip)."""
+    execution.confirm_by_scada(
+        session,
+        event.asset_ref,
+        is_open=event.state is SwitchState.OPEN,
+        at=event.occurred_at,
+        topology=lambda: live.energized(session),
+    )
     return service.record_scada_event(session, event, max_age=config.event_max_age_hours)

@@ -42,6 +42,13 @@ PERMISSIONS: dict[str, str] = {
     "incidents.create": "Create an incident at a device (damage nobody reported).",
     "grid.read": "Network devices, tracing, and devices not in their normal state.",
     "grid.operate": "Record a device opened or closed by hand or in the field.",
+    "orders.read": "Switching orders: their steps, state and last check.",
+    "orders.draft": "Draft, edit and check a switching order; draft a return to normal.",
+    "orders.approve": (
+        "Approve a switching order drafted by someone else (the roles in "
+        "`order_approver_roles` only)."
+    ),
+    "orders.execute": "Start, carry out step by step, complete or abort a switching order.",
     "crews.read": "Crews: members, skills, shifts, status and live positions.",
     "crews.manage": "Create and change crews, their members, skills and shifts.",
     "crews.position": "Report a crew's live position and status.",
@@ -108,6 +115,10 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "incidents.create",
         "grid.read",
         "grid.operate",
+        "orders.read",
+        "orders.draft",
+        "orders.approve",
+        "orders.execute",
         "crews.manage",
         "crews.position",
         "dispatch.plan",
@@ -118,13 +129,22 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
     },
     Role.CREW: _READ
     | _OPERATIONS
-    | {"incidents.act", "crews.position", "pages.crew", "grid.operate"},
+    | {
+        "incidents.act",
+        "crews.position",
+        "pages.crew",
+        "grid.operate",
+        "orders.read",
+        "orders.execute",
+    },
     Role.SUPERVISOR: _READ
     | _OPERATIONS
     | {
         "customers.lookup",
         "reports.queue",
         "grid.read",
+        "orders.read",
+        "orders.approve",
         "pages.dispatch",
         "notifications.read",
         "notifications.export",
@@ -152,7 +172,7 @@ class Restriction:
     description: str
     actions: frozenset[str]
     """What it allows: incident actions (values of `outage.incidents.enums.Action`), or the
-    crew's reports (`position`, `help`)."""
+    crew's reports (`position`, `help`), or confirming a switching order's steps."""
 
 
 OWN_CREW = Restriction(
@@ -177,9 +197,16 @@ OWN_CREW_REPORTS = Restriction(
     actions=frozenset({"position", "help"}),
 )
 
+OWN_CREW_STEPS = Restriction(
+    name="own crew",
+    description="only the steps of orders assigned to the member's own crew",
+    actions=frozenset({"confirm step"}),
+)
+
 RESTRICTIONS: dict[tuple[Role, str], Restriction] = {
     (Role.CREW, "incidents.act"): OWN_CREW,
     (Role.CREW, "crews.position"): OWN_CREW_REPORTS,
+    (Role.CREW, "orders.execute"): OWN_CREW_STEPS,
 }
 """Grants of a role that hold only in part; the route enforces the part."""
 

@@ -38,6 +38,7 @@ from outage.notifications.sink import running_sink
 from outage.settings import get_settings
 from outage.simulation.inbox import InboxPage
 from outage.simulation.runner import StormOptions
+from outage.simulation.scada import ScadaField, poster
 
 DATABASE = "outage_demo"
 """Made afresh at every start, beside the private cluster's main database."""
@@ -49,6 +50,8 @@ STAFF = (
 CREW_PREFIX = "demo-crew-"
 SHIFT = timedelta(hours=12)
 INBOX_PORT = 8090
+SCADA_DELAY_S = 3.0
+"""How long the field's SCADA takes to operate a device a switching order commands."""
 START_TIMEOUT_S = 90.0
 
 
@@ -102,7 +105,7 @@ def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
             )
             names.append(f"Crew {i}")
         _, api_key = auth.create_api_key(
-            session, name="demo-gateway", scopes=[Scope.CHANNELS, Scope.AMI]
+            session, name="demo-gateway", scopes=[Scope.CHANNELS, Scope.AMI, Scope.SCADA]
         )
         token = auth.open_session(
             session,
@@ -187,8 +190,12 @@ def demo(
     base = f"http://{host}:{port}"
     log = settings.data_dir.resolve() / "demo-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    with running_sink() as sink:
+    with (
+        running_sink() as sink,
+        ScadaField(poster(base, access.api_key), delay_s=SCADA_DELAY_S) as scada,
+    ):
         env = {
+            "OUTAGE_SCADA_COMMAND_URL": scada.url,
             "OUTAGE_NOTIFY_SMS_URL": sink.apprise_url("sms"),
             "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
             "OUTAGE_NOTIFY_FOLLOWUP_MINUTES": "2",
@@ -218,7 +225,7 @@ def demo(
             err.print(f"  Messages sent      {inbox.url}")
             err.print(f"  API documentation  {server}/docs")
             err.print(f"  Password of every demo sign-in: [bold]{access.password}[/]")
-            err.print(f"  Gateway API key (SMS, IVR, meters): {access.api_key}")
+            err.print(f"  Gateway API key (SMS, IVR, meters, SCADA): {access.api_key}")
             if receiver:
                 err.print(f"  E-mail reports     smtp://{settings.smtp_receiver_host}:{receiver}")
             err.print("Press Ctrl-C to stop.\n")

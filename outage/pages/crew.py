@@ -1,9 +1,12 @@
-"""The field crew's mobile page: my crew's jobs in plan order, and buttons to report on them.
+"""The field crew's mobile page: my crew's jobs in plan order, and buttons to report on them,
+and the steps of the switching orders assigned to the crew, each confirmed with a form.
 
 Staff only (`pages.crew`): a signed-out visitor is sent to the login page and back. The
 page is server-rendered; its script (`static/crew.js`) sends the buttons' actions to the
 JSON API with the session's CSRF token, queues them while the phone is out of reach, and
-sends the phone's position while the crew is on shift. Made for a 360 px wide screen.
+sends the phone's position while the crew is on shift. The switching steps are plain
+forms (`POST /crew/orders/{id}/steps/{n}`): a step is confirmed when the crew has done it,
+and the page comes back with the order as it then stands. Made for a 360 px wide screen.
 """
 
 from collections.abc import Mapping
@@ -12,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from maps import crew as crew_maps
 from maps.page import Tiles
@@ -20,9 +23,14 @@ from outage import i18n
 from outage.crews import plan_view
 from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
+from outage.errors import DomainError
 from outage.i18n import Language
 from outage.incidents.lifecycle import IncidentStatus
-from outage.web.deps import SessionDep
+from outage.orders import execution
+from outage.orders import service as orders
+from outage.orders.enums import HOLDING, StepState
+from outage.orders.schemas import OrderOut
+from outage.web.deps import SessionDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
 
@@ -99,11 +107,39 @@ def _card(
     }
 
 
+def _order_card(order: OrderOut, t: Mapping[str, str]) -> dict[str, Any]:
+    """An order as the crew sees it: its steps, and which one is to be confirmed next."""
+    next_step = next((s.position for s in order.steps if s.state is not StepState.DONE), None)
+    return {
+        "id": order.id,
+        "title": order.title,
+        "state": t[f"crew_order_state.{order.state.value}"],
+        "started": order.state.value == "in_progress",
+        "version": order.version,
+        "steps": [
+            {
+                "position": step.position,
+                "label": t["crew_order_step"].format(n=step.position),
+                "action": t[f"crew_step_action.{step.action.value}"],
+                "device": step.asset_ref,
+                "note": step.note,
+                "state": t[f"crew_step_state.{step.state.value}"],
+                "next": step.position == next_step,
+            }
+            for step in order.steps
+        ],
+    }
+
+
 @router.get(
     "/crew", response_class=HTMLResponse, dependencies=[Depends(require("pages.crew", page=True))]
 )
 def crew_page(
-    request: Request, session: SessionDep, staff: PrincipalDep, lang: str | None = None
+    request: Request,
+    session: SessionDep,
+    staff: PrincipalDep,
+    lang: str | None = None,
+    refused: str | None = None,
 ) -> HTMLResponse:
     """The signed-in member's crew: its jobs in plan order, with the buttons to report."""
     language = request_language(request, lang)
@@ -113,7 +149,9 @@ def crew_page(
     zone = local_zone(request)
     crew = None
     jobs: list[PlannedJobOut] = []
+    switching: list[OrderOut] = []
     if staff.crew_id is not None:
+        switching = orders.list_orders(session, states=HOLDING, crew_id=staff.crew_id)
         try:
             crew = crews.get_crew(session, staff.crew_id, now=datetime.now(UTC))
         except crews.CrewNotFound:
@@ -127,6 +165,8 @@ def crew_page(
             "crew": crew,
             "crew_id": staff.crew_id,
             "jobs": [_card(job, n, language, tiles, zone) for n, job in enumerate(jobs, start=1)],
+            "orders": [_order_card(order, t) for order in reversed(switching)],
+            "refused": t["crew_step_refused"].format(reason=refused[:300]) if refused else None,
             "map_stylesheets": crew_maps.STYLESHEETS,
             "map_scripts": crew_maps.SCRIPTS,
             "causes": [(cause, t[f"cause.{cause}"]) for cause in CAUSES],
@@ -136,3 +176,42 @@ def crew_page(
         words=strings,
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.post(
+    "/crew/orders/{order_id}/steps/{position}",
+    dependencies=[Depends(require("orders.execute", page=True))],
+)
+def confirm_step(
+    order_id: int,
+    position: int,
+    session: SessionDep,
+    live: TopologyDep,
+    staff: PrincipalDep,
+    lang: str | None = None,
+) -> RedirectResponse:
+    """The crew did step `position` of its order; back to the page, with the reason if the
+    step was refused (out of turn, another crew's order, the order not started)."""
+    grant = staff.grant("orders.execute")
+    executor = execution.Executor(
+        staff.name,
+        crew_id=staff.crew_id,
+        restricted=grant is not None and grant.restriction is not None,
+    )
+    query = {"lang": lang} if lang else {}
+    try:
+        with session.begin_nested():
+            execution.execute_step(
+                session,
+                order_id,
+                position,
+                executor=executor,
+                expected_version=None,
+                topology=live.energized(session),
+                now=datetime.now(UTC),
+                by_hand=True,
+            )
+    except DomainError as refusal:
+        query["refused"] = str(refusal)
+    suffix = f"?{urlencode(query)}" if query else ""
+    return RedirectResponse(f"/crew{suffix}#order-{order_id}", status_code=303)

@@ -183,6 +183,40 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "/api/v1/grid/operations",
         json={"asset_ref": "nope", "state": "open", "occurred_at": "2020-01-01T00:00:00Z"},
     ),
+    # switching orders (order 999999 does not exist: 404 once let through)
+    ("GET", "/api/v1/switching/orders"): _request("GET", "/api/v1/switching/orders"),
+    ("POST", "/api/v1/switching/orders"): _request(
+        "POST",
+        "/api/v1/switching/orders",
+        json={"title": "matrix walk", "steps": [{"action": "verify", "asset_ref": "nope"}]},
+    ),
+    ("POST", "/api/v1/switching/orders/return-to-normal"): _request(
+        "POST", "/api/v1/switching/orders/return-to-normal", json={"asset_refs": ["nope"]}
+    ),
+    ("GET", "/api/v1/switching/orders/{order_id}"): _request(
+        "GET", "/api/v1/switching/orders/999999"
+    ),
+    ("PATCH", "/api/v1/switching/orders/{order_id}"): _request(
+        "PATCH", "/api/v1/switching/orders/999999", json={"title": "matrix walk"}
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/check"): _request(
+        "POST", "/api/v1/switching/orders/999999/check"
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/approve"): _request(
+        "POST", "/api/v1/switching/orders/999999/approve"
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/start"): _request(
+        "POST", "/api/v1/switching/orders/999999/start"
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/steps/{position}/execute"): _request(
+        "POST", "/api/v1/switching/orders/999999/steps/1/execute"
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/complete"): _request(
+        "POST", "/api/v1/switching/orders/999999/complete"
+    ),
+    ("POST", "/api/v1/switching/orders/{order_id}/abort"): _request(
+        "POST", "/api/v1/switching/orders/999999/abort"
+    ),
     ("POST", "/api/v1/channels/sms"): _request("POST", "/api/v1/channels/sms", json=SMS),
     ("POST", "/api/v1/channels/ivr"): _request(
         "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}
@@ -234,6 +268,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "DELETE", "/api/v1/dispatch/pins/999999"
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
+    ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
+        "POST", "/crew/orders/999999/steps/1"
+    ),
     # notifications and planned outages
     ("GET", "/api/v1/notifications"): _request(
         "GET", "/api/v1/notifications", params={"customer": "nobody"}
@@ -291,6 +328,10 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
     ),
     ("GET", "/supervisor"): _request("GET", "/supervisor"),
+    ("GET", "/switching"): _request("GET", "/switching"),
+    ("POST", "/switching/return-to-normal"): _request(
+        "POST", "/switching/return-to-normal", data={"asset_ref": "nope"}
+    ),
     ("POST", "/agent/requests"): _request(
         "POST", "/agent/requests", data={"account": "nope", "type": "meter_check"}
     ),

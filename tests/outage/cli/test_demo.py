@@ -49,7 +49,7 @@ def test_demo_access_gives_staff_crews_with_members_and_a_gateway_key(
     members = [users[f"{CREW_PREFIX}{i}"] for i in (1, 2, 3)]
     assert len({m.crew_id for m in members}) == 3
     assert identity is not None
-    assert {s.value for s in identity.scopes} == {"channels", "ami"}
+    assert {s.value for s in identity.scopes} == {"channels", "ami", "scada"}
     get_engine(fresh_database_url).dispose()
 
 

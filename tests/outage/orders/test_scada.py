@@ -1,0 +1,94 @@
+"""Steps sent to SCADA: the HTTP adapter, and a step done when SCADA reports the device."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from outage.app import create_app
+from outage.auth.enums import Role, Scope
+from outage.notifications.sink import HttpSink, running_sink
+from outage.orders.scada import HttpScada, ScadaRefused
+from outage.settings import get_settings
+from tests.conftest import Credentials
+
+from .conftest import Feeders
+
+ORDERS = "/api/v1/switching/orders"
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[HttpSink]:
+    with running_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="module")
+def scada_client(orders_database: str, sink: HttpSink) -> Iterator[TestClient]:
+    settings = get_settings().model_copy(update={"scada_command_url": f"{sink.url}/commands"})
+    with TestClient(create_app(orders_database, settings)) as client:
+        yield client
+
+
+def test_the_adapter_posts_the_command(sink: HttpSink) -> None:
+    HttpScada(f"{sink.url}/commands").send("Switch 9", True, command_id="order-9-step-1")
+    assert sink.received()["order-9-step-1"] == {
+        "command_id": "order-9-step-1",
+        "asset_ref": "Switch 9",
+        "state": "open",
+    }
+
+
+def test_a_command_scada_does_not_take_is_refused(sink: HttpSink) -> None:
+    sink.fail(requests=1)
+    with pytest.raises(ScadaRefused, match="503"):
+        HttpScada(f"{sink.url}/commands").send("Switch 9", True, command_id="order-9-step-2")
+
+
+def _started(client: TestClient, credentials: Credentials, asset_ref: str) -> dict[str, Any]:
+    body = {"title": "by SCADA", "steps": [{"action": "open", "asset_ref": asset_ref}]}
+    order: dict[str, Any] = client.post(
+        ORDERS, json=body, headers=credentials.staff(Role.DISPATCHER)
+    ).json()
+    path = f"{ORDERS}/{order['id']}"
+    client.post(f"{path}/approve", headers=credentials.staff(Role.SUPERVISOR)).raise_for_status()
+    client.post(f"{path}/start", headers=credentials.staff(Role.DISPATCHER)).raise_for_status()
+    return order
+
+
+def test_a_step_is_commanded_then_done_when_scada_reports_the_device(
+    scada_client: TestClient, credentials: Credentials, sink: HttpSink, feeders: Feeders
+) -> None:
+    order = _started(scada_client, credentials, feeders.section)
+    dispatcher = credentials.staff(Role.DISPATCHER)
+    sent = scada_client.post(f"{ORDERS}/{order['id']}/steps/1/execute", headers=dispatcher)
+    assert sent.json()["steps"][0]["state"] == "commanded"
+    assert sink.received()[f"order-{order['id']}-step-1"]["asset_ref"] == feeders.section
+    event = {
+        "asset_ref": feeders.section,
+        "state": "open",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    scada_client.post(
+        "/api/v1/scada/events", json=event, headers=credentials.key(Scope.SCADA)
+    ).raise_for_status()
+    done = scada_client.get(f"{ORDERS}/{order['id']}", headers=dispatcher).json()
+    assert (done["steps"][0]["state"], done["steps"][0]["executed_by"]) == ("done", "scada")
+    abnormal = scada_client.get("/api/v1/grid/abnormal", headers=dispatcher).json()
+    listed = next(d for d in abnormal if d["asset_ref"] == feeders.section)
+    assert listed["source"] == "order" and listed["reason"] == f"order {order['id']} step 1"
+
+
+def test_a_commanded_step_is_not_sent_twice(
+    scada_client: TestClient, credentials: Credentials, feeders: Feeders
+) -> None:
+    order = _started(scada_client, credentials, feeders.neighbour_head)
+    path = f"{ORDERS}/{order['id']}/steps/1/execute"
+    dispatcher = credentials.staff(Role.DISPATCHER)
+    scada_client.post(path, headers=dispatcher).raise_for_status()
+    again = scada_client.post(path, headers=dispatcher)
+    assert again.status_code == 409 and "awaits" in again.json()["detail"]
+    by_hand = scada_client.post(path, json={"by_hand": True}, headers=dispatcher)
+    assert by_hand.json()["steps"][0]["state"] == "done"
