@@ -27,6 +27,8 @@ class ControlRoom:
         self.client = client
         self.plan = plan
         self.note = f"waiting for an incident at {plan.faulted}"
+        self.isolated = False
+        """The isolating switch is open."""
         self.transferred = False
         """The tie carries the customers beyond the isolating switch."""
         self.incident: int | None = None
@@ -43,6 +45,7 @@ class ControlRoom:
         plan = self.plan
         if not await self._operate(plan.isolating_switch, "open", f"isolate {plan.faulted}"):
             return False
+        self.isolated = True
         closing = f"feed beyond {plan.isolating_switch} from the neighbouring feeder"
         if not await self._operate(plan.tie, "closed", closing):
             return False
@@ -63,18 +66,21 @@ class ControlRoom:
             self.note += f"; {_refusal('restored by switching', told)}"
 
     async def back_to_normal(self) -> None:
-        """The fault is repaired: close the isolating switch, then open the tie."""
+        """The fault is repaired: close the isolating switch, then open the tie (what of
+        them was switched)."""
         plan = self.plan
-        if not self.transferred:
+        if not (self.isolated or self.transferred):
             return
-        self.transferred = False
-        if await self._operate(
+        closed = not self.isolated or await self._operate(
             plan.isolating_switch, "closed", f"{plan.faulted} repaired"
-        ) and await self._operate(plan.tie, "open", "back to normal"):
-            self.note = (
-                f"back to normal: {plan.isolating_switch} closed, tie {plan.tie} open "
-                f"({len(plan.transferred)} customers were transferred)"
-            )
+        )
+        was_transferred = self.transferred
+        opened = not self.transferred or await self._operate(plan.tie, "open", "back to normal")
+        self.isolated = self.transferred = False
+        if closed and opened:
+            self.note = f"back to normal: {plan.isolating_switch} closed, tie {plan.tie} open"
+            if was_transferred:
+                self.note += f" ({len(plan.transferred)} customers were transferred)"
 
     async def _incident(self) -> int | None:
         found = await self.client.get("/incidents", status="active", limit=1000)
