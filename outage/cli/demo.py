@@ -5,7 +5,9 @@ grid (or a SimBench grid), staff sign-ins and field crews, starts `outage serve`
 engine, dispatch planner and notification workers, points the SMS channel at a local
 gateway stand-in whose messages a page lists, and plays a live storm against it: faults
 over time, customers reporting through the HTTP channels, meters' last gasps, crews
-driving to their jobs and restoring. Ctrl-C stops everything cleanly.
+driving to their jobs and restoring; the first fault is at a feeder head, and the
+simulated control room isolates it and transfers the rest of the feeder through a tie.
+Ctrl-C stops everything cleanly.
 """
 
 import os
@@ -233,7 +235,12 @@ def demo(
                 model,
                 server,
                 StormOptions(
-                    faults=faults, call_rate=call_rate, seed=seed, speed=speed, waves=None
+                    faults=faults,
+                    call_rate=call_rate,
+                    seed=seed,
+                    speed=speed,
+                    waves=None,
+                    transfer=True,
                 ),
                 api_key=access.api_key,
                 token=access.token,

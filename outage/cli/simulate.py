@@ -120,6 +120,13 @@ def storm(
         ),
     ] = None,
     grid: GridOption = None,
+    transfer: Annotated[
+        bool,
+        typer.Option(
+            help="Start with a fault at a feeder head with a tie, and switch as a control "
+            "room would: isolate it and transfer the rest of the feeder (needs --token)"
+        ),
+    ] = False,
 ) -> None:
     """Faults over time, customers reporting, meters' last gasps and crews restoring.
 
@@ -133,6 +140,7 @@ def storm(
         noise=noise,
         waves=waves or None,
         crews=token is not None,
+        transfer=transfer and token is not None,
     )
     state = play(load_grid(grid), url, options, api_key=api_key, token=token, console=err)
     accepted = [r for r in state.receipts if r.sent.accepted]
@@ -148,6 +156,7 @@ def storm(
                 "last_gasps": state.gasps,
                 "power_restored": state.restores,
                 "active_incidents": state.active_incidents,
+                "switching": state.switching,
             }
         )
     )

@@ -5,13 +5,17 @@ Simulated time runs `speed` times faster than the wall clock. Each wave is one s
 (every message sent and, with crews, every fault repaired), until stopped. Messages of
 customers whose fault was repaired before they got round to calling are not sent: their
 power is back.
+
+With `transfer`, the first wave starts with a fault at a feeder head that a tie can
+restore from the neighbouring feeder, and the control room switches as soon as the engine
+has its incident (`ControlRoom`): the customers it transfers have their power back.
 """
 
 import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +33,9 @@ from outage.simulation.storm import (
     StormGrid,
     faults_repaired_by,
     generate_storm,
+    transfer_site,
 )
+from outage.simulation.switching import ControlRoom
 
 TICK_S = 1.0
 """Wall seconds between two moves of the crews and two refreshes of the summary."""
@@ -54,6 +60,9 @@ class StormOptions:
     """Storms to play one after the other; None: until stopped."""
     crews: bool = True
     """Drive the crews of the dispatch plan (needs a staff token and the crews API)."""
+    transfer: bool = False
+    """Start with a fault a tie can restore, and switch it as a control room would (needs
+    a dispatcher's token)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,10 @@ class StormState:
     unnoticed: int = 0
     """Faults that never became an incident and cleared at the storm's end."""
     active_incidents: int | None = None
+    switching: str | None = None
+    """What the control room did, when the storm has a transfer."""
+    transferred: set[str] = field(default_factory=set)
+    """Accounts whose power came back through a tie."""
     tally: Tally = field(default_factory=Tally)
     """The client's counts of requests, retries and failures."""
 
@@ -112,9 +125,13 @@ class StormRunner:
         self.extra = extra
         self.state = StormState(tally=client.tally)
         self.fleet = Fleet(client, self._repaired, seed=options.seed) if options.crews else None
+        plan = transfer_site(grid) if options.transfer else None
+        self.control_room = ControlRoom(client, plan) if plan is not None else None
         self._sim_zero = 0.0
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._switching: asyncio.Task[None] | None = None
+        """The control room at work; apart from the messages, as it waits for an incident."""
 
     def stop(self) -> None:
         self._stop.set()
@@ -153,6 +170,8 @@ class StormRunner:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            if self._switching is not None:
+                await asyncio.gather(self._switching, return_exceptions=True)
             await self._drain()
         return self.state
 
@@ -162,6 +181,8 @@ class StormRunner:
         self.state.wave = wave + 1
         self.state.faults.extend(storm.faults)
         self.state.contacts_due += len(storm.contacts)
+        if wave == 0 and self.control_room is not None:
+            self._switching = asyncio.create_task(self._transfer(self.control_room))
         items: list[Contact | LastGasp] = sorted(
             [*storm.contacts, *storm.gasps], key=lambda item: item.time_s
         )
@@ -185,7 +206,9 @@ class StormRunner:
                     i += 1
                     batch.append(items[i])  # type: ignore[arg-type]
                 self._spawn(self._gasps(batch))
-            elif item.fault is not None and item.fault in self.state.repaired:
+            elif item.fault is not None and (
+                item.fault in self.state.repaired or item.account in self.state.transferred
+            ):
                 self.state.skipped += 1
             else:
                 self._spawn(self._contact(item))
@@ -204,7 +227,8 @@ class StormRunner:
             candidates = tuple(
                 c for c in grid.candidates if grid.topology.downstream(c).accounts.isdisjoint(out)
             )
-            grid = StormGrid(grid.topology, grid.reporters, candidates, grid.premise_accounts)
+            grid = replace(grid, candidates=candidates)
+        room = self.control_room
         return generate_storm(
             grid,
             faults=self.options.faults,
@@ -213,6 +237,7 @@ class StormRunner:
             run_id=f"{self.run_id}-w{wave}",
             noise=self.options.noise,
             gateway=self.client.gateway_key is not None,
+            first_at=room.plan.faulted if wave == 0 and room is not None else None,
         )
 
     async def _until_repaired(self) -> None:
@@ -220,7 +245,9 @@ class StormRunner:
 
         A fault nobody reported (no call, no last gasp) never becomes an incident: once no
         incident has been active for `QUIET_CHECKS` counts, the rest of the storm's faults
-        clear unnoticed (a recloser's next shot, a customer's own breaker).
+        clear unnoticed (a recloser's next shot, a customer's own breaker). A fault whose
+        customers all came back through a tie has no incident left either: it is repaired
+        then, and not counted as unnoticed.
         """
         quiet = 0
         while (
@@ -233,7 +260,9 @@ class StormRunner:
             quiet = quiet + 1 if self.state.active_incidents == 0 else 0
             if quiet >= QUIET_CHECKS:
                 left = [f for f in self.state.faults if f.device not in self.state.repaired]
-                self.state.unnoticed += len(left)
+                self.state.unnoticed += sum(
+                    1 for f in left if not f.accounts <= self.state.transferred
+                )
                 await self._restore(left)
 
     def _spawn(self, work: Any) -> None:
@@ -252,6 +281,31 @@ class StormRunner:
     async def _gasps(self, batch: list[LastGasp]) -> None:
         await self.client.meter_events([g.meter_id for g in batch], "last_gasp", datetime.now(UTC))
         self.state.gasps += len(batch)
+
+    async def _transfer(self, room: ControlRoom) -> None:
+        """Switch at the first fault. The transferred customers make no more calls, their
+        meters say power is back as the tie closes, and then the incident is marked
+        restored by switching, which tells them."""
+
+        async def pause() -> bool:
+            return await self._sleep_until(self._now_s() + INCIDENTS_EVERY_S * self.options.speed)
+
+        self.state.switching = room.note
+        done = await room.transfer(pause, lambda: room.plan.faulted in self.state.repaired)
+        self.state.switching = room.note
+        if not done:
+            return
+        if room.plan.faulted in self.state.repaired:
+            await room.back_to_normal()  # repaired while the control room switched
+            self.state.switching = room.note
+            return
+        self.state.transferred |= room.plan.transferred
+        meters = self.grid.meters(room.plan.transferred)
+        if meters:
+            await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
+            self.state.restores += len(meters)
+        await room.tell()
+        self.state.switching = room.note
 
     async def _repaired(self, job: dict[str, Any]) -> bool:
         """A crew finished a job: which faults did it repair? Their meters say power is back."""
@@ -272,11 +326,16 @@ class StormRunner:
         still_out = {
             a for f in self.state.faults if f.device not in self.state.repaired for a in f.accounts
         }
-        back = frozenset(a for f in fixed for a in f.accounts) - still_out
+        back = frozenset(a for f in fixed for a in f.accounts) - still_out - self.state.transferred
         meters = self.grid.meters(back)
         if meters:
             await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
             self.state.restores += len(meters)
+        room = self.control_room
+        if room is not None and any(f.device == room.plan.faulted for f in fixed):
+            await room.back_to_normal()
+            self.state.switching = room.note
+            self.state.transferred -= room.plan.transferred
 
     # --- crews and the summary ---------------------------------------------------------
 
@@ -343,6 +402,8 @@ class StormRunner:
         ]
         if s.active_incidents is not None:
             rows.append(("active incidents", str(s.active_incidents)))
+        if s.switching is not None:
+            rows.append(("switching", s.switching))
         if self.fleet is not None and self.fleet.crews:
             counts = self.fleet.counts()
             rows.append(("crews", ", ".join(f"{n} {phase}" for phase, n in counts.items())))

@@ -28,6 +28,7 @@ from outage.prediction.simulator import (
     inject_faults,
     simulate_evidence,
 )
+from outage.simulation.transfer import TransferPlan, plan_transfer
 
 
 class ContactChannel(StrEnum):
@@ -106,6 +107,8 @@ class StormGrid:
     """Protective devices a fault may be put at."""
     premise_accounts: Mapping[str, str]
     """Premise ref -> the account served there (the plan names single-service premises)."""
+    feeder_heads: tuple[str, ...] = ()
+    """The breakers that feed the feeders: where a fault with a transfer is put."""
 
     @classmethod
     def from_model(cls, model: GridModel) -> "StormGrid":
@@ -117,7 +120,8 @@ class StormGrid:
             for p in model.premises
         }
         premises = {p.ref: p.customer.account for p in model.premises}
-        return cls(topology, reporters, tuple(fault_candidates(topology)), premises)
+        heads = tuple(sorted(f.head for f in model.feeders))
+        return cls(topology, reporters, tuple(fault_candidates(topology)), premises, heads)
 
     def meters(self, accounts: frozenset[str]) -> list[str]:
         """Meter ids of these customers' premises, for their power-restored events."""
@@ -164,14 +168,25 @@ def generate_storm(
     noise: float = 0.05,
     gateway: bool = True,
     window_s: float = FAULT_WINDOW_S,
+    first_at: str | None = None,
 ) -> Storm:
     """`faults` faults within `window_s` (the first at time 0) and the messages they cause.
 
-    `gateway` says whether SMS and IVR are available (the client has a gateway key).
+    `gateway` says whether SMS and IVR are available (the client has a gateway key);
+    `first_at` names a protective device whose fault starts the storm, the others then
+    falling outside its area.
     """
     rng = random.Random(seed)
-    placed = inject_faults(
-        grid.topology, rng, faults, candidates=grid.candidates, window_s=window_s
+    placed: list[Fault] = []
+    candidates = grid.candidates
+    if first_at is not None:
+        area = grid.topology.downstream(first_at).accounts
+        placed.append(Fault(first_at, grid.topology.network.links[first_at].kind, 0.0, area))
+        candidates = tuple(
+            c for c in candidates if grid.topology.downstream(c).accounts.isdisjoint(area)
+        )
+    placed += inject_faults(
+        grid.topology, rng, faults - len(placed), candidates=candidates, window_s=window_s
     )
     if not placed:
         return Storm((), (), ())
@@ -211,6 +226,13 @@ def generate_storm(
             )
         )
     return Storm(tuple(placed), tuple(contacts), tuple(gasps))
+
+
+def transfer_site(grid: StormGrid) -> TransferPlan | None:
+    """The feeder head whose fault a tie can restore the most customers of, with the plan."""
+    plans = [plan_transfer(grid.topology, head) for head in grid.feeder_heads]
+    found = [plan for plan in plans if plan is not None]
+    return max(found, key=lambda plan: len(plan.transferred), default=None)
 
 
 def faults_repaired_by(

@@ -11,6 +11,7 @@ from outage.simulation.storm import (
     StormGrid,
     faults_repaired_by,
     generate_storm,
+    transfer_site,
 )
 
 
@@ -126,3 +127,22 @@ def test_a_crew_at_a_single_service_finds_the_fault_around_it(grid: StormGrid) -
     account = sorted(fault.accounts)[0]
     assert faults_repaired_by([fault], account, grid.topology) == [fault]
     assert faults_repaired_by([fault], "no such account", grid.topology) == []
+
+
+def test_a_storm_can_start_with_a_fault_at_a_chosen_device_and_others_away_from_it(
+    grid: StormGrid,
+) -> None:
+    head = "MV3.101 Switch 12"
+    scenario = generate_storm(grid, faults=3, call_rate=0.3, seed=3, run_id="t", first_at=head)
+    first, *others = scenario.faults
+    assert (first.device, first.start_s) == (head, 0.0)
+    assert first.accounts == grid.topology.downstream(head).accounts
+    assert others
+    assert all(f.accounts.isdisjoint(first.accounts) for f in others)
+
+
+def test_the_transfer_site_is_a_feeder_head_with_a_tie(grid: StormGrid) -> None:
+    plan = transfer_site(grid)
+    assert plan is not None
+    assert plan.faulted in grid.feeder_heads
+    assert plan.tie == "MV3.101 loop_line_switch 1.2"
