@@ -10,12 +10,11 @@ told so by an earlier step (their accounts are in the audit trail) are not told 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
-from outage.grid.models import Device, SwitchOperation
-from outage.grid.switching import is_tripped
+from outage.grid.history import NetworkHistory
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
 
@@ -31,32 +30,6 @@ class Resupplied:
     """Customers of the incident still without supply."""
 
 
-def operated_at(session: Session, operated: Topology, moment: datetime) -> Topology:
-    """The network as operated at `moment`: each device switched since as it stood then
-    (its latest operation by then, else its normal state), protection's trips closed."""
-    before = (
-        select(SwitchOperation.is_open, SwitchOperation.source)
-        .where(SwitchOperation.device_id == Device.id, SwitchOperation.occurred_at <= moment)
-        .order_by(SwitchOperation.occurred_at.desc(), SwitchOperation.id.desc())
-        .limit(1)
-        .correlate(Device)
-        .lateral()
-    )
-    switched_since = exists().where(
-        SwitchOperation.device_id == Device.id, SwitchOperation.occurred_at > moment
-    )
-    rows = session.execute(
-        select(Device.asset_ref, Device.kind, Device.normal_open, before.c.is_open, before.c.source)
-        .outerjoin(before, true())
-        .where(switched_since)
-    )
-    changes: dict[str, bool] = {}
-    for asset_ref, kind, normal_open, was_open, source in rows:
-        is_open = normal_open if was_open is None else was_open
-        changes[asset_ref] = is_open and not is_tripped(kind, is_open, normal_open, source)
-    return operated.switched(changes) if changes else operated
-
-
 def resupplied(
     session: Session,
     incident_id: int,
@@ -67,7 +40,7 @@ def resupplied(
     energized: Topology,
 ) -> Resupplied:
     """Which of the customers the incident's device fed at its start have supply now."""
-    then = operated_at(session, operated, started_at).downstream(asset_ref)
+    then = NetworkHistory.load(session, operated).at(started_at).downstream(asset_ref)
     accounts_at = operated.network.accounts_at
     back: set[str] = set()
     out = 0

@@ -13,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Device
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
-from outage.incidents.models import Incident
+from outage.incidents.models import Incident, IncidentEvent
+from outage.incidents.restoration import SWITCHING
 from outage.intake.enums import OUTAGE_CODES, Hazard, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind
@@ -76,12 +77,14 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             ),
         )
     )
+    meters = _meters(session, since)
+    back = _back_by_switching(session, since)
     for report_id, account, hazard, received_at, incident_id in reports:
         if hazard is not None:
             found.hazards.append(HazardReport(report_id, account, hazard, received_at, incident_id))
-        if account is not None:
+        if account is not None and not _supplied_since(account, received_at, meters, back):
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
-    for account, (intervals, latest) in _meters(session, since).items():
+    for account, (intervals, latest) in meters.items():
         found.meters[account] = intervals
         if latest is None:
             continue
@@ -97,6 +100,38 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             found.known_out[asset_ref] = EvidenceRef.scada_event(last.opened.id)
             found.opened_at[asset_ref] = last.opened.at
     return found
+
+
+def _supplied_since(
+    account: str,
+    called_at: datetime,
+    meters: dict[str, tuple[list[Interval], SwitchEvent | None]],
+    back: dict[str, datetime],
+) -> bool:
+    """The customer's supply came back after they called: their meter said so, or switching
+    fed them again. The call then tells of an outage that is over for them, which on the
+    network as switched now would point at whatever feeds them now."""
+    _, latest = meters.get(account, ([], None))
+    metered = latest is not None and latest.state is SwitchState.CLOSED and latest.at > called_at
+    return metered or back.get(account, called_at) > called_at
+
+
+def _back_by_switching(session: Session, since: datetime) -> dict[str, datetime]:
+    """Account -> when switching last gave it supply again (restorations by switching name
+    the customers in their audit rows), since `since`."""
+    named = (
+        func.jsonb_array_elements_text(IncidentEvent.details["accounts"])
+        .table_valued("value")
+        .lateral()
+    )
+    rows = session.execute(
+        select(named.c.value, func.max(IncidentEvent.at))
+        .select_from(IncidentEvent)
+        .join(named, true())
+        .where(IncidentEvent.details["by"].astext == SWITCHING, IncidentEvent.at >= since)
+        .group_by(named.c.value)
+    )
+    return {name: at for name, at in rows}
 
 
 def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:

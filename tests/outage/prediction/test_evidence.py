@@ -1,0 +1,102 @@
+"""What the engine counts as evidence: a call tells of an outage until the caller's supply
+is known to be back."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from grid_topology.model import GridModel
+from outage.app import create_app
+from outage.auth.enums import Role, Scope
+from outage.db import session_factory, session_scope
+from outage.incidents.enums import AuditAction
+from outage.incidents.models import IncidentEvent
+from outage.incidents.restoration import SWITCHING
+from outage.prediction.evidence import gather
+from outage.prediction.inference import EvidenceKind
+from tests.conftest import Credentials, issue_credentials, own_database
+
+WINDOW = timedelta(hours=4)
+
+
+@pytest.fixture(scope="module")
+def evidence_db(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    with own_database(database_url, "evidence", sample_grid) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served(evidence_db: str) -> Iterator[tuple[TestClient, Credentials]]:
+    credentials = issue_credentials(evidence_db, roles=[Role.ADMIN], scopes=[Scope.AMI])
+    with TestClient(create_app(evidence_db), headers=credentials.staff(Role.ADMIN)) as client:
+        yield client, credentials
+
+
+@pytest.fixture(scope="module")
+def metered(sample_grid: GridModel) -> Iterator[tuple[str, str]]:
+    """(account, meter id) of metered customers, each test taking its own."""
+    return iter(
+        (p.customer.account, p.meter_id) for p in sample_grid.premises[200:260] if p.meter_id
+    )
+
+
+def _call(client: TestClient, account: str) -> None:
+    assert client.post("/api/v1/reports", json={"account": account}).status_code == 201
+
+
+def _kinds(url: str, account: str) -> set[EvidenceKind]:
+    with session_scope(session_factory(url)) as session:
+        found = gather(session, now=datetime.now(UTC), window=WINDOW)
+    return {item.kind for item in found.items if item.account == account}
+
+
+def test_a_call_is_evidence_of_an_outage(
+    served: tuple[TestClient, Credentials], evidence_db: str, metered: Iterator[tuple[str, str]]
+) -> None:
+    account, _ = next(metered)
+    _call(served[0], account)
+    assert _kinds(evidence_db, account) == {EvidenceKind.CALL}
+
+
+def test_a_call_before_the_meter_says_power_is_back_no_longer_counts(
+    served: tuple[TestClient, Credentials], evidence_db: str, metered: Iterator[tuple[str, str]]
+) -> None:
+    client, credentials = served
+    account, meter = next(metered)
+    _call(client, account)
+    restored = {"meter_id": meter, "event": "power_restored", "occurred_at": _later()}
+    response = client.post(
+        "/api/v1/ami/events", json={"events": [restored]}, headers=credentials.key(Scope.AMI)
+    )
+    assert response.status_code == 200, response.text
+    assert _kinds(evidence_db, account) == {EvidenceKind.LIVE}
+
+
+def test_a_call_before_switching_fed_the_caller_again_no_longer_counts(
+    served: tuple[TestClient, Credentials],
+    evidence_db: str,
+    metered: Iterator[tuple[str, str]],
+    sample_grid: GridModel,
+) -> None:
+    client, _ = served
+    account, _ = next(metered)
+    _call(client, account)
+    fuse = next(d.asset_ref for d in sample_grid.devices if d.kind == "fuse")
+    created = client.post("/api/v1/incidents", json={"device": fuse})
+    assert created.status_code == 201, created.text
+    with session_scope(session_factory(evidence_db)) as session:
+        session.add(
+            IncidentEvent(
+                incident_id=created.json()["id"],
+                actor="dispatcher",
+                action=AuditAction.PARTIALLY_RESTORED,
+                details={"by": SWITCHING, "accounts": [account]},
+            )
+        )
+    assert _kinds(evidence_db, account) == set()
+
+
+def _later() -> str:
+    return (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
