@@ -163,6 +163,21 @@ def changes_since(session: Session, switch_version: int) -> Changes:
     return Changes(now, states)
 
 
+def closed_by_operators(session: Session, since: datetime) -> dict[str, datetime]:
+    """Devices an operator closed since `since`, with when it last happened."""
+    rows = session.execute(
+        select(Device.asset_ref, func.max(SwitchOperation.occurred_at))
+        .join(SwitchOperation, SwitchOperation.device_id == Device.id)
+        .where(
+            SwitchOperation.source.in_(sorted(OPERATORS)),
+            ~SwitchOperation.is_open,
+            SwitchOperation.occurred_at >= since,
+        )
+        .group_by(Device.asset_ref)
+    )
+    return {asset_ref: at for asset_ref, at in rows}
+
+
 def tripped_devices(session: Session) -> frozenset[str]:
     """Every protective device that protection opened and nobody has closed yet."""
     rows = session.execute(

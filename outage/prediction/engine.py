@@ -26,6 +26,7 @@ from outage import locks
 from outage.db import get_engine, session_factory
 from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
+from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
     cancel,
     merge_incidents,
@@ -39,7 +40,7 @@ from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.queries import ActiveIncident, active_incidents
-from outage.prediction.evidence import EvidenceSet, gather
+from outage.prediction.evidence import EvidenceSet, gather, refed_by_switching
 from outage.prediction.inference import (
     SERVICE,
     Evidence,
@@ -104,9 +105,16 @@ class Engine:
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
         now = now or datetime.now(UTC)
+        evidence = gather(session, now=now, window=self.window)
         if self.live is not None:
             self._follow(self.live.get(session))
-        evidence = gather(session, now=now, window=self.window)
+            refed = refed_by_switching(
+                self.live.energized(session),
+                self.index.node_of,
+                evidence.last_out,
+                closed_by_operators(session, now - self.window),
+            )
+            evidence.without_outages_of(refed)
         active = [i for i in active_incidents(session) if i.kind is IncidentKind.OUTAGE]
         done: set[int] = set()
         for apply in (self._apply_switching, self._apply_meters):

@@ -10,17 +10,18 @@ window are read too, whatever their own time (a late batch, accepted up to
 """
 
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from grid_topology.topology import Topology
 from outage.grid.models import Customer, Device
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
-from outage.incidents.models import Incident, IncidentEvent
-from outage.incidents.restoration import SWITCHING
+from outage.incidents.models import Incident
 from outage.intake.enums import OUTAGE_CODES, Hazard, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.inference import Evidence, EvidenceKind
@@ -28,6 +29,9 @@ from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
 
 _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
+
+OUT = frozenset({EvidenceKind.CALL, EvidenceKind.LAST_GASP})
+"""Evidence that a customer is without supply."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class EvidenceSet:
     refs: dict[str, list[EvidenceRef]] = field(default_factory=lambda: defaultdict(list))
     """Account -> the reports and meter events behind its evidence."""
     first_seen: dict[str, datetime] = field(default_factory=dict)
+    last_out: dict[str, datetime] = field(default_factory=dict)
+    """Account -> its latest evidence of being without supply (a call, a last gasp)."""
     known_out: dict[str, EvidenceRef] = field(default_factory=dict)
     """Device -> the SCADA event that says it is open."""
     opened_at: dict[str, datetime] = field(default_factory=dict)
@@ -59,6 +65,15 @@ class EvidenceSet:
         self.items.append(Evidence(account, kind))
         self.refs[account].append(ref)
         self.first_seen[account] = min(at, self.first_seen.get(account, at))
+        if kind in OUT:
+            self.last_out[account] = max(at, self.last_out.get(account, at))
+
+    def without_outages_of(self, accounts: Collection[str]) -> None:
+        """Drop these customers' evidence of being without supply: it is over for them."""
+        gone = set(accounts)
+        self.items = [e for e in self.items if not (e.kind in OUT and e.account in gone)]
+        for account in gone:
+            self.last_out.pop(account, None)
 
 
 def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet:
@@ -78,11 +93,10 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         )
     )
     meters = _meters(session, since)
-    back = _back_by_switching(session, since)
     for report_id, account, hazard, received_at, incident_id in reports:
         if hazard is not None:
             found.hazards.append(HazardReport(report_id, account, hazard, received_at, incident_id))
-        if account is not None and not _supplied_since(account, received_at, meters, back):
+        if account is not None and not _metered_back(account, received_at, meters):
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
     for account, (intervals, latest) in meters.items():
         found.meters[account] = intervals
@@ -102,36 +116,37 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
     return found
 
 
-def _supplied_since(
+def _metered_back(
     account: str,
     called_at: datetime,
     meters: dict[str, tuple[list[Interval], SwitchEvent | None]],
-    back: dict[str, datetime],
 ) -> bool:
-    """The customer's supply came back after they called: their meter said so, or switching
-    fed them again. The call then tells of an outage that is over for them, which on the
-    network as switched now would point at whatever feeds them now."""
+    """The customer's meter said power is back after they called: the call tells of an
+    outage that is over for them."""
     _, latest = meters.get(account, ([], None))
-    metered = latest is not None and latest.state is SwitchState.CLOSED and latest.at > called_at
-    return metered or back.get(account, called_at) > called_at
+    return latest is not None and latest.state is SwitchState.CLOSED and latest.at > called_at
 
 
-def _back_by_switching(session: Session, since: datetime) -> dict[str, datetime]:
-    """Account -> when switching last gave it supply again (restorations by switching name
-    the customers in their audit rows), since `since`."""
-    named = (
-        func.jsonb_array_elements_text(IncidentEvent.details["accounts"])
-        .table_valued("value")
-        .lateral()
-    )
-    rows = session.execute(
-        select(named.c.value, func.max(IncidentEvent.at))
-        .select_from(IncidentEvent)
-        .join(named, true())
-        .where(IncidentEvent.details["by"].astext == SWITCHING, IncidentEvent.at >= since)
-        .group_by(named.c.value)
-    )
-    return {name: at for name, at in rows}
+def refed_by_switching(
+    energized: Topology,
+    node_of: Mapping[str, str],
+    last_out: Mapping[str, datetime],
+    closed_at: Mapping[str, datetime],
+) -> set[str]:
+    """Customers an operator's switching fed again after their latest evidence of being
+    out: they have supply now, through a device an operator closed since (a tie, a
+    section put back). Their calls and gasps tell of an outage over for them, which on the
+    network as switched now would point at whatever feeds them now. A trip reclosed by
+    SCADA is not switching: customers still out below it are the engine's to find."""
+    refed = set()
+    for account, at in last_out.items():
+        node = node_of.get(account)
+        if node is None or not energized.is_energized(node):
+            continue
+        path = energized.upstream_of_node(node).devices
+        if any(closed_at.get(device, at) > at for device in path):
+            refed.add(account)
+    return refed
 
 
 def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:

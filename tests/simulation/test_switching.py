@@ -100,3 +100,14 @@ def test_the_incident_is_restored_by_switching_and_tells_the_transferred_custome
     ]
     assert len(switched) == 1, played.state.switching
     assert set(switched[0]["accounts"]) == played.plan.transferred
+
+
+def test_no_outage_is_inferred_on_the_feeder_that_picked_the_customers_up(
+    played: Played, sample_grid: GridModel
+) -> None:
+    """The transferred customers' calls and gasps tell of an outage that is over for them:
+    on the network as switched they must not point at the neighbouring feeder's breaker."""
+    others = {f.head for f in sample_grid.feeders} - {played.plan.faulted}
+    listed = played.dispatcher.get("/api/v1/incidents", params={"limit": 1000}).json()
+    strays = [i for i in listed if (i.get("device") or {}).get("asset_ref") in others]
+    assert strays == []

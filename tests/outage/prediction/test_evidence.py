@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from grid_topology.model import GridModel
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Link, Network, Topology
 from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
-from outage.incidents.enums import AuditAction
-from outage.incidents.models import IncidentEvent
-from outage.incidents.restoration import SWITCHING
-from outage.prediction.evidence import gather
+from outage.prediction.evidence import gather, refed_by_switching
 from outage.prediction.inference import EvidenceKind
 from tests.conftest import Credentials, issue_credentials, own_database
 
@@ -74,28 +72,37 @@ def test_a_call_before_the_meter_says_power_is_back_no_longer_counts(
     assert _kinds(evidence_db, account) == {EvidenceKind.LIVE}
 
 
-def test_a_call_before_switching_fed_the_caller_again_no_longer_counts(
-    served: tuple[TestClient, Credentials],
-    evidence_db: str,
-    metered: Iterator[tuple[str, str]],
-    sample_grid: GridModel,
-) -> None:
-    client, _ = served
-    account, _ = next(metered)
-    _call(client, account)
-    fuse = next(d.asset_ref for d in sample_grid.devices if d.kind == "fuse")
-    created = client.post("/api/v1/incidents", json={"device": fuse})
-    assert created.status_code == 201, created.text
-    with session_scope(session_factory(evidence_db)) as session:
-        session.add(
-            IncidentEvent(
-                incident_id=created.json()["id"],
-                actor="dispatcher",
-                action=AuditAction.PARTIALLY_RESTORED,
-                details={"by": SWITCHING, "accounts": [account]},
-            )
-        )
-    assert _kinds(evidence_db, account) == set()
+AT = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+
+
+def _tied() -> Topology:
+    """Two sources; feeder A (breaker A, then node a1 with customer "x") and feeder B, with
+    an open tie from a1 to B's node; breaker A open, the tie closed: x is fed from B."""
+    links = {
+        "A": Link("A", DeviceKind.BREAKER, "sa", "a1", is_open=True),
+        "B": Link("B", DeviceKind.BREAKER, "sb", "b1"),
+        "T": Link("T", DeviceKind.SWITCH, "a1", "b1"),
+    }
+    return Topology(Network(links, frozenset({"sa", "sb"}), {"a1": ("x",)}))
+
+
+def test_a_customer_fed_again_by_a_tie_closed_after_they_called_is_back() -> None:
+    refed = refed_by_switching(_tied(), {"x": "a1"}, {"x": AT}, {"T": AT + timedelta(minutes=5)})
+    assert refed == {"x"}
+
+
+def test_a_call_after_the_tie_closed_still_counts() -> None:
+    refed = refed_by_switching(
+        _tied(), {"x": "a1"}, {"x": AT + timedelta(minutes=10)}, {"T": AT + timedelta(minutes=5)}
+    )
+    assert refed == set()
+
+
+def test_a_customer_without_supply_now_is_not_back() -> None:
+    dead = _tied().switched({"T": True})
+    assert (
+        refed_by_switching(dead, {"x": "a1"}, {"x": AT}, {"T": AT + timedelta(minutes=5)}) == set()
+    )
 
 
 def _later() -> str:
