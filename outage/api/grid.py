@@ -83,7 +83,7 @@ def get_device(asset_ref: str, session: SessionDep, live: TopologyDep) -> Device
     return DeviceDetailOut(
         **device.__dict__,
         energized=topology.is_device_energized(asset_ref),
-        customers_downstream=live.customers_downstream(session, asset_ref),
+        customers_downstream=topology.customer_counts().get(asset_ref, 0),
         upstream_protective=[
             ref for ref in topology.upstream(asset_ref).devices if links[ref].is_protective
         ],
@@ -99,14 +99,14 @@ def trace(
 ) -> TraceOut:
     device = _device_or_404(session, asset_ref)
     topology = live.energized(session)
-    links = topology.network.links
+    links, counts = topology.network.links, topology.customer_counts()
     found = topology.downstream(asset_ref) if direction == "down" else topology.upstream(asset_ref)
     traced = [
         TracedDevice(
             asset_ref=ref,
             kind=links[ref].kind,
             is_open=links[ref].is_open,
-            customers_downstream=live.customers_downstream(session, ref),
+            customers_downstream=counts.get(ref, 0),
         )
         for ref in found.devices
     ]
@@ -115,7 +115,7 @@ def trace(
         direction=direction,
         devices=traced,
         transformers=[t for t in traced if t.kind is DeviceKind.TRANSFORMER],
-        customers=live.customers_downstream(session, asset_ref),
+        customers=counts.get(asset_ref, 0),
     )
 
 

@@ -12,9 +12,7 @@ customers are those its device fed (the engine's inference, incident counts and 
 told). `energized` is the network exactly as it stands, for what has supply now.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from threading import Lock
 
 from sqlalchemy.orm import Session
@@ -29,11 +27,6 @@ class _Views:
     versions: Versions
     operated: Topology
     energized: Topology
-
-    @cached_property
-    def counts(self) -> Mapping[str, int]:
-        """Customers with supply through each device now, counted once per version."""
-        return self.energized.customer_counts()
 
 
 class LiveTopology:
@@ -50,10 +43,6 @@ class LiveTopology:
     def energized(self, session: Session) -> Topology:
         """The network exactly as switched now: what has supply."""
         return self._current(session).energized
-
-    def customers_downstream(self, session: Session, asset_ref: str) -> int:
-        """Customers who lose supply if the device opens now (0 for one without supply)."""
-        return self._current(session).counts.get(asset_ref, 0)
 
     @property
     def version(self) -> Versions | None:

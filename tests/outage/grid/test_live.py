@@ -40,7 +40,9 @@ def test_a_transfer_through_a_tie_moves_the_customers_to_the_other_feeder(
         topology = live.get(session)
         assert topology.downstream(transfer.head).accounts == frozenset()
         assert topology.downstream(transfer.neighbour_head).accounts == moved | neighbour
-        assert live.customers_downstream(session, transfer.neighbour_head) == len(moved | neighbour)
+        assert live.energized(session).customer_counts()[transfer.neighbour_head] == len(
+            moved | neighbour
+        )
     _operate(switching_database, transfer.head, False, SwitchSource.DISPATCHER, 3)
     _operate(switching_database, transfer.tie, True, SwitchSource.DISPATCHER, 4)
     with session_scope(sessions) as session:
