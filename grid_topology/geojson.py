@@ -23,6 +23,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    NonNegativeFloat,
     PositiveFloat,
     StringConstraints,
     ValidationError,
@@ -155,11 +156,15 @@ def _feature(feature_type: str, item: _Item, geometry: dict[str, Any] | None) ->
     }
 
 
+_OMITTED_WHEN_FALSE = frozenset({"remote_controlled"})
+"""Optional flags written only when set, so files without them stay as they were."""
+
+
 def _json_values(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return {
         key: value.value if isinstance(value, Enum) else value
         for key, value in pairs
-        if value is not None
+        if value is not None and not (key in _OMITTED_WHEN_FALSE and value is False)
     }
 
 
@@ -242,6 +247,7 @@ class _DeviceProperties(_Properties):
     voltage_kv: PositiveFloat | None = None
     rating_kva: PositiveFloat | None = None
     substation: _Text | None = None
+    remote_controlled: bool = False
 
     def build(self, positions: tuple[Coordinate, ...]) -> Device:
         return Device(path=positions, **self.model_dump())
@@ -271,6 +277,8 @@ class _PremiseProperties(_Properties):
     address: _Text
     customer: _CustomerValues
     meter_id: _Text | None = None
+    load_kw: NonNegativeFloat | None = None
+    load_kvar: float | None = None
 
     def build(self, positions: tuple[Coordinate, ...]) -> Premise:
         return Premise(

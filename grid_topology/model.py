@@ -54,7 +54,11 @@ class Device:
     is_open: bool = False
     voltage_kv: float | None = None
     rating_kva: float | None = None
+    """Apparent power it carries continuously: a transformer's nameplate, a line's thermal
+    limit (sqrt(3) * rated voltage * ampacity)."""
     substation: str | None = None
+    remote_controlled: bool = False
+    """Operable from the control room (SCADA); otherwise a crew has to go there."""
 
     @property
     def is_protective(self) -> bool:
@@ -91,6 +95,10 @@ class Premise:
     customer: Customer
     meter_id: str | None = None
     """The smart meter's id at the head-end; None when the premise has no smart meter."""
+    load_kw: float | None = None
+    """Estimated demand (active power), for the capacity checks of restoration by switching."""
+    load_kvar: float | None = None
+    """Estimated reactive demand; taken as 0 when only load_kw is known."""
 
 
 @dataclass

@@ -21,12 +21,21 @@ same way. A switch in series with a line or transformer joins the bus to a termi
 Feeders are the lines leaving a substation bus through a breaker; a feeder is named after
 the line's SimBench subnet ("MV3.101_Feeder1") when that name is unique.
 
-Every load becomes one premise and one customer whose account is the load's name.
+Every load becomes one premise and one customer whose account is the load's name, with the
+load's `p_mw`/`q_mvar` as its demand. A line's rating is sqrt(3) * its bus voltage * `max_i_ka`
+(* `df` * `parallel`), a transformer's its `sn_mva`.
+
+SimBench does not say which switches a control room operates remotely. We take the MV and
+HV breakers and the normally open MV load-break switches (the ties) as remote, and of the
+other MV load-break switches a seeded share (REMOTE_SWITCH_SHARE), as on a feeder where
+some ring main units have been automated; everything else needs a crew.
 """
 
 import json
 import math
+import random
 from collections import Counter
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from grid_topology.customers import LoadPoint, synthesize_customers
@@ -37,6 +46,7 @@ from grid_topology.model import (
     Feeder,
     GridModel,
     Node,
+    Premise,
     Substation,
 )
 from grid_topology.topology import Network, Topology
@@ -45,6 +55,8 @@ if TYPE_CHECKING:
     import pandapower as pp
 
 LV_MAX_KV = 1.0
+REMOTE_SWITCH_SHARE = 0.3
+"""Share of the closed MV load-break switches taken as remote-controlled."""
 
 
 class SimbenchUnavailable(RuntimeError):
@@ -84,8 +96,9 @@ def _location(geo: Any) -> Coordinate:
 class _Builder:
     """Walks a pandapower net once, element table by element table."""
 
-    def __init__(self, net: "pp.pandapowerNet") -> None:
+    def __init__(self, net: "pp.pandapowerNet", seed: int) -> None:
         self.net = net
+        self.seed = seed
         self.bus_name: dict[int, str] = net.bus.name.to_dict()
         self.bus_kv: dict[int, float] = net.bus.vn_kv.to_dict()
         self.bus_substation = {i: _text(s) for i, s in net.bus.substation.items()}
@@ -99,7 +112,7 @@ class _Builder:
         for idx, sw in net.switch.iterrows():
             self.switches_at.setdefault((sw.et, int(sw.element), int(sw.bus)), []).append(idx)
 
-    def build(self, seed: int) -> GridModel:
+    def build(self) -> GridModel:
         net = self.net
         sources = {int(b) for b in net.ext_grid[net.ext_grid.in_service].bus}
         for idx, name in self.bus_name.items():
@@ -121,7 +134,10 @@ class _Builder:
                 line.from_bus,
                 line.to_bus,
                 in_service=bool(line.in_service),
-                rating_kva=None,
+                rating_kva=math.sqrt(3)
+                * float(self.bus_kv[int(line.from_bus)])
+                * float(line.max_i_ka * line.df * line.parallel)
+                * 1000,
             )
         for idx, trafo in net.trafo.iterrows():
             self._add_branch(
@@ -142,7 +158,9 @@ class _Builder:
         ]
         model = GridModel(substations=substations, nodes=self.nodes, devices=self.devices)
         model.feeders = self._feeders(model)
-        model.premises = synthesize_customers(self._load_points(), seed=seed)
+        model.premises = self._with_demand(
+            synthesize_customers(self._load_points(), seed=self.seed)
+        )
         return model
 
     def _add_branch(
@@ -207,10 +225,11 @@ class _Builder:
         sw = self.net.switch.loc[idx]
         bus = int(sw.bus)
         closed = bool(sw.closed)
+        kind = self._switch_kind(sw)
         self.devices.append(
             Device(
                 asset_ref=str(sw["name"]),
-                kind=self._switch_kind(sw),
+                kind=kind,
                 from_node=from_node,
                 to_node=to_node,
                 path=(self.bus_location[bus],),
@@ -218,8 +237,19 @@ class _Builder:
                 is_open=not closed,
                 voltage_kv=float(self.bus_kv[bus]),
                 substation=self.bus_substation[bus],
+                remote_controlled=self._is_remote(sw, kind),
             )
         )
+
+    def _is_remote(self, sw: Any, kind: DeviceKind) -> bool:
+        if kind is DeviceKind.BREAKER:
+            return True
+        if kind is not DeviceKind.SWITCH or self.bus_kv[int(sw.bus)] <= LV_MAX_KV:
+            return False
+        if not sw.closed:
+            return True
+        rng = random.Random(json.dumps(["remote", self.seed, str(sw["name"])]))
+        return rng.random() < REMOTE_SWITCH_SHARE
 
     def _switch_kind(self, sw: Any) -> DeviceKind:
         bus, element = int(sw.bus), int(sw.element)
@@ -271,6 +301,18 @@ class _Builder:
             for _, load in self.net.load.iterrows()
         ]
 
+    def _with_demand(self, premises: list[Premise]) -> list[Premise]:
+        demand = {
+            str(load["name"]): (float(load.p_mw) * 1000, float(load.q_mvar) * 1000)
+            for _, load in self.net.load.iterrows()
+        }
+        return [
+            replace(
+                p, load_kw=demand[p.customer.account][0], load_kvar=demand[p.customer.account][1]
+            )
+            for p in premises
+        ]
+
 
 def _first_bus_of_each_substation(bus_substation: dict[int, str | None]) -> dict[str, int]:
     first: dict[str, int] = {}
@@ -281,4 +323,4 @@ def _first_bus_of_each_substation(bus_substation: dict[int, str | None]) -> dict
 
 
 def from_pandapower(net: "pp.pandapowerNet", *, seed: int = 0) -> GridModel:
-    return _Builder(net).build(seed)
+    return _Builder(net, seed).build()

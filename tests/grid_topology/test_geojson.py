@@ -57,8 +57,18 @@ def small_grid() -> GridModel:
                 "N-2",
                 ((105.8361, 21.0291), (105.83615, 21.029123), (105.8362, 21.0291)),
                 voltage_kv=22.0,
+                rating_kva=13600.0,
             ),
-            Device("TIE-1", DeviceKind.SWITCH, "N-2", "N-1", ((105.8362, 21.0291),), True, True),
+            Device(
+                "TIE-1",
+                DeviceKind.SWITCH,
+                "N-2",
+                "N-1",
+                ((105.8362, 21.0291),),
+                True,
+                True,
+                remote_controlled=True,
+            ),
             Device("TR-1", DeviceKind.TRANSFORMER, "N-2", "N-LV", ((105.8362, 21.0292),)),
         ],
         feeders=[Feeder("471 Giám", "TBA Giám", "BR-471")],
@@ -69,6 +79,8 @@ def small_grid() -> GridModel:
                 (105.83625, 21.02925),
                 "12 Lý Thường Kiệt, Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội",
                 Customer("PD01000001", "Nguyễn Văn An", "+84912345678", None, "vi"),
+                load_kw=3.0,
+                load_kvar=1.2,
             ),
             Premise(
                 "P-2",
@@ -155,7 +167,9 @@ def test_document_layout() -> None:
         "normal_open": False,
         "is_open": False,
         "voltage_kv": 22.0,
+        "rating_kva": 13600.0,
     }
+    assert feature(doc, "device", "TIE-1")["properties"]["remote_controlled"] is True
     assert feature(doc, "device", "BR-471")["geometry"]["type"] == "Point"
     assert feature(doc, "feeder", "471 Giám")["geometry"] is None
     customer = feature(doc, "premise", "P-1")["properties"]["customer"]
@@ -246,6 +260,22 @@ def test_invalid_customer_values(prop: str, value: str, expected: str) -> None:
     [problem] = problems_of(doc)
     assert f"(premise 'P-2'): property 'customer.{prop}'" in problem
     assert expected in problem
+
+
+def test_a_negative_demand_is_refused() -> None:
+    doc = grid_to_geojson(small_grid())
+    feature(doc, "premise", "P-1")["properties"]["load_kw"] = -3
+    [problem] = problems_of(doc)
+    assert "(premise 'P-1'): property 'load_kw'" in problem
+
+
+def test_restoration_data_is_optional() -> None:
+    doc = grid_to_geojson(small_grid())
+    del feature(doc, "device", "TIE-1")["properties"]["remote_controlled"]
+    del feature(doc, "premise", "P-1")["properties"]["load_kw"]
+    model = parse_grid(doc)
+    assert not next(d for d in model.devices if d.asset_ref == "TIE-1").remote_controlled
+    assert model.premises[0].load_kw is None
 
 
 def test_a_device_referencing_a_missing_node() -> None:
