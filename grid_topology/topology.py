@@ -228,6 +228,19 @@ class Topology:
     def energized_nodes(self) -> frozenset[str]:
         return frozenset(ref for kind, ref in self._parent if kind == "n")
 
+    def devices_at(self, node_ref: str) -> Sequence[str]:
+        """The devices, open or closed, that end at a node."""
+        return self._terminals.get(node_ref, ())
+
+    def sums_below(self, values: Mapping[str, complex]) -> dict[str, complex]:
+        """For every energized device, the sum of `values` (by node) at or below it: on a
+        radial network, the load each device carries."""
+        sums: dict[NodeVertex, complex] = {}
+        for vertex in reversed(list(self._subtree(_ROOT))):
+            own = values.get(vertex[1], 0) if vertex[0] == "n" else 0
+            sums[vertex] = own + sum(sums[child] for child in self._children.get(vertex, ()))
+        return {ref: total for (kind, ref), total in sums.items() if kind == "d"}
+
     def _subtree(self, start: NodeVertex) -> Iterator[NodeVertex]:
         stack = [start]
         while stack:

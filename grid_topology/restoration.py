@@ -1,0 +1,613 @@
+"""Restoration by switching (FLISR): isolate the faulted section, feed the healthy rest again.
+
+A *section* is what lies between switchable devices: nodes joined by closed lines and
+transformers. After a protective device opens on a fault, the planner
+
+1. isolates the faulted sections (and those with an active hazard) by opening the closed
+   switchable devices on their boundary,
+2. splits what is left dead into *islands* (joined by closed devices) and, for every island,
+   considers cutting it at up to `Options.max_cuts` switchable devices on the paths between
+   the points it can be fed from: the operated device (reclosing it feeds the part above
+   the fault) and the open ties to live feeders,
+3. gives every part at most one of those sources, keeping every element within its rating,
+   and keeps the combinations that restore the most customers (critical ones weighted),
+4. orders the steps so that every part is fed once its boundary is open (never a loop, not
+   even for a moment) and the parts worth the most customers per second of switching come
+   first, and times them: seconds for a remote-controlled device, a crew's travel and work
+   (`Options.manual_seconds`) for the others.
+
+Capacity is the load-sum of a radial network: what an element carries is the demand of
+everything it feeds. A source adds the demand of its part to every element between it and
+the grid's source, and reverses the flow on the elements between its tie and the top of the
+part; elements that keep their direction carry at most what they carried before the fault.
+
+Plain data in, plain answers out: no database, no HTTP.
+"""
+
+import itertools
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from grid_topology.model import SWITCHING_KINDS, GridModel
+from grid_topology.topology import Topology
+
+MANUAL_SECONDS = 45 * 60.0
+"""Default time for a crew to reach a manual device and operate it."""
+ISLAND_CHOICES = 8
+"""Best ways of feeding each island kept when combining islands."""
+COMBINATIONS = 4096
+"""Largest number of island combinations searched exhaustively; beyond, islands are greedy."""
+
+
+def _manual_seconds(asset_ref: str) -> float:
+    return MANUAL_SECONDS
+
+
+@dataclass(frozen=True)
+class GridData:
+    """What the checks and the timeline need beyond connectivity; every part may be empty."""
+
+    loads: Mapping[str, complex] = field(default_factory=dict)
+    """Node ref -> demand in kVA, as P + jQ."""
+    ratings: Mapping[str, float] = field(default_factory=dict)
+    """asset_ref -> kVA; elements without a rating are not checked."""
+    remote: frozenset[str] = frozenset()
+    """asset_refs of the remote-controlled devices."""
+    critical: frozenset[str] = frozenset()
+    """Accounts to restore first."""
+
+    @classmethod
+    def from_model(cls, model: GridModel) -> "GridData":
+        loads: dict[str, complex] = {}
+        for premise in model.premises:
+            if premise.load_kw is not None:
+                demand = complex(premise.load_kw, premise.load_kvar or 0.0)
+                loads[premise.node] = loads.get(premise.node, 0) + demand
+        return cls(
+            loads=loads,
+            ratings={d.asset_ref: d.rating_kva for d in model.devices if d.rating_kva},
+            remote=frozenset(d.asset_ref for d in model.devices if d.remote_controlled),
+            critical=frozenset(p.customer.account for p in model.premises if p.customer.critical),
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    margin: float = 1.0
+    """Share of a rating a plan may load an element to."""
+    remote_seconds: float = 30.0
+    manual_seconds: Callable[[str], float] = _manual_seconds
+    """asset_ref -> seconds for a crew to get there and operate it."""
+    repair_seconds: float = 4 * 3600.0
+    """How long customers would wait for the repair: the horizon of customer-minutes saved."""
+    critical_weight: float = 10.0
+    """A critical customer counts as this many others."""
+    max_cuts: int = 2
+    """Switchable devices an island may be cut at to feed its parts from different sides."""
+    plans: int = 5
+
+
+@dataclass(frozen=True)
+class Incident:
+    faulted: frozenset[str]
+    """Nodes of the faulted sections (a node stands for its whole section)."""
+    operated: tuple[str, ...] = ()
+    """Protective devices that opened on the fault; taken as closed before it."""
+    hazards: frozenset[str] = frozenset()
+    """Nodes of sections that must not be re-energized (a line down, a crew at work)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    asset_ref: str
+    open: bool
+    at_seconds: float
+    """When it is done, counted from the start of the plan."""
+    restored: frozenset[str]
+    """Accounts back on supply with this step."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    restored: frozenset[str]
+    unsupplied: frozenset[str]
+    """Accounts still without supply at the end, the faulted sections' included."""
+    customer_minutes_saved: float
+    radial: bool
+    """Every closing joined a dead part to a live one: no loop at any step."""
+    peak_loading: float
+    """Highest share of its rating any checked element carries at the end."""
+    most_loaded: str | None
+
+
+def sections(topology: Topology, nodes: Iterable[str]) -> frozenset[str]:
+    """The nodes of the sections (bounded by switchable devices) that hold these nodes."""
+    links = topology.network.links
+    seen = set(nodes)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for asset_ref in topology.devices_at(node):
+            link = links[asset_ref]
+            if link.is_open or link.kind in SWITCHING_KINDS:
+                continue
+            other = link.to_node if link.from_node == node else link.from_node
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    return frozenset(seen)
+
+
+def locate_fault(
+    topology: Topology,
+    operated: str,
+    *,
+    energized: Collection[str] = (),
+    healthy: Collection[str] = (),
+    fault_passed: Collection[str] = (),
+    no_fault_passed: Collection[str] = (),
+    found: Collection[str] = (),
+) -> frozenset[str]:
+    """The nodes of the sections below `operated` that the evidence leaves possible.
+
+    `energized`: nodes known to have supply, so neither they nor their supply path are
+    faulted; `healthy`: nodes a crew found clear; `fault_passed` / `no_fault_passed`:
+    devices whose fault indicator did / did not see fault current (the fault is below the
+    first, not below the second); `found`: nodes where a crew found the fault. Evidence
+    that contradicts itself narrows nothing: the whole area below `operated` comes back.
+    """
+    before = _closed(topology, [operated])
+    area = before.downstream(operated).nodes
+    possible = set(area)
+    for asset_ref in fault_passed:
+        possible &= before.downstream(asset_ref).nodes
+    for asset_ref in no_fault_passed:
+        possible -= before.downstream(asset_ref).nodes
+    clear = set(healthy)
+    for node in energized:
+        clear |= {node} | before.upstream_of_node(node).nodes
+    possible -= sections(before, clear & area)
+    if found:
+        possible &= sections(before, found)
+    kept = {node for node in possible if sections(before, [node]) <= possible}
+    return frozenset(kept) if kept else area
+
+
+def _closed(topology: Topology, devices: Iterable[str]) -> Topology:
+    links = topology.network.links
+    return topology.switched({d: False for d in devices if links[d].is_open})
+
+
+@dataclass(frozen=True)
+class _Source:
+    device: str
+    end: str
+    """Its node in the island."""
+    path: tuple[str, ...]
+    """Elements the fed part's load passes through on the live side, the device included."""
+
+
+@dataclass(frozen=True)
+class _Feed:
+    """One part of an island fed from one source."""
+
+    source: _Source
+    top: str
+    load: complex
+    weight: float
+    flows: tuple[tuple[str, complex], ...]
+    """Elements inside the part whose flow reverses, with what they carry then."""
+
+
+@dataclass(frozen=True)
+class _Choice:
+    cuts: frozenset[str]
+    feeds: tuple[_Feed, ...]
+
+    @property
+    def weight(self) -> float:
+        return sum(feed.weight for feed in self.feeds)
+
+
+class _Island:
+    """A dead, healthy, connected area, oriented from where it was fed before the fault."""
+
+    def __init__(self, area: "_Area", root: str, nodes: set[str], sources: list[_Source]) -> None:
+        self.area = area
+        self.root = root
+        self.sources = sources
+        links = area.before.network.links
+        self.parent: dict[str, tuple[str, str]] = {}
+        self.order: list[str] = []
+        self.tin: dict[str, int] = {}
+        self.tout: dict[str, int] = {}
+        stack: list[tuple[str, bool]] = [(root, False)]
+        seen = {root}
+        while stack:
+            node, done = stack.pop()
+            if done:
+                self.tout[node] = len(self.order)
+                continue
+            self.tin[node] = len(self.order)
+            self.order.append(node)
+            stack.append((node, True))
+            for asset_ref in area.internal(node):
+                link = links[asset_ref]
+                other = link.to_node if link.from_node == node else link.from_node
+                if other in nodes and other not in seen:
+                    seen.add(other)
+                    self.parent[other] = (asset_ref, node)
+                    stack.append((other, False))
+        self.load: dict[str, complex] = {}
+        self.weight: dict[str, float] = {}
+        for node in reversed(self.order):
+            self.load[node] = self.load.get(node, 0) + area.data.loads.get(node, 0)
+            self.weight[node] = self.weight.get(node, 0.0) + area.weight_at(node)
+            if node in self.parent:
+                above = self.parent[node][1]
+                self.load[above] = self.load.get(above, 0) + self.load[node]
+                self.weight[above] = self.weight.get(above, 0.0) + self.weight[node]
+        self.cut_below = {self.parent[n][0]: n for n in self.order if n in self.parent}
+        """Closed device inside the island -> its node away from the root."""
+        self.candidates = self._candidate_cuts()
+
+    def below(self, node: str, other: str) -> bool:
+        """`other` is `node` or lies below it."""
+        return self.tin[node] <= self.tin[other] < self.tout[node]
+
+    def _candidate_cuts(self) -> list[str]:
+        """Switchable devices on the paths between the island's source ends."""
+        ends = {source.end for source in self.sources}
+        if len(ends) < 2:
+            return []
+        links = self.area.before.network.links
+        marked: set[str] = set()
+        for end in ends:
+            node = end
+            while node in self.parent and node not in marked:
+                marked.add(node)
+                node = self.parent[node][1]
+        common = max(
+            (n for n in [*marked, self.root] if all(self.below(n, e) for e in ends)),
+            key=lambda n: self.tin[n],
+        )
+        return sorted(
+            self.parent[n][0]
+            for n in marked
+            if n != common
+            and self.below(common, n)
+            and links[self.parent[n][0]].kind in SWITCHING_KINDS
+        )
+
+    def top_of(self, node: str, cuts: Collection[str]) -> str:
+        """The top node of the part holding `node` once `cuts` are open."""
+        tops = [self.cut_below[c] for c in cuts if self.below(self.cut_below[c], node)]
+        return max(tops, key=lambda n: self.tin[n], default=self.root)
+
+    def _cut_away(self, node: str, cuts: Collection[str]) -> tuple[complex, float]:
+        """Load and weight below `node` that the cuts take out of its part."""
+        inside = [self.cut_below[c] for c in cuts if self.cut_below[c] != node]
+        inside = [q for q in inside if self.below(node, q)]
+        outer = [q for q in inside if not any(o != q and self.below(o, q) for o in inside)]
+        return sum((self.load[q] for q in outer), 0j), sum(self.weight[q] for q in outer)
+
+    def choices(self, max_cuts: int) -> list[_Choice]:
+        """Ways of feeding the island that fit on their own, best first."""
+        found: list[_Choice] = []
+        for size in range(min(max_cuts, len(self.candidates)) + 1):
+            for cuts in itertools.combinations(self.candidates, size):
+                found += self._fed_parts(frozenset(cuts))
+        found.sort(key=lambda c: (-c.weight, len(c.cuts)))
+        return found
+
+    def _fed_parts(self, cuts: frozenset[str]) -> list[_Choice]:
+        options: dict[str, list[_Feed | None]] = {}
+        for top in [self.root, *(self.cut_below[c] for c in cuts)]:
+            options[top] = [None]
+        for source in self.sources:
+            feed = self._feed(source, cuts)
+            if feed is not None:
+                options[feed.top].append(feed)
+        choices = []
+        for picked in itertools.product(*options.values()):
+            feeds = tuple(f for f in picked if f is not None)
+            if feeds and all(f.weight > 0 for f in feeds):
+                choices.append(_Choice(cuts, feeds))
+        return choices
+
+    def _feed(self, source: _Source, cuts: frozenset[str]) -> _Feed | None:
+        top = self.top_of(source.end, cuts)
+        away_load, away_weight = self._cut_away(top, cuts)
+        load = self.load[top] - away_load
+        flows = []
+        node = source.end
+        while node != top:
+            device, above = self.parent[node]
+            below_load = self.load[node] - self._cut_away(node, cuts)[0]
+            flows.append((device, load - below_load))
+            node = above
+        feed = _Feed(source, top, load, self.weight[top] - away_weight, tuple(flows))
+        return feed if self.area.fits([feed]) else None
+
+
+class _Area:
+    """The incident's dead area, its islands and the live network around it."""
+
+    def __init__(
+        self, topology: Topology, incident: Incident, data: GridData, options: Options
+    ) -> None:
+        self.data = data
+        self.options = options
+        self.before = _closed(topology, incident.operated)
+        links = self.before.network.links
+        self.operated = frozenset(incident.operated)
+        self.start = self.before.switched({d: True for d in self.operated})
+        self.blocked = sections(self.before, incident.faulted)
+        lost = self._isolate()
+        hazards = sections(self.before, incident.hazards & lost)
+        if hazards - self.blocked:
+            self.blocked |= hazards
+            lost = self._isolate()
+        self.dead = lost - self.blocked
+        self.after = self.before.switched({d: True for d in self.opened})
+        self.base = self.after.sums_below(data.loads)
+        self.islands = self._islands(lost)
+        accounts_at = self.before.network.accounts_at
+        self.accounts_out = frozenset(
+            a for node in lost | self.blocked for a in accounts_at.get(node, ())
+        )
+        self.first = [
+            d
+            for d in self.isolation
+            if any(
+                self.start.is_energized(end) and end not in self.blocked
+                for end in (links[d].from_node, links[d].to_node)
+            )
+        ]
+        """Isolating devices with supply on their healthy side now: opened first of all."""
+
+    def _isolate(self) -> set[str]:
+        """Sets the devices bounding the blocked sections; returns what loses supply."""
+        links = self.before.network.links
+        self.isolation = sorted(
+            {
+                asset_ref
+                for node in self.blocked
+                for asset_ref in self.before.devices_at(node)
+                if not links[asset_ref].is_open
+                and links[asset_ref].kind in SWITCHING_KINDS
+                and not {links[asset_ref].from_node, links[asset_ref].to_node} <= self.blocked
+            }
+        )
+        self.opened = self.operated | frozenset(self.isolation)
+        lost: set[str] = set()
+        for asset_ref in self.opened:
+            lost |= self.before.downstream(asset_ref).nodes
+        return lost
+
+    def weight_at(self, node: str) -> float:
+        critical = self.data.critical
+        return sum(
+            self.options.critical_weight if a in critical else 1.0
+            for a in self.before.network.accounts_at.get(node, ())
+        )
+
+    def internal(self, node: str) -> Iterable[str]:
+        """Closed devices at a dead node that stay closed through isolation."""
+        links = self.before.network.links
+        for asset_ref in self.before.devices_at(node):
+            if not links[asset_ref].is_open and asset_ref not in self.opened:
+                yield asset_ref
+
+    def _islands(self, lost: set[str]) -> list[_Island]:
+        links = self.before.network.links
+        islands = []
+        unassigned = set(self.dead)
+        while unassigned:
+            start = unassigned.pop()
+            nodes = {start}
+            stack = [start]
+            while stack:
+                node = stack.pop()
+                for asset_ref in self.internal(node):
+                    link = links[asset_ref]
+                    other = link.to_node if link.from_node == node else link.from_node
+                    if other in unassigned:
+                        unassigned.discard(other)
+                        nodes.add(other)
+                        stack.append(other)
+            root = self._old_entry(nodes)
+            islands.append(_Island(self, root, nodes, self._sources(nodes, lost)))
+        return islands
+
+    def _old_entry(self, nodes: set[str]) -> str:
+        """The node through which the island was fed before the fault."""
+        links = self.before.network.links
+        for asset_ref in sorted(self.opened):
+            link = links[asset_ref]
+            for end in (link.from_node, link.to_node):
+                if end in nodes and asset_ref in self.before.upstream_of_node(end).devices:
+                    return end
+        return min(nodes)
+
+    def _sources(self, nodes: set[str], lost: set[str]) -> list[_Source]:
+        links = self.before.network.links
+        sources = []
+        for node in sorted(nodes):
+            for asset_ref in self.before.devices_at(node):
+                link = links[asset_ref]
+                switchable = link.kind in SWITCHING_KINDS
+                if not switchable or not (link.is_open or asset_ref in self.operated):
+                    continue
+                other = link.to_node if link.from_node == node else link.from_node
+                if other in lost or other in self.blocked or not self.after.is_energized(other):
+                    continue
+                path = (asset_ref, *self.after.upstream_of_node(other).devices)
+                sources.append(_Source(asset_ref, node, path))
+        return sources
+
+    def fits(self, feeds: Iterable[_Feed]) -> bool:
+        return self.loading(feeds)[0] <= self.options.margin
+
+    def loading(self, feeds: Iterable[_Feed]) -> tuple[float, str | None]:
+        """The highest share of its rating a rated element carries with these feeds."""
+        flows: dict[str, complex] = {}
+        for feed in feeds:
+            for element in feed.source.path:
+                flows[element] = flows.get(element, self.base.get(element, 0)) + feed.load
+            flows.update(feed.flows)
+        worst, most = 0.0, None
+        for element, flow in flows.items():
+            rating = self.data.ratings.get(element)
+            if rating and abs(flow) / rating > worst:
+                worst, most = abs(flow) / rating, element
+        return worst, most
+
+
+def plan_restoration(
+    topology: Topology,
+    incident: Incident,
+    data: GridData | None = None,
+    options: Options | None = None,
+) -> list[Plan]:
+    """Ranked switching plans for an incident: most customers (critical weighted) back at the
+    end first, then most customer-minutes saved.
+
+    `topology` is the network as operated, the operated devices either still closed or open.
+    """
+    area = _Area(topology, incident, data or GridData(), options or Options())
+    per_island = [island.choices(area.options.max_cuts)[:ISLAND_CHOICES] for island in area.islands]
+    combos = _combinations(area, per_island)
+    plans = [_plan(area, combo) for combo in combos[: 2 * area.options.plans]]
+    if not plans:
+        plans = [_plan(area, [])]
+    plans.sort(key=lambda p: (-_weight(area, p.restored), -p.customer_minutes_saved))
+    return plans[: area.options.plans]
+
+
+def _weight(area: _Area, accounts: Iterable[str]) -> float:
+    critical = area.data.critical
+    return sum(area.options.critical_weight if a in critical else 1.0 for a in accounts)
+
+
+def _combinations(
+    area: _Area, per_island: list[list[_Choice]]
+) -> list[list[tuple[_Island, _Choice]]]:
+    """Island choices that fit together, best first."""
+    islands = [(island, choices) for island, choices in zip(area.islands, per_island, strict=True)]
+    islands = [(island, choices) for island, choices in islands if choices]
+    size = 1
+    for _, choices in islands:
+        size *= len(choices) + 1
+    if size <= COMBINATIONS:
+        found = []
+        for picked in itertools.product(*([None, *choices] for _, choices in islands)):
+            combo = [(i, c) for (i, _), c in zip(islands, picked, strict=True) if c is not None]
+            if combo and area.fits(f for _, c in combo for f in c.feeds):
+                found.append(combo)
+        found.sort(key=lambda combo: (-sum(c.weight for _, c in combo), _operations(combo)))
+        return found
+    greedy: list[tuple[_Island, _Choice]] = []
+    for island, choices in sorted(islands, key=lambda ic: -ic[1][0].weight):
+        for choice in choices:
+            if area.fits(f for _, c in [*greedy, (island, choice)] for f in c.feeds):
+                greedy.append((island, choice))
+                break
+    return [greedy] if greedy else []
+
+
+def _operations(combo: list[tuple[_Island, _Choice]]) -> int:
+    return sum(len(choice.cuts) + len(choice.feeds) for _, choice in combo)
+
+
+def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
+    """Steps for the chosen feeds, parts worth most per second of switching first."""
+    links = area.before.network.links
+    pending = []
+    for island, choice in combo:
+        for feed in choice.feeds:
+            accounts = _part_accounts(area, island, choice.cuts, feed.top)
+            opens = [
+                c
+                for c in choice.cuts
+                if island.cut_below[c] == feed.top
+                or island.top_of(island.parent[island.cut_below[c]][1], choice.cuts) == feed.top
+            ]
+            opens += [
+                d
+                for d in area.isolation
+                if any(
+                    end in island.tin and island.top_of(end, choice.cuts) == feed.top
+                    for end in (links[d].from_node, links[d].to_node)
+                )
+            ]
+            pending.append((feed, accounts, sorted(opens)))
+    done: set[str] = set()
+    steps: list[Step] = []
+    clock = 0.0
+    for device in area.first:
+        done.add(device)
+        clock += _cost(area, device)
+        steps.append(Step(device, True, clock, frozenset()))
+    while pending:
+        best = max(pending, key=lambda item: _worth(area, item[0], item[2], done))
+        pending.remove(best)
+        feed, accounts, opens = best
+        for device in opens:
+            if device not in done:
+                done.add(device)
+                clock += _cost(area, device)
+                steps.append(Step(device, True, clock, frozenset()))
+        clock += _cost(area, feed.source.device)
+        steps.append(Step(feed.source.device, False, clock, accounts))
+    restored = frozenset(a for step in steps for a in step.restored)
+    horizon = area.options.repair_seconds
+    saved = sum(len(s.restored) * max(0.0, horizon - s.at_seconds) / 60 for s in steps)
+    peak, most = area.loading(f for _, c in combo for f in c.feeds)
+    return Plan(
+        steps=tuple(steps),
+        restored=restored,
+        unsupplied=area.accounts_out - restored,
+        customer_minutes_saved=saved,
+        radial=_radial(area, steps),
+        peak_loading=peak,
+        most_loaded=most,
+    )
+
+
+def _worth(area: _Area, feed: _Feed, opens: list[str], done: set[str]) -> float:
+    """Customers (critical weighted) a part brings back per second of its switching."""
+    todo = [d for d in opens if d not in done] + [feed.source.device]
+    return feed.weight / sum(_cost(area, d) for d in todo)
+
+
+def _cost(area: _Area, asset_ref: str) -> float:
+    if asset_ref in area.data.remote:
+        return area.options.remote_seconds
+    return area.options.manual_seconds(asset_ref)
+
+
+def _part_accounts(area: _Area, island: _Island, cuts: frozenset[str], top: str) -> frozenset[str]:
+    accounts_at = area.before.network.accounts_at
+    return frozenset(
+        a
+        for node in island.order[island.tin[top] : island.tout[top]]
+        if island.top_of(node, cuts) == top
+        for a in accounts_at.get(node, ())
+    )
+
+
+def _radial(area: _Area, steps: list[Step]) -> bool:
+    """Replays the steps: each closing must join a dead part to a live one, never the
+    faulted or hazardous sections."""
+    links = area.before.network.links
+    topology = area.start
+    for step in steps:
+        if not step.open:
+            link = links[step.asset_ref]
+            live = topology.is_energized(link.from_node) + topology.is_energized(link.to_node)
+            if live != 1:
+                return False
+        topology = topology.switched({step.asset_ref: step.open})
+    return not any(topology.is_energized(node) for node in area.blocked)

@@ -1,0 +1,164 @@
+"""The restoration planner on small hand-made feeders.
+
+Feeder A runs from breaker BR-A through sections a1 .. a5, each a line between two
+load-break switches; customer "a<i>" is at node a<i>. Feeders B and C are single sections
+whose ends meet A's far end (a5) and its middle (a3) through normally open ties:
+
+    SRC -BR-A- a0 -L- a1 -S1- a2 -L- a3 -S3- a4 -L- a5 -TB- b1 -L- b0 -BR-B- SRC
+                                     |
+                                     TC - c1 -L- c0 -BR-C- SRC
+"""
+
+from dataclasses import replace
+
+import pytest
+
+from grid_topology.model import DeviceKind
+from grid_topology.restoration import (
+    GridData,
+    Incident,
+    Options,
+    Plan,
+    locate_fault,
+    plan_restoration,
+    sections,
+)
+from grid_topology.topology import Link, Network, Topology
+
+SWITCH, LINE, BREAKER = DeviceKind.SWITCH, DeviceKind.LINE, DeviceKind.BREAKER
+LINKS = [
+    Link("BR-A", BREAKER, "SRC", "a0"),
+    Link("LA0", LINE, "a0", "a1"),
+    Link("S1", SWITCH, "a1", "a2x"),
+    Link("LA2", LINE, "a2x", "a2"),
+    Link("S2", SWITCH, "a2", "a3x"),
+    Link("LA3", LINE, "a3x", "a3"),
+    Link("S3", SWITCH, "a3", "a4x"),
+    Link("LA4", LINE, "a4x", "a4"),
+    Link("S4", SWITCH, "a4", "a5x"),
+    Link("LA5", LINE, "a5x", "a5"),
+    Link("TB", SWITCH, "a5", "b1", is_open=True),
+    Link("LB", LINE, "b0", "b1"),
+    Link("BR-B", BREAKER, "SRC", "b0"),
+    Link("TC", SWITCH, "a3", "c1", is_open=True),
+    Link("LC", LINE, "c0", "c1"),
+    Link("BR-C", BREAKER, "SRC", "c0"),
+]
+ACCOUNTS = {node: (node,) for node in ("a1", "a2", "a3", "a4", "a5", "b1", "c1")}
+LOADS: dict[str, complex] = {node: 100 + 0j for node in ACCOUNTS}
+ALL_REMOTE = frozenset(link.asset_ref for link in LINKS)
+
+
+def topology(*, without_c: bool = False) -> Topology:
+    links = [link for link in LINKS if not (without_c and link.asset_ref in ("TC", "LC", "BR-C"))]
+    return Topology(Network({link.asset_ref: link for link in links}, frozenset({"SRC"}), ACCOUNTS))
+
+
+def data(**ratings: float) -> GridData:
+    return GridData(loads=LOADS, ratings=ratings, remote=ALL_REMOTE)
+
+
+def best(
+    topo: Topology, incident: Incident, grid: GridData, options: Options | None = None
+) -> Plan:
+    plans = plan_restoration(topo, incident, grid, options)
+    assert all(plan.radial for plan in plans)
+    return plans[0]
+
+
+def steps(plan: Plan) -> list[tuple[str, bool]]:
+    return [(step.asset_ref, step.open) for step in plan.steps]
+
+
+def test_a_section_is_bounded_by_switchable_devices() -> None:
+    assert sections(topology(), ["a2"]) == {"a2", "a2x"}
+
+
+def test_one_tie_feeds_the_sections_below_the_fault() -> None:
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), data())
+    assert plan.unsupplied == {"a2"}
+    assert plan.restored == {"a1", "a3", "a4", "a5"}
+    assert set(steps(plan)) == {("S1", True), ("S2", True), ("BR-A", False), ("TB", False)}
+    assert plan.peak_loading == 0
+
+
+def test_the_upstream_device_recloses_only_once_the_fault_is_cut_off() -> None:
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), data())
+    order = [asset_ref for asset_ref, _ in steps(plan)]
+    assert order.index("S1") < order.index("BR-A")
+    assert order.index("S2") < order.index("TB")
+
+
+def test_a_tie_that_would_overload_its_feeder_stays_open() -> None:
+    grid = data(LB=350.0)  # B carries b1 (100) and could take 250 more, not a3..a5 (300)
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    assert ("TB", False) not in steps(plan)
+    assert plan.unsupplied == {"a2", "a3", "a4", "a5"}
+
+
+def test_an_island_too_big_for_one_tie_is_split_between_two() -> None:
+    grid = data(LB=350.0, LC=350.0)  # each of B and C may take 250: two sections of three
+    plan = best(topology(), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    assert plan.unsupplied == {"a2"}
+    assert ("S3", True) in steps(plan) or ("S4", True) in steps(plan)
+    assert ("TB", False) in steps(plan) and ("TC", False) in steps(plan)
+    assert plan.peak_loading <= 1
+
+
+def test_without_splitting_only_one_tie_can_help() -> None:
+    grid = data(LB=350.0, LC=350.0)
+    plan = best(topology(), Incident(frozenset({"a2"}), ("BR-A",)), grid, Options(max_cuts=0))
+    assert plan.unsupplied == {"a2", "a3", "a4", "a5"}
+
+
+def test_a_section_with_a_hazard_is_not_reenergized() -> None:
+    incident = Incident(frozenset({"a2"}), ("BR-A",), hazards=frozenset({"a4"}))
+    plan = best(topology(without_c=True), incident, data())
+    assert plan.unsupplied == {"a2", "a3", "a4"}  # a3 lies between the two, with no tie
+    assert plan.restored == {"a1", "a5"}
+
+
+def test_critical_customers_come_back_first() -> None:
+    remote = frozenset({"BR-A", "TB", "TC"})
+    grid = replace(data(), remote=remote, critical=frozenset({"a5"}))
+    incident = Incident(frozenset({"a3"}), ("BR-A",))
+    plan = best(topology(), incident, grid)
+    closings = [step for step in plan.steps if not step.open]
+    assert "a5" in closings[0].restored
+    assert plan.unsupplied == {"a3"}
+
+
+def test_remote_steps_restore_before_manual_ones() -> None:
+    grid = replace(data(), remote=frozenset({"BR-A", "S1"}))
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    [upstream] = [step for step in plan.steps if step.asset_ref == "BR-A"]
+    assert upstream.at_seconds == 60  # S1 then BR-A, both remote
+    assert plan.steps[-1].at_seconds > 3600
+    assert plan.customer_minutes_saved > 0
+
+
+def test_a_fault_right_below_the_breaker_leaves_it_open() -> None:
+    plan = best(topology(without_c=True), Incident(frozenset({"a0"}), ("BR-A",)), data())
+    assert ("BR-A", False) not in steps(plan)
+    assert plan.unsupplied == {"a1"}
+
+
+def test_no_step_closes_a_loop() -> None:
+    for faulted in ("a1", "a2", "a3", "a4", "a5"):
+        for plan in plan_restoration(topology(), Incident(frozenset({faulted}), ("BR-A",)), data()):
+            assert plan.radial
+
+
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        ({}, {"a0", "a1", "a2x", "a2", "a3x", "a3", "a4x", "a4", "a5x", "a5"}),
+        ({"fault_passed": ["S2"], "no_fault_passed": ["S3"]}, {"a3x", "a3"}),
+        ({"found": ["a4"]}, {"a4x", "a4"}),
+        ({"healthy": ["a1"], "fault_passed": ["S3"]}, {"a4x", "a4", "a5x", "a5"}),
+    ],
+)
+def test_the_fault_is_located_from_the_evidence(
+    evidence: dict[str, list[str]], expected: set[str]
+) -> None:
+    assert locate_fault(topology(), "BR-A", **evidence) == expected
