@@ -175,8 +175,11 @@ def locate_fault(
 
 
 def _closed(topology: Topology, devices: Iterable[str]) -> Topology:
+    """The topology with these devices closed; the same object when they all are, so that
+    what it has computed (the loads it carries) serves the next incident too."""
     links = topology.network.links
-    return topology.switched({d: False for d in devices if links[d].is_open})
+    changes = {d: False for d in devices if links[d].is_open}
+    return topology.switched(changes) if changes else topology
 
 
 @dataclass(frozen=True)
@@ -342,7 +345,6 @@ class _Area:
         self.before = _closed(topology, incident.operated)
         links = self.before.network.links
         self.operated = frozenset(incident.operated)
-        self.start = self.before.switched({d: True for d in self.operated})
         self.blocked = sections(self.before, incident.faulted)
         lost = self._isolate()
         hazards = sections(self.before, incident.hazards & lost)
@@ -350,8 +352,8 @@ class _Area:
             self.blocked |= hazards
             lost = self._isolate()
         self.dead = lost - self.blocked
-        self.after = self.before.switched({d: True for d in self.opened})
-        self.base = self.after.sums_below(data.loads)
+        self.lost = lost
+        self.base = self._base_flows()
         self.islands = self._islands(lost)
         accounts_at = self.before.network.accounts_at
         self.accounts_out = frozenset(
@@ -361,7 +363,7 @@ class _Area:
             d
             for d in self.isolation
             if any(
-                self.start.is_energized(end) and end not in self.blocked
+                end not in self.blocked and end not in lost and self.before.is_energized(end)
                 for end in (links[d].from_node, links[d].to_node)
             )
         ]
@@ -385,6 +387,20 @@ class _Area:
         for asset_ref in self.opened:
             lost |= self.before.downstream(asset_ref).nodes
         return lost
+
+    def _base_flows(self) -> dict[str, complex]:
+        """What the live elements carry once the dead area is cut off: their load before
+        the fault less the dead area's, which left through the opened devices."""
+        flows = dict(self.before.sums_below(self.data.loads))
+        for asset_ref in self.opened:
+            if not self.before.is_device_energized(asset_ref):
+                continue
+            above = self.before.upstream(asset_ref).devices
+            if any(device in self.opened for device in above):
+                continue  # its load left with the opened device above it
+            for device in above:
+                flows[device] -= flows[asset_ref]
+        return flows
 
     def weight_at(self, node: str) -> float:
         critical = self.data.critical
@@ -441,9 +457,9 @@ class _Area:
                 if not switchable or not (link.is_open or asset_ref in self.operated):
                     continue
                 other = link.to_node if link.from_node == node else link.from_node
-                if other in lost or other in self.blocked or not self.after.is_energized(other):
+                if other in lost or other in self.blocked or not self.before.is_energized(other):
                     continue
-                path = (asset_ref, *self.after.upstream_of_node(other).devices)
+                path = (asset_ref, *self.before.upstream_of_node(other).devices)
                 sources.append(_Source(asset_ref, node, path))
         return sources
 
@@ -599,15 +615,37 @@ def _part_accounts(area: _Area, island: _Island, cuts: frozenset[str], top: str)
 
 
 def _radial(area: _Area, steps: list[Step]) -> bool:
-    """Replays the steps: each closing must join a dead part to a live one, never the
-    faulted or hazardous sections."""
+    """Replays the steps on the dead area: each closing must join a live node to a dead
+    part that holds no faulted or hazardous node and touches nothing live through a closed
+    device; otherwise it would close a loop or energize what must stay dead."""
     links = area.before.network.links
-    topology = area.start
+    region = area.lost | area.blocked
+    is_open = {d: links[d].is_open for n in region for d in area.before.devices_at(n)}
+    is_open.update(dict.fromkeys(area.operated, True))
+    live: set[str] = set()
     for step in steps:
-        if not step.open:
-            link = links[step.asset_ref]
-            live = topology.is_energized(link.from_node) + topology.is_energized(link.to_node)
-            if live != 1:
-                return False
-        topology = topology.switched({step.asset_ref: step.open})
-    return not any(topology.is_energized(node) for node in area.blocked)
+        is_open[step.asset_ref] = step.open
+        if step.open:
+            continue
+        link = links[step.asset_ref]
+        inside = [end for end in (link.from_node, link.to_node) if end in region]
+        if len(inside) != 1 or inside[0] in live:
+            return False
+        part = {inside[0]}
+        stack = [inside[0]]
+        while stack:
+            node = stack.pop()
+            for asset_ref in area.before.devices_at(node):
+                if is_open[asset_ref] or asset_ref == step.asset_ref:
+                    continue
+                other = links[asset_ref]
+                far = other.to_node if other.from_node == node else other.from_node
+                if far not in region or far in live:
+                    return False
+                if far not in part:
+                    part.add(far)
+                    stack.append(far)
+        if part & area.blocked:
+            return False
+        live |= part
+    return True

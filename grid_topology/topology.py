@@ -157,6 +157,8 @@ class Topology:
     _children: PagedMap[NodeVertex, tuple[NodeVertex, ...]]
     _counts: _Counts | None
     """Computed on first use, then carried across switching."""
+    _sums: tuple[Mapping[str, complex], dict[str, complex]] | None
+    """The last `sums_below` answer, with the values it was asked for."""
 
     def __init__(self, network: Network) -> None:
         graph = nx.Graph()
@@ -198,6 +200,7 @@ class Topology:
         self._parent = parent
         self._children = children
         self._counts = counts
+        self._sums = None
 
     def switched(self, changes: Mapping[str, bool]) -> "Topology":
         """The topology after these switching operations (asset_ref -> is_open).
@@ -232,14 +235,22 @@ class Topology:
         """The devices, open or closed, that end at a node."""
         return self._terminals.get(node_ref, ())
 
-    def sums_below(self, values: Mapping[str, complex]) -> dict[str, complex]:
+    def sums_below(self, values: Mapping[str, complex]) -> Mapping[str, complex]:
         """For every energized device, the sum of `values` (by node) at or below it: on a
-        radial network, the load each device carries."""
+        radial network, the load each device carries (read-only).
+
+        One pass over the tree; asked again for the same values object, this topology
+        answers from memory, so the values must not change while it is in use.
+        """
+        if self._sums is not None and self._sums[0] is values:
+            return self._sums[1]
         sums: dict[NodeVertex, complex] = {}
         for vertex in reversed(list(self._subtree(_ROOT))):
             own = values.get(vertex[1], 0) if vertex[0] == "n" else 0
             sums[vertex] = own + sum(sums[child] for child in self._children.get(vertex, ()))
-        return {ref: total for (kind, ref), total in sums.items() if kind == "d"}
+        answer = {ref: total for (kind, ref), total in sums.items() if kind == "d"}
+        self._sums = (values, answer)
+        return answer
 
     def _subtree(self, start: NodeVertex) -> Iterator[NodeVertex]:
         stack = [start]
