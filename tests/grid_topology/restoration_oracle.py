@@ -7,8 +7,6 @@ no element beyond its rating further than before the fault.
 """
 
 import itertools
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +14,7 @@ import networkx as nx
 import pandapower as pp
 
 from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
-from grid_topology.restoration import GridData, Incident, Options, Plan, plan_restoration, sections
+from grid_topology.restoration import GridData, Incident, Plan, sections
 from grid_topology.topology import Network, Topology
 from tests.grid_topology.oracle import Oracle
 
@@ -130,13 +128,3 @@ def power_flow(net: Any, incident: Incident, plan: Plan) -> PowerFlow:
             max_trafo_loading=float(net.res_trafo.loading_percent.max()),
             new_loops=_cyclomatic(pp.topology.create_nxgraph(net, respect_switches=True)) - loops,
         )
-
-
-def timed_plans(
-    topology: Topology, incidents: list[Incident], data: GridData, options: Options
-) -> Iterator[tuple[Incident, list[Plan], float]]:
-    """Each incident's plans with the seconds they took."""
-    for incident in incidents:
-        started = time.perf_counter()
-        plans = plan_restoration(topology, incident, data, options)
-        yield incident, plans, time.perf_counter() - started

@@ -1,10 +1,10 @@
 """Restoration plans on SimBench grids against brute force and a pandapower power flow.
 
 On the MV urban grid (11 ties) the planner, kept from cutting islands, must bring back
-exactly as many customers as the best subset of ties; cutting may only add. On the MV+LV
-urban grid the plan's end state is checked in pandapower: the customers it leaves out are
-those pandapower finds unsupplied, no loop is closed, no line or transformer goes above
-100 %, and each plan takes under a second.
+exactly as many customers as the best subset of ties; cutting may only add. Each plan's
+end state is also checked in pandapower: the customers it leaves out are those pandapower
+finds unsupplied, no loop is closed, no line or transformer goes above 100 %. Timing on the
+larger MV+LV urban grid is `outage bench restore`'s.
 """
 
 import random
@@ -24,13 +24,11 @@ from tests.grid_topology.restoration_oracle import (
     incident_at,
     mv_lines,
     power_flow,
-    timed_plans,
 )
 
 pytestmark = pytest.mark.simbench
 SINGLE, DOUBLE = 16, 8
 """Faults drawn (seeded) on each grid: on one MV line, and on two at once."""
-SECONDS_PER_PLAN = 1.0
 
 
 def _grid(code: str) -> tuple[Any, GridModel, Topology, GridData]:
@@ -52,11 +50,6 @@ def _incidents(model: GridModel, topology: Topology, single: int, double: int) -
 @pytest.fixture(scope="module")
 def mv() -> tuple[Any, GridModel, Topology, GridData]:
     return _grid("1-MV-urban--0-sw")
-
-
-@pytest.fixture(scope="module")
-def mvlv() -> tuple[Any, GridModel, Topology, GridData]:
-    return _grid("1-MVLV-urban-all-0-sw")
 
 
 def test_plans_restore_as_many_as_the_best_set_of_ties(
@@ -82,21 +75,6 @@ def test_plans_hold_in_a_power_flow(mv: tuple[Any, GridModel, Topology, GridData
         assert flow.new_loops == 0
         assert flow.unsupplied == plan.unsupplied
         assert flow.max_line_loading <= 100 and flow.max_trafo_loading <= 100
-
-
-@pytest.mark.slow
-def test_plans_on_the_mvlv_grid_hold_and_take_under_a_second(
-    mvlv: tuple[Any, GridModel, Topology, GridData],
-) -> None:
-    net, model, topology, data = mvlv
-    incidents = _incidents(model, topology, 4, 2)
-    plan_restoration(topology, incidents[0], data)  # the loads the grid carries, once
-    for incident, plans, seconds in timed_plans(topology, incidents, data, Options()):
-        flow = power_flow(net, incident, plans[0])
-        assert plans[0].radial and flow.new_loops == 0
-        assert flow.unsupplied == plans[0].unsupplied
-        assert flow.max_line_loading <= 100 and flow.max_trafo_loading <= 100
-        assert seconds < SECONDS_PER_PLAN
 
 
 def test_simbench_ratings_loads_and_remote_switches(
