@@ -51,7 +51,8 @@ def nearest(
     seen: dict[str, SwitchableDevice] = {}
     for lon, lat in places:
         here = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
-        rows = session.execute(_query().order_by(Device.geom.op("<->")(here)).limit(each))
+        by_distance = _query().order_by(Device.geom.op("<->")(here), Device.asset_ref)
+        rows = session.execute(by_distance.limit(each))
         for device in _found(rows.tuples().all()):
             seen.setdefault(device.asset_ref, device)
     return list(seen.values())[:limit]

@@ -135,9 +135,11 @@ def switching_server(
     serve: Callable[[FastAPI], AbstractContextManager[str]],
 ) -> Iterator[tuple[str, str]]:
     """A server on a database of its own: the crew's switching changes the network."""
-    with own_database(database_url, "outage_crewsw", sample_grid) as url:
-        with serve(create_app(url)) as served:
-            yield served, url
+    with (
+        own_database(database_url, "outage_crewsw", sample_grid) as url,
+        serve(create_app(url)) as served,
+    ):
+        yield served, url
 
 
 def _sign_in(page: Page, url: str, user: str) -> None:
@@ -172,7 +174,7 @@ def test_a_switching_report_made_offline_is_queued_then_recorded_once_at_the_pre
     screenshots: Path,
 ) -> None:
     server, database = switching_server
-    fuse = [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE][0]
+    fuse = next(d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE)
     switch = [
         d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.SWITCH and not d.is_open
     ][-1]

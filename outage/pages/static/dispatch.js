@@ -371,7 +371,7 @@
   }
 
   function abnormalItem(d) {
-    var item = el("li", "abnormal-device" + (d.tripped ? " tripped" : ""));
+    var item = el("li", "abnormal-device " + (d.tripped ? "tripped" : d.is_open ? "open" : "closed"));
     item.dataset.assetRef = d.asset_ref;
     var locate = el("button", "locate", d.kind + " " + d.asset_ref);
     locate.type = "button";
