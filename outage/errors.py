@@ -2,9 +2,9 @@
 
 Services raise subclasses of these (`IncidentNotFound` is a `NotFound`, `StaleVersion` a
 `Conflict`, ...); one handler (`outage/web/errors.py`) answers any of them with its status
-and `{"detail": str(exc)}`, and Open311's routes answer them in GeoReport's own format.
-A class that callers also catch as a builtin (`LookupError`, `ValueError`) keeps that base
-after this one.
+and `{"detail": str(exc)}` (with its `code`, when it has one), and Open311's routes answer
+them in GeoReport's own format. A class that callers also catch as a builtin
+(`LookupError`, `ValueError`) keeps that base after this one.
 """
 
 
@@ -14,6 +14,9 @@ class DomainError(Exception):
     status: int = 400
     headers: dict[str, str] | None = None
     """Extra response headers (a rate limit's Retry-After)."""
+    code: str | None = None
+    """A stable name for the refusal, answered beside the reason, so a page can word it
+    in its reader's language."""
 
 
 class NotFound(DomainError):

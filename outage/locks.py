@@ -19,6 +19,9 @@ class LockSpace(IntEnum):
     SWITCHING_DEVICE = 2
     """(this, device id), per transaction: switching orders are approved or started on a
     device one after the other, so the second finds the first holding it (orders)."""
+    SWITCH_REQUEST = 3
+    """(this, hash of actor and request key), per transaction: a report sent twice at once
+    is recorded once, the second finding the first (grid)."""
     ENGINE_REGION = 7301
     """(this, region number), per session: one prediction engine works a region."""
 

@@ -1,14 +1,14 @@
-"""HTTP routes for the network: device lookup and tracing."""
+"""HTTP routes for the network: device lookup and tracing, and the live switching state."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from outage.grid import service, switching
+from outage.grid import service, switchable, switching
 from outage.grid.enums import SwitchSource
 from outage.intake.enums import SwitchState
 from outage.intake.service import check_event_times
@@ -17,6 +17,10 @@ from outage.web.principal import PrincipalDep, require
 
 router = APIRouter(prefix="/api/v1/grid", tags=["grid"])
 reading = [Depends(require("grid.read"))]
+operating = [Depends(require("grid.operate"))]
+
+SEARCH_LIMIT = 20
+"""Devices a search for one to operate answers at most: enough to pick from on a phone."""
 
 
 class DeviceOut(BaseModel):
@@ -134,16 +138,30 @@ class OperationIn(BaseModel):
     reason: Annotated[str | None, Field(max_length=500)] = None
 
 
-@router.post(
-    "/operations",
-    response_model=switching.SwitchOutcome,
-    dependencies=[Depends(require("grid.operate"))],
-)
+@router.get("/switchable", response_model=list[switchable.SwitchableDevice], dependencies=operating)
+def find_switchable(
+    session: SessionDep, q: Annotated[str, Query(min_length=1, max_length=200)]
+) -> list[switchable.SwitchableDevice]:
+    """Switchable devices whose reference holds `q`, those starting with it first: finding
+    the device to report operated (a crew holds no `grid.read`)."""
+    return switchable.matching(session, q, limit=SEARCH_LIMIT)
+
+
+@router.post("/operations", response_model=switching.SwitchOutcome, dependencies=operating)
 def operate(
-    operation: OperationIn, session: SessionDep, principal: PrincipalDep, config: SettingsDep
+    operation: OperationIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    config: SettingsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe"),
+    ] = None,
 ) -> switching.SwitchOutcome:
     """Record a device opened or closed by hand or in the field (a crew's "opened X",
-    "replaced fuse Y"); every process follows at once."""
+    "replaced fuse Y"); every process follows at once. A retry with the same
+    `Idempotency-Key` is recorded once (`replayed`); the key used for another operation
+    is refused (409)."""
     check_event_times(
         [operation.occurred_at], now=datetime.now(UTC), max_age=config.event_max_age_hours
     )
@@ -155,4 +173,5 @@ def operate(
         source=SwitchSource.CREW if principal.crew_id is not None else SwitchSource.DISPATCHER,
         actor=principal.name,
         reason=operation.reason,
+        request_key=idempotency_key,
     )

@@ -41,7 +41,7 @@ PERMISSIONS: dict[str, str] = {
     "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
     "incidents.create": "Create an incident at a device (damage nobody reported).",
     "grid.read": "Network devices, tracing, and devices not in their normal state.",
-    "grid.operate": "Record a device opened or closed by hand or in the field.",
+    "grid.operate": "Record a device opened or closed by hand or in the field; find it by name.",
     "orders.read": "Switching orders: their steps, state and last check.",
     "orders.draft": "Draft, edit and check a switching order; draft a return to normal.",
     "orders.approve": (

@@ -116,7 +116,10 @@ class SwitchOperation(Base):
     """
 
     __tablename__ = "switch_operations"
-    __table_args__ = (Index("ix_switch_operations_device_time", "device_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_switch_operations_device_time", "device_id", "occurred_at"),
+        UniqueConstraint("actor", "request_key", name="uq_switch_operations_actor_request_key"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
@@ -129,6 +132,9 @@ class SwitchOperation(Base):
     actor: Mapped[str] = mapped_column(String(200))
     """Who or what: a staff member's name, a crew, "scada"."""
     reason: Mapped[str | None] = mapped_column(Text)
+    request_key: Mapped[str | None] = mapped_column(String(200))
+    """The reporter's key for this report (`Idempotency-Key`): a retry with it is
+    recorded once. Unique per actor."""
     version: Mapped[int | None] = mapped_column(BigInteger)
     """The network version this operation produced; None when it changed no live state
     (the device was already so, or a later operation already stands)."""

@@ -6,8 +6,10 @@ time it happened, so an operation reported late takes its place in history witho
 overriding a later one. An operation that changes the live state bumps the network's
 switch version in `grid_state`; the row is locked until commit, so versions are handed
 out in commit order and a process that has read version N has seen every change up to N.
-Processes learn of a change by comparing versions (`outage.grid.live`); the engine is
-woken through its evidence channel as well.
+A report sent with a request key (a crew's phone sending again after a lost answer) is
+recorded once: the retry finds the first and changes nothing. Processes learn of a change
+by comparing versions (`outage.grid.live`); the engine is woken through its evidence
+channel as well.
 """
 
 from dataclasses import dataclass
@@ -17,9 +19,10 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import PROTECTIVE_KINDS, SWITCHING_KINDS, DeviceKind
-from outage.errors import Invalid
+from outage.errors import Conflict, Invalid
 from outage.grid.enums import SwitchSource
 from outage.grid.models import Device, GridState, SwitchOperation
+from outage.locks import LockSpace
 
 CHANNEL = "network_changed"
 """Notified with the new switch version whenever the live state changes."""
@@ -34,9 +37,19 @@ OPERATORS = frozenset({SwitchSource.ORDER, SwitchSource.CREW, SwitchSource.DISPA
 class UnknownDevice(Invalid, LookupError):
     """No device has this asset_ref."""
 
+    code = "unknown_device"
+
 
 class NotSwitchable(Invalid, ValueError):
     """The device cannot be opened or closed (a line section, a transformer)."""
+
+    code = "not_switchable"
+
+
+class RequestKeyReused(Conflict, ValueError):
+    """The actor sent this request key before with another operation."""
+
+    code = "request_key_reused"
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,8 @@ class SwitchOutcome:
     """False when the device was already so, or a later operation stands."""
     version: int
     """The network's switch version after the operation."""
+    replayed: bool = False
+    """The request key was seen before: this is the first report's, recorded once."""
 
 
 @dataclass(frozen=True)
@@ -93,13 +108,33 @@ def operate(
     source: SwitchSource,
     actor: str,
     reason: str | None = None,
+    request_key: str | None = None,
 ) -> SwitchOutcome:
-    """Record that the device was opened or closed at `occurred_at`; the caller commits."""
+    """Record that the device was opened or closed at `occurred_at`; the caller commits.
+
+    With `request_key`, the actor's operation already recorded under it is answered
+    instead (`replayed`), and refused if it was another operation."""
+    if request_key is not None:
+        session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    LockSpace.SWITCH_REQUEST.value, func.hashtext(f"{actor}\n{request_key}")
+                )
+            )
+        )
     device = session.scalar(select(Device).where(Device.asset_ref == asset_ref).with_for_update())
     if device is None:
         raise UnknownDevice(f"unknown device {asset_ref!r}")
     if device.kind not in SWITCHING_KINDS:
         raise NotSwitchable(f"{asset_ref!r} is a {device.kind}, which cannot be opened or closed")
+    if request_key is not None:
+        earlier = session.scalar(
+            select(SwitchOperation).where(
+                SwitchOperation.actor == actor, SwitchOperation.request_key == request_key
+            )
+        )
+        if earlier is not None:
+            return _replayed(session, earlier, device, is_open=is_open, occurred_at=occurred_at)
     later = session.scalar(
         select(
             exists().where(
@@ -114,6 +149,7 @@ def operate(
         source=source,
         actor=actor,
         reason=reason,
+        request_key=request_key,
     )
     session.add(operation)
     if later:
@@ -142,6 +178,28 @@ def operate(
     session.execute(select(func.pg_notify(CHANNEL, str(version))))
     session.execute(select(func.pg_notify(EVIDENCE_CHANNEL, "switching")))
     return SwitchOutcome(asset_ref, is_open, True, version)
+
+
+def _replayed(
+    session: Session,
+    earlier: SwitchOperation,
+    device: Device,
+    *,
+    is_open: bool,
+    occurred_at: datetime,
+) -> SwitchOutcome:
+    """The answer to a retry: the device as it stands, nothing recorded again."""
+    if (earlier.device_id, earlier.is_open, earlier.occurred_at) != (
+        device.id,
+        is_open,
+        occurred_at,
+    ):
+        raise RequestKeyReused(
+            f"request key {earlier.request_key!r} was used for another operation"
+        )
+    return SwitchOutcome(
+        device.asset_ref, device.is_open, False, versions(session).switch, replayed=True
+    )
 
 
 def changes_since(session: Session, switch_version: int) -> Changes:

@@ -61,6 +61,8 @@ class UnknownReference(Invalid, LookupError):
 class EventTimeRefused(Invalid, ValueError):
     """A device event dated in the future (beyond clock skew) or before the horizon."""
 
+    code = "event_time"
+
 
 class NotInQueue(Conflict, ValueError):
     """The report is not waiting for an agent (placed already, or closed)."""

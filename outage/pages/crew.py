@@ -1,10 +1,13 @@
 """The field crew's mobile page: my crew's jobs in plan order, and buttons to report on them,
-and the steps of the switching orders assigned to the crew, each confirmed with a form.
+a form to report a device the crew opened or closed, and the steps of the switching orders
+assigned to the crew, each confirmed with a form.
 
 Staff only (`pages.crew`): a signed-out visitor is sent to the login page and back. The
-page is server-rendered; its script (`static/crew.js`) sends the buttons' actions to the
-JSON API with the session's CSRF token, queues them while the phone is out of reach, and
-sends the phone's position while the crew is on shift. The switching steps are plain
+page is server-rendered; its script (`static/crew.js`) sends the buttons' actions and the
+switching reports to the JSON API with the session's CSRF token, queues them while the
+phone is out of reach, and sends the phone's position while the crew is on shift. The
+devices suggested for a switching report are those nearest the crew's jobs, rendered in
+the page so they are there offline; typing searches the rest. The switching steps are plain
 forms (`POST /crew/orders/{id}/steps/{n}`): a step is confirmed when the crew has done it,
 and the page comes back with the order as it then stands. Made for a 360 px wide screen.
 """
@@ -16,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from maps import crew as crew_maps
 from maps.page import Tiles
@@ -24,6 +28,7 @@ from outage.crews import plan_view
 from outage.crews import service as crews
 from outage.crews.schemas import PlannedJobOut
 from outage.errors import DomainError
+from outage.grid import switchable
 from outage.i18n import Language
 from outage.incidents.lifecycle import IncidentStatus
 from outage.orders import execution
@@ -49,6 +54,11 @@ CAUSES = (
 )
 """The cause codes a crew picks from when it restores."""
 
+NEAR_EACH_JOB = 8
+"""Switchable devices suggested around each job."""
+SUGGESTED = 40
+"""Switchable devices suggested in all."""
+
 SCRIPT_STRINGS = (
     "crew_queued",
     "crew_sending",
@@ -58,6 +68,13 @@ SCRIPT_STRINGS = (
     "crew_offline",
     "crew_help_sent",
     *(f"crew_state.{s}" for s in IncidentStatus),
+    "crew_switch_queued",
+    "crew_switch_no_device",
+    "crew_switch_future",
+    *(f"crew_switch_did.{action}" for action in ("open", "close", "fuse")),
+    *(f"crew_switch_recorded.{state}" for state in ("open", "closed")),
+    *(f"crew_switch_is.{state}" for state in ("open", "closed")),
+    *(f"crew_switch_refused.{code}" for code in ("unknown_device", "not_switchable", "event_time")),
 )
 """The words the script shows, handed to it in the page."""
 
@@ -105,6 +122,23 @@ def _card(
         "etr": _when(job.etr, t, zone),
         "here": here,
     }
+
+
+def _suggestions(
+    session: Session, jobs: list[PlannedJobOut], t: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The switchable devices nearest the crew's jobs, for the switching report's field."""
+    places = [(job.lon, job.lat) for job in jobs if job.lon is not None and job.lat is not None]
+    found = switchable.nearest(session, places, each=NEAR_EACH_JOB, limit=SUGGESTED)
+    return [
+        {
+            "asset_ref": device.asset_ref,
+            "label": device.kind.value
+            + " · "
+            + t["crew_switch_is.open" if device.is_open else "crew_switch_is.closed"],
+        }
+        for device in found
+    ]
 
 
 def _order_card(order: OrderOut, t: Mapping[str, str]) -> dict[str, Any]:
@@ -165,6 +199,7 @@ def crew_page(
             "crew": crew,
             "crew_id": staff.crew_id,
             "jobs": [_card(job, n, language, tiles, zone) for n, job in enumerate(jobs, start=1)],
+            "nearby": _suggestions(session, jobs, t),
             "orders": [_order_card(order, t) for order in reversed(switching)],
             "refused": t["crew_step_refused"].format(reason=refused[:300]) if refused else None,
             "map_stylesheets": crew_maps.STYLESHEETS,

@@ -131,7 +131,8 @@ def _client_config(state: MapState, language: Language, **extra: Any) -> dict[st
 def dispatch_page(
     request: Request, staff: PrincipalDep, state: MapStateDep, lang: str | None = None
 ) -> HTMLResponse:
-    """The dispatcher's live map, with the incidents by priority beside it."""
+    """The dispatcher's live map, with the incidents by priority and the devices out of
+    their normal state beside it."""
     language = request_language(request, lang)
     page = state.page("dispatch", language)
     script = f"/dispatch/map.js?{urlencode({'lang': language, 'v': page.version})}"
@@ -142,7 +143,12 @@ def dispatch_page(
             "page": page,
             "map_script": script,
             "staff": staff,
-            "config": _client_config(state, language, can_act=staff.may("incidents.act")),
+            "config": _client_config(
+                state,
+                language,
+                can_act=staff.may("incidents.act"),
+                can_draft=staff.may("orders.draft"),
+            ),
         },
         path=request.url.path,
         words=_strings,

@@ -96,9 +96,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def domain_answer(exc: Exception) -> JSONResponse:
-    """A domain error's answer: its class's status, its reason, its headers (Retry-After)."""
+    """A domain error's answer: its class's status, its reason (and code, if it has one),
+    its headers (Retry-After)."""
     assert isinstance(exc, DomainError)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
+    body = {"detail": str(exc)} if exc.code is None else {"detail": str(exc), "code": exc.code}
+    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 def validation_problems(errors: Sequence[Any]) -> list[dict[str, Any]]:

@@ -1,29 +1,37 @@
-"""The crew page in a real browser on a phone's screen: sign in, see the job, report on it."""
+"""The crew page in a real browser on a phone's screen: sign in, see the job, report on it,
+and report switching through the offline queue."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import text
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, text
 
 from grid_topology.model import DeviceKind, GridModel
+from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.grid.enums import SwitchSource
+from outage.grid.models import Device, SwitchOperation
 from outage.i18n import Language
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.pages.crew import strings as crew_strings
-from tests.conftest import STAFF_PASSWORD, make_crew
+from tests.conftest import STAFF_PASSWORD, make_crew, own_database
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ViewportSize
+    from playwright.sync_api import Browser, Page, Request, Route, ViewportSize
 
 PHONE: ViewportSize = {"width": 360, "height": 740}
 
@@ -115,6 +123,136 @@ def test_a_crew_member_marks_a_job_on_site_then_restored_on_a_phone(
         )
         page.screenshot(path=str(screenshots / "crew-restored.png"), full_page=True)
         assert _status(grid_database, incident) == ("restored", "tree_contact")
+        assert problems == []
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def switching_server(
+    database_url: str,
+    sample_grid: GridModel,
+    serve: Callable[[FastAPI], AbstractContextManager[str]],
+) -> Iterator[tuple[str, str]]:
+    """A server on a database of its own: the crew's switching changes the network."""
+    with (
+        own_database(database_url, "outage_crewsw", sample_grid) as url,
+        serve(create_app(url)) as served,
+    ):
+        yield served, url
+
+
+def _sign_in(page: Page, url: str, user: str) -> None:
+    t = crew_strings(Language.EN)
+    page.goto(url)
+    page.get_by_label(t["login_username"]).fill(user)
+    page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name=t["login_button"], exact=True).click()
+
+
+def _operations(database_url: str, asset_ref: str) -> list[SwitchOperation]:
+    with session_scope(session_factory(database_url)) as session:
+        found = session.scalars(
+            select(SwitchOperation)
+            .join(Device, Device.id == SwitchOperation.device_id)
+            .where(Device.asset_ref == asset_ref)
+        ).all()
+        session.expunge_all()
+    return list(found)
+
+
+def _is_open(database_url: str, asset_ref: str) -> bool:
+    with session_scope(session_factory(database_url)) as session:
+        return bool(session.scalar(select(Device.is_open).where(Device.asset_ref == asset_ref)))
+
+
+def test_a_switching_report_made_offline_is_queued_then_recorded_once_at_the_pressed_time(
+    browser: Browser,
+    switching_server: tuple[str, str],
+    sample_grid: GridModel,
+    screenshots: Path,
+) -> None:
+    server, database = switching_server
+    fuse = next(d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE)
+    switch = [
+        d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.SWITCH and not d.is_open
+    ][-1]
+    user, crew_id, _ = _crew_with_a_job(database, fuse)
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        _sign_in(page, f"{server}/crew?lang=en", user)
+        form = page.locator("#switch-form")
+        assert page.locator(f'#switch-devices option[value="{fuse}"]').count() == 1
+
+        # Typing searches every switchable device while online.
+        form.get_by_label(t["crew_switching_device"]).fill(switch[1:])
+        page.locator(f'#switch-devices option.found[value="{switch}"]').wait_for(state="attached")
+
+        form.get_by_label(t["crew_switching_device"]).fill(switch)
+        form.get_by_label(t["crew_switching_note"]).fill("<b>isolating</b> the fault")
+        context.set_offline(True)
+        before = datetime.now(UTC)
+        form.get_by_role("button", name=t["crew_switching_send"], exact=True).tap()
+        after = datetime.now(UTC)
+        queued = page.locator("#switch-reports li[data-state=queued]")
+        queued.wait_for()
+        assert t["crew_switch_queued"] in queued.inner_text()
+        assert switch in queued.inner_text()
+        page.wait_for_timeout(2500)  # a retry or two fails meanwhile
+        assert page.locator("#switch-reports li[data-state=queued]").count() == 1
+        assert _operations(database, switch) == [] and not _is_open(database, switch)
+        page.screenshot(path=str(screenshots / "crew-switching-queued.png"), full_page=True)
+
+        # The first send reaches the server but its answer is lost: the phone sends again.
+        sent: list[Request] = []
+
+        def lose_first_answer(route: Route, request: Request) -> None:
+            sent.append(request)
+            if len(sent) == 1:
+                route.fetch()
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/grid/operations", lose_first_answer)
+        online_at = datetime.now(UTC)
+        context.set_offline(False)
+        recorded = page.locator("#switch-reports li[data-state=recorded]")
+        recorded.wait_for(timeout=15000)
+        assert t["crew_switch_recorded.open"].format(device=switch) in recorded.inner_text()
+        assert len(sent) == 2
+        keys = {request.headers["idempotency-key"] for request in sent}
+        assert len(keys) == 1
+
+        [operation] = _operations(database, switch)
+        assert (operation.source, operation.actor) == (SwitchSource.CREW, user)
+        assert operation.reason == "<b>isolating</b> the fault"
+        assert before - timedelta(seconds=1) <= operation.occurred_at <= after
+        assert operation.occurred_at < online_at
+        assert _is_open(database, switch)
+        queue_left = page.evaluate(
+            f"JSON.parse(localStorage.getItem('outage-crew-queue-{crew_id}') || '[]').length"
+        )
+        assert queue_left == 0
+
+        # A device we do not have is refused in the reader's words; the text stays text.
+        form.get_by_label(t["crew_switching_device"]).fill("<b>no such</b> device")
+        form.get_by_role("button", name=t["crew_switching_send"], exact=True).tap()
+        refused = page.locator("#switch-reports li[data-state=refused]")
+        refused.wait_for()
+        assert (
+            t["crew_switch_refused.unknown_device"].format(device="<b>no such</b> device")
+            in refused.inner_text()
+        )
+        assert page.locator("#switch-reports b").count() == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
+        page.screenshot(path=str(screenshots / "crew-switching.png"), full_page=True)
         assert problems == []
     finally:
         context.close()

@@ -29,6 +29,7 @@ from outage.i18n import strings
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
+from outage.orders.service import get_order
 from outage.settings import Settings
 from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 from tests.outage.grid.conftest import Transfer, transfer  # noqa: F401 (the fixture)
@@ -254,3 +255,60 @@ def test_the_dispatcher_map_colours_the_network_as_it_stands(
         context.close()
         switch(map_database, transfer.tie, is_open=True, source=SwitchSource.DISPATCHER)
         switch(map_database, transfer.head, is_open=False, source=SwitchSource.DISPATCHER)
+
+
+def test_the_dispatcher_sees_devices_out_of_normal_and_drafts_their_return(
+    browser: Browser,
+    map_server: str,
+    map_database: str,
+    sample_grid: GridModel,
+    screenshots: Path,
+) -> None:
+    """Counted and listed with who, when and why (text, not markup); a row focuses the map
+    on its device; "return to normal" drafts the order and links to it."""
+    t = map_strings("en")
+    first, second = [
+        d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.SWITCH and not d.is_open
+    ][-2:]
+    switch(map_database, first, is_open=True, source=SwitchSource.CREW)
+    switch(map_database, second, is_open=True, source=SwitchSource.DISPATCHER)
+    context = browser.new_context(viewport=CONTROL_ROOM, locale="en-GB")
+    try:
+        page = context.new_page()
+        _, problems = watch(page)
+        sign_in(page, f"{map_server}/dispatch?lang=en", "en")
+        rows = page.locator("#abnormal-list li.abnormal-device")
+        rows.nth(1).wait_for(timeout=POLL_S * 5000)
+        assert page.inner_text("#abnormal-count") == "(2)"
+        row = page.locator(f'#abnormal-list li[data-asset-ref="{first}"]')
+        shown = row.inner_text()
+        assert t["abnormal_now_open"] in shown
+        assert f"browser test ({t['source_crew']})" in shown
+        assert "<b>storm</b> switching" in shown and row.locator("b").count() == 0
+
+        row.get_by_role("button", name=f"switch {first}").click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert first in popup.inner_text()
+
+        row.get_by_role("button", name=t["abnormal_return"]).click()
+        link = page.locator("#abnormal-outcome a.drafted")
+        link.wait_for()
+        order_id = int(link.inner_text().split("#")[1].split(" ")[0])
+        assert link.get_attribute("href") == (
+            f"/switching?lang=en&drafted={order_id}#order-{order_id}"
+        )
+        page.get_by_role("button", name=t["abnormal_return_all"]).click()
+        page.locator(f'#abnormal-outcome a.drafted[href$="#order-{order_id + 1}"]').wait_for()
+        with session_scope(session_factory(map_database)) as session:
+            order = get_order(session, order_id + 1)
+        assert sorted(step.asset_ref for step in order.steps) == sorted([first, second])
+        page.screenshot(path=str(screenshots / "dispatch-abnormal.png"))
+        with page.expect_navigation():
+            link.click()
+        assert page.locator(f"#order-{order_id + 1}").count() == 1
+        assert not problems, f"no CSP violation, script error or failed load: {problems}"
+    finally:
+        context.close()
+        for asset_ref in (first, second):
+            switch(map_database, asset_ref, is_open=False, source=SwitchSource.DISPATCHER)

@@ -58,7 +58,8 @@ def test_the_handler_answers_each_domain_error_with_its_status(cls: type[DomainE
 
     answer = TestClient(app).get("/refuse")
     assert answer.status_code == error.status
-    assert answer.json() == {"detail": str(error)}
+    coded = {"code": error.code} if error.code is not None else {}
+    assert answer.json() == {"detail": str(error), **coded}
     if isinstance(error, RateLimited):
         assert answer.headers["Retry-After"] == "7"
     else:

@@ -1,11 +1,15 @@
-// The crew page's buttons, made to survive a flaky connection.
+// The crew page's buttons and switching reports, made to survive a flaky connection.
 //
 // Every action goes into a queue kept in localStorage and is sent in order; a failed send
 // (no network, a server error) is retried with backoff and when the phone is online again.
 // An action already queued for a job is not queued twice, and a job's buttons are disabled
 // while its action is in flight. A replay the server has already applied is refused by the
 // incident's lifecycle (409), and a partial restoration carries the incident's version, so
-// nothing is applied twice. While the crew is on shift its position is sent every minute.
+// nothing is applied twice. A switching report ("opened X", "replaced fuse Y") carries the
+// moment it happened (the moment the button was pressed, unless the crew gave one) and an
+// idempotency key, so a report sent again after a lost answer is recorded once; until the
+// server has answered it is shown as queued, never as done. While the crew is on shift its
+// position is sent every minute.
 (function () {
   "use strict";
   var page = document.getElementById("crew-page");
@@ -27,6 +31,12 @@
     partial_restore: "partially_restored"
   };
   var CREW_STATUS = { en_route: "en_route", on_site: "on_site", restored: "available" };
+  var FUSE_REPLACED = "fuse replaced";
+  // Written in the switching log as is, like an order's "order N step k".
+  var FUTURE_SLACK_MS = 60000;
+  var SEARCH_DELAY_MS = 250;
+  var SEARCH_MIN_CHARS = 2;
+  var locale = document.documentElement.lang === "vi" ? "vi-VN" : "en-GB";
   var sending = null;
   var failures = 0;
   var retryTimer = null;
@@ -92,6 +102,7 @@
 
   function renderAll() {
     document.querySelectorAll("li.job").forEach(render);
+    renderSwitches();
   }
 
   function crewStatus(action) {
@@ -142,6 +153,18 @@
   }
 
   function request(item) {
+    if (item.kind === "switch") {
+      return fetch("/api/v1/grid/operations", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "X-CSRF-Token": csrf,
+          "Idempotency-Key": item.id
+        },
+        body: JSON.stringify(item.body)
+      });
+    }
     var body = item.body;
     var li = card(item.incident);
     if (item.versioned && li) {
@@ -159,16 +182,17 @@
     });
   }
 
-  function reason(answer) {
+  // A refusal's code (when the server names it) and its reason as text.
+  function refusal(answer) {
     return answer.json().then(
       function (body) {
         var detail = body && body.detail;
         if (Array.isArray(detail)) {
-          return detail.map(function (d) { return d.msg; }).join("; ");
+          detail = detail.map(function (d) { return d.msg; }).join("; ");
         }
-        return String(detail || answer.status);
+        return { code: body && body.code, text: String(detail || answer.status) };
       },
-      function () { return String(answer.status); }
+      function () { return { code: null, text: String(answer.status) }; }
     );
   }
 
@@ -218,6 +242,11 @@
         failures = 0;
         tell("");
         return answer.json().then(function (body) {
+          if (item.kind === "switch") {
+            recorded(item, body);
+            done(item);
+            return;
+          }
           var li = card(item.incident);
           if (li && item.action !== "help") {
             li.dataset.status = body.status;
@@ -241,8 +270,13 @@
         return null;
       }
       // Refused for good (409: it changed meanwhile, or was applied already; 4xx: bad).
-      return reason(answer).then(function (text) {
-        say(item.incident, T.crew_failed.replace("{reason}", text));
+      return refusal(answer).then(function (refused) {
+        if (item.kind === "switch") {
+          switchRefused(item, refused);
+          done(item);
+          return null;
+        }
+        say(item.incident, T.crew_failed.replace("{reason}", refused.text));
         done(item);
         return resync(item.incident);
       });
@@ -298,6 +332,154 @@
       }
     });
   });
+
+  // --- switching reports ----------------------------------------------------------------
+
+  var switchForm = document.getElementById("switch-form");
+  var switchList = document.getElementById("switch-reports");
+  var switchLog = queue().filter(function (item) { return item.kind === "switch"; });
+  var outcomes = {};
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return "crew-" + Array.prototype.map.call(bytes, function (b) {
+      return (b + 256).toString(16).slice(1);
+    }).join("");
+  }
+
+  function moment(iso) {
+    return new Date(iso).toLocaleString(locale, {
+      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit"
+    });
+  }
+
+  function switchState(item) {
+    if (outcomes[item.id]) {
+      return outcomes[item.id];
+    }
+    var inFlight = sending !== null && sending.id === item.id;
+    return inFlight ? { state: "sending", text: T.crew_sending } : { state: "queued", text: T.crew_switch_queued };
+  }
+
+  function renderSwitches() {
+    if (!switchList) {
+      return;
+    }
+    switchList.textContent = "";
+    switchLog.slice().reverse().forEach(function (item) {
+      var shown = switchState(item);
+      var li = document.createElement("li");
+      li.className = "switch-report";
+      li.id = "switch-" + item.id;
+      li.dataset.state = shown.state;
+      var what = document.createElement("strong");
+      what.textContent = T["crew_switch_did." + item.action]
+        .replace("{device}", item.body.asset_ref)
+        .replace("{time}", moment(item.body.occurred_at));
+      var state = document.createElement("span");
+      state.className = "switch-state";
+      state.textContent = shown.text;
+      li.appendChild(what);
+      li.appendChild(state);
+      switchList.appendChild(li);
+    });
+  }
+
+  function recorded(item, outcome) {
+    outcomes[item.id] = {
+      state: "recorded",
+      text: T["crew_switch_recorded." + (outcome.is_open ? "open" : "closed")]
+        .replace("{device}", outcome.asset_ref)
+    };
+  }
+
+  function switchRefused(item, refused) {
+    var worded = refused.code && T["crew_switch_refused." + refused.code];
+    outcomes[item.id] = {
+      state: "refused",
+      text: worded
+        ? worded.replace("{device}", item.body.asset_ref)
+        : T.crew_failed.replace("{reason}", refused.text)
+    };
+  }
+
+  function problem(text) {
+    var shown = document.getElementById("switch-problem");
+    shown.textContent = text;
+    shown.hidden = !text;
+  }
+
+  function reportSwitch(event) {
+    event.preventDefault();
+    var pressed = new Date();
+    var data = new FormData(switchForm);
+    var device = String(data.get("asset_ref") || "").trim();
+    if (!device) {
+      problem(T.crew_switch_no_device);
+      switchForm.elements.asset_ref.focus();
+      return;
+    }
+    var given = String(data.get("occurred_at") || "");
+    var at = given ? new Date(given) : pressed;
+    if (isNaN(at.getTime()) || at.getTime() > pressed.getTime() + FUTURE_SLACK_MS) {
+      problem(T.crew_switch_future);
+      switchForm.elements.occurred_at.focus();
+      return;
+    }
+    var action = String(data.get("action") || "open");
+    var note = String(data.get("note") || "").trim();
+    var reason = action === "fuse" ? (note ? FUSE_REPLACED + ": " + note : FUSE_REPLACED) : note;
+    var body = { asset_ref: device, state: action === "open" ? "open" : "closed", occurred_at: at.toISOString() };
+    if (reason) {
+      body.reason = reason;
+    }
+    var item = { kind: "switch", id: newKey(), action: action, body: body };
+    problem("");
+    store(queue().concat([item]));
+    switchLog.push(item);
+    switchForm.reset();
+    renderAll();
+    flush();
+  }
+
+  // Suggestions beyond the devices near the jobs: a search as the crew types (online only).
+  var searchTimer = null;
+
+  function suggest(found) {
+    var list = document.getElementById("switch-devices");
+    list.querySelectorAll("option.found").forEach(function (option) { list.removeChild(option); });
+    var listed = {};
+    list.querySelectorAll("option").forEach(function (option) { listed[option.value] = true; });
+    found.forEach(function (device) {
+      if (listed[device.asset_ref]) {
+        return;
+      }
+      var option = document.createElement("option");
+      option.className = "found";
+      option.value = device.asset_ref;
+      option.label = device.kind + " · " + T["crew_switch_is." + (device.is_open ? "open" : "closed")];
+      list.appendChild(option);
+    });
+  }
+
+  function search() {
+    var text = switchForm.elements.asset_ref.value.trim();
+    if (text.length < SEARCH_MIN_CHARS || !navigator.onLine) {
+      return;
+    }
+    fetch("/api/v1/grid/switchable?q=" + encodeURIComponent(text), { credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.json() : []; })
+      .then(suggest, function () { return null; });
+  }
+
+  if (switchForm) {
+    switchForm.addEventListener("submit", reportSwitch);
+    switchForm.elements.asset_ref.addEventListener("input", function () {
+      window.clearTimeout(searchTimer);
+      searchTimer = window.setTimeout(search, SEARCH_DELAY_MS);
+    });
+  }
 
   window.addEventListener("online", function () {
     failures = 0;

@@ -1,6 +1,9 @@
 /* The dispatcher's live map: how its layers look, their popups, and the side panel of
    incidents by priority with the dispatcher's actions (confirm, assign a crew, set the
-   ETR), which call PATCH /api/v1/incidents/{id} with the session's CSRF token.
+   ETR), which call PATCH /api/v1/incidents/{id} with the session's CSRF token, and of the
+   devices out of their normal state (GET /api/v1/grid/abnormal, read again whenever the
+   network layer is), each focusing the map on its device, with "return to normal"
+   drafting the order (POST /api/v1/switching/orders/return-to-normal).
 
    Loaded before the map's own script (built by folium), which calls the functions of
    `OutageDispatch` for every feature. Text from the data (customers' descriptions,
@@ -13,6 +16,7 @@
   var el = M.el;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var canAct = Boolean(M.config.can_act);
+  var canDraft = Boolean(M.config.can_draft);
 
   var STATUS_COLOURS = {
     predicted: "#b45309",
@@ -28,6 +32,7 @@
   var listeners = {};
   var crews = [];
   var layersById = {};
+  var deviceLayers = {};
   var fitted = false;
 
   function colour(status) {
@@ -310,6 +315,109 @@
 
   listen("network", renderLegend);
 
+  /* --- devices out of their normal state ------------------------------------------------ */
+
+  var abnormalShown = null;
+
+  function focusDevice(assetRef) {
+    var layer = deviceLayers[assetRef];
+    if (!layer) return;
+    M.when("map", function (map) {
+      map.setView(layer.getLatLng(), Math.max(map.getZoom(), 17));
+      layer.openPopup();
+    });
+  }
+
+  function drafted(order) {
+    var outcome = document.getElementById("abnormal-outcome");
+    var link = el("a", "drafted", t("abnormal_drafted").replace("{id}", order.id));
+    link.href = "/switching?" + new URLSearchParams({ lang: M.config.lang, drafted: order.id }) + "#order-" + order.id;
+    outcome.textContent = "";
+    outcome.appendChild(link);
+  }
+
+  function returnToNormal(assetRefs, button) {
+    var outcome = document.getElementById("abnormal-outcome");
+    outcome.textContent = "";
+    button.disabled = true;
+    fetch("/api/v1/switching/orders/return-to-normal", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(assetRefs ? { asset_refs: assetRefs } : {}),
+    })
+      .then(function (answer) {
+        return answer.json().then(function (data) {
+          if (!answer.ok) throw new Error(typeof data.detail === "string" ? data.detail : answer.status);
+          drafted(data);
+        });
+      })
+      .catch(function (error) {
+        outcome.textContent = t("abnormal_refused").replace("{reason}", error.message);
+      })
+      .finally(function () {
+        button.disabled = false;
+      });
+  }
+
+  function abnormalState(d) {
+    var state = t(d.is_open ? "abnormal_now_open" : "abnormal_now_closed");
+    return d.tripped ? state + " · " + t("abnormal_tripped") : state;
+  }
+
+  function abnormalBy(d) {
+    var source = t("source_" + (d.source || "import"));
+    return d.actor ? d.actor + " (" + source + ")" : source;
+  }
+
+  function abnormalItem(d) {
+    var item = el("li", "abnormal-device " + (d.tripped ? "tripped" : d.is_open ? "open" : "closed"));
+    item.dataset.assetRef = d.asset_ref;
+    var locate = el("button", "locate", d.kind + " " + d.asset_ref);
+    locate.type = "button";
+    locate.addEventListener("click", function () { focusDevice(d.asset_ref); });
+    var head = el("h3");
+    head.appendChild(locate);
+    item.appendChild(head);
+    item.appendChild(
+      M.facts([
+        [t("device_state"), abnormalState(d)],
+        [t("state_since"), d.since ? M.time(d.since) : null],
+        [t("state_by"), abnormalBy(d)],
+        [t("state_reason"), d.reason],
+      ])
+    );
+    if (canDraft) {
+      var back = el("button", "secondary return-one", t("abnormal_return"));
+      back.type = "button";
+      back.addEventListener("click", function () { returnToNormal([d.asset_ref], back); });
+      item.appendChild(back);
+    }
+    return item;
+  }
+
+  function renderAbnormal(devices) {
+    var signature = JSON.stringify(devices);
+    if (signature === abnormalShown) return;
+    abnormalShown = signature;
+    var list = document.getElementById("abnormal-list");
+    list.textContent = "";
+    devices.forEach(function (d) { list.appendChild(abnormalItem(d)); });
+    document.getElementById("abnormal-count").textContent = "(" + devices.length + ")";
+    document.getElementById("abnormal-empty").hidden = devices.length > 0;
+    var all = document.getElementById("return-all");
+    if (all) all.hidden = !devices.some(function (d) { return !d.tripped; });
+  }
+
+  var returnAll = document.getElementById("return-all");
+  if (returnAll) {
+    returnAll.addEventListener("click", function () { returnToNormal(null, returnAll); });
+  }
+
+  listen("network", function () {
+    M.fetchJson("/api/v1/grid/abnormal").then(renderAbnormal, function () { return null; });
+  });
+
   /* --- the layers, as folium's script calls them ------------------------------------------ */
 
   window.OutageDispatch = {
@@ -420,6 +528,7 @@
       layer.options.className = "network-" + kind;
       layer.bindTooltip(function (l) { return el("span", null, networkTitle(l.feature.properties)); });
       if (kind === "abnormal") {
+        deviceLayers[feature.properties.name] = layer;
         layer.bindPopup(function (l) {
           var p = l.feature.properties;
           return popup(

@@ -178,6 +178,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "GET", "/api/v1/grid/trace/{fx.device}"
     ),
     ("GET", "/api/v1/grid/abnormal"): _request("GET", "/api/v1/grid/abnormal"),
+    ("GET", "/api/v1/grid/switchable"): _request(
+        "GET", "/api/v1/grid/switchable", params={"q": "nope"}
+    ),
     ("POST", "/api/v1/grid/operations"): _request(
         "POST",
         "/api/v1/grid/operations",

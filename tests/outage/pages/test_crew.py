@@ -1,5 +1,6 @@
 """The crew page as served: who sees it, what a job card holds, and that text is escaped."""
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from grid_topology.model import DeviceKind, GridModel
+from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
@@ -20,6 +21,7 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
+from outage.pages.crew import SUGGESTED
 from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
 
 
@@ -83,6 +85,24 @@ def test_a_crew_member_sees_their_job_with_the_buttons(
         assert f'data-action="{button}"' in html
     assert '<script src="/static/crew.js" defer></script>' in html
     assert "<script>" not in html
+
+
+SUGGESTION = re.compile(r'<option value="([^"]+)" label="([^"]+)"></option>')
+
+
+def test_the_switching_form_suggests_the_switchable_devices_nearest_the_jobs(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    fuse = _fuse(sample_grid, 3)
+    headers, _, _ = _crew_with_a_job(grid_database, fuse)
+    html = crew_page_client.get("/crew?lang=en", headers=headers).text
+    assert 'id="switch-form"' in html and 'list="switch-devices"' in html
+    suggested = dict(SUGGESTION.findall(html))
+    assert html_escape(fuse) in suggested
+    assert suggested[html_escape(fuse)] == "fuse · closed now"
+    kinds = {html_escape(d.asset_ref): d.kind for d in sample_grid.devices}
+    assert all(kinds[ref] in SWITCHING_KINDS for ref in suggested)
+    assert 1 < len(suggested) <= SUGGESTED
 
 
 def test_text_from_the_network_is_escaped(

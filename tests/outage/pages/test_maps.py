@@ -244,7 +244,8 @@ def test_the_dispatch_page_uses_only_its_own_scripts(dispatcher: TestClient) -> 
     _only_served_scripts(page.text)
     assert "Incidents by priority" in page.text
     config = json.loads(re.findall(r'id="map-config">([^<]*)<', page.text)[0])
-    assert config["can_act"] is True
+    assert config["can_act"] is True and config["can_draft"] is True
+    assert 'id="abnormal-list"' in page.text and 'id="return-all"' in page.text
     [script] = [url for url in LINKS.findall(page.text) if url.startswith("/dispatch/map.js")]
     served = dispatcher.get(script)
     assert served.status_code == 200
@@ -260,7 +261,8 @@ def test_a_supervisor_sees_the_map_without_the_actions(
         page = client.get("/dispatch", headers=maps_credentials.staff(Role.SUPERVISOR))
     assert page.status_code == 200
     config = json.loads(re.findall(r'id="map-config">([^<]*)<', page.text)[0])
-    assert config["can_act"] is False
+    assert config["can_act"] is False and config["can_draft"] is False
+    assert 'id="abnormal-list"' in page.text and 'id="return-all"' not in page.text
 
 
 def test_a_reports_description_is_data_not_markup(
