@@ -180,10 +180,10 @@ def _run_check(
 def _expectations(steps: Sequence[StepIn], topology: Topology) -> list[bool | None]:
     """What each verify step expects (is_open): as it says, or else the state the steps
     before it leave the device in on `topology`, as the check simulates them."""
+    links = topology.network.links
     states: dict[str, bool] = {}
     expected: list[bool | None] = []
     for step in steps:
-        links = topology.network.links
         if step.asset_ref not in states and step.asset_ref in links:
             states[step.asset_ref] = links[step.asset_ref].is_open
         if step.action in OPERATING:
