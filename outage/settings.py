@@ -313,6 +313,12 @@ class Settings(BaseSettings):
         description="Where switching orders' steps are sent as SCADA commands (POST JSON). "
         "Unset: a crew or the dispatcher confirms each step.",
     )
+    scada_command_timeout_seconds: Seconds = Field(
+        default=timedelta(minutes=2),
+        gt=NO_TIME,
+        description="How long a step sent to SCADA waits for the device to report the "
+        "commanded state: then the step fails and its order is held for the dispatcher.",
+    )
 
 
 @lru_cache

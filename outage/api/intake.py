@@ -174,6 +174,6 @@ def scada_event(
         event.asset_ref,
         is_open=event.state is SwitchState.OPEN,
         at=event.occurred_at,
-        topology=lambda: live.energized(session),
+        networks=lambda: execution.Networks(live.get(session), live.energized(session)),
     )
     return service.record_scada_event(session, event, max_age=config.event_max_age_hours)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 
 from outage.orders import execution, normal, service
 from outage.orders.enums import OrderState
-from outage.orders.execution import Executor
+from outage.orders.execution import Executor, Networks
 from outage.orders.scada import adapter_for
 from outage.orders.schemas import (
     ExecuteIn,
@@ -179,7 +179,7 @@ def execute_step(
         position,
         executor=_executor(principal),
         expected_version=_version(body),
-        topology=live.energized(session),
+        networks=Networks(live.get(session), live.energized(session)),
         now=datetime.now(UTC),
         scada=adapter_for(config.scada_command_url),
         by_hand=body is not None and body.by_hand,

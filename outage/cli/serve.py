@@ -21,6 +21,7 @@ from outage.db import run_migrations, session_factory
 from outage.intake.channels.email import start_receiver
 from outage.notifications.delivery import run_workers
 from outage.notifications.jobs import jobs as notification_jobs
+from outage.orders.jobs import jobs as order_jobs
 from outage.prediction.engine import run_forever
 from outage.privacy.jobs import jobs as privacy_jobs
 from outage.scheduler import build_scheduler
@@ -155,6 +156,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
         notification_jobs(sessions, settings),
         dispatch_jobs(sessions, settings),
         privacy_jobs(sessions, settings),
+        order_jobs(sessions, settings),
     ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()

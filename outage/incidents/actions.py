@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from grid_topology.topology import Topology
+from outage.grid.history import NetworkHistory
 from outage.grid.live import LiveTopology
 from outage.incidents import edits
 from outage.incidents.changes import _confirm, _restore, _set_etr
@@ -29,6 +30,7 @@ from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
 from outage.incidents.queries import _incident_out, _incident_query
+from outage.incidents.restoration import restore_by_switching
 from outage.incidents.schemas import IncidentOut, IncidentPatch
 from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
 from outage.outbox.enums import EventKind
@@ -297,15 +299,20 @@ def _do_merge(context: _Context) -> None:
 
 
 def _do_restored_by_switching(context: _Context) -> None:
-    edits.restore_by_switching(
-        context.session,
-        context.incident,
-        context.patch.at,
-        operated=context.operated(),
-        energized=context.live.energized(context.session),
+    session, incident = context.session, context.incident
+    back = restore_by_switching(
+        session,
+        incident.id,
+        history=NetworkHistory.load(session, context.operated()),
+        energized=context.live.energized(session),
+        at=context.patch.at,
         actor=context.actor,
         reason=context.patch.reason,
     )
+    if not back:
+        raise IncidentConflict(
+            f"no customer of incident {incident.id} has supply again: nothing to restore"
+        )
 
 
 _ACTIONS: dict[Action, Callable[[_Context], None]] = {

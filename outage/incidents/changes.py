@@ -22,7 +22,7 @@ from dispatch.etr import EtrSource
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
-from outage.incidents.lifecycle import TRANSITIONS, IncidentStatus, is_momentary
+from outage.incidents.lifecycle import IncidentStatus, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.outbox import incident_event
 from outage.incidents.steps import (
@@ -364,48 +364,6 @@ def restore(
     """
     incident = _load(session, incident_id)
     _restore(session, incident, at, actor=actor, reason=reason, notify=notify)
-
-
-def restore_below(
-    session: Session,
-    incident_id: int,
-    *,
-    below: str,
-    customers: int,
-    at: datetime,
-    actor: str,
-    reason: str,
-) -> None:
-    """`customers` of the incident have supply again through switching (a switching order's
-    step closed `below`, which now feeds them): restored when that is everyone, otherwise
-    partially restored, and the customers below the device are told.
-
-    An incident no crew is on yet keeps its status (the lifecycle knows no partial
-    restoration before a crew is on site); its customers below the device are told all
-    the same.
-    """
-    incident = _load(session, incident_id)
-    total = incident.customers_restored + customers
-    if total >= incident.customers_affected:
-        _restore(session, incident, at, actor=actor, reason=reason)
-        return
-    if IncidentStatus.PARTIALLY_RESTORED in TRANSITIONS[incident.status]:
-        _move(
-            session,
-            incident,
-            IncidentStatus.PARTIALLY_RESTORED,
-            AuditAction.PARTIALLY_RESTORED,
-            actor=actor,
-            reason=reason,
-            details={
-                "at": _checked_time(incident, at, "restoration time").isoformat(),
-                "restored_customers": customers,
-                "restored_device": below,
-                "customers_restored": total,
-            },
-        )
-        incident.customers_restored = total
-    incident_event(session, incident, EventKind.RESTORED, below=below)
 
 
 def _restore(

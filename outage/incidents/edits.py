@@ -1,6 +1,6 @@
 """A dispatcher's edits of incidents: moving one to another device, splitting evidence
-off to a new incident, taking another in, creating one at a device, and marking the
-customers switching gave supply again.
+off to a new incident, taking another in, creating one at a device. (Marking the
+customers switching gave supply again is `outage.incidents.restoration`.)
 
 An incident a dispatcher moved, split, merged or created carries `placed_by`: the place
 is a person's, so the engine no longer moves it, merges it away or cancels it (see
@@ -15,19 +15,16 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
-from outage.incidents.changes import _confirm, _open, _restore, merge_incidents
+from outage.incidents.changes import _confirm, _open, merge_incidents
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _remove_evidence
-from outage.incidents.lifecycle import ACTIVE, IncidentStatus
+from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.outbox import incident_event
-from outage.incidents.restoration import SWITCHING, resupplied
 from outage.incidents.steps import (
     _audit,
-    _checked_time,
     _label,
-    _move,
     _Place,
     _place,
     _require_active,
@@ -201,55 +198,3 @@ def create(
     incident.cause = cause
     incident.placed_by = actor
     return incident.id
-
-
-def restore_by_switching(
-    session: Session,
-    incident: Incident,
-    at: datetime | None,
-    *,
-    operated: Topology,
-    energized: Topology,
-    actor: str,
-    reason: str | None,
-) -> None:
-    """The incident's customers with supply in the live network now are restored, and
-    exactly they are told: partly restored, or restored when none is left out."""
-    _require_active(incident, "be restored")
-    if incident.device_id is None:
-        raise IncidentConflict(f"incident {incident.id} is not on a device: switching cannot tell")
-    at = _checked_time(incident, at, "restoration time")
-    device = _label(session, incident)["device"]
-    assert device is not None
-    found = resupplied(
-        session,
-        incident.id,
-        device,
-        incident.started_at,
-        operated=operated,
-        energized=energized,
-    )
-    if not found.back:
-        raise IncidentConflict(
-            f"no customer of incident {incident.id} has supply again: nothing to restore"
-        )
-    details = {"by": SWITCHING, "restored_customers": len(found.back), "accounts": list(found.back)}
-    if found.still_out == 0:
-        _restore(session, incident, at, actor=actor, reason=reason, notify=False, details=details)
-    else:
-        _move(
-            session,
-            incident,
-            IncidentStatus.PARTIALLY_RESTORED,
-            AuditAction.PARTIALLY_RESTORED,
-            actor=actor,
-            reason=reason,
-            details={
-                "at": at.isoformat(),
-                "customers_affected": [incident.customers_affected, found.still_out],
-                **details,
-            },
-        )
-        incident.customers_affected = found.still_out
-        incident.customers_restored = min(incident.customers_restored, found.still_out)
-    incident_event(session, incident, EventKind.RESTORED, accounts=list(found.back))

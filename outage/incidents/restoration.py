@@ -1,12 +1,17 @@
-"""Who of an incident's customers switching gave supply again.
+"""Restoring an incident's customers because switching gave them supply again: the one
+way, for a dispatcher who marks it (`restored_by_switching`) and for a switching order's
+step that closes a device.
 
 An incident's customers are those its device fed when the outage began. Switching since
 (a tie closed, a section opened) changes what the device feeds now, so they are read from
 the network as operated with every device switched since the start put back as it stood
-then. Of those, the ones with supply in the live network now are back; the ones already
-told so by an earlier step (their accounts are in the audit trail) are not told twice.
+then (`NetworkHistory`). Of those, the ones with supply in the live network now are back;
+the ones already told so by an earlier restoration (their accounts are in the audit
+trail) are not told twice. Exactly the accounts back are told, and named in the audit
+row, so the reliability records know who came back when.
 """
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,8 +20,14 @@ from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
+from outage.incidents.changes import _restore
 from outage.incidents.enums import AuditAction
+from outage.incidents.errors import IncidentConflict
+from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import IncidentEvent
+from outage.incidents.outbox import incident_event
+from outage.incidents.steps import _checked_time, _label, _load, _move, _require_active
+from outage.outbox.enums import EventKind
 
 SWITCHING = "switching"
 """The `by` of the audit rows of restorations by switching."""
@@ -36,15 +47,15 @@ def resupplied(
     asset_ref: str,
     started_at: datetime,
     *,
-    operated: Topology,
+    history: NetworkHistory,
     energized: Topology,
 ) -> Resupplied:
     """Which of the customers the incident's device fed at its start have supply now."""
-    then = NetworkHistory.load(session, operated).at(started_at).downstream(asset_ref)
-    accounts_at = operated.network.accounts_at
+    then = history.at(started_at)
+    accounts_at = then.network.accounts_at
     back: set[str] = set()
     out = 0
-    for node in then.nodes:
+    for node in then.downstream(asset_ref).nodes:
         here = accounts_at.get(node, ())
         if energized.is_energized(node):
             back.update(here)
@@ -63,3 +74,61 @@ def told_back(session: Session, incident_id: int) -> frozenset[str]:
         )
     )
     return frozenset(account for details in rows for account in details.get("accounts", ()))
+
+
+def restore_by_switching(
+    session: Session,
+    incident_id: int,
+    *,
+    history: NetworkHistory,
+    energized: Topology,
+    at: datetime | None,
+    actor: str,
+    reason: str | None,
+    gained: Set[str] | None = None,
+) -> tuple[str, ...]:
+    """The incident's customers with supply in `energized` (the live network now) and not
+    yet told are restored, and exactly they are told: partially restored, or restored
+    when nobody is left out. Returns their accounts; none: nothing changed.
+
+    `history`: the network as operated, now and in the past. `gained`: the accounts the
+    switching at hand gave supply (an order's step); an incident none of whose customers
+    are among them is left alone.
+    """
+    incident = _load(session, incident_id)
+    _require_active(incident, "be restored")
+    if incident.device_id is None:
+        raise IncidentConflict(f"incident {incident.id} is not on a device: switching cannot tell")
+    device = _label(session, incident)["device"]
+    assert device is not None
+    found = resupplied(
+        session, incident.id, device, incident.started_at, history=history, energized=energized
+    )
+    if not found.back or (gained is not None and gained.isdisjoint(found.back)):
+        return ()
+    at = _checked_time(incident, at, "restoration time")
+    details = {
+        "by": SWITCHING,
+        "restored_customers": len(found.back),
+        "accounts": list(found.back),
+    }
+    if found.still_out == 0:
+        _restore(session, incident, at, actor=actor, reason=reason, notify=False, details=details)
+    else:
+        _move(
+            session,
+            incident,
+            IncidentStatus.PARTIALLY_RESTORED,
+            AuditAction.PARTIALLY_RESTORED,
+            actor=actor,
+            reason=reason,
+            details={
+                "at": at.isoformat(),
+                "customers_affected": [incident.customers_affected, found.still_out],
+                **details,
+            },
+        )
+        incident.customers_affected = found.still_out
+        incident.customers_restored = min(incident.customers_restored, found.still_out)
+    incident_event(session, incident, EventKind.RESTORED, accounts=list(found.back))
+    return found.back

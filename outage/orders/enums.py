@@ -4,16 +4,20 @@ from enum import StrEnum
 
 
 class OrderState(StrEnum):
-    """draft -> approved -> in_progress -> completed, or aborted from any but completed."""
+    """draft -> approved -> in_progress -> completed, or aborted from any but completed;
+    in_progress <-> held while a failed step waits for the dispatcher."""
 
     DRAFT = "draft"
     APPROVED = "approved"
     IN_PROGRESS = "in_progress"
+    HELD = "held"
+    """A step failed (SCADA never confirmed it): nothing goes on until the dispatcher
+    retries the step or aborts the order."""
     COMPLETED = "completed"
     ABORTED = "aborted"
 
 
-HOLDING = frozenset({OrderState.APPROVED, OrderState.IN_PROGRESS})
+HOLDING = frozenset({OrderState.APPROVED, OrderState.IN_PROGRESS, OrderState.HELD})
 """An order in these states holds its devices: no other may be approved or started on them."""
 
 
@@ -34,3 +38,5 @@ class StepState(StrEnum):
     COMMANDED = "commanded"
     """Sent to SCADA; done when a SCADA event shows the device in the commanded state."""
     DONE = "done"
+    FAILED = "failed"
+    """SCADA did not confirm the command in time; the step may be carried out again."""

@@ -15,8 +15,9 @@ class InvalidOrder(Invalid, ValueError):
     """An incident or crew we do not have."""
 
 
-class LoopRefused(Invalid, ValueError):
-    """A draft closes a loop and does not allow loops."""
+class CheckRefused(Invalid, ValueError):
+    """A draft its check refuses: it closes a loop and does not allow loops, or a verify
+    step expects a state the steps before it do not leave the device in."""
 
 
 class OrderConflict(Conflict, ValueError):

@@ -1,10 +1,15 @@
 """Carrying out an order's steps, strictly one after the other.
 
 A step that opens or closes a device operates it (`outage.grid.switching.operate`, source
-`order`), so the switching log says which order and step did it; a "verify" or "tag" step
-is recorded as done. Closing a loop is checked again on the network as it is now. With a
-SCADA adapter, the control room's step is sent as a command instead and is done when a
-SCADA event shows the device in the commanded state (`confirm_by_scada`).
+`order`), so the switching log says which order and step did it; a device already in the
+state the step wants is left alone and the step is done, as the check simulates it (a
+tripped device is still taken over, so it is switching, not an outage). A "verify" step
+compares the device's live state with the one it expects and is refused if they differ;
+a "tag" step is recorded as done. Closing a loop is checked again on the network as it
+is now. With a SCADA adapter, the control room's step is sent as a command instead and
+is done when a SCADA event shows the device in the commanded state (`confirm_by_scada`);
+one not confirmed in time fails and holds the order (`outage.orders.timeouts`), and
+carrying it out again retries it.
 """
 
 from collections.abc import Callable
@@ -25,7 +30,7 @@ from outage.orders.notices import tell_restored
 from outage.orders.scada import ScadaAdapter
 from outage.orders.schemas import OrderOut
 from outage.orders.service import lock, order_out, steps_of
-from outage.orders.simulation import is_loop
+from outage.orders.simulation import is_loop, state_name
 
 SCADA_ACTOR = "scada"
 """Who carried out a step SCADA confirmed."""
@@ -42,6 +47,15 @@ class Executor:
     """Holds the permission only for the crew's own orders."""
 
 
+@dataclass(frozen=True)
+class Networks:
+    """The network as it is before a step: as operated (what an outage's device feeds)
+    and energized (what has supply)."""
+
+    operated: Topology
+    energized: Topology
+
+
 def _check_crew(order: SwitchingOrder, executor: Executor) -> None:
     if executor.restricted and (order.crew_id is None or order.crew_id != executor.crew_id):
         raise NotYours(f"order {order.id} is not assigned to your crew")
@@ -49,9 +63,10 @@ def _check_crew(order: SwitchingOrder, executor: Executor) -> None:
 
 def _next_step(
     order_id: int, steps: list[tuple[SwitchingStep, str]], position: int, *, by_hand: bool
-) -> str:
-    """The step's device, if it is the one to carry out now; 404 or 409 otherwise. A step
-    sent to SCADA may still be confirmed by hand (the field did it, SCADA did not say)."""
+) -> tuple[SwitchingStep, str]:
+    """The step and its device, if it is the one to carry out now; 404 or 409 otherwise.
+    A step sent to SCADA may still be confirmed by hand (the field did it, SCADA did not
+    say); a failed one may be carried out again."""
     by_position = {step.position: (step, ref) for step, ref in steps}
     if position not in by_position:
         raise OrderNotFound(f"order {order_id} has no step {position}")
@@ -69,7 +84,46 @@ def _next_step(
         raise OrderConflict(
             f"step {position} of order {order_id} comes after step {before[0]}, which is not done"
         )
-    return ref
+    return step, ref
+
+
+def _device(session: Session, step: SwitchingStep) -> Device:
+    """The step's device as it is now, locked so its live state cannot change meanwhile."""
+    device = session.get(Device, step.device_id, with_for_update=True, populate_existing=True)
+    assert device is not None  # steps reference devices
+    return device
+
+
+def _verify(order_id: int, step: SwitchingStep, device: Device) -> None:
+    """A verify step whose device is not in the state it expects is refused (409)."""
+    if step.expect_open is not None and device.is_open != step.expect_open:
+        raise OrderConflict(
+            f"step {step.position} of order {order_id} verifies {device.asset_ref} is "
+            f"{state_name(step.expect_open)}, but it is {state_name(device.is_open)}"
+        )
+
+
+def _already(step: SwitchingStep, device: Device) -> bool:
+    """The device is already in the state the step wants, held so by an operator (a
+    tripped device is not: the order takes it over)."""
+    is_open = step.action is StepAction.OPEN
+    tripped = switching.is_tripped(
+        device.kind, device.is_open, device.normal_open, device.state_source
+    )
+    return device.is_open == is_open and not tripped
+
+
+def _done(step: SwitchingStep, *, at: datetime, by: str, remark: str | None = None) -> None:
+    step.state = StepState.DONE
+    step.executed_at, step.executed_by = at, by
+    step.failed_at, step.remark = None, remark
+
+
+def command_id(order_id: int, step: SwitchingStep) -> str:
+    """The first command of a step is `order-N-step-K`; a retry after a failure is a new
+    command, `order-N-step-K-try-2`, ..., so SCADA does not take it for the first again."""
+    base = f"order-{order_id}-step-{step.position}"
+    return base if step.commands <= 1 else f"{base}-try-{step.commands}"
 
 
 def execute_step(
@@ -79,42 +133,49 @@ def execute_step(
     *,
     executor: Executor,
     expected_version: int | None,
-    topology: Topology,
+    networks: Networks,
     now: datetime,
     scada: ScadaAdapter | None = None,
     by_hand: bool = False,
 ) -> OrderOut:
-    """Carry out step `position` of a started order, or confirm it carried out
-    (`topology`: the network as it is before the step). With `scada`, an operation not
+    """Carry out step `position` of a started order, or confirm it carried out, or retry
+    the failed step of a held order (which goes on again). With `scada`, an operation not
     confirmed by hand (nor by a crew) is sent as a command and the step waits for SCADA."""
     order = lock(
         session,
         order_id,
         expected_version=expected_version,
-        states={OrderState.IN_PROGRESS},
+        states={OrderState.IN_PROGRESS, OrderState.HELD},
         doing="have steps carried out",
     )
     _check_crew(order, executor)
-    steps = steps_of(session, order_id)
     by_hand = by_hand or executor.restricted
-    ref = _next_step(order_id, steps, position, by_hand=by_hand)
-    step = next(s for s, _ in steps if s.position == position)
+    step, ref = _next_step(order_id, steps_of(session, order_id), position, by_hand=by_hand)
+    device = _device(session, step)
     order.updated_at = now
-    if step.action in OPERATING:
+    order.state = OrderState.IN_PROGRESS
+    if step.action is StepAction.VERIFY:
+        _verify(order_id, step, device)
+    if step.action not in OPERATING:
+        _done(step, at=now, by=executor.name)
+    elif _already(step, device):
+        already = f"{ref} was already {state_name(device.is_open)}: nothing operated"
+        _done(step, at=now, by=executor.name, remark=already)
+    else:
+        topology = networks.energized
         if step.action is StepAction.CLOSE and not order.allow_loops and is_loop(topology, ref):
             raise OrderConflict(
                 f"step {position} would close {ref} between two energised parts of the "
                 f"network (a loop), which order {order_id} does not allow"
             )
         if scada is not None and not by_hand:
-            command_id = f"order-{order_id}-step-{position}"
-            scada.send(ref, step.action is StepAction.OPEN, command_id=command_id)
+            step.commands += 1
+            scada.send(ref, step.action is StepAction.OPEN, command_id=command_id(order_id, step))
             step.state, step.commanded_at = StepState.COMMANDED, now
-            session.flush()
-            return order_out(session, order)
-        _operate(session, order, step, ref, topology=topology, at=now, actor=executor.name)
-    step.state = StepState.DONE
-    step.executed_at, step.executed_by = now, executor.name
+            step.failed_at, step.remark = None, None
+        else:
+            _operate(session, order, step, ref, networks=networks, at=now, actor=executor.name)
+            _done(step, at=now, by=executor.name)
     session.flush()
     return order_out(session, order)
 
@@ -125,13 +186,16 @@ def _operate(
     step: SwitchingStep,
     ref: str,
     *,
-    topology: Topology,
+    networks: Networks,
     at: datetime,
     actor: str,
+    late: bool = False,
 ) -> None:
     """Operate the step's device as the order's, and tell the customers it gives supply
-    back to (`topology`: the network as it was just before)."""
+    back to (`networks`: the network as it was just before)."""
     reason = f"order {order.id} step {step.position}"
+    if late:
+        reason += ", confirmed by SCADA after the step failed"
     switching.operate(
         session,
         ref,
@@ -142,7 +206,15 @@ def _operate(
         reason=reason,
     )
     if step.action is StepAction.CLOSE:
-        tell_restored(session, ref, energized=topology, at=at, actor=actor, reason=reason)
+        tell_restored(
+            session,
+            ref,
+            operated=networks.operated,
+            energized=networks.energized,
+            at=at,
+            actor=actor,
+            reason=reason,
+        )
 
 
 def confirm_by_scada(
@@ -151,12 +223,17 @@ def confirm_by_scada(
     *,
     is_open: bool,
     at: datetime,
-    topology: Callable[[], Topology],
+    networks: Callable[[], Networks],
 ) -> None:
     """A SCADA event shows the device open or closed: the step commanded so on a started
     order is done. The operation is recorded as the order's too, so an opened breaker
-    counts as switching, not as a trip (`topology`: the network before the event, asked
-    for only when a step is confirmed)."""
+    counts as switching, not as a trip (`networks`: the network before the event, asked
+    for only when a step is confirmed).
+
+    A confirmation after the step failed (its time ran out) is recorded all the same, as
+    the order's operation: the device did change. The step stays failed and the order
+    held, with a remark saying so; the dispatcher then confirms the step, which finds the
+    device already so and operates nothing."""
     action = StepAction.OPEN if is_open else StepAction.CLOSE
     found = session.execute(
         select(SwitchingStep.order_id, SwitchingStep.position)
@@ -164,16 +241,33 @@ def confirm_by_scada(
         .join(Device, Device.id == SwitchingStep.device_id)
         .where(
             Device.asset_ref == asset_ref,
-            SwitchingStep.state == StepState.COMMANDED,
+            SwitchingStep.state.in_([StepState.COMMANDED, StepState.FAILED]),
             SwitchingStep.action == action,
-            SwitchingOrder.state == OrderState.IN_PROGRESS,
+            SwitchingOrder.state.in_([OrderState.IN_PROGRESS, OrderState.HELD]),
         )
     ).all()
     for order_id, position in found:
         order = lock(session, order_id)
         step = next(s for s, _ in steps_of(session, order_id) if s.position == position)
-        _operate(session, order, step, asset_ref, topology=topology(), at=at, actor=SCADA_ACTOR)
-        step.state = StepState.DONE
-        step.executed_at, step.executed_by = at, SCADA_ACTOR
+        if step.state is StepState.COMMANDED and order.state is OrderState.IN_PROGRESS:
+            _operate(session, order, step, asset_ref, networks=networks(), at=at, actor=SCADA_ACTOR)
+            _done(step, at=at, by=SCADA_ACTOR)
+        elif step.state is StepState.FAILED and order.state is OrderState.HELD:
+            _operate(
+                session,
+                order,
+                step,
+                asset_ref,
+                networks=networks(),
+                at=at,
+                actor=SCADA_ACTOR,
+                late=True,
+            )
+            step.remark = (
+                f"{step.remark}; SCADA reported {asset_ref} {state_name(is_open)} at "
+                f"{at.isoformat(timespec='seconds')}, after that: confirm the step"
+            )
+        else:
+            continue
         order.updated_at = at
     session.flush()

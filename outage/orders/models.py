@@ -84,6 +84,12 @@ class SwitchingStep(Base):
         CheckConstraint(
             "(state = 'done') = (executed_at IS NOT NULL)", name="ck_switching_steps_executed"
         ),
+        CheckConstraint(
+            "(state = 'failed') = (failed_at IS NOT NULL)", name="ck_switching_steps_failed"
+        ),
+        CheckConstraint(
+            "expect_open IS NULL OR action = 'verify'", name="ck_switching_steps_expect"
+        ),
         Index("ix_switching_steps_device_id", "device_id"),
     )
 
@@ -94,8 +100,17 @@ class SwitchingStep(Base):
     action: Mapped[StepAction] = mapped_column(checked_enum(StepAction, "switching_step_action"))
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    expect_open: Mapped[bool | None] = mapped_column(Boolean)
+    """A verify step: whether the device must be open (True) or closed (False)."""
     state: Mapped[StepState] = mapped_column(checked_enum(StepState, "switching_step_state"))
     commanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the latest command was sent to SCADA."""
+    commands: Mapped[int] = mapped_column(Integer, default=0)
+    """Commands sent to SCADA for this step: a retry is a new command, with an id of its own."""
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the command's time for confirmation ran out."""
+    remark: Mapped[str | None] = mapped_column(Text)
+    """Why the step failed, or what carrying it out found (the device already so)."""
     executed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     executed_by: Mapped[str | None] = mapped_column(String(200))
     planned_outage_id: Mapped[int | None] = mapped_column(ForeignKey("planned_outages.id"))

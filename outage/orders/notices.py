@@ -4,7 +4,7 @@ An order with a planned window schedules a planned outage for each opening that
 interrupts customers, so they get the planned-outage notice and reminder ahead
 (`outage.notifications.planned`); aborting the order cancels them. A step that gives
 supply back to part of an active outage restores the incident in part or in full, and
-the customers below the step's device are told (`restore_below`).
+exactly the customers back are told (`outage.incidents.restoration`).
 """
 
 from datetime import datetime
@@ -13,12 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
-from outage.grid.models import Device
-from outage.grid.switching import abnormal_devices
-from outage.incidents.changes import restore_below
+from outage.grid.history import NetworkHistory
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
+from outage.incidents.restoration import restore_by_switching
 from outage.notifications import planned
 from outage.notifications.enums import PlannedStatus
 from outage.notifications.models import PlannedOutage
@@ -76,45 +75,45 @@ def tell_restored(
     session: Session,
     asset_ref: str,
     *,
+    operated: Topology,
     energized: Topology,
     at: datetime,
     actor: str,
     reason: str,
 ) -> None:
-    """Closing `asset_ref` (on the network as it was just before) gives supply back: each
-    active outage it reaches is restored in part or in full, and its customers below the
-    device are told. An outage's customers are those its device feeds in the network's
-    normal state, since the order may already have cut its area apart to feed it from
-    elsewhere. Nested outages are left to the outage they are in."""
+    """Closing `asset_ref` (`operated`, `energized`: the network as it was just before;
+    the operation itself already recorded) gives supply back: each active outage some of
+    whose customers it gave supply is restored in part or in full, and exactly its
+    customers back are told (`outage.incidents.restoration`). Nested outages are left to
+    the outage they are in; an outage that began after the step is not the step's."""
     if is_loop(energized, asset_ref):
         return
-    gained = energized.switched({asset_ref: False}).downstream(asset_ref).accounts
+    after = energized.switched({asset_ref: False})
+    gained = after.downstream(asset_ref).accounts
     if not gained:
         return
-    outages = session.execute(
-        select(Incident.id, Device.asset_ref)
-        .join(Device, Device.id == Incident.device_id)
+    outages = session.scalars(
+        select(Incident.id)
         .where(
             Incident.kind == IncidentKind.OUTAGE,
             Incident.status.in_(ACTIVE),
             Incident.parent_id.is_(None),
+            Incident.device_id.is_not(None),
+            Incident.started_at <= at,
         )
         .order_by(Incident.id)
     ).all()
     if not outages:
         return
-    normal = energized.switched({d.asset_ref: d.normal_open for d in abnormal_devices(session)})
-    for incident_id, device in outages:
-        if device not in normal.network.links:
-            continue
-        regained = gained & normal.downstream(device).accounts
-        if regained:
-            restore_below(
-                session,
-                incident_id,
-                below=asset_ref,
-                customers=len(regained),
-                at=at,
-                actor=actor,
-                reason=reason,
-            )
+    history = NetworkHistory.load(session, operated.switched({asset_ref: False}))
+    for incident_id in outages:
+        restore_by_switching(
+            session,
+            incident_id,
+            history=history,
+            energized=after,
+            at=at,
+            actor=actor,
+            reason=reason,
+            gained=gained,
+        )

@@ -1,7 +1,7 @@
 """What switching orders look like at the HTTP boundary."""
 
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -14,10 +14,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+DeviceState = Literal["open", "closed"]
+
+
 class StepIn(_Strict):
     action: StepAction
     asset_ref: Annotated[str, Field(min_length=1, max_length=200)]
     note: Annotated[str | None, Field(max_length=500)] = None
+    expect: DeviceState | None = None
+    """A verify step: the state the device must be in. Left out, it is the state the steps
+    before leave the device in, on the network as it is when the order is drafted."""
+
+    @model_validator(mode="after")
+    def _expect_only_verify(self) -> Self:
+        if self.expect is not None and self.action is not StepAction.VERIFY:
+            raise ValueError("only a verify step says which state it expects")
+        return self
 
 
 def _check_window(start: datetime | None, end: datetime | None) -> None:
@@ -100,10 +112,14 @@ class StepOut(BaseModel):
     action: StepAction
     asset_ref: str
     note: str | None
+    expect: DeviceState | None
     state: StepState
     commanded_at: datetime | None
     executed_at: datetime | None
     executed_by: str | None
+    failed_at: datetime | None
+    remark: str | None
+    """Why the step failed, or what carrying it out found (the device already so)."""
 
 
 class OrderOut(BaseModel):

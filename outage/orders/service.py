@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from grid_topology.topology import Topology
 from outage import locks
 from outage.grid.models import Device
-from outage.orders.enums import HOLDING, OrderState, StepState
+from outage.orders.enums import HOLDING, OPERATING, OrderState, StepAction, StepState
 from outage.orders.errors import (
+    CheckRefused,
     InvalidOrder,
-    LoopRefused,
     NotYours,
     OrderConflict,
     OrderNotFound,
@@ -28,7 +28,7 @@ from outage.orders.errors import (
 from outage.orders.models import FK_CREW, FK_INCIDENT, SwitchingOrder, SwitchingStep
 from outage.orders.network import critical_accounts, hazard_sites, step_devices
 from outage.orders.notices import cancel_notices, schedule_notices
-from outage.orders.schemas import OrderIn, OrderOut, OrderPatch, StepIn, StepOut
+from outage.orders.schemas import DeviceState, OrderIn, OrderOut, OrderPatch, StepIn, StepOut
 from outage.orders.simulation import PlannedStep, Simulation, simulate
 from outage.settings import Settings
 
@@ -66,10 +66,13 @@ def order_out(
             action=step.action,
             asset_ref=ref,
             note=step.note,
+            expect=_device_state(step.expect_open),
             state=step.state,
             commanded_at=step.commanded_at,
             executed_at=step.executed_at,
             executed_by=step.executed_by,
+            failed_at=step.failed_at,
+            remark=step.remark,
         )
         for step, ref in found
     ]
@@ -95,6 +98,12 @@ def order_out(
         version=order.version,
         steps=steps,
     )
+
+
+def _device_state(is_open: bool | None) -> DeviceState | None:
+    if is_open is None:
+        return None
+    return "open" if is_open else "closed"
 
 
 def get_order(session: Session, order_id: int) -> OrderOut:
@@ -152,7 +161,7 @@ def _run_check(
 ) -> Simulation:
     """Simulate the steps not done yet on the network as it is now, and keep the figures."""
     remaining = [
-        PlannedStep(step.position, step.action, ref)
+        PlannedStep(step.position, step.action, ref, step.expect_open)
         for step, ref in steps_of(session, order.id)
         if step.state is not StepState.DONE
     ]
@@ -168,7 +177,29 @@ def _run_check(
     return simulation
 
 
-def _replace_steps(session: Session, order: SwitchingOrder, steps: Sequence[StepIn]) -> None:
+def _expectations(steps: Sequence[StepIn], topology: Topology) -> list[bool | None]:
+    """What each verify step expects (is_open): as it says, or else the state the steps
+    before it leave the device in on `topology`, as the check simulates them."""
+    links = topology.network.links
+    states: dict[str, bool] = {}
+    expected: list[bool | None] = []
+    for step in steps:
+        if step.asset_ref not in states and step.asset_ref in links:
+            states[step.asset_ref] = links[step.asset_ref].is_open
+        if step.action in OPERATING:
+            states[step.asset_ref] = step.action is StepAction.OPEN
+        if step.action is not StepAction.VERIFY:
+            expected.append(None)
+        elif step.expect is not None:
+            expected.append(step.expect == "open")
+        else:
+            expected.append(states.get(step.asset_ref, False))
+    return expected
+
+
+def _replace_steps(
+    session: Session, order: SwitchingOrder, steps: Sequence[StepIn], topology: Topology
+) -> None:
     numbered = [(i, s.action, s.asset_ref) for i, s in enumerate(steps, start=1)]
     devices = step_devices(session, numbered)
     for old, _ in steps_of(session, order.id):
@@ -181,9 +212,13 @@ def _replace_steps(session: Session, order: SwitchingOrder, steps: Sequence[Step
             action=step.action,
             device_id=devices[step.asset_ref].id,
             note=step.note,
+            expect_open=expect_open,
             state=StepState.PENDING,
+            commands=0,
         )
-        for position, step in enumerate(steps, start=1)
+        for position, (step, expect_open) in enumerate(
+            zip(steps, _expectations(steps, topology), strict=True), start=1
+        )
     )
     session.flush()
 
@@ -201,9 +236,9 @@ def _flush_references(session: Session, order: SwitchingOrder) -> None:
         raise
 
 
-def _refuse_loops(simulation: Simulation) -> None:
+def _refuse(simulation: Simulation) -> None:
     if simulation.refusals:
-        raise LoopRefused("; ".join(simulation.refusals))
+        raise CheckRefused("; ".join(simulation.refusals))
 
 
 def draft(
@@ -225,8 +260,8 @@ def draft(
     )
     session.add(order)
     _flush_references(session, order)
-    _replace_steps(session, order, order_in.steps)
-    _refuse_loops(_run_check(session, order, topology, now))
+    _replace_steps(session, order, order_in.steps, topology)
+    _refuse(_run_check(session, order, topology, now))
     session.flush()
     return order_out(session, order)
 
@@ -247,8 +282,8 @@ def edit(
         setattr(order, name, value)
     _flush_references(session, order)
     if patch.steps is not None:
-        _replace_steps(session, order, patch.steps)
-    _refuse_loops(_run_check(session, order, topology, now))
+        _replace_steps(session, order, patch.steps, topology)
+    _refuse(_run_check(session, order, topology, now))
     session.flush()
     return order_out(session, order)
 

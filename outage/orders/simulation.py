@@ -4,7 +4,9 @@ Each step is applied to the topology the one before left (`Topology.switched`), 
 figures follow the order as written. Opening a supplied device takes supply from what it
 dominates (`downstream`); closing a device with supply on one side only gives supply to
 what it then dominates; closing one with supply on both sides makes a parallel path
-between the two (a loop), refused unless the order allows loops. Nothing here reads the
+between the two (a loop), refused unless the order allows loops. A verify step that
+expects the device in the other state than the steps before leave it in is refused too.
+An opening or closing of a device already so changes nothing. Nothing here reads the
 database: the caller hands in the topology, the critical customers and the hazards.
 """
 
@@ -20,6 +22,8 @@ class PlannedStep:
     position: int
     action: StepAction
     asset_ref: str
+    expect_open: bool | None = None
+    """A verify step: the state it expects the device in."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class StepEffect:
     """Active hazard incidents in the area losing or gaining supply."""
     loop: bool
     """Closes a parallel path between two supplied parts of the network."""
+    expect_open: bool | None = None
+    unexpected: bool = False
+    """A verify step that would find the device in the other state than it expects."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,15 @@ class Simulation:
                     "critical": list(s.critical),
                     "hazards": list(s.hazards),
                     "loop": s.loop,
+                    "unexpected": s.unexpected,
                 }
                 for s in self.steps
             ],
         }
+
+
+def state_name(is_open: bool) -> str:
+    return "open" if is_open else "closed"
 
 
 def is_loop(topology: Topology, asset_ref: str) -> bool:
@@ -124,9 +136,12 @@ def simulate(
         gained: frozenset[str] = frozenset()
         loop = False
         changes = False
+        link = topology.network.links.get(step.asset_ref)
+        is_open_now = link is not None and link.is_open
+        unexpected = step.expect_open is not None and step.expect_open != is_open_now
         if step.action in OPERATING:
             is_open = step.action is StepAction.OPEN
-            changes = topology.network.links[step.asset_ref].is_open != is_open
+            changes = is_open_now != is_open
             if changes and is_open:
                 trace = topology.downstream(step.asset_ref)
                 nodes, lost = trace.nodes, trace.accounts
@@ -155,6 +170,8 @@ def simulate(
                 critical=tuple(sorted((lost | gained) & critical)),
                 hazards=tuple(sorted(i for i, at in hazard_sites.items() if at & nodes)),
                 loop=loop,
+                expect_open=step.expect_open,
+                unexpected=unexpected,
             )
         )
     loops = tuple(e.position for e in effects if e.loop)
@@ -163,6 +180,11 @@ def simulate(
         "(a loop); the order must allow loops"
         for e in effects
         if e.loop and not allow_loops
+    ) + tuple(
+        f"step {e.position} verifies {e.asset_ref} is {state_name(e.expect_open)}, but it "
+        f"would be {state_name(not e.expect_open)}"
+        for e in effects
+        if e.unexpected and e.expect_open is not None
     )
     return Simulation(
         steps=tuple(effects),

@@ -33,7 +33,7 @@ from outage.i18n import Language
 from outage.incidents.lifecycle import IncidentStatus
 from outage.orders import execution
 from outage.orders import service as orders
-from outage.orders.enums import HOLDING, StepState
+from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.schemas import OrderOut
 from outage.web.deps import SessionDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
@@ -148,7 +148,7 @@ def _order_card(order: OrderOut, t: Mapping[str, str]) -> dict[str, Any]:
         "id": order.id,
         "title": order.title,
         "state": t[f"crew_order_state.{order.state.value}"],
-        "started": order.state.value == "in_progress",
+        "started": order.state in (OrderState.IN_PROGRESS, OrderState.HELD),
         "version": order.version,
         "steps": [
             {
@@ -242,7 +242,7 @@ def confirm_step(
                 position,
                 executor=executor,
                 expected_version=None,
-                topology=live.energized(session),
+                networks=execution.Networks(live.get(session), live.energized(session)),
                 now=datetime.now(UTC),
                 by_hand=True,
             )

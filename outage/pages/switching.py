@@ -20,6 +20,7 @@ from outage.errors import DomainError
 from outage.grid.switching import AbnormalDevice, abnormal_devices
 from outage.orders import normal
 from outage.orders import service as orders
+from outage.orders.enums import OrderState, StepState
 from outage.orders.schemas import OrderOut
 from outage.pages.staff import redirect, staff_page
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
@@ -45,7 +46,15 @@ def _device_row(device: AbnormalDevice, t: Mapping[str, str], zone: tzinfo) -> d
     }
 
 
-def _order_row(order: OrderOut) -> dict[str, Any]:
+def _held(order: OrderOut, t: Mapping[str, str]) -> str | None:
+    """Why a held order waits: its failed step and the reason."""
+    failed = next((s for s in order.steps if s.state is StepState.FAILED), None)
+    if order.state is not OrderState.HELD or failed is None:
+        return None
+    return t["switching_held"].format(step=failed.position, reason=failed.remark or "")
+
+
+def _order_row(order: OrderOut, t: Mapping[str, str]) -> dict[str, Any]:
     return {
         "id": order.id,
         "title": order.title,
@@ -55,6 +64,7 @@ def _order_row(order: OrderOut) -> dict[str, Any]:
         "interrupted": order.check.get("interrupted", 0),
         "ok": order.check.get("ok", True),
         "created_by": order.created_by,
+        "held": _held(order, t),
     }
 
 
@@ -79,7 +89,7 @@ def switching_page(
     context = {
         "nav": "switching",
         "devices": [_device_row(d, t, zone) for d in abnormal_devices(session)],
-        "orders": [_order_row(o) for o in orders.list_orders(session, limit=RECENT_ORDERS)],
+        "orders": [_order_row(o, t) for o in orders.list_orders(session, limit=RECENT_ORDERS)],
         "may_draft": staff.may("orders.draft"),
         "drafted": t["switching_drafted"].format(id=drafted) if drafted else None,
         "refused": t["switching_refused"].format(reason=refused[:300]) if refused else None,

@@ -11,10 +11,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_topology.model import DeviceKind, GridModel
+from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
+from outage.grid.enums import SwitchSource
+from outage.grid.live import LiveTopology
 from outage.grid.models import Device, Feeder, Premise
+from outage.grid.switching import operate
+from outage.incidents import edits
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.models import IncidentEvent
@@ -185,3 +189,76 @@ def act(session: Session, incident_id: int, action: str, **fields: object) -> No
     """A dispatcher's action on the incident."""
     patch = IncidentPatch.model_validate({"action": action, **fields})
     apply_action(session, incident_id, patch, "dispatcher-1")
+
+
+# Switching: a feeder's head tripped, a switch on the way to the tie opened and the tie
+# closed, so the customers beyond that switch have supply from the neighbouring feeder.
+
+
+class Transfer:
+    """The sample grid's feeder head, the normally-open tie to its neighbour, and the
+    switch that isolates the part of the feeder the tie can feed."""
+
+    def __init__(self, sample_grid: GridModel) -> None:
+        normal = Topology(Network.from_model(sample_grid))
+        heads = [f.head for f in sample_grid.feeders]
+        owner = normal.nearest_upstream(heads).nodes
+        for device in sample_grid.devices:
+            a, b = owner.get(device.from_node), owner.get(device.to_node)
+            if device.is_open and device.kind in SWITCHING_KINDS and a and b and a != b:
+                self.tie = device.asset_ref
+                self.head = a
+                near = device.from_node if a == owner.get(device.from_node) else device.to_node
+                break
+        counts = normal.customer_counts()
+        self.section = next(
+            ref
+            for ref in normal.upstream_of_node(near).devices
+            if ref != self.head
+            and normal.network.links[ref].kind in SWITCHING_KINDS
+            and 0 < counts.get(ref, 0) < counts[self.head]
+        )
+
+
+@pytest.fixture(scope="session")
+def transfer(sample_grid: GridModel) -> Transfer:
+    return Transfer(sample_grid)
+
+
+def trip_and_transfer(
+    session: Session, transfer: Transfer, *, section: bool = True, actor: str = "dispatcher-1"
+) -> int:
+    """The head trips half an hour ago and a dispatcher's incident is open on it; then the
+    section opens (unless not `section`) and the tie closes, now. Returns the incident."""
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    operate(
+        session,
+        transfer.head,
+        is_open=True,
+        occurred_at=started,
+        source=SwitchSource.SCADA,
+        actor="scada",
+    )
+    incident_id = edits.create(
+        session,
+        transfer.head,
+        operated=LiveTopology().get(session),
+        cause=None,
+        started_at=started,
+        actor=actor,
+        reason=None,
+    )
+    now = datetime.now(UTC)
+    steps = (
+        [(transfer.section, True), (transfer.tie, False)] if section else [(transfer.tie, False)]
+    )
+    for ref, is_open in steps:
+        operate(
+            session,
+            ref,
+            is_open=is_open,
+            occurred_at=now,
+            source=SwitchSource.DISPATCHER,
+            actor=actor,
+        )
+    return incident_id

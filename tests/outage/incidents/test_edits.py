@@ -9,13 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
+from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory
-from outage.grid.enums import SwitchSource
 from outage.grid.live import LiveTopology
 from outage.grid.models import Device
-from outage.grid.switching import operate
 from outage.incidents import edits
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
@@ -31,7 +29,7 @@ from outage.outbox.models import NotificationEvent
 from outage.prediction.engine import Engine
 from tests.conftest import own_database
 
-from .conftest import events_of
+from .conftest import Transfer, events_of, trip_and_transfer
 
 WINDOW = timedelta(hours=2)
 DISPATCHER = "dispatcher-1"
@@ -277,75 +275,10 @@ def test_partial_restore_by_count_tells_nobody_and_says_so(
     assert events_of(session, incident_id)[-1].details["told"].startswith("nobody")
 
 
-# Switching: a feeder's head tripped, a switch on the way to the tie opened and the tie
-# closed, so the customers beyond that switch have supply from the neighbouring feeder.
-
-
-class _Transfer:
-    def __init__(self, normal: Topology, sample_grid: GridModel) -> None:
-        heads = [f.head for f in sample_grid.feeders]
-        owner = normal.nearest_upstream(heads).nodes
-        for device in sample_grid.devices:
-            a, b = owner.get(device.from_node), owner.get(device.to_node)
-            if device.is_open and device.kind in SWITCHING_KINDS and a and b and a != b:
-                self.tie = device.asset_ref
-                self.head = a
-                near = device.from_node if a == owner.get(device.from_node) else device.to_node
-                break
-        counts = normal.customer_counts()
-        self.section = next(
-            ref
-            for ref in normal.upstream_of_node(near).devices
-            if ref != self.head
-            and normal.network.links[ref].kind in SWITCHING_KINDS
-            and 0 < counts.get(ref, 0) < counts[self.head]
-        )
-
-
-@pytest.fixture(scope="module")
-def transfer(normal: Topology, sample_grid: GridModel) -> _Transfer:
-    return _Transfer(normal, sample_grid)
-
-
-def _trip_and_transfer(session: Session, transfer: _Transfer, *, section: bool = True) -> int:
-    started = datetime.now(UTC) - timedelta(minutes=30)
-    operate(
-        session,
-        transfer.head,
-        is_open=True,
-        occurred_at=started,
-        source=SwitchSource.SCADA,
-        actor="scada",
-    )
-    incident_id = edits.create(
-        session,
-        transfer.head,
-        operated=LiveTopology().get(session),
-        cause=None,
-        started_at=started,
-        actor=DISPATCHER,
-        reason=None,
-    )
-    now = datetime.now(UTC)
-    steps = (
-        [(transfer.section, True), (transfer.tie, False)] if section else [(transfer.tie, False)]
-    )
-    for ref, is_open in steps:
-        operate(
-            session,
-            ref,
-            is_open=is_open,
-            occurred_at=now,
-            source=SwitchSource.DISPATCHER,
-            actor=DISPATCHER,
-        )
-    return incident_id
-
-
 def test_restored_by_switching_tells_exactly_the_resupplied_customers(
-    session: Session, transfer: _Transfer, normal: Topology
+    session: Session, transfer: Transfer, normal: Topology
 ) -> None:
-    incident_id = _trip_and_transfer(session, transfer)
+    incident_id = trip_and_transfer(session, transfer)
     _act(session, incident_id, action="restored_by_switching")
     incident = _incident(session, incident_id)
     back = normal.downstream(transfer.section).accounts
@@ -356,24 +289,24 @@ def test_restored_by_switching_tells_exactly_the_resupplied_customers(
 
 
 def test_restored_by_switching_restores_when_nobody_is_left_out(
-    session: Session, transfer: _Transfer
+    session: Session, transfer: Transfer
 ) -> None:
-    incident_id = _trip_and_transfer(session, transfer, section=False)
+    incident_id = trip_and_transfer(session, transfer, section=False)
     _act(session, incident_id, action="restored_by_switching")
     assert _incident(session, incident_id).status is IncidentStatus.RESTORED
 
 
-def test_restored_by_switching_twice_is_refused(session: Session, transfer: _Transfer) -> None:
-    incident_id = _trip_and_transfer(session, transfer)
+def test_restored_by_switching_twice_is_refused(session: Session, transfer: Transfer) -> None:
+    incident_id = trip_and_transfer(session, transfer)
     _act(session, incident_id, action="restored_by_switching")
     with pytest.raises(IncidentConflict):
         _act(session, incident_id, action="restored_by_switching")
 
 
 def test_the_engine_recounts_a_dispatchers_incident_after_switching(
-    session: Session, transfer: _Transfer, normal: Topology
+    session: Session, transfer: Transfer, normal: Topology
 ) -> None:
-    incident_id = _trip_and_transfer(session, transfer)
+    incident_id = trip_and_transfer(session, transfer)
     _cycle(session)
     incident = _incident(session, incident_id)
     still_out = len(normal.downstream(transfer.head).accounts) - len(

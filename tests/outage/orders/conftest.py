@@ -10,6 +10,8 @@ from fastapi.testclient import TestClient
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.app import create_app
+from outage.notifications.sink import HttpSink, running_sink
+from outage.settings import get_settings
 from tests.conftest import Credentials, issue_credentials, own_database
 
 
@@ -59,4 +61,19 @@ def credentials(orders_database: str) -> Credentials:
 @pytest.fixture(scope="module")
 def client(orders_database: str) -> Iterator[TestClient]:
     with TestClient(create_app(orders_database)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[HttpSink]:
+    """SCADA's command endpoint: takes every command and keeps it by its id."""
+    with running_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="module")
+def scada_client(orders_database: str, sink: HttpSink) -> Iterator[TestClient]:
+    """The API with steps sent to SCADA (`sink`)."""
+    settings = get_settings().model_copy(update={"scada_command_url": f"{sink.url}/commands"})
+    with TestClient(create_app(orders_database, settings)) as client:
         yield client

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from grid_topology.model import GridModel
+from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
-from outage.grid.models import Device
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
@@ -29,6 +29,11 @@ from .conftest import Feeders
 
 ORDERS = "/api/v1/switching/orders"
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def normal(sample_grid: GridModel) -> Topology:
+    return Topology(Network.from_model(sample_grid))
 
 
 @pytest.fixture
@@ -93,31 +98,33 @@ def _trip_with_outage(
     return incident
 
 
-def _restored_events(url: str, incident: int) -> list[str]:
-    """The devices below which the incident's restored messages go."""
+def _restored_accounts(url: str, incident: int) -> list[set[str]]:
+    """The accounts each of the incident's restored messages goes to."""
     with session_scope(session_factory(url)) as session:
-        rows = session.execute(
-            select(Device.asset_ref)
-            .join(NotificationEvent, NotificationEvent.device_id == Device.id)
+        rows = session.scalars(
+            select(NotificationEvent.accounts)
             .where(
                 NotificationEvent.incident_id == incident,
                 NotificationEvent.kind == EventKind.RESTORED,
             )
+            .order_by(NotificationEvent.id)
         )
-        return list(rows.scalars())
+        return [set(accounts or ()) for accounts in rows]
 
 
 def test_a_step_feeding_part_of_an_outage_restores_it_in_part(
-    fresh: tuple[str, TestClient, Credentials], feeders: Feeders
+    fresh: tuple[str, TestClient, Credentials], feeders: Feeders, normal: Topology
 ) -> None:
     url, client, credentials = fresh
     incident = _trip_with_outage(url, feeders, crew_on_site=credentials.crew_id)
     _run(client, credentials, ("open", feeders.section), ("close", feeders.tie))
+    back = normal.downstream(feeders.section).accounts
     with session_scope(session_factory(url)) as session:
         restored = session.get_one(Incident, incident)
         assert restored.status == "partially_restored"
-        assert 0 < restored.customers_restored < restored.customers_affected
-    assert _restored_events(url, incident) == [feeders.tie]
+        everyone = normal.downstream(feeders.head).accounts
+        assert restored.customers_affected == len(everyone - back)
+    assert _restored_accounts(url, incident) == [set(back)]
 
 
 def test_a_step_feeding_the_whole_outage_restores_it(

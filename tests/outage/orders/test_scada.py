@@ -1,35 +1,19 @@
 """Steps sent to SCADA: the HTTP adapter, and a step done when SCADA reports the device."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from outage.app import create_app
 from outage.auth.enums import Role, Scope
-from outage.notifications.sink import HttpSink, running_sink
+from outage.notifications.sink import HttpSink
 from outage.orders.scada import HttpScada, ScadaRefused
-from outage.settings import get_settings
 from tests.conftest import Credentials
 
 from .conftest import Feeders
 
 ORDERS = "/api/v1/switching/orders"
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[HttpSink]:
-    with running_sink() as sink:
-        yield sink
-
-
-@pytest.fixture(scope="module")
-def scada_client(orders_database: str, sink: HttpSink) -> Iterator[TestClient]:
-    settings = get_settings().model_copy(update={"scada_command_url": f"{sink.url}/commands"})
-    with TestClient(create_app(orders_database, settings)) as client:
-        yield client
 
 
 def test_the_adapter_posts_the_command(sink: HttpSink) -> None:
