@@ -10,6 +10,11 @@ Two measurements per grid:
   last follower's copy updated, over `E2E_SAMPLES` operations. `rss_added_mb`: the
   resident memory a process adds by holding the live network (both its views), the
   largest among the followers.
+- A re-import against the running system: `REIMPORT_SAMPLES` times, the grid imported
+  again with a lateral added (a fuse, a transformer, two premises), then without it (the
+  lateral retired). `reimport_p50_ms`, `reimport_max_ms`: from the import's commit to
+  the last follower's copy updated (`Topology.edited` on the rows the import changed);
+  `reimport_import_s`: how long the import itself took, the median.
 - In process and pure, no database: `Topology.switched` on random single-device changes
   from the normal state, against orienting the whole grid again (`rebuild_s`,
   `switch_p50_ms`, `switch_p99_ms`, `speedup_p50`, `counts_p50_ms`).
@@ -28,9 +33,10 @@ from typing import Any
 import psutil
 
 from benchmarks import scale
+from benchmarks.edits import with_lateral
 from benchmarks.harness import percentile
 from grid_topology.geojson import read_grid
-from grid_topology.model import SWITCHING_KINDS, GridModel
+from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.settings import get_settings
 
@@ -38,6 +44,7 @@ SAMPLES = 200
 COUNT_SAMPLES = 10
 SEED = 0
 E2E_SAMPLES = 100
+REIMPORT_SAMPLES = 4
 DATABASE = "outage_bench_switching"
 
 Progress = Callable[[str, int, int], None]
@@ -116,12 +123,61 @@ def follow(url: str, ready: Any, heard: Any, stop: Any) -> None:
         with sessions() as session:
             live.get(session)
         held = live.version
-        heard.put((held.switch if held else 0, time.monotonic()))
+        assert held is not None
+        heard.put((held.switch, held.structure, time.monotonic()))
     connection.close()
 
 
+def _wait_for(heard: Any, followers: int, *, switch: int = 0, structure: int = 0) -> float:
+    """When the last follower told of a copy at these versions or later."""
+    waiting, last = followers, 0.0
+    while waiting:
+        held_switch, held_structure, at = heard.get(timeout=600)
+        if held_switch >= switch and held_structure >= structure:
+            waiting -= 1
+            last = max(last, at)
+    return last
+
+
+def _reimports(
+    url: str, name: str, model: GridModel, heard: Any, followers: int, progress: Progress
+) -> dict[str, Any]:
+    """Re-import the grid with a lateral added, then without it (see the module's docstring)."""
+    from outage.db import session_factory, session_scope
+    from outage.grid.service import save_grid
+    from outage.grid.switching import versions
+
+    tap = next(d.from_node for d in model.devices if d.kind is DeviceKind.TRANSFORMER)
+    imports = [with_lateral(model, tap, "bench lateral"), model]
+    sessions = session_factory(url)
+    latencies: list[float] = []
+    durations: list[float] = []
+    for i in range(REIMPORT_SAMPLES):
+        progress(f"switching: re-import {name}", i, REIMPORT_SAMPLES)
+        started = time.perf_counter()
+        with session_scope(sessions) as session:
+            save_grid(session, imports[i % 2])
+            structure = versions(session).structure
+        committed = time.monotonic()
+        durations.append(time.perf_counter() - started)
+        last = _wait_for(heard, followers, structure=structure)
+        latencies.append(max(0.0, last - committed))
+    progress(f"switching: re-import {name}", REIMPORT_SAMPLES, REIMPORT_SAMPLES)
+    return {
+        "reimport_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "reimport_max_ms": round(max(latencies) * 1000, 1),
+        "reimport_import_s": round(percentile(durations, 0.5), 2),
+    }
+
+
 def follow_latency(
-    url: str, name: str, *, followers: int, samples: int, progress: Progress
+    url: str,
+    name: str,
+    model: GridModel,
+    *,
+    followers: int,
+    samples: int,
+    progress: Progress,
 ) -> dict[str, Any]:
     """End-to-end figures on the grid in the database at `url` (see the module's docstring)."""
     from datetime import UTC, datetime, timedelta
@@ -168,15 +224,10 @@ def follow_latency(
                     actor="benchmark",
                 )
             committed = time.monotonic()
-            waiting = followers
-            last = committed
-            while waiting:
-                version, at = heard.get(timeout=600)
-                if version >= outcome.version:
-                    waiting -= 1
-                    last = max(last, at)
-            latencies.append(last - committed)
+            last = _wait_for(heard, followers, switch=outcome.version)
+            latencies.append(max(0.0, last - committed))
         progress(f"switching: follow {name}", samples, samples)
+        structural = _reimports(url, name, model, heard, followers, progress)
     finally:
         stop.set()
         for process in processes:
@@ -186,6 +237,7 @@ def follow_latency(
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "rss_added_mb": round(max(added), 1),
         "followers": followers,
+        **structural,
     }
 
 
@@ -210,8 +262,9 @@ def _grid_figures(
         with session_scope(session_factory(url)) as session:
             (bulk_save_grid if bulk else save_grid)(session, model)
         progress(f"switching: import {name}", 1, 1)
-        del model
-        e2e = follow_latency(url, name, followers=followers, samples=E2E_SAMPLES, progress=progress)
+        e2e = follow_latency(
+            url, name, model, followers=followers, samples=samples, progress=progress
+        )
     finally:
         get_engine(url).dispose()
         drop_database(admin_url, DATABASE)

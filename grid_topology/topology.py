@@ -11,8 +11,9 @@ Switching re-orients the tree where it changed rather than building it again; se
 `_Reorientation` for why a change stays local.
 """
 
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import networkx as nx
 
@@ -73,45 +74,95 @@ class Network:
         )
 
     def switched(self, *, open_: Iterable[str] = (), close: Iterable[str] = ()) -> "Network":
-        """A copy in which the given devices are opened and closed.
+        """A copy in which the given devices are opened and closed (KeyError: no such device)."""
+        changes = [(a, True) for a in open_] + [(a, False) for a in close]
+        return self.edited(
+            NetworkEdit(links={a: replace(self.links[a], is_open=o) for a, o in changes})
+        )
 
-        The copy shares the links of the network first switched (see `_SwitchedLinks`), so
-        switching costs as little on a network of millions of devices as on a small one.
+    def edited(self, edit: "NetworkEdit") -> "Network":
+        """A copy with the edit applied.
+
+        The copy shares the links and accounts of the network first edited (see `_Overlay`),
+        so an edit costs as little on a network of millions of devices as on a small one.
         """
-        if isinstance(self.links, _SwitchedLinks):
-            original, changed = self.links.original, dict(self.links.changed)
-        else:
-            original, changed = self.links, {}
-        for asset_ref, is_open in [(a, True) for a in open_] + [(a, False) for a in close]:
-            if asset_ref not in original:
-                raise KeyError(asset_ref)
-            if original[asset_ref].is_open == is_open:
-                changed.pop(asset_ref, None)
-            else:
-                changed[asset_ref] = replace(original[asset_ref], is_open=is_open)
-        return replace(self, links=_SwitchedLinks(original, changed))
+        return Network(
+            links=_Overlay.of(self.links, edit.links),
+            sources=(self.sources - {n for n, s in edit.sources.items() if not s})
+            | {n for n, s in edit.sources.items() if s},
+            accounts_at=_Overlay.of(
+                self.accounts_at, {n: a or None for n, a in edit.accounts_at.items()}
+            ),
+        )
 
 
-class _SwitchedLinks(Mapping[str, Link]):
-    """The links of a switched network: the original's, but for the devices now in another
-    state. Only those are held here; the original's links are shared, not copied."""
+@dataclass(frozen=True)
+class NetworkEdit:
+    """A change to the network itself (a re-import), or to devices' switching states.
 
-    def __init__(self, original: Mapping[str, Link], changed: dict[str, Link]) -> None:
+    Every entry states how a device or node is now; entries equal to the network's change
+    nothing.
+    """
+
+    links: Mapping[str, Link | None] = field(default_factory=dict)
+    """asset_ref -> the device as it is now; None: it is gone."""
+    sources: Mapping[str, bool] = field(default_factory=dict)
+    """Node ref -> whether power enters the network there now."""
+    accounts_at: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Node ref -> the accounts served there now (empty: none)."""
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _Overlay(Mapping[K, V]):
+    """An edited mapping: the original's entries but for the edited ones, which alone are
+    held here; the original is shared, not copied."""
+
+    def __init__(self, original: Mapping[K, V], changed: dict[K, V | None]) -> None:
         self.original = original
         self.changed = changed
+        """Key -> its value now; None: removed."""
+        self._length = len(original) + sum(
+            (v is not None) - (k in original) for k, v in changed.items()
+        )
 
-    def __getitem__(self, asset_ref: str) -> Link:
-        link = self.changed.get(asset_ref)
-        return self.original[asset_ref] if link is None else link
+    @classmethod
+    def of(cls, mapping: Mapping[K, V], edits: Mapping[K, V | None]) -> "Mapping[K, V]":
+        """`mapping` with `edits` applied (a value None removes the key)."""
+        if not edits:
+            return mapping
+        if isinstance(mapping, _Overlay):
+            original, changed = mapping.original, dict(mapping.changed)
+        else:
+            original, changed = mapping, {}
+        for key, value in edits.items():
+            if original.get(key) == value:
+                changed.pop(key, None)
+            else:
+                changed[key] = value
+        return cls(original, changed)
 
-    def __contains__(self, asset_ref: object) -> bool:
-        return asset_ref in self.original
+    def __getitem__(self, key: K) -> V:
+        if key not in self.changed:
+            return self.original[key]
+        value = self.changed[key]
+        if value is None:
+            raise KeyError(key)
+        return value
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.original)
+    def __contains__(self, key: object) -> bool:
+        if key in self.changed:
+            return self.changed[key] is not None
+        return key in self.original
+
+    def __iter__(self) -> Iterator[K]:
+        yield from (k for k in self.original if k not in self.changed)
+        yield from (k for k, v in self.changed.items() if v is not None)
 
     def __len__(self) -> int:
-        return len(self.original)
+        return self._length
 
 
 @dataclass(frozen=True)
@@ -151,7 +202,7 @@ class Topology:
     """
 
     network: Network
-    _terminals: dict[str, list[str]]
+    _terminals: PagedMap[str, tuple[str, ...]]
     """Node ref -> the devices, open or closed, that end at it."""
     _parent: PagedMap[NodeVertex, NodeVertex]
     _children: PagedMap[NodeVertex, tuple[NodeVertex, ...]]
@@ -181,7 +232,7 @@ class Topology:
         vertices = len(terminals) + len(network.links)
         self._assemble(
             network,
-            terminals,
+            PagedMap({n: tuple(t) for n, t in terminals.items()}, capacity=len(terminals)),
             PagedMap(parent, capacity=vertices),
             PagedMap({v: tuple(c) for v, c in children.items()}, capacity=vertices),
             None,
@@ -190,7 +241,7 @@ class Topology:
     def _assemble(
         self,
         network: Network,
-        terminals: dict[str, list[str]],
+        terminals: PagedMap[str, tuple[str, ...]],
         parent: PagedMap[NodeVertex, NodeVertex],
         children: PagedMap[NodeVertex, tuple[NodeVertex, ...]],
         counts: _Counts | None,
@@ -203,23 +254,45 @@ class Topology:
         self._sums = None
 
     def switched(self, changes: Mapping[str, bool]) -> "Topology":
-        """The topology after these switching operations (asset_ref -> is_open).
+        """The topology after these switching operations (asset_ref -> is_open)."""
+        links = self.network.links
+        return self.edited(
+            NetworkEdit(links={a: replace(links[a], is_open=o) for a, o in changes.items()})
+        )
 
-        Re-orients only the part of the tree the changes reach and shares the rest with this
+    def edited(self, edit: NetworkEdit) -> "Topology":
+        """The topology after this edit (switching, or devices, sources and customers added,
+        removed or moved by a re-import).
+
+        Re-orients only the part of the tree the edit reaches and shares the rest with this
         topology, which stays as it was for whoever is still reading it.
         """
-        network = self.network.switched(
-            open_=[asset_ref for asset_ref, is_open in changes.items() if is_open],
-            close=[asset_ref for asset_ref, is_open in changes.items() if not is_open],
-        )
-        moved = [a for a, is_open in changes.items() if self.network.links[a].is_open != is_open]
+        before, network = self.network, self.network.edited(edit)
+        links = [a for a in edit.links if before.links.get(a) != network.links.get(a)]
+        sources = [n for n in edit.sources if (n in before.sources) != (n in network.sources)]
+        served = [
+            n for n in edit.accounts_at if before.accounts_at.get(n) != network.accounts_at.get(n)
+        ]
         topology = Topology.__new__(Topology)  # assembled from parts, not oriented from scratch
-        if moved:
-            reoriented = _Reorientation(self, network, moved)
-            parts = (reoriented.parent, reoriented.children, reoriented.counts)
-        else:
-            parts = (self._parent, self._children, self._counts)
-        topology._assemble(network, self._terminals, *parts)
+        if not (links or sources or served):
+            topology._assemble(network, self._terminals, self._parent, self._children, self._counts)
+            return topology
+        terminals = self._terminals
+        if any(_ends(before.links.get(a)) != _ends(network.links.get(a)) for a in links):
+            terminals = _reterminated(terminals, before.links, network.links, links)
+        touched = [_device(a) for a in links]
+        touched += [
+            _node(n)
+            for a in links
+            for n in _ends(before.links.get(a)) + _ends(network.links.get(a))
+        ]
+        touched += [_node(n) for n in sources + served]
+        reoriented = _Reorientation(
+            self, network, terminals, list(dict.fromkeys(touched)), from_root=bool(sources)
+        )
+        topology._assemble(
+            network, terminals, reoriented.parent, reoriented.children, reoriented.counts
+        )
         return topology
 
     def is_energized(self, node_ref: str) -> bool:
@@ -332,7 +405,7 @@ class Topology:
         )
 
     def _own_customers(self, vertex: NodeVertex) -> int:
-        return len(self.network.accounts_at.get(vertex[1], ())) if vertex[0] == "n" else 0
+        return _own_customers(self.network, vertex)
 
     def _accounts(self, nodes: Iterable[str]) -> frozenset[str]:
         accounts_at = self.network.accounts_at
@@ -357,15 +430,48 @@ class Topology:
         return ownership
 
 
+def _own_customers(network: Network, vertex: NodeVertex) -> int:
+    return len(network.accounts_at.get(vertex[1], ())) if vertex[0] == "n" else 0
+
+
+def _ends(link: Link | None) -> tuple[str, ...]:
+    return (link.from_node, link.to_node) if link is not None else ()
+
+
+def _reterminated(
+    terminals: PagedMap[str, tuple[str, ...]],
+    before: Mapping[str, Link],
+    after: Mapping[str, Link],
+    asset_refs: Iterable[str],
+) -> PagedMap[str, tuple[str, ...]]:
+    """The devices ending at each node, once these devices have their new ends (or none)."""
+    edited = terminals.edited()
+    for asset_ref in asset_refs:
+        old, new = _ends(before.get(asset_ref)), _ends(after.get(asset_ref))
+        if old == new:
+            continue
+        for node in dict.fromkeys(old):
+            rest = tuple(a for a in edited.get(node, ()) if a != asset_ref)
+            if rest:
+                edited[node] = rest
+            else:
+                edited.discard(node)
+        for node in dict.fromkeys(new):
+            edited[node] = (*edited.get(node, ()), asset_ref)
+    return edited
+
+
 class _Reorientation:
-    """A topology's tree and counts, copied and re-oriented after a batch of switching changes.
+    """A topology's tree and counts, copied and re-oriented after an edit: a batch of switching
+    changes, or devices, sources and customers a re-import added, removed or moved.
 
     Two facts about this graph, whose edges run both ways, keep the work local:
 
     - Whatever lies below a vertex v of the tree hangs off the rest of the network through v
       alone. So nothing outside the subtree of `top`, the nearest common ancestor of the
       changed devices and their terminals, moves; and what the changes reach in that subtree
-      can be oriented again from `top`, as if it were the root.
+      can be oriented again from `top`, as if it were the root. (A node that became or
+      ceased to be a source hangs off the root itself: then `top` is the root.)
     - Below a vertex that is no ancestor of a change, nothing changes either: the vertex may
       get a new parent or lose supply, but what hangs below it keeps its shape and follows.
 
@@ -376,26 +482,28 @@ class _Reorientation:
     that work is the change itself.
     """
 
-    def __init__(self, before: Topology, network: Network, moved: Sequence[str]) -> None:
+    def __init__(
+        self,
+        before: Topology,
+        network: Network,
+        terminals: PagedMap[str, tuple[str, ...]],
+        touched: list[NodeVertex],
+        *,
+        from_root: bool,
+    ) -> None:
+        """`touched`: the changed devices, their terminals before and after, and the nodes
+        whose customers changed; `from_root`: sources changed."""
         self.before = before
         self.network = network
+        self.terminals = terminals
         self.parent = before._parent.edited()
         self.children = before._children.edited()
         self.counts = before._counts.edited() if before._counts is not None else None
-        touched = list(
-            dict.fromkeys(
-                vertex
-                for asset_ref in moved
-                for vertex in (
-                    _device(asset_ref),
-                    _node(network.links[asset_ref].from_node),
-                    _node(network.links[asset_ref].to_node),
-                )
-            )
-        )
         chains = [self._chain(v) for v in touched if v in before._parent]
+        if from_root:
+            chains.append([_ROOT])
         if not chains:
-            return  # only unsupplied parts were switched: they stay unsupplied
+            return  # only unsupplied parts changed: they stay unsupplied
         others = [set(chain) for chain in chains[1:]]
         top = next(v for v in chains[0] if all(v in other for other in others))
         on_paths = {v for chain in chains for v in chain[: chain.index(top)]}
@@ -412,7 +520,8 @@ class _Reorientation:
 
     def _in_graph(self, vertex: NodeVertex) -> bool:
         kind, ref = vertex
-        return kind == "n" or not self.network.links[ref].is_open
+        link = self.network.links.get(ref) if kind == "d" else None
+        return kind == "n" or (link is not None and not link.is_open)
 
     def _neighbours(self, vertex: NodeVertex) -> Iterator[NodeVertex]:
         """Neighbours in the switched graph."""
@@ -422,7 +531,7 @@ class _Reorientation:
             yield _node(links[ref].from_node)
             yield _node(links[ref].to_node)
         else:
-            for asset_ref in self.before._terminals.get(ref, ()):
+            for asset_ref in self.terminals.get(ref, ()):
                 if not links[asset_ref].is_open:
                     yield _device(asset_ref)
 
@@ -492,7 +601,8 @@ class _Reorientation:
     def _recount(
         self, top: NodeVertex, stale: set[NodeVertex], parent_of: dict[NodeVertex, NodeVertex]
     ) -> None:
-        """Count the re-oriented vertices bottom up, then pass the difference up from `top`."""
+        """Count the re-oriented vertices bottom up, then pass the difference up from `top`
+        (whose own customers may have changed too)."""
         assert self.counts is not None and self.before._counts is not None
         counts, old = self.counts, self.before._counts
         order: list[NodeVertex] = []
@@ -502,11 +612,12 @@ class _Reorientation:
             order.append(vertex)
             stack.extend(c for c in self.children[vertex] if c in parent_of)
         for vertex in reversed(order):
-            counts.of(vertex)[vertex[1]] = self.before._own_customers(vertex) + sum(
+            counts.of(vertex)[vertex[1]] = _own_customers(self.network, vertex) + sum(
                 counts.of(child)[child[1]] for child in self.children[vertex]
             )
         gained = sum(counts.of(v)[v[1]] for v in self.children[top] if v in parent_of)
         lost = sum(old.of(v)[v[1]] for v in self.before._children.get(top, ()) if v in stale)
+        gained += _own_customers(self.network, top) - self.before._own_customers(top)
         vertex = top
         while vertex != _ROOT:
             counts.of(vertex)[vertex[1]] += gained - lost

@@ -25,6 +25,7 @@ from outage.grid.models import (
     GridState,
     Premise,
     ServiceArea,
+    StructureChange,
     Substation,
     SwitchOperation,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "ServiceRequest",
     "ServiceRequestEvent",
     "StaffUser",
+    "StructureChange",
     "Substation",
     "SwitchOperation",
     "SwitchingOrder",

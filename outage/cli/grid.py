@@ -17,7 +17,9 @@ from grid_topology.geojson import GridFormatError, read_grid, write_grid
 from grid_topology.model import GridModel
 from outage.cli.common import err, fail, resolve_database_url
 from outage.db import run_migrations, session_factory, session_scope
-from outage.grid.service import ImportSummary, save_grid
+from outage.grid.service import ImportRefused, ImportSummary, save_grid
+from outage.incidents.queries import active_on_retired
+from outage.orders.service import holding_retired
 from outage.settings import get_settings
 
 app = typer.Typer(help="Import and extract distribution networks.", no_args_is_help=True)
@@ -58,16 +60,22 @@ def store(model: GridModel, database_url: str) -> ImportSummary:
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done)
 
-        with session_scope(session_factory(database_url)) as session:
-            summary = save_grid(
-                session,
-                model,
-                progress=report,
-                territory_margin_m=get_settings().territory_margin_m,
-            )
+        try:
+            with session_scope(session_factory(database_url)) as session:
+                summary = save_grid(
+                    session,
+                    model,
+                    progress=report,
+                    territory_margin_m=get_settings().territory_margin_m,
+                    guards=(active_on_retired, holding_retired),
+                )
+        except ImportRefused as exc:
+            fail(str(exc))
     err.print(
         f"[green]Imported[/] {summary.customers} customers, {summary.devices} devices, "
-        f"{summary.feeders} feeders, {summary.substations} substations."
+        f"{summary.feeders} feeders, {summary.substations} substations; changed "
+        f"{summary.changed_devices} devices and {summary.changed_nodes} nodes, "
+        f"retired {len(summary.retired)} features."
     )
     return summary
 

@@ -2,9 +2,11 @@
 
 A process holds one `LiveTopology`. Each `get` compares the network's versions in the
 database (one small read) with those of the copy it holds: a switching change is applied
-to the copy incrementally (`Topology.switched`), an import that changed the network
-reloads it. So every request, engine cycle and worker pass sees the network as switched
-when it starts, without a restart.
+to the copy incrementally (`Topology.switched`), and so is an import that changed the
+network, from the rows it logged as changed (`Topology.edited`, `outage.grid.structure`);
+only when those are not at hand (a first or bulk import, a copy too far behind) is the
+network loaded again. So every request, engine cycle and worker pass sees the network as
+it is when it starts, without a restart.
 
 It keeps two views. `get` is the network as operated: the live switching state, except
 that a protective device opened by protection counts as closed, since an outage's
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid.service import load_network
+from outage.grid.structure import edits_since
 from outage.grid.switching import Versions, changes_since, tripped_devices, versions
 
 
@@ -62,10 +65,13 @@ class LiveTopology:
             return views
         with self._lock:
             views = self._views
-            if views is None or views.versions.structure != now.structure:
-                self._views = views = self._load(session)
-            elif views.versions.switch < now.switch:
-                self._views = views = self._follow(session, views)
+            if views is None:
+                views = self._load(session)
+            elif views.versions.structure != now.structure:
+                views = self._restructure(session, views, now.structure)
+            if views.versions.switch < now.switch:
+                views = self._follow(session, views)
+            self._views = views
             return views
 
     def _load(self, session: Session) -> _Views:
@@ -73,6 +79,18 @@ class LiveTopology:
         energized = Topology(load_network(session))
         operated = energized.switched({ref: False for ref in tripped_devices(session)})
         return _Views(held, operated, energized)
+
+    def _restructure(self, session: Session, views: _Views, structure: int) -> _Views:
+        """Apply the imports since the copy's structure version (rows read as they are now,
+        live states included; switching changes read again after that are harmless)."""
+        edits = edits_since(session, views.versions.structure, structure)
+        if edits is None:
+            return self._load(session)
+        return _Views(
+            Versions(switch=views.versions.switch, structure=structure),
+            views.operated.edited(edits.operated),
+            views.energized.edited(edits.energized),
+        )
 
     def _follow(self, session: Session, views: _Views) -> _Views:
         changes = changes_since(session, views.versions.switch)

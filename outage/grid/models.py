@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -50,6 +51,8 @@ class GridNode(Base):
     substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
     is_source: Mapped[bool] = mapped_column(Boolean, default=False)
     geom: Mapped[str] = mapped_column(POINT)
+    retired_in: Mapped[int | None] = mapped_column(BigInteger)
+    """The structure version whose import left this node out; None: in the network."""
 
 
 class Feeder(Base):
@@ -105,6 +108,9 @@ class Device(Base):
         ForeignKey("feeders.id", use_alter=True, name="fk_devices_feeder_id")
     )
     geom: Mapped[str] = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    retired_in: Mapped[int | None] = mapped_column(BigInteger)
+    """The structure version whose import left this device out: kept for the records that
+    name it (incidents, the switching log), out of the network. None: in the network."""
 
 
 class SwitchOperation(Base):
@@ -155,6 +161,22 @@ class GridState(Base):
     structure_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+class StructureChange(Base):
+    """A device or node that the import producing `version` added, retired or changed
+    (connectivity, normal state, source, or the customers served there): what a process
+    reads to follow a re-import without loading the whole network again."""
+
+    __tablename__ = "structure_changes"
+    __table_args__ = (
+        PrimaryKeyConstraint("version", "kind", "ref", name="pk_structure_changes"),
+        CheckConstraint("kind IN ('device', 'node')", name="ck_structure_changes_kind"),
+    )
+
+    version: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(10))
+    ref: Mapped[str] = mapped_column(String(200))
+
+
 class Premise(Base):
     """A service point; `address_search` is the accent- and case-folded address for fuzzy search."""
 
@@ -181,6 +203,8 @@ class Premise(Base):
         Text, Computed("search_text(address)", persisted=True)
     )
     geom: Mapped[str] = mapped_column(POINT)
+    retired_in: Mapped[int | None] = mapped_column(BigInteger)
+    """The structure version whose import left this premise out; None: in the network."""
 
 
 class Customer(Base):

@@ -5,12 +5,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, text
+from sqlalchemy import Row, Select, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
+from outage.errors import Conflict
+from outage.grid import structure
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.switching import bump_structure
 
@@ -28,6 +30,139 @@ class ImportSummary:
     feeders: int
     premises: int
     customers: int
+    changed_devices: int = 0
+    """Devices added, retired, or changed in connectivity or normal state."""
+    changed_nodes: int = 0
+    """Nodes added, retired, or changed as a source or in the customers served there."""
+    retired: tuple[str, ...] = ()
+    """References of the devices, nodes and premises the import left out."""
+
+
+@dataclass(frozen=True)
+class Retiring:
+    """The features a re-import leaves out of the network."""
+
+    devices: frozenset[str]
+    premises: frozenset[str]
+
+
+Guard = Callable[[Session, Retiring], list[str]]
+"""Why some of the features an import would retire must stay in service (an active
+incident on them, an order in progress), one sentence each; the caller that knows of
+incidents and orders hands these to `save_grid`."""
+
+
+class ImportRefused(Conflict, ValueError):
+    """The import would retire features still in service: nothing was written."""
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The network in the database before an import, as far as an import can change it."""
+
+    devices: dict[str, tuple[DeviceKind, str, str, bool]]
+    """asset_ref -> kind, from node, to node, normal_open."""
+    abnormal: dict[str, bool]
+    """asset_ref -> live is_open, of the devices not in their normal state."""
+    nodes: dict[str, bool]
+    """Node ref -> is_source."""
+    premises: frozenset[str]
+    accounts_at: dict[str, tuple[str, ...]]
+
+
+def _stored(session: Session) -> _Stored:
+    from_node, to_node = aliased(GridNode), aliased(GridNode)
+    devices: dict[str, tuple[DeviceKind, str, str, bool]] = {}
+    abnormal: dict[str, bool] = {}
+    for ref, kind, a, b, normal_open, is_open in session.execute(
+        select(
+            Device.asset_ref,
+            Device.kind,
+            from_node.ref,
+            to_node.ref,
+            Device.normal_open,
+            Device.is_open,
+        )
+        .join(from_node, Device.from_node_id == from_node.id)
+        .join(to_node, Device.to_node_id == to_node.id)
+        .where(Device.retired_in.is_(None))
+    ):
+        devices[ref] = (DeviceKind(kind), a, b, normal_open)
+        if is_open != normal_open:
+            abnormal[ref] = is_open
+    nodes = dict(
+        session.execute(
+            select(GridNode.ref, GridNode.is_source).where(GridNode.retired_in.is_(None))
+        )
+        .tuples()
+        .all()
+    )
+    premises = frozenset(session.scalars(select(Premise.ref).where(Premise.retired_in.is_(None))))
+    return _Stored(devices, abnormal, nodes, premises, dict(load_network(session).accounts_at))
+
+
+@dataclass(frozen=True)
+class _Diff:
+    devices: set[str]
+    nodes: set[str]
+    retiring: Retiring
+    retired_nodes: frozenset[str]
+
+
+def _diff(stored: _Stored, model: GridModel) -> _Diff:
+    """What the model changes of the stored network (live states apart: those stay)."""
+    devices = {
+        d.asset_ref
+        for d in model.devices
+        if stored.devices.get(d.asset_ref) != (d.kind, d.from_node, d.to_node, d.normal_open)
+    }
+    devices |= set(stored.devices) - {d.asset_ref for d in model.devices}
+    nodes = {n.ref for n in model.nodes if stored.nodes.get(n.ref) != n.is_source}
+    retired_nodes = frozenset(stored.nodes) - {n.ref for n in model.nodes}
+    accounts_at = Network.from_model(GridModel(premises=model.premises)).accounts_at
+    nodes |= {
+        n
+        for n in {*accounts_at, *stored.accounts_at}
+        if accounts_at.get(n) != stored.accounts_at.get(n)
+    }
+    retiring = Retiring(
+        devices=frozenset(stored.devices) - {d.asset_ref for d in model.devices},
+        premises=stored.premises - {p.ref for p in model.premises},
+    )
+    return _Diff(devices, nodes | retired_nodes, retiring, retired_nodes)
+
+
+def _refusals(
+    session: Session, stored: _Stored, retiring: Retiring, guards: Sequence[Guard]
+) -> list[str]:
+    reasons = [
+        f"device {ref} is {'open' if stored.abnormal[ref] else 'closed'}, against its normal state"
+        for ref in sorted(retiring.devices & set(stored.abnormal))
+    ]
+    for guard in guards:
+        reasons += guard(session, retiring)
+    return reasons
+
+
+def _retire(session: Session, version: int, diff: _Diff) -> None:
+    """Take the left-out features out of the network, keeping their rows (and ids) for the
+    records that name them; a meter id is freed for the premise that may take it over."""
+    retiring = diff.retiring
+    session.execute(
+        update(Device)
+        .where(Device.asset_ref.in_(sorted(retiring.devices)))
+        .values(retired_in=version, feeder_id=None)
+    )
+    session.execute(
+        update(Premise)
+        .where(Premise.ref.in_(sorted(retiring.premises)))
+        .values(retired_in=version, meter_id=None, feeder_id=None)
+    )
+    session.execute(
+        update(GridNode)
+        .where(GridNode.ref.in_(sorted(diff.retired_nodes)))
+        .values(retired_in=version)
+    )
 
 
 @dataclass(frozen=True)
@@ -87,17 +222,34 @@ def save_grid(
     progress: Progress | None = None,
     *,
     territory_margin_m: float = 2000.0,
+    guards: Sequence[Guard] = (),
 ) -> ImportSummary:
     """Write a whole network; running it twice with the same model changes nothing.
 
-    A device's live switching state survives a re-import (the GIS knows its normal state,
-    the switching log its live one). Running processes reload the network when the import
-    changed its connectivity or who is served where, and only then.
+    Features are updated in place by their references, so ids stay and running incidents
+    keep theirs. A device's live switching state survives a re-import (the GIS knows its
+    normal state, the switching log its live one). Devices, nodes and premises the model
+    leaves out are retired: kept for the records that name them, out of the network. A
+    device not in its normal state, or one a guard says is still in service, is not
+    retired silently: the import is refused (ImportRefused) naming them, nothing written.
+
+    When the import changed the network's connectivity or who is served where, it bumps
+    the structure version and logs the changed devices and nodes under it, which running
+    processes apply to their copy (`outage.grid.structure`); otherwise it bumps nothing.
 
     Feeder membership and serving transformers are derived here from the normal-state
     topology, so every importer gets them the same way.
     """
-    before = load_network(session)
+    stored = _stored(session)
+    diff = _diff(stored, model)
+    reasons = _refusals(session, stored, diff.retiring, guards)
+    if reasons:
+        raise ImportRefused(
+            "the import leaves out features still in service: " + "; ".join(reasons)
+        )
+    version = bump_structure(session) if diff.devices or diff.nodes else None
+    if version is not None:
+        _retire(session, version, diff)
     topology = Topology(Network.from_model(model))
     feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
     transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
@@ -123,6 +275,7 @@ def save_grid(
                 "voltage_kv": n.voltage_kv,
                 "substation_id": substation_ids.get(n.substation or ""),
                 "is_source": n.is_source,
+                "retired_in": None,
                 "geom": _point(n.location),
             }
             for n in model.nodes
@@ -146,6 +299,7 @@ def save_grid(
                 "is_open": d.is_open,
                 "voltage_kv": d.voltage_kv,
                 "rating_kva": d.rating_kva,
+                "retired_in": None,
                 "substation_id": substation_ids.get(d.substation or ""),
                 "geom": _path(d.path),
             }
@@ -199,6 +353,7 @@ def save_grid(
                 "feeder_id": feeder_id(feeder_of.nodes.get(p.node)),
                 "address": p.address,
                 "meter_id": p.meter_id,
+                "retired_in": None,
                 "geom": _point(p.location),
             }
             for p in model.premises
@@ -227,8 +382,8 @@ def save_grid(
         "customers",
         progress,
     )
-    if load_network(session) != before:
-        bump_structure(session)
+    if version is not None:
+        structure.record(session, version, diff.devices, diff.nodes)
     return ImportSummary(
         substations=len(model.substations),
         nodes=len(model.nodes),
@@ -236,6 +391,9 @@ def save_grid(
         feeders=len(model.feeders),
         premises=len(model.premises),
         customers=len(model.premises),
+        changed_devices=len(diff.devices),
+        changed_nodes=len(diff.nodes),
+        retired=tuple(sorted(diff.retiring.devices | diff.retiring.premises | diff.retired_nodes)),
     )
 
 
@@ -259,17 +417,23 @@ def load_network(session: Session) -> Network:
         select(Device.asset_ref, Device.kind, from_node.ref, to_node.ref, Device.is_open)
         .join(from_node, Device.from_node_id == from_node.id)
         .join(to_node, Device.to_node_id == to_node.id)
+        .where(Device.retired_in.is_(None))
     )
     links = {
         asset_ref: Link(asset_ref, DeviceKind(kind), a, b, is_open)
         for asset_ref, kind, a, b, is_open in rows
     }
-    sources = frozenset(session.scalars(select(GridNode.ref).where(GridNode.is_source)))
+    sources = frozenset(
+        session.scalars(
+            select(GridNode.ref).where(GridNode.is_source, GridNode.retired_in.is_(None))
+        )
+    )
     accounts: dict[str, list[str]] = {}
     for node, account in session.execute(
         select(GridNode.ref, Customer.account)
         .join(Premise, Premise.node_id == GridNode.id)
         .join(Customer, Customer.premise_id == Premise.id)
+        .where(Premise.retired_in.is_(None))
     ):
         accounts.setdefault(node, []).append(account)
     return Network(
@@ -289,6 +453,7 @@ def _device_query() -> Select[Any]:
         )
         .outerjoin(Feeder, Device.feeder_id == Feeder.id)
         .outerjoin(Substation, Device.substation_id == Substation.id)
+        .where(Device.retired_in.is_(None))
     )
 
 

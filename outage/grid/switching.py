@@ -122,7 +122,11 @@ def operate(
                 )
             )
         )
-    device = session.scalar(select(Device).where(Device.asset_ref == asset_ref).with_for_update())
+    device = session.scalar(
+        select(Device)
+        .where(Device.asset_ref == asset_ref, Device.retired_in.is_(None))
+        .with_for_update()
+    )
     if device is None:
         raise UnknownDevice(f"unknown device {asset_ref!r}")
     if device.kind not in SWITCHING_KINDS:
@@ -251,7 +255,7 @@ def tripped_devices(session: Session) -> frozenset[str]:
 
 
 def bump_structure(session: Session) -> int:
-    """An import changed the network itself: every process reloads it."""
+    """An import changed the network itself: every process follows (`outage.grid.live`)."""
     version = session.scalar(
         update(GridState)
         .values(structure_version=GridState.structure_version + 1)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
 from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.grid.service import Retiring
 from outage.incidents.enums import IncidentKind
 from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
@@ -233,3 +234,20 @@ def active_incidents(session: Session, *, feeder: str | None = None) -> list[Act
         )
         for incident, asset_ref, premise, feeder_name, premise_accounts in session.execute(query)
     ]
+
+
+def active_on_retired(session: Session, retiring: Retiring) -> list[str]:
+    """A re-import's guard: the devices and premises it would retire that an active
+    incident is on."""
+    rows = session.execute(
+        select(func.coalesce(Device.asset_ref, Premise.ref), Incident.id)
+        .outerjoin(Device, Device.id == Incident.device_id)
+        .outerjoin(Premise, Premise.id == Incident.premise_id)
+        .where(
+            Incident.status.in_(ACTIVE),
+            Device.asset_ref.in_(sorted(retiring.devices))
+            | Premise.ref.in_(sorted(retiring.premises)),
+        )
+        .order_by(Incident.id)
+    )
+    return [f"{ref} has active incident {incident_id}" for ref, incident_id in rows]

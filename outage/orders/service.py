@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from grid_topology.topology import Topology
 from outage import locks
 from outage.grid.models import Device
+from outage.grid.service import Retiring
 from outage.orders.enums import HOLDING, OPERATING, OrderState, StepAction, StepState
 from outage.orders.errors import (
     CheckRefused,
@@ -447,3 +448,19 @@ def abort(
     order.finished_at, order.finished_by = now, actor
     session.flush()
     return order_out(session, order)
+
+
+def holding_retired(session: Session, retiring: Retiring) -> list[str]:
+    """A re-import's guard: the devices it would retire that an approved or started order
+    still has steps on."""
+    rows = session.execute(
+        select(Device.asset_ref, SwitchingOrder.id, SwitchingOrder.state)
+        .join(SwitchingStep, SwitchingStep.device_id == Device.id)
+        .join(SwitchingOrder, SwitchingOrder.id == SwitchingStep.order_id)
+        .where(Device.asset_ref.in_(sorted(retiring.devices)), SwitchingOrder.state.in_(HOLDING))
+        .distinct()
+        .order_by(Device.asset_ref, SwitchingOrder.id)
+    )
+    return [
+        f"device {ref} is on switching order {order_id} ({state})" for ref, order_id, state in rows
+    ]

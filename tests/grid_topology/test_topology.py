@@ -6,12 +6,15 @@ S =B1= n1 -L1- n2 =F1= n3 -T1- n4 (A1, A2)
 n4 -TIE (normally open)- n7
 """
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grid_topology.model import DeviceKind
-from grid_topology.topology import Link, Network, Topology
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Link, Network, NetworkEdit, Topology
+from tests.grid_topology.edits import answers, applied, random_edit
 
 K = DeviceKind
 
@@ -110,9 +113,9 @@ def test_switched_carries_customer_counts_along(feeder: Network) -> None:
 
 def test_switched_leaves_the_original_as_it_was(feeder: Network) -> None:
     topology = Topology(feeder)
-    before = _answers(topology)
+    before = answers(topology)
     topology.switched({"F1": True, "TIE": False})
-    assert _answers(topology) == before
+    assert answers(topology) == before
 
 
 def test_switched_network_is_the_network_switched(feeder: Network) -> None:
@@ -143,26 +146,6 @@ def _networks(draw: st.DrawFn) -> Network:
     )
 
 
-def _answers(topology: Topology) -> dict[str, object]:
-    """Everything callers ask of a topology; the devices of a trace as a set, their order
-    following the tree's, which may differ between equal trees."""
-    links = topology.network.links
-    nodes = {node for link in links.values() for node in (link.from_node, link.to_node)}
-    return {
-        "downstream": {
-            asset_ref: (set(trace.devices), trace.nodes, trace.accounts)
-            for asset_ref in links
-            for trace in [topology.downstream(asset_ref)]
-        },
-        "energized": topology.energized_nodes(),
-        "customer_counts": topology.customer_counts(),
-        "nearest_upstream": topology.nearest_upstream(
-            [asset_ref for asset_ref, link in links.items() if link.kind is K.BREAKER]
-        ),
-        "protective_chain": {node: topology.protective_chain(node) for node in nodes},
-    }
-
-
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(data=st.data(), network=_networks())
 def test_switched_answers_like_a_rebuild(data: st.DataObject, network: Network) -> None:
@@ -175,4 +158,84 @@ def test_switched_answers_like_a_rebuild(data: st.DataObject, network: Network) 
             open_=[a for a, is_open in batch.items() if is_open],
             close=[a for a, is_open in batch.items() if not is_open],
         )
-        assert _answers(topology) == _answers(Topology(network))
+        assert answers(topology) == answers(Topology(network))
+
+
+def test_edited_energizes_an_added_lateral(feeder: Network) -> None:
+    topology = Topology(feeder).edited(
+        NetworkEdit(
+            links={
+                "L3": Link("L3", K.LINE, "n5", "n8"),
+                "T3": Link("T3", K.TRANSFORMER, "n8", "n9"),
+            },
+            accounts_at={"n9": ("A4",)},
+        )
+    )
+    assert topology.downstream("L2").accounts == {"A3", "A4"}
+    assert topology.customer_counts()["B1"] == 4
+
+
+def test_edited_moves_a_customer_to_another_transformer(feeder: Network) -> None:
+    topology = Topology(feeder)
+    topology.customer_counts()
+    moved = topology.edited(NetworkEdit(accounts_at={"n4": ("A1",), "n7": ("A2", "A3")}))
+    assert moved.downstream("F2").accounts == {"A2", "A3"}
+    assert (moved.customer_counts()["F1"], moved.customer_counts()["F2"]) == (1, 2)
+
+
+def test_edited_drops_what_a_removed_device_fed(feeder: Network) -> None:
+    topology = Topology(feeder).edited(NetworkEdit(links={"L2": None}))
+    assert not topology.is_energized("n7")
+    assert "L2" not in topology.network.links
+
+
+def test_edited_leaves_the_original_as_it_was(feeder: Network) -> None:
+    topology = Topology(feeder)
+    topology.edited(NetworkEdit(links={"L2": None}, sources={"S": False}))
+    assert topology.is_energized("n7") and topology.network == feeder
+
+
+@st.composite
+def _edits(draw: st.DrawFn, network: Network) -> NetworkEdit:
+    """Devices added (onto existing or new nodes), removed or given other ends, sources
+    gained or lost, and customers added, removed or moved between nodes."""
+    ends = {n for link in network.links.values() for n in (link.from_node, link.to_node)}
+    nodes = sorted(ends | set(network.accounts_at) | network.sources)
+    nodes += [f"new{i}" for i in range(draw(st.integers(2, 4)))]
+    refs = sorted(network.links) + [f"A{i}" for i in range(draw(st.integers(1, 3)))]
+    links: dict[str, Link | None] = {}
+    for ref in draw(st.lists(st.sampled_from(refs), max_size=4, unique=True)):
+        ends = draw(st.lists(st.sampled_from(nodes), min_size=2, max_size=2, unique=True))
+        kind, is_open = draw(st.sampled_from(list(K))), draw(st.booleans())
+        links[ref] = draw(st.sampled_from([None, Link(ref, kind, ends[0], ends[1], is_open)]))
+    sources = draw(st.dictionaries(st.sampled_from(nodes), st.booleans(), max_size=2))
+    accounts = [*sorted({a for served in network.accounts_at.values() for a in served}), "new/0"]
+    accounts_at: dict[str, tuple[str, ...]] = {}
+    for node in draw(st.lists(st.sampled_from(nodes), max_size=3, unique=True)):
+        accounts_at[node] = tuple(
+            draw(st.lists(st.sampled_from(accounts), max_size=2, unique=True))
+        )
+    return NetworkEdit(links=links, sources=sources, accounts_at=accounts_at)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(data=st.data(), network=_networks())
+def test_edited_answers_like_a_rebuild(data: st.DataObject, network: Network) -> None:
+    topology = Topology(network)
+    topology.customer_counts()  # so that the counts too are carried across the edits
+    for _ in range(data.draw(st.integers(1, 4))):
+        edit = data.draw(_edits(network))
+        topology, network = topology.edited(edit), applied(network, edit)
+        assert topology.network == network
+        assert answers(topology) == answers(Topology(network))
+
+
+def test_edited_answers_like_a_rebuild_on_the_sample_grid(sample_grid: GridModel) -> None:
+    network = Network.from_model(sample_grid)
+    topology, rng = Topology(network), random.Random(0)
+    topology.customer_counts()
+    for step in range(20):
+        edit = random_edit(network, rng, f"r{step}")
+        topology, network = topology.edited(edit), applied(network, edit)
+        traced = [*edit.links, *rng.sample(sorted(network.links), 100)]
+        assert answers(topology, traced) == answers(Topology(network), traced)

@@ -3,12 +3,20 @@
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from grid_topology.model import GridModel
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from benchmarks.edits import with_lateral
+from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
+from outage.grid import live as live_module
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
 from outage.grid.live import LiveTopology
-from outage.grid.service import save_grid
+from outage.grid.models import StructureChange
+from outage.grid.service import load_network, save_grid
 from tests.outage.grid.conftest import Transfer
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -72,19 +80,54 @@ def _moved_premise(grid: GridModel) -> GridModel:
     return replace(grid, premises=[replace(first, node=other), *grid.premises[1:]])
 
 
-def test_an_import_that_changes_the_network_makes_every_copy_reload(
+def _answers(topology: Topology, heads: list[str]) -> object:
+    return (
+        {head: topology.downstream(head).accounts for head in heads},
+        dict(topology.customer_counts()),
+        topology.energized_nodes(),
+    )
+
+
+def test_an_import_is_followed_from_the_rows_it_changed(
+    switching_database: str, sample_grid: GridModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = LiveTopology()
+    sessions = session_factory(switching_database)
+    tap = next(d.from_node for d in sample_grid.devices if d.kind is DeviceKind.TRANSFORMER)
+    edited = _moved_premise(with_lateral(sample_grid, tap))
+    heads = [d.asset_ref for d in edited.devices if d.kind is not DeviceKind.LINE]
+    with session_scope(sessions) as session:
+        first = live.get(session)
+        live.energized(session)
+        save_grid(session, edited)
+    monkeypatch.setattr(live_module, "load_network", _no_load)
+    try:
+        with session_scope(sessions) as session:
+            expected = _answers(Topology(Network.from_model(edited)), heads)
+            assert live.get(session) is not first
+            assert _answers(live.get(session), heads) == expected
+            assert _answers(live.energized(session), heads) == expected
+    finally:
+        monkeypatch.undo()
+        with session_scope(sessions) as session:
+            save_grid(session, sample_grid)
+
+
+def _no_load(session: Session) -> Network:
+    raise AssertionError("the whole network was loaded")
+
+
+def test_a_copy_further_behind_than_the_log_loads_the_network(
     switching_database: str, sample_grid: GridModel
 ) -> None:
     live = LiveTopology()
     sessions = session_factory(switching_database)
     with session_scope(sessions) as session:
-        first = live.get(session)
-        held = live.version
+        live.get(session)
         save_grid(session, _moved_premise(sample_grid))
+        session.execute(delete(StructureChange))
     with session_scope(sessions) as session:
-        assert live.get(session) is not first
-        assert live.version is not None and held is not None
-        assert live.version.structure == held.structure + 1
+        assert _answers(live.get(session), []) == _answers(Topology(load_network(session)), [])
         save_grid(session, sample_grid)
 
 

@@ -24,10 +24,11 @@ START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class Server:
-    """A running `serve --role all`: a dispatcher's client, and SCADA's key."""
+    """A running `serve --role all`: a dispatcher's client, SCADA's key, its database."""
 
     client: httpx.Client
     scada: dict[str, str]
+    url: str
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +45,7 @@ def server(
                 base_url=f"http://127.0.0.1:{port}", headers=credentials.staff(Role.ADMIN)
             ) as client:
                 _wait_until(lambda: _healthy(client), what="the server to start", log=log)
-                yield Server(client, credentials.key(Scope.SCADA))
+                yield Server(client, credentials.key(Scope.SCADA), url)
         finally:
             process.terminate()
             process.wait(timeout=30)

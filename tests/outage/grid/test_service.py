@@ -1,12 +1,21 @@
 """Storing the network in PostGIS and reading it back."""
 
-from sqlalchemy import func, select, text
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from benchmarks.edits import with_lateral
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
+from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, GridNode, Premise
-from outage.grid.service import load_network, save_grid
+from outage.grid.service import ImportRefused, Retiring, load_network, save_grid
+from outage.grid.switching import operate
+from tests.conftest import own_database
 
 
 def _row_ids(database_url: str) -> dict[str, list[int]]:
@@ -71,3 +80,95 @@ def test_address_search_folds_accents_and_case(grid_database: str) -> None:
     assert address is not None
     assert folded == folded.lower()
     assert folded.isascii()
+
+
+@pytest.fixture
+def reimport_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    with own_database(database_url, "reimport", sample_grid) as url:
+        yield url
+
+
+def _tap(grid: GridModel) -> str:
+    """A node on the medium-voltage side of a transformer, to hang a lateral from."""
+    return next(d.from_node for d in grid.devices if d.kind is DeviceKind.TRANSFORMER)
+
+
+def _logged(session: Session) -> set[tuple[str, str]]:
+    """The devices and nodes logged under the latest structure version."""
+    rows = session.execute(
+        text(
+            "SELECT kind, ref FROM structure_changes"
+            " WHERE version = (SELECT structure_version FROM grid_state)"
+        )
+    )
+    return {(kind, ref) for kind, ref in rows}
+
+
+def test_a_reimport_logs_only_the_devices_and_nodes_it_changed(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    edited = with_lateral(sample_grid, _tap(sample_grid))
+    with session_scope(session_factory(reimport_database)) as session:
+        summary = save_grid(session, edited)
+        logged = _logged(session)
+    assert logged == {
+        ("device", "lateral Fuse"),
+        ("device", "lateral Trafo"),
+        ("node", "lateral/fused"),
+        ("node", "lateral/lv"),
+    }
+    assert (summary.changed_devices, summary.changed_nodes, summary.retired) == (2, 2, ())
+
+
+def test_a_reimport_retires_what_it_leaves_out_and_brings_it_back_with_its_ids(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    sessions = session_factory(reimport_database)
+    edited = with_lateral(sample_grid, _tap(sample_grid))
+    with session_scope(sessions) as session:
+        save_grid(session, edited)
+    ids = _row_ids(reimport_database)
+    with session_scope(sessions) as session:
+        summary = save_grid(session, sample_grid)
+        assert load_network(session) == Network.from_model(sample_grid)
+    assert "lateral Fuse" in summary.retired and "lateral/premise/1" in summary.retired
+    with session_scope(sessions) as session:
+        save_grid(session, edited)
+        assert load_network(session) == Network.from_model(edited)
+    assert _row_ids(reimport_database) == ids
+
+
+def test_a_reimport_leaving_out_a_device_off_its_normal_state_is_refused(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    sessions = session_factory(reimport_database)
+    edited = with_lateral(sample_grid, _tap(sample_grid))
+    with session_scope(sessions) as session:
+        save_grid(session, edited)
+        operate(
+            session,
+            "lateral Fuse",
+            is_open=True,
+            occurred_at=datetime(2026, 12, 6, tzinfo=UTC),
+            source=SwitchSource.DISPATCHER,
+            actor="test",
+        )
+    with session_scope(sessions) as session, pytest.raises(ImportRefused, match="lateral Fuse"):
+        save_grid(session, sample_grid)
+    with session_scope(sessions) as session:
+        assert "lateral Fuse" in load_network(session).links
+
+
+def test_a_reimport_asks_the_guards_and_refuses_what_they_name(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    def busy(session: Session, retiring: Retiring) -> list[str]:
+        return [f"{ref} is busy" for ref in sorted(retiring.premises)]
+
+    with session_scope(session_factory(reimport_database)) as session:
+        save_grid(session, with_lateral(sample_grid, _tap(sample_grid)))
+    with (
+        session_scope(session_factory(reimport_database)) as session,
+        pytest.raises(ImportRefused, match="lateral/premise/1 is busy"),
+    ):
+        save_grid(session, sample_grid, guards=[busy])
