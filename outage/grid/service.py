@@ -146,6 +146,7 @@ def save_grid(
                 "is_open": d.is_open,
                 "voltage_kv": d.voltage_kv,
                 "rating_kva": d.rating_kva,
+                "remote_controlled": d.remote_controlled,
                 "substation_id": substation_ids.get(d.substation or ""),
                 "geom": _path(d.path),
             }
@@ -199,6 +200,8 @@ def save_grid(
                 "feeder_id": feeder_id(feeder_of.nodes.get(p.node)),
                 "address": p.address,
                 "meter_id": p.meter_id,
+                "load_kw": p.load_kw,
+                "load_kvar": p.load_kvar,
                 "geom": _point(p.location),
             }
             for p in model.premises
