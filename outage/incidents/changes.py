@@ -405,7 +405,7 @@ def restore_below(
             },
         )
         incident.customers_restored = total
-    incident_event(session, incident, EventKind.RESTORED, below=below)
+    incident_event(session, incident, EventKind.RESTORED, below=below, switching=True)
 
 
 def _restore(

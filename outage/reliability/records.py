@@ -12,9 +12,11 @@ How an incident becomes records (`interruptions_of`, pure):
 - Every customer below the incident's device (or at its premise, for a single-service
   outage) is out from the incident's start.
 - A partial restoration by device gives the customers below that device their supply back
-  at the time the crew gave; one by a count of customers (the crew did not say which)
-  restores that many of those still out, taken in account order: the counts and minutes
-  are exact, which customers got them is a stand-in.
+  at the time the crew gave; one by switching that names its customers (the dispatcher's
+  "restored by switching") gives exactly those theirs; one by a count of customers (the
+  crew did not say which) restores that many of those still out, taken in account order:
+  the counts and minutes are exact, which customers got them is a stand-in. A customer
+  back within 5 minutes had a momentary interruption (MAIFI_E), not a sustained one.
 - A setback (a restoration that did not hold: the crew back on site) puts everyone
   restored so far out again, from when it was recorded.
 - Restoration gives everyone still out their supply back; an incident still active leaves
@@ -167,11 +169,16 @@ def _step(
     """The step an audit row records, if it changes who is out."""
     if action is AuditAction.PARTIALLY_RESTORED:
         device = details.get("restored_device")
+        named = details.get("accounts")
         restored_at = datetime.fromisoformat(details["at"])
+        if named is not None:
+            accounts: frozenset[str] | None = frozenset(named)
+        else:
+            accounts = below(device, restored_at) if device else None
         return Step(
             StepKind.PARTIAL,
             restored_at,
-            accounts=below(device, restored_at) if device else None,
+            accounts=accounts,
             count=int(details.get("restored_customers") or 0),
         )
     if action is AuditAction.RESTORED:

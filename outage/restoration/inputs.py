@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from dispatch.travel import GreatCircleTravel
 from grid_topology import restoration
 from grid_topology.model import SWITCHING_KINDS, Coordinate
-from grid_topology.topology import Topology
 from outage.crews.service import planning_crews
 from outage.grid.live import Views
 from outage.grid.models import Device, GridNode, Premise
@@ -160,10 +159,10 @@ def critical_of(data: restoration.GridData, accounts: Collection[str]) -> int:
     return sum(1 for account in accounts if account in data.critical)
 
 
-def customers_out(energized: Topology, operated: Topology, device: str) -> int:
-    """The customers the incident's device feeds, as operated, without supply now."""
-    trace = operated.downstream(device)
-    accounts_at = operated.network.accounts_at
+def customers_out(network: Views, fault: Fault) -> int:
+    """Customers below the devices that opened on the fault, as operated, without supply."""
+    nodes = {n for device in fault.operated for n in network.operated.downstream(device).nodes}
+    accounts_at = network.operated.network.accounts_at
     return sum(
-        len(accounts_at.get(node, ())) for node in trace.nodes if not energized.is_energized(node)
+        len(accounts_at.get(node, ())) for node in nodes if not network.energized.is_energized(node)
     )

@@ -149,7 +149,7 @@ def restoration_plans(
         network_version=_version(network),
         operated=list(found.fault.operated),
         faulted=sorted(found.fault.faulted),
-        customers_out=customers_out(network.energized, network.operated, device),
+        customers_out=customers_out(network, found.fault),
         plans=[_plan_out(rank, p, found.data) for rank, p in enumerate(found.plans, start=1)],
     )
 
