@@ -3,7 +3,7 @@ an outage on the sample grid's first feeder: its head breaker tripped on a fault
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,6 +37,7 @@ TRANSFORMER = "MV3.101-LV4.304-Trafo 1"
 class Outage:
     incident_id: int
     customers: int
+    """Out since the breaker tripped."""
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +80,11 @@ def _back_to_normal(url: str) -> None:
 
 
 def trip(url: str, sample_grid: GridModel, device: str) -> Outage:
-    """The breaker trips on a fault at `device`: an outage there, confirmed by a person."""
-    customers = len(Topology(Network.from_model(sample_grid)).downstream(BREAKER).accounts)
-    started = datetime.now(UTC) - timedelta(minutes=1)
+    """The breaker trips on a fault at `device`: an outage there, its customers those the
+    device feeds, as when a crew found the fault and the incident was placed on it."""
+    normal = Topology(Network.from_model(sample_grid))
+    customers = len(normal.downstream(BREAKER).accounts)
+    started = datetime.now(UTC)
     with session_scope(session_factory(url)) as session:
         operate(
             session,
@@ -95,7 +98,7 @@ def trip(url: str, sample_grid: GridModel, device: str) -> Outage:
             session,
             device_asset_ref=device,
             confidence=1.0,
-            customers_affected=customers,
+            customers_affected=len(normal.downstream(device).accounts),
             started_at=started,
             reason="fault found by a crew",
         )
