@@ -341,12 +341,6 @@ class Settings(BaseSettings):
         le=1.5,
         description="Share of its rating a plan may load a line or transformer to.",
     )
-    restoration_automatic: bool = Field(
-        default=False,
-        description="Self-healing: for a new outage at a protective device whose best plan "
-        "operates only remote-controlled devices, the system drafts and approves the "
-        "plan's order and sends its steps to SCADA.",
-    )
 
 
 @lru_cache

@@ -210,7 +210,6 @@ def order_plan(
     network: Views,
     settings: Settings,
     now: datetime,
-    automatic: bool = False,
 ) -> tuple[OrderOut, bool]:
     """Draft the switching order of plan `rank`, linked to the incident; True when it was
     drafted now, False when the same plan was ordered before (its order is answered).
@@ -259,7 +258,6 @@ def order_plan(
                     rank=rank,
                     structure_version=seen.structure,
                     switch_version=seen.switch,
-                    automatic=automatic,
                 )
             )
     except IntegrityError as exc:

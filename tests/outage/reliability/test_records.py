@@ -125,4 +125,4 @@ def test_a_restoration_by_switching_that_names_its_customers_restores_exactly_th
         {**details, "accounts": ["A3", "A4"]},
         lambda device, moment: frozenset(),
     )
-    assert step is not None and step.accounts == {"A3", "A4"}
+    assert step is not None and step.accounts == frozenset({"A3", "A4"})
