@@ -34,6 +34,7 @@ from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
+from outage.restoration.models import RestorationOrder
 
 __all__ = [
     "ApiKey",
@@ -62,6 +63,7 @@ __all__ = [
     "PlannedOutage",
     "Premise",
     "Report",
+    "RestorationOrder",
     "ScadaEvent",
     "ServiceArea",
     "ServiceRequest",

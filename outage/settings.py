@@ -319,6 +319,34 @@ class Settings(BaseSettings):
         description="How long a step sent to SCADA waits for the device to report the "
         "commanded state: then the step fails and its order is held for the dispatcher.",
     )
+    # restoration by switching
+    restoration_remote_s: Seconds = Field(
+        default=timedelta(seconds=30),
+        gt=NO_TIME,
+        description="Time a plan counts for operating a remote-controlled device.",
+    )
+    restoration_operate_minutes: Minutes = Field(
+        default=timedelta(minutes=10),
+        description="Time a plan counts for a crew on site to operate a manual device, on "
+        "top of its travel there.",
+    )
+    restoration_manual_minutes: Minutes = Field(
+        default=timedelta(minutes=45),
+        gt=NO_TIME,
+        description="Time a plan counts for a manual device when no crew is on shift.",
+    )
+    restoration_repair_hours: Hours = Field(
+        default=timedelta(hours=4),
+        gt=NO_TIME,
+        description="How long a repair is taken to last when the incident has no ETR ahead: "
+        "the horizon of the customer-minutes a plan saves.",
+    )
+    restoration_rating_margin: float = Field(
+        default=1.0,
+        gt=0,
+        le=1.5,
+        description="Share of its rating a plan may load a line or transformer to.",
+    )
 
 
 @lru_cache

@@ -49,6 +49,10 @@ PERMISSIONS: dict[str, str] = {
         "`order_approver_roles` only)."
     ),
     "orders.execute": "Start, carry out step by step, complete or abort a switching order.",
+    "restoration.plan": (
+        "An incident's ranked plans for restoration by switching (ordering one drafts a "
+        "switching order: `orders.draft`)."
+    ),
     "crews.read": "Crews: members, skills, shifts, status and live positions.",
     "crews.manage": "Create and change crews, their members, skills and shifts.",
     "crews.position": "Report a crew's live position and status.",
@@ -119,6 +123,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "orders.draft",
         "orders.approve",
         "orders.execute",
+        "restoration.plan",
         "crews.manage",
         "crews.position",
         "dispatch.plan",
@@ -145,6 +150,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "grid.read",
         "orders.read",
         "orders.approve",
+        "restoration.plan",
         "pages.dispatch",
         "notifications.read",
         "notifications.export",

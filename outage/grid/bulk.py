@@ -172,6 +172,7 @@ def bulk_save_grid(
         "is_open",
         "voltage_kv",
         "rating_kva",
+        "remote_controlled",
         "substation_id",
         "feeder_id",
         "geom",
@@ -189,6 +190,7 @@ def bulk_save_grid(
             d.is_open,
             d.voltage_kv,
             d.rating_kva,
+            d.remote_controlled,
             substation_id.get(d.substation or ""),
             feeder,
             _path(d.path),
@@ -238,7 +240,18 @@ def bulk_save_grid(
     _copy(
         session,
         "premises",
-        ("id", "ref", "node_id", "transformer_id", "feeder_id", "address", "meter_id", "geom"),
+        (
+            "id",
+            "ref",
+            "node_id",
+            "transformer_id",
+            "feeder_id",
+            "address",
+            "meter_id",
+            "load_kw",
+            "load_kvar",
+            "geom",
+        ),
         (
             (
                 i,
@@ -248,6 +261,8 @@ def bulk_save_grid(
                 feeder_id.get(feeder_of.nodes.get(p.node, "")),
                 p.address,
                 p.meter_id,
+                p.load_kw,
+                p.load_kvar,
                 _point(p.location),
             )
             for i, p in enumerate(model.premises, 1)

@@ -26,7 +26,9 @@ from outage.grid.switching import Versions, changes_since, tripped_devices, vers
 
 
 @dataclass(frozen=True)
-class _Views:
+class Views:
+    """Both views of one version of the network, and that version."""
+
     versions: Versions
     operated: Topology
     energized: Topology
@@ -37,7 +39,7 @@ class LiveTopology:
 
     def __init__(self) -> None:
         self._lock = Lock()
-        self._views: _Views | None = None
+        self._views: Views | None = None
 
     def get(self, session: Session) -> Topology:
         """The network as operated (protection's trips count as closed), as of now."""
@@ -46,6 +48,11 @@ class LiveTopology:
     def energized(self, session: Session) -> Topology:
         """The network exactly as switched now: what has supply."""
         return self._current(session).energized
+
+    def views(self, session: Session) -> Views:
+        """Both views and their versions at once: what was computed on them can be told
+        apart from a network that changed since."""
+        return self._current(session)
 
     @property
     def version(self) -> Versions | None:
@@ -58,7 +65,7 @@ class LiveTopology:
         with self._lock:
             self._views = None
 
-    def _current(self, session: Session) -> _Views:
+    def _current(self, session: Session) -> Views:
         now = versions(session)
         views = self._views
         if views is not None and views.versions == now:
@@ -74,25 +81,25 @@ class LiveTopology:
             self._views = views
             return views
 
-    def _load(self, session: Session) -> _Views:
+    def _load(self, session: Session) -> Views:
         held = versions(session)
         energized = Topology(load_network(session))
         operated = energized.switched({ref: False for ref in tripped_devices(session)})
-        return _Views(held, operated, energized)
+        return Views(held, operated, energized)
 
-    def _restructure(self, session: Session, views: _Views, structure: int) -> _Views:
+    def _restructure(self, session: Session, views: Views, structure: int) -> Views:
         """Apply the imports since the copy's structure version (rows read as they are now,
         live states included; switching changes read again after that are harmless)."""
         edits = edits_since(session, views.versions.structure, structure)
         if edits is None:
             return self._load(session)
-        return _Views(
+        return Views(
             Versions(switch=views.versions.switch, structure=structure),
             views.operated.edited(edits.operated),
             views.energized.edited(edits.energized),
         )
 
-    def _follow(self, session: Session, views: _Views) -> _Views:
+    def _follow(self, session: Session, views: Views) -> Views:
         changes = changes_since(session, views.versions.switch)
         if changes.versions.structure != views.versions.structure:
             return self._load(session)
@@ -100,4 +107,4 @@ class LiveTopology:
         operated = views.operated.switched(
             {s.asset_ref: s.is_open and not s.tripped for s in changes.states}
         )
-        return _Views(changes.versions, operated, energized)
+        return Views(changes.versions, operated, energized)

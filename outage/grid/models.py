@@ -103,6 +103,8 @@ class Device(Base):
     operator opened was opened by protection: an outage, not a switching change."""
     voltage_kv: Mapped[float | None] = mapped_column(Float)
     rating_kva: Mapped[float | None] = mapped_column(Float)
+    remote_controlled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    """SCADA can operate it: restoration plans time it in seconds, not a crew's trip."""
     substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
     feeder_id: Mapped[int | None] = mapped_column(
         ForeignKey("feeders.id", use_alter=True, name="fk_devices_feeder_id")
@@ -199,6 +201,9 @@ class Premise(Base):
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
     address: Mapped[str] = mapped_column(Text)
     meter_id: Mapped[str | None] = mapped_column(String(64))
+    load_kw: Mapped[float | None] = mapped_column(Float)
+    """Estimated demand, for the capacity checks of restoration by switching."""
+    load_kvar: Mapped[float | None] = mapped_column(Float)
     address_search: Mapped[str] = mapped_column(
         Text, Computed("search_text(address)", persisted=True)
     )

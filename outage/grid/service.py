@@ -300,6 +300,7 @@ def save_grid(
                 "voltage_kv": d.voltage_kv,
                 "rating_kva": d.rating_kva,
                 "retired_in": None,
+                "remote_controlled": d.remote_controlled,
                 "substation_id": substation_ids.get(d.substation or ""),
                 "geom": _path(d.path),
             }
@@ -354,6 +355,8 @@ def save_grid(
                 "address": p.address,
                 "meter_id": p.meter_id,
                 "retired_in": None,
+                "load_kw": p.load_kw,
+                "load_kvar": p.load_kvar,
                 "geom": _point(p.location),
             }
             for p in model.premises

@@ -21,6 +21,7 @@ def incident_event(
     *,
     below: str | None = None,
     accounts: list[str] | None = None,
+    switching: bool = False,
 ) -> None:
     """Customers of the incident's device (or premise) are to be told `kind`.
 
@@ -28,7 +29,8 @@ def incident_event(
     `accounts` to exactly those customers (the ones switching gave supply again): a
     partial restoration. A partial restoration that names neither tells nobody, since
     we do not know who has power again. A hazard is told once, as a safety message.
-    A restoration also queues the "still out?" follow-up.
+    A restoration also queues the "still out?" follow-up. `switching`: supply came back
+    through switching while the repair goes on, which the message says, with the ETR.
     """
     hazard = incident.kind is IncidentKind.HAZARD
     if hazard and kind is not EventKind.OUTAGE_DETECTED:
@@ -41,6 +43,8 @@ def incident_event(
         device_id = session.scalar(select(Device.id).where(Device.asset_ref == below))
         premise_id = None
     details: dict[str, Any] = {"etr": incident.etr.isoformat()} if incident.etr else {}
+    if switching:
+        details["switching"] = True
     kinds = [kind, EventKind.FOLLOW_UP] if kind is EventKind.RESTORED else [kind]
     for each in kinds:
         write_event(

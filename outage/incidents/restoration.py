@@ -130,5 +130,11 @@ def restore_by_switching(
         )
         incident.customers_affected = found.still_out
         incident.customers_restored = min(incident.customers_restored, found.still_out)
-    incident_event(session, incident, EventKind.RESTORED, accounts=list(found.back))
+    incident_event(
+        session,
+        incident,
+        EventKind.RESTORED,
+        accounts=list(found.back),
+        switching=found.still_out > 0,
+    )
     return found.back

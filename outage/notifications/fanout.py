@@ -219,6 +219,7 @@ class Fanout:
         details = event.details
         return Facts(
             safety=event.safety,
+            switching=bool(details.get("switching")),
             etr=_time(details, "etr"),
             starts_at=_time(details, "starts_at"),
             ends_at=_time(details, "ends_at"),

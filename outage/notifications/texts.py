@@ -30,6 +30,8 @@ class Facts:
     """What a message may mention; times are shown in local time."""
 
     safety: bool = False
+    switching: bool = False
+    """Supply is back through switching while the repair goes on (`etr`: the repair's)."""
     etr: datetime | None = None
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -69,6 +71,7 @@ def render(
 ) -> Rendered:
     values = {
         "safety": facts.safety,
+        "switching": facts.switching,
         "etr": _when(facts.etr, language, zone),
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),

@@ -11,12 +11,12 @@ How an incident becomes records (`interruptions_of`, pure):
   such outage, or it was merged into another) make no records.
 - Every customer below the incident's device (or at its premise, for a single-service
   outage) is out from the incident's start.
-- A partial restoration by switching names the accounts it gave supply back
-  (`outage.incidents.restoration`): they are back at its time. One by device gives the
-  customers below that device their supply back at the time the crew gave; one by a
-  count of customers (the crew did not say which) restores that many of those still
-  out, taken in account order: the counts and minutes are exact, which customers got
-  them is a stand-in.
+- A partial restoration by device gives the customers below that device their supply back
+  at the time the crew gave; one by switching (`outage.incidents.restoration`) names its
+  customers and gives exactly those theirs; one by a count of customers (the crew did not
+  say which) restores that many of those still out, taken in account order:
+  the counts and minutes are exact, which customers got them is a stand-in. A customer
+  back within 5 minutes had a momentary interruption (MAIFI_E), not a sustained one.
 - A setback (a restoration that did not hold: the crew back on site) puts everyone
   restored so far out again, from when it was recorded.
 - Restoration gives everyone still out their supply back; an incident still active leaves
@@ -169,8 +169,8 @@ def _step(
     """The step an audit row records, if it changes who is out."""
     if action is AuditAction.PARTIALLY_RESTORED:
         device = details.get("restored_device")
-        restored_at = datetime.fromisoformat(details["at"])
         named = details.get("accounts")
+        restored_at = datetime.fromisoformat(details["at"])
         if named is not None:
             accounts: frozenset[str] | None = frozenset(named)
         else:

@@ -220,6 +220,14 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/switching/orders/{order_id}/abort"): _request(
         "POST", "/api/v1/switching/orders/999999/abort"
     ),
+    ("GET", "/api/v1/incidents/{incident_id}/restoration-plans"): _request(
+        "GET", "/api/v1/incidents/999999/restoration-plans"
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/restoration-plans/{rank}/order"): _request(
+        "POST",
+        "/api/v1/incidents/999999/restoration-plans/1/order",
+        json={"network_version": {"switch": 0, "structure": 0}},
+    ),
     ("POST", "/api/v1/channels/sms"): _request("POST", "/api/v1/channels/sms", json=SMS),
     ("POST", "/api/v1/channels/ivr"): _request(
         "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}

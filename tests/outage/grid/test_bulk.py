@@ -16,13 +16,15 @@ SNAPSHOT = {
     "nodes": "SELECT n.ref, n.voltage_kv, n.is_source, s.name, ST_AsEWKT(n.geom)"
     " FROM nodes n LEFT JOIN substations s ON s.id = n.substation_id",
     "devices": "SELECT d.asset_ref, d.kind, d.is_protective, a.ref, b.ref, d.normal_open,"
-    " d.is_open, d.voltage_kv, d.rating_kva, f.name, ST_AsEWKT(d.geom) FROM devices d"
+    " d.is_open, d.voltage_kv, d.rating_kva, d.remote_controlled, f.name, ST_AsEWKT(d.geom)"
+    " FROM devices d"
     " JOIN nodes a ON a.id = d.from_node_id JOIN nodes b ON b.id = d.to_node_id"
     " LEFT JOIN feeders f ON f.id = d.feeder_id",
     "feeders": "SELECT f.name, s.name, d.asset_ref FROM feeders f"
     " JOIN substations s ON s.id = f.substation_id JOIN devices d ON d.id = f.head_device_id",
     "premises": "SELECT p.ref, n.ref, t.asset_ref, f.name, p.address, p.address_search,"
-    " p.meter_id, ST_AsEWKT(p.geom) FROM premises p JOIN nodes n ON n.id = p.node_id"
+    " p.meter_id, p.load_kw, p.load_kvar, ST_AsEWKT(p.geom) FROM premises p"
+    " JOIN nodes n ON n.id = p.node_id"
     " LEFT JOIN devices t ON t.id = p.transformer_id LEFT JOIN feeders f ON f.id = p.feeder_id",
     "customers": "SELECT c.account, p.ref, c.name, c.phone, c.email, c.language, c.critical"
     " FROM customers c JOIN premises p ON p.id = c.premise_id",

@@ -54,3 +54,12 @@ def test_a_time_local_time_cannot_hold_is_refused_as_unrenderable() -> None:
     far = Facts(etr=datetime(9999, 12, 31, 20, 0, tzinfo=UTC))
     with pytest.raises(Unrenderable, match="cannot be shown in local time"):
         render(EventKind.ETR_SET, "vi", DeliveryChannel.SMS, far, ZONE)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_power_back_by_switching_says_so_with_the_repairs_etr(language: str) -> None:
+    facts = Facts(switching=True, etr=FACTS.etr)
+    sms = render(EventKind.RESTORED, language, DeliveryChannel.SMS, facts, ZONE)
+    plain = render(EventKind.RESTORED, language, DeliveryChannel.SMS, Facts(), ZONE)
+    assert "17:30" in sms.body and sms.body != plain.body
+    assert len(sms.body) <= 160 and set(sms.body) <= set(GSM7_BASIC)

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from outage.incidents.enums import AuditAction
 from outage.reliability.indices import InterruptionRecord, merge_overlaps, saidi, saifi
-from outage.reliability.records import IncidentHistory, Step, StepKind, interruptions_of
+from outage.reliability.records import IncidentHistory, Step, StepKind, _step, interruptions_of
 
 T0 = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=1)
@@ -105,3 +106,23 @@ def test_planned_incidents_make_planned_records() -> None:
         planned=True,
     )
     assert all(r.planned for r in interruptions_of(planned, as_of=LATER))
+
+
+def test_customers_switched_back_within_five_minutes_had_a_momentary_interruption() -> None:
+    steps = (Step(StepKind.PARTIAL, at(3), accounts=B), Step(StepKind.RESTORED, at(90)))
+    records = interruptions_of(history(A | B, *steps), as_of=LATER)
+    assert {r.customer for r in records if r.momentary} == B
+    assert saifi(records, 10) == pytest.approx(len(A) / 10)
+    assert saidi(records, 10) == pytest.approx(len(A) * 90 / 10)
+
+
+def test_a_restoration_by_switching_that_names_its_customers_restores_exactly_them() -> None:
+    details = {"at": at(20).isoformat(), "by": "switching", "restored_customers": 2}
+    step = _step(
+        AuditAction.PARTIALLY_RESTORED,
+        None,
+        at(20),
+        {**details, "accounts": ["A3", "A4"]},
+        lambda device, moment: frozenset(),
+    )
+    assert step is not None and step.accounts == frozenset({"A3", "A4"})

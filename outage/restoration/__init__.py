@@ -1,0 +1,1 @@
+"""Restoration by switching: the planner's plans for an incident, and their orders."""

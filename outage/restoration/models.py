@@ -1,0 +1,49 @@
+"""The orders drafted from restoration plans: which plan, on which network version."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from outage.db import Base
+
+
+class RestorationOrder(Base):
+    """A switching order drafted from the plan ranked `rank` for an incident on one
+    version of the network. The plan's key is unique, so asking for the same plan again
+    answers the same order: nothing is drafted, let alone carried out, twice."""
+
+    __tablename__ = "restoration_orders"
+    __table_args__ = (
+        UniqueConstraint(
+            "incident_id",
+            "structure_version",
+            "switch_version",
+            "rank",
+            name="uq_restoration_orders_plan",
+        ),
+        CheckConstraint("rank >= 1", name="ck_restoration_orders_rank"),
+        Index("ix_restoration_orders_incident_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("switching_orders.id", ondelete="CASCADE"), unique=True
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    structure_version: Mapped[int] = mapped_column(BigInteger)
+    switch_version: Mapped[int] = mapped_column(BigInteger)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    """Drafted and approved by the system (self-healing), not by a dispatcher."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
