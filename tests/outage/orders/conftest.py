@@ -14,6 +14,9 @@ from outage.notifications.sink import HttpSink, running_sink
 from outage.settings import get_settings
 from tests.conftest import Credentials, issue_credentials, own_database
 
+ORDERS = "/api/v1/switching/orders"
+"""Where switching orders live in the API."""
+
 
 @dataclass(frozen=True)
 class Feeders:
@@ -45,6 +48,18 @@ def feeders(sample_grid: GridModel) -> Feeders:
             )
             return Feeders(head=a, tie=device.asset_ref, neighbour_head=b, section=section)
     raise AssertionError("the sample grid has no tie between two feeders")
+
+
+@pytest.fixture(scope="session")
+def switches(sample_grid: GridModel, feeders: Feeders) -> list[str]:
+    """Closed switches that are neither feeder head: a test module takes each of its tests
+    its own, since the module's tests share one database."""
+    heads = {feeders.head, feeders.neighbour_head}
+    return [
+        d.asset_ref
+        for d in sample_grid.devices
+        if d.kind is DeviceKind.SWITCH and not d.is_open and d.asset_ref not in heads
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ orders that would hold the same device."""
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -18,20 +17,7 @@ from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from tests.conftest import Credentials
 
-from .conftest import Feeders
-
-ORDERS = "/api/v1/switching/orders"
-
-
-@pytest.fixture(scope="module")
-def switches(sample_grid: GridModel, feeders: Feeders) -> list[str]:
-    """Closed switches that are neither feeder head: one (or two) per test."""
-    heads = {feeders.head, feeders.neighbour_head}
-    return [
-        d.asset_ref
-        for d in sample_grid.devices
-        if d.kind is DeviceKind.SWITCH and not d.is_open and d.asset_ref not in heads
-    ]
+from .conftest import ORDERS, Feeders
 
 
 def _post(

@@ -4,30 +4,15 @@ state it expects, and a step finding its device already so operates nothing."""
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from grid_topology.model import DeviceKind, GridModel
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device, SwitchOperation
 from tests.conftest import Credentials
 
-from .conftest import Feeders
-
-ORDERS = "/api/v1/switching/orders"
-
-
-@pytest.fixture(scope="module")
-def switches(sample_grid: GridModel, feeders: Feeders) -> list[str]:
-    """Closed switches that are neither feeder head: one per test."""
-    heads = {feeders.head, feeders.neighbour_head}
-    return [
-        d.asset_ref
-        for d in sample_grid.devices
-        if d.kind is DeviceKind.SWITCH and not d.is_open and d.asset_ref not in heads
-    ]
+from .conftest import ORDERS
 
 
 def _draft(client: TestClient, credentials: Credentials, *steps: dict[str, Any]) -> Any:

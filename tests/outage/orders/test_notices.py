@@ -25,9 +25,8 @@ from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from tests.conftest import Credentials, issue_credentials, own_database
 
-from .conftest import Feeders
+from .conftest import ORDERS, Feeders
 
-ORDERS = "/api/v1/switching/orders"
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

@@ -11,9 +11,7 @@ from outage.notifications.sink import HttpSink
 from outage.orders.scada import HttpScada, ScadaRefused
 from tests.conftest import Credentials
 
-from .conftest import Feeders
-
-ORDERS = "/api/v1/switching/orders"
+from .conftest import ORDERS, Feeders
 
 
 def test_the_adapter_posts_the_command(sink: HttpSink) -> None:

@@ -17,9 +17,7 @@ from outage.simulation.scada import ScadaField, poster
 from tests.conftest import Credentials, issue_credentials, own_database
 from tests.faults.conftest import STORM_ENV, start_serve
 
-from .conftest import Feeders
-
-ORDERS = "/api/v1/switching/orders"
+from .conftest import ORDERS, Feeders
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,10 @@ dispatcher retries or aborts; a confirmation that comes late is still recorded."
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from grid_topology.model import DeviceKind, GridModel
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
 from outage.notifications.sink import HttpSink
@@ -19,21 +17,9 @@ from outage.orders.timeouts import fail_unconfirmed, spoken
 from outage.settings import get_settings
 from tests.conftest import Credentials
 
-from .conftest import Feeders
+from .conftest import ORDERS
 
-ORDERS = "/api/v1/switching/orders"
 TIMEOUT = timedelta(minutes=2)
-
-
-@pytest.fixture(scope="module")
-def switches(sample_grid: GridModel, feeders: Feeders) -> list[str]:
-    """Closed switches that are neither feeder head: one per test."""
-    heads = {feeders.head, feeders.neighbour_head}
-    return [
-        d.asset_ref
-        for d in sample_grid.devices
-        if d.kind is DeviceKind.SWITCH and not d.is_open and d.asset_ref not in heads
-    ]
 
 
 def _commanded(client: TestClient, credentials: Credentials, asset_ref: str) -> dict[str, Any]:
