@@ -184,6 +184,18 @@ def database_url() -> Iterator[str]:
 
 
 @contextmanager
+def rolled_back(database_url: str) -> Iterator[Session]:
+    """A session on that database whose work is rolled back afterwards: tests sharing a
+    database leave it as they found it."""
+    session = session_factory(database_url)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@contextmanager
 def own_database(database_url: str, prefix: str, grid: GridModel | None = None) -> Iterator[str]:
     """A migrated database beside the shared one (holding `grid`, if given), dropped
     afterwards: for tests whose data would disturb another suite's."""

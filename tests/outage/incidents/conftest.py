@@ -25,6 +25,7 @@ from outage.incidents.models import IncidentEvent
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, MeterEventKind, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
+from tests.conftest import rolled_back
 
 T = TypeVar("T")
 
@@ -78,12 +79,8 @@ def places(grid_database: str, sample_grid: GridModel) -> Places:
 @pytest.fixture
 def session(grid_database: str) -> Iterator[Session]:
     """A session whose work is rolled back after the test."""
-    db = session_factory(grid_database)()
-    try:
+    with rolled_back(grid_database) as db:
         yield db
-    finally:
-        db.rollback()
-        db.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
-from outage.db import session_factory
 from outage.grid.live import LiveTopology
 from outage.grid.models import Device
 from outage.incidents import edits
@@ -27,7 +26,7 @@ from outage.intake.models import Report
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.prediction.engine import Engine
-from tests.conftest import own_database
+from tests.conftest import own_database, rolled_back
 
 from .conftest import Transfer, events_of, trip_and_transfer
 
@@ -43,12 +42,8 @@ def edits_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
 
 @pytest.fixture
 def session(edits_database: str) -> Iterator[Session]:
-    db = session_factory(edits_database)()
-    try:
+    with rolled_back(edits_database) as db:
         yield db
-    finally:
-        db.rollback()
-        db.close()
 
 
 @pytest.fixture(scope="module")

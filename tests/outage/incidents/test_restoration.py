@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
-from outage.db import session_factory
 from outage.grid.history import NetworkHistory
 from outage.grid.live import LiveTopology
 from outage.incidents.lifecycle import IncidentStatus
@@ -20,7 +19,7 @@ from outage.incidents.restoration import restore_by_switching
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.reliability.records import load_histories
-from tests.conftest import own_database
+from tests.conftest import own_database, rolled_back
 
 from .conftest import Transfer, events_of, trip_and_transfer
 
@@ -33,12 +32,8 @@ def restoration_database(database_url: str, sample_grid: GridModel) -> Iterator[
 
 @pytest.fixture
 def session(restoration_database: str) -> Iterator[Session]:
-    db = session_factory(restoration_database)()
-    try:
+    with rolled_back(restoration_database) as db:
         yield db
-    finally:
-        db.rollback()
-        db.close()
 
 
 @pytest.fixture(scope="module")

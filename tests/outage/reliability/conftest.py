@@ -24,12 +24,11 @@ from grid_topology.model import (
     Substation,
 )
 from grid_topology.topology import Topology
-from outage.db import session_factory
 from outage.grid.service import load_network
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.schemas import IncidentPatch
-from tests.conftest import make_crew, own_database
+from tests.conftest import make_crew, own_database, rolled_back
 
 F1_CUSTOMERS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3")
 F2_CUSTOMERS = ("C1", "C2", "C3")
@@ -107,12 +106,8 @@ def reliability_database(database_url: str) -> Iterator[str]:
 @pytest.fixture
 def session(reliability_database: str) -> Iterator[Session]:
     """A session whose work is rolled back after the test."""
-    db = session_factory(reliability_database)()
-    try:
+    with rolled_back(reliability_database) as db:
         yield db
-    finally:
-        db.rollback()
-        db.close()
 
 
 def outage(session: Session, device: str, started_at: datetime, *, cause: str | None = None) -> int:

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Device, DeviceKind
-from outage.db import session_factory
 from outage.grid.enums import SwitchSource
 from outage.grid.live import LiveTopology
 from outage.grid.switching import operate
@@ -20,7 +19,7 @@ from outage.incidents.actions import apply_action
 from outage.incidents.schemas import IncidentPatch
 from outage.reliability.records import interruption_records, load_histories
 from outage.reliability.service import reliability_report
-from tests.conftest import own_database
+from tests.conftest import own_database, rolled_back
 
 from .conftest import F1_CUSTOMERS, on_site, outage, restore, ten_customer_grid
 
@@ -53,12 +52,8 @@ def tie_database(database_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def session(tie_database: str) -> Iterator[Session]:
-    db = session_factory(tie_database)()
-    try:
+    with rolled_back(tie_database) as db:
         yield db
-    finally:
-        db.rollback()
-        db.close()
 
 
 def switch(session: Session, asset_ref: str, is_open: bool, when: datetime) -> None:
