@@ -341,6 +341,11 @@ class Settings(BaseSettings):
         description="How long a repair is taken to last when the incident has no ETR ahead: "
         "the horizon of the customer-minutes a plan saves.",
     )
+    restoration_indication_minutes: Minutes = Field(
+        default=timedelta(minutes=10),
+        description="Fault indications from this long before an incident began count as "
+        "evidence of where its fault is (the incident may begin after the trip).",
+    )
     restoration_rating_margin: float = Field(
         default=1.0,
         gt=0,

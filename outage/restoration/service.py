@@ -77,7 +77,13 @@ def compute(
 ) -> Computed:
     """The planner's plans for the incident on this network. Plans that tie are put in
     the order of their steps, so the same network gives the same ranks in every process."""
-    fault = locate(session, device, incident.started_at, network)
+    fault = locate(
+        session,
+        device,
+        incident.started_at,
+        network,
+        indication_lead=settings.restoration_indication_minutes,
+    )
     data = grid_data(session)
     repair = settings.restoration_repair_hours.total_seconds()
     if incident.etr is not None and incident.etr > now:
