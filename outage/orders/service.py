@@ -119,6 +119,7 @@ def list_orders(
     *,
     states: Collection[OrderState] | None = None,
     crew_id: int | None = None,
+    incident_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[OrderOut]:
@@ -128,6 +129,8 @@ def list_orders(
         query = query.where(SwitchingOrder.state.in_(states))
     if crew_id is not None:
         query = query.where(SwitchingOrder.crew_id == crew_id)
+    if incident_id is not None:
+        query = query.where(SwitchingOrder.incident_id == incident_id)
     orders = session.scalars(query.limit(limit).offset(offset)).all()
     steps = _steps_of_orders(session, [order.id for order in orders])
     return [order_out(session, order, steps[order.id]) for order in orders]

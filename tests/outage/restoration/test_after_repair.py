@@ -50,7 +50,10 @@ def test_the_repair_proposes_a_draft_returning_the_moved_devices_to_normal(
         ).raise_for_status()
     (drafted,) = _propose(restoration_database)
     assert _propose(restoration_database) == []
-    order = client.get(f"{ORDERS}/{drafted}", headers=dispatcher).json()
-    assert order["state"] == "draft" and order["incident_id"] == line_fault.incident_id
+    linked = client.get(
+        ORDERS, params={"incident": line_fault.incident_id, "state": "draft"}, headers=dispatcher
+    ).json()
+    (order,) = linked
+    assert order["id"] == drafted and order["created_by"] == "restoration"
     steps = {(s["action"], s["asset_ref"]) for s in order["steps"]}
     assert steps == {("open", TIE)} | {("close", d) for d in ISOLATING}
