@@ -30,7 +30,7 @@ from outage.grid.models import (
     SwitchOperation,
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
-from outage.intake.models import MeterEvent, Report, ScadaEvent, TicketGuess
+from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent, TicketGuess
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
@@ -48,6 +48,7 @@ __all__ = [
     "DispatchPin",
     "DispatchPlan",
     "DispatchPlanJob",
+    "FaultIndication",
     "Feeder",
     "GridNode",
     "GridState",

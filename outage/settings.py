@@ -341,6 +341,22 @@ class Settings(BaseSettings):
         description="How long a repair is taken to last when the incident has no ETR ahead: "
         "the horizon of the customer-minutes a plan saves.",
     )
+    restoration_automatic: bool = Field(
+        default=False,
+        description="Self-healing: a new outage at a tripped device has the remote-controlled "
+        "first steps of its best plan drafted, approved and sent to SCADA by the system "
+        "(needs `scada_command_url`).",
+    )
+    restoration_automatic_minutes: Minutes = Field(
+        default=timedelta(minutes=15),
+        gt=NO_TIME,
+        description="Self-healing acts on outages that began at most this long ago.",
+    )
+    restoration_indication_minutes: Minutes = Field(
+        default=timedelta(minutes=10),
+        description="Fault indications from this long before an incident began count as "
+        "evidence of where its fault is (the incident may begin after the trip).",
+    )
     restoration_rating_margin: float = Field(
         default=1.0,
         gt=0,

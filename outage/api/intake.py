@@ -166,14 +166,15 @@ def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep)
 def scada_event(
     event: ScadaEventIn, session: SessionDep, config: SettingsDep, live: TopologyDep
 ) -> ScadaEventOut:
-    """Apply a SCADA event to the live network. A switching order's step commanded so is
-    done first, as the order's operation, which the event then confirms: the device is the
-    order's (an opened breaker is switching, not a trip)."""
-    execution.confirm_by_scada(
-        session,
-        event.asset_ref,
-        is_open=event.state is SwitchState.OPEN,
-        at=event.occurred_at,
-        networks=lambda: execution.Networks(live.get(session), live.energized(session)),
-    )
+    """Apply a SCADA event to the live network and keep its fault indication. A switching
+    order's step commanded so is done first, as the order's operation, which the event
+    then confirms: the device is the order's (an opened breaker is switching, not a trip)."""
+    if event.state is not None:
+        execution.confirm_by_scada(
+            session,
+            event.asset_ref,
+            is_open=event.state is SwitchState.OPEN,
+            at=event.occurred_at,
+            networks=lambda: execution.Networks(live.get(session), live.energized(session)),
+        )
     return service.record_scada_event(session, event, max_age=config.event_max_age_hours)

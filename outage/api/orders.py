@@ -51,11 +51,15 @@ def list_orders(
     session: SessionDep,
     state: Annotated[list[OrderState] | None, Query()] = None,
     crew: int | None = None,
+    incident: int | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[OrderOut]:
-    """Newest first, with each order's steps and last check."""
-    return service.list_orders(session, states=state, crew_id=crew, limit=limit, offset=offset)
+    """Newest first, with each order's steps and last check; `incident`: the orders linked
+    to it (its restoration orders, the return to normal after its repair)."""
+    return service.list_orders(
+        session, states=state, crew_id=crew, incident_id=incident, limit=limit, offset=offset
+    )
 
 
 @router.post("", response_model=OrderOut, status_code=status.HTTP_201_CREATED, dependencies=DRAFT)

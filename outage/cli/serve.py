@@ -24,6 +24,7 @@ from outage.notifications.jobs import jobs as notification_jobs
 from outage.orders.jobs import jobs as order_jobs
 from outage.prediction.engine import run_forever
 from outage.privacy.jobs import jobs as privacy_jobs
+from outage.restoration.jobs import jobs as restoration_jobs
 from outage.scheduler import build_scheduler
 from outage.settings import Settings, get_settings
 
@@ -157,6 +158,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
         dispatch_jobs(sessions, settings),
         privacy_jobs(sessions, settings),
         order_jobs(sessions, settings),
+        restoration_jobs(sessions, settings),
     ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()

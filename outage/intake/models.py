@@ -1,5 +1,5 @@
 """Tables of what reaches us: customer reports, smart-meter events and SCADA events, and
-the count of wrong checks of a ticket's phone digits."""
+fault indications, and the count of wrong checks of a ticket's phone digits."""
 
 from datetime import datetime
 from typing import Any
@@ -7,6 +7,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -119,6 +120,27 @@ class ScadaEvent(Base):
         DateTime(timezone=True), server_default=func.now()
     )
     cause: Mapped[str | None] = mapped_column(String(200))
+
+
+class FaultIndication(Base):
+    """A device or fault indicator that did, or did not, see fault current, as SCADA
+    reported it: the fault lies below the first, not below the second."""
+
+    __tablename__ = "fault_indications"
+    __table_args__ = (
+        UniqueConstraint(
+            "device_id", "fault_passed", "occurred_at", name="uq_fault_indications_once"
+        ),
+        Index("ix_fault_indications_occurred_at", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    fault_passed: Mapped[bool] = mapped_column(Boolean)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class TicketGuess(Base):

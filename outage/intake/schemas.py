@@ -126,10 +126,21 @@ class MeterEventsOut(BaseModel):
 
 
 class ScadaEventIn(_Strict):
+    """A device changing state, a fault indication, or both (a breaker that saw fault
+    current and tripped)."""
+
     asset_ref: Annotated[str, Field(min_length=1, max_length=200)]
-    state: SwitchState
+    state: SwitchState | None = None
+    fault_passed: bool | None = None
+    """The device or the fault indicator at it saw fault current (true) or did not."""
     occurred_at: AwareDatetime
     cause: Annotated[str | None, Field(max_length=200)] = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.state is None and self.fault_passed is None:
+            raise ValueError("a SCADA event has a state, a fault_passed indication or both")
+        return self
 
 
 class ScadaEventOut(BaseModel):

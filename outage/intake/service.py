@@ -22,7 +22,7 @@ from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode, SwitchState
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
-from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent
 from outage.intake.schemas import (
     MatchOut,
     MeterEventsIn,
@@ -312,17 +312,42 @@ def record_meter_events(
 def record_scada_event(
     session: Session, event: ScadaEventIn, *, max_age: timedelta
 ) -> ScadaEventOut:
-    """Store the event as evidence and apply it to the live network, unless SCADA sent it
-    before; an unknown or unswitchable device is refused and nothing is stored."""
+    """Store the event as evidence and apply its state to the live network, and store its
+    fault indication, unless SCADA sent it before; an unknown device (or a state change of
+    an unswitchable one) is refused and nothing is stored."""
     check_event_times([event.occurred_at], now=datetime.now(UTC), max_age=max_age)
     device_id = session.scalar(select(Device.id).where(Device.asset_ref == event.asset_ref))
     if device_id is None:
         raise UnknownReference(f"unknown asset_ref: {event.asset_ref!r}")
+    indicated = event.fault_passed is not None and _record_indication(
+        session, device_id, event.fault_passed, event.occurred_at
+    )
+    switched = event.state is not None and _record_state(session, device_id, event, event.state)
+    return ScadaEventOut(accepted=indicated or switched)
+
+
+def _record_indication(
+    session: Session, device_id: int, fault_passed: bool, occurred_at: datetime
+) -> bool:
+    """False when SCADA sent this indication before."""
+    inserted = session.execute(
+        insert(FaultIndication)
+        .values(device_id=device_id, fault_passed=fault_passed, occurred_at=occurred_at)
+        .on_conflict_do_nothing()
+        .returning(FaultIndication.id)
+    ).first()
+    return inserted is not None
+
+
+def _record_state(
+    session: Session, device_id: int, event: ScadaEventIn, state: SwitchState
+) -> bool:
+    """False when SCADA sent this state change before."""
     inserted = session.execute(
         insert(ScadaEvent)
         .values(
             device_id=device_id,
-            state=event.state,
+            state=state,
             occurred_at=event.occurred_at,
             cause=event.cause,
         )
@@ -330,17 +355,17 @@ def record_scada_event(
         .returning(ScadaEvent.id)
     ).first()
     if inserted is None:
-        return ScadaEventOut(accepted=False)
+        return False
     switching.operate(
         session,
         event.asset_ref,
-        is_open=event.state is SwitchState.OPEN,
+        is_open=state is SwitchState.OPEN,
         occurred_at=event.occurred_at,
         source=SwitchSource.SCADA,
         actor="scada",
         reason=event.cause,
     )
-    return ScadaEventOut(accepted=True)
+    return True
 
 
 def review_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[QueuedReportOut]:

@@ -29,9 +29,11 @@ def return_to_normal(
     actor: str,
     topology: Topology,
     now: datetime,
+    incident_id: int | None = None,
 ) -> OrderOut:
     """Draft an order returning `asset_refs` (None: every device an operator left out of
-    its normal state) to normal; a device named that is in its normal state is refused."""
+    its normal state) to normal, linked to `incident_id` when given; a device named that
+    is in its normal state is refused."""
     abnormal = [d for d in abnormal_devices(session) if not d.tripped or asset_refs is not None]
     if asset_refs is not None:
         listed = {d.asset_ref: d for d in abnormal}
@@ -56,5 +58,6 @@ def return_to_normal(
         reason="return to normal",
         steps=steps,
         allow_loops=allow_loops,
+        incident_id=incident_id,
     )
     return draft(session, order, actor=actor, topology=topology, now=now)

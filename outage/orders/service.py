@@ -119,6 +119,7 @@ def list_orders(
     *,
     states: Collection[OrderState] | None = None,
     crew_id: int | None = None,
+    incident_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[OrderOut]:
@@ -128,6 +129,8 @@ def list_orders(
         query = query.where(SwitchingOrder.state.in_(states))
     if crew_id is not None:
         query = query.where(SwitchingOrder.crew_id == crew_id)
+    if incident_id is not None:
+        query = query.where(SwitchingOrder.incident_id == incident_id)
     orders = session.scalars(query.limit(limit).offset(offset)).all()
     steps = _steps_of_orders(session, [order.id for order in orders])
     return [order_out(session, order, steps[order.id]) for order in orders]
@@ -347,11 +350,15 @@ def approve(
     operated: Topology,
     now: datetime,
     settings: Settings,
+    automatic: bool = False,
 ) -> OrderOut:
     """A second person approves a draft (`may_approve`: the caller's role is one that
     approves); checked again, and refused while another order holds one of its devices.
     With a planned window ahead, the customers its openings interrupt get the
-    planned-outage notice (`topology`: the network as it is, `operated`: as operated)."""
+    planned-outage notice (`topology`: the network as it is, `operated`: as operated).
+
+    `automatic`: the system approves the order it drafted itself (self-healing, which a
+    setting turns on: that setting stands for the second person); the checks still hold."""
     order = lock(
         session,
         order_id,
@@ -361,7 +368,7 @@ def approve(
     )
     if not may_approve:
         raise NotYours("your role may not approve switching orders")
-    if actor == order.created_by:
+    if actor == order.created_by and not automatic:
         raise NotYours(f"order {order_id} was drafted by you: another person must approve it")
     simulation = _recheck(session, order, topology, now)
     _hold_devices(session, order)

@@ -9,7 +9,7 @@ A manual device's time is the nearest crew's travel there and its time to operat
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from outage.grid.live import Views
 from outage.grid.models import Device, GridNode, Premise
 from outage.grid.switching import tripped_devices
 from outage.intake.enums import MeterEventKind
-from outage.intake.models import MeterEvent
+from outage.intake.models import FaultIndication, MeterEvent
 from outage.orders.network import critical_accounts, hazard_sites
 from outage.restoration.errors import NotPlannable
 from outage.settings import Settings
@@ -83,14 +83,48 @@ def _metered_live(session: Session, since: datetime) -> frozenset[str]:
     )
 
 
-def locate(session: Session, device: str, started_at: datetime, network: Views) -> Fault:
+@dataclass(frozen=True)
+class Indications:
+    passed: frozenset[str]
+    """Devices whose latest indication says fault current passed."""
+    not_passed: frozenset[str]
+
+
+def indications(session: Session, since: datetime, among: Collection[str]) -> Indications:
+    """The latest fault indication since `since` of each of these devices."""
+    rows = session.execute(
+        select(Device.asset_ref, FaultIndication.fault_passed)
+        .join(Device, Device.id == FaultIndication.device_id)
+        .where(FaultIndication.occurred_at >= since, Device.asset_ref.in_(sorted(among)))
+        .order_by(
+            FaultIndication.device_id,
+            FaultIndication.occurred_at.desc(),
+            FaultIndication.id.desc(),
+        )
+        .distinct(FaultIndication.device_id)
+    ).all()
+    return Indications(
+        passed=frozenset(ref for ref, passed in rows if passed),
+        not_passed=frozenset(ref for ref, passed in rows if not passed),
+    )
+
+
+def locate(
+    session: Session,
+    device: str,
+    started_at: datetime,
+    network: Views,
+    *,
+    indication_lead: timedelta,
+) -> Fault:
     """The devices that opened on the incident's fault and where the fault may be.
 
     Opened: the devices protection tripped on the way from the source to the incident's
     device, and the device itself when it can open (a fuse the engine blames may not be
     known open). A device that cannot open (a line, a transformer a dispatcher placed the
     incident on) is where the fault is; below a device that opened, the evidence narrows
-    it (`restoration.locate_fault`)."""
+    it (`restoration.locate_fault`): meters that said power is back, and the fault
+    indications below the device from `indication_lead` before the incident began."""
     operated_view = network.operated
     links = operated_view.network.links
     if device not in links:
@@ -107,8 +141,14 @@ def locate(session: Session, device: str, started_at: datetime, network: Views) 
             raise NotPlannable(f"nothing above {device!r} can have opened on the fault")
         opened.append(protective[0])
     if link.kind in SWITCHING_KINDS:
+        below = operated_view.downstream(device).devices
+        seen = indications(session, started_at - indication_lead, below)
         faulted = restoration.locate_fault(
-            network.energized, device, energized=_metered_live(session, started_at)
+            network.energized,
+            device,
+            energized=_metered_live(session, started_at),
+            fault_passed=seen.passed,
+            no_fault_passed=seen.not_passed,
         )
     else:
         faulted = restoration.sections(network.energized, [link.from_node, link.to_node])

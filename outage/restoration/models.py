@@ -46,4 +46,12 @@ class RestorationOrder(Base):
     switch_version: Mapped[int] = mapped_column(BigInteger)
     automatic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     """Drafted and approved by the system (self-healing), not by a dispatcher."""
+    normal_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("switching_orders.id", ondelete="SET NULL")
+    )
+    """The return-to-normal order drafted after the repair, for the devices this order
+    moved away from normal."""
+    normal_considered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the repair was seen and the return to normal drafted (or found not needed):
+    it is drafted once."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -49,7 +49,7 @@ class Computed:
     plans: list[restoration.Plan]
 
 
-def _incident(session: Session, incident_id: int, *, lock: bool = False) -> tuple[Incident, str]:
+def incident_of(session: Session, incident_id: int, *, lock: bool = False) -> tuple[Incident, str]:
     incident = session.get(Incident, incident_id, with_for_update=lock)
     if incident is None:
         raise PlanNotFound(f"no incident {incident_id}")
@@ -77,7 +77,13 @@ def compute(
 ) -> Computed:
     """The planner's plans for the incident on this network. Plans that tie are put in
     the order of their steps, so the same network gives the same ranks in every process."""
-    fault = locate(session, device, incident.started_at, network)
+    fault = locate(
+        session,
+        device,
+        incident.started_at,
+        network,
+        indication_lead=settings.restoration_indication_minutes,
+    )
     data = grid_data(session)
     repair = settings.restoration_repair_hours.total_seconds()
     if incident.etr is not None and incident.etr > now:
@@ -134,7 +140,7 @@ def _plan_out(rank: int, plan: restoration.Plan, data: restoration.GridData) -> 
     )
 
 
-def _version(network: Views) -> NetworkVersion:
+def version_of(network: Views) -> NetworkVersion:
     return NetworkVersion(switch=network.versions.switch, structure=network.versions.structure)
 
 
@@ -142,11 +148,11 @@ def restoration_plans(
     session: Session, incident_id: int, *, network: Views, settings: Settings, now: datetime
 ) -> PlansOut:
     """The ranked plans for an active outage, on the network as it is now."""
-    incident, device = _incident(session, incident_id)
+    incident, device = incident_of(session, incident_id)
     found = compute(session, incident, device, network=network, settings=settings, now=now)
     return PlansOut(
         incident_id=incident_id,
-        network_version=_version(network),
+        network_version=version_of(network),
         operated=list(found.fault.operated),
         faulted=sorted(found.fault.faulted),
         customers_out=customers_out(network, found.fault),
@@ -216,7 +222,7 @@ def order_plan(
 
     Refused (409) when the network is no longer at version `seen`, or while another
     restoration order of the incident is not finished."""
-    incident, device = _incident(session, incident_id, lock=True)
+    incident, device = incident_of(session, incident_id, lock=True)
     existing = _existing(session, incident_id, rank, seen)
     if existing is not None:
         return get_order(session, existing.order_id), False
@@ -225,24 +231,57 @@ def order_plan(
     found = compute(session, incident, device, network=network, settings=settings, now=now)
     if not 1 <= rank <= len(found.plans):
         raise PlanNotFound(f"incident {incident_id} has {len(found.plans)} plan(s), not {rank}")
-    plan = found.plans[rank - 1]
-    steps = [
-        StepIn(
-            action=StepAction.OPEN if step.open else StepAction.CLOSE,
-            asset_ref=step.asset_ref,
-            note=f"+{step.at_seconds / 60:.0f} min, {len(step.restored)} customer(s) back",
-        )
-        for step in plan.steps
-    ]
+    order = draft_plan(
+        session,
+        incident_id,
+        rank,
+        found.plans[rank - 1],
+        seen,
+        actor=actor,
+        network=network,
+        now=now,
+    )
+    return order, True
+
+
+def draft_plan(
+    session: Session,
+    incident_id: int,
+    rank: int,
+    plan: restoration.Plan,
+    seen: NetworkVersion,
+    *,
+    actor: str,
+    network: Views,
+    now: datetime,
+    steps: int | None = None,
+    automatic: bool = False,
+) -> OrderOut:
+    """Draft the switching order of the plan ranked `rank` (its first `steps` steps: all
+    when None), linked to the incident and recorded under the plan's key; `automatic`:
+    drafted by the system (self-healing)."""
+    taken = plan.steps if steps is None else plan.steps[:steps]
+    title = f"Restore incident {incident_id} by switching (plan {rank})"
+    if automatic:
+        title = f"Self-healing: {title[0].lower()}{title[1:]}, remote-controlled steps"
+    restored = sum(len(step.restored) for step in taken)
     order = draft(
         session,
         OrderIn(
-            title=f"Restore incident {incident_id} by switching (plan {rank})",
+            title=title,
             reason=(
-                f"restoration by switching: {len(plan.restored)} customer(s) back, "
-                f"{len(plan.unsupplied)} left out until the repair"
+                f"restoration by switching: {restored} customer(s) back, "
+                f"{len(plan.restored) + len(plan.unsupplied) - restored} left out until "
+                "the repair"
             ),
-            steps=steps,
+            steps=[
+                StepIn(
+                    action=StepAction.OPEN if step.open else StepAction.CLOSE,
+                    asset_ref=step.asset_ref,
+                    note=f"+{step.at_seconds / 60:.0f} min, {len(step.restored)} customer(s) back",
+                )
+                for step in taken
+            ],
             incident_id=incident_id,
         ),
         actor=actor,
@@ -258,10 +297,11 @@ def order_plan(
                     rank=rank,
                     structure_version=seen.structure,
                     switch_version=seen.switch,
+                    automatic=automatic,
                 )
             )
     except IntegrityError as exc:
         raise RestorationUnderWay(
             f"plan {rank} of incident {incident_id} is being ordered by someone else"
         ) from exc
-    return order, True
+    return order

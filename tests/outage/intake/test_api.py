@@ -329,6 +329,22 @@ def test_scada_breaker_open_is_stored_once(client: TestClient, sample_grid: Grid
     assert client.post("/api/v1/scada/events", json=event).json() == {"accepted": False}
 
 
+def test_a_fault_indication_is_stored_once(client: TestClient, sample_grid: GridModel) -> None:
+    event = {"asset_ref": "MV3.101 Line 6", "fault_passed": True, "occurred_at": AN_HOUR_AGO}
+    assert client.post("/api/v1/scada/events", json=event).json() == {"accepted": True}
+    assert client.post("/api/v1/scada/events", json=event).json() == {"accepted": False}
+
+
+def test_a_scada_event_without_state_or_indication_is_refused(client: TestClient) -> None:
+    event = {"asset_ref": "MV3.101 Line 6", "occurred_at": AN_HOUR_AGO}
+    assert client.post("/api/v1/scada/events", json=event).status_code == 422
+
+
+def test_a_fault_indication_on_an_unknown_device_is_refused(client: TestClient) -> None:
+    event = {"asset_ref": "nope", "fault_passed": False, "occurred_at": AN_HOUR_AGO}
+    assert client.post("/api/v1/scada/events", json=event).status_code == 422
+
+
 def test_scada_event_for_unknown_device_is_refused(client: TestClient) -> None:
     event = {"asset_ref": "nope", "state": "open", "occurred_at": AN_HOUR_AGO}
     response = client.post("/api/v1/scada/events", json=event)

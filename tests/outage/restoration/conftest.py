@@ -115,3 +115,10 @@ def line_fault(restoration_database: str, sample_grid: GridModel) -> Iterator[Ou
 def transformer_fault(restoration_database: str, sample_grid: GridModel) -> Iterator[Outage]:
     yield trip(restoration_database, sample_grid, TRANSFORMER)
     _back_to_normal(restoration_database)
+
+
+@pytest.fixture
+def back_to_normal(restoration_database: str) -> Iterator[None]:
+    """For a test that makes its own outage: everything back to normal after it."""
+    yield
+    _back_to_normal(restoration_database)

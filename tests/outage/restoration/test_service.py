@@ -5,16 +5,20 @@ from datetime import UTC, datetime
 
 import pytest
 
+from grid_topology.model import GridModel
+from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
 from outage.grid.enums import SwitchSource
 from outage.grid.live import LiveTopology
 from outage.grid.switching import operate
+from outage.intake.schemas import ScadaEventIn
+from outage.intake.service import record_scada_event
 from outage.orders.enums import StepAction
 from outage.restoration.errors import StalePlan
 from outage.restoration.service import order_plan, restoration_plans
 from outage.settings import get_settings
 
-from .conftest import BREAKER, ISOLATING, TIE, Outage
+from .conftest import BREAKER, ISOLATING, LINE, TIE, Outage, trip
 
 
 def test_a_line_fault_is_isolated_and_the_rest_fed_through_the_tie(
@@ -107,3 +111,30 @@ def test_a_plan_on_a_network_switched_since_is_refused(
             settings=get_settings(),
             now=datetime.now(UTC),
         )
+
+
+def test_fault_indications_narrow_a_breaker_outage_to_the_span_past_the_last_one_passed(
+    restoration_database: str, sample_grid: GridModel, back_to_normal: None
+) -> None:
+    """The breaker trips and its outage is on the breaker: the switch before the line saw
+    fault current, the one after did not, so only the line's section stays dead."""
+    outage = trip(restoration_database, sample_grid, BREAKER)
+    path = Topology(Network.from_model(sample_grid)).upstream(LINE).devices
+    (before,) = ISOLATING & set(path)
+    (after,) = ISOLATING - {before}
+    with session_scope(session_factory(restoration_database)) as session:
+        for asset_ref, passed in ((before, True), (after, False)):
+            event = ScadaEventIn(
+                asset_ref=asset_ref, fault_passed=passed, occurred_at=datetime.now(UTC)
+            )
+            record_scada_event(session, event, max_age=get_settings().event_max_age_hours)
+        found = restoration_plans(
+            session,
+            outage.incident_id,
+            network=LiveTopology().views(session),
+            settings=get_settings(),
+            now=datetime.now(UTC),
+        )
+    opened = {s.asset_ref for s in found.plans[0].steps if s.action is StepAction.OPEN}
+    assert opened == ISOLATING
+    assert found.plans[0].customers_restored == outage.customers

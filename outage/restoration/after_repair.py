@@ -1,0 +1,112 @@
+"""After the repair, the order that puts back what restoration by switching moved.
+
+A restoration order leaves devices out of their normal state: isolating switches open,
+ties closed. Once the incident is repaired and the order is over (completed or aborted),
+a return-to-normal order is drafted for the devices the order operated that are still
+out of their normal state (`outage.orders.normal`), linked to the incident. It is only a
+draft: a person checks, approves and runs it.
+
+Repaired means closed, or restored by anything but switching: an outage that switching
+restored in full is not repaired yet, and returning to normal then would feed the fault
+again. Each restoration order is considered once (`normal_considered_at`).
+"""
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from outage.errors import Conflict, Invalid
+from outage.grid.switching import abnormal_devices
+from outage.incidents.enums import AuditAction
+from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents.models import Incident, IncidentEvent
+from outage.incidents.restoration import SWITCHING
+from outage.orders.enums import OPERATING, OrderState, StepState
+from outage.orders.models import SwitchingOrder
+from outage.orders.normal import return_to_normal
+from outage.orders.service import steps_of
+from outage.restoration.models import RestorationOrder
+
+log = logging.getLogger(__name__)
+
+ACTOR = "restoration"
+"""Who drafts the return-to-normal orders."""
+
+OVER = (OrderState.COMPLETED, OrderState.ABORTED)
+REPAIRED = (IncidentStatus.RESTORED, IncidentStatus.CLOSED)
+
+
+def repaired(session: Session, incident: Incident) -> bool:
+    """Closed, or restored last by something other than switching."""
+    if incident.status is IncidentStatus.CLOSED:
+        return True
+    by = session.scalar(
+        select(IncidentEvent.details["by"].astext)
+        .where(
+            IncidentEvent.incident_id == incident.id,
+            IncidentEvent.action == AuditAction.RESTORED,
+        )
+        .order_by(IncidentEvent.at.desc(), IncidentEvent.id.desc())
+        .limit(1)
+    )
+    return incident.status is IncidentStatus.RESTORED and by != SWITCHING
+
+
+def moved_devices(session: Session, order_id: int) -> list[str]:
+    """The devices the order's done steps operated that are still out of their normal
+    state by an operator's hand (a trip since is another outage's)."""
+    operated = {
+        ref
+        for step, ref in steps_of(session, order_id)
+        if step.action in OPERATING and step.state is StepState.DONE
+    }
+    return [
+        d.asset_ref for d in abnormal_devices(session) if d.asset_ref in operated and not d.tripped
+    ]
+
+
+def propose_return_to_normal(session: Session, *, topology: Topology, now: datetime) -> list[int]:
+    """Draft the return to normal of every finished restoration order whose incident is
+    repaired; the ids of the orders drafted. Rows another engine is at are skipped."""
+    rows = session.execute(
+        select(RestorationOrder, Incident)
+        .join(SwitchingOrder, SwitchingOrder.id == RestorationOrder.order_id)
+        .join(Incident, Incident.id == RestorationOrder.incident_id)
+        .where(
+            RestorationOrder.normal_considered_at.is_(None),
+            SwitchingOrder.state.in_(OVER),
+            Incident.status.in_(REPAIRED),
+        )
+        .order_by(RestorationOrder.id)
+        .with_for_update(of=RestorationOrder, skip_locked=True)
+    ).all()
+    drafted = []
+    for row, incident in rows:
+        if not repaired(session, incident):
+            continue
+        row.normal_considered_at = now
+        devices = moved_devices(session, row.order_id)
+        if not devices:
+            continue
+        try:
+            with session.begin_nested():
+                order = return_to_normal(
+                    session,
+                    devices,
+                    allow_loops=False,
+                    title=f"Return to normal after the repair of incident {incident.id}",
+                    actor=ACTOR,
+                    topology=topology,
+                    now=now,
+                    incident_id=incident.id,
+                )
+        except (Conflict, Invalid) as refusal:
+            log.warning("no return to normal drafted after incident %d: %s", incident.id, refusal)
+            continue
+        row.normal_order_id = order.id
+        drafted.append(order.id)
+    session.flush()
+    return drafted

@@ -1,0 +1,227 @@
+"""Self-healing: the system restores a new outage's customers by remote control.
+
+With `restoration_automatic` on, an outage that began at a protective device protection
+tripped gets, once, an order of the remote-controlled steps its plans begin with: of the
+ranked plans, the one whose leading remote steps bring back the most customers (critical
+ones weighted), ties to the better rank. The order holds those steps only, so it ends
+when SCADA has done them; what needs a crew is left to the dispatcher, who reads the
+plans again on the network as it then is. The system drafts, approves (`automatic`, the
+setting standing for the second person) and starts the order with the order flow's own
+checks, then sends its steps to SCADA one at a time as each is confirmed.
+
+Nothing runs twice: an incident is taken under its row lock (skipped while another
+engine holds it) and only if it never had a restoration order; an order's next step is
+sent under the order's row lock, and a step already sent or done is never sent again,
+so a restart or a second engine picks up where the state in the database says. A
+dispatcher aborts the order like any other; a refusal (SCADA not taking a command, a
+check failing on a network changed since) holds the order with the reason.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from grid_topology import restoration
+from outage.errors import Conflict, Invalid
+from outage.grid.live import Views
+from outage.grid.switching import tripped_devices
+from outage.incidents.enums import IncidentKind
+from outage.incidents.lifecycle import ACTIVE
+from outage.incidents.models import Incident
+from outage.orders.enums import OrderState, StepState
+from outage.orders.execution import Executor, Networks, execute_step
+from outage.orders.models import SwitchingOrder
+from outage.orders.scada import ScadaAdapter
+from outage.orders.service import approve, complete, lock, start, steps_of
+from outage.restoration.inputs import critical_of
+from outage.restoration.models import RestorationOrder
+from outage.restoration.service import Computed, compute, draft_plan, incident_of, version_of
+from outage.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACTOR = "self-healing"
+"""Who drafts, approves and carries out the automatic orders."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    rank: int
+    steps: int
+    """How many of the plan's first steps are remote-controlled."""
+    weight: float
+    """Customers those steps bring back, a critical one counting `critical_weight`."""
+
+
+def remote_prefix(
+    plans: list[restoration.Plan], data: restoration.GridData, critical_weight: float
+) -> Choice | None:
+    """The plan whose leading remote-controlled steps bring back the most (weighted)
+    customers, and how many steps those are; None when no plan's do."""
+    best: Choice | None = None
+    for rank, plan in enumerate(plans, start=1):
+        count = 0
+        while count < len(plan.steps) and plan.steps[count].asset_ref in data.remote:
+            count += 1
+        back = [a for step in plan.steps[:count] for a in step.restored]
+        weight = len(back) + (critical_weight - 1) * critical_of(data, back)
+        if weight > 0 and (best is None or weight > best.weight):
+            best = Choice(rank, count, weight)
+    return best
+
+
+def _candidates(session: Session, since: datetime) -> list[int]:
+    """Active outages on a device that began since `since` and never had a restoration
+    order."""
+    return list(
+        session.scalars(
+            select(Incident.id)
+            .where(
+                Incident.kind == IncidentKind.OUTAGE,
+                Incident.status.in_(ACTIVE),
+                Incident.device_id.is_not(None),
+                Incident.started_at >= since,
+                ~exists().where(RestorationOrder.incident_id == Incident.id),
+            )
+            .order_by(Incident.started_at, Incident.id)
+        )
+    )
+
+
+def _claim(session: Session, incident_id: int) -> bool:
+    """Lock the incident (False: another engine has it) and make sure it still has no
+    restoration order now that nobody else can add one."""
+    locked = session.scalar(
+        select(Incident.id).where(Incident.id == incident_id).with_for_update(skip_locked=True)
+    )
+    if locked is None:
+        return False
+    return not session.scalar(select(exists().where(RestorationOrder.incident_id == incident_id)))
+
+
+def heal(
+    session: Session,
+    *,
+    network: Views,
+    settings: Settings,
+    now: datetime,
+) -> list[int]:
+    """Start the automatic order of every new outage at a tripped device whose plans
+    begin with remote steps that bring customers back; the ids of the orders started."""
+    tripped = tripped_devices(session)
+    started = []
+    for incident_id in _candidates(session, now - settings.restoration_automatic_minutes):
+        if not _claim(session, incident_id):
+            continue
+        incident, device = incident_of(session, incident_id)
+        found = compute(session, incident, device, network=network, settings=settings, now=now)
+        if tripped.isdisjoint(found.fault.operated):
+            continue
+        choice = remote_prefix(found.plans, found.data, restoration.Options().critical_weight)
+        if choice is None:
+            continue
+        try:
+            started.append(_start(session, incident_id, choice, found, network, settings, now))
+        except (Conflict, Invalid) as refusal:
+            log.warning("self-healing left incident %d to the dispatcher: %s", incident_id, refusal)
+    return started
+
+
+def _start(
+    session: Session,
+    incident_id: int,
+    choice: Choice,
+    found: Computed,
+    network: Views,
+    settings: Settings,
+    now: datetime,
+) -> int:
+    """Draft, approve and start the automatic order, all or nothing."""
+    with session.begin_nested():
+        order = draft_plan(
+            session,
+            incident_id,
+            choice.rank,
+            found.plans[choice.rank - 1],
+            version_of(network),
+            actor=ACTOR,
+            network=network,
+            now=now,
+            steps=choice.steps,
+            automatic=True,
+        )
+        approve(
+            session,
+            order.id,
+            actor=ACTOR,
+            may_approve=True,
+            expected_version=None,
+            topology=network.energized,
+            operated=network.operated,
+            now=now,
+            settings=settings,
+            automatic=True,
+        )
+        start(session, order.id, expected_version=None, topology=network.energized, now=now)
+    return order.id
+
+
+def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datetime) -> list[int]:
+    """Send the next step of every automatic order in progress whose steps so far are
+    done, and complete those with every step done; the ids of the orders that moved."""
+    order_ids = session.scalars(
+        select(SwitchingOrder.id)
+        .join(RestorationOrder, RestorationOrder.order_id == SwitchingOrder.id)
+        .where(RestorationOrder.automatic, SwitchingOrder.state == OrderState.IN_PROGRESS)
+        .order_by(SwitchingOrder.id)
+    ).all()
+    moved = []
+    for order_id in order_ids:
+        order = lock(session, order_id)
+        if order.state is not OrderState.IN_PROGRESS:
+            continue
+        steps = [step for step, _ in steps_of(session, order_id)]
+        if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
+            continue
+        pending = [step.position for step in steps if step.state is not StepState.DONE]
+        if not pending:
+            complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
+        else:
+            _send(session, order_id, pending[0], network=network, scada=scada, now=now)
+        moved.append(order_id)
+    return moved
+
+
+def _send(
+    session: Session,
+    order_id: int,
+    position: int,
+    *,
+    network: Views,
+    scada: ScadaAdapter,
+    now: datetime,
+) -> None:
+    """Send the step to SCADA; a refusal holds the order with the reason, for the
+    dispatcher to retry the step or abort."""
+    try:
+        with session.begin_nested():
+            execute_step(
+                session,
+                order_id,
+                position,
+                executor=Executor(ACTOR),
+                expected_version=None,
+                networks=Networks(network.operated, network.energized),
+                now=now,
+                scada=scada,
+            )
+    except (Conflict, Invalid) as refusal:
+        order = lock(session, order_id)
+        step = next(s for s, _ in steps_of(session, order_id) if s.position == position)
+        step.state, step.failed_at = StepState.FAILED, now
+        step.remark = f"self-healing stopped: {refusal}"
+        order.state, order.updated_at = OrderState.HELD, now
+        session.flush()

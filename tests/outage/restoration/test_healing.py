@@ -1,0 +1,125 @@
+"""Self-healing: a new outage's remote-controlled steps drafted, approved and sent to
+SCADA by the system, one at a time, once."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from grid_topology.model import GridModel
+from outage.auth.enums import Role, Scope
+from outage.db import session_factory, session_scope
+from outage.grid.live import LiveTopology
+from outage.grid.models import Device
+from outage.notifications.sink import HttpSink, running_sink
+from outage.orders.scada import HttpScada
+from outage.restoration.healing import advance, heal
+from outage.restoration.models import RestorationOrder
+from outage.settings import get_settings
+from tests.conftest import Credentials
+
+from .conftest import ISOLATING, LINE, Outage, trip
+
+ORDERS = "/api/v1/switching/orders"
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[HttpSink]:
+    with running_sink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def remote(restoration_database: str) -> Iterator[None]:
+    """The isolating switches are remote-controlled too: the whole plan is."""
+    sessions = session_factory(restoration_database)
+
+    def set_remote(value: bool) -> None:
+        with session_scope(sessions) as session:
+            session.execute(
+                update(Device)
+                .where(Device.asset_ref.in_(sorted(ISOLATING)))
+                .values(remote_controlled=value)
+            )
+
+    set_remote(True)
+    yield
+    set_remote(False)
+
+
+def _cycle(url: str, sink: HttpSink) -> tuple[list[int], list[int]]:
+    """One run of the self-healing job: orders started, orders moved."""
+    live = LiveTopology()
+    with session_scope(session_factory(url)) as session:
+        network, now = live.views(session), datetime.now(UTC)
+        started = heal(session, network=network, settings=get_settings(), now=now)
+        scada = HttpScada(f"{sink.url}/commands")
+        return started, advance(session, network=network, scada=scada, now=now)
+
+
+def _commands(sink: HttpSink, order_id: int) -> dict[str, str]:
+    """Command id -> device, of this order's commands SCADA took."""
+    prefix = f"order-{order_id}-"
+    return {k: v["asset_ref"] for k, v in sink.received().items() if k.startswith(prefix)}
+
+
+def test_remote_steps_are_sent_one_at_a_time_and_the_order_completes_once_confirmed(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+) -> None:
+    outage = trip(restoration_database, sample_grid, LINE)
+    (order_id,), _ = _cycle(restoration_database, sink)
+    dispatcher = credentials.staff(Role.DISPATCHER)
+    steps = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
+    for step in steps:
+        sent = _commands(sink, order_id)
+        assert list(sent.values())[-1] == step["asset_ref"] and len(sent) == step["position"]
+        assert _cycle(restoration_database, sink) == ([], [])  # waits for SCADA
+        event = {
+            "asset_ref": step["asset_ref"],
+            "state": "open" if step["action"] == "open" else "closed",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        scada = credentials.key(Scope.SCADA)
+        client.post("/api/v1/scada/events", json=event, headers=scada).raise_for_status()
+        _cycle(restoration_database, sink)
+    order = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()
+    assert order["state"] == "completed" and order["approved_by"] == "self-healing"
+    assert len(_commands(sink, order_id)) == len(steps)
+    incident = client.get(f"/api/v1/incidents/{outage.incident_id}", headers=dispatcher).json()
+    assert incident["status"] == "restored"
+    with session_scope(session_factory(restoration_database)) as session:
+        assert session.scalar(
+            select(RestorationOrder.automatic).where(RestorationOrder.order_id == order_id)
+        )
+
+
+def test_an_outage_is_healed_once_and_an_abort_stops_it(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+) -> None:
+    trip(restoration_database, sample_grid, LINE)
+    (order_id,), _ = _cycle(restoration_database, sink)
+    client.post(
+        f"{ORDERS}/{order_id}/abort", headers=credentials.staff(Role.DISPATCHER)
+    ).raise_for_status()
+    assert _cycle(restoration_database, sink) == ([], [])
+    assert len(_commands(sink, order_id)) == 1
+
+
+def test_an_outage_whose_plans_begin_with_a_manual_step_is_left_to_the_dispatcher(
+    restoration_database: str, sample_grid: GridModel, sink: HttpSink, line_fault: Outage
+) -> None:
+    assert _cycle(restoration_database, sink) == ([], [])
