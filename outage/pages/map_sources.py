@@ -7,9 +7,10 @@ geometry from PostGIS.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -274,33 +275,46 @@ _LINES_BY_SOURCE = text(
 ).bindparams(bindparam("refs", type_=ARRAY(String)), bindparam("sources", type_=ARRAY(String)))
 
 
+def feeders(session: Session) -> list[tuple[str, str, str]]:
+    """Each feeder's head device, name and substation, by name: a feeder's place in this
+    list is its colour on the map (`index`)."""
+    rows = session.execute(
+        select(Device.asset_ref, Feeder.name, Substation.name)
+        .join(Feeder, Feeder.head_device_id == Device.id)
+        .join(Substation, Substation.id == Feeder.substation_id)
+        .order_by(Feeder.name)
+    )
+    return [(head, name, substation) for head, name, substation in rows]
+
+
+def line_geometries(session: Session, members: Collection[tuple[str, str]]) -> dict[str, Any]:
+    """The lines of each group ((line asset_ref, group) pairs: a line may be in several) as
+    one GeoJSON geometry per group."""
+    refs, groups = [ref for ref, _ in members], [group for _, group in members]
+    rows = session.execute(_LINES_BY_SOURCE, {"refs": refs, "sources": groups})
+    return {group: json.loads(geometry) for group, geometry in rows}
+
+
 def _lines(session: Session, live: Topology) -> list[Feature]:
     """Line sections grouped by the feeder head feeding them now, and those without supply.
 
     A section fed through a tie is in the group of the feeder that feeds it, not of its
     own feeder; one fed but below no feeder head (a substation's bus) is left out.
     """
-    feeders = session.execute(
-        select(Device.asset_ref, Feeder.name, Substation.name)
-        .join(Feeder, Feeder.head_device_id == Device.id)
-        .join(Substation, Substation.id == Feeder.substation_id)
-        .order_by(Feeder.name)
-    ).all()
-    owner = live.nearest_upstream([head for head, _, _ in feeders]).devices
-    refs, sources = [], []
+    heads = feeders(session)
+    owner = live.nearest_upstream([head for head, _, _ in heads]).devices
+    groups: dict[str, str] = {}
     for ref, link in live.network.links.items():
         if link.kind is DeviceKind.LINE:
             source = owner.get(ref) if live.is_device_energized(ref) else DEAD
             if source is not None:
-                refs.append(ref)
-                sources.append(source)
-    rows = session.execute(_LINES_BY_SOURCE, {"refs": refs, "sources": sources})
-    geometries: dict[str, str] = {source: geometry for source, geometry in rows}
+                groups[ref] = source
+    geometries = line_geometries(session, groups.items())
     features: list[Feature] = [
         {
             "type": "Feature",
             "id": f"feeder-{head}",
-            "geometry": json.loads(geometries[head]),
+            "geometry": geometries[head],
             "properties": {
                 "id": f"feeder-{head}",
                 "kind": "feeder",
@@ -310,7 +324,7 @@ def _lines(session: Session, live: Topology) -> list[Feature]:
                 "index": index,
             },
         }
-        for index, (head, name, substation) in enumerate(feeders)
+        for index, (head, name, substation) in enumerate(heads)
         if head in geometries
     ]
     if DEAD in geometries:
@@ -318,28 +332,33 @@ def _lines(session: Session, live: Topology) -> list[Feature]:
             {
                 "type": "Feature",
                 "id": DEAD,
-                "geometry": json.loads(geometries[DEAD]),
+                "geometry": geometries[DEAD],
                 "properties": {"id": DEAD, "kind": DEAD},
             }
         )
     return features
 
 
+def device_points(session: Session, asset_refs: Collection[str]) -> dict[str, Any]:
+    """Where each device is drawn as a point (a line's on its length), as GeoJSON."""
+    rows = session.execute(
+        select(Device.asset_ref, func.ST_AsGeoJSON(func.ST_PointOnSurface(Device.geom), 6)).where(
+            Device.asset_ref.in_(asset_refs)
+        )
+    )
+    return {ref: json.loads(geometry) for ref, geometry in rows}
+
+
 def _abnormal(session: Session) -> list[Feature]:
     """Switchable devices not in their normal state: an open normally-closed device, a
     closed normally-open tie, a tripped protective device."""
     found = abnormal_devices(session)
-    rows = session.execute(
-        select(Device.asset_ref, func.ST_AsGeoJSON(func.ST_PointOnSurface(Device.geom), 6)).where(
-            Device.asset_ref.in_([d.asset_ref for d in found])
-        )
-    )
-    where: dict[str, str] = {ref: geometry for ref, geometry in rows}
+    where = device_points(session, [d.asset_ref for d in found])
     return [
         {
             "type": "Feature",
             "id": f"device-{device.asset_ref}",
-            "geometry": json.loads(where[device.asset_ref]),
+            "geometry": where[device.asset_ref],
             "properties": {
                 "id": f"device-{device.asset_ref}",
                 "kind": "abnormal",

@@ -26,9 +26,10 @@ from outage import i18n
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
-from outage.pages import map_sources
+from outage.pages import map_sources, plan_map
+from outage.restoration import service as restoration
 from outage.settings import Settings
-from outage.web.deps import SessionDep, TopologyDep
+from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import render_page, request_language
 
@@ -300,3 +301,25 @@ def network_geojson(
 
     cached = state.network_data.get(compute, key=energized)  # a new topology with every change
     return _geojson(cached.body, cached.etag, "private, no-cache", request)
+
+
+@router.get(
+    "/api/v1/map/incidents/{incident_id}/restoration-plans.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=[Depends(require("restoration.plan"))],
+)
+def restoration_plans_geojson(
+    incident_id: int, session: SessionDep, live: TopologyDep, config: SettingsDep
+) -> Response:
+    """An active outage's ranked restoration plans (`plans`, as
+    `GET /api/v1/incidents/{id}/restoration-plans` answers them) and what each does on the
+    map: the devices it operates, the lines it brings back by the feeder feeding them
+    then, and those it leaves without supply (property `rank`). Read when the dispatcher
+    opens an incident's plans, not polled."""
+    network = live.views(session)
+    plans = restoration.restoration_plans(
+        session, incident_id, network=network, settings=config, now=datetime.now(UTC)
+    )
+    features = plan_map.plan_features(session, network, plans)
+    return _staff_geojson(layers.collection(features, plans=plans.model_dump(mode="json")))

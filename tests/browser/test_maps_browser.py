@@ -85,12 +85,12 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     return requested, problems
 
 
-def sign_in(page: Page, url: str, language: str) -> None:
+def sign_in(page: Page, url: str, language: str, role: Role = Role.DISPATCHER) -> None:
     """From a staff page, through the login page and back."""
     t = strings(language)
     page.goto(url)
     assert urlsplit(page.url).path == "/login"
-    page.get_by_label(t["login_username"]).fill(username(Role.DISPATCHER))
+    page.get_by_label(t["login_username"]).fill(username(role))
     page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name=t["login_button"], exact=True).click()

@@ -215,6 +215,7 @@
     item.appendChild(incidentFacts(p));
     if (canAct) actions(item, feature);
     item.appendChild(el("p", "outcome"));
+    if (plannable(p)) item.appendChild(plansSection(p));
     item.dataset.signature = JSON.stringify(p);
     return item;
   }
@@ -236,7 +237,10 @@
       delete kept[id];
       list.appendChild(item);
     });
-    Object.keys(kept).forEach(function (id) { list.removeChild(kept[id]); });
+    Object.keys(kept).forEach(function (id) {
+      list.removeChild(kept[id]);
+      dropPlans(id.replace("incident-", ""));
+    });
     document.getElementById("panel-empty").hidden = features.length > 0;
     document.getElementById("panel-updated").textContent =
       t("panel_updated") + " " + M.time(new Date().toISOString());
@@ -314,6 +318,262 @@
   }
 
   listen("network", renderLegend);
+
+  /* --- restoration plans ------------------------------------------------------------------ */
+
+  /* An outage's ranked plans, read on demand (one incident at a time, however many there
+     are), from GET /api/v1/map/incidents/{id}/restoration-plans.geojson: the plans as the
+     API answers them, and what each does on the map. Hovering a plan draws it, "show on
+     map" keeps it drawn; "order this plan" drafts its order with the network version the
+     plans were read on. Each incident's section is kept across the panel's refreshes. */
+
+  var PLAN_OPEN = { colour: "#b91c1c", fill: "#ffffff" };
+  var PLAN_CLOSE = { colour: "#15803d", fill: "#15803d" };
+  var PLAN_DEAD_COLOUR = "#111827";
+  var numbers = new Intl.NumberFormat(M.config.lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 });
+  var planSections = {};
+  var planDrawn = null;
+  var planSelected = null;
+
+  function words(key, values) {
+    return t(key).replace(/\{(\w+)\}/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : all;
+    });
+  }
+
+  function minutes(seconds) {
+    return words("plan_minutes", { n: numbers.format(seconds / 60) });
+  }
+
+  function planStyle(feature) {
+    var p = feature.properties;
+    if (p.kind === "plan_step") return {}; /* its marker's own (planStep) */
+    if (p.kind === "plan_dead") {
+      return { className: "plan-dead", color: PLAN_DEAD_COLOUR, weight: 7, opacity: 0.9, dashArray: "2 8" };
+    }
+    return { className: "plan-restored", color: feederColour(p.index), weight: 9, opacity: 0.7 };
+  }
+
+  function planStep(feature, latlng) {
+    var p = feature.properties;
+    var look = p.action === "open" ? PLAN_OPEN : PLAN_CLOSE;
+    var marker = L.circleMarker(latlng, {
+      pane: "plans",
+      className: "plan-step plan-" + p.action,
+      radius: 10,
+      color: look.colour,
+      weight: 4,
+      fillColor: look.fill,
+      fillOpacity: 1,
+    });
+    marker.bindTooltip(el("span", null, p.position + ". " + t("plan_step_" + p.action) + " " + p.asset_ref), {
+      permanent: true,
+      direction: "top",
+      className: "plan-step-label",
+    });
+    return marker;
+  }
+
+  /* Draw one plan (or nothing): `shown` is {section, plan, features}. */
+  function drawPlan(shown) {
+    M.when("map", function (map) {
+      if (planDrawn) map.removeLayer(planDrawn);
+      planDrawn = null;
+      Array.prototype.forEach.call(document.querySelectorAll("li.plan.drawn"), function (item) {
+        item.classList.remove("drawn");
+      });
+      if (!shown) return;
+      if (!map.getPane("plans")) map.createPane("plans").style.zIndex = 450;
+      var rank = shown.plan.rank;
+      planDrawn = L.geoJSON(
+        { type: "FeatureCollection", features: shown.features.filter(function (f) { return f.properties.rank === rank; }) },
+        { pane: "plans", style: planStyle, pointToLayer: planStep, interactive: false }
+      ).addTo(map);
+      shown.item.classList.add("drawn");
+    });
+  }
+
+  function sectionNote(section, text, node) {
+    var note = section.querySelector(".plans-outcome");
+    note.textContent = text || "";
+    if (node) note.appendChild(node);
+  }
+
+  function answerOf(response) {
+    return response.json().then(
+      function (data) { return { ok: response.ok, status: response.status, data: data }; },
+      function () { return { ok: false, status: response.status, data: {} }; }
+    );
+  }
+
+  function reason(answer) {
+    return typeof answer.data.detail === "string" ? answer.data.detail : String(answer.status);
+  }
+
+  function orderPlan(incidentId, section, found, plan, button) {
+    sectionNote(section, "");
+    button.disabled = true;
+    fetch("/api/v1/incidents/" + encodeURIComponent(incidentId) + "/restoration-plans/" + plan.rank + "/order", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ network_version: found.plans.network_version }),
+    })
+      .then(answerOf)
+      .then(function (answer) {
+        if (answer.ok) {
+          var id = answer.data.id;
+          var link = el("a", "drafted", words("plan_ordered", { id: id }));
+          link.href = "/switching?" + new URLSearchParams({ lang: M.config.lang, drafted: id }) + "#order-" + id;
+          sectionNote(section, "", link);
+        } else if (answer.status === 409) {
+          loadPlans(incidentId, section, words("plan_stale", { reason: reason(answer) }));
+        } else {
+          sectionNote(section, words("plan_refused", { reason: reason(answer) }));
+        }
+      })
+      .catch(function (error) {
+        sectionNote(section, words("plan_refused", { reason: error.message }));
+      })
+      .finally(function () {
+        button.disabled = false;
+      });
+  }
+
+  function planStepItem(step) {
+    var how = t(step.remote ? "plan_remote" : "plan_crew");
+    var item = el("li", "plan-step-row " + step.action + (step.remote ? " remote" : " manual"));
+    item.appendChild(el("span", "step-device", t("plan_step_" + step.action) + " " + step.asset_ref));
+    item.appendChild(
+      el(
+        "span",
+        "step-facts",
+        " · " + how + " · +" + minutes(step.at_seconds) + " · " + words("plan_step_back", { n: step.customers_restored })
+      )
+    );
+    return item;
+  }
+
+  function planItem(incidentId, section, found, plan) {
+    var item = el("li", "plan");
+    item.dataset.rank = String(plan.rank);
+    var shown = { item: item, plan: plan, features: found.features || [] };
+    item.appendChild(el("h4", null, words("plan_title", { rank: plan.rank })));
+    var loading = plan.peak_loading ? numbers.format(plan.peak_loading * 100) + " %" : null;
+    item.appendChild(
+      M.facts([
+        [t("plan_restored"), plan.customers_restored],
+        [t("plan_critical"), plan.critical_restored || null],
+        [t("plan_left_out"), plan.customers_left_out],
+        [t("plan_saved"), numbers.format(Math.round(plan.customer_minutes_saved))],
+        [t("plan_duration"), minutes(plan.duration_seconds)],
+        [t("plan_most_loaded"), loading && plan.most_loaded ? plan.most_loaded + " · " + loading : loading],
+      ])
+    );
+    var steps = el("ol", "plan-steps");
+    plan.steps.forEach(function (step) { steps.appendChild(planStepItem(step)); });
+    item.appendChild(steps);
+    var bar = el("div", "actions");
+    var show = el("button", "secondary show-plan", t("plan_show"));
+    show.type = "button";
+    show.addEventListener("click", function () {
+      planSelected = shown;
+      drawPlan(shown);
+      M.when("map", function (map) {
+        if (planDrawn && planDrawn.getBounds().isValid()) map.fitBounds(planDrawn.getBounds(), { padding: [24, 24] });
+      });
+    });
+    bar.appendChild(show);
+    if (canDraft) {
+      var order = el("button", "primary order-plan", t("plan_order"));
+      order.type = "button";
+      order.addEventListener("click", function () { orderPlan(incidentId, section, found, plan, order); });
+      bar.appendChild(order);
+    }
+    item.appendChild(bar);
+    item.addEventListener("mouseenter", function () { drawPlan(shown); });
+    item.addEventListener("focusin", function () { drawPlan(shown); });
+    item.addEventListener("mouseleave", function () { drawPlan(planSelected); });
+    return item;
+  }
+
+  function renderPlans(incidentId, section, found) {
+    var list = section.querySelector(".plan-list");
+    list.textContent = "";
+    var plans = found.plans.plans;
+    section.querySelector(".plans-summary").textContent = plans.length
+      ? words("plans_out_now", { n: found.plans.customers_out })
+      : t("plans_none");
+    plans.forEach(function (plan) { list.appendChild(planItem(incidentId, section, found, plan)); });
+  }
+
+  function forget(section) {
+    if (planSelected && section.contains(planSelected.item)) {
+      planSelected = null;
+      drawPlan(null);
+    }
+  }
+
+  /* Read the plans (again); `note` is kept under them (why they were read again). */
+  function loadPlans(incidentId, section, note) {
+    var button = section.querySelector(".show-plans");
+    var summary = section.querySelector(".plans-summary");
+    forget(section);
+    section.querySelector(".plan-list").textContent = "";
+    summary.textContent = t("plans_loading");
+    sectionNote(section, note || "");
+    button.disabled = true;
+    fetch("/api/v1/map/incidents/" + encodeURIComponent(incidentId) + "/restoration-plans.geojson", {
+      credentials: "same-origin",
+      cache: "no-cache",
+      headers: { Accept: "application/geo+json, application/json" },
+    })
+      .then(answerOf)
+      .then(function (answer) {
+        if (!answer.ok) throw new Error(reason(answer));
+        renderPlans(incidentId, section, answer.data);
+      })
+      .catch(function (error) {
+        summary.textContent = words("plans_failed", { reason: error.message });
+      })
+      .finally(function () {
+        button.disabled = false;
+        button.textContent = t("plans_reload");
+      });
+  }
+
+  function plansSection(p) {
+    var section = planSections[p.id];
+    if (section) return section;
+    section = el("section", "plans");
+    section.id = "plans-" + p.id;
+    section.appendChild(el("h3", null, t("plans_title")));
+    var button = el("button", "secondary show-plans", t("plans_show"));
+    button.type = "button";
+    button.addEventListener("click", function () { loadPlans(p.id, section); });
+    section.appendChild(button);
+    var summary = el("p", "plans-summary");
+    summary.setAttribute("role", "status");
+    section.appendChild(summary);
+    var note = el("p", "outcome plans-outcome");
+    note.setAttribute("role", "status");
+    note.setAttribute("aria-live", "polite");
+    section.appendChild(note);
+    section.appendChild(el("ol", "plan-list"));
+    planSections[p.id] = section;
+    return section;
+  }
+
+  function plannable(p) {
+    return p.kind === "outage" && Boolean(p.device);
+  }
+
+  function dropPlans(incidentId) {
+    var section = planSections[incidentId];
+    if (!section) return;
+    forget(section);
+    delete planSections[incidentId];
+  }
 
   /* --- devices out of their normal state ------------------------------------------------ */
 

@@ -324,6 +324,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/map/reports.geojson"): _request("GET", "/api/v1/map/reports.geojson"),
     ("GET", "/api/v1/map/crews.geojson"): _request("GET", "/api/v1/map/crews.geojson"),
     ("GET", "/api/v1/map/network.geojson"): _request("GET", "/api/v1/map/network.geojson"),
+    ("GET", "/api/v1/map/incidents/{incident_id}/restoration-plans.geojson"): _request(
+        "GET", "/api/v1/map/incidents/999999/restoration-plans.geojson"
+    ),
     # customer-care service requests and the supervisor dashboard
     ("POST", "/api/v1/requests"): _request(
         "POST", "/api/v1/requests", json={"type": "billing_question", "address": "lot 9, nowhere"}
