@@ -2,6 +2,8 @@
 # Lint, type-check, check import contracts and test; exits non-zero when any step fails (all steps run).
 # On success pytest's summary is the last line printed.
 # Extra arguments go to pytest. Tools come from $VENV (default .venv).
+# Tests run in $TEST_WORKERS parallel processes (default 2), a whole test file per process
+# at a time so its fixtures are made once; TEST_WORKERS=0 runs them in this one process.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,7 +25,8 @@ step "ruff check" "$bin/ruff" check .
 step "ruff format --check" "$bin/ruff" format --check .
 step "mypy" "$bin/mypy"
 step "import contracts" "$bin/lint-imports"
-step "pytest" "$bin/pytest" -p no:cacheprovider "$@"
+step "pytest" "$bin/pytest" -p no:cacheprovider \
+    -n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf '\n%sFAILED:%s %s\n' "$R" "$N" "$(printf '%s; ' "${failed[@]}")" >&2

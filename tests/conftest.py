@@ -17,13 +17,14 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from dispatch.model import Skill
@@ -162,13 +163,26 @@ def staff_client(app: FastAPI, credentials: Credentials, role: Role = Role.ADMIN
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
-    """URL of a migrated database, shared by the whole session."""
+    """URL of a migrated database, shared by the whole session (by one worker's tests when
+    they run in parallel workers: each worker has its own)."""
     from outage.db import run_migrations
 
     given = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if given and worker:
+        name = f"outage_test_{worker}"
+        url = create_database(given, name)
+        try:
+            yield url
+        finally:
+            _drop_templates(url)
+            get_engine(url).dispose()
+            drop_database(given, name)
+        return
     if given:
         run_migrations(given)
         yield given
+        _drop_templates(given)
         return
     # Not pytest's tmp_path: it is 0700 (the server may run as another user) and its
     # path can be too long for a unix socket.
@@ -181,6 +195,32 @@ def database_url() -> Iterator[str]:
     finally:
         pgcluster.stop(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+_templates: dict[tuple[str, bool], str] = {}
+"""(shared database URL, holds the sample grid) -> name of a template database beside it."""
+
+
+def _template(database_url: str, with_sample_grid: bool) -> str:
+    """A database to copy, migrated once (and given the sample grid once) per session:
+    a copy takes a fraction of the time of migrating and importing again."""
+    key = (database_url, with_sample_grid)
+    if key not in _templates:
+        name = f"outage_template_{uuid.uuid4().hex[:10]}"
+        url = create_database(database_url, name)
+        if with_sample_grid:
+            with session_scope(session_factory(url)) as session:
+                save_grid(session, load_sample_grid())
+        get_engine(url).dispose()  # a template with a connection open cannot be copied
+        _templates[key] = name
+    return _templates[key]
+
+
+def _drop_templates(database_url: str) -> None:
+    for (url, with_sample_grid), name in list(_templates.items()):
+        if url == database_url:
+            drop_database(database_url, name)
+            del _templates[url, with_sample_grid]
 
 
 @contextmanager
@@ -200,9 +240,15 @@ def own_database(database_url: str, prefix: str, grid: GridModel | None = None) 
     """A migrated database beside the shared one (holding `grid`, if given), dropped
     afterwards: for tests whose data would disturb another suite's."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
+    sample = grid is not None and grid is load_sample_grid()
+    template = _template(database_url, sample)
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
+    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
     try:
-        if grid is not None:
+        if grid is not None and not sample:
             with session_scope(session_factory(url)) as session:
                 save_grid(session, grid)
         yield url
@@ -218,9 +264,15 @@ def fresh_database_url(database_url: str) -> Iterator[str]:
         yield url
 
 
+@cache
+def load_sample_grid() -> GridModel:
+    """The sample grid, read once: `own_database` copies a database holding this very one."""
+    return read_grid(get_settings().sample_grid)
+
+
 @pytest.fixture(scope="session")
 def sample_grid() -> GridModel:
-    return read_grid(get_settings().sample_grid)
+    return load_sample_grid()
 
 
 @pytest.fixture(scope="session")

@@ -115,13 +115,26 @@ def test_markup_from_a_customer_shows_as_text(
 
         # The report sits in a cluster: zoom to it and open its popup, as a click would.
         page.locator("path.report-marker, .marker-cluster").first.wait_for()
-        page.evaluate(
-            """(id) => new Promise((done) => OutageMaps.when("reports", (live) => {
-                const marker = live.getLayer(id);
-                live._container.zoomToShowLayer(marker, () => { marker.openPopup(); done(); });
-            }))""",
-            report_id,
-        )
+        # The map refreshes every second; a refresh in the middle of the zoom may drop the
+        # callback, so each try gives up after a while instead of waiting forever.
+        opened = False
+        for _ in range(3):
+            opened = page.evaluate(
+                """(id) => new Promise((done) => {
+                    setTimeout(() => done(false), 10000);
+                    OutageMaps.when("reports", (live) => {
+                        const marker = live.getLayer(id);
+                        live._container.zoomToShowLayer(marker, () => {
+                            marker.openPopup();
+                            done(true);
+                        });
+                    });
+                })""",
+                report_id,
+            )
+            if opened:
+                break
+        assert opened, "the report's marker never opened its popup"
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         assert ATTACK in popup.inner_text()

@@ -25,6 +25,18 @@ from outage.intake.enums import Hazard
 from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials, own_database
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each test schemathesis makes per API operation the operation in its node id.
+
+    Under pytest 9 they all get the id of the function they come from; parallel workers
+    are handed tests by id, so all but one of them would never run.
+    """
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label is not None and not item.nodeid.endswith("]"):
+            item._id = item._id.with_params(label)
+
+
 @pytest.fixture(scope="package")
 def auth_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
     with own_database(database_url, "outage_auth", sample_grid) as url:

@@ -25,29 +25,27 @@ from outage.auth.enums import Role, SessionKind
 from outage.crews import plan_view, planning
 from outage.crews.planning import PlanSettings
 from outage.crews.schemas import PlanOut
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
-from outage.grid.service import save_grid
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.settings import get_settings
-from tests.conftest import STAFF_PASSWORD, Credentials, issue_credentials, make_crew
+from tests.conftest import (
+    STAFF_PASSWORD,
+    Credentials,
+    issue_credentials,
+    make_crew,
+    own_database,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture(scope="package")
 def crews_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    name = f"outage_crews_{uuid.uuid4().hex[:10]}"
-    url = create_database(database_url, name)
-    try:
-        with session_scope(session_factory(url)) as session:
-            save_grid(session, sample_grid)
+    with own_database(database_url, "outage_crews", sample_grid) as url:
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(database_url, name)
 
 
 @pytest.fixture(scope="package")

@@ -145,7 +145,9 @@ TABLES: list[tuple[str, str, set[str]]] = [
 """(catalogue, table, values): the keys `<table>.<value>` are exactly these values."""
 
 
-@pytest.mark.parametrize(("name", "table", "values"), TABLES, ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize(
+    ("name", "table", "values"), TABLES, ids=[f"{name}-{table}" for name, table, _ in TABLES]
+)
 def test_every_value_of_a_vocabulary_has_words(name: str, table: str, values: set[str]) -> None:
     for code, words in _words(name).items():
         keys = {key.removeprefix(f"{table}.") for key in words if key.startswith(f"{table}.")}
