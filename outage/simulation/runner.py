@@ -132,9 +132,15 @@ class StormRunner:
         self.console = console
         self.extra = extra
         self.state = StormState(tally=client.tally)
-        self.fleet = Fleet(client, self._repaired, seed=options.seed) if options.crews else None
         site = switching_site(grid) if options.switching else None
         self.control_room = ControlRoom(client, site, grid) if site is not None else None
+        # the crew may have been sent to the head before the patrol's finding moved the incident
+        cables = frozenset({site.tripped, site.line}) if site is not None else frozenset()
+        self.fleet = (
+            Fleet(client, self._repaired, seed=options.seed, cables=cables)
+            if options.crews
+            else None
+        )
         self._sim_zero = 0.0
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()

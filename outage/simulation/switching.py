@@ -65,11 +65,10 @@ class ControlRoom:
             self.incident = await self._incident()
         try:
             plan, order = await self._order(self.incident)
-            await self._carry_out(order, plan, wait, repaired, restored)
+            return await self._carry_out(order, plan, wait, repaired, restored)
         except Refused as refusal:
             self.note = str(refusal)
             return False
-        return True
 
     async def back_to_normal(self, wait: Wait) -> None:
         """The fault is repaired: every device the room switched goes back to normal."""
@@ -85,7 +84,8 @@ class ControlRoom:
             )
             order = await self._approve_and_start(order)
             for step in order["steps"]:
-                await self._step(order["id"], step, wait)
+                if not await self._step(order["id"], step, wait):
+                    return
             await self._call(
                 "completing the return to normal",
                 self.client.post(f"{ORDERS}/{order['id']}/complete", {}),
@@ -137,8 +137,9 @@ class ControlRoom:
         wait: Wait,
         repaired: Callable[[], bool],
         restored: Restored,
-    ) -> None:
-        """The steps in turn; a manual one after the crew's time the plan counts for it."""
+    ) -> bool:
+        """The steps in turn, a manual one after the crew's time the plan counts for it;
+        False when the repair came first (the order is aborted) or the storm stopped."""
         number = order["id"]
         at = {s["position"]: s["at_seconds"] for s in plan["steps"]}
         clock = 0.0
@@ -148,12 +149,13 @@ class ControlRoom:
                     f"aborting order {number}", self.client.post(f"{ORDERS}/{number}/abort", {})
                 )
                 self.note = f"order {number} aborted: {self.site.line} was repaired first"
-                return
+                return False
             due = at.get(step["position"], clock)
             if step["asset_ref"] not in self.remote and not await wait(max(0.0, due - clock)):
-                return
+                return False
             clock = due
-            await self._step(number, step, wait)
+            if not await self._step(number, step, wait):
+                return False
             self._changes[step["asset_ref"]] = step["action"] == "open"
             back = self._supplied() - self.restored
             if back:
@@ -170,9 +172,11 @@ class ControlRoom:
             f"fault on {self.site.line} isolated, {len(self.restored)} customers restored "
             f"by switching (order {number}, {len(order['steps'])} steps)"
         )
+        return True
 
-    async def _step(self, number: int, step: dict[str, Any], wait: Wait) -> None:
-        """Carry out one step: through SCADA and until its event came back, or by hand."""
+    async def _step(self, number: int, step: dict[str, Any], wait: Wait) -> bool:
+        """Carry out one step: through SCADA and until its event came back, or by hand;
+        False when the storm stopped first."""
         position, device = step["position"], step["asset_ref"]
         execute = f"{ORDERS}/{number}/steps/{position}/execute"
         what = f"step {position} of order {number} ({step['action']} {device})"
@@ -182,11 +186,11 @@ class ControlRoom:
             state = _state_of(order, position)
             while state == "commanded":
                 if not await wait(POLL_S):
-                    return
+                    return False
                 order = await self._call(what, self.client.get(f"{ORDERS}/{number}"))
                 state = _state_of(order, position)
             if state == "done":
-                return
+                return True
             by_hand = True  # SCADA never confirmed it: the crew goes and does it
 
     def _supplied(self) -> frozenset[str]:
