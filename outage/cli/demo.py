@@ -258,5 +258,5 @@ def demo(
         f"{len(state.repaired)} repaired, {len(state.receipts)} customer reports, "
         f"{len(sink.received())} messages to customers; "
         f"{state.restored_by_switching} customers restored by switching before the repair, "
-        f"{state.minutes_saved:,.0f} customer-minutes saved."
+        f"{state.minutes_saved_at(state.sim_s):,.0f} customer-minutes saved."
     )

@@ -181,7 +181,7 @@ def storm(
                 "active_incidents": state.active_incidents,
                 "switching": state.switching,
                 "restored_by_switching": state.restored_by_switching,
-                "customer_minutes_saved": round(state.minutes_saved),
+                "customer_minutes_saved": round(state.minutes_saved_at(state.sim_s)),
             }
         )
     )

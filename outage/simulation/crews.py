@@ -71,12 +71,13 @@ class Fleet:
         on_repaired: Repaired,
         *,
         seed: int = 0,
-        cables: frozenset[str] = frozenset(),
+        cable: Callable[[dict[str, Any]], bool] = lambda job: False,
     ) -> None:
         self.client = client
         self.on_repaired = on_repaired
-        self.cables = cables
-        """Devices whose incidents are a cable fault's: repaired in `CABLE_REPAIR_S`."""
+        self.cable = cable
+        """Whether a job's crew finds a cable fault (whatever incident it was sent to):
+        its repair takes `CABLE_REPAIR_S`."""
         self.crews: dict[int, SimCrew] = {}
         self.available = True
         self._rng = random.Random(seed)
@@ -150,11 +151,9 @@ class Fleet:
         await self.client.position(crew.id, crew.position, crew.phase.value)
 
     def _time_on_site(self, job: dict[str, Any]) -> tuple[float, float]:
-        if job.get("hazard"):
-            return MAKE_SAFE_S
-        if (job.get("device") or {}).get("asset_ref") in self.cables:
+        if self.cable(job):  # wires down there too: made safe on the way
             return CABLE_REPAIR_S
-        return REPAIR_S
+        return MAKE_SAFE_S if job.get("hazard") else REPAIR_S
 
     async def _finish(self, crew: SimCrew) -> None:
         assert crew.incident_id is not None and crew.job is not None

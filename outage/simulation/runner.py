@@ -113,6 +113,11 @@ class StormState:
     tally: Tally = field(default_factory=Tally)
     """The client's counts of requests, retries and failures."""
 
+    def minutes_saved_at(self, now_s: float) -> float:
+        """Customer-minutes switching spared until `now_s`: in full for the repaired faults,
+        so far for the customers whose fault is still being repaired."""
+        return self.minutes_saved + sum(now_s - t for t in self.switched_at.values()) / 60
+
 
 class StormRunner:
     def __init__(
@@ -134,10 +139,8 @@ class StormRunner:
         self.state = StormState(tally=client.tally)
         site = switching_site(grid) if options.switching else None
         self.control_room = ControlRoom(client, site, grid) if site is not None else None
-        # the crew may have been sent to the head before the patrol's finding moved the incident
-        cables = frozenset({site.tripped, site.line}) if site is not None else frozenset()
         self.fleet = (
-            Fleet(client, self._repaired, seed=options.seed, cables=cables)
+            Fleet(client, self._repaired, seed=options.seed, cable=self._finds_cable_fault)
             if options.crews
             else None
         )
@@ -326,8 +329,8 @@ class StormRunner:
         if room.site.tripped in self.state.repaired:
             await self._back_to_normal(room)  # repaired while the control room switched
 
-    async def _repaired(self, job: dict[str, Any]) -> bool:
-        """A crew finished a job: which faults did it repair? Their meters say power is back."""
+    def _found(self, job: dict[str, Any]) -> list[Fault]:
+        """The faults not yet repaired that a crew on this job finds."""
         device = job.get("device")
         place = (
             device["asset_ref"]
@@ -335,7 +338,15 @@ class StormRunner:
             else self.grid.premise_accounts.get(job.get("premise") or "")
         )
         open_faults = [f for f in self.state.faults if f.device not in self.state.repaired]
-        fixed = faults_repaired_by(open_faults, place, self.grid.topology)
+        return faults_repaired_by(open_faults, place, self.grid.topology)
+
+    def _finds_cable_fault(self, job: dict[str, Any]) -> bool:
+        room = self.control_room
+        return room is not None and any(f.device == room.site.tripped for f in self._found(job))
+
+    async def _repaired(self, job: dict[str, Any]) -> bool:
+        """A crew finished a job: which faults did it repair? Their meters say power is back."""
+        fixed = self._found(job)
         await self._restore(fixed)
         return bool(fixed)
 
@@ -435,7 +446,7 @@ class StormRunner:
                 (
                     "restored by switching",
                     f"{s.restored_by_switching} customers, "
-                    f"{s.minutes_saved:,.0f} customer-minutes saved so far",
+                    f"{s.minutes_saved_at(s.sim_s):,.0f} customer-minutes saved so far",
                 )
             )
         if self.fleet is not None and self.fleet.crews:
