@@ -342,6 +342,8 @@ class _Area:
     ) -> None:
         self.data = data
         self.options = options
+        self._rated_paths: dict[str, tuple[str, ...]] = {}
+        """Source device -> the rated elements of its path."""
         self.before = _closed(topology, incident.operated)
         links = self.before.network.links
         self.operated = frozenset(incident.operated)
@@ -467,18 +469,28 @@ class _Area:
         return self.loading(feeds)[0] <= self.options.margin
 
     def loading(self, feeds: Iterable[_Feed]) -> tuple[float, str | None]:
-        """The highest share of its rating a rated element carries with these feeds."""
+        """The highest share of its rating a rated element carries with these feeds.
+
+        Only rated elements are followed: the combinations of islands ask this thousands
+        of times, and a source's path to the grid's source is long."""
+        ratings = self.data.ratings
         flows: dict[str, complex] = {}
         for feed in feeds:
-            for element in feed.source.path:
+            for element in self._rated_path(feed.source):
                 flows[element] = flows.get(element, self.base.get(element, 0)) + feed.load
-            flows.update(feed.flows)
+            flows.update((element, flow) for element, flow in feed.flows if ratings.get(element))
         worst, most = 0.0, None
         for element, flow in flows.items():
-            rating = self.data.ratings.get(element)
-            if rating and abs(flow) / rating > worst:
-                worst, most = abs(flow) / rating, element
+            share = abs(flow) / ratings[element]
+            if share > worst:
+                worst, most = share, element
         return worst, most
+
+    def _rated_path(self, source: _Source) -> tuple[str, ...]:
+        if source.device not in self._rated_paths:
+            ratings = self.data.ratings
+            self._rated_paths[source.device] = tuple(e for e in source.path if ratings.get(e))
+        return self._rated_paths[source.device]
 
 
 def plan_restoration(

@@ -19,6 +19,7 @@ class Section(StrEnum):
     scale = "scale"
     switching = "switching"
     load = "load"
+    restore = "restore"
 
 
 def bench(
@@ -28,7 +29,7 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import dispatch, intake, load, notify, predict, scale, switching
+    from benchmarks import dispatch, intake, load, notify, predict, restore, scale, switching
     from benchmarks import map as map_bench
 
     runners = {
@@ -40,10 +41,11 @@ def bench(
         Section.scale: scale.run,
         Section.switching: switching.run,
         Section.load: load.run,
+        Section.restore: restore.run,
     }
     chosen = sections or list(Section)
-    # The prediction and dispatch benchmarks are in process and need no database.
-    in_process = {Section.predict, Section.dispatch}
+    # The prediction, dispatch and restoration benchmarks are in process: no database.
+    in_process = {Section.predict, Section.dispatch, Section.restore}
     admin_url = resolve_database_url() if set(chosen) - in_process else ""
     results: dict[str, Any] = {}
     with Progress(

@@ -5,8 +5,10 @@ grid (or a SimBench grid), staff sign-ins and field crews, starts `outage serve`
 engine, dispatch planner and notification workers, points the SMS channel at a local
 gateway stand-in whose messages a page lists, and plays a live storm against it: faults
 over time, customers reporting through the HTTP channels, meters' last gasps, crews
-driving to their jobs and restoring; the first fault is at a feeder head, and the
-simulated control room isolates it and transfers the rest of the feeder through a tie.
+driving to their jobs and restoring; the first fault is on a line just below a feeder
+head, and the simulated control room restores around it by the service's best
+restoration plan (a switching order approved by a second member of staff, its remote
+steps through the field's SCADA, its manual ones by a crew).
 Ctrl-C stops everything cleanly.
 """
 
@@ -48,6 +50,7 @@ STAFF = (
     ("demo-dispatcher", Role.DISPATCHER),
     ("demo-agent", Role.AGENT),
     ("demo-admin", Role.ADMIN),
+    ("demo-supervisor", Role.SUPERVISOR),
 )
 CREW_PREFIX = "demo-crew-"
 SHIFT = timedelta(hours=12)
@@ -65,6 +68,8 @@ class DemoAccess:
     """The SMS/IVR gateway's and the meters' head-end key."""
     token: str
     """The simulated dispatcher's bearer token."""
+    approver_token: str
+    """The simulated supervisor's: approves the dispatcher's switching orders."""
     crews: list[str]
     """Crew names."""
 
@@ -109,14 +114,13 @@ def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
         _, api_key = auth.create_api_key(
             session, name="demo-gateway", scopes=[Scope.CHANNELS, Scope.AMI, Scope.SCADA]
         )
-        token = auth.open_session(
-            session,
-            username=STAFF[0][0],
-            kind=SessionKind.BEARER,
-            now=now,
-            lifetime=SHIFT,
-        ).token
-    return DemoAccess(password, api_key, token, names)
+        token, approver_token = (
+            auth.open_session(
+                session, username=username, kind=SessionKind.BEARER, now=now, lifetime=SHIFT
+            ).token
+            for username in (STAFF[0][0], STAFF[-1][0])
+        )
+    return DemoAccess(password, api_key, token, approver_token, names)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -224,6 +228,7 @@ def demo(
             err.print(f"  Public outage map  {server}/map")
             err.print(f"  Report an outage   {server}/report")
             err.print(f"  Agent console      {server}/agent      sign in as demo-agent")
+            err.print(f"  Switching orders   {server}/switching  approved by demo-supervisor")
             err.print(f"  Messages sent      {inbox.url}")
             err.print(f"  API documentation  {server}/docs")
             err.print(f"  Password of every demo sign-in: [bold]{access.password}[/]")
@@ -240,15 +245,18 @@ def demo(
                     seed=seed,
                     speed=speed,
                     waves=None,
-                    transfer=True,
+                    switching=True,
                 ),
                 api_key=access.api_key,
                 token=access.token,
+                approver_token=access.approver_token,
                 console=err,
                 extra=lambda: [("messages sent", str(len(sink.received())))],
             )
     err.print(
         f"Stopped after {state.wave} storm waves: {len(state.faults)} faults, "
         f"{len(state.repaired)} repaired, {len(state.receipts)} customer reports, "
-        f"{len(sink.received())} messages to customers."
+        f"{len(sink.received())} messages to customers; "
+        f"{state.restored_by_switching} customers restored by switching before the repair, "
+        f"{state.minutes_saved_at(state.sim_s):,.0f} customer-minutes saved."
     )

@@ -57,13 +57,20 @@ def play(
     api_key: str | None,
     token: str | None,
     console: Console | None,
+    approver_token: str | None = None,
     extra: Callable[[], list[tuple[str, str]]] | None = None,
 ) -> StormState:
     """Run the storm until it is over or Ctrl-C stops it (cleanly: messages in flight land)."""
     grid = StormGrid.from_model(model)
 
     async def main() -> StormState:
-        async with StormClient(url, gateway_key=api_key, token=token, seed=options.seed) as client:
+        async with StormClient(
+            url,
+            gateway_key=api_key,
+            token=token,
+            approver_token=approver_token,
+            seed=options.seed,
+        ) as client:
             runner = StormRunner(
                 grid,
                 client,
@@ -119,12 +126,20 @@ def storm(
             "summary counts incidents (without it no crews move)",
         ),
     ] = None,
+    approver_token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OUTAGE_SIMULATE_APPROVER_TOKEN",
+            help="Bearer token of a second member of staff who may approve switching orders",
+        ),
+    ] = None,
     grid: GridOption = None,
-    transfer: Annotated[
+    switching: Annotated[
         bool,
         typer.Option(
-            help="Start with a fault at a feeder head with a tie, and switch as a control "
-            "room would: isolate it and transfer the rest of the feeder (needs --token)"
+            help="Start with a fault switching can restore around, and restore by the "
+            "service's best plan as a control room would (needs --token and "
+            "--approver-token)"
         ),
     ] = False,
 ) -> None:
@@ -140,9 +155,17 @@ def storm(
         noise=noise,
         waves=waves or None,
         crews=token is not None,
-        transfer=transfer and token is not None,
+        switching=switching and token is not None and approver_token is not None,
     )
-    state = play(load_grid(grid), url, options, api_key=api_key, token=token, console=err)
+    state = play(
+        load_grid(grid),
+        url,
+        options,
+        api_key=api_key,
+        token=token,
+        approver_token=approver_token,
+        console=err,
+    )
     accepted = [r for r in state.receipts if r.sent.accepted]
     typer.echo(
         json.dumps(
@@ -157,6 +180,8 @@ def storm(
                 "power_restored": state.restores,
                 "active_incidents": state.active_incidents,
                 "switching": state.switching,
+                "restored_by_switching": state.restored_by_switching,
+                "customer_minutes_saved": round(state.minutes_saved_at(state.sim_s)),
             }
         )
     )

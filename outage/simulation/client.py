@@ -73,12 +73,15 @@ class StormClient:
         *,
         gateway_key: str | None = None,
         token: str | None = None,
+        approver_token: str | None = None,
         retry: RetryPolicy = RetryPolicy(),
         concurrency: int = 32,
         seed: int = 0,
     ) -> None:
         self.gateway_key = gateway_key
         self.token = token
+        self.approver_token = approver_token
+        """A second member of staff's: switching orders need someone else to approve them."""
         self.retry = retry
         self.tally = Tally()
         self._jitter = random.Random(seed)
@@ -215,6 +218,17 @@ class StormClient:
 
     async def post(self, path: str, body: dict[str, Any]) -> Sent:
         return await self.send("POST", f"{API}{path}", json=body, headers=self._staff())
+
+    async def approve(self, order_path: str) -> Sent:
+        """Approve a switching order as the second member of staff."""
+        if self.approver_token is None:
+            raise RuntimeError("approving a switching order needs a second staff token")
+        return await self.send(
+            "POST",
+            f"{API}{order_path}/approve",
+            json={},
+            headers={"Authorization": f"Bearer {self.approver_token}"},
+        )
 
     async def act(self, incident_id: int, action: str, **fields: Any) -> Sent:
         """A dispatcher or crew action on an incident (PATCH)."""

@@ -23,6 +23,9 @@ DRIVE_KMH = 40.0
 REPAIR_S = (15 * 60.0, 45 * 60.0)
 """Time on site for an outage, in simulated seconds (uniform)."""
 MAKE_SAFE_S = (10 * 60.0, 20 * 60.0)
+CABLE_REPAIR_S = (150 * 60.0, 210 * 60.0)
+"""Time on site to repair a faulted cable section (the dispatch plan's typical line repair
+is three hours): long enough for switching by hand around it first."""
 """Time on site to make a hazard safe."""
 
 _DONE = frozenset({"restored", "closed", "cancelled"})
@@ -62,9 +65,19 @@ Repaired = Callable[[dict[str, Any]], Awaitable[bool]]
 class Fleet:
     """The crews of the plan, moved one tick at a time by the runner."""
 
-    def __init__(self, client: StormClient, on_repaired: Repaired, *, seed: int = 0) -> None:
+    def __init__(
+        self,
+        client: StormClient,
+        on_repaired: Repaired,
+        *,
+        seed: int = 0,
+        cable: Callable[[dict[str, Any]], bool] = lambda job: False,
+    ) -> None:
         self.client = client
         self.on_repaired = on_repaired
+        self.cable = cable
+        """Whether a job's crew finds a cable fault (whatever incident it was sent to):
+        its repair takes `CABLE_REPAIR_S`."""
         self.crews: dict[int, SimCrew] = {}
         self.available = True
         self._rng = random.Random(seed)
@@ -133,10 +146,14 @@ class Fleet:
                 crew.phase, crew.incident_id, crew.job, crew.target = Phase.IDLE, None, None, None
                 await self.client.position(crew.id, crew.position, crew.phase.value)
                 return
-            hazard = bool(crew.job and crew.job.get("hazard"))
             crew.phase = Phase.WORKING
-            crew.done_at_s = now_s + self._rng.uniform(*(MAKE_SAFE_S if hazard else REPAIR_S))
+            crew.done_at_s = now_s + self._rng.uniform(*self._time_on_site(crew.job or {}))
         await self.client.position(crew.id, crew.position, crew.phase.value)
+
+    def _time_on_site(self, job: dict[str, Any]) -> tuple[float, float]:
+        if self.cable(job):  # wires down there too: made safe on the way
+            return CABLE_REPAIR_S
+        return MAKE_SAFE_S if job.get("hazard") else REPAIR_S
 
     async def _finish(self, crew: SimCrew) -> None:
         assert crew.incident_id is not None and crew.job is not None

@@ -6,9 +6,11 @@ Simulated time runs `speed` times faster than the wall clock. Each wave is one s
 customers whose fault was repaired before they got round to calling are not sent: their
 power is back.
 
-With `transfer`, the first wave starts with a fault at a feeder head that a tie can
-restore from the neighbouring feeder, and the control room switches as soon as the engine
-has its incident (`ControlRoom`): the customers it transfers have their power back.
+With `switching`, the first wave starts with a fault on a line section just below a feeder
+head, around which switching can restore customers (`switching_site`), and the control
+room restores them by the service's best plan as soon as the engine has its incident
+(`ControlRoom`): they have their power back before the repair, and the summary counts
+them and the customer-minutes they were spared.
 """
 
 import asyncio
@@ -33,7 +35,7 @@ from outage.simulation.storm import (
     StormGrid,
     faults_repaired_by,
     generate_storm,
-    transfer_site,
+    switching_site,
 )
 from outage.simulation.switching import ControlRoom
 
@@ -60,9 +62,9 @@ class StormOptions:
     """Storms to play one after the other; None: until stopped."""
     crews: bool = True
     """Drive the crews of the dispatch plan (needs a staff token and the crews API)."""
-    transfer: bool = False
-    """Start with a fault a tie can restore, and switch it as a control room would (needs
-    a dispatcher's token)."""
+    switching: bool = False
+    """Start with a fault switching can restore around, and restore by the service's plan
+    as a control room would (needs a dispatcher's token and a second staff token)."""
 
 
 @dataclass(frozen=True)
@@ -99,11 +101,22 @@ class StormState:
     """Faults that never became an incident and cleared at the storm's end."""
     active_incidents: int | None = None
     switching: str | None = None
-    """What the control room did, when the storm has a transfer."""
-    transferred: set[str] = field(default_factory=set)
-    """Accounts whose power came back through a tie."""
+    """What the control room did, when the storm has switching."""
+    switched: set[str] = field(default_factory=set)
+    """Accounts whose power came back by switching, their fault not yet repaired."""
+    switched_at: dict[str, float] = field(default_factory=dict)
+    """Account -> simulated second its power came back by switching."""
+    restored_by_switching: int = 0
+    minutes_saved: float = 0.0
+    """Customer-minutes switching spared: from each such customer's restoration to the
+    repair of its fault."""
     tally: Tally = field(default_factory=Tally)
     """The client's counts of requests, retries and failures."""
+
+    def minutes_saved_at(self, now_s: float) -> float:
+        """Customer-minutes switching spared until `now_s`: in full for the repaired faults,
+        so far for the customers whose fault is still being repaired."""
+        return self.minutes_saved + sum(now_s - t for t in self.switched_at.values()) / 60
 
 
 class StormRunner:
@@ -124,9 +137,13 @@ class StormRunner:
         self.console = console
         self.extra = extra
         self.state = StormState(tally=client.tally)
-        self.fleet = Fleet(client, self._repaired, seed=options.seed) if options.crews else None
-        plan = transfer_site(grid) if options.transfer else None
-        self.control_room = ControlRoom(client, plan) if plan is not None else None
+        site = switching_site(grid) if options.switching else None
+        self.control_room = ControlRoom(client, site, grid) if site is not None else None
+        self.fleet = (
+            Fleet(client, self._repaired, seed=options.seed, cable=self._finds_cable_fault)
+            if options.crews
+            else None
+        )
         self._sim_zero = 0.0
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -149,6 +166,10 @@ class StormRunner:
                 await asyncio.wait_for(self._stop.wait(), timeout=delay)
         return not self._stop.is_set()
 
+    async def _wait(self, sim_s: float) -> bool:
+        """Wait this many simulated seconds; False when stopped first."""
+        return await self._sleep_until(self._now_s() + sim_s)
+
     # --- the run -----------------------------------------------------------------------
 
     async def run(self) -> StormState:
@@ -165,6 +186,7 @@ class StormRunner:
                     await self._sleep_until(self._now_s() + WAVE_PAUSE_S * self.options.speed)
             await self._drain()
             await self._until_repaired()
+            await self._drain()  # the network back to normal after the last repair
         finally:
             self._stop.set()
             for task in background:
@@ -182,7 +204,7 @@ class StormRunner:
         self.state.faults.extend(storm.faults)
         self.state.contacts_due += len(storm.contacts)
         if wave == 0 and self.control_room is not None:
-            self._switching = asyncio.create_task(self._transfer(self.control_room))
+            self._switching = asyncio.create_task(self._switch(self.control_room))
         items: list[Contact | LastGasp] = sorted(
             [*storm.contacts, *storm.gasps], key=lambda item: item.time_s
         )
@@ -207,7 +229,7 @@ class StormRunner:
                     batch.append(items[i])  # type: ignore[arg-type]
                 self._spawn(self._gasps(batch))
             elif item.fault is not None and (
-                item.fault in self.state.repaired or item.account in self.state.transferred
+                item.fault in self.state.repaired or item.account in self.state.switched
             ):
                 self.state.skipped += 1
             else:
@@ -237,7 +259,7 @@ class StormRunner:
             run_id=f"{self.run_id}-w{wave}",
             noise=self.options.noise,
             gateway=self.client.gateway_key is not None,
-            first_at=room.plan.faulted if wave == 0 and room is not None else None,
+            first_at=room.site.tripped if wave == 0 and room is not None else None,
         )
 
     async def _until_repaired(self) -> None:
@@ -246,7 +268,7 @@ class StormRunner:
         A fault nobody reported (no call, no last gasp) never becomes an incident: once no
         incident has been active for `QUIET_CHECKS` counts, the rest of the storm's faults
         clear unnoticed (a recloser's next shot, a customer's own breaker). A fault whose
-        customers all came back through a tie has no incident left either: it is repaired
+        customers all came back by switching has no incident left either: it is repaired
         then, and not counted as unnoticed.
         """
         quiet = 0
@@ -261,7 +283,7 @@ class StormRunner:
             if quiet >= QUIET_CHECKS:
                 left = [f for f in self.state.faults if f.device not in self.state.repaired]
                 self.state.unnoticed += sum(
-                    1 for f in left if not f.accounts <= self.state.transferred
+                    1 for f in left if not f.accounts <= self.state.switched
                 )
                 await self._restore(left)
 
@@ -282,33 +304,33 @@ class StormRunner:
         await self.client.meter_events([g.meter_id for g in batch], "last_gasp", datetime.now(UTC))
         self.state.gasps += len(batch)
 
-    async def _transfer(self, room: ControlRoom) -> None:
-        """Switch at the first fault. The transferred customers make no more calls, their
-        meters say power is back as the tie closes, and then the incident is marked
-        restored by switching, which tells them."""
+    async def _switch(self, room: ControlRoom) -> None:
+        """Restore around the first fault by switching. The customers each step brings back
+        make no more calls and their meters say power is back; the server tells them."""
 
         async def pause() -> bool:
             return await self._sleep_until(self._now_s() + INCIDENTS_EVERY_S * self.options.speed)
 
-        self.state.switching = room.note
-        done = await room.transfer(pause, lambda: room.plan.faulted in self.state.repaired)
-        self.state.switching = room.note
-        if not done:
-            return
-        if room.plan.faulted in self.state.repaired:
-            await room.back_to_normal()  # repaired while the control room switched
-            self.state.switching = room.note
-            return
-        self.state.transferred |= room.plan.transferred
-        meters = self.grid.meters(room.plan.transferred)
-        if meters:
-            await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
-            self.state.restores += len(meters)
-        await room.tell()
-        self.state.switching = room.note
+        async def restored(accounts: frozenset[str]) -> None:
+            now_s = self._now_s()
+            self.state.switched |= accounts
+            self.state.switched_at.update(dict.fromkeys(accounts, now_s))
+            self.state.restored_by_switching += len(accounts)
+            meters = self.grid.meters(accounts)
+            if meters:
+                await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
+                self.state.restores += len(meters)
 
-    async def _repaired(self, job: dict[str, Any]) -> bool:
-        """A crew finished a job: which faults did it repair? Their meters say power is back."""
+        self.state.switching = room.note
+        await room.restore(
+            pause, self._wait, lambda: room.site.tripped in self.state.repaired, restored
+        )
+        self.state.switching = room.note
+        if room.site.tripped in self.state.repaired:
+            await self._back_to_normal(room)  # repaired while the control room switched
+
+    def _found(self, job: dict[str, Any]) -> list[Fault]:
+        """The faults not yet repaired that a crew on this job finds."""
         device = job.get("device")
         place = (
             device["asset_ref"]
@@ -316,7 +338,15 @@ class StormRunner:
             else self.grid.premise_accounts.get(job.get("premise") or "")
         )
         open_faults = [f for f in self.state.faults if f.device not in self.state.repaired]
-        fixed = faults_repaired_by(open_faults, place, self.grid.topology)
+        return faults_repaired_by(open_faults, place, self.grid.topology)
+
+    def _finds_cable_fault(self, job: dict[str, Any]) -> bool:
+        room = self.control_room
+        return room is not None and any(f.device == room.site.tripped for f in self._found(job))
+
+    async def _repaired(self, job: dict[str, Any]) -> bool:
+        """A crew finished a job: which faults did it repair? Their meters say power is back."""
+        fixed = self._found(job)
         await self._restore(fixed)
         return bool(fixed)
 
@@ -326,16 +356,24 @@ class StormRunner:
         still_out = {
             a for f in self.state.faults if f.device not in self.state.repaired for a in f.accounts
         }
-        back = frozenset(a for f in fixed for a in f.accounts) - still_out - self.state.transferred
+        back = frozenset(a for f in fixed for a in f.accounts) - still_out - self.state.switched
         meters = self.grid.meters(back)
         if meters:
             await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
             self.state.restores += len(meters)
+        now_s = self._now_s()
+        for account in {a for f in fixed for a in f.accounts} & self.state.switched:
+            self.state.minutes_saved += (now_s - self.state.switched_at.pop(account)) / 60
+            self.state.switched.discard(account)
         room = self.control_room
-        if room is not None and any(f.device == room.plan.faulted for f in fixed):
-            await room.back_to_normal()
-            self.state.switching = room.note
-            self.state.transferred -= room.plan.transferred
+        switching_over = self._switching is not None and self._switching.done()
+        if room is not None and switching_over and room.site.tripped in self.state.repaired:
+            self._spawn(self._back_to_normal(room))
+
+    async def _back_to_normal(self, room: ControlRoom) -> None:
+        """Apart from the crews' moves, which go on meanwhile; the storm waits for it."""
+        await room.back_to_normal(self._wait)
+        self.state.switching = room.note
 
     # --- crews and the summary ---------------------------------------------------------
 
@@ -404,6 +442,13 @@ class StormRunner:
             rows.append(("active incidents", str(s.active_incidents)))
         if s.switching is not None:
             rows.append(("switching", s.switching))
+            rows.append(
+                (
+                    "restored by switching",
+                    f"{s.restored_by_switching} customers, "
+                    f"{s.minutes_saved_at(s.sim_s):,.0f} customer-minutes saved so far",
+                )
+            )
         if self.fleet is not None and self.fleet.crews:
             counts = self.fleet.counts()
             rows.append(("crews", ", ".join(f"{n} {phase}" for phase, n in counts.items())))

@@ -14,10 +14,11 @@ so a client that retries sends the same key and the server keeps one report.
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from grid_topology.model import Coordinate, GridModel
+from grid_topology.model import Coordinate, DeviceKind, GridModel
+from grid_topology.restoration import GridData, Incident, Options, plan_restoration, sections
 from grid_topology.topology import Network, Topology
 from outage.intake.enums import Hazard
 from outage.prediction.inference import EvidenceKind
@@ -28,7 +29,6 @@ from outage.prediction.simulator import (
     inject_faults,
     simulate_evidence,
 )
-from outage.simulation.transfer import TransferPlan, plan_transfer
 
 
 class ContactChannel(StrEnum):
@@ -108,7 +108,11 @@ class StormGrid:
     premise_accounts: Mapping[str, str]
     """Premise ref -> the account served there (the plan names single-service premises)."""
     feeder_heads: tuple[str, ...] = ()
-    """The breakers that feed the feeders: where a fault with a transfer is put."""
+    """The breakers that feed the feeders: where a fault restorable by switching is put."""
+    mv_lines: tuple[str, ...] = ()
+    """Closed medium-voltage line sections: where such a fault lies."""
+    data: GridData = field(default_factory=GridData)
+    """Loads, ratings and remote-controlled devices, for the restoration planner."""
 
     @classmethod
     def from_model(cls, model: GridModel) -> "StormGrid":
@@ -121,7 +125,17 @@ class StormGrid:
         }
         premises = {p.ref: p.customer.account for p in model.premises}
         heads = tuple(sorted(f.head for f in model.feeders))
-        return cls(topology, reporters, tuple(fault_candidates(topology)), premises, heads)
+        lines = tuple(
+            sorted(
+                d.asset_ref
+                for d in model.devices
+                if d.kind is DeviceKind.LINE and not d.is_open and (d.voltage_kv or 0) > 1
+            )
+        )
+        candidates = tuple(fault_candidates(topology))
+        return cls(
+            topology, reporters, candidates, premises, heads, lines, GridData.from_model(model)
+        )
 
     def meters(self, accounts: frozenset[str]) -> list[str]:
         """Meter ids of these customers' premises, for their power-restored events."""
@@ -228,11 +242,37 @@ def generate_storm(
     return Storm(tuple(placed), tuple(contacts), tuple(gasps))
 
 
-def transfer_site(grid: StormGrid) -> TransferPlan | None:
-    """The feeder head whose fault a tie can restore the most customers of, with the plan."""
-    plans = [plan_transfer(grid.topology, head) for head in grid.feeder_heads]
-    found = [plan for plan in plans if plan is not None]
-    return max(found, key=lambda plan: len(plan.transferred), default=None)
+@dataclass(frozen=True)
+class SwitchingSite:
+    """A fault on a line section: its feeder head opens, and switching can restore part of
+    what the head feeds before the repair."""
+
+    tripped: str
+    """The feeder head that opens on the fault: the storm's fault is put there."""
+    line: str
+    """The line section the fault is on, where a patrol finds it."""
+    faulted: frozenset[str]
+    """Nodes of the faulted section: never fed again before the repair."""
+    restorable: frozenset[str]
+    """Accounts the best plan restores, as the planner sees the normal network."""
+
+
+def switching_site(grid: StormGrid) -> SwitchingSite | None:
+    """The line in the section just below a feeder head (its whole feeder is out) whose
+    fault switching can restore the most customers around; None when there is none."""
+    best: SwitchingSite | None = None
+    options = Options(plans=1)
+    links = grid.topology.network.links
+    for head in grid.feeder_heads:
+        faulted = sections(grid.topology, [links[head].to_node])
+        for line in grid.mv_lines:
+            if links[line].from_node not in faulted:
+                continue
+            incident = Incident(faulted, (head,))
+            [plan] = plan_restoration(grid.topology, incident, grid.data, options)
+            if best is None or len(plan.restored) > len(best.restorable):
+                best = SwitchingSite(head, line, faulted, plan.restored)
+    return best if best is not None and best.restorable else None
 
 
 def faults_repaired_by(

@@ -11,7 +11,7 @@ from outage.simulation.storm import (
     StormGrid,
     faults_repaired_by,
     generate_storm,
-    transfer_site,
+    switching_site,
 )
 
 
@@ -141,8 +141,11 @@ def test_a_storm_can_start_with_a_fault_at_a_chosen_device_and_others_away_from_
     assert all(f.accounts.isdisjoint(first.accounts) for f in others)
 
 
-def test_the_transfer_site_is_a_feeder_head_with_a_tie(grid: StormGrid) -> None:
-    plan = transfer_site(grid)
-    assert plan is not None
-    assert plan.faulted in grid.feeder_heads
-    assert plan.tie == "MV3.101 loop_line_switch 1.2"
+def test_the_switching_site_is_a_line_below_a_feeder_head_whose_feeder_can_be_fed_again(
+    grid: StormGrid,
+) -> None:
+    site = switching_site(grid)
+    assert site is not None
+    assert site.tripped in grid.feeder_heads
+    assert site.line in grid.mv_lines
+    assert site.restorable == grid.topology.downstream(site.tripped).accounts

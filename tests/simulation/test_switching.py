@@ -1,6 +1,6 @@
-"""A storm with a transfer against a running `outage serve --role all`: the control room
-isolates the first fault, transfers its customers through the tie, tells them, and returns
-the network to normal after the repair."""
+"""A storm with switching against a running `outage serve --role all` and the field's
+SCADA: the control room restores around the first fault by the service's best plan, over
+HTTP, before the repair, and returns the network to normal after it."""
 
 import asyncio
 from collections.abc import Iterator
@@ -14,22 +14,20 @@ from grid_topology.model import GridModel
 from outage.cli.demo import _access
 from outage.simulation.client import StormClient
 from outage.simulation.runner import StormOptions, StormRunner, StormState
-from outage.simulation.storm import StormGrid, transfer_site
-from outage.simulation.transfer import TransferPlan
+from outage.simulation.scada import ScadaField, poster
+from outage.simulation.storm import StormGrid, SwitchingSite, switching_site
 from tests.conftest import own_database
 from tests.faults.conftest import STORM_ENV, serving
 
-OPTIONS = StormOptions(faults=1, call_rate=0.03, noise=0.0, speed=240.0, transfer=True)
-"""One fault, few calls, and a quick clock: the storm lasts well under a minute."""
+OPTIONS = StormOptions(faults=1, call_rate=0.03, noise=0.0, speed=240.0, switching=True)
+"""One fault, few calls, and a quick clock: the storm lasts about a minute."""
 CREWS = 3
 """Crews to repair the fault and make safe the wires reported down."""
 
 
 @dataclass(frozen=True)
 class Played:
-    """A storm played to its end, with what the abnormal list said while it ran."""
-
-    plan: TransferPlan
+    site: SwitchingSite
     state: StormState
     seen: list[dict[str, bool]]
     """`GET /grid/abnormal` every half second: asset_ref -> is_open."""
@@ -47,67 +45,84 @@ def played(
     database_url: str, sample_grid: GridModel, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Played]:
     grid = StormGrid.from_model(sample_grid)
-    plan = transfer_site(grid)
-    assert plan is not None
-    with own_database(database_url, "transfer", sample_grid) as url:
+    site = switching_site(grid)
+    assert site is not None
+    with own_database(database_url, "switching", sample_grid) as url:
         access = _access(url, sample_grid, CREWS)
-        log = tmp_path_factory.mktemp("transfer") / "serve.log"
-        with (
-            serving("all", url, STORM_ENV, log) as base,
-            httpx.Client(
-                base_url=base, headers={"Authorization": f"Bearer {access.token}"}
-            ) as dispatcher,
-        ):
-            seen: list[dict[str, bool]] = []
+        log = tmp_path_factory.mktemp("switching") / "serve.log"
+        server: dict[str, str] = {}
 
-            async def play() -> StormState:
-                async with StormClient(base, gateway_key=access.api_key, token=access.token) as c:
-                    playing = asyncio.create_task(
-                        StormRunner(grid, c, OPTIONS, run_id="transfer").run()
-                    )
-                    while not playing.done():
-                        seen.append(await asyncio.to_thread(_abnormal, dispatcher))
-                        await asyncio.sleep(0.5)
-                    return await playing
+        def report(event: dict[str, Any]) -> None:
+            poster(server["url"], access.api_key)(event)
 
-            state = asyncio.run(asyncio.wait_for(play(), timeout=120))
-            yield Played(plan, state, seen, dispatcher)
+        with ScadaField(report, delay_s=0.2) as scada:
+            env = {**STORM_ENV, "OUTAGE_SCADA_COMMAND_URL": scada.url}
+            with (
+                serving("all", url, env, log) as base,
+                httpx.Client(
+                    base_url=base, headers={"Authorization": f"Bearer {access.token}"}
+                ) as dispatcher,
+            ):
+                server["url"] = base
+                seen: list[dict[str, bool]] = []
+
+                async def play() -> StormState:
+                    async with StormClient(
+                        base,
+                        gateway_key=access.api_key,
+                        token=access.token,
+                        approver_token=access.approver_token,
+                    ) as c:
+                        playing = asyncio.create_task(
+                            StormRunner(grid, c, OPTIONS, run_id="switching").run()
+                        )
+                        while not playing.done():
+                            seen.append(await asyncio.to_thread(_abnormal, dispatcher))
+                            await asyncio.sleep(0.5)
+                        return await playing
+
+                state = asyncio.run(asyncio.wait_for(play(), timeout=180))
+                yield Played(site, state, seen, dispatcher)
 
 
-def test_the_tie_carries_the_feeder_during_the_storm_and_all_is_normal_after_the_repair(
+def test_a_fault_with_a_tie_is_restored_by_switching_before_its_repair(played: Played) -> None:
+    """Nearly all the feeder: a section with wires reported down stays dead."""
+    restored = played.state.restored_by_switching
+    assert 0.9 * len(played.site.restorable) <= restored <= len(played.site.restorable), (
+        played.state.switching
+    )
+    assert played.state.minutes_saved > 0
+    assert played.site.tripped in played.state.repaired
+
+
+def test_the_plan_is_ordered_approved_by_a_second_person_and_completed(played: Played) -> None:
+    orders = played.dispatcher.get("/api/v1/switching/orders").json()
+    [restoring] = [o for o in orders if o["incident_id"] is not None]
+    assert restoring["state"] == "completed"
+    assert restoring["approved_by"] not in (None, restoring["created_by"])
+    assert all(step["state"] == "done" for step in restoring["steps"])
+
+
+def test_the_network_was_switched_during_the_storm_and_is_normal_after_the_repair(
     played: Played,
 ) -> None:
-    plan = played.plan
-    assert {plan.isolating_switch: True, plan.tie: False} in played.seen, played.state.switching
+    assert any(played.seen), played.state.switching
     assert _abnormal(played.dispatcher) == {}
     assert played.state.switching is not None
-    assert played.state.switching.startswith("back to normal")
-    assert plan.faulted in played.state.repaired
+    assert played.state.switching.startswith("back to normal"), played.state.switching
 
 
-def test_the_incident_is_restored_by_switching_and_tells_the_transferred_customers(
+def test_the_customers_fed_again_are_told_by_the_incident_restored_by_switching(
     played: Played,
 ) -> None:
     listed = played.dispatcher.get("/api/v1/incidents", params={"limit": 1000}).json()
-    at_fault = [
-        i for i in listed if (i.get("device") or {}).get("asset_ref") == played.plan.faulted
-    ]
-    switched: list[dict[str, Any]] = [
-        event["details"]
+    at_fault = [i for i in listed if (i.get("device") or {}).get("asset_ref") == played.site.line]
+    switched = {
+        account
         for incident in at_fault
         for event in played.dispatcher.get(f"/api/v1/incidents/{incident['id']}").json()["events"]
         if event["details"].get("by") == "switching"
-    ]
-    assert len(switched) == 1, played.state.switching
-    assert set(switched[0]["accounts"]) == played.plan.transferred
-
-
-def test_no_outage_is_inferred_on_the_feeder_that_picked_the_customers_up(
-    played: Played, sample_grid: GridModel
-) -> None:
-    """The transferred customers' calls and gasps tell of an outage that is over for them:
-    on the network as switched they must not point at the neighbouring feeder's breaker."""
-    others = {f.head for f in sample_grid.feeders} - {played.plan.faulted}
-    listed = played.dispatcher.get("/api/v1/incidents", params={"limit": 1000}).json()
-    strays = [i for i in listed if (i.get("device") or {}).get("asset_ref") in others]
-    assert strays == []
+        for account in event["details"].get("accounts", ())
+    }
+    assert switched, played.state.switching
+    assert switched <= played.site.restorable

@@ -1,0 +1,45 @@
+"""The restoration benchmark: its contract, and the arms' order on the sample grid."""
+
+from typing import Any
+
+import pytest
+
+from benchmarks import restore as bench
+from grid_topology.model import GridModel
+
+CONTRACT = {
+    "grid",
+    "faults",
+    "cmi_repair_only",
+    "cmi_with_switching",
+    "cmi_upper_bound",
+    "reduction",
+    "of_upper_bound",
+    "solve_p99_s",
+}
+
+
+@pytest.fixture(scope="module")
+def figures(sample_grid: GridModel) -> dict[str, Any]:
+    grid = bench.Grid.from_model("sample", sample_grid)
+    return bench.measure(grid, single=6, multiple=2, progress=lambda *_: None)
+
+
+def test_the_figures_hold_every_contract_field(figures: dict[str, Any]) -> None:
+    assert figures.keys() >= CONTRACT
+    assert figures["grid"] == "sample"
+    assert figures["scenarios"] == 8
+    assert 6 + 2 * 2 <= figures["faults"] <= 6 + 2 * 3
+
+
+def test_switching_lies_between_repair_only_and_the_upper_bound(figures: dict[str, Any]) -> None:
+    assert figures["cmi_upper_bound"] <= figures["cmi_plan_at_once"]
+    assert figures["cmi_plan_at_once"] <= figures["cmi_with_switching"]
+    assert figures["cmi_with_switching"] < figures["cmi_repair_only"]
+    assert 0 < figures["reduction"] < 1
+    assert 0 < figures["of_upper_bound"] <= 1
+    assert figures["restored_by_switching"] <= figures["refeedable"] <= figures["customers_out"]
+
+
+def test_a_plan_takes_well_under_a_second_on_the_sample_grid(figures: dict[str, Any]) -> None:
+    assert 0 < figures["solve_p50_s"] <= figures["solve_p99_s"] < 1
