@@ -11,7 +11,7 @@ class StalePlan(Conflict, ValueError):
     """The network changed since the plans were read: they may no longer hold."""
 
 
-class PlanNotFound(NotFound, LookupError):
+class RestorationPlanNotFound(NotFound, LookupError):
     """No plan of that rank."""
 
 

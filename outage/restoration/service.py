@@ -25,7 +25,12 @@ from outage.orders.enums import HOLDING, OrderState, StepAction
 from outage.orders.models import SwitchingOrder
 from outage.orders.schemas import OrderIn, OrderOut, StepIn
 from outage.orders.service import draft, get_order
-from outage.restoration.errors import NotPlannable, PlanNotFound, RestorationUnderWay, StalePlan
+from outage.restoration.errors import (
+    NotPlannable,
+    RestorationPlanNotFound,
+    RestorationUnderWay,
+    StalePlan,
+)
 from outage.restoration.inputs import (
     Fault,
     ManualTime,
@@ -52,7 +57,7 @@ class Computed:
 def incident_of(session: Session, incident_id: int, *, lock: bool = False) -> tuple[Incident, str]:
     incident = session.get(Incident, incident_id, with_for_update=lock)
     if incident is None:
-        raise PlanNotFound(f"no incident {incident_id}")
+        raise RestorationPlanNotFound(f"no incident {incident_id}")
     if incident.kind is not IncidentKind.OUTAGE or incident.status not in ACTIVE:
         raise NotPlannable(f"incident {incident_id} is not an active outage")
     if incident.device_id is None:
@@ -230,7 +235,9 @@ def order_plan(
     _refuse_second(session, incident_id)
     found = compute(session, incident, device, network=network, settings=settings, now=now)
     if not 1 <= rank <= len(found.plans):
-        raise PlanNotFound(f"incident {incident_id} has {len(found.plans)} plan(s), not {rank}")
+        raise RestorationPlanNotFound(
+            f"incident {incident_id} has {len(found.plans)} plan(s), not {rank}"
+        )
     order = draft_plan(
         session,
         incident_id,
