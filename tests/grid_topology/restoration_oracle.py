@@ -13,26 +13,10 @@ from typing import Any
 import networkx as nx
 import pandapower as pp
 
-from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
+from grid_topology.model import SWITCHING_KINDS
 from grid_topology.restoration import GridData, Incident, Plan, sections
 from grid_topology.topology import Network, Topology
 from tests.grid_topology.oracle import Oracle
-
-
-def mv_lines(model: GridModel) -> list[str]:
-    return sorted(
-        d.asset_ref
-        for d in model.devices
-        if d.kind is DeviceKind.LINE and not d.is_open and (d.voltage_kv or 0) > 1
-    )
-
-
-def incident_at(topology: Topology, lines: list[str]) -> Incident:
-    """Faults on these lines, each tripping its nearest protective device."""
-    links = topology.network.links
-    nodes = frozenset(links[line].to_node for line in lines)
-    operated = tuple(dict.fromkeys(topology.protective_chain(node)[0] for node in sorted(nodes)))
-    return Incident(nodes, operated)
 
 
 def _cyclomatic(graph: Any) -> int:

@@ -19,12 +19,8 @@ from grid_topology.topology import Network, Topology
 pytest.importorskip("pandapower")
 pytest.importorskip("simbench")
 
-from tests.grid_topology.restoration_oracle import (
-    brute_force,
-    incident_at,
-    mv_lines,
-    power_flow,
-)
+from benchmarks.restore import incident_at, mv_lines
+from tests.grid_topology.restoration_oracle import brute_force, power_flow
 
 pytestmark = pytest.mark.simbench
 SINGLE, DOUBLE = 16, 8
