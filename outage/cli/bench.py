@@ -52,11 +52,17 @@ def bench(
         TextColumn("{task.description:<24}"), BarColumn(), MofNCompleteColumn(), console=err
     ) as progress:
         tasks: dict[str, TaskID] = {}
+        logged: dict[str, int] = {}
 
         def report(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = progress.add_task(stage, total=total)
             progress.update(tasks[stage], completed=done, total=total)
+            if not err.is_terminal:  # a log has no live bars: a line per tenth instead
+                tenth = done * 10 // max(total, 1)
+                if logged.get(stage) != tenth:
+                    logged[stage] = tenth
+                    err.print(f"{stage}: {done}/{total}")
 
         for section in chosen:
             results[section.value] = runners[section](admin_url, quick=quick, progress=report)
