@@ -34,7 +34,7 @@ from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
-from outage.restoration.models import RestorationOrder
+from outage.restoration.models import HealingAttempt, RestorationOrder
 
 __all__ = [
     "ApiKey",
@@ -52,6 +52,7 @@ __all__ = [
     "Feeder",
     "GridNode",
     "GridState",
+    "HealingAttempt",
     "Incident",
     "IncidentEvent",
     "IncidentEvidence",

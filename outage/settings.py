@@ -319,6 +319,13 @@ class Settings(BaseSettings):
         description="How long a step sent to SCADA waits for the device to report the "
         "commanded state: then the step fails and its order is held for the dispatcher.",
     )
+    scada_late_confirmation_minutes: Minutes = Field(
+        default=timedelta(minutes=15),
+        gt=NO_TIME,
+        description="A SCADA event after a step failed unconfirmed still counts as the "
+        "step's confirmation when it happened at most this long after the command; a later "
+        "one is the device's own (a trip), not the order's.",
+    )
     # restoration by switching
     restoration_remote_s: Seconds = Field(
         default=timedelta(seconds=30),

@@ -175,6 +175,7 @@ def scada_event(
             event.asset_ref,
             is_open=event.state is SwitchState.OPEN,
             at=event.occurred_at,
+            late_within=config.scada_late_confirmation_minutes,
             networks=lambda: execution.Networks(live.get(session), live.energized(session)),
         )
     return service.record_scada_event(session, event, max_age=config.event_max_age_hours)

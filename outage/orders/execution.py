@@ -10,19 +10,23 @@ is now. With a SCADA adapter, the control room's step is sent as a command inste
 is done when a SCADA event shows the device in the commanded state (`confirm_by_scada`);
 one not confirmed in time fails and holds the order (`outage.orders.timeouts`), and
 carrying it out again retries it.
+
+Both sides take the step's device row lock before the order's and hold it until they
+commit: a SCADA event that comes back faster than the command's transaction commits waits
+for it, and then finds the step commanded.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
-from outage.grid.models import Device
+from outage.grid.models import Device, SwitchOperation
 from outage.orders.enums import OPERATING, OrderState, StepAction, StepState
 from outage.orders.errors import NotYours, OrderConflict, OrderNotFound
 from outage.orders.models import SwitchingOrder, SwitchingStep
@@ -87,6 +91,40 @@ def _next_step(
     return step, ref
 
 
+def _lock_device_of(session: Session, order_id: int, position: int) -> None:
+    """Lock the step's device before the order, as a SCADA confirmation does, so the two
+    never wait for each other crosswise; the lock holds until the caller commits."""
+    session.execute(
+        select(Device.id)
+        .join(SwitchingStep, SwitchingStep.device_id == Device.id)
+        .where(SwitchingStep.order_id == order_id, SwitchingStep.position == position)
+        .with_for_update(of=Device)
+    )
+
+
+def as_commanded(session: Session, topology: Topology, *, besides: int) -> Topology:
+    """The network with the closings other orders sent to SCADA taken as done: SCADA may
+    carry them out any moment, so a closing checked without them could make a loop with
+    one of them."""
+    links = topology.network.links
+    closing = {
+        ref: False
+        for ref in session.scalars(
+            select(Device.asset_ref)
+            .join(SwitchingStep, SwitchingStep.device_id == Device.id)
+            .join(SwitchingOrder, SwitchingOrder.id == SwitchingStep.order_id)
+            .where(
+                SwitchingStep.state == StepState.COMMANDED,
+                SwitchingStep.action == StepAction.CLOSE,
+                SwitchingStep.order_id != besides,
+                SwitchingOrder.state == OrderState.IN_PROGRESS,
+            )
+        )
+        if ref in links and links[ref].is_open
+    }
+    return topology.switched(closing) if closing else topology
+
+
 def _device(session: Session, step: SwitchingStep) -> Device:
     """The step's device as it is now, locked so its live state cannot change meanwhile."""
     device = session.get(Device, step.device_id, with_for_update=True, populate_existing=True)
@@ -140,7 +178,10 @@ def execute_step(
 ) -> OrderOut:
     """Carry out step `position` of a started order, or confirm it carried out, or retry
     the failed step of a held order (which goes on again). With `scada`, an operation not
-    confirmed by hand (nor by a crew) is sent as a command and the step waits for SCADA."""
+    confirmed by hand (nor by a crew) is sent as a command and the step waits for SCADA.
+    A closing is checked for a loop with the closings other orders have sent to SCADA
+    taken as done (`as_commanded`)."""
+    _lock_device_of(session, order_id, position)
     order = lock(
         session,
         order_id,
@@ -162,8 +203,11 @@ def execute_step(
         already = f"{ref} was already {state_name(device.is_open)}: nothing operated"
         _done(step, at=now, by=executor.name, remark=already)
     else:
-        topology = networks.energized
-        if step.action is StepAction.CLOSE and not order.allow_loops and is_loop(topology, ref):
+        if (
+            step.action is StepAction.CLOSE
+            and not order.allow_loops
+            and is_loop(as_commanded(session, networks.energized, besides=order_id), ref)
+        ):
             raise OrderConflict(
                 f"step {position} would close {ref} between two energised parts of the "
                 f"network (a loop), which order {order_id} does not allow"
@@ -180,6 +224,26 @@ def execute_step(
     return order_out(session, order)
 
 
+STEP_REASON = "order {order} step {position}"
+"""How the switching log names the order's step that operated a device."""
+
+
+def moved_by(session: Session, order_id: int) -> frozenset[str]:
+    """The devices whose state the order's steps changed, from the switching log: a step
+    done, or a failed one whose device SCADA reported changed after all."""
+    return frozenset(
+        session.scalars(
+            select(Device.asset_ref)
+            .join(SwitchOperation, SwitchOperation.device_id == Device.id)
+            .where(
+                SwitchOperation.source == SwitchSource.ORDER,
+                SwitchOperation.version.is_not(None),
+                SwitchOperation.reason.like(STEP_REASON.format(order=order_id, position="%")),
+            )
+        )
+    )
+
+
 def _operate(
     session: Session,
     order: SwitchingOrder,
@@ -193,7 +257,7 @@ def _operate(
 ) -> None:
     """Operate the step's device as the order's, and tell the customers it gives supply
     back to (`networks`: the network as it was just before)."""
-    reason = f"order {order.id} step {step.position}"
+    reason = STEP_REASON.format(order=order.id, position=step.position)
     if late:
         reason += ", confirmed by SCADA after the step failed"
     switching.operate(
@@ -223,26 +287,38 @@ def confirm_by_scada(
     *,
     is_open: bool,
     at: datetime,
+    late_within: timedelta,
     networks: Callable[[], Networks],
 ) -> None:
     """A SCADA event shows the device open or closed: the step commanded so on a started
     order is done. The operation is recorded as the order's too, so an opened breaker
     counts as switching, not as a trip (`networks`: the network before the event, asked
-    for only when a step is confirmed).
+    for only when a step is confirmed). The device's row lock is taken first: a command
+    whose transaction has not committed yet is waited for, then its step is seen.
 
     A confirmation after the step failed (its time ran out) is recorded all the same, as
-    the order's operation: the device did change. The step stays failed and the order
-    held, with a remark saying so; the dispatcher then confirms the step, which finds the
-    device already so and operates nothing."""
+    the order's operation: the device did change. It counts only when it happened after
+    the command and within `late_within` of it, so a trip hours later is not taken for
+    it. The step stays failed and the order held, with a remark saying so; the dispatcher
+    then confirms the step, which finds the device already so and operates nothing."""
     action = StepAction.OPEN if is_open else StepAction.CLOSE
+    device_ids = session.scalars(
+        select(Device.id).where(Device.asset_ref == asset_ref).with_for_update()
+    ).all()
     found = session.execute(
         select(SwitchingStep.order_id, SwitchingStep.position)
         .join(SwitchingOrder, SwitchingOrder.id == SwitchingStep.order_id)
-        .join(Device, Device.id == SwitchingStep.device_id)
         .where(
-            Device.asset_ref == asset_ref,
-            SwitchingStep.state.in_([StepState.COMMANDED, StepState.FAILED]),
+            SwitchingStep.device_id.in_(device_ids),
             SwitchingStep.action == action,
+            or_(
+                SwitchingStep.state == StepState.COMMANDED,
+                and_(
+                    SwitchingStep.state == StepState.FAILED,
+                    SwitchingStep.commanded_at <= at,
+                    SwitchingStep.commanded_at >= at - late_within,
+                ),
+            ),
             SwitchingOrder.state.in_([OrderState.IN_PROGRESS, OrderState.HELD]),
         )
     ).all()

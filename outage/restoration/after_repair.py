@@ -2,13 +2,16 @@
 
 A restoration order leaves devices out of their normal state: isolating switches open,
 ties closed. Once the incident is repaired and the order is over (completed or aborted),
-a return-to-normal order is drafted for the devices the order operated that are still
-out of their normal state (`outage.orders.normal`), linked to the incident. It is only a
+a return-to-normal order is drafted for the devices the order moved (as the switching log
+says: a step confirmed by SCADA after it failed moved its device too) that are still out
+of their normal state (`outage.orders.normal`), linked to the incident. It is only a
 draft: a person checks, approves and runs it.
 
 Repaired means closed, or restored by anything but switching: an outage that switching
 restored in full is not repaired yet, and returning to normal then would feed the fault
-again. Each restoration order is considered once (`normal_considered_at`).
+again. Each restoration order is settled once (`normal_considered_at`): when its draft is
+made or nothing needs returning. A draft the check refuses is logged and tried again on
+the next run, on the network as it then is.
 """
 
 import logging
@@ -24,10 +27,10 @@ from outage.incidents.enums import AuditAction
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.restoration import SWITCHING
-from outage.orders.enums import OPERATING, OrderState, StepState
+from outage.orders.enums import OrderState
+from outage.orders.execution import moved_by
 from outage.orders.models import SwitchingOrder
 from outage.orders.normal import return_to_normal
-from outage.orders.service import steps_of
 from outage.restoration.models import RestorationOrder
 
 log = logging.getLogger(__name__)
@@ -56,13 +59,9 @@ def repaired(session: Session, incident: Incident) -> bool:
 
 
 def moved_devices(session: Session, order_id: int) -> list[str]:
-    """The devices the order's done steps operated that are still out of their normal
-    state by an operator's hand (a trip since is another outage's)."""
-    operated = {
-        ref
-        for step, ref in steps_of(session, order_id)
-        if step.action in OPERATING and step.state is StepState.DONE
-    }
+    """The devices the order moved that are still out of their normal state by an
+    operator's hand (a trip since is another outage's)."""
+    operated = moved_by(session, order_id)
     return [
         d.asset_ref for d in abnormal_devices(session) if d.asset_ref in operated and not d.tripped
     ]
@@ -87,9 +86,9 @@ def propose_return_to_normal(session: Session, *, topology: Topology, now: datet
     for row, incident in rows:
         if not repaired(session, incident):
             continue
-        row.normal_considered_at = now
         devices = moved_devices(session, row.order_id)
         if not devices:
+            row.normal_considered_at = now
             continue
         try:
             with session.begin_nested():
@@ -104,8 +103,13 @@ def propose_return_to_normal(session: Session, *, topology: Topology, now: datet
                     incident_id=incident.id,
                 )
         except (Conflict, Invalid) as refusal:
-            log.warning("no return to normal drafted after incident %d: %s", incident.id, refusal)
+            log.warning(
+                "no return to normal drafted after incident %d yet, tried again: %s",
+                incident.id,
+                refusal,
+            )
             continue
+        row.normal_considered_at = now
         row.normal_order_id = order.id
         drafted.append(order.id)
     session.flush()

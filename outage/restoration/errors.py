@@ -17,3 +17,7 @@ class RestorationPlanNotFound(NotFound, LookupError):
 
 class RestorationUnderWay(Conflict, ValueError):
     """The incident already has another restoration order not finished."""
+
+
+class HazardAhead(Conflict, ValueError):
+    """A closing would give supply to where an active hazard is."""

@@ -10,11 +10,17 @@ setting standing for the second person) and starts the order with the order flow
 checks, then sends its steps to SCADA one at a time as each is confirmed.
 
 Nothing runs twice: an incident is taken under its row lock (skipped while another
-engine holds it) and only if it never had a restoration order; an order's next step is
-sent under the order's row lock, and a step already sent or done is never sent again,
-so a restart or a second engine picks up where the state in the database says. A
-dispatcher aborts the order like any other; a refusal (SCADA not taking a command, a
-check failing on a network changed since) holds the order with the reason.
+engine holds it) and only if self-healing never looked at it and it never had a
+restoration order; what was done with it is recorded (`HealingAttempt`: the order
+started, or why none was), so the dispatcher can read it and it is not planned again.
+An order's next step is sent under the order's row lock, and a step already sent or done
+is never sent again, so a restart or a second engine picks up where the state in the
+database says. A dispatcher aborts the order like any other; a refusal (SCADA not taking
+a command, a check failing on a network changed since, a closing that would give supply
+to where an active hazard is) holds the order with the reason.
+
+Each incident and each order is handled in a savepoint of its own: one that fails, for
+whatever reason, fails alone and never holds back the others.
 """
 
 import logging
@@ -25,19 +31,23 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from grid_topology import restoration
-from outage.errors import Conflict, Invalid
+from outage.errors import Conflict, DomainError, Invalid
 from outage.grid.live import Views
 from outage.grid.switching import tripped_devices
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.orders.enums import OrderState, StepState
-from outage.orders.execution import Executor, Networks, execute_step
+from outage.orders.enums import OrderState, StepAction, StepState
+from outage.orders.execution import Executor, Networks, as_commanded, execute_step
 from outage.orders.models import SwitchingOrder
+from outage.orders.network import hazard_sites
 from outage.orders.scada import ScadaAdapter
 from outage.orders.service import approve, complete, lock, start, steps_of
+from outage.orders.simulation import PlannedStep, simulate
+from outage.restoration.enums import HealingOutcome
+from outage.restoration.errors import HazardAhead
 from outage.restoration.inputs import critical_of
-from outage.restoration.models import RestorationOrder
+from outage.restoration.models import HealingAttempt, RestorationOrder
 from outage.restoration.service import Computed, compute, draft_plan, incident_of, version_of
 from outage.settings import Settings
 
@@ -74,8 +84,8 @@ def remote_prefix(
 
 
 def _candidates(session: Session, since: datetime) -> list[int]:
-    """Active outages on a device that began since `since` and never had a restoration
-    order."""
+    """Active outages on a device that began since `since`, that self-healing never looked
+    at and that never had a restoration order."""
     return list(
         session.scalars(
             select(Incident.id)
@@ -84,6 +94,7 @@ def _candidates(session: Session, since: datetime) -> list[int]:
                 Incident.status.in_(ACTIVE),
                 Incident.device_id.is_not(None),
                 Incident.started_at >= since,
+                ~exists().where(HealingAttempt.incident_id == Incident.id),
                 ~exists().where(RestorationOrder.incident_id == Incident.id),
             )
             .order_by(Incident.started_at, Incident.id)
@@ -92,14 +103,19 @@ def _candidates(session: Session, since: datetime) -> list[int]:
 
 
 def _claim(session: Session, incident_id: int) -> bool:
-    """Lock the incident (False: another engine has it) and make sure it still has no
-    restoration order now that nobody else can add one."""
+    """Lock the incident (False: another engine has it) and make sure it is still a
+    candidate now that nobody else can look at it or order its restoration."""
     locked = session.scalar(
         select(Incident.id).where(Incident.id == incident_id).with_for_update(skip_locked=True)
     )
     if locked is None:
         return False
-    return not session.scalar(select(exists().where(RestorationOrder.incident_id == incident_id)))
+    return not session.scalar(
+        select(
+            exists().where(HealingAttempt.incident_id == incident_id)
+            | exists().where(RestorationOrder.incident_id == incident_id)
+        )
+    )
 
 
 def heal(
@@ -109,25 +125,66 @@ def heal(
     settings: Settings,
     now: datetime,
 ) -> list[int]:
-    """Start the automatic order of every new outage at a tripped device whose plans
-    begin with remote steps that bring customers back; the ids of the orders started."""
+    """Look once at every new outage: start the automatic order of one at a tripped device
+    whose plans begin with remote steps that bring customers back, and record what was
+    done with each; the ids of the orders started."""
     tripped = tripped_devices(session)
     started = []
     for incident_id in _candidates(session, now - settings.restoration_automatic_minutes):
         if not _claim(session, incident_id):
             continue
-        incident, device = incident_of(session, incident_id)
-        found = compute(session, incident, device, network=network, settings=settings, now=now)
-        if tripped.isdisjoint(found.fault.operated):
-            continue
-        choice = remote_prefix(found.plans, found.data, restoration.Options().critical_weight)
-        if choice is None:
-            continue
-        try:
-            started.append(_start(session, incident_id, choice, found, network, settings, now))
-        except (Conflict, Invalid) as refusal:
-            log.warning("self-healing left incident %d to the dispatcher: %s", incident_id, refusal)
+        attempt = _attempt(session, incident_id, tripped, network, settings, now)
+        session.add(attempt)
+        if attempt.order_id is not None:
+            started.append(attempt.order_id)
+        elif attempt.outcome is HealingOutcome.REFUSED:
+            log.warning(
+                "self-healing left incident %d to the dispatcher: %s", incident_id, attempt.reason
+            )
+    session.flush()
     return started
+
+
+def _attempt(
+    session: Session,
+    incident_id: int,
+    tripped: frozenset[str],
+    network: Views,
+    settings: Settings,
+    now: datetime,
+) -> HealingAttempt:
+    """Plan the incident and start its order, in a savepoint of its own: a refusal, or any
+    failure, leaves nothing of it and is recorded as the reason nothing was done."""
+
+    def looked(
+        outcome: HealingOutcome, *, reason: str | None = None, order_id: int | None = None
+    ) -> HealingAttempt:
+        return HealingAttempt(
+            incident_id=incident_id, at=now, outcome=outcome, reason=reason, order_id=order_id
+        )
+
+    try:
+        with session.begin_nested():
+            incident, device = incident_of(session, incident_id)
+            found = compute(session, incident, device, network=network, settings=settings, now=now)
+            if tripped.isdisjoint(found.fault.operated):
+                return looked(
+                    HealingOutcome.NOT_TRIPPED,
+                    reason="no protective device tripped on the way to the fault",
+                )
+            choice = remote_prefix(found.plans, found.data, restoration.Options().critical_weight)
+            if choice is None:
+                return looked(
+                    HealingOutcome.NOTHING_REMOTE,
+                    reason="no plan begins with remote-controlled steps that bring customers back",
+                )
+            order_id = _start(session, incident_id, choice, found, network, settings, now)
+    except DomainError as refusal:
+        return looked(HealingOutcome.REFUSED, reason=str(refusal))
+    except Exception as error:  # one incident the planner trips on must not stop the others
+        log.exception("self-healing failed on incident %d", incident_id)
+        return looked(HealingOutcome.REFUSED, reason=f"self-healing failed: {error!r}")
+    return looked(HealingOutcome.STARTED, order_id=order_id)
 
 
 def _start(
@@ -139,39 +196,40 @@ def _start(
     settings: Settings,
     now: datetime,
 ) -> int:
-    """Draft, approve and start the automatic order, all or nothing."""
-    with session.begin_nested():
-        order = draft_plan(
-            session,
-            incident_id,
-            choice.rank,
-            found.plans[choice.rank - 1],
-            version_of(network),
-            actor=ACTOR,
-            network=network,
-            now=now,
-            steps=choice.steps,
-            automatic=True,
-        )
-        approve(
-            session,
-            order.id,
-            actor=ACTOR,
-            may_approve=True,
-            expected_version=None,
-            topology=network.energized,
-            operated=network.operated,
-            now=now,
-            settings=settings,
-            automatic=True,
-        )
-        start(session, order.id, expected_version=None, topology=network.energized, now=now)
+    """Draft, approve and start the automatic order (the caller's savepoint makes it all or
+    nothing)."""
+    order = draft_plan(
+        session,
+        incident_id,
+        choice.rank,
+        found.plans[choice.rank - 1],
+        version_of(network),
+        actor=ACTOR,
+        network=network,
+        now=now,
+        steps=choice.steps,
+        automatic=True,
+    )
+    approve(
+        session,
+        order.id,
+        actor=ACTOR,
+        may_approve=True,
+        expected_version=None,
+        topology=network.energized,
+        operated=network.operated,
+        now=now,
+        settings=settings,
+        automatic=True,
+    )
+    start(session, order.id, expected_version=None, topology=network.energized, now=now)
     return order.id
 
 
 def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datetime) -> list[int]:
     """Send the next step of every automatic order in progress whose steps so far are
-    done, and complete those with every step done; the ids of the orders that moved."""
+    done, and complete those with every step done; the ids of the orders that moved.
+    Each order in a savepoint of its own: one that fails is logged and the others go on."""
     order_ids = session.scalars(
         select(SwitchingOrder.id)
         .join(RestorationOrder, RestorationOrder.order_id == SwitchingOrder.id)
@@ -180,19 +238,47 @@ def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datet
     ).all()
     moved = []
     for order_id in order_ids:
-        order = lock(session, order_id)
-        if order.state is not OrderState.IN_PROGRESS:
-            continue
-        steps = [step for step, _ in steps_of(session, order_id)]
-        if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
-            continue
-        pending = [step.position for step in steps if step.state is not StepState.DONE]
-        if not pending:
-            complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
-        else:
-            _send(session, order_id, pending[0], network=network, scada=scada, now=now)
-        moved.append(order_id)
+        try:
+            with session.begin_nested():
+                if _advance(session, order_id, network=network, scada=scada, now=now):
+                    moved.append(order_id)
+        except Exception:  # one order that cannot go on must not stop the others
+            log.exception("self-healing could not move order %d on", order_id)
     return moved
+
+
+def _advance(
+    session: Session, order_id: int, *, network: Views, scada: ScadaAdapter, now: datetime
+) -> bool:
+    """Send the order's next step, or complete it when every step is done; False when it
+    waits (a step commanded or failed) or is no longer in progress."""
+    order = lock(session, order_id)
+    if order.state is not OrderState.IN_PROGRESS:
+        return False
+    steps = [step for step, _ in steps_of(session, order_id)]
+    if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
+        return False
+    pending = [step.position for step in steps if step.state is not StepState.DONE]
+    if not pending:
+        complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
+    else:
+        _send(session, order_id, pending[0], network=network, scada=scada, now=now)
+    return True
+
+
+def _refuse_hazard(session: Session, order_id: int, step: PlannedStep, network: Views) -> None:
+    """A closing that would give supply to where an active hazard is, on the network with
+    the closings other orders sent to SCADA taken as done, is refused: a hazard's section
+    stays dead whatever the plan said when it was read."""
+    if step.action is not StepAction.CLOSE:
+        return
+    topology = as_commanded(session, network.energized, besides=order_id)
+    (effect,) = simulate(topology, [step], allow_loops=True, hazards=hazard_sites(session)).steps
+    if effect.hazards:
+        named = ", ".join(str(i) for i in effect.hazards)
+        raise HazardAhead(
+            f"closing {step.asset_ref} would give supply to where hazard incident {named} is"
+        )
 
 
 def _send(
@@ -206,8 +292,10 @@ def _send(
 ) -> None:
     """Send the step to SCADA; a refusal holds the order with the reason, for the
     dispatcher to retry the step or abort."""
+    step, ref = next((s, r) for s, r in steps_of(session, order_id) if s.position == position)
     try:
         with session.begin_nested():
+            _refuse_hazard(session, order_id, PlannedStep(position, step.action, ref), network)
             execute_step(
                 session,
                 order_id,

@@ -1,5 +1,9 @@
 """Restoration's periodic jobs, for `outage.scheduler`: self-healing (when a setting
-turns it on and SCADA takes commands) and the return to normal after a repair."""
+turns it on and SCADA takes commands) and the return to normal after a repair.
+
+Self-healing is two jobs, each in a transaction of its own: new outages are looked at in
+one, the automatic orders' steps sent in the other, so an incident that cannot be healed
+never holds back the orders already under way."""
 
 import logging
 from datetime import datetime
@@ -28,12 +32,14 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
     scada = adapter_for(settings.scada_command_url)
 
     def self_heal(session: Session, now: datetime) -> int:
-        assert scada is not None  # registered only with an adapter
-        network = live.views(session)
-        started = heal(session, network=network, settings=settings, now=now)
+        started = heal(session, network=live.views(session), settings=settings, now=now)
         for order_id in started:
             log.info("self-healing started order %d", order_id)
-        return len(started) + len(advance(session, network=network, scada=scada, now=now))
+        return len(started)
+
+    def self_heal_steps(session: Session, now: datetime) -> int:
+        assert scada is not None  # registered only with an adapter
+        return len(advance(session, network=live.views(session), scada=scada, now=now))
 
     def after_repairs(session: Session, now: datetime) -> int:
         drafted = propose_return_to_normal(session, topology=live.energized(session), now=now)
@@ -49,5 +55,8 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
             log.warning("self-healing is on but no SCADA command URL is set: it stays off")
             return
         every(scheduler, sessions, self_heal, seconds=HEAL_EVERY_S, name="self-healing")
+        every(
+            scheduler, sessions, self_heal_steps, seconds=HEAL_EVERY_S, name="self-healing-steps"
+        )
 
     return register

@@ -1,4 +1,5 @@
-"""The orders drafted from restoration plans: which plan, on which network version."""
+"""The orders drafted from restoration plans (which plan, on which network version), and
+what self-healing did with each incident it looked at."""
 
 from datetime import datetime
 
@@ -10,12 +11,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Text,
     UniqueConstraint,
     func,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from outage.db import Base
+from outage.db import Base, checked_enum
+from outage.restoration.enums import HealingOutcome
 
 
 class RestorationOrder(Base):
@@ -55,3 +58,24 @@ class RestorationOrder(Base):
     """When the repair was seen and the return to normal drafted (or found not needed):
     it is drafted once."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class HealingAttempt(Base):
+    """Self-healing looked at this incident: when, what it did and why. Each incident is
+    looked at once, so one it cannot plan is not planned again every run, and the
+    dispatcher reads here why nothing was done automatically."""
+
+    __tablename__ = "healing_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), unique=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[HealingOutcome] = mapped_column(checked_enum(HealingOutcome, "healing_outcome"))
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("switching_orders.id", ondelete="SET NULL")
+    )
+    """The order started (outcome `started`)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why nothing was started, as the refusal said it."""
