@@ -55,8 +55,6 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
             log.warning("self-healing is on but no SCADA command URL is set: it stays off")
             return
         every(scheduler, sessions, self_heal, seconds=HEAL_EVERY_S, name="self-healing")
-        every(
-            scheduler, sessions, self_heal_steps, seconds=HEAL_EVERY_S, name="self-healing-steps"
-        )
+        every(scheduler, sessions, self_heal_steps, seconds=HEAL_EVERY_S, name="self-healing-steps")
 
     return register

@@ -1,9 +1,12 @@
 """What restoration plans look like at the HTTP boundary."""
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 from outage.orders.enums import StepAction
 from outage.orders.schemas import OrderOut
+from outage.restoration.enums import HealingOutcome
 
 
 class NetworkVersion(BaseModel):
@@ -43,6 +46,19 @@ class PlanOut(BaseModel):
     most_loaded: str | None
 
 
+class SelfHealingOut(BaseModel):
+    """What self-healing did with the incident when it looked at it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    outcome: HealingOutcome
+    order_id: int | None
+    """The order it started."""
+    reason: str | None
+    """Why it started none."""
+
+
 class PlansOut(BaseModel):
     incident_id: int
     network_version: NetworkVersion
@@ -54,6 +70,8 @@ class PlansOut(BaseModel):
     """The incident's customers without supply now."""
     plans: list[PlanOut]
     """Best first: most customers back, then most customer-minutes saved."""
+    self_healing: SelfHealingOut | None = None
+    """What self-healing did with the incident; None: it never looked at it."""
 
 
 class PlanOrderIn(BaseModel):

@@ -40,8 +40,14 @@ from outage.restoration.inputs import (
     hazards,
     locate,
 )
-from outage.restoration.models import RestorationOrder
-from outage.restoration.schemas import NetworkVersion, PlanOut, PlansOut, PlanStepOut
+from outage.restoration.models import HealingAttempt, RestorationOrder
+from outage.restoration.schemas import (
+    NetworkVersion,
+    PlanOut,
+    PlansOut,
+    PlanStepOut,
+    SelfHealingOut,
+)
 from outage.settings import Settings
 
 PLANS = 5
@@ -152,9 +158,11 @@ def version_of(network: Views) -> NetworkVersion:
 def restoration_plans(
     session: Session, incident_id: int, *, network: Views, settings: Settings, now: datetime
 ) -> PlansOut:
-    """The ranked plans for an active outage, on the network as it is now."""
+    """The ranked plans for an active outage, on the network as it is now, and what
+    self-healing did with it."""
     incident, device = incident_of(session, incident_id)
     found = compute(session, incident, device, network=network, settings=settings, now=now)
+    healed = session.scalar(select(HealingAttempt).where(HealingAttempt.incident_id == incident_id))
     return PlansOut(
         incident_id=incident_id,
         network_version=version_of(network),
@@ -162,6 +170,7 @@ def restoration_plans(
         faulted=sorted(found.fault.faulted),
         customers_out=customers_out(network, found.fault),
         plans=[_plan_out(rank, p, found.data) for rank, p in enumerate(found.plans, start=1)],
+        self_healing=None if healed is None else SelfHealingOut.model_validate(healed),
     )
 
 

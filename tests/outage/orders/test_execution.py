@@ -12,7 +12,7 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Device, SwitchOperation
 from tests.conftest import Credentials
 
-from .conftest import ORDERS
+from .conftest import ORDERS, Feeders
 
 
 def _draft(client: TestClient, credentials: Credentials, *steps: dict[str, Any]) -> Any:
@@ -129,3 +129,17 @@ def test_opening_a_device_already_open_is_done_without_an_operation(
     assert done["steps"][0]["state"] == "done"
     assert done["steps"][0]["remark"] == f"{switch} was already open: nothing operated"
     assert _operations(orders_database, switch) == operations
+
+
+def test_a_closing_that_makes_a_loop_with_another_orders_commanded_closing_is_refused(
+    client: TestClient, scada_client: TestClient, credentials: Credentials, feeders: Feeders
+) -> None:
+    _open_by_hand(client, credentials, feeders.section)
+    by_tie = _started(scada_client, credentials, {"action": "close", "asset_ref": feeders.tie})
+    by_section = _started(
+        scada_client, credentials, {"action": "close", "asset_ref": feeders.section}
+    )
+    commanded = _execute(scada_client, credentials, by_tie, 1).json()
+    assert commanded["steps"][0]["state"] == "commanded"
+    refused = _execute(scada_client, credentials, by_section, 1)
+    assert refused.status_code == 409 and "(a loop)" in refused.json()["detail"]

@@ -1,13 +1,17 @@
 """Steps sent to SCADA: the HTTP adapter, and a step done when SCADA reports the device."""
 
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from outage.auth.enums import Role, Scope
+from outage.db import session_factory, session_scope
+from outage.grid.live import LiveTopology
 from outage.notifications.sink import HttpSink
+from outage.orders.execution import Executor, Networks, confirm_by_scada, execute_step
 from outage.orders.scada import HttpScada, ScadaRefused
 from tests.conftest import Credentials
 
@@ -74,3 +78,48 @@ def test_a_commanded_step_is_not_sent_twice(
     assert again.status_code == 409 and "awaits" in again.json()["detail"]
     by_hand = scada_client.post(path, json={"by_hand": True}, headers=dispatcher)
     assert by_hand.json()["steps"][0]["state"] == "done"
+
+
+def test_a_confirmation_faster_than_the_commands_commit_waits_for_it_and_sees_the_step(
+    orders_database: str,
+    scada_client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    switches: list[str],
+) -> None:
+    switch = switches[0]
+    order = _started(scada_client, credentials, switch)
+    sessions, live = session_factory(orders_database), LiveTopology()
+    sent = threading.Event()
+
+    def confirm() -> None:
+        sent.wait()
+        with session_scope(sessions) as session:
+            confirm_by_scada(
+                session,
+                switch,
+                is_open=True,
+                at=datetime.now(UTC),
+                late_within=timedelta(minutes=15),
+                networks=lambda: Networks(live.get(session), live.energized(session)),
+            )
+
+    confirmation = threading.Thread(target=confirm)
+    confirmation.start()
+    with session_scope(sessions) as session:
+        execute_step(
+            session,
+            order["id"],
+            1,
+            executor=Executor("dispatcher"),
+            expected_version=None,
+            networks=Networks(live.get(session), live.energized(session)),
+            now=datetime.now(UTC),
+            scada=HttpScada(f"{sink.url}/commands"),
+        )
+        sent.set()  # SCADA answers at once; the command's transaction has not committed
+        confirmation.join(timeout=0.5)
+        assert confirmation.is_alive()
+    confirmation.join(timeout=10)
+    done = scada_client.get(f"{ORDERS}/{order['id']}", headers=credentials.staff()).json()
+    assert (done["steps"][0]["state"], done["steps"][0]["executed_by"]) == ("done", "scada")

@@ -151,6 +151,46 @@ def test_a_step_confirmed_late_is_then_confirmed_without_a_new_command(
     assert f"order-{order['id']}-step-1-try-2" not in sink.received()
 
 
+def _report(client: TestClient, credentials: Credentials, asset_ref: str, at: datetime) -> None:
+    event = {"asset_ref": asset_ref, "state": "open", "occurred_at": at.isoformat()}
+    client.post(
+        "/api/v1/scada/events", json=event, headers=credentials.key(Scope.SCADA)
+    ).raise_for_status()
+
+
+def _taken_for_the_order(client: TestClient, credentials: Credentials, order_id: int) -> bool:
+    remark: str = _get(client, credentials, order_id)["steps"][0]["remark"]
+    return "SCADA reported" in remark
+
+
+def test_an_event_long_after_the_command_is_not_taken_for_its_late_confirmation(
+    orders_database: str, scada_client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    switch = switches[9]
+    order = _held(orders_database, scada_client, credentials, switch)
+    long_ago = datetime.now(UTC) - timedelta(hours=2)
+    with session_scope(session_factory(orders_database)) as session:
+        session.execute(
+            update(SwitchingStep)
+            .where(SwitchingStep.order_id == order["id"])
+            .values(commanded_at=long_ago, failed_at=long_ago + TIMEOUT)
+        )
+    _report(scada_client, credentials, switch, datetime.now(UTC))
+    assert not _taken_for_the_order(scada_client, credentials, order["id"])
+    abnormal = scada_client.get("/api/v1/grid/abnormal", headers=credentials.staff()).json()
+    assert next(d for d in abnormal if d["asset_ref"] == switch)["source"] == "scada"
+
+
+def test_an_event_before_the_command_is_not_taken_for_its_late_confirmation(
+    orders_database: str, scada_client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    switch = switches[10]
+    order = _held(orders_database, scada_client, credentials, switch)
+    sent = datetime.fromisoformat(order["steps"][0]["commanded_at"])
+    _report(scada_client, credentials, switch, sent - timedelta(seconds=30))
+    assert not _taken_for_the_order(scada_client, credentials, order["id"])
+
+
 def test_the_switching_page_shows_why_an_order_is_held(
     orders_database: str, scada_client: TestClient, credentials: Credentials, switches: list[str]
 ) -> None:

@@ -3,24 +3,33 @@ SCADA by the system, one at a time, once."""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from grid_topology.model import GridModel
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.grid.models import Device
+from outage.incidents.changes import open_incident
+from outage.incidents.enums import IncidentKind
+from outage.incidents.models import Incident
+from outage.intake.enums import Hazard
 from outage.notifications.sink import HttpSink, running_sink
 from outage.orders.scada import HttpScada
+from outage.restoration import healing
+from outage.restoration.errors import NotPlannable
 from outage.restoration.healing import advance, heal
-from outage.restoration.models import RestorationOrder
+from outage.restoration.models import HealingAttempt, RestorationOrder
+from outage.restoration.service import Computed, compute
 from outage.settings import get_settings
 from tests.conftest import Credentials
 
-from .conftest import ISOLATING, LINE, Outage, trip
+from .conftest import ISOLATING, LINE, TIE, TRANSFORMER, Outage, trip
 
 ORDERS = "/api/v1/switching/orders"
 
@@ -123,3 +132,109 @@ def test_an_outage_whose_plans_begin_with_a_manual_step_is_left_to_the_dispatche
     restoration_database: str, sample_grid: GridModel, sink: HttpSink, line_fault: Outage
 ) -> None:
     assert _cycle(restoration_database, sink) == ([], [])
+
+
+def _attempts(url: str) -> dict[int, tuple[str, int | None, str | None]]:
+    """Incident -> what self-healing did with it: outcome, order, reason."""
+    with session_scope(session_factory(url)) as session:
+        rows = session.scalars(select(HealingAttempt)).all()
+        return {a.incident_id: (a.outcome.value, a.order_id, a.reason) for a in rows}
+
+
+def test_an_incident_is_looked_at_once_and_what_was_done_is_recorded(
+    restoration_database: str,
+    sink: HttpSink,
+    client: TestClient,
+    credentials: Credentials,
+    line_fault: Outage,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    planned: list[int] = []
+
+    def counted(session: Session, incident: Incident, *args: Any, **kwargs: Any) -> Computed:
+        planned.append(incident.id)
+        return compute(session, incident, *args, **kwargs)
+
+    monkeypatch.setattr(healing, "compute", counted)
+    _cycle(restoration_database, sink)
+    _cycle(restoration_database, sink)
+    assert planned == [line_fault.incident_id]
+    outcome, order_id, reason = _attempts(restoration_database)[line_fault.incident_id]
+    assert (outcome, order_id) == ("nothing_remote", None) and reason
+    plans = client.get(
+        f"/api/v1/incidents/{line_fault.incident_id}/restoration-plans",
+        headers=credentials.staff(Role.DISPATCHER),
+    ).json()
+    assert plans["self_healing"]["outcome"] == "nothing_remote"
+
+
+def test_an_incident_that_cannot_be_planned_fails_alone(
+    restoration_database: str,
+    sample_grid: GridModel,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unplannable = trip(restoration_database, sample_grid, TRANSFORMER).incident_id
+    healable = trip(restoration_database, sample_grid, LINE).incident_id
+
+    def refusing(session: Session, incident: Incident, *args: Any, **kwargs: Any) -> Computed:
+        if incident.id == unplannable:
+            raise NotPlannable(f"incident {incident.id} cannot be planned")
+        return compute(session, incident, *args, **kwargs)
+
+    monkeypatch.setattr(healing, "compute", refusing)
+    (order_id,), moved = _cycle(restoration_database, sink)
+    assert moved == [order_id] and _commands(sink, order_id)
+    attempts = _attempts(restoration_database)
+    assert attempts[unplannable] == (
+        "refused",
+        None,
+        f"incident {unplannable} cannot be planned",
+    )
+    assert attempts[healable][:2] == ("started", order_id)
+
+
+def _hazard_at(url: str, asset_ref: str) -> int:
+    with session_scope(session_factory(url)) as session:
+        return open_incident(
+            session,
+            kind=IncidentKind.HAZARD,
+            hazard=Hazard.WIRES_DOWN,
+            device_asset_ref=asset_ref,
+            confidence=0.9,
+            customers_affected=0,
+            started_at=datetime.now(UTC),
+            reason="wires down",
+        )
+
+
+def test_a_closing_that_would_feed_a_hazard_reported_since_holds_the_order(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+) -> None:
+    trip(restoration_database, sample_grid, LINE)
+    (order_id,), _ = _cycle(restoration_database, sink)
+    hazard = _hazard_at(restoration_database, TIE)
+    dispatcher, scada = credentials.staff(Role.DISPATCHER), credentials.key(Scope.SCADA)
+    order = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()
+    while order["state"] == "in_progress":
+        (commanded,) = [s for s in order["steps"] if s["state"] == "commanded"]
+        event = {
+            "asset_ref": commanded["asset_ref"],
+            "state": "open" if commanded["action"] == "open" else "closed",
+            "occurred_at": datetime.now(UTC).isoformat(),
+        }
+        client.post("/api/v1/scada/events", json=event, headers=scada).raise_for_status()
+        _cycle(restoration_database, sink)
+        order = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()
+    (held,) = [s for s in order["steps"] if s["state"] == "failed"]
+    assert order["state"] == "held" and held["asset_ref"] == TIE
+    assert f"give supply to where hazard incident {hazard} is" in held["remark"]
+    assert TIE not in _commands(sink, order_id).values()
