@@ -10,9 +10,10 @@ gives its best plan and that plan's timeline. Both arms have the same crews and 
 - Repair: each fault goes to the crew that reaches it first (a crew busy on another fault
   of the scenario goes on from there once done); it is repaired after the crew's travel,
   the assessment and the typical repair of a line (`dispatch.etr` defaults).
-- A manual switching step takes the nearest crew's travel from its depot plus
-  `OPERATE_S` on site, a remote-controlled one `REMOTE_S`: the service's defaults. The
-  planner's steps follow one another (its timeline).
+- A manual switching step goes to the crew that gets there first (from its depot or its
+  last step), which operates for `OPERATE_S` once the step before is done; a
+  remote-controlled one takes `REMOTE_S`: the service's defaults and the planner's
+  timeline (steps one after another, crews travelling meanwhile).
 
 Customer-minutes interrupted (CMI), over all scenarios, for the customers below the
 operated devices; a customer's outage ends when the last fault below its operated device
@@ -20,22 +21,30 @@ is repaired, at the latest:
 
 - `cmi_repair_only`: every such customer out until that repair.
 - `cmi_with_switching`: a customer the plan restores is back at its step's time.
-- `cmi_upper_bound`: every *re-feedable* customer back at time zero: outside the faulted
-  sections and joined to a live part of the network through devices (any state) that
-  avoid them. Capacity is ignored, so no switching can do better.
+- `cmi_upper_bound`: every *re-feedable* customer back at time zero, as a linear
+  programme: a dead area outside the faulted sections (nodes joined through devices in
+  any state) may take real power through every live point it touches, each rated element
+  on those points' paths to the grid's source carrying at most its rating less what it
+  carries after the outage; any share of any node of the area may come back (customer-
+  minutes weighted). Real power alone, flows split at will, no radiality and no limits
+  inside the area: every simplification lets more back than radial switching within
+  ratings could, so no switching can do better. Without loads or ratings it is every
+  customer joined to a live point.
 
 `cmi_plan_at_once`: the plan's customers back at time zero, the rest at repair: between it
 and `cmi_with_switching` lies the time the steps take, between it and the bound the
-customers no plan re-feeds (capacity, or more cuts than `Options.max_cuts`).
+customers the plan does not re-feed (islands fed only through another dead island, more
+cuts than `Options.max_cuts`, and the bound's simplifications).
 
 `reduction` = 1 - with switching / repair only (goal: at least 0.4). `of_upper_bound`: the
 share of the bound's saving that switching achieves, (repair only - with switching) /
 (repair only - upper bound) (1.0 is the bound itself; goal: at least 0.9). A ratio of the
 CMIs themselves would say little: on a grid where every customer can be re-fed (ring main
 units at both ends of every cable) the bound is zero.
-`customers_out`, `restored_by_switching`, `refeedable`: customers, summed over the
-scenarios. `solve_p50_s`, `solve_p99_s`, `solve_max_s`: the planner's time per scenario, with the
-topology's load pass done (a running service keeps it: `Topology.sums_below`).
+`customers_out`, `restored_by_switching`, `refeedable` (in dead areas that touch supply,
+capacity aside): customers, summed over the scenarios. `solve_p50_s`, `solve_p99_s`,
+`solve_max_s`: the planner's time per scenario, with the topology's load pass done (a
+running service keeps it: `Topology.sums_below`).
 
 Grids: SimBench 1-MVLV-urban-all-0-sw and 1-MVLV-semiurb-all-0-sw; with `--quick` the
 urban grid alone with fewer scenarios; the bundled sample grid without the simbench extra.
@@ -48,12 +57,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ortools.linear_solver import pywraplp
+
 from benchmarks.harness import percentile
 from dispatch.etr import DEFAULT_REPAIR_MIN, assessment_s
 from dispatch.travel import GreatCircleTravel
 from grid_topology.geojson import read_grid
 from grid_topology.model import SWITCHING_KINDS, Coordinate, DeviceKind, GridModel
 from grid_topology.restoration import (
+    Crews,
     GridData,
     Incident,
     Options,
@@ -145,52 +157,97 @@ def repair_times(grid: Grid, lines: Sequence[str], travel: GreatCircleTravel) ->
     return done
 
 
-def manual_seconds(grid: Grid, travel: GreatCircleTravel) -> Callable[[str], float]:
-    """The nearest crew's travel from its depot and its time on site, as the service counts."""
-    found: dict[str, float] = {}
+@dataclass(frozen=True)
+class Bound:
+    """What no switching can beat."""
 
-    def seconds(asset_ref: str) -> float:
-        if asset_ref not in found:
-            there = grid.places[asset_ref]
-            found[asset_ref] = min(travel.seconds(d, there) for d in grid.depots) + OPERATE_S
-        return found[asset_ref]
-
-    return seconds
+    saved_minutes: float
+    refeedable: int
+    """Customers in the dead areas that touch supply, capacity aside."""
 
 
-def refeedable(topology: Topology, incident: Incident, out: frozenset[str]) -> frozenset[str]:
-    """Nodes of `out` outside the faulted sections joined to a live node by devices in any
-    state that avoid the faulted sections: what no switching could beat."""
+def upper_bound(
+    grid: Grid, incident: Incident, out: frozenset[str], back_at: dict[str, float]
+) -> Bound:
+    """The most customer-minutes switching could save: a linear programme over the dead
+    areas outside the faulted sections (see the module's docstring)."""
+    topology = grid.topology
+    live = topology.switched(dict.fromkeys(incident.operated, True))
+    flows = live.sums_below(grid.data.loads)
+    ratings, loads = grid.data.ratings, grid.data.loads
+    accounts_at = topology.network.accounts_at
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    objective = solver.Objective()
+    objective.SetMaximization()
+    through: dict[str, list[pywraplp.Variable]] = {}
+    """Rated element -> what the touches whose path holds it take."""
+    dead = set(out - sections(topology, incident.faulted))
+    saved, refeedable = 0.0, 0
+    while dead:
+        area, touches = _dead_area(topology, live, dead.pop(), dead)
+        dead -= area
+        if not touches:
+            continue
+        refeedable += sum(len(accounts_at.get(n, ())) for n in area)
+        balance = solver.Constraint(0.0, 0.0)
+        for node in area:
+            value = sum(back_at.get(a, 0.0) for a in accounts_at.get(node, ()))
+            kw = loads.get(node, 0).real
+            if kw <= 0:
+                saved += value
+            elif value > 0:
+                back = solver.NumVar(0.0, 1.0, "")
+                objective.SetCoefficient(back, value)
+                balance.SetCoefficient(back, kw)
+        for device, end in touches:
+            taken = solver.NumVar(0.0, solver.infinity(), "")
+            balance.SetCoefficient(taken, -1.0)
+            for element in (device, *live.upstream_of_node(end).devices):
+                if ratings.get(element):
+                    through.setdefault(element, []).append(taken)
+    for element, taken in through.items():
+        spare = max(ratings[element] - flows.get(element, 0).real, 0.0)
+        limit = solver.Constraint(0.0, spare)
+        for variable in taken:
+            limit.SetCoefficient(variable, 1.0)
+    if solver.NumVariables() and solver.Solve() == pywraplp.Solver.OPTIMAL:
+        saved += objective.Value()
+    return Bound(saved / 60, refeedable)
+
+
+def _dead_area(
+    topology: Topology, live: Topology, start: str, dead: set[str]
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """The nodes of `dead` joined to `start` through devices in any state, and the
+    (device, live node) pairs through which they touch supply."""
     links = topology.network.links
-    blocked = sections(topology, incident.faulted)
-    reached: set[str] = set()
-    stack: list[str] = []
-    for node in out - blocked:
-        for asset_ref in topology.devices_at(node):
-            link = links[asset_ref]
-            other = link.to_node if link.from_node == node else link.from_node
-            if other not in out and other not in blocked and topology.is_energized(other):
-                reached.add(node)
-                stack.append(node)
-                break
+    area, touches, stack = {start}, [], [start]
     while stack:
         node = stack.pop()
         for asset_ref in topology.devices_at(node):
             link = links[asset_ref]
             other = link.to_node if link.from_node == node else link.from_node
-            if other in out and other not in blocked and other not in reached:
-                reached.add(other)
+            if other in dead and other not in area:
+                area.add(other)
                 stack.append(other)
-    return frozenset(reached)
+            elif other not in dead and other not in area and live.is_energized(other):
+                touches.append((asset_ref, other))
+    return area, touches
 
 
 def scenario(grid: Grid, lines: Sequence[str], travel: GreatCircleTravel) -> Outcome:
     topology, links = grid.topology, grid.topology.network.links
     incident = incident_at(topology, lines)
     repaired = repair_times(grid, lines, travel)
+    crews = Crews(
+        starts=tuple(grid.depots),
+        place=grid.places.get,
+        travel=travel.seconds,
+        operate_seconds=OPERATE_S,
+    )
     options = Options(
         remote_seconds=REMOTE_S,
-        manual_seconds=manual_seconds(grid, travel),
+        crews=crews,
         repair_seconds=max(repaired.values()),
         plans=1,
     )
@@ -207,17 +264,16 @@ def scenario(grid: Grid, lines: Sequence[str], travel: GreatCircleTravel) -> Out
         for account in below.accounts:
             back_at[account] = max(back_at.get(account, 0.0), repair)
     switched = {a: step.at_seconds for step in plan.steps for a in step.restored}
-    bound_nodes = refeedable(topology, incident, frozenset(out_nodes))
-    accounts_at = topology.network.accounts_at
-    bound = {a for node in bound_nodes for a in accounts_at.get(node, ())}
+    bound = upper_bound(grid, incident, frozenset(out_nodes), back_at)
+    repair_only = sum(back_at.values()) / 60
     return Outcome(
         faults=len(lines),
         customers_out=len(back_at),
         restored=len(switched.keys() & back_at.keys()),
-        refeedable=len(bound & back_at.keys()),
-        cmi_repair_only=sum(back_at.values()) / 60,
+        refeedable=bound.refeedable,
+        cmi_repair_only=repair_only,
         cmi_with_switching=sum(min(t, switched.get(a, t)) for a, t in back_at.items()) / 60,
-        cmi_upper_bound=sum(0.0 if a in bound else t for a, t in back_at.items()) / 60,
+        cmi_upper_bound=repair_only - bound.saved_minutes,
         cmi_plan_at_once=sum(0.0 if a in switched else t for a, t in back_at.items()) / 60,
         solve_s=solve_s,
     )

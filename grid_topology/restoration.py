@@ -13,8 +13,10 @@ transformers. After a protective device opens on a fault, the planner
    and keeps the combinations that restore the most customers (critical ones weighted),
 4. orders the steps so that every part is fed once its boundary is open (never a loop, not
    even for a moment) and the parts worth the most customers per second of switching come
-   first, and times them: seconds for a remote-controlled device, a crew's travel and work
-   (`Options.manual_seconds`) for the others.
+   first, and times them: seconds for a remote-controlled device; for the others, the crew
+   that gets there first (`Options.crews`), which travels as soon as it is free, gets
+   ready on site and operates on the word once the step before is done: the steps go one
+   after another, the crews' journeys and preparations overlap.
 
 Capacity is the load-sum of a radial network: what an element carries is the demand of
 everything it feeds. A source adds the demand of its part to every element between it and
@@ -28,19 +30,29 @@ import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from grid_topology.model import SWITCHING_KINDS, GridModel
+from grid_topology.model import SWITCHING_KINDS, Coordinate, GridModel
 from grid_topology.topology import Topology
 
 MANUAL_SECONDS = 45 * 60.0
-"""Default time for a crew to reach a manual device and operate it."""
+"""Default time for a crew to reach a manual device and operate it, when no crew is known."""
+OPERATE_SECONDS = 10 * 60.0
+"""Default time for a crew on site to operate a manual device."""
+WORD_SECONDS = 60.0
+"""Default time for a crew ready at a device to operate it once told to."""
 ISLAND_CHOICES = 8
 """Best ways of feeding each island kept when combining islands."""
+CANDIDATE_CUTS = 24
+"""Switchable devices an island may be cut at: those between its sources first."""
 COMBINATIONS = 4096
 """Largest number of island combinations searched exhaustively; beyond, islands are greedy."""
 
 
-def _manual_seconds(asset_ref: str) -> float:
-    return MANUAL_SECONDS
+def _nowhere(asset_ref: str) -> Coordinate | None:
+    return None
+
+
+def _no_travel(origin: Coordinate, destination: Coordinate) -> float:
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -72,12 +84,30 @@ class GridData:
 
 
 @dataclass(frozen=True)
+class Crews:
+    """The crews that operate manual devices, for the timeline. Without a start (no crew
+    known) or a place for the device, a manual step takes `unknown_seconds`."""
+
+    starts: tuple[Coordinate, ...] = ()
+    """Where each crew is when the plan starts."""
+    place: Callable[[str], Coordinate | None] = _nowhere
+    """asset_ref -> where a crew operates it."""
+    travel: Callable[[Coordinate, Coordinate], float] = _no_travel
+    """Seconds to drive from one place to another."""
+    operate_seconds: float = OPERATE_SECONDS
+    """On site before the device is operated: access, checks, the operation itself."""
+    word_seconds: float = WORD_SECONDS
+    """From the step before to a crew standing ready having operated: the control room's
+    word and the crew's confirmation."""
+    unknown_seconds: float = MANUAL_SECONDS
+
+
+@dataclass(frozen=True)
 class Options:
     margin: float = 1.0
     """Share of a rating a plan may load an element to."""
     remote_seconds: float = 30.0
-    manual_seconds: Callable[[str], float] = _manual_seconds
-    """asset_ref -> seconds for a crew to get there and operate it."""
+    crews: Crews = Crews()
     repair_seconds: float = 4 * 3600.0
     """How long customers would wait for the repair: the horizon of customer-minutes saved."""
     critical_weight: float = 10.0
@@ -260,10 +290,36 @@ class _Island:
         return self.tin[node] <= self.tin[other] < self.tout[node]
 
     def _candidate_cuts(self) -> list[str]:
-        """Switchable devices on the paths between the island's source ends."""
+        """Switchable devices on the paths between the island's source ends (to split it
+        between sources), then the others nearest a source end (to leave out what its
+        source cannot carry), `CANDIDATE_CUTS` at most."""
         ends = {source.end for source in self.sources}
-        if len(ends) < 2:
-            return []
+        between = self._between(ends) if len(ends) > 1 else []
+        links = self.area.before.network.links
+        children: dict[str, list[str]] = {}
+        for node, (_, above) in self.parent.items():
+            children.setdefault(above, []).append(node)
+        found = dict.fromkeys(between)
+        queue = sorted(ends)
+        seen = set(queue)
+        for node in queue:  # breadth first from the ends, the list growing as it goes
+            if len(found) >= CANDIDATE_CUTS:
+                break
+            near = children.get(node, [])
+            if node in self.parent:
+                near = [*near, self.parent[node][1]]
+            for other in sorted(near):
+                if other in seen:
+                    continue
+                seen.add(other)
+                queue.append(other)
+                below = other if self.parent.get(other, ("", ""))[1] == node else node
+                device = self.parent[below][0]
+                if links[device].kind in SWITCHING_KINDS and len(found) < CANDIDATE_CUTS:
+                    found.setdefault(device)
+        return list(found)
+
+    def _between(self, ends: set[str]) -> list[str]:
         links = self.area.before.network.links
         marked: set[str] = set()
         for end in ends:
@@ -296,7 +352,8 @@ class _Island:
         return sum((self.load[q] for q in outer), 0j), sum(self.weight[q] for q in outer)
 
     def choices(self, max_cuts: int) -> list[_Choice]:
-        """Ways of feeding the island that fit on their own, best first."""
+        """Ways of feeding the island that fit on their own (two sources of one island
+        may lean on the same element), best first."""
         found: list[_Choice] = []
         for size in range(min(max_cuts, len(self.candidates)) + 1):
             for cuts in itertools.combinations(self.candidates, size):
@@ -315,7 +372,7 @@ class _Island:
         choices = []
         for picked in itertools.product(*options.values()):
             feeds = tuple(f for f in picked if f is not None)
-            if feeds and all(f.weight > 0 for f in feeds):
+            if feeds and all(f.weight > 0 for f in feeds) and self.area.fits(feeds):
                 choices.append(_Choice(cuts, feeds))
         return choices
 
@@ -573,22 +630,20 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
             pending.append((feed, accounts, sorted(opens)))
     done: set[str] = set()
     steps: list[Step] = []
-    clock = 0.0
+    timeline = _Timeline(area)
     for device in area.first:
         done.add(device)
-        clock += _cost(area, device)
-        steps.append(Step(device, True, clock, frozenset()))
+        steps.append(Step(device, True, timeline.operate(device), frozenset()))
     while pending:
-        best = max(pending, key=lambda item: _worth(area, item[0], item[2], done))
+        best = max(pending, key=lambda item: _worth(timeline, item[0], item[2], done))
         pending.remove(best)
         feed, accounts, opens = best
         for device in opens:
             if device not in done:
                 done.add(device)
-                clock += _cost(area, device)
-                steps.append(Step(device, True, clock, frozenset()))
-        clock += _cost(area, feed.source.device)
-        steps.append(Step(feed.source.device, False, clock, accounts))
+                steps.append(Step(device, True, timeline.operate(device), frozenset()))
+        source = feed.source.device
+        steps.append(Step(source, False, timeline.operate(source), accounts))
     restored = frozenset(a for step in steps for a in step.restored)
     horizon = area.options.repair_seconds
     saved = sum(len(s.restored) * max(0.0, horizon - s.at_seconds) / 60 for s in steps)
@@ -604,16 +659,51 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
     )
 
 
-def _worth(area: _Area, feed: _Feed, opens: list[str], done: set[str]) -> float:
+def _worth(timeline: "_Timeline", feed: _Feed, opens: list[str], done: set[str]) -> float:
     """Customers (critical weighted) a part brings back per second of its switching."""
     todo = [d for d in opens if d not in done] + [feed.source.device]
-    return feed.weight / sum(_cost(area, d) for d in todo)
+    return feed.weight / max(timeline.after(todo) - timeline.clock, 1.0)
 
 
-def _cost(area: _Area, asset_ref: str) -> float:
-    if asset_ref in area.data.remote:
-        return area.options.remote_seconds
-    return area.options.manual_seconds(asset_ref)
+class _Timeline:
+    """When each step is done. Steps go one after another; a manual step goes to the crew
+    that gets there first, which sets off as soon as it is free and gets ready on site
+    while others operate, then operates on the control room's word once the step before
+    it is done."""
+
+    def __init__(self, area: _Area) -> None:
+        self.area = area
+        self.clock = 0.0
+        self.crews: list[tuple[float, Coordinate]] = [(0.0, s) for s in area.options.crews.starts]
+        """Each crew's (free from, where)."""
+
+    def operate(self, device: str) -> float:
+        """Do the step next; when it is done."""
+        self.clock, self.crews = self._done(device, self.clock, self.crews)
+        return self.clock
+
+    def after(self, devices: Iterable[str]) -> float:
+        """When these steps would be done if they came next; nothing changes."""
+        clock, crews = self.clock, self.crews
+        for device in devices:
+            clock, crews = self._done(device, clock, crews)
+        return clock
+
+    def _done(
+        self, device: str, clock: float, crews: list[tuple[float, Coordinate]]
+    ) -> tuple[float, list[tuple[float, Coordinate]]]:
+        """When the step is done after `clock`, and the crews after it."""
+        options = self.area.options
+        if device in self.area.data.remote:
+            return clock + options.remote_seconds, crews
+        there = options.crews.place(device)
+        if there is None or not crews:
+            return clock + options.crews.unknown_seconds, crews
+        arrivals = [free + options.crews.travel(at, there) for free, at in crews]
+        crew = min(range(len(arrivals)), key=arrivals.__getitem__)
+        ready = arrivals[crew] + options.crews.operate_seconds
+        done = max(ready, clock + options.crews.word_seconds)
+        return done, [*crews[:crew], (done, there), *crews[crew + 1 :]]
 
 
 def _part_accounts(area: _Area, island: _Island, cuts: frozenset[str], top: str) -> frozenset[str]:

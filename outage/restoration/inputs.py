@@ -4,9 +4,11 @@ The planner is pure (`grid_topology.restoration`): here its inputs are read. The
 data are the devices' ratings and remote control and the premises' demand; the incident
 is its device, the protective devices that opened on the fault, the sections the
 evidence leaves possible for the fault, and the active hazards, which must stay dead.
-A manual device's time is the nearest crew's travel there and its time to operate it.
+A manual device's time comes from the crews on shift: where they are, how long they
+drive and operate.
 """
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -160,39 +162,32 @@ def hazards(session: Session) -> frozenset[str]:
     return frozenset(node for nodes in hazard_sites(session).values() for node in nodes)
 
 
-class ManualTime:
-    """Seconds for the nearest crew on shift to reach a manual device and operate it;
-    a fixed time when no crew is on shift. Each device is looked up once."""
+def crews(session: Session, settings: Settings, now: datetime) -> restoration.Crews:
+    """The crews on shift, each from its fresh position or its depot, busy or not, for the
+    plan's timeline; where a device is, looked up once."""
+    travel = GreatCircleTravel(
+        road_factor=settings.dispatch_road_factor, speed_kmh=settings.dispatch_speed_kmh
+    )
+    on_shift = planning_crews(
+        session, now=now, position_max_age=settings.dispatch_position_max_age_minutes
+    )
+    return restoration.Crews(
+        starts=tuple(c.location or c.depot for c in on_shift),
+        place=functools.cache(functools.partial(_place, session)),
+        travel=travel.seconds,
+        operate_seconds=settings.restoration_operate_minutes.total_seconds(),
+        unknown_seconds=settings.restoration_manual_minutes.total_seconds(),
+    )
 
-    def __init__(self, session: Session, settings: Settings, now: datetime) -> None:
-        self._session = session
-        self._travel = GreatCircleTravel(
-            road_factor=settings.dispatch_road_factor, speed_kmh=settings.dispatch_speed_kmh
-        )
-        crews = planning_crews(
-            session, now=now, position_max_age=settings.dispatch_position_max_age_minutes
-        )
-        self._crews: list[Coordinate] = [c.location or c.depot for c in crews]
-        self._operate = settings.restoration_operate_minutes.total_seconds()
-        self._fallback = settings.restoration_manual_minutes.total_seconds()
-        self._found: dict[str, float] = {}
 
-    def __call__(self, asset_ref: str) -> float:
-        if asset_ref not in self._found:
-            self._found[asset_ref] = self._seconds(asset_ref)
-        return self._found[asset_ref]
-
-    def _seconds(self, asset_ref: str) -> float:
-        place = self._session.execute(
-            select(
-                func.ST_X(func.ST_PointOnSurface(Device.geom)),
-                func.ST_Y(func.ST_PointOnSurface(Device.geom)),
-            ).where(Device.asset_ref == asset_ref)
-        ).first()
-        if not self._crews or place is None:
-            return self._fallback
-        there = (float(place[0]), float(place[1]))
-        return min(self._travel.seconds(crew, there) for crew in self._crews) + self._operate
+def _place(session: Session, asset_ref: str) -> Coordinate | None:
+    place = session.execute(
+        select(
+            func.ST_X(func.ST_PointOnSurface(Device.geom)),
+            func.ST_Y(func.ST_PointOnSurface(Device.geom)),
+        ).where(Device.asset_ref == asset_ref)
+    ).first()
+    return None if place is None else (float(place[0]), float(place[1]))
 
 
 def critical_of(data: restoration.GridData, accounts: Collection[str]) -> int:

@@ -33,7 +33,7 @@ from outage.restoration.errors import (
 )
 from outage.restoration.inputs import (
     Fault,
-    ManualTime,
+    crews,
     critical_of,
     customers_out,
     grid_data,
@@ -102,7 +102,7 @@ def compute(
     options = restoration.Options(
         margin=settings.restoration_rating_margin,
         remote_seconds=settings.restoration_remote_s.total_seconds(),
-        manual_seconds=ManualTime(session, settings, now),
+        crews=crews(session, settings, now),
         repair_seconds=repair,
         plans=PLANS,
     )

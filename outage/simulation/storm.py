@@ -259,20 +259,26 @@ class SwitchingSite:
 
 def switching_site(grid: StormGrid) -> SwitchingSite | None:
     """The line in the section just below a feeder head (its whole feeder is out) whose
-    fault switching can restore the most customers around; None when there is none."""
-    best: SwitchingSite | None = None
+    fault switching can restore the most customers around, a feeder that can be fed again
+    whole first (no part of it left out for want of capacity, so that every plan restores
+    the same customers); None when there is none."""
+    best: tuple[bool, int] | None = None
+    site: SwitchingSite | None = None
     options = Options(plans=1)
-    links = grid.topology.network.links
+    topology = grid.topology
+    links = topology.network.links
     for head in grid.feeder_heads:
-        faulted = sections(grid.topology, [links[head].to_node])
+        faulted = sections(topology, [links[head].to_node])
+        at_fault = {a for node in faulted for a in topology.network.accounts_at.get(node, ())}
         for line in grid.mv_lines:
             if links[line].from_node not in faulted:
                 continue
             incident = Incident(faulted, (head,))
-            [plan] = plan_restoration(grid.topology, incident, grid.data, options)
-            if best is None or len(plan.restored) > len(best.restorable):
-                best = SwitchingSite(head, line, faulted, plan.restored)
-    return best if best is not None and best.restorable else None
+            [plan] = plan_restoration(topology, incident, grid.data, options)
+            rank = (plan.unsupplied <= at_fault, len(plan.restored))
+            if plan.restored and (best is None or rank > best):
+                best, site = rank, SwitchingSite(head, line, faulted, plan.restored)
+    return site
 
 
 def faults_repaired_by(

@@ -1,10 +1,12 @@
 """The restoration benchmark: its contract, and the arms' order on the sample grid."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from benchmarks import restore as bench
+from dispatch.travel import GreatCircleTravel
 from grid_topology.model import GridModel
 
 CONTRACT = {
@@ -43,3 +45,24 @@ def test_switching_lies_between_repair_only_and_the_upper_bound(figures: dict[st
 
 def test_a_plan_takes_well_under_a_second_on_the_sample_grid(figures: dict[str, Any]) -> None:
     assert 0 < figures["solve_p50_s"] <= figures["solve_p99_s"] < 1
+
+
+@pytest.fixture(scope="module")
+def sample(sample_grid: GridModel) -> bench.Grid:
+    grid = bench.Grid.from_model("sample", sample_grid)
+    grid.topology.sums_below(grid.data.loads)
+    return grid
+
+
+def test_no_plan_beats_the_upper_bound_on_any_fault(sample: bench.Grid) -> None:
+    for line in bench.mv_lines(sample.model)[::5]:
+        outcome = bench.scenario(sample, [line], GreatCircleTravel())
+        assert outcome.cmi_upper_bound <= outcome.cmi_plan_at_once + 1e-6
+
+
+def test_the_upper_bound_counts_only_what_ratings_leave_room_for(sample: bench.Grid) -> None:
+    line = bench.mv_lines(sample.model)[len(bench.mv_lines(sample.model)) // 2]
+    roomy = bench.scenario(sample, [line], GreatCircleTravel())
+    tight_data = replace(sample.data, ratings=dict.fromkeys(sample.data.ratings, 1.0))
+    tight = bench.scenario(replace(sample, data=tight_data), [line], GreatCircleTravel())
+    assert roomy.cmi_upper_bound < tight.cmi_upper_bound <= tight.cmi_repair_only

@@ -15,6 +15,7 @@ import pytest
 
 from grid_topology.model import DeviceKind
 from grid_topology.restoration import (
+    Crews,
     GridData,
     Incident,
     Options,
@@ -91,9 +92,28 @@ def test_the_upstream_device_recloses_only_once_the_fault_is_cut_off() -> None:
 
 def test_a_tie_that_would_overload_its_feeder_stays_open() -> None:
     grid = data(LB=350.0)  # B carries b1 (100) and could take 250 more, not a3..a5 (300)
-    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    incident = Incident(frozenset({"a2"}), ("BR-A",))
+    plan = best(topology(without_c=True), incident, grid, Options(max_cuts=0))
     assert ("TB", False) not in steps(plan)
     assert plan.unsupplied == {"a2", "a3", "a4", "a5"}
+
+
+def test_a_tie_feeds_what_it_can_carry_and_the_rest_stays_out() -> None:
+    grid = data(LB=350.0)  # room for a4 and a5 (200), not a3 as well
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    assert plan.unsupplied == {"a2", "a3"}
+    order = steps(plan)
+    assert order.index(("S3", True)) < order.index(("TB", False))
+    assert plan.peak_loading <= 1
+
+
+def test_two_ties_leaning_on_one_element_are_checked_together() -> None:
+    links = [replace(link, from_node="b0") if link.asset_ref == "BR-C" else link for link in LINKS]
+    network = Network({link.asset_ref: link for link in links}, frozenset({"SRC"}), ACCOUNTS)
+    grid = data(**{"BR-B": 380.0})  # B and C both through BR-B: room for one section
+    plan = best(Topology(network), Incident(frozenset({"a2"}), ("BR-A",)), grid)
+    assert len(plan.restored - {"a1"}) == 1
+    assert plan.peak_loading <= 1
 
 
 def test_an_island_too_big_for_one_tie_is_split_between_two() -> None:
@@ -126,6 +146,49 @@ def test_critical_customers_come_back_first() -> None:
     closings = [step for step in plan.steps if not step.open]
     assert "a5" in closings[0].restored
     assert plan.unsupplied == {"a3"}
+
+
+def crews_at(**places: tuple[float, float]) -> Crews:
+    """Two crews at 0 and 1000 on a line; a second of driving per unit of distance."""
+    return Crews(
+        starts=((0.0, 0.0), (1000.0, 0.0)),
+        place=places.get,
+        travel=lambda a, b: abs(a[0] - b[0]) + abs(a[1] - b[1]),
+        operate_seconds=600.0,
+        word_seconds=60.0,
+    )
+
+
+def test_the_crew_nearest_a_manual_device_goes_there() -> None:
+    grid = replace(data(), remote=frozenset({"BR-A", "TB"}))
+    options = Options(crews=crews_at(S1=(500.0, 0.0), S2=(900.0, 0.0)))
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid, options)
+    first = plan.steps[0]  # the part below the fault, three customers, comes first
+    assert (first.asset_ref, first.at_seconds) == ("S2", 100 + 600)  # the crew at 1000
+
+
+def test_a_second_crew_gets_ready_while_the_first_operates() -> None:
+    grid = replace(data(), remote=frozenset({"BR-A", "TB"}))
+    options = Options(crews=crews_at(S1=(0.0, 0.0), S2=(1000.0, 0.0)))
+    plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid, options)
+    manual = [step.at_seconds for step in plan.steps if step.asset_ref in ("S1", "S2")]
+    # S2 by the crew at 1000, the tie by remote 30 s later, S1 on the word 60 s after that
+    assert manual == [600, 690]
+
+
+def test_one_crew_does_the_manual_steps_in_turn() -> None:
+    grid = replace(data(), remote=frozenset({"BR-A", "TB"}))
+    alone = Crews(
+        starts=((0.0, 0.0),),
+        place={"S1": (0.0, 0.0), "S2": (1000.0, 0.0)}.get,
+        travel=lambda a, b: abs(a[0] - b[0]),
+        operate_seconds=600.0,
+    )
+    plan = best(
+        topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid, Options(crews=alone)
+    )
+    manual = [step.at_seconds for step in plan.steps if step.asset_ref in ("S2", "S1")]
+    assert manual == [1000 + 600, 1000 + 600 + 1000 + 600]  # S2 first, then back to S1
 
 
 def test_remote_steps_restore_before_manual_ones() -> None:
