@@ -13,7 +13,7 @@ from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.grid.models import Device
-from outage.notifications.sink import HttpSink, running_sink
+from outage.notifications.sink import HttpSink
 from outage.orders.scada import HttpScada
 from outage.restoration.healing import advance, heal
 from outage.restoration.models import RestorationOrder
@@ -23,12 +23,6 @@ from tests.conftest import Credentials
 from .conftest import ISOLATING, LINE, Outage, trip
 
 ORDERS = "/api/v1/switching/orders"
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[HttpSink]:
-    with running_sink() as sink:
-        yield sink
 
 
 @pytest.fixture
