@@ -28,3 +28,7 @@ class LockSpace(IntEnum):
 
 PLANNER = 0x64697370617463
 """One key, per transaction: one dispatch planner plans at a time, across processes."""
+
+GRID_IMPORT = 0x67726964696D70
+"""One key, per transaction: imports of the network run one after the other, each
+comparing the model with what the one before stored (grid)."""

@@ -164,19 +164,22 @@ def staff_client(app: FastAPI, credentials: Credentials, role: Role = Role.ADMIN
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """URL of a migrated database, shared by the whole session (by one worker's tests when
-    they run in parallel workers: each worker has its own)."""
+    they run in parallel workers: each worker has its own, named for this run too, so two
+    runs against one server do not meet, and dropped when the worker ends)."""
     from outage.db import run_migrations
 
     given = os.environ.get("TEST_DATABASE_URL")
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if given and worker:
-        name = f"outage_test_{worker}"
-        url = create_database(given, name)
+        name = f"outage_test_{worker}_{uuid.uuid4().hex[:10]}"
         try:
-            yield url
+            url = create_database(given, name)
+            try:
+                yield url
+            finally:
+                _drop_templates(url)
+                get_engine(url).dispose()
         finally:
-            _drop_templates(url)
-            get_engine(url).dispose()
             drop_database(given, name)
         return
     if given:

@@ -1,6 +1,7 @@
 """HTTP routes of switching orders: draft, check, approve, start, carry out step by step,
 complete or abort."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -190,29 +191,33 @@ def execute_step(
     )
 
 
-@router.post("/{order_id}/complete", response_model=OrderOut, dependencies=EXECUTE)
-def complete_order(
-    order_id: int, session: SessionDep, principal: PrincipalDep, body: Expected | None = None
+def _close(
+    close: Callable[..., OrderOut],
+    order_id: int,
+    session: SessionDep,
+    principal: PrincipalDep,
+    body: Expected | None,
 ) -> OrderOut:
+    """Complete or abort (`close`, the service's): the control room's, not a crew's."""
     _not_a_crew(principal, session, order_id)
-    return service.complete(
+    return close(
         session,
         order_id,
         actor=principal.name,
         expected_version=_version(body),
         now=datetime.now(UTC),
     )
+
+
+@router.post("/{order_id}/complete", response_model=OrderOut, dependencies=EXECUTE)
+def complete_order(
+    order_id: int, session: SessionDep, principal: PrincipalDep, body: Expected | None = None
+) -> OrderOut:
+    return _close(service.complete, order_id, session, principal, body)
 
 
 @router.post("/{order_id}/abort", response_model=OrderOut, dependencies=EXECUTE)
 def abort_order(
     order_id: int, session: SessionDep, principal: PrincipalDep, body: Expected | None = None
 ) -> OrderOut:
-    _not_a_crew(principal, session, order_id)
-    return service.abort(
-        session,
-        order_id,
-        actor=principal.name,
-        expected_version=_version(body),
-        now=datetime.now(UTC),
-    )
+    return _close(service.abort, order_id, session, principal, body)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.errors import Conflict
-from outage.grid.service import ImportSummary, Progress, update_territory
+from outage.grid.service import ImportSummary, Progress, lock_imports, update_territory
 from outage.grid.switching import bump_structure
 
 CHUNK_ROWS = 50_000
@@ -118,6 +118,7 @@ def bulk_save_grid(
     territory_margin_m: float = 2000.0,
 ) -> ImportSummary:
     """Load a whole network into empty grid tables (NetworkNotEmpty otherwise)."""
+    lock_imports(session)
     if session.scalar(text("SELECT EXISTS (SELECT 1 FROM nodes)")):
         raise NetworkNotEmpty("the network tables are not empty: import with save_grid")
     topology = Topology(Network.from_model(model))

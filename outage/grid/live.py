@@ -66,11 +66,13 @@ class LiveTopology:
             self._views = None
 
     def _current(self, session: Session) -> Views:
-        now = versions(session)
         views = self._views
-        if views is not None and views.versions == now:
+        if views is not None and views.versions == versions(session):
             return views
         with self._lock:
+            # Read again under the lock: another thread may have moved the copy on while
+            # this one waited, past the versions it read before.
+            now = versions(session)
             views = self._views
             if views is None:
                 views = self._load(session)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import Coordinate, DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
+from outage import locks
 from outage.errors import Conflict
 from outage.grid import structure
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
@@ -216,6 +217,13 @@ def _ids(session: Session, column: Any, id_column: Any) -> dict[str, int]:
     return {key: id_ for key, id_ in session.execute(select(column, id_column))}
 
 
+def lock_imports(session: Session) -> None:
+    """Wait for any other import of the network to commit, and keep the next one waiting
+    until this transaction ends: an import compares the model with what is stored, so
+    two at once would each miss what the other wrote, and the structure log with them."""
+    session.execute(select(func.pg_advisory_xact_lock(locks.GRID_IMPORT)))
+
+
 def save_grid(
     session: Session,
     model: GridModel,
@@ -238,8 +246,10 @@ def save_grid(
     processes apply to their copy (`outage.grid.structure`); otherwise it bumps nothing.
 
     Feeder membership and serving transformers are derived here from the normal-state
-    topology, so every importer gets them the same way.
+    topology, so every importer gets them the same way. Imports run one after the other
+    (`lock_imports`), the second comparing the model with what the first stored.
     """
+    lock_imports(session)
     stored = _stored(session)
     diff = _diff(stored, model)
     reasons = _refusals(session, stored, diff.retiring, guards)

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from outage.loopback import LoopbackServer
 from outage.notifications.channels import IDEMPOTENCY_HEADER
 
 
@@ -84,7 +85,6 @@ def _payload(content_type: str, raw: bytes) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
     request_queue_size = 256
 
     def __init__(self) -> None:
@@ -119,10 +119,5 @@ class HttpSink:
 def running_sink() -> Iterator[HttpSink]:
     """The sink on a free loopback port, in a thread, for the duration of the block."""
     server = _Server()
-    thread = threading.Thread(target=server.serve_forever, name="http-sink", daemon=True)
-    thread.start()
-    try:
-        yield HttpSink(server.state, server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(server, name="http-sink") as serving:
+        yield HttpSink(server.state, serving.port)

@@ -8,11 +8,12 @@ message text is filled with customer data.
 
 import html
 import json
-import threading
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from outage.loopback import LoopbackServer
 
 PAGE_SIZE = 300
 """Messages the page shows."""
@@ -42,7 +43,7 @@ def render(messages: list[dict[str, Any]]) -> str:
     )
 
 
-class InboxPage:
+class InboxPage(LoopbackServer):
     """The page on a loopback port, served from a background thread."""
 
     def __init__(self, messages: Messages, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -63,22 +64,4 @@ class InboxPage:
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the demo's terminal shows the storm's summary."""
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="inbox-page", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def __enter__(self) -> "InboxPage":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(ThreadingHTTPServer((host, port), Handler), name="inbox-page")

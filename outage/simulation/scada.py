@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from outage.loopback import LoopbackServer
+
 SCADA_EVENTS = "/api/v1/scada/events"
 
 Report = Callable[[dict[str, Any]], None]
@@ -37,7 +39,7 @@ def poster(base_url: str, scada_key: str, *, timeout_s: float = 10.0) -> Report:
     return post
 
 
-class ScadaField:
+class ScadaField(LoopbackServer):
     """The stand-in on a loopback port, served from a background thread."""
 
     def __init__(
@@ -66,11 +68,7 @@ class ScadaField:
                 """Quiet: the demo's terminal shows the storm's summary."""
 
         self._report = report
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="scada-field", daemon=True
-        )
+        super().__init__(ThreadingHTTPServer((host, port), Handler), name="scada-field")
 
     def _take(self, command: dict[str, Any]) -> bool:
         """Schedule the device's report; False for a command already taken."""
@@ -90,17 +88,3 @@ class ScadaField:
 
     def _operated(self, event: dict[str, Any]) -> None:
         self._report({**event, "occurred_at": datetime.now(UTC).isoformat()})
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def __enter__(self) -> "ScadaField":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

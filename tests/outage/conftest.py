@@ -1,7 +1,9 @@
 """On the shared database with the sample grid: API clients (an administrator's, anyone's,
-an agent's and a supervisor's), a session, and customers for care requests.
+an agent's and a supervisor's), a session, and customers for care requests; and a
+gateway's stand-in.
 
-Folders with a database of their own override `client` and `session`.
+Folders with a database of their own override `client` and `session` (those with one per
+test module, with `tests/outage/database_per_module.py`).
 """
 
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from grid_topology.model import GridModel, Premise
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.notifications.sink import HttpSink, running_sink
 from tests.conftest import Credentials, staff_client
 
 CARE_BAND = slice(1200, 1300)
@@ -53,6 +56,14 @@ def session(grid_database: str) -> Iterator[Session]:
     """A committed unit of work on the shared database."""
     with session_scope(session_factory(grid_database)) as unit:
         yield unit
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[HttpSink]:
+    """A gateway's stand-in on a loopback port (SCADA's command endpoint, the SMS
+    gateway): it takes every request and keeps each by its key."""
+    with running_sink() as sink:
+        yield sink
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The advisory-lock registry: keys distinct and of the sizes PostgreSQL takes."""
 
-from outage.locks import PLANNER, LockSpace
+from outage.locks import GRID_IMPORT, PLANNER, LockSpace
 
 INT4 = range(-(2**31), 2**31)
 INT8 = range(-(2**63), 2**63)
@@ -12,5 +12,6 @@ def test_two_key_lock_spaces_are_distinct_int4_keys() -> None:
     assert all(key in INT4 for key in keys)
 
 
-def test_the_planners_key_is_an_int8() -> None:
-    assert PLANNER in INT8
+def test_one_key_locks_are_distinct_int8_keys() -> None:
+    assert PLANNER != GRID_IMPORT
+    assert PLANNER in INT8 and GRID_IMPORT in INT8

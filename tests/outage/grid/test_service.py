@@ -1,6 +1,8 @@
 """Storing the network in PostGIS and reading it back."""
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -13,8 +15,8 @@ from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
 from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, GridNode, Premise
-from outage.grid.service import ImportRefused, Retiring, load_network, save_grid
-from outage.grid.switching import operate
+from outage.grid.service import ImportRefused, ImportSummary, Retiring, load_network, save_grid
+from outage.grid.switching import operate, versions
 from tests.conftest import own_database
 
 
@@ -118,6 +120,48 @@ def test_a_reimport_logs_only_the_devices_and_nodes_it_changed(
         ("node", "lateral/lv"),
     }
     assert (summary.changed_devices, summary.changed_nodes, summary.retired) == (2, 2, ())
+
+
+def _import(url: str, model: GridModel) -> ImportSummary:
+    with session_scope(session_factory(url)) as session:
+        return save_grid(session, model)
+
+
+def _someone_waits_for_a_lock(url: str) -> bool:
+    with session_scope(session_factory(url)) as session:
+        return bool(
+            session.scalar(
+                text(
+                    "SELECT EXISTS (SELECT FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock')"
+                )
+            )
+        )
+
+
+def test_imports_at_once_run_one_after_the_other(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    """The second import, started while the first is not committed yet, compares the
+    model with what the first stored: the network ends as the second import has it."""
+    edited = with_lateral(sample_grid, _tap(sample_grid))
+    sessions = session_factory(reimport_database)
+    with session_scope(sessions) as session:
+        before = versions(session).structure
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with session_scope(sessions) as first:
+            save_grid(first, edited)
+            second = pool.submit(_import, reimport_database, sample_grid)
+            deadline = time.monotonic() + 30
+            while not _someone_waits_for_a_lock(reimport_database):
+                assert time.monotonic() < deadline, "the second import did not wait"
+                time.sleep(0.05)
+        summary = second.result(timeout=60)
+    with session_scope(sessions) as session:
+        assert load_network(session) == Network.from_model(sample_grid)
+        assert versions(session).structure == before + 2
+        assert ("device", "lateral Fuse") in _logged(session)
+    assert "lateral Fuse" in summary.retired
 
 
 def test_a_reimport_retires_what_it_leaves_out_and_brings_it_back_with_its_ids(

@@ -1,8 +1,11 @@
-"""A database of its own for the switching orders' tests (they operate devices), and the
-sample grid's two feeders with the tie between them."""
+"""A database of its own for the switching orders' tests (they operate devices), the
+sample grid's two feeders with the tie between them, and orders taken through their life
+over the API."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,12 +13,62 @@ from fastapi.testclient import TestClient
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.app import create_app
-from outage.notifications.sink import HttpSink, running_sink
+from outage.auth.enums import Role
+from outage.notifications.sink import HttpSink
 from outage.settings import get_settings
-from tests.conftest import Credentials, issue_credentials, own_database
+from tests.conftest import Credentials, own_database
+from tests.outage import database_per_module
 
 ORDERS = "/api/v1/switching/orders"
 """Where switching orders live in the API."""
+
+
+def ok(response: Any, status: int = HTTPStatus.OK) -> dict[str, Any]:
+    """The answer's body, once it is sure the answer is `status`."""
+    assert response.status_code == status, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+@dataclass(frozen=True)
+class Orders:
+    """Orders taken through their life over the API: the dispatcher drafts, starts and
+    carries out steps, the supervisor approves. Each answer must be a success."""
+
+    client: TestClient
+    credentials: Credentials
+
+    def draft(self, *steps: tuple[str, str], **extra: Any) -> dict[str, Any]:
+        """An order of these (action, asset_ref) steps; `extra` fields go with them."""
+        body = {
+            "title": "test order",
+            "steps": [{"action": a, "asset_ref": ref} for a, ref in steps],
+            **extra,
+        }
+        return ok(self._post(ORDERS, body=body), HTTPStatus.CREATED)
+
+    def approve(self, order: dict[str, Any]) -> dict[str, Any]:
+        return ok(self._post(f"{ORDERS}/{order['id']}/approve", Role.SUPERVISOR))
+
+    def started(self, *steps: tuple[str, str], **extra: Any) -> dict[str, Any]:
+        """Drafted, approved and started."""
+        order = self.approve(self.draft(*steps, **extra))
+        return ok(self._post(f"{ORDERS}/{order['id']}/start"))
+
+    def carried_out(self, *steps: tuple[str, str], **extra: Any) -> dict[str, Any]:
+        """Started, then every step carried out in turn."""
+        order = self.started(*steps, **extra)
+        for position in range(1, len(steps) + 1):
+            order = ok(self._post(f"{ORDERS}/{order['id']}/steps/{position}/execute"))
+        return order
+
+    def abort(self, order: dict[str, Any]) -> dict[str, Any]:
+        return ok(self._post(f"{ORDERS}/{order['id']}/abort"))
+
+    def _post(
+        self, path: str, role: Role = Role.DISPATCHER, body: dict[str, Any] | None = None
+    ) -> Any:
+        return self.client.post(path, json=body, headers=self.credentials.staff(role))
 
 
 @dataclass(frozen=True)
@@ -69,26 +122,25 @@ def orders_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def credentials(orders_database: str) -> Credentials:
-    return issue_credentials(orders_database)
+def module_database(orders_database: str) -> str:
+    """The database of `client` and `credentials`."""
+    return orders_database
+
+
+client = database_per_module.client
+credentials = database_per_module.credentials
 
 
 @pytest.fixture(scope="module")
-def client(orders_database: str) -> Iterator[TestClient]:
-    with TestClient(create_app(orders_database)) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[HttpSink]:
-    """SCADA's command endpoint: takes every command and keeps it by its id."""
-    with running_sink() as sink:
-        yield sink
+def orders(client: TestClient, credentials: Credentials) -> Orders:
+    """Orders of the module's database, made over its API client."""
+    return Orders(client, credentials)
 
 
 @pytest.fixture(scope="module")
 def scada_client(orders_database: str, sink: HttpSink) -> Iterator[TestClient]:
-    """The API with steps sent to SCADA (`sink`)."""
+    """The API with steps sent to SCADA (`sink`, SCADA's command endpoint: it takes every
+    command and keeps it by its id)."""
     settings = get_settings().model_copy(update={"scada_command_url": f"{sink.url}/commands"})
-    with TestClient(create_app(orders_database, settings)) as client:
-        yield client
+    with TestClient(create_app(orders_database, settings)) as scada_client:
+        yield scada_client

@@ -17,7 +17,7 @@ from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from tests.conftest import Credentials
 
-from .conftest import ORDERS, Feeders
+from .conftest import ORDERS, Feeders, Orders, ok
 
 
 def _post(
@@ -30,38 +30,8 @@ def _post(
     return client.post(path, json=body or None, headers=credentials.staff(role))
 
 
-def _draft(
-    client: TestClient, credentials: Credentials, *steps: tuple[str, str], **extra: Any
-) -> dict[str, Any]:
-    body = {
-        "title": "test order",
-        "steps": [{"action": a, "asset_ref": ref} for a, ref in steps],
-        **extra,
-    }
-    response = _post(client, credentials, ORDERS, **body)
-    assert response.status_code == 201, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def _ok(response: Any) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
-
-
-def _started(
-    client: TestClient, credentials: Credentials, *steps: tuple[str, str], **extra: Any
-) -> dict[str, Any]:
-    order = _draft(client, credentials, *steps, **extra)
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/approve", Role.SUPERVISOR))
-    return _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/start"))
-
-
-def test_a_draft_is_checked_at_once(
-    client: TestClient, credentials: Credentials, feeders: Feeders
-) -> None:
-    order = _draft(client, credentials, ("open", feeders.head), ("close", feeders.tie))
+def test_a_draft_is_checked_at_once(feeders: Feeders, orders: Orders) -> None:
+    order = orders.draft(("open", feeders.head), ("close", feeders.tie))
     assert order["state"] == "draft" and order["created_by"] == "test-dispatcher"
     assert [s["position"] for s in order["steps"]] == [1, 2]
     check = order["check"]
@@ -96,110 +66,108 @@ def test_a_loop_without_the_flag_is_refused_with_the_reason(
     assert "loop" in response.json()["detail"] and feeders.tie in response.json()["detail"]
 
 
-def test_a_loop_with_the_flag_is_drafted_and_reported(
-    client: TestClient, credentials: Credentials, feeders: Feeders
-) -> None:
-    order = _draft(client, credentials, ("close", feeders.tie), allow_loops=True)
+def test_a_loop_with_the_flag_is_drafted_and_reported(feeders: Feeders, orders: Orders) -> None:
+    order = orders.draft(("close", feeders.tie), allow_loops=True)
     assert order["check"]["loops"] == [1] and order["check"]["ok"]
 
 
 def test_the_drafter_may_not_approve_their_own_order(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", switches[0]))
+    order = orders.draft(("verify", switches[0]))
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/approve")
     assert response.status_code == 403 and "another person" in response.text
 
 
 def test_a_stale_version_is_refused(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", switches[0]))
+    order = orders.draft(("verify", switches[0]))
     path = f"{ORDERS}/{order['id']}/approve"
     response = _post(client, credentials, path, Role.SUPERVISOR, expected_version=99)
     assert response.status_code == 409 and "version" in response.text
 
 
 def test_an_order_is_carried_out_step_by_step_and_completed(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
     switch = switches[1]
-    order = _started(client, credentials, ("open", switch), ("close", switch))
+    order = orders.started(("open", switch), ("close", switch))
     assert order["state"] == "in_progress"
-    done = _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/1/execute"))
+    done = ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/1/execute"))
     assert done["steps"][0]["state"] == "done"
     assert done["steps"][0]["executed_by"] == "test-dispatcher"
-    abnormal = _ok(client.get("/api/v1/grid/abnormal", headers=credentials.staff()))
+    abnormal = ok(client.get("/api/v1/grid/abnormal", headers=credentials.staff()))
     listed = next(d for d in abnormal if d["asset_ref"] == switch)
     assert (listed["source"], listed["reason"]) == ("order", f"order {order['id']} step 1")
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/2/execute"))
-    completed = _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/complete"))
+    ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/2/execute"))
+    completed = ok(_post(client, credentials, f"{ORDERS}/{order['id']}/complete"))
     assert completed["state"] == "completed"
 
 
 def test_a_step_before_the_one_ahead_of_it_is_refused(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
     switch = switches[2]
-    order = _started(client, credentials, ("open", switch), ("close", switch))
+    order = orders.started(("open", switch), ("close", switch))
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/steps/2/execute")
     assert response.status_code == 409 and "step 1" in response.json()["detail"]
-    unchanged = _ok(client.get(f"{ORDERS}/{order['id']}", headers=credentials.staff()))
+    unchanged = ok(client.get(f"{ORDERS}/{order['id']}", headers=credentials.staff()))
     assert {s["state"] for s in unchanged["steps"]} == {"pending"}
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/abort"))
+    orders.abort(order)
 
 
 def test_an_order_with_steps_left_cannot_complete(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _started(client, credentials, ("verify", switches[3]))
+    order = orders.started(("verify", switches[3]))
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/complete")
     assert response.status_code == 409 and "not done" in response.text
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/abort"))
+    orders.abort(order)
 
 
 def test_a_second_order_on_a_held_device_is_refused_naming_the_first(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    first = _draft(client, credentials, ("verify", switches[4]))
-    second = _draft(client, credentials, ("tag", switches[4]))
-    _ok(_post(client, credentials, f"{ORDERS}/{first['id']}/approve", Role.SUPERVISOR))
+    first = orders.draft(("verify", switches[4]))
+    second = orders.draft(("tag", switches[4]))
+    orders.approve(first)
     response = _post(client, credentials, f"{ORDERS}/{second['id']}/approve", Role.SUPERVISOR)
     assert response.status_code == 409
     assert f"order {first['id']}" in response.json()["detail"]
-    _ok(_post(client, credentials, f"{ORDERS}/{first['id']}/abort"))
-    _ok(_post(client, credentials, f"{ORDERS}/{second['id']}/approve", Role.SUPERVISOR))
+    orders.abort(first)
+    orders.approve(second)
 
 
 def test_a_draft_is_not_started(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", switches[5]))
+    order = orders.draft(("verify", switches[5]))
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/start")
     assert response.status_code == 409 and "draft" in response.text
 
 
 def test_a_crew_confirms_only_its_own_crews_orders(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _started(client, credentials, ("verify", switches[6]))
+    order = orders.started(("verify", switches[6]))
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/steps/1/execute", Role.CREW)
     assert response.status_code == 403 and "your crew" in response.text
 
 
 def test_a_crew_confirms_a_step_of_its_crews_order(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _started(client, credentials, ("verify", switches[7]), crew_id=credentials.crew_id)
-    done = _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/1/execute", Role.CREW))
+    order = orders.started(("verify", switches[7]), crew_id=credentials.crew_id)
+    done = ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/1/execute", Role.CREW))
     assert done["steps"][0]["executed_by"] == "test-crew"
 
 
 def test_a_crew_may_not_start_an_order(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", switches[8]), crew_id=credentials.crew_id)
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/approve", Role.SUPERVISOR))
+    order = orders.draft(("verify", switches[8]), crew_id=credentials.crew_id)
+    orders.approve(order)
     response = _post(client, credentials, f"{ORDERS}/{order['id']}/start", Role.CREW)
     assert response.status_code == 403
 
@@ -212,7 +180,7 @@ def test_an_agent_may_not_draft(
 
 
 def test_a_make_before_break_transfer_runs_when_loops_are_allowed(
-    client: TestClient, credentials: Credentials, feeders: Feeders
+    client: TestClient, credentials: Credentials, feeders: Feeders, orders: Orders
 ) -> None:
     steps = [
         ("close", feeders.tie),
@@ -220,10 +188,10 @@ def test_a_make_before_break_transfer_runs_when_loops_are_allowed(
         ("close", feeders.head),
         ("open", feeders.tie),
     ]
-    order = _started(client, credentials, *steps, allow_loops=True)
+    order = orders.started(*steps, allow_loops=True)
     for position in range(1, 5):
-        _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/{position}/execute"))
-    abnormal = _ok(client.get("/api/v1/grid/abnormal", headers=credentials.staff()))
+        ok(_post(client, credentials, f"{ORDERS}/{order['id']}/steps/{position}/execute"))
+    abnormal = ok(client.get("/api/v1/grid/abnormal", headers=credentials.staff()))
     assert {feeders.tie, feeders.head}.isdisjoint(d["asset_ref"] for d in abnormal)
 
 
@@ -236,14 +204,14 @@ def test_an_unknown_crew_is_refused(
 
 
 def test_editing_a_draft_replaces_its_steps_and_checks_it_again(
-    client: TestClient, credentials: Credentials, feeders: Feeders
+    client: TestClient, credentials: Credentials, feeders: Feeders, orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", feeders.head))
+    order = orders.draft(("verify", feeders.head))
     body = {
         "expected_version": order["version"],
         "steps": [{"action": "open", "asset_ref": feeders.head}],
     }
-    edited = _ok(
+    edited = ok(
         client.patch(
             f"{ORDERS}/{order['id']}", json=body, headers=credentials.staff(Role.DISPATCHER)
         )
@@ -253,23 +221,22 @@ def test_editing_a_draft_replaces_its_steps_and_checks_it_again(
 
 
 def test_an_approved_order_is_not_edited(
-    client: TestClient, credentials: Credentials, switches: list[str]
+    client: TestClient, credentials: Credentials, switches: list[str], orders: Orders
 ) -> None:
-    order = _draft(client, credentials, ("verify", switches[9]))
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/approve", Role.SUPERVISOR))
+    order = orders.draft(("verify", switches[9]))
+    orders.approve(order)
     response = client.patch(
         f"{ORDERS}/{order['id']}", json={"title": "x"}, headers=credentials.staff(Role.DISPATCHER)
     )
     assert response.status_code == 409 and "approved" in response.text
-    _ok(_post(client, credentials, f"{ORDERS}/{order['id']}/abort"))
+    orders.abort(order)
 
 
 def test_the_check_names_hazards_and_critical_customers_in_the_area(
-    client: TestClient,
-    credentials: Credentials,
     orders_database: str,
     sample_grid: GridModel,
     feeders: Feeders,
+    orders: Orders,
 ) -> None:
     topology = Topology(Network.from_model(sample_grid))
     below = topology.downstream(feeders.section)
@@ -289,6 +256,6 @@ def test_the_check_names_hazards_and_critical_customers_in_the_area(
         session.execute(
             update(Customer).where(Customer.account == account).values(critical="hospital")
         )
-    order = _draft(client, credentials, ("open", feeders.section))
+    order = orders.draft(("open", feeders.section))
     assert hazard in order["check"]["hazards"]
     assert order["check"]["critical"] == [account]

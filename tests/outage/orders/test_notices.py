@@ -12,7 +12,6 @@ from sqlalchemy import select
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
 from outage.app import create_app
-from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
@@ -23,11 +22,17 @@ from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
-from tests.conftest import Credentials, issue_credentials, own_database
+from tests.conftest import issue_credentials, own_database
 
-from .conftest import ORDERS, Feeders
+from .conftest import Feeders, Orders
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+TOMORROW = NOW + timedelta(days=1)
+WINDOW = {
+    "planned_start": TOMORROW.isoformat(),
+    "planned_end": (TOMORROW + timedelta(hours=4)).isoformat(),
+}
+"""An order's window far enough ahead for notices."""
 
 
 @pytest.fixture(scope="module")
@@ -36,35 +41,14 @@ def normal(sample_grid: GridModel) -> Topology:
 
 
 @pytest.fixture
-def fresh(
-    database_url: str, sample_grid: GridModel
-) -> Iterator[tuple[str, TestClient, Credentials]]:
-    """A network of its own: these tests trip a feeder and leave it switched."""
+def fresh(database_url: str, sample_grid: GridModel) -> Iterator[tuple[str, Orders]]:
+    """A network of its own, and orders over an API client on it: these tests trip a
+    feeder and leave it switched."""
     with (
         own_database(database_url, "order_notices", sample_grid) as url,
         TestClient(create_app(url)) as client,
     ):
-        yield url, client, issue_credentials(url)
-
-
-def _run(
-    client: TestClient, credentials: Credentials, *steps: tuple[str, str], **extra: Any
-) -> dict[str, Any]:
-    """Draft, approve and start the order, then carry out every step."""
-    body = {
-        "title": "restore from the neighbour",
-        "steps": [{"action": a, "asset_ref": ref} for a, ref in steps],
-        **extra,
-    }
-    dispatcher = credentials.staff(Role.DISPATCHER)
-    order = client.post(ORDERS, json=body, headers=dispatcher).json()
-    path = f"{ORDERS}/{order['id']}"
-    client.post(f"{path}/approve", headers=credentials.staff(Role.SUPERVISOR)).raise_for_status()
-    client.post(f"{path}/start", headers=dispatcher).raise_for_status()
-    for position in range(1, len(steps) + 1):
-        client.post(f"{path}/steps/{position}/execute", headers=dispatcher).raise_for_status()
-    answer: dict[str, Any] = client.get(path, headers=dispatcher).json()
-    return answer
+        yield url, Orders(client, issue_credentials(url))
 
 
 def _trip_with_outage(
@@ -112,11 +96,11 @@ def _restored_accounts(url: str, incident: int) -> list[set[str]]:
 
 
 def test_a_step_feeding_part_of_an_outage_restores_it_in_part(
-    fresh: tuple[str, TestClient, Credentials], feeders: Feeders, normal: Topology
+    fresh: tuple[str, Orders], feeders: Feeders, normal: Topology
 ) -> None:
-    url, client, credentials = fresh
-    incident = _trip_with_outage(url, feeders, crew_on_site=credentials.crew_id)
-    _run(client, credentials, ("open", feeders.section), ("close", feeders.tie))
+    url, orders = fresh
+    incident = _trip_with_outage(url, feeders, crew_on_site=orders.credentials.crew_id)
+    orders.carried_out(("open", feeders.section), ("close", feeders.tie))
     back = normal.downstream(feeders.section).accounts
     with session_scope(session_factory(url)) as session:
         restored = session.get_one(Incident, incident)
@@ -127,48 +111,33 @@ def test_a_step_feeding_part_of_an_outage_restores_it_in_part(
 
 
 def test_a_step_feeding_the_whole_outage_restores_it(
-    fresh: tuple[str, TestClient, Credentials], feeders: Feeders
+    fresh: tuple[str, Orders], feeders: Feeders
 ) -> None:
-    url, client, credentials = fresh
+    url, orders = fresh
     incident = _trip_with_outage(url, feeders, customers=1)
-    _run(client, credentials, ("close", feeders.tie))
+    orders.carried_out(("close", feeders.tie))
     with session_scope(session_factory(url)) as session:
         assert session.get_one(Incident, incident).status == "restored"
 
 
+def _planned_outages(orders: Orders) -> Any:
+    return orders.client.get("/api/v1/planned-outages", headers=orders.credentials.staff()).json()
+
+
 def test_an_order_with_a_window_ahead_notices_the_customers_its_openings_interrupt(
-    fresh: tuple[str, TestClient, Credentials], feeders: Feeders
+    fresh: tuple[str, Orders], feeders: Feeders
 ) -> None:
-    _, client, credentials = fresh
-    start = NOW + timedelta(days=1)
-    body = {
-        "title": "replace a pole",
-        "steps": [{"action": "open", "asset_ref": feeders.section}],
-        "planned_start": start.isoformat(),
-        "planned_end": (start + timedelta(hours=4)).isoformat(),
-    }
-    order = client.post(ORDERS, json=body, headers=credentials.staff(Role.DISPATCHER)).json()
-    approve = f"{ORDERS}/{order['id']}/approve"
-    client.post(approve, headers=credentials.staff(Role.SUPERVISOR)).raise_for_status()
-    [planned] = client.get("/api/v1/planned-outages", headers=credentials.staff()).json()
+    _, orders = fresh
+    orders.approve(orders.draft(("open", feeders.section), **WINDOW))
+    [planned] = _planned_outages(orders)
     assert planned["device"] == feeders.section and planned["customers"] > 0
     assert planned["notice_queued_at"] is not None
 
 
 def test_aborting_the_order_cancels_its_planned_outage(
-    fresh: tuple[str, TestClient, Credentials], feeders: Feeders
+    fresh: tuple[str, Orders], feeders: Feeders
 ) -> None:
-    _, client, credentials = fresh
-    start = NOW + timedelta(days=1)
-    body = {
-        "title": "replace a pole",
-        "steps": [{"action": "open", "asset_ref": feeders.section}],
-        "planned_start": start.isoformat(),
-        "planned_end": (start + timedelta(hours=4)).isoformat(),
-    }
-    order = client.post(ORDERS, json=body, headers=credentials.staff(Role.DISPATCHER)).json()
-    path = f"{ORDERS}/{order['id']}"
-    client.post(f"{path}/approve", headers=credentials.staff(Role.SUPERVISOR)).raise_for_status()
-    client.post(f"{path}/abort", headers=credentials.staff(Role.DISPATCHER)).raise_for_status()
-    [planned] = client.get("/api/v1/planned-outages", headers=credentials.staff()).json()
+    _, orders = fresh
+    orders.abort(orders.approve(orders.draft(("open", feeders.section), **WINDOW)))
+    [planned] = _planned_outages(orders)
     assert planned["status"] == "cancelled"

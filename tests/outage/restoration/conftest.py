@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
-from outage.app import create_app
 from outage.db import session_factory, session_scope
 from outage.grid.enums import SwitchSource
 from outage.grid.switching import abnormal_devices, operate
@@ -20,7 +18,8 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.orders.enums import HOLDING, OrderState
 from outage.orders.models import SwitchingOrder
-from tests.conftest import Credentials, issue_credentials, own_database
+from tests.conftest import own_database
+from tests.outage import database_per_module
 
 BREAKER = "MV3.101 Switch 12"
 """The first feeder's head."""
@@ -47,14 +46,13 @@ def restoration_database(database_url: str, sample_grid: GridModel) -> Iterator[
 
 
 @pytest.fixture(scope="module")
-def credentials(restoration_database: str) -> Credentials:
-    return issue_credentials(restoration_database)
+def module_database(restoration_database: str) -> str:
+    """The database of `client` and `credentials`."""
+    return restoration_database
 
 
-@pytest.fixture(scope="module")
-def client(restoration_database: str) -> Iterator[TestClient]:
-    with TestClient(create_app(restoration_database)) as client:
-        yield client
+client = database_per_module.client
+credentials = database_per_module.credentials
 
 
 def _back_to_normal(url: str) -> None:

@@ -19,7 +19,7 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import IncidentKind
 from outage.incidents.models import Incident
 from outage.intake.enums import Hazard
-from outage.notifications.sink import HttpSink, running_sink
+from outage.notifications.sink import HttpSink
 from outage.orders.scada import HttpScada
 from outage.restoration import healing
 from outage.restoration.errors import NotPlannable
@@ -32,12 +32,6 @@ from tests.conftest import Credentials
 from .conftest import ISOLATING, LINE, TIE, TRANSFORMER, Outage, trip
 
 ORDERS = "/api/v1/switching/orders"
-
-
-@pytest.fixture(scope="module")
-def sink() -> Iterator[HttpSink]:
-    with running_sink() as sink:
-        yield sink
 
 
 @pytest.fixture
