@@ -11,9 +11,10 @@ gives its best plan and that plan's timeline. Both arms have the same crews and 
   of the scenario goes on from there once done); it is repaired after the crew's travel,
   the assessment and the typical repair of a line (`dispatch.etr` defaults).
 - A manual switching step goes to the crew that gets there first (from its depot or its
-  last step), which operates for `OPERATE_S` once the step before is done; a
-  remote-controlled one takes `REMOTE_S`: the service's defaults and the planner's
-  timeline (steps one after another, crews travelling meanwhile).
+  last step), which gets ready on site for `OPERATE_S` and operates on the word once the
+  step before is done (a minute after it at the soonest); a remote-controlled one takes
+  `REMOTE_S`: the service's defaults and the planner's timeline (steps one after
+  another, crews travelling and getting ready meanwhile).
 
 Customer-minutes interrupted (CMI), over all scenarios, for the customers below the
 operated devices; a customer's outage ends when the last fault below its operated device
@@ -28,8 +29,9 @@ is repaired, at the latest:
   carries after the outage; any share of any node of the area may come back (customer-
   minutes weighted). Real power alone, flows split at will, no radiality and no limits
   inside the area: every simplification lets more back than radial switching within
-  ratings could, so no switching can do better. Without loads or ratings it is every
-  customer joined to a live point.
+  ratings could, so no switching of the dead area and its ties can do better (moving
+  live load off a feeder first, which the planner never does, is not counted). Without
+  loads or ratings it is every customer joined to a live point.
 
 `cmi_plan_at_once`: the plan's customers back at time zero, the rest at repair: between it
 and `cmi_with_switching` lies the time the steps take, between it and the bound the
@@ -210,7 +212,10 @@ def upper_bound(
         limit = solver.Constraint(0.0, spare)
         for variable in taken:
             limit.SetCoefficient(variable, 1.0)
-    if solver.NumVariables() and solver.Solve() == pywraplp.Solver.OPTIMAL:
+    if solver.NumVariables():
+        status = solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            raise RuntimeError(f"the upper bound's linear programme ended with status {status}")
         saved += objective.Value()
     return Bound(saved / 60, refeedable)
 

@@ -455,10 +455,11 @@ class _Area:
             if not self.before.is_device_energized(asset_ref):
                 continue
             above = self.before.upstream(asset_ref).devices
-            if any(device in self.opened for device in above):
-                continue  # its load left with the opened device above it
-            for device in above:
-                flows[device] -= flows[asset_ref]
+            if not any(device in self.opened for device in above):
+                for device in above:  # else its load left with the opened device above it
+                    flows[device] -= flows[asset_ref]
+        for asset_ref in self.opened:
+            flows[asset_ref] = 0j  # open: a source through it starts from nothing
         return flows
 
     def weight_at(self, node: str) -> float:
@@ -564,7 +565,12 @@ def plan_restoration(
     area = _Area(topology, incident, data or GridData(), options or Options())
     per_island = [island.choices(area.options.max_cuts)[:ISLAND_CHOICES] for island in area.islands]
     combos = _combinations(area, per_island)
-    plans = [_plan(area, combo) for combo in combos[: 2 * area.options.plans]]
+    plans = list(
+        {
+            tuple((s.asset_ref, s.open) for s in plan.steps): plan
+            for plan in (_plan(area, combo) for combo in combos[: 2 * area.options.plans])
+        }.values()
+    )  # cuts that border no fed part make the same steps twice
     if not plans:
         plans = [_plan(area, [])]
     plans.sort(key=lambda p: (-_weight(area, p.restored), -p.customer_minutes_saved))

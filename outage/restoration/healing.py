@@ -83,6 +83,12 @@ def remote_prefix(
     return best
 
 
+_SETTLED = HealingAttempt.outcome.in_([HealingOutcome.STARTED, HealingOutcome.REFUSED])
+"""Outcomes that end self-healing's interest in an incident; the others (nothing tripped
+yet, no remote step yet) may change as SCADA and meters report, so they are looked at
+again until `restoration_automatic_minutes` have passed."""
+
+
 def _candidates(session: Session, since: datetime) -> list[int]:
     """Active outages on a device that began since `since`, that self-healing never looked
     at and that never had a restoration order."""
@@ -94,7 +100,7 @@ def _candidates(session: Session, since: datetime) -> list[int]:
                 Incident.status.in_(ACTIVE),
                 Incident.device_id.is_not(None),
                 Incident.started_at >= since,
-                ~exists().where(HealingAttempt.incident_id == Incident.id),
+                ~exists().where(HealingAttempt.incident_id == Incident.id, _SETTLED),
                 ~exists().where(RestorationOrder.incident_id == Incident.id),
             )
             .order_by(Incident.started_at, Incident.id)
@@ -112,7 +118,7 @@ def _claim(session: Session, incident_id: int) -> bool:
         return False
     return not session.scalar(
         select(
-            exists().where(HealingAttempt.incident_id == incident_id)
+            exists().where(HealingAttempt.incident_id == incident_id, _SETTLED)
             | exists().where(RestorationOrder.incident_id == incident_id)
         )
     )
@@ -134,6 +140,12 @@ def heal(
         if not _claim(session, incident_id):
             continue
         attempt = _attempt(session, incident_id, tripped, network, settings, now)
+        earlier = session.scalar(
+            select(HealingAttempt).where(HealingAttempt.incident_id == incident_id)
+        )
+        if earlier is not None:
+            session.delete(earlier)
+            session.flush()
         session.add(attempt)
         if attempt.order_id is not None:
             started.append(attempt.order_id)

@@ -98,6 +98,13 @@ def test_a_tie_that_would_overload_its_feeder_stays_open() -> None:
     assert plan.unsupplied == {"a2", "a3", "a4", "a5"}
 
 
+def test_the_tripped_device_carries_only_what_it_feeds_again() -> None:
+    grid = data(**{"BR-A": 350.0})  # 500 before the fault; a1 .. a3 (300) fit on their own
+    plan = best(topology(without_c=True), Incident(frozenset({"a4"}), ("BR-A",)), grid)
+    assert {"a1", "a2", "a3"} <= plan.restored
+    assert plan.peak_loading <= 1
+
+
 def test_a_tie_feeds_what_it_can_carry_and_the_rest_stays_out() -> None:
     grid = data(LB=350.0)  # room for a4 and a5 (200), not a3 as well
     plan = best(topology(without_c=True), Incident(frozenset({"a2"}), ("BR-A",)), grid)

@@ -12,6 +12,7 @@ from tests.outage.restoration.conftest import (  # noqa: F401 (the fixtures)
     client,
     credentials,
     line_fault,
+    module_database,
     restoration_database,
 )
 

@@ -135,7 +135,7 @@ def _attempts(url: str) -> dict[int, tuple[str, int | None, str | None]]:
         return {a.incident_id: (a.outcome.value, a.order_id, a.reason) for a in rows}
 
 
-def test_an_incident_is_looked_at_once_and_what_was_done_is_recorded(
+def test_an_incident_with_nothing_remote_is_looked_at_again_and_recorded_once(
     restoration_database: str,
     sink: HttpSink,
     client: TestClient,
@@ -152,7 +152,7 @@ def test_an_incident_is_looked_at_once_and_what_was_done_is_recorded(
     monkeypatch.setattr(healing, "compute", counted)
     _cycle(restoration_database, sink)
     _cycle(restoration_database, sink)
-    assert planned == [line_fault.incident_id]
+    assert planned == [line_fault.incident_id] * 2  # a trip may still come within the window
     outcome, order_id, reason = _attempts(restoration_database)[line_fault.incident_id]
     assert (outcome, order_id) == ("nothing_remote", None) and reason
     plans = client.get(
