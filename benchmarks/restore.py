@@ -55,7 +55,7 @@ The top-level figures are the first grid's; `table` has every grid.
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,46 +178,73 @@ def upper_bound(
     flows = live.sums_below(grid.data.loads)
     ratings, loads = grid.data.ratings, grid.data.loads
     accounts_at = topology.network.accounts_at
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    objective = solver.Objective()
-    objective.SetMaximization()
-    through: dict[str, list[pywraplp.Variable]] = {}
-    """Rated element -> what the touches whose path holds it take."""
+    areas: list[tuple[list[tuple[float, complex]], list[tuple[str, ...]]]] = []
+    """Per dead area that touches supply: (value, demand) of its nodes, and the rated
+    elements on each touch's way to the grid's source."""
     dead = set(out - sections(topology, incident.faulted))
-    saved, refeedable = 0.0, 0
+    refeedable = 0
     while dead:
         area, touches = _dead_area(topology, live, dead.pop(), dead)
         dead -= area
         if not touches:
             continue
         refeedable += sum(len(accounts_at.get(n, ())) for n in area)
-        balance = solver.Constraint(0.0, 0.0)
-        for node in area:
-            value = sum(back_at.get(a, 0.0) for a in accounts_at.get(node, ()))
-            kw = loads.get(node, 0).real
-            if kw <= 0:
-                saved += value
-            elif value > 0:
-                back = solver.NumVar(0.0, 1.0, "")
-                objective.SetCoefficient(back, value)
-                balance.SetCoefficient(back, kw)
-        for device, end in touches:
-            taken = solver.NumVar(0.0, solver.infinity(), "")
-            balance.SetCoefficient(taken, -1.0)
-            for element in (device, *live.upstream_of_node(end).devices):
-                if ratings.get(element):
-                    through.setdefault(element, []).append(taken)
-    for element, taken in through.items():
-        spare = max(ratings[element] - flows.get(element, 0).real, 0.0)
-        limit = solver.Constraint(0.0, spare)
-        for variable in taken:
-            limit.SetCoefficient(variable, 1.0)
-    if solver.NumVariables():
-        status = solver.Solve()
-        if status != pywraplp.Solver.OPTIMAL:
-            raise RuntimeError(f"the upper bound's linear programme ended with status {status}")
-        saved += objective.Value()
-    return Bound(saved / 60, refeedable)
+        nodes = [
+            (sum(back_at.get(a, 0.0) for a in accounts_at.get(n, ())), loads.get(n, 0j))
+            for n in area
+        ]
+        paths = [
+            tuple(e for e in (device, *live.upstream_of_node(end).devices) if ratings.get(e))
+            for device, end in touches
+        ]
+        areas.append(([(v, s) for v, s in nodes if v > 0 or s.real < 0], paths))
+    return Bound(_programme(areas, ratings, flows) / 60, refeedable)
+
+
+def _programme(
+    areas: list[tuple[list[tuple[float, complex]], list[tuple[str, ...]]]],
+    ratings: Mapping[str, float],
+    flows: Mapping[str, complex],
+) -> float:
+    """Each node may be fed in any shares through its area's touches; an element carries
+    its flow after the outage plus all it feeds, measured along the direction that flow
+    will have (the apparent power is at least that), within its rating."""
+    pull: dict[str, complex] = {}
+    for nodes, paths in areas:
+        demand = sum((s for _, s in nodes), 0j)
+        for element in {e for path in paths for e in path}:
+            pull[element] = pull.get(element, 0j) + demand
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    objective = solver.Objective()
+    objective.SetMaximization()
+    through: dict[str, list[tuple[pywraplp.Variable, complex]]] = {}
+    for nodes, paths in areas:
+        for value, demand in nodes:
+            whole = solver.Constraint(0.0, 1.0)
+            for path in paths:
+                share = solver.NumVar(0.0, 1.0, "")
+                whole.SetCoefficient(share, 1.0)
+                objective.SetCoefficient(share, value)
+                for element in path:
+                    through.setdefault(element, []).append((share, demand))
+    for element, shares in through.items():
+        way = flows.get(element, 0j) + pull[element]
+        way = way / abs(way) if abs(way) > 0 else 1 + 0j
+        room = ratings[element] - _along(flows.get(element, 0j), way)
+        limit = solver.Constraint(-solver.infinity(), max(room, 0.0))
+        for share, demand in shares:
+            limit.SetCoefficient(share, _along(demand, way))
+    if not solver.NumVariables():
+        return 0.0
+    status = solver.Solve()
+    if status != pywraplp.Solver.OPTIMAL:
+        raise RuntimeError(f"the upper bound's linear programme ended with status {status}")
+    return float(objective.Value())
+
+
+def _along(power: complex, way: complex) -> float:
+    """The component of `power` along the unit `way`: never more than its magnitude."""
+    return power.real * way.real + power.imag * way.imag
 
 
 def _dead_area(
