@@ -41,6 +41,8 @@ WORD_SECONDS = 60.0
 """Default time for a crew ready at a device to operate it once told to."""
 ISLAND_CHOICES = 8
 """Best ways of feeding each island kept when combining islands."""
+CHAINS = 3
+"""Ties between the pieces of an island tried closed, in every combination."""
 CANDIDATE_CUTS = 24
 """Switchable devices an island may be cut at: those between its sources first."""
 COMBINATIONS = 4096
@@ -243,20 +245,40 @@ class _Choice:
         return sum(feed.weight for feed in self.feeds)
 
 
-class _Island:
-    """A dead, healthy, connected area, oriented from where it was fed before the fault."""
+@dataclass(frozen=True)
+class _Piece:
+    """Dead, healthy nodes joined by closed devices, as the fault left them."""
 
-    def __init__(self, area: "_Area", root: str, nodes: set[str], sources: list[_Source]) -> None:
+    nodes: frozenset[str]
+    root: str
+    """Where it was fed from before the fault."""
+
+
+class _Island:
+    """Dead, healthy pieces joined by closed devices and by open ties between pieces
+    (`chains`: closing one feeds a piece from another once that one is fed), oriented from
+    where the first piece was fed before the fault."""
+
+    def __init__(
+        self, area: "_Area", pieces: list[_Piece], ties: set[str], sources: list[_Source]
+    ) -> None:
         self.area = area
-        self.root = root
+        self.root = pieces[0].root
         self.sources = sources
-        links = area.before.network.links
         self.parent: dict[str, tuple[str, str]] = {}
+        """Node -> (device, node) above it."""
+        self.chains: set[str] = set()
+        self.flipped: dict[str, str] = {}
+        """Device -> its node away from the root, for the rated devices a chain turns around
+        (and the chain itself): they carry what lies below them now, not what they did."""
+        self._grow(pieces, ties)
+        self.children: dict[str, list[str]] = {}
+        for node, (_, above) in self.parent.items():
+            self.children.setdefault(above, []).append(node)
         self.order: list[str] = []
         self.tin: dict[str, int] = {}
         self.tout: dict[str, int] = {}
-        stack: list[tuple[str, bool]] = [(root, False)]
-        seen = {root}
+        stack: list[tuple[str, bool]] = [(self.root, False)]
         while stack:
             node, done = stack.pop()
             if done:
@@ -265,13 +287,7 @@ class _Island:
             self.tin[node] = len(self.order)
             self.order.append(node)
             stack.append((node, True))
-            for asset_ref in area.internal(node):
-                link = links[asset_ref]
-                other = link.to_node if link.from_node == node else link.from_node
-                if other in nodes and other not in seen:
-                    seen.add(other)
-                    self.parent[other] = (asset_ref, node)
-                    stack.append((other, False))
+            stack.extend((child, False) for child in self.children.get(node, ()))
         self.load: dict[str, complex] = {}
         self.weight: dict[str, float] = {}
         for node in reversed(self.order):
@@ -282,8 +298,50 @@ class _Island:
                 self.load[above] = self.load.get(above, 0) + self.load[node]
                 self.weight[above] = self.weight.get(above, 0.0) + self.weight[node]
         self.cut_below = {self.parent[n][0]: n for n in self.order if n in self.parent}
-        """Closed device inside the island -> its node away from the root."""
+        """Device inside the island -> its node away from the root."""
         self.candidates = self._candidate_cuts()
+
+    def _grow(self, pieces: list[_Piece], ties: set[str]) -> None:
+        """The tree of the island: each piece whole through its closed devices before any
+        tie is crossed, so that a closed device is never left out of the tree."""
+        links = self.area.before.network.links
+        piece_of = {node: piece for piece in pieces for node in piece.nodes}
+        seen = {self.root}
+        closed = [self.root]
+        crossings: list[tuple[str, str]] = []
+        attached: list[tuple[str, _Piece]] = []
+        while closed or crossings:
+            if closed:
+                node = closed.pop()
+                for asset_ref in self.area.internal(node):
+                    link = links[asset_ref]
+                    other = link.to_node if link.from_node == node else link.from_node
+                    if other in piece_of and other not in seen:
+                        seen.add(other)
+                        self.parent[other] = (asset_ref, node)
+                        closed.append(other)
+                crossings += [(d, node) for d in self.area.before.devices_at(node) if d in ties]
+                continue
+            tie, node = crossings.pop(0)
+            link = links[tie]
+            other = link.to_node if link.from_node == node else link.from_node
+            if other in seen:
+                continue  # a second tie between the same pieces stays open
+            seen.add(other)
+            self.parent[other] = (tie, node)
+            self.chains.add(tie)
+            attached.append((other, piece_of[other]))
+            closed.append(other)
+        rated = self.area.data.ratings
+        for end, piece in attached:
+            node = piece.root
+            while node != end:
+                device, above = self.parent[node]
+                if rated.get(device):
+                    self.flipped[device] = node
+                node = above
+            if rated.get(self.parent[end][0]):
+                self.flipped[self.parent[end][0]] = end
 
     def below(self, node: str, other: str) -> bool:
         """`other` is `node` or lies below it."""
@@ -296,16 +354,13 @@ class _Island:
         ends = {source.end for source in self.sources}
         between = self._between(ends) if len(ends) > 1 else []
         links = self.area.before.network.links
-        children: dict[str, list[str]] = {}
-        for node, (_, above) in self.parent.items():
-            children.setdefault(above, []).append(node)
         found = dict.fromkeys(between)
         queue = sorted(ends)
         seen = set(queue)
         for node in queue:  # breadth first from the ends, the list growing as it goes
             if len(found) >= CANDIDATE_CUTS:
                 break
-            near = children.get(node, [])
+            near = self.children.get(node, [])
             if node in self.parent:
                 near = [*near, self.parent[node][1]]
             for other in sorted(near):
@@ -315,7 +370,8 @@ class _Island:
                 queue.append(other)
                 below = other if self.parent.get(other, ("", ""))[1] == node else node
                 device = self.parent[below][0]
-                if links[device].kind in SWITCHING_KINDS and len(found) < CANDIDATE_CUTS:
+                switchable = links[device].kind in SWITCHING_KINDS and device not in self.chains
+                if switchable and len(found) < CANDIDATE_CUTS:
                     found.setdefault(device)
         return list(found)
 
@@ -337,6 +393,7 @@ class _Island:
             if n != common
             and self.below(common, n)
             and links[self.parent[n][0]].kind in SWITCHING_KINDS
+            and self.parent[n][0] not in self.chains
         )
 
     def top_of(self, node: str, cuts: Collection[str]) -> str:
@@ -355,9 +412,13 @@ class _Island:
         """Ways of feeding the island that fit on their own (two sources of one island
         may lean on the same element), best first."""
         found: list[_Choice] = []
-        for size in range(min(max_cuts, len(self.candidates)) + 1):
-            for cuts in itertools.combinations(self.candidates, size):
-                found += self._fed_parts(frozenset(cuts))
+        chains = sorted(self.chains)
+        for closing in range(min(len(chains), CHAINS) + 1):
+            for closed in itertools.combinations(chains[:CHAINS], closing):
+                left_open = frozenset(chains) - frozenset(closed)
+                for size in range(min(max_cuts, len(self.candidates)) + 1):
+                    for cuts in itertools.combinations(self.candidates, size):
+                        found += self._fed_parts(frozenset(cuts) | left_open)
         found.sort(key=lambda c: (-c.weight, len(c.cuts)))
         return found
 
@@ -387,8 +448,56 @@ class _Island:
             below_load = self.load[node] - self._cut_away(node, cuts)[0]
             flows.append((device, load - below_load))
             node = above
+        reversed_ = {device for device, _ in flows}
+        for device, node in self.flipped.items():
+            if device not in cuts and device not in reversed_ and self.top_of(node, cuts) == top:
+                flows.append((device, self.load[node] - self._cut_away(node, cuts)[0]))
         feed = _Feed(source, top, load, self.weight[top] - away_weight, tuple(flows))
         return feed if self.area.fits([feed]) else None
+
+    def closings(self, feed: _Feed, cuts: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+        """The source's closing, then the chains inside its part outward from it, each with
+        the accounts it brings back."""
+        links = self.area.before.network.links
+        accounts_at = self.area.before.network.accounts_at
+        done: list[tuple[str, frozenset[str]]] = []
+        reached: set[str] = set()
+        waiting = [(feed.source.device, feed.source.end)]
+        while waiting:
+            device, start = waiting.pop(0)
+            part = self._joined(start, cuts | self.chains)
+            reached |= part
+            done.append((device, frozenset(a for n in part for a in accounts_at.get(n, ()))))
+            for node in part:
+                for chain in self._edges(node) & (self.chains - cuts):
+                    link = links[chain]
+                    other = link.to_node if link.from_node == node else link.from_node
+                    if other not in reached and all(chain != d for d, _ in waiting):
+                        waiting.append((chain, other))
+        return done
+
+    def _edges(self, node: str) -> set[str]:
+        """The island's devices at a node."""
+        edges = {self.parent[child][0] for child in self.children.get(node, ())}
+        if node in self.parent:
+            edges.add(self.parent[node][0])
+        return edges
+
+    def _joined(self, start: str, open_: Collection[str]) -> set[str]:
+        """Nodes joined to `start` by the island's devices that are not open."""
+        links = self.area.before.network.links
+        joined, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            for device in self._edges(node):
+                if device in open_:
+                    continue
+                link = links[device]
+                other = link.to_node if link.from_node == node else link.from_node
+                if other not in joined:
+                    joined.add(other)
+                    stack.append(other)
+        return joined
 
 
 class _Area:
@@ -477,11 +586,13 @@ class _Area:
                 yield asset_ref
 
     def _islands(self, lost: set[str]) -> list[_Island]:
+        """The pieces of the dead area, grouped by the ties between them."""
         links = self.before.network.links
-        islands = []
+        pieces: list[_Piece] = []
         unassigned = set(self.dead)
         while unassigned:
-            start = unassigned.pop()
+            start = min(unassigned)
+            unassigned.discard(start)
             nodes = {start}
             stack = [start]
             while stack:
@@ -493,9 +604,43 @@ class _Area:
                         unassigned.discard(other)
                         nodes.add(other)
                         stack.append(other)
-            root = self._old_entry(nodes)
-            islands.append(_Island(self, root, nodes, self._sources(nodes, lost)))
+            pieces.append(_Piece(frozenset(nodes), self._old_entry(nodes)))
+        piece_at = {node: i for i, piece in enumerate(pieces) for node in piece.nodes}
+        ties = self._ties()
+        group = list(range(len(pieces)))
+
+        def find(i: int) -> int:
+            while group[i] != i:
+                group[i] = group[group[i]]
+                i = group[i]
+            return i
+
+        for tie in ties:
+            link = links[tie]
+            group[find(piece_at[link.from_node])] = find(piece_at[link.to_node])
+        members: dict[int, list[_Piece]] = {}
+        for i, piece in enumerate(pieces):
+            members.setdefault(find(i), []).append(piece)
+        islands = []
+        for joined in members.values():
+            nodes = set().union(*(piece.nodes for piece in joined))
+            inside = {t for t in ties if links[t].from_node in nodes}
+            islands.append(_Island(self, joined, inside, self._sources(nodes, lost)))
         return islands
+
+    def _ties(self) -> set[str]:
+        """Open switchable devices (the operated ones included) with a dead, healthy node at
+        either end: closing one feeds a piece from another."""
+        links = self.before.network.links
+        return {
+            asset_ref
+            for node in self.dead
+            for asset_ref in self.before.devices_at(node)
+            if links[asset_ref].kind in SWITCHING_KINDS
+            and (links[asset_ref].is_open or asset_ref in self.operated)
+            and links[asset_ref].from_node in self.dead
+            and links[asset_ref].to_node in self.dead
+        }
 
     def _old_entry(self, nodes: set[str]) -> str:
         """The node through which the island was fed before the fault."""
@@ -618,10 +763,9 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
     pending = []
     for island, choice in combo:
         for feed in choice.feeds:
-            accounts = _part_accounts(area, island, choice.cuts, feed.top)
             opens = [
                 c
-                for c in choice.cuts
+                for c in choice.cuts - island.chains
                 if island.cut_below[c] == feed.top
                 or island.top_of(island.parent[island.cut_below[c]][1], choice.cuts) == feed.top
             ]
@@ -633,7 +777,7 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
                     for end in (links[d].from_node, links[d].to_node)
                 )
             ]
-            pending.append((feed, accounts, sorted(opens)))
+            pending.append((feed, sorted(opens), island.closings(feed, choice.cuts)))
     done: set[str] = set()
     steps: list[Step] = []
     timeline = _Timeline(area)
@@ -641,15 +785,15 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
         done.add(device)
         steps.append(Step(device, True, timeline.operate(device), frozenset()))
     while pending:
-        best = max(pending, key=lambda item: _worth(timeline, item[0], item[2], done))
+        best = max(pending, key=lambda item: _worth(timeline, item[0], item[1], item[2], done))
         pending.remove(best)
-        feed, accounts, opens = best
+        _, opens, closes = best
         for device in opens:
             if device not in done:
                 done.add(device)
                 steps.append(Step(device, True, timeline.operate(device), frozenset()))
-        source = feed.source.device
-        steps.append(Step(source, False, timeline.operate(source), accounts))
+        for device, accounts in closes:
+            steps.append(Step(device, False, timeline.operate(device), accounts))
     restored = frozenset(a for step in steps for a in step.restored)
     horizon = area.options.repair_seconds
     saved = sum(len(s.restored) * max(0.0, horizon - s.at_seconds) / 60 for s in steps)
@@ -665,9 +809,15 @@ def _plan(area: _Area, combo: list[tuple[_Island, _Choice]]) -> Plan:
     )
 
 
-def _worth(timeline: "_Timeline", feed: _Feed, opens: list[str], done: set[str]) -> float:
+def _worth(
+    timeline: "_Timeline",
+    feed: _Feed,
+    opens: list[str],
+    closes: list[tuple[str, frozenset[str]]],
+    done: set[str],
+) -> float:
     """Customers (critical weighted) a part brings back per second of its switching."""
-    todo = [d for d in opens if d not in done] + [feed.source.device]
+    todo = [d for d in opens if d not in done] + [d for d, _ in closes]
     return feed.weight / max(timeline.after(todo) - timeline.clock, 1.0)
 
 
@@ -712,20 +862,11 @@ class _Timeline:
         return done, [*crews[:crew], (done, there), *crews[crew + 1 :]]
 
 
-def _part_accounts(area: _Area, island: _Island, cuts: frozenset[str], top: str) -> frozenset[str]:
-    accounts_at = area.before.network.accounts_at
-    return frozenset(
-        a
-        for node in island.order[island.tin[top] : island.tout[top]]
-        if island.top_of(node, cuts) == top
-        for a in accounts_at.get(node, ())
-    )
-
-
 def _radial(area: _Area, steps: list[Step]) -> bool:
-    """Replays the steps on the dead area: each closing must join a live node to a dead
-    part that holds no faulted or hazardous node and touches nothing live through a closed
-    device; otherwise it would close a loop or energize what must stay dead."""
+    """Replays the steps on the dead area: each closing must join a live node (outside the
+    area, or fed by an earlier step) to a dead part that holds no faulted or hazardous node
+    and touches nothing live through a closed device; otherwise it would close a loop or
+    energize what must stay dead."""
     links = area.before.network.links
     region = area.lost | area.blocked
     is_open = {d: links[d].is_open for n in region for d in area.before.devices_at(n)}
@@ -736,11 +877,11 @@ def _radial(area: _Area, steps: list[Step]) -> bool:
         if step.open:
             continue
         link = links[step.asset_ref]
-        inside = [end for end in (link.from_node, link.to_node) if end in region]
-        if len(inside) != 1 or inside[0] in live:
+        dead = [end for end in (link.from_node, link.to_node) if end in region and end not in live]
+        if len(dead) != 1:
             return False
-        part = {inside[0]}
-        stack = [inside[0]]
+        part = {dead[0]}
+        stack = [dead[0]]
         while stack:
             node = stack.pop()
             for asset_ref in area.before.devices_at(node):

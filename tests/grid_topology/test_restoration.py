@@ -232,3 +232,51 @@ def test_the_fault_is_located_from_the_evidence(
     evidence: dict[str, list[str]], expected: set[str]
 ) -> None:
     assert locate_fault(topology(), "BR-A", **evidence) == expected
+
+
+CHAIN = [
+    Link("BR-A", BREAKER, "SRC", "a0"),
+    Link("LA1", LINE, "a0", "a1"),
+    Link("S1", SWITCH, "a1", "a2"),
+    Link("LA2", LINE, "a2", "a3"),
+    Link("TB", SWITCH, "a3", "b1", is_open=True),
+    Link("LB", LINE, "b0", "b1"),
+    Link("BR-B", BREAKER, "SRC", "b0"),
+    Link("BR-D", BREAKER, "SRC", "d0"),
+    Link("LD1", LINE, "d0", "d1"),
+    Link("S2", SWITCH, "d1", "d2"),
+    Link("LD2", LINE, "d2", "d3"),
+    Link("T12", SWITCH, "a3", "d3", is_open=True),
+]
+"""Two feeders faulted at once (a1 and d1): d2 .. d3 touches no live feeder, only the
+dead a2 .. a3 through T12, and a2 .. a3 touches feeder B through TB."""
+CHAIN_ACCOUNTS = {node: (node,) for node in ("a2", "a3", "d2", "d3", "b1")}
+
+
+def chained(**ratings: float) -> tuple[Topology, GridData, Incident]:
+    network = Network({link.asset_ref: link for link in CHAIN}, frozenset({"SRC"}), CHAIN_ACCOUNTS)
+    grid = GridData(
+        loads={node: 100 + 0j for node in CHAIN_ACCOUNTS},
+        ratings=ratings,
+        remote=frozenset(link.asset_ref for link in CHAIN),
+    )
+    return Topology(network), grid, Incident(frozenset({"a1", "d1"}), ("BR-A", "BR-D"))
+
+
+def test_a_piece_with_no_tie_of_its_own_is_fed_through_a_neighbour_fed_first() -> None:
+    topo, grid, incident = chained()
+    plan = best(topo, incident, grid)
+    assert plan.restored == {"a2", "a3", "d2", "d3"}
+    order = steps(plan)
+    assert order.index(("TB", False)) < order.index(("T12", False))
+    assert order.index(("S2", True)) < order.index(("T12", False))
+    [chain] = [step for step in plan.steps if step.asset_ref == "T12"]
+    assert chain.restored == {"d2", "d3"}
+
+
+def test_a_chain_the_neighbouring_feeder_cannot_carry_stays_open() -> None:
+    topo, grid, incident = chained(LB=350.0)  # b1 and a2 .. a3 fit, d2 .. d3 as well do not
+    plan = best(topo, incident, grid)
+    assert plan.restored == {"a2", "a3"}
+    assert ("T12", False) not in steps(plan)
+    assert plan.peak_loading <= 1
