@@ -25,7 +25,7 @@ whatever reason, fails alone and never holds back the others.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -238,9 +238,17 @@ def _start(
     return order.id
 
 
-def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datetime) -> list[int]:
+def advance(
+    session: Session,
+    *,
+    network: Views,
+    scada: ScadaAdapter,
+    now: datetime,
+    late_within: timedelta,
+) -> list[int]:
     """Send the next step of every automatic order in progress whose steps so far are
-    done, and complete those with every step done; the ids of the orders that moved.
+    done, and complete those with every step done; the ids of the orders that moved
+    (`late_within`: how long SCADA may still confirm a command after its step failed).
     Each order in a savepoint of its own: one that fails is logged and the others go on."""
     order_ids = session.scalars(
         select(SwitchingOrder.id)
@@ -252,7 +260,7 @@ def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datet
     for order_id in order_ids:
         try:
             with session.begin_nested():
-                if _advance(session, order_id, network=network, scada=scada, now=now):
+                if _advance(session, order_id, network, scada, now=now, late_within=late_within):
                     moved.append(order_id)
         except Exception:  # one order that cannot go on must not stop the others
             log.exception("self-healing could not move order %d on", order_id)
@@ -260,7 +268,13 @@ def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datet
 
 
 def _advance(
-    session: Session, order_id: int, *, network: Views, scada: ScadaAdapter, now: datetime
+    session: Session,
+    order_id: int,
+    network: Views,
+    scada: ScadaAdapter,
+    *,
+    now: datetime,
+    late_within: timedelta,
 ) -> bool:
     """Send the order's next step, or complete it when every step is done; False when it
     waits (a step commanded or failed) or is no longer in progress."""
@@ -274,17 +288,27 @@ def _advance(
     if not pending:
         complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
     else:
-        _send(session, order_id, pending[0], network=network, scada=scada, now=now)
+        _send(session, order_id, pending[0], network, scada, now=now, late_within=late_within)
     return True
 
 
-def _refuse_hazard(session: Session, order_id: int, step: PlannedStep, network: Views) -> None:
+def _refuse_hazard(
+    session: Session,
+    order_id: int,
+    step: PlannedStep,
+    network: Views,
+    *,
+    now: datetime,
+    late_within: timedelta,
+) -> None:
     """A closing that would give supply to where an active hazard is, on the network with
     the closings other orders sent to SCADA taken as done, is refused: a hazard's section
     stays dead whatever the plan said when it was read."""
     if step.action is not StepAction.CLOSE:
         return
-    topology = as_commanded(session, network.energized, besides=order_id)
+    topology = as_commanded(
+        session, network.energized, besides=order_id, now=now, late_within=late_within
+    )
     (effect,) = simulate(topology, [step], allow_loops=True, hazards=hazard_sites(session)).steps
     if effect.hazards:
         named = ", ".join(str(i) for i in effect.hazards)
@@ -297,17 +321,19 @@ def _send(
     session: Session,
     order_id: int,
     position: int,
-    *,
     network: Views,
     scada: ScadaAdapter,
+    *,
     now: datetime,
+    late_within: timedelta,
 ) -> None:
     """Send the step to SCADA; a refusal holds the order with the reason, for the
     dispatcher to retry the step or abort."""
     step, ref = next((s, r) for s, r in steps_of(session, order_id) if s.position == position)
     try:
         with session.begin_nested():
-            _refuse_hazard(session, order_id, PlannedStep(position, step.action, ref), network)
+            planned = PlannedStep(position, step.action, ref)
+            _refuse_hazard(session, order_id, planned, network, now=now, late_within=late_within)
             execute_step(
                 session,
                 order_id,
@@ -316,6 +342,7 @@ def _send(
                 expected_version=None,
                 networks=Networks(network.operated, network.energized),
                 now=now,
+                late_within=late_within,
                 scada=scada,
             )
     except (Conflict, Invalid) as refusal:

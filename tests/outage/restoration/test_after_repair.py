@@ -107,6 +107,7 @@ def _tie_confirmed_late(url: str, order_id: int, position: int, sink: HttpSink) 
             expected_version=None,
             networks=Networks(live.get(session), live.energized(session)),
             now=now,
+            late_within=timedelta(minutes=15),
             scada=HttpScada(f"{sink.url}/commands"),
         )
         session.execute(

@@ -59,7 +59,9 @@ def _cycle(url: str, sink: HttpSink) -> tuple[list[int], list[int]]:
         network, now = live.views(session), datetime.now(UTC)
         started = heal(session, network=network, settings=get_settings(), now=now)
         scada = HttpScada(f"{sink.url}/commands")
-        return started, advance(session, network=network, scada=scada, now=now)
+        late_within = get_settings().scada_late_confirmation_minutes
+        moved = advance(session, network=network, scada=scada, now=now, late_within=late_within)
+        return started, moved
 
 
 def _commands(sink: HttpSink, order_id: int) -> dict[str, str]:
