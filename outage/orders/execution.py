@@ -91,7 +91,7 @@ def _next_step(
     return step, ref
 
 
-def _lock_device_of(session: Session, order_id: int, position: int) -> None:
+def lock_device_of(session: Session, order_id: int, position: int) -> None:
     """Lock the step's device before the order, as a SCADA confirmation does, so the two
     never wait for each other crosswise; the lock holds until the caller commits."""
     session.execute(
@@ -195,7 +195,7 @@ def execute_step(
     A closing is checked for a loop with the closings other orders have sent to SCADA
     taken as done (`as_commanded`, `late_within`: how long SCADA may still confirm a
     command after its step failed)."""
-    _lock_device_of(session, order_id, position)
+    lock_device_of(session, order_id, position)
     order = lock(
         session,
         order_id,

@@ -13,9 +13,9 @@ Nothing runs twice: an incident is taken under its row lock (skipped while anoth
 engine holds it) and only if self-healing never looked at it and it never had a
 restoration order; what was done with it is recorded (`HealingAttempt`: the order
 started, or why none was), so the dispatcher can read it and it is not planned again.
-An order's next step is sent under the order's row lock, and a step already sent or done
-is never sent again, so a restart or a second engine picks up where the state in the
-database says. A dispatcher aborts the order like any other; a refusal (SCADA not taking
+An order's next step is sent under its device's row lock and then the order's (the order
+the dispatcher's execution takes them in), and a step already sent or done is never sent
+again, so a restart or a second engine picks up where the state in the database says. A dispatcher aborts the order like any other; a refusal (SCADA not taking
 a command, a check failing on a network changed since, a closing that would give supply
 to where an active hazard is) holds the order with the reason.
 
@@ -38,8 +38,14 @@ from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.orders.enums import OrderState, StepAction, StepState
-from outage.orders.execution import Executor, Networks, as_commanded, execute_step
-from outage.orders.models import SwitchingOrder
+from outage.orders.execution import (
+    Executor,
+    Networks,
+    as_commanded,
+    execute_step,
+    lock_device_of,
+)
+from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.orders.network import hazard_sites
 from outage.orders.scada import ScadaAdapter
 from outage.orders.service import approve, complete, lock, start, steps_of
@@ -267,6 +273,20 @@ def advance(
     return moved
 
 
+def _pending(session: Session, order_id: int) -> list[int] | None:
+    """The positions of the order's steps not done yet, as the database has them now; None
+    while one waits (commanded to SCADA, or failed and left to the dispatcher)."""
+    steps = session.scalars(
+        select(SwitchingStep)
+        .where(SwitchingStep.order_id == order_id)
+        .order_by(SwitchingStep.position)
+        .execution_options(populate_existing=True)
+    ).all()
+    if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
+        return None
+    return [step.position for step in steps if step.state is not StepState.DONE]
+
+
 def _advance(
     session: Session,
     order_id: int,
@@ -277,18 +297,23 @@ def _advance(
     late_within: timedelta,
 ) -> bool:
     """Send the order's next step, or complete it when every step is done; False when it
-    waits (a step commanded or failed) or is no longer in progress."""
+    waits (a step commanded or failed), is no longer in progress, or changed meanwhile.
+
+    The next step's device is locked before the order, as a dispatcher's or SCADA's
+    execution takes them, so the two never wait for each other crosswise; the order's
+    state and steps are read again once both are held."""
+    seen = _pending(session, order_id)
+    if seen is None:
+        return False
+    if seen:
+        lock_device_of(session, order_id, seen[0])
     order = lock(session, order_id)
-    if order.state is not OrderState.IN_PROGRESS:
-        return False
-    steps = [step for step, _ in steps_of(session, order_id)]
-    if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
-        return False
-    pending = [step.position for step in steps if step.state is not StepState.DONE]
-    if not pending:
+    if order.state is not OrderState.IN_PROGRESS or _pending(session, order_id) != seen:
+        return False  # looked at again on the next run
+    if not seen:
         complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
     else:
-        _send(session, order_id, pending[0], network, scada, now=now, late_within=late_within)
+        _send(session, order_id, seen[0], network, scada, now=now, late_within=late_within)
     return True
 
 
