@@ -15,15 +15,18 @@ restoration order; what was done with it is recorded (`HealingAttempt`: the orde
 started, or why none was), so the dispatcher can read it and it is not planned again.
 An order's next step is sent under its device's row lock and then the order's (the order
 the dispatcher's execution takes them in), and a step already sent or done is never sent
-again, so a restart or a second engine picks up where the state in the database says. A dispatcher aborts the order like any other; a refusal (SCADA not taking
-a command, a check failing on a network changed since, a closing that would give supply
-to where an active hazard is) holds the order with the reason.
+again, so a restart or a second engine picks up where the state in the database says.
+A dispatcher aborts the order like any other; a refusal (SCADA not taking a command, a
+check failing on a network changed since, a closing that would give supply to where an
+active hazard is) holds the order with the reason.
 
 Each incident and each order is handled in a savepoint of its own: one that fails, for
-whatever reason, fails alone and never holds back the others.
+whatever reason, fails alone and never holds back the others. An order that fails is
+held too, so a command it may already have sent is not sent again every run.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -255,7 +258,9 @@ def advance(
     """Send the next step of every automatic order in progress whose steps so far are
     done, and complete those with every step done; the ids of the orders that moved
     (`late_within`: how long SCADA may still confirm a command after its step failed).
-    Each order in a savepoint of its own: one that fails is logged and the others go on."""
+    Each order in a savepoint of its own: one that fails is logged, held on its step with
+    the reason (so a command already sent is not sent again every run), and the others go
+    on."""
     order_ids = session.scalars(
         select(SwitchingOrder.id)
         .join(RestorationOrder, RestorationOrder.order_id == SwitchingOrder.id)
@@ -268,20 +273,49 @@ def advance(
             with session.begin_nested():
                 if _advance(session, order_id, network, scada, now=now, late_within=late_within):
                     moved.append(order_id)
-        except Exception:  # one order that cannot go on must not stop the others
+        except Exception as error:  # one order that cannot go on must not stop the others
             log.exception("self-healing could not move order %d on", order_id)
+            _hold_failed(session, order_id, error, now=now)
     return moved
 
 
-def _pending(session: Session, order_id: int) -> list[int] | None:
-    """The positions of the order's steps not done yet, as the database has them now; None
-    while one waits (commanded to SCADA, or failed and left to the dispatcher)."""
-    steps = session.scalars(
+def _hold_failed(session: Session, order_id: int, error: Exception, *, now: datetime) -> None:
+    """Hold the order that failed, in a savepoint of its own (the failed one is rolled
+    back); if even that fails, it is logged and tried again on the next run."""
+    try:
+        with session.begin_nested():
+            _hold(session, order_id, f"self-healing failed: {error!r}", now=now)
+    except Exception:
+        log.exception("self-healing could not hold order %d", order_id)
+
+
+def _hold(session: Session, order_id: int, remark: str, *, now: datetime) -> None:
+    """Fail the order's first step not done, with `remark`, and hold the order, for the
+    dispatcher to retry the step or abort. An order no longer in progress is left as it
+    is, and so is one with every step done (its completion failed: it sends nothing)."""
+    order = lock(session, order_id)
+    step = next((s for s in _steps(session, order_id) if s.state is not StepState.DONE), None)
+    if order.state is not OrderState.IN_PROGRESS or step is None:
+        return
+    step.state, step.failed_at, step.remark = StepState.FAILED, now, remark
+    order.state, order.updated_at = OrderState.HELD, now
+    session.flush()
+
+
+def _steps(session: Session, order_id: int) -> Sequence[SwitchingStep]:
+    """The order's steps in order, as the database has them now."""
+    return session.scalars(
         select(SwitchingStep)
         .where(SwitchingStep.order_id == order_id)
         .order_by(SwitchingStep.position)
         .execution_options(populate_existing=True)
     ).all()
+
+
+def _pending(session: Session, order_id: int) -> list[int] | None:
+    """The positions of the order's steps not done yet, as the database has them now; None
+    while one waits (commanded to SCADA, or failed and left to the dispatcher)."""
+    steps = _steps(session, order_id)
     if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
         return None
     return [step.position for step in steps if step.state is not StepState.DONE]
@@ -371,9 +405,4 @@ def _send(
                 scada=scada,
             )
     except (Conflict, Invalid) as refusal:
-        order = lock(session, order_id)
-        step = next(s for s, _ in steps_of(session, order_id) if s.position == position)
-        step.state, step.failed_at = StepState.FAILED, now
-        step.remark = f"self-healing stopped: {refusal}"
-        order.state, order.updated_at = OrderState.HELD, now
-        session.flush()
+        _hold(session, order_id, f"self-healing stopped: {refusal}", now=now)

@@ -308,3 +308,29 @@ def test_a_dispatcher_doing_the_next_step_by_hand_meanwhile_does_not_deadlock_wi
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     steps = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
     assert (steps[1]["state"], steps[1]["executed_by"]) == ("done", "dispatcher")
+
+
+def test_an_order_that_fails_after_its_command_was_sent_is_held_not_sent_again(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def sent_then_failed(*args: Any, **kwargs: Any) -> Any:
+        execute_step(*args, **kwargs)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(healing, "execute_step", sent_then_failed)
+    trip(restoration_database, sample_grid, LINE)
+    (order_id,), moved = _cycle(restoration_database, sink)
+    monkeypatch.undo()
+    assert moved == []
+    order = client.get(f"{ORDERS}/{order_id}", headers=credentials.staff(Role.DISPATCHER)).json()
+    first = order["steps"][0]
+    assert (order["state"], first["state"]) == ("held", "failed")
+    assert first["remark"] == "self-healing failed: RuntimeError('connection lost')"
+    assert _cycle(restoration_database, sink) == ([], [])
