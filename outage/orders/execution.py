@@ -248,7 +248,8 @@ def execute_step(
 
 
 STEP_REASON = "order {order} step {position}"
-"""How the switching log names the order's step that operated a device."""
+"""How the switching log's reason names the order's step that operated a device, for a
+person (the operation's `order_id` and `step_position` say it for a query)."""
 
 
 def moved_by(session: Session, order_id: int) -> frozenset[str]:
@@ -258,11 +259,7 @@ def moved_by(session: Session, order_id: int) -> frozenset[str]:
         session.scalars(
             select(Device.asset_ref)
             .join(SwitchOperation, SwitchOperation.device_id == Device.id)
-            .where(
-                SwitchOperation.source == SwitchSource.ORDER,
-                SwitchOperation.version.is_not(None),
-                SwitchOperation.reason.like(STEP_REASON.format(order=order_id, position="%")),
-            )
+            .where(SwitchOperation.order_id == order_id, SwitchOperation.version.is_not(None))
         )
     )
 
@@ -291,6 +288,7 @@ def _operate(
         source=SwitchSource.ORDER,
         actor=actor,
         reason=reason,
+        order_step=switching.OrderStep(order.id, step.position),
     )
     if step.action is StepAction.CLOSE:
         tell_restored(

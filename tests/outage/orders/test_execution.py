@@ -134,6 +134,23 @@ def test_opening_a_device_already_open_is_done_without_an_operation(
     assert _operations(orders_database, switch) == operations
 
 
+def test_the_switching_log_names_the_order_and_step_that_operated_a_device(
+    orders_database: str, client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    switch = switches[6]
+    order_id = _started(client, credentials, {"action": "open", "asset_ref": switch})
+    _execute(client, credentials, order_id, 1).raise_for_status()
+    with session_scope(session_factory(orders_database)) as session:
+        latest = session.scalars(
+            select(SwitchOperation)
+            .join(Device, Device.id == SwitchOperation.device_id)
+            .where(Device.asset_ref == switch)
+            .order_by(SwitchOperation.id.desc())
+        ).first()
+        assert latest is not None
+        assert (latest.order_id, latest.step_position) == (order_id, 1)
+
+
 def test_a_closing_that_makes_a_loop_with_another_orders_commanded_closing_is_refused(
     client: TestClient, scada_client: TestClient, credentials: Credentials, feeders: Feeders
 ) -> None:
