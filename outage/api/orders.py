@@ -186,6 +186,7 @@ def execute_step(
         expected_version=_version(body),
         networks=Networks(live.get(session), live.energized(session)),
         now=datetime.now(UTC),
+        late_within=config.scada_late_confirmation_minutes,
         scada=adapter_for(config.scada_command_url),
         by_hand=body is not None and body.by_hand,
     )

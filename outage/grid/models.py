@@ -127,6 +127,10 @@ class SwitchOperation(Base):
     __table_args__ = (
         Index("ix_switch_operations_device_time", "device_id", "occurred_at"),
         UniqueConstraint("actor", "request_key", name="uq_switch_operations_actor_request_key"),
+        CheckConstraint(
+            "(order_id IS NULL) = (step_position IS NULL)",
+            name="ck_switch_operations_order_step",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -146,6 +150,11 @@ class SwitchOperation(Base):
     version: Mapped[int | None] = mapped_column(BigInteger)
     """The network version this operation produced; None when it changed no live state
     (the device was already so, or a later operation already stands)."""
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("switching_orders.id", name="fk_switch_operations_order_id"), index=True
+    )
+    """The switching order whose step `step_position` made this operation, if one did."""
+    step_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class GridState(Base):

@@ -99,6 +99,15 @@ def versions(session: Session) -> Versions:
     return Versions(switch=row.switch_version, structure=row.structure_version)
 
 
+@dataclass(frozen=True)
+class OrderStep:
+    """A switching order's step, as the switching log names the one that made an
+    operation."""
+
+    order_id: int
+    position: int
+
+
 def operate(
     session: Session,
     asset_ref: str,
@@ -109,11 +118,13 @@ def operate(
     actor: str,
     reason: str | None = None,
     request_key: str | None = None,
+    order_step: OrderStep | None = None,
 ) -> SwitchOutcome:
     """Record that the device was opened or closed at `occurred_at`; the caller commits.
 
     With `request_key`, the actor's operation already recorded under it is answered
-    instead (`replayed`), and refused if it was another operation."""
+    instead (`replayed`), and refused if it was another operation. `order_step`: the
+    switching order's step that made it."""
     if request_key is not None:
         session.execute(
             select(
@@ -154,6 +165,8 @@ def operate(
         actor=actor,
         reason=reason,
         request_key=request_key,
+        order_id=None if order_step is None else order_step.order_id,
+        step_position=None if order_step is None else order_step.position,
     )
     session.add(operation)
     if later:

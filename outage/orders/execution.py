@@ -91,7 +91,7 @@ def _next_step(
     return step, ref
 
 
-def _lock_device_of(session: Session, order_id: int, position: int) -> None:
+def lock_device_of(session: Session, order_id: int, position: int) -> None:
     """Lock the step's device before the order, as a SCADA confirmation does, so the two
     never wait for each other crosswise; the lock holds until the caller commits."""
     session.execute(
@@ -102,10 +102,13 @@ def _lock_device_of(session: Session, order_id: int, position: int) -> None:
     )
 
 
-def as_commanded(session: Session, topology: Topology, *, besides: int) -> Topology:
+def as_commanded(
+    session: Session, topology: Topology, *, besides: int, now: datetime, late_within: timedelta
+) -> Topology:
     """The network with the closings other orders sent to SCADA taken as done: SCADA may
     carry them out any moment, so a closing checked without them could make a loop with
-    one of them."""
+    one of them. A closing whose step failed unconfirmed counts while a late confirmation
+    of it would (`late_within` of its command): SCADA may still carry it out."""
     links = topology.network.links
     closing = {
         ref: False
@@ -114,10 +117,19 @@ def as_commanded(session: Session, topology: Topology, *, besides: int) -> Topol
             .join(SwitchingStep, SwitchingStep.device_id == Device.id)
             .join(SwitchingOrder, SwitchingOrder.id == SwitchingStep.order_id)
             .where(
-                SwitchingStep.state == StepState.COMMANDED,
                 SwitchingStep.action == StepAction.CLOSE,
                 SwitchingStep.order_id != besides,
-                SwitchingOrder.state == OrderState.IN_PROGRESS,
+                or_(
+                    and_(
+                        SwitchingStep.state == StepState.COMMANDED,
+                        SwitchingOrder.state == OrderState.IN_PROGRESS,
+                    ),
+                    and_(
+                        SwitchingStep.state == StepState.FAILED,
+                        SwitchingStep.commanded_at >= now - late_within,
+                        SwitchingOrder.state.in_([OrderState.IN_PROGRESS, OrderState.HELD]),
+                    ),
+                ),
             )
         )
         if ref in links and links[ref].is_open
@@ -173,6 +185,7 @@ def execute_step(
     expected_version: int | None,
     networks: Networks,
     now: datetime,
+    late_within: timedelta,
     scada: ScadaAdapter | None = None,
     by_hand: bool = False,
 ) -> OrderOut:
@@ -180,8 +193,9 @@ def execute_step(
     the failed step of a held order (which goes on again). With `scada`, an operation not
     confirmed by hand (nor by a crew) is sent as a command and the step waits for SCADA.
     A closing is checked for a loop with the closings other orders have sent to SCADA
-    taken as done (`as_commanded`)."""
-    _lock_device_of(session, order_id, position)
+    taken as done (`as_commanded`, `late_within`: how long SCADA may still confirm a
+    command after its step failed)."""
+    lock_device_of(session, order_id, position)
     order = lock(
         session,
         order_id,
@@ -206,7 +220,16 @@ def execute_step(
         if (
             step.action is StepAction.CLOSE
             and not order.allow_loops
-            and is_loop(as_commanded(session, networks.energized, besides=order_id), ref)
+            and is_loop(
+                as_commanded(
+                    session,
+                    networks.energized,
+                    besides=order_id,
+                    now=now,
+                    late_within=late_within,
+                ),
+                ref,
+            )
         ):
             raise OrderConflict(
                 f"step {position} would close {ref} between two energised parts of the "
@@ -225,7 +248,8 @@ def execute_step(
 
 
 STEP_REASON = "order {order} step {position}"
-"""How the switching log names the order's step that operated a device."""
+"""How the switching log's reason names the order's step that operated a device, for a
+person (the operation's `order_id` and `step_position` say it for a query)."""
 
 
 def moved_by(session: Session, order_id: int) -> frozenset[str]:
@@ -235,11 +259,7 @@ def moved_by(session: Session, order_id: int) -> frozenset[str]:
         session.scalars(
             select(Device.asset_ref)
             .join(SwitchOperation, SwitchOperation.device_id == Device.id)
-            .where(
-                SwitchOperation.source == SwitchSource.ORDER,
-                SwitchOperation.version.is_not(None),
-                SwitchOperation.reason.like(STEP_REASON.format(order=order_id, position="%")),
-            )
+            .where(SwitchOperation.order_id == order_id, SwitchOperation.version.is_not(None))
         )
     )
 
@@ -268,6 +288,7 @@ def _operate(
         source=SwitchSource.ORDER,
         actor=actor,
         reason=reason,
+        order_step=switching.OrderStep(order.id, step.position),
     )
     if step.action is StepAction.CLOSE:
         tell_restored(

@@ -35,7 +35,7 @@ from outage.orders import execution
 from outage.orders import service as orders
 from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.schemas import OrderOut
-from outage.web.deps import SessionDep, TopologyDep
+from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
 
@@ -223,6 +223,7 @@ def confirm_step(
     session: SessionDep,
     live: TopologyDep,
     staff: PrincipalDep,
+    config: SettingsDep,
     lang: str | None = None,
 ) -> RedirectResponse:
     """The crew did step `position` of its order; back to the page, with the reason if the
@@ -244,6 +245,7 @@ def confirm_step(
                 expected_version=None,
                 networks=execution.Networks(live.get(session), live.energized(session)),
                 now=datetime.now(UTC),
+                late_within=config.scada_late_confirmation_minutes,
                 by_hand=True,
             )
     except DomainError as refusal:

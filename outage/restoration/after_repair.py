@@ -10,8 +10,10 @@ draft: a person checks, approves and runs it.
 Repaired means closed, or restored by anything but switching: an outage that switching
 restored in full is not repaired yet, and returning to normal then would feed the fault
 again. Each restoration order is settled once (`normal_considered_at`): when its draft is
-made or nothing needs returning. A draft the check refuses is logged and tried again on
-the next run, on the network as it then is.
+made or nothing needs returning. A draft the check refuses, or that fails for any other
+reason, is tried again on the next run, on the network as it then is; the reason is kept
+with the row (`normal_refusal`) and logged when it changes, not every run. One row that
+fails never holds back the others.
 """
 
 import logging
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
-from outage.errors import Conflict, Invalid
+from outage.errors import DomainError
 from outage.grid.switching import abnormal_devices
 from outage.incidents.enums import AuditAction
 from outage.incidents.lifecycle import IncidentStatus
@@ -84,33 +86,59 @@ def propose_return_to_normal(session: Session, *, topology: Topology, now: datet
     ).all()
     drafted = []
     for row, incident in rows:
-        if not repaired(session, incident):
-            continue
-        devices = moved_devices(session, row.order_id)
-        if not devices:
-            row.normal_considered_at = now
-            continue
         try:
             with session.begin_nested():
-                order = return_to_normal(
-                    session,
-                    devices,
-                    allow_loops=False,
-                    title=f"Return to normal after the repair of incident {incident.id}",
-                    actor=ACTOR,
-                    topology=topology,
-                    now=now,
-                    incident_id=incident.id,
-                )
-        except (Conflict, Invalid) as refusal:
-            log.warning(
-                "no return to normal drafted after incident %d yet, tried again: %s",
-                incident.id,
-                refusal,
-            )
+                order_id = _consider(session, row, incident, topology=topology, now=now)
+        except Exception as error:  # one row that fails must not hold back the others
+            _refused(row, incident.id, error)
             continue
-        row.normal_considered_at = now
-        row.normal_order_id = order.id
-        drafted.append(order.id)
+        if order_id is not None:
+            drafted.append(order_id)
     session.flush()
     return drafted
+
+
+def _consider(
+    session: Session,
+    row: RestorationOrder,
+    incident: Incident,
+    *,
+    topology: Topology,
+    now: datetime,
+) -> int | None:
+    """Draft the return to normal of the row's order if its incident is repaired and it
+    moved devices still out of normal, and settle the row; the order drafted."""
+    if not repaired(session, incident):
+        return None
+    devices = moved_devices(session, row.order_id)
+    row.normal_considered_at = now
+    if not devices:
+        return None
+    order = return_to_normal(
+        session,
+        devices,
+        allow_loops=False,
+        title=f"Return to normal after the repair of incident {incident.id}",
+        actor=ACTOR,
+        topology=topology,
+        now=now,
+        incident_id=incident.id,
+    )
+    row.normal_order_id = order.id
+    return order.id
+
+
+def _refused(row: RestorationOrder, incident_id: int, error: Exception) -> None:
+    """Keep why the draft failed, and log it when the reason is new (a refusal, or an
+    error with its traceback), so one refused run after run is logged once."""
+    refusal = isinstance(error, DomainError)
+    reason = str(error) if refusal else repr(error)
+    if reason == row.normal_refusal:
+        return
+    row.normal_refusal = reason
+    log.warning(
+        "no return to normal drafted after incident %d yet, tried again: %s",
+        incident_id,
+        reason,
+        exc_info=not refusal,
+    )

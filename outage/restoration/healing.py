@@ -13,19 +13,22 @@ Nothing runs twice: an incident is taken under its row lock (skipped while anoth
 engine holds it) and only if self-healing never looked at it and it never had a
 restoration order; what was done with it is recorded (`HealingAttempt`: the order
 started, or why none was), so the dispatcher can read it and it is not planned again.
-An order's next step is sent under the order's row lock, and a step already sent or done
-is never sent again, so a restart or a second engine picks up where the state in the
-database says. A dispatcher aborts the order like any other; a refusal (SCADA not taking
-a command, a check failing on a network changed since, a closing that would give supply
-to where an active hazard is) holds the order with the reason.
+An order's next step is sent under its device's row lock and then the order's (the order
+the dispatcher's execution takes them in), and a step already sent or done is never sent
+again, so a restart or a second engine picks up where the state in the database says.
+A dispatcher aborts the order like any other; a refusal (SCADA not taking a command, a
+check failing on a network changed since, a closing that would give supply to where an
+active hazard is) holds the order with the reason.
 
 Each incident and each order is handled in a savepoint of its own: one that fails, for
-whatever reason, fails alone and never holds back the others.
+whatever reason, fails alone and never holds back the others. An order that fails is
+held too, so a command it may already have sent is not sent again every run.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -38,8 +41,14 @@ from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.orders.enums import OrderState, StepAction, StepState
-from outage.orders.execution import Executor, Networks, as_commanded, execute_step
-from outage.orders.models import SwitchingOrder
+from outage.orders.execution import (
+    Executor,
+    Networks,
+    as_commanded,
+    execute_step,
+    lock_device_of,
+)
+from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.orders.network import hazard_sites
 from outage.orders.scada import ScadaAdapter
 from outage.orders.service import approve, complete, lock, start, steps_of
@@ -238,10 +247,20 @@ def _start(
     return order.id
 
 
-def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datetime) -> list[int]:
+def advance(
+    session: Session,
+    *,
+    network: Views,
+    scada: ScadaAdapter,
+    now: datetime,
+    late_within: timedelta,
+) -> list[int]:
     """Send the next step of every automatic order in progress whose steps so far are
-    done, and complete those with every step done; the ids of the orders that moved.
-    Each order in a savepoint of its own: one that fails is logged and the others go on."""
+    done, and complete those with every step done; the ids of the orders that moved
+    (`late_within`: how long SCADA may still confirm a command after its step failed).
+    Each order in a savepoint of its own: one that fails is logged, held on its step with
+    the reason (so a command already sent is not sent again every run), and the others go
+    on."""
     order_ids = session.scalars(
         select(SwitchingOrder.id)
         .join(RestorationOrder, RestorationOrder.order_id == SwitchingOrder.id)
@@ -252,39 +271,103 @@ def advance(session: Session, *, network: Views, scada: ScadaAdapter, now: datet
     for order_id in order_ids:
         try:
             with session.begin_nested():
-                if _advance(session, order_id, network=network, scada=scada, now=now):
+                if _advance(session, order_id, network, scada, now=now, late_within=late_within):
                     moved.append(order_id)
-        except Exception:  # one order that cannot go on must not stop the others
+        except Exception as error:  # one order that cannot go on must not stop the others
             log.exception("self-healing could not move order %d on", order_id)
+            _hold_failed(session, order_id, error, now=now)
     return moved
 
 
+def _hold_failed(session: Session, order_id: int, error: Exception, *, now: datetime) -> None:
+    """Hold the order that failed, in a savepoint of its own (the failed one is rolled
+    back); if even that fails, it is logged and tried again on the next run."""
+    try:
+        with session.begin_nested():
+            _hold(session, order_id, f"self-healing failed: {error!r}", now=now)
+    except Exception:
+        log.exception("self-healing could not hold order %d", order_id)
+
+
+def _hold(session: Session, order_id: int, remark: str, *, now: datetime) -> None:
+    """Fail the order's first step not done, with `remark`, and hold the order, for the
+    dispatcher to retry the step or abort. An order no longer in progress is left as it
+    is, and so is one with every step done (its completion failed: it sends nothing)."""
+    order = lock(session, order_id)
+    step = next((s for s in _steps(session, order_id) if s.state is not StepState.DONE), None)
+    if order.state is not OrderState.IN_PROGRESS or step is None:
+        return
+    step.state, step.failed_at, step.remark = StepState.FAILED, now, remark
+    order.state, order.updated_at = OrderState.HELD, now
+    session.flush()
+
+
+def _steps(session: Session, order_id: int) -> Sequence[SwitchingStep]:
+    """The order's steps in order, as the database has them now."""
+    return session.scalars(
+        select(SwitchingStep)
+        .where(SwitchingStep.order_id == order_id)
+        .order_by(SwitchingStep.position)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _pending(session: Session, order_id: int) -> list[int] | None:
+    """The positions of the order's steps not done yet, as the database has them now; None
+    while one waits (commanded to SCADA, or failed and left to the dispatcher)."""
+    steps = _steps(session, order_id)
+    if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
+        return None
+    return [step.position for step in steps if step.state is not StepState.DONE]
+
+
 def _advance(
-    session: Session, order_id: int, *, network: Views, scada: ScadaAdapter, now: datetime
+    session: Session,
+    order_id: int,
+    network: Views,
+    scada: ScadaAdapter,
+    *,
+    now: datetime,
+    late_within: timedelta,
 ) -> bool:
     """Send the order's next step, or complete it when every step is done; False when it
-    waits (a step commanded or failed) or is no longer in progress."""
+    waits (a step commanded or failed), is no longer in progress, or changed meanwhile.
+
+    The next step's device is locked before the order, as a dispatcher's or SCADA's
+    execution takes them, so the two never wait for each other crosswise; the order's
+    state and steps are read again once both are held."""
+    seen = _pending(session, order_id)
+    if seen is None:
+        return False
+    if seen:
+        lock_device_of(session, order_id, seen[0])
     order = lock(session, order_id)
-    if order.state is not OrderState.IN_PROGRESS:
-        return False
-    steps = [step for step, _ in steps_of(session, order_id)]
-    if any(step.state in (StepState.COMMANDED, StepState.FAILED) for step in steps):
-        return False
-    pending = [step.position for step in steps if step.state is not StepState.DONE]
-    if not pending:
+    if order.state is not OrderState.IN_PROGRESS or _pending(session, order_id) != seen:
+        return False  # looked at again on the next run
+    if not seen:
         complete(session, order_id, actor=ACTOR, expected_version=None, now=now)
     else:
-        _send(session, order_id, pending[0], network=network, scada=scada, now=now)
+        _send(session, order_id, seen[0], network, scada, now=now, late_within=late_within)
     return True
 
 
-def _refuse_hazard(session: Session, order_id: int, step: PlannedStep, network: Views) -> None:
+def _refuse_hazard(
+    session: Session,
+    order_id: int,
+    step: PlannedStep,
+    network: Views,
+    *,
+    now: datetime,
+    late_within: timedelta,
+) -> None:
     """A closing that would give supply to where an active hazard is, on the network with
     the closings other orders sent to SCADA taken as done, is refused: a hazard's section
     stays dead whatever the plan said when it was read."""
     if step.action is not StepAction.CLOSE:
         return
-    topology = as_commanded(session, network.energized, besides=order_id)
+    topology = as_commanded(
+        session, network.energized, besides=order_id, now=now, late_within=late_within
+    )
     (effect,) = simulate(topology, [step], allow_loops=True, hazards=hazard_sites(session)).steps
     if effect.hazards:
         named = ", ".join(str(i) for i in effect.hazards)
@@ -297,17 +380,19 @@ def _send(
     session: Session,
     order_id: int,
     position: int,
-    *,
     network: Views,
     scada: ScadaAdapter,
+    *,
     now: datetime,
+    late_within: timedelta,
 ) -> None:
     """Send the step to SCADA; a refusal holds the order with the reason, for the
     dispatcher to retry the step or abort."""
     step, ref = next((s, r) for s, r in steps_of(session, order_id) if s.position == position)
     try:
         with session.begin_nested():
-            _refuse_hazard(session, order_id, PlannedStep(position, step.action, ref), network)
+            planned = PlannedStep(position, step.action, ref)
+            _refuse_hazard(session, order_id, planned, network, now=now, late_within=late_within)
             execute_step(
                 session,
                 order_id,
@@ -316,12 +401,8 @@ def _send(
                 expected_version=None,
                 networks=Networks(network.operated, network.energized),
                 now=now,
+                late_within=late_within,
                 scada=scada,
             )
     except (Conflict, Invalid) as refusal:
-        order = lock(session, order_id)
-        step = next(s for s, _ in steps_of(session, order_id) if s.position == position)
-        step.state, step.failed_at = StepState.FAILED, now
-        step.remark = f"self-healing stopped: {refusal}"
-        order.state, order.updated_at = OrderState.HELD, now
-        session.flush()
+        _hold(session, order_id, f"self-healing stopped: {refusal}", now=now)

@@ -39,7 +39,14 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
 
     def self_heal_steps(session: Session, now: datetime) -> int:
         assert scada is not None  # registered only with an adapter
-        return len(advance(session, network=live.views(session), scada=scada, now=now))
+        moved = advance(
+            session,
+            network=live.views(session),
+            scada=scada,
+            now=now,
+            late_within=settings.scada_late_confirmation_minutes,
+        )
+        return len(moved)
 
     def after_repairs(session: Session, now: datetime) -> int:
         drafted = propose_return_to_normal(session, topology=live.energized(session), now=now)

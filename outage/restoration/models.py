@@ -57,6 +57,9 @@ class RestorationOrder(Base):
     normal_considered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the repair was seen and the return to normal drafted (or found not needed):
     it is drafted once."""
+    normal_refusal: Mapped[str | None] = mapped_column(Text)
+    """Why the last try at drafting the return to normal failed: logged when it changes,
+    not on every run."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

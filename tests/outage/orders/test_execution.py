@@ -1,7 +1,7 @@
 """Carrying out steps against the live state: a verify step compares the device with the
 state it expects, and a step finding its device already so operates nothing."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,9 +10,12 @@ from sqlalchemy import func, select
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device, SwitchOperation
+from outage.orders.timeouts import fail_unconfirmed
 from tests.conftest import Credentials
 
 from .conftest import ORDERS, Feeders
+
+TIMEOUT = timedelta(minutes=2)
 
 
 def _draft(client: TestClient, credentials: Credentials, *steps: dict[str, Any]) -> Any:
@@ -131,6 +134,23 @@ def test_opening_a_device_already_open_is_done_without_an_operation(
     assert _operations(orders_database, switch) == operations
 
 
+def test_the_switching_log_names_the_order_and_step_that_operated_a_device(
+    orders_database: str, client: TestClient, credentials: Credentials, switches: list[str]
+) -> None:
+    switch = switches[6]
+    order_id = _started(client, credentials, {"action": "open", "asset_ref": switch})
+    _execute(client, credentials, order_id, 1).raise_for_status()
+    with session_scope(session_factory(orders_database)) as session:
+        latest = session.scalars(
+            select(SwitchOperation)
+            .join(Device, Device.id == SwitchOperation.device_id)
+            .where(Device.asset_ref == switch)
+            .order_by(SwitchOperation.id.desc())
+        ).first()
+        assert latest is not None
+        assert (latest.order_id, latest.step_position) == (order_id, 1)
+
+
 def test_a_closing_that_makes_a_loop_with_another_orders_commanded_closing_is_refused(
     client: TestClient, scada_client: TestClient, credentials: Credentials, feeders: Feeders
 ) -> None:
@@ -143,3 +163,36 @@ def test_a_closing_that_makes_a_loop_with_another_orders_commanded_closing_is_re
     assert commanded["steps"][0]["state"] == "commanded"
     refused = _execute(scada_client, credentials, by_section, 1)
     assert refused.status_code == 409 and "(a loop)" in refused.json()["detail"]
+    _abort(client, credentials, by_tie, by_section)
+
+
+def _abort(client: TestClient, credentials: Credentials, *order_ids: int) -> None:
+    """The module's tests share a database: a commanded closing left would count in the
+    next test's loop checks."""
+    for order_id in order_ids:
+        client.post(
+            f"{ORDERS}/{order_id}/abort", headers=credentials.staff(Role.DISPATCHER)
+        ).raise_for_status()
+
+
+def test_a_closing_that_makes_a_loop_with_a_closing_that_timed_out_is_refused(
+    orders_database: str,
+    client: TestClient,
+    scada_client: TestClient,
+    credentials: Credentials,
+    feeders: Feeders,
+) -> None:
+    """SCADA may still carry out a closing whose step failed unconfirmed, as long as a late
+    confirmation would count."""
+    _open_by_hand(client, credentials, feeders.section)
+    by_tie = _started(scada_client, credentials, {"action": "close", "asset_ref": feeders.tie})
+    by_section = _started(
+        scada_client, credentials, {"action": "close", "asset_ref": feeders.section}
+    )
+    commanded = _execute(scada_client, credentials, by_tie, 1).json()
+    sent = datetime.fromisoformat(commanded["steps"][0]["commanded_at"])
+    with session_scope(session_factory(orders_database)) as session:
+        assert fail_unconfirmed(session, sent + TIMEOUT, timeout=TIMEOUT)
+    refused = _execute(scada_client, credentials, by_section, 1)
+    assert refused.status_code == 409 and "(a loop)" in refused.json()["detail"]
+    _abort(client, credentials, by_tie, by_section)

@@ -115,6 +115,7 @@ def test_a_confirmation_faster_than_the_commands_commit_waits_for_it_and_sees_th
             expected_version=None,
             networks=Networks(live.get(session), live.energized(session)),
             now=datetime.now(UTC),
+            late_within=timedelta(minutes=15),
             scada=HttpScada(f"{sink.url}/commands"),
         )
         sent.set()  # SCADA answers at once; the command's transaction has not committed

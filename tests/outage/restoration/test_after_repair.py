@@ -107,6 +107,7 @@ def _tie_confirmed_late(url: str, order_id: int, position: int, sink: HttpSink) 
             expected_version=None,
             networks=Networks(live.get(session), live.energized(session)),
             now=now,
+            late_within=timedelta(minutes=15),
             scada=HttpScada(f"{sink.url}/commands"),
         )
         session.execute(
@@ -169,5 +170,28 @@ def test_a_return_to_normal_refused_is_tried_again_on_the_next_run(
 
     monkeypatch.setattr(after_repair, "return_to_normal", refused)
     assert _propose(restoration_database) == []
+    monkeypatch.undo()
+    assert len(_propose(restoration_database)) == 1
+
+
+def test_a_return_to_normal_that_fails_is_tried_again_and_logged_once(
+    restoration_database: str,
+    client: TestClient,
+    credentials: Credentials,
+    line_fault: Outage,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _switch_back(client, credentials, line_fault.incident_id)
+    _repair(client, credentials, line_fault.incident_id)
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(after_repair, "return_to_normal", failing)
+    assert _propose(restoration_database) == []
+    assert _propose(restoration_database) == []
+    logged = [r for r in caplog.records if r.name == after_repair.__name__]
+    assert len(logged) == 1 and "connection lost" in logged[0].getMessage()
     monkeypatch.undo()
     assert len(_propose(restoration_database)) == 1

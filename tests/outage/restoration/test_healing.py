@@ -1,13 +1,16 @@
 """Self-healing: a new outage's remote-controlled steps drafted, approved and sent to
 SCADA by the system, one at a time, once."""
 
+import logging
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from grid_topology.model import GridModel
@@ -20,6 +23,7 @@ from outage.incidents.enums import IncidentKind
 from outage.incidents.models import Incident
 from outage.intake.enums import Hazard
 from outage.notifications.sink import HttpSink
+from outage.orders.execution import Executor, Networks, execute_step
 from outage.orders.scada import HttpScada
 from outage.restoration import healing
 from outage.restoration.errors import NotPlannable
@@ -59,7 +63,9 @@ def _cycle(url: str, sink: HttpSink) -> tuple[list[int], list[int]]:
         network, now = live.views(session), datetime.now(UTC)
         started = heal(session, network=network, settings=get_settings(), now=now)
         scada = HttpScada(f"{sink.url}/commands")
-        return started, advance(session, network=network, scada=scada, now=now)
+        late_within = get_settings().scada_late_confirmation_minutes
+        moved = advance(session, network=network, scada=scada, now=now, late_within=late_within)
+        return started, moved
 
 
 def _commands(sink: HttpSink, order_id: int) -> dict[str, str]:
@@ -232,3 +238,99 @@ def test_a_closing_that_would_feed_a_hazard_reported_since_holds_the_order(
     assert order["state"] == "held" and held["asset_ref"] == TIE
     assert f"give supply to where hazard incident {hazard} is" in held["remark"]
     assert TIE not in _commands(sink, order_id).values()
+
+
+def _confirm(client: TestClient, credentials: Credentials, step: dict[str, Any]) -> None:
+    """SCADA reports the step's device as the step wants it."""
+    event = {
+        "asset_ref": step["asset_ref"],
+        "state": "open" if step["action"] == "open" else "closed",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    client.post(
+        "/api/v1/scada/events", json=event, headers=credentials.key(Scope.SCADA)
+    ).raise_for_status()
+
+
+def _wait_for_a_lock(url: str) -> None:
+    """Until another transaction waits for a row lock."""
+    deadline = time.monotonic() + 10
+    with session_scope(session_factory(url)) as session:
+        while time.monotonic() < deadline:
+            waiting = session.scalar(
+                select(func.count())
+                .select_from(text("pg_stat_activity"))
+                .where(text("datname = current_database() AND wait_event_type = 'Lock'"))
+            )
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("nothing waits for a lock")
+
+
+def test_a_dispatcher_doing_the_next_step_by_hand_meanwhile_does_not_deadlock_with_it(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dispatcher locks the step's device, then the order (as execution does): the job
+    must take them in that order too."""
+    trip(restoration_database, sample_grid, LINE)
+    (order_id,), _ = _cycle(restoration_database, sink)
+    dispatcher = credentials.staff(Role.DISPATCHER)
+    first, second, *_ = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
+    _confirm(client, credentials, first)
+    sessions, live = session_factory(restoration_database), LiveTopology()
+    with session_scope(sessions) as session:
+        session.execute(
+            select(Device.id).where(Device.asset_ref == second["asset_ref"]).with_for_update()
+        )
+        job = threading.Thread(target=_cycle, args=(restoration_database, sink))
+        job.start()
+        _wait_for_a_lock(restoration_database)
+        execute_step(
+            session,
+            order_id,
+            second["position"],
+            executor=Executor("dispatcher"),
+            expected_version=None,
+            networks=Networks(live.get(session), live.energized(session)),
+            now=datetime.now(UTC),
+            late_within=get_settings().scada_late_confirmation_minutes,
+            by_hand=True,
+        )
+    job.join(timeout=30)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    steps = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
+    assert (steps[1]["state"], steps[1]["executed_by"]) == ("done", "dispatcher")
+
+
+def test_an_order_that_fails_after_its_command_was_sent_is_held_not_sent_again(
+    restoration_database: str,
+    sample_grid: GridModel,
+    client: TestClient,
+    credentials: Credentials,
+    sink: HttpSink,
+    remote: None,
+    back_to_normal: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def sent_then_failed(*args: Any, **kwargs: Any) -> Any:
+        execute_step(*args, **kwargs)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(healing, "execute_step", sent_then_failed)
+    trip(restoration_database, sample_grid, LINE)
+    (order_id,), moved = _cycle(restoration_database, sink)
+    monkeypatch.undo()
+    assert moved == []
+    order = client.get(f"{ORDERS}/{order_id}", headers=credentials.staff(Role.DISPATCHER)).json()
+    first = order["steps"][0]
+    assert (order["state"], first["state"]) == ("held", "failed")
+    assert first["remark"] == "self-healing failed: RuntimeError('connection lost')"
+    assert _cycle(restoration_database, sink) == ([], [])
