@@ -24,19 +24,21 @@ is repaired, at the latest:
 - `cmi_with_switching`: a customer the plan restores is back at its step's time.
 - `cmi_upper_bound`: every *re-feedable* customer back at time zero, as a linear
   programme: a dead area outside the faulted sections (nodes joined through devices in
-  any state) may take real power through every live point it touches, each rated element
-  on those points' paths to the grid's source carrying at most its rating less what it
-  carries after the outage; any share of any node of the area may come back (customer-
-  minutes weighted). Real power alone, flows split at will, no radiality and no limits
-  inside the area: every simplification lets more back than radial switching within
-  ratings could, so no switching of the dead area and its ties can do better (moving
-  live load off a feeder first, which the planner never does, is not counted). Without
-  loads or ratings it is every customer joined to a live point.
+  any state) may take power through every live point it touches; each rated element on
+  those points' paths to the grid's source carries its flow after the outage plus what
+  it feeds, measured along the direction that sum will have (never more than the
+  apparent power, so never stricter than the rating), within its rating; any share of
+  any node of the area may come back through any of the area's touches (customer-minutes
+  weighted). Flows split at will, no radiality and no limits inside the area: every
+  simplification lets more back than radial switching within ratings could, so no
+  switching of the dead area and its ties can do better (moving live load off a feeder
+  first, which the planner never does, is not counted). Without loads or ratings it is
+  every customer joined to a live point.
 
 `cmi_plan_at_once`: the plan's customers back at time zero, the rest at repair: between it
 and `cmi_with_switching` lies the time the steps take, between it and the bound the
-customers the plan does not re-feed (islands fed only through another dead island, more
-cuts than `Options.max_cuts`, and the bound's simplifications).
+customers the plan does not re-feed (sections that cannot be cut finer, more cuts than
+`Options.max_cuts`, and the bound's simplifications).
 
 `reduction` = 1 - with switching / repair only (goal: at least 0.4). `of_upper_bound`: the
 share of the bound's saving that switching achieves, (repair only - with switching) /
