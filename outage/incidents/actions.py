@@ -16,7 +16,7 @@ from dispatch.etr import EtrSource
 from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
 from outage.grid.live import LiveTopology
-from outage.incidents import edits
+from outage.incidents import edits, findings
 from outage.incidents.changes import _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
 from outage.incidents.errors import (
@@ -26,7 +26,7 @@ from outage.incidents.errors import (
     UnknownAsset,
 )
 from outage.incidents.evidence import EvidenceRef
-from outage.incidents.lifecycle import ACTIVE, FINAL, IncidentStatus
+from outage.incidents.lifecycle import ACTIVE, CREW_AT_WORK, FINAL, IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
 from outage.incidents.queries import _incident_out, _incident_query
@@ -65,8 +65,19 @@ def _with_crew(context: _Context, to: IncidentStatus, action: AuditAction) -> No
 
 
 def _do_confirm(context: _Context) -> None:
-    """A crew or SCADA confirms the outage, at the predicted device or the one they found."""
+    """A crew or SCADA confirms the outage, at the predicted device or the one they found;
+    the crew at work on it narrows its place down (`findings`)."""
     session, incident, device = context.session, context.incident, context.patch.device
+    if device is not None and incident.status in CREW_AT_WORK:
+        findings.found_at(
+            session,
+            incident,
+            device,
+            operated=context.operated(),
+            actor=context.actor,
+            reason=context.patch.reason,
+        )
+        return
     if device is not None:
         place = _place(session, device, None, None)
         reason = context.patch.reason or "the crew found the fault here"

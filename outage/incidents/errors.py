@@ -23,3 +23,15 @@ class InvalidIncidentValue(Invalid, ValueError):
 
 class UnknownAsset(InvalidIncidentValue):
     """A device, customer account, feeder or piece of evidence we do not have."""
+
+
+class UnknownDevice(UnknownAsset):
+    """No device with that asset_ref on the network."""
+
+    code = "unknown_device"
+
+
+class OutsideArea(IncidentConflict):
+    """A crew's finding at a device that is not at or below the incident's device."""
+
+    code = "outside_area"

@@ -91,6 +91,10 @@ WITH_CREW: frozenset[IncidentStatus] = frozenset(
 )
 """Statuses in which a crew is assigned."""
 
+CREW_AT_WORK: frozenset[IncidentStatus] = frozenset({S.DISPATCHED, S.EN_ROUTE, S.ON_SITE})
+"""A crew is sent, on its way or on site, and nobody has supply again yet: a `confirm`
+naming a device is then where the crew found the fault, and the status stays."""
+
 MOMENTARY_LIMIT = timedelta(minutes=5)
 """IEEE 1366: an interruption of 5 minutes or less is momentary, a longer one sustained."""
 

@@ -414,6 +414,40 @@ def test_crew_finding_moves_and_confirms_the_incident(
     assert "moved" in {event["action"] for event in trail["events"]}
 
 
+def test_a_crews_finding_outside_its_jobs_area_is_409_with_its_code(
+    client: TestClient,
+    credentials: Credentials,
+    new_incident: Callable[..., int],
+    places: Places,
+) -> None:
+    job = places.fuses[0]
+    elsewhere = next(f for f in places.fuses if places.feeder_of[f] != places.feeder_of[job])
+    incident_id = new_incident(job)
+    _patch(client, incident_id, action="assign", crew_id=credentials.crew_id)
+    member = credentials.staff(Role.CREW)
+    assert _patch(client, incident_id, member, action="on_site").status_code == 200
+
+    response = _patch(client, incident_id, member, action="confirm", device=elsewhere)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "outside_area"
+    body = client.get(f"/api/v1/incidents/{incident_id}").json()
+    assert (body["device"]["asset_ref"], body["status"]) == (job, "on_site")
+
+
+def test_a_crews_finding_at_an_unknown_device_is_422_with_its_code(
+    client: TestClient, credentials: Credentials, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _patch(client, incident_id, action="assign", crew_id=credentials.crew_id)
+    member = credentials.staff(Role.CREW)
+
+    response = _patch(client, incident_id, member, action="confirm", device="no such device")
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "unknown_device"
+
+
 def test_device_is_only_for_confirm(client: TestClient, new_incident: Callable[..., int]) -> None:
     response = _patch(client, new_incident(), action="cancel", reason="x", device="anything")
     assert response.status_code == 422

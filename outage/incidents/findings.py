@@ -1,0 +1,82 @@
+"""A crew's finding: where the fault is, as the crew sent to the incident reports it (a
+`confirm` naming a device while the crew is at work, `lifecycle.CREW_AT_WORK`).
+
+A crew only narrows the place down: the device must be the incident's own or one below it
+on the network as operated, so a finding cannot take an outage to a part of the network
+the crew was not sent to (a dispatcher's `move` can). The restoration planner then takes
+the incident's device as where the fault is (`outage.restoration.inputs.locate`).
+Nothing here commits.
+"""
+
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from outage.incidents import edits
+from outage.incidents.enums import AuditAction
+from outage.incidents.errors import IncidentConflict, OutsideArea, UnknownDevice
+from outage.incidents.models import Incident
+from outage.incidents.schemas import DeviceRef
+from outage.incidents.steps import _audit, _label
+
+FOUND_HERE = "the crew found the fault here"
+"""The audit trail's reason when the crew gave no note."""
+
+
+def _worked_on(operated: Topology, device: str) -> Topology:
+    """The network with the incident's device closed: a crew may have opened it to work
+    below it, and what is below it is still its area."""
+    if operated.network.links[device].is_open:
+        return operated.switched({device: False})
+    return operated
+
+
+def area(operated: Topology, device: str, *, limit: int) -> list[DeviceRef]:
+    """The device and the devices below it, nearest first (fewest devices between), at
+    most `limit`: where a crew sent to `device` may find the fault."""
+    view = _worked_on(operated, device)
+    links = view.network.links
+    below = [ref for ref in view.downstream(device).devices if not links[ref].is_open]
+    below.sort(key=lambda ref: len(view.upstream(ref).devices))
+    return [DeviceRef(asset_ref=ref, kind=links[ref].kind) for ref in [device, *below][:limit]]
+
+
+def found_at(
+    session: Session,
+    incident: Incident,
+    asset_ref: str,
+    *,
+    operated: Topology,
+    actor: str,
+    reason: str | None,
+) -> None:
+    """The crew found the fault at `asset_ref`: the incident is placed there (a person's
+    place, which the engine keeps) and confirmed, and its status stays."""
+    if incident.device_id is None:
+        raise IncidentConflict(
+            f"incident {incident.id} is not on a device: the dispatcher places it"
+        )
+    if asset_ref not in operated.network.links:
+        raise UnknownDevice(f"no device with asset_ref {asset_ref!r}")
+    device = _label(session, incident)["device"]
+    assert device is not None  # the incident is on a device
+    view = _worked_on(operated, device)
+    if asset_ref == device:
+        _audit(
+            session,
+            incident,
+            AuditAction.CONFIRMED,
+            actor=actor,
+            reason=reason or FOUND_HERE,
+            details={"found_at": asset_ref},
+        )
+        incident.placed_by = actor
+    elif device in view.upstream(asset_ref).devices:
+        edits.move(
+            session, incident, asset_ref, operated=view, actor=actor, reason=reason or FOUND_HERE
+        )
+    else:
+        raise OutsideArea(
+            f"{asset_ref} is not at or below {device}, the device of incident "
+            f"{incident.id}: a fault elsewhere is the dispatcher's to place"
+        )
+    incident.confidence = 1.0
