@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session
 from grid_topology.topology import Topology
 from outage.incidents import edits
 from outage.incidents.enums import AuditAction
-from outage.incidents.errors import IncidentConflict, OutsideArea, UnknownDevice
+from outage.incidents.errors import (
+    IncidentConflict,
+    IncidentNotFound,
+    OutsideArea,
+    UnknownDevice,
+)
 from outage.incidents.models import Incident
 from outage.incidents.schemas import DeviceRef
 from outage.incidents.steps import _audit, _label
@@ -38,6 +43,20 @@ def area(operated: Topology, device: str, *, limit: int) -> list[DeviceRef]:
     below = [ref for ref in view.downstream(device).devices if not links[ref].is_open]
     below.sort(key=lambda ref: len(view.upstream(ref).devices))
     return [DeviceRef(asset_ref=ref, kind=links[ref].kind) for ref in [device, *below][:limit]]
+
+
+def crew_job_area(
+    session: Session, incident_id: int, *, crew_id: int, operated: Topology, limit: int
+) -> list[DeviceRef]:
+    """The area of one of the crew's jobs (`area`); none for a job not on a device.
+    Another crew's incident is not found, as one that does not exist."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.crew_id != crew_id:
+        raise IncidentNotFound(f"no incident {incident_id} of crew {crew_id}")
+    device = _label(session, incident).get("device")
+    if device is None or device not in operated.network.links:
+        return []
+    return area(operated, device, limit=limit)
 
 
 def found_at(

@@ -9,7 +9,10 @@ phone is out of reach, and sends the phone's position while the crew is on shift
 devices suggested for a switching report are those nearest the crew's jobs, rendered in
 the page so they are there offline; typing searches the rest. The switching steps are plain
 forms (`POST /crew/orders/{id}/steps/{n}`): a step is confirmed when the crew has done it,
-and the page comes back with the order as it then stands. Made for a 360 px wide screen.
+and the page comes back with the order as it then stands. A job the crew is at work on has
+a form to report where it found the fault (a `confirm` naming the device, through the same
+queue); the devices it suggests, the job's and those below it, are asked for when the form
+opens (`GET /crew/jobs/{id}/devices`) and kept for offline. Made for a 360 px wide screen.
 """
 
 from collections.abc import Mapping
@@ -30,7 +33,10 @@ from outage.crews.schemas import PlannedJobOut
 from outage.errors import DomainError
 from outage.grid import switchable
 from outage.i18n import Language
-from outage.incidents.lifecycle import IncidentStatus
+from outage.incidents import findings
+from outage.incidents.errors import IncidentNotFound
+from outage.incidents.lifecycle import CREW_AT_WORK, IncidentStatus
+from outage.incidents.schemas import DeviceRef
 from outage.orders import execution
 from outage.orders import service as orders
 from outage.orders.enums import HOLDING, OrderState, StepState
@@ -54,6 +60,8 @@ CAUSES = (
 )
 """The cause codes a crew picks from when it restores."""
 
+FAULT_SUGGESTIONS = 200
+"""Devices suggested where a crew may report the fault of a job, nearest the job's first."""
 NEAR_EACH_JOB = 8
 """Switchable devices suggested around each job."""
 SUGGESTED = 40
@@ -75,6 +83,10 @@ SCRIPT_STRINGS = (
     *(f"crew_switch_recorded.{state}" for state in ("open", "closed")),
     *(f"crew_switch_is.{state}" for state in ("open", "closed")),
     *(f"crew_switch_refused.{code}" for code in ("unknown_device", "not_switchable", "event_time")),
+    "crew_found_queued",
+    "crew_found_sending",
+    "crew_found_recorded",
+    *(f"crew_found_refused.{code}" for code in ("unknown_device", "outside_area")),
 )
 """The words the script shows, handed to it in the page."""
 
@@ -205,11 +217,33 @@ def crew_page(
             "map_stylesheets": crew_maps.STYLESHEETS,
             "map_scripts": crew_maps.SCRIPTS,
             "causes": [(cause, t[f"cause.{cause}"]) for cause in CAUSES],
+            "found_when": " ".join(sorted(CREW_AT_WORK)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
         },
         path="/crew",
         words=strings,
         headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/crew/jobs/{incident_id}/devices",
+    dependencies=[Depends(require("pages.crew"))],
+)
+def job_devices(
+    incident_id: int, session: SessionDep, live: TopologyDep, staff: PrincipalDep
+) -> list[DeviceRef]:
+    """Where the crew may report the fault of one of its jobs: the job's device and those
+    below it, nearest first. Asked when the crew opens the form, not with the page, so a
+    storm's hundreds of jobs do not weigh on every load; the page keeps it for offline."""
+    if staff.crew_id is None:
+        raise IncidentNotFound(f"no incident {incident_id} of your crew: you are in no crew")
+    return findings.crew_job_area(
+        session,
+        incident_id,
+        crew_id=staff.crew_id,
+        operated=live.get(session),
+        limit=FAULT_SUGGESTIONS,
     )
 
 

@@ -8,8 +8,11 @@
 // nothing is applied twice. A switching report ("opened X", "replaced fuse Y") carries the
 // moment it happened (the moment the button was pressed, unless the crew gave one) and an
 // idempotency key, so a report sent again after a lost answer is recorded once; until the
-// server has answered it is shown as queued, never as done. While the crew is on shift its
-// position is sent every minute.
+// server has answered it is shown as queued, never as done. Where a crew found a job's fault
+// goes through the same queue (a `confirm` naming the device) and is shown as queued until
+// the server has placed the job there; the devices suggested for it, the job's and those
+// below it, are fetched when its form opens and kept for offline. While the crew is on
+// shift its position is sent every minute.
 (function () {
   "use strict";
   var page = document.getElementById("crew-page");
@@ -22,6 +25,7 @@
   var notice = document.getElementById("crew-notice");
   var QUEUE_KEY = "outage-crew-queue-" + crewId;
   var STATUS_KEY = "outage-crew-status-" + crewId;
+  var BELOW_KEY = "outage-crew-below-" + crewId + "-";
   var POSITION_EVERY_MS = 60000;
   var MAX_BACKOFF_MS = 60000;
   var TARGET = {
@@ -98,6 +102,7 @@
     li.querySelector(".job-status").textContent = T["crew_state." + status] || status;
     var partial = li.querySelector("input[name=extent][value=partial]");
     li.querySelector(".partial-only").hidden = !(partial && partial.checked);
+    renderFound(li);
   }
 
   function renderAll() {
@@ -252,6 +257,9 @@
             li.dataset.status = body.status;
             li.dataset.version = String(body.version);
           }
+          if (li && item.action === "confirm") {
+            placed(li, body.device);
+          }
           crewStatus(item.action);
           say(item.incident, item.action === "help" ? T.crew_help_sent : T.crew_sent);
           done(item);
@@ -275,6 +283,9 @@
           switchRefused(item, refused);
           done(item);
           return null;
+        }
+        if (item.action === "confirm") {
+          foundRefused(item, refused);
         }
         say(item.incident, T.crew_failed.replace("{reason}", refused.text));
         done(item);
@@ -331,7 +342,141 @@
         form.reset();
       }
     });
+    var found = li.querySelector("details.found");
+    if (found) {
+      found.addEventListener("toggle", function () {
+        if (found.open) {
+          below(li);
+        }
+      });
+      found.querySelector("form").addEventListener("submit", function (event) {
+        event.preventDefault();
+        reportFound(li, found);
+      });
+    }
   });
+
+  // --- where the crew found a job's fault -------------------------------------------------
+
+  var foundOutcomes = {};
+  var belowFetched = {};
+
+  function foundItem(incident) {
+    return queue().filter(function (item) {
+      return String(item.incident) === String(incident) && item.action === "confirm";
+    })[0];
+  }
+
+  function renderFound(li) {
+    var shown = li.querySelector(".found-state");
+    if (!shown) {
+      return;
+    }
+    var item = foundItem(li.dataset.incident);
+    var outcome = foundOutcomes[li.dataset.incident];
+    var text = "";
+    if (item) {
+      var inFlight = sending !== null && sending.id === item.id;
+      text = T[inFlight ? "crew_found_sending" : "crew_found_queued"].replace("{device}", item.body.device);
+      shown.dataset.state = inFlight ? "sending" : "queued";
+    } else if (outcome) {
+      text = outcome.text;
+      shown.dataset.state = outcome.state;
+    }
+    shown.textContent = text;
+    shown.hidden = !text;
+  }
+
+  function placed(li, device) {
+    var shown = li.querySelector(".job-device");
+    if (device && shown) {
+      shown.textContent = device.asset_ref + " (" + device.kind + ")";
+    }
+    foundOutcomes[li.dataset.incident] = {
+      state: "recorded",
+      text: T.crew_found_recorded.replace("{device}", device ? device.asset_ref : "")
+    };
+    // The job's area is now what lies below the device found: asked again when reopened.
+    forget(li.dataset.incident);
+  }
+
+  function foundRefused(item, refused) {
+    var worded = refused.code && T["crew_found_refused." + refused.code];
+    foundOutcomes[item.incident] = {
+      state: "refused",
+      text: worded
+        ? worded.replace("{device}", item.body.device)
+        : T.crew_failed.replace("{reason}", refused.text)
+    };
+  }
+
+  function forget(incident) {
+    delete belowFetched[incident];
+    try {
+      window.localStorage.removeItem(BELOW_KEY + incident);
+    } catch (error) {
+      // Nothing kept.
+    }
+  }
+
+  function offer(li, devices) {
+    var list = li.querySelector("datalist");
+    list.textContent = "";
+    devices.forEach(function (device) {
+      var option = document.createElement("option");
+      option.value = device.asset_ref;
+      option.label = device.kind;
+      list.appendChild(option);
+    });
+  }
+
+  // The job's device and those below it: kept from an earlier opening, fetched once a page.
+  function below(li) {
+    var incident = li.dataset.incident;
+    var kept = null;
+    try {
+      kept = JSON.parse(window.localStorage.getItem(BELOW_KEY + incident) || "null");
+    } catch (error) {
+      kept = null;
+    }
+    if (kept) {
+      offer(li, kept);
+    }
+    if (belowFetched[incident] || !navigator.onLine) {
+      return;
+    }
+    belowFetched[incident] = true;
+    fetch("/crew/jobs/" + encodeURIComponent(incident) + "/devices", { credentials: "same-origin" })
+      .then(function (answer) { return answer.ok ? answer.json() : null; })
+      .then(function (devices) {
+        if (!devices) {
+          delete belowFetched[incident];
+          return;
+        }
+        offer(li, devices);
+        try {
+          window.localStorage.setItem(BELOW_KEY + incident, JSON.stringify(devices));
+        } catch (error) {
+          // Not kept: asked again next time.
+        }
+      }, function () { delete belowFetched[incident]; });
+  }
+
+  function reportFound(li, found) {
+    var form = found.querySelector("form");
+    var incident = Number(li.dataset.incident);
+    var device = String(form.elements.device.value || "").trim();
+    if (!device) {
+      form.elements.device.focus();
+      return;
+    }
+    var note = String(form.elements.note.value || "").trim();
+    delete foundOutcomes[incident];
+    if (enqueue(incident, [{ action: "confirm", body: patch("confirm", { device: device, reason: note }) }])) {
+      form.reset();
+      found.open = false;
+    }
+  }
 
   // --- switching reports ----------------------------------------------------------------
 
