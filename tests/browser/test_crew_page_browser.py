@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from grid_topology.model import DeviceKind, GridModel
+from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role
@@ -253,6 +254,80 @@ def test_a_switching_report_made_offline_is_queued_then_recorded_once_at_the_pre
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
         page.screenshot(path=str(screenshots / "crew-switching.png"), full_page=True)
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_a_fault_found_below_the_job_offline_is_queued_then_places_the_job_there(
+    browser: Browser,
+    live_server: str,
+    grid_database: str,
+    sample_grid: GridModel,
+    screenshots: Path,
+) -> None:
+    fuse = [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE][5]
+    elsewhere = [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE][-1]
+    normal = Topology(Network.from_model(sample_grid))
+    line = next(
+        ref
+        for ref in normal.downstream(fuse).devices
+        if normal.network.links[ref].kind is DeviceKind.LINE
+    )
+    user, crew_id, incident = _crew_with_a_job(grid_database, fuse)
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        card.get_by_role("button", name=t["crew_on_site"], exact=True).tap()
+        card.locator(".job-message", has_text=t["crew_sent"]).wait_for()
+
+        # Opening the form fetches the devices at and below the job's, kept for offline.
+        card.locator("details.found summary").tap()
+        card.locator(f'datalist option[value="{line}"]').wait_for(state="attached")
+        assert card.locator("datalist option").first.get_attribute("value") == fuse
+        kept = page.evaluate(f"localStorage.getItem('outage-crew-below-{crew_id}-{incident}')")
+        assert line in kept
+
+        form = card.locator("form.found-form")
+        context.set_offline(True)
+        form.get_by_label(t["crew_found_device"]).fill(line)
+        form.get_by_label(t["crew_found_note"]).fill("<b>tree</b> on the line")
+        form.get_by_role("button", name=t["crew_found_send"], exact=True).tap()
+        state = card.locator(".found-state[data-state=queued]")
+        state.wait_for()
+        assert t["crew_found_queued"].format(device=line) in state.inner_text()
+        page.wait_for_timeout(2000)  # a retry fails meanwhile
+        assert (
+            context.request.get(f"{live_server}/api/v1/incidents/{incident}").json()["device"][
+                "asset_ref"
+            ]
+            == fuse
+        )
+        page.screenshot(path=str(screenshots / "crew-fault-queued.png"), full_page=True)
+
+        context.set_offline(False)
+        card.locator(".found-state[data-state=recorded]").wait_for(timeout=15000)
+        assert line in card.locator(".job-device").inner_text()
+        found = context.request.get(f"{live_server}/api/v1/incidents/{incident}").json()
+        assert (found["device"]["asset_ref"], found["status"]) == (line, "on_site")
+        assert found["events"][-1]["reason"] == "<b>tree</b> on the line"
+
+        # A device outside the job's area is refused in the reader's words.
+        card.locator("details.found summary").tap()
+        form.get_by_label(t["crew_found_device"]).fill(elsewhere)
+        form.get_by_role("button", name=t["crew_found_send"], exact=True).tap()
+        refused = card.locator(".found-state[data-state=refused]")
+        refused.wait_for()
+        assert t["crew_found_refused.outside_area"].format(device=elsewhere) in refused.inner_text()
+        assert card.locator("b").count() == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
+        page.screenshot(path=str(screenshots / "crew-fault-found.png"), full_page=True)
         assert problems == []
     finally:
         context.close()

@@ -285,9 +285,11 @@
           return null;
         }
         if (item.action === "confirm") {
-          foundRefused(item, refused);
+          foundRefused(item, refused);  // said beside the form, in the reader's words
+          say(item.incident, "");
+        } else {
+          say(item.incident, T.crew_failed.replace("{reason}", refused.text));
         }
-        say(item.incident, T.crew_failed.replace("{reason}", refused.text));
         done(item);
         return resync(item.incident);
       });

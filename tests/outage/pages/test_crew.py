@@ -21,7 +21,7 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
-from outage.pages.crew import SUGGESTED
+from outage.pages.crew import FAULT_SUGGESTIONS, SUGGESTED
 from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
 
 
@@ -103,6 +103,34 @@ def test_the_switching_form_suggests_the_switchable_devices_nearest_the_jobs(
     kinds = {html_escape(d.asset_ref): d.kind for d in sample_grid.devices}
     assert all(kinds[ref] in SWITCHING_KINDS for ref in suggested)
     assert 1 < len(suggested) <= SUGGESTED
+
+
+def test_a_jobs_fault_form_is_offered_with_the_devices_at_and_below_its_device(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    fuse = _fuse(sample_grid, 1)
+    headers, _, incident = _crew_with_a_job(grid_database, fuse)
+    html = crew_page_client.get("/crew?lang=en", headers=headers).text
+    assert f'list="found-devices-{incident}"' in html
+
+    answer = crew_page_client.get(f"/crew/jobs/{incident}/devices", headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    devices = answer.json()
+    assert devices[0] == {"asset_ref": fuse, "kind": "fuse"}
+    assert "line" in {device["kind"] for device in devices[1:]}
+    assert len(devices) <= FAULT_SUGGESTIONS
+
+
+def test_another_crews_job_has_no_devices_to_offer(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    _, _, incident = _crew_with_a_job(grid_database, _fuse(sample_grid, 2))
+    headers, _, _ = _crew_with_a_job(grid_database, _fuse(sample_grid, 4))
+
+    answer = crew_page_client.get(f"/crew/jobs/{incident}/devices", headers=headers)
+
+    assert answer.status_code == 404
 
 
 def test_text_from_the_network_is_escaped(
