@@ -279,6 +279,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "DELETE", "/api/v1/dispatch/pins/999999"
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
+    ("GET", "/crew/jobs/{incident_id}/devices"): _request("GET", "/crew/jobs/999999/devices"),
     ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
         "POST", "/crew/orders/999999/steps/1"
     ),
