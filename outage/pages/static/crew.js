@@ -402,13 +402,18 @@
     forget(li.dataset.incident);
   }
 
+  // A refusal in the crew's words when the server gave a code the catalogue knows.
+  function refusalText(kind, refused, device) {
+    var worded = refused.code && T["crew_" + kind + "_refused." + refused.code];
+    return worded
+      ? worded.replace("{device}", device)
+      : T.crew_failed.replace("{reason}", refused.text);
+  }
+
   function foundRefused(item, refused) {
-    var worded = refused.code && T["crew_found_refused." + refused.code];
     foundOutcomes[item.incident] = {
       state: "refused",
-      text: worded
-        ? worded.replace("{device}", item.body.device)
-        : T.crew_failed.replace("{reason}", refused.text)
+      text: refusalText("found", refused, item.body.device)
     };
   }
 
@@ -542,12 +547,9 @@
   }
 
   function switchRefused(item, refused) {
-    var worded = refused.code && T["crew_switch_refused." + refused.code];
     outcomes[item.id] = {
       state: "refused",
-      text: worded
-        ? worded.replace("{device}", item.body.asset_ref)
-        : T.crew_failed.replace("{reason}", refused.text)
+      text: refusalText("switch", refused, item.body.asset_ref)
     };
   }
 
