@@ -6,15 +6,17 @@ retry it. A 422 means the webhook body itself is malformed (no sender, no call i
 """
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.notifications import followup
+from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
 
@@ -88,7 +90,8 @@ def inbound_sms(
     answered = followup.answer_sms(session, message, config)
     if answered is not None:
         return answered
-    return sms.handle(session, message, settings=config, limits=limits)
+    answer = sms.handle(session, message, settings=config, limits=limits)
+    return _with_hazard_opened(session, answer)
 
 
 @router.post("/ivr", response_model=IvrOut)
@@ -99,4 +102,15 @@ def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: Li
     number; `1*<digits>` report for that account; `2` status of the caller's newest
     report; `9` transfer to an agent. The call id with the digits is the idempotency key.
     """
-    return ivr.handle(session, call, settings=config, limits=limits)
+    return _with_hazard_opened(session, ivr.handle(session, call, settings=config, limits=limits))
+
+
+Answer = TypeVar("Answer", SmsOut, IvrOut)
+
+
+def _with_hazard_opened(session: Session, answer: Answer) -> Answer:
+    """A hazard the message reported opens its hazard incident in this request's
+    transaction, so it is committed with the report, before the customer hears back."""
+    if answer.ticket is not None:
+        open_reported_hazard(session, answer.ticket)
+    return answer

@@ -23,6 +23,7 @@ from outage.notifications.delivery import run_workers
 from outage.notifications.jobs import jobs as notification_jobs
 from outage.orders.jobs import jobs as order_jobs
 from outage.prediction.engine import run_forever
+from outage.prediction.hazards import open_filed_hazard
 from outage.privacy.jobs import jobs as privacy_jobs
 from outage.restoration.jobs import jobs as restoration_jobs
 from outage.scheduler import build_scheduler
@@ -118,9 +119,8 @@ def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None
     Port 0 turns it off.
     """
     host, port = settings.smtp_receiver_host, settings.smtp_receiver_port
-    controller = (
-        start_receiver(host, port, session_factory(database_url), settings) if port else None
-    )
+    sessions = session_factory(database_url)
+    controller = start_receiver(host, port, sessions, settings, open_filed_hazard) if port else None
     try:
         yield f"smtp://{host}:{port}" if controller is not None else None
     finally:

@@ -5,7 +5,10 @@ message becomes a report: the sender's address is the customer's e-mail, an acco
 number in the subject or body (after a label such as "account", "tài khoản", "mã KH",
 or any words that are a known account), an "address:" / "địa chỉ:" line, and the text,
 without quoted replies and signatures, as the description. The Message-ID is the
-idempotency key, so a message delivered twice is filed once.
+idempotency key, so a message delivered twice is filed once. The subject and the body
+are read for a hazard (`outage.intake.channels.hazards`): one likely enough
+(`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
+opens its hazard incident in the same transaction.
 
 A message no clue places is still stored, for an agent (the service queues it). Refused
 for good, so the sending server bounces it rather than retrying: messages over the size
@@ -20,6 +23,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, MIMEPart
@@ -43,6 +47,7 @@ from outage.intake.channels.common import (
     looks_like_account,
     nfc,
 )
+from outage.intake.channels.hazards import classify
 from outage.intake.enums import Channel
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import IdempotencyConflict, Submission, submit_report
@@ -250,15 +255,18 @@ def split_address(body: str) -> tuple[str | None, str]:
     return address, (body[: found.start()] + rest.removeprefix("\n")).strip()
 
 
-def report_of(session: Session, mail: MailReport) -> ReportIn:
+def report_of(session: Session, mail: MailReport, settings: Settings) -> ReportIn:
     """The report a message makes; ValidationError when it has no clue at all."""
     address, body = split_address(mail.body)
     description = clip(f"{mail.subject}\n\n{body}".strip(), DESCRIPTION_MAX) or None
+    guess = classify(mail.text)
+    likely = guess.confidence >= settings.hazard_likely_confidence
     return ReportIn(
         account=find_account(session, mail),
         email=mail.sender,
         address=address,
         description=description,
+        hazard=guess.hazard if likely else None,
         channel=Channel.EMAIL,
     )
 
@@ -268,7 +276,7 @@ def file_message(
 ) -> ReceiptOut:
     """Store one message as a report (the caller commits)."""
     mail = read_message(raw, envelope_sender)
-    report = report_of(session, mail)
+    report = report_of(session, mail, settings)
     digest = hashlib.sha256(raw).hexdigest()
     key = idempotency_key("email", mail.message_id or digest)
     try:
@@ -279,12 +287,27 @@ def file_message(
         return submit_report(session, Submission(report, idempotency_key=key), settings)
 
 
+AfterFiling = Callable[[Session, ReceiptOut], object]
+"""What the service does with a report filed by mail, in its transaction: given by the
+caller that starts the receiver, which knows the domains above intake (incidents)."""
+
+
+def _nothing(session: Session, receipt: ReceiptOut) -> None:
+    return None
+
+
 class ReportMailHandler:
     """aiosmtpd handler: every accepted message becomes a report, answered with its ticket."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        after_filing: AfterFiling = _nothing,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.after_filing = after_filing
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -303,15 +326,21 @@ class ReportMailHandler:
 
     def _file(self, raw: bytes, envelope_sender: str | None) -> ReceiptOut:
         with session_scope(self.sessions) as session:
-            return file_message(session, raw, self.settings, envelope_sender)
+            receipt = file_message(session, raw, self.settings, envelope_sender)
+            self.after_filing(session, receipt)
+            return receipt
 
 
 def start_receiver(
-    host: str, port: int, session_factory: sessionmaker[Session], settings: Settings
+    host: str,
+    port: int,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    after_filing: AfterFiling = _nothing,
 ) -> Controller:
     """Listen for mail on host:port in a thread of its own; `.stop()` the result to end."""
     controller = Controller(
-        ReportMailHandler(session_factory, settings),
+        ReportMailHandler(session_factory, settings, after_filing),
         hostname=host,
         port=port,
         data_size_limit=settings.smtp_max_message_bytes,

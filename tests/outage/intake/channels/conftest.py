@@ -21,6 +21,7 @@ from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
 from outage.intake.channels.email import start_receiver
+from outage.prediction.hazards import open_filed_hazard
 from outage.settings import Settings, get_settings
 from tests.conftest import issue_credentials, own_database
 
@@ -154,7 +155,8 @@ def _receiver(database: str, settings: Settings) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = start_receiver("127.0.0.1", port, session_factory(database), settings)
+    sessions = session_factory(database)
+    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard)
     try:
         yield port
     finally:

@@ -144,7 +144,7 @@ def test_9_transfers_to_an_agent(channels_client: TestClient) -> None:
 def test_invalid_choice_plays_the_menu_again(channels_client: TestClient) -> None:
     answer = call(channels_client, None, "7", language="en")
     assert answer["next"] == "menu"
-    assert answer["say"].startswith("Sorry, that is not a valid choice. To report an outage")
+    assert answer["say"].startswith("Sorry, that is not a valid choice. If you see wires down")
 
 
 def test_retried_webhook_of_a_call_gets_the_same_ticket(

@@ -93,10 +93,10 @@ def test_out_with_account_from_another_number_reports_for_the_account(
     report_row: RowFinder,
 ) -> None:
     customer = person(language="en")
-    answer = sms(channels_client, unknown_phone(), f"out {customer.account} tree on the line")
+    answer = sms(channels_client, unknown_phone(), f"out {customer.account} lights out since noon")
     assert answer["reply"] == f"Outage report received. Ticket: {answer['ticket']}"
     row = report_row(answer["ticket"])
-    assert (row["match_method"], row["description"]) == ("account", "tree on the line")
+    assert (row["match_method"], row["description"]) == ("account", "lights out since noon")
 
 
 def test_unknown_sender_gets_the_keywords_language(
