@@ -184,3 +184,32 @@ def send_raw(port: int, data: bytes) -> tuple[int, str]:
         client.rcpt(CARE_MAILBOX)
         code, answer = client.data(data)
     return code, answer.decode()
+
+
+@dataclass(frozen=True)
+class HazardIncident:
+    id: int
+    hazard: str
+    status: str
+    premise: str | None
+
+
+@pytest.fixture
+def hazard_incident(channels_database: str) -> Callable[[str], HazardIncident | None]:
+    """The hazard incident the report with this ticket is evidence of, as committed now."""
+
+    def find(ticket: str) -> HazardIncident | None:
+        with session_scope(session_factory(channels_database)) as session:
+            row = session.execute(
+                text(
+                    "SELECT i.id, i.hazard, i.status, p.ref AS premise FROM reports r"
+                    " JOIN incident_evidence e ON e.report_id = r.id"
+                    " JOIN incidents i ON i.id = e.incident_id AND i.kind = 'hazard'"
+                    " LEFT JOIN premises p ON p.id = i.premise_id"
+                    " WHERE r.ticket = :ticket"
+                ),
+                {"ticket": ticket},
+            ).one_or_none()
+            return HazardIncident(**row._mapping) if row else None
+
+    return find

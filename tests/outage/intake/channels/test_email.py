@@ -226,3 +226,46 @@ def test_serve_runs_the_receiver_and_stops_it(
             assert client.noop()[0] == 250
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
+
+
+# Hazards.
+
+HazardFinder = Callable[[str], Any]
+"""The `hazard_incident` fixture: the hazard incident a ticket's report is on, or None."""
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "hazard"),
+    [
+        ("Dây điện đứt", "Dây điện bị đứt rơi xuống đường trước nhà tôi.", "wires_down"),
+        ("Day dien dut", "Day dien bi dut roi xuong duong truoc nha toi.", "wires_down"),
+        ("Danger", "The pole outside is sparking and there is smoke.", "fire"),
+    ],
+)
+def test_hazard_by_mail_opens_its_hazard_incident_before_the_answer(
+    smtp_port: int,
+    person: PersonMaker,
+    report_row: RowFinder,
+    hazard_incident: HazardFinder,
+    subject: str,
+    body: str,
+    hazard: str,
+) -> None:
+    """The receiver opens the hazard incident in the transaction that files the report
+    (`after_filing`, `open_filed_hazard` as `outage serve` wires it), so it is committed
+    before the server answers 250: read right after the answer, with no engine running."""
+    customer = person(email=True)
+    ticket = file(smtp_port, mail(customer.email, subject, body))
+    assert report_row(ticket)["hazard"] == hazard
+    found = hazard_incident(ticket)
+    assert found is not None
+    assert (found.hazard, found.premise) == (hazard, customer.premise)
+
+
+def test_outage_mail_opens_no_hazard_incident(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder, hazard_incident: HazardFinder
+) -> None:
+    customer = person(email=True)
+    ticket = file(smtp_port, mail(customer.email, "Mất điện", "Không cháy, chỉ mất điện."))
+    assert report_row(ticket)["hazard"] is None
+    assert hazard_incident(ticket) is None
