@@ -20,7 +20,7 @@ from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
-from outage.intake.channels.email import start_receiver
+from outage.intake.channels.email import MailReply, start_receiver
 from outage.prediction.hazards import open_filed_hazard
 from outage.settings import Settings, get_settings
 from tests.conftest import issue_credentials, own_database
@@ -151,12 +151,16 @@ MAX_BYTES = 32 * 1024
 CARE_MAILBOX = "baomatdien@example.com"
 
 
-def _receiver(database: str, settings: Settings) -> Iterator[int]:
+def _receiver(
+    database: str, settings: Settings, replies: list[MailReply] | None = None
+) -> Iterator[int]:
+    """A receiver wired as `outage serve` wires it, its replies kept in `replies`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     sessions = session_factory(database)
-    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard)
+    send = replies.append if replies is not None else None
+    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard, send)
     try:
         yield port
     finally:
@@ -164,10 +168,18 @@ def _receiver(database: str, settings: Settings) -> Iterator[int]:
 
 
 @pytest.fixture(scope="package")
-def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+def mail_replies() -> list[MailReply]:
+    """The replies `smtp_port`'s receiver sent, oldest first."""
+    return []
+
+
+@pytest.fixture(scope="package")
+def smtp_port(
+    channels_database: str, channels_settings: Settings, mail_replies: list[MailReply]
+) -> Iterator[int]:
     """A receiver on a free port, refusing messages over MAX_BYTES."""
     settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
-    yield from _receiver(channels_database, settings)
+    yield from _receiver(channels_database, settings, mail_replies)
 
 
 @pytest.fixture(scope="package")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from outage.cli.serve import _mail_receiver
-from outage.intake.channels.email import html_to_text, own_words, read_message
+from outage.intake.channels.email import MailReply, html_to_text, own_words, read_message
 from outage.settings import Settings
 
 from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
@@ -260,6 +260,35 @@ def test_hazard_by_mail_opens_its_hazard_incident_before_the_answer(
     found = hazard_incident(ticket)
     assert found is not None
     assert (found.hazard, found.premise) == (hazard, customer.premise)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "safety"),
+    [
+        ("vi", "Dây điện đứt", "tránh xa ít nhất 10 mét"),
+        ("en", "Wires down", "stay at least 10 metres away"),
+    ],
+)
+def test_hazard_by_mail_is_answered_with_the_safety_advice(
+    smtp_port: int,
+    person: PersonMaker,
+    mail_replies: list[MailReply],
+    language: str,
+    subject: str,
+    safety: str,
+) -> None:
+    customer = person(email=True, language=language)
+    ticket = file(smtp_port, mail(customer.email, subject, "Ngay trước nhà / outside."))
+    (reply,) = [r for r in mail_replies if r.key == f"email-reply:{ticket}"]
+    assert (reply.to, reply.subject) == (customer.email, f"Re: {subject}")
+    assert ticket in reply.body and safety in reply.body
+
+
+def test_outage_by_mail_gets_no_reply(
+    smtp_port: int, person: PersonMaker, mail_replies: list[MailReply]
+) -> None:
+    ticket = file(smtp_port, mail(person(email=True).email, "Mất điện", "Từ 7h sáng."))
+    assert not [r for r in mail_replies if ticket in r.key]
 
 
 def test_outage_mail_opens_no_hazard_incident(
