@@ -86,7 +86,7 @@ def open_reported_hazard(session: Session, ticket: str) -> int | None:
         )
         .outerjoin(Customer, Customer.id == Report.customer_id)
         .outerjoin(transformer, transformer.id == Report.transformer_id)
-        .where(Report.ticket == ticket, Report.hazard.is_not(None))
+        .where(Report.ticket == ticket)
     ).first()
     if row is None or row.hazard is None:
         return None
