@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         default=timedelta(hours=12),
         description="A customer's second report within this time attaches to the first.",
     )
+    hazard_likely_confidence: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="A hazard read from an SMS or e-mail's words with at least this "
+        "confidence is filed as a hazard and opens a hazard incident at once; below it the "
+        "report is an outage report whose words an agent reads.",
+    )
     incident_window_hours: Hours = Field(
         default=timedelta(hours=4),
         description="Reports further apart than this, with no open incident, start a new one.",

@@ -6,15 +6,17 @@ retry it. A 422 means the webhook body itself is malformed (no sender, no call i
 """
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.notifications import followup
+from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
 
@@ -79,16 +81,20 @@ def inbound_sms(
     """An SMS from a customer; `reply` is the one SMS to send back.
 
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
-    `TRANGTHAI|STATUS [ticket]`, `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
-    sent to the sender lately (notifications); anything else is answered with the syntax
-    in Vietnamese and English. The gateway's message id is the idempotency key, so its
-    retries return the first ticket. A sender over the per-phone rate limit gets 200
-    with a polite "try again later" reply, not 429: the gateway must not retry it.
+    `NGUYHIEM|NGUY HIEM|HAZARD [account] [details]`, `TRANGTHAI|STATUS [ticket]`,
+    `HUONGDAN|HELP`; `1` answers a "still out?" follow-up sent to the sender lately
+    (notifications); words that tell of a hazard ("dây điện đứt", "wire down"), with a
+    report keyword or none, file a hazard, answered with the safety advice; anything else
+    is answered with the syntax in Vietnamese and English. The gateway's message id is the
+    idempotency key, so its retries return the first ticket. A sender over the per-phone
+    rate limit gets 200 with a polite "try again later" reply, not 429: the gateway must
+    not retry it.
     """
     answered = followup.answer_sms(session, message, config)
     if answered is not None:
         return answered
-    return sms.handle(session, message, settings=config, limits=limits)
+    answer = sms.handle(session, message, settings=config, limits=limits)
+    return _with_hazard_opened(session, answer)
 
 
 @router.post("/ivr", response_model=IvrOut)
@@ -96,7 +102,20 @@ def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: Li
     """One keyed choice of a call; `say` is for text-to-speech, `next` what the IVR does then.
 
     Menu: nothing or `0` the menu; `1` report at the premise registered to the caller's
-    number; `1*<digits>` report for that account; `2` status of the caller's newest
-    report; `9` transfer to an agent. The call id with the digits is the idempotency key.
+    number; `1*<digits>` report for that account; `3` and `4` (or `3*<digits>`,
+    `4*<digits>`) report wires down and fire or sparks the same ways, answered with the
+    safety advice; `2` status of the caller's newest report; `9` transfer to an agent.
+    The call id with the digits is the idempotency key.
     """
-    return ivr.handle(session, call, settings=config, limits=limits)
+    return _with_hazard_opened(session, ivr.handle(session, call, settings=config, limits=limits))
+
+
+Answer = TypeVar("Answer", SmsOut, IvrOut)
+
+
+def _with_hazard_opened(session: Session, answer: Answer) -> Answer:
+    """A hazard the message reported opens its hazard incident in this request's
+    transaction, so it is committed with the report, before the customer hears back."""
+    if answer.ticket is not None:
+        open_reported_hazard(session, answer.ticket)
+    return answer

@@ -21,6 +21,7 @@ from outage.intake.schemas import (
     ScadaEventOut,
 )
 from outage.orders import execution
+from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import (
     MAX_OFFSET,
     LimitsDep,
@@ -64,6 +65,8 @@ def submit_report(
     receipt = service.submit_report(
         session, service.Submission(report, idempotency_key=idempotency_key), config
     )
+    if report.hazard is not None:
+        open_reported_hazard(session, receipt.ticket)
     return receipt.for_anyone() if principal.kind is PrincipalKind.ANONYMOUS else receipt
 
 

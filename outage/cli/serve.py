@@ -18,11 +18,14 @@ from outage.app import create_app
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
-from outage.intake.channels.email import start_receiver
+from outage.intake.channels.email import MailReply, SendReply, start_receiver
+from outage.notifications.channels import Gateways, Outgoing
 from outage.notifications.delivery import run_workers
+from outage.notifications.enums import DeliveryChannel
 from outage.notifications.jobs import jobs as notification_jobs
 from outage.orders.jobs import jobs as order_jobs
 from outage.prediction.engine import run_forever
+from outage.prediction.hazards import open_filed_hazard
 from outage.privacy.jobs import jobs as privacy_jobs
 from outage.restoration.jobs import jobs as restoration_jobs
 from outage.scheduler import build_scheduler
@@ -111,6 +114,20 @@ def _serve_worker(config: uvicorn.Config) -> None:
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def _mail_replies(settings: Settings) -> SendReply | None:
+    """Replies to e-mail reports through the notifications' e-mail gateway, if there is one."""
+    gateways = Gateways.from_settings(settings)
+    if not gateways.has(DeliveryChannel.EMAIL):
+        return None
+
+    def send(reply: MailReply) -> None:
+        gateways.send(
+            Outgoing(DeliveryChannel.EMAIL, reply.to, reply.subject, reply.body, reply.key)
+        )
+
+    return send
+
+
 @contextmanager
 def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None]:
     """The inbound e-mail receiver beside the HTTP server; yields where it listens.
@@ -118,8 +135,10 @@ def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None
     Port 0 turns it off.
     """
     host, port = settings.smtp_receiver_host, settings.smtp_receiver_port
+    sessions = session_factory(database_url)
+    replies = _mail_replies(settings)
     controller = (
-        start_receiver(host, port, session_factory(database_url), settings) if port else None
+        start_receiver(host, port, sessions, settings, open_filed_hazard, replies) if port else None
     )
     try:
         yield f"smtp://{host}:{port}" if controller is not None else None

@@ -43,6 +43,7 @@ from outage.open311.catalogue import (
     text,
 )
 from outage.open311.formats import Open311Error
+from outage.prediction.hazards import open_reported_hazard
 from outage.settings import Settings
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -177,6 +178,8 @@ def submit_request(
     if service.is_outage_intake:
         submission = intake.Submission(report, idempotency_key=idempotency_key)
         receipt = intake.submit_report(session, submission, settings)
+        if report.hazard is not None:
+            open_reported_hazard(session, receipt.ticket)
         ticket, status = receipt.ticket, receipt.status
     else:
         request = RequestIn(

@@ -35,6 +35,7 @@ from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
 from outage.pages.customer import filled_in, form_idempotency_key
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
+from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import SessionDep, SettingsDep
 from outage.web.principal import Principal, PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, request_language
@@ -160,6 +161,8 @@ def log_call(
             receipt = intake.submit_report(
                 session, intake.Submission(report, idempotency_key=key), config
             )
+            if report.hazard is not None:
+                open_reported_hazard(session, receipt.ticket)
     except intake.IdempotencyConflict:
         return refused(replace(draft, token=_new_token(), errors=[t["agent_error_form_used"]]))
     return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})

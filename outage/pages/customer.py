@@ -29,6 +29,7 @@ from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import ReportIn, ReportStatusOut
+from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
@@ -286,6 +287,8 @@ def submit_report_form(
                 ),
                 config,
             )
+            if report.hazard is not None:
+                open_reported_hazard(session, receipt.ticket)
     except RateLimited as exc:
         return _report_page(
             request,

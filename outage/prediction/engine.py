@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg2
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.queries import ActiveIncident, active_incidents
 from outage.prediction.evidence import EvidenceSet, gather, refed_by_switching
+from outage.prediction.hazards import open_hazard
 from outage.prediction.inference import (
     SERVICE,
     Evidence,
@@ -430,31 +431,7 @@ class Engine:
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
         """Every hazard report not yet on an incident becomes a hazard incident."""
         for hazard in evidence.hazards:
-            if hazard.incident_id is not None:
-                continue
-            already = session.scalar(
-                select(Incident.id).where(
-                    Incident.kind == IncidentKind.HAZARD,
-                    Incident.status.in_([IncidentStatus.PREDICTED, IncidentStatus.CONFIRMED]),
-                    text(
-                        "EXISTS (SELECT 1 FROM incident_evidence e"
-                        " WHERE e.incident_id = incidents.id AND e.report_id = :report)"
-                    ).bindparams(report=hazard.report_id),
-                )
-            )
-            if already is not None:
-                continue
-            open_incident(
-                session,
-                kind=IncidentKind.HAZARD,
-                account=hazard.account,
-                hazard=hazard.hazard,
-                confidence=1.0,
-                customers_affected=0,
-                started_at=hazard.received_at,
-                evidence=[EvidenceRef.report(hazard.report_id)],
-                reason=f"customer reported {hazard.hazard.value}",
-            )
+            open_hazard(session, hazard)
 
 
 def _evidenced(session: Session, column: Any, ids: Iterable[int]) -> frozenset[int]:

@@ -15,15 +15,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from grid_topology.topology import Topology
 from outage.grid.models import Customer, Device
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.intake.enums import OUTAGE_CODES, Hazard, ReportStatus, SwitchState
+from outage.intake.enums import OUTAGE_CODES, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.prediction.hazards import HazardReport
 from outage.prediction.inference import Evidence, EvidenceKind
 from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
@@ -32,15 +33,6 @@ _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
 
 OUT = frozenset({EvidenceKind.CALL, EvidenceKind.LAST_GASP})
 """Evidence that a customer is without supply."""
-
-
-@dataclass(frozen=True)
-class HazardReport:
-    report_id: int
-    account: str | None
-    hazard: Hazard
-    received_at: datetime
-    incident_id: int | None
 
 
 @dataclass
@@ -79,13 +71,26 @@ class EvidenceSet:
 def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet:
     since = now - window
     found = EvidenceSet()
+    transformer = aliased(Device)
     reports = session.execute(
-        select(Report.id, Customer.account, Report.hazard, Report.received_at, Report.incident_id)
+        select(
+            Report.id,
+            Customer.account,
+            transformer.asset_ref,
+            Report.hazard,
+            Report.received_at,
+            Report.incident_id,
+        )
         .outerjoin(Customer, Customer.id == Report.customer_id)
+        .outerjoin(transformer, transformer.id == Report.transformer_id)
         .outerjoin(Incident, Incident.id == Report.incident_id)
         .where(
             Report.service_code.in_(OUTAGE_CODES),
-            Report.status.in_(_COUNTED),
+            or_(
+                Report.status.in_(_COUNTED),
+                # a hazard does not wait for an agent to place it
+                (Report.status == ReportStatus.NEEDS_AGENT) & Report.hazard.is_not(None),
+            ),
             or_(
                 (Report.incident_id.is_(None)) & (Report.received_at >= since),
                 Incident.status.in_(sorted(ACTIVE)),
@@ -93,9 +98,11 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         )
     )
     meters = _meters(session, since)
-    for report_id, account, hazard, received_at, incident_id in reports:
+    for report_id, account, near, hazard, received_at, incident_id in reports:
         if hazard is not None:
-            found.hazards.append(HazardReport(report_id, account, hazard, received_at, incident_id))
+            found.hazards.append(
+                HazardReport(report_id, account, near, hazard, received_at, incident_id)
+            )
         if account is not None and not _metered_back(account, received_at, meters):
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
     for account, (intervals, latest) in meters.items():

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from outage.i18n import Language
+from outage.i18n import LANGUAGES, Language, catalogue
 from outage.intake.channels.texts import render
 from outage.intake.enums import ReportStatus
 from outage.intake.schemas import ReceiptOut
@@ -18,16 +18,33 @@ def _as_is(ticket: str) -> str:
     return ticket
 
 
-def report_reply(receipt: ReceiptOut, language: Language | None, form: TicketForm = _as_is) -> str:
-    """What a customer hears back after reporting: their ticket and what happens next.
+def report_reply(
+    receipt: ReceiptOut,
+    language: Language | None,
+    form: TicketForm = _as_is,
+    *,
+    hazard: bool = False,
+) -> str:
+    """What a customer hears back after reporting: their ticket and what happens next, or
+    for a hazard the safety advice first of all.
 
     Never the earlier ticket a duplicate joins: whoever named an account or a phone need
     not be its customer."""
+    if hazard:
+        return hazard_reply(form(receipt.ticket), language)
     if receipt.status is ReportStatus.DUPLICATE:
         return render("report.duplicate", language, ticket=form(receipt.ticket))
     if receipt.status is ReportStatus.NEEDS_AGENT:
         return render("report.needs_agent", language, ticket=form(receipt.ticket))
     return render("report.received", language, ticket=form(receipt.ticket))
+
+
+def hazard_reply(ticket: str, language: Language | None) -> str:
+    """The ticket and the safety advice the report form shows next to its hazard choice."""
+    if language is None:
+        return " / ".join(hazard_reply(ticket, each) for each in LANGUAGES)
+    safety = catalogue("pages", language)["hazard_warning"]
+    return render("report.hazard", language, ticket=ticket, safety=safety)
 
 
 def status_reply(

@@ -5,7 +5,11 @@ message becomes a report: the sender's address is the customer's e-mail, an acco
 number in the subject or body (after a label such as "account", "tài khoản", "mã KH",
 or any words that are a known account), an "address:" / "địa chỉ:" line, and the text,
 without quoted replies and signatures, as the description. The Message-ID is the
-idempotency key, so a message delivered twice is filed once.
+idempotency key, so a message delivered twice is filed once. The subject and the body
+are read for a hazard (`outage.intake.channels.hazards`): one likely enough
+(`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
+opens its hazard incident in the same transaction; once committed, the safety advice
+goes back to the sender through `send_reply` (the notifications' e-mail gateway).
 
 A message no clue places is still stored, for an agent (the service queues it). Refused
 for good, so the sending server bounces it rather than retrying: messages over the size
@@ -20,6 +24,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage, MIMEPart
@@ -35,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from outage.db import session_scope
 from outage.errors import Invalid
 from outage.intake.channels import lookup
+from outage.intake.channels.answers import hazard_reply
 from outage.intake.channels.common import (
     DESCRIPTION_MAX,
     clip,
@@ -43,6 +49,7 @@ from outage.intake.channels.common import (
     looks_like_account,
     nfc,
 )
+from outage.intake.channels.hazards import classify
 from outage.intake.enums import Channel
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import IdempotencyConflict, Submission, submit_report
@@ -250,41 +257,97 @@ def split_address(body: str) -> tuple[str | None, str]:
     return address, (body[: found.start()] + rest.removeprefix("\n")).strip()
 
 
-def report_of(session: Session, mail: MailReport) -> ReportIn:
+def report_of(session: Session, mail: MailReport, settings: Settings) -> ReportIn:
     """The report a message makes; ValidationError when it has no clue at all."""
     address, body = split_address(mail.body)
     description = clip(f"{mail.subject}\n\n{body}".strip(), DESCRIPTION_MAX) or None
+    guess = classify(mail.text)
+    likely = guess.confidence >= settings.hazard_likely_confidence
     return ReportIn(
         account=find_account(session, mail),
         email=mail.sender,
         address=address,
         description=description,
+        hazard=guess.hazard if likely else None,
         channel=Channel.EMAIL,
     )
 
 
+@dataclass(frozen=True)
+class MailReply:
+    """An answer to the customer's own address: for a hazard, the safety advice at once."""
+
+    to: str
+    subject: str
+    body: str
+    key: str
+    """The delivery key: one reply per report, however often the message comes."""
+
+
+@dataclass(frozen=True)
+class Filed:
+    receipt: ReceiptOut
+    reply: MailReply | None
+
+
 def file_message(
     session: Session, raw: bytes, settings: Settings, envelope_sender: str | None = None
-) -> ReceiptOut:
-    """Store one message as a report (the caller commits)."""
+) -> Filed:
+    """Store one message as a report (the caller commits), with the reply it calls for."""
     mail = read_message(raw, envelope_sender)
-    report = report_of(session, mail)
+    report = report_of(session, mail, settings)
     digest = hashlib.sha256(raw).hexdigest()
     key = idempotency_key("email", mail.message_id or digest)
     try:
-        return submit_report(session, Submission(report, idempotency_key=key), settings)
+        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
     except IdempotencyConflict:
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
-        return submit_report(session, Submission(report, idempotency_key=key), settings)
+        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
+    return Filed(receipt, _safety_reply(session, mail, report, receipt))
+
+
+def _safety_reply(
+    session: Session, mail: MailReport, report: ReportIn, receipt: ReceiptOut
+) -> MailReply | None:
+    """The safety advice for a hazard, in the customer's language (else the words', else
+    both); nothing for an outage, whose customer hears from the incident."""
+    if report.hazard is None or mail.sender is None:
+        return None
+    chosen = lookup.language_of(session, account=report.account, email=mail.sender)
+    language = chosen or classify(mail.text).language
+    subject = f"Re: {mail.subject}" if mail.subject else receipt.ticket
+    body = hazard_reply(receipt.ticket, language)
+    return MailReply(mail.sender, subject, body, key=f"email-reply:{receipt.ticket}")
+
+
+AfterFiling = Callable[[Session, ReceiptOut], object]
+"""What the service does with a report filed by mail, in its transaction: given by the
+caller that starts the receiver, which knows the domains above intake (incidents)."""
+
+
+SendReply = Callable[[MailReply], object]
+"""Sends a reply once its report is committed: the caller's mail gateway."""
+
+
+def _nothing(session: Session, receipt: ReceiptOut) -> None:
+    return None
 
 
 class ReportMailHandler:
     """aiosmtpd handler: every accepted message becomes a report, answered with its ticket."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        after_filing: AfterFiling = _nothing,
+        send_reply: SendReply | None = None,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
+        self.after_filing = after_filing
+        self.send_reply = send_reply
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
@@ -303,15 +366,30 @@ class ReportMailHandler:
 
     def _file(self, raw: bytes, envelope_sender: str | None) -> ReceiptOut:
         with session_scope(self.sessions) as session:
-            return file_message(session, raw, self.settings, envelope_sender)
+            filed = file_message(session, raw, self.settings, envelope_sender)
+            self.after_filing(session, filed.receipt)
+        if filed.reply is not None and self.send_reply is not None:
+            try:
+                self.send_reply(filed.reply)
+            except Exception:  # the report is filed: a lost reply must not refuse it
+                log.exception("could not send the reply to report %s", filed.receipt.ticket)
+        return filed.receipt
 
 
 def start_receiver(
-    host: str, port: int, session_factory: sessionmaker[Session], settings: Settings
+    host: str,
+    port: int,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    after_filing: AfterFiling = _nothing,
+    send_reply: SendReply | None = None,
 ) -> Controller:
-    """Listen for mail on host:port in a thread of its own; `.stop()` the result to end."""
+    """Listen for mail on host:port in a thread of its own; `.stop()` the result to end.
+
+    `after_filing` runs in each report's transaction; `send_reply` (None: no replies)
+    sends the replies that call for one after it commits."""
     controller = Controller(
-        ReportMailHandler(session_factory, settings),
+        ReportMailHandler(session_factory, settings, after_filing, send_reply),
         hostname=host,
         port=port,
         data_size_limit=settings.smtp_max_message_bytes,

@@ -4,6 +4,8 @@
     1                report an outage at the premise registered to the caller's number
     1*<digits>       report an outage for the account keyed (the account, or the one
                      whose digits these are: 'LV4.301 Load 7' is keyed 1*43017)
+    3, 3*<digits>    report wires down, like 1
+    4, 4*<digits>    report a fire or sparks, like 1
     2                the status of the newest report from the caller's number
     9                transfer to an agent
     anything else    "not a valid choice", then the menu
@@ -11,7 +13,8 @@
 A trailing '#' and spaces are ignored. The answer says what to speak, in which language
 (the one the caller chose in the IVR, else the customer's, else Vietnamese), the ticket
 when a report was made, and what the IVR does next. The call id and the digits form the
-idempotency key: a retried webhook gets the first answer, not a second report.
+idempotency key: a retried webhook gets the first answer, not a second report. A hazard
+(3 or 4) is answered with the safety advice, and its hazard incident is opened at once.
 """
 
 import math
@@ -25,7 +28,7 @@ from outage.intake.channels.answers import report_reply, status_reply
 from outage.intake.channels.common import idempotency_key, phone_or_none
 from outage.intake.channels.schemas import IvrIn, IvrNext, IvrOut
 from outage.intake.channels.texts import render, spoken_ticket
-from outage.intake.enums import Channel, ReportStatus
+from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
@@ -34,6 +37,13 @@ from outage.settings import Settings
 ACCOUNT_DIGITS_MIN = 4
 """Fewer keyed digits than this are no account number."""
 
+REPORT_CHOICES: dict[str, Hazard | None] = {
+    "1": None,
+    "3": Hazard.WIRES_DOWN,
+    "4": Hazard.FIRE,
+}
+"""The choices that file a report, and the hazard each tells of (None: an outage)."""
+
 
 def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeLimits) -> IvrOut:
     """Answer one keyed choice of one call."""
@@ -41,15 +51,17 @@ def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeL
     phone = phone_or_none(call.caller)
     chosen = call.language or (lookup.language_of(session, phone=phone) if phone else None)
     language = chosen or DEFAULT_LANGUAGE
-    account_digits = digits.removeprefix("1*") if digits.startswith("1*") else None
+    choice, star, account_digits = digits.partition("*")
     try:
         if digits in ("", "0"):
             return _say(language, IvrNext.MENU, "ivr.menu")
-        if digits == "1":
-            return _report_by_phone(session, call, phone, language, settings, limits)
-        if account_digits and account_digits.isdigit():
+        if choice in REPORT_CHOICES and not star:
+            hazard = REPORT_CHOICES[choice]
+            return _report_by_phone(session, call, phone, language, hazard, settings, limits)
+        if choice in REPORT_CHOICES and account_digits.isdigit():
+            hazard = REPORT_CHOICES[choice]
             return _report_by_account(
-                session, call, account_digits, phone, chosen, settings, limits
+                session, call, account_digits, phone, chosen, hazard, settings, limits
             )
         if digits == "2":
             return _status(session, phone, language)
@@ -91,14 +103,16 @@ def _report_by_phone(
     call: IvrIn,
     phone: str | None,
     language: Language,
+    hazard: Hazard | None,
     settings: Settings,
     limits: IntakeLimits,
 ) -> IvrOut:
     if phone is None:
         return _say(language, IvrNext.MENU, "ivr.no_caller_id")
     registered = len(lookup.customers_by_phone(session, phone))
-    receipt = _submit(session, call, ReportIn(phone=phone, channel=Channel.IVR), settings, limits)
-    say = report_reply(receipt, language, spoken_ticket)
+    report = ReportIn(phone=phone, hazard=hazard, channel=Channel.IVR)
+    receipt = _submit(session, call, report, settings, limits)
+    say = report_reply(receipt, language, spoken_ticket, hazard=hazard is not None)
     if receipt.status is ReportStatus.NEEDS_AGENT:
         why = "ivr.phone_several" if registered > 1 else "ivr.phone_unknown"
         say = f"{render(why, language)} {say}"
@@ -111,6 +125,7 @@ def _report_by_account(
     digits: str,
     phone: str | None,
     chosen: Language | None,
+    hazard: Hazard | None,
     settings: Settings,
     limits: IntakeLimits,
 ) -> IvrOut:
@@ -125,9 +140,9 @@ def _report_by_account(
             account=" ".join(digits),
         )
     language = chosen or lookup.language_of(session, account=account) or DEFAULT_LANGUAGE
-    report = ReportIn(account=account, phone=phone, channel=Channel.IVR)
+    report = ReportIn(account=account, phone=phone, hazard=hazard, channel=Channel.IVR)
     receipt = _submit(session, call, report, settings, limits)
-    say = report_reply(receipt, language, spoken_ticket)
+    say = report_reply(receipt, language, spoken_ticket, hazard=hazard is not None)
     return IvrOut(say=say, language=language, ticket=receipt.ticket, next=IvrNext.HANGUP)
 
 

@@ -1,15 +1,21 @@
-"""SMS keywords: report an outage, ask for a report's status, ask for help.
+"""SMS keywords: report an outage or a hazard, ask for a report's status, ask for help.
 
 The syntax, case- and accent-blind, in either language (the keyword's language is the
 reply's, unless the customer chose one):
 
     MATDIEN [account] [details]    or MAT DIEN ..., OUT ..., OUTAGE ...
+    NGUYHIEM [account] [details]   or NGUY HIEM ..., HAZARD ..., DANGER ...
     TRANGTHAI [ticket]             or TRANG THAI ..., STATUS ...
     HUONGDAN                       or HUONG DAN, HELP
 
 Without an account, a report is placed by the sender's number. Without a ticket, the
-status is that of the newest report from the sender's number. Anything else gets the
-syntax in both languages.
+status is that of the newest report from the sender's number.
+
+A report's details, and a message with no keyword, are read for a hazard
+(`outage.intake.channels.hazards`): one likely enough (`hazard_likely_confidence`) is filed as a
+hazard, and the reply is the safety advice. A hazard keyword files a hazard whatever the
+words say: the kind they name, else wires down, whose advice (keep away) fits any danger.
+Anything else gets the syntax in both languages.
 """
 
 import math
@@ -31,9 +37,10 @@ from outage.intake.channels.common import (
     looks_like_account,
     phone_or_none,
 )
+from outage.intake.channels.hazards import classify
 from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import render, sms_text
-from outage.intake.enums import Channel
+from outage.intake.enums import Channel, Hazard
 from outage.intake.limits import IntakeLimits
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
@@ -42,6 +49,7 @@ from outage.settings import Settings
 
 class Intent(StrEnum):
     REPORT = "report"
+    HAZARD = "hazard"
     STATUS = "status"
     HELP = "help"
     UNKNOWN = "unknown"
@@ -52,6 +60,10 @@ KEYWORDS: dict[tuple[str, ...], tuple[Intent, Language]] = {
     ("MAT", "DIEN"): (Intent.REPORT, Language.VI),
     ("OUT",): (Intent.REPORT, Language.EN),
     ("OUTAGE",): (Intent.REPORT, Language.EN),
+    ("NGUYHIEM",): (Intent.HAZARD, Language.VI),
+    ("NGUY", "HIEM"): (Intent.HAZARD, Language.VI),
+    ("HAZARD",): (Intent.HAZARD, Language.EN),
+    ("DANGER",): (Intent.HAZARD, Language.EN),
     ("TRANGTHAI",): (Intent.STATUS, Language.VI),
     ("TRANG", "THAI"): (Intent.STATUS, Language.VI),
     ("STATUS",): (Intent.STATUS, Language.EN),
@@ -63,6 +75,9 @@ _LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
 
 ACCOUNT_WORDS_MAX = 4
 """Accounts may hold spaces ('LV4.301 Load 1'): up to this many words are tried."""
+
+UNNAMED_HAZARD = Hazard.WIRES_DOWN
+"""What a hazard keyword files when its words name no hazard we know."""
 
 _TICKET = re.compile(r"^(\d{6})-?([A-Z0-9]{5})$")
 
@@ -118,7 +133,11 @@ def handle(session: Session, message: SmsIn, *, settings: Settings, limits: Inta
     """Answer one inbound SMS; reports go through the intake service."""
     command = parse(message.text)
     phone = phone_or_none(message.sender)
-    if command.intent is Intent.REPORT:
+    if command.intent is Intent.UNKNOWN:
+        guess = classify(message.text)
+        if guess.confidence >= settings.hazard_likely_confidence:
+            command = SmsCommand(Intent.REPORT, guess.language, command.words)
+    if command.intent in (Intent.REPORT, Intent.HAZARD):
         return _report(session, message, command, phone, settings, limits)
     if command.intent is Intent.STATUS:
         return _status(session, command, phone)
@@ -158,9 +177,21 @@ def _report(
         except RateLimited as exc:
             minutes = str(math.ceil(exc.retry_after_s / 60))
             return _reply("report.rate_limited", language, minutes=minutes)
-    report = ReportIn(account=account, phone=phone, description=details, channel=Channel.SMS)
+    hazard = _hazard(command, details, settings)
+    report = ReportIn(
+        account=account, phone=phone, description=details, hazard=hazard, channel=Channel.SMS
+    )
     receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
-    return SmsOut(reply=sms_text(report_reply(receipt, language)), ticket=receipt.ticket)
+    reply = report_reply(receipt, language, hazard=hazard is not None)
+    return SmsOut(reply=sms_text(reply), ticket=receipt.ticket)
+
+
+def _hazard(command: SmsCommand, details: str | None, settings: Settings) -> Hazard | None:
+    """The hazard a report tells of: named by its words when likely, or by its keyword."""
+    guess = classify(details or "")
+    if command.intent is Intent.HAZARD:
+        return guess.hazard or UNNAMED_HAZARD
+    return guess.hazard if guess.confidence >= settings.hazard_likely_confidence else None
 
 
 def _status(session: Session, command: SmsCommand, phone: str | None) -> SmsOut:

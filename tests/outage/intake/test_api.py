@@ -197,6 +197,25 @@ def test_hazard_report_is_kept_as_hazard(client: TestClient, new_customer: NewCu
     assert client.get(f"/api/v1/reports/{ticket}").json()["hazard"] == "wires_down"
 
 
+def test_hazard_report_is_on_its_hazard_incident_when_answered(
+    client: TestClient, new_customer: NewCustomer
+) -> None:
+    """The route opens the hazard incident in its own transaction, not waiting for the
+    engine: the report is on it as soon as the receipt is back."""
+    customer = new_customer()
+    ticket = client.post(
+        "/api/v1/reports", json={"account": customer.account, "hazard": "fire"}
+    ).json()["ticket"]
+    assert client.get(f"/api/v1/reports/{ticket}").json()["incident_id"] is not None
+
+
+def test_outage_report_waits_for_the_engine(client: TestClient, new_customer: NewCustomer) -> None:
+    ticket = client.post("/api/v1/reports", json={"account": new_customer().account}).json()[
+        "ticket"
+    ]
+    assert client.get(f"/api/v1/reports/{ticket}").json()["incident_id"] is None
+
+
 def test_status_by_ticket_shows_no_personal_data(
     anonymous_client: TestClient, new_customer: NewCustomer
 ) -> None:

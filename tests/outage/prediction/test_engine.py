@@ -139,6 +139,18 @@ def test_hazard_report_opens_a_hazard_incident(api: TestClient, engine_db: str) 
     assert "wires_down" in {i.get("hazard") for i in incidents}
 
 
+def test_hazard_report_waiting_for_an_agent_opens_a_hazard_incident(
+    api: TestClient, engine_db: str
+) -> None:
+    """A hazard does not wait for an agent to place it: the engine opens it unplaced."""
+    report = {"address": "somewhere nobody can find", "hazard": "fire"}
+    receipt = api.post("/api/v1/reports", json=report).json()
+    assert receipt["status"] == "needs_agent"
+    _cycle(engine_db)
+    incidents = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert any(i.get("hazard") == "fire" and i.get("device") is None for i in incidents)
+
+
 def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:

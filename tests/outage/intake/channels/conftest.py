@@ -20,7 +20,8 @@ from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
-from outage.intake.channels.email import start_receiver
+from outage.intake.channels.email import MailReply, start_receiver
+from outage.prediction.hazards import open_filed_hazard
 from outage.settings import Settings, get_settings
 from tests.conftest import issue_credentials, own_database
 
@@ -150,11 +151,16 @@ MAX_BYTES = 32 * 1024
 CARE_MAILBOX = "baomatdien@example.com"
 
 
-def _receiver(database: str, settings: Settings) -> Iterator[int]:
+def _receiver(
+    database: str, settings: Settings, replies: list[MailReply] | None = None
+) -> Iterator[int]:
+    """A receiver wired as `outage serve` wires it, its replies kept in `replies`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    controller = start_receiver("127.0.0.1", port, session_factory(database), settings)
+    sessions = session_factory(database)
+    send = replies.append if replies is not None else None
+    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard, send)
     try:
         yield port
     finally:
@@ -162,10 +168,18 @@ def _receiver(database: str, settings: Settings) -> Iterator[int]:
 
 
 @pytest.fixture(scope="package")
-def smtp_port(channels_database: str, channels_settings: Settings) -> Iterator[int]:
+def mail_replies() -> list[MailReply]:
+    """The replies `smtp_port`'s receiver sent, oldest first."""
+    return []
+
+
+@pytest.fixture(scope="package")
+def smtp_port(
+    channels_database: str, channels_settings: Settings, mail_replies: list[MailReply]
+) -> Iterator[int]:
     """A receiver on a free port, refusing messages over MAX_BYTES."""
     settings = channels_settings.model_copy(update={"smtp_max_message_bytes": MAX_BYTES})
-    yield from _receiver(channels_database, settings)
+    yield from _receiver(channels_database, settings, mail_replies)
 
 
 @pytest.fixture(scope="package")
@@ -182,3 +196,32 @@ def send_raw(port: int, data: bytes) -> tuple[int, str]:
         client.rcpt(CARE_MAILBOX)
         code, answer = client.data(data)
     return code, answer.decode()
+
+
+@dataclass(frozen=True)
+class HazardIncident:
+    id: int
+    hazard: str
+    status: str
+    premise: str | None
+
+
+@pytest.fixture
+def hazard_incident(channels_database: str) -> Callable[[str], HazardIncident | None]:
+    """The hazard incident the report with this ticket is evidence of, as committed now."""
+
+    def find(ticket: str) -> HazardIncident | None:
+        with session_scope(session_factory(channels_database)) as session:
+            row = session.execute(
+                text(
+                    "SELECT i.id, i.hazard, i.status, p.ref AS premise FROM reports r"
+                    " JOIN incident_evidence e ON e.report_id = r.id"
+                    " JOIN incidents i ON i.id = e.incident_id AND i.kind = 'hazard'"
+                    " LEFT JOIN premises p ON p.id = i.premise_id"
+                    " WHERE r.ticket = :ticket"
+                ),
+                {"ticket": ticket},
+            ).one_or_none()
+            return HazardIncident(**row._mapping) if row else None
+
+    return find

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from outage.cli.serve import _mail_receiver
-from outage.intake.channels.email import html_to_text, own_words, read_message
+from outage.intake.channels.email import MailReply, html_to_text, own_words, read_message
 from outage.settings import Settings
 
 from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
@@ -226,3 +226,75 @@ def test_serve_runs_the_receiver_and_stops_it(
             assert client.noop()[0] == 250
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=5):
         pass
+
+
+# Hazards.
+
+HazardFinder = Callable[[str], Any]
+"""The `hazard_incident` fixture: the hazard incident a ticket's report is on, or None."""
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "hazard"),
+    [
+        ("Dây điện đứt", "Dây điện bị đứt rơi xuống đường trước nhà tôi.", "wires_down"),
+        ("Day dien dut", "Day dien bi dut roi xuong duong truoc nha toi.", "wires_down"),
+        ("Danger", "The pole outside is sparking and there is smoke.", "fire"),
+    ],
+)
+def test_hazard_by_mail_opens_its_hazard_incident_before_the_answer(
+    smtp_port: int,
+    person: PersonMaker,
+    report_row: RowFinder,
+    hazard_incident: HazardFinder,
+    subject: str,
+    body: str,
+    hazard: str,
+) -> None:
+    """The receiver opens the hazard incident in the transaction that files the report
+    (`after_filing`, `open_filed_hazard` as `outage serve` wires it), so it is committed
+    before the server answers 250: read right after the answer, with no engine running."""
+    customer = person(email=True)
+    ticket = file(smtp_port, mail(customer.email, subject, body))
+    assert report_row(ticket)["hazard"] == hazard
+    found = hazard_incident(ticket)
+    assert found is not None
+    assert (found.hazard, found.premise) == (hazard, customer.premise)
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "safety"),
+    [
+        ("vi", "Dây điện đứt", "tránh xa ít nhất 10 mét"),
+        ("en", "Wires down", "stay at least 10 metres away"),
+    ],
+)
+def test_hazard_by_mail_is_answered_with_the_safety_advice(
+    smtp_port: int,
+    person: PersonMaker,
+    mail_replies: list[MailReply],
+    language: str,
+    subject: str,
+    safety: str,
+) -> None:
+    customer = person(email=True, language=language)
+    ticket = file(smtp_port, mail(customer.email, subject, "Ngay trước nhà / outside."))
+    (reply,) = [r for r in mail_replies if r.key == f"email-reply:{ticket}"]
+    assert (reply.to, reply.subject) == (customer.email, f"Re: {subject}")
+    assert ticket in reply.body and safety in reply.body
+
+
+def test_outage_by_mail_gets_no_reply(
+    smtp_port: int, person: PersonMaker, mail_replies: list[MailReply]
+) -> None:
+    ticket = file(smtp_port, mail(person(email=True).email, "Mất điện", "Từ 7h sáng."))
+    assert not [r for r in mail_replies if ticket in r.key]
+
+
+def test_outage_mail_opens_no_hazard_incident(
+    smtp_port: int, person: PersonMaker, report_row: RowFinder, hazard_incident: HazardFinder
+) -> None:
+    customer = person(email=True)
+    ticket = file(smtp_port, mail(customer.email, "Mất điện", "Không cháy, chỉ mất điện."))
+    assert report_row(ticket)["hazard"] is None
+    assert hazard_incident(ticket) is None

@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -144,7 +145,7 @@ def test_9_transfers_to_an_agent(channels_client: TestClient) -> None:
 def test_invalid_choice_plays_the_menu_again(channels_client: TestClient) -> None:
     answer = call(channels_client, None, "7", language="en")
     assert answer["next"] == "menu"
-    assert answer["say"].startswith("Sorry, that is not a valid choice. To report an outage")
+    assert answer["say"].startswith("Sorry, that is not a valid choice. If you see wires down")
 
 
 def test_retried_webhook_of_a_call_gets_the_same_ticket(
@@ -166,3 +167,74 @@ def test_call_without_call_id_is_422(channels_client: TestClient) -> None:
 
 def test_tickets_are_spelled_out_for_speech() -> None:
     assert spoken_ticket("261125-AB3CD") == "2 6 1 1 2 5, A B 3 C D"
+
+
+# Hazards.
+
+HazardFinder = Callable[[str], Any]
+"""The `hazard_incident` fixture: the hazard incident a ticket's report is on, or None."""
+
+
+@pytest.mark.parametrize(
+    ("language", "digits", "hazard", "safety"),
+    [
+        ("vi", "3", "wires_down", "Đã nhận báo nguy hiểm"),
+        ("en", "3", "wires_down", "Hazard report received"),
+        ("vi", "4", "fire", "Nếu có dây điện bị đứt hoặc cháy"),
+        ("en", "4", "fire", "stay at least 10 metres away"),
+    ],
+)
+def test_hazard_choice_opens_its_hazard_incident_before_the_answer(
+    channels_client: TestClient,
+    person: PersonMaker,
+    hazard_incident: HazardFinder,
+    language: str,
+    digits: str,
+    hazard: str,
+    safety: str,
+) -> None:
+    """The webhook opens the hazard incident in its own request's transaction
+    (`_with_hazard_opened` in outage/api/channels.py): it is committed with the report
+    before the IVR speaks, and read here right after the answer, with no engine running."""
+    customer = person(language=language)
+    answer = call(channels_client, customer.phone, digits)
+    assert (answer["next"], answer["language"]) == ("hangup", language)
+    assert safety in answer["say"]
+    found = hazard_incident(answer["ticket"])
+    assert found is not None
+    assert (found.hazard, found.premise) == (hazard, customer.premise)
+
+
+def test_hazard_choice_with_an_account_reports_there(
+    channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
+) -> None:
+    customer = person()
+    answer = call(channels_client, None, f"4*{keyed(customer.account)}")
+    found = hazard_incident(answer["ticket"])
+    assert found is not None
+    assert (found.hazard, found.premise) == ("fire", customer.premise)
+
+
+def test_hazard_from_an_unregistered_number_opens_at_once_unplaced(
+    channels_client: TestClient,
+    unknown_phone: Callable[[], str],
+    report_row: RowFinder,
+    hazard_incident: HazardFinder,
+) -> None:
+    answer = call(channels_client, unknown_phone(), "3")
+    assert report_row(answer["ticket"])["status"] == "needs_agent"
+    found = hazard_incident(answer["ticket"])
+    assert found is not None
+    assert found.premise is None
+
+
+def test_outage_choice_opens_no_hazard_incident(
+    channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
+) -> None:
+    answer = call(channels_client, person().phone, "1")
+    assert hazard_incident(answer["ticket"]) is None
+
+
+def test_menu_offers_the_hazard_choices_first(channels_client: TestClient) -> None:
+    answer = call(channels_client, None, "", language="en")
+    assert answer["say"].startswith("If you see wires down, keep away and press 3.")

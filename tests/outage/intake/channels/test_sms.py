@@ -93,10 +93,10 @@ def test_out_with_account_from_another_number_reports_for_the_account(
     report_row: RowFinder,
 ) -> None:
     customer = person(language="en")
-    answer = sms(channels_client, unknown_phone(), f"out {customer.account} tree on the line")
+    answer = sms(channels_client, unknown_phone(), f"out {customer.account} lights out since noon")
     assert answer["reply"] == f"Outage report received. Ticket: {answer['ticket']}"
     row = report_row(answer["ticket"])
-    assert (row["match_method"], row["description"]) == ("account", "tree on the line")
+    assert (row["match_method"], row["description"]) == ("account", "lights out since noon")
 
 
 def test_unknown_sender_gets_the_keywords_language(
@@ -318,3 +318,120 @@ def test_status_of_a_duplicate_does_not_tell_the_ticket_it_joins(
     answer = sms(channels_client, stranger, f"STATUS {second}")
     assert answer["reply"] == f"Ticket {second} joins an earlier report, we are working on it."
     assert first not in answer["reply"]
+
+
+# Hazards.
+
+HazardFinder = Callable[[str], Any]
+"""The `hazard_incident` fixture: the hazard incident a ticket's report is on, or None."""
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "hazard", "safety"),
+    [
+        ("vi", "NGUYHIEM {account} dây điện đứt trước nhà", "wires_down", "Da nhan bao nguy"),
+        ("vi", "nguy hiem {account} day dien dut truoc nha", "wires_down", "Da nhan bao nguy"),
+        ("en", "HAZARD {account} wires down in front of the house", "wires_down", "Hazard report"),
+        ("vi", "MATDIEN {account} cột điện bốc cháy", "fire", "Da nhan bao nguy"),
+        ("en", "OUT {account} the pole is sparking", "fire", "Hazard report"),
+    ],
+)
+def test_hazard_by_sms_opens_its_hazard_incident_before_the_reply(
+    channels_client: TestClient,
+    person: PersonMaker,
+    hazard_incident: HazardFinder,
+    language: str,
+    text: str,
+    hazard: str,
+    safety: str,
+) -> None:
+    """The webhook opens the hazard incident in its own request's transaction
+    (`_with_hazard_opened` in outage/api/channels.py), so it is committed with the report
+    before the reply goes back: no engine runs here, and it is read right after the reply."""
+    customer = person(language=language)
+    answer = sms(channels_client, customer.phone, text.format(account=customer.account))
+    assert answer["reply"].startswith(safety)
+    found = hazard_incident(answer["ticket"])
+    assert found is not None
+    assert (found.hazard, found.status, found.premise) == (hazard, "predicted", customer.premise)
+
+
+@pytest.mark.parametrize(
+    ("text", "safety"),
+    [
+        ("Dây điện bị đứt rơi xuống đường", "Da nhan bao nguy hiem"),
+        ("day dien bi dut roi xuong duong", "Da nhan bao nguy hiem"),
+        ("There is a wire down outside my house", "Hazard report received"),
+    ],
+)
+def test_hazard_words_without_a_keyword_are_a_hazard_report(
+    channels_client: TestClient,
+    unknown_phone: Callable[[], str],
+    report_row: RowFinder,
+    hazard_incident: HazardFinder,
+    text: str,
+    safety: str,
+) -> None:
+    answer = sms(channels_client, unknown_phone(), text)
+    row = report_row(answer["ticket"])
+    assert (row["hazard"], row["status"]) == ("wires_down", "needs_agent")
+    assert hazard_incident(answer["ticket"]) is not None
+    assert answer["reply"].startswith(safety)
+    assert "10 m" in answer["reply"]
+    assert_one_gsm7_sms(answer["reply"])
+
+
+def test_hazard_reply_is_the_report_forms_safety_advice(
+    channels_client: TestClient, unknown_phone: Callable[[], str]
+) -> None:
+    answer = sms(channels_client, unknown_phone(), "HAZARD wire down")
+    assert answer["reply"] == (
+        f"Hazard report received, ticket {answer['ticket']}. If wires are down or there is a "
+        "fire: stay at least 10 metres away and keep others away."
+    )
+
+
+def test_hazard_keyword_without_a_named_hazard_files_wires_down(
+    channels_client: TestClient, unknown_phone: Callable[[], str], report_row: RowFinder
+) -> None:
+    answer = sms(channels_client, unknown_phone(), "NGUYHIEM")
+    assert report_row(answer["ticket"])["hazard"] == "wires_down"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "MATDIEN {account} mất điện từ 8h, không cháy",
+        "OUT {account} no power, no fire, no sparks",
+        "OUT {account} lights out since noon",
+    ],
+)
+def test_outage_words_open_no_hazard_incident(
+    channels_client: TestClient,
+    person: PersonMaker,
+    report_row: RowFinder,
+    hazard_incident: HazardFinder,
+    text: str,
+) -> None:
+    customer = person()
+    answer = sms(channels_client, customer.phone, text.format(account=customer.account))
+    assert report_row(answer["ticket"])["hazard"] is None
+    assert hazard_incident(answer["ticket"]) is None
+
+
+def test_free_text_without_hazard_words_still_gets_the_syntax(
+    channels_client: TestClient, unknown_phone: Callable[[], str]
+) -> None:
+    answer = sms(channels_client, unknown_phone(), "Alo, chạy máy phát được không?")
+    assert answer["ticket"] is None
+
+
+def test_retried_hazard_sms_opens_one_hazard_incident(
+    channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
+) -> None:
+    customer = person()
+    message_id = uuid.uuid4().hex
+    first = sms(channels_client, customer.phone, "HAZARD fire", message_id)
+    again = sms(channels_client, customer.phone, "HAZARD fire", message_id)
+    assert first == again
+    assert hazard_incident(first["ticket"]) is not None  # one row, or .one_or_none() raises
