@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from outage.incidents.progress import report_progress
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.notifications import followup
@@ -79,16 +80,17 @@ def inbound_sms(
     """An SMS from a customer; `reply` is the one SMS to send back.
 
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
-    `TRANGTHAI|STATUS [ticket]`, `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
-    sent to the sender lately (notifications); anything else is answered with the syntax
-    in Vietnamese and English. The gateway's message id is the idempotency key, so its
-    retries return the first ticket. A sender over the per-phone rate limit gets 200
-    with a polite "try again later" reply, not 429: the gateway must not retry it.
+    `TRANGTHAI|STATUS [ticket]` (the outage's state, cause and ETR), `HUONGDAN|HELP`;
+    `1` answers a "still out?" follow-up sent to the sender lately (notifications);
+    anything else is answered with the syntax in Vietnamese and English. The gateway's
+    message id is the idempotency key, so its retries return the first ticket. A sender
+    over the per-phone rate limit gets 200 with a polite "try again later" reply, not
+    429: the gateway must not retry it.
     """
     answered = followup.answer_sms(session, message, config)
     if answered is not None:
         return answered
-    return sms.handle(session, message, settings=config, limits=limits)
+    return sms.handle(session, message, settings=config, limits=limits, progress=report_progress)
 
 
 @router.post("/ivr", response_model=IvrOut)
@@ -99,4 +101,4 @@ def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: Li
     number; `1*<digits>` report for that account; `2` status of the caller's newest
     report; `9` transfer to an agent. The call id with the digits is the idempotency key.
     """
-    return ivr.handle(session, call, settings=config, limits=limits)
+    return ivr.handle(session, call, settings=config, limits=limits, progress=report_progress)
