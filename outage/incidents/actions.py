@@ -33,7 +33,7 @@ from outage.incidents.queries import _incident_out, _incident_query
 from outage.incidents.restoration import restore_by_switching
 from outage.incidents.schemas import IncidentOut, IncidentPatch
 from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
-from outage.intake.closing import close_reports
+from outage.intake.closing import close_reports, reopen_reports
 from outage.outbox.enums import EventKind
 
 
@@ -124,6 +124,7 @@ def _do_on_site(context: _Context) -> None:
         incident.restored_at = None
         incident.momentary = False
         incident.customers_restored = 0
+        reopen_reports(context.session, incident.id)
 
 
 def _accounts_below(context: _Context, asset_ref: str) -> frozenset[str]:

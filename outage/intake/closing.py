@@ -1,4 +1,5 @@
-"""Closing reports when their customer's supply is back, or there was no outage.
+"""Closing reports when their customer's supply is back, or there was no outage, and
+opening them again when a restoration did not hold.
 
 The incidents service calls this where an incident's customers are restored or the
 incident is cancelled, with the time that happened: a report closes at its customer's
@@ -8,7 +9,7 @@ restoration, not when someone got round to recording it.
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer
@@ -25,10 +26,8 @@ def close_reports(
 ) -> int:
     """Close the open reports of an incident (and the duplicates joined to them): all of
     them, or those placed on one of `accounts`. Returns how many were closed."""
-    of_incident = select(Report.id).where(Report.incident_id == incident_id)
     statement = update(Report).where(
-        or_(Report.incident_id == incident_id, Report.duplicate_of_id.in_(of_incident)),
-        Report.status != ReportStatus.CLOSED,
+        _of_incident(incident_id), Report.status != ReportStatus.CLOSED
     )
     if accounts is not None:
         if not accounts:
@@ -40,3 +39,26 @@ def close_reports(
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def reopen_reports(session: Session, incident_id: int) -> None:
+    """The incident's restoration did not hold: its closed reports are open again (a
+    duplicate stays joined to its earlier report)."""
+    session.execute(
+        update(Report)
+        .where(_of_incident(incident_id), Report.status == ReportStatus.CLOSED)
+        .values(
+            status=case(
+                (Report.duplicate_of_id.is_not(None), ReportStatus.DUPLICATE),
+                else_=ReportStatus.RECEIVED,
+            ),
+            closed_at=None,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _of_incident(incident_id: int) -> ColumnElement[bool]:
+    """The incident's reports and the duplicates joined to them."""
+    of_incident = select(Report.id).where(Report.incident_id == incident_id)
+    return or_(Report.incident_id == incident_id, Report.duplicate_of_id.in_(of_incident))

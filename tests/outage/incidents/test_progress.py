@@ -138,3 +138,19 @@ def test_only_the_reports_of_the_customers_back_close(
     assert closed == 1
     assert _phase(session, back) is Phase.RESTORED
     assert other.status is ReportStatus.RECEIVED
+
+
+def test_a_restoration_that_did_not_hold_opens_the_report_again(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    act(session, incident, "assign", crew_id=make_crew(session))
+    act(session, incident, "restored")
+    act(session, incident, "on_site", reason="the fuse blew again")
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert (found.phase, found.status, found.restored_at) == (
+        Phase.CREW_ON_SITE,
+        ReportStatus.RECEIVED,
+        None,
+    )
