@@ -152,7 +152,7 @@ def _do_partial_restore(context: _Context) -> None:
     or use restored_by_switching, for the customers to hear it."""
     incident, patch = context.incident, context.patch
     at = _checked_time(incident, patch.at, "restoration time")
-    back = None
+    back: frozenset[str] | None = None
     if patch.restored_device is not None:
         back = _accounts_below(context, patch.restored_device)
         step = len(back)
