@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from outage.incidents.progress import report_progress
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
 from outage.notifications import followup
@@ -81,19 +82,19 @@ def inbound_sms(
     """An SMS from a customer; `reply` is the one SMS to send back.
 
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
-    `NGUYHIEM|NGUY HIEM|HAZARD [account] [details]`, `TRANGTHAI|STATUS [ticket]`,
-    `HUONGDAN|HELP`; `1` answers a "still out?" follow-up sent to the sender lately
-    (notifications); words that tell of a hazard ("dây điện đứt", "wire down"), with a
-    report keyword or none, file a hazard, answered with the safety advice; anything else
-    is answered with the syntax in Vietnamese and English. The gateway's message id is the
-    idempotency key, so its retries return the first ticket. A sender over the per-phone
-    rate limit gets 200 with a polite "try again later" reply, not 429: the gateway must
-    not retry it.
+    `NGUYHIEM|NGUY HIEM|HAZARD [account] [details]`, `TRANGTHAI|STATUS [ticket]` (the
+    outage's state, cause and ETR), `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
+    sent to the sender lately (notifications); words that tell of a hazard ("dây điện
+    đứt", "wire down"), with a report keyword or none, file a hazard, answered with the
+    safety advice; anything else is answered with the syntax in Vietnamese and English.
+    The gateway's message id is the idempotency key, so its retries return the first
+    ticket. A sender over the per-phone rate limit gets 200 with a polite "try again
+    later" reply, not 429: the gateway must not retry it.
     """
     answered = followup.answer_sms(session, message, config)
     if answered is not None:
         return answered
-    answer = sms.handle(session, message, settings=config, limits=limits)
+    answer = sms.handle(session, message, settings=config, limits=limits, progress=report_progress)
     return _with_hazard_opened(session, answer)
 
 
@@ -107,7 +108,9 @@ def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: Li
     safety advice; `2` status of the caller's newest report; `9` transfer to an agent.
     The call id with the digits is the idempotency key.
     """
-    return _with_hazard_opened(session, ivr.handle(session, call, settings=config, limits=limits))
+    return _with_hazard_opened(
+        session, ivr.handle(session, call, settings=config, limits=limits, progress=report_progress)
+    )
 
 
 Answer = TypeVar("Answer", SmsOut, IvrOut)

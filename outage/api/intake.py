@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
+from outage.incidents.progress import report_progress
 from outage.intake import service
 from outage.intake.enums import SwitchState
 from outage.intake.owners import Verdict, verify_owner
@@ -119,11 +120,13 @@ def report_status(
         ),
     ] = None,
 ) -> ReportStatusOut:
-    """Where a report stands, for the customer who made it."""
+    """Where a report stands, for the customer who made it, with its outage's phase,
+    cause, ETR (and range) and the time the customer's supply came back."""
     wanted = ticket.strip().upper()
     found = service.report_status(session, wanted)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no report with ticket {ticket!r}")
+    found = found.with_progress(report_progress(session, wanted))
     if not principal.may("reports.queue"):
         refuse_unproven(
             verify_owner(

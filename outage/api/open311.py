@@ -265,10 +265,14 @@ def get_requests(
 @router.get(
     "/requests/{service_request_id}.{fmt}", summary="GET Service Request", dependencies=READ
 )
-def get_request(service_request_id: str, fmt: str, request: Request, lang: LangDep) -> Response:
+def get_request(
+    service_request_id: str, fmt: str, request: Request, lang: LangDep, config: SettingsDep
+) -> Response:
     output = format_of(fmt)
     with session_scope(request.app.state.sessions) as session:
-        found = service.get_request(session, ticket=service_request_id, lang=lang)
+        found = service.get_request(
+            session, ticket=service_request_id, lang=lang, zone=config.local_timezone
+        )
     if found is None:
         raise Open311Error(404, f"no service request {service_request_id!r}")
     return render([found], output, root="service_requests", item="request")

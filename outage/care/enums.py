@@ -18,6 +18,9 @@ class RequestType(StrEnum):
     ELECTRICITY_SAFETY = "electricity_safety"
     """An electrical-safety hazard that is not an emergency (those are hazard reports)."""
     SERVICE_FEEDBACK = "service_feedback"
+    CONNECTION_CHECK = "connection_check"
+    """The premise's own connection checked: a reported outage the network did not show
+    (opened by the care centre, `outage/care/checks.py`)."""
 
 
 class RequestState(StrEnum):

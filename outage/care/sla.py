@@ -30,6 +30,7 @@ DEFAULT_TARGETS: dict[RequestType, timedelta] = {
     RequestType.BILLING_QUESTION: timedelta(hours=48),
     RequestType.ELECTRICITY_SAFETY: timedelta(hours=24),
     RequestType.SERVICE_FEEDBACK: timedelta(hours=120),
+    RequestType.CONNECTION_CHECK: timedelta(hours=24),
 }
 """Time to close each type, when the settings (`OUTAGE_CARE_SLA_HOURS`) name none."""
 

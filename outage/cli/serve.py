@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from outage.app import create_app
+from outage.care.jobs import jobs as care_jobs
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
@@ -174,6 +175,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
     sessions = session_factory(database_url)
     jobs = [
         notification_jobs(sessions, settings),
+        care_jobs(sessions, settings),
         dispatch_jobs(sessions, settings),
         privacy_jobs(sessions, settings),
         order_jobs(sessions, settings),

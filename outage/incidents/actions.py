@@ -17,7 +17,7 @@ from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
 from outage.grid.live import LiveTopology
 from outage.incidents import edits, findings
-from outage.incidents.changes import _confirm, _restore, _set_etr
+from outage.incidents.changes import _cancel, _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
 from outage.incidents.errors import (
     IncidentConflict,
@@ -33,6 +33,7 @@ from outage.incidents.queries import _incident_out, _incident_query
 from outage.incidents.restoration import restore_by_switching
 from outage.incidents.schemas import IncidentOut, IncidentPatch
 from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
+from outage.intake.closing import close_reports, reopen_reports
 from outage.outbox.enums import EventKind
 
 
@@ -134,9 +135,10 @@ def _do_on_site(context: _Context) -> None:
         incident.restored_at = None
         incident.momentary = False
         incident.customers_restored = 0
+        reopen_reports(context.session, incident.id)
 
 
-def _customers_below(context: _Context, asset_ref: str) -> int:
+def _accounts_below(context: _Context, asset_ref: str) -> frozenset[str]:
     incident = context.incident
     if incident.device_id is None:
         raise IncidentConflict(
@@ -148,7 +150,7 @@ def _customers_below(context: _Context, asset_ref: str) -> int:
     faulted = _label(context.session, incident)["device"]
     if faulted not in topology.upstream(asset_ref).devices:
         raise IncidentConflict(f"{asset_ref} is not downstream of {faulted}")
-    return len(topology.downstream(asset_ref).accounts)
+    return frozenset(topology.downstream(asset_ref).accounts)
 
 
 _TOLD_NOBODY = "nobody: a count names no customers"
@@ -161,8 +163,10 @@ def _do_partial_restore(context: _Context) -> None:
     or use restored_by_switching, for the customers to hear it."""
     incident, patch = context.incident, context.patch
     at = _checked_time(incident, patch.at, "restoration time")
+    back: frozenset[str] | None = None
     if patch.restored_device is not None:
-        step = _customers_below(context, patch.restored_device)
+        back = _accounts_below(context, patch.restored_device)
+        step = len(back)
     else:
         step = patch.restored_customers or 0
     total = incident.customers_restored + step
@@ -187,6 +191,8 @@ def _do_partial_restore(context: _Context) -> None:
         },
     )
     incident.customers_restored = total
+    if back is not None:
+        close_reports(context.session, incident.id, at, accounts=back)
     incident_event(context.session, incident, EventKind.RESTORED, below=patch.restored_device)
 
 
@@ -201,14 +207,7 @@ def _do_restored(context: _Context) -> None:
 
 
 def _do_cancel(context: _Context) -> None:
-    _move(
-        context.session,
-        context.incident,
-        IncidentStatus.CANCELLED,
-        AuditAction.CANCELLED,
-        actor=context.actor,
-        reason=context.patch.reason,
-    )
+    _cancel(context.session, context.incident, actor=context.actor, reason=context.patch.reason)
 
 
 def _do_close(context: _Context) -> None:

@@ -38,6 +38,7 @@ from outage.incidents.steps import (
     _require_active,
     _touch,
 )
+from outage.intake.closing import close_reports
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
 from outage.moments import ETR_HORIZON
@@ -336,8 +337,12 @@ def _confirm(session: Session, incident: Incident, *, actor: str, reason: str | 
 
 
 def cancel(session: Session, incident_id: int, *, actor: str = ENGINE, reason: str) -> None:
-    """There was no such outage. Its reports keep pointing to it, as history."""
-    incident = _load(session, incident_id)
+    """There was no such outage. Its reports keep pointing to it, as history, and close:
+    their customers hear that we found no outage on our side."""
+    _cancel(session, _load(session, incident_id), actor=actor, reason=reason)
+
+
+def _cancel(session: Session, incident: Incident, *, actor: str, reason: str | None) -> None:
     _move(
         session,
         incident,
@@ -346,6 +351,7 @@ def cancel(session: Session, incident_id: int, *, actor: str = ENGINE, reason: s
         actor=actor,
         reason=reason,
     )
+    close_reports(session, incident.id, _checked_time(incident, None, "cancellation time"))
 
 
 def restore(
@@ -395,6 +401,7 @@ def _restore(
     incident.restored_at = at
     incident.momentary = momentary
     incident.customers_restored = incident.customers_affected
+    close_reports(session, incident.id, at)
     if notify:
         incident_event(session, incident, EventKind.RESTORED)
 

@@ -27,6 +27,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import IncidentEvent
 from outage.incidents.outbox import incident_event
 from outage.incidents.steps import _checked_time, _label, _load, _move, _require_active
+from outage.intake.closing import close_reports
 from outage.outbox.enums import EventKind
 
 SWITCHING = "switching"
@@ -130,6 +131,7 @@ def restore_by_switching(
         )
         incident.customers_affected = found.still_out
         incident.customers_restored = min(incident.customers_restored, found.still_out)
+        close_reports(session, incident.id, at, accounts=found.back)
     incident_event(
         session,
         incident,

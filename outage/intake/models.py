@@ -79,6 +79,8 @@ class Report(Base):
         ForeignKey("incidents.id", name="fk_reports_incident_id"), index=True
     )
     """The incident this report is evidence of, set by the incidents service."""
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the customer's supply came back, or the incident was found to be none."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
 

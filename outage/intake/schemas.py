@@ -15,6 +15,7 @@ from outage.intake.enums import (
     SwitchState,
 )
 from outage.intake.phones import to_e164
+from outage.intake.progress import Phase, Progress
 
 
 def _phone(value: str | None) -> str | None:
@@ -103,6 +104,36 @@ class ReportStatusOut(BaseModel):
     incident_id: int | None = None
     duplicate_of: str | None = None
     """Ticket of the earlier report this one joins (staff who work the queue only)."""
+    phase: Phase | None = None
+    """Where its outage stands in the customer's terms; none before it is part of one."""
+    cause: str | None = None
+    """A cause code of the fixed list, once known; never free text."""
+    etr: datetime | None = None
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The ETR and the range it is told with."""
+    restored_at: datetime | None = None
+    """When this customer's supply came back."""
+    assessing_damage: bool = False
+    """A storm: the outage waits for damage to be assessed before times are given."""
+    closed_at: datetime | None = None
+
+    def with_progress(self, progress: Progress | None) -> "ReportStatusOut":
+        """With what the report's incident tells of it."""
+        if progress is None:
+            return self
+        earliest, latest = progress.etr_range or (None, None)
+        return self.model_copy(
+            update={
+                "phase": progress.phase,
+                "cause": progress.cause,
+                "etr": progress.etr,
+                "etr_earliest": earliest,
+                "etr_latest": latest,
+                "restored_at": progress.restored_at,
+                "assessing_damage": progress.assessing_damage,
+            }
+        )
 
     def for_customer(self) -> "ReportStatusOut":
         """Without the earlier ticket: the last digits of a phone prove only that the

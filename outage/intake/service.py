@@ -45,7 +45,7 @@ _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 
 _reports = cast(Table, Report.__table__)
 _INSERT_REPORT = insert_or_nothing(
-    _reports, [c.key for c in _reports.c if c.key not in ("id", "incident_id")]
+    _reports, [c.key for c in _reports.c if c.key not in ("id", "incident_id", "closed_at")]
 )
 """Intake is the hot path; a collision on ticket or idempotency key returns no id."""
 
@@ -254,6 +254,7 @@ def report_status(session: Session, ticket: str) -> ReportStatusOut | None:
         hazard=report.hazard,
         incident_id=report.incident_id,
         duplicate_of=_ticket_of(session, report.duplicate_of_id),
+        closed_at=report.closed_at,
     )
 
 

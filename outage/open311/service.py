@@ -11,7 +11,7 @@ report by SMS, phone or the web was not made in public.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -26,9 +26,11 @@ from outage.care.models import ServiceRequest
 from outage.care.schemas import RequestIn
 from outage.grid.models import Device, Premise
 from outage.i18n import Language, catalogue
+from outage.incidents.progress import report_progress
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
+from outage.intake.progress import describe
 from outage.intake.schemas import ReportIn
 from outage.open311.catalogue import (
     CARE_CODES,
@@ -375,15 +377,26 @@ def find_requests(
     return [_public(row, lang) for row in rows[:MAX_RESULTS]]
 
 
-def get_request(session: Session, *, ticket: str, lang: Language) -> dict[str, Any] | None:
+def get_request(
+    session: Session, *, ticket: str, lang: Language, zone: tzinfo
+) -> dict[str, Any] | None:
+    """One request; an outage report's `status_notes` tell its outage's progress as every
+    other channel does (a list tells only the report's status: one read per row is too
+    many for a thousand rows)."""
     wanted = ticket.strip().upper()
-    statement = (
-        _public_care_select().where(ServiceRequest.ticket == wanted)
-        if care.is_request_ticket(wanted)
-        else _public_select().where(Report.ticket == wanted)
-    )
-    row = session.execute(statement).one_or_none()
-    return _public(row, lang) if row is not None else None
+    if care.is_request_ticket(wanted):
+        row = session.execute(
+            _public_care_select().where(ServiceRequest.ticket == wanted)
+        ).one_or_none()
+        return _public(row, lang) if row is not None else None
+    row = session.execute(_public_select().where(Report.ticket == wanted)).one_or_none()
+    if row is None:
+        return None
+    found = _public(row, lang)
+    progress = report_progress(session, wanted)
+    if progress is not None and progress.phase is not None:
+        found["status_notes"] = describe(progress, lang, zone)
+    return found
 
 
 def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
@@ -407,7 +420,7 @@ def _public_select() -> Select[Any]:
             Report.service_code,
             Report.hazard,
             Report.received_at,
-            Report.received_at.label("updated"),
+            func.coalesce(Report.closed_at, Report.received_at).label("updated"),
             null().label("expected"),
             func.ST_Y(point).label("lat"),
             func.ST_X(point).label("lon"),

@@ -23,11 +23,13 @@ from outage.care.service import is_request_ticket
 from outage.errors import RateLimited
 from outage.fields import PhoneLast4
 from outage.i18n import Language
+from outage.incidents.progress import report_progress
 from outage.intake import service
 from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.owners import Verdict, verify_owner
+from outage.intake.progress import describe
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
@@ -367,9 +369,9 @@ def status_page(
     if found is None:
         return ticket_not_found(request, language, ticket)
     if principal.may("reports.queue"):
-        return _status_response(request, language, found)
+        return _status_response(request, session, language, found)
     if not service.status_phones(session, found.ticket):
-        return _status_response(request, language, found.for_customer())
+        return _status_response(request, session, language, found.for_customer())
     return REPORT_PAGES.unproven(request, language, found.ticket)
 
 
@@ -387,11 +389,21 @@ def status_proven(
     if found is None:
         return ticket_not_found(request, language, ticket)
     refused = REPORT_PAGES.prove(request, session, limits, language, found.ticket, form)
-    return refused or _status_response(request, language, found.for_customer())
+    return refused or _status_response(request, session, language, found.for_customer())
 
 
-def _status_response(request: Request, language: Language, found: ReportStatusOut) -> HTMLResponse:
-    context = {**_status_context(found, language, local_zone(request)), **prove_context(None)}
+def _status_response(
+    request: Request, session: Session, language: Language, found: ReportStatusOut
+) -> HTMLResponse:
+    zone = local_zone(request)
+    progress = report_progress(session, found.ticket)
+    context = {
+        **_status_context(found, language, zone),
+        "progress_text": describe(progress, language, zone)
+        if progress and progress.phase
+        else None,
+        **prove_context(None),
+    }
     return customer_page(request, "status.html", language, context)
 
 

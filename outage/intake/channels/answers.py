@@ -1,14 +1,15 @@
 """Wording the intake service's answers, the same on every channel that talks back."""
 
 from collections.abc import Callable
+from datetime import tzinfo
 
 from sqlalchemy.orm import Session
 
 from outage.i18n import LANGUAGES, Language, catalogue
 from outage.intake.channels.texts import render
 from outage.intake.enums import ReportStatus
+from outage.intake.progress import ProgressSource, describe
 from outage.intake.schemas import ReceiptOut
-from outage.intake.service import report_status
 
 TicketForm = Callable[[str], str]
 """How a channel writes a ticket: as is for SMS, spelled out for speech."""
@@ -48,12 +49,17 @@ def hazard_reply(ticket: str, language: Language | None) -> str:
 
 
 def status_reply(
-    session: Session, ticket: str, language: Language | None, form: TicketForm = _as_is
+    session: Session,
+    ticket: str,
+    language: Language | None,
+    progress: ProgressSource,
+    zone: tzinfo,
+    form: TicketForm = _as_is,
 ) -> str:
-    """Where a report stands, for the customer who made it; never the earlier ticket a
-    duplicate joins."""
-    found = report_status(session, ticket)
+    """Where a report and its outage stand, for the customer who made it; never the
+    earlier ticket a duplicate joins."""
+    found = progress(session, ticket)
     if found is None:
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
-    return render(f"status.{found.status.value}", language, ticket=form(found.ticket))
+    return describe(found, language, zone, form(found.ticket))

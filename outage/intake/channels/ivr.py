@@ -30,6 +30,7 @@ from outage.intake.channels.schemas import IvrIn, IvrNext, IvrOut
 from outage.intake.channels.texts import render, spoken_ticket
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.limits import IntakeLimits
+from outage.intake.progress import ProgressSource
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import Settings
@@ -45,8 +46,15 @@ REPORT_CHOICES: dict[str, Hazard | None] = {
 """The choices that file a report, and the hazard each tells of (None: an outage)."""
 
 
-def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeLimits) -> IvrOut:
-    """Answer one keyed choice of one call."""
+def handle(
+    session: Session,
+    call: IvrIn,
+    *,
+    settings: Settings,
+    limits: IntakeLimits,
+    progress: ProgressSource,
+) -> IvrOut:
+    """Answer one keyed choice of one call; status questions go to `progress`."""
     digits = _keyed(call)
     phone = phone_or_none(call.caller)
     chosen = call.language or (lookup.language_of(session, phone=phone) if phone else None)
@@ -64,7 +72,7 @@ def handle(session: Session, call: IvrIn, *, settings: Settings, limits: IntakeL
                 session, call, account_digits, phone, chosen, hazard, settings, limits
             )
         if digits == "2":
-            return _status(session, phone, language)
+            return _status(session, phone, language, progress, settings)
         if digits == "9":
             return _say(language, IvrNext.AGENT, "ivr.agent")
     except RateLimited as exc:
@@ -146,9 +154,15 @@ def _report_by_account(
     return IvrOut(say=say, language=language, ticket=receipt.ticket, next=IvrNext.HANGUP)
 
 
-def _status(session: Session, phone: str | None, language: Language) -> IvrOut:
+def _status(
+    session: Session,
+    phone: str | None,
+    language: Language,
+    progress: ProgressSource,
+    settings: Settings,
+) -> IvrOut:
     ticket = lookup.latest_ticket(session, phone) if phone else None
     if ticket is None:
         return _say(language, IvrNext.HANGUP, "ivr.no_report")
-    say = status_reply(session, ticket, language, spoken_ticket)
+    say = status_reply(session, ticket, language, progress, settings.local_timezone, spoken_ticket)
     return IvrOut(say=say, language=language, ticket=ticket, next=IvrNext.HANGUP)

@@ -42,6 +42,7 @@ from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import render, sms_text
 from outage.intake.enums import Channel, Hazard
 from outage.intake.limits import IntakeLimits
+from outage.intake.progress import ProgressSource
 from outage.intake.schemas import ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import Settings
@@ -129,8 +130,16 @@ def _details(words: tuple[str, ...]) -> str | None:
     return clip(" ".join(words), DESCRIPTION_MAX) or None
 
 
-def handle(session: Session, message: SmsIn, *, settings: Settings, limits: IntakeLimits) -> SmsOut:
-    """Answer one inbound SMS; reports go through the intake service."""
+def handle(
+    session: Session,
+    message: SmsIn,
+    *,
+    settings: Settings,
+    limits: IntakeLimits,
+    progress: ProgressSource,
+) -> SmsOut:
+    """Answer one inbound SMS; reports go through the intake service, status questions
+    to `progress`."""
     command = parse(message.text)
     phone = phone_or_none(message.sender)
     if command.intent is Intent.UNKNOWN:
@@ -140,7 +149,7 @@ def handle(session: Session, message: SmsIn, *, settings: Settings, limits: Inta
     if command.intent in (Intent.REPORT, Intent.HAZARD):
         return _report(session, message, command, phone, settings, limits)
     if command.intent is Intent.STATUS:
-        return _status(session, command, phone)
+        return _status(session, command, phone, progress, settings)
     if command.intent is Intent.HELP:
         return _reply("sms.help", _language(session, command, phone=phone))
     return _reply("sms.help", None)
@@ -194,7 +203,13 @@ def _hazard(command: SmsCommand, details: str | None, settings: Settings) -> Haz
     return guess.hazard if guess.confidence >= settings.hazard_likely_confidence else None
 
 
-def _status(session: Session, command: SmsCommand, phone: str | None) -> SmsOut:
+def _status(
+    session: Session,
+    command: SmsCommand,
+    phone: str | None,
+    progress: ProgressSource,
+    settings: Settings,
+) -> SmsOut:
     language = _language(session, command, phone=phone)
     if command.words:
         ticket = normalize_ticket(command.words[0])
@@ -202,4 +217,5 @@ def _status(session: Session, command: SmsCommand, phone: str | None) -> SmsOut:
         ticket = latest
     else:
         return _reply("sms.no_report", language)
-    return SmsOut(reply=sms_text(status_reply(session, ticket, language)))
+    reply = status_reply(session, ticket, language, progress, settings.local_timezone)
+    return SmsOut(reply=sms_text(reply))

@@ -61,7 +61,10 @@ def test_labels_come_from_the_tables(language: Language) -> None:
     assert i18n.critical_label(language, "hospital") == t["critical.hospital"]
     assert i18n.critical_label(language, "bakery") == "bakery"
     for kind in RequestType:
-        assert i18n.request_type_label(language, kind) == SERVICES[kind].name(language)
+        label = i18n.request_type_label(language, kind)
+        assert label != kind.value
+        if kind in SERVICES:  # the care centre's own connection checks are no Open311 service
+            assert label == SERVICES[kind].name(language)
 
 
 def test_the_database_takes_exactly_our_languages() -> None:

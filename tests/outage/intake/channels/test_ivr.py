@@ -3,14 +3,18 @@
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from outage.db import session_factory, session_scope
+from outage.incidents.changes import cancel, open_incident
+from outage.incidents.evidence import EvidenceRef
 from outage.intake.channels.texts import spoken_ticket
+from outage.intake.models import Report
 
 PersonMaker = Callable[..., Any]
 """The `person` fixture: a fresh sample-grid customer."""
@@ -129,6 +133,31 @@ def test_2_tells_the_status_of_the_callers_latest_report(
     answer = call(channels_client, customer.phone, "2")
     assert (answer["ticket"], answer["next"]) == (ticket, "hangup")
     assert answer["say"] == f"Ticket {spoken_ticket(ticket)}: we are working on it."
+
+
+def test_2_tells_a_cancelled_outage_was_none_on_our_side(
+    channels_client: TestClient, channels_database: str, person: PersonMaker
+) -> None:
+    customer = person(language="en")
+    ticket = call(channels_client, customer.phone, "1")["ticket"]
+    with session_scope(session_factory(channels_database)) as session:
+        report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        incident = open_incident(
+            session,
+            account=customer.account,
+            confidence=0.5,
+            customers_affected=1,
+            started_at=datetime.now(UTC) - timedelta(minutes=20),
+            reason="one customer's call",
+            evidence=[EvidenceRef.report(report.id)],
+        )
+        cancel(session, incident, reason="the network is fine there")
+    answer = call(channels_client, customer.phone, "2")
+    assert answer["say"] == (
+        f"Ticket {spoken_ticket(ticket)}: we found no outage on our side; "
+        "your premise's connection is being checked."
+    )
+    assert customer.phone not in answer["say"] and customer.account not in answer["say"]
 
 
 def test_2_without_any_report_says_so(

@@ -1,0 +1,105 @@
+"""What a customer may know of their report's outage, and its words in their language.
+
+Every channel's status answer (the status page, the reports API, SMS, the IVR, Open311)
+says the same thing, so it is one read model: `Progress`. Intake defines it and words it;
+the incidents service fills it (`report_progress` in `outage/incidents/progress.py`),
+because intake sits below incidents and knows nothing of them. A channel in intake is
+handed the filler (`ProgressSource`) by the route that calls it.
+
+No personal data: a ticket, a phase, a cause from the fixed list of causes, times.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from outage.i18n import LANGUAGES, Language, catalogue
+from outage.intake.enums import ReportStatus
+
+ETR_HALF_RANGE = timedelta(minutes=30)
+"""An ETR is told as a time and the range this far either side of it: an estimate is
+no appointment."""
+
+
+class Phase(StrEnum):
+    """Where the outage behind a report stands, in the customer's terms."""
+
+    KNOWN = "known"
+    """We know of it; nobody is on the way yet."""
+    CREW_ON_THE_WAY = "crew_on_the_way"
+    CREW_ON_SITE = "crew_on_site"
+    PARTLY_RESTORED = "partly_restored"
+    """Some customers of the outage have power again, this one not yet."""
+    RESTORED = "restored"
+    NO_OUTAGE_FOUND = "no_outage_found"
+    """The incident was cancelled: nothing wrong on the network; the premise is checked."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    ticket: str
+    status: ReportStatus
+    phase: Phase | None
+    """None while the report is not part of an incident."""
+    cause: str | None = None
+    """A cause code (`told_cause`)."""
+    etr: datetime | None = None
+    restored_at: datetime | None = None
+    """When this customer's supply came back (the restoration's own time)."""
+    assessing_damage: bool = False
+    """A storm: no ETR yet while many outages are open."""
+
+    @property
+    def etr_range(self) -> tuple[datetime, datetime] | None:
+        if self.etr is None:
+            return None
+        return self.etr - ETR_HALF_RANGE, self.etr + ETR_HALF_RANGE
+
+
+def told_cause(cause: str | None) -> str | None:
+    """The cause a customer may be told: a code of the fixed list, never free text (a
+    dispatcher's note may name people or places), and not "unknown"."""
+    if cause is None or cause == "unknown":
+        return None
+    return cause if f"cause.{cause}" in catalogue("crew", Language.EN) else None
+
+
+ProgressSource = Callable[[Session, str], Progress | None]
+"""The report's progress by ticket (None for an unknown ticket)."""
+
+
+def _hhmm(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
+
+
+def describe(
+    progress: Progress, language: Language | None, zone: tzinfo, ticket: str | None = None
+) -> str:
+    """The answer in one language, or in every one (Vietnamese first) when we do not know
+    which. `ticket`: how the channel writes it (spelled out for speech)."""
+    if language is None:
+        return " / ".join(describe(progress, each, zone, ticket) for each in LANGUAGES)
+    words = catalogue("channels", language)
+    shown = ticket or progress.ticket
+    if progress.phase is None:
+        return words[f"status.{progress.status.value}"].format(ticket=shown)
+    at = _hhmm(progress.restored_at, zone) if progress.restored_at else ""
+    parts = [words[f"progress.{progress.phase.value}"].format(ticket=shown, at=at)]
+    if progress.cause is not None:
+        cause = catalogue("crew", language)[f"cause.{progress.cause}"]
+        parts.append(words["progress.cause"].format(cause=cause))
+    if progress.etr_range is not None and progress.etr is not None:
+        earliest, latest = progress.etr_range
+        parts.append(
+            words["progress.etr"].format(
+                etr=_hhmm(progress.etr, zone),
+                earliest=_hhmm(earliest, zone),
+                latest=_hhmm(latest, zone),
+            )
+        )
+    if progress.assessing_damage:
+        parts.append(words["progress.assessing_damage"])
+    return " ".join(parts)

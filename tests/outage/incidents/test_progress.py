@@ -1,0 +1,156 @@
+"""A report's progress follows its incident (rolled back, on the sample grid): the phase
+through the crew's work, the report closed at the restoration's own time, "no outage
+found" for a cancelled incident, the storm rule, and nothing about anyone in the words."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer
+from outage.i18n import Language
+from outage.incidents.changes import cancel, set_etr
+from outage.incidents.evidence import EvidenceRef
+from outage.incidents.progress import report_progress
+from outage.intake.closing import close_reports
+from outage.intake.enums import ReportStatus
+from outage.intake.models import Report
+from outage.intake.progress import ETR_HALF_RANGE, Phase, describe
+from tests.conftest import make_crew
+
+from .conftest import Places, act
+
+OpenOn = Callable[..., int]
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def _reported(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> tuple[str, int]:
+    """A report on a customer under a fuse, and the incident it is evidence of."""
+    report = session.get_one(Report, add_report(session))
+    report.customer_id = session.scalar(
+        select(Customer.id).where(Customer.account == places.accounts[0])
+    )
+    incident = open_on(session, places.fuses[0], evidence=[EvidenceRef.report(report.id)])
+    return report.ticket, incident
+
+
+def _phase(session: Session, ticket: str) -> Phase | None:
+    found = report_progress(session, ticket)
+    assert found is not None
+    return found.phase
+
+
+def test_the_phase_follows_the_crew_and_the_report_closes_at_the_restoration(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    assert _phase(session, ticket) is Phase.KNOWN
+    act(session, incident, "assign", crew_id=make_crew(session))
+    assert _phase(session, ticket) is Phase.CREW_ON_THE_WAY
+    act(session, incident, "en_route")
+    assert _phase(session, ticket) is Phase.CREW_ON_THE_WAY
+    act(session, incident, "on_site")
+    assert _phase(session, ticket) is Phase.CREW_ON_SITE
+    restored_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    act(session, incident, "restored", at=restored_at.isoformat())
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert (found.phase, found.status, found.restored_at) == (
+        Phase.RESTORED,
+        ReportStatus.CLOSED,
+        restored_at,
+    )
+    hhmm = restored_at.astimezone(HANOI).strftime("%H:%M")
+    assert describe(found, Language.EN, HANOI) == f"Ticket {ticket}: power restored at {hhmm}."
+
+
+def test_a_cancelled_incident_tells_no_outage_was_found(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    cancel(session, incident, reason="nothing found on the network")
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert (found.phase, found.status) == (Phase.NO_OUTAGE_FOUND, ReportStatus.CLOSED)
+    assert describe(found, Language.EN, HANOI) == (
+        f"Ticket {ticket}: we found no outage on our side; "
+        "your premise's connection is being checked."
+    )
+
+
+def test_the_etr_is_told_with_its_range_and_a_listed_cause(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    etr = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
+    set_etr(session, incident, etr=etr)
+    act(session, incident, "set_cause", cause="tree_contact")
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert (found.etr, found.etr_range) == (etr, (etr - ETR_HALF_RANGE, etr + ETR_HALF_RANGE))
+    said = describe(found, Language.EN, HANOI)
+    assert "Cause: Tree contact." in said
+    assert f"around {etr.astimezone(HANOI):%H:%M}" in said
+
+
+def test_a_free_text_cause_is_never_told(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    act(session, incident, "set_cause", cause="tree fell from Mr Nguyen's garden")
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert found.cause is None
+    assert "Nguyen" not in describe(found, None, HANOI)
+
+
+@pytest.mark.parametrize(("threshold", "assessing"), [(1, True), (10_000, False)])
+def test_without_an_etr_many_open_outages_mean_assessing_damage(
+    session: Session,
+    places: Places,
+    open_on: OpenOn,
+    add_report: Callable[[Session], int],
+    threshold: int,
+    assessing: bool,
+) -> None:
+    ticket, _ = _reported(session, places, open_on, add_report)
+    found = report_progress(session, ticket, storm_incidents=threshold)
+    assert found is not None
+    assert found.assessing_damage is assessing
+
+
+def test_only_the_reports_of_the_customers_back_close(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    back, incident = _reported(session, places, open_on, add_report)
+    other = session.get_one(Report, add_report(session))
+    other.customer_id = session.scalar(
+        select(Customer.id).where(Customer.account == places.accounts[-1])
+    )
+    other.incident_id = incident
+    session.flush()
+    closed = close_reports(session, incident, datetime.now(UTC), accounts=[places.accounts[0]])
+    assert closed == 1
+    assert _phase(session, back) is Phase.RESTORED
+    assert other.status is ReportStatus.RECEIVED
+
+
+def test_a_restoration_that_did_not_hold_opens_the_report_again(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    act(session, incident, "assign", crew_id=make_crew(session))
+    act(session, incident, "restored")
+    act(session, incident, "on_site", reason="the fuse blew again")
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert (found.phase, found.status, found.restored_at) == (
+        Phase.CREW_ON_SITE,
+        ReportStatus.RECEIVED,
+        None,
+    )

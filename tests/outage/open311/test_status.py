@@ -1,0 +1,94 @@
+"""An Open311 outage request follows its incident: once the crew restores it, the request
+is closed with the restoration's time in its notes, and the SMS status reply and the
+reports API say the same, naming nobody."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from outage.auth.enums import Role, Scope
+from outage.db import session_factory, session_scope
+from outage.grid.models import Device
+from outage.incidents.changes import open_incident
+from outage.incidents.evidence import EvidenceRef
+from outage.intake.models import Report
+from outage.settings import Settings
+from tests.conftest import Credentials
+
+from .conftest import API_KEY, JURISDICTION, Open311Customer
+
+
+def _incident_for(database_url: str, ticket: str) -> int:
+    """The engine's incident on the report's transformer, the report its evidence."""
+    with session_scope(session_factory(database_url)) as session:
+        report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        device = session.scalar(select(Device.asset_ref).where(Device.id == report.transformer_id))
+        return open_incident(
+            session,
+            device_asset_ref=device,
+            confidence=0.8,
+            customers_affected=1,
+            started_at=datetime.now(UTC) - timedelta(hours=1),
+            reason="a customer's report",
+            evidence=[EvidenceRef.report(report.id)],
+        )
+
+
+def test_a_restored_outage_closes_the_request_and_every_channel_agrees(
+    open311_client: TestClient,
+    open311_customer: Callable[[], Open311Customer],
+    open311_settings: Settings,
+    grid_database: str,
+    credentials: Credentials,
+) -> None:
+    customer = open311_customer()
+    posted = open311_client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": API_KEY,
+            "service_code": "outage",
+            "lat": str(customer.lat),
+            "long": str(customer.lon),
+            **{"attribute[customer_account]": customer.account},
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    ticket = posted.json()[0]["service_request_id"]
+    incident = _incident_for(grid_database, ticket)
+    restored_at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
+    patched = open311_client.patch(
+        f"/api/v1/incidents/{incident}",
+        json={"action": "restored", "at": restored_at.isoformat(), "reason": "fuse replaced"},
+        headers=credentials.staff(Role.DISPATCHER),
+    )
+    assert patched.status_code == 200, patched.text
+    hhmm = restored_at.astimezone(open311_settings.local_timezone).strftime("%H:%M")
+
+    request = open311_client.get(
+        f"/open311/v2/requests/{ticket}.json",
+        params={"jurisdiction_id": JURISDICTION, "lang": "en"},
+    ).json()[0]
+    sms = open311_client.post(
+        "/api/v1/channels/sms",
+        json={"sender": "+84900000001", "text": f"STATUS {ticket}"},
+        headers=credentials.key(Scope.CHANNELS),
+    ).json()
+    api = open311_client.get(
+        f"/api/v1/reports/{ticket}", headers=credentials.staff(Role.AGENT)
+    ).json()
+
+    said = f"Ticket {ticket}: power restored at {hhmm}."
+    assert (request["status"], request["status_notes"]) == ("closed", said)
+    assert sms["reply"] == said
+    assert (api["status"], api["phase"]) == ("closed", "restored")
+    assert datetime.fromisoformat(api["restored_at"]) == restored_at
+    _names_nobody([request, sms, api], customer)
+
+
+def _names_nobody(answers: list[Any], customer: Open311Customer) -> None:
+    text = repr(answers)
+    for personal in (customer.name, customer.phone, customer.address, customer.account):
+        assert personal not in text
