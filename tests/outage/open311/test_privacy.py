@@ -60,7 +60,9 @@ def test_get_responses_carry_no_personal_data(
 
     [shown] = open311_client.get(f"/open311/v2/requests/{ticket}.json").json()
     assert shown["description"] == "Tree on a line"
-    assert shown["address"] is None and shown["status_notes"] is None
+    assert shown["address"] is None
+    # The hazard opened its incident at once: the notes tell its progress, nothing personal.
+    assert shown["status_notes"].startswith(f"Ticket {ticket}: ")
     # The transformer's location, to 0.001 degree: within a few hundred metres of the premise.
     assert shown["lat"] == round(shown["lat"], 3) and shown["long"] == round(shown["long"], 3)
     assert abs(shown["lat"] - customer.lat) < 0.01 and abs(shown["long"] - customer.lon) < 0.01
