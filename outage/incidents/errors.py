@@ -25,8 +25,8 @@ class UnknownAsset(InvalidIncidentValue):
     """A device, customer account, feeder or piece of evidence we do not have."""
 
 
-class UnknownDevice(UnknownAsset):
-    """No device with that asset_ref on the network."""
+class UnknownFoundDevice(UnknownAsset):
+    """A crew's finding names a device the network does not have."""
 
     code = "unknown_device"
 

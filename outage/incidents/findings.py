@@ -17,7 +17,7 @@ from outage.incidents.errors import (
     IncidentConflict,
     IncidentNotFound,
     OutsideArea,
-    UnknownDevice,
+    UnknownFoundDevice,
 )
 from outage.incidents.models import Incident
 from outage.incidents.schemas import DeviceRef
@@ -75,7 +75,7 @@ def found_at(
             f"incident {incident.id} is not on a device: the dispatcher places it"
         )
     if asset_ref not in operated.network.links:
-        raise UnknownDevice(f"no device with asset_ref {asset_ref!r}")
+        raise UnknownFoundDevice(f"no device with asset_ref {asset_ref!r}")
     device = _label(session, incident)["device"]
     assert device is not None  # the incident is on a device
     view = _worked_on(operated, device)

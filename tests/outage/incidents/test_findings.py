@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.incidents.enums import AuditAction
-from outage.incidents.errors import OutsideArea, UnknownDevice
+from outage.incidents.errors import OutsideArea, UnknownFoundDevice
 from outage.incidents.findings import area
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
@@ -97,7 +97,7 @@ def test_a_finding_at_an_unknown_device_is_refused(
 ) -> None:
     incident_id = _crew_on_site(session, open_on, places.fuses[0])
 
-    with pytest.raises(UnknownDevice):
+    with pytest.raises(UnknownFoundDevice):
         act(session, incident_id, "confirm", device="no such device")
 
 
