@@ -69,7 +69,9 @@ def found_at(
     reason: str | None,
 ) -> None:
     """The crew found the fault at `asset_ref`: the incident is placed there (a person's
-    place, which the engine keeps) and confirmed, and its status stays."""
+    place, which the engine keeps) and confirmed, and its status stays. The device is the
+    incident's, one below it, or one on its way to the source (the prediction named a
+    device inside the faulted area); a fault elsewhere is another outage."""
     if incident.device_id is None:
         raise IncidentConflict(
             f"incident {incident.id} is not on a device: the dispatcher places it"
@@ -89,13 +91,14 @@ def found_at(
             details={"found_at": asset_ref},
         )
         incident.placed_by = actor
-    elif device in view.upstream(asset_ref).devices:
+    elif device in view.upstream(asset_ref).devices or asset_ref in view.upstream(device).devices:
         edits.move(
             session, incident, asset_ref, operated=view, actor=actor, reason=reason or FOUND_HERE
         )
     else:
         raise OutsideArea(
-            f"{asset_ref} is not at or below {device}, the device of incident "
-            f"{incident.id}: a fault elsewhere is the dispatcher's to place"
+            f"{asset_ref} is neither below {device}, the device of incident "
+            f"{incident.id}, nor on its way to the source: a fault elsewhere is the "
+            "dispatcher's to place"
         )
     incident.confidence = 1.0

@@ -131,7 +131,12 @@ class Engine:
             )
             for i in active
         ]
-        held = {i.device for i in current if i.device and not i.engine_owned}
+        links = self.topology.network.links
+        held = {  # a single customer's incident stands on an account, not a device
+            i.device
+            for i in current
+            if i.device is not None and i.device in links and not i.engine_owned
+        }
         predictions = predict(
             self.topology, evidence.items, self.params, known_out=set(evidence.known_out) | held
         )

@@ -28,6 +28,8 @@ CABLE_REPAIR_S = (150 * 60.0, 210 * 60.0)
 is three hours): long enough for switching by hand around it first."""
 """Time on site to make a hazard safe."""
 
+_WORKED = frozenset({"dispatched", "en_route", "on_site"})
+"""Statuses of an incident a crew is already assigned to."""
 _DONE = frozenset({"restored", "closed", "cancelled"})
 
 
@@ -124,7 +126,7 @@ class Fleet:
 
     async def _start(self, crew: SimCrew, job: dict[str, Any]) -> None:
         incident = job["incident_id"]
-        if job["status"] in ("predicted", "confirmed"):
+        if job["status"] not in _WORKED:  # a job switching partly restored has no crew yet
             assigned = await self.client.act(incident, "assign", crew_id=crew.id)
             if not assigned.accepted:
                 return

@@ -83,13 +83,16 @@ def test_a_finding_outside_the_incidents_area_is_refused(
         act(session, incident_id, "confirm", device=elsewhere)
 
 
-def test_a_finding_above_the_incidents_device_is_refused(
+def test_a_finding_above_the_incidents_device_moves_it_up(
     session: Session, open_on: Callable[..., int], places: Places
 ) -> None:
     incident_id = _crew_on_site(session, open_on, places.fuse_below_head)
 
-    with pytest.raises(OutsideArea):
-        act(session, incident_id, "confirm", device=places.head)
+    act(session, incident_id, "confirm", device=places.head)
+
+    moved = events_of(session, incident_id)[-1]
+    assert (moved.action, moved.details["to"]) == (AuditAction.MOVED, {"device": places.head})
+    assert session.get_one(Incident, incident_id).status is IncidentStatus.ON_SITE
 
 
 def test_a_finding_at_an_unknown_device_is_refused(
