@@ -380,9 +380,11 @@ def find_requests(
 def get_request(
     session: Session, *, ticket: str, lang: Language, zone: tzinfo
 ) -> dict[str, Any] | None:
-    """One request; an outage report's `status_notes` tell its outage's progress as every
-    other channel does (a list tells only the report's status: one read per row is too
-    many for a thousand rows)."""
+    """One request; an outage report's `status_notes` tell its incident's phase (a list
+    tells only the report's status: one read per row is too many for a thousand rows).
+
+    Anyone may read a request, so nothing of this customer's own supply: no restoration
+    time of theirs, and the update time moves only when the whole incident is restored."""
     wanted = ticket.strip().upper()
     if care.is_request_ticket(wanted):
         row = session.execute(
@@ -393,9 +395,11 @@ def get_request(
     if row is None:
         return None
     found = _public(row, lang)
-    progress = report_progress(session, wanted)
+    progress = report_progress(session, wanted, personal=False)
     if progress is not None and progress.phase is not None:
         found["status_notes"] = describe(progress, lang, zone)
+        if progress.restored_at is not None:
+            found["updated_datetime"] = w3c(progress.restored_at)
     return found
 
 
@@ -420,7 +424,7 @@ def _public_select() -> Select[Any]:
             Report.service_code,
             Report.hazard,
             Report.received_at,
-            func.coalesce(Report.closed_at, Report.received_at).label("updated"),
+            Report.received_at.label("updated"),
             null().label("expected"),
             func.ST_Y(point).label("lat"),
             func.ST_X(point).label("lon"),
