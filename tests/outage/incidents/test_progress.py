@@ -36,6 +36,7 @@ def _reported(
     report.customer_id = session.scalar(
         select(Customer.id).where(Customer.account == places.accounts[0])
     )
+    report.received_at = datetime.now(UTC) - timedelta(hours=1)
     incident = open_on(session, places.fuses[0], evidence=[EvidenceRef.report(report.id)])
     return report.ticket, incident
 
@@ -199,3 +200,59 @@ def test_a_restoration_that_did_not_hold_opens_the_report_again(
         ReportStatus.RECEIVED,
         None,
     )
+
+
+def _on_incident(
+    session: Session, add_report: Callable[[Session], int], incident: int, **values: object
+) -> Report:
+    report = session.get_one(Report, add_report(session))
+    report.incident_id = incident
+    for name, value in values.items():
+        setattr(report, name, value)
+    session.flush()
+    return report
+
+
+def test_a_report_received_after_the_restoration_goes_back_to_the_engine(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    restored_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    _, incident = _reported(session, places, open_on, add_report)
+    early = _on_incident(
+        session, add_report, incident, received_at=restored_at - timedelta(minutes=10)
+    )
+    late = _on_incident(
+        session, add_report, incident, received_at=restored_at + timedelta(minutes=10)
+    )
+    close_reports(session, incident, restored_at)
+    session.expire_all()
+    assert (early.status, early.closed_at) == (ReportStatus.CLOSED, restored_at)
+    assert (late.status, late.incident_id, late.closed_at) == (ReportStatus.RECEIVED, None, None)
+
+
+def test_a_duplicate_that_is_evidence_of_another_incident_stays_open(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    other = open_on(session, places.fuses[1])
+    first = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+    duplicate = _on_incident(
+        session, add_report, other, status=ReportStatus.DUPLICATE, duplicate_of_id=first.id
+    )
+    close_reports(session, incident, datetime.now(UTC))
+    session.expire_all()
+    assert duplicate.status is ReportStatus.DUPLICATE
+
+
+def test_a_report_waiting_for_an_agent_stays_in_the_queue_through_close_and_reopen(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    _, incident = _reported(session, places, open_on, add_report)
+    waiting = _on_incident(session, add_report, incident, status=ReportStatus.NEEDS_AGENT)
+    act(session, incident, "assign", crew_id=make_crew(session))
+    act(session, incident, "restored")
+    session.expire_all()
+    assert waiting.status is ReportStatus.NEEDS_AGENT
+    act(session, incident, "on_site", reason="the fuse blew again")
+    session.expire_all()
+    assert waiting.status is ReportStatus.NEEDS_AGENT
