@@ -4,7 +4,6 @@ outage the network did not show gets one check of their premise, once."""
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-
 from typing import Any
 
 import pytest
@@ -16,11 +15,11 @@ from outage.care import checks
 from outage.care.checks import open_connection_checks
 from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
+from outage.errors import Invalid
 from outage.grid.models import Customer
 from outage.incidents.changes import cancel, open_incident
-from outage.incidents.evidence import EvidenceRef
-from outage.errors import Invalid
 from outage.incidents.enums import IncidentKind
+from outage.incidents.evidence import EvidenceRef
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.settings import get_settings
