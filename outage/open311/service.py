@@ -30,7 +30,7 @@ from outage.incidents.progress import report_progress
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.progress import describe
+from outage.intake.progress import Phase, describe
 from outage.intake.schemas import ReportIn
 from outage.open311.catalogue import (
     CARE_CODES,
@@ -398,9 +398,14 @@ def get_request(
     progress = report_progress(session, wanted, personal=False)
     if progress is not None and progress.phase is not None:
         found["status_notes"] = describe(progress, lang, zone)
+        if progress.phase not in _INCIDENT_OVER:
+            found["status"] = OPEN  # the report may be closed: this customer's supply is back
         if progress.restored_at is not None:
             found["updated_datetime"] = w3c(progress.restored_at)
     return found
+
+
+_INCIDENT_OVER = frozenset({Phase.RESTORED, Phase.NO_OUTAGE_FOUND})
 
 
 def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:

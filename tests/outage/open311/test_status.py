@@ -26,6 +26,7 @@ def _incident_for(database_url: str, ticket: str) -> int:
     """The engine's incident on the report's transformer, the report its evidence."""
     with session_scope(session_factory(database_url)) as session:
         report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        report.received_at = datetime.now(UTC) - timedelta(hours=1)  # before the restoration
         device = session.scalar(select(Device.asset_ref).where(Device.id == report.transformer_id))
         return open_incident(
             session,
@@ -95,8 +96,9 @@ def test_a_request_tells_its_incidents_phase_not_its_customers_own_restoration(
         params={"jurisdiction_id": JURISDICTION, "lang": "en"},
     ).json()[0]
 
-    assert (
-        request["status_notes"] == f"Ticket {ticket}: we know of the outage and are working on it."
+    assert (request["status"], request["status_notes"]) == (
+        "open",
+        f"Ticket {ticket}: we know of the outage and are working on it.",
     )
     assert request["updated_datetime"] == request["requested_datetime"]
 
