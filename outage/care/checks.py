@@ -8,16 +8,20 @@ job once their report closes (`open_connection_checks`, run by `outage/care/jobs
 Care sits above incidents and intake, so it reads both; neither learns of care.
 """
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
 from outage.care.schemas import RequestIn
 from outage.care.service import submit_request
+from outage.errors import DomainError
 from outage.grid.models import Customer
+from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.intake.enums import Channel, ReportStatus
@@ -28,6 +32,8 @@ LOOK_BACK = timedelta(days=2)
 """Reports closed this long ago or less are looked at; older ones were handled by then."""
 
 KEY_PREFIX = "connection-check"
+
+_log = logging.getLogger(__name__)
 
 
 def _key(incident_id: int, account: str) -> str:
@@ -42,8 +48,10 @@ _KEY_IN_SQL = func.concat(f"{KEY_PREFIX}:", Report.incident_id, ":", Customer.ac
 def open_connection_checks(
     session: Session, settings: Settings, now: datetime | None = None
 ) -> int:
-    """One connection check per customer of each cancelled incident (never for one merged
-    into another: that outage was real). Returns how many were opened."""
+    """One connection check per customer of each cancelled outage (never for one merged
+    into another: that outage was real; never for a hazard: a danger not found says
+    nothing of anyone's supply). Each check opens in its own savepoint: one that fails is
+    logged and tried again next run, the others open. Returns how many were opened."""
     now = now or datetime.now(UTC)
     rows = session.execute(
         select(Report.incident_id, Customer.account)
@@ -52,24 +60,38 @@ def open_connection_checks(
         .where(
             Report.status == ReportStatus.CLOSED,
             Report.closed_at >= now - LOOK_BACK,
+            Incident.kind == IncidentKind.OUTAGE,
             Incident.status == IncidentStatus.CANCELLED,
             Incident.merged_into_id.is_(None),
             ~exists().where(ServiceRequest.idempotency_key == _KEY_IN_SQL),
         )
         .distinct()
     ).all()
+    opened = 0
     for incident_id, account in rows:
-        submit_request(
-            session,
-            RequestIn(
-                type=RequestType.CONNECTION_CHECK,
-                account=account,
-                channel=Channel.AGENT,
-                description=f"Incident {incident_id} was cancelled: no outage on the network. "
-                "Check this premise's own connection.",
-            ),
-            settings=settings,
-            idempotency_key=_key(incident_id, account),
-            now=now,
-        )
-    return len(rows)
+        try:
+            with session.begin_nested():
+                _open_check(session, settings, incident_id, account, now)
+        except (DomainError, SQLAlchemyError):
+            _log.exception("connection check for %s of incident %s", account, incident_id)
+            continue
+        opened += 1
+    return opened
+
+
+def _open_check(
+    session: Session, settings: Settings, incident_id: int, account: str, now: datetime
+) -> None:
+    submit_request(
+        session,
+        RequestIn(
+            type=RequestType.CONNECTION_CHECK,
+            account=account,
+            channel=Channel.AGENT,
+            description=f"Incident {incident_id} was cancelled: no outage on the network. "
+            "Check this premise's own connection.",
+        ),
+        settings=settings,
+        idempotency_key=_key(incident_id, account),
+        now=now,
+    )

@@ -80,6 +80,11 @@ def found_at(
         raise UnknownFoundDevice(f"no device with asset_ref {asset_ref!r}")
     device = _label(session, incident)["device"]
     assert device is not None  # the incident is on a device
+    if device not in operated.network.links:
+        raise IncidentConflict(
+            f"{device}, the device of incident {incident.id}, is no longer on the network: "
+            "the dispatcher places it"
+        )
     view = _worked_on(operated, device)
     if asset_ref == device:
         _audit(

@@ -37,10 +37,15 @@ _CAN_WAIT_FOR_TIMES = frozenset({Phase.KNOWN, Phase.CREW_ON_THE_WAY})
 
 
 def report_progress(
-    session: Session, ticket: str, *, storm_incidents: int = STORM_INCIDENTS
+    session: Session,
+    ticket: str,
+    *,
+    storm_incidents: int = STORM_INCIDENTS,
+    personal: bool = True,
 ) -> Progress | None:
     """Where the ticket's report stands (None for an unknown ticket). A duplicate follows
-    the incident of the report it joins."""
+    the incident of the report it joins. `personal=False`: the incident's phase only, for
+    an answer anyone may read (this customer's supply may be back before the outage's)."""
     report = session.scalar(select(Report).where(Report.ticket == ticket.strip().upper()))
     if report is None:
         return None
@@ -53,18 +58,24 @@ def report_progress(
     if incident is None:
         return Progress(report.ticket, report.status, None)
     phase = _PHASES[incident.status]
-    if report.status is ReportStatus.CLOSED and phase is not Phase.NO_OUTAGE_FOUND:
+    own_supply_back = report.status is ReportStatus.CLOSED and phase is not Phase.NO_OUTAGE_FOUND
+    if personal and own_supply_back:
         phase = Phase.RESTORED  # this customer's supply is back, the outage's may not be
+    hazard = incident.kind is IncidentKind.HAZARD
     active = incident.status in ACTIVE and phase is not Phase.RESTORED
+    restored_at = (report.closed_at if personal else None) or incident.restored_at
     return Progress(
         ticket=report.ticket,
         status=report.status,
         phase=phase,
         cause=told_cause(incident.cause),
-        etr=incident.etr if active else None,
-        restored_at=(report.closed_at or incident.restored_at) if phase is Phase.RESTORED else None,
+        etr=incident.etr if active and not hazard else None,
+        restored_at=restored_at if phase is Phase.RESTORED else None,
+        hazard=hazard,
+        personal=personal,
         assessing_damage=(
             active
+            and not hazard
             and incident.etr is None
             and phase in _CAN_WAIT_FOR_TIMES
             and _open_outages(session) >= storm_incidents

@@ -43,6 +43,7 @@ class Report(Base):
             "received_at",
             postgresql_where="status = 'needs_agent'",
         ),
+        Index("ix_reports_closed_at", "closed_at", postgresql_where="status = 'closed'"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -11,7 +11,7 @@ No personal data: a ticket, a phase, a cause from the fixed list of causes, time
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
@@ -51,12 +51,17 @@ class Progress:
     """When this customer's supply came back (the restoration's own time)."""
     assessing_damage: bool = False
     """A storm: no ETR yet while many outages are open."""
+    hazard: bool = False
+    """The incident is a danger to make safe, not an outage: told in its own words."""
+    personal: bool = True
+    """False for an answer anyone may read (Open311): the incident's phase only, nothing
+    about this customer's own supply or connection."""
 
-    @property
-    def etr_range(self) -> tuple[datetime, datetime] | None:
+    def etr_range(self, now: datetime) -> tuple[datetime, datetime] | None:
+        """The ETR's range, never beginning in the past."""
         if self.etr is None:
             return None
-        return self.etr - ETR_HALF_RANGE, self.etr + ETR_HALF_RANGE
+        return max(self.etr - ETR_HALF_RANGE, now), max(self.etr + ETR_HALF_RANGE, now)
 
 
 def told_cause(cause: str | None) -> str | None:
@@ -71,33 +76,58 @@ ProgressSource = Callable[[Session, str], Progress | None]
 """The report's progress by ticket (None for an unknown ticket)."""
 
 
-def _hhmm(moment: datetime, zone: tzinfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M")
+def _when(moment: datetime, zone: tzinfo, now: datetime) -> str:
+    """HH:MM, with the day when it is not today where the customer is."""
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%H:%M %d/%m/%Y")
+
+
+_PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND})
+"""The phases whose personal words speak of the customer's own supply or connection."""
+
+
+def _phase_key(progress: Progress, phase: Phase) -> str:
+    if progress.hazard:
+        if phase is Phase.RESTORED:
+            return "progress.hazard.made_safe"
+        return "progress.hazard.checked" if phase is Phase.NO_OUTAGE_FOUND else "progress.hazard"
+    if not progress.personal and phase in _PUBLIC_PHASES:
+        return f"progress.public.{phase.value}"
+    return f"progress.{phase.value}"
 
 
 def describe(
-    progress: Progress, language: Language | None, zone: tzinfo, ticket: str | None = None
+    progress: Progress,
+    language: Language | None,
+    zone: tzinfo,
+    ticket: str | None = None,
+    *,
+    now: datetime | None = None,
 ) -> str:
     """The answer in one language, or in every one (Vietnamese first) when we do not know
     which. `ticket`: how the channel writes it (spelled out for speech)."""
+    now = now or datetime.now(UTC)
     if language is None:
-        return " / ".join(describe(progress, each, zone, ticket) for each in LANGUAGES)
+        return " / ".join(describe(progress, each, zone, ticket, now=now) for each in LANGUAGES)
     words = catalogue("channels", language)
     shown = ticket or progress.ticket
     if progress.phase is None:
         return words[f"status.{progress.status.value}"].format(ticket=shown)
-    at = _hhmm(progress.restored_at, zone) if progress.restored_at else ""
-    parts = [words[f"progress.{progress.phase.value}"].format(ticket=shown, at=at)]
+    at = _when(progress.restored_at, zone, now) if progress.restored_at else ""
+    parts = [words[_phase_key(progress, progress.phase)].format(ticket=shown, at=at)]
     if progress.cause is not None:
         cause = catalogue("crew", language)[f"cause.{progress.cause}"]
         parts.append(words["progress.cause"].format(cause=cause))
-    if progress.etr_range is not None and progress.etr is not None:
-        earliest, latest = progress.etr_range
+    etr_range = progress.etr_range(now)
+    if etr_range is not None and progress.etr is not None:
+        earliest, latest = etr_range
         parts.append(
             words["progress.etr"].format(
-                etr=_hhmm(progress.etr, zone),
-                earliest=_hhmm(earliest, zone),
-                latest=_hhmm(latest, zone),
+                etr=_when(max(progress.etr, now), zone, now),
+                earliest=_when(earliest, zone, now),
+                latest=_when(latest, zone, now),
             )
         )
     if progress.assessing_damage:

@@ -1,6 +1,6 @@
 """What reports and device events look like at the boundary, validated once for every channel."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Self
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -122,7 +122,7 @@ class ReportStatusOut(BaseModel):
         """With what the report's incident tells of it."""
         if progress is None:
             return self
-        earliest, latest = progress.etr_range or (None, None)
+        earliest, latest = progress.etr_range(datetime.now(UTC)) or (None, None)
         return self.model_copy(
             update={
                 "phase": progress.phase,

@@ -30,7 +30,7 @@ from outage.incidents.progress import report_progress
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.progress import describe
+from outage.intake.progress import Phase, describe
 from outage.intake.schemas import ReportIn
 from outage.open311.catalogue import (
     CARE_CODES,
@@ -380,9 +380,11 @@ def find_requests(
 def get_request(
     session: Session, *, ticket: str, lang: Language, zone: tzinfo
 ) -> dict[str, Any] | None:
-    """One request; an outage report's `status_notes` tell its outage's progress as every
-    other channel does (a list tells only the report's status: one read per row is too
-    many for a thousand rows)."""
+    """One request; an outage report's `status_notes` tell its incident's phase (a list
+    tells only the report's status: one read per row is too many for a thousand rows).
+
+    Anyone may read a request, so nothing of this customer's own supply: no restoration
+    time of theirs, and the update time moves only when the whole incident is restored."""
     wanted = ticket.strip().upper()
     if care.is_request_ticket(wanted):
         row = session.execute(
@@ -393,10 +395,17 @@ def get_request(
     if row is None:
         return None
     found = _public(row, lang)
-    progress = report_progress(session, wanted)
+    progress = report_progress(session, wanted, personal=False)
     if progress is not None and progress.phase is not None:
         found["status_notes"] = describe(progress, lang, zone)
+        if progress.phase not in _INCIDENT_OVER:
+            found["status"] = OPEN  # the report may be closed: this customer's supply is back
+        if progress.restored_at is not None:
+            found["updated_datetime"] = w3c(progress.restored_at)
     return found
+
+
+_INCIDENT_OVER = frozenset({Phase.RESTORED, Phase.NO_OUTAGE_FOUND})
 
 
 def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
@@ -420,7 +429,7 @@ def _public_select() -> Select[Any]:
             Report.service_code,
             Report.hazard,
             Report.received_at,
-            func.coalesce(Report.closed_at, Report.received_at).label("updated"),
+            Report.received_at.label("updated"),
             null().label("expected"),
             func.ST_Y(point).label("lat"),
             func.ST_X(point).label("lon"),

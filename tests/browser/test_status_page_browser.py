@@ -34,6 +34,7 @@ def _incident_for(database_url: str, ticket: str) -> int:
     """The engine's incident on the report's transformer, the report its evidence."""
     with session_scope(session_factory(database_url)) as session:
         report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        report.received_at = datetime.now(UTC) - timedelta(hours=1)  # before the restoration
         device = session.scalar(select(Device.asset_ref).where(Device.id == report.transformer_id))
         return open_incident(
             session,

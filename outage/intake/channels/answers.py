@@ -55,11 +55,16 @@ def status_reply(
     progress: ProgressSource,
     zone: tzinfo,
     form: TicketForm = _as_is,
+    *,
+    personal: bool = True,
 ) -> str:
     """Where a report and its outage stand, for the customer who made it; never the
-    earlier ticket a duplicate joins."""
+    earlier ticket a duplicate joins. `personal=False` (the asker is not known to be that
+    customer): only that the ticket was received."""
     found = progress(session, ticket)
     if found is None:
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
+    if not personal:
+        return render("status.by_ticket", language, ticket=form(found.ticket))
     return describe(found, language, zone, form(found.ticket))

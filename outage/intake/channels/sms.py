@@ -44,7 +44,7 @@ from outage.intake.enums import Channel, Hazard
 from outage.intake.limits import IntakeLimits
 from outage.intake.progress import ProgressSource
 from outage.intake.schemas import ReportIn
-from outage.intake.service import Submission, submit_report
+from outage.intake.service import Submission, status_phones, submit_report
 from outage.settings import Settings
 
 
@@ -210,6 +210,8 @@ def _status(
     progress: ProgressSource,
     settings: Settings,
 ) -> SmsOut:
+    """A ticket's progress goes only to a phone given with its report or registered to its
+    customer, as the status page asks for their last digits: anyone may send a ticket."""
     language = _language(session, command, phone=phone)
     if command.words:
         ticket = normalize_ticket(command.words[0])
@@ -217,5 +219,8 @@ def _status(
         ticket = latest
     else:
         return _reply("sms.no_report", language)
-    reply = status_reply(session, ticket, language, progress, settings.local_timezone)
+    owner = phone is not None and phone in status_phones(session, ticket)
+    reply = status_reply(
+        session, ticket, language, progress, settings.local_timezone, personal=owner
+    )
     return SmsOut(reply=sms_text(reply))

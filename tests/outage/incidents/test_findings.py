@@ -2,6 +2,7 @@
 incident there, only at or below the device the crew was sent to."""
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.orm import Session
@@ -9,8 +10,8 @@ from sqlalchemy.orm import Session
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.incidents.enums import AuditAction
-from outage.incidents.errors import OutsideArea, UnknownFoundDevice
-from outage.incidents.findings import area
+from outage.incidents.errors import IncidentConflict, OutsideArea, UnknownFoundDevice
+from outage.incidents.findings import area, found_at
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from tests.conftest import make_crew
@@ -102,6 +103,25 @@ def test_a_finding_at_an_unknown_device_is_refused(
 
     with pytest.raises(UnknownFoundDevice):
         act(session, incident_id, "confirm", device="no such device")
+
+
+def test_a_finding_on_an_incident_whose_device_left_the_network_is_refused(
+    session: Session, open_on: Callable[..., int], places: Places, sample_grid: GridModel
+) -> None:
+    fuse = places.fuses[0]
+    incident_id = _crew_on_site(session, open_on, fuse)
+    without = replace(sample_grid, devices=[d for d in sample_grid.devices if d.asset_ref != fuse])
+    operated = Topology(Network.from_model(without))
+
+    with pytest.raises(IncidentConflict):
+        found_at(
+            session,
+            session.get_one(Incident, incident_id),
+            places.head,
+            operated=operated,
+            actor="crew-1",
+            reason=None,
+        )
 
 
 def test_the_area_is_the_device_then_those_below_nearest_first(

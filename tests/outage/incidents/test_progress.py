@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.incidents.changes import cancel, set_etr
+from outage.incidents.enums import IncidentKind
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.progress import report_progress
 from outage.intake.closing import close_reports
-from outage.intake.enums import ReportStatus
+from outage.intake.enums import Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.progress import ETR_HALF_RANGE, Phase, describe
+from outage.intake.progress import ETR_HALF_RANGE, Phase, Progress, describe
 from tests.conftest import make_crew
 
 from .conftest import Places, act
@@ -35,6 +36,7 @@ def _reported(
     report.customer_id = session.scalar(
         select(Customer.id).where(Customer.account == places.accounts[0])
     )
+    report.received_at = datetime.now(UTC) - timedelta(hours=1)
     incident = open_on(session, places.fuses[0], evidence=[EvidenceRef.report(report.id)])
     return report.ticket, incident
 
@@ -92,10 +94,54 @@ def test_the_etr_is_told_with_its_range_and_a_listed_cause(
     act(session, incident, "set_cause", cause="tree_contact")
     found = report_progress(session, ticket)
     assert found is not None
-    assert (found.etr, found.etr_range) == (etr, (etr - ETR_HALF_RANGE, etr + ETR_HALF_RANGE))
+    now = datetime.now(UTC)
+    assert found.etr == etr
+    assert found.etr_range(now) == (etr - ETR_HALF_RANGE, etr + ETR_HALF_RANGE)
     said = describe(found, Language.EN, HANOI)
     assert "Cause: Tree contact." in said
     assert f"around {etr.astimezone(HANOI):%H:%M}" in said
+
+
+def test_an_etr_range_never_begins_in_the_past() -> None:
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    found = Progress("261206-ABCDE", ReportStatus.RECEIVED, Phase.KNOWN, etr=now)
+    assert found.etr_range(now) == (now, now + ETR_HALF_RANGE)
+    assert "(10:00-10:30)" in describe(found, Language.EN, HANOI, now=now)
+
+
+def test_a_time_not_today_is_told_with_its_date() -> None:
+    now = datetime(2026, 6, 2, 3, 0, tzinfo=UTC)
+    restored_at = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    found = Progress("261206-ABCDE", ReportStatus.CLOSED, Phase.RESTORED, restored_at=restored_at)
+    said = describe(found, Language.EN, HANOI, now=now)
+    assert said == "Ticket 261206-ABCDE: power restored at 10:00 01/06/2026."
+    assert "10:00." in describe(found, Language.EN, HANOI, now=restored_at)
+
+
+def test_a_hazard_reporter_is_told_of_the_danger_then_that_it_was_made_safe(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    report = session.get_one(Report, add_report(session))
+    incident = open_on(
+        session,
+        places.fuses[0],
+        kind=IncidentKind.HAZARD,
+        hazard=Hazard.WIRES_DOWN,
+        evidence=[EvidenceRef.report(report.id)],
+    )
+    found = report_progress(session, report.ticket)
+    assert found is not None
+    assert describe(found, Language.EN, HANOI) == (
+        f"Ticket {report.ticket}: we know of the danger you reported. Keep away; a crew will "
+        "make it safe."
+    )
+    made_safe = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    act(session, incident, "assign", crew_id=make_crew(session))
+    act(session, incident, "restored", at=made_safe.isoformat())
+    found = report_progress(session, report.ticket)
+    assert found is not None
+    said = describe(found, Language.EN, HANOI, now=made_safe)
+    assert said == f"Ticket {report.ticket}: made safe at {made_safe.astimezone(HANOI):%H:%M}."
 
 
 def test_a_free_text_cause_is_never_told(
@@ -154,3 +200,59 @@ def test_a_restoration_that_did_not_hold_opens_the_report_again(
         ReportStatus.RECEIVED,
         None,
     )
+
+
+def _on_incident(
+    session: Session, add_report: Callable[[Session], int], incident: int, **values: object
+) -> Report:
+    report = session.get_one(Report, add_report(session))
+    report.incident_id = incident
+    for name, value in values.items():
+        setattr(report, name, value)
+    session.flush()
+    return report
+
+
+def test_a_report_received_after_the_restoration_goes_back_to_the_engine(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    restored_at = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    _, incident = _reported(session, places, open_on, add_report)
+    early = _on_incident(
+        session, add_report, incident, received_at=restored_at - timedelta(minutes=10)
+    )
+    late = _on_incident(
+        session, add_report, incident, received_at=restored_at + timedelta(minutes=10)
+    )
+    close_reports(session, incident, restored_at)
+    session.expire_all()
+    assert (early.status, early.closed_at) == (ReportStatus.CLOSED, restored_at)
+    assert (late.status, late.incident_id, late.closed_at) == (ReportStatus.RECEIVED, None, None)
+
+
+def test_a_duplicate_that_is_evidence_of_another_incident_stays_open(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    other = open_on(session, places.fuses[1])
+    first = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+    duplicate = _on_incident(
+        session, add_report, other, status=ReportStatus.DUPLICATE, duplicate_of_id=first.id
+    )
+    close_reports(session, incident, datetime.now(UTC))
+    session.expire_all()
+    assert duplicate.status is ReportStatus.DUPLICATE
+
+
+def test_a_report_waiting_for_an_agent_stays_in_the_queue_through_close_and_reopen(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    _, incident = _reported(session, places, open_on, add_report)
+    waiting = _on_incident(session, add_report, incident, status=ReportStatus.NEEDS_AGENT)
+    act(session, incident, "assign", crew_id=make_crew(session))
+    act(session, incident, "restored")
+    session.expire_all()
+    assert waiting.status is ReportStatus.NEEDS_AGENT
+    act(session, incident, "on_site", reason="the fuse blew again")
+    session.expire_all()
+    assert waiting.status is ReportStatus.NEEDS_AGENT

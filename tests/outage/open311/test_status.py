@@ -14,6 +14,7 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Device
 from outage.incidents.changes import open_incident
 from outage.incidents.evidence import EvidenceRef
+from outage.intake.closing import close_reports
 from outage.intake.models import Report
 from outage.settings import Settings
 from tests.conftest import Credentials
@@ -25,6 +26,7 @@ def _incident_for(database_url: str, ticket: str) -> int:
     """The engine's incident on the report's transformer, the report its evidence."""
     with session_scope(session_factory(database_url)) as session:
         report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        report.received_at = datetime.now(UTC) - timedelta(hours=1)  # before the restoration
         device = session.scalar(select(Device.asset_ref).where(Device.id == report.transformer_id))
         return open_incident(
             session,
@@ -45,18 +47,7 @@ def test_a_restored_outage_closes_the_request_and_every_channel_agrees(
     credentials: Credentials,
 ) -> None:
     customer = open311_customer()
-    posted = open311_client.post(
-        "/open311/v2/requests.json",
-        data={
-            "api_key": API_KEY,
-            "service_code": "outage",
-            "lat": str(customer.lat),
-            "long": str(customer.lon),
-            **{"attribute[customer_account]": customer.account},
-        },
-    )
-    assert posted.status_code == 201, posted.text
-    ticket = posted.json()[0]["service_request_id"]
+    ticket = _posted(open311_client, customer)
     incident = _incident_for(grid_database, ticket)
     restored_at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=10)
     patched = open311_client.patch(
@@ -73,7 +64,7 @@ def test_a_restored_outage_closes_the_request_and_every_channel_agrees(
     ).json()[0]
     sms = open311_client.post(
         "/api/v1/channels/sms",
-        json={"sender": "+84900000001", "text": f"STATUS {ticket}"},
+        json={"sender": customer.phone, "text": f"STATUS {ticket}"},
         headers=credentials.key(Scope.CHANNELS),
     ).json()
     api = open311_client.get(
@@ -82,10 +73,50 @@ def test_a_restored_outage_closes_the_request_and_every_channel_agrees(
 
     said = f"Ticket {ticket}: power restored at {hhmm}."
     assert (request["status"], request["status_notes"]) == ("closed", said)
-    assert sms["reply"] == said
+    assert datetime.fromisoformat(request["updated_datetime"]) == restored_at
+    assert ticket in sms["reply"] and hhmm in sms["reply"]  # in the customer's language
     assert (api["status"], api["phase"]) == ("closed", "restored")
     assert datetime.fromisoformat(api["restored_at"]) == restored_at
     _names_nobody([request, sms, api], customer)
+
+
+def test_a_request_tells_its_incidents_phase_not_its_customers_own_restoration(
+    open311_client: TestClient,
+    open311_customer: Callable[[], Open311Customer],
+    grid_database: str,
+) -> None:
+    customer = open311_customer()
+    ticket = _posted(open311_client, customer)
+    incident = _incident_for(grid_database, ticket)
+    with session_scope(session_factory(grid_database)) as session:
+        close_reports(session, incident, datetime.now(UTC), accounts=[customer.account])
+
+    request = open311_client.get(
+        f"/open311/v2/requests/{ticket}.json",
+        params={"jurisdiction_id": JURISDICTION, "lang": "en"},
+    ).json()[0]
+
+    assert (request["status"], request["status_notes"]) == (
+        "open",
+        f"Ticket {ticket}: we know of the outage and are working on it.",
+    )
+    assert request["updated_datetime"] == request["requested_datetime"]
+
+
+def _posted(client: TestClient, customer: Open311Customer) -> str:
+    posted = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": API_KEY,
+            "service_code": "outage",
+            "lat": str(customer.lat),
+            "long": str(customer.lon),
+            **{"attribute[customer_account]": customer.account},
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    ticket: str = posted.json()[0]["service_request_id"]
+    return ticket
 
 
 def _names_nobody(answers: list[Any], customer: Open311Customer) -> None:

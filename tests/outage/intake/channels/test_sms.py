@@ -237,19 +237,31 @@ def test_sender_over_the_rate_limit_gets_a_polite_200(
 
 
 def test_trangthai_with_ticket_tells_the_status_in_vietnamese(
-    channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
+    channels_client: TestClient, person: PersonMaker
 ) -> None:
-    ticket = sms(channels_client, person().phone, "MATDIEN")["ticket"]
-    answer = sms(channels_client, unknown_phone(), f"trang thai {ticket}")
+    customer = person(language="vi")
+    ticket = sms(channels_client, customer.phone, "MATDIEN")["ticket"]
+    answer = sms(channels_client, customer.phone, f"trang thai {ticket}")
     assert answer["reply"] == f"Ma so {ticket}: dang xu ly."
 
 
 def test_status_with_ticket_in_lower_case_tells_the_status_in_english(
+    channels_client: TestClient, person: PersonMaker
+) -> None:
+    customer = person(language="en")
+    ticket = sms(channels_client, customer.phone, "MATDIEN")["ticket"]
+    answer = sms(channels_client, customer.phone, f"STATUS {ticket.replace('-', '').lower()}")
+    assert answer["reply"] == f"Ticket {ticket}: we are working on it."
+
+
+def test_status_of_a_ticket_from_another_phone_tells_only_that_it_was_received(
     channels_client: TestClient, person: PersonMaker, unknown_phone: Callable[[], str]
 ) -> None:
     ticket = sms(channels_client, person().phone, "MATDIEN")["ticket"]
-    answer = sms(channels_client, unknown_phone(), f"STATUS {ticket.replace('-', '').lower()}")
-    assert answer["reply"] == f"Ticket {ticket}: we are working on it."
+    answer = sms(channels_client, unknown_phone(), f"STATUS {ticket}")
+    assert answer["reply"] == (
+        f"Ticket {ticket}: received. For its progress, send STATUS from the phone that reported it."
+    )
 
 
 def test_status_without_ticket_is_that_of_the_senders_latest_report(
