@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
 from outage.incidents.enums import IncidentKind
+from outage.incidents.errors import IncidentConflict
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.incidents.restoration import restore_by_switching
@@ -107,13 +108,17 @@ def tell_restored(
         return
     history = NetworkHistory.load(session, operated.switched({asset_ref: False}))
     for incident_id in outages:
-        restore_by_switching(
-            session,
-            incident_id,
-            history=history,
-            energized=after,
-            at=at,
-            actor=actor,
-            reason=reason,
-            gained=gained,
-        )
+        try:
+            with session.begin_nested():
+                restore_by_switching(
+                    session,
+                    incident_id,
+                    history=history,
+                    energized=after,
+                    at=at,
+                    actor=actor,
+                    reason=reason,
+                    gained=gained,
+                )
+        except IncidentConflict:
+            continue  # restored or cancelled meanwhile (a meter, a crew): nothing left to do
