@@ -50,6 +50,7 @@ from outage.intake.channels.common import (
     nfc,
 )
 from outage.intake.channels.hazards import classify
+from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import IdempotencyConflict, Submission, submit_report
@@ -311,12 +312,15 @@ def _safety_reply(
     session: Session, mail: MailReport, report: ReportIn, receipt: ReceiptOut
 ) -> MailReply | None:
     """The safety advice for a hazard, in the customer's language (else the words', else
-    both); nothing for an outage, whose customer hears from the incident."""
+    both); nothing for an outage, whose customer hears from the incident.
+
+    The sender's address is not verified, so the reply says nothing of theirs back (not
+    even their subject): only our own catalogue's words and the ticket."""
     if report.hazard is None or mail.sender is None:
         return None
     chosen = lookup.language_of(session, account=report.account, email=mail.sender)
     language = chosen or classify(mail.text).language
-    subject = f"Re: {mail.subject}" if mail.subject else receipt.ticket
+    subject = render("report.hazard_subject", language, ticket=receipt.ticket)
     body = hazard_reply(receipt.ticket, language)
     return MailReply(mail.sender, subject, body, key=f"email-reply:{receipt.ticket}")
 
