@@ -9,7 +9,8 @@ idempotency key, so a message delivered twice is filed once. The subject and the
 are read for a hazard (`outage.intake.channels.hazards`): one likely enough
 (`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
 opens its hazard incident in the same transaction; once committed, the safety advice
-goes back to the sender through `send_reply` (the notifications' e-mail gateway).
+goes back to the sender through `send_reply` (the notifications' e-mail gateway), once:
+a redelivered message is not answered again.
 
 A message no clue places is still stored, for an agent (the service queues it). Refused
 for good, so the sending server bounces it rather than retrying: messages over the size
@@ -288,6 +289,8 @@ class MailReply:
 @dataclass(frozen=True)
 class Filed:
     receipt: ReceiptOut
+    inserted: bool
+    """False when the message was filed before (a redelivery): its reply went then."""
     reply: MailReply | None
 
 
@@ -300,12 +303,21 @@ def file_message(
     digest = hashlib.sha256(raw).hexdigest()
     key = idempotency_key("email", mail.message_id or digest)
     try:
-        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
+        receipt, inserted = _submit(session, report, key, settings)
     except IdempotencyConflict:
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
-        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
-    return Filed(receipt, _safety_reply(session, mail, report, receipt))
+        receipt, inserted = _submit(session, report, key, settings)
+    reply = _safety_reply(session, mail, report, receipt) if inserted else None
+    return Filed(receipt, inserted, reply)
+
+
+def _submit(
+    session: Session, report: ReportIn, key: str, settings: Settings
+) -> tuple[ReceiptOut, bool]:
+    """The report's receipt, and whether it was stored now rather than before."""
+    inserted = not lookup.already_received(session, key)
+    return submit_report(session, Submission(report, idempotency_key=key), settings), inserted
 
 
 def _safety_reply(

@@ -316,6 +316,15 @@ def test_mail_reply_goes_to_the_html_gateway_escaped(
     assert [m.body for m in sent] == ["1 &lt; 2 &amp; &lt;b&gt;"]
 
 
+def test_hazard_mail_delivered_twice_is_answered_once(
+    smtp_port: int, person: PersonMaker, mail_replies: list[MailReply]
+) -> None:
+    message = mail(person(email=True).email, "Dây điện đứt", "Trước nhà.")
+    ticket = file(smtp_port, message)
+    assert file(smtp_port, message) == ticket
+    assert len([r for r in mail_replies if r.key == f"email-reply:{ticket}"]) == 1
+
+
 def test_outage_by_mail_gets_no_reply(
     smtp_port: int, person: PersonMaker, mail_replies: list[MailReply]
 ) -> None:
