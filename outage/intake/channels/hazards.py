@@ -80,18 +80,21 @@ RULES: tuple[Rule, ...] = (
     # Vietnamese: wires down
     Rule("dây điện? bị? đứt", WIRES, 0.9, V),
     Rule("đứt dây", WIRES, 0.9, V),
-    Rule("dây điện? bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V),
+    Rule("dây điện bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V),
+    Rule("dây bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V, bare_confidence=0.5),  # "đây rồi"
+    Rule("dây rơi|rớt xuống", WIRES, 0.85, V),
     Rule("dây điện? bị? võng xuống", WIRES, 0.8, V),
     # Vietnamese: fire, sparks, explosions
     Rule("cháy", FIRE, 0.9, V, bare_confidence=0.5),  # "chay" may be "chạy", running
     Rule("bốc|bắt cháy", FIRE, 0.95, V),
-    Rule("cháy nổ", FIRE, 0.95, V),
+    Rule("cháy nổ", FIRE, 0.95, V, bare_confidence=0.5),  # "chay no": "chạy nó"
     Rule("chập|chạm điện|cháy", FIRE, 0.85, V),
     Rule("tia|tóe|toé|bắn lửa", FIRE, 0.9, V),
     Rule("xẹt điện|lửa", FIRE, 0.85, V),
     Rule("nổ", FIRE, 0.85, V, bare_confidence=0.0),  # "no": "no", "nó", "nợ"
     Rule("phát|tiếng nổ", FIRE, 0.9, V, bare_confidence=0.8),
-    Rule("nổ trạm|biến|tủ", FIRE, 0.9, V, bare_confidence=0.8),
+    Rule("nổ trạm|biến", FIRE, 0.9, V, bare_confidence=0.8),
+    Rule("nổ tủ", FIRE, 0.9, V, bare_confidence=0.5),  # "no tu": "nó tự"
     Rule("bốc khói", FIRE, 0.85, V),
     Rule("khói", FIRE, 0.7, V, bare_confidence=0.3),  # "khoi": "khởi", "khối"
     # Vietnamese: trees, water
@@ -99,7 +102,8 @@ RULES: tuple[Rule, ...] = (
     Rule("cây đổ|ngã|đè vào|lên dây|đường", TREE, 0.9, V),
     Rule("trạm|tủ|công tơ|tơ|điện biến? áp? bị? ngập", FLOOD, 0.8, V),
     # English
-    Rule("wire|wires|line|lines|cable|cables is|are? down", WIRES, 0.9, E),
+    Rule("wire|wires|cable|cables is|are? down", WIRES, 0.9, E),
+    Rule("power|electric|electrical line|lines is|are? down", WIRES, 0.9, E),  # not a phone's
     Rule("downed|fallen|broken|snapped wire|wires|line|lines|cable|cables", WIRES, 0.85, E),
     Rule("wire|wires|line|lines|cable|cables on the? ground|road|street", WIRES, 0.9, E),
     Rule("fire|fires|flames|burning", FIRE, 0.85, E),
@@ -107,7 +111,7 @@ RULES: tuple[Rule, ...] = (
     Rule("spark|sparks|sparking|arcing", FIRE, 0.9, E),
     Rule("smoke", FIRE, 0.7, E),
     Rule("explosion|exploded|explodes|explode", FIRE, 0.9, E),
-    Rule("transformer|fuse|pole blew|blown", FIRE, 0.8, E),
+    Rule("transformer|pole blew|blown", FIRE, 0.8, E),  # not a fuse: that is an outage
     Rule("short circuit", FIRE, 0.75, E),
     Rule(
         "tree|branch fell|fallen|is|lying? on|onto|across the? power? line|lines|wire|wires",

@@ -78,6 +78,13 @@ def test_hazard_words_are_a_likely_hazard(text: str, hazard: Hazard) -> None:
         "lights out on the whole street",
         "firewall at the office is down",  # fire, in another word
         "the outage started at noon",
+        "dien no tu mat",  # nó tự: it went out by itself, not nổ tủ
+        "den no tu tat",
+        "o day roi nhe",  # đây rồi: here it is, not dây rơi
+        "mat dien, den day roi ma chua co",
+        "may chay no on",  # chạy nó: it runs, not cháy nổ
+        "I think a fuse blew",
+        "phone line is down",
         "",
     ],
 )
