@@ -50,7 +50,7 @@ from outage.intake.channels.common import (
     looks_like_account,
     nfc,
 )
-from outage.intake.channels.hazards import classify
+from outage.intake.channels.hazards import Guess, classify
 from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
 from outage.intake.schemas import ReceiptOut, ReportIn
@@ -259,11 +259,11 @@ def split_address(body: str) -> tuple[str | None, str]:
     return address, (body[: found.start()] + rest.removeprefix("\n")).strip()
 
 
-def report_of(session: Session, mail: MailReport, settings: Settings) -> ReportIn:
-    """The report a message makes; ValidationError when it has no clue at all."""
+def report_of(session: Session, mail: MailReport, guess: Guess, settings: Settings) -> ReportIn:
+    """The report a message makes, the hazard its words tell of (`guess`) if likely;
+    ValidationError when it has no clue at all."""
     address, body = split_address(mail.body)
     description = clip(f"{mail.subject}\n\n{body}".strip(), DESCRIPTION_MAX) or None
-    guess = classify(mail.text)
     likely = guess.confidence >= settings.hazard_likely_confidence
     return ReportIn(
         account=find_account(session, mail),
@@ -299,7 +299,8 @@ def file_message(
 ) -> Filed:
     """Store one message as a report (the caller commits), with the reply it calls for."""
     mail = read_message(raw, envelope_sender)
-    report = report_of(session, mail, settings)
+    guess = classify(mail.text)
+    report = report_of(session, mail, guess, settings)
     digest = hashlib.sha256(raw).hexdigest()
     key = idempotency_key("email", mail.message_id or digest)
     try:
@@ -308,7 +309,7 @@ def file_message(
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
         receipt, inserted = _submit(session, report, key, settings)
-    reply = _safety_reply(session, mail, report, receipt) if inserted else None
+    reply = _safety_reply(session, mail, report, guess, receipt) if inserted else None
     return Filed(receipt, inserted, reply)
 
 
@@ -321,7 +322,7 @@ def _submit(
 
 
 def _safety_reply(
-    session: Session, mail: MailReport, report: ReportIn, receipt: ReceiptOut
+    session: Session, mail: MailReport, report: ReportIn, guess: Guess, receipt: ReceiptOut
 ) -> MailReply | None:
     """The safety advice for a hazard, in the customer's language (else the words', else
     both); nothing for an outage, whose customer hears from the incident.
@@ -331,7 +332,7 @@ def _safety_reply(
     if report.hazard is None or mail.sender is None:
         return None
     chosen = lookup.language_of(session, account=report.account, email=mail.sender)
-    language = chosen or classify(mail.text).language
+    language = chosen or guess.language
     subject = render("report.hazard_subject", language, ticket=receipt.ticket)
     body = hazard_reply(receipt.ticket, language)
     return MailReply(mail.sender, subject, body, key=f"email-reply:{receipt.ticket}")

@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from outage.cli.serve import _mail_receiver, _mail_replies
+from outage.intake.channels import email as email_channel
 from outage.intake.channels.email import MailReply, html_to_text, own_words, read_message
+from outage.intake.channels.hazards import Guess, classify
 from outage.notifications.channels import Gateways, Outgoing
 from outage.settings import Settings
 
@@ -323,6 +325,23 @@ def test_hazard_mail_delivered_twice_is_answered_once(
     ticket = file(smtp_port, message)
     assert file(smtp_port, message) == ticket
     assert len([r for r in mail_replies if r.key == f"email-reply:{ticket}"]) == 1
+
+
+def test_large_hazard_mail_is_classified_once(
+    roomy_smtp_port: int, person: PersonMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However long the body, its words are read once, and only as far as TEXT_MAX."""
+    lengths: list[int] = []
+
+    def counting(text: str) -> Guess:
+        lengths.append(len(text))
+        return classify(text)
+
+    monkeypatch.setattr(email_channel, "classify", counting)
+    body = "Dây điện đứt. " + "khong chay " * 50_000
+    ticket = file(roomy_smtp_port, mail(person(email=True).email, "Nguy hiểm", body))
+    assert ticket
+    assert len(lengths) == 1
 
 
 def test_outage_by_mail_gets_no_reply(
