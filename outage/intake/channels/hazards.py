@@ -71,7 +71,7 @@ class Rule:
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        parts = []
+        parts: list[str] = []
         for alternatives, optional in self.words:
             spelled = ("\\s+".join(re.escape(fold(w)) for w in a.split()) for a in alternatives)
             word = "(?:" + "|".join(spelled) + ")"
