@@ -276,6 +276,17 @@ def test_hazard_choice_past_the_rate_limit_is_filed_with_the_safety_advice(
     assert hazard_incident(answer["ticket"]) is not None
 
 
+def test_hazard_called_in_again_joins_the_first_calls_incident(
+    channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
+) -> None:
+    customer = person()
+    first = call(channels_client, customer.phone, "3")["ticket"]
+    again = call(channels_client, customer.phone, "3")["ticket"]
+    opened = hazard_incident(first)
+    assert opened is not None
+    assert hazard_incident(again) == opened
+
+
 def test_outage_choice_opens_no_hazard_incident(
     channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
 ) -> None:
