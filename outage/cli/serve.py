@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import StrEnum
+from html import escape
 from typing import Annotated, Any
 
 import typer
@@ -116,14 +117,16 @@ def _serve_worker(config: uvicorn.Config) -> None:
 
 
 def _mail_replies(settings: Settings) -> SendReply | None:
-    """Replies to e-mail reports through the notifications' e-mail gateway, if there is one."""
+    """Replies to e-mail reports through the notifications' e-mail gateway, if there is one.
+
+    That gateway sends HTML, so the reply's plain text goes out escaped."""
     gateways = Gateways.from_settings(settings)
     if not gateways.has(DeliveryChannel.EMAIL):
         return None
 
     def send(reply: MailReply) -> None:
         gateways.send(
-            Outgoing(DeliveryChannel.EMAIL, reply.to, reply.subject, reply.body, reply.key)
+            Outgoing(DeliveryChannel.EMAIL, reply.to, reply.subject, escape(reply.body), reply.key)
         )
 
     return send

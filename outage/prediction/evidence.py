@@ -80,6 +80,7 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             Report.hazard,
             Report.received_at,
             Report.incident_id,
+            Report.duplicate_of_id,
         )
         .outerjoin(Customer, Customer.id == Report.customer_id)
         .outerjoin(transformer, transformer.id == Report.transformer_id)
@@ -98,10 +99,12 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         )
     )
     meters = _meters(session, since)
-    for report_id, account, near, hazard, received_at, incident_id in reports:
+    for report_id, account, near, hazard, received_at, incident_id, duplicate_of in reports:
         if hazard is not None:
             found.hazards.append(
-                HazardReport(report_id, account, near, hazard, received_at, incident_id)
+                HazardReport(
+                    report_id, account, near, hazard, received_at, incident_id, duplicate_of
+                )
             )
         if account is not None and not _metered_back(account, received_at, meters):
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)

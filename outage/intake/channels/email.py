@@ -9,7 +9,8 @@ idempotency key, so a message delivered twice is filed once. The subject and the
 are read for a hazard (`outage.intake.channels.hazards`): one likely enough
 (`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
 opens its hazard incident in the same transaction; once committed, the safety advice
-goes back to the sender through `send_reply` (the notifications' e-mail gateway).
+goes back to the sender through `send_reply` (the notifications' e-mail gateway), once:
+a redelivered message is not answered again.
 
 A message no clue places is still stored, for an agent (the service queues it). Refused
 for good, so the sending server bounces it rather than retrying: messages over the size
@@ -49,7 +50,8 @@ from outage.intake.channels.common import (
     looks_like_account,
     nfc,
 )
-from outage.intake.channels.hazards import classify
+from outage.intake.channels.hazards import Guess, classify
+from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import IdempotencyConflict, Submission, submit_report
@@ -257,11 +259,11 @@ def split_address(body: str) -> tuple[str | None, str]:
     return address, (body[: found.start()] + rest.removeprefix("\n")).strip()
 
 
-def report_of(session: Session, mail: MailReport, settings: Settings) -> ReportIn:
-    """The report a message makes; ValidationError when it has no clue at all."""
+def report_of(session: Session, mail: MailReport, guess: Guess, settings: Settings) -> ReportIn:
+    """The report a message makes, the hazard its words tell of (`guess`) if likely;
+    ValidationError when it has no clue at all."""
     address, body = split_address(mail.body)
     description = clip(f"{mail.subject}\n\n{body}".strip(), DESCRIPTION_MAX) or None
-    guess = classify(mail.text)
     likely = guess.confidence >= settings.hazard_likely_confidence
     return ReportIn(
         account=find_account(session, mail),
@@ -287,6 +289,8 @@ class MailReply:
 @dataclass(frozen=True)
 class Filed:
     receipt: ReceiptOut
+    inserted: bool
+    """False when the message was filed before (a redelivery): its reply went then."""
     reply: MailReply | None
 
 
@@ -295,28 +299,41 @@ def file_message(
 ) -> Filed:
     """Store one message as a report (the caller commits), with the reply it calls for."""
     mail = read_message(raw, envelope_sender)
-    report = report_of(session, mail, settings)
+    guess = classify(mail.text)
+    report = report_of(session, mail, guess, settings)
     digest = hashlib.sha256(raw).hexdigest()
     key = idempotency_key("email", mail.message_id or digest)
     try:
-        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
+        receipt, inserted = _submit(session, report, key, settings)
     except IdempotencyConflict:
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
-        receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
-    return Filed(receipt, _safety_reply(session, mail, report, receipt))
+        receipt, inserted = _submit(session, report, key, settings)
+    reply = _safety_reply(session, mail, report, guess, receipt) if inserted else None
+    return Filed(receipt, inserted, reply)
+
+
+def _submit(
+    session: Session, report: ReportIn, key: str, settings: Settings
+) -> tuple[ReceiptOut, bool]:
+    """The report's receipt, and whether it was stored now rather than before."""
+    inserted = not lookup.already_received(session, key)
+    return submit_report(session, Submission(report, idempotency_key=key), settings), inserted
 
 
 def _safety_reply(
-    session: Session, mail: MailReport, report: ReportIn, receipt: ReceiptOut
+    session: Session, mail: MailReport, report: ReportIn, guess: Guess, receipt: ReceiptOut
 ) -> MailReply | None:
     """The safety advice for a hazard, in the customer's language (else the words', else
-    both); nothing for an outage, whose customer hears from the incident."""
+    both); nothing for an outage, whose customer hears from the incident.
+
+    The sender's address is not verified, so the reply says nothing of theirs back (not
+    even their subject): only our own catalogue's words and the ticket."""
     if report.hazard is None or mail.sender is None:
         return None
     chosen = lookup.language_of(session, account=report.account, email=mail.sender)
-    language = chosen or classify(mail.text).language
-    subject = f"Re: {mail.subject}" if mail.subject else receipt.ticket
+    language = chosen or guess.language
+    subject = render("report.hazard_subject", language, ticket=receipt.ticket)
     body = hazard_reply(receipt.ticket, language)
     return MailReply(mail.sender, subject, body, key=f"email-reply:{receipt.ticket}")
 

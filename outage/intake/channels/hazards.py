@@ -2,13 +2,17 @@
 
 Channels where the customer cannot tick "wires down" (SMS, e-mail) classify the text
 they send. Each rule of `RULES` is a phrase with the confidence that it means a hazard:
-its words are separated by spaces, a word may list alternatives ("wire|wires") and a
-trailing "?" makes it optional ("dây điện? bị? đứt"). Phrases are matched on
+its words are separated by spaces, a word may list alternatives ("wire|wires"), an
+alternative of several words joins them with "_" ("công_tơ"), and a trailing "?" makes a
+word optional ("dây điện? bị? đứt"; never the first). Phrases are matched on
 accent-folded text, whole words only, so "day dien dut" matches "dây điện đứt". A word
 typed with accents must be the rule's own ("chạy", running, is not "cháy", fire); a word
 typed without them may be another word, so an ambiguous rule gives a lower
-`bare_confidence` then. A negation just before the phrase ("không cháy", "no fire") cuts
-the confidence to `NEGATED_SHARE` of it. The best match wins.
+`bare_confidence` then. A negation of the rule's language right before the phrase, or
+before a verb such as "thấy"/"see" right before it ("không cháy", "không thấy có cháy",
+"no fire"), cuts the confidence to `NEGATED_SHARE` of it; "không biết sao dây điện bị
+đứt" (no idea why the wires broke) denies nothing. Only the first `TEXT_MAX` characters
+are read, so a long e-mail costs no more than a short one. The best match wins.
 """
 
 import re
@@ -17,24 +21,33 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from outage.i18n import Language
-from outage.intake.channels.common import fold, nfc
+from outage.intake.channels.common import DESCRIPTION_MAX, fold, nfc
 from outage.intake.enums import Hazard
 
 NEGATED_SHARE = 0.3
 """What is left of a rule's confidence when a negation comes just before its phrase."""
 
+TEXT_MAX = DESCRIPTION_MAX
+"""How much of a text is read: as much as a report's description keeps."""
+
 NEGATION_REACH = 3
 """How many words before a phrase a negation is looked for ("không thấy có cháy")."""
 
-NEGATIONS = frozenset(
-    {"không", "khong", "ko", "k", "kg", "hông", "hong", "chưa", "chua"}
-    | {"no", "not", "never", "without", "isn't", "isnt", "aren't", "arent", "nothing"}
-)
-"""Words that deny what follows, as typed (with accents or without)."""
+LOOKBACK_CHARS = 80
+"""How far before a phrase its negation is looked for: a few words, never the whole text."""
 
-POWER_WORDS = frozenset({"dien", "den", "power", "electricity", "light", "lights"})
-"""Accent-folded words a negation before a phrase may be about instead ("no power, wires
-down", "không có điện dây đứt"): a negation counts only after the last of them."""
+NEGATIONS: dict[Language, frozenset[str]] = {
+    Language.VI: frozenset({"khong", "ko", "k", "kg", "hong", "chua"}),
+    Language.EN: frozenset(
+        {"no", "not", "never", "without", "isn't", "isnt", "aren't", "arent", "nothing"}
+    ),
+}
+"""Accent-folded words that deny what follows, per language: a Vietnamese "no" is "nó"
+(it), not a denial."""
+
+BRIDGES = frozenset({"thay", "co", "bi", "see", "seen", "saw", "any", "a", "the", "sign", "of"})
+"""Accent-folded words that may stand between a negation and what it denies ("không thấy
+có cháy", "no sign of fire"); any other word ends the look back ("không biết sao")."""
 
 
 @dataclass(frozen=True)
@@ -49,23 +62,31 @@ class Rule:
 
     @cached_property
     def words(self) -> tuple[tuple[tuple[str, ...], bool], ...]:
-        """Each word's alternatives (lower case, as written) and whether it is optional."""
+        """Each word's alternatives (lower case, as written, each one or more words) and
+        whether it is optional."""
         return tuple(
-            (tuple(nfc(word.rstrip("?")).lower().split("|")), word.endswith("?"))
+            (tuple(nfc(word.rstrip("?")).lower().replace("_", " ").split("|")), word.endswith("?"))
             for word in self.phrase.split()
         )
 
     @cached_property
     def pattern(self) -> re.Pattern[str]:
-        parts = []
+        parts: list[str] = []
         for alternatives, optional in self.words:
-            word = "(?:" + "|".join(re.escape(fold(a)) for a in alternatives) + ")"
-            parts.append(f"(?:{word}\\s+)?" if optional else f"{word}\\s+")
-        return re.compile(r"\b" + "".join(parts).removesuffix("\\s+") + r"\b")
+            spelled = ("\\s+".join(re.escape(fold(w)) for w in a.split()) for a in alternatives)
+            word = "(?:" + "|".join(spelled) + ")"
+            if not parts:
+                parts.append(word)
+            else:
+                parts.append(f"(?:\\s+{word})?" if optional else f"\\s+{word}")
+        return re.compile(r"\b" + "".join(parts) + r"\b")
 
     @cached_property
     def spellings(self) -> frozenset[str]:
-        return frozenset(a for alternatives, _ in self.words for a in alternatives)
+        """Every word the rule spells, one by one."""
+        return frozenset(
+            w for alternatives, _ in self.words for a in alternatives for w in a.split()
+        )
 
 
 V, E = Language.VI, Language.EN
@@ -80,26 +101,30 @@ RULES: tuple[Rule, ...] = (
     # Vietnamese: wires down
     Rule("dây điện? bị? đứt", WIRES, 0.9, V),
     Rule("đứt dây", WIRES, 0.9, V),
-    Rule("dây điện? bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V),
+    Rule("dây điện bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V),
+    Rule("dây bị? rơi|rớt|sà|chạm đất?", WIRES, 0.85, V, bare_confidence=0.5),  # "đây rồi"
+    Rule("dây rơi|rớt xuống", WIRES, 0.85, V),
     Rule("dây điện? bị? võng xuống", WIRES, 0.8, V),
     # Vietnamese: fire, sparks, explosions
     Rule("cháy", FIRE, 0.9, V, bare_confidence=0.5),  # "chay" may be "chạy", running
     Rule("bốc|bắt cháy", FIRE, 0.95, V),
-    Rule("cháy nổ", FIRE, 0.95, V),
+    Rule("cháy nổ", FIRE, 0.95, V, bare_confidence=0.5),  # "chay no": "chạy nó"
     Rule("chập|chạm điện|cháy", FIRE, 0.85, V),
     Rule("tia|tóe|toé|bắn lửa", FIRE, 0.9, V),
     Rule("xẹt điện|lửa", FIRE, 0.85, V),
     Rule("nổ", FIRE, 0.85, V, bare_confidence=0.0),  # "no": "no", "nó", "nợ"
     Rule("phát|tiếng nổ", FIRE, 0.9, V, bare_confidence=0.8),
-    Rule("nổ trạm|biến|tủ", FIRE, 0.9, V, bare_confidence=0.8),
+    Rule("nổ trạm|biến", FIRE, 0.9, V, bare_confidence=0.8),
+    Rule("nổ tủ", FIRE, 0.9, V, bare_confidence=0.5),  # "no tu": "nó tự"
     Rule("bốc khói", FIRE, 0.85, V),
     Rule("khói", FIRE, 0.7, V, bare_confidence=0.3),  # "khoi": "khởi", "khối"
     # Vietnamese: trees, water
     Rule("cây đổ|ngã|gãy|đè", TREE, 0.85, V, bare_confidence=0.6),  # "cay do": "cây đó"
     Rule("cây đổ|ngã|đè vào|lên dây|đường", TREE, 0.9, V),
-    Rule("trạm|tủ|công tơ|tơ|điện biến? áp? bị? ngập", FLOOD, 0.8, V),
+    Rule("trạm|tủ|công_tơ điện? biến? áp? bị? ngập", FLOOD, 0.8, V),
     # English
-    Rule("wire|wires|line|lines|cable|cables is|are? down", WIRES, 0.9, E),
+    Rule("wire|wires|cable|cables is|are? down", WIRES, 0.9, E),
+    Rule("power|electric|electrical line|lines is|are? down", WIRES, 0.9, E),  # not a phone's
     Rule("downed|fallen|broken|snapped wire|wires|line|lines|cable|cables", WIRES, 0.85, E),
     Rule("wire|wires|line|lines|cable|cables on the? ground|road|street", WIRES, 0.9, E),
     Rule("fire|fires|flames|burning", FIRE, 0.85, E),
@@ -107,7 +132,7 @@ RULES: tuple[Rule, ...] = (
     Rule("spark|sparks|sparking|arcing", FIRE, 0.9, E),
     Rule("smoke", FIRE, 0.7, E),
     Rule("explosion|exploded|explodes|explode", FIRE, 0.9, E),
-    Rule("transformer|fuse|pole blew|blown", FIRE, 0.8, E),
+    Rule("transformer|pole blew|blown", FIRE, 0.8, E),  # not a fuse: that is an outage
     Rule("short circuit", FIRE, 0.75, E),
     Rule(
         "tree|branch fell|fallen|is|lying? on|onto|across the? power? line|lines|wire|wires",
@@ -136,7 +161,7 @@ NOTHING = Guess(None, 0.0, None)
 
 def classify(text: str, rules: tuple[Rule, ...] = RULES) -> Guess:
     """The hazard the text most likely tells of; `NOTHING` when no rule matches."""
-    original = nfc(text).lower()
+    original = nfc(text[:TEXT_MAX]).lower()
     folded = fold(original)
     best = NOTHING
     for rule in rules:
@@ -155,19 +180,21 @@ def _matches(rule: Rule, original: str, folded: str) -> Iterator[float]:
         confidence = rule.confidence
         if bare and rule.bare_confidence is not None:
             confidence = rule.bare_confidence
-        if _negated(original[: found.start()]):
+        before = original[max(0, found.start() - LOOKBACK_CHARS) : found.start()]
+        if _negated(before, NEGATIONS[rule.language]):
             confidence *= NEGATED_SHARE
         if confidence > 0:
             yield confidence
 
 
-def _negated(before: str) -> bool:
-    """A negation among the last words of the clause before a phrase, and after any word
-    about power ("no power" is an outage, not a denial of what follows)."""
+def _negated(before: str, negations: frozenset[str]) -> bool:
+    """A negation right before a phrase, or before the verbs and articles between them,
+    in the same clause ("no power, wires down" denies nothing)."""
     clause = re.split(r"[,.;:!?\n]", before)[-1]
-    words = [w.strip("\"'()") for w in clause.split()][-NEGATION_REACH:]
-    for at in range(len(words) - 1, -1, -1):
-        if fold(words[at]) in POWER_WORDS:
-            words = words[at + 1 :]
-            break
-    return any(w in NEGATIONS for w in words)
+    words = [fold(w.strip("\"'()")) for w in clause.split()][-NEGATION_REACH:]
+    for word in reversed(words):
+        if word in negations:
+            return True
+        if word not in BRIDGES:
+            return False
+    return False

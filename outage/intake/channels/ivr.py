@@ -14,7 +14,8 @@ A trailing '#' and spaces are ignored. The answer says what to speak, in which l
 (the one the caller chose in the IVR, else the customer's, else Vietnamese), the ticket
 when a report was made, and what the IVR does next. The call id and the digits form the
 idempotency key: a retried webhook gets the first answer, not a second report. A hazard
-(3 or 4) is answered with the safety advice, and its hazard incident is opened at once.
+(3 or 4) is answered with the safety advice, and its hazard incident is opened at once,
+even for a caller past the rate limit, which holds for outage reports.
 """
 
 import math
@@ -99,9 +100,10 @@ def _submit(
 ) -> ReceiptOut:
     """Submit once per call and choice; a retried webhook is neither counted nor stored.
 
-    The report's phone is the caller ID, which the IVR vouches for."""
+    The report's phone is the caller ID, which the IVR vouches for. A hazard is never
+    rate-limited: the caller must hear the safety advice."""
     key = idempotency_key("ivr", call.call_id, _keyed(call))
-    if not lookup.already_received(session, key):
+    if report.hazard is None and not lookup.already_received(session, key):
         limits.check(ip=None, phone=report.phone, phone_verified=True)
     return submit_report(session, Submission(report, idempotency_key=key), settings)
 

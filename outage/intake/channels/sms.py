@@ -15,6 +15,8 @@ A report's details, and a message with no keyword, are read for a hazard
 (`outage.intake.channels.hazards`): one likely enough (`hazard_likely_confidence`) is filed as a
 hazard, and the reply is the safety advice. A hazard keyword files a hazard whatever the
 words say: the kind they name, else wires down, whose advice (keep away) fits any danger.
+A hazard is filed, and its safety advice sent, even past the sender's rate limit, which
+holds for everything else.
 Anything else gets the syntax in both languages.
 """
 
@@ -180,13 +182,13 @@ def _report(
     if account is None and phone is None:
         return _reply("sms.need_account", language)
     key = idempotency_key("sms", message.message_id) if message.message_id else None
-    if key is None or not lookup.already_received(session, key):
+    hazard = _hazard(command, details, settings)
+    if hazard is None and (key is None or not lookup.already_received(session, key)):
         try:
             limits.check(ip=None, phone=phone or message.sender, phone_verified=True)
         except RateLimited as exc:
             minutes = str(math.ceil(exc.retry_after_s / 60))
             return _reply("report.rate_limited", language, minutes=minutes)
-    hazard = _hazard(command, details, settings)
     report = ReportIn(
         account=account, phone=phone, description=details, hazard=hazard, channel=Channel.SMS
     )

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from outage.cli.serve import _mail_receiver
+from outage.cli.serve import _mail_receiver, _mail_replies
+from outage.intake.channels import email as email_channel
 from outage.intake.channels.email import MailReply, html_to_text, own_words, read_message
+from outage.intake.channels.hazards import Guess, classify
+from outage.notifications.channels import Gateways, Outgoing
 from outage.settings import Settings
 
 from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
@@ -280,8 +283,65 @@ def test_hazard_by_mail_is_answered_with_the_safety_advice(
     customer = person(email=True, language=language)
     ticket = file(smtp_port, mail(customer.email, subject, "Ngay trước nhà / outside."))
     (reply,) = [r for r in mail_replies if r.key == f"email-reply:{ticket}"]
-    assert (reply.to, reply.subject) == (customer.email, f"Re: {subject}")
+    assert reply.to == customer.email
     assert ticket in reply.body and safety in reply.body
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"), [("vi", "Báo nguy hiểm {ticket}"), ("en", "Hazard report {ticket}")]
+)
+def test_hazard_reply_has_our_own_subject_never_the_senders(
+    smtp_port: int,
+    person: PersonMaker,
+    mail_replies: list[MailReply],
+    language: str,
+    subject: str,
+) -> None:
+    """The From address is not verified: a reply must not carry the sender's words to it."""
+    customer = person(email=True, language=language)
+    spam = "Dây điện đứt <a href='http://spam.example'>WIN A PRIZE</a>"
+    ticket = file(smtp_port, mail(customer.email, spam, "wires down"))
+    (reply,) = [r for r in mail_replies if r.key == f"email-reply:{ticket}"]
+    assert reply.subject == subject.format(ticket=ticket)
+    assert "spam" not in reply.body and "PRIZE" not in reply.body
+
+
+def test_mail_reply_goes_to_the_html_gateway_escaped(
+    channels_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[Outgoing] = []
+    monkeypatch.setattr(Gateways, "send", lambda self, message: sent.append(message))
+    settings = channels_settings.model_copy(update={"notify_email_url": "mailto://u:p@example.com"})
+    send_reply = _mail_replies(settings)
+    assert send_reply is not None
+    send_reply(MailReply("a@example.com", "Hazard report T", "1 < 2 & <b>", key="k"))
+    assert [m.body for m in sent] == ["1 &lt; 2 &amp; &lt;b&gt;"]
+
+
+def test_hazard_mail_delivered_twice_is_answered_once(
+    smtp_port: int, person: PersonMaker, mail_replies: list[MailReply]
+) -> None:
+    message = mail(person(email=True).email, "Dây điện đứt", "Trước nhà.")
+    ticket = file(smtp_port, message)
+    assert file(smtp_port, message) == ticket
+    assert len([r for r in mail_replies if r.key == f"email-reply:{ticket}"]) == 1
+
+
+def test_large_hazard_mail_is_classified_once(
+    roomy_smtp_port: int, person: PersonMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However long the body, its words are read once, and only as far as TEXT_MAX."""
+    lengths: list[int] = []
+
+    def counting(text: str) -> Guess:
+        lengths.append(len(text))
+        return classify(text)
+
+    monkeypatch.setattr(email_channel, "classify", counting)
+    body = "Dây điện đứt. " + "khong chay " * 50_000
+    ticket = file(roomy_smtp_port, mail(person(email=True).email, "Nguy hiểm", body))
+    assert ticket
+    assert len(lengths) == 1
 
 
 def test_outage_by_mail_gets_no_reply(

@@ -3,7 +3,8 @@
 import pytest
 
 from outage.i18n import Language
-from outage.intake.channels.hazards import NEGATED_SHARE, RULES, Rule, classify
+from outage.intake.channels import hazards
+from outage.intake.channels.hazards import NEGATED_SHARE, RULES, TEXT_MAX, Rule, classify
 from outage.intake.enums import Hazard
 
 LIKELY = 0.7
@@ -56,6 +57,15 @@ WIRES, FIRE, TREE, FLOOD = (
         ("transformer blew", FIRE),
         ("tree fell on the power line", TREE),
         ("flooded transformer", FLOOD),
+        ("dây điện bị rơi", WIRES),  # an optional word's phrase at the end of the text
+        ("dây điện rớt", WIRES),
+        ("day dien bi roi.", WIRES),
+        ("trạm biến áp bị ngập", FLOOD),
+        ("công tơ bị ngập", FLOOD),  # an alternative of two words
+        ("cot dien no boc chay", FIRE),  # nó: it, not a denial
+        ("không biết sao dây điện bị đứt", WIRES),  # a negation of something else
+        ("not sure but wires are down", WIRES),
+        ("chua biet sao chap dien", FIRE),
     ],
 )
 def test_hazard_words_are_a_likely_hazard(text: str, hazard: Hazard) -> None:
@@ -78,6 +88,13 @@ def test_hazard_words_are_a_likely_hazard(text: str, hazard: Hazard) -> None:
         "lights out on the whole street",
         "firewall at the office is down",  # fire, in another word
         "the outage started at noon",
+        "dien no tu mat",  # nó tự: it went out by itself, not nổ tủ
+        "den no tu tat",
+        "o day roi nhe",  # đây rồi: here it is, not dây rơi
+        "mat dien, den day roi ma chua co",
+        "may chay no on",  # chạy nó: it runs, not cháy nổ
+        "I think a fuse blew",
+        "phone line is down",
         "",
     ],
 )
@@ -154,3 +171,23 @@ def test_every_rule_is_a_confidence_between_0_and_1() -> None:
     for rule in RULES:
         assert 0 < rule.confidence <= 1, rule
         assert rule.bare_confidence is None or 0 <= rule.bare_confidence <= rule.confidence
+
+
+def test_every_rules_first_word_is_required() -> None:
+    for rule in RULES:
+        assert not rule.words[0][1], rule
+
+
+def test_a_long_text_is_read_with_bounded_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the first TEXT_MAX characters, each match looking back a few words only."""
+    looked_back: list[int] = []
+    negated = hazards._negated
+
+    def counting(before: str, negations: frozenset[str]) -> bool:
+        looked_back.append(len(before))
+        return negated(before, negations)
+
+    monkeypatch.setattr(hazards, "_negated", counting)
+    classify("khong chay " * 50_000)
+    assert len(looked_back) <= TEXT_MAX // len("khong chay ") + 1
+    assert max(looked_back) <= hazards.LOOKBACK_CHARS

@@ -10,11 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from outage.app import create_app
 from outage.db import session_factory, session_scope
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.evidence import EvidenceRef
 from outage.intake.channels.texts import spoken_ticket
 from outage.intake.models import Report
+from outage.settings import Settings
 
 PersonMaker = Callable[..., Any]
 """The `person` fixture: a fresh sample-grid customer."""
@@ -255,6 +257,34 @@ def test_hazard_from_an_unregistered_number_opens_at_once_unplaced(
     found = hazard_incident(answer["ticket"])
     assert found is not None
     assert found.premise is None
+
+
+def test_hazard_choice_past_the_rate_limit_is_filed_with_the_safety_advice(
+    channels_database: str,
+    channels_settings: Settings,
+    gateway_headers: dict[str, str],
+    person: PersonMaker,
+    hazard_incident: HazardFinder,
+) -> None:
+    strict = channels_settings.model_copy(update={"rate_limit_per_phone": "1/hour"})
+    customer = person(language="en")
+    with TestClient(create_app(channels_database, strict), headers=gateway_headers) as client:
+        call(client, customer.phone, "1")
+        assert call(client, customer.phone, "1")["ticket"] is None
+        answer = call(client, customer.phone, "3")
+    assert "stay at least 10 metres away" in answer["say"]
+    assert hazard_incident(answer["ticket"]) is not None
+
+
+def test_hazard_called_in_again_joins_the_first_calls_incident(
+    channels_client: TestClient, person: PersonMaker, hazard_incident: HazardFinder
+) -> None:
+    customer = person()
+    first = call(channels_client, customer.phone, "3")["ticket"]
+    again = call(channels_client, customer.phone, "3")["ticket"]
+    opened = hazard_incident(first)
+    assert opened is not None
+    assert hazard_incident(again) == opened
 
 
 def test_outage_choice_opens_no_hazard_incident(

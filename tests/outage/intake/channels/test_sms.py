@@ -233,6 +233,24 @@ def test_sender_over_the_rate_limit_gets_a_polite_200(
     assert answer["reply"].startswith("Ban da gui nhieu bao cao. Vui long thu lai sau")
 
 
+@pytest.mark.parametrize("hazard", ["NGUYHIEM", "day dien dut truoc nha"])
+def test_hazard_past_the_rate_limit_is_filed_with_the_safety_advice(
+    channels_database: str,
+    channels_settings: Settings,
+    gateway_headers: dict[str, str],
+    person: PersonMaker,
+    hazard: str,
+) -> None:
+    strict = channels_settings.model_copy(update={"rate_limit_per_phone": "1/hour"})
+    customer = person(language="vi")
+    with TestClient(create_app(channels_database, strict), headers=gateway_headers) as client:
+        sms(client, customer.phone, "MATDIEN")
+        assert sms(client, customer.phone, "MATDIEN lan nua")["ticket"] is None
+        answer = sms(client, customer.phone, hazard)
+    assert answer["ticket"] is not None
+    assert "tranh xa it nhat 10 met" in answer["reply"]
+
+
 # Status and help.
 
 
