@@ -66,5 +66,5 @@ def status_reply(
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
     if not personal:
-        return render("status.by_ticket", language, ticket=form(found.ticket))
+        return render("progress.other_phone", language, ticket=form(found.ticket))
     return describe(found, language, zone, form(found.ticket))
