@@ -96,9 +96,10 @@ def test_a_request_tells_its_incidents_phase_not_its_customers_own_restoration(
         params={"jurisdiction_id": JURISDICTION, "lang": "en"},
     ).json()[0]
 
-    assert (request["status"], request["status_notes"]) == (
-        "open",
-        f"Ticket {ticket}: we know of the outage and are working on it.",
+    assert request["status"] == "open"
+    # the storm line may follow, as other tests leave outages open in this database
+    assert request["status_notes"].startswith(
+        f"Ticket {ticket}: we know of the outage and are working on it."
     )
     assert request["updated_datetime"] == request["requested_datetime"]
 
