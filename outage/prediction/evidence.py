@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.grid.models import Customer, Device
@@ -24,7 +24,7 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.intake.enums import OUTAGE_CODES, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
-from outage.prediction.hazards import HazardReport
+from outage.prediction.hazards import HazardReport, hazard_reports
 from outage.prediction.inference import Evidence, EvidenceKind
 from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
@@ -71,19 +71,8 @@ class EvidenceSet:
 def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet:
     since = now - window
     found = EvidenceSet()
-    transformer = aliased(Device)
     reports = session.execute(
-        select(
-            Report.id,
-            Customer.account,
-            transformer.asset_ref,
-            Report.hazard,
-            Report.received_at,
-            Report.incident_id,
-            Report.duplicate_of_id,
-        )
-        .outerjoin(Customer, Customer.id == Report.customer_id)
-        .outerjoin(transformer, transformer.id == Report.transformer_id)
+        hazard_reports()
         .outerjoin(Incident, Incident.id == Report.incident_id)
         .where(
             Report.service_code.in_(OUTAGE_CODES),
@@ -99,13 +88,10 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         )
     )
     meters = _meters(session, since)
-    for report_id, account, near, hazard, received_at, incident_id, duplicate_of in reports:
+    for row in reports:
+        report_id, account, _, hazard, received_at, _, _ = row
         if hazard is not None:
-            found.hazards.append(
-                HazardReport(
-                    report_id, account, near, hazard, received_at, incident_id, duplicate_of
-                )
-            )
+            found.hazards.append(HazardReport(*row))
         if account is not None and not _metered_back(account, received_at, meters):
             found.add(account, EvidenceKind.CALL, EvidenceRef.report(report_id), received_at)
     for account, (intervals, latest) in meters.items():

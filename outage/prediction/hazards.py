@@ -12,8 +12,9 @@ second incident with a second safety message.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from outage.grid.models import Customer, Device
@@ -100,16 +101,11 @@ def _reported_before(session: Session, report: HazardReport) -> int | None:
     )
 
 
-def open_filed_hazard(session: Session, receipt: ReceiptOut) -> None:
-    """The e-mail receiver's `after_filing`: a hazard filed by mail opens at once."""
-    open_reported_hazard(session, receipt.ticket)
-
-
-def open_reported_hazard(session: Session, ticket: str) -> int | None:
-    """Open at once the hazard incident of the report with this ticket, if it is a hazard
-    on no incident yet (the caller commits both together); its id, or None."""
+def hazard_reports() -> Select[Any]:
+    """The columns of a `HazardReport`, in its order, for the engine's evidence and for a
+    channel opening its own report's hazard at once."""
     transformer = aliased(Device)
-    row = session.execute(
+    return (
         select(
             Report.id,
             Customer.account,
@@ -121,8 +117,18 @@ def open_reported_hazard(session: Session, ticket: str) -> int | None:
         )
         .outerjoin(Customer, Customer.id == Report.customer_id)
         .outerjoin(transformer, transformer.id == Report.transformer_id)
-        .where(Report.ticket == ticket)
-    ).first()
+    )
+
+
+def open_filed_hazard(session: Session, receipt: ReceiptOut) -> None:
+    """The e-mail receiver's `after_filing`: a hazard filed by mail opens at once."""
+    open_reported_hazard(session, receipt.ticket)
+
+
+def open_reported_hazard(session: Session, ticket: str) -> int | None:
+    """Open at once the hazard incident of the report with this ticket, if it is a hazard
+    on no incident yet (the caller commits both together); its id, or None."""
+    row = session.execute(hazard_reports().where(Report.ticket == ticket)).first()
     if row is None or row.hazard is None:
         return None
     return open_hazard(session, HazardReport(*row))
