@@ -31,7 +31,14 @@ from outage.grid.models import (
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent, TicketGuess
-from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
+from outage.notifications.models import (
+    Notification,
+    NotificationPreference,
+    PlannedOutage,
+    Subscription,
+    SubscriptionCode,
+    SubscriptionEvent,
+)
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
 from outage.restoration.models import HealingAttempt, RestorationOrder
@@ -72,6 +79,9 @@ __all__ = [
     "ServiceRequestEvent",
     "StaffUser",
     "StructureChange",
+    "Subscription",
+    "SubscriptionCode",
+    "SubscriptionEvent",
     "Substation",
     "SwitchOperation",
     "SwitchingOrder",

@@ -266,6 +266,17 @@ class Settings(BaseSettings):
         default=timedelta(minutes=30),
         description='The "still out?" follow-up, this long after restoring.',
     )
+    subscription_code_minutes: Minutes = Field(
+        default=timedelta(minutes=10),
+        gt=NO_TIME,
+        description="A one-time code that verifies a new alert contact expires after this.",
+    )
+    subscription_code_tries: int = Field(
+        default=5, ge=1, description="Wrong answers a code takes before it is spent."
+    )
+    subscription_codes_per_hour: int = Field(
+        default=3, ge=1, description="Codes one contact may be sent in an hour."
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where customers reach this service: links in messages start with it.",

@@ -32,3 +32,22 @@ class Reply(StrEnum):
 
     STILL_OUT = "still_out"
     RESTORED = "restored"
+
+
+class SubscriptionSource(StrEnum):
+    """Where a subscription came from."""
+
+    SMS = "sms"
+    WEB = "web"
+    AGENT = "agent"
+
+
+class SubscriptionAction(StrEnum):
+    """What a row of a subscription's audit trail records."""
+
+    CREATED = "created"
+    CODE_SENT = "code_sent"
+    VERIFIED = "verified"
+    CHANGED = "changed"
+    STOPPED = "stopped"
+    RESUMED = "resumed"

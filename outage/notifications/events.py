@@ -3,11 +3,12 @@
 Nothing here touches the database, so the rules are tested on their own.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
-from outage.notifications.enums import PlannedStatus
+from outage.notifications.enums import DeliveryChannel, PlannedStatus
 from outage.outbox.enums import EventKind
 
 WHILE_OUT = frozenset(
@@ -28,6 +29,11 @@ VERSIONED = frozenset(
 planned-outage revision)."""
 
 
+def contact_key(channel: DeliveryChannel, address: str) -> str:
+    """A subscribed contact in a delivery key: stable, and without its address."""
+    return hashlib.sha256(f"{channel.value}:{address}".encode()).hexdigest()[:20]
+
+
 def delivery_key(
     *,
     customer_id: int,
@@ -35,10 +41,17 @@ def delivery_key(
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
     version: int | None = None,
+    contact: str | None = None,
 ) -> str:
-    """The message's identity: unique in the table, and the gateway's idempotency key."""
+    """The message's identity: unique in the table, and the gateway's idempotency key.
+
+    A customer's own contact is named by the customer (the key messages always had); a
+    subscribed contact by its `contact_key`, so it gets one message per event however
+    many of the affected customers and premises it follows.
+    """
     subject = f"i{incident_id}" if incident_id is not None else f"p{planned_outage_id}"
-    key = f"{subject}:c{customer_id}:{kind.value}"
+    who = f"k{contact}" if contact is not None else f"c{customer_id}"
+    key = f"{subject}:{who}:{kind.value}"
     return f"{key}:v{version}" if kind in VERSIONED else key
 
 

@@ -1,4 +1,4 @@
-"""Fanning an outbox event out to one message per customer.
+"""Fanning an outbox event out to one message per customer, and per contact following one.
 
 A worker takes the oldest event not yet fanned out (`FOR UPDATE SKIP LOCKED`, and never
 one whose subject has an older event still waiting, so one incident's events are taken
@@ -24,10 +24,10 @@ from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
-from outage.notifications.enums import DeliveryStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
 from outage.notifications.models import Notification, PlannedOutage
-from outage.notifications.preferences import Recipient, recipients
+from outage.notifications.preferences import Recipient, followers, recipients
 from outage.notifications.texts import Facts, Rendered, Unrenderable, render
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
@@ -67,6 +67,21 @@ def _time(details: dict[str, Any], name: str) -> datetime | None:
         raise Unrenderable(f"{name} {value!r} is not a time") from exc
 
 
+def _who(customer_id: int | None, contact: str | None) -> str:
+    """A message's recipient, as its delivery key names it (`delivery_key`)."""
+    return f"k{contact}" if contact is not None else f"c{customer_id}"
+
+
+def _written_to(key: str) -> str:
+    """The recipient of a message already written, read back from its delivery key."""
+    return key.split(":")[1]
+
+
+def stop_link(settings: Settings, token: str) -> str:
+    """The unsubscribe link of a message (`outage/pages/alerts.py` serves it)."""
+    return f"{settings.public_base_url.rstrip('/')}/u/{token}"
+
+
 @dataclass(frozen=True)
 class _Plan:
     """One message to write: who, when, what."""
@@ -75,6 +90,7 @@ class _Plan:
     due: datetime
     rendered: Rendered
     token: str | None
+    stop_token: str
 
 
 class Fanout:
@@ -142,6 +158,8 @@ class Fanout:
         found = [
             r for r in recipients(session, customers, self.quiet) if event.safety or not r.opt_out
         ]
+        own = {r.contact for r in found}
+        found += [r for r in followers(session, customers, self.quiet) if r.contact not in own]
         if event.kind in ETR_KINDS:
             found = self._fold_into_waiting(session, event, found)
         plans = self._plan(session, event, found, now)
@@ -215,7 +233,9 @@ class Fanout:
             )
         )
 
-    def _facts(self, event: NotificationEvent, link: str | None = None) -> Facts:
+    def _facts(
+        self, event: NotificationEvent, link: str | None = None, stop: str | None = None
+    ) -> Facts:
         details = event.details
         return Facts(
             safety=event.safety,
@@ -224,6 +244,7 @@ class Fanout:
             starts_at=_time(details, "starts_at"),
             ends_at=_time(details, "ends_at"),
             link=link,
+            stop_link=stop,
         )
 
     def _fold_into_waiting(
@@ -231,7 +252,12 @@ class Fanout:
     ) -> list[Recipient]:
         """ETR messages not sent yet take the new ETR; their customers get no other one."""
         waiting = session.execute(
-            select(Notification.id, Notification.customer_id, Notification.kind)
+            select(
+                Notification.id,
+                Notification.delivery_key,
+                Notification.kind,
+                Notification.stop_token,
+            )
             .where(
                 Notification.incident_id == event.incident_id,
                 Notification.kind.in_(ETR_KINDS),
@@ -241,17 +267,19 @@ class Fanout:
         ).all()
         if not waiting:
             return found
-        facts = self._facts(event)
-        by_customer = {r.customer_id: r for r in found}
+        by_who = {_who(r.customer_id, r.contact_key): r for r in found}
+        told: set[str] = set()
         refreshed = []
-        for notification_id, customer_id, kind in waiting:
-            recipient = by_customer.get(customer_id)
+        for row in waiting:
+            who = _written_to(row.delivery_key)
+            told.add(who)
+            recipient = by_who.get(who)
             if recipient is None:
                 continue
-            rendered = render(kind, recipient.language, recipient.channel, facts, self.zone)
-            refreshed.append(
-                {"nid": notification_id, "subject": rendered.subject, "body": rendered.body}
-            )
+            stop = stop_link(self.settings, row.stop_token) if row.stop_token else None
+            facts = self._facts(event, stop=stop)
+            rendered = render(row.kind, recipient.language, recipient.channel, facts, self.zone)
+            refreshed.append({"nid": row.id, "subject": rendered.subject, "body": rendered.body})
         if refreshed:
             session.connection().execute(
                 text(
@@ -260,19 +288,20 @@ class Fanout:
                 ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
-        told = {row.customer_id for row in waiting}
-        return [r for r in found if r.customer_id not in told]
+        return [r for r in found if _who(r.customer_id, r.contact_key) not in told]
 
-    def _last_change(self, session: Session, event: NotificationEvent) -> dict[int, datetime]:
+    def _last_change(self, session: Session, event: NotificationEvent) -> dict[str, datetime]:
         rows = session.execute(
-            select(Notification.customer_id, func.max(Notification.due_at))
-            .where(
+            select(Notification.delivery_key, Notification.due_at).where(
                 Notification.incident_id == event.incident_id,
                 Notification.kind == EventKind.ETR_CHANGED,
             )
-            .group_by(Notification.customer_id)
         )
-        return {customer_id: due for customer_id, due in rows}
+        last: dict[str, datetime] = {}
+        for key, due in rows:
+            who = _written_to(key)
+            last[who] = max(due, last.get(who, due))
+        return last
 
     def _plan(
         self,
@@ -284,7 +313,7 @@ class Fanout:
         start = now
         if event.kind is EventKind.FOLLOW_UP:
             start = max(now, event.created_at + self.settings.notify_followup_minutes)
-        last_change: dict[int, datetime] = {}
+        last_change: dict[str, datetime] = {}
         interval = self.settings.notify_etr_interval_minutes
         if event.kind is EventKind.ETR_CHANGED:
             last_change = self._last_change(session, event)
@@ -292,19 +321,24 @@ class Fanout:
         plans = []
         for recipient in found:
             due = start
-            if recipient.customer_id in last_change:
-                due = max(due, last_change[recipient.customer_id] + interval)
+            who = _who(recipient.customer_id, recipient.contact_key)
+            if who in last_change:
+                due = max(due, last_change[who] + interval)
             if recipient.quiet is not None and not event.safety:
                 due = recipient.quiet.release(due, self.zone)
             token = None
-            if event.kind is EventKind.FOLLOW_UP:
-                token = secrets.token_urlsafe(16)
-                link = f"{self.settings.public_base_url.rstrip('/')}/n/{token}"
+            stop_token = secrets.token_urlsafe(16)
+            if event.kind is EventKind.FOLLOW_UP or recipient.channel is DeliveryChannel.EMAIL:
+                # A link of its own (the answer's, the unsubscribe one) in the words.
+                link = None
+                if event.kind is EventKind.FOLLOW_UP:
+                    token = secrets.token_urlsafe(16)
+                    link = f"{self.settings.public_base_url.rstrip('/')}/n/{token}"
                 rendered = render(
                     event.kind,
                     recipient.language,
                     recipient.channel,
-                    self._facts(event, link),
+                    self._facts(event, link, stop_link(self.settings, stop_token)),
                     self.zone,
                 )
             else:
@@ -318,7 +352,7 @@ class Fanout:
                         self.zone,
                     )
                 rendered = shared[group]
-            plans.append(_Plan(recipient, due, rendered, token))
+            plans.append(_Plan(recipient, due, rendered, token, stop_token))
         return plans
 
     def _write(self, session: Session, event: NotificationEvent, plans: list[_Plan]) -> int:
@@ -329,6 +363,7 @@ class Fanout:
                 {
                     "event_id": event.id,
                     "customer_id": p.recipient.customer_id,
+                    "subscription_id": p.recipient.subscription_id,
                     "incident_id": event.incident_id,
                     "planned_outage_id": event.planned_outage_id,
                     "kind": event.kind,
@@ -348,8 +383,10 @@ class Fanout:
                         incident_id=event.incident_id,
                         planned_outage_id=event.planned_outage_id,
                         version=version,
+                        contact=p.recipient.contact_key,
                     ),
                     "reply_token": p.token,
+                    "stop_token": p.stop_token,
                 }
                 for p in plans[start : start + BATCH]
             ]

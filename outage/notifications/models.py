@@ -1,7 +1,8 @@
 """Tables of notifications: the messages the outbox's events fan out to, customers'
-preferences, and planned outages."""
+preferences, the contacts that subscribe to alerts, and planned outages."""
 
 from datetime import datetime, time
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,11 +20,19 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
-from outage.notifications.enums import DeliveryChannel, DeliveryStatus, PlannedStatus, Reply
+from outage.notifications.enums import (
+    DeliveryChannel,
+    DeliveryStatus,
+    PlannedStatus,
+    Reply,
+    SubscriptionAction,
+    SubscriptionSource,
+)
 from outage.outbox.enums import EventKind
 
 OPEN_SQL = "status IN ('pending', 'sending')"
@@ -63,6 +72,134 @@ class NotificationPreference(Base):
     )
 
 
+class Subscription(Base):
+    """A contact (a channel and an address there) that follows a customer's account or a
+    premise, besides the customer's own contact: several per account, one per contact
+    and target. Only a verified, not stopped one is told; `token` is its secret, which
+    lets the subscriber change or stop it from the web."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_subscriptions"),
+        ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_subscriptions_customer_id"
+        ),
+        ForeignKeyConstraint(["premise_id"], ["premises.id"], name="fk_subscriptions_premise_id"),
+        CheckConstraint(
+            "num_nonnulls(customer_id, premise_id) = 1", name="ck_subscriptions_one_target"
+        ),
+        CheckConstraint("language IN ('vi', 'en')", name="ck_subscriptions_language"),
+        CheckConstraint(
+            "(quiet_start IS NULL) = (quiet_end IS NULL)", name="ck_subscriptions_quiet_hours"
+        ),
+        UniqueConstraint("token", name="uq_subscriptions_token"),
+        Index(
+            "uq_subscriptions_contact_customer",
+            "channel",
+            "address",
+            "customer_id",
+            unique=True,
+            postgresql_where=text("customer_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_subscriptions_contact_premise",
+            "channel",
+            "address",
+            "premise_id",
+            unique=True,
+            postgresql_where=text("premise_id IS NOT NULL"),
+        ),
+        Index("ix_subscriptions_customer_id", "customer_id"),
+        Index("ix_subscriptions_premise_id", "premise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[DeliveryChannel] = mapped_column(
+        checked_enum(DeliveryChannel, "subscription_channel")
+    )
+    address: Mapped[str] = mapped_column(Text)
+    """A phone in E.164, an e-mail address in lower case, or the channel's own user id."""
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    premise_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[Language] = mapped_column(LanguageCode)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    """None: the default quiet hours; equal start and end: none at all."""
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    source: Mapped[SubscriptionSource] = mapped_column(
+        checked_enum(SubscriptionSource, "subscription_source")
+    )
+    token: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SubscriptionEvent(Base):
+    """The audit trail of subscriptions and of customers' own contacts: who changed what,
+    when. `actor` is the staff user's name, or `contact` for the subscriber, with `via`
+    the channel they used."""
+
+    __tablename__ = "subscription_events"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_subscription_events"),
+        ForeignKeyConstraint(
+            ["subscription_id"], ["subscriptions.id"], name="fk_subscription_events_subscription_id"
+        ),
+        ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_subscription_events_customer_id"
+        ),
+        CheckConstraint(
+            "num_nonnulls(subscription_id, customer_id) = 1",
+            name="ck_subscription_events_one_subject",
+        ),
+        Index("ix_subscription_events_subscription_id", "subscription_id"),
+        Index("ix_subscription_events_customer_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    subscription_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    """A change of the customer's own contact (an SMS STOP from it)."""
+    action: Mapped[SubscriptionAction] = mapped_column(
+        checked_enum(SubscriptionAction, "subscription_action")
+    )
+    actor: Mapped[str] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SubscriptionCode(Base):
+    """A one-time code sent to a new contact, stored hashed; `tries` counts wrong answers."""
+
+    __tablename__ = "subscription_codes"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_subscription_codes"),
+        ForeignKeyConstraint(
+            ["subscription_id"], ["subscriptions.id"], name="fk_subscription_codes_subscription_id"
+        ),
+        CheckConstraint("tries >= 0", name="ck_subscription_codes_tries"),
+        Index("ix_subscription_codes_subscription_id", "subscription_id"),
+        Index("ix_subscription_codes_contact", "channel", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer)
+    subscription_id: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[DeliveryChannel] = mapped_column(
+        checked_enum(DeliveryChannel, "subscription_code_channel")
+    )
+    address: Mapped[str] = mapped_column(Text)
+    """The contact, so its codes per hour are counted whatever it subscribes to."""
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class PlannedOutage(Base):
     """Maintenance on a device in a time window: its downstream customers are told ahead."""
 
@@ -94,11 +231,13 @@ class PlannedOutage(Base):
 
 
 class Notification(Base):
-    """One message to one customer, and how its delivery went.
+    """One message to one customer's contact or one subscribed contact, and how its
+    delivery went.
 
-    `delivery_key` is unique: at most one message per customer, subject and kind (and ETR
+    `delivery_key` is unique: at most one message per contact, subject and kind (and ETR
     change), however often an event is fanned out or a send is retried. The gateway gets
     it as an idempotency key. `address` is personal data: never in a public answer.
+    `stop_token` is the secret of the message's unsubscribe link.
     """
 
     __tablename__ = "notifications"
@@ -121,8 +260,15 @@ class Notification(Base):
         ForeignKeyConstraint(
             ["reply_report_id"], ["reports.id"], name="fk_notifications_reply_report_id"
         ),
+        ForeignKeyConstraint(
+            ["subscription_id"], ["subscriptions.id"], name="fk_notifications_subscription_id"
+        ),
         UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
         UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
+        UniqueConstraint("stop_token", name="uq_notifications_stop_token"),
+        CheckConstraint(
+            "num_nonnulls(customer_id, subscription_id) >= 1", name="ck_notifications_recipient"
+        ),
         CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="ck_notifications_sent"),
         CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
@@ -130,11 +276,16 @@ class Notification(Base):
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),
+        Index("ix_notifications_subscription_id", "subscription_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
-    event_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    """None for a subscription's code, written without an event."""
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    """The customer the message is about; None for a code to a premise's follower."""
+    subscription_id: Mapped[int | None] = mapped_column(Integer)
+    """The subscription it went to; None: the customer's own contact."""
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
@@ -161,6 +312,7 @@ class Notification(Base):
     delivery_key: Mapped[str] = mapped_column(String(200))
     reply_token: Mapped[str | None] = mapped_column(String(64))
     """The secret in a follow-up's link."""
+    stop_token: Mapped[str | None] = mapped_column(String(64))
     reply: Mapped[Reply | None] = mapped_column(checked_enum(Reply, "notification_reply"))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reply_report_id: Mapped[int | None] = mapped_column(BigInteger)

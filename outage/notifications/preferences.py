@@ -1,4 +1,5 @@
-"""Who gets a message, where and in which language: customers' preferences over defaults."""
+"""Who gets a message, where and in which language: customers' preferences over defaults,
+and the contacts that follow them."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.notifications.enums import DeliveryChannel
-from outage.notifications.events import QuietHours
-from outage.notifications.models import NotificationPreference
+from outage.notifications.events import QuietHours, contact_key
+from outage.notifications.models import NotificationPreference, Subscription
 from outage.notifications.schemas import PreferencesIn, PreferencesOut
 
 
@@ -30,6 +31,28 @@ class Recipient:
     language: Language
     opt_out: bool
     quiet: QuietHours | None
+    subscription_id: int | None = None
+    """A contact that follows the customer (or their premise); None: the customer's own."""
+
+    @property
+    def contact(self) -> tuple[DeliveryChannel, str]:
+        """Where the message goes, as subscriptions store it."""
+        if self.channel is DeliveryChannel.EMAIL:
+            return self.channel, self.address.lower()
+        return self.channel, self.address
+
+    @property
+    def contact_key(self) -> str | None:
+        """The subscribed contact in the delivery key; None for the customer's own."""
+        return None if self.subscription_id is None else contact_key(*self.contact)
+
+
+def _quiet(
+    start: time | None, end: time | None, default_quiet: QuietHours | None
+) -> QuietHours | None:
+    if start is None or end is None:
+        return default_quiet
+    return None if start == end else QuietHours(start, end)
 
 
 def _address(
@@ -74,9 +97,6 @@ def recipients(
         channel = next((c for c in choices if _address(c, row[1], row[2], row[3])), None)
         if channel is None:
             continue
-        quiet = default_quiet
-        if row[8] is not None:
-            quiet = None if row[8] == row[9] else QuietHours(row[8], row[9])
         found.append(
             Recipient(
                 customer_id=row[0],
@@ -85,10 +105,56 @@ def recipients(
                 address=str(_address(channel, row[1], row[2], row[3])),
                 language=row[6] or row[4],
                 opt_out=bool(row[7]),
-                quiet=quiet,
+                quiet=_quiet(row[8], row[9], default_quiet),
             )
         )
     return found
+
+
+def followers(
+    session: Session, customer_ids: Collection[int], default_quiet: QuietHours | None
+) -> list[Recipient]:
+    """The verified, not stopped contacts that follow these customers or their premises:
+    one per contact, however many of them it follows (its oldest subscription speaks)."""
+    ids = list(customer_ids)
+    columns = (
+        Subscription.id,
+        Subscription.channel,
+        Subscription.address,
+        Subscription.language,
+        Subscription.quiet_start,
+        Subscription.quiet_end,
+        Customer.id,
+        Customer.account,
+    )
+    active = (Subscription.verified_at.is_not(None), Subscription.stopped_at.is_(None))
+    by_account = (
+        select(*columns)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(Customer.id.in_(ids), *active)
+    )
+    by_premise = (
+        select(*columns)
+        .join(Customer, Customer.premise_id == Subscription.premise_id)
+        .where(Customer.id.in_(ids), *active)
+    )
+    rows = session.execute(by_account.union_all(by_premise)).all()
+    chosen: dict[tuple[DeliveryChannel, str], Recipient] = {}
+    for row in sorted(rows, key=lambda r: (r[0], r[6])):
+        contact = (DeliveryChannel(row[1]), row[2])
+        if contact in chosen:
+            continue
+        chosen[contact] = Recipient(
+            customer_id=row[6],
+            account=row[7],
+            channel=contact[0],
+            address=row[2],
+            language=Language(row[3]),
+            opt_out=False,
+            quiet=_quiet(row[4], row[5], default_quiet),
+            subscription_id=row[0],
+        )
+    return list(chosen.values())
 
 
 def _customer_id(session: Session, account: str) -> int:

@@ -2,7 +2,9 @@
 
 Each `<kind>.txt` holds two blocks, `subject` and `text`: the text is the SMS (folded to
 one plain GSM-7 message), the webhook body and the e-mail's words; `email.html` wraps
-it for e-mail, autoescaped.
+it for e-mail, autoescaped. Every message says how to stop them: an SMS ends with the
+short "reply HUY" line (`sms.stop` in the `notifications` catalogue: a link would not
+fit), an e-mail shows its unsubscribe link.
 """
 
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from outage.i18n import Language, catalogue
-from outage.intake.channels.texts import sms_text
+from outage.intake.channels.texts import SMS_MAX, sms_text
 from outage.moments import local_time
 from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
@@ -36,6 +38,10 @@ class Facts:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     link: str | None = None
+    stop_link: str | None = None
+    """The message's unsubscribe link (e-mail shows it)."""
+    code: str | None = None
+    """A subscription's one-time code."""
 
 
 class Unrenderable(ValueError):
@@ -76,12 +82,17 @@ def render(
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
+        "code": facts.code,
     }
     template = _text.get_template(f"{language}/{kind.value}.txt")
     subject, text = _block(template, "subject", values), _block(template, "text", values)
     if channel is DeliveryChannel.SMS:
-        return Rendered(subject, sms_text(text))
+        stop = sms_text(catalogue("notifications", language)["sms.stop"])
+        return Rendered(subject, f"{sms_text(text, SMS_MAX - len(stop) - 1)} {stop}")
     if channel is DeliveryChannel.EMAIL:
         page = _html.get_template(f"{language}/email.html")
-        return Rendered(subject, page.render(subject=subject, text=text, link=facts.link))
+        return Rendered(
+            subject,
+            page.render(subject=subject, text=text, link=facts.link, stop_link=facts.stop_link),
+        )
     return Rendered(subject, text)

@@ -17,3 +17,6 @@ class EventKind(StrEnum):
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_CHANGED = "planned_changed"
     PLANNED_CANCELLED = "planned_cancelled"
+    SUBSCRIPTION_CODE = "subscription_code"
+    """The one-time code that proves a new contact of a subscription is the subscriber's
+    (written straight to notifications, never an outbox event)."""

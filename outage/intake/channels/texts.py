@@ -27,11 +27,12 @@ def render(key: str, language: Language | None, **values: str) -> str:
     return catalogue("channels", language)[key].format(**values)
 
 
-def sms_text(text: str) -> str:
-    """Plain GSM-7 text of at most one SMS: accents folded, other characters replaced."""
+def sms_text(text: str, limit: int = SMS_MAX) -> str:
+    """Plain GSM-7 text of at most one SMS (or `limit` characters): accents folded, other
+    characters replaced."""
     folded = fold(text).replace("…", "...")
     safe = "".join(char if char in GSM7_BASIC else "?" for char in folded)
-    return safe if len(safe) <= SMS_MAX else safe[: SMS_MAX - 3] + "..."
+    return safe if len(safe) <= limit else safe[: limit - 3] + "..."
 
 
 def spoken_ticket(ticket: str) -> str:

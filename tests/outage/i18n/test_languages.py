@@ -75,6 +75,6 @@ def test_the_database_takes_exactly_our_languages() -> None:
         for constraint in owner.constraints
     ]
     checks = [c.sqltext.text for c in constraints if str(c.name).endswith("_language")]
-    assert len(checks) == 3
+    assert len(checks) == 4
     for check in checks:
         assert set(re.findall(r"'(\w+)'", check)) == {language.value for language in Language}

@@ -31,6 +31,7 @@ from tests.conftest import Credentials, issue_credentials, own_database
 
 TABLES = (
     "notifications, notification_events, notification_preferences, planned_outages, "
+    "subscription_codes, subscription_events, subscriptions, "
     "incident_evidence, incident_events, reports"
 )
 """Emptied before each test, and so are the incidents (deleted: truncating them would

@@ -1,0 +1,132 @@
+"""One-time codes that prove a contact given on the web is the subscriber's.
+
+A code is six random digits, stored hashed (with its subscription's id), valid for
+`subscription_code_minutes`, and spent after `subscription_code_tries` wrong answers; a
+contact is sent at most `subscription_codes_per_hour` codes. The message that carries
+it is written to `notifications` in the caller's transaction, so it is committed with
+the pending subscription, and the delivery workers send it like any other.
+"""
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.errors import RateLimited
+from outage.notifications.enums import DeliveryStatus, SubscriptionAction
+from outage.notifications.fanout import stop_link
+from outage.notifications.models import Notification, Subscription, SubscriptionCode
+from outage.notifications.subscriptions import Actor, confirm, record
+from outage.notifications.texts import Facts, render
+from outage.outbox.enums import EventKind
+from outage.settings import Settings
+
+DIGITS = 6
+WINDOW = timedelta(hours=1)
+"""The window of `subscription_codes_per_hour`."""
+
+
+class Outcome(StrEnum):
+    """What came of a code given back."""
+
+    VERIFIED = "verified"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    """Too old, or none was sent: ask for a new one."""
+    SPENT = "spent"
+    """Too many wrong answers: ask for a new one."""
+
+
+def _digest(subscription_id: int, code: str) -> str:
+    return hashlib.sha256(f"{subscription_id}:{code}".encode()).hexdigest()
+
+
+def send_code(
+    session: Session, row: Subscription, actor: Actor, settings: Settings, now: datetime
+) -> None:
+    """Write a new code and the message that carries it; RateLimited past the limit."""
+    since = now - WINDOW
+    sent = session.scalars(
+        select(SubscriptionCode.created_at)
+        .where(
+            SubscriptionCode.channel == row.channel,
+            SubscriptionCode.address == row.address,
+            SubscriptionCode.created_at > since,
+        )
+        .order_by(SubscriptionCode.created_at)
+    ).all()
+    if len(sent) >= settings.subscription_codes_per_hour:
+        wait = math.ceil((sent[0] + WINDOW - now).total_seconds())
+        raise RateLimited("contact", max(1, wait), doing="codes sent to")
+    code = f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
+    stored = SubscriptionCode(
+        subscription_id=row.id,
+        channel=row.channel,
+        address=row.address,
+        code_hash=_digest(row.id, code),
+        expires_at=now + settings.subscription_code_minutes,
+        tries=0,
+        created_at=now,
+    )
+    session.add(stored)
+    session.flush()
+    stop_token = secrets.token_urlsafe(16)
+    facts = Facts(code=code, stop_link=stop_link(settings, stop_token))
+    kind = EventKind.SUBSCRIPTION_CODE
+    rendered = render(kind, row.language, row.channel, facts, settings.local_timezone)
+    session.add(
+        Notification(
+            customer_id=row.customer_id,
+            subscription_id=row.id,
+            kind=kind,
+            channel=row.channel,
+            address=row.address,
+            language=row.language,
+            subject=rendered.subject,
+            body=rendered.body,
+            safety=False,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            due_at=now,
+            next_attempt_at=now,
+            delivery_key=f"code:{stored.id}",
+            stop_token=stop_token,
+        )
+    )
+    record(session, SubscriptionAction.CODE_SENT, actor, subscription_id=row.id)
+    session.flush()
+
+
+def check_code(
+    session: Session,
+    row: Subscription,
+    code: str,
+    actor: Actor,
+    settings: Settings,
+    now: datetime,
+) -> Outcome:
+    """Compare the code with the newest one sent (in constant time); a right one verifies
+    the subscription, a wrong one counts against the code. The caller commits either way."""
+    latest = session.scalar(
+        select(SubscriptionCode)
+        .where(SubscriptionCode.subscription_id == row.id, SubscriptionCode.used_at.is_(None))
+        .order_by(SubscriptionCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if latest is None or latest.expires_at <= now:
+        return Outcome.EXPIRED
+    if latest.tries >= settings.subscription_code_tries:
+        return Outcome.SPENT
+    if not hmac.compare_digest(_digest(row.id, code.strip()), latest.code_hash):
+        latest.tries += 1
+        session.flush()
+        return Outcome.WRONG
+    latest.used_at = now
+    confirm(session, row, actor)
+    return Outcome.VERIFIED

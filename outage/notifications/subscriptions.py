@@ -1,0 +1,335 @@
+"""Alert subscriptions: a contact follows a customer's account or a premise.
+
+Any channel subscribes a contact with `subscribe` (the SMS keywords, the web with a code,
+an agent for the caller on the line, a chat channel with its user id): the channel is a
+parameter, the contact's address is normalised for it (`contact_address`). A contact
+already subscribed to the same target is found, not duplicated. Every change is written
+to the audit trail (`subscription_events`) with who made it: the contact itself through
+a channel, or a staff user.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage.errors import Invalid, NotFound
+from outage.grid.models import Customer, Premise
+from outage.i18n import Language
+from outage.intake.geocode import Clues, locate
+from outage.intake.phones import InvalidPhone, to_e164
+from outage.notifications.enums import DeliveryChannel, SubscriptionAction, SubscriptionSource
+from outage.notifications.events import QuietHours
+from outage.notifications.models import NotificationPreference, Subscription, SubscriptionEvent
+from outage.notifications.preferences import UnknownCustomer
+from outage.settings import Settings
+
+ADDRESS_MAX = 254
+"""The longest contact address taken (an e-mail address's limit)."""
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+CONTACT = "contact"
+"""The actor of a change the subscriber made through a channel."""
+
+
+class InvalidContact(Invalid, ValueError):
+    """Not an address of that channel."""
+
+
+class UnknownAddress(Invalid, LookupError):
+    """An address that names no one premise of ours."""
+
+
+class UnknownSubscription(NotFound, LookupError):
+    """No subscription with that id or token."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a subscription: the contact itself through a channel, or a staff user."""
+
+    name: str
+    via: str
+
+    @classmethod
+    def contact(cls, via: str) -> "Actor":
+        return cls(CONTACT, via)
+
+    @classmethod
+    def staff(cls, username: str) -> "Actor":
+        return cls(username, SubscriptionSource.AGENT.value)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a contact follows: a customer's account, or a premise."""
+
+    customer_id: int | None = None
+    premise_id: int | None = None
+
+
+def contact_address(channel: DeliveryChannel, raw: str) -> str:
+    """The address in the one form it is stored and matched in: a phone in E.164 (as
+    intake stores phones), an e-mail address in lower case, any other channel's user id
+    as given."""
+    text = raw.strip()
+    if not text or len(text) > ADDRESS_MAX:
+        raise InvalidContact(f"a {channel.value} address has 1 to {ADDRESS_MAX} characters")
+    if channel is DeliveryChannel.SMS:
+        try:
+            return to_e164(text)
+        except InvalidPhone as exc:
+            raise InvalidContact(str(exc)) from exc
+    if channel is DeliveryChannel.EMAIL:
+        if not _EMAIL.match(text):
+            raise InvalidContact(f"not an e-mail address: {raw!r}")
+        return text.lower()
+    return text
+
+
+def account_target(session: Session, account: str) -> Target:
+    customer_id = session.scalar(select(Customer.id).where(Customer.account == account.strip()))
+    if customer_id is None:
+        raise UnknownCustomer(f"no customer with account {account!r}")
+    return Target(customer_id=customer_id)
+
+
+def address_target(session: Session, address: str, settings: Settings) -> Target:
+    """The one premise intake's geocoder finds for the address text."""
+    match = locate(session, Clues(address=address), settings)
+    if match.place is None or match.place.premise_id is None:
+        raise UnknownAddress("the address names no one premise of ours: give the account")
+    return Target(premise_id=match.place.premise_id)
+
+
+def premise_target(session: Session, premise_ref: str) -> Target:
+    premise_id = session.scalar(select(Premise.id).where(Premise.ref == premise_ref))
+    if premise_id is None:
+        raise UnknownAddress(f"no premise {premise_ref!r}")
+    return Target(premise_id=premise_id)
+
+
+def record(
+    session: Session,
+    action: SubscriptionAction,
+    actor: Actor,
+    *,
+    subscription_id: int | None = None,
+    customer_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """One row of the audit trail (of a subscription, or of a customer's own contact)."""
+    session.add(
+        SubscriptionEvent(
+            subscription_id=subscription_id,
+            customer_id=customer_id,
+            action=action,
+            actor=actor.name,
+            via=actor.via,
+            details=details or {},
+        )
+    )
+
+
+def _find(
+    session: Session, channel: DeliveryChannel, address: str, target: Target
+) -> Subscription | None:
+    query = select(Subscription).where(
+        Subscription.channel == channel, Subscription.address == address
+    )
+    if target.customer_id is not None:
+        query = query.where(Subscription.customer_id == target.customer_id)
+    else:
+        query = query.where(Subscription.premise_id == target.premise_id)
+    return session.scalar(query.with_for_update())
+
+
+def subscribe(
+    session: Session,
+    *,
+    channel: DeliveryChannel,
+    address: str,
+    target: Target,
+    language: Language,
+    source: SubscriptionSource,
+    actor: Actor,
+    verified: bool,
+    quiet: tuple[time, time] | None = None,
+) -> Subscription:
+    """The contact's subscription to the target, made or found again (idempotent).
+
+    `address` is normalised for the channel. `verified` when the channel itself proves
+    the contact is the one asking (an SMS from that phone, a chat message from that
+    user, an agent with the caller on the line); else it waits for a code. A verified
+    request resumes a stopped subscription in the language asked for; an unverified
+    one changes nothing of an existing subscription until its code is given.
+    """
+    address = contact_address(channel, address)
+    now = datetime.now(UTC)
+    found = _find(session, channel, address, target)
+    if found is None:
+        session.execute(
+            insert(Subscription)
+            .values(
+                channel=channel,
+                address=address,
+                customer_id=target.customer_id,
+                premise_id=target.premise_id,
+                language=language,
+                quiet_start=quiet[0] if quiet else None,
+                quiet_end=quiet[1] if quiet else None,
+                source=source,
+                token=secrets.token_urlsafe(24),
+                verified_at=now if verified else None,
+            )
+            .on_conflict_do_nothing()
+        )
+        found = _find(session, channel, address, target)
+        assert found is not None  # inserted now, or by a concurrent request
+        record(session, SubscriptionAction.CREATED, actor, subscription_id=found.id)
+        if verified:
+            record(session, SubscriptionAction.VERIFIED, actor, subscription_id=found.id)
+        return found
+    if verified:
+        confirm(session, found, actor, language=language)
+    return found
+
+
+def confirm(
+    session: Session, row: Subscription, actor: Actor, *, language: Language | None = None
+) -> None:
+    """The contact is proven the subscriber's: verified, and resumed if it was stopped."""
+    now = datetime.now(UTC)
+    if row.verified_at is None:
+        row.verified_at = now
+        record(session, SubscriptionAction.VERIFIED, actor, subscription_id=row.id)
+    if row.stopped_at is not None:
+        row.stopped_at = None
+        record(session, SubscriptionAction.RESUMED, actor, subscription_id=row.id)
+    if language is not None and row.language is not language:
+        record(
+            session,
+            SubscriptionAction.CHANGED,
+            actor,
+            subscription_id=row.id,
+            details={"language": language.value},
+        )
+        row.language = language
+    session.flush()
+
+
+def stop(session: Session, row: Subscription, actor: Actor) -> None:
+    """No more messages to this contact for this target, safety ones included."""
+    if row.stopped_at is None:
+        row.stopped_at = datetime.now(UTC)
+        record(session, SubscriptionAction.STOPPED, actor, subscription_id=row.id)
+        session.flush()
+
+
+def change(
+    session: Session,
+    row: Subscription,
+    actor: Actor,
+    *,
+    language: Language | None = None,
+    quiet: QuietHours | tuple[time, time] | None = None,
+) -> None:
+    """Change the subscription's language or quiet hours (left out: kept)."""
+    changed: dict[str, str] = {}
+    if language is not None and language is not row.language:
+        row.language = language
+        changed["language"] = language.value
+    if quiet is not None:
+        start, end = (quiet.start, quiet.end) if isinstance(quiet, QuietHours) else quiet
+        if (row.quiet_start, row.quiet_end) != (start, end):
+            row.quiet_start, row.quiet_end = start, end
+            changed["quiet_hours"] = f"{start:%H:%M}-{end:%H:%M}"
+    if changed:
+        record(session, SubscriptionAction.CHANGED, actor, subscription_id=row.id, details=changed)
+        session.flush()
+
+
+def by_token(session: Session, token: str) -> Subscription:
+    row = session.scalar(
+        select(Subscription).where(Subscription.token == token[:64]).with_for_update()
+    )
+    if row is None:
+        raise UnknownSubscription("no subscription with that token")
+    return row
+
+
+def of_customer(session: Session, customer_id: int) -> list[Subscription]:
+    """The contacts following a customer's account, oldest first."""
+    return list(
+        session.scalars(
+            select(Subscription)
+            .where(Subscription.customer_id == customer_id)
+            .order_by(Subscription.id)
+        )
+    )
+
+
+def set_own_opt_out(session: Session, customer_id: int, opt_out: bool, actor: Actor) -> None:
+    """The customer's own contact stops (or starts again) hearing from us, audited."""
+    current = session.scalar(
+        select(NotificationPreference.opt_out).where(
+            NotificationPreference.customer_id == customer_id
+        )
+    )
+    if bool(current) is opt_out:
+        return
+    session.execute(
+        insert(NotificationPreference)
+        .values(customer_id=customer_id, opt_out=opt_out)
+        .on_conflict_do_update(index_elements=["customer_id"], set_={"opt_out": opt_out})
+    )
+    action = SubscriptionAction.STOPPED if opt_out else SubscriptionAction.RESUMED
+    record(session, action, actor, customer_id=customer_id)
+
+
+def stop_contact(
+    session: Session,
+    channel: DeliveryChannel,
+    address: str,
+    actor: Actor,
+    *,
+    customer_id: int | None = None,
+) -> int:
+    """Stop every subscription of the contact (only those following `customer_id`, when
+    given) and opt out the customers whose own phone or e-mail it is; how many stopped."""
+    query = select(Subscription).where(
+        Subscription.channel == channel,
+        Subscription.address == address,
+        Subscription.stopped_at.is_(None),
+    )
+    if customer_id is not None:
+        query = query.where(Subscription.customer_id == customer_id)
+    rows = list(session.scalars(query.with_for_update()))
+    for row in rows:
+        stop(session, row, actor)
+    owners = own_customers(session, channel, address, customer_id=customer_id)
+    for owner in owners:
+        set_own_opt_out(session, owner, True, actor)
+    session.flush()
+    return len(rows) + len(owners)
+
+
+def own_customers(
+    session: Session, channel: DeliveryChannel, address: str, *, customer_id: int | None = None
+) -> list[int]:
+    """The customers whose own phone (or e-mail) the contact is."""
+    if channel is DeliveryChannel.SMS:
+        query = select(Customer.id).where(Customer.phone == address)
+    elif channel is DeliveryChannel.EMAIL:
+        query = select(Customer.id).where(func.lower(Customer.email) == address)
+    else:
+        return []
+    if customer_id is not None:
+        query = query.where(Customer.id == customer_id)
+    return list(session.scalars(query.order_by(Customer.id)))

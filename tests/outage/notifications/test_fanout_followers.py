@@ -1,0 +1,135 @@
+"""Contacts that follow an account or a premise hear of its outages beside the customer's
+own contact: once per contact and event, and never twice to one address."""
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from outage.db import session_scope
+from outage.grid.models import Customer
+from outage.i18n import Language
+from outage.notifications import subscriptions
+from outage.notifications.enums import DeliveryChannel, SubscriptionSource
+from outage.notifications.models import Notification, Subscription
+from outage.notifications.sink import HttpSink
+from outage.notifications.subscriptions import Actor, Target
+
+from .conftest import Drain, Grid, messages_of
+
+DAUGHTER = "+84987000111"
+
+
+def _customer(session: Session, account: str) -> Customer:
+    return session.scalars(select(Customer).where(Customer.account == account)).one()
+
+
+def _follow(
+    sessions: sessionmaker[Session],
+    target: Callable[[Customer], Target],
+    account: str,
+    *,
+    address: str = DAUGHTER,
+    verified: bool = True,
+    language: Language = Language.EN,
+) -> int:
+    with session_scope(sessions) as session:
+        row = subscriptions.subscribe(
+            session,
+            channel=DeliveryChannel.SMS,
+            address=address,
+            target=target(_customer(session, account)),
+            language=language,
+            source=SubscriptionSource.AGENT,
+            actor=Actor.staff("test-agent"),
+            verified=verified,
+        )
+        return row.id
+
+
+def _by_account(customer: Customer) -> Target:
+    return Target(customer_id=customer.id)
+
+
+def _by_premise(customer: Customer) -> Target:
+    return Target(premise_id=customer.premise_id)
+
+
+def _to(session: Session, incident: int, address: str) -> list[Notification]:
+    return [m for m in messages_of(session, incident) if m.address == address]
+
+
+def test_a_second_contact_of_an_account_hears_beside_the_customer(
+    sessions: sessionmaker[Session], sink: HttpSink, drain: Drain, grid: Grid, open_outage
+) -> None:
+    account = sorted(grid.accounts[grid.fuse])[0]
+    subscription = _follow(sessions, _by_account, account)
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        customer = _customer(session, account)
+        [theirs] = _to(session, incident, DAUGHTER)
+        own = [m for m in messages_of(session, incident) if m.subscription_id is None]
+    assert theirs.subscription_id == subscription and theirs.customer_id == customer.id
+    assert theirs.language is Language.EN and theirs.body.startswith("Power company")
+    assert theirs.body.endswith("Stop: reply STOP")
+    assert len(own) == len(grid.accounts[grid.fuse])
+    mine = next(m for m in own if m.customer_id == customer.id)
+    assert mine.delivery_key == f"i{incident}:c{customer.id}:outage_detected"
+    assert theirs.delivery_key != mine.delivery_key
+    assert sink.received()[theirs.delivery_key]["to"] == DAUGHTER
+
+
+def test_a_follower_of_an_address_hears_of_its_outage(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    account = sorted(grid.accounts[grid.fuse])[0]
+    _follow(sessions, _by_premise, account)
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        assert len(_to(session, incident, DAUGHTER)) == 1
+
+
+def test_a_contact_following_several_affected_customers_hears_once(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    first, second = sorted(grid.accounts[grid.fuse])[:2]
+    _follow(sessions, _by_account, first)
+    _follow(sessions, _by_account, second)
+    _follow(sessions, _by_premise, second)
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        assert len(_to(session, incident, DAUGHTER)) == 1
+
+
+def test_a_subscription_of_the_customers_own_phone_is_not_a_second_message(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    account = sorted(grid.accounts[grid.fuse])[0]
+    with sessions() as session:
+        phone = _customer(session, account).phone
+    assert phone is not None
+    _follow(sessions, _by_account, account, address=phone)
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        [message] = _to(session, incident, phone)
+    assert message.subscription_id is None
+
+
+def test_unverified_and_stopped_contacts_hear_nothing(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    first, second = sorted(grid.accounts[grid.fuse])[:2]
+    _follow(sessions, _by_account, first, verified=False)
+    stopped = _follow(sessions, _by_account, second, address="+84987000222")
+    with session_scope(sessions) as session:
+        row = session.get_one(Subscription, stopped)
+        subscriptions.stop(session, row, Actor.contact("sms"))
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        assert _to(session, incident, DAUGHTER) == []
+        assert _to(session, incident, "+84987000222") == []
