@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from outage.incidents.progress import report_progress
 from outage.intake.channels import ivr, sms
 from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
-from outage.notifications import followup
+from outage.notifications import followup, keywords
 from outage.prediction.hazards import open_reported_hazard
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
@@ -84,14 +84,18 @@ def inbound_sms(
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
     `NGUYHIEM|NGUY HIEM|HAZARD [account] [details]`, `TRANGTHAI|STATUS [ticket]` (the
     outage's state, cause and ETR), `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
-    sent to the sender lately (notifications); words that tell of a hazard ("dây điện
-    đứt", "wire down"), with a report keyword or none, file a hazard, answered with the
+    sent to the sender lately, `DANGKY|DANG KY|REG <account>` subscribes the sender to the
+    account's outage alerts and `HUY|STOP [account]` stops them (notifications); words
+    that tell of a hazard ("dây điện đứt", "wire down"), with a report keyword or none,
+    file a hazard, answered with the
     safety advice; anything else is answered with the syntax in Vietnamese and English.
     The gateway's message id is the idempotency key, so its retries return the first
     ticket. A sender over the per-phone rate limit gets 200 with a polite "try again
     later" reply, not 429: the gateway must not retry it.
     """
-    answered = followup.answer_sms(session, message, config)
+    answered = followup.answer_sms(session, message, config) or keywords.answer_sms(
+        session, message
+    )
     if answered is not None:
         return answered
     answer = sms.handle(session, message, settings=config, limits=limits, progress=report_progress)

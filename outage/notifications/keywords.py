@@ -1,0 +1,112 @@
+"""SMS keywords of alerts: subscribe the sending phone to an account, or stop it.
+
+Case- and accent-blind, in either language (the keyword's language is the reply's and
+the subscription's):
+
+    DANGKY <account>     or DANG KY, ĐĂNG KÝ ..., REG ...
+    HUY [account]        or HỦY ..., STOP ...
+
+An SMS comes from the phone it names, so a subscription made by SMS is verified at once.
+A STOP stops every subscription of the phone (only those of the account, when one is
+given) and opts the customer out whose own phone it is. The SMS webhook asks this module
+before intake's keywords, so intake knows nothing of subscriptions.
+"""
+
+import re
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.grid.models import Customer
+from outage.i18n import Language, catalogue
+from outage.intake.channels.common import fold, nfc, phone_or_none
+from outage.intake.channels.schemas import SmsIn, SmsOut
+from outage.intake.channels.texts import sms_text
+from outage.notifications.enums import DeliveryChannel, SubscriptionSource
+from outage.notifications.subscriptions import (
+    Actor,
+    Target,
+    own_customers,
+    set_own_opt_out,
+    stop_contact,
+    subscribe,
+)
+
+
+class Command(StrEnum):
+    SUBSCRIBE = "subscribe"
+    STOP = "stop"
+
+
+KEYWORDS: dict[tuple[str, ...], tuple[Command, Language]] = {
+    ("DANGKY",): (Command.SUBSCRIBE, Language.VI),
+    ("DANG", "KY"): (Command.SUBSCRIBE, Language.VI),
+    ("REG",): (Command.SUBSCRIBE, Language.EN),
+    ("HUY",): (Command.STOP, Language.VI),
+    ("STOP",): (Command.STOP, Language.EN),
+}
+_LONGEST_FIRST = sorted(KEYWORDS, key=len, reverse=True)
+
+ACCOUNT_MAX = 64
+
+
+def _parse(text: str) -> tuple[Command, Language, str] | None:
+    """The keyword at the start of the message and the account after it (pure)."""
+    words = nfc(text).split()
+    keys = [re.sub(r"[^A-Z0-9]", "", fold(word).upper()) for word in words]
+    for keyword in _LONGEST_FIRST:
+        if tuple(keys[: len(keyword)]) == keyword:
+            command, language = KEYWORDS[keyword]
+            return command, language, " ".join(words[len(keyword) :])
+    return None
+
+
+def _customer(session: Session, given: str) -> int | None:
+    """The customer the words name: all of them as an account, else the first word."""
+    first = given.split()[0]
+    names = [given, given.upper(), first, first.upper()]
+    by_account = dict(
+        session.execute(select(Customer.account, Customer.id).where(Customer.account.in_(names)))
+        .tuples()
+        .all()
+    )
+    return next((by_account[name] for name in names if name in by_account), None)
+
+
+def _reply(key: str, language: Language, **values: str) -> SmsOut:
+    text = catalogue("notifications", language)[key].format(**values)
+    return SmsOut(reply=sms_text(text))
+
+
+def answer_sms(session: Session, message: SmsIn) -> SmsOut | None:
+    """The reply to a subscription keyword; None for any other message."""
+    parsed = _parse(message.text)
+    phone = phone_or_none(message.sender)
+    if parsed is None or phone is None:
+        return None
+    command, language, given = parsed
+    given = given[:ACCOUNT_MAX].strip()
+    customer_id = _customer(session, given) if given else None
+    if given and customer_id is None:
+        return _reply("sms.unknown_account", language, account=given)
+    actor = Actor.contact(SubscriptionSource.SMS.value)
+    if command is Command.STOP:
+        stop_contact(session, DeliveryChannel.SMS, phone, actor, customer_id=customer_id)
+        return _reply("sms.stopped", language)
+    if customer_id is None:
+        return _reply("sms.subscribe_usage", language)
+    if own_customers(session, DeliveryChannel.SMS, phone, customer_id=customer_id):
+        set_own_opt_out(session, customer_id, False, actor)
+    else:
+        subscribe(
+            session,
+            channel=DeliveryChannel.SMS,
+            address=phone,
+            target=Target(customer_id=customer_id),
+            language=language,
+            source=SubscriptionSource.SMS,
+            actor=actor,
+            verified=True,
+        )
+    return _reply("sms.subscribed", language, account=given)
