@@ -22,6 +22,7 @@ from outage.db import session_factory
 from outage.grid.live import LiveTopology
 from outage.intake.limits import IntakeLimits
 from outage.pages import agent_console as agent_console_pages
+from outage.pages import alerts as alert_pages
 from outage.pages import crew as crew_pages
 from outage.pages import customer as page_routes
 from outage.pages import follow_up as follow_up_pages
@@ -78,6 +79,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(crew_routes.router)
     app.include_router(notification_routes.router)
     app.include_router(follow_up_pages.router)
+    app.include_router(alert_pages.router)
     app.include_router(care_routes.router)
     app.include_router(reliability_routes.router)
     app.include_router(crew_pages.router)

@@ -1,21 +1,29 @@
 """HTTP routes of notifications: agents' view of a customer's messages and preferences,
-the export of an incident's messages, planned outages, and the public follow-up answer."""
+the export of an incident's messages, planned outages, and customers' own alert
+subscriptions (public: a one-time code proves the contact, a token then manages it)."""
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi.responses import JSONResponse, Response
 
-from outage.notifications import planned, preferences, service
+from outage.notifications import planned, preferences, selfservice, service, subscriptions
+from outage.notifications.codes import Outcome
 from outage.notifications.enums import PlannedStatus
 from outage.notifications.schemas import (
+    CodeIn,
     NotificationOut,
     PlannedOutageIn,
     PlannedOutageOut,
     PlannedOutagePatch,
     PreferencesIn,
     PreferencesOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    SubscriptionPatch,
+    SubscriptionPending,
+    SubscriptionVerified,
 )
 from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
@@ -136,3 +144,103 @@ def change_planned(
 def cancel_planned(planned_id: int, session: SessionDep) -> PlannedOutageOut:
     """Call the work off; customers noticed already are told."""
     return planned.cancel(session, planned_id)
+
+
+# --- customers' own alert subscriptions --------------------------------------------------
+
+SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Token = Annotated[str, Path(min_length=16, max_length=64)]
+
+_REFUSED = {
+    Outcome.WRONG: (status.HTTP_422_UNPROCESSABLE_CONTENT, "the code is wrong"),
+    Outcome.EXPIRED: (
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        "the code has expired (or none was sent): ask for a new one",
+    ),
+    Outcome.SPENT: (
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        "too many wrong tries for this code: ask for a new one",
+    ),
+}
+
+
+@router.post(
+    "/subscriptions",
+    response_model=SubscriptionPending,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(require("alerts.subscribe"))],
+    responses={429: {"description": "Too many codes sent to this contact in the last hour"}},
+)
+def request_subscription(
+    asked: SubscriptionIn, session: SessionDep, config: SettingsDep
+) -> SubscriptionPending:
+    """Ask for a customer's (or an address's) outage alerts at a phone or e-mail address:
+    a one-time code goes there, to be given back to `POST /subscriptions/{id}/verify`."""
+    return selfservice.request(session, asked, config, datetime.now(UTC))
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/code",
+    response_model=SubscriptionPending,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(require("alerts.subscribe"))],
+    responses={429: {"description": "Too many codes sent to this contact in the last hour"}},
+)
+def resend_code(
+    subscription_id: SubscriptionId, session: SessionDep, config: SettingsDep
+) -> SubscriptionPending:
+    """Send a new code (the older ones no longer count)."""
+    return selfservice.resend(session, subscription_id, config, datetime.now(UTC))
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/verify",
+    response_model=SubscriptionVerified,
+    dependencies=[Depends(require("alerts.subscribe"))],
+    responses={422: {"description": "Wrong or expired code"}, 429: {"description": "Spent"}},
+)
+def verify_subscription(
+    subscription_id: SubscriptionId, given: CodeIn, session: SessionDep, config: SettingsDep
+) -> SubscriptionVerified | JSONResponse:
+    """The code sent to the contact: the subscription is verified and its token given.
+
+    A wrong code counts against it (committed, so the limit holds)."""
+    outcome, row = selfservice.verify(
+        session, subscription_id, given.code, config, datetime.now(UTC)
+    )
+    if outcome is not Outcome.VERIFIED:
+        code, reason = _REFUSED[outcome]
+        return JSONResponse({"detail": reason, "code": outcome.value}, status_code=code)
+    shown = selfservice.view(session, row)
+    return SubscriptionVerified(**shown.model_dump(), token=row.token)
+
+
+@router.get(
+    "/subscriptions/{token}",
+    response_model=SubscriptionOut,
+    dependencies=[Depends(require("alerts.subscribe"))],
+)
+def get_subscription(token: Token, session: SessionDep) -> SubscriptionOut:
+    return selfservice.view(session, subscriptions.by_token(session, token))
+
+
+@router.patch(
+    "/subscriptions/{token}",
+    response_model=SubscriptionOut,
+    dependencies=[Depends(require("alerts.subscribe"))],
+)
+def change_subscription(
+    token: Token, patch: SubscriptionPatch, session: SessionDep
+) -> SubscriptionOut:
+    """Change the language or quiet hours."""
+    return selfservice.amend(session, subscriptions.by_token(session, token), patch)
+
+
+@router.delete(
+    "/subscriptions/{token}",
+    response_model=SubscriptionOut,
+    dependencies=[Depends(require("alerts.subscribe"))],
+)
+def stop_subscription(token: Token, session: SessionDep) -> SubscriptionOut:
+    """No more messages to this contact for this account or address."""
+    return selfservice.unsubscribe(session, subscriptions.by_token(session, token))

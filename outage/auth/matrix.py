@@ -25,6 +25,11 @@ PERMISSIONS: dict[str, str] = {
     "auth.logout": "Sign out: end the session or token the request carries.",
     "map.public": "The public outage map and its aggregated data (no personal data).",
     "notifications.reply": 'Answer a "still out?" follow-up from the link in a message.',
+    "alerts.subscribe": (
+        "Ask for outage alerts at a phone or e-mail address (a one-time code proves it), "
+        "then read, change or stop them with the subscription's token."
+    ),
+    "alerts.unsubscribe": "The unsubscribe link in every message: see what stops, and stop it.",
     "requests.submit": "File a customer-care service request.",
     "requests.status": (
         "A service request's status by its ticket (with `phone_last4`), and its "
@@ -65,6 +70,10 @@ PERMISSIONS: dict[str, str] = {
     "notifications.preferences": (
         "Change how a customer is notified: channel, language, opt-out, quiet hours."
     ),
+    "subscriptions.manage": (
+        "A customer's alert contacts: list them, add one for the caller (verified by the "
+        "agent) or stop one."
+    ),
     "planned.read": "Planned outages (maintenance windows).",
     "planned.manage": "Schedule, change or cancel a planned outage.",
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
@@ -89,6 +98,8 @@ PUBLIC: frozenset[str] = frozenset(
         "auth.logout",
         "map.public",
         "notifications.reply",
+        "alerts.subscribe",
+        "alerts.unsubscribe",
         "requests.submit",
         "requests.status",
     }
@@ -108,6 +119,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reports.file",
         "notifications.read",
         "notifications.preferences",
+        "subscriptions.manage",
         "planned.read",
         "requests.work",
     },

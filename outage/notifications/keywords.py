@@ -8,8 +8,10 @@ the subscription's):
 
 An SMS comes from the phone it names, so a subscription made by SMS is verified at once.
 A STOP stops every subscription of the phone (only those of the account, when one is
-given) and opts the customer out whose own phone it is. The SMS webhook asks this module
-before intake's keywords, so intake knows nothing of subscriptions.
+given) and the customer's own contact when the phone is theirs: nothing more goes to it,
+safety messages included (a STOP means stop), until it subscribes again. The SMS
+webhook asks this module before intake's keywords, so intake knows nothing of
+subscriptions.
 """
 
 import re
@@ -28,7 +30,7 @@ from outage.notifications.subscriptions import (
     Actor,
     Target,
     own_customers,
-    set_own_opt_out,
+    set_own_stop,
     stop_contact,
     subscribe,
 )
@@ -97,7 +99,7 @@ def answer_sms(session: Session, message: SmsIn) -> SmsOut | None:
     if customer_id is None:
         return _reply("sms.subscribe_usage", language)
     if own_customers(session, DeliveryChannel.SMS, phone, customer_id=customer_id):
-        set_own_opt_out(session, customer_id, False, actor)
+        set_own_stop(session, customer_id, False, actor)
     else:
         subscribe(
             session,

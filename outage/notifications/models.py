@@ -63,7 +63,10 @@ class NotificationPreference(Base):
     language: Mapped[Language | None] = mapped_column(LanguageCode)
     """None: the customer's language."""
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
-    """No messages but safety ones."""
+    """No messages but safety ones (staff set it for the customer)."""
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The customer stopped their own contact (an SMS STOP, the unsubscribe link): no
+    messages at all, safety ones included, until they subscribe again."""
     quiet_start: Mapped[time | None] = mapped_column(Time)
     """None: the default quiet hours; equal start and end: none at all."""
     quiet_end: Mapped[time | None] = mapped_column(Time)

@@ -71,7 +71,8 @@ def recipients(
     """The customers with somewhere to send to, in one query.
 
     The chosen channel when the customer has an address for it, else SMS to a phone, else
-    e-mail; customers with neither are left out.
+    e-mail; customers with neither are left out, and so are those who stopped their own
+    contact (safety messages included: a STOP means stop).
     """
     rows = session.execute(
         select(
@@ -87,7 +88,7 @@ def recipients(
             NotificationPreference.quiet_end,
         )
         .outerjoin(NotificationPreference, NotificationPreference.customer_id == Customer.id)
-        .where(Customer.id.in_(list(customer_ids)))
+        .where(Customer.id.in_(list(customer_ids)), NotificationPreference.stopped_at.is_(None))
         .order_by(Customer.id)
     )
     found: list[Recipient] = []

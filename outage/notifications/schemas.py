@@ -1,12 +1,19 @@
-"""What notifications, preferences and planned outages look like at the HTTP boundary."""
+"""What notifications, preferences, subscriptions and planned outages look like at the HTTP
+boundary."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from outage.i18n import Language
-from outage.notifications.enums import DeliveryChannel, DeliveryStatus, PlannedStatus, Reply
+from outage.notifications.enums import (
+    DeliveryChannel,
+    DeliveryStatus,
+    PlannedStatus,
+    Reply,
+    SubscriptionSource,
+)
 from outage.outbox.enums import EventKind
 
 QUIET_HOURS = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
@@ -97,3 +104,76 @@ class PlannedOutageOut(BaseModel):
     reminder_queued_at: datetime | None
     lon: float
     lat: float
+
+
+CONTACT_MAX = 254
+
+
+class SubscriptionIn(_Strict):
+    """A phone or e-mail address to be told of a customer's (or an address's) outages.
+
+    Give exactly one of `account` (the customer's) and `address` (a premise, found as
+    intake finds a report's address). Without `channel`, a contact with an `@` is an
+    e-mail address, else a phone number.
+    """
+
+    account: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    address: Annotated[str | None, Field(min_length=3, max_length=300)] = None
+    contact: Annotated[str, Field(min_length=3, max_length=CONTACT_MAX)]
+    channel: Literal[DeliveryChannel.SMS, DeliveryChannel.EMAIL] | None = None
+    language: Language = Language.VI
+    quiet_hours: Annotated[str | None, Field(pattern=QUIET_HOURS)] = None
+    """Local 'HH:MM-HH:MM'; unset: the default quiet hours; '00:00-00:00': none."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.account is None) == (self.address is None):
+            raise ValueError("give exactly one of account and address")
+        return self
+
+    @property
+    def chosen_channel(self) -> DeliveryChannel:
+        if self.channel is not None:
+            return self.channel
+        return DeliveryChannel.EMAIL if "@" in self.contact else DeliveryChannel.SMS
+
+
+class SubscriptionPending(BaseModel):
+    """A code is on its way to the contact: give it back to `POST .../{id}/verify`."""
+
+    id: int
+    code_expires_in_minutes: int
+
+
+class CodeIn(_Strict):
+    code: Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class SubscriptionPatch(_Strict):
+    """What a subscriber may change; a field left out stays as it is."""
+
+    language: Language | None = None
+    quiet_hours: Annotated[str | None, Field(pattern=QUIET_HOURS)] = None
+    channel: DeliveryChannel | None = None
+    """Only the subscription's own: another channel needs a contact of its own, verified."""
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription as its subscriber sees it: the contact masked, nothing of the
+    customer but the account number they gave."""
+
+    id: int
+    target: Literal["account", "address"]
+    account: str | None
+    channel: DeliveryChannel
+    contact: str
+    language: Language
+    quiet_hours: str | None
+    verified: bool
+    stopped: bool
+    source: SubscriptionSource
+
+
+class SubscriptionVerified(SubscriptionOut):
+    token: str
+    """The subscription's secret: `GET`, `PATCH` and `DELETE /api/v1/subscriptions/{token}`."""

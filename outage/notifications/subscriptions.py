@@ -275,21 +275,22 @@ def of_customer(session: Session, customer_id: int) -> list[Subscription]:
     )
 
 
-def set_own_opt_out(session: Session, customer_id: int, opt_out: bool, actor: Actor) -> None:
-    """The customer's own contact stops (or starts again) hearing from us, audited."""
+def set_own_stop(session: Session, customer_id: int, stopped: bool, actor: Actor) -> None:
+    """The customer's own contact stops hearing from us at all (or starts again), audited."""
     current = session.scalar(
-        select(NotificationPreference.opt_out).where(
+        select(NotificationPreference.stopped_at).where(
             NotificationPreference.customer_id == customer_id
         )
     )
-    if bool(current) is opt_out:
+    if (current is not None) is stopped:
         return
+    moment = datetime.now(UTC) if stopped else None
     session.execute(
         insert(NotificationPreference)
-        .values(customer_id=customer_id, opt_out=opt_out)
-        .on_conflict_do_update(index_elements=["customer_id"], set_={"opt_out": opt_out})
+        .values(customer_id=customer_id, stopped_at=moment)
+        .on_conflict_do_update(index_elements=["customer_id"], set_={"stopped_at": moment})
     )
-    action = SubscriptionAction.STOPPED if opt_out else SubscriptionAction.RESUMED
+    action = SubscriptionAction.STOPPED if stopped else SubscriptionAction.RESUMED
     record(session, action, actor, customer_id=customer_id)
 
 
@@ -302,7 +303,7 @@ def stop_contact(
     customer_id: int | None = None,
 ) -> int:
     """Stop every subscription of the contact (only those following `customer_id`, when
-    given) and opt out the customers whose own phone or e-mail it is; how many stopped."""
+    given) and the customers' own contact when it is theirs; how many stopped."""
     query = select(Subscription).where(
         Subscription.channel == channel,
         Subscription.address == address,
@@ -315,7 +316,7 @@ def stop_contact(
         stop(session, row, actor)
     owners = own_customers(session, channel, address, customer_id=customer_id)
     for owner in owners:
-        set_own_opt_out(session, owner, True, actor)
+        set_own_stop(session, owner, True, actor)
     session.flush()
     return len(rows) + len(owners)
 

@@ -188,9 +188,14 @@ def upgrade() -> None:
         "num_nonnulls(customer_id, subscription_id) >= 1",
     )
     op.create_index("ix_notifications_subscription_id", "notifications", ["subscription_id"])
+    op.add_column(
+        "notification_preferences",
+        sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("notification_preferences", "stopped_at")
     op.execute("DELETE FROM notifications WHERE subscription_id IS NOT NULL OR event_id IS NULL")
     op.drop_index("ix_notifications_subscription_id", table_name="notifications")
     op.drop_constraint("ck_notifications_recipient", "notifications", type_="check")

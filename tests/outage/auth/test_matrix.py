@@ -313,6 +313,31 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("DELETE", "/api/v1/planned-outages/{planned_id}"): _request(
         "DELETE", "/api/v1/planned-outages/999999"
     ),
+    ("POST", "/api/v1/subscriptions"): _request(
+        "POST", "/api/v1/subscriptions", json={"account": "nobody", "contact": "0912 000 111"}
+    ),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/code"): _request(
+        "POST", "/api/v1/subscriptions/999999/code"
+    ),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/verify"): _request(
+        "POST", "/api/v1/subscriptions/999999/verify", json={"code": "123456"}
+    ),
+    ("GET", "/api/v1/subscriptions/{token}"): _request(
+        "GET", "/api/v1/subscriptions/no-such-token-at-all"
+    ),
+    ("PATCH", "/api/v1/subscriptions/{token}"): _request(
+        "PATCH", "/api/v1/subscriptions/no-such-token-at-all", json={"language": "en"}
+    ),
+    ("DELETE", "/api/v1/subscriptions/{token}"): _request(
+        "DELETE", "/api/v1/subscriptions/no-such-token-at-all"
+    ),
+    ("GET", "/alerts"): _request("GET", "/alerts"),
+    ("POST", "/alerts"): _request("POST", "/alerts", data={"account": "nobody", "contact": "x"}),
+    ("POST", "/alerts/{subscription_id}/verify"): _request(
+        "POST", "/alerts/999999/verify", data={"code": "123456"}
+    ),
+    ("GET", "/u/{token}"): _request("GET", "/u/no-such-token"),
+    ("POST", "/u/{token}"): _request("POST", "/u/no-such-token"),
     ("GET", "/n/{token}"): _request("GET", "/n/no-such-token"),
     ("POST", "/n/{token}"): _request("POST", "/n/no-such-token", data={"answer": "restored"}),
     # maps: the dispatcher's and the public's

@@ -92,7 +92,7 @@ def test_a_stop_with_an_account_stops_only_that_one(
     assert first.stopped_at is None and second.stopped_at is not None
 
 
-def test_a_stop_from_the_customers_own_phone_opts_them_out(
+def test_a_stop_from_the_customers_own_phone_stops_their_own_contact(
     api: TestClient, sessions: sessionmaker[Session], grid: Grid
 ) -> None:
     account = _account(grid)
@@ -105,10 +105,10 @@ def test_a_stop_from_the_customers_own_phone_opts_them_out(
         audited = session.scalar(
             select(SubscriptionEvent.action).where(SubscriptionEvent.customer_id == customer.id)
         )
-    assert chosen.opt_out and audited is SubscriptionAction.STOPPED
+    assert chosen.stopped_at is not None and audited is SubscriptionAction.STOPPED
     _sms(api, f"DANGKY {account}", sender=customer.phone)
     with sessions() as session:
-        assert not session.get_one(NotificationPreference, customer.id).opt_out
+        assert session.get_one(NotificationPreference, customer.id).stopped_at is None
         assert _subscriptions(session) == []
 
 
