@@ -72,6 +72,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(channel_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)
+    app.include_router(agent_routes.contacts)
     app.include_router(page_routes.router)
     app.include_router(request_pages.router)
     app.include_router(agent_console_pages.router)

@@ -153,6 +153,15 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/agent/customers"): _request(
         "GET", "/api/v1/agent/customers", params={"q": "0912"}
     ),
+    ("GET", "/api/v1/agent/customers/{account}/contacts"): _request(
+        "GET", "/api/v1/agent/customers/nobody/contacts"
+    ),
+    ("POST", "/api/v1/agent/customers/{account}/contacts"): _request(
+        "POST", "/api/v1/agent/customers/nobody/contacts", json={"contact": "0912 000 111"}
+    ),
+    ("DELETE", "/api/v1/agent/contacts/{subscription_id}"): _request(
+        "DELETE", "/api/v1/agent/contacts/999999"
+    ),
     ("GET", "/agent"): _request("GET", "/agent", params={"q": "0912"}),
     ("POST", "/agent/reports"): _request("POST", "/agent/reports", data={"account": "nope"}),
     ("GET", "/agent/queue"): _request("GET", "/agent/queue"),

@@ -60,7 +60,11 @@ def _to(session: Session, incident: int, address: str) -> list[Notification]:
 
 
 def test_a_second_contact_of_an_account_hears_beside_the_customer(
-    sessions: sessionmaker[Session], sink: HttpSink, drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    sink: HttpSink,
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     account = sorted(grid.accounts[grid.fuse])[0]
     subscription = _follow(sessions, _by_account, account)
@@ -81,7 +85,10 @@ def test_a_second_contact_of_an_account_hears_beside_the_customer(
 
 
 def test_a_follower_of_an_address_hears_of_its_outage(
-    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     account = sorted(grid.accounts[grid.fuse])[0]
     _follow(sessions, _by_premise, account)
@@ -92,7 +99,10 @@ def test_a_follower_of_an_address_hears_of_its_outage(
 
 
 def test_a_contact_following_several_affected_customers_hears_once(
-    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     first, second = sorted(grid.accounts[grid.fuse])[:2]
     _follow(sessions, _by_account, first)
@@ -105,7 +115,10 @@ def test_a_contact_following_several_affected_customers_hears_once(
 
 
 def test_a_subscription_of_the_customers_own_phone_is_not_a_second_message(
-    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     account = sorted(grid.accounts[grid.fuse])[0]
     with sessions() as session:
@@ -120,7 +133,10 @@ def test_a_subscription_of_the_customers_own_phone_is_not_a_second_message(
 
 
 def test_unverified_and_stopped_contacts_hear_nothing(
-    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     first, second = sorted(grid.accounts[grid.fuse])[:2]
     _follow(sessions, _by_account, first, verified=False)

@@ -1,6 +1,7 @@
 """The unsubscribe link in every message: its page changes nothing on a GET, and its POST
 stops the contact the message went to, whatever the message was about."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -33,7 +34,11 @@ def _customer(session: Session, grid: Grid) -> Customer:
 
 
 def test_every_message_carries_a_link_that_a_get_does_not_use(
-    api: TestClient, sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    api: TestClient,
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     incident = open_outage(grid.fuse)
     drain()
@@ -53,7 +58,11 @@ def test_every_message_carries_a_link_that_a_get_does_not_use(
 
 
 def test_a_post_stops_the_customers_own_contact_safety_included(
-    api: TestClient, sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    api: TestClient,
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     first = open_outage(grid.fuse)
     drain()
@@ -84,7 +93,11 @@ def test_a_post_stops_the_customers_own_contact_safety_included(
 
 
 def test_a_followers_link_stops_only_its_subscription(
-    api: TestClient, sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+    api: TestClient,
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     with session_scope(sessions) as session:
         customer = _customer(session, grid)
@@ -111,7 +124,11 @@ def test_a_followers_link_stops_only_its_subscription(
 
 
 def test_an_email_shows_its_unsubscribe_link(
-    sessions: sessionmaker[Session], smtp: SmtpInbox, drain: Drain, grid: Grid, open_outage
+    sessions: sessionmaker[Session],
+    smtp: SmtpInbox,
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
 ) -> None:
     with session_scope(sessions) as session:
         customer = _customer(session, grid)
