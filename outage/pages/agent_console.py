@@ -1,4 +1,5 @@
-"""The call-centre agent console: find the caller, log their call or file their request.
+"""The call-centre agent console: find the caller, log their call or file their request,
+add a contact to their account's alerts or stop one.
 
 Plain HTML forms without a script, in Vietnamese or English like the customer pages.
 Everything a customer typed is escaped by Jinja's autoescape, and nothing here is cached:
@@ -21,11 +22,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
 from outage import i18n
+from outage.agent import contacts as alert_contacts
 from outage.agent import service as customers
-from outage.agent.schemas import CustomerOut
+from outage.agent.schemas import ContactIn, ContactOut, CustomerOut
 from outage.care import service as care
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
+from outage.errors import DomainError
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
 from outage.intake import service as intake
@@ -238,6 +241,86 @@ def file_request(
     return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
+class ContactForm(BaseModel):
+    """A contact the caller gives for their account's alerts, as posted."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    account: str = ""
+    channel: str = "sms"
+    contact: str = ""
+    language: str = "vi"
+    q: str = ""
+    lang: str = ""
+
+
+class BackForm(BaseModel):
+    """Where a button's post returns to: the search and the language."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = ""
+    lang: str = ""
+
+
+@router.post(
+    "/contacts",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("subscriptions.manage", page=True))],
+)
+def add_contact(
+    request: Request,
+    form: Annotated[ContactForm, Form()],
+    session: SessionDep,
+    staff: PrincipalDep,
+    config: SettingsDep,
+) -> Response:
+    """The caller's contact follows their account (the agent vouches for it), then back."""
+    language = request_language(request, form.lang)
+    t = i18n.strings(language)
+    try:
+        given = ContactIn(
+            channel=form.channel, contact=form.contact, language=form.language or language
+        )
+        with session.begin_nested():
+            alert_contacts.add_contact(session, form.account.strip(), given, agent=staff.name)
+    except (ValidationError, DomainError):
+        return _console_page(
+            session,
+            language,
+            form.q,
+            staff=staff,
+            live=request.app.state.topology,
+            zone=config.local_timezone,
+            extra_errors=[t["agent_contact_error"]],
+            status_code=422,
+        )
+    return redirect("/agent", {"q": form.q.strip(), "lang": language})
+
+
+@router.post(
+    "/contacts/{subscription_id}/stop",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("subscriptions.manage", page=True))],
+)
+def stop_contact(
+    subscription_id: int,
+    request: Request,
+    form: Annotated[BackForm, Form()],
+    session: SessionDep,
+    staff: PrincipalDep,
+) -> Response:
+    """The contact hears no more of the account (audited with the agent's name), then back."""
+    language = request_language(request, form.lang)
+    if 0 < subscription_id < 2**31:
+        try:
+            with session.begin_nested():
+                alert_contacts.stop_contact(session, subscription_id, agent=staff.name)
+        except DomainError:
+            pass  # gone already: the console shows what there is
+    return redirect("/agent", {"q": form.q.strip(), "lang": language})
+
+
 def _to_report(form: CallForm) -> ReportIn:
     given = filled_in(form, ("account", "description", "hazard"))
     return ReportIn.model_validate({**given, "channel": Channel.AGENT})
@@ -336,6 +419,8 @@ class _Surroundings:
     requests: Mapping[str, list[RequestOut]]
     notifications: Mapping[str, list[NotificationOut]] | None
     """None when the agent may not read them."""
+    contacts: Mapping[str, list[ContactOut]] | None
+    """The contacts following each account; None when the agent may not manage them."""
 
 
 def _surroundings(
@@ -356,7 +441,12 @@ def _surroundings(
         if staff.may("notifications.read")
         else None
     )
-    return _Surroundings(outages, customers.open_requests(session, accounts), messages)
+    contacts = (
+        {account: alert_contacts.contacts_of(session, account) for account in accounts}
+        if staff.may("subscriptions.manage")
+        else None
+    )
+    return _Surroundings(outages, customers.open_requests(session, accounts), messages, contacts)
 
 
 def _incident_row(
@@ -431,6 +521,11 @@ def _customer_card(
                 for message in messages
             ]
             if messages is not None
+            else None
+        ),
+        "contacts": (
+            around.contacts.get(customer.account, [])
+            if around and around.contacts is not None
             else None
         ),
         "form": draft,

@@ -164,6 +164,12 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/agent"): _request("GET", "/agent", params={"q": "0912"}),
     ("POST", "/agent/reports"): _request("POST", "/agent/reports", data={"account": "nope"}),
+    ("POST", "/agent/contacts"): _request(
+        "POST", "/agent/contacts", data={"account": "nobody", "contact": "0912 000 111"}
+    ),
+    ("POST", "/agent/contacts/{subscription_id}/stop"): _request(
+        "POST", "/agent/contacts/999999/stop"
+    ),
     ("GET", "/agent/queue"): _request("GET", "/agent/queue"),
     ("POST", "/agent/queue/{ticket}/placement"): _request(
         "POST", "/agent/queue/{fx.queued_ticket}/placement", data={"premise": "nope"}

@@ -409,3 +409,31 @@ def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(
     assert f'<td class="ref">{incident}</td>' not in still_active
     history = html.split('class="outage-history"', 1)[1].split("</table>", 1)[0]
     assert f'<td class="ref">{incident}</td>' in history
+
+
+def test_an_agent_adds_a_contact_for_the_caller_and_stops_it(
+    agent_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][7]
+    assert premise.customer is not None
+    account = premise.customer.account
+    added = agent_client.post(
+        "/agent/contacts",
+        data={"account": account, "channel": "sms", "contact": "0987 000 888", "q": account},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    page = agent_client.get("/agent", params={"q": account, "lang": "en"}).text
+    assert "+84987000888" in page and "Getting alerts" in page
+    stop = re.search(r'action="/agent/contacts/(\d+)/stop"', page)
+    assert stop is not None
+    stopped = agent_client.post(
+        f"/agent/contacts/{stop[1]}/stop", data={"q": account}, follow_redirects=False
+    )
+    assert stopped.status_code == 303
+    page = agent_client.get("/agent", params={"q": account, "lang": "en"}).text
+    assert "Stopped" in page and f"/agent/contacts/{stop[1]}/stop" not in page
+    refused = agent_client.post(
+        "/agent/contacts", data={"account": account, "contact": "12", "q": account, "lang": "en"}
+    )
+    assert refused.status_code == 422 and "was not added" in refused.text
