@@ -118,7 +118,7 @@ def export_customer(session: Session, account: str, *, now: datetime) -> Custome
         events[event.request_id].append(RequestEventExport.model_validate(event))
     messages = session.scalars(
         select(Notification)
-        .where(Notification.customer_id == customer.id)
+        .where(_own_message(customer))
         .order_by(Notification.created_at, Notification.id)
     )
     return CustomerExport(
@@ -138,6 +138,12 @@ def export_customer(session: Session, account: str, *, now: datetime) -> Custome
         notifications=[NotificationExport.model_validate(m) for m in messages],
         exported_at=now,
     )
+
+
+def _own_message(customer: Customer) -> ColumnElement[bool]:
+    """Messages to the customer's own contact: those to contacts following them are the
+    followers' (their addresses are no part of the customer's data)."""
+    return and_(Notification.customer_id == customer.id, Notification.subscription_id.is_(None))
 
 
 def erase_customer(session: Session, account: str) -> dict[str, int]:
@@ -179,12 +185,12 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
     )
     session.execute(
         update(Notification)
-        .where(Notification.customer_id == customer.id, Notification.status.in_(UNSENT))
+        .where(_own_message(customer), Notification.status.in_(UNSENT))
         .values(status=DeliveryStatus.SKIPPED)
     )
     messages = session.scalars(
         update(Notification)
-        .where(Notification.customer_id == customer.id)
+        .where(_own_message(customer))
         .values(address=ERASED, last_error=None)
         .returning(Notification.id)
     ).all()

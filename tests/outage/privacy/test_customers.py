@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -13,11 +13,13 @@ from outage.auth.models import AuditEntry
 from outage.cli import app
 from outage.db import session_scope
 from outage.grid.models import Customer
+from outage.i18n import Language
 from outage.intake.models import Report
-from outage.notifications.enums import DeliveryStatus
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, SubscriptionSource
 from outage.notifications.models import Notification, NotificationPreference
 from outage.notifications.preferences import set_preferences
 from outage.notifications.schemas import PreferencesIn
+from outage.notifications.subscriptions import Actor, Target, subscribe
 from outage.privacy import ERASED
 from tests.outage.privacy.builders import (
     file_report,
@@ -96,6 +98,32 @@ def test_export_leaves_out_the_contact_and_words_of_someone_else_reporting_for_t
     assert "Bình" not in result.stdout
     assert "987654321" not in result.stdout
     assert len(json.loads(result.stdout)["reports"]) == 2
+
+
+def test_export_leaves_out_the_messages_to_a_contact_following_them(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        follower = subscribe(
+            session,
+            channel=DeliveryChannel.SMS,
+            address="0987 000 999",
+            target=Target(customer_id=customer.id),
+            language=Language.VI,
+            source=SubscriptionSource.AGENT,
+            actor=Actor.staff("test-agent"),
+            verified=True,
+        )
+        message = make_message(session, customer, status=DeliveryStatus.SENT, days_ago=1)
+        session.execute(
+            update(Notification)
+            .where(Notification.id == message)
+            .values(subscription_id=follower.id, address=follower.address)
+        )
+    result = cli.invoke(app, ["customers", "export", customer.account])
+    assert result.exit_code == 0, result.output
+    assert "987000999" not in result.stdout
+    assert len(json.loads(result.stdout)["notifications"]) == 1
 
 
 def test_export_to_a_file_is_audited_with_who_ran_it(
