@@ -65,8 +65,8 @@ class NotificationPreference(Base):
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     """No messages but safety ones (staff set it for the customer)."""
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    """The customer stopped their own contact (an SMS STOP, the unsubscribe link): no
-    messages at all, safety ones included, until they subscribe again."""
+    """The opt-out is the customer's own (an SMS STOP, the unsubscribe link): no messages
+    at all, safety ones included, until they subscribe again or staff lift the opt-out."""
     quiet_start: Mapped[time | None] = mapped_column(Time)
     """None: the default quiet hours; equal start and end: none at all."""
     quiet_end: Mapped[time | None] = mapped_column(Time)

@@ -188,7 +188,8 @@ def get_preferences(session: Session, account: str) -> PreferencesOut:
 
 
 def set_preferences(session: Session, account: str, chosen: PreferencesIn) -> PreferencesOut:
-    """Replace the customer's preferences (absent fields: the defaults)."""
+    """Replace the customer's preferences (absent fields: the defaults); without the
+    opt-out, a STOP the customer sent is lifted too."""
     customer_id = _customer_id(session, account)
     quiet: tuple[time | None, time | None] = (None, None)
     if chosen.quiet_hours is not None:
@@ -201,10 +202,12 @@ def set_preferences(session: Session, account: str, chosen: PreferencesIn) -> Pr
         "quiet_start": quiet[0],
         "quiet_end": quiet[1],
     }
+    # Staff lifting the opt-out lift the customer's own STOP with it.
+    replaced = values if chosen.opt_out else {**values, "stopped_at": None}
     session.execute(
         insert(NotificationPreference)
         .values(customer_id=customer_id, **values)
-        .on_conflict_do_update(index_elements=["customer_id"], set_=values)
+        .on_conflict_do_update(index_elements=["customer_id"], set_=replaced)
     )
     session.expire_all()
     return _out(account, session.get(NotificationPreference, customer_id))

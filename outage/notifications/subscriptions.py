@@ -276,19 +276,24 @@ def of_customer(session: Session, customer_id: int) -> list[Subscription]:
 
 
 def set_own_stop(session: Session, customer_id: int, stopped: bool, actor: Actor) -> None:
-    """The customer's own contact stops hearing from us at all (or starts again), audited."""
-    current = session.scalar(
-        select(NotificationPreference.stopped_at).where(
+    """The customer's own contact stops hearing from us at all (or starts again), audited.
+
+    A stop is the customer's own opt-out, with safety messages too (`stopped_at`);
+    starting again clears both.
+    """
+    current = session.execute(
+        select(NotificationPreference.opt_out, NotificationPreference.stopped_at).where(
             NotificationPreference.customer_id == customer_id
         )
-    )
-    if (current is not None) is stopped:
+    ).first()
+    was_stopped = current is not None and current.stopped_at is not None
+    if stopped is was_stopped and (stopped or current is None or not current.opt_out):
         return
-    moment = datetime.now(UTC) if stopped else None
+    values = {"opt_out": stopped, "stopped_at": datetime.now(UTC) if stopped else None}
     session.execute(
         insert(NotificationPreference)
-        .values(customer_id=customer_id, stopped_at=moment)
-        .on_conflict_do_update(index_elements=["customer_id"], set_={"stopped_at": moment})
+        .values(customer_id=customer_id, **values)
+        .on_conflict_do_update(index_elements=["customer_id"], set_=values)
     )
     action = SubscriptionAction.STOPPED if stopped else SubscriptionAction.RESUMED
     record(session, action, actor, customer_id=customer_id)

@@ -105,10 +105,14 @@ def test_a_stop_from_the_customers_own_phone_stops_their_own_contact(
         audited = session.scalar(
             select(SubscriptionEvent.action).where(SubscriptionEvent.customer_id == customer.id)
         )
-    assert chosen.stopped_at is not None and audited is SubscriptionAction.STOPPED
+    assert chosen.opt_out and chosen.stopped_at is not None
+    assert audited is SubscriptionAction.STOPPED
+    read = api.get("/api/v1/notifications/preferences", params={"customer": account})
+    assert read.json()["opt_out"] is True
     _sms(api, f"DANGKY {account}", sender=customer.phone)
     with sessions() as session:
-        assert session.get_one(NotificationPreference, customer.id).stopped_at is None
+        resumed = session.get_one(NotificationPreference, customer.id)
+        assert resumed.stopped_at is None and not resumed.opt_out
         assert _subscriptions(session) == []
 
 

@@ -15,8 +15,10 @@ from outage.intake.enums import Hazard
 from outage.notifications import preferences
 from outage.notifications.channels import EMAIL_KEY_HEADER
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
+from outage.notifications.models import NotificationPreference
 from outage.notifications.schemas import PreferencesIn
 from outage.notifications.sink import HttpSink
+from outage.notifications.subscriptions import Actor, set_own_stop
 
 from .conftest import Drain, Grid, SmtpInbox, messages_of
 
@@ -129,3 +131,20 @@ def test_the_other_customers_hear_in_vietnamese_by_sms(
         )
     assert mine.channel is DeliveryChannel.SMS and mine.body.startswith("Dien luc")
     assert sink.received()[mine.delivery_key]["message"] == mine.body
+
+
+def test_staff_lifting_the_opt_out_lift_a_stop_the_customer_sent(
+    sessions: sessionmaker[Session], grid: Grid
+) -> None:
+    account = _accounts(grid)[0]
+    with session_scope(sessions) as session:
+        customer_id = session.scalar(select(Customer.id).where(Customer.account == account))
+        assert customer_id is not None
+        set_own_stop(session, customer_id, True, Actor.contact("sms"))
+    _prefer(sessions, account, opt_out=True, language="en")
+    with sessions() as session:
+        assert session.get_one(NotificationPreference, customer_id).stopped_at is not None
+    _prefer(sessions, account, language="en")
+    with sessions() as session:
+        lifted = session.get_one(NotificationPreference, customer_id)
+    assert lifted.stopped_at is None and not lifted.opt_out
