@@ -1,5 +1,6 @@
 """Customers' alert pages: subscribe a phone or e-mail with a one-time code (`/alerts`),
-and the unsubscribe link every message carries (`/u/{token}`).
+change or stop it with the subscription's token (`/alerts/s/{token}`), and the
+unsubscribe link every message carries (`/u/{token}`).
 
 Plain HTML forms like the other customer pages, in Vietnamese or English. Nothing of the
 customer is shown: the contact is masked, the account is the one the visitor typed. The
@@ -15,14 +16,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy.orm import Session
 
 from outage import i18n
 from outage.errors import RateLimited
 from outage.i18n import Language
-from outage.notifications import selfservice, unsubscribe
+from outage.notifications import selfservice, subscriptions, unsubscribe
 from outage.notifications.codes import Outcome
+from outage.notifications.models import Subscription
 from outage.notifications.preferences import UnknownCustomer
-from outage.notifications.schemas import CodeIn, SubscriptionIn
+from outage.notifications.schemas import CodeIn, SubscriptionIn, SubscriptionOut, SubscriptionPatch
 from outage.notifications.subscriptions import InvalidContact, UnknownAddress, UnknownSubscription
 from outage.web.deps import SessionDep, SettingsDep
 from outage.web.principal import require
@@ -161,15 +164,91 @@ def alerts_verify(
     if not 0 < subscription_id < 2**31:
         return _code_step(request, language, subscription_id, minutes, s["error_expired"], 404)
     try:
-        outcome, _ = selfservice.verify(session, subscription_id, code, config, datetime.now(UTC))
+        outcome, row = selfservice.verify(session, subscription_id, code, config, datetime.now(UTC))
     except UnknownSubscription:
         return _code_step(request, language, subscription_id, minutes, s["error_expired"], 404)
     if outcome is Outcome.VERIFIED:
-        return _page(request, language, {"step": "done"})
+        return _page(request, language, {"step": "done", "token": row.token})
     if outcome is Outcome.WRONG:
         return _code_step(request, language, subscription_id, minutes, s["error_code"], 422)
     code_status = 429 if outcome is Outcome.SPENT else 422
     return _code_step(request, language, subscription_id, minutes, s["error_expired"], code_status)
+
+
+class ManageForm(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    language: str = ""
+    quiet_hours: str = ""
+    lang: str = ""
+
+
+def _manage_page(
+    request: Request,
+    language: Language,
+    token: str,
+    shown: SubscriptionOut | None,
+    note: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> HTMLResponse:
+    if shown is None:
+        context: dict[str, Any] = {"step": "stop", "token": token, "view": None}
+        return _page(request, language, context, status.HTTP_404_NOT_FOUND)
+    context = {"step": "manage", "token": token, "shown": shown, "note": note}
+    return _page(request, language, context, status_code)
+
+
+def _subscription(session: Session, token: str) -> Subscription | None:
+    try:
+        return subscriptions.by_token(session, token)
+    except UnknownSubscription:
+        return None
+
+
+@router.get("/alerts/s/{token}", dependencies=[Depends(require("alerts.subscribe"))])
+def manage_page(
+    token: str, request: Request, session: SessionDep, lang: str | None = None
+) -> HTMLResponse:
+    """The subscription, masked, with its settings and the button that stops it."""
+    row = _subscription(session, token)
+    language = request_language(request, lang or (row.language if row else None))
+    return _manage_page(request, language, token, selfservice.view(session, row) if row else None)
+
+
+@router.post("/alerts/s/{token}", dependencies=[Depends(require("alerts.subscribe"))])
+def manage_change(
+    token: str,
+    request: Request,
+    form: Annotated[ManageForm, Form()],
+    session: SessionDep,
+) -> HTMLResponse:
+    """Change the language or the quiet hours."""
+    language = request_language(request, form.lang)
+    s = i18n.catalogue("alerts", language)
+    row = _subscription(session, token)
+    if row is None:
+        return _manage_page(request, language, token, None)
+    try:
+        patch = SubscriptionPatch(
+            language=form.language or None, quiet_hours=form.quiet_hours.strip() or None
+        )
+    except ValidationError:
+        shown = selfservice.view(session, row)
+        return _manage_page(request, language, token, shown, s["error_quiet"], 422)
+    return _manage_page(
+        request, language, token, selfservice.amend(session, row, patch), s["saved"]
+    )
+
+
+@router.post("/alerts/s/{token}/stop", dependencies=[Depends(require("alerts.subscribe"))])
+def manage_stop(
+    token: str, request: Request, session: SessionDep, lang: str | None = None
+) -> HTMLResponse:
+    """Stop the subscription."""
+    language = request_language(request, lang)
+    row = _subscription(session, token)
+    shown = selfservice.unsubscribe(session, row) if row is not None else None
+    return _manage_page(request, language, token, shown)
 
 
 def _stop_page(

@@ -351,6 +351,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/alerts/{subscription_id}/verify"): _request(
         "POST", "/alerts/999999/verify", data={"code": "123456"}
     ),
+    ("GET", "/alerts/s/{token}"): _request("GET", "/alerts/s/no-such-token"),
+    ("POST", "/alerts/s/{token}"): _request(
+        "POST", "/alerts/s/no-such-token", data={"language": "en"}
+    ),
+    ("POST", "/alerts/s/{token}/stop"): _request("POST", "/alerts/s/no-such-token/stop"),
     ("GET", "/u/{token}"): _request("GET", "/u/no-such-token"),
     ("POST", "/u/{token}"): _request("POST", "/u/no-such-token"),
     ("GET", "/n/{token}"): _request("GET", "/n/no-such-token"),

@@ -75,22 +75,56 @@ def test_an_unknown_unsubscribe_link_is_a_404_page(anonymous_client: TestClient)
     assert page.status_code == 404 and "no longer valid" in page.text
 
 
-def test_a_visitor_subscribes_with_the_code_sent_to_the_phone(
-    visitor: TestClient, alerts_database: str, sample_grid: GridModel
-) -> None:
-    account = next(p.customer.account for p in sample_grid.premises if p.customer)
-    form = {"account": account, "contact": "0987 000 321", "language": "en", "lang": "en"}
+def _code_form(visitor: TestClient, account: str, contact: str) -> str:
+    """Ask for alerts; the URL the code form posts to."""
+    form = {"account": account, "contact": contact, "language": "en", "lang": "en"}
     asked = visitor.post("/alerts", data=form)
     assert asked.status_code == 200 and "Enter your code" in asked.text
     action = re.search(r'action="(/alerts/\d+/verify)"', asked.text)
     assert action is not None
-    with session_factory(alerts_database)() as session:
-        message = session.scalars(select(Notification)).one()
+    return action[1]
+
+
+def _code(database: str, phone: str) -> str:
+    with session_factory(database)() as session:
+        message = session.scalars(select(Notification).where(Notification.address == phone)).one()
     code = re.search(r"\b(\d{6})\b", message.body)
-    assert code is not None and message.address == "+84987000321"
-    wrong = visitor.post(action[1], data={"code": f"{(int(code[1]) + 1) % 10**6:06d}"})
+    assert code is not None
+    return code[1]
+
+
+def _account(sample_grid: GridModel) -> str:
+    return next(p.customer.account for p in sample_grid.premises if p.customer)
+
+
+def test_a_visitor_subscribes_with_the_code_sent_to_the_phone(
+    visitor: TestClient, alerts_database: str, sample_grid: GridModel
+) -> None:
+    action = _code_form(visitor, _account(sample_grid), "0987 000 321")
+    code = _code(alerts_database, "+84987000321")
+    wrong = visitor.post(action, data={"code": f"{(int(code) + 1) % 10**6:06d}"})
     assert wrong.status_code == 422
-    done = visitor.post(action[1], data={"code": code[1], "lang": "en"})
+    done = visitor.post(action, data={"code": code, "lang": "en"})
     assert done.status_code == 200 and "You will get outage alerts" in done.text
     with session_factory(alerts_database)() as session:
-        assert session.scalars(select(Subscription)).one().verified_at is not None
+        row = session.scalars(select(Subscription)).one()
+    assert row.verified_at is not None and row.address == "+84987000321"
+
+
+def test_a_subscriber_changes_and_stops_the_alerts_on_their_page(
+    visitor: TestClient, alerts_database: str, sample_grid: GridModel
+) -> None:
+    action = _code_form(visitor, _account(sample_grid), "0987 000 654")
+    done = visitor.post(action, data={"code": _code(alerts_database, "+84987000654")})
+    link = re.search(r'href="(/alerts/s/[^"?]+)', done.text)
+    assert link is not None
+    page = visitor.get(link[1], params={"lang": "en"})
+    assert page.status_code == 200 and "+84987000654" not in page.text and "654" in page.text
+    bad = visitor.post(link[1], data={"language": "en", "quiet_hours": "25:00", "lang": "en"})
+    assert bad.status_code == 422
+    saved = visitor.post(
+        link[1], data={"language": "vi", "quiet_hours": "21:00-06:00", "lang": "en"}
+    )
+    assert saved.status_code == 200 and 'value="21:00-06:00"' in saved.text
+    stopped = visitor.post(f"{link[1]}/stop", params={"lang": "en"})
+    assert "gets no more alerts" in stopped.text
