@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outage.errors import RateLimited
@@ -130,3 +130,14 @@ def check_code(
     latest.used_at = now
     confirm(session, row, actor)
     return Outcome.VERIFIED
+
+
+def forget_codes(session: Session, *, before: datetime) -> int:
+    """Drop the codes sent before `before` (past their expiry and the hourly window, they
+    hold a contact's address and count for nothing any more); how many."""
+    forgotten = session.scalars(
+        delete(SubscriptionCode)
+        .where(SubscriptionCode.created_at < before)
+        .returning(SubscriptionCode.id)
+    )
+    return len(forgotten.all())

@@ -42,6 +42,8 @@ from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.intake.models import Report
 from outage.intake.owners import forget_guesses
+from outage.notifications.codes import WINDOW as CODE_WINDOW
+from outage.notifications.codes import forget_codes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
@@ -241,10 +243,14 @@ def purge(
 
 
 def forget_counters(session: Session, now: datetime, settings: Settings) -> int:
-    """Sign-in throttles and ticket-guess counts past their windows: they hold client
-    addresses and no longer count for anything. How many were dropped."""
+    """Sign-in throttles, ticket-guess counts and alert codes past their windows: they
+    hold client addresses or contacts and no longer count for anything. How many were
+    dropped."""
     guess_window = timedelta(seconds=parse(settings.status_check_limit).get_expiry())
     login_window = settings.login_window_minutes
-    return forget_guesses(session, before=now - guess_window) + forget_throttles(
-        session, before=now - login_window
+    code_window = max(CODE_WINDOW, settings.subscription_code_minutes)
+    return (
+        forget_guesses(session, before=now - guess_window)
+        + forget_throttles(session, before=now - login_window)
+        + forget_codes(session, before=now - code_window)
     )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
 from outage.grid.models import Customer, Premise
+from outage.notifications.codes import forget_codes
 from outage.notifications.enums import DeliveryStatus, SubscriptionAction
 from outage.notifications.models import (
     Notification,
@@ -176,3 +177,12 @@ def test_an_address_is_followed_as_the_premise_the_geocoder_finds(
     assert row.premise_id == customer.premise_id and row.customer_id is None
     nowhere = api.post("/api/v1/subscriptions", json={"address": "zzz qqq xxx", "contact": CONTACT})
     assert nowhere.status_code == 422
+
+
+def test_codes_are_forgotten_once_past_their_hour(
+    api: TestClient, sessions: sessionmaker[Session], grid: Grid
+) -> None:
+    _ask(api, _account(grid))
+    with session_scope(sessions) as session:
+        assert forget_codes(session, before=datetime.now(UTC) - timedelta(hours=1)) == 0
+        assert forget_codes(session, before=datetime.now(UTC) + timedelta(seconds=1)) == 1
