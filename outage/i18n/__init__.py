@@ -2,7 +2,7 @@
 
 One `Language` enum for the whole service, the choice of a request's language, and the
 catalogues: data files `catalogues/<language>/<domain>.json`, one per language and domain
-(pages, crew, follow_up, channels, open311, notifications). How to add a string or a
+(pages, crew, follow_up, channels, open311, notifications, alerts). How to add a string or a
 language: docs/i18n.md. This package imports nothing else of the service: domain
 packages, pages and channels import it.
 """
