@@ -250,7 +250,7 @@ class Fanout:
     def _fold_into_waiting(
         self, session: Session, event: NotificationEvent, found: list[Recipient]
     ) -> list[Recipient]:
-        """ETR messages not sent yet take the new ETR; their customers get no other one."""
+        """ETR messages not sent yet take the new ETR; their recipients get no other one."""
         waiting = session.execute(
             select(
                 Notification.id,
@@ -291,17 +291,16 @@ class Fanout:
         return [r for r in found if _who(r.customer_id, r.contact_key) not in told]
 
     def _last_change(self, session: Session, event: NotificationEvent) -> dict[str, datetime]:
+        who = func.split_part(Notification.delivery_key, ":", 2)  # as `_written_to` reads it
         rows = session.execute(
-            select(Notification.delivery_key, Notification.due_at).where(
+            select(who, func.max(Notification.due_at))
+            .where(
                 Notification.incident_id == event.incident_id,
                 Notification.kind == EventKind.ETR_CHANGED,
             )
+            .group_by(who)
         )
-        last: dict[str, datetime] = {}
-        for key, due in rows:
-            who = _written_to(key)
-            last[who] = max(due, last.get(who, due))
-        return last
+        return {recipient: due for recipient, due in rows}
 
     def _plan(
         self,

@@ -1,19 +1,25 @@
 """Contacts that follow an account or a premise hear of its outages beside the customer's
 own contact: once per contact and event, and never twice to one address."""
 
+from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.etr import EtrSource
 from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.i18n import Language
+from outage.incidents.changes import set_etr
 from outage.notifications import subscriptions
-from outage.notifications.enums import DeliveryChannel, SubscriptionSource
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, SubscriptionSource
 from outage.notifications.models import Notification, Subscription
 from outage.notifications.sink import HttpSink
 from outage.notifications.subscriptions import Actor, Target
+from outage.outbox.enums import EventKind
 
 from .conftest import Drain, Grid, messages_of
 
@@ -149,3 +155,29 @@ def test_unverified_and_stopped_contacts_hear_nothing(
     with sessions() as session:
         assert _to(session, incident, DAUGHTER) == []
         assert _to(session, incident, "+84987000222") == []
+
+
+def test_a_followers_etr_changes_in_a_storm_coalesce_like_the_customers(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+) -> None:
+    _follow(sessions, _by_account, sorted(grid.accounts[grid.fuse])[0])
+    incident = open_outage(grid.fuse)
+    for hours in (2, 3, 4, 5):
+        etr = (datetime.now(UTC) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+        with session_scope(sessions) as session:
+            set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER)
+        drain()
+    with sessions() as session:
+        theirs = _to(session, incident, DAUGHTER)
+    kinds = Counter((m.kind, m.status) for m in theirs)
+    assert kinds == {
+        (EventKind.OUTAGE_DETECTED, DeliveryStatus.SENT): 1,
+        (EventKind.ETR_SET, DeliveryStatus.SENT): 1,
+        (EventKind.ETR_CHANGED, DeliveryStatus.SENT): 1,
+        (EventKind.ETR_CHANGED, DeliveryStatus.PENDING): 1,
+    }
+    [waiting] = [m for m in theirs if m.status is DeliveryStatus.PENDING]
+    assert f"{etr.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%H:%M}" in waiting.body
