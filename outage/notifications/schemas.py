@@ -113,11 +113,13 @@ class SubscriptionIn(_Strict):
     """A phone or e-mail address to be told of a customer's (or an address's) outages.
 
     Give exactly one of `account` (the customer's) and `address` (a premise, found as
-    intake finds a report's address). Without `channel`, a contact with an `@` is an
-    e-mail address, else a phone number.
+    intake finds a report's address). With `follow: "address"`, an account names the
+    premise it is supplied at instead of the customer. Without `channel`, a contact with
+    an `@` is an e-mail address, else a phone number.
     """
 
     account: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+    follow: Literal["account", "address"] = "account"
     address: Annotated[str | None, Field(min_length=3, max_length=300)] = None
     contact: Annotated[str, Field(min_length=3, max_length=CONTACT_MAX)]
     channel: Literal[DeliveryChannel.SMS, DeliveryChannel.EMAIL] | None = None

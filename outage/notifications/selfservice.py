@@ -88,7 +88,7 @@ def request(
     The answer is the same whether the contact was subscribed already or not.
     """
     if asked.account is not None:
-        target = account_target(session, asked.account)
+        target = account_target(session, asked.account, premise=asked.follow == "address")
     else:
         target = address_target(session, asked.address or "", settings)
     row = subscribe(

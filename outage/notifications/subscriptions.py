@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from outage.errors import Invalid, NotFound
-from outage.grid.models import Customer, Premise
+from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.intake.geocode import Clues, locate
 from outage.intake.phones import InvalidPhone, to_e164
@@ -93,11 +93,15 @@ def contact_address(channel: DeliveryChannel, raw: str) -> str:
     return text
 
 
-def account_target(session: Session, account: str) -> Target:
-    customer_id = session.scalar(select(Customer.id).where(Customer.account == account.strip()))
-    if customer_id is None:
+def account_target(session: Session, account: str, *, premise: bool = False) -> Target:
+    """The customer with that account, or (`premise`) the premise the account is supplied
+    at: the address itself, whoever its customer is later."""
+    found = session.execute(
+        select(Customer.id, Customer.premise_id).where(Customer.account == account.strip())
+    ).first()
+    if found is None:
         raise UnknownCustomer(f"no customer with account {account!r}")
-    return Target(customer_id=customer_id)
+    return Target(premise_id=found.premise_id) if premise else Target(customer_id=found.id)
 
 
 def address_target(session: Session, address: str, settings: Settings) -> Target:
@@ -106,13 +110,6 @@ def address_target(session: Session, address: str, settings: Settings) -> Target
     if match.place is None or match.place.premise_id is None:
         raise UnknownAddress("the address names no one premise of ours: give the account")
     return Target(premise_id=match.place.premise_id)
-
-
-def premise_target(session: Session, premise_ref: str) -> Target:
-    premise_id = session.scalar(select(Premise.id).where(Premise.ref == premise_ref))
-    if premise_id is None:
-        raise UnknownAddress(f"no premise {premise_ref!r}")
-    return Target(premise_id=premise_id)
 
 
 def record(

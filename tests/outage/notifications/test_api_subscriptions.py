@@ -186,3 +186,17 @@ def test_codes_are_forgotten_once_past_their_hour(
     with session_scope(sessions) as session:
         assert forget_codes(session, before=datetime.now(UTC) - timedelta(hours=1)) == 0
         assert forget_codes(session, before=datetime.now(UTC) + timedelta(seconds=1)) == 1
+
+
+def test_an_account_may_name_the_address_to_follow(
+    api: TestClient, sessions: sessionmaker[Session], grid: Grid
+) -> None:
+    answer = api.post(
+        "/api/v1/subscriptions",
+        json={"account": _account(grid), "follow": "address", "contact": CONTACT},
+    )
+    assert answer.status_code == 202, answer.text
+    with sessions() as session:
+        customer = session.scalars(select(Customer).where(Customer.account == _account(grid))).one()
+        row = session.get_one(Subscription, answer.json()["id"])
+    assert row.premise_id == customer.premise_id and row.customer_id is None
