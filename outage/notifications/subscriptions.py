@@ -171,7 +171,7 @@ def subscribe(
     now = datetime.now(UTC)
     found = _find(session, channel, address, target)
     if found is None:
-        session.execute(
+        made = session.scalar(
             insert(Subscription)
             .values(
                 channel=channel,
@@ -186,13 +186,15 @@ def subscribe(
                 verified_at=now if verified else None,
             )
             .on_conflict_do_nothing()
+            .returning(Subscription.id)
         )
         found = _find(session, channel, address, target)
         assert found is not None  # inserted now, or by a concurrent request
-        record(session, SubscriptionAction.CREATED, actor, subscription_id=found.id)
-        if verified:
-            record(session, SubscriptionAction.VERIFIED, actor, subscription_id=found.id)
-        return found
+        if made is not None:
+            record(session, SubscriptionAction.CREATED, actor, subscription_id=found.id)
+            if verified:
+                record(session, SubscriptionAction.VERIFIED, actor, subscription_id=found.id)
+            return found
     if verified:
         confirm(session, found, actor, language=language)
     return found
