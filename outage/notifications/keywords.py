@@ -25,14 +25,13 @@ from outage.i18n import Language, catalogue
 from outage.intake.channels.common import fold, nfc, phone_or_none
 from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import sms_text
-from outage.notifications.enums import DeliveryChannel, SubscriptionSource
+from outage.notifications.enums import DeliveryChannel
 from outage.notifications.subscriptions import (
     Actor,
-    Target,
+    follow_account,
     own_customers,
     set_own_stop,
     stop_contact,
-    subscribe,
 )
 
 
@@ -64,8 +63,8 @@ def _parse(text: str) -> tuple[Command, Language, str] | None:
     return None
 
 
-def _customer(session: Session, given: str) -> int | None:
-    """The customer the words name: all of them as an account, else the first word."""
+def _customer(session: Session, given: str) -> tuple[str, int] | None:
+    """The account the words name (all of them, else the first word) and its customer."""
     first = given.split()[0]
     names = [given, given.upper(), first, first.upper()]
     by_account = dict(
@@ -73,7 +72,7 @@ def _customer(session: Session, given: str) -> int | None:
         .tuples()
         .all()
     )
-    return next((by_account[name] for name in names if name in by_account), None)
+    return next(((name, by_account[name]) for name in names if name in by_account), None)
 
 
 def _reply(key: str, language: Language, **values: str) -> SmsOut:
@@ -89,26 +88,21 @@ def answer_sms(session: Session, message: SmsIn) -> SmsOut | None:
         return None
     command, language, given = parsed
     given = given[:ACCOUNT_MAX].strip()
-    customer_id = _customer(session, given) if given else None
-    if given and customer_id is None:
+    found = _customer(session, given) if given else None
+    if given and found is None:
         return _reply("sms.unknown_account", language, account=given)
-    actor = Actor.contact(SubscriptionSource.SMS.value)
+    actor = Actor.contact(DeliveryChannel.SMS.value)
+    customer_id = found[1] if found else None
     if command is Command.STOP:
         stop_contact(session, DeliveryChannel.SMS, phone, actor, customer_id=customer_id)
         return _reply("sms.stopped", language)
-    if customer_id is None:
+    if found is None:
         return _reply("sms.subscribe_usage", language)
+    account, customer_id = found
     if own_customers(session, DeliveryChannel.SMS, phone, customer_id=customer_id):
         set_own_stop(session, customer_id, False, actor)
     else:
-        subscribe(
-            session,
-            channel=DeliveryChannel.SMS,
-            address=phone,
-            target=Target(customer_id=customer_id),
-            language=language,
-            source=SubscriptionSource.SMS,
-            actor=actor,
-            verified=True,
+        follow_account(
+            session, channel=DeliveryChannel.SMS, address=phone, account=account, language=language
         )
-    return _reply("sms.subscribed", language, account=given)
+    return _reply("sms.subscribed", language, account=account)

@@ -200,6 +200,32 @@ def subscribe(
     return found
 
 
+def follow_account(
+    session: Session,
+    *,
+    channel: DeliveryChannel,
+    address: str,
+    account: str,
+    language: Language,
+) -> Subscription:
+    """What a channel that knows its sender calls (the SMS keywords; a chat channel with
+    its user id as the address): the sender follows the account, verified by the channel
+    itself, audited as the contact through that channel. The channel is also the
+    subscription's source, so a new channel adds its value to `SubscriptionSource` (and
+    the `subscription_source` check) beside `DeliveryChannel`. UnknownCustomer for an
+    unknown account, InvalidContact for an address the channel cannot take."""
+    return subscribe(
+        session,
+        channel=channel,
+        address=address,
+        target=account_target(session, account),
+        language=language,
+        source=SubscriptionSource(channel.value),
+        actor=Actor.contact(channel.value),
+        verified=True,
+    )
+
+
 def confirm(
     session: Session, row: Subscription, actor: Actor, *, language: Language | None = None
 ) -> None:
