@@ -4,7 +4,9 @@ The gateways are URLs in the settings (`notify_sms_url`, `notify_email_url`,
 `notify_webhook_url`). Per message the URL gets the recipient (payload field `to` for
 HTTP gateways, `to=` for SMTP) and the delivery key as an idempotency header
 (`Idempotency-Key` over HTTP, `X-Delivery-Key` in an e-mail), so a gateway that honours
-it drops a message sent twice.
+it drops a message sent twice. An e-mail also carries its unsubscribe link as
+`List-Unsubscribe`, with one-click unsubscribing (RFC 8058): mail clients offer the
+button, and their POST to the link stops the contact.
 """
 
 import logging
@@ -20,6 +22,8 @@ from outage.settings import Settings
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 EMAIL_KEY_HEADER = "X-Delivery-Key"
+UNSUBSCRIBE_HEADER = "List-Unsubscribe"
+ONE_CLICK_HEADER = "List-Unsubscribe-Post"
 
 
 class DeliveryFailed(RuntimeError):
@@ -33,6 +37,8 @@ class Outgoing:
     subject: str
     body: str
     delivery_key: str
+    stop_link: str | None = None
+    """The message's unsubscribe link."""
 
 
 class _ThreadLog(logging.Handler):
@@ -83,6 +89,9 @@ class Gateways:
         base = self.urls[message.channel]
         if message.channel is DeliveryChannel.EMAIL:
             extra = {"to": message.address, f"+{EMAIL_KEY_HEADER}": message.delivery_key}
+            if message.stop_link:
+                extra[f"+{UNSUBSCRIBE_HEADER}"] = f"<{message.stop_link}>"
+                extra[f"+{ONE_CLICK_HEADER}"] = "List-Unsubscribe=One-Click"
         else:
             extra = {":to": message.address, f"+{IDEMPOTENCY_HEADER}": message.delivery_key}
         return f"{base}{'&' if '?' in base else '?'}{urlencode(extra)}"

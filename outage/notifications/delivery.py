@@ -37,7 +37,7 @@ from outage.incidents.models import Incident
 from outage.notifications.channels import DeliveryFailed, Gateways, Outgoing
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import backoff, is_stale
-from outage.notifications.fanout import Fanout
+from outage.notifications.fanout import Fanout, stop_link
 from outage.notifications.models import PlannedOutage
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
@@ -57,7 +57,7 @@ _CLAIM = text(
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
     RETURNING n.id, n.incident_id, n.planned_outage_id, n.kind, n.channel, n.address,
-              n.subject, n.body, n.delivery_key, n.attempts
+              n.subject, n.body, n.delivery_key, n.attempts, n.stop_token
     """
 ).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
 
@@ -159,6 +159,7 @@ class Worker:
                         row.subject,
                         row.body,
                         row.delivery_key,
+                        stop_link(self.settings, row.stop_token) if row.stop_token else None,
                     ),
                 )
                 for row in rows

@@ -15,6 +15,7 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.notifications import subscriptions
+from outage.notifications.channels import ONE_CLICK_HEADER, UNSUBSCRIBE_HEADER
 from outage.notifications.enums import DeliveryChannel, SubscriptionAction, SubscriptionSource
 from outage.notifications.models import (
     NotificationPreference,
@@ -123,7 +124,7 @@ def test_a_followers_link_stops_only_its_subscription(
         assert session.get(NotificationPreference, customer.id) is None
 
 
-def test_an_email_shows_its_unsubscribe_link(
+def test_an_email_shows_its_unsubscribe_link_and_offers_one_click(
     sessions: sessionmaker[Session],
     smtp: SmtpInbox,
     drain: Drain,
@@ -140,4 +141,8 @@ def test_an_email_shows_its_unsubscribe_link(
     drain()
     with sessions() as session:
         [email] = [m for m in messages_of(session, incident) if m.channel is DeliveryChannel.EMAIL]
-    assert f"https://outage.example.com/u/{email.stop_token}" in email.body
+    link = f"https://outage.example.com/u/{email.stop_token}"
+    assert link in email.body
+    [(_, sent)] = smtp.messages
+    assert sent[UNSUBSCRIBE_HEADER] == f"<{link}>"
+    assert sent[ONE_CLICK_HEADER] == "List-Unsubscribe=One-Click"
