@@ -30,7 +30,14 @@ from outage.grid.models import (
     SwitchOperation,
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
-from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent, TicketGuess
+from outage.intake.models import (
+    FaultIndication,
+    MeterEvent,
+    Report,
+    ScadaEvent,
+    TicketGuess,
+    ZaloEvent,
+)
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
@@ -77,4 +84,5 @@ __all__ = [
     "SwitchingOrder",
     "SwitchingStep",
     "TicketGuess",
+    "ZaloEvent",
 ]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
@@ -214,6 +214,26 @@ class Settings(BaseSettings):
         default=None,
         description="Apprise URL of a generic webhook (a push service, an app backend); the "
         "customer's account goes in the payload field `to`. Unset: no webhook.",
+    )
+    zalo_api_url: str = Field(
+        default="https://openapi.zalo.me",
+        description="Base URL of Zalo's Official Account API; replies and notifications are "
+        "posted to `<url>/v3.0/oa/message/cs`.",
+    )
+    zalo_access_token: SecretStr | None = Field(
+        default=None,
+        description="The Official Account's access token for its API. Unset: no Zalo messages "
+        "(they are dead-lettered with the reason).",
+    )
+    zalo_app_id: str | None = Field(
+        default=None,
+        description="The Zalo app linked to the Official Account; events of another app are "
+        "refused. Unset: any app id the signature covers.",
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        default=None,
+        description="The Official Account's secret key (not the app's), which signs Zalo's "
+        "webhook events. Unset: the Zalo webhook is off (503).",
     )
     notify_workers: int = Field(
         default=1, ge=0, description="Delivery worker threads `serve` starts (engine role)."

@@ -7,6 +7,8 @@ class DeliveryChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    ZALO = "zalo"
+    """A Zalo Official Account message; the address is the customer's Zalo user id."""
 
 
 class DeliveryStatus(StrEnum):

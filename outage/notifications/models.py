@@ -51,6 +51,8 @@ class NotificationPreference(Base):
         checked_enum(DeliveryChannel, "notification_preference_channel")
     )
     """None: SMS when the customer has a phone, else e-mail."""
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64))
+    """The customer's Zalo user id for the Official Account: where `zalo` messages go."""
     language: Mapped[Language | None] = mapped_column(LanguageCode)
     """None: the customer's language."""
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -98,7 +100,9 @@ class Notification(Base):
 
     `delivery_key` is unique: at most one message per customer, subject and kind (and ETR
     change), however often an event is fanned out or a send is retried. The gateway gets
-    it as an idempotency key. `address` is personal data: never in a public answer.
+    it as an idempotency key. A reply to a customer's own message on Zalo is a row of its
+    own, kind `reply`, with no event (`outage.notifications.replies`). `address` is
+    personal data: never in a public answer.
     """
 
     __tablename__ = "notifications"
@@ -126,6 +130,9 @@ class Notification(Base):
         CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="ck_notifications_sent"),
         CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
+        CheckConstraint(
+            "(kind = 'reply') = (event_id IS NULL)", name="ck_notifications_reply_has_no_event"
+        ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
@@ -133,8 +140,10 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
-    event_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The outbox event it was fanned out from; None for a reply (kind `reply`)."""
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    """None for a reply to someone we cannot tie to a customer."""
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))

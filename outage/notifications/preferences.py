@@ -32,14 +32,22 @@ class Recipient:
     quiet: QuietHours | None
 
 
-def _address(
-    channel: DeliveryChannel, account: str, phone: str | None, email: str | None
-) -> str | None:
-    return {
-        DeliveryChannel.SMS: phone,
-        DeliveryChannel.EMAIL: email,
-        DeliveryChannel.WEBHOOK: account,
-    }[channel]
+@dataclass(frozen=True)
+class _Addresses:
+    """Where one customer can be reached, by channel."""
+
+    account: str
+    phone: str | None
+    email: str | None
+    zalo_user_id: str | None
+
+    def of(self, channel: DeliveryChannel) -> str | None:
+        return {
+            DeliveryChannel.SMS: self.phone,
+            DeliveryChannel.EMAIL: self.email,
+            DeliveryChannel.WEBHOOK: self.account,
+            DeliveryChannel.ZALO: self.zalo_user_id,
+        }[channel]
 
 
 def recipients(
@@ -62,6 +70,7 @@ def recipients(
             NotificationPreference.opt_out,
             NotificationPreference.quiet_start,
             NotificationPreference.quiet_end,
+            NotificationPreference.zalo_user_id,
         )
         .outerjoin(NotificationPreference, NotificationPreference.customer_id == Customer.id)
         .where(Customer.id.in_(list(customer_ids)))
@@ -71,7 +80,8 @@ def recipients(
     for row in rows:
         choices = [row[5]] if row[5] is not None else []
         choices += [DeliveryChannel.SMS, DeliveryChannel.EMAIL]
-        channel = next((c for c in choices if _address(c, row[1], row[2], row[3])), None)
+        addresses = _Addresses(row[1], row[2], row[3], row[10])
+        channel = next((c for c in choices if addresses.of(c)), None)
         if channel is None:
             continue
         quiet = default_quiet
@@ -82,7 +92,7 @@ def recipients(
                 customer_id=row[0],
                 account=row[1],
                 channel=channel,
-                address=str(_address(channel, row[1], row[2], row[3])),
+                address=str(addresses.of(channel)),
                 language=row[6] or row[4],
                 opt_out=bool(row[7]),
                 quiet=quiet,

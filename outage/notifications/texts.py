@@ -20,6 +20,9 @@ from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+TEMPLATED = tuple(kind for kind in EventKind if kind is not EventKind.REPLY)
+"""The kinds written from a template; a reply carries its own words."""
+
 _loader = FileSystemLoader(TEMPLATES)
 _text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
 _html = Environment(loader=_loader, autoescape=True, undefined=StrictUndefined)

@@ -17,3 +17,7 @@ class EventKind(StrEnum):
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_CHANGED = "planned_changed"
     PLANNED_CANCELLED = "planned_cancelled"
+    REPLY = "reply"
+    """The answer to a customer's own message on a channel that cannot answer in its
+    webhook's response (Zalo): a message of its own, written with the report it answers;
+    never an outbox event."""
