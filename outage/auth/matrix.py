@@ -30,6 +30,10 @@ PERMISSIONS: dict[str, str] = {
         "A service request's status by its ticket (with `phone_last4`), and its "
         "satisfaction rating once closed."
     ),
+    "channels.zalo": (
+        "The Zalo Official Account webhook: open to anyone, each event refused unless Zalo "
+        "signed it with the OA's secret key (`X-ZEvent-Signature`)."
+    ),
     # Any signed-in staff member or API key
     "auth.me": "Who the request is signed in as: name, roles, scopes, crew.",
     # Staff
@@ -91,6 +95,7 @@ PUBLIC: frozenset[str] = frozenset(
         "notifications.reply",
         "requests.submit",
         "requests.status",
+        "channels.zalo",
     }
 )
 """Held by everyone, signed in or not."""

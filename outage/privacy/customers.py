@@ -150,7 +150,14 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
     reports = session.scalars(
         update(Report)
         .where(_theirs(Report, customer))
-        .values(account_given=None, phone=None, email=None, address_given=None, description=None)
+        .values(
+            account_given=None,
+            phone=None,
+            email=None,
+            zalo_user_id=None,
+            address_given=None,
+            description=None,
+        )
         .returning(Report.id)
     ).all()
     requests = session.scalars(

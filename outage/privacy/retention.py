@@ -127,7 +127,7 @@ def _rules() -> tuple[Rule, ...]:
     reports, requests = _table(Report), _table(ServiceRequest)
     events, messages = _table(ServiceRequestEvent), _table(Notification)
     return (
-        Rule("reports", reports, _received_before, _clues(reports)),
+        Rule("reports", reports, _received_before, {**_clues(reports), "zalo_user_id": null()}),
         Rule(
             "service_requests",
             requests,

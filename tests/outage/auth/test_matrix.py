@@ -232,6 +232,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/channels/ivr"): _request(
         "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}
     ),
+    ("POST", "/api/v1/channels/zalo"): _request(
+        "POST",
+        "/api/v1/channels/zalo",
+        json={"app_id": "1", "event_name": "follow", "timestamp": 1, "follower": {"id": "1"}},
+    ),
     ("POST", "/api/v1/ami/events"): _request("POST", "/api/v1/ami/events", json=METER),
     ("POST", "/api/v1/scada/events"): _request("POST", "/api/v1/scada/events", json=SCADA),
     ("GET", "/open311/v2/discovery.{fmt}"): _request("GET", "/open311/v2/discovery.json"),
