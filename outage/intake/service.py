@@ -75,8 +75,8 @@ class Submission:
     zalo_user_id: str | None = None
     """The Zalo user who sent it (the Zalo channel's contact)."""
     occurred_at: datetime | None = None
-    """When the customer sent it, as their channel says; its report's time (never later
-    than now). None: now."""
+    """When the customer sent it, as their channel says: its report's time, never later
+    than now, and not believed beyond `event_max_age_hours` ago. None: now."""
 
 
 def _request_hash(submission: Submission) -> str:
@@ -101,7 +101,10 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     match = locate(session, clues, settings)
     place = match.place
     now = datetime.now(UTC)
-    received = min(submission.occurred_at, now) if submission.occurred_at else now
+    received = now
+    sent = submission.occurred_at
+    if sent is not None and sent >= now - settings.event_max_age_hours:
+        received = min(sent, now)
     since = now - settings.duplicate_window_hours
     first = _earlier_report(session, place, since)
     values = {

@@ -129,7 +129,7 @@ class ZaloEventIn(_Webhook):
     """One event of a Zalo Official Account's webhook, as Zalo documents it."""
 
     app_id: Annotated[str, Field(min_length=1, max_length=64)]
-    event_name: Annotated[str, Field(min_length=1, max_length=64)]
+    event_name: Annotated[Text, Field(min_length=1, max_length=64)]
     timestamp: Annotated[int, Field(gt=0, lt=ZALO_TIMESTAMP_MAX, description="Milliseconds")]
     sender: ZaloUser | None = None
     recipient: ZaloUser | None = None

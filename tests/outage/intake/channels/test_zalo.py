@@ -349,3 +349,13 @@ def test_a_failing_zalo_api_gets_the_reply_retried_then_dead_lettered_with_its_r
     assert dead.attempts == zalo_settings.notify_max_attempts
     assert dead.last_error is not None and "told to fail" in dead.last_error
     assert not any(m["to"] == user for m in _sent(zalo_api))
+
+
+def test_an_event_dated_beyond_the_horizon_is_filed_at_its_arrival(
+    zalo_client: TestClient, person: PersonMaker, report_row: RowFinder
+) -> None:
+    customer = person()
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
+    body = event("user_send_text", new_user(), text=f"OUT {customer.account}", at=long_ago)
+    ticket = accepted(zalo_client, body)["ticket"]
+    assert report_row(ticket)["received_at"] > datetime.now(UTC) - timedelta(minutes=5)
