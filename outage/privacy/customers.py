@@ -66,7 +66,15 @@ def _theirs(model: type[Report] | type[ServiceRequest], customer: Customer) -> C
 
 SOMEONE_ELSES: dict[str, Any] = {
     **dict.fromkeys(
-        ("account_given", "phone", "email", "address_given", "description", "rating_comment"),
+        (
+            "account_given",
+            "phone",
+            "email",
+            "zalo_user_id",
+            "address_given",
+            "description",
+            "rating_comment",
+        ),
         None,
     ),
     "details": {},
@@ -77,8 +85,10 @@ else filed it (a neighbour, a passer-by): that person's contact and words."""
 
 def _own_words(row: Report | ServiceRequest, customer: Customer) -> bool:
     """Filed by the customer: it carries their phone or e-mail, or no contact but their
-    account number (printed on their bill)."""
-    if row.phone is None and row.email is None:
+    account number (printed on their bill). A Zalo user is a contact no customer record
+    holds: never proven theirs."""
+    zalo = isinstance(row, Report) and row.zalo_user_id is not None
+    if row.phone is None and row.email is None and not zalo:
         return row.account_given == customer.account
     return (row.phone is not None and row.phone == customer.phone) or (
         row.email is not None and row.email == customer.email

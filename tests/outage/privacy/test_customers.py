@@ -137,6 +137,27 @@ def test_erase_removes_the_customers_personal_data_and_keeps_their_tickets(
     assert export["service_requests"][0]["description"] is None
 
 
+def test_erase_removes_the_zalo_user_of_a_report_placed_on_the_customer(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, account=customer.account, zalo_user_id="8400011122")
+    result = cli.invoke(app, ["customers", "erase", customer.account, "--yes"])
+    assert result.exit_code == 0, result.output
+    with session_scope(sessions) as session:
+        erased = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+    assert (erased.zalo_user_id, erased.account_given) == (None, None)
+
+
+def test_export_leaves_out_the_zalo_user_of_a_report_naming_their_account(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        file_report(session, account=customer.account, zalo_user_id="8400011133")
+    data = json.loads(cli.invoke(app, ["customers", "export", customer.account]).stdout)
+    assert "8400011133" not in json.dumps(data)
+
+
 def test_erase_is_audited_with_who_ran_it_and_what_it_erased(
     cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
 ) -> None:

@@ -46,13 +46,18 @@ def test_an_old_unplaced_report_loses_its_text_and_contact_but_keeps_ticket_time
 ) -> None:
     with session_scope(sessions) as session:
         ticket = file_report(
-            session, phone="0912 000 111", email="someone@example.vn", address="Ngõ 5 Hàng Bông"
+            session,
+            phone="0912 000 111",
+            email="someone@example.vn",
+            address="Ngõ 5 Hàng Bông",
+            zalo_user_id="8412345678901234",
         )
         age_report(session, ticket, DAYS + 1)
     before = _report(sessions, ticket)
     _purge(sessions)
     after = _report(sessions, ticket)
     assert (after.phone, after.email, after.address_given, after.description) == (None,) * 4
+    assert after.zalo_user_id is None
     assert (after.ticket, after.received_at, after.status, after.channel) == (
         before.ticket,
         before.received_at,
