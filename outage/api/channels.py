@@ -55,7 +55,7 @@ _SMS_FORM_SCHEMA = {
 }
 
 
-Body = TypeVar("Body", bound=BaseModel)
+Parsed = TypeVar("Parsed", bound=BaseModel)
 
 
 def _json(raw: bytes) -> Any:
@@ -67,7 +67,7 @@ def _json(raw: bytes) -> Any:
         ) from exc
 
 
-def _validated(model: type[Body], raw: Any) -> Body:
+def _validated(model: type[Parsed], raw: Any) -> Parsed:
     """The body as `model`, or the 422 FastAPI answers for a body it validates itself."""
     try:
         return model.model_validate(raw)
