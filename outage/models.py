@@ -31,6 +31,7 @@ from outage.grid.models import (
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent, TicketGuess
+from outage.media.models import Photo, PhotoFetch
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
@@ -62,6 +63,8 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "NotificationPreference",
+    "Photo",
+    "PhotoFetch",
     "PlannedOutage",
     "Premise",
     "Report",
