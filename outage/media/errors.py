@@ -29,3 +29,7 @@ class PhotoNotFound(NotFound):
 
 class NoOwner(Invalid):
     """A photo must belong to a report or an incident that exists."""
+
+
+REFUSALS = (PhotoTooLarge, NotAnImage, CorruptImage, TooManyPhotos)
+"""What a form catches to show beside its photo field (their statuses say which)."""

@@ -19,6 +19,8 @@ from outage.media.models import Photo
 from outage.media.schemas import PhotoAdded, PhotoOut
 from outage.settings import Settings
 
+_WITHOUT_BYTES = (defer(Photo.data), defer(Photo.thumbnail))
+
 PHOTO_PATH = "/api/v1/photos/{id}"
 THUMBNAIL_PATH = "/api/v1/photos/{id}/thumbnail"
 
@@ -53,7 +55,13 @@ def add_photo(
     image = images.clean(
         data, max_bytes=settings.photo_max_bytes, max_pixels=settings.photo_max_pixels
     )
-    _make_room(session, report_id=report_id, incident_id=incident_id, settings=settings)
+    same = _make_room(
+        session, image.sha256, report_id=report_id, incident_id=incident_id, settings=settings
+    )
+    if same is not None:  # sent again (a form resent, a retried upload): kept once
+        return PhotoAdded(
+            id=same.id, content_type=same.content_type, width=same.width, height=same.height
+        )
     photo = Photo(
         report_id=report_id,
         incident_id=incident_id,
@@ -78,11 +86,16 @@ def add_photo(
 
 
 def _make_room(
-    session: Session, *, report_id: int | None, incident_id: int | None, settings: Settings
-) -> None:
-    """TooManyPhotos when the owner (the report, else the incident) holds its most already.
-    Photos of one owner are added one after the other, so two at once cannot both take the
-    last place."""
+    session: Session,
+    sha256: str,
+    *,
+    report_id: int | None,
+    incident_id: int | None,
+    settings: Settings,
+) -> Photo | None:
+    """The owner's photo of these very bytes, if it has one; else TooManyPhotos when the
+    owner (the report, else the incident) holds its most already. Photos of one owner are
+    added one after the other, so two at once cannot both take the last place."""
     if report_id is not None:
         space, owner, most = locks.LockSpace.REPORT_PHOTOS, report_id, settings.photo_max_per_report
         held = Photo.report_id == report_id
@@ -92,8 +105,13 @@ def _make_room(
         most = settings.photo_max_per_incident
         held = (Photo.incident_id == incident_id) & Photo.report_id.is_(None)
     session.execute(select(func.pg_advisory_xact_lock(int(space), owner)))
-    if (session.scalar(select(func.count()).select_from(Photo).where(held)) or 0) >= most:
+    same = session.scalar(
+        select(Photo).options(*_WITHOUT_BYTES).where(held, Photo.sha256 == sha256).limit(1)
+    )
+    count = select(func.count()).select_from(Photo).where(held)
+    if same is None and (session.scalar(count) or 0) >= most:
         raise TooManyPhotos(f"at most {most} photos are kept here")
+    return same
 
 
 def photo_bytes(session: Session, photo_id: int, *, thumbnail: bool = False) -> PhotoBytes:
@@ -123,7 +141,7 @@ def photos_of(
         return []
     rows = session.scalars(
         select(Photo)
-        .options(defer(Photo.data), defer(Photo.thumbnail))
+        .options(*_WITHOUT_BYTES)
         .where(or_(*conditions))
         .order_by(Photo.created_at, Photo.id)
     )

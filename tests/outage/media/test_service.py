@@ -48,10 +48,10 @@ def test_a_report_keeps_so_many_photos(
     session: Session, add_report: Callable[[Session], int]
 ) -> None:
     report_id = add_report(session)
-    for _ in range(SETTINGS.photo_max_per_report):
+    for colour in ("red", "green"):
         service.add_photo(
             session,
-            pictures.picture(),
+            pictures.picture(colour=colour),
             source=PhotoSource.WEB,
             settings=SETTINGS,
             report_id=report_id,
@@ -59,7 +59,7 @@ def test_a_report_keeps_so_many_photos(
     with pytest.raises(TooManyPhotos):
         service.add_photo(
             session,
-            pictures.picture(),
+            pictures.picture(colour="blue"),
             source=PhotoSource.WEB,
             settings=SETTINGS,
             report_id=report_id,
@@ -83,3 +83,20 @@ def test_a_photo_of_no_report_is_refused(session: Session) -> None:
         service.add_photo(
             session, pictures.picture(), source=PhotoSource.ZALO, settings=SETTINGS, report_id=-1
         )
+
+
+def test_the_same_photo_sent_twice_is_kept_once(
+    session: Session, add_report: Callable[[Session], int]
+) -> None:
+    report_id = add_report(session)
+    first, again = (
+        service.add_photo(
+            session,
+            pictures.picture(),
+            source=PhotoSource.WEB,
+            settings=SETTINGS,
+            report_id=report_id,
+        )
+        for _ in range(2)
+    )
+    assert first.id == again.id

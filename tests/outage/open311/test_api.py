@@ -18,9 +18,12 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Premise
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
+from outage.media.enums import PhotoSource
+from outage.media.models import Photo
 from outage.open311.catalogue import CARE_CODES
 from outage.open311.service import w3c
 from tests.conftest import Credentials
+from tests.outage.media import pictures
 
 from .conftest import API_KEY, JURISDICTION, Open311Customer
 
@@ -509,17 +512,47 @@ def test_unknown_request_is_404(open311_client: TestClient) -> None:
     assert ET.fromstring(response.content).findtext("error/code") == "404"
 
 
+def test_a_photo_posted_as_media_is_kept_with_the_report(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    response = open311_client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": API_KEY,
+            "service_code": "outage",
+            "lat": customer.lat,
+            "long": customer.lon,
+        },
+        files={"media": ("pole.jpg", pictures.jpeg_with_html(), "image/jpeg")},
+    )
+    assert response.status_code == 201, response.text
+    report = _stored(grid_database, response.json()[0]["service_request_id"])
+    with session_scope(session_factory(grid_database)) as session:
+        [photo] = session.scalars(select(Photo).where(Photo.report_id == report.id))
+        assert (photo.source, photo.content_type) == (PhotoSource.OPEN311, "image/jpeg")
+        assert b"<html" not in photo.data
+    shown = open311_client.get(f"/open311/v2/requests/{report.ticket}.json").json()
+    assert shown[0]["media_url"] is None, "no photo link in a public answer"
+
+
 def test_files_and_broken_forms_get_spec_errors(
     open311_client: TestClient, open311_report_count: Count
 ) -> None:
     before = open311_report_count()
-    with_file = open311_client.post(
+    form = {"api_key": API_KEY, "service_code": "outage", "address_string": "x"}
+    not_a_photo = open311_client.post(
         "/open311/v2/requests.json",
-        data={"api_key": API_KEY, "service_code": "outage", "address_string": "x"},
+        data=form,
         files={"media": ("photo.jpg", b"\xff\xd8\xff", "image/jpeg")},
     )
-    assert with_file.status_code == 400
-    assert "media_url" in with_file.json()[0]["description"]
+    assert not_a_photo.status_code == 415
+    assert "JPEG" in not_a_photo.json()[0]["description"]
+    other_file = open311_client.post(
+        "/open311/v2/requests.json", data=form, files={"document": ("a.txt", b"words")}
+    )
+    assert other_file.status_code == 400
+    assert "media" in other_file.json()[0]["description"]
     broken = open311_client.post(
         "/open311/v2/requests.xml",
         content=b"--x\r\nnot a part",
