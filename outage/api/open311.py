@@ -1,8 +1,11 @@
 """HTTP routes of Open311 GeoReport v2 under `/open311/v2`, each as `.json` or `.xml`.
 
-Every refusal answers in the specification's error format, in the format asked for.
-Routes open their own transaction (rather than the shared session dependency) so that it
-has rolled back before a refusal is turned into that answer.
+Every refusal answers in the specification's error format, in the format asked for. An
+outage or hazard request may carry a photo: posted as the multipart field `media` (checked
+with the request: a refused photo refuses it), or named by `media_url`, fetched once the
+request is stored (`outage.media.remote`); a failed fetch is kept on record and the
+request stands. Routes open their own transaction (rather than the shared session
+dependency) so that it has rolled back before a refusal is turned into that answer.
 """
 
 import re
@@ -20,7 +23,9 @@ from outage.errors import DomainError
 from outage.i18n import Language
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
+from outage.intake.photos import fetch_report_photo
 from outage.intake.service import IdempotencyConflict
+from outage.media.enums import PhotoSource
 from outage.media.images import read_bounded
 from outage.open311 import service
 from outage.open311.catalogue import language
@@ -264,6 +269,15 @@ def post_request(
             lang=lang,
             photo=photo,
         )
+    if new.media_url and kind.is_outage_intake:
+        with session_scope(request.app.state.sessions) as session:
+            fetch_report_photo(
+                session,
+                posted["service_request_id"],
+                new.media_url,
+                source=PhotoSource.OPEN311,
+                settings=config,
+            )
     return render([posted], output, root="service_requests", item="request", status_code=201)
 
 

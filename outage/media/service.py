@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, defer
 
 from outage import locks
 from outage.media import images
-from outage.media.enums import PhotoSource
+from outage.media.enums import FetchOutcome, PhotoSource
 from outage.media.errors import NoOwner, PhotoNotFound, TooManyPhotos
-from outage.media.models import Photo
+from outage.media.models import Photo, PhotoFetch
 from outage.media.schemas import PhotoAdded, PhotoOut
 from outage.settings import Settings
 
@@ -112,6 +112,27 @@ def _make_room(
     if same is None and (session.scalar(count) or 0) >= most:
         raise TooManyPhotos(f"at most {most} photos are kept here")
     return same
+
+
+def record_fetch(
+    session: Session,
+    *,
+    report_id: int,
+    url: str,
+    photo_id: int | None = None,
+    reason: str | None = None,
+) -> None:
+    """Keep on record what came of fetching a photo by URL: the photo, or why none."""
+    session.add(
+        PhotoFetch(
+            report_id=report_id,
+            url=url,
+            outcome=FetchOutcome.FAILED if photo_id is None else FetchOutcome.STORED,
+            photo_id=photo_id,
+            reason=reason,
+        )
+    )
+    session.flush()
 
 
 def photo_bytes(session: Session, photo_id: int, *, thumbnail: bool = False) -> PhotoBytes:

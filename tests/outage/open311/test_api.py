@@ -19,7 +19,7 @@ from outage.grid.models import Premise
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.media.enums import PhotoSource
-from outage.media.models import Photo
+from outage.media.models import Photo, PhotoFetch
 from outage.open311.catalogue import CARE_CODES
 from outage.open311.service import w3c
 from tests.conftest import Credentials
@@ -534,6 +534,55 @@ def test_a_photo_posted_as_media_is_kept_with_the_report(
         assert b"<html" not in photo.data
     shown = open311_client.get(f"/open311/v2/requests/{report.ticket}.json").json()
     assert shown[0]["media_url"] is None, "no photo link in a public answer"
+
+
+def _fetches(database_url: str, ticket: str) -> list[tuple[str, str | None, bool]]:
+    with session_scope(session_factory(database_url)) as session:
+        rows = session.execute(
+            select(PhotoFetch.outcome, PhotoFetch.reason, PhotoFetch.photo_id.is_not(None))
+            .join(Report, Report.id == PhotoFetch.report_id)
+            .where(Report.ticket == ticket)
+        ).all()
+    return [(str(outcome), reason, kept) for outcome, reason, kept in rows]
+
+
+def test_a_media_url_is_fetched_and_kept_with_the_report(
+    open311_client: TestClient,
+    open311_customer: NewCustomer,
+    grid_database: str,
+    photo_server: str,
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        media_url=f"{photo_server}/photo.jpg",
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()[0]["service_request_id"]
+    assert _fetches(grid_database, ticket) == [("stored", None, True)]
+
+
+def test_a_media_url_that_cannot_be_fetched_leaves_the_request_standing(
+    open311_client: TestClient,
+    open311_customer: NewCustomer,
+    grid_database: str,
+    photo_server: str,
+) -> None:
+    customer = open311_customer()
+    private = photo_server.replace("127.0.0.1", "localhost")
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        media_url=f"{private}/photo.jpg",
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()[0]["service_request_id"]
+    [(outcome, reason, kept)] = _fetches(grid_database, ticket)
+    assert (outcome, kept) == ("failed", False)
+    assert reason is not None and "not public" in reason
 
 
 def test_files_and_broken_forms_get_spec_errors(
