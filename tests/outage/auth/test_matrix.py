@@ -293,6 +293,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
     ("GET", "/crew/jobs/{incident_id}/devices"): _request("GET", "/crew/jobs/999999/devices"),
+    ("POST", "/crew/jobs/{incident_id}/photos"): _request(
+        "POST", "/crew/jobs/999999/photos", files={"photo": ("a.txt", b"no")}
+    ),
     ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
         "POST", "/crew/orders/999999/steps/1"
     ),
