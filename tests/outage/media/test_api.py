@@ -8,10 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.intake.models import Report
 from outage.media.models import Photo
 from outage.settings import get_settings
 from tests.conftest import Credentials, make_crew
@@ -139,3 +140,27 @@ def test_a_crew_adds_photos_to_its_own_jobs_only(
         (added.json()["id"], "crew", "test-crew")
     ]
     assert listed[0]["url"] == f"/api/v1/photos/{added.json()['id']}"
+
+
+def test_an_incident_lists_its_reports_photos_and_its_crews(
+    anyone: TestClient,
+    media_database: str,
+    media_credentials: Credentials,
+    new_incident: Callable[[int | None], int],
+) -> None:
+    incident = new_incident(media_credentials.crew_id)
+    ticket = filed(anyone)
+    with session_scope(session_factory(media_database)) as db:
+        db.execute(update(Report).where(Report.ticket == ticket).values(incident_id=incident))
+    reported = send(anyone, ticket, pictures.picture(colour="green")).json()["id"]
+    crew = media_credentials.staff(Role.CREW)
+    photo = {"photo": ("damage.webp", pictures.picture("WEBP"), "image/webp")}
+    taken = anyone.post(f"/api/v1/incidents/{incident}/photos", files=photo, headers=crew).json()
+    listed = anyone.get(f"/api/v1/incidents/{incident}/photos", headers=crew).json()
+    assert [(p["id"], p["source"]) for p in listed] == [(reported, "api"), (taken["id"], "crew")]
+    layer = anyone.get("/api/v1/incidents.geojson", headers=media_credentials.staff()).json()
+    [feature] = [f for f in layer["features"] if f["id"] == incident]
+    assert feature["properties"]["photo_count"] == 2
+    public = anyone.get("/api/v1/map/public.geojson")
+    assert public.status_code == 200
+    assert "photo" not in public.text
