@@ -7,7 +7,7 @@ decided from the bytes alone, so a channel need not pass on what the sender decl
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import LargeBinary, Select, func, literal, or_, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -20,6 +20,11 @@ from outage.media.schemas import PhotoAdded, PhotoOut
 from outage.settings import Settings
 
 _WITHOUT_BYTES = (defer(Photo.data), defer(Photo.thumbnail))
+
+NO_BYTES = type_coerce(literal(b""), LargeBinary)
+"""An erased photo's image and thumbnail (a customer's, past retention or on request):
+the row, its owner and facts stay, the picture is gone."""
+_KEPT = func.octet_length(Photo.data) > 0
 
 PHOTO_PATH = "/api/v1/photos/{id}"
 THUMBNAIL_PATH = "/api/v1/photos/{id}/thumbnail"
@@ -136,14 +141,26 @@ def record_fetch(
 
 
 def photo_bytes(session: Session, photo_id: int, *, thumbnail: bool = False) -> PhotoBytes:
-    """A photo's stored image, or its thumbnail; PhotoNotFound."""
+    """A photo's stored image, or its thumbnail; PhotoNotFound (an erased one too)."""
     column = Photo.thumbnail if thumbnail else Photo.data
     row = session.execute(
         select(column, Photo.content_type, Photo.sha256).where(Photo.id == photo_id)
     ).first()
-    if row is None:
+    if row is None or not row[0]:
         raise PhotoNotFound(f"no photo {photo_id}")
     return PhotoBytes(data=row[0], content_type=row.content_type, sha256=row.sha256)
+
+
+def erase_photos(session: Session, report_ids: Select[tuple[int]]) -> int:
+    """Erase the photos of the reports `report_ids` selects (their customer asked); how
+    many were erased."""
+    erased = session.scalars(
+        update(Photo)
+        .where(Photo.report_id.in_(report_ids.scalar_subquery()), _KEPT)
+        .values(data=NO_BYTES, thumbnail=NO_BYTES)
+        .returning(Photo.id)
+    ).all()
+    return len(erased)
 
 
 def photos_of(
@@ -163,7 +180,7 @@ def photos_of(
     rows = session.scalars(
         select(Photo)
         .options(*_WITHOUT_BYTES)
-        .where(or_(*conditions))
+        .where(or_(*conditions), _KEPT)
         .order_by(Photo.created_at, Photo.id)
     )
     return [_out(photo) for photo in rows]
