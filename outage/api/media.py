@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile, status
 from fastapi.responses import Response as RawResponse
 
+from outage.auth.enums import PrincipalKind
 from outage.incidents import photos as incident_photos
 from outage.incidents import queries
 from outage.intake import photos as report_photos
@@ -134,10 +135,11 @@ def add_report_photo(
 ) -> PhotoAdded:
     """A photo of what the reporter sees, added after filing: the ticket, which only the
     reporter was given, is the proof. Counted against the client address's rate limit,
-    and a report keeps `photo_max_per_report` photos at most."""
+    and a report keeps `photo_max_per_report` photos at most. An anonymous caller's
+    receipt names no photo id."""
     if not principal.is_staff:
         limits.check(ip=client_ip(request), phone=None)
-    return report_photos.add_report_photo(
+    added = report_photos.add_report_photo(
         session,
         ticket,
         read_bounded(photo.file, max_bytes=config.photo_max_bytes),
@@ -145,3 +147,4 @@ def add_report_photo(
         settings=config,
         added_by=principal.name if principal.is_staff else None,
     )
+    return added if principal.kind is not PrincipalKind.ANONYMOUS else added.for_anyone()

@@ -26,7 +26,12 @@ class PhotoOut(BaseModel):
 class PhotoAdded(BaseModel):
     """The receipt of an added photo."""
 
-    id: int
+    id: int | None
+    """The photo's id, for staff and integrations (a customer is told none: photos are
+    staff's to see)."""
     content_type: str
     width: int
     height: int
+
+    def for_anyone(self) -> "PhotoAdded":
+        return self.model_copy(update={"id": None})
