@@ -20,6 +20,10 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 """What we take, by Pillow's name, with the content type we answer it with (a phone's
 multi-picture JPEG, MPO, is taken as the JPEG it starts with)."""
 
+LARGEST_SIDE = 4096
+"""A photo is kept at most this many pixels wide and high (made smaller, never larger):
+enough to read a pole's number plate, a fraction of a 50-megapixel phone photo's bytes."""
+
 THUMBNAIL_SIZE = (320, 320)
 """The longest side of a thumbnail, for the crew's job card and the dispatcher's panel."""
 
@@ -61,26 +65,32 @@ def clean(data: bytes, *, max_bytes: int, max_pixels: int) -> CleanImage:
     if not data:
         raise NotAnImage("the photo is empty")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            kind = "JPEG" if image.format == "MPO" else image.format or ""
-            width, height = image.size
-            if width * height > max_pixels:
-                raise CorruptImage(
-                    f"the photo has {width}x{height} pixels; at most {max_pixels} are taken"
-                )
-            image.load()
-            upright = ImageOps.exif_transpose(image)
+        return _reencode(data, max_pixels=max_pixels)
+    except (NotAnImage, CorruptImage):
+        raise
     except UnidentifiedImageError:
         raise NotAnImage("the photo must be a JPEG, PNG or WebP image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise CorruptImage(f"the photo has more than {max_pixels} pixels") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except Exception as exc:  # whatever a hostile file makes a decoder raise
         raise CorruptImage(f"the photo cannot be decoded: {exc}") from None
-    if kind not in FORMATS:
-        raise NotAnImage("the photo must be a JPEG, PNG or WebP image")
-    pixels = _plain(upright, kind)
+
+
+def _reencode(data: bytes, *, max_pixels: int) -> CleanImage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        kind = "JPEG" if image.format == "MPO" else image.format or ""
+        if kind not in FORMATS:
+            raise NotAnImage("the photo must be a JPEG, PNG or WebP image")
+        width, height = image.size
+        if width * height > max_pixels:
+            raise CorruptImage(
+                f"the photo has {width}x{height} pixels; at most {max_pixels} are taken"
+            )
+        image.load()
+        pixels = _plain(ImageOps.exif_transpose(image), kind)
+    pixels.thumbnail((LARGEST_SIDE, LARGEST_SIDE))
     encoded = _encode(pixels, kind)
     small = pixels.copy()
     small.thumbnail(THUMBNAIL_SIZE)

@@ -1,13 +1,17 @@
 """Checking and re-encoding an image: the type from the bytes, limits, nothing carried over."""
 
+import contextlib
 import io
 from collections.abc import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from outage.media import images
 from outage.media.errors import CorruptImage, NotAnImage, PhotoTooLarge
+from tests.conftest import FUZZ
 from tests.outage.media import pictures
 
 MAX_BYTES = 1024 * 1024
@@ -87,3 +91,24 @@ def test_the_thumbnail_is_small() -> None:
     kept = clean(pictures.picture(size=(1600, 800)))
     thumbnail = Image.open(io.BytesIO(kept.thumbnail))
     assert max(thumbnail.size) == max(images.THUMBNAIL_SIZE)
+
+
+def test_a_very_large_photo_is_kept_smaller() -> None:
+    kept = clean(pictures.picture(size=(images.LARGEST_SIDE * 2, 100)))
+    assert (kept.width, kept.height) == (images.LARGEST_SIDE, 50)
+
+
+@given(
+    prefix=st.sampled_from([b"\xff\xd8\xff\xe0", b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBPVP8 "]),
+    rest=st.binary(max_size=2000),
+)
+@settings(FUZZ)
+def test_any_bytes_are_an_image_or_a_clear_refusal(prefix: bytes, rest: bytes) -> None:
+    with contextlib.suppress(NotAnImage, CorruptImage):
+        clean(prefix + rest)
+
+
+@pytest.mark.parametrize("cut", [100, 200, 400, 600])
+def test_a_png_cut_short_is_a_clear_refusal(cut: int) -> None:
+    with pytest.raises((NotAnImage, CorruptImage)):
+        clean(pictures.picture("PNG", size=(300, 200), colour="purple")[:cut])
