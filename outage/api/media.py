@@ -10,7 +10,6 @@ be `photo_max_bytes` larger than other bodies.
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Request, Response, UploadFile, status
-from fastapi.responses import Response as RawResponse
 
 from outage.auth.enums import PrincipalKind
 from outage.incidents import photos as incident_photos
@@ -28,7 +27,8 @@ router = APIRouter(prefix="/api/v1", tags=["photos"])
 READ = [Depends(require("photos.read"))]
 
 PHOTO_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-"""A photo opened on its own is an image, never a page that runs anything."""
+"""A photo opened on its own is an image, never a page that runs anything (the inline
+style is the browser's own page around an image it shows)."""
 
 PhotoFile = Annotated[
     UploadFile, File(description="A JPEG, PNG or WebP image (the type is read from its bytes)")
@@ -46,7 +46,7 @@ _UPLOAD_REFUSALS: dict[int | str, dict[str, object]] = {
 
 def image_response(photo: service.PhotoBytes) -> Response:
     """The stored bytes as what they are, for staff only, never sniffed or run."""
-    return RawResponse(
+    return Response(
         photo.data,
         media_type=photo.content_type,
         headers={
@@ -61,7 +61,7 @@ def image_response(photo: service.PhotoBytes) -> Response:
 
 @router.get(
     "/photos/{photo_id}",
-    response_class=RawResponse,
+    response_class=Response,
     responses=_IMAGE_ANSWERS,
     dependencies=READ,
 )
@@ -72,7 +72,7 @@ def get_photo(photo_id: int, session: SessionDep) -> Response:
 
 @router.get(
     "/photos/{photo_id}/thumbnail",
-    response_class=RawResponse,
+    response_class=Response,
     responses=_IMAGE_ANSWERS,
     dependencies=READ,
 )

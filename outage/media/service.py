@@ -60,7 +60,7 @@ def add_photo(
     image = images.clean(
         data, max_bytes=settings.photo_max_bytes, max_pixels=settings.photo_max_pixels
     )
-    same = _make_room(
+    same = _same_or_room(
         session, image.sha256, report_id=report_id, incident_id=incident_id, settings=settings
     )
     if same is not None:  # sent again (a form resent, a retried upload): kept once
@@ -90,7 +90,7 @@ def add_photo(
     )
 
 
-def _make_room(
+def _same_or_room(
     session: Session,
     sha256: str,
     *,
@@ -111,7 +111,7 @@ def _make_room(
         held = (Photo.incident_id == incident_id) & Photo.report_id.is_(None)
     session.execute(select(func.pg_advisory_xact_lock(int(space), owner)))
     same = session.scalar(
-        select(Photo).options(*_WITHOUT_BYTES).where(held, Photo.sha256 == sha256).limit(1)
+        select(Photo).options(*_WITHOUT_BYTES).where(held, Photo.sha256 == sha256, _KEPT).limit(1)
     )
     count = select(func.count()).select_from(Photo).where(held)
     if same is None and (session.scalar(count) or 0) >= most:
