@@ -256,7 +256,7 @@ def post_request(
     limits: IntakeLimits = request.app.state.intake_limits
     limits.check(ip=client_ip(request), phone=report.phone)
     photo = None
-    if params.media is not None:
+    if params.media is not None and params.media.filename:  # a form's empty file field: none
         photo = read_bounded(params.media.file, max_bytes=config.photo_max_bytes)
     with session_scope(request.app.state.sessions) as session:
         posted = service.submit_request(

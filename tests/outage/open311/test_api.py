@@ -585,6 +585,18 @@ def test_a_media_url_that_cannot_be_fetched_leaves_the_request_standing(
     assert reason is not None and "not public" in reason
 
 
+def test_an_empty_media_field_is_no_photo(
+    open311_client: TestClient, open311_customer: NewCustomer
+) -> None:
+    customer = open311_customer()
+    response = open311_client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": API_KEY, "service_code": "outage", "address_string": customer.address},
+        files={"media": ("", b"", "application/octet-stream")},
+    )
+    assert response.status_code == 201, response.text
+
+
 def test_files_and_broken_forms_get_spec_errors(
     open311_client: TestClient, open311_report_count: Count
 ) -> None:
