@@ -12,6 +12,7 @@ from outage.api import crews as crew_routes
 from outage.api import grid as grid_routes
 from outage.api import incidents as incident_routes
 from outage.api import intake as intake_routes
+from outage.api import media as media_routes
 from outage.api import notifications as notification_routes
 from outage.api import open311 as open311_routes
 from outage.api import orders as order_routes
@@ -56,7 +57,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         JsonLimits, max_depth=settings.max_json_depth, max_items=settings.max_json_items
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        multipart_bytes=settings.max_body_bytes + settings.photo_max_bytes,
+    )
     app.add_middleware(AuditTrail, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
@@ -68,6 +73,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(restoration_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
+    app.include_router(media_routes.router)
     app.include_router(channel_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)

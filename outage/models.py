@@ -38,6 +38,7 @@ from outage.intake.models import (
     TicketGuess,
     ZaloEvent,
 )
+from outage.media.models import Photo, PhotoFetch
 from outage.notifications.models import Notification, NotificationPreference, PlannedOutage
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
@@ -69,6 +70,8 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "NotificationPreference",
+    "Photo",
+    "PhotoFetch",
     "PlannedOutage",
     "Premise",
     "Report",

@@ -158,6 +158,36 @@ class Settings(BaseSettings):
         default="API keys for posting service requests are issued by the customer care centre.",
         description="How a developer gets an Open311 API key, for the discovery document.",
     )
+    # photos
+    photo_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Larger photos get 413, counted as they are read. A multipart body "
+        "(a form with a photo) may be this much larger than `max_body_bytes`.",
+    )
+    photo_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        description="Photos of more pixels are refused (422) before they are decoded, "
+        "against images that unpack to gigabytes.",
+    )
+    photo_max_per_report: int = Field(
+        default=5, ge=1, description="Photos kept per report; more get 409."
+    )
+    photo_max_per_incident: int = Field(
+        default=50, ge=1, description="Photos staff and crews add to one incident; more get 409."
+    )
+    photo_url_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts whose `media_url` (Open311) is fetched whatever their address "
+        "(a JSON list); other hosts only when every address they resolve to, and the one "
+        "connected to, is public (never a private, loopback or link-local one).",
+    )
+    photo_url_timeout_seconds: Seconds = Field(
+        default=timedelta(seconds=10),
+        gt=NO_TIME,
+        description="A `media_url` fetch taking longer is given up (and recorded).",
+    )
     # care
     care_sla_hours: dict[str, Annotated[Hours, Field(gt=NO_TIME)]] = Field(
         default_factory=dict,

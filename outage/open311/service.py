@@ -30,8 +30,10 @@ from outage.incidents.progress import report_progress
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
+from outage.intake.photos import add_report_photo
 from outage.intake.progress import Phase, describe
 from outage.intake.schemas import ReportIn
+from outage.media.enums import PhotoSource
 from outage.open311.catalogue import (
     CARE_CODES,
     CHANGESET,
@@ -172,16 +174,22 @@ def submit_request(
     idempotency_key: str | None,
     settings: Settings,
     lang: Language,
+    photo: bytes | None = None,
 ) -> dict[str, Any]:
     """Store one checked request; the receipt names our ticket as `service_request_id`.
 
-    Outages and hazards become reports; customer-care types become service requests.
+    Outages and hazards become reports, with the photo if one came (refused: the request
+    is refused too); customer-care types become service requests, which keep no photos.
     """
     if service.is_outage_intake:
         submission = intake.Submission(report, idempotency_key=idempotency_key)
         receipt = intake.submit_report(session, submission, settings)
         if report.hazard is not None:
             open_reported_hazard(session, receipt.ticket)
+        if photo is not None:
+            add_report_photo(
+                session, receipt.ticket, photo, source=PhotoSource.OPEN311, settings=settings
+            )
         ticket, status = receipt.ticket, receipt.status
     else:
         request = RequestIn(

@@ -20,6 +20,7 @@ from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.errors import NotFound
 from outage.grid.models import Customer, Premise
 from outage.intake.models import Report
+from outage.media.service import erase_photos
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification, NotificationPreference
 from outage.privacy import ERASED
@@ -210,11 +211,13 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
         .where(NotificationPreference.customer_id == customer.id)
         .returning(NotificationPreference.customer_id)
     ).all()
+    photos = erase_photos(session, select(Report.id).where(Report.id.in_(reports)))
     customer.name = ERASED
     customer.phone = customer.email = customer.critical = None
     return {
         "customers": 1,
         "reports": len(reports),
+        "photos": photos,
         "service_requests": len(requests),
         "notifications": len(messages),
         "notification_preferences": len(preferences),

@@ -1,7 +1,8 @@
 """Retention: personal data kept only as long as needed, the records themselves for good.
 
 Once older than `OUTAGE_RETENTION_DAYS`, free text (descriptions, given addresses, notes,
-comments), clues not tied to a customer record (a phone, e-mail or account number that
+comments), customers' photos (their bytes; the facts of the photo stay), the URLs photos
+were fetched from, clues not tied to a customer record (a phone, e-mail or account number that
 is not the placed customer's own), finished messages' addresses and sign-in IPs are
 erased. Tickets, times, placement and states stay: reliability indices and SLA figures
 are computed from them.
@@ -42,6 +43,8 @@ from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.intake.models import Report
 from outage.intake.owners import forget_guesses
+from outage.media.models import Photo, PhotoFetch
+from outage.media.service import NO_BYTES
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
@@ -123,6 +126,15 @@ def _at_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
     return table.c.at < cutoff
 
 
+def _created_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    return table.c.created_at < cutoff
+
+
+def _of_reports_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    """A customer's photo (of a report; a crew's of an incident alone is a work record)."""
+    return and_(table.c.created_at < cutoff, table.c.report_id.is_not(None))
+
+
 def _rules() -> tuple[Rule, ...]:
     reports, requests = _table(Report), _table(ServiceRequest)
     events, messages = _table(ServiceRequestEvent), _table(Notification)
@@ -150,6 +162,10 @@ def _rules() -> tuple[Rule, ...]:
         ),
         Rule("audit_log", _table(AuditEntry), _at_before, {"client_ip": null()}),
         Rule("login_attempts", _table(LoginAttempt), _at_before, {"client_ip": null()}),
+        Rule(
+            "photos", _table(Photo), _of_reports_before, {"data": NO_BYTES, "thumbnail": NO_BYTES}
+        ),
+        Rule("photo_fetches", _table(PhotoFetch), _created_before, {"url": literal(ERASED)}),
     )
 
 

@@ -4,9 +4,10 @@ The utility's mail server forwards the care-centre mailbox to this receiver. Eac
 message becomes a report: the sender's address is the customer's e-mail, an account
 number in the subject or body (after a label such as "account", "tài khoản", "mã KH",
 or any words that are a known account), an "address:" / "địa chỉ:" line, and the text,
-without quoted replies and signatures, as the description. The Message-ID is the
-idempotency key, so a message delivered twice is filed once. The subject and the body
-are read for a hazard (`outage.intake.channels.hazards`): one likely enough
+without quoted replies and signatures, as the description; its attachments that are
+images (JPEG, PNG, WebP, by their bytes) as its photos, others passed over. The
+Message-ID is the idempotency key, so a message delivered twice is filed once. The
+subject and the body are read for a hazard (`outage.intake.channels.hazards`): one likely enough
 (`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
 opens its hazard incident in the same transaction; once committed, the safety advice
 goes back to the sender through `send_reply` (the notifications' e-mail gateway), once:
@@ -39,7 +40,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
-from outage.errors import Invalid
+from outage.errors import DomainError, Invalid
 from outage.intake.channels import lookup
 from outage.intake.channels.answers import hazard_reply
 from outage.intake.channels.common import (
@@ -53,8 +54,10 @@ from outage.intake.channels.common import (
 from outage.intake.channels.hazards import Guess, classify
 from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
+from outage.intake.photos import add_report_photo
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import IdempotencyConflict, Submission, submit_report
+from outage.media.enums import PhotoSource
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,9 @@ class MailReport:
     message_id: str | None
     subject: str
     body: str
+    attachments: tuple[bytes, ...] = ()
+    """Every part besides the text, decoded: the images among them are the report's
+    photos (decided from their bytes, not their declared types)."""
 
     @property
     def text(self) -> str:
@@ -170,9 +176,10 @@ def read_message(raw: bytes, envelope_sender: str | None = None) -> MailReport:
         message_id = str(message.get("Message-ID", "")).strip() or None
         subject = " ".join(str(message.get("Subject", "")).split())
         body = own_words(nfc(_body_text(message)))
+        attachments = _attachments(message)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is nested too deep") from exc
-    mail = MailReport(sender, message_id, nfc(subject), body)
+    mail = MailReport(sender, message_id, nfc(subject), body, attachments)
     if any("\0" in (text or "") for text in (sender, message_id, mail.subject, mail.body)):
         raise UnreadableMessage("the message's text contains NUL characters")
     return mail
@@ -215,6 +222,19 @@ def _body_text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     return html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+def _attachments(message: EmailMessage) -> tuple[bytes, ...]:
+    """The decoded content of every attached or inline part but the text of the message."""
+    found = []
+    for part in message.walk():
+        text = part.get_content_maintype() == "text" and not part.is_attachment()
+        if part.is_multipart() or text:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and payload:
+            found.append(payload)
+    return tuple(found)
 
 
 def _words(text: str) -> list[str]:
@@ -309,8 +329,24 @@ def file_message(
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
         receipt, inserted = _submit(session, report, key, settings)
+    if inserted:
+        _keep_photos(session, receipt.ticket, mail.attachments, settings)
     reply = _safety_reply(session, mail, report, guess, receipt) if inserted else None
     return Filed(receipt, inserted, reply)
+
+
+def _keep_photos(
+    session: Session, ticket: str, attachments: tuple[bytes, ...], settings: Settings
+) -> None:
+    """Keep the attachments that are images as the report's photos; any other, or one
+    refused, is passed over alone (in a savepoint), so the report is filed whatever came
+    with it."""
+    for data in attachments:
+        try:
+            with session.begin_nested():
+                add_report_photo(session, ticket, data, source=PhotoSource.EMAIL, settings=settings)
+        except DomainError as refusal:
+            log.info("an attachment of report %s is not kept: %s", ticket, refusal)
 
 
 def _submit(

@@ -147,6 +147,19 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "GET", "/api/v1/reports/{fx.phone_ticket}", params={"phone_last4": "5678"}
     ),
     ("GET", "/api/v1/reports"): _request("GET", "/api/v1/reports"),
+    ("POST", "/api/v1/reports/{ticket}/photos"): _request(
+        "POST", "/api/v1/reports/{fx.queued_ticket}/photos", files={"photo": ("a.txt", b"no")}
+    ),
+    ("GET", "/api/v1/photos/{photo_id}"): _request("GET", "/api/v1/photos/987654321"),
+    ("GET", "/api/v1/photos/{photo_id}/thumbnail"): _request(
+        "GET", "/api/v1/photos/987654321/thumbnail"
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/photos"): _request(
+        "GET", "/api/v1/incidents/{fx.crew_incident}/photos"
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/photos"): _request(
+        "POST", "/api/v1/incidents/{fx.crew_incident}/photos", files={"photo": ("a.txt", b"no")}
+    ),
     ("POST", "/api/v1/reports/{ticket}/placement"): _request(
         "POST", "/api/v1/reports/{fx.queued_ticket}/placement", json={"premise": "nope"}
     ),
@@ -285,6 +298,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
     ("GET", "/crew/jobs/{incident_id}/devices"): _request("GET", "/crew/jobs/999999/devices"),
+    ("POST", "/crew/jobs/{incident_id}/photos"): _request(
+        "POST", "/crew/jobs/999999/photos", files={"photo": ("a.txt", b"no")}
+    ),
     ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
         "POST", "/crew/orders/999999/steps/1"
     ),

@@ -14,11 +14,17 @@ from outage.cli import app
 from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.intake.models import Report
+from outage.intake.photos import add_report_photo
+from outage.media.enums import PhotoSource
+from outage.media.errors import PhotoNotFound
+from outage.media.service import photo_bytes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification, NotificationPreference
 from outage.notifications.preferences import set_preferences
 from outage.notifications.schemas import PreferencesIn
 from outage.privacy import ERASED
+from outage.settings import Settings
+from tests.outage.media import pictures
 from tests.outage.privacy.builders import (
     file_report,
     file_request,
@@ -156,6 +162,23 @@ def test_export_leaves_out_the_zalo_user_of_a_report_naming_their_account(
         file_report(session, account=customer.account, zalo_user_id="8400011133")
     data = json.loads(cli.invoke(app, ["customers", "export", customer.account]).stdout)
     assert "8400011133" not in json.dumps(data)
+
+
+def test_erase_removes_the_photos_of_the_customers_reports(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = session.scalars(
+            select(Report.ticket).where(Report.customer_id == customer.id)
+        ).one()
+        photo = add_report_photo(
+            session, ticket, pictures.picture(), source=PhotoSource.EMAIL, settings=Settings()
+        ).id
+    result = cli.invoke(app, ["customers", "erase", customer.account, "--yes"])
+    assert result.exit_code == 0, result.output
+    with session_scope(sessions) as session, pytest.raises(PhotoNotFound):
+        photo_bytes(session, photo)
+    assert _latest_audit(sessions, "customers.erase").details["erased"]["photos"] == 1
 
 
 def test_erase_is_audited_with_who_ran_it_and_what_it_erased(

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -10,7 +11,15 @@ from outage.auth.models import AuditEntry, LoginThrottle
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.cli import app
 from outage.db import session_scope
+from outage.incidents.changes import open_incident
+from outage.incidents.enums import IncidentKind
+from outage.intake.enums import Hazard
 from outage.intake.models import Report
+from outage.intake.photos import add_report_photo
+from outage.media.enums import PhotoSource
+from outage.media.errors import PhotoNotFound
+from outage.media.models import Photo
+from outage.media.service import add_photo, photo_bytes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy import ERASED
@@ -18,6 +27,7 @@ from outage.privacy.jobs import JOB_ID, jobs
 from outage.privacy.retention import count_pending, cutoff_of, purge
 from outage.scheduler import build_scheduler
 from outage.settings import Settings
+from tests.outage.media import pictures
 from tests.outage.privacy.builders import (
     age_report,
     age_request,
@@ -242,3 +252,39 @@ def test_purge_prints_what_it_erased(cli: CliRunner, sessions: sessionmaker[Sess
     assert int(counts["reports"]) >= 1
     with session_scope(sessions) as session:
         assert session.scalar(select(Report.address_given).where(Report.ticket == ticket)) is None
+
+
+def test_an_old_customers_photo_loses_its_picture_and_a_crews_is_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, address="Ngõ 7 Hàng Bông")
+        customers = add_report_photo(
+            session, ticket, pictures.picture(), source=PhotoSource.WEB, settings=Settings()
+        ).id
+        crews = add_photo(
+            session,
+            pictures.picture(colour="green"),
+            source=PhotoSource.CREW,
+            settings=Settings(),
+            incident_id=open_incident(
+                session,
+                kind=IncidentKind.HAZARD,
+                hazard=Hazard.TREE_ON_LINE,
+                confidence=0.5,
+                customers_affected=0,
+                started_at=datetime.now(UTC),
+                reason="retention",
+            ),
+        ).id
+        session.execute(
+            update(Photo)
+            .where(Photo.id.in_([customers, crews]))
+            .values(created_at=datetime.now(UTC) - timedelta(days=DAYS + 1))
+        )
+    assert _purge(sessions)["photos"] >= 1
+    with session_scope(sessions) as session:
+        with pytest.raises(PhotoNotFound):
+            photo_bytes(session, customers)
+        assert photo_bytes(session, crews).data
+        assert session.get(Photo, customers) is not None, "the photo's facts stay"
