@@ -13,11 +13,12 @@ instead (`X-ZEvent-Signature`), checked against the OA's secret key.
 import json
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from outage.db import session_scope
 from outage.i18n import DEFAULT_LANGUAGE
 from outage.incidents.progress import report_progress
 from outage.intake.channels import ivr, sms, zalo
@@ -30,10 +31,13 @@ from outage.intake.channels.schemas import (
     ZaloOut,
     ZaloOutcome,
 )
+from outage.intake.photos import fetch_report_photo
+from outage.media.enums import PhotoSource
 from outage.notifications import followup
 from outage.notifications.enums import DeliveryChannel
 from outage.notifications.replies import queue_reply
 from outage.prediction.hazards import open_reported_hazard
+from outage.settings import Settings
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
 
@@ -188,12 +192,15 @@ async def zalo_event(request: Request, config: SettingsDep) -> ZaloEventIn:
 )
 def inbound_zalo(
     event: Annotated[ZaloEventIn, Depends(zalo_event)],
+    request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     config: SettingsDep,
     limits: LimitsDep,
 ) -> ZaloOut:
     """An event of the utility's Zalo Official Account: a user's text (the SMS keywords),
-    shared location (a report placed there) or image (kept with their report), or a new
+    shared location (a report placed there) or image (fetched into their report's photos
+    once the event is committed, after the answer: Zalo wants a quick one), or a new
     follower (welcomed). The reply is queued for the delivery workers, who send it through
     the OA API; it commits with the report. Each event is acted on once (its message id,
     else a hash of it): Zalo's retries answer `duplicate` and change nothing.
@@ -201,6 +208,10 @@ def inbound_zalo(
     taken = zalo.take(session, event, settings=config, limits=limits, progress=report_progress)
     if taken is None:
         return ZaloOut(outcome=ZaloOutcome.DUPLICATE)
+    if taken.image_ticket is not None and event.image_url is not None:
+        background.add_task(
+            _fetch_photo, request.app.state.sessions, taken.image_ticket, event.image_url, config
+        )
     answer = taken.reply
     if answer is None or taken.user_id is None:
         return ZaloOut(outcome=ZaloOutcome.ACCEPTED)
@@ -215,6 +226,12 @@ def inbound_zalo(
         safety=answer.hazard,
     )
     return out
+
+
+def _fetch_photo(sessions: sessionmaker[Session], ticket: str, url: str, config: Settings) -> None:
+    """Keep the image a Zalo user sent as a photo of their report (a failure is recorded)."""
+    with session_scope(sessions) as session:
+        fetch_report_photo(session, ticket, url, source=PhotoSource.ZALO, settings=config)
 
 
 Answer = TypeVar("Answer", SmsOut, IvrOut, ZaloOut)

@@ -68,11 +68,13 @@ def event_key(event: ZaloEventIn) -> str:
 
 @dataclass(frozen=True)
 class ZaloAnswer:
-    """What one event did: the reply to queue for its user (None: none), and its report."""
+    """What one event did: the reply to queue for its user (None: none), and the ticket
+    of the report an image it carried goes with (None: no image, or no report)."""
 
     key: str
     user_id: str | None
     reply: sms.TextAnswer | None
+    image_ticket: str | None = None
 
 
 def take(
@@ -107,7 +109,10 @@ def take(
         .where(ZaloEvent.event_key == key)
         .values(report_id=report_id, image_url=event.image_url)
     )
-    return ZaloAnswer(key, user_id, reply)
+    image_ticket = None
+    if event.image_url is not None and report_id is not None:
+        image_ticket = session.scalar(select(Report.ticket).where(Report.id == report_id))
+    return ZaloAnswer(key, user_id, reply, image_ticket)
 
 
 def _reply(
@@ -162,10 +167,8 @@ def _image_reply(session: Session, report_id: int | None) -> sms.TextAnswer:
 
 
 def report_images(session: Session, report_id: int) -> list[str]:
-    """The image URLs customers sent over Zalo with this report, oldest first.
-
-    The hook for keeping customers' photos: nothing here fetches them (Zalo's URLs are
-    Zalo's, and may expire)."""
+    """The image URLs customers sent over Zalo with this report, oldest first (the
+    webhook fetches each into the report's photos once the event is committed)."""
     return list(
         session.scalars(
             select(ZaloEvent.image_url)

@@ -244,13 +244,14 @@ def zalo_api() -> Iterator[HttpSink]:
 @pytest.fixture(scope="package")
 def zalo_settings(channels_settings: Settings, zalo_api: HttpSink) -> Settings:
     """The Zalo channel on (its app and OA secret), replies sent to the stand-in, with
-    quick retries."""
+    quick retries; images fetched from the local photo server."""
     return channels_settings.model_copy(
         update={
             "zalo_app_id": ZALO_APP_ID,
             "zalo_oa_secret_key": SecretStr(ZALO_OA_SECRET),
             "zalo_api_url": zalo_api.url,
             "zalo_access_token": SecretStr(ZALO_TOKEN),
+            "photo_url_hosts": ["127.0.0.1"],
             "notify_max_attempts": 3,
             "notify_backoff_seconds": timedelta(seconds=0.05),
             "notify_backoff_max_seconds": timedelta(seconds=0.1),

@@ -19,6 +19,8 @@ from outage.incidents.changes import open_incident, set_etr
 from outage.incidents.evidence import EvidenceRef
 from outage.intake.channels import zalo
 from outage.intake.models import Report
+from outage.media.enums import PhotoSource
+from outage.media.service import photos_of
 from outage.notifications.delivery import Worker
 from outage.notifications.sink import HttpSink
 from outage.settings import Settings
@@ -305,20 +307,26 @@ def test_a_shared_location_files_a_report_placed_there(
     assert ticket in zalo_replies(user)[0].text
 
 
-def test_an_image_is_kept_with_the_senders_report_for_the_photos(
-    zalo_client: TestClient, channels_database: str, person: PersonMaker, zalo_replies: Replies
+def test_an_image_is_kept_as_a_photo_of_the_senders_report(
+    zalo_client: TestClient,
+    channels_database: str,
+    person: PersonMaker,
+    zalo_replies: Replies,
+    photo_server: str,
 ) -> None:
     customer, user = person(language="en"), new_user()
     ticket = accepted(zalo_client, event("user_send_text", user, text=f"OUT {customer.account}"))[
         "ticket"
     ]
-    url = "https://photo-stal-1.zdn.vn/pole.jpg"
+    url = f"{photo_server}/photo.jpg"
     image = [{"type": "image", "payload": {"thumbnail": url, "url": url}}]
     accepted(zalo_client, event("user_send_image", user, attachments=image))
     with session_scope(session_factory(channels_database)) as session:
         report_id = session.scalar(select(Report.id).where(Report.ticket == ticket))
         assert report_id is not None
         assert zalo.report_images(session, report_id) == [url]
+        reports = select(Report.id).where(Report.id == report_id)
+        assert [p.source for p in photos_of(session, report_ids=reports)] == [PhotoSource.ZALO]
     assert zalo_replies(user)[-1].text.endswith(f"ticket {ticket}.")
 
 
