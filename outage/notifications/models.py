@@ -121,22 +121,34 @@ class Notification(Base):
         ForeignKeyConstraint(
             ["reply_report_id"], ["reports.id"], name="fk_notifications_reply_report_id"
         ),
+        ForeignKeyConstraint(
+            ["service_request_id"],
+            ["service_requests.id"],
+            name="fk_notifications_service_request_id",
+        ),
         UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
         UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
         CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="ck_notifications_sent"),
         CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
+        CheckConstraint(
+            "customer_id IS NOT NULL OR service_request_id IS NOT NULL",
+            name="ck_notifications_recipient",
+        ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),
+        Index("ix_notifications_service_request_id", "service_request_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[int] = mapped_column(BigInteger)
-    customer_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    """None: a service request's requester who is no customer on record."""
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "notification_channel")

@@ -190,7 +190,7 @@ def submit_request(
             **report.model_dump(exclude={"hazard"}),
         )
         care_receipt = care.submit_request(
-            session, request, settings=settings, idempotency_key=idempotency_key
+            session, request, settings=settings, language=lang, idempotency_key=idempotency_key
         )
         ticket, status = care_receipt.ticket, None
     return {

@@ -17,3 +17,5 @@ class EventKind(StrEnum):
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_CHANGED = "planned_changed"
     PLANNED_CANCELLED = "planned_cancelled"
+    REQUEST_UPDATE = "request_update"
+    """A service request arrived or changed state: its requester is told, once per change."""
