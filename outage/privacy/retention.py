@@ -2,7 +2,8 @@
 
 Once older than `OUTAGE_RETENTION_DAYS`, free text (descriptions, given addresses, notes,
 comments), clues not tied to a customer record (a phone, e-mail or account number that
-is not the placed customer's own), finished messages' addresses and sign-in IPs are
+is not the placed customer's own), finished messages' addresses (and the words of a
+service request's messages, which may quote its rejection reason) and sign-in IPs are
 erased. Tickets, times, placement and states stay: reliability indices and SLA figures
 are computed from them.
 
@@ -44,6 +45,7 @@ from outage.intake.models import Report
 from outage.intake.owners import forget_guesses
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
+from outage.outbox.models import NotificationEvent
 from outage.privacy import ERASED
 from outage.settings import Settings
 
@@ -115,6 +117,12 @@ def _of_requests_closed_before(table: Table, cutoff: datetime) -> ColumnElement[
     )
 
 
+def _of_closed_requests(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    """Outbox events of requests closed before the cutoff (each came before its closing)."""
+    closed = _table(ServiceRequest)
+    return table.c.service_request_id.in_(select(closed.c.id).where(closed.c.closed_at < cutoff))
+
+
 def _finished_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
     return and_(table.c.created_at < cutoff, table.c.status.in_([s.value for s in FINISHED]))
 
@@ -126,6 +134,7 @@ def _at_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
 def _rules() -> tuple[Rule, ...]:
     reports, requests = _table(Report), _table(ServiceRequest)
     events, messages = _table(ServiceRequestEvent), _table(Notification)
+    outbox = _table(NotificationEvent)
     return (
         Rule("reports", reports, _received_before, _clues(reports)),
         Rule(
@@ -143,10 +152,23 @@ def _rules() -> tuple[Rule, ...]:
         ),
         Rule("service_request_events", events, _of_requests_closed_before, {"note": null()}),
         Rule(
+            "request_update_events",
+            outbox,
+            _of_closed_requests,
+            {"details": outbox.c.details.op("-")(literal("reason"))},
+        ),
+        Rule(
             "notifications",
             messages,
             _finished_before,
-            {"address": literal(ERASED), "last_error": null()},
+            {
+                "address": literal(ERASED),
+                "last_error": null(),
+                "body": case(
+                    (messages.c.service_request_id.is_(None), messages.c.body),
+                    else_=literal(ERASED),
+                ),
+            },
         ),
         Rule("audit_log", _table(AuditEntry), _at_before, {"client_ip": null()}),
         Rule("login_attempts", _table(LoginAttempt), _at_before, {"client_ip": null()}),

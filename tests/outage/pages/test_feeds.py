@@ -170,6 +170,8 @@ def test_the_cap_alerts_are_the_hazard_and_the_large_outage(
     assert outage is not None
     assert outage.findtext(f"{CAP}category") == "Infra"
     assert outage.find(f"{CAP}area/{CAP}polygon") is not None
+    assert alerts[incidents.large].findtext(f"{CAP}msgType") == "Alert"
+    assert alerts[incidents.large].find(f"{CAP}references") is None
     sent = alerts[incidents.large].findtext(f"{CAP}sent")
     assert datetime.fromisoformat(sent).utcoffset() == timedelta(hours=7)
 
