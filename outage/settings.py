@@ -203,8 +203,9 @@ class Settings(BaseSettings):
     feed_alert_customers: int = Field(
         default=100,
         ge=1,
-        description="An outage with at least this many customers out is an alert in the "
-        "public CAP and Atom feeds (every hazard is one, whatever its size).",
+        description="An outage that cut off at least this many customers is an alert in the "
+        "public CAP and Atom feeds until it ends, partly restored or not (every hazard is "
+        "one, whatever its size).",
     )
     feed_ended_hours: Hours = Field(
         default=timedelta(hours=6),

@@ -216,20 +216,22 @@ def _summaries(
 
 
 def _customers_out(row: _Row, phase: Phase, premises: Sequence[PremiseOut], share: float) -> int:
-    """An active outage's customers without supply now; otherwise the incident's count."""
+    """Customers without supply now: an active outage's, by its premises on the live
+    network; none once it has ended."""
     incident = row.incident
     if phase is not Phase.ACTIVE:
-        return incident.customers_affected
+        return 0
     if incident.kind is IncidentKind.HAZARD:
         return incident.customers_affected - incident.customers_restored
     return round(sum(p.customers for p in premises) * share)
 
 
 def _is_alert(row: _Row, customers_out: int, rules: FeedRules) -> bool:
-    """Every hazard; an outage with many customers out (or that had, once it ended)."""
+    """Every hazard; an outage that cut off many customers, until it ends (and for a while
+    after, so its end is told) even once some have power again."""
     if row.incident.kind is IncidentKind.HAZARD:
         return True
-    return customers_out >= rules.alert_customers
+    return max(row.incident.customers_affected, customers_out) >= rules.alert_customers
 
 
 def _alert(
