@@ -15,13 +15,14 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import select
 
+from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Topology
 from outage.app import create_app
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import load_network
-from outage.incidents.changes import open_incident, restore
+from outage.incidents.changes import open_incident, restore, set_etr
 from outage.incidents.enums import IncidentKind
 from outage.intake.enums import Hazard
 from outage.settings import Settings
@@ -136,6 +137,21 @@ def test_the_summary_counts_customers_out_by_area(public: TestClient, incidents:
     assert answer.headers["cache-control"].startswith("public, max-age=")
 
 
+def test_the_summary_gives_the_range_of_the_areas_etrs(
+    public: TestClient, feeds_database: str, incidents: Incidents
+) -> None:
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    later = soon + timedelta(hours=2)
+    with session_scope(session_factory(feeds_database)) as session:
+        for incident, etr in ((incidents.small, soon), (incidents.large, later)):
+            set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER, actor="test")
+    areas = public.get("/api/v1/public/summary").json()["areas"]
+    out = [area for area in areas if area["outages"]]
+    assert min(datetime.fromisoformat(a["etr_earliest"]) for a in out) == soon
+    assert max(datetime.fromisoformat(a["etr_latest"]) for a in out) == later
+    assert not any(area["etr_unknown"] for area in out)
+
+
 def test_the_cap_alerts_are_valid_cap_1_2(
     public: TestClient, cap_schema: etree.XMLSchema, atom_schema: etree.RelaxNG
 ) -> None:
@@ -160,6 +176,8 @@ def test_the_cap_alerts_are_the_hazard_and_the_large_outage(
     assert incidents.large in alerts
     assert incidents.small not in alerts
     hazard = alerts[incidents.hazard]
+    assert hazard.findtext(f"{CAP}msgType") == "Alert", "its first state: nothing to update"
+    assert hazard.find(f"{CAP}references") is None
     assert hazard.findtext(f"{CAP}status") == "Actual"
     assert hazard.findtext(f"{CAP}scope") == "Public"
     infos = hazard.findall(f"{CAP}info")
@@ -170,8 +188,6 @@ def test_the_cap_alerts_are_the_hazard_and_the_large_outage(
     assert outage is not None
     assert outage.findtext(f"{CAP}category") == "Infra"
     assert outage.find(f"{CAP}area/{CAP}polygon") is not None
-    assert alerts[incidents.large].findtext(f"{CAP}msgType") == "Alert"
-    assert alerts[incidents.large].find(f"{CAP}references") is None
     sent = alerts[incidents.large].findtext(f"{CAP}sent")
     assert datetime.fromisoformat(sent).utcoffset() == timedelta(hours=7)
 
