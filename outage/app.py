@@ -25,6 +25,7 @@ from outage.intake.limits import IntakeLimits
 from outage.pages import agent_console as agent_console_pages
 from outage.pages import crew as crew_pages
 from outage.pages import customer as page_routes
+from outage.pages import feeds as feed_pages
 from outage.pages import follow_up as follow_up_pages
 from outage.pages import maps as map_pages
 from outage.pages import requests as request_pages
@@ -88,6 +89,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(reliability_routes.router)
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
+    app.include_router(feed_pages.router)
     app.include_router(supervisor_pages.router)
     app.include_router(switching_pages.router)
     app.mount("/static", static_files(), name="static")

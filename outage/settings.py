@@ -229,6 +229,26 @@ class Settings(BaseSettings):
         description="Areas with fewer customers out are merged into their parent cell, or "
         "left off the public map: no one household can be picked out.",
     )
+    # public feeds
+    feed_alert_customers: int = Field(
+        default=100,
+        ge=1,
+        description="An outage that cut off at least this many customers is an alert in the "
+        "public CAP and Atom feeds until it ends, partly restored or not (every hazard is "
+        "one, whatever its size).",
+    )
+    feed_ended_hours: Hours = Field(
+        default=timedelta(hours=6),
+        gt=NO_TIME,
+        description="A restored or cancelled alert stays in the feeds this long, so "
+        "subscribers hear that it is over.",
+    )
+    feed_sender: str = Field(
+        default="outages.example.vn",
+        pattern=r"^[^\s,<&]+$",
+        description="Who the CAP alerts are from (`sender`, and the start of every alert's "
+        "identifier): a name of the utility's own domain.",
+    )
     # notifications
     notify_sms_url: str | None = Field(
         default=None,

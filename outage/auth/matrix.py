@@ -24,6 +24,10 @@ PERMISSIONS: dict[str, str] = {
     "auth.login": "Sign in: the login page, and bearer tokens for API clients.",
     "auth.logout": "Sign out: end the session or token the request carries.",
     "map.public": "The public outage map and its aggregated data (no personal data).",
+    "feeds.public": (
+        "The public feeds: customers out by area (JSON), CAP 1.2 alerts and an Atom feed "
+        "(no personal data)."
+    ),
     "notifications.reply": 'Answer a "still out?" follow-up from the link in a message.',
     "requests.submit": "File a customer-care service request.",
     "reports.photos": (
@@ -99,6 +103,7 @@ PUBLIC: frozenset[str] = frozenset(
         "auth.login",
         "auth.logout",
         "map.public",
+        "feeds.public",
         "notifications.reply",
         "requests.submit",
         "requests.status",

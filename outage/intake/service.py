@@ -286,6 +286,17 @@ def zalo_user_of(session: Session, ticket: str) -> str | None:
     )
 
 
+def status_emails(session: Session, ticket: str) -> list[str]:
+    """The e-mail addresses a report's status may be sent to, lower-cased: the one given
+    with it and the one registered to the customer it was placed on."""
+    row = session.execute(
+        select(Report.email, Customer.email)
+        .outerjoin(Customer, Customer.id == Report.customer_id)
+        .where(Report.ticket == ticket.strip().upper())
+    ).one_or_none()
+    return [email.lower() for email in row or () if email]
+
+
 def check_event_times(times: Iterable[datetime], *, now: datetime, max_age: timedelta) -> None:
     """Refuse (EventTimeRefused) a time the engine would misplace: the engine applies
     device events at their own times, so a clock far off would invent or hide outages."""

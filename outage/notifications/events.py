@@ -22,23 +22,36 @@ BEFORE_WORK = frozenset(
 """Worth sending only while the planned outage is still going ahead."""
 
 VERSIONED = frozenset(
-    {EventKind.ETR_CHANGED, EventKind.PLANNED_REMINDER, EventKind.PLANNED_CHANGED}
+    {
+        EventKind.ETR_CHANGED,
+        EventKind.PLANNED_REMINDER,
+        EventKind.PLANNED_CHANGED,
+        EventKind.REQUEST_UPDATE,
+    }
 )
 """Kinds a customer may get more than once per subject: once per version (ETR change,
-planned-outage revision)."""
+planned-outage revision, service request's state change)."""
 
 
 def delivery_key(
     *,
-    customer_id: int,
+    customer_id: int | None,
     kind: EventKind,
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
+    service_request_id: int | None = None,
     version: int | None = None,
 ) -> str:
-    """The message's identity: unique in the table, and the gateway's idempotency key."""
-    subject = f"i{incident_id}" if incident_id is not None else f"p{planned_outage_id}"
-    key = f"{subject}:c{customer_id}:{kind.value}"
+    """The message's identity: unique in the table, and the gateway's idempotency key.
+    A service request's requester who is no customer on record is `requester`."""
+    if incident_id is not None:
+        subject = f"i{incident_id}"
+    elif planned_outage_id is not None:
+        subject = f"p{planned_outage_id}"
+    else:
+        subject = f"r{service_request_id}"
+    who = f"c{customer_id}" if customer_id is not None else "requester"
+    key = f"{subject}:{who}:{kind.value}"
     return f"{key}:v{version}" if kind in VERSIONED else key
 
 

@@ -27,8 +27,8 @@ from outage.incidents.models import Incident
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
 from outage.notifications.models import Notification, PlannedOutage
-from outage.notifications.preferences import Recipient, recipients
-from outage.notifications.texts import Facts, Rendered, Unrenderable, render
+from outage.notifications.preferences import Recipient, recipients, requester
+from outage.notifications.texts import Facts, Rendered, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
@@ -49,7 +49,8 @@ _NEXT_EVENT = text(
       AND NOT EXISTS (
         SELECT 1 FROM notification_events o
         WHERE o.expanded_at IS NULL AND o.dead_at IS NULL AND o.id < e.id
-          AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id))
+          AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id
+               OR o.service_request_id = e.service_request_id))
     ORDER BY e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -65,6 +66,19 @@ def _time(details: dict[str, Any], name: str) -> datetime | None:
         return datetime.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise Unrenderable(f"{name} {value!r} is not a time") from exc
+
+
+def _request(details: dict[str, Any]) -> RequestFacts:
+    """A service request's ticket, type, new state and rejection reason, as care wrote them."""
+    try:
+        return RequestFacts(
+            ticket=str(details["ticket"]),
+            type=str(details["type"]),
+            state=str(details["state"]),
+            reason=details.get("reason") or None,
+        )
+    except KeyError as exc:
+        raise Unrenderable(f"a service request's event lacks its {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -132,6 +146,8 @@ class Fanout:
             log.warning("notification event %s failed (attempt %s): %s", event_id, attempts, reason)
 
     def _expand(self, session: Session, event: NotificationEvent, now: datetime) -> int:
+        if (request_id := event.service_request_id) is not None:
+            return self._write(session, event, self._plan_request(session, event, request_id, now))
         if self._stale(session, event):
             return 0
         customers = self._customers(session, event)
@@ -146,6 +162,13 @@ class Fanout:
             found = self._fold_into_waiting(session, event, found)
         plans = self._plan(session, event, found, now)
         return self._write(session, event, plans)
+
+    def _plan_request(
+        self, session: Session, event: NotificationEvent, request_id: int, now: datetime
+    ) -> list[_Plan]:
+        """A service request's one message, to its requester (none with nowhere to send)."""
+        found = requester(session, request_id, self.quiet)
+        return self._plan(session, event, [found] if found else [], now)
 
     def _stale(self, session: Session, event: NotificationEvent) -> bool:
         if event.incident_id is not None:
@@ -217,6 +240,9 @@ class Fanout:
 
     def _facts(self, event: NotificationEvent, link: str | None = None) -> Facts:
         details = event.details
+        request = _request(details) if event.service_request_id is not None else None
+        if request is not None:
+            link = f"{self.settings.public_base_url.rstrip('/')}/request/{request.ticket}"
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),
@@ -224,6 +250,7 @@ class Fanout:
             starts_at=_time(details, "starts_at"),
             ends_at=_time(details, "ends_at"),
             link=link,
+            request=request,
         )
 
     def _fold_into_waiting(
@@ -331,6 +358,7 @@ class Fanout:
                     "customer_id": p.recipient.customer_id,
                     "incident_id": event.incident_id,
                     "planned_outage_id": event.planned_outage_id,
+                    "service_request_id": event.service_request_id,
                     "kind": event.kind,
                     "channel": p.recipient.channel,
                     "address": p.recipient.address,
@@ -347,6 +375,7 @@ class Fanout:
                         kind=event.kind,
                         incident_id=event.incident_id,
                         planned_outage_id=event.planned_outage_id,
+                        service_request_id=event.service_request_id,
                         version=version,
                     ),
                     "reply_token": p.token,

@@ -125,6 +125,11 @@ class Notification(Base):
         ForeignKeyConstraint(
             ["reply_report_id"], ["reports.id"], name="fk_notifications_reply_report_id"
         ),
+        ForeignKeyConstraint(
+            ["service_request_id"],
+            ["service_requests.id"],
+            name="fk_notifications_service_request_id",
+        ),
         UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
         UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
         CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
@@ -133,19 +138,26 @@ class Notification(Base):
         CheckConstraint(
             "(kind = 'reply') = (event_id IS NULL)", name="ck_notifications_reply_has_no_event"
         ),
+        CheckConstraint(
+            "customer_id IS NOT NULL OR service_request_id IS NOT NULL OR kind = 'reply'",
+            name="ck_notifications_recipient",
+        ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),
+        Index("ix_notifications_service_request_id", "service_request_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[int | None] = mapped_column(BigInteger)
     """The outbox event it was fanned out from; None for a reply (kind `reply`)."""
     customer_id: Mapped[int | None] = mapped_column(Integer)
-    """None for a reply to someone we cannot tie to a customer."""
+    """None for a reply to someone we cannot tie to a customer, or for a service
+    request's requester who is no customer on record."""
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "notification_channel")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage.care.models import ServiceRequest
 from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.i18n import Language
@@ -23,8 +24,9 @@ class UnknownCustomer(NotFound, LookupError):
 
 @dataclass(frozen=True)
 class Recipient:
-    customer_id: int
-    account: str
+    customer_id: int | None
+    """None: a service request's requester who is no customer on record."""
+    account: str | None
     channel: DeliveryChannel
     address: str
     language: Language
@@ -99,6 +101,39 @@ def recipients(
             )
         )
     return found
+
+
+def requester(
+    session: Session, service_request_id: int, default_quiet: QuietHours | None
+) -> Recipient | None:
+    """Who hears of a service request: the phone given with it (SMS), else its e-mail,
+    else its customer as their preferences say; in the customer's language when it is on
+    one, else the language it came in. None when there is nowhere to send to."""
+    row = session.execute(
+        select(
+            ServiceRequest.phone,
+            ServiceRequest.email,
+            ServiceRequest.language,
+            ServiceRequest.customer_id,
+        ).where(ServiceRequest.id == service_request_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    phone, email, language, customer_id = row
+    customer = recipients(session, [customer_id], default_quiet) if customer_id else []
+    given = [(DeliveryChannel.SMS, phone), (DeliveryChannel.EMAIL, email)]
+    channel, address = next(((c, a) for c, a in given if a), (None, None))
+    if channel is None or address is None:
+        return customer[0] if customer else None
+    return Recipient(
+        customer_id=customer_id,
+        account=customer[0].account if customer else None,
+        channel=channel,
+        address=address,
+        language=customer[0].language if customer else language,
+        opt_out=False,
+        quiet=customer[0].quiet if customer else default_quiet,
+    )
 
 
 def _customer_id(session: Session, account: str) -> int:

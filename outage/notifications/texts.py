@@ -29,6 +29,17 @@ _html = Environment(loader=_loader, autoescape=True, undefined=StrictUndefined)
 
 
 @dataclass(frozen=True)
+class RequestFacts:
+    """A service request as its requester is told of it (care's plain values)."""
+
+    ticket: str
+    type: str
+    state: str
+    reason: str | None
+    """Why it was rejected: staff's words, shown as text."""
+
+
+@dataclass(frozen=True)
 class Facts:
     """What a message may mention; times are shown in local time."""
 
@@ -39,6 +50,7 @@ class Facts:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     link: str | None = None
+    request: RequestFacts | None = None
 
 
 class Unrenderable(ValueError):
@@ -69,6 +81,13 @@ def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | No
     return local.strftime(time_format(language))
 
 
+def _request_type(request: RequestFacts | None, language: Language) -> str | None:
+    """The request's type in words: the Open311 service's name, as the forms show it."""
+    if request is None:
+        return None
+    return catalogue("open311", language).get(f"service.{request.type}.name", request.type)
+
+
 def render(
     kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
 ) -> Rendered:
@@ -79,6 +98,8 @@ def render(
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
+        "request": facts.request,
+        "request_type": _request_type(facts.request, language),
     }
     template = _text.get_template(f"{language}/{kind.value}.txt")
     subject, text = _block(template, "subject", values), _block(template, "text", values)

@@ -21,3 +21,5 @@ class EventKind(StrEnum):
     """The answer to a customer's own message on a channel that cannot answer in its
     webhook's response (Zalo): a message of its own, written with the report it answers;
     never an outbox event."""
+    REQUEST_UPDATE = "request_update"
+    """A service request arrived or changed state: its requester is told, once per change."""

@@ -95,6 +95,16 @@ def latest_ticket(
     )
 
 
+def latest_ticket_of_email(session: Session, email: str) -> str | None:
+    """The ticket of the newest report made from this e-mail address."""
+    return session.scalar(
+        select(Report.ticket)
+        .where(func.lower(Report.email) == email.lower())
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(1)
+    )
+
+
 def already_received(session: Session, key: str) -> bool:
     """Whether a report with this idempotency key is stored: a retry, not a new report."""
     return session.scalar(select(Report.id).where(Report.idempotency_key == key)) is not None

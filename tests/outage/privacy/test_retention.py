@@ -22,6 +22,7 @@ from outage.media.models import Photo
 from outage.media.service import add_photo, photo_bytes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
+from outage.outbox.models import NotificationEvent
 from outage.privacy import ERASED
 from outage.privacy.jobs import JOB_ID, jobs
 from outage.privacy.retention import count_pending, cutoff_of, purge
@@ -121,6 +122,12 @@ def test_an_old_closed_request_loses_text_details_notes_and_reason_but_keeps_its
         notes = session.scalars(
             select(ServiceRequestEvent.note).where(ServiceRequestEvent.request_id == found.id)
         ).all()
+        told = session.scalars(
+            select(NotificationEvent.details).where(
+                NotificationEvent.service_request_id == found.id
+            )
+        ).all()
+    assert len(told) == 2
     assert (found.phone, found.address_given, found.description, found.details) == (
         None,
         None,
@@ -129,6 +136,7 @@ def test_an_old_closed_request_loses_text_details_notes_and_reason_but_keeps_its
     )
     assert found.rejection_reason == ERASED and found.state == "rejected"
     assert set(notes) == {None}
+    assert all("reason" not in details for details in told)
 
 
 def test_an_old_open_request_is_kept_whole(sessions: sessionmaker[Session]) -> None:

@@ -10,6 +10,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
 from itertools import count
 from typing import Any
 
@@ -22,6 +25,7 @@ from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
+from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, start_receiver
 from outage.notifications.sink import ZALO_TOKEN, HttpSink, running_sink
 from outage.prediction.hazards import open_filed_hazard
@@ -163,7 +167,9 @@ def _receiver(
         port = probe.getsockname()[1]
     sessions = session_factory(database)
     send = replies.append if replies is not None else None
-    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard, send)
+    controller = start_receiver(
+        "127.0.0.1", port, sessions, settings, open_filed_hazard, send, progress=report_progress
+    )
     try:
         yield port
     finally:
@@ -308,3 +314,30 @@ def premise_point(channels_database: str) -> Callable[[str], tuple[float, float]
             return row.lat, row.lon
 
     return find
+
+
+def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = CARE_MAILBOX
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="example.net")
+    message.set_content(body)
+    return message
+
+
+def send(port: int, message: EmailMessage) -> tuple[int, str]:
+    """Deliver over SMTP; the server's answer to the message data."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        client.mail(str(message["From"]))
+        client.rcpt(CARE_MAILBOX)
+        code, answer = client.data(message.as_bytes(policy=policy.SMTP))
+    return code, answer.decode()
+
+
+def file(port: int, message: EmailMessage) -> str:
+    """Deliver a message the receiver must accept; the ticket it was filed under."""
+    code, answer = send(port, message)
+    assert code == 250, answer
+    return answer.rsplit(" ", 1)[-1]

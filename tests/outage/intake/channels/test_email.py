@@ -4,8 +4,6 @@ import smtplib
 import socket
 import uuid
 from collections.abc import Callable
-from email import policy
-from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
@@ -24,38 +22,11 @@ from outage.notifications.channels import Gateways, Outgoing
 from outage.settings import Settings
 from tests.outage.media import pictures
 
-from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
+from .conftest import CARE_MAILBOX, MAX_BYTES, file, mail, send, send_raw
 
 PersonMaker = Callable[..., Any]
 """The `person` fixture: a fresh sample-grid customer."""
 RowFinder = Callable[[str], dict[str, Any]]
-
-
-def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = CARE_MAILBOX
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or make_msgid(domain="example.net")
-    message.set_content(body)
-    return message
-
-
-def send(port: int, message: EmailMessage) -> tuple[int, str]:
-    """Deliver over SMTP; the server's answer to the message data."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.ehlo()
-        client.mail(str(message["From"]))
-        client.rcpt(CARE_MAILBOX)
-        code, answer = client.data(message.as_bytes(policy=policy.SMTP))
-    return code, answer.decode()
-
-
-def file(port: int, message: EmailMessage) -> str:
-    """Deliver a message the receiver must accept; the ticket it was filed under."""
-    code, answer = send(port, message)
-    assert code == 250, answer
-    return answer.rsplit(" ", 1)[-1]
 
 
 def test_mail_from_a_customers_address_is_matched_by_email(
