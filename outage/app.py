@@ -12,6 +12,7 @@ from outage.api import crews as crew_routes
 from outage.api import grid as grid_routes
 from outage.api import incidents as incident_routes
 from outage.api import intake as intake_routes
+from outage.api import media as media_routes
 from outage.api import notifications as notification_routes
 from outage.api import open311 as open311_routes
 from outage.api import orders as order_routes
@@ -25,6 +26,7 @@ from outage.pages import agent_console as agent_console_pages
 from outage.pages import alerts as alert_pages
 from outage.pages import crew as crew_pages
 from outage.pages import customer as page_routes
+from outage.pages import feeds as feed_pages
 from outage.pages import follow_up as follow_up_pages
 from outage.pages import maps as map_pages
 from outage.pages import requests as request_pages
@@ -57,7 +59,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         JsonLimits, max_depth=settings.max_json_depth, max_items=settings.max_json_items
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        multipart_bytes=settings.max_body_bytes + settings.photo_max_bytes,
+    )
     app.add_middleware(AuditTrail, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
@@ -69,6 +75,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(restoration_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
+    app.include_router(media_routes.router)
     app.include_router(channel_routes.router)
     app.include_router(open311_routes.router)
     app.include_router(agent_routes.router)
@@ -85,6 +92,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(reliability_routes.router)
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
+    app.include_router(feed_pages.router)
     app.include_router(supervisor_pages.router)
     app.include_router(switching_pages.router)
     app.mount("/static", static_files(), name="static")

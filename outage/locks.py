@@ -22,6 +22,11 @@ class LockSpace(IntEnum):
     SWITCH_REQUEST = 3
     """(this, hash of actor and request key), per transaction: a report sent twice at once
     is recorded once, the second finding the first (grid)."""
+    REPORT_PHOTOS = 4
+    """(this, report id), per transaction: a report's photos are added one after the other,
+    so its count limit holds (media)."""
+    INCIDENT_PHOTOS = 5
+    """(this, incident id), per transaction: likewise the photos staff add to an incident."""
     ENGINE_REGION = 7301
     """(this, region number), per session: one prediction engine works a region."""
 

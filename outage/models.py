@@ -30,7 +30,15 @@ from outage.grid.models import (
     SwitchOperation,
 )
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
-from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent, TicketGuess
+from outage.intake.models import (
+    FaultIndication,
+    MeterEvent,
+    Report,
+    ScadaEvent,
+    TicketGuess,
+    ZaloEvent,
+)
+from outage.media.models import Photo, PhotoFetch
 from outage.notifications.models import (
     Notification,
     NotificationPreference,
@@ -69,6 +77,8 @@ __all__ = [
     "Notification",
     "NotificationEvent",
     "NotificationPreference",
+    "Photo",
+    "PhotoFetch",
     "PlannedOutage",
     "Premise",
     "Report",
@@ -87,4 +97,5 @@ __all__ = [
     "SwitchingOrder",
     "SwitchingStep",
     "TicketGuess",
+    "ZaloEvent",
 ]

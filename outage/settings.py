@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
@@ -158,6 +158,36 @@ class Settings(BaseSettings):
         default="API keys for posting service requests are issued by the customer care centre.",
         description="How a developer gets an Open311 API key, for the discovery document.",
     )
+    # photos
+    photo_max_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Larger photos get 413, counted as they are read. A multipart body "
+        "(a form with a photo) may be this much larger than `max_body_bytes`.",
+    )
+    photo_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        description="Photos of more pixels are refused (422) before they are decoded, "
+        "against images that unpack to gigabytes.",
+    )
+    photo_max_per_report: int = Field(
+        default=5, ge=1, description="Photos kept per report; more get 409."
+    )
+    photo_max_per_incident: int = Field(
+        default=50, ge=1, description="Photos staff and crews add to one incident; more get 409."
+    )
+    photo_url_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts whose `media_url` (Open311) is fetched whatever their address "
+        "(a JSON list); other hosts only when every address they resolve to, and the one "
+        "connected to, is public (never a private, loopback or link-local one).",
+    )
+    photo_url_timeout_seconds: Seconds = Field(
+        default=timedelta(seconds=10),
+        gt=NO_TIME,
+        description="A `media_url` fetch taking longer is given up (and recorded).",
+    )
     # care
     care_sla_hours: dict[str, Annotated[Hours, Field(gt=NO_TIME)]] = Field(
         default_factory=dict,
@@ -199,6 +229,26 @@ class Settings(BaseSettings):
         description="Areas with fewer customers out are merged into their parent cell, or "
         "left off the public map: no one household can be picked out.",
     )
+    # public feeds
+    feed_alert_customers: int = Field(
+        default=100,
+        ge=1,
+        description="An outage that cut off at least this many customers is an alert in the "
+        "public CAP and Atom feeds until it ends, partly restored or not (every hazard is "
+        "one, whatever its size).",
+    )
+    feed_ended_hours: Hours = Field(
+        default=timedelta(hours=6),
+        gt=NO_TIME,
+        description="A restored or cancelled alert stays in the feeds this long, so "
+        "subscribers hear that it is over.",
+    )
+    feed_sender: str = Field(
+        default="outages.example.vn",
+        pattern=r"^[^\s,<&]+$",
+        description="Who the CAP alerts are from (`sender`, and the start of every alert's "
+        "identifier): a name of the utility's own domain.",
+    )
     # notifications
     notify_sms_url: str | None = Field(
         default=None,
@@ -214,6 +264,26 @@ class Settings(BaseSettings):
         default=None,
         description="Apprise URL of a generic webhook (a push service, an app backend); the "
         "customer's account goes in the payload field `to`. Unset: no webhook.",
+    )
+    zalo_api_url: str = Field(
+        default="https://openapi.zalo.me",
+        description="Base URL of Zalo's Official Account API; replies and notifications are "
+        "posted to `<url>/v3.0/oa/message/cs`.",
+    )
+    zalo_access_token: SecretStr | None = Field(
+        default=None,
+        description="The Official Account's access token for its API. Unset: no Zalo messages "
+        "(they are dead-lettered with the reason).",
+    )
+    zalo_app_id: str | None = Field(
+        default=None,
+        description="The Zalo app linked to the Official Account; events of another app are "
+        "refused. Unset: any app id the signature covers.",
+    )
+    zalo_oa_secret_key: SecretStr | None = Field(
+        default=None,
+        description="The Official Account's secret key (not the app's), which signs Zalo's "
+        "webhook events. Unset: the Zalo webhook is off (503).",
     )
     notify_workers: int = Field(
         default=1, ge=0, description="Delivery worker threads `serve` starts (engine role)."

@@ -27,6 +27,7 @@ from outage.intake.limits import IntakeLimits
 from outage.intake.owners import Verdict, verify_owner
 from outage.web.deps import MAX_OFFSET, LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import Principal, PrincipalDep, require
+from outage.web.rendering import request_language
 
 router = APIRouter(prefix="/api/v1", tags=["customer care"])
 
@@ -51,10 +52,13 @@ def submit_request(
         str | None,
         Header(alias="Idempotency-Key", min_length=1, max_length=180, description="Retry-safe"),
     ] = None,
+    lang: str | None = None,
 ) -> RequestReceiptOut:
     """A service request from a customer, an app, or an agent on a caller's behalf.
 
-    Rate limits per client address and phone apply to all but signed-in staff.
+    Rate limits per client address and phone apply to all but signed-in staff. The
+    requester is told of its progress in `lang` (else the Accept-Language's, else
+    Vietnamese), unless it is placed on a customer, who is told in their own.
     """
     if not principal.is_staff:
         limits.check(ip=client_ip(request), phone=body.phone)
@@ -62,6 +66,7 @@ def submit_request(
         session,
         body,
         settings=config,
+        language=request_language(request, lang),
         idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
     )
 

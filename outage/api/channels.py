@@ -1,31 +1,49 @@
-"""HTTP webhooks of the SMS gateway and the IVR.
+"""HTTP webhooks of the SMS gateway, the IVR and Zalo's Official Account.
 
-Both answer 200 to anything a customer may have typed or keyed, with the words to send
-back: a gateway or an IVR has no use for an error about its customer's text, and would
-retry it. A 422 means the webhook body itself is malformed (no sender, no call id).
+All answer 200 to anything a customer may have typed or keyed: a gateway, an IVR or
+Zalo has no use for an error about its customer's text, and would retry it. The SMS
+gateway and the IVR get the words to send back in the answer; Zalo ignores the answer,
+so a Zalo reply is queued as a message for the delivery workers. A 422 means the webhook
+body itself is malformed (no sender, no call id, no Zalo user).
+
+The SMS gateway and the IVR sign in with an API key; Zalo cannot, and signs each event
+instead (`X-ZEvent-Signature`), checked against the OA's secret key.
 """
 
 import json
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
 
+from outage.db import session_scope
+from outage.i18n import DEFAULT_LANGUAGE
 from outage.incidents.progress import report_progress
-from outage.intake.channels import ivr, sms
-from outage.intake.channels.schemas import IvrIn, IvrOut, SmsIn, SmsOut
+from outage.intake.channels import ivr, sms, zalo
+from outage.intake.channels.schemas import (
+    IvrIn,
+    IvrOut,
+    SmsIn,
+    SmsOut,
+    ZaloEventIn,
+    ZaloOut,
+    ZaloOutcome,
+)
+from outage.intake.photos import fetch_report_photo
+from outage.media.enums import PhotoSource
 from outage.notifications import followup, keywords
+from outage.notifications.enums import DeliveryChannel
+from outage.notifications.replies import queue_reply
 from outage.prediction.hazards import open_reported_hazard
+from outage.settings import Settings
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep
 from outage.web.principal import require
 
-router = APIRouter(
-    prefix="/api/v1/channels",
-    tags=["channels"],
-    dependencies=[Depends(require("channels.webhook"))],
-)
+router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
+
+_GATEWAY = [Depends(require("channels.webhook"))]
 
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -41,28 +59,41 @@ _SMS_FORM_SCHEMA = {
 }
 
 
+Parsed = TypeVar("Parsed", bound=BaseModel)
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": str(exc), "input": None}]
+        ) from exc
+
+
+def _validated(model: type[Parsed], raw: Any) -> Parsed:
+    """The body as `model`, or the 422 FastAPI answers for a body it validates itself."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from exc
+
+
 async def sms_message(request: Request) -> SmsIn:
     """The inbound SMS from a JSON body or from form fields (Twilio's webhook)."""
     raw: Any
     if request.headers.get("content-type", "").startswith(_FORM_TYPES):
         raw = dict(await request.form())
     else:
-        try:
-            raw = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RequestValidationError(
-                [{"type": "json_invalid", "loc": ("body",), "msg": str(exc), "input": None}]
-            ) from exc
-    try:
-        return SmsIn.model_validate(raw)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_context=False, include_input=False)
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from exc
+        raw = _json(await request.body())
+    return _validated(SmsIn, raw)
 
 
 @router.post(
     "/sms",
     response_model=SmsOut,
+    dependencies=_GATEWAY,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -102,7 +133,7 @@ def inbound_sms(
     return _with_hazard_opened(session, answer)
 
 
-@router.post("/ivr", response_model=IvrOut)
+@router.post("/ivr", response_model=IvrOut, dependencies=_GATEWAY)
 def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: LimitsDep) -> IvrOut:
     """One keyed choice of a call; `say` is for text-to-speech, `next` what the IVR does then.
 
@@ -117,7 +148,97 @@ def ivr_choice(call: IvrIn, session: SessionDep, config: SettingsDep, limits: Li
     )
 
 
-Answer = TypeVar("Answer", SmsOut, IvrOut)
+async def zalo_event(request: Request, config: SettingsDep) -> ZaloEventIn:
+    """The event, once it is known to come from Zalo: 404 while the channel is off, 422
+    for a malformed body, 403 when the signature is missing or wrong, or the event is
+    another app's."""
+    secret = config.zalo_oa_secret_key
+    if secret is None:
+        raise HTTPException(404, "the Zalo channel is off: no OA secret key is configured")
+    body = await request.body()
+    raw = _json(body)
+    event = _validated(ZaloEventIn, raw)
+    signed = zalo.signed_by_zalo(
+        request.headers.get(zalo.SIGNATURE_HEADER),
+        app_id=str(raw["app_id"]),
+        body=body,
+        timestamp=str(raw["timestamp"]),
+        secret=secret.get_secret_value(),
+    )
+    if not signed:
+        raise HTTPException(403, f"missing or wrong {zalo.SIGNATURE_HEADER}")
+    if config.zalo_app_id is not None and event.app_id != config.zalo_app_id:
+        raise HTTPException(403, "an event of another Zalo app")
+    return event
+
+
+@router.post(
+    "/zalo",
+    response_model=ZaloOut,
+    dependencies=[Depends(require("channels.zalo"))],
+    openapi_extra={
+        "parameters": [
+            {
+                "name": zalo.SIGNATURE_HEADER,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "mac=<SHA-256 of app id, raw body, timestamp, OA secret key>",
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": ZaloEventIn.model_json_schema(mode="validation")}
+            },
+        },
+    },
+)
+def inbound_zalo(
+    event: Annotated[ZaloEventIn, Depends(zalo_event)],
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    config: SettingsDep,
+    limits: LimitsDep,
+) -> ZaloOut:
+    """An event of the utility's Zalo Official Account: a user's text (the SMS keywords),
+    shared location (a report placed there) or image (fetched into their report's photos
+    once the event is committed, after the answer: Zalo wants a quick one), or a new
+    follower (welcomed). The reply is queued for the delivery workers, who send it through
+    the OA API; it commits with the report. Each event is acted on once (its message id,
+    else a hash of it): Zalo's retries answer `duplicate` and change nothing.
+    """
+    taken = zalo.take(session, event, settings=config, limits=limits, progress=report_progress)
+    if taken is None:
+        return ZaloOut(outcome=ZaloOutcome.DUPLICATE)
+    if taken.image_ticket is not None and event.image_url is not None:
+        background.add_task(
+            _fetch_photo, request.app.state.sessions, taken.image_ticket, event.image_url, config
+        )
+    answer = taken.reply
+    if answer is None or taken.user_id is None:
+        return ZaloOut(outcome=ZaloOutcome.ACCEPTED)
+    out = _with_hazard_opened(session, ZaloOut(outcome=ZaloOutcome.ACCEPTED, ticket=answer.ticket))
+    queue_reply(
+        session,
+        channel=DeliveryChannel.ZALO,
+        address=taken.user_id,
+        text=answer.reply,
+        language=answer.language or DEFAULT_LANGUAGE,
+        message_key=taken.key,
+        safety=answer.hazard,
+    )
+    return out
+
+
+def _fetch_photo(sessions: sessionmaker[Session], ticket: str, url: str, config: Settings) -> None:
+    """Keep the image a Zalo user sent as a photo of their report (a failure is recorded)."""
+    with session_scope(sessions) as session:
+        fetch_report_photo(session, ticket, url, source=PhotoSource.ZALO, settings=config)
+
+
+Answer = TypeVar("Answer", SmsOut, IvrOut, ZaloOut)
 
 
 def _with_hazard_opened(session: Session, answer: Answer) -> Answer:

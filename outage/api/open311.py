@@ -1,8 +1,11 @@
 """HTTP routes of Open311 GeoReport v2 under `/open311/v2`, each as `.json` or `.xml`.
 
-Every refusal answers in the specification's error format, in the format asked for.
-Routes open their own transaction (rather than the shared session dependency) so that it
-has rolled back before a refusal is turned into that answer.
+Every refusal answers in the specification's error format, in the format asked for. An
+outage or hazard request may carry a photo: posted as the multipart field `media` (checked
+with the request: a refused photo refuses it), or named by `media_url`, fetched once the
+request is stored (`outage.media.remote`); a failed fetch is kept on record and the
+request stands. Routes open their own transaction (rather than the shared session
+dependency) so that it has rolled back before a refusal is turned into that answer.
 """
 
 import re
@@ -10,7 +13,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
@@ -20,7 +23,10 @@ from outage.errors import DomainError
 from outage.i18n import Language
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
+from outage.intake.photos import fetch_report_photo
 from outage.intake.service import IdempotencyConflict
+from outage.media.enums import PhotoSource
+from outage.media.images import read_bounded
 from outage.open311 import service
 from outage.open311.catalogue import language
 from outage.open311.formats import (
@@ -88,12 +94,19 @@ class Open311Route(APIRoute):
         return handle
 
 
+MEDIA_FIELD = "media"
+"""The multipart field of a photo posted with a request (GeoReport names only `media_url`;
+this is the common extension)."""
+
+
 @dataclass(frozen=True)
 class Params:
-    """Query string and, for POST, the form: plain fields and `attribute[code]` values."""
+    """Query string and, for POST, the form: plain fields, `attribute[code]` values and a
+    photo (`media`)."""
 
     values: dict[str, str]
     attributes: dict[str, str]
+    media: UploadFile | None = None
 
 
 async def open311_params(request: Request) -> Params:
@@ -103,15 +116,19 @@ async def open311_params(request: Request) -> Params:
         items.extend(form.multi_items())
     values: dict[str, str] = {}
     attributes: dict[str, str] = {}
+    media: UploadFile | None = None
     for key, value in items:
         if not isinstance(value, str):
-            raise Open311Error(400, f"{key}: files are not taken; send a media_url instead")
+            if key != MEDIA_FIELD or media is not None:
+                raise Open311Error(400, f"{key}: one photo is taken, as the field {MEDIA_FIELD}")
+            media = value
+            continue
         attribute = _ATTRIBUTE.fullmatch(key)
         if attribute:
             attributes[attribute.group(1)] = value
         else:
             values[key] = value
-    return Params(values, attributes)
+    return Params(values, attributes, media)
 
 
 ParamsDep = Annotated[Params, Depends(open311_params)]
@@ -163,38 +180,51 @@ def service_definition(service_code: str, fmt: str, lang: LangDep) -> Response:
     return render(definition, output, root="service_definition")
 
 
+_FORM_FIELDS: dict[str, Any] = {
+    "type": "object",
+    "required": ["api_key", "service_code"],
+    "properties": {
+        name: {"type": "string"}
+        for name in (
+            "api_key",
+            "jurisdiction_id",
+            "service_code",
+            "lat",
+            "long",
+            "address_string",
+            "email",
+            "phone",
+            "first_name",
+            "last_name",
+            "description",
+            "device_id",
+            "account_id",
+            "media_url",
+        )
+    },
+    "additionalProperties": {
+        "type": "string",
+        "description": "attribute[CODE] as the service definition lists them",
+    },
+}
+
 _POST_FORM = {
     "requestBody": {
         "content": {
-            "application/x-www-form-urlencoded": {
+            "application/x-www-form-urlencoded": {"schema": _FORM_FIELDS},
+            "multipart/form-data": {
                 "schema": {
-                    "type": "object",
-                    "required": ["api_key", "service_code"],
+                    **_FORM_FIELDS,
                     "properties": {
-                        name: {"type": "string"}
-                        for name in (
-                            "api_key",
-                            "jurisdiction_id",
-                            "service_code",
-                            "lat",
-                            "long",
-                            "address_string",
-                            "email",
-                            "phone",
-                            "first_name",
-                            "last_name",
-                            "description",
-                            "device_id",
-                            "account_id",
-                            "media_url",
-                        )
-                    },
-                    "additionalProperties": {
-                        "type": "string",
-                        "description": "attribute[CODE] as the service definition lists them",
+                        **_FORM_FIELDS["properties"],
+                        MEDIA_FIELD: {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "A photo: JPEG, PNG or WebP",
+                        },
                     },
                 }
-            }
+            },
         }
     }
 }
@@ -225,6 +255,9 @@ def post_request(
     kind, report, details = service.to_report(new)
     limits: IntakeLimits = request.app.state.intake_limits
     limits.check(ip=client_ip(request), phone=report.phone)
+    photo = None
+    if params.media is not None and params.media.filename:  # a form's empty file field: none
+        photo = read_bounded(params.media.file, max_bytes=config.photo_max_bytes)
     with session_scope(request.app.state.sessions) as session:
         posted = service.submit_request(
             session,
@@ -234,7 +267,17 @@ def post_request(
             idempotency_key=f"open311:{idempotency_key}" if idempotency_key else None,
             settings=config,
             lang=lang,
+            photo=photo,
         )
+    if new.media_url and kind.is_outage_intake:
+        with session_scope(request.app.state.sessions) as session:
+            fetch_report_photo(
+                session,
+                posted["service_request_id"],
+                new.media_url,
+                source=PhotoSource.OPEN311,
+                settings=config,
+            )
     return render([posted], output, root="service_requests", item="request", status_code=201)
 
 

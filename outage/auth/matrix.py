@@ -24,6 +24,10 @@ PERMISSIONS: dict[str, str] = {
     "auth.login": "Sign in: the login page, and bearer tokens for API clients.",
     "auth.logout": "Sign out: end the session or token the request carries.",
     "map.public": "The public outage map and its aggregated data (no personal data).",
+    "feeds.public": (
+        "The public feeds: customers out by area (JSON), CAP 1.2 alerts and an Atom feed "
+        "(no personal data)."
+    ),
     "notifications.reply": 'Answer a "still out?" follow-up from the link in a message.',
     "alerts.subscribe": (
         "Ask for outage alerts at a phone or e-mail address (a one-time code proves it), "
@@ -31,9 +35,17 @@ PERMISSIONS: dict[str, str] = {
     ),
     "alerts.unsubscribe": "The unsubscribe link in every message: see what stops, and stop it.",
     "requests.submit": "File a customer-care service request.",
+    "reports.photos": (
+        "Add a photo to a report by its ticket (which only its reporter was given), "
+        "within the report's count."
+    ),
     "requests.status": (
         "A service request's status by its ticket (with `phone_last4`), and its "
         "satisfaction rating once closed."
+    ),
+    "channels.zalo": (
+        "The Zalo Official Account webhook: open to anyone, each event refused unless Zalo "
+        "signed it with the OA's secret key (`X-ZEvent-Signature`)."
     ),
     # Any signed-in staff member or API key
     "auth.me": "Who the request is signed in as: name, roles, scopes, crew.",
@@ -44,6 +56,8 @@ PERMISSIONS: dict[str, str] = {
     "reports.file": "File a caller's report from the agent console.",
     "incidents.read": "Incidents, their map layer, evidence and audit trail.",
     "incidents.act": "Dispatcher and crew actions on an incident (PATCH).",
+    "photos.read": "The photos of reports and incidents, their thumbnails and lists.",
+    "photos.add": "Add a photo to an incident (the damage a crew found).",
     "incidents.create": "Create an incident at a device (damage nobody reported).",
     "grid.read": "Network devices, tracing, and devices not in their normal state.",
     "grid.operate": "Record a device opened or closed by hand or in the field; find it by name.",
@@ -93,20 +107,23 @@ PUBLIC: frozenset[str] = frozenset(
         "pages.customer",
         "reports.submit",
         "reports.status",
+        "reports.photos",
         "open311.read",
         "auth.login",
         "auth.logout",
         "map.public",
+        "feeds.public",
         "notifications.reply",
         "alerts.subscribe",
         "alerts.unsubscribe",
         "requests.submit",
         "requests.status",
+        "channels.zalo",
     }
 )
 """Held by everyone, signed in or not."""
 
-_READ = frozenset({"auth.me", "incidents.read"})
+_READ = frozenset({"auth.me", "incidents.read", "photos.read"})
 
 _OPERATIONS = frozenset({"crews.read", "dispatch.read", "planned.read"})
 
@@ -129,6 +146,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reports.queue",
         "incidents.act",
         "incidents.create",
+        "photos.add",
         "grid.read",
         "grid.operate",
         "orders.read",
@@ -148,6 +166,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
     | _OPERATIONS
     | {
         "incidents.act",
+        "photos.add",
         "crews.position",
         "pages.crew",
         "grid.operate",
@@ -190,7 +209,8 @@ class Restriction:
     description: str
     actions: frozenset[str]
     """What it allows: incident actions (values of `outage.incidents.enums.Action`), or the
-    crew's reports (`position`, `help`), or confirming a switching order's steps."""
+    crew's reports (`position`, `help`), or confirming a switching order's steps, or adding
+    photos."""
 
 
 OWN_CREW = Restriction(
@@ -221,8 +241,15 @@ OWN_CREW_STEPS = Restriction(
     actions=frozenset({"confirm step"}),
 )
 
+OWN_CREW_PHOTOS = Restriction(
+    name="own crew",
+    description="only incidents assigned to the member's own crew",
+    actions=frozenset({"add photo"}),
+)
+
 RESTRICTIONS: dict[tuple[Role, str], Restriction] = {
     (Role.CREW, "incidents.act"): OWN_CREW,
+    (Role.CREW, "photos.add"): OWN_CREW_PHOTOS,
     (Role.CREW, "crews.position"): OWN_CREW_REPORTS,
     (Role.CREW, "orders.execute"): OWN_CREW_STEPS,
 }

@@ -19,7 +19,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage.care.enums import RequestState, RequestType
-from outage.db import Base, checked_enum
+from outage.db import Base, LanguageCode, checked_enum
+from outage.i18n import Language
 from outage.intake.enums import Channel
 
 OPEN_SQL = "state IN ('received', 'in_progress', 'waiting_for_customer')"
@@ -49,6 +50,7 @@ class ServiceRequest(Base):
         ),
         CheckConstraint("(rating IS NULL) = (rated_at IS NULL)", name="ck_service_requests_rated"),
         CheckConstraint("due_at > received_at", name="ck_service_requests_due_after_received"),
+        CheckConstraint("language IN ('vi', 'en')", name="ck_service_requests_language"),
         Index("ix_service_requests_open_due", "due_at", postgresql_where=OPEN_SQL),
         Index("ix_service_requests_type_received", "request_type", "received_at"),
         Index("ix_service_requests_customer_received", "customer_id", "received_at"),
@@ -61,6 +63,8 @@ class ServiceRequest(Base):
         checked_enum(RequestType, "service_request_type", length=40)
     )
     channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "service_request_channel"))
+    language: Mapped[Language] = mapped_column(LanguageCode, server_default="vi")
+    """The language the request came in: its messages' when it is on no customer."""
     state: Mapped[RequestState] = mapped_column(checked_enum(RequestState, "service_request_state"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

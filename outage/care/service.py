@@ -2,7 +2,9 @@
 office, and the customer's view and rating.
 
 The caller owns the transaction. A request and its first trail entry commit together; a
-retried submission with the same idempotency key gets the first receipt.
+retried submission with the same idempotency key gets the first receipt. Its arrival and
+every change of its state write an outbox event in the same transaction (`_tell`):
+notifications tell the requester, once per trail entry.
 """
 
 import hashlib
@@ -26,8 +28,11 @@ from outage.care.schemas import (
 )
 from outage.errors import Conflict, NotFound
 from outage.grid.models import Customer, Premise
+from outage.i18n import DEFAULT_LANGUAGE, Language
 from outage.intake.geocode import Clues, locate
 from outage.intake.service import IdempotencyConflict
+from outage.outbox.enums import EventKind
+from outage.outbox.writer import write_event
 from outage.settings import Settings
 from outage.tickets import TICKET_ALPHABET, insert_with_ticket
 
@@ -69,16 +74,37 @@ def _hash(request: RequestIn) -> str:
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 
+def _tell(session: Session, found: ServiceRequest, trail: ServiceRequestEvent) -> None:
+    """The requester is to hear of this trail entry (the request's arrival or a change of
+    its state); the entry's id is the message's version, so each is told once."""
+    session.flush()
+    write_event(
+        session,
+        EventKind.REQUEST_UPDATE,
+        service_request_id=found.id,
+        device_id=None,
+        details={
+            "revision": trail.id,
+            "ticket": found.ticket,
+            "type": found.request_type.value,
+            "state": trail.to_state.value,
+            "reason": found.rejection_reason,
+        },
+    )
+
+
 def submit_request(
     session: Session,
     request: RequestIn,
     *,
     settings: Settings,
+    language: Language = DEFAULT_LANGUAGE,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> RequestReceiptOut:
     """Store a request, placed on a customer and premise when a clue allows, due by its
-    type's SLA target; a retry with the same key gets the first receipt."""
+    type's SLA target; a retry with the same key gets the first receipt. `language` is
+    the one it came in, for its messages when it is on no customer."""
     request_hash = _hash(request)
     if idempotency_key is not None:
         earlier = _by_key(session, idempotency_key, request_hash)
@@ -102,6 +128,7 @@ def submit_request(
     values: dict[str, Any] = {
         "request_type": request.type,
         "channel": request.channel,
+        "language": language,
         "state": RequestState.RECEIVED,
         "received_at": received,
         "due_at": due,
@@ -122,16 +149,16 @@ def submit_request(
     }
 
     def stored(request_id: int, ticket: str) -> RequestReceiptOut:
-        session.add(
-            ServiceRequestEvent(
-                request_id=request_id,
-                at=received,
-                actor=SUBMITTER,
-                from_state=None,
-                to_state=RequestState.RECEIVED,
-                note=None,
-            )
+        trail = ServiceRequestEvent(
+            request_id=request_id,
+            at=received,
+            actor=SUBMITTER,
+            from_state=None,
+            to_state=RequestState.RECEIVED,
+            note=None,
         )
+        session.add(trail)
+        _tell(session, session.get_one(ServiceRequest, request_id), trail)
         return RequestReceiptOut(
             ticket=ticket,
             type=request.type,
@@ -254,23 +281,22 @@ def transition(
     found = _locked(session, ticket)
     check_transition(found.state, to, reason)
     moment = now or datetime.now(UTC)
-    session.add(
-        ServiceRequestEvent(
-            request_id=found.id,
-            at=moment,
-            actor=actor,
-            from_state=found.state,
-            to_state=to,
-            note=reason or None,
-        )
+    trail = ServiceRequestEvent(
+        request_id=found.id,
+        at=moment,
+        actor=actor,
+        from_state=found.state,
+        to_state=to,
+        note=reason or None,
     )
+    session.add(trail)
     found.state = to
     found.updated_at = moment
     if to in CLOSED:
         found.closed_at = moment
     if to is RequestState.REJECTED:
         found.rejection_reason = reason
-    session.flush()
+    _tell(session, found, trail)
     [out] = _rows(session, _select().where(ServiceRequest.id == found.id), moment)
     return out
 

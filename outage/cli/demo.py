@@ -2,8 +2,8 @@
 
 It starts (or reuses) the private database, makes a fresh demo database with the bundled
 grid (or a SimBench grid), staff sign-ins and field crews, starts `outage serve` with the
-engine, dispatch planner and notification workers, points the SMS channel at a local
-gateway stand-in whose messages a page lists, and plays a live storm against it: faults
+engine, dispatch planner and notification workers, points the SMS channel and Zalo's OA
+API at a local stand-in whose messages a page lists, and plays a live storm against it: faults
 over time, customers reporting through the HTTP channels, meters' last gasps, crews
 driving to their jobs and restoring; the first fault is on a line just below a feeder
 head, and the simulated control room restores around it by the service's best
@@ -38,7 +38,7 @@ from outage.cli.simulate import GridOption, load_grid, play
 from outage.crews import service as crews
 from outage.crews.schemas import CrewIn, Point, ShiftIn
 from outage.db import create_database, session_factory, session_scope
-from outage.notifications.sink import running_sink
+from outage.notifications.sink import ZALO_TOKEN, running_sink
 from outage.settings import get_settings
 from outage.simulation.inbox import InboxPage
 from outage.simulation.runner import StormOptions
@@ -72,6 +72,8 @@ class DemoAccess:
     """The simulated supervisor's: approves the dispatcher's switching orders."""
     crews: list[str]
     """Crew names."""
+    zalo_secret: str
+    """The Zalo OA secret key the demo's webhook checks signatures with."""
 
 
 def _depot(model: GridModel, index: int) -> Point:
@@ -120,7 +122,7 @@ def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
             ).token
             for username in (STAFF[0][0], STAFF[-1][0])
         )
-    return DemoAccess(password, api_key, token, approver_token, names)
+    return DemoAccess(password, api_key, token, approver_token, names, secrets.token_urlsafe(16))
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -203,6 +205,9 @@ def demo(
         env = {
             "OUTAGE_SCADA_COMMAND_URL": scada.url,
             "OUTAGE_NOTIFY_SMS_URL": sink.apprise_url("sms"),
+            "OUTAGE_ZALO_API_URL": sink.url,
+            "OUTAGE_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
+            "OUTAGE_ZALO_OA_SECRET_KEY": access.zalo_secret,
             "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
             "OUTAGE_NOTIFY_FOLLOWUP_MINUTES": "2",
             "OUTAGE_RATE_LIMIT_PER_IP": "100000/minute",
@@ -233,6 +238,10 @@ def demo(
             err.print(f"  API documentation  {server}/docs")
             err.print(f"  Password of every demo sign-in: [bold]{access.password}[/]")
             err.print(f"  Gateway API key (SMS, IVR, meters, SCADA): {access.api_key}")
+            err.print(
+                f"  Zalo webhook       {server}/api/v1/channels/zalo  OA secret key "
+                f"{access.zalo_secret} (replies listed with the messages sent)"
+            )
             if receiver:
                 err.print(f"  E-mail reports     smtp://{settings.smtp_receiver_host}:{receiver}")
             err.print("Press Ctrl-C to stop.\n")

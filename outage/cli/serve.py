@@ -20,6 +20,7 @@ from outage.care.jobs import jobs as care_jobs
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
+from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
 from outage.notifications.channels import Gateways, Outgoing
 from outage.notifications.delivery import run_workers
@@ -134,7 +135,8 @@ def _mail_replies(settings: Settings) -> SendReply | None:
 
 @contextmanager
 def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None]:
-    """The inbound e-mail receiver beside the HTTP server; yields where it listens.
+    """The inbound e-mail receiver beside the HTTP server; yields where it listens. It
+    answers status questions with the incidents' progress reader, as the SMS webhook does.
 
     Port 0 turns it off.
     """
@@ -142,7 +144,11 @@ def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None
     sessions = session_factory(database_url)
     replies = _mail_replies(settings)
     controller = (
-        start_receiver(host, port, sessions, settings, open_filed_hazard, replies) if port else None
+        start_receiver(
+            host, port, sessions, settings, open_filed_hazard, replies, progress=report_progress
+        )
+        if port
+        else None
     )
     try:
         yield f"smtp://{host}:{port}" if controller is not None else None

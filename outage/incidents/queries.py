@@ -20,6 +20,7 @@ from outage.incidents.enums import IncidentKind
 from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
+from outage.incidents.photos import photo_counts
 from outage.incidents.schemas import (
     DeviceRef,
     EvidenceCountsOut,
@@ -180,11 +181,14 @@ def incidents_geojson(session: Session, *, feeder: str | None = None) -> Inciden
     query = _newest_first(_incident_query(geometry)).where(Incident.status.in_(sorted(ACTIVE)))
     if feeder is not None:
         query = query.where(Feeder.name == feeder)
+    rows = session.execute(query).all()
+    counts = photo_counts(session, [row[0].id for row in rows])
     features = []
-    for row in session.execute(query):
+    for row in rows:
         out = _incident_out(row)
         properties = IncidentProperties(
-            **out.model_dump(include=set(IncidentProperties.model_fields))
+            **out.model_dump(include=set(IncidentProperties.model_fields)),
+            photo_count=counts.get(out.id, 0),
         )
         features.append(
             IncidentFeature(

@@ -200,6 +200,8 @@ class IncidentProperties(BaseModel):
     etr: datetime | None
     crew_id: int | None
     cause: str | None
+    photo_count: int = 0
+    """Photos of the incident and its reports (`GET /api/v1/incidents/{id}/photos`)."""
 
 
 class IncidentFeature(BaseModel):

@@ -22,6 +22,7 @@ class Channel(StrEnum):
     AGENT = "agent"
     OPEN311 = "open311"
     API = "api"
+    ZALO = "zalo"
 
 
 class Hazard(StrEnum):

@@ -44,6 +44,12 @@ class Report(Base):
             postgresql_where="status = 'needs_agent'",
         ),
         Index("ix_reports_closed_at", "closed_at", postgresql_where="status = 'closed'"),
+        Index(
+            "ix_reports_zalo_user_received",
+            "zalo_user_id",
+            "received_at",
+            postgresql_where="zalo_user_id IS NOT NULL",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -58,6 +64,9 @@ class Report(Base):
     account_given: Mapped[str | None] = mapped_column(String(64))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64))
+    """The Zalo user who sent it to the utility's Official Account (the Zalo channel's
+    contact: Zalo shows no phone number)."""
     address_given: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     hazard: Mapped[Hazard | None] = mapped_column(checked_enum(Hazard, "report_hazard"))
@@ -84,6 +93,29 @@ class Report(Base):
     """When the customer's supply came back, or the incident was found to be none."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class ZaloEvent(Base):
+    """A Zalo Official Account webhook event we acted on, once: Zalo retries an event it
+    thinks undelivered, and the unique key turns the retry into nothing. Written in the
+    transaction that files its report and queues its reply."""
+
+    __tablename__ = "zalo_events"
+
+    event_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """The message's `msg_id`, or a hash of the event when it has none."""
+    event_name: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """Zalo's timestamp of the event, not when it reached us."""
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", name="fk_zalo_events_report_id"), index=True
+    )
+    """The report the event filed or, for an image, the report it came with."""
+    image_url: Mapped[str | None] = mapped_column(Text)
+    """Where Zalo holds the image the customer sent (never fetched here)."""
 
 
 class MeterEvent(Base):

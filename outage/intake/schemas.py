@@ -41,12 +41,14 @@ class CluesIn(_Strict):
 
     no_clue: ClassVar[str] = "tell us where: account, phone, e-mail, address or lat/lon"
     """The refusal when no clue is given."""
+    needs_clue: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _where(self) -> Self:
         if (self.lat is None) != (self.lon is None):
             raise ValueError("lat and lon go together")
-        if not (self.account or self.phone or self.email or self.address or self.lat is not None):
+        clued = self.account or self.phone or self.email or self.address or self.lat is not None
+        if self.needs_clue and not clued:
             raise ValueError(self.no_clue)
         return self
 
@@ -57,6 +59,14 @@ class ReportIn(CluesIn):
     description: Annotated[str | None, Field(max_length=2000)] = None
     hazard: Hazard | None = None
     channel: Channel = Channel.API
+
+
+class ContactReportIn(ReportIn):
+    """A hazard from a channel that knows its sender by a contact of its own (a Zalo user)
+    but not where they are: filed without a clue, for an agent to place after asking them,
+    since a danger is not turned away. Never a body any route takes."""
+
+    needs_clue: ClassVar[bool] = False
 
 
 class MatchOut(BaseModel):

@@ -72,6 +72,11 @@ class NotInQueue(Conflict, ValueError):
 class Submission:
     report: ReportIn
     idempotency_key: str | None = None
+    zalo_user_id: str | None = None
+    """The Zalo user who sent it (the Zalo channel's contact)."""
+    occurred_at: datetime | None = None
+    """When the customer sent it, as their channel says: its report's time, never later
+    than now, and not believed beyond `event_max_age_hours` ago. None: now."""
 
 
 def _request_hash(submission: Submission) -> str:
@@ -96,16 +101,21 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     match = locate(session, clues, settings)
     place = match.place
     now = datetime.now(UTC)
+    received = now
+    sent = submission.occurred_at
+    if sent is not None and sent >= now - settings.event_max_age_hours:
+        received = min(sent, now)
     since = now - settings.duplicate_window_hours
     first = _earlier_report(session, place, since)
     values = {
         "service_code": ServiceCode.HAZARD if report.hazard else ServiceCode.OUTAGE,
         "channel": report.channel,
         "status": _status(match, first),
-        "received_at": now,
+        "received_at": received,
         "account_given": report.account,
         "phone": report.phone,
         "email": report.email,
+        "zalo_user_id": submission.zalo_user_id,
         "address_given": report.address,
         "description": report.description,
         "hazard": report.hazard,
@@ -267,6 +277,24 @@ def status_phones(session: Session, ticket: str) -> list[str]:
         .where(Report.ticket == ticket.strip().upper())
     ).one_or_none()
     return [phone for phone in row or () if phone]
+
+
+def zalo_user_of(session: Session, ticket: str) -> str | None:
+    """The Zalo user who sent the report with this ticket, if it came over Zalo."""
+    return session.scalar(
+        select(Report.zalo_user_id).where(Report.ticket == ticket.strip().upper())
+    )
+
+
+def status_emails(session: Session, ticket: str) -> list[str]:
+    """The e-mail addresses a report's status may be sent to, lower-cased: the one given
+    with it and the one registered to the customer it was placed on."""
+    row = session.execute(
+        select(Report.email, Customer.email)
+        .outerjoin(Customer, Customer.id == Report.customer_id)
+        .where(Report.ticket == ticket.strip().upper())
+    ).one_or_none()
+    return [email.lower() for email in row or () if email]
 
 
 def check_event_times(times: Iterable[datetime], *, now: datetime, max_age: timedelta) -> None:

@@ -7,6 +7,8 @@ class DeliveryChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
     WEBHOOK = "webhook"
+    ZALO = "zalo"
+    """A Zalo Official Account message; the address is the customer's Zalo user id."""
 
 
 class DeliveryStatus(StrEnum):
@@ -40,6 +42,7 @@ class SubscriptionSource(StrEnum):
     SMS = "sms"
     WEB = "web"
     AGENT = "agent"
+    ZALO = "zalo"
 
 
 class SubscriptionAction(StrEnum):

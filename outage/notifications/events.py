@@ -23,10 +23,15 @@ BEFORE_WORK = frozenset(
 """Worth sending only while the planned outage is still going ahead."""
 
 VERSIONED = frozenset(
-    {EventKind.ETR_CHANGED, EventKind.PLANNED_REMINDER, EventKind.PLANNED_CHANGED}
+    {
+        EventKind.ETR_CHANGED,
+        EventKind.PLANNED_REMINDER,
+        EventKind.PLANNED_CHANGED,
+        EventKind.REQUEST_UPDATE,
+    }
 )
 """Kinds a customer may get more than once per subject: once per version (ETR change,
-planned-outage revision)."""
+planned-outage revision, service request's state change)."""
 
 
 def contact_key(channel: DeliveryChannel, address: str) -> str:
@@ -34,12 +39,20 @@ def contact_key(channel: DeliveryChannel, address: str) -> str:
     return hashlib.sha256(f"{channel.value}:{address}".encode()).hexdigest()[:20]
 
 
+def recipient_key(customer_id: int | None, contact: str | None) -> str:
+    """Who a message goes to, as its delivery key names them (see `delivery_key`)."""
+    if contact is not None:
+        return f"k{contact}"
+    return f"c{customer_id}" if customer_id is not None else "requester"
+
+
 def delivery_key(
     *,
-    customer_id: int,
+    customer_id: int | None,
     kind: EventKind,
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
+    service_request_id: int | None = None,
     version: int | None = None,
     contact: str | None = None,
 ) -> str:
@@ -47,11 +60,16 @@ def delivery_key(
 
     A customer's own contact is named by the customer (the key messages always had); a
     subscribed contact by its `contact_key`, so it gets one message per event however
-    many of the affected customers and premises it follows.
+    many of the affected customers and premises it follows; a service request's
+    requester who is no customer on record is `requester`.
     """
-    subject = f"i{incident_id}" if incident_id is not None else f"p{planned_outage_id}"
-    who = f"k{contact}" if contact is not None else f"c{customer_id}"
-    key = f"{subject}:{who}:{kind.value}"
+    if incident_id is not None:
+        subject = f"i{incident_id}"
+    elif planned_outage_id is not None:
+        subject = f"p{planned_outage_id}"
+    else:
+        subject = f"r{service_request_id}"
+    key = f"{subject}:{recipient_key(customer_id, contact)}:{kind.value}"
     return f"{key}:v{version}" if kind in VERSIONED else key
 
 

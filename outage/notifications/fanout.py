@@ -25,10 +25,16 @@ from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
-from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
+from outage.notifications.events import (
+    QuietHours,
+    backoff,
+    delivery_key,
+    is_stale,
+    recipient_key,
+)
 from outage.notifications.models import Notification, PlannedOutage
-from outage.notifications.preferences import Recipient, followers, recipients
-from outage.notifications.texts import Facts, Rendered, Unrenderable, render
+from outage.notifications.preferences import Recipient, followers, recipients, requester
+from outage.notifications.texts import Facts, Rendered, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
@@ -49,7 +55,8 @@ _NEXT_EVENT = text(
       AND NOT EXISTS (
         SELECT 1 FROM notification_events o
         WHERE o.expanded_at IS NULL AND o.dead_at IS NULL AND o.id < e.id
-          AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id))
+          AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id
+               OR o.service_request_id = e.service_request_id))
     ORDER BY e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -67,11 +74,6 @@ def _time(details: dict[str, Any], name: str) -> datetime | None:
         raise Unrenderable(f"{name} {value!r} is not a time") from exc
 
 
-def _who(customer_id: int | None, contact: str | None) -> str:
-    """A message's recipient, as its delivery key names it (`delivery_key`)."""
-    return f"k{contact}" if contact is not None else f"c{customer_id}"
-
-
 def _written_to(key: str) -> str:
     """The recipient of a message already written, read back from its delivery key."""
     return key.split(":")[1]
@@ -80,6 +82,19 @@ def _written_to(key: str) -> str:
 def stop_link(settings: Settings, token: str) -> str:
     """The unsubscribe link of a message (`outage/pages/alerts.py` serves it)."""
     return f"{settings.public_base_url.rstrip('/')}/u/{token}"
+
+
+def _request(details: dict[str, Any]) -> RequestFacts:
+    """A service request's ticket, type, new state and rejection reason, as care wrote them."""
+    try:
+        return RequestFacts(
+            ticket=str(details["ticket"]),
+            type=str(details["type"]),
+            state=str(details["state"]),
+            reason=details.get("reason") or None,
+        )
+    except KeyError as exc:
+        raise Unrenderable(f"a service request's event lacks its {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -148,6 +163,8 @@ class Fanout:
             log.warning("notification event %s failed (attempt %s): %s", event_id, attempts, reason)
 
     def _expand(self, session: Session, event: NotificationEvent, now: datetime) -> int:
+        if (request_id := event.service_request_id) is not None:
+            return self._write(session, event, self._plan_request(session, event, request_id, now))
         if self._stale(session, event):
             return 0
         customers = self._customers(session, event)
@@ -164,6 +181,13 @@ class Fanout:
             found = self._fold_into_waiting(session, event, found)
         plans = self._plan(session, event, found, now)
         return self._write(session, event, plans)
+
+    def _plan_request(
+        self, session: Session, event: NotificationEvent, request_id: int, now: datetime
+    ) -> list[_Plan]:
+        """A service request's one message, to its requester (none with nowhere to send)."""
+        found = requester(session, request_id, self.quiet)
+        return self._plan(session, event, [found] if found else [], now)
 
     def _stale(self, session: Session, event: NotificationEvent) -> bool:
         if event.incident_id is not None:
@@ -237,6 +261,9 @@ class Fanout:
         self, event: NotificationEvent, link: str | None = None, stop: str | None = None
     ) -> Facts:
         details = event.details
+        request = _request(details) if event.service_request_id is not None else None
+        if request is not None:
+            link = f"{self.settings.public_base_url.rstrip('/')}/request/{request.ticket}"
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),
@@ -245,6 +272,7 @@ class Fanout:
             ends_at=_time(details, "ends_at"),
             link=link,
             stop_link=stop,
+            request=request,
         )
 
     def _fold_into_waiting(
@@ -267,7 +295,7 @@ class Fanout:
         ).all()
         if not waiting:
             return found
-        by_who = {_who(r.customer_id, r.contact_key): r for r in found}
+        by_who = {recipient_key(r.customer_id, r.contact_key): r for r in found}
         told: set[str] = set()
         refreshed = []
         for row in waiting:
@@ -288,7 +316,7 @@ class Fanout:
                 ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
-        return [r for r in found if _who(r.customer_id, r.contact_key) not in told]
+        return [r for r in found if recipient_key(r.customer_id, r.contact_key) not in told]
 
     def _last_change(self, session: Session, event: NotificationEvent) -> dict[str, datetime]:
         who = func.split_part(Notification.delivery_key, ":", 2)  # as `_written_to` reads it
@@ -320,7 +348,7 @@ class Fanout:
         plans = []
         for recipient in found:
             due = start
-            who = _who(recipient.customer_id, recipient.contact_key)
+            who = recipient_key(recipient.customer_id, recipient.contact_key)
             if who in last_change:
                 due = max(due, last_change[who] + interval)
             if recipient.quiet is not None and not event.safety:
@@ -365,6 +393,7 @@ class Fanout:
                     "subscription_id": p.recipient.subscription_id,
                     "incident_id": event.incident_id,
                     "planned_outage_id": event.planned_outage_id,
+                    "service_request_id": event.service_request_id,
                     "kind": event.kind,
                     "channel": p.recipient.channel,
                     "address": p.recipient.address,
@@ -381,6 +410,7 @@ class Fanout:
                         kind=event.kind,
                         incident_id=event.incident_id,
                         planned_outage_id=event.planned_outage_id,
+                        service_request_id=event.service_request_id,
                         version=version,
                         contact=p.recipient.contact_key,
                     ),

@@ -60,6 +60,8 @@ class NotificationPreference(Base):
         checked_enum(DeliveryChannel, "notification_preference_channel")
     )
     """None: SMS when the customer has a phone, else e-mail."""
+    zalo_user_id: Mapped[str | None] = mapped_column(String(64))
+    """The customer's Zalo user id for the Official Account: where `zalo` messages go."""
     language: Mapped[Language | None] = mapped_column(LanguageCode)
     """None: the customer's language."""
     opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -239,8 +241,10 @@ class Notification(Base):
 
     `delivery_key` is unique: at most one message per contact, subject and kind (and ETR
     change), however often an event is fanned out or a send is retried. The gateway gets
-    it as an idempotency key. `address` is personal data: never in a public answer.
-    `stop_token` is the secret of the message's unsubscribe link.
+    it as an idempotency key. A reply to a customer's own message on Zalo is a row of its
+    own, kind `reply`, with no event (`outage.notifications.replies`). `address` is
+    personal data: never in a public answer. `stop_token` is the secret of the message's
+    unsubscribe link.
     """
 
     __tablename__ = "notifications"
@@ -266,31 +270,46 @@ class Notification(Base):
         ForeignKeyConstraint(
             ["subscription_id"], ["subscriptions.id"], name="fk_notifications_subscription_id"
         ),
+        ForeignKeyConstraint(
+            ["service_request_id"],
+            ["service_requests.id"],
+            name="fk_notifications_service_request_id",
+        ),
         UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
         UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
         UniqueConstraint("stop_token", name="uq_notifications_stop_token"),
-        CheckConstraint(
-            "num_nonnulls(customer_id, subscription_id) >= 1", name="ck_notifications_recipient"
-        ),
         CheckConstraint("language IN ('vi', 'en')", name="ck_notifications_language"),
         CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="ck_notifications_sent"),
         CheckConstraint("attempts >= 0", name="ck_notifications_attempts"),
+        CheckConstraint(
+            "(kind IN ('reply', 'subscription_code')) = (event_id IS NULL)",
+            name="ck_notifications_reply_has_no_event",
+        ),
+        CheckConstraint(
+            "num_nonnulls(customer_id, subscription_id, service_request_id) >= 1 OR kind = 'reply'",
+            name="ck_notifications_recipient",
+        ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),
         Index("ix_notifications_subscription_id", "subscription_id"),
+        Index("ix_notifications_service_request_id", "service_request_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
     event_id: Mapped[int | None] = mapped_column(BigInteger)
-    """None for a subscription's code, written without an event."""
+    """The outbox event it was fanned out from; None for a reply (kind `reply`) and for a
+    subscription's code, written without an event."""
     customer_id: Mapped[int | None] = mapped_column(Integer)
-    """The customer the message is about; None for a code to a premise's follower."""
+    """The customer the message is about; None for a reply to someone we cannot tie to a
+    customer, a code to a premise's follower, or a service request's requester who is no
+    customer on record."""
     subscription_id: Mapped[int | None] = mapped_column(Integer)
     """The subscription it went to; None: the customer's own contact."""
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "notification_channel")

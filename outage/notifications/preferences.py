@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage.care.models import ServiceRequest
 from outage.errors import NotFound
 from outage.grid.models import Customer
 from outage.i18n import Language
@@ -24,8 +25,9 @@ class UnknownCustomer(NotFound, LookupError):
 
 @dataclass(frozen=True)
 class Recipient:
-    customer_id: int
-    account: str
+    customer_id: int | None
+    """None: a service request's requester who is no customer on record."""
+    account: str | None
     channel: DeliveryChannel
     address: str
     language: Language
@@ -55,14 +57,22 @@ def _quiet(
     return None if start == end else QuietHours(start, end)
 
 
-def _address(
-    channel: DeliveryChannel, account: str, phone: str | None, email: str | None
-) -> str | None:
-    return {
-        DeliveryChannel.SMS: phone,
-        DeliveryChannel.EMAIL: email,
-        DeliveryChannel.WEBHOOK: account,
-    }[channel]
+@dataclass(frozen=True)
+class _Addresses:
+    """Where one customer can be reached, by channel."""
+
+    account: str
+    phone: str | None
+    email: str | None
+    zalo_user_id: str | None
+
+    def of(self, channel: DeliveryChannel) -> str | None:
+        return {
+            DeliveryChannel.SMS: self.phone,
+            DeliveryChannel.EMAIL: self.email,
+            DeliveryChannel.WEBHOOK: self.account,
+            DeliveryChannel.ZALO: self.zalo_user_id,
+        }[channel]
 
 
 def recipients(
@@ -86,6 +96,7 @@ def recipients(
             NotificationPreference.opt_out,
             NotificationPreference.quiet_start,
             NotificationPreference.quiet_end,
+            NotificationPreference.zalo_user_id,
         )
         .outerjoin(NotificationPreference, NotificationPreference.customer_id == Customer.id)
         .where(Customer.id.in_(list(customer_ids)), NotificationPreference.stopped_at.is_(None))
@@ -95,7 +106,8 @@ def recipients(
     for row in rows:
         choices = [row[5]] if row[5] is not None else []
         choices += [DeliveryChannel.SMS, DeliveryChannel.EMAIL]
-        channel = next((c for c in choices if _address(c, row[1], row[2], row[3])), None)
+        addresses = _Addresses(row[1], row[2], row[3], row[10])
+        channel = next((c for c in choices if addresses.of(c)), None)
         if channel is None:
             continue
         found.append(
@@ -103,7 +115,7 @@ def recipients(
                 customer_id=row[0],
                 account=row[1],
                 channel=channel,
-                address=str(_address(channel, row[1], row[2], row[3])),
+                address=str(addresses.of(channel)),
                 language=row[6] or row[4],
                 opt_out=bool(row[7]),
                 quiet=_quiet(row[8], row[9], default_quiet),
@@ -156,6 +168,39 @@ def followers(
             subscription_id=row[0],
         )
     return list(chosen.values())
+
+
+def requester(
+    session: Session, service_request_id: int, default_quiet: QuietHours | None
+) -> Recipient | None:
+    """Who hears of a service request: the phone given with it (SMS), else its e-mail,
+    else its customer as their preferences say; in the customer's language when it is on
+    one, else the language it came in. None when there is nowhere to send to."""
+    row = session.execute(
+        select(
+            ServiceRequest.phone,
+            ServiceRequest.email,
+            ServiceRequest.language,
+            ServiceRequest.customer_id,
+        ).where(ServiceRequest.id == service_request_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    phone, email, language, customer_id = row
+    customer = recipients(session, [customer_id], default_quiet) if customer_id else []
+    given = [(DeliveryChannel.SMS, phone), (DeliveryChannel.EMAIL, email)]
+    channel, address = next(((c, a) for c, a in given if a), (None, None))
+    if channel is None or address is None:
+        return customer[0] if customer else None
+    return Recipient(
+        customer_id=customer_id,
+        account=customer[0].account if customer else None,
+        channel=channel,
+        address=address,
+        language=customer[0].language if customer else language,
+        opt_out=False,
+        quiet=customer[0].quiet if customer else default_quiet,
+    )
 
 
 def _customer_id(session: Session, account: str) -> int:

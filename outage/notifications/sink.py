@@ -1,8 +1,12 @@
-"""A local stand-in for an SMS or webhook gateway, for tests, benchmarks and demos.
+"""A local stand-in for an SMS or webhook gateway and for Zalo's Official Account API, for
+tests, benchmarks and demos.
 
 It accepts what apprise's `json://` and `form://` plugins post, keeps each message once
 per `Idempotency-Key` (as real SMS APIs do), counts repeats, and can be told to fail:
-the next N requests, or for a while.
+the next N requests, or for a while. On Zalo's path (`ZALO_SEND_PATH`) it answers as the
+OA API does: `{"error": 0, ...}` for a message sent with the right `access_token`
+header (`ZALO_TOKEN`), an error code otherwise, or when told to fail; it keeps the
+message as `{"channel": "zalo", "to": <user id>, "message": <text>}`.
 """
 
 import json
@@ -16,7 +20,14 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from outage.loopback import LoopbackServer
-from outage.notifications.channels import IDEMPOTENCY_HEADER
+from outage.notifications.channels import IDEMPOTENCY_HEADER, ZALO_SEND_PATH
+
+ZALO_TOKEN = "local-zalo-access-token"
+"""The access token the stand-in's Zalo API takes."""
+
+ZALO_BAD_TOKEN = -216
+ZALO_FAILED = -32
+"""Zalo's error codes the stand-in answers with: an invalid access token, a failed send."""
 
 
 @dataclass
@@ -62,6 +73,9 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if state.delay_s:
             time.sleep(state.delay_s)
+        if self.path == ZALO_SEND_PATH:
+            self._zalo(raw)
+            return
         with state.lock:
             if state.fail_next > 0 or time.monotonic() < state.fail_until:
                 state.fail_next = max(0, state.fail_next - 1)
@@ -75,6 +89,33 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     state.messages[key] = _payload(self.headers.get("Content-Type", ""), raw)
         self._answer(503 if failing else 200, b'{"error": "busy"}' if failing else b"{}")
+
+    def _zalo(self, raw: bytes) -> None:
+        state = self.server.state
+        with state.lock:
+            if self.headers.get("access_token") != ZALO_TOKEN:
+                state.refused += 1
+                error, reason = ZALO_BAD_TOKEN, "Access token is invalid"
+            elif state.fail_next > 0 or time.monotonic() < state.fail_until:
+                state.fail_next = max(0, state.fail_next - 1)
+                state.refused += 1
+                error, reason = ZALO_FAILED, "The stand-in was told to fail"
+            else:
+                error, reason = 0, "Success"
+                sent = json.loads(raw or b"{}")
+                key = self.headers.get(IDEMPOTENCY_HEADER) or f"anonymous-{len(state.messages)}"
+                if key in state.messages:
+                    state.repeats += 1
+                else:
+                    state.messages[key] = {
+                        "channel": "zalo",
+                        "to": sent["recipient"]["user_id"],
+                        "message": sent["message"]["text"],
+                    }
+        answer: dict[str, Any] = {"error": error, "message": reason}
+        if not error:
+            answer["data"] = {"message_id": f"stand-in-{len(state.messages)}"}
+        self._answer(200, json.dumps(answer).encode())
 
 
 def _payload(content_type: str, raw: bytes) -> dict[str, Any]:

@@ -22,9 +22,23 @@ from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+TEMPLATED = tuple(kind for kind in EventKind if kind is not EventKind.REPLY)
+"""The kinds written from a template; a reply carries its own words."""
+
 _loader = FileSystemLoader(TEMPLATES)
 _text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
 _html = Environment(loader=_loader, autoescape=True, undefined=StrictUndefined)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """A service request as its requester is told of it (care's plain values)."""
+
+    ticket: str
+    type: str
+    state: str
+    reason: str | None
+    """Why it was rejected: staff's words, shown as text."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class Facts:
     """The message's unsubscribe link (e-mail shows it)."""
     code: str | None = None
     """A subscription's one-time code."""
+    request: RequestFacts | None = None
 
 
 class Unrenderable(ValueError):
@@ -72,6 +87,13 @@ def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | No
     return local.strftime(time_format(language))
 
 
+def _request_type(request: RequestFacts | None, language: Language) -> str | None:
+    """The request's type in words: the Open311 service's name, as the forms show it."""
+    if request is None:
+        return None
+    return catalogue("open311", language).get(f"service.{request.type}.name", request.type)
+
+
 def render(
     kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
 ) -> Rendered:
@@ -83,6 +105,8 @@ def render(
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
         "code": facts.code,
+        "request": facts.request,
+        "request_type": _request_type(facts.request, language),
     }
     template = _text.get_template(f"{language}/{kind.value}.txt")
     subject, text = _block(template, "subject", values), _block(template, "text", values)

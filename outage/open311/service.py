@@ -30,8 +30,10 @@ from outage.incidents.progress import report_progress
 from outage.intake import service as intake
 from outage.intake.enums import Channel, Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.progress import Phase, describe
+from outage.intake.photos import add_report_photo
+from outage.intake.progress import describe
 from outage.intake.schemas import ReportIn
+from outage.media.enums import PhotoSource
 from outage.open311.catalogue import (
     CARE_CODES,
     CHANGESET,
@@ -172,16 +174,22 @@ def submit_request(
     idempotency_key: str | None,
     settings: Settings,
     lang: Language,
+    photo: bytes | None = None,
 ) -> dict[str, Any]:
     """Store one checked request; the receipt names our ticket as `service_request_id`.
 
-    Outages and hazards become reports; customer-care types become service requests.
+    Outages and hazards become reports, with the photo if one came (refused: the request
+    is refused too); customer-care types become service requests, which keep no photos.
     """
     if service.is_outage_intake:
         submission = intake.Submission(report, idempotency_key=idempotency_key)
         receipt = intake.submit_report(session, submission, settings)
         if report.hazard is not None:
             open_reported_hazard(session, receipt.ticket)
+        if photo is not None:
+            add_report_photo(
+                session, receipt.ticket, photo, source=PhotoSource.OPEN311, settings=settings
+            )
         ticket, status = receipt.ticket, receipt.status
     else:
         request = RequestIn(
@@ -190,7 +198,7 @@ def submit_request(
             **report.model_dump(exclude={"hazard"}),
         )
         care_receipt = care.submit_request(
-            session, request, settings=settings, idempotency_key=idempotency_key
+            session, request, settings=settings, language=lang, idempotency_key=idempotency_key
         )
         ticket, status = care_receipt.ticket, None
     return {
@@ -383,29 +391,28 @@ def get_request(
     """One request; an outage report's `status_notes` tell its incident's phase (a list
     tells only the report's status: one read per row is too many for a thousand rows).
 
-    Anyone may read a request, so nothing of this customer's own supply: no restoration
-    time of theirs, and the update time moves only when the whole incident is restored."""
+    An outage report is found by its ticket whatever channel filed it (the web form, an
+    SMS): whoever holds the ticket follows its public progress here as on every other
+    channel; the lists show Open311's own requests only. Its `status` is the report's,
+    `closed` once the customer's supply is back (as the lists say). Anyone may read a
+    request, so nothing more of this customer's own supply: the notes tell the incident's
+    phase, and the update time moves only when the whole incident is restored."""
     wanted = ticket.strip().upper()
     if care.is_request_ticket(wanted):
         row = session.execute(
             _public_care_select().where(ServiceRequest.ticket == wanted)
         ).one_or_none()
         return _public(row, lang) if row is not None else None
-    row = session.execute(_public_select().where(Report.ticket == wanted)).one_or_none()
+    row = session.execute(_report_select().where(Report.ticket == wanted)).one_or_none()
     if row is None:
         return None
     found = _public(row, lang)
     progress = report_progress(session, wanted, personal=False)
     if progress is not None and progress.phase is not None:
         found["status_notes"] = describe(progress, lang, zone)
-        if progress.phase not in _INCIDENT_OVER:
-            found["status"] = OPEN  # the report may be closed: this customer's supply is back
         if progress.restored_at is not None:
             found["updated_datetime"] = w3c(progress.restored_at)
     return found
-
-
-_INCIDENT_OVER = frozenset({Phase.RESTORED, Phase.NO_OUTAGE_FOUND})
 
 
 def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
@@ -418,6 +425,11 @@ def _window(query: RequestQuery, now: datetime) -> tuple[datetime, datetime]:
 
 
 def _public_select() -> Select[Any]:
+    """The reports Open311 lists: those posted through it."""
+    return _report_select().where(Report.channel == Channel.OPEN311)
+
+
+def _report_select() -> Select[Any]:
     """Only what anyone may see; the point is the transformer's, else the premise's, else
     the reporter's own fix, and is rounded before it leaves."""
     transformer = aliased(Device)
@@ -436,7 +448,6 @@ def _public_select() -> Select[Any]:
         )
         .outerjoin(transformer, transformer.id == Report.transformer_id)
         .outerjoin(Premise, Premise.id == Report.premise_id)
-        .where(Report.channel == Channel.OPEN311)
     )
 
 

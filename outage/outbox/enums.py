@@ -17,6 +17,12 @@ class EventKind(StrEnum):
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_CHANGED = "planned_changed"
     PLANNED_CANCELLED = "planned_cancelled"
+    REPLY = "reply"
+    """The answer to a customer's own message on a channel that cannot answer in its
+    webhook's response (Zalo): a message of its own, written with the report it answers;
+    never an outbox event."""
+    REQUEST_UPDATE = "request_update"
+    """A service request arrived or changed state: its requester is told, once per change."""
     SUBSCRIPTION_CODE = "subscription_code"
     """The one-time code that proves a new contact of a subscription is the subscriber's
     (written straight to notifications, never an outbox event)."""

@@ -25,7 +25,8 @@ from outage.outbox.enums import EventKind
 
 class NotificationEvent(Base):
     """The outbox: one row per thing customers must be told, written in the transaction
-    that changed the incident (or planned outage); workers fan it out to messages."""
+    that changed its subject (an incident, a planned outage or a service request); workers
+    fan it out to messages."""
 
     __tablename__ = "notification_events"
     __table_args__ = (
@@ -39,13 +40,18 @@ class NotificationEvent(Base):
             name="fk_notification_events_planned_outage_id",
         ),
         ForeignKeyConstraint(
+            ["service_request_id"],
+            ["service_requests.id"],
+            name="fk_notification_events_service_request_id",
+        ),
+        ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name="fk_notification_events_device_id"
         ),
         ForeignKeyConstraint(
             ["premise_id"], ["premises.id"], name="fk_notification_events_premise_id"
         ),
         CheckConstraint(
-            "num_nonnulls(incident_id, planned_outage_id) = 1",
+            "num_nonnulls(incident_id, planned_outage_id, service_request_id) = 1",
             name="ck_notification_events_one_subject",
         ),
         Index(
@@ -54,12 +60,15 @@ class NotificationEvent(Base):
             postgresql_where=text("expanded_at IS NULL"),
         ),
         Index("ix_notification_events_incident_id", "incident_id"),
+        Index("ix_notification_events_service_request_id", "service_request_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_event_kind"))
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
+    service_request_id: Mapped[int | None] = mapped_column(BigInteger)
+    """A service request: its requester is told (not the customers of a place)."""
     device_id: Mapped[int | None] = mapped_column(Integer)
     """Customers downstream of this device are told (None: those at `premise_id`)."""
     premise_id: Mapped[int | None] = mapped_column(Integer)

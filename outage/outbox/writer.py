@@ -21,6 +21,7 @@ def write_event(
     *,
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
+    service_request_id: int | None = None,
     device_id: int | None,
     premise_id: int | None = None,
     accounts: list[str] | None = None,
@@ -29,12 +30,14 @@ def write_event(
 ) -> None:
     """Customers downstream of `device_id` (or, without one, those at `premise_id`; or,
     when given, exactly the customers with these `accounts`) are to be told `kind` about
-    one subject: an incident or a planned outage."""
+    one subject: an incident or a planned outage. About a service request, its requester
+    is told (no device, no premise)."""
     session.add(
         NotificationEvent(
             kind=kind,
             incident_id=incident_id,
             planned_outage_id=planned_outage_id,
+            service_request_id=service_request_id,
             device_id=device_id,
             premise_id=premise_id,
             accounts=accounts,

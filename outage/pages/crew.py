@@ -12,15 +12,18 @@ forms (`POST /crew/orders/{id}/steps/{n}`): a step is confirmed when the crew ha
 and the page comes back with the order as it then stands. A job the crew is at work on has
 a form to report where it found the fault (a `confirm` naming the device, through the same
 queue); the devices it suggests, the job's and those below it, are asked for when the form
-opens (`GET /crew/jobs/{id}/devices`) and kept for offline. Made for a 360 px wide screen.
+opens (`GET /crew/jobs/{id}/devices`) and kept for offline. Each job shows the thumbnails
+of its photos (the customers' and the crews', served to signed-in staff only) and a plain
+form to add one (`POST /crew/jobs/{id}/photos`, a phone's camera). Made for a 360 px wide
+screen.
 """
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -33,14 +36,19 @@ from outage.crews.schemas import PlannedJobOut
 from outage.errors import DomainError
 from outage.grid import switchable
 from outage.i18n import Language
-from outage.incidents import findings
+from outage.incidents import findings, queries
 from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import CREW_AT_WORK, IncidentStatus
+from outage.incidents.photos import add_incident_photo, incident_photos
 from outage.incidents.schemas import DeviceRef
+from outage.media.enums import PhotoSource
+from outage.media.images import read_bounded
+from outage.media.schemas import PhotoOut
 from outage.orders import execution
 from outage.orders import service as orders
 from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.schemas import OrderOut
+from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
@@ -59,6 +67,9 @@ CAUSES = (
     "unknown",
 )
 """The cause codes a crew picks from when it restores."""
+
+PHOTO_ADDED = "added"
+"""The `photo` query of the page after a photo was kept (else the refusal's status)."""
 
 FAULT_SUGGESTIONS = 200
 """Devices suggested where a crew may report the fault of a job, nearest the job's first."""
@@ -101,7 +112,12 @@ def _when(moment: datetime | None, t: Mapping[str, str], zone: tzinfo) -> str | 
 
 
 def _card(
-    job: PlannedJobOut, n: int, language: Language, tiles: Tiles, zone: tzinfo
+    job: PlannedJobOut,
+    n: int,
+    language: Language,
+    tiles: Tiles,
+    zone: tzinfo,
+    photos: list[PhotoOut],
 ) -> dict[str, Any]:
     t = strings(language)
     title = t["crew_job"].format(n=n)
@@ -133,6 +149,14 @@ def _card(
         "arrival": _when(job.planned_arrival, t, zone),
         "etr": _when(job.etr, t, zone),
         "here": here,
+        "photos": [
+            {
+                "url": photo.url,
+                "thumbnail": photo.thumbnail_url,
+                "alt": t["crew_photo_alt"].format(n=i),
+            }
+            for i, photo in enumerate(photos, start=1)
+        ],
     }
 
 
@@ -186,8 +210,11 @@ def crew_page(
     staff: PrincipalDep,
     lang: str | None = None,
     refused: str | None = None,
+    photo: str | None = None,
 ) -> HTMLResponse:
-    """The signed-in member's crew: its jobs in plan order, with the buttons to report."""
+    """The signed-in member's crew: its jobs in plan order, with the buttons to report and
+    their photos (`photo`: what came of the one just sent, `added` or the refusal's
+    status)."""
     language = request_language(request, lang)
     t = strings(language)
     settings = request.app.state.settings
@@ -210,7 +237,11 @@ def crew_page(
             "staff": staff,
             "crew": crew,
             "crew_id": staff.crew_id,
-            "jobs": [_card(job, n, language, tiles, zone) for n, job in enumerate(jobs, start=1)],
+            "jobs": [
+                _card(job, n, language, tiles, zone, incident_photos(session, job.incident_id))
+                for n, job in enumerate(jobs, start=1)
+            ],
+            "photo_outcome": _photo_outcome(photo, t, settings),
             "nearby": _suggestions(session, jobs, t),
             "orders": [_order_card(order, t) for order in reversed(switching)],
             "refused": t["crew_step_refused"].format(reason=refused[:300]) if refused else None,
@@ -224,6 +255,49 @@ def crew_page(
         words=strings,
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _photo_outcome(outcome: str | None, t: Mapping[str, str], settings: Settings) -> str | None:
+    """What to tell of the photo just sent: kept, or why not in the page's own words."""
+    if outcome is None:
+        return None
+    if outcome == PHOTO_ADDED:
+        return t["crew_photo_added"]
+    reason = t.get(f"error_photo.{outcome[:3]}", t["crew_photo_refused"])
+    return reason.format(mb=f"{settings.photo_max_bytes / 1024 / 1024:g}")
+
+
+@router.post(
+    "/crew/jobs/{incident_id}/photos",
+    dependencies=[Depends(require("photos.add", page=True))],
+)
+def add_job_photo(
+    incident_id: int,
+    photo: Annotated[UploadFile, File()],
+    session: SessionDep,
+    staff: PrincipalDep,
+    config: SettingsDep,
+    lang: str | None = None,
+) -> RedirectResponse:
+    """A photo of the damage at one of the crew's jobs (the page's plain form); back to
+    the job, with what came of it. Another crew's job is refused, as the API refuses it."""
+    query = {"lang": lang} if lang else {}
+    try:
+        if queries.crew_of(session, incident_id) != staff.crew_id or staff.crew_id is None:
+            raise IncidentNotFound(f"no incident {incident_id} of your crew")
+        with session.begin_nested():
+            add_incident_photo(
+                session,
+                incident_id,
+                read_bounded(photo.file, max_bytes=config.photo_max_bytes),
+                source=PhotoSource.CREW,
+                settings=config,
+                added_by=staff.name,
+            )
+        query["photo"] = PHOTO_ADDED
+    except DomainError as refusal:
+        query["photo"] = str(refusal.status)
+    return RedirectResponse(f"/crew?{urlencode(query)}#job-{incident_id}", status_code=303)
 
 
 @router.get(

@@ -13,14 +13,14 @@ from datetime import tzinfo
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from outage import i18n
 from outage.care.service import is_request_ticket
-from outage.errors import RateLimited
+from outage.errors import DomainError, RateLimited
 from outage.fields import PhoneLast4
 from outage.i18n import Language
 from outage.incidents.progress import report_progress
@@ -29,9 +29,14 @@ from outage.intake.enums import Channel, Hazard
 from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.owners import Verdict, verify_owner
+from outage.intake.photos import add_report_photo
 from outage.intake.progress import describe
 from outage.intake.schemas import ReportIn, ReportStatusOut
+from outage.media import errors as photo_errors
+from outage.media.enums import PhotoSource
+from outage.media.images import read_bounded
 from outage.prediction.hazards import open_reported_hazard
+from outage.settings import Settings
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, render_page, request_language
@@ -270,8 +275,11 @@ def submit_report_form(
     session: SessionDep,
     config: SettingsDep,
     limits: LimitsDep,
+    photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    """Store the report and go to its status page, or show the form again with the problem."""
+    """Store the report (with its photo, if one was chosen) and go to its status page, or
+    show the form again with the problem: a photo refused leaves no report either, so the
+    customer sends the form again without it or with another."""
     language = request_language(request, form.lang)
     form = form.model_copy(update={"lang": language})
     t = i18n.strings(language)
@@ -291,6 +299,13 @@ def submit_report_form(
             )
             if report.hazard is not None:
                 open_reported_hazard(session, receipt.ticket)
+            if photo is not None and photo.filename:
+                data = read_bounded(photo.file, max_bytes=config.photo_max_bytes)
+                add_report_photo(
+                    session, receipt.ticket, data, source=PhotoSource.WEB, settings=config
+                )
+    except photo_errors.REFUSALS as exc:
+        return _photo_refused(request, language, form, exc)
     except RateLimited as exc:
         return _report_page(
             request,
@@ -308,6 +323,19 @@ def submit_report_form(
         fresh = form.model_copy(update={"token": str(uuid.uuid4())})
         return _report_page(request, language, fresh, {"form": t["error_already_sent"]}, 422)
     return ticket_redirect("/status", receipt.ticket, language)
+
+
+def _megabytes(settings: Settings) -> str:
+    return f"{settings.photo_max_bytes / 1024 / 1024:g}"
+
+
+def _photo_refused(
+    request: Request, language: Language, form: ReportForm, refusal: DomainError
+) -> HTMLResponse:
+    """The form again, the photo's problem beside it, with the refusal's status."""
+    text = i18n.strings(language)[f"error_photo.{refusal.status}"]
+    message = text.format(mb=_megabytes(request.app.state.settings))
+    return _report_page(request, language, form, {"photo": message}, refusal.status)
 
 
 def _to_report(form: ReportForm) -> ReportIn:

@@ -99,7 +99,7 @@ _PREMISES_BY_NODE = text(
 )
 
 
-def _premises_cut_off(
+def premises_cut_off(
     session: Session,
     topology: Topology,
     places: Sequence[tuple[int, str | None, int | None]],
@@ -143,7 +143,7 @@ def _premises_out(
     session: Session, topology: Topology, live: Topology, incidents: Sequence[_Placed]
 ) -> list[PremiseOut]:
     places = [(i.id, i.device, i.premise_id) for i in incidents]
-    return _premises_cut_off(session, topology, places, live)
+    return premises_cut_off(session, topology, places, live)
 
 
 def public_outages(
@@ -447,7 +447,7 @@ def crews(session: Session, *, now: datetime) -> list[Feature]:
 def planned_works(session: Session, topology: Topology, *, now: datetime) -> list[PlannedWork]:
     """Planned outages under way or ahead, with the premises each will cut off."""
     views = planned.active_or_upcoming(session, now)
-    premises = _premises_cut_off(session, topology, [(v.id, v.device, None) for v in views])
+    premises = premises_cut_off(session, topology, [(v.id, v.device, None) for v in views])
     by_work: dict[int, list[tuple[float, float, int]]] = {}
     for premise in premises:
         by_work.setdefault(premise.outage_id, []).append(

@@ -130,6 +130,7 @@ def submit_request_form(
                 session,
                 filed,
                 settings=config,
+                language=language,
                 idempotency_key=form_idempotency_key("web-request", form.token),
             )
     except RateLimited as exc:

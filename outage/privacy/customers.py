@@ -20,6 +20,7 @@ from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.errors import NotFound
 from outage.grid.models import Customer, Premise
 from outage.intake.models import Report
+from outage.media.service import erase_photos
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification, NotificationPreference
 from outage.privacy import ERASED
@@ -66,7 +67,15 @@ def _theirs(model: type[Report] | type[ServiceRequest], customer: Customer) -> C
 
 SOMEONE_ELSES: dict[str, Any] = {
     **dict.fromkeys(
-        ("account_given", "phone", "email", "address_given", "description", "rating_comment"),
+        (
+            "account_given",
+            "phone",
+            "email",
+            "zalo_user_id",
+            "address_given",
+            "description",
+            "rating_comment",
+        ),
         None,
     ),
     "details": {},
@@ -77,8 +86,10 @@ else filed it (a neighbour, a passer-by): that person's contact and words."""
 
 def _own_words(row: Report | ServiceRequest, customer: Customer) -> bool:
     """Filed by the customer: it carries their phone or e-mail, or no contact but their
-    account number (printed on their bill)."""
-    if row.phone is None and row.email is None:
+    account number (printed on their bill). A Zalo user is a contact no customer record
+    holds: never proven theirs."""
+    zalo = isinstance(row, Report) and row.zalo_user_id is not None
+    if row.phone is None and row.email is None and not zalo:
         return row.account_given == customer.account
     return (row.phone is not None and row.phone == customer.phone) or (
         row.email is not None and row.email == customer.email
@@ -156,7 +167,14 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
     reports = session.scalars(
         update(Report)
         .where(_theirs(Report, customer))
-        .values(account_given=None, phone=None, email=None, address_given=None, description=None)
+        .values(
+            account_given=None,
+            phone=None,
+            email=None,
+            zalo_user_id=None,
+            address_given=None,
+            description=None,
+        )
         .returning(Report.id)
     ).all()
     requests = session.scalars(
@@ -199,11 +217,13 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
         .where(NotificationPreference.customer_id == customer.id)
         .returning(NotificationPreference.customer_id)
     ).all()
+    photos = erase_photos(session, select(Report.id).where(Report.id.in_(reports)))
     customer.name = ERASED
     customer.phone = customer.email = customer.critical = None
     return {
         "customers": 1,
         "reports": len(reports),
+        "photos": photos,
         "service_requests": len(requests),
         "notifications": len(messages),
         "notification_preferences": len(preferences),

@@ -1,8 +1,10 @@
 """Retention: personal data kept only as long as needed, the records themselves for good.
 
 Once older than `OUTAGE_RETENTION_DAYS`, free text (descriptions, given addresses, notes,
-comments), clues not tied to a customer record (a phone, e-mail or account number that
-is not the placed customer's own), finished messages' addresses and sign-in IPs are
+comments), customers' photos (their bytes; the facts of the photo stay), the URLs photos
+were fetched from, clues not tied to a customer record (a phone, e-mail or account number
+that is not the placed customer's own), finished messages' addresses (and the words of a
+service request's messages, which may quote its rejection reason) and sign-in IPs are
 erased. Tickets, times, placement and states stay: reliability indices and SLA figures
 are computed from them.
 
@@ -42,10 +44,13 @@ from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.intake.models import Report
 from outage.intake.owners import forget_guesses
+from outage.media.models import Photo, PhotoFetch
+from outage.media.service import NO_BYTES
 from outage.notifications.codes import WINDOW as CODE_WINDOW
 from outage.notifications.codes import forget_codes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
+from outage.outbox.models import NotificationEvent
 from outage.privacy import ERASED
 from outage.settings import Settings
 
@@ -117,6 +122,12 @@ def _of_requests_closed_before(table: Table, cutoff: datetime) -> ColumnElement[
     )
 
 
+def _of_closed_requests(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    """Outbox events of requests closed before the cutoff (each came before its closing)."""
+    closed = _table(ServiceRequest)
+    return table.c.service_request_id.in_(select(closed.c.id).where(closed.c.closed_at < cutoff))
+
+
 def _finished_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
     return and_(table.c.created_at < cutoff, table.c.status.in_([s.value for s in FINISHED]))
 
@@ -125,11 +136,21 @@ def _at_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
     return table.c.at < cutoff
 
 
+def _created_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    return table.c.created_at < cutoff
+
+
+def _of_reports_before(table: Table, cutoff: datetime) -> ColumnElement[bool]:
+    """A customer's photo (of a report; a crew's of an incident alone is a work record)."""
+    return and_(table.c.created_at < cutoff, table.c.report_id.is_not(None))
+
+
 def _rules() -> tuple[Rule, ...]:
     reports, requests = _table(Report), _table(ServiceRequest)
     events, messages = _table(ServiceRequestEvent), _table(Notification)
+    outbox = _table(NotificationEvent)
     return (
-        Rule("reports", reports, _received_before, _clues(reports)),
+        Rule("reports", reports, _received_before, {**_clues(reports), "zalo_user_id": null()}),
         Rule(
             "service_requests",
             requests,
@@ -145,13 +166,30 @@ def _rules() -> tuple[Rule, ...]:
         ),
         Rule("service_request_events", events, _of_requests_closed_before, {"note": null()}),
         Rule(
+            "request_update_events",
+            outbox,
+            _of_closed_requests,
+            {"details": outbox.c.details.op("-")(literal("reason"))},
+        ),
+        Rule(
             "notifications",
             messages,
             _finished_before,
-            {"address": literal(ERASED), "last_error": null()},
+            {
+                "address": literal(ERASED),
+                "last_error": null(),
+                "body": case(
+                    (messages.c.service_request_id.is_(None), messages.c.body),
+                    else_=literal(ERASED),
+                ),
+            },
         ),
         Rule("audit_log", _table(AuditEntry), _at_before, {"client_ip": null()}),
         Rule("login_attempts", _table(LoginAttempt), _at_before, {"client_ip": null()}),
+        Rule(
+            "photos", _table(Photo), _of_reports_before, {"data": NO_BYTES, "thumbnail": NO_BYTES}
+        ),
+        Rule("photo_fetches", _table(PhotoFetch), _created_before, {"url": literal(ERASED)}),
     )
 
 

@@ -36,6 +36,7 @@ class ReportExport(_Row):
     account_given: str | None
     phone: str | None
     email: str | None
+    zalo_user_id: str | None
     address_given: str | None
     description: str | None
     hazard: str | None

@@ -155,20 +155,25 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    """413 for a body larger than `max_bytes`: at once by its declared length, else as soon
-    as the bytes read pass the limit (a chunked body declares none), whoever reads it."""
+    """413 for a body larger than `max_bytes` (a multipart one, which may carry a photo:
+    `multipart_bytes`): at once by its declared length, else as soon as the bytes read
+    pass the limit (a chunked body declares none), whoever reads it."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, multipart_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_bytes = multipart_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        headers = dict(scope["headers"])
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = self.multipart_bytes if multipart else self.max_bytes
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         read = 0
         started = False
@@ -177,8 +182,8 @@ class BodySizeLimit:
             nonlocal read
             message = await receive()
             read += len(message.get("body", b""))
-            if read > self.max_bytes:
-                raise _TooLarge(self.max_bytes)
+            if read > limit:
+                raise _TooLarge(limit)
             return message
 
         async def watched(message: Message) -> None:
@@ -191,10 +196,10 @@ class BodySizeLimit:
         except _TooLarge:
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = _TooLarge(self.max_bytes).detail
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        detail = _TooLarge(limit).detail
         await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
 
 

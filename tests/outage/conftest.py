@@ -1,12 +1,13 @@
 """On the shared database with the sample grid: API clients (an administrator's, anyone's,
-an agent's and a supervisor's), a session, and customers for care requests; and a
-gateway's stand-in.
+an agent's and a supervisor's), a session, and customers for care requests; a gateway's
+stand-in, and a web server of photos.
 
 Folders with a database of their own override `client` and `session` (those with one per
 test module, with `tests/outage/database_per_module.py`).
 """
 
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
 import pytest
@@ -17,8 +18,10 @@ from grid_topology.model import GridModel, Premise
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
+from outage.loopback import LoopbackServer
 from outage.notifications.sink import HttpSink, running_sink
 from tests.conftest import Credentials, staff_client
+from tests.outage.media import pictures
 
 CARE_BAND = slice(1200, 1300)
 """Care tests (the requests' service, API and pages) file requests (and the odd report) for
@@ -80,3 +83,48 @@ def _next_care_customer() -> Iterator[int]:
 def care_customer(care_customers: list[Premise], _next_care_customer: Iterator[int]) -> Premise:
     """A premise with a customer (with a phone) that no other care test uses."""
     return care_customers[next(_next_care_customer)]
+
+
+PHOTO_SERVED = pictures.picture(colour="orange")
+
+
+class _Photos(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        if self.path == "/photo.jpg":
+            self._answer(200, PHOTO_SERVED)
+        elif self.path.startswith("/hops/"):
+            left = int(self.path.rsplit("/", 1)[1])
+            self._redirect(f"/hops/{left - 1}" if left else "/photo.jpg")
+        elif self.path == "/to-metadata":
+            self._redirect("http://169.254.169.254/latest/meta-data/")
+        elif self.path == "/endless":
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(1024):
+                self.wfile.write(b"\0" * 1024)
+        else:
+            self._answer(404, b"")
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def photo_server() -> Iterator[str]:
+    """A web server on 127.0.0.1 (its base URL) serving `PHOTO_SERVED` at /photo.jpg, a
+    chain of N redirects at /hops/N, a redirect to a private address, a megabyte of
+    zeros (/endless) and 404s."""
+    with LoopbackServer(ThreadingHTTPServer(("127.0.0.1", 0), _Photos), name="photos") as s:
+        yield s.url.rstrip("/")

@@ -57,14 +57,16 @@ def status_reply(
     form: TicketForm = _as_is,
     *,
     personal: bool = True,
+    not_yours: str = "progress.other_phone",
 ) -> str:
     """Where a report and its outage stand, for the customer who made it; never the
     earlier ticket a duplicate joins. `personal=False` (the asker is not known to be that
-    customer): only that the ticket was received."""
+    customer): only that the ticket was received, and how its customer may ask
+    (`not_yours`, the channel's words)."""
     found = progress(session, ticket)
     if found is None:
         shown = ticket if len(ticket) <= 20 else ticket[:17] + "..."
         return render("status.unknown", language, ticket=shown)
     if not personal:
-        return render("progress.other_phone", language, ticket=form(found.ticket))
+        return render(not_yours, language, ticket=form(found.ticket))
     return describe(found, language, zone, form(found.ticket))

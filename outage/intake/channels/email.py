@@ -4,13 +4,22 @@ The utility's mail server forwards the care-centre mailbox to this receiver. Eac
 message becomes a report: the sender's address is the customer's e-mail, an account
 number in the subject or body (after a label such as "account", "tài khoản", "mã KH",
 or any words that are a known account), an "address:" / "địa chỉ:" line, and the text,
-without quoted replies and signatures, as the description. The Message-ID is the
-idempotency key, so a message delivered twice is filed once. The subject and the body
-are read for a hazard (`outage.intake.channels.hazards`): one likely enough
+without quoted replies and signatures, as the description; its attachments that are
+images (JPEG, PNG, WebP, by their bytes) as its photos, others passed over. The
+Message-ID is the idempotency key, so a message delivered twice is filed once. The
+subject and the body are read for a hazard (`outage.intake.channels.hazards`): one likely enough
 (`hazard_likely_confidence`) is filed as a hazard, and the receiver's `after_filing`
 opens its hazard incident in the same transaction; once committed, the safety advice
 goes back to the sender through `send_reply` (the notifications' e-mail gateway), once:
 a redelivered message is not answered again.
+
+A message whose subject, or its body's first line, is a status question as an SMS would
+put it (`TRANGTHAI <ticket>`, `STATUS <ticket>`, accent- and case-blind) files nothing:
+it is answered with the report's progress (`describe`, through the `progress` reader the
+caller gives, as the SMS webhook does), in the customer's language, and only when the
+asking address is the report's own (given with it, or registered to its customer);
+anyone else is told how its customer may ask. Without a ticket, the newest report from
+the address is meant.
 
 A message no clue places is still stored, for an agent (the service queues it). Refused
 for good, so the sending server bounces it rather than retrying: messages over the size
@@ -39,9 +48,9 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
-from outage.errors import Invalid
+from outage.errors import DomainError, Invalid
 from outage.intake.channels import lookup
-from outage.intake.channels.answers import hazard_reply
+from outage.intake.channels.answers import hazard_reply, status_reply
 from outage.intake.channels.common import (
     DESCRIPTION_MAX,
     clip,
@@ -51,10 +60,19 @@ from outage.intake.channels.common import (
     nfc,
 )
 from outage.intake.channels.hazards import Guess, classify
+from outage.intake.channels.sms import Intent, SmsCommand, normalize_ticket, parse
 from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
+from outage.intake.photos import add_report_photo
+from outage.intake.progress import ProgressSource
 from outage.intake.schemas import ReceiptOut, ReportIn
-from outage.intake.service import IdempotencyConflict, Submission, submit_report
+from outage.intake.service import (
+    IdempotencyConflict,
+    Submission,
+    status_emails,
+    submit_report,
+)
+from outage.media.enums import PhotoSource
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -103,6 +121,9 @@ class MailReport:
     message_id: str | None
     subject: str
     body: str
+    attachments: tuple[bytes, ...] = ()
+    """Every part besides the text, decoded: the images among them are the report's
+    photos (decided from their bytes, not their declared types)."""
 
     @property
     def text(self) -> str:
@@ -170,9 +191,10 @@ def read_message(raw: bytes, envelope_sender: str | None = None) -> MailReport:
         message_id = str(message.get("Message-ID", "")).strip() or None
         subject = " ".join(str(message.get("Subject", "")).split())
         body = own_words(nfc(_body_text(message)))
+        attachments = _attachments(message)
     except RecursionError as exc:
         raise UnreadableMessage("the message's MIME structure is nested too deep") from exc
-    mail = MailReport(sender, message_id, nfc(subject), body)
+    mail = MailReport(sender, message_id, nfc(subject), body, attachments)
     if any("\0" in (text or "") for text in (sender, message_id, mail.subject, mail.body)):
         raise UnreadableMessage("the message's text contains NUL characters")
     return mail
@@ -215,6 +237,19 @@ def _body_text(message: EmailMessage) -> str:
     if not isinstance(content, str):
         return ""
     return html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+def _attachments(message: EmailMessage) -> tuple[bytes, ...]:
+    """The decoded content of every attached or inline part but the text of the message."""
+    found = []
+    for part in message.walk():
+        text = part.get_content_maintype() == "text" and not part.is_attachment()
+        if part.is_multipart() or text:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and payload:
+            found.append(payload)
+    return tuple(found)
 
 
 def _words(text: str) -> list[str]:
@@ -309,8 +344,24 @@ def file_message(
         # A Message-ID reused for other text: file it too, under a key of its content.
         key = idempotency_key("email", mail.message_id or "", digest)
         receipt, inserted = _submit(session, report, key, settings)
+    if inserted:
+        _keep_photos(session, receipt.ticket, mail.attachments, settings)
     reply = _safety_reply(session, mail, report, guess, receipt) if inserted else None
     return Filed(receipt, inserted, reply)
+
+
+def _keep_photos(
+    session: Session, ticket: str, attachments: tuple[bytes, ...], settings: Settings
+) -> None:
+    """Keep the attachments that are images as the report's photos; any other, or one
+    refused, is passed over alone (in a savepoint), so the report is filed whatever came
+    with it."""
+    for data in attachments:
+        try:
+            with session.begin_nested():
+                add_report_photo(session, ticket, data, source=PhotoSource.EMAIL, settings=settings)
+        except DomainError as refusal:
+            log.info("an attachment of report %s is not kept: %s", ticket, refusal)
 
 
 def _submit(
@@ -338,6 +389,56 @@ def _safety_reply(
     return MailReply(mail.sender, subject, body, key=f"email-reply:{receipt.ticket}")
 
 
+TICKET_SHOWN_MAX = 20
+"""A ticket the sender wrote is shown this long at most (it may be anything)."""
+
+
+def status_question(mail: MailReport) -> SmsCommand | None:
+    """The status question the subject, else the body's first line, asks as an SMS
+    would (`TRANGTHAI <ticket>`, `STATUS <ticket>`); None for any other message."""
+    first_line = next((line for line in mail.body.splitlines() if line.strip()), "")
+    for text in (mail.subject, first_line):
+        command = parse(text)
+        if command.intent is Intent.STATUS:
+            return command
+    return None
+
+
+def status_answer(
+    session: Session,
+    mail: MailReport,
+    question: SmsCommand,
+    progress: ProgressSource,
+    settings: Settings,
+) -> MailReply | None:
+    """The report's progress for the address that asks, if it is the report's own; else
+    how its customer may ask. In the customer's language, else the question's. None
+    without an address to answer."""
+    if mail.sender is None:
+        return None
+    language = lookup.language_of(session, email=mail.sender) or question.language
+    key = f"email-status:{mail.message_id or hashlib.sha256(mail.text.encode()).hexdigest()}"
+    if question.words:
+        ticket: str | None = normalize_ticket(question.words[0])
+    else:
+        ticket = lookup.latest_ticket_of_email(session, mail.sender)
+    if ticket is None:
+        text = render("email.no_report", language)
+        return MailReply(mail.sender, text, text, key)
+    owner = mail.sender.lower() in status_emails(session, ticket)
+    body = status_reply(
+        session,
+        ticket,
+        language,
+        progress,
+        settings.local_timezone,
+        personal=owner,
+        not_yours="progress.other_email",
+    )
+    shown = ticket if len(ticket) <= TICKET_SHOWN_MAX else ticket[: TICKET_SHOWN_MAX - 3] + "..."
+    return MailReply(mail.sender, render("email.status_subject", language, ticket=shown), body, key)
+
+
 AfterFiling = Callable[[Session, ReceiptOut], object]
 """What the service does with a report filed by mail, in its transaction: given by the
 caller that starts the receiver, which knows the domains above intake (incidents)."""
@@ -360,18 +461,21 @@ class ReportMailHandler:
         settings: Settings,
         after_filing: AfterFiling = _nothing,
         send_reply: SendReply | None = None,
+        *,
+        progress: ProgressSource,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.after_filing = after_filing
         self.send_reply = send_reply
+        self.progress = progress
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         try:
-            receipt = await asyncio.to_thread(self._file, raw, envelope.mail_from)
+            return await asyncio.to_thread(self._take, raw, envelope.mail_from)
         except ValidationError:
             return "550 5.6.0 No sender address, account or street address to file this under"
         except UnreadableMessage as exc:
@@ -379,18 +483,35 @@ class ReportMailHandler:
         except Exception:
             log.exception("could not file an e-mail report")
             return "451 4.3.0 Could not store the message now; please try again later"
-        return f"250 2.0.0 Report filed, ticket {receipt.ticket}"
 
-    def _file(self, raw: bytes, envelope_sender: str | None) -> ReceiptOut:
+    def _take(self, raw: bytes, envelope_sender: str | None) -> str:
+        """File the message, or answer its status question; the SMTP answer."""
+        mail = read_message(raw, envelope_sender)
+        question = status_question(mail)
+        if question is not None:
+            return self._answer(mail, question)
         with session_scope(self.sessions) as session:
             filed = file_message(session, raw, self.settings, envelope_sender)
             self.after_filing(session, filed.receipt)
-        if filed.reply is not None and self.send_reply is not None:
-            try:
-                self.send_reply(filed.reply)
-            except Exception:  # the report is filed: a lost reply must not refuse it
-                log.exception("could not send the reply to report %s", filed.receipt.ticket)
-        return filed.receipt
+        if filed.reply is not None:
+            self._send(filed.reply, filed.receipt.ticket)
+        return f"250 2.0.0 Report filed, ticket {filed.receipt.ticket}"
+
+    def _answer(self, mail: MailReport, question: SmsCommand) -> str:
+        with session_scope(self.sessions) as session:
+            reply = status_answer(session, mail, question, self.progress, self.settings)
+        if reply is None:
+            return "550 5.6.0 No sender address to answer the status question"
+        self._send(reply, "status")
+        return "250 2.0.0 Status question answered"
+
+    def _send(self, reply: MailReply, about: str) -> None:
+        if self.send_reply is None:
+            return
+        try:
+            self.send_reply(reply)
+        except Exception:  # what was asked is done: a lost reply must not refuse it
+            log.exception("could not send the reply about %s", about)
 
 
 def start_receiver(
@@ -400,13 +521,16 @@ def start_receiver(
     settings: Settings,
     after_filing: AfterFiling = _nothing,
     send_reply: SendReply | None = None,
+    *,
+    progress: ProgressSource,
 ) -> Controller:
     """Listen for mail on host:port in a thread of its own; `.stop()` the result to end.
 
     `after_filing` runs in each report's transaction; `send_reply` (None: no replies)
-    sends the replies that call for one after it commits."""
+    sends the replies that call for one after it commits; `progress` reads a report's
+    progress for status questions (intake knows nothing of incidents)."""
     controller = Controller(
-        ReportMailHandler(session_factory, settings, after_filing, send_reply),
+        ReportMailHandler(session_factory, settings, after_filing, send_reply, progress=progress),
         hostname=host,
         port=port,
         data_size_limit=settings.smtp_max_message_bytes,

@@ -163,7 +163,7 @@ def _status(
     progress: ProgressSource,
     settings: Settings,
 ) -> IvrOut:
-    ticket = lookup.latest_ticket(session, phone) if phone else None
+    ticket = lookup.latest_ticket(session, phone=phone) if phone else None
     if ticket is None:
         return _say(language, IvrNext.HANGUP, "ivr.no_report")
     say = status_reply(session, ticket, language, progress, settings.local_timezone, spoken_ticket)

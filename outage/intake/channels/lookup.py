@@ -77,11 +77,29 @@ def account_by_digits(session: Session, digits: str) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def latest_ticket(session: Session, phone: str) -> str | None:
-    """The ticket of the newest report made from this number."""
+def latest_ticket(
+    session: Session, *, phone: str | None = None, zalo_user_id: str | None = None
+) -> str | None:
+    """The ticket of the newest report made from this number, or by this Zalo user."""
+    if phone is not None:
+        sender = Report.phone == phone
+    elif zalo_user_id is not None:
+        sender = Report.zalo_user_id == zalo_user_id
+    else:
+        return None
     return session.scalar(
         select(Report.ticket)
-        .where(Report.phone == phone)
+        .where(sender)
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(1)
+    )
+
+
+def latest_ticket_of_email(session: Session, email: str) -> str | None:
+    """The ticket of the newest report made from this e-mail address."""
+    return session.scalar(
+        select(Report.ticket)
+        .where(func.lower(Report.email) == email.lower())
         .order_by(Report.received_at.desc(), Report.id.desc())
         .limit(1)
     )

@@ -18,11 +18,16 @@ words say: the kind they name, else wires down, whose advice (keep away) fits an
 A hazard is filed, and its safety advice sent, even past the sender's rate limit, which
 holds for everything else.
 Anything else gets the syntax in both languages.
+
+The grammar is the channels' that talk back in text: `answer_text` takes a message from
+any of them (SMS, Zalo) and answers in plain text; `handle` is the SMS webhook's, which
+folds the answer to one GSM-7 SMS.
 """
 
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
@@ -45,8 +50,8 @@ from outage.intake.channels.texts import render, sms_text
 from outage.intake.enums import Channel, Hazard
 from outage.intake.limits import IntakeLimits
 from outage.intake.progress import ProgressSource
-from outage.intake.schemas import ReportIn
-from outage.intake.service import Submission, status_phones, submit_report
+from outage.intake.schemas import ContactReportIn, ReportIn
+from outage.intake.service import Submission, status_phones, submit_report, zalo_user_of
 from outage.settings import Settings
 
 
@@ -132,6 +137,54 @@ def _details(words: tuple[str, ...]) -> str | None:
     return clip(" ".join(words), DESCRIPTION_MAX) or None
 
 
+@dataclass(frozen=True)
+class Wording:
+    """The keys of the replies a channel words its own way (the `channels` catalogue)."""
+
+    help: str
+    need_account: str
+    no_report: str
+    rate_limited: str
+
+
+SMS_WORDING = Wording("sms.help", "sms.need_account", "sms.no_report", "report.rate_limited")
+
+
+@dataclass(frozen=True)
+class TextMessage:
+    """One customer's text, as any channel that talks back in text hands it over."""
+
+    text: str
+    channel: Channel
+    limit_key: str
+    """Whom the per-sender rate limit counts: the number as sent, a Zalo user."""
+    idempotency_key: str | None
+    phone: str | None = None
+    """The sender's number in E.164, when the channel shows a real one."""
+    zalo_user_id: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    """Where the customer is, when they shared it: a report placed there."""
+    occurred_at: datetime | None = None
+    """When the customer sent it, when the channel says (else: when it reached us)."""
+
+    @property
+    def located(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """The reply in plain text (accents and all), and the report the message filed."""
+
+    reply: str
+    language: Language | None
+    """The reply's language; None: it is in every language."""
+    ticket: str | None = None
+    report_id: int | None = None
+    hazard: bool = False
+
+
 def handle(
     session: Session,
     message: SmsIn,
@@ -140,21 +193,45 @@ def handle(
     limits: IntakeLimits,
     progress: ProgressSource,
 ) -> SmsOut:
-    """Answer one inbound SMS; reports go through the intake service, status questions
-    to `progress`."""
-    command = parse(message.text)
+    """Answer one inbound SMS with one GSM-7 SMS."""
     phone = phone_or_none(message.sender)
+    text = TextMessage(
+        text=message.text,
+        channel=Channel.SMS,
+        limit_key=phone or message.sender,
+        idempotency_key=idempotency_key("sms", message.message_id) if message.message_id else None,
+        phone=phone,
+    )
+    answer = answer_text(
+        session, text, settings=settings, limits=limits, progress=progress, wording=SMS_WORDING
+    )
+    return SmsOut(reply=sms_text(answer.reply), ticket=answer.ticket)
+
+
+def answer_text(
+    session: Session,
+    message: TextMessage,
+    *,
+    settings: Settings,
+    limits: IntakeLimits,
+    progress: ProgressSource,
+    wording: Wording,
+) -> TextAnswer:
+    """Answer one customer's text; reports go through the intake service, status questions
+    to `progress`. A shared location with no keyword (or a report keyword) is a report
+    placed there, its text the details."""
+    command = parse(message.text)
     if command.intent is Intent.UNKNOWN:
         guess = classify(message.text)
-        if guess.confidence >= settings.hazard_likely_confidence:
+        if message.located or guess.confidence >= settings.hazard_likely_confidence:
             command = SmsCommand(Intent.REPORT, guess.language, command.words)
     if command.intent in (Intent.REPORT, Intent.HAZARD):
-        return _report(session, message, command, phone, settings, limits)
+        return _report(session, message, command, settings, limits, wording)
     if command.intent is Intent.STATUS:
-        return _status(session, command, phone, progress, settings)
+        return _status(session, message, command, progress, settings, wording)
     if command.intent is Intent.HELP:
-        return _reply("sms.help", _language(session, command, phone=phone))
-    return _reply("sms.help", None)
+        return _reply(wording.help, _language(session, command, phone=message.phone))
+    return _reply(wording.help, None)
 
 
 def _language(
@@ -165,36 +242,52 @@ def _language(
     return chosen or command.language
 
 
-def _reply(key: str, language: Language | None, **values: str) -> SmsOut:
-    return SmsOut(reply=sms_text(render(key, language, **values)))
+def _reply(key: str, language: Language | None, **values: str) -> TextAnswer:
+    return TextAnswer(render(key, language, **values), language)
 
 
 def _report(
     session: Session,
-    message: SmsIn,
+    message: TextMessage,
     command: SmsCommand,
-    phone: str | None,
     settings: Settings,
     limits: IntakeLimits,
-) -> SmsOut:
-    account, details = split_account(session, command.words)
-    language = _language(session, command, phone=phone, account=account)
-    if account is None and phone is None:
-        return _reply("sms.need_account", language)
-    key = idempotency_key("sms", message.message_id) if message.message_id else None
+    wording: Wording,
+) -> TextAnswer:
+    if message.located:
+        account, details = None, _details(command.words)
+    else:
+        account, details = split_account(session, command.words)
+    language = _language(session, command, phone=message.phone, account=account)
     hazard = _hazard(command, details, settings)
+    clued = account is not None or message.phone is not None or message.located
+    if not clued and (hazard is None or message.zalo_user_id is None):
+        return _reply(wording.need_account, language)
+    key = message.idempotency_key
     if hazard is None and (key is None or not lookup.already_received(session, key)):
         try:
-            limits.check(ip=None, phone=phone or message.sender, phone_verified=True)
+            limits.check(ip=None, phone=message.limit_key, phone_verified=True)
         except RateLimited as exc:
             minutes = str(math.ceil(exc.retry_after_s / 60))
-            return _reply("report.rate_limited", language, minutes=minutes)
-    report = ReportIn(
-        account=account, phone=phone, description=details, hazard=hazard, channel=Channel.SMS
+            return _reply(wording.rate_limited, language, minutes=minutes)
+    report = (ReportIn if clued else ContactReportIn)(
+        account=account,
+        phone=message.phone,
+        lat=message.lat,
+        lon=message.lon,
+        description=details,
+        hazard=hazard,
+        channel=message.channel,
     )
-    receipt = submit_report(session, Submission(report, idempotency_key=key), settings)
+    submission = Submission(
+        report,
+        idempotency_key=key,
+        zalo_user_id=message.zalo_user_id,
+        occurred_at=message.occurred_at,
+    )
+    receipt = submit_report(session, submission, settings)
     reply = report_reply(receipt, language, hazard=hazard is not None)
-    return SmsOut(reply=sms_text(reply), ticket=receipt.ticket)
+    return TextAnswer(reply, language, receipt.ticket, receipt.id, hazard is not None)
 
 
 def _hazard(command: SmsCommand, details: str | None, settings: Settings) -> Hazard | None:
@@ -207,22 +300,27 @@ def _hazard(command: SmsCommand, details: str | None, settings: Settings) -> Haz
 
 def _status(
     session: Session,
+    message: TextMessage,
     command: SmsCommand,
-    phone: str | None,
     progress: ProgressSource,
     settings: Settings,
-) -> SmsOut:
-    """A ticket's progress goes only to a phone given with its report or registered to its
-    customer, as the status page asks for their last digits: anyone may send a ticket."""
+    wording: Wording,
+) -> TextAnswer:
+    """A ticket's progress goes only to its reporter: a phone given with its report or
+    registered to its customer (as the status page asks for their last digits), or the
+    Zalo user who sent it; anyone may send a ticket."""
+    phone, zalo_user_id = message.phone, message.zalo_user_id
     language = _language(session, command, phone=phone)
     if command.words:
         ticket = normalize_ticket(command.words[0])
-    elif phone is not None and (latest := lookup.latest_ticket(session, phone)):
+    elif latest := lookup.latest_ticket(session, phone=phone, zalo_user_id=zalo_user_id):
         ticket = latest
     else:
-        return _reply("sms.no_report", language)
-    owner = phone is not None and phone in status_phones(session, ticket)
+        return _reply(wording.no_report, language)
+    owner = (phone is not None and phone in status_phones(session, ticket)) or (
+        zalo_user_id is not None and zalo_user_id == zalo_user_of(session, ticket)
+    )
     reply = status_reply(
         session, ticket, language, progress, settings.local_timezone, personal=owner
     )
-    return SmsOut(reply=sms_text(reply))
+    return TextAnswer(reply, language)

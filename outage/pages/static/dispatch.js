@@ -63,7 +63,46 @@
       [t("etr"), p.etr ? M.time(p.etr) : t("etr_unknown")],
       [t("crew"), p.crew_id ? crewName(p.crew_id) : t("no_crew")],
       [t("cause"), p.cause],
+      [t("photos"), p.photo_count || null],
     ]);
+  }
+
+  /* An incident's photos, asked for when the dispatcher opens them: thumbnails linking to
+     the photos (served to signed-in staff only), built from their numeric ids. */
+  function photosSection(p) {
+    var section = el("section", "photos");
+    var button = el("button", "secondary show-photos", t("photos_show") + " (" + p.photo_count + ")");
+    button.type = "button";
+    var list = el("ul", "photo-list");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      M.fetchJson("/api/v1/incidents/" + encodeURIComponent(p.id) + "/photos")
+        .then(function (photos) {
+          photos.forEach(function (photo, i) {
+            var id = encodeURIComponent(String(Number(photo.id)));
+            var link = el("a");
+            link.href = "/api/v1/photos/" + id;
+            link.target = "_blank";
+            link.rel = "noopener";
+            var image = el("img");
+            image.src = "/api/v1/photos/" + id + "/thumbnail";
+            image.alt = t("photo_alt").replace("{n}", String(i + 1));
+            image.loading = "lazy";
+            link.appendChild(image);
+            var item = el("li");
+            item.appendChild(link);
+            list.appendChild(item);
+          });
+          button.hidden = true;
+        })
+        .catch(function () {
+          button.disabled = false;
+          list.appendChild(el("li", "problem", t("photos_failed")));
+        });
+    });
+    section.appendChild(button);
+    section.appendChild(list);
+    return section;
   }
 
   function crewName(id) {
@@ -213,6 +252,7 @@
     head.appendChild(title);
     item.appendChild(head);
     item.appendChild(incidentFacts(p));
+    if (p.photo_count) item.appendChild(photosSection(p));
     if (canAct) actions(item, feature);
     item.appendChild(el("p", "outcome"));
     if (plannable(p)) item.appendChild(plansSection(p));

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from outage.auth.enums import Role
 from tests.conftest import Credentials, username
+from tests.outage.media import pictures
 
 from .conftest import CSRF_INPUT, sign_in_on_the_web
 
@@ -44,6 +46,26 @@ def test_staff_form_needs_the_session_csrf_token(fresh_client: TestClient) -> No
         url, data=form, headers={"X-CSRF-Token": csrf}, follow_redirects=False
     )
     assert header.status_code == 422
+
+
+def test_a_crews_photo_form_needs_the_session_csrf_token(
+    fresh_client: TestClient,
+    auth_credentials: Credentials,
+    new_incident: Callable[..., int],
+) -> None:
+    csrf = sign_in_on_the_web(fresh_client, username(Role.CREW))
+    incident = new_incident(auth_credentials.crew_id)
+    page = fresh_client.get("/crew")
+    assert f'action="/crew/jobs/{incident}/photos' in page.text
+    assert csrf in CSRF_INPUT.findall(page.text)
+    url = f"/crew/jobs/{incident}/photos"
+    photo = {"photo": ("damage.jpg", pictures.picture(colour="navy"), "image/jpeg")}
+
+    missing = fresh_client.post(url, files=photo, follow_redirects=False)
+    assert missing.status_code == 403
+    right = fresh_client.post(url, data={"csrf_token": csrf}, files=photo, follow_redirects=False)
+    assert right.status_code == 303
+    assert "photo=added" in right.headers["location"]
 
 
 def test_another_sessions_token_does_not_pass(fresh_client: TestClient, auth_app: Any) -> None:

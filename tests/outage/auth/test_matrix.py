@@ -147,6 +147,19 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "GET", "/api/v1/reports/{fx.phone_ticket}", params={"phone_last4": "5678"}
     ),
     ("GET", "/api/v1/reports"): _request("GET", "/api/v1/reports"),
+    ("POST", "/api/v1/reports/{ticket}/photos"): _request(
+        "POST", "/api/v1/reports/{fx.queued_ticket}/photos", files={"photo": ("a.txt", b"no")}
+    ),
+    ("GET", "/api/v1/photos/{photo_id}"): _request("GET", "/api/v1/photos/987654321"),
+    ("GET", "/api/v1/photos/{photo_id}/thumbnail"): _request(
+        "GET", "/api/v1/photos/987654321/thumbnail"
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/photos"): _request(
+        "GET", "/api/v1/incidents/{fx.crew_incident}/photos"
+    ),
+    ("POST", "/api/v1/incidents/{incident_id}/photos"): _request(
+        "POST", "/api/v1/incidents/{fx.crew_incident}/photos", files={"photo": ("a.txt", b"no")}
+    ),
     ("POST", "/api/v1/reports/{ticket}/placement"): _request(
         "POST", "/api/v1/reports/{fx.queued_ticket}/placement", json={"premise": "nope"}
     ),
@@ -247,6 +260,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/channels/ivr"): _request(
         "POST", "/api/v1/channels/ivr", json={"call_id": "matrix-walk", "digits": "0"}
     ),
+    ("POST", "/api/v1/channels/zalo"): _request(
+        "POST",
+        "/api/v1/channels/zalo",
+        json={"app_id": "1", "event_name": "follow", "timestamp": 1, "follower": {"id": "1"}},
+    ),
     ("POST", "/api/v1/ami/events"): _request("POST", "/api/v1/ami/events", json=METER),
     ("POST", "/api/v1/scada/events"): _request("POST", "/api/v1/scada/events", json=SCADA),
     ("GET", "/open311/v2/discovery.{fmt}"): _request("GET", "/open311/v2/discovery.json"),
@@ -295,6 +313,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/crew"): _request("GET", "/crew"),
     ("GET", "/crew/jobs/{incident_id}/devices"): _request("GET", "/crew/jobs/999999/devices"),
+    ("POST", "/crew/jobs/{incident_id}/photos"): _request(
+        "POST", "/crew/jobs/999999/photos", files={"photo": ("a.txt", b"no")}
+    ),
     ("POST", "/crew/orders/{order_id}/steps/{position}"): _request(
         "POST", "/crew/orders/999999/steps/1"
     ),
@@ -367,6 +388,10 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/map/map.js"): _request("GET", "/map/map.js"),
     ("GET", "/api/v1/map/public.geojson"): _request("GET", "/api/v1/map/public.geojson"),
     ("GET", "/api/v1/map/areas.geojson"): _request("GET", "/api/v1/map/areas.geojson"),
+    ("GET", "/api/v1/public/summary"): _request("GET", "/api/v1/public/summary"),
+    ("GET", "/api/v1/public/cap"): _request("GET", "/api/v1/public/cap"),
+    ("GET", "/api/v1/public/cap/{identifier}"): _request("GET", "/api/v1/public/cap/none.1"),
+    ("GET", "/api/v1/public/feed.atom"): _request("GET", "/api/v1/public/feed.atom"),
     ("GET", "/api/v1/map/reports.geojson"): _request("GET", "/api/v1/map/reports.geojson"),
     ("GET", "/api/v1/map/crews.geojson"): _request("GET", "/api/v1/map/crews.geojson"),
     ("GET", "/api/v1/map/network.geojson"): _request("GET", "/api/v1/map/network.geojson"),

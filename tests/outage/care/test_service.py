@@ -14,6 +14,8 @@ from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.care.schemas import RequestIn
 from outage.intake.enums import Channel
 from outage.intake.service import IdempotencyConflict
+from outage.outbox.enums import EventKind
+from outage.outbox.models import NotificationEvent
 from outage.settings import get_settings
 
 S = RequestState
@@ -102,6 +104,35 @@ def test_the_lifecycle_records_who_moved_it_and_closes_it(
     assert list(trail) == [S.RECEIVED, S.IN_PROGRESS, S.WAITING_FOR_CUSTOMER, S.IN_PROGRESS, S.DONE]
     with pytest.raises(InvalidRequestTransition):
         service.transition(session, ticket, to=S.IN_PROGRESS, reason=None, actor="agent-1")
+
+
+def test_the_arrival_and_each_change_of_state_write_an_outbox_event_for_the_requester(
+    session: Session, care_customer: Premise
+) -> None:
+    ticket = _submit(session, care_customer)
+    service.transition(session, ticket, to=S.IN_PROGRESS, reason=None, actor="agent-1")
+    service.transition(session, ticket, to=S.REJECTED, reason="a duplicate", actor="agent-1")
+    with pytest.raises(InvalidRequestTransition):
+        service.transition(session, ticket, to=S.DONE, reason=None, actor="agent-1")
+    stored = _stored(session, ticket)
+    events = list(
+        session.scalars(
+            select(NotificationEvent)
+            .where(NotificationEvent.service_request_id == stored.id)
+            .order_by(NotificationEvent.id)
+        )
+    )
+    trail = session.scalars(
+        select(ServiceRequestEvent.id)
+        .where(ServiceRequestEvent.request_id == stored.id)
+        .order_by(ServiceRequestEvent.id)
+    )
+    assert {e.kind for e in events} == {EventKind.REQUEST_UPDATE}
+    assert [e.details["state"] for e in events] == ["received", "in_progress", "rejected"]
+    assert [e.details["revision"] for e in events] == list(trail)
+    assert {e.details["ticket"] for e in events} == {ticket}
+    assert events[-1].details["reason"] == "a duplicate"
+    assert {(e.device_id, e.premise_id, e.incident_id) for e in events} == {(None, None, None)}
 
 
 def test_a_rejection_keeps_its_reason_for_the_customer(

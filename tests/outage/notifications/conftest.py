@@ -25,7 +25,7 @@ from outage.grid.models import Customer
 from outage.incidents.changes import open_incident
 from outage.notifications.delivery import Round, Worker
 from outage.notifications.models import Notification
-from outage.notifications.sink import HttpSink, running_sink
+from outage.notifications.sink import ZALO_TOKEN, HttpSink, running_sink
 from outage.settings import Settings
 from tests.conftest import Credentials, issue_credentials, own_database
 
@@ -135,9 +135,12 @@ def sink() -> Iterator[HttpSink]:
 
 @pytest.fixture
 def settings(notify_database: str, sink: HttpSink, smtp: SmtpInbox) -> Settings:
-    """Gateways on the sink and the SMTP server; no quiet hours, quick retries."""
+    """Gateways (and Zalo's API) on the sink and the SMTP server; no quiet hours, quick
+    retries."""
     return Settings(
         database_url=notify_database,
+        zalo_api_url=sink.url,
+        zalo_access_token=ZALO_TOKEN,
         notify_sms_url=sink.apprise_url("sms"),
         notify_webhook_url=sink.apprise_url("hook"),
         notify_email_url=f"mailto://127.0.0.1:{smtp.port}?from=outage@example.com&mode=insecure",

@@ -148,3 +148,30 @@ def test_staff_lifting_the_opt_out_lift_a_stop_the_customer_sent(
     with sessions() as session:
         lifted = session.get_one(NotificationPreference, customer_id)
     assert lifted.stopped_at is None and not lifted.opt_out
+
+
+def test_a_customer_who_chose_zalo_hears_of_an_outage_on_zalo(
+    sessions: sessionmaker[Session],
+    sink: HttpSink,
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+) -> None:
+    account = _accounts(grid)[0]
+    _prefer(sessions, account, channel="zalo")
+    with session_scope(sessions) as session:
+        customer_id = session.scalar(select(Customer.id).where(Customer.account == account))
+        session.execute(
+            update(NotificationPreference)
+            .where(NotificationPreference.customer_id == customer_id)
+            .values(zalo_user_id="zalo-follower-7")
+        )
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        mine = [m for m in messages_of(session, incident) if m.customer_id == customer_id]
+    assert [(m.channel, m.address, m.status) for m in mine] == [
+        (DeliveryChannel.ZALO, "zalo-follower-7", DeliveryStatus.SENT)
+    ]
+    on_zalo = [m for m in sink.received().values() if m.get("channel") == "zalo"]
+    assert [m["to"] for m in on_zalo] == ["zalo-follower-7"]

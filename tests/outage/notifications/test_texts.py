@@ -5,9 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from outage.care.enums import RequestState, RequestType
 from outage.intake.channels.texts import GSM7_BASIC
 from outage.notifications.enums import DeliveryChannel
-from outage.notifications.texts import Facts, Unrenderable, render
+from outage.notifications.texts import TEMPLATED, Facts, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -16,16 +17,36 @@ FACTS = Facts(
     starts_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC),
     ends_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC),
     link="https://outage.example.com/n/" + "x" * 22,
+    request=RequestFacts(
+        ticket="261206-ABCDEF", type="meter_check", state="in_progress", reason=None
+    ),
 )
 
 
-@pytest.mark.parametrize("kind", list(EventKind))
+@pytest.mark.parametrize("kind", TEMPLATED)
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_an_sms_is_one_plain_message(kind: EventKind, language: str) -> None:
     sms = render(kind, language, DeliveryChannel.SMS, FACTS, ZONE)
     assert 0 < len(sms.body) <= 160
     assert set(sms.body) <= set(GSM7_BASIC)
     assert sms.subject
+
+
+@pytest.mark.parametrize("state", list(RequestState))
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_request_update_says_its_state_and_ticket_in_one_whole_sms(
+    state: RequestState, language: str
+) -> None:
+    request = RequestFacts(
+        ticket="261206-ABCDEF",
+        type=RequestType.CHANGE_OF_CONTRACT_HOLDER.value,
+        state=state.value,
+        reason="duplicate" if state is RequestState.REJECTED else None,
+    )
+    facts = Facts(link="https://outage.example.com/request/261206-ABCDEF", request=request)
+    sms = render(EventKind.REQUEST_UPDATE, language, DeliveryChannel.SMS, facts, ZONE)
+    assert "261206-ABCDEF" in sms.body and "261206-ABCDEF" in sms.subject
+    assert not sms.body.endswith("..."), "cut short"
 
 
 @pytest.mark.parametrize("kind", [EventKind.ETR_SET, EventKind.CREW_ON_SITE])

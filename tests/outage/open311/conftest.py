@@ -41,7 +41,9 @@ def open311_app(database_url: str, settings: Settings) -> FastAPI:
 
 @pytest.fixture(scope="session")
 def open311_settings() -> Settings:
-    return get_settings().model_copy(update={"open311_jurisdiction_id": JURISDICTION})
+    return get_settings().model_copy(
+        update={"open311_jurisdiction_id": JURISDICTION, "photo_url_hosts": ["127.0.0.1"]}
+    )
 
 
 @pytest.fixture(scope="session")

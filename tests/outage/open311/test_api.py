@@ -18,9 +18,12 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Premise
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
+from outage.media.enums import PhotoSource
+from outage.media.models import Photo, PhotoFetch
 from outage.open311.catalogue import CARE_CODES
 from outage.open311.service import w3c
 from tests.conftest import Credentials
+from tests.outage.media import pictures
 
 from .conftest import API_KEY, JURISDICTION, Open311Customer
 
@@ -509,17 +512,108 @@ def test_unknown_request_is_404(open311_client: TestClient) -> None:
     assert ET.fromstring(response.content).findtext("error/code") == "404"
 
 
+def test_a_photo_posted_as_media_is_kept_with_the_report(
+    open311_client: TestClient, open311_customer: NewCustomer, grid_database: str
+) -> None:
+    customer = open311_customer()
+    response = open311_client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": API_KEY,
+            "service_code": "outage",
+            "lat": customer.lat,
+            "long": customer.lon,
+        },
+        files={"media": ("pole.jpg", pictures.jpeg_with_html(), "image/jpeg")},
+    )
+    assert response.status_code == 201, response.text
+    report = _stored(grid_database, response.json()[0]["service_request_id"])
+    with session_scope(session_factory(grid_database)) as session:
+        [photo] = session.scalars(select(Photo).where(Photo.report_id == report.id))
+        assert (photo.source, photo.content_type) == (PhotoSource.OPEN311, "image/jpeg")
+        assert b"<html" not in photo.data
+    shown = open311_client.get(f"/open311/v2/requests/{report.ticket}.json").json()
+    assert shown[0]["media_url"] is None, "no photo link in a public answer"
+
+
+def _fetches(database_url: str, ticket: str) -> list[tuple[str, str | None, bool]]:
+    with session_scope(session_factory(database_url)) as session:
+        rows = session.execute(
+            select(PhotoFetch.outcome, PhotoFetch.reason, PhotoFetch.photo_id.is_not(None))
+            .join(Report, Report.id == PhotoFetch.report_id)
+            .where(Report.ticket == ticket)
+        ).all()
+    return [(str(outcome), reason, kept) for outcome, reason, kept in rows]
+
+
+def test_a_media_url_is_fetched_and_kept_with_the_report(
+    open311_client: TestClient,
+    open311_customer: NewCustomer,
+    grid_database: str,
+    photo_server: str,
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        media_url=f"{photo_server}/photo.jpg",
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()[0]["service_request_id"]
+    assert _fetches(grid_database, ticket) == [("stored", None, True)]
+
+
+def test_a_media_url_that_cannot_be_fetched_leaves_the_request_standing(
+    open311_client: TestClient,
+    open311_customer: NewCustomer,
+    grid_database: str,
+    photo_server: str,
+) -> None:
+    customer = open311_customer()
+    private = photo_server.replace("127.0.0.1", "localhost")
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        media_url=f"{private}/photo.jpg",
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()[0]["service_request_id"]
+    [(outcome, reason, kept)] = _fetches(grid_database, ticket)
+    assert (outcome, kept) == ("failed", False)
+    assert reason is not None and "not public" in reason
+
+
+def test_an_empty_media_field_is_no_photo(
+    open311_client: TestClient, open311_customer: NewCustomer
+) -> None:
+    customer = open311_customer()
+    response = open311_client.post(
+        "/open311/v2/requests.json",
+        data={"api_key": API_KEY, "service_code": "outage", "address_string": customer.address},
+        files={"media": ("", b"", "application/octet-stream")},
+    )
+    assert response.status_code == 201, response.text
+
+
 def test_files_and_broken_forms_get_spec_errors(
     open311_client: TestClient, open311_report_count: Count
 ) -> None:
     before = open311_report_count()
-    with_file = open311_client.post(
+    form = {"api_key": API_KEY, "service_code": "outage", "address_string": "x"}
+    not_a_photo = open311_client.post(
         "/open311/v2/requests.json",
-        data={"api_key": API_KEY, "service_code": "outage", "address_string": "x"},
+        data=form,
         files={"media": ("photo.jpg", b"\xff\xd8\xff", "image/jpeg")},
     )
-    assert with_file.status_code == 400
-    assert "media_url" in with_file.json()[0]["description"]
+    assert not_a_photo.status_code == 415
+    assert "JPEG" in not_a_photo.json()[0]["description"]
+    other_file = open311_client.post(
+        "/open311/v2/requests.json", data=form, files={"document": ("a.txt", b"words")}
+    )
+    assert other_file.status_code == 400
+    assert "media" in other_file.json()[0]["description"]
     broken = open311_client.post(
         "/open311/v2/requests.xml",
         content=b"--x\r\nnot a part",

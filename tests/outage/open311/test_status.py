@@ -80,7 +80,7 @@ def test_a_restored_outage_closes_the_request_and_every_channel_agrees(
     _names_nobody([request, sms, api], customer)
 
 
-def test_a_request_tells_its_incidents_phase_not_its_customers_own_restoration(
+def test_a_closed_report_is_a_closed_request_telling_its_incidents_phase_only(
     open311_client: TestClient,
     open311_customer: Callable[[], Open311Customer],
     grid_database: str,
@@ -96,12 +96,42 @@ def test_a_request_tells_its_incidents_phase_not_its_customers_own_restoration(
         params={"jurisdiction_id": JURISDICTION, "lang": "en"},
     ).json()[0]
 
-    assert request["status"] == "open"
+    assert request["status"] == "closed"
     # the storm line may follow, as other tests leave outages open in this database
     assert request["status_notes"].startswith(
         f"Ticket {ticket}: we know of the outage and are working on it."
     )
     assert request["updated_datetime"] == request["requested_datetime"]
+
+
+def test_an_outage_reported_on_the_web_is_followed_by_its_ticket(
+    open311_client: TestClient,
+    anonymous_client: TestClient,
+    open311_customer: Callable[[], Open311Customer],
+    grid_database: str,
+) -> None:
+    customer = open311_customer()
+    filed = anonymous_client.post(
+        "/api/v1/reports", json={"account": customer.account, "channel": "web"}
+    )
+    assert filed.status_code in (200, 201), filed.text
+    ticket = filed.json()["ticket"]
+    _incident_for(grid_database, ticket)
+
+    by_id = open311_client.get(
+        f"/open311/v2/requests/{ticket}.json",
+        params={"jurisdiction_id": JURISDICTION, "lang": "en"},
+    )
+    listed = open311_client.get(
+        "/open311/v2/requests.json", params={"jurisdiction_id": JURISDICTION}
+    ).json()
+
+    assert by_id.status_code == 200, by_id.text
+    [request] = by_id.json()
+    assert (request["service_request_id"], request["status"]) == (ticket, "open")
+    assert request["status_notes"].startswith(f"Ticket {ticket}: we know of the outage")
+    assert ticket not in {r["service_request_id"] for r in listed}
+    _names_nobody([request], customer)
 
 
 def _posted(client: TestClient, customer: Open311Customer) -> str:

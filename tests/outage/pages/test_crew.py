@@ -8,7 +8,7 @@ from html import escape as html_escape
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from outage.app import create_app
@@ -21,8 +21,10 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
+from outage.media.models import Photo
 from outage.pages.crew import FAULT_SUGGESTIONS, SUGGESTED
 from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
+from tests.outage.media import pictures
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +162,42 @@ def test_other_roles_may_not_see_the_crew_page(
 ) -> None:
     page = crew_page_client.get("/crew", headers=credentials.staff(Role.AGENT))
     assert page.status_code == 403
+
+
+THUMBNAIL = re.compile(r'<img src="(/api/v1/photos/\d+/thumbnail)" alt="Photo 1 of the job"')
+
+
+def test_a_crew_member_adds_a_photo_to_their_job_and_sees_its_thumbnail(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    headers, _, incident = _crew_with_a_job(grid_database, _fuse(sample_grid, 5))
+    photo = {"photo": ("damage.jpg", pictures.jpeg_with_gps(), "image/jpeg")}
+    sent = crew_page_client.post(
+        f"/crew/jobs/{incident}/photos?lang=en",
+        files=photo,
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/crew?lang=en&photo=added#job-{incident}"
+    html = crew_page_client.get("/crew?lang=en&photo=added", headers=headers).text
+    assert "The photo was kept." in html
+    [thumbnail] = THUMBNAIL.findall(html)
+    served = crew_page_client.get(thumbnail, headers=headers)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+
+
+def test_a_photo_for_another_crews_job_is_refused_and_not_kept(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    _, _, theirs = _crew_with_a_job(grid_database, _fuse(sample_grid, 6))
+    headers, _, _ = _crew_with_a_job(grid_database, _fuse(sample_grid, 7))
+    photo = {"photo": ("damage.jpg", pictures.picture(), "image/jpeg")}
+    sent = crew_page_client.post(
+        f"/crew/jobs/{theirs}/photos", files=photo, headers=headers, follow_redirects=False
+    )
+    assert sent.status_code == 303
+    assert "photo=404" in sent.headers["location"]
+    with session_scope(session_factory(grid_database)) as session:
+        assert session.scalar(select(func.count()).where(Photo.incident_id == theirs)) == 0

@@ -1,5 +1,6 @@
 """The customer pages over HTTP on the sample grid: /report and /status/{ticket}."""
 
+import io
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 
 from grid_topology.model import GridModel, Premise
@@ -16,7 +18,10 @@ from outage.db import session_factory
 from outage.i18n import strings
 from outage.intake.enums import Channel, Hazard, MatchMethod
 from outage.intake.models import Report
+from outage.media.enums import PhotoSource
+from outage.media.models import Photo
 from outage.settings import Settings, get_settings
+from tests.outage.media import pictures
 
 TICKET_URL = re.compile(r"^/status/(\d{6}-[2-9A-HJ-NP-Z]{5})\?lang=(vi|en)$")
 XSS = "<img src=x onerror=alert(1)>"
@@ -222,6 +227,48 @@ def test_a_used_token_with_other_details_asks_to_send_again(
     assert strings("en")["error_already_sent"] in html
     assert _token(html) != data["token"], "a fresh token, so sending again makes a new report"
     assert _reports(grid_database, changed["description"]) == []
+
+
+def test_a_report_with_a_photo_keeps_it_without_its_exif(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    description = _marker("photo")
+    data = _form(client, "en", account=premise.customer.account, description=description)
+    photo = {"photo": ("IMG_0001.JPG", pictures.jpeg_with_gps((40, 20)), "image/jpeg")}
+    response = client.post("/report", data=data, files=photo, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    [stored] = _reports(grid_database, description)
+    with session_factory(grid_database)() as session:
+        [kept] = session.scalars(select(Photo).where(Photo.report_id == stored.id))
+    assert (kept.source, kept.width, kept.height) == (PhotoSource.WEB, 20, 40)
+    assert not Image.open(io.BytesIO(kept.data)).getexif()
+
+
+def test_a_report_files_without_a_photo_from_a_multipart_form(
+    client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    description = _marker("no photo")
+    data = _form(client, account=premise.customer.account, description=description)
+    empty = {"photo": ("", b"", "application/octet-stream")}
+    response = client.post("/report", data=data, files=empty, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert len(_reports(grid_database, description)) == 1
+
+
+def test_a_file_that_is_no_image_is_shown_in_place_and_nothing_is_stored(
+    client: TestClient, grid_database: str
+) -> None:
+    description = _marker("pdf")
+    data = _form(client, "en", address="12 Phố Huế", description=description)
+    photo = {"photo": ("photo.jpg", pictures.pdf(), "image/jpeg")}
+    response = client.post("/report", data=data, files=photo, follow_redirects=False)
+    assert response.status_code == 415
+    assert strings("en")["error_photo.415"] in response.text
+    assert _reports(grid_database, description) == []
 
 
 def test_location_fields_place_the_report(

@@ -15,12 +15,18 @@ from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.intake.models import Report
+from outage.intake.photos import add_report_photo
+from outage.media.enums import PhotoSource
+from outage.media.errors import PhotoNotFound
+from outage.media.service import photo_bytes
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus, SubscriptionSource
 from outage.notifications.models import Notification, NotificationPreference
 from outage.notifications.preferences import set_preferences
 from outage.notifications.schemas import PreferencesIn
 from outage.notifications.subscriptions import Actor, Target, subscribe
 from outage.privacy import ERASED
+from outage.settings import Settings
+from tests.outage.media import pictures
 from tests.outage.privacy.builders import (
     file_report,
     file_request,
@@ -163,6 +169,44 @@ def test_erase_removes_the_customers_personal_data_and_keeps_their_tickets(
     export = json.loads(cli.invoke(app, ["customers", "export", customer.account]).stdout)
     assert customer.phone not in json.dumps(export)
     assert export["service_requests"][0]["description"] is None
+
+
+def test_erase_removes_the_zalo_user_of_a_report_placed_on_the_customer(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, account=customer.account, zalo_user_id="8400011122")
+    result = cli.invoke(app, ["customers", "erase", customer.account, "--yes"])
+    assert result.exit_code == 0, result.output
+    with session_scope(sessions) as session:
+        erased = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+    assert (erased.zalo_user_id, erased.account_given) == (None, None)
+
+
+def test_export_leaves_out_the_zalo_user_of_a_report_naming_their_account(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        file_report(session, account=customer.account, zalo_user_id="8400011133")
+    data = json.loads(cli.invoke(app, ["customers", "export", customer.account]).stdout)
+    assert "8400011133" not in json.dumps(data)
+
+
+def test_erase_removes_the_photos_of_the_customers_reports(
+    cli: CliRunner, customer: Customer, sessions: sessionmaker[Session]
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = session.scalars(
+            select(Report.ticket).where(Report.customer_id == customer.id)
+        ).one()
+        photo = add_report_photo(
+            session, ticket, pictures.picture(), source=PhotoSource.EMAIL, settings=Settings()
+        ).id
+    result = cli.invoke(app, ["customers", "erase", customer.account, "--yes"])
+    assert result.exit_code == 0, result.output
+    with session_scope(sessions) as session, pytest.raises(PhotoNotFound):
+        photo_bytes(session, photo)
+    assert _latest_audit(sessions, "customers.erase").details["erased"]["photos"] == 1
 
 
 def test_erase_is_audited_with_who_ran_it_and_what_it_erased(

@@ -2,7 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -10,14 +11,24 @@ from outage.auth.models import AuditEntry, LoginThrottle
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.cli import app
 from outage.db import session_scope
+from outage.incidents.changes import open_incident
+from outage.incidents.enums import IncidentKind
+from outage.intake.enums import Hazard
 from outage.intake.models import Report
+from outage.intake.photos import add_report_photo
+from outage.media.enums import PhotoSource
+from outage.media.errors import PhotoNotFound
+from outage.media.models import Photo
+from outage.media.service import add_photo, photo_bytes
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
+from outage.outbox.models import NotificationEvent
 from outage.privacy import ERASED
 from outage.privacy.jobs import JOB_ID, jobs
 from outage.privacy.retention import count_pending, cutoff_of, purge
 from outage.scheduler import build_scheduler
 from outage.settings import Settings
+from tests.outage.media import pictures
 from tests.outage.privacy.builders import (
     age_report,
     age_request,
@@ -46,13 +57,18 @@ def test_an_old_unplaced_report_loses_its_text_and_contact_but_keeps_ticket_time
 ) -> None:
     with session_scope(sessions) as session:
         ticket = file_report(
-            session, phone="0912 000 111", email="someone@example.vn", address="Ngõ 5 Hàng Bông"
+            session,
+            phone="0912 000 111",
+            email="someone@example.vn",
+            address="Ngõ 5 Hàng Bông",
+            zalo_user_id="8412345678901234",
         )
         age_report(session, ticket, DAYS + 1)
     before = _report(sessions, ticket)
     _purge(sessions)
     after = _report(sessions, ticket)
     assert (after.phone, after.email, after.address_given, after.description) == (None,) * 4
+    assert after.zalo_user_id is None
     assert (after.ticket, after.received_at, after.status, after.channel) == (
         before.ticket,
         before.received_at,
@@ -106,6 +122,12 @@ def test_an_old_closed_request_loses_text_details_notes_and_reason_but_keeps_its
         notes = session.scalars(
             select(ServiceRequestEvent.note).where(ServiceRequestEvent.request_id == found.id)
         ).all()
+        told = session.scalars(
+            select(NotificationEvent.details).where(
+                NotificationEvent.service_request_id == found.id
+            )
+        ).all()
+    assert len(told) == 2
     assert (found.phone, found.address_given, found.description, found.details) == (
         None,
         None,
@@ -114,6 +136,7 @@ def test_an_old_closed_request_loses_text_details_notes_and_reason_but_keeps_its
     )
     assert found.rejection_reason == ERASED and found.state == "rejected"
     assert set(notes) == {None}
+    assert all("reason" not in details for details in told)
 
 
 def test_an_old_open_request_is_kept_whole(sessions: sessionmaker[Session]) -> None:
@@ -237,3 +260,39 @@ def test_purge_prints_what_it_erased(cli: CliRunner, sessions: sessionmaker[Sess
     assert int(counts["reports"]) >= 1
     with session_scope(sessions) as session:
         assert session.scalar(select(Report.address_given).where(Report.ticket == ticket)) is None
+
+
+def test_an_old_customers_photo_loses_its_picture_and_a_crews_is_kept(
+    sessions: sessionmaker[Session],
+) -> None:
+    with session_scope(sessions) as session:
+        ticket = file_report(session, address="Ngõ 7 Hàng Bông")
+        customers = add_report_photo(
+            session, ticket, pictures.picture(), source=PhotoSource.WEB, settings=Settings()
+        ).id
+        crews = add_photo(
+            session,
+            pictures.picture(colour="green"),
+            source=PhotoSource.CREW,
+            settings=Settings(),
+            incident_id=open_incident(
+                session,
+                kind=IncidentKind.HAZARD,
+                hazard=Hazard.TREE_ON_LINE,
+                confidence=0.5,
+                customers_affected=0,
+                started_at=datetime.now(UTC),
+                reason="retention",
+            ),
+        ).id
+        session.execute(
+            update(Photo)
+            .where(Photo.id.in_([customers, crews]))
+            .values(created_at=datetime.now(UTC) - timedelta(days=DAYS + 1))
+        )
+    assert _purge(sessions)["photos"] >= 1
+    with session_scope(sessions) as session:
+        with pytest.raises(PhotoNotFound):
+            photo_bytes(session, customers)
+        assert photo_bytes(session, crews).data
+        assert session.get(Photo, customers) is not None, "the photo's facts stay"

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
+from outage.settings import get_settings
+
 JSON = {"Content-Type": "application/json"}
 
 
@@ -44,3 +46,12 @@ def test_json_with_too_many_values_is_422(client: TestClient) -> None:
     response = client.post("/api/v1/reports", content=body, headers=JSON)
     assert response.status_code == 422
     assert "more than" in response.json()["detail"]
+
+
+def test_a_multipart_body_may_carry_a_photo_but_no_more(client: TestClient) -> None:
+    settings = get_settings()
+    form = {"Content-Type": "multipart/form-data; boundary=b"}
+    body = b"x" * (settings.max_body_bytes + settings.photo_max_bytes + 1)
+    response = client.post("/api/v1/reports/X/photos", content=_chunks(body, 65536), headers=form)
+    assert response.status_code == 413
+    assert str(settings.max_body_bytes + settings.photo_max_bytes) in response.json()["detail"]

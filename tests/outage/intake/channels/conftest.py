@@ -9,18 +9,25 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
 from itertools import count
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import text
 
 from grid_topology.model import GridModel
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
+from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, start_receiver
+from outage.notifications.sink import ZALO_TOKEN, HttpSink, running_sink
 from outage.prediction.hazards import open_filed_hazard
 from outage.settings import Settings, get_settings
 from tests.conftest import issue_credentials, own_database
@@ -160,7 +167,9 @@ def _receiver(
         port = probe.getsockname()[1]
     sessions = session_factory(database)
     send = replies.append if replies is not None else None
-    controller = start_receiver("127.0.0.1", port, sessions, settings, open_filed_hazard, send)
+    controller = start_receiver(
+        "127.0.0.1", port, sessions, settings, open_filed_hazard, send, progress=report_progress
+    )
     try:
         yield port
     finally:
@@ -225,3 +234,110 @@ def hazard_incident(channels_database: str) -> Callable[[str], HazardIncident | 
             return HazardIncident(**row._mapping) if row else None
 
     return find
+
+
+ZALO_APP_ID = "2749108437201"
+ZALO_OA_SECRET = "oa-secret-of-the-tests"
+
+
+@pytest.fixture(scope="package")
+def zalo_api() -> Iterator[HttpSink]:
+    """The stand-in of Zalo's OA API the replies are sent to."""
+    with running_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="package")
+def zalo_settings(channels_settings: Settings, zalo_api: HttpSink) -> Settings:
+    """The Zalo channel on (its app and OA secret), replies sent to the stand-in, with
+    quick retries; images fetched from the local photo server."""
+    return channels_settings.model_copy(
+        update={
+            "zalo_app_id": ZALO_APP_ID,
+            "zalo_oa_secret_key": SecretStr(ZALO_OA_SECRET),
+            "zalo_api_url": zalo_api.url,
+            "zalo_access_token": SecretStr(ZALO_TOKEN),
+            "photo_url_hosts": ["127.0.0.1"],
+            "notify_max_attempts": 3,
+            "notify_backoff_seconds": timedelta(seconds=0.05),
+            "notify_backoff_max_seconds": timedelta(seconds=0.1),
+        }
+    )
+
+
+@pytest.fixture(scope="package")
+def zalo_client(channels_database: str, zalo_settings: Settings) -> Iterator[TestClient]:
+    """The app with the Zalo channel on; no credentials (Zalo signs its events instead)."""
+    with TestClient(create_app(channels_database, zalo_settings)) as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class QueuedReply:
+    text: str
+    language: str
+    safety: bool
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+@pytest.fixture
+def zalo_replies(channels_database: str) -> Callable[[str], list[QueuedReply]]:
+    """The replies to a Zalo user, oldest first, as committed now."""
+
+    def find(user_id: str) -> list[QueuedReply]:
+        with session_scope(session_factory(channels_database)) as session:
+            rows = session.execute(
+                text(
+                    "SELECT body AS text, language, safety, status, attempts, last_error"
+                    " FROM notifications WHERE channel = 'zalo' AND kind = 'reply'"
+                    " AND address = :user ORDER BY id"
+                ),
+                {"user": user_id},
+            )
+            return [QueuedReply(**row._mapping) for row in rows]
+
+    return find
+
+
+@pytest.fixture
+def premise_point(channels_database: str) -> Callable[[str], tuple[float, float]]:
+    """A premise's latitude and longitude."""
+
+    def find(ref: str) -> tuple[float, float]:
+        with session_scope(session_factory(channels_database)) as session:
+            row = session.execute(
+                text("SELECT ST_Y(geom) AS lat, ST_X(geom) AS lon FROM premises WHERE ref = :ref"),
+                {"ref": ref},
+            ).one()
+            return row.lat, row.lon
+
+    return find
+
+
+def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = CARE_MAILBOX
+    message["Subject"] = subject
+    message["Message-ID"] = message_id or make_msgid(domain="example.net")
+    message.set_content(body)
+    return message
+
+
+def send(port: int, message: EmailMessage) -> tuple[int, str]:
+    """Deliver over SMTP; the server's answer to the message data."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+        client.ehlo()
+        client.mail(str(message["From"]))
+        client.rcpt(CARE_MAILBOX)
+        code, answer = client.data(message.as_bytes(policy=policy.SMTP))
+    return code, answer.decode()
+
+
+def file(port: int, message: EmailMessage) -> str:
+    """Deliver a message the receiver must accept; the ticket it was filed under."""
+    code, answer = send(port, message)
+    assert code == 250, answer
+    return answer.rsplit(" ", 1)[-1]

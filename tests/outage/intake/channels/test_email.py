@@ -4,52 +4,29 @@ import smtplib
 import socket
 import uuid
 from collections.abc import Callable
-from email import policy
-from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from outage.cli.serve import _mail_receiver, _mail_replies
+from outage.db import session_factory, session_scope
 from outage.intake.channels import email as email_channel
 from outage.intake.channels.email import MailReply, html_to_text, own_words, read_message
 from outage.intake.channels.hazards import Guess, classify
+from outage.intake.models import Report
+from outage.media.enums import PhotoSource
+from outage.media.models import Photo
 from outage.notifications.channels import Gateways, Outgoing
 from outage.settings import Settings
+from tests.outage.media import pictures
 
-from .conftest import CARE_MAILBOX, MAX_BYTES, send_raw
+from .conftest import CARE_MAILBOX, MAX_BYTES, file, mail, send, send_raw
 
 PersonMaker = Callable[..., Any]
 """The `person` fixture: a fresh sample-grid customer."""
 RowFinder = Callable[[str], dict[str, Any]]
-
-
-def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = CARE_MAILBOX
-    message["Subject"] = subject
-    message["Message-ID"] = message_id or make_msgid(domain="example.net")
-    message.set_content(body)
-    return message
-
-
-def send(port: int, message: EmailMessage) -> tuple[int, str]:
-    """Deliver over SMTP; the server's answer to the message data."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
-        client.ehlo()
-        client.mail(str(message["From"]))
-        client.rcpt(CARE_MAILBOX)
-        code, answer = client.data(message.as_bytes(policy=policy.SMTP))
-    return code, answer.decode()
-
-
-def file(port: int, message: EmailMessage) -> str:
-    """Deliver a message the receiver must accept; the ticket it was filed under."""
-    code, answer = send(port, message)
-    assert code == 250, answer
-    return answer.rsplit(" ", 1)[-1]
 
 
 def test_mail_from_a_customers_address_is_matched_by_email(
@@ -93,6 +70,29 @@ def test_address_line_becomes_the_address_and_leaves_the_description(
     row = report_row(file(smtp_port, mail("someone@example.org", "Sự cố", body)))
     assert row["address_given"] == "12 Ngõ 5 Láng Hạ, Đống Đa"
     assert row["description"] == "Sự cố\n\nCột điện bị đổ.\nCảm ơn."
+
+
+def test_image_attachments_are_the_reports_photos_and_others_are_passed_over(
+    smtp_port: int, channels_database: str, report_row: RowFinder
+) -> None:
+    message = mail("someone@example.org", "Cột đổ", "Cột điện đổ trước nhà.\nĐịa chỉ: 9 Ngõ 3")
+    message.add_attachment(pictures.jpeg_with_gps(), maintype="image", subtype="jpeg")
+    message.add_attachment(pictures.pdf(), maintype="application", subtype="pdf")
+    message.add_attachment(b"not an image at all", maintype="image", subtype="png")
+    message.add_attachment(pictures.picture("PNG"), maintype="application", subtype="x-stuff")
+    ticket = file(smtp_port, message)
+    assert report_row(ticket)["address_given"] == "9 Ngõ 3"
+    with session_scope(session_factory(channels_database)) as session:
+        kept = session.execute(
+            select(Photo.content_type, Photo.source)
+            .join(Report, Report.id == Photo.report_id)
+            .where(Report.ticket == ticket)
+            .order_by(Photo.id)
+        ).all()
+    assert [tuple(row) for row in kept] == [
+        ("image/jpeg", PhotoSource.EMAIL),
+        ("image/png", PhotoSource.EMAIL),
+    ]
 
 
 def test_same_message_id_is_filed_once(

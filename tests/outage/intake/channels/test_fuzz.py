@@ -1,5 +1,6 @@
-"""The SMS and IVR parsers and webhooks fuzzed: whatever a gateway sends, the answer is
-a reply or a 4xx with a reason, never a server error."""
+"""The SMS and IVR parsers and the SMS, IVR and Zalo webhooks fuzzed: whatever a gateway
+(or Zalo, signing it) sends, the answer is a reply or a 4xx with a reason, never a server
+error."""
 
 import json
 from typing import Any
@@ -8,8 +9,11 @@ from fastapi.testclient import TestClient
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from outage.intake.channels import zalo
 from outage.intake.channels.sms import SmsCommand, parse
 from tests.conftest import FUZZ
+
+from .conftest import ZALO_APP_ID, ZALO_OA_SECRET
 
 WORDS = st.sampled_from(
     ["MATDIEN", "mất điện", "OUT", "TRANGTHAI", "STATUS", "HELP", "PA01", "0912345678", ""]
@@ -84,3 +88,81 @@ def test_the_sms_webhook_refuses_deep_nesting_with_a_4xx(channels_client: TestCl
         "/api/v1/channels/sms", content=deep, headers={"Content-Type": "application/json"}
     )
     assert 400 <= response.status_code < 500
+
+
+ZALO_EVENTS = st.sampled_from(
+    ["user_send_text", "user_send_location", "user_send_image", "follow", "unfollow", "x\x00"]
+)
+ZALO_MESSAGE = st.fixed_dictionaries(
+    {},
+    optional={
+        "msg_id": JSON | st.text(max_size=20),
+        "text": SMS_TEXT,
+        "attachments": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "type": JSON,
+                    "payload": st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "url": JSON | st.text(max_size=30),
+                            "coordinates": _field(["latitude", "longitude"]),
+                        },
+                    ),
+                },
+            ),
+            max_size=3,
+        ),
+    },
+)
+ZALO_EVENT = st.fixed_dictionaries(
+    {"app_id": st.just(ZALO_APP_ID)},
+    optional={
+        "event_name": ZALO_EVENTS | JSON,
+        "timestamp": st.integers() | st.text(max_size=16) | JSON,
+        "sender": _field(["id"]),
+        "follower": _field(["id"]),
+        "recipient": _field(["id"]),
+        "message": ZALO_MESSAGE | JSON,
+    },
+)
+"""Zalo's events, their fields filled with anything."""
+
+
+@FUZZ
+@given(ZALO_EVENT)
+@example(
+    {
+        "app_id": ZALO_APP_ID,
+        "event_name": "user_send_location",
+        "timestamp": "1700000000000",
+        "sender": {"id": "84\x00"},
+        "message": {"attachments": [{"payload": {"coordinates": {"latitude": "nan"}}}]},
+    }
+)
+@example(
+    {
+        "app_id": ZALO_APP_ID,
+        "event_name": "user_send_text",
+        "timestamp": 10**30,
+        "sender": {"id": "84"},
+        "message": {"msg_id": "\udfff", "text": "NGUYHIEM \ud800"},
+    }
+)
+def test_the_zalo_webhook_never_answers_a_server_error_to_a_signed_event(
+    zalo_client: TestClient, event: dict[str, Any]
+) -> None:
+    raw = json.dumps(event).encode()
+    mac = zalo.signature(
+        app_id=ZALO_APP_ID,
+        body=raw,
+        timestamp=str(event.get("timestamp", "")),
+        secret=ZALO_OA_SECRET,
+    )
+    response = zalo_client.post(
+        "/api/v1/channels/zalo",
+        content=raw,
+        headers={zalo.SIGNATURE_HEADER: mac, "Content-Type": "application/json"},
+    )
+    assert response.status_code < 500, response.text[:500]

@@ -1,8 +1,8 @@
 """Alert subscriptions: contacts that follow an account or a premise, their codes and
 audit trail; messages to them, and every message's unsubscribe token.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-19 09:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0026"
-down_revision: str | None = "0025"
+revision: str = "0029"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -28,8 +28,14 @@ _KINDS = (
     "planned_reminder",
     "planned_changed",
     "planned_cancelled",
+    "reply",
+    "request_update",
 )
-_CHANNELS = ("sms", "email", "webhook")
+_CHANNELS = ("sms", "email", "webhook", "zalo")
+_RECIPIENT_BEFORE = "customer_id IS NOT NULL OR service_request_id IS NOT NULL OR kind = 'reply'"
+_RECIPIENT = "num_nonnulls(customer_id, subscription_id, service_request_id) >= 1 OR kind = 'reply'"
+_WITHOUT_EVENT_BEFORE = "(kind = 'reply') = (event_id IS NULL)"
+_WITHOUT_EVENT = "(kind IN ('reply', 'subscription_code')) = (event_id IS NULL)"
 
 
 def _values(*values: str) -> str:
@@ -43,6 +49,11 @@ def _kinds(*kinds: str) -> None:
     ):
         op.drop_constraint(name, table, type_="check")
         op.create_check_constraint(name, table, f"kind IN ({_values(*kinds)})")
+
+
+def _check(name: str, condition: str) -> None:
+    op.drop_constraint(name, "notifications", type_="check")
+    op.create_check_constraint(name, "notifications", condition)
 
 
 def _checked(name: str, *values: str) -> sa.Enum:
@@ -60,7 +71,9 @@ def upgrade() -> None:
         sa.Column("language", sa.String(2), nullable=False),
         sa.Column("quiet_start", sa.Time(), nullable=True),
         sa.Column("quiet_end", sa.Time(), nullable=True),
-        sa.Column("source", _checked("subscription_source", "sms", "web", "agent"), nullable=False),
+        sa.Column(
+            "source", _checked("subscription_source", "sms", "web", "agent", "zalo"), nullable=False
+        ),
         sa.Column("token", sa.String(64), nullable=False),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
@@ -170,8 +183,6 @@ def upgrade() -> None:
         "ix_subscription_codes_contact", "subscription_codes", ["channel", "address", "created_at"]
     )
     _kinds(*_KINDS, "subscription_code")
-    op.alter_column("notifications", "event_id", nullable=True)
-    op.alter_column("notifications", "customer_id", nullable=True)
     op.add_column("notifications", sa.Column("subscription_id", sa.Integer(), nullable=True))
     op.add_column("notifications", sa.Column("stop_token", sa.String(64), nullable=True))
     op.create_foreign_key(
@@ -182,11 +193,8 @@ def upgrade() -> None:
         ["id"],
     )
     op.create_unique_constraint("uq_notifications_stop_token", "notifications", ["stop_token"])
-    op.create_check_constraint(
-        "ck_notifications_recipient",
-        "notifications",
-        "num_nonnulls(customer_id, subscription_id) >= 1",
-    )
+    _check("ck_notifications_recipient", _RECIPIENT)
+    _check("ck_notifications_reply_has_no_event", _WITHOUT_EVENT)
     op.create_index("ix_notifications_subscription_id", "notifications", ["subscription_id"])
     op.add_column(
         "notification_preferences",
@@ -196,15 +204,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_column("notification_preferences", "stopped_at")
-    op.execute("DELETE FROM notifications WHERE subscription_id IS NOT NULL OR event_id IS NULL")
+    op.execute(
+        "DELETE FROM notifications WHERE subscription_id IS NOT NULL OR kind = 'subscription_code'"
+    )
     op.drop_index("ix_notifications_subscription_id", table_name="notifications")
-    op.drop_constraint("ck_notifications_recipient", "notifications", type_="check")
+    _check("ck_notifications_recipient", _RECIPIENT_BEFORE)
+    _check("ck_notifications_reply_has_no_event", _WITHOUT_EVENT_BEFORE)
     op.drop_constraint("uq_notifications_stop_token", "notifications", type_="unique")
     op.drop_constraint("fk_notifications_subscription_id", "notifications", type_="foreignkey")
     op.drop_column("notifications", "stop_token")
     op.drop_column("notifications", "subscription_id")
-    op.alter_column("notifications", "customer_id", nullable=False)
-    op.alter_column("notifications", "event_id", nullable=False)
     _kinds(*_KINDS)
     op.drop_table("subscription_codes")
     op.drop_table("subscription_events")

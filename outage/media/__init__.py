@@ -1,0 +1,1 @@
+"""Photos from customers and crews: checked, re-encoded and kept in the database."""
