@@ -202,16 +202,20 @@ def inbound_zalo(
     config: SettingsDep,
     limits: LimitsDep,
 ) -> ZaloOut:
-    """An event of the utility's Zalo Official Account: a user's text (the SMS keywords),
+    """An event of the utility's Zalo Official Account: a user's text (the SMS keywords,
+    the alerts' `DANGKY`/`REG` and `HUY`/`STOP` first),
     shared location (a report placed there) or image (fetched into their report's photos
     once the event is committed, after the answer: Zalo wants a quick one), or a new
     follower (welcomed). The reply is queued for the delivery workers, who send it through
     the OA API; it commits with the report. Each event is acted on once (its message id,
     else a hash of it): Zalo's retries answer `duplicate` and change nothing.
     """
-    taken = zalo.take(session, event, settings=config, limits=limits, progress=report_progress)
-    if taken is None:
+    key = zalo.record(session, event)
+    if key is None:
         return ZaloOut(outcome=ZaloOutcome.DUPLICATE)
+    if _answered_by_alerts(session, event, key):
+        return ZaloOut(outcome=ZaloOutcome.ACCEPTED)
+    taken = zalo.take(session, event, key, settings=config, limits=limits, progress=report_progress)
     if taken.image_ticket is not None and event.image_url is not None:
         background.add_task(
             _fetch_photo, request.app.state.sessions, taken.image_ticket, event.image_url, config
@@ -230,6 +234,25 @@ def inbound_zalo(
         safety=answer.hazard,
     )
     return out
+
+
+def _answered_by_alerts(session: Session, event: ZaloEventIn, key: str) -> bool:
+    """Whether the event was an alerts keyword (its reply then queued)."""
+    text, user_id = zalo.words(event), event.user_id
+    if not text or user_id is None:
+        return False
+    answered = keywords.answer(session, DeliveryChannel.ZALO, user_id, text)
+    if answered is None:
+        return False
+    queue_reply(
+        session,
+        channel=DeliveryChannel.ZALO,
+        address=user_id,
+        text=answered.text,
+        language=answered.language,
+        message_key=key,
+    )
+    return True
 
 
 def _fetch_photo(sessions: sessionmaker[Session], ticket: str, url: str, config: Settings) -> None:

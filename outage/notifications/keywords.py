@@ -1,4 +1,4 @@
-"""SMS keywords of alerts: subscribe the sending phone to an account, or stop it.
+"""Keywords of alerts, by SMS or Zalo: subscribe the sender to an account, or stop it.
 
 Case- and accent-blind, in either language (the keyword's language is the reply's and
 the subscription's):
@@ -6,15 +6,16 @@ the subscription's):
     DANGKY <account>     or DANG KY, ĐĂNG KÝ ..., REG ...
     HUY [account]        or HỦY ..., STOP ...
 
-An SMS comes from the phone it names, so a subscription made by SMS is verified at once.
-A STOP stops every subscription of the phone (only those of the account, when one is
-given) and the customer's own contact when the phone is theirs: nothing more goes to it,
-safety messages included (a STOP means stop), until it subscribes again. The SMS
-webhook asks this module before intake's keywords, so intake knows nothing of
-subscriptions.
+An SMS comes from the phone it names, and a Zalo message from the Zalo user it names,
+so a subscription made by either is verified at once. A STOP stops every subscription
+of the sender (only those of the account, when one is given) and the customer's own
+contact when the phone is theirs: nothing more goes to it, safety messages included (a
+STOP means stop), until it subscribes again. The SMS and Zalo webhooks ask this module
+before intake's keywords, so intake knows nothing of subscriptions.
 """
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -75,34 +76,46 @@ def _customer(session: Session, given: str) -> tuple[str, int] | None:
     return next(((name, by_account[name]) for name in names if name in by_account), None)
 
 
-def _reply(key: str, language: Language, **values: str) -> SmsOut:
-    text = catalogue("notifications", language)[key].format(**values)
-    return SmsOut(reply=sms_text(text))
+@dataclass(frozen=True)
+class KeywordReply:
+    text: str
+    language: Language
+
+
+def _reply(key: str, language: Language, **values: str) -> KeywordReply:
+    return KeywordReply(catalogue("notifications", language)[key].format(**values), language)
 
 
 def answer_sms(session: Session, message: SmsIn) -> SmsOut | None:
-    """The reply to a subscription keyword; None for any other message."""
-    parsed = _parse(message.text)
+    """The SMS reply to a subscription keyword; None for any other message."""
     phone = phone_or_none(message.sender)
-    if parsed is None or phone is None:
+    answered = answer(session, DeliveryChannel.SMS, phone, message.text) if phone else None
+    return SmsOut(reply=sms_text(answered.text)) if answered else None
+
+
+def answer(
+    session: Session, channel: DeliveryChannel, sender: str, text: str
+) -> KeywordReply | None:
+    """The reply to a subscription keyword from `sender` (a phone in E.164, a Zalo user
+    id) on `channel`; None for any other message."""
+    parsed = _parse(text)
+    if parsed is None:
         return None
     command, language, given = parsed
     given = given[:ACCOUNT_MAX].strip()
     found = _customer(session, given) if given else None
     if given and found is None:
         return _reply("sms.unknown_account", language, account=given)
-    actor = Actor.contact(DeliveryChannel.SMS.value)
+    actor = Actor.contact(channel.value)
     customer_id = found[1] if found else None
     if command is Command.STOP:
-        stop_contact(session, DeliveryChannel.SMS, phone, actor, customer_id=customer_id)
+        stop_contact(session, channel, sender, actor, customer_id=customer_id)
         return _reply("sms.stopped", language)
     if found is None:
         return _reply("sms.subscribe_usage", language)
     account, customer_id = found
-    if own_customers(session, DeliveryChannel.SMS, phone, customer_id=customer_id):
+    if own_customers(session, channel, sender, customer_id=customer_id):
         set_own_stop(session, customer_id, False, actor)
     else:
-        follow_account(
-            session, channel=DeliveryChannel.SMS, address=phone, account=account, language=language
-        )
+        follow_account(session, channel=channel, address=sender, account=account, language=language)
     return _reply("sms.subscribed", language, account=account)

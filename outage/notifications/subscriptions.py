@@ -354,13 +354,21 @@ def stop_contact(
 def own_customers(
     session: Session, channel: DeliveryChannel, address: str, *, customer_id: int | None = None
 ) -> list[int]:
-    """The customers whose own phone (or e-mail) the contact is."""
+    """The customers whose own phone, e-mail or Zalo user (on their preferences) the
+    contact is."""
     if channel is DeliveryChannel.SMS:
-        query = select(Customer.id).where(Customer.phone == address)
+        owner = Customer.phone == address
     elif channel is DeliveryChannel.EMAIL:
-        query = select(Customer.id).where(func.lower(Customer.email) == address)
+        owner = func.lower(Customer.email) == address
+    elif channel is DeliveryChannel.ZALO:
+        owner = Customer.id.in_(
+            select(NotificationPreference.customer_id).where(
+                NotificationPreference.zalo_user_id == address
+            )
+        )
     else:
         return []
+    query = select(Customer.id).where(owner)
     if customer_id is not None:
         query = query.where(Customer.id == customer_id)
     return list(session.scalars(query.order_by(Customer.id)))

@@ -7,9 +7,10 @@ new follower is welcomed. Zalo shows no phone number: a report holds the sender'
 user id as its contact, and a status question is answered for the reports that user sent.
 
 Zalo retries an event it thinks undelivered, so each is acted on once: its key (the
-message id, else a hash of the event) is stored in `zalo_events` in the transaction that
-files its report. Zalo ignores what the webhook answers: the reply is handed back for
-the caller to queue as a message of its own (the notifications' replies).
+message id, else a hash of the event) is stored in `zalo_events` (`record`) in the
+transaction that files its report (`take`). Zalo ignores what the webhook answers: the
+reply is handed back for the caller to queue as a message of its own (the
+notifications' replies).
 """
 
 import hashlib
@@ -77,24 +78,35 @@ class ZaloAnswer:
     image_ticket: str | None = None
 
 
-def take(
-    session: Session,
-    event: ZaloEventIn,
-    *,
-    settings: Settings,
-    limits: IntakeLimits,
-    progress: ProgressSource,
-) -> ZaloAnswer | None:
-    """Act on one event, once: None when it was acted on before (a retry)."""
+def record(session: Session, event: ZaloEventIn) -> str | None:
+    """Keep the event's key, in the caller's transaction: the key the first time, None for
+    a retry of an event already acted on."""
     key = event_key(event)
-    first = session.scalar(
+    return session.scalar(
         insert(ZaloEvent)
         .values(event_key=key, event_name=event.event_name, occurred_at=event.occurred_at)
         .on_conflict_do_nothing(index_elements=[ZaloEvent.event_key])
         .returning(ZaloEvent.event_key)
     )
-    if first is None:
+
+
+def words(event: ZaloEventIn) -> str | None:
+    """What a user's text message says (None for any other event)."""
+    if event.event_name != ZaloEventName.USER_SEND_TEXT or event.message is None:
         return None
+    return event.message.text
+
+
+def take(
+    session: Session,
+    event: ZaloEventIn,
+    key: str,
+    *,
+    settings: Settings,
+    limits: IntakeLimits,
+    progress: ProgressSource,
+) -> ZaloAnswer:
+    """Act on an event `record` kept under `key`."""
     user_id = event.user_id
     if user_id is None:
         return ZaloAnswer(key, None, None)

@@ -367,3 +367,46 @@ def test_an_event_dated_beyond_the_horizon_is_filed_at_its_arrival(
     body = event("user_send_text", new_user(), text=f"OUT {customer.account}", at=long_ago)
     ticket = accepted(zalo_client, body)["ticket"]
     assert report_row(ticket)["received_at"] > datetime.now(UTC) - timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("words", "language"), [("DANGKY {}", "vi"), ("đăng ký {}", "vi"), ("REG {}", "en")]
+)
+def test_a_zalo_user_subscribes_to_an_accounts_alerts_with_a_keyword(
+    words: str,
+    language: str,
+    zalo_client: TestClient,
+    channels_database: str,
+    person: PersonMaker,
+    zalo_replies: Replies,
+) -> None:
+    customer, user = person(), new_user()
+    accepted(zalo_client, event("user_send_text", user, text=words.format(customer.account)))
+    assert _subscriptions(channels_database, user) == [(customer.account, language, True, False)]
+    reply = zalo_replies(user)[-1]
+    assert (reply.language, customer.account in reply.text) == (language, True)
+
+
+def test_a_zalo_user_stops_their_alerts_with_huy(
+    zalo_client: TestClient, channels_database: str, person: PersonMaker, zalo_replies: Replies
+) -> None:
+    customer, user = person(), new_user()
+    accepted(zalo_client, event("user_send_text", user, text=f"REG {customer.account}"))
+    accepted(zalo_client, event("user_send_text", user, text="Hủy"))
+    assert _subscriptions(channels_database, user) == [(customer.account, "en", True, True)]
+    assert zalo_replies(user)[-1].language == "vi"
+
+
+def _subscriptions(database: str, user: str) -> list[tuple[str, str, bool, bool]]:
+    """A Zalo user's subscriptions: account, language, verified, stopped."""
+    with session_scope(session_factory(database)) as session:
+        rows = session.execute(
+            text(
+                "SELECT c.account, s.language, s.verified_at IS NOT NULL AS verified,"
+                " s.stopped_at IS NOT NULL AS stopped FROM subscriptions s"
+                " JOIN customers c ON c.id = s.customer_id"
+                " WHERE s.channel = 'zalo' AND s.address = :user ORDER BY s.id"
+            ),
+            {"user": user},
+        )
+        return [(r.account, r.language, r.verified, r.stopped) for r in rows]
