@@ -27,7 +27,8 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
-from dispatch.model import Skill
+from dispatch.model import Method, Skill
+from dispatch.priority import Tier
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from outage import pgcluster
@@ -35,7 +36,7 @@ from outage.auth import service as auth
 from outage.auth.enums import Role, Scope, SessionKind
 from outage.auth.models import ApiKey
 from outage.crews import service as crews
-from outage.crews.models import Crew
+from outage.crews.models import Crew, DispatchPlan, DispatchPlanJob
 from outage.crews.schemas import CrewIn
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
@@ -78,6 +79,41 @@ def make_crew(
         }
     )
     return crews.create_crew(session, crew)
+
+
+def plan_first_visit(session: Session, crew_id: int, incident_id: int, arrival: datetime) -> None:
+    """The newest dispatch plan: it sends the crew to the incident first, arriving then."""
+    plan = DispatchPlan(
+        made_at=datetime.now(UTC),
+        made_by="test",
+        method=Method.GREEDY,
+        objective=0.0,
+        cmi=0.0,
+        greedy_objective=0.0,
+        greedy_cmi=0.0,
+        solve_s=0.0,
+        storm=False,
+        note="",
+        fingerprint=uuid.uuid4().hex,
+    )
+    session.add(plan)
+    session.flush()
+    session.add(
+        DispatchPlanJob(
+            plan_id=plan.id,
+            incident_id=incident_id,
+            crew_id=crew_id,
+            sequence=1,
+            arrival=arrival,
+            start=arrival,
+            finish=arrival + timedelta(hours=1),
+            travel_s=600,
+            tier=Tier.OUTAGE,
+            weight=1,
+            critical=[],
+            pinned=False,
+        )
+    )
 
 
 @dataclass(frozen=True)

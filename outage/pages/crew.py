@@ -14,8 +14,11 @@ a form to report where it found the fault (a `confirm` naming the device, throug
 queue); the devices it suggests, the job's and those below it, are asked for when the form
 opens (`GET /crew/jobs/{id}/devices`) and kept for offline. Each job shows the thumbnails
 of its photos (the customers' and the crews', served to signed-in staff only) and a plain
-form to add one (`POST /crew/jobs/{id}/photos`, a phone's camera). Made for a 360 px wide
-screen.
+form to add one (`POST /crew/jobs/{id}/photos`, a phone's camera). Each job has a sketch
+of the network around it, folded away until asked for, drawn from our records so it needs
+no map tiles (`crew_sketch`). The script asks for the page again now and then and adds the
+new jobs, so a crew sees them without reloading. A crew member's sign-in lands here. Made
+for a 360 px wide screen.
 """
 
 from collections.abc import Mapping
@@ -25,16 +28,16 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from maps import crew as crew_maps
-from maps.page import Tiles
+from grid_topology.model import Coordinate, DeviceKind
 from outage import i18n
 from outage.crews import plan_view
 from outage.crews import service as crews
-from outage.crews.schemas import PlannedJobOut
+from outage.crews.schemas import CrewOut, PlannedJobOut
 from outage.errors import DomainError
-from outage.grid import switchable
+from outage.grid import nearby, switchable
 from outage.i18n import Language
 from outage.incidents import findings, queries
 from outage.incidents.errors import IncidentNotFound
@@ -43,11 +46,11 @@ from outage.incidents.photos import add_incident_photo, incident_photos
 from outage.incidents.schemas import DeviceRef
 from outage.media.enums import PhotoSource
 from outage.media.images import read_bounded
-from outage.media.schemas import PhotoOut
 from outage.orders import execution
 from outage.orders import service as orders
 from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.schemas import OrderOut
+from outage.pages import crew_sketch
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
@@ -66,7 +69,17 @@ CAUSES = (
     "third_party_damage",
     "unknown",
 )
-"""The cause codes a crew picks from when it restores."""
+"""The cause codes a crew picks from when it restores (`unknown` the one "not known")."""
+
+ARRIVING: frozenset[IncidentStatus] = frozenset(
+    {
+        IncidentStatus.PREDICTED,
+        IncidentStatus.CONFIRMED,
+        IncidentStatus.DISPATCHED,
+        IncidentStatus.EN_ROUTE,
+    }
+)
+"""The jobs the crew has yet to reach: only these show a planned arrival."""
 
 PHOTO_ADDED = "added"
 """The `photo` query of the page after a photo was kept (else the refusal's status)."""
@@ -78,6 +91,11 @@ NEAR_EACH_JOB = 8
 SUGGESTED = 40
 """Switchable devices suggested in all."""
 
+SKETCH_RADIUS_M = 250.0
+"""Half the width of a job's sketch: the street or two around it."""
+SKETCH_DEVICES = 300
+"""The most devices a sketch draws, nearest the job first."""
+
 SCRIPT_STRINGS = (
     "crew_queued",
     "crew_sending",
@@ -86,7 +104,12 @@ SCRIPT_STRINGS = (
     "crew_sign_in_again",
     "crew_offline",
     "crew_help_sent",
+    "crew_waiting",
+    *(f"crew_refused.{code}" for code in ("403", "404", "409", "422", "other")),
+    "crew_new_job",
+    "crew_new_jobs",
     *(f"crew_state.{s}" for s in IncidentStatus),
+    *(f"crew_kind.{kind}" for kind in DeviceKind),
     "crew_switch_queued",
     "crew_switch_no_device",
     "crew_switch_future",
@@ -111,13 +134,25 @@ def _when(moment: datetime | None, t: Mapping[str, str], zone: tzinfo) -> str | 
     return local_moment(moment, t, zone)["text"] if moment is not None else None
 
 
+def _sketch(
+    session: Session, job: PlannedJobOut, crew_at: Coordinate | None, t: Mapping[str, str]
+) -> Markup:
+    """The network around the job, drawn from our records (no map tiles needed)."""
+    assert job.lon is not None and job.lat is not None
+    centre = (job.lon, job.lat)
+    devices = nearby.devices_near(session, centre, radius_m=SKETCH_RADIUS_M, limit=SKETCH_DEVICES)
+    job_device = job.device.asset_ref if job.device else None
+    sketch = crew_sketch.Sketch(centre, SKETCH_RADIUS_M, devices, job_device, crew_at)
+    return crew_sketch.render(sketch, t)
+
+
 def _card(
+    session: Session,
     job: PlannedJobOut,
     n: int,
     language: Language,
-    tiles: Tiles,
+    crew_at: Coordinate | None,
     zone: tzinfo,
-    photos: list[PhotoOut],
 ) -> dict[str, Any]:
     t = strings(language)
     title = t["crew_job"].format(n=n)
@@ -131,7 +166,7 @@ def _card(
             "directions": "https://www.openstreetmap.org/directions?"
             + urlencode({"to": f"{lat},{lon}"}),
             "map": f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}",
-            "small_map": crew_maps.job_map(job.lat, job.lon, label=title, tiles=tiles),
+            "sketch": _sketch(session, job, crew_at, t),
         }
     return {
         "id": job.incident_id,
@@ -140,13 +175,13 @@ def _card(
         "version": job.version,
         "status_text": t[f"crew_state.{job.status}"],
         "device": job.device.asset_ref if job.device else None,
-        "device_kind": job.device.kind.value if job.device else None,
+        "device_kind": t[f"crew_kind.{job.device.kind}"] if job.device else None,
         "premise": job.premise,
         "address": job.address,
         "customers": job.customers_affected,
         "hazard": i18n.hazard_label(language, job.hazard) if job.hazard else None,
         "critical": [i18n.critical_label(language, kind) for kind in job.critical],
-        "arrival": _when(job.planned_arrival, t, zone),
+        "arrival": _when(job.planned_arrival, t, zone) if job.status in ARRIVING else None,
         "etr": _when(job.etr, t, zone),
         "here": here,
         "photos": [
@@ -155,9 +190,16 @@ def _card(
                 "thumbnail": photo.thumbnail_url,
                 "alt": t["crew_photo_alt"].format(n=i),
             }
-            for i, photo in enumerate(photos, start=1)
+            for i, photo in enumerate(incident_photos(session, job.incident_id), start=1)
         ],
     }
+
+
+def _position(crew: CrewOut | None) -> Coordinate | None:
+    """Where the crew was last seen, (lon, lat), if it ever sent its position."""
+    if crew is None or crew.position is None:
+        return None
+    return (crew.position.lon, crew.position.lat)
 
 
 def _suggestions(
@@ -169,7 +211,7 @@ def _suggestions(
     return [
         {
             "asset_ref": device.asset_ref,
-            "label": device.kind.value
+            "label": t[f"crew_kind.{device.kind}"]
             + " · "
             + t["crew_switch_is.open" if device.is_open else "crew_switch_is.closed"],
         }
@@ -218,7 +260,6 @@ def crew_page(
     language = request_language(request, lang)
     t = strings(language)
     settings = request.app.state.settings
-    tiles = Tiles(settings.map_tile_url, settings.map_tile_attribution)
     zone = local_zone(request)
     crew = None
     jobs: list[PlannedJobOut] = []
@@ -238,17 +279,16 @@ def crew_page(
             "crew": crew,
             "crew_id": staff.crew_id,
             "jobs": [
-                _card(job, n, language, tiles, zone, incident_photos(session, job.incident_id))
+                _card(session, job, n, language, _position(crew), zone)
                 for n, job in enumerate(jobs, start=1)
             ],
             "photo_outcome": _photo_outcome(photo, t, settings),
             "nearby": _suggestions(session, jobs, t),
             "orders": [_order_card(order, t) for order in reversed(switching)],
             "refused": t["crew_step_refused"].format(reason=refused[:300]) if refused else None,
-            "map_stylesheets": crew_maps.STYLESHEETS,
-            "map_scripts": crew_maps.SCRIPTS,
             "causes": [(cause, t[f"cause.{cause}"]) for cause in CAUSES],
             "found_when": " ".join(sorted(CREW_AT_WORK)),
+            "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
         },
         path="/crew",

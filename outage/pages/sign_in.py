@@ -41,7 +41,7 @@ LANDING: dict[Role, str] = {
     Role.SUPERVISOR: "/agent",
     Role.ADMIN: "/agent",
     Role.DISPATCHER: "/agent/queue",
-    Role.CREW: "/api/v1/incidents?status=active",
+    Role.CREW: "/crew",
 }
 """Where a staff member lands after signing in, when no page asked for the sign-in."""
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from maps import assets, crew, dispatcher, public
+from maps import assets, dispatcher, public
 from maps.page import MapPage, Tiles
 from maps.strings import strings
 
@@ -83,10 +83,3 @@ def test_the_dispatcher_map_polls_every_data_layer() -> None:
 def test_layer_names_are_in_the_page_language(language: str) -> None:
     name = json.dumps(strings(language)["layer_incidents"])  # as folium writes it
     assert f"{name} : realtime_" in build("dispatch", language=language).script
-
-
-def test_a_job_map_escapes_its_label() -> None:
-    markup = crew.job_map(21.0285, 105.8542, label='<img src=x onerror="alert(1)">', tiles=OSM)
-    assert "<img" not in markup
-    assert 'data-label="&lt;img src=x onerror=&#34;alert(1)&#34;&gt;"' in markup
-    assert 'data-lat="21.028500"' in markup

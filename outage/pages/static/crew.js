@@ -13,6 +13,11 @@
 // the server has placed the job there; the devices suggested for it, the job's and those
 // below it, are fetched when its form opens and kept for offline. While the crew is on
 // shift its position is sent every minute.
+//
+// Nothing is shown as done before the server says so: the pressed control itself reads
+// "Sending…", or "Waiting for network" while offline, and the job's status changes with the
+// server's answer; a refusal is said beside that control, in the crew's words. The job list
+// is refreshed every POLL_MS and on reconnecting; new jobs are announced.
 (function () {
   "use strict";
   var page = document.getElementById("crew-page");
@@ -28,12 +33,17 @@
   var BELOW_KEY = "outage-crew-below-" + crewId + "-";
   var POSITION_EVERY_MS = 60000;
   var MAX_BACKOFF_MS = 60000;
-  var TARGET = {
-    en_route: "en_route",
-    on_site: "on_site",
-    restored: "restored",
-    partial_restore: "partially_restored"
+  // The control that sent each action: it shows the action pending until the server answers.
+  var CONTROL = {
+    en_route: "[data-action=en_route]",
+    on_site: "[data-action=on_site]",
+    help: "[data-action=help]",
+    set_cause: "form.restore button[type=submit]",
+    partial_restore: "form.restore button[type=submit]",
+    restored: "form.restore button[type=submit]",
+    confirm: ".found-form button[type=submit]"
   };
+  var POLL_MS = 25000;
   var CREW_STATUS = { en_route: "en_route", on_site: "on_site", restored: "available" };
   var FUSE_REPLACED = "fuse replaced";
   // Written in the switching log as is, like an order's "order N step k".
@@ -45,6 +55,7 @@
   var failures = 0;
   var retryTimer = null;
   var stopped = false;
+  var refusals = {};
 
   function load() {
     try {
@@ -73,6 +84,10 @@
     save(items);
   }
 
+  function kindName(kind) {
+    return T["crew_kind." + kind] || kind;
+  }
+
   function tell(text) {
     notice.textContent = text;
     notice.hidden = !text;
@@ -89,16 +104,76 @@
     }
   }
 
+  function pendingOf(incident) {
+    return queue().filter(function (item) {
+      return item.kind !== "switch" && String(item.incident) === String(incident);
+    });
+  }
+
+  // Each control with an action of the job still unanswered says so on itself: sending,
+  // or waiting for the network; the job's status changes only once the server has answered.
+  function renderPending(li, pending) {
+    var waiting = !navigator.onLine || failures > 0;
+    var shown = {};
+    pending.forEach(function (item) {
+      var control = li.querySelector(CONTROL[item.action]);
+      if (control) {
+        shown[CONTROL[item.action]] = control;
+      }
+    });
+    li.querySelectorAll("button").forEach(function (button) {
+      if (button.dataset.label === undefined) {
+        button.dataset.label = button.textContent;
+      }
+      var mine = Object.keys(shown).some(function (key) { return shown[key] === button; });
+      // A status change waits for the one pending; help may always be asked for.
+      var blocked = pending.length > 0 && button.dataset.action && button.dataset.action !== "help";
+      button.disabled = Boolean(mine || blocked);
+      if (mine) {
+        button.textContent = waiting ? T.crew_waiting : T.crew_sending;
+        button.dataset.pending = waiting ? "waiting" : "sending";
+        button.setAttribute("aria-busy", "true");
+      } else if (button.dataset.pending) {
+        button.textContent = button.dataset.label;
+        delete button.dataset.pending;
+        button.removeAttribute("aria-busy");
+      }
+    });
+  }
+
+  // A refusal is said beside the control that sent it, in the crew's words.
+  function renderRefusal(li) {
+    var refused = refusals[li.dataset.incident];
+    li.querySelectorAll(".refusal").forEach(function (old) {
+      if (!refused || old.dataset.control !== refused.control) {
+        old.parentNode.removeChild(old);
+      }
+    });
+    if (!refused) {
+      return;
+    }
+    var control = li.querySelector(refused.control);
+    if (!control) {
+      return;
+    }
+    var shown = li.querySelector(".refusal");
+    if (!shown) {
+      shown = document.createElement("p");
+      shown.className = "refusal";
+      shown.setAttribute("role", "alert");
+      shown.dataset.control = refused.control;
+      control.insertAdjacentElement("afterend", shown);
+    }
+    shown.textContent = refused.text;
+  }
+
   function render(li) {
     var status = li.dataset.status;
-    var incident = li.dataset.incident;
-    var busy = sending !== null && String(sending.incident) === incident;
     li.querySelectorAll("[data-when]").forEach(function (element) {
       element.hidden = element.dataset.when.split(" ").indexOf(status) < 0;
     });
-    li.querySelectorAll("button").forEach(function (button) {
-      button.disabled = busy;
-    });
+    renderPending(li, pendingOf(li.dataset.incident));
+    renderRefusal(li);
     li.querySelector(".job-status").textContent = T["crew_state." + status] || status;
     var partial = li.querySelector("input[name=extent][value=partial]");
     li.querySelector(".partial-only").hidden = !(partial && partial.checked);
@@ -106,7 +181,7 @@
   }
 
   function renderAll() {
-    document.querySelectorAll("li.job").forEach(render);
+    document.querySelectorAll("#jobs > li.job").forEach(render);
     renderSwitches();
   }
 
@@ -136,12 +211,8 @@
       items.push(step);
     });
     store(items);
-    var li = card(incident);
-    var last = fresh[fresh.length - 1];
-    if (li && TARGET[last.action]) {
-      li.dataset.status = TARGET[last.action];
-    }
-    say(incident, navigator.onLine ? T.crew_sending : T.crew_queued);
+    delete refusals[incident];
+    say(incident, "");
     renderAll();
     flush();
     return true;
@@ -216,6 +287,17 @@
     }, function () { renderAll(); });
   }
 
+  function refuse(item, status) {
+    var li = card(item.incident);
+    var worded = T["crew_refused." + status] || T["crew_refused.other"];
+    var now = li ? T["crew_state." + li.dataset.status] || li.dataset.status : "";
+    refusals[item.incident] = {
+      control: CONTROL[item.action],
+      text: worded.replace("{status}", now).replace("{code}", String(status))
+    };
+    renderAll();
+  }
+
   function done(item) {
     store(queue().filter(function (other) { return other.id !== item.id; }));
     sending = null;
@@ -286,12 +368,14 @@
         }
         if (item.action === "confirm") {
           foundRefused(item, refused);  // said beside the form, in the reader's words
-          say(item.incident, "");
-        } else {
-          say(item.incident, T.crew_failed.replace("{reason}", refused.text));
         }
+        say(item.incident, "");
         done(item);
-        return resync(item.incident);
+        return resync(item.incident).then(function () {
+          if (item.action !== "confirm") {
+            refuse(item, answer.status);
+          }
+        });
       });
     }, function () {
       sending = null;
@@ -304,7 +388,7 @@
     });
   }
 
-  document.querySelectorAll("li.job").forEach(function (li) {
+  function bind(li) {
     var incident = Number(li.dataset.incident);
     li.querySelectorAll("button.act[data-action]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -356,7 +440,9 @@
         reportFound(li, found);
       });
     }
-  });
+  }
+
+  document.querySelectorAll("#jobs > li.job").forEach(bind);
 
   // --- where the crew found a job's fault -------------------------------------------------
 
@@ -392,7 +478,7 @@
   function placed(li, device) {
     var shown = li.querySelector(".job-device");
     if (device && shown) {
-      shown.textContent = device.asset_ref + " (" + device.kind + ")";
+      shown.textContent = device.asset_ref + " (" + kindName(device.kind) + ")";
     }
     foundOutcomes[li.dataset.incident] = {
       state: "recorded",
@@ -432,7 +518,7 @@
     devices.forEach(function (device) {
       var option = document.createElement("option");
       option.value = device.asset_ref;
-      option.label = device.kind;
+      option.label = kindName(device.kind);
       list.appendChild(option);
     });
   }
@@ -607,7 +693,7 @@
       var option = document.createElement("option");
       option.className = "found";
       option.value = device.asset_ref;
-      option.label = device.kind + " · " + T["crew_switch_is." + (device.is_open ? "open" : "closed")];
+      option.label = kindName(device.kind) + " · " + T["crew_switch_is." + (device.is_open ? "open" : "closed")];
       list.appendChild(option);
     });
   }
@@ -635,8 +721,118 @@
     window.clearTimeout(retryTimer);
     retryTimer = null;
     tell("");
+    renderAll();
     flush();
+    refresh();
   });
+
+  window.addEventListener("offline", renderAll);
+
+  // --- the job list kept fresh --------------------------------------------------------------
+  //
+  // The page is asked for again every POLL_MS while online (and on reconnecting, and when
+  // the phone wakes it): new jobs are put in plan order and announced; a known job only
+  // takes its new status and number, so a half-filled form and the scroll position stay.
+
+  var banner = document.getElementById("crew-new-jobs");
+  var polling = false;
+
+  function dirty(li) {
+    if (li.contains(document.activeElement)) {
+      return true;
+    }
+    return Array.prototype.some.call(li.querySelectorAll("textarea, input[type=text], input[type=number], select"), function (field) {
+      return field.value !== field.defaultValue && field.tagName !== "SELECT" || field.tagName === "SELECT" && field.selectedIndex > 0;
+    });
+  }
+
+  function announce(added) {
+    if (!banner || added.length === 0) {
+      return;
+    }
+    var text = added.length === 1
+      ? T.crew_new_job.replace("{title}", added[0].querySelector("h2").textContent)
+      : T.crew_new_jobs.replace("{n}", String(added.length));
+    banner.querySelector(".new-jobs-text").textContent = text;
+    banner.querySelector("a").setAttribute("href", "#" + added[0].id);
+    banner.hidden = false;
+  }
+
+  function anchor(list) {
+    var cards = list.querySelectorAll(":scope > li.job");
+    for (var i = 0; i < cards.length; i += 1) {
+      if (cards[i].getBoundingClientRect().bottom > 0) {
+        return cards[i];
+      }
+    }
+    return null;
+  }
+
+  function merge(html) {
+    var list = document.getElementById("jobs");
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("jobs");
+    if (!list || !fresh) {
+      return;
+    }
+    var kept = anchor(list);
+    var keptTop = kept ? kept.getBoundingClientRect().top : 0;
+    var seen = {};
+    var added = [];
+    var previous = null;
+    Array.prototype.forEach.call(fresh.querySelectorAll(":scope > li.job"), function (next) {
+      seen[next.id] = true;
+      var li = document.getElementById(next.id);
+      if (li) {
+        if (pendingOf(li.dataset.incident).length === 0) {
+          li.dataset.status = next.dataset.status;
+          li.dataset.version = next.dataset.version;
+        }
+        li.querySelector("h2").textContent = next.querySelector("h2").textContent;
+      } else {
+        li = document.importNode(next, true);
+        list.insertBefore(li, previous ? previous.nextSibling : list.firstChild);
+        bind(li);
+        added.push(li);
+      }
+      previous = li;
+    });
+    Array.prototype.forEach.call(list.querySelectorAll(":scope > li.job"), function (li) {
+      if (!seen[li.id] && pendingOf(li.dataset.incident).length === 0 && !dirty(li)) {
+        list.removeChild(li);
+      }
+    });
+    var none = document.getElementById("no-jobs");
+    if (none) {
+      none.hidden = list.querySelector(":scope > li.job") !== null;
+    }
+    if (kept && document.body.contains(kept)) {
+      window.scrollBy(0, kept.getBoundingClientRect().top - keptTop);
+    }
+    announce(added);
+    renderAll();
+  }
+
+  function refresh() {
+    if (polling || stopped || !navigator.onLine || document.hidden) {
+      return;
+    }
+    polling = true;
+    fetch("/crew?lang=" + encodeURIComponent(document.documentElement.lang), {
+      credentials: "same-origin",
+      headers: { Accept: "text/html" }
+    }).then(function (answer) {
+      // Signed out meanwhile: the answer is the login page, which holds no jobs.
+      return answer.ok && !answer.redirected ? answer.text() : null;
+    }).then(function (html) {
+      polling = false;
+      if (html) {
+        merge(html);
+      }
+    }, function () { polling = false; });
+  }
+
+  window.setInterval(refresh, POLL_MS);
+  document.addEventListener("visibilitychange", refresh);
 
   // --- the crew's position, while on shift ---------------------------------------------
 

@@ -427,3 +427,21 @@ def test_login_attempts_record_the_outcome(
     )
     assert [r.outcome for r in rows] == [LoginOutcome.FAILED.value, LoginOutcome.SUCCEEDED.value]
     assert all(r.client_ip for r in rows)
+
+
+def test_a_crew_member_lands_on_the_crew_page(
+    fresh_client: TestClient, new_user: Callable[..., str]
+) -> None:
+    form = fresh_client.get("/login")
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    answer = fresh_client.post(
+        "/login",
+        data={
+            "username": new_user(Role.CREW),
+            "password": STAFF_PASSWORD,
+            "csrf_token": login_csrf,
+        },
+        follow_redirects=False,
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, "/crew")
+    assert fresh_client.get("/crew").status_code == 200

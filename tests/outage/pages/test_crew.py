@@ -23,7 +23,7 @@ from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
 from outage.media.models import Photo
 from outage.pages.crew import FAULT_SUGGESTIONS, SUGGESTED
-from tests.conftest import STAFF_PASSWORD, Credentials, make_crew
+from tests.conftest import STAFF_PASSWORD, Credentials, make_crew, plan_first_visit
 from tests.outage.media import pictures
 
 
@@ -82,7 +82,7 @@ def test_a_crew_member_sees_their_job_with_the_buttons(
     assert html_escape(hazard_label("en", Hazard.WIRES_DOWN)) in html
     assert ">42<" in html
     assert 'href="geo:' in html and "openstreetmap.org/directions?to=" in html
-    assert 'class="job-map" data-lat=' in html
+    assert '<details class="job-sketch">' in html, "the map, folded away"
     for button in ("en_route", "on_site", "help"):
         assert f'data-action="{button}"' in html
     assert '<script src="/static/crew.js" defer></script>' in html
@@ -101,7 +101,7 @@ def test_the_switching_form_suggests_the_switchable_devices_nearest_the_jobs(
     assert 'id="switch-form"' in html and 'list="switch-devices"' in html
     suggested = dict(SUGGESTION.findall(html))
     assert html_escape(fuse) in suggested
-    assert suggested[html_escape(fuse)] == "fuse · closed now"
+    assert suggested[html_escape(fuse)] == "Fuse · closed now"
     kinds = {html_escape(d.asset_ref): d.kind for d in sample_grid.devices}
     assert all(kinds[ref] in SWITCHING_KINDS for ref in suggested)
     assert 1 < len(suggested) <= SUGGESTED
@@ -133,6 +133,55 @@ def test_another_crews_job_has_no_devices_to_offer(
     answer = crew_page_client.get(f"/crew/jobs/{incident}/devices", headers=headers)
 
     assert answer.status_code == 404
+
+
+def test_a_jobs_sketch_draws_the_network_around_it_and_the_crew(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    fuse = _fuse(sample_grid, 5)
+    headers, crew_id, _ = _crew_with_a_job(grid_database, fuse)
+    here = next(d.path[0] for d in sample_grid.devices if d.asset_ref == fuse)
+    sent = crew_page_client.post(
+        f"/api/v1/crews/{crew_id}/position",
+        headers=headers,
+        json={
+            "lon": here[0],
+            "lat": here[1] + 0.0005,
+            "recorded_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    assert sent.status_code < 300, sent.text
+    html = crew_page_client.get("/crew?lang=en", headers=headers).text
+    assert f'<g class="net fuse job"><title>{html_escape(fuse)}</title>' in html
+    assert '<g class="net line"><title>' in html and "<polyline points=" in html
+    assert '<circle class="crew" cx="0.0" cy="-55.7"' in html
+
+
+def test_the_planned_arrival_is_shown_until_the_crew_is_on_site(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    headers, crew_id, incident = _crew_with_a_job(grid_database, _fuse(sample_grid, 6))
+    with session_scope(session_factory(grid_database)) as session:
+        plan_first_visit(session, crew_id, incident, datetime.now(UTC) + timedelta(minutes=30))
+    assert 'class="job-arrival"' in crew_page_client.get("/crew?lang=en", headers=headers).text
+    with session_scope(session_factory(grid_database)) as session:
+        apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
+    html = crew_page_client.get("/crew?lang=en", headers=headers).text
+    assert "Planned arrival" not in html and 'class="job-arrival"' not in html
+
+
+def test_the_vietnamese_page_names_device_kinds_and_one_unknown_cause_in_vietnamese(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    fuse = _fuse(sample_grid, 7)
+    headers, _, _ = _crew_with_a_job(grid_database, fuse)
+    html = crew_page_client.get("/crew?lang=vi", headers=headers).text
+    assert f"{html_escape(fuse)} (Cầu chì)" in html
+    assert "(fuse)" not in html and "fuse · " not in html
+    causes = re.findall(r'<option value="([^"]*)">([^<]*)</option>', html)
+    assert ("unknown", "Không rõ") in causes
+    assert [text for _, text in causes].count("Không rõ") == 1
+    assert not any("Chưa rõ" in text for _, text in causes)
 
 
 def test_text_from_the_network_is_escaped(
