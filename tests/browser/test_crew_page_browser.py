@@ -29,7 +29,7 @@ from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.pages.crew import strings as crew_strings
-from tests.conftest import STAFF_PASSWORD, make_crew, own_database
+from tests.conftest import STAFF_PASSWORD, make_crew, own_database, plan_first_visit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request, Route, ViewportSize
@@ -37,9 +37,25 @@ if TYPE_CHECKING:
 PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
+def _job_for(database_url: str, crew_id: int, device: str) -> int:
+    """An outage on `device`, assigned to the crew."""
+    with session_scope(session_factory(database_url)) as session:
+        incident = open_incident(
+            session,
+            device_asset_ref=device,
+            confidence=0.9,
+            customers_affected=17,
+            started_at=datetime.now(UTC) - timedelta(minutes=20),
+            reason="crew browser test",
+        )
+        apply_action(
+            session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=crew_id), "test"
+        )
+    return incident
+
+
 def _crew_with_a_job(database_url: str, device: str) -> tuple[str, int, int]:
     """A crew on shift, a member of it (their username), and an outage assigned to it."""
-    now = datetime.now(UTC)
     tag = uuid.uuid4().hex[:8]
     with session_scope(session_factory(database_url)) as session:
         crew_id = make_crew(session, f"browser crew {tag}")
@@ -47,18 +63,7 @@ def _crew_with_a_job(database_url: str, device: str) -> tuple[str, int, int]:
         auth.create_user(
             session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id
         )
-        incident = open_incident(
-            session,
-            device_asset_ref=device,
-            confidence=0.9,
-            customers_affected=17,
-            started_at=now - timedelta(minutes=20),
-            reason="crew browser test",
-        )
-        apply_action(
-            session, incident, IncidentPatch(action=Action.ASSIGN, crew_id=crew_id), "test"
-        )
-    return user, crew_id, incident
+    return user, crew_id, _job_for(database_url, crew_id, device)
 
 
 def _status(database_url: str, incident: int) -> tuple[str, str | None]:
@@ -329,5 +334,192 @@ def test_a_fault_found_below_the_job_offline_is_queued_then_places_the_job_there
         assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
         page.screenshot(path=str(screenshots / "crew-fault-found.png"), full_page=True)
         assert problems == []
+    finally:
+        context.close()
+
+
+def _fuses(sample_grid: GridModel) -> list[str]:
+    return [d.asset_ref for d in sample_grid.devices if d.kind is DeviceKind.FUSE]
+
+
+def test_an_action_offline_waits_on_its_button_and_changes_the_job_only_once_sent(
+    browser: Browser, live_server: str, grid_database: str, sample_grid: GridModel
+) -> None:
+    user, _, incident = _crew_with_a_job(grid_database, _fuses(sample_grid)[8])
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        context.set_offline(True)
+        card.get_by_role("button", name=t["crew_on_site"], exact=True).tap()
+
+        waiting = card.locator("button[data-action=on_site][data-pending=waiting]")
+        waiting.wait_for()
+        assert waiting.inner_text() == t["crew_waiting"]
+        assert waiting.is_disabled() and waiting.is_visible()
+        page.wait_for_timeout(2500)  # a retry or two fails meanwhile
+        assert waiting.is_visible()
+        assert card.locator(".job-status").inner_text() == t["crew_state.dispatched"]
+        assert not card.locator("form.restore").is_visible()
+        assert _status(grid_database, incident)[0] == "dispatched"
+
+        context.set_offline(False)
+        card.locator(".job-status", has_text=t["crew_state.on_site"]).wait_for(timeout=15000)
+        assert _status(grid_database, incident)[0] == "on_site"
+        assert card.locator("form.restore").is_visible()
+        assert card.locator("button[data-pending]").count() == 0
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_an_action_is_sending_on_its_button_and_a_refusal_is_said_beside_it(
+    browser: Browser, live_server: str, grid_database: str, sample_grid: GridModel
+) -> None:
+    user, _, incident = _crew_with_a_job(grid_database, _fuses(sample_grid)[9])
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        held: list[Route] = []
+        pattern = f"**/api/v1/incidents/{incident}"
+        page.route(
+            pattern,
+            lambda route: (
+                held.append(route) if route.request.method == "PATCH" else route.continue_()
+            ),
+        )
+        card.get_by_role("button", name=t["crew_en_route"], exact=True).tap()
+        sending = card.locator("button[data-action=en_route][data-pending=sending]")
+        sending.wait_for()
+        assert sending.inner_text() == t["crew_sending"]
+
+        # Meanwhile the job went on: the crew reached it by another phone.
+        with session_scope(session_factory(grid_database)) as session:
+            apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
+        held[0].continue_()
+
+        refusal = card.locator("button[data-action=en_route] + .refusal")
+        refusal.wait_for(state="attached")
+        expected = t["crew_refused.409"].format(status=t["crew_state.on_site"])
+        assert refusal.inner_text() == expected
+        assert refusal.get_attribute("role") == "alert"
+        assert card.locator(".job-status").inner_text() == t["crew_state.on_site"]
+    finally:
+        context.close()
+
+
+def test_a_new_job_appears_and_is_announced_without_a_reload_keeping_a_started_form(
+    browser: Browser, live_server: str, grid_database: str, sample_grid: GridModel
+) -> None:
+    fuses = _fuses(sample_grid)
+    user, crew_id, incident = _crew_with_a_job(grid_database, fuses[10])
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.clock.install()
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        card.locator("details.found summary").tap()
+        note = card.get_by_label(t["crew_found_note"])
+        note.fill("half written")
+        page.evaluate("window.scrollTo(0, 200)")
+        seen_at = card.bounding_box()
+
+        added = _job_for(grid_database, crew_id, fuses[11])
+        page.clock.fast_forward(30_000)
+        page.locator(f"#job-{added}").wait_for()
+
+        banner = page.locator("#crew-new-jobs")
+        assert banner.is_visible() and banner.get_attribute("aria-live") == "polite"
+        assert t["crew_new_job"].format(title=t["crew_job"].format(n=2)) in banner.inner_text()
+        assert note.input_value() == "half written"
+        now_at = card.bounding_box()
+        assert seen_at is not None and now_at is not None
+        assert abs(now_at["y"] - seen_at["y"]) <= 1, "what the crew was looking at stays put"
+        page.locator(f"#job-{added}").get_by_role(
+            "button", name=t["crew_on_site"], exact=True
+        ).tap()
+        page.locator(f"#job-{added} .job-status", has_text=t["crew_state.on_site"]).wait_for()
+        assert _status(grid_database, added)[0] == "on_site"
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_the_jobs_map_draws_the_network_with_no_map_tiles(
+    browser: Browser,
+    live_server: str,
+    grid_database: str,
+    sample_grid: GridModel,
+    screenshots: Path,
+) -> None:
+    fuse = _fuses(sample_grid)[12]
+    user, _, incident = _crew_with_a_job(grid_database, fuse)
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        elsewhere: list[str] = []
+
+        def only_our_server(route: Route, request: Request) -> None:
+            if request.url.startswith(live_server):
+                route.continue_()
+            else:
+                elsewhere.append(request.url)
+                route.abort()
+
+        page.route("**/*", only_our_server)
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        sketch = card.locator("svg.sketch")
+        assert not sketch.is_visible(), "folded away until asked for"
+
+        card.get_by_text(t["crew_map_show"], exact=True).tap()
+        assert sketch.is_visible()
+        box = sketch.bounding_box()
+        assert box is not None and box["width"] > 250 and box["height"] > 250
+        assert sketch.locator("g.line polyline").count() > 0
+        job = sketch.locator("g.job")
+        assert job.count() == 1 and job.locator("title").text_content() == fuse
+        drawn = job.bounding_box()
+        assert drawn is not None and drawn["width"] > 0
+        assert fuse in card.locator(".sketch-legend").inner_text()
+        assert elsewhere == []
+        page.screenshot(path=str(screenshots / "crew-sketch.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_an_on_site_job_shows_no_planned_arrival(
+    browser: Browser, live_server: str, grid_database: str, sample_grid: GridModel
+) -> None:
+    user, crew_id, incident = _crew_with_a_job(grid_database, _fuses(sample_grid)[13])
+    with session_scope(session_factory(grid_database)) as session:
+        plan_first_visit(session, crew_id, incident, datetime.now(UTC) + timedelta(minutes=30))
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        arrival = card.locator(".job-arrival")
+        assert arrival.is_visible()
+
+        card.get_by_role("button", name=t["crew_on_site"], exact=True).tap()
+        card.locator(".job-status", has_text=t["crew_state.on_site"]).wait_for()
+        assert not arrival.is_visible()
+        assert t["crew_arrival"] not in card.inner_text()
+        page.reload()
+        assert page.locator(f"#job-{incident} .job-arrival").count() == 0
     finally:
         context.close()
