@@ -97,7 +97,6 @@ SKETCH_DEVICES = 300
 """The most devices a sketch draws, nearest the job first."""
 
 SCRIPT_STRINGS = (
-    "crew_queued",
     "crew_sending",
     "crew_sent",
     "crew_failed",

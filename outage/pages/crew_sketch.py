@@ -16,8 +16,8 @@ from markupsafe import Markup, escape
 from grid_topology.model import Coordinate
 from outage.grid.nearby import METRES_PER_DEGREE, NearbyDevice
 
-MARK_SHARE = 0.035
-"""A device's mark, as a share of the sketch's width."""
+MARK_SHARE = 0.018
+"""A device's mark, as a share of the sketch's width (the job's is twice as big)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ def _device(device: NearbyDevice, sketch: Sketch, mark: float) -> str:
         classes.append("open")
     if device.asset_ref == sketch.job_device:
         classes.append("job")
+        mark *= 2
     shapes = []
     for path in device.paths:
         if len(path) == 1:
@@ -70,11 +71,11 @@ def _crew(sketch: Sketch, mark: float, t: Mapping[str, str]) -> tuple[str, str |
     away = None
     if far > sketch.radius_m:
         away = t["crew_map_crew_away"].format(km=f"{math.hypot(x, y) / 1000:.1f}")
-        shrink = (sketch.radius_m - mark) / far
+        shrink = (sketch.radius_m - 1.5 * mark) / far
         x, y = x * shrink, y * shrink
     title = escape(away or t["crew_map_crew"])
     circle = (
-        f'<circle class="crew" cx="{x:.1f}" cy="{y:.1f}" r="{mark:.1f}">'
+        f'<circle class="crew" cx="{x:.1f}" cy="{y:.1f}" r="{mark * 1.5:.1f}">'
         f"<title>{title}</title></circle>"
     )
     return circle, away
@@ -87,7 +88,7 @@ def render(sketch: Sketch, t: Mapping[str, str]) -> Markup:
     ordered = sorted(sketch.devices, key=lambda d: d.asset_ref == sketch.job_device)
     drawn = "".join(_device(device, sketch, mark) for device in ordered)
     crew, away = _crew(sketch, mark, t)
-    centre = f'<circle class="here" cx="0" cy="0" r="{mark * 1.4:.1f}"/>'
+    centre = f'<circle class="here" cx="0" cy="0" r="{mark * 2.5:.1f}"/>'
     svg = (
         f'<svg class="sketch" viewBox="{-r:.0f} {-r:.0f} {2 * r:.0f} {2 * r:.0f}"'
         f' role="img" aria-label="{escape(t["crew_map_lines"])}">'

@@ -27,7 +27,7 @@ def test_lines_are_drawn_and_the_jobs_device_marked() -> None:
 def test_a_crew_far_away_is_put_on_the_edge_with_its_distance() -> None:
     far = (HERE[0], HERE[1] + 0.02)  # 2.2 km north
     drawn = render(Sketch(HERE, 250.0, [LINE], None, far), T)
-    assert '<circle class="crew" cx="0.0" cy="-232.5"' in drawn
+    assert '<circle class="crew" cx="0.0" cy="-236.5"' in drawn
     assert T["crew_map_crew_away"].format(km="2.2") in drawn
 
 
