@@ -446,6 +446,8 @@ def test_a_new_job_appears_and_is_announced_without_a_reload_keeping_a_started_f
         now_at = card.bounding_box()
         assert seen_at is not None and now_at is not None
         assert abs(now_at["y"] - seen_at["y"]) <= 1, "what the crew was looking at stays put"
+        banner.get_by_role("link").tap()
+        assert not banner.is_visible() and page.url.endswith(f"#job-{added}")
         page.locator(f"#job-{added}").get_by_role(
             "button", name=t["crew_on_site"], exact=True
         ).tap()

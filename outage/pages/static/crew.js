@@ -783,7 +783,9 @@
       seen[next.id] = true;
       var li = document.getElementById(next.id);
       if (li) {
-        if (pendingOf(li.dataset.incident).length === 0) {
+        // A page asked for before an answer came back is older than what the card shows.
+        var newer = Number(next.dataset.version) >= Number(li.dataset.version);
+        if (newer && pendingOf(li.dataset.incident).length === 0) {
           li.dataset.status = next.dataset.status;
           li.dataset.version = next.dataset.version;
         }
@@ -829,6 +831,10 @@
         merge(html);
       }
     }, function () { polling = false; });
+  }
+
+  if (banner) {
+    banner.querySelector("a").addEventListener("click", function () { banner.hidden = true; });
   }
 
   window.setInterval(refresh, POLL_MS);
