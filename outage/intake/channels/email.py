@@ -60,7 +60,7 @@ from outage.intake.channels.common import (
     nfc,
 )
 from outage.intake.channels.hazards import Guess, classify
-from outage.intake.channels.sms import Intent, SmsCommand, normalize_ticket, parse
+from outage.intake.channels.sms import Intent, SmsCommand, is_ticket, normalize_ticket, parse
 from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
 from outage.intake.photos import add_report_photo
@@ -395,11 +395,13 @@ TICKET_SHOWN_MAX = 20
 
 def status_question(mail: MailReport) -> SmsCommand | None:
     """The status question the subject, else the body's first line, asks as an SMS
-    would (`TRANGTHAI <ticket>`, `STATUS <ticket>`); None for any other message."""
+    would (`TRANGTHAI <ticket>`, `STATUS <ticket>`, the keyword alone); None for any
+    other message. A keyword followed by other words ("Status: no power since 8am") is
+    a report, not a question."""
     first_line = next((line for line in mail.body.splitlines() if line.strip()), "")
     for text in (mail.subject, first_line):
         command = parse(text)
-        if command.intent is Intent.STATUS:
+        if command.intent is Intent.STATUS and (not command.words or is_ticket(command.words[0])):
             return command
     return None
 
