@@ -134,6 +134,22 @@ def test_an_outage_reported_on_the_web_is_followed_by_its_ticket(
     _names_nobody([request], customer)
 
 
+def test_an_outage_reported_on_another_channel_shows_no_point(
+    open311_client: TestClient,
+    anonymous_client: TestClient,
+    open311_customer: Callable[[], Open311Customer],
+) -> None:
+    customer = open311_customer()
+    filed = anonymous_client.post(
+        "/api/v1/reports", json={"account": customer.account, "channel": "web"}
+    )
+    ticket = filed.json()["ticket"]
+    [request] = open311_client.get(
+        f"/open311/v2/requests/{ticket}.json", params={"jurisdiction_id": JURISDICTION}
+    ).json()
+    assert (request["lat"], request["long"]) == (None, None)
+
+
 def _posted(client: TestClient, customer: Open311Customer) -> str:
     posted = client.post(
         "/open311/v2/requests.json",
