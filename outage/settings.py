@@ -347,6 +347,12 @@ class Settings(BaseSettings):
     subscription_codes_per_hour: int = Field(
         default=3, ge=1, description="Codes one contact may be sent in an hour."
     )
+    subscription_codes_per_hour_total: int = Field(
+        default=2000,
+        ge=1,
+        description="Codes everyone together may be sent in an hour: a script asking for "
+        "codes to numbers it makes up stops here.",
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Where customers reach this service: links in messages start with it.",

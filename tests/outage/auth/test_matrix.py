@@ -352,11 +352,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/subscriptions"): _request(
         "POST", "/api/v1/subscriptions", json={"account": "nobody", "contact": "0912 000 111"}
     ),
-    ("POST", "/api/v1/subscriptions/{subscription_id}/code"): _request(
-        "POST", "/api/v1/subscriptions/999999/code"
+    ("POST", "/api/v1/subscriptions/{handle}/code"): _request(
+        "POST", "/api/v1/subscriptions/no-such-handle-0000/code"
     ),
-    ("POST", "/api/v1/subscriptions/{subscription_id}/verify"): _request(
-        "POST", "/api/v1/subscriptions/999999/verify", json={"code": "123456"}
+    ("POST", "/api/v1/subscriptions/{handle}/verify"): _request(
+        "POST", "/api/v1/subscriptions/no-such-handle-0000/verify", json={"code": "123456"}
     ),
     ("GET", "/api/v1/subscriptions/{token}"): _request(
         "GET", "/api/v1/subscriptions/no-such-token-at-all"
@@ -369,8 +369,8 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/alerts"): _request("GET", "/alerts"),
     ("POST", "/alerts"): _request("POST", "/alerts", data={"account": "nobody", "contact": "x"}),
-    ("POST", "/alerts/{subscription_id}/verify"): _request(
-        "POST", "/alerts/999999/verify", data={"code": "123456"}
+    ("POST", "/alerts/{handle}/verify"): _request(
+        "POST", "/alerts/no-such-handle-0000/verify", data={"code": "123456"}
     ),
     ("GET", "/alerts/s/{token}"): _request("GET", "/alerts/s/no-such-token"),
     ("POST", "/alerts/s/{token}"): _request(
