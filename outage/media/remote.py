@@ -104,7 +104,7 @@ def _get(url: str, *, trusted: bool, deadline: float, settings: Settings) -> byt
             if response.status_code != 200:
                 raise FetchFailed(f"the server answered {response.status_code}")
             return _body(response, deadline=deadline, max_bytes=settings.photo_max_bytes)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         raise FetchFailed(f"the fetch failed: {type(exc).__name__}: {exc}") from None
 
 

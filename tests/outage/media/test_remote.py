@@ -58,3 +58,8 @@ def test_a_body_past_the_limit_fails_while_it_streams(server: str) -> None:
 def test_an_error_answer_fails(server: str) -> None:
     with pytest.raises(remote.FetchFailed, match="404"):
         remote.fetch(f"{server}/missing", settings=TRUSTED)
+
+
+def test_a_url_httpx_cannot_send_fails() -> None:
+    with pytest.raises(remote.FetchFailed, match="InvalidURL"):
+        remote.fetch("http://1.1.1.1/a\x01b", settings=Settings())
