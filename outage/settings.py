@@ -166,10 +166,16 @@ class Settings(BaseSettings):
         "(a form with a photo) may be this much larger than `max_body_bytes`.",
     )
     photo_max_pixels: int = Field(
-        default=40_000_000,
+        default=24_000_000,
         ge=1,
         description="Photos of more pixels are refused (422) before they are decoded, "
         "against images that unpack to gigabytes.",
+    )
+    photo_decodes_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="Photos decoded and re-encoded at the same time in one process; more "
+        "wait their turn, so a burst of large images cannot take all memory and CPU.",
     )
     photo_max_per_report: int = Field(
         default=5, ge=1, description="Photos kept per report; more get 409."
