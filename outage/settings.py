@@ -186,8 +186,8 @@ class Settings(BaseSettings):
     photo_url_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts whose `media_url` (Open311) is fetched whatever their address "
-        "(a JSON list); other hosts only when every address they resolve to, and the one "
-        "connected to, is public (never a private, loopback or link-local one).",
+        "(a JSON list); other hosts only when every address they resolve to is public "
+        "(never a private, loopback or link-local one), and from the address so checked.",
     )
     photo_url_timeout_seconds: Seconds = Field(
         default=timedelta(seconds=10),
