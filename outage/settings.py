@@ -166,10 +166,16 @@ class Settings(BaseSettings):
         "(a form with a photo) may be this much larger than `max_body_bytes`.",
     )
     photo_max_pixels: int = Field(
-        default=40_000_000,
+        default=24_000_000,
         ge=1,
         description="Photos of more pixels are refused (422) before they are decoded, "
         "against images that unpack to gigabytes.",
+    )
+    photo_decodes_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="Photos decoded and re-encoded at the same time in one process; more "
+        "wait their turn, so a burst of large images cannot take all memory and CPU.",
     )
     photo_max_per_report: int = Field(
         default=5, ge=1, description="Photos kept per report; more get 409."
@@ -180,8 +186,8 @@ class Settings(BaseSettings):
     photo_url_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts whose `media_url` (Open311) is fetched whatever their address "
-        "(a JSON list); other hosts only when every address they resolve to, and the one "
-        "connected to, is public (never a private, loopback or link-local one).",
+        "(a JSON list); other hosts only when every address they resolve to is public "
+        "(never a private, loopback or link-local one), and from the address so checked.",
     )
     photo_url_timeout_seconds: Seconds = Field(
         default=timedelta(seconds=10),

@@ -73,6 +73,7 @@ from outage.intake.service import (
     submit_report,
 )
 from outage.media.enums import PhotoSource
+from outage.media.errors import NotAnImage
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -355,13 +356,21 @@ def _keep_photos(
 ) -> None:
     """Keep the attachments that are images as the report's photos; any other, or one
     refused, is passed over alone (in a savepoint), so the report is filed whatever came
-    with it."""
+    with it. Images past the report's most photos are not even looked at."""
+    images = 0
     for data in attachments:
+        if images == settings.photo_max_per_report:
+            log.info("report %s: images past its %d are passed over", ticket, images)
+            return
         try:
             with session.begin_nested():
                 add_report_photo(session, ticket, data, source=PhotoSource.EMAIL, settings=settings)
+        except NotAnImage as other:
+            log.info("an attachment of report %s is not an image: %s", ticket, other)
+            continue
         except DomainError as refusal:
             log.info("an attachment of report %s is not kept: %s", ticket, refusal)
+        images += 1
 
 
 def _submit(
