@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
-from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage
+from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage, area_name
 from outage.crews import service as crews_service
 from outage.grid.models import Device, Feeder, GridNode, Premise, Substation
 from outage.grid.switching import abnormal_devices
@@ -168,6 +168,16 @@ def public_outages(
         for i in outages
     ]
     return public, _premises_out(session, topology, live, outages)
+
+
+def area_names(session: Session, premise_ids: Collection[int]) -> dict[int, str]:
+    """The area (ward, district) each premise is in, from its address: the names the public
+    map's areas go by."""
+    rows = session.execute(
+        select(Premise.id, Premise.address).where(Premise.id.in_(set(premise_ids)))
+    )
+    named = ((premise_id, area_name(address)) for premise_id, address in rows)
+    return {premise_id: name for premise_id, name in named if name}
 
 
 _AREAS = text(
@@ -413,6 +423,34 @@ def network_bounds(session: Session) -> Bounds | None:
         return None
     west, south, east, north = (round(float(v), 6) for v in box)
     return (west, south, east, north)
+
+
+OUTLINE_GRID_DEG = 0.0001
+"""The public outline's lines are snapped to a grid this fine (about 10 m) and simplified
+as much: enough to read the streets they follow, too coarse to point at a building."""
+
+_OUTLINE = text(
+    "SELECT 'territory', ST_AsGeoJSON(ST_Union(geom), 5) FROM service_areas"
+    " UNION ALL"
+    " SELECT 'lines', ST_AsGeoJSON(ST_Simplify(ST_SnapToGrid(ST_Collect(geom), :grid), :grid), 5)"
+    " FROM devices WHERE retired_in IS NULL AND ST_GeometryType(geom) = 'ST_LineString'"
+)
+
+
+def outline(session: Session) -> list[Feature]:
+    """What the public map draws under the outages so it reads without tiles: the service
+    territory's outline and the network's lines as one shape, without a device's name."""
+    rows = session.execute(_OUTLINE, {"grid": OUTLINE_GRID_DEG})
+    return [
+        {
+            "type": "Feature",
+            "id": kind,
+            "geometry": json.loads(geometry),
+            "properties": {"kind": kind},
+        }
+        for kind, geometry in rows
+        if geometry
+    ]
 
 
 def crews(session: Session, *, now: datetime) -> list[Feature]:

@@ -57,6 +57,7 @@ class MapState:
     settings: Settings
     public_data: TtlCache
     network_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
+    outline_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
     built: dict[tuple[str, str], MapPage] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -170,10 +171,12 @@ def public_page(request: Request, state: MapStateDep, lang: str | None = None) -
     language = request_language(request, lang)
     page = state.page("public", language)
     script = f"/map/map.js?{urlencode({'lang': language, 'v': page.version})}"
+    shades = public.bands(state.settings.map_min_customers)
+    config = _client_config(state, language, shades=[[band.lowest, band.colour] for band in shades])
     return render_page(
         "map.html",
         language,
-        {"page": page, "map_script": script, "config": _client_config(state, language)},
+        {"page": page, "map_script": script, "config": config, "bands": shades},
         path=request.url.path,
         words=_strings,
         headers={"Cache-Control": f"public, max-age={PAGE_MAX_AGE_S}"},
@@ -201,8 +204,11 @@ def _public_body(
         )
         works = map_sources.planned_works(session, network, now=now)
         bounds = map_sources.network_bounds(session)
+        names = map_sources.area_names(session, [premise.premise_id for premise in premises])
     resolution, smallest = settings.map_h3_resolution, settings.map_min_customers
-    cells = layers.outage_cells(outages, premises, resolution=resolution, min_customers=smallest)
+    cells = layers.outage_cells(
+        outages, premises, resolution=resolution, min_customers=smallest, names=names
+    )
     planned = layers.planned_cells(works, resolution=resolution, min_customers=smallest)
     return layers.collection(
         layers.public_features(cells, planned),
@@ -237,6 +243,19 @@ async def public_geojson(request: Request, state: MapStateDep) -> Response:
         cached = await run_in_threadpool(state.public_data.get, compute)
     max_age = round(state.settings.map_cache_seconds.total_seconds())
     return _geojson(cached.body, cached.etag, f"public, max-age={max_age}", request)
+
+
+@router.get(
+    "/api/v1/map/outline.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=PUBLIC,
+)
+def outline_geojson(request: Request, session: SessionDep, state: MapStateDep) -> Response:
+    """The service territory's outline and the network's lines as one coarse shape, drawn
+    under the outages so the public map reads without tiles. Changes only with imports."""
+    cached = state.outline_data.get(lambda: layers.collection(map_sources.outline(session)))
+    return _geojson(cached.body, cached.etag, f"public, max-age={round(NETWORK_CACHE_S)}", request)
 
 
 def _staff_geojson(body: bytes) -> Response:

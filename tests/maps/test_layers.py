@@ -9,6 +9,7 @@ from maps.layers import (
     PlannedWork,
     PremiseOut,
     PublicOutage,
+    area_name,
     collection,
     outage_cells,
     planned_cells,
@@ -103,7 +104,25 @@ def test_the_cell_shows_the_latest_etr_and_says_when_part_has_none() -> None:
     )
     [feature] = public_features([cell], [])
     assert feature["properties"]["etr"] == later.isoformat()
+    assert feature["properties"]["etr_from"] == (T0 + timedelta(hours=1)).isoformat()
     assert feature["properties"]["etr_partial"] is True
+
+
+def test_an_area_is_named_after_the_ward_most_of_its_customers_are_in() -> None:
+    [cell] = outage_cells(
+        [outage(1)],
+        [premise(1, 10, HERE, 2), premise(1, 11, NEAR, 5), premise(1, 12, NEAR, 1)],
+        resolution=RESOLUTION,
+        min_customers=1,
+        names={10: "Phường Kim Mã, Quận Ba Đình", 11: "Phường Láng Hạ, Quận Đống Đa"},
+    )
+    assert cell.name == "Phường Láng Hạ, Quận Đống Đa"
+
+
+def test_an_area_name_never_holds_the_house() -> None:
+    address = "62 Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội"
+    assert area_name(address) == "Phường Thượng Đình, Quận Thanh Xuân"
+    assert area_name("62 Nguyễn Trãi, Hà Nội") is None
 
 
 def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
@@ -112,6 +131,7 @@ def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
         [premise(1, 10, HERE, 7)],
         resolution=RESOLUTION,
         min_customers=3,
+        names={10: "Phường Kim Mã, Quận Ba Đình"},
     )
     body = json.loads(collection(public_features(cells, []), updated_at=T0.isoformat()))
     [feature] = body["features"]
@@ -124,9 +144,11 @@ def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
         "outages": 1,
         "since": T0.isoformat(),
         "etr": None,
+        "etr_from": None,
         "etr_partial": False,
         "hazards": ["tree_on_line"],
         "causes": ["storm damage"],
+        "name": "Phường Kim Mã, Quận Ba Đình",
     }
     assert body["updated_at"] == T0.isoformat()
 

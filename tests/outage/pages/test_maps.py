@@ -385,3 +385,22 @@ def test_planned_work_is_on_the_public_map(maps_database: str, public: Any) -> N
     for work in works:
         assert datetime.fromisoformat(work["starts_at"]) == plan.starts_at
         assert datetime.fromisoformat(work["ends_at"]) == plan.ends_at
+
+
+def test_the_outline_is_the_territory_and_the_lines_without_names(
+    maps_database: str, public: Any
+) -> None:
+    answer = public(maps_database).get("/api/v1/map/outline.geojson")
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"].startswith("public, max-age=")
+    features = answer.json()["features"]
+    assert {f["id"]: f["geometry"]["type"] for f in features} == {
+        "territory": "Polygon",
+        "lines": "MultiLineString",
+    }
+    assert all(f["properties"] == {"kind": f["id"]} for f in features)
+    with session_scope(session_factory(maps_database)) as session:
+        some_line = session.scalars(
+            select(Device.asset_ref).where(Device.kind == DeviceKind.LINE).limit(1)
+        ).one()
+    assert some_line not in answer.text
