@@ -209,6 +209,30 @@ def _hexagon(cell: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+def cells_at(points: Iterable[tuple[float, float]], resolution: int) -> set[str]:
+    """The cells (at the public map's `resolution`) of (lat, lon) points: how a search
+    tells where it found something without naming the spot."""
+    return {_cell_of(lat, lon, resolution) for lat, lon in points}
+
+
+def cells_bbox(cells: Iterable[str]) -> tuple[float, float, float, float]:
+    """The bbox (west, south, east, north) of the cells' hexagons."""
+    corners = [corner for cell in cells for corner in h3.cell_to_boundary(cell)]
+    lats, lons = [lat for lat, _ in corners], [lon for _, lon in corners]
+    return (round(min(lons), 6), round(min(lats), 6), round(max(lons), 6), round(max(lats), 6))
+
+
+def areas_at(cells: Iterable[str], features: Mapping[str, Feature]) -> list[Feature]:
+    """The public map's outage areas (its features by id) over the cells: each cell's own,
+    or its parent's where it was merged; most customers out first."""
+    found: dict[str, Feature] = {}
+    for cell in cells:
+        for key in (f"out-{cell}", f"out-{_parent(cell)}"):
+            if key in features:
+                found[key] = features[key]
+    return sorted(found.values(), key=lambda f: (-f["properties"]["customers_out"], f["id"]))
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 

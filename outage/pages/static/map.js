@@ -142,6 +142,108 @@
 
   M.when("map", drawOutline);
 
+  /* --- the search: an address, an area, a ticket, or where the visitor is ------------- */
+
+  var LOOKUP_URL = "/api/v1/map/lookup";
+  var found = null;  /* the outline of what the last search found */
+
+  function say(lines) {
+    var box = document.getElementById("lookup-result");
+    box.replaceChildren();
+    lines.forEach(function (line) { if (line) box.appendChild(el("p", null, line)); });
+  }
+
+  function flyTo(bbox) {
+    M.when("map", function (map) {
+      var bounds = [[bbox[1], bbox[0]], [bbox[3], bbox[2]]];
+      if (found) found.remove();
+      found = L.rectangle(bounds, { className: "lookup-found", color: "#0b5cad", weight: 3, dashArray: "6 4", fill: false, interactive: false }).addTo(map);
+      map.flyToBounds(bounds, { maxZoom: 15, duration: 0.5 });
+    });
+  }
+
+  function told(body) {
+    var name = body.name || (body.found === "position" ? t("lookup_here") : "");
+    var lines = [];
+    if (body.ticket) {
+      lines.push(format(t("lookup_ticket"), { ticket: body.ticket.ticket, status: body.ticket.status_text }));
+      lines.push(body.ticket.progress_text);
+    }
+    var outages = body.outages;
+    if (outages.length) {
+      var customers = outages.reduce(function (sum, area) { return sum + area.customers_out; }, 0);
+      lines.push(format(t(outages.length === 1 ? "lookup_outage" : "lookup_outages"), {
+        name: name || areaName(outages[0], 0),
+        customers: count(customers),
+        areas: outages.length,
+        etr: etrText(outages[0]),
+      }));
+    } else if (body.bbox) {
+      lines.push(format(t("lookup_clear"), { name: name }));
+    }
+    say(lines);
+    if (body.bbox) flyTo(body.bbox);
+  }
+
+  function refused(status, detail, byPosition) {
+    var digits = document.getElementById("lookup-digits");
+    if (status === 403) {
+      var asked = !digits.hidden && document.getElementById("lookup-phone").value;
+      digits.hidden = false;
+      document.getElementById("lookup-phone").focus();
+      say([t(asked ? "lookup_digits_wrong" : "lookup_digits_needed")]);
+    } else if (status === 404 || status === 422) {
+      say([t(byPosition ? "lookup_outside" : "lookup_not_found")]);
+    } else {
+      say([t(status === 429 ? "lookup_busy" : "lookup_failed")]);
+    }
+  }
+
+  function lookup(params) {
+    say([t("lookup_searching")]);
+    params.lang = M.config.lang;
+    var query = new URLSearchParams(params).toString();
+    fetch(LOOKUP_URL + "?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (answer) {
+        return answer.json().then(function (body) {
+          if (answer.ok) told(body);
+          else refused(answer.status, body.detail, "lat" in params);
+        });
+      })
+      .catch(function () { say([t("lookup_failed")]); });
+  }
+
+  function search(event) {
+    event.preventDefault();
+    var q = document.getElementById("lookup-q").value.trim();
+    if (q.length < 2) {
+      say([t("lookup_not_found")]);
+      return;
+    }
+    var params = { q: q };
+    var digits = document.getElementById("lookup-phone").value.trim();
+    if (!document.getElementById("lookup-digits").hidden && digits) params.phone_last4 = digits;
+    lookup(params);
+  }
+
+  function locateMe() {
+    say([t("lookup_searching")]);
+    navigator.geolocation.getCurrentPosition(
+      function (where) {
+        lookup({ lat: where.coords.latitude.toFixed(5), lon: where.coords.longitude.toFixed(5) });
+      },
+      function () { say([t("lookup_no_position")]); },
+      { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 }
+    );
+  }
+
+  document.getElementById("lookup").addEventListener("submit", search);
+  if ("geolocation" in navigator) {
+    var locate = document.getElementById("locate-me");
+    locate.hidden = false;
+    locate.addEventListener("click", locateMe);
+  }
+
   window.OutagePublic = {
     source: function (url) {
       return M.source(url, summarise, function () {
