@@ -10,6 +10,9 @@ from maps.layers import (
     PremiseOut,
     PublicOutage,
     area_name,
+    areas_at,
+    cells_at,
+    cells_bbox,
     collection,
     outage_cells,
     planned_cells,
@@ -166,3 +169,22 @@ def test_planned_work_is_counted_per_cell_with_its_window() -> None:
     assert feature["properties"]["customers"] == 4
     assert feature["properties"]["starts_at"] == work.starts_at.isoformat()
     assert feature["properties"]["ends_at"] == work.ends_at.isoformat()
+
+
+def test_a_search_finds_the_area_its_cell_was_merged_into() -> None:
+    cell = h3.latlng_to_cell(*HERE, RESOLUTION)
+    parent = h3.cell_to_parent(cell, RESOLUTION - 1)
+    features = {
+        f"out-{parent}": {"id": f"out-{parent}", "properties": {"customers_out": 4}},
+        "out-elsewhere": {"id": "out-elsewhere", "properties": {"customers_out": 9}},
+    }
+    assert [f["id"] for f in areas_at(cells_at([HERE, NEAR], RESOLUTION), features)] == [
+        f"out-{parent}"
+    ]
+
+
+def test_a_search_answers_the_cells_extent_not_the_spot() -> None:
+    cells = cells_at([HERE], RESOLUTION)
+    west, south, east, north = cells_bbox(cells)
+    assert west < HERE[1] < east and south < HERE[0] < north
+    assert (east - west) > 0.005, "a cell wide, not a house"

@@ -185,7 +185,7 @@
     if (body.bbox) flyTo(body.bbox);
   }
 
-  function refused(status, detail, byPosition) {
+  function refused(status, byPosition) {
     var digits = document.getElementById("lookup-digits");
     if (status === 403) {
       var asked = !digits.hidden && document.getElementById("lookup-phone").value;
@@ -207,7 +207,7 @@
       .then(function (answer) {
         return answer.json().then(function (body) {
           if (answer.ok) told(body);
-          else refused(answer.status, body.detail, "lat" in params);
+          else refused(answer.status, "lat" in params);
         });
       })
       .catch(function () { say([t("lookup_failed")]); });
