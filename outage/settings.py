@@ -235,6 +235,11 @@ class Settings(BaseSettings):
         description="Areas with fewer customers out are merged into their parent cell, or "
         "left off the public map: no one household can be picked out.",
     )
+    map_lookup_limit: str = Field(
+        default="30/minute",
+        description="Searches on the public map (an address, an area, a ticket, the "
+        "visitor's position) from one client address before 429.",
+    )
     # public feeds
     feed_alert_customers: int = Field(
         default=100,

@@ -387,6 +387,8 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/map"): _request("GET", "/map"),
     ("GET", "/map/map.js"): _request("GET", "/map/map.js"),
     ("GET", "/api/v1/map/public.geojson"): _request("GET", "/api/v1/map/public.geojson"),
+    ("GET", "/api/v1/map/outline.geojson"): _request("GET", "/api/v1/map/outline.geojson"),
+    ("GET", "/api/v1/map/lookup"): _request("GET", "/api/v1/map/lookup?q=no-such-place"),
     ("GET", "/api/v1/map/areas.geojson"): _request("GET", "/api/v1/map/areas.geojson"),
     ("GET", "/api/v1/public/summary"): _request("GET", "/api/v1/public/summary"),
     ("GET", "/api/v1/public/cap"): _request("GET", "/api/v1/public/cap"),
