@@ -6,7 +6,7 @@ nothing a strict Content-Security-Policy would block. Comments customers wrote a
 through Jinja's autoescape. Staff only (`pages.supervisor`); nothing here is cached.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -39,6 +39,7 @@ class _Month:
     saidi: float
     saidi_without_med: float
     saifi: float
+    major_event_days: int
 
 
 def _first_month(today: date, months: int) -> date:
@@ -66,9 +67,26 @@ def _months(request: Request, session: Session, now: datetime, zone: tzinfo) -> 
             saidi=m.with_major_events.saidi,
             saidi_without_med=m.without_major_events.saidi,
             saifi=m.with_major_events.saifi,
+            major_event_days=m.major_event_days,
         )
         for m in found
     ]
+
+
+def _reliability_notes(months: Sequence[_Month], t: Mapping[str, str]) -> dict[str, str]:
+    """The period the reliability charts draw, and whether Major Event Days set the two
+    SAIDI lines apart (said outright when they did not, so equal lines puzzle nobody)."""
+    days = sum(m.major_event_days for m in months)
+    return {
+        "period": t["supervisor_months_period"].format(
+            count=len(months), first=months[0].label, last=months[-1].label
+        ),
+        "med": (
+            t["supervisor_med_some"].format(days=days)
+            if days
+            else t["supervisor_med_none"].format(count=len(months))
+        ),
+    }
 
 
 def _percent(share: float | None, t: Mapping[str, str]) -> str:
@@ -99,6 +117,7 @@ def supervisor_dashboard(
         "window_text": t["supervisor_window"].format(
             days=WINDOW.days, now=local_moment(now, t, zone)["text"]
         ),
+        "reliability": _reliability_notes(months, t) if months else None,
         "saidi_chart": (
             charts.bar_chart(
                 labels,
@@ -127,7 +146,9 @@ def supervisor_dashboard(
             }
             for row in summary.compliance
         ],
-        "ages_chart": charts.bar_chart([label for label, _ in ages], [[n for _, n in ages]]),
+        "ages_chart": charts.bar_chart(
+            [label for label, _ in ages], [[n for _, n in ages]], counts=True
+        ),
         "satisfaction": mood,
         "mean_text": (
             t["supervisor_mean"].format(mean=f"{mood.mean:.1f}", count=mood.count)
@@ -135,7 +156,7 @@ def supervisor_dashboard(
             else t["supervisor_no_ratings"]
         ),
         "ratings_chart": charts.bar_chart(
-            [str(score) for score in range(1, 6)], [list(mood.distribution)]
+            [str(score) for score in range(1, 6)], [list(mood.distribution)], counts=True
         ),
         "comments": [
             {

@@ -67,3 +67,32 @@ def test_customer_comments_are_escaped(
 
 def test_agents_may_not_see_the_dashboard(agent_client: TestClient) -> None:
     assert agent_client.get("/supervisor").status_code == 403
+
+
+def _category_labels(html: str, chart_id: str) -> list[str]:
+    chart = html.split(f'id="{chart_id}"', 1)[1].split("</figure>", 1)[0]
+    return re.findall(r'<text class="category"[^>]*>([^<]*)</text>', chart)
+
+
+def test_the_reliability_period_names_the_months_drawn(supervisor_client: TestClient) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    months = _category_labels(html, "saidi-chart")
+    period = html.split('id="reliability-period">', 1)[1].split("</p>", 1)[0]
+    assert period.startswith(f"{len(months)} months, {months[0]} to {months[-1]} ")
+
+
+def test_equal_med_lines_are_explained_when_there_was_no_major_event_day(
+    supervisor_client: TestClient,
+) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    note = html.split('id="med-note">', 1)[1].split("</p>", 1)[0]
+    assert "IEEE 1366" in note and "2.5 beta" in note
+    assert "There was no Major Event Day in these 12 months" in note
+
+
+def test_count_axes_tick_whole_numbers(supervisor_client: TestClient) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    ages = html.split('id="ages-chart"', 1)[1].split("</figure>", 1)[0]
+    ticks = re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', ages)
+    assert ticks and all(tick.replace(",", "").isdigit() for tick in ticks)
+    assert "Requests" in re.findall(r'<text class="unit"[^>]*>([^<]*)</text>', ages)
