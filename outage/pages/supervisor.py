@@ -1,5 +1,6 @@
-"""The supervisor's dashboard: reliability indices by month, SLA compliance per request
-type, open work by age, satisfaction, and the requests past their target.
+"""The supervisor's dashboard: the outage now (a live panel the page refreshes from
+`/supervisor/live.json`), reliability indices by month, SLA compliance per request type,
+open work by age, satisfaction, and the requests past their target.
 
 Charts are SVG drawn on the server (`outage.pages.charts`): no script needed to see them,
 nothing a strict Content-Security-Policy would block. Comments customers wrote are shown
@@ -11,12 +12,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from outage import i18n
 from outage.care import dashboard
 from outage.care.sla import target_of
+from outage.crews.live import CrewLoad, crew_load
+from outage.i18n import Language
+from outage.incidents import live as incidents_live
+from outage.notifications.live import MessageBacklog, message_backlog
 from outage.pages import charts
 from outage.pages.staff import staff_page
 from outage.reliability import service as reliability
@@ -30,7 +36,74 @@ WINDOW = timedelta(days=30)
 MONTHS = 12
 """Reliability indices are shown for this many months, the current one last."""
 
+LIVE_HOURS = 12
+"""The live panel's chart of customers out covers this many hours, ending now."""
+LIVE_STEP = timedelta(minutes=30)
+"""One point of that chart every this long (on the half hour), and one at now."""
+LIVE_REFRESH_S = 30
+"""The page asks for the live panel's figures again this often."""
+
 router = APIRouter(include_in_schema=False, tags=["supervisor pages"])
+
+
+@dataclass(frozen=True)
+class _StatusRow:
+    status: str
+    label: str
+    incidents: int
+
+
+@dataclass(frozen=True)
+class LivePanel:
+    """What the live panel shows; the page draws it and its script refreshes it."""
+
+    updated: str
+    customers_out: int
+    incidents: tuple[_StatusRow, ...]
+    crews: CrewLoad
+    messages: MessageBacklog
+    etrs_lapsed: int
+    etrs_hint: str
+    chart_title: str
+    chart: charts.Chart
+
+
+def _half_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=moment.minute // 30 * 30, second=0, microsecond=0)
+
+
+def live_panel(session: Session, language: Language, zone: tzinfo, now: datetime) -> LivePanel:
+    """The storm as it stands at `now`, worded in `language`."""
+    t = i18n.strings(language)
+    since = _half_hour(now - timedelta(hours=LIVE_HOURS))
+    series = incidents_live.customers_out_series(session, since=since, now=now, step=LIVE_STEP)
+    lapsed = incidents_live.lapsed_etrs(session, since=since, now=now)
+    local = [p.at.astimezone(zone) for p in series]
+    labels = [f"{at:%H:%M}" if at.minute == 0 else "" for at in local[:-1]] + [""]
+    return LivePanel(
+        updated=t["supervisor_live_updated"].format(time=local_moment(now, t, zone)["text"]),
+        customers_out=incidents_live.customers_out(session),
+        incidents=tuple(
+            _StatusRow(
+                row.status, i18n.label(language, "incident_status", row.status), row.incidents
+            )
+            for row in incidents_live.incidents_by_status(session)
+        ),
+        crews=crew_load(session, now=now),
+        messages=message_backlog(session, now=now),
+        etrs_lapsed=lapsed.incidents,
+        etrs_hint=t["supervisor_etrs_lapsed_hint"].format(hours=LIVE_HOURS, still=lapsed.still_out),
+        chart_title=t["supervisor_customers_out_chart"].format(hours=LIVE_HOURS),
+        chart=charts.line_chart(labels, [[p.customers for p in series]], counts=True),
+    )
+
+
+@router.get("/supervisor/live.json", dependencies=[Depends(require("supervisor.live"))])
+def supervisor_live(request: Request, session: SessionDep, lang: str | None = None) -> JSONResponse:
+    """The live panel's figures, for the page's script to refresh it without a reload."""
+    zone = request.app.state.settings.local_timezone
+    panel = live_panel(session, request_language(request, lang), zone, datetime.now(UTC))
+    return JSONResponse(jsonable_encoder(panel))
 
 
 @dataclass(frozen=True)
@@ -114,6 +187,8 @@ def supervisor_dashboard(
     mood = summary.satisfaction
     context = {
         "nav": "supervisor",
+        "live": live_panel(session, language, zone, now),
+        "live_refresh_s": LIVE_REFRESH_S,
         "window_text": t["supervisor_window"].format(
             days=WINDOW.days, now=local_moment(now, t, zone)["text"]
         ),

@@ -96,3 +96,33 @@ def test_count_axes_tick_whole_numbers(supervisor_client: TestClient) -> None:
     ticks = re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', ages)
     assert ticks and all(tick.replace(",", "").isdigit() for tick in ticks)
     assert "Requests" in re.findall(r'<text class="unit"[^>]*>([^<]*)</text>', ages)
+
+
+def test_agents_may_not_read_the_live_figures(agent_client: TestClient) -> None:
+    assert agent_client.get("/supervisor/live.json").status_code == 403
+
+
+def test_nobody_signed_out_reads_the_live_figures(anonymous_client: TestClient) -> None:
+    assert anonymous_client.get("/supervisor/live.json").status_code == 401
+
+
+def test_the_live_figures_answer_as_json_with_a_whole_number_chart(
+    supervisor_client: TestClient,
+) -> None:
+    answer = supervisor_client.get("/supervisor/live.json", params={"lang": "en"})
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    live = answer.json()
+    assert set(live["crews"]) == {"free", "travelling", "on_site"}
+    assert set(live["messages"]) == {"waiting", "retrying", "sending", "dead_recently"}
+    assert live["incidents"][0]["status"] == "predicted"
+    assert all(tick["label"].replace(",", "").isdigit() for tick in live["chart"]["ticks"])
+    assert live["chart_title"] == "Customers out, the last 12 hours"
+
+
+def test_the_page_shows_the_live_figures(supervisor_client: TestClient) -> None:
+    live = supervisor_client.get("/supervisor/live.json").json()
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    shown = re.search(r'data-live="customers_out">([^<]*)<', html)
+    assert shown is not None and shown.group(1) == f"{live['customers_out']:,}"
+    assert 'id="customers-out-chart"' in html
