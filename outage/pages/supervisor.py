@@ -37,7 +37,8 @@ MONTHS = 12
 """Reliability indices are shown for this many months, the current one last."""
 
 LIVE_HOURS = 12
-"""The live panel's chart of customers out covers this many hours, ending now."""
+"""The live panel's chart of customers out covers this many hours (from the half hour
+before), ending now; restoration times missed are counted over the same span."""
 LIVE_STEP = timedelta(minutes=30)
 """One point of that chart every this long (on the half hour), and one at now."""
 LIVE_REFRESH_S = 30
@@ -80,8 +81,11 @@ def live_panel(session: Session, language: Language, zone: tzinfo, now: datetime
     lapsed = incidents_live.lapsed_etrs(session, since=since, now=now)
     local = [p.at.astimezone(zone) for p in series]
     labels = [f"{at:%H:%M}" if at.minute == 0 else "" for at in local[:-1]] + [""]
+    start = f"{local[0]:%H:%M}"
     return LivePanel(
-        updated=t["supervisor_live_updated"].format(time=local_moment(now, t, zone)["text"]),
+        updated=t["supervisor_live_updated"].format(
+            time=local_moment(now, t, zone)["text"], seconds=LIVE_REFRESH_S
+        ),
         customers_out=incidents_live.customers_out(session),
         incidents=tuple(
             _StatusRow(
@@ -92,8 +96,10 @@ def live_panel(session: Session, language: Language, zone: tzinfo, now: datetime
         crews=crew_load(session, now=now),
         messages=message_backlog(session, now=now),
         etrs_lapsed=lapsed.incidents,
-        etrs_hint=t["supervisor_etrs_lapsed_hint"].format(hours=LIVE_HOURS, still=lapsed.still_out),
-        chart_title=t["supervisor_customers_out_chart"].format(hours=LIVE_HOURS),
+        etrs_hint=t["supervisor_etrs_lapsed_hint"].format(start=start, still=lapsed.still_out),
+        chart_title=t["supervisor_customers_out_chart"].format(
+            start=start, minutes=int(LIVE_STEP / timedelta(minutes=1))
+        ),
         chart=charts.line_chart(labels, [[p.customers for p in series]], counts=True),
     )
 

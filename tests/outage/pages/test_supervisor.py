@@ -117,7 +117,16 @@ def test_the_live_figures_answer_as_json_with_a_whole_number_chart(
     assert set(live["messages"]) == {"waiting", "retrying", "sending", "dead_recently"}
     assert live["incidents"][0]["status"] == "predicted"
     assert all(tick["label"].replace(",", "").isdigit() for tick in live["chart"]["ticks"])
-    assert live["chart_title"] == "Customers out, the last 12 hours"
+
+
+def test_the_live_chart_title_names_the_hours_drawn(supervisor_client: TestClient) -> None:
+    live = supervisor_client.get("/supervisor/live.json", params={"lang": "en"}).json()
+    title = live["chart_title"]
+    assert title.endswith(" to now (every 30 minutes)")
+    start = datetime.strptime(title.removeprefix("Customers out, ")[:5], "%H:%M")
+    first_hour = start if start.minute == 0 else start + timedelta(minutes=30)
+    labelled = [c["label"] for c in live["chart"]["categories"] if c["label"]]
+    assert labelled[0] == f"{first_hour:%H:%M}"
 
 
 def test_the_page_shows_the_live_figures(supervisor_client: TestClient) -> None:
