@@ -295,6 +295,11 @@ class Notification(Base):
             name="ck_notifications_recipient",
         ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
+        Index(
+            "ix_notifications_dead_updated_at",
+            "updated_at",
+            postgresql_where=text("status = 'dead'"),
+        ),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),

@@ -427,3 +427,16 @@ def test_login_attempts_record_the_outcome(
     )
     assert [r.outcome for r in rows] == [LoginOutcome.FAILED.value, LoginOutcome.SUCCEEDED.value]
     assert all(r.client_ip for r in rows)
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMIN])
+def test_supervisors_and_administrators_land_on_the_supervisor_page(
+    fresh_client: TestClient, role: Role
+) -> None:
+    [login_csrf] = CSRF_INPUT.findall(fresh_client.get("/login").text)
+    answer = fresh_client.post(
+        "/login",
+        data={"username": username(role), "password": STAFF_PASSWORD, "csrf_token": login_csrf},
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/supervisor"

@@ -415,6 +415,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
     ),
     ("GET", "/supervisor"): _request("GET", "/supervisor"),
+    ("GET", "/supervisor/live.json"): _request("GET", "/supervisor/live.json"),
     ("GET", "/switching"): _request("GET", "/switching"),
     ("POST", "/switching/return-to-normal"): _request(
         "POST", "/switching/return-to-normal", data={"asset_ref": "nope"}
