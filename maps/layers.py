@@ -63,11 +63,23 @@ class Cell:
     outages: set[int] = field(default_factory=set)
     since: datetime | None = None
     etr: datetime | None = None
+    """The latest ETR of its outages: when the whole area should have power again."""
+    etr_from: datetime | None = None
+    """The earliest: when the first of it should."""
     etr_unknown: bool = False
     hazards: set[str] = field(default_factory=set)
     causes: set[str] = field(default_factory=set)
+    names: dict[str, float] = field(default_factory=dict)
+    """The area names (`area_name`) of its premises, by customers."""
 
-    def add_outage(self, outage: PublicOutage, customers: float) -> None:
+    @property
+    def name(self) -> str | None:
+        """The area most of its customers out are in."""
+        return min(self.names, key=lambda n: (-self.names[n], n)) if self.names else None
+
+    def add_outage(self, outage: PublicOutage, customers: float, name: str | None = None) -> None:
+        if name and customers:
+            self.names[name] = self.names.get(name, 0.0) + customers
         self.customers_out += customers
         self.outages.add(outage.id)
         self.since = min(self.since or outage.started_at, outage.started_at)
@@ -75,6 +87,7 @@ class Cell:
             self.etr_unknown = True
         else:
             self.etr = max(self.etr or outage.etr, outage.etr)
+            self.etr_from = min(self.etr_from or outage.etr, outage.etr)
         if outage.hazard:
             self.hazards.add(outage.hazard)
         if outage.cause:
@@ -86,9 +99,23 @@ class Cell:
         self.since = min(d for d in (self.since, other.since) if d is not None)
         known = [d for d in (self.etr, other.etr) if d is not None]
         self.etr = max(known) if known else None
+        earliest = [d for d in (self.etr_from, other.etr_from) if d is not None]
+        self.etr_from = min(earliest) if earliest else None
         self.etr_unknown = self.etr_unknown or other.etr_unknown
         self.hazards |= other.hazards
         self.causes |= other.causes
+        for name, customers in other.names.items():
+            self.names[name] = self.names.get(name, 0.0) + customers
+
+
+def area_name(address: str) -> str | None:
+    """The area an address is in, as people name it: what follows the house and street
+    ("62 Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội" is in "Phường Thượng
+    Đình, Quận Thanh Xuân"), never the house; None for an address of fewer parts."""
+    parts = [part.strip() for part in address.split(",") if part.strip()]
+    if len(parts) < 3:
+        return None
+    return ", ".join(parts[1:3])
 
 
 @dataclass
@@ -121,8 +148,10 @@ def outage_cells(
     *,
     resolution: int,
     min_customers: int,
+    names: Mapping[int, str] | None = None,
 ) -> list[Cell]:
-    """Customers out per H3 cell; a premise under two outages (a nested one) counts once."""
+    """Customers out per H3 cell; a premise under two outages (a nested one) counts once.
+    `names`: the area name of each premise (by id), if known."""
     by_id = {outage.id: outage for outage in outages}
     cells: dict[str, Cell] = {}
     seen: set[int] = set()
@@ -134,7 +163,7 @@ def outage_cells(
         cell = cells.setdefault(key, Cell(key))
         counted = 0.0 if premise.premise_id in seen else premise.customers * outage.share_out
         seen.add(premise.premise_id)
-        cell.add_outage(outage, counted)
+        cell.add_outage(outage, counted, (names or {}).get(premise.premise_id))
     merged = _protect(cells, min_customers, lambda c: c.customers_out, Cell)
     return sorted(merged, key=lambda c: c.cell)
 
@@ -180,6 +209,30 @@ def _hexagon(cell: str) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+def cells_at(points: Iterable[tuple[float, float]], resolution: int) -> set[str]:
+    """The cells (at the public map's `resolution`) of (lat, lon) points: how a search
+    tells where it found something without naming the spot."""
+    return {_cell_of(lat, lon, resolution) for lat, lon in points}
+
+
+def cells_bbox(cells: Iterable[str]) -> tuple[float, float, float, float]:
+    """The bbox (west, south, east, north) of the cells' hexagons."""
+    corners = [corner for cell in cells for corner in h3.cell_to_boundary(cell)]
+    lats, lons = [lat for lat, _ in corners], [lon for _, lon in corners]
+    return (round(min(lons), 6), round(min(lats), 6), round(max(lons), 6), round(max(lats), 6))
+
+
+def areas_at(cells: Iterable[str], features: Mapping[str, Feature]) -> list[Feature]:
+    """The public map's outage areas (its features by id) over the cells: each cell's own,
+    or its parent's where it was merged; most customers out first."""
+    found: dict[str, Feature] = {}
+    for cell in cells:
+        for key in (f"out-{cell}", f"out-{_parent(cell)}"):
+            if key in features:
+                found[key] = features[key]
+    return sorted(found.values(), key=lambda f: (-f["properties"]["customers_out"], f["id"]))
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -198,9 +251,11 @@ def public_features(cells: Sequence[Cell], planned: Sequence[PlannedCell]) -> li
                 "outages": len(cell.outages),
                 "since": _iso(cell.since),
                 "etr": _iso(cell.etr),
+                "etr_from": _iso(cell.etr_from),
                 "etr_partial": cell.etr_unknown and cell.etr is not None,
                 "hazards": sorted(cell.hazards),
                 "causes": sorted(cell.causes),
+                "name": cell.name,
             },
         }
         for cell in cells

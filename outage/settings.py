@@ -166,10 +166,16 @@ class Settings(BaseSettings):
         "(a form with a photo) may be this much larger than `max_body_bytes`.",
     )
     photo_max_pixels: int = Field(
-        default=40_000_000,
+        default=24_000_000,
         ge=1,
         description="Photos of more pixels are refused (422) before they are decoded, "
         "against images that unpack to gigabytes.",
+    )
+    photo_decodes_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="Photos decoded and re-encoded at the same time in one process; more "
+        "wait their turn, so a burst of large images cannot take all memory and CPU.",
     )
     photo_max_per_report: int = Field(
         default=5, ge=1, description="Photos kept per report; more get 409."
@@ -180,8 +186,8 @@ class Settings(BaseSettings):
     photo_url_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts whose `media_url` (Open311) is fetched whatever their address "
-        "(a JSON list); other hosts only when every address they resolve to, and the one "
-        "connected to, is public (never a private, loopback or link-local one).",
+        "(a JSON list); other hosts only when every address they resolve to is public "
+        "(never a private, loopback or link-local one), and from the address so checked.",
     )
     photo_url_timeout_seconds: Seconds = Field(
         default=timedelta(seconds=10),
@@ -228,6 +234,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Areas with fewer customers out are merged into their parent cell, or "
         "left off the public map: no one household can be picked out.",
+    )
+    map_lookup_limit: str = Field(
+        default="30/minute",
+        description="Searches on the public map (an address, an area, a ticket, the "
+        "visitor's position) from one client address before 429.",
     )
     # public feeds
     feed_alert_customers: int = Field(
@@ -346,6 +357,12 @@ class Settings(BaseSettings):
     )
     subscription_codes_per_hour: int = Field(
         default=3, ge=1, description="Codes one contact may be sent in an hour."
+    )
+    subscription_codes_per_hour_total: int = Field(
+        default=2000,
+        ge=1,
+        description="Codes everyone together may be sent in an hour: a script asking for "
+        "codes to numbers it makes up stops here.",
     )
     public_base_url: str = Field(
         default="http://127.0.0.1:8000",

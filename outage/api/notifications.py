@@ -5,7 +5,7 @@ subscriptions (public: a one-time code proves the contact, a token then manages 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
 from outage.notifications import planned, preferences, selfservice, service, subscriptions
@@ -25,7 +25,14 @@ from outage.notifications.schemas import (
     SubscriptionPending,
     SubscriptionVerified,
 )
-from outage.web.deps import MAX_OFFSET, SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import (
+    MAX_OFFSET,
+    LimitsDep,
+    SessionDep,
+    SettingsDep,
+    TopologyDep,
+    client_ip,
+)
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import PAGES_DIR as PAGES_DIR
 
@@ -148,7 +155,7 @@ def cancel_planned(planned_id: int, session: SessionDep) -> PlannedOutageOut:
 
 # --- customers' own alert subscriptions --------------------------------------------------
 
-SubscriptionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Handle = Annotated[str, Path(min_length=16, max_length=32)]
 Token = Annotated[str, Path(min_length=16, max_length=64)]
 
 _REFUSED = {
@@ -172,42 +179,57 @@ _REFUSED = {
     responses={429: {"description": "Too many codes sent to this contact in the last hour"}},
 )
 def request_subscription(
-    asked: SubscriptionIn, session: SessionDep, config: SettingsDep
+    asked: SubscriptionIn,
+    request: Request,
+    session: SessionDep,
+    config: SettingsDep,
+    limits: LimitsDep,
 ) -> SubscriptionPending:
     """Ask for a customer's (or an address's) outage alerts at a phone or e-mail address:
-    a one-time code goes there, to be given back to `POST /subscriptions/{id}/verify`."""
+    a one-time code goes there, to be given back under its handle to
+    `POST /subscriptions/{handle}/verify`."""
+    limits.check(ip=client_ip(request), phone=None)
     return selfservice.request(session, asked, config, datetime.now(UTC))
 
 
 @router.post(
-    "/subscriptions/{subscription_id}/code",
+    "/subscriptions/{handle}/code",
     response_model=SubscriptionPending,
     status_code=status.HTTP_202_ACCEPTED,
     dependencies=[Depends(require("alerts.subscribe"))],
     responses={429: {"description": "Too many codes sent to this contact in the last hour"}},
 )
 def resend_code(
-    subscription_id: SubscriptionId, session: SessionDep, config: SettingsDep
+    handle: Handle,
+    request: Request,
+    session: SessionDep,
+    config: SettingsDep,
+    limits: LimitsDep,
 ) -> SubscriptionPending:
-    """Send a new code (the older ones no longer count)."""
-    return selfservice.resend(session, subscription_id, config, datetime.now(UTC))
+    """Send a new code, under a new handle (the older ones no longer count)."""
+    limits.check(ip=client_ip(request), phone=None)
+    return selfservice.resend(session, handle, config, datetime.now(UTC))
 
 
 @router.post(
-    "/subscriptions/{subscription_id}/verify",
+    "/subscriptions/{handle}/verify",
     response_model=SubscriptionVerified,
     dependencies=[Depends(require("alerts.subscribe"))],
     responses={422: {"description": "Wrong or expired code"}, 429: {"description": "Spent"}},
 )
 def verify_subscription(
-    subscription_id: SubscriptionId, given: CodeIn, session: SessionDep, config: SettingsDep
+    handle: Handle,
+    given: CodeIn,
+    request: Request,
+    session: SessionDep,
+    config: SettingsDep,
+    limits: LimitsDep,
 ) -> SubscriptionVerified | JSONResponse:
     """The code sent to the contact: the subscription is verified and its token given.
 
     A wrong code counts against it (committed, so the limit holds)."""
-    outcome, row = selfservice.verify(
-        session, subscription_id, given.code, config, datetime.now(UTC)
-    )
+    limits.check(ip=client_ip(request), phone=None)
+    outcome, row = selfservice.verify(session, handle, given.code, config, datetime.now(UTC))
     if outcome is not Outcome.VERIFIED:
         code, reason = _REFUSED[outcome]
         return JSONResponse({"detail": reason, "code": outcome.value}, status_code=code)

@@ -93,6 +93,10 @@ PERMISSIONS: dict[str, str] = {
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
     "reliability.read": "Reliability indices (IEEE 1366) and their CSV export.",
     "pages.supervisor": "The supervisor dashboard: indices, SLA compliance, open work.",
+    "supervisor.live": (
+        "The dashboard's live figures: customers out, incidents by status, crew load, "
+        "message backlog, restoration times missed."
+    ),
     # Integrations
     "channels.webhook": "The SMS gateway and IVR webhooks.",
     "ami.events": "Smart-meter head-end events (last gasp, power restored).",
@@ -187,6 +191,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "notifications.export",
         "reliability.read",
         "pages.supervisor",
+        "supervisor.live",
     },
     Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,
 }

@@ -8,8 +8,10 @@ carried after its image (an HTML page or a ZIP archive appended to a JPEG).
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -56,16 +58,23 @@ def read_bounded(stream: BinaryIO, *, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def clean(data: bytes, *, max_bytes: int, max_pixels: int) -> CleanImage:
-    """Decode `data` as JPEG, PNG or WebP and encode it afresh, or refuse it: too large
-    (PhotoTooLarge), not one of those (NotAnImage), or not decodable or too many pixels
-    (CorruptImage, before any pixel is decoded)."""
+def check_size(data: bytes, *, max_bytes: int) -> None:
+    """PhotoTooLarge past `max_bytes`, NotAnImage when empty: what is refused unread."""
     if len(data) > max_bytes:
         raise PhotoTooLarge(f"a photo may be at most {max_bytes} bytes")
     if not data:
         raise NotAnImage("the photo is empty")
+
+
+def clean(data: bytes, *, max_bytes: int, max_pixels: int, at_once: int = 2) -> CleanImage:
+    """Decode `data` as JPEG, PNG or WebP and encode it afresh, or refuse it: too large
+    (PhotoTooLarge), not one of those (NotAnImage), or not decodable or too many pixels
+    (CorruptImage, before any pixel is decoded). At most `at_once` images are decoded at
+    the same time in the process; others wait."""
+    check_size(data, max_bytes=max_bytes)
     try:
-        return _reencode(data, max_pixels=max_pixels)
+        with _turns(at_once):
+            return _reencode(data, max_pixels=max_pixels)
     except (NotAnImage, CorruptImage):
         raise
     except UnidentifiedImageError:
@@ -74,6 +83,12 @@ def clean(data: bytes, *, max_bytes: int, max_pixels: int) -> CleanImage:
         raise CorruptImage(f"the photo has more than {max_pixels} pixels") from None
     except Exception as exc:  # whatever a hostile file makes a decoder raise
         raise CorruptImage(f"the photo cannot be decoded: {exc}") from None
+
+
+@cache
+def _turns(at_once: int) -> threading.BoundedSemaphore:
+    """The process's turns at decoding, shared by every caller asking for as many."""
+    return threading.BoundedSemaphore(at_once)
 
 
 def _reencode(data: bytes, *, max_pixels: int) -> CleanImage:
@@ -88,6 +103,8 @@ def _reencode(data: bytes, *, max_pixels: int) -> CleanImage:
             raise CorruptImage(
                 f"the photo has {width}x{height} pixels; at most {max_pixels} are taken"
             )
+        if kind == "JPEG":  # decoded at a fraction of its size when that still covers ours
+            image.draft(None, (LARGEST_SIDE, LARGEST_SIDE))
         image.load()
         pixels = _plain(ImageOps.exif_transpose(image), kind)
     pixels.thumbnail((LARGEST_SIDE, LARGEST_SIDE))
@@ -117,8 +134,8 @@ def _plain(image: Image.Image, kind: str) -> Image.Image:
 
 def _encode(image: Image.Image, kind: str) -> bytes:
     out = io.BytesIO()
-    if kind == "PNG":
-        image.save(out, format=kind, optimize=True)
+    if kind == "PNG":  # not `optimize`: its search makes large images slow to encode
+        image.save(out, format=kind)
     else:
         image.save(out, format=kind, quality=_QUALITY)
     return out.getvalue()

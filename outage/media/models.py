@@ -48,6 +48,9 @@ class Photo(Base):
     height: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     """Of the stored (re-encoded) bytes."""
+    sent_sha256: Mapped[str | None] = mapped_column(String(64))
+    """Of the bytes as they were sent, so the same file sent again is known before it is
+    decoded (None for photos kept before it was recorded)."""
     data: Mapped[bytes] = mapped_column(LargeBinary)
     thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

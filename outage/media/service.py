@@ -5,9 +5,20 @@ Zalo, crews): bytes in, a photo id out, or a domain error and nothing stored. Th
 decided from the bytes alone, so a channel need not pass on what the sender declared.
 """
 
+import hashlib
 from dataclasses import dataclass
 
-from sqlalchemy import LargeBinary, Select, func, literal, or_, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    LargeBinary,
+    Select,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -53,16 +64,24 @@ def add_photo(
 
     Refusals (nothing stored): PhotoTooLarge (413), NotAnImage (415), CorruptImage (422),
     TooManyPhotos (409) past the report's count, or for a photo of the incident alone past
-    the incident's, NoOwner (422) when neither is given or either does not exist.
+    the incident's, NoOwner (422) when neither is given or either does not exist. The
+    cheap refusals and a file sent again come before the image is decoded.
     """
     if report_id is None and incident_id is None:
         raise NoOwner("a photo belongs to a report or an incident")
-    image = images.clean(
-        data, max_bytes=settings.photo_max_bytes, max_pixels=settings.photo_max_pixels
-    )
-    same = _same_or_room(
-        session, image.sha256, report_id=report_id, incident_id=incident_id, settings=settings
-    )
+    images.check_size(data, max_bytes=settings.photo_max_bytes)
+    sent_sha256 = hashlib.sha256(data).hexdigest()
+    held = _lock_owner(session, report_id=report_id, incident_id=incident_id)
+    same = _kept(session, held, Photo.sent_sha256 == sent_sha256)
+    if same is None:
+        _check_room(session, held, report_id=report_id, settings=settings)
+        image = images.clean(
+            data,
+            max_bytes=settings.photo_max_bytes,
+            max_pixels=settings.photo_max_pixels,
+            at_once=settings.photo_decodes_at_once,
+        )
+        same = _kept(session, held, Photo.sha256 == image.sha256)
     if same is not None:  # sent again (a form resent, a retried upload): kept once
         return PhotoAdded(
             id=same.id, content_type=same.content_type, width=same.width, height=same.height
@@ -76,6 +95,7 @@ def add_photo(
         width=image.width,
         height=image.height,
         sha256=image.sha256,
+        sent_sha256=sent_sha256,
         data=image.data,
         thumbnail=image.thumbnail,
     )
@@ -90,33 +110,35 @@ def add_photo(
     )
 
 
-def _same_or_room(
-    session: Session,
-    sha256: str,
-    *,
-    report_id: int | None,
-    incident_id: int | None,
-    settings: Settings,
-) -> Photo | None:
-    """The owner's photo of these very bytes, if it has one; else TooManyPhotos when the
-    owner (the report, else the incident) holds its most already. Photos of one owner are
-    added one after the other, so two at once cannot both take the last place."""
+def _lock_owner(
+    session: Session, *, report_id: int | None, incident_id: int | None
+) -> ColumnElement[bool]:
+    """Take the owner's (the report's, else the incident's) turn at adding photos, so two
+    at once cannot both take its last place; which photos it holds."""
     if report_id is not None:
-        space, owner, most = locks.LockSpace.REPORT_PHOTOS, report_id, settings.photo_max_per_report
+        space, owner = locks.LockSpace.REPORT_PHOTOS, report_id
         held = Photo.report_id == report_id
     else:
         assert incident_id is not None
         space, owner = locks.LockSpace.INCIDENT_PHOTOS, incident_id
-        most = settings.photo_max_per_incident
         held = (Photo.incident_id == incident_id) & Photo.report_id.is_(None)
     session.execute(select(func.pg_advisory_xact_lock(int(space), owner)))
-    same = session.scalar(
-        select(Photo).options(*_WITHOUT_BYTES).where(held, Photo.sha256 == sha256, _KEPT).limit(1)
-    )
-    count = select(func.count()).select_from(Photo).where(held)
-    if same is None and (session.scalar(count) or 0) >= most:
+    return held
+
+
+def _kept(session: Session, held: ColumnElement[bool], same: ColumnElement[bool]) -> Photo | None:
+    """The owner's kept photo that is `same`, if it has one."""
+    return session.scalar(select(Photo).options(*_WITHOUT_BYTES).where(held, same, _KEPT).limit(1))
+
+
+def _check_room(
+    session: Session, held: ColumnElement[bool], *, report_id: int | None, settings: Settings
+) -> None:
+    """TooManyPhotos when the owner holds its most photos already."""
+    most = settings.photo_max_per_incident if report_id is None else settings.photo_max_per_report
+    count = session.scalar(select(func.count()).select_from(Photo).where(held)) or 0
+    if count >= most:
         raise TooManyPhotos(f"at most {most} photos are kept here")
-    return same
 
 
 def record_fetch(

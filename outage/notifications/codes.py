@@ -2,9 +2,12 @@
 
 A code is six random digits, stored hashed (with its subscription's id), valid for
 `subscription_code_minutes`, and spent after `subscription_code_tries` wrong answers; a
-contact is sent at most `subscription_codes_per_hour` codes. The message that carries
-it is written to `notifications` in the caller's transaction, so it is committed with
-the pending subscription, and the delivery workers send it like any other.
+contact is sent at most `subscription_codes_per_hour` codes, and everyone together at
+most `subscription_codes_per_hour_total` (a script pumping codes to numbers it makes up
+costs the utility its SMS). Each code has a random handle, the only name it is given back
+under. The message that carries it is written to `notifications` in the caller's
+transaction, so it is committed with the pending subscription, and the delivery workers
+send it like any other.
 """
 
 import hashlib
@@ -14,7 +17,7 @@ import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from outage.errors import RateLimited
@@ -48,9 +51,16 @@ def _digest(subscription_id: int, code: str) -> str:
 
 def send_code(
     session: Session, row: Subscription, actor: Actor, settings: Settings, now: datetime
-) -> None:
-    """Write a new code and the message that carries it; RateLimited past the limit."""
+) -> SubscriptionCode:
+    """Write a new code and the message that carries it; RateLimited past the limits."""
     since = now - WINDOW
+    everyone = session.scalar(
+        select(func.count())
+        .select_from(SubscriptionCode)
+        .where(SubscriptionCode.created_at > since)
+    )
+    if (everyone or 0) >= settings.subscription_codes_per_hour_total:
+        raise RateLimited("service", int(WINDOW.total_seconds()), doing="codes sent by")
     sent = session.scalars(
         select(SubscriptionCode.created_at)
         .where(
@@ -63,9 +73,15 @@ def send_code(
     if len(sent) >= settings.subscription_codes_per_hour:
         wait = math.ceil((sent[0] + WINDOW - now).total_seconds())
         raise RateLimited("contact", max(1, wait), doing="codes sent to")
+    session.execute(
+        update(SubscriptionCode)
+        .where(SubscriptionCode.subscription_id == row.id, SubscriptionCode.used_at.is_(None))
+        .values(used_at=now)
+    )  # a new code replaces the older ones
     code = f"{secrets.randbelow(10**DIGITS):0{DIGITS}d}"
     stored = SubscriptionCode(
         subscription_id=row.id,
+        handle=secrets.token_urlsafe(16),
         channel=row.channel,
         address=row.address,
         code_hash=_digest(row.id, code),
@@ -100,35 +116,36 @@ def send_code(
     )
     record(session, SubscriptionAction.CODE_SENT, actor, subscription_id=row.id)
     session.flush()
+    return stored
+
+
+def code_named(session: Session, handle: str) -> SubscriptionCode | None:
+    """The code with this handle, locked (its tries count); None for an unknown one."""
+    return session.scalar(
+        select(SubscriptionCode).where(SubscriptionCode.handle == handle[:32]).with_for_update()
+    )
 
 
 def check_code(
     session: Session,
-    row: Subscription,
+    sent: SubscriptionCode,
     code: str,
     actor: Actor,
     settings: Settings,
     now: datetime,
 ) -> Outcome:
-    """Compare the code with the newest one sent (in constant time); a right one verifies
-    the subscription, a wrong one counts against the code. The caller commits either way."""
-    latest = session.scalar(
-        select(SubscriptionCode)
-        .where(SubscriptionCode.subscription_id == row.id, SubscriptionCode.used_at.is_(None))
-        .order_by(SubscriptionCode.id.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    if latest is None or latest.expires_at <= now:
+    """Compare the code with the one sent (in constant time); a right one verifies the
+    subscription, a wrong one counts against the code. The caller commits either way."""
+    if sent.used_at is not None or sent.expires_at <= now:
         return Outcome.EXPIRED
-    if latest.tries >= settings.subscription_code_tries:
+    if sent.tries >= settings.subscription_code_tries:
         return Outcome.SPENT
-    if not hmac.compare_digest(_digest(row.id, code.strip()), latest.code_hash):
-        latest.tries += 1
+    if not hmac.compare_digest(_digest(sent.subscription_id, code.strip()), sent.code_hash):
+        sent.tries += 1
         session.flush()
         return Outcome.WRONG
-    latest.used_at = now
-    confirm(session, row, actor)
+    sent.used_at = now
+    confirm(session, session.get_one(Subscription, sent.subscription_id), actor)
     return Outcome.VERIFIED
 
 

@@ -105,7 +105,7 @@ class _Plan:
     due: datetime
     rendered: Rendered
     token: str | None
-    stop_token: str
+    stop_token: str | None
 
 
 class Fanout:
@@ -354,7 +354,9 @@ class Fanout:
             if recipient.quiet is not None and not event.safety:
                 due = recipient.quiet.release(due, self.zone)
             token = None
-            stop_token = secrets.token_urlsafe(16)
+            stop_token = None
+            if recipient.customer_id is not None or recipient.subscription_id is not None:
+                stop_token = secrets.token_urlsafe(16)  # a requester's has nothing to stop
             if event.kind is EventKind.FOLLOW_UP or recipient.channel is DeliveryChannel.EMAIL:
                 # A link of its own (the answer's, the unsubscribe one) in the words.
                 link = None
@@ -365,7 +367,9 @@ class Fanout:
                     event.kind,
                     recipient.language,
                     recipient.channel,
-                    self._facts(event, link, stop_link(self.settings, stop_token)),
+                    self._facts(
+                        event, link, stop_link(self.settings, stop_token) if stop_token else None
+                    ),
                     self.zone,
                 )
             else:

@@ -4,7 +4,10 @@ Case- and accent-blind, in either language (the keyword's language is the reply'
 the subscription's):
 
     DANGKY <account>     or DANG KY, ĐĂNG KÝ ..., REG ...
-    HUY [account]        or HỦY ..., STOP ...
+    HUY [account]        or HỦY ..., STOP ..., HỦY ĐĂNG KÝ
+
+Words after a stop keyword that name no account ("Huy oi, nha toi mat dien": Huy is a
+common name) are not a stop: the message goes on to intake's keywords.
 
 An SMS comes from the phone it names, and a Zalo message from the Zalo user it names,
 so a subscription made by either is verified at once. A STOP stops every subscription
@@ -103,8 +106,14 @@ def answer(
         return None
     command, language, given = parsed
     given = given[:ACCOUNT_MAX].strip()
+    if command is Command.STOP and _parse(given) == (Command.SUBSCRIBE, language, ""):
+        given = ""  # "HUY DANG KY": stop everything
     found = _customer(session, given) if given else None
     if given and found is None:
+        if not any(c.isdigit() for c in given.split()[0]):
+            # Not an account: "Huy" the name, "Stop by ..." are words for intake; a
+            # subscribe keyword with words after it is answered with its usage.
+            return None if command is Command.STOP else _reply("sms.subscribe_usage", language)
         return _reply("sms.unknown_account", language, account=given)
     actor = Actor.contact(channel.value)
     customer_id = found[1] if found else None

@@ -187,12 +187,17 @@ class SubscriptionCode(Base):
             ["subscription_id"], ["subscriptions.id"], name="fk_subscription_codes_subscription_id"
         ),
         CheckConstraint("tries >= 0", name="ck_subscription_codes_tries"),
+        UniqueConstraint("handle", name="uq_subscription_codes_handle"),
         Index("ix_subscription_codes_subscription_id", "subscription_id"),
+        Index("ix_subscription_codes_created_at", "created_at"),
         Index("ix_subscription_codes_contact", "channel", "address", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer)
     subscription_id: Mapped[int] = mapped_column(Integer)
+    handle: Mapped[str] = mapped_column(String(32))
+    """The random name the asker gives the code back under: a subscription's id would
+    tell whether the contact followed the account already, and could be counted through."""
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "subscription_code_channel")
     )
@@ -290,6 +295,11 @@ class Notification(Base):
             name="ck_notifications_recipient",
         ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
+        Index(
+            "ix_notifications_dead_updated_at",
+            "updated_at",
+            postgresql_where=text("status = 'dead'"),
+        ),
         Index("ix_notifications_customer_id_created_at", "customer_id", "created_at"),
         Index("ix_notifications_incident_id_kind", "incident_id", "kind"),
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),

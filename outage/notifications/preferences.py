@@ -5,7 +5,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -175,7 +175,12 @@ def requester(
 ) -> Recipient | None:
     """Who hears of a service request: the phone given with it (SMS), else its e-mail,
     else its customer as their preferences say; in the customer's language when it is on
-    one, else the language it came in. None when there is nowhere to send to."""
+    one, else the language it came in. None when there is nowhere to send to, or the
+    contact said STOP (as a customer's own contact).
+
+    A contact given with the request that is not the customer's own is the requester's:
+    its message names no customer, so its unsubscribe link, or its STOP, cannot stop the
+    customer's own alerts."""
     row = session.execute(
         select(
             ServiceRequest.phone,
@@ -192,8 +197,11 @@ def requester(
     channel, address = next(((c, a) for c, a in given if a), (None, None))
     if channel is None or address is None:
         return customer[0] if customer else None
+    if _stopped_owner(session, channel, address):
+        return None
+    own = customer_id is not None and _is_own(session, customer_id, channel, address)
     return Recipient(
-        customer_id=customer_id,
+        customer_id=customer_id if own else None,
         account=customer[0].account if customer else None,
         channel=channel,
         address=address,
@@ -201,6 +209,31 @@ def requester(
         opt_out=False,
         quiet=customer[0].quiet if customer else default_quiet,
     )
+
+
+def _is_own(session: Session, customer_id: int, channel: DeliveryChannel, address: str) -> bool:
+    phone, email = session.execute(
+        select(Customer.phone, Customer.email).where(Customer.id == customer_id)
+    ).one()
+    if channel is DeliveryChannel.SMS:
+        return bool(phone == address)
+    return email is not None and str(email).lower() == address.lower()
+
+
+def _stopped_owner(session: Session, channel: DeliveryChannel, address: str) -> bool:
+    """Whether the address is the own contact of a customer who said STOP."""
+    owner = (
+        Customer.phone == address
+        if channel is DeliveryChannel.SMS
+        else func.lower(Customer.email) == address.lower()
+    )
+    stopped = session.scalar(
+        select(func.count())
+        .select_from(Customer)
+        .join(NotificationPreference, NotificationPreference.customer_id == Customer.id)
+        .where(owner, NotificationPreference.stopped_at.is_not(None))
+    )
+    return bool(stopped)
 
 
 def _customer_id(session: Session, account: str) -> int:

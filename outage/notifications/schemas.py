@@ -141,9 +141,10 @@ class SubscriptionIn(_Strict):
 
 
 class SubscriptionPending(BaseModel):
-    """A code is on its way to the contact: give it back to `POST .../{id}/verify`."""
+    """A code is on its way to the contact: give it back to `POST .../{handle}/verify`."""
 
-    id: int
+    handle: str
+    """This code's random name (a new code has a new one)."""
     code_expires_in_minutes: int
 
 

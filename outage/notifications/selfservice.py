@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from outage.errors import Invalid
 from outage.grid.models import Customer
-from outage.notifications.codes import Outcome, check_code, send_code
+from outage.notifications.codes import Outcome, check_code, code_named, send_code
 from outage.notifications.enums import DeliveryChannel, SubscriptionSource
-from outage.notifications.models import Subscription
+from outage.notifications.models import Subscription, SubscriptionCode
 from outage.notifications.schemas import (
     SubscriptionIn,
     SubscriptionOut,
@@ -85,7 +85,8 @@ def request(
 ) -> SubscriptionPending:
     """The pending subscription (or the contact's existing one) and its code, on its way.
 
-    The answer is the same whether the contact was subscribed already or not.
+    The answer is the same whether the contact was subscribed already or not: a new
+    random handle for the code, never the subscription's id.
     """
     if asked.account is not None:
         target = account_target(session, asked.account, premise=asked.follow == "address")
@@ -102,27 +103,34 @@ def request(
         verified=False,
         quiet=quiet_hours(asked.quiet_hours),
     )
-    send_code(session, row, WEB, settings, now)
-    minutes = int(settings.subscription_code_minutes.total_seconds() // 60)
-    return SubscriptionPending(id=row.id, code_expires_in_minutes=minutes)
+    return _pending(send_code(session, row, WEB, settings, now), settings)
 
 
-def resend(
-    session: Session, subscription_id: int, settings: Settings, now: datetime
-) -> SubscriptionPending:
-    """Another code for a subscription (within the contact's hourly limit)."""
-    row = _by_id(session, subscription_id)
-    send_code(session, row, WEB, settings, now)
+def _pending(sent: SubscriptionCode, settings: Settings) -> SubscriptionPending:
     minutes = int(settings.subscription_code_minutes.total_seconds() // 60)
-    return SubscriptionPending(id=row.id, code_expires_in_minutes=minutes)
+    return SubscriptionPending(handle=sent.handle, code_expires_in_minutes=minutes)
+
+
+def _code(session: Session, handle: str) -> SubscriptionCode:
+    sent = code_named(session, handle)
+    if sent is None:
+        raise UnknownSubscription("no code was sent under that handle")
+    return sent
+
+
+def resend(session: Session, handle: str, settings: Settings, now: datetime) -> SubscriptionPending:
+    """Another code for the subscription a code was sent for (within the limits)."""
+    row = session.get_one(Subscription, _code(session, handle).subscription_id)
+    return _pending(send_code(session, row, WEB, settings, now), settings)
 
 
 def verify(
-    session: Session, subscription_id: int, code: str, settings: Settings, now: datetime
+    session: Session, handle: str, code: str, settings: Settings, now: datetime
 ) -> tuple[Outcome, Subscription]:
     """Check the code; the caller commits whatever the outcome (a wrong try counts)."""
-    row = _by_id(session, subscription_id)
-    return check_code(session, row, code, WEB, settings, now), row
+    sent = _code(session, handle)
+    outcome = check_code(session, sent, code, WEB, settings, now)
+    return outcome, session.get_one(Subscription, sent.subscription_id)
 
 
 def amend(session: Session, row: Subscription, patch: SubscriptionPatch) -> SubscriptionOut:
@@ -137,12 +145,3 @@ def amend(session: Session, row: Subscription, patch: SubscriptionPatch) -> Subs
 def unsubscribe(session: Session, row: Subscription) -> SubscriptionOut:
     stop(session, row, WEB)
     return view(session, row)
-
-
-def _by_id(session: Session, subscription_id: int) -> Subscription:
-    row = session.scalar(
-        select(Subscription).where(Subscription.id == subscription_id).with_for_update()
-    )
-    if row is None:
-        raise UnknownSubscription(f"no subscription {subscription_id}")
-    return row

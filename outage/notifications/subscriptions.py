@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -23,9 +23,19 @@ from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.intake.geocode import Clues, locate
 from outage.intake.phones import InvalidPhone, to_e164
-from outage.notifications.enums import DeliveryChannel, SubscriptionAction, SubscriptionSource
+from outage.notifications.enums import (
+    DeliveryChannel,
+    DeliveryStatus,
+    SubscriptionAction,
+    SubscriptionSource,
+)
 from outage.notifications.events import QuietHours
-from outage.notifications.models import NotificationPreference, Subscription, SubscriptionEvent
+from outage.notifications.models import (
+    Notification,
+    NotificationPreference,
+    Subscription,
+    SubscriptionEvent,
+)
 from outage.notifications.preferences import UnknownCustomer
 from outage.settings import Settings
 
@@ -254,7 +264,18 @@ def stop(session: Session, row: Subscription, actor: Actor) -> None:
     if row.stopped_at is None:
         row.stopped_at = datetime.now(UTC)
         record(session, SubscriptionAction.STOPPED, actor, subscription_id=row.id)
+        _skip_waiting(session, Notification.subscription_id == row.id)
         session.flush()
+
+
+def _skip_waiting(session: Session, *to: Any) -> None:
+    """Messages still waiting for a contact that has just stopped (for quiet hours, an
+    ETR's interval) are not sent: a STOP means stop from now on."""
+    session.execute(
+        update(Notification)
+        .where(*to, Notification.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SKIPPED, last_error="the contact stopped its messages")
+    )
 
 
 def change(
@@ -322,6 +343,12 @@ def set_own_stop(session: Session, customer_id: int, stopped: bool, actor: Actor
     )
     action = SubscriptionAction.STOPPED if stopped else SubscriptionAction.RESUMED
     record(session, action, actor, customer_id=customer_id)
+    if stopped:
+        _skip_waiting(
+            session,
+            Notification.customer_id == customer_id,
+            Notification.subscription_id.is_(None),
+        )
 
 
 def stop_contact(

@@ -396,7 +396,9 @@ def get_request(
     channel; the lists show Open311's own requests only. Its `status` is the report's,
     `closed` once the customer's supply is back (as the lists say). Anyone may read a
     request, so nothing more of this customer's own supply: the notes tell the incident's
-    phase, and the update time moves only when the whole incident is restored."""
+    phase, and the update time moves only when the whole incident is restored; a report
+    of another channel has no point (its reporter never chose to publish one, and a
+    ticket may be guessed)."""
     wanted = ticket.strip().upper()
     if care.is_request_ticket(wanted):
         row = session.execute(
@@ -407,6 +409,8 @@ def get_request(
     if row is None:
         return None
     found = _public(row, lang)
+    if row.channel != Channel.OPEN311:
+        found["lat"] = found["long"] = None  # where someone who texted or called lives
     progress = report_progress(session, wanted, personal=False)
     if progress is not None and progress.phase is not None:
         found["status_notes"] = describe(progress, lang, zone)
@@ -437,6 +441,7 @@ def _report_select() -> Select[Any]:
     return (
         select(
             Report.ticket,
+            Report.channel,
             Report.status,
             Report.service_code,
             Report.hazard,

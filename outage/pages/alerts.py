@@ -27,7 +27,7 @@ from outage.notifications.models import Subscription
 from outage.notifications.preferences import UnknownCustomer
 from outage.notifications.schemas import CodeIn, SubscriptionIn, SubscriptionOut, SubscriptionPatch
 from outage.notifications.subscriptions import InvalidContact, UnknownAddress, UnknownSubscription
-from outage.web.deps import SessionDep, SettingsDep
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep, client_ip
 from outage.web.principal import require
 from outage.web.rendering import render_page, request_language
 
@@ -87,12 +87,12 @@ def _form(
 def _code_step(
     request: Request,
     language: Language,
-    subscription_id: int,
+    handle: str,
     minutes: int,
     error: str | None = None,
     status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
-    context = {"step": "code", "id": subscription_id, "minutes": minutes, "error": error}
+    context = {"step": "code", "handle": handle, "minutes": minutes, "error": error}
     return _page(request, language, context, status_code)
 
 
@@ -112,6 +112,7 @@ def alerts_subscribe(
     form: Annotated[AlertsForm, Form()],
     session: SessionDep,
     config: SettingsDep,
+    limits: LimitsDep,
 ) -> HTMLResponse:
     """Send the code, or show the form again with what is wrong."""
     language = request_language(request, form.lang)
@@ -129,6 +130,7 @@ def alerts_subscribe(
         key = "error_contact" if "contact" in fields else "error_target"
         return _form(request, language, form, s[key], 422)
     try:
+        limits.check(ip=client_ip(request), phone=None)
         with session.begin_nested():  # a refused request stores nothing
             pending = selfservice.request(session, asked, config, datetime.now(UTC))
     except UnknownCustomer:
@@ -140,18 +142,17 @@ def alerts_subscribe(
     except RateLimited as exc:
         message = s["error_too_many"].format(minutes=_minutes(exc))
         return _form(request, language, form, message, 429)
-    return _code_step(request, language, pending.id, pending.code_expires_in_minutes)
+    return _code_step(request, language, pending.handle, pending.code_expires_in_minutes)
 
 
-@router.post(
-    "/alerts/{subscription_id}/verify", dependencies=[Depends(require("alerts.subscribe"))]
-)
+@router.post("/alerts/{handle}/verify", dependencies=[Depends(require("alerts.subscribe"))])
 def alerts_verify(
-    subscription_id: int,
+    handle: str,
     request: Request,
     form: Annotated[CodeForm, Form()],
     session: SessionDep,
     config: SettingsDep,
+    limits: LimitsDep,
 ) -> HTMLResponse:
     """The code from the message: done, or the code form again (a wrong try counts)."""
     language = request_language(request, form.lang)
@@ -160,19 +161,21 @@ def alerts_verify(
     try:
         code = CodeIn(code=form.code.strip()).code
     except ValidationError:
-        return _code_step(request, language, subscription_id, minutes, s["error_code"], 422)
-    if not 0 < subscription_id < 2**31:
-        return _code_step(request, language, subscription_id, minutes, s["error_expired"], 404)
+        return _code_step(request, language, handle, minutes, s["error_code"], 422)
     try:
-        outcome, row = selfservice.verify(session, subscription_id, code, config, datetime.now(UTC))
+        limits.check(ip=client_ip(request), phone=None)
+        outcome, row = selfservice.verify(session, handle, code, config, datetime.now(UTC))
     except UnknownSubscription:
-        return _code_step(request, language, subscription_id, minutes, s["error_expired"], 404)
+        return _code_step(request, language, handle, minutes, s["error_expired"], 404)
+    except RateLimited as exc:
+        message = s["error_too_many"].format(minutes=_minutes(exc))
+        return _code_step(request, language, handle, minutes, message, 429)
     if outcome is Outcome.VERIFIED:
         return _page(request, language, {"step": "done", "token": row.token})
     if outcome is Outcome.WRONG:
-        return _code_step(request, language, subscription_id, minutes, s["error_code"], 422)
+        return _code_step(request, language, handle, minutes, s["error_code"], 422)
     code_status = 429 if outcome is Outcome.SPENT else 422
-    return _code_step(request, language, subscription_id, minutes, s["error_expired"], code_status)
+    return _code_step(request, language, handle, minutes, s["error_expired"], code_status)
 
 
 class ManageForm(BaseModel):

@@ -8,13 +8,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-WIDTH = 640
-HEIGHT = 240
-LEFT = 56
-"""Room for the value axis labels."""
+WIDTH = 960
+HEIGHT = 300
+LEFT = 84
+"""Room for the value axis labels and the axis title beside them."""
 RIGHT = 12
 TOP = 12
-BOTTOM = 40
+BOTTOM = 44
 """Room for the category labels."""
 BAR_GAP = 0.25
 """The share of each category's slot left empty around its bars."""
@@ -82,6 +82,18 @@ def nice_ceiling(value: float) -> float:
     raise AssertionError("10 times the power is always enough")
 
 
+def whole_step(value: float) -> int:
+    """The smallest of 1, 2, 5 times a power of ten at or above `value`, at least 1: a
+    tick step for counts, which have no fractions."""
+    if value <= 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return int(step * power)
+    raise AssertionError("10 times the power is always enough")
+
+
 def _format(value: float, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
@@ -94,14 +106,25 @@ def _decimals_of(step: float, at_least: int) -> int:
     return 3
 
 
-def _frame(maximum: float, tick_count: int, decimals: int) -> tuple[float, tuple[Tick, ...]]:
-    top_value = nice_ceiling(maximum)
-    decimals = _decimals_of(top_value / tick_count, decimals)
+def _frame(
+    maximum: float, tick_count: int, decimals: int, counts: bool
+) -> tuple[float, tuple[Tick, ...]]:
+    """The axis top and its ticks; for counts every tick is a whole number (no "0.25
+    requests"), so there may be fewer ticks than asked."""
+    if counts:
+        step: float = whole_step(maximum / tick_count)
+        tick_count = max(1, math.ceil(maximum / step))
+        top_value = step * tick_count
+        decimals = 0
+    else:
+        top_value = nice_ceiling(maximum)
+        step = top_value / tick_count
+        decimals = _decimals_of(step, decimals)
     plot_height = HEIGHT - TOP - BOTTOM
     ticks = tuple(
         Tick(
             y=TOP + plot_height - plot_height * i / tick_count,
-            label=_format(top_value * i / tick_count, decimals),
+            label=_format(step * i, decimals),
         )
         for i in range(tick_count + 1)
     )
@@ -116,12 +139,16 @@ def bar_chart(
     decimals: int = 0,
     value_decimals: int | None = None,
     tick_count: int = 4,
+    counts: bool = False,
 ) -> Chart:
-    """Grouped bars: one slot per label, one bar per series in it."""
+    """Grouped bars: one slot per label, one bar per series in it; `counts` for whole
+    numbers (whole ticks)."""
     if any(len(values) != len(labels) for values in series):
         raise ValueError("every series needs one value per label")
     highest = max((v for values in series for v in values), default=0.0)
-    top_value, ticks = _frame(maximum if maximum is not None else highest, tick_count, decimals)
+    top_value, ticks = _frame(
+        maximum if maximum is not None else highest, tick_count, decimals, counts
+    )
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / max(1, len(labels))
@@ -155,12 +182,13 @@ def line_chart(
     decimals: int = 0,
     value_decimals: int | None = None,
     tick_count: int = 4,
+    counts: bool = False,
 ) -> Chart:
-    """Lines through one point per label, one line per series."""
+    """Lines through one point per label, one line per series; `counts` as for bars."""
     if any(len(values) != len(labels) for values in series):
         raise ValueError("every series needs one value per label")
     highest = max((v for values in series for v in values), default=0.0)
-    top_value, ticks = _frame(highest, tick_count, decimals)
+    top_value, ticks = _frame(highest, tick_count, decimals, counts)
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / max(1, len(labels))

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, func, select, text
+from sqlalchemy import Integer, String, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
-from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage
+from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage, area_name
 from outage.crews import service as crews_service
-from outage.grid.models import Device, Feeder, GridNode, Premise, Substation
+from outage.grid.models import Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.grid.switching import abnormal_devices
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE
@@ -168,6 +168,16 @@ def public_outages(
         for i in outages
     ]
     return public, _premises_out(session, topology, live, outages)
+
+
+def area_names(session: Session, premise_ids: Collection[int]) -> dict[int, str]:
+    """The area (ward, district) each premise is in, from its address: the names the public
+    map's areas go by."""
+    rows = session.execute(
+        select(Premise.id, Premise.address).where(Premise.id.in_(set(premise_ids)))
+    )
+    named = ((premise_id, area_name(address)) for premise_id, address in rows)
+    return {premise_id: name for premise_id, name in named if name}
 
 
 _AREAS = text(
@@ -413,6 +423,102 @@ def network_bounds(session: Session) -> Bounds | None:
         return None
     west, south, east, north = (round(float(v), 6) for v in box)
     return (west, south, east, north)
+
+
+OUTLINE_GRID_DEG = 0.0001
+"""The public outline's lines are snapped to a grid this fine (about 10 m) and simplified
+as much: enough to read the streets they follow, too coarse to point at a building."""
+
+_OUTLINE = text(
+    "SELECT 'territory', ST_AsGeoJSON(ST_Union(geom), 5) FROM service_areas"
+    " UNION ALL"
+    " SELECT 'lines', ST_AsGeoJSON(ST_Simplify(ST_SnapToGrid(ST_Collect(geom), :grid), :grid), 5)"
+    " FROM devices WHERE retired_in IS NULL AND ST_GeometryType(geom) = 'ST_LineString'"
+)
+
+
+def outline(session: Session) -> list[Feature]:
+    """What the public map draws under the outages so it reads without tiles: the service
+    territory's outline and the network's lines as one shape, without a device's name."""
+    rows = session.execute(_OUTLINE, {"grid": OUTLINE_GRID_DEG})
+    return [
+        {
+            "type": "Feature",
+            "id": kind,
+            "geometry": json.loads(geometry),
+            "properties": {"kind": kind},
+        }
+        for kind, geometry in rows
+        if geometry
+    ]
+
+
+Place = tuple[float, float, str]
+"""A premise's (lat, lon, address), for a search to tell its area: never answered as is."""
+
+NAMED_PLACES_LIMIT = 2000
+"""The premises a search by an area's or a street's name reads at most."""
+
+NAME_MIN_SCORE = 0.6
+"""pg_trgm word similarity below which a name is no match (the geocoder's)."""
+
+NAME_MARGIN = 0.05
+"""Premises whose address matches this close to the best match are in the place named."""
+
+
+def premise_places(session: Session, premise_ids: Collection[int]) -> list[Place]:
+    rows = session.execute(
+        select(func.ST_Y(Premise.geom), func.ST_X(Premise.geom), Premise.address).where(
+            Premise.id.in_(set(premise_ids))
+        )
+    )
+    return [(lat, lon, address) for lat, lon, address in rows]
+
+
+def named_places(session: Session, folded: str) -> list[Place]:
+    """The premises in the place a name (folded as the geocoder folds addresses) names
+    best: a ward, a district, a street; none when nothing is named so."""
+    score = func.word_similarity(folded, Premise.address_search).label("score")
+    session.execute(
+        select(func.set_config("pg_trgm.word_similarity_threshold", str(NAME_MIN_SCORE), True))
+    )
+    rows = session.execute(
+        select(func.ST_Y(Premise.geom), func.ST_X(Premise.geom), Premise.address, score)
+        .where(literal(folded).op("<%")(Premise.address_search), Premise.retired_in.is_(None))
+        .order_by(score.desc(), Premise.id)
+        .limit(NAMED_PLACES_LIMIT)
+    ).all()
+    if not rows:
+        return []
+    best = rows[0].score
+    return [(lat, lon, address) for lat, lon, address, s in rows if s >= best - NAME_MARGIN]
+
+
+def report_place(session: Session, ticket: str) -> Place | None:
+    """Where a report is: its GPS fix, else its premise's (the address is the premise's)."""
+    row = session.execute(
+        select(
+            func.ST_Y(func.coalesce(Report.geom, Premise.geom)),
+            func.ST_X(func.coalesce(Report.geom, Premise.geom)),
+            func.coalesce(Premise.address, ""),
+        )
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+        .where(Report.ticket == ticket)
+    ).one_or_none()
+    if row is None or row[0] is None:
+        return None
+    return (row[0], row[1], row[2])
+
+
+def inside_territory(session: Session, lat: float, lon: float) -> bool:
+    """Whether we serve the point (true where no territory is drawn yet)."""
+    point = func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326)
+    areas, inside = session.execute(
+        select(
+            func.count(), func.count().filter(func.ST_Intersects(ServiceArea.geom, point))
+        ).select_from(ServiceArea)
+    ).one()
+    return not areas or bool(inside)
 
 
 def crews(session: Session, *, now: datetime) -> list[Feature]:

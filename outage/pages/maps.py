@@ -7,31 +7,38 @@ aggregated per area, holds no personal data, and is served from a short-lived in
 cache, so a storm's viewers do not reach the database on every view.
 """
 
+import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from maps import assets, dispatcher, layers, public
 from maps import strings as map_strings
-from maps.cache import TtlCache
+from maps.cache import Cached, TtlCache
 from maps.page import MapPage, Tiles
 from outage import i18n
 from outage.db import session_scope
+from outage.errors import Invalid, RateLimited
+from outage.fields import PhoneLast4
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
-from outage.pages import map_sources, plan_map
+from outage.pages import map_lookup, map_sources, plan_map
 from outage.restoration import service as restoration
 from outage.settings import Settings
-from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip
 from outage.web.principal import PrincipalDep, require
-from outage.web.rendering import render_page, request_language
+from outage.web.rendering import local_zone, render_page, request_language
 
 GEOJSON = "application/geo+json"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -57,8 +64,34 @@ class MapState:
     settings: Settings
     public_data: TtlCache
     network_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
+    outline_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
     built: dict[tuple[str, str], MapPage] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    searches: MovingWindowRateLimiter = field(
+        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
+    )
+    read_features: tuple[str, dict[str, layers.Feature]] = ("", {})
+    """The public data's features by id, as last read (with the ETag they were read from)."""
+
+    search_limit: RateLimitItem = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.search_limit = parse(self.settings.map_lookup_limit)
+
+    def count_search(self, client: str | None) -> None:
+        """One more search from `client`; RateLimited past `map_lookup_limit`."""
+        if client is not None and not self.searches.hit(self.search_limit, "search", client):
+            reset = self.searches.get_window_stats(self.search_limit, "search", client).reset_time
+            raise RateLimited("address", max(1, int(reset - time.time())), doing="searches from")
+
+    def features(self, cached: Cached) -> dict[str, layers.Feature]:
+        """The public data's features by id, read once per version of it."""
+        etag, features = self.read_features
+        if etag != cached.etag:
+            body = json.loads(cached.body)
+            features = {feature["id"]: feature for feature in body["features"]}
+            self.read_features = (cached.etag, features)
+        return features
 
     @property
     def tiles(self) -> Tiles:
@@ -170,10 +203,12 @@ def public_page(request: Request, state: MapStateDep, lang: str | None = None) -
     language = request_language(request, lang)
     page = state.page("public", language)
     script = f"/map/map.js?{urlencode({'lang': language, 'v': page.version})}"
+    shades = public.bands(state.settings.map_min_customers)
+    config = _client_config(state, language, shades=[[band.lowest, band.colour] for band in shades])
     return render_page(
         "map.html",
         language,
-        {"page": page, "map_script": script, "config": _client_config(state, language)},
+        {"page": page, "map_script": script, "config": config, "bands": shades},
         path=request.url.path,
         words=_strings,
         headers={"Cache-Control": f"public, max-age={PAGE_MAX_AGE_S}"},
@@ -201,13 +236,24 @@ def _public_body(
         )
         works = map_sources.planned_works(session, network, now=now)
         bounds = map_sources.network_bounds(session)
+        names = map_sources.area_names(session, [premise.premise_id for premise in premises])
     resolution, smallest = settings.map_h3_resolution, settings.map_min_customers
-    cells = layers.outage_cells(outages, premises, resolution=resolution, min_customers=smallest)
+    cells = layers.outage_cells(
+        outages, premises, resolution=resolution, min_customers=smallest, names=names
+    )
     planned = layers.planned_cells(works, resolution=resolution, min_customers=smallest)
     return layers.collection(
         layers.public_features(cells, planned),
         bbox=bounds,
         updated_at=now.isoformat(timespec="seconds"),
+    )
+
+
+def _public_data(request: Request, state: MapState) -> Cached:
+    """The public map's data from the cache, read again when stale (blocks: a thread's)."""
+    app_state = request.app.state
+    return state.public_data.get(
+        lambda: _public_body(app_state.sessions, app_state.topology, state.settings)
     )
 
 
@@ -229,14 +275,79 @@ async def public_geojson(request: Request, state: MapStateDep) -> Response:
     was read (`updated_at`); no premise, no person. Served from a cache of a few seconds."""
     cached = state.public_data.fresh()
     if cached is None:
-        app_state = request.app.state
-
-        def compute() -> bytes:
-            return _public_body(app_state.sessions, app_state.topology, state.settings)
-
-        cached = await run_in_threadpool(state.public_data.get, compute)
+        cached = await run_in_threadpool(_public_data, request, state)
     max_age = round(state.settings.map_cache_seconds.total_seconds())
     return _geojson(cached.body, cached.etag, f"public, max-age={max_age}", request)
+
+
+@router.get(
+    "/api/v1/map/outline.geojson",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+    dependencies=PUBLIC,
+)
+def outline_geojson(request: Request, session: SessionDep, state: MapStateDep) -> Response:
+    """The service territory's outline and the network's lines as one coarse shape, drawn
+    under the outages so the public map reads without tiles. Changes only with imports."""
+    cached = state.outline_data.get(lambda: layers.collection(map_sources.outline(session)))
+    return _geojson(cached.body, cached.etag, f"public, max-age={round(NETWORK_CACHE_S)}", request)
+
+
+@router.get(
+    "/api/v1/map/lookup",
+    response_model=map_lookup.LookupOut,
+    dependencies=PUBLIC,
+    responses={
+        403: {"description": "a ticket with a phone, without its last four digits"},
+        404: {"description": "nothing of ours there"},
+        422: {"description": "neither a search nor a position, or both"},
+        429: {"description": "too many searches from this address"},
+    },
+)
+def lookup(
+    request: Request,
+    session: SessionDep,
+    state: MapStateDep,
+    principal: PrincipalDep,
+    limits: LimitsDep,
+    q: Annotated[str | None, Query(min_length=2, max_length=200)] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    phone_last4: Annotated[PhoneLast4 | None, Query()] = None,
+    lang: str | None = None,
+) -> map_lookup.LookupOut:
+    """Search the public map: `q`, an address, a ward's or a street's name, or a report's
+    ticket (with `phone_last4` if it has a phone, as its status page asks), or `lat` and
+    `lon`, the visitor's position. Answers the public map's areas there (`bbox`), their
+    ward, and the outages the public map shows there (none: no outage known); never a
+    premise, a person or an address. Rate-limited per client address."""
+    words = (q or "").strip()
+    if (lat is None) != (lon is None) or bool(words) == (lat is not None):
+        raise Invalid("give either q (an address, an area or a ticket) or both lat and lon")
+    if not principal.is_staff:
+        state.count_search(client_ip(request))
+    language = request_language(request, lang)
+    ticket = None
+    found: map_lookup.Found
+    if lat is not None and lon is not None:
+        found, places = "position", map_lookup.by_position(session, lat, lon)
+    elif map_lookup.is_ticket(words):
+        ticket, place = map_lookup.by_ticket(
+            session,
+            limits,
+            words,
+            phone_last4,
+            client=client_ip(request),
+            language=language,
+            zone=local_zone(request),
+        )
+        found, places = "ticket", [place] if place else []
+    else:
+        found, places = map_lookup.by_words(session, state.settings, words)
+    features = state.features(_public_data(request, state))
+    return map_lookup.answer(
+        found, places, features, resolution=state.settings.map_h3_resolution, ticket=ticket
+    )
 
 
 def _staff_geojson(body: bytes) -> Response:

@@ -38,8 +38,8 @@ LOGIN_CSRF_COOKIE = "outage_login_csrf"
 
 LANDING: dict[Role, str] = {
     Role.AGENT: "/agent",
-    Role.SUPERVISOR: "/agent",
-    Role.ADMIN: "/agent",
+    Role.SUPERVISOR: "/supervisor",
+    Role.ADMIN: "/supervisor",
     Role.DISPATCHER: "/agent/queue",
     Role.CREW: "/crew",
 }

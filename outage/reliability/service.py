@@ -112,6 +112,8 @@ class MonthlyIndices:
     """The first day of the month."""
     with_major_events: Indices
     without_major_events: Indices
+    major_event_days: int
+    """How many of the month's days were Major Event Days (IEEE 1366, 2.5 beta)."""
 
 
 @dataclass(frozen=True)
@@ -447,6 +449,12 @@ def monthly_indices(
                 with_major_events=_indices(study, records, month_start, month_end, n, celid_hours),
                 without_major_events=_indices(
                     study, without, month_start, month_end, n, celid_hours
+                ),
+                major_event_days=sum(
+                    month_start.astimezone(study.zone).date()
+                    <= day
+                    < month_end.astimezone(study.zone).date()
+                    for day in study.major_event_days
                 ),
             )
         )

@@ -9,6 +9,10 @@ from maps.layers import (
     PlannedWork,
     PremiseOut,
     PublicOutage,
+    area_name,
+    areas_at,
+    cells_at,
+    cells_bbox,
     collection,
     outage_cells,
     planned_cells,
@@ -103,7 +107,25 @@ def test_the_cell_shows_the_latest_etr_and_says_when_part_has_none() -> None:
     )
     [feature] = public_features([cell], [])
     assert feature["properties"]["etr"] == later.isoformat()
+    assert feature["properties"]["etr_from"] == (T0 + timedelta(hours=1)).isoformat()
     assert feature["properties"]["etr_partial"] is True
+
+
+def test_an_area_is_named_after_the_ward_most_of_its_customers_are_in() -> None:
+    [cell] = outage_cells(
+        [outage(1)],
+        [premise(1, 10, HERE, 2), premise(1, 11, NEAR, 5), premise(1, 12, NEAR, 1)],
+        resolution=RESOLUTION,
+        min_customers=1,
+        names={10: "Phường Kim Mã, Quận Ba Đình", 11: "Phường Láng Hạ, Quận Đống Đa"},
+    )
+    assert cell.name == "Phường Láng Hạ, Quận Đống Đa"
+
+
+def test_an_area_name_never_holds_the_house() -> None:
+    address = "62 Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội"
+    assert area_name(address) == "Phường Thượng Đình, Quận Thanh Xuân"
+    assert area_name("62 Nguyễn Trãi, Hà Nội") is None
 
 
 def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
@@ -112,6 +134,7 @@ def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
         [premise(1, 10, HERE, 7)],
         resolution=RESOLUTION,
         min_customers=3,
+        names={10: "Phường Kim Mã, Quận Ba Đình"},
     )
     body = json.loads(collection(public_features(cells, []), updated_at=T0.isoformat()))
     [feature] = body["features"]
@@ -124,9 +147,11 @@ def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
         "outages": 1,
         "since": T0.isoformat(),
         "etr": None,
+        "etr_from": None,
         "etr_partial": False,
         "hazards": ["tree_on_line"],
         "causes": ["storm damage"],
+        "name": "Phường Kim Mã, Quận Ba Đình",
     }
     assert body["updated_at"] == T0.isoformat()
 
@@ -144,3 +169,22 @@ def test_planned_work_is_counted_per_cell_with_its_window() -> None:
     assert feature["properties"]["customers"] == 4
     assert feature["properties"]["starts_at"] == work.starts_at.isoformat()
     assert feature["properties"]["ends_at"] == work.ends_at.isoformat()
+
+
+def test_a_search_finds_the_area_its_cell_was_merged_into() -> None:
+    cell = h3.latlng_to_cell(*HERE, RESOLUTION)
+    parent = h3.cell_to_parent(cell, RESOLUTION - 1)
+    features = {
+        f"out-{parent}": {"id": f"out-{parent}", "properties": {"customers_out": 4}},
+        "out-elsewhere": {"id": "out-elsewhere", "properties": {"customers_out": 9}},
+    }
+    assert [f["id"] for f in areas_at(cells_at([HERE, NEAR], RESOLUTION), features)] == [
+        f"out-{parent}"
+    ]
+
+
+def test_a_search_answers_the_cells_extent_not_the_spot() -> None:
+    cells = cells_at([HERE], RESOLUTION)
+    west, south, east, north = cells_bbox(cells)
+    assert west < HERE[1] < east and south < HERE[0] < north
+    assert (east - west) > 0.005, "a cell wide, not a house"

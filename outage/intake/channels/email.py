@@ -60,7 +60,7 @@ from outage.intake.channels.common import (
     nfc,
 )
 from outage.intake.channels.hazards import Guess, classify
-from outage.intake.channels.sms import Intent, SmsCommand, normalize_ticket, parse
+from outage.intake.channels.sms import Intent, SmsCommand, is_ticket, normalize_ticket, parse
 from outage.intake.channels.texts import render
 from outage.intake.enums import Channel
 from outage.intake.photos import add_report_photo
@@ -73,6 +73,7 @@ from outage.intake.service import (
     submit_report,
 )
 from outage.media.enums import PhotoSource
+from outage.media.errors import NotAnImage
 from outage.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -355,13 +356,21 @@ def _keep_photos(
 ) -> None:
     """Keep the attachments that are images as the report's photos; any other, or one
     refused, is passed over alone (in a savepoint), so the report is filed whatever came
-    with it."""
+    with it. Images past the report's most photos are not even looked at."""
+    images = 0
     for data in attachments:
+        if images == settings.photo_max_per_report:
+            log.info("report %s: images past its %d are passed over", ticket, images)
+            return
         try:
             with session.begin_nested():
                 add_report_photo(session, ticket, data, source=PhotoSource.EMAIL, settings=settings)
+        except NotAnImage as other:
+            log.info("an attachment of report %s is not an image: %s", ticket, other)
+            continue
         except DomainError as refusal:
             log.info("an attachment of report %s is not kept: %s", ticket, refusal)
+        images += 1
 
 
 def _submit(
@@ -395,11 +404,13 @@ TICKET_SHOWN_MAX = 20
 
 def status_question(mail: MailReport) -> SmsCommand | None:
     """The status question the subject, else the body's first line, asks as an SMS
-    would (`TRANGTHAI <ticket>`, `STATUS <ticket>`); None for any other message."""
+    would (`TRANGTHAI <ticket>`, `STATUS <ticket>`, the keyword alone); None for any
+    other message. A keyword followed by other words ("Status: no power since 8am") is
+    a report, not a question."""
     first_line = next((line for line in mail.body.splitlines() if line.strip()), "")
     for text in (mail.subject, first_line):
         command = parse(text)
-        if command.intent is Intent.STATUS:
+        if command.intent is Intent.STATUS and (not command.words or is_ticket(command.words[0])):
             return command
     return None
 

@@ -121,6 +121,9 @@ _USER_MESSAGES = {
     ZaloEventName.USER_SEND_IMAGE,
 }
 
+_IMAGE = "image"
+"""The attachment type of a picture the user sent."""
+
 ZALO_TIMESTAMP_MAX = 10**14
 """Milliseconds since 1970 well past any real event (the year 5138): larger is garbage."""
 
@@ -168,11 +171,19 @@ class ZaloEventIn(_Webhook):
 
     @property
     def image_url(self) -> str | None:
-        return next((p.url for p in self._payloads() if p.url), None)
+        """The image a user_send_image event carries; never the URL of a link or file a
+        user sent, which the server would otherwise fetch."""
+        if self.event_name != ZaloEventName.USER_SEND_IMAGE:
+            return None
+        return next((p.url for p in self._payloads(_IMAGE) if p.url), None)
 
-    def _payloads(self) -> list[ZaloAttachmentPayload]:
+    def _payloads(self, kind: str | None = None) -> list[ZaloAttachmentPayload]:
         attachments = self.message.attachments if self.message else []
-        return [a.payload for a in attachments if a.payload is not None]
+        return [
+            a.payload
+            for a in attachments
+            if a.payload is not None and (kind is None or a.type == kind)
+        ]
 
 
 class ZaloOutcome(StrEnum):

@@ -110,6 +110,11 @@ def parse(text: str) -> SmsCommand:
     return SmsCommand(Intent.UNKNOWN, None, tuple(words))
 
 
+def is_ticket(text: str) -> bool:
+    """Whether the word is shaped like a ticket ('261125-ABCDE', '261125abcde')."""
+    return _TICKET.match(text.strip(" :.,;()").upper()) is not None
+
+
 def normalize_ticket(text: str) -> str:
     """'261125abcde' and '261125-abcde' both become '261125-ABCDE'."""
     found = _TICKET.match(text.strip().upper())

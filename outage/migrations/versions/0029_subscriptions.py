@@ -159,6 +159,7 @@ def upgrade() -> None:
         "subscription_codes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("handle", sa.String(32), nullable=False),
         sa.Column("channel", _checked("subscription_code_channel", *_CHANNELS), nullable=False),
         sa.Column("address", sa.Text(), nullable=False),
         sa.Column("code_hash", sa.String(64), nullable=False),
@@ -175,7 +176,9 @@ def upgrade() -> None:
             name="fk_subscription_codes_subscription_id",
         ),
         sa.CheckConstraint("tries >= 0", name="ck_subscription_codes_tries"),
+        sa.UniqueConstraint("handle", name="uq_subscription_codes_handle"),
     )
+    op.create_index("ix_subscription_codes_created_at", "subscription_codes", ["created_at"])
     op.create_index(
         "ix_subscription_codes_subscription_id", "subscription_codes", ["subscription_id"]
     )

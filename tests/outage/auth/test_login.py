@@ -445,3 +445,16 @@ def test_a_crew_member_lands_on_the_crew_page(
     )
     assert (answer.status_code, answer.headers["location"]) == (303, "/crew")
     assert fresh_client.get("/crew").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMIN])
+def test_supervisors_and_administrators_land_on_the_supervisor_page(
+    fresh_client: TestClient, role: Role
+) -> None:
+    [login_csrf] = CSRF_INPUT.findall(fresh_client.get("/login").text)
+    answer = fresh_client.post(
+        "/login",
+        data={"username": username(role), "password": STAFF_PASSWORD, "csrf_token": login_csrf},
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/supervisor"

@@ -352,11 +352,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/subscriptions"): _request(
         "POST", "/api/v1/subscriptions", json={"account": "nobody", "contact": "0912 000 111"}
     ),
-    ("POST", "/api/v1/subscriptions/{subscription_id}/code"): _request(
-        "POST", "/api/v1/subscriptions/999999/code"
+    ("POST", "/api/v1/subscriptions/{handle}/code"): _request(
+        "POST", "/api/v1/subscriptions/no-such-handle-0000/code"
     ),
-    ("POST", "/api/v1/subscriptions/{subscription_id}/verify"): _request(
-        "POST", "/api/v1/subscriptions/999999/verify", json={"code": "123456"}
+    ("POST", "/api/v1/subscriptions/{handle}/verify"): _request(
+        "POST", "/api/v1/subscriptions/no-such-handle-0000/verify", json={"code": "123456"}
     ),
     ("GET", "/api/v1/subscriptions/{token}"): _request(
         "GET", "/api/v1/subscriptions/no-such-token-at-all"
@@ -369,8 +369,8 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("GET", "/alerts"): _request("GET", "/alerts"),
     ("POST", "/alerts"): _request("POST", "/alerts", data={"account": "nobody", "contact": "x"}),
-    ("POST", "/alerts/{subscription_id}/verify"): _request(
-        "POST", "/alerts/999999/verify", data={"code": "123456"}
+    ("POST", "/alerts/{handle}/verify"): _request(
+        "POST", "/alerts/no-such-handle-0000/verify", data={"code": "123456"}
     ),
     ("GET", "/alerts/s/{token}"): _request("GET", "/alerts/s/no-such-token"),
     ("POST", "/alerts/s/{token}"): _request(
@@ -387,6 +387,8 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/map"): _request("GET", "/map"),
     ("GET", "/map/map.js"): _request("GET", "/map/map.js"),
     ("GET", "/api/v1/map/public.geojson"): _request("GET", "/api/v1/map/public.geojson"),
+    ("GET", "/api/v1/map/outline.geojson"): _request("GET", "/api/v1/map/outline.geojson"),
+    ("GET", "/api/v1/map/lookup"): _request("GET", "/api/v1/map/lookup?q=no-such-place"),
     ("GET", "/api/v1/map/areas.geojson"): _request("GET", "/api/v1/map/areas.geojson"),
     ("GET", "/api/v1/public/summary"): _request("GET", "/api/v1/public/summary"),
     ("GET", "/api/v1/public/cap"): _request("GET", "/api/v1/public/cap"),
@@ -413,6 +415,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
     ),
     ("GET", "/supervisor"): _request("GET", "/supervisor"),
+    ("GET", "/supervisor/live.json"): _request("GET", "/supervisor/live.json"),
     ("GET", "/switching"): _request("GET", "/switching"),
     ("POST", "/switching/return-to-normal"): _request(
         "POST", "/switching/return-to-normal", data={"asset_ref": "nope"}

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -112,3 +113,20 @@ def test_any_bytes_are_an_image_or_a_clear_refusal(prefix: bytes, rest: bytes) -
 def test_a_png_cut_short_is_a_clear_refusal(cut: int) -> None:
     with pytest.raises((NotAnImage, CorruptImage)):
         clean(pictures.picture("PNG", size=(300, 200), colour="purple")[:cut])
+
+
+def test_images_past_the_decodes_at_once_wait_their_turn() -> None:
+    at_once = 1
+    done = threading.Event()
+
+    def decode() -> None:
+        images.clean(
+            pictures.picture(), max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, at_once=at_once
+        )
+        done.set()
+
+    turns = images._turns(at_once)
+    with turns:
+        threading.Thread(target=decode, daemon=True).start()
+        assert not done.wait(0.3), "decoded while every turn was taken"
+    assert done.wait(10)

@@ -100,3 +100,45 @@ def test_the_same_photo_sent_twice_is_kept_once(
         for _ in range(2)
     )
     assert first.id == again.id
+
+
+def _not_decoded(data: bytes, **limits: int) -> None:
+    raise AssertionError("the photo was decoded")
+
+
+def test_a_full_report_refuses_a_photo_before_decoding_it(
+    session: Session, add_report: Callable[[Session], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report_id = add_report(session)
+    for colour in ("red", "green"):
+        service.add_photo(
+            session,
+            pictures.picture(colour=colour),
+            source=PhotoSource.WEB,
+            settings=SETTINGS,
+            report_id=report_id,
+        )
+    monkeypatch.setattr(service.images, "clean", _not_decoded)
+    with pytest.raises(TooManyPhotos):
+        service.add_photo(
+            session,
+            pictures.picture(colour="blue"),
+            source=PhotoSource.WEB,
+            settings=SETTINGS,
+            report_id=report_id,
+        )
+
+
+def test_the_same_file_sent_again_is_not_decoded_again(
+    session: Session, add_report: Callable[[Session], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report_id = add_report(session)
+    sent = pictures.jpeg_with_gps()
+    first = service.add_photo(
+        session, sent, source=PhotoSource.EMAIL, settings=SETTINGS, report_id=report_id
+    )
+    monkeypatch.setattr(service.images, "clean", _not_decoded)
+    again = service.add_photo(
+        session, sent, source=PhotoSource.EMAIL, settings=SETTINGS, report_id=report_id
+    )
+    assert again.id == first.id

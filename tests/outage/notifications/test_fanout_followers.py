@@ -181,3 +181,27 @@ def test_a_followers_etr_changes_in_a_storm_coalesce_like_the_customers(
     }
     [waiting] = [m for m in theirs if m.status is DeliveryStatus.PENDING]
     assert f"{etr.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%H:%M}" in waiting.body
+
+
+def test_a_stop_skips_the_messages_still_waiting_for_the_contact(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+) -> None:
+    subscription = _follow(sessions, _by_account, sorted(grid.accounts[grid.fuse])[0])
+    incident = open_outage(grid.fuse)
+    for hours in (2, 3, 4):
+        etr = (datetime.now(UTC) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+        with session_scope(sessions) as session:
+            set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER)
+        drain()
+    with session_scope(sessions) as session:
+        subscriptions.stop(
+            session, session.get_one(Subscription, subscription), Actor.contact("sms")
+        )
+    drain()
+    with sessions() as session:
+        statuses = Counter(m.status for m in _to(session, incident, DAUGHTER))
+    assert statuses[DeliveryStatus.PENDING] == 0
+    assert statuses[DeliveryStatus.SKIPPED] == 1

@@ -14,6 +14,7 @@ from outage.intake.enums import Channel
 from outage.notifications.enums import DeliveryChannel
 from outage.notifications.models import Notification, NotificationPreference
 from outage.notifications.sink import HttpSink
+from outage.notifications.subscriptions import Actor, set_own_stop
 from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
 from tests.outage.notifications.conftest import Drain, SmtpInbox
@@ -134,3 +135,35 @@ def test_each_state_is_told_once_however_often_its_event_is_fanned_out(
     assert len(_messages(sessions, ticket)) == 2
     assert len([key for key in sink.received() if key.startswith("r")]) == 2
     assert sink.state.repeats == 0
+
+
+def _customer_with_phone(sessions: sessionmaker[Session]) -> Customer:
+    with session_scope(sessions) as session:
+        customer = session.scalars(
+            select(Customer).where(Customer.phone.is_not(None)).order_by(Customer.id.desc())
+        ).first()
+        assert customer is not None
+        session.expunge(customer)
+        return customer
+
+
+def test_a_requesters_own_phone_on_someone_elses_account_names_no_customer_nor_stop_link(
+    sessions: sessionmaker[Session], settings: Settings, drain: Drain
+) -> None:
+    customer = _customer_with_phone(sessions)
+    ticket = _file(sessions, settings, Language.EN, account=customer.account, phone=PHONE)
+    drain()
+    [message] = _messages(sessions, ticket)
+    assert (message.address, message.customer_id, message.stop_token) == (PHONE, None, None)
+
+
+def test_a_customer_who_said_stop_hears_nothing_of_a_request_at_their_own_phone(
+    sessions: sessionmaker[Session], settings: Settings, drain: Drain
+) -> None:
+    customer = _customer_with_phone(sessions)
+    with session_scope(sessions) as session:
+        set_own_stop(session, customer.id, True, Actor.contact("sms"))
+    assert customer.phone is not None
+    ticket = _file(sessions, settings, Language.EN, account=customer.account, phone=customer.phone)
+    drain()
+    assert _messages(sessions, ticket) == []

@@ -124,3 +124,25 @@ def test_an_unknown_account_is_answered_and_nothing_is_stored(
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Subscription)) == 0
         assert session.scalar(select(func.count()).select_from(SubscriptionEvent)) == 0
+
+
+@pytest.mark.parametrize("words", ["Hủy đăng ký", "huy dang ky", "STOP REG"])
+def test_huy_dang_ky_stops_every_subscription_of_the_phone(
+    api: TestClient, sessions: sessionmaker[Session], grid: Grid, words: str
+) -> None:
+    _sms(api, f"DANGKY {_account(grid, 0)}")
+    _sms(api, words)
+    with sessions() as session:
+        [row] = _subscriptions(session)
+    assert row.stopped_at is not None
+
+
+def test_a_message_to_someone_called_huy_is_not_a_stop(
+    api: TestClient, sessions: sessionmaker[Session], grid: Grid
+) -> None:
+    _sms(api, f"DANGKY {_account(grid, 0)}")
+    reply = _sms(api, "Huy oi nha toi mat dien")
+    with sessions() as session:
+        [row] = _subscriptions(session)
+    assert row.stopped_at is None
+    assert "DANGKY" not in reply

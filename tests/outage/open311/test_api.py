@@ -585,6 +585,24 @@ def test_a_media_url_that_cannot_be_fetched_leaves_the_request_standing(
     assert reason is not None and "not public" in reason
 
 
+def test_a_media_url_with_a_control_character_is_a_failed_fetch(
+    open311_client: TestClient,
+    open311_customer: NewCustomer,
+    grid_database: str,
+) -> None:
+    customer = open311_customer()
+    response = _post(
+        open311_client,
+        service_code="outage",
+        address_string=customer.address,
+        media_url="http://1.1.1.1/a\x01b",
+    )
+    assert response.status_code == 201, response.text
+    ticket = response.json()[0]["service_request_id"]
+    [(outcome, _, kept)] = _fetches(grid_database, ticket)
+    assert (outcome, kept) == ("failed", False)
+
+
 def test_an_empty_media_field_is_no_photo(
     open311_client: TestClient, open311_customer: NewCustomer
 ) -> None:

@@ -80,7 +80,7 @@ def _code_form(visitor: TestClient, account: str, contact: str) -> str:
     form = {"account": account, "contact": contact, "language": "en", "lang": "en"}
     asked = visitor.post("/alerts", data=form)
     assert asked.status_code == 200 and "Enter your code" in asked.text
-    action = re.search(r'action="(/alerts/\d+/verify)"', asked.text)
+    action = re.search(r'action="(/alerts/[A-Za-z0-9_-]+/verify)"', asked.text)
     assert action is not None
     return action[1]
 

@@ -51,3 +51,26 @@ def test_a_line_goes_through_one_point_per_label() -> None:
 def test_a_series_of_the_wrong_length_is_refused() -> None:
     with pytest.raises(ValueError, match="one value per label"):
         charts.bar_chart(["a", "b"], [[1]])
+
+
+@pytest.mark.parametrize(
+    ("counts", "labels"),
+    [
+        ([0], ["0", "1"]),
+        ([1], ["0", "1"]),
+        ([3], ["0", "1", "2", "3"]),
+        ([7], ["0", "2", "4", "6", "8"]),
+        ([1385], ["0", "500", "1,000", "1,500"]),
+    ],
+)
+def test_a_count_axis_ticks_whole_numbers_only(counts: list[int], labels: list[str]) -> None:
+    chart = charts.bar_chart(["a"], [counts], counts=True)
+    assert [tick.label for tick in chart.ticks] == labels
+
+
+def test_a_count_axis_top_is_its_last_tick() -> None:
+    chart = charts.line_chart(["a", "b"], [[7, 2]], counts=True)
+    [line] = chart.lines
+    top = max(chart.ticks, key=lambda tick: float(tick.label.replace(",", "")))
+    assert min(y for _, y, _ in line.dots) > top.y
+    assert top.y == pytest.approx(chart.top)

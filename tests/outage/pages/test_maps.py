@@ -17,6 +17,7 @@ from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Topology
 from maps.layers import PremiseOut, PublicOutage, outage_cells
+from maps.strings import strings as map_strings
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.crews import service as crews
@@ -385,3 +386,35 @@ def test_planned_work_is_on_the_public_map(maps_database: str, public: Any) -> N
     for work in works:
         assert datetime.fromisoformat(work["starts_at"]) == plan.starts_at
         assert datetime.fromisoformat(work["ends_at"]) == plan.ends_at
+
+
+def test_the_outline_is_the_territory_and_the_lines_without_names(
+    maps_database: str, public: Any
+) -> None:
+    answer = public(maps_database).get("/api/v1/map/outline.geojson")
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"].startswith("public, max-age=")
+    features = answer.json()["features"]
+    assert {f["id"]: f["geometry"]["type"] for f in features} == {
+        "territory": "Polygon",
+        "lines": "MultiLineString",
+    }
+    assert all(f["properties"] == {"kind": f["id"]} for f in features)
+    with session_scope(session_factory(maps_database)) as session:
+        some_line = session.scalars(
+            select(Device.asset_ref).where(Device.kind == DeviceKind.LINE).limit(1)
+        ).one()
+    assert some_line not in answer.text
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_public_legend_tells_the_scale_in_numbers_from_the_smallest_area(
+    maps_database: str, public: Any, language: str
+) -> None:
+    t = map_strings(language)
+    page = public(maps_database).get("/map", params={"lang": language}).text
+    assert '<details class="legend-box" id="map-legend" open>' in page
+    assert t["public_legend_range"].format(low=MIN_CUSTOMERS, high=19) in page
+    assert t["public_legend_more"].format(n=500) in page
+    config = json.loads(re.findall(r'id="map-config">([^<]*)<', page)[0])
+    assert config["shades"][0] == [MIN_CUSTOMERS, "#f59e0b"]

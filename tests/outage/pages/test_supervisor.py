@@ -67,3 +67,71 @@ def test_customer_comments_are_escaped(
 
 def test_agents_may_not_see_the_dashboard(agent_client: TestClient) -> None:
     assert agent_client.get("/supervisor").status_code == 403
+
+
+def _category_labels(html: str, chart_id: str) -> list[str]:
+    chart = html.split(f'id="{chart_id}"', 1)[1].split("</figure>", 1)[0]
+    return re.findall(r'<text class="category"[^>]*>([^<]*)</text>', chart)
+
+
+def test_the_reliability_period_names_the_months_drawn(supervisor_client: TestClient) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    months = _category_labels(html, "saidi-chart")
+    period = html.split('id="reliability-period">', 1)[1].split("</p>", 1)[0]
+    assert period.startswith(f"{len(months)} months, {months[0]} to {months[-1]} ")
+
+
+def test_equal_med_lines_are_explained_when_there_was_no_major_event_day(
+    supervisor_client: TestClient,
+) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    note = html.split('id="med-note">', 1)[1].split("</p>", 1)[0]
+    assert "IEEE 1366" in note and "2.5 beta" in note
+    assert "There was no Major Event Day in these 12 months" in note
+
+
+def test_count_axes_tick_whole_numbers(supervisor_client: TestClient) -> None:
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    ages = html.split('id="ages-chart"', 1)[1].split("</figure>", 1)[0]
+    ticks = re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', ages)
+    assert ticks and all(tick.replace(",", "").isdigit() for tick in ticks)
+    assert "Requests" in re.findall(r'<text class="unit"[^>]*>([^<]*)</text>', ages)
+
+
+def test_agents_may_not_read_the_live_figures(agent_client: TestClient) -> None:
+    assert agent_client.get("/supervisor/live.json").status_code == 403
+
+
+def test_nobody_signed_out_reads_the_live_figures(anonymous_client: TestClient) -> None:
+    assert anonymous_client.get("/supervisor/live.json").status_code == 401
+
+
+def test_the_live_figures_answer_as_json_with_a_whole_number_chart(
+    supervisor_client: TestClient,
+) -> None:
+    answer = supervisor_client.get("/supervisor/live.json", params={"lang": "en"})
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    live = answer.json()
+    assert set(live["crews"]) == {"free", "travelling", "on_site"}
+    assert set(live["messages"]) == {"waiting", "retrying", "sending", "dead_recently"}
+    assert live["incidents"][0]["status"] == "predicted"
+    assert all(tick["label"].replace(",", "").isdigit() for tick in live["chart"]["ticks"])
+
+
+def test_the_live_chart_title_names_the_hours_drawn(supervisor_client: TestClient) -> None:
+    live = supervisor_client.get("/supervisor/live.json", params={"lang": "en"}).json()
+    title = live["chart_title"]
+    assert title.endswith(" to now (every 30 minutes)")
+    start = datetime.strptime(title.removeprefix("Customers out, ")[:5], "%H:%M")
+    first_hour = start if start.minute == 0 else start + timedelta(minutes=30)
+    labelled = [c["label"] for c in live["chart"]["categories"] if c["label"]]
+    assert labelled[0] == f"{first_hour:%H:%M}"
+
+
+def test_the_page_shows_the_live_figures(supervisor_client: TestClient) -> None:
+    live = supervisor_client.get("/supervisor/live.json").json()
+    html = supervisor_client.get("/supervisor", params={"lang": "en"}).text
+    shown = re.search(r'data-live="customers_out">([^<]*)<', html)
+    assert shown is not None and shown.group(1) == f"{live['customers_out']:,}"
+    assert 'id="customers-out-chart"' in html

@@ -268,6 +268,12 @@ def test_monthly_indices_split_the_period_by_calendar_month(session: Session) ->
     assert april.with_major_events.saifi == 0.0
 
 
+def test_monthly_indices_count_each_months_major_event_days(session: Session) -> None:
+    _with_history(session)
+    months = service.monthly_indices(session, date(2025, 2, 15), date(2025, 4, 10), zone=ZONE)
+    assert [m.major_event_days for m in months] == [0, 1, 0]
+
+
 def _planned_outage(
     session: Session, device: str, starts_at: datetime, ends_at: datetime, status: PlannedStatus
 ) -> None:

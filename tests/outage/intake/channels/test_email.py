@@ -95,6 +95,27 @@ def test_image_attachments_are_the_reports_photos_and_others_are_passed_over(
     ]
 
 
+def test_images_past_a_reports_most_photos_are_not_looked_at(
+    smtp_port: int, channels_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    most = channels_settings.photo_max_per_report
+    tried: list[bytes] = []
+    keep = email_channel.add_report_photo
+
+    def spy(session: Any, ticket: str, data: bytes, **kwargs: Any) -> Any:
+        tried.append(data)
+        return keep(session, ticket, data, **kwargs)
+
+    monkeypatch.setattr(email_channel, "add_report_photo", spy)
+    message = mail("someone@example.org", "Cột đổ", "Cột điện đổ trước nhà.\nĐịa chỉ: 9 Ngõ 3")
+    message.add_attachment(pictures.pdf(), maintype="application", subtype="pdf")
+    sent = [pictures.picture("PNG", size=(10 + n, 10)) for n in range(most + 2)]
+    for data in sent:
+        message.add_attachment(data, maintype="image", subtype="png")
+    file(smtp_port, message)
+    assert tried == [pictures.pdf(), *sent[:most]]
+
+
 def test_same_message_id_is_filed_once(
     smtp_port: int, person: PersonMaker, count_reports: Callable[[str], int]
 ) -> None:

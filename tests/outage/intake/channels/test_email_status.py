@@ -109,3 +109,15 @@ def test_an_unknown_ticket_is_said_to_be_unknown(
     assert _reply_to(mail_replies, str(asked["Message-ID"])).body == (
         "No report with ticket 990101-ZZZZZ."
     )
+
+
+@pytest.mark.parametrize(
+    "subject", ["Status: no power since 8am at our street", "Trạng thái: mất điện từ sáng"]
+)
+def test_a_report_whose_subject_starts_with_the_keyword_is_filed(
+    smtp_port: int, person: PersonMaker, channels_database: str, subject: str
+) -> None:
+    customer = person(email=True)
+    before = _reports_from(channels_database, customer.email)
+    file(smtp_port, mail(customer.email, subject, f"Account {customer.account}."))
+    assert _reports_from(channels_database, customer.email) == before + 1

@@ -330,6 +330,29 @@ def test_an_image_is_kept_as_a_photo_of_the_senders_report(
     assert zalo_replies(user)[-1].text.endswith(f"ticket {ticket}.")
 
 
+@pytest.mark.parametrize(("name", "kind"), [("user_send_link", "link"), ("user_send_file", "file")])
+def test_a_link_or_file_a_user_sends_is_not_fetched_as_a_photo(
+    zalo_client: TestClient,
+    channels_database: str,
+    person: PersonMaker,
+    photo_server: str,
+    name: str,
+    kind: str,
+) -> None:
+    customer, user = person(language="en"), new_user()
+    ticket = accepted(zalo_client, event("user_send_text", user, text=f"OUT {customer.account}"))[
+        "ticket"
+    ]
+    sent = [{"type": kind, "payload": {"url": f"{photo_server}/photo.jpg"}}]
+    accepted(zalo_client, event(name, user, attachments=sent))
+    with session_scope(session_factory(channels_database)) as session:
+        reports = select(Report.id).where(Report.ticket == ticket)
+        report_id = session.scalar(reports)
+        assert report_id is not None
+        assert zalo.report_images(session, report_id) == []
+        assert photos_of(session, report_ids=reports) == []
+
+
 def test_a_new_follower_is_welcomed_with_the_keywords(
     zalo_client: TestClient, zalo_replies: Replies
 ) -> None:
