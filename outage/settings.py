@@ -317,7 +317,7 @@ class Settings(BaseSettings):
         "later changes are folded into the waiting one.",
     )
     notify_first_etr_wait_minutes: Minutes = Field(
-        default=timedelta(minutes=2),
+        default=timedelta(minutes=3),
         description='An "outage detected" message waits this long after the event (safety '
         "messages never wait), so an ETR set meanwhile goes in the same message.",
     )
