@@ -313,8 +313,8 @@ class Settings(BaseSettings):
     )
     notify_etr_interval_minutes: Minutes = Field(
         default=timedelta(minutes=30),
-        description="At most one ETR-changed message per customer and incident in this time; "
-        "later changes are folded into the waiting one.",
+        description="At most one ETR-changed message per customer and incident in this time "
+        "after their last message with an ETR; later changes are folded into the waiting one.",
     )
     notify_first_etr_wait_minutes: Minutes = Field(
         default=timedelta(minutes=3),

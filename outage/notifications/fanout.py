@@ -125,7 +125,10 @@ class _Told:
     tickets: dict[int, str]
 
     def ticket(self, recipient: Recipient) -> str | None:
-        return self.tickets.get(recipient.customer_id) if recipient.customer_id else None
+        """The customer's ticket, on their own contacts only (not a follower's)."""
+        if recipient.customer_id is None or recipient.subscription_id is not None:
+            return None
+        return self.tickets.get(recipient.customer_id)
 
 
 class Fanout:
