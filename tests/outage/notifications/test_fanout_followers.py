@@ -14,6 +14,8 @@ from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.i18n import Language
 from outage.incidents.changes import set_etr
+from outage.intake.enums import Channel, MatchMethod, ReportStatus
+from outage.intake.models import Report
 from outage.notifications import subscriptions
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus, SubscriptionSource
 from outage.notifications.models import Notification, Subscription
@@ -179,3 +181,29 @@ def test_a_followers_etr_changes_in_a_storm_coalesce_like_the_customers(
     }
     [waiting] = [m for m in theirs if m.status is DeliveryStatus.PENDING]
     assert f"{etr.astimezone(ZoneInfo('Asia/Ho_Chi_Minh')):%H:%M}" in waiting.body
+
+
+def test_a_follower_is_not_told_the_customers_ticket(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage: Callable[..., int]
+) -> None:
+    account = sorted(grid.accounts[grid.fuse])[0]
+    _follow(sessions, _by_account, account)
+    incident = open_outage(grid.fuse)
+    with session_scope(sessions) as session:
+        session.add(
+            Report(
+                ticket="261206-OWNTKT",
+                channel=Channel.SMS,
+                status=ReportStatus.RECEIVED,
+                match_method=MatchMethod.ACCOUNT,
+                match_confidence=1.0,
+                candidates=[],
+                customer_id=_customer(session, account).id,
+                incident_id=incident,
+            )
+        )
+    drain()
+    with sessions() as session:
+        [theirs] = _to(session, incident, DAUGHTER)
+        own = [m for m in messages_of(session, incident) if "261206-OWNTKT" in m.body]
+    assert "261206-OWNTKT" not in theirs.body and len(own) == 1
