@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from benchmarks import notify_storm
 from benchmarks.harness import bench_database
 from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
@@ -102,6 +103,7 @@ def run(
                 "notify_email_url": None,
                 "notify_webhook_url": None,
                 "notify_quiet_hours": None,
+                "notify_first_etr_wait_minutes": timedelta(0),  # timed to delivery, not to a wait
             }
         )
         context = multiprocessing.get_context("spawn")
@@ -138,4 +140,5 @@ def run(
         "per_s": round(len(received) / seconds, 1),
         "duplicates": sink.state.repeats,
         "lost": customers - len(received),
+        "storm": notify_storm.run(admin_url, quick=quick, progress=progress),
     }

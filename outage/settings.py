@@ -324,8 +324,18 @@ class Settings(BaseSettings):
     )
     notify_etr_interval_minutes: Minutes = Field(
         default=timedelta(minutes=30),
-        description="At most one ETR-changed message per customer and incident in this time; "
-        "later changes are folded into the waiting one.",
+        description="At most one ETR-changed message per customer and incident in this time "
+        "after their last message with an ETR; later changes are folded into the waiting one.",
+    )
+    notify_first_etr_wait_minutes: Minutes = Field(
+        default=timedelta(minutes=3),
+        description='An "outage detected" message waits this long after the event (safety '
+        "messages never wait), so an ETR set meanwhile goes in the same message.",
+    )
+    notify_etr_change_minutes: Minutes = Field(
+        default=timedelta(minutes=15),
+        description="An ETR change is told only when it moves the ETR customers were last "
+        "told by more than this.",
     )
     notify_planned_days: Days = Field(
         default=timedelta(days=5),

@@ -193,7 +193,9 @@ def _do_partial_restore(context: _Context) -> None:
     incident.customers_restored = total
     if back is not None:
         close_reports(context.session, incident.id, at, accounts=back)
-    incident_event(context.session, incident, EventKind.RESTORED, below=patch.restored_device)
+    incident_event(
+        context.session, incident, EventKind.RESTORED, below=patch.restored_device, at=at
+    )
 
 
 def _do_restored(context: _Context) -> None:

@@ -1,12 +1,13 @@
 """What customers are told of an incident: the outbox events its changes imply, written
 in the caller's transaction with the change itself."""
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outage.grid.models import Device
+from outage.grid.models import Device, Feeder
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
@@ -22,6 +23,7 @@ def incident_event(
     below: str | None = None,
     accounts: list[str] | None = None,
     switching: bool = False,
+    at: datetime | None = None,
 ) -> None:
     """Customers of the incident's device (or premise) are to be told `kind`.
 
@@ -31,6 +33,9 @@ def incident_event(
     we do not know who has power again. A hazard is told once, as a safety message.
     A restoration also queues the "still out?" follow-up. `switching`: supply came back
     through switching while the repair goes on, which the message says, with the ETR.
+    `at`: when a partial restoration gave those customers supply again (a whole one's is
+    the incident's `restored_at`). Every event names the cause, when known, and the area
+    (the feeder's name, else the device's: never a customer's address).
     """
     hazard = incident.kind is IncidentKind.HAZARD
     if hazard and kind is not EventKind.OUTAGE_DETECTED:
@@ -42,9 +47,12 @@ def incident_event(
     if below is not None:
         device_id = session.scalar(select(Device.id).where(Device.asset_ref == below))
         premise_id = None
-    details: dict[str, Any] = {"etr": incident.etr.isoformat()} if incident.etr else {}
+    details = _facts(session, incident)
     if switching:
         details["switching"] = True
+    restored_at = at or incident.restored_at
+    if kind is EventKind.RESTORED and restored_at is not None:
+        details["restored_at"] = restored_at.isoformat()
     kinds = [kind, EventKind.FOLLOW_UP] if kind is EventKind.RESTORED else [kind]
     for each in kinds:
         write_event(
@@ -57,3 +65,20 @@ def incident_event(
             safety=hazard,
             details=details,
         )
+
+
+def _facts(session: Session, incident: Incident) -> dict[str, Any]:
+    """What every message of the incident may say: its ETR, cause and area."""
+    details: dict[str, Any] = {}
+    if incident.etr is not None:
+        details["etr"] = incident.etr.isoformat()
+    if incident.cause is not None:
+        details["cause"] = incident.cause
+    area = None
+    if incident.feeder_id is not None:
+        area = session.scalar(select(Feeder.name).where(Feeder.id == incident.feeder_id))
+    if area is None and incident.device_id is not None:
+        area = session.scalar(select(Device.asset_ref).where(Device.id == incident.device_id))
+    if area is not None:
+        details["area"] = area
+    return details

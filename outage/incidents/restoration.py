@@ -138,5 +138,6 @@ def restore_by_switching(
         EventKind.RESTORED,
         accounts=list(found.back),
         switching=found.still_out > 0,
+        at=at,
     )
     return found.back

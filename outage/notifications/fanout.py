@@ -6,6 +6,11 @@ in order), finds the customers it concerns on the live network, renders their me
 and inserts them in the same transaction that marks the event done. The unique delivery
 key makes a second fan-out of the same event (or an overlapping one: an incident moving
 to a bigger device) write only what is missing.
+
+Fewer, better messages: an "outage detected" waits `notify_first_etr_wait_minutes` so the
+first ETR rides in it; an ETR folds into any ETR-bearing message still waiting for the
+customer; a change is told only when it moves the ETR customers were last told by more
+than `notify_etr_change_minutes`, and at most once per `notify_etr_interval_minutes`.
 """
 
 import logging
@@ -24,6 +29,7 @@ from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
+from outage.intake.models import Report
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import (
     QuietHours,
@@ -45,6 +51,9 @@ BATCH = 2000
 """Messages per INSERT."""
 
 ETR_KINDS = (EventKind.ETR_SET, EventKind.ETR_CHANGED)
+TELLS_ETR = (EventKind.OUTAGE_DETECTED, *ETR_KINDS)
+"""Messages that carry the ETR: a new one folds into one of these still waiting, and an
+ETR change waits the interval after the last one."""
 AFTER_RESTORATION = (EventKind.RESTORED, EventKind.FOLLOW_UP)
 
 _NEXT_EVENT = text(
@@ -108,6 +117,20 @@ class _Plan:
     stop_token: str | None
 
 
+@dataclass(frozen=True)
+class _Told:
+    """What a customer of the event already knows: the ETR last told, their report."""
+
+    etr: datetime | None
+    tickets: dict[int, str]
+
+    def ticket(self, recipient: Recipient) -> str | None:
+        """The customer's ticket, on their own contacts only (not a follower's)."""
+        if recipient.customer_id is None or recipient.subscription_id is not None:
+            return None
+        return self.tickets.get(recipient.customer_id)
+
+
 class Fanout:
     """Turns events into messages; holds the network (built once, shared by threads)."""
 
@@ -167,6 +190,9 @@ class Fanout:
             return self._write(session, event, self._plan_request(session, event, request_id, now))
         if self._stale(session, event):
             return 0
+        told_etr = self._told_etr(session, event) if event.kind is EventKind.ETR_CHANGED else None
+        if told_etr is not None and self._too_small(event, told_etr):
+            return 0
         customers = self._customers(session, event)
         if event.kind in AFTER_RESTORATION:
             customers -= self._still_out(session, event)
@@ -177,17 +203,19 @@ class Fanout:
         ]
         own = {r.contact for r in found}
         found += [r for r in followers(session, customers, self.quiet) if r.contact not in own]
+        told = _Told(told_etr, self._tickets(session, event, customers))
+        folded = 0
         if event.kind in ETR_KINDS:
-            found = self._fold_into_waiting(session, event, found)
-        plans = self._plan(session, event, found, now)
-        return self._write(session, event, plans)
+            found, folded = self._fold_into_waiting(session, event, found, told)
+        plans = self._plan(session, event, found, now, told)
+        return folded + self._write(session, event, plans)
 
     def _plan_request(
         self, session: Session, event: NotificationEvent, request_id: int, now: datetime
     ) -> list[_Plan]:
         """A service request's one message, to its requester (none with nowhere to send)."""
         found = requester(session, request_id, self.quiet)
-        return self._plan(session, event, [found] if found else [], now)
+        return self._plan(session, event, [found] if found else [], now, _Told(None, {}))
 
     def _stale(self, session: Session, event: NotificationEvent) -> bool:
         if event.incident_id is not None:
@@ -257,8 +285,49 @@ class Fanout:
             )
         )
 
+    def _told_etr(self, session: Session, event: NotificationEvent) -> datetime | None:
+        """The ETR customers were last told of the incident: that of its latest ETR event
+        that reached anyone (a change too small to tell reached nobody)."""
+        told = session.scalar(
+            select(NotificationEvent.details["etr"].astext)
+            .where(
+                NotificationEvent.incident_id == event.incident_id,
+                NotificationEvent.kind.in_(ETR_KINDS),
+                NotificationEvent.id < event.id,
+                NotificationEvent.recipients > 0,
+            )
+            .order_by(NotificationEvent.id.desc())
+            .limit(1)
+        )
+        return datetime.fromisoformat(told) if told else None
+
+    def _too_small(self, event: NotificationEvent, told: datetime) -> bool:
+        etr = _time(event.details, "etr")
+        return etr is not None and abs(etr - told) <= self.settings.notify_etr_change_minutes
+
+    def _tickets(
+        self, session: Session, event: NotificationEvent, customers: set[int]
+    ) -> dict[int, str]:
+        """The tickets of the customers' own reports of the incident (the latest each)."""
+        if event.incident_id is None or not customers:
+            return {}
+        rows = session.execute(
+            select(Report.customer_id, Report.ticket)
+            .where(
+                Report.incident_id == event.incident_id,
+                Report.customer_id == func.any(sorted(customers)),
+            )
+            .order_by(Report.received_at)
+        )
+        return {customer: ticket for customer, ticket in rows if customer is not None}
+
     def _facts(
-        self, event: NotificationEvent, link: str | None = None, stop: str | None = None
+        self,
+        event: NotificationEvent,
+        told: _Told,
+        link: str | None = None,
+        stop: str | None = None,
+        ticket: str | None = None,
     ) -> Facts:
         details = event.details
         request = _request(details) if event.service_request_id is not None else None
@@ -268,6 +337,11 @@ class Fanout:
             safety=event.safety,
             switching=bool(details.get("switching")),
             etr=_time(details, "etr"),
+            previous_etr=told.etr,
+            restored_at=_time(details, "restored_at"),
+            cause=details.get("cause"),
+            area=details.get("area"),
+            ticket=ticket,
             starts_at=_time(details, "starts_at"),
             ends_at=_time(details, "ends_at"),
             link=link,
@@ -276,9 +350,11 @@ class Fanout:
         )
 
     def _fold_into_waiting(
-        self, session: Session, event: NotificationEvent, found: list[Recipient]
-    ) -> list[Recipient]:
-        """ETR messages not sent yet take the new ETR; their recipients get no other one."""
+        self, session: Session, event: NotificationEvent, found: list[Recipient], told: _Told
+    ) -> tuple[list[Recipient], int]:
+        """Messages with an ETR not sent yet (a first notice held for its ETR too) take the
+        new ETR; their recipients get no other message. Answers the others, and how many
+        waiting messages took it."""
         waiting = session.execute(
             select(
                 Notification.id,
@@ -288,24 +364,25 @@ class Fanout:
             )
             .where(
                 Notification.incident_id == event.incident_id,
-                Notification.kind.in_(ETR_KINDS),
+                Notification.kind.in_(TELLS_ETR),
                 Notification.status == DeliveryStatus.PENDING,
+                Notification.safety.is_(False),
             )
             .with_for_update()
         ).all()
         if not waiting:
-            return found
+            return found, 0
         by_who = {recipient_key(r.customer_id, r.contact_key): r for r in found}
-        told: set[str] = set()
+        waiting_for: set[str] = set()
         refreshed = []
         for row in waiting:
             who = _written_to(row.delivery_key)
-            told.add(who)
+            waiting_for.add(who)
             recipient = by_who.get(who)
             if recipient is None:
                 continue
             stop = stop_link(self.settings, row.stop_token) if row.stop_token else None
-            facts = self._facts(event, stop=stop)
+            facts = self._facts(event, told, stop=stop, ticket=told.ticket(recipient))
             rendered = render(row.kind, recipient.language, recipient.channel, facts, self.zone)
             refreshed.append({"nid": row.id, "subject": rendered.subject, "body": rendered.body})
         if refreshed:
@@ -316,15 +393,20 @@ class Fanout:
                 ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
-        return [r for r in found if recipient_key(r.customer_id, r.contact_key) not in told]
+        others = [
+            r for r in found if recipient_key(r.customer_id, r.contact_key) not in waiting_for
+        ]
+        return others, len(refreshed)
 
     def _last_change(self, session: Session, event: NotificationEvent) -> dict[str, datetime]:
+        """When each recipient's last message with an ETR is (or was) due."""
         who = func.split_part(Notification.delivery_key, ":", 2)  # as `_written_to` reads it
         rows = session.execute(
             select(who, func.max(Notification.due_at))
             .where(
                 Notification.incident_id == event.incident_id,
-                Notification.kind == EventKind.ETR_CHANGED,
+                Notification.kind.in_(TELLS_ETR),
+                Notification.safety.is_(False),
             )
             .group_by(who)
         )
@@ -336,15 +418,18 @@ class Fanout:
         event: NotificationEvent,
         found: Collection[Recipient],
         now: datetime,
+        told: _Told,
     ) -> list[_Plan]:
         start = now
         if event.kind is EventKind.FOLLOW_UP:
             start = max(now, event.created_at + self.settings.notify_followup_minutes)
+        if event.kind is EventKind.OUTAGE_DETECTED and not event.safety:
+            start = max(now, event.created_at + self.settings.notify_first_etr_wait_minutes)
         last_change: dict[str, datetime] = {}
         interval = self.settings.notify_etr_interval_minutes
         if event.kind is EventKind.ETR_CHANGED:
             last_change = self._last_change(session, event)
-        shared: dict[tuple[str, str], Rendered] = {}
+        shared: dict[tuple[str, str, str | None], Rendered] = {}
         plans = []
         for recipient in found:
             due = start
@@ -368,18 +453,23 @@ class Fanout:
                     recipient.language,
                     recipient.channel,
                     self._facts(
-                        event, link, stop_link(self.settings, stop_token) if stop_token else None
+                        event,
+                        told,
+                        link,
+                        stop_link(self.settings, stop_token) if stop_token else None,
+                        told.ticket(recipient),
                     ),
                     self.zone,
                 )
             else:
-                group = (recipient.language, recipient.channel.value)
+                ticket = told.ticket(recipient)
+                group = (recipient.language, recipient.channel.value, ticket)
                 if group not in shared:
                     shared[group] = render(
                         event.kind,
                         recipient.language,
                         recipient.channel,
-                        self._facts(event),
+                        self._facts(event, told, ticket=ticket),
                         self.zone,
                     )
                 rendered = shared[group]

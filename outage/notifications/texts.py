@@ -49,6 +49,16 @@ class Facts:
     switching: bool = False
     """Supply is back through switching while the repair goes on (`etr`: the repair's)."""
     etr: datetime | None = None
+    previous_etr: datetime | None = None
+    """The ETR customers were told before this one: an earlier one is good news."""
+    restored_at: datetime | None = None
+    """When the customer's supply came back."""
+    cause: str | None = None
+    """The incident's cause code (`cause.<code>` in the `crew` catalogue)."""
+    area: str | None = None
+    """A short name of the place: the feeder's or the device's, never an address."""
+    ticket: str | None = None
+    """The customer's own report of this outage."""
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     link: str | None = None
@@ -78,7 +88,13 @@ def time_format(language: Language) -> str:
     return catalogue("notifications", language)["time_format"]
 
 
+AREA_MAX = 12
+"""An area name longer than this is cut, so the message keeps its one SMS."""
+
+
 def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | None:
+    """A moment in the one way every message of `language` writes one ("18:30 ngày 06/12",
+    "18:30 on 6 Dec"): never a bare day/month an English reader may take the wrong way."""
     if moment is None:
         return None
     local = local_time(moment, zone)
@@ -94,6 +110,19 @@ def _request_type(request: RequestFacts | None, language: Language) -> str | Non
     return catalogue("open311", language).get(f"service.{request.type}.name", request.type)
 
 
+def _cause(code: str | None, language: Language) -> str | None:
+    """The cause in words, as the crews' page names it; nothing when it is not known."""
+    if code is None or code == "unknown":
+        return None
+    return catalogue("crew", language).get(f"cause.{code}")
+
+
+def _area(name: str | None) -> str | None:
+    if not name:
+        return None
+    return name[:AREA_MAX].strip()
+
+
 def render(
     kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
 ) -> Rendered:
@@ -101,6 +130,16 @@ def render(
         "safety": facts.safety,
         "switching": facts.switching,
         "etr": _when(facts.etr, language, zone),
+        "earlier": facts.etr is not None
+        and facts.previous_etr is not None
+        and facts.etr < facts.previous_etr,
+        "later": facts.etr is not None
+        and facts.previous_etr is not None
+        and facts.etr > facts.previous_etr,
+        "restored": _when(facts.restored_at, language, zone),
+        "cause": _cause(facts.cause, language),
+        "area": _area(facts.area),
+        "ticket": facts.ticket,
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,

@@ -82,7 +82,7 @@ class NotificationEvent(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[int | None] = mapped_column(Integer)
-    """Messages written when it was fanned out."""
+    """Messages written when it was fanned out, and waiting ones that took its news."""
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     """Fan-outs that failed; after `notify_max_attempts` the event is dead-lettered."""
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

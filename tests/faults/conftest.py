@@ -36,9 +36,10 @@ STORM_ENV = {
     "OUTAGE_SMTP_RECEIVER_PORT": "0",
     "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
     "OUTAGE_NOTIFY_MAX_ATTEMPTS": "100",
+    "OUTAGE_NOTIFY_FIRST_ETR_WAIT_MINUTES": "0",
 }
-"""A storm's many customers from one address, no e-mail receiver, no quiet hours, and
-messages retried until they go."""
+"""A storm's many customers from one address, no e-mail receiver, no quiet hours, first
+notices sent at once, and messages retried until they go."""
 
 UNPLACED = (
     "SELECT count(*) FROM reports WHERE status IN ('received', 'duplicate') AND incident_id IS NULL"

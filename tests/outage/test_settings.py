@@ -42,6 +42,8 @@ def test_an_unknown_timezone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         ("notify_backoff_seconds", timedelta(seconds=30)),
         ("notify_backoff_max_seconds", timedelta(hours=1)),
         ("notify_etr_interval_minutes", timedelta(minutes=30)),
+        ("notify_first_etr_wait_minutes", timedelta(minutes=3)),
+        ("notify_etr_change_minutes", timedelta(minutes=15)),
         ("notify_planned_days", timedelta(days=5)),
         ("notify_reminder_hours", timedelta(hours=24)),
         ("notify_followup_minutes", timedelta(minutes=30)),

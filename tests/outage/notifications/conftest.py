@@ -136,7 +136,7 @@ def sink() -> Iterator[HttpSink]:
 @pytest.fixture
 def settings(notify_database: str, sink: HttpSink, smtp: SmtpInbox) -> Settings:
     """Gateways (and Zalo's API) on the sink and the SMTP server; no quiet hours, quick
-    retries."""
+    retries, a first notice sent at once (the tests of its wait set one)."""
     return Settings(
         database_url=notify_database,
         zalo_api_url=sink.url,
@@ -148,6 +148,7 @@ def settings(notify_database: str, sink: HttpSink, smtp: SmtpInbox) -> Settings:
         notify_backoff_seconds=0.05,
         notify_backoff_max_seconds=0.2,
         notify_followup_minutes=0,
+        notify_first_etr_wait_minutes=0,
         notify_lease_seconds=60,
         public_base_url="https://outage.example.com",
     )

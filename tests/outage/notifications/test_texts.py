@@ -1,6 +1,7 @@
 """Every message renders in Vietnamese and English; SMS stays one plain message."""
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,10 @@ FACTS = Facts(
     starts_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC),
     ends_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC),
     link="https://outage.example.com/n/" + "x" * 22,
+    cause="third_party_damage",
+    area="FEEDER-WITH-A-LONG-NAME",
+    ticket="261206-ABCDEF",
+    restored_at=datetime(2026, 3, 1, 11, 45, tzinfo=UTC),
     request=RequestFacts(
         ticket="261206-ABCDEF", type="meter_check", state="in_progress", reason=None
     ),
@@ -84,3 +89,35 @@ def test_power_back_by_switching_says_so_with_the_repairs_etr(language: str) -> 
     plain = render(EventKind.RESTORED, language, DeliveryChannel.SMS, Facts(), ZONE)
     assert "17:30" in sms.body and sms.body != plain.body
     assert len(sms.body) <= 160 and set(sms.body) <= set(GSM7_BASIC)
+
+
+@pytest.mark.parametrize("kind", TEMPLATED)
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_sms_with_every_fact_is_not_cut_short(kind: EventKind, language: str) -> None:
+    for facts in (FACTS, replace(FACTS, switching=True)):
+        assert "..." not in render(kind, language, DeliveryChannel.SMS, facts, ZONE).body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_earlier_etr_carries_no_apology(language: str) -> None:
+    later = replace(FACTS, previous_etr=FACTS.etr - timedelta(hours=1))
+    earlier = replace(FACTS, previous_etr=FACTS.etr + timedelta(hours=1))
+    apology = {"vi": "Xin loi", "en": "Sorry"}[language]
+    assert apology in render(EventKind.ETR_CHANGED, language, DeliveryChannel.SMS, later, ZONE).body
+    good = render(EventKind.ETR_CHANGED, language, DeliveryChannel.SMS, earlier, ZONE).body
+    assert apology not in good and "17:30" in good
+
+
+@pytest.mark.parametrize(
+    ("language", "written"), [("vi", "17:30 ngay 01/03"), ("en", "17:30 on 1 Mar")]
+)
+def test_each_language_writes_a_date_one_unambiguous_way(language: str, written: str) -> None:
+    for kind in (EventKind.OUTAGE_DETECTED, EventKind.ETR_SET, EventKind.CREW_ON_SITE):
+        assert written in render(kind, language, DeliveryChannel.SMS, FACTS, ZONE).body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_unknown_cause_is_not_mentioned(language: str) -> None:
+    unknown = replace(FACTS, cause="unknown")
+    sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, unknown, ZONE)
+    assert "(" not in sms.body
