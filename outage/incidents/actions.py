@@ -130,12 +130,12 @@ def _do_on_site(context: _Context) -> None:
     _with_crew(
         context, IncidentStatus.ON_SITE, AuditAction.REOPENED if reopened else AuditAction.ON_SITE
     )
-    incident_event(context.session, incident, EventKind.CREW_ON_SITE)
     if setback:  # the restoration did not hold: everyone is out again
         incident.restored_at = None
         incident.momentary = False
         incident.customers_restored = 0
         reopen_reports(context.session, incident.id)
+    incident_event(context.session, incident, EventKind.CREW_ON_SITE)
 
 
 def _accounts_below(context: _Context, asset_ref: str) -> frozenset[str]:
