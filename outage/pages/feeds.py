@@ -5,7 +5,6 @@ data and come from a short-lived in-memory cache: one read of the database per t
 serves every feed in every language.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -26,6 +25,7 @@ from outage.i18n.labels import label
 from outage.pages import feed_sources, feed_xml
 from outage.pages.feed_sources import AreaSummary, PublicSnapshot
 from outage.settings import Settings
+from outage.web.deps import made_once
 from outage.web.principal import require
 from outage.web.rendering import request_language
 
@@ -86,21 +86,11 @@ class FeedState:
         )
 
 
-_STATE_LOCK = threading.Lock()
-
-
 async def feed_state(request: Request) -> FeedState:
     """The app's feed state, made on first use."""
-    state = getattr(request.app.state, "feeds", None)
-    if state is None:
-        with _STATE_LOCK:
-            state = getattr(request.app.state, "feeds", None)
-            if state is None:
-                settings: Settings = request.app.state.settings
-                state = FeedState(settings, TtlCache(settings.map_cache_seconds.total_seconds()))
-                request.app.state.feeds = state
-    assert isinstance(state, FeedState)
-    return state
+    settings: Settings = request.app.state.settings
+    seconds = settings.map_cache_seconds.total_seconds()
+    return made_once(request, "feeds", lambda: FeedState(settings, TtlCache(seconds)))
 
 
 FeedStateDep = Annotated[FeedState, Depends(feed_state)]

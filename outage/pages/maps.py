@@ -36,7 +36,7 @@ from outage.i18n import Language
 from outage.pages import map_lookup, map_sources, plan_map
 from outage.restoration import service as restoration
 from outage.settings import Settings
-from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip
+from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip, made_once
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_zone, render_page, request_language
 
@@ -112,21 +112,11 @@ class MapState:
             return self.built[key]
 
 
-_STATE_LOCK = threading.Lock()
-
-
 async def map_state(request: Request) -> MapState:
     """The app's map state, made on first use (async: no thread for the hot path)."""
-    state = getattr(request.app.state, "maps", None)
-    if state is None:
-        with _STATE_LOCK:
-            state = getattr(request.app.state, "maps", None)
-            if state is None:
-                settings: Settings = request.app.state.settings
-                state = MapState(settings, TtlCache(settings.map_cache_seconds.total_seconds()))
-                request.app.state.maps = state
-    assert isinstance(state, MapState)
-    return state
+    settings: Settings = request.app.state.settings
+    seconds = settings.map_cache_seconds.total_seconds()
+    return made_once(request, "maps", lambda: MapState(settings, TtlCache(seconds)))
 
 
 MapStateDep = Annotated[MapState, Depends(map_state)]

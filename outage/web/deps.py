@@ -2,8 +2,9 @@
 aliases: the session, the app's settings and limits, the caller's address, the live network."""
 
 import ipaddress
-from collections.abc import AsyncIterator
-from typing import Annotated
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, Request
@@ -62,6 +63,24 @@ LimitsDep = Annotated[IntakeLimits, Depends(intake_limits)]
 
 MAX_ADDRESS_LENGTH = 45
 """The longest address a client-address column (String(45)) holds."""
+
+
+_MADE_ONCE = threading.Lock()
+
+Made = TypeVar("Made")
+
+
+def made_once(request: Request, name: str, make: Callable[[], Made]) -> Made:
+    """The app's `name` object (a page's caches), made by `make` on first use: requests
+    arriving together make one."""
+    made = getattr(request.app.state, name, None)
+    if made is None:
+        with _MADE_ONCE:
+            made = getattr(request.app.state, name, None)
+            if made is None:
+                made = make()
+                setattr(request.app.state, name, made)
+    return made
 
 
 def client_ip(request: Request) -> str | None:
