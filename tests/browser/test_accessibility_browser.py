@@ -42,6 +42,9 @@ PAGES = [
     Audited("/request"),
     Audited("/alerts"),
     Audited("/map"),
+    # The follow-up page as an unknown or expired link shows it: a live link needs a sent
+    # "still out?" message, which only a whole restoration makes.
+    Audited("/n/no-such-link"),
     Audited("/login"),
     Audited("/agent", Role.ADMIN),
     Audited("/agent/queue", Role.ADMIN),
