@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -45,7 +46,7 @@ def sign_in(page: Page, server: str, role: Role) -> None:
 
 
 def test_a_dispatcher_lands_on_dispatch_and_reaches_switching(
-    browser: Browser, nav_server: str
+    browser: Browser, nav_server: str, screenshots: Path
 ) -> None:
     t = strings("en")
     context = browser.new_context(viewport=CONTROL_ROOM)
@@ -67,12 +68,13 @@ def test_a_dispatcher_lands_on_dispatch_and_reaches_switching(
         assert page.inner_text("h1") == t["switching_title"]
         assert page.locator("#staff-nav [aria-current=page]").inner_text() == t["switching_nav"]
         assert username(Role.DISPATCHER) in page.inner_text("#signed-in")
+        page.screenshot(path=str(screenshots / "staff-nav-switching.png"))
         assert missing == [], "no page asks for what is not there (the icon included)"
     finally:
         context.close()
 
 
-def test_the_crews_bar_fits_a_phone(browser: Browser, nav_server: str) -> None:
+def test_the_crews_bar_fits_a_phone(browser: Browser, nav_server: str, screenshots: Path) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
@@ -82,5 +84,6 @@ def test_the_crews_bar_fits_a_phone(browser: Browser, nav_server: str) -> None:
         assert page.locator("#sign-out").is_visible()
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, "the bar wraps instead of widening the page"
+        page.screenshot(path=str(screenshots / "staff-nav-crew-phone.png"), full_page=True)
     finally:
         context.close()
