@@ -28,6 +28,7 @@ from outage.pages import crew as crew_pages
 from outage.pages import customer as page_routes
 from outage.pages import feeds as feed_pages
 from outage.pages import follow_up as follow_up_pages
+from outage.pages import icon as icon_page
 from outage.pages import maps as map_pages
 from outage.pages import requests as request_pages
 from outage.pages import review_queue as review_queue_pages
@@ -95,6 +96,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(feed_pages.router)
     app.include_router(supervisor_pages.router)
     app.include_router(switching_pages.router)
+    app.include_router(icon_page.router)
     app.mount("/static", static_files(), name="static")
 
     @app.get("/health", tags=["service"], dependencies=[Depends(require("service.health"))])

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, str] = {
     "auth.login": "Sign in: the login page, and bearer tokens for API clients.",
     "auth.logout": "Sign out: end the session or token the request carries.",
     "map.public": "The public outage map and its aggregated data (no personal data).",
+    "site.icon": "The site's icon (favicon).",
     "feeds.public": (
         "The public feeds: customers out by area (JSON), CAP 1.2 alerts and an Atom feed "
         "(no personal data)."
@@ -116,6 +117,7 @@ PUBLIC: frozenset[str] = frozenset(
         "auth.login",
         "auth.logout",
         "map.public",
+        "site.icon",
         "feeds.public",
         "notifications.reply",
         "alerts.subscribe",

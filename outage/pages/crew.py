@@ -51,6 +51,7 @@ from outage.orders import service as orders
 from outage.orders.enums import HOLDING, OrderState, StepState
 from outage.orders.schemas import OrderOut
 from outage.pages import crew_sketch
+from outage.pages.staff import staff_links
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
@@ -275,6 +276,7 @@ def crew_page(
         language,
         {
             "staff": staff,
+            "staff_links": staff_links(staff, "/crew"),
             "crew": crew,
             "crew_id": staff.crew_id,
             "jobs": [

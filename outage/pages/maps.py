@@ -34,6 +34,7 @@ from outage.fields import PhoneLast4
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
 from outage.pages import map_lookup, map_sources, plan_map
+from outage.pages.staff import staff_links
 from outage.restoration import service as restoration
 from outage.settings import Settings
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip, made_once
@@ -167,6 +168,7 @@ def dispatch_page(
             "page": page,
             "map_script": script,
             "staff": staff,
+            "staff_links": staff_links(staff, "/dispatch"),
             "config": _client_config(
                 state,
                 language,

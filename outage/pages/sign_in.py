@@ -40,7 +40,7 @@ LANDING: dict[Role, str] = {
     Role.AGENT: "/agent",
     Role.SUPERVISOR: "/supervisor",
     Role.ADMIN: "/supervisor",
-    Role.DISPATCHER: "/agent/queue",
+    Role.DISPATCHER: "/dispatch",
     Role.CREW: "/crew",
 }
 """Where a staff member lands after signing in, when no page asked for the sign-in."""

@@ -192,7 +192,6 @@ def supervisor_dashboard(
     ages = [(i18n.label(language, "age", bucket.key), n) for bucket, n in summary.ages]
     mood = summary.satisfaction
     context = {
-        "nav": "supervisor",
         "live": live_panel(session, language, zone, now),
         "live_refresh_s": LIVE_REFRESH_S,
         "window_text": t["supervisor_window"].format(

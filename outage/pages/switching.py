@@ -87,7 +87,6 @@ def switching_page(
     t = i18n.strings(language)
     zone = config.local_timezone
     context = {
-        "nav": "switching",
         "devices": [_device_row(d, t, zone) for d in abnormal_devices(session)],
         "orders": [_order_row(o, t) for o in orders.list_orders(session, limit=RECENT_ORDERS)],
         "may_draft": staff.may("orders.draft"),

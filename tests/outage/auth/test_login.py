@@ -397,7 +397,31 @@ def test_next_never_leaves_the_site(fresh_client: TestClient, target: str) -> No
         },
         follow_redirects=False,
     )
-    assert answer.headers["location"] == "/agent/queue", "the dispatcher's landing page"
+    assert answer.headers["location"] == "/dispatch", "the dispatcher's landing page"
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        (Role.AGENT, "/agent"),
+        (Role.DISPATCHER, "/dispatch"),
+        (Role.CREW, "/crew"),
+        (Role.SUPERVISOR, "/supervisor"),
+        (Role.ADMIN, "/supervisor"),
+    ],
+)
+def test_signing_in_lands_on_the_roles_own_page(
+    fresh_client: TestClient, role: Role, landing: str
+) -> None:
+    form = fresh_client.get("/login")
+    [login_csrf] = CSRF_INPUT.findall(form.text)
+    answer = fresh_client.post(
+        "/login",
+        data={"username": username(role), "password": STAFF_PASSWORD, "csrf_token": login_csrf},
+        follow_redirects=False,
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, landing)
+    assert fresh_client.get(landing).status_code == 200, "the landing page opens for the role"
 
 
 @pytest.mark.parametrize("with_csrf", [True, False], ids=["with-csrf", "without-csrf"])

@@ -385,6 +385,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/dispatch"): _request("GET", "/dispatch"),
     ("GET", "/dispatch/map.js"): _request("GET", "/dispatch/map.js"),
     ("GET", "/map"): _request("GET", "/map"),
+    ("GET", "/favicon.ico"): _request("GET", "/favicon.ico"),
     ("GET", "/map/map.js"): _request("GET", "/map/map.js"),
     ("GET", "/api/v1/map/public.geojson"): _request("GET", "/api/v1/map/public.geojson"),
     ("GET", "/api/v1/map/outline.geojson"): _request("GET", "/api/v1/map/outline.geojson"),
