@@ -30,13 +30,8 @@ from outage.intake.channels.common import fold, nfc, phone_or_none
 from outage.intake.channels.schemas import SmsIn, SmsOut
 from outage.intake.channels.texts import sms_text
 from outage.notifications.enums import DeliveryChannel
-from outage.notifications.subscriptions import (
-    Actor,
-    follow_account,
-    own_customers,
-    set_own_stop,
-    stop_contact,
-)
+from outage.notifications.preferences import own_customers
+from outage.notifications.subscriptions import Actor, follow_account, set_own_stop, stop_contact
 
 
 class Command(StrEnum):

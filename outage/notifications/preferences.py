@@ -197,9 +197,17 @@ def requester(
     channel, address = next(((c, a) for c, a in given if a), (None, None))
     if channel is None or address is None:
         return customer[0] if customer else None
-    if _stopped_owner(session, channel, address):
+    found = address.lower() if channel is DeliveryChannel.EMAIL else address
+    owners = own_customers(session, channel, found)
+    stopped = session.scalar(
+        select(func.count()).where(
+            NotificationPreference.customer_id.in_(owners),
+            NotificationPreference.stopped_at.is_not(None),
+        )
+    )
+    if stopped:  # the address is the own contact of a customer who said STOP
         return None
-    own = customer_id is not None and _is_own(session, customer_id, channel, address)
+    own = customer_id in owners
     return Recipient(
         customer_id=customer_id if own else None,
         account=customer[0].account if customer else None,
@@ -211,29 +219,27 @@ def requester(
     )
 
 
-def _is_own(session: Session, customer_id: int, channel: DeliveryChannel, address: str) -> bool:
-    phone, email = session.execute(
-        select(Customer.phone, Customer.email).where(Customer.id == customer_id)
-    ).one()
+def own_customers(
+    session: Session, channel: DeliveryChannel, address: str, *, customer_id: int | None = None
+) -> list[int]:
+    """The customers whose own phone, e-mail or Zalo user (on their preferences) the
+    contact is."""
     if channel is DeliveryChannel.SMS:
-        return bool(phone == address)
-    return email is not None and str(email).lower() == address.lower()
-
-
-def _stopped_owner(session: Session, channel: DeliveryChannel, address: str) -> bool:
-    """Whether the address is the own contact of a customer who said STOP."""
-    owner = (
-        Customer.phone == address
-        if channel is DeliveryChannel.SMS
-        else func.lower(Customer.email) == address.lower()
-    )
-    stopped = session.scalar(
-        select(func.count())
-        .select_from(Customer)
-        .join(NotificationPreference, NotificationPreference.customer_id == Customer.id)
-        .where(owner, NotificationPreference.stopped_at.is_not(None))
-    )
-    return bool(stopped)
+        owner = Customer.phone == address
+    elif channel is DeliveryChannel.EMAIL:
+        owner = func.lower(Customer.email) == address
+    elif channel is DeliveryChannel.ZALO:
+        owner = Customer.id.in_(
+            select(NotificationPreference.customer_id).where(
+                NotificationPreference.zalo_user_id == address
+            )
+        )
+    else:
+        return []
+    query = select(Customer.id).where(owner)
+    if customer_id is not None:
+        query = query.where(Customer.id == customer_id)
+    return list(session.scalars(query.order_by(Customer.id)))
 
 
 def _customer_id(session: Session, account: str) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from outage.notifications.models import (
     Subscription,
     SubscriptionEvent,
 )
-from outage.notifications.preferences import UnknownCustomer
+from outage.notifications.preferences import UnknownCustomer, own_customers
 from outage.settings import Settings
 
 ADDRESS_MAX = 254
@@ -376,26 +376,3 @@ def stop_contact(
         set_own_stop(session, owner, True, actor)
     session.flush()
     return len(rows) + len(owners)
-
-
-def own_customers(
-    session: Session, channel: DeliveryChannel, address: str, *, customer_id: int | None = None
-) -> list[int]:
-    """The customers whose own phone, e-mail or Zalo user (on their preferences) the
-    contact is."""
-    if channel is DeliveryChannel.SMS:
-        owner = Customer.phone == address
-    elif channel is DeliveryChannel.EMAIL:
-        owner = func.lower(Customer.email) == address
-    elif channel is DeliveryChannel.ZALO:
-        owner = Customer.id.in_(
-            select(NotificationPreference.customer_id).where(
-                NotificationPreference.zalo_user_id == address
-            )
-        )
-    else:
-        return []
-    query = select(Customer.id).where(owner)
-    if customer_id is not None:
-        query = query.where(Customer.id == customer_id)
-    return list(session.scalars(query.order_by(Customer.id)))
