@@ -22,8 +22,9 @@ from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-TEMPLATED = tuple(kind for kind in EventKind if kind is not EventKind.REPLY)
-"""The kinds written from a template; a reply carries its own words."""
+TEMPLATED = tuple(kind for kind in EventKind if kind not in (EventKind.REPLY, EventKind.FOLLOW_UP))
+"""The kinds written from a template; a reply carries its own words, and the follow-up is
+no longer written ("power is back" asks)."""
 
 _loader = FileSystemLoader(TEMPLATES)
 _text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
@@ -143,6 +144,7 @@ def render(
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
+        "sms": channel is DeliveryChannel.SMS,
         "code": facts.code,
         "request": facts.request,
         "request_type": _request_type(facts.request, language),

@@ -20,7 +20,7 @@ from outage.intake.channels.schemas import SmsIn
 from outage.intake.channels.texts import sms_text
 from outage.intake.models import Report
 from outage.notifications import followup
-from outage.notifications.enums import DeliveryStatus, Reply
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, Reply
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
 from outage.notifications.texts import time_format
@@ -71,21 +71,30 @@ def _restore(sessions: sessionmaker[Session], incident: int) -> None:
 
 
 def _follow_ups(session: Session, incident: int) -> list[Notification]:
-    return [m for m in messages_of(session, incident) if m.kind is EventKind.FOLLOW_UP]
+    """The "power is back" messages, which ask whether it is."""
+    return [m for m in messages_of(session, incident) if m.kind is EventKind.RESTORED]
 
 
-def test_a_restoration_tells_everyone_and_asks_if_they_are_still_out(
+def test_power_back_asks_if_they_are_still_out_in_the_same_message(
     sessions: sessionmaker[Session], sink: HttpSink, drain: Drain, grid: Grid, open_outage
 ) -> None:
     incident = open_outage(grid.fuse)
     _restore(sessions, incident)
     drain()
     with sessions() as session:
+        sent = messages_of(session, incident)
         asked = _follow_ups(session, incident)
+    assert not [m for m in sent if m.kind is EventKind.FOLLOW_UP]
     assert len(asked) == len(grid.accounts[grid.fuse])
     assert all(m.status is DeliveryStatus.SENT for m in asked)
-    assert all(f"https://outage.example.com/n/{m.reply_token}" in m.body for m in asked)
-    assert len({m.reply_token for m in asked}) == len(asked)
+    assert len({m.reply_token for m in asked}) == len(asked) and None not in {
+        m.reply_token for m in asked
+    }
+    for m in asked:
+        if m.channel is DeliveryChannel.SMS:
+            assert "Reply 1" in m.body or "Tra loi 1" in m.body
+        else:
+            assert f"https://outage.example.com/n/{m.reply_token}" in m.body
 
 
 def test_still_out_through_the_link_files_a_report_once(
