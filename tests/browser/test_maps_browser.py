@@ -103,14 +103,12 @@ def sign_in(page: Page, url: str, language: str, role: Role = Role.DISPATCHER) -
         page.get_by_role("button", name=t["login_button"], exact=True).click()
 
 
-def open_outage(database: str) -> int:
-    """An outage at the transformer with the most customers, as the engine opens one."""
+def open_outage(database: str, kind: DeviceKind = DeviceKind.TRANSFORMER) -> int:
+    """An outage at the device of `kind` with the most customers, as the engine opens one."""
     with session_scope(session_factory(database)) as session:
         counts = Topology(load_network(session)).customer_counts()
-        transformers = session.scalars(
-            select(Device.asset_ref).where(Device.kind == DeviceKind.TRANSFORMER)
-        )
-        asset_ref = max(transformers, key=lambda ref: (counts.get(ref, 0), ref))
+        devices = session.scalars(select(Device.asset_ref).where(Device.kind == kind))
+        asset_ref = max(devices, key=lambda ref: (counts.get(ref, 0), ref))
         return open_incident(
             session,
             device_asset_ref=asset_ref,
@@ -395,11 +393,12 @@ def open_hazard(database: str) -> int:
 def test_the_dispatcher_map_tells_incidents_hazards_and_crews_apart_with_a_legend(
     browser: Browser, map_server: str, map_database: str, screenshots: Path, language: str
 ) -> None:
-    """An outage in its state's shape, a hazard as a warning triangle, a crew as a vehicle
-    with an arrow the way it goes (north-east here), each named in the page's language;
-    the legend on the map shows every kind."""
+    """An outage in its state's shape (on a line section's middle too), a hazard as a
+    warning triangle, a crew as a vehicle with an arrow the way it goes (north-east here),
+    each named in the page's language; the legend on the map shows every kind."""
     t = map_strings(language)
     outage_id, hazard_id = open_outage(map_database), open_hazard(map_database)
+    line_id = open_outage(map_database, DeviceKind.LINE)
     crew = f"Crew {language} {uuid.uuid4().hex[:6]}"
     drive(map_database, crew, [(53.640, 11.370), (53.641, 11.372)])
     context = browser.new_context(viewport=CONTROL_ROOM, locale="en-GB")
@@ -410,6 +409,10 @@ def test_the_dispatcher_map_tells_incidents_hazards_and_crews_apart_with_a_legen
         outage = page.locator(f'.incident-marker[aria-label^="{t["incident"]} #{outage_id} "]')
         outage.wait_for(timeout=POLL_S * 5000)
         assert outage.locator("svg.state-predicted path").count() == 1  # the diamond
+        on_line = page.locator(f'.incident-marker[aria-label^="{t["incident"]} #{line_id} "]')
+        assert on_line.locator("svg.state-predicted").count() == 1
+        on_line.click()
+        page.locator(".leaflet-popup-content", has_text=f"#{line_id}").wait_for()
         hazard = page.locator(f'.hazard-marker[aria-label*="#{hazard_id} "]')
         hazard.wait_for()
         assert hazard.locator("svg.hazard").count() == 1
@@ -444,8 +447,8 @@ def test_the_dispatcher_map_tells_incidents_hazards_and_crews_apart_with_a_legen
     finally:
         context.close()
         with session_scope(session_factory(map_database)) as session:
-            cancel(session, outage_id, reason="browser test done")
-            cancel(session, hazard_id, reason="browser test done")
+            for incident_id in (outage_id, hazard_id, line_id):
+                cancel(session, incident_id, reason="browser test done")
 
 
 def test_the_dispatcher_maps_symbols_and_legend_pass_axe(

@@ -120,7 +120,7 @@
 
   function incidentLabel(p) {
     var what = isHazard(p) ? t("symbol_hazard") : t("incident");
-    return what + " #" + p.id + " · " + t("status_" + p.status) + " · " + p.customers_affected + " " + t("customers");
+    return what + " #" + p.id + " · " + t("status_" + p.status) + " · " + t("customers_out") + ": " + p.customers_affected;
   }
 
   function incidentSvg(look) {
