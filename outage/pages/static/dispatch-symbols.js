@@ -52,6 +52,10 @@
   ];
   var HAZARD_MIN_SIZE = 28;
 
+  /* Stacking: hazards on top, then crews, then incidents, a smaller one above a larger. */
+  var HAZARD_Z = 1000;
+  var CREW_Z = 500;
+
   function stateColour(status) {
     return STATE_COLOURS[status] || OTHER_COLOUR;
   }
@@ -186,7 +190,7 @@
       tooltipAnchor: [size / 2, 0],
       popupAnchor: [0, -size / 2],
     });
-    var made = L.marker(latlng, { icon: icon, title: label, riseOnHover: true, zIndexOffset: zIndexOffset || 0 });
+    var made = L.marker(latlng, { icon: icon, title: label, riseOnHover: true, zIndexOffset: zIndexOffset });
     made.on("add", function () {
       var element = made.getElement();
       if (element) element.setAttribute("aria-label", label);
@@ -200,7 +204,7 @@
     var p = feature.properties;
     var look = incidentLook(p);
     var className = "incident-marker" + (look.hazard ? " hazard-marker" : "");
-    return marker(latlng, incidentSvg(look), incidentLabel(p), className, incidentKey, feature, look.hazard ? 1000 : look.size);
+    return marker(latlng, incidentSvg(look), incidentLabel(p), className, incidentKey, feature, look.hazard ? HAZARD_Z : -look.size);
   }
 
   function middle(latlngs) {
@@ -233,7 +237,7 @@
 
     crewMarker: function (feature, latlng) {
       var p = feature.properties;
-      return marker(latlng, crewSvg(crewLook(p), CREW_SIZE), crewLabel(p), "crew-marker", crewKey, feature, 500);
+      return marker(latlng, crewSvg(crewLook(p), CREW_SIZE), crewLabel(p), "crew-marker", crewKey, feature, CREW_Z);
     },
 
     reportMarker: function (feature, latlng) {
@@ -278,7 +282,7 @@
 
   function reportSwatch(fill) {
     var svg = canvas(20, "report");
-    node("circle", { cx: 16, cy: 16, r: 7, fill: fill, stroke: OUTLINE, "stroke-width": 1 }, svg);
+    node("circle", { cx: 16, cy: 16, r: 7, fill: fill, stroke: REPORT.stroke, "stroke-width": 2 }, svg);
     return svg;
   }
 
