@@ -470,3 +470,21 @@ def test_the_dispatcher_maps_symbols_and_legend_pass_axe(
         with session_scope(session_factory(map_database)) as session:
             cancel(session, outage_id, reason="browser test done")
             cancel(session, hazard_id, reason="browser test done")
+
+
+def test_the_dispatcher_maps_legend_starts_folded_on_a_phone(
+    browser: Browser, map_server: str
+) -> None:
+    t = map_strings("en")
+    context = browser.new_context(viewport=PHONE, locale="en-GB", is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        sign_in(page, f"{map_server}/dispatch?lang=en", "en")
+        legend = page.locator("#symbol-legend")
+        legend.wait_for()
+        assert legend.get_attribute("open") is None
+        assert not legend.locator("li.legend-hazard").is_visible()
+        legend.get_by_text(t["symbol_legend_title"]).click()
+        assert legend.locator("li.legend-hazard").is_visible()
+    finally:
+        context.close()
