@@ -130,8 +130,8 @@ def strings(language: i18n.Language) -> dict[str, str]:
     return {**i18n.strings(language), **i18n.catalogue("crew", language)}
 
 
-def _when(moment: datetime | None, t: Mapping[str, str], zone: tzinfo) -> str | None:
-    return local_moment(moment, t, zone)["text"] if moment is not None else None
+def _when(moment: datetime | None, language: i18n.Language, zone: tzinfo) -> str | None:
+    return local_moment(moment, language, zone)["text"] if moment is not None else None
 
 
 def _sketch(
@@ -181,8 +181,8 @@ def _card(
         "customers": job.customers_affected,
         "hazard": i18n.hazard_label(language, job.hazard) if job.hazard else None,
         "critical": [i18n.critical_label(language, kind) for kind in job.critical],
-        "arrival": _when(job.planned_arrival, t, zone) if job.status in ARRIVING else None,
-        "etr": _when(job.etr, t, zone),
+        "arrival": _when(job.planned_arrival, language, zone) if job.status in ARRIVING else None,
+        "etr": _when(job.etr, language, zone),
         "here": here,
         "photos": [
             {

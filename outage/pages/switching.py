@@ -32,13 +32,14 @@ router = APIRouter(include_in_schema=False, tags=["switching pages"])
 RECENT_ORDERS = 50
 
 
-def _device_row(device: AbnormalDevice, t: Mapping[str, str], zone: tzinfo) -> dict[str, Any]:
+def _device_row(device: AbnormalDevice, language: i18n.Language, zone: tzinfo) -> dict[str, Any]:
+    t = i18n.strings(language)
     return {
         "asset_ref": device.asset_ref,
         "kind": device.kind.value,
         "state": t["switching_open"] if device.is_open else t["switching_closed"],
         "normal": t["switching_open"] if device.normal_open else t["switching_closed"],
-        "since": local_moment(device.since, t, zone) if device.since else None,
+        "since": local_moment(device.since, language, zone) if device.since else None,
         "by": device.actor or "",
         "source": device.source.value if device.source else "",
         "why": device.reason or "",
@@ -87,7 +88,7 @@ def switching_page(
     t = i18n.strings(language)
     zone = config.local_timezone
     context = {
-        "devices": [_device_row(d, t, zone) for d in abnormal_devices(session)],
+        "devices": [_device_row(d, language, zone) for d in abnormal_devices(session)],
         "orders": [_order_row(o, t) for o in orders.list_orders(session, limit=RECENT_ORDERS)],
         "may_draft": staff.may("orders.draft"),
         "drafted": t["switching_drafted"].format(id=drafted) if drafted else None,
