@@ -521,8 +521,8 @@ def _customer_card(
             [
                 {
                     "subject": message.subject,
-                    "channel": message.channel.value,
-                    "status": message.status.value,
+                    "channel_text": i18n.label(language, "delivery_channel", message.channel),
+                    "status_text": i18n.label(language, "delivery_status", message.status),
                     "created": local_moment(message.created_at, language, zone),
                 }
                 for message in messages

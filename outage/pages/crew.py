@@ -55,7 +55,13 @@ from outage.pages.staff import staff_links
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
-from outage.web.rendering import local_moment, local_zone, render_page, request_language
+from outage.web.rendering import (
+    date_style,
+    local_moment,
+    local_zone,
+    render_page,
+    request_language,
+)
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 
@@ -291,6 +297,7 @@ def crew_page(
             "found_when": " ".join(sorted(CREW_AT_WORK)),
             "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
+            "date_style": date_style(language, zone),
         },
         path="/crew",
         words=strings,
