@@ -197,6 +197,7 @@ def test_the_maps_name_every_value_their_scripts_show() -> None:
         assert all(f"device_{kind}" in words for kind in DeviceKind), code
         assert all(f"channel_{channel}" in words for channel in Channel), code
         assert all(f"source_{source}" in words for source in SwitchSource), code
+        assert all(f"cause_{cause}" in words for cause in CAUSES), code
 
 
 def test_a_catalogue_is_one_object_of_strings(tmp_path: Path) -> None:
