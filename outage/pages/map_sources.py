@@ -27,6 +27,7 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
+from outage.intake.progress import told_cause
 from outage.notifications import planned
 
 Bounds = tuple[float, float, float, float]
@@ -163,7 +164,7 @@ def public_outages(
             started_at=i.started_at,
             etr=i.etr,
             hazard=i.hazard,
-            cause=i.cause,
+            cause=told_cause(i.cause),
             share_out=(
                 (i.customers_affected - i.customers_restored) / i.customers_affected
                 if i.customers_affected

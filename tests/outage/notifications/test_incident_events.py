@@ -13,6 +13,7 @@ from dispatch.etr import EtrSource
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
+from outage.i18n import dates
 from outage.incidents.changes import open_nested, restore, set_etr
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
@@ -23,7 +24,6 @@ from outage.notifications import followup
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus, Reply
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
-from outage.notifications.texts import time_format
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
 from tests.conftest import Credentials
@@ -61,7 +61,7 @@ def test_etr_changes_in_a_storm_coalesce_into_one_waiting_message(
     assert all(m.kind is EventKind.ETR_CHANGED for m in waiting)
     assert all(m.due_at > datetime.now(UTC) + timedelta(minutes=25) for m in waiting)
     local = latest.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    shown = [local.strftime(time_format(m.language)) for m in waiting]
+    shown = [dates.write(local, dates.Form.DAY_TIME, m.language) for m in waiting]
     assert all(sms_text(when) in m.body for when, m in zip(shown, waiting, strict=True))
 
 

@@ -26,6 +26,7 @@ from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.service import load_network
 from outage.incidents.changes import cancel, open_incident, set_etr
+from outage.incidents.models import Incident
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.notifications import planned
@@ -184,6 +185,26 @@ def test_the_public_map_holds_no_personal_data(maps_database: str, public: Any) 
                 assert value not in text
     assert asset_ref not in text
     assert "Point" not in text
+
+
+@pytest.mark.parametrize(
+    ("recorded", "shown"), [("lightning", ["lightning"]), ("Anh Nam: cây đổ", [])]
+)
+def test_the_public_map_names_a_cause_only_by_its_code(
+    maps_database: str, public: Any, recorded: str, shown: list[str]
+) -> None:
+    """Its script puts the code in words; a dispatcher's own note is never shown."""
+    asset_ref, customers = _busiest_transformer(maps_database)
+    incident_id = _open_outage(maps_database, asset_ref, customers)
+    with session_scope(session_factory(maps_database)) as session:
+        session.get_one(Incident, incident_id).cause = recorded
+    try:
+        body = public(maps_database).get("/api/v1/map/public.geojson").json()
+    finally:
+        _close(maps_database, incident_id)
+    outages = [f for f in body["features"] if f["properties"]["kind"] == "outage"]
+    assert outages
+    assert all(f["properties"]["causes"] == shown for f in outages)
 
 
 def test_the_public_map_is_served_from_the_cache(maps_database: str, public: Any) -> None:
