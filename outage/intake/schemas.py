@@ -160,7 +160,8 @@ class ReportStatusOut(BaseModel):
 
 
 class MeterEventIn(_Strict):
-    meter_id: Annotated[str, Field(min_length=1, max_length=64)]
+    meter_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+    """No NUL: a batch's values reach the route unchecked (`outage.web.middleware`)."""
     event: MeterEventKind
     occurred_at: AwareDatetime
 

@@ -111,8 +111,9 @@ class JsonRefused(ValueError):
     """A JSON body too deep, too big or holding values we cannot store."""
 
 
-def check_json(body: bytes, *, max_depth: int, max_items: int) -> None:
-    """Raise JsonRefused with the reason when the body is not JSON we take."""
+def check_json(body: bytes, *, max_depth: int, max_items: int, values: bool = True) -> None:
+    """Raise JsonRefused with the reason when the body is not JSON we take; `values=False`
+    leaves the strings and numbers to the route, which checks each item of a batch alone."""
     try:
         value = pydantic_core.from_json(body, allow_inf_nan=False, cache_strings=False)
     except ValueError as exc:
@@ -125,6 +126,8 @@ def check_json(body: bytes, *, max_depth: int, max_items: int) -> None:
             raise JsonRefused(f"JSON nested deeper than {max_depth} levels")
         if items > max_items:
             raise JsonRefused(f"JSON with more than {max_items} values")
+        if not values:
+            continue
         if isinstance(item, str) and "\x00" in item:
             raise JsonRefused("text may not contain NUL characters")
         if isinstance(item, float) and not math.isfinite(item):
@@ -219,7 +222,9 @@ class BodySizeLimit:
 
 class JsonLimits:
     """Check every non-form request body with `check_json` before the app sees it; a body
-    to a route taking device events in bulk (`bulk_paths`) may hold `bulk_items` values."""
+    to a route taking device events in bulk (`bulk_paths`) may hold `bulk_items` values,
+    and its strings and numbers are left to the route: one event's NUL must not lose the
+    others."""
 
     def __init__(
         self,
@@ -256,8 +261,13 @@ class JsonLimits:
         body = b"".join(chunks)
         if body.strip():
             try:
-                items = self.bulk_items if scope["path"] in self.bulk_paths else self.max_items
-                check_json(body, max_depth=self.max_depth, max_items=items)
+                bulk = scope["path"] in self.bulk_paths
+                check_json(
+                    body,
+                    max_depth=self.max_depth,
+                    max_items=self.bulk_items if bulk else self.max_items,
+                    values=not bulk,
+                )
             except JsonRefused as exc:
                 await JSONResponse({"detail": str(exc)}, status_code=422)(scope, receive, send)
                 return

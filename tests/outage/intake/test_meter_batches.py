@@ -110,6 +110,13 @@ def test_an_event_dated_out_of_bounds_is_rejected_alone(
     assert _stored(meter_database, bad) == 0
 
 
+def test_the_answer_lists_are_capped_and_the_counts_whole(head_end: TestClient) -> None:
+    batch = {"events": [_event(f"M-none-{i}") for i in range(150)] + [None] * 150}
+    answer = head_end.post(AMI, json=batch).json()
+    assert (len(answer["unknown_meters"]), answer["unknown_meter_count"]) == (100, 150)
+    assert (len(answer["rejected"]), answer["rejected_count"]) == (100, 150)
+
+
 def test_a_batch_of_only_bad_events_is_answered_not_refused(head_end: TestClient) -> None:
     answer = head_end.post(AMI, json={"events": [None, 7]}).json()
     assert (answer["accepted"], answer["rejected_count"]) == (0, 2)
@@ -160,6 +167,8 @@ NASTY = [
     {"meter_id": "M-1", "event": "last_gasp", "occurred_at": "9999-12-31T23:59:59+14:00"},
     {"meter_id": "M-1", "event": "last_gasp", "occurred_at": "0001-01-01T00:00:00-12:00"},
     {"x" * 5_000: "y"},
+    {"meter_id": "M-\u0000", "event": "last_gasp", "occurred_at": "2026-12-01T00:00:00Z"},
+    {"meter_id": 2**70, "event": "last\u0000gasp", "occurred_at": 2**70},
 ]
 
 
