@@ -2,6 +2,7 @@
 and answers every other event with why."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -147,6 +148,21 @@ def test_ten_thousand_events_are_taken_in_one_request(
     ]
     answer = head_end.post(AMI, json={"events": events}).json()
     assert (answer["accepted"], answer["duplicates"], answer["rejected_count"]) == (10_000, 0, 0)
+
+
+def test_one_batch_posted_twice_at_once_is_stored_once(
+    head_end: TestClient, meters: list[str]
+) -> None:
+    start = datetime.now(UTC) - timedelta(hours=90)
+    batch = {
+        "events": [
+            _event(meters[300 + i % 500], start + timedelta(seconds=i)) for i in range(4_000)
+        ]
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: head_end.post(AMI, json=batch), range(2)))
+    assert [a.status_code for a in answers] == [200, 200]
+    assert sorted(a.json()["accepted"] for a in answers) == [0, 4_000]
 
 
 NASTY = [
