@@ -7,11 +7,10 @@ message in, so the report and its reply commit together; the delivery workers se
 like any other message, with their retries and dead letters.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.i18n import Language
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.models import Notification
@@ -34,7 +33,7 @@ def queue_reply(
     safety: bool = False,
 ) -> None:
     """Queue `text` for `address`, once per inbound message (`message_key`)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     session.execute(
         insert(Notification)
         .values(
