@@ -52,9 +52,12 @@ class Clock:
         return cls(settings.clock_epoch, settings.clock_speed)
 
     def now(self) -> datetime:
-        wall = datetime.now(UTC)
+        return self.at(datetime.now(UTC))
+
+    def at(self, wall: datetime) -> datetime:
+        """This clock's time when the wall clock read `wall` (in UTC)."""
         if self.epoch is None:
-            return wall
+            return wall.astimezone(UTC)
         return scaled(wall, epoch=self.epoch, speed=self.speed).astimezone(UTC)
 
     def span(self, wall: timedelta) -> timedelta:

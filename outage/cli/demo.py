@@ -245,7 +245,9 @@ def demo(
             receiver = 0
         inbox_port = INBOX_PORT if _port_free("127.0.0.1", INBOX_PORT) else 0
         with (
-            InboxPage(lambda: list(sink.received().values()), port=inbox_port) as inbox,
+            InboxPage(
+                sink.inbox, zone=settings.local_timezone, dates=dates, port=inbox_port
+            ) as inbox,
             _server(database_url, host, port, env, log) as server,
         ):
             crew_logins = ", ".join(f"{CREW_PREFIX}{i}" for i in range(1, crew_count + 1))

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from outage import clock
 from outage.i18n import Language
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
+from outage.notifications.events import REPLY_KEY
 from outage.notifications.models import Notification
 from outage.outbox.enums import EventKind
 
 
 def reply_key(message_key: str) -> str:
     """The delivery key of the reply to one inbound message: one reply each."""
-    return f"reply:{message_key}"
+    return f"{REPLY_KEY}:{message_key}"
 
 
 def queue_reply(
