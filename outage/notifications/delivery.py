@@ -52,7 +52,7 @@ _CLAIM = text(
     """
     UPDATE notifications AS n
     SET status = :sending, claimed_by = :worker, claimed_at = :now,
-        next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = now()
+        next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = :now
     WHERE n.id IN (
         SELECT id FROM notifications
         WHERE status IN (:pending, :sending) AND next_attempt_at <= :now
@@ -65,18 +65,18 @@ _CLAIM = text(
 ).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
 
 _GIVE_UP = text(
-    "UPDATE notifications SET status = :status, last_error = :reason, updated_at = now()"
+    "UPDATE notifications SET status = :status, last_error = :reason, updated_at = :now"
     " WHERE id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 _SENT = text(
     "UPDATE notifications SET status = :sent, sent_at = :now, last_error = NULL,"
-    " updated_at = now() WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
 ).bindparams(sent=DeliveryStatus.SENT.value, sending=DeliveryStatus.SENDING.value)
 
 _RETRY = text(
     "UPDATE notifications SET status = :status, next_attempt_at = :next, last_error = :reason,"
-    " updated_at = now() WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now WHERE id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 
@@ -168,10 +168,10 @@ class Worker:
                 )
                 for row in rows
             ]
-            dropped = self._drop(session, claimed)
+            dropped = self._drop(session, claimed, now)
         return [c for c in claimed if c.id not in dropped], len(dropped)
 
-    def _drop(self, session: Session, claimed: Sequence[Claimed]) -> set[int]:
+    def _drop(self, session: Session, claimed: Sequence[Claimed], now: datetime) -> set[int]:
         """Give up on what no longer holds, or was tried too often (in the claim transaction)."""
         incidents = {c.incident_id for c in claimed if c.incident_id is not None}
         planned = {c.planned_outage_id for c in claimed if c.planned_outage_id is not None}
@@ -204,7 +204,13 @@ class Worker:
             session.execute(
                 _GIVE_UP,
                 [
-                    {"nid": nid, "status": status.value, "reason": reason, "worker": self.name}
+                    {
+                        "nid": nid,
+                        "status": status.value,
+                        "reason": reason,
+                        "worker": self.name,
+                        "now": now,
+                    }
                     for nid, (status, reason) in dropped.items()
                 ],
             )
@@ -240,6 +246,7 @@ class Worker:
                     "next": now + self.clock.span(wait),
                     "reason": error[:1000],
                     "worker": self.name,
+                    "now": now,
                 }
             )
         with session_scope(self.sessions) as session:
