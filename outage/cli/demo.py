@@ -63,8 +63,9 @@ SHIFT = timedelta(hours=12)
 """Of the simulated staff's sign-ins (wall time), and of each crew shift (the demo's time):
 a crew works shift after shift for a wall SHIFT."""
 INBOX_PORT = 8090
-SCADA_DELAY_S = 3.0
-"""How long the field's SCADA takes to operate a device a switching order commands."""
+SCADA_DELAY = timedelta(seconds=90)
+"""How long the field's SCADA takes to operate a device a switching order commands, in the
+storm's time (within `scada_command_timeout_seconds`, which the server counts in it too)."""
 START_TIMEOUT_S = 90.0
 MAX_SHIFTS = 100
 """As many as a crew may be given."""
@@ -221,7 +222,11 @@ def demo(
     log.parent.mkdir(parents=True, exist_ok=True)
     with (
         running_sink() as sink,
-        ScadaField(poster(base, access.api_key), delay_s=SCADA_DELAY_S, dates=dates) as scada,
+        ScadaField(
+            poster(base, access.api_key),
+            delay_s=SCADA_DELAY.total_seconds() / speed,
+            dates=dates,
+        ) as scada,
     ):
         env = {
             "OUTAGE_SCADA_COMMAND_URL": scada.url,
@@ -230,7 +235,6 @@ def demo(
             "OUTAGE_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
             "OUTAGE_ZALO_OA_SECRET_KEY": access.zalo_secret,
             "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
-            "OUTAGE_NOTIFY_FOLLOWUP_MINUTES": "2",
             "OUTAGE_RATE_LIMIT_PER_IP": "100000/minute",
             "OUTAGE_DISPATCH_REPLAN_S": "5",
             "OUTAGE_DISPATCH_TIME_LIMIT_S": "2",
