@@ -9,8 +9,10 @@ workers, a storm simulator) reads the same time without talking to the others.
 
 Wall time (`datetime.now(UTC)`) stays where real people and real machines wait, not the
 story of an outage:
-- staff sign-in sessions and API tokens, and their sign-in throttles: a twelve-hour shift
-  must last twelve hours whatever the demo's speed;
+- staff sign-in sessions and API tokens, and their sign-in throttles (signing in, out,
+  disabling a user, revoking a key): a twelve-hour shift must last twelve hours whatever
+  the demo's speed;
+- rate limits on requests (`outage/intake/limits.py`, the public map's search);
 - one-time codes for alert contacts and their hourly limits, and the guesses at a
   ticket's phone (`outage/intake/owners.py`) and the purge of those counters: a person
   types the code, a script guesses at wall speed;
