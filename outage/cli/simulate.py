@@ -14,6 +14,7 @@ from rich.console import Console
 from grid_topology.geojson import GridFormatError, read_grid
 from grid_topology.model import GridModel
 from outage.cli.common import err, fail
+from outage.clock import Clock
 from outage.settings import get_settings
 from outage.simulation.client import StormClient
 from outage.simulation.runner import StormOptions, StormRunner, StormState
@@ -59,6 +60,7 @@ def play(
     console: Console | None,
     approver_token: str | None = None,
     extra: Callable[[], list[tuple[str, str]]] | None = None,
+    dates: Clock | None = None,
 ) -> StormState:
     """Run the storm until it is over or Ctrl-C stops it (cleanly: messages in flight land)."""
     grid = StormGrid.from_model(model)
@@ -78,6 +80,7 @@ def play(
                 run_id=f"sim-{options.seed}-{secrets.token_hex(4)}",
                 console=console,
                 extra=extra,
+                dates=dates,
             )
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGINT, runner.stop)
