@@ -298,6 +298,7 @@ def crew_page(
             "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
             "date_style": date_style(language, zone),
+            "clock": clock.Clock.of(settings),
         },
         path="/crew",
         words=strings,
