@@ -144,8 +144,9 @@ def test_the_dispatcher_map_follows_the_storm_without_a_reload(
         page.locator("path.incident-marker").wait_for()
         page.locator("path.affected-area").wait_for()
 
-        item.get_by_role("button", name=t["action_confirm"]).click()
-        item = page.locator(f"#incident-{incident_id}")
+        item.locator(".locate").click()  # opens the row: its facts and actions
+        detail = page.locator(f"#incident-{incident_id}-detail")
+        detail.get_by_role("button", name=t["action_confirm"]).click()
         confirmed = page.locator(f"#incident-{incident_id}", has_text=t["status_confirmed"])
         confirmed.wait_for(timeout=POLL_S * 5000)
         assert status_of(map_database, incident_id) is IncidentStatus.CONFIRMED
