@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -31,6 +32,7 @@ from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.settings import Settings
+from tests.browser.test_accessibility_browser import _blocking_violations
 from tests.browser.test_maps_browser import CONTROL_ROOM, sign_in, watch
 from tests.conftest import issue_credentials, make_crew, own_database
 
@@ -330,3 +332,23 @@ def test_a_refused_etr_is_explained_before_anything_is_sent(page: Page, storm_se
     field.fill("2020-01-01T10:00")
     detail.get_by_role("button", name=t["save"]).click()
     assert detail.locator(".field-error").inner_text() == t["etr_past"]
+
+
+def test_the_list_in_a_storm_has_no_serious_accessibility_violation(
+    browser: Browser, storm_server: str, screenshots: Path
+) -> None:
+    """With its service outages open, a predicted incident open and its assign form shown."""
+    # The page's policy forbids inline scripts; only the test bypasses it to inject axe.
+    context = browser.new_context(viewport=CONTROL_ROOM, locale="vi-VN", bypass_csp=True)
+    try:
+        page = context.new_page()
+        sign_in(page, f"{storm_server}/dispatch?lang=vi", "vi")
+        page.locator("#incident-rows tr.incident-row").first.wait_for(timeout=WAIT_MS)
+        page.locator("#service-group button").click()
+        page.locator('#totals .total-state[data-state="predicted"]').click()
+        first = visible_ids(page)[0]
+        expand(page, first).locator("button.action-assign").click()
+        page.screenshot(path=str(screenshots / "dispatch-console.png"))
+        assert _blocking_violations(page) == []
+    finally:
+        context.close()
