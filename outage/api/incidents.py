@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm.exc import StaleDataError
 
+from outage.crews.service import crew_names
+from outage.grid.history import NetworkHistory
 from outage.incidents import edits, queries
 from outage.incidents.actions import apply_action, incident_out
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
@@ -99,11 +101,23 @@ def list_incidents(
 )
 def incidents_geojson(
     session: SessionDep,
+    live: TopologyDep,
     feeder: Annotated[str | None, Query(max_length=200, description="Feeder name")] = None,
 ) -> IncidentFeatureCollection:
     """Active incidents for the dispatcher map: on the device, or the premise of a
-    single-service outage. Staff only: the public map aggregates."""
-    return queries.incidents_geojson(session, feeder=feeder)
+    single-service outage, each with the actions it takes now and its crew's name. Staff
+    only: the public map aggregates."""
+    found = queries.incidents_geojson(
+        session,
+        feeder=feeder,
+        history=NetworkHistory.load(session, live.get(session)),
+        energized=live.energized(session),
+    )
+    names = crew_names(session)
+    for feature in found.features:
+        crew_id = feature.properties.crew_id
+        feature.properties.crew_name = names.get(crew_id) if crew_id is not None else None
+    return found
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, dependencies=READ)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from outage.incidents.enums import AuditAction, IncidentKind
-from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
+from outage.incidents.errors import EtrOutOfRange, IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
 from outage.incidents.lifecycle import IncidentStatus, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
@@ -437,9 +437,9 @@ def _set_etr(
     _require_active(incident, "take an ETR")
     _aware(etr, "etr")
     if etr <= incident.started_at:
-        raise InvalidIncidentValue(f"etr {etr.isoformat()} is not after the incident started")
+        raise EtrOutOfRange(f"etr {etr.isoformat()} is not after the incident started")
     if etr > datetime.now(UTC) + ETR_HORIZON:
-        raise InvalidIncidentValue(
+        raise EtrOutOfRange(
             f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead"
         )
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)

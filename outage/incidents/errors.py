@@ -12,6 +12,8 @@ class IncidentNotFound(NotFound, LookupError):
 class StaleVersion(Conflict, ValueError):
     """The client's `expected_version` is not the incident's version: someone changed it."""
 
+    code = "stale_version"
+
 
 class IncidentConflict(Conflict, ValueError):
     """The change does not fit the incident as it is now (besides the lifecycle's rules)."""
@@ -19,6 +21,12 @@ class IncidentConflict(Conflict, ValueError):
 
 class InvalidIncidentValue(Invalid, ValueError):
     """A value that cannot be right: a time before the outage began, a negative count."""
+
+
+class EtrOutOfRange(InvalidIncidentValue):
+    """An estimated restoration before the outage began or beyond the horizon."""
+
+    code = "etr_range"
 
 
 class UnknownAsset(InvalidIncidentValue):

@@ -102,6 +102,8 @@ MOMENTARY_LIMIT = timedelta(minutes=5)
 class InvalidTransition(Conflict, ValueError):
     """A status change the lifecycle does not allow."""
 
+    code = "invalid_transition"
+
     def __init__(self, incident_id: int | None, current: IncidentStatus, wanted: IncidentStatus):
         self.incident_id = incident_id
         self.current = current

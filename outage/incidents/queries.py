@@ -11,16 +11,20 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import DeviceKind
+from grid_topology.topology import Topology
+from outage.grid.history import NetworkHistory
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.grid.service import Retiring
+from outage.incidents.available import ActionFacts, available_actions, mergeable
 from outage.incidents.enums import IncidentKind
 from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.incidents.photos import photo_counts
+from outage.incidents.restoration import any_resupplied
 from outage.incidents.schemas import (
     DeviceRef,
     EvidenceCountsOut,
@@ -175,10 +179,40 @@ def crew_of(session: Session, incident_id: int) -> int | None:
     return session.scalar(select(Incident.crew_id).where(Incident.id == incident_id))
 
 
-def incidents_geojson(session: Session, *, feeder: str | None = None) -> IncidentFeatureCollection:
-    """Every active incident as a GeoJSON feature on its device's or premise's geometry."""
+TICKETS_SHOWN = 20
+"""Tickets of an incident's reports the dispatcher's list carries, for its search."""
+
+
+def incidents_geojson(
+    session: Session,
+    *,
+    feeder: str | None = None,
+    history: NetworkHistory | None = None,
+    energized: Topology | None = None,
+) -> IncidentFeatureCollection:
+    """Every active incident as a GeoJSON feature on its device's or premise's geometry,
+    with the actions it takes now. Given the network's `history` and what is `energized`,
+    an incident some of whose customers switching has resupplied offers
+    `restored_by_switching`."""
     geometry = func.ST_AsGeoJSON(func.coalesce(Device.geom, Premise.geom), 6)
-    query = _newest_first(_incident_query(geometry)).where(Incident.status.in_(sorted(ACTIVE)))
+    tickets = func.array(
+        select(Report.ticket)
+        .where(Report.incident_id == Incident.id)
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(TICKETS_SHOWN)
+        .correlate(Incident)
+        .scalar_subquery()
+    )
+    nested = aliased(Incident)
+    nested_active = (
+        select(nested.id)
+        .where(nested.parent_id == Incident.id, nested.status.in_(sorted(ACTIVE)))
+        .correlate(Incident)
+        .exists()
+    )
+    query = _newest_first(_incident_query(geometry, Premise.address, tickets, nested_active)).where(
+        Incident.status.in_(sorted(ACTIVE))
+    )
     if feeder is not None:
         query = query.where(Feeder.name == feeder)
     rows = session.execute(query).all()
@@ -186,14 +220,43 @@ def incidents_geojson(session: Session, *, feeder: str | None = None) -> Inciden
     features = []
     for row in rows:
         out = _incident_out(row)
+        geojson, address, shown_tickets, has_nested = row[6:10]
+        resupplied = (
+            history is not None
+            and energized is not None
+            and out.device is not None
+            and any_resupplied(
+                session,
+                out.id,
+                out.device.asset_ref,
+                out.started_at,
+                history=history,
+                energized=energized,
+            )
+        )
+        facts = ActionFacts(
+            status=out.status,
+            kind=out.kind,
+            has_crew=out.crew_id is not None,
+            has_device=out.device is not None,
+            has_cause=out.cause is not None,
+            reports=out.report_count,
+            customers_out=out.customers_affected - out.customers_restored,
+            resupplied=resupplied,
+            nested_active=has_nested,
+        )
         properties = IncidentProperties(
             **out.model_dump(include=set(IncidentProperties.model_fields)),
             photo_count=counts.get(out.id, 0),
+            address=address if out.device is None else None,
+            tickets=list(shown_tickets or ()),
+            actions=list(available_actions(facts)),
+            mergeable=mergeable(facts),
         )
         features.append(
             IncidentFeature(
                 id=out.id,
-                geometry=json.loads(row[6]) if row[6] else None,
+                geometry=json.loads(geojson) if geojson else None,
                 properties=properties,
             )
         )

@@ -202,6 +202,21 @@ class IncidentProperties(BaseModel):
     cause: str | None
     photo_count: int = 0
     """Photos of the incident and its reports (`GET /api/v1/incidents/{id}/photos`)."""
+    customers_restored: int = 0
+    feeder: str | None = None
+    address: str | None = None
+    """The premise's address of a single-service outage (staff only, as the whole layer)."""
+    tickets: list[str] = Field(default_factory=list)
+    """Tickets of its newest reports (up to 20), so the dispatcher can search by ticket."""
+    crew_name: str | None = None
+    parent_id: int | None = None
+    version: int = 1
+    """Send it back as `expected_version` with an action."""
+    actions: list[Action] = Field(default_factory=list)
+    """The actions the incident takes now (`PATCH /api/v1/incidents/{id}`): a page offers
+    these and no others."""
+    mergeable: bool = False
+    """Whether another incident may take this one in (`merge` with its id)."""
 
 
 class IncidentFeature(BaseModel):
