@@ -524,11 +524,12 @@
     return Math.sqrt(x * x + y * y) * 6371;
   }
 
-  /* Incidents this one could take in: on its feeder or within a few km, nearest first. */
+  /* Incidents this one could take in (those the server says may be merged away): on its
+     feeder or within a few km, nearest first. */
   function mergeCandidates(p) {
     var here = place(features[p.id]);
     return order
-      .filter(function (id) { return id !== p.id && !gone[id]; })
+      .filter(function (id) { return id !== p.id && !gone[id] && features[id].properties.mergeable; })
       .map(function (id) {
         var there = place(features[id]);
         var q = features[id].properties;
