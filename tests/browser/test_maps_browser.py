@@ -287,7 +287,7 @@ def test_the_dispatcher_sees_devices_out_of_normal_and_drafts_their_return(
         assert f"browser test ({t['source_crew']})" in shown
         assert "<b>storm</b> switching" in shown and row.locator("b").count() == 0
 
-        row.get_by_role("button", name=f"switch {first}").click()
+        row.get_by_role("button", name=f"{t['device_switch']} {first}").click()
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         assert first in popup.inner_text()

@@ -558,7 +558,7 @@
   function abnormalItem(d) {
     var item = el("li", "abnormal-device " + (d.tripped ? "tripped" : d.is_open ? "open" : "closed"));
     item.dataset.assetRef = d.asset_ref;
-    var locate = el("button", "locate", d.kind + " " + d.asset_ref);
+    var locate = el("button", "locate", deviceName(d));
     locate.type = "button";
     locate.addEventListener("click", function () { focusDevice(d.asset_ref); });
     var head = el("h3");
