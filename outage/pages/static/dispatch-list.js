@@ -46,7 +46,8 @@
   var gone = {};
   var order = []; /* ids in the order shown */
   var shown = {}; /* ids matching the filters at the last sort, and new matching ones */
-  var rows = {}; /* id -> {row, detail}: built once, updated in place */
+  var rows = {}; /* id -> {row, detail, shows}: built once, updated in place; `shows` is
+                    the signature the detail was built from */
   var notes = {}; /* id -> the outcome of the last action, kept across refreshes */
   var added = {}; /* ids new since the last sort */
   var loaded = false;
@@ -330,6 +331,7 @@
   function fillDetail(id) {
     var detail = rows[id].detail;
     var p = features[id].properties;
+    rows[id].shows = signatures[id];
     detail.textContent = "";
     detail.classList.remove("editing");
     var td = el("td");
@@ -367,9 +369,11 @@
       });
       bar.appendChild(button);
     });
+    /* The form is done with: the detail catches up with what a poll brought meanwhile. */
     function close() {
       slot.textContent = "";
       detail.classList.remove("editing");
+      if (rows[p.id] && rows[p.id].detail === detail && rows[p.id].shows !== signatures[p.id]) fillDetail(p.id);
     }
     td.appendChild(bar);
     td.appendChild(slot);
