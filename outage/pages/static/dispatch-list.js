@@ -204,70 +204,96 @@
 
   /* --- totals ----------------------------------------------------------------------------- */
 
-  function quick(label, count, next, pressed) {
-    var button = el("button", "total", label + " ");
-    button.type = "button";
-    button.appendChild(el("strong", null, count));
-    button.setAttribute("aria-pressed", pressed ? "true" : "false");
-    button.addEventListener("click", function () { setFilters(next); });
-    return button;
+  /* Built once and updated in place, so a poll never takes the focus off a count. */
+  var STATES = ["predicted", "confirmed", "dispatched", "en_route", "on_site", "partially_restored"];
+  var totals = buildTotals();
+
+  function total(tag, className, label) {
+    var node = el(tag, "total " + className, label + " ");
+    var count = el("strong");
+    node.appendChild(count);
+    if (tag === "button") node.type = "button";
+    return { node: node, count: count };
   }
 
-  function fact(label, count, className) {
-    var span = el("span", "total " + className, label + " ");
-    span.appendChild(el("strong", null, count));
-    return span;
+  function quick(made, next) {
+    made.node.addEventListener("click", function () {
+      var chosen = next();
+      chosen.group = filters.group;
+      setFilters(chosen);
+    });
+    return made;
+  }
+
+  function buildTotals() {
+    var box = document.getElementById("totals");
+    var head = el("div", "totals-head");
+    var made = {
+      out: total("span", "total-out", t("total_out")),
+      free: total("span", "total-free", t("total_crews_free")),
+      busy: total("span", "total-busy", t("total_crews_busy")),
+      hazards: quick(total("button", "total-hazards", t("total_unassigned_hazards")), function () {
+        return { hazard: true, unassigned: true };
+      }),
+      states: {},
+    };
+    [made.out, made.free, made.busy, made.hazards].forEach(function (one) { head.appendChild(one.node); });
+    var states = el("div", "totals-states");
+    STATES.forEach(function (status) {
+      var one = quick(total("button", "total-state", t("status_" + status)), function () {
+        return { state: status };
+      });
+      one.node.dataset.state = status;
+      made.states[status] = one;
+      states.appendChild(one.node);
+    });
+    box.appendChild(head);
+    box.appendChild(states);
+    return made;
   }
 
   function renderTotals() {
-    var box = document.getElementById("totals");
-    var active = order.filter(function (id) { return !gone[id]; }).map(function (id) { return features[id].properties; });
-    var out = 0, hazards = 0;
+    var out = 0, hazards = 0, free = 0, busy = 0;
     var byState = {};
-    active.forEach(function (p) {
+    order.forEach(function (id) {
+      if (gone[id]) return;
+      var p = features[id].properties;
       out += p.customers_affected;
       byState[p.status] = (byState[p.status] || 0) + 1;
       if (isHazard(p) && !p.crew_id) hazards += 1;
     });
-    var free = 0, busy = 0;
     D.crews().forEach(function (c) {
       if (!c.properties.on_shift) return;
       if (c.properties.status === "available") free += 1;
       else busy += 1;
     });
-    box.textContent = "";
-    var head = el("div", "totals-head");
-    head.appendChild(fact(t("total_out"), out, "total-out"));
-    head.appendChild(fact(t("total_crews_free"), free, "total-free"));
-    head.appendChild(fact(t("total_crews_busy"), busy, "total-busy"));
-    var alarm = quick(t("total_unassigned_hazards"), hazards, { hazard: true, unassigned: true, group: filters.group },
-      filters.hazard && filters.unassigned && !filters.state);
-    alarm.classList.add("total-hazards");
-    if (hazards) alarm.classList.add("alarm");
-    head.appendChild(alarm);
-    box.appendChild(head);
-    var states = el("div", "totals-states");
-    ["predicted", "confirmed", "dispatched", "en_route", "on_site", "partially_restored"].forEach(function (status) {
-      var button = quick(t("status_" + status), byState[status] || 0, { state: status, group: filters.group }, filters.state === status);
-      button.classList.add("total-state");
-      button.dataset.state = status;
-      states.appendChild(button);
+    totals.out.count.textContent = String(out);
+    totals.free.count.textContent = String(free);
+    totals.busy.count.textContent = String(busy);
+    totals.hazards.count.textContent = String(hazards);
+    totals.hazards.node.classList.toggle("alarm", hazards > 0);
+    totals.hazards.node.setAttribute("aria-pressed", String(Boolean(filters.hazard && filters.unassigned && !filters.state)));
+    STATES.forEach(function (status) {
+      var one = totals.states[status];
+      one.count.textContent = String(byState[status] || 0);
+      one.node.setAttribute("aria-pressed", String(filters.state === status));
     });
-    box.appendChild(states);
   }
 
   /* --- rows ------------------------------------------------------------------------------- */
 
-  function cell(row, className, text) {
-    var td = el("td", className, text);
-    row.appendChild(td);
-    return td;
-  }
+  var COLUMNS = ["c-marks", "c-title", "c-state", "c-number", "c-crew", "c-etr", "c-age"];
 
+  /* The row's cells are made once; a change rewrites their text, so the title button (and
+     the keyboard's focus on it) stays. */
   function fillRow(row, p) {
-    row.textContent = "";
+    var changing = row.classList.contains("changed");
     row.className = "incident-row status-" + p.status + (isHazard(p) ? " hazard" : "") + (isService(p) ? " service" : "");
-    var marks = cell(row, "c-marks");
+    if (gone[p.id]) row.classList.add("gone");
+    if (added[p.id]) row.classList.add("new");
+    if (changing) row.classList.add("changed");
+    var marks = row.querySelector(".c-marks");
+    marks.textContent = "";
     if (isHazard(p)) {
       var mark = el("span", "hazard-mark", "▲");
       mark.setAttribute("aria-hidden", "true");
@@ -275,27 +301,28 @@
       marks.appendChild(el("span", "visually-hidden", t("hazard") + (p.hazard ? ": " + t("hazard_" + p.hazard) : "")));
     }
     marks.appendChild(el("span", "new-mark", t("row_new")));
-    var title = el("button", "locate");
-    title.type = "button";
-    title.setAttribute("aria-expanded", rows[p.id] && rows[p.id].detail ? "true" : "false");
-    title.setAttribute("aria-controls", "incident-" + p.id + "-detail");
-    title.appendChild(el("span", "title-text", D.title(p)));
-    title.appendChild(el("span", "ref", " #" + p.id));
+    var title = row.querySelector(".locate");
+    title.querySelector(".title-text").textContent = D.title(p);
     title.title = D.title(p) + " #" + p.id;
-    cell(row, "c-title").appendChild(title);
-    cell(row, "c-state", gone[p.id] ? t("row_gone") : t("status_" + p.status));
-    cell(row, "c-number", p.customers_affected);
-    cell(row, "c-crew", crewOf(p) || "—");
-    cell(row, "c-etr", p.etr ? M.time(p.etr) : "—");
-    cell(row, "c-age", age(p.started_at));
-    if (gone[p.id]) row.classList.add("gone");
-    if (added[p.id]) row.classList.add("new");
+    row.querySelector(".c-state").textContent = gone[p.id] ? t("row_gone") : t("status_" + p.status);
+    row.querySelector(".c-number").textContent = String(p.customers_affected);
+    row.querySelector(".c-crew").textContent = crewOf(p) || "—";
+    row.querySelector(".c-etr").textContent = p.etr ? M.time(p.etr) : "—";
+    row.querySelector(".c-age").textContent = age(p.started_at);
   }
 
   function makeRow(id) {
     var row = el("tr");
     row.id = "incident-" + id;
     row.dataset.id = String(id);
+    COLUMNS.forEach(function (className) { row.appendChild(el("td", className)); });
+    var title = el("button", "locate");
+    title.type = "button";
+    title.setAttribute("aria-expanded", "false");
+    title.setAttribute("aria-controls", "incident-" + id + "-detail");
+    title.appendChild(el("span", "title-text"));
+    title.appendChild(el("span", "ref", " #" + id));
+    row.querySelector(".c-title").appendChild(title);
     row.addEventListener("click", function (event) {
       if (event.target.closest("button") && !event.target.closest(".locate")) return;
       toggle(id);
