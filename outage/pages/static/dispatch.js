@@ -143,12 +143,16 @@
 
   /* --- what the incident list (dispatch-list.js) shares with the map ----------------------- */
 
+  /* The popup is opened again once the map has moved: a move (or a cluster's zoom) that
+     ends after it would close it. */
   function focusIncident(id) {
     var layer = layersById[id];
+    if (!layer) return;
     M.when("map", function (map) {
-      if (layer && layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
-      else if (layer && layer.getBounds) map.fitBounds(layer.getBounds());
-      if (layer) layer.openPopup();
+      map.once("moveend", function () { layer.openPopup(); });
+      if (layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
+      else if (layer.getBounds) map.fitBounds(layer.getBounds());
+      layer.openPopup();
     });
   }
 
