@@ -5,10 +5,10 @@ The outages sit on fuses of the sample grid that do not overlap. Their changes r
 the incidents' own functions; the fan-out runs on a simulated clock (events are stamped
 with the simulated time, so every wait is measured in event time), and delivery is
 simulated: a message is sent when due, or skipped when it no longer holds, as the worker
-does. The goal: at most `GOAL` messages for an outage with one ETR change (notice with
-its ETR, the change, power back, "still out?"); an outage whose first ETR comes after the
-first notice's wait costs its customers one more (`within_goal_share` says how many kept
-to it).
+does. The goal: at most `GOAL` messages for an outage with one ETR change: the notice
+with its ETR, the change, and power back (which asks "still out?" itself) make three; an
+outage whose first ETR comes after the first notice's wait costs its customers one more
+(`within_goal_share` says how many kept to it).
 """
 
 import random
@@ -209,7 +209,7 @@ def run(
             with session_scope(sessions) as session:
                 _fan_out(session, fanout, step.at)
             progress("notify: storm steps", done, len(steps))
-        end = steps[-1].at + settings.notify_followup_minutes + timedelta(hours=1)
+        end = steps[-1].at + timedelta(hours=1)
         with session_scope(sessions) as session:
             _fan_out(session, fanout, end)
             _deliver(session, end)

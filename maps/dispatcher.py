@@ -2,12 +2,15 @@
 areas, customer reports (clustered, and as a heat map), crews where they are, and the
 network as it stands (line sections coloured by the feeder feeding them now, those
 without supply apart, devices out of their normal state marked), each a layer that can
-be switched off. The legend of the network's colours is beside the map.
+be switched off. The legend of the network's colours is beside the map; that of the
+symbols (incidents by state, hazards, crews, reports, areas) on it.
 
 Every data layer is a Realtime layer polling its GeoJSON endpoint, so the map follows the
 storm without a reload. How features look and what their popups say is up to the page's
-script (`/static/dispatch.js`, object `OutageDispatch`): popups are built as DOM nodes
-from the features' properties, so text a customer typed is never parsed as markup.
+scripts (`/static/dispatch.js`, object `OutageDispatch`, drawing its symbols with
+`/static/dispatch-symbols.js`): a marker whose symbol changes is drawn anew; popups are
+built as DOM nodes from the features' properties, so text a customer typed is never
+parsed as markup.
 """
 
 import json
@@ -24,6 +27,10 @@ AREAS_URL = "/api/v1/map/areas.geojson"
 REPORTS_URL = "/api/v1/map/reports.geojson"
 CREWS_URL = "/api/v1/map/crews.geojson"
 NETWORK_URL = "/api/v1/map/network.geojson"
+
+ZOOM_SNAP = 0.25
+"""Zoom in quarter steps: fitting the network to whole zoom levels leaves it as little as
+half the map's height (a tall network on a wide screen, a sliver of its width)."""
 
 
 def _js(name: str) -> JsCode:
@@ -45,6 +52,7 @@ def _realtime(source: str, interval_ms: int, name: str, key: str, **options: Any
 def build(*, tiles: Tiles, poll_ms: int, t: Mapping[str, str]) -> MapPage:
     """The map in the language of `t` (its layer names); the data comes later, by polling."""
     live = new_map()
+    live.options["zoom_snap"] = ZOOM_SNAP
     add_tiles(live, tiles, t["layer_base"])
 
     network = _realtime(
@@ -71,6 +79,7 @@ def build(*, tiles: Tiles, poll_ms: int, t: Mapping[str, str]) -> MapPage:
         "incidents",
         style=_js("incidentStyle"),
         point_to_layer=_js("incidentMarker"),
+        update_feature=_js("updateFeature"),
         on_each_feature=_js("incidentFeature"),
     )
     clusters = MarkerCluster(name=t["layer_reports"], show=True)
@@ -91,6 +100,7 @@ def build(*, tiles: Tiles, poll_ms: int, t: Mapping[str, str]) -> MapPage:
         t["layer_crews"],
         "crews",
         point_to_layer=_js("crewMarker"),
+        update_feature=_js("updateFeature"),
         on_each_feature=_js("crewFeature"),
     )
     network.add_to(live)

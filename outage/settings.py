@@ -353,10 +353,6 @@ class Settings(BaseSettings):
         description="Local hours when only safety messages go out (others wait for the end); "
         "a customer may choose their own. Unset: none.",
     )
-    notify_followup_minutes: Minutes = Field(
-        default=timedelta(minutes=30),
-        description='The "still out?" follow-up, this long after restoring.',
-    )
     subscription_code_minutes: Minutes = Field(
         default=timedelta(minutes=10),
         gt=NO_TIME,

@@ -209,7 +209,6 @@ def demo(
             "OUTAGE_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
             "OUTAGE_ZALO_OA_SECRET_KEY": access.zalo_secret,
             "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
-            "OUTAGE_NOTIFY_FOLLOWUP_MINUTES": "2",
             "OUTAGE_RATE_LIMIT_PER_IP": "100000/minute",
             "OUTAGE_DISPATCH_REPLAN_S": "5",
             "OUTAGE_DISPATCH_TIME_LIMIT_S": "2",

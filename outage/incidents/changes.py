@@ -439,9 +439,7 @@ def _set_etr(
     if etr <= incident.started_at:
         raise EtrOutOfRange(f"etr {etr.isoformat()} is not after the incident started")
     if etr > datetime.now(UTC) + ETR_HORIZON:
-        raise EtrOutOfRange(
-            f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead"
-        )
+        raise EtrOutOfRange(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
     if (
         source is EtrSource.PREDICTED

@@ -31,8 +31,10 @@ def incident_event(
     `accounts` to exactly those customers (the ones switching gave supply again): a
     partial restoration. A partial restoration that names neither tells nobody, since
     we do not know who has power again. A hazard is told once, as a safety message.
-    A restoration also queues the "still out?" follow-up. `switching`: supply came back
-    through switching while the repair goes on, which the message says, with the ETR.
+    A restoration's message asks whether the customer's power is back (the answer may
+    file a report of a nested outage), so nobody gets a second message for it.
+    `switching`: supply came back through switching while the repair goes on, which the
+    message says, with the ETR.
     `at`: when a partial restoration gave those customers supply again (a whole one's is
     the incident's `restored_at`). Every event names the cause, when known, and the area
     (the feeder's name, else the device's: never a customer's address).
@@ -53,18 +55,16 @@ def incident_event(
     restored_at = at or incident.restored_at
     if kind is EventKind.RESTORED and restored_at is not None:
         details["restored_at"] = restored_at.isoformat()
-    kinds = [kind, EventKind.FOLLOW_UP] if kind is EventKind.RESTORED else [kind]
-    for each in kinds:
-        write_event(
-            session,
-            each,
-            incident_id=incident.id,
-            device_id=device_id,
-            premise_id=premise_id,
-            accounts=accounts,
-            safety=hazard,
-            details=details,
-        )
+    write_event(
+        session,
+        kind,
+        incident_id=incident.id,
+        device_id=device_id,
+        premise_id=premise_id,
+        accounts=accounts,
+        safety=hazard,
+        details=details,
+    )
 
 
 def _facts(session: Session, incident: Incident) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from outage.i18n import LANGUAGES, Language, catalogue
+from outage.i18n import LANGUAGES, Language, catalogue, dates
 from outage.intake.enums import ReportStatus
 
 ETR_HALF_RANGE = timedelta(minutes=30)
@@ -76,12 +76,10 @@ ProgressSource = Callable[[Session, str], Progress | None]
 """The report's progress by ticket (None for an unknown ticket)."""
 
 
-def _when(moment: datetime, zone: tzinfo, now: datetime) -> str:
-    """HH:MM, with the day when it is not today where the customer is."""
-    local = moment.astimezone(zone)
-    if local.date() == now.astimezone(zone).date():
-        return local.strftime("%H:%M")
-    return local.strftime("%H:%M %d/%m/%Y")
+def _when(moment: datetime, language: Language, zone: tzinfo, now: datetime) -> str:
+    """The time, with the day when it is not today where the customer is: as the pages
+    write it (`i18n.dates`)."""
+    return dates.moment_text(moment.astimezone(zone), language, now)
 
 
 _PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND})
@@ -115,7 +113,7 @@ def describe(
     shown = ticket or progress.ticket
     if progress.phase is None:
         return words[f"status.{progress.status.value}"].format(ticket=shown)
-    at = _when(progress.restored_at, zone, now) if progress.restored_at else ""
+    at = _when(progress.restored_at, language, zone, now) if progress.restored_at else ""
     parts = [words[_phase_key(progress, progress.phase)].format(ticket=shown, at=at)]
     if progress.cause is not None:
         cause = catalogue("crew", language)[f"cause.{progress.cause}"]
@@ -125,9 +123,9 @@ def describe(
         earliest, latest = etr_range
         parts.append(
             words["progress.etr"].format(
-                etr=_when(max(progress.etr, now), zone, now),
-                earliest=_when(earliest, zone, now),
-                latest=_when(latest, zone, now),
+                etr=_when(max(progress.etr, now), language, zone, now),
+                earliest=_when(earliest, language, zone, now),
+                latest=_when(latest, language, zone, now),
             )
         )
     if progress.assessing_damage:

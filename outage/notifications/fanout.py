@@ -54,7 +54,6 @@ ETR_KINDS = (EventKind.ETR_SET, EventKind.ETR_CHANGED)
 TELLS_ETR = (EventKind.OUTAGE_DETECTED, *ETR_KINDS)
 """Messages that carry the ETR: a new one folds into one of these still waiting, and an
 ETR change waits the interval after the last one."""
-AFTER_RESTORATION = (EventKind.RESTORED, EventKind.FOLLOW_UP)
 
 _NEXT_EVENT = text(
     """
@@ -194,7 +193,7 @@ class Fanout:
         if told_etr is not None and self._too_small(event, told_etr):
             return 0
         customers = self._customers(session, event)
-        if event.kind in AFTER_RESTORATION:
+        if event.kind is EventKind.RESTORED:
             customers -= self._still_out(session, event)
         if event.kind is EventKind.OUTAGE_DETECTED:
             customers -= self._told_of_merged(session, event)
@@ -421,8 +420,6 @@ class Fanout:
         told: _Told,
     ) -> list[_Plan]:
         start = now
-        if event.kind is EventKind.FOLLOW_UP:
-            start = max(now, event.created_at + self.settings.notify_followup_minutes)
         if event.kind is EventKind.OUTAGE_DETECTED and not event.safety:
             start = max(now, event.created_at + self.settings.notify_first_etr_wait_minutes)
         last_change: dict[str, datetime] = {}
@@ -442,10 +439,12 @@ class Fanout:
             stop_token = None
             if recipient.customer_id is not None or recipient.subscription_id is not None:
                 stop_token = secrets.token_urlsafe(16)  # a requester's has nothing to stop
-            if event.kind is EventKind.FOLLOW_UP or recipient.channel is DeliveryChannel.EMAIL:
+            # "Power is back" asks a customer whether theirs is: a link of their own.
+            asks = event.kind is EventKind.RESTORED and recipient.customer_id is not None
+            if asks or recipient.channel is DeliveryChannel.EMAIL:
                 # A link of its own (the answer's, the unsubscribe one) in the words.
                 link = None
-                if event.kind is EventKind.FOLLOW_UP:
+                if asks:
                     token = secrets.token_urlsafe(16)
                     link = f"{self.settings.public_base_url.rstrip('/')}/n/{token}"
                 rendered = render(

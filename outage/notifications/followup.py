@@ -1,4 +1,5 @@
-"""Answers to the "still out?" follow-up: from the link in the message, or an SMS "1".
+"""Answers to "still out?", which the "power is back" message asks: from the link in the
+message, or an SMS "1".
 
 "Still out" files an outage report for the customer through the intake service, so the
 engine sees it like any call: a nested outage under the restored incident.
@@ -27,6 +28,9 @@ from outage.settings import Settings
 SMS_WINDOW = timedelta(hours=24)
 """An SMS "1" answers the newest follow-up sent to that phone within this time."""
 
+ASKING = (EventKind.RESTORED, EventKind.FOLLOW_UP)
+"""The messages that ask: "power is back", and the separate follow-up of earlier versions."""
+
 REPORT_DESCRIPTION = "Still without power after the restoration (answer to the follow-up)"
 
 
@@ -48,7 +52,7 @@ def _view(session: Session, row: Notification) -> FollowUpView:
 
 def _by_token(session: Session, token: str, *, lock: bool) -> Notification | None:
     query = select(Notification).where(
-        Notification.reply_token == token, Notification.kind == EventKind.FOLLOW_UP
+        Notification.reply_token == token, Notification.kind.in_(ASKING)
     )
     return session.scalar(query.with_for_update() if lock else query)
 
@@ -82,7 +86,7 @@ def answer(session: Session, token: str, reply: Reply, settings: Settings) -> Fo
 
 
 def answer_sms(session: Session, message: SmsIn, settings: Settings) -> SmsOut | None:
-    """The reply to an SMS "1" from a phone we sent a follow-up to lately; None for any
+    """The reply to an SMS "1" from a phone we asked "still out?" lately; None for any
     other message, which intake's keywords answer."""
     phone = phone_or_none(message.sender)
     if phone is None or message.text.strip() != "1":
@@ -90,7 +94,8 @@ def answer_sms(session: Session, message: SmsIn, settings: Settings) -> SmsOut |
     row = session.scalar(
         select(Notification)
         .where(
-            Notification.kind == EventKind.FOLLOW_UP,
+            Notification.kind.in_(ASKING),
+            Notification.reply_token.is_not(None),
             Notification.channel == DeliveryChannel.SMS,
             Notification.address == phone,
             Notification.status == DeliveryStatus.SENT,

@@ -14,7 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from outage.i18n import Language, catalogue
+from outage.i18n import Language, catalogue, dates
 from outage.intake.channels.texts import SMS_MAX, sms_text
 from outage.moments import local_time
 from outage.notifications.enums import DeliveryChannel
@@ -22,8 +22,9 @@ from outage.outbox.enums import EventKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-TEMPLATED = tuple(kind for kind in EventKind if kind is not EventKind.REPLY)
-"""The kinds written from a template; a reply carries its own words."""
+TEMPLATED = tuple(kind for kind in EventKind if kind not in (EventKind.REPLY, EventKind.FOLLOW_UP))
+"""The kinds written from a template; a reply carries its own words, and the follow-up is
+no longer written ("power is back" asks)."""
 
 _loader = FileSystemLoader(TEMPLATES)
 _text = Environment(loader=_loader, autoescape=False, undefined=StrictUndefined)
@@ -83,24 +84,20 @@ def _block(template: Template, name: str, values: dict[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(values))).strip()
 
 
-def time_format(language: Language) -> str:
-    """How a message writes a local time (`time_format` in the `notifications` catalogue)."""
-    return catalogue("notifications", language)["time_format"]
-
-
 AREA_MAX = 12
 """An area name longer than this is cut, so the message keeps its one SMS."""
 
 
 def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | None:
-    """A moment in the one way every message of `language` writes one ("18:30 ngày 06/12",
-    "18:30 on 6 Dec"): never a bare day/month an English reader may take the wrong way."""
+    """A moment as every message of `language` writes one, with its day ("18:30 ngày 06/12",
+    "18:30 on 6 Dec": `i18n.dates`, as the pages write it): never a bare day/month an
+    English reader may take the wrong way."""
     if moment is None:
         return None
     local = local_time(moment, zone)
     if local is None:
         raise Unrenderable(f"{moment.isoformat()} cannot be shown in local time")
-    return local.strftime(time_format(language))
+    return dates.write(local, dates.Form.DAY_TIME, language)
 
 
 def _request_type(request: RequestFacts | None, language: Language) -> str | None:
@@ -143,6 +140,7 @@ def render(
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
+        "sms": channel is DeliveryChannel.SMS,
         "code": facts.code,
         "request": facts.request,
         "request_type": _request_type(facts.request, language),

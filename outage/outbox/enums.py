@@ -12,7 +12,8 @@ class EventKind(StrEnum):
     CREW_ON_SITE = "crew_on_site"
     RESTORED = "restored"
     FOLLOW_UP = "follow_up"
-    """"Still out? Reply 1 or click here", some time after a restoration."""
+    """The separate "still out?" message earlier versions sent after a restoration: no
+    longer written (the restored message asks), kept so their answers still count."""
     PLANNED_NOTICE = "planned_notice"
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_CHANGED = "planned_changed"

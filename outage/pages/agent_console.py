@@ -450,16 +450,19 @@ def _surroundings(
 
 
 def _incident_row(
-    incident: customers.IncidentBrief, t: Mapping[str, str], zone: tzinfo
+    incident: customers.IncidentBrief, language: Language, zone: tzinfo
 ) -> dict[str, Any]:
+    t = i18n.strings(language)
     return {
         "id": incident.id,
         "status": incident.status.value,
         "status_text": t[f"incident_status.{incident.status}"],
         "device": incident.device,
-        "started": local_moment(incident.started_at, t, zone),
-        "etr": local_moment(incident.etr, t, zone) if incident.etr else None,
-        "restored": (local_moment(incident.restored_at, t, zone) if incident.restored_at else None),
+        "started": local_moment(incident.started_at, language, zone),
+        "etr": local_moment(incident.etr, language, zone) if incident.etr else None,
+        "restored": (
+            local_moment(incident.restored_at, language, zone) if incident.restored_at else None
+        ),
     }
 
 
@@ -493,12 +496,16 @@ def _customer_card(
                 "ticket": report.ticket,
                 "status": report.status.value,
                 "status_text": i18n.agent_status_label(language, report.status),
-                "received": local_moment(report.received_at, t, zone),
+                "received": local_moment(report.received_at, language, zone),
             }
             for report in customer.open_reports
         ],
-        "active_outages": [_incident_row(i, t, zone) for i in outages.active] if outages else [],
-        "outage_history": [_incident_row(i, t, zone) for i in outages.history] if outages else [],
+        "active_outages": [_incident_row(i, language, zone) for i in outages.active]
+        if outages
+        else [],
+        "outage_history": [_incident_row(i, language, zone) for i in outages.history]
+        if outages
+        else [],
         "open_requests": [
             {
                 "ticket": request.ticket,
@@ -506,7 +513,7 @@ def _customer_card(
                 "state_text": i18n.request_state_label(language, request.state),
                 "sla": request.sla.value,
                 "sla_text": i18n.sla_label(language, request.sla),
-                "due": local_moment(request.due_at, t, zone),
+                "due": local_moment(request.due_at, language, zone),
             }
             for request in (around.requests.get(customer.account, []) if around else [])
         ],
@@ -514,9 +521,9 @@ def _customer_card(
             [
                 {
                     "subject": message.subject,
-                    "channel": message.channel.value,
-                    "status": message.status.value,
-                    "created": local_moment(message.created_at, t, zone),
+                    "channel_text": i18n.label(language, "delivery_channel", message.channel),
+                    "status_text": i18n.label(language, "delivery_status", message.status),
+                    "created": local_moment(message.created_at, language, zone),
                 }
                 for message in messages
             ]

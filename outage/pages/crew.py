@@ -55,7 +55,13 @@ from outage.pages.staff import staff_links
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
-from outage.web.rendering import local_moment, local_zone, render_page, request_language
+from outage.web.rendering import (
+    date_style,
+    local_moment,
+    local_zone,
+    render_page,
+    request_language,
+)
 
 router = APIRouter(include_in_schema=False, tags=["crew page"])
 
@@ -130,8 +136,8 @@ def strings(language: i18n.Language) -> dict[str, str]:
     return {**i18n.strings(language), **i18n.catalogue("crew", language)}
 
 
-def _when(moment: datetime | None, t: Mapping[str, str], zone: tzinfo) -> str | None:
-    return local_moment(moment, t, zone)["text"] if moment is not None else None
+def _when(moment: datetime | None, language: i18n.Language, zone: tzinfo) -> str | None:
+    return local_moment(moment, language, zone)["text"] if moment is not None else None
 
 
 def _sketch(
@@ -181,8 +187,8 @@ def _card(
         "customers": job.customers_affected,
         "hazard": i18n.hazard_label(language, job.hazard) if job.hazard else None,
         "critical": [i18n.critical_label(language, kind) for kind in job.critical],
-        "arrival": _when(job.planned_arrival, t, zone) if job.status in ARRIVING else None,
-        "etr": _when(job.etr, t, zone),
+        "arrival": _when(job.planned_arrival, language, zone) if job.status in ARRIVING else None,
+        "etr": _when(job.etr, language, zone),
         "here": here,
         "photos": [
             {
@@ -291,6 +297,7 @@ def crew_page(
             "found_when": " ".join(sorted(CREW_AT_WORK)),
             "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
+            "date_style": date_style(language, zone),
         },
         path="/crew",
         words=strings,

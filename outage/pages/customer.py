@@ -437,7 +437,7 @@ def _status_response(
 
 def _status_context(found: ReportStatusOut, language: Language, zone: tzinfo) -> dict[str, Any]:
     t = i18n.strings(language)
-    received = local_moment(found.received_at, t, zone)
+    received = local_moment(found.received_at, language, zone)
     return {
         "ticket": found.ticket,
         "status": found.status.value,

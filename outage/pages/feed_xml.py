@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 from urllib.parse import urlencode
 
 from outage import i18n
-from outage.i18n import Language
+from outage.i18n import Language, dates
 from outage.i18n.labels import label
 from outage.moments import local_time
 from outage.pages.feed_sources import Alert, Phase, PublicSnapshot
@@ -104,10 +104,10 @@ def headline(alert: Alert, language: Language) -> str:
 def description(alert: Alert, language: Language, zone: tzinfo) -> str:
     """Since when, and when power is expected back (or was back), in `language`."""
     words = i18n.catalogue("feeds", language)
-    time_format = i18n.catalogue("notifications", language)["time_format"]
 
     def when(moment: datetime) -> str:
-        return (local_time(moment, zone) or moment).strftime(time_format)
+        local = local_time(moment, zone) or moment
+        return dates.write(local, dates.Form.DAY_TIME, language)
 
     if alert.phase is Phase.CANCELLED:
         return words["description.cancelled"]

@@ -9,7 +9,7 @@ geometry from PostGIS.
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, func, literal, select, text
@@ -27,13 +27,19 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
+from outage.intake.progress import told_cause
 from outage.notifications import planned
 
 Bounds = tuple[float, float, float, float]
 """west, south, east, north (a GeoJSON bbox)."""
 
 AREA_BUFFER_M = 40.0
-"""Around the affected premises, so a single street still shows as an area."""
+"""Around each affected premise (the device, for an incident cutting none off): wide
+enough to join a street's premises into one area, narrow enough to leave out the streets
+between them that have supply."""
+
+AREA_SIMPLIFY_DEG = 0.00005
+"""An area's outline is simplified this much (about 5 m): lighter to send, same to see."""
 
 REPORT_LIMIT = 5000
 """The newest reports shown; a storm's older ones are in the clusters' counts already."""
@@ -158,7 +164,7 @@ def public_outages(
             started_at=i.started_at,
             etr=i.etr,
             hazard=i.hazard,
-            cause=i.cause,
+            cause=told_cause(i.cause),
             share_out=(
                 (i.customers_affected - i.customers_restored) / i.customers_affected
                 if i.customers_affected
@@ -187,10 +193,11 @@ _AREAS = text(
     "  JOIN premises p ON p.id = t.premise_id"
     "  UNION ALL"
     "  SELECT i.id, d.geom FROM incidents i JOIN devices d ON d.id = i.device_id"
-    "  WHERE i.id = ANY(:all)"
+    "  WHERE i.id = ANY(:all) AND i.id <> ALL(:incidents)"
     ")"
-    " SELECT incident_id,"
-    " ST_AsGeoJSON(ST_Buffer(ST_ConvexHull(ST_Collect(geom))::geography, :buffer)::geometry, 6)"
+    " SELECT incident_id, ST_AsGeoJSON(ST_SimplifyPreserveTopology("
+    "   ST_Buffer(ST_Collect(geom)::geography, :buffer, 'quad_segs=4')::geometry, :simplify"
+    " ), 6)"
     " FROM points GROUP BY incident_id ORDER BY incident_id"
 ).bindparams(
     bindparam("incidents", type_=ARRAY(Integer)),
@@ -200,8 +207,10 @@ _AREAS = text(
 
 
 def affected_areas(session: Session, topology: Topology, live: Topology) -> list[Feature]:
-    """One polygon per active incident: around the premises it cuts off now and its
-    device (`topology` as operated, `live` as energized)."""
+    """One area per active incident: the premises it cuts off now, each with a margin
+    around it, or its device when it cuts none off (`topology` as operated, `live` as
+    energized). It follows the premises rather than spanning them, so it leaves out what
+    lies between that has supply: a polygon, or several where the premises are apart."""
     incidents = _active(session)
     premises = _premises_out(session, topology, live, incidents)
     by_id = {incident.id: incident for incident in incidents}
@@ -212,6 +221,7 @@ def affected_areas(session: Session, topology: Topology, live: Topology) -> list
             "premises": [p.premise_id for p in premises],
             "all": list(by_id),
             "buffer": AREA_BUFFER_M,
+            "simplify": AREA_SIMPLIFY_DEG,
         },
     )
     return [
@@ -521,8 +531,40 @@ def inside_territory(session: Session, lat: float, lon: float) -> bool:
     return not areas or bool(inside)
 
 
+HEADING_WINDOW = timedelta(minutes=10)
+"""A crew's heading is read from its two newest positions only if both are this recent."""
+
+HEADING_MIN_M = 15.0
+"""Two positions closer than this are a crew standing still (a phone's fix wanders)."""
+
+_HEADINGS = text(
+    "WITH newest AS ("
+    "  SELECT c.id AS crew_id, p.geom::geography AS place,"
+    "  row_number() OVER (PARTITION BY c.id ORDER BY p.recorded_at DESC, p.id DESC) AS n"
+    "  FROM crews c CROSS JOIN LATERAL ("
+    "    SELECT id, geom, recorded_at FROM crew_positions cp"
+    "    WHERE cp.crew_id = c.id AND cp.recorded_at >= :since"
+    "    ORDER BY cp.recorded_at DESC, cp.id DESC LIMIT 2"
+    "  ) p"
+    ")"
+    " SELECT latest.crew_id, degrees(ST_Azimuth(previous.place, latest.place))"
+    " FROM newest latest JOIN newest previous"
+    " ON previous.crew_id = latest.crew_id AND previous.n = 2"
+    " WHERE latest.n = 1 AND ST_Distance(previous.place, latest.place) > :min_m"
+)
+
+
+def crew_headings(session: Session, *, now: datetime) -> dict[int, float]:
+    """Which way each moving crew goes (degrees clockwise from north), from its two newest
+    positions: only crews whose both are recent and far enough apart to tell."""
+    rows = session.execute(_HEADINGS, {"since": now - HEADING_WINDOW, "min_m": HEADING_MIN_M})
+    return {crew_id: round(heading, 1) for crew_id, heading in rows}
+
+
 def crews(session: Session, *, now: datetime) -> list[Feature]:
-    """Each crew where it last reported itself, else at its depot (`at_depot`)."""
+    """Each crew where it last reported itself, else at its depot (`at_depot`), with its
+    heading while it moves (`heading`, else null)."""
+    headings = crew_headings(session, now=now)
     features: list[Feature] = []
     for crew in crews_service.list_crews(session, now=now):
         where = crew.position or crew.depot
@@ -544,6 +586,7 @@ def crews(session: Session, *, now: datetime) -> list[Feature]:
                         crew.position.recorded_at.isoformat() if crew.position else None
                     ),
                     "skills": [skill.value for skill in crew.skills],
+                    "heading": headings.get(crew.id),
                 },
             }
         )

@@ -40,7 +40,7 @@ from outage.restoration import service as restoration
 from outage.settings import Settings
 from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip, made_once
 from outage.web.principal import PrincipalDep, require
-from outage.web.rendering import local_zone, render_page, request_language
+from outage.web.rendering import date_style, local_zone, render_page, request_language
 
 GEOJSON = "application/geo+json"
 JAVASCRIPT = "text/javascript; charset=utf-8"
@@ -177,6 +177,7 @@ def dispatch_page(
             "map_script": script,
             "staff": staff,
             "staff_links": staff_links(staff, "/dispatch"),
+            "date_style": date_style(language, local_zone(request)),
             "config": _client_config(
                 state,
                 language,
@@ -209,7 +210,13 @@ def public_page(request: Request, state: MapStateDep, lang: str | None = None) -
     return render_page(
         "map.html",
         language,
-        {"page": page, "map_script": script, "config": config, "bands": shades},
+        {
+            "page": page,
+            "map_script": script,
+            "config": config,
+            "bands": shades,
+            "date_style": date_style(language, local_zone(request)),
+        },
         path=request.url.path,
         words=_strings,
         headers={"Cache-Control": f"public, max-age={PAGE_MAX_AGE_S}"},

@@ -236,7 +236,7 @@ def _queued_item(
     return {
         "ticket": report.ticket,
         "channel_text": i18n.channel_label(language, report.channel),
-        "received": local_moment(report.received_at, t, zone),
+        "received": local_moment(report.received_at, language, zone),
         "said": said,
         "description": report.description,
         "hazard_text": i18n.hazard_label(language, report.hazard) if report.hazard else None,

@@ -84,7 +84,7 @@ def live_panel(session: Session, language: Language, zone: tzinfo, now: datetime
     start = f"{local[0]:%H:%M}"
     return LivePanel(
         updated=t["supervisor_live_updated"].format(
-            time=local_moment(now, t, zone)["text"], seconds=LIVE_REFRESH_S
+            time=local_moment(now, language, zone, now)["text"], seconds=LIVE_REFRESH_S
         ),
         customers_out=incidents_live.customers_out(session),
         incidents=tuple(
@@ -195,7 +195,7 @@ def supervisor_dashboard(
         "live": live_panel(session, language, zone, now),
         "live_refresh_s": LIVE_REFRESH_S,
         "window_text": t["supervisor_window"].format(
-            days=WINDOW.days, now=local_moment(now, t, zone)["text"]
+            days=WINDOW.days, now=local_moment(now, language, zone, now)["text"]
         ),
         "reliability": _reliability_notes(months, t) if months else None,
         "saidi_chart": (
@@ -244,7 +244,7 @@ def supervisor_dashboard(
                 "type": i18n.request_type_label(language, c.type),
                 "rating": c.rating,
                 "comment": c.comment,
-                "rated": local_moment(c.rated_at, t, zone),
+                "rated": local_moment(c.rated_at, language, zone, now),
             }
             for c in mood.recent
         ],
@@ -253,8 +253,8 @@ def supervisor_dashboard(
                 "ticket": r.ticket,
                 "type": i18n.request_type_label(language, r.type),
                 "state": i18n.request_state_label(language, r.state),
-                "received": local_moment(r.received_at, t, zone),
-                "due": local_moment(r.due_at, t, zone),
+                "received": local_moment(r.received_at, language, zone, now),
+                "due": local_moment(r.due_at, language, zone, now),
                 "overdue": t["supervisor_hours"].format(
                     hours=f"{(now - r.due_at).total_seconds() / 3600:.0f}"
                 ),

@@ -32,15 +32,16 @@ router = APIRouter(include_in_schema=False, tags=["switching pages"])
 RECENT_ORDERS = 50
 
 
-def _device_row(device: AbnormalDevice, t: Mapping[str, str], zone: tzinfo) -> dict[str, Any]:
+def _device_row(device: AbnormalDevice, language: i18n.Language, zone: tzinfo) -> dict[str, Any]:
+    t = i18n.strings(language)
     return {
         "asset_ref": device.asset_ref,
-        "kind": device.kind.value,
+        "kind": i18n.label(language, "device_kind", device.kind),
         "state": t["switching_open"] if device.is_open else t["switching_closed"],
         "normal": t["switching_open"] if device.normal_open else t["switching_closed"],
-        "since": local_moment(device.since, t, zone) if device.since else None,
+        "since": local_moment(device.since, language, zone) if device.since else None,
         "by": device.actor or "",
-        "source": device.source.value if device.source else "",
+        "source": i18n.label(language, "switch_source", device.source) if device.source else "",
         "why": device.reason or "",
         "tripped": device.tripped,
     }
@@ -54,11 +55,12 @@ def _held(order: OrderOut, t: Mapping[str, str]) -> str | None:
     return t["switching_held"].format(step=failed.position, reason=failed.remark or "")
 
 
-def _order_row(order: OrderOut, t: Mapping[str, str]) -> dict[str, Any]:
+def _order_row(order: OrderOut, language: i18n.Language) -> dict[str, Any]:
+    t = i18n.strings(language)
     return {
         "id": order.id,
         "title": order.title,
-        "state": order.state.value,
+        "state": i18n.label(language, "order_state", order.state),
         "steps": len(order.steps),
         "done": sum(1 for step in order.steps if step.state.value == "done"),
         "interrupted": order.check.get("interrupted", 0),
@@ -87,8 +89,10 @@ def switching_page(
     t = i18n.strings(language)
     zone = config.local_timezone
     context = {
-        "devices": [_device_row(d, t, zone) for d in abnormal_devices(session)],
-        "orders": [_order_row(o, t) for o in orders.list_orders(session, limit=RECENT_ORDERS)],
+        "devices": [_device_row(d, language, zone) for d in abnormal_devices(session)],
+        "orders": [
+            _order_row(o, language) for o in orders.list_orders(session, limit=RECENT_ORDERS)
+        ],
         "may_draft": staff.may("orders.draft"),
         "drafted": t["switching_drafted"].format(id=drafted) if drafted else None,
         "refused": t["switching_refused"].format(reason=refused[:300]) if refused else None,

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from outage import i18n
-from outage.i18n import Language
+from outage.i18n import Language, dates
 from outage.moments import local_time
 from outage.settings import Settings
 
@@ -90,12 +90,20 @@ def local_zone(request: Request) -> tzinfo:
     return config.local_timezone
 
 
-def local_moment(moment: datetime, t: Mapping[str, str], zone: tzinfo) -> dict[str, str]:
-    """A moment in local time `zone`: ISO for <time datetime>, text to read.
+def local_moment(
+    moment: datetime, language: Language, zone: tzinfo, now: datetime | None = None
+) -> dict[str, str]:
+    """A moment in local time `zone`: ISO for <time datetime>, text to read, written as
+    every page writes a time (`i18n.dates`: today's by its time, others with their day).
 
     A moment local time cannot hold is shown in UTC rather than failing the page."""
     local = local_time(moment, zone) or moment.astimezone(UTC)
     return {
         "iso": local.isoformat(timespec="minutes"),
-        "text": local.strftime(t["datetime_format"]),
+        "text": dates.moment_text(local, language, now or datetime.now(UTC)),
     }
+
+
+def date_style(language: Language, zone: tzinfo) -> dict[str, Any]:
+    """The page scripts' way to write times (`static/dates.js`), as the server writes them."""
+    return dates.client_style(language, str(zone))

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from outage.app import create_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,6 +32,22 @@ CHROMIUM_ARGS = [
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 """Screenshots land here (git-ignored)."""
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+"""axe-core (MPL-2.0), vendored for these tests only; the product never serves it."""
+BLOCKING = {"serious", "critical"}
+
+
+def blocking_violations(page: Page) -> list[str]:
+    """axe's serious and critical violations on the page: each rule with its targets (the
+    page must be opened with its policy bypassed, for axe is injected inline)."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']]}"
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ axe-core (MPL-2.0) is vendored for these tests only; the product never serves it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -15,13 +14,11 @@ import pytest
 from grid_topology.model import GridModel
 from outage.auth.enums import Role
 from outage.i18n import strings
+from tests.browser.conftest import blocking_violations
 from tests.conftest import STAFF_PASSWORD, Credentials, username
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-BLOCKING = {"serious", "critical"}
 
 CUSTOMER_BAND = slice(1400, 1410)
 """The accessibility test reports for these customers only, so no other test's report is
@@ -75,17 +72,6 @@ def _ticket(page: Page, live_server: str, account: str) -> str:
     return page.inner_text("#ticket")
 
 
-def _blocking_violations(page: Page) -> list[str]:
-    """axe's serious and critical violations on the page: each rule with its targets."""
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']]}"
-        for v in violations
-        if v["impact"] in BLOCKING
-    ]
-
-
 @pytest.mark.parametrize("audited", PAGES, ids=[p.path for p in PAGES])
 def test_the_page_has_no_serious_accessibility_violation(
     browser: Browser,
@@ -111,6 +97,6 @@ def test_the_page_has_no_serious_accessibility_violation(
             page.goto(url)
         assert urlsplit(page.url).path == path
         page.wait_for_load_state("networkidle")
-        assert _blocking_violations(page) == []
+        assert blocking_violations(page) == []
     finally:
         context.close()

@@ -46,7 +46,6 @@ def test_an_unknown_timezone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
         ("notify_etr_change_minutes", timedelta(minutes=15)),
         ("notify_planned_days", timedelta(days=5)),
         ("notify_reminder_hours", timedelta(hours=24)),
-        ("notify_followup_minutes", timedelta(minutes=30)),
         ("retention_days", timedelta(days=365)),
         ("dispatch_time_limit_s", timedelta(seconds=5)),
         ("dispatch_replan_s", timedelta(seconds=30)),
@@ -99,8 +98,8 @@ def test_a_bad_duration_is_refused_naming_the_setting(
 
 
 def test_zero_is_allowed_where_it_means_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OUTAGE_NOTIFY_FOLLOWUP_MINUTES", "0")
-    assert Settings().notify_followup_minutes == timedelta(0)
+    monkeypatch.setenv("OUTAGE_NOTIFY_FIRST_ETR_WAIT_MINUTES", "0")
+    assert Settings().notify_first_etr_wait_minutes == timedelta(0)
 
 
 def test_care_targets_in_the_environment_are_hours(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,7 +50,6 @@
   var FUTURE_SLACK_MS = 60000;
   var SEARCH_DELAY_MS = 250;
   var SEARCH_MIN_CHARS = 2;
-  var locale = document.documentElement.lang === "vi" ? "vi-VN" : "en-GB";
   var sending = null;
   var failures = 0;
   var retryTimer = null;
@@ -587,9 +586,7 @@
   }
 
   function moment(iso) {
-    return new Date(iso).toLocaleString(locale, {
-      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit"
-    });
+    return window.OutageDates.dateTime(iso);
   }
 
   function switchState(item) {

@@ -12,20 +12,11 @@
   "use strict";
 
   var M = window.OutageMaps;
+  var S = window.OutageSymbols;
   var t = M.t;
   var el = M.el;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
   var canDraft = Boolean(M.config.can_draft);
-
-  var STATUS_COLOURS = {
-    predicted: "#b45309",
-    confirmed: "#dc2626",
-    dispatched: "#7c3aed",
-    en_route: "#2563eb",
-    on_site: "#0e7490",
-    partially_restored: "#15803d",
-  };
-  var CREW_COLOURS = { available: "#15803d", en_route: "#2563eb", on_site: "#0e7490", off_shift: "#6b7280" };
 
   var POPUP = { minWidth: 240, maxWidth: 360 };
   var listeners = {};
@@ -33,10 +24,6 @@
   var layersById = {};
   var deviceLayers = {};
   var fitted = false;
-
-  function colour(status) {
-    return STATUS_COLOURS[status] || "#4b5563";
-  }
 
   function listen(key, callback) {
     (listeners[key] = listeners[key] || []).push(callback);
@@ -620,15 +607,17 @@
       return feature.id !== undefined && feature.id !== null ? feature.id : feature.properties.id;
     },
 
+    /* A marker drawn anew when its symbol changes (a state, a size, a heading). */
+    updateFeature: S.update,
+
     incidentStyle: function (feature) {
-      var c = colour(feature.properties.status);
+      var c = S.stateColour(feature.properties.status);
       return { color: c, fillColor: c, weight: 6, opacity: 0.9, fillOpacity: 0.85 };
     },
-    incidentMarker: function (feature, latlng) {
-      return L.circleMarker(latlng, { radius: feature.properties.hazard ? 11 : 9 });
-    },
+    incidentMarker: S.incidentMarker,
     incidentFeature: function (feature, layer) {
       layer.options.className = "incident-marker";
+      if (!layer.getLatLng) S.attachIncidentSymbol(feature, layer);
       layersById[feature.properties.id] = layer;
       layer.bindPopup(function (l) {
         return popup(incidentTitle(l.feature.properties), incidentFacts(l.feature.properties));
@@ -636,10 +625,7 @@
       layer.bindTooltip(function (l) { return el("span", null, incidentTitle(l.feature.properties)); });
     },
 
-    areaStyle: function (feature) {
-      var c = colour(feature.properties.status);
-      return { color: c, weight: 1, fillColor: c, fillOpacity: 0.12, dashArray: "4 4" };
-    },
+    areaStyle: S.areaStyle,
     areaFeature: function (feature, layer) {
       layer.options.className = "affected-area";
       layer.bindTooltip(function (l) {
@@ -648,15 +634,7 @@
       });
     },
 
-    reportMarker: function (feature, latlng) {
-      return L.circleMarker(latlng, {
-        radius: 6,
-        color: "#1f2937",
-        weight: 1,
-        fillColor: feature.properties.hazard ? "#dc2626" : "#f59e0b",
-        fillOpacity: 0.9,
-      });
-    },
+    reportMarker: S.reportMarker,
     reportFeature: function (feature, layer) {
       layer.options.className = "report-marker";
       layer.bindPopup(function (l) {
@@ -673,19 +651,8 @@
       }, POPUP);
     },
 
-    crewMarker: function (feature, latlng) {
-      var p = feature.properties;
-      return L.circleMarker(latlng, {
-        radius: 8,
-        color: "#111827",
-        weight: 2,
-        dashArray: p.at_depot ? "2 3" : null,
-        fillColor: CREW_COLOURS[p.status] || "#6b7280",
-        fillOpacity: 1,
-      });
-    },
+    crewMarker: S.crewMarker,
     crewFeature: function (feature, layer) {
-      layer.options.className = "crew-marker";
       layer.bindTooltip(function (l) { return el("span", null, l.feature.properties.name); });
       layer.bindPopup(function (l) {
         var p = l.feature.properties;

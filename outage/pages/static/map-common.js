@@ -8,13 +8,6 @@
   var config = JSON.parse(document.getElementById("map-config").textContent);
   var exposed = {};
   var waiting = {};
-  var timeFormat = new Intl.DateTimeFormat(config.lang === "vi" ? "vi-VN" : "en-GB", {
-    day: "2-digit",
-    month: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    timeZone: "Asia/Ho_Chi_Minh",
-  });
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -65,8 +58,9 @@
       return list;
     },
 
+    /* A moment as every page writes one (dates.js). */
     time: function (iso) {
-      return iso ? timeFormat.format(new Date(iso)) : "";
+      return window.OutageDates.dateTime(iso);
     },
 
     fetchJson: fetchJson,

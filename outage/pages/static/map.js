@@ -103,7 +103,8 @@
   }
 
   function causes(p) {
-    var named = (p.hazards || []).map(function (h) { return t("hazard_" + h); }).concat(p.causes || []);
+    var named = (p.hazards || []).map(function (h) { return t("hazard_" + h); })
+      .concat((p.causes || []).map(function (c) { return t("cause_" + c); }));
     return named.length ? named.join("; ") : t("cause_unknown");
   }
 

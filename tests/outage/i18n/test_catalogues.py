@@ -11,14 +11,18 @@ from jinja2 import Environment, meta, nodes
 
 from dispatch.model import CrewStatus
 from dispatch.priority import CRITICAL_WEIGHTS
+from grid_topology.model import DeviceKind
 from maps import strings as map_strings
 from outage.care.enums import RequestState, RequestType, SlaStanding
 from outage.care.sla import AGE_BUCKETS
+from outage.grid.enums import SwitchSource
 from outage.i18n import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, read_catalogue
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.intake.enums import Channel, Hazard, ReportStatus, ServiceCode
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.texts import TEMPLATES
 from outage.open311.catalogue import SERVICES, Datatype
+from outage.orders.enums import OrderState
 from outage.pages.crew import CAUSES
 
 CODES = [language.value for language in LANGUAGES]
@@ -136,6 +140,11 @@ TABLES: list[tuple[str, str, set[str]]] = [
     ("pages", "age", {bucket.key for bucket in AGE_BUCKETS}),
     ("pages", "incident_status", _values(IncidentStatus)),
     ("pages", "critical", set(CRITICAL_WEIGHTS)),
+    ("pages", "delivery_channel", _values(DeliveryChannel)),
+    ("pages", "delivery_status", _values(DeliveryStatus)),
+    ("pages", "device_kind", _values(DeviceKind)),
+    ("pages", "switch_source", _values(SwitchSource)),
+    ("pages", "order_state", _values(OrderState)),
     ("crew", "crew_state", _values(IncidentStatus)),
     ("crew", "cause", set(CAUSES)),
     ("channels", "status", _values(ReportStatus) | {"unknown"}),
@@ -176,7 +185,7 @@ def test_every_open311_service_and_attribute_has_words() -> None:
             assert keys and keys <= values, (code, table)
 
 
-def test_the_maps_name_every_hazard_and_active_status() -> None:
+def test_the_maps_name_every_value_their_scripts_show() -> None:
     for code, words in _words("maps").items():
         assert {k.removeprefix("hazard_") for k in words if k.startswith("hazard_")} == _values(
             Hazard
@@ -185,6 +194,10 @@ def test_the_maps_name_every_hazard_and_active_status() -> None:
             ACTIVE
         ), code
         assert all(f"crew_{status}" in words for status in CrewStatus), code
+        assert all(f"device_{kind}" in words for kind in DeviceKind), code
+        assert all(f"channel_{channel}" in words for channel in Channel), code
+        assert all(f"source_{source}" in words for source in SwitchSource), code
+        assert all(f"cause_{cause}" in words for cause in CAUSES), code
 
 
 def test_a_catalogue_is_one_object_of_strings(tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def test_a_time_not_today_is_told_with_its_date() -> None:
     restored_at = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
     found = Progress("261206-ABCDE", ReportStatus.CLOSED, Phase.RESTORED, restored_at=restored_at)
     said = describe(found, Language.EN, HANOI, now=now)
-    assert said == "Ticket 261206-ABCDE: power restored at 10:00 01/06/2026."
+    assert said == "Ticket 261206-ABCDE: power restored at 10:00 on 1 Jun."
     assert "10:00." in describe(found, Language.EN, HANOI, now=restored_at)
 
 

@@ -147,7 +147,6 @@ def settings(notify_database: str, sink: HttpSink, smtp: SmtpInbox) -> Settings:
         notify_quiet_hours=None,
         notify_backoff_seconds=0.05,
         notify_backoff_max_seconds=0.2,
-        notify_followup_minutes=0,
         notify_first_etr_wait_minutes=0,
         notify_lease_seconds=60,
         public_base_url="https://outage.example.com",

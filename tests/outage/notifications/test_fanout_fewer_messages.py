@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.etr import EtrSource
 from outage.db import session_scope
 from outage.grid.models import Customer, Feeder
+from outage.i18n import dates
 from outage.incidents.changes import open_incident, restore, set_etr
 from outage.incidents.enums import IncidentKind
 from outage.incidents.models import Incident
@@ -23,7 +24,6 @@ from outage.intake.models import Report
 from outage.notifications.delivery import Worker
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
-from outage.notifications.texts import time_format
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
 
@@ -48,7 +48,7 @@ def _etr_in(sessions: sessionmaker[Session], incident: int, hours: float) -> dat
 
 def _shown(moment: datetime, message: Notification) -> str:
     """A time as the message's SMS writes it."""
-    return sms_text(moment.astimezone(ZONE).strftime(time_format(message.language)))
+    return sms_text(dates.write(moment.astimezone(ZONE), dates.Form.DAY_TIME, message.language))
 
 
 def _kinds(sessions: sessionmaker[Session], incident: int) -> Counter[EventKind]:

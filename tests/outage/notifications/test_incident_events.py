@@ -13,6 +13,7 @@ from dispatch.etr import EtrSource
 from outage.app import create_app
 from outage.auth.enums import Scope
 from outage.db import session_scope
+from outage.i18n import dates
 from outage.incidents.changes import open_nested, restore, set_etr
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
@@ -20,10 +21,9 @@ from outage.intake.channels.schemas import SmsIn
 from outage.intake.channels.texts import sms_text
 from outage.intake.models import Report
 from outage.notifications import followup
-from outage.notifications.enums import DeliveryStatus, Reply
+from outage.notifications.enums import DeliveryChannel, DeliveryStatus, Reply
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
-from outage.notifications.texts import time_format
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
 from tests.conftest import Credentials
@@ -61,7 +61,7 @@ def test_etr_changes_in_a_storm_coalesce_into_one_waiting_message(
     assert all(m.kind is EventKind.ETR_CHANGED for m in waiting)
     assert all(m.due_at > datetime.now(UTC) + timedelta(minutes=25) for m in waiting)
     local = latest.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    shown = [local.strftime(time_format(m.language)) for m in waiting]
+    shown = [dates.write(local, dates.Form.DAY_TIME, m.language) for m in waiting]
     assert all(sms_text(when) in m.body for when, m in zip(shown, waiting, strict=True))
 
 
@@ -71,21 +71,30 @@ def _restore(sessions: sessionmaker[Session], incident: int) -> None:
 
 
 def _follow_ups(session: Session, incident: int) -> list[Notification]:
-    return [m for m in messages_of(session, incident) if m.kind is EventKind.FOLLOW_UP]
+    """The "power is back" messages, which ask whether it is."""
+    return [m for m in messages_of(session, incident) if m.kind is EventKind.RESTORED]
 
 
-def test_a_restoration_tells_everyone_and_asks_if_they_are_still_out(
+def test_power_back_asks_if_they_are_still_out_in_the_same_message(
     sessions: sessionmaker[Session], sink: HttpSink, drain: Drain, grid: Grid, open_outage
 ) -> None:
     incident = open_outage(grid.fuse)
     _restore(sessions, incident)
     drain()
     with sessions() as session:
+        sent = messages_of(session, incident)
         asked = _follow_ups(session, incident)
+    assert not [m for m in sent if m.kind is EventKind.FOLLOW_UP]
     assert len(asked) == len(grid.accounts[grid.fuse])
     assert all(m.status is DeliveryStatus.SENT for m in asked)
-    assert all(f"https://outage.example.com/n/{m.reply_token}" in m.body for m in asked)
-    assert len({m.reply_token for m in asked}) == len(asked)
+    assert len({m.reply_token for m in asked}) == len(asked) and None not in {
+        m.reply_token for m in asked
+    }
+    for m in asked:
+        if m.channel is DeliveryChannel.SMS:
+            assert "Reply 1" in m.body or "Tra loi 1" in m.body
+        else:
+            assert f"https://outage.example.com/n/{m.reply_token}" in m.body
 
 
 def test_still_out_through_the_link_files_a_report_once(

@@ -67,7 +67,7 @@ def test_each_language_speaks_its_own() -> None:
 
 def test_an_email_escapes_what_it_shows() -> None:
     facts = Facts(link='https://outage.example.com/n/"><script>')
-    email = render(EventKind.FOLLOW_UP, "en", DeliveryChannel.EMAIL, facts, ZONE)
+    email = render(EventKind.RESTORED, "en", DeliveryChannel.EMAIL, facts, ZONE)
     assert "<script>" not in email.body and "&lt;script&gt;" in email.body
 
 

@@ -3,6 +3,7 @@
 import io
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from grid_topology.model import GridModel, Premise
 from outage.app import create_app
 from outage.db import session_factory
-from outage.i18n import strings
+from outage.i18n import Language, dates, strings
 from outage.intake.enums import Channel, Hazard, MatchMethod
 from outage.intake.models import Report
 from outage.media.enums import PhotoSource
@@ -469,7 +470,7 @@ def test_status_page_shows_the_time_in_the_zone_of_the_apps_settings(
         received = session.scalars(select(Report.received_at).where(Report.ticket == ticket)).one()
     shown = received.astimezone(ZoneInfo("Asia/Tokyo"))
     assert f'<time datetime="{shown.isoformat(timespec="minutes")}">' in page.text
-    assert shown.strftime(strings("en")["datetime_format"]) in page.text
+    assert dates.moment_text(shown, Language.EN, datetime.now(UTC)) in page.text
 
 
 def test_status_page_of_a_duplicate_does_not_tell_the_ticket_it_joins(

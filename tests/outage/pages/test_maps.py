@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind, GridModel
@@ -22,11 +22,12 @@ from outage import i18n
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.crews import service as crews
-from outage.crews.schemas import CrewIn, Point
+from outage.crews.schemas import CrewIn, Point, PositionIn
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.service import load_network
 from outage.incidents.changes import cancel, open_incident, set_etr
+from outage.incidents.models import Incident
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.notifications import planned
@@ -188,6 +189,26 @@ def test_the_public_map_holds_no_personal_data(maps_database: str, public: Any) 
     assert "Point" not in text
 
 
+@pytest.mark.parametrize(
+    ("recorded", "shown"), [("lightning", ["lightning"]), ("Anh Nam: cây đổ", [])]
+)
+def test_the_public_map_names_a_cause_only_by_its_code(
+    maps_database: str, public: Any, recorded: str, shown: list[str]
+) -> None:
+    """Its script puts the code in words; a dispatcher's own note is never shown."""
+    asset_ref, customers = _busiest_transformer(maps_database)
+    incident_id = _open_outage(maps_database, asset_ref, customers)
+    with session_scope(session_factory(maps_database)) as session:
+        session.get_one(Incident, incident_id).cause = recorded
+    try:
+        body = public(maps_database).get("/api/v1/map/public.geojson").json()
+    finally:
+        _close(maps_database, incident_id)
+    outages = [f for f in body["features"] if f["properties"]["kind"] == "outage"]
+    assert outages
+    assert all(f["properties"]["causes"] == shown for f in outages)
+
+
 def test_the_public_map_is_served_from_the_cache(maps_database: str, public: Any) -> None:
     client = public(maps_database)
     first = client.get("/api/v1/map/public.geojson")
@@ -322,9 +343,52 @@ def test_each_incident_has_its_affected_area(maps_database: str, dispatcher: Tes
         _close(maps_database, incident_id)
     assert answer.status_code == 200
     [area] = [f for f in answer.json()["features"] if f["id"] == incident_id]
-    assert area["geometry"]["type"] == "Polygon"
+    assert area["geometry"]["type"] in ("Polygon", "MultiPolygon")
     assert area["properties"]["status"] == "predicted"
     assert area["properties"]["customers_affected"] == customers
+
+
+FAR_M = 100.0
+"""Farther than this from every premise an incident cuts off is outside its area."""
+
+_OUTSIDE = text(
+    "WITH area AS (SELECT ST_GeomFromGeoJSON(:area) AS shape),"
+    " out AS (SELECT p.geom FROM premises p JOIN nodes n ON n.id = p.node_id"
+    "  WHERE n.ref = ANY(:nodes))"
+    " SELECT (SELECT count(*) FROM out, area WHERE NOT ST_Covers(area.shape, out.geom)),"
+    " (SELECT count(*) FROM premises p, area WHERE ST_Covers(area.shape, p.geom)"
+    "  AND NOT EXISTS (SELECT 1 FROM out WHERE ST_DWithin(out.geom::geography,"
+    "  p.geom::geography, :far)))"
+)
+
+
+def test_an_affected_area_follows_the_premises_cut_off(
+    maps_database: str, dispatcher: TestClient
+) -> None:
+    """A feeder's premises, not the span of them: the other feeder's in between are out."""
+    with session_scope(session_factory(maps_database)) as session:
+        topology = Topology(load_network(session))
+        heads = list(
+            session.scalars(
+                select(Device.asset_ref).join(Feeder, Feeder.head_device_id == Device.id)
+            )
+        )
+    incidents = {
+        _open_outage(maps_database, head, topology.customer_counts()[head]): head for head in heads
+    }
+    try:
+        areas = dispatcher.get("/api/v1/map/areas.geojson").json()["features"]
+    finally:
+        for incident_id in incidents:
+            _close(maps_database, incident_id)
+    assert {area["id"] for area in areas} == set(incidents)
+    with session_scope(session_factory(maps_database)) as session:
+        for area in areas:
+            nodes = sorted(topology.downstream(incidents[area["id"]]).nodes)
+            uncovered, foreign = session.execute(
+                _OUTSIDE, {"area": json.dumps(area["geometry"]), "nodes": nodes, "far": FAR_M}
+            ).one()
+            assert (uncovered, foreign) == (0, 0), incidents[area["id"]]
 
 
 def test_the_network_layer_has_feeders_and_substations(
@@ -356,6 +420,65 @@ def test_crews_are_shown_where_they_are(maps_database: str, dispatcher: TestClie
     assert crew["geometry"]["coordinates"] == [105.8, 21.0]
     assert crew["properties"]["name"] == name
     assert crew["properties"]["at_depot"] is True
+    assert crew["properties"]["heading"] is None
+
+
+def _crew_driving(database: str, fixes: list[tuple[float, float, timedelta]]) -> int:
+    """A new crew that sent these (lat, lon, how long ago) positions."""
+    now = datetime.now(UTC)
+    with session_scope(session_factory(database)) as session:
+        crew_id = crews.create_crew(
+            session,
+            CrewIn(
+                name=f"Moving crew {uuid.uuid4().hex[:6]}",
+                skills=[],
+                depot=Point(lat=21.0, lon=105.8),
+            ),
+        )
+        for lat, lon, ago in fixes:
+            crews.record_position(
+                session, crew_id, PositionIn(lat=lat, lon=lon, recorded_at=now - ago), now=now
+            )
+    return crew_id
+
+
+def _heading(dispatcher: TestClient, crew_id: int) -> Any:
+    answer = dispatcher.get("/api/v1/map/crews.geojson")
+    assert answer.status_code == 200
+    [crew] = [f for f in answer.json()["features"] if f["id"] == crew_id]
+    return crew["properties"]["heading"]
+
+
+def test_a_moving_crew_heads_from_its_previous_position_to_its_newest(
+    maps_database: str, dispatcher: TestClient
+) -> None:
+    crew_id = _crew_driving(
+        maps_database,
+        [
+            (21.0, 105.8, timedelta(minutes=3)),  # older than the two newest: not read
+            (21.01, 105.81, timedelta(minutes=2)),
+            (21.01, 105.82, timedelta(minutes=1)),  # east of the one before
+        ],
+    )
+    assert _heading(dispatcher, crew_id) == pytest.approx(90.0, abs=0.5)
+
+
+def test_a_crew_standing_still_has_no_heading(maps_database: str, dispatcher: TestClient) -> None:
+    crew_id = _crew_driving(
+        maps_database,
+        [(21.0, 105.8, timedelta(minutes=2)), (21.00003, 105.8, timedelta(minutes=1))],
+    )
+    assert _heading(dispatcher, crew_id) is None
+
+
+def test_a_crew_heard_from_long_ago_has_no_heading(
+    maps_database: str, dispatcher: TestClient
+) -> None:
+    crew_id = _crew_driving(
+        maps_database,
+        [(21.0, 105.8, timedelta(hours=2)), (21.01, 105.8, timedelta(hours=1))],
+    )
+    assert _heading(dispatcher, crew_id) is None
 
 
 def test_map_data_is_for_staff_only(maps_database: str, public: Any) -> None:

@@ -63,8 +63,13 @@ def public_customers_out(database: str) -> int:
 
 
 def span(area: dict[str, Any]) -> float:
-    """The larger side of a polygon's extent, in degrees."""
-    lons, lats = zip(*area["geometry"]["coordinates"][0], strict=True)
+    """The larger side of an area's extent (a polygon or several), in degrees."""
+    geometry = area["geometry"]
+    polygons: list[list[list[list[float]]]] = geometry["coordinates"]
+    if geometry["type"] == "Polygon":
+        polygons = [geometry["coordinates"]]
+    ring = [point for polygon in polygons for point in polygon[0]]
+    lons, lats = [point[0] for point in ring], [point[1] for point in ring]
     return max(max(lons) - min(lons), max(lats) - min(lats))
 
 

@@ -214,7 +214,7 @@ def test_a_repeated_last_gasp_keeps_the_first(site: Site) -> None:
     assert datetime.fromisoformat(incident["started_at"]) == OPENED
 
 
-AFTER_RESTORATION = {"restored", "follow_up"}
+AFTER_RESTORATION = {"restored"}
 
 
 @pytest.mark.parametrize("meters", [(), FU_A], ids=["scada", "meters"])
