@@ -32,7 +32,7 @@ from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.settings import Settings
-from tests.browser.test_accessibility_browser import _blocking_violations
+from tests.browser.conftest import blocking_violations
 from tests.browser.test_maps_browser import CONTROL_ROOM, sign_in, watch
 from tests.conftest import issue_credentials, make_crew, own_database
 
@@ -302,7 +302,8 @@ def test_the_actions_shown_are_those_the_server_allows(page: Page, storm_server:
             device = props[incident_id]["device"]
             if isinstance(device, dict):
                 title = page.locator(f"#incident-{incident_id} .title-text").inner_text()
-                assert title == f"{t['device_' + device['kind']]} {device['asset_ref']}"
+                kind = t["device_" + device["kind"]]
+                assert title == f"{kind[0].upper()}{kind[1:]} {device['asset_ref']}"
 
 
 def test_service_outages_are_one_group_titled_by_address(page: Page, storm: Storm) -> None:
@@ -374,6 +375,6 @@ def test_the_list_in_a_storm_has_no_serious_accessibility_violation(
         first = visible_ids(page)[0]
         expand(page, first).locator("button.action-assign").click()
         page.screenshot(path=str(screenshots / "dispatch-console.png"))
-        assert _blocking_violations(page) == []
+        assert blocking_violations(page) == []
     finally:
         context.close()

@@ -33,8 +33,10 @@
     return t("status_" + status);
   }
 
+  /* "Fuse F1-T3": the kind's word (lower case, as in a sentence) leads, so it is capitalised. */
   function deviceName(device) {
-    return t("device_" + device.kind) + " " + device.asset_ref;
+    var kind = t("device_" + device.kind);
+    return kind.charAt(0).toLocaleUpperCase(M.config.lang) + kind.slice(1) + " " + device.asset_ref;
   }
 
   /* What the dispatcher calls an incident: its device, the premise's address for a single
@@ -42,7 +44,7 @@
   function incidentTitle(p) {
     if (p.device) return deviceName(p.device);
     if (p.address) return p.address;
-    if (p.hazard) return t("hazard_titled").replace("{kind}", t("hazard_" + p.hazard));
+    if (p.hazard) return t("titled_hazard").replace("{kind}", t("hazard_" + p.hazard));
     return t("incident") + " #" + p.id;
   }
 
