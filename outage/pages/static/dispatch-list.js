@@ -193,7 +193,7 @@
       unassigned: form.elements.unassigned.checked,
       feeder: form.elements.feeder.value,
       crew: form.elements.crew.value,
-      group: filters.group,
+      group: form.elements.q.value.trim() ? true : filters.group, /* a search shows what it found */
     });
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); });
@@ -642,7 +642,7 @@
   }
 
   function groupOpen() {
-    return Boolean(filters.group) || Boolean((filters.q || "").trim());
+    return Boolean(filters.group);
   }
 
   function makeGroupRow() {
