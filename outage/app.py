@@ -58,12 +58,18 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     )
     sla.check_targets(settings.care_sla_hours)
     app.add_middleware(
-        JsonLimits, max_depth=settings.max_json_depth, max_items=settings.max_json_items
+        JsonLimits,
+        max_depth=settings.max_json_depth,
+        max_items=settings.max_json_items,
+        bulk_items=settings.bulk_json_items,
+        bulk_paths=intake_routes.BULK_PATHS,
     )
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         multipart_bytes=settings.max_body_bytes + settings.photo_max_bytes,
+        bulk_bytes=settings.bulk_body_bytes,
+        bulk_paths=intake_routes.BULK_PATHS,
     )
     app.add_middleware(AuditTrail, sessions=app.state.sessions)
     app.add_middleware(SecurityHeaders)

@@ -69,7 +69,8 @@ class Settings(BaseSettings):
     event_max_age_hours: Hours = Field(
         default=timedelta(hours=168),
         gt=NO_TIME,
-        description="SCADA and meter events dated further back than this are refused (422).",
+        description="SCADA events dated further back than this are refused (422); such a "
+        "meter event is rejected alone in its batch.",
     )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
@@ -91,6 +92,16 @@ class Settings(BaseSettings):
         default=25_000,
         ge=1,
         description="JSON bodies with more values (keys and array items count) get 422.",
+    )
+    bulk_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=0,
+        description="The body limit of a head-end's batch of meter events (up to 10,000).",
+    )
+    bulk_json_items: int = Field(
+        default=100_000,
+        ge=1,
+        description="The JSON values a head-end's batch of meter events may hold.",
     )
     sample_grid: Path = Field(
         default=Path(__file__).resolve().parent.parent / "data" / "sample-grid.geojson.gz",

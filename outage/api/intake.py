@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
 from outage.incidents.progress import report_progress
-from outage.intake import service
+from outage.intake import meter_batches, service
 from outage.intake.enums import SwitchState
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
@@ -159,11 +159,17 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
         raise HTTPException(status_code=403, detail="phone_last4 does not match")
 
 
+BULK_PATHS = frozenset({f"{router.prefix}/ami/events"})
+"""Routes whose bodies are a head-end's batch: larger than any other request's."""
+
+
 @router.post(
     "/ami/events", response_model=MeterEventsOut, dependencies=[Depends(require("ami.events"))]
 )
 def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep) -> MeterEventsOut:
-    return service.record_meter_events(session, batch, max_age=config.event_max_age_hours)
+    """Store the batch's good events; the answer names the rest, each with why (200 even
+    when none was good: a head-end retrying the batch would only be refused again)."""
+    return meter_batches.record_meter_events(session, batch, max_age=config.event_max_age_hours)
 
 
 @router.post(

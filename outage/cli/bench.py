@@ -12,6 +12,7 @@ from outage.cli.common import err, resolve_database_url
 
 class Section(StrEnum):
     intake = "intake"
+    ami = "ami"
     predict = "predict"
     dispatch = "dispatch"
     notify = "notify"
@@ -29,11 +30,22 @@ def bench(
     quick: Annotated[bool, typer.Option(help="CI-sized runs")] = False,
 ) -> None:
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
-    from benchmarks import dispatch, intake, load, notify, predict, restore, scale, switching
+    from benchmarks import (
+        ami_intake,
+        dispatch,
+        intake,
+        load,
+        notify,
+        predict,
+        restore,
+        scale,
+        switching,
+    )
     from benchmarks import map as map_bench
 
     runners = {
         Section.intake: intake.run,
+        Section.ami: ami_intake.run,
         Section.predict: predict.run,
         Section.dispatch: dispatch.run,
         Section.notify: notify.run,

@@ -3,7 +3,15 @@
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    model_validator,
+)
 
 from outage.fields import Latitude, Longitude
 from outage.intake.enums import (
@@ -152,18 +160,47 @@ class ReportStatusOut(BaseModel):
 
 
 class MeterEventIn(_Strict):
-    meter_id: Annotated[str, Field(min_length=1, max_length=64)]
+    meter_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+    """No NUL: a batch's values reach the route unchecked (`outage.web.middleware`)."""
     event: MeterEventKind
     occurred_at: AwareDatetime
 
 
+METER_BATCH_MAX = 10_000
+"""A storm's worth of last gasps in one request, and still a bounded body."""
+
+
 class MeterEventsIn(_Strict):
-    events: Annotated[list[MeterEventIn], Field(min_length=1, max_length=5000)]
+    """A head-end batch. Its events are taken as they come and validated one by one
+    (`MeterEventIn`), so one malformed event is answered alone and never loses the rest: a
+    head-end retrying a refused batch would otherwise lose it whole, for ever."""
+
+    events: Annotated[list[JsonValue], Field(min_length=1, max_length=METER_BATCH_MAX)]
+
+
+class RejectedEventOut(BaseModel):
+    index: int
+    """The event's place in the batch, from 0."""
+    reason: str
 
 
 class MeterEventsOut(BaseModel):
+    """What became of a batch: every event is accepted, a duplicate (stored before, or
+    twice in the batch), of an unknown meter, or rejected with its reason. The lists are
+    capped; the counts are whole."""
+
     accepted: int
     duplicates: int
+    unknown_meters: list[str] = []
+    """The meter ids we do not know, sorted (at most `ANSWER_CAP`)."""
+    unknown_meter_count: int = 0
+    unknown_events: int = 0
+    """Events of those meters: not stored."""
+    rejected: list[RejectedEventOut] = []
+    """Malformed or out-of-bounds events, in batch order (at most `ANSWER_CAP`)."""
+    rejected_count: int = 0
+
+    ANSWER_CAP: ClassVar[int] = 100
 
 
 class ScadaEventIn(_Strict):

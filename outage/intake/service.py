@@ -22,11 +22,9 @@ from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode, SwitchState
 from outage.intake.geocode import Clues, Match, Place, locate, places_where
-from outage.intake.models import FaultIndication, MeterEvent, Report, ScadaEvent
+from outage.intake.models import FaultIndication, Report, ScadaEvent
 from outage.intake.schemas import (
     MatchOut,
-    MeterEventsIn,
-    MeterEventsOut,
     QueuedReportOut,
     ReceiptOut,
     ReportIn,
@@ -301,41 +299,18 @@ def check_event_times(times: Iterable[datetime], *, now: datetime, max_age: time
     """Refuse (EventTimeRefused) a time the engine would misplace: the engine applies
     device events at their own times, so a clock far off would invent or hide outages."""
     for at in times:
-        if at > now + CLOCK_SKEW:
-            raise EventTimeRefused(f"occurred_at {at.isoformat()} is in the future")
-        if at < now - max_age:
-            raise EventTimeRefused(
-                f"occurred_at {at.isoformat()} is older than {max_age.total_seconds() / 3600:g} h"
-            )
+        problem = event_time_problem(at, now=now, max_age=max_age)
+        if problem is not None:
+            raise EventTimeRefused(problem)
 
 
-def record_meter_events(
-    session: Session, batch: MeterEventsIn, *, max_age: timedelta
-) -> MeterEventsOut:
-    """Store a head-end batch; a batch naming an unknown meter, or dated out of bounds, is
-    refused whole."""
-    check_event_times((e.occurred_at for e in batch.events), now=datetime.now(UTC), max_age=max_age)
-    meter_ids = {e.meter_id for e in batch.events}
-    found = session.execute(
-        select(Premise.meter_id, Premise.id).where(Premise.meter_id.in_(meter_ids))
-    )
-    premises = {meter_id: premise_id for meter_id, premise_id in found}
-    unknown = sorted(meter_ids - premises.keys())
-    if unknown:
-        raise UnknownReference(f"unknown meter ids: {', '.join(unknown[:10])}")
-    rows = [
-        {
-            "meter_id": e.meter_id,
-            "premise_id": premises[e.meter_id],
-            "kind": e.event,
-            "occurred_at": e.occurred_at,
-        }
-        for e in batch.events
-    ]
-    inserted = session.execute(
-        insert(MeterEvent).values(rows).on_conflict_do_nothing().returning(MeterEvent.id)
-    ).all()
-    return MeterEventsOut(accepted=len(inserted), duplicates=len(rows) - len(inserted))
+def event_time_problem(at: datetime, *, now: datetime, max_age: timedelta) -> str | None:
+    """Why a device event's time is refused (see `check_event_times`), or None."""
+    if at > now + CLOCK_SKEW:
+        return f"occurred_at {at.isoformat()} is in the future"
+    if at < now - max_age:
+        return f"occurred_at {at.isoformat()} is older than {max_age.total_seconds() / 3600:g} h"
+    return None
 
 
 def record_scada_event(

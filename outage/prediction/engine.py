@@ -335,8 +335,9 @@ class Engine:
         self, session: Session, evidence: EvidenceSet, active: list[ActiveIncident]
     ) -> set[int]:
         """Meter events, by event time: an active incident whose meters all came back is
-        restored at the last one's time; outages no incident tells of are recorded. Returns
-        the incidents restored or recorded."""
+        restored at the last one's time; outages no incident tells of are recorded, but
+        not momentary interruptions (`Off.momentary`). Returns the incidents restored or
+        recorded."""
         offs = ended(evidence.meters)
         if not offs:
             return set()
@@ -353,7 +354,9 @@ class Engine:
                 restore(session, incident.id, at=at, reason="meters: power restored")
                 done.add(incident.id)
         evidenced = _evidenced(session, IncidentEvidence.meter_event_id, (o.gasp.id for o in offs))
-        unheld = [off for off in offs if off.gasp.id not in evidenced]  # else an incident has it
+        unheld = [  # else an incident has it, or it was no outage
+            off for off in offs if off.gasp.id not in evidenced and not off.momentary
+        ]
         known = self._known_over(session, unheld, [i for i in active if i.id not in done])
         for group in concurrent(unrecorded(unheld, known)):
             for prediction in self._explain(group):

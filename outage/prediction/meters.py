@@ -5,13 +5,16 @@ restored closes it, so its events sorted by when they happened give the interval
 off, however the head-end delivered them. Those intervals restore the active incidents
 whose meters all came back, and those no incident tells of (the restore arrived with, or
 before, the last gasp) are grouped by overlap in time so that the engine can name the
-device they share and record the outage nobody saw while it lasted.
+device they share and record the outage nobody saw while it lasted. An interval of the
+momentary limit or less is no outage: it is a momentary interruption, which the
+reliability indices read from the meter events themselves (`outage.reliability.records`).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from outage.incidents.lifecycle import is_momentary
 from outage.intake.enums import MeterEventKind, SwitchState
 from outage.prediction.switching import Interval, Known, SwitchEvent
 
@@ -29,6 +32,11 @@ class Off:
     account: str
     gasp: SwitchEvent
     restored_at: datetime
+
+    @property
+    def momentary(self) -> bool:
+        """Back within the momentary limit: an interruption MAIFI counts, not an outage."""
+        return is_momentary(self.gasp.at, self.restored_at)
 
 
 def ended(meters: Mapping[str, Sequence[Interval]]) -> list[Off]:

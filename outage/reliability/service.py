@@ -17,6 +17,8 @@ Rules the figures follow:
 - Major Event Days are the system's: T_MED comes from the daily SAIDI of the whole system
   over the five years before the period (`outage.reliability.med`), and a day above it is
   a Major Event Day for every feeder and region.
+- Momentary interruptions smart meters told of, which make no incident, count for MAIFI_E
+  too (`outage.reliability.meters`).
 - Customers served are those connected now (the network keeps no history of them).
 - A customer belongs to its normal feeder (and that feeder's substation), whichever
   feeder fed it when it was out: a feeder's report counts its own customers, so the
@@ -46,6 +48,7 @@ from outage.reliability.indices import (
     merge_overlaps,
 )
 from outage.reliability.med import MedThreshold, history_start, major_event_days, med_threshold
+from outage.reliability.meters import meter_momentaries
 from outage.reliability.records import interruption_records
 
 DEFAULT_CEMI_N = 3
@@ -264,6 +267,7 @@ def _study(
     history_from = datetime.combine(history_start(first_day), time(), zone)
     merged = merge_overlaps(
         interruption_records(session, start=history_from, end=end, as_of=as_of, topology=topology)
+        + meter_momentaries(session, start=start, end=end)
     )
     day_of = _day_counter(zone)
     system_served = session.scalar(select(func.count(Customer.id))) or 1

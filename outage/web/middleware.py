@@ -111,8 +111,9 @@ class JsonRefused(ValueError):
     """A JSON body too deep, too big or holding values we cannot store."""
 
 
-def check_json(body: bytes, *, max_depth: int, max_items: int) -> None:
-    """Raise JsonRefused with the reason when the body is not JSON we take."""
+def check_json(body: bytes, *, max_depth: int, max_items: int, values: bool = True) -> None:
+    """Raise JsonRefused with the reason when the body is not JSON we take; `values=False`
+    leaves the strings and numbers to the route, which checks each item of a batch alone."""
     try:
         value = pydantic_core.from_json(body, allow_inf_nan=False, cache_strings=False)
     except ValueError as exc:
@@ -125,6 +126,8 @@ def check_json(body: bytes, *, max_depth: int, max_items: int) -> None:
             raise JsonRefused(f"JSON nested deeper than {max_depth} levels")
         if items > max_items:
             raise JsonRefused(f"JSON with more than {max_items} values")
+        if not values:
+            continue
         if isinstance(item, str) and "\x00" in item:
             raise JsonRefused("text may not contain NUL characters")
         if isinstance(item, float) and not math.isfinite(item):
@@ -156,13 +159,24 @@ class _TooLarge(HTTPException):
 
 class BodySizeLimit:
     """413 for a body larger than `max_bytes` (a multipart one, which may carry a photo:
-    `multipart_bytes`): at once by its declared length, else as soon as the bytes read
-    pass the limit (a chunked body declares none), whoever reads it."""
+    `multipart_bytes`; one to a route taking device events in bulk, `bulk_paths`:
+    `bulk_bytes`): at once by its declared length, else as soon as the bytes read pass the
+    limit (a chunked body declares none), whoever reads it."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, multipart_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        multipart_bytes: int,
+        bulk_bytes: int,
+        bulk_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.multipart_bytes = multipart_bytes
+        self.bulk_bytes = bulk_bytes
+        self.bulk_paths = bulk_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,7 +184,10 @@ class BodySizeLimit:
             return
         headers = dict(scope["headers"])
         multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
-        limit = self.multipart_bytes if multipart else self.max_bytes
+        if scope["path"] in self.bulk_paths:
+            limit = self.bulk_bytes
+        else:
+            limit = self.multipart_bytes if multipart else self.max_bytes
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             await self._refuse(scope, receive, send, limit)
@@ -204,12 +221,25 @@ class BodySizeLimit:
 
 
 class JsonLimits:
-    """Check every non-form request body with `check_json` before the app sees it."""
+    """Check every non-form request body with `check_json` before the app sees it; a body
+    to a route taking device events in bulk (`bulk_paths`) may hold `bulk_items` values,
+    and its strings and numbers are left to the route: one event's NUL must not lose the
+    others."""
 
-    def __init__(self, app: ASGIApp, *, max_depth: int, max_items: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_depth: int,
+        max_items: int,
+        bulk_items: int,
+        bulk_paths: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_depth = max_depth
         self.max_items = max_items
+        self.bulk_items = bulk_items
+        self.bulk_paths = bulk_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -231,7 +261,13 @@ class JsonLimits:
         body = b"".join(chunks)
         if body.strip():
             try:
-                check_json(body, max_depth=self.max_depth, max_items=self.max_items)
+                bulk = scope["path"] in self.bulk_paths
+                check_json(
+                    body,
+                    max_depth=self.max_depth,
+                    max_items=self.bulk_items if bulk else self.max_items,
+                    values=not bulk,
+                )
             except JsonRefused as exc:
                 await JSONResponse({"detail": str(exc)}, status_code=422)(scope, receive, send)
                 return

@@ -35,6 +35,11 @@ def test_only_intervals_with_their_last_gasp_and_restoration_have_ended() -> Non
     assert ended(meters) == [off("A1", 1, 0, 40)]
 
 
+def test_back_within_five_minutes_is_momentary_and_after_six_sustained() -> None:
+    assert off("A1", 1, 0, 5).momentary
+    assert not off("A1", 1, 0, 6).momentary
+
+
 def test_an_interval_an_incident_over_the_customer_overlaps_is_recorded() -> None:
     known = {"A1": [Known(9, at(0), at(40))], "A2": [Known(9, at(0), at(40))]}
     assert unrecorded([off("A1", 1, 0, 40), off("A2", 2, 50, 60)], known) == [off("A2", 2, 50, 60)]

@@ -191,10 +191,58 @@ def test_a_meter_outage_counts_in_the_indices_in_any_order(site: Site, order: st
 @pytest.mark.parametrize("order", ORDERS)
 def test_a_three_minute_meter_pair_is_momentary_in_any_order(site: Site, order: str) -> None:
     site.play(order, OPENED, OPENED + timedelta(minutes=3), meters=FU_A)
-    (incident,) = site.incidents()
-    assert incident["momentary"] is True
+    assert all(incident["momentary"] for incident in site.incidents())
     figures = site.figures()
     assert (figures["customer_interruptions"], figures["momentary_events"]) == (0, len(FU_A))
+
+
+@pytest.mark.parametrize("order", ["reversed", "batch"])
+def test_a_momentary_meter_pair_seen_whole_opens_no_incident(site: Site, order: str) -> None:
+    site.play(order, OPENED, OPENED + timedelta(minutes=3), meters=FU_A)
+    assert site.incidents() == []
+
+
+@pytest.mark.parametrize("order", ["live", "late"])
+def test_a_gasp_seen_alone_back_within_five_minutes_closes_its_incident_as_momentary(
+    site: Site, order: str
+) -> None:
+    site.play(order, OPENED, OPENED + timedelta(minutes=3), meters=FU_A)
+    (incident,) = site.incidents()
+    assert (incident["status"], incident["momentary"]) == ("restored", True)
+
+
+def test_a_restore_before_its_gasp_in_one_batch_is_momentary(site: Site) -> None:
+    events = [
+        {"meter_id": f"M-{a}", "event": event, "occurred_at": at.isoformat()}
+        for event, at in [("power_restored", OPENED + timedelta(minutes=2)), ("last_gasp", OPENED)]
+        for a in FU_A
+    ]
+    response = site.api.post(
+        "/api/v1/ami/events", json={"events": events}, headers=site.credentials.key(Scope.AMI)
+    )
+    assert response.json()["accepted"] == len(events)
+    site.cycle()
+    assert site.incidents() == []
+    assert site.figures()["momentary_events"] == len(FU_A)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_six_minute_meter_pair_is_a_sustained_outage(site: Site, order: str) -> None:
+    site.play(order, OPENED, OPENED + timedelta(minutes=6), meters=FU_A)
+    (incident,) = site.incidents()
+    assert incident["momentary"] is False
+    figures = site.figures()
+    assert (figures["customer_interruptions"], figures["momentary_events"]) == (len(FU_A), 0)
+
+
+def test_blinks_within_five_minutes_of_the_first_are_one_momentary_event(site: Site) -> None:
+    for blink in range(3):
+        gasp = OPENED + timedelta(minutes=2 * blink)
+        site.meters("last_gasp", FU_A, gasp)
+        site.meters("power_restored", FU_A, gasp + timedelta(seconds=30))
+    site.cycle()
+    assert site.incidents() == []
+    assert site.figures()["momentary_events"] == len(FU_A)
 
 
 @pytest.mark.parametrize("order", ["reversed", "batch"])

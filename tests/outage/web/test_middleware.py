@@ -55,3 +55,18 @@ def test_a_multipart_body_may_carry_a_photo_but_no_more(client: TestClient) -> N
     response = client.post("/api/v1/reports/X/photos", content=_chunks(body, 65536), headers=form)
     assert response.status_code == 413
     assert str(settings.max_body_bytes + settings.photo_max_bytes) in response.json()["detail"]
+
+
+def test_a_head_end_batch_may_be_larger_than_any_other_body(client: TestClient) -> None:
+    events = ",".join(['{"meter_id": "M-none", "event": "last_gasp"}'] * 2_000)
+    body = ('{"events": [' + events + "]}").encode()
+    assert len(body) > get_settings().max_body_bytes
+    assert client.post("/api/v1/reports", content=body, headers=JSON).status_code == 413
+    response = client.post("/api/v1/ami/events", content=_chunks(body), headers=JSON)
+    assert response.json()["rejected_count"] == 2_000
+
+
+def test_a_head_end_batch_has_its_limit_too(client: TestClient) -> None:
+    body = b'{"events": ["' + b"x" * get_settings().bulk_body_bytes + b'"]}'
+    response = client.post("/api/v1/ami/events", content=_chunks(body, 65536), headers=JSON)
+    assert response.status_code == 413
