@@ -34,6 +34,7 @@ from outage.fields import PhoneLast4
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
 from outage.pages import map_lookup, map_sources, plan_map
+from outage.pages.crew import CAUSES
 from outage.pages.staff import staff_links
 from outage.restoration import service as restoration
 from outage.settings import Settings
@@ -147,6 +148,13 @@ def _client_config(state: MapState, language: Language, **extra: Any) -> dict[st
     }
 
 
+def _causes(language: Language) -> list[tuple[str, str]]:
+    """The causes a dispatcher picks from: the crew page's, by their words; "unknown" is
+    no cause set, so it is left out."""
+    t = i18n.catalogue("crew", language)
+    return [(cause, t[f"cause.{cause}"]) for cause in CAUSES if cause != "unknown"]
+
+
 @router.get(
     "/dispatch",
     response_class=HTMLResponse,
@@ -175,6 +183,7 @@ def dispatch_page(
                 language,
                 can_act=staff.may("incidents.act"),
                 can_draft=staff.may("orders.draft"),
+                causes=_causes(language),
             ),
         },
         path=request.url.path,
