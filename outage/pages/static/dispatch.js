@@ -204,7 +204,7 @@
   function networkTitle(p) {
     if (p.kind === "feeder") return t("feeder") + " " + p.name;
     if (p.kind === "deenergized") return t("legend_deenergized");
-    if (p.kind === "abnormal") return p.device_kind + " " + p.name;
+    if (p.kind === "abnormal") return deviceName({ kind: p.device_kind, asset_ref: p.name });
     return t("substation") + " " + p.name;
   }
 
@@ -644,7 +644,7 @@
         var facts = M.facts([
           [t("ticket"), p.ticket],
           [t("received"), M.time(p.received_at)],
-          [t("channel"), p.channel],
+          [t("channel"), p.channel ? t("channel_" + p.channel) : null],
           [t("hazard"), p.hazard ? t("hazard_" + p.hazard) : null],
           [t("incident"), p.incident_id ? "#" + p.incident_id : null],
           [t("description"), p.description],
