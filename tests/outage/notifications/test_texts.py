@@ -121,3 +121,10 @@ def test_an_unknown_cause_is_not_mentioned(language: str) -> None:
     unknown = replace(FACTS, cause="unknown")
     sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, unknown, ZONE)
     assert "(" not in sms.body
+
+
+@pytest.mark.parametrize(("language", "asked"), [("vi", "Tra loi 1"), ("en", "Reply 1")])
+def test_power_back_by_switching_asks_if_still_out_in_one_sms(language: str, asked: str) -> None:
+    facts = replace(FACTS, switching=True)
+    sms = render(EventKind.RESTORED, language, DeliveryChannel.SMS, facts, ZONE).body
+    assert asked in sms and "..." not in sms and len(sms) <= 160
