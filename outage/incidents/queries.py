@@ -34,6 +34,7 @@ from outage.incidents.schemas import (
     IncidentFeatureCollection,
     IncidentOut,
     IncidentProperties,
+    IncidentReportOut,
 )
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
@@ -133,6 +134,10 @@ def list_incidents(
     return [_incident_out(row) for row in session.execute(query)]
 
 
+REPORTS_LISTED = 200
+"""Reports an incident's detail lists (a split picks from them)."""
+
+
 def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
     """One incident with its evidence counts, nested incidents and audit trail."""
     row = session.execute(_incident_query().where(Incident.id == incident_id)).first()
@@ -153,11 +158,23 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
         .where(IncidentEvent.incident_id == incident_id)
         .order_by(IncidentEvent.id)
     )
+    reports = session.execute(
+        select(Report.id, Report.ticket, Report.received_at, Premise.address)
+        .join(IncidentEvidence, IncidentEvidence.report_id == Report.id)
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+        .where(IncidentEvidence.incident_id == incident_id)
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(REPORTS_LISTED)
+    )
     return IncidentDetailOut(
         **_incident_out(row).model_dump(),
         evidence=EvidenceCountsOut(
             reports=counts[0], meter_events=counts[1], scada_events=counts[2]
         ),
+        reports=[
+            IncidentReportOut(id=id_, ticket=ticket, received_at=received, address=address)
+            for id_, ticket, received, address in reports
+        ],
         nested=list(nested),
         events=[
             IncidentEventOut(

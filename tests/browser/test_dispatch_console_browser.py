@@ -27,6 +27,7 @@ from outage.grid.models import Customer, Premise
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
+from outage.incidents.evidence import EvidenceRef
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
@@ -64,6 +65,10 @@ class Storm:
     """Single-service outages: id -> the premise's address."""
     ticket: str
     ticketed: int
+    split: int
+    """An outage holding two reports (its detail lists them, so it can be split)."""
+    split_to: str
+    """A device with no incident, where the split sends a report."""
 
 
 def _advance(session: Session, incident_id: int, steps: tuple[Action, ...], crew: int) -> None:
@@ -78,7 +83,7 @@ def _seed(session: Session, grid: GridModel) -> Storm:
     devices = [d.asset_ref for d in grid.devices if d.kind is DeviceKind.FUSE]
     devices += [d.asset_ref for d in grid.devices if d.kind is DeviceKind.TRANSFORMER]
     devices += [d.asset_ref for d in grid.devices if d.kind is DeviceKind.LINE]
-    for n, asset_ref in enumerate(devices[:DEVICE_OUTAGES]):
+    for n, asset_ref in enumerate(devices[: DEVICE_OUTAGES - 1]):  # and one to split
         incident_id = open_incident(
             session,
             device_asset_ref=asset_ref,
@@ -88,6 +93,16 @@ def _seed(session: Session, grid: GridModel) -> Storm:
             reason="storm test",
         )
         _advance(session, incident_id, STEPS[n % len(STEPS)], crews[n % CREWS])
+    reports = [_report(session, f"SPLIT{n}{uuid.uuid4().hex[:6].upper()}") for n in range(2)]
+    split = open_incident(
+        session,
+        device_asset_ref=devices[DEVICE_OUTAGES - 1],
+        confidence=0.7,
+        customers_affected=12,
+        started_at=now - timedelta(minutes=3),
+        evidence=[EvidenceRef.report(r) for r in reports],
+        reason="storm test",
+    )
     unassigned = set()
     hazards = list(Hazard)
     for n in range(HAZARDS):
@@ -137,7 +152,22 @@ def _seed(session: Session, grid: GridModel) -> Storm:
         )
     )
     session.flush()
-    return Storm("", crews, unassigned, service, ticket, ticketed)
+    return Storm("", crews, unassigned, service, ticket, ticketed, split, devices[DEVICE_OUTAGES])
+
+
+def _report(session: Session, ticket: str) -> int:
+    report = Report(
+        ticket=ticket,
+        channel=Channel.WEB,
+        status=ReportStatus.RECEIVED,
+        description="no power",
+        match_method=MatchMethod.NONE,
+        match_confidence=0.0,
+        candidates=[],
+    )
+    session.add(report)
+    session.flush()
+    return report.id
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +328,7 @@ def test_the_actions_shown_are_those_the_server_allows(page: Page, storm_server:
             )
             allowed = props[incident_id]["actions"]
             assert isinstance(allowed, list)
-            assert set(shown) <= set(allowed) and set(shown) == set(allowed) - {"split"}
+            assert set(shown) == set(allowed)
             device = props[incident_id]["device"]
             if isinstance(device, dict):
                 title = page.locator(f"#incident-{incident_id} .title-text").inner_text()
@@ -378,3 +408,22 @@ def test_the_list_in_a_storm_has_no_serious_accessibility_violation(
         assert blocking_violations(page) == []
     finally:
         context.close()
+
+
+def test_a_split_sends_the_chosen_report_to_a_new_incident(
+    page: Page, storm: Storm, storm_server: str
+) -> None:
+    t = map_strings("en")
+    detail = expand(page, storm.split)
+    detail.locator("button.action-split").click()
+    detail.get_by_label(t["split_to"]).fill(storm.split_to)
+    boxes = detail.locator(".split-reports input[type=checkbox]")
+    boxes.first.wait_for(timeout=WAIT_MS)
+    assert boxes.count() == 2
+    moved = int(boxes.first.get_attribute("value") or 0)
+    boxes.first.check()
+    detail.get_by_role("button", name=t["save"]).click()
+    detail.locator(".outcome", has_text=t["done"]).wait_for(timeout=WAIT_MS)
+    with session_scope(session_factory(storm.database)) as session:
+        report = session.get(Report, moved)
+        assert report is not None and report.incident_id not in (None, storm.split)
