@@ -21,21 +21,25 @@ from sqlalchemy.orm import Session
 from grid_topology.model import DeviceKind, GridModel
 from maps.strings import strings as map_strings
 from outage.app import create_app
+from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
+from outage.i18n import Language
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
 from outage.incidents.evidence import EvidenceRef
+from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
+from outage.pages.crew import strings as crew_strings
 from outage.settings import Settings
 from tests.browser.conftest import blocking_violations
-from tests.browser.test_maps_browser import CONTROL_ROOM, sign_in, watch
-from tests.conftest import issue_credentials, make_crew, own_database
+from tests.browser.test_maps_browser import CONTROL_ROOM, PHONE, sign_in, watch
+from tests.conftest import STAFF_PASSWORD, issue_credentials, make_crew, own_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -427,3 +431,56 @@ def test_a_split_sends_the_chosen_report_to_a_new_incident(
     with session_scope(session_factory(storm.database)) as session:
         report = session.get(Report, moved)
         assert report is not None and report.incident_id not in (None, storm.split)
+
+
+def _status(database: str, incident_id: int) -> IncidentStatus:
+    with session_scope(session_factory(database)) as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None
+        return found.status
+
+
+def test_a_crew_in_the_storm_sees_its_action_wait_offline_until_it_is_sent(
+    browser: Browser, storm: Storm, storm_server: str
+) -> None:
+    """On a phone, one of the storm's thirty crews: the pressed button says "waiting" while
+    the phone is offline, and the job changes only once the server has it."""
+    t = crew_strings(Language.EN)
+    user = f"storm-crew-{uuid.uuid4().hex[:8]}"
+    with session_scope(session_factory(storm.database)) as session:
+        crew_id = storm.crews[2]
+        auth.create_user(
+            session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id
+        )
+        job = session.scalars(
+            select(Incident.id)
+            .where(Incident.crew_id == crew_id, Incident.status == IncidentStatus.DISPATCHED)
+            .order_by(Incident.id)
+        ).first()
+    assert job is not None
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        _, problems = watch(page)
+        page.goto(f"{storm_server}/crew?lang=en")
+        page.get_by_label(t["login_username"]).fill(user)
+        page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name=t["login_button"], exact=True).click()
+        card = page.locator(f"#job-{job}")
+        context.set_offline(True)
+        card.get_by_role("button", name=t["crew_on_site"], exact=True).tap()
+        waiting = card.locator("button[data-action=on_site][data-pending=waiting]")
+        waiting.wait_for()
+        assert waiting.inner_text() == t["crew_waiting"] and waiting.is_visible()
+        page.wait_for_timeout(2500)  # a retry or two fails meanwhile
+        assert waiting.is_visible()
+        assert card.locator(".job-status").inner_text() == t["crew_state.dispatched"]
+        assert _status(storm.database, job) is IncidentStatus.DISPATCHED
+        context.set_offline(False)
+        card.locator(".job-status", has_text=t["crew_state.on_site"]).wait_for(timeout=15000)
+        assert _status(storm.database, job) is IncidentStatus.ON_SITE
+        assert card.locator("button[data-pending]").count() == 0
+        assert not [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p], problems
+    finally:
+        context.close()
