@@ -24,7 +24,7 @@ from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.incidents.photos import photo_counts
-from outage.incidents.restoration import any_resupplied
+from outage.incidents.restoration import resupplied
 from outage.incidents.schemas import (
     DeviceRef,
     EvidenceCountsOut,
@@ -238,17 +238,19 @@ def incidents_geojson(
     for row in rows:
         out = _incident_out(row)
         geojson, address, shown_tickets, has_nested = row[6:10]
-        resupplied = (
+        back = (
             history is not None
             and energized is not None
             and out.device is not None
-            and any_resupplied(
-                session,
-                out.id,
-                out.device.asset_ref,
-                out.started_at,
-                history=history,
-                energized=energized,
+            and bool(
+                resupplied(
+                    session,
+                    out.id,
+                    out.device.asset_ref,
+                    out.started_at,
+                    history=history,
+                    energized=energized,
+                ).back
             )
         )
         facts = ActionFacts(
@@ -259,7 +261,7 @@ def incidents_geojson(
             has_cause=out.cause is not None,
             reports=out.report_count,
             customers_out=out.customers_affected - out.customers_restored,
-            resupplied=resupplied,
+            resupplied=back,
             nested_active=has_nested,
         )
         properties = IncidentProperties(

@@ -520,12 +520,18 @@
     }, "restored_yes");
   }
 
-  function moveForm(p, outcome, close) {
+  /* A required line of text: a device's asset ref (200 at most) or a reason (2000). */
+  function textInput(maxLength) {
     var input = el("input");
     input.type = "text";
-    input.maxLength = 200;
+    input.maxLength = maxLength;
     input.required = true;
     input.autocomplete = "off";
+    return input;
+  }
+
+  function moveForm(p, outcome, close) {
+    var input = textInput(200);
     return editor(p, outcome, close, "move_to", input, function () {
       var ref = input.value.trim();
       return ref ? { action: "move", device: ref } : t("move_needed");
@@ -535,11 +541,7 @@
   /* Some of the incident's reports go to a new incident at another device: the reports
      are read from the incident's detail (GET /api/v1/incidents/{id}) when the form opens. */
   function splitForm(p, outcome, close) {
-    var input = el("input");
-    input.type = "text";
-    input.maxLength = 200;
-    input.required = true;
-    input.autocomplete = "off";
+    var input = textInput(200);
     var chosen = el("fieldset", "split-reports");
     chosen.appendChild(el("legend", null, t("split_reports")));
     var loading = el("p", "loading", t("split_loading"));
@@ -578,10 +580,7 @@
   }
 
   function cancelForm(p, outcome, close) {
-    var input = el("input");
-    input.type = "text";
-    input.maxLength = 2000;
-    input.required = true;
+    var input = textInput(2000);
     return editor(p, outcome, close, "cancel_reason", input, function () {
       var reason = input.value.trim();
       return reason ? { action: "cancel", reason: reason } : t("cancel_reason_needed");
