@@ -24,7 +24,7 @@ from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.incidents.photos import photo_counts
-from outage.incidents.restoration import any_resupplied
+from outage.incidents.restoration import resupplied
 from outage.incidents.schemas import (
     DeviceRef,
     EvidenceCountsOut,
@@ -34,6 +34,7 @@ from outage.incidents.schemas import (
     IncidentFeatureCollection,
     IncidentOut,
     IncidentProperties,
+    IncidentReportOut,
 )
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
@@ -133,6 +134,10 @@ def list_incidents(
     return [_incident_out(row) for row in session.execute(query)]
 
 
+REPORTS_LISTED = 200
+"""Reports an incident's detail lists (a split picks from them)."""
+
+
 def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
     """One incident with its evidence counts, nested incidents and audit trail."""
     row = session.execute(_incident_query().where(Incident.id == incident_id)).first()
@@ -153,11 +158,23 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
         .where(IncidentEvent.incident_id == incident_id)
         .order_by(IncidentEvent.id)
     )
+    reports = session.execute(
+        select(Report.id, Report.ticket, Report.received_at, Premise.address)
+        .join(IncidentEvidence, IncidentEvidence.report_id == Report.id)
+        .outerjoin(Premise, Premise.id == Report.premise_id)
+        .where(IncidentEvidence.incident_id == incident_id)
+        .order_by(Report.received_at.desc(), Report.id.desc())
+        .limit(REPORTS_LISTED)
+    )
     return IncidentDetailOut(
         **_incident_out(row).model_dump(),
         evidence=EvidenceCountsOut(
             reports=counts[0], meter_events=counts[1], scada_events=counts[2]
         ),
+        reports=[
+            IncidentReportOut(id=id_, ticket=ticket, received_at=received, address=address)
+            for id_, ticket, received, address in reports
+        ],
         nested=list(nested),
         events=[
             IncidentEventOut(
@@ -221,17 +238,19 @@ def incidents_geojson(
     for row in rows:
         out = _incident_out(row)
         geojson, address, shown_tickets, has_nested = row[6:10]
-        resupplied = (
+        back = (
             history is not None
             and energized is not None
             and out.device is not None
-            and any_resupplied(
-                session,
-                out.id,
-                out.device.asset_ref,
-                out.started_at,
-                history=history,
-                energized=energized,
+            and bool(
+                resupplied(
+                    session,
+                    out.id,
+                    out.device.asset_ref,
+                    out.started_at,
+                    history=history,
+                    energized=energized,
+                ).back
             )
         )
         facts = ActionFacts(
@@ -242,7 +261,7 @@ def incidents_geojson(
             has_cause=out.cause is not None,
             reports=out.report_count,
             customers_out=out.customers_affected - out.customers_restored,
-            resupplied=resupplied,
+            resupplied=back,
             nested_active=has_nested,
         )
         properties = IncidentProperties(

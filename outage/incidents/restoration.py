@@ -51,24 +51,13 @@ def resupplied(
     history: NetworkHistory,
     energized: Topology,
 ) -> Resupplied:
-    """Which of the customers the incident's device fed at its start have supply now."""
+    """Which of the customers the incident's device fed at its start have supply now. The
+    audit trail is read only when someone has, so a storm's list of incidents asking costs
+    no query each."""
     back, out = _supplied_now(asset_ref, history.at(started_at), energized)
-    return Resupplied(tuple(sorted(back - told_back(session, incident_id))), out)
-
-
-def any_resupplied(
-    session: Session,
-    incident_id: int,
-    asset_ref: str,
-    started_at: datetime,
-    *,
-    history: NetworkHistory,
-    energized: Topology,
-) -> bool:
-    """Whether `restore_by_switching` would restore anyone now. The audit trail is read
-    only when someone has supply, so a storm's list of incidents costs no query each."""
-    back, _ = _supplied_now(asset_ref, history.at(started_at), energized)
-    return bool(back) and bool(back - told_back(session, incident_id))
+    if back:
+        back -= told_back(session, incident_id)
+    return Resupplied(tuple(sorted(back)), out)
 
 
 def _supplied_now(asset_ref: str, then: Topology, energized: Topology) -> tuple[set[str], int]:

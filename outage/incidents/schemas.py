@@ -179,8 +179,20 @@ class EvidenceCountsOut(BaseModel):
     scada_events: int
 
 
+class IncidentReportOut(BaseModel):
+    """A report the incident holds, as a dispatcher splits them: staff only."""
+
+    id: int
+    ticket: str
+    received_at: datetime
+    address: str | None
+    """The premise the report was matched to, when it was."""
+
+
 class IncidentDetailOut(IncidentOut):
     evidence: EvidenceCountsOut
+    reports: list[IncidentReportOut]
+    """The reports it holds, newest first (up to 200): what a split may move."""
     nested: list[int]
     """Ids of the incidents nested in this one."""
     events: list[IncidentEventOut]

@@ -21,26 +21,33 @@ from sqlalchemy.orm import Session
 from grid_topology.model import DeviceKind, GridModel
 from maps.strings import strings as map_strings
 from outage.app import create_app
+from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
+from outage.i18n import Language
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.enums import Action, IncidentKind
+from outage.incidents.evidence import EvidenceRef
+from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
+from outage.pages.crew import strings as crew_strings
 from outage.settings import Settings
 from tests.browser.conftest import blocking_violations
-from tests.browser.test_maps_browser import CONTROL_ROOM, sign_in, watch
-from tests.conftest import issue_credentials, make_crew, own_database
+from tests.browser.test_maps_browser import CONTROL_ROOM, PHONE, sign_in, watch
+from tests.conftest import STAFF_PASSWORD, issue_credentials, make_crew, own_database
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
 
 POLL_S = 1.0
 WAIT_MS = POLL_S * 6000
+FIRST_LOAD_MS = 30000
+"""The first read of 200 incidents, on a machine busy with other tests."""
 SERVICE_OUTAGES = 25
 HAZARDS = 25
 DEVICE_OUTAGES = 150
@@ -64,6 +71,10 @@ class Storm:
     """Single-service outages: id -> the premise's address."""
     ticket: str
     ticketed: int
+    split: int
+    """An outage holding two reports (its detail lists them, so it can be split)."""
+    split_to: str
+    """A device with no incident, where the split sends a report."""
 
 
 def _advance(session: Session, incident_id: int, steps: tuple[Action, ...], crew: int) -> None:
@@ -78,7 +89,7 @@ def _seed(session: Session, grid: GridModel) -> Storm:
     devices = [d.asset_ref for d in grid.devices if d.kind is DeviceKind.FUSE]
     devices += [d.asset_ref for d in grid.devices if d.kind is DeviceKind.TRANSFORMER]
     devices += [d.asset_ref for d in grid.devices if d.kind is DeviceKind.LINE]
-    for n, asset_ref in enumerate(devices[:DEVICE_OUTAGES]):
+    for n, asset_ref in enumerate(devices[: DEVICE_OUTAGES - 1]):  # and one to split
         incident_id = open_incident(
             session,
             device_asset_ref=asset_ref,
@@ -88,6 +99,16 @@ def _seed(session: Session, grid: GridModel) -> Storm:
             reason="storm test",
         )
         _advance(session, incident_id, STEPS[n % len(STEPS)], crews[n % CREWS])
+    reports = [_report(session, f"SPLIT{n}{uuid.uuid4().hex[:6].upper()}") for n in range(2)]
+    split = open_incident(
+        session,
+        device_asset_ref=devices[DEVICE_OUTAGES - 1],
+        confidence=0.7,
+        customers_affected=12,
+        started_at=now - timedelta(minutes=3),
+        evidence=[EvidenceRef.report(r) for r in reports],
+        reason="storm test",
+    )
     unassigned = set()
     hazards = list(Hazard)
     for n in range(HAZARDS):
@@ -137,7 +158,22 @@ def _seed(session: Session, grid: GridModel) -> Storm:
         )
     )
     session.flush()
-    return Storm("", crews, unassigned, service, ticket, ticketed)
+    return Storm("", crews, unassigned, service, ticket, ticketed, split, devices[DEVICE_OUTAGES])
+
+
+def _report(session: Session, ticket: str) -> int:
+    report = Report(
+        ticket=ticket,
+        channel=Channel.WEB,
+        status=ReportStatus.RECEIVED,
+        description="no power",
+        match_method=MatchMethod.NONE,
+        match_confidence=0.0,
+        candidates=[],
+    )
+    session.add(report)
+    session.flush()
+    return report.id
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +214,7 @@ def page(signed_in: BrowserContext, storm_server: str) -> Iterator[Page]:
     _, problems = watch(shown)
     try:
         shown.goto(f"{storm_server}/dispatch?lang=en")
-        shown.locator("#incident-rows tr.incident-row").first.wait_for(timeout=WAIT_MS)
+        shown.locator("#incident-rows tr.incident-row").first.wait_for(timeout=FIRST_LOAD_MS)
         yield shown
         refused = [p for p in problems if not p.startswith("409 ")]  # a refusal is worded
         assert not refused, f"no script error or failed load: {refused}"
@@ -298,7 +334,7 @@ def test_the_actions_shown_are_those_the_server_allows(page: Page, storm_server:
             )
             allowed = props[incident_id]["actions"]
             assert isinstance(allowed, list)
-            assert set(shown) <= set(allowed) and set(shown) == set(allowed) - {"split"}
+            assert set(shown) == set(allowed)
             device = props[incident_id]["device"]
             if isinstance(device, dict):
                 title = page.locator(f"#incident-{incident_id} .title-text").inner_text()
@@ -376,5 +412,77 @@ def test_the_list_in_a_storm_has_no_serious_accessibility_violation(
         expand(page, first).locator("button.action-assign").click()
         page.screenshot(path=str(screenshots / "dispatch-console.png"))
         assert blocking_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_a_split_sends_the_chosen_report_to_a_new_incident(
+    page: Page, storm: Storm, storm_server: str
+) -> None:
+    t = map_strings("en")
+    detail = expand(page, storm.split)
+    detail.locator("button.action-split").click()
+    detail.get_by_label(t["split_to"]).fill(storm.split_to)
+    boxes = detail.locator(".split-reports input[type=checkbox]")
+    boxes.first.wait_for(timeout=WAIT_MS)
+    assert boxes.count() == 2
+    moved = int(boxes.first.get_attribute("value") or 0)
+    boxes.first.check()
+    detail.get_by_role("button", name=t["save"]).click()
+    detail.locator(".outcome", has_text=t["done"]).wait_for(timeout=WAIT_MS)
+    with session_scope(session_factory(storm.database)) as session:
+        report = session.get(Report, moved)
+        assert report is not None and report.incident_id not in (None, storm.split)
+
+
+def _status(database: str, incident_id: int) -> IncidentStatus:
+    with session_scope(session_factory(database)) as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None
+        return found.status
+
+
+def test_a_crew_in_the_storm_sees_its_action_wait_offline_until_it_is_sent(
+    browser: Browser, storm: Storm, storm_server: str
+) -> None:
+    """On a phone, one of the storm's thirty crews: the pressed button says "waiting" while
+    the phone is offline, and the job changes only once the server has it."""
+    t = crew_strings(Language.EN)
+    user = f"storm-crew-{uuid.uuid4().hex[:8]}"
+    with session_scope(session_factory(storm.database)) as session:
+        crew_id = storm.crews[2]
+        auth.create_user(
+            session, username=user, password=STAFF_PASSWORD, role=Role.CREW, crew_id=crew_id
+        )
+        job = session.scalars(
+            select(Incident.id)
+            .where(Incident.crew_id == crew_id, Incident.status == IncidentStatus.DISPATCHED)
+            .order_by(Incident.id)
+        ).first()
+    assert job is not None
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        _, problems = watch(page)
+        page.goto(f"{storm_server}/crew?lang=en")
+        page.get_by_label(t["login_username"]).fill(user)
+        page.get_by_label(t["login_password"]).fill(STAFF_PASSWORD)
+        with page.expect_navigation():
+            page.get_by_role("button", name=t["login_button"], exact=True).click()
+        card = page.locator(f"#job-{job}")
+        context.set_offline(True)
+        card.get_by_role("button", name=t["crew_on_site"], exact=True).tap()
+        waiting = card.locator("button[data-action=on_site][data-pending=waiting]")
+        waiting.wait_for()
+        assert waiting.inner_text() == t["crew_waiting"] and waiting.is_visible()
+        page.wait_for_timeout(2500)  # a retry or two fails meanwhile
+        assert waiting.is_visible()
+        assert card.locator(".job-status").inner_text() == t["crew_state.dispatched"]
+        assert _status(storm.database, job) is IncidentStatus.DISPATCHED
+        context.set_offline(False)
+        card.locator(".job-status", has_text=t["crew_state.on_site"]).wait_for(timeout=15000)
+        assert _status(storm.database, job) is IncidentStatus.ON_SITE
+        assert card.locator("button[data-pending]").count() == 0
+        assert not [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p], problems
     finally:
         context.close()

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 TILES = "https://tiles.invalid/{z}/{x}/{y}.png"
 POLL_S = 1.0
 STORM = 4
-"""Outages opened at once, at the transformers with the most customers."""
+"""Outages opened at once, at the transformers with the most customers..."""
+STORM_INCIDENTS = 200
+"""... among this many active incidents in all, on the other devices: a storm's scale."""
 
 
 @pytest.fixture(scope="module")
@@ -88,17 +90,24 @@ def _storm(storm_database: str) -> Iterator[list[int]]:
             select(Device.asset_ref).where(Device.kind == DeviceKind.TRANSFORMER)
         )
         busiest = sorted(transformers, key=lambda ref: (-counts.get(ref, 0), ref))[:STORM]
+        others = session.scalars(
+            select(Device.asset_ref)
+            .where(Device.kind.in_([DeviceKind.FUSE, DeviceKind.LINE, DeviceKind.TRANSFORMER]))
+            .where(Device.asset_ref.not_in(busiest))
+            .order_by(Device.asset_ref)
+        ).all()
         opened = [
             open_incident(
                 session,
                 device_asset_ref=asset_ref,
                 confidence=0.7,
-                customers_affected=counts[asset_ref],
+                customers_affected=counts.get(asset_ref, 0),
                 started_at=datetime.now(UTC) - timedelta(minutes=30),
                 reason="storm walk-through",
             )
-            for asset_ref in busiest
+            for asset_ref in [*busiest, *others[: STORM_INCIDENTS - STORM]]
         ]
+        assert len(opened) == STORM_INCIDENTS
     yield opened
     with session_scope(sessions) as session:
         for incident_id in opened:

@@ -24,11 +24,11 @@
   var ETR_MAX_DAYS = 30;
   var FLASH_MS = 4000;
   var NEARBY_KM = 3;
-  /* The actions in the order their buttons are shown; split is not offered here (the
-     incident's detail does not list its reports to choose from). */
+  /* The actions in the order their buttons are shown. */
   var ACTIONS = [
     "confirm", "assign", "unassign", "en_route", "on_site", "set_etr", "set_cause",
-    "partial_restore", "restored", "restored_by_switching", "move", "merge", "cancel", "close",
+    "partial_restore", "restored", "restored_by_switching", "move", "split", "merge", "cancel",
+    "close",
   ];
   var FORMS = {
     assign: assignForm,
@@ -37,6 +37,7 @@
     partial_restore: partialForm,
     restored: restoredForm,
     move: moveForm,
+    split: splitForm,
     merge: mergeForm,
     cancel: cancelForm,
   };
@@ -519,23 +520,67 @@
     }, "restored_yes");
   }
 
-  function moveForm(p, outcome, close) {
+  /* A required line of text: a device's asset ref (200 at most) or a reason (2000). */
+  function textInput(maxLength) {
     var input = el("input");
     input.type = "text";
-    input.maxLength = 200;
+    input.maxLength = maxLength;
     input.required = true;
     input.autocomplete = "off";
+    return input;
+  }
+
+  function moveForm(p, outcome, close) {
+    var input = textInput(200);
     return editor(p, outcome, close, "move_to", input, function () {
       var ref = input.value.trim();
       return ref ? { action: "move", device: ref } : t("move_needed");
     });
   }
 
+  /* Some of the incident's reports go to a new incident at another device: the reports
+     are read from the incident's detail (GET /api/v1/incidents/{id}) when the form opens. */
+  function splitForm(p, outcome, close) {
+    var input = textInput(200);
+    var chosen = el("fieldset", "split-reports");
+    chosen.appendChild(el("legend", null, t("split_reports")));
+    var loading = el("p", "loading", t("split_loading"));
+    chosen.appendChild(loading);
+    var box = editor(p, outcome, close, "split_to", input, function () {
+      var ref = input.value.trim();
+      var ids = Array.prototype.map.call(chosen.querySelectorAll("input:checked"), function (box) {
+        return Number(box.value);
+      });
+      if (!ref) return t("move_needed");
+      if (!ids.length) return t("split_none_chosen");
+      return { action: "split", device: ref, reports: ids };
+    });
+    box.insertBefore(chosen, box.querySelector("button"));
+    M.fetchJson("/api/v1/incidents/" + encodeURIComponent(p.id))
+      .then(function (found) {
+        loading.remove();
+        found.reports.forEach(function (report) {
+          var name = "split-" + p.id + "-" + report.id;
+          var row = el("div", "split-report");
+          var check = el("input");
+          check.type = "checkbox";
+          check.id = name;
+          check.value = String(report.id);
+          var label = el("label", null, report.ticket + " · " + M.time(report.received_at) + (report.address ? " · " + report.address : ""));
+          label.htmlFor = name;
+          row.appendChild(check);
+          row.appendChild(label);
+          chosen.appendChild(row);
+        });
+      })
+      .catch(function () {
+        loading.textContent = t("split_failed");
+      });
+    return box;
+  }
+
   function cancelForm(p, outcome, close) {
-    var input = el("input");
-    input.type = "text";
-    input.maxLength = 2000;
-    input.required = true;
+    var input = textInput(2000);
     return editor(p, outcome, close, "cancel_reason", input, function () {
       var reason = input.value.trim();
       return reason ? { action: "cancel", reason: reason } : t("cancel_reason_needed");
