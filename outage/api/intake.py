@@ -1,5 +1,6 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
@@ -7,12 +8,14 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
 from outage.incidents.progress import report_progress
-from outage.intake import meter_batches, service
+from outage.intake import meter_batches, pings, service
 from outage.intake.enums import SwitchState
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
     MeterEventsIn,
     MeterEventsOut,
+    PingAnswersIn,
+    PingAnswersOut,
     PlacementIn,
     QueuedReportOut,
     ReceiptOut,
@@ -159,7 +162,7 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
         raise HTTPException(status_code=403, detail="phone_last4 does not match")
 
 
-BULK_PATHS = frozenset({f"{router.prefix}/ami/events"})
+BULK_PATHS = frozenset({f"{router.prefix}/ami/events", f"{router.prefix}/ami/pings/answers"})
 """Routes whose bodies are a head-end's batch: larger than any other request's."""
 
 
@@ -170,6 +173,19 @@ def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep)
     """Store the batch's good events; the answer names the rest, each with why (200 even
     when none was good: a head-end retrying the batch would only be refused again)."""
     return meter_batches.record_meter_events(session, batch, max_age=config.event_max_age_hours)
+
+
+@router.post(
+    "/ami/pings/answers",
+    response_model=PingAnswersOut,
+    dependencies=[Depends(require("ami.pings"))],
+)
+def ping_answers(batch: PingAnswersIn, session: SessionDep, config: SettingsDep) -> PingAnswersOut:
+    """Record the head-end's answers to our pings; the answer names those not recorded
+    (200 even when none was: a head-end retrying the batch would only be refused again)."""
+    return pings.record_answers(
+        session, batch, now=datetime.now(UTC), max_age=config.event_max_age_hours
+    )
 
 
 @router.post(

@@ -101,6 +101,7 @@ PERMISSIONS: dict[str, str] = {
     # Integrations
     "channels.webhook": "The SMS gateway and IVR webhooks.",
     "ami.events": "Smart-meter head-end events (last gasp, power restored).",
+    "ami.pings": "Smart-meter head-end answers to the meter pings we sent.",
     "scada.events": "SCADA switching events.",
     "open311.submit": "Post Open311 service requests.",
 }
@@ -201,7 +202,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
 
 SCOPE_GRANTS: dict[Scope, frozenset[str]] = {
     Scope.CHANNELS: frozenset({"auth.me", "channels.webhook"}),
-    Scope.AMI: frozenset({"auth.me", "ami.events"}),
+    Scope.AMI: frozenset({"auth.me", "ami.events", "ami.pings"}),
     Scope.SCADA: frozenset({"auth.me", "scada.events"}),
     Scope.OPEN311: frozenset({"auth.me", "open311.submit"}),
 }

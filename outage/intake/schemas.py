@@ -1,7 +1,7 @@
 """What reports and device events look like at the boundary, validated once for every channel."""
 
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -198,6 +198,37 @@ class MeterEventsOut(BaseModel):
     """Events of those meters: not stored."""
     rejected: list[RejectedEventOut] = []
     """Malformed or out-of-bounds events, in batch order (at most `ANSWER_CAP`)."""
+    rejected_count: int = 0
+
+    ANSWER_CAP: ClassVar[int] = 100
+
+
+class PingAnswerIn(_Strict):
+    """A meter's answer to a ping (`outage.intake.headend`)."""
+
+    request_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+    meter_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+    state: Literal["on", "off", "no_answer"]
+    answered_at: AwareDatetime
+
+
+class PingAnswersIn(_Strict):
+    """A head-end's batch of answers, validated one by one as a meter events batch is."""
+
+    answers: Annotated[list[JsonValue], Field(min_length=1, max_length=METER_BATCH_MAX)]
+
+
+class PingAnswersOut(BaseModel):
+    """What became of a batch of answers: each is recorded, settled before (answered
+    already, or its wait ran out: nothing changes), unknown (no such ping), or rejected
+    with its reason. The lists are capped; the counts are whole."""
+
+    recorded: int
+    settled_before: int
+    unknown: list[str] = []
+    """The meter ids of answers to no ping we sent, sorted (at most `ANSWER_CAP`)."""
+    unknown_count: int = 0
+    rejected: list[RejectedEventOut] = []
     rejected_count: int = 0
 
     ANSWER_CAP: ClassVar[int] = 100
