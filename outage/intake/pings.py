@@ -31,7 +31,7 @@ from outage.intake.meter_batches import premises_of, rejection_reason
 from outage.intake.models import MeterEvent, MeterPing
 from outage.intake.schemas import PingAnswerIn, PingAnswersIn, PingAnswersOut, RejectedEventOut
 from outage.intake.service import event_time_problem
-from outage.locks import METER_PINGS
+from outage.locks import METER_PINGS, METER_PINGS_SEND
 
 log = logging.getLogger(__name__)
 
@@ -100,25 +100,21 @@ def request_pings(
 
 
 def send_pending(session: Session, headend: HeadEnd, *, now: datetime) -> int:
-    """Send the unsent pending pings, oldest first, within the head-end's minute; how many
-    were taken. A refusal stops the run: the rest wait for the next one."""
-    lately = MeterPing.sent_at.between(now - MINUTE, now)
-    sent_lately = session.scalar(select(func.count()).where(lately))
-    budget = headend.limits.max_per_minute - (sent_lately or 0)
-    if budget <= 0:
+    """Send the unsent pending pings, oldest request first, whole requests within the
+    head-end's minute; how many meters were taken. A refusal stops the run: the rest wait
+    for the next one. One sender at a time: another finding it busy does nothing."""
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(METER_PINGS_SEND))):
         return 0
-    rows = session.scalars(
-        select(MeterPing)
-        .where(MeterPing.sent_at.is_(None), MeterPing.state == PingState.PENDING)
-        .order_by(MeterPing.asked_at, MeterPing.id)
-        .limit(budget)
-        .with_for_update(skip_locked=True)
-    ).all()
-    requests: dict[str, list[MeterPing]] = {}
-    for row in rows:
-        requests.setdefault(row.request_id, []).append(row)
+    lately = MeterPing.sent_at.between(now - MINUTE, now)
+    sent_lately = session.scalar(select(func.count()).where(lately)) or 0
+    budget = headend.limits.max_per_minute - sent_lately
     sent = 0
-    for request_id, pings in requests.items():
+    for request_id in _unsent_requests(session, budget, fresh_minute=sent_lately == 0):
+        pings = session.scalars(
+            select(MeterPing)
+            .where(MeterPing.request_id == request_id, MeterPing.state == PingState.PENDING)
+            .order_by(MeterPing.id)
+        ).all()
         try:
             headend.ping(request_id, [p.meter_id for p in pings])
         except HeadEndRefused as refusal:
@@ -129,6 +125,30 @@ def send_pending(session: Session, headend: HeadEnd, *, now: datetime) -> int:
         sent += len(pings)
     session.flush()
     return sent
+
+
+def _unsent_requests(session: Session, budget: int, *, fresh_minute: bool) -> list[str]:
+    """The oldest unsent requests whose meters fit in `budget`, whole (a request sent again
+    must be the same request). The first is taken even when larger, if the minute is
+    untouched: a head-end whose limits shrank must still get its backlog."""
+    if budget <= 0:
+        return []
+    rows = session.execute(
+        select(MeterPing.request_id, func.count())
+        .where(MeterPing.sent_at.is_(None), MeterPing.state == PingState.PENDING)
+        .group_by(MeterPing.request_id)
+        .order_by(func.min(MeterPing.asked_at), func.min(MeterPing.id))
+        .limit(budget)
+    ).all()
+    taken: list[str] = []
+    for request_id, size in rows:
+        if size > budget and (taken or not fresh_minute):
+            break
+        taken.append(request_id)
+        budget -= size
+        if budget <= 0:
+            break
+    return taken
 
 
 def record_answers(

@@ -76,10 +76,9 @@ def _take(meters: Iterator[str], n: int) -> list[str]:
 class RecordingHeadEnd:
     """Takes every request, after refusing the first `refusals`."""
 
-    limits = WIDE
-
-    def __init__(self, refusals: int = 0) -> None:
+    def __init__(self, refusals: int = 0, limits: HeadEndLimits = WIDE) -> None:
         self.refusals = refusals
+        self.limits = limits
         self.taken: list[tuple[str, list[str]]] = []
 
     def ping(self, request_id: str, meter_ids: list[str]) -> None:
@@ -178,6 +177,19 @@ def test_pings_a_refusing_headend_did_not_take_are_sent_on_the_next_run(
     assert (batch.request_ids[0], wanted) in headend.taken
     sent = session.scalars(select(MeterPing.sent_at).where(MeterPing.meter_id.in_(wanted)))
     assert set(sent) == {now + timedelta(seconds=5)}
+
+
+def test_requests_are_sent_whole_within_the_headends_minute(
+    session: Session, meters: Iterator[str], moments: Iterator[datetime]
+) -> None:
+    now = next(moments)
+    small = HeadEndLimits(max_batch=2, max_per_minute=100)
+    batch = request_pings(session, small, _take(meters, 4), PingReason.MANUAL, now=now)
+    headend = RecordingHeadEnd(limits=HeadEndLimits(max_batch=2, max_per_minute=3))
+    send_pending(session, headend, now=now)
+    first = [request_id for request_id, _ in headend.taken]
+    send_pending(session, headend, now=now + timedelta(minutes=2))
+    assert (first, [r for r, _ in headend.taken]) == (batch.request_ids[:1], batch.request_ids)
 
 
 def test_a_ping_unanswered_past_the_wait_is_no_answer(
