@@ -64,6 +64,8 @@ class SimulatedHeadEnd(LoopbackServer):
         self.max_batch = max_batch
         self.max_per_minute = max_per_minute
         self.requests: list[dict[str, Any]] = []
+        self.planned = 0
+        """Answers on their way (the lost ones never are)."""
         self._answer = answer
         self._is_off = is_off
         self._random = random.Random(seed)
@@ -109,6 +111,7 @@ class SimulatedHeadEnd(LoopbackServer):
             self.requests.append(request)
             plans = [(meter, self._random.uniform(*self.latency_s)) for meter in meters]
             plans = [plan for plan in plans if self._random.random() >= self.loss]
+            self.planned += len(plans)
         for meter, latency in plans:
             timer = threading.Timer(latency, self._answered, args=(request_id, meter))
             timer.daemon = True
