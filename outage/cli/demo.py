@@ -40,6 +40,7 @@ from outage.crews.schemas import CrewIn, Point, ShiftIn
 from outage.db import create_database, session_factory, session_scope
 from outage.notifications.sink import ZALO_TOKEN, running_sink
 from outage.settings import get_settings
+from outage.simulation import headend as ami
 from outage.simulation.inbox import InboxPage
 from outage.simulation.runner import StormOptions
 from outage.simulation.scada import ScadaField, poster
@@ -57,6 +58,8 @@ SHIFT = timedelta(hours=12)
 INBOX_PORT = 8090
 SCADA_DELAY_S = 3.0
 """How long the field's SCADA takes to operate a device a switching order commands."""
+PING_LATENCY_S = (2.0, 60.0)
+"""How long the AMI head-end takes to answer a ping, in simulated seconds."""
 START_TIMEOUT_S = 90.0
 
 
@@ -201,9 +204,15 @@ def demo(
     with (
         running_sink() as sink,
         ScadaField(poster(base, access.api_key), delay_s=SCADA_DELAY_S) as scada,
+        ami.SimulatedHeadEnd(
+            ami.poster(base, access.api_key),
+            latency_s=(PING_LATENCY_S[0] / speed, PING_LATENCY_S[1] / speed),
+            seed=seed,
+        ) as headend,
     ):
         env = {
             "OUTAGE_SCADA_COMMAND_URL": scada.url,
+            "OUTAGE_AMI_HEADEND_URL": headend.url,
             "OUTAGE_NOTIFY_SMS_URL": sink.apprise_url("sms"),
             "OUTAGE_ZALO_API_URL": sink.url,
             "OUTAGE_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
@@ -260,6 +269,7 @@ def demo(
                 approver_token=access.approver_token,
                 console=err,
                 extra=lambda: [("messages sent", str(len(sink.received())))],
+                headend=headend,
             )
     err.print(
         f"Stopped after {state.wave} storm waves: {len(state.faults)} faults, "

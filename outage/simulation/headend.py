@@ -49,7 +49,7 @@ class SimulatedHeadEnd(LoopbackServer):
     def __init__(
         self,
         answer: Answer,
-        is_off: Callable[[str], bool],
+        is_off: Callable[[str], bool] = lambda meter_id: False,
         *,
         latency_s: tuple[float, float] = (2.0, 60.0),
         loss: float = 0.02,
@@ -66,8 +66,9 @@ class SimulatedHeadEnd(LoopbackServer):
         self.requests: list[dict[str, Any]] = []
         self.planned = 0
         """Answers on their way (the lost ones never are)."""
+        self.is_off = is_off
+        """Whether a meter is without power now: the storm's, once it plays."""
         self._answer = answer
-        self._is_off = is_off
         self._random = random.Random(seed)
         self._taken: deque[float] = deque()
         """When each meter of the last minute was taken (monotonic seconds)."""
@@ -119,7 +120,7 @@ class SimulatedHeadEnd(LoopbackServer):
         return HTTPStatus.ACCEPTED
 
     def _answered(self, request_id: str, meter: str) -> None:
-        state = "off" if self._is_off(meter) else "on"
+        state = "off" if self.is_off(meter) else "on"
         at = datetime.now(UTC).isoformat()
         self._answer(
             [{"request_id": request_id, "meter_id": meter, "state": state, "answered_at": at}]
