@@ -102,6 +102,7 @@ PERMISSIONS: dict[str, str] = {
     "channels.webhook": "The SMS gateway and IVR webhooks.",
     "ami.events": "Smart-meter head-end events (last gasp, power restored).",
     "ami.pings": "Smart-meter head-end answers to the meter pings we sent.",
+    "meters.ping": "Ask smart meters whether they have power, and read their answers.",
     "scada.events": "SCADA switching events.",
     "open311.submit": "Post Open311 service requests.",
 }
@@ -168,6 +169,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "notifications.export",
         "planned.manage",
         "reliability.read",
+        "meters.ping",
     },
     Role.CREW: _READ
     | _OPERATIONS
@@ -195,6 +197,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reliability.read",
         "pages.supervisor",
         "supervisor.live",
+        "meters.ping",
     },
     Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,
 }

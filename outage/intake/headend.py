@@ -19,8 +19,13 @@ import httpx
 
 from outage.errors import Conflict
 from outage.intake.enums import PingState
+from outage.settings import Settings
 
 PING_TIMEOUT_S = 10.0
+
+
+class NoHeadEnd(Conflict, LookupError):
+    """No head-end is configured: meters cannot be asked."""
 
 
 class HeadEndRefused(Conflict, RuntimeError):
@@ -85,6 +90,14 @@ class HttpHeadEnd:
             raise HeadEndRefused(f"the head-end refused the pings ({response.status_code})")
 
 
-def headend_for(url: str | None, limits: HeadEndLimits, token: str | None) -> HeadEnd | None:
-    """The head-end the settings name; None: meters are not asked."""
-    return HttpHeadEnd(url, limits, token=token) if url else None
+def configured_headend(settings: Settings) -> HeadEnd | None:
+    """The head-end the settings name, with the limits they give it; None: meters are not
+    asked."""
+    if not settings.ami_headend_url:
+        return None
+    token = settings.ami_headend_token
+    return HttpHeadEnd(
+        settings.ami_headend_url,
+        HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute),
+        token=token.get_secret_value() if token else None,
+    )

@@ -5,7 +5,7 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
-from outage.intake.headend import HeadEnd, HeadEndLimits, headend_for
+from outage.intake.headend import configured_headend
 from outage.intake.pings import expire_pings, send_pending
 from outage.scheduler import Job, every
 from outage.settings import Settings
@@ -14,16 +14,6 @@ SEND_EVERY_S = 5.0
 """How often pings waiting in the outbox are sent to the head-end."""
 EXPIRE_EVERY_S = 60.0
 """How often pings unanswered too long are recorded as no answer."""
-
-
-def configured_headend(settings: Settings) -> HeadEnd | None:
-    """The head-end the settings name, with the limits they give it; None: none."""
-    token = settings.ami_headend_token
-    return headend_for(
-        settings.ami_headend_url,
-        HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute),
-        token.get_secret_value() if token else None,
-    )
 
 
 def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:

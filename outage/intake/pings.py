@@ -188,6 +188,22 @@ def record_answers(
     )
 
 
+PINGS_MAX = 1000
+"""Pings one read gives."""
+
+
+def pings_of(
+    session: Session, *, request_id: str | None = None, incident_id: int | None = None
+) -> list[MeterPing]:
+    """The pings of a request or of an incident, the latest first (at most `PINGS_MAX`)."""
+    query = select(MeterPing).order_by(MeterPing.asked_at.desc(), MeterPing.id.desc())
+    if request_id is not None:
+        query = query.where(MeterPing.request_id == request_id)
+    if incident_id is not None:
+        query = query.where(MeterPing.incident_id == incident_id)
+    return list(session.scalars(query.limit(PINGS_MAX)))
+
+
 def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
     """Pings asked longer than `wait` ago and still unanswered are no answer; how many."""
     expired = session.scalars(

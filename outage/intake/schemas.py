@@ -19,6 +19,8 @@ from outage.intake.enums import (
     Hazard,
     MatchMethod,
     MeterEventKind,
+    PingReason,
+    PingState,
     ReportStatus,
     SwitchState,
 )
@@ -203,11 +205,50 @@ class MeterEventsOut(BaseModel):
     ANSWER_CAP: ClassVar[int] = 100
 
 
+MeterId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+
+
+class PingsIn(_Strict):
+    """Meters to ask whether they have power, and why."""
+
+    meter_ids: Annotated[list[MeterId], Field(min_length=1, max_length=METER_BATCH_MAX)]
+    reason: PingReason = PingReason.MANUAL
+    incident_id: int | None = None
+
+
+class PingBatchOut(BaseModel):
+    """What became of the meters asked for (`outage.intake.pings.PingBatch`)."""
+
+    request_ids: list[str]
+    asked: list[str]
+    pending: list[str]
+    """Already waiting for an answer: not asked again."""
+    deferred: list[str]
+    """Over the head-end's minute: ask again later."""
+    unknown: list[str]
+    """Of no premise we know."""
+
+
+class PingOut(BaseModel):
+    """A meter asked, and its answer once it came."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: str
+    meter_id: str
+    reason: PingReason
+    incident_id: int | None
+    asked_at: datetime
+    sent_at: datetime | None
+    state: PingState
+    answered_at: datetime | None
+
+
 class PingAnswerIn(_Strict):
     """A meter's answer to a ping (`outage.intake.headend`)."""
 
-    request_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
-    meter_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+    request_id: MeterId
+    meter_id: MeterId
     state: Literal["on", "off", "no_answer"]
     answered_at: AwareDatetime
 

@@ -271,6 +271,10 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         json={"app_id": "1", "event_name": "follow", "timestamp": 1, "follower": {"id": "1"}},
     ),
     ("POST", "/api/v1/ami/events"): _request("POST", "/api/v1/ami/events", json=METER),
+    ("POST", "/api/v1/ami/pings"): _request(
+        "POST", "/api/v1/ami/pings", json={"meter_ids": ["nope"]}
+    ),
+    ("GET", "/api/v1/ami/pings"): _request("GET", "/api/v1/ami/pings?request_id=nope"),
     ("POST", "/api/v1/ami/pings/answers"): _request(
         "POST", "/api/v1/ami/pings/answers", json=PING_ANSWERS
     ),

@@ -11,9 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid_topology.model import GridModel
-from outage.app import create_app
-from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
 from outage.intake.enums import PingReason, PingState
@@ -23,32 +20,10 @@ from outage.intake.pings import expire_pings, request_pings, send_pending
 from outage.prediction.evidence import gather
 from outage.prediction.inference import EvidenceKind
 from outage.simulation.headend import SimulatedHeadEnd
-from tests.conftest import issue_credentials, own_database
 
 ANSWERS = "/api/v1/ami/pings/answers"
 WIDE = HeadEndLimits(max_batch=100, max_per_minute=1000)
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def ping_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    """Its own database: the answers are meter events every suite reading meters would see."""
-    with own_database(database_url, "meter_pings", sample_grid) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def head_end(ping_database: str) -> Iterator[TestClient]:
-    """The head-end posting answers, with its API key."""
-    key = issue_credentials(ping_database).key(Scope.AMI)
-    with TestClient(create_app(ping_database), headers=key) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def meters(sample_grid: GridModel) -> Iterator[str]:
-    """Meters handed out a few per test, so no test finds another's pings pending."""
-    return iter([p.meter_id for p in sample_grid.premises if p.meter_id])
 
 
 @pytest.fixture(scope="module")
