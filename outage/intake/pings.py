@@ -205,10 +205,16 @@ def pings_of(
 
 
 def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
-    """Pings asked longer than `wait` ago and still unanswered are no answer; how many."""
+    """Pings asked longer than `wait` ago and still unanswered are no answer; how many.
+    Those an answer is being recorded for are left to it (skipped, not waited for)."""
+    overdue = (
+        select(MeterPing.id)
+        .where(MeterPing.state == PingState.PENDING, MeterPing.asked_at < now - wait)
+        .with_for_update(skip_locked=True)
+    )
     expired = session.scalars(
         update(MeterPing)
-        .where(MeterPing.state == PingState.PENDING, MeterPing.asked_at < now - wait)
+        .where(MeterPing.id.in_(overdue.scalar_subquery()))
         .values(state=PingState.NO_ANSWER, answered_at=now)
         .returning(MeterPing.id)
     )
