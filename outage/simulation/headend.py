@@ -4,7 +4,8 @@
 It knows which meters are off from the storm (`is_off`), answers each after a random
 latency, lets a share of the answers be lost (the server's wait turns those into no
 answer), and refuses what its limits do not take: a request over its batch size (413), or
-more meters than its minute allows (429). A request sent again (same `request_id`) is
+more meters than its minute allows (429), or one without its bearer token, when it has
+one (401). A request sent again (same `request_id`) is
 taken and answered once.
 """
 
@@ -56,6 +57,7 @@ class SimulatedHeadEnd(LoopbackServer):
         max_batch: int = 500,
         max_per_minute: int = 2000,
         seed: int = 0,
+        token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -63,6 +65,8 @@ class SimulatedHeadEnd(LoopbackServer):
         self.loss = loss
         self.max_batch = max_batch
         self.max_per_minute = max_per_minute
+        self.token = token
+        """The bearer token a request must carry (None: any request is taken)."""
         self.requests: list[dict[str, Any]] = []
         self.planned = 0
         """Answers on their way (the lost ones never are)."""
@@ -80,7 +84,10 @@ class SimulatedHeadEnd(LoopbackServer):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
-                    status = headend._take(self.path, json.loads(raw))
+                    if not headend._authorized(self.headers.get("Authorization")):
+                        status = HTTPStatus.UNAUTHORIZED
+                    else:
+                        status = headend._take(self.path, json.loads(raw))
                 except (ValueError, KeyError, TypeError):
                     status = HTTPStatus.BAD_REQUEST
                 self.send_response(status)
@@ -91,6 +98,9 @@ class SimulatedHeadEnd(LoopbackServer):
                 """Quiet: the demo's terminal shows the storm's summary."""
 
         super().__init__(ThreadingHTTPServer((host, port), Handler), name="ami-headend")
+
+    def _authorized(self, authorization: str | None) -> bool:
+        return self.token is None or authorization == f"Bearer {self.token}"
 
     def _take(self, path: str, request: dict[str, Any]) -> HTTPStatus:
         if path.rstrip("/") != "/pings":

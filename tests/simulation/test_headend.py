@@ -72,3 +72,11 @@ def test_lost_answers_never_come() -> None:
     with _headend(Answers(expected=0), loss=1.0) as field:
         HttpHeadEnd(field.url, LIMITS).ping("r-1", ["M-on"])
         assert field.planned == 0
+
+
+def test_a_request_without_the_headends_token_is_refused() -> None:
+    with SimulatedHeadEnd(Answers(expected=0), token="s3cret") as field:
+        with pytest.raises(HeadEndRefused, match="401"):
+            HttpHeadEnd(field.url, LIMITS).ping("r-1", ["M-on"])
+        HttpHeadEnd(field.url, LIMITS, token="s3cret").ping("r-2", ["M-on"])
+        assert [r["request_id"] for r in field.requests] == ["r-2"]
