@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage import clock
 from outage.db import session_scope
 from outage.settings import Settings
 
@@ -22,7 +23,7 @@ Job = Callable[[BackgroundScheduler], None]
 """Adds a package's jobs to the scheduler."""
 
 Work = Callable[[Session, datetime], object]
-"""One run of a job: the session (committed afterwards) and the time now."""
+"""One run of a job: the session (committed afterwards) and the time now (`outage.clock`)."""
 
 
 def every(
@@ -38,7 +39,7 @@ def every(
     def run() -> None:
         try:
             with session_scope(sessions) as session:
-                work(session, datetime.now(UTC))
+                work(session, clock.now())
         except Exception:
             log.exception("scheduled job %s failed; it runs again in %s s", name, seconds)
 
@@ -50,7 +51,7 @@ def every(
         name=name,
         coalesce=True,
         max_instances=1,
-        next_run_time=datetime.now(UTC),
+        next_run_time=datetime.now(UTC),  # the scheduler's own time is the wall clock's
     )
 
 

@@ -8,14 +8,18 @@ as `timedelta`s (`outage.durations`); the local time zone is held as a `ZoneInfo
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr
+from pydantic import AliasChoices, AwareDatetime, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
 from outage.durations import NO_TIME, Days, Hours, Minutes, Seconds, WholeDays
+
+MAX_SPEED = 1000.0
+"""The fastest a scaled clock may run: beyond it a minute of service time is gone before a
+request is answered."""
 
 
 class Settings(BaseSettings):
@@ -36,6 +40,18 @@ class Settings(BaseSettings):
         default=ZoneInfo("Asia/Ho_Chi_Minh"),
         description="The utility's local time (an IANA time zone): times on pages and in "
         "messages, quiet hours, and the days of daily SAIDI and Major Event Days.",
+    )
+    clock_epoch: AwareDatetime | None = Field(
+        default=None,
+        description="Start of a scaled clock (an ISO time with its offset), for a demo or a "
+        "drill: from this moment the service's time runs `clock_speed` times faster than the "
+        "wall clock (`outage/clock.py`). Unset: the wall clock.",
+    )
+    clock_speed: float = Field(
+        default=1.0,
+        gt=0,
+        le=MAX_SPEED,
+        description="Seconds of the service's time per wall second, from `clock_epoch` on.",
     )
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8000)
@@ -512,6 +528,12 @@ class Settings(BaseSettings):
         le=1.5,
         description="Share of its rating a plan may load a line or transformer to.",
     )
+
+    @model_validator(mode="after")
+    def _clock_has_its_epoch(self) -> Self:
+        if self.clock_epoch is None and self.clock_speed != 1:
+            raise ValueError("clock_speed other than 1 needs clock_epoch, where the clock starts")
+        return self
 
 
 @lru_cache

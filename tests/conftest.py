@@ -35,6 +35,7 @@ from outage import pgcluster
 from outage.auth import service as auth
 from outage.auth.enums import Role, Scope, SessionKind
 from outage.auth.models import ApiKey
+from outage.clock import Clock
 from outage.crews import service as crews
 from outage.crews.models import Crew, DispatchPlan, DispatchPlanJob
 from outage.crews.schemas import CrewIn
@@ -301,6 +302,23 @@ def fresh_database_url(database_url: str) -> Iterator[str]:
     """A migrated database of its own, for a test whose data would disturb the shared one."""
     with own_database(database_url, "outage_test") as url:
         yield url
+
+
+SCALED_SPEED = 100.0
+"""The speed of the `scaled_clock` fixture's clock: an hour of its time in 36 wall seconds."""
+
+
+@pytest.fixture
+def scaled_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """The service on a scaled clock (as the demo runs it) that started ten wall minutes
+    ago, so it reads more than sixteen hours ahead of the wall clock."""
+    scaled = Clock(datetime.now(UTC) - timedelta(minutes=10), SCALED_SPEED)
+    for name, value in scaled.environment().items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield scaled
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @cache

@@ -7,10 +7,11 @@ pins given in the body), `GET /dispatch/plan` answers the newest plan, and
 (at a place in its route) or let the optimiser choose again.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request, Response, status
 
+from outage import clock
 from outage.crews import pins, plan_view, planning, service
 from outage.crews.schemas import (
     CrewIn,
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1")
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # --- crews ------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """HTTP routes for the network: device lookup and tracing, and the live switching state."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query
@@ -8,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
+from outage import clock
 from outage.grid import service, switchable, switching
 from outage.grid.enums import SwitchSource
 from outage.intake.enums import SwitchState
@@ -162,9 +162,7 @@ def operate(
     "replaced fuse Y"); every process follows at once. A retry with the same
     `Idempotency-Key` is recorded once (`replayed`); the key used for another operation
     is refused (409)."""
-    check_event_times(
-        [operation.occurred_at], now=datetime.now(UTC), max_age=config.event_max_age_hours
-    )
+    check_event_times([operation.occurred_at], now=clock.now(), max_age=config.event_max_age_hours)
     return switching.operate(
         session,
         operation.asset_ref,

@@ -1,11 +1,11 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
+from outage import clock
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
 from outage.incidents.errors import IncidentNotFound
@@ -202,7 +202,7 @@ def ask_meters(asked: PingsIn, session: SessionDep, config: SettingsDep) -> Ping
         asked.meter_ids,
         asked.reason,
         incident_id=asked.incident_id,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
     return PingBatchOut(**asdict(batch))
 
@@ -230,9 +230,7 @@ def read_pings(
 def ping_answers(batch: PingAnswersIn, session: SessionDep, config: SettingsDep) -> PingAnswersOut:
     """Record the head-end's answers to our pings; the answer names those not recorded
     (200 even when none was: a head-end retrying the batch would only be refused again)."""
-    return pings.record_answers(
-        session, batch, now=datetime.now(UTC), max_age=config.event_max_age_hours
-    )
+    return pings.record_answers(session, batch, now=clock.now(), max_age=config.event_max_age_hours)
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import JSONResponse, Response
 
+from outage import clock
 from outage.notifications import planned, preferences, selfservice, service, subscriptions
 from outage.notifications.codes import Outcome
 from outage.notifications.enums import PlannedStatus
@@ -126,7 +127,7 @@ def schedule_planned(
         plan,
         actor=principal.name,
         topology=live.get(session),
-        now=datetime.now(UTC),
+        now=clock.now(),
         settings=config,
     )
 
@@ -140,7 +141,7 @@ def change_planned(
     planned_id: int, patch: PlannedOutagePatch, session: SessionDep, config: SettingsDep
 ) -> PlannedOutageOut:
     """Move the window or reword the reason; customers noticed already hear of a move."""
-    return planned.change(session, planned_id, patch, now=datetime.now(UTC), settings=config)
+    return planned.change(session, planned_id, patch, now=clock.now(), settings=config)
 
 
 @router.delete(

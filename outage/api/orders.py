@@ -2,11 +2,11 @@
 complete or abort."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from outage import clock
 from outage.orders import execution, normal, service
 from outage.orders.enums import OrderState
 from outage.orders.execution import Executor, Networks
@@ -74,7 +74,7 @@ def draft_order(
         order,
         actor=principal.name,
         topology=live.energized(session),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -96,7 +96,7 @@ def draft_return_to_normal(
         title=request.title,
         actor=principal.name,
         topology=live.energized(session),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -110,15 +110,13 @@ def edit_order(
     order_id: int, patch: OrderPatch, session: SessionDep, live: TopologyDep
 ) -> OrderOut:
     """Change a draft (`steps` replaces them all); it is checked again."""
-    return service.edit(
-        session, order_id, patch, topology=live.energized(session), now=datetime.now(UTC)
-    )
+    return service.edit(session, order_id, patch, topology=live.energized(session), now=clock.now())
 
 
 @router.post("/{order_id}/check", response_model=OrderOut, dependencies=DRAFT)
 def check_order(order_id: int, session: SessionDep, live: TopologyDep) -> OrderOut:
     """Simulate the steps not done yet on the network as it is now."""
-    return service.check(session, order_id, topology=live.energized(session), now=datetime.now(UTC))
+    return service.check(session, order_id, topology=live.energized(session), now=clock.now())
 
 
 @router.post(
@@ -143,7 +141,7 @@ def approve_order(
         expected_version=_version(body),
         topology=live.energized(session),
         operated=live.get(session),
-        now=datetime.now(UTC),
+        now=clock.now(),
         settings=config,
     )
 
@@ -162,7 +160,7 @@ def start_order(
         order_id,
         expected_version=_version(body),
         topology=live.energized(session),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 
@@ -185,7 +183,7 @@ def execute_step(
         executor=_executor(principal),
         expected_version=_version(body),
         networks=Networks(live.get(session), live.energized(session)),
-        now=datetime.now(UTC),
+        now=clock.now(),
         late_within=config.scada_late_confirmation_minutes,
         scada=adapter_for(config.scada_command_url),
         by_hand=body is not None and body.by_hand,
@@ -206,7 +204,7 @@ def _close(
         order_id,
         actor=principal.name,
         expected_version=_version(body),
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
 
 

@@ -1,10 +1,9 @@
 """HTTP routes of restoration by switching: an incident's ranked plans, and the switching
 order of the one the dispatcher picks."""
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Depends, Response, status
 
+from outage import clock
 from outage.orders.schemas import OrderOut
 from outage.restoration import service
 from outage.restoration.schemas import PlanOrderIn, PlansOut
@@ -21,7 +20,7 @@ def restoration_plans(
     """Ranked plans to bring the incident's customers back by switching before the repair,
     with the network version they were computed on (409: not an active outage on a device)."""
     return service.restoration_plans(
-        session, incident_id, network=live.views(session), settings=config, now=datetime.now(UTC)
+        session, incident_id, network=live.views(session), settings=config, now=clock.now()
     )
 
 
@@ -53,7 +52,7 @@ def order_plan(
         actor=principal.name,
         network=live.views(session),
         settings=config,
-        now=datetime.now(UTC),
+        now=clock.now(),
     )
     if not created:
         response.status_code = status.HTTP_200_OK

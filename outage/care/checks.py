@@ -9,12 +9,13 @@ Care sits above incidents and intake, so it reads both; neither learns of care.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.care.enums import RequestType
 from outage.care.models import ServiceRequest
 from outage.care.schemas import RequestIn
@@ -52,7 +53,7 @@ def open_connection_checks(
     into another: that outage was real; never for a hazard: a danger not found says
     nothing of anyone's supply). Each check opens in its own savepoint: one that fails is
     logged and tried again next run, the others open. Returns how many were opened."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     rows = session.execute(
         select(Report.incident_id, Customer.account)
         .join(Incident, Incident.id == Report.incident_id)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.care.enums import RequestState, RequestType
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
@@ -100,7 +101,9 @@ class ServiceRequestEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     actor: Mapped[str] = mapped_column(Text)
     from_state: Mapped[RequestState | None] = mapped_column(
         checked_enum(RequestState, "service_request_event_from_state")

@@ -9,13 +9,14 @@ notifications tell the requester, once per trail entry.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.care import sla
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import CLOSED, OPEN, check_transition
@@ -123,7 +124,7 @@ def submit_request(
         settings,
     )
     place = match.place
-    received = now or datetime.now(UTC)
+    received = now or clock.now()
     due = sla.due_at(received, sla.target_of(settings.care_sla_hours, request.type))
     values: dict[str, Any] = {
         "request_type": request.type,
@@ -252,7 +253,7 @@ def rate_request(
         raise NotRatable(f"request {found.ticket} was rated already")
     found.rating = rating
     found.rating_comment = comment or None
-    found.rated_at = now or datetime.now(UTC)
+    found.rated_at = now or clock.now()
     return _status_out(found)
 
 
@@ -280,7 +281,7 @@ def transition(
     """Move a request on, as the lifecycle allows (InvalidRequestTransition otherwise)."""
     found = _locked(session, ticket)
     check_transition(found.state, to, reason)
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     trail = ServiceRequestEvent(
         request_id=found.id,
         at=moment,
@@ -362,7 +363,7 @@ def work_queue(
     offset: int = 0,
 ) -> list[RequestOut]:
     """The back-office queue, most urgent (earliest due) first."""
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     query = _select().order_by(ServiceRequest.due_at, ServiceRequest.id).limit(limit).offset(offset)
     if where.types:
         query = query.where(ServiceRequest.request_type.in_(sorted(where.types)))
@@ -408,7 +409,7 @@ def requests_of(
     )
     if open_only:
         query = query.where(ServiceRequest.state.in_(sorted(OPEN)))
-    moment = now or datetime.now(UTC)
+    moment = now or clock.now()
     return [
         (customer_id, premise_id, _request_out(found, account, premise, moment))
         for found, account, premise, customer_id, premise_id in session.execute(query)

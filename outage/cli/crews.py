@@ -1,6 +1,6 @@
 """`outage crews add|list`: field crews and the dispatch plan from the command line."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -9,6 +9,7 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dispatch.model import Skill
+from outage import clock
 from outage.cli.access import audit, in_transaction
 from outage.cli.common import err, fail
 from outage.crews import service
@@ -29,7 +30,7 @@ def add_crew(
     ] = 8.0,
 ) -> None:
     """Add a crew; crew members then join it with `outage users add --role crew --crew ID`."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     shifts = [{"starts_at": now, "ends_at": now + timedelta(hours=shift_hours)}]
     try:
         crew = CrewIn.model_validate(
@@ -60,7 +61,7 @@ def add_crew(
 @app.command("list")
 def list_crews() -> None:
     """List crews, tab-separated: id, name, skills, status, on shift, members."""
-    now = datetime.now(UTC)
+    now = clock.now()
     for crew in in_transaction(lambda session: service.list_crews(session, now=now)):
         typer.echo(
             "\t".join(

@@ -3,7 +3,6 @@
 Both are written to the audit log with who ran them.
 """
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.cli.access import audit, in_transaction
 from outage.cli.common import err, fail
 from outage.privacy.customers import UnknownAccount, erase_customer, export_customer
@@ -31,7 +31,7 @@ def export(
     service requests and messages sent to them."""
 
     def work(session: Session) -> str:
-        found = export_customer(session, account, now=datetime.now(UTC))
+        found = export_customer(session, account, now=clock.now())
         audit(session, "customers.export", account=found.account, output=str(output or "-"))
         return found.model_dump_json(indent=2)
 

@@ -9,9 +9,14 @@ driving to their jobs and restoring; the first fault is on a line just below a f
 head, and the simulated control room restores around it by the service's best
 restoration plan (a switching order approved by a second member of staff, its remote
 steps through the field's SCADA, its manual ones by a crew).
-Ctrl-C stops everything cleanly.
+
+One clock for the whole demo: the server runs on a scaled clock (`outage.clock`) whose
+epoch is the demo's start and whose speed is the storm's, and the storm and the field's
+SCADA date what they post by the same clock, so ETRs, messages and pages follow the
+storm's time. Ctrl-C stops everything cleanly.
 """
 
+import math
 import os
 import secrets
 import socket
@@ -35,11 +40,12 @@ from outage.auth.enums import Role, Scope, SessionKind
 from outage.cli.common import err, fail, resolve_database_url
 from outage.cli.grid import store
 from outage.cli.simulate import GridOption, load_grid, play
+from outage.clock import Clock
 from outage.crews import service as crews
 from outage.crews.schemas import CrewIn, Point, ShiftIn
 from outage.db import create_database, session_factory, session_scope
 from outage.notifications.sink import ZALO_TOKEN, running_sink
-from outage.settings import get_settings
+from outage.settings import MAX_SPEED, get_settings
 from outage.simulation import headend as ami
 from outage.simulation.inbox import InboxPage
 from outage.simulation.runner import StormOptions
@@ -55,12 +61,17 @@ STAFF = (
 )
 CREW_PREFIX = "demo-crew-"
 SHIFT = timedelta(hours=12)
+"""Of the simulated staff's sign-ins (wall time), and of each crew shift (the demo's time):
+a crew works shift after shift for a wall SHIFT."""
 INBOX_PORT = 8090
-SCADA_DELAY_S = 3.0
-"""How long the field's SCADA takes to operate a device a switching order commands."""
+SCADA_DELAY = timedelta(seconds=90)
+"""How long the field's SCADA takes to operate a device a switching order commands, in the
+storm's time (within `scada_command_timeout_seconds`, which the server counts in it too)."""
 PING_LATENCY_S = (2.0, 60.0)
-"""How long the AMI head-end takes to answer a ping, in simulated seconds."""
+"""How long the AMI head-end takes to answer a ping, in the storm's seconds."""
 START_TIMEOUT_S = 90.0
+MAX_SHIFTS = 100
+"""As many as a crew may be given."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +100,18 @@ def _depot(model: GridModel, index: int) -> Point:
     return Point(lon=round(lon + 0.002 * index, 6), lat=round(lat - 0.001 * index, 6))
 
 
-def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
+def _shifts(dates: Clock) -> list[ShiftIn]:
+    """Back-to-back shifts from the demo's now, for a wall SHIFT (at most MAX_SHIFTS)."""
+    start = dates.now().replace(microsecond=0)
+    count = min(MAX_SHIFTS, math.ceil(dates.span(SHIFT) / SHIFT))
+    return [
+        ShiftIn(starts_at=start + i * SHIFT, ends_at=start + (i + 1) * SHIFT) for i in range(count)
+    ]
+
+
+def _access(database_url: str, model: GridModel, crew_count: int, dates: Clock) -> DemoAccess:
     password = secrets.token_urlsafe(12)
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)  # sign-ins last in wall time
     names = []
     with session_scope(session_factory(database_url)) as session:
         for username, role in STAFF:
@@ -104,7 +124,7 @@ def _access(database_url: str, model: GridModel, crew_count: int) -> DemoAccess:
                     skills=list(Skill),
                     depot=_depot(model, i - 1),
                     vehicle=f"29C-{100 + i}",
-                    shifts=[ShiftIn(starts_at=now, ends_at=now + SHIFT)],
+                    shifts=_shifts(dates),
                 ),
             )
             auth.create_user(
@@ -180,7 +200,8 @@ def demo(
     port: Annotated[int | None, typer.Option(help="TCP port of the server")] = None,
     grid: GridOption = None,
     speed: Annotated[
-        float, typer.Option(min=0.1, help="Simulated seconds per second of wall time")
+        float,
+        typer.Option(min=0.1, max=MAX_SPEED, help="Simulated seconds per second of wall time"),
     ] = 30.0,
     faults: Annotated[int, typer.Option(min=1, help="Faults per storm wave")] = 6,
     call_rate: Annotated[
@@ -195,19 +216,25 @@ def demo(
     if not _port_free(host, port):
         fail(f"port {port} on {host} is in use: stop what uses it, or pass --port")
     model = load_grid(grid)
+    dates = Clock(epoch=datetime.now(UTC).replace(microsecond=0), speed=speed)
     database_url = create_database(resolve_database_url(), DATABASE)
     store(model, database_url)
-    access = _access(database_url, model, crew_count)
+    access = _access(database_url, model, crew_count, dates)
     base = f"http://{host}:{port}"
     log = settings.data_dir.resolve() / "demo-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with (
         running_sink() as sink,
-        ScadaField(poster(base, access.api_key), delay_s=SCADA_DELAY_S) as scada,
+        ScadaField(
+            poster(base, access.api_key),
+            delay_s=SCADA_DELAY.total_seconds() / speed,
+            dates=dates,
+        ) as scada,
         ami.SimulatedHeadEnd(
             ami.poster(base, access.api_key),
             latency_s=(PING_LATENCY_S[0] / speed, PING_LATENCY_S[1] / speed),
             seed=seed,
+            dates=dates,
         ) as headend,
     ):
         env = {
@@ -224,6 +251,7 @@ def demo(
             "OUTAGE_MAP_CACHE_SECONDS": "3",
             "OUTAGE_MAP_POLL_SECONDS": "3",
             "OUTAGE_PUBLIC_BASE_URL": base,
+            **dates.environment(),
         }
         receiver = settings.smtp_receiver_port
         if receiver and not _port_free(settings.smtp_receiver_host, receiver):
@@ -231,7 +259,9 @@ def demo(
             receiver = 0
         inbox_port = INBOX_PORT if _port_free("127.0.0.1", INBOX_PORT) else 0
         with (
-            InboxPage(lambda: list(sink.received().values()), port=inbox_port) as inbox,
+            InboxPage(
+                sink.inbox, zone=settings.local_timezone, dates=dates, port=inbox_port
+            ) as inbox,
             _server(database_url, host, port, env, log) as server,
         ):
             crew_logins = ", ".join(f"{CREW_PREFIX}{i}" for i in range(1, crew_count + 1))
@@ -270,6 +300,7 @@ def demo(
                 console=err,
                 extra=lambda: [("messages sent", str(len(sink.received())))],
                 headend=headend,
+                dates=dates,
             )
     err.print(
         f"Stopped after {state.wave} storm waves: {len(state.faults)} faults, "

@@ -4,12 +4,12 @@ The engine does the same on its own schedule; this is for a first run, or to see
 is due (`--dry-run`). Counts per table go to stdout, tab-separated.
 """
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from outage import clock
 from outage.cli.access import actor, in_transaction, migrated_sessions
 from outage.cli.common import err
 from outage.privacy import retention
@@ -30,7 +30,7 @@ def purge(
     ] = False,
 ) -> None:
     """Erase personal data older than OUTAGE_RETENTION_DAYS; the records stay."""
-    now = datetime.now(UTC)
+    now = clock.now()
     kept = get_settings().retention_days
     cutoff = retention.cutoff_of(now, kept)
     pending = in_transaction(lambda session: retention.count_pending(session, cutoff))

@@ -14,6 +14,7 @@ from rich.console import Console
 from grid_topology.geojson import GridFormatError, read_grid
 from grid_topology.model import GridModel
 from outage.cli.common import err, fail
+from outage.clock import Clock
 from outage.settings import get_settings
 from outage.simulation.client import StormClient
 from outage.simulation.headend import SimulatedHeadEnd
@@ -61,6 +62,7 @@ def play(
     approver_token: str | None = None,
     extra: Callable[[], list[tuple[str, str]]] | None = None,
     headend: SimulatedHeadEnd | None = None,
+    dates: Clock | None = None,
 ) -> StormState:
     """Run the storm until it is over or Ctrl-C stops it (cleanly: messages in flight land).
     A simulated AMI head-end given answers its pings as this storm leaves the meters."""
@@ -81,6 +83,7 @@ def play(
                 run_id=f"sim-{options.seed}-{secrets.token_hex(4)}",
                 console=console,
                 extra=extra,
+                dates=dates,
             )
             if headend is not None:
                 headend.is_off = runner.meter_off

@@ -8,11 +8,11 @@ are re-estimated before customers see them pass (`outage.crews.planning.replan`)
 """
 
 import logging
-from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage import clock
 from outage.crews.planning import PlanSettings, replan
 from outage.db import session_scope
 from outage.grid.live import LiveTopology
@@ -37,7 +37,7 @@ class Replanner:
         with session_scope(self.sessions) as session:
             plan_id = replan(
                 session,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 topology=lambda: self.topology.get(session),
                 config=self.config,
             )

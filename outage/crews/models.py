@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.model import CrewStatus, Method, Skill, UnassignedReason
 from dispatch.priority import Tier
+from outage import clock
 from outage.db import Base, checked_enum
 
 
@@ -115,7 +116,7 @@ class CrewPosition(Base):
     accuracy_m: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
 
 

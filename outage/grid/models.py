@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grid_topology.model import DeviceKind
+from outage import clock
 from outage.db import Base, LanguageCode, checked_enum
 from outage.grid.enums import SwitchSource
 from outage.i18n import Language
@@ -138,7 +139,7 @@ class SwitchOperation(Base):
     is_open: Mapped[bool] = mapped_column(Boolean)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
     source: Mapped[SwitchSource] = mapped_column(checked_enum(SwitchSource, "switch_source"))
     actor: Mapped[str] = mapped_column(String(200))

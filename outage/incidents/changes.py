@@ -11,7 +11,7 @@ so the engine and a dispatcher acting at once are serialised rather than lost.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, delete, func, literal, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
+from outage import clock
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import EtrOutOfRange, IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef, _add_evidence, _remove_evidence
@@ -438,14 +439,14 @@ def _set_etr(
     _aware(etr, "etr")
     if etr <= incident.started_at:
         raise EtrOutOfRange(f"etr {etr.isoformat()} is not after the incident started")
-    if etr > datetime.now(UTC) + ETR_HORIZON:
+    if etr > clock.now() + ETR_HORIZON:
         raise EtrOutOfRange(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
     if (
         source is EtrSource.PREDICTED
         and set_by_hand
         and incident.etr is not None
-        and incident.etr > datetime.now(UTC)
+        and incident.etr > clock.now()
     ):
         return False
     if (incident.etr, incident.etr_source) == (etr, source):

@@ -9,12 +9,13 @@ on the network as operated, as the engine counts them. Nothing here commits.
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage import clock
 from outage.incidents.changes import _confirm, _open, merge_incidents
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
@@ -178,8 +179,8 @@ def create(
     )
     if already is not None:
         raise IncidentConflict(f"incident {already} is already active on {asset_ref}")
-    start = started_at or datetime.now(UTC)
-    if start > datetime.now(UTC):
+    start = started_at or clock.now()
+    if start > clock.now():
         raise InvalidIncidentValue(f"started_at {start.isoformat()} is in the future")
     incident = _open(
         session,

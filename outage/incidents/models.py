@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.etr import EtrSource
+from outage import clock
 from outage.db import Base, checked_enum
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
@@ -113,7 +114,9 @@ class Incident(Base):
     crew_id: Mapped[int | None] = mapped_column(Integer)
     """A crew that worked an incident stays (the record); the key is added after both
     tables exist (`use_alter`), as crews point back here for help calls."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -154,7 +157,9 @@ class IncidentEvidence(Base):
     report_id: Mapped[int | None] = mapped_column(BigInteger)
     meter_event_id: Mapped[int | None] = mapped_column(BigInteger)
     scada_event_id: Mapped[int | None] = mapped_column(BigInteger)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    added_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class IncidentEvent(Base):
@@ -171,7 +176,9 @@ class IncidentEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger)
     incident_id: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     actor: Mapped[str] = mapped_column(Text)
     action: Mapped[AuditAction] = mapped_column(checked_enum(AuditAction, "incident_event_action"))
     from_status: Mapped[IncidentStatus | None] = mapped_column(

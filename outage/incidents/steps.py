@@ -5,12 +5,13 @@ an incident is blamed on.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.enums import AuditAction
 from outage.incidents.errors import (
@@ -161,7 +162,7 @@ def _place(
 
 
 def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetime:
-    now = datetime.now(UTC)
+    now = clock.now()
     if at is None:
         return max(now, incident.started_at)
     _aware(at, name)

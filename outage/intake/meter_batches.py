@@ -9,13 +9,14 @@ duplicate, so a retried batch stores nothing twice.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
 from sqlalchemy import BigInteger, DateTime, String, any_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.grid.models import Premise
 from outage.intake.models import MeterEvent
 from outage.intake.schemas import MeterEventIn, MeterEventsIn, MeterEventsOut, RejectedEventOut
@@ -39,7 +40,7 @@ def record_meter_events(
     session: Session, batch: MeterEventsIn, *, max_age: timedelta
 ) -> MeterEventsOut:
     """Store the batch's good events of known meters; answer the rest."""
-    read = _read(batch.events, now=datetime.now(UTC), max_age=max_age)
+    read = _read(batch.events, now=clock.now(), max_age=max_age)
     premises = premises_of(session, {event.meter_id for event in read.valid})
     known = [event for event in read.valid if event.meter_id in premises]
     unknown = sorted({event.meter_id for event in read.valid} - premises.keys())

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.db import Base, checked_enum
 from outage.intake.enums import (
     Channel,
@@ -60,7 +61,7 @@ class Report(Base):
     channel: Mapped[Channel] = mapped_column(checked_enum(Channel, "report_channel"))
     status: Mapped[ReportStatus] = mapped_column(checked_enum(ReportStatus, "report_status"))
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
     # What the reporter told us (untrusted text, escaped wherever it is shown).
     account_given: Mapped[str | None] = mapped_column(String(64))
@@ -136,7 +137,7 @@ class MeterEvent(Base):
     kind: Mapped[MeterEventKind] = mapped_column(checked_enum(MeterEventKind, "meter_event_kind"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
 
 
@@ -191,7 +192,7 @@ class ScadaEvent(Base):
     state: Mapped[SwitchState] = mapped_column(checked_enum(SwitchState, "scada_switch_state"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
     cause: Mapped[str | None] = mapped_column(String(200))
 
@@ -213,7 +214,7 @@ class FaultIndication(Base):
     fault_passed: Mapped[bool] = mapped_column(Boolean)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
 
 

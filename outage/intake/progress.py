@@ -11,11 +11,12 @@ No personal data: a ticket, a phase, a cause from the fixed list of causes, time
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.i18n import LANGUAGES, Language, catalogue, dates
 from outage.intake.enums import ReportStatus
 
@@ -106,7 +107,7 @@ def describe(
 ) -> str:
     """The answer in one language, or in every one (Vietnamese first) when we do not know
     which. `ticket`: how the channel writes it (spelled out for speech)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if language is None:
         return " / ".join(describe(progress, each, zone, ticket, now=now) for each in LANGUAGES)
     words = catalogue("channels", language)

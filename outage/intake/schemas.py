@@ -1,6 +1,6 @@
 """What reports and device events look like at the boundary, validated once for every channel."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from outage import clock
 from outage.fields import Latitude, Longitude
 from outage.intake.enums import (
     Channel,
@@ -142,7 +143,7 @@ class ReportStatusOut(BaseModel):
         """With what the report's incident tells of it."""
         if progress is None:
             return self
-        earliest, latest = progress.etr_range(datetime.now(UTC)) or (None, None)
+        earliest, latest = progress.etr_range(clock.now()) or (None, None)
         return self.model_copy(
             update={
                 "phase": progress.phase,

@@ -7,14 +7,14 @@ notifications it implies commit together or not at all.
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
-from outage import locks
+from outage import clock, locks
 from outage.db import insert_or_nothing
 from outage.errors import Conflict, Invalid
 from outage.grid import switching
@@ -98,7 +98,7 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
     )
     match = locate(session, clues, settings)
     place = match.place
-    now = datetime.now(UTC)
+    now = clock.now()
     received = now
     sent = submission.occurred_at
     if sent is not None and sent >= now - settings.event_max_age_hours:
@@ -319,7 +319,7 @@ def record_scada_event(
     """Store the event as evidence and apply its state to the live network, and store its
     fault indication, unless SCADA sent it before; an unknown device (or a state change of
     an unswitchable one) is refused and nothing is stored."""
-    check_event_times([event.occurred_at], now=datetime.now(UTC), max_age=max_age)
+    check_event_times([event.occurred_at], now=clock.now(), max_age=max_age)
     device_id = session.scalar(select(Device.id).where(Device.asset_ref == event.asset_ref))
     if device_id is None:
         raise UnknownReference(f"unknown asset_ref: {event.asset_ref!r}")

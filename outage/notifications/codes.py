@@ -20,8 +20,10 @@ from enum import StrEnum
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.errors import RateLimited
 from outage.notifications.enums import DeliveryStatus, SubscriptionAction
+from outage.notifications.events import CODE_KEY
 from outage.notifications.fanout import stop_link
 from outage.notifications.models import Notification, Subscription, SubscriptionCode
 from outage.notifications.subscriptions import Actor, confirm, record
@@ -108,9 +110,9 @@ def send_code(
             safety=False,
             status=DeliveryStatus.PENDING,
             attempts=0,
-            due_at=now,
-            next_attempt_at=now,
-            delivery_key=f"code:{stored.id}",
+            due_at=clock.now(),  # the code's life is wall time, its message's due time not
+            next_attempt_at=clock.now(),
+            delivery_key=f"{CODE_KEY}:{stored.id}",
             stop_token=stop_token,
         )
     )

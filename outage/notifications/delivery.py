@@ -6,7 +6,9 @@ a batch with `FOR UPDATE SKIP LOCKED`, marking each message `sending` with a lea
 sends the batch concurrently, and records every outcome in one more transaction: `sent`;
 or, after a failure, `pending` again with an exponential backoff; or `dead` with the
 reason once `notify_max_attempts` are spent. Records are guarded by the claim
-(`claimed_by`), so a worker whose lease ran out cannot overwrite its successor's.
+(`claimed_by`), so a worker whose lease ran out cannot overwrite its successor's. Due
+times are the service's clock's (`outage.clock`); the lease and the back-off are waits
+in wall time (a worker and a gateway take real seconds), stretched to that clock's speed.
 
 The remaining window: a worker that dies after the gateway accepted a message and before
 its outcome is recorded leaves the message `sending`; when the lease runs out another
@@ -25,12 +27,13 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage.clock import Clock
 from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
 from outage.incidents.models import Incident
@@ -49,7 +52,7 @@ _CLAIM = text(
     """
     UPDATE notifications AS n
     SET status = :sending, claimed_by = :worker, claimed_at = :now,
-        next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = now()
+        next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = :now
     WHERE n.id IN (
         SELECT id FROM notifications
         WHERE status IN (:pending, :sending) AND next_attempt_at <= :now
@@ -62,18 +65,18 @@ _CLAIM = text(
 ).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
 
 _GIVE_UP = text(
-    "UPDATE notifications SET status = :status, last_error = :reason, updated_at = now()"
+    "UPDATE notifications SET status = :status, last_error = :reason, updated_at = :now"
     " WHERE id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 _SENT = text(
     "UPDATE notifications SET status = :sent, sent_at = :now, last_error = NULL,"
-    " updated_at = now() WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
 ).bindparams(sent=DeliveryStatus.SENT.value, sending=DeliveryStatus.SENDING.value)
 
 _RETRY = text(
     "UPDATE notifications SET status = :status, next_attempt_at = :next, last_error = :reason,"
-    " updated_at = now() WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now WHERE id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 
@@ -122,20 +125,21 @@ class Worker:
         self.gateways = gateways or Gateways.from_settings(settings)
         self.fanout = fanout or Fanout(settings)
         self.name = name or worker_name()
+        self.clock = Clock.of(settings)
 
     def expand(self, now: datetime | None = None) -> int:
         """Fan out every event that is free; each in a transaction of its own."""
         done = 0
         while True:
             with session_scope(self.sessions) as session:
-                if not self.fanout.expand_next(session, now or datetime.now(UTC)):
+                if not self.fanout.expand_next(session, now or self.clock.now()):
                     return done
             done += 1
 
     def claim(self, now: datetime | None = None) -> tuple[list[Claimed], int]:
         """Take a batch of due messages; answers them and how many were skipped as stale."""
-        now = now or datetime.now(UTC)
-        lease_end = now + self.settings.notify_lease_seconds
+        now = now or self.clock.now()
+        lease_end = now + self.clock.span(self.settings.notify_lease_seconds)
         with session_scope(self.sessions) as session:
             rows = session.execute(
                 _CLAIM,
@@ -164,10 +168,10 @@ class Worker:
                 )
                 for row in rows
             ]
-            dropped = self._drop(session, claimed)
+            dropped = self._drop(session, claimed, now)
         return [c for c in claimed if c.id not in dropped], len(dropped)
 
-    def _drop(self, session: Session, claimed: Sequence[Claimed]) -> set[int]:
+    def _drop(self, session: Session, claimed: Sequence[Claimed], now: datetime) -> set[int]:
         """Give up on what no longer holds, or was tried too often (in the claim transaction)."""
         incidents = {c.incident_id for c in claimed if c.incident_id is not None}
         planned = {c.planned_outage_id for c in claimed if c.planned_outage_id is not None}
@@ -200,7 +204,13 @@ class Worker:
             session.execute(
                 _GIVE_UP,
                 [
-                    {"nid": nid, "status": status.value, "reason": reason, "worker": self.name}
+                    {
+                        "nid": nid,
+                        "status": status.value,
+                        "reason": reason,
+                        "worker": self.name,
+                        "now": now,
+                    }
                     for nid, (status, reason) in dropped.items()
                 ],
             )
@@ -217,7 +227,7 @@ class Worker:
         return None
 
     def record(self, outcomes: Sequence[tuple[Claimed, str | None]]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         sent = [c.id for c, error in outcomes if error is None]
         retries = []
         for claimed, error in outcomes:
@@ -233,9 +243,10 @@ class Worker:
                 {
                     "nid": claimed.id,
                     "status": (DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING).value,
-                    "next": now + wait,
+                    "next": now + self.clock.span(wait),
                     "reason": error[:1000],
                     "worker": self.name,
+                    "now": now,
                 }
             )
         with session_scope(self.sessions) as session:

@@ -33,6 +33,11 @@ VERSIONED = frozenset(
 """Kinds a customer may get more than once per subject: once per version (ETR change,
 planned-outage revision, service request's state change)."""
 
+REPLY_KEY = "reply"
+CODE_KEY = "code"
+"""The first part of the delivery keys of replies and of one-time codes, which are written
+straight to notifications, not fanned out of an event."""
+
 
 def contact_key(channel: DeliveryChannel, address: str) -> str:
     """A subscribed contact in a delivery key: stable, and without its address."""
@@ -71,6 +76,19 @@ def delivery_key(
         subject = f"r{service_request_id}"
     key = f"{subject}:{recipient_key(customer_id, contact)}:{kind.value}"
     return f"{key}:v{version}" if kind in VERSIONED else key
+
+
+def kind_of_key(key: str) -> EventKind | None:
+    """The kind of message a delivery key names (as `delivery_key`, a reply's or a code's
+    writes it); None for a key of another form."""
+    parts = key.split(":")
+    if parts[0] == REPLY_KEY:
+        return EventKind.REPLY
+    if parts[0] == CODE_KEY:
+        return EventKind.SUBSCRIPTION_CODE
+    if len(parts) >= 3 and parts[2] in frozenset(EventKind):
+        return EventKind(parts[2])
+    return None
 
 
 def is_stale(

@@ -6,11 +6,12 @@ engine sees it like any call: a nested outage under the restored incident.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.grid.models import Customer
 from outage.i18n import Language, catalogue
 from outage.intake.channels.common import phone_or_none
@@ -67,7 +68,7 @@ def _answer(session: Session, row: Notification, reply: Reply, settings: Setting
     if row.reply is Reply.STILL_OUT or row.reply is reply:
         return _view(session, row)
     row.reply = reply
-    row.replied_at = datetime.now(UTC)
+    row.replied_at = clock.now()
     if reply is Reply.STILL_OUT:
         account = session.scalar(select(Customer.account).where(Customer.id == row.customer_id))
         report = ReportIn(account=account, description=REPORT_DESCRIPTION, channel=Channel.WEB)
@@ -99,7 +100,7 @@ def answer_sms(session: Session, message: SmsIn, settings: Settings) -> SmsOut |
             Notification.channel == DeliveryChannel.SMS,
             Notification.address == phone,
             Notification.status == DeliveryStatus.SENT,
-            Notification.sent_at >= datetime.now(UTC) - SMS_WINDOW,
+            Notification.sent_at >= clock.now() - SMS_WINDOW,
         )
         .order_by(Notification.sent_at.desc())
         .limit(1)

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
 from outage.notifications.enums import (
@@ -349,7 +350,9 @@ class Notification(Base):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reply_report_id: Mapped[int | None] = mapped_column(BigInteger)
     """The report a "still out" answer filed."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -7,20 +7,20 @@ message in, so the report and its reply commit together; the delivery workers se
 like any other message, with their retries and dead letters.
 """
 
-from datetime import UTC, datetime
-
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.i18n import Language
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
+from outage.notifications.events import REPLY_KEY
 from outage.notifications.models import Notification
 from outage.outbox.enums import EventKind
 
 
 def reply_key(message_key: str) -> str:
     """The delivery key of the reply to one inbound message: one reply each."""
-    return f"reply:{message_key}"
+    return f"{REPLY_KEY}:{message_key}"
 
 
 def queue_reply(
@@ -34,7 +34,7 @@ def queue_reply(
     safety: bool = False,
 ) -> None:
     """Queue `text` for `address`, once per inbound message (`message_key`)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     session.execute(
         insert(Notification)
         .values(

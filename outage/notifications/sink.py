@@ -6,7 +6,8 @@ per `Idempotency-Key` (as real SMS APIs do), counts repeats, and can be told to 
 the next N requests, or for a while. On Zalo's path (`ZALO_SEND_PATH`) it answers as the
 OA API does: `{"error": 0, ...}` for a message sent with the right `access_token`
 header (`ZALO_TOKEN`), an error code otherwise, or when told to fail; it keeps the
-message as `{"channel": "zalo", "to": <user id>, "message": <text>}`.
+message as `{"channel": "zalo", "to": <user id>, "message": <text>}`. It notes when each
+message came (`inbox`), by the wall clock, as a gateway does.
 """
 
 import json
@@ -15,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,10 +32,22 @@ ZALO_FAILED = -32
 """Zalo's error codes the stand-in answers with: an invalid access token, a failed send."""
 
 
+@dataclass(frozen=True)
+class Received:
+    """A message the stand-in kept: its idempotency key (the delivery key), when it came
+    (the wall clock's time) and what it said."""
+
+    key: str
+    at: datetime
+    payload: dict[str, Any]
+
+
 @dataclass
 class SinkState:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Idempotency key -> the payload first received with it."""
+    arrived: dict[str, datetime] = field(default_factory=dict)
+    """Idempotency key -> when its payload came."""
     repeats: int = 0
     """Requests whose key was seen before: dropped, as a real gateway would."""
     refused: int = 0
@@ -42,6 +56,15 @@ class SinkState:
     """time.monotonic() before which every request fails."""
     delay_s: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def keep(self, key: str | None, payload: dict[str, Any]) -> None:
+        """Keep a message once per key (a repeat is counted and dropped); under the lock."""
+        key = key or f"anonymous-{len(self.messages)}"
+        if key in self.messages:
+            self.repeats += 1
+        else:
+            self.messages[key] = payload
+            self.arrived[key] = datetime.now(UTC)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -83,11 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
                 failing = True
             else:
                 failing = False
-                key = self.headers.get(IDEMPOTENCY_HEADER) or f"anonymous-{len(state.messages)}"
-                if key in state.messages:
-                    state.repeats += 1
-                else:
-                    state.messages[key] = _payload(self.headers.get("Content-Type", ""), raw)
+                payload = _payload(self.headers.get("Content-Type", ""), raw)
+                state.keep(self.headers.get(IDEMPOTENCY_HEADER), payload)
         self._answer(503 if failing else 200, b'{"error": "busy"}' if failing else b"{}")
 
     def _zalo(self, raw: bytes) -> None:
@@ -103,15 +123,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 error, reason = 0, "Success"
                 sent = json.loads(raw or b"{}")
-                key = self.headers.get(IDEMPOTENCY_HEADER) or f"anonymous-{len(state.messages)}"
-                if key in state.messages:
-                    state.repeats += 1
-                else:
-                    state.messages[key] = {
-                        "channel": "zalo",
-                        "to": sent["recipient"]["user_id"],
-                        "message": sent["message"]["text"],
-                    }
+                payload = {
+                    "channel": "zalo",
+                    "to": sent["recipient"]["user_id"],
+                    "message": sent["message"]["text"],
+                }
+                state.keep(self.headers.get(IDEMPOTENCY_HEADER), payload)
         answer: dict[str, Any] = {"error": error, "message": reason}
         if not error:
             answer["data"] = {"message_id": f"stand-in-{len(state.messages)}"}
@@ -154,6 +171,14 @@ class HttpSink:
     def received(self) -> dict[str, dict[str, Any]]:
         with self.state.lock:
             return dict(self.state.messages)
+
+    def inbox(self) -> list[Received]:
+        """Every message kept, oldest first, with its key and when it came."""
+        with self.state.lock:
+            return [
+                Received(key, self.state.arrived[key], payload)
+                for key, payload in self.state.messages.items()
+            ]
 
 
 @contextmanager

@@ -11,13 +11,14 @@ a channel, or a staff user.
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import time
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.errors import Invalid, NotFound
 from outage.grid.models import Customer
 from outage.i18n import Language
@@ -178,7 +179,7 @@ def subscribe(
     one changes nothing of an existing subscription until its code is given.
     """
     address = contact_address(channel, address)
-    now = datetime.now(UTC)
+    now = clock.now()
     found = _find(session, channel, address, target)
     if found is None:
         made = session.scalar(
@@ -240,7 +241,7 @@ def confirm(
     session: Session, row: Subscription, actor: Actor, *, language: Language | None = None
 ) -> None:
     """The contact is proven the subscriber's: verified, and resumed if it was stopped."""
-    now = datetime.now(UTC)
+    now = clock.now()
     if row.verified_at is None:
         row.verified_at = now
         record(session, SubscriptionAction.VERIFIED, actor, subscription_id=row.id)
@@ -262,7 +263,7 @@ def confirm(
 def stop(session: Session, row: Subscription, actor: Actor) -> None:
     """No more messages to this contact for this target, safety ones included."""
     if row.stopped_at is None:
-        row.stopped_at = datetime.now(UTC)
+        row.stopped_at = clock.now()
         record(session, SubscriptionAction.STOPPED, actor, subscription_id=row.id)
         _skip_waiting(session, Notification.subscription_id == row.id)
         session.flush()
@@ -335,7 +336,7 @@ def set_own_stop(session: Session, customer_id: int, stopped: bool, actor: Actor
     was_stopped = current is not None and current.stopped_at is not None
     if stopped is was_stopped and (stopped or current is None or not current.opt_out):
         return
-    values = {"opt_out": stopped, "stopped_at": datetime.now(UTC) if stopped else None}
+    values = {"opt_out": stopped, "stopped_at": clock.now() if stopped else None}
     session.execute(
         insert(NotificationPreference)
         .values(customer_id=customer_id, **values)

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, func, null, select
 from sqlalchemy.orm import Session, aliased
 
+from outage import clock
 from outage.care import service as care
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import CLOSED as CARE_CLOSED
@@ -356,7 +357,7 @@ def find_requests(
         reports = reports.where(Report.ticket.in_(query.tickets))
         requests = requests.where(ServiceRequest.ticket.in_(query.tickets))
     else:
-        start, end = _window(query, now or datetime.now(UTC))
+        start, end = _window(query, now or clock.now())
         reports = reports.where(Report.received_at >= start, Report.received_at <= end)
         requests = requests.where(
             ServiceRequest.received_at >= start, ServiceRequest.received_at <= end

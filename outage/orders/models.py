@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.db import Base, checked_enum
 from outage.orders.enums import OrderState, StepAction, StepState
 
@@ -65,7 +66,9 @@ class SwitchingOrder(Base):
     checked: Mapped[dict[str, Any]] = mapped_column(JSONB)
     """The last check's figures (`outage.orders.simulation`), as of `checked_at`."""
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.db import Base, checked_enum
 from outage.outbox.enums import EventKind
 
@@ -79,7 +80,9 @@ class NotificationEvent(Base):
     """A hazard: told through quiet hours and opt-outs."""
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     """What the message says, as of the change: etr, window, revision."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
     expanded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     recipients: Mapped[int | None] = mapped_column(Integer)
     """Messages written when it was fanned out, and waiting ones that took its news."""

@@ -13,7 +13,7 @@ Agents are staff, so the customers' rate limits do not apply to them.
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, status
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
-from outage import i18n
+from outage import clock, i18n
 from outage.agent import contacts as alert_contacts
 from outage.agent import service as customers
 from outage.agent.schemas import ContactIn, ContactOut, CustomerOut
@@ -431,7 +431,7 @@ def _surroundings(
         session,
         topology=live.get(session),
         premises=sorted({c.premise.ref for c in found}),
-        since=datetime.now(UTC) - OUTAGE_HISTORY,
+        since=clock.now() - OUTAGE_HISTORY,
     )
     messages = (
         {

@@ -22,7 +22,7 @@ for a 360 px wide screen.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -32,7 +32,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Coordinate, DeviceKind
-from outage import i18n
+from outage import clock, i18n
 from outage.crews import plan_view
 from outage.crews import service as crews
 from outage.crews.schemas import CrewOut, PlannedJobOut
@@ -273,7 +273,7 @@ def crew_page(
     if staff.crew_id is not None:
         switching = orders.list_orders(session, states=HOLDING, crew_id=staff.crew_id)
         try:
-            crew = crews.get_crew(session, staff.crew_id, now=datetime.now(UTC))
+            crew = crews.get_crew(session, staff.crew_id, now=clock.now())
         except crews.CrewNotFound:
             crew = None
         jobs = plan_view.crew_jobs(session, staff.crew_id)
@@ -298,6 +298,7 @@ def crew_page(
             "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},
             "date_style": date_style(language, zone),
+            "clock": clock.Clock.of(settings),
         },
         path="/crew",
         words=strings,
@@ -400,7 +401,7 @@ def confirm_step(
                 executor=executor,
                 expected_version=None,
                 networks=execution.Networks(live.get(session), live.energized(session)),
-                now=datetime.now(UTC),
+                now=clock.now(),
                 late_within=config.scada_late_confirmation_minutes,
                 by_hand=True,
             )

@@ -6,7 +6,7 @@ serves every feed in every language.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from maps.cache import TtlCache
-from outage import i18n
+from outage import clock, i18n
 from outage.db import session_scope
 from outage.errors import NotFound
 from outage.grid.live import LiveTopology
@@ -103,7 +103,7 @@ def _read(sessions: sessionmaker[Session], topology: LiveTopology, state: FeedSt
             topology.get(session),
             topology.energized(session),
             state.rules,
-            now=datetime.now(UTC),
+            now=clock.now(),
         )
     return picture.model_dump_json().encode()
 

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -27,13 +27,14 @@ from maps import assets, dispatcher, layers, public
 from maps import strings as map_strings
 from maps.cache import Cached, TtlCache
 from maps.page import MapPage, Tiles
-from outage import i18n
+from outage import clock, i18n
 from outage.db import session_scope
 from outage.errors import Invalid, RateLimited
 from outage.fields import PhoneLast4
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
 from outage.pages import map_lookup, map_sources, plan_map
+from outage.pages.crew import CAUSES
 from outage.pages.staff import staff_links
 from outage.restoration import service as restoration
 from outage.settings import Settings
@@ -147,6 +148,13 @@ def _client_config(state: MapState, language: Language, **extra: Any) -> dict[st
     }
 
 
+def _causes(language: Language) -> list[tuple[str, str]]:
+    """The causes a dispatcher picks from: the crew page's, by their words; "unknown" is
+    no cause set, so it is left out."""
+    t = i18n.catalogue("crew", language)
+    return [(cause, t[f"cause.{cause}"]) for cause in CAUSES if cause != "unknown"]
+
+
 @router.get(
     "/dispatch",
     response_class=HTMLResponse,
@@ -175,6 +183,7 @@ def dispatch_page(
                 language,
                 can_act=staff.may("incidents.act"),
                 can_draft=staff.may("orders.draft"),
+                causes=_causes(language),
             ),
         },
         path=request.url.path,
@@ -227,7 +236,7 @@ def public_script(request: Request, state: MapStateDep, lang: str | None = None)
 def _public_body(
     sessions: sessionmaker[Session], topology: LiveTopology, settings: Settings
 ) -> bytes:
-    now = datetime.now(UTC)
+    now = clock.now()
     with session_scope(sessions) as session:
         network = topology.get(session)
         outages, premises = map_sources.public_outages(
@@ -374,7 +383,7 @@ def areas_geojson(session: SessionDep, live: TopologyDep) -> Response:
 def reports_geojson(session: SessionDep) -> Response:
     """Open reports of the last day where they were placed, with what the customer said
     (untrusted text: the page shows it as text)."""
-    since = datetime.now(UTC) - REPORTS_WINDOW
+    since = clock.now() - REPORTS_WINDOW
     return _staff_geojson(layers.collection(map_sources.open_reports(session, since=since)))
 
 
@@ -386,7 +395,7 @@ def reports_geojson(session: SessionDep) -> Response:
 )
 def crews_geojson(session: SessionDep) -> Response:
     """Every crew at its last reported position (or its depot), with its status."""
-    features = map_sources.crews(session, now=datetime.now(UTC))
+    features = map_sources.crews(session, now=clock.now())
     return _staff_geojson(layers.collection(features))
 
 
@@ -429,7 +438,7 @@ def restoration_plans_geojson(
     opens an incident's plans, not polled."""
     network = live.views(session)
     plans = restoration.restoration_plans(
-        session, incident_id, network=network, settings=config, now=datetime.now(UTC)
+        session, incident_id, network=network, settings=config, now=clock.now()
     )
     features = plan_map.plan_features(session, network, plans)
     return _staff_geojson(layers.collection(features, plans=plans.model_dump(mode="json")))

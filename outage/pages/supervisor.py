@@ -9,14 +9,14 @@ through Jinja's autoescape. Staff only (`pages.supervisor`); nothing here is cac
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
-from outage import i18n
+from outage import clock, i18n
 from outage.care import dashboard
 from outage.care.sla import target_of
 from outage.crews.live import CrewLoad, crew_load
@@ -108,7 +108,7 @@ def live_panel(session: Session, language: Language, zone: tzinfo, now: datetime
 def supervisor_live(request: Request, session: SessionDep, lang: str | None = None) -> JSONResponse:
     """The live panel's figures, for the page's script to refresh it without a reload."""
     zone = request.app.state.settings.local_timezone
-    panel = live_panel(session, request_language(request, lang), zone, datetime.now(UTC))
+    panel = live_panel(session, request_language(request, lang), zone, clock.now())
     return JSONResponse(jsonable_encoder(panel))
 
 
@@ -185,7 +185,7 @@ def supervisor_dashboard(
     t = i18n.strings(language)
     config: Settings = request.app.state.settings
     zone = config.local_timezone
-    now = datetime.now(UTC)
+    now = clock.now()
     summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
     months = _months(request, session, now, zone)
     labels = [m.label for m in months]

@@ -8,14 +8,14 @@ approved and carried out through the API (`docs/switching.md`). Staff only, neve
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
-from outage import i18n
+from outage import clock, i18n
 from outage.errors import DomainError
 from outage.grid.switching import AbnormalDevice, abnormal_devices
 from outage.orders import normal
@@ -131,7 +131,7 @@ def return_to_normal(
                 title=None,
                 actor=staff.name,
                 topology=live.energized(session),
-                now=datetime.now(UTC),
+                now=clock.now(),
             )
     except DomainError as refusal:
         return redirect("/switching", {"lang": form.lang, "refused": str(refusal)})

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg2
@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
-from outage import locks
+from outage import clock, locks
 from outage.db import get_engine, session_factory
 from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
@@ -105,7 +105,7 @@ class Engine:
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
-        now = now or datetime.now(UTC)
+        now = now or clock.now()
         evidence = gather(session, now=now, window=self.window)
         if self.live is not None:
             self._follow(self.live.get(session))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage import clock
 from outage.db import session_scope
 from outage.privacy.retention import forget_counters, purge
 from outage.scheduler import Job
@@ -29,7 +30,7 @@ def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
         try:
             counts = purge(
                 sessions,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 retention=settings.retention_days,
                 actor=ACTOR,
             )

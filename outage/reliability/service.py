@@ -31,12 +31,13 @@ Rules the figures follow:
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from grid_topology.topology import Topology
+from outage import clock
 from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, Substation
 from outage.reliability.indices import (
@@ -182,7 +183,7 @@ def period_bounds(
         raise InvalidPeriod(f"the period ends ({end.isoformat()}) before it starts")
     if finish - begin > MAX_PERIOD:
         raise InvalidPeriod(f"a period may be at most {MAX_PERIOD.days} days long")
-    if begin >= (as_of or datetime.now(UTC)):
+    if begin >= (as_of or clock.now()):
         raise InvalidPeriod(f"the period starts in the future ({start.isoformat()})")
     return begin, finish
 
@@ -260,7 +261,7 @@ def _study(
     as_of: datetime | None,
 ) -> _Study:
     """Everything a report needs, read once: the scope, the records, the Major Event Days."""
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or clock.now()
     start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)
     first_day = start.astimezone(zone).date()

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from outage import clock
 from outage.db import Base, checked_enum
 from outage.restoration.enums import HealingOutcome
 
@@ -60,7 +61,9 @@ class RestorationOrder(Base):
     normal_refusal: Mapped[str | None] = mapped_column(Text)
     """Why the last try at drafting the return to normal failed: logged when it changes,
     not on every run."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
 
 
 class HealingAttempt(Base):

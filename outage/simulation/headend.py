@@ -15,13 +15,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
+from outage.clock import Clock
 from outage.loopback import LoopbackServer
 
 PING_ANSWERS = "/api/v1/ami/pings/answers"
@@ -58,10 +58,13 @@ class SimulatedHeadEnd(LoopbackServer):
         max_per_minute: int = 2000,
         seed: int = 0,
         token: str | None = None,
+        dates: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.latency_s = latency_s
+        self.dates = dates or Clock()
+        """The clock an answer is dated by: the storm's, in a demo."""
         self.loss = loss
         self.max_batch = max_batch
         self.max_per_minute = max_per_minute
@@ -131,7 +134,7 @@ class SimulatedHeadEnd(LoopbackServer):
 
     def _answered(self, request_id: str, meter: str) -> None:
         state = "off" if self.is_off(meter) else "on"
-        at = datetime.now(UTC).isoformat()
+        at = self.dates.now().isoformat()
         self._answer(
             [{"request_id": request_id, "meter_id": meter, "state": state, "answered_at": at}]
         )

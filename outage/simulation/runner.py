@@ -1,6 +1,10 @@
 """The storm loop: play a storm's messages on time, move the crews, show a live summary.
 
-Simulated time runs `speed` times faster than the wall clock. Each wave is one storm
+Simulated time runs `speed` times faster than the wall clock. Every time the storm posts
+(a meter's last gasp, its power back) is read from its clock (`outage.clock`), the server's
+when both run on the same settings; on a scaled clock of the storm's speed (the demo's)
+the storm's clock is that clock, so a last gasp at 00:12:00 into it is dated 12 minutes
+after the clock's epoch. Each wave is one storm
 (`generate_storm`); with `waves=None` a new one starts whenever the last has blown over
 (every message sent and, with crews, every fault repaired), until stopped. Messages of
 customers whose fault was repaired before they got round to calling are not sent: their
@@ -25,6 +29,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from outage import clock
+from outage.clock import Clock
 from outage.prediction.simulator import Fault
 from outage.simulation.client import Sent, StormClient, Tally
 from outage.simulation.crews import Fleet
@@ -129,7 +135,15 @@ class StormRunner:
         run_id: str,
         console: Console | None = None,
         extra: Callable[[], list[tuple[str, str]]] | None = None,
+        dates: Clock | None = None,
     ) -> None:
+        self.dates = dates or clock.current()
+        """Dates what the storm posts."""
+        if self.dates.epoch is not None and self.dates.speed != options.speed:
+            raise ValueError(
+                f"a storm at x{options.speed:g} on a clock at x{self.dates.speed:g}: "
+                "give both the same speed"
+            )
         self.grid = grid
         self.client = client
         self.options = options
@@ -189,6 +203,8 @@ class StormRunner:
 
     async def run(self) -> StormState:
         self._sim_zero = time.monotonic()
+        if self.dates.epoch is not None:  # the storm's clock is the scaled one
+            self._sim_zero -= (datetime.now(UTC) - self.dates.epoch).total_seconds()
         background = [asyncio.create_task(self._crews_and_summary())]
         try:
             wave = 0
@@ -316,7 +332,7 @@ class StormRunner:
         self.state.receipts.append(Receipt(contact, sent))
 
     async def _gasps(self, batch: list[LastGasp]) -> None:
-        await self.client.meter_events([g.meter_id for g in batch], "last_gasp", datetime.now(UTC))
+        await self.client.meter_events([g.meter_id for g in batch], "last_gasp", self.dates.now())
         self.state.gasps += len(batch)
 
     async def _switch(self, room: ControlRoom) -> None:
@@ -333,7 +349,7 @@ class StormRunner:
             self.state.restored_by_switching += len(accounts)
             meters = self.grid.meters(accounts)
             if meters:
-                await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
+                await self.client.meter_events(meters, "power_restored", self.dates.now())
                 self.state.restores += len(meters)
 
         self.state.switching = room.note
@@ -374,7 +390,7 @@ class StormRunner:
         back = frozenset(a for f in fixed for a in f.accounts) - still_out - self.state.switched
         meters = self.grid.meters(back)
         if meters:
-            await self.client.meter_events(meters, "power_restored", datetime.now(UTC))
+            await self.client.meter_events(meters, "power_restored", self.dates.now())
             self.state.restores += len(meters)
         now_s = self._now_s()
         for account in {a for f in fixed for a in f.accounts} & self.state.switched:

@@ -10,13 +10,14 @@ A command sent again (same `command_id`) is answered once.
 import json
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
+from outage import clock
+from outage.clock import Clock
 from outage.loopback import LoopbackServer
 
 SCADA_EVENTS = "/api/v1/scada/events"
@@ -43,9 +44,17 @@ class ScadaField(LoopbackServer):
     """The stand-in on a loopback port, served from a background thread."""
 
     def __init__(
-        self, report: Report, *, delay_s: float = 2.0, host: str = "127.0.0.1", port: int = 0
+        self,
+        report: Report,
+        *,
+        delay_s: float = 2.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        dates: Clock | None = None,
     ) -> None:
         self.delay_s = delay_s
+        self.dates = dates or clock.current()
+        """Dates the device's reports: the server's clock."""
         self.commands: list[dict[str, Any]] = []
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -87,4 +96,4 @@ class ScadaField(LoopbackServer):
         return True
 
     def _operated(self, event: dict[str, Any]) -> None:
-        self._report({**event, "occurred_at": datetime.now(UTC).isoformat()})
+        self._report({**event, "occurred_at": self.dates.now().isoformat()})

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from outage import i18n
+from outage import clock, i18n
 from outage.i18n import Language, dates
 from outage.moments import local_time
 from outage.settings import Settings
@@ -100,7 +100,7 @@ def local_moment(
     local = local_time(moment, zone) or moment.astimezone(UTC)
     return {
         "iso": local.isoformat(timespec="minutes"),
-        "text": dates.moment_text(local, language, now or datetime.now(UTC)),
+        "text": dates.moment_text(local, language, now or clock.now()),
     }
 
 

@@ -149,8 +149,9 @@ def test_the_dispatcher_map_follows_the_storm_without_a_reload(
         page.locator(".incident-marker svg.state-predicted").wait_for()
         page.locator("path.affected-area").wait_for()
 
-        item.get_by_role("button", name=t["action_confirm"]).click()
-        item = page.locator(f"#incident-{incident_id}")
+        item.locator(".locate").click()  # opens the row: its facts and actions
+        detail = page.locator(f"#incident-{incident_id}-detail")
+        detail.get_by_role("button", name=t["action_confirm"]).click()
         confirmed = page.locator(f"#incident-{incident_id}", has_text=t["status_confirmed"])
         confirmed.wait_for(timeout=POLL_S * 5000)
         assert status_of(map_database, incident_id) is IncidentStatus.CONFIRMED
@@ -292,7 +293,7 @@ def test_the_dispatcher_sees_devices_out_of_normal_and_drafts_their_return(
         assert f"browser test ({t['source_crew']})" in shown
         assert "<b>storm</b> switching" in shown and row.locator("b").count() == 0
 
-        row.get_by_role("button", name=f"switch {first}").click()
+        row.get_by_role("button", name=f"{t['device_switch']} {first}").click()
         popup = page.locator(".leaflet-popup-content")
         popup.wait_for()
         assert first in popup.inner_text()

@@ -55,6 +55,7 @@ def shown_plans(page: Page, server: str, incident_id: int, role: Role) -> Locato
     """Signed in on the map, the incident's plans opened: its first plan."""
     t = map_strings("en")
     sign_in(page, f"{server}/dispatch?lang=en", "en", role)
+    page.locator(f"#incident-{incident_id} .locate").click()  # opens the row
     section = page.locator(f"#plans-{incident_id}")
     section.wait_for(timeout=POLL_S * 5000)
     section.get_by_role("button", name=t["plans_show"]).click()

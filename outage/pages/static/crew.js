@@ -27,6 +27,13 @@
   var crewId = page.dataset.crew;
   var csrf = page.dataset.csrf;
   var T = JSON.parse(document.getElementById("crew-strings").textContent);
+  // The service's clock: the wall clock, or a demo's scaled one (epoch + elapsed x speed),
+  // so the times a phone reports agree with the times the service keeps.
+  var CLOCK_EPOCH = page.dataset.clockEpoch ? Date.parse(page.dataset.clockEpoch) : null;
+  var CLOCK_SPEED = Number(page.dataset.clockSpeed) || 1;
+  function serviceTime(wallMs) {
+    return new Date(CLOCK_EPOCH === null ? wallMs : CLOCK_EPOCH + (wallMs - CLOCK_EPOCH) * CLOCK_SPEED);
+  }
   var notice = document.getElementById("crew-notice");
   var QUEUE_KEY = "outage-crew-queue-" + crewId;
   var STATUS_KEY = "outage-crew-status-" + crewId;
@@ -644,7 +651,7 @@
 
   function reportSwitch(event) {
     event.preventDefault();
-    var pressed = new Date();
+    var pressed = serviceTime(Date.now());
     var data = new FormData(switchForm);
     var device = String(data.get("asset_ref") || "").trim();
     if (!device) {
@@ -850,7 +857,7 @@
       lat: Number(position.coords.latitude.toFixed(6)),
       lon: Number(position.coords.longitude.toFixed(6)),
       accuracy: Math.round(position.coords.accuracy || 0),
-      recorded_at: new Date(position.timestamp || Date.now()).toISOString()
+      recorded_at: serviceTime(position.timestamp || Date.now()).toISOString()
     };
     if (status) {
       body.status = status;

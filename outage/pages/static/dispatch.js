@@ -1,6 +1,6 @@
-/* The dispatcher's live map: how its layers look, their popups, and the side panel of
-   incidents by priority with the dispatcher's actions (confirm, assign a crew, set the
-   ETR), which call PATCH /api/v1/incidents/{id} with the session's CSRF token, and of the
+/* The dispatcher's live map: how its layers look, their popups, what the incident list
+   (dispatch-list.js, loaded next) shares with them (`OutageMaps.dispatch`: titles, crews'
+   names, facts, photos, restoration plans), and the panel of the
    devices out of their normal state (GET /api/v1/grid/abnormal, read again whenever the
    network layer is), each focusing the map on its device, with "return to normal"
    drafting the order (POST /api/v1/switching/orders/return-to-normal).
@@ -16,7 +16,6 @@
   var t = M.t;
   var el = M.el;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
-  var canAct = Boolean(M.config.can_act);
   var canDraft = Boolean(M.config.can_draft);
 
   var POPUP = { minWidth: 240, maxWidth: 360 };
@@ -34,22 +33,43 @@
     return t("status_" + status);
   }
 
+  /* "Fuse F1-T3": the kind's word (lower case, as in a sentence) leads, so it is capitalised. */
+  function deviceName(device) {
+    var kind = t("device_" + device.kind);
+    return kind.charAt(0).toLocaleUpperCase(M.config.lang) + kind.slice(1) + " " + device.asset_ref;
+  }
+
+  /* What the dispatcher calls an incident: its device, the premise's address for a single
+     service, the kind of an unplaced hazard; its number only when nothing else says it. */
   function incidentTitle(p) {
-    var where = p.device ? p.device.kind + " " + p.device.asset_ref : "";
-    return t("incident") + " #" + p.id + (where ? " · " + where : "");
+    if (p.device) return deviceName(p.device);
+    if (p.address) return p.address;
+    if (p.hazard) return t("titled_hazard").replace("{kind}", t("hazard_" + p.hazard));
+    return t("incident") + " #" + p.id;
+  }
+
+  var CAUSES = {};
+  (M.config.causes || []).forEach(function (pair) { CAUSES[pair[0]] = pair[1]; });
+
+  function causeName(cause) {
+    return Object.prototype.hasOwnProperty.call(CAUSES, cause) ? CAUSES[cause] : cause;
   }
 
   function incidentFacts(p) {
     return M.facts([
+      [t("incident"), "#" + p.id],
       [t("status"), statusText(p.status)],
       [t("hazard"), p.hazard ? t("hazard_" + p.hazard) : null],
+      [t("device"), p.device ? deviceName(p.device) : null],
+      [t("feeder"), p.feeder],
       [t("customers"), p.customers_affected],
       [t("reports"), p.report_count],
       [t("confidence"), Math.round(p.confidence * 100) + " %"],
       [t("started"), M.time(p.started_at)],
       [t("etr"), p.etr ? M.time(p.etr) : t("etr_unknown")],
-      [t("crew"), p.crew_id ? crewName(p.crew_id) : t("no_crew")],
-      [t("cause"), p.cause],
+      [t("crew"), p.crew_id ? p.crew_name || crewName(p.crew_id) : t("no_crew")],
+      [t("cause"), p.cause ? causeName(p.cause) : null],
+      [t("tickets"), p.tickets && p.tickets.length ? p.tickets.join(", ") : null],
       [t("photos"), p.photo_count || null],
     ]);
   }
@@ -94,9 +114,9 @@
 
   function crewName(id) {
     for (var i = 0; i < crews.length; i++) {
-      if (crews[i].properties.id === id) return crews[i].properties.name + " (#" + id + ")";
+      if (crews[i].properties.id === id) return crews[i].properties.name;
     }
-    return "#" + id;
+    return t("crew") + " #" + id;
   }
 
   function popup(title, facts) {
@@ -110,171 +130,42 @@
     M.when(key, function (layer) { layer.update(); });
   }
 
-  /* --- the side panel ------------------------------------------------------------------ */
+  /* --- what the incident list (dispatch-list.js) shares with the map ----------------------- */
 
-  function priority(a, b) {
-    var pa = a.properties, pb = b.properties;
-    if (Boolean(pa.hazard) !== Boolean(pb.hazard)) return pa.hazard ? -1 : 1;
-    if (pa.customers_affected !== pb.customers_affected) return pb.customers_affected - pa.customers_affected;
-    return pa.started_at < pb.started_at ? -1 : pa.started_at > pb.started_at ? 1 : pa.id - pb.id;
+  /* The popup is opened again once the map has moved: a move (or a cluster's zoom) that
+     ends after it would close it. */
+  function focusIncident(id) {
+    var layer = layersById[id];
+    if (!layer) return;
+    M.when("map", function (map) {
+      map.once("moveend", function () { layer.openPopup(); });
+      if (layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
+      else if (layer.getBounds) map.fitBounds(layer.getBounds());
+      layer.openPopup();
+    });
   }
 
-  function act(id, body, item) {
-    var note = item.querySelector(".outcome");
-    note.textContent = "";
-    item.classList.add("busy");
-    return fetch("/api/v1/incidents/" + encodeURIComponent(id), {
-      method: "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(body),
-    })
-      .then(function (answer) {
-        return answer.json().then(function (data) {
-          if (!answer.ok) throw new Error(typeof data.detail === "string" ? data.detail : answer.status);
-          note.textContent = t("done");
-          item.classList.remove("editing");
-          refresh("incidents");
-          refresh("areas");
-        });
-      })
-      .catch(function (error) {
-        note.textContent = t("failed") + ": " + error.message;
-      })
-      .finally(function () {
-        item.classList.remove("busy");
-      });
-  }
-
-  function editor(item, id, label, field, makeBody) {
-    var form = el("form", "editor");
-    form.hidden = true;
-    var name = "f-" + id + "-" + label;
-    var caption = el("label", null, t(label));
-    caption.htmlFor = name;
-    field.id = name;
-    form.appendChild(caption);
-    form.appendChild(field);
-    var save = el("button", "primary", t("save"));
-    save.type = "submit";
-    var cancel = el("button", "secondary", t("cancel_edit"));
-    cancel.type = "button";
-    form.appendChild(save);
-    form.appendChild(cancel);
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var body = makeBody();
-      if (body) act(id, body, item).then(function () { form.hidden = true; });
-    });
-    cancel.addEventListener("click", function () {
-      form.hidden = true;
-      item.classList.remove("editing");
-    });
-    return form;
-  }
-
-  function crewSelect() {
-    var select = el("select");
-    crews
-      .filter(function (c) { return c.properties.on_shift; })
-      .forEach(function (c) {
-        var option = el("option", null, c.properties.name + " (#" + c.properties.id + ")");
-        option.value = String(c.properties.id);
-        select.appendChild(option);
-      });
-    return select;
-  }
-
-  function actions(item, feature) {
-    var p = feature.properties;
-    var bar = el("div", "actions");
-    function button(label, onClick) {
-      var b = el("button", "secondary action-" + label.replace("action_", ""), t(label));
-      b.type = "button";
-      b.addEventListener("click", onClick);
-      bar.appendChild(b);
-    }
-    if (p.status === "predicted") {
-      button("action_confirm", function () { act(p.id, { action: "confirm" }, item); });
-    }
-    var select = crewSelect();
-    var assign = editor(item, p.id, "choose_crew", select, function () {
-      return select.value ? { action: "assign", crew_id: Number(select.value) } : null;
-    });
-    var when = el("input");
-    when.type = "datetime-local";
-    var etr = editor(item, p.id, "etr_at", when, function () {
-      return when.value ? { action: "set_etr", etr: new Date(when.value).toISOString() } : null;
-    });
-    function open(form) {
-      return function () {
-        assign.hidden = etr.hidden = true;
-        form.hidden = false;
-        item.classList.add("editing");
-        form.querySelector("select, input").focus();
-      };
-    }
-    button("action_assign", open(assign));
-    button("action_set_etr", open(etr));
-    item.appendChild(bar);
-    item.appendChild(assign);
-    item.appendChild(etr);
-  }
-
-  function panelItem(feature) {
-    var p = feature.properties;
-    var item = el("li", "incident status-" + p.status + (p.hazard ? " hazard" : ""));
-    item.id = "incident-" + p.id;
-    var title = el("button", "locate", incidentTitle(p));
-    title.type = "button";
-    title.addEventListener("click", function () {
-      var layer = layersById[p.id];
-      M.when("map", function (map) {
-        if (layer && layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
-        else if (layer && layer.getBounds) map.fitBounds(layer.getBounds());
-        if (layer) layer.openPopup();
-      });
-    });
-    var head = el("h2");
-    head.appendChild(title);
-    item.appendChild(head);
-    item.appendChild(incidentFacts(p));
-    if (p.photo_count) item.appendChild(photosSection(p));
-    if (canAct) actions(item, feature);
-    item.appendChild(el("p", "outcome"));
-    if (plannable(p)) item.appendChild(plansSection(p));
-    item.dataset.signature = JSON.stringify(p);
-    return item;
-  }
-
-  function renderPanel(data) {
-    var list = document.getElementById("incident-list");
-    var features = (data.features || []).slice().sort(priority);
-    var kept = {};
-    Array.prototype.forEach.call(list.children, function (item) { kept[item.id] = item; });
-    features.forEach(function (feature) {
-      var id = "incident-" + feature.properties.id;
-      var item = kept[id];
-      var unchanged = item && item.dataset.signature === JSON.stringify(feature.properties);
-      if (!item || (!unchanged && !item.classList.contains("editing"))) {
-        var fresh = panelItem(feature);
-        if (item) list.replaceChild(fresh, item);
-        item = fresh;
-      }
-      delete kept[id];
-      list.appendChild(item);
-    });
-    Object.keys(kept).forEach(function (id) {
-      list.removeChild(kept[id]);
-      dropPlans(id.replace("incident-", ""));
-    });
-    document.getElementById("panel-empty").hidden = features.length > 0;
-    document.getElementById("panel-updated").textContent =
-      t("panel_updated") + " " + M.time(new Date().toISOString());
-  }
-
-  listen("incidents", renderPanel);
+  /* The crews are read before the incidents' listeners run, so a crew's name is known to
+     the list in the same poll. */
   listen("crews", function (data) { crews = data.features || []; });
+
+  M.dispatch = {
+    listen: listen,
+    crews: function () { return crews; },
+    crewName: crewName,
+    causeName: causeName,
+    deviceName: deviceName,
+    title: incidentTitle,
+    facts: incidentFacts,
+    photosSection: photosSection,
+    plansSection: plansSection,
+    plannable: plannable,
+    dropPlans: dropPlans,
+    focus: focusIncident,
+    refresh: refresh,
+    words: words,
+  };
+
   listen("network", function (data) {
     if (fitted) return;
     fitted = true;
@@ -313,7 +204,7 @@
   function networkTitle(p) {
     if (p.kind === "feeder") return t("feeder") + " " + p.name;
     if (p.kind === "deenergized") return t("legend_deenergized");
-    if (p.kind === "abnormal") return p.device_kind + " " + p.name;
+    if (p.kind === "abnormal") return deviceName({ kind: p.device_kind, asset_ref: p.name });
     return t("substation") + " " + p.name;
   }
 
@@ -660,7 +551,7 @@
   function abnormalItem(d) {
     var item = el("li", "abnormal-device " + (d.tripped ? "tripped" : d.is_open ? "open" : "closed"));
     item.dataset.assetRef = d.asset_ref;
-    var locate = el("button", "locate", d.kind + " " + d.asset_ref);
+    var locate = el("button", "locate", deviceName(d));
     locate.type = "button";
     locate.addEventListener("click", function () { focusDevice(d.asset_ref); });
     var head = el("h3");
@@ -753,7 +644,7 @@
         var facts = M.facts([
           [t("ticket"), p.ticket],
           [t("received"), M.time(p.received_at)],
-          [t("channel"), p.channel],
+          [t("channel"), p.channel ? t("channel_" + p.channel) : null],
           [t("hazard"), p.hazard ? t("hazard_" + p.hazard) : null],
           [t("incident"), p.incident_id ? "#" + p.incident_id : null],
           [t("description"), p.description],

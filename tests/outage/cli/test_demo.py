@@ -8,6 +8,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import httpx
 from benchmarks.harness import free_port
 from grid_topology.model import GridModel
 from outage.cli.demo import CREW_PREFIX, STAFF, _access
+from outage.clock import Clock
 from outage.db import get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
 
@@ -40,7 +42,7 @@ def test_demo_access_gives_staff_crews_with_members_and_a_gateway_key(
 
     with session_scope(session_factory(fresh_database_url)) as session:
         save_grid(session, sample_grid)
-    access = _access(fresh_database_url, sample_grid, 3)
+    access = _access(fresh_database_url, sample_grid, 3, Clock())
     assert access.crews == ["Crew 1", "Crew 2", "Crew 3"]
     with session_scope(session_factory(fresh_database_url)) as session:
         users = {u.username: u for u in auth.list_users(session)}
@@ -91,6 +93,10 @@ def test_the_demo_shows_incidents_and_moving_crews_within_a_minute(database_url:
             time.sleep(1)
         assert incidents > 0
         assert moving
+        # One clock for the demo: the storm's time, far ahead of the wall clock's.
+        found = httpx.get(f"{base}/api/v1/incidents", headers=headers).json()
+        began = min(datetime.fromisoformat(i["started_at"]) for i in found)
+        assert began > datetime.now(UTC)
         assert httpx.get(f"{base}/dispatch", headers=headers).status_code == 200
     finally:
         process.send_signal(signal.SIGINT)

@@ -9,11 +9,14 @@ from sqlalchemy.orm import Session
 from dispatch.etr import EtrSource
 from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
+from outage.clock import Clock
 from outage.crews import planning
+from outage.crews.jobs import Replanner
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
+from outage.settings import get_settings
 
 from .conftest import NOW, Places, away, crew_of, incident_row, plan_now, settings_for_tests, shift
 
@@ -183,3 +186,18 @@ def test_the_optimiser_is_compared_with_the_greedy_rule(
     assert result.method in (Method.OPTIMISER, Method.GREEDY)
     assert sum(len(c.jobs) for c in result.crews) == 8
     assert 0 < result.weighted_customer_minutes <= result.greedy_weighted_customer_minutes
+
+
+def test_on_a_scaled_clock_the_etr_is_reckoned_from_its_time(
+    crews_database: str,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+    scaled_clock: Clock,
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=40)])
+    incident = new_incident(places.fuses[0])
+    before = scaled_clock.now()
+    Replanner(session_factory(crews_database), get_settings())()
+    etr = incident_row(crews_database, incident).etr
+    assert etr is not None and etr > before

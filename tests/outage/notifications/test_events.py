@@ -7,7 +7,8 @@ import pytest
 
 from outage.incidents.lifecycle import IncidentStatus
 from outage.notifications.enums import PlannedStatus
-from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale
+from outage.notifications.events import QuietHours, backoff, delivery_key, is_stale, kind_of_key
+from outage.notifications.replies import reply_key
 from outage.outbox.enums import EventKind
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -22,6 +23,20 @@ def test_an_etr_change_key_carries_its_version() -> None:
     first = delivery_key(customer_id=7, kind=EventKind.ETR_CHANGED, incident_id=3, version=1)
     second = delivery_key(customer_id=7, kind=EventKind.ETR_CHANGED, incident_id=3, version=2)
     assert first != second
+
+
+@pytest.mark.parametrize("kind", [EventKind.OUTAGE_DETECTED, EventKind.ETR_CHANGED])
+def test_a_key_tells_its_kind(kind: EventKind) -> None:
+    key = delivery_key(customer_id=7, kind=kind, incident_id=3, version=2, contact="ab12")
+    assert kind_of_key(key) is kind
+
+
+def test_a_reply_key_tells_it_is_a_reply() -> None:
+    assert kind_of_key(reply_key("zalo:msg-1")) is EventKind.REPLY
+
+
+def test_a_key_of_another_form_has_no_kind() -> None:
+    assert kind_of_key("anonymous-3") is None
 
 
 def test_planned_keys_do_not_collide_with_incident_keys() -> None:

@@ -14,6 +14,7 @@ from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role, SessionKind
+from outage.clock import Clock
 from outage.db import session_factory, session_scope
 from outage.i18n import hazard_label
 from outage.incidents.actions import apply_action
@@ -250,3 +251,14 @@ def test_a_photo_for_another_crews_job_is_refused_and_not_kept(
     assert "photo=404" in sent.headers["location"]
     with session_scope(session_factory(grid_database)) as session:
         assert session.scalar(select(func.count()).where(Photo.incident_id == theirs)) == 0
+
+
+def test_on_a_scaled_clock_the_page_gives_its_script_the_clock(
+    grid_database: str, sample_grid: GridModel, scaled_clock: Clock
+) -> None:
+    """A phone reports positions and switching times in the service's time, not its own."""
+    headers, _, _ = _crew_with_a_job(grid_database, _fuse(sample_grid, 5))
+    with TestClient(create_app(grid_database)) as client:
+        html = client.get("/crew?lang=en", headers=headers).text
+    assert f'data-clock-epoch="{scaled_clock.epoch.isoformat()}"' in html
+    assert f'data-clock-speed="{scaled_clock.speed}"' in html

@@ -18,6 +18,7 @@ from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Topology
 from maps.layers import PremiseOut, PublicOutage, outage_cells
 from maps.strings import strings as map_strings
+from outage import i18n
 from outage.app import create_app
 from outage.auth.enums import Role
 from outage.crews import service as crews
@@ -31,6 +32,7 @@ from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.notifications import planned
 from outage.notifications.schemas import PlannedOutageIn
+from outage.pages.crew import CAUSES
 from outage.settings import Settings
 from tests.conftest import Credentials, issue_credentials, own_database
 
@@ -274,6 +276,16 @@ def test_the_dispatch_page_uses_only_its_own_scripts(dispatcher: TestClient) -> 
     assert "L.realtime(" in served.text and "L.markerClusterGroup(" in served.text
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
         assert dispatcher.get(asset).status_code == 200, asset
+
+
+def test_the_dispatcher_picks_a_cause_from_the_crew_pages_list(dispatcher: TestClient) -> None:
+    """In the page's language; "unknown" is no cause set, so it is not offered."""
+    page = dispatcher.get("/dispatch", params={"lang": "vi"})
+    config = json.loads(re.findall(r'id="map-config">([^<]*)<', page.text)[0])
+    words = i18n.catalogue("crew", "vi")
+    assert config["causes"] == [
+        [cause, words[f"cause.{cause}"]] for cause in CAUSES if cause != "unknown"
+    ]
 
 
 def test_a_supervisor_sees_the_map_without_the_actions(
