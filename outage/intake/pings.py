@@ -25,6 +25,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.intake.enums import MeterEventKind, PingReason, PingState
 from outage.intake.headend import HeadEnd, HeadEndLimits, HeadEndRefused, PingAnswer
 from outage.intake.meter_batches import premises_of, rejection_reason
@@ -36,6 +37,13 @@ from outage.locks import METER_PINGS, METER_PINGS_SEND
 log = logging.getLogger(__name__)
 
 MINUTE = timedelta(minutes=1)
+
+
+def _head_end_minute() -> timedelta:
+    """The head-end's minute in the service's time: it counts real minutes, which a demo's
+    scaled clock makes longer."""
+    return clock.current().span(MINUTE)
+
 
 _ANSWER = TypeAdapter(PingAnswerIn)
 _EVENT_OF = {PingState.ON: MeterEventKind.POWER_RESTORED, PingState.OFF: MeterEventKind.LAST_GASP}
@@ -68,7 +76,7 @@ def request_pings(
     premises = premises_of(session, set(wanted))
     waiting = _pending(session, premises.keys())
     askable = [m for m in wanted if m in premises and m not in waiting]
-    lately = MeterPing.asked_at.between(now - MINUTE, now)
+    lately = MeterPing.asked_at.between(now - _head_end_minute(), now)
     asked_lately = session.scalar(select(func.count()).where(lately))
     budget = max(limits.max_per_minute - (asked_lately or 0), 0)
     asked, deferred = askable[:budget], askable[budget:]
@@ -105,7 +113,7 @@ def send_pending(session: Session, headend: HeadEnd, *, now: datetime) -> int:
     for the next one. One sender at a time: another finding it busy does nothing."""
     if not session.scalar(select(func.pg_try_advisory_xact_lock(METER_PINGS_SEND))):
         return 0
-    lately = MeterPing.sent_at.between(now - MINUTE, now)
+    lately = MeterPing.sent_at.between(now - _head_end_minute(), now)
     sent_lately = session.scalar(select(func.count()).where(lately)) or 0
     budget = headend.limits.max_per_minute - sent_lately
     sent = 0
@@ -205,11 +213,16 @@ def pings_of(
 
 
 def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
-    """Pings asked longer than `wait` ago and still unanswered are no answer; how many.
-    Those an answer is being recorded for are left to it (skipped, not waited for)."""
+    """Pings sent longer than `wait` ago and still unanswered are no answer; how many.
+    One not sent yet waits in the outbox (its meter was never asked). Those an answer is
+    being recorded for are left to it (skipped, not waited for)."""
     overdue = (
         select(MeterPing.id)
-        .where(MeterPing.state == PingState.PENDING, MeterPing.asked_at < now - wait)
+        .where(
+            MeterPing.state == PingState.PENDING,
+            MeterPing.sent_at.is_not(None),
+            MeterPing.sent_at < now - wait,
+        )
         .with_for_update(skip_locked=True)
     )
     expired = session.scalars(
@@ -231,16 +244,16 @@ def _answer(session: Session, row: MeterPing, answer: PingAnswer) -> None:
 
 def _meter_event(session: Session, row: MeterPing, kind: MeterEventKind, at: datetime) -> int:
     """The meter event of the answer: stored now, or the same one the head-end sent."""
-    values = {"meter_id": row.meter_id, "premise_id": row.premise_id, "kind": kind}
+    key = {"meter_id": row.meter_id, "kind": kind, "occurred_at": at}  # the events' unique key
     stored = session.scalar(
         insert(MeterEvent)
-        .values(**values, occurred_at=at)
+        .values(**key, premise_id=row.premise_id)
         .on_conflict_do_nothing()
         .returning(MeterEvent.id)
     )
     if stored is not None:
         return stored
-    return session.execute(select(MeterEvent.id).filter_by(**values, occurred_at=at)).scalar_one()
+    return session.execute(select(MeterEvent.id).filter_by(**key)).scalar_one()
 
 
 def _read(

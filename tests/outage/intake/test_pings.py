@@ -173,9 +173,23 @@ def test_a_ping_unanswered_past_the_wait_is_no_answer(
     now = next(moments)
     meter = next(meters)
     request_pings(session, WIDE, [meter], PingReason.MANUAL, now=now)
+    send_pending(session, RecordingHeadEnd(), now=now)
     expire_pings(session, now=now + timedelta(minutes=11), wait=timedelta(minutes=10))
     state = session.scalar(select(MeterPing.state).where(MeterPing.meter_id == meter))
     assert state is PingState.NO_ANSWER
+
+
+def test_a_ping_never_sent_waits_in_the_outbox_past_the_wait(
+    session: Session, meters: Iterator[str], moments: Iterator[datetime]
+) -> None:
+    """The head-end was away: its meter was never asked, so it did not fail to answer."""
+    now = next(moments)
+    meter = next(meters)
+    request_pings(session, WIDE, [meter], PingReason.MANUAL, now=now)
+    send_pending(session, RecordingHeadEnd(refusals=1), now=now)
+    expire_pings(session, now=now + timedelta(minutes=11), wait=timedelta(minutes=10))
+    state = session.scalar(select(MeterPing.state).where(MeterPing.meter_id == meter))
+    assert state is PingState.PENDING
 
 
 def test_an_answer_sent_twice_is_recorded_once(
