@@ -34,6 +34,14 @@ class LockSpace(IntEnum):
 PLANNER = 0x64697370617463
 """One key, per transaction: one dispatch planner plans at a time, across processes."""
 
+METER_PINGS = 0x70696E6773
+"""One key, per transaction: meters are asked one request after the other, each counting
+the pings of the minute before it, so the head-end's rate holds (intake)."""
+
+METER_PINGS_SEND = 0x70696E677353
+"""One key, per transaction: one worker sends the pings' outbox at a time, so a request is
+never sent twice at once nor split (intake)."""
+
 GRID_IMPORT = 0x67726964696D70
 """One key, per transaction: imports of the network run one after the other, each
 comparing the model with what the one before stored (grid)."""

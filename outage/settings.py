@@ -88,6 +88,25 @@ class Settings(BaseSettings):
         description="SCADA events dated further back than this are refused (422); such a "
         "meter event is rejected alone in its batch.",
     )
+    ami_headend_url: str | None = Field(
+        default=None,
+        description="The AMI head-end that pings meters (docs/ami-headend.md): requests are "
+        "POSTed to `{url}/pings`. Unset: meters are never asked.",
+    )
+    ami_headend_token: SecretStr | None = Field(
+        default=None, description="Bearer token sent with each ping request to the head-end."
+    )
+    ami_headend_max_batch: int = Field(
+        default=500, gt=0, description="Meters the head-end takes in one ping request."
+    )
+    ami_headend_max_per_minute: int = Field(
+        default=2000, gt=0, description="Meters the head-end takes to ping in a minute."
+    )
+    ami_ping_wait_minutes: Minutes = Field(
+        default=timedelta(minutes=10),
+        gt=NO_TIME,
+        description="A ping unanswered this long after it was asked is recorded as no answer.",
+    )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Reverse proxies (addresses or networks, a JSON list) whose "

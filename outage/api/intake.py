@@ -1,18 +1,28 @@
 """HTTP routes of intake: customer reports, report status, smart-meter and SCADA events."""
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 
+from outage import clock
 from outage.auth.enums import PrincipalKind
 from outage.fields import PhoneLast4
+from outage.incidents.errors import IncidentNotFound
+from outage.incidents.models import Incident
 from outage.incidents.progress import report_progress
-from outage.intake import meter_batches, service
+from outage.intake import meter_batches, pings, service
 from outage.intake.enums import SwitchState
+from outage.intake.headend import NoHeadEnd, configured_headend
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
     MeterEventsIn,
     MeterEventsOut,
+    PingAnswersIn,
+    PingAnswersOut,
+    PingBatchOut,
+    PingOut,
+    PingsIn,
     PlacementIn,
     QueuedReportOut,
     ReceiptOut,
@@ -159,7 +169,7 @@ def refuse_unproven(verdict: Verdict, *, kind: str, no_phone: str) -> None:
         raise HTTPException(status_code=403, detail="phone_last4 does not match")
 
 
-BULK_PATHS = frozenset({f"{router.prefix}/ami/events"})
+BULK_PATHS = frozenset({f"{router.prefix}/ami/events", f"{router.prefix}/ami/pings/answers"})
 """Routes whose bodies are a head-end's batch: larger than any other request's."""
 
 
@@ -170,6 +180,57 @@ def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep)
     """Store the batch's good events; the answer names the rest, each with why (200 even
     when none was good: a head-end retrying the batch would only be refused again)."""
     return meter_batches.record_meter_events(session, batch, max_age=config.event_max_age_hours)
+
+
+@router.post(
+    "/ami/pings",
+    response_model=PingBatchOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(require("meters.ping"))],
+)
+def ask_meters(asked: PingsIn, session: SessionDep, config: SettingsDep) -> PingBatchOut:
+    """Ask the meters whether they have power: the pings are sent to the head-end within
+    seconds, and their answers read with GET (409 when no head-end is configured)."""
+    headend = configured_headend(config)
+    if headend is None:
+        raise NoHeadEnd("no AMI head-end is configured (OUTAGE_AMI_HEADEND_URL)")
+    if asked.incident_id is not None and session.get(Incident, asked.incident_id) is None:
+        raise IncidentNotFound(f"no incident {asked.incident_id}")
+    batch = pings.request_pings(
+        session,
+        headend.limits,
+        asked.meter_ids,
+        asked.reason,
+        incident_id=asked.incident_id,
+        now=clock.now(),
+    )
+    return PingBatchOut(**asdict(batch))
+
+
+@router.get(
+    "/ami/pings", response_model=list[PingOut], dependencies=[Depends(require("meters.ping"))]
+)
+def read_pings(
+    session: SessionDep,
+    request_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    incident_id: Annotated[int | None, Query(ge=1)] = None,
+) -> list[PingOut]:
+    """The pings of a request or of an incident (one of them is needed), latest first."""
+    if request_id is None and incident_id is None:
+        raise HTTPException(status_code=422, detail="give request_id or incident_id")
+    found = pings.pings_of(session, request_id=request_id, incident_id=incident_id)
+    return [PingOut.model_validate(ping) for ping in found]
+
+
+@router.post(
+    "/ami/pings/answers",
+    response_model=PingAnswersOut,
+    dependencies=[Depends(require("ami.pings"))],
+)
+def ping_answers(batch: PingAnswersIn, session: SessionDep, config: SettingsDep) -> PingAnswersOut:
+    """Record the head-end's answers to our pings; the answer names those not recorded
+    (200 even when none was: a head-end retrying the batch would only be refused again)."""
+    return pings.record_answers(session, batch, now=clock.now(), max_age=config.event_max_age_hours)
 
 
 @router.post(

@@ -101,6 +101,8 @@ PERMISSIONS: dict[str, str] = {
     # Integrations
     "channels.webhook": "The SMS gateway and IVR webhooks.",
     "ami.events": "Smart-meter head-end events (last gasp, power restored).",
+    "ami.pings": "Smart-meter head-end answers to the meter pings we sent.",
+    "meters.ping": "Ask smart meters whether they have power, and read their answers.",
     "scada.events": "SCADA switching events.",
     "open311.submit": "Post Open311 service requests.",
 }
@@ -167,6 +169,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "notifications.export",
         "planned.manage",
         "reliability.read",
+        "meters.ping",
     },
     Role.CREW: _READ
     | _OPERATIONS
@@ -194,6 +197,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reliability.read",
         "pages.supervisor",
         "supervisor.live",
+        "meters.ping",
     },
     Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,
 }
@@ -201,7 +205,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
 
 SCOPE_GRANTS: dict[Scope, frozenset[str]] = {
     Scope.CHANNELS: frozenset({"auth.me", "channels.webhook"}),
-    Scope.AMI: frozenset({"auth.me", "ami.events"}),
+    Scope.AMI: frozenset({"auth.me", "ami.events", "ami.pings"}),
     Scope.SCADA: frozenset({"auth.me", "scada.events"}),
     Scope.OPEN311: frozenset({"auth.me", "open311.submit"}),
 }

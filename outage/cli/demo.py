@@ -46,6 +46,7 @@ from outage.crews.schemas import CrewIn, Point, ShiftIn
 from outage.db import create_database, session_factory, session_scope
 from outage.notifications.sink import ZALO_TOKEN, running_sink
 from outage.settings import MAX_SPEED, get_settings
+from outage.simulation import headend as ami
 from outage.simulation.inbox import InboxPage
 from outage.simulation.runner import StormOptions
 from outage.simulation.scada import ScadaField, poster
@@ -66,6 +67,8 @@ INBOX_PORT = 8090
 SCADA_DELAY = timedelta(seconds=90)
 """How long the field's SCADA takes to operate a device a switching order commands, in the
 storm's time (within `scada_command_timeout_seconds`, which the server counts in it too)."""
+PING_LATENCY_S = (2.0, 60.0)
+"""How long the AMI head-end takes to answer a ping, in the storm's seconds."""
 START_TIMEOUT_S = 90.0
 MAX_SHIFTS = 100
 """As many as a crew may be given."""
@@ -227,9 +230,16 @@ def demo(
             delay_s=SCADA_DELAY.total_seconds() / speed,
             dates=dates,
         ) as scada,
+        ami.SimulatedHeadEnd(
+            ami.poster(base, access.api_key),
+            latency_s=(PING_LATENCY_S[0] / speed, PING_LATENCY_S[1] / speed),
+            seed=seed,
+            dates=dates,
+        ) as headend,
     ):
         env = {
             "OUTAGE_SCADA_COMMAND_URL": scada.url,
+            "OUTAGE_AMI_HEADEND_URL": headend.url,
             "OUTAGE_NOTIFY_SMS_URL": sink.apprise_url("sms"),
             "OUTAGE_ZALO_API_URL": sink.url,
             "OUTAGE_ZALO_ACCESS_TOKEN": ZALO_TOKEN,
@@ -289,6 +299,7 @@ def demo(
                 approver_token=access.approver_token,
                 console=err,
                 extra=lambda: [("messages sent", str(len(sink.received())))],
+                headend=headend,
                 dates=dates,
             )
     err.print(

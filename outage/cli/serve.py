@@ -22,6 +22,7 @@ from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
+from outage.intake.jobs import jobs as intake_jobs
 from outage.notifications.channels import Gateways, Outgoing
 from outage.notifications.delivery import run_workers
 from outage.notifications.enums import DeliveryChannel
@@ -189,6 +190,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
         privacy_jobs(sessions, settings),
         order_jobs(sessions, settings),
         restoration_jobs(sessions, settings),
+        intake_jobs(sessions, settings),
     ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()

@@ -17,6 +17,7 @@ from outage.cli.common import err, fail
 from outage.clock import Clock
 from outage.settings import get_settings
 from outage.simulation.client import StormClient
+from outage.simulation.headend import SimulatedHeadEnd
 from outage.simulation.runner import StormOptions, StormRunner, StormState
 from outage.simulation.storm import StormGrid
 
@@ -60,9 +61,11 @@ def play(
     console: Console | None,
     approver_token: str | None = None,
     extra: Callable[[], list[tuple[str, str]]] | None = None,
+    headend: SimulatedHeadEnd | None = None,
     dates: Clock | None = None,
 ) -> StormState:
-    """Run the storm until it is over or Ctrl-C stops it (cleanly: messages in flight land)."""
+    """Run the storm until it is over or Ctrl-C stops it (cleanly: messages in flight land).
+    A simulated AMI head-end given answers its pings as this storm leaves the meters."""
     grid = StormGrid.from_model(model)
 
     async def main() -> StormState:
@@ -82,6 +85,8 @@ def play(
                 extra=extra,
                 dates=dates,
             )
+            if headend is not None:
+                headend.is_off = runner.meter_off
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGINT, runner.stop)
             loop.add_signal_handler(signal.SIGTERM, runner.stop)

@@ -62,3 +62,25 @@ class MeterEventKind(StrEnum):
 class SwitchState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
+
+
+class PingReason(StrEnum):
+    """Why a meter was asked whether it has power."""
+
+    VERIFY_INCIDENT = "verify_incident"
+    SINGLE_CALL = "single_call"
+    RESTORATION = "restoration"
+    MANUAL = "manual"
+
+
+class PingState(StrEnum):
+    """A meter ping's outcome: pending until the head-end answers or the wait runs out."""
+
+    PENDING = "pending"
+    ON = "on"
+    OFF = "off"
+    NO_ANSWER = "no_answer"
+
+
+PING_ANSWERS = (PingState.ON, PingState.OFF, PingState.NO_ANSWER)
+"""What a head-end may answer."""

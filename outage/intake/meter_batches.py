@@ -41,7 +41,7 @@ def record_meter_events(
 ) -> MeterEventsOut:
     """Store the batch's good events of known meters; answer the rest."""
     read = _read(batch.events, now=clock.now(), max_age=max_age)
-    premises = _premises(session, {event.meter_id for event in read.valid})
+    premises = premises_of(session, {event.meter_id for event in read.valid})
     known = [event for event in read.valid if event.meter_id in premises]
     unknown = sorted({event.meter_id for event in read.valid} - premises.keys())
     stored = _store(session, known, premises)
@@ -63,7 +63,7 @@ def _read(items: list[JsonValue], *, now: datetime, max_age: timedelta) -> _Read
         try:
             event = _EVENT.validate_python(item)
         except ValidationError as exc:
-            read.rejected.append(RejectedEventOut(index=index, reason=_reason(exc)))
+            read.rejected.append(RejectedEventOut(index=index, reason=rejection_reason(exc)))
             continue
         problem = event_time_problem(event.occurred_at, now=now, max_age=max_age)
         if problem is None:
@@ -73,7 +73,7 @@ def _read(items: list[JsonValue], *, now: datetime, max_age: timedelta) -> _Read
     return read
 
 
-def _reason(exc: ValidationError) -> str:
+def rejection_reason(exc: ValidationError) -> str:
     """The validation errors in a line: where in the event, and what is wrong there."""
     errors = exc.errors(include_url=False, include_input=False, include_context=False)
     reason = "; ".join(
@@ -83,7 +83,7 @@ def _reason(exc: ValidationError) -> str:
     return reason[:REASON_MAX]
 
 
-def _premises(session: Session, meter_ids: set[str]) -> dict[str, int]:
+def premises_of(session: Session, meter_ids: set[str]) -> dict[str, int]:
     """Meter id -> its premise, for the meters we know, in one query."""
     if not meter_ids:
         return {}

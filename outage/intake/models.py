@@ -28,6 +28,8 @@ from outage.intake.enums import (
     Hazard,
     MatchMethod,
     MeterEventKind,
+    PingReason,
+    PingState,
     ReportStatus,
     SwitchState,
 )
@@ -137,6 +139,43 @@ class MeterEvent(Base):
     received_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=clock.now, server_default=func.now()
     )
+
+
+class MeterPing(Base):
+    """One meter asked by the head-end whether it has power, and its answer.
+
+    The pending rows not yet sent are the outbox of pings (`outage.intake.pings`): they are
+    written in the caller's transaction and sent afterwards by a job, so a crash between
+    the two loses nothing. An answer "on" or "off" is stored as a meter event too
+    (`meter_event_id`), which is how the engine sees it."""
+
+    __tablename__ = "meter_pings"
+    __table_args__ = (
+        UniqueConstraint("request_id", "meter_id", name="uq_meter_pings_request_meter"),
+        Index("ix_meter_pings_asked_at", "asked_at"),
+        Index("ix_meter_pings_unsent", "asked_at", postgresql_where="sent_at IS NULL"),
+        Index("ix_meter_pings_pending", "asked_at", postgresql_where="state = 'pending'"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    """The head-end request the meter was asked in (at most the head-end's batch size)."""
+    meter_id: Mapped[str] = mapped_column(String(64))
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    reason: Mapped[PingReason] = mapped_column(checked_enum(PingReason, "meter_ping_reason"))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", name="fk_meter_pings_incident_id"), index=True
+    )
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the head-end took the request; None while it waits in the outbox."""
+    state: Mapped[PingState] = mapped_column(checked_enum(PingState, "meter_ping_state"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """The head-end's time of the answer, or when the wait for one ran out."""
+    meter_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meter_events.id", name="fk_meter_pings_meter_event_id")
+    )
+    """The meter event an "on" or "off" answer became."""
 
 
 class ScadaEvent(Base):

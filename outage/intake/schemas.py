@@ -1,7 +1,7 @@
 """What reports and device events look like at the boundary, validated once for every channel."""
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,8 @@ from outage.intake.enums import (
     Hazard,
     MatchMethod,
     MeterEventKind,
+    PingReason,
+    PingState,
     ReportStatus,
     SwitchState,
 )
@@ -199,6 +201,76 @@ class MeterEventsOut(BaseModel):
     """Events of those meters: not stored."""
     rejected: list[RejectedEventOut] = []
     """Malformed or out-of-bounds events, in batch order (at most `ANSWER_CAP`)."""
+    rejected_count: int = 0
+
+    ANSWER_CAP: ClassVar[int] = 100
+
+
+MeterId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
+
+
+class PingsIn(_Strict):
+    """Meters to ask whether they have power, and why."""
+
+    meter_ids: Annotated[list[MeterId], Field(min_length=1, max_length=METER_BATCH_MAX)]
+    reason: PingReason = PingReason.MANUAL
+    incident_id: int | None = None
+
+
+class PingBatchOut(BaseModel):
+    """What became of the meters asked for (`outage.intake.pings.PingBatch`)."""
+
+    request_ids: list[str]
+    asked: list[str]
+    pending: list[str]
+    """Already waiting for an answer: not asked again."""
+    deferred: list[str]
+    """Over the head-end's minute: ask again later."""
+    unknown: list[str]
+    """Of no premise we know."""
+
+
+class PingOut(BaseModel):
+    """A meter asked, and its answer once it came."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    request_id: str
+    meter_id: str
+    reason: PingReason
+    incident_id: int | None
+    asked_at: datetime
+    sent_at: datetime | None
+    state: PingState
+    answered_at: datetime | None
+
+
+class PingAnswerIn(_Strict):
+    """A meter's answer to a ping (`outage.intake.headend`)."""
+
+    request_id: MeterId
+    meter_id: MeterId
+    state: Literal["on", "off", "no_answer"]
+    answered_at: AwareDatetime
+
+
+class PingAnswersIn(_Strict):
+    """A head-end's batch of answers, validated one by one as a meter events batch is."""
+
+    answers: Annotated[list[JsonValue], Field(min_length=1, max_length=METER_BATCH_MAX)]
+
+
+class PingAnswersOut(BaseModel):
+    """What became of a batch of answers: each is recorded, settled before (answered
+    already, or its wait ran out: nothing changes), unknown (no such ping), or rejected
+    with its reason. The lists are capped; the counts are whole."""
+
+    recorded: int
+    settled_before: int
+    unknown: list[str] = []
+    """The meter ids of answers to no ping we sent, sorted (at most `ANSWER_CAP`)."""
+    unknown_count: int = 0
+    rejected: list[RejectedEventOut] = []
     rejected_count: int = 0
 
     ANSWER_CAP: ClassVar[int] = 100

@@ -7,7 +7,7 @@ whose meters all came back, and those no incident tells of (the restore arrived 
 before, the last gasp) are grouped by overlap in time so that the engine can name the
 device they share and record the outage nobody saw while it lasted. An interval of the
 momentary limit or less is no outage: it is a momentary interruption, which the
-reliability indices read from the meter events themselves (`outage.reliability.records`).
+reliability indices read from the meter events themselves (`outage.reliability.meters`).
 """
 
 from collections.abc import Iterable, Mapping, Sequence

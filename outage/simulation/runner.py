@@ -158,6 +158,9 @@ class StormRunner:
             if options.crews
             else None
         )
+        self._meter_accounts = {
+            r.meter_id: r.account for r in grid.reporters.values() if r.meter_id
+        }
         self._sim_zero = 0.0
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -166,6 +169,18 @@ class StormRunner:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def meter_off(self, meter_id: str) -> bool:
+        """Whether the meter's customer is out now: of a fault of the storm not yet repaired
+        (its wave begun) and not restored by switching. Asked by the head-end's threads, so
+        it reads a copy of the faults and only tests membership of the sets."""
+        account = self._meter_accounts.get(meter_id)
+        if account is None or account in self.state.switched:
+            return False
+        repaired = self.state.repaired
+        return any(
+            account in f.accounts and f.device not in repaired for f in tuple(self.state.faults)
+        )
 
     # --- the clock ---------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The storm loop on a scaled clock: what it posts is dated by that clock."""
+"""The storm loop: what it posts is dated by a scaled clock, and which meters are out now,
+as the simulated head-end sees it."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ from grid_topology.model import GridModel
 from outage.clock import Clock
 from outage.simulation.client import Sent, StormClient
 from outage.simulation.runner import StormOptions, StormRunner
-from outage.simulation.storm import Contact, Reporter, StormGrid
+from outage.simulation.storm import Contact, Fault, Reporter, StormGrid, generate_storm
 
 SPEED = 1000.0
 """The fastest clock there is: the storm lasts a few wall seconds."""
@@ -56,3 +57,49 @@ def test_a_storm_at_another_speed_than_its_clock_is_refused(sample_grid: GridMod
             run_id="refused",
             dates=Clock(datetime.now(UTC), 30),
         )
+
+
+@pytest.fixture(scope="module")
+def grid(sample_grid: GridModel) -> StormGrid:
+    return StormGrid.from_model(sample_grid)
+
+
+@pytest.fixture
+def runner(grid: StormGrid) -> StormRunner:
+    options = StormOptions(crews=False)
+    return StormRunner(grid, StormClient("http://127.0.0.1:9"), options, run_id="t")
+
+
+@pytest.fixture
+def fault(grid: StormGrid) -> Fault:
+    return generate_storm(grid, faults=1, call_rate=0.0, seed=3, run_id="t").faults[0]
+
+
+def _metered(grid: StormGrid, fault: Fault) -> tuple[str, str]:
+    """A customer of the fault with a meter, and the meter."""
+    account = next(a for a in sorted(fault.accounts) if grid.reporters[a].meter_id)
+    return account, grid.meters(frozenset({account}))[0]
+
+
+def test_a_meter_is_off_while_its_fault_is_not_repaired(
+    grid: StormGrid, runner: StormRunner, fault: Fault
+) -> None:
+    runner.state.faults.append(fault)
+    assert runner.meter_off(_metered(grid, fault)[1])
+
+
+def test_a_meter_is_on_once_its_fault_is_repaired(
+    grid: StormGrid, runner: StormRunner, fault: Fault
+) -> None:
+    runner.state.faults.append(fault)
+    runner.state.repaired.add(fault.device)
+    assert not runner.meter_off(_metered(grid, fault)[1])
+
+
+def test_a_meter_is_on_once_switching_restored_its_customer(
+    grid: StormGrid, runner: StormRunner, fault: Fault
+) -> None:
+    runner.state.faults.append(fault)
+    account, meter = _metered(grid, fault)
+    runner.state.switched.add(account)
+    assert not runner.meter_off(meter)

@@ -117,6 +117,11 @@ def _revoke_token(client: TestClient, fx: Fixture, who: Who) -> Any:
 
 SMS = {"from": "+84912000222", "text": "HELP"}
 METER = {"events": [{"meter_id": "nope", "event": "last_gasp", "occurred_at": "2026-01-01T00:00Z"}]}
+PING_ANSWERS = {
+    "answers": [
+        {"request_id": "r", "meter_id": "nope", "state": "on", "answered_at": "2026-01-01T00:00Z"}
+    ]
+}
 SCADA = {"asset_ref": "nope", "state": "open", "occurred_at": "2026-01-01T00:00Z"}
 
 REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
@@ -266,6 +271,13 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
         json={"app_id": "1", "event_name": "follow", "timestamp": 1, "follower": {"id": "1"}},
     ),
     ("POST", "/api/v1/ami/events"): _request("POST", "/api/v1/ami/events", json=METER),
+    ("POST", "/api/v1/ami/pings"): _request(
+        "POST", "/api/v1/ami/pings", json={"meter_ids": ["nope"]}
+    ),
+    ("GET", "/api/v1/ami/pings"): _request("GET", "/api/v1/ami/pings?request_id=nope"),
+    ("POST", "/api/v1/ami/pings/answers"): _request(
+        "POST", "/api/v1/ami/pings/answers", json=PING_ANSWERS
+    ),
     ("POST", "/api/v1/scada/events"): _request("POST", "/api/v1/scada/events", json=SCADA),
     ("GET", "/open311/v2/discovery.{fmt}"): _request("GET", "/open311/v2/discovery.json"),
     ("GET", "/open311/v2/services.{fmt}"): _request("GET", "/open311/v2/services.xml"),

@@ -1,13 +1,19 @@
-"""Customers of the sample grid, handed out one per test so reports never collide."""
+"""Customers of the sample grid, handed out one per test so reports never collide; a
+database of its own for the meter pings' suites, and their head-end."""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import count
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from grid_topology.model import GridModel
+from outage.app import create_app
+from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
+from tests.conftest import issue_credentials, own_database
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,24 @@ def new_customer(
                     return SampleCustomer(**row._mapping)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def ping_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    """Its own database: the answers are meter events every suite reading meters would see."""
+    with own_database(database_url, "meter_pings", sample_grid) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def head_end(ping_database: str) -> Iterator[TestClient]:
+    """The head-end posting answers, with its API key."""
+    key = issue_credentials(ping_database).key(Scope.AMI)
+    with TestClient(create_app(ping_database), headers=key) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def meters(sample_grid: GridModel) -> Iterator[str]:
+    """Meters handed out a few per test, so no test finds another's pings pending."""
+    return iter([p.meter_id for p in sample_grid.premises if p.meter_id])

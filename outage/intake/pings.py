@@ -1,0 +1,293 @@
+"""Pinging smart meters: the requests kept to the head-end's limits, sent from an outbox,
+and the answers taken in as meter evidence.
+
+`request_pings` records one pending row a meter (`MeterPing`), grouped into requests of at
+most the head-end's batch size and no more in a minute than it takes; the rows are the
+outbox, sent after the caller's commit by `send_pending`, a job, so a crash in between
+loses nothing and a head-end that refuses is asked again on the next run. `record_answers`
+takes the head-end's answers; `expire_pings` turns a ping unanswered for too long into
+no answer.
+
+An answer becomes evidence as a meter event the engine already reads, at the answer's
+time: "on" is a `power_restored` (the meter is live: `EvidenceKind.LIVE`), "off" a
+`last_gasp` (the premise is out). "No answer" is no event: a meter can be silent for
+reasons of its own (its radio, its network).
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from outage import clock
+from outage.intake.enums import MeterEventKind, PingReason, PingState
+from outage.intake.headend import HeadEnd, HeadEndLimits, HeadEndRefused, PingAnswer
+from outage.intake.meter_batches import premises_of, rejection_reason
+from outage.intake.models import MeterEvent, MeterPing
+from outage.intake.schemas import PingAnswerIn, PingAnswersIn, PingAnswersOut, RejectedEventOut
+from outage.intake.service import event_time_problem
+from outage.locks import METER_PINGS, METER_PINGS_SEND
+
+log = logging.getLogger(__name__)
+
+MINUTE = timedelta(minutes=1)
+
+
+def _head_end_minute() -> timedelta:
+    """The head-end's minute in the service's time: it counts real minutes, which a demo's
+    scaled clock makes longer."""
+    return clock.current().span(MINUTE)
+
+
+_ANSWER = TypeAdapter(PingAnswerIn)
+_EVENT_OF = {PingState.ON: MeterEventKind.POWER_RESTORED, PingState.OFF: MeterEventKind.LAST_GASP}
+
+
+@dataclass(frozen=True)
+class PingBatch:
+    """What became of the meters asked for: asked (in requests `request_ids`), already
+    waiting for an answer, over the minute's budget (ask again later), or unknown."""
+
+    request_ids: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+def request_pings(
+    session: Session,
+    limits: HeadEndLimits,
+    meter_ids: Sequence[str],
+    reason: PingReason,
+    *,
+    incident_id: int | None = None,
+    now: datetime,
+) -> PingBatch:
+    """Record pings of the meters, in order, as far as the head-end's minute allows."""
+    session.execute(select(func.pg_advisory_xact_lock(METER_PINGS)))
+    wanted = list(dict.fromkeys(meter_ids))
+    premises = premises_of(session, set(wanted))
+    waiting = _pending(session, premises.keys())
+    askable = [m for m in wanted if m in premises and m not in waiting]
+    lately = MeterPing.asked_at.between(now - _head_end_minute(), now)
+    asked_lately = session.scalar(select(func.count()).where(lately))
+    budget = max(limits.max_per_minute - (asked_lately or 0), 0)
+    asked, deferred = askable[:budget], askable[budget:]
+    request_ids = []
+    for start in range(0, len(asked), limits.max_batch):
+        chunk = asked[start : start + limits.max_batch]
+        request_id = uuid.uuid4().hex
+        request_ids.append(request_id)
+        session.add_all(
+            MeterPing(
+                request_id=request_id,
+                meter_id=meter_id,
+                premise_id=premises[meter_id],
+                reason=reason,
+                incident_id=incident_id,
+                asked_at=now,
+                state=PingState.PENDING,
+            )
+            for meter_id in chunk
+        )
+    session.flush()
+    return PingBatch(
+        request_ids=request_ids,
+        asked=asked,
+        pending=[m for m in wanted if m in waiting],
+        deferred=deferred,
+        unknown=[m for m in wanted if m not in premises],
+    )
+
+
+def send_pending(session: Session, headend: HeadEnd, *, now: datetime) -> int:
+    """Send the unsent pending pings, oldest request first, whole requests within the
+    head-end's minute; how many meters were taken. A refusal stops the run: the rest wait
+    for the next one. One sender at a time: another finding it busy does nothing."""
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(METER_PINGS_SEND))):
+        return 0
+    lately = MeterPing.sent_at.between(now - _head_end_minute(), now)
+    sent_lately = session.scalar(select(func.count()).where(lately)) or 0
+    budget = headend.limits.max_per_minute - sent_lately
+    sent = 0
+    for request_id in _unsent_requests(session, budget, fresh_minute=sent_lately == 0):
+        pings = session.scalars(
+            select(MeterPing)
+            .where(MeterPing.request_id == request_id, MeterPing.state == PingState.PENDING)
+            .order_by(MeterPing.id)
+        ).all()
+        try:
+            headend.ping(request_id, [p.meter_id for p in pings])
+        except HeadEndRefused as refusal:
+            log.warning("pings of request %s wait for the next run: %s", request_id, refusal)
+            break
+        for ping in pings:
+            ping.sent_at = now
+        sent += len(pings)
+    session.flush()
+    return sent
+
+
+def _unsent_requests(session: Session, budget: int, *, fresh_minute: bool) -> list[str]:
+    """The oldest unsent requests whose meters fit in `budget`, whole (a request sent again
+    must be the same request). The first is taken even when larger, if the minute is
+    untouched: a head-end whose limits shrank must still get its backlog."""
+    if budget <= 0:
+        return []
+    rows = session.execute(
+        select(MeterPing.request_id, func.count())
+        .where(MeterPing.sent_at.is_(None), MeterPing.state == PingState.PENDING)
+        .group_by(MeterPing.request_id)
+        .order_by(func.min(MeterPing.asked_at), func.min(MeterPing.id))
+        .limit(budget)
+    ).all()
+    taken: list[str] = []
+    for request_id, size in rows:
+        if size > budget and (taken or not fresh_minute):
+            break
+        taken.append(request_id)
+        budget -= size
+        if budget <= 0:
+            break
+    return taken
+
+
+def record_answers(
+    session: Session, batch: PingAnswersIn, *, now: datetime, max_age: timedelta
+) -> PingAnswersOut:
+    """Record the answers to pending pings, each once; answer for the rest."""
+    answers, rejected = _read(batch, now=now, max_age=max_age)
+    keys: dict[tuple[str, str], PingAnswer] = {}
+    for answer in answers:
+        keys.setdefault((answer.request_id, answer.meter_id), answer)
+    rows = (
+        session.scalars(
+            select(MeterPing)
+            .where(tuple_(MeterPing.request_id, MeterPing.meter_id).in_(sorted(keys)))
+            .order_by(MeterPing.id)
+            .with_for_update()
+        ).all()
+        if keys
+        else []
+    )
+    recorded = 0
+    for row in rows:
+        if row.state is PingState.PENDING:
+            _answer(session, row, keys[(row.request_id, row.meter_id)])
+            recorded += 1
+    found = {(row.request_id, row.meter_id) for row in rows}
+    unknown = sorted({meter for request, meter in keys.keys() - found})
+    cap = PingAnswersOut.ANSWER_CAP
+    session.flush()
+    return PingAnswersOut(
+        recorded=recorded,
+        settled_before=sum(1 for a in answers if (a.request_id, a.meter_id) in found) - recorded,
+        unknown=unknown[:cap],
+        unknown_count=len(unknown),
+        rejected=rejected[:cap],
+        rejected_count=len(rejected),
+    )
+
+
+PINGS_MAX = 1000
+"""Pings one read gives."""
+
+
+def pings_of(
+    session: Session, *, request_id: str | None = None, incident_id: int | None = None
+) -> list[MeterPing]:
+    """The pings of a request or of an incident, the latest first (at most `PINGS_MAX`)."""
+    query = select(MeterPing).order_by(MeterPing.asked_at.desc(), MeterPing.id.desc())
+    if request_id is not None:
+        query = query.where(MeterPing.request_id == request_id)
+    if incident_id is not None:
+        query = query.where(MeterPing.incident_id == incident_id)
+    return list(session.scalars(query.limit(PINGS_MAX)))
+
+
+def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
+    """Pings sent longer than `wait` ago and still unanswered are no answer; how many.
+    One not sent yet waits in the outbox (its meter was never asked). Those an answer is
+    being recorded for are left to it (skipped, not waited for)."""
+    overdue = (
+        select(MeterPing.id)
+        .where(
+            MeterPing.state == PingState.PENDING,
+            MeterPing.sent_at.is_not(None),
+            MeterPing.sent_at < now - wait,
+        )
+        .with_for_update(skip_locked=True)
+    )
+    expired = session.scalars(
+        update(MeterPing)
+        .where(MeterPing.id.in_(overdue.scalar_subquery()))
+        .values(state=PingState.NO_ANSWER, answered_at=now)
+        .returning(MeterPing.id)
+    )
+    return len(expired.all())
+
+
+def _answer(session: Session, row: MeterPing, answer: PingAnswer) -> None:
+    row.state = answer.state
+    row.answered_at = answer.answered_at
+    kind = _EVENT_OF.get(answer.state)
+    if kind is not None:
+        row.meter_event_id = _meter_event(session, row, kind, answer.answered_at)
+
+
+def _meter_event(session: Session, row: MeterPing, kind: MeterEventKind, at: datetime) -> int:
+    """The meter event of the answer: stored now, or the same one the head-end sent."""
+    key = {"meter_id": row.meter_id, "kind": kind, "occurred_at": at}  # the events' unique key
+    stored = session.scalar(
+        insert(MeterEvent)
+        .values(**key, premise_id=row.premise_id)
+        .on_conflict_do_nothing()
+        .returning(MeterEvent.id)
+    )
+    if stored is not None:
+        return stored
+    return session.execute(select(MeterEvent.id).filter_by(**key)).scalar_one()
+
+
+def _read(
+    batch: PingAnswersIn, *, now: datetime, max_age: timedelta
+) -> tuple[list[PingAnswer], list[RejectedEventOut]]:
+    """The batch's valid answers and its rejected ones, with why."""
+    answers: list[PingAnswer] = []
+    rejected: list[RejectedEventOut] = []
+    for index, item in enumerate(batch.answers):
+        try:
+            parsed = _ANSWER.validate_python(item)
+        except ValidationError as exc:
+            rejected.append(RejectedEventOut(index=index, reason=rejection_reason(exc)))
+            continue
+        problem = event_time_problem(parsed.answered_at, now=now, max_age=max_age)
+        if problem is not None:
+            rejected.append(RejectedEventOut(index=index, reason=problem))
+            continue
+        answers.append(
+            PingAnswer(
+                parsed.request_id, parsed.meter_id, PingState(parsed.state), parsed.answered_at
+            )
+        )
+    return answers, rejected
+
+
+def _pending(session: Session, meter_ids: Iterable[str]) -> set[str]:
+    """Those of the meters asked and not yet answered: asking again would tell nothing."""
+    wanted = sorted(meter_ids)
+    if not wanted:
+        return set()
+    rows = session.scalars(
+        select(MeterPing.meter_id).where(
+            MeterPing.state == PingState.PENDING, MeterPing.meter_id.in_(wanted)
+        )
+    )
+    return set(rows)
