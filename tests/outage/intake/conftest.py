@@ -59,17 +59,18 @@ def new_customer(
 
 
 @pytest.fixture(scope="module")
-def ping_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    """Its own database: the answers are meter events every suite reading meters would see."""
-    with own_database(database_url, "meter_pings", sample_grid) as url:
+def ami_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
+    """A database of the module's own: the meter events it stores (answers to pings, batches
+    of thousands) would weigh on every suite reading meters."""
+    with own_database(database_url, "ami", sample_grid) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def head_end(ping_database: str) -> Iterator[TestClient]:
-    """The head-end posting answers, with its API key."""
-    key = issue_credentials(ping_database).key(Scope.AMI)
-    with TestClient(create_app(ping_database), headers=key) as client:
+def head_end(ami_database: str) -> Iterator[TestClient]:
+    """The head-end (its batches of events, its answers to pings), with its API key."""
+    key = issue_credentials(ami_database).key(Scope.AMI)
+    with TestClient(create_app(ami_database), headers=key) as client:
         yield client
 
 

@@ -63,15 +63,15 @@ def _dispatcher(database: str, settings: Settings) -> TestClient:
 
 
 @pytest.fixture(scope="module")
-def dispatcher(ping_database: str, settings: Settings) -> Iterator[TestClient]:
-    with _dispatcher(ping_database, settings) as client:
+def dispatcher(ami_database: str, settings: Settings) -> Iterator[TestClient]:
+    with _dispatcher(ami_database, settings) as client:
         yield client
 
 
 def test_meters_asked_through_the_api_are_answered_through_it(
     dispatcher: TestClient,
     head_end: TestClient,
-    ping_database: str,
+    ami_database: str,
     settings: Settings,
     meters: Iterator[str],
     answers: Answers,
@@ -87,7 +87,7 @@ def test_meters_asked_through_the_api_are_answered_through_it(
     assert (batch["asked"], batch["unknown"]) == ([off, on], ["M-nope"])
     headend = configured_headend(settings)
     assert headend is not None
-    with session_scope(session_factory(ping_database)) as session:
+    with session_scope(session_factory(ami_database)) as session:
         send_pending(session, headend, now=datetime.now(UTC))
     assert answers.all_in.wait(timeout=30)
     head_end.post(f"{PINGS}/answers", json={"answers": answers.items})
@@ -102,10 +102,8 @@ def test_pings_for_an_unknown_incident_are_refused(
     assert response.status_code == 404
 
 
-def test_without_a_headend_meters_cannot_be_asked(
-    ping_database: str, meters: Iterator[str]
-) -> None:
-    with _dispatcher(ping_database, get_settings()) as client:
+def test_without_a_headend_meters_cannot_be_asked(ami_database: str, meters: Iterator[str]) -> None:
+    with _dispatcher(ami_database, get_settings()) as client:
         response = client.post(PINGS, json={"meter_ids": [next(meters)]})
     assert response.status_code == 409
     assert "OUTAGE_AMI_HEADEND_URL" in response.json()["detail"]

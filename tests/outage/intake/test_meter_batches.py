@@ -1,7 +1,6 @@
 """POST /api/v1/ami/events: a head-end's batch keeps its good events whatever else it holds,
 and answers every other event with why."""
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,29 +10,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from grid_topology.model import GridModel
-from outage.app import create_app
-from outage.auth.enums import Scope
 from outage.db import session_factory, session_scope
 from outage.intake.models import MeterEvent
-from tests.conftest import issue_credentials, own_database
 
 AMI = "/api/v1/ami/events"
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def meter_database(database_url: str, sample_grid: GridModel) -> Iterator[str]:
-    """Its own database: ten thousand events would weigh on every suite reading meters."""
-    with own_database(database_url, "meter_batches", sample_grid) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def head_end(meter_database: str) -> Iterator[TestClient]:
-    """The head-end, with its API key."""
-    key = issue_credentials(meter_database).key(Scope.AMI)
-    with TestClient(create_app(meter_database), headers=key) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +41,15 @@ def test_a_retried_batch_is_answered_as_duplicates(head_end: TestClient, meters:
 
 
 def test_an_event_twice_in_one_batch_is_stored_once(
-    head_end: TestClient, meters: list[str], meter_database: str
+    head_end: TestClient, meters: list[str], ami_database: str
 ) -> None:
     answer = head_end.post(AMI, json={"events": [_event(meters[3])] * 2}).json()
     assert (answer["accepted"], answer["duplicates"]) == (1, 1)
-    assert _stored(meter_database, meters[3]) == 1
+    assert _stored(ami_database, meters[3]) == 1
 
 
 def test_an_unknown_meter_is_named_and_the_others_stored(
-    head_end: TestClient, meters: list[str], meter_database: str
+    head_end: TestClient, meters: list[str], ami_database: str
 ) -> None:
     unknown = [_event("M-nope"), _event("M-nope", kind="power_restored")]
     batch = {"events": [_event(meters[4]), *unknown]}
@@ -78,11 +59,11 @@ def test_an_unknown_meter_is_named_and_the_others_stored(
     assert answer["accepted"] == 1
     assert answer["unknown_meters"] == ["M-nope"]
     assert (answer["unknown_meter_count"], answer["unknown_events"]) == (1, 2)
-    assert _stored(meter_database, meters[4]) == 1
+    assert _stored(ami_database, meters[4]) == 1
 
 
 def test_a_malformed_event_is_rejected_alone_with_its_reason(
-    head_end: TestClient, meters: list[str], meter_database: str
+    head_end: TestClient, meters: list[str], ami_database: str
 ) -> None:
     naive = {**_event(meters[6]), "occurred_at": "2026-11-25T10:00:00"}
     batch = {"events": [_event(meters[5]), {**_event(meters[6]), "event": "blink"}, naive]}
@@ -92,15 +73,15 @@ def test_a_malformed_event_is_rejected_alone_with_its_reason(
     assert [r["index"] for r in answer["rejected"]] == [1, 2]
     assert answer["rejected"][0]["reason"].startswith("event:")
     assert answer["rejected"][1]["reason"].startswith("occurred_at:")
-    assert _stored(meter_database, meters[5]) == 1
-    assert _stored(meter_database, meters[6]) == 0
+    assert _stored(ami_database, meters[5]) == 1
+    assert _stored(ami_database, meters[6]) == 0
 
 
 @pytest.mark.parametrize(
     "when", [timedelta(minutes=10), -timedelta(days=30)], ids=["future", "beyond the horizon"]
 )
 def test_an_event_dated_out_of_bounds_is_rejected_alone(
-    head_end: TestClient, meters: list[str], meter_database: str, when: timedelta
+    head_end: TestClient, meters: list[str], ami_database: str, when: timedelta
 ) -> None:
     good, bad = (meters[7], meters[8]) if when > timedelta(0) else (meters[9], meters[10])
     batch = {"events": [_event(good), _event(bad, datetime.now(UTC) + when)]}
@@ -108,7 +89,7 @@ def test_an_event_dated_out_of_bounds_is_rejected_alone(
     assert answer["accepted"] == 1
     assert [r["index"] for r in answer["rejected"]] == [1]
     assert "occurred_at" in answer["rejected"][0]["reason"]
-    assert _stored(meter_database, bad) == 0
+    assert _stored(ami_database, bad) == 0
 
 
 def test_the_answer_lists_are_capped_and_the_counts_whole(head_end: TestClient) -> None:
@@ -189,7 +170,7 @@ NASTY = [
 
 
 def test_nasty_events_never_lose_the_good_ones(
-    head_end: TestClient, meters: list[str], meter_database: str
+    head_end: TestClient, meters: list[str], ami_database: str
 ) -> None:
     good = meters[11]
     response = head_end.post(AMI, json={"events": [*NASTY, _event(good)]})
@@ -198,4 +179,4 @@ def test_nasty_events_never_lose_the_good_ones(
     assert answer["accepted"] == 1
     assert answer["rejected_count"] == len(NASTY)
     assert all(len(r["reason"]) <= 300 for r in answer["rejected"])
-    assert _stored(meter_database, good) == 1
+    assert _stored(ami_database, good) == 1

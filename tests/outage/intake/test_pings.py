@@ -34,9 +34,9 @@ def moments() -> Iterator[datetime]:
 
 
 @pytest.fixture
-def session(ping_database: str) -> Iterator[Session]:
+def session(ami_database: str) -> Iterator[Session]:
     """Work rolled back afterwards."""
-    session = session_factory(ping_database)()
+    session = session_factory(ami_database)()
     try:
         yield session
     finally:
@@ -193,25 +193,25 @@ def test_a_ping_never_sent_waits_in_the_outbox_past_the_wait(
 
 
 def test_an_answer_sent_twice_is_recorded_once(
-    head_end: TestClient, ping_database: str, meters: Iterator[str], moments: Iterator[datetime]
+    head_end: TestClient, ami_database: str, meters: Iterator[str], moments: Iterator[datetime]
 ) -> None:
     now = datetime.now(UTC)
     meter = next(meters)
-    request_id = _asked(ping_database, [meter], next(moments))
+    request_id = _asked(ami_database, [meter], next(moments))
     body = {"answers": [_answer(request_id, meter, "on", now)]}
     first = head_end.post(ANSWERS, json=body).json()
     again = head_end.post(ANSWERS, json=body).json()
     assert (first["recorded"], again["recorded"], again["settled_before"]) == (1, 0, 1)
-    with session_scope(session_factory(ping_database)) as session:
+    with session_scope(session_factory(ami_database)) as session:
         events = session.scalars(select(MeterEvent.kind).where(MeterEvent.meter_id == meter))
         assert list(events) == ["power_restored"]
 
 
 def test_an_answer_to_no_ping_is_listed_unknown(
-    head_end: TestClient, ping_database: str, meters: Iterator[str], moments: Iterator[datetime]
+    head_end: TestClient, ami_database: str, meters: Iterator[str], moments: Iterator[datetime]
 ) -> None:
     meter = next(meters)
-    request_id = _asked(ping_database, [meter], next(moments))
+    request_id = _asked(ami_database, [meter], next(moments))
     now = datetime.now(UTC)
     body = {"answers": [_answer(request_id, meter, "on", now), _answer("r-x", "M-nope", "on", now)]}
     response = head_end.post(ANSWERS, json=body)
@@ -220,10 +220,10 @@ def test_an_answer_to_no_ping_is_listed_unknown(
 
 
 def test_a_malformed_answer_is_rejected_alone(
-    head_end: TestClient, ping_database: str, meters: Iterator[str], moments: Iterator[datetime]
+    head_end: TestClient, ami_database: str, meters: Iterator[str], moments: Iterator[datetime]
 ) -> None:
     meter = next(meters)
-    request_id = _asked(ping_database, [meter], next(moments))
+    request_id = _asked(ami_database, [meter], next(moments))
     now = datetime.now(UTC)
     body = {
         "answers": [{"meter_id": meter, "state": "maybe"}, _answer(request_id, meter, "off", now)]
@@ -237,9 +237,9 @@ def test_a_malformed_answer_is_rejected_alone(
 
 
 def test_an_off_answer_reaches_the_engine_as_the_premise_out(
-    head_end: TestClient, ping_database: str, moments: Iterator[datetime]
+    head_end: TestClient, ami_database: str, moments: Iterator[datetime]
 ) -> None:
-    with session_scope(session_factory(ping_database)) as session:
+    with session_scope(session_factory(ami_database)) as session:
         meter, account = session.execute(
             select(Premise.meter_id, Customer.account)
             .join(Customer, Customer.premise_id == Premise.id)
@@ -247,16 +247,16 @@ def test_an_off_answer_reaches_the_engine_as_the_premise_out(
             .order_by(Premise.id.desc())
             .limit(1)
         ).one()
-    request_id = _asked(ping_database, [meter], next(moments))
+    request_id = _asked(ami_database, [meter], next(moments))
     now = datetime.now(UTC)
     head_end.post(ANSWERS, json={"answers": [_answer(request_id, meter, "off", now)]})
-    with session_scope(session_factory(ping_database)) as session:
+    with session_scope(session_factory(ami_database)) as session:
         found = gather(session, now=now + timedelta(seconds=1), window=HOUR)
     assert EvidenceKind.LAST_GASP in {e.kind for e in found.items if e.account == account}
 
 
 def test_the_http_headend_pings_and_its_answers_come_back_through_the_api(
-    head_end: TestClient, ping_database: str, meters: Iterator[str]
+    head_end: TestClient, ami_database: str, meters: Iterator[str]
 ) -> None:
     off, on = _take(meters, 2)
     answers: list[dict[str, str]] = []
@@ -273,11 +273,11 @@ def test_the_http_headend_pings_and_its_answers_come_back_through_the_api(
     with field:
         headend = HttpHeadEnd(field.url, WIDE)
         now = datetime.now(UTC)
-        with session_scope(session_factory(ping_database)) as session:
+        with session_scope(session_factory(ami_database)) as session:
             batch = request_pings(session, WIDE, [off, on], PingReason.VERIFY_INCIDENT, now=now)
-        with session_scope(session_factory(ping_database)) as session:
+        with session_scope(session_factory(ami_database)) as session:
             send_pending(session, headend, now=now)
         assert both.wait(timeout=30)
     head_end.post(ANSWERS, json={"answers": answers})
-    states = _states(ping_database, batch.request_ids[0])
+    states = _states(ami_database, batch.request_ids[0])
     assert states == {off: PingState.OFF, on: PingState.ON}
