@@ -38,7 +38,7 @@ from outage.intake.models import Report
 from outage.pages.crew import strings as crew_strings
 from outage.settings import Settings
 from tests.browser.conftest import blocking_violations
-from tests.browser.test_maps_browser import CONTROL_ROOM, PHONE, sign_in, watch
+from tests.browser.test_maps_browser import CONTROL_ROOM, PHONE, sign_in, status_of, watch
 from tests.conftest import STAFF_PASSWORD, issue_credentials, make_crew, own_database
 
 if TYPE_CHECKING:
@@ -435,13 +435,6 @@ def test_a_split_sends_the_chosen_report_to_a_new_incident(
         assert report is not None and report.incident_id not in (None, storm.split)
 
 
-def _status(database: str, incident_id: int) -> IncidentStatus:
-    with session_scope(session_factory(database)) as session:
-        found = session.get(Incident, incident_id)
-        assert found is not None
-        return found.status
-
-
 def test_a_crew_in_the_storm_sees_its_action_wait_offline_until_it_is_sent(
     browser: Browser, storm: Storm, storm_server: str
 ) -> None:
@@ -478,10 +471,10 @@ def test_a_crew_in_the_storm_sees_its_action_wait_offline_until_it_is_sent(
         page.wait_for_timeout(2500)  # a retry or two fails meanwhile
         assert waiting.is_visible()
         assert card.locator(".job-status").inner_text() == t["crew_state.dispatched"]
-        assert _status(storm.database, job) is IncidentStatus.DISPATCHED
+        assert status_of(storm.database, job) is IncidentStatus.DISPATCHED
         context.set_offline(False)
         card.locator(".job-status", has_text=t["crew_state.on_site"]).wait_for(timeout=15000)
-        assert _status(storm.database, job) is IncidentStatus.ON_SITE
+        assert status_of(storm.database, job) is IncidentStatus.ON_SITE
         assert card.locator("button[data-pending]").count() == 0
         assert not [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p], problems
     finally:
