@@ -111,6 +111,23 @@ def wait_for(check: Callable[[], bool], seconds: float) -> bool:
     return check()
 
 
+def wait_until_quiet(url: str, quiet_s: float, seconds: float) -> bool:
+    """Wait until nothing is left to go out and no event was written for `quiet_s`.
+
+    The engine's planner keeps estimating restoration times after the last report is
+    placed, so an empty outbox alone is a moment, not the end of the work."""
+    deadline = time.monotonic() + seconds
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        newest = scalar(url, "SELECT coalesce(max(id), 0) FROM notification_events")
+        if newest != last or scalar(url, UNDELIVERED):
+            last, since = newest, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def scalar(url: str, query: str, **params: object) -> int:
     database = create_engine(url)
     try:

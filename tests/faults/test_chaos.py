@@ -30,7 +30,6 @@ from tests.conftest import make_crew
 
 from .conftest import (
     STORM_ENV,
-    UNDELIVERED,
     UNPLACED,
     play_storm,
     scalar,
@@ -38,6 +37,7 @@ from .conftest import (
     start_serve,
     storm_ready,
     wait_for,
+    wait_until_quiet,
 )
 
 STORM_S = 30.0
@@ -45,6 +45,8 @@ KILLS = 4
 """How often the engine process is killed during the storm."""
 POISON_AT_S = 8.0
 CATCH_UP_S = 60.0
+QUIET_S = 6.0
+"""Three of the planner's rounds without a new event: the engine's work is done."""
 POISON_ETR = "9999-12-31T20:00:00+00:00"
 
 ENV = {
@@ -160,7 +162,7 @@ def outcome(cluster: tuple[Path, str], sample_grid: GridModel) -> Iterator[Outco
                 if not chaos.poison:
                     chaos.poison.append(_poison(url))
                 wait_for(lambda: scalar(url, UNPLACED) == 0, CATCH_UP_S)
-                wait_for(lambda: scalar(url, UNDELIVERED) == 0, CATCH_UP_S)
+                wait_until_quiet(url, QUIET_S, CATCH_UP_S)
         finally:
             engine.stop()
         yield Outcome(state, sink, url, engine.kills, chaos.poison[0])
