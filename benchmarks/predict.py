@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks import predict_ami
 from benchmarks.baseline import SpatialBaseline
 from benchmarks.harness import percentile
 from grid_topology.geojson import read_grid
@@ -224,6 +225,7 @@ def run(
     count = scenarios if scenarios is not None else QUICK_SCENARIOS if quick else SCENARIOS
     call_rates = (MAIN_CALL_RATE,) if quick else CALL_RATES
     table = []
+    ami_table = []
     for grid in grids:
         predict(grid.topology, [])  # builds the engine's index, as a running engine has
         candidates = fault_candidates(grid.topology)
@@ -244,7 +246,8 @@ def run(
                 score_scenario(grid, faults, events, tally)
             progress(stage, count, count)
             table.append(tally.figures(grid.name, call_rate))
+        ami_table.extend(predict_ami.rows(grid, storms, NOISE, progress))
     main = next(
         row for row in table if row["grid"] == grids[0].name and row["call_rate"] == MAIN_CALL_RATE
     )
-    return {**main, "table": table}
+    return {**main, "table": table, "ami": predict_ami.summary(ami_table)}

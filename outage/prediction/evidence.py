@@ -25,14 +25,11 @@ from outage.incidents.models import Incident
 from outage.intake.enums import OUTAGE_CODES, ReportStatus, SwitchState
 from outage.intake.models import MeterEvent, Report, ScadaEvent
 from outage.prediction.hazards import HazardReport, hazard_reports
-from outage.prediction.inference import Evidence, EvidenceKind
+from outage.prediction.inference import OUT_KINDS, Evidence, EvidenceKind
 from outage.prediction.meters import supply_event
 from outage.prediction.switching import Interval, SwitchEvent, outage_intervals
 
 _COUNTED = (ReportStatus.RECEIVED, ReportStatus.DUPLICATE)
-
-OUT = frozenset({EvidenceKind.CALL, EvidenceKind.LAST_GASP})
-"""Evidence that a customer is without supply."""
 
 
 @dataclass
@@ -57,13 +54,13 @@ class EvidenceSet:
         self.items.append(Evidence(account, kind))
         self.refs[account].append(ref)
         self.first_seen[account] = min(at, self.first_seen.get(account, at))
-        if kind in OUT:
+        if kind in OUT_KINDS:
             self.last_out[account] = max(at, self.last_out.get(account, at))
 
     def without_outages_of(self, accounts: Collection[str]) -> None:
         """Drop these customers' evidence of being without supply: it is over for them."""
         gone = set(accounts)
-        self.items = [e for e in self.items if not (e.kind in OUT and e.account in gone)]
+        self.items = [e for e in self.items if not (e.kind in OUT_KINDS and e.account in gone)]
         for account in gone:
             self.last_out.pop(account, None)
 

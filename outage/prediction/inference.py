@@ -47,6 +47,9 @@ class Evidence:
     kind: EvidenceKind
 
 
+OUT_KINDS = frozenset({EvidenceKind.CALL, EvidenceKind.LAST_GASP})
+"""Evidence that a customer is without supply."""
+
 SERVICE = "service"
 """Pseudo device kind: a fault on one customer's own service drop or meter."""
 
@@ -75,6 +78,9 @@ class Params:
     )
     """Log-odds penalty for one more fault, per protective kind: rarer faults cost more."""
     default_fault_cost: float = 4.0
+    inside_premise_odds: float = 0.0
+    """Log-odds that a lone caller's fault is inside their premise (their meter is live)
+    rather than on their service: with a meter to ask, this is what a ping settles."""
     service_confidence_cap: float = 0.8
     """A lone call could still be noise: never more sure than this of a single service."""
 
@@ -166,6 +172,17 @@ def predict(
     known_out: Iterable[str] = (),
 ) -> list[Prediction]:
     """The most likely set of faults; `known_out` are devices SCADA or a crew confirmed."""
+    return infer(topology, evidence, params, known_out=known_out).predictions
+
+
+def infer(
+    topology: Topology,
+    evidence: Iterable[Evidence],
+    params: Params = Params(),
+    *,
+    known_out: Iterable[str] = (),
+) -> "Inference":
+    """`predict`, keeping the solver's scores to weigh each prediction's rivals."""
     index = ProtectionIndex.of(topology)
     by_account: dict[str, set[EvidenceKind]] = defaultdict(set)
     for item in evidence:
@@ -189,7 +206,76 @@ def predict(
         if abs(estimate - call_rate) < 0.005:
             break
         call_rate = estimate
-    return solver.predictions(chosen)
+    return Inference(solver.predictions(chosen), solver)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One way a prediction's evidence could have come about: who would be out, and its
+    log-likelihood score. Scores compare only among one prediction's rivals."""
+
+    label: str
+    """`device`, `parent`, `below` (faults under the device instead), `service` (the
+    callers' own services), `inside` (a lone caller's premise: their meter is live)."""
+    device: str | None
+    out: frozenset[str]
+    score: float
+
+
+class Inference:
+    """Predictions with the solver that chose them, so each one's rivals can be weighed."""
+
+    def __init__(self, predictions: list[Prediction], solver: "_Solver") -> None:
+        self.predictions = predictions
+        self._solver = solver
+
+    def rivals(self, prediction: Prediction) -> list[Explanation]:
+        """The prediction and the explanations next to it in the protective tree.
+
+        For a device D with protective parent P: D itself, the best faults below D, and P.
+        Scores are comparable because each world is scored over P's whole subtree: D's
+        siblings keep what the solver chose for them in every world but P's. A single-service
+        prediction is weighed at the caller's nearest protective device, with the caller's
+        service and the caller's premise as the worlds where that device is closed."""
+        solver = self._solver
+        if prediction.kind == SERVICE:
+            account = prediction.device
+            chain = solver.index.chain(account)
+            if not chain:
+                return []
+            focal, lone = chain[0], frozenset({account})
+        else:
+            focal, lone = prediction.device, frozenset()
+        if focal in solver.forced or focal not in solver.value:
+            return []
+        parent = solver.index.parent(focal)
+        if parent is not None and parent not in solver.value:
+            parent = None
+        siblings: frozenset[str] = frozenset()
+        rest = 0.0
+        if parent is not None:
+            others = sorted(solver.children.get(parent, set()) - {focal})
+            siblings = solver.accounts_of(solver.choose(others))
+            rest = solver.below[parent] - max(0.0, solver.best[focal])
+        below = solver.accounts_of(solver.choose(sorted(solver.children.get(focal, ()))))
+        own = siblings | solver.index.accounts(focal)
+        worlds = [Explanation("device", focal, own, rest + solver.value[focal])]
+        if prediction.kind == SERVICE:
+            now = rest + solver.below[focal]
+            worlds.append(Explanation("service", None, siblings | below | lone, now))
+            inside = now + solver.params.inside_premise_odds
+            worlds.append(Explanation("inside", None, siblings | below, inside))
+        else:
+            callers = frozenset(
+                a for a in solver.evidenced_under[focal] if solver.evidence[a] & OUT_KINDS
+            )
+            below_score = rest + solver.below[focal]
+            worlds.append(Explanation("below", None, siblings | below | callers, below_score))
+        if parent is not None:
+            worlds.append(
+                Explanation("parent", parent, solver.index.accounts(parent), solver.value[parent])
+            )
+        return worlds
 
 
 class _Solver:
@@ -259,8 +345,12 @@ class _Solver:
     def solve(self) -> list[str]:
         for root in self.roots:
             self._solve_subtree(root)
+        return self.choose(sorted(self.roots))
+
+    def choose(self, starts: list[str]) -> list[str]:
+        """The best antichain under these devices (the devices themselves included)."""
         chosen: list[str] = []
-        stack = sorted(self.roots)
+        stack = list(starts)
         while stack:
             device = stack.pop()
             if self.best[device] <= 0:
@@ -270,6 +360,9 @@ class _Solver:
             else:
                 stack.extend(sorted(self.children.get(device, ())))
         return chosen
+
+    def accounts_of(self, devices: Iterable[str]) -> frozenset[str]:
+        return frozenset().union(*(self.index.accounts(d) for d in devices))
 
     def _confidence(self, device: str) -> float:
         if device in self.forced:

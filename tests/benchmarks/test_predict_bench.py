@@ -48,8 +48,23 @@ def test_quick_run_gives_every_contract_field(quick_result: dict) -> None:
 
 def test_quick_run_has_one_table_row_and_reports_progress(quick_result: dict) -> None:
     (row,) = quick_result["table"]
-    assert row == {k: v for k, v in quick_result.items() if k not in ("table", "stages")}
+    assert row == {k: v for k, v in quick_result.items() if k not in ("table", "stages", "ami")}
     assert quick_result["stages"][-1][1:] == (4, 4)
+
+
+def test_ami_mode_runs_each_call_rate_with_pings_and_without(quick_result: dict) -> None:
+    table = quick_result["ami"]["table"]
+    assert [(r["call_rate"], r["pings"]) for r in table] == [
+        (rate, pinged) for rate in (0.05, 0.1, 0.2) for pinged in (False, True)
+    ]
+    assert all(r["pings_per_incident"] == 0 for r in table if not r["pings"])
+    assert all(0 < r["pings_per_incident"] <= 10 for r in table if r["pings"])
+
+
+def test_pings_name_more_devices_exactly_and_drop_noise_calls(quick_result: dict) -> None:
+    ami = quick_result["ami"]
+    assert ami["exact"] >= ami["exact_without_pings"]
+    assert ami["false_service_per_scenario"] <= ami["false_service_without_pings"]
 
 
 def test_projection_keeps_distances() -> None:

@@ -1,46 +1,15 @@
-"""The roll-up rules on a small hand-built feeder.
+"""The roll-up rules on the small hand-built feeder of conftest.py."""
 
-S =B= n0 -L- n1 =F1= a (10 customers)
-             |  =F2= b (10 customers)
-             +=FT= t =F3= c (10 customers)     FT: a transformer fuse with
-                      =F4= d (40 customers)        two LV feeder fuses below
-"""
-
-import pytest
-
-from grid_topology.model import DeviceKind
-from grid_topology.topology import Link, Network, Topology
-from outage.prediction.inference import SERVICE, Evidence, EvidenceKind, Prediction, predict
-
-K = DeviceKind
-
-
-def _customers(node: str) -> tuple[str, ...]:
-    return tuple(f"{node}{i}" for i in range(40 if node == "d" else 10))
-
-
-@pytest.fixture(scope="module")
-def feeder() -> Topology:
-    links = [
-        Link("B", K.BREAKER, "S", "n0"),
-        Link("L", K.LINE, "n0", "n1"),
-        Link("F1", K.FUSE, "n1", "a"),
-        Link("F2", K.FUSE, "n1", "b"),
-        Link("FT", K.FUSE, "n1", "t"),
-        Link("F3", K.FUSE, "t", "c"),
-        Link("F4", K.FUSE, "t", "d"),
-    ]
-    return Topology(
-        Network(
-            links={link.asset_ref: link for link in links},
-            sources=frozenset({"S"}),
-            accounts_at={node: _customers(node) for node in "abcd"},
-        )
-    )
-
-
-def calls(*accounts: str) -> list[Evidence]:
-    return [Evidence(a, EvidenceKind.CALL) for a in accounts]
+from grid_topology.topology import Topology
+from outage.prediction.inference import (
+    SERVICE,
+    Evidence,
+    EvidenceKind,
+    Prediction,
+    infer,
+    predict,
+)
+from tests.outage.prediction.conftest import calls, customers
 
 
 def devices(predictions: list[Prediction]) -> set[str]:
@@ -57,7 +26,7 @@ def test_two_calls_on_one_lv_feeder_name_its_fuse(feeder: Topology) -> None:
 
 def test_prediction_counts_every_customer_downstream(feeder: Topology) -> None:
     (prediction,) = predict(feeder, calls("a1", "a5"))
-    assert prediction.accounts == frozenset(_customers("a"))
+    assert prediction.accounts == frozenset(customers("a"))
     assert prediction.evidence == {"a1", "a5"}
 
 
@@ -113,4 +82,39 @@ def test_confidence_grows_with_evidence(feeder: Topology) -> None:
 def test_a_confirmed_device_without_calls_is_still_out(feeder: Topology) -> None:
     (prediction,) = predict(feeder, [], known_out=["F3"])
     assert prediction.device == "F3"
-    assert prediction.accounts == frozenset(_customers("c"))
+    assert prediction.accounts == frozenset(customers("c"))
+
+
+def test_a_device_is_weighed_against_the_faults_below_it_and_its_parent(feeder: Topology) -> None:
+    inference = infer(feeder, calls("c1", "c2", "c3", "d1", "d2"))
+    (prediction,) = inference.predictions
+    rivals = {r.label: r for r in inference.rivals(prediction)}
+    assert rivals.keys() == {"device", "below", "parent"}
+    assert rivals["device"].device == "FT" and rivals["parent"].device == "B"
+    assert rivals["device"].score > max(rivals["below"].score, rivals["parent"].score)
+    assert rivals["parent"].out == frozenset(feeder.downstream("B").accounts)
+
+
+def test_a_device_s_siblings_stay_out_in_its_rivals_but_the_parent(feeder: Topology) -> None:
+    inference = infer(feeder, calls("a1", "a2", "a3", "b1", "b2", "b3"))
+    f1 = next(p for p in inference.predictions if p.device == "F1")
+    rivals = {r.label: r for r in inference.rivals(f1)}
+    assert set(customers("b")) <= rivals["device"].out
+    assert set(customers("b")) <= rivals["below"].out
+    assert not set(customers("a")) <= rivals["below"].out
+
+
+def test_a_lone_caller_is_weighed_at_their_nearest_device(feeder: Topology) -> None:
+    inference = infer(feeder, calls("d1"))
+    (prediction,) = inference.predictions
+    assert prediction.kind == SERVICE
+    rivals = {r.label: r for r in inference.rivals(prediction)}
+    assert rivals.keys() == {"device", "service", "inside", "parent"}
+    assert rivals["device"].device == "F4"
+    assert rivals["service"].out == {"d1"} and rivals["inside"].out == frozenset()
+
+
+def test_a_device_scada_opened_has_no_rivals(feeder: Topology) -> None:
+    inference = infer(feeder, calls("a1"), known_out=["F1"])
+    (prediction,) = inference.predictions
+    assert inference.rivals(prediction) == []
