@@ -6,7 +6,7 @@ of an incident row into its schema.
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from outage.incidents.errors import IncidentNotFound
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
 from outage.incidents.photos import photo_counts
+from outage.incidents.pings import IncidentPings, incident_pings
 from outage.incidents.restoration import resupplied
 from outage.incidents.schemas import (
     DeviceRef,
@@ -33,8 +34,11 @@ from outage.incidents.schemas import (
     IncidentFeature,
     IncidentFeatureCollection,
     IncidentOut,
+    IncidentPingsOut,
     IncidentProperties,
     IncidentReportOut,
+    PingCountsOut,
+    TransformerPingsOut,
 )
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
@@ -166,6 +170,7 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
         .order_by(Report.received_at.desc(), Report.id.desc())
         .limit(REPORTS_LISTED)
     )
+    pinged = incident_pings(session, [incident_id]).get(incident_id)
     return IncidentDetailOut(
         **_incident_out(row).model_dump(),
         evidence=EvidenceCountsOut(
@@ -176,6 +181,7 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
             for id_, ticket, received, address in reports
         ],
         nested=list(nested),
+        pings=_pings_out(pinged) if pinged is not None else None,
         events=[
             IncidentEventOut(
                 at=e.at,
@@ -187,6 +193,23 @@ def get_incident(session: Session, incident_id: int) -> IncidentDetailOut:
                 details=e.details,
             )
             for e in events
+        ],
+    )
+
+
+def _pings_out(pings: IncidentPings) -> IncidentPingsOut:
+    return IncidentPingsOut(
+        **asdict(pings.counts),
+        last_answer_at=pings.last_answer_at,
+        reasons=list(pings.reasons),
+        transformers=[
+            TransformerPingsOut(
+                **asdict(t.counts),
+                transformer=t.transformer,
+                last_answer_at=t.last_answer_at,
+                reasons=list(t.reasons),
+            )
+            for t in pings.transformers
         ],
     )
 
@@ -233,7 +256,9 @@ def incidents_geojson(
     if feeder is not None:
         query = query.where(Feeder.name == feeder)
     rows = session.execute(query).all()
-    counts = photo_counts(session, [row[0].id for row in rows])
+    ids = [row[0].id for row in rows]
+    counts = photo_counts(session, ids)
+    pinged = incident_pings(session, ids)
     features = []
     for row in rows:
         out = _incident_out(row)
@@ -271,6 +296,7 @@ def incidents_geojson(
             tickets=list(shown_tickets or ()),
             actions=list(available_actions(facts)),
             mergeable=mergeable(facts),
+            pings=PingCountsOut(**asdict(pinged[out.id].counts)) if out.id in pinged else None,
         )
         features.append(
             IncidentFeature(

@@ -9,7 +9,7 @@ from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind
 from outage.incidents.enums import Action, AuditAction, IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
-from outage.intake.enums import Hazard
+from outage.intake.enums import Hazard, PingReason
 
 _ALWAYS = frozenset({"action", "reason", "expected_version"})
 _FIELDS: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
@@ -189,6 +189,30 @@ class IncidentReportOut(BaseModel):
     """The premise the report was matched to, when it was."""
 
 
+class PingCountsOut(BaseModel):
+    """Meters asked about the incident, by their latest ping: on (they have power), off,
+    silent (no answer) and pending (asked, not answered yet)."""
+
+    on: int
+    off: int
+    silent: int
+    pending: int
+
+
+class TransformerPingsOut(PingCountsOut):
+    transformer: str | None
+    """The asset ref of the transformer the meters' premises hang under; None: none known."""
+    last_answer_at: datetime | None
+    """The newest "on" or "off" answer."""
+    reasons: list[PingReason]
+
+
+class IncidentPingsOut(PingCountsOut):
+    last_answer_at: datetime | None
+    reasons: list[PingReason]
+    transformers: list[TransformerPingsOut]
+
+
 class IncidentDetailOut(IncidentOut):
     evidence: EvidenceCountsOut
     reports: list[IncidentReportOut]
@@ -197,6 +221,8 @@ class IncidentDetailOut(IncidentOut):
     """Ids of the incidents nested in this one."""
     events: list[IncidentEventOut]
     """The audit trail, oldest first."""
+    pings: IncidentPingsOut | None = None
+    """What the meters asked about it answered, per transformer; None: none was asked."""
 
 
 class IncidentProperties(BaseModel):
@@ -229,6 +255,9 @@ class IncidentProperties(BaseModel):
     these and no others."""
     mergeable: bool = False
     """Whether another incident may take this one in (`merge` with its id)."""
+    pings: PingCountsOut | None = None
+    """The meters asked about it, by answer (the breakdown per transformer is in
+    `GET /api/v1/incidents/{id}`); None: none was asked."""
 
 
 class IncidentFeature(BaseModel):

@@ -24,7 +24,7 @@ from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
-from outage.grid.models import Customer, Premise
+from outage.grid.models import Customer, Device, Premise
 from outage.i18n import Language
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
@@ -33,8 +33,8 @@ from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
-from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
-from outage.intake.models import Report
+from outage.intake.enums import Channel, Hazard, MatchMethod, PingReason, PingState, ReportStatus
+from outage.intake.models import MeterPing, Report
 from outage.pages.crew import strings as crew_strings
 from outage.settings import Settings
 from tests.browser.conftest import blocking_violations
@@ -481,3 +481,71 @@ def test_a_crew_in_the_storm_sees_its_action_wait_offline_until_it_is_sent(
         assert not [p for p in problems if "net::ERR_INTERNET_DISCONNECTED" not in p], problems
     finally:
         context.close()
+
+
+def _ask_meters(database: str, incident_id: int) -> tuple[str, str]:
+    """Meters under two transformers asked about the incident: one on and one off under
+    the first, one still pending under the second; the two transformers' asset refs."""
+    now = datetime.now(UTC)
+    with session_scope(session_factory(database)) as session:
+        rows = session.execute(
+            select(Device.asset_ref, Premise.id, Premise.meter_id)
+            .join(Device, Device.id == Premise.transformer_id)
+            .where(Premise.meter_id.is_not(None))
+            .order_by(Device.asset_ref, Premise.id)
+        ).all()
+        under: dict[str, list[tuple[int, str]]] = {}
+        for transformer, premise_id, meter_id in rows:
+            under.setdefault(transformer, []).append((premise_id, meter_id))
+        first, second = [t for t, meters in under.items() if len(meters) >= 2][:2]
+        asked = [
+            (under[first][0], PingState.ON),
+            (under[first][1], PingState.OFF),
+            (under[second][0], PingState.PENDING),
+        ]
+        for (premise_id, meter_id), state in asked:
+            session.add(
+                MeterPing(
+                    request_id=uuid.uuid4().hex,
+                    meter_id=meter_id,
+                    premise_id=premise_id,
+                    reason=PingReason.VERIFY_INCIDENT,
+                    incident_id=incident_id,
+                    asked_at=now - timedelta(minutes=2),
+                    sent_at=now - timedelta(minutes=2),
+                    state=state,
+                    answered_at=None if state is PingState.PENDING else now,
+                )
+            )
+    return first, second
+
+
+def test_a_row_shows_what_its_meters_answered_and_its_detail_per_transformer(
+    page: Page, storm: Storm, storm_server: str
+) -> None:
+    t = map_strings("en")
+    props = features(page, storm_server)
+    incident_id = next(i for i, p in props.items() if p["status"] == "confirmed" and p["device"])
+    first, second = _ask_meters(storm.database, incident_id)
+
+    badge = page.locator(f"#incident-{incident_id} .ping-badge")
+    badge.locator(".ping-pending").wait_for(timeout=WAIT_MS)
+    assert badge.locator(".ping-pending").inner_text() == t["ping_badge_pending"].format(n=1)
+    assert badge.locator(".ping-on").inner_text() == t["ping_badge_on"].format(n=1)
+    assert badge.locator(".ping-off").inner_text() == t["ping_badge_off"].format(n=1)
+
+    detail = expand(page, incident_id)
+    counts = t["pings_counts"].format(on=1, off=1, silent=0, pending=1)
+    assert detail.locator("dl.facts", has_text=counts).count() == 1
+    cells = ".ping-on, .ping-off, .ping-silent, .ping-pending"
+    one = detail.locator(f'.ping-table tr[data-transformer="{first}"]')
+    one.wait_for(timeout=WAIT_MS)
+    assert one.locator(cells).all_inner_texts() == ["1", "1", "0", "0"]
+    assert one.locator(".ping-reasons").inner_text() == t["ping_reason_verify_incident"]
+    two = detail.locator(f'.ping-table tr[data-transformer="{second}"]')
+    assert two.locator(cells).all_inner_texts() == ["0", "0", "0", "1"]
+    assert two.locator(".ping-last").inner_text() == "—"
+    marker = page.locator(f'.incident-marker[aria-label*="#{incident_id} "]').first
+    marker.locator("circle.pinging").wait_for(timeout=WAIT_MS)  # the row focused the map
+    label = marker.get_attribute("aria-label")
+    assert label is not None and label.endswith(t["pings_waiting"])

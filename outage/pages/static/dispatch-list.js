@@ -1,6 +1,8 @@
 /* The dispatcher's incident list, fit for a storm: one line per incident in a table that
    scrolls on its own, totals that filter, filters and a search kept for the browser tab
-   (sessionStorage), and each row opening its facts, photos, actions and restoration plans.
+   (sessionStorage), and each row opening its facts, photos, meters asked (per
+   transformer), actions and restoration plans. A row whose meters were asked shows a
+   badge: those still waiting for an answer ("⏳ n") and those that answered on and off.
 
    The order is the dispatcher's: by priority (hazards, then customers out, then age) when
    the page loads and when they press "re-sort". The polls never move a row: changed rows
@@ -310,6 +312,34 @@
     row.querySelector(".c-crew").textContent = crewOf(p) || "—";
     row.querySelector(".c-etr").textContent = p.etr ? M.time(p.etr) : "—";
     row.querySelector(".c-age").textContent = age(p.started_at);
+    pingBadge(title, p.pings);
+  }
+
+  /* The meters asked about the incident: "⏳ n" while some wait for an answer, and how
+     many answered on and off once any answered, after the title (in its button, so it
+     is read with it); the whole count for screen readers. */
+  function pingBadge(title, pings) {
+    var badge = title.querySelector(".ping-badge");
+    title.classList.toggle("pinged", Boolean(pings));
+    if (!pings) {
+      if (badge) badge.remove();
+      return;
+    }
+    if (!badge) badge = title.appendChild(el("span", "ping-badge"));
+    badge.textContent = "";
+    var parts = [];
+    if (pings.pending) parts.push(["ping-pending", "ping_badge_pending", pings.pending]);
+    if (pings.on + pings.off + pings.silent) {
+      parts.push(["ping-on", "ping_badge_on", pings.on]);
+      parts.push(["ping-off", "ping_badge_off", pings.off]);
+    }
+    parts.forEach(function (part) {
+      var shown = el("span", part[0], words(part[1], { n: part[2] }));
+      shown.setAttribute("aria-hidden", "true");
+      badge.appendChild(shown);
+    });
+    badge.appendChild(el("span", "visually-hidden", t("pings") + ": " + D.pingCounts(pings)));
+    badge.title = t("pings") + ": " + D.pingCounts(pings);
   }
 
   function makeRow(id) {
@@ -366,12 +396,60 @@
     td.colSpan = 7;
     td.appendChild(D.facts(p));
     if (p.photo_count) td.appendChild(D.photosSection(p));
+    if (p.pings) td.appendChild(pingsSection(p.id));
     var outcome = el("p", "outcome", notes[id] || "");
     outcome.setAttribute("role", "status");
     if (canAct && !gone[id]) actionsBar(td, p, outcome);
     td.appendChild(outcome);
     if (D.plannable(p) && !gone[id]) td.appendChild(D.plansSection(p));
     detail.appendChild(td);
+  }
+
+  /* The meters asked, per transformer, read from the incident's detail
+     (GET /api/v1/incidents/{id}) each time the detail is filled. */
+  function pingsSection(id) {
+    var section = el("section", "pings");
+    section.appendChild(el("h3", null, t("pings_title")));
+    var note = el("p", "loading", t("pings_loading"));
+    section.appendChild(note);
+    M.fetchJson("/api/v1/incidents/" + encodeURIComponent(id))
+      .then(function (found) {
+        note.remove();
+        if (found.pings) section.appendChild(pingsTable(found.pings));
+      })
+      .catch(function () {
+        note.textContent = t("pings_failed");
+      });
+    return section;
+  }
+
+  var PING_COLUMNS = ["pings_transformer", "ping_on", "ping_off", "ping_silent", "ping_pending", "pings_reason", "pings_last_answer"];
+
+  function pingsTable(pings) {
+    var table = el("table", "ping-table");
+    table.appendChild(el("caption", "visually-hidden", t("pings_title")));
+    var head = el("tr");
+    PING_COLUMNS.forEach(function (key) {
+      var th = el("th", null, t(key));
+      th.scope = "col";
+      head.appendChild(th);
+    });
+    table.appendChild(el("thead")).appendChild(head);
+    var body = table.appendChild(el("tbody"));
+    pings.transformers.forEach(function (one) {
+      var row = el("tr", "ping-transformer");
+      row.dataset.transformer = one.transformer || "";
+      var name = el("th", null, one.transformer || t("pings_no_transformer"));
+      name.scope = "row";
+      row.appendChild(name);
+      [one.on, one.off, one.silent, one.pending].forEach(function (n, i) {
+        row.appendChild(el("td", "ping-count " + ["ping-on", "ping-off", "ping-silent", "ping-pending"][i], String(n)));
+      });
+      row.appendChild(el("td", "ping-reasons", one.reasons.map(function (r) { return t("ping_reason_" + r); }).join(", ")));
+      row.appendChild(el("td", "ping-last", one.last_answer_at ? M.time(one.last_answer_at) : "—"));
+      body.appendChild(row);
+    });
+    return table;
   }
 
   function actionsBar(td, p, outcome) {

@@ -1,7 +1,8 @@
 /* The dispatcher map's symbols and their legend: an incident's shape tells its state and
    its size how many customers are out; a hazard is a warning triangle whatever its state;
    a crew is a vehicle in its status's colour, with an arrow the way it is heading while
-   it moves; a customer report is a small dot. The legend on the map shows each of them,
+   it moves; a customer report is a small dot; an incident whose meters are being asked
+   has a dashed ring. The legend on the map shows each of them,
    drawn by the same functions.
 
    Symbols are SVG built as DOM nodes from the constants here and numbers; no text from
@@ -36,6 +37,7 @@
   var OTHER_COLOUR = "#4b5563";
   var OUTLINE = "#111827";
   var HAZARD = { fill: "#fbbf24", stroke: "#b91c1c", mark: "#111827" };
+  var PINGING = { stroke: "#111827", width: 1.5, dashes: "3 2.5", radius: 15.25 };
 
   var CREW_STATUSES = ["available", "en_route", "on_site", "off_shift"];
   var CREW_COLOURS = { available: "#15803d", en_route: "#2563eb", on_site: "#0e7490", off_shift: "#6b7280" };
@@ -116,21 +118,35 @@
     return svg;
   }
 
+  /* Some of the meters asked about it have not answered yet. */
+  function pinging(p) {
+    return Boolean(p.pings && p.pings.pending > 0);
+  }
+
   function incidentLook(p) {
     var hazard = isHazard(p);
     var size = sizeFor(p.customers_affected);
-    return { hazard: hazard, status: p.status, size: hazard ? Math.max(size, HAZARD_MIN_SIZE) : size };
+    return { hazard: hazard, status: p.status, size: hazard ? Math.max(size, HAZARD_MIN_SIZE) : size, pinging: pinging(p) };
   }
 
   function incidentLabel(p) {
     var what = isHazard(p) ? t("symbol_hazard") : t("incident");
-    return what + " #" + p.id + " · " + t("status_" + p.status) + " · " + t("customers_out") + ": " + p.customers_affected;
+    var label = what + " #" + p.id + " · " + t("status_" + p.status) + " · " + t("customers_out") + ": " + p.customers_affected;
+    return pinging(p) ? label + " · " + t("pings_waiting") : label;
+  }
+
+  /* A thin dashed ring round the symbol, inside its box. */
+  function drawPinging(svg) {
+    node("circle", { class: "pinging", cx: 16, cy: 16, r: PINGING.radius, fill: "none", stroke: PINGING.stroke, "stroke-width": PINGING.width, "stroke-dasharray": PINGING.dashes }, svg);
+    return svg;
   }
 
   function incidentSvg(look) {
     var className = look.hazard ? "hazard" : "state-" + look.status;
     var svg = canvas(look.size, className);
-    return look.hazard ? drawHazard(svg) : drawState(svg, look.status);
+    if (look.hazard) drawHazard(svg);
+    else drawState(svg, look.status);
+    return look.pinging ? drawPinging(svg) : svg;
   }
 
   function incidentKey(feature) {
@@ -300,6 +316,7 @@
         legendRow(list, "legend-state legend-" + status, incidentSvg({ hazard: false, status: status, size: 20 }), t("status_" + status));
       });
       legendRow(list, "legend-hazard", incidentSvg({ hazard: true, size: 20 }), t("symbol_hazard_any"));
+      legendRow(list, "legend-pinging", incidentSvg({ hazard: false, status: "confirmed", size: 20, pinging: true }), t("symbol_pings_pending"));
     });
     body.appendChild(el("p", "symbol-note", t("symbol_size")));
     group(body, "symbol_crews", function (list) {

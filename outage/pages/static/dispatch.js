@@ -55,6 +55,11 @@
     return Object.prototype.hasOwnProperty.call(CAUSES, cause) ? CAUSES[cause] : cause;
   }
 
+  /* What the meters asked about it answered: "3 on · 1 off · 0 no answer · 2 pending". */
+  function pingCounts(pings) {
+    return words("pings_counts", { on: pings.on, off: pings.off, silent: pings.silent, pending: pings.pending });
+  }
+
   function incidentFacts(p) {
     return M.facts([
       [t("incident"), "#" + p.id],
@@ -71,6 +76,7 @@
       [t("cause"), p.cause ? causeName(p.cause) : null],
       [t("tickets"), p.tickets && p.tickets.length ? p.tickets.join(", ") : null],
       [t("photos"), p.photo_count || null],
+      [t("pings"), p.pings ? pingCounts(p.pings) : null],
     ]);
   }
 
@@ -157,6 +163,7 @@
     deviceName: deviceName,
     title: incidentTitle,
     facts: incidentFacts,
+    pingCounts: pingCounts,
     photosSection: photosSection,
     plansSection: plansSection,
     plannable: plannable,

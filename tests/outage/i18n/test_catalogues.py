@@ -18,7 +18,7 @@ from outage.care.sla import AGE_BUCKETS
 from outage.grid.enums import SwitchSource
 from outage.i18n import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, read_catalogue
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
-from outage.intake.enums import Channel, Hazard, ReportStatus, ServiceCode
+from outage.intake.enums import Channel, Hazard, PingReason, ReportStatus, ServiceCode
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.texts import TEMPLATES
 from outage.open311.catalogue import SERVICES, Datatype
@@ -198,6 +198,7 @@ def test_the_maps_name_every_value_their_scripts_show() -> None:
         assert all(f"channel_{channel}" in words for channel in Channel), code
         assert all(f"source_{source}" in words for source in SwitchSource), code
         assert all(f"cause_{cause}" in words for cause in CAUSES), code
+        assert all(f"ping_reason_{reason}" in words for reason in PingReason), code
 
 
 def test_a_catalogue_is_one_object_of_strings(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Places on the sample grid, sessions, and evidence rows for incident tests."""
 
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,8 +24,16 @@ from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.models import IncidentEvent
 from outage.incidents.schemas import IncidentPatch
-from outage.intake.enums import Channel, MatchMethod, MeterEventKind, ReportStatus, SwitchState
-from outage.intake.models import MeterEvent, Report, ScadaEvent
+from outage.intake.enums import (
+    Channel,
+    MatchMethod,
+    MeterEventKind,
+    PingReason,
+    PingState,
+    ReportStatus,
+    SwitchState,
+)
+from outage.intake.models import MeterEvent, MeterPing, Report, ScadaEvent
 from tests.conftest import rolled_back
 
 T = TypeVar("T")
@@ -146,6 +155,59 @@ def add_scada_event() -> Callable[[Session, str], int]:
         return event.id
 
     return add
+
+
+@dataclass(frozen=True)
+class Meter:
+    meter_id: str
+    premise_id: int
+
+
+@pytest.fixture(scope="session")
+def metered(grid_database: str) -> dict[str, list[Meter]]:
+    """The smart meters under each transformer of the sample grid (asset ref -> meters)."""
+    with session_scope(session_factory(grid_database)) as db:
+        rows = db.execute(
+            select(Device.asset_ref, Premise.meter_id, Premise.id)
+            .join(Device, Device.id == Premise.transformer_id)
+            .where(Premise.meter_id.is_not(None))
+            .order_by(Device.asset_ref, Premise.id)
+        ).all()
+    found: dict[str, list[Meter]] = {}
+    for transformer, meter_id, premise_id in rows:
+        found.setdefault(transformer, []).append(Meter(meter_id, premise_id))
+    return found
+
+
+def add_ping(
+    db: Session,
+    incident_id: int,
+    meter: Meter,
+    state: PingState,
+    *,
+    reason: PingReason = PingReason.VERIFY_INCIDENT,
+    asked_at: datetime | None = None,
+    answered_at: datetime | None = None,
+) -> None:
+    """A meter asked about the incident, as `outage.intake.pings` records one, answered
+    `state` (at `answered_at`, else a minute after it was asked, unless still pending)."""
+    asked = asked_at or datetime.now(UTC) - timedelta(minutes=10)
+    if answered_at is None and state is not PingState.PENDING:
+        answered_at = asked + timedelta(minutes=1)
+    db.add(
+        MeterPing(
+            request_id=uuid.uuid4().hex,
+            meter_id=meter.meter_id,
+            premise_id=meter.premise_id,
+            reason=reason,
+            incident_id=incident_id,
+            asked_at=asked,
+            sent_at=asked,
+            state=state,
+            answered_at=answered_at,
+        )
+    )
+    db.flush()
 
 
 def _unique_time() -> datetime:

@@ -1,26 +1,29 @@
 """Incidents over HTTP: the list, one incident, the map layer and dispatcher/crew actions."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from outage.auth.enums import Role
+from outage.auth.enums import Role, Scope
 from outage.grid.models import Device
 from outage.incidents.changes import open_incident
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
+from outage.intake.enums import PingReason, PingState
+from outage.intake.models import MeterPing
 from tests.conftest import Credentials, make_crew
 
-from .conftest import Places
+from .conftest import Meter, Places, add_ping
 
 Committed = Callable[[Callable[[Session], Any]], Any]
 OpenOn = Callable[..., int]
+S = PingState
 
 
 @pytest.fixture
@@ -540,3 +543,96 @@ def test_split_without_evidence_is_refused(
 ) -> None:
     response = _patch(client, new_incident(), action="split", device=places.fuses[1])
     assert response.status_code == 422
+
+
+@pytest.fixture
+def pinged(
+    committed: Committed, open_on: OpenOn, places: Places, metered: dict[str, list[Meter]]
+) -> Iterator[tuple[int, str, str]]:
+    """An incident whose meters were asked under two transformers (their asset refs): two
+    on and one off under the first, one silent and one pending under the second. Its pings
+    are deleted afterwards, so no pending one stays in the shared database."""
+    one, two = [t for t, meters in metered.items() if len(meters) >= 3][:2]
+
+    def opened(session: Session) -> int:
+        incident_id = open_on(session, places.fuses[4])
+        for meter, state in zip(metered[one], (S.ON, S.ON, S.OFF), strict=False):
+            add_ping(session, incident_id, meter, state)
+        add_ping(session, incident_id, metered[two][0], S.NO_ANSWER)
+        add_ping(session, incident_id, metered[two][1], S.PENDING, reason=PingReason.MANUAL)
+        return incident_id
+
+    incident_id: int = committed(opened)
+    yield incident_id, one, two
+    committed(
+        lambda session: session.execute(
+            delete(MeterPing).where(MeterPing.incident_id == incident_id)
+        )
+    )
+
+
+def test_geojson_carries_the_ping_counts_of_a_pinged_incident_only(
+    client: TestClient, pinged: tuple[int, str, str], new_incident: Callable[..., int]
+) -> None:
+    incident_id, _, _ = pinged
+    unasked = new_incident()
+    found = _features(client)
+    assert found[incident_id]["properties"]["pings"] == {
+        "on": 2,
+        "off": 1,
+        "silent": 1,
+        "pending": 1,
+    }
+    assert found[unasked]["properties"]["pings"] is None
+
+
+def test_incident_detail_breaks_the_pings_down_per_transformer(
+    client: TestClient, pinged: tuple[int, str, str]
+) -> None:
+    incident_id, one, two = pinged
+    pings = client.get(f"/api/v1/incidents/{incident_id}").json()["pings"]
+    assert (pings["on"], pings["off"], pings["silent"], pings["pending"]) == (2, 1, 1, 1)
+    assert pings["reasons"] == ["verify_incident", "manual"]
+    by_transformer = {t["transformer"]: t for t in pings["transformers"]}
+    assert list(by_transformer) == [one, two]
+    assert {k: by_transformer[one][k] for k in ("on", "off", "silent", "pending")} == {
+        "on": 2,
+        "off": 1,
+        "silent": 0,
+        "pending": 0,
+    }
+    assert by_transformer[one]["last_answer_at"] is not None
+    assert by_transformer[two]["reasons"] == ["verify_incident", "manual"]
+
+
+def test_the_ping_breakdown_names_no_meter_or_premise(
+    client: TestClient, pinged: tuple[int, str, str]
+) -> None:
+    incident_id, _, _ = pinged
+    pings = client.get(f"/api/v1/incidents/{incident_id}").json()["pings"]
+    shown = {"on", "off", "silent", "pending", "last_answer_at", "reasons"}
+    assert set(pings) == shown | {"transformers"}
+    assert {key for t in pings["transformers"] for key in t} == shown | {"transformer"}
+
+
+def test_an_incident_nobody_pinged_has_no_pings(
+    client: TestClient, new_incident: Callable[..., int]
+) -> None:
+    assert client.get(f"/api/v1/incidents/{new_incident()}").json()["pings"] is None
+
+
+def test_an_incidents_pings_are_not_shown_to_anyone_signed_out(
+    anonymous_client: TestClient, pinged: tuple[int, str, str]
+) -> None:
+    incident_id, _, _ = pinged
+    assert anonymous_client.get(f"/api/v1/incidents/{incident_id}").status_code == 401
+    assert anonymous_client.get("/api/v1/incidents.geojson").status_code == 401
+
+
+def test_the_head_end_reads_no_incident(
+    client: TestClient, credentials: Credentials, pinged: tuple[int, str, str]
+) -> None:
+    """Its key answers pings; an incident, and what its meters said, is the staff's."""
+    incident_id, _, _ = pinged
+    response = client.get(f"/api/v1/incidents/{incident_id}", headers=credentials.key(Scope.AMI))
+    assert response.status_code == 403
