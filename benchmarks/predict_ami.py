@@ -103,10 +103,9 @@ class _Meters:
         return answers
 
     def answer(self, account: str) -> EvidenceKind | None:
-        """The meter's answer, or None when it was lost (it may be asked again)."""
+        """The meter's answer, or None when it was lost (it is not asked again)."""
         self.pending.discard(account)
         if self.rng.random() < PING_LOSS:
-            self.asked.discard(account)
             return None
         return EvidenceKind.LAST_GASP if account in self.out else EvidenceKind.LIVE
 

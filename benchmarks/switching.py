@@ -10,17 +10,17 @@ Two measurements per grid:
   last follower's copy updated, over `E2E_SAMPLES` operations. `rss_added_mb`: the
   resident memory a process adds by holding the live network (both its views), the
   largest among the followers.
-- A re-import against the running system: `REIMPORT_SAMPLES` times, the grid imported
-  again with a lateral added (a fuse, a transformer, two premises), then without it (the
-  lateral retired). `reimport_p50_ms`, `reimport_max_ms`: from the import's commit to
-  the last follower's copy updated (`Topology.edited` on the rows the import changed);
-  `reimport_import_s`: how long the import itself took, the median.
+- A re-import against the running system: `REIMPORT_SAMPLES` times (`--quick`: 2), the
+  grid imported again with a lateral added (a fuse, a transformer, two premises), then
+  without it (the lateral retired). `reimport_p50_ms`, `reimport_max_ms`: from the
+  import's commit to the last follower's copy updated (`Topology.edited` on the rows the
+  import changed); `reimport_import_s`: how long the import itself took, the median.
 - In process and pure, no database: `Topology.switched` on random single-device changes
   from the normal state, against orienting the whole grid again (`rebuild_s`,
   `switch_p50_ms`, `switch_p99_ms`, `speedup_p50`, `counts_p50_ms`).
 
 Grids: the bundled sample grid, and the sample grid tiled as in `benchmarks.scale` to
-`scale.CUSTOMERS` customers (`scale.QUICK_CUSTOMERS` with `--quick`). The top-level
+`scale.CUSTOMERS` customers (`QUICK_CUSTOMERS` with `--quick`). The top-level
 figures are the largest grid's; `table` has every grid.
 """
 
@@ -45,6 +45,10 @@ COUNT_SAMPLES = 10
 SEED = 0
 E2E_SAMPLES = 100
 REIMPORT_SAMPLES = 4
+QUICK_REIMPORT_SAMPLES = 2
+"""At CI size one re-import adds a lateral and the next retires it."""
+QUICK_CUSTOMERS = 10_000
+"""The tiled grid's size with `--quick`: a bulk load and a follower at CI cost."""
 DATABASE = "outage_bench_switching"
 
 Progress = Callable[[str, int, int], None]
@@ -140,7 +144,14 @@ def _wait_for(heard: Any, followers: int, *, switch: int = 0, structure: int = 0
 
 
 def _reimports(
-    url: str, name: str, model: GridModel, heard: Any, followers: int, progress: Progress
+    url: str,
+    name: str,
+    model: GridModel,
+    heard: Any,
+    followers: int,
+    progress: Progress,
+    *,
+    samples: int,
 ) -> dict[str, Any]:
     """Re-import the grid with a lateral added, then without it (see the module's docstring)."""
     from outage.db import session_factory, session_scope
@@ -152,8 +163,8 @@ def _reimports(
     sessions = session_factory(url)
     latencies: list[float] = []
     durations: list[float] = []
-    for i in range(REIMPORT_SAMPLES):
-        progress(f"switching: re-import {name}", i, REIMPORT_SAMPLES)
+    for i in range(samples):
+        progress(f"switching: re-import {name}", i, samples)
         started = time.perf_counter()
         with session_scope(sessions) as session:
             save_grid(session, imports[i % 2])
@@ -162,7 +173,7 @@ def _reimports(
         durations.append(time.perf_counter() - started)
         last = _wait_for(heard, followers, structure=structure)
         latencies.append(max(0.0, last - committed))
-    progress(f"switching: re-import {name}", REIMPORT_SAMPLES, REIMPORT_SAMPLES)
+    progress(f"switching: re-import {name}", samples, samples)
     return {
         "reimport_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "reimport_max_ms": round(max(latencies) * 1000, 1),
@@ -177,6 +188,7 @@ def follow_latency(
     *,
     followers: int,
     samples: int,
+    reimports: int,
     progress: Progress,
 ) -> dict[str, Any]:
     """End-to-end figures on the grid in the database at `url` (see the module's docstring)."""
@@ -227,7 +239,7 @@ def follow_latency(
             last = _wait_for(heard, followers, switch=outcome.version)
             latencies.append(max(0.0, last - committed))
         progress(f"switching: follow {name}", samples, samples)
-        structural = _reimports(url, name, model, heard, followers, progress)
+        structural = _reimports(url, name, model, heard, followers, progress, samples=reimports)
     finally:
         stop.set()
         for process in processes:
@@ -249,6 +261,7 @@ def _grid_figures(
     bulk: bool,
     followers: int,
     samples: int,
+    reimports: int,
     progress: Progress,
 ) -> dict[str, Any]:
     from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
@@ -263,7 +276,13 @@ def _grid_figures(
             (bulk_save_grid if bulk else save_grid)(session, model)
         progress(f"switching: import {name}", 1, 1)
         e2e = follow_latency(
-            url, name, model, followers=followers, samples=samples, progress=progress
+            url,
+            name,
+            model,
+            followers=followers,
+            samples=samples,
+            reimports=reimports,
+            progress=progress,
         )
     finally:
         get_engine(url).dispose()
@@ -280,6 +299,7 @@ def run(
     samples: int = E2E_SAMPLES,
 ) -> dict[str, Any]:
     base = read_grid(get_settings().sample_grid)
+    reimports = QUICK_REIMPORT_SAMPLES if quick else REIMPORT_SAMPLES
     table = [
         _grid_figures(
             admin_url,
@@ -288,10 +308,11 @@ def run(
             bulk=False,
             followers=2,
             samples=samples,
+            reimports=reimports,
             progress=progress,
         )
     ]
-    wanted = customers or (scale.QUICK_CUSTOMERS if quick else scale.CUSTOMERS)
+    wanted = customers or (QUICK_CUSTOMERS if quick else scale.CUSTOMERS)
     copies = max(1, round(wanted / len(base.premises)))
     if copies > 1:
         name = f"sample grid tiled x{copies}"
@@ -303,6 +324,7 @@ def run(
                 bulk=True,
                 followers=1,
                 samples=samples,
+                reimports=reimports,
                 progress=progress,
             )
         )

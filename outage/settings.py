@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         gt=NO_TIME,
         description="A ping unanswered this long after it was asked is recorded as no answer.",
     )
+    ami_ping_confidence: float = Field(
+        default=0.99,
+        gt=0.5,
+        lt=1.0,
+        description="The engine asks meters about a predicted outage while its likeliest "
+        "explanation is less probable than this (docs/prediction.md, Asking meters).",
+    )
+    ami_ping_budget: int = Field(
+        default=10, ge=0, description="Meters the engine asks about one incident, in all."
+    )
+    ami_ping_loss: float = Field(
+        default=0.1,
+        ge=0.0,
+        lt=1.0,
+        description="The head-end's share of pings that get no answer, as the engine plans "
+        "for it (a second meter of a kind is asked when losing the first would cost much).",
+    )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Reverse proxies (addresses or networks, a JSON list) whose "

@@ -46,12 +46,23 @@ from outage.prediction.inference import (
     SERVICE,
     Evidence,
     EvidenceKind,
+    Inference,
     Params,
     Prediction,
     ProtectionIndex,
+    infer,
     predict,
 )
 from outage.prediction.meters import Off, back_at, concurrent, ended, unrecorded
+from outage.prediction.pinging import (
+    Doubt,
+    Pinging,
+    ask,
+    configured_pinging,
+    in_doubt,
+    kept_back,
+    link,
+)
 from outage.prediction.reconcile import Cancel, Merge, Open, OpenIncident, Update, reconcile
 from outage.prediction.switching import (
     Interval,
@@ -61,6 +72,7 @@ from outage.prediction.switching import (
     SwitchEvent,
     closed_outages,
 )
+from outage.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +103,21 @@ class Engine:
         window: timedelta,
         params: Params = Params(),
         live: LiveTopology | None = None,
+        pinging: Pinging | None = None,
     ):
         self.topology = topology
         self.index = ProtectionIndex.of(topology)
         self.window = window
         self.params = params
         self.live = live
+        self.pinging = pinging
 
     @classmethod
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
         live = LiveTopology()
-        return cls(live.get(session), window=window, live=live)
+        return cls(
+            live.get(session), window=window, live=live, pinging=configured_pinging(get_settings())
+        )
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
@@ -137,18 +153,25 @@ class Engine:
             for i in current
             if i.device is not None and i.device in links and not i.engine_owned
         }
-        predictions = predict(
+        inference = infer(
             self.topology, evidence.items, self.params, known_out=set(evidence.known_out) | held
         )
+        doubtful = in_doubt(inference, self.pinging.policy) if self.pinging else []
+        new = [d for d in doubtful if not any(i.accounts & d[0].accounts for i in current)]
+        waiting = self._ask_meters(session, new, {}, evidence, now)
+        predictions = [p for p in inference.predictions if p.device not in waiting]
+        placed: dict[str, int] = {}
         places = {i.id: i for i in current}
         counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
         for change in reconcile(current, predictions):
             match change:
                 case Open(prediction):
-                    self._open(session, prediction, evidence, now)
+                    placed[prediction.device] = self._open(session, prediction, evidence, now)
                     counts["opened"] += 1
+                    self._link_pings(session, placed[prediction.device], prediction, inference, now)
                 case Update(incident_id, prediction, move):
                     self._update(session, places[incident_id], prediction, evidence, move)
+                    placed[prediction.device] = incident_id
                     counts["updated"] += 1
                 case Merge(keep_id, merged_id):
                     merge_incidents(
@@ -159,7 +182,42 @@ class Engine:
                     cancel(session, incident_id, reason="the evidence no longer supports an outage")
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
+        self._ask_meters(session, [d for d in doubtful if d not in new], placed, evidence, now)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
+
+    def _link_pings(
+        self,
+        session: Session,
+        incident_id: int,
+        prediction: Prediction,
+        inference: Inference,
+        now: datetime,
+    ) -> None:
+        """A new outage takes the pings asked about it while it waited for them."""
+        if self.pinging is None:
+            return
+        rivals = inference.rivals(prediction)
+        accounts = prediction.accounts.union(*(r.out for r in rivals))
+        link(session, incident_id, accounts, since=now - self.window)
+
+    def _ask_meters(
+        self,
+        session: Session,
+        doubtful: list[Doubt],
+        placed: dict[str, int],
+        evidence: EvidenceSet,
+        now: datetime,
+    ) -> set[str]:
+        """Ask meters about the predictions in doubt (`placed`: their incidents, by
+        device; empty for new outages); the devices of the new ones that wait for the
+        answers before they open."""
+        if self.pinging is None or not doubtful:
+            return set()
+        since = now - self.window
+        waiting = ask(session, self.pinging, doubtful, incidents=placed, since=since, now=now)
+        if placed:
+            return set()
+        return kept_back(self.pinging, doubtful, waiting, first_seen=evidence.first_seen, now=now)
 
     def _follow(self, topology: Topology) -> None:
         if topology is not self.topology:
@@ -180,7 +238,7 @@ class Engine:
 
     def _open(
         self, session: Session, prediction: Prediction, evidence: EvidenceSet, now: datetime
-    ) -> None:
+    ) -> int:
         earliest = [evidence.first_seen[a] for a in prediction.evidence]
         if prediction.device in evidence.opened_at:
             earliest.append(evidence.opened_at[prediction.device])
@@ -189,7 +247,7 @@ class Engine:
         reason = f"evidence from {len(prediction.evidence)} customers points here"
         parent = self._restored_parent(session, prediction, now)
         if parent is None:
-            open_incident(
+            return open_incident(
                 session,
                 device_asset_ref=device,
                 account=account,
@@ -199,18 +257,17 @@ class Engine:
                 evidence=self._refs(prediction, evidence),
                 reason=reason,
             )
-        else:
-            open_nested(
-                session,
-                parent,
-                device_asset_ref=device,
-                account=account,
-                confidence=prediction.confidence,
-                customers_affected=len(prediction.accounts),
-                started_at=started,
-                evidence=self._refs(prediction, evidence),
-                reason=f"left out when incident {parent} was restored; {reason}",
-            )
+        return open_nested(
+            session,
+            parent,
+            device_asset_ref=device,
+            account=account,
+            confidence=prediction.confidence,
+            customers_affected=len(prediction.accounts),
+            started_at=started,
+            evidence=self._refs(prediction, evidence),
+            reason=f"left out when incident {parent} was restored; {reason}",
+        )
 
     def _restored_parent(
         self, session: Session, prediction: Prediction, now: datetime

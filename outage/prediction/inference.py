@@ -262,8 +262,12 @@ class Inference:
         worlds = [Explanation("device", focal, own, rest + solver.value[focal])]
         if prediction.kind == SERVICE:
             now = rest + solver.below[focal]
-            worlds.append(Explanation("service", None, siblings | below | lone, now))
+            said = solver.evidence[prediction.device]  # the caller's meter, if it answered
+            service = now + (solver.weights[EvidenceKind.LIVE] if EvidenceKind.LIVE in said else 0)
             inside = now + solver.params.inside_premise_odds
+            if EvidenceKind.LAST_GASP in said:
+                inside -= solver.weights[EvidenceKind.LAST_GASP]
+            worlds.append(Explanation("service", None, siblings | below | lone, service))
             worlds.append(Explanation("inside", None, siblings | below, inside))
         else:
             callers = frozenset(

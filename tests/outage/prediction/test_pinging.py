@@ -1,0 +1,219 @@
+"""The engine asks meters where calls leave doubt, on the real database."""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from grid_topology.topology import Topology
+from outage import clock
+from outage.app import create_app
+from outage.auth.enums import Role
+from outage.db import session_factory, session_scope
+from outage.grid.service import save_grid
+from outage.incidents.models import Incident
+from outage.intake.enums import PingReason, PingState
+from outage.intake.headend import HeadEndLimits
+from outage.intake.models import MeterPing
+from outage.intake.pings import record_answers
+from outage.intake.schemas import PingAnswersIn
+from outage.prediction.engine import CycleResult, Engine
+from outage.prediction.ping_choice import PingPolicy
+from outage.prediction.pinging import Pinging
+from tests.conftest import issue_credentials, staff_client
+from tests.outage.prediction.test_engine import WINDOW, _fuse_with_customers, topology
+
+__all__ = ["topology"]
+
+PINGING = Pinging(
+    limits=HeadEndLimits(max_batch=100, max_per_minute=1000),
+    policy=PingPolicy(),
+    hold=timedelta(minutes=10),
+)
+
+
+@pytest.fixture
+def engine_db(fresh_database_url: str, sample_grid) -> str:  # type: ignore[no-untyped-def]
+    with session_scope(session_factory(fresh_database_url)) as session:
+        save_grid(session, sample_grid)
+    return fresh_database_url
+
+
+@pytest.fixture
+def api(engine_db: str) -> Iterator[TestClient]:
+    credentials = issue_credentials(engine_db, roles=[Role.ADMIN], scopes=[])
+    with staff_client(create_app(engine_db), credentials) as client:
+        yield client
+
+
+def cycle(database_url: str, pinging: Pinging | None = PINGING) -> CycleResult:
+    with session_scope(session_factory(database_url)) as session:
+        engine = Engine.load(session, window=WINDOW)
+        engine.pinging = pinging
+        return engine.run_cycle(session)
+
+
+def report(api: TestClient, account: str) -> None:
+    assert api.post("/api/v1/reports", json={"account": account}).status_code == 201
+
+
+def pings(database_url: str) -> list[MeterPing]:
+    with session_scope(session_factory(database_url)) as session:
+        rows = session.scalars(select(MeterPing).order_by(MeterPing.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def incidents(database_url: str) -> list[Incident]:
+    with session_scope(session_factory(database_url)) as session:
+        rows = session.scalars(select(Incident).order_by(Incident.id)).all()
+        session.expunge_all()
+        return list(rows)
+
+
+def answer(database_url: str, ping: MeterPing, state: str) -> None:
+    batch = PingAnswersIn(
+        answers=[
+            {
+                "request_id": ping.request_id,
+                "meter_id": ping.meter_id,
+                "state": state,
+                "answered_at": clock.now().isoformat(),
+            }
+        ]
+    )
+    with session_scope(session_factory(database_url)) as session:
+        recorded = record_answers(session, batch, now=clock.now(), max_age=timedelta(hours=1))
+    assert recorded.recorded == 1
+
+
+def lone_caller(topology: Topology) -> tuple[str, str]:
+    """A customer on a fuse of many, and their meter (the sample grid's `M-<load>`)."""
+    _, accounts = _fuse_with_customers(topology, 20)
+    return accounts[0], f"M-{accounts[0]}"
+
+
+def test_a_lone_caller_s_meter_is_asked_before_any_incident_opens(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    report(api, account)
+    assert cycle(engine_db).opened == 0
+    first = pings(engine_db)[0]
+    assert (first.meter_id, first.reason, first.incident_id) == (
+        meter,
+        PingReason.SINGLE_CALL,
+        None,
+    )
+    assert incidents(engine_db) == []
+
+
+def test_a_lone_caller_s_meter_on_opens_nothing(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    report(api, account)
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "on")
+    cycle(engine_db)
+    assert incidents(engine_db) == []
+
+
+def test_a_lone_caller_s_meter_off_with_neighbours_on_opens_their_service_outage(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    report(api, account)
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "off")
+    assert cycle(engine_db).opened == 0  # its neighbours are asked first
+    neighbours = [p for p in pings(engine_db) if p.meter_id != meter]
+    assert neighbours
+    for ping in neighbours:
+        answer(engine_db, ping, "on")
+    cycle(engine_db)
+    (incident,) = incidents(engine_db)
+    assert incident.customers_affected == 1
+
+
+def test_a_lone_caller_s_meter_off_with_a_neighbour_off_opens_their_fuse(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    _, accounts = _fuse_with_customers(topology, 20)
+    report(api, account)
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "off")
+    cycle(engine_db)
+    for ping in pings(engine_db):
+        if ping.state is PingState.PENDING:
+            on_fuse = ping.meter_id.removeprefix("M-") in accounts
+            answer(engine_db, ping, "off" if on_fuse else "on")
+    cycle(engine_db)
+    (incident,) = incidents(engine_db)
+    assert incident.customers_affected == len(accounts)
+
+
+def test_a_meter_that_gave_no_answer_is_not_asked_again(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    report(api, account)
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "no_answer")
+    cycle(engine_db)
+    assert [p.meter_id for p in pings(engine_db)].count(meter) == 1
+
+
+def test_a_lone_call_waits_no_longer_than_the_hold(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, _ = lone_caller(topology)
+    report(api, account)
+    cycle(engine_db, Pinging(PINGING.limits, PINGING.policy, hold=timedelta(0)))
+    assert len(incidents(engine_db)) == 1
+
+
+def test_without_a_head_end_a_lone_call_opens_at_once(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, _ = lone_caller(topology)
+    report(api, account)
+    assert cycle(engine_db, None).opened == 1 and pings(engine_db) == []
+
+
+def answer_truly(database_url: str, out: list[str]) -> None:
+    """Answer every pending ping as the meters would: off where the customer is out."""
+    for ping in pings(database_url):
+        if ping.state is PingState.PENDING:
+            answer(database_url, ping, "off" if ping.meter_id.removeprefix("M-") in out else "on")
+
+
+def test_an_outage_in_doubt_opens_once_its_meters_answered(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 20)
+    for account in accounts[:2]:
+        report(api, account)
+    assert cycle(engine_db).opened == 0
+    answer_truly(engine_db, accounts)
+    cycle(engine_db)
+    (incident,) = incidents(engine_db)
+    assert incident.customers_affected == len(accounts)
+
+
+def test_the_pings_asked_before_an_outage_opened_are_on_its_incident(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 20)
+    for account in accounts[:2]:
+        report(api, account)
+    cycle(engine_db)
+    answer_truly(engine_db, accounts)
+    cycle(engine_db)
+    (incident,) = incidents(engine_db)
+    asked = pings(engine_db)
+    assert asked and {p.incident_id for p in asked} == {incident.id}
+    assert len(asked) <= PINGING.policy.budget
