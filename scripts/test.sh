@@ -26,7 +26,7 @@ step "ruff format --check" "$bin/ruff" format --check .
 step "mypy" "$bin/mypy"
 step "import contracts" "$bin/lint-imports"
 step "pytest" "$bin/pytest" -p no:cacheprovider \
-    -n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
+    -n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=25 "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf '\n%sFAILED:%s %s\n' "$R" "$N" "$(printf '%s; ' "${failed[@]}")" >&2
