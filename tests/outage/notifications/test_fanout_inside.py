@@ -22,23 +22,30 @@ from tests.outage.notifications.conftest import Drain, SmtpInbox
 EMAIL = "caller@example.net"
 
 
-def _customer(session: Session, language: Language) -> Customer:
+def _customer(session: Session, language: Language, stopped: datetime | None) -> Customer:
     customer = session.scalars(
         select(Customer).where(Customer.phone.is_not(None)).order_by(Customer.id)
     ).first()
     assert customer is not None
-    session.add(NotificationPreference(customer_id=customer.id, language=language))
+    session.add(
+        NotificationPreference(customer_id=customer.id, language=language, stopped_at=stopped)
+    )
     return customer
 
 
 def _closed(
-    sessions: sessionmaker[Session], language: Language, channel: Channel, **contact: str
+    sessions: sessionmaker[Session],
+    language: Language,
+    channel: Channel,
+    stopped: datetime | None = None,
+    **contact: str,
 ) -> str:
-    """A report of a customer (who reads `language`) closed as inside the premise: its
-    ticket."""
+    """A report of a customer (who reads `language`, and said STOP at `stopped`) closed as
+    inside the premise: its ticket."""
     now = datetime.now(UTC)
     with session_scope(sessions) as session:
-        customer = _customer(session, language)
+        customer = _customer(session, language, stopped)
+        contact = {key: value or str(customer.phone) for key, value in contact.items()}
         report = Report(
             ticket=new_ticket(now, 5),
             channel=channel,
@@ -110,3 +117,11 @@ def test_the_message_is_written_once_however_often_its_event_is_fanned_out(
         session.execute(update(NotificationEvent).values(expanded_at=None))
     drain()
     assert len(_messages(sessions, ticket)) == 1
+
+
+def test_a_caller_who_said_stop_at_that_phone_hears_nothing(
+    sessions: sessionmaker[Session], drain: Drain
+) -> None:
+    ticket = _closed(sessions, Language.EN, Channel.SMS, stopped=datetime.now(UTC), phone="")
+    drain()
+    assert _messages(sessions, ticket) == []
