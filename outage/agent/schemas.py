@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from outage.i18n import Language
-from outage.intake.enums import ReportStatus
+from outage.intake.enums import ReportOutcome, ReportStatus
 from outage.notifications.enums import DeliveryChannel, SubscriptionSource
 from outage.notifications.schemas import CONTACT_MAX, QUIET_HOURS
 
@@ -31,6 +31,8 @@ class OpenReportOut(BaseModel):
     status: ReportStatus
     received_at: datetime
     service_code: str
+    outcome: ReportOutcome | None = None
+    """`inside_premise`: closed because the meter has power (a service visit may be filed)."""
 
 
 class CustomerOut(BaseModel):

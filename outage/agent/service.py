@@ -6,13 +6,14 @@ number in any format a caller reads it out, then a fuzzy, accent-blind address s
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage import clock
 from outage.agent.schemas import CustomerOut, LookupKind, OpenReportOut, PremiseOut
 from outage.care import service as care
 from outage.care.schemas import RequestOut
@@ -20,13 +21,17 @@ from outage.grid.models import Customer, Device, Feeder, GridNode, Premise
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident
-from outage.intake.enums import ReportStatus
+from outage.intake.enums import ReportOutcome, ReportStatus
 from outage.intake.geocode import ADDRESS_MIN_SCORE, search_query
 from outage.intake.models import Report
 from outage.intake.phones import InvalidPhone, to_e164
 
 MAX_CUSTOMERS = 20
 MAX_OPEN_REPORTS = 10
+
+INSIDE_SHOWN = timedelta(days=2)
+"""A report closed as inside the premise stays beside the open ones this long: the caller
+may ring back for the service visit it offered."""
 """Per customer; older open reports are still in the review queue."""
 
 
@@ -122,6 +127,7 @@ def _customers(session: Session, found: _Found) -> list[CustomerOut]:
                 status=r.status,
                 received_at=r.received_at,
                 service_code=r.service_code,
+                outcome=r.outcome,
             )
             for r in reports
             if r.customer_id == customer.id or r.premise_id == premise.id
@@ -153,7 +159,11 @@ def _open_reports(
         session.scalars(
             select(Report)
             .where(
-                Report.status != ReportStatus.CLOSED,
+                or_(
+                    Report.status != ReportStatus.CLOSED,
+                    (Report.outcome == ReportOutcome.INSIDE_PREMISE)
+                    & (Report.closed_at >= clock.now() - INSIDE_SHOWN),
+                ),
                 or_(Report.customer_id.in_(customer_ids), Report.premise_id.in_(premise_ids)),
             )
             .order_by(Report.received_at.desc(), Report.id.desc())

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from sqlalchemy.orm import Session
 
 from outage.api.intake import refuse_unproven
-from outage.care import service
+from outage.care import service, visits
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import OPEN
 from outage.care.schemas import (
@@ -68,6 +68,27 @@ def submit_request(
         settings=config,
         language=request_language(request, lang),
         idempotency_key=f"api:{idempotency_key}" if idempotency_key else None,
+    )
+
+
+@router.post(
+    "/reports/{ticket}/visit",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RequestReceiptOut,
+    dependencies=[Depends(require(WORK))],
+    responses={409: {"description": "the report did not close as a fault inside the premise"}},
+)
+def request_visit(
+    ticket: TicketPath,
+    request: Request,
+    session: SessionDep,
+    config: SettingsDep,
+    lang: str | None = None,
+) -> RequestReceiptOut:
+    """A service visit (a connection check) for a report closed because the customer's
+    meter has power, filed by the care centre; asking again gets the same request."""
+    return visits.request_visit(
+        session, ticket, settings=config, language=request_language(request, lang)
     )
 
 

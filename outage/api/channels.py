@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage.care import visits
 from outage.db import session_scope
 from outage.i18n import DEFAULT_LANGUAGE
 from outage.incidents.progress import report_progress
@@ -115,17 +116,20 @@ def inbound_sms(
     Keywords (case- and accent-blind): `MATDIEN|MAT DIEN|OUT [account] [details]`,
     `NGUYHIEM|NGUY HIEM|HAZARD [account] [details]`, `TRANGTHAI|STATUS [ticket]` (the
     outage's state, cause and ETR), `HUONGDAN|HELP`; `1` answers a "still out?" follow-up
-    sent to the sender lately, `DANGKY|DANG KY|REG <account>` subscribes the sender to the
-    account's outage alerts and `HUY|STOP [account]` stops them (notifications); words
-    that tell of a hazard ("dây điện đứt", "wire down"), with a report keyword or none,
-    file a hazard, answered with the
-    safety advice; anything else is answered with the syntax in Vietnamese and English.
+    sent to the sender lately, `KIEMTRA|VISIT [ticket]` asks for a service visit of a
+    report closed because the meter has power (care), `DANGKY|DANG KY|REG <account>`
+    subscribes the sender to the account's outage alerts and `HUY|STOP [account]` stops
+    them (notifications); words that tell of a hazard ("dây điện đứt", "wire down"), with
+    a report keyword or none, file a hazard, answered with the safety advice; anything
+    else is answered with the syntax in Vietnamese and English.
     The gateway's message id is the idempotency key, so its retries return the first
     ticket. A sender over the per-phone rate limit gets 200 with a polite "try again
     later" reply, not 429: the gateway must not retry it.
     """
-    answered = followup.answer_sms(session, message, config) or keywords.answer_sms(
-        session, message
+    answered = (
+        followup.answer_sms(session, message, config)
+        or keywords.answer_sms(session, message)
+        or visits.answer_visit_sms(session, message, config)
     )
     if answered is not None:
         return answered

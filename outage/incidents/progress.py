@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from outage.incidents.enums import IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident
-from outage.intake.enums import ReportStatus
+from outage.intake.enums import ReportOutcome, ReportStatus
 from outage.intake.models import Report
 from outage.intake.progress import Phase, Progress, told_cause
 
@@ -49,6 +49,8 @@ def report_progress(
     report = session.scalar(select(Report).where(Report.ticket == ticket.strip().upper()))
     if report is None:
         return None
+    if report.outcome is ReportOutcome.INSIDE_PREMISE:
+        return Progress(report.ticket, report.status, Phase.INSIDE_PREMISE, personal=personal)
     incident_id = report.incident_id
     if incident_id is None and report.duplicate_of_id is not None:
         incident_id = session.scalar(

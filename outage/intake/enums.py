@@ -42,6 +42,14 @@ class ReportStatus(StrEnum):
     CLOSED = "closed"
 
 
+class ReportOutcome(StrEnum):
+    """Why a report closed when it was no outage of the network (None: its supply came
+    back, or its incident was cancelled)."""
+
+    INSIDE_PREMISE = "inside_premise"
+    """The customer's meter answered that it has power: the fault is inside the premise."""
+
+
 class MatchMethod(StrEnum):
     ACCOUNT = "account"
     PHONE = "phone"

@@ -30,6 +30,7 @@ from outage.intake.enums import (
     MeterEventKind,
     PingReason,
     PingState,
+    ReportOutcome,
     ReportStatus,
     SwitchState,
 )
@@ -94,6 +95,10 @@ class Report(Base):
     """The incident this report is evidence of, set by the incidents service."""
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     """When the customer's supply came back, or the incident was found to be none."""
+    outcome: Mapped[ReportOutcome | None] = mapped_column(
+        checked_enum(ReportOutcome, "report_outcome")
+    )
+    """Why it closed without an outage (the meter had power); None otherwise."""
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
 

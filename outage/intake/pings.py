@@ -12,6 +12,9 @@ An answer becomes evidence as a meter event the engine already reads, at the ans
 time: "on" is a `power_restored` (the meter is live: `EvidenceKind.LIVE`), "off" a
 `last_gasp` (the premise is out). "No answer" is no event: a meter can be silent for
 reasons of its own (its radio, its network).
+
+An "on" to a lone caller's ping (`single_call`) also closes that caller's open reports:
+the fault is inside their premise, and they are told so (`outage.intake.inside`).
 """
 
 import logging
@@ -28,6 +31,7 @@ from sqlalchemy.orm import Session
 from outage import clock
 from outage.intake.enums import MeterEventKind, PingReason, PingState
 from outage.intake.headend import HeadEnd, HeadEndLimits, HeadEndRefused, PingAnswer
+from outage.intake.inside import close_inside_premise
 from outage.intake.meter_batches import premises_of, rejection_reason
 from outage.intake.models import MeterEvent, MeterPing
 from outage.intake.schemas import PingAnswerIn, PingAnswersIn, PingAnswersOut, RejectedEventOut
@@ -240,6 +244,8 @@ def _answer(session: Session, row: MeterPing, answer: PingAnswer) -> None:
     kind = _EVENT_OF.get(answer.state)
     if kind is not None:
         row.meter_event_id = _meter_event(session, row, kind, answer.answered_at)
+    if row.reason is PingReason.SINGLE_CALL and answer.state is PingState.ON:
+        close_inside_premise(session, row.premise_id, answer.answered_at)
 
 
 def _meter_event(session: Session, row: MeterPing, kind: MeterEventKind, at: datetime) -> int:

@@ -37,6 +37,9 @@ class Phase(StrEnum):
     RESTORED = "restored"
     NO_OUTAGE_FOUND = "no_outage_found"
     """The incident was cancelled: nothing wrong on the network; the premise is checked."""
+    INSIDE_PREMISE = "inside_premise"
+    """No incident: the customer's meter has power, so the fault is inside the premise
+    (check the main breaker; a service visit on request)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,8 @@ class Progress:
     ticket: str
     status: ReportStatus
     phase: Phase | None
-    """None while the report is not part of an incident."""
+    """None while the report is not part of an incident (and did not close as inside the
+    premise)."""
     cause: str | None = None
     """A cause code (`told_cause`)."""
     etr: datetime | None = None
@@ -83,7 +87,7 @@ def _when(moment: datetime, language: Language, zone: tzinfo, now: datetime) -> 
     return dates.moment_text(moment.astimezone(zone), language, now)
 
 
-_PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND})
+_PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND, Phase.INSIDE_PREMISE})
 """The phases whose personal words speak of the customer's own supply or connection."""
 
 

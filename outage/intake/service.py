@@ -43,7 +43,8 @@ _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 
 _reports = cast(Table, Report.__table__)
 _INSERT_REPORT = insert_or_nothing(
-    _reports, [c.key for c in _reports.c if c.key not in ("id", "incident_id", "closed_at")]
+    _reports,
+    [c.key for c in _reports.c if c.key not in ("id", "incident_id", "closed_at", "outcome")],
 )
 """Intake is the hot path; a collision on ticket or idempotency key returns no id."""
 

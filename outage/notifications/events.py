@@ -58,6 +58,7 @@ def delivery_key(
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
     service_request_id: int | None = None,
+    report_id: int | None = None,
     version: int | None = None,
     contact: str | None = None,
 ) -> str:
@@ -66,12 +67,14 @@ def delivery_key(
     A customer's own contact is named by the customer (the key messages always had); a
     subscribed contact by its `contact_key`, so it gets one message per event however
     many of the affected customers and premises it follows; a service request's
-    requester who is no customer on record is `requester`.
+    requester (or a report's sender) who is no customer on record is `requester`.
     """
     if incident_id is not None:
         subject = f"i{incident_id}"
     elif planned_outage_id is not None:
         subject = f"p{planned_outage_id}"
+    elif report_id is not None:
+        subject = f"t{report_id}"
     else:
         subject = f"r{service_request_id}"
     key = f"{subject}:{recipient_key(customer_id, contact)}:{kind.value}"

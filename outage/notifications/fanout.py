@@ -39,7 +39,13 @@ from outage.notifications.events import (
     recipient_key,
 )
 from outage.notifications.models import Notification, PlannedOutage
-from outage.notifications.preferences import Recipient, followers, recipients, requester
+from outage.notifications.preferences import (
+    Recipient,
+    followers,
+    recipients,
+    reporter,
+    requester,
+)
 from outage.notifications.texts import Facts, Rendered, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
@@ -64,7 +70,7 @@ _NEXT_EVENT = text(
         SELECT 1 FROM notification_events o
         WHERE o.expanded_at IS NULL AND o.dead_at IS NULL AND o.id < e.id
           AND (o.incident_id = e.incident_id OR o.planned_outage_id = e.planned_outage_id
-               OR o.service_request_id = e.service_request_id))
+               OR o.service_request_id = e.service_request_id OR o.report_id = e.report_id))
     ORDER BY e.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED
@@ -122,9 +128,13 @@ class _Told:
 
     etr: datetime | None
     tickets: dict[int, str]
+    report_ticket: str | None = None
+    """The event is about this report: its ticket, to whoever filed it."""
 
     def ticket(self, recipient: Recipient) -> str | None:
         """The customer's ticket, on their own contacts only (not a follower's)."""
+        if self.report_ticket is not None:
+            return self.report_ticket
         if recipient.customer_id is None or recipient.subscription_id is not None:
             return None
         return self.tickets.get(recipient.customer_id)
@@ -187,6 +197,8 @@ class Fanout:
     def _expand(self, session: Session, event: NotificationEvent, now: datetime) -> int:
         if (request_id := event.service_request_id) is not None:
             return self._write(session, event, self._plan_request(session, event, request_id, now))
+        if (report_id := event.report_id) is not None:
+            return self._write(session, event, self._plan_report(session, event, report_id, now))
         if self._stale(session, event):
             return 0
         told_etr = self._told_etr(session, event) if event.kind is EventKind.ETR_CHANGED else None
@@ -215,6 +227,17 @@ class Fanout:
         """A service request's one message, to its requester (none with nowhere to send)."""
         found = requester(session, request_id, self.quiet)
         return self._plan(session, event, [found] if found else [], now, _Told(None, {}))
+
+    def _plan_report(
+        self, session: Session, event: NotificationEvent, report_id: int, now: datetime
+    ) -> list[_Plan]:
+        """A report's one message, to the one who filed it (none with nowhere to send)."""
+        found = reporter(session, report_id, self.quiet)
+        ticket = str(event.details.get("ticket", ""))
+        if not ticket:
+            raise Unrenderable("a report's event lacks its ticket")
+        told = _Told(None, {}, report_ticket=ticket)
+        return self._plan(session, event, [found] if found else [], now, told)
 
     def _stale(self, session: Session, event: NotificationEvent) -> bool:
         if event.incident_id is not None:
@@ -332,6 +355,8 @@ class Fanout:
         request = _request(details) if event.service_request_id is not None else None
         if request is not None:
             link = f"{self.settings.public_base_url.rstrip('/')}/request/{request.ticket}"
+        if event.report_id is not None:
+            link = f"{self.settings.public_base_url.rstrip('/')}/status/{ticket}"
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),
@@ -487,6 +512,7 @@ class Fanout:
                     "incident_id": event.incident_id,
                     "planned_outage_id": event.planned_outage_id,
                     "service_request_id": event.service_request_id,
+                    "report_id": event.report_id,
                     "kind": event.kind,
                     "channel": p.recipient.channel,
                     "address": p.recipient.address,
@@ -504,6 +530,7 @@ class Fanout:
                         incident_id=event.incident_id,
                         planned_outage_id=event.planned_outage_id,
                         service_request_id=event.service_request_id,
+                        report_id=event.report_id,
                         version=version,
                         contact=p.recipient.contact_key,
                     ),

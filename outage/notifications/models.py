@@ -281,6 +281,7 @@ class Notification(Base):
             ["service_requests.id"],
             name="fk_notifications_service_request_id",
         ),
+        ForeignKeyConstraint(["report_id"], ["reports.id"], name="fk_notifications_report_id"),
         UniqueConstraint("delivery_key", name="uq_notifications_delivery_key"),
         UniqueConstraint("reply_token", name="uq_notifications_reply_token"),
         UniqueConstraint("stop_token", name="uq_notifications_stop_token"),
@@ -292,7 +293,8 @@ class Notification(Base):
             name="ck_notifications_reply_has_no_event",
         ),
         CheckConstraint(
-            "num_nonnulls(customer_id, subscription_id, service_request_id) >= 1 OR kind = 'reply'",
+            "num_nonnulls(customer_id, subscription_id, service_request_id, report_id) >= 1"
+            " OR kind = 'reply'",
             name="ck_notifications_recipient",
         ),
         Index("ix_notifications_due", "next_attempt_at", postgresql_where=text(OPEN_SQL)),
@@ -306,6 +308,7 @@ class Notification(Base):
         Index("ix_notifications_planned_outage_id", "planned_outage_id"),
         Index("ix_notifications_subscription_id", "subscription_id"),
         Index("ix_notifications_service_request_id", "service_request_id"),
+        Index("ix_notifications_report_id", "report_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
@@ -321,6 +324,8 @@ class Notification(Base):
     incident_id: Mapped[int | None] = mapped_column(Integer)
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
     service_request_id: Mapped[int | None] = mapped_column(BigInteger)
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The report the message answers (its sender need not be a customer's own contact)."""
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "notification_channel")

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from outage.care.models import ServiceRequest
 from outage.errors import NotFound
 from outage.grid.models import Customer
-from outage.i18n import Language
+from outage.i18n import DEFAULT_LANGUAGE, Language
+from outage.intake.enums import Channel
+from outage.intake.models import Report
 from outage.notifications.enums import DeliveryChannel
 from outage.notifications.events import QuietHours, contact_key
 from outage.notifications.models import NotificationPreference, Subscription
@@ -192,8 +194,55 @@ def requester(
     if row is None:
         return None
     phone, email, language, customer_id = row
-    customer = recipients(session, [customer_id], default_quiet) if customer_id else []
     given = [(DeliveryChannel.SMS, phone), (DeliveryChannel.EMAIL, email)]
+    return _contact(session, customer_id, given, language, default_quiet)
+
+
+_REPORTED_ON = {
+    Channel.SMS: DeliveryChannel.SMS,
+    Channel.EMAIL: DeliveryChannel.EMAIL,
+    Channel.ZALO: DeliveryChannel.ZALO,
+}
+"""The channels a report came on that can be answered on the same channel."""
+
+
+def reporter(
+    session: Session, report_id: int, default_quiet: QuietHours | None
+) -> Recipient | None:
+    """Who hears about a report: the one who filed it, on the channel they used (SMS, an
+    e-mail, Zalo); from a page, a call or an agent, the phone given with it, else its
+    e-mail, else its customer as their preferences say. STOP and the customer's language
+    as for a service request's requester (`requester`)."""
+    row = session.execute(
+        select(
+            Report.channel, Report.phone, Report.email, Report.zalo_user_id, Report.customer_id
+        ).where(Report.id == report_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    channel, phone, email, zalo_user_id, customer_id = row
+    addresses = {
+        DeliveryChannel.SMS: phone,
+        DeliveryChannel.EMAIL: email,
+        DeliveryChannel.ZALO: zalo_user_id,
+    }
+    same = _REPORTED_ON.get(channel)
+    given = [(same, addresses[same])] if same is not None else []
+    given += [(DeliveryChannel.SMS, phone), (DeliveryChannel.EMAIL, email)]
+    return _contact(session, customer_id, given, DEFAULT_LANGUAGE, default_quiet)
+
+
+def _contact(
+    session: Session,
+    customer_id: int | None,
+    given: list[tuple[DeliveryChannel, str | None]],
+    language: Language,
+    default_quiet: QuietHours | None,
+) -> Recipient | None:
+    """The first contact `given`, else the customer's own; in the customer's language
+    when there is one, else `language`. None when there is nowhere to send to, or the
+    contact said STOP (as a customer's own contact)."""
+    customer = recipients(session, [customer_id], default_quiet) if customer_id else []
     channel, address = next(((c, a) for c, a in given if a), (None, None))
     if channel is None or address is None:
         return customer[0] if customer else None

@@ -24,6 +24,9 @@ class EventKind(StrEnum):
     never an outbox event."""
     REQUEST_UPDATE = "request_update"
     """A service request arrived or changed state: its requester is told, once per change."""
+    INSIDE_PREMISE = "inside_premise"
+    """A lone caller's meter answered that it has power: their report is closed, and they
+    are told to check their main breaker and how to ask for a service visit."""
     SUBSCRIPTION_CODE = "subscription_code"
     """The one-time code that proves a new contact of a subscription is the subscriber's
     (written straight to notifications, never an outbox event)."""

@@ -26,7 +26,8 @@ from outage.outbox.enums import EventKind
 
 class NotificationEvent(Base):
     """The outbox: one row per thing customers must be told, written in the transaction
-    that changed its subject (an incident, a planned outage or a service request); workers
+    that changed its subject (an incident, a planned outage, a service request or a
+    report); workers
     fan it out to messages."""
 
     __tablename__ = "notification_events"
@@ -46,13 +47,16 @@ class NotificationEvent(Base):
             name="fk_notification_events_service_request_id",
         ),
         ForeignKeyConstraint(
+            ["report_id"], ["reports.id"], name="fk_notification_events_report_id"
+        ),
+        ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name="fk_notification_events_device_id"
         ),
         ForeignKeyConstraint(
             ["premise_id"], ["premises.id"], name="fk_notification_events_premise_id"
         ),
         CheckConstraint(
-            "num_nonnulls(incident_id, planned_outage_id, service_request_id) = 1",
+            "num_nonnulls(incident_id, planned_outage_id, service_request_id, report_id) = 1",
             name="ck_notification_events_one_subject",
         ),
         Index(
@@ -62,6 +66,7 @@ class NotificationEvent(Base):
         ),
         Index("ix_notification_events_incident_id", "incident_id"),
         Index("ix_notification_events_service_request_id", "service_request_id"),
+        Index("ix_notification_events_report_id", "report_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
@@ -70,6 +75,9 @@ class NotificationEvent(Base):
     planned_outage_id: Mapped[int | None] = mapped_column(Integer)
     service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     """A service request: its requester is told (not the customers of a place)."""
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
+    """A report: the one who filed it is told, on the channel they used (at most one event
+    a report)."""
     device_id: Mapped[int | None] = mapped_column(Integer)
     """Customers downstream of this device are told (None: those at `premise_id`)."""
     premise_id: Mapped[int | None] = mapped_column(Integer)

@@ -22,6 +22,7 @@ def write_event(
     incident_id: int | None = None,
     planned_outage_id: int | None = None,
     service_request_id: int | None = None,
+    report_id: int | None = None,
     device_id: int | None,
     premise_id: int | None = None,
     accounts: list[str] | None = None,
@@ -31,13 +32,14 @@ def write_event(
     """Customers downstream of `device_id` (or, without one, those at `premise_id`; or,
     when given, exactly the customers with these `accounts`) are to be told `kind` about
     one subject: an incident or a planned outage. About a service request, its requester
-    is told (no device, no premise)."""
+    is told; about a report, the one who filed it (no device, no premise)."""
     session.add(
         NotificationEvent(
             kind=kind,
             incident_id=incident_id,
             planned_outage_id=planned_outage_id,
             service_request_id=service_request_id,
+            report_id=report_id,
             device_id=device_id,
             premise_id=premise_id,
             accounts=accounts,

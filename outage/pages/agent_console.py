@@ -26,13 +26,14 @@ from outage.agent import contacts as alert_contacts
 from outage.agent import service as customers
 from outage.agent.schemas import ContactIn, ContactOut, CustomerOut
 from outage.care import service as care
+from outage.care import visits
 from outage.care.enums import RequestType
 from outage.care.schemas import MAX_TEXT, RequestIn, RequestOut
 from outage.errors import DomainError
 from outage.grid.live import LiveTopology
 from outage.i18n import Language
 from outage.intake import service as intake
-from outage.intake.enums import Channel, Hazard, ReportStatus
+from outage.intake.enums import Channel, Hazard, ReportOutcome, ReportStatus
 from outage.intake.schemas import ReportIn
 from outage.notifications import service as notifications
 from outage.notifications.schemas import NotificationOut
@@ -261,6 +262,39 @@ class BackForm(BaseModel):
 
     q: str = ""
     lang: str = ""
+
+
+@router.post(
+    "/reports/{ticket}/visit",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require("requests.work", page=True))],
+)
+def file_visit(
+    ticket: str,
+    request: Request,
+    form: Annotated[BackForm, Form()],
+    session: SessionDep,
+    staff: PrincipalDep,
+    config: SettingsDep,
+) -> Response:
+    """File the service visit a report closed as inside the premise offers, then back to
+    the search with the request's ticket (the same one however often it is asked)."""
+    language = request_language(request, form.lang)
+    try:
+        with session.begin_nested():
+            receipt = visits.request_visit(session, ticket, settings=config, language=language)
+    except DomainError:
+        return _console_page(
+            session,
+            language,
+            form.q,
+            staff=staff,
+            live=request.app.state.topology,
+            zone=config.local_timezone,
+            extra_errors=[i18n.strings(language)["agent_visit_error"]],
+            status_code=409,
+        )
+    return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
 @router.post(
@@ -497,6 +531,7 @@ def _customer_card(
                 "status": report.status.value,
                 "status_text": i18n.agent_status_label(language, report.status),
                 "received": local_moment(report.received_at, language, zone),
+                "inside_premise": report.outcome is ReportOutcome.INSIDE_PREMISE,
             }
             for report in customer.open_reports
         ],

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from outage import i18n
+from outage.care import visits
 from outage.care.service import is_request_ticket
 from outage.errors import DomainError, RateLimited
 from outage.fields import PhoneLast4
@@ -30,7 +31,7 @@ from outage.intake.geocode import OutsideTerritory
 from outage.intake.limits import IntakeLimits
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.photos import add_report_photo
-from outage.intake.progress import describe
+from outage.intake.progress import Phase, describe
 from outage.intake.schemas import ReportIn, ReportStatusOut
 from outage.media import errors as photo_errors
 from outage.media.enums import PhotoSource
@@ -417,22 +418,80 @@ def status_proven(
     if found is None:
         return ticket_not_found(request, language, ticket)
     refused = REPORT_PAGES.prove(request, session, limits, language, found.ticket, form)
-    return refused or _status_response(request, session, language, found.for_customer())
+    return refused or _status_response(
+        request, session, language, found.for_customer(), proof=form.phone_last4
+    )
+
+
+@router.post("/status/{ticket}/visit", response_class=HTMLResponse)
+def status_visit(
+    ticket: str,
+    request: Request,
+    form: Annotated[ProveForm, Form()],
+    session: SessionDep,
+    limits: LimitsDep,
+    config: SettingsDep,
+) -> Response:
+    """A service visit for a report closed as inside the premise, asked for on its page
+    (with the phone's last four digits again, when the report has a phone); the page
+    again, with the visit's ticket."""
+    language = request_language(request, form.lang)
+    found = service.report_status(session, ticket) if len(ticket) <= MAX_TICKET_LENGTH else None
+    if found is None:
+        return ticket_not_found(request, language, ticket)
+    if service.status_phones(session, found.ticket):
+        refused = REPORT_PAGES.prove(request, session, limits, language, found.ticket, form)
+        if refused is not None:
+            return refused
+    try:
+        with session.begin_nested():
+            receipt = visits.request_visit(
+                session, found.ticket, settings=config, language=language
+            )
+    except DomainError as refusal:
+        return _status_response(
+            request,
+            session,
+            language,
+            found.for_customer(),
+            proof=form.phone_last4,
+            status_code=refusal.status,
+        )
+    return _status_response(
+        request, session, language, found.for_customer(), visit_ticket=receipt.ticket
+    )
 
 
 def _status_response(
-    request: Request, session: Session, language: Language, found: ReportStatusOut
+    request: Request,
+    session: Session,
+    language: Language,
+    found: ReportStatusOut,
+    *,
+    proof: str = "",
+    visit_ticket: str | None = None,
+    status_code: int = status.HTTP_200_OK,
 ) -> HTMLResponse:
+    """The report's page; one closed as inside the premise offers a service visit (the
+    form carries the digits that proved the ticket, `proof`) until one is filed."""
     zone = local_zone(request)
     progress = report_progress(session, found.ticket)
+    inside = progress is not None and progress.phase is Phase.INSIDE_PREMISE
     context = {
         **_status_context(found, language, zone),
         "progress_text": describe(progress, language, zone)
         if progress and progress.phase
         else None,
+        "visit_action": (
+            f"/status/{quote(found.ticket, safe='')}/visit"
+            if inside and visit_ticket is None
+            else None
+        ),
+        "visit_proof": proof,
+        "visit_ticket": visit_ticket,
         **prove_context(None),
     }
-    return customer_page(request, "status.html", language, context)
+    return customer_page(request, "status.html", language, context, status_code)
 
 
 def _status_context(found: ReportStatusOut, language: Language, zone: tzinfo) -> dict[str, Any]:

@@ -135,6 +135,9 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/status/{ticket}"): _request(
         "POST", "/status/{fx.phone_ticket}", data={"phone_last4": "5678"}
     ),
+    ("POST", "/status/{ticket}/visit"): _request(
+        "POST", "/status/{fx.phone_ticket}/visit", data={"phone_last4": "5678"}
+    ),
     ("GET", "/login"): _request("GET", "/login"),
     ("POST", "/login"): _login_page,
     ("POST", "/logout"): _request("POST", "/logout"),
@@ -435,6 +438,12 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ),
     ("POST", "/agent/requests"): _request(
         "POST", "/agent/requests", data={"account": "nope", "type": "meter_check"}
+    ),
+    ("POST", "/agent/reports/{ticket}/visit"): _request(
+        "POST", "/agent/reports/{fx.phone_ticket}/visit", data={"q": "0912"}
+    ),
+    ("POST", "/api/v1/reports/{ticket}/visit"): _request(
+        "POST", "/api/v1/reports/{fx.phone_ticket}/visit"
     ),
     ("GET", "/request"): _request("GET", "/request"),
     ("POST", "/request"): _request(

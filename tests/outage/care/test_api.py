@@ -4,8 +4,13 @@ import uuid
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from grid_topology.model import Premise
+from outage.db import session_factory, session_scope
+from outage.grid.models import Customer
+from outage.intake.enums import Channel, MatchMethod, ReportOutcome, ReportStatus
+from outage.intake.models import Report
 
 PERSONAL = ("phone", "email", "account", "address", "description", "name", "premise")
 
@@ -144,3 +149,41 @@ def test_the_customer_rates_a_closed_request_once(
     assert (rated.json()["rating"], rated.json()["can_rate"]) == (5, False)
     again = anonymous_client.post(url, json={**rating, "rating": 1})
     assert again.status_code == 409 and "already" in again.json()["detail"]
+
+
+def _closed_inside(database_url: str, premise: Premise) -> str:
+    """A customer's report closed because their meter had power: its ticket."""
+    assert premise.customer is not None
+    with session_scope(session_factory(database_url)) as session:
+        customer = session.scalars(
+            select(Customer).where(Customer.account == premise.customer.account)
+        ).one()
+        report = Report(
+            ticket=f"T-{uuid.uuid4().hex[:8].upper()}",
+            channel=Channel.SMS,
+            status=ReportStatus.CLOSED,
+            outcome=ReportOutcome.INSIDE_PREMISE,
+            match_method=MatchMethod.ACCOUNT,
+            customer_id=customer.id,
+            premise_id=customer.premise_id,
+            phone=customer.phone,
+            candidates=[],
+        )
+        session.add(report)
+        session.flush()
+        return report.ticket
+
+
+def test_the_care_centre_files_a_reports_service_visit_once(
+    client: TestClient, grid_database: str, care_customer: Premise
+) -> None:
+    ticket = _closed_inside(grid_database, care_customer)
+    first = client.post(f"/api/v1/reports/{ticket}/visit")
+    again = client.post(f"/api/v1/reports/{ticket}/visit")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["type"] == "connection_check"
+    assert again.json()["ticket"] == first.json()["ticket"]
+
+
+def test_a_visit_for_an_unknown_report_is_404(client: TestClient) -> None:
+    assert client.post("/api/v1/reports/T-NOPE/visit").status_code == 404

@@ -15,6 +15,7 @@ from outage.grid.models import Device
 from outage.incidents.changes import open_incident
 from outage.incidents.evidence import EvidenceRef
 from outage.intake.closing import close_reports
+from outage.intake.inside import close_inside_premise
 from outage.intake.models import Report
 from outage.settings import Settings
 from tests.conftest import Credentials
@@ -102,6 +103,38 @@ def test_a_closed_report_is_a_closed_request_telling_its_incidents_phase_only(
         f"Ticket {ticket}: we know of the outage and are working on it."
     )
     assert request["updated_datetime"] == request["requested_datetime"]
+
+
+def test_a_report_closed_inside_the_premise_says_so_on_every_channel(
+    open311_client: TestClient,
+    open311_customer: Callable[[], Open311Customer],
+    grid_database: str,
+    credentials: Credentials,
+) -> None:
+    customer = open311_customer()
+    ticket = _posted(open311_client, customer)
+    with session_scope(session_factory(grid_database)) as session:
+        premise_id = session.scalars(select(Report.premise_id).where(Report.ticket == ticket)).one()
+        assert premise_id is not None
+        close_inside_premise(session, premise_id, datetime.now(UTC))
+
+    request = open311_client.get(
+        f"/open311/v2/requests/{ticket}.json",
+        params={"jurisdiction_id": JURISDICTION, "lang": "en"},
+    ).json()[0]
+    sms = open311_client.post(
+        "/api/v1/channels/sms",
+        json={"sender": customer.phone, "text": f"STATUS {ticket}"},
+        headers=credentials.key(Scope.CHANNELS),
+    ).json()
+    api = open311_client.get(
+        f"/api/v1/reports/{ticket}", headers=credentials.staff(Role.AGENT)
+    ).json()
+
+    assert request["status"] == "closed" and "main breaker" in request["status_notes"]
+    assert ticket in sms["reply"] and "(CB)" in sms["reply"]  # the main breaker, either language
+    assert (api["status"], api["phase"]) == ("closed", "inside_premise")
+    _names_nobody([request, sms, api], customer)
 
 
 def test_an_outage_reported_on_the_web_is_followed_by_its_ticket(

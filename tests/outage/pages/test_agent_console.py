@@ -20,7 +20,7 @@ from outage.db import session_factory, session_scope
 from outage.grid import models as grid
 from outage.i18n import strings
 from outage.incidents.changes import open_incident, restore
-from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
+from outage.intake.enums import Channel, Hazard, MatchMethod, ReportOutcome, ReportStatus
 from outage.intake.models import Report
 
 from .conftest import stored_report, unique_description
@@ -437,3 +437,45 @@ def test_an_agent_adds_a_contact_for_the_caller_and_stops_it(
         "/agent/contacts", data={"account": account, "contact": "12", "q": account, "lang": "en"}
     )
     assert refused.status_code == 422 and "was not added" in refused.text
+
+
+def test_a_report_closed_inside_the_premise_offers_the_agent_a_service_visit(
+    client: TestClient, grid_database: str, agent_customers: Iterator[Premise]
+) -> None:
+    premise = next(agent_customers)
+    assert premise.customer is not None
+    account = premise.customer.account
+    code, location, _ = _log(client, account, description=unique_description("visit"))
+    assert code == 303
+    report_ticket = _ticket_of(location)
+    with session_scope(session_factory(grid_database)) as session:
+        report = session.scalars(select(Report).where(Report.ticket == report_ticket)).one()
+        report.status, report.outcome = ReportStatus.CLOSED, ReportOutcome.INSIDE_PREMISE
+        report.closed_at = datetime.now(UTC)
+    html = _search(client, account, "en")
+    assert strings("en")["agent_inside_premise"] in html
+    action = f"/agent/reports/{report_ticket}/visit"
+    assert f'action="{action}"' in html
+    response = client.post(action, data={"q": account, "lang": "en"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    [ticket] = parse_qs(urlsplit(response.headers["location"]).query)["ticket"]
+    with session_factory(grid_database)() as session:
+        [stored] = session.scalars(select(ServiceRequest).where(ServiceRequest.ticket == ticket))
+    assert (stored.request_type, stored.details) == (
+        RequestType.CONNECTION_CHECK,
+        {"report": report_ticket},
+    )
+
+
+def test_a_visit_for_an_open_report_is_refused_in_place(
+    client: TestClient, agent_customers: Iterator[Premise]
+) -> None:
+    premise = next(agent_customers)
+    assert premise.customer is not None
+    code, location, _ = _log(
+        client, premise.customer.account, description=unique_description("visit")
+    )
+    assert code == 303
+    response = client.post(f"/agent/reports/{_ticket_of(location)}/visit", data={"lang": "en"})
+    assert response.status_code == 409
+    assert strings("en")["agent_visit_error"] in response.text

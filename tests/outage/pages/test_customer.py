@@ -17,7 +17,7 @@ from grid_topology.model import GridModel, Premise
 from outage.app import create_app
 from outage.db import session_factory
 from outage.i18n import Language, dates, strings
-from outage.intake.enums import Channel, Hazard, MatchMethod
+from outage.intake.enums import Channel, Hazard, MatchMethod, ReportOutcome, ReportStatus
 from outage.intake.models import Report
 from outage.media.enums import PhotoSource
 from outage.media.models import Photo
@@ -558,3 +558,58 @@ def test_reports_count_is_untouched_by_page_views(client: TestClient, grid_datab
         client.get("/report")
         client.get("/status/260101-ZZZZZ")
         assert session.scalar(select(func.count()).select_from(Report)) == before
+
+
+def _closed_inside(anonymous_client: TestClient, database_url: str, premise: Premise) -> str:
+    """An outage report filed on the page, then closed because the meter had power."""
+    assert premise.customer is not None
+    data = _form(anonymous_client, phone=premise.customer.phone, account=premise.customer.account)
+    code, location, _ = _post(anonymous_client, data)
+    found = TICKET_URL.match(location)
+    assert code == 303 and found
+    ticket = found.group(1)
+    with session_factory(database_url).begin() as session:
+        report = session.scalars(select(Report).where(Report.ticket == ticket)).one()
+        report.status, report.outcome = ReportStatus.CLOSED, ReportOutcome.INSIDE_PREMISE
+        report.closed_at = datetime.now(UTC)
+    return ticket
+
+
+def test_a_ticket_closed_inside_the_premise_says_so_and_offers_a_visit(
+    anonymous_client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    ticket = _closed_inside(anonymous_client, grid_database, premise)
+    digits = premise.customer.phone[-4:]
+    page = anonymous_client.post(f"/status/{ticket}", data={"phone_last4": digits, "lang": "en"})
+    assert page.status_code == 200
+    assert "main breaker" in page.text and f"VISIT {ticket}" in page.text
+    assert f'action="/status/{ticket}/visit"' in page.text
+    assert strings("en")["visit_submit"] in page.text
+
+
+def test_the_visit_button_files_a_request_shown_with_its_ticket(
+    anonymous_client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    ticket = _closed_inside(anonymous_client, grid_database, premise)
+    digits = premise.customer.phone[-4:]
+    page = anonymous_client.post(
+        f"/status/{ticket}/visit", data={"phone_last4": digits, "lang": "vi"}
+    )
+    assert page.status_code == 200
+    assert strings("vi")["visit_filed"] in page.text
+    assert 'id="visit-form"' not in page.text
+
+
+def test_the_visit_button_needs_the_phone_digits(
+    anonymous_client: TestClient, grid_database: str, customers: Iterator[Premise]
+) -> None:
+    premise = next(customers)
+    assert premise.customer is not None
+    ticket = _closed_inside(anonymous_client, grid_database, premise)
+    page = anonymous_client.post(f"/status/{ticket}/visit", data={"phone_last4": "", "lang": "vi"})
+    assert page.status_code == 422
+    assert strings("vi")["visit_filed"] not in page.text
