@@ -121,6 +121,18 @@ def test_a_lone_caller_s_meter_on_opens_nothing(
     assert incidents(engine_db) == []
 
 
+def test_a_lone_caller_s_meter_on_closes_their_report_as_inside_the_premise(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    account, meter = lone_caller(topology)
+    ticket = api.post("/api/v1/reports", json={"account": account}).json()["ticket"]
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "on")
+    cycle(engine_db)
+    status = api.get(f"/api/v1/reports/{ticket}").json()
+    assert (status["status"], status["phase"]) == ("closed", "inside_premise")
+
+
 def test_a_lone_caller_s_meter_off_with_neighbours_on_opens_their_service_outage(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
