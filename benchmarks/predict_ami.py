@@ -32,7 +32,7 @@ from benchmarks.harness import percentile
 from grid_topology.topology import Topology
 from outage.prediction.inference import SERVICE, Evidence, EvidenceKind, Prediction, infer
 from outage.prediction.ping_choice import PingPolicy, choose_pings
-from outage.prediction.simulator import Fault, SimEvent, simulate_evidence
+from outage.prediction.simulator import Fault, SimEvent, outage_starts, simulate_evidence
 
 if TYPE_CHECKING:
     from benchmarks.predict import Grid
@@ -80,10 +80,11 @@ def _rounded(value: float) -> float | None:
 
 
 @dataclass
-class _Meters:
+class _HeadEnd:
     """The simulated head-end and the engine's bookkeeping of what it asked."""
 
-    out: frozenset[str]
+    out_since: dict[str, float]
+    """Account -> when its supply was lost: a meter answers "off" only from then on."""
     rng: random.Random
     policy: PingPolicy
     asked: set[str] = field(default_factory=set)
@@ -102,12 +103,13 @@ class _Meters:
             answers.append((now + self.rng.uniform(*PING_LATENCY_S), account))
         return answers
 
-    def answer(self, account: str) -> EvidenceKind | None:
+    def answer(self, account: str, now: float) -> EvidenceKind | None:
         """The meter's answer, or None when it was lost (it is not asked again)."""
         self.pending.discard(account)
         if self.rng.random() < PING_LOSS:
             return None
-        return EvidenceKind.LAST_GASP if account in self.out else EvidenceKind.LIVE
+        out = self.out_since.get(account, now + 1) <= now
+        return EvidenceKind.LAST_GASP if out else EvidenceKind.LIVE
 
 
 def play(
@@ -121,7 +123,8 @@ def play(
     """Run one scenario in simulated time: the final predictions, when each fault's device
     was predicted for good (seconds), and the pings sent."""
     policy = PingPolicy(loss=PING_LOSS)
-    meters = _Meters(frozenset().union(*(f.accounts for f in faults)), rng, policy)
+    starts = {account: start for account, (start, _) in outage_starts(faults).items()}
+    meters = _HeadEnd(starts, rng, policy)
     kinds: dict[str, set[EvidenceKind]] = defaultdict(set)
     queue: list[tuple[float, int, str, EvidenceKind | None]] = [
         (e.time_s, i, e.account, e.kind) for i, e in enumerate(events)
@@ -133,7 +136,7 @@ def play(
     while queue:
         now, _, account, kind = heapq.heappop(queue)
         if kind is None:  # a ping's answer, or its loss: either way the engine looks again
-            kind = meters.answer(account)
+            kind = meters.answer(account, now)
             if kind is EvidenceKind.LIVE:
                 kinds[account].discard(EvidenceKind.CALL)
         if kind is not None:

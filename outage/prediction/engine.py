@@ -46,7 +46,6 @@ from outage.prediction.inference import (
     SERVICE,
     Evidence,
     EvidenceKind,
-    Inference,
     Params,
     Prediction,
     ProtectionIndex,
@@ -158,7 +157,7 @@ class Engine:
         )
         doubtful = in_doubt(inference, self.pinging.policy) if self.pinging else []
         new = [d for d in doubtful if not any(i.accounts & d[0].accounts for i in current)]
-        waiting = self._ask_meters(session, new, {}, evidence, now)
+        waiting = self._ask_about_new(session, new, evidence, now)
         predictions = [p for p in inference.predictions if p.device not in waiting]
         placed: dict[str, int] = {}
         places = {i.id: i for i in current}
@@ -168,7 +167,7 @@ class Engine:
                 case Open(prediction):
                     placed[prediction.device] = self._open(session, prediction, evidence, now)
                     counts["opened"] += 1
-                    self._link_pings(session, placed[prediction.device], prediction, inference, now)
+                    self._link_pings(session, placed[prediction.device], prediction, evidence)
                 case Update(incident_id, prediction, move):
                     self._update(session, places[incident_id], prediction, evidence, move)
                     placed[prediction.device] = incident_id
@@ -182,42 +181,36 @@ class Engine:
                     cancel(session, incident_id, reason="the evidence no longer supports an outage")
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
-        self._ask_meters(session, [d for d in doubtful if d not in new], placed, evidence, now)
+        self._ask_about_open(session, [d for d in doubtful if d not in new], placed, now)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
 
     def _link_pings(
-        self,
-        session: Session,
-        incident_id: int,
-        prediction: Prediction,
-        inference: Inference,
-        now: datetime,
+        self, session: Session, incident_id: int, prediction: Prediction, evidence: EvidenceSet
     ) -> None:
-        """A new outage takes the pings asked about it while it waited for them."""
+        """A new outage takes the pings asked of its customers while it waited."""
         if self.pinging is None:
             return
-        rivals = inference.rivals(prediction)
-        accounts = prediction.accounts.union(*(r.out for r in rivals))
-        link(session, incident_id, accounts, since=now - self.window)
+        seen = [evidence.first_seen[a] for a in prediction.evidence if a in evidence.first_seen]
+        if seen:
+            link(session, incident_id, prediction.accounts, since=min(seen))
 
-    def _ask_meters(
-        self,
-        session: Session,
-        doubtful: list[Doubt],
-        placed: dict[str, int],
-        evidence: EvidenceSet,
-        now: datetime,
+    def _ask_about_new(
+        self, session: Session, doubtful: list[Doubt], evidence: EvidenceSet, now: datetime
     ) -> set[str]:
-        """Ask meters about the predictions in doubt (`placed`: their incidents, by
-        device; empty for new outages); the devices of the new ones that wait for the
+        """Ask meters about new outages in doubt; the devices of those that wait for the
         answers before they open."""
         if self.pinging is None or not doubtful:
             return set()
         since = now - self.window
-        waiting = ask(session, self.pinging, doubtful, incidents=placed, since=since, now=now)
-        if placed:
-            return set()
+        waiting = ask(session, self.pinging, doubtful, incidents={}, since=since, now=now)
         return kept_back(self.pinging, doubtful, waiting, first_seen=evidence.first_seen, now=now)
+
+    def _ask_about_open(
+        self, session: Session, doubtful: list[Doubt], placed: dict[str, int], now: datetime
+    ) -> None:
+        """Ask meters about open incidents still in doubt, on their incidents."""
+        if self.pinging is not None and doubtful:
+            ask(session, self.pinging, doubtful, incidents=placed, since=now - self.window, now=now)
 
     def _follow(self, topology: Topology) -> None:
         if topology is not self.topology:

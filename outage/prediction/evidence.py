@@ -98,7 +98,7 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
         if latest.state is SwitchState.OPEN:
             gasp = intervals[-1].opened or latest  # the first of its run of gasps
             found.add(account, EvidenceKind.LAST_GASP, EvidenceRef.meter_event(gasp.id), gasp.at)
-        else:
+        elif found.last_out.get(account, latest.at) <= latest.at:  # a later call: stale
             found.add(account, EvidenceKind.LIVE, EvidenceRef.meter_event(latest.id), latest.at)
     for asset_ref, intervals in _switching(session, since).items():
         found.switching[asset_ref] = intervals

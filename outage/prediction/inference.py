@@ -257,6 +257,10 @@ class Inference:
             others = sorted(solver.children.get(parent, set()) - {focal})
             siblings = solver.accounts_of(solver.choose(others))
             rest = solver.below[parent] - max(0.0, solver.best[focal])
+            if not math.isfinite(rest):  # a sibling is known out: the parent is not in doubt
+                parent, rest = None, 0.0
+        if not math.isfinite(solver.below[focal]):
+            return []  # a device below is known out: the facts settle it
         below = solver.accounts_of(solver.choose(sorted(solver.children.get(focal, ()))))
         own = siblings | solver.index.accounts(focal)
         worlds = [Explanation("device", focal, own, rest + solver.value[focal])]

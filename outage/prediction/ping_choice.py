@@ -46,7 +46,9 @@ class PingPolicy:
 
 
 def posterior(rivals: Sequence[Explanation]) -> list[float]:
-    """The rivals' probabilities, from their log-likelihood scores."""
+    """The rivals' probabilities, from their (finite) log-likelihood scores."""
+    if not all(math.isfinite(r.score) for r in rivals):
+        raise ValueError("rivals are weighed on finite scores")
     top = max(r.score for r in rivals)
     weights = [math.exp(max(-50.0, r.score - top)) for r in rivals]
     total = sum(weights)

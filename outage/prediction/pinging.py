@@ -1,14 +1,15 @@
 """The engine's side of meter pings: asking where the evidence leaves doubt, and holding a
-lone caller's outage until their meter has answered.
+new outage in doubt until the meters asked about it have answered.
 
 `ping_choice` says which meters would settle a prediction; this module reads what it needs
 for that (which customers have meters, which meters were asked lately and what they said,
 how many pings an incident has used) in a few queries per cycle, and records the pings
 (`outage.intake.pings.request_pings`, an outbox sent after the cycle's commit).
 
-A lone caller with a meter is not an outage incident yet: their meter is asked first, and
-the single-service incident opens only once it answered "off" or gave no answer. "On"
-drops the call (`evidence.gather`): the fault is inside the premise.
+A lone caller with a meter is not an outage incident yet: their meter is asked first (the
+one ping of reason `single_call`; the others are `verify_incident`), and the
+single-service incident opens only once the answers settle it. "On" drops the call
+(`evidence.gather`): the fault is inside the premise.
 """
 
 from collections import defaultdict
@@ -101,30 +102,37 @@ def ask(
     meters = _state(session, everyone, set(incidents.values()), since)
     for prediction, rivals in doubtful:
         incident_id = incidents.get(prediction.device)
+        if incident_id is not None:
+            spent = meters.spent[incident_id]
+        else:  # a new outage: the meters of its area asked while it waited
+            spent = sum(1 for a in meters.asked if any(a in r.out for r in rivals))
         accounts = choose_pings(
             rivals,
             pingable=meters.meter_of.__contains__,
             asked=meters.asked,
             pending=meters.pending,
-            spent=meters.spent[incident_id] if incident_id is not None else 0,
+            spent=spent,
             policy=pinging.policy,
         )
-        if not accounts:
-            continue
-        reason = (
-            PingReason.SINGLE_CALL if prediction.kind == SERVICE else PingReason.VERIFY_INCIDENT
-        )
-        batch = request_pings(
-            session,
-            pinging.limits,
-            [meters.meter_of[a] for a in accounts],
-            reason,
-            incident_id=incident_id,
-            now=now,
-        )
-        asked = {a for a in accounts if meters.meter_of[a] in set(batch.asked)}
-        meters.asked |= asked
-        meters.pending |= asked
+        caller = prediction.device if prediction.kind == SERVICE else None
+        for reason, chosen in (
+            (PingReason.SINGLE_CALL, [a for a in accounts if a == caller]),
+            (PingReason.VERIFY_INCIDENT, [a for a in accounts if a != caller]),
+        ):
+            if not chosen:
+                continue
+            batch = request_pings(
+                session,
+                pinging.limits,
+                [meters.meter_of[a] for a in chosen],
+                reason,
+                incident_id=incident_id,
+                now=now,
+            )
+            taken = set(batch.asked)
+            asked = {a for a in chosen if meters.meter_of[a] in taken}
+            meters.asked |= asked
+            meters.pending |= asked
     return meters.pending
 
 
@@ -150,8 +158,9 @@ def kept_back(
 
 
 def link(session: Session, incident_id: int, accounts: Iterable[str], *, since: datetime) -> None:
-    """Put the pings asked about a new outage before it opened on its incident, so its
-    page shows them and its budget counts them."""
+    """Put the pings asked of a new outage's own customers while it waited on its incident,
+    so its page shows them and its budget counts them. Pings of the customers around it
+    (under its parent, say) stay unlinked: they may have been asked about a neighbour."""
     wanted = literal(sorted(set(accounts)), ARRAY(String))
     session.execute(
         update(MeterPing)

@@ -144,7 +144,7 @@ def call_delay_s(rng: random.Random) -> float:
     return rng.lognormvariate(math.log(CALL_DELAY_MEDIAN_S), CALL_DELAY_SIGMA)
 
 
-def _outage_start(faults: Sequence[Fault]) -> dict[str, tuple[float, str]]:
+def outage_starts(faults: Sequence[Fault]) -> dict[str, tuple[float, str]]:
     """Account -> (when it lost supply, the device that took it out first)."""
     out: dict[str, tuple[float, str]] = {}
     # Outer faults first, so a nested fault starting at the same moment defers to its parent.
@@ -170,7 +170,7 @@ def simulate_evidence(
     meter_loss: float = 0.1,
 ) -> list[SimEvent]:
     """Calls, noise calls and last gasps caused by `faults`, in time order."""
-    out = _outage_start(faults)
+    out = outage_starts(faults)
     events: list[SimEvent] = []
     for account, (start, device) in sorted(out.items()):
         if rng.random() < call_rate:

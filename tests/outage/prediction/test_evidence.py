@@ -72,6 +72,21 @@ def test_a_call_before_the_meter_says_power_is_back_no_longer_counts(
     assert _kinds(evidence_db, account) == {EvidenceKind.LIVE}
 
 
+def test_a_call_after_the_meter_said_power_is_back_outweighs_it(
+    served: tuple[TestClient, Credentials], evidence_db: str, metered: Iterator[tuple[str, str]]
+) -> None:
+    client, credentials = served
+    account, meter = next(metered)
+    earlier = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    restored = {"meter_id": meter, "event": "power_restored", "occurred_at": earlier}
+    response = client.post(
+        "/api/v1/ami/events", json={"events": [restored]}, headers=credentials.key(Scope.AMI)
+    )
+    assert response.status_code == 200, response.text
+    _call(client, account)
+    assert _kinds(evidence_db, account) == {EvidenceKind.CALL}
+
+
 AT = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
 

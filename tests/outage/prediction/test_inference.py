@@ -1,5 +1,7 @@
 """The roll-up rules on the small hand-built feeder of conftest.py."""
 
+import math
+
 from grid_topology.topology import Topology
 from outage.prediction.inference import (
     SERVICE,
@@ -118,3 +120,11 @@ def test_a_device_scada_opened_has_no_rivals(feeder: Topology) -> None:
     inference = infer(feeder, calls("a1"), known_out=["F1"])
     (prediction,) = inference.predictions
     assert inference.rivals(prediction) == []
+
+
+def test_a_sibling_known_out_leaves_the_parent_out_of_the_rivals(feeder: Topology) -> None:
+    inference = infer(feeder, calls("c1", "c2", "c3", "c4", "c5", "c6"), known_out=["F4"])
+    f3 = next(p for p in inference.predictions if p.device == "F3")
+    rivals = inference.rivals(f3)
+    assert {r.label for r in rivals} == {"device", "below"}
+    assert all(math.isfinite(r.score) for r in rivals)
