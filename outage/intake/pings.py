@@ -3,7 +3,8 @@ and the answers taken in as meter evidence.
 
 `request_pings` records one pending row a meter (`MeterPing`), grouped into requests of at
 most the head-end's batch size and no more in a minute than it takes; the rows are the
-outbox, sent after the caller's commit by `send_pending`, a job, so a crash in between
+outbox, sent after the caller's commit by `send_pending`, a job woken by a notification
+on `PINGS_CHANNEL` at the commit (and run every few seconds besides), so a crash in between
 loses nothing and a head-end that refuses is asked again on the next run. `record_answers`
 takes the head-end's answers; `expire_pings` turns a ping unanswered for too long into
 no answer.
@@ -37,6 +38,9 @@ from outage.locks import METER_PINGS, METER_PINGS_SEND
 log = logging.getLogger(__name__)
 
 MINUTE = timedelta(minutes=1)
+
+PINGS_CHANNEL = "meter_pings"
+"""Notified when pings are recorded: delivered at the commit, so they are sent at once."""
 
 
 def _head_end_minute() -> timedelta:
@@ -97,6 +101,8 @@ def request_pings(
             )
             for meter_id in chunk
         )
+    if request_ids:  # the sender wakes at the commit, not on its next run
+        session.execute(select(func.pg_notify(PINGS_CHANNEL, "")))
     session.flush()
     return PingBatch(
         request_ids=request_ids,
