@@ -107,18 +107,18 @@ class Settings(BaseSettings):
         gt=NO_TIME,
         description="A ping unanswered this long after it was asked is recorded as no answer.",
     )
-    ami_verify_per_transformer: int = Field(
+    ami_verify_per_section: int = Field(
         default=2,
         ge=0,
-        description="When an outage is restored, meters asked on each transformer below its "
-        "device, besides every critical customer's, to find a fault left behind (0: the "
-        "critical customers' only).",
+        description="When an outage is restored, meters asked in each section below its "
+        "device (under each fuse, transformer or recloser), besides every critical "
+        "customer's, to find a fault left behind (0: the critical customers' only).",
     )
     ami_verify_max_meters: int = Field(
         default=200,
         ge=0,
         description="At most this many meters sampled for one restoration, critical "
-        "customers' aside: a large feeder's transformers are taken in a seeded order.",
+        "customers' aside: a large feeder's sections are taken in a seeded order.",
     )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,

@@ -1,7 +1,8 @@
 """Verifying a restoration by asking meters: a fault further down (a transformer's fuse
 blown in the same storm) leaves customers out when their feeder comes back, and they
 rarely call again at once. So when an outage is restored, meters below its device are
-pinged in the same transaction: every critical customer's, and a few on each transformer.
+pinged in the same transaction: every critical customer's, and a few in each section (under
+each fuse, transformer, recloser).
 An "off" answer is a last gasp at the answer's time, from which the engine opens the
 nested incident under the one just restored (docs/ami-headend.md).
 
@@ -11,14 +12,16 @@ settings, like the clock: every process restoring incidents asks the same way.
 """
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from grid_topology.model import DeviceKind
+from grid_topology.topology import Topology
 from outage import clock
-from outage.grid.live import LiveTopology
+from outage.grid.live import shared_topology
 from outage.grid.models import Customer, Device, Premise
 from outage.incidents.enums import IncidentKind
 from outage.incidents.models import Incident
@@ -33,8 +36,9 @@ class MeterBelow:
     """A meter of a premise below the restored device."""
 
     meter_id: str
-    transformer: str | None
-    """The premise's transformer (asset ref); None for one fed without its own."""
+    section: str | None
+    """The nearest protective device or transformer above the premise (asset ref): a
+    fault there takes out exactly its section. None: the premise alone."""
     critical: bool
     """A critical customer (hospital, water works...) is supplied at the premise."""
 
@@ -44,8 +48,8 @@ class Verification:
     """How restorations are verified: the head-end's limits and the sample's size."""
 
     limits: HeadEndLimits
-    per_transformer: int
-    """Meters asked on each transformer, critical customers' included."""
+    per_section: int
+    """Meters asked in each section, critical customers' included."""
     max_sampled: int
     """At most this many besides the critical customers'."""
 
@@ -56,47 +60,35 @@ class Verification:
             return None
         return cls(
             HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute),
-            per_transformer=settings.ami_verify_per_transformer,
+            per_section=settings.ami_verify_per_section,
             max_sampled=settings.ami_verify_max_meters,
         )
 
 
 def choose_meters(
-    meters: Sequence[MeterBelow], *, per_transformer: int, max_sampled: int, seed: int
+    meters: Sequence[MeterBelow], *, per_section: int, max_sampled: int, seed: int
 ) -> list[str]:
     """Every critical customer's meter, then a sample of the others spread over the
-    transformers: one on each transformer (in an order drawn from `seed`), then a second
-    on each, up to `per_transformer` on one (its critical meters count) and `max_sampled`
-    in all. A nested fault on any one transformer then has a meter asked."""
+    sections: one in each section (in an order drawn from `seed`), then a second in each,
+    up to `per_section` in one (its critical meters count) and `max_sampled` in all. A
+    fuse left open anywhere below then has a meter asked."""
     rng = random.Random(seed)
     critical = {m.meter_id for m in meters if m.critical}
     held: dict[str | None, int] = {}
     others: dict[str | None, set[str]] = {}
     for meter in meters:
         if meter.critical:
-            held[meter.transformer] = held.get(meter.transformer, 0) + 1
+            held[meter.section] = held.get(meter.section, 0) + 1
         elif meter.meter_id not in critical:
-            others.setdefault(meter.transformer, set()).add(meter.meter_id)
+            others.setdefault(meter.section, set()).add(meter.meter_id)
     queues: list[list[str]] = []
-    for transformer in sorted(others, key=lambda t: (t is None, t or "")):
-        candidates = sorted(others[transformer])
+    for section in sorted(others, key=lambda s: (s is None, s or "")):
+        candidates = sorted(others[section])
         rng.shuffle(candidates)
-        queues.append(candidates[: max(per_transformer - held.get(transformer, 0), 0)])
+        queues.append(candidates[: max(per_section - held.get(section, 0), 0)])
     rng.shuffle(queues)
-    sampled = [
-        queue[turn] for turn in range(per_transformer) for queue in queues if turn < len(queue)
-    ]
+    sampled = [queue[turn] for turn in range(per_section) for queue in queues if turn < len(queue)]
     return sorted(critical) + sampled[:max_sampled]
-
-
-_NETWORKS: dict[str, LiveTopology] = {}
-"""Database URL -> the network a process reads restored devices' customers from, loaded
-on its first verification (never without a head-end)."""
-
-
-def _network(session: Session) -> LiveTopology:
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    return _NETWORKS.setdefault(url, LiveTopology())
 
 
 def verify_restoration(
@@ -109,7 +101,7 @@ def verify_restoration(
     meters = _meters_below(session, incident)
     chosen = choose_meters(
         meters,
-        per_transformer=verification.per_transformer,
+        per_section=verification.per_section,
         max_sampled=verification.max_sampled,
         seed=incident.id,
     )
@@ -132,28 +124,45 @@ def configured_verification() -> Verification | None:
 
 def _meters_below(session: Session, incident: Incident) -> list[MeterBelow]:
     """The metered premises the incident's device feeds in the network as operated (its
-    premise for a single-service outage)."""
+    premise for a single-service outage), each in its section."""
     if incident.premise_id is not None:
-        return _meters(session, Premise.id == incident.premise_id)
+        return _meters(session, Premise.id == incident.premise_id, lambda account: None)
     device = session.scalar(select(Device.asset_ref).where(Device.id == incident.device_id))
-    topology = _network(session).get(session)
+    topology = shared_topology(session.get_bind().engine.url).get(session)
     if device is None or device not in topology.network.links:
         return []
-    accounts = sorted(topology.downstream(device).accounts)
-    return _meters(session, Customer.account.in_(accounts)) if accounts else []
+    section_of = _sections(topology, device)
+    if not section_of:
+        return []
+    return _meters(session, Customer.account.in_(sorted(section_of)), section_of.__getitem__)
 
 
-def _meters(session: Session, where: ColumnElement[bool]) -> list[MeterBelow]:
-    transformer = Device.__table__.alias("transformer")
-    rows = session.execute(
-        select(
-            Premise.meter_id,
-            transformer.c.asset_ref,
-            func.bool_or(Customer.critical.is_not(None)).label("critical"),
+def _sections(topology: Topology, device: str) -> dict[str, str]:
+    """Account -> its section below `device`: the nearest protective device or transformer
+    above it (`device` itself when there is none in between)."""
+    links = topology.network.links
+    section_of: dict[str, str] = {}
+    for node in topology.downstream(device).nodes:
+        accounts = topology.network.accounts_at.get(node, ())
+        if not accounts:
+            continue
+        above = topology.upstream_of_node(node).devices
+        section = next(
+            (d for d in above if links[d].is_protective or links[d].kind is DeviceKind.TRANSFORMER),
+            device,
         )
+        section_of.update(dict.fromkeys(accounts, section))
+    return section_of
+
+
+def _meters(
+    session: Session, where: ColumnElement[bool], section_of: Callable[[str], str | None]
+) -> list[MeterBelow]:
+    rows = session.execute(
+        select(Customer.account, Premise.meter_id, Customer.critical.is_not(None))
         .join(Customer, Customer.premise_id == Premise.id)
-        .outerjoin(transformer, transformer.c.id == Premise.transformer_id)
         .where(where, Premise.meter_id.is_not(None))
-        .group_by(Premise.meter_id, transformer.c.asset_ref)
     )
-    return [MeterBelow(meter_id, asset_ref, critical) for meter_id, asset_ref, critical in rows]
+    return [
+        MeterBelow(meter_id, section_of(account), critical) for account, meter_id, critical in rows
+    ]

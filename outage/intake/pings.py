@@ -183,11 +183,13 @@ def record_answers(
         if keys
         else []
     )
-    recorded = 0
-    for row in rows:
-        if row.state is PingState.PENDING:
-            _answer(session, row, keys[(row.request_id, row.meter_id)])
-            recorded += 1
+    answered = [row for row in rows if row.state is PingState.PENDING]
+    for row in answered:
+        answer = keys[(row.request_id, row.meter_id)]
+        row.state = answer.state
+        row.answered_at = answer.answered_at
+    _meter_events(session, [row for row in answered if row.state in _EVENT_OF])
+    recorded = len(answered)
     found = {(row.request_id, row.meter_id) for row in rows}
     unknown = sorted({meter for request, meter in keys.keys() - found})
     cap = PingAnswersOut.ANSWER_CAP
@@ -240,26 +242,29 @@ def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
     return len(expired.all())
 
 
-def _answer(session: Session, row: MeterPing, answer: PingAnswer) -> None:
-    row.state = answer.state
-    row.answered_at = answer.answered_at
-    kind = _EVENT_OF.get(answer.state)
-    if kind is not None:
-        row.meter_event_id = _meter_event(session, row, kind, answer.answered_at)
-
-
-def _meter_event(session: Session, row: MeterPing, kind: MeterEventKind, at: datetime) -> int:
-    """The meter event of the answer: stored now, or the same one the head-end sent."""
-    key = {"meter_id": row.meter_id, "kind": kind, "occurred_at": at}  # the events' unique key
-    stored = session.scalar(
-        insert(MeterEvent)
-        .values(**key, premise_id=row.premise_id)
-        .on_conflict_do_nothing()
-        .returning(MeterEvent.id)
+def _meter_events(session: Session, answered: list[MeterPing]) -> None:
+    """The meter event of each answer, stored in one statement: new, or the same one the
+    head-end sent (the events' unique key is meter, kind and time)."""
+    if not answered:
+        return
+    key_of = {row.id: (row.meter_id, _EVENT_OF[row.state], row.answered_at) for row in answered}
+    values = []
+    for row in answered:
+        meter, kind, at = key_of[row.id]
+        values.append(
+            {"meter_id": meter, "kind": kind, "occurred_at": at, "premise_id": row.premise_id}
+        )
+    session.execute(insert(MeterEvent).values(values).on_conflict_do_nothing())
+    stored = session.execute(
+        select(MeterEvent.id, MeterEvent.meter_id, MeterEvent.kind, MeterEvent.occurred_at).where(
+            tuple_(MeterEvent.meter_id, MeterEvent.kind, MeterEvent.occurred_at).in_(
+                sorted(set(key_of.values()))
+            )
+        )
     )
-    if stored is not None:
-        return stored
-    return session.execute(select(MeterEvent.id).filter_by(**key)).scalar_one()
+    ids = {(meter, kind, at): event_id for event_id, meter, kind, at in stored}
+    for row in answered:
+        row.meter_event_id = ids[key_of[row.id]]
 
 
 def _read(

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from grid_topology.model import GridModel
+from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
-from outage.grid.models import Customer, Device, Premise
+from outage.grid.models import Customer, Premise
 from outage.incidents.changes import open_incident, restore
 from outage.incidents.verification import MeterBelow, choose_meters
 from outage.intake.enums import PingReason, PingState
@@ -23,14 +23,12 @@ NO_HEADEND_REACHED = "http://127.0.0.1:9"
 """A head-end named, never reached: the tests look at the pings recorded, not sent."""
 
 
-def _meters(transformer: str, n: int, *, critical: int = 0) -> list[MeterBelow]:
-    return [MeterBelow(f"{transformer}-{i}", transformer, i < critical) for i in range(n)]
+def _meters(section: str, n: int, *, critical: int = 0) -> list[MeterBelow]:
+    return [MeterBelow(f"{section}-{i}", section, i < critical) for i in range(n)]
 
 
-def _chosen(
-    meters: list[MeterBelow], per_transformer: int = 2, max_sampled: int = 100
-) -> list[str]:
-    return choose_meters(meters, per_transformer=per_transformer, max_sampled=max_sampled, seed=7)
+def _chosen(meters: list[MeterBelow], per_section: int = 2, max_sampled: int = 100) -> list[str]:
+    return choose_meters(meters, per_section=per_section, max_sampled=max_sampled, seed=7)
 
 
 def test_every_critical_customers_meter_is_asked_whatever_the_cap() -> None:
@@ -38,20 +36,20 @@ def test_every_critical_customers_meter_is_asked_whatever_the_cap() -> None:
     assert set(_chosen(meters, max_sampled=0)) == {"T1-0", "T1-1", "T1-2"}
 
 
-def test_each_transformer_has_a_meter_asked_before_any_has_a_second() -> None:
+def test_each_section_has_a_meter_asked_before_any_has_a_second() -> None:
     meters = [m for t in ("T1", "T2", "T3") for m in _meters(t, 5)]
     chosen = _chosen(meters, max_sampled=3)
     assert sorted(m.split("-")[0] for m in chosen) == ["T1", "T2", "T3"]
 
 
-def test_a_transformer_has_at_most_its_count_asked_its_critical_meters_included() -> None:
-    chosen = _chosen(_meters("T1", 6, critical=1) + _meters("T2", 6), per_transformer=2)
+def test_a_section_has_at_most_its_count_asked_its_critical_meters_included() -> None:
+    chosen = _chosen(_meters("T1", 6, critical=1) + _meters("T2", 6), per_section=2)
     assert sorted(m.split("-")[0] for m in chosen) == ["T1", "T1", "T2", "T2"]
 
 
 def test_the_sample_stops_at_its_cap() -> None:
     meters = [m for t in ("T1", "T2", "T3", "T4") for m in _meters(t, 5)]
-    assert len(_chosen(meters, per_transformer=3, max_sampled=5)) == 5
+    assert len(_chosen(meters, per_section=3, max_sampled=5)) == 5
 
 
 def test_the_same_seed_chooses_the_same_meters() -> None:
@@ -74,7 +72,7 @@ def test_without_a_headend_a_restoration_asks_nothing(
     assert _restored(session, open_on(session, places.head)) == []
 
 
-def test_a_restoration_asks_critical_customers_and_meters_on_each_transformer_below(
+def test_a_restoration_asks_critical_customers_and_meters_under_each_fuse_and_transformer(
     session: Session,
     places: Places,
     open_on: OpenOn,
@@ -82,22 +80,26 @@ def test_a_restoration_asks_critical_customers_and_meters_on_each_transformer_be
     sample_grid: GridModel,
 ) -> None:
     name_headend(NO_HEADEND_REACHED)
-    accounts = Topology(Network.from_model(sample_grid)).downstream(places.head).accounts
-    below = session.execute(
-        select(Premise.meter_id, Device.asset_ref, Customer.id)
-        .join(Customer, Customer.premise_id == Premise.id)
-        .join(Device, Device.id == Premise.transformer_id)
-        .where(Premise.meter_id.is_not(None), Customer.account.in_(accounts))
-    ).all()
-    critical = below[len(below) // 2]
-    session.execute(update(Customer).where(Customer.id == critical.id).values(critical="hospital"))
+    topology = Topology(Network.from_model(sample_grid))
+    meter_of = {p.customer.account: p.meter_id for p in sample_grid.premises}
+    below = topology.downstream(places.head)
+    critical = sorted(below.accounts)[len(below.accounts) // 2]
+    session.execute(
+        update(Customer).where(Customer.account == critical).values(critical="hospital")
+    )
     pings = _restored(session, open_on(session, places.head))
     asked = {p.meter_id for p in pings}
-    assert critical.meter_id in asked
-    assert asked <= {row.meter_id for row in below}
-    assert {row.asset_ref for row in below if row.meter_id in asked} == {
-        row.asset_ref for row in below
-    }
+    assert meter_of[critical] in asked
+    assert asked <= {meter_of[a] for a in below.accounts}
+    sections = [
+        d
+        for d in below.devices
+        if topology.network.links[d].is_protective
+        or topology.network.links[d].kind is DeviceKind.TRANSFORMER
+    ]
+    for section in sections:
+        under = {meter_of[a] for a in topology.downstream(section).accounts}
+        assert not under or under & asked, section
     assert {(p.reason, p.state) for p in pings} == {(PingReason.RESTORATION, PingState.PENDING)}
 
 
