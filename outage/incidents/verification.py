@@ -139,18 +139,17 @@ def _meters_below(session: Session, incident: Incident) -> list[MeterBelow]:
 
 def _sections(topology: Topology, device: str) -> dict[str, str]:
     """Account -> its section below `device`: the nearest protective device or transformer
-    above it (`device` itself when there is none in between)."""
+    above it (`device` itself when there is none in between). Sections are read from the
+    largest down, so one inside another takes its own customers from it."""
     links = topology.network.links
-    section_of: dict[str, str] = {}
-    for node in topology.downstream(device).nodes:
-        accounts = topology.network.accounts_at.get(node, ())
-        if not accounts:
-            continue
-        above = topology.upstream_of_node(node).devices
-        section = next(
-            (d for d in above if links[d].is_protective or links[d].kind is DeviceKind.TRANSFORMER),
-            device,
-        )
+    below = topology.downstream(device)
+    sections = [
+        (d, topology.downstream(d).accounts)
+        for d in below.devices
+        if links[d].is_protective or links[d].kind is DeviceKind.TRANSFORMER
+    ]
+    section_of = dict.fromkeys(below.accounts, device)
+    for section, accounts in sorted(sections, key=lambda s: -len(s[1])):
         section_of.update(dict.fromkeys(accounts, section))
     return section_of
 

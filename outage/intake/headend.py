@@ -13,6 +13,7 @@ The HTTP head-end's API (docs/ami-headend.md): `POST {url}/pings` with
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Protocol
 
 import httpx
@@ -77,13 +78,20 @@ class HttpHeadEnd:
         self._token = token
         self._timeout_s = timeout_s
 
+    @cached_property
+    def _client(self) -> httpx.Client:
+        """One client for the sender's life, made at its first request: making one costs
+        tens of milliseconds (its TLS context), which a ping verifying a restoration
+        should not wait for, and its connection is kept."""
+        return httpx.Client(timeout=self._timeout_s)
+
     def ping(self, request_id: str, meter_ids: list[str]) -> None:
         headers = {"Idempotency-Key": request_id}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         body = {"request_id": request_id, "meters": meter_ids}
         try:
-            response = httpx.post(self.url, json=body, headers=headers, timeout=self._timeout_s)
+            response = self._client.post(self.url, json=body, headers=headers)
         except httpx.HTTPError as error:
             raise HeadEndRefused(f"the head-end could not be reached: {error}") from error
         if not response.is_success:
