@@ -1,10 +1,10 @@
 """Verifying a restoration by asking meters: a fault further down (a transformer's fuse
 blown in the same storm) leaves customers out when their feeder comes back, and they
 rarely call again at once. So when an outage is restored, meters below its device are
-pinged in the same transaction: every critical customer's, and a few in each section (under
-each fuse, transformer, recloser).
-An "off" answer is a last gasp at the answer's time, from which the engine opens the
-nested incident under the one just restored (docs/ami-headend.md).
+pinged in the same transaction: every critical customer's, and a few in each section
+(under each fuse, recloser or transformer). An "off" answer is a last gasp at the answer's
+time, from which the engine opens the nested incident under the one just restored
+(docs/ami-headend.md).
 
 `choose_meters` picks them (no database); `verify_restoration` reads the meters below the
 restored device and records the pings. The head-end and the sample's size come from the
@@ -26,7 +26,7 @@ from outage.grid.models import Customer, Device, Premise
 from outage.incidents.enums import IncidentKind
 from outage.incidents.models import Incident
 from outage.intake.enums import PingReason
-from outage.intake.headend import HeadEndLimits
+from outage.intake.headend import HeadEndLimits, configured_limits
 from outage.intake.pings import PingBatch, request_pings
 from outage.settings import Settings, get_settings
 
@@ -56,10 +56,11 @@ class Verification:
     @classmethod
     def of(cls, settings: Settings) -> "Verification | None":
         """As the settings say; None without a head-end: nothing is asked."""
-        if not settings.ami_headend_url:
+        limits = configured_limits(settings)
+        if limits is None:
             return None
         return cls(
-            HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute),
+            limits,
             per_section=settings.ami_verify_per_section,
             max_sampled=settings.ami_verify_max_meters,
         )
@@ -159,6 +160,7 @@ def _meters(
 ) -> list[MeterBelow]:
     rows = session.execute(
         select(Customer.account, Premise.meter_id, Customer.critical.is_not(None))
+        .select_from(Premise)
         .join(Customer, Customer.premise_id == Premise.id)
         .where(where, Premise.meter_id.is_not(None))
     )
