@@ -15,7 +15,7 @@ from outage.incidents.verification import MeterBelow, choose_meters
 from outage.intake.enums import PingReason, PingState
 from outage.intake.models import MeterPing
 
-from .conftest import Places
+from .conftest import Places, act
 
 OpenOn = Callable[..., int]
 
@@ -101,6 +101,15 @@ def test_a_restoration_asks_critical_customers_and_meters_under_each_fuse_and_tr
         under = {meter_of[a] for a in topology.downstream(section).accounts}
         assert not under or under & asked, section
     assert {(p.reason, p.state) for p in pings} == {(PingReason.RESTORATION, PingState.PENDING)}
+
+
+def test_a_dispatchers_restoration_is_verified_too(
+    session: Session, places: Places, open_on: OpenOn, name_headend: Callable[[str], None]
+) -> None:
+    name_headend(NO_HEADEND_REACHED)
+    incident_id = open_on(session, places.fuses[0])
+    act(session, incident_id, "restored", reason="fuse replaced")
+    assert {p.reason for p in _pings(session, incident_id)} == {PingReason.RESTORATION}
 
 
 def test_a_single_service_restoration_asks_its_meter(
