@@ -20,7 +20,7 @@ from outage.api import reliability as reliability_routes
 from outage.api import restoration as restoration_routes
 from outage.care import sla
 from outage.db import session_factory
-from outage.grid.live import LiveTopology
+from outage.grid.live import shared_topology
 from outage.intake.limits import IntakeLimits
 from outage.pages import agent_console as agent_console_pages
 from outage.pages import alerts as alert_pages
@@ -52,7 +52,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = session_factory(database_url)
-    app.state.topology = LiveTopology()
+    app.state.topology = shared_topology(database_url)
     app.state.intake_limits = IntakeLimits.from_strings(
         settings.rate_limit_per_ip, settings.rate_limit_per_phone, settings.status_check_limit
     )

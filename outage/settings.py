@@ -124,6 +124,19 @@ class Settings(BaseSettings):
         description="The head-end's share of pings that get no answer, as the engine plans "
         "for it (a second meter of a kind is asked when losing the first would cost much).",
     )
+    ami_verify_per_section: int = Field(
+        default=2,
+        ge=0,
+        description="When an outage is restored, meters asked in each section below its "
+        "device (under each fuse, transformer or recloser), besides every critical "
+        "customer's, to find a fault left behind (0: the critical customers' only).",
+    )
+    ami_verify_max_meters: int = Field(
+        default=200,
+        ge=0,
+        description="At most this many meters sampled for one restoration, critical "
+        "customers' aside: a large feeder's sections are taken in a seeded order.",
+    )
     trusted_proxies: list[IPvAnyNetwork] = Field(
         default_factory=list,
         description="Reverse proxies (addresses or networks, a JSON list) whose "

@@ -13,7 +13,7 @@ from outage.incidents.models import Incident
 from outage.incidents.progress import report_progress
 from outage.intake import meter_batches, pings, service
 from outage.intake.enums import SwitchState
-from outage.intake.headend import NoHeadEnd, configured_headend
+from outage.intake.headend import NoHeadEnd, configured_limits
 from outage.intake.owners import Verdict, verify_owner
 from outage.intake.schemas import (
     MeterEventsIn,
@@ -191,14 +191,14 @@ def meter_events(batch: MeterEventsIn, session: SessionDep, config: SettingsDep)
 def ask_meters(asked: PingsIn, session: SessionDep, config: SettingsDep) -> PingBatchOut:
     """Ask the meters whether they have power: the pings are sent to the head-end within
     seconds, and their answers read with GET (409 when no head-end is configured)."""
-    headend = configured_headend(config)
-    if headend is None:
+    limits = configured_limits(config)
+    if limits is None:
         raise NoHeadEnd("no AMI head-end is configured (OUTAGE_AMI_HEADEND_URL)")
     if asked.incident_id is not None and session.get(Incident, asked.incident_id) is None:
         raise IncidentNotFound(f"no incident {asked.incident_id}")
     batch = pings.request_pings(
         session,
-        headend.limits,
+        limits,
         asked.meter_ids,
         asked.reason,
         incident_id=asked.incident_id,

@@ -1,12 +1,12 @@
 """The oriented network a process works on, following the live switching state.
 
-A process holds one `LiveTopology`. Each `get` compares the network's versions in the
-database (one small read) with those of the copy it holds: a switching change is applied
-to the copy incrementally (`Topology.switched`), and so is an import that changed the
-network, from the rows it logged as changed (`Topology.edited`, `outage.grid.structure`);
-only when those are not at hand (a first or bulk import, a copy too far behind) is the
-network loaded again. So every request, engine cycle and worker pass sees the network as
-it is when it starts, without a restart.
+A process holds one `LiveTopology` a database (`shared_topology`). Each `get` compares the
+network's versions in the database (one small read) with those of the copy it holds: a
+switching change is applied to the copy incrementally (`Topology.switched`), and so is an
+import that changed the network, from the rows it logged as changed (`Topology.edited`,
+`outage.grid.structure`); only when those are not at hand (a first or bulk import, a copy
+too far behind) is the network loaded again. So every request, engine cycle and worker
+pass sees the network as it is when it starts, without a restart.
 
 It keeps two views. `get` is the network as operated: the live switching state, except
 that a protective device opened by protection counts as closed, since an outage's
@@ -17,6 +17,7 @@ told). `energized` is the network exactly as it stands, for what has supply now.
 from dataclasses import dataclass
 from threading import Lock
 
+from sqlalchemy import URL, make_url
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
@@ -110,3 +111,15 @@ class LiveTopology:
             {s.asset_ref: s.is_open and not s.tripped for s in changes.states}
         )
         return Views(changes.versions, operated, energized)
+
+
+_SHARED: dict[str, LiveTopology] = {}
+_SHARED_LOCK = Lock()
+
+
+def shared_topology(database_url: str | URL) -> LiveTopology:
+    """The process's one copy of that database's network: the API, the engine and the
+    restorations' verification follow it together instead of each loading its own."""
+    key = make_url(database_url).render_as_string(hide_password=False)
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(key, LiveTopology())

@@ -39,6 +39,7 @@ from outage.incidents.steps import (
     _require_active,
     _touch,
 )
+from outage.incidents.verification import configured_verification, verify_restoration
 from outage.intake.closing import close_reports
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
@@ -365,6 +366,7 @@ def restore(
     notify: bool = True,
 ) -> None:
     """Everyone has power again since `at`; 5 minutes or less after the start is momentary.
+    Meters below are asked whether they are back (`outage.incidents.verification`).
 
     `notify=False` for an outage recorded only after it ended: customers never heard of
     it, so "power is back" and "still out?" would only puzzle them.
@@ -405,6 +407,7 @@ def _restore(
     close_reports(session, incident.id, at)
     if notify:
         incident_event(session, incident, EventKind.RESTORED)
+    verify_restoration(session, incident, configured_verification())
 
 
 def set_etr(

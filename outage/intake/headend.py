@@ -75,7 +75,9 @@ class HttpHeadEnd:
         self.url = url.rstrip("/") + "/pings"
         self.limits = limits
         self._token = token
-        self._timeout_s = timeout_s
+        self._client = httpx.Client(timeout=timeout_s)
+        """One client for the sender's life: making one costs tens of milliseconds (its
+        TLS context), which a ping verifying a restoration should not wait for."""
 
     def ping(self, request_id: str, meter_ids: list[str]) -> None:
         headers = {"Idempotency-Key": request_id}
@@ -83,21 +85,27 @@ class HttpHeadEnd:
             headers["Authorization"] = f"Bearer {self._token}"
         body = {"request_id": request_id, "meters": meter_ids}
         try:
-            response = httpx.post(self.url, json=body, headers=headers, timeout=self._timeout_s)
+            response = self._client.post(self.url, json=body, headers=headers)
         except httpx.HTTPError as error:
             raise HeadEndRefused(f"the head-end could not be reached: {error}") from error
         if not response.is_success:
             raise HeadEndRefused(f"the head-end refused the pings ({response.status_code})")
 
 
-def configured_headend(settings: Settings) -> HeadEnd | None:
-    """The head-end the settings name, with the limits they give it; None: meters are not
-    asked."""
+def configured_limits(settings: Settings) -> HeadEndLimits | None:
+    """The limits the settings give the head-end they name; None: meters are not asked."""
     if not settings.ami_headend_url:
+        return None
+    return HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute)
+
+
+def configured_headend(settings: Settings) -> HeadEnd | None:
+    """The head-end the settings name, with the limits they give it (the sender's: it
+    holds an HTTP client); None: meters are not asked."""
+    limits = configured_limits(settings)
+    if limits is None or not settings.ami_headend_url:
         return None
     token = settings.ami_headend_token
     return HttpHeadEnd(
-        settings.ami_headend_url,
-        HeadEndLimits(settings.ami_headend_max_batch, settings.ami_headend_max_per_minute),
-        token=token.get_secret_value() if token else None,
+        settings.ami_headend_url, limits, token=token.get_secret_value() if token else None
     )

@@ -3,7 +3,8 @@ and the answers taken in as meter evidence.
 
 `request_pings` records one pending row a meter (`MeterPing`), grouped into requests of at
 most the head-end's batch size and no more in a minute than it takes; the rows are the
-outbox, sent after the caller's commit by `send_pending`, a job, so a crash in between
+outbox, sent after the caller's commit by `send_pending`, a job woken by a notification
+on `PINGS_CHANNEL` at the commit (and run every few seconds besides), so a crash in between
 loses nothing and a head-end that refuses is asked again on the next run. `record_answers`
 takes the head-end's answers; `expire_pings` turns a ping unanswered for too long into
 no answer.
@@ -41,6 +42,9 @@ from outage.locks import METER_PINGS, METER_PINGS_SEND
 log = logging.getLogger(__name__)
 
 MINUTE = timedelta(minutes=1)
+
+PINGS_CHANNEL = "meter_pings"
+"""Notified when pings are recorded: delivered at the commit, so they are sent at once."""
 
 
 def _head_end_minute() -> timedelta:
@@ -101,6 +105,8 @@ def request_pings(
             )
             for meter_id in chunk
         )
+    if request_ids:  # the sender wakes at the commit, not on its next run
+        session.execute(select(func.pg_notify(PINGS_CHANNEL, "")))
     session.flush()
     return PingBatch(
         request_ids=request_ids,
@@ -181,11 +187,17 @@ def record_answers(
         if keys
         else []
     )
-    recorded = 0
-    for row in rows:
-        if row.state is PingState.PENDING:
-            _answer(session, row, keys[(row.request_id, row.meter_id)])
-            recorded += 1
+    answered = [row for row in rows if row.state is PingState.PENDING]
+    for row in answered:
+        answer = keys[(row.request_id, row.meter_id)]
+        row.state = answer.state
+        row.answered_at = answer.answered_at
+    _meter_events(session, [row for row in answered if row.state in _EVENT_OF])
+    for row in answered:
+        answer = keys[(row.request_id, row.meter_id)]
+        if row.reason is PingReason.SINGLE_CALL and answer.state is PingState.ON:
+            close_inside_premise(session, row.premise_id, answer.answered_at)
+    recorded = len(answered)
     found = {(row.request_id, row.meter_id) for row in rows}
     unknown = sorted({meter for request, meter in keys.keys() - found})
     cap = PingAnswersOut.ANSWER_CAP
@@ -238,28 +250,29 @@ def expire_pings(session: Session, *, now: datetime, wait: timedelta) -> int:
     return len(expired.all())
 
 
-def _answer(session: Session, row: MeterPing, answer: PingAnswer) -> None:
-    row.state = answer.state
-    row.answered_at = answer.answered_at
-    kind = _EVENT_OF.get(answer.state)
-    if kind is not None:
-        row.meter_event_id = _meter_event(session, row, kind, answer.answered_at)
-    if row.reason is PingReason.SINGLE_CALL and answer.state is PingState.ON:
-        close_inside_premise(session, row.premise_id, answer.answered_at)
-
-
-def _meter_event(session: Session, row: MeterPing, kind: MeterEventKind, at: datetime) -> int:
-    """The meter event of the answer: stored now, or the same one the head-end sent."""
-    key = {"meter_id": row.meter_id, "kind": kind, "occurred_at": at}  # the events' unique key
-    stored = session.scalar(
-        insert(MeterEvent)
-        .values(**key, premise_id=row.premise_id)
-        .on_conflict_do_nothing()
-        .returning(MeterEvent.id)
+def _meter_events(session: Session, answered: list[MeterPing]) -> None:
+    """The meter event of each answer, stored in one statement: new, or the same one the
+    head-end sent (the events' unique key is meter, kind and time)."""
+    if not answered:
+        return
+    key_of = {row.id: (row.meter_id, _EVENT_OF[row.state], row.answered_at) for row in answered}
+    values = []
+    for row in answered:
+        meter, kind, at = key_of[row.id]
+        values.append(
+            {"meter_id": meter, "kind": kind, "occurred_at": at, "premise_id": row.premise_id}
+        )
+    session.execute(insert(MeterEvent).values(values).on_conflict_do_nothing())
+    stored = session.execute(
+        select(MeterEvent.id, MeterEvent.meter_id, MeterEvent.kind, MeterEvent.occurred_at).where(
+            tuple_(MeterEvent.meter_id, MeterEvent.kind, MeterEvent.occurred_at).in_(
+                sorted(set(key_of.values()))
+            )
+        )
     )
-    if stored is not None:
-        return stored
-    return session.execute(select(MeterEvent.id).filter_by(**key)).scalar_one()
+    ids = {(meter, kind, at): event_id for event_id, meter, kind, at in stored}
+    for row in answered:
+        row.meter_event_id = ids[key_of[row.id]]
 
 
 def _read(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grid_topology.topology import Topology
 from outage import clock, locks
 from outage.db import get_engine, session_factory
-from outage.grid.live import LiveTopology
+from outage.grid.live import LiveTopology, shared_topology
 from outage.grid.models import Customer, Device
 from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
@@ -113,10 +113,9 @@ class Engine:
 
     @classmethod
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
-        live = LiveTopology()
-        return cls(
-            live.get(session), window=window, live=live, pinging=configured_pinging(get_settings())
-        )
+        live = shared_topology(session.get_bind().engine.url)
+        pinging = configured_pinging(get_settings())
+        return cls(live.get(session), window=window, live=live, pinging=pinging)
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""

@@ -126,15 +126,25 @@ class SimulatedHeadEnd(LoopbackServer):
             plans = [(meter, self._random.uniform(*self.latency_s)) for meter in meters]
             plans = [plan for plan in plans if self._random.random() >= self.loss]
             self.planned += len(plans)
+        due: dict[float, list[str]] = {}  # meters answering at one moment go in one batch
         for meter, latency in plans:
-            timer = threading.Timer(latency, self._answered, args=(request_id, meter))
+            due.setdefault(latency, []).append(meter)
+        for latency, answering in due.items():
+            timer = threading.Timer(latency, self._answered, args=(request_id, answering))
             timer.daemon = True
             timer.start()
         return HTTPStatus.ACCEPTED
 
-    def _answered(self, request_id: str, meter: str) -> None:
-        state = "off" if self.is_off(meter) else "on"
+    def _answered(self, request_id: str, meters: list[str]) -> None:
         at = self.dates.now().isoformat()
         self._answer(
-            [{"request_id": request_id, "meter_id": meter, "state": state, "answered_at": at}]
+            [
+                {
+                    "request_id": request_id,
+                    "meter_id": meter,
+                    "state": "off" if self.is_off(meter) else "on",
+                    "answered_at": at,
+                }
+                for meter in meters
+            ]
         )

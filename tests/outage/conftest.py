@@ -1,12 +1,12 @@
 """On the shared database with the sample grid: API clients (an administrator's, anyone's,
 an agent's and a supervisor's), a session, and customers for care requests; a gateway's
-stand-in, and a web server of photos.
+stand-in, a web server of photos, and a head-end named in the settings.
 
 Folders with a database of their own override `client` and `session` (those with one per
 test module, with `tests/outage/database_per_module.py`).
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 
@@ -20,6 +20,7 @@ from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.loopback import LoopbackServer
 from outage.notifications.sink import HttpSink, running_sink
+from outage.settings import get_settings
 from tests.conftest import Credentials, staff_client
 from tests.outage.media import pictures
 
@@ -59,6 +60,20 @@ def session(grid_database: str) -> Iterator[Session]:
     """A committed unit of work on the shared database."""
     with session_scope(session_factory(grid_database)) as unit:
         yield unit
+
+
+@pytest.fixture
+def name_headend(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+    """`name_headend(url)`: the process's settings name that head-end (restorations are
+    verified by pinging through it) until the test ends."""
+
+    def name(url: str) -> None:
+        monkeypatch.setenv("OUTAGE_AMI_HEADEND_URL", url)
+        get_settings.cache_clear()
+
+    yield name
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
