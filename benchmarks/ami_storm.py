@@ -12,10 +12,11 @@ the process boundary and land while the engine reads, as in production. The engi
 role's notification workers (they would fan out to the customers told of the outages and
 measure something else); it has loaded the network before the first batch.
 
-Where the faults are: the inference rolls two faults under one feeder up into the
-feeder's breaker when only last gasps speak (a meter that says nothing costs next to
-nothing; docs/prediction.md), so each feeder (a protective device with none above it)
-holds at most one fault. Whole feeders trip, in a seeded order, until `OUT_SHARE` of
+Where the faults are: when only last gasps speak, the inference rolls two faults under
+one feeder up into the feeder's breaker (a customer out whose meter says nothing costs
+only what one who did not call costs, next to nothing when nobody calls;
+docs/prediction.md), so each feeder (a protective device with none above it) holds at
+most one fault. Whole feeders trip, in a seeded order, until `OUT_SHARE` of
 the customers are out; each other feeder has one fault at a device drawn at random
 below its head (a fuse, mostly), so small faults are mixed in with the lockouts.
 
@@ -66,10 +67,13 @@ OUT_SHARE = 0.4
 CLIENTS = 4
 """Batches in flight at once, as a head-end's posting threads."""
 FAULT_WINDOW_S = 60.0
+"""The faults start within this minute."""
 GASP_SPREAD_S = 3.0
+"""A last gasp is dated its fault's time plus up to this (meters' clocks and jitter)."""
 STORED_GOAL_S = 60.0
 INCIDENTS_GOAL_S = 10.0
 INCIDENTS_TIMEOUT_S = 120.0
+"""How long to poll for the incidents to match the faults before saying what was found."""
 ENGINE_START_TIMEOUT_S = 600.0
 POLL_S = 0.2
 SEED = 0
