@@ -7,11 +7,13 @@ included, so the ratio is of the same machine at the same moment, without a serv
 start. The baseline is the least any bulk intake can do: the same number of rows, already
 paired with their premises, COPYed into `meter_events` from one connection. Each batch is
 then posted again, as a head-end's retry: all of it must come back as duplicates.
+
+Then the storm, end to end (`benchmarks.ami_storm`): 100,000 last gasps from a head-end
+to the engine's incidents, its figures named `storm_`.
 """
 
 import io
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,11 +21,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from benchmarks.harness import bench_database, percentile
+from benchmarks import ami_storm
+from benchmarks.harness import bench_database, head_end_key, percentile
 from outage.app import create_app
-from outage.auth import service as auth
-from outage.auth.enums import Scope
-from outage.db import get_engine, session_factory, session_scope
+from outage.db import get_engine
 
 BATCH = 10_000
 """Events a request carries: the most the route takes."""
@@ -74,15 +75,17 @@ def copy_rate(database_url: str, meters: list[tuple[str, int]], count: int) -> f
         connection.close()
 
 
-def _head_end_key(database_url: str) -> str:
-    with session_scope(session_factory(database_url)) as session:
-        _, key = auth.create_api_key(
-            session, name=f"bench-ami-{uuid.uuid4().hex[:8]}", scopes=[Scope.AMI]
-        )
-    return key
-
-
 def run(
+    admin_url: str, *, quick: bool, progress: Callable[[str, int, int], None]
+) -> dict[str, Any]:
+    """The flood against COPY, then the storm end to end (`benchmarks.ami_storm`)."""
+    return {
+        **flood(admin_url, quick=quick, progress=progress),
+        **ami_storm.run(admin_url, quick=quick, progress=progress),
+    }
+
+
+def flood(
     admin_url: str, *, quick: bool, progress: Callable[[str, int, int], None]
 ) -> dict[str, Any]:
     batches = 2 if quick else 10
@@ -95,7 +98,7 @@ def run(
         since = datetime.now(UTC) - timedelta(hours=1)
         events = _events([m for m, _ in meters], total, since)
         bodies = [{"events": events[i : i + BATCH]} for i in range(0, total, BATCH)]
-        headers = {"X-API-Key": _head_end_key(database_url)}
+        headers = {"X-API-Key": head_end_key(database_url)}
         latencies: list[float] = []
         accepted = duplicates = errors = 0
         with TestClient(create_app(database_url), headers=headers) as client:

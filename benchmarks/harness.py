@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 import httpx
 
 from grid_topology.geojson import read_grid
+from outage.auth import service as auth
+from outage.auth.enums import Scope
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
 from outage.settings import get_settings
@@ -30,6 +33,15 @@ def bench_database(admin_url: str) -> Iterator[str]:
     finally:
         get_engine(url).dispose()
         drop_database(admin_url, BENCH_DATABASE)
+
+
+def head_end_key(database_url: str) -> str:
+    """A new API key for a head-end posting meter events."""
+    with session_scope(session_factory(database_url)) as session:
+        _, key = auth.create_api_key(
+            session, name=f"bench-ami-{uuid.uuid4().hex[:8]}", scopes=[Scope.AMI]
+        )
+    return key
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ from benchmarks import ami_intake
 
 @pytest.fixture(scope="module")
 def result(database_url: str) -> dict[str, Any]:
-    return ami_intake.run(database_url, quick=True, progress=lambda *stage: None)
+    return ami_intake.flood(database_url, quick=True, progress=lambda *stage: None)
 
 
 def test_every_event_of_every_batch_is_stored(result: dict[str, Any]) -> None:
