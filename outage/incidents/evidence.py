@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, any_, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from outage.incidents.enums import EvidenceSource
@@ -63,23 +63,36 @@ def _add_evidence(
     added: dict[str, list[int]] = {}
     for source, ids in _by_source(evidence).items():
         table = _EVIDENCE_TABLE[source]
-        missing = set(ids) - set(session.scalars(select(table.id).where(table.id.in_(ids))))
+        wanted = literal(sorted(set(ids)), ARRAY(BigInteger))  # one parameter, however many
+        found = set(session.scalars(select(table.id).where(table.id == any_(wanted))))
+        missing = set(ids) - found
         if missing:
             raise UnknownAsset(f"no {source.value} with id {', '.join(map(str, sorted(missing)))}")
         column = _EVIDENCE_COLUMN[source]
-        new = session.scalars(
-            insert(IncidentEvidence)
-            .values([{"incident_id": incident_id, column.key: id_} for id_ in ids])
-            .on_conflict_do_nothing()
-            .returning(column)
-        ).all()
-        if new:
-            added[source.value] = sorted(i for i in new if i is not None)
+        attached = set(
+            session.scalars(
+                select(column).where(
+                    IncidentEvidence.incident_id == incident_id, column == any_(wanted)
+                )
+            )
+        )
+        fresh = sorted(found - attached)
+        if fresh:
+            rows = select(literal(incident_id), func.unnest(literal(fresh, ARRAY(BigInteger))))
+            new = session.scalars(
+                insert(IncidentEvidence)
+                .from_select(["incident_id", column.key], rows)
+                .on_conflict_do_nothing()
+                .returning(column)
+            ).all()
+            if new:
+                added[source.value] = sorted(i for i in new if i is not None)
         if source is EvidenceSource.REPORT:
             session.execute(
                 update(Report)
-                .where(Report.id.in_(ids), Report.incident_id.is_distinct_from(incident_id))
+                .where(Report.id == any_(wanted), Report.incident_id.is_distinct_from(incident_id))
                 .values(incident_id=incident_id)
+                .execution_options(synchronize_session="fetch")
             )
     return added
 

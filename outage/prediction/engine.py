@@ -125,7 +125,6 @@ class Engine:
             self._follow(self.live.get(session))
             refed = refed_by_switching(
                 self.live.energized(session),
-                self.index.node_of,
                 evidence.last_out,
                 closed_by_operators(session, now - self.window),
             )

@@ -102,22 +102,20 @@ def _tied() -> Topology:
 
 
 def test_a_customer_fed_again_by_a_tie_closed_after_they_called_is_back() -> None:
-    refed = refed_by_switching(_tied(), {"x": "a1"}, {"x": AT}, {"T": AT + timedelta(minutes=5)})
+    refed = refed_by_switching(_tied(), {"x": AT}, {"T": AT + timedelta(minutes=5)})
     assert refed == {"x"}
 
 
 def test_a_call_after_the_tie_closed_still_counts() -> None:
     refed = refed_by_switching(
-        _tied(), {"x": "a1"}, {"x": AT + timedelta(minutes=10)}, {"T": AT + timedelta(minutes=5)}
+        _tied(), {"x": AT + timedelta(minutes=10)}, {"T": AT + timedelta(minutes=5)}
     )
     assert refed == set()
 
 
 def test_a_customer_without_supply_now_is_not_back() -> None:
     dead = _tied().switched({"T": True})
-    assert (
-        refed_by_switching(dead, {"x": "a1"}, {"x": AT}, {"T": AT + timedelta(minutes=5)}) == set()
-    )
+    assert refed_by_switching(dead, {"x": AT}, {"T": AT + timedelta(minutes=5)}) == set()
 
 
 def _later() -> str:
