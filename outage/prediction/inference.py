@@ -143,6 +143,17 @@ class ProtectionIndex:
                 self._parent.setdefault(chain[-1], None)
         return self._chain[node]
 
+    def prime(self, accounts: Iterable[str]) -> None:
+        """Find the chains of many customers at once (`Topology.protective_chains`)."""
+        nodes = {self.node_of[a] for a in accounts if a in self.node_of}
+        missing = nodes - self._chain.keys()
+        for node, chain in self.topology.protective_chains(sorted(missing)).items():
+            self._chain[node] = chain
+            for child, parent in pairwise(chain):
+                self._parent[child] = parent
+            if chain:
+                self._parent.setdefault(chain[-1], None)
+
     def device_chain(self, device: str) -> tuple[str, ...]:
         """The device and the protective devices above it, nearest first."""
         links = self.topology.network.links
@@ -311,6 +322,7 @@ class _Solver:
         self.evidenced_under: dict[str, list[str]] = defaultdict(list)
         self.children: dict[str, set[str]] = defaultdict(set)
         self.roots: set[str] = set()
+        index.prime(evidence)
         for account in evidence:
             chain = index.chain(account)
             for device in chain:

@@ -52,6 +52,13 @@ def test_downstream_lists_open_tie_on_the_boundary(feeder: Network) -> None:
     assert Topology(feeder).downstream("F1").devices == ("T1", "TIE")
 
 
+def test_chains_of_many_nodes_at_once_are_each_node_s_chain(sample_grid: GridModel) -> None:
+    topology = Topology(Network.from_model(sample_grid)).switched({"MV3.101 Switch 42": True})
+    links = topology.network.links.values()
+    nodes = sorted({n for link in links for n in (link.from_node, link.to_node)})
+    assert topology.protective_chains(nodes) == {n: topology.protective_chain(n) for n in nodes}
+
+
 def test_protective_chain_is_nearest_first(feeder: Network) -> None:
     assert Topology(feeder).protective_chain("n4") == ("F1", "B1")
 
