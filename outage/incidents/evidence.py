@@ -63,30 +63,24 @@ def _add_evidence(
     added: dict[str, list[int]] = {}
     for source, ids in _by_source(evidence).items():
         table = _EVIDENCE_TABLE[source]
-        wanted = literal(sorted(set(ids)), ARRAY(BigInteger))  # one parameter, however many
-        found = set(session.scalars(select(table.id).where(table.id == any_(wanted))))
-        missing = set(ids) - found
-        if missing:
-            raise UnknownAsset(f"no {source.value} with id {', '.join(map(str, sorted(missing)))}")
+        unique = sorted(set(ids))
+        wanted = literal(unique, ARRAY(BigInteger))  # one parameter, however many
+        counted = select(func.count()).select_from(table).where(table.id == any_(wanted))
+        known = session.scalar(counted)
+        if known != len(unique):
+            found = set(session.scalars(select(table.id).where(table.id == any_(wanted))))
+            missing = ", ".join(map(str, sorted(set(unique) - found)))
+            raise UnknownAsset(f"no {source.value} with id {missing}")
         column = _EVIDENCE_COLUMN[source]
-        attached = set(
-            session.scalars(
-                select(column).where(
-                    IncidentEvidence.incident_id == incident_id, column == any_(wanted)
-                )
-            )
-        )
-        fresh = sorted(found - attached)
-        if fresh:
-            rows = select(literal(incident_id), func.unnest(literal(fresh, ARRAY(BigInteger))))
-            new = session.scalars(
-                insert(IncidentEvidence)
-                .from_select(["incident_id", column.key], rows)
-                .on_conflict_do_nothing()
-                .returning(column)
-            ).all()
-            if new:
-                added[source.value] = sorted(i for i in new if i is not None)
+        rows = select(literal(incident_id), func.unnest(wanted))
+        new = session.scalars(
+            insert(IncidentEvidence)
+            .from_select(["incident_id", column.key], rows)
+            .on_conflict_do_nothing()
+            .returning(column)
+        ).all()
+        if new:
+            added[source.value] = sorted(i for i in new if i is not None)
         if source is EvidenceSource.REPORT:
             session.execute(
                 update(Report)

@@ -21,7 +21,7 @@ is a single-service outage. The call rate p is re-estimated from the evidence.
 
 import math
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -198,18 +198,12 @@ def infer(
     by_account: dict[str, set[EvidenceKind]] = defaultdict(set)
     for item in evidence:
         by_account[item.account].add(item.kind)
-    forced = set(known_out)
+    solver = _Solver(index, by_account, params, set(known_out))
     call_rate = params.call_rate
     for _ in range(3):  # re-estimate the call rate from what the solution explains
-        solver = _Solver(index, by_account, params, call_rate, forced)
-        chosen = solver.solve()
+        chosen = solver.solve(call_rate)
         covered = sum(index.counts.get(d, 0) for d in chosen)
-        calls = sum(
-            1
-            for d in chosen
-            for a in solver.evidenced_under[d]
-            if EvidenceKind.CALL in by_account[a]
-        )
+        calls = sum(solver.calls_under(d) for d in chosen)
         estimate = (calls + params.call_rate_weight * params.call_rate) / (
             covered + params.call_rate_weight
         )
@@ -298,38 +292,38 @@ class Inference:
 
 
 class _Solver:
-    """One exact pass over the part of the protective tree that has evidence under it."""
+    """Exact passes over the part of the protective tree that has evidence under it: the
+    tree is built once, then solved for each call rate tried."""
 
     def __init__(
         self,
         index: ProtectionIndex,
         evidence: Mapping[str, set[EvidenceKind]],
         params: Params,
-        call_rate: float,
         forced: set[str],
     ) -> None:
         self.index = index
         self.evidence = evidence
         self.params = params
         self.forced = forced
-        p, q = call_rate, params.noise_rate
-        self.silent = math.log((1 - p) / (1 - q))
-        self.weights = {
-            EvidenceKind.CALL: math.log(p / q),
-            EvidenceKind.LAST_GASP: math.log(params.last_gasp_rate / params.false_last_gasp_rate),
-            EvidenceKind.LIVE: math.log(params.live_error_rate),
-        }
         self.evidenced_under: dict[str, list[str]] = defaultdict(list)
+        self.kinds_under: dict[str, Counter[frozenset[EvidenceKind]]] = defaultdict(Counter)
+        """Device -> how many customers under it gave each set of evidence: a device's
+        value is a few products, however many customers gasped below it."""
         self.children: dict[str, set[str]] = defaultdict(set)
         self.roots: set[str] = set()
         index.prime(evidence)
-        for account in evidence:
+        for account, kinds in evidence.items():
             chain = index.chain(account)
+            said = frozenset(kinds)
             for device in chain:
                 self.evidenced_under[device].append(account)
+                self.kinds_under[device][said] += 1
             self._add_branch(chain)
         for device in forced:
             self._add_branch(index.device_chain(device))
+        self.silent = 0.0
+        self.weights: dict[EvidenceKind, float] = {}
         self.value: dict[str, float] = {}
         self.best: dict[str, float] = {}
         self.below: dict[str, float] = {}
@@ -342,18 +336,23 @@ class _Solver:
         if chain:
             self.roots.add(chain[-1])
 
-    def _contribution(self, account: str) -> float:
-        kinds = self.evidence[account]
+    def _weigh(self, kinds: frozenset[EvidenceKind]) -> float:
         if EvidenceKind.LIVE in kinds:
             return self.weights[EvidenceKind.LIVE]
         return sum(self.weights[k] for k in kinds)
 
     def _own_value(self, device: str) -> float:
-        accounts = self.evidenced_under[device]
-        silent = self.index.counts.get(device, 0) - len(accounts)
+        if device in self.forced:
+            return math.inf
+        said = self.kinds_under.get(device, Counter())
+        silent = self.index.counts.get(device, 0) - sum(said.values())
         cost = self.params.fault_cost.get(self.index.kind(device), self.params.default_fault_cost)
-        value = sum(self._contribution(a) for a in accounts) + silent * self.silent - cost
-        return math.inf if device in self.forced else value
+        evidence = sum(n * self._weigh(kinds) for kinds, n in said.items())
+        return evidence + silent * self.silent - cost
+
+    def calls_under(self, device: str) -> int:
+        said = self.kinds_under.get(device, Counter())
+        return sum(n for kinds, n in said.items() if EvidenceKind.CALL in kinds)
 
     def _solve_subtree(self, device: str) -> float:
         below = sum(max(0.0, self._solve_subtree(c)) for c in self.children.get(device, ()))
@@ -362,7 +361,16 @@ class _Solver:
         self.best[device] = max(self.value[device], below)
         return self.best[device]
 
-    def solve(self) -> list[str]:
+    def solve(self, call_rate: float) -> list[str]:
+        """The best set of faults when affected customers call at `call_rate`."""
+        p, q = call_rate, self.params.noise_rate
+        self.silent = math.log((1 - p) / (1 - q))
+        params = self.params
+        self.weights = {
+            EvidenceKind.CALL: math.log(p / q),
+            EvidenceKind.LAST_GASP: math.log(params.last_gasp_rate / params.false_last_gasp_rate),
+            EvidenceKind.LIVE: math.log(params.live_error_rate),
+        }
         for root in self.roots:
             self._solve_subtree(root)
         return self.choose(sorted(self.roots))
