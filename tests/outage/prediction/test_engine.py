@@ -2,42 +2,16 @@
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from grid_topology.model import GridModel
-from grid_topology.topology import Network, Topology
-from outage.app import create_app
-from outage.auth.enums import Role
+from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
-from outage.grid.service import save_grid
 from outage.prediction.engine import Engine, run_forever
-from tests.conftest import issue_credentials, staff_client
 
 WINDOW = timedelta(hours=4)
-
-
-@pytest.fixture
-def engine_db(fresh_database_url: str, sample_grid: GridModel) -> str:
-    """A database of its own: the engine reasons over every report in it."""
-    with session_scope(session_factory(fresh_database_url)) as session:
-        save_grid(session, sample_grid)
-    return fresh_database_url
-
-
-@pytest.fixture
-def api(engine_db: str) -> Iterator[TestClient]:
-    credentials = issue_credentials(engine_db, roles=[Role.ADMIN], scopes=[])
-    with staff_client(create_app(engine_db), credentials) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def topology(sample_grid: GridModel) -> Topology:
-    return Topology(Network.from_model(sample_grid))
 
 
 def _fuse_with_customers(topology: Topology, at_least: int) -> tuple[str, list[str]]:

@@ -1,18 +1,13 @@
 """The engine asks meters where calls leave doubt, on the real database."""
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from grid_topology.topology import Topology
 from outage import clock
-from outage.app import create_app
-from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
-from outage.grid.service import save_grid
 from outage.incidents.models import Incident
 from outage.intake.enums import PingReason, PingState
 from outage.intake.headend import HeadEndLimits
@@ -22,30 +17,13 @@ from outage.intake.schemas import PingAnswersIn
 from outage.prediction.engine import CycleResult, Engine
 from outage.prediction.ping_choice import PingPolicy
 from outage.prediction.pinging import Pinging
-from tests.conftest import issue_credentials, staff_client
-from tests.outage.prediction.test_engine import WINDOW, _fuse_with_customers, topology
-
-__all__ = ["topology"]
+from tests.outage.prediction.test_engine import WINDOW, _fuse_with_customers
 
 PINGING = Pinging(
     limits=HeadEndLimits(max_batch=100, max_per_minute=1000),
     policy=PingPolicy(),
     hold=timedelta(minutes=10),
 )
-
-
-@pytest.fixture
-def engine_db(fresh_database_url: str, sample_grid) -> str:  # type: ignore[no-untyped-def]
-    with session_scope(session_factory(fresh_database_url)) as session:
-        save_grid(session, sample_grid)
-    return fresh_database_url
-
-
-@pytest.fixture
-def api(engine_db: str) -> Iterator[TestClient]:
-    credentials = issue_credentials(engine_db, roles=[Role.ADMIN], scopes=[])
-    with staff_client(create_app(engine_db), credentials) as client:
-        yield client
 
 
 def cycle(database_url: str, pinging: Pinging | None = PINGING) -> CycleResult:
@@ -55,8 +33,10 @@ def cycle(database_url: str, pinging: Pinging | None = PINGING) -> CycleResult:
         return engine.run_cycle(session)
 
 
-def report(api: TestClient, account: str) -> None:
-    assert api.post("/api/v1/reports", json={"account": account}).status_code == 201
+def report(api: TestClient, account: str) -> str:
+    response = api.post("/api/v1/reports", json={"account": account})
+    assert response.status_code == 201
+    return str(response.json()["ticket"])
 
 
 def pings(database_url: str) -> list[MeterPing]:
@@ -89,6 +69,17 @@ def answer(database_url: str, ping: MeterPing, state: str) -> None:
     assert recorded.recorded == 1
 
 
+def caller_answers(
+    api: TestClient, engine_db: str, topology: Topology, state: str
+) -> tuple[str, str]:
+    """A lone caller reports, their meter is asked and answers `state`: (ticket, meter)."""
+    account, meter = lone_caller(topology)
+    ticket = report(api, account)
+    cycle(engine_db)
+    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), state)
+    return ticket, meter
+
+
 def lone_caller(topology: Topology) -> tuple[str, str]:
     """A customer on a fuse of many, and their meter (the sample grid's `M-<load>`)."""
     _, accounts = _fuse_with_customers(topology, 20)
@@ -113,10 +104,7 @@ def test_a_lone_caller_s_meter_is_asked_before_any_incident_opens(
 def test_a_lone_caller_s_meter_on_opens_nothing(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
-    account, meter = lone_caller(topology)
-    report(api, account)
-    cycle(engine_db)
-    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "on")
+    caller_answers(api, engine_db, topology, "on")
     cycle(engine_db)
     assert incidents(engine_db) == []
 
@@ -124,10 +112,7 @@ def test_a_lone_caller_s_meter_on_opens_nothing(
 def test_a_lone_caller_s_meter_on_closes_their_report_as_inside_the_premise(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
-    account, meter = lone_caller(topology)
-    ticket = api.post("/api/v1/reports", json={"account": account}).json()["ticket"]
-    cycle(engine_db)
-    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "on")
+    ticket, _ = caller_answers(api, engine_db, topology, "on")
     cycle(engine_db)
     status = api.get(f"/api/v1/reports/{ticket}").json()
     assert (status["status"], status["phase"]) == ("closed", "inside_premise")
@@ -136,10 +121,7 @@ def test_a_lone_caller_s_meter_on_closes_their_report_as_inside_the_premise(
 def test_a_lone_caller_s_meter_off_with_neighbours_on_opens_their_service_outage(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
-    account, meter = lone_caller(topology)
-    report(api, account)
-    cycle(engine_db)
-    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "off")
+    _, meter = caller_answers(api, engine_db, topology, "off")
     assert cycle(engine_db).opened == 0  # its neighbours are asked first
     neighbours = [p for p in pings(engine_db) if p.meter_id != meter]
     assert neighbours
@@ -153,11 +135,8 @@ def test_a_lone_caller_s_meter_off_with_neighbours_on_opens_their_service_outage
 def test_a_lone_caller_s_meter_off_with_a_neighbour_off_opens_their_fuse(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
-    account, meter = lone_caller(topology)
     _, accounts = _fuse_with_customers(topology, 20)
-    report(api, account)
-    cycle(engine_db)
-    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "off")
+    caller_answers(api, engine_db, topology, "off")
     cycle(engine_db)
     for ping in pings(engine_db):
         if ping.state is PingState.PENDING:
@@ -171,10 +150,7 @@ def test_a_lone_caller_s_meter_off_with_a_neighbour_off_opens_their_fuse(
 def test_a_meter_that_gave_no_answer_is_not_asked_again(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
-    account, meter = lone_caller(topology)
-    report(api, account)
-    cycle(engine_db)
-    answer(engine_db, next(p for p in pings(engine_db) if p.meter_id == meter), "no_answer")
+    _, meter = caller_answers(api, engine_db, topology, "no_answer")
     cycle(engine_db)
     assert [p.meter_id for p in pings(engine_db)].count(meter) == 1
 
