@@ -1,11 +1,11 @@
-"""The first import of a large network, with COPY instead of batched upserts.
+"""The first import of a large network, into empty tables.
 
-`save_grid` upserts by natural key, so it can run again and change rows in place; that
-costs a unique-index probe and a conflict check per row, and a round trip to read the ids
-back per table. A utility's first load (a million customers, several million nodes and
-devices) into empty tables needs none of it: here the ids are assigned in memory and every
-table is streamed with one COPY. Derived columns (feeder, serving transformer, territory)
-are computed exactly as `save_grid` computes them.
+`save_grid` merges by natural key, so it can run again and change rows in place; that
+reads the stored network to compare with, merges every table through a staging table and
+reads the new rows' ids back. A utility's first load (a million customers, several
+million nodes and devices) into empty tables needs none of it: here the ids are assigned
+in memory and every table is streamed with one COPY. Derived columns (feeder, serving
+transformer, territory) are computed exactly as `save_grid` computes them.
 """
 
 from typing import Any
