@@ -130,8 +130,9 @@ class _Diff:
     retired_nodes: frozenset[str]
 
 
-def _diff(stored: _Stored, model: GridModel) -> _Diff:
-    """What the model changes of the stored network (live states apart: those stay)."""
+def _diff(stored: _Stored, model: GridModel, network: Network) -> _Diff:
+    """What the model (whose network is `network`) changes of the stored network (live
+    states apart: those stay)."""
     devices = {
         d.asset_ref
         for d in model.devices
@@ -140,7 +141,7 @@ def _diff(stored: _Stored, model: GridModel) -> _Diff:
     devices |= set(stored.devices) - {d.asset_ref for d in model.devices}
     nodes = {n.ref for n in model.nodes if stored.nodes.get(n.ref) != n.is_source}
     retired_nodes = frozenset(stored.nodes) - {n.ref for n in model.nodes}
-    accounts_at = Network.from_model(GridModel(premises=model.premises)).accounts_at
+    accounts_at = network.accounts_at
     nodes |= {
         n
         for n in {*accounts_at, *stored.accounts_at}
@@ -283,7 +284,8 @@ def save_grid(
     """
     lock_imports(session)
     stored = _stored(session)
-    diff = _diff(stored, model)
+    network = Network.from_model(model)
+    diff = _diff(stored, model, network)
     reasons = _refusals(session, stored, diff.retiring, guards)
     if reasons:
         raise ImportRefused(
@@ -292,7 +294,7 @@ def save_grid(
     version = bump_structure(session) if diff.devices or diff.nodes else None
     if version is not None:
         _retire(session, version, diff)
-    topology = Topology(Network.from_model(model))
+    topology = Topology(network)
     feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
     transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
     transformer_of = topology.nearest_upstream(transformers).nodes
