@@ -9,8 +9,8 @@ Figures:
 
 - `import_s`: loading it into an empty database with the bulk importer
   (`outage.grid.bulk`), topology derivations and territory included.
-- `upsert_import_per_s`: customers per second of the regular importer (`save_grid`, batched
-  upserts) on `BASELINE_TILES` copies, the baseline of `import_per_s`.
+- `upsert_import_per_s`: customers per second of the regular importer (`save_grid`, merged
+  by natural key) on `BASELINE_TILES` copies, the baseline of `import_per_s`.
 - `engine_rss_mb`, `engine_load_s`: the resident memory and start-up time of a prediction
   engine that loads the network from the database, measured in a fresh process.
 - `repredict_s`: one full re-prediction in that engine over a storm's evidence (`STORM_FAULTS`

@@ -1,113 +1,30 @@
-"""The first import of a large network, with COPY instead of batched upserts.
+"""The first import of a large network, into empty tables.
 
-`save_grid` upserts by natural key, so it can run again and change rows in place; that
-costs a unique-index probe and a conflict check per row, and a round trip to read the ids
-back per table. A utility's first load (a million customers, several million nodes and
-devices) into empty tables needs none of it: here the ids are assigned in memory and every
-table is streamed with one COPY. Derived columns (feeder, serving transformer, territory)
-are computed exactly as `save_grid` computes them.
+`save_grid` merges by natural key, so it can run again and change rows in place; that
+reads the stored network to compare with, merges every table through a staging table and
+reads the new rows' ids back. A utility's first load (a million customers, several
+million nodes and devices) into empty tables needs none of it: here the ids are assigned
+in memory and every table is streamed with one COPY. Derived columns (feeder, serving
+transformer, territory) are computed exactly as `save_grid` computes them.
 """
 
-import io
-from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from grid_topology.model import Coordinate, DeviceKind, GridModel
+from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.errors import Conflict
+from outage.grid.copying import copy, path, point
 from outage.grid.service import ImportSummary, Progress, lock_imports, update_territory
 from outage.grid.switching import bump_structure
-
-CHUNK_ROWS = 50_000
-"""Rows per piece of the COPY stream (memory, and how often progress is told)."""
 
 _TABLES = ("substations", "nodes", "devices", "feeders", "premises", "customers")
 
 
 class NetworkNotEmpty(Conflict, ValueError):
     """The bulk path loads into empty tables only; re-imports go through `save_grid`."""
-
-
-def _field(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
-def _point(location: Coordinate) -> str:
-    return f"SRID=4326;POINT({location[0]} {location[1]})"
-
-
-def _path(path: Sequence[Coordinate]) -> str:
-    if len(path) == 1:
-        return _point(path[0])
-    return "SRID=4326;LINESTRING(" + ", ".join(f"{x} {y}" for x, y in path) + ")"
-
-
-class _Stream(io.TextIOBase):
-    """A file-like view of rows for `copy_expert`, rendered a chunk at a time."""
-
-    def __init__(self, rows: Iterable[Sequence[Any]], tick: Any) -> None:
-        self._rows: Iterator[Sequence[Any]] = iter(rows)
-        self._buffer = ""
-        self._tick = tick
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        while size is None or size < 0 or len(self._buffer) < size:
-            lines = []
-            for row in self._rows:
-                lines.append("\t".join(_field(v) for v in row))
-                if len(lines) == CHUNK_ROWS:
-                    break
-            if not lines:
-                break
-            self._buffer += "\n".join(lines) + "\n"
-            self._tick(len(lines))
-        if size is None or size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
-
-
-def _copy(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    total: int,
-    progress: Progress | None,
-) -> None:
-    """Stream rows (generated lazily: millions of tuples need not sit in memory at once)."""
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress(table, done, total)
-
-    cursor = session.connection().connection.cursor()
-    try:
-        cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN", _Stream(rows, tick), size=1 << 20
-        )
-    finally:
-        cursor.close()
 
 
 def bulk_save_grid(
@@ -136,15 +53,15 @@ def bulk_save_grid(
         head = feeder_of.devices.get(asset_ref)
         return feeder_id[head] if head else None
 
-    _copy(
+    copy(
         session,
         "substations",
         ("id", "name", "geom"),
-        ((substation_id[s.name], s.name, _point(s.location)) for s in model.substations),
+        ((substation_id[s.name], s.name, point(s.location)) for s in model.substations),
         len(model.substations),
         progress,
     )
-    _copy(
+    copy(
         session,
         "nodes",
         ("id", "ref", "voltage_kv", "substation_id", "is_source", "geom"),
@@ -155,7 +72,7 @@ def bulk_save_grid(
                 n.voltage_kv,
                 substation_id.get(n.substation or ""),
                 n.is_source,
-                _point(n.location),
+                point(n.location),
             )
             for n in model.nodes
         ),
@@ -194,12 +111,12 @@ def bulk_save_grid(
             d.remote_controlled,
             substation_id.get(d.substation or ""),
             feeder,
-            _path(d.path),
+            path(d.path),
         )
 
     # Feeders and devices point at each other: the head devices go first without a feeder.
     heads = set(feeder_id)
-    _copy(
+    copy(
         session,
         "devices",
         device_columns,
@@ -207,7 +124,7 @@ def bulk_save_grid(
         len(heads),
         None,
     )
-    _copy(
+    copy(
         session,
         "feeders",
         ("id", "name", "substation_id", "head_device_id"),
@@ -226,7 +143,7 @@ def bulk_save_grid(
         ),
         {"ids": [device_id[h] for h in heads], "feeders": [feeder_of_device(h) for h in heads]},
     )
-    _copy(
+    copy(
         session,
         "devices",
         device_columns,
@@ -238,7 +155,7 @@ def bulk_save_grid(
         len(model.devices) - len(heads),
         progress,
     )
-    _copy(
+    copy(
         session,
         "premises",
         (
@@ -264,14 +181,14 @@ def bulk_save_grid(
                 p.meter_id,
                 p.load_kw,
                 p.load_kvar,
-                _point(p.location),
+                point(p.location),
             )
             for i, p in enumerate(model.premises, 1)
         ),
         len(model.premises),
         progress,
     )
-    _copy(
+    copy(
         session,
         "customers",
         ("id", "account", "premise_id", "name", "phone", "email", "language", "critical"),

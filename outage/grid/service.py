@@ -6,21 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
-from grid_topology.model import Coordinate, DeviceKind, GridModel
+from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
 from outage import locks
 from outage.errors import Conflict
 from outage.grid import structure
+from outage.grid.copying import copy, path, point
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.switching import bump_structure
 
 Progress = Callable[[str, int, int], None]
 """Called as (stage, rows done, rows in stage) while an import writes."""
-
-BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -69,37 +67,59 @@ class _Stored:
     """Node ref -> is_source."""
     premises: frozenset[str]
     accounts_at: dict[str, tuple[str, ...]]
+    node_ids: dict[str, int]
+    """Ref -> id of the nodes in the network; with the ids of the rows an import writes,
+    those its rows refer to (likewise the devices' and premises')."""
+    device_ids: dict[str, int]
+    premise_ids: dict[str, int]
 
 
 def _stored(session: Session) -> _Stored:
-    from_node, to_node = aliased(GridNode), aliased(GridNode)
+    """Read with Core selects of just the columns compared: rows, not ORM objects."""
+    connection = session.connection()
+    node_refs: dict[int, str] = {}
+    nodes: dict[str, bool] = {}
+    node_ids: dict[str, int] = {}
+    for id_, ref, is_source, retired_in in connection.execute(
+        select(GridNode.id, GridNode.ref, GridNode.is_source, GridNode.retired_in)
+    ):
+        node_refs[id_] = ref
+        if retired_in is None:
+            nodes[ref] = is_source
+            node_ids[ref] = id_
     devices: dict[str, tuple[DeviceKind, str, str, bool]] = {}
+    device_ids: dict[str, int] = {}
     abnormal: dict[str, bool] = {}
-    for ref, kind, a, b, normal_open, is_open in session.execute(
+    for id_, ref, kind, a, b, normal_open, is_open in connection.execute(
         select(
+            Device.id,
             Device.asset_ref,
             Device.kind,
-            from_node.ref,
-            to_node.ref,
+            Device.from_node_id,
+            Device.to_node_id,
             Device.normal_open,
             Device.is_open,
-        )
-        .join(from_node, Device.from_node_id == from_node.id)
-        .join(to_node, Device.to_node_id == to_node.id)
-        .where(Device.retired_in.is_(None))
+        ).where(Device.retired_in.is_(None))
     ):
-        devices[ref] = (DeviceKind(kind), a, b, normal_open)
+        devices[ref] = (kind, node_refs[a], node_refs[b], normal_open)
+        device_ids[ref] = id_
         if is_open != normal_open:
             abnormal[ref] = is_open
-    nodes = dict(
-        session.execute(
-            select(GridNode.ref, GridNode.is_source).where(GridNode.retired_in.is_(None))
-        )
+    premise_ids = dict(
+        connection.execute(select(Premise.ref, Premise.id).where(Premise.retired_in.is_(None)))
         .tuples()
         .all()
     )
-    premises = frozenset(session.scalars(select(Premise.ref).where(Premise.retired_in.is_(None))))
-    return _Stored(devices, abnormal, nodes, premises, dict(load_network(session).accounts_at))
+    return _Stored(
+        devices,
+        abnormal,
+        nodes,
+        frozenset(premise_ids),
+        _accounts_at(session),
+        node_ids,
+        device_ids,
+        premise_ids,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,8 +130,9 @@ class _Diff:
     retired_nodes: frozenset[str]
 
 
-def _diff(stored: _Stored, model: GridModel) -> _Diff:
-    """What the model changes of the stored network (live states apart: those stay)."""
+def _diff(stored: _Stored, model: GridModel, network: Network) -> _Diff:
+    """What the model (whose network is `network`) changes of the stored network (live
+    states apart: those stay)."""
     devices = {
         d.asset_ref
         for d in model.devices
@@ -120,7 +141,7 @@ def _diff(stored: _Stored, model: GridModel) -> _Diff:
     devices |= set(stored.devices) - {d.asset_ref for d in model.devices}
     nodes = {n.ref for n in model.nodes if stored.nodes.get(n.ref) != n.is_source}
     retired_nodes = frozenset(stored.nodes) - {n.ref for n in model.nodes}
-    accounts_at = Network.from_model(GridModel(premises=model.premises)).accounts_at
+    accounts_at = network.accounts_at
     nodes |= {
         n
         for n in {*accounts_at, *stored.accounts_at}
@@ -180,37 +201,49 @@ class DeviceInfo:
     geometry: dict[str, Any]
 
 
-def _point(location: Coordinate) -> str:
-    return f"SRID=4326;POINT({location[0]} {location[1]})"
-
-
-def _path(path: Sequence[Coordinate]) -> str:
-    if len(path) == 1:
-        return _point(path[0])
-    return "SRID=4326;LINESTRING(" + ", ".join(f"{x} {y}" for x, y in path) + ")"
-
-
-def _upsert(
+def _merge(
     session: Session,
-    table: Any,
+    table: str,
     key: str,
-    rows: list[dict[str, Any]],
-    stage: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
     progress: Progress | None,
     *,
     kept: frozenset[str] = frozenset(),
-) -> None:
-    """Insert or update by natural key, in batches, so a re-import changes rows in place.
+) -> dict[str, int]:
+    """Write rows by natural key, so a re-import changes rows in place: streamed into a
+    staging table, then rows that differ from the stored ones updated, new ones inserted
+    and equal ones left alone. A re-import that changes a few features thus writes a few
+    rows, not a new version of every row with every index entry.
 
     Columns in `kept` are written for new rows only: a re-import leaves them as they are.
+    Returns the ids of the rows written (natural key -> id).
     """
-    for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        statement = insert(table).values(batch)
-        updates = {c: statement.excluded[c] for c in batch[0] if c != key and c not in kept}
-        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=updates))
-        if progress:
-            progress(stage, start + len(batch), len(rows))
+    staging = f"import_{table}"
+    listed = ", ".join(columns)
+    updated = [c for c in columns if c != key and c not in kept]
+    session.execute(text(f"DROP TABLE IF EXISTS {staging}"))
+    session.execute(
+        text(f"CREATE TEMP TABLE {staging} AS SELECT {listed} FROM {table} WITH NO DATA")
+    )
+    copy(session, staging, columns, rows, len(rows), progress, stage=table)
+    session.execute(text(f"ANALYZE {staging}"))
+    changed = text(
+        f"UPDATE {table} AS t SET {', '.join(f'{c} = s.{c}' for c in updated)}"
+        f" FROM {staging} AS s WHERE t.{key} = s.{key}"
+        f" AND ({', '.join(f't.{c}' for c in updated)})"
+        f" IS DISTINCT FROM ({', '.join(f's.{c}' for c in updated)})"
+        f" RETURNING t.{key}, t.id"
+    )
+    added = text(
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staging} AS s"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = s.{key})"
+        f" RETURNING {key}, id"
+    )
+    written = dict(session.execute(changed).tuples().all())
+    written.update(session.execute(added).tuples().all())
+    session.execute(text(f"DROP TABLE {staging}"))
+    return written
 
 
 def _ids(session: Session, column: Any, id_column: Any) -> dict[str, int]:
@@ -251,7 +284,8 @@ def save_grid(
     """
     lock_imports(session)
     stored = _stored(session)
-    diff = _diff(stored, model)
+    network = Network.from_model(model)
+    diff = _diff(stored, model, network)
     reasons = _refusals(session, stored, diff.retiring, guards)
     if reasons:
         raise ImportRefused(
@@ -260,80 +294,85 @@ def save_grid(
     version = bump_structure(session) if diff.devices or diff.nodes else None
     if version is not None:
         _retire(session, version, diff)
-    topology = Topology(Network.from_model(model))
+    topology = Topology(network)
     feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
     transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
     transformer_of = topology.nearest_upstream(transformers).nodes
     feeder_by_head = {f.head: f.name for f in model.feeders}
 
-    _upsert(
+    _merge(
         session,
-        Substation,
-        "name",
-        [{"name": s.name, "geom": _point(s.location)} for s in model.substations],
         "substations",
+        "name",
+        ("name", "geom"),
+        [(s.name, point(s.location)) for s in model.substations],
         progress,
     )
     substation_ids = _ids(session, Substation.name, Substation.id)
-    _upsert(
+    node_ids = stored.node_ids | _merge(
         session,
-        GridNode,
+        "nodes",
         "ref",
+        ("ref", "voltage_kv", "substation_id", "is_source", "retired_in", "geom"),
         [
-            {
-                "ref": n.ref,
-                "voltage_kv": n.voltage_kv,
-                "substation_id": substation_ids.get(n.substation or ""),
-                "is_source": n.is_source,
-                "retired_in": None,
-                "geom": _point(n.location),
-            }
+            (
+                n.ref,
+                n.voltage_kv,
+                substation_ids.get(n.substation or ""),
+                n.is_source,
+                None,
+                point(n.location),
+            )
             for n in model.nodes
         ],
-        "nodes",
         progress,
     )
-    node_ids = _ids(session, GridNode.ref, GridNode.id)
-    _upsert(
+    device_ids = stored.device_ids | _merge(
         session,
-        Device,
+        "devices",
         "asset_ref",
+        (
+            "asset_ref",
+            "kind",
+            "is_protective",
+            "from_node_id",
+            "to_node_id",
+            "normal_open",
+            "is_open",
+            "voltage_kv",
+            "rating_kva",
+            "retired_in",
+            "remote_controlled",
+            "substation_id",
+            "geom",
+        ),
         [
-            {
-                "asset_ref": d.asset_ref,
-                "kind": d.kind,
-                "is_protective": d.is_protective,
-                "from_node_id": node_ids[d.from_node],
-                "to_node_id": node_ids[d.to_node],
-                "normal_open": d.normal_open,
-                "is_open": d.is_open,
-                "voltage_kv": d.voltage_kv,
-                "rating_kva": d.rating_kva,
-                "retired_in": None,
-                "remote_controlled": d.remote_controlled,
-                "substation_id": substation_ids.get(d.substation or ""),
-                "geom": _path(d.path),
-            }
+            (
+                d.asset_ref,
+                d.kind.value,
+                d.is_protective,
+                node_ids[d.from_node],
+                node_ids[d.to_node],
+                d.normal_open,
+                d.is_open,
+                d.voltage_kv,
+                d.rating_kva,
+                None,
+                d.remote_controlled,
+                substation_ids.get(d.substation or ""),
+                path(d.path),
+            )
             for d in model.devices
         ],
-        "devices",
         progress,
         kept=frozenset({"is_open"}),  # the live state is the switching log's, not the GIS's
     )
-    device_ids = _ids(session, Device.asset_ref, Device.id)
-    _upsert(
+    _merge(
         session,
-        Feeder,
-        "name",
-        [
-            {
-                "name": f.name,
-                "substation_id": substation_ids[f.substation],
-                "head_device_id": device_ids[f.head],
-            }
-            for f in model.feeders
-        ],
         "feeders",
+        "name",
+        ("name", "substation_id", "head_device_id"),
+        [(f.name, substation_ids[f.substation], device_ids[f.head]) for f in model.feeders],
         progress,
     )
     feeder_ids = _ids(session, Feeder.name, Feeder.id)
@@ -352,47 +391,57 @@ def save_grid(
         ),
         {"refs": refs, "feeders": [feeder_id(feeder_of.devices.get(r)) for r in refs]},
     )
-    _upsert(
+    premise_ids = stored.premise_ids | _merge(
         session,
-        Premise,
+        "premises",
         "ref",
+        (
+            "ref",
+            "node_id",
+            "transformer_id",
+            "feeder_id",
+            "address",
+            "meter_id",
+            "retired_in",
+            "load_kw",
+            "load_kvar",
+            "geom",
+        ),
         [
-            {
-                "ref": p.ref,
-                "node_id": node_ids[p.node],
-                "transformer_id": device_ids.get(transformer_of.get(p.node, "")),
-                "feeder_id": feeder_id(feeder_of.nodes.get(p.node)),
-                "address": p.address,
-                "meter_id": p.meter_id,
-                "retired_in": None,
-                "load_kw": p.load_kw,
-                "load_kvar": p.load_kvar,
-                "geom": _point(p.location),
-            }
+            (
+                p.ref,
+                node_ids[p.node],
+                device_ids.get(transformer_of.get(p.node, "")),
+                feeder_id(feeder_of.nodes.get(p.node)),
+                p.address,
+                p.meter_id,
+                None,
+                p.load_kw,
+                p.load_kvar,
+                point(p.location),
+            )
             for p in model.premises
         ],
-        "premises",
         progress,
     )
     update_territory(session, territory_margin_m)
-    premise_ids = _ids(session, Premise.ref, Premise.id)
-    _upsert(
+    _merge(
         session,
-        Customer,
+        "customers",
         "account",
+        ("account", "premise_id", "name", "phone", "email", "language", "critical"),
         [
-            {
-                "account": p.customer.account,
-                "premise_id": premise_ids[p.ref],
-                "name": p.customer.name,
-                "phone": p.customer.phone,
-                "email": p.customer.email,
-                "language": p.customer.language,
-                "critical": p.customer.critical,
-            }
+            (
+                p.customer.account,
+                premise_ids[p.ref],
+                p.customer.name,
+                p.customer.phone,
+                p.customer.email,
+                p.customer.language,
+                p.customer.critical,
+            )
             for p in model.premises
         ],
-        "customers",
         progress,
     )
     if version is not None:
@@ -441,6 +490,15 @@ def load_network(session: Session) -> Network:
             select(GridNode.ref).where(GridNode.is_source, GridNode.retired_in.is_(None))
         )
     )
+    return Network(
+        links=links,
+        sources=sources,
+        accounts_at=_accounts_at(session),
+    )
+
+
+def _accounts_at(session: Session) -> dict[str, tuple[str, ...]]:
+    """Node ref -> the accounts of the customers served there, sorted."""
     accounts: dict[str, list[str]] = {}
     for node, account in session.execute(
         select(GridNode.ref, Customer.account)
@@ -449,11 +507,7 @@ def load_network(session: Session) -> Network:
         .where(Premise.retired_in.is_(None))
     ):
         accounts.setdefault(node, []).append(account)
-    return Network(
-        links=links,
-        sources=sources,
-        accounts_at={node: tuple(sorted(a)) for node, a in accounts.items()},
-    )
+    return {node: tuple(sorted(a)) for node, a in accounts.items()}
 
 
 def _device_query() -> Select[Any]:

@@ -3,13 +3,14 @@
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from benchmarks.edits import with_lateral
+from benchmarks.edits import with_lateral, with_premise_moved
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
 from outage.db import session_factory, session_scope
@@ -216,3 +217,140 @@ def test_a_reimport_asks_the_guards_and_refuses_what_they_name(
         pytest.raises(ImportRefused, match="lateral/premise/1 is busy"),
     ):
         save_grid(session, sample_grid, guards=[busy])
+
+
+def _row_versions(session: Session) -> dict[str, list[tuple[int, str]]]:
+    """Each grid row's id and the transaction that wrote it last."""
+    return {
+        table: [
+            (id_, xmin)
+            for id_, xmin in session.execute(
+                text(f"SELECT id, xmin::text FROM {table} ORDER BY id")
+            )
+        ]
+        for table in ("substations", "nodes", "devices", "feeders", "premises", "customers")
+    }
+
+
+def test_a_reimport_that_changes_nothing_writes_no_row_and_bumps_nothing(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    sessions = session_factory(reimport_database)
+    with session_scope(sessions) as session:
+        before, version = _row_versions(session), versions(session).structure
+    summary = _import(reimport_database, sample_grid)
+    with session_scope(sessions) as session:
+        assert _row_versions(session) == before
+        assert versions(session).structure == version
+    assert (summary.changed_devices, summary.changed_nodes, summary.retired) == (0, 0, ())
+
+
+def test_a_reimport_moving_a_premise_logs_the_nodes_it_left_and_joined(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[0]
+    node = next(p.node for p in sample_grid.premises if p.node != premise.node)
+    summary = _import(reimport_database, with_premise_moved(sample_grid, premise.ref, node))
+    with session_scope(session_factory(reimport_database)) as session:
+        assert _logged(session) == {("node", premise.node), ("node", node)}
+        transformer = session.scalar(
+            select(Device.asset_ref)
+            .join(Premise, Premise.transformer_id == Device.id)
+            .where(Premise.ref == premise.ref)
+        )
+    topology = Topology(Network.from_model(sample_grid))
+    assert transformer == topology.nearest_upstream(_transformers(sample_grid)).nodes[node]
+    assert (summary.changed_devices, summary.changed_nodes) == (0, 2)
+
+
+def _transformers(grid: GridModel) -> list[str]:
+    return [d.asset_ref for d in grid.devices if d.kind is DeviceKind.TRANSFORMER]
+
+
+def test_a_lateral_added_is_on_its_feeder_with_its_transformer(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    tap = _tap(sample_grid)
+    _import(reimport_database, with_lateral(sample_grid, tap))
+    feeder_of_tap = Topology(Network.from_model(sample_grid)).nearest_upstream(
+        [f.head for f in sample_grid.feeders]
+    )
+    with session_scope(session_factory(reimport_database)) as session:
+        premises = session.execute(
+            select(Device.asset_ref, Premise.feeder_id)
+            .join(Premise, Premise.transformer_id == Device.id)
+            .where(Premise.ref.like("lateral/premise/%"))
+        ).all()
+        fuse_feeder = session.scalar(
+            select(Device.feeder_id).where(Device.asset_ref == "lateral Fuse")
+        )
+        head_feeder = session.scalar(
+            select(Device.feeder_id).where(Device.asset_ref == feeder_of_tap.nodes[tap])
+        )
+    assert fuse_feeder == head_feeder is not None
+    assert sorted(premises) == [("lateral Trafo", head_feeder)] * 2
+
+
+def test_a_reimport_writes_what_the_gis_changed_and_keeps_the_live_state(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    switch = next(d for d in sample_grid.devices if d.kind is DeviceKind.FUSE and not d.is_open)
+    premise = sample_grid.premises[0]
+    edited = replace(
+        sample_grid,
+        devices=[replace(d, rating_kva=123.0) if d is switch else d for d in sample_grid.devices],
+        premises=[
+            replace(p, address="1 Đường Mới", customer=replace(p.customer, phone="+84900000999"))
+            if p is premise
+            else p
+            for p in sample_grid.premises
+        ],
+    )
+    sessions = session_factory(reimport_database)
+    with session_scope(sessions) as session:
+        operate(
+            session,
+            switch.asset_ref,
+            is_open=True,
+            occurred_at=datetime(2026, 12, 6, tzinfo=UTC),
+            source=SwitchSource.DISPATCHER,
+            actor="test",
+        )
+        before = _row_versions(session)
+    summary = _import(reimport_database, edited)
+    with session_scope(sessions) as session:
+        device = session.scalars(select(Device).where(Device.asset_ref == switch.asset_ref)).one()
+        stored = session.scalars(select(Premise).where(Premise.ref == premise.ref)).one()
+        phone = session.scalar(
+            select(Customer.phone).where(Customer.account == premise.customer.account)
+        )
+        after = _row_versions(session)
+    assert (device.is_open, device.rating_kva) == (True, 123.0)
+    assert (stored.address, phone) == ("1 Đường Mới", "+84900000999")
+    rewritten = {
+        table: len(set(after[table]) - set(before[table])) for table in before if before[table]
+    }
+    assert rewritten == {
+        "substations": 0,
+        "nodes": 0,
+        "devices": 1,
+        "feeders": 0,
+        "premises": 1,
+        "customers": 1,
+    }
+    assert (summary.changed_devices, summary.changed_nodes) == (0, 0)
+
+
+def test_an_import_tells_its_progress_through_every_table(
+    reimport_database: str, sample_grid: GridModel
+) -> None:
+    told: dict[str, tuple[int, int]] = {}
+    with session_scope(session_factory(reimport_database)) as session:
+        save_grid(
+            session,
+            with_lateral(sample_grid, _tap(sample_grid)),
+            lambda stage, done, total: told.__setitem__(stage, (done, total)),
+        )
+    assert told["devices"] == (len(sample_grid.devices) + 2,) * 2
+    assert told["customers"] == (len(sample_grid.premises) + 2,) * 2
+    assert set(told) == {"substations", "nodes", "devices", "feeders", "premises", "customers"}
