@@ -1,5 +1,6 @@
 """The engine against real PostGIS: reports in, incidents out, through the API."""
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -130,12 +131,18 @@ def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
 ) -> None:
     _, accounts = _fuse_with_customers(topology, 6)
     stop = threading.Event()
+    ready = threading.Event()
     worker = threading.Thread(
         target=run_forever, args=(engine_db,), kwargs={"window": WINDOW, "stop": stop}
     )
+    handler = _Ready(ready)
+    logger = logging.getLogger(run_forever.__module__)
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     worker.start()
     try:
-        time.sleep(2)  # the engine loads the network and takes its lock
+        assert ready.wait(30)  # the engine holds its lock and the network
         sent = time.monotonic()
         _report(api, accounts[0])
         while time.monotonic() - sent < 5:
@@ -146,7 +153,21 @@ def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
     finally:
         stop.set()
         worker.join(timeout=10)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     assert elapsed < 1.0
+
+
+class _Ready(logging.Handler):
+    """Sets its event when the engine says it is ready."""
+
+    def __init__(self, ready: threading.Event) -> None:
+        super().__init__()
+        self.ready = ready
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("engine ready"):
+            self.ready.set()
 
 
 def test_customers_still_out_after_upstream_restore_get_a_nested_incident(
