@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from outage.app import create_app
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -78,3 +78,18 @@ def live_server(
 ) -> Iterator[str]:
     with serve(create_app(grid_database)) as url:
         yield url
+
+
+def focused(page: Page, incident_id: int, shown: Locator, wait_ms: float) -> None:
+    """Wait for what focusing an incident on the dispatcher's map shows (its popup, its
+    marker), focusing it again if a poll redrew the map during the move, as a dispatcher
+    would click again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for _ in range(2):
+        try:
+            shown.wait_for(timeout=wait_ms / 3)
+            return
+        except PlaywrightTimeoutError:
+            page.evaluate("(id) => OutageMaps.dispatch.focus(id)", incident_id)
+    shown.wait_for(timeout=wait_ms / 3)

@@ -26,6 +26,7 @@ from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.settings import Settings
+from tests.browser.conftest import focused
 from tests.conftest import STAFF_PASSWORD, issue_credentials, own_database, username
 
 if TYPE_CHECKING:
@@ -142,7 +143,8 @@ def test_markup_from_a_customer_shows_as_text(
         assert CAUSE_ATTACK in detail.inner_text()
         row = page.locator(f"#incident-{incident_id}, #incident-{incident_id}-detail")
         assert row.locator("script, b").count() == 0
-        page.locator(".leaflet-popup-content", has_text=CAUSE_ATTACK).wait_for()
+        popup = page.locator(".leaflet-popup-content", has_text=CAUSE_ATTACK)
+        focused(page, incident_id, popup, 30_000)
         page.wait_for_timeout(500)  # an onerror would have fired by now
         assert dialogs == []
         assert not [url for url in requested if url.rstrip("/").endswith("/x")]

@@ -139,12 +139,13 @@
   /* --- what the incident list (dispatch-list.js) shares with the map ----------------------- */
 
   /* The popup is opened again once the map has moved: a move (or a cluster's zoom) that
-     ends after it would close it. */
+     ends after it would close it. The layer is looked up again then: a poll during the move
+     may have drawn the incident anew. */
   function focusIncident(id) {
     var layer = layersById[id];
     if (!layer) return;
     M.when("map", function (map) {
-      map.once("moveend", function () { layer.openPopup(); });
+      map.once("moveend", function () { (layersById[id] || layer).openPopup(); });
       if (layer.getLatLng) map.setView(layer.getLatLng(), Math.max(map.getZoom(), 16));
       else if (layer.getBounds) map.fitBounds(layer.getBounds());
       layer.openPopup();
