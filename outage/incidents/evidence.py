@@ -5,9 +5,9 @@ engine's changes).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, any_, delete, func, literal, select, update
+from sqlalchemy import BigInteger, Table, any_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,8 @@ _EVIDENCE_COLUMN = {
     EvidenceSource.METER_EVENT: IncidentEvidence.meter_event_id,
     EvidenceSource.SCADA_EVENT: IncidentEvidence.scada_event_id,
 }
+_EVIDENCE_ROWS = cast(Table, IncidentEvidence.__table__)
+
 _EVIDENCE_TABLE: dict[EvidenceSource, Any] = {
     EvidenceSource.REPORT: Report,
     EvidenceSource.METER_EVENT: MeterEvent,
@@ -73,11 +75,12 @@ def _add_evidence(
             raise UnknownAsset(f"no {source.value} with id {missing}")
         column = _EVIDENCE_COLUMN[source]
         rows = select(literal(incident_id), func.unnest(wanted))
-        new = session.scalars(
-            insert(IncidentEvidence)
+        table_column = _EVIDENCE_ROWS.c[column.key]
+        new = session.scalars(  # the table, not the entity: plain rows back, no ORM objects
+            insert(_EVIDENCE_ROWS)
             .from_select(["incident_id", column.key], rows)
             .on_conflict_do_nothing()
-            .returning(column)
+            .returning(table_column)
         ).all()
         if new:
             added[source.value] = sorted(i for i in new if i is not None)
