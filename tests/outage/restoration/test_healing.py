@@ -253,8 +253,9 @@ def _confirm(client: TestClient, credentials: Credentials, step: dict[str, Any])
 
 
 def _wait_for_a_lock(url: str) -> None:
-    """Until another transaction waits for a row lock."""
-    deadline = time.monotonic() + 10
+    """Until another transaction waits for a row lock (a busy machine may take a while to
+    start the job's cycle)."""
+    deadline = time.monotonic() + 60
     with session_scope(session_factory(url)) as session:
         while time.monotonic() < deadline:
             waiting = session.scalar(
