@@ -11,7 +11,7 @@ Switching re-orients the tree where it changed rather than building it again; se
 `_Reorientation` for why a change stays local.
 """
 
-from collections.abc import Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
@@ -440,11 +440,28 @@ class Topology:
         the whole network in one walk.
         """
         wanted = set(heads)
+        return self._owned_below(_ROOT, None, wanted.__contains__)
+
+    def sections_below(self, asset_ref: str, is_head: Callable[[Link], bool]) -> dict[str, str]:
+        """Account -> the nearest device at or above it, below `asset_ref`, for which
+        `is_head` holds (`asset_ref` itself when there is none in between): the sections a
+        restoration is verified by, in one walk of what the device feeds."""
+        start = _device(asset_ref)
+        if self.network.links[asset_ref].is_open or start not in self._parent:
+            return {}
+        links = self.network.links
+        owned = self._owned_below(start, asset_ref, lambda ref: is_head(links[ref]))
+        accounts_at = self.network.accounts_at
+        return {a: owner for node, owner in owned.nodes.items() for a in accounts_at.get(node, ())}
+
+    def _owned_below(
+        self, start: NodeVertex, owner: str | None, is_head: Callable[[str], bool]
+    ) -> Ownership:
         ownership = Ownership(nodes={}, devices={})
-        stack: list[tuple[NodeVertex, str | None]] = [(_ROOT, None)]
+        stack: list[tuple[NodeVertex, str | None]] = [(start, owner)]
         while stack:
             (kind, ref), owner = stack.pop()
-            if kind == "d" and ref in wanted:
+            if kind == "d" and is_head(ref):
                 owner = ref
             if owner is not None:
                 (ownership.devices if kind == "d" else ownership.nodes)[ref] = owner

@@ -4,6 +4,8 @@
 # Extra arguments go to pytest. Tools come from $VENV (default .venv).
 # Tests run in $TEST_WORKERS parallel processes (default 2), a whole test file per process
 # at a time so its fixtures are made once; TEST_WORKERS=0 runs them in this one process.
+# Tests marked `latency` (a bound on how fast the service answers) run afterwards, alone,
+# so a browser test on the other worker does not eat their margin.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,8 +27,11 @@ step "ruff check" "$bin/ruff" check .
 step "ruff format --check" "$bin/ruff" format --check .
 step "mypy" "$bin/mypy"
 step "import contracts" "$bin/lint-imports"
-step "pytest" "$bin/pytest" -p no:cacheprovider \
+step "pytest" "$bin/pytest" -p no:cacheprovider -m "not latency" \
     -n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder --durations=25 "$@"
+# exit code 5: the arguments selected no latency test, which is not a failure
+step "pytest: latency" bash -c '"$0" "$@"; code=$?; [ "$code" -eq 5 ] || exit "$code"' \
+    "$bin/pytest" -p no:cacheprovider -m latency "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then
     printf '\n%sFAILED:%s %s\n' "$R" "$N" "$(printf '%s; ' "${failed[@]}")" >&2

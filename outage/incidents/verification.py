@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from grid_topology.topology import Topology
+from grid_topology.topology import Link
 from outage import clock
 from outage.grid.live import shared_topology
 from outage.grid.models import Customer, Device, Premise
@@ -132,27 +132,15 @@ def _meters_below(session: Session, incident: Incident) -> list[MeterBelow]:
     topology = shared_topology(session.get_bind().engine.url).get(session)
     if device is None or device not in topology.network.links:
         return []
-    section_of = _sections(topology, device)
+    section_of = topology.sections_below(device, _is_section_head)
     if not section_of:
         return []
     return _meters(session, Customer.account.in_(sorted(section_of)), section_of.__getitem__)
 
 
-def _sections(topology: Topology, device: str) -> dict[str, str]:
-    """Account -> its section below `device`: the nearest protective device or transformer
-    above it (`device` itself when there is none in between). Sections are read from the
-    largest down, so one inside another takes its own customers from it."""
-    links = topology.network.links
-    below = topology.downstream(device)
-    sections = [
-        (d, topology.downstream(d).accounts)
-        for d in below.devices
-        if links[d].is_protective or links[d].kind is DeviceKind.TRANSFORMER
-    ]
-    section_of = dict.fromkeys(below.accounts, device)
-    for section, accounts in sorted(sections, key=lambda s: -len(s[1])):
-        section_of.update(dict.fromkeys(accounts, section))
-    return section_of
+def _is_section_head(link: Link) -> bool:
+    """A section is what one fuse, recloser or transformer feeds: a crew's unit of work."""
+    return link.is_protective or link.kind is DeviceKind.TRANSFORMER
 
 
 def _meters(

@@ -99,6 +99,21 @@ def test_nearest_upstream_assigns_each_node_to_its_transformer(feeder: Network) 
     assert owners.devices == {"T1": "T1", "T2": "T2"}
 
 
+def test_sections_below_give_each_account_its_nearest_fuse(feeder: Network) -> None:
+    sections = Topology(feeder).sections_below("L1", lambda link: link.kind is K.FUSE)
+    assert sections == {"A1": "F1", "A2": "F1", "A3": "F2"}
+
+
+def test_sections_below_fall_back_to_the_device_itself(feeder: Network) -> None:
+    sections = Topology(feeder).sections_below("L2", lambda link: link.kind is K.TRANSFORMER)
+    assert sections == {"A3": "T2"}
+    assert Topology(feeder).sections_below("F2", lambda link: False) == {"A3": "F2"}
+
+
+def test_an_open_device_has_no_sections_below(feeder: Network) -> None:
+    assert Topology(feeder).sections_below("TIE", lambda link: True) == {}
+
+
 def test_switching_unknown_device_is_an_error(feeder: Network) -> None:
     with pytest.raises(KeyError):
         feeder.switched(open_=["nope"])

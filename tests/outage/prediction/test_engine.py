@@ -5,6 +5,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from grid_topology.model import GridModel
@@ -126,6 +127,7 @@ def test_hazard_report_waiting_for_an_agent_opens_a_hazard_incident(
     assert any(i.get("hazard") == "fire" and i.get("device") is None for i in incidents)
 
 
+@pytest.mark.latency
 def test_listening_engine_shows_a_report_as_an_incident_within_a_second(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:

@@ -71,6 +71,7 @@ def _wait_for(find: Callable[[], T | None], within_s: float) -> T:
     raise AssertionError(f"nothing within {within_s} s")
 
 
+@pytest.mark.latency
 @pytest.mark.parametrize("gasped", [False, True], ids=["silent", "gasped"])
 def test_a_fuse_left_open_under_a_restored_feeder_opens_a_nested_incident_within_the_ping_latency(
     database: str,
