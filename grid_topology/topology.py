@@ -352,6 +352,14 @@ class Topology:
                     seen.add(other)
         return Trace(devices=tuple(devices), nodes=frozenset(nodes), accounts=self._accounts(nodes))
 
+    def accounts_below(self, asset_ref: str) -> frozenset[str]:
+        """`downstream(asset_ref).accounts` alone, in a third of the time: one walk, no
+        devices, no boundary."""
+        start = _device(asset_ref)
+        if self.network.links[asset_ref].is_open or start not in self._parent:
+            return frozenset()
+        return self._accounts(ref for kind, ref in self._subtree(start) if kind == "n")
+
     def upstream(self, asset_ref: str) -> Trace:
         """The devices a source's power passes through to reach this device, nearest first."""
         return self._path_to_source(_device(asset_ref))

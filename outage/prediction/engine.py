@@ -7,17 +7,19 @@ applies the changes in one transaction. A periodic pass catches anything a lost
 notification would have missed.
 """
 
+import gc
 import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg2
-from sqlalchemy import or_, select
+from sqlalchemy import event, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,6 +112,9 @@ class Engine:
         self.params = params
         self.live = live
         self.pinging = pinging
+        self._attached: dict[int, frozenset[EvidenceRef]] = {}
+        """Incident -> the evidence this engine attached to it in cycles that committed: a
+        storm's hundred thousand references are not sent again every cycle."""
 
     @classmethod
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
@@ -119,7 +124,10 @@ class Engine:
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
-        now = now or clock.now()
+        with _collector_paused():
+            return self._run_cycle(session, now or clock.now())
+
+    def _run_cycle(self, session: Session, now: datetime) -> CycleResult:
         evidence = gather(session, now=now, window=self.window)
         if self.live is not None:
             self._follow(self.live.get(session))
@@ -159,17 +167,27 @@ class Engine:
         predictions = [p for p in inference.predictions if p.device not in waiting]
         placed: dict[str, int] = {}
         places = {i.id: i for i in current}
+        figures = {i.id: (i.confidence, i.customers_affected) for i in active}
+        attached: dict[int, frozenset[EvidenceRef]] = {}
         counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
         for change in reconcile(current, predictions):
             match change:
                 case Open(prediction):
-                    placed[prediction.device] = self._open(session, prediction, evidence, now)
+                    refs = self._refs(prediction, evidence)
+                    opened = self._open(session, prediction, evidence, refs, now)
+                    placed[prediction.device] = opened
+                    attached[opened] = frozenset(refs)
                     counts["opened"] += 1
                     self._link_pings(session, placed[prediction.device], prediction, evidence)
                 case Update(incident_id, prediction, move):
-                    self._update(session, places[incident_id], prediction, evidence, move)
+                    refs = self._refs(prediction, evidence)
+                    incident = places[incident_id]
+                    if self._update(
+                        session, incident, figures[incident_id], prediction, refs, move
+                    ):
+                        counts["updated"] += 1
+                    attached[incident_id] = self._attached.get(incident_id, frozenset()).union(refs)
                     placed[prediction.device] = incident_id
-                    counts["updated"] += 1
                 case Merge(keep_id, merged_id):
                     merge_incidents(
                         session, keep_id, merged_id, reason="the evidence points to one device"
@@ -180,7 +198,17 @@ class Engine:
                     counts["cancelled"] += 1
         self._open_hazards(session, evidence)
         self._ask_about_open(session, [d for d in doubtful if d not in new], placed, now)
+        self._remember(session, attached)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
+
+    def _remember(self, session: Session, attached: dict[int, frozenset[EvidenceRef]]) -> None:
+        """Hold what this cycle attached once its transaction commits, never before: a cycle
+        rolled back attached nothing."""
+
+        def committed(_: Session) -> None:
+            self._attached = attached
+
+        event.listen(session, "after_commit", committed, once=True)
 
     def _link_pings(
         self, session: Session, incident_id: int, prediction: Prediction, evidence: EvidenceSet
@@ -228,7 +256,12 @@ class Engine:
         return prediction.device, None
 
     def _open(
-        self, session: Session, prediction: Prediction, evidence: EvidenceSet, now: datetime
+        self,
+        session: Session,
+        prediction: Prediction,
+        evidence: EvidenceSet,
+        refs: list[EvidenceRef],
+        now: datetime,
     ) -> int:
         earliest = [evidence.first_seen[a] for a in prediction.evidence]
         if prediction.device in evidence.opened_at:
@@ -245,7 +278,7 @@ class Engine:
                 confidence=prediction.confidence,
                 customers_affected=len(prediction.accounts),
                 started_at=started,
-                evidence=self._refs(prediction, evidence),
+                evidence=refs,
                 reason=reason,
             )
         return open_nested(
@@ -256,7 +289,7 @@ class Engine:
             confidence=prediction.confidence,
             customers_affected=len(prediction.accounts),
             started_at=started,
-            evidence=self._refs(prediction, evidence),
+            evidence=refs,
             reason=f"left out when incident {parent} was restored; {reason}",
         )
 
@@ -282,14 +315,22 @@ class Engine:
         self,
         session: Session,
         incident: OpenIncident,
+        written: tuple[float, int],
         prediction: Prediction,
-        evidence: EvidenceSet,
+        refs: list[EvidenceRef],
         move: bool,
-    ) -> None:
-        """An incident that stays where it is counts its own customers, on the network as
-        operated now (a prediction elsewhere may have claimed it with its evidence)."""
-        device, account = self._place(prediction) if move else (None, None)
+    ) -> bool:
+        """Bring the incident in line with its prediction, writing only when something
+        differs from what it holds (`written`: its confidence and customers affected, and
+        the evidence attached before); True when it wrote. An incident that stays where it
+        is counts its own customers, on the network as operated now (a prediction elsewhere
+        may have claimed it with its evidence)."""
+        known = self._attached.get(incident.id, frozenset())
+        unattached = [ref for ref in refs if ref not in known]
         customers = prediction.accounts if move else incident.accounts
+        if not move and not unattached and written == (prediction.confidence, len(customers)):
+            return False
+        device, account = self._place(prediction) if move else (None, None)
         update_prediction(
             session,
             incident.id,
@@ -297,9 +338,10 @@ class Engine:
             account=account,
             confidence=prediction.confidence,
             customers_affected=len(customers),
-            add_evidence=self._refs(prediction, evidence),
+            add_evidence=unattached,
             reason="moved to where the evidence points" if move else "more evidence",
         )
+        return True
 
     def _apply_switching(
         self, session: Session, evidence: EvidenceSet, active: list[ActiveIncident]
@@ -527,6 +569,8 @@ def run_forever(
             if engine is None:
                 with sessions() as session:
                     engine = Engine.load(session, window=window)
+                gc.collect()
+                gc.freeze()  # the network lives as long as the engine: no collector walks it
                 log.info("engine ready for region %s", region)
             while not stop.is_set():
                 _cycle(sessions, engine)
@@ -541,6 +585,21 @@ def run_forever(
         finally:
             if connection is not None:
                 connection.invalidate()  # a listening session does not go back to the pool
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A storm's cycle makes millions of short-lived objects, and each pass of the cyclic
+    collector they set off walks every object the process holds: with it, a cycle over
+    100,000 last gasps ran twice as slow. Reference counting frees them as the cycle goes;
+    what cycles they leave are collected after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _subscribe(listener: Any, region: int, stop: threading.Event, poll_s: float) -> bool:

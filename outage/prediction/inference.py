@@ -168,7 +168,7 @@ class ProtectionIndex:
 
     def accounts(self, device: str) -> frozenset[str]:
         if device not in self._accounts:
-            self._accounts[device] = self.topology.downstream(device).accounts
+            self._accounts[device] = self.topology.accounts_below(device)
         return self._accounts[device]
 
     def kind(self, device: str) -> str:

@@ -261,3 +261,9 @@ def test_edited_answers_like_a_rebuild_on_the_sample_grid(sample_grid: GridModel
         topology, network = topology.edited(edit), applied(network, edit)
         traced = [*edit.links, *rng.sample(sorted(network.links), 100)]
         assert answers(topology, traced) == answers(Topology(network), traced)
+
+
+@pytest.mark.parametrize("asset_ref", ["B1", "L1", "F1", "T1", "L2", "F2", "T2", "TIE"])
+def test_accounts_below_are_the_downstream_trace_s(feeder: Network, asset_ref: str) -> None:
+    topology = Topology(feeder).switched({"F2": True})
+    assert topology.accounts_below(asset_ref) == topology.downstream(asset_ref).accounts

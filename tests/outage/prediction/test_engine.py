@@ -86,6 +86,44 @@ def test_second_cycle_without_new_evidence_changes_nothing(
     assert api.get("/api/v1/incidents", params={"status": "active"}).json() == before
 
 
+def test_a_running_engine_writes_nothing_to_an_incident_nothing_changed(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 6)
+    for account in accounts[:3]:
+        _report(api, account)
+    sessions = session_factory(engine_db)
+    with session_scope(sessions) as session:
+        engine = Engine.load(session, window=WINDOW)
+        assert engine.run_cycle(session).opened == 1
+    (before,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    with session_scope(sessions) as session:
+        assert engine.run_cycle(session).updated == 0
+    (after,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert after["version"] == before["version"]
+
+
+def test_evidence_of_a_cycle_rolled_back_is_attached_by_the_next(
+    api: TestClient, engine_db: str, topology: Topology
+) -> None:
+    _, accounts = _fuse_with_customers(topology, 6)
+    for account in accounts[:3]:
+        _report(api, account)
+    sessions = session_factory(engine_db)
+    with session_scope(sessions) as session:
+        engine = Engine.load(session, window=WINDOW)
+        engine.run_cycle(session)
+    for account in accounts[3:5]:
+        _report(api, account)
+    with sessions() as session:
+        assert engine.run_cycle(session).updated == 1
+        session.rollback()
+    with session_scope(sessions) as session:
+        engine.run_cycle(session)
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert incident["report_count"] == 5
+
+
 def test_scada_close_restores_the_incident(
     api: TestClient, engine_db: str, topology: Topology
 ) -> None:
