@@ -3,11 +3,11 @@ event or SCADA event, and attaching it to or detaching it from an incident (for 
 engine's changes).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, any_, delete, func, literal, select, update
+from sqlalchemy import BigInteger, Integer, Table, any_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
@@ -62,36 +62,65 @@ def _add_evidence(
     session: Session, incident_id: int, evidence: Iterable[EvidenceRef]
 ) -> dict[str, list[int]]:
     """Attach evidence (again is harmless); reports point to the incident. Returns what is new."""
-    added: dict[str, list[int]] = {}
-    for source, ids in _by_source(evidence).items():
-        table = _EVIDENCE_TABLE[source]
-        unique = sorted(set(ids))
-        wanted = literal(unique, ARRAY(BigInteger))  # one parameter, however many
-        counted = select(func.count()).select_from(table).where(table.id == any_(wanted))
-        known = session.scalar(counted)
-        if known != len(unique):
-            found = set(session.scalars(select(table.id).where(table.id == any_(wanted))))
-            missing = ", ".join(map(str, sorted(set(unique) - found)))
-            raise UnknownAsset(f"no {source.value} with id {missing}")
-        column = _EVIDENCE_COLUMN[source]
-        rows = select(literal(incident_id), func.unnest(wanted))
-        table_column = _EVIDENCE_ROWS.c[column.key]
-        new = session.scalars(  # the table, not the entity: plain rows back, no ORM objects
+    return _add_evidence_to_many(session, {incident_id: evidence}).get(incident_id, {})
+
+
+def _add_evidence_to_many(
+    session: Session, evidence: Mapping[int, Iterable[EvidenceRef]]
+) -> dict[int, dict[str, list[int]]]:
+    """`_add_evidence` for many incidents in a few statements (a storm's openings carry a
+    hundred thousand references): incident -> what is new to it, by source."""
+    pairs: dict[EvidenceSource, tuple[list[int], list[int]]] = {}
+    for incident_id, refs in evidence.items():
+        for source, ids in _by_source(refs).items():
+            incidents, wanted = pairs.setdefault(source, ([], []))
+            incidents.extend([incident_id] * len(ids))
+            wanted.extend(ids)
+    added: dict[int, dict[str, list[int]]] = {}
+    for source, (incidents, ids) in pairs.items():
+        _require_known(session, source, ids)
+        column = _EVIDENCE_COLUMN[source].key
+        rows = (
+            func.unnest(literal(incidents, ARRAY(Integer)), literal(ids, ARRAY(BigInteger)))
+            .table_valued("incident_id", "ref_id")
+            .render_derived()
+        )
+        new = session.execute(  # the table, not the entity: plain rows back, no ORM objects
             insert(_EVIDENCE_ROWS)
-            .from_select(["incident_id", column.key], rows)
+            .from_select(["incident_id", column], select(rows.c.incident_id, rows.c.ref_id))
             .on_conflict_do_nothing()
-            .returning(table_column)
+            .returning(_EVIDENCE_ROWS.c.incident_id, _EVIDENCE_ROWS.c[column])
         ).all()
-        if new:
-            added[source.value] = sorted(i for i in new if i is not None)
+        for incident_id, ref_id in sorted(new):
+            added.setdefault(incident_id, {}).setdefault(source.value, []).append(ref_id)
         if source is EvidenceSource.REPORT:
-            session.execute(
-                update(Report)
-                .where(Report.id == any_(wanted), Report.incident_id.is_distinct_from(incident_id))
-                .values(incident_id=incident_id)
-                .execution_options(synchronize_session="fetch")
-            )
+            for incident_id, refs in evidence.items():
+                _point_reports(session, incident_id, _by_source(refs).get(source, []))
     return added
+
+
+def _require_known(session: Session, source: EvidenceSource, ids: list[int]) -> None:
+    table = _EVIDENCE_TABLE[source]
+    unique = sorted(set(ids))
+    wanted = literal(unique, ARRAY(BigInteger))  # one parameter, however many
+    known = session.scalar(select(func.count()).select_from(table).where(table.id == any_(wanted)))
+    if known != len(unique):
+        found = set(session.scalars(select(table.id).where(table.id == any_(wanted))))
+        missing = ", ".join(map(str, sorted(set(unique) - found)))
+        raise UnknownAsset(f"no {source.value} with id {missing}")
+
+
+def _point_reports(session: Session, incident_id: int, report_ids: list[int]) -> None:
+    if report_ids:
+        session.execute(
+            update(Report)
+            .where(
+                Report.id == any_(literal(report_ids, ARRAY(BigInteger))),
+                Report.incident_id.is_distinct_from(incident_id),
+            )
+            .values(incident_id=incident_id)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def _remove_evidence(

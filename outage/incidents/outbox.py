@@ -1,6 +1,7 @@
 """What customers are told of an incident: the outbox events its changes imply, written
 in the caller's transaction with the change itself."""
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ def incident_event(
     accounts: list[str] | None = None,
     switching: bool = False,
     at: datetime | None = None,
+    areas: Mapping[int, str | None] | None = None,
 ) -> None:
     """Customers of the incident's device (or premise) are to be told `kind`.
 
@@ -37,7 +39,8 @@ def incident_event(
     message says, with the ETR.
     `at`: when a partial restoration gave those customers supply again (a whole one's is
     the incident's `restored_at`). Every event names the cause, when known, and the area
-    (the feeder's name, else the device's: never a customer's address).
+    (the feeder's name, else the device's: never a customer's address); `areas`, read for
+    many incidents at once (`areas_of`), saves reading it again.
     """
     hazard = incident.kind is IncidentKind.HAZARD
     if hazard and kind is not EventKind.OUTAGE_DETECTED:
@@ -49,7 +52,7 @@ def incident_event(
     if below is not None:
         device_id = session.scalar(select(Device.id).where(Device.asset_ref == below))
         premise_id = None
-    details = _facts(session, incident)
+    details = _facts(session, incident, areas)
     if switching:
         details["switching"] = True
     restored_at = at or incident.restored_at
@@ -67,18 +70,33 @@ def incident_event(
     )
 
 
-def _facts(session: Session, incident: Incident) -> dict[str, Any]:
+def areas_of(session: Session, incidents: Sequence[Incident]) -> dict[int, str | None]:
+    """Incident -> the area its messages name (its feeder's name, else its device's), for
+    many incidents in at most two queries."""
+    feeder_ids = {i.feeder_id for i in incidents if i.feeder_id is not None}
+    rows = session.execute(select(Feeder.id, Feeder.name).where(Feeder.id.in_(feeder_ids)))
+    feeders = {feeder_id: name for feeder_id, name in rows}
+    areas = {i.id: feeders.get(i.feeder_id) if i.feeder_id else None for i in incidents}
+    unnamed = {i.device_id for i in incidents if areas[i.id] is None and i.device_id is not None}
+    if unnamed:
+        rows = session.execute(select(Device.id, Device.asset_ref).where(Device.id.in_(unnamed)))
+        devices = {device_id: asset_ref for device_id, asset_ref in rows}
+        for incident in incidents:
+            if areas[incident.id] is None and incident.device_id is not None:
+                areas[incident.id] = devices.get(incident.device_id)
+    return areas
+
+
+def _facts(
+    session: Session, incident: Incident, areas: Mapping[int, str | None] | None
+) -> dict[str, Any]:
     """What every message of the incident may say: its ETR, cause and area."""
     details: dict[str, Any] = {}
     if incident.etr is not None:
         details["etr"] = incident.etr.isoformat()
     if incident.cause is not None:
         details["cause"] = incident.cause
-    area = None
-    if incident.feeder_id is not None:
-        area = session.scalar(select(Feeder.name).where(Feeder.id == incident.feeder_id))
-    if area is None and incident.device_id is not None:
-        area = session.scalar(select(Device.asset_ref).where(Device.id == incident.device_id))
+    area = areas[incident.id] if areas is not None else areas_of(session, [incident])[incident.id]
     if area is not None:
         details["area"] = area
     return details

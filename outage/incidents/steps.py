@@ -4,7 +4,8 @@ moves as the lifecycle allows, checks of times and figures, and naming or moving
 an incident is blamed on.
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -130,35 +131,63 @@ def _place(
     feeder: str | None,
 ) -> _Place:
     """Device or premise ids from the engine's names; the feeder follows unless given."""
-    if device_asset_ref is not None and account is not None:
-        raise InvalidIncidentValue(
-            "an incident is on a device or on one customer's service, not both"
-        )
-    device_id = premise_id = feeder_id = None
-    label: dict[str, str | None] = {}
-    if device_asset_ref is not None:
-        device = session.execute(
-            select(Device.id, Device.feeder_id).where(Device.asset_ref == device_asset_ref)
-        ).first()
-        if device is None:
-            raise UnknownAsset(f"no device with asset_ref {device_asset_ref!r}")
-        device_id, feeder_id = device
-        label = {"device": device_asset_ref}
-    elif account is not None:
-        premise = session.execute(
-            select(Premise.id, Premise.feeder_id, Premise.ref)
-            .join(Customer, Customer.premise_id == Premise.id)
-            .where(Customer.account == account)
-        ).first()
-        if premise is None:
-            raise UnknownAsset(f"no customer with account {account!r}")
-        premise_id, feeder_id, premise_ref = premise
-        label = {"premise": premise_ref, "account": account}
+    (place,) = _places(session, [(device_asset_ref, account)])
     if feeder is not None:
         feeder_id = session.scalar(select(Feeder.id).where(Feeder.name == feeder))
         if feeder_id is None:
             raise UnknownAsset(f"no feeder named {feeder!r}")
-    return _Place(device_id, premise_id, feeder_id, label)
+        place = replace(place, feeder_id=feeder_id)
+    return place
+
+
+def _places(session: Session, named: Sequence[tuple[str | None, str | None]]) -> list[_Place]:
+    """`_place` of many (device asset_ref, account) names in two queries, without feeders."""
+    devices = sorted({device for device, _ in named if device is not None})
+    accounts = sorted({account for _, account in named if account is not None})
+    device_rows = (
+        {
+            ref: (device_id, feeder_id)
+            for ref, device_id, feeder_id in session.execute(
+                select(Device.asset_ref, Device.id, Device.feeder_id).where(
+                    Device.asset_ref.in_(devices)
+                )
+            )
+        }
+        if devices
+        else {}
+    )
+    premise_rows = (
+        {
+            account: (premise_id, feeder_id, ref)
+            for account, premise_id, feeder_id, ref in session.execute(
+                select(Customer.account, Premise.id, Premise.feeder_id, Premise.ref)
+                .join(Customer, Customer.premise_id == Premise.id)
+                .where(Customer.account.in_(accounts))
+            )
+        }
+        if accounts
+        else {}
+    )
+    places = []
+    for device, account in named:
+        if device is not None and account is not None:
+            raise InvalidIncidentValue(
+                "an incident is on a device or on one customer's service, not both"
+            )
+        if device is not None:
+            if device not in device_rows:
+                raise UnknownAsset(f"no device with asset_ref {device!r}")
+            device_id, feeder_id = device_rows[device]
+            places.append(_Place(device_id, None, feeder_id, {"device": device}))
+        elif account is not None:
+            if account not in premise_rows:
+                raise UnknownAsset(f"no customer with account {account!r}")
+            premise_id, feeder_id, premise_ref = premise_rows[account]
+            label = {"premise": premise_ref, "account": account}
+            places.append(_Place(None, premise_id, feeder_id, label))
+        else:
+            places.append(_Place(None, None, None, {}))
+    return places
 
 
 def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetime:

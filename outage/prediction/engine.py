@@ -30,9 +30,11 @@ from outage.grid.live import LiveTopology, shared_topology
 from outage.grid.models import Customer, Device
 from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
+    Opening,
     cancel,
     merge_incidents,
     open_incident,
+    open_incidents,
     open_nested,
     restore,
     update_prediction,
@@ -64,7 +66,15 @@ from outage.prediction.pinging import (
     kept_back,
     link,
 )
-from outage.prediction.reconcile import Cancel, Merge, Open, OpenIncident, Update, reconcile
+from outage.prediction.reconcile import (
+    Cancel,
+    Change,
+    Merge,
+    Open,
+    OpenIncident,
+    Update,
+    reconcile,
+)
 from outage.prediction.switching import (
     Interval,
     Known,
@@ -120,7 +130,9 @@ class Engine:
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
         live = shared_topology(session.get_bind().engine.url)
         pinging = configured_pinging(get_settings())
-        return cls(live.get(session), window=window, live=live, pinging=pinging)
+        engine = cls(live.get(session), window=window, live=live, pinging=pinging)
+        engine.index.prime(engine.index.node_of)  # a storm's first cycles need them all
+        return engine
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
@@ -170,15 +182,10 @@ class Engine:
         figures = {i.id: (i.confidence, i.customers_affected) for i in active}
         attached: dict[int, frozenset[EvidenceRef]] = {}
         counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
-        for change in reconcile(current, predictions):
+        changes = reconcile(current, predictions)
+        restored = self._recently_restored(session, now, changes)
+        for change in changes:
             match change:
-                case Open(prediction):
-                    refs = self._refs(prediction, evidence)
-                    opened = self._open(session, prediction, evidence, refs, now)
-                    placed[prediction.device] = opened
-                    attached[opened] = frozenset(refs)
-                    counts["opened"] += 1
-                    self._link_pings(session, placed[prediction.device], prediction, evidence)
                 case Update(incident_id, prediction, move):
                     refs = self._refs(prediction, evidence)
                     incident = places[incident_id]
@@ -196,6 +203,12 @@ class Engine:
                 case Cancel(incident_id):
                     cancel(session, incident_id, reason="the evidence no longer supports an outage")
                     counts["cancelled"] += 1
+        openings = [change.prediction for change in changes if isinstance(change, Open)]
+        for prediction, opened, refs in self._open(session, openings, evidence, restored, now):
+            placed[prediction.device] = opened
+            attached[opened] = frozenset(refs)
+            counts["opened"] += 1
+            self._link_pings(session, opened, prediction, evidence)
         self._open_hazards(session, evidence)
         self._ask_about_open(session, [d for d in doubtful if d not in new], placed, now)
         self._remember(session, attached)
@@ -258,48 +271,67 @@ class Engine:
     def _open(
         self,
         session: Session,
+        predictions: list[Prediction],
+        evidence: EvidenceSet,
+        restored: list[tuple[int, str]],
+        now: datetime,
+    ) -> list[tuple[Prediction, int, list[EvidenceRef]]]:
+        """Open the new outages, each with its incident and evidence: those a restoration
+        left out nest in it, one by one; the others open at once."""
+        opened = []
+        alone = []
+        for prediction in predictions:
+            refs = self._refs(prediction, evidence)
+            opening = self._opening(prediction, evidence, refs, now)
+            parent = self._restored_parent(prediction, restored)
+            if parent is None:
+                alone.append((prediction, opening))
+                continue
+            nested = open_nested(
+                session,
+                parent,
+                device_asset_ref=opening.device_asset_ref,
+                account=opening.account,
+                confidence=opening.confidence,
+                customers_affected=opening.customers_affected,
+                started_at=opening.started_at,
+                evidence=refs,
+                reason=f"left out when incident {parent} was restored; {opening.reason}",
+            )
+            opened.append((prediction, nested, refs))
+        ids = open_incidents(session, [opening for _, opening in alone])
+        for (prediction, opening), incident_id in zip(alone, ids, strict=True):
+            opened.append((prediction, incident_id, list(opening.evidence)))
+        return opened
+
+    def _opening(
+        self,
         prediction: Prediction,
         evidence: EvidenceSet,
         refs: list[EvidenceRef],
         now: datetime,
-    ) -> int:
+    ) -> Opening:
         earliest = [evidence.first_seen[a] for a in prediction.evidence]
         if prediction.device in evidence.opened_at:
             earliest.append(evidence.opened_at[prediction.device])
-        started = min(earliest, default=now)
         device, account = self._place(prediction)
-        reason = f"evidence from {len(prediction.evidence)} customers points here"
-        parent = self._restored_parent(session, prediction, now)
-        if parent is None:
-            return open_incident(
-                session,
-                device_asset_ref=device,
-                account=account,
-                confidence=prediction.confidence,
-                customers_affected=len(prediction.accounts),
-                started_at=started,
-                evidence=refs,
-                reason=reason,
-            )
-        return open_nested(
-            session,
-            parent,
+        return Opening(
             device_asset_ref=device,
             account=account,
             confidence=prediction.confidence,
             customers_affected=len(prediction.accounts),
-            started_at=started,
+            started_at=min(earliest, default=now),
             evidence=refs,
-            reason=f"left out when incident {parent} was restored; {reason}",
+            reason=f"evidence from {len(prediction.evidence)} customers points here",
         )
 
-    def _restored_parent(
-        self, session: Session, prediction: Prediction, now: datetime
-    ) -> int | None:
-        """A recently restored incident upstream of this one: what it left out is nested."""
-        if prediction.kind == SERVICE:
-            return None
-        upstream = set(self.topology.upstream(prediction.device).devices)
+    def _recently_restored(
+        self, session: Session, now: datetime, changes: list[Change]
+    ) -> list[tuple[int, str]]:
+        """(incident, device) of the outages restored within the window, latest first: read
+        once a cycle, and only when it opens something."""
+        if not any(isinstance(change, Open) for change in changes):
+            return []
         rows = session.execute(  # an ORM query: it flushes this cycle's restorations first
             select(Incident.id, Device.asset_ref)
             .join(Device, Device.id == Incident.device_id)
@@ -309,7 +341,16 @@ class Engine:
             )
             .order_by(Incident.restored_at.desc())
         )
-        return next((row.id for row in rows if row.asset_ref in upstream), None)
+        return [(incident_id, asset_ref) for incident_id, asset_ref in rows]
+
+    def _restored_parent(
+        self, prediction: Prediction, restored: list[tuple[int, str]]
+    ) -> int | None:
+        """A recently restored incident upstream of this one: what it left out is nested."""
+        if prediction.kind == SERVICE or not restored:
+            return None
+        upstream = set(self.topology.upstream(prediction.device).devices)
+        return next((incident for incident, device in restored if device in upstream), None)
 
     def _update(
         self,
@@ -618,10 +659,11 @@ def _subscribe(listener: Any, region: int, stop: threading.Event, poll_s: float)
 
 
 def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:
+    started = time.perf_counter()
     try:
         with sessions() as session, session.begin():
             result = engine.run_cycle(session)
         if result.opened or result.merged or result.cancelled or result.restored:
-            log.info("engine cycle: %s", result)
+            log.info("engine cycle: %s in %.2f s", result, time.perf_counter() - started)
     except Exception:
         log.exception("engine cycle failed; retrying on the next evidence")

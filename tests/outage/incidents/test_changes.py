@@ -10,21 +10,24 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from outage.incidents.changes import (
+    Opening,
     cancel,
     merge_incidents,
     open_incident,
+    open_incidents,
     open_nested,
     restore,
     set_etr,
     update_prediction,
 )
 from outage.incidents.enums import AuditAction, IncidentKind
-from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
+from outage.incidents.errors import IncidentConflict, InvalidIncidentValue, UnknownAsset
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import IncidentEvidence
 from outage.incidents.queries import get_incident
 from outage.intake.enums import Hazard
+from outage.outbox.models import NotificationEvent
 from tests.conftest import make_crew
 
 from .conftest import Places, act, events_of
@@ -74,6 +77,54 @@ def test_single_service_outage_is_on_the_customers_premise(
     assert incident.device is None
     assert incident.premise is not None
     assert incident.feeder is not None
+
+
+def _opening(**place: str) -> Opening:
+    started = datetime.now(UTC) - timedelta(minutes=30)
+    return Opening(
+        confidence=0.7, customers_affected=20, started_at=started, reason="calls", **place
+    )
+
+
+def test_opened_at_once_each_incident_is_on_its_own_place_in_order(
+    session: Session, places: Places
+) -> None:
+    fuse, other, account = places.fuses[0], places.fuses[-1], places.accounts[3]
+    openings = [
+        _opening(device_asset_ref=fuse),
+        _opening(account=account),
+        _opening(device_asset_ref=other),
+    ]
+    first, second, third = (get_incident(session, i) for i in open_incidents(session, openings))
+    assert first.device is not None and first.device.asset_ref == fuse
+    assert second.device is None and second.premise is not None
+    assert third.device is not None and third.device.asset_ref == other
+    assert (first.feeder, third.feeder) == (places.feeder_of[fuse], places.feeder_of[other])
+
+
+def test_opened_at_once_an_incident_is_audited_and_told_as_when_opened_alone(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    fuse, other = places.fuses[0], places.fuses[-1]
+    alone = open_on(session, fuse, reason="calls")
+    (together,) = open_incidents(session, [_opening(device_asset_ref=other)])
+    audits = [events_of(session, i)[0].details for i in (alone, together)]
+    assert audits[0] | {"device": other} == audits[1]
+    told = {
+        e.incident_id: e.details
+        for e in session.scalars(
+            select(NotificationEvent).where(NotificationEvent.incident_id.in_([alone, together]))
+        )
+    }
+    assert told == {
+        alone: {"area": places.feeder_of[fuse]},
+        together: {"area": places.feeder_of[other]},
+    }
+
+
+def test_opening_at_once_on_an_unknown_device_is_refused(session: Session) -> None:
+    with pytest.raises(UnknownAsset, match="no device"):
+        open_incidents(session, [_opening(device_asset_ref="no such fuse")])
 
 
 def test_hazard_incident_needs_its_hazard(session: Session) -> None:
