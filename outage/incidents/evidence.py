@@ -70,9 +70,10 @@ def _add_evidence_to_many(
 ) -> dict[int, dict[str, list[int]]]:
     """`_add_evidence` for many incidents in a few statements (a storm's openings carry a
     hundred thousand references): incident -> what is new to it, by source."""
+    grouped = {incident_id: _by_source(refs) for incident_id, refs in evidence.items()}
     pairs: dict[EvidenceSource, tuple[list[int], list[int]]] = {}
-    for incident_id, refs in evidence.items():
-        for source, ids in _by_source(refs).items():
+    for incident_id, by_source in grouped.items():
+        for source, ids in by_source.items():
             incidents, wanted = pairs.setdefault(source, ([], []))
             incidents.extend([incident_id] * len(ids))
             wanted.extend(ids)
@@ -94,8 +95,8 @@ def _add_evidence_to_many(
         for incident_id, ref_id in sorted(new):
             added.setdefault(incident_id, {}).setdefault(source.value, []).append(ref_id)
         if source is EvidenceSource.REPORT:
-            for incident_id, refs in evidence.items():
-                _point_reports(session, incident_id, _by_source(refs).get(source, []))
+            for incident_id, by_source in grouped.items():
+                _point_reports(session, incident_id, by_source.get(source, []))
     return added
 
 

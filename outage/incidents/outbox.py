@@ -74,8 +74,10 @@ def areas_of(session: Session, incidents: Sequence[Incident]) -> dict[int, str |
     """Incident -> the area its messages name (its feeder's name, else its device's), for
     many incidents in at most two queries."""
     feeder_ids = {i.feeder_id for i in incidents if i.feeder_id is not None}
-    rows = session.execute(select(Feeder.id, Feeder.name).where(Feeder.id.in_(feeder_ids)))
-    feeders = {feeder_id: name for feeder_id, name in rows}
+    feeders = {}
+    if feeder_ids:
+        rows = session.execute(select(Feeder.id, Feeder.name).where(Feeder.id.in_(feeder_ids)))
+        feeders = {feeder_id: name for feeder_id, name in rows}
     areas = {i.id: feeders.get(i.feeder_id) if i.feeder_id else None for i in incidents}
     unnamed = {i.device_id for i in incidents if areas[i.id] is None and i.device_id is not None}
     if unnamed:

@@ -12,14 +12,14 @@ import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg2
-from sqlalchemy import event, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +44,7 @@ from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.queries import ActiveIncident, active_incidents
+from outage.prediction.attached import AttachedEvidence
 from outage.prediction.evidence import EvidenceSet, gather, refed_by_switching
 from outage.prediction.hazards import open_hazard
 from outage.prediction.inference import (
@@ -68,7 +69,6 @@ from outage.prediction.pinging import (
 )
 from outage.prediction.reconcile import (
     Cancel,
-    Change,
     Merge,
     Open,
     OpenIncident,
@@ -117,14 +117,12 @@ class Engine:
         pinging: Pinging | None = None,
     ):
         self.topology = topology
-        self.index = ProtectionIndex.of(topology)
+        self.index = ProtectionIndex(topology)
         self.window = window
         self.params = params
         self.live = live
         self.pinging = pinging
-        self._attached: dict[int, frozenset[EvidenceRef]] = {}
-        """Incident -> the evidence this engine attached to it in cycles that committed: a
-        storm's hundred thousand references are not sent again every cycle."""
+        self.attached = AttachedEvidence()
 
     @classmethod
     def load(cls, session: Session, *, window: timedelta) -> "Engine":
@@ -171,7 +169,11 @@ class Engine:
             if i.device is not None and i.device in links and not i.engine_owned
         }
         inference = infer(
-            self.topology, evidence.items, self.params, known_out=set(evidence.known_out) | held
+            self.topology,
+            evidence.items,
+            self.params,
+            known_out=set(evidence.known_out) | held,
+            index=self.index,
         )
         doubtful = in_doubt(inference, self.pinging.policy) if self.pinging else []
         new = [d for d in doubtful if not any(i.accounts & d[0].accounts for i in current)]
@@ -179,21 +181,24 @@ class Engine:
         predictions = [p for p in inference.predictions if p.device not in waiting]
         placed: dict[str, int] = {}
         places = {i.id: i for i in current}
+        versions = {i.id: i.version for i in active}
         figures = {i.id: (i.confidence, i.customers_affected) for i in active}
         attached: dict[int, frozenset[EvidenceRef]] = {}
         counts = {"opened": 0, "updated": 0, "merged": 0, "cancelled": 0}
         changes = reconcile(current, predictions)
-        restored = self._recently_restored(session, now, changes)
+        openings = [change.prediction for change in changes if isinstance(change, Open)]
+        restored = self._recently_restored(session, now) if openings else []
         for change in changes:
             match change:
                 case Update(incident_id, prediction, move):
                     refs = self._refs(prediction, evidence)
+                    known = self.attached.known(incident_id, versions[incident_id])
+                    unattached = [ref for ref in refs if ref not in known]
+                    written = figures[incident_id]
                     incident = places[incident_id]
-                    if self._update(
-                        session, incident, figures[incident_id], prediction, refs, move
-                    ):
+                    if self._update(session, incident, written, prediction, unattached, move):
                         counts["updated"] += 1
-                    attached[incident_id] = self._attached.get(incident_id, frozenset()).union(refs)
+                    attached[incident_id] = known.union(refs)
                     placed[prediction.device] = incident_id
                 case Merge(keep_id, merged_id):
                     merge_incidents(
@@ -203,25 +208,22 @@ class Engine:
                 case Cancel(incident_id):
                     cancel(session, incident_id, reason="the evidence no longer supports an outage")
                     counts["cancelled"] += 1
-        openings = [change.prediction for change in changes if isinstance(change, Open)]
-        for prediction, opened, refs in self._open(session, openings, evidence, restored, now):
+        for prediction, opened, opened_with in self._open(
+            session, openings, evidence, restored, now
+        ):
             placed[prediction.device] = opened
-            attached[opened] = frozenset(refs)
+            attached[opened] = frozenset(opened_with)
             counts["opened"] += 1
             self._link_pings(session, opened, prediction, evidence)
         self._open_hazards(session, evidence)
         self._ask_about_open(session, [d for d in doubtful if d not in new], placed, now)
-        self._remember(session, attached)
+        self.attached.stage(session, attached)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
 
-    def _remember(self, session: Session, attached: dict[int, frozenset[EvidenceRef]]) -> None:
-        """Hold what this cycle attached once its transaction commits, never before: a cycle
-        rolled back attached nothing."""
-
-        def committed(_: Session) -> None:
-            self._attached = attached
-
-        event.listen(session, "after_commit", committed, once=True)
+    def committed(self) -> None:
+        """The last cycle's transaction committed: what it attached is attached (the owner
+        of the transaction says so; without it, every cycle sends all its evidence)."""
+        self.attached.committed()
 
     def _link_pings(
         self, session: Session, incident_id: int, prediction: Prediction, evidence: EvidenceSet
@@ -254,7 +256,7 @@ class Engine:
     def _follow(self, topology: Topology) -> None:
         if topology is not self.topology:
             self.topology = topology
-            self.index = ProtectionIndex.of(topology, previous=self.index)
+            self.index = ProtectionIndex(topology, previous=self.index)
 
     def _refs(self, prediction: Prediction, evidence: EvidenceSet) -> list[EvidenceRef]:
         refs = [ref for account in prediction.evidence for ref in evidence.refs[account]]
@@ -275,10 +277,10 @@ class Engine:
         evidence: EvidenceSet,
         restored: list[tuple[int, str]],
         now: datetime,
-    ) -> list[tuple[Prediction, int, list[EvidenceRef]]]:
+    ) -> list[tuple[Prediction, int, Sequence[EvidenceRef]]]:
         """Open the new outages, each with its incident and evidence: those a restoration
         left out nest in it, one by one; the others open at once."""
-        opened = []
+        opened: list[tuple[Prediction, int, Sequence[EvidenceRef]]] = []
         alone = []
         for prediction in predictions:
             refs = self._refs(prediction, evidence)
@@ -301,7 +303,7 @@ class Engine:
             opened.append((prediction, nested, refs))
         ids = open_incidents(session, [opening for _, opening in alone])
         for (prediction, opening), incident_id in zip(alone, ids, strict=True):
-            opened.append((prediction, incident_id, list(opening.evidence)))
+            opened.append((prediction, incident_id, opening.evidence))
         return opened
 
     def _opening(
@@ -325,13 +327,9 @@ class Engine:
             reason=f"evidence from {len(prediction.evidence)} customers points here",
         )
 
-    def _recently_restored(
-        self, session: Session, now: datetime, changes: list[Change]
-    ) -> list[tuple[int, str]]:
+    def _recently_restored(self, session: Session, now: datetime) -> list[tuple[int, str]]:
         """(incident, device) of the outages restored within the window, latest first: read
-        once a cycle, and only when it opens something."""
-        if not any(isinstance(change, Open) for change in changes):
-            return []
+        once for a cycle's openings."""
         rows = session.execute(  # an ORM query: it flushes this cycle's restorations first
             select(Incident.id, Device.asset_ref)
             .join(Device, Device.id == Incident.device_id)
@@ -358,21 +356,19 @@ class Engine:
         incident: OpenIncident,
         written: tuple[float, int],
         prediction: Prediction,
-        refs: list[EvidenceRef],
+        unattached: list[EvidenceRef],
         move: bool,
     ) -> bool:
-        """Bring the incident in line with its prediction, writing only when something
-        differs from what it holds (`written`: its confidence and customers affected, and
-        the evidence attached before); True when it wrote. An incident that stays where it
-        is counts its own customers, on the network as operated now (a prediction elsewhere
+        """Bring the incident in line with its prediction, writing only when it moves, gets
+        evidence not attached yet, or its confidence or customers affected differ from
+        what it holds (`written`); True when it changed. An incident that stays where it is
+        counts its own customers, on the network as operated now (a prediction elsewhere
         may have claimed it with its evidence)."""
-        known = self._attached.get(incident.id, frozenset())
-        unattached = [ref for ref in refs if ref not in known]
         customers = prediction.accounts if move else incident.accounts
         if not move and not unattached and written == (prediction.confidence, len(customers)):
             return False
         device, account = self._place(prediction) if move else (None, None)
-        update_prediction(
+        return update_prediction(
             session,
             incident.id,
             device_asset_ref=device,
@@ -382,7 +378,6 @@ class Engine:
             add_evidence=unattached,
             reason="moved to where the evidence points" if move else "more evidence",
         )
-        return True
 
     def _apply_switching(
         self, session: Session, evidence: EvidenceSet, active: list[ActiveIncident]
@@ -663,6 +658,7 @@ def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:
     try:
         with sessions() as session, session.begin():
             result = engine.run_cycle(session)
+        engine.committed()
         if result.opened or result.merged or result.cancelled or result.restored:
             log.info("engine cycle: %s in %.2f s", result, time.perf_counter() - started)
     except Exception:

@@ -20,13 +20,11 @@ is a single-service outage. The call rate p is re-estimated from the evidence.
 """
 
 import math
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import pairwise
-from typing import ClassVar
 
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
@@ -99,13 +97,12 @@ class Prediction:
 
 
 class ProtectionIndex:
-    """The protective-device tree of an oriented network, built lazily and cached."""
-
-    _cache: ClassVar["weakref.WeakKeyDictionary[Topology, ProtectionIndex]"] = (
-        weakref.WeakKeyDictionary()
-    )
+    """The protective-device tree of an oriented network, built lazily as questions come:
+    an engine keeps one for the network it follows."""
 
     def __init__(self, topology: Topology, previous: "ProtectionIndex | None" = None) -> None:
+        """`previous`, an index of the same network before some switching, lends what
+        switching does not change."""
         self.topology = topology
         served = topology.network.accounts_at
         self.node_of: dict[str, str]
@@ -119,15 +116,6 @@ class ProtectionIndex:
         self._chain: dict[str, tuple[str, ...]] = {}
         self._parent: dict[str, str | None] = {}
         self._accounts: dict[str, frozenset[str]] = {}
-
-    @classmethod
-    def of(cls, topology: Topology, previous: "ProtectionIndex | None" = None) -> "ProtectionIndex":
-        """The index of `topology`; `previous`, an index of the same network before some
-        switching, lends what switching does not change."""
-        index = cls._cache.get(topology)
-        if index is None:
-            index = cls._cache[topology] = cls(topology, previous)
-        return index
 
     def chain(self, account: str) -> tuple[str, ...]:
         """Protective devices above a customer, nearest first (empty when not energized)."""
@@ -192,9 +180,12 @@ def infer(
     params: Params = Params(),
     *,
     known_out: Iterable[str] = (),
+    index: "ProtectionIndex | None" = None,
 ) -> "Inference":
-    """`predict`, keeping the solver's scores to weigh each prediction's rivals."""
-    index = ProtectionIndex.of(topology)
+    """`predict`, keeping the solver's scores to weigh each prediction's rivals; `index`,
+    the topology's index kept from earlier calls (an engine's), saves building it again."""
+    if index is None:
+        index = ProtectionIndex(topology)
     by_account: dict[str, set[EvidenceKind]] = defaultdict(set)
     for item in evidence:
         by_account[item.account].add(item.kind)

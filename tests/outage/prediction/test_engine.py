@@ -7,11 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.model import GridModel
 from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
-from outage.prediction.engine import Engine, run_forever
+from outage.incidents.changes import update_prediction
+from outage.incidents.evidence import EvidenceRef
+from outage.incidents.models import IncidentEvidence
+from outage.prediction.engine import CycleResult, Engine, run_forever
 
 WINDOW = timedelta(hours=4)
 
@@ -86,42 +91,85 @@ def test_second_cycle_without_new_evidence_changes_nothing(
     assert api.get("/api/v1/incidents", params={"status": "active"}).json() == before
 
 
+def _gasps(api: TestClient, sample_grid: GridModel, accounts: list[str]) -> None:
+    meter_of = {p.customer.account: p.meter_id for p in sample_grid.premises}
+    at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    events = [{"meter_id": meter_of[a], "event": "last_gasp", "occurred_at": at} for a in accounts]
+    api.post("/api/v1/ami/events", json={"events": events}).raise_for_status()
+
+
+def _evidence_count(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(IncidentEvidence)) or 0
+
+
+@pytest.fixture
+def running(engine_db: str) -> tuple[Engine, sessionmaker[Session]]:
+    """An engine kept across cycles, as `run_forever` keeps it, and its sessions."""
+    sessions = session_factory(engine_db)
+    with sessions() as session:
+        return Engine.load(session, window=WINDOW), sessions
+
+
+def _committed_cycle(engine: Engine, sessions: sessionmaker[Session]) -> CycleResult:
+    with session_scope(sessions) as session:
+        result = engine.run_cycle(session)
+    engine.committed()
+    return result
+
+
 def test_a_running_engine_writes_nothing_to_an_incident_nothing_changed(
-    api: TestClient, engine_db: str, topology: Topology
+    api: TestClient,
+    running: tuple[Engine, sessionmaker[Session]],
+    topology: Topology,
+    sample_grid: GridModel,
 ) -> None:
     _, accounts = _fuse_with_customers(topology, 6)
-    for account in accounts[:3]:
-        _report(api, account)
-    sessions = session_factory(engine_db)
-    with session_scope(sessions) as session:
-        engine = Engine.load(session, window=WINDOW)
-        assert engine.run_cycle(session).opened == 1
+    _gasps(api, sample_grid, accounts[:3])
+    assert _committed_cycle(*running).opened == 1
     (before,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
-    with session_scope(sessions) as session:
-        assert engine.run_cycle(session).updated == 0
+    assert _committed_cycle(*running).updated == 0
     (after,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
     assert after["version"] == before["version"]
 
 
 def test_evidence_of_a_cycle_rolled_back_is_attached_by_the_next(
-    api: TestClient, engine_db: str, topology: Topology
+    api: TestClient,
+    running: tuple[Engine, sessionmaker[Session]],
+    topology: Topology,
+    sample_grid: GridModel,
 ) -> None:
+    engine, sessions = running
     _, accounts = _fuse_with_customers(topology, 6)
-    for account in accounts[:3]:
-        _report(api, account)
-    sessions = session_factory(engine_db)
-    with session_scope(sessions) as session:
-        engine = Engine.load(session, window=WINDOW)
-        engine.run_cycle(session)
-    for account in accounts[3:5]:
-        _report(api, account)
+    _gasps(api, sample_grid, accounts[:3])
+    _committed_cycle(engine, sessions)
+    _gasps(api, sample_grid, accounts[3:5])
     with sessions() as session:
         assert engine.run_cycle(session).updated == 1
         session.rollback()
+    _committed_cycle(engine, sessions)
+    assert _evidence_count(sessions) == 5
+
+
+def test_evidence_someone_else_took_off_is_attached_again(
+    api: TestClient,
+    running: tuple[Engine, sessionmaker[Session]],
+    topology: Topology,
+    sample_grid: GridModel,
+) -> None:
+    """The engine trusts what it attached only while nobody else changed the incident."""
+    engine, sessions = running
+    _, accounts = _fuse_with_customers(topology, 6)
+    _gasps(api, sample_grid, accounts[:3])
+    _committed_cycle(engine, sessions)
     with session_scope(sessions) as session:
-        engine.run_cycle(session)
-    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
-    assert incident["report_count"] == 5
+        incident_id, event_id = session.execute(
+            select(IncidentEvidence.incident_id, IncidentEvidence.meter_event_id).limit(1)
+        ).one()
+        taken = [EvidenceRef.meter_event(event_id)]
+        update_prediction(session, incident_id, remove_evidence=taken, reason="a split")
+    _committed_cycle(engine, sessions)
+    assert _evidence_count(sessions) == 3
 
 
 def test_scada_close_restores_the_incident(
