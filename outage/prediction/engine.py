@@ -594,33 +594,37 @@ def run_forever(
     """
     sessions = session_factory(database_url)
     engine: Engine | None = None
-    while not stop.is_set():
-        connection: Any = None
-        try:
-            connection = get_engine(database_url).raw_connection()
-            listener: Any = connection.driver_connection  # the psycopg2 connection, for LISTEN
-            listener.autocommit = True
-            if not _subscribe(listener, region, stop, poll_s):
-                return
-            if engine is None:
-                with sessions() as session:
-                    engine = Engine.load(session, window=window)
-                gc.collect()
-                gc.freeze()  # the network lives as long as the engine: no collector walks it
-                log.info("engine ready for region %s", region)
-            while not stop.is_set():
-                _cycle(sessions, engine)
-                ready, _, _ = io_select.select([listener], [], [], poll_s)
-                if ready:
-                    time.sleep(debounce_s)  # let a burst of reports land in one cycle
-                    listener.poll()
-                    listener.notifies.clear()
-        except (psycopg2.Error, DBAPIError):
-            log.warning("engine lost the database; reconnecting in %s s", reconnect_s)
-            stop.wait(reconnect_s)
-        finally:
-            if connection is not None:
-                connection.invalidate()  # a listening session does not go back to the pool
+    try:
+        while not stop.is_set():
+            connection: Any = None
+            try:
+                connection = get_engine(database_url).raw_connection()
+                listener: Any = connection.driver_connection  # psycopg2's, for LISTEN
+                listener.autocommit = True
+                if not _subscribe(listener, region, stop, poll_s):
+                    return
+                if engine is None:
+                    with sessions() as session:
+                        engine = Engine.load(session, window=window)
+                    gc.collect()
+                    gc.freeze()  # the network lives as long as the engine: no collector walks it
+                    log.info("engine ready for region %s", region)
+                while not stop.is_set():
+                    _cycle(sessions, engine)
+                    ready, _, _ = io_select.select([listener], [], [], poll_s)
+                    if ready:
+                        time.sleep(debounce_s)  # let a burst of reports land in one cycle
+                        listener.poll()
+                        listener.notifies.clear()
+            except (psycopg2.Error, DBAPIError):
+                log.warning("engine lost the database; reconnecting in %s s", reconnect_s)
+                stop.wait(reconnect_s)
+            finally:
+                if connection is not None:
+                    connection.invalidate()  # a listening session does not go back to the pool
+    finally:
+        if engine is not None:
+            gc.unfreeze()  # what the engine froze may be collected again once it is gone
 
 
 @contextmanager
@@ -628,7 +632,8 @@ def _collector_paused() -> Iterator[None]:
     """A storm's cycle makes millions of short-lived objects, and each pass of the cyclic
     collector they set off walks every object the process holds: with it, a cycle over
     100,000 last gasps ran twice as slow. Reference counting frees them as the cycle goes;
-    what cycles they leave are collected after it."""
+    what cycles they leave (the cycle's, or another thread's meanwhile, as the collector
+    is the process's) are collected by the first pass after it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
