@@ -118,15 +118,24 @@ def _committed_cycle(engine: Engine, sessions: sessionmaker[Session]) -> CycleRe
     return result
 
 
-def test_a_running_engine_writes_nothing_to_an_incident_nothing_changed(
+@pytest.fixture
+def gasped(
     api: TestClient,
     running: tuple[Engine, sessionmaker[Session]],
     topology: Topology,
     sample_grid: GridModel,
-) -> None:
+) -> list[str]:
+    """Three customers under a fuse gasped, and the running engine's committed cycle opened
+    their incident; the accounts under the fuse."""
     _, accounts = _fuse_with_customers(topology, 6)
     _gasps(api, sample_grid, accounts[:3])
     assert _committed_cycle(*running).opened == 1
+    return accounts
+
+
+def test_a_running_engine_writes_nothing_to_an_incident_nothing_changed(
+    api: TestClient, running: tuple[Engine, sessionmaker[Session]], gasped: list[str]
+) -> None:
     (before,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
     assert _committed_cycle(*running).updated == 0
     (after,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
@@ -136,14 +145,11 @@ def test_a_running_engine_writes_nothing_to_an_incident_nothing_changed(
 def test_evidence_of_a_cycle_rolled_back_is_attached_by_the_next(
     api: TestClient,
     running: tuple[Engine, sessionmaker[Session]],
-    topology: Topology,
+    gasped: list[str],
     sample_grid: GridModel,
 ) -> None:
     engine, sessions = running
-    _, accounts = _fuse_with_customers(topology, 6)
-    _gasps(api, sample_grid, accounts[:3])
-    _committed_cycle(engine, sessions)
-    _gasps(api, sample_grid, accounts[3:5])
+    _gasps(api, sample_grid, gasped[3:5])
     with sessions() as session:
         assert engine.run_cycle(session).updated == 1
         session.rollback()
@@ -152,16 +158,10 @@ def test_evidence_of_a_cycle_rolled_back_is_attached_by_the_next(
 
 
 def test_evidence_someone_else_took_off_is_attached_again(
-    api: TestClient,
-    running: tuple[Engine, sessionmaker[Session]],
-    topology: Topology,
-    sample_grid: GridModel,
+    running: tuple[Engine, sessionmaker[Session]], gasped: list[str]
 ) -> None:
     """The engine trusts what it attached only while nobody else changed the incident."""
     engine, sessions = running
-    _, accounts = _fuse_with_customers(topology, 6)
-    _gasps(api, sample_grid, accounts[:3])
-    _committed_cycle(engine, sessions)
     with session_scope(sessions) as session:
         incident_id, event_id = session.execute(
             select(IncidentEvidence.incident_id, IncidentEvidence.meter_event_id).limit(1)
