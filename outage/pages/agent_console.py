@@ -40,6 +40,7 @@ from outage.notifications.schemas import NotificationOut
 from outage.pages.customer import filled_in, form_idempotency_key
 from outage.pages.staff import national_phone, normal_ticket, redirect, staff_page
 from outage.prediction.hazards import open_reported_hazard
+from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep
 from outage.web.principal import Principal, PrincipalDep, require
 from outage.web.rendering import local_moment, local_zone, request_language
@@ -202,16 +203,7 @@ def file_request(
     t = i18n.strings(language)
 
     def refused(message: str) -> HTMLResponse:
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            zone=config.local_timezone,
-            extra_errors=[message],
-            status_code=422,
-        )
+        return _refused(request, session, staff, config, language, form.q, message, 422)
 
     key = form_idempotency_key("agent-form", form.token)
     if key is None:
@@ -284,16 +276,8 @@ def file_visit(
         with session.begin_nested():
             receipt = visits.request_visit(session, ticket, settings=config, language=language)
     except DomainError:
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            zone=config.local_timezone,
-            extra_errors=[i18n.strings(language)["agent_visit_error"]],
-            status_code=409,
-        )
+        message = i18n.strings(language)["agent_visit_error"]
+        return _refused(request, session, staff, config, language, form.q, message, 409)
     return redirect("/agent", {"q": form.q.strip(), "ticket": receipt.ticket, "lang": language})
 
 
@@ -319,16 +303,8 @@ def add_contact(
         with session.begin_nested():
             alert_contacts.add_contact(session, form.account.strip(), given, agent=staff.name)
     except (ValidationError, DomainError):
-        return _console_page(
-            session,
-            language,
-            form.q,
-            staff=staff,
-            live=request.app.state.topology,
-            zone=config.local_timezone,
-            extra_errors=[t["agent_contact_error"]],
-            status_code=422,
-        )
+        message = t["agent_contact_error"]
+        return _refused(request, session, staff, config, language, form.q, message, 422)
     return redirect("/agent", {"q": form.q.strip(), "lang": language})
 
 
@@ -376,6 +352,29 @@ def _report_errors(exc: ValidationError, t: Mapping[str, str]) -> list[str]:
         if message not in errors:
             errors.append(message)
     return errors
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    staff: Principal,
+    config: Settings,
+    language: Language,
+    query: str,
+    message: str,
+    status_code: int,
+) -> HTMLResponse:
+    """The search page again, saying why a button's post was refused."""
+    return _console_page(
+        session,
+        language,
+        query,
+        staff=staff,
+        live=request.app.state.topology,
+        zone=config.local_timezone,
+        extra_errors=[message],
+        status_code=status_code,
+    )
 
 
 def _console_page(
