@@ -1,29 +1,37 @@
-"""Estimated time of restoration (ETR) of an incident: backlog + travel + assessment + repair.
+"""Estimated time of restoration (ETR) of an incident: a range, not a point.
+
+An ETR is three times: the expected one (the median, the headline customers see) and the
+range the restoration likely falls in, from its earliest to its latest (by default the
+20th and 80th percentiles, `Quantiles`). It is backlog + travel + assessment + repair:
 
 - Repair (crew on site to power back) comes from the durations of closed incidents: of
-  the same device kind and cause when there are at least `min_samples` of them, else of
-  the same device kind, else a default per device kind. Two percentiles, not a mean:
-  the median is the expected time, the 90th percentile the cautious one (the one to tell
-  customers: most repairs beat it). Once the crew has been on site a while, the estimate
-  is of the time left, from the closed incidents that took longer than that.
+  the same device kind and cause by day or by night, else of the same kind and cause, of
+  the same kind by day or by night, of the same kind; the first group with at least
+  `min_samples`. With no history, a default per device kind. Once the crew has been on
+  site a while, the estimate is of the time left, from the repairs that took longer.
 - Assessment is finding the fault once in the area (patrolling a line), per device kind.
 - Travel is the crew's drive there (`dispatch.travel`, or the plan's visit).
 - In storm mode the crew's backlog counts: the jobs ahead of this one in its plan
   (`crew_backlog_s`). Outside a storm a crew goes at once, and the backlog is ignored.
+- The sum of the parts' percentiles is not the percentile of the sum, and the plan's
+  travel and backlog are guesses too, so the range is calibrated (`Calibration`) on what
+  happened to the estimates told before: split-conformal quantile correction, by stage
+  (before the crew's arrival, on site) and storm, on the estimates' own records.
 - An ETR a crew or dispatcher set wins over any estimate while it lies ahead; once it
-  has passed, the estimate takes over.
+  has passed, the estimate takes over. It has no range: it is their word.
 - `needs_reestimate` says when an ETR is about to lapse, so it is re-estimated (and the
-  customers told) before it does.
+  customers told) before it does: the latest time of a range is the one that must not pass.
 
 Pure: plain values in, plain values out.
 """
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+from statistics import NormalDist
 from types import MappingProxyType
 
 from dispatch.model import Plan
@@ -36,6 +44,15 @@ class EtrSource(StrEnum):
     PREDICTED = "predicted"
     CREW = "crew"
     DISPATCHER = "dispatcher"
+
+
+class Stage(StrEnum):
+    """How far the work is: what an estimate still has to guess."""
+
+    BEFORE_ARRIVAL = "before_arrival"
+    """Backlog, travel, assessment and the whole repair."""
+    ON_SITE = "on_site"
+    """The repair time left."""
 
 
 SERVICE = "service"
@@ -53,7 +70,8 @@ DEFAULT_REPAIR_MIN: Mapping[str, tuple[int, int]] = MappingProxyType(
         SERVICE: (60, 120),
     }
 )
-"""(expected, cautious) minutes of repair per device kind, before there is any history."""
+"""(median, 90th percentile) minutes of repair per device kind, before there is any
+history; other percentiles from a log-normal through both."""
 
 FALLBACK_REPAIR_MIN = (120, 240)
 """For a device kind with neither history nor a default."""
@@ -73,12 +91,13 @@ DEFAULT_ASSESSMENT_MIN: Mapping[str, int] = MappingProxyType(
 FALLBACK_ASSESSMENT_MIN = 15
 
 MIN_SAMPLES = 10
-TYPICAL = 0.5
-CAUTIOUS = 0.9
+MIN_OUTCOMES = 30
+"""Estimates with a known outcome a calibration group needs before it corrects anything."""
 REESTIMATE_MARGIN = timedelta(minutes=15)
 MIN_REMAINING_SHARE = 0.25
 """With no history to go by, a repair overrunning its default still has this share of
 the default to go."""
+_DEFAULT_SPREAD_Z = NormalDist().inv_cdf(0.9)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -93,12 +112,42 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 @dataclass(frozen=True)
+class Quantiles:
+    """Which percentiles make an ETR: the range told to customers and its headline."""
+
+    earliest: float = 0.2
+    expected: float = 0.5
+    latest: float = 0.8
+
+    def __post_init__(self) -> None:
+        if not 0 < self.earliest < self.expected < self.latest < 1:
+            raise ValueError("ETR quantiles need 0 < earliest < expected < latest < 1")
+
+
+DEFAULT_QUANTILES = Quantiles()
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Seconds from now at the three quantiles, in order."""
+
+    earliest_s: float
+    expected_s: float
+    latest_s: float
+
+    def plus(self, seconds: float) -> "Spread":
+        return Spread(self.earliest_s + seconds, self.expected_s + seconds, self.latest_s + seconds)
+
+
+@dataclass(frozen=True)
 class RepairSample:
     """One closed incident: how long from the crew on site to power back."""
 
     device_kind: str
     cause: str | None
     duration_s: float
+    daytime: bool | None = None
+    """Whether the crew arrived by day (local time); None when not known."""
 
 
 class Basis(StrEnum):
@@ -109,63 +158,185 @@ class Basis(StrEnum):
 
 @dataclass(frozen=True)
 class RepairEstimate:
-    typical_s: float
-    """The median: as likely shorter as longer."""
-    cautious_s: float
-    """The 90th percentile (`CAUTIOUS`): few repairs take longer."""
+    spread: Spread
+    """Repair seconds (left) at the quantiles."""
     basis: Basis
     samples: int
     """Closed incidents behind it; 0 for a default."""
 
+    @property
+    def expected_s(self) -> float:
+        return self.spread.expected_s
+
+
+def _default_spread(
+    device_kind: str, quantiles: Quantiles, defaults: Mapping[str, tuple[int, int]]
+) -> Spread:
+    median_min, p90_min = defaults.get(device_kind, FALLBACK_REPAIR_MIN)
+    sigma = math.log(p90_min / median_min) / _DEFAULT_SPREAD_Z
+
+    def at(share: float) -> float:
+        return 60 * median_min * math.exp(sigma * NormalDist().inv_cdf(share))
+
+    return Spread(at(quantiles.earliest), at(quantiles.expected), at(quantiles.latest))
+
 
 class RepairHistory:
-    """Repair estimates from the closed incidents, by device kind and cause."""
+    """Repair estimates from the closed incidents, by device kind, cause and time of day."""
 
     def __init__(
         self,
         samples: Iterable[RepairSample] = (),
         *,
+        quantiles: Quantiles = DEFAULT_QUANTILES,
         min_samples: int = MIN_SAMPLES,
-        typical: float = TYPICAL,
-        cautious: float = CAUTIOUS,
         defaults: Mapping[str, tuple[int, int]] = DEFAULT_REPAIR_MIN,
     ) -> None:
+        self.quantiles = quantiles
         self.min_samples = min_samples
-        self.typical = typical
-        self.cautious = cautious
         self.defaults = defaults
-        self._by_cause: dict[tuple[str, str], list[float]] = defaultdict(list)
-        self._by_kind: dict[str, list[float]] = defaultdict(list)
+        self._groups: dict[tuple[Hashable, ...], list[float]] = defaultdict(list)
         for sample in samples:
-            if sample.cause is not None:
-                self._by_cause[(sample.device_kind, sample.cause)].append(sample.duration_s)
-            self._by_kind[sample.device_kind].append(sample.duration_s)
+            for basis, key in self._keys(sample.device_kind, sample.cause, sample.daytime):
+                self._groups[(basis, *key)].append(sample.duration_s)
+
+    @staticmethod
+    def _keys(
+        kind: str, cause: str | None, daytime: bool | None
+    ) -> list[tuple[Basis, tuple[Hashable, ...]]]:
+        """The groups a repair belongs to, most alike first."""
+        keys: list[tuple[Basis, tuple[Hashable, ...]]] = []
+        if cause is not None:
+            if daytime is not None:
+                keys.append((Basis.KIND_AND_CAUSE, (kind, cause, daytime)))
+            keys.append((Basis.KIND_AND_CAUSE, (kind, cause)))
+        if daytime is not None:
+            keys.append((Basis.KIND, (kind, daytime)))
+        keys.append((Basis.KIND, (kind,)))
+        return keys
 
     def estimate(
-        self, device_kind: str, cause: str | None = None, *, elapsed_s: float = 0.0
+        self,
+        device_kind: str,
+        cause: str | None = None,
+        *,
+        daytime: bool | None = None,
+        elapsed_s: float = 0.0,
     ) -> RepairEstimate:
         """Repair time left after `elapsed_s` on site (the whole repair before arrival)."""
-        candidates = []
-        if cause is not None:
-            candidates.append((Basis.KIND_AND_CAUSE, self._by_cause.get((device_kind, cause))))
-        candidates.append((Basis.KIND, self._by_kind.get(device_kind)))
-        for basis, durations in candidates:
-            longer = [d - elapsed_s for d in durations or () if d > elapsed_s]
+        q = self.quantiles
+        for basis, key in self._keys(device_kind, cause, daytime):
+            durations = self._groups.get((basis, *key), ())
+            longer = [d - elapsed_s for d in durations if d > elapsed_s]
             if len(longer) >= self.min_samples:
-                return RepairEstimate(
-                    typical_s=percentile(longer, self.typical),
-                    cautious_s=percentile(longer, self.cautious),
-                    basis=basis,
-                    samples=len(longer),
+                spread = Spread(
+                    percentile(longer, q.earliest),
+                    percentile(longer, q.expected),
+                    percentile(longer, q.latest),
                 )
-        typical_min, cautious_min = self.defaults.get(device_kind, FALLBACK_REPAIR_MIN)
-        typical, cautious = typical_min * 60, cautious_min * 60
-        return RepairEstimate(
-            typical_s=max(typical - elapsed_s, MIN_REMAINING_SHARE * typical),
-            cautious_s=max(cautious - elapsed_s, MIN_REMAINING_SHARE * cautious),
-            basis=Basis.DEFAULT,
-            samples=0,
+                return RepairEstimate(spread=spread, basis=basis, samples=len(longer))
+        whole = _default_spread(device_kind, q, self.defaults)
+
+        def left(seconds: float) -> float:
+            return max(seconds - elapsed_s, MIN_REMAINING_SHARE * seconds)
+
+        spread = Spread(left(whole.earliest_s), left(whole.expected_s), left(whole.latest_s))
+        return RepairEstimate(spread=spread, basis=Basis.DEFAULT, samples=0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An estimate once told, and what happened: seconds from when it was made."""
+
+    stage: Stage
+    storm: bool
+    estimate: Spread
+    """Before calibration: what the parts added up to."""
+    actual_s: float
+    """Until the power came back."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    """Factors on an estimate's seconds, one per quantile."""
+
+    earliest: float = 1.0
+    expected: float = 1.0
+    latest: float = 1.0
+    outcomes: int = 0
+    """Behind it; 0: no correction."""
+
+    def apply(self, spread: Spread) -> Spread:
+        earliest = spread.earliest_s * self.earliest
+        expected = max(spread.expected_s * self.expected, earliest)
+        return Spread(earliest, expected, max(spread.latest_s * self.latest, expected))
+
+
+def _conformal_factor(scores: Sequence[float], share: float) -> float:
+    """The factor that puts `share` of the outcomes at or below their estimate: the
+    split-conformal quantile of log(actual / estimate), at rank ceil((n + 1) * share)."""
+    ordered = sorted(scores)
+    rank = min(len(ordered), math.ceil((len(ordered) + 1) * share))
+    return math.exp(ordered[max(rank, 1) - 1])
+
+
+MIN_SECONDS = 60.0
+"""Shorter times are taken as a minute: a ratio to nothing says nothing."""
+
+
+class Calibration:
+    """Corrections learnt from the estimates told before and what happened to them, by
+    stage and storm, else by stage; none where there are fewer than `min_outcomes`."""
+
+    def __init__(
+        self,
+        outcomes: Iterable[Outcome] = (),
+        *,
+        quantiles: Quantiles = DEFAULT_QUANTILES,
+        min_outcomes: int = MIN_OUTCOMES,
+    ) -> None:
+        groups: dict[tuple[Stage, bool | None], list[Outcome]] = defaultdict(list)
+        for outcome in outcomes:
+            groups[(outcome.stage, outcome.storm)].append(outcome)
+            groups[(outcome.stage, None)].append(outcome)
+        self._corrections = {
+            key: self._correction(members, quantiles)
+            for key, members in groups.items()
+            if len(members) >= min_outcomes
+        }
+
+    @staticmethod
+    def _correction(outcomes: Sequence[Outcome], quantiles: Quantiles) -> Correction:
+        def factor(seconds: str, share: float) -> float:
+            scores = [
+                math.log(
+                    max(o.actual_s, MIN_SECONDS) / max(getattr(o.estimate, seconds), MIN_SECONDS)
+                )
+                for o in outcomes
+            ]
+            return _conformal_factor(scores, share)
+
+        return Correction(
+            earliest=factor("earliest_s", quantiles.earliest),
+            expected=factor("expected_s", quantiles.expected),
+            latest=factor("latest_s", quantiles.latest),
+            outcomes=len(outcomes),
         )
+
+    def correction(self, stage: Stage, storm: bool) -> Correction:
+        return (
+            self._corrections.get((stage, storm))
+            or self._corrections.get((stage, None))
+            or Correction()
+        )
+
+
+DAY_HOURS = range(7, 19)
+"""Local hours counted as day: repairs by night are slower (light, fewer hands)."""
+
+
+def daytime(moment: datetime, zone: tzinfo) -> bool:
+    return moment.astimezone(zone).hour in DAY_HOURS
 
 
 def assessment_s(device_kind: str) -> float:
@@ -194,27 +365,40 @@ class ManualEtr:
 @dataclass(frozen=True)
 class Etr:
     expected: datetime
-    """With the median repair: the dispatcher's planning figure."""
-    cautious: datetime
-    """With the cautious repair: the one to tell customers. Equal to `expected` when set
-    by hand."""
+    """The headline: as likely earlier as later."""
+    earliest: datetime | None
+    latest: datetime | None
+    """The range it likely falls in; None for a crew's or a dispatcher's own time."""
     source: EtrSource
+    stage: Stage
+    storm: bool = False
+    raw: Spread | None = None
+    """The parts' sum before calibration (seconds from `made_at`), kept with the
+    estimate's record so that later calibrations compare like with like."""
+    made_at: datetime | None = None
     backlog_s: float = 0.0
     travel_s: float = 0.0
     assessment_s: float = 0.0
     repair: RepairEstimate | None = None
     """None when set by hand."""
 
+    @property
+    def deadline(self) -> datetime:
+        """The time that must not pass with the power still off and nobody told."""
+        return self.latest or self.expected
+
 
 def estimate_etr(
     *,
     now: datetime,
     repair: RepairEstimate,
+    stage: Stage,
     travel_s: float = 0.0,
     assessment_s: float = 0.0,
     backlog_s: float = 0.0,
     storm: bool = False,
     manual: ManualEtr | None = None,
+    calibration: Calibration | None = None,
 ) -> Etr:
     """The ETR of one incident: the manual one while it lies ahead, else the estimate.
 
@@ -222,13 +406,21 @@ def estimate_etr(
     (and `repair` is then the time left, see `RepairHistory.estimate`).
     """
     if manual is not None and manual.at > now:
-        return Etr(expected=manual.at, cautious=manual.at, source=manual.source)
+        return Etr(
+            expected=manual.at, earliest=None, latest=None, source=manual.source, stage=stage
+        )
     backlog = backlog_s if storm else 0.0
-    before_repair = backlog + travel_s + assessment_s
+    raw = repair.spread.plus(backlog + travel_s + assessment_s)
+    told = (calibration or Calibration()).correction(stage, storm).apply(raw)
     return Etr(
-        expected=now + timedelta(seconds=before_repair + repair.typical_s),
-        cautious=now + timedelta(seconds=before_repair + repair.cautious_s),
+        expected=now + timedelta(seconds=told.expected_s),
+        earliest=now + timedelta(seconds=told.earliest_s),
+        latest=now + timedelta(seconds=told.latest_s),
         source=EtrSource.PREDICTED,
+        stage=stage,
+        storm=storm,
+        raw=raw,
+        made_at=now,
         backlog_s=backlog,
         travel_s=travel_s,
         assessment_s=assessment_s,
@@ -237,5 +429,6 @@ def estimate_etr(
 
 
 def needs_reestimate(etr: datetime, now: datetime, margin: timedelta = REESTIMATE_MARGIN) -> bool:
-    """Whether an ETR lapses within `margin` (or already has): time to estimate again."""
+    """Whether an ETR lapses within `margin` (or already has): time to estimate again.
+    Pass a range's latest time: its expected one may pass, its latest may not."""
     return etr - now <= margin

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, AwareDatetime, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatch.etr import Quantiles
 from dispatch.travel import ROAD_FACTOR, SPEED_KMH
 from outage.durations import NO_TIME, Days, Hours, Minutes, Seconds, WholeDays
 
@@ -481,6 +482,23 @@ class Settings(BaseSettings):
         ge=1,
         description="With more active incidents than this, ETRs count each crew's backlog.",
     )
+    etr_earliest_quantile: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="An estimated restoration's range starts at this percentile of the "
+        'calibrated estimate (customers see "likely between" it and the latest).',
+    )
+    etr_expected_quantile: float = Field(
+        default=0.5, gt=0, lt=1, description="The headline time of an estimated restoration."
+    )
+    etr_latest_quantile: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="An estimated restoration's range ends at this percentile: the time "
+        "re-estimated and told again before it passes.",
+    )
     dispatch_road_factor: float = Field(
         default=ROAD_FACTOR, ge=1, description="Road distance over straight-line distance."
     )
@@ -558,6 +576,18 @@ class Settings(BaseSettings):
         le=1.5,
         description="Share of its rating a plan may load a line or transformer to.",
     )
+
+    @model_validator(mode="after")
+    def _etr_quantiles_in_order(self) -> Self:
+        self.etr_quantiles()
+        return self
+
+    def etr_quantiles(self) -> Quantiles:
+        return Quantiles(
+            earliest=self.etr_earliest_quantile,
+            expected=self.etr_expected_quantile,
+            latest=self.etr_latest_quantile,
+        )
 
     @model_validator(mode="after")
     def _clock_has_its_epoch(self) -> Self:

@@ -1,15 +1,33 @@
-"""Repair durations of the incidents already restored, for `dispatch.etr.RepairHistory`.
+"""What estimated restoration times are learnt from: the repairs already done, and the
+estimates told before with what became of them (`dispatch.etr`).
 
 A repair lasts from the crew's first report on site to the restoration. Momentary
 interruptions and incidents no crew reached are left out: they say nothing of repairs.
+An estimate's record is written with it into the incident's audit trail (`estimate_record`)
+and read back once the incident is restored (`estimate_outcomes`): the first estimate of
+each stage per incident, so that a long outage re-estimated often does not outweigh others.
 """
 
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dispatch.etr import SERVICE, RepairHistory, RepairSample
+from dispatch.etr import (
+    SERVICE,
+    Calibration,
+    Etr,
+    Outcome,
+    Quantiles,
+    RepairHistory,
+    RepairSample,
+    Spread,
+    Stage,
+    daytime,
+)
 from outage.grid.models import Device
 from outage.incidents.enums import AuditAction
 from outage.incidents.lifecycle import IncidentStatus
@@ -20,8 +38,10 @@ LOOKBACK = timedelta(days=365)
 MAX_SAMPLES = 20_000
 """The newest ones; percentiles need no more."""
 
+_DONE = (IncidentStatus.RESTORED, IncidentStatus.CLOSED)
 
-def repair_samples(session: Session, *, now: datetime) -> list[RepairSample]:
+
+def repair_samples(session: Session, *, now: datetime, zone: tzinfo) -> list[RepairSample]:
     on_site = (
         select(
             IncidentEvent.incident_id.label("incident_id"),
@@ -36,7 +56,7 @@ def repair_samples(session: Session, *, now: datetime) -> list[RepairSample]:
         .join(on_site, on_site.c.incident_id == Incident.id)
         .outerjoin(Device, Device.id == Incident.device_id)
         .where(
-            Incident.status.in_([IncidentStatus.RESTORED, IncidentStatus.CLOSED]),
+            Incident.status.in_(_DONE),
             Incident.momentary.is_(False),
             Incident.restored_at >= now - LOOKBACK,
             Incident.restored_at > on_site.c.at,
@@ -53,11 +73,78 @@ def repair_samples(session: Session, *, now: datetime) -> list[RepairSample]:
                 device_kind=str(kind) if kind is not None else SERVICE,
                 cause=cause,
                 duration_s=(restored_at - arrived_at).total_seconds(),
+                daytime=daytime(arrived_at, zone),
             )
         )
     return samples
 
 
-def repair_history(session: Session, *, now: datetime) -> RepairHistory:
-    """Percentiles of the restored incidents' repairs, defaults where there are too few."""
-    return RepairHistory(repair_samples(session, now=now))
+def estimate_record(etr: Etr) -> dict[str, Any]:
+    """What an estimate was made of, for the audit trail (`set_etr`'s `estimate`)."""
+    assert etr.raw is not None and etr.made_at is not None, "a predicted ETR"
+    return {
+        "stage": etr.stage.value,
+        "storm": etr.storm,
+        "made_at": etr.made_at.isoformat(),
+        "earliest_s": round(etr.raw.earliest_s, 1),
+        "expected_s": round(etr.raw.expected_s, 1),
+        "latest_s": round(etr.raw.latest_s, 1),
+    }
+
+
+def _outcome(record: Mapping[str, Any], restored_at: datetime) -> Outcome | None:
+    try:
+        made_at = datetime.fromisoformat(record["made_at"])
+        return Outcome(
+            stage=Stage(record["stage"]),
+            storm=bool(record["storm"]),
+            estimate=Spread(
+                float(record["earliest_s"]), float(record["expected_s"]), float(record["latest_s"])
+            ),
+            actual_s=(restored_at - made_at).total_seconds(),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None  # a record of another shape: nothing to learn from
+
+
+def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
+    """The first estimate of each stage of every incident restored in the last year."""
+    rows = session.execute(
+        select(IncidentEvent.incident_id, IncidentEvent.details["estimate"], Incident.restored_at)
+        .join(Incident, Incident.id == IncidentEvent.incident_id)
+        .where(
+            IncidentEvent.action == AuditAction.ETR_SET,
+            IncidentEvent.details.has_key("estimate"),
+            Incident.status.in_(_DONE),
+            Incident.momentary.is_(False),
+            Incident.restored_at >= now - LOOKBACK,
+        )
+        .order_by(Incident.restored_at.desc(), IncidentEvent.incident_id, IncidentEvent.id)
+        .limit(MAX_SAMPLES)
+    )
+    outcomes: list[Outcome] = []
+    seen: set[tuple[int, Stage]] = set()
+    for incident_id, record, restored_at in rows:
+        outcome = _outcome(record, restored_at) if isinstance(record, Mapping) else None
+        if outcome is None or (incident_id, outcome.stage) in seen:
+            continue
+        seen.add((incident_id, outcome.stage))
+        outcomes.append(outcome)
+    return outcomes
+
+
+@dataclass(frozen=True)
+class EtrModel:
+    """What a planning run estimates ETRs with."""
+
+    history: RepairHistory
+    calibration: Calibration
+
+
+def etr_model(session: Session, *, now: datetime, quantiles: Quantiles, zone: tzinfo) -> EtrModel:
+    """Percentiles of the restored incidents' repairs (defaults where there are too few),
+    calibrated on the outcomes of the estimates told before."""
+    return EtrModel(
+        history=RepairHistory(repair_samples(session, now=now, zone=zone), quantiles=quantiles),
+        calibration=Calibration(estimate_outcomes(session, now=now), quantiles=quantiles),
+    )

@@ -16,14 +16,21 @@ Every function takes the session and plain values and never commits.
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dispatch import model as dispatch
-from dispatch.etr import SERVICE, EtrSource, RepairHistory, assessment_s
+from dispatch.etr import (
+    SERVICE,
+    EtrSource,
+    RepairEstimate,
+    RepairHistory,
+    assessment_s,
+    daytime,
+)
 from dispatch.work import skills_for
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
@@ -68,6 +75,7 @@ class Work:
     version: int
     etr: datetime | None
     etr_source: EtrSource | None
+    etr_latest: datetime | None
     on_site_since: datetime | None
     critical: tuple[str, ...]
 
@@ -142,6 +150,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 Incident.version,
                 Incident.etr,
                 Incident.etr_source,
+                Incident.etr_latest,
                 Incident.customers_affected,
                 Incident.customers_restored,
                 Device.asset_ref,
@@ -186,6 +195,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 version=row.version,
                 etr=row.etr,
                 etr_source=row.etr_source,
+                etr_latest=row.etr_latest,
                 on_site_since=row.on_site_since,
                 critical=critical[row.id],
             )
@@ -196,19 +206,29 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
 # --- jobs -------------------------------------------------------------------------------
 
 
-def _repair_s(work: Work, history: RepairHistory, now: datetime) -> tuple[float, float]:
-    """(typical, cautious) seconds left on site: assessment and repair, less what is done."""
+def repair_left(work: Work, history: RepairHistory, now: datetime, zone: tzinfo) -> RepairEstimate:
+    """The repair still to do: all of it before the crew is on site, else what is left."""
     if work.status in IN_PROGRESS and work.on_site_since is not None:
         elapsed = max(0.0, (now - work.on_site_since).total_seconds())
-        left = history.estimate(work.kind, work.cause, elapsed_s=elapsed)
-        return left.typical_s, left.cautious_s
-    repair = history.estimate(work.kind, work.cause)
-    look = assessment_s(work.kind)
-    return look + repair.typical_s, look + repair.cautious_s
+        by_day = daytime(work.on_site_since, zone)
+        return history.estimate(work.kind, work.cause, daytime=by_day, elapsed_s=elapsed)
+    return history.estimate(work.kind, work.cause, daytime=daytime(now, zone))
+
+
+def _on_site_s(work: Work, history: RepairHistory, now: datetime, zone: tzinfo) -> float:
+    """Expected seconds on site still to come: assessment and repair, less what is done."""
+    left = repair_left(work, history, now, zone).expected_s
+    if work.status in IN_PROGRESS and work.on_site_since is not None:
+        return left
+    return assessment_s(work.kind) + left
 
 
 def dispatch_job(
-    work: Work, pins: Mapping[int, DispatchPin], history: RepairHistory, now: datetime
+    work: Work,
+    pins: Mapping[int, DispatchPin],
+    history: RepairHistory,
+    now: datetime,
+    zone: tzinfo,
 ) -> dispatch.Job:
     assert work.location is not None
     pinned_crew: int | None = None
@@ -226,7 +246,7 @@ def dispatch_job(
     return dispatch.Job(
         id=work.id,
         location=work.location,
-        repair_s=_repair_s(work, history, now)[0],
+        repair_s=_on_site_s(work, history, now, zone),
         skills=skills_for(device_kind, work.hazard.value if work.hazard else None),
         customers=work.customers_out,
         critical=work.critical,

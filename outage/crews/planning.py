@@ -4,9 +4,9 @@ estimated ETRs written to the incidents; for the dispatch routes and the re-plan
 
 - Written: the planner assigns (or moves) the incidents it places, through
   `outage.incidents.actions.apply_action`, as the actor `PLANNER`; it takes the crew
-  away from an incident it had assigned and can no longer place. Estimated ETRs (the
-  cautious one, `dispatch.etr`) go to the incidents through `set_etr`, which never
-  replaces a crew's or a dispatcher's.
+  away from an incident it had assigned and can no longer place. Estimated ETRs (a
+  calibrated range, `dispatch.etr`) go to the incidents through `set_etr` with what they
+  were made of, which never replaces a crew's or a dispatcher's.
 - `replan` is cheap to call often: it plans only when what a plan depends on changed
   (a fingerprint of incidents, crews and pins), when the plan is old, or when an
   estimated ETR is about to lapse.
@@ -17,8 +17,8 @@ Every function takes the session and plain values and never commits.
 import hashlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, desc, func, select
@@ -27,9 +27,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import model as dispatch
 from dispatch.etr import (
+    DEFAULT_QUANTILES,
+    Etr,
     EtrSource,
     ManualEtr,
-    RepairHistory,
+    Quantiles,
+    Stage,
     assessment_s,
     crew_backlog_s,
     estimate_etr,
@@ -43,9 +46,16 @@ from dispatch.travel import GreatCircleTravel, TravelTime
 from grid_topology.topology import Topology
 from outage import locks
 from outage.crews import service as crews
-from outage.crews.etr import repair_history
+from outage.crews.etr import EtrModel, estimate_record, etr_model
 from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
-from outage.crews.plan_inputs import IN_PROGRESS, PLANNER, Work, active_work, dispatch_job
+from outage.crews.plan_inputs import (
+    IN_PROGRESS,
+    PLANNER,
+    Work,
+    active_work,
+    dispatch_job,
+    repair_left,
+)
 from outage.incidents import changes
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
@@ -95,38 +105,45 @@ def _rounded_up(moment: datetime) -> datetime:
 def _etr(
     work: Work,
     result: dispatch.Plan,
-    history: RepairHistory,
+    model: EtrModel,
     *,
     now: datetime,
     storm: bool,
-) -> datetime:
-    """The cautious ETR to tell customers (the crew's or dispatcher's while it lies ahead)."""
+    zone: tzinfo,
+) -> Etr:
+    """The ETR to tell customers (the crew's or dispatcher's while it lies ahead)."""
     manual = None
     source = work.etr_source
     if work.etr is not None and source is not None and source is not EtrSource.PREDICTED:
         manual = ManualEtr(work.etr, source)
-    visit = result.visit_of(work.id)
+    repair = repair_left(work, model.history, now, zone)
     if work.status in IN_PROGRESS:
-        travel, look, backlog = 0.0, 0.0, 0.0
-        elapsed = (now - work.on_site_since).total_seconds() if work.on_site_since else 0.0
-        repair = history.estimate(work.kind, work.cause, elapsed_s=max(0.0, elapsed))
+        stage, travel, look, backlog = Stage.ON_SITE, 0.0, 0.0, 0.0
     else:
+        visit = result.visit_of(work.id)
+        stage = Stage.BEFORE_ARRIVAL
         travel = float(visit.travel_s) if visit else 0.0
         backlog = crew_backlog_s(result, work.id) or 0.0
         look = assessment_s(work.kind)
-        repair = history.estimate(work.kind, work.cause)
     etr = estimate_etr(
         now=now,
         repair=repair,
+        stage=stage,
         travel_s=travel,
         assessment_s=look,
         backlog_s=backlog,
         storm=storm,
         manual=manual,
+        calibration=model.calibration,
     )
-    if etr.source is not EtrSource.PREDICTED:
-        return etr.cautious
-    return _rounded_up(etr.cautious)
+    if etr.earliest is None or etr.latest is None:
+        return etr
+    return replace(
+        etr,
+        expected=_rounded_up(etr.expected),
+        earliest=_rounded_up(etr.earliest),
+        latest=_rounded_up(etr.latest),
+    )
 
 
 # --- fingerprint ----------------------------------------------------------------------------
@@ -178,6 +195,9 @@ class PlanSettings:
     position_max_age: timedelta
     plan_max_age: timedelta
     travel: TravelTime
+    zone: tzinfo = UTC
+    """Local time, for repairs by day and by night."""
+    quantiles: Quantiles = DEFAULT_QUANTILES
     priorities: Priorities = DEFAULT_PRIORITIES
 
     @classmethod
@@ -190,6 +210,8 @@ class PlanSettings:
             travel=GreatCircleTravel(
                 road_factor=settings.dispatch_road_factor, speed_kmh=settings.dispatch_speed_kmh
             ),
+            zone=settings.local_timezone,
+            quantiles=settings.etr_quantiles(),
         )
 
 
@@ -235,15 +257,17 @@ def _write_assignments(
             _act(session, work, patch)
 
 
-def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> None:
+def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
     """Set an estimated ETR when it moved enough, or the old one is about to lapse."""
     set_by_hand = work.etr_source not in (None, EtrSource.PREDICTED)
     if set_by_hand and work.etr is not None and work.etr > now:
         return  # a crew's or dispatcher's ETR wins while it lies ahead
+    if etr.earliest is None or etr.latest is None:
+        return
     if (
         work.etr is not None
-        and abs(etr - work.etr) < ETR_CHANGE
-        and not needs_reestimate(work.etr, now)
+        and abs(etr.expected - work.etr) < ETR_CHANGE
+        and not needs_reestimate(work.etr_latest or work.etr, now)
     ):
         return
     try:
@@ -251,8 +275,10 @@ def _write_etr(session: Session, work: Work, etr: datetime, now: datetime) -> No
             changes.set_etr(
                 session,
                 work.id,
-                etr=etr,
+                etr=etr.expected,
                 source=EtrSource.PREDICTED,
+                likely=(etr.earliest, etr.latest),
+                estimate=estimate_record(etr),
                 actor=PLANNER,
                 reason="estimated by the dispatch plan",
             )
@@ -267,7 +293,7 @@ def _store(
     *,
     works: Mapping[int, Work],
     jobs: Mapping[int, dispatch.Job],
-    etrs: Mapping[int, datetime],
+    etrs: Mapping[int, Etr],
     made_by: str,
     storm: bool,
     priorities: Priorities,
@@ -297,7 +323,7 @@ def _store(
             weight=priorities.weight(job) if job else 0,
             critical=list(work.critical),
             pinned=job is not None and job.pinned_crew is not None,
-            etr=etrs.get(work.id),
+            etr=etrs[work.id].expected if work.id in etrs else None,
             **placed,
         )
 
@@ -372,9 +398,11 @@ def _plan_locked(
     )
     works = {w.id: w for w in active_work(session, topology)}
     pins = {p.incident_id: p for p in session.scalars(select(DispatchPin))}
-    history = repair_history(session, now=now)
+    model = etr_model(session, now=now, quantiles=config.quantiles, zone=config.zone)
     jobs = {
-        w.id: dispatch_job(w, pins, history, now) for w in works.values() if w.location is not None
+        w.id: dispatch_job(w, pins, model.history, now, config.zone)
+        for w in works.values()
+        if w.location is not None
     }
     crew_list = crews.planning_crews(session, now=now, position_max_age=config.position_max_age)
     storm = len(works) > config.storm_incidents
@@ -387,7 +415,10 @@ def _plan_locked(
         time_limit_s=(time_limit or config.time_limit).total_seconds(),
         **arguments,
     )
-    etrs = {job_id: _etr(works[job_id], result, history, now=now, storm=storm) for job_id in jobs}
+    etrs = {
+        job_id: _etr(works[job_id], result, model, now=now, storm=storm, zone=config.zone)
+        for job_id in jobs
+    }
     plan_id = _store(
         session,
         result,
@@ -411,7 +442,8 @@ def _plan_locked(
 
 
 def _lapsing(session: Session, now: datetime, margin: timedelta) -> bool:
-    """Whether an estimated ETR of an active incident lapses within `margin`."""
+    """Whether an estimated ETR of an active incident lapses within `margin`: the latest
+    time of its range."""
     return bool(
         session.scalar(
             select(func.count())
@@ -419,7 +451,7 @@ def _lapsing(session: Session, now: datetime, margin: timedelta) -> bool:
             .where(
                 Incident.status.in_(sorted(ACTIVE)),
                 Incident.etr_source == EtrSource.PREDICTED,
-                Incident.etr <= now + margin,
+                func.coalesce(Incident.etr_latest, Incident.etr) <= now + margin,
             )
         )
     )

@@ -498,17 +498,25 @@ def set_etr(
     *,
     etr: datetime,
     source: EtrSource = EtrSource.PREDICTED,
+    likely: tuple[datetime, datetime] | None = None,
+    estimate: Mapping[str, Any] | None = None,
     actor: str = ENGINE,
     reason: str | None = None,
 ) -> bool:
     """Set the estimated time of restoration of an active incident.
+
+    `likely` is the range an estimate's restoration likely falls in (earliest, latest),
+    around `etr`; `estimate` is what it was made of, kept in the audit trail so that later
+    estimates are calibrated on this one's outcome (`outage.crews.etr`).
 
     A predicted estimate never replaces a crew's or a dispatcher's while that one lies
     ahead: then nothing changes and the answer is False. Once theirs has passed with the
     power still off, the estimate takes over, so customers are never left with a lapsed time.
     """
     incident = _load(session, incident_id)
-    return _set_etr(session, incident, etr, source, actor=actor, reason=reason)
+    return _set_etr(
+        session, incident, etr, source, likely=likely, estimate=estimate, actor=actor, reason=reason
+    )
 
 
 def _set_etr(
@@ -517,6 +525,8 @@ def _set_etr(
     etr: datetime,
     source: EtrSource,
     *,
+    likely: tuple[datetime, datetime] | None = None,
+    estimate: Mapping[str, Any] | None = None,
     actor: str,
     reason: str | None,
 ) -> bool:
@@ -526,6 +536,12 @@ def _set_etr(
         raise EtrOutOfRange(f"etr {etr.isoformat()} is not after the incident started")
     if etr > clock.now() + ETR_HORIZON:
         raise EtrOutOfRange(f"etr {etr.isoformat()} is more than {ETR_HORIZON.days} days ahead")
+    earliest, latest = likely if likely is not None else (None, None)
+    if likely is not None:
+        _aware(likely[0], "etr_earliest")
+        _aware(likely[1], "etr_latest")
+        if not likely[0] <= etr <= likely[1]:
+            raise EtrOutOfRange("etr is not within its likely range")
     set_by_hand = incident.etr_source not in (None, EtrSource.PREDICTED)
     if (
         source is EtrSource.PREDICTED
@@ -534,22 +550,24 @@ def _set_etr(
         and incident.etr > clock.now()
     ):
         return False
-    if (incident.etr, incident.etr_source) == (etr, source):
+    now_set = (incident.etr, incident.etr_source, incident.etr_earliest, incident.etr_latest)
+    if now_set == (etr, source, earliest, latest):
         return False
     previous = incident.etr
     incident.etr = etr
     incident.etr_source = source
-    _audit(
-        session,
-        incident,
-        AuditAction.ETR_SET,
-        actor=actor,
-        reason=reason,
-        details={
-            "etr": etr.isoformat(),
-            "source": source.value,
-            "previous": previous.isoformat() if previous else None,
-        },
-    )
+    incident.etr_earliest = earliest
+    incident.etr_latest = latest
+    details: dict[str, Any] = {
+        "etr": etr.isoformat(),
+        "source": source.value,
+        "previous": previous.isoformat() if previous else None,
+    }
+    if earliest is not None and latest is not None:
+        details["earliest"] = earliest.isoformat()
+        details["latest"] = latest.isoformat()
+    if estimate is not None:
+        details["estimate"] = dict(estimate)
+    _audit(session, incident, AuditAction.ETR_SET, actor=actor, reason=reason, details=details)
     incident_event(session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET)
     return True

@@ -74,6 +74,11 @@ class Incident(Base):
         ),
         CheckConstraint("(etr IS NULL) = (etr_source IS NULL)", name="ck_incidents_etr_source"),
         CheckConstraint(
+            "(etr_earliest IS NULL) = (etr_latest IS NULL) AND (etr_earliest IS NULL OR"
+            " (etr IS NOT NULL AND etr_earliest <= etr AND etr <= etr_latest))",
+            name="ck_incidents_etr_range",
+        ),
+        CheckConstraint(
             "merged_into_id IS NULL OR (status = 'cancelled' AND merged_into_id <> id)",
             name="ck_incidents_merged_cancelled",
         ),
@@ -108,6 +113,10 @@ class Incident(Base):
     etr_source: Mapped[EtrSource | None] = mapped_column(
         checked_enum(EtrSource, "incident_etr_source")
     )
+    etr_earliest: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """With `etr_latest`, the range the restoration likely falls in (`dispatch.etr`): only
+    for an estimated ETR; a crew's or a dispatcher's own time has none."""
+    etr_latest: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     placed_by: Mapped[str | None] = mapped_column(String(200))
     """The dispatcher who moved, split, merged or created it: a place a person chose,
     which the engine no longer moves, merges away or cancels (None: the engine's)."""

@@ -96,6 +96,9 @@ def _facts(
     details: dict[str, Any] = {}
     if incident.etr is not None:
         details["etr"] = incident.etr.isoformat()
+    if incident.etr_earliest is not None and incident.etr_latest is not None:
+        details["etr_earliest"] = incident.etr_earliest.isoformat()
+        details["etr_latest"] = incident.etr_latest.isoformat()
     if incident.cause is not None:
         details["cause"] = incident.cause
     area = areas[incident.id] if areas is not None else areas_of(session, [incident])[incident.id]

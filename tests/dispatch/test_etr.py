@@ -1,6 +1,7 @@
 """Estimated times of restoration."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -8,13 +9,20 @@ from dispatch.etr import (
     DEFAULT_REPAIR_MIN,
     SERVICE,
     Basis,
+    Calibration,
+    Correction,
     EtrSource,
     ManualEtr,
+    Outcome,
+    Quantiles,
     RepairEstimate,
     RepairHistory,
     RepairSample,
+    Spread,
+    Stage,
     assessment_s,
     crew_backlog_s,
+    daytime,
     estimate_etr,
     needs_reestimate,
     percentile,
@@ -47,8 +55,18 @@ def test_enough_history_of_the_kind_and_cause_gives_its_percentiles() -> None:
     estimate = history.estimate("fuse", "tree")
     assert estimate.basis is Basis.KIND_AND_CAUSE
     assert estimate.samples == 10
-    assert estimate.typical_s == pytest.approx(55 * MIN)
-    assert estimate.cautious_s == pytest.approx(91 * MIN)
+    assert estimate.spread == Spread(
+        pytest.approx(28 * MIN), pytest.approx(55 * MIN), pytest.approx(82 * MIN)
+    )
+
+
+def test_repairs_by_night_are_estimated_from_night_repairs_when_there_are_enough() -> None:
+    day = [RepairSample("fuse", "tree", m * MIN, daytime=True) for m in range(10, 20)]
+    night = [RepairSample("fuse", "tree", m * MIN, daytime=False) for m in range(100, 110)]
+    history = RepairHistory(day + night, min_samples=10)
+    assert history.estimate("fuse", "tree", daytime=False).expected_s == pytest.approx(104.5 * MIN)
+    assert history.estimate("fuse", "tree", daytime=True).expected_s == pytest.approx(14.5 * MIN)
+    assert history.estimate("fuse", "tree").samples == 20
 
 
 def test_too_few_of_the_cause_falls_back_to_the_kind_then_to_defaults() -> None:
@@ -61,9 +79,22 @@ def test_too_few_of_the_cause_falls_back_to_the_kind_then_to_defaults() -> None:
     assert by_kind.samples == 13
     default = history.estimate("transformer", "tree")
     assert default.basis is Basis.DEFAULT and default.samples == 0
-    typical, cautious = DEFAULT_REPAIR_MIN["transformer"]
-    assert (default.typical_s, default.cautious_s) == (typical * MIN, cautious * MIN)
-    assert RepairHistory().estimate("something new").typical_s > 0
+    median, _ = DEFAULT_REPAIR_MIN["transformer"]
+    assert default.expected_s == pytest.approx(median * MIN)
+    assert default.spread.earliest_s < default.expected_s < default.spread.latest_s
+    assert RepairHistory().estimate("something new").expected_s > 0
+
+
+def test_the_default_range_follows_the_chosen_quantiles() -> None:
+    narrow = RepairHistory(quantiles=Quantiles(0.4, 0.5, 0.6)).estimate("line").spread
+    wide = RepairHistory(quantiles=Quantiles(0.1, 0.5, 0.9)).estimate("line").spread
+    assert wide.earliest_s < narrow.earliest_s < narrow.latest_s < wide.latest_s
+    assert wide.latest_s == pytest.approx(DEFAULT_REPAIR_MIN["line"][1] * MIN)
+
+
+def test_quantiles_out_of_order_are_refused() -> None:
+    with pytest.raises(ValueError, match="earliest < expected < latest"):
+        Quantiles(0.5, 0.5, 0.8)
 
 
 def test_time_on_site_so_far_counts() -> None:
@@ -72,41 +103,104 @@ def test_time_on_site_so_far_counts() -> None:
     left = history.estimate("line", elapsed_s=150 * MIN)
     assert left.basis is Basis.KIND
     assert left.samples == 5
-    assert left.typical_s == pytest.approx(30 * MIN)
+    assert left.expected_s == pytest.approx(30 * MIN)
     # Longer than any repair on record: the defaults, never less than a quarter of them.
     overdue = history.estimate("line", elapsed_s=500 * MIN)
     assert overdue.basis is Basis.DEFAULT
-    assert overdue.typical_s == pytest.approx(0.25 * DEFAULT_REPAIR_MIN["line"][0] * MIN)
+    assert overdue.expected_s == pytest.approx(0.25 * DEFAULT_REPAIR_MIN["line"][0] * MIN)
 
 
-REPAIR = RepairEstimate(typical_s=60 * MIN, cautious_s=120 * MIN, basis=Basis.DEFAULT, samples=0)
+REPAIR = RepairEstimate(
+    spread=Spread(40 * MIN, 60 * MIN, 120 * MIN), basis=Basis.DEFAULT, samples=0
+)
 
 
 def test_etr_is_travel_assessment_and_repair() -> None:
-    etr = estimate_etr(now=NOW, repair=REPAIR, travel_s=10 * MIN, assessment_s=assessment_s("fuse"))
+    etr = estimate_etr(
+        now=NOW,
+        repair=REPAIR,
+        stage=Stage.BEFORE_ARRIVAL,
+        travel_s=10 * MIN,
+        assessment_s=assessment_s("fuse"),
+    )
     assert etr.source is EtrSource.PREDICTED
     assert etr.expected == NOW + timedelta(minutes=10 + 15 + 60)
-    assert etr.cautious == NOW + timedelta(minutes=10 + 15 + 120)
+    assert etr.earliest == NOW + timedelta(minutes=10 + 15 + 40)
+    assert etr.latest == etr.deadline == NOW + timedelta(minutes=10 + 15 + 120)
+    assert etr.raw == Spread(65 * MIN, 85 * MIN, 145 * MIN)
     assert assessment_s(SERVICE) < assessment_s("line")
     assert assessment_s("unknown kind") > 0
 
 
 def test_the_crews_backlog_counts_in_storm_mode_only() -> None:
-    calm = estimate_etr(now=NOW, repair=REPAIR, backlog_s=180 * MIN)
-    storm = estimate_etr(now=NOW, repair=REPAIR, backlog_s=180 * MIN, storm=True)
+    calm = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, backlog_s=180 * MIN)
+    storm = estimate_etr(
+        now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, backlog_s=180 * MIN, storm=True
+    )
     assert calm.expected == NOW + timedelta(minutes=60)
     assert storm.expected == NOW + timedelta(minutes=240)
     assert storm.backlog_s == 180 * MIN
 
 
-def test_a_manual_etr_wins_until_it_lapses() -> None:
+def test_a_manual_etr_wins_until_it_lapses_and_has_no_range() -> None:
     manual = ManualEtr(at=NOW + timedelta(minutes=30), source=EtrSource.CREW)
-    etr = estimate_etr(now=NOW, repair=REPAIR, travel_s=600, manual=manual)
-    assert (etr.expected, etr.cautious, etr.source) == (manual.at, manual.at, EtrSource.CREW)
-    assert etr.repair is None
-    lapsed = estimate_etr(now=NOW + timedelta(hours=1), repair=REPAIR, manual=manual)
+    etr = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.ON_SITE, travel_s=600, manual=manual)
+    assert (etr.expected, etr.source) == (manual.at, EtrSource.CREW)
+    assert (etr.earliest, etr.latest, etr.repair) == (None, None, None)
+    assert etr.deadline == manual.at
+    lapsed = estimate_etr(
+        now=NOW + timedelta(hours=1), repair=REPAIR, stage=Stage.ON_SITE, manual=manual
+    )
     assert lapsed.source is EtrSource.PREDICTED
     assert lapsed.expected == NOW + timedelta(hours=2)
+
+
+def outcomes(stage: Stage, storm: bool, ratios: list[float]) -> list[Outcome]:
+    """Estimates like `REPAIR` (an hour expected) that took `ratio` times that hour."""
+    return [Outcome(stage, storm, REPAIR.spread, ratio * 60 * MIN) for ratio in ratios]
+
+
+def test_calibration_stretches_estimates_that_ran_late() -> None:
+    # Every repair took between 2 and 3 times its expected hour.
+    ratios = [2 + i / 99 for i in range(100)]
+    calibration = Calibration(outcomes(Stage.BEFORE_ARRIVAL, False, ratios))
+    etr = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, calibration=calibration)
+    told = (etr.latest - NOW).total_seconds() / 60
+    # The latest time covers 80% of those outcomes: about 2.8 hours.
+    assert 2.78 * 60 <= told <= 2.84 * 60
+    assert etr.raw == REPAIR.spread
+    share_by_latest = sum(r * 60 <= told for r in ratios) / len(ratios)
+    assert 0.8 <= share_by_latest <= 0.83
+
+
+def test_calibration_keeps_the_range_in_order() -> None:
+    ratios = [1.0] * 40
+    calibration = Calibration(outcomes(Stage.ON_SITE, False, ratios))
+    told = calibration.correction(Stage.ON_SITE, False).apply(Spread(30 * MIN, 60 * MIN, 120 * MIN))
+    # Every outcome was exactly the hour: all three collapse towards it, in order.
+    assert told.earliest_s <= told.expected_s <= told.latest_s
+    assert told.expected_s == pytest.approx(60 * MIN)
+
+
+def test_calibration_is_by_stage_and_storm_and_needs_enough_outcomes() -> None:
+    late = outcomes(Stage.BEFORE_ARRIVAL, True, [3.0] * 40)
+    on_time = outcomes(Stage.BEFORE_ARRIVAL, False, [1.0] * 40)
+    few = outcomes(Stage.ON_SITE, False, [5.0] * 10)
+    calibration = Calibration(late + on_time + few, min_outcomes=30)
+    assert calibration.correction(Stage.BEFORE_ARRIVAL, True).expected == pytest.approx(3.0)
+    assert calibration.correction(Stage.BEFORE_ARRIVAL, False).expected == pytest.approx(1.0)
+    assert calibration.correction(Stage.ON_SITE, False) == Correction()
+
+
+def test_a_storm_without_its_own_outcomes_is_calibrated_by_its_stage() -> None:
+    calibration = Calibration(outcomes(Stage.ON_SITE, False, [2.0] * 40))
+    assert calibration.correction(Stage.ON_SITE, True).expected == pytest.approx(2.0)
+
+
+def test_daytime_is_the_local_hour() -> None:
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")  # UTC+7
+    assert daytime(datetime(2025, 1, 6, 1, 0, tzinfo=UTC), zone)  # 08:00 local
+    assert not daytime(datetime(2025, 1, 6, 13, 0, tzinfo=UTC), zone)  # 20:00 local
 
 
 def test_needs_reestimate_before_the_etr_lapses() -> None:

@@ -226,7 +226,10 @@ def settings_for_tests(time_limit: timedelta = timedelta(seconds=1)) -> PlanSett
 def incident_row(database_url: str, incident_id: int) -> Any:
     with session_scope(session_factory(database_url)) as session:
         return session.execute(
-            text("SELECT status, crew_id, etr, etr_source FROM incidents WHERE id = :id"),
+            text(
+                "SELECT status, crew_id, etr, etr_source, etr_earliest, etr_latest"
+                " FROM incidents WHERE id = :id"
+            ),
             {"id": incident_id},
         ).one()
 

@@ -1,12 +1,14 @@
 """Repair durations from the restored incidents: enough of them replace the defaults."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from dispatch.etr import DEFAULT_REPAIR_MIN, MIN_SAMPLES, Basis
-from outage.crews.etr import repair_history
+from dispatch.etr import DEFAULT_QUANTILES, DEFAULT_REPAIR_MIN, MIN_SAMPLES, Basis, RepairHistory
+from outage.crews.etr import etr_model
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
@@ -14,6 +16,10 @@ from outage.incidents.schemas import IncidentPatch
 from tests.conftest import make_crew
 
 from .conftest import NOW, Places
+
+
+def _history(session: Session) -> RepairHistory:
+    return etr_model(session, now=NOW, quantiles=DEFAULT_QUANTILES, zone=UTC).history
 
 
 def _repaired(
@@ -46,13 +52,13 @@ def test_history_replaces_the_default_once_there_are_enough_repairs(
     crews_database: str, places: Places, new_incident: Callable[..., int]
 ) -> None:
     with session_scope(session_factory(crews_database)) as session:
-        before = repair_history(session, now=NOW).estimate("fuse", "possum on the fuse")
+        before = _history(session).estimate("fuse", "possum on the fuse")
     assert before.basis is Basis.DEFAULT
-    assert before.typical_s == DEFAULT_REPAIR_MIN["fuse"][0] * 60
+    assert before.expected_s == pytest.approx(DEFAULT_REPAIR_MIN["fuse"][0] * 60)
     for n in range(MIN_SAMPLES):
         _repaired(crews_database, new_incident, places.fuses[0], 20 + n, "possum on the fuse")
     with session_scope(session_factory(crews_database)) as session:
-        after = repair_history(session, now=NOW).estimate("fuse", "possum on the fuse")
+        after = _history(session).estimate("fuse", "possum on the fuse")
     assert after.basis is Basis.KIND_AND_CAUSE
     assert after.samples == MIN_SAMPLES
-    assert 20 * 60 < after.typical_s < after.cautious_s <= (20 + MIN_SAMPLES) * 60
+    assert 20 * 60 < after.expected_s < after.spread.latest_s <= (20 + MIN_SAMPLES) * 60

@@ -2,15 +2,17 @@
 writes, and re-planning only when something changed."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dispatch.etr import EtrSource
+from dispatch.etr import EtrSource, Stage
 from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
 from outage.clock import Clock
 from outage.crews import planning
+from outage.crews.etr import estimate_outcomes
 from outage.crews.jobs import Replanner
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
@@ -105,6 +107,31 @@ def test_the_plan_sets_an_estimated_etr(
     assert row.etr_source == EtrSource.PREDICTED
     assert row.etr == job.planned_etr
     assert row.etr > job.planned_finish - timedelta(minutes=1)
+    assert NOW < row.etr_earliest < row.etr < row.etr_latest
+
+
+def test_the_plans_estimate_is_learnt_from_once_the_incident_is_restored(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])  # started half an hour ago
+    made = NOW - timedelta(minutes=25)
+    plan_now(crews_database, topology, now=made)
+    row = incident_row(crews_database, incident)
+    restored = made + timedelta(minutes=20)
+    with session_scope(session_factory(crews_database)) as session:
+        apply_action(session, incident, IncidentPatch(action=Action.RESTORED, at=restored), "test")
+    with session_scope(session_factory(crews_database)) as session:
+        [outcome] = estimate_outcomes(session, now=restored)
+    assert outcome.stage is Stage.BEFORE_ARRIVAL
+    assert outcome.actual_s == 20 * 60
+    # What the parts added up to, before rounding up to the next five minutes.
+    assert (row.etr - made).total_seconds() - 300 < outcome.estimate.expected_s
+    assert outcome.estimate.expected_s <= (row.etr - made).total_seconds()
 
 
 def test_a_dispatchers_etr_wins_over_the_estimate(
@@ -158,17 +185,21 @@ def test_replan_reestimates_an_etr_about_to_lapse(
     new_crew: Callable[..., int],
     new_incident: Callable[..., int],
 ) -> None:
-    config = settings_for_tests()
+    config = replace(settings_for_tests(), plan_max_age=timedelta(days=1))
     new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=30)])
     incident = new_incident(places.fuses[0])
-    with session_scope(session_factory(crews_database)) as session:
-        assert planning.replan(session, now=NOW, topology=lambda: topology, config=config)
-    before = incident_row(crews_database, incident).etr
-    later = before - timedelta(minutes=5)
-    with session_scope(session_factory(crews_database)) as session:
-        made = planning.replan(session, now=later, topology=lambda: topology, config=config)
-    assert made is not None
-    assert incident_row(crews_database, incident).etr > before
+
+    def replan(now: datetime) -> int | None:
+        with session_scope(session_factory(crews_database)) as session:
+            return planning.replan(session, now=now, topology=lambda: topology, config=config)
+
+    assert replan(NOW)
+    before = incident_row(crews_database, incident)
+    # Past the expected time but well before the range's latest: nothing lapses yet.
+    assert before.etr_latest - before.etr > timedelta(minutes=20)
+    assert replan(before.etr + timedelta(minutes=1)) is None
+    assert replan(before.etr_latest - timedelta(minutes=5)) is not None
+    assert incident_row(crews_database, incident).etr_latest > before.etr_latest
 
 
 def test_the_optimiser_is_compared_with_the_greedy_rule(
