@@ -5,20 +5,21 @@ range the restoration likely falls in, from its earliest to its latest (by defau
 20th and 80th percentiles, `Quantiles`). It is backlog + travel + assessment + repair:
 
 - Repair (crew on site to power back) comes from the durations of closed incidents: of
-  the same device kind and cause by day or by night, else of the same kind and cause, of
-  the same kind by day or by night, of the same kind; the first group with at least
-  `min_samples`. With no history, a default per device kind. Once the crew has been on
-  site a while, the estimate is of the time left, from the repairs that took longer.
+  the same device kind and cause, in a storm or not, by day or by night, falling back to
+  fewer conditions, then to the kind alone; the first group with at least `min_samples`.
+  With no history, a default per device kind. Once the crew has been on site a while,
+  the estimate is of the time left, from the repairs that took longer.
 - Assessment is finding the fault once in the area (patrolling a line), per device kind.
 - Travel is the crew's drive there (`dispatch.travel`, or the plan's visit).
-- In storm mode the crew's backlog counts: the jobs ahead of this one in its plan
-  (`crew_backlog_s`). Outside a storm a crew goes at once, and the backlog is ignored.
+- Backlog is the wait for the crew: the jobs ahead of this one on its route in the plan
+  (`crew_backlog_s`), and its shift's start.
 - The sum of the parts' percentiles is not the percentile of the sum, and the plan's
   travel and backlog are guesses too, so the range is calibrated (`Calibration`) on what
   happened to the estimates told before: split-conformal quantile correction, by stage
   (before the crew's arrival, on site) and storm, on the estimates' own records.
-- An ETR a crew or dispatcher set wins over any estimate while it lies ahead; once it
-  has passed, the estimate takes over. It has no range: it is their word.
+- An ETR a crew or dispatcher set wins over any estimate until it is about to pass with
+  the power still off (`needs_reestimate`); then the estimate takes over, so customers
+  hear before it passes. It has no range: it is their word.
 - `needs_reestimate` says when an ETR is about to lapse, so it is re-estimated (and the
   customers told) before it does: the latest time of a range is the one that must not pass.
 
@@ -148,6 +149,8 @@ class RepairSample:
     duration_s: float
     daytime: bool | None = None
     """Whether the crew arrived by day (local time); None when not known."""
+    storm: bool | None = None
+    """Whether it was estimated in a storm; None when not known."""
 
 
 class Basis(StrEnum):
@@ -197,22 +200,28 @@ class RepairHistory:
         self.defaults = defaults
         self._groups: dict[tuple[Hashable, ...], list[float]] = defaultdict(list)
         for sample in samples:
-            for basis, key in self._keys(sample.device_kind, sample.cause, sample.daytime):
+            keys = self._keys(sample.device_kind, sample.cause, sample.storm, sample.daytime)
+            for basis, key in keys:
                 self._groups[(basis, *key)].append(sample.duration_s)
 
     @staticmethod
     def _keys(
-        kind: str, cause: str | None, daytime: bool | None
+        kind: str, cause: str | None, storm: bool | None, daytime: bool | None
     ) -> list[tuple[Basis, tuple[Hashable, ...]]]:
-        """The groups a repair belongs to, most alike first."""
+        """The groups a repair belongs to, most alike first: a storm's repairs are of
+        another kind of damage, and a night's slower, so those conditions go first."""
+        conditions: list[tuple[Hashable, ...]] = []
+        if storm is not None and daytime is not None:
+            conditions.append((storm, daytime))
+        if storm is not None:
+            conditions.append((storm, None))
+        if daytime is not None:
+            conditions.append((None, daytime))
+        conditions.append((None, None))
         keys: list[tuple[Basis, tuple[Hashable, ...]]] = []
         if cause is not None:
-            if daytime is not None:
-                keys.append((Basis.KIND_AND_CAUSE, (kind, cause, daytime)))
-            keys.append((Basis.KIND_AND_CAUSE, (kind, cause)))
-        if daytime is not None:
-            keys.append((Basis.KIND, (kind, daytime)))
-        keys.append((Basis.KIND, (kind,)))
+            keys += [(Basis.KIND_AND_CAUSE, (kind, cause, *c)) for c in conditions]
+        keys += [(Basis.KIND, (kind, *c)) for c in conditions]
         return keys
 
     def estimate(
@@ -220,12 +229,13 @@ class RepairHistory:
         device_kind: str,
         cause: str | None = None,
         *,
+        storm: bool | None = None,
         daytime: bool | None = None,
         elapsed_s: float = 0.0,
     ) -> RepairEstimate:
         """Repair time left after `elapsed_s` on site (the whole repair before arrival)."""
         q = self.quantiles
-        for basis, key in self._keys(device_kind, cause, daytime):
+        for basis, key in self._keys(device_kind, cause, storm, daytime):
             durations = self._groups.get((basis, *key), ())
             longer = [d - elapsed_s for d in durations if d > elapsed_s]
             if len(longer) >= self.min_samples:
@@ -400,17 +410,17 @@ def estimate_etr(
     manual: ManualEtr | None = None,
     calibration: Calibration | None = None,
 ) -> Etr:
-    """The ETR of one incident: the manual one while it lies ahead, else the estimate.
+    """The ETR of one incident: the manual one until it is about to lapse, else the
+    estimate, calibrated for its stage and whether a storm is on.
 
     Pass travel and assessment as still to come: both are 0 once the crew is on site
     (and `repair` is then the time left, see `RepairHistory.estimate`).
     """
-    if manual is not None and manual.at > now:
+    if manual is not None and not needs_reestimate(manual.at, now):
         return Etr(
             expected=manual.at, earliest=None, latest=None, source=manual.source, stage=stage
         )
-    backlog = backlog_s if storm else 0.0
-    raw = repair.spread.plus(backlog + travel_s + assessment_s)
+    raw = repair.spread.plus(backlog_s + travel_s + assessment_s)
     told = (calibration or Calibration()).correction(stage, storm).apply(raw)
     return Etr(
         expected=now + timedelta(seconds=told.expected_s),
@@ -421,7 +431,7 @@ def estimate_etr(
         storm=storm,
         raw=raw,
         made_at=now,
-        backlog_s=backlog,
+        backlog_s=backlog_s,
         travel_s=travel_s,
         assessment_s=assessment_s,
         repair=repair,

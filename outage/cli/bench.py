@@ -21,6 +21,7 @@ class Section(StrEnum):
     switching = "switching"
     load = "load"
     restore = "restore"
+    etr = "etr"
 
 
 def bench(
@@ -33,6 +34,7 @@ def bench(
     from benchmarks import (
         ami_intake,
         dispatch,
+        etr,
         intake,
         load,
         notify,
@@ -54,10 +56,11 @@ def bench(
         Section.switching: switching.run,
         Section.load: load.run,
         Section.restore: restore.run,
+        Section.etr: etr.run,
     }
     chosen = sections or list(Section)
-    # The prediction, dispatch and restoration benchmarks are in process: no database.
-    in_process = {Section.predict, Section.dispatch, Section.restore}
+    # The prediction, dispatch, restoration and ETR benchmarks are in process: no database.
+    in_process = {Section.predict, Section.dispatch, Section.restore, Section.etr}
     admin_url = resolve_database_url() if set(chosen) - in_process else ""
     results: dict[str, Any] = {}
     with Progress(

@@ -2,7 +2,8 @@
 estimates told before with what became of them (`dispatch.etr`).
 
 A repair lasts from the crew's first report on site to the restoration. Momentary
-interruptions and incidents no crew reached are left out: they say nothing of repairs.
+interruptions and incidents no crew reached are left out: they say nothing of repairs. A
+repair was in a storm when any estimate of it was made in one (as its record says).
 An estimate's record is written with it into the incident's audit trail (`estimate_record`)
 and read back once the incident is restored (`estimate_outcomes`): the first estimate of
 each stage per incident, so that a long outage re-estimated often does not outweigh others.
@@ -37,6 +38,8 @@ LOOKBACK = timedelta(days=365)
 """Repairs older than this are of another network, another workforce."""
 MAX_SAMPLES = 20_000
 """The newest ones; percentiles need no more."""
+MAX_OUTCOMES = 2_000
+"""The newest estimates' outcomes: the calibration follows the estimator as it learns."""
 
 _DONE = (IncidentStatus.RESTORED, IncidentStatus.CLOSED)
 
@@ -51,9 +54,26 @@ def repair_samples(session: Session, *, now: datetime, zone: tzinfo) -> list[Rep
         .group_by(IncidentEvent.incident_id)
         .subquery()
     )
+    storm = (
+        select(
+            IncidentEvent.incident_id.label("incident_id"),
+            func.bool_or(IncidentEvent.details["estimate"]["storm"].as_boolean()).label("storm"),
+        )
+        .where(IncidentEvent.action == AuditAction.ETR_SET)
+        .group_by(IncidentEvent.incident_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Device.kind, Incident.premise_id, Incident.cause, Incident.restored_at, on_site.c.at)
+        select(
+            Device.kind,
+            Incident.premise_id,
+            Incident.cause,
+            Incident.restored_at,
+            on_site.c.at,
+            storm.c.storm,
+        )
         .join(on_site, on_site.c.incident_id == Incident.id)
+        .outerjoin(storm, storm.c.incident_id == Incident.id)
         .outerjoin(Device, Device.id == Incident.device_id)
         .where(
             Incident.status.in_(_DONE),
@@ -65,7 +85,7 @@ def repair_samples(session: Session, *, now: datetime, zone: tzinfo) -> list[Rep
         .limit(MAX_SAMPLES)
     )
     samples = []
-    for kind, premise_id, cause, restored_at, arrived_at in rows:
+    for kind, premise_id, cause, restored_at, arrived_at, in_storm in rows:
         if kind is None and premise_id is None:
             continue
         samples.append(
@@ -74,6 +94,7 @@ def repair_samples(session: Session, *, now: datetime, zone: tzinfo) -> list[Rep
                 cause=cause,
                 duration_s=(restored_at - arrived_at).total_seconds(),
                 daytime=daytime(arrived_at, zone),
+                storm=in_storm,
             )
         )
     return samples
@@ -108,7 +129,8 @@ def _outcome(record: Mapping[str, Any], restored_at: datetime) -> Outcome | None
 
 
 def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
-    """The first estimate of each stage of every incident restored in the last year."""
+    """The first estimate of each stage of the incidents restored last (in the last
+    year), newest first."""
     rows = session.execute(
         select(IncidentEvent.incident_id, IncidentEvent.details["estimate"], Incident.restored_at)
         .join(Incident, Incident.id == IncidentEvent.incident_id)
@@ -120,7 +142,7 @@ def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
             Incident.restored_at >= now - LOOKBACK,
         )
         .order_by(Incident.restored_at.desc(), IncidentEvent.incident_id, IncidentEvent.id)
-        .limit(MAX_SAMPLES)
+        .limit(3 * MAX_OUTCOMES)
     )
     outcomes: list[Outcome] = []
     seen: set[tuple[int, Stage]] = set()
@@ -130,7 +152,7 @@ def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
             continue
         seen.add((incident_id, outcome.stage))
         outcomes.append(outcome)
-    return outcomes
+    return outcomes[:MAX_OUTCOMES]
 
 
 @dataclass(frozen=True)

@@ -206,18 +206,32 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
 # --- jobs -------------------------------------------------------------------------------
 
 
-def repair_left(work: Work, history: RepairHistory, now: datetime, zone: tzinfo) -> RepairEstimate:
+@dataclass(frozen=True)
+class Conditions:
+    """What a repair estimate depends on beside the work itself."""
+
+    now: datetime
+    zone: tzinfo
+    """Local time, for repairs by day and by night."""
+    storm: bool
+
+
+def repair_left(work: Work, history: RepairHistory, at: Conditions) -> RepairEstimate:
     """The repair still to do: all of it before the crew is on site, else what is left."""
     if work.status in IN_PROGRESS and work.on_site_since is not None:
-        elapsed = max(0.0, (now - work.on_site_since).total_seconds())
-        by_day = daytime(work.on_site_since, zone)
-        return history.estimate(work.kind, work.cause, daytime=by_day, elapsed_s=elapsed)
-    return history.estimate(work.kind, work.cause, daytime=daytime(now, zone))
+        return history.estimate(
+            work.kind,
+            work.cause,
+            storm=at.storm,
+            daytime=daytime(work.on_site_since, at.zone),
+            elapsed_s=max(0.0, (at.now - work.on_site_since).total_seconds()),
+        )
+    return history.estimate(work.kind, work.cause, storm=at.storm, daytime=daytime(at.now, at.zone))
 
 
-def _on_site_s(work: Work, history: RepairHistory, now: datetime, zone: tzinfo) -> float:
+def _on_site_s(work: Work, history: RepairHistory, at: Conditions) -> float:
     """Expected seconds on site still to come: assessment and repair, less what is done."""
-    left = repair_left(work, history, now, zone).expected_s
+    left = repair_left(work, history, at).expected_s
     if work.status in IN_PROGRESS and work.on_site_since is not None:
         return left
     return assessment_s(work.kind) + left
@@ -227,8 +241,7 @@ def dispatch_job(
     work: Work,
     pins: Mapping[int, DispatchPin],
     history: RepairHistory,
-    now: datetime,
-    zone: tzinfo,
+    at: Conditions,
 ) -> dispatch.Job:
     assert work.location is not None
     pinned_crew: int | None = None
@@ -246,7 +259,7 @@ def dispatch_job(
     return dispatch.Job(
         id=work.id,
         location=work.location,
-        repair_s=_on_site_s(work, history, now, zone),
+        repair_s=_on_site_s(work, history, at),
         skills=skills_for(device_kind, work.hazard.value if work.hazard else None),
         customers=work.customers_out,
         critical=work.critical,

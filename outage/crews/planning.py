@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch import model as dispatch
 from dispatch.etr import (
     DEFAULT_QUANTILES,
+    REESTIMATE_MARGIN,
     Etr,
     EtrSource,
     ManualEtr,
@@ -51,6 +52,7 @@ from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
 from outage.crews.plan_inputs import (
     IN_PROGRESS,
     PLANNER,
+    Conditions,
     Work,
     active_work,
     dispatch_job,
@@ -102,21 +104,18 @@ def _rounded_up(moment: datetime) -> datetime:
     return moment + timedelta(seconds=math.ceil(seconds / step) * step - seconds)
 
 
-def _etr(
+def estimate_for(
     work: Work,
     result: dispatch.Plan,
     model: EtrModel,
-    *,
-    now: datetime,
-    storm: bool,
-    zone: tzinfo,
+    at: Conditions,
 ) -> Etr:
-    """The ETR to tell customers (the crew's or dispatcher's while it lies ahead)."""
+    """The ETR to tell customers (the crew's or dispatcher's until it is about to lapse)."""
     manual = None
     source = work.etr_source
     if work.etr is not None and source is not None and source is not EtrSource.PREDICTED:
         manual = ManualEtr(work.etr, source)
-    repair = repair_left(work, model.history, now, zone)
+    repair = repair_left(work, model.history, at)
     if work.status in IN_PROGRESS:
         stage, travel, look, backlog = Stage.ON_SITE, 0.0, 0.0, 0.0
     else:
@@ -126,13 +125,13 @@ def _etr(
         backlog = crew_backlog_s(result, work.id) or 0.0
         look = assessment_s(work.kind)
     etr = estimate_etr(
-        now=now,
+        now=at.now,
         repair=repair,
         stage=stage,
         travel_s=travel,
         assessment_s=look,
         backlog_s=backlog,
-        storm=storm,
+        storm=at.storm,
         manual=manual,
         calibration=model.calibration,
     )
@@ -257,19 +256,25 @@ def _write_assignments(
             _act(session, work, patch)
 
 
-def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
-    """Set an estimated ETR when it moved enough, or the old one is about to lapse."""
+def worth_writing(work: Work, etr: Etr, now: datetime) -> bool:
+    """Whether an estimate replaces the incident's ETR: when there is none, it moved
+    enough, or the incident's is about to lapse (a crew's or dispatcher's only then)."""
     set_by_hand = work.etr_source not in (None, EtrSource.PREDICTED)
-    if set_by_hand and work.etr is not None and work.etr > now:
-        return  # a crew's or dispatcher's ETR wins while it lies ahead
+    if set_by_hand and work.etr is not None and not needs_reestimate(work.etr, now):
+        return False
     if etr.earliest is None or etr.latest is None:
+        return False
+    return (
+        work.etr is None
+        or abs(etr.expected - work.etr) >= ETR_CHANGE
+        or needs_reestimate(work.etr_latest or work.etr, now)
+    )
+
+
+def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
+    if not worth_writing(work, etr, now):
         return
-    if (
-        work.etr is not None
-        and abs(etr.expected - work.etr) < ETR_CHANGE
-        and not needs_reestimate(work.etr_latest or work.etr, now)
-    ):
-        return
+    assert etr.earliest is not None and etr.latest is not None
     try:
         with session.begin_nested():
             changes.set_etr(
@@ -399,13 +404,11 @@ def _plan_locked(
     works = {w.id: w for w in active_work(session, topology)}
     pins = {p.incident_id: p for p in session.scalars(select(DispatchPin))}
     model = etr_model(session, now=now, quantiles=config.quantiles, zone=config.zone)
-    jobs = {
-        w.id: dispatch_job(w, pins, model.history, now, config.zone)
-        for w in works.values()
-        if w.location is not None
-    }
-    crew_list = crews.planning_crews(session, now=now, position_max_age=config.position_max_age)
     storm = len(works) > config.storm_incidents
+    at = Conditions(now=now, zone=config.zone, storm=storm)
+    located = [w for w in works.values() if w.location is not None]
+    jobs = {w.id: dispatch_job(w, pins, model.history, at) for w in located}
+    crew_list = crews.planning_crews(session, now=now, position_max_age=config.position_max_age)
     arguments: dict[str, Any] = {"now": now, "priorities": config.priorities}
     greedy = greedy_plan(list(jobs.values()), crew_list, config.travel, **arguments)
     result = optimise(
@@ -415,10 +418,7 @@ def _plan_locked(
         time_limit_s=(time_limit or config.time_limit).total_seconds(),
         **arguments,
     )
-    etrs = {
-        job_id: _etr(works[job_id], result, model, now=now, storm=storm, zone=config.zone)
-        for job_id in jobs
-    }
+    etrs = {job_id: estimate_for(works[job_id], result, model, at) for job_id in jobs}
     plan_id = _store(
         session,
         result,
@@ -442,15 +442,14 @@ def _plan_locked(
 
 
 def _lapsing(session: Session, now: datetime, margin: timedelta) -> bool:
-    """Whether an estimated ETR of an active incident lapses within `margin`: the latest
-    time of its range."""
+    """Whether the ETR of an active incident lapses within `margin`: the latest time of an
+    estimate's range, or a crew's or dispatcher's time."""
     return bool(
         session.scalar(
             select(func.count())
             .select_from(Incident)
             .where(
                 Incident.status.in_(sorted(ACTIVE)),
-                Incident.etr_source == EtrSource.PREDICTED,
                 func.coalesce(Incident.etr_latest, Incident.etr) <= now + margin,
             )
         )
@@ -477,9 +476,7 @@ def replan(
     if latest is not None:
         made_at, stored = latest
         fresh = now - made_at < config.plan_max_age and stored == fingerprint(session)
-        lapsing = now - made_at >= REESTIMATE_COOLDOWN and _lapsing(
-            session, now, timedelta(minutes=15)
-        )
+        lapsing = now - made_at >= REESTIMATE_COOLDOWN and _lapsing(session, now, REESTIMATE_MARGIN)
         if fresh and not lapsing:
             return None
     elif not session.scalar(select(func.count()).select_from(Crew)):

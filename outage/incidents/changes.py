@@ -19,7 +19,7 @@ from sqlalchemy import Integer, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from dispatch.etr import EtrSource
+from dispatch.etr import EtrSource, needs_reestimate
 from outage import clock
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import EtrOutOfRange, IncidentConflict, InvalidIncidentValue
@@ -509,9 +509,10 @@ def set_etr(
     around `etr`; `estimate` is what it was made of, kept in the audit trail so that later
     estimates are calibrated on this one's outcome (`outage.crews.etr`).
 
-    A predicted estimate never replaces a crew's or a dispatcher's while that one lies
-    ahead: then nothing changes and the answer is False. Once theirs has passed with the
-    power still off, the estimate takes over, so customers are never left with a lapsed time.
+    A predicted estimate never replaces a crew's or a dispatcher's until that one is about
+    to pass (`dispatch.etr.needs_reestimate`): then nothing changes and the answer is
+    False. Once theirs is about to pass with the power still off, the estimate takes over,
+    so customers are never left with a lapsed time.
     """
     incident = _load(session, incident_id)
     return _set_etr(
@@ -547,7 +548,7 @@ def _set_etr(
         source is EtrSource.PREDICTED
         and set_by_hand
         and incident.etr is not None
-        and incident.etr > clock.now()
+        and not needs_reestimate(incident.etr, clock.now())
     ):
         return False
     now_set = (incident.etr, incident.etr_source, incident.etr_earliest, incident.etr_latest)

@@ -9,8 +9,10 @@ to a bigger device) write only what is missing.
 
 Fewer, better messages: an "outage detected" waits `notify_first_etr_wait_minutes` so the
 first ETR rides in it; an ETR folds into any ETR-bearing message still waiting for the
-customer; a change is told only when it moves the ETR customers were last told by more
-than `notify_etr_change_minutes`, and at most once per `notify_etr_interval_minutes`.
+customer; a change is told when it moves their ETR by more than
+`notify_etr_change_minutes` (at most once per `notify_etr_interval_minutes`), and a
+smaller one that puts their deadline later just before that deadline would pass
+(`outage.notifications.etr_policy`).
 """
 
 import logging
@@ -31,6 +33,7 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.intake.models import Report
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
+from outage.notifications.etr_policy import ToldEtr, change_due, worth_telling
 from outage.notifications.events import (
     QuietHours,
     backoff,
@@ -126,7 +129,7 @@ class _Plan:
 class _Told:
     """What a customer of the event already knows: the ETR last told, their report."""
 
-    etr: datetime | None
+    etr: ToldEtr | None
     tickets: dict[int, str]
     report_ticket: str | None = None
     """The event is about this report: its ticket, to whoever filed it."""
@@ -307,11 +310,11 @@ class Fanout:
             )
         )
 
-    def _told_etr(self, session: Session, event: NotificationEvent) -> datetime | None:
+    def _told_etr(self, session: Session, event: NotificationEvent) -> ToldEtr | None:
         """The ETR customers were last told of the incident: that of its latest ETR event
         that reached anyone (a change too small to tell reached nobody)."""
         told = session.scalar(
-            select(NotificationEvent.details["etr"].astext)
+            select(NotificationEvent.details)
             .where(
                 NotificationEvent.incident_id == event.incident_id,
                 NotificationEvent.kind.in_(ETR_KINDS),
@@ -321,11 +324,12 @@ class Fanout:
             .order_by(NotificationEvent.id.desc())
             .limit(1)
         )
-        return datetime.fromisoformat(told) if told else None
+        return ToldEtr.of(told) if told else None
 
-    def _too_small(self, event: NotificationEvent, told: datetime) -> bool:
-        etr = _time(event.details, "etr")
-        return etr is not None and abs(etr - told) <= self.settings.notify_etr_change_minutes
+    def _too_small(self, event: NotificationEvent, told: ToldEtr) -> bool:
+        new = ToldEtr.of(event.details)
+        change = self.settings.notify_etr_change_minutes
+        return new is not None and not worth_telling(told, new, change)
 
     def _tickets(
         self, session: Session, event: NotificationEvent, customers: set[int]
@@ -361,7 +365,7 @@ class Fanout:
             safety=event.safety,
             switching=bool(details.get("switching")),
             etr=_time(details, "etr"),
-            previous_etr=told.etr,
+            previous_etr=told.etr.expected if told.etr else None,
             restored_at=_time(details, "restored_at"),
             cause=details.get("cause"),
             area=details.get("area"),
@@ -456,8 +460,15 @@ class Fanout:
         for recipient in found:
             due = start
             who = recipient_key(recipient.customer_id, recipient.contact_key)
-            if who in last_change:
-                due = max(due, last_change[who] + interval)
+            if event.kind is EventKind.ETR_CHANGED:
+                due = change_due(
+                    due,
+                    last_due=last_change.get(who),
+                    interval=interval,
+                    told=told.etr,
+                    new=ToldEtr.of(event.details),
+                    change=self.settings.notify_etr_change_minutes,
+                )
             if recipient.quiet is not None and not event.safety:
                 due = recipient.quiet.release(due, self.zone)
             token = None

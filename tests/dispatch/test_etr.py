@@ -132,14 +132,10 @@ def test_etr_is_travel_assessment_and_repair() -> None:
     assert assessment_s("unknown kind") > 0
 
 
-def test_the_crews_backlog_counts_in_storm_mode_only() -> None:
-    calm = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, backlog_s=180 * MIN)
-    storm = estimate_etr(
-        now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, backlog_s=180 * MIN, storm=True
-    )
-    assert calm.expected == NOW + timedelta(minutes=60)
-    assert storm.expected == NOW + timedelta(minutes=240)
-    assert storm.backlog_s == 180 * MIN
+def test_the_crews_backlog_counts() -> None:
+    etr = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.BEFORE_ARRIVAL, backlog_s=180 * MIN)
+    assert etr.expected == NOW + timedelta(minutes=240)
+    assert etr.backlog_s == 180 * MIN
 
 
 def test_a_manual_etr_wins_until_it_lapses_and_has_no_range() -> None:
@@ -148,6 +144,10 @@ def test_a_manual_etr_wins_until_it_lapses_and_has_no_range() -> None:
     assert (etr.expected, etr.source) == (manual.at, EtrSource.CREW)
     assert (etr.earliest, etr.latest, etr.repair) == (None, None, None)
     assert etr.deadline == manual.at
+    about_to_lapse = estimate_etr(
+        now=NOW + timedelta(minutes=20), repair=REPAIR, stage=Stage.ON_SITE, manual=manual
+    )
+    assert about_to_lapse.source is EtrSource.PREDICTED
     lapsed = estimate_etr(
         now=NOW + timedelta(hours=1), repair=REPAIR, stage=Stage.ON_SITE, manual=manual
     )

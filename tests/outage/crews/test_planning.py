@@ -107,7 +107,7 @@ def test_the_plan_sets_an_estimated_etr(
     assert row.etr_source == EtrSource.PREDICTED
     assert row.etr == job.planned_etr
     assert row.etr > job.planned_finish - timedelta(minutes=1)
-    assert NOW < row.etr_earliest < row.etr < row.etr_latest
+    assert NOW < row.etr_earliest <= row.etr < row.etr_latest
 
 
 def test_the_plans_estimate_is_learnt_from_once_the_incident_is_restored(
@@ -186,8 +186,8 @@ def test_replan_reestimates_an_etr_about_to_lapse(
     new_incident: Callable[..., int],
 ) -> None:
     config = replace(settings_for_tests(), plan_max_age=timedelta(days=1))
-    new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=30)])
-    incident = new_incident(places.fuses[0])
+    new_crew("lines", places.location[places.breaker], shifts=[shift(hours=30)])
+    incident = new_incident(places.breaker)
 
     def replan(now: datetime) -> int | None:
         with session_scope(session_factory(crews_database)) as session:

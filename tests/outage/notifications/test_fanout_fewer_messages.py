@@ -23,6 +23,7 @@ from outage.intake.enums import Channel, Hazard, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.notifications.delivery import Worker
 from outage.notifications.enums import DeliveryStatus
+from outage.notifications.etr_policy import NOTICE
 from outage.notifications.models import Notification
 from outage.outbox.enums import EventKind
 from outage.settings import Settings
@@ -123,15 +124,30 @@ def test_a_safety_notice_never_waits(
     assert message.safety and message.status is DeliveryStatus.SENT
 
 
-def test_an_etr_change_within_the_threshold_is_not_told(
+def test_an_earlier_etr_within_the_threshold_is_not_told(
     sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
 ) -> None:
     incident = open_outage(grid.fuse)
     _etr_in(sessions, incident, 2)
     drain()
-    _etr_in(sessions, incident, 2 + 10 / 60)
+    _etr_in(sessions, incident, 2 - 10 / 60)
     drain()
     assert _kinds(sessions, incident)[EventKind.ETR_CHANGED] == 0
+
+
+def test_a_small_later_etr_waits_until_just_before_the_told_one_would_pass(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    told = _etr_in(sessions, incident, 2)
+    drain()
+    _etr_in(sessions, incident, 2 + 10 / 60)
+    drain()
+    with sessions() as session:
+        changes = [m for m in messages_of(session, incident) if m.kind is EventKind.ETR_CHANGED]
+    assert len(changes) == len(grid.accounts[grid.fuse])
+    assert all(m.status is DeliveryStatus.PENDING for m in changes)
+    assert all(m.due_at == told - NOTICE for m in changes)
 
 
 def test_small_etr_changes_add_up_to_one_worth_telling(
