@@ -50,6 +50,7 @@ from outage.notifications.models import (
 from outage.orders.models import SwitchingOrder, SwitchingStep
 from outage.outbox.models import NotificationEvent
 from outage.restoration.models import HealingAttempt, RestorationOrder
+from outage.storms.models import Storm, StormEvent, StormRegion
 
 __all__ = [
     "ApiKey",
@@ -88,6 +89,9 @@ __all__ = [
     "ServiceRequest",
     "ServiceRequestEvent",
     "StaffUser",
+    "Storm",
+    "StormEvent",
+    "StormRegion",
     "StructureChange",
     "Subscription",
     "SubscriptionCode",

@@ -482,6 +482,15 @@ class Settings(BaseSettings):
         ge=1,
         description="With more active incidents than this, ETRs count each crew's backlog.",
     )
+    storm_incidents_per_hour: tuple[int, int, int] = Field(
+        default=(10, 30, 100),
+        description="New outages in the last hour that propose storm levels 1, 2 and 3, as "
+        "JSON: `[10, 30, 100]`.",
+    )
+    storm_share_out: tuple[float, float, float] = Field(
+        default=(0.02, 0.08, 0.20),
+        description="Shares of all customers out that propose storm levels 1, 2 and 3.",
+    )
     etr_earliest_quantile: float = Field(
         default=0.2,
         gt=0,

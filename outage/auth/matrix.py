@@ -89,6 +89,8 @@ PERMISSIONS: dict[str, str] = {
         "A customer's alert contacts: list them, add one for the caller (verified by the "
         "agent) or stop one."
     ),
+    "storms.read": "Storms declared, their phases by region, and the level proposed now.",
+    "storms.manage": "Declare a storm, change its level and phases, and end it.",
     "planned.read": "Planned outages (maintenance windows).",
     "planned.manage": "Schedule, change or cancel a planned outage.",
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
@@ -131,7 +133,7 @@ PUBLIC: frozenset[str] = frozenset(
 )
 """Held by everyone, signed in or not."""
 
-_READ = frozenset({"auth.me", "incidents.read", "photos.read"})
+_READ = frozenset({"auth.me", "incidents.read", "photos.read", "storms.read"})
 
 _OPERATIONS = frozenset({"crews.read", "dispatch.read", "planned.read"})
 
@@ -197,6 +199,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reliability.read",
         "pages.supervisor",
         "supervisor.live",
+        "storms.manage",
         "meters.ping",
     },
     Role.ADMIN: frozenset(PERMISSIONS) - PUBLIC,

@@ -347,6 +347,16 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/incidents/{incident_id}/notifications.csv"): _request(
         "GET", "/api/v1/incidents/{fx.crew_incident}/notifications.csv"
     ),
+    # storms (a level out of range: refused for its content, never declared)
+    ("GET", "/api/v1/storms"): _request("GET", "/api/v1/storms"),
+    ("GET", "/api/v1/storms/proposal"): _request("GET", "/api/v1/storms/proposal"),
+    ("POST", "/api/v1/storms"): _request(
+        "POST", "/api/v1/storms", json={"name": "matrix walk", "level": 9}
+    ),
+    ("GET", "/api/v1/storms/{storm_id}"): _request("GET", "/api/v1/storms/999999"),
+    ("PATCH", "/api/v1/storms/{storm_id}"): _request(
+        "PATCH", "/api/v1/storms/999999", json={"expected_version": 1, "level": 2}
+    ),
     ("GET", "/api/v1/planned-outages"): _request("GET", "/api/v1/planned-outages"),
     ("POST", "/api/v1/planned-outages"): _request(
         "POST",
