@@ -438,6 +438,15 @@ def estimate_etr(
     )
 
 
+def last_of(etrs: Iterable[Etr]) -> tuple[datetime, datetime] | None:
+    """One time for many outages (a storm's, a region's): when the last of them is
+    expected back, and the latest of their ranges. None for none."""
+    listed = list(etrs)
+    if not listed:
+        return None
+    return max(e.expected for e in listed), max(e.deadline for e in listed)
+
+
 def needs_reestimate(etr: datetime, now: datetime, margin: timedelta = REESTIMATE_MARGIN) -> bool:
     """Whether an ETR lapses within `margin` (or already has): time to estimate again.
     Pass a range's latest time: its expected one may pass, its latest may not."""

@@ -35,7 +35,7 @@ from dispatch.work import skills_for
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
 from outage.crews.models import DispatchPin
-from outage.grid.models import Customer, Device, Premise
+from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent
@@ -78,6 +78,8 @@ class Work:
     etr_latest: datetime | None
     on_site_since: datetime | None
     critical: tuple[str, ...]
+    region: int | None = None
+    """The substation whose area it is in (a storm's phases go by it); None when unknown."""
 
 
 # --- reading incidents ---------------------------------------------------------------------
@@ -157,6 +159,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 Device.kind.label("device_kind"),
                 Premise.ref.label("premise"),
                 Premise.address,
+                Feeder.substation_id.label("region"),
                 lon.label("lon"),
                 lat.label("lat"),
                 _last_event(AuditAction.ASSIGNED, IncidentEvent.actor).label("assigned_by"),
@@ -164,6 +167,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
             )
             .outerjoin(Device, Device.id == Incident.device_id)
             .outerjoin(Premise, Premise.id == Incident.premise_id)
+            .outerjoin(Feeder, Feeder.id == Incident.feeder_id)
             .where(Incident.status.in_(sorted(ACTIVE)))
             .order_by(Incident.id)
         )
@@ -198,6 +202,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 etr_latest=row.etr_latest,
                 on_site_since=row.on_site_since,
                 critical=critical[row.id],
+                region=row.region,
             )
         )
     return works

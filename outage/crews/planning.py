@@ -37,6 +37,7 @@ from dispatch.etr import (
     assessment_s,
     crew_backlog_s,
     estimate_etr,
+    last_of,
     needs_reestimate,
 )
 from dispatch.model import UnassignedReason
@@ -71,6 +72,9 @@ from outage.incidents.lifecycle import ACTIVE, IncidentStatus, InvalidTransition
 from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import Settings
+from outage.storms import service as storms
+from outage.storms.enums import StormPhase
+from outage.storms.models import Storm
 
 KEPT_PLANS = 50
 """Older plans are deleted as new ones are stored."""
@@ -149,7 +153,8 @@ def estimate_for(
 
 
 def fingerprint(session: Session) -> str:
-    """Of everything a plan depends on: the active incidents, the crews and the pins."""
+    """Of everything a plan depends on: the active incidents, the crews, the pins and the
+    storm on (its phases decide which times are told)."""
     incident_rows = session.execute(
         select(
             Incident.id,
@@ -171,11 +176,13 @@ def fingerprint(session: Session) -> str:
             DispatchPin.incident_id
         )
     )
+    storm_rows = session.execute(select(Storm.id, Storm.version).where(Storm.ended_at.is_(None)))
     digest = hashlib.sha256()
     for rows in (
         [tuple(r) for r in incident_rows],
         crews.fingerprint_rows(session),
         list(pin_rows),
+        list(storm_rows),
     ):
         digest.update(repr([tuple(r) for r in rows]).encode())
         digest.update(b"|")
@@ -291,6 +298,41 @@ def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
         return
 
 
+def _write_storm_times(
+    session: Session,
+    declared: storms.StormState,
+    works: Mapping[int, Work],
+    etrs: Mapping[int, Etr],
+    now: datetime,
+) -> None:
+    """The storm's time and each region's: when the plan expects the last of their
+    outages back. Written when they move enough, or are about to lapse, as an outage's."""
+    predicted = {i: e for i, e in etrs.items() if e.source is EtrSource.PREDICTED}
+    by_region: dict[int, list[Etr]] = {}
+    for job_id, etr in predicted.items():
+        region = works[job_id].region
+        if region is not None:
+            by_region.setdefault(region, []).append(etr)
+    regions = {}
+    for region, estimates in by_region.items():
+        times = last_of(estimates)
+        own = declared.regions.get(region)
+        if times is not None and _worth_moving(own.etr if own else None, times, now):
+            regions[region] = times
+    overall = last_of(predicted.values())
+    if overall is not None and not _worth_moving(declared.etr, overall, now):
+        overall = declared.etr
+    storms.set_times(session, declared.id, etr=overall, regions=regions, actor=PLANNER, now=now)
+
+
+def _worth_moving(
+    told: tuple[datetime, datetime] | None, new: tuple[datetime, datetime], now: datetime
+) -> bool:
+    if told is None:
+        return True
+    return abs(new[0] - told[0]) >= ETR_CHANGE or needs_reestimate(told[1], now)
+
+
 def _store(
     session: Session,
     result: dispatch.Plan,
@@ -404,7 +446,8 @@ def _plan_locked(
     works = {w.id: w for w in active_work(session, topology)}
     pins = {p.incident_id: p for p in session.scalars(select(DispatchPin))}
     model = etr_model(session, now=now, quantiles=config.quantiles, zone=config.zone)
-    storm = len(works) > config.storm_incidents
+    declared = storms.current(session)
+    storm = declared is not None or len(works) > config.storm_incidents
     at = Conditions(now=now, zone=config.zone, storm=storm)
     located = [w for w in works.values() if w.location is not None]
     jobs = {w.id: dispatch_job(w, pins, model.history, at) for w in located}
@@ -432,7 +475,10 @@ def _plan_locked(
     )
     _write_assignments(session, works, result, plan_id)
     for job_id, etr in etrs.items():
-        _write_etr(session, works[job_id], etr, now)
+        if declared is None or declared.phase_of(works[job_id].region) is StormPhase.JOB:
+            _write_etr(session, works[job_id], etr, now)
+    if declared is not None:
+        _write_storm_times(session, declared, works, etrs, now)
     session.flush()
     stored = session.get(DispatchPlan, plan_id)
     assert stored is not None

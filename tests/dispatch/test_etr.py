@@ -24,6 +24,7 @@ from dispatch.etr import (
     crew_backlog_s,
     daytime,
     estimate_etr,
+    last_of,
     needs_reestimate,
     percentile,
 )
@@ -235,3 +236,10 @@ def test_crew_backlog_is_the_work_ahead_on_its_route() -> None:
     assert crew_backlog_s(plan, 10) == 0
     assert crew_backlog_s(plan, 11) == 65 * MIN
     assert crew_backlog_s(plan, 12) is None
+
+
+def test_one_time_for_many_is_when_the_last_is_back() -> None:
+    soon = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.ON_SITE)
+    later = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.ON_SITE, travel_s=90 * MIN)
+    assert last_of([soon, later]) == (later.expected, later.deadline)
+    assert last_of([]) is None

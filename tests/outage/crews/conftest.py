@@ -66,9 +66,10 @@ def topology(sample_grid: GridModel) -> Topology:
 
 @pytest.fixture(autouse=True)
 def clean(crews_database: str) -> None:
-    """No crews, crew members, pins, plans or active incidents left by an earlier test;
-    finished incidents stay, but without their crews."""
+    """No crews, crew members, pins, plans, storms or active incidents left by an earlier
+    test; finished incidents stay, but without their crews."""
     with session_scope(session_factory(crews_database)) as session:
+        session.execute(text("UPDATE storms SET ended_at = declared_at WHERE ended_at IS NULL"))
         session.execute(text("DELETE FROM dispatch_plans"))
         session.execute(text("DELETE FROM dispatch_pins"))
         session.execute(

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource, Stage
@@ -16,9 +17,13 @@ from outage.crews.etr import estimate_outcomes
 from outage.crews.jobs import Replanner
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
-from outage.incidents.enums import Action
+from outage.incidents.enums import Action, AuditAction
+from outage.incidents.models import IncidentEvent
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import get_settings
+from outage.storms import service as storms
+from outage.storms.enums import StormPhase
+from outage.storms.schemas import StormIn
 
 from .conftest import NOW, Places, away, crew_of, incident_row, plan_now, settings_for_tests, shift
 
@@ -232,3 +237,66 @@ def test_on_a_scaled_clock_the_etr_is_reckoned_from_its_time(
     Replanner(session_factory(crews_database), get_settings())()
     etr = incident_row(crews_database, incident).etr
     assert etr is not None and etr > before
+
+
+def _storm(database_url: str, phase: StormPhase) -> int:
+    with session_scope(session_factory(database_url)) as session:
+        storm = StormIn(name="Yagi", level=2, phase=phase)
+        return storms.declare(session, storm, actor="supervisor", now=NOW)
+
+
+def test_while_a_storm_is_assessed_no_outage_gets_a_time_but_the_storm_does(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    _storm(crews_database, StormPhase.ASSESSING)
+    new_crew("lines", places.location[places.fuses[0]])
+    incidents = [new_incident(fuse) for fuse in places.fuses[:3]]
+    plan_now(crews_database, topology)
+    assert all(incident_row(crews_database, i).etr is None for i in incidents)
+    with session_scope(session_factory(crews_database)) as session:
+        state = storms.current(session)
+    assert state is not None and state.etr is not None
+    assert NOW < state.etr[0] <= state.etr[1]
+
+
+def test_in_the_job_phase_each_outage_gets_its_storm_estimate(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    _storm(crews_database, StormPhase.JOB)
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    plan_now(crews_database, topology)
+    assert incident_row(crews_database, incident).etr is not None
+    with session_scope(session_factory(crews_database)) as session:
+        [record] = session.scalars(
+            select(IncidentEvent.details["estimate"]).where(
+                IncidentEvent.incident_id == incident, IncidentEvent.action == AuditAction.ETR_SET
+            )
+        ).all()
+    assert record["storm"] is True
+
+
+def test_the_storms_time_covers_its_last_outage(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    _storm(crews_database, StormPhase.JOB)
+    new_crew("lines", places.location[places.fuses[0]])
+    incidents = [new_incident(fuse) for fuse in places.fuses[:3]]
+    plan_now(crews_database, topology)
+    latest = max(incident_row(crews_database, i).etr_latest for i in incidents)
+    with session_scope(session_factory(crews_database)) as session:
+        state = storms.current(session)
+    assert state is not None and state.etr is not None
+    assert state.etr[1] == latest
