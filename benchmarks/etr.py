@@ -21,21 +21,23 @@ device kind other than the service's defaults, longer for some causes, by night 
 storms, and travel takes longer or shorter than the plan's. The estimator learns only
 from a history: the same simulation with other seeds, played first (blue-sky days and
 storms), its model rebuilt after each day from the repairs and estimate outcomes so far,
-as a service learns. A storm is a day with many faults in its first hours; a blue-sky day
-has a few, spread over it.
+as a service learns. A storm is a day with many faults in its first hours, declared at
+its start, played with phases (`STORM`) and with each outage's own time from the start
+(`STORM_JOB_LEVEL`); a blue-sky day has a few faults, spread over it.
 
 Figures per grid and kind of day, and at the top those of the blue-sky days of all grids:
 
 - `first_mae_min`: median absolute error, in minutes, of the first ETR told (its
-  expected time) against the restoration; `onsite_mae_min`: the same for the first
-  estimate once the crew is on site; `floor_mae_min`: the same for an estimator that
-  knew each repair's true median when the crew arrived: the noise no estimator removes;
+  expected time; in a storm's global phase, the storm's) against the restoration;
+  `onsite_mae_min`: the same for the estimate once the crew is on site, told or not;
+  `floor_mae_min`: the same for an estimator that knew each repair's true median when
+  the crew arrived: the noise no estimator removes;
 - `p80_coverage`: the share of those estimates (first and on-site) restored by the
   latest time of their range (goal: between 0.75 and 0.85 with the default quantiles);
 - `lapsed`: the share of customers whose told time passed with their power still off
   (goal: 0);
-- `informed_15min`: the share of customers told an ETR within 15 minutes of the fault
-  (goal: at least 0.99);
+- `informed_15min`: the share of customers told an ETR, or that damage is being
+  assessed, within 15 minutes of the fault (goal: at least 0.99);
 - `incidents`: faults played.
 """
 
@@ -59,6 +61,7 @@ from dispatch.etr import (
     RepairSample,
     Stage,
     daytime,
+    last_of,
 )
 from dispatch.model import Crew, Skill
 from dispatch.optimizer import greedy_plan
@@ -69,11 +72,12 @@ from grid_topology.simbench import SimbenchUnavailable, import_simbench
 from grid_topology.topology import Network, Topology
 from outage.crews.etr import MAX_OUTCOMES, EtrModel
 from outage.crews.plan_inputs import Conditions, Work, dispatch_job
-from outage.crews.planning import REESTIMATE_COOLDOWN, estimate_for, worth_writing
+from outage.crews.planning import REESTIMATE_COOLDOWN, estimate_for, worth_moving, worth_writing
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
 from outage.notifications.etr_policy import ToldEtr, change_due, worth_telling
 from outage.settings import get_settings
+from outage.storms.enums import StormPhase
 
 Progress = Callable[[str, int, int], None]
 
@@ -117,15 +121,43 @@ class DayKind:
     name: str
     faults: tuple[int, int]
     within: timedelta
+    """The faults come in this long from the day's start."""
     crews: int
+    declared: bool = False
+    """A storm declared at the day's start: its estimates are storm estimates."""
+    assessing: timedelta | None = None
+    """With phases: customers are told damage is being assessed for this long from the
+    day's start, then the storm's one time for `global_for`, then each outage's own."""
+    global_for: timedelta = timedelta(0)
+
+    def phase(self, since_start: timedelta) -> StormPhase:
+        if self.assessing is None:
+            return StormPhase.JOB
+        if since_start < self.assessing:
+            return StormPhase.ASSESSING
+        if since_start < self.assessing + self.global_for:
+            return StormPhase.GLOBAL
+        return StormPhase.JOB
 
 
+STORM_HOURS = timedelta(hours=4)
 BLUE_SKY = DayKind("blue_sky", (8, 14), DAY, 3)
-STORM = DayKind("storm", (50, 70), timedelta(hours=4), 8)
+STORM = DayKind(
+    "storm",
+    (50, 70),
+    STORM_HOURS,
+    8,
+    declared=True,
+    assessing=STORM_HOURS + timedelta(hours=1),
+    global_for=timedelta(hours=2),
+)
+"""Assessed until an hour after the last fault, then one time for the storm for two hours."""
+STORM_JOB_LEVEL = DayKind("storm_job_level", (50, 70), STORM_HOURS, 8, declared=True)
+"""The same storms with each outage's own time from the start: what the phases spare."""
 HISTORY_DAYS = ((BLUE_SKY, 40), (STORM, 6))
-MEASURED_DAYS = ((BLUE_SKY, 12), (STORM, 3))
+MEASURED_DAYS = ((BLUE_SKY, 12), (STORM, 3), (STORM_JOB_LEVEL, 3))
 QUICK_HISTORY_DAYS = ((BLUE_SKY, 16), (STORM, 2))
-QUICK_MEASURED_DAYS = ((BLUE_SKY, 4), (STORM, 1))
+QUICK_MEASURED_DAYS = ((BLUE_SKY, 4), (STORM, 1), (STORM_JOB_LEVEL, 1))
 ALL_SKILLS = frozenset(Skill)
 
 
@@ -157,9 +189,13 @@ class Outage:
     done_at: datetime | None = None
     etr: Etr | None = None
     records: dict[Stage, Etr] = field(default_factory=dict)
-    """The first estimate written at each stage."""
+    """The first estimate written at each stage: what the service learns from."""
+    on_arrival: Etr | None = None
+    """The first estimate once the crew was on site, written or not."""
     told: ToldEtr | None = None
-    first_told_at: datetime | None = None
+    first_told: ToldEtr | None = None
+    informed_at: datetime | None = None
+    """Told an ETR, or that damage is being assessed."""
     last_due: datetime | None = None
     pending: tuple[ToldEtr, datetime] | None = None
     """A change waiting for its time (a newer one replaces it)."""
@@ -223,6 +259,7 @@ class GridFaults:
     by_kind: dict[str, list[tuple[str, Coordinate, int]]]
     premises: list[tuple[str, Coordinate]]
     middle: Coordinate
+    """Where the crews' depot is: the middle of the premises."""
 
     @classmethod
     def of(cls, name: str, model: GridModel) -> "GridFaults":
@@ -323,7 +360,14 @@ class Learnt:
 class Day:
     """One simulated day: faults found, crews sent, estimates made and told."""
 
-    def __init__(self, faults: Sequence[Fault], crews: int, model: EtrModel, start: datetime):
+    def __init__(
+        self,
+        faults: Sequence[Fault],
+        kind: DayKind,
+        model: EtrModel,
+        start: datetime,
+        depot: Coordinate,
+    ):
         settings = get_settings()
         self.model = model
         self.travel = GreatCircleTravel(
@@ -337,11 +381,9 @@ class Day:
         self.pending = sorted(faults, key=lambda f: f.detected_at)
         self.outages: dict[int, Outage] = {}
         self.places = {f.id: f.location for f in faults}
-        middle = (
-            statistics.fmean(f.location[0] for f in faults),
-            statistics.fmean(f.location[1] for f in faults),
-        )
-        self.crews = [SimCrew(i + 1, middle, middle) for i in range(crews)]
+        self.crews = [SimCrew(i + 1, depot, depot) for i in range(kind.crews)]
+        self.kind = kind
+        self.storm_etr: tuple[datetime, datetime] | None = None
         self.start = start
         self.planned_at: datetime | None = None
         self.changed = True
@@ -400,7 +442,8 @@ class Day:
         active = self._active()
         if not active:
             return
-        at = Conditions(now=now, zone=UTC, storm=len(active) > self.storm_incidents)
+        storm = self.kind.declared or len(active) > self.storm_incidents
+        at = Conditions(now=now, zone=UTC, storm=storm)
         works = {o.fault.id: o.work() for o in active}
         jobs = [dispatch_job(w, {}, self.model.history, at) for w in works.values()]
         crews = [
@@ -418,13 +461,21 @@ class Day:
         for crew in self.crews:
             if crew.job is None:
                 self._send(crew, plan.assignments, now)
+        job_level = self.kind.phase(now - self.start) is StormPhase.JOB
+        estimates = []
         for outage in active:
             work = outage.work()
             etr = estimate_for(work, plan, self.model, at)
-            if worth_writing(work, etr, now):
+            estimates.append(etr)
+            if outage.on_site_since is not None and outage.on_arrival is None:
+                outage.on_arrival = etr
+            if job_level and worth_writing(work, etr, now):
                 outage.etr = etr
                 stage = Stage.ON_SITE if outage.on_site_since else Stage.BEFORE_ARRIVAL
                 outage.records.setdefault(stage, etr)
+        overall = last_of(estimates)
+        if self.kind.declared and overall and worth_moving(self.storm_etr, overall, now):
+            self.storm_etr = overall
 
     def _send(self, crew: SimCrew, assignments: Sequence[Any], now: datetime) -> None:
         route = next((a for a in assignments if a.crew_id == crew.id), None)
@@ -439,31 +490,44 @@ class Day:
         crew.job, crew.leaves_at = outage.fault.id, now
         crew.arrives_at = now + timedelta(seconds=planned * outage.fault.travel_factor)
 
+    def _offered(self, outage: Outage, phase: StormPhase) -> ToldEtr | None:
+        """The time customers of the outage are given in this phase, if any."""
+        if phase is StormPhase.JOB and outage.etr is not None:
+            return ToldEtr(outage.etr.expected, outage.etr.latest)
+        if phase is StormPhase.GLOBAL and self.storm_etr is not None:
+            return ToldEtr(*self.storm_etr)
+        return None
+
     def _tell(self, now: datetime) -> None:
-        """The fan-out: the first ETR rides in the outage message, changes by the policy."""
+        """The fan-out: the first word after the first message's wait (a time, or that
+        damage is being assessed), changes by the service's policy."""
+        phase = self.kind.phase(now - self.start)
         for outage in self.outages.values():
             if outage.done_at is not None and outage.done_at <= now:
                 continue
             if outage.told is not None and outage.told.deadline < now:
                 outage.lapsed = True
-            etr = outage.etr
-            if etr is None:
+            offered = self._offered(outage, phase)
+            waited = now >= outage.fault.detected_at + self.first_wait
+            said = offered is not None or phase is StormPhase.ASSESSING
+            if waited and said and outage.informed_at is None:
+                outage.informed_at = now
+            if offered is None or not waited:
                 continue
-            new = ToldEtr(etr.expected, etr.latest)
             if outage.told is None:
-                if now >= outage.fault.detected_at + self.first_wait:
-                    outage.told, outage.first_told_at, outage.last_due = new, now, now
+                outage.told = outage.first_told = offered
+                outage.last_due = now
                 continue
-            if new != outage.told and worth_telling(outage.told, new, self.change):
+            if offered != outage.told and worth_telling(outage.told, offered, self.change):
                 due = change_due(
                     now,
                     last_due=outage.last_due,
                     interval=self.interval,
                     told=outage.told,
-                    new=new,
+                    new=offered,
                     change=self.change,
                 )
-                outage.pending = (new, due)
+                outage.pending = (offered, due)
             if outage.pending is not None and outage.pending[1] <= now:
                 outage.told, outage.last_due = outage.pending[0], now
                 outage.pending = None
@@ -488,20 +552,18 @@ class Tally:
             self.floor_errors.append(abs(fault.on_site_s - fault.median_on_site_s) / 60)
             self.customers += fault.customers
             self.lapsed += fault.customers * outage.lapsed
-            told_at = outage.first_told_at
+            informed = outage.informed_at
             self.informed += fault.customers * (
-                told_at is not None and told_at - fault.occurs_at <= INFORMED_WITHIN
+                informed is not None and informed - fault.occurs_at <= INFORMED_WITHIN
             )
-            for stage, errors in (
-                (Stage.BEFORE_ARRIVAL, self.first_errors),
-                (Stage.ON_SITE, self.onsite_errors),
-            ):
-                etr = outage.records.get(stage)
-                if etr is None:
-                    continue
-                errors.append(abs((done - etr.expected).total_seconds()) / 60)
-                assert etr.latest is not None
-                self.covered.append(done <= etr.latest)
+            first = outage.first_told
+            if first is not None:
+                self.first_errors.append(abs((done - first.expected).total_seconds()) / 60)
+                self.covered.append(done <= first.deadline)
+            on_site = outage.on_arrival
+            if on_site is not None:
+                self.onsite_errors.append(abs((done - on_site.expected).total_seconds()) / 60)
+                self.covered.append(done <= on_site.deadline)
 
     def figures(self) -> dict[str, Any]:
         def median(values: list[float]) -> float | None:
@@ -537,7 +599,7 @@ def _play(
         rng = random.Random(f"{seed}/{n}")
         faults = _faults(grid, day, start + n * DAY, rng, first_id)
         first_id += len(faults)
-        outages = Day(faults, day.crews, learnt.model(), start + n * DAY).run()
+        outages = Day(faults, day, learnt.model(), start + n * DAY, grid.middle).run()
         for outage in sorted(outages, key=lambda o: o.done_at or start):
             learnt.learn(outage)
         if tallies is not None:

@@ -317,17 +317,19 @@ def _write_storm_times(
     for region, estimates in by_region.items():
         times = last_of(estimates)
         own = declared.regions.get(region)
-        if times is not None and _worth_moving(own.etr if own else None, times, now):
+        if times is not None and worth_moving(own.etr if own else None, times, now):
             regions[region] = times
     overall = last_of(predicted.values())
-    if overall is not None and not _worth_moving(declared.etr, overall, now):
+    if overall is not None and not worth_moving(declared.etr, overall, now):
         overall = declared.etr
     storms.set_times(session, declared.id, etr=overall, regions=regions, actor=PLANNER, now=now)
 
 
-def _worth_moving(
+def worth_moving(
     told: tuple[datetime, datetime] | None, new: tuple[datetime, datetime], now: datetime
 ) -> bool:
+    """Whether one time for many (expected, latest) replaces the one told: as an
+    outage's (`worth_writing`)."""
     if told is None:
         return True
     return abs(new[0] - told[0]) >= ETR_CHANGE or needs_reestimate(told[1], now)
