@@ -8,9 +8,10 @@ as a message does, always with its day (it is read hours later).
 An ETR is its expected time, then the range the restoration likely falls in when it has
 one (`dispatch.etr`): "18:30 (likely between 17:45 and 19:30)". A crew's or dispatcher's
 own time has no range and is written alone: "18:30". An end of the range on the expected
-time's day is written by its time alone, so the day is said once. `short` is the SMS's
-way ("18:30 (likely 17:45-19:30)"). The patterns are the `etr_range` and
-`etr_range_short` strings of the `dates` catalogue, which `dates.js` writes the same way.
+time's day is written by its time alone, so the day is said once; an end on another day
+always with its day. The pattern is the `dates` catalogue's `etr_range`, which a page's
+script writes the same way (`dates.js`); an SMS has the shorter `etr_range_short`
+("18:30 (17:45-19:30)").
 """
 
 from datetime import datetime, tzinfo
@@ -50,7 +51,11 @@ def etr(
 
     def end(moment: datetime) -> str:
         local = moment.astimezone(zone)
-        form = dates.Form.TIME if local.date() == day else _form(local, now)
+        if local.date() == day:
+            return dates.write(local, dates.Form.TIME, language)
+        form = _form(local, now)
+        if form is dates.Form.TIME:  # another day than the ETR's: never by its time alone
+            form = dates.Form.DAY_TIME
         return dates.write(local, form, language)
 
     pattern = catalogue("dates", language)["etr_range_short" if short else "etr_range"]

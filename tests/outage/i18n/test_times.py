@@ -1,7 +1,7 @@
 """An ETR is written as its expected time and, when it has one, the range it likely falls
 in; a crew's own time alone. Moments by the page's rule, or a message's."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,12 +47,18 @@ def test_an_end_on_another_day_is_written_with_its_day() -> None:
 @pytest.mark.parametrize(
     ("language", "text"),
     [
-        (Language.EN, "18:30 on 6 Dec (likely 17:45-19:30)"),
-        (Language.VI, "18:30 ngày 06/12 (khoảng 17:45-19:30)"),
+        (Language.EN, "18:30 on 6 Dec (17:45-19:30)"),
+        (Language.VI, "18:30 ngày 06/12 (17:45-19:30)"),
     ],
 )
 def test_a_short_etr_keeps_the_range_in_few_words(language: Language, text: str) -> None:
     assert times.etr(EXPECTED, EARLIEST, LATEST, language, ZONE, short=True) == text
+
+
+def test_an_end_on_another_day_than_the_etrs_is_never_its_time_alone() -> None:
+    late = datetime(2026, 12, 5, 16, 59, tzinfo=UTC)  # 23:59 yesterday
+    text = times.etr(late, late, NOW - timedelta(hours=3), Language.EN, ZONE, NOW)
+    assert text == "23:59 on 5 Dec (likely between 23:59 and 08:00 on 6 Dec)"
 
 
 def test_a_range_of_one_moment_is_no_range() -> None:
