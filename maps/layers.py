@@ -29,6 +29,17 @@ class PublicOutage:
     """What the dispatcher or crew recorded as the cause, for customers to read."""
     share_out: float = 1.0
     """Of the customers it cut off, the share still out (after partial restorations)."""
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The range its restoration likely falls in; none for a crew's own time."""
+
+    @property
+    def estimate(self) -> tuple[datetime, datetime, datetime] | None:
+        """Its ETR between the earliest and the latest its restoration likely comes (a
+        crew's time alone is all three); None without an ETR."""
+        if self.etr is None:
+            return None
+        return self.etr_earliest or self.etr, self.etr, self.etr_latest or self.etr
 
 
 @dataclass(frozen=True)
@@ -64,8 +75,10 @@ class Cell:
     since: datetime | None = None
     etr: datetime | None = None
     """The latest ETR of its outages: when the whole area should have power again."""
-    etr_from: datetime | None = None
-    """The earliest: when the first of it should."""
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The range the area's restorations likely fall in: the earliest of their ranges'
+    earliest times, the latest of their latest."""
     etr_unknown: bool = False
     hazards: set[str] = field(default_factory=set)
     causes: set[str] = field(default_factory=set)
@@ -83,24 +96,27 @@ class Cell:
         self.customers_out += customers
         self.outages.add(outage.id)
         self.since = min(self.since or outage.started_at, outage.started_at)
-        if outage.etr is None:
+        estimate = outage.estimate
+        if estimate is None:
             self.etr_unknown = True
         else:
-            self.etr = max(self.etr or outage.etr, outage.etr)
-            self.etr_from = min(self.etr_from or outage.etr, outage.etr)
+            self._add_etr(*estimate)
         if outage.hazard:
             self.hazards.add(outage.hazard)
         if outage.cause:
             self.causes.add(outage.cause)
 
+    def _add_etr(self, earliest: datetime, etr: datetime, latest: datetime) -> None:
+        self.etr = max(self.etr or etr, etr)
+        self.etr_earliest = min(self.etr_earliest or earliest, earliest)
+        self.etr_latest = max(self.etr_latest or latest, latest)
+
     def absorb(self, other: "Cell") -> None:
         self.customers_out += other.customers_out
         self.outages |= other.outages
         self.since = min(d for d in (self.since, other.since) if d is not None)
-        known = [d for d in (self.etr, other.etr) if d is not None]
-        self.etr = max(known) if known else None
-        earliest = [d for d in (self.etr_from, other.etr_from) if d is not None]
-        self.etr_from = min(earliest) if earliest else None
+        if other.etr_earliest and other.etr and other.etr_latest:
+            self._add_etr(other.etr_earliest, other.etr, other.etr_latest)
         self.etr_unknown = self.etr_unknown or other.etr_unknown
         self.hazards |= other.hazards
         self.causes |= other.causes
@@ -251,7 +267,8 @@ def public_features(cells: Sequence[Cell], planned: Sequence[PlannedCell]) -> li
                 "outages": len(cell.outages),
                 "since": _iso(cell.since),
                 "etr": _iso(cell.etr),
-                "etr_from": _iso(cell.etr_from),
+                "etr_earliest": _iso(cell.etr_earliest),
+                "etr_latest": _iso(cell.etr_latest),
                 "etr_partial": cell.etr_unknown and cell.etr is not None,
                 "hazards": sorted(cell.hazards),
                 "causes": sorted(cell.causes),

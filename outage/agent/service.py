@@ -183,6 +183,9 @@ class IncidentBrief:
     device: str | None
     started_at: datetime
     etr: datetime | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
+    """The range the restoration likely falls in; none for a crew's own time."""
     restored_at: datetime | None
 
 
@@ -262,6 +265,8 @@ def _brief(incident: Incident, asset_ref: str | None) -> IncidentBrief:
         device=asset_ref,
         started_at=incident.started_at,
         etr=incident.etr,
+        etr_earliest=incident.etr_earliest,
+        etr_latest=incident.etr_latest,
         restored_at=incident.restored_at,
     )
 

@@ -34,6 +34,8 @@ def _job_query() -> Any:
             Incident.hazard,
             Incident.etr,
             Incident.etr_source,
+            Incident.etr_earliest,
+            Incident.etr_latest,
             Device.asset_ref,
             Device.kind.label("device_kind"),
             Premise.ref.label("premise"),
@@ -73,6 +75,8 @@ def _planned_job(row: Any, job: DispatchPlanJob | None) -> PlannedJobOut:
         planned_etr=job.etr if job else None,
         etr=row.etr,
         etr_source=row.etr_source,
+        etr_earliest=row.etr_earliest,
+        etr_latest=row.etr_latest,
     )
 
 

@@ -227,6 +227,9 @@ class PlannedJobOut(BaseModel):
     etr: datetime | None
     """The incident's ETR now: a crew's or dispatcher's wins over the plan's."""
     etr_source: EtrSource | None
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The range the restoration likely falls in; none for a crew's own time."""
 
 
 class CrewRouteOut(BaseModel):

@@ -66,11 +66,13 @@ def moment_text(local: datetime, language: Language, now: datetime) -> str:
 
 def client_style(language: Language, zone: str) -> dict[str, Any]:
     """What a page's script needs to write times as the server does (`dates.js`):
-    the language, the utility's zone (IANA name) and the patterns."""
+    the language, the utility's zone (IANA name), the patterns and how an ETR's range
+    is told (`i18n.times`)."""
     words = catalogue("dates", language)
     return {
         "lang": language.value,
         "zone": zone,
         "patterns": {form.value: words[form] for form in Form},
         "months": _months(language),
+        "etr_range": words["etr_range"],
     }

@@ -65,13 +65,16 @@ def report_progress(
         phase = Phase.RESTORED  # this customer's supply is back, the outage's may not be
     hazard = incident.kind is IncidentKind.HAZARD
     active = incident.status in ACTIVE and phase is not Phase.RESTORED
+    told_etr = active and not hazard
     restored_at = (report.closed_at if personal else None) or incident.restored_at
     return Progress(
         ticket=report.ticket,
         status=report.status,
         phase=phase,
         cause=told_cause(incident.cause),
-        etr=incident.etr if active and not hazard else None,
+        etr=incident.etr if told_etr else None,
+        etr_earliest=incident.etr_earliest if told_etr else None,
+        etr_latest=incident.etr_latest if told_etr else None,
         restored_at=restored_at if phase is Phase.RESTORED else None,
         hazard=hazard,
         personal=personal,

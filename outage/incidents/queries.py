@@ -108,6 +108,8 @@ def _incident_out(row: Row[Any]) -> IncidentOut:
         momentary=incident.momentary,
         etr=incident.etr,
         etr_source=incident.etr_source,
+        etr_earliest=incident.etr_earliest,
+        etr_latest=incident.etr_latest,
         crew_id=incident.crew_id,
         cause=incident.cause,
         parent_id=incident.parent_id,

@@ -154,7 +154,12 @@ class IncidentOut(BaseModel):
     restored_at: datetime | None
     momentary: bool
     etr: datetime | None
+    """The estimated restoration: the expected time, the one to show first."""
     etr_source: EtrSource | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
+    """The range the restoration likely falls in (`dispatch.etr`); none for a crew's or a
+    dispatcher's own time."""
     crew_id: int | None
     cause: str | None
     parent_id: int | None
@@ -236,6 +241,9 @@ class IncidentProperties(BaseModel):
     report_count: int
     started_at: datetime
     etr: datetime | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
+    """The range the restoration likely falls in; none for a crew's own time."""
     crew_id: int | None
     cause: str | None
     photo_count: int = 0

@@ -11,18 +11,14 @@ No personal data: a ticket, a phase, a cause from the fixed list of causes, time
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
 from outage import clock
-from outage.i18n import LANGUAGES, Language, catalogue, dates
+from outage.i18n import LANGUAGES, Language, catalogue, times
 from outage.intake.enums import ReportStatus
-
-ETR_HALF_RANGE = timedelta(minutes=30)
-"""An ETR is told as a time and the range this far either side of it: an estimate is
-no appointment."""
 
 
 class Phase(StrEnum):
@@ -52,6 +48,10 @@ class Progress:
     cause: str | None = None
     """A cause code (`told_cause`)."""
     etr: datetime | None = None
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The range the restoration likely falls in (`dispatch.etr`): none for a crew's or
+    dispatcher's own time."""
     restored_at: datetime | None = None
     """When this customer's supply came back (the restoration's own time)."""
     assessing_damage: bool = False
@@ -61,12 +61,6 @@ class Progress:
     personal: bool = True
     """False for an answer anyone may read (Open311): the incident's phase only, nothing
     about this customer's own supply or connection."""
-
-    def etr_range(self, now: datetime) -> tuple[datetime, datetime] | None:
-        """The ETR's range, never beginning in the past."""
-        if self.etr is None:
-            return None
-        return max(self.etr - ETR_HALF_RANGE, now), max(self.etr + ETR_HALF_RANGE, now)
 
 
 def told_cause(cause: str | None) -> str | None:
@@ -81,10 +75,10 @@ ProgressSource = Callable[[Session, str], Progress | None]
 """The report's progress by ticket (None for an unknown ticket)."""
 
 
-def _when(moment: datetime, language: Language, zone: tzinfo, now: datetime) -> str:
-    """The time, with the day when it is not today where the customer is: as the pages
-    write it (`i18n.dates`)."""
-    return dates.moment_text(moment.astimezone(zone), language, now)
+def _ahead(moment: datetime | None, now: datetime) -> datetime | None:
+    """An ETR's time as it is told: never in the past (one that passed is re-estimated;
+    until then, it is "now")."""
+    return None if moment is None else max(moment, now)
 
 
 _PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND, Phase.INSIDE_PREMISE})
@@ -118,21 +112,21 @@ def describe(
     shown = ticket or progress.ticket
     if progress.phase is None:
         return words[f"status.{progress.status.value}"].format(ticket=shown)
-    at = _when(progress.restored_at, language, zone, now) if progress.restored_at else ""
+    at = times.when(progress.restored_at, language, zone, now) if progress.restored_at else ""
     parts = [words[_phase_key(progress, progress.phase)].format(ticket=shown, at=at)]
     if progress.cause is not None:
         cause = catalogue("crew", language)[f"cause.{progress.cause}"]
         parts.append(words["progress.cause"].format(cause=cause))
-    etr_range = progress.etr_range(now)
-    if etr_range is not None and progress.etr is not None:
-        earliest, latest = etr_range
-        parts.append(
-            words["progress.etr"].format(
-                etr=_when(max(progress.etr, now), language, zone, now),
-                earliest=_when(earliest, language, zone, now),
-                latest=_when(latest, language, zone, now),
-            )
+    if progress.etr is not None:
+        etr = times.etr(
+            max(progress.etr, now),
+            _ahead(progress.etr_earliest, now),
+            _ahead(progress.etr_latest, now),
+            language,
+            zone,
+            now,
         )
+        parts.append(words["progress.etr"].format(etr=etr))
     if progress.assessing_damage:
         parts.append(words["progress.assessing_damage"])
     return " ".join(parts)

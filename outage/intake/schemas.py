@@ -13,7 +13,6 @@ from pydantic import (
     model_validator,
 )
 
-from outage import clock
 from outage.fields import Latitude, Longitude
 from outage.intake.enums import (
     Channel,
@@ -132,7 +131,7 @@ class ReportStatusOut(BaseModel):
     etr: datetime | None = None
     etr_earliest: datetime | None = None
     etr_latest: datetime | None = None
-    """The ETR and the range it is told with."""
+    """The ETR and the range the restoration likely falls in (none for a crew's own time)."""
     restored_at: datetime | None = None
     """When this customer's supply came back."""
     assessing_damage: bool = False
@@ -143,14 +142,13 @@ class ReportStatusOut(BaseModel):
         """With what the report's incident tells of it."""
         if progress is None:
             return self
-        earliest, latest = progress.etr_range(clock.now()) or (None, None)
         return self.model_copy(
             update={
                 "phase": progress.phase,
                 "cause": progress.cause,
                 "etr": progress.etr,
-                "etr_earliest": earliest,
-                "etr_latest": latest,
+                "etr_earliest": progress.etr_earliest,
+                "etr_latest": progress.etr_latest,
                 "restored_at": progress.restored_at,
                 "assessing_damage": progress.assessing_damage,
             }

@@ -365,6 +365,8 @@ class Fanout:
             safety=event.safety,
             switching=bool(details.get("switching")),
             etr=_time(details, "etr"),
+            etr_earliest=_time(details, "etr_earliest"),
+            etr_latest=_time(details, "etr_latest"),
             previous_etr=told.etr.expected if told.etr else None,
             restored_at=_time(details, "restored_at"),
             cause=details.get("cause"),

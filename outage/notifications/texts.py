@@ -14,9 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
-from outage.i18n import Language, catalogue, dates
+from outage.i18n import Language, catalogue, times
 from outage.intake.channels.texts import SMS_MAX, sms_text
-from outage.moments import local_time
 from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
 
@@ -50,6 +49,9 @@ class Facts:
     switching: bool = False
     """Supply is back through switching while the repair goes on (`etr`: the repair's)."""
     etr: datetime | None = None
+    etr_earliest: datetime | None = None
+    etr_latest: datetime | None = None
+    """The range the restoration likely falls in: none for a crew's own time."""
     previous_etr: datetime | None = None
     """The ETR customers were told before this one: an earlier one is good news."""
     restored_at: datetime | None = None
@@ -89,15 +91,16 @@ AREA_MAX = 12
 
 
 def _when(moment: datetime | None, language: Language, zone: tzinfo) -> str | None:
-    """A moment as every message of `language` writes one, with its day ("18:30 ngày 06/12",
-    "18:30 on 6 Dec": `i18n.dates`, as the pages write it): never a bare day/month an
-    English reader may take the wrong way."""
-    if moment is None:
+    """A moment as every message writes one, with its day ("18:30 ngày 06/12", "18:30 on
+    6 Dec": `i18n.times`): never a bare day/month an English reader may take the wrong way."""
+    return times.when(moment, language, zone) if moment is not None else None
+
+
+def _etr(facts: Facts, language: Language, zone: tzinfo, sms: bool) -> str | None:
+    """The ETR with its range (`i18n.times`), in the SMS's few words on an SMS."""
+    if facts.etr is None:
         return None
-    local = local_time(moment, zone)
-    if local is None:
-        raise Unrenderable(f"{moment.isoformat()} cannot be shown in local time")
-    return dates.write(local, dates.Form.DAY_TIME, language)
+    return times.etr(facts.etr, facts.etr_earliest, facts.etr_latest, language, zone, short=sms)
 
 
 def _request_type(request: RequestFacts | None, language: Language) -> str | None:
@@ -120,13 +123,12 @@ def _area(name: str | None) -> str | None:
     return name[:AREA_MAX].strip()
 
 
-def render(
-    kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
-) -> Rendered:
-    values = {
+def _values(facts: Facts, language: Language, zone: tzinfo, sms: bool) -> dict[str, Any]:
+    """What the templates may say, in `language`."""
+    return {
         "safety": facts.safety,
         "switching": facts.switching,
-        "etr": _when(facts.etr, language, zone),
+        "etr": _etr(facts, language, zone, sms),
         "earlier": facts.etr is not None
         and facts.previous_etr is not None
         and facts.etr < facts.previous_etr,
@@ -140,14 +142,24 @@ def render(
         "starts": _when(facts.starts_at, language, zone),
         "ends": _when(facts.ends_at, language, zone),
         "link": facts.link,
-        "sms": channel is DeliveryChannel.SMS,
+        "sms": sms,
         "code": facts.code,
         "request": facts.request,
         "request_type": _request_type(facts.request, language),
     }
+
+
+def render(
+    kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
+) -> Rendered:
+    sms = channel is DeliveryChannel.SMS
+    try:
+        values = _values(facts, language, zone, sms)
+    except OverflowError as error:
+        raise Unrenderable("a time of the message cannot be shown in local time") from error
     template = _text.get_template(f"{language}/{kind.value}.txt")
     subject, text = _block(template, "subject", values), _block(template, "text", values)
-    if channel is DeliveryChannel.SMS:
+    if sms:
         stop = sms_text(catalogue("notifications", language)["sms.stop"])
         return Rendered(subject, f"{sms_text(text, SMS_MAX - len(stop) - 1)} {stop}")
     if channel is DeliveryChannel.EMAIL:

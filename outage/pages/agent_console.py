@@ -43,7 +43,7 @@ from outage.prediction.hazards import open_reported_hazard
 from outage.settings import Settings
 from outage.web.deps import SessionDep, SettingsDep
 from outage.web.principal import Principal, PrincipalDep, require
-from outage.web.rendering import local_moment, local_zone, request_language
+from outage.web.rendering import local_etr, local_moment, local_zone, request_language
 
 MAX_QUERY_LENGTH = 300
 """As the lookup API allows."""
@@ -492,7 +492,11 @@ def _incident_row(
         "status_text": t[f"incident_status.{incident.status}"],
         "device": incident.device,
         "started": local_moment(incident.started_at, language, zone),
-        "etr": local_moment(incident.etr, language, zone) if incident.etr else None,
+        "etr": (
+            local_etr(incident.etr, incident.etr_earliest, incident.etr_latest, language, zone)
+            if incident.etr
+            else None
+        ),
         "restored": (
             local_moment(incident.restored_at, language, zone) if incident.restored_at else None
         ),

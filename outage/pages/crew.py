@@ -57,6 +57,7 @@ from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import (
     date_style,
+    local_etr,
     local_moment,
     local_zone,
     render_page,
@@ -188,7 +189,11 @@ def _card(
         "hazard": i18n.hazard_label(language, job.hazard) if job.hazard else None,
         "critical": [i18n.critical_label(language, kind) for kind in job.critical],
         "arrival": _when(job.planned_arrival, language, zone) if job.status in ARRIVING else None,
-        "etr": _when(job.etr, language, zone),
+        "etr": (
+            local_etr(job.etr, job.etr_earliest, job.etr_latest, language, zone)["text"]
+            if job.etr
+            else None
+        ),
         "here": here,
         "photos": [
             {

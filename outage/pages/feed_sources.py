@@ -47,6 +47,8 @@ class AreaSummary(BaseModel):
     """The hazards reported in the area (codes, sorted)."""
     etr_earliest: datetime | None
     etr_latest: datetime | None
+    """The range the area's restorations likely fall in: the earliest of their ranges'
+    earliest times, the latest of their latest (a crew's time is its own range)."""
     etr_unknown: bool
     """Some outage in the area has no ETR yet."""
 
@@ -66,6 +68,9 @@ class Alert(BaseModel):
     updated_at: datetime
     restored_at: datetime | None
     etr: datetime | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
+    """The range the restoration likely falls in; none for a crew's own time."""
     customers_out: int
     areas: list[str]
     """The feeders' names, sorted."""
@@ -97,7 +102,8 @@ class _Area:
     customers: float = 0.0
     outages: set[int] = field(default_factory=set)
     hazards: set[str] = field(default_factory=set)
-    etrs: list[datetime] = field(default_factory=list)
+    earliest: list[datetime] = field(default_factory=list)
+    latest: list[datetime] = field(default_factory=list)
     etr_unknown: bool = False
 
     def summary(self) -> AreaSummary:
@@ -106,8 +112,8 @@ class _Area:
             customers_out=round(self.customers),
             outages=len(self.outages),
             hazards=sorted(self.hazards),
-            etr_earliest=min(self.etrs, default=None),
-            etr_latest=max(self.etrs, default=None),
+            etr_earliest=min(self.earliest, default=None),
+            etr_latest=max(self.latest, default=None),
             etr_unknown=self.etr_unknown,
         )
 
@@ -204,10 +210,12 @@ def _summaries(
         seen.add(premise.premise_id)
         if outage.id not in area.outages:
             area.outages.add(outage.id)
-            if outage.etr is None:
+            estimate = outage.estimate
+            if estimate is None:
                 area.etr_unknown = True
             else:
-                area.etrs.append(outage.etr)
+                area.earliest.append(estimate[0])
+                area.latest.append(estimate[2])
     for row in hazards:
         if row.incident.hazard is not None:
             areas.setdefault(row.feeder, _Area(row.feeder)).hazards.add(row.incident.hazard.value)
@@ -266,6 +274,8 @@ def _alert(
         updated_at=incident.updated_at,
         restored_at=incident.restored_at,
         etr=incident.etr,
+        etr_earliest=incident.etr_earliest,
+        etr_latest=incident.etr_latest,
         customers_out=max(out, 0),
         areas=sorted(areas),
         outline=_outline(points, rules, coarsen=hazard),

@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 from urllib.parse import urlencode
 
 from outage import i18n
-from outage.i18n import Language, dates
+from outage.i18n import Language, times
 from outage.i18n.labels import label
 from outage.moments import local_time
 from outage.pages.feed_sources import Alert, Phase, PublicSnapshot
@@ -106,8 +106,7 @@ def description(alert: Alert, language: Language, zone: tzinfo) -> str:
     words = i18n.catalogue("feeds", language)
 
     def when(moment: datetime) -> str:
-        local = local_time(moment, zone) or moment
-        return dates.write(local, dates.Form.DAY_TIME, language)
+        return times.when(moment, language, zone)
 
     if alert.phase is Phase.CANCELLED:
         return words["description.cancelled"]
@@ -115,7 +114,8 @@ def description(alert: Alert, language: Language, zone: tzinfo) -> str:
     if alert.phase is Phase.RESTORED and alert.restored_at is not None:
         parts.append(words["description.restored"].format(time=when(alert.restored_at)))
     elif alert.etr is not None:
-        parts.append(words["description.etr"].format(time=when(alert.etr)))
+        etr = times.etr(alert.etr, alert.etr_earliest, alert.etr_latest, language, zone)
+        parts.append(words["description.etr"].format(time=etr))
     elif not alert.hazard:
         parts.append(words["description.no_etr"])
     return " ".join(parts)

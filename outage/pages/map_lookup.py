@@ -59,7 +59,9 @@ class LookupArea(BaseModel):
     since: datetime | None
     etr: datetime | None
     """When the whole area should have power again; None: being assessed."""
-    etr_from: datetime | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
+    """The range the area's restorations likely fall in."""
     etr_partial: bool
 
 

@@ -56,6 +56,8 @@ class _Placed:
     premise_id: int | None
     started_at: datetime
     etr: datetime | None
+    etr_earliest: datetime | None
+    etr_latest: datetime | None
     hazard: str | None
     cause: str | None
     customers_affected: int
@@ -78,6 +80,8 @@ def _active(session: Session) -> list[_Placed]:
             premise_id=incident.premise_id,
             started_at=incident.started_at,
             etr=incident.etr,
+            etr_earliest=incident.etr_earliest,
+            etr_latest=incident.etr_latest,
             hazard=incident.hazard.value if incident.hazard else None,
             cause=incident.cause,
             customers_affected=incident.customers_affected,
@@ -163,6 +167,8 @@ def public_outages(
             id=i.id,
             started_at=i.started_at,
             etr=i.etr,
+            etr_earliest=i.etr_earliest,
+            etr_latest=i.etr_latest,
             hazard=i.hazard,
             cause=told_cause(i.cause),
             share_out=(

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from outage import clock, i18n
-from outage.i18n import Language, dates
+from outage.i18n import Language, dates, times
 from outage.moments import local_time
 from outage.settings import Settings
 
@@ -102,6 +102,21 @@ def local_moment(
         "iso": local.isoformat(timespec="minutes"),
         "text": dates.moment_text(local, language, now or clock.now()),
     }
+
+
+def local_etr(
+    etr: datetime,
+    earliest: datetime | None,
+    latest: datetime | None,
+    language: Language,
+    zone: tzinfo,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """An ETR as `local_moment` gives a moment, its text with the range the restoration
+    likely falls in (`i18n.times`): "18:30 (likely between 17:45 and 19:30)"."""
+    now = now or clock.now()
+    text = times.etr(etr, earliest, latest, language, zone, now)
+    return {**local_moment(etr, language, zone, now), "text": text}
 
 
 def date_style(language: Language, zone: tzinfo) -> dict[str, Any]:

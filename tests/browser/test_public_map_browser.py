@@ -22,7 +22,7 @@ from outage.app import create_app
 from outage.db import session_factory, session_scope
 from outage.grid.models import Device, GridNode, Premise
 from outage.grid.service import load_network
-from outage.incidents.changes import cancel, open_incident
+from outage.incidents.changes import cancel, open_incident, set_etr
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
 from outage.settings import Settings
@@ -316,3 +316,25 @@ def _report_with_phone(database: str, phone_number: str) -> str:
             )
         )
     return ticket
+
+
+def test_an_areas_popup_tells_the_range_its_power_likely_comes_back_in(
+    browser: Browser, storm_server: str, storm_database: str, storm: list[int]
+) -> None:
+    """Last of the module: the busiest outage gets an estimate, the others keep none."""
+    etr = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
+    with session_scope(session_factory(storm_database)) as session:
+        set_etr(
+            session, storm[0], etr=etr, likely=(etr - timedelta(hours=1), etr + timedelta(hours=1))
+        )
+    page, _, problems = phone(browser, storm_server, "en")
+    try:
+        row = page.locator("#area-rows tr", has_text="likely between").first
+        row.wait_for(timeout=POLL_S * 10000)
+        row.get_by_role("button").click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        assert "(likely between " in popup.inner_text()
+        assert not problems, problems
+    finally:
+        page.context.close()

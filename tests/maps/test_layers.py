@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import h3
 
 from maps.layers import (
+    Cell,
     PlannedWork,
     PremiseOut,
     PublicOutage,
@@ -107,8 +108,34 @@ def test_the_cell_shows_the_latest_etr_and_says_when_part_has_none() -> None:
     )
     [feature] = public_features([cell], [])
     assert feature["properties"]["etr"] == later.isoformat()
-    assert feature["properties"]["etr_from"] == (T0 + timedelta(hours=1)).isoformat()
+    assert feature["properties"]["etr_earliest"] == (T0 + timedelta(hours=1)).isoformat()
+    assert feature["properties"]["etr_latest"] == later.isoformat()
     assert feature["properties"]["etr_partial"] is True
+
+
+def test_the_cell_spans_its_outages_ranges() -> None:
+    first, second = T0 + timedelta(hours=1), T0 + timedelta(hours=3)
+    margin = timedelta(minutes=40)
+    [cell] = outage_cells(
+        [
+            outage(1, etr=first, etr_earliest=first - margin, etr_latest=first + margin),
+            outage(2, etr=second, etr_earliest=second - margin, etr_latest=second + margin),
+        ],
+        [premise(1, 10, HERE, 3), premise(2, 11, NEAR, 3)],
+        resolution=RESOLUTION,
+        min_customers=1,
+    )
+    [feature] = public_features([cell], [])
+    told = [feature["properties"][key] for key in ("etr_earliest", "etr", "etr_latest")]
+    assert told == [(first - margin).isoformat(), second.isoformat(), (second + margin).isoformat()]
+
+
+def test_a_merged_cell_keeps_its_childrens_ranges() -> None:
+    etr = T0 + timedelta(hours=2)
+    parent, child = Cell("parent"), Cell("child")
+    child.add_outage(outage(1, etr=etr, etr_earliest=T0, etr_latest=etr), 1)
+    parent.absorb(child)
+    assert (parent.etr_earliest, parent.etr, parent.etr_latest) == (T0, etr, etr)
 
 
 def test_an_area_is_named_after_the_ward_most_of_its_customers_are_in() -> None:
@@ -147,7 +174,8 @@ def test_public_features_are_hexagons_with_counts_and_causes_only() -> None:
         "outages": 1,
         "since": T0.isoformat(),
         "etr": None,
-        "etr_from": None,
+        "etr_earliest": None,
+        "etr_latest": None,
         "etr_partial": False,
         "hazards": ["tree_on_line"],
         "causes": ["storm damage"],

@@ -2,7 +2,8 @@
    the page carries its style in <script id="date-style"> (the language, the utility's
    time zone, the patterns and the months' short names). A moment of today in that zone
    is written as its time ("18:30"), of this year with its day ("18:30 ngày 06/12",
-   "18:30 on 6 Dec"), of another year with the year as well. */
+   "18:30 on 6 Dec"), of another year with the year as well. An estimated restoration is
+   written with the range it likely falls in, as outage/i18n/times.py writes it. */
 (function () {
   "use strict";
 
@@ -67,6 +68,31 @@
     return write(at, words.patterns[chosen], words);
   }
 
+  function sameDay(a, b) {
+    return a.year === b.year && a.month === b.month && a.day === b.day;
+  }
+
+  /* The ETR `iso` by the rule, then the range from `earliest` to `latest` when it has one
+     ("18:30 (likely between 17:45 and 19:30)"); an end on the ETR's day by its time, on
+     another day with its day. */
+  function etr(iso, earliest, latest, given, now) {
+    var told = text(iso, null, given, now);
+    if (!told || !earliest || !latest || new Date(earliest).getTime() === new Date(latest).getTime()) {
+      return told;
+    }
+    var words = style(given);
+    var day = local(new Date(iso), words.zone);
+    function end(at) {
+      var when = local(new Date(at), words.zone);
+      if (sameDay(when, day)) return text(at, "time", given);
+      /* another day than the ETR's: never by its time alone */
+      var form = formFor(when, local(now ? new Date(now) : new Date(), words.zone));
+      return text(at, form === "time" ? "day_time" : form, given);
+    }
+    var ends = { etr: told, earliest: end(earliest), latest: end(latest) };
+    return words.etr_range.replace(/\{(\w+)\}/g, function (_, name) { return ends[name]; });
+  }
+
   window.OutageDates = {
     /* Each takes an ISO 8601 instant and, optionally, a style (else the page's). */
     time: function (iso, given) { return text(iso, "time", given); },
@@ -74,5 +100,7 @@
     dayTime: function (iso, given) { return text(iso, "day_time", given); },
     /* By the rule; `now` (an ISO instant) only for tests. */
     dateTime: function (iso, given, now) { return text(iso, null, given, now); },
+    /* An ETR with its range's ends (ISO instants, or null for none); `now` for tests. */
+    etr: function (iso, earliest, latest, given, now) { return etr(iso, earliest, latest, given, now); },
   };
 })();

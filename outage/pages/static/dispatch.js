@@ -71,7 +71,7 @@
       [t("reports"), p.report_count],
       [t("confidence"), Math.round(p.confidence * 100) + " %"],
       [t("started"), M.time(p.started_at)],
-      [t("etr"), p.etr ? M.time(p.etr) : t("etr_unknown")],
+      [t("etr"), p.etr ? M.etr(p) : t("etr_unknown")],
       [t("crew"), p.crew_id ? p.crew_name || crewName(p.crew_id) : t("no_crew")],
       [t("cause"), p.cause ? causeName(p.cause) : null],
       [t("tickets"), p.tickets && p.tickets.length ? p.tickets.join(", ") : null],

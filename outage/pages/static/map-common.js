@@ -63,6 +63,11 @@
       return window.OutageDates.dateTime(iso);
     },
 
+    /* An ETR with the range it likely falls in, as every page writes one (dates.js). */
+    etr: function (p) {
+      return window.OutageDates.etr(p.etr, p.etr_earliest, p.etr_latest);
+    },
+
     fetchJson: fetchJson,
 
     /* A Realtime layer's source: fetch the URL, give the data to `onData`, then to the

@@ -29,10 +29,11 @@
     return n.toLocaleString(M.config.lang);
   }
 
-  /* "18:00 – 21:30", one time when the area's outages agree, or "being assessed". */
+  /* "21:30 (likely between 18:00 and 22:15)": the area's latest ETR and the range its
+     outages' restorations likely fall in; or "being assessed". */
   function etrText(p) {
     if (!p.etr) return t("etr_unknown");
-    var text = p.etr_from && p.etr_from !== p.etr ? M.time(p.etr_from) + " – " + M.time(p.etr) : M.time(p.etr);
+    var text = M.etr(p);
     return p.etr_partial ? text + " (" + t("etr_partial") + ")" : text;
   }
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from outage.auth.enums import Role, Scope
 from outage.grid.models import Device
-from outage.incidents.changes import open_incident
+from outage.incidents.changes import open_incident, set_etr
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
@@ -242,6 +242,42 @@ def test_set_etr_records_whose_estimate_it_is(
     ).json()
     assert datetime.fromisoformat(body["etr"]) == etr
     assert body["etr_source"] == "crew"
+
+
+def test_a_crews_etr_has_no_range(client: TestClient, new_incident: Callable[..., int]) -> None:
+    etr = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    body = _patch(
+        client, new_incident(), action="set_etr", etr=etr.isoformat(), etr_source="crew"
+    ).json()
+    assert (body["etr_earliest"], body["etr_latest"]) == (None, None)
+
+
+def _estimated(committed: Committed, incident_id: int) -> tuple[datetime, datetime, datetime]:
+    """An estimate with its range set on the incident: (etr, earliest, latest)."""
+    etr = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    earliest, latest = etr - timedelta(minutes=45), etr + timedelta(hours=1)
+    committed(lambda s: set_etr(s, incident_id, etr=etr, likely=(earliest, latest)))
+    return etr, earliest, latest
+
+
+def test_an_incident_answers_its_estimates_range(
+    client: TestClient, committed: Committed, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    etr, earliest, latest = _estimated(committed, incident_id)
+    body = client.get(f"/api/v1/incidents/{incident_id}").json()
+    told = (body["etr"], body["etr_earliest"], body["etr_latest"])
+    assert tuple(map(datetime.fromisoformat, told)) == (etr, earliest, latest)
+
+
+def test_the_map_layer_carries_the_estimates_range(
+    client: TestClient, committed: Committed, new_incident: Callable[..., int]
+) -> None:
+    incident_id = new_incident()
+    _, earliest, latest = _estimated(committed, incident_id)
+    properties = _features(client)[incident_id]["properties"]
+    told = (properties["etr_earliest"], properties["etr_latest"])
+    assert tuple(map(datetime.fromisoformat, told)) == (earliest, latest)
 
 
 @pytest.mark.parametrize("etr", ["9999-12-31T20:00:00Z", "2200-01-01T00:00:00Z"])

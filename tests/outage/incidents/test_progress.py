@@ -19,7 +19,7 @@ from outage.incidents.progress import report_progress
 from outage.intake.closing import close_reports
 from outage.intake.enums import Hazard, ReportStatus
 from outage.intake.models import Report
-from outage.intake.progress import ETR_HALF_RANGE, Phase, Progress, describe
+from outage.intake.progress import Phase, Progress, describe
 from tests.conftest import make_crew
 
 from .conftest import Places, act
@@ -91,23 +91,51 @@ def test_the_etr_is_told_with_its_range_and_a_listed_cause(
 ) -> None:
     ticket, incident = _reported(session, places, open_on, add_report)
     etr = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
-    set_etr(session, incident, etr=etr)
+    likely = (etr - timedelta(minutes=45), etr + timedelta(hours=1))
+    set_etr(session, incident, etr=etr, likely=likely)
     act(session, incident, "set_cause", cause="tree_contact")
     found = report_progress(session, ticket)
     assert found is not None
-    now = datetime.now(UTC)
-    assert found.etr == etr
-    assert found.etr_range(now) == (etr - ETR_HALF_RANGE, etr + ETR_HALF_RANGE)
+    assert (found.etr, found.etr_earliest, found.etr_latest) == (etr, *likely)
     said = describe(found, Language.EN, HANOI)
     assert "Cause: Tree contact." in said
     assert f"around {etr.astimezone(HANOI):%H:%M}" in said
+    assert f"likely between {likely[0].astimezone(HANOI):%H:%M} and" in said
+
+
+def test_a_crews_etr_is_told_without_a_range() -> None:
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    etr = now + timedelta(hours=2)
+    found = Progress("261206-ABCDE", ReportStatus.RECEIVED, Phase.KNOWN, etr=etr)
+    said = describe(found, Language.EN, HANOI, now=now)
+    assert said.endswith("Power expected back around 12:00.")
+
+
+def test_an_etr_range_is_told_with_the_status() -> None:
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    found = Progress(
+        "261206-ABCDE",
+        ReportStatus.RECEIVED,
+        Phase.KNOWN,
+        etr=now + timedelta(hours=2),
+        etr_earliest=now + timedelta(minutes=75),
+        etr_latest=now + timedelta(hours=3),
+    )
+    said = describe(found, Language.VI, HANOI, now=now)
+    assert said.endswith("Dự kiến có điện lúc 12:00 (nhiều khả năng trong khoảng 11:15 đến 13:00).")
 
 
 def test_an_etr_range_never_begins_in_the_past() -> None:
     now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
-    found = Progress("261206-ABCDE", ReportStatus.RECEIVED, Phase.KNOWN, etr=now)
-    assert found.etr_range(now) == (now, now + ETR_HALF_RANGE)
-    assert "(10:00-10:30)" in describe(found, Language.EN, HANOI, now=now)
+    found = Progress(
+        "261206-ABCDE",
+        ReportStatus.RECEIVED,
+        Phase.KNOWN,
+        etr=now,
+        etr_earliest=now - timedelta(minutes=30),
+        etr_latest=now + timedelta(minutes=30),
+    )
+    assert "10:00 (likely between 10:00 and 10:30)" in describe(found, Language.EN, HANOI, now=now)
 
 
 def test_a_time_not_today_is_told_with_its_date() -> None:

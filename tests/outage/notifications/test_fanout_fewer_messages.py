@@ -255,6 +255,22 @@ def test_a_customer_who_reported_is_told_their_ticket(
     assert told and all("261206-TICKET" not in body for body in told.values())
 
 
+def test_an_estimates_range_rides_in_its_message(
+    sessions: sessionmaker[Session], drain: Drain, held: Worker, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    drain(using=held)
+    etr = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    earliest, latest = etr - timedelta(minutes=40), etr + timedelta(minutes=70)
+    with session_scope(sessions) as session:
+        set_etr(session, incident, etr=etr, likely=(earliest, latest))
+    drain(using=held)
+    with sessions() as session:
+        messages = messages_of(session, incident)
+    ends = [f"{moment.astimezone(ZONE):%H:%M}" for moment in (earliest, latest)]
+    assert messages and all(end in m.body for m in messages for end in ends)
+
+
 def test_power_back_says_when_it_came_back(
     sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
 ) -> None:

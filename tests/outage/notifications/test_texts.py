@@ -15,6 +15,8 @@ from outage.outbox.enums import EventKind
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FACTS = Facts(
     etr=datetime(2026, 3, 1, 10, 30, tzinfo=UTC),
+    etr_earliest=datetime(2026, 3, 1, 9, 45, tzinfo=UTC),
+    etr_latest=datetime(2026, 3, 1, 11, 30, tzinfo=UTC),
     starts_at=datetime(2026, 3, 5, 1, 0, tzinfo=UTC),
     ends_at=datetime(2026, 3, 5, 9, 0, tzinfo=UTC),
     link="https://outage.example.com/n/" + "x" * 22,
@@ -118,7 +120,7 @@ def test_each_language_writes_a_date_one_unambiguous_way(language: str, written:
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 def test_an_unknown_cause_is_not_mentioned(language: str) -> None:
-    unknown = replace(FACTS, cause="unknown")
+    unknown = replace(FACTS, cause="unknown", etr_earliest=None, etr_latest=None)  # no range
     sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, unknown, ZONE)
     assert "(" not in sms.body
 
@@ -128,3 +130,27 @@ def test_power_back_by_switching_asks_if_still_out_in_one_sms(language: str, ask
     facts = replace(FACTS, switching=True)
     sms = render(EventKind.RESTORED, language, DeliveryChannel.SMS, facts, ZONE).body
     assert asked in sms and "..." not in sms and len(sms) <= 160
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("vi", "17:30 ngày 01/03 (nhiều khả năng trong khoảng 16:45 đến 18:30)"),
+        ("en", "17:30 on 1 Mar (likely between 16:45 and 18:30)"),
+    ],
+)
+def test_a_message_tells_the_etrs_range(language: str, said: str) -> None:
+    assert said in render(EventKind.ETR_SET, language, DeliveryChannel.WEBHOOK, FACTS, ZONE).body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_sms_tells_the_etrs_range_in_few_words(language: str) -> None:
+    sms = render(EventKind.ETR_SET, language, DeliveryChannel.SMS, FACTS, ZONE)
+    assert "(16:45-18:30)" in sms.body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_crews_etr_is_told_without_a_range(language: str) -> None:
+    crews = replace(FACTS, etr_earliest=None, etr_latest=None)
+    body = render(EventKind.ETR_SET, language, DeliveryChannel.WEBHOOK, crews, ZONE).body
+    assert "17:30" in body and "16:45" not in body

@@ -19,7 +19,7 @@ from outage.care.models import ServiceRequest
 from outage.db import session_factory, session_scope
 from outage.grid import models as grid
 from outage.i18n import strings
-from outage.incidents.changes import open_incident, restore
+from outage.incidents.changes import open_incident, restore, set_etr
 from outage.intake.enums import Channel, Hazard, MatchMethod, ReportOutcome, ReportStatus
 from outage.intake.models import Report
 
@@ -409,6 +409,40 @@ def test_the_card_shows_an_outage_upstream_of_the_customer_then_its_history(
     assert f'<td class="ref">{incident}</td>' not in still_active
     history = html.split('class="outage-history"', 1)[1].split("</table>", 1)[0]
     assert f'<td class="ref">{incident}</td>' in history
+
+
+def test_the_card_tells_an_outages_etr_with_its_range(
+    client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    premise = sample_grid.premises[LOOKUP_BAND][9]
+    assert premise.customer is not None
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    etr = now + timedelta(hours=2)
+    with session_scope(session_factory(grid_database)) as session:
+        transformer = session.scalar(
+            select(grid.Device.asset_ref)
+            .join(grid.Premise, grid.Premise.transformer_id == grid.Device.id)
+            .where(grid.Premise.ref == premise.ref)
+        )
+        assert transformer is not None
+        incident = open_incident(
+            session,
+            device_asset_ref=transformer,
+            confidence=0.9,
+            customers_affected=1,
+            started_at=now - timedelta(minutes=30),
+            reason="agent console test",
+        )
+        set_etr(
+            session, incident, etr=etr, likely=(etr - timedelta(hours=1), etr + timedelta(hours=1))
+        )
+    try:
+        html = _search(client, premise.customer.account, "en")
+        active = html.split('class="active-outages"', 1)[1].split("</table>", 1)[0]
+        assert "(likely between " in active
+    finally:
+        with session_scope(session_factory(grid_database)) as session:
+            restore(session, incident, at=datetime.now(UTC), reason="agent console test over")
 
 
 def test_an_agent_adds_a_contact_for_the_caller_and_stops_it(

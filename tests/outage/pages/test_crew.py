@@ -18,7 +18,7 @@ from outage.clock import Clock
 from outage.db import session_factory, session_scope
 from outage.i18n import hazard_label
 from outage.incidents.actions import apply_action
-from outage.incidents.changes import open_incident
+from outage.incidents.changes import open_incident, set_etr
 from outage.incidents.enums import Action
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
@@ -169,6 +169,19 @@ def test_the_planned_arrival_is_shown_until_the_crew_is_on_site(
         apply_action(session, incident, IncidentPatch(action=Action.ON_SITE), "test")
     html = crew_page_client.get("/crew?lang=en", headers=headers).text
     assert "Planned arrival" not in html and 'class="job-arrival"' not in html
+
+
+def test_a_jobs_etr_is_shown_with_its_range(
+    crew_page_client: TestClient, grid_database: str, sample_grid: GridModel
+) -> None:
+    headers, _, incident = _crew_with_a_job(grid_database, _fuse(sample_grid, 3))
+    etr = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
+    earliest, latest = etr - timedelta(minutes=45), etr + timedelta(hours=1)
+    with session_scope(session_factory(grid_database)) as session:
+        set_etr(session, incident, etr=etr, likely=(earliest, latest))
+    html = crew_page_client.get("/crew?lang=en", headers=headers).text
+    zone = crew_page_client.app.state.settings.local_timezone
+    assert f"(likely between {earliest.astimezone(zone):%H:%M} and" in html
 
 
 def test_the_vietnamese_page_names_device_kinds_and_one_unknown_cause_in_vietnamese(

@@ -24,6 +24,7 @@ from outage.grid.models import Customer, Device, Premise
 from outage.grid.service import load_network
 from outage.incidents.changes import open_incident, restore, set_etr
 from outage.incidents.enums import IncidentKind
+from outage.incidents.models import Incident
 from outage.intake.enums import Hazard
 from outage.settings import Settings
 from tests.conftest import own_database
@@ -150,6 +151,24 @@ def test_the_summary_gives_the_range_of_the_areas_etrs(
     assert min(datetime.fromisoformat(a["etr_earliest"]) for a in out) == soon
     assert max(datetime.fromisoformat(a["etr_latest"]) for a in out) == later
     assert not any(area["etr_unknown"] for area in out)
+
+
+def test_the_summary_spans_the_ranges_of_the_areas_estimates(
+    public: TestClient, feeds_database: str, incidents: Incidents
+) -> None:
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    later = soon + timedelta(hours=2)
+    margin = timedelta(minutes=40)
+    with session_scope(session_factory(feeds_database)) as session:
+        for incident, etr in ((incidents.small, soon), (incidents.large, later)):
+            # as the engine's estimate stores it, whichever ETR an earlier test left
+            row = session.get_one(Incident, incident)
+            row.etr, row.etr_source = etr, EtrSource.PREDICTED
+            row.etr_earliest, row.etr_latest = etr - margin, etr + margin
+    areas = public.get("/api/v1/public/summary").json()["areas"]
+    out = [area for area in areas if area["outages"]]
+    assert min(datetime.fromisoformat(a["etr_earliest"]) for a in out) == soon - margin
+    assert max(datetime.fromisoformat(a["etr_latest"]) for a in out) == later + margin
 
 
 def test_the_cap_alerts_are_valid_cap_1_2(
