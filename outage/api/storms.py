@@ -4,6 +4,7 @@
 from fastapi import APIRouter, Depends, Response, status
 
 from outage import clock
+from outage.incidents.queries import outage_load
 from outage.settings import get_settings
 from outage.storms import service
 from outage.storms.proposal import Thresholds
@@ -34,7 +35,13 @@ def storm_proposal(session: SessionDep) -> ProposalOut:
         incidents_per_hour=settings.storm_incidents_per_hour,
         share_out=settings.storm_share_out,
     )
-    return service.proposal(session, now=clock.now(), thresholds=thresholds)
+    load = outage_load(session, now=clock.now())
+    return service.proposal(
+        session,
+        incidents_last_hour=load.incidents_last_hour,
+        customers_out=load.customers_out,
+        thresholds=thresholds,
+    )
 
 
 @router.post(

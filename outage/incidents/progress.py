@@ -3,12 +3,12 @@
 The one reader behind every channel's status answer (`Progress` in
 `outage/intake/progress.py` says what it holds and words it).
 
-The storm rule, kept simple on purpose: while at least `STORM_INCIDENTS` outages are
-open, an outage with no ETR yet and no crew on site is "assessing damage", which is what
-the control room is doing before it can promise times.
+In a declared storm the time told follows the phase of the outage's region
+(`outage.storms`): none while the damage is assessed ("assessing damage"), the storm's
+or the region's one time, then the outage's own.
 """
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.incidents.enums import IncidentKind
@@ -17,9 +17,8 @@ from outage.incidents.models import Incident
 from outage.intake.enums import ReportOutcome, ReportStatus
 from outage.intake.models import Report
 from outage.intake.progress import Phase, Progress, told_cause
-
-STORM_INCIDENTS = 20
-"""Open outages from which a storm is assumed (see the module's docstring)."""
+from outage.storms import service as storms
+from outage.storms.service import ToldTime
 
 _PHASES: dict[IncidentStatus, Phase] = {
     IncidentStatus.PREDICTED: Phase.KNOWN,
@@ -33,14 +32,11 @@ _PHASES: dict[IncidentStatus, Phase] = {
     IncidentStatus.CANCELLED: Phase.NO_OUTAGE_FOUND,
 }
 
-_CAN_WAIT_FOR_TIMES = frozenset({Phase.KNOWN, Phase.CREW_ON_THE_WAY})
-
 
 def report_progress(
     session: Session,
     ticket: str,
     *,
-    storm_incidents: int = STORM_INCIDENTS,
     personal: bool = True,
 ) -> Progress | None:
     """Where the ticket's report stands (None for an unknown ticket). A duplicate follows
@@ -65,35 +61,23 @@ def report_progress(
         phase = Phase.RESTORED  # this customer's supply is back, the outage's may not be
     hazard = incident.kind is IncidentKind.HAZARD
     active = incident.status in ACTIVE and phase is not Phase.RESTORED
-    told_etr = active and not hazard
     restored_at = (report.closed_at if personal else None) or incident.restored_at
+    told = ToldTime()
+    if active and not hazard:
+        own = ToldTime(incident.etr, incident.etr_earliest, incident.etr_latest)
+        region = storms.region_of(session, incident.feeder_id)
+        told = storms.told_time(storms.current(session), region, own)
     return Progress(
         ticket=report.ticket,
         status=report.status,
         phase=phase,
         cause=told_cause(incident.cause),
-        etr=incident.etr if told_etr else None,
-        etr_earliest=incident.etr_earliest if told_etr else None,
-        etr_latest=incident.etr_latest if told_etr else None,
+        etr=told.etr,
+        etr_earliest=told.earliest,
+        etr_latest=told.latest,
+        etr_scope=told.scope,
         restored_at=restored_at if phase is Phase.RESTORED else None,
         hazard=hazard,
         personal=personal,
-        assessing_damage=(
-            active
-            and not hazard
-            and incident.etr is None
-            and phase in _CAN_WAIT_FOR_TIMES
-            and _open_outages(session) >= storm_incidents
-        ),
-    )
-
-
-def _open_outages(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Incident)
-            .where(Incident.kind == IncidentKind.OUTAGE, Incident.status.in_(sorted(ACTIVE)))
-        )
-        or 0
+        assessing_damage=told.assessing_damage,
     )

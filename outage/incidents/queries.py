@@ -7,7 +7,7 @@ of an incident row into its schema.
 import json
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
@@ -365,3 +365,32 @@ def active_on_retired(session: Session, retiring: Retiring) -> list[str]:
         .order_by(Incident.id)
     )
     return [f"{ref} has active incident {incident_id}" for ref, incident_id in rows]
+
+
+@dataclass(frozen=True)
+class OutageLoad:
+    """How hard the network is hit now: what a storm is proposed from."""
+
+    incidents_last_hour: int
+    customers_out: int
+
+
+def outage_load(session: Session, *, now: datetime) -> OutageLoad:
+    """Outages begun in the last hour (cancelled ones aside), and customers out now
+    (nested outages inside larger ones counted once)."""
+    recent = session.scalar(
+        select(func.count())
+        .select_from(Incident)
+        .where(
+            Incident.kind == IncidentKind.OUTAGE,
+            Incident.status != IncidentStatus.CANCELLED,
+            Incident.started_at > now - timedelta(hours=1),
+            Incident.started_at <= now,
+        )
+    )
+    out = session.scalar(
+        select(
+            func.coalesce(func.sum(Incident.customers_affected - Incident.customers_restored), 0)
+        ).where(Incident.status.in_(sorted(ACTIVE)), Incident.parent_id.is_(None))
+    )
+    return OutageLoad(int(recent or 0), int(out or 0))

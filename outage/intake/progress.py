@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from outage import clock
 from outage.i18n import LANGUAGES, Language, catalogue, times
 from outage.intake.enums import ReportStatus
+from outage.storms.enums import EtrScope
 
 
 class Phase(StrEnum):
@@ -52,10 +53,13 @@ class Progress:
     etr_latest: datetime | None = None
     """The range the restoration likely falls in (`dispatch.etr`): none for a crew's or
     dispatcher's own time."""
+    etr_scope: EtrScope = EtrScope.OUTAGE
+    """In a storm's global or regional phase, the time is the storm's or the area's: when
+    the last of its outages is expected back."""
     restored_at: datetime | None = None
     """When this customer's supply came back (the restoration's own time)."""
     assessing_damage: bool = False
-    """A storm: no ETR yet while many outages are open."""
+    """A declared storm whose damage is being assessed in the outage's area: no time yet."""
     hazard: bool = False
     """The incident is a danger to make safe, not an outage: told in its own words."""
     personal: bool = True
@@ -80,6 +84,12 @@ def _ahead(moment: datetime | None, now: datetime) -> datetime | None:
     until then, it is "now")."""
     return None if moment is None else max(moment, now)
 
+
+_ETR_KEYS = {
+    EtrScope.OUTAGE: "progress.etr",
+    EtrScope.AREA: "progress.etr_area",
+    EtrScope.STORM: "progress.etr_storm",
+}
 
 _PUBLIC_PHASES = frozenset({Phase.PARTLY_RESTORED, Phase.NO_OUTAGE_FOUND, Phase.INSIDE_PREMISE})
 """The phases whose personal words speak of the customer's own supply or connection."""
@@ -126,7 +136,7 @@ def describe(
             zone,
             now,
         )
-        parts.append(words["progress.etr"].format(etr=etr))
+        parts.append(words[_ETR_KEYS[progress.etr_scope]].format(etr=etr))
     if progress.assessing_damage:
         parts.append(words["progress.assessing_damage"])
     return " ".join(parts)

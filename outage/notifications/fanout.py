@@ -53,6 +53,8 @@ from outage.notifications.texts import Facts, Rendered, RequestFacts, Unrenderab
 from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
+from outage.storms import service as storms
+from outage.storms.service import ToldTime
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ class _Told:
     tickets: dict[int, str]
     report_ticket: str | None = None
     """The event is about this report: its ticket, to whoever filed it."""
+    phase: ToldTime | None = None
+    """In a declared storm, the time its phase allows for a new outage (`_phase`)."""
 
     def ticket(self, recipient: Recipient) -> str | None:
         """The customer's ticket, on their own contacts only (not a follower's)."""
@@ -217,7 +221,9 @@ class Fanout:
         ]
         own = {r.contact for r in found}
         found += [r for r in followers(session, customers, self.quiet) if r.contact not in own]
-        told = _Told(told_etr, self._tickets(session, event, customers))
+        told = _Told(
+            told_etr, self._tickets(session, event, customers), phase=self._phase(session, event)
+        )
         folded = 0
         if event.kind in ETR_KINDS:
             found, folded = self._fold_into_waiting(session, event, found, told)
@@ -347,6 +353,23 @@ class Fanout:
         )
         return {customer: ticket for customer, ticket in rows if customer is not None}
 
+    def _phase(self, session: Session, event: NotificationEvent) -> ToldTime | None:
+        """An outage found in a declared storm is told what the storm's phase in its
+        region allows: that damage is being assessed, the storm's or the area's time, or
+        its own. None outside a storm and for every other event."""
+        if event.kind is not EventKind.OUTAGE_DETECTED or event.incident_id is None:
+            return None
+        storm = storms.current(session)
+        if storm is None:
+            return None
+        feeder = session.scalar(select(Incident.feeder_id).where(Incident.id == event.incident_id))
+        own = ToldTime(
+            _time(event.details, "etr"),
+            _time(event.details, "etr_earliest"),
+            _time(event.details, "etr_latest"),
+        )
+        return storms.told_time(storm, storms.region_of(session, feeder), own)
+
     def _facts(
         self,
         event: NotificationEvent,
@@ -361,12 +384,17 @@ class Fanout:
             link = f"{self.settings.public_base_url.rstrip('/')}/request/{request.ticket}"
         if event.report_id is not None:
             link = f"{self.settings.public_base_url.rstrip('/')}/status/{ticket}"
+        phase = told.phase or ToldTime(
+            _time(details, "etr"), _time(details, "etr_earliest"), _time(details, "etr_latest")
+        )
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),
-            etr=_time(details, "etr"),
-            etr_earliest=_time(details, "etr_earliest"),
-            etr_latest=_time(details, "etr_latest"),
+            etr=phase.etr,
+            etr_earliest=phase.earliest,
+            etr_latest=phase.latest,
+            etr_scope=phase.scope,
+            assessing_damage=phase.assessing_damage,
             previous_etr=told.etr.expected if told.etr else None,
             restored_at=_time(details, "restored_at"),
             cause=details.get("cause"),

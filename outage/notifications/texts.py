@@ -18,6 +18,7 @@ from outage.i18n import Language, catalogue, times
 from outage.intake.channels.texts import SMS_MAX, sms_text
 from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
+from outage.storms.enums import EtrScope
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -52,6 +53,10 @@ class Facts:
     etr_earliest: datetime | None = None
     etr_latest: datetime | None = None
     """The range the restoration likely falls in: none for a crew's own time."""
+    etr_scope: EtrScope = EtrScope.OUTAGE
+    """In a storm's global or regional phase, the time is the storm's or the area's."""
+    assessing_damage: bool = False
+    """A declared storm whose damage is being assessed in the outage's area: no time."""
     previous_etr: datetime | None = None
     """The ETR customers were told before this one: an earlier one is good news."""
     restored_at: datetime | None = None
@@ -129,6 +134,8 @@ def _values(facts: Facts, language: Language, zone: tzinfo, sms: bool) -> dict[s
         "safety": facts.safety,
         "switching": facts.switching,
         "etr": _etr(facts, language, zone, sms),
+        "etr_scope": facts.etr_scope.value,
+        "assessing": facts.assessing_damage,
         "earlier": facts.etr is not None
         and facts.previous_etr is not None
         and facts.etr < facts.previous_etr,

@@ -246,10 +246,13 @@ def _alert(
     row: _Row,
     premises: Sequence[PremiseOut],
     feeders: dict[int, str],
-    share: float,
+    public: PublicOutage | None,
     rules: FeedRules,
 ) -> Alert | None:
+    """`public`: the outage as the public map tells it (its share out, the time a storm's
+    phase allows), None for a hazard or an outage that has ended."""
     incident = row.incident
+    share = public.share_out if public is not None else 1.0
     phase = _phase(incident.status)
     out = _customers_out(row, phase, premises, share)
     if not _is_alert(row, out, rules):
@@ -273,9 +276,9 @@ def _alert(
         created_at=incident.created_at,
         updated_at=incident.updated_at,
         restored_at=incident.restored_at,
-        etr=incident.etr,
-        etr_earliest=incident.etr_earliest,
-        etr_latest=incident.etr_latest,
+        etr=public.etr if public is not None else incident.etr,
+        etr_earliest=public.etr_earliest if public is not None else incident.etr_earliest,
+        etr_latest=public.etr_latest if public is not None else incident.etr_latest,
         customers_out=max(out, 0),
         areas=sorted(areas),
         outline=_outline(points, rules, coarsen=hazard),
@@ -298,7 +301,7 @@ def snapshot(
     by_incident: dict[int, list[PremiseOut]] = {}
     for premise in every:
         by_incident.setdefault(premise.outage_id, []).append(premise)
-    shares = {outage.id: outage.share_out for outage in outages}
+    public = {outage.id: outage for outage in outages}
     alerts = [
         alert
         for row in rows
@@ -307,7 +310,7 @@ def snapshot(
                 row,
                 by_incident.get(row.incident.id, []),
                 feeders,
-                shares.get(row.incident.id, 1.0),
+                public.get(row.incident.id),
                 rules,
             )
         )

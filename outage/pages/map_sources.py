@@ -29,6 +29,7 @@ from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
 from outage.intake.progress import told_cause
 from outage.notifications import planned
+from outage.storms import service as storms
 
 Bounds = tuple[float, float, float, float]
 """west, south, east, north (a GeoJSON bbox)."""
@@ -62,12 +63,15 @@ class _Placed:
     cause: str | None
     customers_affected: int
     customers_restored: int
+    region: int | None
+    """The substation whose area it is in: a storm's phase there decides its time."""
 
 
 def _active(session: Session) -> list[_Placed]:
     rows = session.execute(
-        select(Incident, Device.asset_ref)
+        select(Incident, Device.asset_ref, Feeder.substation_id)
         .outerjoin(Device, Device.id == Incident.device_id)
+        .outerjoin(Feeder, Feeder.id == Incident.feeder_id)
         .where(Incident.status.in_(sorted(ACTIVE)))
         .order_by(Incident.id)
     )
@@ -86,8 +90,9 @@ def _active(session: Session) -> list[_Placed]:
             cause=incident.cause,
             customers_affected=incident.customers_affected,
             customers_restored=incident.customers_restored,
+            region=region,
         )
-        for incident, asset_ref in rows
+        for incident, asset_ref, region in rows
     ]
 
 
@@ -160,15 +165,23 @@ def public_outages(
     session: Session, topology: Topology, live: Topology
 ) -> tuple[list[PublicOutage], list[PremiseOut]]:
     """The active outages as the public may know them, and the premises they cut off now
-    (`topology` as operated, `live` as energized)."""
+    (`topology` as operated, `live` as energized). In a storm, an outage's time is what
+    its region's phase allows: none while the damage is assessed."""
     outages = [i for i in _active(session) if i.kind is IncidentKind.OUTAGE]
+    storm = storms.current(session)
+    told = {
+        i.id: storms.told_time(
+            storm, i.region, storms.ToldTime(i.etr, i.etr_earliest, i.etr_latest)
+        )
+        for i in outages
+    }
     public = [
         PublicOutage(
             id=i.id,
             started_at=i.started_at,
-            etr=i.etr,
-            etr_earliest=i.etr_earliest,
-            etr_latest=i.etr_latest,
+            etr=told[i.id].etr,
+            etr_earliest=told[i.id].earliest,
+            etr_latest=told[i.id].latest,
             hazard=i.hazard,
             cause=told_cause(i.cause),
             share_out=(

@@ -33,3 +33,12 @@ class StormAction(StrEnum):
 
 LEVELS = (1, 2, 3)
 """1: a storm the utility's own crews absorb; 2: crews from every district; 3: mutual aid."""
+
+
+class EtrScope(StrEnum):
+    """Whose time an ETR told is: the outage's own, or in a storm its area's or the
+    storm's (when the last of their outages is expected back)."""
+
+    OUTAGE = "outage"
+    AREA = "area"
+    STORM = "storm"

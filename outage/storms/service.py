@@ -1,6 +1,8 @@
 """Declaring a storm, moving it through its phases, and what it tells customers.
 
 A region is a substation's area; an incident is in the region of its feeder's substation.
+Storms sit below incidents: an incident's customers are told what its region's phase
+allows (`outage/incidents/progress.py`), and the planner above both writes the times.
 A region without a phase of its own follows the storm's. Every change is audited in
 `storm_events`. Every function takes the session and plain values and never commits.
 """
@@ -15,10 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Feeder, Substation
-from outage.incidents.enums import IncidentKind
-from outage.incidents.lifecycle import ACTIVE, IncidentStatus
-from outage.incidents.models import Incident
-from outage.storms.enums import StormAction, StormPhase
+from outage.storms.enums import EtrScope, StormAction, StormPhase
 from outage.storms.errors import InvalidStorm, StormConflict, StormNotFound
 from outage.storms.models import Storm, StormEvent, StormRegion
 from outage.storms.proposal import Thresholds, propose
@@ -60,6 +59,51 @@ class StormState:
             region = self.regions.get(substation_id)
             return region.etr if region is not None else None
         return None
+
+
+@dataclass(frozen=True)
+class ToldTime:
+    """The time an outage's customers are told, or that damage is being assessed."""
+
+    etr: datetime | None = None
+    earliest: datetime | None = None
+    latest: datetime | None = None
+    scope: EtrScope = EtrScope.OUTAGE
+    assessing_damage: bool = False
+
+
+_SCOPES = {StormPhase.GLOBAL: EtrScope.STORM, StormPhase.REGIONAL: EtrScope.AREA}
+
+
+def told_time(storm: StormState | None, region: int | None, own: ToldTime) -> ToldTime:
+    """What the storm's phase in the outage's region lets its customers be told: nothing
+    while the damage is assessed, the storm's or the region's time, or the outage's own
+    (`own`) outside a storm and in the job-level phase."""
+    if storm is None:
+        return own
+    phase = storm.phase_of(region)
+    if phase is StormPhase.JOB:
+        return own
+    times = storm.etr_of(region)
+    if times is None:
+        return ToldTime(assessing_damage=True)
+    return ToldTime(etr=times[0], latest=times[1], scope=_SCOPES[phase])
+
+
+def regions_of(session: Session, feeder_ids: Iterable[int | None]) -> dict[int, int]:
+    """The region (substation id) of each feeder."""
+    ids = sorted({f for f in feeder_ids if f is not None})
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Feeder.id, Feeder.substation_id).where(Feeder.id.in_(ids)))
+        .tuples()
+        .all()
+    )
+
+
+def region_of(session: Session, feeder_id: int | None) -> int | None:
+    return regions_of(session, [feeder_id]).get(feeder_id) if feeder_id is not None else None
 
 
 def _range(etr: datetime | None, latest: datetime | None) -> Range | None:
@@ -287,25 +331,13 @@ def list_storms(session: Session, *, limit: int = 50) -> list[StormOut]:
     return [_out(session, s) for s in storms]
 
 
-def proposal(session: Session, *, now: datetime, thresholds: Thresholds) -> ProposalOut:
-    """The level the last hour's outages and the customers out now call for."""
-    recent = session.scalar(
-        select(func.count())
-        .select_from(Incident)
-        .where(
-            Incident.kind == IncidentKind.OUTAGE,
-            Incident.status != IncidentStatus.CANCELLED,
-            Incident.started_at > now - timedelta(hours=1),
-            Incident.started_at <= now,
-        )
-    )
-    out = session.scalar(
-        select(
-            func.coalesce(func.sum(Incident.customers_affected - Incident.customers_restored), 0)
-        ).where(Incident.status.in_(sorted(ACTIVE)), Incident.parent_id.is_(None))
-    )
-    customers = session.scalar(select(func.count()).select_from(Customer))
-    found = propose(int(recent or 0), int(out or 0), int(customers or 0), thresholds)
+def proposal(
+    session: Session, *, incidents_last_hour: int, customers_out: int, thresholds: Thresholds
+) -> ProposalOut:
+    """The level the last hour's outages and the customers out now call for (counted by
+    the incidents' `outage_load`)."""
+    customers = session.scalar(select(func.count()).select_from(Customer)) or 0
+    found = propose(incidents_last_hour, customers_out, customers, thresholds)
     storm_on = session.scalar(select(Storm.id).where(Storm.ended_at.is_(None))) is not None
     return ProposalOut(
         level=found.level,
@@ -314,16 +346,4 @@ def proposal(session: Session, *, now: datetime, thresholds: Thresholds) -> Prop
         customers=found.customers,
         share_out=round(found.share_out, 4),
         storm_on=storm_on,
-    )
-
-
-def substation_of_feeders(session: Session, feeder_ids: Iterable[int]) -> dict[int, int]:
-    """The region (substation id) of each feeder."""
-    ids = sorted(set(feeder_ids))
-    if not ids:
-        return {}
-    return dict(
-        session.execute(select(Feeder.id, Feeder.substation_id).where(Feeder.id.in_(ids)))
-        .tuples()
-        .all()
     )

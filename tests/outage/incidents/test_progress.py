@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,9 @@ from outage.intake.closing import close_reports
 from outage.intake.enums import Hazard, ReportStatus
 from outage.intake.models import Report
 from outage.intake.progress import Phase, Progress, describe
+from outage.storms import service as storms
+from outage.storms.enums import EtrScope, StormPhase
+from outage.storms.schemas import StormIn
 from tests.conftest import make_crew
 
 from .conftest import Places, act
@@ -184,19 +186,43 @@ def test_a_free_text_cause_is_never_told(
     assert "Nguyen" not in describe(found, None, HANOI)
 
 
-@pytest.mark.parametrize(("threshold", "assessing"), [(1, True), (10_000, False)])
-def test_without_an_etr_many_open_outages_mean_assessing_damage(
-    session: Session,
-    places: Places,
-    open_on: OpenOn,
-    add_report: Callable[[Session], int],
-    threshold: int,
-    assessing: bool,
+def _storm(session: Session, phase: StormPhase) -> int:
+    storm = StormIn(name="Yagi", level=2, phase=phase)
+    return storms.declare(session, storm, actor="supervisor", now=datetime.now(UTC))
+
+
+def test_while_a_storms_damage_is_assessed_no_time_is_told(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, incident = _reported(session, places, open_on, add_report)
+    act(session, incident, "set_etr", etr=datetime.now(UTC) + timedelta(hours=3))
+    _storm(session, StormPhase.ASSESSING)
+    found = report_progress(session, ticket)
+    assert found is not None
+    assert found.assessing_damage and found.etr is None
+    assert "assessing the damage" in describe(found, Language.EN, HANOI)
+
+
+def test_in_a_storms_global_phase_the_storms_time_is_told(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
 ) -> None:
     ticket, _ = _reported(session, places, open_on, add_report)
-    found = report_progress(session, ticket, storm_incidents=threshold)
+    storm = _storm(session, StormPhase.GLOBAL)
+    now = datetime.now(UTC)
+    times = (now + timedelta(hours=20), now + timedelta(hours=26))
+    storms.set_times(session, storm, etr=times, regions={}, actor="planner", now=now)
+    found = report_progress(session, ticket)
     assert found is not None
-    assert found.assessing_damage is assessing
+    assert (found.etr, found.etr_latest, found.etr_scope) == (*times, EtrScope.STORM)
+    assert "all the storm cut off" in describe(found, Language.EN, HANOI)
+
+
+def test_without_a_storm_nobody_is_told_damage_is_assessed(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    ticket, _ = _reported(session, places, open_on, add_report)
+    found = report_progress(session, ticket)
+    assert found is not None and not found.assessing_damage
 
 
 def test_only_the_reports_of_the_customers_back_close(

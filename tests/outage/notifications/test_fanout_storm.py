@@ -1,0 +1,86 @@
+"""An outage found in a declared storm is told what the storm's phase allows."""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from outage.db import session_scope
+from outage.i18n import Language
+from outage.intake.channels.texts import sms_text
+from outage.outbox.enums import EventKind
+from outage.storms import service as storms
+from outage.storms.enums import StormPhase
+from outage.storms.schemas import StormIn
+
+from .conftest import Drain, Grid, messages_of
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@pytest.fixture
+def declare(sessions: sessionmaker[Session]) -> Iterator[Callable[[StormPhase], int]]:
+    def declare_(phase: StormPhase) -> int:
+        with session_scope(sessions) as session:
+            storm = StormIn(name="Yagi", level=2, phase=phase)
+            return storms.declare(session, storm, actor="supervisor", now=datetime.now(UTC))
+
+    yield declare_
+    with session_scope(sessions) as session:
+        session.execute(text("UPDATE storms SET ended_at = declared_at WHERE ended_at IS NULL"))
+
+
+ASSESSING = {Language.EN: "storm damage being assessed", Language.VI: "đánh giá thiệt hại do bão"}
+STORM_TIME = {Language.EN: "storm repairs done by", Language.VI: "khắc phục xong bão trước"}
+
+
+def _detected(sessions: sessionmaker[Session], incident: int) -> list[tuple[Language, str]]:
+    with sessions() as session:
+        return [
+            (m.language, m.body)
+            for m in messages_of(session, incident)
+            if m.kind is EventKind.OUTAGE_DETECTED
+        ]
+
+
+def test_while_damage_is_assessed_the_notice_says_so(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+    declare: Callable[[StormPhase], int],
+) -> None:
+    declare(StormPhase.ASSESSING)
+    incident = open_outage(grid.fuse)
+    drain()
+    bodies = _detected(sessions, incident)
+    assert bodies
+    assert all(sms_text(ASSESSING[language]) in sms_text(body) for language, body in bodies)
+
+
+def test_in_the_global_phase_the_notice_gives_the_storms_time(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+    declare: Callable[[StormPhase], int],
+) -> None:
+    storm = declare(StormPhase.GLOBAL)
+    now = datetime.now(UTC)
+    with session_scope(sessions) as session:
+        storms.set_times(
+            session,
+            storm,
+            etr=(now + timedelta(hours=20), now + timedelta(hours=26)),
+            regions={},
+            actor="planner",
+            now=now,
+        )
+    incident = open_outage(grid.fuse)
+    drain()
+    bodies = _detected(sessions, incident)
+    assert bodies
+    assert all(sms_text(STORM_TIME[language]) in sms_text(body) for language, body in bodies)
