@@ -135,9 +135,7 @@ def newest_damage(session: Session, incident_ids: Iterable[int]) -> dict[int, As
         )
     ).tuples()
     return {
-        incident: Assessed(hours, Skill(skill))
-        for incident, hours, skill in rows
-        if incident is not None
+        incident: Assessed(hours, skill) for incident, hours, skill in rows if incident is not None
     }
 
 

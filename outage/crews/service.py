@@ -302,7 +302,7 @@ def planning_crews(
     crews = list_crews(session, now=now)
     planned = []
     for crew in crews:
-        shift = next(
+        window = next(
             (
                 (start, end)
                 for start, end in _windows(crew.shifts, crew.arrives_at, crew.released_at)
@@ -310,8 +310,9 @@ def planning_crews(
             ),
             None,
         )
-        if shift is None:
+        if window is None:
             continue
+        shift_start, shift_end = window
         location = None
         if crew.position is not None and crew.position.recorded_at >= now - position_max_age:
             location = (crew.position.lon, crew.position.lat)
@@ -319,8 +320,8 @@ def planning_crews(
             dispatch.Crew(
                 id=crew.id,
                 skills=frozenset(crew.skills),
-                shift_start=shift[0],
-                shift_end=shift[1],
+                shift_start=shift_start,
+                shift_end=shift_end,
                 depot=(crew.depot.lon, crew.depot.lat),
                 location=location,
                 status=crew.status,
