@@ -1,22 +1,28 @@
 """HTTP routes of crews and the dispatch plan.
 
-Crews: `GET|POST /crews`, `GET|PATCH /crews/{id}`, `POST /crews/{id}/position` (a crew
-member only for their own crew). Dispatch: `POST /dispatch/plan` runs the optimiser (with
-pins given in the body), `GET /dispatch/plan` answers the newest plan, and
+Crews: `GET|POST /crews`, `GET|PATCH /crews/{id}` (a crew from elsewhere is released with
+a PATCH of `released_at`), `POST /crews/{id}/position` (a crew member only for their own
+crew). Damage: `POST /damage-assessments` (a crew member as their own crew, retry-safe
+with `Idempotency-Key`), `GET /incidents/{id}/damage-assessments`. Dispatch:
+`POST /dispatch/plan` runs the optimiser (with pins given in the body), `GET /dispatch/plan`
+answers the newest plan, and
 `POST /dispatch/pins` / `DELETE /dispatch/pins/{incident_id}` pin an incident to a crew
 (at a place in its route) or let the optimiser choose again.
 """
 
 from datetime import datetime, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
 
 from outage import clock
-from outage.crews import pins, plan_view, planning, service
+from outage.crews import damage, pins, plan_view, planning, service
 from outage.crews.schemas import (
     CrewIn,
     CrewOut,
     CrewPatch,
+    DamageIn,
+    DamageOut,
     HelpIn,
     PinIn,
     PinOut,
@@ -133,6 +139,58 @@ def clear_help(crew_id: int, session: SessionDep) -> CrewOut:
     """The control room answered the crew's call for help."""
     service.clear_help(session, crew_id)
     return service.get_crew(session, crew_id, now=_now())
+
+
+# --- damage assessments -----------------------------------------------------------------
+
+
+@router.post(
+    "/damage-assessments",
+    response_model=DamageOut,
+    status_code=status.HTTP_201_CREATED,
+    tags=["crews"],
+    dependencies=[Depends(require("damage.report"))],
+)
+def report_damage(
+    body: DamageIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str, Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Retry-safe")
+    ],
+) -> DamageOut:
+    """Damage assessed in the field, on an incident or where none is yet (with a
+    `location`); the newest on an incident sizes its job in the next plan. The same
+    `Idempotency-Key` again answers the first row (200, not 201). A crew member reports as
+    their own crew; 422 for a time in the future or an unknown incident."""
+    grant = principal.grant("damage.report")
+    crew_id = body.crew_id
+    if grant is not None and grant.restriction is not None:
+        if principal.crew_id is None or crew_id not in (None, principal.crew_id):
+            raise AccessDenied("a crew member reports damage only as their own crew")
+        crew_id = principal.crew_id
+    row, new = damage.report_damage(
+        session,
+        body.model_copy(update={"crew_id": crew_id}),
+        key=idempotency_key,
+        reported_by=principal.name,
+        now=_now(),
+    )
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return row
+
+
+@router.get(
+    "/incidents/{incident_id}/damage-assessments",
+    response_model=list[DamageOut],
+    tags=["crews"],
+    dependencies=[Depends(require("incidents.read"))],
+)
+def incident_damage(incident_id: int, session: SessionDep) -> list[DamageOut]:
+    """An incident's damage assessments, newest first; 404 for no such incident."""
+    return damage.incident_damage(session, incident_id)
 
 
 # --- dispatch ---------------------------------------------------------------------------

@@ -76,6 +76,7 @@ PERMISSIONS: dict[str, str] = {
     "crews.read": "Crews: members, skills, shifts, status and live positions.",
     "crews.manage": "Create and change crews, their members, skills and shifts.",
     "crews.position": "Report a crew's live position and status.",
+    "damage.report": "Report damage assessed in the field (poles, spans, access, work needed).",
     "dispatch.read": "The current dispatch plan: each crew's jobs in order, with ETRs.",
     "dispatch.plan": "Run the optimiser; pin or override an assignment.",
     "pages.crew": "The field crew's mobile page.",
@@ -166,6 +167,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "restoration.plan",
         "crews.manage",
         "crews.position",
+        "damage.report",
         "dispatch.plan",
         "pages.dispatch",
         "notifications.export",
@@ -179,6 +181,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "incidents.act",
         "photos.add",
         "crews.position",
+        "damage.report",
         "pages.crew",
         "grid.operate",
         "orders.read",
@@ -224,7 +227,7 @@ class Restriction:
     actions: frozenset[str]
     """What it allows: incident actions (values of `outage.incidents.enums.Action`), or the
     crew's reports (`position`, `help`), or confirming a switching order's steps, or adding
-    photos."""
+    photos, or reporting damage."""
 
 
 OWN_CREW = Restriction(
@@ -261,11 +264,18 @@ OWN_CREW_PHOTOS = Restriction(
     actions=frozenset({"add photo"}),
 )
 
+OWN_CREW_DAMAGE = Restriction(
+    name="own crew",
+    description="only as the member's own crew",
+    actions=frozenset({"report damage"}),
+)
+
 RESTRICTIONS: dict[tuple[Role, str], Restriction] = {
     (Role.CREW, "incidents.act"): OWN_CREW,
     (Role.CREW, "photos.add"): OWN_CREW_PHOTOS,
     (Role.CREW, "crews.position"): OWN_CREW_REPORTS,
     (Role.CREW, "orders.execute"): OWN_CREW_STEPS,
+    (Role.CREW, "damage.report"): OWN_CREW_DAMAGE,
 }
 """Grants of a role that hold only in part; the route enforces the part."""
 

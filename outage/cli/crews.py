@@ -13,6 +13,7 @@ from outage import clock
 from outage.cli.access import audit, in_transaction
 from outage.cli.common import err, fail
 from outage.crews import service
+from outage.crews.enums import CrewOrigin
 from outage.crews.schemas import CrewIn
 
 app = typer.Typer(help="Field crews and the dispatch plan.", no_args_is_help=True)
@@ -28,6 +29,16 @@ def add_crew(
     shift_hours: Annotated[
         float, typer.Option(help="A shift starting now, this long (0: none)")
     ] = 8.0,
+    origin: Annotated[
+        CrewOrigin, typer.Option(help="Ours, lent by another utility, or a contractor's")
+    ] = CrewOrigin.OWN,
+    organisation: Annotated[
+        str | None, typer.Option(help="The lending utility or the contractor")
+    ] = None,
+    arrives_at: Annotated[
+        str | None,
+        typer.Option(help="When it arrives, ISO 8601 with a zone; not planned before"),
+    ] = None,
 ) -> None:
     """Add a crew; crew members then join it with `outage users add --role crew --crew ID`."""
     now = clock.now().replace(microsecond=0)
@@ -40,6 +51,9 @@ def add_crew(
                 "depot": {"lat": lat, "lon": lon},
                 "vehicle": vehicle,
                 "shifts": shifts if shift_hours > 0 else [],
+                "origin": origin,
+                "organisation": organisation,
+                "arrives_at": arrives_at,
             }
         )
     except ValidationError as exc:
@@ -60,7 +74,7 @@ def add_crew(
 
 @app.command("list")
 def list_crews() -> None:
-    """List crews, tab-separated: id, name, skills, status, on shift, members."""
+    """List crews, tab-separated: id, name, skills, status, on shift, members, origin."""
     now = clock.now()
     for crew in in_transaction(lambda session: service.list_crews(session, now=now)):
         typer.echo(
@@ -72,6 +86,7 @@ def list_crews() -> None:
                     crew.status.value,
                     "on shift" if crew.on_shift else "off shift",
                     ",".join(m.username for m in crew.members),
+                    crew.origin.value + (f" ({crew.organisation})" if crew.organisation else ""),
                 ]
             )
         )

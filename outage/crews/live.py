@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from dispatch.model import CrewStatus
@@ -12,8 +12,8 @@ from outage.crews.models import Crew, CrewShift
 
 @dataclass(frozen=True)
 class CrewLoad:
-    """The crews on shift now (a shift covers now and the crew is not marked off shift),
-    by what they are doing."""
+    """The crews on shift now (a shift covers now, the crew has arrived, is not released
+    and not marked off shift), by what they are doing."""
 
     free: int
     travelling: int
@@ -27,7 +27,12 @@ def crew_load(session: Session, *, now: datetime) -> CrewLoad:
     found = dict(
         session.execute(
             select(Crew.status, func.count())
-            .where(Crew.status != CrewStatus.OFF_SHIFT, on_shift)
+            .where(
+                Crew.status != CrewStatus.OFF_SHIFT,
+                on_shift,
+                or_(Crew.arrives_at.is_(None), Crew.arrives_at <= now),
+                or_(Crew.released_at.is_(None), Crew.released_at > now),
+            )
             .group_by(Crew.status)
         )
         .tuples()

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dispatch.model import CrewStatus, Method, Skill, UnassignedReason
 from dispatch.priority import Tier
 from outage import clock
+from outage.crews.enums import Access, CrewOrigin
 from outage.db import Base, checked_enum
 
 
@@ -56,6 +57,10 @@ class Crew(Base):
         ForeignKeyConstraint(
             ["help_incident_id"], ["incidents.id"], name="fk_crews_help_incident_id"
         ),
+        CheckConstraint(
+            "released_at IS NULL OR arrives_at IS NULL OR released_at > arrives_at",
+            name="ck_crews_release_after_arrival",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer)
@@ -72,6 +77,15 @@ class Crew(Base):
     """The crew asked for help (from the crew page); cleared by a dispatcher."""
     help_incident_id: Mapped[int | None] = mapped_column(Integer)
     help_note: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[CrewOrigin] = mapped_column(
+        checked_enum(CrewOrigin, "crew_origin"), server_default=CrewOrigin.OWN.value
+    )
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    """The utility that lent the crew, or the contractor."""
+    arrives_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """A crew from elsewhere is planned from then on (None: here already)."""
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Sent home after the storm: never planned from then on."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -226,3 +240,70 @@ class DispatchPlanJob(Base):
     )
     """Longer names than `checked_enum`'s 20 characters."""
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+DAMAGE_LIMITS = {
+    "poles_down": 500,
+    "spans_down": 1000,
+    "transformers_damaged": 200,
+    "trees_on_line": 500,
+}
+"""The most of each a single assessment may count: beyond is a typing mistake."""
+MAX_HOURS_NEEDED = 500
+"""Crew-hours of work one assessment may ask for (a month of a crew's storm shifts)."""
+
+
+class DamageAssessment(Base):
+    """What an assessor or crew found at a place before repair: the damage, how to get
+    there, who must come and for how long. The newest on an incident sizes its job."""
+
+    __tablename__ = "damage_assessments"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_damage_assessments"),
+        UniqueConstraint("idempotency_key", name="uq_damage_assessments_idempotency_key"),
+        ForeignKeyConstraint(
+            ["incident_id"], ["incidents.id"], name="fk_damage_assessments_incident_id"
+        ),
+        ForeignKeyConstraint(
+            ["crew_id"], ["crews.id"], name="fk_damage_assessments_crew_id", ondelete="SET NULL"
+        ),
+        CheckConstraint(
+            "incident_id IS NOT NULL OR location IS NOT NULL",
+            name="ck_damage_assessments_place",
+        ),
+        *(
+            CheckConstraint(
+                f"{column} BETWEEN 0 AND {most}", name=f"ck_damage_assessments_{column}"
+            )
+            for column, most in DAMAGE_LIMITS.items()
+        ),
+        CheckConstraint(
+            f"hours_needed > 0 AND hours_needed <= {MAX_HOURS_NEEDED}",
+            name="ck_damage_assessments_hours_needed",
+        ),
+        Index("ix_damage_assessments_incident_id_assessed_at", "incident_id", "assessed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    """None: damage where no incident is yet (the location says where)."""
+    crew_id: Mapped[int | None] = mapped_column(Integer)
+    reported_by: Mapped[str] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    """The sender's key: a retried post finds the first row instead of adding one."""
+    assessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When the damage was assessed (the phone's time), not when the report arrived."""
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
+    location: Mapped[Any] = mapped_column(_point(), nullable=True)
+    poles_down: Mapped[int] = mapped_column(Integer)
+    spans_down: Mapped[int] = mapped_column(Integer)
+    """Wire spans down."""
+    transformers_damaged: Mapped[int] = mapped_column(Integer)
+    trees_on_line: Mapped[int] = mapped_column(Integer)
+    access: Mapped[Access] = mapped_column(checked_enum(Access, "damage_access"))
+    crew_type_needed: Mapped[Skill] = mapped_column(checked_enum(Skill, "damage_crew_type"))
+    hours_needed: Mapped[float] = mapped_column(Float)
+    """Crew-hours of work for one crew."""
+    note: Mapped[str | None] = mapped_column(Text)

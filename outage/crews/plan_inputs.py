@@ -6,6 +6,9 @@ incident is, for `outage.crews.plan_view` too).
   were made). Tiers: a hazard first, then critical customers out (hospitals, water
   pumping, life support, from `customers.critical` below the faulted device), then the
   customer-minutes at stake (`dispatch.priority`).
+- A job's time on site and skills: history's estimate (`dispatch.etr`) and the device's or
+  hazard's skills (`dispatch.work`), unless someone assessed the damage: then the newest
+  assessment's crew-hours and crew type (`outage.crews.damage`).
 - Kept as they are: an incident the crew is working on (en route, on site) stays with
   that crew at the head of its route; an incident a person assigned (the audit trail's
   last assignment is not the planner's) stays with that crew; a dispatcher's pin
@@ -34,6 +37,7 @@ from dispatch.etr import (
 from dispatch.work import skills_for
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
+from outage.crews.damage import Assessed, newest_damage
 from outage.crews.models import DispatchPin
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.incidents.enums import AuditAction, IncidentKind
@@ -80,6 +84,8 @@ class Work:
     critical: tuple[str, ...]
     region: int | None = None
     """The substation whose area it is in (a storm's phases go by it); None when unknown."""
+    damage: Assessed | None = None
+    """The newest damage assessment's ask, which sizes the job instead of history."""
 
 
 # --- reading incidents ---------------------------------------------------------------------
@@ -173,6 +179,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
         )
     )
     critical = _critical(session, topology, rows)
+    damage = newest_damage(session, [row.id for row in rows])
     works = []
     for row in rows:
         kind = row.device_kind or (SERVICE if row.premise else HAZARD_KIND)
@@ -203,6 +210,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 on_site_since=row.on_site_since,
                 critical=critical[row.id],
                 region=row.region,
+                damage=damage.get(row.id),
             )
         )
     return works
@@ -261,11 +269,20 @@ def dispatch_job(
     elif work.crew_id is not None and not work.assigned_by_planner:
         pinned_crew = work.crew_id
     device_kind = work.device.kind.value if work.device else (SERVICE if work.premise else None)
+    if work.damage is not None:
+        # Someone saw the damage: their crew-hours and crew type beat history's estimate.
+        # (The ETR estimate, `planning.estimate_for`, still goes by history; it may use the
+        # assessment later.)
+        repair_s = work.damage.hours_needed * 3600
+        skills = frozenset({work.damage.crew_type_needed})
+    else:
+        repair_s = _on_site_s(work, history, at)
+        skills = skills_for(device_kind, work.hazard.value if work.hazard else None)
     return dispatch.Job(
         id=work.id,
         location=work.location,
-        repair_s=_on_site_s(work, history, at),
-        skills=skills_for(device_kind, work.hazard.value if work.hazard else None),
+        repair_s=repair_s,
+        skills=skills,
         customers=work.customers_out,
         critical=work.critical,
         hazard=work.is_hazard,

@@ -47,6 +47,7 @@ from dispatch.priority import DEFAULT_PRIORITIES, Priorities, Tier
 from dispatch.travel import GreatCircleTravel, TravelTime
 from grid_topology.topology import Topology
 from outage import locks
+from outage.crews import damage
 from outage.crews import service as crews
 from outage.crews.etr import EtrModel, estimate_record, etr_model
 from outage.crews.models import Crew, DispatchPin, DispatchPlan, DispatchPlanJob
@@ -153,8 +154,8 @@ def estimate_for(
 
 
 def fingerprint(session: Session) -> str:
-    """Of everything a plan depends on: the active incidents, the crews, the pins and the
-    storm on (its phases decide which times are told)."""
+    """Of everything a plan depends on: the active incidents and their damage assessed, the
+    crews, the pins and the storm on (its phases decide which times are told)."""
     incident_rows = session.execute(
         select(
             Incident.id,
@@ -180,6 +181,7 @@ def fingerprint(session: Session) -> str:
     digest = hashlib.sha256()
     for rows in (
         [tuple(r) for r in incident_rows],
+        damage.fingerprint_rows(session),
         crews.fingerprint_rows(session),
         list(pin_rows),
         list(storm_rows),

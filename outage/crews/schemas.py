@@ -2,13 +2,15 @@
 
 import itertools
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dispatch.etr import EtrSource
 from dispatch.model import CrewStatus, Method, Skill, UnassignedReason
 from dispatch.priority import Tier
+from outage.crews.enums import Access, CrewOrigin
+from outage.crews.models import DAMAGE_LIMITS, MAX_HOURS_NEEDED
 from outage.fields import Latitude, Longitude
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
@@ -67,6 +69,11 @@ class CrewIn(BaseModel):
     vehicle: str | None = Field(default=None, min_length=1, max_length=100)
     status: CrewStatus = CrewStatus.AVAILABLE
     shifts: list[ShiftIn] = Field(default_factory=list, max_length=100)
+    origin: CrewOrigin = CrewOrigin.OWN
+    organisation: str | None = Field(default=None, min_length=1, max_length=200)
+    arrives_at: AwareDatetime | None = Field(
+        default=None, description="A crew from elsewhere is planned from then on"
+    )
 
     _skills = field_validator("skills")(_distinct)
     _shifts = field_validator("shifts")(_no_overlap)
@@ -83,6 +90,12 @@ class CrewPatch(BaseModel):
     vehicle: str | None = Field(default=None, min_length=1, max_length=100)
     status: CrewStatus | None = None
     shifts: list[ShiftIn] | None = Field(default=None, max_length=100)
+    origin: CrewOrigin | None = None
+    organisation: str | None = Field(default=None, min_length=1, max_length=200)
+    arrives_at: AwareDatetime | None = None
+    released_at: AwareDatetime | None = Field(
+        default=None, description="Sent home: never planned from then on (null: not released)"
+    )
 
     _skills = field_validator("skills")(_distinct)
     _shifts = field_validator("shifts")(_no_overlap)
@@ -141,7 +154,12 @@ class CrewOut(BaseModel):
     depot: Point
     vehicle: str | None
     status: CrewStatus
+    origin: CrewOrigin
+    organisation: str | None
+    arrives_at: datetime | None
+    released_at: datetime | None
     on_shift: bool
+    """Working now: a shift covers now, it has arrived and is not released or off shift."""
     position: PositionOut | None
     shifts: list[ShiftOut]
     """The current and coming shifts, soonest first."""
@@ -156,6 +174,62 @@ class PositionAccepted(BaseModel):
     position: PositionOut
     latest: bool
     """False when a newer position had already arrived (this one is kept in the track)."""
+
+
+# --- damage assessments -----------------------------------------------------------------
+
+
+def _count(name: str) -> Any:
+    return Field(default=0, ge=0, le=DAMAGE_LIMITS[name])
+
+
+class DamageIn(BaseModel):
+    """What an assessor or crew found: on an incident, or where no incident is yet (then
+    `location` says where). Sent with an `Idempotency-Key`."""
+
+    model_config = _STRICT
+
+    incident_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    crew_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The crew that assessed it (a crew member's own)",
+    )
+    assessed_at: AwareDatetime = Field(description="When the damage was assessed (event time)")
+    location: Point | None = None
+    poles_down: int = _count("poles_down")
+    spans_down: int = _count("spans_down")
+    transformers_damaged: int = _count("transformers_damaged")
+    trees_on_line: int = _count("trees_on_line")
+    access: Access = Access.NORMAL
+    crew_type_needed: Skill
+    hours_needed: float = Field(gt=0, le=MAX_HOURS_NEEDED, description="Crew-hours for one crew")
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Self:
+        if self.incident_id is None and self.location is None:
+            raise ValueError("damage on no incident needs a location")
+        return self
+
+
+class DamageOut(BaseModel):
+    id: int
+    incident_id: int | None
+    crew_id: int | None
+    reported_by: str
+    assessed_at: datetime
+    received_at: datetime
+    location: Point | None
+    poles_down: int
+    spans_down: int
+    transformers_damaged: int
+    trees_on_line: int
+    access: Access
+    crew_type_needed: Skill
+    hours_needed: float
+    note: str | None
 
 
 # --- dispatch ---------------------------------------------------------------------------

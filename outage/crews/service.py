@@ -91,6 +91,9 @@ def create_crew(session: Session, crew: CrewIn) -> int:
         depot=_point(crew.depot),
         vehicle=crew.vehicle,
         status=crew.status,
+        origin=crew.origin,
+        organisation=crew.organisation,
+        arrives_at=crew.arrives_at,
     )
     session.add(row)
     _flush_or_conflict(session, crew.name)
@@ -112,6 +115,13 @@ def update_crew(session: Session, crew_id: int, patch: CrewPatch) -> None:
         crew.vehicle = patch.vehicle
     if "status" in given and patch.status is not None:
         crew.status = patch.status
+    if "origin" in given and patch.origin is not None:
+        crew.origin = patch.origin
+    for field in ("organisation", "arrives_at", "released_at"):
+        if field in given:
+            setattr(crew, field, getattr(patch, field))
+    if crew.arrives_at and crew.released_at and crew.released_at <= crew.arrives_at:
+        raise InvalidCrewValue("a crew is released after it arrives")
     _flush_or_conflict(session, crew.name)
     if "shifts" in given and patch.shifts is not None:
         _replace_shifts(session, crew_id, patch.shifts)
@@ -210,8 +220,23 @@ def _members(session: Session, crew_ids: Sequence[int]) -> dict[int, list[Member
     return found
 
 
-def _on_shift(shifts: Sequence[ShiftOut], now: datetime) -> bool:
-    return any(s.starts_at <= now < s.ends_at for s in shifts)
+def _windows(
+    shifts: Sequence[ShiftOut], arrives_at: datetime | None, released_at: datetime | None
+) -> list[tuple[datetime, datetime]]:
+    """The crew's shifts cut to its time here: from its arrival, until its release."""
+    windows = []
+    for shift in shifts:
+        start = max(shift.starts_at, arrives_at or shift.starts_at)
+        end = min(shift.ends_at, released_at or shift.ends_at)
+        if start < end:
+            windows.append((start, end))
+    return windows
+
+
+def _on_shift(crew: Crew, shifts: Sequence[ShiftOut], now: datetime) -> bool:
+    return crew.status is not CrewStatus.OFF_SHIFT and any(
+        start <= now < end for start, end in _windows(shifts, crew.arrives_at, crew.released_at)
+    )
 
 
 def list_crews(
@@ -235,8 +260,11 @@ def list_crews(
                 depot=Point(lat=depot_lat, lon=depot_lon),
                 vehicle=crew.vehicle,
                 status=crew.status,
-                on_shift=crew.status is not CrewStatus.OFF_SHIFT
-                and _on_shift(shifts.get(crew.id, []), now),
+                origin=crew.origin,
+                organisation=crew.organisation,
+                arrives_at=crew.arrives_at,
+                released_at=crew.released_at,
+                on_shift=_on_shift(crew, shifts.get(crew.id, []), now),
                 position=position,
                 shifts=shifts.get(crew.id, []),
                 members=members.get(crew.id, []),
@@ -269,13 +297,22 @@ def planning_crews(
     session: Session, *, now: datetime, position_max_age: timedelta
 ) -> list[dispatch.Crew]:
     """The crews as the optimiser sees them: the shift under way (or the next one within
-    `PLANNING_HORIZON`), and where they are (the depot when their position is stale)."""
+    `PLANNING_HORIZON`), from the crew's arrival and never past its release, and where they
+    are (the depot when their position is stale)."""
     crews = list_crews(session, now=now)
     planned = []
     for crew in crews:
-        shift = next((s for s in crew.shifts if s.starts_at < now + PLANNING_HORIZON), None)
-        if shift is None:
+        window = next(
+            (
+                (start, end)
+                for start, end in _windows(crew.shifts, crew.arrives_at, crew.released_at)
+                if start < now + PLANNING_HORIZON and end > now
+            ),
+            None,
+        )
+        if window is None:
             continue
+        shift_start, shift_end = window
         location = None
         if crew.position is not None and crew.position.recorded_at >= now - position_max_age:
             location = (crew.position.lon, crew.position.lat)
@@ -283,8 +320,8 @@ def planning_crews(
             dispatch.Crew(
                 id=crew.id,
                 skills=frozenset(crew.skills),
-                shift_start=shift.starts_at,
-                shift_end=shift.ends_at,
+                shift_start=shift_start,
+                shift_end=shift_end,
                 depot=(crew.depot.lon, crew.depot.lat),
                 location=location,
                 status=crew.status,
@@ -302,6 +339,8 @@ def fingerprint_rows(session: Session) -> list[tuple[Any, ...]]:
             Crew.status,
             func.ST_AsText(Crew.depot),
             func.ST_AsText(func.ST_SnapToGrid(Crew.position, 0.001)),
+            Crew.arrives_at,
+            Crew.released_at,
             select(func.array_agg(func.concat(CrewShift.starts_at, "/", CrewShift.ends_at)))
             .where(CrewShift.crew_id == Crew.id)
             .scalar_subquery(),

@@ -16,8 +16,12 @@ opens (`GET /crew/jobs/{id}/devices`) and kept for offline. Each job shows the t
 of its photos (the customers' and the crews', served to signed-in staff only) and a plain
 form to add one (`POST /crew/jobs/{id}/photos`, a phone's camera). Each job has a sketch
 of the network around it, folded away until asked for, drawn from our records so it needs
-no map tiles (`crew_sketch`). The script asks for the page again now and then and adds the
-new jobs, so a crew sees them without reloading. A crew member's sign-in lands here. Made
+no map tiles (`crew_sketch`). Each job has a damage form (what the crew assessed: poles,
+spans, access, the crew type and hours needed), and one more is for damage found where no
+job is, at the phone's position; both go through the same queue with an idempotency key
+and the moment the button was pressed (`POST /api/v1/damage-assessments`). The script asks
+for the page again now and then and adds the new jobs, so a crew sees them without
+reloading. A crew member's sign-in lands here. Made
 for a 360 px wide screen.
 """
 
@@ -31,10 +35,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from dispatch.model import Skill
 from grid_topology.model import Coordinate, DeviceKind
 from outage import clock, i18n
 from outage.crews import plan_view
 from outage.crews import service as crews
+from outage.crews.enums import Access
+from outage.crews.models import DAMAGE_LIMITS, MAX_HOURS_NEEDED
 from outage.crews.schemas import CrewOut, PlannedJobOut
 from outage.errors import DomainError
 from outage.grid import nearby, switchable
@@ -128,6 +135,12 @@ SCRIPT_STRINGS = (
     "crew_found_sending",
     "crew_found_recorded",
     *(f"crew_found_refused.{code}" for code in ("unknown_device", "outside_area")),
+    "crew_damage_queued",
+    "crew_damage_sending",
+    "crew_damage_recorded",
+    "crew_damage_no_position",
+    "crew_damage_incomplete",
+    *(f"crew_damage_refused.{code}" for code in ("event_time", "unknown_incident")),
 )
 """The words the script shows, handed to it in the page."""
 
@@ -299,6 +312,10 @@ def crew_page(
             "orders": [_order_card(order, t) for order in reversed(switching)],
             "refused": t["crew_step_refused"].format(reason=refused[:300]) if refused else None,
             "causes": [(cause, t[f"cause.{cause}"]) for cause in CAUSES],
+            "damage_counts": list(DAMAGE_LIMITS.items()),
+            "access": [(access.value, t[f"crew_access.{access}"]) for access in Access],
+            "skills": [(skill.value, t[f"crew_skill.{skill}"]) for skill in Skill],
+            "max_hours": MAX_HOURS_NEEDED,
             "found_when": " ".join(sorted(CREW_AT_WORK)),
             "arriving": " ".join(sorted(ARRIVING)),
             "script_strings": {name: t[name] for name in SCRIPT_STRINGS},

@@ -1,5 +1,5 @@
 """The crew page in a real browser on a phone's screen: sign in, see the job, report on it,
-and report switching through the offline queue."""
+and report switching and damage through the offline queue."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +20,7 @@ from grid_topology.topology import Network, Topology
 from outage.app import create_app
 from outage.auth import service as auth
 from outage.auth.enums import Role
+from outage.crews.models import DamageAssessment
 from outage.db import session_factory, session_scope
 from outage.grid.enums import SwitchSource
 from outage.grid.models import Device, SwitchOperation
@@ -523,5 +524,137 @@ def test_an_on_site_job_shows_no_planned_arrival(
         assert t["crew_arrival"] not in card.inner_text()
         page.reload()
         assert page.locator(f"#job-{incident} .job-arrival").count() == 0
+    finally:
+        context.close()
+
+
+def _assessments(database_url: str, **where: Any) -> list[DamageAssessment]:
+    with session_scope(session_factory(database_url)) as session:
+        found = session.scalars(select(DamageAssessment).filter_by(**where)).all()
+        session.expunge_all()
+    return list(found)
+
+
+def _queued(page: Page, crew_id: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = page.evaluate(
+        f"JSON.parse(localStorage.getItem('outage-crew-queue-{crew_id}') || '[]')"
+    )
+    return items
+
+
+def test_damage_assessed_offline_is_kept_in_the_phone_then_recorded_once_at_the_pressed_time(
+    browser: Browser,
+    live_server: str,
+    grid_database: str,
+    sample_grid: GridModel,
+    screenshots: Path,
+) -> None:
+    user, crew_id, incident = _crew_with_a_job(grid_database, _fuses(sample_grid)[14])
+    t = crew_strings(Language.EN)
+    context = browser.new_context(viewport=PHONE, locale="en-GB", has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        card = page.locator(f"#job-{incident}")
+        card.locator("details.damage summary").tap()
+        form = card.locator("form.damage-form")
+        form.get_by_label(t["crew_damage.poles_down"]).fill("2")
+        form.get_by_label(t["crew_damage.spans_down"]).fill("3")
+        form.get_by_label(t["crew_damage_access"]).select_option("blocked")
+        form.get_by_label(t["crew_damage_crew_type"]).select_option("vegetation")
+        form.get_by_label(t["crew_damage_hours"]).fill("6.5")
+        form.get_by_label(t["crew_damage_note"]).fill("<b>two</b> poles snapped")
+
+        context.set_offline(True)
+        before = datetime.now(UTC)
+        form.get_by_role("button", name=t["crew_damage_send"], exact=True).tap()
+        after = datetime.now(UTC)
+        state = card.locator(".damage-state[data-state=queued]")
+        state.wait_for()
+        page.wait_for_timeout(2500)  # a retry or two fails meanwhile
+        assert card.locator(".damage-state[data-state=queued]").count() == 1
+        [kept] = _queued(page, crew_id)
+        assert (kept["kind"], kept["body"]["incident_id"]) == ("damage", incident)
+        assert _assessments(grid_database, incident_id=incident) == []
+        page.screenshot(path=str(screenshots / "crew-damage-queued.png"), full_page=True)
+
+        # The first send reaches the server but its answer is lost: the phone sends again.
+        sent: list[Request] = []
+
+        def lose_first_answer(route: Route, request: Request) -> None:
+            sent.append(request)
+            if len(sent) == 1:
+                route.fetch()
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/damage-assessments", lose_first_answer)
+        online_at = datetime.now(UTC)
+        context.set_offline(False)
+        card.locator(".damage-state[data-state=recorded]").wait_for(timeout=15000)
+        assert len(sent) == 2
+        assert len({request.headers["idempotency-key"] for request in sent}) == 1
+
+        [row] = _assessments(grid_database, incident_id=incident)
+        assert (row.crew_id, row.reported_by) == (crew_id, user)
+        assert (row.poles_down, row.spans_down, row.access.value) == (2, 3, "blocked")
+        assert (row.crew_type_needed.value, row.hours_needed) == ("vegetation", 6.5)
+        assert row.note == "<b>two</b> poles snapped"
+        assert before - timedelta(seconds=1) <= row.assessed_at <= after
+        assert row.assessed_at < online_at
+        assert _queued(page, crew_id) == []
+        assert page.locator("#jobs b").count() == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
+        page.screenshot(path=str(screenshots / "crew-damage.png"), full_page=True)
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_damage_where_no_job_is_is_placed_at_the_phones_position(
+    browser: Browser, live_server: str, grid_database: str, sample_grid: GridModel
+) -> None:
+    user, crew_id, _ = _crew_with_a_job(grid_database, _fuses(sample_grid)[15])
+    t = crew_strings(Language.VI)
+    context = browser.new_context(
+        viewport=PHONE,
+        locale="vi-VN",
+        has_touch=True,
+        is_mobile=True,
+        geolocation={"latitude": 21.0312, "longitude": 105.8521},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        _sign_in(page, f"{live_server}/crew?lang=en", user)
+        page.goto(f"{live_server}/crew?lang=vi")
+        form = page.locator("#report-damage form.damage-form")
+        form.get_by_role("button", name=t["crew_damage_send"], exact=True).tap()
+        problem = form.locator(".damage-problem")
+        assert problem.inner_text() == t["crew_damage_incomplete"]
+
+        form.get_by_label(t["crew_damage.trees_on_line"]).fill("1")
+        form.get_by_label(t["crew_damage_crew_type"]).select_option("vegetation")
+        form.get_by_label(t["crew_damage_hours"]).fill("2")
+        form.get_by_role("button", name=t["crew_damage_send"], exact=True).tap()
+        page.locator("#report-damage .damage-state[data-state=recorded]").wait_for(timeout=15000)
+        assert problem.is_hidden()
+        [row] = [r for r in _assessments(grid_database, crew_id=crew_id) if r.incident_id is None]
+        assert row.trees_on_line == 1
+        with session_scope(session_factory(grid_database)) as session:
+            lon, lat = session.execute(
+                text(
+                    "SELECT ST_X(location), ST_Y(location) FROM damage_assessments WHERE id = :id"
+                ),
+                {"id": row.id},
+            ).one()
+        assert (round(lat, 4), round(lon, 4)) == (21.0312, 105.8521)
+        assert problems == []
     finally:
         context.close()

@@ -11,7 +11,10 @@
 // server has answered it is shown as queued, never as done. Where a crew found a job's fault
 // goes through the same queue (a `confirm` naming the device) and is shown as queued until
 // the server has placed the job there; the devices suggested for it, the job's and those
-// below it, are fetched when its form opens and kept for offline. While the crew is on
+// below it, are fetched when its form opens and kept for offline. Damage the crew assessed
+// (on a job, or where no job is, at the phone's position) goes through the same queue, like
+// a switching report with the moment it was pressed and an idempotency key, so it is
+// recorded once and shown as queued until the server has answered. While the crew is on
 // shift its position is sent every minute.
 //
 // Nothing is shown as done before the server says so: the pressed control itself reads
@@ -110,9 +113,10 @@
     }
   }
 
+  // The job's own actions (switching and damage reports have a `kind` and block nothing).
   function pendingOf(incident) {
     return queue().filter(function (item) {
-      return item.kind !== "switch" && String(item.incident) === String(incident);
+      return !item.kind && String(item.incident) === String(incident);
     });
   }
 
@@ -189,6 +193,7 @@
   function renderAll() {
     document.querySelectorAll("#jobs > li.job").forEach(render);
     renderSwitches();
+    renderDamage();
   }
 
   function crewStatus(action) {
@@ -234,9 +239,12 @@
     return body;
   }
 
+  // Reports sent with their own idempotency key, by kind.
+  var KEYED = { "switch": "/api/v1/grid/operations", damage: "/api/v1/damage-assessments" };
+
   function request(item) {
-    if (item.kind === "switch") {
-      return fetch("/api/v1/grid/operations", {
+    if (KEYED[item.kind]) {
+      return fetch(KEYED[item.kind], {
         method: "POST",
         credentials: "same-origin",
         headers: {
@@ -340,6 +348,11 @@
             done(item);
             return;
           }
+          if (item.kind === "damage") {
+            damageRecorded(item, body);
+            done(item);
+            return;
+          }
           var li = card(item.incident);
           if (li && item.action !== "help") {
             li.dataset.status = body.status;
@@ -369,6 +382,11 @@
       return refusal(answer).then(function (refused) {
         if (item.kind === "switch") {
           switchRefused(item, refused);
+          done(item);
+          return null;
+        }
+        if (item.kind === "damage") {
+          damageRefused(item, refused);
           done(item);
           return null;
         }
@@ -446,6 +464,7 @@
         reportFound(li, found);
       });
     }
+    bindDamage(li.querySelector("form.damage-form"));
   }
 
   document.querySelectorAll("#jobs > li.job").forEach(bind);
@@ -719,6 +738,132 @@
       searchTimer = window.setTimeout(search, SEARCH_DELAY_MS);
     });
   }
+
+  // --- damage assessed ---------------------------------------------------------------------
+  //
+  // The newest report of each place (a job, or "elsewhere") is shown beside its form:
+  // queued, sending, then recorded or refused, with the time it was assessed.
+
+  var DAMAGE_ELSEWHERE = "elsewhere";
+  var damageOutcomes = {};
+  var damageLast = {};
+
+  function damageTarget(item) {
+    return item.body.incident_id ? String(item.body.incident_id) : DAMAGE_ELSEWHERE;
+  }
+
+  function damagePlace(target) {
+    return target === DAMAGE_ELSEWHERE ? document.getElementById("report-damage") : card(target);
+  }
+
+  queue().forEach(function (item) {
+    if (item.kind === "damage") {
+      damageLast[damageTarget(item)] = item.id;
+    }
+  });
+
+  function renderDamage() {
+    Object.keys(damageLast).forEach(function (target) {
+      var place = damagePlace(target);
+      var shown = place && place.querySelector(".damage-state");
+      var key = damageLast[target];
+      var item = queue().filter(function (other) { return other.id === key; })[0];
+      var outcome = damageOutcomes[key];
+      if (!shown || !(item || outcome)) {
+        return;
+      }
+      if (item) {
+        var state = sending !== null && sending.id === key ? "sending" : "queued";
+        outcome = { state: state, text: T["crew_damage_" + state].replace("{time}", moment(item.body.assessed_at)) };
+      }
+      shown.dataset.state = outcome.state;
+      shown.textContent = outcome.text;
+      shown.hidden = false;
+    });
+  }
+
+  function damageRecorded(item, body) {
+    damageOutcomes[item.id] = {
+      state: "recorded",
+      text: T.crew_damage_recorded.replace("{time}", moment(body.assessed_at))
+    };
+  }
+
+  function damageRefused(item, refused) {
+    damageOutcomes[item.id] = { state: "refused", text: refusalText("damage", refused, "") };
+  }
+
+  function damageProblem(form, text) {
+    var shown = form.querySelector(".damage-problem");
+    shown.textContent = text;
+    shown.hidden = !text;
+  }
+
+  function fileDamage(form, body) {
+    var item = { kind: "damage", id: newKey(), body: body };
+    damageLast[damageTarget(item)] = item.id;
+    damageProblem(form, "");
+    store(queue().concat([item]));
+    form.reset();
+    var details = form.closest("details");
+    if (details) {
+      details.open = false;
+    }
+    renderAll();
+    flush();
+  }
+
+  function reportDamage(form) {
+    var pressed = serviceTime(Date.now());
+    if (!form.checkValidity()) {
+      damageProblem(form, T.crew_damage_incomplete);
+      return;
+    }
+    var data = new FormData(form);
+    var body = {
+      assessed_at: pressed.toISOString(),
+      access: String(data.get("access")),
+      crew_type_needed: String(data.get("crew_type_needed")),
+      hours_needed: Number(data.get("hours_needed"))
+    };
+    form.querySelectorAll(".damage-counts input").forEach(function (count) {
+      body[count.name] = Number(count.value) || 0;
+    });
+    var note = String(data.get("note") || "").trim();
+    if (note) {
+      body.note = note;
+    }
+    if (form.dataset.incident) {
+      body.incident_id = Number(form.dataset.incident);
+      fileDamage(form, body);
+      return;
+    }
+    // Damage where no job is: where the phone is (the GPS answers without a network).
+    if (!("geolocation" in navigator)) {
+      damageProblem(form, T.crew_damage_no_position);
+      return;
+    }
+    navigator.geolocation.getCurrentPosition(function (position) {
+      body.location = {
+        lat: Number(position.coords.latitude.toFixed(6)),
+        lon: Number(position.coords.longitude.toFixed(6))
+      };
+      fileDamage(form, body);
+    }, function () {
+      damageProblem(form, T.crew_damage_no_position);
+    }, { enableHighAccuracy: true, maximumAge: 60000, timeout: 20000 });
+  }
+
+  function bindDamage(form) {
+    if (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        reportDamage(form);
+      });
+    }
+  }
+
+  bindDamage(document.querySelector("#report-damage form.damage-form"));
 
   window.addEventListener("online", function () {
     failures = 0;

@@ -316,6 +316,19 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("DELETE", "/api/v1/crews/{crew_id}/help"): _request(
         "DELETE", "/api/v1/crews/{fx.credentials.crew_id}/help"
     ),
+    ("POST", "/api/v1/damage-assessments"): _request(
+        "POST",
+        "/api/v1/damage-assessments",
+        json={
+            "incident_id": 999999,
+            "assessed_at": "2026-01-01T00:00:00Z",
+            "crew_type_needed": "overhead_line",
+            "hours_needed": 2,
+        },
+    ),
+    ("GET", "/api/v1/incidents/{incident_id}/damage-assessments"): _request(
+        "GET", "/api/v1/incidents/{fx.crew_incident}/damage-assessments"
+    ),
     ("POST", "/api/v1/dispatch/plan"): _request(
         "POST", "/api/v1/dispatch/plan", json={"time_limit_s": 0.5}
     ),

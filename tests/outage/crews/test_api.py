@@ -1,5 +1,6 @@
 """Crews and the dispatch plan over HTTP: what is stored, who may, and the refusals."""
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -245,3 +246,185 @@ def test_a_crew_member_reads_the_plan_but_does_not_make_it(
     crew = TestClient(crews_app, headers=crew_member(ours["id"]))
     assert crew.post("/api/v1/dispatch/plan", json={}).status_code == 403
     assert crew.get("/api/v1/dispatch/plan").status_code in (200, 404)
+
+
+# --- crews from elsewhere ---------------------------------------------------------------
+
+AID: dict[str, Any] = {
+    **CREW,
+    "origin": "mutual_aid",
+    "organisation": "PC Hải Phòng",
+    "arrives_at": (NOW + timedelta(hours=3)).isoformat(),
+}
+
+
+def test_a_crew_from_elsewhere_is_added_and_read_back(client: TestClient) -> None:
+    created = client.post("/api/v1/crews", json=AID)
+    assert created.status_code == 201, created.text
+    crew = created.json()
+    assert (crew["origin"], crew["organisation"]) == ("mutual_aid", "PC Hải Phòng")
+    assert crew["arrives_at"] == AID["arrives_at"].replace("+00:00", "Z")
+    assert crew["released_at"] is None
+    assert client.get(f"/api/v1/crews/{crew['id']}").json() == crew
+
+
+def test_a_crew_not_yet_arrived_is_not_on_shift(client: TestClient) -> None:
+    crew = client.post("/api/v1/crews", json=AID).json()
+    assert crew["on_shift"] is False
+    arrived = client.patch(
+        f"/api/v1/crews/{crew['id']}", json={"arrives_at": (NOW - timedelta(minutes=5)).isoformat()}
+    )
+    assert arrived.json()["on_shift"] is True
+
+
+def test_a_released_crew_is_not_on_shift(client: TestClient) -> None:
+    crew = client.post("/api/v1/crews", json={**CREW, "origin": "contractor"}).json()
+    released = client.patch(
+        f"/api/v1/crews/{crew['id']}",
+        json={"released_at": (NOW - timedelta(minutes=1)).isoformat()},
+    )
+    assert released.status_code == 200, released.text
+    assert released.json()["released_at"] is not None
+    assert released.json()["on_shift"] is False
+
+
+def test_a_crew_is_our_own_unless_told(client: TestClient) -> None:
+    crew = client.post("/api/v1/crews", json=CREW).json()
+    assert (crew["origin"], crew["organisation"], crew["arrives_at"]) == ("own", None, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"origin": "borrowed"}, "origin"),
+        ({"organisation": ""}, "organisation"),
+        ({"arrives_at": "2026-12-07T08:00:00"}, "timezone"),
+    ],
+)
+def test_a_bad_origin_or_arrival_is_refused_with_the_reason(
+    client: TestClient, change: dict[str, Any], words: str
+) -> None:
+    answer = client.post("/api/v1/crews", json={**AID, **change})
+    assert answer.status_code == 422
+    assert words in answer.text
+    assert client.get("/api/v1/crews").json() == []
+
+
+def test_a_release_before_the_arrival_is_refused(client: TestClient) -> None:
+    crew = client.post("/api/v1/crews", json=AID).json()
+    answer = client.patch(
+        f"/api/v1/crews/{crew['id']}", json={"released_at": (NOW + timedelta(hours=1)).isoformat()}
+    )
+    assert answer.status_code == 422
+    assert "released after it arrives" in answer.text
+    assert client.get(f"/api/v1/crews/{crew['id']}").json()["released_at"] is None
+
+
+# --- damage assessments -----------------------------------------------------------------
+
+
+def _assessment(**fields: Any) -> dict[str, Any]:
+    return {
+        "assessed_at": (NOW - timedelta(minutes=10)).isoformat(),
+        "poles_down": 1,
+        "spans_down": 2,
+        "access": "blocked",
+        "crew_type_needed": "overhead_line",
+        "hours_needed": 4.5,
+        **fields,
+    }
+
+
+def _key() -> dict[str, str]:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def test_damage_is_reported_once_and_listed_on_its_incident(
+    client: TestClient, new_incident: Callable[..., int], places: Places
+) -> None:
+    incident = new_incident(places.fuses[0])
+    key = _key()
+    first = client.post(
+        "/api/v1/damage-assessments", json=_assessment(incident_id=incident), headers=key
+    )
+    assert first.status_code == 201, first.text
+    again = client.post(
+        "/api/v1/damage-assessments", json=_assessment(incident_id=incident), headers=key
+    )
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    listed = client.get(f"/api/v1/incidents/{incident}/damage-assessments")
+    assert listed.json() == [first.json()]
+    assert first.json()["access"] == "blocked" and first.json()["reported_by"]
+
+
+def test_a_crew_member_reports_damage_as_their_crew(
+    client: TestClient,
+    crew_member: Callable[[int], dict[str, str]],
+    new_incident: Callable[..., int],
+    places: Places,
+) -> None:
+    crew = client.post("/api/v1/crews", json=CREW).json()
+    member = crew_member(crew["id"])
+    incident = new_incident(places.fuses[0])
+    answer = client.post(
+        "/api/v1/damage-assessments",
+        json=_assessment(incident_id=incident),
+        headers={**member, **_key()},
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["crew_id"] == crew["id"]
+
+
+def test_a_crew_member_cannot_report_as_another_crew(
+    client: TestClient,
+    crew_member: Callable[[int], dict[str, str]],
+    new_incident: Callable[..., int],
+    places: Places,
+) -> None:
+    ours = client.post("/api/v1/crews", json=CREW).json()
+    theirs = client.post("/api/v1/crews", json={**CREW, "name": "Cable crew"}).json()
+    incident = new_incident(places.fuses[0])
+    answer = client.post(
+        "/api/v1/damage-assessments",
+        json=_assessment(incident_id=incident, crew_id=theirs["id"]),
+        headers={**crew_member(ours["id"]), **_key()},
+    )
+    assert answer.status_code == 403
+    assert client.get(f"/api/v1/incidents/{incident}/damage-assessments").json() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "headers", "words"),
+    [
+        ({}, {}, "Idempotency-Key"),
+        ({"assessed_at": "2099-01-01T00:00:00Z"}, None, "in the future"),
+        ({"incident_id": None}, None, "needs a location"),
+        ({"incident_id": 999999}, None, "no incident 999999"),
+        ({"crew_id": 999999}, None, "no crew 999999"),
+        ({"hours_needed": 0}, None, "hours_needed"),
+        ({"trees_on_line": -1}, None, "trees_on_line"),
+        ({"crew_type_needed": "juggling"}, None, "crew_type_needed"),
+    ],
+)
+def test_bad_damage_is_refused_with_the_reason(
+    client: TestClient,
+    new_incident: Callable[..., int],
+    places: Places,
+    change: dict[str, Any],
+    headers: dict[str, str] | None,
+    words: str,
+) -> None:
+    incident = new_incident(places.fuses[0])
+    answer = client.post(
+        "/api/v1/damage-assessments",
+        json=_assessment(**{"incident_id": incident, **change}),
+        headers=_key() if headers is None else headers,
+    )
+    assert answer.status_code == 422
+    assert words in answer.text
+    assert client.get(f"/api/v1/incidents/{incident}/damage-assessments").json() == []
+
+
+def test_the_damage_of_no_incident_is_404(client: TestClient) -> None:
+    assert client.get("/api/v1/incidents/999999/damage-assessments").status_code == 404

@@ -3,7 +3,7 @@ suites' crews share the database, so the tests compare before and after)."""
 
 from collections.abc import Iterator
 from dataclasses import astuple
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -47,3 +47,19 @@ def test_a_crew_without_a_shift_now_is_not_counted(session: Session) -> None:
 
 def test_a_crew_marked_off_shift_is_not_counted(session: Session) -> None:
     assert _change(session, CrewStatus.OFF_SHIFT) == (0, 0, 0)
+
+
+def test_a_crew_not_yet_arrived_is_not_counted(session: Session) -> None:
+    before = astuple(crew_load(session, now=datetime.now(UTC)))
+    crew = make_crew(session)
+    session.get_one(Crew, crew).arrives_at = datetime.now(UTC) + timedelta(hours=1)
+    session.flush()
+    assert astuple(crew_load(session, now=datetime.now(UTC))) == before
+
+
+def test_a_released_crew_is_not_counted(session: Session) -> None:
+    before = astuple(crew_load(session, now=datetime.now(UTC)))
+    crew = make_crew(session)
+    session.get_one(Crew, crew).released_at = datetime.now(UTC) - timedelta(minutes=1)
+    session.flush()
+    assert astuple(crew_load(session, now=datetime.now(UTC))) == before

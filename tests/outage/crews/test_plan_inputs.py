@@ -1,10 +1,14 @@
 """What the planner takes from each incident: its tier, the critical customers below it,
 its place, and an assignment it must keep."""
 
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 
-from dispatch.model import UnassignedReason
+from dispatch.model import Skill, UnassignedReason
 from grid_topology.topology import Topology
+from outage.crews import damage
+from outage.crews.schemas import DamageIn
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action
@@ -12,7 +16,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Hazard
 
-from .conftest import Places, away, crew_of, incident_row, plan_now
+from .conftest import NOW, Places, away, crew_of, incident_row, plan_now
 
 
 def test_a_dispatchers_own_assignment_is_kept(
@@ -95,3 +99,33 @@ def test_a_hazard_without_a_place_waits_for_one(
     result = plan_now(crews_database, topology)
     [left] = result.unassigned
     assert (left.job.incident_id, left.reason) == (incident, UnassignedReason.NO_LOCATION)
+
+
+def _assess(database_url: str, incident: int, skill: Skill, hours: float) -> None:
+    report = DamageIn(
+        incident_id=incident,
+        assessed_at=NOW - timedelta(minutes=5),
+        crew_type_needed=skill,
+        hours_needed=hours,
+    )
+    with session_scope(session_factory(database_url)) as session:
+        damage.report_damage(session, report, key=uuid.uuid4().hex, reported_by="an", now=NOW)
+
+
+def test_assessed_damage_sets_the_jobs_hours_and_crew_type(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    new_crew("lines", here, skills=(Skill.OVERHEAD_LINE,))
+    trees = new_crew("trees", away(here, 5), skills=(Skill.VEGETATION,))
+    incident = new_incident(places.fuses[0])
+    _assess(crews_database, incident, Skill.VEGETATION, hours=7.5)
+    result = plan_now(crews_database, topology)
+    [job] = [j for route in result.crews for j in route.jobs if j.incident_id == incident]
+    assert crew_of(result, incident) == trees
+    assert job.planned_start is not None and job.planned_finish is not None
+    assert job.planned_finish - job.planned_start == timedelta(hours=7.5)

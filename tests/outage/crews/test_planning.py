@@ -13,8 +13,10 @@ from dispatch.model import Method, Skill, UnassignedReason
 from grid_topology.topology import Topology
 from outage.clock import Clock
 from outage.crews import planning
+from outage.crews import service as crews
 from outage.crews.etr import estimate_outcomes
 from outage.crews.jobs import Replanner
+from outage.crews.schemas import CrewPatch
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action, AuditAction
@@ -300,3 +302,69 @@ def test_the_storms_time_covers_its_last_outage(
         state = storms.current(session)
     assert state is not None and state.etr is not None
     assert state.etr[1] == latest
+
+
+def _change(database_url: str, crew: int, **fields: datetime) -> None:
+    with session_scope(session_factory(database_url)) as session:
+        crews.update_crew(session, crew, CrewPatch.model_validate(fields))
+
+
+def test_a_crew_from_elsewhere_gets_work_only_from_its_arrival(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    crew = new_crew("lent", here)
+    _change(crews_database, crew, arrives_at=NOW + timedelta(hours=2))
+    incident = new_incident(places.fuses[0])
+    [route] = plan_now(crews_database, topology).crews
+    assert (route.crew_id, route.jobs[0].incident_id) == (crew, incident)
+    start = route.jobs[0].planned_start
+    assert start is not None and start >= NOW + timedelta(hours=2)
+
+
+def test_a_crew_arriving_after_its_shift_gets_nothing(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    crew = new_crew("too late", here, shifts=[shift(hours_from_now=-1, hours=3)])
+    _change(crews_database, crew, arrives_at=NOW + timedelta(hours=5))
+    new_incident(places.fuses[0])
+    assert plan_now(crews_database, topology).crews == []
+
+
+def test_a_released_crew_is_never_planned(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    crew = new_crew("sent home", here)
+    _change(crews_database, crew, released_at=NOW - timedelta(minutes=1))
+    incident = new_incident(places.fuses[0])
+    result = plan_now(crews_database, topology)
+    assert result.crews == []
+    assert [left.job.incident_id for left in result.unassigned] == [incident]
+
+
+def test_a_crew_starts_no_job_after_its_release(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    here = places.location[places.fuses[0]]
+    crew = new_crew("leaving soon", here, shifts=[shift(hours_from_now=2)])
+    _change(crews_database, crew, released_at=NOW + timedelta(hours=1))
+    new_incident(places.fuses[0])
+    assert plan_now(crews_database, topology).crews == []
