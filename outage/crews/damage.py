@@ -33,7 +33,7 @@ OLDEST_ASSESSMENT = timedelta(days=7)
 class DamageRefused(Invalid, ValueError):
     """An assessment that cannot be right: a time in the future, an unknown incident."""
 
-    def __init__(self, reason: str, code: str) -> None:
+    def __init__(self, reason: str, code: str | None = None) -> None:
         super().__init__(reason)
         self.code = code
 
