@@ -77,7 +77,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
 from outage.notifications.etr_policy import ToldEtr, change_due, worth_telling
 from outage.settings import get_settings
-from outage.storms.enums import StormPhase
+from outage.storms.enums import EtrScope, StormPhase
 
 Progress = Callable[[str, int, int], None]
 
@@ -225,6 +225,7 @@ class Outage:
             etr=self.etr.expected if self.etr else None,
             etr_source=EtrSource.PREDICTED if self.etr else None,
             etr_latest=self.etr.latest if self.etr else None,
+            etr_scope=EtrScope.OUTAGE,
             on_site_since=self.on_site_since,
             critical=(),
         )
@@ -495,7 +496,7 @@ class Day:
         if phase is StormPhase.JOB and outage.etr is not None:
             return ToldEtr(outage.etr.expected, outage.etr.latest)
         if phase is StormPhase.GLOBAL and self.storm_etr is not None:
-            return ToldEtr(*self.storm_etr)
+            return ToldEtr(self.storm_etr[0])  # as the planner writes it: the last one back
         return None
 
     def _tell(self, now: datetime) -> None:

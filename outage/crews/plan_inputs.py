@@ -46,6 +46,7 @@ from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.schemas import DeviceRef
 from outage.intake.enums import Hazard
 from outage.intake.models import Report
+from outage.storms.enums import EtrScope
 
 PLANNER = "dispatch-planner"
 """The actor the planner writes in the incidents' audit trail."""
@@ -80,6 +81,7 @@ class Work:
     etr: datetime | None
     etr_source: EtrSource | None
     etr_latest: datetime | None
+    etr_scope: EtrScope
     on_site_since: datetime | None
     critical: tuple[str, ...]
     region: int | None = None
@@ -159,6 +161,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 Incident.etr,
                 Incident.etr_source,
                 Incident.etr_latest,
+                Incident.etr_scope,
                 Incident.customers_affected,
                 Incident.customers_restored,
                 Device.asset_ref,
@@ -207,6 +210,7 @@ def active_work(session: Session, topology: Callable[[], Topology]) -> list[Work
                 etr=row.etr,
                 etr_source=row.etr_source,
                 etr_latest=row.etr_latest,
+                etr_scope=row.etr_scope,
                 on_site_since=row.on_site_since,
                 critical=critical[row.id],
                 region=row.region,

@@ -74,7 +74,7 @@ from outage.incidents.models import Incident
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import Settings
 from outage.storms import service as storms
-from outage.storms.enums import StormPhase
+from outage.storms.enums import EtrScope, StormPhase
 from outage.storms.models import Storm
 
 KEPT_PLANS = 50
@@ -306,9 +306,10 @@ def _write_storm_times(
     works: Mapping[int, Work],
     etrs: Mapping[int, Etr],
     now: datetime,
-) -> None:
+) -> storms.StormState:
     """The storm's time and each region's: when the plan expects the last of their
-    outages back. Written when they move enough, or are about to lapse, as an outage's."""
+    outages back. Written when they move enough, or are about to lapse, as an outage's;
+    the storm as it now stands."""
     predicted = {i: e for i, e in etrs.items() if e.source is EtrSource.PREDICTED}
     by_region: dict[int, list[Etr]] = {}
     for job_id, etr in predicted.items():
@@ -325,6 +326,53 @@ def _write_storm_times(
     if overall is not None and not worth_moving(declared.etr, overall, now):
         overall = declared.etr
     storms.set_times(session, declared.id, etr=overall, regions=regions, actor=PLANNER, now=now)
+    return replace(
+        declared,
+        etr=overall,
+        regions={
+            region: storms.RegionState(own.phase, regions.get(region, own.etr))
+            for region, own in declared.regions.items()
+        }
+        | {
+            region: storms.RegionState(declared.phase, times)
+            for region, times in regions.items()
+            if region not in declared.regions
+        },
+    )
+
+
+_PHASE_REASONS = {
+    EtrScope.STORM: "the storm's time: its last outage expected back then",
+    EtrScope.AREA: "the area's time in the storm: its last outage expected back then",
+}
+
+
+def _write_phase_time(
+    session: Session, work: Work, storm: storms.StormState, now: datetime
+) -> None:
+    """In a storm's global or regional phase an outage's customers are told the storm's or
+    their area's time (when the plan expects the last outage back), as the outage's ETR;
+    re-estimated before it passes like any other."""
+    times = storm.etr_of(work.region)
+    if times is None:
+        return
+    scope = EtrScope.STORM if storm.phase_of(work.region) is StormPhase.GLOBAL else EtrScope.AREA
+    told = (work.etr, work.etr) if work.etr is not None else None
+    if work.etr_scope is scope and not worth_moving(told, (times[0], times[0]), now):
+        return
+    try:
+        with session.begin_nested():
+            changes.set_etr(
+                session,
+                work.id,
+                etr=times[0],
+                source=EtrSource.PREDICTED,
+                scope=scope,
+                actor=PLANNER,
+                reason=_PHASE_REASONS[scope],
+            )
+    except (IncidentConflict, InvalidIncidentValue, InvalidTransition):
+        return
 
 
 def worth_moving(
@@ -478,11 +526,15 @@ def _plan_locked(
         priorities=config.priorities,
     )
     _write_assignments(session, works, result, plan_id)
-    for job_id, etr in etrs.items():
-        if declared is None or declared.phase_of(works[job_id].region) is StormPhase.JOB:
-            _write_etr(session, works[job_id], etr, now)
     if declared is not None:
-        _write_storm_times(session, declared, works, etrs, now)
+        declared = _write_storm_times(session, declared, works, etrs, now)
+    for job_id, etr in etrs.items():
+        work = works[job_id]
+        phase = declared.phase_of(work.region) if declared is not None else StormPhase.JOB
+        if phase is StormPhase.JOB:
+            _write_etr(session, work, etr, now)
+        elif declared is not None and phase is not StormPhase.ASSESSING:
+            _write_phase_time(session, work, declared, now)
     session.flush()
     stored = session.get(DispatchPlan, plan_id)
     assert stored is not None

@@ -52,6 +52,7 @@ from outage.intake.enums import Hazard
 from outage.intake.models import Report
 from outage.moments import ETR_HORIZON
 from outage.outbox.enums import EventKind
+from outage.storms.enums import EtrScope
 
 ENGINE = "engine"
 """The actor the prediction engine writes in the audit trail."""
@@ -500,6 +501,7 @@ def set_etr(
     source: EtrSource = EtrSource.PREDICTED,
     likely: tuple[datetime, datetime] | None = None,
     estimate: Mapping[str, Any] | None = None,
+    scope: EtrScope = EtrScope.OUTAGE,
     actor: str = ENGINE,
     reason: str | None = None,
 ) -> bool:
@@ -507,7 +509,8 @@ def set_etr(
 
     `likely` is the range an estimate's restoration likely falls in (earliest, latest),
     around `etr`; `estimate` is what it was made of, kept in the audit trail so that later
-    estimates are calibrated on this one's outcome (`outage.crews.etr`).
+    estimates are calibrated on this one's outcome (`outage.crews.etr`). `scope`: in a
+    storm's global or regional phase, the time is the storm's or the area's.
 
     A predicted estimate never replaces a crew's or a dispatcher's until that one is about
     to pass (`dispatch.etr.needs_reestimate`): then nothing changes and the answer is
@@ -516,7 +519,15 @@ def set_etr(
     """
     incident = _load(session, incident_id)
     return _set_etr(
-        session, incident, etr, source, likely=likely, estimate=estimate, actor=actor, reason=reason
+        session,
+        incident,
+        etr,
+        source,
+        likely=likely,
+        estimate=estimate,
+        scope=scope,
+        actor=actor,
+        reason=reason,
     )
 
 
@@ -528,6 +539,7 @@ def _set_etr(
     *,
     likely: tuple[datetime, datetime] | None = None,
     estimate: Mapping[str, Any] | None = None,
+    scope: EtrScope = EtrScope.OUTAGE,
     actor: str,
     reason: str | None,
 ) -> bool:
@@ -551,14 +563,21 @@ def _set_etr(
         and not needs_reestimate(incident.etr, clock.now())
     ):
         return False
-    now_set = (incident.etr, incident.etr_source, incident.etr_earliest, incident.etr_latest)
-    if now_set == (etr, source, earliest, latest):
+    now_set = (
+        incident.etr,
+        incident.etr_source,
+        incident.etr_earliest,
+        incident.etr_latest,
+        incident.etr_scope,
+    )
+    if now_set == (etr, source, earliest, latest, scope):
         return False
     previous = incident.etr
     incident.etr = etr
     incident.etr_source = source
     incident.etr_earliest = earliest
     incident.etr_latest = latest
+    incident.etr_scope = scope
     details: dict[str, Any] = {
         "etr": etr.isoformat(),
         "source": source.value,
@@ -569,6 +588,8 @@ def _set_etr(
         details["latest"] = latest.isoformat()
     if estimate is not None:
         details["estimate"] = dict(estimate)
+    if scope is not EtrScope.OUTAGE:
+        details["scope"] = scope.value
     _audit(session, incident, AuditAction.ETR_SET, actor=actor, reason=reason, details=details)
     incident_event(session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET)
     return True

@@ -28,6 +28,7 @@ from outage.db import Base, checked_enum
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
 from outage.intake.enums import Hazard
+from outage.storms.enums import EtrScope
 
 ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s.value}'" for s in sorted(ACTIVE)))
 """The partial-index predicate of active incidents."""
@@ -117,6 +118,13 @@ class Incident(Base):
     """With `etr_latest`, the range the restoration likely falls in (`dispatch.etr`): only
     for an estimated ETR; a crew's or a dispatcher's own time has none."""
     etr_latest: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    etr_scope: Mapped[EtrScope] = mapped_column(
+        checked_enum(EtrScope, "incident_etr_scope", length=10),
+        default=EtrScope.OUTAGE,
+        server_default=EtrScope.OUTAGE.value,
+    )
+    """Whose time `etr` is: the outage's own, or in a storm's global or regional phase the
+    storm's or its area's, told to its customers (`outage.storms`)."""
     placed_by: Mapped[str | None] = mapped_column(String(200))
     """The dispatcher who moved, split, merged or created it: a place a person chose,
     which the engine no longer moves, merges away or cancels (None: the engine's)."""

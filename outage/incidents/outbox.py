@@ -14,6 +14,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.outbox.enums import EventKind
 from outage.outbox.writer import write_event
+from outage.storms.enums import EtrScope
 
 
 def incident_event(
@@ -99,6 +100,8 @@ def _facts(
     if incident.etr_earliest is not None and incident.etr_latest is not None:
         details["etr_earliest"] = incident.etr_earliest.isoformat()
         details["etr_latest"] = incident.etr_latest.isoformat()
+    if incident.etr is not None and incident.etr_scope is not EtrScope.OUTAGE:
+        details["etr_scope"] = incident.etr_scope.value
     if incident.cause is not None:
         details["cause"] = incident.cause
     area = areas[incident.id] if areas is not None else areas_of(session, [incident])[incident.id]

@@ -64,7 +64,9 @@ def report_progress(
     restored_at = (report.closed_at if personal else None) or incident.restored_at
     told = ToldTime()
     if active and not hazard:
-        own = ToldTime(incident.etr, incident.etr_earliest, incident.etr_latest)
+        own = ToldTime(
+            incident.etr, incident.etr_earliest, incident.etr_latest, scope=incident.etr_scope
+        )
         region = storms.region_of(session, incident.feeder_id)
         told = storms.told_time(storms.current(session), region, own)
     return Progress(

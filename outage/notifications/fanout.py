@@ -54,6 +54,7 @@ from outage.outbox.enums import EventKind
 from outage.outbox.models import NotificationEvent
 from outage.settings import Settings
 from outage.storms import service as storms
+from outage.storms.enums import EtrScope
 from outage.storms.service import ToldTime
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,17 @@ def _time(details: dict[str, Any], name: str) -> datetime | None:
         return datetime.fromisoformat(value)
     except (TypeError, ValueError) as exc:
         raise Unrenderable(f"{name} {value!r} is not a time") from exc
+
+
+def _own_time(details: dict[str, Any]) -> ToldTime:
+    """The time an incident's event carries: its own estimate, or a storm's or an area's."""
+    scopes = {scope.value: scope for scope in EtrScope}
+    return ToldTime(
+        _time(details, "etr"),
+        _time(details, "etr_earliest"),
+        _time(details, "etr_latest"),
+        scope=scopes.get(str(details.get("etr_scope")), EtrScope.OUTAGE),
+    )
 
 
 def _written_to(key: str) -> str:
@@ -363,12 +375,7 @@ class Fanout:
         if storm is None:
             return None
         feeder = session.scalar(select(Incident.feeder_id).where(Incident.id == event.incident_id))
-        own = ToldTime(
-            _time(event.details, "etr"),
-            _time(event.details, "etr_earliest"),
-            _time(event.details, "etr_latest"),
-        )
-        return storms.told_time(storm, storms.region_of(session, feeder), own)
+        return storms.told_time(storm, storms.region_of(session, feeder), _own_time(event.details))
 
     def _facts(
         self,
@@ -384,9 +391,7 @@ class Fanout:
             link = f"{self.settings.public_base_url.rstrip('/')}/request/{request.ticket}"
         if event.report_id is not None:
             link = f"{self.settings.public_base_url.rstrip('/')}/status/{ticket}"
-        phase = told.phase or ToldTime(
-            _time(details, "etr"), _time(details, "etr_earliest"), _time(details, "etr_latest")
-        )
+        phase = told.phase or _own_time(details)
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),

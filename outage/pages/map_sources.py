@@ -30,6 +30,7 @@ from outage.intake.models import Report
 from outage.intake.progress import told_cause
 from outage.notifications import planned
 from outage.storms import service as storms
+from outage.storms.enums import EtrScope
 
 Bounds = tuple[float, float, float, float]
 """west, south, east, north (a GeoJSON bbox)."""
@@ -59,6 +60,7 @@ class _Placed:
     etr: datetime | None
     etr_earliest: datetime | None
     etr_latest: datetime | None
+    etr_scope: EtrScope
     hazard: str | None
     cause: str | None
     customers_affected: int
@@ -86,6 +88,7 @@ def _active(session: Session) -> list[_Placed]:
             etr=incident.etr,
             etr_earliest=incident.etr_earliest,
             etr_latest=incident.etr_latest,
+            etr_scope=incident.etr_scope,
             hazard=incident.hazard.value if incident.hazard else None,
             cause=incident.cause,
             customers_affected=incident.customers_affected,
@@ -171,7 +174,7 @@ def public_outages(
     storm = storms.current(session)
     told = {
         i.id: storms.told_time(
-            storm, i.region, storms.ToldTime(i.etr, i.etr_earliest, i.etr_latest)
+            storm, i.region, storms.ToldTime(i.etr, i.etr_earliest, i.etr_latest, i.etr_scope)
         )
         for i in outages
     }

@@ -20,11 +20,11 @@ from outage.crews.schemas import CrewPatch
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.enums import Action, AuditAction
-from outage.incidents.models import IncidentEvent
+from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.schemas import IncidentPatch
 from outage.settings import get_settings
 from outage.storms import service as storms
-from outage.storms.enums import StormPhase
+from outage.storms.enums import EtrScope, StormPhase
 from outage.storms.schemas import StormIn
 
 from .conftest import NOW, Places, away, crew_of, incident_row, plan_now, settings_for_tests, shift
@@ -368,3 +368,23 @@ def test_a_crew_starts_no_job_after_its_release(
     _change(crews_database, crew, released_at=NOW + timedelta(hours=1))
     new_incident(places.fuses[0])
     assert plan_now(crews_database, topology).crews == []
+
+
+def test_in_the_global_phase_each_outage_is_told_the_storms_time(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    _storm(crews_database, StormPhase.GLOBAL)
+    new_crew("lines", places.location[places.fuses[0]])
+    incidents = [new_incident(fuse) for fuse in places.fuses[:3]]
+    plan_now(crews_database, topology)
+    with session_scope(session_factory(crews_database)) as session:
+        state = storms.current(session)
+        scopes = session.scalars(select(Incident.etr_scope).where(Incident.id.in_(incidents))).all()
+    assert state is not None and state.etr is not None
+    rows = [incident_row(crews_database, i) for i in incidents]
+    assert all(r.etr == state.etr[0] and r.etr_latest is None for r in rows)
+    assert set(scopes) == {EtrScope.STORM}

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
 from outage.i18n import Language
+from outage.incidents.changes import set_etr
 from outage.intake.channels.texts import sms_text
 from outage.outbox.enums import EventKind
 from outage.storms import service as storms
-from outage.storms.enums import StormPhase
+from outage.storms.enums import EtrScope, StormPhase
 from outage.storms.schemas import StormIn
 
 from .conftest import Drain, Grid, messages_of
@@ -34,6 +35,10 @@ def declare(sessions: sessionmaker[Session]) -> Iterator[Callable[[StormPhase], 
 
 
 ASSESSING = {Language.EN: "storm damage being assessed", Language.VI: "đánh giá thiệt hại do bão"}
+STORM_DAMAGE = {
+    Language.EN: "repair all the storm's damage by",
+    Language.VI: "khắc phục xong thiệt hại do bão trước",
+}
 STORM_TIME = {Language.EN: "storm repairs done by", Language.VI: "khắc phục xong bão trước"}
 
 
@@ -84,3 +89,25 @@ def test_in_the_global_phase_the_notice_gives_the_storms_time(
     bodies = _detected(sessions, incident)
     assert bodies
     assert all(sms_text(STORM_TIME[language]) in sms_text(body) for language, body in bodies)
+
+
+def test_the_storms_time_written_to_an_outage_is_told_as_the_storms(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+) -> None:
+    incident = open_outage(grid.fuse)
+    drain()
+    with session_scope(sessions) as session:
+        etr = datetime.now(UTC) + timedelta(hours=30)
+        set_etr(session, incident, etr=etr, scope=EtrScope.STORM, actor="dispatch-planner")
+    drain()
+    with sessions() as session:
+        bodies = [
+            (m.language, m.body)
+            for m in messages_of(session, incident)
+            if m.kind in (EventKind.ETR_SET, EventKind.ETR_CHANGED)
+        ]
+    assert bodies
+    assert all(sms_text(STORM_DAMAGE[language]) in sms_text(body) for language, body in bodies)
