@@ -8,7 +8,8 @@ range the restoration likely falls in, from its earliest to its latest (by defau
   the same device kind and cause, in a storm or not, by day or by night, falling back to
   fewer conditions, then to the kind alone; the first group with at least `min_samples`.
   With no history, a default per device kind. Once the crew has been on site a while,
-  the estimate is of the time left, from the repairs that took longer.
+  the estimate is of the time left, from the repairs that took longer. Damage someone
+  assessed sets the expected repair to the work they said it needs (`assessed`).
 - Assessment is finding the fault once in the area (patrolling a line), per device kind.
 - Travel is the crew's drive there (`dispatch.travel`, or the plan's visit).
 - Backlog is the wait for the crew: the jobs ahead of this one on its route in the plan
@@ -154,6 +155,8 @@ class RepairSample:
 
 
 class Basis(StrEnum):
+    ASSESSED = "assessed"
+    """Someone saw the damage and said how long it takes."""
     KIND_AND_CAUSE = "kind_and_cause"
     KIND = "kind"
     DEFAULT = "default"
@@ -252,6 +255,21 @@ class RepairHistory:
 
         spread = Spread(left(whole.earliest_s), left(whole.expected_s), left(whole.latest_s))
         return RepairEstimate(spread=spread, basis=Basis.DEFAULT, samples=0)
+
+    def assessed(
+        self,
+        device_kind: str,
+        work_s: float,
+        *,
+        storm: bool | None = None,
+        daytime: bool | None = None,
+    ) -> RepairEstimate:
+        """Damage someone assessed: their work is the expected repair, its range as wide,
+        relative to it, as the kind's repairs are."""
+        like = self.estimate(device_kind, storm=storm, daytime=daytime)
+        scale = work_s / like.expected_s
+        spread = Spread(like.spread.earliest_s * scale, work_s, like.spread.latest_s * scale)
+        return RepairEstimate(spread=spread, basis=Basis.ASSESSED, samples=like.samples)
 
 
 @dataclass(frozen=True)

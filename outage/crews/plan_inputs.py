@@ -234,7 +234,12 @@ class Conditions:
 
 
 def repair_left(work: Work, history: RepairHistory, at: Conditions) -> RepairEstimate:
-    """The repair still to do: all of it before the crew is on site, else what is left."""
+    """The repair still to do: all of it before the crew is on site, else what is left;
+    the work assessed when someone assessed the damage (as the job's duration counts it)."""
+    if work.damage is not None:
+        by_day = daytime(at.now, at.zone)
+        work_s = work.damage.hours_needed * 3600
+        return history.assessed(work.kind, work_s, storm=at.storm, daytime=by_day)
     if work.status in IN_PROGRESS and work.on_site_since is not None:
         return history.estimate(
             work.kind,
@@ -274,9 +279,8 @@ def dispatch_job(
         pinned_crew = work.crew_id
     device_kind = work.device.kind.value if work.device else (SERVICE if work.premise else None)
     if work.damage is not None:
-        # Someone saw the damage: their crew-hours and crew type beat history's estimate.
-        # (The ETR estimate, `planning.estimate_for`, still goes by history; it may use the
-        # assessment later.)
+        # Someone saw the damage: their crew-hours and crew type beat history's estimate
+        # (and the ETR's, `repair_left`).
         repair_s = work.damage.hours_needed * 3600
         skills = frozenset({work.damage.crew_type_needed})
     else:

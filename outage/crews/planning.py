@@ -128,7 +128,7 @@ def estimate_for(
         stage = Stage.BEFORE_ARRIVAL
         travel = float(visit.travel_s) if visit else 0.0
         backlog = crew_backlog_s(result, work.id) or 0.0
-        look = assessment_s(work.kind)
+        look = assessment_s(work.kind) if work.damage is None else 0.0  # assessed already
     etr = estimate_etr(
         now=at.now,
         repair=repair,

@@ -243,3 +243,14 @@ def test_one_time_for_many_is_when_the_last_is_back() -> None:
     later = estimate_etr(now=NOW, repair=REPAIR, stage=Stage.ON_SITE, travel_s=90 * MIN)
     assert last_of([soon, later]) == (later.expected, later.deadline)
     assert last_of([]) is None
+
+
+def test_assessed_damage_is_the_expected_repair_with_the_kinds_relative_range() -> None:
+    history = RepairHistory(samples("line", None, range(10, 101, 10)), min_samples=10)
+    like = history.estimate("line")
+    assessed = history.assessed("line", 6 * 3600.0)
+    assert assessed.basis is Basis.ASSESSED
+    assert assessed.expected_s == 6 * 3600.0
+    ratio = assessed.expected_s / like.expected_s
+    assert assessed.spread.earliest_s == pytest.approx(like.spread.earliest_s * ratio)
+    assert assessed.spread.latest_s == pytest.approx(like.spread.latest_s * ratio)

@@ -129,3 +129,20 @@ def test_assessed_damage_sets_the_jobs_hours_and_crew_type(
     assert crew_of(result, incident) == trees
     assert job.planned_start is not None and job.planned_finish is not None
     assert job.planned_finish - job.planned_start == timedelta(hours=7.5)
+
+
+def test_assessed_damage_sets_the_etr_from_its_hours(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    _assess(crews_database, incident, Skill.OVERHEAD_LINE, hours=20)
+    result = plan_now(crews_database, topology)
+    [job] = [j for route in result.crews for j in route.jobs if j.incident_id == incident]
+    assert job.planned_etr is not None and job.planned_start is not None
+    assert job.planned_etr - job.planned_start >= timedelta(hours=20)
+    assert job.planned_etr - job.planned_start < timedelta(hours=20, minutes=30)
