@@ -110,6 +110,7 @@ def _incident_out(row: Row[Any]) -> IncidentOut:
         etr_source=incident.etr_source,
         etr_earliest=incident.etr_earliest,
         etr_latest=incident.etr_latest,
+        etr_scope=incident.etr_scope,
         crew_id=incident.crew_id,
         cause=incident.cause,
         parent_id=incident.parent_id,

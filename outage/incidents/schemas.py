@@ -10,6 +10,7 @@ from grid_topology.model import DeviceKind
 from outage.incidents.enums import Action, AuditAction, IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.intake.enums import Hazard, PingReason
+from outage.storms.enums import EtrScope
 
 _ALWAYS = frozenset({"action", "reason", "expected_version"})
 _FIELDS: dict[Action, tuple[frozenset[str], frozenset[str]]] = {
@@ -160,6 +161,9 @@ class IncidentOut(BaseModel):
     etr_latest: datetime | None
     """The range the restoration likely falls in (`dispatch.etr`); none for a crew's or a
     dispatcher's own time."""
+    etr_scope: EtrScope = EtrScope.OUTAGE
+    """Whose time `etr` is: the outage's own, or in a storm's phase its area's or the
+    storm's (`outage.storms`)."""
     crew_id: int | None
     cause: str | None
     parent_id: int | None
