@@ -14,7 +14,11 @@ estimates, as the planner and the fan-out do:
 - `outage.notifications.etr_policy` (which changes customers hear of, and when), with the
   service's first-message wait, change threshold and interval;
 - planning when something changed, when the plan is older than its maximum age, or when
-  an ETR is about to lapse (`outage.crews.planning.replan`'s rules).
+  an ETR is about to lapse (`outage.crews.planning.replan`'s rules);
+- in a storm's global phase, the storm's time as the planner makes it (`last_of` of the
+  estimates, moved by `worth_moving`) and tells it (its expected time, as each outage's).
+  The global phase here ends (two hours) long before that time comes due, so the rule
+  that re-estimates it before it passes is not exercised by these storms.
 
 The truth is hidden from the estimator: repair times are log-normal with medians per
 device kind other than the service's defaults, longer for some causes, by night and in
@@ -340,7 +344,7 @@ class Learnt:
             calibration=Calibration(self.outcomes[-MAX_OUTCOMES:], quantiles=DEFAULT_QUANTILES),
         )
 
-    def learn(self, outage: Outage) -> None:
+    def learn(self, outage: Outage, *, storm: bool) -> None:
         fault, done = outage.fault, outage.done_at
         assert done is not None and outage.on_site_since is not None
         self.samples.append(
@@ -349,7 +353,7 @@ class Learnt:
                 fault.cause,
                 (done - outage.on_site_since).total_seconds(),
                 daytime=daytime(outage.on_site_since, UTC),
-                storm=any(etr.storm for etr in outage.records.values()),
+                storm=storm,
             )
         )
         for stage, etr in outage.records.items():
@@ -475,7 +479,8 @@ class Day:
                 stage = Stage.ON_SITE if outage.on_site_since else Stage.BEFORE_ARRIVAL
                 outage.records.setdefault(stage, etr)
         overall = last_of(estimates)
-        if self.kind.declared and overall and worth_moving(self.storm_etr, overall, now):
+        told = (self.storm_etr[0], self.storm_etr[0]) if self.storm_etr else None
+        if self.kind.declared and overall and worth_moving(told, overall, now):
             self.storm_etr = overall
 
     def _send(self, crew: SimCrew, assignments: Sequence[Any], now: datetime) -> None:
@@ -602,7 +607,7 @@ def _play(
         first_id += len(faults)
         outages = Day(faults, day, learnt.model(), start + n * DAY, grid.middle).run()
         for outage in sorted(outages, key=lambda o: o.done_at or start):
-            learnt.learn(outage)
+            learnt.learn(outage, storm=day.declared)
         if tallies is not None:
             tallies.setdefault(day.name, Tally()).add(outages)
         progress(n + 1)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from dispatch import model as dispatch
 from dispatch.etr import (
+    MIN_REMAINING_SHARE,
     SERVICE,
     EtrSource,
     RepairEstimate,
@@ -236,11 +237,15 @@ class Conditions:
 def repair_left(work: Work, history: RepairHistory, at: Conditions) -> RepairEstimate:
     """The repair still to do: all of it before the crew is on site, else what is left;
     the work assessed when someone assessed the damage (as the job's duration counts it)."""
+    on_site = work.status in IN_PROGRESS and work.on_site_since is not None
     if work.damage is not None:
-        by_day = daytime(at.now, at.zone)
         work_s = work.damage.hours_needed * 3600
+        if on_site and work.on_site_since is not None:
+            done = max(0.0, (at.now - work.on_site_since).total_seconds())
+            work_s = max(work_s - done, MIN_REMAINING_SHARE * work_s)
+        by_day = daytime(at.now, at.zone)
         return history.assessed(work.kind, work_s, storm=at.storm, daytime=by_day)
-    if work.status in IN_PROGRESS and work.on_site_since is not None:
+    if on_site and work.on_site_since is not None:
         return history.estimate(
             work.kind,
             work.cause,
@@ -279,9 +284,9 @@ def dispatch_job(
         pinned_crew = work.crew_id
     device_kind = work.device.kind.value if work.device else (SERVICE if work.premise else None)
     if work.damage is not None:
-        # Someone saw the damage: their crew-hours and crew type beat history's estimate
-        # (and the ETR's, `repair_left`).
-        repair_s = work.damage.hours_needed * 3600
+        # Someone saw the damage: their crew-hours (less what is done) and crew type beat
+        # history's estimate, as in the ETR (`repair_left`).
+        repair_s = repair_left(work, history, at).expected_s
         skills = frozenset({work.damage.crew_type_needed})
     else:
         repair_s = _on_site_s(work, history, at)

@@ -266,8 +266,9 @@ def _write_assignments(
 
 
 def worth_writing(work: Work, etr: Etr, now: datetime) -> bool:
-    """Whether an estimate replaces the incident's ETR: when there is none, it moved
-    enough, or the incident's is about to lapse (a crew's or dispatcher's only then)."""
+    """Whether an estimate replaces the incident's ETR: when there is none, it is a storm's
+    or an area's, the estimate moved enough, or the incident's is about to lapse (a crew's
+    or dispatcher's only then)."""
     set_by_hand = work.etr_source not in (None, EtrSource.PREDICTED)
     if set_by_hand and work.etr is not None and not needs_reestimate(work.etr, now):
         return False
@@ -275,6 +276,7 @@ def worth_writing(work: Work, etr: Etr, now: datetime) -> bool:
         return False
     return (
         work.etr is None
+        or work.etr_scope is not EtrScope.OUTAGE
         or abs(etr.expected - work.etr) >= ETR_CHANGE
         or needs_reestimate(work.etr_latest or work.etr, now)
     )
@@ -302,14 +304,18 @@ def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
 
 def _write_storm_times(
     session: Session,
-    declared: storms.StormState,
     works: Mapping[int, Work],
     etrs: Mapping[int, Etr],
     now: datetime,
-) -> storms.StormState:
+) -> storms.StormState | None:
     """The storm's time and each region's: when the plan expects the last of their
-    outages back. Written when they move enough, or are about to lapse, as an outage's;
-    the storm as it now stands."""
+    outages back. Written when they move enough, or before the expected time (the one
+    customers are told) passes. The storm is read again and locked first, so a phase a
+    supervisor changed while the plan was made stands; the storm as it now is (None when
+    it ended meanwhile)."""
+    declared = storms.current(session, lock=True)
+    if declared is None:
+        return None
     predicted = {i: e for i, e in etrs.items() if e.source is EtrSource.PREDICTED}
     by_region: dict[int, list[Etr]] = {}
     for job_id, etr in predicted.items():
@@ -320,25 +326,33 @@ def _write_storm_times(
     for region, estimates in by_region.items():
         times = last_of(estimates)
         own = declared.regions.get(region)
-        if times is not None and worth_moving(own.etr if own else None, times, now):
+        if times is not None and worth_moving(_told(own.etr if own else None), times, now):
             regions[region] = times
     overall = last_of(predicted.values())
-    if overall is not None and not worth_moving(declared.etr, overall, now):
+    if overall is None or not worth_moving(_told(declared.etr), overall, now):
         overall = declared.etr
     storms.set_times(session, declared.id, etr=overall, regions=regions, actor=PLANNER, now=now)
-    return replace(
-        declared,
-        etr=overall,
-        regions={
-            region: storms.RegionState(own.phase, regions.get(region, own.etr))
-            for region, own in declared.regions.items()
-        }
-        | {
-            region: storms.RegionState(declared.phase, times)
-            for region, times in regions.items()
-            if region not in declared.regions
-        },
-    )
+    return storms.current(session)
+
+
+def _told(times: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+    """A storm's or an area's time as its outages' customers hold it: the expected one
+    alone, which is also the one that must not pass."""
+    return (times[0], times[0]) if times is not None else None
+
+
+def _withdraw_etr(session: Session, work: Work) -> None:
+    """While its region's damage is assessed an outage keeps no estimated time, so none
+    lapses unseen (its customers are told the damage is being assessed)."""
+    if work.etr is None or work.etr_source is not EtrSource.PREDICTED:
+        return
+    try:
+        with session.begin_nested():
+            changes.withdraw_etr(
+                session, work.id, actor=PLANNER, reason="the storm's damage is being assessed"
+            )
+    except (IncidentConflict, InvalidIncidentValue, InvalidTransition):
+        return
 
 
 _PHASE_REASONS = {
@@ -527,13 +541,15 @@ def _plan_locked(
     )
     _write_assignments(session, works, result, plan_id)
     if declared is not None:
-        declared = _write_storm_times(session, declared, works, etrs, now)
+        declared = _write_storm_times(session, works, etrs, now)
     for job_id, etr in etrs.items():
         work = works[job_id]
         phase = declared.phase_of(work.region) if declared is not None else StormPhase.JOB
         if phase is StormPhase.JOB:
             _write_etr(session, work, etr, now)
-        elif declared is not None and phase is not StormPhase.ASSESSING:
+        elif phase is StormPhase.ASSESSING:
+            _withdraw_etr(session, work)
+        elif declared is not None:
             _write_phase_time(session, work, declared, now)
     session.flush()
     stored = session.get(DispatchPlan, plan_id)

@@ -531,6 +531,27 @@ def set_etr(
     )
 
 
+def withdraw_etr(session: Session, incident_id: int, *, actor: str, reason: str) -> bool:
+    """Take back an estimated ETR (a storm's region now being assessed): its customers are
+    told the damage is being assessed instead (`outage.storms`), so no message goes out
+    here. A crew's or a dispatcher's own time stays. False when there was nothing to take."""
+    incident = _load(session, incident_id)
+    if incident.etr is None or incident.etr_source is not EtrSource.PREDICTED:
+        return False
+    previous = incident.etr
+    incident.etr = incident.etr_source = incident.etr_earliest = incident.etr_latest = None
+    incident.etr_scope = EtrScope.OUTAGE
+    _audit(
+        session,
+        incident,
+        AuditAction.ETR_SET,
+        actor=actor,
+        reason=reason,
+        details={"etr": None, "withdrawn": True, "previous": previous.isoformat()},
+    )
+    return True
+
+
 def _set_etr(
     session: Session,
     incident: Incident,
@@ -572,7 +593,7 @@ def _set_etr(
     )
     if now_set == (etr, source, earliest, latest, scope):
         return False
-    previous = incident.etr
+    previous, previous_latest = incident.etr, incident.etr_latest
     incident.etr = etr
     incident.etr_source = source
     incident.etr_earliest = earliest
@@ -583,6 +604,8 @@ def _set_etr(
         "source": source.value,
         "previous": previous.isoformat() if previous else None,
     }
+    if previous_latest is not None:
+        details["previous_latest"] = previous_latest.isoformat()
     if earliest is not None and latest is not None:
         details["earliest"] = earliest.isoformat()
         details["latest"] = latest.isoformat()

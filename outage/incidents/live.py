@@ -81,16 +81,19 @@ def incidents_by_status(session: Session) -> list[StatusCount]:
 def lapsed_etrs(session: Session, *, since: datetime, now: datetime) -> LapsedEtrs:
     """Outages whose estimated restoration time passed since `since` with customers still
     out: the one they have now passed before they were restored (or before now), or an
-    earlier one that had passed when it was replaced."""
+    earlier one that had passed when it was replaced. An estimate's time passes at the
+    latest of its range, a crew's or dispatcher's at the time itself."""
+    told_deadline = func.coalesce(
+        IncidentEvent.details["previous_latest"].astext, IncidentEvent.details["previous"].astext
+    )
     replaced_late = exists().where(
         IncidentEvent.incident_id == Incident.id,
         IncidentEvent.action == AuditAction.ETR_SET,
         IncidentEvent.at >= since,
-        cast(IncidentEvent.details["previous"].astext, TIMESTAMP(timezone=True)) < IncidentEvent.at,
+        cast(told_deadline, TIMESTAMP(timezone=True)) < IncidentEvent.at,
     )
-    current_passed = and_(
-        Incident.etr >= since, Incident.etr < func.coalesce(Incident.restored_at, now)
-    )
+    deadline = func.coalesce(Incident.etr_latest, Incident.etr)
+    current_passed = and_(deadline >= since, deadline < func.coalesce(Incident.restored_at, now))
     lapsed = select(Incident.status).where(
         Incident.kind == IncidentKind.OUTAGE,
         Incident.status != IncidentStatus.CANCELLED,

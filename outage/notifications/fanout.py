@@ -94,14 +94,17 @@ def _time(details: dict[str, Any], name: str) -> datetime | None:
         raise Unrenderable(f"{name} {value!r} is not a time") from exc
 
 
+_SCOPES = frozenset(scope.value for scope in EtrScope)
+
+
 def _own_time(details: dict[str, Any]) -> ToldTime:
     """The time an incident's event carries: its own estimate, or a storm's or an area's."""
-    scopes = {scope.value: scope for scope in EtrScope}
+    scope = details.get("etr_scope", EtrScope.OUTAGE.value)
     return ToldTime(
         _time(details, "etr"),
         _time(details, "etr_earliest"),
         _time(details, "etr_latest"),
-        scope=scopes.get(str(details.get("etr_scope")), EtrScope.OUTAGE),
+        scope=EtrScope(scope) if scope in _SCOPES else EtrScope.OUTAGE,
     )
 
 
@@ -220,6 +223,9 @@ class Fanout:
             return self._write(session, event, self._plan_report(session, event, report_id, now))
         if self._stale(session, event):
             return 0
+        phase = self._phase(session, event)
+        if event.kind in ETR_KINDS and phase is not None and phase.assessing_damage:
+            return 0  # the region's damage is being assessed: no time is told
         told_etr = self._told_etr(session, event) if event.kind is EventKind.ETR_CHANGED else None
         if told_etr is not None and self._too_small(event, told_etr):
             return 0
@@ -233,9 +239,7 @@ class Fanout:
         ]
         own = {r.contact for r in found}
         found += [r for r in followers(session, customers, self.quiet) if r.contact not in own]
-        told = _Told(
-            told_etr, self._tickets(session, event, customers), phase=self._phase(session, event)
-        )
+        told = _Told(told_etr, self._tickets(session, event, customers), phase=phase)
         folded = 0
         if event.kind in ETR_KINDS:
             found, folded = self._fold_into_waiting(session, event, found, told)
@@ -366,10 +370,10 @@ class Fanout:
         return {customer: ticket for customer, ticket in rows if customer is not None}
 
     def _phase(self, session: Session, event: NotificationEvent) -> ToldTime | None:
-        """An outage found in a declared storm is told what the storm's phase in its
+        """In a declared storm an outage's customers are told what the storm's phase in its
         region allows: that damage is being assessed, the storm's or the area's time, or
-        its own. None outside a storm and for every other event."""
-        if event.kind is not EventKind.OUTAGE_DETECTED or event.incident_id is None:
+        its own. None outside a storm and for events of no incident."""
+        if event.incident_id is None:
             return None
         storm = storms.current(session)
         if storm is None:
@@ -392,6 +396,8 @@ class Fanout:
         if event.report_id is not None:
             link = f"{self.settings.public_base_url.rstrip('/')}/status/{ticket}"
         phase = told.phase or _own_time(details)
+        if event.kind not in TELLS_ETR and phase.scope is not EtrScope.OUTAGE:
+            phase = ToldTime()  # the storm's time is not this outage's: said only as such
         return Facts(
             safety=event.safety,
             switching=bool(details.get("switching")),

@@ -74,7 +74,8 @@ class StormRegion(Base):
 
     storm_id: Mapped[int] = mapped_column(Integer)
     substation_id: Mapped[int] = mapped_column(Integer)
-    phase: Mapped[StormPhase] = mapped_column(checked_enum(StormPhase, "storm_region_phase"))
+    phase: Mapped[StormPhase | None] = mapped_column(checked_enum(StormPhase, "storm_region_phase"))
+    """None: the region follows the storm's phase (a row that only holds its time)."""
     etr: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     etr_latest: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -34,6 +34,7 @@ class StormPatch(BaseModel):
     phase: StormPhase | None = None
     regions: list[str] | None = Field(
         default=None,
+        min_length=1,
         max_length=500,
         description="Substations whose phase changes; every region when not given",
     )
@@ -44,6 +45,7 @@ class RegionOut(BaseModel):
     region: str
     """The substation's name."""
     phase: StormPhase
+    """Its own, or the storm's when it follows the storm."""
     etr: datetime | None
     etr_latest: datetime | None
 

@@ -31,7 +31,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class RegionState:
-    phase: StormPhase
+    phase: StormPhase | None
+    """None: the storm's."""
     etr: Range | None = None
 
 
@@ -48,7 +49,7 @@ class StormState:
 
     def phase_of(self, substation_id: int | None) -> StormPhase:
         region = self.regions.get(substation_id) if substation_id is not None else None
-        return region.phase if region is not None else self.phase
+        return region.phase if region is not None and region.phase is not None else self.phase
 
     def etr_of(self, substation_id: int | None) -> Range | None:
         """The storm's or the region's time for a region in the global or regional phase."""
@@ -110,9 +111,13 @@ def _range(etr: datetime | None, latest: datetime | None) -> Range | None:
     return (etr, latest) if etr is not None and latest is not None else None
 
 
-def current(session: Session) -> StormState | None:
-    """The storm on, if any."""
-    storm = session.scalar(select(Storm).where(Storm.ended_at.is_(None)))
+def current(session: Session, *, lock: bool = False) -> StormState | None:
+    """The storm on, if any. `lock`: as it is now, its row locked until the transaction
+    ends, for a writer that must not undo a change made meanwhile (the planner)."""
+    query = select(Storm).where(Storm.ended_at.is_(None))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    storm = session.scalar(query)
     if storm is None:
         return None
     regions = {
@@ -193,6 +198,8 @@ def change(
     """A new level, a phase for some regions or all, or the end."""
     if patch.regions is not None and patch.phase is None:
         raise InvalidStorm("regions name where a phase changes: give the phase")
+    if patch.level is None and patch.phase is None and patch.ended_at is None:
+        raise InvalidStorm("nothing to change: give a level, a phase or ended_at")
     storm = _load(session, storm_id)
     if storm.ended_at is not None:
         raise StormConflict(f"storm {storm_id} has ended")
@@ -241,7 +248,7 @@ def _set_phase(
     }
     if regions is None:
         for own in rows.values():
-            session.delete(own)
+            own.phase = None
         storm.phase = phase
     else:
         for substation_id in _substations(session, regions).values():
@@ -272,7 +279,7 @@ def set_times(
     now: datetime,
 ) -> None:
     """The storm's and its regions' restoration times, as the planner estimates them;
-    audited when they change."""
+    audited when they change. The caller holds the storm's row (`current(lock=True)`)."""
     storm = _load(session, storm_id)
     changed: dict[str, Any] = {}
     if _range(storm.etr, storm.etr_latest) != etr:
@@ -284,7 +291,7 @@ def set_times(
     }
     for substation_id, times in regions.items():
         row = rows.get(substation_id) or StormRegion(
-            storm_id=storm.id, substation_id=substation_id, phase=storm.phase
+            storm_id=storm.id, substation_id=substation_id, phase=None
         )
         if substation_id not in rows:
             session.add(row)
@@ -314,7 +321,7 @@ def _out(session: Session, storm: Storm) -> StormOut:
         etr=storm.etr,
         etr_latest=storm.etr_latest,
         regions=[
-            RegionOut(region=name, phase=r.phase, etr=r.etr, etr_latest=r.etr_latest)
+            RegionOut(region=name, phase=r.phase or storm.phase, etr=r.etr, etr_latest=r.etr_latest)
             for r, name in regions
         ],
         version=storm.version,

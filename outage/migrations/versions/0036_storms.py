@@ -51,7 +51,7 @@ def upgrade() -> None:
         "storm_regions",
         sa.Column("storm_id", sa.Integer(), nullable=False),
         sa.Column("substation_id", sa.Integer(), nullable=False),
-        sa.Column("phase", sa.String(20), nullable=False),
+        sa.Column("phase", sa.String(20)),
         sa.Column("etr", sa.DateTime(timezone=True)),
         sa.Column("etr_latest", sa.DateTime(timezone=True)),
         sa.PrimaryKeyConstraint("storm_id", "substation_id", name="pk_storm_regions"),

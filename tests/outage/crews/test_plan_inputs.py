@@ -5,6 +5,8 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from dispatch.model import Skill, UnassignedReason
 from grid_topology.topology import Topology
 from outage.crews import damage
@@ -146,3 +148,31 @@ def test_assessed_damage_sets_the_etr_from_its_hours(
     assert job.planned_etr is not None and job.planned_start is not None
     assert job.planned_etr - job.planned_start >= timedelta(hours=20)
     assert job.planned_etr - job.planned_start < timedelta(hours=20, minutes=30)
+
+
+def test_assessed_work_already_done_on_site_is_not_counted_again(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    crew = new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    _assess(crews_database, incident, Skill.OVERHEAD_LINE, hours=20)
+    with session_scope(session_factory(crews_database)) as session:
+        for patch in (
+            IncidentPatch(action=Action.ASSIGN, crew_id=crew),
+            IncidentPatch(action=Action.ON_SITE),
+        ):
+            apply_action(session, incident, patch, "test")
+        session.execute(
+            text(
+                "UPDATE incident_events SET at = :at WHERE incident_id = :id AND action = 'on_site'"
+            ),
+            {"at": NOW - timedelta(hours=3), "id": incident},
+        )
+    result = plan_now(crews_database, topology)
+    [job] = [j for route in result.crews for j in route.jobs if j.incident_id == incident]
+    assert job.planned_finish is not None and job.planned_start is not None
+    assert job.planned_finish - job.planned_start == timedelta(hours=17)

@@ -388,3 +388,36 @@ def test_in_the_global_phase_each_outage_is_told_the_storms_time(
     rows = [incident_row(crews_database, i) for i in incidents]
     assert all(r.etr == state.etr[0] and r.etr_latest is None for r in rows)
     assert set(scopes) == {EtrScope.STORM}
+
+
+def test_when_a_region_is_assessed_its_outages_estimates_are_withdrawn(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    plan_now(crews_database, topology)
+    assert incident_row(crews_database, incident).etr is not None
+    _storm(crews_database, StormPhase.ASSESSING)
+    plan_now(crews_database, topology)
+    row = incident_row(crews_database, incident)
+    assert (row.etr, row.etr_source, row.etr_latest) == (None, None, None)
+
+
+def test_the_storms_time_is_estimated_again_before_it_passes(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    _storm(crews_database, StormPhase.GLOBAL)
+    new_crew("lines", places.location[places.fuses[0]], shifts=[shift(hours=40)])
+    incident = new_incident(places.fuses[0])
+    plan_now(crews_database, topology)
+    told = incident_row(crews_database, incident).etr
+    plan_now(crews_database, topology, now=told - timedelta(minutes=10))
+    assert incident_row(crews_database, incident).etr > told

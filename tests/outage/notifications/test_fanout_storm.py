@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.etr import EtrSource
 from outage.db import session_scope
 from outage.i18n import Language
 from outage.incidents.changes import set_etr
@@ -111,3 +112,22 @@ def test_the_storms_time_written_to_an_outage_is_told_as_the_storms(
         ]
     assert bodies
     assert all(sms_text(STORM_DAMAGE[language]) in sms_text(body) for language, body in bodies)
+
+
+def test_no_time_set_while_damage_is_assessed_reaches_anyone(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+    declare: Callable[[StormPhase], int],
+) -> None:
+    incident = open_outage(grid.fuse)
+    drain()
+    declare(StormPhase.ASSESSING)
+    with session_scope(sessions) as session:
+        etr = datetime.now(UTC) + timedelta(hours=3)
+        set_etr(session, incident, etr=etr, source=EtrSource.DISPATCHER)
+    drain()
+    with sessions() as session:
+        kinds = {m.kind for m in messages_of(session, incident)}
+    assert not kinds & {EventKind.ETR_SET, EventKind.ETR_CHANGED}

@@ -54,3 +54,16 @@ def test_the_proposal_counts_what_is_out(
     proposal = answer.json()
     assert proposal["customers"] > 0 and proposal["level"] in (0, 1, 2, 3)
     assert proposal["storm_on"] is False
+
+
+def test_an_empty_list_of_regions_is_refused(
+    client: TestClient, storms_credentials: Credentials
+) -> None:
+    headers = storms_credentials.staff(Role.SUPERVISOR)
+    storm = client.post("/api/v1/storms", json={"name": "Yagi", "level": 1}, headers=headers)
+    answer = client.patch(
+        storm.headers["Location"],
+        json={"expected_version": 1, "phase": "regional", "regions": []},
+        headers=headers,
+    )
+    assert answer.status_code == 422

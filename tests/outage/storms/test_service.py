@@ -135,3 +135,25 @@ def test_every_change_is_audited(session: Session) -> None:
         select(StormEvent.action).where(StormEvent.storm_id == storm_id).order_by(StormEvent.id)
     ).all()
     assert actions == [StormAction.DECLARED, StormAction.LEVEL_SET, StormAction.PHASE_SET]
+
+
+def test_a_change_of_nothing_is_refused(session: Session) -> None:
+    storm_id = declared(session)
+    with pytest.raises(InvalidStorm, match="nothing to change"):
+        service.change(session, storm_id, StormPatch(expected_version=1), actor="a", now=NOW)
+
+
+def test_a_region_holding_only_its_time_follows_the_storms_phase(
+    session: Session, region: tuple[int, str]
+) -> None:
+    storm_id = declared(session, phase="global")
+    times = (NOW + timedelta(hours=8), NOW + timedelta(hours=10))
+    service.set_times(
+        session, storm_id, etr=None, regions={region[0]: times}, actor="planner", now=NOW
+    )
+    everywhere = StormPatch(expected_version=1, phase=StormPhase.REGIONAL)
+    service.change(session, storm_id, everywhere, actor="supervisor", now=NOW)
+    state = service.current(session)
+    assert state is not None
+    assert state.phase_of(region[0]) is StormPhase.REGIONAL
+    assert state.etr_of(region[0]) == times
