@@ -430,9 +430,7 @@ def _crews(session: Session, start: datetime, limit: datetime) -> tuple[CrewUse,
     trails: dict[int, list[TrailStep]] = defaultdict(list)
     for event in session.scalars(
         select(IncidentEvent).where(
-            IncidentEvent.incident_id.in_(incidents),
-            IncidentEvent.action.in_(_JOB_TRAIL),
-            IncidentEvent.at < limit,
+            IncidentEvent.incident_id.in_(incidents), IncidentEvent.action.in_(_JOB_TRAIL)
         )
     ):
         crew = event.details.get("crew_id")
