@@ -41,20 +41,26 @@ STORMS_LISTED = 20
 router = APIRouter(include_in_schema=False, tags=["supervisor pages"])
 
 
-def _every(labels: Sequence[str], at_most: int) -> list[str]:
-    """Every n-th label kept (n so that at most `at_most` remain), the others blank."""
-    step = max(1, -(-len(labels) // at_most))
-    return [label if i % step == 0 else "" for i, label in enumerate(labels)]
+LABEL_STEPS = (1, 2, 3, 4, 6, 12, 24, 48, 72, 168, 336)
+"""Hours between the hours named under the hourly charts: the first that names at most
+`HOUR_LABELS` of them."""
 
 
-def _named_sparsely(chart: charts.Chart, at_most: int) -> charts.Chart:
-    """The chart with only some categories named: the points keep their full labels."""
-    shown = _every([c.label for c in chart.categories], at_most)
+def hour_labels(hours: Sequence[datetime]) -> list[str]:
+    """The names under an hourly chart of these local hours: some hours named, the others
+    blank; by the time of day while a step is under a day, else by the date."""
+    step = next((s for s in LABEL_STEPS if len(hours) <= s * HOUR_LABELS), LABEL_STEPS[-1])
+    shown = "%d/%m" if step >= 24 else "%H:%M"
+    return [f"{at:{shown}}" if i % step == 0 else "" for i, at in enumerate(hours)]
+
+
+def _named(chart: charts.Chart, names: Sequence[str]) -> charts.Chart:
+    """The chart with its categories named `names`: the points keep their full labels."""
     return dataclasses.replace(
         chart,
         categories=tuple(
-            dataclasses.replace(c, label=label)
-            for c, label in zip(chart.categories, shown, strict=True)
+            dataclasses.replace(c, label=name)
+            for c, name in zip(chart.categories, names, strict=True)
         ),
     )
 
@@ -85,7 +91,9 @@ def _context(
     report: aar.AfterAction, language: Language, zone: tzinfo, now: datetime
 ) -> dict[str, Any]:
     t = i18n.strings(language)
-    hours = [f"{h.at.astimezone(zone):%d/%m %H:%M}" for h in report.timeline]
+    local = [h.at.astimezone(zone) for h in report.timeline]
+    hours = [f"{at:%d/%m %H:%M}" for at in local]
+    names = hour_labels(local)
     etr = report.etr
     crews = report.crews
     return {
@@ -96,17 +104,17 @@ def _context(
             "open": report.end > report.as_of,
         },
         "storm": report.storm,
-        "timeline_chart": _named_sparsely(
+        "timeline_chart": _named(
             charts.line_chart(hours, [[h.customers_out for h in report.timeline]], counts=True),
-            HOUR_LABELS,
+            names,
         ),
-        "flow_chart": _named_sparsely(
+        "flow_chart": _named(
             charts.bar_chart(
                 hours,
                 [[h.opened for h in report.timeline], [h.restored for h in report.timeline]],
                 counts=True,
             ),
-            HOUR_LABELS,
+            names,
         ),
         "peak": max((h.customers_out for h in report.timeline), default=0),
         "opened": sum(h.opened for h in report.timeline),
