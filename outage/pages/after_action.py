@@ -18,12 +18,14 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from outage import clock, i18n
-from outage.errors import DomainError
+from outage.errors import DomainError, NotFound
 from outage.i18n import Language
 from outage.pages import charts
 from outage.pages.staff import staff_page
 from outage.reliability import after_action as aar
+from outage.reliability.service import InvalidPeriod
 from outage.storms import service as storms
+from outage.storms.enums import StormPhase
 from outage.web.deps import SessionDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, request_language
@@ -104,6 +106,23 @@ def _context(
             "open": report.end > report.as_of,
         },
         "storm": report.storm,
+        "marks": [
+            {
+                "at": local_moment(mark.at, language, zone, now),
+                "action": i18n.label(language, "storm_action", mark.action),
+                "level": (
+                    t["after_action_mark_level"].format(level=mark.level)
+                    if mark.level is not None
+                    else None
+                ),
+                "phase": (
+                    i18n.label(language, "storm_phase", mark.phase)
+                    if mark.phase in set(StormPhase)
+                    else None
+                ),
+            }
+            for mark in (report.storm.marks if report.storm else ())
+        ],
         "timeline_chart": _named(
             charts.line_chart(hours, [[h.customers_out for h in report.timeline]], counts=True),
             names,
@@ -176,6 +195,16 @@ def _context(
     }
 
 
+def refusal_text(refusal: DomainError, t: Mapping[str, str]) -> str:
+    """Why the report was refused, in the reader's words: an unknown storm, a period the
+    report does not take, or a form not filled in."""
+    if isinstance(refusal, NotFound):
+        return t["after_action_refused_storm"]
+    if isinstance(refusal, InvalidPeriod):
+        return t["after_action_refused_period"]
+    return t["after_action_refused_input"]
+
+
 def _day(value: str | None) -> date | None:
     """A day from the form; None when blank or not a day (the report then says why)."""
     if not value:
@@ -234,7 +263,7 @@ def after_action_page(
     try:
         report = _report(session, zone, now, start, end, storm)
     except DomainError as refusal:
-        context["refusal"] = str(refusal)
+        context["refusal"] = refusal_text(refusal, i18n.strings(language))
         status = refusal.status
     else:
         context["report"] = _context(report, language, zone, now)

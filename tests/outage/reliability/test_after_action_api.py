@@ -17,8 +17,8 @@ from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
-from outage.storms.enums import StormPhase
-from outage.storms.models import Storm
+from outage.storms.enums import StormAction, StormPhase
+from outage.storms.models import Storm, StormEvent
 from tests.conftest import issue_credentials, make_crew, staff_client
 
 from .conftest import grid_database, outage, restore
@@ -60,6 +60,15 @@ def clients(database_url: str) -> Iterator[tuple[TestClient, TestClient, int]]:
             session.add(storm)
             session.flush()
             storm_id = storm.id
+            session.add(
+                StormEvent(
+                    storm_id=storm_id,
+                    at=local(7),
+                    actor="t",
+                    action=StormAction.DECLARED,
+                    details={"name": XSS, "level": 2, "phase": "job"},
+                )
+            )
         credentials = issue_credentials(url, roles=[Role.SUPERVISOR, Role.AGENT], scopes=[])
         app = create_app(url)
         with (
@@ -168,6 +177,21 @@ def test_the_page_without_a_period_shows_the_last_day(client: TestClient) -> Non
 
 
 def test_the_page_says_why_it_refuses_a_period(client: TestClient) -> None:
-    page = client.get("/after-action", params={"start": "2025-03-11", "end": "2025-03-10"})
+    page = client.get(
+        "/after-action", params={"start": "2025-03-11", "end": "2025-03-10", "lang": "en"}
+    )
     assert page.status_code == 422
-    assert 'id="refusal"' in page.text and "before it starts" in page.text
+    assert 'id="refusal"' in page.text and "must end after it starts" in page.text
+
+
+def test_the_page_says_in_vietnamese_that_a_storm_is_unknown(client: TestClient) -> None:
+    page = client.get("/after-action", params={"storm": "2000000", "lang": "vi"})
+    assert page.status_code == 404
+    assert "không có cơn bão này" in page.text
+
+
+def test_the_page_lists_the_storms_steps(clients: tuple[TestClient, TestClient, int]) -> None:
+    client, _, storm = clients
+    html = client.get("/after-action", params={"storm": storm, "lang": "en"}).text
+    marks = html.split('id="storm-marks">', 1)[1].split("</ul>", 1)[0]
+    assert "Declared" in marks and "level 2" in marks and "each outage&#39;s own time" in marks
