@@ -103,7 +103,7 @@ def _context(
             "start": local_moment(report.start, language, zone, now),
             "end": local_moment(report.end, language, zone, now),
             "as_of": local_moment(report.as_of, language, zone, now),
-            "open": report.end > report.as_of,
+            "open": report.end >= report.as_of,
         },
         "storm": report.storm,
         "marks": [
