@@ -23,6 +23,7 @@ from outage.care import sla
 from outage.db import session_factory
 from outage.grid.live import shared_topology
 from outage.intake.limits import IntakeLimits
+from outage.pages import after_action as after_action_pages
 from outage.pages import agent_console as agent_console_pages
 from outage.pages import alerts as alert_pages
 from outage.pages import crew as crew_pages
@@ -99,10 +100,12 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(alert_pages.router)
     app.include_router(care_routes.router)
     app.include_router(reliability_routes.router)
+    app.include_router(reliability_routes.after_action_router)
     app.include_router(crew_pages.router)
     app.include_router(map_pages.router)
     app.include_router(feed_pages.router)
     app.include_router(supervisor_pages.router)
+    app.include_router(after_action_pages.router)
     app.include_router(switching_pages.router)
     app.include_router(icon_page.router)
     app.mount("/static", static_files(), name="static")

@@ -1,12 +1,19 @@
-"""HTTP routes of reliability: the IEEE 1366 report of a period, as JSON or CSV."""
+"""HTTP routes of reliability: the IEEE 1366 report of a period, and the after-action report
+of a period or a storm, each as JSON or CSV."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from outage.reliability import service
-from outage.reliability.schemas import ReliabilityOut, parse_moment, report_csv
+from outage.reliability import after_action, service
+from outage.reliability.schemas import (
+    AfterActionOut,
+    ReliabilityOut,
+    after_action_csv,
+    parse_moment,
+    report_csv,
+)
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import require
 
@@ -69,6 +76,66 @@ def reliability_csv(found: ReportDep) -> Response:
     name = f"reliability-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
     return Response(
         content=report_csv(found),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+after_action_router = APIRouter(
+    prefix="/api/v1",
+    tags=["reliability"],
+    dependencies=[Depends(require("reports.after_action"))],
+)
+
+
+def after_action_report(
+    session: SessionDep,
+    config: SettingsDep,
+    start: Annotated[
+        str | None,
+        Query(max_length=40, description="First day (YYYY-MM-DD) or instant (ISO 8601)."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        Query(max_length=40, description="Last day (included) or instant (excluded)."),
+    ] = None,
+    storm: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="A storm: from its declaration to its end (or now)."),
+    ] = None,
+) -> after_action.AfterAction:
+    """The report the query asks for: a period or a storm, at most 62 days; a bad period
+    is a 422, an unknown storm a 404."""
+    return after_action.after_action(
+        session,
+        start=parse_moment("start", start) if start is not None else None,
+        end=parse_moment("end", end) if end is not None else None,
+        storm=storm,
+        zone=config.local_timezone,
+    )
+
+
+AfterActionDep = Annotated[after_action.AfterAction, Depends(after_action_report)]
+
+
+@after_action_router.get("/after-action", response_model=AfterActionOut)
+def after_action_json(found: AfterActionDep) -> AfterActionOut:
+    """How a storm or a period went: customers out hour by hour, incidents opened and
+    restored, crew utilisation, ETR accuracy and lapses, customers told within 15
+    minutes, and the messages sent."""
+    return AfterActionOut.model_validate(found)
+
+
+@after_action_router.get(
+    "/after-action.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def after_action_export(found: AfterActionDep) -> Response:
+    """The same report as one long CSV: `section, item, measure, value`."""
+    name = f"after-action-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
+    return Response(
+        content=after_action_csv(found),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

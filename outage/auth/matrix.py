@@ -97,6 +97,10 @@ PERMISSIONS: dict[str, str] = {
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
     "reliability.read": "Reliability indices (IEEE 1366) and their CSV export.",
     "pages.supervisor": "The supervisor dashboard: indices, SLA compliance, open work.",
+    "reports.after_action": (
+        "The after-action report of a storm or a period (its page, JSON and CSV): customers "
+        "out hour by hour, crew utilisation, ETR accuracy, customers told, messages sent."
+    ),
     "supervisor.live": (
         "The dashboard's live figures: customers out, incidents by status, crew load, "
         "message backlog, restoration times missed."
@@ -173,6 +177,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "notifications.export",
         "planned.manage",
         "reliability.read",
+        "reports.after_action",
         "meters.ping",
     },
     Role.CREW: _READ
@@ -202,6 +207,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reliability.read",
         "pages.supervisor",
         "supervisor.live",
+        "reports.after_action",
         "storms.manage",
         "meters.ping",
     },

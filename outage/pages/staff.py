@@ -1,11 +1,11 @@
 """What every staff page shares: the signed-in page, its redirects, phones and tickets as typed.
 
 For the staff pages (`outage.pages.agent_console`, `outage.pages.review_queue`,
-`outage.pages.supervisor`, `outage.pages.switching`, the dispatch map and the crew page): a
-page names who is signed in, links to the other staff pages its reader may open
-(`staff_links`, drawn by `_staff_nav.html`) and is never cached, since staff pages show
-personal data. Permissions and CSRF tokens are checked before a route
-runs (`outage.web.principal.require`); every form carries the session's CSRF token.
+`outage.pages.supervisor`, `outage.pages.after_action`, `outage.pages.switching`, the
+dispatch map and the crew page): a page names who is signed in, links to the other staff
+pages its reader may open (`staff_links`, drawn by `_staff_nav.html`) and is never cached,
+since staff pages show personal data. Permissions and CSRF tokens are checked before a
+route runs (`outage.web.principal.require`); every form carries the session's CSRF token.
 """
 
 from collections.abc import Mapping
@@ -45,6 +45,9 @@ STAFF_PAGES: tuple[StaffPage, ...] = (
     # room's switching page is for those who also read the grid.
     StaffPage("switching", "/switching", "switching_nav", frozenset({"orders.read", "grid.read"})),
     StaffPage("supervisor", "/supervisor", "supervisor_nav", frozenset({"pages.supervisor"})),
+    StaffPage(
+        "after_action", "/after-action", "after_action_nav", frozenset({"reports.after_action"})
+    ),
     StaffPage("crew", "/crew", "staff_nav_crew", frozenset({"pages.crew"})),
 )
 """The staff pages, in the bar's order; each `needs` holds the permission its route requires."""

@@ -1,4 +1,5 @@
-"""What reliability looks like over HTTP: the JSON report, its CSV rows, and query values."""
+"""What reliability looks like over HTTP: the JSON reports (the indices, the after-action
+report), their CSV rows, and query values."""
 
 import csv
 import io
@@ -7,9 +8,13 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from outage.errors import Invalid
+from outage.notifications.enums import DeliveryChannel
+from outage.outbox.enums import EventKind
+from outage.reliability.after_action import AfterAction
 from outage.reliability.indices import Indices
 from outage.reliability.service import Moment, ReliabilityReport
 from outage.spreadsheet import cell
+from outage.storms.enums import StormAction
 
 
 class InvalidMoment(Invalid, ValueError):
@@ -117,4 +122,151 @@ def report_csv(report: ReliabilityReport) -> str:
                 " ".join(day.isoformat() for day in report.major_event_days),
             ]
         )
+    return out.getvalue()
+
+
+# The after-action report (`outage.reliability.after_action`)
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class StormMarkOut(_Out):
+    at: datetime
+    action: StormAction
+    level: int | None
+    phase: str | None
+
+
+class StormSummaryOut(_Out):
+    id: int
+    name: str
+    level: int
+    declared_at: datetime
+    ended_at: datetime | None = Field(description="null while the storm is on")
+    marks: list[StormMarkOut] = Field(description="Its audit trail: declared, levels, phases")
+
+
+class HourOut(_Out):
+    at: datetime = Field(description="The start of the hour")
+    customers_out: int = Field(description="Customers out at the start of the hour")
+    opened: int = Field(description="Outages begun in the hour")
+    restored: int = Field(description="Outages restored in the hour")
+
+
+class CrewUseOut(_Out):
+    crew_id: int
+    name: str
+    shift_hours: float
+    job_hours: float
+    utilisation: float | None = Field(description="job_hours / shift_hours; null off shift")
+
+
+class FirstEtrOut(_Out):
+    incident_id: int
+    told_at: datetime
+    etr: datetime
+    latest: datetime | None
+    restored_at: datetime
+    error_minutes: float = Field(description="Restoration minus ETR: late is positive")
+    covered: bool | None = Field(description="Restored by the latest time; null: no range")
+
+
+class EtrLapseOut(_Out):
+    incident_id: int
+    told_at: datetime
+    deadline: datetime
+
+
+class EtrAccuracyOut(_Out):
+    restored: int = Field(description="Outages restored in the period")
+    told: int = Field(description="Of those, the ones told an ETR")
+    median_abs_error_minutes: float | None
+    ranged: int = Field(description="Of those told, the ones whose first ETR had a range")
+    covered: int
+    coverage: float | None = Field(description="covered / ranged")
+    firsts: list[FirstEtrOut]
+    lapses: list[EtrLapseOut]
+    lapsed_incidents: int
+
+
+class ToldInTimeOut(_Out):
+    outages: int
+    customers_affected: int
+    customers_told: int = Field(description="First told within 15 minutes of the start")
+    share: float | None
+
+
+class NotificationCountOut(_Out):
+    kind: EventKind
+    channel: DeliveryChannel
+    sent: int
+
+
+class AfterActionOut(_Out):
+    start: datetime
+    end: datetime = Field(description="The period is [start, end).")
+    as_of: datetime = Field(description="Figures stop here when the period has not ended.")
+    storm: StormSummaryOut | None
+    timeline: list[HourOut]
+    crews: list[CrewUseOut]
+    etr: EtrAccuracyOut
+    told: ToldInTimeOut
+    notifications: list[NotificationCountOut]
+
+
+def _percent(share: float | None) -> str:
+    return "" if share is None else f"{share:.4f}"
+
+
+def after_action_csv(report: AfterAction) -> str:
+    """The report in one long table: `section, item, measure, value`, a row per figure.
+
+    Sections: `period` (start, end, as_of, the storm), `timeline` (item: the hour's start;
+    customers_out, opened, restored), `crew` (item: the crew's name; shift_hours,
+    job_hours, utilisation), `etr` (item `all`: the accuracy figures), `etr_first` (item:
+    the incident; etr, latest, restored_at, error_minutes, covered), `etr_lapse` (item: the
+    incident; told_at, deadline), `told` (item `all`) and `notifications` (item:
+    `kind/channel`; sent)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "item", "measure", "value"])
+
+    def row(section: str, item: object, measure: str, value: object) -> None:
+        writer.writerow([section, cell(item), measure, cell(value)])
+
+    row("period", "all", "start", report.start)
+    row("period", "all", "end", report.end)
+    row("period", "all", "as_of", report.as_of)
+    if report.storm is not None:
+        row("period", "all", "storm_id", report.storm.id)
+        row("period", "all", "storm_name", report.storm.name)
+        row("period", "all", "storm_level", report.storm.level)
+    for hour in report.timeline:
+        row("timeline", hour.at, "customers_out", hour.customers_out)
+        row("timeline", hour.at, "opened", hour.opened)
+        row("timeline", hour.at, "restored", hour.restored)
+    for crew in report.crews:
+        row("crew", crew.name, "shift_hours", crew.shift_hours)
+        row("crew", crew.name, "job_hours", crew.job_hours)
+        row("crew", crew.name, "utilisation", _percent(crew.utilisation))
+    etr = report.etr
+    for measure in ("restored", "told", "median_abs_error_minutes", "ranged", "covered"):
+        row("etr", "all", measure, getattr(etr, measure))
+    row("etr", "all", "coverage", _percent(etr.coverage))
+    row("etr", "all", "lapses", len(etr.lapses))
+    row("etr", "all", "lapsed_incidents", etr.lapsed_incidents)
+    for first in etr.firsts:
+        for measure in ("told_at", "etr", "latest", "restored_at", "error_minutes", "covered"):
+            row("etr_first", first.incident_id, measure, getattr(first, measure))
+    for lapse in etr.lapses:
+        row("etr_lapse", lapse.incident_id, "told_at", lapse.told_at)
+        row("etr_lapse", lapse.incident_id, "deadline", lapse.deadline)
+    told = report.told
+    for measure in ("outages", "customers_affected", "customers_told"):
+        row("told", "all", measure, getattr(told, measure))
+    row("told", "all", "share", _percent(told.share))
+    for count in report.notifications:
+        row("notifications", f"{count.kind.value}/{count.channel.value}", "sent", count.sent)
     return out.getvalue()

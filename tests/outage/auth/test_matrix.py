@@ -486,6 +486,15 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/reliability.csv"): _request(
         "GET", "/api/v1/reliability.csv", params={"start": "2025-01-01", "end": "2025-01-31"}
     ),
+    ("GET", "/api/v1/after-action"): _request(
+        "GET", "/api/v1/after-action", params={"start": "2025-01-01", "end": "2025-01-31"}
+    ),
+    ("GET", "/api/v1/after-action.csv"): _request(
+        "GET", "/api/v1/after-action.csv", params={"start": "2025-01-01", "end": "2025-01-31"}
+    ),
+    ("GET", "/after-action"): _request(
+        "GET", "/after-action", params={"start": "2025-01-01", "end": "2025-01-31"}
+    ),
 }
 """One request per route that its permission's holders may make (content aside)."""
 

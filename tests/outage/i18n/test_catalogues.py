@@ -23,7 +23,9 @@ from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.texts import TEMPLATES
 from outage.open311.catalogue import SERVICES, Datatype
 from outage.orders.enums import OrderState
+from outage.outbox.enums import EventKind
 from outage.pages.crew import CAUSES
+from outage.storms.enums import StormAction, StormPhase
 
 CODES = [language.value for language in LANGUAGES]
 
@@ -142,6 +144,9 @@ TABLES: list[tuple[str, str, set[str]]] = [
     ("pages", "critical", set(CRITICAL_WEIGHTS)),
     ("pages", "delivery_channel", _values(DeliveryChannel)),
     ("pages", "delivery_status", _values(DeliveryStatus)),
+    ("pages", "notification_kind", _values(EventKind)),
+    ("pages", "storm_action", _values(StormAction)),
+    ("pages", "storm_phase", _values(StormPhase)),
     ("pages", "device_kind", _values(DeviceKind)),
     ("pages", "switch_source", _values(SwitchSource)),
     ("pages", "order_state", _values(OrderState)),

@@ -39,10 +39,24 @@ def _links_of(role: Role) -> list[str]:
     ("role", "paths"),
     [
         (Role.AGENT, ["/agent", "/agent/queue"]),
-        (Role.DISPATCHER, ["/agent/queue", "/dispatch", "/switching"]),
+        (Role.DISPATCHER, ["/agent/queue", "/dispatch", "/switching", "/after-action"]),
         (Role.CREW, ["/crew"]),
-        (Role.SUPERVISOR, ["/agent", "/agent/queue", "/dispatch", "/switching", "/supervisor"]),
-        (Role.ADMIN, ["/agent", "/agent/queue", "/dispatch", "/switching", "/supervisor", "/crew"]),
+        (
+            Role.SUPERVISOR,
+            ["/agent", "/agent/queue", "/dispatch", "/switching", "/supervisor", "/after-action"],
+        ),
+        (
+            Role.ADMIN,
+            [
+                "/agent",
+                "/agent/queue",
+                "/dispatch",
+                "/switching",
+                "/supervisor",
+                "/after-action",
+                "/crew",
+            ],
+        ),
     ],
 )
 def test_the_nav_lists_the_pages_the_role_may_open(role: Role, paths: list[str]) -> None:
@@ -64,7 +78,7 @@ def test_no_links_for_the_signed_out() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/agent", "/agent/queue", "/dispatch", "/switching", "/supervisor"]
+    "path", ["/agent", "/agent/queue", "/dispatch", "/switching", "/supervisor", "/after-action"]
 )
 def test_the_page_shown_is_marked_current(client: TestClient, path: str) -> None:
     html = client.get(path).text
