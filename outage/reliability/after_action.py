@@ -276,14 +276,20 @@ def told_etr(at: datetime, details: Mapping[str, Any]) -> ToldEtr:
 
 
 def etr_lapses(
-    told: Sequence[ToldEtr], restored_at: datetime | None, start: datetime, end: datetime
+    told: Sequence[ToldEtr],
+    restored_at: datetime | None,
+    start: datetime,
+    end: datetime,
+    withdrawn: Sequence[datetime] = (),
 ) -> list[ToldEtr]:
     """The ETRs whose deadline passed in [start, end) with the outage still on and no newer
-    ETR told before it passed."""
+    ETR told before it passed, nor the ETR withdrawn (a storm's region being assessed:
+    its customers are told so instead)."""
     ordered = sorted(told, key=lambda t: t.told_at)
     lapsed = []
     for i, etr in enumerate(ordered):
-        replaced_at = ordered[i + 1].told_at if i + 1 < len(ordered) else None
+        later = [t.told_at for t in ordered[i + 1 :]] + [w for w in withdrawn if w > etr.told_at]
+        replaced_at = min(later, default=None)
         if not start <= etr.deadline < end:
             continue
         if restored_at is not None and restored_at <= etr.deadline:
@@ -476,6 +482,7 @@ def _etr(session: Session, start: datetime, limit: datetime) -> EtrAccuracy:
     )
     found = dict(session.execute(outages).tuples().all())
     told: dict[int, list[ToldEtr]] = defaultdict(list)
+    withdrawn: dict[int, list[datetime]] = defaultdict(list)
     for event in session.scalars(
         select(IncidentEvent).where(
             IncidentEvent.incident_id.in_(list(found)),
@@ -483,7 +490,10 @@ def _etr(session: Session, start: datetime, limit: datetime) -> EtrAccuracy:
             IncidentEvent.at < limit,
         )
     ):
-        told[event.incident_id].append(told_etr(event.at, event.details))
+        if event.details.get("withdrawn"):
+            withdrawn[event.incident_id].append(event.at)
+        else:
+            told[event.incident_id].append(told_etr(event.at, event.details))
     restored = {
         incident: at for incident, at in found.items() if at is not None and start <= at < limit
     }
@@ -495,7 +505,7 @@ def _etr(session: Session, start: datetime, limit: datetime) -> EtrAccuracy:
     lapses = [
         EtrLapse(incident, etr.told_at, etr.deadline)
         for incident in sorted(told)
-        for etr in etr_lapses(told[incident], found[incident], start, limit)
+        for etr in etr_lapses(told[incident], found[incident], start, limit, withdrawn[incident])
     ]
     return accuracy(firsts, len(restored), lapses)
 

@@ -149,3 +149,12 @@ def test_no_outage_counts_more_customers_told_than_it_affected() -> None:
 def test_moments_fall_in_their_hour_and_outside_ones_are_dropped() -> None:
     moments = [at(0), at(59), at(60), at(179), at(-1), at(180)]
     assert hour_buckets(moments, T0, 3) == [2, 1, 1]
+
+
+def test_an_etr_withdrawn_before_its_deadline_did_not_lapse() -> None:
+    told_at = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    etr = ToldEtr(told_at, told_at + timedelta(hours=1), None)
+    withdrawn = [told_at + timedelta(minutes=30)]
+    start, end = told_at, told_at + timedelta(hours=3)
+    assert etr_lapses([etr], None, start, end, withdrawn) == []
+    assert etr_lapses([etr], None, start, end) == [etr]
