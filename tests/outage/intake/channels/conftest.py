@@ -316,6 +316,26 @@ def premise_point(channels_database: str) -> Callable[[str], tuple[float, float]
     return find
 
 
+@pytest.fixture
+def premise_alone(channels_database: str) -> Callable[[str], bool]:
+    """Whether no other premise stands within a metre of this one (a GPS point there names
+    it alone)."""
+
+    def alone(ref: str) -> bool:
+        with session_scope(session_factory(channels_database)) as session:
+            others = session.scalar(
+                text(
+                    "SELECT count(*) FROM premises p JOIN premises o"
+                    " ON o.id <> p.id AND ST_DWithin(o.geom::geography, p.geom::geography, 1)"
+                    " WHERE p.ref = :ref"
+                ),
+                {"ref": ref},
+            )
+            return not others
+
+    return alone
+
+
 def mail(sender: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender

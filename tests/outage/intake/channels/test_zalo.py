@@ -290,10 +290,14 @@ def test_a_shared_location_files_a_report_placed_there(
     zalo_client: TestClient,
     person: PersonMaker,
     premise_point: Callable[[str], tuple[float, float]],
+    premise_alone: Callable[[str], bool],
     report_row: RowFinder,
     zalo_replies: Replies,
 ) -> None:
-    customer, user = person(), new_user()
+    user = new_user()
+    customer = person()
+    while not premise_alone(customer.premise):  # a shared point names either premise
+        customer = person()
     lat, lon = premise_point(customer.premise)
     place = {"coordinates": {"latitude": str(lat), "longitude": str(lon)}}
     body = event("user_send_location", user, attachments=[{"type": "location", "payload": place}])
