@@ -76,7 +76,13 @@ from grid_topology.simbench import SimbenchUnavailable, import_simbench
 from grid_topology.topology import Network, Topology
 from outage.crews.etr import MAX_OUTCOMES, EtrModel
 from outage.crews.plan_inputs import Conditions, Work, dispatch_job
-from outage.crews.planning import REESTIMATE_COOLDOWN, estimate_for, worth_moving, worth_writing
+from outage.crews.planning import (
+    REESTIMATE_COOLDOWN,
+    estimate_for,
+    held_time,
+    worth_moving,
+    worth_writing,
+)
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.schemas import DeviceRef
 from outage.notifications.etr_policy import ToldEtr, change_due, worth_telling
@@ -479,7 +485,7 @@ class Day:
                 stage = Stage.ON_SITE if outage.on_site_since else Stage.BEFORE_ARRIVAL
                 outage.records.setdefault(stage, etr)
         overall = last_of(estimates)
-        told = (self.storm_etr[0], self.storm_etr[0]) if self.storm_etr else None
+        told = held_time(self.storm_etr)
         if self.kind.declared and overall and worth_moving(told, overall, now):
             self.storm_etr = overall
 

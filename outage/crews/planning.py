@@ -326,16 +326,16 @@ def _write_storm_times(
     for region, estimates in by_region.items():
         times = last_of(estimates)
         own = declared.regions.get(region)
-        if times is not None and worth_moving(_told(own.etr if own else None), times, now):
+        if times is not None and worth_moving(held_time(own.etr if own else None), times, now):
             regions[region] = times
     overall = last_of(predicted.values())
-    if overall is None or not worth_moving(_told(declared.etr), overall, now):
+    if overall is None or not worth_moving(held_time(declared.etr), overall, now):
         overall = declared.etr
     storms.set_times(session, declared.id, etr=overall, regions=regions, actor=PLANNER, now=now)
     return storms.current(session)
 
 
-def _told(times: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
+def held_time(times: tuple[datetime, datetime] | None) -> tuple[datetime, datetime] | None:
     """A storm's or an area's time as its outages' customers hold it: the expected one
     alone, which is also the one that must not pass."""
     return (times[0], times[0]) if times is not None else None

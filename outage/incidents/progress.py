@@ -67,8 +67,9 @@ def report_progress(
         own = ToldTime(
             incident.etr, incident.etr_earliest, incident.etr_latest, scope=incident.etr_scope
         )
-        region = storms.region_of(session, incident.feeder_id)
-        told = storms.told_time(storms.current(session), region, own)
+        storm = storms.current(session)
+        region = storms.region_of(session, incident.feeder_id) if storm is not None else None
+        told = storms.told_time(storm, region, own)
     return Progress(
         ticket=report.ticket,
         status=report.status,

@@ -45,7 +45,8 @@ class StormState:
     phase: StormPhase
     etr: Range | None = None
     regions: Mapping[int, RegionState] = field(default_factory=dict)
-    """By substation id: the regions with a phase of their own."""
+    """By substation id: the regions with a phase of their own, or a time of their own
+    (their phase None: the storm's)."""
 
     def phase_of(self, substation_id: int | None) -> StormPhase:
         region = self.regions.get(substation_id) if substation_id is not None else None
