@@ -368,7 +368,7 @@ def _storm(session: Session, storm_id: int) -> StormSummary:
     return StormSummary(storm.id, storm.name, storm.level, storm.declared_at, storm.ended_at, marks)
 
 
-def _period(
+def report_period(
     session: Session,
     start: Moment | None,
     end: Moment | None,
@@ -580,7 +580,7 @@ def after_action(
     reliability report reads them) or of a storm; a bad period is an `InvalidPeriod`, an
     unknown storm a `StormNotFound`."""
     now = as_of or clock.now()
-    begin, finish, summary = _period(session, start, end, storm, zone, now)
+    begin, finish, summary = report_period(session, start, end, storm, zone, now)
     limit = min(finish, now)
     return AfterAction(
         start=begin,

@@ -1,0 +1,321 @@
+"""Replaying the field work of a storm: the same faults with other crews, or another rule.
+
+Pure: recorded jobs and crews in, the time each job would have been done out. The
+after-action replay (`outage.reliability.replay`) reads the record and turns these times
+into customer-minutes.
+
+What is taken from the record, as properties of the fault and of the place, not of the
+crew that happened to go:
+
+- when the job was known (the incident opened) and how long its repair took on site;
+- how long the drive to it took, from where the recorded crew set off; another start
+  adds (or saves) what the travel model says the difference is;
+- the dispatch lag: how long the recorded crew set off after the job was known and it
+  was free (a dispatcher's decision, a break, a road closed).
+
+What the replay decides, by its `Policy`:
+
+- `RECORDED`: each crew does the jobs it did, in the order it did them, setting off after
+  the recorded lag; a crew with none left (every crew added to the record, and the
+  others once their own are done) takes work by the planner's rule. With the recorded
+  crews nothing changes, so the replay gives back the recorded times: the check that the
+  record is read right. A crew going by the planner may take a job another crew has not
+  set off for yet; that crew then goes on with its next one.
+- `PLANNER`: every job goes by the planner's rule (`dispatch.optimizer.greedy_plan`, the
+  service's deterministic rule: the optimiser's answer depends on the machine's speed):
+  whenever a crew is free, it takes the first job of its route in a plan of the jobs
+  known and not yet taken, with the other crews busy until they are free. A crew starts
+  planned work only within a shift.
+
+A job no crew can do (no crew with its skills, or none on shift again) is not done.
+"""
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from dispatch.model import Crew, Job
+from dispatch.optimizer import greedy_plan
+from dispatch.priority import DEFAULT_PRIORITIES, Priorities
+from dispatch.travel import TravelTime
+from grid_topology.model import Coordinate
+
+
+class Policy(StrEnum):
+    RECORDED = "recorded"
+    PLANNER = "planner"
+
+
+Span = tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class FieldJob:
+    """A job as it was done: the planner's view of it (`job`: estimated repair, skills,
+    customers) and what the record says of it."""
+
+    job: Job
+    known_at: datetime
+    work_s: float
+    """Time on site until it was done."""
+    travel_s: float | None = None
+    """The recorded drive; None when the record has none (the crew was there already)."""
+    origin: Coordinate | None = None
+    """Where the recorded drive set off from."""
+    lag_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class FieldCrew:
+    crew: Crew
+    """Skills, depot and where it is at the start (`location`)."""
+    shifts: tuple[Span, ...]
+    """When it may start planned work."""
+    jobs: tuple[int, ...] = ()
+    """The jobs it did, in the order it set off for them."""
+
+
+@dataclass(frozen=True)
+class Done:
+    job_id: int
+    crew_id: int
+    set_off: datetime
+    arrived: datetime
+    finished: datetime
+
+
+@dataclass(frozen=True)
+class Replayed:
+    done: tuple[Done, ...]
+    """In the order the jobs were finished."""
+    undone: tuple[int, ...]
+    """Jobs no crew could take."""
+
+    def finished(self) -> dict[int, datetime]:
+        return {d.job_id: d.finished for d in self.done}
+
+
+@dataclass
+class _CrewState:
+    field: FieldCrew
+    position: Coordinate
+    free_at: datetime
+    recorded: deque[int]
+    busy: bool = False
+    heading_for: int | None = None
+    """A job it is to set off for (set off at `heading_at`), which it may lose meanwhile."""
+    heading_at: datetime | None = None
+    waiting: bool = False
+    """Free, with nothing it could take: woken when a job becomes known or a shift starts."""
+
+
+@dataclass(order=True)
+class _Event:
+    at: datetime
+    seq: int
+    kind: str = field(compare=False)
+    crew_id: int = field(compare=False, default=0)
+    job_id: int = field(compare=False, default=0)
+    version: int = field(compare=False, default=0)
+
+
+class _Replay:
+    def __init__(
+        self,
+        jobs: Sequence[FieldJob],
+        crews: Sequence[FieldCrew],
+        travel: TravelTime,
+        policy: Policy,
+        start: datetime,
+        priorities: Priorities,
+    ) -> None:
+        self.jobs = {j.job.id: j for j in jobs}
+        self.travel = travel
+        self.policy = policy
+        self.priorities = priorities
+        self.crews = {
+            c.crew.id: _CrewState(
+                c,
+                c.crew.position,
+                start,
+                deque(j for j in c.jobs if j in self.jobs)
+                if policy is Policy.RECORDED
+                else deque(),
+            )
+            for c in crews
+        }
+        self.taken: set[int] = set()
+        self.done: list[Done] = []
+        self.events: list[_Event] = []
+        self.seq = itertools.count()
+        self.versions: dict[int, int] = dict.fromkeys(self.crews, 0)
+        self.now = start
+
+    def push(self, at: datetime, kind: str, crew_id: int = 0, job_id: int = 0) -> None:
+        version = self.versions.get(crew_id, 0)
+        heapq.heappush(self.events, _Event(at, next(self.seq), kind, crew_id, job_id, version))
+
+    def run(self) -> Replayed:
+        for job in self.jobs.values():
+            self.push(job.known_at, "known", job_id=job.job.id)
+        for crew_id in sorted(self.crews):
+            self.push(self.now, "free", crew_id)
+        while self.events:
+            event = heapq.heappop(self.events)
+            self.now = max(self.now, event.at)
+            if event.kind == "known":
+                self.wake()
+            elif event.version != self.versions.get(event.crew_id):
+                continue  # the crew's plans changed since
+            elif event.kind == "free":
+                self.decide(self.crews[event.crew_id])
+            elif event.kind == "set_off":
+                self.set_off(self.crews[event.crew_id], event.job_id)
+            elif event.kind == "finished":
+                crew = self.crews[event.crew_id]
+                crew.busy = False
+                self.decide(crew)
+        undone = tuple(sorted(set(self.jobs) - self.taken))
+        return Replayed(tuple(sorted(self.done, key=lambda d: (d.finished, d.job_id))), undone)
+
+    def wake(self) -> None:
+        for crew in sorted(self.crews.values(), key=lambda c: c.field.crew.id):
+            if crew.waiting:
+                crew.waiting = False
+                self.decide(crew)
+
+    def replan(self, crew: _CrewState) -> None:
+        """Forget what the crew was to do next: it decides again now."""
+        self.versions[crew.field.crew.id] += 1
+        crew.heading_for, crew.heading_at = None, None
+        self.decide(crew)
+
+    def decide(self, crew: _CrewState) -> None:
+        while crew.recorded and crew.recorded[0] in self.taken:
+            crew.recorded.popleft()
+        if crew.recorded:
+            self.head_for(crew, crew.recorded[0])
+            return
+        job_id = self.planned_job(crew)
+        if job_id is None:
+            crew.waiting = True
+            later = self.next_shift_start(crew.field)
+            if later is not None:
+                self.push(later, "known")
+            return
+        rival = next((c for c in self.crews.values() if c.heading_for == job_id), None)
+        self.head_for(crew, job_id)
+        if rival is not None and rival is not crew:
+            self.replan(rival)
+
+    def head_for(self, crew: _CrewState, job_id: int) -> None:
+        job = self.jobs[job_id]
+        at = max(self.now, job.known_at, crew.free_at) + timedelta(seconds=job.lag_s)
+        crew.heading_for, crew.heading_at = job_id, at
+        self.push(at, "set_off", crew.field.crew.id, job_id)
+
+    def set_off(self, crew: _CrewState, job_id: int) -> None:
+        job = self.jobs[job_id]
+        crew.heading_for, crew.heading_at = None, None
+        if crew.recorded and crew.recorded[0] == job_id:
+            crew.recorded.popleft()
+        self.taken.add(job_id)
+        drive = self.drive_s(crew.position, job)
+        arrived = self.now + timedelta(seconds=drive)
+        finished = arrived + timedelta(seconds=job.work_s)
+        crew.busy, crew.position, crew.free_at = True, job.job.location, finished
+        self.done.append(Done(job_id, crew.field.crew.id, self.now, arrived, finished))
+        self.push(finished, "finished", crew.field.crew.id, job_id)
+
+    def drive_s(self, origin: Coordinate, job: FieldJob) -> float:
+        modelled = self.travel.seconds(origin, job.job.location)
+        if job.travel_s is None:
+            return modelled
+        if job.origin is None:
+            return job.travel_s
+        return max(0.0, job.travel_s + modelled - self.travel.seconds(job.origin, job.job.location))
+
+    def planned_job(self, crew: _CrewState) -> int | None:
+        """The first job of the crew's route in a plan of the jobs known and not taken."""
+        shift = self.shift_now(crew.field)
+        if shift is None:
+            return None
+        open_jobs = [
+            j.job
+            for j in self.jobs.values()
+            if j.job.id not in self.taken
+            and j.known_at <= self.now
+            and not self.heading_elsewhere(j.job.id, crew)
+        ]
+        if not open_jobs:
+            return None
+        crews = [self.planning_crew(c, shift if c is crew else None) for c in self.crews.values()]
+        plan = greedy_plan(
+            open_jobs,
+            [c for c in crews if c is not None],
+            self.travel,
+            now=self.now,
+            priorities=self.priorities,
+        )
+        route = plan.route(crew.field.crew.id)
+        return route[0].job_id if route else None
+
+    def heading_elsewhere(self, job_id: int, crew: _CrewState) -> bool:
+        """A job another crew is to set off for at once is not for the taking."""
+        return any(
+            c is not crew and c.heading_for == job_id and c.heading_at == self.now
+            for c in self.crews.values()
+        )
+
+    def planning_crew(self, crew: _CrewState, shift: Span | None) -> Crew | None:
+        """The crew as the plan sees it: where it will be, from when it is free."""
+        window = shift or self.shift_now(crew.field, at=max(self.now, crew.free_at))
+        if window is None:
+            return None
+        return replace(
+            crew.field.crew,
+            location=crew.position,
+            shift_start=window[0],
+            shift_end=window[1],
+            available_from=crew.free_at if crew.free_at > self.now else None,
+        )
+
+    def shift_now(self, crew: FieldCrew, at: datetime | None = None) -> Span | None:
+        moment = at or self.now
+        return next((s for s in crew.shifts if s[0] <= moment < s[1]), None)
+
+    def next_shift_start(self, crew: FieldCrew) -> datetime | None:
+        return min((s[0] for s in crew.shifts if s[0] > self.now), default=None)
+
+
+def replay(
+    jobs: Sequence[FieldJob],
+    crews: Sequence[FieldCrew],
+    travel: TravelTime,
+    *,
+    start: datetime,
+    policy: Policy = Policy.RECORDED,
+    priorities: Priorities = DEFAULT_PRIORITIES,
+) -> Replayed:
+    """When each job would have been done, the crews free from `start` (no later than the
+    first recorded departure) and working as `policy` says."""
+    return _Replay(jobs, crews, travel, policy, start, priorities).run()
+
+
+def recorded_lags(
+    sequences: Mapping[int, Sequence[tuple[int, datetime, datetime, datetime]]],
+    start: datetime,
+) -> dict[int, float]:
+    """Each job's dispatch lag, from every crew's recorded (job, known, set off, finished)
+    in order: set off less the later of when it was known and when the crew was free."""
+    lags: dict[int, float] = {}
+    for done in sequences.values():
+        free = start
+        for job_id, known, set_off, finished in done:
+            lags[job_id] = max(0.0, (set_off - max(known, free)).total_seconds())
+            free = max(free, finished)
+    return lags
