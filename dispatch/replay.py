@@ -24,7 +24,8 @@ What the replay decides, by its `Policy`:
 - `PLANNER`: every job goes by the planner's rule (`dispatch.optimizer.greedy_plan`, the
   service's deterministic rule: the optimiser's answer depends on the machine's speed):
   whenever a crew is free, it takes the first job of its route in a plan of the jobs
-  known and not yet taken, with the other crews busy until they are free. A crew starts
+  known and not yet taken, with the other crews busy until the planner expects them
+  free (by the jobs' estimated repairs, as a live planner would). A crew starts
   planned work only within a shift.
 
 A job no crew can do (no crew with its skills, or none on shift again) is not done.
@@ -105,12 +106,14 @@ class _CrewState:
     position: Coordinate
     free_at: datetime
     recorded: deque[int]
-    busy: bool = False
     heading_for: int | None = None
     """A job it is to set off for (set off at `heading_at`), which it may lose meanwhile."""
     heading_at: datetime | None = None
     waiting: bool = False
     """Free, with nothing it could take: woken when a job becomes known or a shift starts."""
+    expected: tuple[datetime, Coordinate] | None = None
+    """When and where the planner expects it free, busy or heading for a job: by the
+    job's estimated repair, as a live planner would, not by what it took."""
 
 
 @dataclass(order=True)
@@ -177,7 +180,7 @@ class _Replay:
                 self.set_off(self.crews[event.crew_id], event.job_id)
             elif event.kind == "finished":
                 crew = self.crews[event.crew_id]
-                crew.busy = False
+                crew.expected = None
                 self.decide(crew)
         undone = tuple(sorted(set(self.jobs) - self.taken))
         return Replayed(tuple(sorted(self.done, key=lambda d: (d.finished, d.job_id))), undone)
@@ -191,7 +194,7 @@ class _Replay:
     def replan(self, crew: _CrewState) -> None:
         """Forget what the crew was to do next: it decides again now."""
         self.versions[crew.field.crew.id] += 1
-        crew.heading_for, crew.heading_at = None, None
+        crew.heading_for, crew.heading_at, crew.expected = None, None, None
         self.decide(crew)
 
     def decide(self, crew: _CrewState) -> None:
@@ -216,7 +219,14 @@ class _Replay:
         job = self.jobs[job_id]
         at = max(self.now, job.known_at, crew.free_at) + timedelta(seconds=job.lag_s)
         crew.heading_for, crew.heading_at = job_id, at
+        crew.expected = self.expected_after(at, crew.position, job)
         self.push(at, "set_off", crew.field.crew.id, job_id)
+
+    def expected_after(
+        self, set_off: datetime, origin: Coordinate, job: FieldJob
+    ) -> tuple[datetime, Coordinate]:
+        drive = self.travel.seconds(origin, job.job.location)
+        return set_off + timedelta(seconds=drive + job.job.repair_s), job.job.location
 
     def set_off(self, crew: _CrewState, job_id: int) -> None:
         job = self.jobs[job_id]
@@ -227,7 +237,11 @@ class _Replay:
         drive = self.drive_s(crew.position, job)
         arrived = self.now + timedelta(seconds=drive)
         finished = arrived + timedelta(seconds=job.work_s)
-        crew.busy, crew.position, crew.free_at = True, job.job.location, finished
+        crew.position, crew.free_at = job.job.location, finished
+        crew.expected = (
+            max(arrived + timedelta(seconds=job.job.repair_s), self.now),
+            crew.position,
+        )
         self.done.append(Done(job_id, crew.field.crew.id, self.now, arrived, finished))
         self.push(finished, "finished", crew.field.crew.id, job_id)
 
@@ -272,16 +286,18 @@ class _Replay:
         )
 
     def planning_crew(self, crew: _CrewState, shift: Span | None) -> Crew | None:
-        """The crew as the plan sees it: where it will be, from when it is free."""
-        window = shift or self.shift_now(crew.field, at=max(self.now, crew.free_at))
+        """The crew as the plan sees it: where it is expected, from when it is expected
+        free."""
+        free_at, position = crew.expected or (self.now, crew.position)
+        window = shift or self.shift_now(crew.field, at=max(self.now, free_at))
         if window is None:
             return None
         return replace(
             crew.field.crew,
-            location=crew.position,
+            location=position,
             shift_start=window[0],
             shift_end=window[1],
-            available_from=crew.free_at if crew.free_at > self.now else None,
+            available_from=free_at if free_at > self.now else None,
         )
 
     def shift_now(self, crew: FieldCrew, at: datetime | None = None) -> Span | None:

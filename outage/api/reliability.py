@@ -1,15 +1,18 @@
 """HTTP routes of reliability: the IEEE 1366 report of a period, and the after-action report
-of a period or a storm, each as JSON or CSV."""
+of a period or a storm, each as JSON or CSV, with its replay."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from outage.reliability import after_action, service
+from dispatch.replay import Policy
+from outage.crews.planning import PlanSettings
+from outage.reliability import after_action, replay, service
 from outage.reliability.schemas import (
     AfterActionOut,
     ReliabilityOut,
+    ReplayOut,
     after_action_csv,
     parse_moment,
     report_csv,
@@ -88,21 +91,26 @@ after_action_router = APIRouter(
 )
 
 
+StartQuery = Annotated[
+    str | None,
+    Query(max_length=40, description="First day (YYYY-MM-DD) or instant (ISO 8601)."),
+]
+EndQuery = Annotated[
+    str | None,
+    Query(max_length=40, description="Last day (included) or instant (excluded)."),
+]
+StormQuery = Annotated[
+    int | None,
+    Query(ge=1, le=2**31 - 1, description="A storm: from its declaration to its end (or now)."),
+]
+
+
 def after_action_report(
     session: SessionDep,
     config: SettingsDep,
-    start: Annotated[
-        str | None,
-        Query(max_length=40, description="First day (YYYY-MM-DD) or instant (ISO 8601)."),
-    ] = None,
-    end: Annotated[
-        str | None,
-        Query(max_length=40, description="Last day (included) or instant (excluded)."),
-    ] = None,
-    storm: Annotated[
-        int | None,
-        Query(ge=1, le=2**31 - 1, description="A storm: from its declaration to its end (or now)."),
-    ] = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    storm: StormQuery = None,
 ) -> after_action.AfterAction:
     """The report the query asks for: a period or a storm, at most 62 days; a bad period
     is a 422, an unknown storm a 404."""
@@ -139,3 +147,40 @@ def after_action_export(found: AfterActionDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@after_action_router.get("/after-action/replay", response_model=ReplayOut)
+def after_action_replay(
+    session: SessionDep,
+    config: SettingsDep,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    storm: StormQuery = None,
+    crews: Annotated[
+        int | None,
+        Query(
+            ge=0, le=replay.MAX_CREWS, description="Crews to replay with; the record's when absent."
+        ),
+    ] = None,
+    policy: Annotated[
+        Policy,
+        Query(
+            description="recorded: crews do the jobs they did, added crews go by the planner's "
+            "rule; planner: every job goes by the planner's rule."
+        ),
+    ] = Policy.RECORDED,
+) -> ReplayOut:
+    """The period's or storm's outages replayed with other crews or the planner's rule,
+    beside the recorded customer-minutes; with the recorded crews and `recorded`, the
+    replay gives back the record."""
+    found = replay.after_action_replay(
+        session,
+        travel=PlanSettings.from_settings(config).travel,
+        start=parse_moment("start", start) if start is not None else None,
+        end=parse_moment("end", end) if end is not None else None,
+        storm=storm,
+        crews=crews,
+        policy=policy,
+        zone=config.local_timezone,
+    )
+    return ReplayOut.model_validate(found)

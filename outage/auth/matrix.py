@@ -99,7 +99,8 @@ PERMISSIONS: dict[str, str] = {
     "pages.supervisor": "The supervisor dashboard: indices, SLA compliance, open work.",
     "reports.after_action": (
         "The after-action report of a storm or a period (its page, JSON and CSV): customers "
-        "out hour by hour, crew utilisation, ETR accuracy, customers told, messages sent."
+        "out hour by hour, crew utilisation, ETR accuracy, customers told, messages sent; "
+        "and its replay with other crews or the planner's rule."
     ),
     "supervisor.live": (
         "The dashboard's live figures: customers out, incidents by status, crew load, "

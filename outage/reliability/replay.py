@@ -48,7 +48,7 @@ from outage.grid.models import Device, Premise
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvent
-from outage.reliability.after_action import report_period
+from outage.reliability.after_action import InvalidAfterAction, report_period
 from outage.reliability.indices import InterruptionRecord, merge_overlaps
 from outage.reliability.records import (
     IncidentHistory,
@@ -60,6 +60,8 @@ from outage.reliability.records import (
 from outage.reliability.service import Moment
 
 MINUTE = timedelta(minutes=1)
+MAX_CREWS = 500
+"""More crews than any storm's mutual aid brings: a replay with more is refused."""
 _SET_OFF = (AuditAction.EN_ROUTE, AuditAction.ASSIGNED, AuditAction.ON_SITE)
 _FINISH = frozenset({AuditAction.RESTORED, AuditAction.CLOSED, AuditAction.CANCELLED})
 _TRAIL = (AuditAction.OPENED, *_SET_OFF, *_FINISH)
@@ -351,6 +353,8 @@ def after_action_replay(
 ) -> Replay:
     """The period's (or storm's) outages replayed with `crews` crews (the recorded ones when
     None) working as `policy` says, beside the recorded customer-minutes."""
+    if crews is not None and not 0 <= crews <= MAX_CREWS:
+        raise InvalidAfterAction(f"a replay takes 0 to {MAX_CREWS} crews, not {crews}")
     now = as_of or clock.now()
     begin, finish, summary = report_period(session, start, end, storm, zone, now)
     limit = min(finish, now)

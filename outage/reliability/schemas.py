@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.replay import Policy
 from outage.errors import Invalid
 from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
@@ -214,6 +215,32 @@ class AfterActionOut(_Out):
     etr: EtrAccuracyOut
     told: ToldInTimeOut
     notifications: list[NotificationCountOut]
+
+
+class ReplayedJobOut(_Out):
+    incident_id: int
+    customers: int
+    recorded_crew_id: int
+    recorded_at: datetime = Field(description="When the recorded crew finished it")
+    crew_id: int | None = Field(description="The replay's crew (added crews are negative)")
+    replayed_at: datetime | None = Field(description="null: no crew could take it")
+
+
+class ReplayOut(_Out):
+    start: datetime
+    end: datetime = Field(description="The period is [start, end).")
+    as_of: datetime
+    storm_id: int | None
+    policy: Policy
+    recorded_crews: int
+    crews: int
+    recorded_customer_minutes: float
+    customer_minutes: float
+    change: float | None = Field(description="customer_minutes / recorded ones, less one")
+    jobs: list[ReplayedJobOut]
+    restored_without_crew: int = Field(
+        description="Outages no crew's job ended: their recorded times stand"
+    )
 
 
 def _percent(share: float | None) -> str:

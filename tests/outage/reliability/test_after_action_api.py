@@ -26,6 +26,7 @@ from .conftest import grid_database, outage, restore
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 XSS = "<img src=x onerror=alert(1)>"
 DAY = {"start": "2025-03-10", "end": "2025-03-10"}
+REPLAY = "/api/v1/after-action/replay"
 
 
 def local(hour: int, minute: int = 0) -> datetime:
@@ -118,6 +119,45 @@ def test_the_csv_is_one_long_table(client: TestClient) -> None:
     assert crew and all(row[1] == XSS for row in crew)
 
 
+def test_the_replay_of_a_storm_with_its_crews_gives_back_its_customer_minutes(
+    clients: tuple[TestClient, TestClient, int],
+) -> None:
+    client, _, storm = clients
+    answer = client.get(REPLAY, params={"storm": storm})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["recorded_customer_minutes"] == body["customer_minutes"] == 7 * 90
+    assert (body["storm_id"], body["policy"], body["crews"], body["change"]) == (
+        storm,
+        "recorded",
+        1,
+        0.0,
+    )
+    [job] = body["jobs"]
+    assert datetime.fromisoformat(job["replayed_at"]) == datetime.fromisoformat(job["recorded_at"])
+
+
+def test_the_replay_without_crews_leaves_the_outage_on_to_the_storms_end(
+    clients: tuple[TestClient, TestClient, int],
+) -> None:
+    client, _, storm = clients
+    body = client.get(REPLAY, params={"storm": storm, "crews": 0, "policy": "planner"}).json()
+    assert body["customer_minutes"] == 7 * 4 * 60
+    assert body["jobs"][0]["crew_id"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [({**DAY, "crews": "-1"}, "crews"), ({**DAY, "policy": "luck"}, "policy")],
+)
+def test_a_replay_with_bad_options_is_refused(
+    client: TestClient, params: dict[str, str], reason: str
+) -> None:
+    answer = client.get(REPLAY, params=params)
+    assert answer.status_code == 422
+    assert reason in answer.text
+
+
 @pytest.mark.parametrize(
     ("params", "status", "reason"),
     [
@@ -131,7 +171,7 @@ def test_the_csv_is_one_long_table(client: TestClient) -> None:
 def test_bad_input_is_refused_with_a_reason(
     client: TestClient, params: dict[str, str], status: int, reason: str
 ) -> None:
-    for path in ("/api/v1/after-action", "/api/v1/after-action.csv"):
+    for path in ("/api/v1/after-action", "/api/v1/after-action.csv", REPLAY):
         answer = client.get(path, params=params)
         assert answer.status_code == status
         assert reason in answer.json()["detail"]
@@ -140,6 +180,7 @@ def test_bad_input_is_refused_with_a_reason(
 def test_agents_may_not_read_the_report(clients: tuple[TestClient, TestClient, int]) -> None:
     _, agent, _ = clients
     assert agent.get("/api/v1/after-action", params=DAY).status_code == 403
+    assert agent.get(REPLAY, params=DAY).status_code == 403
     assert agent.get("/after-action", params=DAY).status_code == 403
 
 
