@@ -19,8 +19,9 @@ What the replay decides, by its `Policy`:
   the recorded lag; a crew with none left (every crew added to the record, and the
   others once their own are done) takes work by the planner's rule. With the recorded
   crews nothing changes, so the replay gives back the recorded times: the check that the
-  record is read right. A crew going by the planner may take a job another crew has not
-  set off for yet; that crew then goes on with its next one.
+  record is read right. A crew going by the planner may take a job of another crew's
+  list that no crew is heading for yet; that crew then skips it. A job a crew is heading
+  for (waiting out its lag) stays its own.
 - `PLANNER`: every job goes by the planner's rule (`dispatch.optimizer.greedy_plan`, the
   service's deterministic rule: the optimiser's answer depends on the machine's speed):
   whenever a crew is free, it takes the first job of its route in a plan of the jobs
@@ -107,8 +108,7 @@ class _CrewState:
     free_at: datetime
     recorded: deque[int]
     heading_for: int | None = None
-    """A job it is to set off for (set off at `heading_at`), which it may lose meanwhile."""
-    heading_at: datetime | None = None
+    """A job it is to set off for: no other crew takes it."""
     waiting: bool = False
     """Free, with nothing it could take: woken when a job becomes known or a shift starts."""
     expected: tuple[datetime, Coordinate] | None = None
@@ -123,7 +123,6 @@ class _Event:
     kind: str = field(compare=False)
     crew_id: int = field(compare=False, default=0)
     job_id: int = field(compare=False, default=0)
-    version: int = field(compare=False, default=0)
 
 
 class _Replay:
@@ -152,38 +151,39 @@ class _Replay:
             for c in crews
         }
         self.taken: set[int] = set()
+        self.wakes: set[datetime] = set()
         self.done: list[Done] = []
         self.events: list[_Event] = []
         self.seq = itertools.count()
-        self.versions: dict[int, int] = dict.fromkeys(self.crews, 0)
         self.now = start
 
     def push(self, at: datetime, kind: str, crew_id: int = 0, job_id: int = 0) -> None:
-        version = self.versions.get(crew_id, 0)
-        heapq.heappush(self.events, _Event(at, next(self.seq), kind, crew_id, job_id, version))
+        heapq.heappush(self.events, _Event(at, next(self.seq), kind, crew_id, job_id))
 
     def run(self) -> Replayed:
         for job in self.jobs.values():
-            self.push(job.known_at, "known", job_id=job.job.id)
+            self.wake_at(job.known_at)
         for crew_id in sorted(self.crews):
             self.push(self.now, "free", crew_id)
         while self.events:
             event = heapq.heappop(self.events)
             self.now = max(self.now, event.at)
-            if event.kind == "known":
+            if event.kind == "wake":
                 self.wake()
-            elif event.version != self.versions.get(event.crew_id):
-                continue  # the crew's plans changed since
-            elif event.kind == "free":
-                self.decide(self.crews[event.crew_id])
             elif event.kind == "set_off":
                 self.set_off(self.crews[event.crew_id], event.job_id)
-            elif event.kind == "finished":
+            else:
                 crew = self.crews[event.crew_id]
                 crew.expected = None
                 self.decide(crew)
         undone = tuple(sorted(set(self.jobs) - self.taken))
         return Replayed(tuple(sorted(self.done, key=lambda d: (d.finished, d.job_id))), undone)
+
+    def wake_at(self, at: datetime) -> None:
+        """Waiting crews decide again then (a job becomes known, a shift starts)."""
+        if at not in self.wakes:
+            self.wakes.add(at)
+            self.push(at, "wake")
 
     def wake(self) -> None:
         for crew in sorted(self.crews.values(), key=lambda c: c.field.crew.id):
@@ -191,14 +191,8 @@ class _Replay:
                 crew.waiting = False
                 self.decide(crew)
 
-    def replan(self, crew: _CrewState) -> None:
-        """Forget what the crew was to do next: it decides again now."""
-        self.versions[crew.field.crew.id] += 1
-        crew.heading_for, crew.heading_at, crew.expected = None, None, None
-        self.decide(crew)
-
     def decide(self, crew: _CrewState) -> None:
-        while crew.recorded and crew.recorded[0] in self.taken:
+        while crew.recorded and self.claimed(crew.recorded[0], crew):
             crew.recorded.popleft()
         if crew.recorded:
             self.head_for(crew, crew.recorded[0])
@@ -208,17 +202,14 @@ class _Replay:
             crew.waiting = True
             later = self.next_shift_start(crew.field)
             if later is not None:
-                self.push(later, "known")
+                self.wake_at(later)
             return
-        rival = next((c for c in self.crews.values() if c.heading_for == job_id), None)
         self.head_for(crew, job_id)
-        if rival is not None and rival is not crew:
-            self.replan(rival)
 
     def head_for(self, crew: _CrewState, job_id: int) -> None:
         job = self.jobs[job_id]
         at = max(self.now, job.known_at, crew.free_at) + timedelta(seconds=job.lag_s)
-        crew.heading_for, crew.heading_at = job_id, at
+        crew.heading_for = job_id
         crew.expected = self.expected_after(at, crew.position, job)
         self.push(at, "set_off", crew.field.crew.id, job_id)
 
@@ -230,7 +221,7 @@ class _Replay:
 
     def set_off(self, crew: _CrewState, job_id: int) -> None:
         job = self.jobs[job_id]
-        crew.heading_for, crew.heading_at = None, None
+        crew.heading_for = None
         if crew.recorded and crew.recorded[0] == job_id:
             crew.recorded.popleft()
         self.taken.add(job_id)
@@ -243,7 +234,7 @@ class _Replay:
             crew.position,
         )
         self.done.append(Done(job_id, crew.field.crew.id, self.now, arrived, finished))
-        self.push(finished, "finished", crew.field.crew.id, job_id)
+        self.push(finished, "free", crew.field.crew.id, job_id)
 
     def drive_s(self, origin: Coordinate, job: FieldJob) -> float:
         modelled = self.travel.seconds(origin, job.job.location)
@@ -261,9 +252,7 @@ class _Replay:
         open_jobs = [
             j.job
             for j in self.jobs.values()
-            if j.job.id not in self.taken
-            and j.known_at <= self.now
-            and not self.heading_elsewhere(j.job.id, crew)
+            if j.known_at <= self.now and not self.claimed(j.job.id, crew)
         ]
         if not open_jobs:
             return None
@@ -278,11 +267,10 @@ class _Replay:
         route = plan.route(crew.field.crew.id)
         return route[0].job_id if route else None
 
-    def heading_elsewhere(self, job_id: int, crew: _CrewState) -> bool:
-        """A job another crew is to set off for at once is not for the taking."""
-        return any(
-            c is not crew and c.heading_for == job_id and c.heading_at == self.now
-            for c in self.crews.values()
+    def claimed(self, job_id: int, crew: _CrewState) -> bool:
+        """Done, under way, or another crew is to set off for it."""
+        return job_id in self.taken or any(
+            c is not crew and c.heading_for == job_id for c in self.crews.values()
         )
 
     def planning_crew(self, crew: _CrewState, shift: Span | None) -> Crew | None:

@@ -255,16 +255,10 @@ def test_an_added_crew_takes_a_job_the_busy_crew_has_not_set_off_for() -> None:
     assert customer_minutes(helped, ONE_CREW_JOBS) == 10 * 70 + 100 * 80 + 50 * 100
 
 
-@pytest.mark.xfail(
-    reason="a recorded crew that loses the job it was to set off for heads for it again "
-    "(replan keeps it first in its recorded queue: it is taken only at set-off), so the "
-    "job is done twice",
-    strict=True,
-)
-def test_a_crew_that_loses_the_job_it_waits_to_set_off_for_goes_on_with_its_next() -> None:
+def test_a_job_a_crew_is_to_set_off_for_is_not_taken_from_it() -> None:
     # Crew 1 is free of job 1 at 70 and is to set off for job 2 at 90 (its lag). Crew 2's
-    # shift starts at 75: it takes job 2 (after its lag: at 95), and crew 1 goes on with
-    # job 3 at 80 (75, when it lost job 2, and job 3's lag).
+    # shift starts at 75: job 2 is crew 1's, so crew 2 takes job 3 (set off at 80 after its
+    # lag, 15 minutes' drive from where its recorded drive started).
     crews = [
         field_crew(1, (0, 0), jobs=[1, 2, 3]),
         field_crew(2, (20, 0), shifts=(shift(75, 600),)),
@@ -272,8 +266,8 @@ def test_a_crew_that_loses_the_job_it_waits_to_set_off_for_goes_on_with_its_next
     result = run(ONE_CREW_JOBS, crews)
     assert result.done == (
         done(1, 1, 0, 10, 70),
-        done(3, 1, 80, 85, 105),
-        done(2, 2, 95, 95, 155),
+        done(3, 2, 80, 95, 115),
+        done(2, 1, 90, 100, 160),
     )
 
 

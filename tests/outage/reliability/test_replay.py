@@ -30,7 +30,14 @@ def local(hour: int, minute: int = 0) -> datetime:
 
 
 def replayed(session: Session, **options: Any) -> Replay:
-    return after_action_replay(session, travel=GreatCircleTravel(), zone=ZONE, **DAY, **options)
+    return after_action_replay(
+        session,
+        travel=GreatCircleTravel(),
+        zone=ZONE,
+        start=DAY["start"],
+        end=DAY["end"],
+        **options,
+    )
 
 
 def crew(session: Session) -> int:
