@@ -7,7 +7,9 @@ and the customer-minutes follow from the times the jobs are done:
 - A job is an incident (an outage, or a hazard to make safe) a crew set off for and
   finished in the period: restored, or for a hazard or a call with nothing wrong, closed
   or cancelled. Its crew is the last one to set off for it (`en_route`, else `assigned`,
-  else `on_site`) before it was finished.
+  else `on_site`) before it was finished. An incident only assigned (the plan's crew for
+  it) and closed or cancelled before the crew set off was no crew's job, nor one its crew
+  left for another before it was finished (`crews_work`).
 - Outages restored without a crew (a breaker reclosed, switching, power back on its own)
   and those still on at the end keep their recorded times: the crews change nothing
   there.
@@ -105,6 +107,11 @@ def recorded_job(trail: Sequence[TrailEvent]) -> RecordedJob | None:
     crew = went[-1].crew_id
     assert crew is not None
     own = [e for e in went if e.crew_id == crew]
+    end = ordered[finish]
+    if end.action is not AuditAction.RESTORED and all(
+        e.action is AuditAction.ASSIGNED for e in own
+    ):
+        return None  # planned for the crew, and over before it set off
 
     def last(action: AuditAction) -> datetime | None:
         return max((e.at for e in own if e.action is action), default=None)
@@ -112,7 +119,6 @@ def recorded_job(trail: Sequence[TrailEvent]) -> RecordedJob | None:
     arrived = last(AuditAction.ON_SITE)
     set_off = last(AuditAction.EN_ROUTE) or last(AuditAction.ASSIGNED) or arrived
     assert set_off is not None
-    end = ordered[finish]
     finished = max(end.restored_at or end.at, set_off)
     arrived = min(max(arrived or set_off, set_off), finished)
     opened = next((e.at for e in ordered if e.action is AuditAction.OPENED), ordered[0].at)
@@ -124,6 +130,23 @@ def recorded_job(trail: Sequence[TrailEvent]) -> RecordedJob | None:
         finished=finished,
         restored=end.action is AuditAction.RESTORED,
     )
+
+
+def crews_work(recorded: Mapping[int, RecordedJob]) -> dict[int, list[int]]:
+    """Each crew's jobs in the order it set off for them, without those it left for
+    another before they were finished: something else finished them (the repair of a
+    fault nearby, switching), not the crew's work there."""
+    ordered: dict[int, list[int]] = defaultdict(list)
+    for job_id, job in sorted(recorded.items(), key=lambda item: (item[1].set_off, item[0])):
+        ordered[job.crew_id].append(job_id)
+    return {
+        crew: [
+            job_id
+            for job_id, after in zip(ids, [*ids[1:], None], strict=True)
+            if after is None or recorded[after].set_off >= recorded[job_id].finished
+        ]
+        for crew, ids in ordered.items()
+    }
 
 
 def replayed_history(history: IncidentHistory, restored_at: datetime | None) -> IncidentHistory:
@@ -369,9 +392,8 @@ def after_action_replay(
     }
     t0 = min([begin, *(job.set_off for job in recorded.values())])
     found = _crews(session, begin, limit, {job.crew_id for job in recorded.values()})
-    sequences: dict[int, list[int]] = defaultdict(list)
-    for incident_id, job in sorted(recorded.items(), key=lambda item: (item[1].set_off, item[0])):
-        sequences[job.crew_id].append(incident_id)
+    sequences = crews_work(recorded)
+    recorded = {i: recorded[i] for ids in sequences.values() for i in ids}
     lags = recorded_lags(
         {
             crew: [
