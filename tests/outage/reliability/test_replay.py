@@ -14,7 +14,15 @@ from dispatch.travel import GreatCircleTravel
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
 from outage.reliability.after_action import InvalidAfterAction
-from outage.reliability.replay import MAX_CREWS, Replay, after_action_replay
+from outage.reliability.replay import (
+    MAX_CREWS,
+    RecordedJob,
+    Replay,
+    TrailEvent,
+    after_action_replay,
+    crews_work,
+    recorded_job,
+)
 from tests.conftest import make_crew
 
 from .conftest import outage, restore
@@ -142,3 +150,36 @@ def test_a_job_finished_after_the_period_is_not_replayed(session: Session) -> No
     next_day = local(23) + timedelta(hours=2)
     worked(session, late, only, local(23), local(23), local(23, 30), next_day)
     assert replayed(session).jobs == ()
+
+
+def job(set_off: datetime, finished: datetime) -> RecordedJob:
+    return RecordedJob(1, set_off, set_off, set_off, finished, restored=True)
+
+
+def test_a_job_its_crew_left_for_another_before_it_was_finished_is_not_the_crews() -> None:
+    recorded = {
+        1: job(local(8), local(10)),  # its crew set off for 2 at 9: 1 ended by something else
+        2: job(local(9), local(9, 30)),
+        3: job(local(9, 30), local(11)),
+    }
+    assert crews_work(recorded) == {1: [2, 3]}
+
+
+def test_a_plans_assignment_cancelled_before_the_crew_set_off_is_no_job() -> None:
+    trail = [
+        TrailEvent(local(8), AuditAction.OPENED),
+        TrailEvent(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
+        TrailEvent(local(8, 30), AuditAction.CANCELLED),
+    ]
+    assert recorded_job(trail) is None
+
+
+def test_an_assigned_crews_restoration_is_its_job_from_the_assignment() -> None:
+    trail = [
+        TrailEvent(local(8), AuditAction.OPENED),
+        TrailEvent(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
+        TrailEvent(local(9), AuditAction.RESTORED, restored_at=local(8, 50)),
+    ]
+    assert recorded_job(trail) == RecordedJob(
+        1, local(8), local(8, 5), local(8, 5), local(8, 50), restored=True
+    )
