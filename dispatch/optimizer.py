@@ -207,7 +207,9 @@ def _prepare(
         now=now,
         jobs=planned,
         crews=[crew for crew, _, _ in working],
-        travel=[[full[a][b] for b in nodes] for a in nodes],
+        travel=full
+        if nodes == list(range(len(full)))
+        else [[full[a][b] for b in nodes] for a in nodes],
         repair=[math.ceil(j.repair_s) for j in planned],
         release=[release[j] for j in kept],
         weight=[priorities.weight(j) for j in planned],

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+
 from dispatch.model import Crew, Job
 from dispatch.optimizer import greedy_plan
 from dispatch.priority import DEFAULT_PRIORITIES, Priorities
@@ -125,6 +127,26 @@ class _Event:
     job_id: int = field(compare=False, default=0)
 
 
+class _KnownPlaces:
+    """Travel between the places a replay knows (its jobs' and the crews' starts),
+    worked out once: every plan of the replay asks again for much the same matrix."""
+
+    def __init__(self, travel: TravelTime, places: Sequence[Coordinate]) -> None:
+        self.travel = travel
+        self.places = list(dict.fromkeys(places))
+        self.index = {place: i for i, place in enumerate(self.places)}
+        self.table = np.array(travel.matrix(self.places), dtype=np.int64)
+
+    def seconds(self, origin: Coordinate, destination: Coordinate) -> float:
+        return self.travel.seconds(origin, destination)
+
+    def matrix(self, points: Sequence[Coordinate]) -> list[list[int]]:
+        if not all(point in self.index for point in points):
+            return self.travel.matrix(points)
+        rows = [self.index[point] for point in points]
+        return self.table[np.ix_(rows, rows)].tolist()  # type: ignore[no-any-return]
+
+
 class _Replay:
     def __init__(
         self,
@@ -136,7 +158,9 @@ class _Replay:
         priorities: Priorities,
     ) -> None:
         self.jobs = {j.job.id: j for j in jobs}
-        self.travel = travel
+        self.travel = _KnownPlaces(
+            travel, [j.job.location for j in jobs] + [c.crew.position for c in crews]
+        )
         self.policy = policy
         self.priorities = priorities
         self.crews = {
@@ -249,10 +273,11 @@ class _Replay:
         shift = self.shift_now(crew.field)
         if shift is None:
             return None
+        unavailable = self.taken | {c.heading_for for c in self.crews.values() if c is not crew}
         open_jobs = [
             j.job
             for j in self.jobs.values()
-            if j.known_at <= self.now and not self.claimed(j.job.id, crew)
+            if j.known_at <= self.now and j.job.id not in unavailable
         ]
         if not open_jobs:
             return None
