@@ -6,27 +6,37 @@ customers out hour by hour, outages opened and restored, crew hours on shift and
 and the first ETRs' errors. A form picks the period (days) or a storm; without one the
 page shows the last `DEFAULT_SPAN`. A period the report refuses is said on the page
 (status 422), an unknown storm too (404). Every text is escaped by Jinja's autoescape.
+
+Below the report, a second form replays the same period or storm
+(`outage.reliability.replay`) with another number of crews or the planner's rule; the
+replay is run only when the query asks for it (`replay_crews` or `replay_policy`), as it
+takes time. Replay options the page does not take are said on the page (422), with the
+report still shown.
 """
 
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from dispatch.replay import Policy
+from dispatch.travel import TravelTime
 from outage import clock, i18n
+from outage.crews.planning import PlanSettings
 from outage.errors import DomainError, NotFound
 from outage.i18n import Language
 from outage.pages import charts
 from outage.pages.staff import staff_page
 from outage.reliability import after_action as aar
-from outage.reliability.service import InvalidPeriod
+from outage.reliability import replay
+from outage.reliability.service import InvalidPeriod, Moment
 from outage.storms import service as storms
 from outage.storms.enums import StormPhase
-from outage.web.deps import SessionDep
+from outage.web.deps import SessionDep, SettingsDep
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import local_moment, request_language
 
@@ -215,24 +225,145 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def _report(
-    session: Session,
-    zone: tzinfo,
-    now: datetime,
-    start: str | None,
-    end: str | None,
-    storm: str | None,
-) -> aar.AfterAction:
+@dataclasses.dataclass(frozen=True)
+class _Asked:
+    """The period or storm the form asks for, as the report (and its replay) take it."""
+
+    start: Moment | None = None
+    end: Moment | None = None
+    storm: int | None = None
+
+
+def _asked(now: datetime, start: str | None, end: str | None, storm: str | None) -> _Asked:
     if storm:
-        if not storm.isdigit() or len(storm) > 9:
+        if not (storm.isascii() and storm.isdigit()) or len(storm) > 9:
             raise aar.InvalidAfterAction(f"no storm {storm!r}")
-        return aar.after_action(session, storm=int(storm), zone=zone, as_of=now)
+        return _Asked(storm=int(storm))
     if not start and not end:
-        return aar.after_action(session, start=now - DEFAULT_SPAN, end=now, zone=zone, as_of=now)
+        return _Asked(start=now - DEFAULT_SPAN, end=now)
     first, last = _day(start), _day(end)
     if first is None or last is None:
         raise aar.InvalidAfterAction("give the first and the last day (YYYY-MM-DD)")
-    return aar.after_action(session, start=first, end=last, zone=zone, as_of=now)
+    return _Asked(start=first, end=last)
+
+
+# The replay
+
+
+class InvalidReplay(aar.InvalidAfterAction):
+    """Replay options the page does not take; `code` says which: the crews or the rule."""
+
+    def __init__(self, reason: str, code: Literal["crews", "policy"]) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def replay_options(crews: str | None, policy: str | None) -> tuple[int | None, Policy]:
+    """The replay's crews (None, the recorded ones, when left blank) and rule from the
+    form (the recorded rule when left out); an `InvalidReplay` when the crews are not a
+    whole number from 0 to `replay.MAX_CREWS` or the rule is unknown."""
+    if policy and policy not in set(Policy):
+        raise InvalidReplay(f"no replay policy {policy!r}", "policy")
+    rule = Policy(policy) if policy else Policy.RECORDED
+    text = (crews or "").strip()
+    if not text:
+        return None, rule
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) > replay.MAX_CREWS:
+        raise InvalidReplay(f"a replay takes 0 to {replay.MAX_CREWS} crews", "crews")
+    return int(text), rule
+
+
+def replay_crew_text(crew_id: int | None, t: Mapping[str, str]) -> str:
+    """A crew of the replay by its id; an added crew (negative id) by its number."""
+    if crew_id is None:
+        return t["after_action_replay_no_crew"]
+    if crew_id < 0:
+        return t["after_action_replay_added_crew"].format(number=-crew_id)
+    return str(crew_id)
+
+
+def _signed_percent(change: float | None, t: Mapping[str, str]) -> str:
+    if change is None:
+        return t["supervisor_not_applicable"]
+    return "0%" if change == 0 else f"{change:+.1%}"
+
+
+def _replay_context(
+    session: Session,
+    travel: TravelTime,
+    asked: _Asked,
+    crews: str | None,
+    policy: str | None,
+    *,
+    recorded_crews: int,
+    language: Language,
+    zone: tzinfo,
+    now: datetime,
+) -> tuple[dict[str, Any], int]:
+    """The replay section's values and the page's status: its form always; the replay of
+    the report's period or storm only when the query asks for one (`crews` or `policy`
+    given), or why its options are refused (422)."""
+    t = i18n.strings(language)
+    context: dict[str, Any] = {
+        "form": {"crews": crews or "", "placeholder": recorded_crews, "most": replay.MAX_CREWS},
+        "policies": [
+            {
+                "value": rule.value,
+                "label": i18n.label(language, "replay_policy", rule),
+                "selected": rule.value == (policy or Policy.RECORDED.value),
+            }
+            for rule in Policy
+        ],
+        "result": None,
+        "refusal": None,
+    }
+    if crews is None and policy is None:
+        return context, 200
+    try:
+        count, rule = replay_options(crews, policy)
+        found = replay.after_action_replay(
+            session,
+            travel=travel,
+            start=asked.start,
+            end=asked.end,
+            storm=asked.storm,
+            crews=count,
+            policy=rule,
+            zone=zone,
+            as_of=now,
+        )
+    except InvalidReplay as refusal:
+        most = replay.MAX_CREWS
+        context["refusal"] = t[f"after_action_replay_refused_{refusal.code}"].format(most=most)
+        return context, refusal.status
+    except DomainError as refusal:
+        context["refusal"] = refusal_text(refusal, t)
+        return context, refusal.status
+    context["form"]["placeholder"] = found.recorded_crews
+    context["result"] = {
+        "recorded_minutes": f"{found.recorded_customer_minutes:,.0f}",
+        "minutes": f"{found.customer_minutes:,.0f}",
+        "change": _signed_percent(found.change, t),
+        "recorded_crews": found.recorded_crews,
+        "crews": found.crews,
+        "kept": found.restored_without_crew,
+        "jobs": [
+            {
+                "incident": job.incident_id,
+                "customers": job.customers,
+                "recorded_crew": replay_crew_text(job.recorded_crew_id, t),
+                "recorded_at": local_moment(job.recorded_at, language, zone, now),
+                "crew": replay_crew_text(job.crew_id, t),
+                "replayed_at": (
+                    local_moment(job.replayed_at, language, zone, now)
+                    if job.replayed_at is not None
+                    else None
+                ),
+            }
+            for job in found.jobs
+        ],
+    }
+    return context, 200
 
 
 @router.get(
@@ -243,31 +374,60 @@ def _report(
 def after_action_page(
     request: Request,
     session: SessionDep,
+    config: SettingsDep,
     staff: PrincipalDep,
     lang: str | None = None,
     start: str | None = None,
     end: str | None = None,
     storm: str | None = None,
+    replay_crews: str | None = None,
+    replay_policy: str | None = None,
 ) -> HTMLResponse:
-    """The after-action report of a storm or a period, with its charts."""
+    """The after-action report of a storm or a period, with its charts, and its replay
+    when asked for."""
     language = request_language(request, lang)
-    zone = request.app.state.settings.local_timezone
+    zone = config.local_timezone
     now = clock.now()
     context: dict[str, Any] = {
         "form": {"start": start or "", "end": end or "", "storm": storm or ""},
         "storms": storms.list_storms(session, limit=STORMS_LISTED),
         "report": None,
         "refusal": None,
+        "replay": None,
     }
     status = 200
     try:
-        report = _report(session, zone, now, start, end, storm)
+        asked = _asked(now, start, end, storm)
+        report = aar.after_action(
+            session, start=asked.start, end=asked.end, storm=asked.storm, zone=zone, as_of=now
+        )
     except DomainError as refusal:
         context["refusal"] = refusal_text(refusal, i18n.strings(language))
         status = refusal.status
     else:
         context["report"] = _context(report, language, zone, now)
-    params = {k: v for k, v in (("start", start), ("end", end), ("storm", storm)) if v}
+        context["replay"], status = _replay_context(
+            session,
+            PlanSettings.from_settings(config).travel,
+            asked,
+            replay_crews,
+            replay_policy,
+            recorded_crews=len(report.crews),
+            language=language,
+            zone=zone,
+            now=now,
+        )
+    params = {
+        k: v
+        for k, v in (
+            ("start", start),
+            ("end", end),
+            ("storm", storm),
+            ("replay_crews", replay_crews),
+            ("replay_policy", replay_policy),
+        )
+        if v
+    }
     return staff_page(
         "after_action.html",
         language,

@@ -11,6 +11,7 @@ from jinja2 import Environment, meta, nodes
 
 from dispatch.model import CrewStatus
 from dispatch.priority import CRITICAL_WEIGHTS
+from dispatch.replay import Policy
 from grid_topology.model import DeviceKind
 from maps import strings as map_strings
 from outage.care.enums import RequestState, RequestType, SlaStanding
@@ -150,6 +151,7 @@ TABLES: list[tuple[str, str, set[str]]] = [
     ("pages", "device_kind", _values(DeviceKind)),
     ("pages", "switch_source", _values(SwitchSource)),
     ("pages", "order_state", _values(OrderState)),
+    ("pages", "replay_policy", _values(Policy)),
     ("crew", "crew_state", _values(IncidentStatus)),
     ("crew", "cause", set(CAUSES)),
     ("channels", "status", _values(ReportStatus) | {"unknown"}),

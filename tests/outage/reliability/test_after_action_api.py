@@ -236,3 +236,102 @@ def test_the_page_lists_the_storms_steps(clients: tuple[TestClient, TestClient, 
     html = client.get("/after-action", params={"storm": storm, "lang": "en"}).text
     marks = html.split('id="storm-marks">', 1)[1].split("</ul>", 1)[0]
     assert "Declared" in marks and "level 2" in marks and "each outage&#39;s own time" in marks
+
+
+def _replay_section(html: str) -> str:
+    return html.split('id="replay"', 1)[1].split("</section>", 1)[0]
+
+
+def _figure(html: str, figure: str) -> str:
+    return html.split(f'id="{figure}"', 1)[1].split('class="value">', 1)[1].split("</p>", 1)[0]
+
+
+def test_the_page_replays_only_when_asked(clients: tuple[TestClient, TestClient, int]) -> None:
+    client, _, storm = clients
+    html = client.get("/after-action", params={"storm": storm, "lang": "en"}).text
+    section = _replay_section(html)
+    assert 'id="replay-form"' in section
+    assert f'name="storm" value="{storm}"' in section
+    assert 'name="replay_crews"' in section and 'name="replay_policy"' in section
+    assert 'id="replay-minutes"' not in section and 'id="replay-jobs"' not in section
+
+
+def test_the_replay_form_keeps_the_period(client: TestClient) -> None:
+    section = _replay_section(client.get("/after-action", params={**DAY, "lang": "en"}).text)
+    assert 'name="start" value="2025-03-10"' in section
+    assert 'name="end" value="2025-03-10"' in section
+    assert 'name="storm"' not in section
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "minutes"),
+    [("en", "Recorded customer-minutes", "630"), ("vi", "Khách hàng-phút thực tế", "630")],
+)
+def test_the_replay_with_the_recorded_crews_gives_back_the_recorded_minutes(
+    clients: tuple[TestClient, TestClient, int], lang: str, title: str, minutes: str
+) -> None:
+    client, _, storm = clients
+    page = client.get(
+        "/after-action", params={"storm": storm, "lang": lang, "replay_policy": "recorded"}
+    )
+    assert page.status_code == 200, page.text
+    section = _replay_section(page.text)
+    assert title in section
+    assert _figure(section, "replay-recorded-minutes") == _figure(section, "replay-minutes")
+    assert _figure(section, "replay-minutes") == minutes
+    assert _figure(section, "replay-change") == "0%"
+    assert _figure(section, "replay-crews-used") == "1 → 1"
+
+
+def test_the_replay_without_crews_leaves_the_job_not_done(
+    clients: tuple[TestClient, TestClient, int],
+) -> None:
+    client, _, storm = clients
+    page = client.get(
+        "/after-action",
+        params={"storm": storm, "lang": "en", "replay_crews": "0", "replay_policy": "planner"},
+    )
+    assert page.status_code == 200, page.text
+    section = _replay_section(page.text)
+    assert _figure(section, "replay-minutes") == "1,680"
+    assert _figure(section, "replay-change") == "+166.7%"
+    row = section.split('id="replay-jobs"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "no crew" in row and "not done" in row
+
+
+def test_the_replay_with_more_crews_counts_the_added_ones(
+    clients: tuple[TestClient, TestClient, int],
+) -> None:
+    client, _, storm = clients
+    html = client.get(
+        "/after-action", params={"storm": storm, "lang": "vi", "replay_crews": "2"}
+    ).text
+    assert _figure(_replay_section(html), "replay-crews-used") == "1 → 2"
+
+
+@pytest.mark.parametrize(
+    ("replay", "reason"),
+    [
+        ({"replay_crews": "abc"}, "the crews must be a whole number from 0 to 500"),
+        ({"replay_crews": "-1"}, "the crews must be a whole number from 0 to 500"),
+        ({"replay_crews": "9999"}, "the crews must be a whole number from 0 to 500"),
+        ({"replay_policy": "luck"}, "pick the recorded rule or the planner"),
+    ],
+)
+def test_the_page_says_why_it_refuses_a_replay_and_still_shows_the_report(
+    client: TestClient, replay: dict[str, str], reason: str
+) -> None:
+    page = client.get("/after-action", params={**DAY, "lang": "en", **replay})
+    assert page.status_code == 422
+    refusal = page.text.split('id="replay-refusal"', 1)[1].split("</p>", 1)[0]
+    assert reason in refusal
+    assert 'id="refusal"' not in page.text
+    for chart in ("customers-out-chart", "flow-chart", "crews-chart"):
+        assert f'id="{chart}"' in page.text
+    assert 'id="replay-jobs"' not in page.text
+
+
+def test_the_page_says_in_vietnamese_why_it_refuses_a_replay(client: TestClient) -> None:
+    page = client.get("/after-action", params={**DAY, "lang": "vi", "replay_crews": "abc"})
+    assert page.status_code == 422
+    assert "số đội phải là số nguyên từ 0 đến 500" in page.text
