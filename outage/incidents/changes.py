@@ -532,9 +532,9 @@ def set_etr(
 
 
 def withdraw_etr(session: Session, incident_id: int, *, actor: str, reason: str) -> bool:
-    """Take back an estimated ETR (a storm's region now being assessed): its customers are
-    told the damage is being assessed instead (`outage.storms`), so no message goes out
-    here. A crew's or a dispatcher's own time stays. False when there was nothing to take."""
+    """Take back an estimated ETR (a storm's region now being assessed): customers who
+    were told a time hear that it no longer holds while the damage is assessed. A crew's
+    or a dispatcher's own time stays. False when there was nothing to take."""
     incident = _load(session, incident_id)
     if incident.etr is None or incident.etr_source is not EtrSource.PREDICTED:
         return False
@@ -549,6 +549,7 @@ def withdraw_etr(session: Session, incident_id: int, *, actor: str, reason: str)
         reason=reason,
         details={"etr": None, "withdrawn": True, "previous": previous.isoformat()},
     )
+    incident_event(session, incident, EventKind.ETR_CHANGED, withdrawn=previous)
     return True
 
 

@@ -27,6 +27,7 @@ def incident_event(
     switching: bool = False,
     at: datetime | None = None,
     areas: Mapping[int, str | None] | None = None,
+    withdrawn: datetime | None = None,
 ) -> None:
     """Customers of the incident's device (or premise) are to be told `kind`.
 
@@ -41,7 +42,8 @@ def incident_event(
     `at`: when a partial restoration gave those customers supply again (a whole one's is
     the incident's `restored_at`). Every event names the cause, when known, and the area
     (the feeder's name, else the device's: never a customer's address); `areas`, read for
-    many incidents at once (`areas_of`), saves reading it again.
+    many incidents at once (`areas_of`), saves reading it again. `withdrawn`: the
+    estimated time an ETR change takes back (a storm's region now assessed).
     """
     hazard = incident.kind is IncidentKind.HAZARD
     if hazard and kind is not EventKind.OUTAGE_DETECTED:
@@ -59,6 +61,8 @@ def incident_event(
     restored_at = at or incident.restored_at
     if kind is EventKind.RESTORED and restored_at is not None:
         details["restored_at"] = restored_at.isoformat()
+    if withdrawn is not None:
+        details["withdrawn"] = withdrawn.isoformat()
     write_event(
         session,
         kind,

@@ -108,6 +108,12 @@ def _own_time(details: dict[str, Any]) -> ToldTime:
     )
 
 
+def _withdrawn(event: NotificationEvent) -> bool:
+    """An ETR change that takes the time back (the region's damage now being assessed):
+    told at once, to those who were told a time."""
+    return event.kind is EventKind.ETR_CHANGED and "withdrawn" in event.details
+
+
 def _written_to(key: str) -> str:
     """The recipient of a message already written, read back from its delivery key."""
     return key.split(":")[1]
@@ -224,9 +230,13 @@ class Fanout:
         if self._stale(session, event):
             return 0
         phase = self._phase(session, event)
-        if event.kind in ETR_KINDS and phase is not None and phase.assessing_damage:
+        withdrawn = _withdrawn(event)
+        assessing = phase is not None and phase.assessing_damage
+        if event.kind in ETR_KINDS and assessing and not withdrawn:
             return 0  # the region's damage is being assessed: no time is told
         told_etr = self._told_etr(session, event) if event.kind is EventKind.ETR_CHANGED else None
+        if withdrawn and (told_etr is None or not assessing):
+            return 0  # nobody holds a time to take back, or a new time is told instead
         if told_etr is not None and self._too_small(event, told_etr):
             return 0
         customers = self._customers(session, event)
@@ -501,7 +511,7 @@ class Fanout:
         for recipient in found:
             due = start
             who = recipient_key(recipient.customer_id, recipient.contact_key)
-            if event.kind is EventKind.ETR_CHANGED:
+            if event.kind is EventKind.ETR_CHANGED and not _withdrawn(event):
                 due = change_due(
                     due,
                     last_due=last_change.get(who),

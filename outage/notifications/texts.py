@@ -142,6 +142,7 @@ def _values(facts: Facts, language: Language, zone: tzinfo, sms: bool) -> dict[s
         "later": facts.etr is not None
         and facts.previous_etr is not None
         and facts.etr > facts.previous_etr,
+        "previous": _when(facts.previous_etr, language, zone),
         "restored": _when(facts.restored_at, language, zone),
         "cause": _cause(facts.cause, language),
         "area": _area(facts.area),

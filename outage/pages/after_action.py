@@ -17,7 +17,7 @@ report still shown.
 import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -251,11 +251,13 @@ def _asked(now: datetime, start: str | None, end: str | None, storm: str | None)
 
 
 class InvalidReplay(aar.InvalidAfterAction):
-    """Replay options the page does not take; `code` says which: the crews or the rule."""
+    """Replay options the page does not take; `option` says which (the page's words for it)."""
 
-    def __init__(self, reason: str, code: Literal["crews", "policy"]) -> None:
-        super().__init__(reason)
-        self.code = code
+    option: ClassVar[str] = "crews"
+
+
+class InvalidReplayPolicy(InvalidReplay):
+    option = "policy"
 
 
 def replay_options(crews: str | None, policy: str | None) -> tuple[int | None, Policy]:
@@ -263,13 +265,13 @@ def replay_options(crews: str | None, policy: str | None) -> tuple[int | None, P
     form (the recorded rule when left out); an `InvalidReplay` when the crews are not a
     whole number from 0 to `replay.MAX_CREWS` or the rule is unknown."""
     if policy and policy not in set(Policy):
-        raise InvalidReplay(f"no replay policy {policy!r}", "policy")
+        raise InvalidReplayPolicy(f"no replay policy {policy!r}")
     rule = Policy(policy) if policy else Policy.RECORDED
     text = (crews or "").strip()
     if not text:
         return None, rule
     if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) > replay.MAX_CREWS:
-        raise InvalidReplay(f"a replay takes 0 to {replay.MAX_CREWS} crews", "crews")
+        raise InvalidReplay(f"a replay takes 0 to {replay.MAX_CREWS} crews")
     return int(text), rule
 
 
@@ -334,7 +336,7 @@ def _replay_context(
         )
     except InvalidReplay as refusal:
         most = replay.MAX_CREWS
-        context["refusal"] = t[f"after_action_replay_refused_{refusal.code}"].format(most=most)
+        context["refusal"] = t[f"after_action_replay_refused_{refusal.option}"].format(most=most)
         return context, refusal.status
     except DomainError as refusal:
         context["refusal"] = refusal_text(refusal, t)

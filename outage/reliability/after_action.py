@@ -415,6 +415,30 @@ def _timeline(session: Session, start: datetime, limit: datetime) -> tuple[Hour,
     )
 
 
+def crew_trails(
+    session: Session, incidents: Any, actions: Sequence[AuditAction]
+) -> dict[int, list[TrailStep]]:
+    """The audit trail of the incidents (ids, or a query of them) as crews' jobs read it:
+    these actions, with the crew each names and a restoration's own time."""
+    trails: dict[int, list[TrailStep]] = defaultdict(list)
+    for event in session.scalars(
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id.in_(incidents), IncidentEvent.action.in_(actions))
+        .order_by(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.id)
+    ):
+        crew = event.details.get("crew_id")
+        restored = event.details.get("at") if event.action is AuditAction.RESTORED else None
+        trails[event.incident_id].append(
+            TrailStep(
+                event.at,
+                event.action,
+                int(crew) if crew is not None else None,
+                datetime.fromisoformat(restored) if restored else None,
+            )
+        )
+    return trails
+
+
 def _crews(session: Session, start: datetime, limit: datetime) -> tuple[CrewUse, ...]:
     shifts: dict[int, list[Span]] = defaultdict(list)
     for crew_id, starts_at, ends_at in session.execute(
@@ -433,22 +457,7 @@ def _crews(session: Session, start: datetime, limit: datetime) -> tuple[CrewUse,
         or_(Incident.restored_at.is_(None), Incident.restored_at >= start),
         or_(Incident.status != IncidentStatus.CANCELLED, Incident.updated_at >= start),
     )
-    trails: dict[int, list[TrailStep]] = defaultdict(list)
-    for event in session.scalars(
-        select(IncidentEvent).where(
-            IncidentEvent.incident_id.in_(incidents), IncidentEvent.action.in_(_JOB_TRAIL)
-        )
-    ):
-        crew = event.details.get("crew_id")
-        restored = event.details.get("at") if event.action is AuditAction.RESTORED else None
-        trails[event.incident_id].append(
-            TrailStep(
-                event.at,
-                event.action,
-                int(crew) if crew is not None else None,
-                datetime.fromisoformat(restored) if restored else None,
-            )
-        )
+    trails = crew_trails(session, incidents, _JOB_TRAIL)
     jobs: dict[int, list[Span]] = defaultdict(list)
     for trail in trails.values():
         for crew_id, span in job_spans(trail, limit):

@@ -49,8 +49,13 @@ from outage.crews.plan_inputs import HAZARD_KIND, incident_location
 from outage.grid.models import Device, Premise
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import IncidentStatus
-from outage.incidents.models import Incident, IncidentEvent
-from outage.reliability.after_action import InvalidAfterAction, report_period
+from outage.incidents.models import Incident
+from outage.reliability.after_action import (
+    InvalidAfterAction,
+    TrailStep,
+    crew_trails,
+    report_period,
+)
 from outage.reliability.indices import InterruptionRecord, merge_overlaps
 from outage.reliability.records import (
     IncidentHistory,
@@ -73,15 +78,6 @@ _TRAIL = (AuditAction.OPENED, *_SET_OFF, *_FINISH)
 
 
 @dataclass(frozen=True)
-class TrailEvent:
-    at: datetime
-    action: AuditAction
-    crew_id: int | None = None
-    restored_at: datetime | None = None
-    """A restoration's own time (the crew's), which the row's `at` may follow."""
-
-
-@dataclass(frozen=True)
 class RecordedJob:
     """A crew's job as the audit trail tells it."""
 
@@ -94,7 +90,7 @@ class RecordedJob:
     """Finished by a restoration (not closed or cancelled)."""
 
 
-def recorded_job(trail: Sequence[TrailEvent]) -> RecordedJob | None:
+def recorded_job(trail: Sequence[TrailStep]) -> RecordedJob | None:
     """The job of an incident's trail (the module's rule); None when no crew finished it."""
     ordered = sorted(trail, key=lambda e: e.at)
     finish = next((i for i, e in enumerate(ordered) if e.action in _FINISH), None)
@@ -246,26 +242,6 @@ class _Incident:
     location: Coordinate | None
 
 
-def _trails(session: Session, ids: Sequence[int]) -> dict[int, list[TrailEvent]]:
-    trails: dict[int, list[TrailEvent]] = defaultdict(list)
-    for event in session.scalars(
-        select(IncidentEvent)
-        .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.action.in_(_TRAIL))
-        .order_by(IncidentEvent.incident_id, IncidentEvent.at, IncidentEvent.id)
-    ):
-        crew = event.details.get("crew_id")
-        restored = event.details.get("at") if event.action is AuditAction.RESTORED else None
-        trails[event.incident_id].append(
-            TrailEvent(
-                event.at,
-                event.action,
-                int(crew) if crew is not None else None,
-                datetime.fromisoformat(restored) if restored else None,
-            )
-        )
-    return trails
-
-
 def _incidents(session: Session, start: datetime, limit: datetime) -> dict[int, _Incident]:
     """Incidents a crew may have worked on in the period: begun before its end, not over
     before its start."""
@@ -382,7 +358,7 @@ def after_action_replay(
     begin, finish, summary = report_period(session, start, end, storm, zone, now)
     limit = min(finish, now)
     incidents = _incidents(session, begin, limit)
-    trails = _trails(session, sorted(incidents))
+    trails = crew_trails(session, sorted(incidents), _TRAIL)
     recorded = {
         incident_id: job
         for incident_id, trail in trails.items()

@@ -7,7 +7,7 @@ A region without a phase of its own follows the storm's. Every change is audited
 `storm_events`. Every function takes the session and plain values and never commits.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -304,13 +304,22 @@ def set_times(
     session.flush()
 
 
-def _out(session: Session, storm: Storm) -> StormOut:
-    regions = session.execute(
+def _regions(
+    session: Session, storm_ids: Sequence[int]
+) -> dict[int, list[tuple[StormRegion, str]]]:
+    """Each storm's regions with their substations' names, in name order: one query."""
+    found: dict[int, list[tuple[StormRegion, str]]] = {i: [] for i in storm_ids}
+    for region, name in session.execute(
         select(StormRegion, Substation.name)
         .join(Substation, Substation.id == StormRegion.substation_id)
-        .where(StormRegion.storm_id == storm.id)
+        .where(StormRegion.storm_id.in_(storm_ids))
         .order_by(Substation.name)
-    ).all()
+    ).tuples():
+        found[region.storm_id].append((region, name))
+    return found
+
+
+def _out(storm: Storm, regions: Sequence[tuple[StormRegion, str]]) -> StormOut:
     return StormOut(
         id=storm.id,
         name=storm.name,
@@ -330,13 +339,15 @@ def _out(session: Session, storm: Storm) -> StormOut:
 
 
 def get_storm(session: Session, storm_id: int) -> StormOut:
-    return _out(session, _load(session, storm_id))
+    storm = _load(session, storm_id)
+    return _out(storm, _regions(session, [storm.id])[storm.id])
 
 
 def list_storms(session: Session, *, limit: int = 50) -> list[StormOut]:
     """Newest first."""
-    storms = session.scalars(select(Storm).order_by(Storm.declared_at.desc()).limit(limit))
-    return [_out(session, s) for s in storms]
+    storms = list(session.scalars(select(Storm).order_by(Storm.declared_at.desc()).limit(limit)))
+    regions = _regions(session, [s.id for s in storms])
+    return [_out(s, regions[s.id]) for s in storms]
 
 
 def proposal(

@@ -26,19 +26,10 @@ from dispatch.model import (
 from dispatch.optimizer import greedy_plan, plan
 from dispatch.priority import Priorities
 from grid_topology.model import Coordinate
+from tests.dispatch.km_travel import KmTravel
 
 NOW = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 S = Skill
-
-
-class KmTravel:
-    """Points are kilometres on a plane; crews drive a kilometre a minute."""
-
-    def seconds(self, origin: Coordinate, destination: Coordinate) -> float:
-        return 60 * math.dist(origin, destination)
-
-    def matrix(self, points: Sequence[Coordinate]) -> list[list[int]]:
-        return [[math.ceil(self.seconds(a, b)) for b in points] for a in points]
 
 
 TRAVEL = KmTravel()

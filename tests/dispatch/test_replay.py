@@ -4,7 +4,6 @@ Places are kilometres on a plane (`KmTravel`: one minute per kilometre), and tim
 minutes from `START`, so the times are easy to work out by hand.
 """
 
-import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,19 +22,10 @@ from dispatch.replay import (
     replay,
 )
 from grid_topology.model import Coordinate
+from tests.dispatch.km_travel import KmTravel
 
 START = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 S = Skill
-
-
-class KmTravel:
-    """Points are kilometres on a plane; crews drive a kilometre a minute."""
-
-    def seconds(self, origin: Coordinate, destination: Coordinate) -> float:
-        return 60 * math.dist(origin, destination)
-
-    def matrix(self, points: Sequence[Coordinate]) -> list[list[int]]:
-        return [[math.ceil(self.seconds(a, b)) for b in points] for a in points]
 
 
 TRAVEL = KmTravel()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.etr import EtrSource
 from outage.db import session_scope
 from outage.i18n import Language
-from outage.incidents.changes import set_etr
+from outage.incidents.changes import set_etr, withdraw_etr
 from outage.intake.channels.texts import sms_text
 from outage.outbox.enums import EventKind
 from outage.storms import service as storms
@@ -43,13 +43,12 @@ STORM_DAMAGE = {
 STORM_TIME = {Language.EN: "storm repairs done by", Language.VI: "khắc phục xong bão trước"}
 
 
-def _detected(sessions: sessionmaker[Session], incident: int) -> list[tuple[Language, str]]:
+def _bodies(
+    sessions: sessionmaker[Session], incident: int, *kinds: EventKind
+) -> list[tuple[Language, str]]:
+    """(language, body) of the incident's messages of these kinds."""
     with sessions() as session:
-        return [
-            (m.language, m.body)
-            for m in messages_of(session, incident)
-            if m.kind is EventKind.OUTAGE_DETECTED
-        ]
+        return [(m.language, m.body) for m in messages_of(session, incident) if m.kind in kinds]
 
 
 def test_while_damage_is_assessed_the_notice_says_so(
@@ -62,7 +61,7 @@ def test_while_damage_is_assessed_the_notice_says_so(
     declare(StormPhase.ASSESSING)
     incident = open_outage(grid.fuse)
     drain()
-    bodies = _detected(sessions, incident)
+    bodies = _bodies(sessions, incident, EventKind.OUTAGE_DETECTED)
     assert bodies
     assert all(sms_text(ASSESSING[language]) in sms_text(body) for language, body in bodies)
 
@@ -87,7 +86,7 @@ def test_in_the_global_phase_the_notice_gives_the_storms_time(
         )
     incident = open_outage(grid.fuse)
     drain()
-    bodies = _detected(sessions, incident)
+    bodies = _bodies(sessions, incident, EventKind.OUTAGE_DETECTED)
     assert bodies
     assert all(sms_text(STORM_TIME[language]) in sms_text(body) for language, body in bodies)
 
@@ -104,12 +103,7 @@ def test_the_storms_time_written_to_an_outage_is_told_as_the_storms(
         etr = datetime.now(UTC) + timedelta(hours=30)
         set_etr(session, incident, etr=etr, scope=EtrScope.STORM, actor="dispatch-planner")
     drain()
-    with sessions() as session:
-        bodies = [
-            (m.language, m.body)
-            for m in messages_of(session, incident)
-            if m.kind in (EventKind.ETR_SET, EventKind.ETR_CHANGED)
-        ]
+    bodies = _bodies(sessions, incident, EventKind.ETR_SET, EventKind.ETR_CHANGED)
     assert bodies
     assert all(sms_text(STORM_DAMAGE[language]) in sms_text(body) for language, body in bodies)
 
@@ -131,3 +125,44 @@ def test_no_time_set_while_damage_is_assessed_reaches_anyone(
     with sessions() as session:
         kinds = {m.kind for m in messages_of(session, incident)}
     assert not kinds & {EventKind.ETR_SET, EventKind.ETR_CHANGED}
+
+
+WITHDRAWN = {Language.EN: "no longer holds", Language.VI: "không còn đúng"}
+
+
+def test_a_time_told_then_withdrawn_for_assessment_is_taken_back(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+    declare: Callable[[StormPhase], int],
+) -> None:
+    incident = open_outage(grid.fuse)
+    with session_scope(sessions) as session:
+        set_etr(session, incident, etr=datetime.now(UTC) + timedelta(hours=3))
+    drain()
+    declare(StormPhase.ASSESSING)
+    with session_scope(sessions) as session:
+        assert withdraw_etr(session, incident, actor="dispatch-planner", reason="assessing")
+    drain()
+    bodies = _bodies(sessions, incident, EventKind.ETR_CHANGED)
+    assert bodies
+    assert all(sms_text(WITHDRAWN[language]) in sms_text(body) for language, body in bodies)
+
+
+def test_a_withdrawn_time_nobody_was_told_is_not_sent(
+    sessions: sessionmaker[Session],
+    drain: Drain,
+    grid: Grid,
+    open_outage: Callable[..., int],
+    declare: Callable[[StormPhase], int],
+) -> None:
+    declare(StormPhase.ASSESSING)
+    incident = open_outage(grid.fuse)
+    with session_scope(sessions) as session:
+        set_etr(session, incident, etr=datetime.now(UTC) + timedelta(hours=3))
+    drain()
+    with session_scope(sessions) as session:
+        assert withdraw_etr(session, incident, actor="dispatch-planner", reason="assessing")
+    drain()
+    assert _bodies(sessions, incident, EventKind.ETR_CHANGED) == []

@@ -50,7 +50,7 @@ def test_a_replay_left_blank_takes_the_recorded_crews_and_rule() -> None:
 
 
 @pytest.mark.parametrize(
-    ("crews", "policy", "code"),
+    ("crews", "policy", "option"),
     [
         ("abc", None, "crews"),
         ("-1", None, "crews"),
@@ -61,11 +61,11 @@ def test_a_replay_left_blank_takes_the_recorded_crews_and_rule() -> None:
     ],
 )
 def test_a_replay_option_out_of_bounds_is_refused_naming_it(
-    crews: str, policy: str | None, code: str
+    crews: str, policy: str | None, option: str
 ) -> None:
     with pytest.raises(InvalidReplay) as refused:
         replay_options(crews, policy)
-    assert refused.value.code == code
+    assert refused.value.option == option
     assert refused.value.status == 422
 
 

@@ -13,12 +13,11 @@ from dispatch.replay import Policy
 from dispatch.travel import GreatCircleTravel
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
-from outage.reliability.after_action import InvalidAfterAction
+from outage.reliability.after_action import InvalidAfterAction, TrailStep
 from outage.reliability.replay import (
     MAX_CREWS,
     RecordedJob,
     Replay,
-    TrailEvent,
     after_action_replay,
     crews_work,
     recorded_job,
@@ -167,18 +166,18 @@ def test_a_job_its_crew_left_for_another_before_it_was_finished_is_not_the_crews
 
 def test_a_plans_assignment_cancelled_before_the_crew_set_off_is_no_job() -> None:
     trail = [
-        TrailEvent(local(8), AuditAction.OPENED),
-        TrailEvent(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
-        TrailEvent(local(8, 30), AuditAction.CANCELLED),
+        TrailStep(local(8), AuditAction.OPENED, None),
+        TrailStep(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
+        TrailStep(local(8, 30), AuditAction.CANCELLED, None),
     ]
     assert recorded_job(trail) is None
 
 
 def test_an_assigned_crews_restoration_is_its_job_from_the_assignment() -> None:
     trail = [
-        TrailEvent(local(8), AuditAction.OPENED),
-        TrailEvent(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
-        TrailEvent(local(9), AuditAction.RESTORED, restored_at=local(8, 50)),
+        TrailStep(local(8), AuditAction.OPENED, None),
+        TrailStep(local(8, 5), AuditAction.ASSIGNED, crew_id=1),
+        TrailStep(local(9), AuditAction.RESTORED, None, restored_at=local(8, 50)),
     ]
     assert recorded_job(trail) == RecordedJob(
         1, local(8), local(8, 5), local(8, 5), local(8, 50), restored=True
