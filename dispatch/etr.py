@@ -22,7 +22,8 @@ range the restoration likely falls in, from its earliest to its latest (by defau
 - The sum of the parts' percentiles is not the percentile of the sum, and the plan's
   travel and backlog are guesses too, so the range is calibrated (`Calibration`) on what
   happened to the estimates told before: split-conformal quantile correction, by stage
-  (before the crew's arrival, on site) and storm, on the estimates' own records.
+  (before the crew's arrival, on site) and storm, on the estimates' own records; the
+  headline's factor only when it is beyond the noise of those records (`_beyond_noise`).
 - An ETR a crew or dispatcher set wins over any estimate until it is about to pass with
   the power still off (`needs_reestimate`); then the estimate takes over, so customers
   hear before it passes. It has no range: it is their word.
@@ -395,6 +396,17 @@ def _conformal_factor(scores: Sequence[float], share: float) -> float:
     return math.exp(ordered[max(rank, 1) - 1])
 
 
+def _beyond_noise(outcomes: Sequence[Outcome], factor: float) -> float:
+    """The headline's factor, or none (1) when it is within two standard errors of a
+    median of the outcomes' log-ratios: a correction of the noise adds noise."""
+    scores = [
+        math.log(max(o.actual_s, MIN_SECONDS) / max(o.estimate.expected_s, MIN_SECONDS))
+        for o in outcomes
+    ]
+    error = 1.2533 * statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0
+    return factor if abs(math.log(factor)) > 2 * error else 1.0
+
+
 MIN_SECONDS = 60.0
 """Shorter times are taken as a minute: a ratio to nothing says nothing."""
 
@@ -433,7 +445,7 @@ class Calibration:
 
         return Correction(
             earliest=factor("earliest_s", quantiles.earliest),
-            expected=factor("expected_s", quantiles.expected),
+            expected=_beyond_noise(outcomes, factor("expected_s", quantiles.expected)),
             latest=factor("latest_s", quantiles.latest),
             outcomes=len(outcomes),
         )

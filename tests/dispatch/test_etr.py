@@ -204,6 +204,16 @@ def test_calibration_stretches_estimates_that_ran_late() -> None:
     assert 0.8 <= share_by_latest <= 0.83
 
 
+def test_a_headline_correction_within_the_noise_of_the_outcomes_is_not_made() -> None:
+    # Half the repairs took half their hour, half twice it, one a little more: a median
+    # 3 % late, far within the noise of so spread a sample.
+    ratios = [0.5] * 50 + [2.0] * 50 + [1.03]
+    calibration = Calibration(outcomes(Stage.BEFORE_ARRIVAL, False, ratios))
+    assert calibration.correction(Stage.BEFORE_ARRIVAL, False).expected == 1.0
+    late = Calibration(outcomes(Stage.BEFORE_ARRIVAL, False, [r * 2 for r in ratios]))
+    assert late.correction(Stage.BEFORE_ARRIVAL, False).expected == pytest.approx(2.06)
+
+
 def test_calibration_keeps_the_range_in_order() -> None:
     ratios = [1.0] * 40
     calibration = Calibration(outcomes(Stage.ON_SITE, False, ratios))
