@@ -4,20 +4,26 @@ An ETR is three times: the expected one (the median, the headline customers see)
 range the restoration likely falls in, from its earliest to its latest (by default the
 20th and 80th percentiles, `Quantiles`). It is backlog + travel + assessment + repair:
 
-- Repair (crew on site to power back) comes from the durations of closed incidents: of
-  the same device kind and cause, in a storm or not, by day or by night, falling back to
-  fewer conditions, then to the kind alone; the first group with at least `min_samples`.
-  With no history, a default per device kind. Once the crew has been on site a while,
-  the estimate is of the time left, from the repairs that took longer. Damage someone
-  assessed sets the expected repair to the work they said it needs (`assessed`).
-- Assessment is finding the fault once in the area (patrolling a line), per device kind.
+- Repair (crew on site to power back) comes from the durations of closed incidents of
+  the same device kind (at least `min_samples`), moved by the effects of its conditions:
+  the cause (once known, with at least `min_samples` repairs of it), a storm, by day or
+  by night. The effects are multiplicative and learnt on the repairs of all kinds
+  together (`_Fit`: medians of log-durations, backfitted), so a night slows a kind seen
+  mostly by day and a small group's noise does not make its estimate. With no history,
+  a default per device kind. Once the crew has been on site a while, the estimate is of
+  the time left, from the repairs that took longer. Damage someone assessed sets the
+  expected repair to the work they said it needs (`assessed`).
+- Assessment is finding the fault once in the area (patrolling a line), per device kind:
+  added to a default repair only, since a repair of the history is timed from the crew's
+  arrival and includes it (`assessment_to_come`).
 - Travel is the crew's drive there (`dispatch.travel`, or the plan's visit).
 - Backlog is the wait for the crew: the jobs ahead of this one on its route in the plan
   (`crew_backlog_s`), and its shift's start.
 - The sum of the parts' percentiles is not the percentile of the sum, and the plan's
   travel and backlog are guesses too, so the range is calibrated (`Calibration`) on what
   happened to the estimates told before: split-conformal quantile correction, by stage
-  (before the crew's arrival, on site) and storm, on the estimates' own records.
+  (before the crew's arrival, on site) and storm, on the estimates' own records; the
+  headline's factor only when it is beyond the noise of those records (`_beyond_noise`).
 - An ETR a crew or dispatcher set wins over any estimate until it is about to pass with
   the power still off (`needs_reestimate`); then the estimate takes over, so customers
   hear before it passes. It has no range: it is their word.
@@ -28,6 +34,7 @@ Pure: plain values in, plain values out.
 """
 
 import math
+import statistics
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -187,8 +194,72 @@ def _default_spread(
     return Spread(at(quantiles.earliest), at(quantiles.expected), at(quantiles.latest))
 
 
+_Conditions = tuple[str | None, bool | None, bool | None]
+"""A repair's cause, storm and daytime, each None when not known (or not counted)."""
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """Log-durations as the kind's level plus one term per condition (cause, storm,
+    daytime), each fitted on the repairs of all kinds by backfitting medians: a night
+    slows a fuse's repair as it slows a line's, so a group too small for its own
+    percentiles still gets its conditions' effect, learnt from the others."""
+
+    kinds: Mapping[str, float]
+    effects: tuple[Mapping[Hashable, float], ...]
+    """Per condition (cause, storm, daytime): its effect by level."""
+    typical: tuple[float, ...]
+    """Per condition: its effect averaged over the repairs, for a condition not known."""
+    residuals: Mapping[str, tuple[float, ...]]
+    """By kind: the repairs' log-durations less their fit."""
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[str, _Conditions, float]], *, rounds: int = 8) -> "_Fit":
+        width = len(rows[0][1]) if rows else 0
+        kinds: dict[str, float] = defaultdict(float)
+        effects: list[dict[Hashable, float]] = [defaultdict(float) for _ in range(width)]
+
+        def fitted(kind: str, levels: _Conditions) -> float:
+            return kinds[kind] + sum(effects[n][level] for n, level in enumerate(levels))
+
+        for _ in range(rounds):
+            by_kind: dict[str, list[float]] = defaultdict(list)
+            for kind, levels, y in rows:
+                by_kind[kind].append(y - fitted(kind, levels) + kinds[kind])
+            kinds.update({kind: statistics.median(ys) for kind, ys in by_kind.items()})
+            for n in range(width):
+                by_level: dict[Hashable, list[float]] = defaultdict(list)
+                for kind, levels, y in rows:
+                    own = effects[n][levels[n]]
+                    by_level[levels[n]].append(y - fitted(kind, levels) + own)
+                effects[n].update({lv: statistics.median(ys) for lv, ys in by_level.items()})
+        residuals: dict[str, list[float]] = defaultdict(list)
+        for kind, levels, y in rows:
+            residuals[kind].append(y - fitted(kind, levels))
+        typical = tuple(
+            statistics.fmean(effects[n][levels[n]] for _, levels, _ in rows) for n in range(width)
+        )
+        return cls(
+            kinds=dict(kinds),
+            effects=tuple(dict(e) for e in effects),
+            typical=typical,
+            residuals={kind: tuple(r) for kind, r in residuals.items()},
+        )
+
+    def log_median(self, kind: str, levels: Sequence[Hashable]) -> float:
+        return self.kinds[kind] + sum(
+            self.effects[n][level] if level in self.effects[n] else self.typical[n]
+            for n, level in enumerate(levels)
+        )
+
+
+_ROUNDING_S = 1e-6
+"""Durations rebuilt from logarithms are this close to the recorded ones."""
+
+
 class RepairHistory:
-    """Repair estimates from the closed incidents, by device kind, cause and time of day."""
+    """Repair estimates from the closed incidents: the device kind's repairs, moved by
+    the effect of the cause (when known), a storm and the time of day (`_Fit`)."""
 
     def __init__(
         self,
@@ -201,31 +272,39 @@ class RepairHistory:
         self.quantiles = quantiles
         self.min_samples = min_samples
         self.defaults = defaults
-        self._groups: dict[tuple[Hashable, ...], list[float]] = defaultdict(list)
-        for sample in samples:
-            keys = self._keys(sample.device_kind, sample.cause, sample.storm, sample.daytime)
-            for basis, key in keys:
-                self._groups[(basis, *key)].append(sample.duration_s)
+        listed = [s for s in samples if s.duration_s > 0]
+        count: dict[Hashable, int] = defaultdict(int)
+        for sample in listed:
+            count[("kind", sample.device_kind)] += 1
+            count[("cause", sample.cause)] += 1
+            count[("storm", sample.storm)] += 1
+            count[("daytime", sample.daytime)] += 1
+        self._count = dict(count)
+        known = [s for s in listed if self._count[("kind", s.device_kind)] >= min_samples]
+        self._with_cause = _Fit.of(
+            [
+                (s.device_kind, self._levels(s.cause, s.storm, s.daytime), math.log(s.duration_s))
+                for s in known
+            ]
+        )
+        self._without_cause = _Fit.of(
+            [
+                (s.device_kind, self._levels(None, s.storm, s.daytime), math.log(s.duration_s))
+                for s in known
+            ]
+        )
 
-    @staticmethod
-    def _keys(
-        kind: str, cause: str | None, storm: bool | None, daytime: bool | None
-    ) -> list[tuple[Basis, tuple[Hashable, ...]]]:
-        """The groups a repair belongs to, most alike first: a storm's repairs are of
-        another kind of damage, and a night's slower, so those conditions go first."""
-        conditions: list[tuple[Hashable, ...]] = []
-        if storm is not None and daytime is not None:
-            conditions.append((storm, daytime))
-        if storm is not None:
-            conditions.append((storm, None))
-        if daytime is not None:
-            conditions.append((None, daytime))
-        conditions.append((None, None))
-        keys: list[tuple[Basis, tuple[Hashable, ...]]] = []
-        if cause is not None:
-            keys += [(Basis.KIND_AND_CAUSE, (kind, cause, *c)) for c in conditions]
-        keys += [(Basis.KIND, (kind, *c)) for c in conditions]
-        return keys
+    def _level(self, condition: str, value: Hashable) -> Hashable:
+        """A condition's value, or None (not told apart) with fewer than `min_samples`."""
+        return value if self._count.get((condition, value), 0) >= self.min_samples else None
+
+    def _levels(self, cause: str | None, storm: bool | None, daytime: bool | None) -> _Conditions:
+        level = self._level
+        return (
+            cause if level("cause", cause) is not None else None,
+            storm if level("storm", storm) is not None else None,
+            daytime if level("daytime", daytime) is not None else None,
+        )
 
     def estimate(
         self,
@@ -236,17 +315,26 @@ class RepairHistory:
         daytime: bool | None = None,
         elapsed_s: float = 0.0,
     ) -> RepairEstimate:
-        """Repair time left after `elapsed_s` on site (the whole repair before arrival)."""
+        """Repair time left after `elapsed_s` on site (the whole repair before arrival):
+        the kind's repairs as they would have gone in these conditions (its residuals
+        about the fit's median for them); by cause when the cause is known with enough
+        repairs, else of any cause."""
         q = self.quantiles
-        for basis, key in self._keys(device_kind, cause, storm, daytime):
-            durations = self._groups.get((basis, *key), ())
-            longer = [d - elapsed_s for d in durations if d > elapsed_s]
+        samples = self._count.get(("kind", device_kind), 0)
+        if samples >= self.min_samples:
+            levels = self._levels(cause, storm, daytime)
+            by_cause = levels[0] is not None
+            fit = self._with_cause if by_cause else self._without_cause
+            middle = fit.log_median(device_kind, levels)
+            durations = [math.exp(middle + r) for r in fit.residuals[device_kind]]
+            longer = [d - elapsed_s for d in durations if d - elapsed_s > _ROUNDING_S]
             if len(longer) >= self.min_samples:
                 spread = Spread(
                     percentile(longer, q.earliest),
                     percentile(longer, q.expected),
                     percentile(longer, q.latest),
                 )
+                basis = Basis.KIND_AND_CAUSE if by_cause else Basis.KIND
                 return RepairEstimate(spread=spread, basis=basis, samples=len(longer))
         whole = _default_spread(device_kind, q, self.defaults)
 
@@ -308,6 +396,17 @@ def _conformal_factor(scores: Sequence[float], share: float) -> float:
     return math.exp(ordered[max(rank, 1) - 1])
 
 
+def _beyond_noise(outcomes: Sequence[Outcome], factor: float) -> float:
+    """The headline's factor, or none (1) when it is within two standard errors of a
+    median of the outcomes' log-ratios: a correction of the noise adds noise."""
+    scores = [
+        math.log(max(o.actual_s, MIN_SECONDS) / max(o.estimate.expected_s, MIN_SECONDS))
+        for o in outcomes
+    ]
+    error = 1.2533 * statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0
+    return factor if abs(math.log(factor)) > 2 * error else 1.0
+
+
 MIN_SECONDS = 60.0
 """Shorter times are taken as a minute: a ratio to nothing says nothing."""
 
@@ -346,7 +445,7 @@ class Calibration:
 
         return Correction(
             earliest=factor("earliest_s", quantiles.earliest),
-            expected=factor("expected_s", quantiles.expected),
+            expected=_beyond_noise(outcomes, factor("expected_s", quantiles.expected)),
             latest=factor("latest_s", quantiles.latest),
             outcomes=len(outcomes),
         )
@@ -370,6 +469,13 @@ def daytime(moment: datetime, zone: tzinfo) -> bool:
 def assessment_s(device_kind: str) -> float:
     """Time to find the fault once in the area, by device kind."""
     return 60 * DEFAULT_ASSESSMENT_MIN.get(device_kind, FALLBACK_ASSESSMENT_MIN)
+
+
+def assessment_to_come(device_kind: str, repair: RepairEstimate) -> float:
+    """Time to find the fault still to add to `repair`: none when the repair is of the
+    history (timed from the crew on site, finding the fault included) or assessed (found
+    already); the kind's assessment on top of a default."""
+    return assessment_s(device_kind) if repair.basis is Basis.DEFAULT else 0.0
 
 
 def crew_backlog_s(plan: Plan, job_id: int) -> float | None:

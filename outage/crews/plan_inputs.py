@@ -32,7 +32,7 @@ from dispatch.etr import (
     EtrSource,
     RepairEstimate,
     RepairHistory,
-    assessment_s,
+    assessment_to_come,
     daytime,
 )
 from dispatch.work import skills_for
@@ -257,11 +257,12 @@ def repair_left(work: Work, history: RepairHistory, at: Conditions) -> RepairEst
 
 
 def _on_site_s(work: Work, history: RepairHistory, at: Conditions) -> float:
-    """Expected seconds on site still to come: assessment and repair, less what is done."""
-    left = repair_left(work, history, at).expected_s
+    """Expected seconds on site still to come: assessment (`assessment_to_come`) and
+    repair, less what is done."""
+    left = repair_left(work, history, at)
     if work.status in IN_PROGRESS and work.on_site_since is not None:
-        return left
-    return assessment_s(work.kind) + left
+        return left.expected_s
+    return assessment_to_come(work.kind, left) + left.expected_s
 
 
 def dispatch_job(

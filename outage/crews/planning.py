@@ -34,7 +34,7 @@ from dispatch.etr import (
     ManualEtr,
     Quantiles,
     Stage,
-    assessment_s,
+    assessment_to_come,
     crew_backlog_s,
     estimate_etr,
     last_of,
@@ -128,7 +128,7 @@ def estimate_for(
         stage = Stage.BEFORE_ARRIVAL
         travel = float(visit.travel_s) if visit else 0.0
         backlog = crew_backlog_s(result, work.id) or 0.0
-        look = assessment_s(work.kind) if work.damage is None else 0.0  # assessed already
+        look = assessment_to_come(work.kind, repair)
     etr = estimate_etr(
         now=at.now,
         repair=repair,
