@@ -37,7 +37,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import dispatch.model as dispatch
-from dispatch.etr import RepairHistory, assessment_s
+from dispatch.etr import RepairHistory, assessment_to_come
 from dispatch.replay import FieldCrew, FieldJob, Policy, recorded_lags, replay
 from dispatch.travel import TravelTime
 from dispatch.work import skills_for
@@ -288,13 +288,13 @@ def _field_job(
     history: RepairHistory,
 ) -> FieldJob:
     assert incident.location is not None
-    estimate = history.estimate(incident.kind, incident.cause).expected_s
+    repair = history.estimate(incident.kind, incident.cause)
     kind = None if incident.kind == HAZARD_KIND else incident.kind
     return FieldJob(
         job=dispatch.Job(
             id=incident.id,
             location=incident.location,
-            repair_s=assessment_s(incident.kind) + estimate,
+            repair_s=assessment_to_come(incident.kind, repair) + repair.expected_s,
             skills=skills_for(kind, incident.hazard),
             customers=incident.customers,
             hazard=incident.is_hazard,
