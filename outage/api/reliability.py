@@ -15,6 +15,7 @@ from outage.reliability.schemas import (
     ReplayOut,
     after_action_csv,
     parse_moment,
+    replay_csv,
     report_csv,
 )
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
@@ -149,8 +150,7 @@ def after_action_export(found: AfterActionDep) -> Response:
     )
 
 
-@after_action_router.get("/after-action/replay", response_model=ReplayOut)
-def after_action_replay(
+def replay_report(
     session: SessionDep,
     config: SettingsDep,
     start: StartQuery = None,
@@ -169,11 +169,9 @@ def after_action_replay(
             "rule; planner: every job goes by the planner's rule."
         ),
     ] = Policy.RECORDED,
-) -> ReplayOut:
-    """The period's or storm's outages replayed with other crews or the planner's rule,
-    beside the recorded customer-minutes; with the recorded crews and `recorded`, the
-    replay gives back the record."""
-    found = replay.after_action_replay(
+) -> replay.Replay:
+    """The replay the query asks for, of a period or a storm as the report takes them."""
+    return replay.after_action_replay(
         session,
         travel=PlanSettings.from_settings(config).travel,
         start=parse_moment("start", start) if start is not None else None,
@@ -183,4 +181,29 @@ def after_action_replay(
         policy=policy,
         zone=config.local_timezone,
     )
+
+
+ReplayDep = Annotated[replay.Replay, Depends(replay_report)]
+
+
+@after_action_router.get("/after-action/replay", response_model=ReplayOut)
+def after_action_replay(found: ReplayDep) -> ReplayOut:
+    """The period's or storm's outages replayed with other crews or the planner's rule,
+    beside the recorded customer-minutes; with the recorded crews and `recorded`, the
+    replay gives back the record."""
     return ReplayOut.model_validate(found)
+
+
+@after_action_router.get(
+    "/after-action/replay.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def after_action_replay_export(found: ReplayDep) -> Response:
+    """The same replay as one long CSV: `section, item, measure, value`."""
+    name = f"replay-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
+    return Response(
+        content=replay_csv(found),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

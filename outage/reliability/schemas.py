@@ -13,6 +13,7 @@ from outage.notifications.enums import DeliveryChannel
 from outage.outbox.enums import EventKind
 from outage.reliability.after_action import AfterAction
 from outage.reliability.indices import Indices
+from outage.reliability.replay import Replay
 from outage.reliability.service import Moment, ReliabilityReport
 from outage.spreadsheet import cell
 from outage.storms.enums import StormAction
@@ -296,4 +297,32 @@ def after_action_csv(report: AfterAction) -> str:
     row("told", "all", "share", _percent(told.share))
     for count in report.notifications:
         row("notifications", f"{count.kind.value}/{count.channel.value}", "sent", count.sent)
+    return out.getvalue()
+
+
+def replay_csv(found: Replay) -> str:
+    """The replay in one long table, as the report's: `replay` (item `all`: the period,
+    the rule, the crews and the customer-minutes) and `job` (item: the incident;
+    customers, recorded_crew_id, recorded_at, crew_id, replayed_at)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "item", "measure", "value"])
+    summary = (
+        "start",
+        "end",
+        "as_of",
+        "storm_id",
+        "policy",
+        "recorded_crews",
+        "crews",
+        "recorded_customer_minutes",
+        "customer_minutes",
+        "change",
+        "restored_without_crew",
+    )
+    for measure in summary:
+        writer.writerow(["replay", "all", measure, cell(getattr(found, measure))])
+    for job in found.jobs:
+        for measure in ("customers", "recorded_crew_id", "recorded_at", "crew_id", "replayed_at"):
+            writer.writerow(["job", cell(job.incident_id), measure, cell(getattr(job, measure))])
     return out.getvalue()

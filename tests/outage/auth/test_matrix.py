@@ -495,6 +495,11 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/after-action/replay"): _request(
         "GET", "/api/v1/after-action/replay", params={"start": "2025-01-01", "end": "2025-01-31"}
     ),
+    ("GET", "/api/v1/after-action/replay.csv"): _request(
+        "GET",
+        "/api/v1/after-action/replay.csv",
+        params={"start": "2025-01-01", "end": "2025-01-31"},
+    ),
     ("GET", "/after-action"): _request(
         "GET", "/after-action", params={"start": "2025-01-01", "end": "2025-01-31"}
     ),

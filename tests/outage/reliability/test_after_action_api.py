@@ -137,6 +137,17 @@ def test_the_replay_of_a_storm_with_its_crews_gives_back_its_customer_minutes(
     assert datetime.fromisoformat(job["replayed_at"]) == datetime.fromisoformat(job["recorded_at"])
 
 
+def test_the_replay_exports_as_one_long_csv(clients: tuple[TestClient, TestClient, int]) -> None:
+    client, _, storm = clients
+    answer = client.get(f"{REPLAY}.csv", params={"storm": storm, "crews": 0})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    assert rows[0] == ["section", "item", "measure", "value"]
+    assert ["replay", "all", "customer_minutes", str(7 * 4 * 60.0)] in rows
+    assert [row[2:] for row in rows if row[0] == "job"][-1] == ["replayed_at", ""]
+
+
 def test_the_replay_without_crews_leaves_the_outage_on_to_the_storms_end(
     clients: tuple[TestClient, TestClient, int],
 ) -> None:
