@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,8 @@ class _KnownPlaces:
         self.travel = travel
         self.places = list(dict.fromkeys(places))
         self.index = {place: i for i, place in enumerate(self.places)}
-        self.table = np.array(travel.matrix(self.places), dtype=np.int64)
+        self._table: Any = None
+        """Made when a plan first asks: a replay of the recorded decisions never does."""
 
     def seconds(self, origin: Coordinate, destination: Coordinate) -> float:
         return self.travel.seconds(origin, destination)
@@ -143,8 +145,10 @@ class _KnownPlaces:
     def matrix(self, points: Sequence[Coordinate]) -> list[list[int]]:
         if not all(point in self.index for point in points):
             return self.travel.matrix(points)
+        if self._table is None:
+            self._table = np.array(self.travel.matrix(self.places), dtype=np.int64)
         rows = [self.index[point] for point in points]
-        return self.table[np.ix_(rows, rows)].tolist()  # type: ignore[no-any-return]
+        return self._table[np.ix_(rows, rows)].tolist()  # type: ignore[no-any-return]
 
 
 class _Replay:
@@ -187,19 +191,20 @@ class _Replay:
     def run(self) -> Replayed:
         for job in self.jobs.values():
             self.wake_at(job.known_at)
-        for crew_id in sorted(self.crews):
-            self.push(self.now, "free", crew_id)
+        for crew in self.crews.values():
+            crew.waiting = True  # all decide together at the start
+        self.wake_at(self.now)
         while self.events:
             event = heapq.heappop(self.events)
             self.now = max(self.now, event.at)
-            if event.kind == "wake":
-                self.wake()
-            elif event.kind == "set_off":
+            if event.kind == "set_off":
                 self.set_off(self.crews[event.crew_id], event.job_id)
-            else:
+                continue
+            if event.kind == "free":
                 crew = self.crews[event.crew_id]
                 crew.expected = None
-                self.decide(crew)
+                self.decide([crew])
+            self.wake()  # work became known, or a crew free: the waiting look again
         undone = tuple(sorted(set(self.jobs) - self.taken))
         return Replayed(tuple(sorted(self.done, key=lambda d: (d.finished, d.job_id))), undone)
 
@@ -210,25 +215,32 @@ class _Replay:
             self.push(at, "wake")
 
     def wake(self) -> None:
-        for crew in sorted(self.crews.values(), key=lambda c: c.field.crew.id):
-            if crew.waiting:
-                crew.waiting = False
-                self.decide(crew)
+        waiting = [c for c in self.crews.values() if c.waiting]
+        if waiting:
+            self.decide(waiting)
 
-    def decide(self, crew: _CrewState) -> None:
-        while crew.recorded and self.claimed(crew.recorded[0], crew):
-            crew.recorded.popleft()
-        if crew.recorded:
-            self.head_for(crew, crew.recorded[0])
-            return
-        job_id = self.planned_job(crew)
-        if job_id is None:
+    def decide(self, crews: Sequence[_CrewState]) -> None:
+        """Free crews take their next recorded job, or the first of their routes in one
+        plan; a crew with none waits (for work, another crew free, or its next shift)."""
+        planned = []
+        for crew in sorted(crews, key=lambda c: c.field.crew.id):
+            crew.waiting = False
+            while crew.recorded and self.claimed(crew.recorded[0], crew):
+                crew.recorded.popleft()
+            if crew.recorded:
+                self.head_for(crew, crew.recorded[0])
+            else:
+                planned.append(crew)
+        heads = self.plan_heads(planned) if planned else {}
+        for crew in planned:
+            job_id = heads.get(crew.field.crew.id)
+            if job_id is not None:
+                self.head_for(crew, job_id)
+                continue
             crew.waiting = True
             later = self.next_shift_start(crew.field)
             if later is not None:
                 self.wake_at(later)
-            return
-        self.head_for(crew, job_id)
 
     def head_for(self, crew: _CrewState, job_id: int) -> None:
         job = self.jobs[job_id]
@@ -268,20 +280,21 @@ class _Replay:
             return job.travel_s
         return max(0.0, job.travel_s + modelled - self.travel.seconds(job.origin, job.job.location))
 
-    def planned_job(self, crew: _CrewState) -> int | None:
-        """The first job of the crew's route in a plan of the jobs known and not taken."""
-        shift = self.shift_now(crew.field)
-        if shift is None:
-            return None
-        unavailable = self.taken | {c.heading_for for c in self.crews.values() if c is not crew}
+    def plan_heads(self, deciding: Sequence[_CrewState]) -> dict[int, int]:
+        """The first job of each deciding crew's route (those on shift), in one plan of
+        the jobs known and not taken, the other crews busy as the planner expects."""
+        shifts = {c.field.crew.id: self.shift_now(c.field) for c in deciding}
+        if not any(shifts.values()):
+            return {}
+        unavailable = self.taken | {c.heading_for for c in self.crews.values()}
         open_jobs = [
             j.job
             for j in self.jobs.values()
             if j.known_at <= self.now and j.job.id not in unavailable
         ]
         if not open_jobs:
-            return None
-        crews = [self.planning_crew(c, shift if c is crew else None) for c in self.crews.values()]
+            return {}
+        crews = [self.planning_crew(c, shifts.get(c.field.crew.id)) for c in self.crews.values()]
         plan = greedy_plan(
             open_jobs,
             [c for c in crews if c is not None],
@@ -289,8 +302,11 @@ class _Replay:
             now=self.now,
             priorities=self.priorities,
         )
-        route = plan.route(crew.field.crew.id)
-        return route[0].job_id if route else None
+        return {
+            crew_id: route[0].job_id
+            for crew_id in shifts
+            if shifts[crew_id] is not None and (route := plan.route(crew_id))
+        }
 
     def claimed(self, job_id: int, crew: _CrewState) -> bool:
         """Done, under way, or another crew is to set off for it."""

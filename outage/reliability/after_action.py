@@ -43,11 +43,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from outage import clock
 from outage.crews.models import Crew, CrewShift
+from outage.crews.plan_inputs import PLANNER
 from outage.errors import Invalid
 from outage.incidents import live as incidents_live
 from outage.incidents.enums import AuditAction, IncidentKind
@@ -204,6 +205,8 @@ class TrailStep:
     action: AuditAction
     crew_id: int | None
     restored_at: datetime | None = None
+    by_planner: bool = False
+    """Written by the dispatch planner (its assignments are a plan, not a dispatch)."""
 
 
 Span = tuple[datetime, datetime]
@@ -416,7 +419,7 @@ def _timeline(session: Session, start: datetime, limit: datetime) -> tuple[Hour,
 
 
 def crew_trails(
-    session: Session, incidents: Any, actions: Sequence[AuditAction]
+    session: Session, incidents: Select[tuple[int]] | Sequence[int], actions: Sequence[AuditAction]
 ) -> dict[int, list[TrailStep]]:
     """The audit trail of the incidents (ids, or a query of them) as crews' jobs read it:
     these actions, with the crew each names and a restoration's own time."""
@@ -434,6 +437,7 @@ def crew_trails(
                 event.action,
                 int(crew) if crew is not None else None,
                 datetime.fromisoformat(restored) if restored else None,
+                by_planner=event.actor == PLANNER,
             )
         )
     return trails

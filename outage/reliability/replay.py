@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 import dispatch.model as dispatch
@@ -67,8 +67,11 @@ from outage.reliability.records import (
 from outage.reliability.service import Moment
 
 MINUTE = timedelta(minutes=1)
-MAX_CREWS = 500
+MAX_CREWS = 200
 """More crews than any storm's mutual aid brings: a replay with more is refused."""
+MAX_WORK = 100_000
+"""Jobs times crews a replay plays at most (a few seconds to half a minute of planning):
+a bigger one is refused, so one request cannot hold a worker for long."""
 _SET_OFF = (AuditAction.EN_ROUTE, AuditAction.ASSIGNED, AuditAction.ON_SITE)
 _FINISH = frozenset({AuditAction.RESTORED, AuditAction.CLOSED, AuditAction.CANCELLED})
 _TRAIL = (AuditAction.OPENED, *_SET_OFF, *_FINISH)
@@ -97,7 +100,7 @@ def recorded_job(trail: Sequence[TrailStep]) -> RecordedJob | None:
     if finish is None:
         return None
     before = ordered[:finish]
-    went = [e for e in before if e.action in _SET_OFF and e.crew_id is not None]
+    went = [e for e in before if _sent(e)]
     if not went:
         return None
     crew = went[-1].crew_id
@@ -107,7 +110,7 @@ def recorded_job(trail: Sequence[TrailStep]) -> RecordedJob | None:
     if end.action is not AuditAction.RESTORED and all(
         e.action is AuditAction.ASSIGNED for e in own
     ):
-        return None  # planned for the crew, and over before it set off
+        return None  # assigned, and over before the crew set off
 
     def last(action: AuditAction) -> datetime | None:
         return max((e.at for e in own if e.action is action), default=None)
@@ -128,6 +131,14 @@ def recorded_job(trail: Sequence[TrailStep]) -> RecordedJob | None:
     )
 
 
+def _sent(step: TrailStep) -> bool:
+    """The crew set off (on its way, on site) or a dispatcher sent it; the planner's
+    assignment is only a plan until the crew goes."""
+    if step.crew_id is None or step.action not in _SET_OFF:
+        return False
+    return step.action is not AuditAction.ASSIGNED or not step.by_planner
+
+
 def crews_work(recorded: Mapping[int, RecordedJob]) -> dict[int, list[int]]:
     """Each crew's jobs in the order it set off for them, without those it left for
     another before they were finished: something else finished them (the repair of a
@@ -146,16 +157,18 @@ def crews_work(recorded: Mapping[int, RecordedJob]) -> dict[int, list[int]]:
 
 
 def replayed_history(history: IncidentHistory, restored_at: datetime | None) -> IncidentHistory:
-    """The outage restored at `restored_at` instead (None: still on), its earlier partial
-    restorations kept."""
-    kept = tuple(
-        s
-        for s in history.steps
-        if s.kind is not StepKind.RESTORED and (restored_at is None or s.at <= restored_at)
-    )
-    if restored_at is not None:
-        kept += (Step(StepKind.RESTORED, restored_at),)
-    return replace(history, steps=kept)
+    """The outage's first restoration (the crew's job) at `restored_at` instead (None:
+    still on): partial restorations before it kept up to then, what came after (a
+    setback, the restoration after it) kept, no earlier than then."""
+    first = next((i for i, s in enumerate(history.steps) if s.kind is StepKind.RESTORED), None)
+    if first is None:
+        return history
+    before = history.steps[:first]
+    if restored_at is None:
+        return replace(history, steps=before)
+    after = tuple(replace(s, at=max(s.at, restored_at)) for s in history.steps[first + 1 :])
+    kept = tuple(s for s in before if s.at <= restored_at)
+    return replace(history, steps=(*kept, Step(StepKind.RESTORED, restored_at), *after))
 
 
 def customer_minutes(
@@ -175,7 +188,7 @@ def customer_minutes(
 def resized(crews: Sequence[FieldCrew], count: int, busy: Mapping[int, int]) -> list[FieldCrew]:
     """`count` crews: the busiest of `crews` (by jobs done), or all and copies of them in
     turn, with negative ids and no jobs of their own."""
-    if count <= len(crews):
+    if count <= len(crews) or not crews:
         kept = sorted(crews, key=lambda c: (-busy.get(c.crew.id, 0), c.crew.id))[:count]
         return sorted(kept, key=lambda c: c.crew.id)
     ordered = sorted(crews, key=lambda c: c.crew.id)
@@ -219,6 +232,8 @@ class Replay:
     jobs: tuple[ReplayedJob, ...]
     restored_without_crew: int
     """Outages the crews' work did not end (their times are the recorded ones)."""
+    unplaced_jobs: int
+    """Crews' jobs at no known place: not replayed, their times the recorded ones."""
 
     @property
     def change(self) -> float | None:
@@ -242,9 +257,17 @@ class _Incident:
     location: Coordinate | None
 
 
-def _incidents(session: Session, start: datetime, limit: datetime) -> dict[int, _Incident]:
+def _worked(start: datetime, limit: datetime) -> Select[tuple[int]]:
     """Incidents a crew may have worked on in the period: begun before its end, not over
     before its start."""
+    return select(Incident.id).where(
+        Incident.started_at < limit,
+        or_(Incident.restored_at.is_(None), Incident.restored_at >= start),
+        or_(Incident.status != IncidentStatus.CANCELLED, Incident.updated_at >= start),
+    )
+
+
+def _incidents(session: Session, worked: Select[tuple[int]]) -> dict[int, _Incident]:
     lon, lat = incident_location()
     rows = session.execute(
         select(
@@ -260,11 +283,7 @@ def _incidents(session: Session, start: datetime, limit: datetime) -> dict[int, 
         )
         .outerjoin(Device, Device.id == Incident.device_id)
         .outerjoin(Premise, Premise.id == Incident.premise_id)
-        .where(
-            Incident.started_at < limit,
-            or_(Incident.restored_at.is_(None), Incident.restored_at >= start),
-            or_(Incident.status != IncidentStatus.CANCELLED, Incident.updated_at >= start),
-        )
+        .where(Incident.id.in_(worked))
     )
     return {
         row.id: _Incident(
@@ -319,20 +338,24 @@ def _crews(
         )
     ):
         shifts[crew_id].append((starts_at, ends_at))
+    ids = set(shifts) | set(worked)
+    positions = dict(
+        session.execute(
+            select(CrewPosition.crew_id, CrewPosition.geom)
+            .where(CrewPosition.crew_id.in_(ids), CrewPosition.recorded_at <= start)
+            .order_by(CrewPosition.crew_id, CrewPosition.recorded_at.desc())
+            .distinct(CrewPosition.crew_id)
+        )
+        .tuples()
+        .all()
+    )
     found = []
-    for crew in session.scalars(
-        select(Crew).where(Crew.id.in_(set(shifts) | set(worked))).order_by(Crew.id)
-    ):
+    for crew in session.scalars(select(Crew).where(Crew.id.in_(ids)).order_by(Crew.id)):
         windows = [
             (max(a, crew.arrives_at or a), min(b, crew.released_at or b))
             for a, b in sorted(shifts[crew.id])
         ]
-        position = session.scalar(
-            select(CrewPosition.geom)
-            .where(CrewPosition.crew_id == crew.id, CrewPosition.recorded_at <= start)
-            .order_by(CrewPosition.recorded_at.desc())
-            .limit(1)
-        )
+        position = positions.get(crew.id)
         point = to_shape(position if position is not None else crew.depot)
         found.append((crew, [(a, b) for a, b in windows if b > a], (point.x, point.y)))
     return found
@@ -357,15 +380,15 @@ def after_action_replay(
     now = as_of or clock.now()
     begin, finish, summary = report_period(session, start, end, storm, zone, now)
     limit = min(finish, now)
-    incidents = _incidents(session, begin, limit)
-    trails = crew_trails(session, sorted(incidents), _TRAIL)
-    recorded = {
+    worked = _worked(begin, limit)
+    incidents = _incidents(session, worked)
+    done_in_period = {
         incident_id: job
-        for incident_id, trail in trails.items()
-        if (job := recorded_job(trail)) is not None
-        and begin <= job.finished < limit
-        and incidents[incident_id].location is not None
+        for incident_id, trail in crew_trails(session, worked, _TRAIL).items()
+        if (job := recorded_job(trail)) is not None and begin <= job.finished < limit
     }
+    recorded = {i: job for i, job in done_in_period.items() if incidents[i].location is not None}
+    unplaced = set(done_in_period) - set(recorded)
     t0 = min([begin, *(job.set_off for job in recorded.values())])
     found = _crews(session, begin, limit, {job.crew_id for job in recorded.values()})
     sequences = crews_work(recorded)
@@ -416,6 +439,12 @@ def after_action_replay(
         len(field_crews) if crews is None else crews,
         {crew: len(ids) for crew, ids in sequences.items()},
     )
+    planning = policy is Policy.PLANNER or len(playing) != len(field_crews)
+    if planning and len(jobs) * len(playing) > MAX_WORK:
+        raise InvalidAfterAction(
+            f"{len(jobs)} jobs with {len(playing)} crews is too much to replay at once: "
+            "ask for a shorter period or fewer crews"
+        )
     replayed = replay(jobs, playing, travel, start=t0, policy=policy)
     finished = replayed.finished()
     crew_of = {done.job_id: done.crew_id for done in replayed.done}
@@ -428,7 +457,7 @@ def after_action_replay(
         outage_id = _incident_id(outage)
         if outage_id in by_crew:
             outage = replayed_history(outage, finished.get(outage_id))
-        elif outage_id is not None:
+        elif outage_id is not None and outage_id not in unplaced:
             kept += 1
         replayed_records += interruptions_of(outage, as_of=limit)
     return Replay(
@@ -453,6 +482,7 @@ def after_action_replay(
             for incident_id, job in sorted(recorded.items())
         ),
         restored_without_crew=kept,
+        unplaced_jobs=len(unplaced),
     )
 
 

@@ -242,6 +242,9 @@ class ReplayOut(_Out):
     restored_without_crew: int = Field(
         description="Outages no crew's job ended: their recorded times stand"
     )
+    unplaced_jobs: int = Field(
+        description="Crews' jobs at no known place: not replayed, their recorded times stand"
+    )
 
 
 def _percent(share: float | None) -> str:
@@ -319,6 +322,7 @@ def replay_csv(found: Replay) -> str:
         "customer_minutes",
         "change",
         "restored_without_crew",
+        "unplaced_jobs",
     )
     for measure in summary:
         writer.writerow(["replay", "all", measure, cell(getattr(found, measure))])

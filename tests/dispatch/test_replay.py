@@ -6,6 +6,7 @@ minutes from `START`, so the times are easy to work out by hand.
 
 import random
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -365,6 +366,21 @@ def random_record(rng: random.Random) -> tuple[list[FieldJob], list[FieldCrew]]:
         for c in range(1, 6)
     ]
     return jobs, crews
+
+
+def test_a_waiting_crew_takes_the_job_a_crew_that_overran_can_no_longer_do() -> None:
+    # The plan gives both jobs to crew 1, whose first repair is estimated at 30 minutes;
+    # it takes 180, past the end of its shift: crew 2, waiting, takes job 2 then.
+    overran = field_job(1, (0, 0), 0, 180)
+    overran = replace(overran, job=replace(overran.job, repair_s=30 * 60))
+    jobs = [overran, field_job(2, (1, 0), 0, 30)]
+    crews = [
+        field_crew(1, (0, 0), shifts=(shift(0, 120),)),
+        field_crew(2, (90, 0), shifts=(shift(0, 720),)),
+    ]
+    result = run(jobs, crews, Policy.PLANNER)
+    assert result.undone == ()
+    assert result.done[-1] == done(2, 2, 180, 269, 299)
 
 
 @pytest.mark.parametrize("policy", list(Policy))

@@ -17,6 +17,7 @@ from outage.auth.enums import Role
 from outage.db import session_factory, session_scope
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
+from outage.reliability.replay import MAX_CREWS
 from outage.storms.enums import StormAction, StormPhase
 from outage.storms.models import Storm, StormEvent
 from tests.conftest import issue_credentials, make_crew, staff_client
@@ -323,9 +324,9 @@ def test_the_replay_with_more_crews_counts_the_added_ones(
 @pytest.mark.parametrize(
     ("replay", "reason"),
     [
-        ({"replay_crews": "abc"}, "the crews must be a whole number from 0 to 500"),
-        ({"replay_crews": "-1"}, "the crews must be a whole number from 0 to 500"),
-        ({"replay_crews": "9999"}, "the crews must be a whole number from 0 to 500"),
+        ({"replay_crews": "abc"}, f"the crews must be a whole number from 0 to {MAX_CREWS}"),
+        ({"replay_crews": "-1"}, f"the crews must be a whole number from 0 to {MAX_CREWS}"),
+        ({"replay_crews": "9999"}, f"the crews must be a whole number from 0 to {MAX_CREWS}"),
         ({"replay_policy": "luck"}, "pick the recorded rule or the planner"),
     ],
 )
@@ -345,4 +346,4 @@ def test_the_page_says_why_it_refuses_a_replay_and_still_shows_the_report(
 def test_the_page_says_in_vietnamese_why_it_refuses_a_replay(client: TestClient) -> None:
     page = client.get("/after-action", params={**DAY, "lang": "vi", "replay_crews": "abc"})
     assert page.status_code == 422
-    assert "số đội phải là số nguyên từ 0 đến 500" in page.text
+    assert f"số đội phải là số nguyên từ 0 đến {MAX_CREWS}" in page.text

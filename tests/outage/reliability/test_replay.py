@@ -14,13 +14,17 @@ from dispatch.travel import GreatCircleTravel
 from outage.incidents.enums import AuditAction
 from outage.incidents.models import IncidentEvent
 from outage.reliability.after_action import InvalidAfterAction, TrailStep
+from outage.reliability.records import IncidentHistory, Step, StepKind, interruptions_of
 from outage.reliability.replay import (
     MAX_CREWS,
     RecordedJob,
     Replay,
     after_action_replay,
     crews_work,
+    customer_minutes,
     recorded_job,
+    replayed_history,
+    resized,
 )
 from tests.conftest import make_crew
 
@@ -182,3 +186,35 @@ def test_an_assigned_crews_restoration_is_its_job_from_the_assignment() -> None:
     assert recorded_job(trail) == RecordedJob(
         1, local(8), local(8, 5), local(8, 5), local(8, 50), restored=True
     )
+
+
+def test_a_plans_assignment_that_switching_restored_is_not_the_crews_job() -> None:
+    trail = [
+        TrailStep(local(10, 5), AuditAction.OPENED, None),
+        TrailStep(local(10, 6), AuditAction.ASSIGNED, 7, by_planner=True),
+        TrailStep(local(10, 30), AuditAction.RESTORED, None, restored_at=local(10, 30)),
+    ]
+    assert recorded_job(trail) is None
+
+
+def test_a_reopened_outage_replayed_at_its_first_restoration_keeps_its_second_interruption() -> (
+    None
+):
+    history = IncidentHistory(
+        event="incident/1",
+        started_at=local(10),
+        accounts=frozenset({"A1", "A2"}),
+        steps=(
+            Step(StepKind.RESTORED, local(11)),
+            Step(StepKind.SETBACK, local(12)),
+            Step(StepKind.RESTORED, local(14)),
+        ),
+    )
+    recorded = interruptions_of(history, as_of=local(23))
+    replayed = interruptions_of(replayed_history(history, local(11)), as_of=local(23))
+    start, end = DAY["start"], DAY["end"]
+    assert customer_minutes(replayed, start, end) == customer_minutes(recorded, start, end) == 360
+
+
+def test_added_crews_with_none_to_copy_are_none() -> None:
+    assert resized([], 3, {}) == []
