@@ -35,13 +35,17 @@ Pure: plain values in, plain values out.
 
 import math
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from statistics import NormalDist
 from types import MappingProxyType
+from typing import TypeVar
+
+import numpy as np
 
 from dispatch.model import Plan
 
@@ -114,10 +118,15 @@ def percentile(values: Sequence[float], share: float) -> float:
     if not values:
         raise ValueError("percentile of no values")
     ordered = sorted(values)
-    position = share * (len(ordered) - 1)
+    return _interpolated(ordered.__getitem__, len(ordered), share)
+
+
+def _interpolated(at: Callable[[int], float], count: int, share: float) -> float:
+    """`percentile` of `count` values in order, the one of rank i being `at(i)`."""
+    position = share * (count - 1)
     low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    high = min(low + 1, count - 1)
+    return at(low) + (at(high) - at(low)) * (position - low)
 
 
 @dataclass(frozen=True)
@@ -211,39 +220,65 @@ class _Fit:
     typical: tuple[float, ...]
     """Per condition: its effect averaged over the repairs, for a condition not known."""
     residuals: Mapping[str, tuple[float, ...]]
-    """By kind: the repairs' log-durations less their fit."""
+    """By kind: the repairs' log-durations less their fit, in increasing order."""
 
     @classmethod
-    def of(cls, rows: Sequence[tuple[str, _Conditions, float]], *, rounds: int = 8) -> "_Fit":
+    def of(
+        cls,
+        rows: Sequence[tuple[str, _Conditions, float]],
+        *,
+        rounds: int = 8,
+        tolerance: float = 1e-9,
+    ) -> "_Fit":
+        """Backfitted: each round, the kinds' levels then each condition's effects, as
+        the medians of what the others leave; until a round moves none by more than
+        `tolerance`, or after `rounds`."""
         width = len(rows[0][1]) if rows else 0
-        kinds: dict[str, float] = defaultdict(float)
-        effects: list[dict[Hashable, float]] = [defaultdict(float) for _ in range(width)]
+        y = np.fromiter((row[2] for row in rows), dtype=float, count=len(rows))
+        kind_names, kind_of = _grouped([row[0] for row in rows])
+        kind_groups = _members(kind_of, len(kind_names))
+        level_names: list[Sequence[Hashable]] = []
+        level_of: list[np.ndarray] = []
+        level_groups: list[list[np.ndarray]] = []
+        for n in range(width):
+            names, index = _grouped([row[1][n] for row in rows])
+            level_names.append(names)
+            level_of.append(index)
+            level_groups.append(_members(index, len(names)))
+        kinds = np.zeros(len(kind_names))
+        effects = [np.zeros(len(names)) for names in level_names]
 
-        def fitted(kind: str, levels: _Conditions) -> float:
-            return kinds[kind] + sum(effects[n][level] for n, level in enumerate(levels))
+        def conditions() -> np.ndarray:
+            total = np.zeros(len(rows))
+            for n in range(width):
+                total += effects[n][level_of[n]]
+            return total
 
         for _ in range(rounds):
-            by_kind: dict[str, list[float]] = defaultdict(list)
-            for kind, levels, y in rows:
-                by_kind[kind].append(y - fitted(kind, levels) + kinds[kind])
-            kinds.update({kind: statistics.median(ys) for kind, ys in by_kind.items()})
+            moved = 0.0
+            partial = y - conditions()
+            new = np.array([np.median(partial[members]) for members in kind_groups])
+            moved = max(moved, float(np.max(np.abs(new - kinds), initial=0.0)))
+            kinds = new
             for n in range(width):
-                by_level: dict[Hashable, list[float]] = defaultdict(list)
-                for kind, levels, y in rows:
-                    own = effects[n][levels[n]]
-                    by_level[levels[n]].append(y - fitted(kind, levels) + own)
-                effects[n].update({lv: statistics.median(ys) for lv, ys in by_level.items()})
-        residuals: dict[str, list[float]] = defaultdict(list)
-        for kind, levels, y in rows:
-            residuals[kind].append(y - fitted(kind, levels))
-        typical = tuple(
-            statistics.fmean(effects[n][levels[n]] for _, levels, _ in rows) for n in range(width)
-        )
+                partial = y - kinds[kind_of] - conditions() + effects[n][level_of[n]]
+                new = np.array([np.median(partial[members]) for members in level_groups[n]])
+                moved = max(moved, float(np.max(np.abs(new - effects[n]), initial=0.0)))
+                effects[n] = new
+            if moved <= tolerance:
+                break
+        residuals = y - kinds[kind_of] - conditions()
+        typical = tuple(float(np.mean(effects[n][level_of[n]])) for n in range(width))
         return cls(
-            kinds=dict(kinds),
-            effects=tuple(dict(e) for e in effects),
+            kinds=dict(zip(kind_names, kinds.tolist(), strict=True)),
+            effects=tuple(
+                dict(zip(level_names[n], effects[n].tolist(), strict=True)) for n in range(width)
+            ),
             typical=typical,
-            residuals={kind: tuple(r) for kind, r in residuals.items()},
+            residuals={
+                kind: tuple(np.sort(residuals[members]).tolist())
+                for kind, members in zip(kind_names, kind_groups, strict=True)
+            },
         )
 
     def log_median(self, kind: str, levels: Sequence[Hashable]) -> float:
@@ -251,6 +286,23 @@ class _Fit:
             self.effects[n][level] if level in self.effects[n] else self.typical[n]
             for n, level in enumerate(levels)
         )
+
+
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def _grouped(values: Sequence[_Key]) -> tuple[list[_Key], np.ndarray]:
+    """The distinct values in order of appearance, and each value's index among them."""
+    index: dict[_Key, int] = {}
+    of = np.fromiter(
+        (index.setdefault(value, len(index)) for value in values), dtype=np.intp, count=len(values)
+    )
+    return list(index), of
+
+
+def _members(group_of: np.ndarray, groups: int) -> list[np.ndarray]:
+    """Per group, the indices of its members."""
+    return [np.flatnonzero(group_of == group) for group in range(groups)]
 
 
 _ROUNDING_S = 1e-6
@@ -326,16 +378,23 @@ class RepairHistory:
             by_cause = levels[0] is not None
             fit = self._with_cause if by_cause else self._without_cause
             middle = fit.log_median(device_kind, levels)
-            durations = [math.exp(middle + r) for r in fit.residuals[device_kind]]
-            longer = [d - elapsed_s for d in durations if d - elapsed_s > _ROUNDING_S]
-            if len(longer) >= self.min_samples:
-                spread = Spread(
-                    percentile(longer, q.earliest),
-                    percentile(longer, q.expected),
-                    percentile(longer, q.latest),
-                )
+            residuals = fit.residuals[device_kind]
+
+            def remaining(r: float) -> float:
+                """The time left of the repair of residual `r`: increasing in `r`."""
+                return math.exp(middle + r) - elapsed_s
+
+            # The repairs that took longer than `elapsed_s`: the residuals from `first` on.
+            first = bisect_left(residuals, True, key=lambda r: remaining(r) > _ROUNDING_S)
+            longer = len(residuals) - first
+            if longer >= self.min_samples:
+
+                def at(share: float) -> float:
+                    return _interpolated(lambda i: remaining(residuals[first + i]), longer, share)
+
+                spread = Spread(at(q.earliest), at(q.expected), at(q.latest))
                 basis = Basis.KIND_AND_CAUSE if by_cause else Basis.KIND
-                return RepairEstimate(spread=spread, basis=basis, samples=len(longer))
+                return RepairEstimate(spread=spread, basis=basis, samples=longer)
         whole = _default_spread(device_kind, q, self.defaults)
 
         def left(seconds: float) -> float:
@@ -396,14 +455,18 @@ def _conformal_factor(scores: Sequence[float], share: float) -> float:
     return math.exp(ordered[max(rank, 1) - 1])
 
 
-def _beyond_noise(outcomes: Sequence[Outcome], factor: float) -> float:
+MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2)
+"""The standard error of a median is this times that of a mean (normal scores, many)."""
+
+
+def _beyond_noise(scores: Sequence[float], factor: float) -> float:
     """The headline's factor, or none (1) when it is within two standard errors of a
-    median of the outcomes' log-ratios: a correction of the noise adds noise."""
-    scores = [
-        math.log(max(o.actual_s, MIN_SECONDS) / max(o.estimate.expected_s, MIN_SECONDS))
-        for o in outcomes
-    ]
-    error = 1.2533 * statistics.stdev(scores) / math.sqrt(len(scores)) if len(scores) > 1 else 0
+    median of the outcomes' log-ratios (`scores`): a correction of the noise adds noise."""
+    error = (
+        MEDIAN_SE_FACTOR * statistics.stdev(scores) / math.sqrt(len(scores))
+        if len(scores) > 1
+        else 0
+    )
     return factor if abs(math.log(factor)) > 2 * error else 1.0
 
 
@@ -434,19 +497,20 @@ class Calibration:
 
     @staticmethod
     def _correction(outcomes: Sequence[Outcome], quantiles: Quantiles) -> Correction:
-        def factor(seconds: str, share: float) -> float:
-            scores = [
+        def scores(seconds: str) -> list[float]:
+            """The outcomes' log(actual / estimate) at one quantile."""
+            return [
                 math.log(
                     max(o.actual_s, MIN_SECONDS) / max(getattr(o.estimate, seconds), MIN_SECONDS)
                 )
                 for o in outcomes
             ]
-            return _conformal_factor(scores, share)
 
+        headline = scores("expected_s")
         return Correction(
-            earliest=factor("earliest_s", quantiles.earliest),
-            expected=_beyond_noise(outcomes, factor("expected_s", quantiles.expected)),
-            latest=factor("latest_s", quantiles.latest),
+            earliest=_conformal_factor(scores("earliest_s"), quantiles.earliest),
+            expected=_beyond_noise(headline, _conformal_factor(headline, quantiles.expected)),
+            latest=_conformal_factor(scores("latest_s"), quantiles.latest),
             outcomes=len(outcomes),
         )
 

@@ -1,5 +1,7 @@
 """Estimated times of restoration."""
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -294,3 +296,47 @@ def test_assessed_damage_is_the_expected_repair_with_the_kinds_relative_range() 
     ratio = assessed.expected_s / like.expected_s
     assert assessed.spread.earliest_s == pytest.approx(like.spread.earliest_s * ratio)
     assert assessed.spread.latest_s == pytest.approx(like.spread.latest_s * ratio)
+
+
+def test_percentiles_from_sorted_residuals_equal_those_of_the_durations() -> None:
+    rng = random.Random(20250106)
+    causes = ("tree", "animal", "wind", None)
+    history = RepairHistory(
+        [
+            RepairSample(
+                rng.choice(("fuse", "line", "transformer")),
+                rng.choice(causes),
+                rng.lognormvariate(8, 0.7),
+                daytime=rng.choice((True, False, None)),
+                storm=rng.choice((True, False, None)),
+            )
+            for _ in range(600)
+        ],
+        quantiles=Quantiles(0.1, 0.5, 0.9),
+        min_samples=10,
+    )
+    checked = 0
+    for kind in ("fuse", "line", "transformer"):
+        for cause in causes:
+            for storm in (True, False, None):
+                for elapsed_s in (0.0, 1800.0, 6000.0, 20000.0):
+                    levels = history._levels(cause, storm, True)
+                    fit = history._with_cause if levels[0] is not None else history._without_cause
+                    middle = fit.log_median(kind, levels)
+                    durations = [math.exp(middle + r) for r in fit.residuals[kind]]
+                    rng.shuffle(durations)
+                    longer = [d - elapsed_s for d in durations if d - elapsed_s > 1e-6]
+                    estimate = history.estimate(
+                        kind, cause, storm=storm, daytime=True, elapsed_s=elapsed_s
+                    )
+                    if len(longer) < 10:
+                        assert estimate.basis is Basis.DEFAULT
+                        continue
+                    checked += 1
+                    assert estimate.samples == len(longer)
+                    assert estimate.spread == Spread(
+                        pytest.approx(percentile(longer, 0.1), rel=1e-12),
+                        pytest.approx(percentile(longer, 0.5), rel=1e-12),
+                        pytest.approx(percentile(longer, 0.9), rel=1e-12),
+                    )
+    assert checked > 100
