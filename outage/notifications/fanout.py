@@ -13,12 +13,18 @@ customer; a change is told when it moves their ETR by more than
 `notify_etr_change_minutes` (at most once per `notify_etr_interval_minutes`), and a
 smaller one that puts their deadline later just before that deadline would pass
 (`outage.notifications.etr_policy`).
+
+A time taken back while a storm's damage is assessed (`_withdrawn`) is told at once,
+outside quiet hours, to each recipient who was sent a time of the incident, naming the
+one they were sent; a time still waiting to go out to them is not sent, and a first
+notice still waiting says the damage is being assessed instead.
 """
 
 import logging
 import secrets
+from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -110,7 +116,7 @@ def _own_time(details: dict[str, Any]) -> ToldTime:
 
 def _withdrawn(event: NotificationEvent) -> bool:
     """An ETR change that takes the time back (the region's damage now being assessed):
-    told at once, to those who were told a time."""
+    told at once, outside quiet hours, to those who were sent a time (`_sent_a_time`)."""
     return event.kind is EventKind.ETR_CHANGED and "withdrawn" in event.details
 
 
@@ -251,6 +257,13 @@ class Fanout:
         found += [r for r in followers(session, customers, self.quiet) if r.contact not in own]
         told = _Told(told_etr, self._tickets(session, event, customers), phase=phase)
         folded = 0
+        if withdrawn:
+            found, folded = self._withdraw_waiting(session, event, found, told)
+            written = 0
+            for sent, group in self._sent_a_time(session, event, found, now).items():
+                plans = self._plan(session, event, group, now, replace(told, etr=sent))
+                written += self._write(session, event, plans)
+            return folded + written
         if event.kind in ETR_KINDS:
             found, folded = self._fold_into_waiting(session, event, found, told)
         plans = self._plan(session, event, found, now, told)
@@ -476,6 +489,132 @@ class Fanout:
             r for r in found if recipient_key(r.customer_id, r.contact_key) not in waiting_for
         ]
         return others, len(refreshed)
+
+    def _withdraw_waiting(
+        self, session: Session, event: NotificationEvent, found: list[Recipient], told: _Told
+    ) -> tuple[list[Recipient], int]:
+        """A withdrawn time and the messages still waiting to go out with a time: a first
+        notice says the damage is being assessed instead, and its recipient gets no other
+        message; a time set or changed is not sent (skipped), and its recipient hears of
+        the withdrawal only if an earlier time was sent to them. Answers the recipients
+        left, and how many first notices were rewritten."""
+        waiting = session.execute(
+            select(
+                Notification.id,
+                Notification.delivery_key,
+                Notification.kind,
+                Notification.stop_token,
+            )
+            .where(
+                Notification.incident_id == event.incident_id,
+                Notification.kind.in_(TELLS_ETR),
+                Notification.status == DeliveryStatus.PENDING,
+                Notification.safety.is_(False),
+            )
+            .with_for_update()
+        ).all()
+        by_who = {recipient_key(r.customer_id, r.contact_key): r for r in found}
+        noticed: set[str] = set()
+        refreshed = []
+        skipped = []
+        for row in waiting:
+            if row.kind is not EventKind.OUTAGE_DETECTED:
+                skipped.append(row.id)
+                continue
+            who = _written_to(row.delivery_key)
+            noticed.add(who)
+            recipient = by_who.get(who)
+            if recipient is None:
+                continue
+            stop = stop_link(self.settings, row.stop_token) if row.stop_token else None
+            facts = self._facts(event, told, stop=stop, ticket=told.ticket(recipient))
+            rendered = render(row.kind, recipient.language, recipient.channel, facts, self.zone)
+            refreshed.append({"nid": row.id, "subject": rendered.subject, "body": rendered.body})
+        if skipped:
+            session.execute(
+                update(Notification)
+                .where(
+                    Notification.id.in_(skipped),
+                    Notification.status == DeliveryStatus.PENDING,
+                )
+                .values(
+                    status=DeliveryStatus.SKIPPED,
+                    last_error="no longer holds: the time was withdrawn while damage is assessed",
+                )
+            )
+        if refreshed:
+            session.connection().execute(
+                text(
+                    "UPDATE notifications SET subject = :subject, body = :body,"
+                    " updated_at = now() WHERE id = :nid AND status = :pending"
+                ).bindparams(pending=DeliveryStatus.PENDING.value),
+                refreshed,
+            )
+        others = [r for r in found if recipient_key(r.customer_id, r.contact_key) not in noticed]
+        return others, len(refreshed)
+
+    def _sent_a_time(
+        self, session: Session, event: NotificationEvent, found: list[Recipient], now: datetime
+    ) -> dict[ToldEtr, list[Recipient]]:
+        """The recipients whose latest message of the incident that went out (sent, or
+        being sent) gave a time, by the time it gave. A time set or changed gave its
+        event's (a withdrawal gave none); a first notice gave its own event's, or that of
+        the latest ETR event that reached anyone before it went out (folded into it)."""
+        who = func.split_part(Notification.delivery_key, ":", 2)  # as `_written_to` reads it
+        latest = session.execute(
+            select(
+                who,
+                Notification.kind,
+                Notification.event_id,
+                Notification.sent_at,
+                NotificationEvent.details,
+            )
+            .join(NotificationEvent, NotificationEvent.id == Notification.event_id)
+            .where(
+                Notification.incident_id == event.incident_id,
+                Notification.kind.in_(TELLS_ETR),
+                Notification.status.in_((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
+                Notification.safety.is_(False),
+                Notification.event_id < event.id,
+            )
+            .order_by(who, Notification.id.desc())
+            .distinct(who)
+        ).all()
+        if not latest:
+            return {}
+        etr_events = session.execute(
+            select(NotificationEvent.id, NotificationEvent.expanded_at, NotificationEvent.details)
+            .where(
+                NotificationEvent.incident_id == event.incident_id,
+                NotificationEvent.kind.in_(ETR_KINDS),
+                NotificationEvent.id < event.id,
+                NotificationEvent.recipients > 0,
+                NotificationEvent.expanded_at.is_not(None),
+            )
+            .order_by(NotificationEvent.id)
+        ).all()
+        sent: dict[str, ToldEtr] = {}
+        for recipient, kind, event_id, sent_at, details in latest:
+            if kind in ETR_KINDS:
+                if "withdrawn" in details:
+                    continue
+                etr = ToldEtr.of(details)
+            else:
+                gone = sent_at or now
+                folded = [
+                    ToldEtr.of(e.details)
+                    for e in etr_events
+                    if e.id > event_id and e.expanded_at <= gone and "withdrawn" not in e.details
+                ]
+                etr = folded[-1] if folded else ToldEtr.of(details)
+            if etr is not None:
+                sent[recipient] = etr
+        groups: dict[ToldEtr, list[Recipient]] = defaultdict(list)
+        for r in found:
+            etr = sent.get(recipient_key(r.customer_id, r.contact_key))
+            if etr is not None:
+                groups[etr].append(r)
+        return groups
 
     def _last_change(self, session: Session, event: NotificationEvent) -> dict[str, datetime]:
         """When each recipient's last message with an ETR is (or was) due."""

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from outage.care.enums import RequestState, RequestType
-from outage.intake.channels.texts import GSM7_BASIC
+from outage.i18n import catalogue
+from outage.intake.channels.texts import GSM7_BASIC, sms_text
 from outage.notifications.enums import DeliveryChannel
 from outage.notifications.texts import TEMPLATED, Facts, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
@@ -154,3 +155,28 @@ def test_a_crews_etr_is_told_without_a_range(language: str) -> None:
     crews = replace(FACTS, etr_earliest=None, etr_latest=None)
     body = render(EventKind.ETR_SET, language, DeliveryChannel.WEBHOOK, crews, ZONE).body
     assert "17:30" in body and "16:45" not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "promise"),
+    [("vi", "Chúng tôi sẽ gửi thời gian mới"), ("en", "We will send you a new one")],
+)
+def test_a_withdrawal_sms_keeps_its_promise_of_a_new_time(language: str, promise: str) -> None:
+    stop = sms_text(catalogue("notifications", language)["sms.stop"])
+    for month in range(1, 13):  # every month's name, on a two-digit day
+        told = datetime(2026, month, 28, 10, 30, tzinfo=UTC)
+        facts = replace(FACTS, etr=None, assessing_damage=True, previous_etr=told)
+        sms = render(EventKind.ETR_CHANGED, language, DeliveryChannel.SMS, facts, ZONE).body
+        assert sms.endswith(f"{sms_text(promise)}. {stop}"), sms
+        assert "..." not in sms and "17:30 " in sms
+
+
+@pytest.mark.parametrize("kind", [EventKind.ETR_SET, EventKind.ETR_CHANGED])
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_time_message_while_damage_is_assessed_gives_no_time(
+    kind: EventKind, language: str
+) -> None:
+    facts = replace(FACTS, etr=None, etr_earliest=None, etr_latest=None, assessing_damage=True)
+    for channel in (DeliveryChannel.SMS, DeliveryChannel.WEBHOOK):
+        body = render(kind, language, channel, facts, ZONE).body
+        assert "None" not in body and "17:30" not in body
