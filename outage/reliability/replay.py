@@ -6,22 +6,24 @@ and the customer-minutes follow from the times the jobs are done:
 
 - A job is an incident (an outage, or a hazard to make safe) a crew set off for and
   finished in the period: restored, or for a hazard or a call with nothing wrong, closed
-  or cancelled. Its crew is the last one to set off for it (`en_route`, else `assigned`,
-  else `on_site`) before it was finished. An incident only assigned (the plan's crew for
-  it) and closed or cancelled before the crew set off was no crew's job, nor one its crew
-  left for another before it was finished (`crews_work`).
-- Outages restored without a crew (a breaker reclosed, switching, power back on its own)
-  and those still on at the end keep their recorded times: the crews change nothing
-  there.
+  or cancelled. Its crew is the last one sent before it was finished (`en_route`,
+  `on_site`, or `assigned` by a dispatcher; the planner's assignment is only a plan until
+  the crew goes). One assigned and closed or cancelled before the crew set off was no
+  crew's job, nor one its crew left for another before it was finished (`crews_work`).
+- Outages restored without a crew (a breaker reclosed, switching, power back on its own),
+  crews' jobs at no known place, and outages still on at the end keep their recorded
+  times: the crews change nothing there.
 - Customer-minutes are counted as the reliability report counts them (the interruption
   records of `outage.reliability.records`, overlaps merged, momentary and planned ones
-  left out), within the period. A replayed outage keeps its recorded partial
-  restorations up to its replayed restoration, which gives everyone still out their
-  supply back.
+  left out), within the period. A replayed outage's first restoration (its crew's job)
+  moves to the replayed time: partial restorations before it stay up to then, a setback
+  and the restoration after it stay, no earlier than then.
 - The planner's rule sees each job as the live planner would have before the crew
-  arrived: the repair time history gives for its device kind and cause, not what it took.
+  arrived: the repair history as it stood when the period began, for its device kind,
+  in a storm or not, by day or night, with no cause yet; not what it took.
 - `crews`: fewer than the record's keeps the busiest; more adds copies of the record's
-  crews in turn (same skills, depot and shifts), with negative ids.
+  crews in turn (same skills, depot and shifts), with negative ids. At most `MAX_CREWS`,
+  and no more than `MAX_WORK` jobs times crews when the planner decides.
 
 With the recorded crews and `Policy.RECORDED` the replay gives back the recorded
 customer-minutes; how far it is off says how well the record could be read.
@@ -37,7 +39,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 import dispatch.model as dispatch
-from dispatch.etr import RepairHistory, assessment_to_come
+from dispatch.etr import RepairEstimate, RepairHistory, assessment_to_come, daytime
 from dispatch.replay import FieldCrew, FieldJob, Policy, recorded_lags, replay
 from dispatch.travel import TravelTime
 from dispatch.work import skills_for
@@ -304,10 +306,9 @@ def _field_job(
     job: RecordedJob,
     origin: Coordinate | None,
     lag_s: float,
-    history: RepairHistory,
+    repair: RepairEstimate,
 ) -> FieldJob:
     assert incident.location is not None
-    repair = history.estimate(incident.kind, incident.cause)
     kind = None if incident.kind == HAZARD_KIND else incident.kind
     return FieldJob(
         job=dispatch.Job(
@@ -402,22 +403,18 @@ def after_action_replay(
         },
         t0,
     )
-    history = RepairHistory(repair_samples(session, now=limit, zone=zone))
+    history = RepairHistory(repair_samples(session, now=begin, zone=zone))
     starts = {crew.id: position for crew, _, position in found}
     jobs = []
     for crew_id, ids in sequences.items():
         origin = starts.get(crew_id)
         for incident_id in ids:
-            incident = incidents[incident_id]
-            jobs.append(
-                _field_job(
-                    incident,
-                    recorded[incident_id],
-                    origin,
-                    lags[incident_id],
-                    history,
-                )
+            incident, job = incidents[incident_id], recorded[incident_id]
+            # As the planner saw it before the crew got there: no cause known yet.
+            repair = history.estimate(
+                incident.kind, storm=summary is not None, daytime=daytime(job.known_at, zone)
             )
+            jobs.append(_field_job(incident, job, origin, lags[incident_id], repair))
             origin = incident.location
     field_crews = [
         FieldCrew(
