@@ -4,7 +4,7 @@ The lookup is a sequence, like geocoding: an exact account number first, then th
 number in any format a caller reads it out, then a fuzzy, accent-blind address search.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +25,8 @@ from outage.intake.enums import ReportOutcome, ReportStatus
 from outage.intake.geocode import ADDRESS_MIN_SCORE, search_query
 from outage.intake.models import Report
 from outage.intake.phones import InvalidPhone, to_e164
+from outage.storms import service as storms
+from outage.storms.enums import EtrScope
 
 MAX_CUSTOMERS = 20
 MAX_OPEN_REPORTS = 10
@@ -183,10 +185,15 @@ class IncidentBrief:
     device: str | None
     started_at: datetime
     etr: datetime | None
+    """The time its customers are told: in a storm, what the region's phase allows."""
     etr_earliest: datetime | None
     etr_latest: datetime | None
     """The range the restoration likely falls in; none for a crew's own time."""
     restored_at: datetime | None
+    etr_scope: EtrScope = EtrScope.OUTAGE
+    """Whose time it is: the outage's own, its area's or the storm's."""
+    assessing_damage: bool = False
+    """Its region's storm damage is being assessed: its customers are told no time."""
 
 
 @dataclass(frozen=True)
@@ -241,10 +248,12 @@ def outages_at(
         )
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     ).all()
+    storm = storms.current(session)
+    regions = storms.regions_of(session, (i.feeder_id for i, _ in found)) if storm else {}
     answer = {}
     for ref, premise_id in premise_ids.items():
         mine = [
-            _brief(incident, asset_ref)
+            _brief(incident, asset_ref, storm, regions)
             for incident, asset_ref in found
             if asset_ref in upstream[ref]
             or incident.premise_id == premise_id
@@ -257,17 +266,32 @@ def outages_at(
     return answer
 
 
-def _brief(incident: Incident, asset_ref: str | None) -> IncidentBrief:
+def _brief(
+    incident: Incident,
+    asset_ref: str | None,
+    storm: storms.StormState | None,
+    regions: Mapping[int, int],
+) -> IncidentBrief:
+    """The incident as an agent tells it: the time its customers are told, as the status
+    answers give it (`storms.told_time`), so the agent says what the customer reads."""
+    told = storms.ToldTime(
+        incident.etr, incident.etr_earliest, incident.etr_latest, scope=incident.etr_scope
+    )
+    if incident.status in ACTIVE and incident.kind is IncidentKind.OUTAGE:
+        region = regions.get(incident.feeder_id) if incident.feeder_id is not None else None
+        told = storms.told_time(storm, region, told)
     return IncidentBrief(
         id=incident.id,
         kind=incident.kind,
         status=incident.status,
         device=asset_ref,
         started_at=incident.started_at,
-        etr=incident.etr,
-        etr_earliest=incident.etr_earliest,
-        etr_latest=incident.etr_latest,
+        etr=told.etr,
+        etr_earliest=told.earliest,
+        etr_latest=told.latest,
         restored_at=incident.restored_at,
+        etr_scope=told.scope,
+        assessing_damage=told.assessing_damage,
     )
 
 

@@ -497,6 +497,11 @@ def _incident_row(
             if incident.etr
             else None
         ),
+        "etr_note": (
+            t["agent_etr_assessing"]
+            if incident.assessing_damage
+            else t.get(f"agent_etr_scope_{incident.etr_scope.value}")
+        ),
         "restored": (
             local_moment(incident.restored_at, language, zone) if incident.restored_at else None
         ),
