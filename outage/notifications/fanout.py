@@ -258,7 +258,7 @@ class Fanout:
         told = _Told(told_etr, self._tickets(session, event, customers), phase=phase)
         folded = 0
         if withdrawn:
-            found, folded = self._withdraw_waiting(session, event, found, told)
+            found, folded = self._fold_into_waiting(session, event, found, told, withdrawn=True)
             written = 0
             for sent, group in self._sent_a_time(session, event, found, now).items():
                 plans = self._plan(session, event, group, now, replace(told, etr=sent))
@@ -442,11 +442,19 @@ class Fanout:
         )
 
     def _fold_into_waiting(
-        self, session: Session, event: NotificationEvent, found: list[Recipient], told: _Told
+        self,
+        session: Session,
+        event: NotificationEvent,
+        found: list[Recipient],
+        told: _Told,
+        *,
+        withdrawn: bool = False,
     ) -> tuple[list[Recipient], int]:
         """Messages with an ETR not sent yet (a first notice held for its ETR too) take the
-        new ETR; their recipients get no other message. Answers the others, and how many
-        waiting messages took it."""
+        new ETR; their recipients get no other message. A withdrawn time (`withdrawn`): a
+        first notice says the damage is being assessed instead, and a time set or changed
+        is not sent (skipped), its recipient hearing of the withdrawal only if an earlier
+        time was sent to them. Answers the others, and how many waiting messages took it."""
         waiting = session.execute(
             select(
                 Notification.id,
@@ -467,62 +475,13 @@ class Fanout:
         by_who = {recipient_key(r.customer_id, r.contact_key): r for r in found}
         waiting_for: set[str] = set()
         refreshed = []
-        for row in waiting:
-            who = _written_to(row.delivery_key)
-            waiting_for.add(who)
-            recipient = by_who.get(who)
-            if recipient is None:
-                continue
-            stop = stop_link(self.settings, row.stop_token) if row.stop_token else None
-            facts = self._facts(event, told, stop=stop, ticket=told.ticket(recipient))
-            rendered = render(row.kind, recipient.language, recipient.channel, facts, self.zone)
-            refreshed.append({"nid": row.id, "subject": rendered.subject, "body": rendered.body})
-        if refreshed:
-            session.connection().execute(
-                text(
-                    "UPDATE notifications SET subject = :subject, body = :body,"
-                    " updated_at = now() WHERE id = :nid AND status = :pending"
-                ).bindparams(pending=DeliveryStatus.PENDING.value),
-                refreshed,
-            )
-        others = [
-            r for r in found if recipient_key(r.customer_id, r.contact_key) not in waiting_for
-        ]
-        return others, len(refreshed)
-
-    def _withdraw_waiting(
-        self, session: Session, event: NotificationEvent, found: list[Recipient], told: _Told
-    ) -> tuple[list[Recipient], int]:
-        """A withdrawn time and the messages still waiting to go out with a time: a first
-        notice says the damage is being assessed instead, and its recipient gets no other
-        message; a time set or changed is not sent (skipped), and its recipient hears of
-        the withdrawal only if an earlier time was sent to them. Answers the recipients
-        left, and how many first notices were rewritten."""
-        waiting = session.execute(
-            select(
-                Notification.id,
-                Notification.delivery_key,
-                Notification.kind,
-                Notification.stop_token,
-            )
-            .where(
-                Notification.incident_id == event.incident_id,
-                Notification.kind.in_(TELLS_ETR),
-                Notification.status == DeliveryStatus.PENDING,
-                Notification.safety.is_(False),
-            )
-            .with_for_update()
-        ).all()
-        by_who = {recipient_key(r.customer_id, r.contact_key): r for r in found}
-        noticed: set[str] = set()
-        refreshed = []
         skipped = []
         for row in waiting:
-            if row.kind is not EventKind.OUTAGE_DETECTED:
+            if withdrawn and row.kind is not EventKind.OUTAGE_DETECTED:
                 skipped.append(row.id)
                 continue
             who = _written_to(row.delivery_key)
-            noticed.add(who)
+            waiting_for.add(who)
             recipient = by_who.get(who)
             if recipient is None:
                 continue
@@ -550,7 +509,9 @@ class Fanout:
                 ).bindparams(pending=DeliveryStatus.PENDING.value),
                 refreshed,
             )
-        others = [r for r in found if recipient_key(r.customer_id, r.contact_key) not in noticed]
+        others = [
+            r for r in found if recipient_key(r.customer_id, r.contact_key) not in waiting_for
+        ]
         return others, len(refreshed)
 
     def _sent_a_time(
