@@ -130,9 +130,14 @@ def _outcome(record: Mapping[str, Any], restored_at: datetime) -> Outcome | None
 
 def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
     """The first estimate of each stage of the incidents restored last (in the last
-    year), newest first."""
-    rows = session.execute(
-        select(IncidentEvent.incident_id, IncidentEvent.details["estimate"], Incident.restored_at)
+    year), newest first: at most `MAX_OUTCOMES`, however many estimates each had."""
+    stage = IncidentEvent.details["estimate"]["stage"].astext
+    firsts = (
+        select(
+            IncidentEvent.incident_id,
+            IncidentEvent.details["estimate"].label("record"),
+            Incident.restored_at,
+        )
         .join(Incident, Incident.id == IncidentEvent.incident_id)
         .where(
             IncidentEvent.action == AuditAction.ETR_SET,
@@ -141,18 +146,20 @@ def estimate_outcomes(session: Session, *, now: datetime) -> list[Outcome]:
             Incident.momentary.is_(False),
             Incident.restored_at >= now - LOOKBACK,
         )
-        .order_by(Incident.restored_at.desc(), IncidentEvent.incident_id, IncidentEvent.id)
-        .limit(3 * MAX_OUTCOMES)
+        .order_by(IncidentEvent.incident_id, stage, IncidentEvent.at, IncidentEvent.id)
+        .distinct(IncidentEvent.incident_id, stage)
+        .subquery()
     )
-    outcomes: list[Outcome] = []
-    seen: set[tuple[int, Stage]] = set()
-    for incident_id, record, restored_at in rows:
-        outcome = _outcome(record, restored_at) if isinstance(record, Mapping) else None
-        if outcome is None or (incident_id, outcome.stage) in seen:
-            continue
-        seen.add((incident_id, outcome.stage))
-        outcomes.append(outcome)
-    return outcomes[:MAX_OUTCOMES]
+    rows = session.execute(
+        select(firsts.c.record, firsts.c.restored_at)
+        .order_by(firsts.c.restored_at.desc(), firsts.c.incident_id)
+        .limit(MAX_OUTCOMES)
+    )
+    return [
+        outcome
+        for record, restored_at in rows
+        if isinstance(record, Mapping) and (outcome := _outcome(record, restored_at)) is not None
+    ]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from outage.crews.jobs import Replanner
 from outage.crews.schemas import CrewPatch
 from outage.db import session_factory, session_scope
 from outage.incidents.actions import apply_action
+from outage.incidents.changes import set_etr
 from outage.incidents.enums import Action, AuditAction
 from outage.incidents.models import Incident, IncidentEvent
 from outage.incidents.schemas import IncidentPatch
@@ -139,6 +140,35 @@ def test_the_plans_estimate_is_learnt_from_once_the_incident_is_restored(
     # What the parts added up to, before rounding up to the next five minutes.
     assert (row.etr - made).total_seconds() - 300 < outcome.estimate.expected_s
     assert outcome.estimate.expected_s <= (row.etr - made).total_seconds()
+
+
+def test_an_outage_estimated_again_and_again_is_learnt_from_by_its_first_estimate(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    incident = new_incident(places.fuses[0])
+    made = NOW - timedelta(minutes=25)
+    plan_now(crews_database, topology, now=made)
+    restored = made + timedelta(minutes=24)
+    with session_scope(session_factory(crews_database)) as session:
+        before = len(estimate_outcomes(session, now=restored))
+        first = session.scalars(
+            select(IncidentEvent.details["estimate"]).where(
+                IncidentEvent.incident_id == incident, IncidentEvent.action == AuditAction.ETR_SET
+            )
+        ).one()
+        for minutes in (5, 10, 15):
+            again = {**first, "made_at": (made + timedelta(minutes=minutes)).isoformat()}
+            set_etr(session, incident, etr=restored + timedelta(minutes=minutes), estimate=again)
+        apply_action(session, incident, IncidentPatch(action=Action.RESTORED, at=restored), "test")
+    with session_scope(session_factory(crews_database)) as session:
+        outcomes = estimate_outcomes(session, now=restored)
+    assert len(outcomes) == before + 1  # other tests' outages count too
+    assert [o.actual_s for o in outcomes].count(24 * 60) == 1
 
 
 def test_a_dispatchers_etr_wins_over_the_estimate(
