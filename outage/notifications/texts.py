@@ -157,6 +157,14 @@ def _values(facts: Facts, language: Language, zone: tzinfo, sms: bool) -> dict[s
     }
 
 
+_SMS_SHORTER: tuple[dict[str, Any], ...] = (
+    {"cause": None},
+    {"cause": None, "area": None},
+)
+"""What an SMS that would not fit leaves out, in turn, before it is cut: the cause, then
+the area's name (the customer knows where they live); the time and the ticket stay."""
+
+
 def render(
     kind: EventKind, language: Language, channel: DeliveryChannel, facts: Facts, zone: tzinfo
 ) -> Rendered:
@@ -169,7 +177,12 @@ def render(
     subject, text = _block(template, "subject", values), _block(template, "text", values)
     if sms:
         stop = sms_text(catalogue("notifications", language)["sms.stop"])
-        return Rendered(subject, f"{sms_text(text, SMS_MAX - len(stop) - 1)} {stop}")
+        room = SMS_MAX - len(stop) - 1
+        for shorter in _SMS_SHORTER:  # what matters most (the ticket, the time) kept whole
+            if len(sms_text(text)) <= room:
+                break
+            text = _block(template, "text", {**values, **shorter})
+        return Rendered(subject, f"{sms_text(text, room)} {stop}")
     if channel is DeliveryChannel.EMAIL:
         page = _html.get_template(f"{language}/email.html")
         return Rendered(

@@ -12,6 +12,7 @@ from outage.intake.channels.texts import GSM7_BASIC, sms_text
 from outage.notifications.enums import DeliveryChannel
 from outage.notifications.texts import TEMPLATED, Facts, RequestFacts, Unrenderable, render
 from outage.outbox.enums import EventKind
+from outage.storms.enums import EtrScope
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FACTS = Facts(
@@ -180,3 +181,19 @@ def test_a_time_message_while_damage_is_assessed_gives_no_time(
     for channel in (DeliveryChannel.SMS, DeliveryChannel.WEBHOOK):
         body = render(kind, language, channel, facts, ZONE).body
         assert "None" not in body and "17:30" not in body
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_sms_too_long_leaves_out_the_cause_and_keeps_the_ticket_whole(language: str) -> None:
+    facts = replace(FACTS, etr_scope=EtrScope.STORM)
+    sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, facts, ZONE).body
+    cause = catalogue("crew", language)["cause.third_party_damage"]
+    assert "..." not in sms and "261206-ABCDEF" in sms
+    assert sms_text(cause) not in sms
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_sms_that_fits_keeps_its_cause(language: str) -> None:
+    facts = replace(FACTS, area="F1", ticket=None, etr=None, etr_earliest=None, etr_latest=None)
+    sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, facts, ZONE).body
+    assert sms_text(catalogue("crew", language)["cause.third_party_damage"]) in sms
