@@ -34,6 +34,7 @@ from outage.web.deps import (
     TopologyDep,
     client_ip,
 )
+from outage.web.downloads import csv_attachment
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import PAGES_DIR as PAGES_DIR
 
@@ -87,11 +88,7 @@ def export_notifications(incident_id: int, session: SessionDep) -> Response:
     """Every message written for the incident (customers by account), as CSV."""
     body = service.export_csv(session, incident_id)
     name = f"incident-{incident_id}-notifications.csv"
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(body, name)
 
 
 @router.get(

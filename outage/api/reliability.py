@@ -19,6 +19,7 @@ from outage.reliability.schemas import (
     report_csv,
 )
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.downloads import csv_attachment
 from outage.web.principal import require
 
 router = APIRouter(
@@ -78,11 +79,7 @@ def reliability(found: ReportDep) -> ReliabilityOut:
 def reliability_csv(found: ReportDep) -> Response:
     """The same report as CSV: one row per set of indices."""
     name = f"reliability-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
-    return Response(
-        content=report_csv(found),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(report_csv(found), name)
 
 
 after_action_router = APIRouter(
@@ -143,11 +140,7 @@ def after_action_json(found: AfterActionDep) -> AfterActionOut:
 def after_action_export(found: AfterActionDep) -> Response:
     """The same report as one long CSV: `section, item, measure, value`."""
     name = f"after-action-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
-    return Response(
-        content=after_action_csv(found),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(after_action_csv(found), name)
 
 
 def replay_report(
@@ -202,8 +195,4 @@ def after_action_replay(found: ReplayDep) -> ReplayOut:
 def after_action_replay_export(found: ReplayDep) -> Response:
     """The same replay as one long CSV: `section, item, measure, value`."""
     name = f"replay-{found.start.date().isoformat()}-{found.end.date().isoformat()}.csv"
-    return Response(
-        content=replay_csv(found),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_attachment(replay_csv(found), name)
