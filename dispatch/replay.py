@@ -165,7 +165,6 @@ class _Replay:
         self.travel = _KnownPlaces(
             travel, [j.job.location for j in jobs] + [c.crew.position for c in crews]
         )
-        self.policy = policy
         self.priorities = priorities
         self.crews = {
             c.crew.id: _CrewState(

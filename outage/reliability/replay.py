@@ -39,7 +39,13 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 import dispatch.model as dispatch
-from dispatch.etr import RepairEstimate, RepairHistory, assessment_to_come, daytime
+from dispatch.etr import (
+    SERVICE,
+    RepairEstimate,
+    RepairHistory,
+    assessment_to_come,
+    daytime,
+)
 from dispatch.replay import FieldCrew, FieldJob, Policy, recorded_lags, replay
 from dispatch.travel import TravelTime
 from dispatch.work import skills_for
@@ -252,7 +258,6 @@ class Replay:
 class _Incident:
     id: int
     kind: str
-    cause: str | None
     hazard: str | None
     is_hazard: bool
     customers: int
@@ -275,7 +280,6 @@ def _incidents(session: Session, worked: Select[tuple[int]]) -> dict[int, _Incid
         select(
             Incident.id,
             Incident.kind,
-            Incident.cause,
             Incident.hazard,
             Incident.customers_affected,
             Device.kind.label("device_kind"),
@@ -290,8 +294,7 @@ def _incidents(session: Session, worked: Select[tuple[int]]) -> dict[int, _Incid
     return {
         row.id: _Incident(
             id=row.id,
-            kind=str(row.device_kind or ("service" if row.premise else HAZARD_KIND)),
-            cause=row.cause,
+            kind=str(row.device_kind or (SERVICE if row.premise else HAZARD_KIND)),
             hazard=row.hazard.value if row.hazard else None,
             is_hazard=row.hazard is not None or row.kind is IncidentKind.HAZARD,
             customers=row.customers_affected,
