@@ -36,6 +36,10 @@ Figures per grid and kind of day, and at the top those of the blue-sky days of a
   `onsite_mae_min`: the same for the estimate once the crew is on site, told or not;
   `floor_mae_min`: the same for an estimator that knew each repair's true median when
   the crew arrived: the noise no estimator removes;
+  `oracle_first_mae_min`: the first ETR's error for an estimator that knew the truth
+  when the first ETR was told: each repair's distribution (its kind, time of day and
+  storm, and its cause once the crew is there) and when the crew would really arrive.
+  Its time is the median of that truth: the best a time as likely early as late can do;
 - `p80_coverage`: the share of those estimates (first and on-site) restored by the
   latest time of their range (goal: between 0.75 and 0.85 with the default quantiles);
 - `lapsed`: the share of customers whose told time passed with their power still off
@@ -165,7 +169,7 @@ STORM = DayKind(
 STORM_JOB_LEVEL = DayKind("storm_job_level", (50, 70), STORM_HOURS, 8, declared=True)
 """The same storms with each outage's own time from the start: what the phases spare."""
 HISTORY_DAYS = ((BLUE_SKY, 40), (STORM, 6))
-MEASURED_DAYS = ((BLUE_SKY, 12), (STORM, 3), (STORM_JOB_LEVEL, 3))
+MEASURED_DAYS = ((BLUE_SKY, 40), (STORM, 3), (STORM_JOB_LEVEL, 3))
 QUICK_HISTORY_DAYS = ((BLUE_SKY, 16), (STORM, 2))
 QUICK_MEASURED_DAYS = ((BLUE_SKY, 4), (STORM, 1), (STORM_JOB_LEVEL, 1))
 ALL_SKILLS = frozenset(Skill)
@@ -187,6 +191,16 @@ class Fault:
     """The median of the distribution `on_site_s` was drawn from."""
     travel_factor: float
 
+    def true_median_s(self, elapsed_s: float | None) -> float:
+        """The median of the repair's truth as known `elapsed_s` after the crew's arrival
+        (the cause known, and the repair longer than that), or before it (None: the
+        cause not known, a mixture over the causes)."""
+        if elapsed_s is None:
+            base = self.median_on_site_s / CAUSES[self.cause][1]
+            return _mixture_median([(share, base * f) for share, f in CAUSES.values()])
+        below = _NORMAL.cdf(math.log(max(elapsed_s, 1e-9) / self.median_on_site_s) / TRUE_SIGMA)
+        return self.median_on_site_s * math.exp(TRUE_SIGMA * _NORMAL.inv_cdf((1 + below) / 2))
+
 
 @dataclass
 class Outage:
@@ -204,6 +218,7 @@ class Outage:
     """The first estimate once the crew was on site, written or not."""
     told: ToldEtr | None = None
     first_told: ToldEtr | None = None
+    first_told_at: datetime | None = None
     informed_at: datetime | None = None
     """Told an ETR, or that damage is being assessed."""
     last_due: datetime | None = None
@@ -292,6 +307,24 @@ class GridFaults:
 
 def _lognormal(rng: random.Random, median: float, sigma: float) -> float:
     return median * math.exp(rng.gauss(0.0, sigma))
+
+
+_NORMAL = statistics.NormalDist()
+
+
+def _mixture_median(parts: Sequence[tuple[float, float]]) -> float:
+    """The median of log-normal repairs (`TRUE_SIGMA`) mixed as (share, median)."""
+
+    def below(seconds: float) -> float:
+        return sum(
+            share * _NORMAL.cdf(math.log(seconds / median) / TRUE_SIGMA) for share, median in parts
+        )
+
+    low, high = min(m for _, m in parts), max(m for _, m in parts)
+    for _ in range(60):
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if below(middle) < 0.5 else (low, middle)
+    return math.sqrt(low * high)
 
 
 def _faults(
@@ -528,7 +561,7 @@ class Day:
                 continue
             if outage.told is None:
                 outage.told = outage.first_told = offered
-                outage.last_due = now
+                outage.first_told_at = outage.last_due = now
                 continue
             if offered != outage.told and worth_telling(outage.told, offered, self.change):
                 due = change_due(
@@ -550,6 +583,7 @@ class Tally:
     first_errors: list[float] = field(default_factory=list)
     onsite_errors: list[float] = field(default_factory=list)
     floor_errors: list[float] = field(default_factory=list)
+    oracle_errors: list[float] = field(default_factory=list)
     covered: list[bool] = field(default_factory=list)
     customers: int = 0
     lapsed: int = 0
@@ -571,6 +605,7 @@ class Tally:
             first = outage.first_told
             if first is not None:
                 self.first_errors.append(abs((done - first.expected).total_seconds()) / 60)
+                self.oracle_errors.append(abs((done - _oracle(outage)).total_seconds()) / 60)
                 self.covered.append(done <= first.deadline)
             on_site = outage.on_arrival
             if on_site is not None:
@@ -586,12 +621,21 @@ class Tally:
             "first_mae_min": median(self.first_errors),
             "onsite_mae_min": median(self.onsite_errors),
             "floor_mae_min": median(self.floor_errors),
+            "oracle_first_mae_min": median(self.oracle_errors),
             "p80_coverage": round(sum(self.covered) / len(self.covered), 3)
             if self.covered
             else None,
             "lapsed": round(self.lapsed / self.customers, 4) if self.customers else 0.0,
             "informed_15min": round(self.informed / self.customers, 4) if self.customers else 0.0,
         }
+
+
+def _oracle(outage: Outage) -> datetime:
+    """The first ETR of an estimator knowing the truth, told when the first was."""
+    told_at, arrived = outage.first_told_at, outage.on_site_since
+    assert told_at is not None and arrived is not None
+    elapsed = (told_at - arrived).total_seconds() if arrived <= told_at else None
+    return arrived + timedelta(seconds=outage.fault.true_median_s(elapsed))
 
 
 def _play(
@@ -678,6 +722,7 @@ def _merged(a: Tally, b: Tally) -> Tally:
         first_errors=a.first_errors + b.first_errors,
         onsite_errors=a.onsite_errors + b.onsite_errors,
         floor_errors=a.floor_errors + b.floor_errors,
+        oracle_errors=a.oracle_errors + b.oracle_errors,
         covered=a.covered + b.covered,
         customers=a.customers + b.customers,
         lapsed=a.lapsed + b.lapsed,

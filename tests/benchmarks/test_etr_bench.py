@@ -1,5 +1,6 @@
 """The restoration-time benchmark: its contract, and what the service's rules promise."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -51,3 +52,38 @@ def test_customers_hear_an_etr_within_a_quarter_of_an_hour(storm: dict[str, Any]
 def test_estimates_are_of_something_and_the_range_covers_some(storm: dict[str, Any]) -> None:
     assert storm["first_mae_min"] > 0 and storm["onsite_mae_min"] > 0
     assert 0 < storm["p80_coverage"] < 1
+
+
+def _fault(cause: str, median_s: float) -> bench.Fault:
+    return bench.Fault(
+        id=1,
+        kind="fuse",
+        asset_ref="F1",
+        location=(0.0, 0.0),
+        customers=1,
+        cause=cause,
+        occurs_at=datetime(2026, 3, 2, tzinfo=UTC),
+        detected_at=datetime(2026, 3, 2, tzinfo=UTC),
+        on_site_s=median_s,
+        median_on_site_s=median_s,
+        travel_factor=1.0,
+    )
+
+
+def test_the_truth_on_arrival_is_the_repairs_own_median() -> None:
+    assert _fault("animal", 3000.0).true_median_s(0.0) == pytest.approx(3000.0)
+
+
+def test_the_truth_after_time_on_site_is_later_the_longer_the_crew_has_been_there() -> None:
+    fault = _fault("animal", 3000.0)
+    medians = [fault.true_median_s(s) for s in (600.0, 3000.0, 9000.0)]
+    assert 3000.0 < medians[0] < medians[1] < medians[2]
+    assert medians[2] > 9000.0
+
+
+def test_the_truth_before_arrival_mixes_the_causes_between_the_fastest_and_slowest() -> None:
+    fault = _fault("unknown", 3000.0)
+    factors = [factor for _, factor in bench.CAUSES.values()]
+    mixed = fault.true_median_s(None)
+    assert 3000.0 * min(factors) < mixed < 3000.0 * max(factors)
+    assert mixed == pytest.approx(_fault("animal", 3000.0 * 0.7).true_median_s(None))
