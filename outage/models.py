@@ -39,6 +39,7 @@ from outage.intake.models import (
     TicketGuess,
     ZaloEvent,
 )
+from outage.ledger.models import ChainHead
 from outage.media.models import Photo, PhotoFetch
 from outage.notifications.models import (
     Notification,
@@ -57,6 +58,7 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "AuthSession",
+    "ChainHead",
     "Crew",
     "CrewPosition",
     "CrewShift",

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from outage import clock
 from outage.care.enums import RequestState, RequestType
+from outage.chained import Chained, chain_table_args
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
 from outage.intake.enums import Channel
@@ -93,11 +94,15 @@ class ServiceRequest(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64))
 
 
-class ServiceRequestEvent(Base):
-    """The trail of a request: who moved it to which state, when, and what they noted."""
+class ServiceRequestEvent(Chained, Base):
+    """The trail of a request: who moved it to which state, when, and what they noted.
+    Never edited (but for erasing the note): sealed into a chain (`outage.ledger`)."""
 
     __tablename__ = "service_request_events"
-    __table_args__ = (Index("ix_service_request_events_request_at", "request_id", "at"),)
+    __table_args__ = (
+        Index("ix_service_request_events_request_at", "request_id", "at"),
+        *chain_table_args("service_request_events"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"))

@@ -4,6 +4,7 @@ import typer
 
 from outage.cli import (
     access,
+    audit,
     bench,
     crews,
     customers,
@@ -26,6 +27,7 @@ app.add_typer(crews.app, name="crews")
 app.add_typer(simulate.app, name="simulate")
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
+app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("bench")(bench.bench)

@@ -23,6 +23,7 @@ from outage.db import run_migrations, session_factory
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
 from outage.intake.jobs import jobs as intake_jobs
+from outage.ledger.jobs import jobs as ledger_jobs
 from outage.notifications.channels import Gateways, Outgoing
 from outage.notifications.delivery import run_workers
 from outage.notifications.enums import DeliveryChannel
@@ -191,6 +192,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
         order_jobs(sessions, settings),
         restoration_jobs(sessions, settings),
         intake_jobs(sessions, settings),
+        ledger_jobs(sessions, settings),
     ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()

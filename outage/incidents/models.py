@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.etr import EtrSource
 from outage import clock
+from outage.chained import Chained, chain_table_args
 from outage.db import Base, checked_enum
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.lifecycle import ACTIVE, IncidentStatus
@@ -179,8 +180,9 @@ class IncidentEvidence(Base):
     )
 
 
-class IncidentEvent(Base):
-    """The audit trail: who did what to an incident, when and why."""
+class IncidentEvent(Chained, Base):
+    """The audit trail: who did what to an incident, when and why. Never edited: a
+    correction is a new event; sealed into a chain (`outage.ledger`)."""
 
     __tablename__ = "incident_events"
     __table_args__ = (
@@ -189,6 +191,7 @@ class IncidentEvent(Base):
             ["incident_id"], ["incidents.id"], name="fk_incident_events_incident_id"
         ),
         Index("ix_incident_events_incident_at", "incident_id", "at"),
+        *chain_table_args("incident_events"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage import clock
+from outage.chained import Chained, chain_table_args
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
 from outage.notifications.enums import (
@@ -241,7 +242,7 @@ class PlannedOutage(Base):
     )
 
 
-class Notification(Base):
+class Notification(Chained, Base):
     """One message to one customer's contact or one subscribed contact, and how its
     delivery went.
 
@@ -250,7 +251,8 @@ class Notification(Base):
     it as an idempotency key. A reply to a customer's own message on Zalo is a row of its
     own, kind `reply`, with no event (`outage.notifications.replies`). `address` is
     personal data: never in a public answer. `stop_token` is the secret of the message's
-    unsubscribe link.
+    unsubscribe link. Once sent, what was said, to whom and when is sealed into a chain
+    (`outage.ledger`).
     """
 
     __tablename__ = "notifications"
@@ -309,6 +311,7 @@ class Notification(Base):
         Index("ix_notifications_subscription_id", "subscription_id"),
         Index("ix_notifications_service_request_id", "service_request_id"),
         Index("ix_notifications_report_id", "report_id"),
+        *chain_table_args("notifications", "status = 'sent'"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)

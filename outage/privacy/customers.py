@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from outage.care.models import ServiceRequest, ServiceRequestEvent
@@ -199,7 +199,7 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
     session.execute(
         update(ServiceRequestEvent)
         .where(ServiceRequestEvent.request_id.in_(requests))
-        .values(note=None)
+        .values(note=None, chain_salt=None)
     )
     session.execute(
         update(Notification)
@@ -209,7 +209,12 @@ def erase_customer(session: Session, account: str) -> dict[str, int]:
     messages = session.scalars(
         update(Notification)
         .where(_own_message(customer))
-        .values(address=ERASED, last_error=None)
+        .values(
+            address=ERASED,
+            last_error=None,
+            body=case((Notification.service_request_id.is_(None), Notification.body), else_=ERASED),
+            chain_salt=None,
+        )
         .returning(Notification.id)
     ).all()
     preferences = session.scalars(

@@ -164,7 +164,12 @@ def _rules() -> tuple[Rule, ...]:
                 ),
             },
         ),
-        Rule("service_request_events", events, _of_requests_closed_before, {"note": null()}),
+        Rule(
+            "service_request_events",
+            events,
+            _of_requests_closed_before,
+            {"note": null(), "chain_salt": null()},
+        ),
         Rule(
             "request_update_events",
             outbox,
@@ -182,6 +187,7 @@ def _rules() -> tuple[Rule, ...]:
                     (messages.c.service_request_id.is_(None), messages.c.body),
                     else_=literal(ERASED),
                 ),
+                "chain_salt": null(),
             },
         ),
         Rule("audit_log", _table(AuditEntry), _at_before, {"client_ip": null()}),

@@ -1,0 +1,199 @@
+"""The chains against a database someone changed by hand: each change is named."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.db import session_scope
+from outage.incidents.changes import cancel, open_incident
+from outage.incidents.models import IncidentEvent
+from outage.ledger.sealing import seal
+from outage.ledger.verification import ChainCheck, verify
+from outage.notifications.enums import DeliveryStatus
+from outage.notifications.models import Notification
+from outage.privacy.customers import erase_customer
+from tests.outage.privacy.builders import file_request, make_customer, make_message, reject
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Records:
+    incident_events: list[int]
+    request_events: list[int]
+    messages: list[int]
+    account: str
+
+
+def _ids(session: Session, column: object, *where: object) -> list[int]:
+    return list(session.scalars(select(column).where(*where).order_by(column)))  # type: ignore[call-overload]
+
+
+def _write(sessions: sessionmaker[Session]) -> Records:
+    with session_scope(sessions) as session:
+        for device in ("LV4.301 Switch 60", "LV4.301 Switch 61"):
+            incident = open_incident(
+                session,
+                device_asset_ref=device,
+                confidence=0.9,
+                customers_affected=3,
+                started_at=NOW - timedelta(minutes=20),
+                reason="calls",
+            )
+            cancel(session, incident, reason="false alarm")
+        customer = make_customer(session)
+        reject(session, file_request(session, phone=customer.phone))
+        for days in (2, 1):
+            make_message(session, customer, status=DeliveryStatus.SENT, days_ago=days)
+        make_message(session, customer, status=DeliveryStatus.PENDING, days_ago=0)
+        return Records(
+            _ids(session, IncidentEvent.id),
+            _ids(session, ServiceRequestEvent.id),
+            _ids(session, Notification.id, Notification.status == DeliveryStatus.SENT),
+            customer.account,
+        )
+
+
+@pytest.fixture
+def records(sessions: sessionmaker[Session]) -> Records:
+    written = _write(sessions)
+    with session_scope(sessions) as session:
+        seal(session, NOW)
+    return written
+
+
+def _checks(sessions: sessionmaker[Session]) -> dict[str, ChainCheck]:
+    with session_scope(sessions) as session:
+        return {check.chain: check for check in verify(session)}
+
+
+def _tamper(sessions: sessionmaker[Session], sql: str, **values: object) -> None:
+    with session_scope(sessions) as session:
+        session.execute(text(sql), values)
+
+
+def test_an_untouched_database_verifies_every_sealed_row(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    checks = _checks(sessions)
+    assert all(check.broken is None for check in checks.values())
+    assert [checks[name].checked for name in ("incident_events", "service_request_events")] == [
+        len(records.incident_events),
+        len(records.request_events),
+    ]
+    assert (checks["sent_messages"].checked, checks["sent_messages"].waiting) == (2, 0)
+
+
+def test_a_changed_incident_event_is_named(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    changed = records.incident_events[1]
+    _tamper(sessions, "UPDATE incident_events SET reason = 'nothing' WHERE id = :id", id=changed)
+    broken = _checks(sessions)["incident_events"].broken
+    assert broken is not None and broken.row_id == changed
+
+
+def test_a_deleted_request_event_names_the_row_after_it(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    first, second, *_ = records.request_events
+    _tamper(sessions, "DELETE FROM service_request_events WHERE id = :id", id=first)
+    broken = _checks(sessions)["service_request_events"].broken
+    assert broken is not None and (broken.row_id, broken.seq) == (second, 1)
+
+
+def test_a_deleted_last_message_is_found_against_the_chains_head(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    _tamper(sessions, "DELETE FROM notifications WHERE id = :id", id=records.messages[-1])
+    broken = _checks(sessions)["sent_messages"].broken
+    assert broken is not None and (broken.row_id, broken.seq) == (None, 2)
+
+
+def test_events_reordered_in_time_are_named(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    first, second, *_ = records.incident_events
+    _tamper(
+        sessions,
+        "UPDATE incident_events AS e SET at = o.at FROM incident_events AS o"
+        " WHERE (e.id, o.id) IN ((:a, :b), (:b, :a))",
+        a=first,
+        b=second,
+    )
+    broken = _checks(sessions)["incident_events"].broken
+    assert broken is not None and broken.row_id == first
+
+
+def test_events_swapped_in_the_chain_are_named(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    first, second, *_ = records.incident_events
+    _tamper(
+        sessions,
+        "UPDATE incident_events SET chain_seq = -chain_seq WHERE id IN (:a, :b);"
+        " UPDATE incident_events AS e SET chain_seq = -o.chain_seq FROM incident_events AS o"
+        " WHERE (e.id, o.id) IN ((:a, :b), (:b, :a))",
+        a=first,
+        b=second,
+    )
+    broken = _checks(sessions)["incident_events"].broken
+    assert broken is not None and broken.row_id == second
+
+
+def test_a_message_sent_to_another_address_is_named(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    changed = records.messages[0]
+    _tamper(
+        sessions, "UPDATE notifications SET address = '+84900000000' WHERE id = :id", id=changed
+    )
+    broken = _checks(sessions)["sent_messages"].broken
+    assert broken is not None and broken.row_id == changed and "personal" in broken.reason
+
+
+def test_erasing_a_customer_keeps_every_chain_whole(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    with session_scope(sessions) as session:
+        erase_customer(session, records.account)
+    checks = _checks(sessions)
+    assert all(check.broken is None for check in checks.values())
+    with session_scope(sessions) as session:
+        kept = session.scalars(
+            select(Notification.chain_salt).where(Notification.id.in_(records.messages))
+        ).all()
+        notes = session.scalars(
+            select(ServiceRequestEvent.note)
+            .join(ServiceRequest, ServiceRequest.id == ServiceRequestEvent.request_id)
+            .where(ServiceRequestEvent.id.in_(records.request_events))
+        ).all()
+    assert kept == [None, None] and set(notes) == {None}
+
+
+def test_records_written_after_sealing_wait_for_the_next_run(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    with session_scope(sessions) as session:
+        open_incident(
+            session,
+            device_asset_ref="LV4.301 Switch 72",
+            confidence=0.9,
+            customers_affected=1,
+            started_at=NOW,
+            reason="calls",
+        )
+    assert _checks(sessions)["incident_events"].waiting == 1
+    with session_scope(sessions) as session:
+        sealed = {s.chain: s for s in seal(session, NOW)}
+    check = _checks(sessions)["incident_events"]
+    assert sealed["incident_events"].rows == 1
+    assert (check.waiting, check.checked, check.broken) == (
+        0,
+        len(records.incident_events) + 1,
+        None,
+    )
