@@ -25,7 +25,8 @@ class ChainSpec:
     time: str
     """The column of when it happened: what `--since` reads."""
     left_out: frozenset[str] = frozenset()
-    """Columns that change after the row is sealed, by design."""
+    """Columns that change after the row is sealed, by design, or say nothing of what
+    was done (a message's idempotency key, derived from its contact)."""
 
     @property
     def table(self) -> Table:
@@ -86,6 +87,7 @@ SENT_MESSAGES = ChainSpec(
             "replied_at",
             "reply_report_id",
             "updated_at",
+            "delivery_key",
         }
     ),
 )

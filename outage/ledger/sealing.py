@@ -1,7 +1,9 @@
-"""Sealing: rows not yet in their chain join it, in the order of their ids, each linked
-to the one before. Writers never wait for it (a row is sealed seconds after it is
-written, by the engine's job or `outage audit seal`), and one sealer at a time extends a
-chain (an advisory lock), so two never claim the same place."""
+"""Sealing: rows not yet in their chain join it, each run's in the order of their ids,
+each linked to the one before. Writers never wait for it (a row is sealed seconds after
+it is written, by the engine's job or `outage audit seal`), and one sealer at a time
+extends a chain (an advisory lock), so two never claim the same place. A row another
+transaction holds (an erasure under way) is left for the next run: sealed now, it would
+be sealed with the data being erased."""
 
 import os
 from collections.abc import Callable
@@ -46,6 +48,7 @@ def seal_chain(session: Session, spec: ChainSpec, now: datetime, *, batch: int =
             .where(table.c.chain_seq.is_(None), spec.sealable())
             .order_by(table.c.id)
             .limit(batch)
+            .with_for_update(skip_locked=True)
         )
         .mappings()
         .all()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.db import session_scope
+from outage.grid.models import Customer
 from outage.incidents.changes import cancel, open_incident
 from outage.incidents.models import IncidentEvent
 from outage.ledger.sealing import seal
@@ -56,6 +57,10 @@ def _write(sessions: sessionmaker[Session]) -> Records:
             _ids(session, Notification.id, Notification.status == DeliveryStatus.SENT),
             customer.account,
         )
+
+
+def _customer(session: Session, account: str) -> Customer:
+    return session.scalars(select(Customer).where(Customer.account == account)).one()
 
 
 @pytest.fixture
@@ -197,3 +202,19 @@ def test_records_written_after_sealing_wait_for_the_next_run(
         len(records.incident_events) + 1,
         None,
     )
+
+
+def test_a_row_being_erased_is_left_for_the_next_run_and_sealed_as_erased(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    with session_scope(sessions) as erasing:
+        make_message(
+            erasing, _customer(erasing, records.account), status=DeliveryStatus.SENT, days_ago=0
+        )
+    with session_scope(sessions) as erasing:
+        erase_customer(erasing, records.account)
+        with session_scope(sessions) as sealing:
+            assert {s.chain: s.rows for s in seal(sealing, NOW)}["sent_messages"] == 0
+    with session_scope(sessions) as sealing:
+        assert {s.chain: s.rows for s in seal(sealing, NOW)}["sent_messages"] == 1
+    assert all(check.broken is None for check in _checks(sessions).values())
