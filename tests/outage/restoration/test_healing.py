@@ -36,6 +36,8 @@ from tests.conftest import Credentials
 from .conftest import ISOLATING, LINE, TIE, TRANSFORMER, Outage, trip
 
 ORDERS = "/api/v1/switching/orders"
+JOB = "self-healing job"
+"""The application name of the job's connection, when a test waits for it."""
 
 
 @pytest.fixture
@@ -56,10 +58,13 @@ def remote(restoration_database: str) -> Iterator[None]:
     set_remote(False)
 
 
-def _cycle(url: str, sink: HttpSink) -> tuple[list[int], list[int]]:
-    """One run of the self-healing job: orders started, orders moved."""
+def _cycle(url: str, sink: HttpSink, *, name: str | None = None) -> tuple[list[int], list[int]]:
+    """One run of the self-healing job: orders started, orders moved (`name`: the
+    application name its connection shows in pg_stat_activity meanwhile)."""
     live = LiveTopology()
     with session_scope(session_factory(url)) as session:
+        if name is not None:
+            session.execute(select(func.set_config("application_name", name, True)))
         network, now = live.views(session), datetime.now(UTC)
         started = heal(session, network=network, settings=get_settings(), now=now)
         scada = HttpScada(f"{sink.url}/commands")
@@ -252,21 +257,26 @@ def _confirm(client: TestClient, credentials: Credentials, step: dict[str, Any])
     ).raise_for_status()
 
 
-def _wait_for_a_lock(url: str) -> None:
-    """Until another transaction waits for a row lock (a busy machine may take a while to
-    start the job's cycle)."""
+def _wait_until_blocked(url: str, name: str, holder: int) -> None:
+    """Until the connection named `name` waits for a lock the backend `holder` holds (a
+    busy machine may take a while to start the job's cycle). Each look is a transaction of
+    its own: PostgreSQL keeps the list of connections a transaction first read from
+    pg_stat_activity until it ends, so one that connected since would never be seen."""
+    sessions = session_factory(url)
     deadline = time.monotonic() + 60
-    with session_scope(session_factory(url)) as session:
-        while time.monotonic() < deadline:
-            waiting = session.scalar(
-                select(func.count())
-                .select_from(text("pg_stat_activity"))
-                .where(text("datname = current_database() AND wait_event_type = 'Lock'"))
+    while time.monotonic() < deadline:
+        with session_scope(sessions) as session:
+            blocked = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE application_name = :name AND :holder = ANY(pg_blocking_pids(pid))"
+                ),
+                {"name": name, "holder": holder},
             )
-            if waiting:
-                return
-            time.sleep(0.05)
-    raise AssertionError("nothing waits for a lock")
+        if blocked:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{name} never waited for the lock backend {holder} holds")
 
 
 def test_a_dispatcher_doing_the_next_step_by_hand_meanwhile_does_not_deadlock_with_it(
@@ -287,13 +297,17 @@ def test_a_dispatcher_doing_the_next_step_by_hand_meanwhile_does_not_deadlock_wi
     first, second, *_ = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
     _confirm(client, credentials, first)
     sessions, live = session_factory(restoration_database), LiveTopology()
+    ran: list[tuple[list[int], list[int]]] = []
     with session_scope(sessions) as session:
         session.execute(
             select(Device.id).where(Device.asset_ref == second["asset_ref"]).with_for_update()
         )
-        job = threading.Thread(target=_cycle, args=(restoration_database, sink))
+        holder = session.execute(select(func.pg_backend_pid())).scalar_one()
+        job = threading.Thread(
+            target=lambda: ran.append(_cycle(restoration_database, sink, name=JOB))
+        )
         job.start()
-        _wait_for_a_lock(restoration_database)
+        _wait_until_blocked(restoration_database, JOB, holder)
         execute_step(
             session,
             order_id,
@@ -306,6 +320,7 @@ def test_a_dispatcher_doing_the_next_step_by_hand_meanwhile_does_not_deadlock_wi
             by_hand=True,
         )
     job.join(timeout=30)
+    assert ran == [([], [])]  # it found the step it waited for done: left to its next run
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     steps = client.get(f"{ORDERS}/{order_id}", headers=dispatcher).json()["steps"]
     assert (steps[1]["state"], steps[1]["executed_by"]) == ("done", "dispatcher")
