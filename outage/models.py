@@ -39,7 +39,7 @@ from outage.intake.models import (
     TicketGuess,
     ZaloEvent,
 )
-from outage.ledger.models import ChainHead
+from outage.ledger.models import ChainHead, ChainRoot
 from outage.media.models import Photo, PhotoFetch
 from outage.notifications.models import (
     Notification,
@@ -59,6 +59,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "ChainHead",
+    "ChainRoot",
     "Crew",
     "CrewPosition",
     "CrewShift",

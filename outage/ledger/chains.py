@@ -46,10 +46,14 @@ class ChainSpec:
         return [c for c in self.table.columns if c.name not in CHAIN_COLUMNS | self.left_out]
 
     def split(self, row: Mapping[Any, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        """The row's content, its personal data, and whether that data is erased."""
+        """The row's content, its personal data, and whether that data is erased. A NULL
+        is left out of the content, so a nullable column added to the table later leaves
+        the rows sealed before it as they were sealed."""
         names = [c.name for c in self.columns()]
         private = self._private(row)
-        content = {name: row[name] for name in names if name not in private}
+        content = {
+            name: row[name] for name in names if name not in private and row[name] is not None
+        }
         return content, {name: row[name] for name in private}, self._erased(row)
 
     def _private(self, row: Mapping[Any, Any]) -> tuple[str, ...]:
