@@ -19,6 +19,7 @@ from outage.api import orders as order_routes
 from outage.api import reliability as reliability_routes
 from outage.api import restoration as restoration_routes
 from outage.api import storms as storm_routes
+from outage.api import transparency as transparency_routes
 from outage.care import sla
 from outage.db import session_factory
 from outage.grid.live import shared_topology
@@ -83,6 +84,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(order_routes.router)
     app.include_router(restoration_routes.router)
     app.include_router(storm_routes.router)
+    app.include_router(transparency_routes.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(media_routes.router)

@@ -459,6 +459,12 @@ class Settings(BaseSettings):
         "e-mails, free text, delivered messages' addresses, sign-in IPs) is erased this many "
         "days after it came; the records themselves stay.",
     )
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="An Ed25519 private key (PEM, PKCS#8) that signs each day's root of the "
+        "tamper-evident records (`docs/tamper-evidence.md`); unset: roots are published "
+        "unsigned. Keep it off the database's machine.",
+    )
     # crews and dispatch
     dispatch_time_limit_s: Seconds = Field(
         default=timedelta(seconds=5),

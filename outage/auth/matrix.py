@@ -44,6 +44,9 @@ PERMISSIONS: dict[str, str] = {
         "A service request's status by its ticket (with `phone_last4`), and its "
         "satisfaction rating once closed."
     ),
+    "transparency.public": (
+        "The daily roots of the tamper-evident records (hashes only), for anyone to keep."
+    ),
     "channels.zalo": (
         "The Zalo Official Account webhook: open to anyone, each event refused unless Zalo "
         "signed it with the OA's secret key (`X-ZEvent-Signature`)."
@@ -135,6 +138,7 @@ PUBLIC: frozenset[str] = frozenset(
         "requests.submit",
         "requests.status",
         "channels.zalo",
+        "transparency.public",
     }
 )
 """Held by everyone, signed in or not."""

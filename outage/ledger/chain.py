@@ -112,3 +112,17 @@ def first_break(
             return Break(chain, row.id, row.seq, mismatch), row.seq, link_before
         expected, link_before = expected + 1, row.stored
     return None, expected - 1, link_before
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where a chain ends: its last place and link."""
+
+    seq: int
+    hash: str
+
+
+def root_of(day: date, heads: Mapping[str, Head]) -> str:
+    """One value over every chain's head at a day's end: what is published."""
+    named = {name: {"seq": head.seq, "hash": head.hash} for name, head in heads.items()}
+    return hashlib.sha256(canonical(["roots", day, named])).hexdigest()

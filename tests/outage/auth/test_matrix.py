@@ -363,6 +363,7 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     # storms (a level out of range: refused for its content, never declared)
     ("GET", "/api/v1/storms"): _request("GET", "/api/v1/storms"),
     ("GET", "/api/v1/storms/proposal"): _request("GET", "/api/v1/storms/proposal"),
+    ("GET", "/api/v1/transparency/roots"): _request("GET", "/api/v1/transparency/roots"),
     ("POST", "/api/v1/storms"): _request(
         "POST", "/api/v1/storms", json={"name": "matrix walk", "level": 9}
     ),
