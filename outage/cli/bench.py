@@ -22,6 +22,7 @@ class Section(StrEnum):
     load = "load"
     restore = "restore"
     etr = "etr"
+    audit = "audit"
 
 
 def bench(
@@ -33,6 +34,7 @@ def bench(
     """Measure the system against its baselines; JSON on stdout, progress on stderr."""
     from benchmarks import (
         ami_intake,
+        audit,
         dispatch,
         etr,
         intake,
@@ -57,6 +59,7 @@ def bench(
         Section.load: load.run,
         Section.restore: restore.run,
         Section.etr: etr.run,
+        Section.audit: audit.run,
     }
     chosen = sections or list(Section)
     # The prediction, dispatch, restoration and ETR benchmarks are in process: no database.
