@@ -218,3 +218,17 @@ def test_a_row_being_erased_is_left_for_the_next_run_and_sealed_as_erased(
     with session_scope(sessions) as sealing:
         assert {s.chain: s.rows for s in seal(sealing, NOW)}["sent_messages"] == 1
     assert all(check.broken is None for check in _checks(sessions).values())
+
+
+def test_a_check_since_a_day_reads_only_the_rows_from_that_day_on(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    changed = records.incident_events[-1]
+    _tamper(sessions, "UPDATE incident_events SET reason = 'nothing' WHERE id = :id", id=changed)
+    with session_scope(sessions) as session:
+        later = {c.chain: c for c in verify(session, datetime.now(UTC) + timedelta(days=1))}
+    with session_scope(sessions) as session:
+        today = {c.chain: c for c in verify(session, datetime.now(UTC) - timedelta(days=1))}
+    assert (later["incident_events"].checked, later["incident_events"].broken) == (0, None)
+    broken = today["incident_events"].broken
+    assert broken is not None and broken.row_id == changed
