@@ -38,6 +38,7 @@ from outage.pages import review_queue as review_queue_pages
 from outage.pages import sign_in as sign_in_pages
 from outage.pages import supervisor as supervisor_pages
 from outage.pages import switching as switching_pages
+from outage.pages import transparency as transparency_pages
 from outage.settings import Settings, get_settings
 from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
@@ -85,6 +86,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(restoration_routes.router)
     app.include_router(storm_routes.router)
     app.include_router(transparency_routes.router)
+    app.include_router(transparency_pages.router)
     app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(media_routes.router)

@@ -45,7 +45,9 @@ PERMISSIONS: dict[str, str] = {
         "satisfaction rating once closed."
     ),
     "transparency.public": (
-        "The daily roots of the tamper-evident records (hashes only), for anyone to keep."
+        "The published service figures (reliability by area and month, service requests "
+        "by type and month: counts only, as a page, JSON and CSV) and the daily roots of "
+        "the tamper-evident records (hashes only), for anyone to keep."
     ),
     "channels.zalo": (
         "The Zalo Official Account webhook: open to anyone, each event refused unless Zalo "

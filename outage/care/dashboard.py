@@ -4,8 +4,8 @@ satisfaction, and the requests past due. Read-only aggregates over a window."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from outage.care import sla
 from outage.care.enums import RequestType
@@ -63,11 +63,20 @@ class CareSummary:
     breached: tuple[RequestOut, ...]
 
 
-def sla_compliance(session: Session, *, since: datetime, now: datetime) -> list[TypeCompliance]:
-    """Per type: requests closed since `since` and how many of them in time; open and
-    breached now."""
+def _within(
+    column: InstrumentedAttribute[datetime | None], since: datetime, until: datetime | None
+) -> ColumnElement[bool]:
+    """`column` in [since, until), or since `since` without `until`."""
+    return column >= since if until is None else and_(column >= since, column < until)
+
+
+def sla_compliance(
+    session: Session, *, since: datetime, now: datetime, until: datetime | None = None
+) -> list[TypeCompliance]:
+    """Per type: requests closed since `since` (and before `until`, if given) and how many
+    of them in time; open and breached now."""
     is_open = ServiceRequest.state.in_(sorted(OPEN))
-    closed_in_window = ServiceRequest.closed_at >= since
+    closed_in_window = _within(ServiceRequest.closed_at, since, until)
     rows = session.execute(
         select(
             ServiceRequest.request_type,
@@ -92,8 +101,10 @@ def open_ages(session: Session, *, now: datetime) -> list[tuple[sla.AgeBucket, i
     return sla.age_histogram(received, now)
 
 
-def satisfaction(session: Session, *, since: datetime) -> Satisfaction:
-    rated = ServiceRequest.rated_at >= since
+def satisfaction(
+    session: Session, *, since: datetime, until: datetime | None = None
+) -> Satisfaction:
+    rated = _within(ServiceRequest.rated_at, since, until)
     by_rating = {
         score: n
         for score, n in session.execute(

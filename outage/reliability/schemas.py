@@ -3,6 +3,7 @@ report), their CSV rows, and query values."""
 
 import csv
 import io
+from dataclasses import fields
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from outage.reliability.after_action import AfterAction
 from outage.reliability.indices import Indices
 from outage.reliability.replay import Replay
 from outage.reliability.service import Moment, ReliabilityReport
+from outage.reliability.transparency import AreaMonth, Figures, TypeMonth
 from outage.spreadsheet import cell
 from outage.storms.enums import StormAction
 
@@ -329,4 +331,106 @@ def replay_csv(found: Replay) -> str:
     for job in found.jobs:
         for measure in ("customers", "recorded_crew_id", "recorded_at", "crew_id", "replayed_at"):
             writer.writerow(["job", cell(job.incident_id), measure, cell(getattr(job, measure))])
+    return out.getvalue()
+
+
+# The published figures (`outage.reliability.transparency`)
+
+
+class AreaMonthOut(_Out):
+    area: str | None = Field(description="A region (substation); null for the whole system.")
+    month: str = Field(description="YYYY-MM.")
+    customers_served: int
+    saidi: float = Field(description="Unplanned minutes without supply per customer served.")
+    saifi: float = Field(description="Unplanned sustained interruptions per customer served.")
+    saidi_without_med: float = Field(description="SAIDI without Major Event Days.")
+    saifi_without_med: float = Field(description="SAIFI without Major Event Days.")
+    planned_saidi: float = Field(description="Planned minutes without supply per customer.")
+    planned_saifi: float = Field(description="Planned interruptions per customer.")
+    caidi: float | None = Field(description="Average minutes to restore a customer.")
+    caidi_without_med: float | None = Field(description="CAIDI without Major Event Days.")
+    customer_interruptions: int = Field(description="Unplanned sustained interruptions.")
+    major_event_days: list[date] = Field(description="The month's Major Event Days.")
+
+
+class TypeMonthOut(_Out):
+    type: str = Field(description="The service request type.")
+    month: str = Field(description="YYYY-MM.")
+    received: int
+    closed: int
+    closed_within_sla: int
+    share_within_sla: float | None = Field(description="Of those closed; null when none was.")
+    median_hours_to_close: float | None
+    ratings: int
+    mean_rating: float | None = Field(description="1 to 5; null without a rating.")
+
+
+class FiguresOut(_Out):
+    first_month: str = Field(description="YYYY-MM, the first month published.")
+    last_month: str = Field(description="YYYY-MM, the last (complete) month published.")
+    as_of: datetime
+    t_med: float | None = Field(
+        description="The Major Event Day threshold, minutes per customer in a day (2.5 beta "
+        "method, from the five years before the first month); null without enough history."
+    )
+    system: list[AreaMonthOut]
+    areas: list[AreaMonthOut] = Field(description="Each region with customers, month by month.")
+    care: list[TypeMonthOut]
+
+    @classmethod
+    def of(cls, figures: Figures) -> "FiguresOut":
+        def area(row: AreaMonth) -> AreaMonthOut:
+            return AreaMonthOut.model_validate(
+                {
+                    **_fields(row),
+                    "month": f"{row.month:%Y-%m}",
+                    "major_event_days": list(row.major_event_days),
+                }
+            )
+
+        def kind(row: TypeMonth) -> TypeMonthOut:
+            return TypeMonthOut.model_validate(
+                {
+                    **_fields(row),
+                    "type": row.type.value,
+                    "month": f"{row.month:%Y-%m}",
+                    "share_within_sla": row.share_within_sla,
+                }
+            )
+
+        return cls(
+            first_month=f"{figures.first_month:%Y-%m}",
+            last_month=f"{figures.last_month:%Y-%m}",
+            as_of=figures.as_of,
+            t_med=figures.t_med,
+            system=[area(row) for row in figures.system],
+            areas=[area(row) for row in figures.areas],
+            care=[kind(row) for row in figures.care],
+        )
+
+
+def _fields(row: AreaMonth | TypeMonth) -> dict[str, object]:
+    return {f.name: getattr(row, f.name) for f in fields(row)}
+
+
+def figures_csv(figures: Figures, table: str) -> str:
+    """`reliability`: one row per area and month (the system's rows with an empty area);
+    `care`: one row per request type and month."""
+    out_model: type[BaseModel] = AreaMonthOut if table == "reliability" else TypeMonthOut
+    columns = list(out_model.model_fields)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    published = FiguresOut.of(figures)
+    rows: list[BaseModel] = (
+        [*published.system, *published.areas] if table == "reliability" else [*published.care]
+    )
+    for row in rows:
+        values = row.model_dump()
+        writer.writerow(
+            [
+                " ".join(d.isoformat() for d in value) if isinstance(value, list) else cell(value)
+                for value in (values[column] for column in columns)
+            ]
+        )
     return out.getvalue()

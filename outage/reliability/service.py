@@ -4,7 +4,9 @@ Three entry points, each taking a session and plain values:
 
 - `reliability_report`: every index of a period, with and without Major Event Days, and
   planned interruptions apart (`GET /api/v1/reliability`);
-- `daily_saidi` and `monthly_indices`: series for charts (the supervisor dashboard).
+- `daily_saidi` and `monthly_indices`: series for charts (the supervisor dashboard);
+  `monthly_indices_by_region` the months of the system and of every region at once (the
+  published figures, `outage.reliability.transparency`).
 
 Rules the figures follow:
 
@@ -30,7 +32,7 @@ Rules the figures follow:
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import Select, func, or_, select
@@ -118,6 +120,19 @@ class MonthlyIndices:
     without_major_events: Indices
     major_event_days: int
     """How many of the month's days were Major Event Days (IEEE 1366, 2.5 beta)."""
+    major_event_dates: tuple[date, ...]
+    """Those days."""
+    planned: Indices
+    """Planned interruptions begun in the month, apart from the indices above."""
+
+
+@dataclass(frozen=True)
+class RegionalMonths:
+    system: list[MonthlyIndices]
+    regions: dict[str, list[MonthlyIndices]]
+    """Each region (substation) with customers, by name."""
+    threshold: MedThreshold | None
+    """The system's T_MED, from the five years before the first month."""
 
 
 @dataclass(frozen=True)
@@ -264,6 +279,23 @@ def _study(
     as_of = as_of or clock.now()
     start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)
+    return _read_study(
+        session, scope, start=start, end=end, zone=zone, topology=topology, as_of=as_of
+    )
+
+
+def _read_study(
+    session: Session,
+    scope: _Scope,
+    *,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    topology: Topology | None,
+    as_of: datetime,
+) -> _Study:
+    """The interruptions of [start, end) of `scope`'s customers, and the system's Major
+    Event Days of the period."""
     first_day = start.astimezone(zone).date()
     history_from = datetime.combine(history_start(first_day), time(), zone)
     merged = merge_overlaps(
@@ -296,6 +328,13 @@ def _study(
         threshold=threshold,
         major_event_days=frozenset(major),
         day_of=day_of,
+    )
+
+
+def _narrowed(study: _Study, scope: _Scope) -> _Study:
+    """The same study for a part of its customers (the Major Event Days stay the system's)."""
+    return replace(
+        study, scope=scope, records=[r for r in study.records if r.customer in scope.accounts]
     )
 
 
@@ -438,7 +477,16 @@ def monthly_indices(
         topology=topology,
         as_of=as_of,
     )
+    return _monthly(study, start, end, n, celid_hours)
+
+
+def _monthly(
+    study: _Study, start: date, end: date, n: int, celid_hours: float
+) -> list[MonthlyIndices]:
+    """The indices of each month of `study` from `start` to `end`; months not begun yet
+    are left out."""
     unplanned = study.unplanned()
+    planned = study.planned()
     answer = []
     month = start.replace(day=1)
     while month <= end:
@@ -448,6 +496,9 @@ def monthly_indices(
             break
         records = [r for r in unplanned if month_start <= r.start < month_end]
         without = [r for r in records if study.day_of(r) not in study.major_event_days]
+        first_day = month_start.astimezone(study.zone).date()
+        end_day = month_end.astimezone(study.zone).date()
+        days = tuple(sorted(day for day in study.major_event_days if first_day <= day < end_day))
         answer.append(
             MonthlyIndices(
                 month=month,
@@ -455,13 +506,65 @@ def monthly_indices(
                 without_major_events=_indices(
                     study, without, month_start, month_end, n, celid_hours
                 ),
-                major_event_days=sum(
-                    month_start.astimezone(study.zone).date()
-                    <= day
-                    < month_end.astimezone(study.zone).date()
-                    for day in study.major_event_days
+                major_event_days=len(days),
+                major_event_dates=days,
+                planned=_indices(
+                    study,
+                    [r for r in planned if month_start <= r.start < month_end],
+                    month_start,
+                    month_end,
+                    n,
+                    celid_hours,
                 ),
             )
         )
         month = _next_month(month)
     return answer
+
+
+def _regions(session: Session) -> dict[str, frozenset[str]]:
+    """Every substation's customers (by their normal feeder), of those that have any."""
+    accounts: dict[str, set[str]] = {}
+    rows = session.execute(
+        select(Substation.name, Customer.account)
+        .join(Feeder, Feeder.substation_id == Substation.id)
+        .join(Premise, Premise.feeder_id == Feeder.id)
+        .join(Customer, Customer.premise_id == Premise.id)
+    )
+    for name, account in rows:
+        accounts.setdefault(name, set()).add(account)
+    return {name: frozenset(found) for name, found in sorted(accounts.items())}
+
+
+def monthly_indices_by_region(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    n: int = DEFAULT_CEMI_N,
+    celid_hours: float = DEFAULT_CELID_HOURS,
+    zone: tzinfo,
+    topology: Topology | None = None,
+    as_of: datetime | None = None,
+) -> RegionalMonths:
+    """`monthly_indices` of the system and of every region (substation) with customers,
+    from one reading of the interruptions."""
+    study = _study(
+        session,
+        start=start,
+        end=end,
+        feeder=None,
+        region=None,
+        zone=zone,
+        topology=topology,
+        as_of=as_of,
+    )
+    regions = {
+        name: _monthly(_narrowed(study, _Scope(None, name, accounts)), start, end, n, celid_hours)
+        for name, accounts in _regions(session).items()
+    }
+    return RegionalMonths(
+        system=_monthly(study, start, end, n, celid_hours),
+        regions=regions,
+        threshold=study.threshold,
+    )

@@ -364,6 +364,15 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("GET", "/api/v1/storms"): _request("GET", "/api/v1/storms"),
     ("GET", "/api/v1/storms/proposal"): _request("GET", "/api/v1/storms/proposal"),
     ("GET", "/api/v1/transparency/roots"): _request("GET", "/api/v1/transparency/roots"),
+    ("GET", "/api/v1/transparency/figures"): _request(
+        "GET", "/api/v1/transparency/figures", params={"first": "2025-01", "last": "2025-02"}
+    ),
+    ("GET", "/api/v1/transparency/figures.csv"): _request(
+        "GET", "/api/v1/transparency/figures.csv", params={"first": "2025-01", "last": "2025-02"}
+    ),
+    ("GET", "/transparency"): _request(
+        "GET", "/transparency", params={"first": "2025-01", "last": "2025-02"}
+    ),
     ("POST", "/api/v1/storms"): _request(
         "POST", "/api/v1/storms", json={"name": "matrix walk", "level": 9}
     ),

@@ -167,6 +167,11 @@ def test_no_public_answer_shows_anyones_personal_data(
         ("/report", {}),
         ("/status", {}),
         ("/health", {}),
+        ("/transparency", {}),
+        ("/transparency", {"lang": "en"}),
+        ("/api/v1/transparency/figures", {}),
+        ("/api/v1/transparency/figures.csv", {}),
+        ("/api/v1/transparency/figures.csv", {"table": "care"}),
     ]
     for ticket, reporter in tickets.items():
         requests += [
