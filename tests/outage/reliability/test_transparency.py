@@ -27,6 +27,7 @@ from outage.care.schemas import RequestIn
 from outage.care.sla import target_of
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
+from outage.ledger import roots
 from outage.reliability import service
 from outage.settings import get_settings
 from tests.conftest import issue_credentials, staff_client
@@ -302,3 +303,14 @@ def test_nothing_published_carries_personal_data(published: Published) -> None:
     for body in bodies:
         for trace in traces:
             assert trace not in body, trace
+
+
+def test_the_page_shows_the_latest_daily_roots(published: Published) -> None:
+    with session_scope(session_factory(published.database_url)) as session:
+        made = roots.make_root(session, LAST_MONTH, clock.now(), None)
+        assert made is not None
+        root = made.root
+    text = published.anyone.get("/transparency", params={"lang": "en"}).text
+    listed = text.split('id="roots-table"', 1)[1].split("</table>", 1)[0]
+    assert LAST_MONTH.isoformat() in listed and root in listed
+    assert "Not signed" in listed
