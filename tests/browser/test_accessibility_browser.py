@@ -39,6 +39,7 @@ PAGES = [
     Audited("/request"),
     Audited("/alerts"),
     Audited("/map"),
+    Audited("/transparency"),
     # The follow-up page as an unknown or expired link shows it: a live link needs a sent
     # "still out?" message, which only a whole restoration makes.
     Audited("/n/no-such-link"),
