@@ -20,7 +20,7 @@ from outage.api import reliability as reliability_routes
 from outage.api import restoration as restoration_routes
 from outage.api import storms as storm_routes
 from outage.api import transparency as transparency_routes
-from outage.care import sla
+from outage.care import owners, sla
 from outage.db import session_factory
 from outage.grid.live import shared_topology
 from outage.intake.limits import IntakeLimits
@@ -61,6 +61,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
         settings.rate_limit_per_ip, settings.rate_limit_per_phone, settings.status_check_limit
     )
     sla.check_targets(settings.care_sla_hours)
+    owners.check_routing(settings.care_team_by_type)
     app.add_middleware(
         JsonLimits,
         max_depth=settings.max_json_depth,

@@ -278,6 +278,32 @@ class Settings(BaseSettings):
         '(`{"meter_check": 24}`); types not named keep their defaults '
         "(`DEFAULT_TARGETS` in `outage/care/sla.py`, which checks the names).",
     )
+    care_default_team: str = Field(
+        default="customer-care",
+        min_length=1,
+        description="The care team that owns new service requests of the types "
+        "`care_team_by_type` does not name (the migrations create `customer-care`; other "
+        "teams with `outage care-teams add`).",
+    )
+    care_team_by_type: dict[str, str] = Field(
+        default_factory=dict,
+        description="The team owning new requests of each type, as JSON "
+        '(`{"new_connection": "connections"}`); the names of types and teams are checked '
+        "when the service starts (`check_routing` in `outage/care/owners.py`).",
+    )
+    care_warn_share: float = Field(
+        default=0.8,
+        gt=0,
+        lt=1,
+        description="An open request's owner is warned once this share of its SLA time has "
+        "gone (0.8: with a fifth left); past due it is escalated to its team's supervisor. "
+        "Each happens once per request.",
+    )
+    care_tell_handover: bool = Field(
+        default=False,
+        description="Tell the requester the team's name when their request passes to "
+        "another team or, past due, to a supervisor (never a staff member's name).",
+    )
     # maps
     map_tile_url: str = Field(
         default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",

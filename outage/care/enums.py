@@ -44,3 +44,15 @@ class SlaStanding(StrEnum):
     """Closed by its due time."""
     MISSED = "missed"
     """Closed after its due time."""
+
+
+class TrailKind(StrEnum):
+    """What a trail entry records besides a change of state (those, and a request's
+    arrival, have no kind: the rows written before kinds existed are all of them)."""
+
+    ASSIGNED = "assigned"
+    """The request's owner set or changed: its team, and the agent within it if any."""
+    WARNED = "warned"
+    """Its owner warned that its due time is near (`care_warn_share` of it gone)."""
+    ESCALATED = "escalated"
+    """Past due: passed to its team's supervisor."""

@@ -13,13 +13,14 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from outage import clock
-from outage.care.enums import RequestState, RequestType
+from outage.care.enums import RequestState, RequestType, TrailKind
 from outage.chained import Chained, chain_table_args
 from outage.db import Base, LanguageCode, checked_enum
 from outage.i18n import Language
@@ -27,6 +28,35 @@ from outage.intake.enums import Channel
 
 OPEN_SQL = "state IN ('received', 'in_progress', 'waiting_for_customer')"
 """The partial-index predicate of open requests (the back-office queue)."""
+
+USERNAME_LENGTH = 64
+"""A staff username's longest (`outage.auth`'s rule; care holds them as plain text)."""
+
+
+class CareTeam(Base):
+    """A team of the care centre that owns requests, with the supervisor its late work
+    is escalated to. Staff are named by username: care knows nothing of accounts, and the
+    route that names one checks it (`outage/api/care.py`)."""
+
+    __tablename__ = "care_teams"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    """Shown to customers ("your request is now handled by ..."): a team's name, never a
+    person's."""
+    supervisor: Mapped[str | None] = mapped_column(String(USERNAME_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=clock.now, server_default=func.now()
+    )
+
+
+class CareTeamMember(Base):
+    __tablename__ = "care_team_members"
+    __table_args__ = (UniqueConstraint("team_id", "username", name="uq_care_team_members"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(USERNAME_LENGTH), index=True)
 
 
 class ServiceRequest(Base):
@@ -57,6 +87,7 @@ class ServiceRequest(Base):
         Index("ix_service_requests_type_received", "request_type", "received_at"),
         Index("ix_service_requests_customer_received", "customer_id", "received_at"),
         Index("ix_service_requests_premise_received", "premise_id", "received_at"),
+        Index("ix_service_requests_team_due", "owner_team_id", "due_at", postgresql_where=OPEN_SQL),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -92,11 +123,24 @@ class ServiceRequest(Base):
     rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
+    # Who owns it: a team always, and an agent of it when one took it on.
+    owner_team_id: Mapped[int] = mapped_column(ForeignKey("care_teams.id"))
+    owner_agent: Mapped[str | None] = mapped_column(String(USERNAME_LENGTH))
+    warned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When its owner was warned its due time is near (once per request)."""
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When, past due, it was passed to its team's supervisor (once per request)."""
 
 
 class ServiceRequestEvent(Chained, Base):
     """The trail of a request: who moved it to which state, when, and what they noted.
-    Never edited (but for erasing the note): sealed into a chain (`outage.ledger`)."""
+    Never edited (but for erasing the note): sealed into a chain (`outage.ledger`).
+
+    A row with a `kind` records a change of owner, a warning or an escalation; its state
+    columns hold the state the request was in (unchanged). Rows without one are its arrival
+    (which names the team it first went to in `owner_team`) and its changes of state. The
+    columns added later are nullable with no default, so the rows sealed before them read
+    NULL, which a seal leaves out."""
 
     __tablename__ = "service_request_events"
     __table_args__ = (
@@ -117,3 +161,9 @@ class ServiceRequestEvent(Chained, Base):
         checked_enum(RequestState, "service_request_event_to_state")
     )
     note: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[TrailKind | None] = mapped_column(
+        checked_enum(TrailKind, "service_request_event_kind")
+    )
+    owner_team: Mapped[str | None] = mapped_column(Text)
+    """The team's name then (a team may be renamed; the trail says what was true)."""
+    owner_agent: Mapped[str | None] = mapped_column(Text)

@@ -2,9 +2,10 @@
 (nothing personal) and to the back office (everything)."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from outage.care.enums import RequestState, RequestType, SlaStanding
 from outage.fields import BigInt, PhoneLast4, Text
@@ -91,6 +92,12 @@ class RequestOut(BaseModel):
     rejection_reason: str | None
     rating: int | None
     rating_comment: str | None
+    team: str
+    """The team that owns it."""
+    agent: str | None
+    """The agent of that team who took it on (a staff username), if any."""
+    warned_at: datetime | None
+    escalated_at: datetime | None
 
 
 class RequestPatch(_Strict):
@@ -110,3 +117,77 @@ class RatingIn(_Strict):
             "to the customer's account; back-office staff recording a rating need none.",
         ),
     ] = None
+
+
+TeamName = Annotated[Text, Field(min_length=1, max_length=64)]
+Username = Annotated[Text, Field(min_length=2, max_length=64)]
+
+
+class OwnerIn(_Strict):
+    """Give a request to a team, or to an agent (of its team, or of `team`), with why."""
+
+    team: TeamName | None = None
+    agent: Username | None = None
+    reason: Annotated[str | None, Field(max_length=MAX_TEXT)] = None
+
+    @model_validator(mode="after")
+    def _someone(self) -> "OwnerIn":
+        if self.team is None and self.agent is None:
+            raise ValueError("name the new owner: a team, an agent, or both")
+        return self
+
+
+class HistoryStep(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    """To a team (its name only)."""
+    STATE = "state"
+    ESCALATED = "escalated"
+    """Passed to a supervisor."""
+    CLOSED = "closed"
+    RATED = "rated"
+
+
+class HistoryEntryOut(BaseModel):
+    at: datetime
+    step: HistoryStep
+    state: RequestState | None = None
+    """The state it moved to (received, state, closed)."""
+    team: str | None = None
+    """The team it went to (assigned, escalated): a team's name, never a person's."""
+    rating: int | None = None
+
+
+class RequestHistoryOut(BaseModel):
+    """What happened to a request, for the customer who made it: no staff notes, no staff
+    names, nothing personal."""
+
+    ticket: str
+    entries: list[HistoryEntryOut]
+
+
+class OverdueOut(BaseModel):
+    ticket: str
+    type: RequestType
+    state: RequestState
+    due_at: datetime
+    agent: str | None
+    escalated: bool
+
+
+class LowRatingOut(BaseModel):
+    ticket: str
+    type: RequestType
+    rating: int
+    comment: str | None
+    """The customer's words (escape them)."""
+    rated_at: datetime
+
+
+class TeamViewOut(BaseModel):
+    """One team's late work (open, past due) and its poor ratings in the window."""
+
+    team: str
+    supervisor: str | None
+    overdue: list[OverdueOut]
+    low_ratings: list[LowRatingOut]

@@ -17,11 +17,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from outage import clock
-from outage.care import sla
+from outage.care import owners, sla
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import CLOSED, OPEN, check_transition
-from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.care.models import CareTeam, ServiceRequest, ServiceRequestEvent
 from outage.care.schemas import (
+    OwnerIn,
     RequestIn,
     RequestOut,
     RequestReceiptOut,
@@ -125,6 +126,7 @@ def submit_request(
     )
     place = match.place
     received = now or clock.now()
+    team = owners.first_owner(session, settings, request.type)
     due = sla.due_at(received, sla.target_of(settings.care_sla_hours, request.type))
     values: dict[str, Any] = {
         "request_type": request.type,
@@ -147,6 +149,7 @@ def submit_request(
         "premise_id": place.premise_id if place else None,
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
+        "owner_team_id": team.id,
     }
 
     def stored(request_id: int, ticket: str) -> RequestReceiptOut:
@@ -157,6 +160,7 @@ def submit_request(
             from_state=None,
             to_state=RequestState.RECEIVED,
             note=None,
+            owner_team=team.name,
         )
         session.add(trail)
         _tell(session, session.get_one(ServiceRequest, request_id), trail)
@@ -302,6 +306,33 @@ def transition(
     return out
 
 
+def set_owner(
+    session: Session,
+    ticket: str,
+    owner: OwnerIn,
+    *,
+    actor: str,
+    settings: Settings,
+    now: datetime | None = None,
+) -> RequestOut:
+    """Give an open request to another team or agent (`owners.reassign`), with the reason
+    in the trail."""
+    found = _locked(session, ticket)
+    moment = now or clock.now()
+    owners.reassign(
+        session,
+        found,
+        team=owner.team,
+        agent=owner.agent,
+        reason=owner.reason,
+        actor=actor,
+        settings=settings,
+        now=moment,
+    )
+    [out] = _rows(session, _select().where(ServiceRequest.id == found.id), moment)
+    return out
+
+
 @dataclass(frozen=True)
 class QueueFilter:
     types: frozenset[RequestType] = frozenset()
@@ -312,7 +343,8 @@ class QueueFilter:
 
 def _select() -> Select[Any]:
     return (
-        select(ServiceRequest, Customer.account, Premise.ref)
+        select(ServiceRequest, Customer.account, Premise.ref, CareTeam.name)
+        .join(CareTeam, CareTeam.id == ServiceRequest.owner_team_id)
         .outerjoin(Customer, Customer.id == ServiceRequest.customer_id)
         .outerjoin(Premise, Premise.id == ServiceRequest.premise_id)
     )
@@ -320,12 +352,13 @@ def _select() -> Select[Any]:
 
 def _rows(session: Session, query: Select[Any], now: datetime) -> list[RequestOut]:
     return [
-        _request_out(r, account, premise, now) for r, account, premise in session.execute(query)
+        _request_out(r, account, premise, team, now)
+        for r, account, premise, team in session.execute(query)
     ]
 
 
 def _request_out(
-    found: ServiceRequest, account: str | None, premise: str | None, now: datetime
+    found: ServiceRequest, account: str | None, premise: str | None, team: str, now: datetime
 ) -> RequestOut:
     end = found.closed_at or now
     return RequestOut(
@@ -351,6 +384,10 @@ def _request_out(
         rejection_reason=found.rejection_reason,
         rating=found.rating,
         rating_comment=found.rating_comment,
+        team=team,
+        agent=found.owner_agent,
+        warned_at=found.warned_at,
+        escalated_at=found.escalated_at,
     )
 
 
@@ -411,6 +448,6 @@ def requests_of(
         query = query.where(ServiceRequest.state.in_(sorted(OPEN)))
     moment = now or clock.now()
     return [
-        (customer_id, premise_id, _request_out(found, account, premise, moment))
-        for found, account, premise, customer_id, premise_id in session.execute(query)
+        (customer_id, premise_id, _request_out(found, account, premise, team, moment))
+        for found, account, premise, team, customer_id, premise_id in session.execute(query)
     ]

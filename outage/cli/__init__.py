@@ -6,6 +6,7 @@ from outage.cli import (
     access,
     audit,
     bench,
+    care_teams,
     crews,
     customers,
     db,
@@ -22,6 +23,7 @@ app = typer.Typer(help="Outage reporting and geospatial dispatch.", no_args_is_h
 app.add_typer(db.app, name="db")
 app.add_typer(grid.app, name="grid")
 app.add_typer(users.app, name="users")
+app.add_typer(care_teams.app, name="care-teams")
 app.add_typer(keys.app, name="keys")
 app.add_typer(crews.app, name="crews")
 app.add_typer(simulate.app, name="simulate")

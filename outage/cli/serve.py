@@ -17,9 +17,10 @@ from fastapi import FastAPI
 
 from outage.app import create_app
 from outage.care.jobs import jobs as care_jobs
+from outage.care.owners import missing_teams
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
-from outage.db import run_migrations, session_factory
+from outage.db import run_migrations, session_factory, session_scope
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
 from outage.intake.jobs import jobs as intake_jobs
@@ -205,6 +206,17 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
             worker.join(timeout=10)
 
 
+def _check_teams(database_url: str, settings: Settings) -> None:
+    """Refuse to start when the settings route care requests to a team there is none of."""
+    with session_scope(session_factory(database_url)) as session:
+        missing = missing_teams(session, settings)
+    if missing:
+        raise typer.BadParameter(
+            f"care_default_team or care_team_by_type names no care team {missing}: "
+            "add it first (`outage care-teams add`)"
+        )
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
@@ -215,6 +227,7 @@ def serve(
     settings = get_settings()
     database_url = resolve_database_url()
     run_migrations(database_url)
+    _check_teams(database_url, settings)
     if role is Role.engine:
         stop = threading.Event()
         try:

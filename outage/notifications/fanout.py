@@ -138,6 +138,8 @@ def _request(details: dict[str, Any]) -> RequestFacts:
             type=str(details["type"]),
             state=str(details["state"]),
             reason=details.get("reason") or None,
+            team=details.get("team") or None,
+            escalated=bool(details.get("escalated")),
         )
     except KeyError as exc:
         raise Unrenderable(f"a service request's event lacks its {exc}") from exc

@@ -40,6 +40,10 @@ class RequestFacts:
     state: str
     reason: str | None
     """Why it was rejected: staff's words, shown as text."""
+    team: str | None = None
+    """The care team that now handles it (a handover's message), by its name."""
+    escalated: bool = False
+    """Passed, past due, to the team's supervisor."""
 
 
 @dataclass(frozen=True)
