@@ -5,22 +5,28 @@ with reports (`GET /api/v1/reports/{ticket}`), and wrong guesses of one ticket a
 the same way; back-office staff need neither.
 """
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
+from outage import clock
 from outage.api.intake import refuse_unproven
-from outage.care import service, visits
+from outage.auth import service as accounts
+from outage.care import owners, service, supervision, visits
 from outage.care.enums import RequestState, RequestType
 from outage.care.lifecycle import OPEN
 from outage.care.schemas import (
+    OwnerIn,
     RatingIn,
+    RequestHistoryOut,
     RequestIn,
     RequestOut,
     RequestPatch,
     RequestReceiptOut,
     RequestStatusOut,
+    TeamViewOut,
 )
 from outage.fields import PhoneLast4
 from outage.intake.limits import IntakeLimits
@@ -33,6 +39,8 @@ router = APIRouter(prefix="/api/v1", tags=["customer care"])
 
 TicketPath = Annotated[str, Path(max_length=32)]
 WORK = "requests.work"
+ASSIGN = "requests.assign"
+SUPERVISE = "pages.supervisor"
 
 
 @router.post(
@@ -178,6 +186,80 @@ def move_request(
     return service.transition(
         session, ticket, to=patch.state, reason=patch.reason, actor=principal.name
     )
+
+
+@router.get(
+    "/requests/{ticket}/history",
+    response_model=RequestHistoryOut,
+    dependencies=[Depends(require("requests.status"))],
+    responses={403: {"description": "phone_last4 is missing or does not match"}},
+)
+def request_history(
+    ticket: TicketPath,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limits: LimitsDep,
+    phone_last4: Annotated[
+        PhoneLast4 | None,
+        Query(
+            description="Last four digits of the phone given with the request, or registered "
+            "to the customer's account; back-office staff need none.",
+        ),
+    ] = None,
+) -> RequestHistoryOut:
+    """What happened to a request, for the customer who made it: received, the team it
+    went to (by name), its changes of state, passed to a supervisor, closed, rated. No
+    staff notes or names, nothing personal."""
+    found = service.request_status(session, ticket)
+    if found is None:
+        raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
+    _check_requester(session, principal, limits, found.ticket, phone_last4, client_ip(request))
+    shown = supervision.history(session, found.ticket)
+    assert shown is not None  # found just now, and requests are never deleted
+    return shown
+
+
+@router.post(
+    "/requests/{ticket}/owner",
+    response_model=RequestOut,
+    dependencies=[Depends(require(ASSIGN))],
+    responses={
+        404: {"description": "no such ticket"},
+        409: {"description": "the request is closed, or with that owner already"},
+        422: {"description": "no such team or staff member, or not a member of the team"},
+    },
+)
+def set_owner(
+    ticket: TicketPath,
+    body: OwnerIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    config: SettingsDep,
+) -> RequestOut:
+    """Give a request to another team, or to an agent of its team (or of `team`), with the
+    reason (kept in the trail, never shown to the customer)."""
+    if body.agent is not None:
+        staff = accounts.get_user(session, username=body.agent)
+        if staff is None or staff.disabled_at is not None:
+            raise owners.NotInTeam(f"no active staff account {body.agent.lower()!r}")
+    return service.set_owner(session, ticket, body, actor=principal.name, settings=config)
+
+
+@router.get(
+    "/care/teams",
+    response_model=list[TeamViewOut],
+    dependencies=[Depends(require(SUPERVISE))],
+)
+def team_views(
+    session: SessionDep,
+    days: Annotated[int, Query(ge=1, le=366, description="Ratings of the last days")] = 30,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[TeamViewOut]:
+    """Every team's open requests past due (with their agent, and whether escalated) and
+    its requests rated 2 or less in the last `days`."""
+    now = clock.now()
+    return supervision.team_views(session, since=now - timedelta(days=days), now=now, limit=limit)
 
 
 def verify_requester(

@@ -100,8 +100,14 @@ PERMISSIONS: dict[str, str] = {
     "planned.read": "Planned outages (maintenance windows).",
     "planned.manage": "Schedule, change or cancel a planned outage.",
     "requests.work": "The back-office queues: take, progress, close or reject requests.",
+    "requests.assign": (
+        "Give an open service request to another care team, or to an agent of a team."
+    ),
     "reliability.read": "Reliability indices (IEEE 1366) and their CSV export.",
-    "pages.supervisor": "The supervisor dashboard: indices, SLA compliance, open work.",
+    "pages.supervisor": (
+        "The supervisor dashboard: indices, SLA compliance, open work, and every care "
+        "team's overdue requests and poor ratings."
+    ),
     "reports.after_action": (
         "The after-action report of a storm or a period (its page, JSON and CSV): customers "
         "out hour by hour, crew utilisation, ETR accuracy, customers told, messages sent; "
@@ -161,6 +167,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "subscriptions.manage",
         "planned.read",
         "requests.work",
+        "requests.assign",
     },
     Role.DISPATCHER: _READ
     | _OPERATIONS
@@ -214,6 +221,7 @@ ROLE_GRANTS: dict[Role, frozenset[str]] = {
         "reliability.read",
         "pages.supervisor",
         "supervisor.live",
+        "requests.assign",
         "reports.after_action",
         "storms.manage",
         "meters.ping",

@@ -463,6 +463,13 @@ REQUESTS: dict[tuple[str, str], Callable[[TestClient, Fixture, Who], Any]] = {
     ("POST", "/api/v1/requests/{ticket}/rating"): _request(
         "POST", "/api/v1/requests/260101-ZZZZZZ/rating", json={"rating": 5, "phone_last4": "5678"}
     ),
+    ("GET", "/api/v1/requests/{ticket}/history"): _request(
+        "GET", "/api/v1/requests/260101-ZZZZZZ/history", params={"phone_last4": "5678"}
+    ),
+    ("POST", "/api/v1/requests/{ticket}/owner"): _request(
+        "POST", "/api/v1/requests/260101-ZZZZZZ/owner", json={"team": "customer-care"}
+    ),
+    ("GET", "/api/v1/care/teams"): _request("GET", "/api/v1/care/teams"),
     ("GET", "/supervisor"): _request("GET", "/supervisor"),
     ("GET", "/supervisor/live.json"): _request("GET", "/supervisor/live.json"),
     ("GET", "/switching"): _request("GET", "/switching"),
