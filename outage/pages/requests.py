@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session
 
 from outage import i18n
 from outage.api.care import WORK
-from outage.care import service
+from outage.care import service, supervision
 from outage.care.enums import RequestType
-from outage.care.schemas import MAX_COMMENT, RatingIn, RequestIn, RequestStatusOut
+from outage.care.schemas import (
+    MAX_COMMENT,
+    HistoryEntryOut,
+    HistoryStep,
+    RatingIn,
+    RequestIn,
+    RequestStatusOut,
+)
 from outage.errors import RateLimited
 from outage.i18n import Language
 from outage.intake.enums import Channel
@@ -180,8 +187,26 @@ def _errors(exc: ValidationError, t: Mapping[str, str]) -> dict[str, str]:
 # --- a request's page, and its rating ---------------------------------------------------
 
 
+def _history_text(entry: HistoryEntryOut, language: Language, t: Mapping[str, str]) -> str:
+    """One step of the request's history in words: a team by its name, never a person."""
+    state = i18n.request_state_label(language, entry.state) if entry.state else ""
+    match entry.step:
+        case HistoryStep.RECEIVED:
+            return t["history_received"]
+        case HistoryStep.ASSIGNED:
+            return t["history_assigned"].format(team=entry.team or "")
+        case HistoryStep.ESCALATED:
+            return t["history_escalated"].format(team=entry.team or "")
+        case HistoryStep.CLOSED:
+            return t["history_closed"].format(state=state)
+        case HistoryStep.RATED:
+            return t["history_rated"].format(rating=entry.rating)
+    return t["history_state"].format(state=state)
+
+
 def _status_page(
     request: Request,
+    session: Session,
     language: Language,
     found: RequestStatusOut,
     *,
@@ -191,6 +216,11 @@ def _status_page(
 ) -> HTMLResponse:
     t = i18n.strings(language)
     zone = local_zone(request)
+    shown = supervision.history(session, found.ticket)
+    history = [
+        {"at": local_moment(entry.at, language, zone), "text": _history_text(entry, language, t)}
+        for entry in (shown.entries if shown else [])
+    ]
     return customer_page(
         request,
         "request_status.html",
@@ -210,6 +240,7 @@ def _status_page(
             "rating_values": (form or RatingForm()).model_dump(),
             "scores": [(str(n), t[f"rating_{n}"]) for n in range(5, 0, -1)],
             "max_comment": MAX_COMMENT,
+            "history": history,
             **prove_context(None),
         },
         status_code=status_code,
@@ -235,7 +266,7 @@ def request_page(
     if found is None:
         return ticket_not_found(request, language, ticket)
     if principal.may(WORK):
-        return _status_page(request, language, found)
+        return _status_page(request, session, language, found)
     return REQUEST_PAGES.unproven(request, language, found.ticket)
 
 
@@ -254,7 +285,7 @@ def request_proven(
     if found is None:
         return ticket_not_found(request, language, ticket)
     refused = REQUEST_PAGES.prove(request, session, limits, language, found.ticket, form)
-    return refused or _status_page(request, language, found)
+    return refused or _status_page(request, session, language, found)
 
 
 @router.post("/request/{ticket}/rating", response_class=HTMLResponse)
@@ -280,7 +311,7 @@ def rate(
 
     def refused(message: str, code: int) -> HTMLResponse:
         return _status_page(
-            request, language, found, rating_error=message, form=form, status_code=code
+            request, session, language, found, rating_error=message, form=form, status_code=code
         )
 
     try:
@@ -298,4 +329,4 @@ def rate(
     except service.NotRatable:
         return refused(t["rating_error_closed"], status.HTTP_409_CONFLICT)
     # The page itself, not a redirect to it: without the digits it would show nothing.
-    return _status_page(request, language, rated)
+    return _status_page(request, session, language, rated)

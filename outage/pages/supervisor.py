@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.orm import Session
 
 from outage import clock, i18n
-from outage.care import dashboard
+from outage.care import dashboard, supervision
+from outage.care.schemas import TeamViewOut
 from outage.care.sla import target_of
 from outage.crews.live import CrewLoad, crew_load
 from outage.i18n import Language
@@ -168,6 +169,48 @@ def _reliability_notes(months: Sequence[_Month], t: Mapping[str, str]) -> dict[s
     }
 
 
+def _teams(
+    views: Sequence[TeamViewOut], language: Language, zone: tzinfo, now: datetime
+) -> list[dict[str, object]]:
+    """Every care team's late work and poor ratings, for the page (customer words are
+    escaped by the template)."""
+    t = i18n.strings(language)
+    return [
+        {
+            "name": view.team,
+            "supervisor": (
+                t["supervisor_team_supervisor"].format(name=view.supervisor)
+                if view.supervisor
+                else t["supervisor_team_no_supervisor"]
+            ),
+            "overdue_title": t["supervisor_team_overdue"].format(count=len(view.overdue)),
+            "low_title": t["supervisor_team_low"].format(count=len(view.low_ratings)),
+            "overdue": [
+                {
+                    "ticket": r.ticket,
+                    "type": i18n.request_type_label(language, r.type),
+                    "state": i18n.request_state_label(language, r.state),
+                    "due": local_moment(r.due_at, language, zone, now),
+                    "owner": r.agent or t["supervisor_team_whole"],
+                    "escalated": r.escalated,
+                }
+                for r in view.overdue
+            ],
+            "low": [
+                {
+                    "ticket": r.ticket,
+                    "type": i18n.request_type_label(language, r.type),
+                    "rating": r.rating,
+                    "comment": r.comment,
+                    "rated": local_moment(r.rated_at, language, zone, now),
+                }
+                for r in view.low_ratings
+            ],
+        }
+        for view in views
+    ]
+
+
 def _percent(share: float | None, t: Mapping[str, str]) -> str:
     return t["supervisor_not_applicable"] if share is None else f"{share:.0%}"
 
@@ -187,6 +230,7 @@ def supervisor_dashboard(
     zone = config.local_timezone
     now = clock.now()
     summary = dashboard.care_summary(session, since=now - WINDOW, now=now)
+    teams = supervision.team_views(session, since=now - WINDOW, now=now)
     months = _months(request, session, now, zone)
     labels = [m.label for m in months]
     ages = [(i18n.label(language, "age", bucket.key), n) for bucket, n in summary.ages]
@@ -262,6 +306,7 @@ def supervisor_dashboard(
             }
             for r in summary.breached
         ],
+        "teams": _teams(teams, language, zone, now),
     }
     return staff_page(
         "supervisor.html", language, context, path="/supervisor", params={}, staff=staff

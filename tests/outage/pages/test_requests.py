@@ -7,9 +7,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Premise
-from outage.care import service
+from outage.care import owners, service
 from outage.care.enums import RequestState
+from outage.care.schemas import OwnerIn
 from outage.i18n import strings
+from outage.settings import get_settings
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -135,3 +137,35 @@ def test_wrong_phone_digits_show_nothing_of_the_request(
     assert page.status_code == 403
     assert strings("en")["prove_error"] in page.text
     assert reason not in page.text
+
+
+def test_the_page_shows_the_requests_history_by_team_without_notes_or_staff(
+    anonymous_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    assert care_customer.customer is not None
+    ticket = _file(anonymous_client, care_customer)
+    team = f"Billing <desk> {uuid.uuid4().hex[:6]}"
+    owners.save_team(session, team, members=["agent-hidden"])
+    service.transition(
+        session, ticket, to=RequestState.IN_PROGRESS, reason="a staff note", actor="agent-x"
+    )
+    service.set_owner(
+        session,
+        ticket,
+        OwnerIn(team=team, agent="agent-hidden", reason="a private reason"),
+        actor="agent-x",
+        settings=get_settings(),
+    )
+    session.commit()
+    digits = care_customer.customer.phone[-4:]
+    wrong = "0000" if digits != "0000" else "1111"
+    refused = anonymous_client.post(f"/request/{ticket}", data={"phone_last4": wrong})
+    assert 'id="history"' not in refused.text and "Billing" not in refused.text
+    page = _shown(anonymous_client, ticket, digits)
+    history = page.split('id="history"', 1)[1].split("</ol>", 1)[0]
+    t = strings("en")
+    assert t["history_received"] in history
+    assert "Handled by Billing &lt;desk&gt;" in history and "<desk>" not in page
+    assert "Now: In progress" in history
+    for secret in ("a staff note", "a private reason", "agent-hidden", "agent-x"):
+        assert secret not in page

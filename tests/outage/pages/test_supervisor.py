@@ -1,15 +1,16 @@
 """The supervisor dashboard over HTTP: charts as SVG, the breached list, escaped comments."""
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Premise
-from outage.care import service
+from outage.care import owners, service
 from outage.care.enums import RequestState, RequestType
-from outage.care.schemas import RequestIn
+from outage.care.schemas import OwnerIn, RequestIn
 from outage.settings import get_settings
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -135,3 +136,29 @@ def test_the_page_shows_the_live_figures(supervisor_client: TestClient) -> None:
     shown = re.search(r'data-live="customers_out">([^<]*)<', html)
     assert shown is not None and shown.group(1) == f"{live['customers_out']:,}"
     assert 'id="customers-out-chart"' in html
+
+
+def test_each_care_team_shows_its_late_work_and_escaped_poor_ratings(
+    supervisor_client: TestClient, session: Session, care_customer: Premise
+) -> None:
+    team = f"team-{uuid.uuid4().hex[:8]}"
+    owners.save_team(session, team, supervisor="sup-page")
+    late = _request(session, care_customer, hours_ago=24 * 5)
+    rated = _request(session, care_customer, hours_ago=2)
+    for ticket in (late, rated):
+        service.set_owner(session, ticket, OwnerIn(team=team), actor="t", settings=get_settings())
+    service.transition(session, rated, to=RequestState.IN_PROGRESS, reason=None, actor="t")
+    service.transition(session, rated, to=RequestState.DONE, reason=None, actor="t")
+    service.rate_request(session, rated, rating=2, comment=XSS)
+    session.commit()
+    for lang, title in (("en", "Care teams"), ("vi", "Các nhóm chăm sóc")):
+        html = supervisor_client.get("/supervisor", params={"lang": lang}).text
+        section = html.split('id="teams"', 1)[1].split("</section>", 1)[0]
+        assert title in section
+        mine = section.split(f"<h3>{team}</h3>", 1)[1].split("</article>", 1)[0]
+        overdue = mine.split("team-overdue", 1)[1].split("</table>", 1)[0]
+        assert late in overdue and rated not in overdue
+        low = mine.split("team-low", 1)[1].split("</ul>", 1)[0]
+        assert rated in low and "2/5" in low
+        assert XSS not in html and "&lt;img src=x onerror=alert(1)&gt;" in low
+        assert "sup-page" in mine
