@@ -197,3 +197,21 @@ def test_an_sms_that_fits_keeps_its_cause(language: str) -> None:
     facts = replace(FACTS, area="F1", ticket=None, etr=None, etr_earliest=None, etr_latest=None)
     sms = render(EventKind.OUTAGE_DETECTED, language, DeliveryChannel.SMS, facts, ZONE).body
     assert sms_text(catalogue("crew", language)["cause.third_party_damage"]) in sms
+
+
+@pytest.mark.parametrize("escalated", [False, True])
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_a_handover_names_the_team_in_one_whole_sms(language: str, escalated: bool) -> None:
+    request = RequestFacts(
+        ticket="261206-ABCDEF",
+        type=RequestType.METER_CHECK.value,
+        state=RequestState.IN_PROGRESS.value,
+        reason=None,
+        team="Metering team 2",
+        escalated=escalated,
+    )
+    facts = Facts(link="https://outage.example.com/request/261206-ABCDEF", request=request)
+    sms = render(EventKind.REQUEST_UPDATE, language, DeliveryChannel.SMS, facts, ZONE)
+    assert "261206-ABCDEF" in sms.body and "Metering team 2" in sms.body
+    assert not sms.body.endswith("..."), "cut short"
+    assert set(sms.body) <= set(GSM7_BASIC)
