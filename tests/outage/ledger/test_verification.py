@@ -7,7 +7,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from outage.care import owners
+from outage.care.enums import TrailKind
 from outage.care.models import ServiceRequest, ServiceRequestEvent
+from outage.care.schemas import OwnerIn
+from outage.care.service import set_owner
+from outage.care.supervision import escalate
 from outage.db import session_scope
 from outage.grid.models import Customer
 from outage.incidents.changes import cancel, open_incident
@@ -17,6 +22,7 @@ from outage.ledger.verification import ChainCheck, verify
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.privacy.customers import erase_customer
+from outage.settings import get_settings
 from tests.outage.privacy.builders import file_request, make_customer, make_message, reject
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -232,3 +238,41 @@ def test_a_check_since_a_day_reads_only_the_rows_from_that_day_on(
     assert (later["incident_events"].checked, later["incident_events"].broken) == (0, None)
     broken = today["incident_events"].broken
     assert broken is not None and broken.row_id == changed
+
+
+def test_owner_warning_and_escalation_rows_are_sealed_beside_older_rows(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    """Rows sealed before the owner columns existed read NULL there and still verify; the
+    new rows, which fill them, are sealed with them, and a changed owner is named."""
+    settings = get_settings().model_copy(update={"care_tell_handover": True})
+    with session_scope(sessions) as session:
+        owners.save_team(session, "sealed-team", supervisor="sup")
+        ticket = file_request(session, phone="0912000111")
+        request_id = session.scalars(
+            select(ServiceRequest.id).where(ServiceRequest.ticket == ticket)
+        ).one()
+        set_owner(session, ticket, OwnerIn(team="sealed-team"), actor="agent", settings=settings)
+        escalate(session, settings, datetime.now(UTC) + timedelta(days=30))
+    with session_scope(sessions) as session:
+        seal(session, NOW)
+    checks = _checks(sessions)
+    assert checks["service_request_events"].broken is None
+    with session_scope(sessions) as session:
+        kinds = {
+            kind: row_id
+            for kind, row_id in session.execute(
+                select(ServiceRequestEvent.kind, ServiceRequestEvent.id).where(
+                    ServiceRequestEvent.request_id == request_id
+                )
+            )
+        }
+    assert {TrailKind.ASSIGNED, TrailKind.ESCALATED} <= set(kinds)
+    assert checks["service_request_events"].checked == len(records.request_events) + len(kinds)
+    _tamper(
+        sessions,
+        "UPDATE service_request_events SET owner_team = 'another' WHERE id = :id",
+        id=kinds[TrailKind.ASSIGNED],
+    )
+    broken = _checks(sessions)["service_request_events"].broken
+    assert broken is not None and broken.row_id == kinds[TrailKind.ASSIGNED]
