@@ -31,7 +31,7 @@ Rules the figures follow:
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
@@ -274,14 +274,39 @@ def _study(
     zone: tzinfo,
     topology: Topology | None,
     as_of: datetime | None,
+    monthly: bool = False,
 ) -> _Study:
-    """Everything a report needs, read once: the scope, the records, the Major Event Days."""
+    """Everything a report needs, read once: the scope, the records, the Major Event Days
+    (with `monthly`, each month's by its own threshold: see `_read_study`)."""
     as_of = as_of or clock.now()
     start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)
     return _read_study(
-        session, scope, start=start, end=end, zone=zone, topology=topology, as_of=as_of
+        session,
+        scope,
+        start=start,
+        end=end,
+        zone=zone,
+        topology=topology,
+        as_of=as_of,
+        monthly=monthly,
     )
+
+
+def _threshold(daily: Mapping[date, float], period_start: date) -> MedThreshold | None:
+    """T_MED of a period from the system's daily SAIDI of the five years before it."""
+    since = history_start(period_start)
+    return med_threshold(value for day, value in daily.items() if since <= day < period_start)
+
+
+def _months_of(first: date, end: date) -> list[tuple[date, date]]:
+    """[first, end) cut at the starts of calendar months."""
+    parts, part = [], first
+    while part < end:
+        following = min(_next_month(part), end)
+        parts.append((part, following))
+        part = following
+    return parts
 
 
 def _read_study(
@@ -293,9 +318,11 @@ def _read_study(
     zone: tzinfo,
     topology: Topology | None,
     as_of: datetime,
+    monthly: bool = False,
 ) -> _Study:
     """The interruptions of [start, end) of `scope`'s customers, and the system's Major
-    Event Days of the period."""
+    Event Days of the period: with `monthly`, each calendar month's by its own threshold
+    (the five years before it), so a month's days are those of a report of that month."""
     first_day = start.astimezone(zone).date()
     history_from = datetime.combine(history_start(first_day), time(), zone)
     merged = merge_overlaps(
@@ -304,20 +331,23 @@ def _read_study(
     )
     day_of = _day_counter(zone)
     system_served = session.scalar(select(func.count(Customer.id))) or 1
-    history = _daily_minutes((r for r in merged if history_from <= r.start < start), day_of)
-    threshold = med_threshold(minutes / system_served for minutes in history.values())
     in_period = [r for r in merged if start <= r.start < end]
-    major = (
-        major_event_days(
-            {
-                day: minutes / system_served
-                for day, minutes in _daily_minutes(in_period, day_of).items()
-            },
-            threshold.t_med,
+    history = _daily_minutes((r for r in merged if history_from <= r.start < start), day_of)
+    period = _daily_minutes(in_period, day_of)
+    daily = {day: minutes / system_served for day, minutes in {**history, **period}.items()}
+    end_day = (end - timedelta(microseconds=1)).astimezone(zone).date() + timedelta(days=1)
+    parts = _months_of(first_day, end_day) if monthly else [(first_day, end_day)]
+    thresholds = [(since, until, _threshold(daily, since)) for since, until in parts]
+    threshold = thresholds[0][2] if thresholds else None
+    major = [
+        day
+        for since, until, part_threshold in thresholds
+        if part_threshold is not None
+        for day in major_event_days(
+            {d: v for d, v in daily.items() if since <= d < until and d in period},
+            part_threshold.t_med,
         )
-        if threshold is not None
-        else []
-    )
+    ]
     return _Study(
         scope=scope,
         start=start,
@@ -428,6 +458,7 @@ def daily_saidi(
         zone=zone,
         topology=topology,
         as_of=as_of,
+        monthly=True,
     )
     served = len(study.scope.accounts)
     unplanned = study.unplanned()
@@ -463,7 +494,8 @@ def monthly_indices(
     as_of: datetime | None = None,
 ) -> list[MonthlyIndices]:
     """The unplanned indices of each calendar month from `start` to `end` (both days
-    included; the first and last months cut to them), with and without Major Event Days.
+    included; the first and last months cut to them), with and without Major Event Days,
+    each month's by its own threshold: a month's figures are those of its own report.
 
     Months that have not begun yet are left out.
     """
@@ -476,6 +508,7 @@ def monthly_indices(
         zone=zone,
         topology=topology,
         as_of=as_of,
+        monthly=True,
     )
     return _monthly(study, start, end, n, celid_hours)
 
@@ -558,6 +591,7 @@ def monthly_indices_by_region(
         zone=zone,
         topology=topology,
         as_of=as_of,
+        monthly=True,
     )
     regions = {
         name: _monthly(_narrowed(study, _Scope(None, name, accounts)), start, end, n, celid_hours)

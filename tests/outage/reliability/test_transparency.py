@@ -314,3 +314,56 @@ def test_the_page_shows_the_latest_daily_roots(published: Published) -> None:
     listed = text.split('id="roots-table"', 1)[1].split("</table>", 1)[0]
     assert LAST_MONTH.isoformat() in listed and root in listed
     assert "Not signed" in listed
+
+
+@pytest.fixture(scope="module")
+def stormy(database_url: str) -> Iterator[Published]:
+    """Two years of small outages on F2, then the same long outage on F1 three months ago
+    (a Major Event Day by the threshold of the five years before its month) and last
+    month (not one: the first is in its history)."""
+    with grid_database(database_url) as url:
+        with session_scope(session_factory(url)) as session:
+            for days_before in (700, 690, 680, 400):
+                start = datetime.combine(
+                    _months_ago(3) - timedelta(days=days_before), time(8), ZONE
+                )
+                restore(session, outage(session, "BR-2", start), start + timedelta(minutes=20))
+            for month in (_months_ago(3), LAST_MONTH):
+                start = datetime.combine(month.replace(day=5), time(8), ZONE)
+                restore(session, outage(session, "BR-1", start), start + timedelta(hours=4))
+        app = create_app(url)
+        credentials = issue_credentials(url, roles=[Role.SUPERVISOR], scopes=[])
+        with TestClient(app) as anyone, staff_client(app, credentials, Role.SUPERVISOR) as staff:
+            yield Published(anyone, staff, url)
+
+
+def test_each_months_major_event_days_are_those_of_that_months_report(
+    stormy: Published,
+) -> None:
+    body = stormy.anyone.get(
+        "/api/v1/transparency/figures",
+        params={"first": f"{_months_ago(4):%Y-%m}", "last": f"{LAST_MONTH:%Y-%m}"},
+    ).json()
+    with session_scope(session_factory(stormy.database_url)) as session:
+        dashboard_months = service.monthly_indices(
+            session, _months_ago(4), LAST_MONTH.replace(day=28), zone=ZONE
+        )
+    for months_ago, months in zip(range(4, 0, -1), dashboard_months, strict=True):
+        month = _months_ago(months_ago)
+        last_day = _months_ago(months_ago - 1) - timedelta(days=1)
+        report = stormy.supervisor.get(
+            "/api/v1/reliability", params={"start": month.isoformat(), "end": last_day.isoformat()}
+        ).json()
+        row = _system_month(body, month)
+        assert row["major_event_days"] == report["major_event_days"]
+        assert row["saidi_without_med"] == pytest.approx(report["without_major_events"]["saidi"])
+        assert months.major_event_dates == tuple(
+            date.fromisoformat(d) for d in report["major_event_days"]
+        )
+        assert months.without_major_events.saidi == pytest.approx(
+            report["without_major_events"]["saidi"]
+        )
+    assert _system_month(body, _months_ago(3))["major_event_days"] != []
+    assert _system_month(body, LAST_MONTH)["major_event_days"] == [], (
+        "the long outage of three months ago is in last month's history: its threshold rose"
+    )
