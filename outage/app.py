@@ -44,6 +44,7 @@ from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
 from outage.web.middleware import BodySizeLimit, JsonLimits, SecurityHeaders
 from outage.web.principal import require
+from outage.web.published import figures_memo
 from outage.web.rendering import static_files
 
 
@@ -57,6 +58,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(database_url)
     app.state.topology = shared_topology(database_url)
+    app.state.figures = figures_memo()
     app.state.intake_limits = IntakeLimits.from_strings(
         settings.rate_limit_per_ip, settings.rate_limit_per_phone, settings.status_check_limit
     )

@@ -10,54 +10,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from outage import clock
 from outage.ledger import roots
 from outage.ledger.schemas import RootOut
 from outage.reliability import transparency
 from outage.reliability.schemas import FiguresOut, figures_csv
-from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import SessionDep
 from outage.web.downloads import csv_attachment
 from outage.web.principal import require
+from outage.web.published import published_figures
 
 router = APIRouter(prefix="/api/v1", tags=["transparency"])
 
 PUBLIC = [Depends(require("transparency.public"))]
 
-FirstQuery = Annotated[
-    str | None,
-    Query(
-        max_length=20,
-        description="The first month (YYYY-MM); by default 11 months before the last.",
-    ),
-]
-LastQuery = Annotated[
-    str | None,
-    Query(
-        max_length=20,
-        description="The last month (YYYY-MM), which must be over; by default last month.",
-    ),
-]
-
-
-def published(
-    session: SessionDep,
-    topology: TopologyDep,
-    config: SettingsDep,
-    first: FirstQuery = None,
-    last: LastQuery = None,
-) -> transparency.Figures:
-    """The figures the query asks for; a bad month or range is a 422 with the reason."""
-    return transparency.published_figures(
-        session,
-        first=transparency.month_of(first, "first") if first is not None else None,
-        last=transparency.month_of(last, "last") if last is not None else None,
-        zone=config.local_timezone,
-        topology=topology.get(session),
-        as_of=clock.now(),
-    )
-
-
-FiguresDep = Annotated[transparency.Figures, Depends(published)]
+FiguresDep = Annotated[transparency.Figures, Depends(published_figures)]
 
 
 class Table(StrEnum):

@@ -189,5 +189,7 @@ class TeamViewOut(BaseModel):
 
     team: str
     supervisor: str | None
+    overdue_count: int
+    """All its open requests past due; `overdue` lists the most overdue of them."""
     overdue: list[OverdueOut]
     low_ratings: list[LowRatingOut]

@@ -9,9 +9,12 @@ to its team's supervisor. Each is a trail entry written once per request (the re
 when another transaction holds it.
 """
 
+import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from outage.care.enums import RequestType, TrailKind
@@ -27,6 +30,8 @@ from outage.care.schemas import (
     TeamViewOut,
 )
 from outage.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BATCH = 200
 """Requests warned or escalated per run at most; the next run takes the rest."""
@@ -52,7 +57,9 @@ def _trail(
 
 def escalate(session: Session, settings: Settings, now: datetime) -> tuple[int, int]:
     """Warn the owners of open requests near their due time and escalate those past it;
-    how many of each."""
+    how many of each. Each request is worked in a savepoint of its own: one that fails is
+    logged and tried again on the next run, and the others go on. A team without a
+    supervisor has nobody to escalate to: its late requests wait for one (logged)."""
     is_open = ServiceRequest.state.in_(sorted(OPEN))
     due_soon = (
         ServiceRequest.received_at
@@ -66,34 +73,87 @@ def escalate(session: Session, settings: Settings, now: datetime) -> tuple[int, 
             is_open,
             ServiceRequest.warned_at.is_(None),
             ServiceRequest.escalated_at.is_(None),
-            ServiceRequest.due_at > now,
+            ~past_due(now),
             due_soon,
         )
         .order_by(ServiceRequest.due_at, ServiceRequest.id)
         .limit(BATCH)
         .with_for_update(of=ServiceRequest, skip_locked=True)
     ).all()
-    for found, team in to_warn:
-        session.add(_trail(found, TrailKind.WARNED, team.name, now))
-        found.warned_at = now
+    warned = sum(
+        _alone(session, found, partial(_warn, session, found, team, now)) for found, team in to_warn
+    )
     to_escalate = session.execute(
         select(ServiceRequest, CareTeam)
         .join(CareTeam, CareTeam.id == ServiceRequest.owner_team_id)
-        .where(is_open, ServiceRequest.escalated_at.is_(None), ServiceRequest.due_at <= now)
+        .where(
+            is_open,
+            ServiceRequest.escalated_at.is_(None),
+            past_due(now),
+            CareTeam.supervisor.is_not(None),
+        )
         .order_by(ServiceRequest.due_at, ServiceRequest.id)
         .limit(BATCH)
         .with_for_update(of=ServiceRequest, skip_locked=True)
     ).all()
-    for found, team in to_escalate:
-        if team.supervisor is not None:
-            found.owner_agent = team.supervisor
-        trail = _trail(found, TrailKind.ESCALATED, team.name, now)
-        session.add(trail)
-        found.escalated_at = now
-        if settings.care_tell_handover:
-            tell_handover(session, found, trail, team.name, escalated=True)
+    escalated = sum(
+        _alone(session, found, partial(_escalate, session, settings, found, team, now))
+        for found, team in to_escalate
+    )
+    _log_unsupervised(session, now)
+    return warned, escalated
+
+
+def past_due(now: datetime) -> ColumnElement[bool]:
+    """Breached: past its due time (at the due time itself it is not yet, as
+    `outage.care.sla` has it)."""
+    return ServiceRequest.due_at < now
+
+
+def _alone(session: Session, found: ServiceRequest, work: Callable[[], None]) -> bool:
+    try:
+        with session.begin_nested():
+            work()
+    except Exception:  # one request's failure must not hold up the others
+        log.exception("supervising request %s failed; the next run tries again", found.ticket)
+        return False
+    return True
+
+
+def _warn(session: Session, found: ServiceRequest, team: CareTeam, now: datetime) -> None:
+    session.add(_trail(found, TrailKind.WARNED, team.name, now))
+    found.warned_at = now
     session.flush()
-    return len(to_warn), len(to_escalate)
+
+
+def _escalate(
+    session: Session, settings: Settings, found: ServiceRequest, team: CareTeam, now: datetime
+) -> None:
+    found.owner_agent = team.supervisor
+    trail = _trail(found, TrailKind.ESCALATED, team.name, now)
+    session.add(trail)
+    found.escalated_at = now
+    if settings.care_tell_handover:
+        tell_handover(session, found, trail, team.name, escalated=True)
+    session.flush()
+
+
+def _log_unsupervised(session: Session, now: datetime) -> None:
+    waiting = session.execute(
+        select(CareTeam.name, func.count())
+        .join(ServiceRequest, ServiceRequest.owner_team_id == CareTeam.id)
+        .where(
+            ServiceRequest.state.in_(sorted(OPEN)),
+            ServiceRequest.escalated_at.is_(None),
+            past_due(now),
+            CareTeam.supervisor.is_(None),
+        )
+        .group_by(CareTeam.name)
+    ).all()
+    for name, count in waiting:
+        log.warning(
+            "care team %s has %d late requests and no supervisor to escalate to", name, count
+        )
 
 
 # --- every team's view ----------------------------------------------------------------
@@ -102,30 +162,61 @@ def escalate(session: Session, settings: Settings, now: datetime) -> tuple[int, 
 def team_views(
     session: Session, *, since: datetime, now: datetime, limit: int = 50
 ) -> list[TeamViewOut]:
-    """Per team, by name: its open requests past due (the most overdue first, at most
-    `limit`) and the requests it owns rated 2 or less since `since` (newest first)."""
+    """Per team, by name: how many of its open requests are past due, the most overdue
+    of them (at most `limit`), and the requests it owns rated 2 or less since `since`
+    (newest first, at most `limit`)."""
+    late = and_(ServiceRequest.state.in_(sorted(OPEN)), past_due(now))
+    counts: dict[int, int] = {
+        team_id: count
+        for team_id, count in session.execute(
+            select(ServiceRequest.owner_team_id, func.count())
+            .where(late)
+            .group_by(ServiceRequest.owner_team_id)
+        )
+    }
     views = {
-        team.id: TeamViewOut(team=team.name, supervisor=team.supervisor, overdue=[], low_ratings=[])
+        team.id: TeamViewOut(
+            team=team.name,
+            supervisor=team.supervisor,
+            overdue_count=counts.get(team.id, 0),
+            overdue=[],
+            low_ratings=[],
+        )
         for team in session.scalars(select(CareTeam).order_by(CareTeam.name))
     }
-    overdue = session.scalars(
-        select(ServiceRequest)
-        .where(ServiceRequest.state.in_(sorted(OPEN)), ServiceRequest.due_at < now)
-        .order_by(ServiceRequest.due_at, ServiceRequest.id)
-    )
-    for found in overdue:
-        view = views[found.owner_team_id]
-        if len(view.overdue) < limit:
-            view.overdue.append(
-                OverdueOut(
-                    ticket=found.ticket,
-                    type=found.request_type,
-                    state=found.state,
-                    due_at=found.due_at,
-                    agent=found.owner_agent,
-                    escalated=found.escalated_at is not None,
-                )
+    ranked = (
+        select(
+            ServiceRequest.owner_team_id,
+            ServiceRequest.ticket,
+            ServiceRequest.request_type,
+            ServiceRequest.state,
+            ServiceRequest.due_at,
+            ServiceRequest.owner_agent,
+            ServiceRequest.escalated_at,
+            func.row_number()
+            .over(
+                partition_by=ServiceRequest.owner_team_id,
+                order_by=(ServiceRequest.due_at, ServiceRequest.id),
             )
+            .label("rank"),
+        )
+        .where(late)
+        .subquery()
+    )
+    overdue = session.execute(
+        select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.owner_team_id, ranked.c.rank)
+    )
+    for row in overdue:
+        views[row.owner_team_id].overdue.append(
+            OverdueOut(
+                ticket=row.ticket,
+                type=row.request_type,
+                state=row.state,
+                due_at=row.due_at,
+                agent=row.owner_agent,
+                escalated=row.escalated_at is not None,
+            )
+        )
     low = session.execute(
         select(
             ServiceRequest.owner_team_id,

@@ -183,7 +183,7 @@ def _teams(
                 if view.supervisor
                 else t["supervisor_team_no_supervisor"]
             ),
-            "overdue_title": t["supervisor_team_overdue"].format(count=len(view.overdue)),
+            "overdue_title": t["supervisor_team_overdue"].format(count=view.overdue_count),
             "low_title": t["supervisor_team_low"].format(count=len(view.low_ratings)),
             "overdue": [
                 {

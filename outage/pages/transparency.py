@@ -9,14 +9,14 @@ The figures are `outage.reliability.transparency`'s, the ones `GET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from outage import clock, i18n
+from outage import i18n
 from outage.i18n import Language
 from outage.ledger import roots
 from outage.pages import charts
@@ -24,6 +24,7 @@ from outage.reliability import transparency
 from outage.reliability.transparency import AreaMonth, Figures, TypeMonth
 from outage.web.deps import SessionDep, SettingsDep, TopologyDep
 from outage.web.principal import require
+from outage.web.published import FirstQuery, LastQuery, published_figures
 from outage.web.rendering import render_page, request_language
 
 ROOTS_SHOWN = 7
@@ -149,8 +150,8 @@ def transparency_page(
     session: SessionDep,
     topology: TopologyDep,
     config: SettingsDep,
-    first: Annotated[str | None, Query(max_length=20)] = None,
-    last: Annotated[str | None, Query(max_length=20)] = None,
+    first: FirstQuery = None,
+    last: LastQuery = None,
     lang: str | None = None,
 ) -> HTMLResponse:
     """The published figures of the months asked for (by default the last 12 complete
@@ -159,14 +160,7 @@ def transparency_page(
     t = i18n.strings(language)
     params = {"first": first or "", "last": last or ""}
     try:
-        figures = transparency.published_figures(
-            session,
-            first=transparency.month_of(first, "first") if first else None,
-            last=transparency.month_of(last, "last") if last else None,
-            zone=config.local_timezone,
-            topology=topology.get(session),
-            as_of=clock.now(),
-        )
+        figures = published_figures(request, session, topology, config, first, last)
     except transparency.InvalidMonths:
         return render_page(
             "transparency.html",

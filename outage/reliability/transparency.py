@@ -250,10 +250,12 @@ def published_figures(
     zone: tzinfo,
     topology: Topology | None = None,
     as_of: datetime | None = None,
+    min_customers: int = 1,
 ) -> Figures:
     """The figures of the months from `first` to `last` (first days of months; by default
     the last `DEFAULT_MONTHS` complete ones). A network without customers publishes care
-    figures only."""
+    figures only; a region serving fewer than `min_customers` is left out (its few
+    households could be picked out), counted in the system's figures only."""
     now = as_of or clock.now()
     first, last = month_range(first, last, today=now.astimezone(zone).date())
     end = _shift(last, 1) - timedelta(days=1)
@@ -275,6 +277,11 @@ def published_figures(
         as_of=now,
         t_med=threshold.t_med if threshold is not None else None,
         system=tuple(_area_month(None, m) for m in system),
-        areas=tuple(_area_month(name, m) for name, months in regions.items() for m in months),
+        areas=tuple(
+            area
+            for name, months in regions.items()
+            for area in (_area_month(name, m) for m in months)
+            if area.customers_served >= min_customers
+        ),
         care=tuple(care),
     )

@@ -109,6 +109,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sealed = op.get_bind().scalar(
+        sa.text(
+            "SELECT EXISTS (SELECT 1 FROM service_request_events WHERE chain_seq IS NOT NULL"
+            " AND (kind IS NOT NULL OR owner_team IS NOT NULL OR owner_agent IS NOT NULL))"
+        )
+    )
+    if sealed:
+        raise RuntimeError(
+            "service request events sealed with an owner or an escalation would lose what "
+            "their seals cover: a downgrade past 0041 would break the chain"
+        )
     op.drop_column("service_request_events", "owner_agent")
     op.drop_column("service_request_events", "owner_team")
     op.drop_column("service_request_events", "kind")

@@ -258,3 +258,72 @@ def test_the_history_tells_what_happened_without_notes_or_staff(
     for secret in ("staff-only note", "internal reason", "agent-secret", "sup-secret", "agent-x"):
         assert secret not in text
     assert supervision.history(session, "010101-ZZZZZZ") is None
+
+
+def test_a_team_without_a_supervisor_keeps_its_late_requests_until_it_has_one(
+    session: Session, care_customer: Premise
+) -> None:
+    start = T0 - timedelta(days=400)  # before the other tests' requests: ours alone are due
+    settings = _settings()
+    team = _team(session)
+    ticket = _submit(session, care_customer, settings, start)
+    service.set_owner(session, ticket, OwnerIn(team=team), actor="a", settings=settings, now=start)
+    supervision.escalate(session, settings, start + timedelta(hours=49))
+    assert _trail(session, ticket, TrailKind.ESCALATED) == []
+    assert _stored(session, ticket).escalated_at is None
+    owners.save_team(session, team, supervisor="sup-late", members=None)
+    supervision.escalate(session, settings, start + timedelta(hours=50))
+    [escalated] = _trail(session, ticket, TrailKind.ESCALATED)
+    assert escalated.owner_agent == "sup-late"
+
+
+def test_a_request_that_fails_to_escalate_does_not_hold_up_the_others(
+    session: Session, care_customer: Premise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = T0 - timedelta(days=800)
+    settings = _settings(care_tell_handover=True)
+    team = _team(session, supervisor="sup-on-duty")
+    first, second = (_submit(session, care_customer, settings, start) for _ in range(2))
+    for ticket in (first, second):
+        service.set_owner(
+            session, ticket, OwnerIn(team=team), actor="a", settings=settings, now=start
+        )
+    real = supervision.tell_handover
+
+    def fails_for_the_first(
+        session: Session, found: ServiceRequest, *args: object, **kw: object
+    ) -> None:
+        if found.ticket == first:
+            raise RuntimeError("the outbox is unwell")
+        real(session, found, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(supervision, "tell_handover", fails_for_the_first)
+    assert supervision.escalate(session, settings, start + timedelta(hours=49)) == (0, 1)
+    assert _trail(session, first, TrailKind.ESCALATED) == []
+    assert len(_trail(session, second, TrailKind.ESCALATED)) == 1
+    monkeypatch.undo()
+    assert supervision.escalate(session, settings, start + timedelta(hours=50)) == (0, 1)
+    assert len(_trail(session, first, TrailKind.ESCALATED)) == 1
+
+
+def test_the_team_view_counts_all_its_late_requests_and_lists_the_most_overdue(
+    session: Session, care_customer: Premise
+) -> None:
+    start = T0 - timedelta(days=1200)
+    settings = _settings()
+    team = _team(session)
+    tickets = [
+        _submit(session, care_customer, settings, start + timedelta(hours=h)) for h in (0, 1)
+    ]
+    for ticket in tickets:
+        service.set_owner(
+            session, ticket, OwnerIn(team=team), actor="a", settings=settings, now=start
+        )
+    now = start + timedelta(hours=60)
+    [view] = [
+        v
+        for v in supervision.team_views(session, since=now - timedelta(days=1), now=now, limit=1)
+        if v.team == team
+    ]
+    assert view.overdue_count == 2
+    assert [r.ticket for r in view.overdue] == tickets[:1]

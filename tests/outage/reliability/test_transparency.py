@@ -28,7 +28,7 @@ from outage.care.sla import target_of
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer, Premise
 from outage.ledger import roots
-from outage.reliability import service
+from outage.reliability import service, transparency
 from outage.settings import get_settings
 from tests.conftest import issue_credentials, staff_client
 
@@ -367,3 +367,12 @@ def test_each_months_major_event_days_are_those_of_that_months_report(
     assert _system_month(body, LAST_MONTH)["major_event_days"] == [], (
         "the long outage of three months ago is in last month's history: its threshold rose"
     )
+
+
+def test_a_region_of_fewer_customers_than_a_map_area_is_not_published_apart(
+    published: Published,
+) -> None:
+    with session_scope(session_factory(published.database_url)) as session:
+        figures = transparency.published_figures(session, zone=ZONE, min_customers=4)
+    assert {a.area for a in figures.areas} == {"TBA Alpha"}
+    assert figures.system[-1].customers_served == SERVED
