@@ -120,13 +120,7 @@ def work_queue(
     return service.work_queue(session, where=where, limit=limit, offset=offset)
 
 
-@router.get(
-    "/requests/{ticket}",
-    response_model=RequestStatusOut,
-    dependencies=[Depends(require("requests.status"))],
-    responses={403: {"description": "phone_last4 is missing or does not match"}},
-)
-def request_status(
+def requesters_request(
     ticket: TicketPath,
     request: Request,
     session: SessionDep,
@@ -140,11 +134,25 @@ def request_status(
         ),
     ] = None,
 ) -> RequestStatusOut:
-    """Where a request stands, for the customer who made it: nothing personal."""
+    """The request of the ticket, once its requester is proven (404: no such ticket)."""
     found = service.request_status(session, ticket)
     if found is None:
         raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
     _check_requester(session, principal, limits, found.ticket, phone_last4, client_ip(request))
+    return found
+
+
+RequestersRequest = Annotated[RequestStatusOut, Depends(requesters_request)]
+
+
+@router.get(
+    "/requests/{ticket}",
+    response_model=RequestStatusOut,
+    dependencies=[Depends(require("requests.status"))],
+    responses={403: {"description": "phone_last4 is missing or does not match"}},
+)
+def request_status(found: RequestersRequest) -> RequestStatusOut:
+    """Where a request stands, for the customer who made it: nothing personal."""
     return found
 
 
@@ -194,27 +202,10 @@ def move_request(
     dependencies=[Depends(require("requests.status"))],
     responses={403: {"description": "phone_last4 is missing or does not match"}},
 )
-def request_history(
-    ticket: TicketPath,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    limits: LimitsDep,
-    phone_last4: Annotated[
-        PhoneLast4 | None,
-        Query(
-            description="Last four digits of the phone given with the request, or registered "
-            "to the customer's account; back-office staff need none.",
-        ),
-    ] = None,
-) -> RequestHistoryOut:
+def request_history(found: RequestersRequest, session: SessionDep) -> RequestHistoryOut:
     """What happened to a request, for the customer who made it: received, the team it
     went to (by name), its changes of state, passed to a supervisor, closed, rated. No
     staff notes or names, nothing personal."""
-    found = service.request_status(session, ticket)
-    if found is None:
-        raise HTTPException(status_code=404, detail=f"no service request with ticket {ticket!r}")
-    _check_requester(session, principal, limits, found.ticket, phone_last4, client_ip(request))
     shown = supervision.history(session, found.ticket)
     assert shown is not None  # found just now, and requests are never deleted
     return shown
