@@ -56,3 +56,5 @@ class TrailKind(StrEnum):
     """Its owner warned that its due time is near (`care_warn_share` of it gone)."""
     ESCALATED = "escalated"
     """Past due: passed to its team's supervisor."""
+    RATED = "rated"
+    """The customer's satisfaction once it was closed (the comment as the note)."""

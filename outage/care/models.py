@@ -136,8 +136,9 @@ class ServiceRequestEvent(Chained, Base):
     """The trail of a request: who moved it to which state, when, and what they noted.
     Never edited (but for erasing the note): sealed into a chain (`outage.ledger`).
 
-    A row with a `kind` records a change of owner, a warning or an escalation; its state
-    columns hold the state the request was in (unchanged). Rows without one are its arrival
+    A row with a `kind` records a change of owner, a warning, an escalation or the
+    customer's rating (in `rating`, the comment as its note); its state columns hold the
+    state the request was in (unchanged). Rows without one are its arrival
     (which names the team it first went to in `owner_team`) and its changes of state. The
     columns added later are nullable with no default, so the rows sealed before them read
     NULL, which a seal leaves out."""
@@ -145,6 +146,11 @@ class ServiceRequestEvent(Chained, Base):
     __tablename__ = "service_request_events"
     __table_args__ = (
         Index("ix_service_request_events_request_at", "request_id", "at"),
+        CheckConstraint(
+            "(rating IS NULL) = (kind IS DISTINCT FROM 'rated')"
+            " AND (rating IS NULL OR rating BETWEEN 1 AND 5)",
+            name="ck_service_request_events_rating",
+        ),
         *chain_table_args("service_request_events"),
     )
 
@@ -167,3 +173,4 @@ class ServiceRequestEvent(Chained, Base):
     owner_team: Mapped[str | None] = mapped_column(Text)
     """The team's name then (a team may be renamed; the trail says what was true)."""
     owner_agent: Mapped[str | None] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(SmallInteger)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from outage import clock
 from outage.care import owners, sla
-from outage.care.enums import RequestState, RequestType
+from outage.care.enums import RequestState, RequestType, TrailKind
 from outage.care.lifecycle import CLOSED, OPEN, check_transition
 from outage.care.models import CareTeam, ServiceRequest, ServiceRequestEvent
 from outage.care.schemas import (
@@ -43,7 +43,7 @@ TICKET_SUFFIX = 6
 shape tells which it is."""
 
 SUBMITTER = "customer"
-"""The trail's actor of a request's arrival."""
+"""The trail's actor of a request's arrival and of its rating."""
 
 _requests = cast(Table, ServiceRequest.__table__)
 _INSERT = insert(_requests).on_conflict_do_nothing().returning(_requests.c.id)
@@ -258,6 +258,18 @@ def rate_request(
     found.rating = rating
     found.rating_comment = comment or None
     found.rated_at = now or clock.now()
+    session.add(
+        ServiceRequestEvent(
+            request_id=found.id,
+            at=found.rated_at,
+            actor=SUBMITTER,
+            from_state=found.state,
+            to_state=found.state,
+            kind=TrailKind.RATED,
+            rating=rating,
+            note=found.rating_comment,
+        )
+    )
     return _status_out(found)
 
 

@@ -11,7 +11,7 @@ from outage.care import owners
 from outage.care.enums import TrailKind
 from outage.care.models import ServiceRequest, ServiceRequestEvent
 from outage.care.schemas import OwnerIn
-from outage.care.service import set_owner
+from outage.care.service import rate_request, set_owner
 from outage.care.supervision import escalate
 from outage.db import session_scope
 from outage.grid.models import Customer
@@ -53,7 +53,9 @@ def _write(sessions: sessionmaker[Session]) -> Records:
             )
             cancel(session, incident, reason="false alarm")
         customer = make_customer(session)
-        reject(session, file_request(session, phone=customer.phone))
+        ticket = file_request(session, phone=customer.phone)
+        reject(session, ticket)
+        rate_request(session, ticket, rating=2, comment="nobody called me back")
         for days in (2, 1):
             make_message(session, customer, status=DeliveryStatus.SENT, days_ago=days)
         make_message(session, customer, status=DeliveryStatus.PENDING, days_ago=0)
@@ -276,3 +278,16 @@ def test_owner_warning_and_escalation_rows_are_sealed_beside_older_rows(
     )
     broken = _checks(sessions)["service_request_events"].broken
     assert broken is not None and broken.row_id == kinds[TrailKind.ASSIGNED]
+
+
+def test_a_customers_rating_is_sealed_in_the_trail_and_a_changed_one_is_named(
+    sessions: sessionmaker[Session], records: Records
+) -> None:
+    with session_scope(sessions) as session:
+        rated = session.scalars(
+            select(ServiceRequestEvent).where(ServiceRequestEvent.rating.is_not(None))
+        ).one()
+        assert (rated.rating, rated.note, rated.chain_seq) == (2, "nobody called me back", 3)
+    _tamper(sessions, "UPDATE service_request_events SET rating = 5 WHERE id = :id", id=rated.id)
+    broken = _checks(sessions)["service_request_events"].broken
+    assert broken is not None and broken.row_id == rated.id
