@@ -150,9 +150,14 @@ class Wording:
     need_account: str
     no_report: str
     rate_limited: str
+    help_alerts: str
+    """The answer to a help keyword: the help and the alerts' keywords (a text not
+    understood gets the help alone, in both languages, which has to fit one SMS)."""
 
 
-SMS_WORDING = Wording("sms.help", "sms.need_account", "sms.no_report", "report.rate_limited")
+SMS_WORDING = Wording(
+    "sms.help", "sms.need_account", "sms.no_report", "report.rate_limited", "sms.help_alerts"
+)
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,8 @@ def answer_text(
     if command.intent is Intent.STATUS:
         return _status(session, message, command, progress, settings, wording)
     if command.intent is Intent.HELP:
-        return _reply(wording.help, _language(session, command, phone=message.phone))
+        language = _language(session, command, phone=message.phone)
+        return _reply(wording.help_alerts, language, help=render(wording.help, language))
     return _reply(wording.help, None)
 
 

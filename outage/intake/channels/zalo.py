@@ -39,7 +39,9 @@ _READ = frozenset(
 )
 """Events whose words (and location) are read as a message."""
 
-WORDING = sms.Wording("zalo.help", "zalo.need_account", "zalo.no_report", "zalo.rate_limited")
+WORDING = sms.Wording(
+    "zalo.help", "zalo.need_account", "zalo.no_report", "zalo.rate_limited", "zalo.help_alerts"
+)
 
 
 def signature(*, app_id: str, body: bytes, timestamp: str, secret: str) -> str:

@@ -299,14 +299,24 @@ def test_status_of_an_unknown_ticket_says_so(
 
 
 @pytest.mark.parametrize(
-    ("text", "start"), [("HUONGDAN", "Bao mat dien: MATDIEN"), ("help", "Report an outage: OUT")]
+    ("text", "start", "alerts"),
+    [
+        ("HUONGDAN", "Bao mat dien: MATDIEN", ("DANGKY <ma KH>", "HUY")),
+        ("help", "Report an outage: OUT", ("REG <account>", "STOP")),
+    ],
 )
-def test_help_keyword_explains_the_syntax_in_its_language(
-    channels_client: TestClient, unknown_phone: Callable[[], str], text: str, start: str
+def test_help_keyword_explains_the_syntax_and_the_alerts_keywords_in_its_language(
+    channels_client: TestClient,
+    unknown_phone: Callable[[], str],
+    text: str,
+    start: str,
+    alerts: tuple[str, str],
 ) -> None:
     answer = sms(channels_client, unknown_phone(), text)
     assert answer["reply"].startswith(start)
+    assert all(keyword in answer["reply"] for keyword in alerts)
     assert " / " not in answer["reply"]
+    assert_one_gsm7_sms(answer["reply"])
 
 
 def test_unparseable_text_gets_the_syntax_in_both_languages(
