@@ -9,7 +9,7 @@ A region without a phase of its own follows the storm's. Every change is audited
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outage.grid.models import Customer, Feeder, Substation
+from outage.moments import CLOCK_SKEW
 from outage.storms.enums import EtrScope, StormAction, StormPhase
 from outage.storms.errors import InvalidStorm, StormConflict, StormNotFound
 from outage.storms.models import Storm, StormEvent, StormRegion
@@ -25,8 +26,6 @@ from outage.storms.schemas import ProposalOut, RegionOut, StormIn, StormOut, Sto
 
 Range = tuple[datetime, datetime]
 """A restoration time: expected, latest."""
-
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

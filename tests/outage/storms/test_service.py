@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from outage.db import session_factory, session_scope
 from outage.grid.models import Substation
+from outage.moments import CLOCK_SKEW
 from outage.storms import service
 from outage.storms.enums import StormAction, StormPhase
 from outage.storms.errors import InvalidStorm, StormConflict
@@ -51,7 +52,7 @@ def test_only_one_storm_is_on_at_a_time(session: Session) -> None:
 
 def test_a_storm_declared_in_the_future_is_refused(session: Session) -> None:
     with pytest.raises(InvalidStorm, match="future"):
-        declared(session, declared_at=(NOW + timedelta(hours=1)).isoformat())
+        declared(session, declared_at=(NOW + 2 * CLOCK_SKEW).isoformat())
 
 
 def test_a_region_moves_to_its_own_phase(session: Session, region: tuple[int, str]) -> None:
