@@ -39,6 +39,7 @@ from outage.pages import sign_in as sign_in_pages
 from outage.pages import supervisor as supervisor_pages
 from outage.pages import switching as switching_pages
 from outage.pages import transparency as transparency_pages
+from outage.replica import ReadSessions
 from outage.settings import Settings, get_settings
 from outage.web.audit import AuditTrail
 from outage.web.errors import install_error_handlers
@@ -57,6 +58,12 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = session_factory(database_url)
+    app.state.replica_sessions = (
+        session_factory(settings.database_replica_url) if settings.database_replica_url else None
+    )
+    app.state.read_sessions = ReadSessions(
+        app.state.sessions, app.state.replica_sessions, settings.replica_max_lag_s
+    )
     app.state.topology = shared_topology(database_url)
     app.state.figures = figures_memo()
     app.state.intake_limits = IntakeLimits.from_strings(

@@ -1,8 +1,9 @@
 """Runtime configuration, read from the environment (and an optional `.env` file).
 
-Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL`. Durations are
-given in the unit their name ends with (`OUTAGE_SESSION_HOURS=8`: eight hours) and held
-as `timedelta`s (`outage.durations`); the local time zone is held as a `ZoneInfo`.
+Every setting is `OUTAGE_<NAME>` in the environment, except `DATABASE_URL` and
+`DATABASE_REPLICA_URL`. Durations are given in the unit their name ends with
+(`OUTAGE_SESSION_HOURS=8`: eight hours) and held as `timedelta`s (`outage.durations`);
+the local time zone is held as a `ZoneInfo`.
 """
 
 from datetime import timedelta
@@ -32,6 +33,20 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "OUTAGE_DATABASE_URL"),
         description="SQLAlchemy URL of PostgreSQL+PostGIS; unset means the private cluster.",
+    )
+    database_replica_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_REPLICA_URL", "OUTAGE_DATABASE_REPLICA_URL"),
+        description="SQLAlchemy URL of a streaming-replication standby of `DATABASE_URL` "
+        "(the same database on the standby): the public map, the public feeds, the "
+        "reliability reports and the published figures read from it while it is no more "
+        "than `replica_max_lag_s` behind. Unset: everything reads the primary.",
+    )
+    replica_max_lag_s: Seconds = Field(
+        default=timedelta(seconds=10),
+        gt=NO_TIME,
+        description="The most the standby's data may be behind the primary's for public "
+        "reads to go to it; further behind (or unreachable), they go to the primary.",
     )
     data_dir: Path = Field(
         default=Path(".data"),

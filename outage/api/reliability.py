@@ -18,7 +18,7 @@ from outage.reliability.schemas import (
     replay_csv,
     report_csv,
 )
-from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import ReadSessionDep, SessionDep, SettingsDep, TopologyDep
 from outage.web.downloads import csv_attachment
 from outage.web.principal import require
 
@@ -28,7 +28,7 @@ router = APIRouter(
 
 
 def report(
-    session: SessionDep,
+    session: ReadSessionDep,
     topology: TopologyDep,
     config: SettingsDep,
     start: Annotated[

@@ -114,7 +114,7 @@ async def _snapshot(request: Request, state: FeedState) -> PublicSnapshot:
         app_state = request.app.state
 
         def compute() -> bytes:
-            return _read(app_state.sessions, app_state.topology, state)
+            return _read(app_state.read_sessions.choose(), app_state.topology, state)
 
         cached = await run_in_threadpool(state.snapshot.get, compute)
     return PublicSnapshot.model_validate_json(cached.body)

@@ -261,7 +261,7 @@ def _public_data(request: Request, state: MapState) -> Cached:
     """The public map's data from the cache, read again when stale (blocks: a thread's)."""
     app_state = request.app.state
     return state.public_data.get(
-        lambda: _public_body(app_state.sessions, app_state.topology, state.settings)
+        lambda: _public_body(app_state.read_sessions.choose(), app_state.topology, state.settings)
     )
 
 

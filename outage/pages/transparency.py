@@ -22,7 +22,7 @@ from outage.ledger import roots
 from outage.pages import charts
 from outage.reliability import transparency
 from outage.reliability.transparency import AreaMonth, Figures, TypeMonth
-from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import ReadSessionDep, SettingsDep, TopologyDep
 from outage.web.principal import require
 from outage.web.published import FirstQuery, LastQuery, published_figures
 from outage.web.rendering import render_page, request_language
@@ -147,7 +147,7 @@ def _charts(figures: Figures, t: Mapping[str, str]) -> dict[str, charts.Chart] |
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     topology: TopologyDep,
     config: SettingsDep,
     first: FirstQuery = None,

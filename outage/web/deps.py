@@ -8,11 +8,12 @@ from typing import Annotated, TypeVar
 
 from anyio import CancelScope
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from outage.grid.live import LiveTopology
 from outage.intake.limits import IntakeLimits
+from outage.replica import ReadSessions
 from outage.settings import Settings
 
 
@@ -40,6 +41,37 @@ def _commit_and_close(session: Session) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """Committed before the response is sent, so a 2xx always means the data is stored."""
+
+
+async def read_sessions(request: Request) -> sessionmaker[Session]:
+    """The sessions public reads use: the read replica's while it is within its lag bound,
+    else the primary's (`outage.replica`). Looks at the lag in a thread when it is due."""
+    chooser: ReadSessions = request.app.state.read_sessions
+    chosen = chooser.fresh()
+    if chosen is None:
+        chosen = await run_in_threadpool(chooser.choose)
+    return chosen
+
+
+async def get_read_session(
+    sessions: Annotated[sessionmaker[Session], Depends(read_sessions)],
+) -> AsyncIterator[Session]:
+    """A session for a route that only reads, on the read replica when it may be used:
+    never committed (nothing to commit), so a write by mistake is lost on the primary and
+    refused on the standby."""
+    session = sessions()
+    try:
+        yield session
+    finally:
+        with CancelScope(shield=True):
+            await run_in_threadpool(session.close)
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+"""Public, read-only routes: may read from the read replica, up to `replica_max_lag_s`
+behind the primary."""
+ReadSessionsDep = Annotated[sessionmaker[Session], Depends(read_sessions)]
+"""The read sessions themselves, for work done later in a thread (a cache's refill)."""
 
 MAX_OFFSET = 10_000_000
 """Paging beyond this is refused (422) rather than overflowing the database's integers."""

@@ -7,7 +7,7 @@ from fastapi import Query, Request
 
 from outage import clock
 from outage.reliability import transparency
-from outage.web.deps import SessionDep, SettingsDep, TopologyDep
+from outage.web.deps import ReadSessionDep, SettingsDep, TopologyDep
 from outage.web.memo import Memo
 
 FIGURES_TTL_S = 600.0
@@ -37,7 +37,7 @@ def figures_memo() -> Memo[transparency.Figures]:
 
 def published_figures(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     topology: TopologyDep,
     config: SettingsDep,
     first: FirstQuery = None,
