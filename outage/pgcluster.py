@@ -13,6 +13,9 @@ Layout of the data directory:
     <data_dir>/pg.port       the port number, picked once
     <data_dir>/postgres.log  the server log
 
+A standby of a running private cluster (`start_standby`, a streaming-replication copy made
+by pg_basebackup) has the same layout under a data directory of its own.
+
 PostgreSQL refuses to run as root, so when we are root the server and its
 tools run as the unprivileged `postgres` system user that Debian's package
 creates, and the cluster's files belong to that user.
@@ -29,11 +32,12 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import psycopg2
 
@@ -45,6 +49,7 @@ __all__ = [
     "database_url",
     "ensure_running",
     "find_pg_bindir",
+    "start_standby",
     "stop",
     "url",
 ]
@@ -284,12 +289,126 @@ def database_url(settings: Settings) -> str:
     return ensure_running(settings.data_dir)
 
 
+def start_standby(primary_url: str, data_dir: Path) -> str:
+    """Make a streaming-replication standby of the private cluster at `primary_url` in
+    `data_dir` (which must not hold a cluster), start it, and return the URL of the same
+    database on it.
+
+    The primary must allow local replication connections (initdb's pg_hba.conf does; the
+    line is added and the configuration reloaded when it is missing). The standby is a
+    cluster like the primary, with its own port and socket: `stop(data_dir)` stops it.
+    """
+    sockdir, port, database = _socket_of(primary_url)
+    layout = _Layout(Path(data_dir).expanduser().resolve())
+    _check_socket_path(layout.run)
+    bindir = find_pg_bindir()
+    runner = _RunAs.detect()
+    with _permission_errors(layout):
+        _make_data_dir(layout.root, runner)
+        with _locked(layout):
+            if layout.pgdata.exists():
+                raise ClusterError(f"{layout.pgdata} exists: a standby is made afresh")
+            _allow_replication(sockdir, port)
+            res = runner.run(
+                [
+                    bindir / "pg_basebackup",
+                    "-D",
+                    layout.pgdata,
+                    "-R",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "-h",
+                    sockdir,
+                    "-p",
+                    str(port),
+                    "-U",
+                    ROLE,
+                    "--no-sync",
+                ],
+                cwd=layout.root,
+            )
+            if res.returncode != 0:
+                shutil.rmtree(layout.pgdata, ignore_errors=True)
+                raise ClusterError(f"pg_basebackup failed: {(res.stderr or res.stdout).strip()}")
+            standby_port = _port(layout)
+            _start(layout, bindir, runner, standby_port, fast=True)
+            status = _server_status(layout)
+            if status is None:
+                raise ClusterError(f"the standby is not running.{_log_tail(layout)}")
+            _wait_in_recovery(status[1], status[0])
+            return _url(status[1], status[0], database)
+
+
+def _socket_of(url: str) -> tuple[Path, int, str]:
+    """(socket dir, port, database) of a URL of a private cluster."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "host" not in query or "port" not in query:
+        raise ClusterError(f"not a URL of a private cluster (no socket and port): {url}")
+    return Path(query["host"][0]), int(query["port"][0]), parts.path.lstrip("/") or DATABASE
+
+
+_REPLICATION_LINE = "local   replication     all                                     trust"
+
+
+def _allow_replication(sockdir: Path, port: int) -> None:
+    """Make sure the primary takes local replication connections (pg_basebackup's)."""
+    conn = _connect(sockdir, port)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SHOW hba_file")
+            row = cur.fetchone()
+            assert row is not None
+            hba = Path(row[0])
+            lines = hba.read_text().splitlines()
+            if any(line.split()[:3] == ["local", "replication", "all"] for line in lines if line):
+                return
+            with open(hba, "a") as fh:
+                fh.write(f"\n{_REPLICATION_LINE}\n")
+            cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+
+
+def _wait_in_recovery(sockdir: Path, port: int) -> None:
+    """Wait until the standby takes connections and says it is in recovery."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            conn = _connect(sockdir, port)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_is_in_recovery()")
+                    row = cur.fetchone()
+                    if row is not None and row[0]:
+                        return
+            finally:
+                conn.close()
+        except (psycopg2.Error, ClusterError):
+            pass
+        if time.monotonic() > deadline:
+            raise ClusterError("the standby did not come up in recovery")
+        time.sleep(0.1)
+
+
+def _connect(sockdir: Path, port: int) -> psycopg2.extensions.connection:
+    try:
+        return psycopg2.connect(
+            dbname="postgres", user=ROLE, host=str(sockdir), port=port, connect_timeout=10
+        )
+    except psycopg2.Error as exc:
+        raise ClusterError(f"cannot connect to the private cluster: {exc}".strip()) from exc
+
+
 # --- internals ---------------------------------------------------------------------------
 
 
-def _url(sockdir: Path, port: int) -> str:
+def _url(sockdir: Path, port: int, database: str = DATABASE) -> str:
     return (
-        f"postgresql+psycopg2://{ROLE}@/{DATABASE}?host={quote(str(sockdir), safe='/')}&port={port}"
+        f"postgresql+psycopg2://{ROLE}@/{database}?host={quote(str(sockdir), safe='/')}&port={port}"
     )
 
 
