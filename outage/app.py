@@ -21,7 +21,7 @@ from outage.api import restoration as restoration_routes
 from outage.api import storms as storm_routes
 from outage.api import transparency as transparency_routes
 from outage.care import owners, sla
-from outage.db import session_factory
+from outage.db import replica_session_factory, session_factory
 from outage.grid.live import shared_topology
 from outage.intake.limits import IntakeLimits
 from outage.pages import after_action as after_action_pages
@@ -59,7 +59,9 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.sessions = session_factory(database_url)
     app.state.replica_sessions = (
-        session_factory(settings.database_replica_url) if settings.database_replica_url else None
+        replica_session_factory(settings.database_replica_url)
+        if settings.database_replica_url
+        else None
     )
     app.state.read_sessions = ReadSessions(
         app.state.sessions, app.state.replica_sessions, settings.replica_max_lag_s

@@ -24,7 +24,7 @@ from grid_topology.topology import Topology
 from outage import pgcluster
 from outage.app import create_app
 from outage.auth.enums import Role
-from outage.db import get_engine, session_factory, session_scope
+from outage.db import get_engine, get_replica_engine, session_factory, session_scope
 from outage.grid.service import load_network
 from outage.pages import feed_xml
 from outage.prediction.engine import Engine as PredictionEngine
@@ -58,6 +58,7 @@ def standby(primary: str) -> Iterator[str]:
     finally:
         if url is not None:
             get_engine(url).dispose()
+            get_replica_engine(url).dispose()
         pgcluster.stop(data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -71,7 +72,7 @@ def staff(primary: str) -> Credentials:
 def replica_statements(standby: str) -> Iterator[list[str]]:
     """Every statement run on the standby while the test runs."""
     seen: list[str] = []
-    engine: Engine = get_engine(standby)
+    engine: Engine = get_replica_engine(standby)
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
