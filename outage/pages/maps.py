@@ -38,7 +38,15 @@ from outage.pages.crew import CAUSES
 from outage.pages.staff import staff_links
 from outage.restoration import service as restoration
 from outage.settings import Settings
-from outage.web.deps import LimitsDep, SessionDep, SettingsDep, TopologyDep, client_ip, made_once
+from outage.web.deps import (
+    LimitsDep,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    TopologyDep,
+    client_ip,
+    made_once,
+)
 from outage.web.principal import PrincipalDep, require
 from outage.web.rendering import date_style, local_zone, render_page, request_language
 
@@ -294,7 +302,7 @@ async def public_geojson(request: Request, state: MapStateDep) -> Response:
     responses={200: {"content": {GEOJSON: {}}}},
     dependencies=PUBLIC,
 )
-def outline_geojson(request: Request, session: SessionDep, state: MapStateDep) -> Response:
+def outline_geojson(request: Request, session: ReadSessionDep, state: MapStateDep) -> Response:
     """The service territory's outline and the network's lines as one coarse shape, drawn
     under the outages so the public map reads without tiles. Changes only with imports."""
     cached = state.outline_data.get(lambda: layers.collection(map_sources.outline(session)))
@@ -315,6 +323,7 @@ def outline_geojson(request: Request, session: SessionDep, state: MapStateDep) -
 def lookup(
     request: Request,
     session: SessionDep,
+    reads: ReadSessionDep,
     state: MapStateDep,
     principal: PrincipalDep,
     limits: LimitsDep,
@@ -328,7 +337,9 @@ def lookup(
     ticket (with `phone_last4` if it has a phone, as its status page asks), or `lat` and
     `lon`, the visitor's position. Answers the public map's areas there (`bbox`), their
     ward, and the outages the public map shows there (none: no outage known); never a
-    premise, a person or an address. Rate-limited per client address."""
+    premise, a person or an address. Rate-limited per client address. A ticket is looked
+    up on the primary (a report just filed, and the phone check counts attempts); places
+    may come from the read replica."""
     words = (q or "").strip()
     if (lat is None) != (lon is None) or bool(words) == (lat is not None):
         raise Invalid("give either q (an address, an area or a ticket) or both lat and lon")
@@ -338,7 +349,7 @@ def lookup(
     ticket = None
     found: map_lookup.Found
     if lat is not None and lon is not None:
-        found, places = "position", map_lookup.by_position(session, lat, lon)
+        found, places = "position", map_lookup.by_position(reads, lat, lon)
     elif map_lookup.is_ticket(words):
         ticket, place = map_lookup.by_ticket(
             session,
@@ -351,7 +362,7 @@ def lookup(
         )
         found, places = "ticket", [place] if place else []
     else:
-        found, places = map_lookup.by_words(session, state.settings, words)
+        found, places = map_lookup.by_words(reads, state.settings, words)
     features = state.features(_public_data(request, state))
     return map_lookup.answer(
         found, places, features, resolution=state.settings.map_h3_resolution, ticket=ticket

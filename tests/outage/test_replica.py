@@ -189,11 +189,18 @@ def test_a_standby_behind_the_bound_leaves_the_map_to_the_primary(
 def test_the_public_routes_read_the_standby_and_write_nothing_there(
     primary: str, standby: str, staff: Credentials, replica_statements: list[str]
 ) -> None:
+    with session_scope(session_factory(primary)) as session:
+        address, lat, lon = session.execute(
+            text("SELECT address, ST_Y(geom), ST_X(geom) FROM premises ORDER BY id LIMIT 1")
+        ).one()
     app = _app(primary, standby)
     with TestClient(app, headers=staff.staff(Role.ADMIN)) as client:
         period = {"start": "2025-01-01", "end": "2025-01-31"}
         for path, params in [
             ("/api/v1/map/public.geojson", {}),
+            ("/api/v1/map/outline.geojson", {}),
+            ("/api/v1/map/lookup", {"q": address}),
+            ("/api/v1/map/lookup", {"lat": lat, "lon": lon}),
             ("/api/v1/public/summary", {}),
             (feed_xml.CAP_PATH, {}),
             (feed_xml.ATOM_PATH, {}),
@@ -207,6 +214,9 @@ def test_the_public_routes_read_the_standby_and_write_nothing_there(
             assert answer.status_code == 200, (path, answer.text[:500])
     assert replica_statements, "nothing was read from the standby"
     assert not [s for s in replica_statements if WRITES.match(s)]
+    read = " ".join(replica_statements)
+    assert "word_similarity" in read, "the lookup by words read the primary"
+    assert "service_areas" in read, "the outline and the lookup by position read the primary"
 
 
 def test_an_unreachable_replica_leaves_reads_to_the_primary(
