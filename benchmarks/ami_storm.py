@@ -46,7 +46,7 @@ import psutil
 from sqlalchemy import select
 
 from benchmarks import scale
-from benchmarks.harness import head_end_key, running_server
+from benchmarks.harness import head_end_key, running_server, set_when_engine_ready
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
@@ -150,15 +150,8 @@ def run_engine(url: str, ready: Any) -> None:
     import outage.models  # noqa: F401  (every table, as the serve command has them)
     from outage.prediction import engine
 
-    class Ready(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage().startswith("engine ready"):
-                ready.set()
-
     logging.basicConfig()  # the engine's warnings and failures on stderr
-    logger = logging.getLogger(engine.__name__)
-    logger.setLevel(logging.INFO)
-    logger.addHandler(Ready())
+    set_when_engine_ready(ready)
     window = get_settings().incident_window_hours
     engine.run_forever(url, window=window, stop=threading.Event())
 

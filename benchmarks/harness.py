@@ -1,5 +1,6 @@
 """What every benchmark needs: a database of its own, a real server, and percentiles."""
 
+import logging
 import os
 import socket
 import subprocess
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -102,6 +104,21 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float =
             pass
         time.sleep(0.2)
     raise RuntimeError(f"server at {url} not healthy after {timeout_s} s")
+
+
+def set_when_engine_ready(ready: Any) -> None:
+    """Set the event `ready` once this process's prediction engine logs that it holds the
+    network (its INFO line), for a benchmark that starts it in a process of its own."""
+    from outage.prediction import engine
+
+    class Ready(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("engine ready"):
+                ready.set()
+
+    logger = logging.getLogger(engine.__name__)
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Ready())
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -23,6 +23,7 @@ class Section(StrEnum):
     restore = "restore"
     etr = "etr"
     audit = "audit"
+    storm = "storm"
 
 
 def bench(
@@ -43,6 +44,7 @@ def bench(
         predict,
         restore,
         scale,
+        storm,
         switching,
     )
     from benchmarks import map as map_bench
@@ -60,6 +62,7 @@ def bench(
         Section.restore: restore.run,
         Section.etr: etr.run,
         Section.audit: audit.run,
+        Section.storm: storm.run,
     }
     chosen = sections or list(Section)
     # The prediction, dispatch, restoration and ETR benchmarks are in process: no database.

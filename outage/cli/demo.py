@@ -109,7 +109,9 @@ def _shifts(dates: Clock) -> list[ShiftIn]:
     ]
 
 
-def _access(database_url: str, model: GridModel, crew_count: int, dates: Clock) -> DemoAccess:
+def stage_access(database_url: str, model: GridModel, crew_count: int, dates: Clock) -> DemoAccess:
+    """Staff sign-ins, crews on shift with their members, and a gateway key: what a storm
+    played against the server through its API needs (the demo's, and the storm benchmark's)."""
     password = secrets.token_urlsafe(12)
     now = datetime.now(UTC).replace(microsecond=0)  # sign-ins last in wall time
     names = []
@@ -219,7 +221,7 @@ def demo(
     dates = Clock(epoch=datetime.now(UTC).replace(microsecond=0), speed=speed)
     database_url = create_database(resolve_database_url(), DATABASE)
     store(model, database_url)
-    access = _access(database_url, model, crew_count, dates)
+    access = stage_access(database_url, model, crew_count, dates)
     base = f"http://{host}:{port}"
     log = settings.data_dir.resolve() / "demo-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)

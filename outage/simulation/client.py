@@ -40,6 +40,9 @@ class Sent:
     attempts: int
     body: Any = None
     """The last answer's JSON, when it had one."""
+    elapsed_s: float = 0.0
+    """From the first attempt to the end of the last: what the sender waited, retries and
+    their pauses included."""
 
     @property
     def accepted(self) -> bool:
@@ -116,6 +119,7 @@ class StormClient:
 
         `counted` requests (the customers', meters' and crews' messages) are in the tally;
         the dispatcher's reads are not."""
+        first = time.perf_counter()
         deadline = time.monotonic() + self.retry.give_up_after_s
         delay = self.retry.first_delay_s
         attempts = 0
@@ -145,7 +149,7 @@ class StormClient:
             tally.retries += 1
             await asyncio.sleep(min(wait, self.retry.max_delay_s) * self._jitter.uniform(0.8, 1.2))
             delay = min(delay * 2, self.retry.max_delay_s)
-        outcome = Sent(status, attempts, body)
+        outcome = Sent(status, attempts, body, time.perf_counter() - first)
         if outcome.accepted:
             tally.accepted += 1
         elif status is None or _retryable(status):

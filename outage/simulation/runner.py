@@ -35,6 +35,7 @@ from outage.prediction.simulator import Fault
 from outage.simulation.client import Sent, StormClient, Tally
 from outage.simulation.crews import Fleet
 from outage.simulation.storm import (
+    METER_SHARE,
     Contact,
     LastGasp,
     Storm,
@@ -64,6 +65,8 @@ class StormOptions:
     speed: float = 10.0
     """Simulated seconds per wall second."""
     noise: float = 0.05
+    meter_share: float = METER_SHARE
+    """Share of the customers out whose meter's last gasp reaches the head-end."""
     waves: int | None = 1
     """Storms to play one after the other; None: until stopped."""
     crews: bool = True
@@ -101,6 +104,7 @@ class StormState:
     skipped: int = 0
     """Calls not made: the caller's power came back first."""
     gasps: int = 0
+    gasps_due: int = 0
     restores: int = 0
     """Power-restored meter events sent."""
     unnoticed: int = 0
@@ -234,6 +238,7 @@ class StormRunner:
         self.state.wave = wave + 1
         self.state.faults.extend(storm.faults)
         self.state.contacts_due += len(storm.contacts)
+        self.state.gasps_due += len(storm.gasps)
         if wave == 0 and self.control_room is not None:
             self._switching = asyncio.create_task(self._switch(self.control_room))
         items: list[Contact | LastGasp] = sorted(
@@ -289,6 +294,7 @@ class StormRunner:
             seed=self.options.seed + wave,
             run_id=f"{self.run_id}-w{wave}",
             noise=self.options.noise,
+            meter_share=self.options.meter_share,
             gateway=self.client.gateway_key is not None,
             first_at=room.site.tripped if wave == 0 and room is not None else None,
         )

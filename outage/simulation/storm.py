@@ -54,7 +54,8 @@ CHANNEL_SHARES: tuple[tuple[ContactChannel, float], ...] = (
 HAZARD_SHARE = 0.02
 """Share of callers out of supply who report wires down (always through the web form)."""
 METER_SHARE = 0.3
-"""Share of affected customers with a smart meter whose last gasp can reach the head-end."""
+"""Share of affected customers with a smart meter whose last gasp can reach the head-end,
+unless a storm says otherwise."""
 GPS_SCATTER_M = 15.0
 """Standard deviation of a phone's GPS fix around the premise, in metres."""
 METRES_PER_DEGREE = 111_320.0
@@ -183,6 +184,7 @@ def generate_storm(
     gateway: bool = True,
     window_s: float = FAULT_WINDOW_S,
     first_at: str | None = None,
+    meter_share: float = METER_SHARE,
 ) -> Storm:
     """`faults` faults within `window_s` (the first at time 0) and the messages they cause.
 
@@ -210,7 +212,7 @@ def generate_storm(
         key=lambda f: (f.start_s, f.device),
     )
     events = simulate_evidence(
-        grid.topology, placed, rng, call_rate=call_rate, noise=noise, meter_share=METER_SHARE
+        grid.topology, placed, rng, call_rate=call_rate, noise=noise, meter_share=meter_share
     )
     contacts: list[Contact] = []
     gasps: list[LastGasp] = []

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from grid_topology.model import GridModel
-from outage.cli.demo import _access
+from outage.cli.demo import stage_access
 from outage.clock import Clock
 from outage.simulation.client import StormClient
 from outage.simulation.runner import StormOptions, StormRunner, StormState
@@ -41,7 +41,7 @@ def played(
 ) -> Iterator[Played]:
     dates = Clock(epoch=datetime.now().astimezone().replace(microsecond=0), speed=SPEED)
     with own_database(database_url, "storm_replay", sample_grid) as url:
-        access = _access(url, sample_grid, CREWS, dates)
+        access = stage_access(url, sample_grid, CREWS, dates)
         log = tmp_path_factory.mktemp("storm_replay") / "serve.log"
         env = {**STORM_ENV, **dates.environment(), "OUTAGE_DISPATCH_TIME_LIMIT_S": "1"}
         with (

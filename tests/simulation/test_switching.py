@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from grid_topology.model import GridModel
-from outage.cli.demo import _access
+from outage.cli.demo import stage_access
 from outage.clock import Clock
 from outage.simulation.client import StormClient
 from outage.simulation.runner import StormOptions, StormRunner, StormState
@@ -49,7 +49,7 @@ def played(
     site = switching_site(grid)
     assert site is not None
     with own_database(database_url, "switching", sample_grid) as url:
-        access = _access(url, sample_grid, CREWS, Clock())
+        access = stage_access(url, sample_grid, CREWS, Clock())
         log = tmp_path_factory.mktemp("switching") / "serve.log"
         server: dict[str, str] = {}
 

@@ -15,7 +15,7 @@ import httpx
 
 from benchmarks.harness import free_port
 from grid_topology.model import GridModel
-from outage.cli.demo import CREW_PREFIX, STAFF, _access
+from outage.cli.demo import CREW_PREFIX, STAFF, stage_access
 from outage.clock import Clock
 from outage.db import get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
@@ -42,7 +42,7 @@ def test_demo_access_gives_staff_crews_with_members_and_a_gateway_key(
 
     with session_scope(session_factory(fresh_database_url)) as session:
         save_grid(session, sample_grid)
-    access = _access(fresh_database_url, sample_grid, 3, Clock())
+    access = stage_access(fresh_database_url, sample_grid, 3, Clock())
     assert access.crews == ["Crew 1", "Crew 2", "Crew 3"]
     with session_scope(session_factory(fresh_database_url)) as session:
         users = {u.username: u for u in auth.list_users(session)}
