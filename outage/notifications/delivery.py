@@ -47,6 +47,9 @@ from outage.settings import Settings
 
 log = logging.getLogger(__name__)
 
+FANOUT_PER_ROUND = 10
+"""Events a worker fans out before it sends a batch of what is due."""
+
 # The statuses these statements name are bound from the enum, not spelled in the SQL.
 _CLAIM = text(
     """
@@ -127,14 +130,16 @@ class Worker:
         self.name = name or worker_name()
         self.clock = Clock.of(settings)
 
-    def expand(self, now: datetime | None = None) -> int:
-        """Fan out every event that is free; each in a transaction of its own."""
+    def expand(self, now: datetime | None = None, *, limit: int | None = None) -> int:
+        """Fan out the events that are free, at most `limit` of them; each in a transaction
+        of its own."""
         done = 0
-        while True:
+        while limit is None or done < limit:
             with session_scope(self.sessions) as session:
                 if not self.fanout.expand_next(session, now or self.clock.now()):
                     return done
             done += 1
+        return done
 
     def claim(self, now: datetime | None = None) -> tuple[list[Claimed], int]:
         """Take a batch of due messages; answers them and how many were skipped as stale."""
@@ -256,8 +261,9 @@ class Worker:
                 session.execute(_RETRY, retries)
 
     def run_once(self, pool: ThreadPoolExecutor | None = None) -> Round:
-        """Fan out, then send one batch."""
-        expanded = self.expand()
+        """Fan out a few events, then send one batch: in a storm new events keep coming,
+        and the messages already written must not wait until they stop."""
+        expanded = self.expand(limit=FANOUT_PER_ROUND)
         claimed, skipped = self.claim()
         if not claimed:
             return Round(expanded=expanded, skipped=skipped)

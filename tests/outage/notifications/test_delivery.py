@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from outage.db import session_scope
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import restore, update_prediction
-from outage.notifications.delivery import Worker, work
+from outage.incidents.enums import Action
+from outage.incidents.schemas import IncidentPatch
+from outage.notifications.delivery import FANOUT_PER_ROUND, Worker, work
 from outage.notifications.enums import DeliveryStatus
 from outage.notifications.models import Notification
 from outage.notifications.sink import HttpSink
@@ -179,6 +181,21 @@ def test_two_workers_at_once_send_each_message_once(
     assert len({m.claimed_by for m in sent}) == 2
 
 
+def test_messages_written_are_sent_while_more_events_wait_to_be_fanned_out(
+    sessions: sessionmaker[Session], sink: HttpSink, worker: Worker, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    worker.expand()
+    with session_scope(sessions) as session:
+        for minutes in range(FANOUT_PER_ROUND + 3):
+            etr = datetime.now(UTC) + timedelta(hours=2, minutes=30 * minutes)
+            apply_action(session, incident, IncidentPatch(action=Action.SET_ETR, etr=etr), "test")
+    done = worker.run_once()
+    assert done.expanded == FANOUT_PER_ROUND
+    assert done.sent == len(grid.accounts[grid.fuse])
+    assert len(sink.received()) == done.sent
+
+
 def test_messages_for_an_outage_already_restored_are_skipped(
     sessions: sessionmaker[Session], sink: HttpSink, worker: Worker, grid: Grid, open_outage
 ) -> None:
@@ -199,9 +216,6 @@ def test_messages_for_an_outage_already_restored_are_skipped(
 def test_a_partial_restoration_tells_only_the_customers_below_the_restored_device(
     sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
 ) -> None:
-    from outage.incidents.enums import Action
-    from outage.incidents.schemas import IncidentPatch
-
     incident = open_outage(grid.breaker, customers_affected=len(grid.accounts[grid.breaker]))
     with session_scope(sessions) as session:
         apply_action(session, incident, IncidentPatch(action=Action.CONFIRM), "test")
