@@ -203,21 +203,20 @@ def _told(url: str) -> int:
         )
 
 
-def _report_to_incident_p99_s(url: str, since: datetime) -> tuple[float | None, int]:
-    """p99 of acceptance to the first link to an incident, and reports never linked."""
+def _report_to_incident_p99_s(url: str, speed: float) -> tuple[float | None, int]:
+    """p99 of acceptance to the first link to an incident in wall seconds (the server dates
+    both on its clock, `speed` times the wall's), and reports never linked."""
     with session_factory(url)() as session:
         linked, unlinked = session.execute(
             text(
                 "WITH firsts AS ("
                 " SELECT r.id, min(e.added_at) - r.received_at AS wait FROM reports r"
-                " LEFT JOIN incident_evidence e ON e.report_id = r.id"
-                " WHERE r.received_at >= :since GROUP BY r.id)"
+                " LEFT JOIN incident_evidence e ON e.report_id = r.id GROUP BY r.id)"
                 " SELECT percentile_disc(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM wait)),"
                 " count(*) FILTER (WHERE wait IS NULL) FROM firsts"
-            ),
-            {"since": since},
+            )
         ).one()
-    return (round(float(linked), 2) if linked is not None else None), int(unlinked)
+    return (round(float(linked) / speed, 2) if linked is not None else None), int(unlinked)
 
 
 def _dead_letters(url: str) -> int:
@@ -330,7 +329,6 @@ def run(
                     progress("storm: engine start", 1, 1)
                     assert engine.pid is not None
                     memory = PeakMemory({"api": server.pid, "engine": engine.pid})
-                    since = datetime.now(UTC)
                     stop, results = context.Event(), context.Queue()
                     viewer = context.Process(target=_view_map, args=(server.url, stop, results))
                     viewer.start()
@@ -341,7 +339,7 @@ def run(
                         map_load: MapLoad = results.get(timeout=120)
                         viewer.join(timeout=30)
                     told = _told(url)
-                    to_incident_p99, unlinked = _report_to_incident_p99_s(url, since)
+                    to_incident_p99, unlinked = _report_to_incident_p99_s(url, stage.speed)
                     dead = _dead_letters(url)
             finally:
                 engine.terminate()
