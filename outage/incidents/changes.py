@@ -6,8 +6,8 @@ inference does (device asset_ref, customer account). The crew planner sets ETRs 
 
 Every function takes the session and plain values and never commits: the caller owns the
 transaction, so a change, its audit row and (later) the notifications it implies commit
-together. Functions that change an incident lock its row first (`SELECT ... FOR UPDATE`),
-so the engine and a dispatcher acting at once are serialised rather than lost.
+together. Functions that change an incident lock its row first (`SELECT ... FOR NO KEY
+UPDATE`), so the engine and a dispatcher acting at once are serialised rather than lost.
 """
 
 from collections.abc import Iterable, Mapping, Sequence

@@ -29,11 +29,15 @@ from outage.outbox.enums import EventKind
 
 
 def _load(session: Session, incident_id: int) -> Incident:
-    """The incident, its row locked until the transaction ends."""
+    """The incident, its row locked until the transaction ends.
+
+    FOR NO KEY UPDATE: changes to one incident wait for one another, but rows that only
+    refer to it (plan jobs, evidence, messages: their foreign keys take KEY SHARE) need
+    not, or a planner writing jobs for many incidents deadlocks with their changes."""
     incident = session.scalars(
         select(Incident)
         .where(Incident.id == incident_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).first()
     if incident is None:

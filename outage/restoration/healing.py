@@ -121,7 +121,9 @@ def _claim(session: Session, incident_id: int) -> bool:
     """Lock the incident (False: another engine has it) and make sure it is still a
     candidate now that nobody else can look at it or order its restoration."""
     locked = session.scalar(
-        select(Incident.id).where(Incident.id == incident_id).with_for_update(skip_locked=True)
+        select(Incident.id)
+        .where(Incident.id == incident_id)
+        .with_for_update(skip_locked=True, key_share=True)
     )
     if locked is None:
         return False

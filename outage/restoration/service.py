@@ -61,7 +61,9 @@ class Computed:
 
 
 def incident_of(session: Session, incident_id: int, *, lock: bool = False) -> tuple[Incident, str]:
-    incident = session.get(Incident, incident_id, with_for_update=lock)
+    incident = session.get(
+        Incident, incident_id, with_for_update={"key_share": True} if lock else None
+    )
     if incident is None:
         raise RestorationPlanNotFound(f"no incident {incident_id}")
     if incident.kind is not IncidentKind.OUTAGE or incident.status not in ACTIVE:

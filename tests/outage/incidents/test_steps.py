@@ -5,17 +5,40 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
+from outage.db import session_factory
 from outage.incidents.changes import cancel, confirm, open_incident, restore, update_prediction
 from outage.incidents.enums import AuditAction
 from outage.incidents.errors import IncidentConflict, InvalidIncidentValue, UnknownAsset
 from outage.incidents.lifecycle import InvalidTransition
 from outage.incidents.queries import get_incident
+from outage.incidents.steps import _load
+from outage.intake.models import Report
 
 from .conftest import Places, events_of
 
 OpenOn = Callable[..., int]
+Committed = Callable[[Callable[[Session], int]], int]
+
+
+def test_an_incident_being_changed_does_not_hold_up_rows_that_refer_to_it(
+    grid_database: str,
+    places: Places,
+    open_on: OpenOn,
+    committed: Committed,
+    add_report: Callable[[Session], int],
+) -> None:
+    incident = committed(lambda s: open_on(s, places.fuses[0]))
+    report = committed(add_report)
+    sessions = session_factory(grid_database)
+    with sessions() as changing, sessions() as referring:
+        _load(changing, incident)
+        referring.execute(text("SET LOCAL lock_timeout = '2s'"))
+        referring.execute(update(Report).where(Report.id == report).values(incident_id=incident))
+        referring.commit()
+        changing.rollback()
 
 
 def test_unknown_device_is_refused(session: Session) -> None:
