@@ -98,6 +98,13 @@ class Settings(BaseSettings):
         default=timedelta(hours=4),
         description="Reports further apart than this, with no open incident, start a new one.",
     )
+    engine_regions: dict[int, list[str]] = Field(
+        default_factory=dict,
+        description="The prediction engines' regions, as JSON: region number -> the "
+        'substations it holds (`{"1": ["North"], "2": ["South", "Port"]}`). Region 0 holds '
+        "every substation not named and whatever is on no feeder; empty: region 0 is the "
+        "whole network, worked by one engine. Names are checked when the service starts.",
+    )
     event_max_age_hours: Hours = Field(
         default=timedelta(hours=168),
         gt=NO_TIME,
@@ -649,6 +656,17 @@ class Settings(BaseSettings):
     def _clock_has_its_epoch(self) -> Self:
         if self.clock_epoch is None and self.clock_speed != 1:
             raise ValueError("clock_speed other than 1 needs clock_epoch, where the clock starts")
+        return self
+
+    @model_validator(mode="after")
+    def _regions_apart(self) -> Self:
+        named: dict[str, int] = {}
+        for region, substations in self.engine_regions.items():
+            if region < 1:
+                raise ValueError("engine_regions are numbered from 1: region 0 holds the rest")
+            for substation in substations:
+                if named.setdefault(substation, region) != region:
+                    raise ValueError(f"engine_regions name {substation!r} in two regions")
         return self
 
 

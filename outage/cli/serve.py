@@ -21,6 +21,7 @@ from outage.care.owners import missing_teams
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory, session_scope
+from outage.grid.regions import unknown_substations
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
 from outage.intake.jobs import jobs as intake_jobs
@@ -161,13 +162,13 @@ def _mail_receiver(database_url: str, settings: Settings) -> Iterator[str | None
 
 
 @contextmanager
-def _prediction_engine(database_url: str, settings: Settings) -> Iterator[None]:
+def _prediction_engine(database_url: str, settings: Settings, region: int | None) -> Iterator[None]:
     """The prediction engine in a background thread, stopped when the server stops."""
     stop = threading.Event()
     worker = threading.Thread(
         target=run_forever,
         args=(database_url,),
-        kwargs={"window": settings.incident_window_hours, "stop": stop},
+        kwargs={"window": settings.incident_window_hours, "region": region, "stop": stop},
         name="prediction-engine",
         daemon=True,
     )
@@ -217,22 +218,46 @@ def _check_teams(database_url: str, settings: Settings) -> None:
         )
 
 
+def _check_regions(database_url: str, settings: Settings, region: int | None) -> None:
+    """Refuse to start on regions that name no substation we have, or on a region there is
+    none of."""
+    if region is not None and region != 0 and region not in settings.engine_regions:
+        raise typer.BadParameter(
+            f"no region {region}: engine_regions numbers "
+            f"{sorted(settings.engine_regions) or 'none'} (and 0 holds the rest)"
+        )
+    with session_scope(session_factory(database_url)) as session:
+        unknown = unknown_substations(session, settings.engine_regions)
+    if unknown:
+        raise typer.BadParameter(f"engine_regions names no substation {unknown}")
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
     role: Annotated[Role, typer.Option(help="Which parts of the service to run")] = Role.all,
     workers: Annotated[int, typer.Option(min=1, help="HTTP worker processes")] = 1,
+    region: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="The engine's region (`engine_regions`); without it, the first free one",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP API and pages, the e-mail receiver and the prediction engine."""
     settings = get_settings()
     database_url = resolve_database_url()
     run_migrations(database_url)
     _check_teams(database_url, settings)
+    _check_regions(database_url, settings, region)
     if role is Role.engine:
         stop = threading.Event()
         try:
             with _background_work(database_url, settings):
-                run_forever(database_url, window=settings.incident_window_hours, stop=stop)
+                run_forever(
+                    database_url, window=settings.incident_window_hours, region=region, stop=stop
+                )
         except KeyboardInterrupt:
             stop.set()
         return
@@ -240,7 +265,7 @@ def serve(
         _mail_receiver(database_url, settings) if role is Role.all else nullcontext()
     )
     engine: AbstractContextManager[None] = (
-        _prediction_engine(database_url, settings) if role is Role.all else nullcontext()
+        _prediction_engine(database_url, settings, region) if role is Role.all else nullcontext()
     )
     background: AbstractContextManager[None] = (
         _background_work(database_url, settings) if role is Role.all else nullcontext()

@@ -12,6 +12,9 @@ It keeps two views. `get` is the network as operated: the live switching state, 
 that a protective device opened by protection counts as closed, since an outage's
 customers are those its device fed (the engine's inference, incident counts and who is
 told). `energized` is the network exactly as it stands, for what has supply now.
+
+An engine working some regions holds a copy of their network alone (a `Scope`): it
+follows the switching of its own devices, and loads its regions again after an import.
 """
 
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from sqlalchemy import URL, make_url
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage.grid.regions import Scope
 from outage.grid.service import load_network
 from outage.grid.structure import edits_since
 from outage.grid.switching import Versions, changes_since, tripped_devices, versions
@@ -38,9 +42,10 @@ class Views:
 class LiveTopology:
     """Orientation costs seconds on a large grid, so it is built once and then followed."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: Scope | None = None) -> None:
         self._lock = Lock()
         self._views: Views | None = None
+        self._scope = scope
 
     def get(self, session: Session) -> Topology:
         """The network as operated (protection's trips count as closed), as of now."""
@@ -86,15 +91,17 @@ class LiveTopology:
 
     def _load(self, session: Session) -> Views:
         held = versions(session)
-        energized = Topology(load_network(session))
-        operated = energized.switched({ref: False for ref in tripped_devices(session)})
+        energized = Topology(load_network(session, self._scope))
+        links = energized.network.links
+        tripped = [ref for ref in tripped_devices(session) if ref in links]
+        operated = energized.switched(dict.fromkeys(tripped, False))
         return Views(held, operated, energized)
 
     def _restructure(self, session: Session, views: Views, structure: int) -> Views:
         """Apply the imports since the copy's structure version (rows read as they are now,
         live states included; switching changes read again after that are harmless)."""
         edits = edits_since(session, views.versions.structure, structure)
-        if edits is None:
+        if edits is None or self._scope is not None:  # an import may move a scope's borders
             return self._load(session)
         return Views(
             Versions(switch=views.versions.switch, structure=structure),
@@ -106,9 +113,11 @@ class LiveTopology:
         changes = changes_since(session, views.versions.switch)
         if changes.versions.structure != views.versions.structure:
             return self._load(session)
-        energized = views.energized.switched({s.asset_ref: s.is_open for s in changes.states})
+        links = views.energized.network.links
+        states = [s for s in changes.states if s.asset_ref in links]  # a scope's own
+        energized = views.energized.switched({s.asset_ref: s.is_open for s in states})
         operated = views.operated.switched(
-            {s.asset_ref: s.is_open and not s.tripped for s in changes.states}
+            {s.asset_ref: s.is_open and not s.tripped for s in states}
         )
         return Views(changes.versions, operated, energized)
 

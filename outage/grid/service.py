@@ -15,6 +15,7 @@ from outage.errors import Conflict
 from outage.grid import structure
 from outage.grid.copying import copy, path, point
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
+from outage.grid.regions import Scope
 from outage.grid.switching import bump_structure
 
 Progress = Callable[[str, int, int], None]
@@ -115,7 +116,7 @@ def _stored(session: Session) -> _Stored:
         abnormal,
         nodes,
         frozenset(premise_ids),
-        _accounts_at(session),
+        _accounts_at(session, None),
         node_ids,
         device_ids,
         premise_ids,
@@ -472,40 +473,48 @@ def update_territory(session: Session, margin_m: float) -> None:
     )
 
 
-def load_network(session: Session) -> Network:
-    """The live connectivity, as the tracer wants it."""
+def load_network(session: Session, scope: Scope | None = None) -> Network:
+    """The live connectivity, as the tracer wants it: all of it, or one engine's regions'
+    (their devices, the nodes these join, the sources among them, their customers)."""
     from_node, to_node = aliased(GridNode), aliased(GridNode)
-    rows = session.execute(
+    query = (
         select(Device.asset_ref, Device.kind, from_node.ref, to_node.ref, Device.is_open)
         .join(from_node, Device.from_node_id == from_node.id)
         .join(to_node, Device.to_node_id == to_node.id)
         .where(Device.retired_in.is_(None))
     )
+    if scope is not None:
+        query = query.where(scope.holds_device(Device.feeder_id, Device.substation_id))
     links = {
         asset_ref: Link(asset_ref, DeviceKind(kind), a, b, is_open)
-        for asset_ref, kind, a, b, is_open in rows
+        for asset_ref, kind, a, b, is_open in session.execute(query)
     }
     sources = frozenset(
         session.scalars(
             select(GridNode.ref).where(GridNode.is_source, GridNode.retired_in.is_(None))
         )
     )
+    if scope is not None:
+        sources = sources & {n for link in links.values() for n in (link.from_node, link.to_node)}
     return Network(
         links=links,
         sources=sources,
-        accounts_at=_accounts_at(session),
+        accounts_at=_accounts_at(session, scope),
     )
 
 
-def _accounts_at(session: Session) -> dict[str, tuple[str, ...]]:
+def _accounts_at(session: Session, scope: Scope | None) -> dict[str, tuple[str, ...]]:
     """Node ref -> the accounts of the customers served there, sorted."""
     accounts: dict[str, list[str]] = {}
-    for node, account in session.execute(
+    query = (
         select(GridNode.ref, Customer.account)
         .join(Premise, Premise.node_id == GridNode.id)
         .join(Customer, Customer.premise_id == Premise.id)
         .where(Premise.retired_in.is_(None))
-    ):
+    )
+    if scope is not None:
+        query = query.where(scope.holds_feeder(Premise.feeder_id))
+    for node, account in session.execute(query):
         accounts.setdefault(node, []).append(account)
     return {node: tuple(sorted(a)) for node, a in accounts.items()}
 

@@ -17,6 +17,7 @@ from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
 from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.grid.regions import Scope
 from outage.grid.service import Retiring
 from outage.incidents.available import ActionFacts, available_actions, mergeable
 from outage.incidents.enums import IncidentKind
@@ -311,8 +312,11 @@ def incidents_geojson(
     return IncidentFeatureCollection(features=features)
 
 
-def active_incidents(session: Session, *, feeder: str | None = None) -> list[ActiveIncident]:
-    """The incidents the engine may still update, oldest first."""
+def active_incidents(
+    session: Session, *, feeder: str | None = None, scope: Scope | None = None
+) -> list[ActiveIncident]:
+    """The incidents the engine may still update, oldest first (of its regions alone, when
+    it works some)."""
     accounts = (
         select(func.array_agg(func.distinct(Customer.account)))
         .where(Customer.premise_id == Incident.premise_id)
@@ -329,6 +333,8 @@ def active_incidents(session: Session, *, feeder: str | None = None) -> list[Act
     )
     if feeder is not None:
         query = query.where(Feeder.name == feeder)
+    if scope is not None:
+        query = query.where(scope.holds_device(Incident.feeder_id, Device.substation_id))
     return [
         ActiveIncident(
             id=incident.id,

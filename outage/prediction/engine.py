@@ -2,9 +2,13 @@
 
 Intake commits a report (or a meter or SCADA event) and PostgreSQL notifies the channel
 `outage_evidence` (a trigger, migration 0004). The engine, holding an advisory lock so it
-is the only one working its region, re-runs the inference over the active evidence and
-applies the changes in one transaction. A periodic pass catches anything a lost
-notification would have missed.
+is the only one working its region (`outage.prediction.claims`), re-runs the inference
+over the region's active evidence and applies the changes in one transaction. A periodic
+pass catches anything a lost notification would have missed.
+
+With several regions (`engine_regions`), each engine loads only the network of the
+regions it works and reads only their evidence and incidents, so engines side by side
+share a storm between them.
 """
 
 import gc
@@ -12,7 +16,7 @@ import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,10 +28,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
-from outage import clock, locks
+from outage import clock
 from outage.db import get_engine, session_factory
 from outage.grid.live import LiveTopology, shared_topology
 from outage.grid.models import Customer, Device
+from outage.grid.regions import Scope, closed_ties
 from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
     Opening,
@@ -45,6 +50,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.queries import ActiveIncident, active_incidents
 from outage.prediction.attached import AttachedEvidence
+from outage.prediction.claims import Claims, Layouts, claim, settle_now
 from outage.prediction.evidence import EvidenceSet, gather, refed_by_switching
 from outage.prediction.hazards import open_hazard
 from outage.prediction.inference import (
@@ -115,8 +121,10 @@ class Engine:
         params: Params = Params(),
         live: LiveTopology | None = None,
         pinging: Pinging | None = None,
+        scope: Scope | None = None,
     ):
         self.topology = topology
+        self.scope = scope
         self.index = ProtectionIndex(topology)
         self.window = window
         self.params = params
@@ -125,10 +133,13 @@ class Engine:
         self.attached = AttachedEvidence()
 
     @classmethod
-    def load(cls, session: Session, *, window: timedelta) -> "Engine":
-        live = shared_topology(session.get_bind().engine.url)
+    def load(cls, session: Session, *, window: timedelta, scope: Scope | None = None) -> "Engine":
+        """On the process's network, or on a copy of the scope's network of its own."""
+        live = (
+            shared_topology(session.get_bind().engine.url) if scope is None else LiveTopology(scope)
+        )
         pinging = configured_pinging(get_settings())
-        engine = cls(live.get(session), window=window, live=live, pinging=pinging)
+        engine = cls(live.get(session), window=window, live=live, pinging=pinging, scope=scope)
         engine.index.prime(engine.index.node_of)  # a storm's first cycles need them all
         return engine
 
@@ -138,7 +149,7 @@ class Engine:
             return self._run_cycle(session, now or clock.now())
 
     def _run_cycle(self, session: Session, now: datetime) -> CycleResult:
-        evidence = gather(session, now=now, window=self.window)
+        evidence = gather(session, now=now, window=self.window, scope=self.scope)
         if self.live is not None:
             self._follow(self.live.get(session))
             refed = refed_by_switching(
@@ -147,7 +158,9 @@ class Engine:
                 closed_by_operators(session, now - self.window),
             )
             evidence.without_outages_of(refed)
-        active = [i for i in active_incidents(session) if i.kind is IncidentKind.OUTAGE]
+        active = [
+            i for i in active_incidents(session, scope=self.scope) if i.kind is IncidentKind.OUTAGE
+        ]
         done: set[int] = set()
         for apply in (self._apply_switching, self._apply_meters):
             done |= apply(session, evidence, [i for i in active if i.id not in done])
@@ -581,7 +594,7 @@ def run_forever(
     database_url: str,
     *,
     window: timedelta,
-    region: int = 0,
+    region: int | None = None,
     stop: threading.Event,
     poll_s: float = 5.0,
     debounce_s: float = 0.02,
@@ -589,11 +602,12 @@ def run_forever(
 ) -> None:
     """LISTEN for new evidence and run a cycle for each burst; blocks until `stop` is set.
 
-    When the connection is lost (the database restarted), it is made again, the advisory
-    lock taken again, and the first cycle catches up with what arrived meanwhile.
+    It works `region` (waiting while another engine does), or without one the first free
+    region (`outage.prediction.claims`), with the regions a closed tie joins to it. When
+    the connection is lost (the database restarted), it is made again, the region claimed
+    again, and the first cycle catches up with what arrived meanwhile.
     """
-    sessions = session_factory(database_url)
-    engine: Engine | None = None
+    runner = _Runner(database_url, window=window, stop=stop, poll_s=poll_s)
     try:
         while not stop.is_set():
             connection: Any = None
@@ -601,21 +615,9 @@ def run_forever(
                 connection = get_engine(database_url).raw_connection()
                 listener: Any = connection.driver_connection  # psycopg2's, for LISTEN
                 listener.autocommit = True
-                if not _subscribe(listener, region, stop, poll_s):
-                    return
-                if engine is None:
-                    with sessions() as session:
-                        engine = Engine.load(session, window=window)
-                    gc.collect()
-                    gc.freeze()  # the network lives as long as the engine: no collector walks it
-                    log.info("engine ready for region %s", region)
-                while not stop.is_set():
-                    _cycle(sessions, engine)
-                    ready, _, _ = io_select.select([listener], [], [], poll_s)
-                    if ready:
-                        time.sleep(debounce_s)  # let a burst of reports land in one cycle
-                        listener.poll()
-                        listener.notifies.clear()
+                claims = Claims(listener.cursor())
+                while (home := runner.claim(claims, region, listener)) is not None:
+                    runner.work(claims, home, listener, debounce_s)
             except (psycopg2.Error, DBAPIError):
                 log.warning("engine lost the database; reconnecting in %s s", reconnect_s)
                 stop.wait(reconnect_s)
@@ -623,7 +625,67 @@ def run_forever(
                 if connection is not None:
                     connection.invalidate()  # a listening session does not go back to the pool
     finally:
-        if engine is not None:
+        runner.drop()
+
+
+class _Runner:
+    """An engine's state across the regions it works in turn: the engine of the regions
+    it holds now, kept while it holds the same ones."""
+
+    def __init__(
+        self, database_url: str, *, window: timedelta, stop: threading.Event, poll_s: float
+    ) -> None:
+        self.sessions = session_factory(database_url)
+        self.layouts = Layouts(get_settings().engine_regions)
+        self.window = window
+        self.stop = stop
+        self.poll_s = poll_s
+        self.engine: Engine | None = None
+
+    def claim(self, claims: Claims, wanted: int | None, listener: Any) -> int | None:
+        """Wait for a region to work; None when stopped."""
+        while not self.stop.is_set():
+            with self.sessions() as session:
+                regions = self.layouts.get(session)
+                home = claim(claims, regions, wanted, closed_ties(session, regions.ties))
+            if home is not None:
+                listener.cursor().execute(f"LISTEN {CHANNEL}")
+                return home
+            listener.notifies.clear()  # what arrived meanwhile is read by the first cycle
+            log.info("no free region%s; waiting", "" if wanted is None else f" {wanted}")
+            self.stop.wait(self.poll_s)
+        return None
+
+    def work(self, claims: Claims, home: int, listener: Any, debounce_s: float) -> None:
+        """Cycle on the regions held until stopped, or until a lower region's engine
+        takes them over (a tie joined them)."""
+        while not self.stop.is_set():
+            with self.sessions() as session:
+                regions = settle_now(claims, self.layouts, session, home)
+                if regions is None:
+                    log.info("region %s is worked with a lower one; letting it go", home)
+                    listener.cursor().execute(f"UNLISTEN {CHANNEL}")
+                    return
+                engine = self._engine_for(session, regions.scope(claims.held), claims.held)
+            _cycle(self.sessions, engine)
+            ready, _, _ = io_select.select([listener], [], [], self.poll_s)
+            if ready:
+                time.sleep(debounce_s)  # let a burst of reports land in one cycle
+                listener.poll()
+                listener.notifies.clear()
+
+    def _engine_for(self, session: Session, scope: Scope | None, held: Collection[int]) -> Engine:
+        if self.engine is None or self.engine.scope != scope:
+            self.drop()
+            self.engine = Engine.load(session, window=self.window, scope=scope)
+            gc.collect()
+            gc.freeze()  # the network lives as long as the engine: no collector walks it
+            log.info("engine ready for regions %s", sorted(held))
+        return self.engine
+
+    def drop(self) -> None:
+        if self.engine is not None:
+            self.engine = None
             gc.unfreeze()  # what the engine froze may be collected again once it is gone
 
 
@@ -641,21 +703,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _subscribe(listener: Any, region: int, stop: threading.Event, poll_s: float) -> bool:
-    """Take the region's advisory lock (waiting for it) and LISTEN; False when stopped."""
-    cursor = listener.cursor()
-    while not stop.is_set():
-        cursor.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", (int(locks.LockSpace.ENGINE_REGION), region)
-        )
-        if cursor.fetchone()[0]:
-            cursor.execute(f"LISTEN {CHANNEL}")
-            return True
-        log.info("another engine works region %s; waiting", region)
-        stop.wait(poll_s)
-    return False
 
 
 def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:

@@ -7,6 +7,9 @@ events and each premise's meter events within the window (with the last one befo
 read by event time as the intervals it was open, or off. Events that arrived within the
 window are read too, whatever their own time (a late batch, accepted up to
 `event_max_age_hours` old), so a backfilled outage is seen whole.
+
+An engine working some regions reads their evidence alone (a `Scope`): reports and meter
+events by their premise's feeder, SCADA events by their device.
 """
 
 from collections import defaultdict
@@ -18,7 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
-from outage.grid.models import Customer, Device
+from outage.grid.models import Customer, Device, Premise
+from outage.grid.regions import Scope
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
@@ -71,13 +75,16 @@ class EvidenceSet:
             self.last_out.pop(account, None)
 
 
-def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet:
+def gather(
+    session: Session, *, now: datetime, window: timedelta, scope: Scope | None = None
+) -> EvidenceSet:
     since = now - window
     found = EvidenceSet()
+    placed = hazard_reports()
+    if scope is not None:
+        placed = placed.where(scope.holds_feeder(Report.feeder_id))
     reports = session.execute(
-        hazard_reports()
-        .outerjoin(Incident, Incident.id == Report.incident_id)
-        .where(
+        placed.outerjoin(Incident, Incident.id == Report.incident_id).where(
             Report.service_code.in_(OUTAGE_CODES),
             or_(
                 Report.status.in_(_COUNTED),
@@ -90,7 +97,7 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             ),
         )
     )
-    meters = _meters(session, since)
+    meters = _meters(session, since, scope)
     for row in reports:
         report_id, account, _, hazard, received_at, _, _ = row
         if hazard is not None:
@@ -106,7 +113,7 @@ def gather(session: Session, *, now: datetime, window: timedelta) -> EvidenceSet
             found.add(account, EvidenceKind.LAST_GASP, EvidenceRef.meter_event(gasp.id), gasp.at)
         elif found.last_out.get(account, latest.at) <= latest.at:  # a later call: stale
             found.add(account, EvidenceKind.LIVE, EvidenceRef.meter_event(latest.id), latest.at)
-    for asset_ref, intervals in _switching(session, since).items():
+    for asset_ref, intervals in _switching(session, since, scope).items():
         found.switching[asset_ref] = intervals
         last = intervals[-1]
         if last.opened is not None and last.closed_at is None:
@@ -151,7 +158,7 @@ def refed_by_switching(
     return refed
 
 
-def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
+def _switching(session: Session, since: datetime, scope: Scope | None) -> dict[str, list[Interval]]:
     """Each protective device's open intervals from its events since `since`, and the last
     event before it (a device open since before the window is still open). A device with
     events that arrived since `since` but happened before is read from the earliest of
@@ -165,6 +172,8 @@ def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
     columns = (ScadaEvent.id, Device.asset_ref, ScadaEvent.state, ScadaEvent.occurred_at)
     protective = select(*columns).join(Device, Device.id == ScadaEvent.device_id)
     protective = protective.where(Device.is_protective)
+    if scope is not None:
+        protective = protective.where(scope.holds_device(Device.feeder_id, Device.substation_id))
     before = (
         protective.outerjoin(late, late.c.device_id == ScadaEvent.device_id)
         .where(ScadaEvent.occurred_at < func.coalesce(late.c.start, since))
@@ -184,7 +193,7 @@ def _switching(session: Session, since: datetime) -> dict[str, list[Interval]]:
 
 
 def _meters(
-    session: Session, since: datetime
+    session: Session, since: datetime, scope: Scope | None
 ) -> dict[str, tuple[list[Interval], SwitchEvent | None]]:
     """Each account's off intervals from its premise's meter events since `since` (and the
     last one before, which may begin an interval), with its latest event since `since`:
@@ -198,6 +207,10 @@ def _meters(
     )
     columns = (MeterEvent.id, Customer.account, MeterEvent.kind, MeterEvent.occurred_at)
     events = select(*columns).join(Customer, Customer.premise_id == MeterEvent.premise_id)
+    if scope is not None:
+        events = events.join(Premise, Premise.id == MeterEvent.premise_id).where(
+            scope.holds_feeder(Premise.feeder_id)
+        )
     recent = select(MeterEvent.premise_id).where(MeterEvent.occurred_at >= since)
     before = (
         events.outerjoin(late, late.c.premise_id == MeterEvent.premise_id)
