@@ -44,6 +44,9 @@ class Scope:
     substations: frozenset[int]
     feeders: frozenset[int]
     homeless: bool
+    ties: frozenset[str] = frozenset()
+    """The ties of its regions, wherever their home: on either side, each is how power
+    may come in or go out."""
 
     def holds_feeder(self, feeder_id: IdColumn) -> ColumnElement[bool]:
         """A premise's, a report's: in by its feeder."""
@@ -94,7 +97,8 @@ class Regions:
             return None
         substations = frozenset(s for s, r in self.of_substation.items() if r in regions)
         feeders = frozenset(f for f, s in self.substation_of_feeder.items() if s in substations)
-        return Scope(substations, feeders, homeless=0 in regions)
+        ties = frozenset(t.asset_ref for t in self.ties if not t.regions.isdisjoint(regions))
+        return Scope(substations, feeders, homeless=0 in regions, ties=ties)
 
     def joined(self, region: int, closed: Collection[str]) -> frozenset[int]:
         """The regions the closed ties join to this one, itself included."""

@@ -484,7 +484,10 @@ def load_network(session: Session, scope: Scope | None = None) -> Network:
         .where(Device.retired_in.is_(None))
     )
     if scope is not None:
-        query = query.where(scope.holds_device(Device.feeder_id, Device.substation_id))
+        query = query.where(
+            scope.holds_device(Device.feeder_id, Device.substation_id)
+            | Device.asset_ref.in_(sorted(scope.ties))
+        )
     links = {
         asset_ref: Link(asset_ref, DeviceKind(kind), a, b, is_open)
         for asset_ref, kind, a, b, is_open in session.execute(query)

@@ -6,6 +6,7 @@ Folders with a database of their own override `client` and `session` (those with
 test module, with `tests/outage/database_per_module.py`).
 """
 
+import json
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
@@ -21,8 +22,9 @@ from outage.db import session_factory, session_scope
 from outage.loopback import LoopbackServer
 from outage.notifications.sink import HttpSink, running_sink
 from outage.settings import get_settings
-from tests.conftest import Credentials, staff_client
+from tests.conftest import Credentials, own_database, staff_client
 from tests.outage.media import pictures
+from tests.outage.regions_grid import REGIONS, two_region_grid
 
 CARE_BAND = slice(1200, 1300)
 """Care tests (the requests' service, API and pages) file requests (and the odd report) for
@@ -143,3 +145,20 @@ def photo_server() -> Iterator[str]:
     zeros (/endless) and 404s."""
     with LoopbackServer(ThreadingHTTPServer(("127.0.0.1", 0), _Photos), name="photos") as s:
         yield s.url.rstrip("/")
+
+
+@pytest.fixture
+def regions_database(database_url: str) -> Iterator[str]:
+    """A database of its own with the grid of two regions (`tests/outage/regions_grid.py`)."""
+    with own_database(database_url, "outage_regions", two_region_grid()) as url:
+        yield url
+
+
+@pytest.fixture
+def engine_regions(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The settings name that grid's two regions (child processes inherit them)."""
+    monkeypatch.setenv("OUTAGE_ENGINE_REGIONS", json.dumps(REGIONS))
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()

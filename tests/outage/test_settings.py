@@ -123,3 +123,20 @@ def test_dumped_settings_read_back_the_same() -> None:
     assert (dumped["session_hours"], dumped["notify_lease_seconds"]) == (8.0, 90.0)
     assert dumped["local_timezone"] == "Asia/Tokyo"
     assert Settings.model_validate(dumped) == configured
+
+
+def test_engine_regions_come_from_the_environment_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTAGE_ENGINE_REGIONS", '{"1": ["North"], "2": ["South", "Port"]}')
+    assert Settings().engine_regions == {1: ["North"], 2: ["South", "Port"]}
+
+
+def test_an_engine_region_numbered_0_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTAGE_ENGINE_REGIONS", '{"0": ["North"]}')
+    with pytest.raises(ValidationError, match="region 0 holds the rest"):
+        Settings()
+
+
+def test_a_substation_in_two_engine_regions_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OUTAGE_ENGINE_REGIONS", '{"1": ["North"], "2": ["North"]}')
+    with pytest.raises(ValidationError, match="'North' in two regions"):
+        Settings()

@@ -1,0 +1,114 @@
+"""The engines' regions on the grid of two (`tests/outage/regions_grid.py`): what each
+region's network holds, the tie between them, and a region's copy following switching."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from outage.db import session_factory, session_scope
+from outage.grid import switching
+from outage.grid.enums import SwitchSource
+from outage.grid.live import LiveTopology
+from outage.grid.regions import Scope, Tie, closed_ties, read_regions, unknown_substations
+from outage.grid.service import load_network
+from tests.outage.regions_grid import REGIONS, accounts
+
+AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def _session(url: str) -> Session:
+    return session_factory(url)()
+
+
+def _operate(url: str, asset_ref: str, *, is_open: bool) -> None:
+    with session_scope(session_factory(url)) as session:
+        switching.operate(
+            session,
+            asset_ref,
+            is_open=is_open,
+            occurred_at=AT,
+            source=SwitchSource.DISPATCHER,
+            actor="dispatcher-1",
+        )
+
+
+def test_without_regions_named_there_is_one_region_of_everything(regions_database: str) -> None:
+    with _session(regions_database) as session:
+        regions = read_regions(session, {})
+    assert regions.numbers == (0,)
+    assert regions.scope({0}) is None
+
+
+def test_a_regions_network_holds_its_substations_devices_sources_and_customers(
+    regions_database: str,
+) -> None:
+    with _session(regions_database) as session:
+        network = load_network(session, read_regions(session, REGIONS).scope({2}))
+    assert {ref for ref in network.links if ref != "TIE"} == {
+        f"{ref}-S" for ref in ("TX", "BR", "L1", "FU-A", "FU-B", "SW", "FU-C", "L2")
+    }
+    assert network.sources == {"S-SRC"}
+    held = {account for found in network.accounts_at.values() for account in found}
+    assert held == {a for fuse in "ABC" for a in accounts("S", fuse)}
+
+
+def test_region_0_holds_what_no_region_names(regions_database: str) -> None:
+    with _session(regions_database) as session:
+        network = load_network(session, read_regions(session, {1: ["North"]}).scope({0}))
+    assert "BR-S" in network.links
+    assert "BR-N" not in network.links
+
+
+def test_the_normally_open_switch_between_two_regions_is_their_tie(
+    regions_database: str,
+) -> None:
+    with _session(regions_database) as session:
+        regions = read_regions(session, REGIONS)
+    assert regions.ties == (Tie("TIE", frozenset({1, 2})),)
+
+
+def test_a_tie_is_in_the_network_of_both_its_regions(regions_database: str) -> None:
+    with _session(regions_database) as session:
+        regions = read_regions(session, REGIONS)
+        north = load_network(session, regions.scope({1}))
+        south = load_network(session, regions.scope({2}))
+    assert "TIE" in north.links
+    assert "TIE" in south.links
+
+
+def test_a_closed_tie_joins_its_regions_and_an_open_one_does_not(regions_database: str) -> None:
+    with _session(regions_database) as session:
+        regions = read_regions(session, REGIONS)
+        assert closed_ties(session, regions.ties) == frozenset()
+    assert regions.joined(1, frozenset()) == {1}
+    _operate(regions_database, "TIE", is_open=False)
+    with _session(regions_database) as session:
+        closed = closed_ties(session, regions.ties)
+    assert regions.joined(1, closed) == {1, 2}
+    assert regions.joined(2, closed) == {1, 2}
+
+
+def test_substations_named_that_the_network_does_not_have_are_found(
+    regions_database: str,
+) -> None:
+    with _session(regions_database) as session:
+        assert unknown_substations(session, {1: ["North", "Nowhere"]}) == ["Nowhere"]
+
+
+def test_a_regions_copy_follows_its_own_switching_and_ignores_the_others(
+    regions_database: str,
+) -> None:
+    live = LiveTopology(_scope(regions_database, {1}))
+    with _session(regions_database) as session:
+        assert live.get(session).is_energized("N-C")
+    _operate(regions_database, "SW-S", is_open=True)
+    _operate(regions_database, "SW-N", is_open=True)
+    with _session(regions_database) as session:
+        topology = live.get(session)
+    assert not topology.is_energized("N-C")
+    assert "SW-S" not in topology.network.links
+
+
+def _scope(url: str, held: set[int]) -> Scope | None:
+    with _session(url) as session:
+        return read_regions(session, REGIONS).scope(held)
