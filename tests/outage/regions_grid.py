@@ -11,8 +11,13 @@ their feeders' ends, normally open:
 Accounts are the node's name and a number: NA1..NA4, SC1..SC4.
 """
 
+from datetime import UTC, datetime, timedelta
+
 from grid_topology.model import Customer, Device, DeviceKind, Feeder, GridModel, Node, Premise
 from grid_topology.model import Substation as GridSubstation
+from outage.db import session_factory, session_scope
+from outage.grid import switching
+from outage.grid.enums import SwitchSource
 
 REGIONS = {1: ["North"], 2: ["South"]}
 """The `engine_regions` of this grid."""
@@ -88,3 +93,16 @@ def two_region_grid() -> GridModel:
         feeders=north.feeders + south.feeders,
         premises=north.premises + south.premises,
     )
+
+
+def operate(url: str, asset_ref: str, *, is_open: bool) -> None:
+    """A dispatcher opens or closes the device, an hour ago."""
+    with session_scope(session_factory(url)) as session:
+        switching.operate(
+            session,
+            asset_ref,
+            is_open=is_open,
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+            source=SwitchSource.DISPATCHER,
+            actor="dispatcher-1",
+        )

@@ -5,31 +5,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from outage.db import session_factory, session_scope
-from outage.grid import switching
-from outage.grid.enums import SwitchSource
+from outage.db import session_factory
 from outage.grid.live import LiveTopology
 from outage.grid.regions import Scope, Tie, closed_ties, read_regions, unknown_substations
 from outage.grid.service import load_network
-from tests.outage.regions_grid import REGIONS, accounts
+from tests.outage.regions_grid import REGIONS, accounts, operate
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def _session(url: str) -> Session:
     return session_factory(url)()
-
-
-def _operate(url: str, asset_ref: str, *, is_open: bool) -> None:
-    with session_scope(session_factory(url)) as session:
-        switching.operate(
-            session,
-            asset_ref,
-            is_open=is_open,
-            occurred_at=AT,
-            source=SwitchSource.DISPATCHER,
-            actor="dispatcher-1",
-        )
 
 
 def test_without_regions_named_there_is_one_region_of_everything(regions_database: str) -> None:
@@ -81,7 +67,7 @@ def test_a_closed_tie_joins_its_regions_and_an_open_one_does_not(regions_databas
         regions = read_regions(session, REGIONS)
         assert closed_ties(session, regions.ties) == frozenset()
     assert regions.joined(1, frozenset()) == {1}
-    _operate(regions_database, "TIE", is_open=False)
+    operate(regions_database, "TIE", is_open=False)
     with _session(regions_database) as session:
         closed = closed_ties(session, regions.ties)
     assert regions.joined(1, closed) == {1, 2}
@@ -101,8 +87,8 @@ def test_a_regions_copy_follows_its_own_switching_and_ignores_the_others(
     live = LiveTopology(_scope(regions_database, {1}))
     with _session(regions_database) as session:
         assert live.get(session).is_energized("N-C")
-    _operate(regions_database, "SW-S", is_open=True)
-    _operate(regions_database, "SW-N", is_open=True)
+    operate(regions_database, "SW-S", is_open=True)
+    operate(regions_database, "SW-N", is_open=True)
     with _session(regions_database) as session:
         topology = live.get(session)
     assert not topology.is_energized("N-C")

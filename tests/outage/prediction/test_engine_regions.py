@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 
 from outage import locks
 from outage.db import session_factory, session_scope
-from outage.grid import switching
-from outage.grid.enums import SwitchSource
 from outage.grid.models import Device
 from outage.grid.regions import read_regions
 from outage.incidents.lifecycle import ACTIVE
@@ -28,7 +26,8 @@ from outage.intake.meter_batches import record_meter_events
 from outage.intake.schemas import MeterEventsIn
 from outage.prediction.engine import Engine, run_forever
 from tests.conftest import own_database
-from tests.outage.regions_grid import REGIONS, accounts, meter, two_region_grid
+from tests.faults.conftest import wait_for
+from tests.outage.regions_grid import REGIONS, accounts, meter, operate, two_region_grid
 
 WINDOW = timedelta(hours=4)
 POLL_S = 0.2
@@ -90,15 +89,6 @@ def _waiting_engines(url: str) -> int:
         return len(set(pids) - holders)
 
 
-def _until(holds: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if holds():
-            return True
-        time.sleep(0.05)
-    return holds()
-
-
 def _gasp(url: str, gasping: Sequence[str]) -> None:
     at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     events = [{"meter_id": meter(a), "event": "last_gasp", "occurred_at": at} for a in gasping]
@@ -106,16 +96,12 @@ def _gasp(url: str, gasping: Sequence[str]) -> None:
         record_meter_events(session, MeterEventsIn(events=events), max_age=timedelta(days=1))
 
 
-def _operate(url: str, asset_ref: str, *, is_open: bool) -> None:
-    with session_scope(session_factory(url)) as session:
-        switching.operate(
-            session,
-            asset_ref,
-            is_open=is_open,
-            occurred_at=datetime.now(UTC) - timedelta(hours=1),
-            source=SwitchSource.DISPATCHER,
-            actor="dispatcher-1",
-        )
+def _work(url: str, region: int, stop: threading.Event | None = None) -> None:
+    """An engine, in a thread or a process of its own (spawned: a fresh interpreter, as
+    `outage serve` starts one, with every table known)."""
+    import outage.models  # noqa: F401
+
+    run_forever(url, window=WINDOW, region=region, stop=stop or threading.Event(), poll_s=POLL_S)
 
 
 def _engine(url: str, region: int) -> Engine:
@@ -152,11 +138,7 @@ def test_an_engine_loads_only_its_regions_network(
 @contextmanager
 def _engine_thread(url: str, region: int) -> Iterator[None]:
     stop = threading.Event()
-    worker = threading.Thread(
-        target=run_forever,
-        args=(url,),
-        kwargs={"window": WINDOW, "region": region, "stop": stop, "poll_s": POLL_S},
-    )
+    worker = threading.Thread(target=_work, args=(url, region, stop))
     worker.start()
     try:
         yield
@@ -171,28 +153,20 @@ def test_a_closed_tie_has_one_engine_work_both_regions_as_one_network(
     """South's far end is fed from North through the tie: North's breaker feeds it, and
     an outage there is one incident of sixteen customers, not one per region."""
     url = regions_database
-    _operate(url, "SW-S", is_open=True)
-    _operate(url, "TIE", is_open=False)
+    operate(url, "SW-S", is_open=True)
+    operate(url, "TIE", is_open=False)
     with _engine_thread(url, 2):
-        assert _until(lambda: 2 in _holders(url), 10)
+        assert wait_for(lambda: 2 in _holders(url), 10)
         with _engine_thread(url, 1):
-            assert _until(lambda: _one_holds(url, {1, 2}), 10)
+            assert wait_for(lambda: _one_holds(url, {1, 2}), 10)
             north = [a for fuse in "ABC" for a in accounts("N", fuse)]
             _gasp(url, north + accounts("S", "C"))
-            assert _until(lambda: _incidents(url) == [Seen("BR-N", 16, 16)], 10), _incidents(url)
+            assert wait_for(lambda: _incidents(url) == [Seen("BR-N", 16, 16)], 10), _incidents(url)
 
 
 def _one_holds(url: str, regions: set[int]) -> bool:
     holders = _holders(url)
     return holders.keys() == regions and len(set(holders.values())) == 1
-
-
-def _work(url: str, region: int) -> None:
-    """An engine process (spawned: a fresh interpreter, as `outage serve` starts one, with
-    every table known)."""
-    import outage.models  # noqa: F401
-
-    run_forever(url, window=WINDOW, region=region, stop=threading.Event(), poll_s=POLL_S)
 
 
 FIRST = accounts("N", "A")[:3] + accounts("S", "A")[:3]
@@ -235,16 +209,16 @@ def test_a_killed_engines_region_is_taken_over_within_seconds_with_the_same_inci
         process.start()
     try:
         expected = _without_a_kill(database_url)
-        assert _until(lambda: _holders(url).keys() == {1, 2} and _waiting_engines(url) == 1, 30)
+        assert wait_for(lambda: _holders(url).keys() == {1, 2} and _waiting_engines(url) == 1, 30)
         _gasp(url, FIRST)
-        assert _until(lambda: len(_incidents(url)) == 2, 10)
+        assert wait_for(lambda: len(_incidents(url)) == 2, 10)
         killed = _holder_names(url)[2]
         os.kill(engines[killed].pid or 0, signal.SIGKILL)
         killed_at = time.monotonic()
-        assert _until(lambda: _holder_names(url).get(2, killed) != killed, TAKEOVER_S)
+        assert wait_for(lambda: _holder_names(url).get(2, killed) != killed, TAKEOVER_S)
         taken_over_s = time.monotonic() - killed_at
         _gasp(url, THEN)
-        assert _until(lambda: _incidents(url) == expected, 10), (_incidents(url), expected)
+        assert wait_for(lambda: _incidents(url) == expected, 10), (_incidents(url), expected)
     finally:
         for process in engines.values():
             if process.is_alive():
