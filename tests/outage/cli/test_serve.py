@@ -1,4 +1,5 @@
-"""`outage serve`'s HTTP server: whose X-Forwarded-For it believes."""
+"""`outage serve`: whose X-Forwarded-For its HTTP server believes, and the engine regions it
+refuses to start on."""
 
 import threading
 import time
@@ -8,8 +9,10 @@ from contextlib import contextmanager
 import httpx
 import pytest
 import uvicorn
+from typer.testing import CliRunner
 
 from outage.app import create_app
+from outage.cli import app
 from outage.cli.serve import server_config
 from outage.settings import Settings, get_settings
 
@@ -67,3 +70,30 @@ def test_forwarded_for_from_a_trusted_proxy_is_the_client_address(grid_database:
     )
     with _served(grid_database, settings) as url:
         assert _statuses(url) == [201, 201, 201]
+
+
+@pytest.fixture
+def regions_cli(
+    regions_database: str, engine_regions: None, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """`outage` on the grid of two regions, with the regions named."""
+    monkeypatch.setenv("DATABASE_URL", regions_database)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_an_engine_region_not_configured_is_refused(regions_cli: None) -> None:
+    refused = CliRunner().invoke(app, ["serve", "--role", "engine", "--region", "3"])
+    assert refused.exit_code == 2
+    assert "no region 3" in refused.output
+
+
+def test_engine_regions_naming_a_substation_we_do_not_have_are_refused(
+    regions_cli: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OUTAGE_ENGINE_REGIONS", '{"1": ["North", "Atlantis"]}')
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(app, ["serve", "--role", "engine", "--region", "1"])
+    assert refused.exit_code == 2
+    assert "Atlantis" in refused.output
