@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource, needs_reestimate
+from grid_topology.topology import Topology
 from outage import clock
 from outage.incidents.enums import AuditAction, IncidentKind
 from outage.incidents.errors import EtrOutOfRange, IncidentConflict, InvalidIncidentValue
@@ -447,15 +448,17 @@ def restore(
     actor: str = ENGINE,
     reason: str,
     notify: bool = True,
+    topology: Topology | None = None,
 ) -> None:
     """Everyone has power again since `at`; 5 minutes or less after the start is momentary.
-    Meters below are asked whether they are back (`outage.incidents.verification`).
+    Meters below are asked whether they are back (`outage.incidents.verification`), found
+    on `topology` when given (an engine's region, so it needs no copy of the rest).
 
     `notify=False` for an outage recorded only after it ended: customers never heard of
     it, so "power is back" and "still out?" would only puzzle them.
     """
     incident = _load(session, incident_id)
-    _restore(session, incident, at, actor=actor, reason=reason, notify=notify)
+    _restore(session, incident, at, actor=actor, reason=reason, notify=notify, topology=topology)
 
 
 def _restore(
@@ -467,6 +470,7 @@ def _restore(
     reason: str | None,
     notify: bool = True,
     details: dict[str, Any] | None = None,
+    topology: Topology | None = None,
 ) -> None:
     at = _checked_time(incident, at, "restoration time")
     momentary = is_momentary(incident.started_at, at)
@@ -490,7 +494,7 @@ def _restore(
     close_reports(session, incident.id, at)
     if notify:
         incident_event(session, incident, EventKind.RESTORED)
-    verify_restoration(session, incident, configured_verification())
+    verify_restoration(session, incident, configured_verification(), topology)
 
 
 def set_etr(

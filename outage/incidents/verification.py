@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from grid_topology.topology import Link
+from grid_topology.topology import Link, Topology
 from outage import clock
 from outage.grid.live import shared_topology
 from outage.grid.models import Customer, Device, Premise
@@ -93,13 +93,17 @@ def choose_meters(
 
 
 def verify_restoration(
-    session: Session, incident: Incident, verification: Verification | None
+    session: Session,
+    incident: Incident,
+    verification: Verification | None,
+    topology: Topology | None = None,
 ) -> PingBatch | None:
     """Record the pings verifying the restored outage `incident`, in the caller's
-    transaction; None when nothing is asked (no head-end, not an outage, nothing below)."""
+    transaction; None when nothing is asked (no head-end, not an outage, nothing below).
+    The meters below are found on `topology` (an engine's region) or the process's network."""
     if verification is None or incident.kind is not IncidentKind.OUTAGE:
         return None
-    meters = _meters_below(session, incident)
+    meters = _meters_below(session, incident, topology)
     chosen = choose_meters(
         meters,
         per_section=verification.per_section,
@@ -123,13 +127,16 @@ def configured_verification() -> Verification | None:
     return Verification.of(get_settings())
 
 
-def _meters_below(session: Session, incident: Incident) -> list[MeterBelow]:
+def _meters_below(
+    session: Session, incident: Incident, topology: Topology | None
+) -> list[MeterBelow]:
     """The metered premises the incident's device feeds in the network as operated (its
     premise for a single-service outage), each in its section."""
     if incident.premise_id is not None:
         return _meters(session, Premise.id == incident.premise_id, lambda account: None)
     device = session.scalar(select(Device.asset_ref).where(Device.id == incident.device_id))
-    topology = shared_topology(session.get_bind().engine.url).get(session)
+    if topology is None:
+        topology = shared_topology(session.get_bind().engine.url).get(session)
     if device is None or device not in topology.network.links:
         return []
     section_of = topology.sections_below(device, _is_section_head)

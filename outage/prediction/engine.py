@@ -410,7 +410,7 @@ class Engine:
             for step in closed_outages(intervals, known.get(device, ()), evidenced):
                 match step:
                     case RestoreAt(incident_id, at):
-                        restore(session, incident_id, at=at, reason="SCADA: closed")
+                        self._restore(session, incident_id, at, "SCADA: closed")
                         done.add(incident_id)
                     case RecordPast(opened, closed_at):
                         done.add(self._record_past(session, device, opened, closed_at))
@@ -467,7 +467,7 @@ class Engine:
             evidence=[EvidenceRef.scada_event(opened.id)],
             reason="SCADA: opened",
         )
-        restore(session, incident_id, at=closed_at, reason="SCADA: closed", notify=False)
+        self._restore(session, incident_id, closed_at, "SCADA: closed", notify=False)
         return incident_id
 
     def _apply_meters(
@@ -490,7 +490,7 @@ class Engine:
             histories = [evidence.meters[a] for a in accounts if a in evidence.meters]
             at = back_at(incident.started_at, histories)
             if at is not None:
-                restore(session, incident.id, at=at, reason="meters: power restored")
+                self._restore(session, incident.id, at, "meters: power restored")
                 done.add(incident.id)
         evidenced = _evidenced(session, IncidentEvidence.meter_event_id, (o.gasp.id for o in offs))
         unheld = [  # else an incident has it, or it was no outage
@@ -572,8 +572,15 @@ class Engine:
             reason=f"meters: {len(prediction.evidence)} customers off together",
         )
         at = max(off.restored_at for off in members)
-        restore(session, incident_id, at=at, reason="meters: power restored", notify=False)
+        self._restore(session, incident_id, at, "meters: power restored", notify=False)
         return incident_id
+
+    def _restore(
+        self, session: Session, incident_id: int, at: datetime, reason: str, notify: bool = True
+    ) -> None:
+        """Restored, its meters asked on the engine's own network: a region's engine holds
+        no copy of the rest."""
+        restore(session, incident_id, at=at, reason=reason, notify=notify, topology=self.topology)
 
     def _open_hazards(self, session: Session, evidence: EvidenceSet) -> None:
         """Every hazard report not yet on an incident becomes a hazard incident."""

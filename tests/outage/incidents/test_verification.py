@@ -103,6 +103,18 @@ def test_a_restoration_asks_critical_customers_and_meters_under_each_fuse_and_tr
     assert {(p.reason, p.state) for p in pings} == {(PingReason.RESTORATION, PingState.PENDING)}
 
 
+def test_a_restoration_finds_the_meters_below_on_the_network_it_is_given(
+    session: Session, places: Places, open_on: OpenOn, name_headend: Callable[[str], None]
+) -> None:
+    """An engine's region is the network it restores on: a device not in it has nothing
+    below it there, whatever the whole network holds."""
+    name_headend(NO_HEADEND_REACHED)
+    incident_id = open_on(session, places.head)
+    elsewhere = Topology(Network(links={}, sources=frozenset()))
+    restore(session, incident_id, at=datetime.now(UTC), reason="SCADA: closed", topology=elsewhere)
+    assert _pings(session, incident_id) == []
+
+
 def test_a_dispatchers_restoration_is_verified_too(
     session: Session, places: Places, open_on: OpenOn, name_headend: Callable[[str], None]
 ) -> None:
