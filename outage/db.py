@@ -1,6 +1,6 @@
 """Database engine, sessions and migrations: the one place that knows how to reach PostgreSQL."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +12,7 @@ from sqlalchemy import (
     Engine,
     Enum,
     String,
-    Table,
-    TextualSelect,
     TypeDecorator,
-    bindparam,
     create_engine,
     text,
 )
@@ -68,25 +65,6 @@ POOL_OVERFLOW = 20
 def get_engine(url: str) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, future=True
-    )
-
-
-def insert_or_nothing(table: Table, columns: Iterable[str]) -> TextualSelect:
-    """`INSERT INTO table (columns) ... ON CONFLICT DO NOTHING RETURNING id`, compiled once.
-
-    SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()` anew on every
-    execution (it is not cacheable), which on a hot path costs more than the database
-    does. This statement caches; its parameters keep their columns' types (enums, JSONB,
-    geometry), and every column named needs a value.
-    """
-    named = [table.c[key] for key in columns]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(c.name for c in named)})"
-        f" VALUES ({', '.join(f':{c.key}' for c in named)})"
-        " ON CONFLICT DO NOTHING RETURNING id"
-    )
-    return (
-        text(sql).bindparams(*(bindparam(c.key, type_=c.type) for c in named)).columns(table.c.id)
     )
 
 

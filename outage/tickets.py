@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Row
 from sqlalchemy.orm import Session
 
 TICKET_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -35,21 +35,22 @@ def insert_with_ticket(
     *,
     now: datetime,
     suffix_length: int,
-    stored: Callable[[int, str], T],
+    stored: Callable[[Row[Any], str], T],
     earlier: Callable[[], T | None] | None = None,
 ) -> T:
     """Insert `values` under a freshly drawn ticket, drawing again when it is taken.
 
-    `statement` is an INSERT ... ON CONFLICT DO NOTHING RETURNING id: no id means the ticket
-    or the idempotency key was taken. `stored(id, ticket)` makes the receipt of the new row;
+    `statement` is an INSERT ... ON CONFLICT DO NOTHING RETURNING id (and whatever else the
+    receipt needs): no row means the ticket or the idempotency key was taken.
+    `stored(row, ticket)` makes the receipt of the new row from what it returned;
     `earlier()`, given when the row has an idempotency key, the receipt of the row a
     concurrent retry with the same key stored first.
     """
     for _ in range(DRAWS):
         ticket = new_ticket(now, suffix_length)
-        row_id = session.scalar(statement, {**values, "ticket": ticket})
-        if row_id is not None:
-            return stored(row_id, ticket)
+        row = session.execute(statement, {**values, "ticket": ticket}).first()
+        if row is not None:
+            return stored(row, ticket)
         if earlier is not None:
             found = earlier()
             if found is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, or_, select
+from sqlalchemy import Row, Select, Table, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -152,7 +152,8 @@ def submit_request(
         "owner_team_id": team.id,
     }
 
-    def stored(request_id: int, ticket: str) -> RequestReceiptOut:
+    def stored(row: Row[Any], ticket: str) -> RequestReceiptOut:
+        request_id: int = row.id
         trail = ServiceRequestEvent(
             request_id=request_id,
             at=received,

@@ -8,20 +8,19 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Row, String, Table, bindparam, column, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
 from outage import clock, locks
-from outage.db import insert_or_nothing
 from outage.errors import Conflict, Invalid
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, Feeder, Premise
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode, SwitchState
-from outage.intake.geocode import Clues, Match, Place, locate, places_where
+from outage.intake.geocode import Clues, Place, locate, places_where
 from outage.intake.models import FaultIndication, Report, ScadaEvent
 from outage.intake.schemas import (
     MatchOut,
@@ -42,11 +41,48 @@ TICKET_SUFFIX = 5
 _OPEN = (ReportStatus.RECEIVED, ReportStatus.NEEDS_AGENT)
 
 _reports = cast(Table, Report.__table__)
-_INSERT_REPORT = insert_or_nothing(
-    _reports,
-    [c.key for c in _reports.c if c.key not in ("id", "incident_id", "closed_at", "outcome")],
+_FILED = [
+    c
+    for c in _reports.c
+    if c.key not in ("id", "incident_id", "closed_at", "outcome", "status", "duplicate_of_id")
+]
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_FILE_REPORT = (
+    text(
+        "WITH earlier AS ("
+        " SELECT id, ticket FROM reports"
+        " WHERE customer_id = :customer_id"
+        f" AND service_code IN ({_quoted(OUTAGE_CODES)}) AND status IN ({_quoted(_OPEN)})"
+        " AND duplicate_of_id IS NULL AND received_at >= :since"
+        " ORDER BY received_at LIMIT 1)"
+        f" INSERT INTO reports ({', '.join(c.name for c in _FILED)}, status, duplicate_of_id)"
+        f" VALUES ({', '.join(f':{c.key}' for c in _FILED)},"
+        f" COALESCE((SELECT '{ReportStatus.DUPLICATE}' FROM earlier), :placed_status),"
+        " (SELECT id FROM earlier))"
+        " ON CONFLICT DO NOTHING"
+        " RETURNING id, status, (SELECT ticket FROM earlier) AS duplicate_of"
+    )
+    .bindparams(
+        *(bindparam(c.key, type_=c.type) for c in _FILED),
+        bindparam("since", type_=_reports.c.received_at.type),
+        bindparam("placed_status", type_=_reports.c.status.type),
+    )
+    .columns(_reports.c.id, _reports.c.status, column("duplicate_of", String))
 )
-"""Intake is the hot path; a collision on ticket or idempotency key returns no id."""
+"""A report and its duplicate link in one statement: the customer's earlier open report
+(the same outage, told again) is looked for by the INSERT itself. It runs after the
+customer's lock was taken, in a statement of its own (see `submit_report`), so its
+snapshot sees a simultaneous report that got the lock first. A collision on ticket or
+idempotency key returns no row.
+
+Text, compiled once: SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()`
+anew on every execution (it is not cacheable), which on a hot path costs more than the
+database does. The parameters keep their columns' types (enums, JSONB, geometry)."""
 
 
 class IdempotencyConflict(Invalid, ValueError):
@@ -83,7 +119,13 @@ def _request_hash(submission: Submission) -> str:
 
 
 def submit_report(session: Session, submission: Submission, settings: Settings) -> ReceiptOut:
-    """Place, de-duplicate and store a report; a retried submission gets the first receipt."""
+    """Place, de-duplicate and store a report; a retried submission gets the first receipt.
+
+    Two statements for a report an account, phone or e-mail places: the geocoding query,
+    which also takes the customer's lock (two simultaneous reports of one customer count
+    once), and the INSERT, which finds the customer's earlier report itself. Other clues
+    take the lock in a statement of their own.
+    """
     report = submission.report
     key = submission.idempotency_key
     request_hash = _request_hash(submission)
@@ -97,19 +139,21 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
         lat=report.lat,
         address=report.address,
     )
-    match = locate(session, clues, settings)
+    match = locate(session, clues, settings, claim=True)
     place = match.place
+    customer_id = place.customer_id if place else None
+    if customer_id is not None and not match.claimed:
+        session.execute(_LOCK_CUSTOMER, {"customer_id": customer_id})
     now = clock.now()
     received = now
     sent = submission.occurred_at
     if sent is not None and sent >= now - settings.event_max_age_hours:
         received = min(sent, now)
-    since = now - settings.duplicate_window_hours
-    first = _earlier_report(session, place, since)
     values = {
         "service_code": ServiceCode.HAZARD if report.hazard else ServiceCode.OUTAGE,
         "channel": report.channel,
-        "status": _status(match, first),
+        "placed_status": ReportStatus.RECEIVED if match.placed else ReportStatus.NEEDS_AGENT,
+        "since": now - settings.duplicate_window_hours,
         "received_at": received,
         "account_given": report.account,
         "phone": report.phone,
@@ -119,30 +163,29 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
         "description": report.description,
         "hazard": report.hazard,
         "geom": f"SRID=4326;POINT({report.lon} {report.lat})" if report.lat is not None else None,
-        "customer_id": place.customer_id if place else None,
+        "customer_id": customer_id,
         "premise_id": place.premise_id if place else None,
         "transformer_id": place.transformer_id if place else None,
         "feeder_id": place.feeder_id if place else None,
         "match_method": match.method,
         "match_confidence": match.confidence,
         "candidates": list(match.candidates),
-        "duplicate_of_id": first.id if first else None,
         "idempotency_key": key,
         "request_hash": request_hash,
     }
 
-    def stored(report_id: int, ticket: str) -> ReceiptOut:
+    def stored(row: Row[Any], ticket: str) -> ReceiptOut:
         return ReceiptOut(
-            id=report_id,
+            id=row.id,
             ticket=ticket,
-            status=values["status"],
+            status=row.status,
             match=_match_out(match.method, match.confidence, place),
-            duplicate_of=first.ticket if first else None,
+            duplicate_of=row.duplicate_of,
         )
 
     return insert_with_ticket(
         session,
-        _INSERT_REPORT,
+        _FILE_REPORT,
         values,
         now=now,
         suffix_length=TICKET_SUFFIX,
@@ -155,12 +198,6 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
 class _Earlier:
     id: int
     ticket: str
-
-
-def _status(match: Match, first: _Earlier | None) -> ReportStatus:
-    if first is not None:
-        return ReportStatus.DUPLICATE
-    return ReportStatus.RECEIVED if match.placed else ReportStatus.NEEDS_AGENT
 
 
 def _earlier_report(session: Session, place: Place | None, since: datetime) -> _Earlier | None:

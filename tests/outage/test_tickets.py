@@ -43,7 +43,7 @@ def test_a_ticket_is_the_day_and_a_suffix_of_the_given_length(suffix_length: int
 
 def test_the_receipt_names_the_stored_row_and_its_ticket(session: Session) -> None:
     receipt = insert_with_ticket(
-        session, _INSERT, {}, now=NOW, suffix_length=6, stored=lambda i, t: (i, t)
+        session, _INSERT, {}, now=NOW, suffix_length=6, stored=lambda row, t: (row.id, t)
     )
     stored = session.execute(text("SELECT id, ticket FROM scratch_tickets")).one()
     assert receipt == tuple(stored)
