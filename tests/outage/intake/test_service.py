@@ -1,0 +1,49 @@
+"""Filing a report: two simultaneous reports of one customer count once, whichever clue
+placed them (the lock taken with the geocoding, or on its own)."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from outage.db import session_factory
+from outage.intake.enums import ReportStatus
+from outage.intake.schemas import ReceiptOut, ReportIn
+from outage.intake.service import Submission, submit_report
+from outage.settings import get_settings
+from tests.outage.intake.conftest import SampleCustomer
+
+WAIT_S = 0.5
+"""Long enough for an unlocked second report to have been filed."""
+
+
+def _clues(customer: SampleCustomer, clue: str) -> dict[str, Any]:
+    if clue == "account":
+        return {"account": customer.account}
+    return {"lon": customer.lon, "lat": customer.lat}
+
+
+@pytest.mark.parametrize("clue", ["account", "gps"])
+def test_a_report_sent_while_the_customers_first_is_being_filed_joins_it(
+    grid_database: str, new_customer: Callable[..., SampleCustomer], clue: str
+) -> None:
+    customer = new_customer()
+    report = ReportIn(**_clues(customer, clue), description="no power")
+    sessions = session_factory(grid_database)
+    settings = get_settings()
+    second: list[ReceiptOut] = []
+
+    def file_second() -> None:
+        with sessions() as session, session.begin():
+            second.append(submit_report(session, Submission(report), settings))
+
+    with sessions() as first_session, first_session.begin():
+        first = submit_report(first_session, Submission(report), settings)
+        racing = threading.Thread(target=file_second)
+        racing.start()
+        racing.join(WAIT_S)
+        assert racing.is_alive(), "the second report did not wait for the first"
+    racing.join(30)
+    assert first.status is ReportStatus.RECEIVED
+    assert [(r.status, r.duplicate_of) for r in second] == [(ReportStatus.DUPLICATE, first.ticket)]
