@@ -31,8 +31,6 @@ Figures (`storm_` first), each goal beside its figure with whether it was met:
 - `storm_engine_rss_mb`: the engine process's resident memory, the most seen while polling.
 """
 
-import logging
-import multiprocessing
 import random
 import time
 from collections.abc import Callable
@@ -46,7 +44,7 @@ import psutil
 from sqlalchemy import select
 
 from benchmarks import scale
-from benchmarks.harness import head_end_key, running_server, set_when_engine_ready
+from benchmarks.harness import head_end_key, running_engine, running_server
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
@@ -74,7 +72,6 @@ STORED_GOAL_S = 60.0
 INCIDENTS_GOAL_S = 10.0
 INCIDENTS_TIMEOUT_S = 120.0
 """How long to poll for the incidents to match the faults before saying what was found."""
-ENGINE_START_TIMEOUT_S = 600.0
 POLL_S = 0.2
 SEED = 0
 DATABASE = "outage_bench_ami_storm"
@@ -140,20 +137,6 @@ def last_gasps(
         {"meter_id": meter, "event": "last_gasp", "occurred_at": at.isoformat()}
         for at, meter in sorted(gasps)
     ]
-
-
-def run_engine(url: str, ready: Any) -> None:
-    """The engine role in a fresh process; `ready` is set once it holds the network.
-    Runs until terminated."""
-    import threading
-
-    import outage.models  # noqa: F401  (every table, as the serve command has them)
-    from outage.prediction import engine
-
-    logging.basicConfig()  # the engine's warnings and failures on stderr
-    set_when_engine_ready(ready)
-    window = get_settings().incident_window_hours
-    engine.run_forever(url, window=window, stop=threading.Event())
 
 
 def found(url: str, faults: set[str]) -> Found:
@@ -246,19 +229,14 @@ def run(
     wanted = customers or (QUICK_CUSTOMERS if quick else CUSTOMERS)
     model = scale.tiled(base, max(1, round(wanted / len(base.premises))))
     url = create_database(admin_url, DATABASE)
-    context = multiprocessing.get_context("spawn")
     try:
         _import(url, model, progress)
         progress("ami storm: engine start", 0, 1)
-        ready = context.Event()
-        engine = context.Process(target=run_engine, args=(url, ready))
-        engine.start()
-        try:
+        with running_engine(url) as engine:
             faults, meter_of = _storm(model)  # while the engine loads
             del model
             with running_server(url) as server:
-                if not ready.wait(ENGINE_START_TIMEOUT_S):
-                    raise RuntimeError("the engine did not start")
+                engine.wait_ready()
                 progress("ami storm: engine start", 1, 1)
                 gasps = last_gasps(
                     faults,
@@ -269,11 +247,7 @@ def run(
                 accepted, errors, stored_s = _send(
                     server.url, head_end_key(url), gasps, batch, progress
                 )
-                assert engine.pid is not None
                 incidents = _until_right(url, {f.device for f in faults}, engine.pid, progress)
-        finally:
-            engine.terminate()
-            engine.join(timeout=30)
     finally:
         get_engine(url).dispose()
         drop_database(admin_url, DATABASE)

@@ -1,10 +1,12 @@
 """What every benchmark needs: a database of its own, a real server, and percentiles."""
 
 import logging
+import multiprocessing
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -89,6 +91,50 @@ def running_server(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+ENGINE_START_TIMEOUT_S = 600.0
+
+
+def _engine_main(url: str, ready: Any) -> None:
+    """The engine role in a fresh process; `ready` is set once it holds the network.
+    Runs until terminated."""
+    import outage.models  # noqa: F401  (every table, as the serve command has them)
+    from outage.prediction import engine
+
+    logging.basicConfig()  # the engine's warnings and failures on stderr
+    set_when_engine_ready(ready)
+    window = get_settings().incident_window_hours
+    engine.run_forever(url, window=window, stop=threading.Event())
+
+
+@dataclass(frozen=True)
+class EngineProcess:
+    pid: int
+    ready: Any
+    """Set once the engine holds the network."""
+
+    def wait_ready(self) -> None:
+        if not self.ready.wait(ENGINE_START_TIMEOUT_S):
+            raise RuntimeError("the engine did not start")
+
+
+@contextmanager
+def running_engine(database_url: str) -> Iterator[EngineProcess]:
+    """The prediction engine in a process of its own, as `outage serve --role engine`
+    runs it but without the role's notification workers (they would fan out messages and
+    measure something else); stopped on exit. It loads the network meanwhile: wait for
+    `wait_ready` before measuring."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    process = context.Process(target=_engine_main, args=(database_url, ready))
+    process.start()
+    assert process.pid is not None
+    try:
+        yield EngineProcess(process.pid, ready)
+    finally:
+        process.terminate()
+        process.join(timeout=30)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

@@ -6,24 +6,19 @@ clients asking for `/api/v1/map/public.geojson` for a fixed time. The answers co
 the in-memory cache (`maps.cache`), so the figure is the web stack's, not the database's:
 the database is read once per time-to-live per worker however many people look.
 
-The clients parse answers with httptools (uvicorn's parser) over asyncio streams: httpx's
-pure-Python stack tops out at a few hundred requests a second per process on this kind
-of machine, and would measure itself rather than the server.
+The clients are `benchmarks.http_load`'s, in a process of their own: httpx's pure-Python
+stack tops out at a few hundred requests a second per process on this kind of machine,
+and would measure itself rather than the server.
 """
 
-import asyncio
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from multiprocessing import get_context
 from typing import Any
 
-import httptools
 import httpx
 from sqlalchemy import select
 
+from benchmarks import http_load
 from benchmarks.harness import bench_database, percentile, running_server
 from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology
@@ -35,14 +30,6 @@ from outage.incidents.changes import open_incident
 PATH = "/api/v1/map/public.geojson"
 CONCURRENCY = 32
 OUTAGES = 12
-
-
-@dataclass(frozen=True)
-class Load:
-    requests: int
-    errors: int
-    seconds: float
-    latencies_s: list[float]
 
 
 def _open_outages(database_url: str, count: int) -> int:
@@ -65,58 +52,6 @@ def _open_outages(database_url: str, count: int) -> int:
     return len(busiest)
 
 
-class _Answer:
-    """Callbacks of httptools' parser for one response."""
-
-    def __init__(self) -> None:
-        self.complete = False
-        self.body_bytes = 0
-
-    def on_body(self, body: bytes) -> None:
-        self.body_bytes += len(body)
-
-    def on_message_complete(self) -> None:
-        self.complete = True
-
-
-async def _viewer(url: httpx.URL, deadline: float, latencies: list[float]) -> int:
-    """One keep-alive connection asking again as soon as it has its answer; its errors."""
-    host, port = url.host, url.port or 80
-    reader, writer = await asyncio.open_connection(host, port)
-    request = f"GET {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
-    errors = 0
-    try:
-        while time.perf_counter() < deadline:
-            answer = _Answer()
-            parser = httptools.HttpResponseParser(answer)
-            asked = time.perf_counter()
-            writer.write(request)
-            while not answer.complete:
-                data = await reader.read(65536)
-                if not data:
-                    raise ConnectionError("the server closed the connection")
-                parser.feed_data(data)
-            latencies.append(time.perf_counter() - asked)
-            errors += parser.get_status_code() != 200 or answer.body_bytes == 0
-    finally:
-        writer.close()
-    return errors
-
-
-async def _hammer(base_url: str, seconds: float, concurrency: int) -> Load:
-    latencies: list[float] = []
-    started = time.perf_counter()
-    deadline = started + seconds
-    url = httpx.URL(base_url)
-    errors = await asyncio.gather(*(_viewer(url, deadline, latencies) for _ in range(concurrency)))
-    return Load(len(latencies), sum(errors), time.perf_counter() - started, latencies)
-
-
-def load(base_url: str, seconds: float, concurrency: int) -> Load:
-    """Run in a process of its own: the clients must not share the server's interpreter."""
-    return asyncio.run(_hammer(base_url, seconds, concurrency))
-
-
 def run(
     admin_url: str, *, quick: bool, progress: Callable[[str, int, int], None]
 ) -> dict[str, Any]:
@@ -130,11 +65,18 @@ def run(
             size = len(httpx.get(f"{server.url}{PATH}", timeout=30).content)
             progress("map: warm-up", 1, 1)
             progress("map: viewers", 0, 1)
-            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-                measured = pool.submit(load, server.url, seconds, CONCURRENCY).result()
+            ask = http_load.request("GET", server.url, PATH)
+            measured = http_load.in_own_process(
+                http_load.closed_loop,
+                server.url,
+                [ask],
+                expected=200,
+                concurrency=CONCURRENCY,
+                seconds=seconds,
+            )
             progress("map: viewers", 1, 1)
     return {
-        "requests_per_s": round(measured.requests / measured.seconds, 1),
+        "requests_per_s": round(measured.per_s, 1),
         "p99_ms": round(percentile(measured.latencies_s, 0.99) * 1000, 1),
         "p50_ms": round(percentile(measured.latencies_s, 0.5) * 1000, 1),
         "requests": measured.requests,
