@@ -91,6 +91,9 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     sign_in_pages.install_handlers(app)
+    # Intake first: a storm's reports are the busiest requests, and routers are tried in
+    # order (no intake path is any other router's, so the order changes no answer).
+    app.include_router(intake_routes.router)
     app.include_router(auth_routes.router)
     app.include_router(sign_in_pages.router)
     app.include_router(grid_routes.router)
@@ -99,7 +102,6 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.include_router(storm_routes.router)
     app.include_router(transparency_routes.router)
     app.include_router(transparency_pages.router)
-    app.include_router(intake_routes.router)
     app.include_router(incident_routes.router)
     app.include_router(media_routes.router)
     app.include_router(channel_routes.router)

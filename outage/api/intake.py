@@ -4,6 +4,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, status
+from sqlalchemy.orm import Session
 
 from outage import clock
 from outage.auth.enums import PrincipalKind
@@ -40,6 +41,7 @@ from outage.web.deps import (
     SettingsDep,
     TopologyDep,
     client_ip,
+    in_transaction,
 )
 from outage.web.principal import PrincipalDep, require
 
@@ -57,10 +59,9 @@ IdempotencyKey = Annotated[
     response_model=ReceiptOut,
     dependencies=[Depends(require("reports.submit"))],
 )
-def submit_report(
+async def submit_report(
     report: ReportIn,
     request: Request,
-    session: SessionDep,
     principal: PrincipalDep,
     config: SettingsDep,
     limits: LimitsDep,
@@ -73,11 +74,15 @@ def submit_report(
     """
     if not principal.is_staff:
         limits.check(ip=client_ip(request), phone=report.phone)
-    receipt = service.submit_report(
-        session, service.Submission(report, idempotency_key=idempotency_key), config
-    )
-    if report.hazard is not None:
-        open_reported_hazard(session, receipt.ticket)
+    submission = service.Submission(report, idempotency_key=idempotency_key)
+
+    def file(session: Session) -> ReceiptOut:
+        receipt = service.submit_report(session, submission, config)
+        if report.hazard is not None:
+            open_reported_hazard(session, receipt.ticket)
+        return receipt
+
+    receipt = await in_transaction(request, file)
     return receipt.for_anyone() if principal.kind is PrincipalKind.ANONYMOUS else receipt
 
 

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from outage.db import session_scope
 from outage.grid.live import LiveTopology
 from outage.intake.limits import IntakeLimits
 from outage.replica import ReadSessions
@@ -41,6 +42,20 @@ def _commit_and_close(session: Session) -> None:
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 """Committed before the response is sent, so a 2xx always means the data is stored."""
+
+Done = TypeVar("Done")
+
+
+async def in_transaction(request: Request, work: Callable[[Session], Done]) -> Done:
+    """`work` in one transaction, committed before this returns, in one trip to the thread
+    pool: for an async route on a hot path, where a plain route taking `SessionDep` pays
+    two (the route, then the commit). The thread finishes even if the client leaves."""
+
+    def run() -> Done:
+        with session_scope(request.app.state.sessions) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
 
 
 async def read_sessions(request: Request) -> sessionmaker[Session]:

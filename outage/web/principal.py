@@ -333,9 +333,10 @@ def route_rules(app: FastAPI) -> list[matrix.RouteRule]:
     return rules
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """The caller `require` let through (it runs first: route dependencies come before
-    parameters)."""
+    parameters). Async: it only reads the request, and a plain `def` would cost a hop to
+    the thread pool and back on every request."""
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, Principal):
         raise RuntimeError("the route declares no require(...) dependency")
