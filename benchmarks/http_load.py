@@ -10,9 +10,9 @@ built as bytes before the clock starts, and the clients run in a process of thei
 import asyncio
 import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import ParamSpec, TypeVar
 
@@ -91,33 +91,44 @@ class Connection:
         self.writer.close()
 
 
+@dataclass
+class _Tally:
+    started: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+async def _drive(
+    base_url: str, connections: int, client: Callable[[Connection, _Tally], Awaitable[None]]
+) -> Load:
+    """`client` on each of `connections` keep-alive connections at once, all tallied."""
+    opened = [await Connection.open(base_url) for _ in range(connections)]
+    tally = _Tally(time.perf_counter())
+    cpu = time.process_time()
+    try:
+        await asyncio.gather(*(client(connection, tally) for connection in opened))
+    finally:
+        for connection in opened:
+            connection.close()
+    seconds, cpu = time.perf_counter() - tally.started, time.process_time() - cpu
+    return Load(len(tally.latencies), tally.errors, seconds, tally.latencies, cpu)
+
+
 async def _closed_loop(
     base_url: str, requests: Sequence[bytes], expected: int, concurrency: int, seconds: float
 ) -> Load:
     pending = itertools.cycle(requests) if seconds < float("inf") else iter(requests)
-    latencies: list[float] = []
-    errors = 0
-    connections = [await Connection.open(base_url) for _ in range(concurrency)]
-    started, cpu = time.perf_counter(), time.process_time()
-    deadline = started + seconds
 
-    async def client(connection: Connection) -> None:
-        nonlocal errors
+    async def client(connection: Connection, tally: _Tally) -> None:
         for raw in pending:
             asked = time.perf_counter()
-            errors += not await connection.exchange(raw, expected)
+            tally.errors += not await connection.exchange(raw, expected)
             done = time.perf_counter()
-            latencies.append(done - asked)
-            if done >= deadline:
+            tally.latencies.append(done - asked)
+            if done >= tally.started + seconds:
                 return
 
-    try:
-        await asyncio.gather(*(client(c) for c in connections))
-    finally:
-        for connection in connections:
-            connection.close()
-    seconds = time.perf_counter() - started
-    return Load(len(latencies), errors, seconds, latencies, time.process_time() - cpu)
+    return await _drive(base_url, concurrency, client)
 
 
 def closed_loop(
@@ -137,29 +148,18 @@ def closed_loop(
 async def _paced(
     base_url: str, requests: Sequence[bytes], expected: int, rate: float, connections: int
 ) -> Load:
-    opened = [await Connection.open(base_url) for _ in range(connections)]
-    latencies: list[float] = []
-    errors = 0
     turns = itertools.count()
-    started, cpu = time.perf_counter(), time.process_time()
 
-    async def client(connection: Connection) -> None:
-        nonlocal errors
+    async def client(connection: Connection, tally: _Tally) -> None:
         for turn in turns:
             if turn >= len(requests):
                 return
-            due = started + turn / rate
+            due = tally.started + turn / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            errors += not await connection.exchange(requests[turn], expected)
-            latencies.append(time.perf_counter() - due)
+            tally.errors += not await connection.exchange(requests[turn], expected)
+            tally.latencies.append(time.perf_counter() - due)
 
-    try:
-        await asyncio.gather(*(client(c) for c in opened))
-    finally:
-        for connection in opened:
-            connection.close()
-    seconds = time.perf_counter() - started
-    return Load(len(latencies), errors, seconds, latencies, time.process_time() - cpu)
+    return await _drive(base_url, connections, client)
 
 
 def paced(
