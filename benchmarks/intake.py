@@ -64,7 +64,9 @@ def _postmaster(database_url: str) -> psutil.Process:
 
 
 def _cpu_s(processes: Sequence[psutil.Process]) -> float:
-    """User and system CPU seconds of these processes and their children now alive."""
+    """User and system CPU seconds of these processes and their descendants, those alive
+    and those that ended (a database backend closed by its pool: its parent's children's
+    times)."""
     total = 0.0
     for process in processes:
         for member in (process, *process.children(recursive=True)):
@@ -72,7 +74,7 @@ def _cpu_s(processes: Sequence[psutil.Process]) -> float:
                 times = member.cpu_times()
             except psutil.NoSuchProcess:
                 continue
-            total += times.user + times.system
+            total += times.user + times.system + times.children_user + times.children_system
     return total
 
 
