@@ -96,14 +96,20 @@ def running_server(
 ENGINE_START_TIMEOUT_S = 600.0
 
 
-def _engine_main(url: str, ready: Any) -> None:
-    """The engine role in a fresh process; `ready` is set once it holds the network.
-    Runs until terminated."""
+def _engine_main(url: str, ready: Any, environment: dict[str, str] | None) -> None:
+    """The engine in a fresh process; `ready` is set once it holds the network. With an
+    `environment`, the whole `outage serve --role engine` in it. Runs until terminated."""
+    logging.basicConfig()  # the engine's warnings and failures on stderr
+    set_when_engine_ready(ready)
+    if environment is not None:
+        os.environ.update({**environment, "DATABASE_URL": url})
+        from outage.cli.serve import Role, serve
+
+        serve(role=Role.engine)
+        return
     import outage.models  # noqa: F401  (every table, as the serve command has them)
     from outage.prediction import engine
 
-    logging.basicConfig()  # the engine's warnings and failures on stderr
-    set_when_engine_ready(ready)
     window = get_settings().incident_window_hours
     engine.run_forever(url, window=window, stop=threading.Event())
 
@@ -120,14 +126,17 @@ class EngineProcess:
 
 
 @contextmanager
-def running_engine(database_url: str) -> Iterator[EngineProcess]:
+def running_engine(
+    database_url: str, *, role_environment: dict[str, str] | None = None
+) -> Iterator[EngineProcess]:
     """The prediction engine in a process of its own, as `outage serve --role engine`
-    runs it but without the role's notification workers (they would fan out messages and
-    measure something else); stopped on exit. It loads the network meanwhile: wait for
-    `wait_ready` before measuring."""
+    runs it but without the role's notification workers and jobs (they would fan out
+    messages and measure something else), or with them, in `role_environment`, when given;
+    stopped on exit. It loads the network meanwhile: wait for `wait_ready` before
+    measuring."""
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    process = context.Process(target=_engine_main, args=(database_url, ready))
+    process = context.Process(target=_engine_main, args=(database_url, ready, role_environment))
     process.start()
     assert process.pid is not None
     try:
