@@ -15,27 +15,17 @@ from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, 
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
-import networkx as nx
+import numpy as np
 
-from grid_topology.dominators import immediate_dominators
+from grid_topology.dominators import adjacent, dominator_tree, immediate_dominators
 from grid_topology.model import PROTECTIVE_KINDS, DeviceKind, GridModel
 from grid_topology.paged import PagedMap
 
-NodeVertex = tuple[str, str]
-"""("n", node ref) or ("d", asset_ref)."""
-
-_ROOT: NodeVertex = ("root", "")
+_ROOT = 0
+"""The vertex of the virtual super-source every source hangs off."""
 
 
-def _node(ref: str) -> NodeVertex:
-    return ("n", ref)
-
-
-def _device(asset_ref: str) -> NodeVertex:
-    return ("d", asset_ref)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """What tracing needs to know of a device."""
 
@@ -180,18 +170,80 @@ class Ownership:
     devices: dict[str, str]
 
 
-@dataclass(frozen=True)
-class _Counts:
-    """Customers at or below each energized vertex; devices apart, to be handed out whole."""
+class _Vertices:
+    """The nodes and devices of a network numbered once, for a topology and every topology
+    edited from it: their trees are arrays over these numbers, not maps of millions of
+    Python objects. Numbers are only ever added; a topology's arrays cover those it knew."""
 
-    nodes: PagedMap[str, int]
-    devices: PagedMap[str, int]
+    __slots__ = ("devices", "is_device", "nodes", "refs")
 
-    def of(self, vertex: NodeVertex) -> PagedMap[str, int]:
-        return self.devices if vertex[0] == "d" else self.nodes
+    def __init__(self) -> None:
+        self.refs: list[str] = [""]
+        self.is_device = bytearray(1)
+        self.nodes: dict[str, int] = {}
+        self.devices: dict[str, int] = {}
 
-    def edited(self) -> "_Counts":
-        return _Counts(self.nodes.edited(), self.devices.edited())
+    def __len__(self) -> int:
+        return len(self.refs)
+
+    def node(self, ref: str) -> int:
+        found = self.nodes.get(ref)
+        if found is None:
+            found = self.nodes[ref] = self._add(ref, 0)
+        return found
+
+    def device(self, asset_ref: str) -> int:
+        found = self.devices.get(asset_ref)
+        if found is None:
+            found = self.devices[asset_ref] = self._add(asset_ref, 1)
+        return found
+
+    def _add(self, ref: str, is_device: int) -> int:
+        self.refs.append(ref)
+        self.is_device.append(is_device)
+        return len(self.refs) - 1
+
+    def device_mask(self, size: int) -> np.ndarray:
+        return np.frombuffer(bytes(self.is_device[:size]), dtype=np.uint8).astype(bool)
+
+
+class _Lists:
+    """Vertex -> vertices (a vertex's children, the devices ending at a node): arrays built
+    at once, and apart from them the lists edits changed, in a map whose edited copies share
+    storage (`PagedMap`), so that an edit costs what it changed."""
+
+    __slots__ = ("changed", "offsets", "targets")
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, size: int) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.targets = values[order].astype(np.int32)
+        self.offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(keys, minlength=size), out=self.offsets[1:])
+        self.changed: PagedMap[int, tuple[int, ...]] = PagedMap({}, capacity=size)
+
+    def get(self, key: int) -> Sequence[int]:
+        found = self.changed.get(key)
+        if found is not None:
+            return found
+        if key < len(self.offsets) - 1:
+            return self.targets[self.offsets[key] : self.offsets[key + 1]].tolist()  # type: ignore[no-any-return]
+        return ()
+
+    def edited(self) -> "_Lists":
+        copy = _Lists.__new__(_Lists)
+        copy.offsets, copy.targets = self.offsets, self.targets
+        copy.changed = self.changed.edited()
+        return copy
+
+    def __setitem__(self, key: int, value: tuple[int, ...]) -> None:
+        self.changed[key] = value
+
+
+def _grown(values: np.ndarray, size: int, fill: int) -> np.ndarray:
+    """A copy to write to, long enough for `size` vertices."""
+    if len(values) >= size:
+        return values.copy()
+    return np.concatenate([values, np.full(size - len(values), fill, dtype=values.dtype)])
 
 
 class Topology:
@@ -202,55 +254,65 @@ class Topology:
     """
 
     network: Network
-    _terminals: PagedMap[str, tuple[str, ...]]
-    """Node ref -> the devices, open or closed, that end at it."""
-    _parent: PagedMap[NodeVertex, NodeVertex]
-    _children: PagedMap[NodeVertex, tuple[NodeVertex, ...]]
-    _counts: _Counts | None
-    """Computed on first use, then carried across switching."""
+    _vertices: _Vertices
+    _parent: np.ndarray
+    """Vertex -> its parent in the tree; -1: not energized (and the root)."""
+    _children: _Lists
+    _terminals: _Lists
+    """Node -> the devices, open or closed, that end at it."""
+    _counts: np.ndarray | None
+    """Customers at or below each energized vertex: computed on first use, then carried
+    across switching."""
+    _levels: list[np.ndarray] | None
+    """The energized vertices by depth in the tree, for passes over the whole of it."""
     _sums: tuple[Mapping[str, complex], dict[str, complex]] | None
     """The last `sums_below` answer, with the values it was asked for."""
 
     def __init__(self, network: Network) -> None:
-        graph = nx.Graph()
-        graph.add_node(_ROOT)
-        graph.add_edges_from((_ROOT, _node(source)) for source in network.sources)
-        for link in network.links.values():
-            if not link.is_open:
-                device = _device(link.asset_ref)
-                graph.add_edge(_node(link.from_node), device)
-                graph.add_edge(device, _node(link.to_node))
-        parent = immediate_dominators(graph.adj, _ROOT)
-        del graph
-        children: dict[NodeVertex, list[NodeVertex]] = {}
-        for vertex, above in parent.items():
-            children.setdefault(above, []).append(vertex)
-        terminals: dict[str, list[str]] = {}
-        for link in network.links.values():
-            terminals.setdefault(link.from_node, []).append(link.asset_ref)
-            terminals.setdefault(link.to_node, []).append(link.asset_ref)
-        vertices = len(terminals) + len(network.links)
+        vertices = _Vertices()
+        links = network.links.values()
+        device = np.array([vertices.device(link.asset_ref) for link in links], dtype=np.int32)
+        ends = np.array(
+            [vertices.node(end) for link in links for end in (link.from_node, link.to_node)],
+            dtype=np.int32,
+        ).reshape(-1, 2)
+        closed = np.array([not link.is_open for link in links], dtype=bool)
+        sources = np.array([vertices.node(ref) for ref in network.sources], dtype=np.int32)
+        size = len(vertices)
+        near = np.concatenate([ends[closed, 0], device[closed], np.zeros_like(sources)])
+        far = np.concatenate([device[closed], ends[closed, 1], sources])
+        pairs = np.unique(
+            np.concatenate([near * np.int64(size) + far, far * np.int64(size) + near])
+        )
+        graph = _Lists(pairs // size, pairs % size, size)
+        parent = dominator_tree(graph.offsets, graph.targets, _ROOT)
+        del graph, pairs
+        energized = np.flatnonzero(parent >= 0)
         self._assemble(
             network,
-            PagedMap({n: tuple(t) for n, t in terminals.items()}, capacity=len(terminals)),
-            PagedMap(parent, capacity=vertices),
-            PagedMap({v: tuple(c) for v, c in children.items()}, capacity=vertices),
+            vertices,
+            parent,
+            _Lists(parent[energized], energized, size),
+            _Lists(ends.ravel(), np.repeat(device, 2), size),
             None,
         )
 
     def _assemble(
         self,
         network: Network,
-        terminals: PagedMap[str, tuple[str, ...]],
-        parent: PagedMap[NodeVertex, NodeVertex],
-        children: PagedMap[NodeVertex, tuple[NodeVertex, ...]],
-        counts: _Counts | None,
+        vertices: _Vertices,
+        parent: np.ndarray,
+        children: _Lists,
+        terminals: _Lists,
+        counts: np.ndarray | None,
     ) -> None:
         self.network = network
-        self._terminals = terminals
+        self._vertices = vertices
         self._parent = parent
         self._children = children
+        self._terminals = terminals
         self._counts = counts
+        self._levels = None
         self._sums = None
 
     def switched(self, changes: Mapping[str, bool]) -> "Topology":
@@ -275,38 +337,82 @@ class Topology:
         ]
         topology = Topology.__new__(Topology)  # assembled from parts, not oriented from scratch
         if not (links or sources or served):
-            topology._assemble(network, self._terminals, self._parent, self._children, self._counts)
+            topology._assemble(
+                network, self._vertices, self._parent, self._children, self._terminals, self._counts
+            )
             return topology
-        terminals = self._terminals
-        if any(_ends(before.links.get(a)) != _ends(network.links.get(a)) for a in links):
-            terminals = _reterminated(terminals, before.links, network.links, links)
-        touched = [_device(a) for a in links]
+        vertices = self._vertices
+        touched = [vertices.device(a) for a in links]
         touched += [
-            _node(n)
+            vertices.node(n)
             for a in links
             for n in _ends(before.links.get(a)) + _ends(network.links.get(a))
         ]
-        touched += [_node(n) for n in sources + served]
+        touched += [vertices.node(n) for n in sources + served]
+        terminals = self._terminals
+        if any(_ends(before.links.get(a)) != _ends(network.links.get(a)) for a in links):
+            terminals = _reterminated(vertices, terminals, before.links, network.links, links)
         reoriented = _Reorientation(
             self, network, terminals, list(dict.fromkeys(touched)), from_root=bool(sources)
         )
         topology._assemble(
-            network, terminals, reoriented.parent, reoriented.children, reoriented.counts
+            network,
+            vertices,
+            reoriented.parent,
+            reoriented.children,
+            terminals,
+            reoriented.counts,
         )
         return topology
 
+    def _in_tree(self, vertex: int | None) -> bool:
+        if vertex is None or vertex >= len(self._parent):
+            return False
+        return vertex == _ROOT or self._parent[vertex] >= 0
+
+    def _parent_of(self, vertex: int) -> int:
+        return int(self._parent[vertex]) if vertex < len(self._parent) else -1
+
     def is_energized(self, node_ref: str) -> bool:
-        return _node(node_ref) in self._parent
+        return self._in_tree(self._vertices.nodes.get(node_ref))
 
     def is_device_energized(self, asset_ref: str) -> bool:
-        return _device(asset_ref) in self._parent
+        return self._in_tree(self._vertices.devices.get(asset_ref))
 
     def energized_nodes(self) -> frozenset[str]:
-        return frozenset(ref for kind, ref in self._parent if kind == "n")
+        refs = self._vertices.refs
+        nodes = (self._parent >= 0) & ~self._vertices.device_mask(len(self._parent))
+        return frozenset(refs[v] for v in np.flatnonzero(nodes).tolist())
 
     def devices_at(self, node_ref: str) -> Sequence[str]:
         """The devices, open or closed, that end at a node."""
-        return self._terminals.get(node_ref, ())
+        node = self._vertices.nodes.get(node_ref)
+        if node is None:
+            return ()
+        refs = self._vertices.refs
+        return tuple(refs[d] for d in self._terminals.get(node))
+
+    def _whole_tree(self) -> list[np.ndarray]:
+        """The energized vertices by depth, the root's level first."""
+        if self._levels is None:
+            parent = self._parent
+            below = np.flatnonzero(parent >= 0)
+            children = _Lists(parent[below], below, len(parent))
+            levels = [np.array([_ROOT], dtype=np.int32)]
+            while True:
+                found = adjacent(children.offsets, children.targets, levels[-1])[1]
+                if not found.size:
+                    break
+                levels.append(found)
+            self._levels = levels
+        return self._levels
+
+    def _summed(self, own: np.ndarray) -> np.ndarray:
+        """`own` summed up the tree: each energized vertex's own value and all below it's."""
+        parent = self._parent
+        for level in reversed(self._whole_tree()[1:]):
+            np.add.at(own, parent[level], own[level])
+        return own
 
     def sums_below(self, values: Mapping[str, complex]) -> Mapping[str, complex]:
         """For every energized device, the sum of `values` (by node) at or below it: on a
@@ -317,20 +423,28 @@ class Topology:
         """
         if self._sums is not None and self._sums[0] is values:
             return self._sums[1]
-        sums: dict[NodeVertex, complex] = {}
-        for vertex in reversed(list(self._subtree(_ROOT))):
-            own = values.get(vertex[1], 0) if vertex[0] == "n" else 0
-            sums[vertex] = own + sum(sums[child] for child in self._children.get(vertex, ()))
-        answer = {ref: total for (kind, ref), total in sums.items() if kind == "d"}
+        own = np.zeros(len(self._parent), dtype=complex)
+        for ref, value in values.items():
+            node = self._vertices.nodes.get(ref)
+            if node is not None and node < len(own):
+                own[node] = value
+        sums = self._summed(own)
+        refs = self._vertices.refs
+        answer = {refs[v]: complex(sums[v]) for v in self._energized_devices().tolist()}
         self._sums = (values, answer)
         return answer
 
-    def _subtree(self, start: NodeVertex) -> Iterator[NodeVertex]:
+    def _energized_devices(self) -> np.ndarray:
+        return np.flatnonzero((self._parent >= 0) & self._vertices.device_mask(len(self._parent)))
+
+    def _subtree(self, start: int) -> list[int]:
+        found = []
         stack = [start]
         while stack:
             vertex = stack.pop()
-            yield vertex
-            stack.extend(self._children.get(vertex, ()))
+            found.append(vertex)
+            stack.extend(self._children.get(vertex))
+        return found
 
     def downstream(self, asset_ref: str) -> Trace:
         """Everything that loses supply when this device opens, with the devices met there.
@@ -339,14 +453,17 @@ class Topology:
         dispatcher restoring the area needs them.
         """
         link = self.network.links[asset_ref]
-        start = _device(asset_ref)
-        if link.is_open or start not in self._parent:
+        start = self._vertices.devices.get(asset_ref)
+        if link.is_open or not self._in_tree(start):
             return Trace(devices=(), nodes=frozenset(), accounts=frozenset())
-        nodes = {ref for kind, ref in self._subtree(start) if kind == "n"}
-        devices = [ref for kind, ref in self._subtree(start) if kind == "d" and ref != asset_ref]
+        assert start is not None
+        refs, is_device = self._vertices.refs, self._vertices.is_device
+        below = self._subtree(start)
+        nodes = {refs[v] for v in below if not is_device[v]}
+        devices = [refs[v] for v in below if is_device[v] and v != start]
         seen = set(devices) | {asset_ref}
         for node in sorted(nodes):
-            for other in self._terminals.get(node, ()):
+            for other in self.devices_at(node):
                 if other not in seen and self.network.links[other].is_open:
                     devices.append(other)
                     seen.add(other)
@@ -355,29 +472,31 @@ class Topology:
     def accounts_below(self, asset_ref: str) -> frozenset[str]:
         """`downstream(asset_ref).accounts` alone, in a third of the time: one walk, no
         devices, no boundary."""
-        start = _device(asset_ref)
-        if self.network.links[asset_ref].is_open or start not in self._parent:
+        start = self._vertices.devices.get(asset_ref)
+        if self.network.links[asset_ref].is_open or not self._in_tree(start):
             return frozenset()
-        return self._accounts(ref for kind, ref in self._subtree(start) if kind == "n")
+        assert start is not None
+        refs, is_device = self._vertices.refs, self._vertices.is_device
+        return self._accounts(refs[v] for v in self._subtree(start) if not is_device[v])
 
     def upstream(self, asset_ref: str) -> Trace:
         """The devices a source's power passes through to reach this device, nearest first."""
-        return self._path_to_source(_device(asset_ref))
+        return self._path_to_source(self._vertices.devices.get(asset_ref))
 
     def upstream_of_node(self, node_ref: str) -> Trace:
-        return self._path_to_source(_node(node_ref))
+        return self._path_to_source(self._vertices.nodes.get(node_ref))
 
-    def _path_to_source(self, vertex: NodeVertex) -> Trace:
+    def _path_to_source(self, vertex: int | None) -> Trace:
         devices: list[str] = []
         nodes: set[str] = set()
-        current = self._parent.get(vertex)
-        while current is not None and current != _ROOT:
-            kind, ref = current
-            if kind == "d":
-                devices.append(ref)
+        refs, is_device = self._vertices.refs, self._vertices.is_device
+        current = -1 if vertex is None else self._parent_of(vertex)
+        while current > _ROOT:
+            if is_device[current]:
+                devices.append(refs[current])
             else:
-                nodes.add(ref)
-            current = self._parent.get(current)
+                nodes.add(refs[current])
+            current = int(self._parent[current])
         return Trace(devices=tuple(devices), nodes=frozenset(nodes), accounts=frozenset())
 
     def protective_chain(self, node_ref: str) -> tuple[str, ...]:
@@ -389,22 +508,29 @@ class Topology:
         """`protective_chain` of many nodes at once: the walk above their common ancestors is
         shared, so a storm's hundred thousand customers cost one pass, not a walk each."""
         links = self.network.links
-        # a vertex's protective devices up to the source, itself first if it is one
-        inclusive: dict[NodeVertex, tuple[str, ...]] = {_ROOT: ()}
+        refs, is_device, parent = self._vertices.refs, self._vertices.is_device, self._parent
+        # a vertex's protective devices up to the source, itself first if it is one: each
+        # vertex met holds the place of its chain in `found`, in an array rather than a map
+        # of millions of Python integers when every customer is asked for
+        found: list[tuple[str, ...]] = [()]
+        known = np.full(len(parent), -1, dtype=np.int32)
+        known[_ROOT] = 0
         chains = {}
         for node_ref in node_refs:
-            start = self._parent.get(_node(node_ref))
+            node = self._vertices.nodes.get(node_ref)
+            start = -1 if node is None else self._parent_of(node)
             path = []
             vertex = start
-            while vertex is not None and vertex not in inclusive:
+            while vertex >= 0 and known[vertex] < 0:
                 path.append(vertex)
-                vertex = self._parent.get(vertex)
-            chain = inclusive[vertex] if vertex is not None else ()
-            for kind, ref in reversed(path):
-                if kind == "d" and links[ref].is_protective:
-                    chain = (ref, *chain)
-                inclusive[(kind, ref)] = chain
-            chains[node_ref] = inclusive[start] if start is not None else ()
+                vertex = int(parent[vertex])
+            place = int(known[vertex]) if vertex >= 0 else 0
+            for vertex in reversed(path):
+                if is_device[vertex] and links[refs[vertex]].is_protective:
+                    found.append((refs[vertex], *found[place]))
+                    place = len(found) - 1
+                known[vertex] = place
+            chains[node_ref] = found[int(known[start])] if start >= 0 else ()
         return chains
 
     def customer_counts(self) -> Mapping[str, int]:
@@ -414,28 +540,13 @@ class Topology:
         date, so later calls cost nothing.
         """
         if self._counts is None:
-            self._counts = self._count_all()
-        return self._counts.devices
-
-    def _count_all(self) -> _Counts:
-        counts: dict[NodeVertex, int] = {}
-        for vertex in reversed(list(self._subtree(_ROOT))):
-            counts[vertex] = self._own_customers(vertex) + sum(
-                counts[child] for child in self._children.get(vertex, ())
-            )
-        return _Counts(
-            nodes=PagedMap(
-                {ref: n for (kind, ref), n in counts.items() if kind == "n"},
-                capacity=len(self._terminals),
-            ),
-            devices=PagedMap(
-                {ref: n for (kind, ref), n in counts.items() if kind == "d"},
-                capacity=len(self.network.links),
-            ),
-        )
-
-    def _own_customers(self, vertex: NodeVertex) -> int:
-        return _own_customers(self.network, vertex)
+            own = np.zeros(len(self._parent), dtype=np.int32)
+            for ref, accounts in self.network.accounts_at.items():
+                node = self._vertices.nodes.get(ref)
+                if node is not None and node < len(own):
+                    own[node] = len(accounts)
+            self._counts = self._summed(own)
+        return _DeviceCounts(self._vertices, self._parent, self._counts)
 
     def _accounts(self, nodes: Iterable[str]) -> frozenset[str]:
         accounts_at = self.network.accounts_at
@@ -445,40 +556,77 @@ class Topology:
         """For every energized node and device, the nearest of `heads` at or above it.
 
         Answers "which feeder is this on?" and "which transformer serves this premise?" for
-        the whole network in one walk.
+        the whole network in one pass.
         """
-        wanted = set(heads)
-        return self._owned_below(_ROOT, None, wanted.__contains__)
+        size = len(self._parent)
+        devices = self._vertices.devices
+        owner = np.full(size, -1, dtype=np.int32)
+        found = [devices[h] for h in heads if h in devices]
+        is_head = np.zeros(size, dtype=bool)
+        is_head[[v for v in found if v < size]] = True
+        parent = self._parent
+        for level in self._whole_tree()[1:]:
+            owner[level] = np.where(is_head[level], level, owner[parent[level]])
+        refs, is_device = self._vertices.refs, self._vertices.is_device
+        ownership = Ownership(nodes={}, devices={})
+        for vertex in np.flatnonzero(owner >= 0).tolist():
+            (ownership.devices if is_device[vertex] else ownership.nodes)[refs[vertex]] = refs[
+                owner[vertex]
+            ]
+        return ownership
 
     def sections_below(self, asset_ref: str, is_head: Callable[[Link], bool]) -> dict[str, str]:
         """Account -> the nearest device at or above it, below `asset_ref`, for which
         `is_head` holds (`asset_ref` itself when there is none in between): the sections a
         restoration is verified by, in one walk of what the device feeds."""
-        start = _device(asset_ref)
-        if self.network.links[asset_ref].is_open or start not in self._parent:
+        start = self._vertices.devices.get(asset_ref)
+        if self.network.links[asset_ref].is_open or not self._in_tree(start):
             return {}
-        links = self.network.links
-        owned = self._owned_below(start, asset_ref, lambda ref: is_head(links[ref]))
-        accounts_at = self.network.accounts_at
-        return {a: owner for node, owner in owned.nodes.items() for a in accounts_at.get(node, ())}
-
-    def _owned_below(
-        self, start: NodeVertex, owner: str | None, is_head: Callable[[str], bool]
-    ) -> Ownership:
-        ownership = Ownership(nodes={}, devices={})
-        stack: list[tuple[NodeVertex, str | None]] = [(start, owner)]
+        assert start is not None
+        links, refs, is_device = self.network.links, self._vertices.refs, self._vertices.is_device
+        owned: dict[str, str] = {}
+        stack: list[tuple[int, str]] = [(start, asset_ref)]
         while stack:
-            (kind, ref), owner = stack.pop()
-            if kind == "d" and is_head(ref):
+            vertex, owner = stack.pop()
+            ref = refs[vertex]
+            if is_device[vertex] and is_head(links[ref]):
                 owner = ref
-            if owner is not None:
-                (ownership.devices if kind == "d" else ownership.nodes)[ref] = owner
-            stack.extend((child, owner) for child in self._children.get((kind, ref), ()))
-        return ownership
+            elif not is_device[vertex]:
+                owned[ref] = owner
+            stack.extend((child, owner) for child in self._children.get(vertex))
+        accounts_at = self.network.accounts_at
+        return {a: owner for node, owner in owned.items() for a in accounts_at.get(node, ())}
 
 
-def _own_customers(network: Network, vertex: NodeVertex) -> int:
-    return len(network.accounts_at.get(vertex[1], ())) if vertex[0] == "n" else 0
+class _DeviceCounts(Mapping[str, int]):
+    """The customers below each energized device, read from a topology's arrays."""
+
+    def __init__(self, vertices: _Vertices, parent: np.ndarray, counts: np.ndarray) -> None:
+        self._vertices, self._parent, self._counts = vertices, parent, counts
+
+    def _vertex(self, asset_ref: object) -> int | None:
+        vertex = self._vertices.devices.get(asset_ref) if isinstance(asset_ref, str) else None
+        if vertex is None or vertex >= len(self._parent) or self._parent[vertex] < 0:
+            return None
+        return vertex
+
+    def __getitem__(self, asset_ref: str) -> int:
+        vertex = self._vertex(asset_ref)
+        if vertex is None:
+            raise KeyError(asset_ref)
+        return int(self._counts[vertex])
+
+    def __contains__(self, asset_ref: object) -> bool:
+        return self._vertex(asset_ref) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        devices = (self._parent >= 0) & self._vertices.device_mask(len(self._parent))
+        refs = self._vertices.refs
+        return (refs[v] for v in np.flatnonzero(devices).tolist())
+
+    def __len__(self) -> int:
+        mask = self._vertices.device_mask(len(self._parent))
+        return int(np.count_nonzero((self._parent >= 0) & mask))
 
 
 def _ends(link: Link | None) -> tuple[str, ...]:
@@ -486,25 +634,23 @@ def _ends(link: Link | None) -> tuple[str, ...]:
 
 
 def _reterminated(
-    terminals: PagedMap[str, tuple[str, ...]],
+    vertices: _Vertices,
+    terminals: _Lists,
     before: Mapping[str, Link],
     after: Mapping[str, Link],
     asset_refs: Iterable[str],
-) -> PagedMap[str, tuple[str, ...]]:
+) -> _Lists:
     """The devices ending at each node, once these devices have their new ends (or none)."""
     edited = terminals.edited()
     for asset_ref in asset_refs:
         old, new = _ends(before.get(asset_ref)), _ends(after.get(asset_ref))
         if old == new:
             continue
-        for node in dict.fromkeys(old):
-            rest = tuple(a for a in edited.get(node, ()) if a != asset_ref)
-            if rest:
-                edited[node] = rest
-            else:
-                edited.discard(node)
-        for node in dict.fromkeys(new):
-            edited[node] = (*edited.get(node, ()), asset_ref)
+        device = vertices.devices[asset_ref]
+        for node in map(vertices.nodes.__getitem__, dict.fromkeys(old)):
+            edited[node] = tuple(d for d in edited.get(node) if d != device)
+        for node in map(vertices.nodes.__getitem__, dict.fromkeys(new)):
+            edited[node] = (*edited.get(node), device)
     return edited
 
 
@@ -526,15 +672,16 @@ class _Reorientation:
     stepping down from such a vertex to its children: on a radial feeder, the path from the
     changed devices up to `top` and the neighbours of that path, however large the feeder.
     An area that gains supply is oriented in full and one that loses it is dropped in full:
-    that work is the change itself.
+    that work is the change itself. The arrays are copied whole, which costs milliseconds
+    even for millions of vertices.
     """
 
     def __init__(
         self,
         before: Topology,
         network: Network,
-        terminals: PagedMap[str, tuple[str, ...]],
-        touched: list[NodeVertex],
+        terminals: _Lists,
+        touched: list[int],
         *,
         from_root: bool,
     ) -> None:
@@ -543,10 +690,12 @@ class _Reorientation:
         self.before = before
         self.network = network
         self.terminals = terminals
-        self.parent = before._parent.edited()
+        self.vertices = before._vertices
+        size = len(self.vertices)
+        self.parent = _grown(before._parent, size, -1)
         self.children = before._children.edited()
-        self.counts = before._counts.edited() if before._counts is not None else None
-        chains = [self._chain(v) for v in touched if v in before._parent]
+        self.counts = _grown(before._counts, size, 0) if before._counts is not None else None
+        chains = [self._chain(v) for v in touched if before._in_tree(v)]
         if from_root:
             chains.append([_ROOT])
         if not chains:
@@ -555,39 +704,38 @@ class _Reorientation:
         top = next(v for v in chains[0] if all(v in other for other in others))
         on_paths = {v for chain in chains for v in chain[: chain.index(top)]}
         region = self._region(touched, top, on_paths)
-        opened = {v for v in touched if v in before._parent and not self._in_graph(v)}
+        opened = {v for v in touched if before._in_tree(v) and not self._in_graph(v)}
         self._rewire(top, region | opened, self._dominators(top, region))
 
-    def _chain(self, vertex: NodeVertex) -> list[NodeVertex]:
+    def _chain(self, vertex: int) -> list[int]:
         """The vertex and its ancestors in the old tree, up to the root."""
         chain = [vertex]
         while chain[-1] != _ROOT:
-            chain.append(self.before._parent[chain[-1]])
+            chain.append(int(self.before._parent[chain[-1]]))
         return chain
 
-    def _in_graph(self, vertex: NodeVertex) -> bool:
-        kind, ref = vertex
-        link = self.network.links.get(ref) if kind == "d" else None
-        return kind == "n" or (link is not None and not link.is_open)
+    def _in_graph(self, vertex: int) -> bool:
+        if not self.vertices.is_device[vertex]:
+            return True
+        link = self.network.links.get(self.vertices.refs[vertex])
+        return link is not None and not link.is_open
 
-    def _neighbours(self, vertex: NodeVertex) -> Iterator[NodeVertex]:
+    def _neighbours(self, vertex: int) -> Iterator[int]:
         """Neighbours in the switched graph."""
-        kind, ref = vertex
-        links = self.network.links
-        if kind == "d":
-            yield _node(links[ref].from_node)
-            yield _node(links[ref].to_node)
+        links, refs, nodes = self.network.links, self.vertices.refs, self.vertices.nodes
+        if self.vertices.is_device[vertex]:
+            link = links[refs[vertex]]
+            yield nodes[link.from_node]
+            yield nodes[link.to_node]
         else:
-            for asset_ref in self.terminals.get(ref, ()):
-                if not links[asset_ref].is_open:
-                    yield _device(asset_ref)
+            for device in self.terminals.get(vertex):
+                if not links[refs[device]].is_open:
+                    yield device
 
-    def _region(
-        self, touched: list[NodeVertex], top: NodeVertex, on_paths: set[NodeVertex]
-    ) -> set[NodeVertex]:
+    def _region(self, touched: list[int], top: int, on_paths: set[int]) -> set[int]:
         """The vertices to orient again: reachable from the changes without passing `top` or
         stepping down from a vertex that is no ancestor of a change (off `on_paths`)."""
-        old_parent = self.before._parent
+        parent_of = self.before._parent_of
         region = {v for v in touched if v != top and self._in_graph(v)}
         stack = list(region)
         while stack:
@@ -595,34 +743,37 @@ class _Reorientation:
             for other in self._neighbours(vertex):
                 if other == top or other in region:
                     continue
-                if vertex not in on_paths and old_parent.get(other) == vertex:
+                if vertex not in on_paths and parent_of(other) == vertex:
                     continue
                 region.add(other)
                 stack.append(other)
         return region
 
-    def _dominators(self, top: NodeVertex, region: set[NodeVertex]) -> dict[NodeVertex, NodeVertex]:
+    def _dominators(self, top: int, region: set[int]) -> dict[int, int]:
         """New parents of the region's vertices that are still supplied, found from `top`."""
-        graph = nx.Graph()
-        graph.add_node(top)
-        sources = self.network.sources
+        graph: dict[int, set[int]] = {top: set()}
+
+        def join(a: int, b: int) -> None:
+            graph.setdefault(a, set()).add(b)
+            graph.setdefault(b, set()).add(a)
+
+        sources, refs, is_device = self.network.sources, self.vertices.refs, self.vertices.is_device
         for vertex in region:
-            if vertex[0] == "n" and vertex[1] in sources:
-                graph.add_edge(_ROOT, vertex)
+            graph.setdefault(vertex, set())
+            if not is_device[vertex] and refs[vertex] in sources:
+                join(_ROOT, vertex)
             for other in self._neighbours(vertex):
                 if other in region or other == top:
-                    graph.add_edge(other, vertex)
-        idom = immediate_dominators(graph.adj, top)
+                    join(other, vertex)
+        idom = immediate_dominators(graph, top)
         return {v: p for v, p in idom.items() if v in region}
 
-    def _rewire(
-        self, top: NodeVertex, stale: set[NodeVertex], parent_of: dict[NodeVertex, NodeVertex]
-    ) -> None:
+    def _rewire(self, top: int, stale: set[int], parent_of: dict[int, int]) -> None:
         """Replace the stale vertices' places in the tree (their old parents are stale or
         `top`), keeping the untouched subtrees below them, and bring the counts along."""
         old_children = self.before._children
-        kept = {v: [c for c in old_children.get(v, ()) if c not in stale] for v in stale}
-        children = {top: [c for c in old_children.get(top, ()) if c not in stale]}
+        kept = {v: [c for c in old_children.get(v) if c not in stale] for v in stale}
+        children = {top: [c for c in old_children.get(top) if c not in stale]}
         for vertex in stale:
             if vertex in parent_of:
                 children[vertex] = kept[vertex]
@@ -639,33 +790,36 @@ class _Reorientation:
         if self.counts is not None:
             self._recount(top, stale, parent_of)
 
-    def _drop(self, vertex: NodeVertex) -> None:
-        self.parent.discard(vertex)
-        self.children.discard(vertex)
+    def _drop(self, vertex: int) -> None:
+        self.parent[vertex] = -1
+        self.children[vertex] = ()
         if self.counts is not None:
-            self.counts.of(vertex).discard(vertex[1])
+            self.counts[vertex] = 0
 
-    def _recount(
-        self, top: NodeVertex, stale: set[NodeVertex], parent_of: dict[NodeVertex, NodeVertex]
-    ) -> None:
+    def _own(self, network: Network, vertex: int) -> int:
+        if self.vertices.is_device[vertex]:
+            return 0
+        return len(network.accounts_at.get(self.vertices.refs[vertex], ()))
+
+    def _recount(self, top: int, stale: set[int], parent_of: dict[int, int]) -> None:
         """Count the re-oriented vertices bottom up, then pass the difference up from `top`
         (whose own customers may have changed too)."""
         assert self.counts is not None and self.before._counts is not None
         counts, old = self.counts, self.before._counts
-        order: list[NodeVertex] = []
-        stack = [c for c in self.children[top] if c in parent_of]
+        order: list[int] = []
+        stack = [c for c in self.children.get(top) if c in parent_of]
         while stack:
             vertex = stack.pop()
             order.append(vertex)
-            stack.extend(c for c in self.children[vertex] if c in parent_of)
+            stack.extend(c for c in self.children.get(vertex) if c in parent_of)
         for vertex in reversed(order):
-            counts.of(vertex)[vertex[1]] = _own_customers(self.network, vertex) + sum(
-                counts.of(child)[child[1]] for child in self.children[vertex]
+            counts[vertex] = self._own(self.network, vertex) + sum(
+                int(counts[child]) for child in self.children.get(vertex)
             )
-        gained = sum(counts.of(v)[v[1]] for v in self.children[top] if v in parent_of)
-        lost = sum(old.of(v)[v[1]] for v in self.before._children.get(top, ()) if v in stale)
-        gained += _own_customers(self.network, top) - self.before._own_customers(top)
+        gained = sum(int(counts[v]) for v in self.children.get(top) if v in parent_of)
+        lost = sum(int(old[v]) for v in self.before._children.get(top) if v in stale)
+        gained += self._own(self.network, top) - self._own(self.before.network, top)
         vertex = top
         while vertex != _ROOT:
-            counts.of(vertex)[vertex[1]] += gained - lost
-            vertex = self.parent[vertex]
+            counts[vertex] += gained - lost
+            vertex = int(self.parent[vertex])
