@@ -183,6 +183,20 @@ class _Vertices:
         self.nodes: dict[str, int] = {}
         self.devices: dict[str, int] = {}
 
+    @classmethod
+    def of(cls, links: Collection[Link]) -> "_Vertices":
+        """Devices numbered from 1 in the order given, then the nodes they end at."""
+        vertices = cls()
+        vertices.devices = {link.asset_ref: i for i, link in enumerate(links, start=1)}
+        nodes = dict.fromkeys(_all_ends(links))
+        vertices.nodes = dict(
+            zip(nodes, range(len(links) + 1, len(links) + 1 + len(nodes)), strict=True)
+        )
+        vertices.refs.extend(vertices.devices)
+        vertices.refs.extend(nodes)
+        vertices.is_device += b"\1" * len(links) + b"\0" * len(nodes)
+        return vertices
+
     def __len__(self) -> int:
         return len(self.refs)
 
@@ -269,21 +283,20 @@ class Topology:
     """The last `sums_below` answer, with the values it was asked for."""
 
     def __init__(self, network: Network) -> None:
-        vertices = _Vertices()
         links = network.links.values()
-        device = np.array([vertices.device(link.asset_ref) for link in links], dtype=np.int32)
-        ends = np.array(
-            [vertices.node(end) for link in links for end in (link.from_node, link.to_node)],
-            dtype=np.int32,
+        vertices = _Vertices.of(links)
+        device = np.arange(1, len(network.links) + 1, dtype=np.int32)
+        ends = np.fromiter(
+            map(vertices.nodes.__getitem__, _all_ends(links)), dtype=np.int32, count=2 * len(device)
         ).reshape(-1, 2)
-        closed = np.array([not link.is_open for link in links], dtype=bool)
+        closed = ~np.fromiter((link.is_open for link in links), dtype=bool, count=len(device))
         sources = np.array([vertices.node(ref) for ref in network.sources], dtype=np.int32)
         size = len(vertices)
         near = np.concatenate([ends[closed, 0], device[closed], np.zeros_like(sources)])
         far = np.concatenate([device[closed], ends[closed, 1], sources])
-        pairs = np.unique(
-            np.concatenate([near * np.int64(size) + far, far * np.int64(size) + near])
-        )
+        wide = np.int64(size)
+        pairs = np.sort(np.concatenate([near * wide + far, far * wide + near]))
+        pairs = pairs[np.diff(pairs, prepend=-1) != 0]
         graph = _Lists(pairs // size, pairs % size, size)
         parent = dominator_tree(graph.offsets, graph.targets, _ROOT)
         del graph, pairs
@@ -627,6 +640,12 @@ class _DeviceCounts(Mapping[str, int]):
     def __len__(self) -> int:
         mask = self._vertices.device_mask(len(self._parent))
         return int(np.count_nonzero((self._parent >= 0) & mask))
+
+
+def _all_ends(links: Iterable[Link]) -> Iterator[str]:
+    for link in links:
+        yield link.from_node
+        yield link.to_node
 
 
 def _ends(link: Link | None) -> tuple[str, ...]:
