@@ -13,6 +13,8 @@ Switching re-orients the tree where it changed rather than building it again; se
 
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import chain
+from operator import attrgetter
 from typing import TypeVar
 
 import numpy as np
@@ -20,6 +22,13 @@ import numpy as np
 from grid_topology.dominators import adjacent, dominator_tree, immediate_dominators
 from grid_topology.model import PROTECTIVE_KINDS, DeviceKind, GridModel
 from grid_topology.paged import PagedMap
+
+_asset_ref = attrgetter("asset_ref")
+_from_node = attrgetter("from_node")
+_to_node = attrgetter("to_node")
+
+EDITED_LISTS = 1 << 16
+"""The lists edits are expected to change between two loads: the pages of their map."""
 
 _ROOT = 0
 """The vertex of the virtual super-source every source hangs off."""
@@ -184,18 +193,23 @@ class _Vertices:
         self.devices: dict[str, int] = {}
 
     @classmethod
-    def of(cls, links: Collection[Link]) -> "_Vertices":
-        """Devices numbered from 1 in the order given, then the nodes they end at."""
+    def of(cls, links: Collection[Link]) -> "tuple[_Vertices, np.ndarray]":
+        """Devices numbered from 1 in the order given, then the nodes they end at; with the
+        devices' ends, a row of two nodes per device."""
         vertices = cls()
-        vertices.devices = {link.asset_ref: i for i, link in enumerate(links, start=1)}
-        nodes = dict.fromkeys(_all_ends(links))
-        vertices.nodes = dict(
-            zip(nodes, range(len(links) + 1, len(links) + 1 + len(nodes)), strict=True)
-        )
+        vertices.devices = dict(zip(map(_asset_ref, links), range(1, len(links) + 1), strict=True))
+        froms, tos = list(map(_from_node, links)), list(map(_to_node, links))
+        nodes = dict.fromkeys(chain(froms, tos))
+        first = len(links) + 1
+        vertices.nodes = dict(zip(nodes, range(first, first + len(nodes)), strict=True))
         vertices.refs.extend(vertices.devices)
         vertices.refs.extend(nodes)
         vertices.is_device += b"\1" * len(links) + b"\0" * len(nodes)
-        return vertices
+        number = vertices.nodes.__getitem__
+        ends = np.empty((len(links), 2), dtype=np.int32)
+        ends[:, 0] = np.fromiter(map(number, froms), dtype=np.int32, count=len(links))
+        ends[:, 1] = np.fromiter(map(number, tos), dtype=np.int32, count=len(links))
+        return vertices, ends
 
     def __len__(self) -> int:
         return len(self.refs)
@@ -231,9 +245,9 @@ class _Lists:
     def __init__(self, keys: np.ndarray, values: np.ndarray, size: int) -> None:
         order = np.argsort(keys, kind="stable")
         self.targets = values[order].astype(np.int32)
-        self.offsets = np.zeros(size + 1, dtype=np.int64)
+        self.offsets = np.zeros(size + 1, dtype=np.int32)
         np.cumsum(np.bincount(keys, minlength=size), out=self.offsets[1:])
-        self.changed: PagedMap[int, tuple[int, ...]] = PagedMap({}, capacity=size)
+        self.changed: PagedMap[int, tuple[int, ...]] = PagedMap({}, capacity=EDITED_LISTS)
 
     def get(self, key: int) -> Sequence[int]:
         found = self.changed.get(key)
@@ -284,11 +298,8 @@ class Topology:
 
     def __init__(self, network: Network) -> None:
         links = network.links.values()
-        vertices = _Vertices.of(links)
+        vertices, ends = _Vertices.of(links)
         device = np.arange(1, len(network.links) + 1, dtype=np.int32)
-        ends = np.fromiter(
-            map(vertices.nodes.__getitem__, _all_ends(links)), dtype=np.int32, count=2 * len(device)
-        ).reshape(-1, 2)
         closed = ~np.fromiter((link.is_open for link in links), dtype=bool, count=len(device))
         sources = np.array([vertices.node(ref) for ref in network.sources], dtype=np.int32)
         size = len(vertices)
@@ -640,12 +651,6 @@ class _DeviceCounts(Mapping[str, int]):
     def __len__(self) -> int:
         mask = self._vertices.device_mask(len(self._parent))
         return int(np.count_nonzero((self._parent >= 0) & mask))
-
-
-def _all_ends(links: Iterable[Link]) -> Iterator[str]:
-    for link in links:
-        yield link.from_node
-        yield link.to_node
 
 
 def _ends(link: Link | None) -> tuple[str, ...]:
