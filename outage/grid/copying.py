@@ -1,13 +1,18 @@
-"""Streaming rows into PostgreSQL with COPY: what both importers write the network with.
+"""Streaming rows into PostgreSQL with COPY: what both importers write the network with,
+and what the network is read back with in bulk.
 
 A multi-row INSERT of a network's hundred thousand rows costs more in building the
-statement than in the database; COPY streams them as text, a chunk at a time.
+statement than in the database; COPY streams them as text, a chunk at a time. Reading
+millions of rows as result rows likewise costs more than the query, and holds them all.
 """
 
+import csv
 import io
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from grid_topology.model import Coordinate
@@ -96,3 +101,17 @@ def copy(
         )
     finally:
         cursor.close()
+
+
+def copied_out(session: Session, query: Select[Any]) -> Iterator[list[str]]:
+    """The query's rows as text (booleans as `t`/`f`, NULL as the empty string), spooled
+    through a temporary file by COPY and read back a line at a time."""
+    statement = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    cursor = session.connection().connection.cursor()
+    with tempfile.TemporaryFile("w+", newline="") as spool:
+        try:
+            cursor.copy_expert(f"COPY ({statement}) TO STDOUT WITH (FORMAT csv)", spool)
+        finally:
+            cursor.close()
+        spool.seek(0)
+        yield from csv.reader(spool)

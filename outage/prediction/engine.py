@@ -16,8 +16,7 @@ import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from grid_topology.topology import Topology
-from outage import clock
+from outage import clock, collector
 from outage.db import get_engine, session_factory
 from outage.grid.live import LiveTopology, shared_topology
 from outage.grid.models import Customer, Device
@@ -139,13 +138,14 @@ class Engine:
             shared_topology(session.get_bind().engine.url) if scope is None else LiveTopology(scope)
         )
         pinging = configured_pinging(get_settings())
-        engine = cls(live.get(session), window=window, live=live, pinging=pinging, scope=scope)
-        engine.index.prime(engine.index.node_of)  # a storm's first cycles need them all
+        with collector.paused():
+            engine = cls(live.get(session), window=window, live=live, pinging=pinging, scope=scope)
+            engine.index.prime(engine.index.node_of)  # a storm's first cycles need them all
         return engine
 
     def run_cycle(self, session: Session, now: datetime | None = None) -> CycleResult:
         """One pass; the caller commits."""
-        with _collector_paused():
+        with collector.paused():
             return self._run_cycle(session, now or clock.now())
 
     def _run_cycle(self, session: Session, now: datetime) -> CycleResult:
@@ -694,22 +694,6 @@ class _Runner:
         if self.engine is not None:
             self.engine = None
             gc.unfreeze()  # what the engine froze may be collected again once it is gone
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A storm's cycle makes millions of short-lived objects, and each pass of the cyclic
-    collector they set off walks every object the process holds: with it, a cycle over
-    100,000 last gasps ran twice as slow. Reference counting frees them as the cycle goes;
-    what cycles they leave (the cycle's, or another thread's meanwhile, as the collector
-    is the process's) are collected by the first pass after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:
