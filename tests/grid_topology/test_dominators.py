@@ -7,6 +7,21 @@ from hypothesis import strategies as st
 
 from grid_topology.dominators import dominator_tree, immediate_dominators
 
+_GRAPHS = st.integers(min_value=1, max_value=25).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
+    )
+)
+"""A number of vertices and edges among them, loops and repeats included."""
+
+
+def _graph(vertices: int, edges: list[tuple[int, int]]) -> nx.Graph:
+    graph = nx.Graph()
+    graph.add_nodes_from(range(vertices))
+    graph.add_edges_from((a, b) for a, b in edges if a != b)
+    return graph
+
 
 def _general(graph: nx.Graph, root: int) -> dict[int, int]:
     found = nx.immediate_dominators(graph.to_directed(), root)
@@ -14,21 +29,11 @@ def _general(graph: nx.Graph, root: int) -> dict[int, int]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=25).flatmap(
-        lambda n: st.tuples(
-            st.just(n),
-            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
-        )
-    )
-)
+@given(_GRAPHS)
 def test_agrees_with_the_general_algorithm_on_any_graph(
     case: tuple[int, list[tuple[int, int]]],
 ) -> None:
-    vertices, edges = case
-    graph = nx.Graph()
-    graph.add_nodes_from(range(vertices))
-    graph.add_edges_from((a, b) for a, b in edges if a != b)
+    graph = _graph(*case)
     assert immediate_dominators(graph.adj, 0) == _general(graph, 0)
 
 
@@ -55,21 +60,11 @@ def _arrays(vertices: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=25).flatmap(
-        lambda n: st.tuples(
-            st.just(n),
-            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n),
-        )
-    )
-)
+@given(_GRAPHS)
 def test_dominator_tree_of_arrays_agrees_with_the_blocks(
     case: tuple[int, list[tuple[int, int]]],
 ) -> None:
-    vertices, edges = case
-    graph = nx.Graph()
-    graph.add_nodes_from(range(vertices))
-    graph.add_edges_from((a, b) for a, b in edges if a != b)
-    parent = dominator_tree(*_arrays(vertices, edges), 0)
+    graph = _graph(*case)
+    parent = dominator_tree(*_arrays(*case), 0)
     found = {v: int(p) for v, p in enumerate(parent) if p >= 0}
     assert found == immediate_dominators(graph.adj, 0)
