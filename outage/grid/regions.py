@@ -7,6 +7,15 @@ report placed nowhere on the network). Everything else is in the region of its h
 substation: a device in its feeder's (its own substation's when it is on no feeder), a
 premise and a report in their feeder's, an incident in its feeder's or its device's.
 
+The import finds a device's feeder by tracing from the feeder heads through closed devices,
+so a device open in the imported model (every normally-open point) and whatever lies dead
+behind it has no feeder, and a field device no substation. Such a device's home is read
+here, from its sides: the region of the devices beside it, found through other such devices
+when they have none (a section dead at import takes the region of the open point it hangs
+from); the lowest when its sides are in two regions. One whose sides lead to no home at all
+is region 0's. A premise on a section dead at import has no feeder either, and is region
+0's: its customers' evidence is read by region 0's engine until an import finds their feeder.
+
 Regions meet only at normally-open points: a normally-open device whose two sides are in
 different regions is a tie. While an operator has one closed, a source of one region feeds
 customers of the other, and the regions it joins are one electrical network, worked by one
@@ -14,21 +23,19 @@ engine (`joined`).
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
     and_,
-    case,
     false,
     func,
-    literal,
     or_,
     select,
     true,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from outage.grid.models import Device, Feeder, Substation
 
@@ -47,6 +54,11 @@ class Scope:
     ties: frozenset[str] = frozenset()
     """The ties of its regions, wherever their home: on either side, each is how power
     may come in or go out."""
+    own: frozenset[int] = frozenset()
+    """Devices on no feeder and no substation whose sides make them its regions'."""
+    placed: frozenset[int] = frozenset()
+    """With region 0: every device on no feeder and no substation whose sides give it a
+    home (in another region, or its own), none of the rest region 0 holds."""
 
     def holds_feeder(self, feeder_id: IdColumn) -> ColumnElement[bool]:
         """A premise's, a report's: in by its feeder."""
@@ -54,15 +66,20 @@ class Scope:
 
     def holds_device(
         self,
+        device_id: IdColumn,
         feeder_id: IdColumn,
         substation_id: IdColumn,
     ) -> ColumnElement[bool]:
-        """A device's, an incident's: in by its feeder, else by its substation."""
-        by_substation = or_(
-            substation_id.in_(sorted(self.substations)),
-            substation_id.is_(None) & self._homeless(),
+        """A device's: in by its feeder, else by its substation, else by its sides."""
+        homeless = substation_id.is_(None) & self._homeless()
+        if self.placed:
+            homeless = homeless & device_id.not_in(sorted(self.placed))
+        by_substation = or_(substation_id.in_(sorted(self.substations)), homeless)
+        return or_(
+            feeder_id.in_(sorted(self.feeders)),
+            and_(feeder_id.is_(None), by_substation),
+            device_id.in_(sorted(self.own)),
         )
-        return or_(feeder_id.in_(sorted(self.feeders)), and_(feeder_id.is_(None), by_substation))
 
     def _homeless(self) -> ColumnElement[bool]:
         return true() if self.homeless else false()
@@ -84,6 +101,8 @@ class Regions:
     """Substation id -> its region."""
     substation_of_feeder: Mapping[int, int]
     ties: tuple[Tie, ...]
+    homes: Mapping[int, int] = field(default_factory=dict)
+    """Device id -> the region of a device on no feeder and no substation, from its sides."""
 
     @property
     def numbers(self) -> tuple[int, ...]:
@@ -98,7 +117,9 @@ class Regions:
         substations = frozenset(s for s, r in self.of_substation.items() if r in regions)
         feeders = frozenset(f for f, s in self.substation_of_feeder.items() if s in substations)
         ties = frozenset(t.asset_ref for t in self.ties if not t.regions.isdisjoint(regions))
-        return Scope(substations, feeders, homeless=0 in regions, ties=ties)
+        own = frozenset(device for device, region in self.homes.items() if region in regions)
+        placed = frozenset(self.homes) if 0 in regions else frozenset()
+        return Scope(substations, feeders, 0 in regions, ties, own, placed)
 
     def joined(self, region: int, closed: Collection[str]) -> frozenset[int]:
         """The regions the closed ties join to this one, itself included."""
@@ -134,33 +155,92 @@ def read_regions(session: Session, configured: Mapping[int, Sequence[str]]) -> R
     regions = Regions(of_substation, substation_of_feeder, ())
     if regions.numbers == (0,):
         return regions
-    return Regions(of_substation, substation_of_feeder, _ties(session, of_substation))
+    return _sided(session, regions)
 
 
-def _ties(session: Session, of_substation: Mapping[int, int]) -> tuple[Tie, ...]:
-    """Normally-open devices and the regions of the devices on either side of them."""
-    tie, other, feeder = aliased(Device), aliased(Device), aliased(Feeder)
-    home = func.coalesce(feeder.substation_id, other.substation_id)
-    by_region: dict[int, list[int]] = {}
-    for substation_id, number in of_substation.items():
-        by_region.setdefault(number, []).append(substation_id)
-    region = case(
-        *((home.in_(ids), literal(n)) for n, ids in by_region.items() if n),
-        else_=literal(0),
-    )
-    ends = (tie.from_node_id, tie.to_node_id)
-    rows = session.execute(
-        select(tie.asset_ref, func.array_agg(region.distinct()))
-        .join(
-            other,
-            and_(other.id != tie.id, or_(other.from_node_id.in_(ends), other.to_node_id.in_(ends))),
+@dataclass(frozen=True)
+class _Unhomed:
+    """A normally-open device, or one on no feeder and no substation: its home, or the
+    regions it ties, come from its sides."""
+
+    id: int
+    asset_ref: str
+    ends: tuple[int, int]
+    normal_open: bool
+    homeless: bool
+
+
+def _sided(session: Session, regions: Regions) -> Regions:
+    """The regions with the homes of devices on no feeder and no substation and the ties."""
+    unhomed = [
+        _Unhomed(id_, asset_ref, (a, b), normal_open, feeder is None and substation is None)
+        for id_, asset_ref, a, b, normal_open, feeder, substation in session.execute(
+            select(
+                Device.id,
+                Device.asset_ref,
+                Device.from_node_id,
+                Device.to_node_id,
+                Device.normal_open,
+                Device.feeder_id,
+                Device.substation_id,
+            ).where(
+                Device.retired_in.is_(None),
+                Device.normal_open | (Device.feeder_id.is_(None) & Device.substation_id.is_(None)),
+            )
         )
-        .outerjoin(feeder, feeder.id == other.feeder_id)
-        .where(tie.normal_open, tie.retired_in.is_(None), other.retired_in.is_(None))
-        .group_by(tie.asset_ref)
-        .having(func.count(region.distinct()) > 1)
-    )
-    return tuple(Tie(asset_ref, frozenset(found)) for asset_ref, found in rows)
+    ]
+    at = _node_regions(session, regions, unhomed)
+    homes: dict[int, int] = {}
+    ties: list[Tie] = []
+    for device in unhomed:
+        sides = at.get(device.ends[0], frozenset()) | at.get(device.ends[1], frozenset())
+        if device.homeless and sides:
+            homes[device.id] = min(sides)
+        if device.normal_open and len(sides) > 1:
+            ties.append(Tie(device.asset_ref, sides))
+    ties.sort(key=lambda tie: tie.asset_ref)
+    return Regions(regions.of_substation, regions.substation_of_feeder, tuple(ties), homes)
+
+
+def _node_regions(
+    session: Session, regions: Regions, unhomed: Sequence[_Unhomed]
+) -> dict[int, frozenset[int]]:
+    """Node id -> the regions beside it: of the devices with a home that end there, and,
+    for a node only these devices reach, of the nearest such node through them."""
+    skipped = [device.id for device in unhomed]
+    nodes = sorted({end for device in unhomed for end in device.ends})
+    home = func.coalesce(Feeder.substation_id, Device.substation_id)
+    at: dict[int, set[int]] = {}
+    for end in (Device.from_node_id, Device.to_node_id):
+        rows = session.execute(
+            select(end, home)
+            .outerjoin(Feeder, Feeder.id == Device.feeder_id)
+            .where(
+                end.in_(nodes),
+                Device.retired_in.is_(None),
+                Device.id.not_in(skipped),
+                home.is_not(None),
+            )
+            .distinct()
+        )
+        for node, substation in rows:
+            at.setdefault(node, set()).add(regions.of_substation.get(substation, 0))
+    found = {node: frozenset(found) for node, found in at.items()}
+    beside: dict[int, list[int]] = {}
+    for device in unhomed:
+        a, b = device.ends
+        beside.setdefault(a, []).append(b)
+        beside.setdefault(b, []).append(a)
+    frontier = list(found)
+    while frontier:
+        reached: dict[int, set[int]] = {}
+        for node in frontier:
+            for other in beside.get(node, ()):
+                if other not in found:
+                    reached.setdefault(other, set()).update(found[node])
+        found.update({node: frozenset(regions_) for node, regions_ in reached.items()})
+        frontier = list(reached)
+    return found
 
 
 def closed_ties(session: Session, ties: Iterable[Tie]) -> frozenset[str]:

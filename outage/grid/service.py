@@ -495,7 +495,7 @@ def _network(session: Session, scope: Scope | None) -> Network:
     )
     if scope is not None:
         query = query.where(
-            scope.holds_device(Device.feeder_id, Device.substation_id)
+            scope.holds_device(Device.id, Device.feeder_id, Device.substation_id)
             | Device.asset_ref.in_(sorted(scope.ties))
         )
     node_refs: dict[str, str] = {}

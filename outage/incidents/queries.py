@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import DeviceKind
@@ -333,8 +333,17 @@ def active_incidents(
     )
     if feeder is not None:
         query = query.where(Feeder.name == feeder)
-    if scope is not None:
-        query = query.where(scope.holds_device(Incident.feeder_id, Device.substation_id))
+    if scope is not None:  # where it is now: an import may have moved its device
+        query = query.where(
+            case(
+                (
+                    Device.id.is_not(None),
+                    scope.holds_device(Device.id, Device.feeder_id, Device.substation_id),
+                ),
+                (Premise.id.is_not(None), scope.holds_feeder(Premise.feeder_id)),
+                else_=scope.holds_feeder(Incident.feeder_id),
+            )
+        )
     return [
         ActiveIncident(
             id=incident.id,

@@ -81,8 +81,10 @@ def gather(
     since = now - window
     found = EvidenceSet()
     placed = hazard_reports()
-    if scope is not None:
-        placed = placed.where(scope.holds_feeder(Report.feeder_id))
+    if scope is not None:  # by where its customer is now, as meter events are
+        placed = placed.outerjoin(
+            Premise, Premise.id == func.coalesce(Customer.premise_id, Report.premise_id)
+        ).where(scope.holds_feeder(func.coalesce(Premise.feeder_id, Report.feeder_id)))
     reports = session.execute(
         placed.outerjoin(Incident, Incident.id == Report.incident_id).where(
             Report.service_code.in_(OUTAGE_CODES),
@@ -173,7 +175,9 @@ def _switching(session: Session, since: datetime, scope: Scope | None) -> dict[s
     protective = select(*columns).join(Device, Device.id == ScadaEvent.device_id)
     protective = protective.where(Device.is_protective)
     if scope is not None:
-        protective = protective.where(scope.holds_device(Device.feeder_id, Device.substation_id))
+        protective = protective.where(
+            scope.holds_device(Device.id, Device.feeder_id, Device.substation_id)
+        )
     before = (
         protective.outerjoin(late, late.c.device_id == ScadaEvent.device_id)
         .where(ScadaEvent.occurred_at < func.coalesce(late.c.start, since))

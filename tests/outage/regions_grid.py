@@ -5,6 +5,7 @@ their feeders' ends, normally open:
                               |=FU-B= B (4 customers)
                               +=SW= 2 =FU-C= C (4 customers)
                                     +-L2- END              (for each of N and S)
+    A =NOP= C   (normally open: a load transfer inside the region)
 
     N-END =TIE= S-END
 
@@ -59,6 +60,7 @@ def _side(side: str, x: float) -> GridModel:
             device("SW", DeviceKind.SWITCH, "1", "2"),
             device("FU-C", DeviceKind.FUSE, "2", "C"),
             device("L2", DeviceKind.LINE, "2", "END"),
+            device("NOP", DeviceKind.SWITCH, "A", "C", normal_open=True, is_open=True),
         ],
         feeders=[Feeder(f"{substation} 1", substation, f"BR-{side}")],
         premises=[

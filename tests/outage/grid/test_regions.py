@@ -31,7 +31,7 @@ def test_a_regions_network_holds_its_substations_devices_sources_and_customers(
     with _session(regions_database) as session:
         network = load_network(session, read_regions(session, REGIONS).scope({2}))
     assert {ref for ref in network.links if ref != "TIE"} == {
-        f"{ref}-S" for ref in ("TX", "BR", "L1", "FU-A", "FU-B", "SW", "FU-C", "L2")
+        f"{ref}-S" for ref in ("TX", "BR", "L1", "FU-A", "FU-B", "SW", "FU-C", "L2", "NOP")
     }
     assert network.sources == {"S-SRC"}
     held = {account for found in network.accounts_at.values() for account in found}
@@ -60,6 +60,28 @@ def test_a_tie_is_in_the_network_of_both_its_regions(regions_database: str) -> N
         south = load_network(session, regions.scope({2}))
     assert "TIE" in north.links
     assert "TIE" in south.links
+
+
+def test_a_regions_own_normally_open_point_is_in_its_network_alone(
+    regions_database: str,
+) -> None:
+    with _session(regions_database) as session:
+        regions = read_regions(session, REGIONS)
+        north = load_network(session, regions.scope({1}))
+        nobodys = load_network(session, regions.scope({0}))
+    assert "NOP-N" in north.links
+    assert "NOP-S" not in north.links
+    assert not {"NOP-N", "NOP-S", "TIE"} & nobodys.links.keys()
+
+
+def test_a_regions_copy_follows_a_load_transfer_inside_it(regions_database: str) -> None:
+    live = LiveTopology(_scope(regions_database, {1}))
+    with _session(regions_database) as session:
+        live.get(session)
+    operate(regions_database, "FU-C-N", is_open=True)
+    operate(regions_database, "NOP-N", is_open=False)
+    with _session(regions_database) as session:
+        assert live.get(session).is_energized("N-C")
 
 
 def test_a_closed_tie_joins_its_regions_and_an_open_one_does_not(regions_database: str) -> None:

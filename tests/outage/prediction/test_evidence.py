@@ -6,15 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select, update
 
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
 from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
+from outage.grid.models import Customer, Feeder, Premise
+from outage.grid.regions import read_regions
+from outage.intake.enums import Channel, MatchMethod, ReportStatus
+from outage.intake.models import Report
 from outage.prediction.evidence import gather, refed_by_switching
 from outage.prediction.inference import EvidenceKind
 from tests.conftest import Credentials, issue_credentials, own_database
+from tests.outage.regions_grid import REGIONS
 
 WINDOW = timedelta(hours=4)
 
@@ -120,3 +126,34 @@ def test_a_customer_without_supply_now_is_not_back() -> None:
 
 def _later() -> str:
     return (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+
+
+def test_a_call_is_read_in_the_region_its_customer_is_in_now(regions_database: str) -> None:
+    """The call was placed on North's feeder; an import has since moved the premise to South's."""
+    now = datetime.now(UTC)
+    with session_scope(session_factory(regions_database)) as session:
+        feeder = {name: id_ for id_, name in session.execute(select(Feeder.id, Feeder.name))}
+        customer = session.scalars(select(Customer).where(Customer.account == "NA1")).one()
+        session.add(
+            Report(
+                ticket="T-MOVED",
+                channel=Channel.WEB,
+                status=ReportStatus.RECEIVED,
+                match_method=MatchMethod.ACCOUNT,
+                customer_id=customer.id,
+                premise_id=customer.premise_id,
+                feeder_id=feeder["North 1"],
+                received_at=now,
+            )
+        )
+        session.execute(
+            update(Premise)
+            .where(Premise.id == customer.premise_id)
+            .values(feeder_id=feeder["South 1"])
+        )
+    with session_factory(regions_database)() as session:
+        regions = read_regions(session, REGIONS)
+        south = gather(session, now=now, window=timedelta(hours=1), scope=regions.scope({2}))
+        north = gather(session, now=now, window=timedelta(hours=1), scope=regions.scope({1}))
+    assert "NA1" in {e.account for e in south.items}
+    assert "NA1" not in {e.account for e in north.items}
