@@ -5,6 +5,11 @@ region), taken with `pg_try_advisory_lock` on the connection it listens on. Post
 lets the lock go with that connection, so when an engine dies (or loses the database) a
 waiting engine takes its region at its next try, within its poll.
 
+An engine whose listening connection was lost may not know it yet (a connection killed, a
+network gone half-open) while another engine already took its region: each cycle first
+checks, in its own transaction, that the listening connection's backend still holds the
+locks (`Claims.still_held`), and claims again when it does not.
+
 A tie an operator closed joins regions into one electrical network (`outage.grid.regions`):
 the engine of the lowest of them works them all and takes their locks; an engine holding
 a higher one lets it go, and takes another free region or waits.
@@ -13,11 +18,26 @@ a higher one lets it go, and takes another free region or waits.
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from outage import locks
 from outage.grid.regions import Regions, closed_ties, read_regions
 from outage.grid.switching import versions
+
+_HELD = text(
+    "SELECT objid::bigint AS region, pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid = :space AND objsubid = 2"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+"""The engine region locks held now, and the backend holding each (`pg_try_advisory_lock`
+with two keys puts them in classid, objid, with objsubid 2)."""
+
+
+def holders(session: Session) -> dict[int, int]:
+    """Region -> the backend pid of the engine holding it now."""
+    rows = session.execute(_HELD, {"space": int(locks.LockSpace.ENGINE_REGION)})
+    return {int(region): int(pid) for region, pid in rows}
 
 
 class Claims:
@@ -26,6 +46,19 @@ class Claims:
     def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
         self.held: set[int] = set()
+        cursor.execute("SELECT pg_backend_pid()")
+        self.pid: int = cursor.fetchone()[0]
+        """The listening connection's backend: the holder of this engine's locks."""
+
+    def still_held(self, session: Session) -> bool:
+        """The listening connection's backend holds every region this engine works, read
+        on another connection: False once that connection died, even unnoticed here."""
+        held = holders(session)
+        return bool(self.held) and all(held.get(region) == self.pid for region in self.held)
+
+    def lost(self) -> None:
+        """The locks went with the connection: nothing is held, nothing to let go."""
+        self.held.clear()
 
     def take(self, region: int) -> bool:
         """True when the region is now this engine's (it may have held it already)."""
@@ -61,6 +94,11 @@ class Layouts:
         if self._read is None or self._read[0] != structure:
             self._read = (structure, read_regions(session, self._configured))
         return self._read[1]
+
+
+def unworked(session: Session, configured: Collection[int]) -> list[int]:
+    """The configured regions no engine holds now."""
+    return sorted(set(configured) - holders(session).keys())
 
 
 def claim(

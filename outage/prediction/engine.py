@@ -22,13 +22,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg2
-from sqlalchemy import or_, select
+from sqlalchemy import create_engine, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from grid_topology.topology import Topology
 from outage import clock, collector
-from outage.db import get_engine, session_factory
+from outage.db import session_factory
 from outage.grid.live import LiveTopology, shared_topology
 from outage.grid.models import Customer, Device
 from outage.grid.regions import Scope, closed_ties
@@ -49,7 +50,7 @@ from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.queries import ActiveIncident, active_incidents
 from outage.prediction.attached import AttachedEvidence
-from outage.prediction.claims import Claims, Layouts, claim, settle_now
+from outage.prediction.claims import Claims, Layouts, claim, settle_now, unworked
 from outage.prediction.evidence import EvidenceSet, gather, refed_by_switching
 from outage.prediction.hazards import open_hazard
 from outage.prediction.inference import (
@@ -158,9 +159,9 @@ class Engine:
                 closed_by_operators(session, now - self.window),
             )
             evidence.without_outages_of(refed)
-        active = [
+        active = self._on_network(
             i for i in active_incidents(session, scope=self.scope) if i.kind is IncidentKind.OUTAGE
-        ]
+        )
         done: set[int] = set()
         for apply in (self._apply_switching, self._apply_meters):
             done |= apply(session, evidence, [i for i in active if i.id not in done])
@@ -232,6 +233,23 @@ class Engine:
         self._ask_about_open(session, [d for d in doubtful if d not in new], placed, now)
         self.attached.stage(session, attached)
         return CycleResult(predictions=len(predictions), restored=len(done), **counts)
+
+    def _on_network(self, active: Iterable[ActiveIncident]) -> list[ActiveIncident]:
+        """The incidents whose device the network has. One it has not (an import retired
+        or moved it meanwhile) can be neither matched nor restored here: it is left as it
+        is, for a person, and the cycle goes on."""
+        links = self.topology.network.links
+        kept = []
+        for incident in active:
+            if incident.device is None or incident.device in links:
+                kept.append(incident)
+            else:
+                log.warning(
+                    "incident %s is on %s, which this engine's network does not have; left as is",
+                    incident.id,
+                    incident.device,
+                )
+        return kept
 
     def committed(self) -> None:
         """The last cycle's transaction committed: what it attached is attached (the owner
@@ -619,9 +637,8 @@ def run_forever(
         while not stop.is_set():
             connection: Any = None
             try:
-                connection = get_engine(database_url).raw_connection()
+                connection = listening_connection(database_url)
                 listener: Any = connection.driver_connection  # psycopg2's, for LISTEN
-                listener.autocommit = True
                 claims = Claims(listener.cursor())
                 while (home := runner.claim(claims, region, listener)) is not None:
                     runner.work(claims, home, listener, debounce_s)
@@ -633,6 +650,30 @@ def run_forever(
                     connection.invalidate()  # a listening session does not go back to the pool
     finally:
         runner.drop()
+
+
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+"""TCP keepalives of the listening connection, in seconds: a connection gone half-open (a
+network cut, the database host gone) is noticed within some 11 s, not the system's hours,
+and the engine claims its region again instead of waiting on a dead socket."""
+UNWORKED_EVERY_S = 60.0
+"""How often an engine looks for configured regions no engine works."""
+
+
+def listening_connection(database_url: str) -> Any:
+    """The engine's own connection, outside the pool, in autocommit: it LISTENs and holds
+    the region locks, so it lives as long as the engine works them."""
+    connection = create_engine(
+        database_url, connect_args=KEEPALIVES, poolclass=NullPool
+    ).raw_connection()
+    listener: Any = connection.driver_connection
+    listener.autocommit = True
+    return connection
 
 
 class _Runner:
@@ -648,6 +689,7 @@ class _Runner:
         self.stop = stop
         self.poll_s = poll_s
         self.engine: Engine | None = None
+        self._looked_for_unworked = -UNWORKED_EVERY_S
 
     def claim(self, claims: Claims, wanted: int | None, listener: Any) -> int | None:
         """Wait for a region to work; None when stopped."""
@@ -655,6 +697,7 @@ class _Runner:
             with self.sessions() as session:
                 regions = self.layouts.get(session)
                 home = claim(claims, regions, wanted, closed_ties(session, regions.ties))
+                self._look_for_unworked(session)
             if home is not None:
                 listener.cursor().execute(f"LISTEN {CHANNEL}")
                 return home
@@ -674,12 +717,29 @@ class _Runner:
                     listener.cursor().execute(f"UNLISTEN {CHANNEL}")
                     return
                 engine = self._engine_for(session, regions.scope(claims.held), claims.held)
-            _cycle(self.sessions, engine)
+                self._look_for_unworked(session)
+            if not cycle_if_held(self.sessions, engine, claims):
+                log.warning(
+                    "engine lost its lock on regions %s; claiming again", sorted(claims.held)
+                )
+                claims.lost()
+                return
             ready, _, _ = io_select.select([listener], [], [], self.poll_s)
             if ready:
                 time.sleep(debounce_s)  # let a burst of reports land in one cycle
                 listener.poll()
                 listener.notifies.clear()
+
+    def _look_for_unworked(self, session: Session) -> None:
+        """At most every minute, an error naming the configured regions no engine works:
+        their evidence waits, unread, until an engine takes them."""
+        configured = get_settings().engine_regions
+        if not configured or time.monotonic() - self._looked_for_unworked < UNWORKED_EVERY_S:
+            return
+        self._looked_for_unworked = time.monotonic()
+        missing = unworked(session, configured)
+        if missing:
+            log.error("no engine works regions %s: their evidence is not read", missing)
 
     def _engine_for(self, session: Session, scope: Scope | None, held: Collection[int]) -> Engine:
         if self.engine is None or self.engine.scope != scope:
@@ -696,13 +756,18 @@ class _Runner:
             gc.unfreeze()  # what the engine froze may be collected again once it is gone
 
 
-def _cycle(sessions: sessionmaker[Session], engine: Engine) -> None:
+def cycle_if_held(sessions: sessionmaker[Session], engine: Engine, claims: Claims) -> bool:
+    """One cycle, committed, if the engine still holds its regions when it begins; False,
+    writing nothing, when it does not: another engine may be working them already."""
     started = time.perf_counter()
     try:
         with sessions() as session, session.begin():
+            if not claims.still_held(session):
+                return False
             result = engine.run_cycle(session)
         engine.committed()
         if result.opened or result.merged or result.cancelled or result.restored:
             log.info("engine cycle: %s in %.2f s", result, time.perf_counter() - started)
     except Exception:
         log.exception("engine cycle failed; retrying on the next evidence")
+    return True

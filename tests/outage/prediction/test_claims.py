@@ -4,10 +4,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from outage.db import get_engine
+from outage.db import get_engine, session_factory
 from outage.grid.regions import Regions, Tie
-from outage.prediction.claims import Claims, claim, settle
+from outage.prediction.claims import Claims, claim, settle, unworked
 
 REGIONS = Regions(
     of_substation={10: 1, 20: 2}, substation_of_feeder={}, ties=(Tie("TIE", frozenset({1, 2})),)
@@ -83,3 +84,32 @@ def test_an_opened_tie_gives_back_the_region_it_had_joined(connect: Any) -> None
     assert settle(engine, REGIONS, 1, frozenset())
     assert engine.held == {1}
     assert claim(waiting, REGIONS, 2, frozenset()) == 2
+
+
+def test_an_engine_whose_listening_connection_was_killed_no_longer_holds_its_region(
+    connect: Any, fresh_database_url: str
+) -> None:
+    engine = connect()
+    claim(engine, REGIONS, 2, frozenset())
+    with session_factory(fresh_database_url)() as session:
+        assert engine.still_held(session)
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": engine.pid})
+        assert not engine.still_held(session)
+
+
+def test_an_engine_does_not_hold_a_region_another_engines_connection_holds(
+    connect: Any, fresh_database_url: str
+) -> None:
+    engine, other = connect(), connect()
+    claim(other, REGIONS, 2, frozenset())
+    engine.held.add(2)  # as if it had, before its connection died unnoticed
+    with session_factory(fresh_database_url)() as session:
+        assert not engine.still_held(session)
+
+
+def test_the_configured_regions_no_engine_holds_are_unworked(
+    connect: Any, fresh_database_url: str
+) -> None:
+    claim(connect(), REGIONS, 2, frozenset())
+    with session_factory(fresh_database_url)() as session:
+        assert unworked(session, {1: ["North"], 2: ["South"]}) == [1]

@@ -3,6 +3,7 @@ works its own region's evidence and incidents, a closed tie has one engine work 
 network, and a killed engine's region is taken over by a waiting one, with the incidents
 they would have had."""
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -13,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text
+import pytest
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from outage import locks
@@ -24,7 +26,8 @@ from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.intake.meter_batches import record_meter_events
 from outage.intake.schemas import MeterEventsIn
-from outage.prediction.engine import Engine, run_forever
+from outage.prediction.claims import Claims, claim
+from outage.prediction.engine import Engine, cycle_if_held, listening_connection, run_forever
 from tests.conftest import own_database
 from tests.faults.conftest import wait_for
 from tests.outage.regions_grid import REGIONS, accounts, meter, operate, two_region_grid
@@ -225,3 +228,65 @@ def test_a_killed_engines_region_is_taken_over_within_seconds_with_the_same_inci
                 process.terminate()
             process.join(timeout=10)
     assert taken_over_s < TAKEOVER_S
+
+
+def test_an_incident_whose_device_left_the_network_is_skipped_not_cancelled(
+    regions_database: str, engine_regions: None
+) -> None:
+    """An import retired its device: the region's cycles go on, and leave it to a person."""
+    url = regions_database
+    north = _engine(url, 1)
+    _gasp(url, accounts("N", "A")[:3])
+    _cycle(url, north)
+    with session_scope(session_factory(url)) as session:
+        session.execute(update(Device).where(Device.asset_ref == "FU-A-N").values(retired_in=1))
+    _gasp(url, accounts("N", "B")[:3])
+    _cycle(url, _engine(url, 1))
+    with _session(url) as session:
+        devices = set(
+            session.scalars(
+                select(Device.asset_ref)
+                .join(Incident, Incident.device_id == Device.id)
+                .where(Incident.status.in_(sorted(ACTIVE)))
+            )
+        )
+    assert "FU-A-N" in devices
+    assert "FU-B-N" in devices
+
+
+def test_a_cycle_after_the_engine_lost_its_regions_lock_writes_nothing(
+    regions_database: str, engine_regions: None
+) -> None:
+    """Its listening connection was killed: another engine may be working the region."""
+    url = regions_database
+    listener = listening_connection(url)
+    claims = Claims(listener.driver_connection.cursor())
+    with _session(url) as session:
+        claim(claims, read_regions(session, REGIONS), 1, frozenset())
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": claims.pid})
+    _gasp(url, accounts("N", "A")[:3])
+    try:
+        assert not cycle_if_held(session_factory(url), _engine(url, 1), claims)
+    finally:
+        listener.invalidate()
+    assert _incidents(url) == []
+
+
+def test_the_listening_connection_keeps_tcp_alive(regions_database: str) -> None:
+    listener = listening_connection(regions_database)
+    try:
+        dsn = listener.driver_connection.get_dsn_parameters()
+    finally:
+        listener.invalidate()
+    assert dsn["keepalives"] == "1"
+    assert int(dsn["keepalives_idle"]) <= 10
+
+
+def test_an_engine_names_the_regions_no_engine_works(
+    regions_database: str, engine_regions: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.ERROR, logger="outage.prediction.engine"),
+        _engine_thread(regions_database, 1),
+    ):
+        assert wait_for(lambda: "no engine works regions [2]" in caplog.text, 10)
