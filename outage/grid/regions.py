@@ -5,7 +5,8 @@ A region is what the rest of the service already calls one, a substation's area,
 holds every substation not named and whatever is on no feeder and no substation (a
 report placed nowhere on the network). Everything else is in the region of its home
 substation: a device in its feeder's (its own substation's when it is on no feeder), a
-premise and a report in their feeder's, an incident in its feeder's or its device's.
+premise in its feeder's, a report in its customer's premise's (else its own feeder's), an
+incident in its device's (else its premise's, else its own feeder's), where they are now.
 
 The import finds a device's feeder by tracing from the feeder heads through closed devices,
 so a device open in the imported model (every normally-open point) and whatever lies dead
@@ -206,7 +207,9 @@ def _node_regions(
     session: Session, regions: Regions, unhomed: Sequence[_Unhomed]
 ) -> dict[int, frozenset[int]]:
     """Node id -> the regions beside it: of the devices with a home that end there, and,
-    for a node only these devices reach, of the nearest such node through them."""
+    for a node only these devices reach, of the nearest such node through them: first
+    through normally-closed ones alone, so a dead section next to a tie takes the region of
+    the device it was cut off by, not of the tie's far side."""
     skipped = [device.id for device in unhomed]
     nodes = sorted({end for device in unhomed for end in device.ends})
     home = func.coalesce(Feeder.substation_id, Device.substation_id)
@@ -226,8 +229,17 @@ def _node_regions(
         for node, substation in rows:
             at.setdefault(node, set()).add(regions.of_substation.get(substation, 0))
     found = {node: frozenset(found) for node, found in at.items()}
+    closed = [device for device in unhomed if not device.normal_open]
+    _spread(found, closed)  # a section dead at import, from the device opened into it
+    _spread(found, unhomed)  # what only a normally-open point reaches, from its far side
+    return found
+
+
+def _spread(found: dict[int, frozenset[int]], through: Sequence[_Unhomed]) -> None:
+    """Give nodes without regions those of the nearest nodes with some, through these
+    devices, level by level."""
     beside: dict[int, list[int]] = {}
-    for device in unhomed:
+    for device in through:
         a, b = device.ends
         beside.setdefault(a, []).append(b)
         beside.setdefault(b, []).append(a)
@@ -240,7 +252,6 @@ def _node_regions(
                     reached.setdefault(other, set()).update(found[node])
         found.update({node: frozenset(regions_) for node, regions_ in reached.items()})
         frontier = list(reached)
-    return found
 
 
 def closed_ties(session: Session, ties: Iterable[Tie]) -> frozenset[str]:

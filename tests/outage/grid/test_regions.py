@@ -3,10 +3,12 @@ region's network holds, the tie between them, and a region's copy following swit
 
 from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from outage.db import session_factory
+from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
+from outage.grid.models import Device
 from outage.grid.regions import Scope, Tie, closed_ties, read_regions, unknown_substations
 from outage.grid.service import load_network
 from tests.outage.regions_grid import REGIONS, accounts, operate
@@ -72,6 +74,22 @@ def test_a_regions_own_normally_open_point_is_in_its_network_alone(
     assert "NOP-N" in north.links
     assert "NOP-S" not in north.links
     assert not {"NOP-N", "NOP-S", "TIE"} & nobodys.links.keys()
+
+
+def test_a_section_dead_at_import_is_in_the_region_of_the_device_that_cut_it_off(
+    regions_database: str,
+) -> None:
+    """SW-N was open in the imported model: the import found no feeder beyond it."""
+    dead = ("SW-N", "FU-C-N", "L2-N")
+    with session_scope(session_factory(regions_database)) as session:
+        session.execute(update(Device).where(Device.asset_ref.in_(dead)).values(feeder_id=None))
+    with _session(regions_database) as session:
+        regions = read_regions(session, REGIONS)
+        north = load_network(session, regions.scope({1}))
+        nobodys = load_network(session, regions.scope({0}))
+    assert set(dead) <= north.links.keys()
+    assert not set(dead) & nobodys.links.keys()
+    assert regions.ties == (Tie("TIE", frozenset({1, 2})),)
 
 
 def test_a_regions_copy_follows_a_load_transfer_inside_it(regions_database: str) -> None:

@@ -46,16 +46,9 @@ def test_active_single_service_incident_names_the_customers_account(
     assert found.device is None
 
 
-def _open_on(url: str, device: str) -> int:
+def _open_on(url: str, device: str, open_on: OpenOn) -> int:
     with session_scope(session_factory(url)) as session:
-        return open_incident(
-            session,
-            device_asset_ref=device,
-            confidence=1.0,
-            customers_affected=4,
-            started_at=datetime.now(UTC),
-            reason="test",
-        )
+        return open_on(session, device)
 
 
 def _active_in(url: str, held: set[int]) -> set[int]:
@@ -65,17 +58,19 @@ def _active_in(url: str, held: set[int]) -> set[int]:
 
 
 def test_an_incident_on_a_tie_is_its_joined_regions_and_its_lower_regions(
-    regions_database: str,
+    regions_database: str, open_on: OpenOn
 ) -> None:
-    on_tie = _open_on(regions_database, "TIE")
+    on_tie = _open_on(regions_database, "TIE", open_on)
     assert on_tie in _active_in(regions_database, {1, 2})
     assert on_tie in _active_in(regions_database, {1})
     assert on_tie not in _active_in(regions_database, {2}) | _active_in(regions_database, {0})
 
 
-def test_an_incident_is_in_the_region_its_device_is_in_now(regions_database: str) -> None:
+def test_an_incident_is_in_the_region_its_device_is_in_now(
+    regions_database: str, open_on: OpenOn
+) -> None:
     """A GIS import moved the lateral to the other region's feeder after it was placed."""
-    moved = _open_on(regions_database, "FU-A-N")
+    moved = _open_on(regions_database, "FU-A-N", open_on)
     with session_scope(session_factory(regions_database)) as session:
         session.execute(
             update(Device)
