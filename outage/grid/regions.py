@@ -59,7 +59,7 @@ class Scope:
     """Devices on no feeder and no substation whose sides make them its regions'."""
     placed: frozenset[int] = frozenset()
     """With region 0: every device on no feeder and no substation whose sides give it a
-    home (in another region, or its own), none of the rest region 0 holds."""
+    home; region 0 holds the others of those, whose sides lead to none."""
 
     def holds_feeder(self, feeder_id: IdColumn) -> ColumnElement[bool]:
         """A premise's, a report's: in by its feeder."""
