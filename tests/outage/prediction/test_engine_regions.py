@@ -264,6 +264,7 @@ def test_a_cycle_after_the_engine_lost_its_regions_lock_writes_nothing(
     with _session(url) as session:
         claim(claims, read_regions(session, REGIONS), 1, frozenset())
         session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": claims.pid})
+    assert wait_for(lambda: 1 not in _holders(url), 5)
     _gasp(url, accounts("N", "A")[:3])
     try:
         assert not cycle_if_held(session_factory(url), _engine(url, 1), claims)
