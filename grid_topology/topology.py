@@ -392,7 +392,7 @@ class Topology:
     def _in_tree(self, vertex: int | None) -> bool:
         if vertex is None or vertex >= len(self._parent):
             return False
-        return vertex == _ROOT or self._parent[vertex] >= 0
+        return vertex == _ROOT or bool(self._parent[vertex] >= 0)
 
     def _parent_of(self, vertex: int) -> int:
         return int(self._parent[vertex]) if vertex < len(self._parent) else -1

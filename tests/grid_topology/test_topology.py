@@ -6,6 +6,7 @@ S =B1= n1 -L1- n2 =F1= n3 -T1- n4 (A1, A2)
 n4 -TIE (normally open)- n7
 """
 
+import json
 import random
 
 import pytest
@@ -46,6 +47,18 @@ def test_fuse_supplies_only_its_transformer(feeder: Network) -> None:
     trace = Topology(feeder).downstream("F1")
     assert trace.accounts == {"A1", "A2"}
     assert trace.nodes == {"n3", "n4"}
+
+
+def test_answers_are_plain_python_values_that_json_can_hold(feeder: Network) -> None:
+    topology = Topology(feeder.switched(open_=["F2"]))
+    answers = [
+        topology.is_energized("n4"),
+        topology.is_energized("n7"),
+        topology.is_device_energized("T2"),
+        *topology.customer_counts().values(),
+    ]
+    assert json.loads(json.dumps(answers)) == answers
+    assert answers[:3] == [True, False, False]
 
 
 def test_downstream_lists_open_tie_on_the_boundary(feeder: Network) -> None:
