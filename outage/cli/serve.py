@@ -21,6 +21,7 @@ from outage.care.owners import missing_teams
 from outage.cli.common import resolve_database_url
 from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory, session_scope
+from outage.grid.live import shared_topology
 from outage.grid.regions import unknown_substations
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
@@ -182,17 +183,20 @@ def _prediction_engine(database_url: str, settings: Settings, region: int | None
 
 @contextmanager
 def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
-    """Notification delivery workers and the periodic jobs, stopped when the server stops."""
+    """Notification delivery workers and the periodic jobs, stopped when the server stops.
+    They follow the process's one copy of the network, as the engine and the API do: on a
+    utility of a million customers a copy each would cost gigabytes."""
     stop = threading.Event()
     workers = run_workers(database_url, settings, settings.notify_workers, stop)
     sessions = session_factory(database_url)
+    live = shared_topology(database_url)
     jobs = [
         notification_jobs(sessions, settings),
         care_jobs(sessions, settings),
-        dispatch_jobs(sessions, settings),
+        dispatch_jobs(sessions, settings, live),
         privacy_jobs(sessions, settings),
         order_jobs(sessions, settings),
-        restoration_jobs(sessions, settings),
+        restoration_jobs(sessions, settings, live),
         intake_jobs(sessions, settings),
         ledger_jobs(sessions, settings),
     ]

@@ -25,12 +25,18 @@ JOB_ID = "dispatch-replan"
 
 
 class Replanner:
-    """The job's state: the sessions and its own copy of the network (loaded when needed)."""
+    """The job's state: the sessions and the network it follows (the process's, when given;
+    else a copy of its own, loaded when needed)."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        live: LiveTopology | None = None,
+    ) -> None:
         self.sessions = sessions
         self.config = PlanSettings.from_settings(settings)
-        self.topology = LiveTopology()
+        self.topology = live or LiveTopology()
 
     def __call__(self) -> int | None:
         """One run: the new plan's id, or None when nothing needed one."""
@@ -46,12 +52,14 @@ class Replanner:
         return plan_id
 
 
-def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
+def jobs(
+    sessions: sessionmaker[Session], settings: Settings, live: LiveTopology | None = None
+) -> Job:
     """The re-planning job; one run at a time, a late run skipped rather than stacked."""
 
     def register(scheduler: BackgroundScheduler) -> None:
         scheduler.add_job(
-            Replanner(sessions, settings),
+            Replanner(sessions, settings, live),
             "interval",
             seconds=settings.dispatch_replan_s.total_seconds(),
             id=JOB_ID,

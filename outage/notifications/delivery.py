@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outage.clock import Clock
 from outage.db import session_factory, session_scope
-from outage.grid.live import LiveTopology
+from outage.grid.live import shared_topology
 from outage.incidents.models import Incident
 from outage.notifications.channels import DeliveryFailed, Gateways, Outgoing
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
@@ -293,12 +293,13 @@ class Worker:
 def run_workers(
     database_url: str, settings: Settings, count: int, stop: threading.Event
 ) -> list[threading.Thread]:
-    """Start `count` worker threads sharing one network; they stop when `stop` is set.
+    """Start `count` worker threads sharing the process's network (`shared_topology`);
+    they stop when `stop` is set.
 
     The network is loaded first, so the first outage is not kept waiting for it.
     """
     sessions = session_factory(database_url)
-    fanout = Fanout(settings, LiveTopology())
+    fanout = Fanout(settings, shared_topology(database_url))
     if count:
         with sessions() as session:
             fanout.topology.get(session)

@@ -26,9 +26,12 @@ NORMAL_EVERY_S = 60.0
 """How often repaired incidents are looked at for their return to normal."""
 
 
-def jobs(sessions: sessionmaker[Session], settings: Settings) -> Job:
-    """Self-healing when on, and the return-to-normal drafts after repairs."""
-    live = LiveTopology()
+def jobs(
+    sessions: sessionmaker[Session], settings: Settings, live: LiveTopology | None = None
+) -> Job:
+    """Self-healing when on, and the return-to-normal drafts after repairs, on the network
+    given (the process's), else on a copy of their own."""
+    live = live or LiveTopology()
     scada = adapter_for(settings.scada_command_url)
 
     def self_heal(session: Session, now: datetime) -> int:
