@@ -239,21 +239,38 @@ def _act(session: Session, work: Work, patch: IncidentPatch) -> bool:
     return True
 
 
+def _free(session: Session, works: Mapping[int, Work]) -> dict[int, Work]:
+    """The works whose incidents nobody else is changing now, locked for this plan's
+    writes. One being changed (by the engine's cycle) gets its assignment and ETR from the
+    next plan: waiting for it while holding the others deadlocks with a cycle that locks
+    them in another order."""
+    free = set(
+        session.scalars(
+            select(Incident.id)
+            .where(Incident.id.in_(list(works)))
+            .order_by(Incident.id)
+            .with_for_update(skip_locked=True, key_share=True)
+        )
+    )
+    return {i: w for i, w in works.items() if i in free}
+
+
 def _write_assignments(
     session: Session, works: Mapping[int, Work], result: dispatch.Plan, plan_id: int
 ) -> None:
     reason = f"dispatch plan {plan_id}"
     for crew_id, visit in result.visits():
-        work = works[visit.job_id]
-        if work.crew_id != crew_id and work.status in ASSIGNABLE:
+        work = works.get(visit.job_id)
+        if work is not None and work.crew_id != crew_id and work.status in ASSIGNABLE:
             patch = IncidentPatch(
                 action=Action.ASSIGN, crew_id=crew_id, expected_version=work.version, reason=reason
             )
             _act(session, work, patch)
     for left in result.unassigned:
-        work = works[left.job_id]
+        work = works.get(left.job_id)
         if (
-            work.crew_id is not None
+            work is not None
+            and work.crew_id is not None
             and work.assigned_by_planner
             and work.status is IncidentStatus.DISPATCHED
         ):
@@ -539,11 +556,14 @@ def _plan_locked(
         storm=storm,
         priorities=config.priorities,
     )
-    _write_assignments(session, works, result, plan_id)
+    free = _free(session, works)
+    _write_assignments(session, free, result, plan_id)
     if declared is not None:
         declared = _write_storm_times(session, works, etrs, now)
     for job_id, etr in etrs.items():
-        work = works[job_id]
+        work = free.get(job_id)
+        if work is None:
+            continue
         phase = declared.phase_of(work.region) if declared is not None else StormPhase.JOB
         if phase is StormPhase.JOB:
             _write_etr(session, work, etr, now)

@@ -66,6 +66,27 @@ def test_crews_off_shift_get_nothing(
     assert incident_row(crews_database, incident).crew_id is None
 
 
+def test_an_incident_being_changed_gets_its_estimate_from_the_next_plan(
+    crews_database: str,
+    topology: Topology,
+    places: Places,
+    new_crew: Callable[..., int],
+    new_incident: Callable[..., int],
+) -> None:
+    new_crew("lines", places.location[places.fuses[0]])
+    busy, free = new_incident(places.fuses[0]), new_incident(places.fuses[2])
+    with session_factory(crews_database)() as changing:
+        changing.execute(
+            select(Incident.id).where(Incident.id == busy).with_for_update(key_share=True)
+        )
+        plan_now(crews_database, topology)
+        changing.rollback()
+    assert incident_row(crews_database, busy).etr is None
+    assert incident_row(crews_database, free).etr is not None
+    plan_now(crews_database, topology)
+    assert incident_row(crews_database, busy).etr is not None
+
+
 def test_a_crew_starting_soon_gets_work_from_its_shift_start(
     crews_database: str,
     topology: Topology,
