@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -35,6 +36,8 @@ from tests.outage.regions_grid import REGIONS, accounts, meter, operate, two_reg
 WINDOW = timedelta(hours=4)
 POLL_S = 0.2
 """How often a test's waiting engine tries for its region."""
+ROOT = Path(__file__).resolve().parents[3]
+"""The repository: where a spawned engine finds this module."""
 TAKEOVER_S = 5.0
 """Within this a waiting engine works the region of one killed."""
 
@@ -198,9 +201,13 @@ def _holder_names(url: str) -> dict[int, str]:
 
 
 def test_a_killed_engines_region_is_taken_over_within_seconds_with_the_same_incidents(
-    regions_database: str, engine_regions: None, database_url: str
+    regions_database: str,
+    engine_regions: None,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = regions_database
+    monkeypatch.syspath_prepend(ROOT)  # spawned engines import their target from this module
     spawn = multiprocessing.get_context("spawn")
     engines = {
         name: spawn.Process(
