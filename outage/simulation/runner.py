@@ -18,6 +18,7 @@ them and the customer-minutes they were spared.
 """
 
 import asyncio
+import bisect
 import contextlib
 import time
 from collections.abc import Callable
@@ -249,7 +250,7 @@ class StormRunner:
         while i < len(items):
             if not await self._sleep_until(start_s + items[i].time_s):
                 return
-            self.state.started = sum(1 for s in fault_starts if start_s + s <= self._now_s()) + (
+            self.state.started = bisect.bisect_right(fault_starts, self._now_s() - start_s) + (
                 len(self.state.faults) - len(storm.faults)
             )
             item = items[i]
