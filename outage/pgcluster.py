@@ -221,6 +221,27 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
     is left alone. `fast=True` turns off fsync and friends; use it only for test
     clusters whose data may be lost on a crash. It takes effect when the server starts.
     """
+    with _prepared(data_dir) as (layout, bindir, runner):
+        port = _port(layout)
+        if not layout.initialised:
+            _initdb(layout, bindir, runner, fast=fast)
+        status = _server_status(layout)
+        if status is None:
+            _start(layout, bindir, runner, port, fast=fast)
+            status = _server_status(layout)
+            if status is None:
+                raise ClusterError(
+                    f"PostgreSQL reported a start but is not running.{_log_tail(layout)}"
+                )
+        port, sockdir = status
+        _ensure_database(sockdir, port)
+        return _url(sockdir, port)
+
+
+@contextlib.contextmanager
+def _prepared(data_dir: Path) -> Iterator[tuple[_Layout, Path, _RunAs]]:
+    """The cluster's layout, binaries and user, its directory made and locked: what
+    creating or starting a cluster (primary or standby) begins with."""
     layout = _Layout(Path(data_dir).expanduser().resolve())
     _check_socket_path(layout.run)
     bindir = find_pg_bindir()
@@ -228,20 +249,7 @@ def ensure_running(data_dir: Path, *, fast: bool = False) -> str:
     with _permission_errors(layout):
         _make_data_dir(layout.root, runner)
         with _locked(layout):
-            port = _port(layout)
-            if not layout.initialised:
-                _initdb(layout, bindir, runner, fast=fast)
-            status = _server_status(layout)
-            if status is None:
-                _start(layout, bindir, runner, port, fast=fast)
-                status = _server_status(layout)
-                if status is None:
-                    raise ClusterError(
-                        f"PostgreSQL reported a start but is not running.{_log_tail(layout)}"
-                    )
-            port, sockdir = status
-            _ensure_database(sockdir, port)
-            return _url(sockdir, port)
+            yield layout, bindir, runner
 
 
 def stop(data_dir: Path) -> bool:
@@ -299,46 +307,40 @@ def start_standby(primary_url: str, data_dir: Path) -> str:
     cluster like the primary, with its own port and socket: `stop(data_dir)` stops it.
     """
     sockdir, port, database = _socket_of(primary_url)
-    layout = _Layout(Path(data_dir).expanduser().resolve())
-    _check_socket_path(layout.run)
-    bindir = find_pg_bindir()
-    runner = _RunAs.detect()
-    with _permission_errors(layout):
-        _make_data_dir(layout.root, runner)
-        with _locked(layout):
-            if layout.pgdata.exists():
-                raise ClusterError(f"{layout.pgdata} exists: a standby is made afresh")
-            _allow_replication(sockdir, port)
-            res = runner.run(
-                [
-                    bindir / "pg_basebackup",
-                    "-D",
-                    layout.pgdata,
-                    "-R",
-                    "-X",
-                    "stream",
-                    "-c",
-                    "fast",
-                    "-h",
-                    sockdir,
-                    "-p",
-                    str(port),
-                    "-U",
-                    ROLE,
-                    "--no-sync",
-                ],
-                cwd=layout.root,
-            )
-            if res.returncode != 0:
-                shutil.rmtree(layout.pgdata, ignore_errors=True)
-                raise ClusterError(f"pg_basebackup failed: {(res.stderr or res.stdout).strip()}")
-            standby_port = _port(layout)
-            _start(layout, bindir, runner, standby_port, fast=True)
-            status = _server_status(layout)
-            if status is None:
-                raise ClusterError(f"the standby is not running.{_log_tail(layout)}")
-            _wait_in_recovery(status[1], status[0])
-            return _url(status[1], status[0], database)
+    with _prepared(data_dir) as (layout, bindir, runner):
+        if layout.pgdata.exists():
+            raise ClusterError(f"{layout.pgdata} exists: a standby is made afresh")
+        _allow_replication(sockdir, port)
+        res = runner.run(
+            [
+                bindir / "pg_basebackup",
+                "-D",
+                layout.pgdata,
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+                "-h",
+                sockdir,
+                "-p",
+                str(port),
+                "-U",
+                ROLE,
+                "--no-sync",
+            ],
+            cwd=layout.root,
+        )
+        if res.returncode != 0:
+            shutil.rmtree(layout.pgdata, ignore_errors=True)
+            raise ClusterError(f"pg_basebackup failed: {(res.stderr or res.stdout).strip()}")
+        standby_port = _port(layout)
+        _start(layout, bindir, runner, standby_port, fast=True)
+        status = _server_status(layout)
+        if status is None:
+            raise ClusterError(f"the standby is not running.{_log_tail(layout)}")
+        _wait_in_recovery(status[1], status[0])
+        return _url(status[1], status[0], database)
 
 
 def _socket_of(url: str) -> tuple[Path, int, str]:
