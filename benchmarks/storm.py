@@ -49,7 +49,7 @@ from sqlalchemy import text
 from benchmarks import scale
 from benchmarks.harness import percentile, running_engine, running_server
 from grid_topology.geojson import read_grid
-from outage.cli.demo import DemoAccess, stage_access
+from outage.cli.demo import DemoAccess, stage_access, staged_environment
 from outage.clock import Clock
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.bulk import bulk_save_grid
@@ -88,17 +88,6 @@ class MapLoad:
     requests: int
     errors: int
     latencies_s: list[float]
-
-
-def _environment(sink_url: str, dates: Clock) -> dict[str, str]:
-    return {
-        "OUTAGE_NOTIFY_SMS_URL": sink_url,
-        "OUTAGE_NOTIFY_QUIET_HOURS": "00:00-00:00",
-        "OUTAGE_RATE_LIMIT_PER_IP": "1000000/minute",
-        "OUTAGE_DISPATCH_REPLAN_S": "5",
-        "OUTAGE_DISPATCH_TIME_LIMIT_S": "2",
-        **dates.environment(),
-    }
 
 
 def _view_map(base_url: str, stop: Any, results: Any) -> None:
@@ -309,7 +298,7 @@ def run(
     try:
         stage = _stage(url, quick, customers or (QUICK_CUSTOMERS if quick else CUSTOMERS), progress)
         with running_sink() as sink:
-            environment = _environment(sink.apprise_url("sms"), stage.dates)
+            environment = staged_environment(sink.apprise_url("sms"), stage.dates)
             progress("storm: engine start", 0, 1)
             with (
                 running_engine(url, role_environment=environment) as engine,

@@ -640,7 +640,7 @@ def run_forever(
                 connection = listening_connection(database_url)
                 listener: Any = connection.driver_connection  # psycopg2's, for LISTEN
                 claims = Claims(listener.cursor())
-                while (home := runner.claim(claims, region, listener)) is not None:
+                while (home := runner.await_region(claims, region, listener)) is not None:
                     runner.work(claims, home, listener, debounce_s)
             except (psycopg2.Error, DBAPIError):
                 log.warning("engine lost the database; reconnecting in %s s", reconnect_s)
@@ -691,7 +691,7 @@ class _Runner:
         self.engine: Engine | None = None
         self._looked_for_unworked = -UNWORKED_EVERY_S
 
-    def claim(self, claims: Claims, wanted: int | None, listener: Any) -> int | None:
+    def await_region(self, claims: Claims, wanted: int | None, listener: Any) -> int | None:
         """Wait for a region to work; None when stopped."""
         while not self.stop.is_set():
             with self.sessions() as session:
