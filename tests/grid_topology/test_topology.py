@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grid_topology.model import DeviceKind, GridModel
-from grid_topology.topology import Link, Network, NetworkEdit, Topology
+from grid_topology.topology import WHOLE_TREE_SHARE, Link, Network, NetworkEdit, Topology
 from tests.grid_topology.edits import answers, applied, random_edit
 
 K = DeviceKind
@@ -69,6 +69,7 @@ def test_chains_of_many_nodes_at_once_are_each_node_s_chain(sample_grid: GridMod
     topology = Topology(Network.from_model(sample_grid)).switched({"MV3.101 Switch 42": True})
     links = topology.network.links.values()
     nodes = sorted({n for link in links for n in (link.from_node, link.to_node)})
+    assert len(nodes) * WHOLE_TREE_SHARE > len(topology._parent)  # one pass over the levels
     assert topology.protective_chains(nodes) == {n: topology.protective_chain(n) for n in nodes}
 
 
@@ -280,3 +281,10 @@ def test_edited_answers_like_a_rebuild_on_the_sample_grid(sample_grid: GridModel
 def test_accounts_below_are_the_downstream_trace_s(feeder: Network, asset_ref: str) -> None:
     topology = Topology(feeder).switched({"F2": True})
     assert topology.accounts_below(asset_ref) == topology.downstream(asset_ref).accounts
+
+
+def test_chains_of_a_few_nodes_walked_up_are_each_node_s_chain(sample_grid: GridModel) -> None:
+    topology = Topology(Network.from_model(sample_grid)).switched({"MV3.101 Switch 42": True})
+    nodes = sorted(topology.network.accounts_at)[::97]
+    assert len(nodes) * WHOLE_TREE_SHARE < len(topology._parent)  # walked, not a whole pass
+    assert topology.protective_chains(nodes) == {n: topology.protective_chain(n) for n in nodes}
