@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from enum import StrEnum
 from html import escape
 from typing import Annotated, Any
@@ -46,6 +47,30 @@ class Role(StrEnum):
     api = "api"
     engine = "engine"
     all = "all"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What one `outage serve` process runs."""
+
+    http: bool
+    """The HTTP API and pages."""
+    mail: bool
+    """The e-mail receiver: one per utility, so only in the process that runs it all."""
+    engine: bool
+    jobs: bool
+    """The notification delivery workers and the periodic jobs (the planner among them)."""
+
+
+def parts(role: Role, jobs: bool) -> Parts:
+    """The parts of a role. `jobs=False` leaves the jobs to other processes: an engine of a
+    region then holds only its region's network, not the whole one the jobs follow."""
+    return Parts(
+        http=role is not Role.engine,
+        mail=role is Role.all,
+        engine=role is not Role.api,
+        jobs=jobs and role is not Role.api,
+    )
 
 
 def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
@@ -248,6 +273,13 @@ def serve(
             help="The engine's region (`engine_regions`); without it, the first free one",
         ),
     ] = None,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            help="Run the notification workers and periodic jobs beside the engine "
+            "(--no-jobs: another process runs them)"
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP API and pages, the e-mail receiver and the prediction engine."""
     settings = get_settings()
@@ -255,10 +287,14 @@ def serve(
     run_migrations(database_url)
     _check_teams(database_url, settings)
     _check_regions(database_url, settings, region)
-    if role is Role.engine:
+    run = parts(role, jobs)
+    background: AbstractContextManager[None] = (
+        _background_work(database_url, settings) if run.jobs else nullcontext()
+    )
+    if not run.http:
         stop = threading.Event()
         try:
-            with _background_work(database_url, settings):
+            with background:
                 run_forever(
                     database_url, window=settings.incident_window_hours, region=region, stop=stop
                 )
@@ -266,13 +302,10 @@ def serve(
             stop.set()
         return
     mail: AbstractContextManager[str | None] = (
-        _mail_receiver(database_url, settings) if role is Role.all else nullcontext()
+        _mail_receiver(database_url, settings) if run.mail else nullcontext()
     )
     engine: AbstractContextManager[None] = (
-        _prediction_engine(database_url, settings, region) if role is Role.all else nullcontext()
-    )
-    background: AbstractContextManager[None] = (
-        _background_work(database_url, settings) if role is Role.all else nullcontext()
+        _prediction_engine(database_url, settings, region) if run.engine else nullcontext()
     )
     with mail, engine, background:
         _run(database_url, host or settings.host, port or settings.port, workers)

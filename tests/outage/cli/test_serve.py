@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from outage.app import create_app
 from outage.cli import app
-from outage.cli.serve import server_config
+from outage.cli.serve import Parts, Role, parts, server_config
 from outage.settings import Settings, get_settings
 
 UNPLACEABLE = {"address": "behind the big banyan tree near the market"}
@@ -97,3 +97,19 @@ def test_engine_regions_naming_a_substation_we_do_not_have_are_refused(
     refused = CliRunner().invoke(app, ["serve", "--role", "engine", "--region", "1"])
     assert refused.exit_code == 2
     assert "Atlantis" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("role", "jobs", "expected"),
+    [
+        (Role.all, True, Parts(http=True, mail=True, engine=True, jobs=True)),
+        (Role.api, True, Parts(http=True, mail=False, engine=False, jobs=False)),
+        (Role.engine, True, Parts(http=False, mail=False, engine=True, jobs=True)),
+        (Role.engine, False, Parts(http=False, mail=False, engine=True, jobs=False)),
+        (Role.all, False, Parts(http=True, mail=True, engine=True, jobs=False)),
+    ],
+)
+def test_a_role_runs_its_parts_and_no_jobs_leaves_them_to_other_processes(
+    role: Role, jobs: bool, expected: Parts
+) -> None:
+    assert parts(role, jobs) == expected
