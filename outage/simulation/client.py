@@ -93,6 +93,10 @@ class StormClient:
             timeout=retry.timeout_s,
             limits=httpx.Limits(max_connections=concurrency),
         )
+        self._slots = asyncio.Semaphore(concurrency)
+        """Requests beyond the pool's connections wait here, not in the pool: its queue costs
+        time in its length for every request, and a storm the server cannot keep up with
+        queues thousands."""
 
     async def __aenter__(self) -> Self:
         return self
@@ -132,9 +136,10 @@ class StormClient:
             started = time.perf_counter()
             wait = delay
             try:
-                response = await self._http.request(
-                    method, path, json=json, headers=headers, params=params
-                )
+                async with self._slots:
+                    response = await self._http.request(
+                        method, path, json=json, headers=headers, params=params
+                    )
             except httpx.TransportError:
                 status = None
             else:
