@@ -38,10 +38,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from outage.grid.models import Device, Feeder, Substation
+from outage.grid.models import Customer, Device, Feeder, Premise, Substation
 
 IdColumn = SQLColumnExpression[int | None]
 """A column (or expression) of substation or feeder ids."""
+
+UNPLACED = 0
+"""The substation key of a row with no home substation (a report placed nowhere, a premise
+on no feeder): no substation has id 0, and the key must never be NULL, which a table
+distributed by it (Citus) cannot route."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,13 @@ class Scope:
 
     def _homeless(self) -> ColumnElement[bool]:
         return true() if self.homeless else false()
+
+    @property
+    def keys(self) -> list[int]:
+        """The substation keys of the rows its evidence may be in: its substations', and the
+        unplaced, since a report an agent placed later, or one of a premise on no feeder,
+        keeps key 0 (a key never changes)."""
+        return sorted({UNPLACED, *self.substations})
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,32 @@ class Regions:
                     group |= tie.regions
                     grown = True
         return frozenset(group)
+
+
+def substations_of_premises(session: Session, premise_ids: Collection[int]) -> dict[int, int]:
+    """Premise id -> the substation key of a row written for it now: its feeder's substation,
+    else `UNPLACED`."""
+    if not premise_ids:
+        return {}
+    rows = session.execute(
+        select(Premise.id, func.coalesce(Feeder.substation_id, UNPLACED))
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
+        .where(Premise.id.in_(sorted(premise_ids)))
+    )
+    return {premise_id: substation_id for premise_id, substation_id in rows}
+
+
+def substations_of_customers(session: Session, customer_ids: Collection[int]) -> dict[int, int]:
+    """Customer id -> the substation key of a row written for it now (its premise's)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, func.coalesce(Feeder.substation_id, UNPLACED))
+        .join(Premise, Premise.id == Customer.premise_id)
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
+        .where(Customer.id.in_(sorted(customer_ids)))
+    )
+    return {customer_id: substation_id for customer_id, substation_id in rows}
 
 
 def unknown_substations(session: Session, configured: Mapping[int, Sequence[str]]) -> list[str]:

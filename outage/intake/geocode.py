@@ -63,6 +63,8 @@ class Place:
     feeder_id: int | None
     feeder_name: str | None
     customer_id: int | None = None
+    substation_id: int | None = None
+    """The feeder's substation: the key of the report filed here."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ def _places(condition: ColumnElement[bool], *extra: ColumnElement[Any]) -> Selec
             Feeder.id,
             Feeder.name,
             Customer.id,
+            Feeder.substation_id,
             *extra,
         )
         .outerjoin(Customer, Customer.premise_id == Premise.id)
@@ -228,6 +231,7 @@ def _by_gps(session: Session, clues: Clues, settings: Settings, claim: bool) -> 
             Device.asset_ref,
             Feeder.id.label("feeder_id"),
             Feeder.name,
+            func.coalesce(Feeder.substation_id, Device.substation_id).label("substation_id"),
             func.ST_DistanceSphere(Device.geom, point).label("metres"),
         )
         .outerjoin(Feeder, Feeder.id == Device.feeder_id)
@@ -243,6 +247,7 @@ def _by_gps(session: Session, clues: Clues, settings: Settings, claim: bool) -> 
             transformer.asset_ref,
             transformer.feeder_id,
             transformer.name,
+            substation_id=transformer.substation_id,
         )
         closeness = 1 - transformer.metres / settings.gps_transformer_radius_m
         return Match(MatchMethod.GPS_TRANSFORMER, round(0.5 * closeness, 3), place=place)

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import JsonValue, TypeAdapter, ValidationError
-from sqlalchemy import BigInteger, DateTime, String, any_, func, literal, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, any_, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from outage import clock
-from outage.grid.models import Premise
+from outage.grid.models import Feeder, Premise
+from outage.grid.regions import UNPLACED
 from outage.intake.models import MeterEvent
 from outage.intake.schemas import MeterEventIn, MeterEventsIn, MeterEventsOut, RejectedEventOut
 from outage.intake.service import event_time_problem
@@ -83,18 +84,31 @@ def rejection_reason(exc: ValidationError) -> str:
     return reason[:REASON_MAX]
 
 
-def premises_of(session: Session, meter_ids: set[str]) -> dict[str, int]:
-    """Meter id -> its premise, for the meters we know, in one query."""
+@dataclass(frozen=True)
+class MeterHome:
+    premise_id: int
+    substation_id: int
+    """The premise's substation: the key of the meter's events."""
+
+
+def premises_of(session: Session, meter_ids: set[str]) -> dict[str, MeterHome]:
+    """Meter id -> its premise and substation, for the meters we know, in one query."""
     if not meter_ids:
         return {}
     wanted = literal(sorted(meter_ids), ARRAY(String))
     rows = session.execute(
-        select(Premise.meter_id, Premise.id).where(Premise.meter_id == any_(wanted))
+        select(Premise.meter_id, Premise.id, func.coalesce(Feeder.substation_id, UNPLACED))
+        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
+        .where(Premise.meter_id == any_(wanted))
     )
-    return {meter_id: premise_id for meter_id, premise_id in rows if meter_id is not None}
+    return {
+        meter_id: MeterHome(premise_id, substation_id)
+        for meter_id, premise_id, substation_id in rows
+        if meter_id is not None
+    }
 
 
-def _store(session: Session, events: list[MeterEventIn], premises: dict[str, int]) -> int:
+def _store(session: Session, events: list[MeterEventIn], premises: dict[str, MeterHome]) -> int:
     """Insert the events in one statement, skipping those stored before; how many were new.
 
     Rows go in the order of the table's unique key, so two batches holding the same events
@@ -105,18 +119,25 @@ def _store(session: Session, events: list[MeterEventIn], premises: dict[str, int
     rows = (
         func.unnest(
             literal([e.meter_id for e in ordered], ARRAY(String)),
-            literal([premises[e.meter_id] for e in ordered], ARRAY(BigInteger)),
+            literal([premises[e.meter_id].premise_id for e in ordered], ARRAY(BigInteger)),
+            literal([premises[e.meter_id].substation_id for e in ordered], ARRAY(Integer)),
             literal([e.event.value for e in ordered], ARRAY(String)),
             literal([e.occurred_at for e in ordered], ARRAY(DateTime(timezone=True))),
         )
-        .table_valued("meter_id", "premise_id", "kind", "occurred_at")
+        .table_valued("meter_id", "premise_id", "substation_id", "kind", "occurred_at")
         .render_derived()
     )
     inserted = session.execute(
         insert(MeterEvent)
         .from_select(
-            ["meter_id", "premise_id", "kind", "occurred_at"],
-            select(rows.c.meter_id, rows.c.premise_id, rows.c.kind, rows.c.occurred_at),
+            ["meter_id", "premise_id", "substation_id", "kind", "occurred_at"],
+            select(
+                rows.c.meter_id,
+                rows.c.premise_id,
+                rows.c.substation_id,
+                rows.c.kind,
+                rows.c.occurred_at,
+            ),
         )
         .on_conflict_do_nothing()
         .returning(MeterEvent.id)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from outage import clock
 from outage.db import Base, checked_enum
+from outage.grid.regions import UNPLACED
 from outage.intake.enums import (
     Channel,
     Hazard,
@@ -48,6 +49,7 @@ class Report(Base):
             postgresql_where="status = 'needs_agent'",
         ),
         Index("ix_reports_closed_at", "closed_at", postgresql_where="status = 'closed'"),
+        Index("ix_reports_substation_received", "substation_id", "received_at"),
         Index(
             "ix_reports_zalo_user_received",
             "zalo_user_id",
@@ -82,6 +84,10 @@ class Report(Base):
     premise_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
     transformer_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"))
+    substation_id: Mapped[int] = mapped_column(Integer, default=UNPLACED)
+    """Where the report was placed when it was filed (its premise's feeder's substation,
+    else its feeder's, else `UNPLACED`): the key a region's reads filter on and the
+    distribution key under Citus, so it never changes, not even when an agent places it."""
     match_method: Mapped[MatchMethod] = mapped_column(
         checked_enum(MatchMethod, "report_match_method")
     )
@@ -134,11 +140,16 @@ class MeterEvent(Base):
         UniqueConstraint("meter_id", "kind", "occurred_at", name="uq_meter_events_once"),
         Index("ix_meter_events_premise_time", "premise_id", "occurred_at"),
         Index("ix_meter_events_received_at", "received_at"),
+        Index("ix_meter_events_substation_time", "substation_id", "occurred_at"),
+        Index("ix_meter_events_substation_received", "substation_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     meter_id: Mapped[str] = mapped_column(String(64))
     premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    substation_id: Mapped[int] = mapped_column(Integer, default=UNPLACED)
+    """The premise's substation when the event came (`UNPLACED` on no feeder): as a
+    report's, the key of the region's reads and of Citus, never changed."""
     kind: Mapped[MeterEventKind] = mapped_column(checked_enum(MeterEventKind, "meter_event_kind"))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(

@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from outage import clock
+from outage.grid.regions import UNPLACED, substations_of_premises
 from outage.intake.enums import MeterEventKind, PingReason, PingState
 from outage.intake.headend import HeadEnd, HeadEndLimits, HeadEndRefused, PingAnswer
 from outage.intake.inside import close_inside_premise
@@ -97,7 +98,7 @@ def request_pings(
             MeterPing(
                 request_id=request_id,
                 meter_id=meter_id,
-                premise_id=premises[meter_id],
+                premise_id=premises[meter_id].premise_id,
                 reason=reason,
                 incident_id=incident_id,
                 asked_at=now,
@@ -256,11 +257,18 @@ def _meter_events(session: Session, answered: list[MeterPing]) -> None:
     if not answered:
         return
     key_of = {row.id: (row.meter_id, _EVENT_OF[row.state], row.answered_at) for row in answered}
+    substations = substations_of_premises(session, {row.premise_id for row in answered})
     values = []
     for row in answered:
         meter, kind, at = key_of[row.id]
         values.append(
-            {"meter_id": meter, "kind": kind, "occurred_at": at, "premise_id": row.premise_id}
+            {
+                "meter_id": meter,
+                "kind": kind,
+                "occurred_at": at,
+                "premise_id": row.premise_id,
+                "substation_id": substations.get(row.premise_id, UNPLACED),
+            }
         )
     session.execute(insert(MeterEvent).values(values).on_conflict_do_nothing())
     stored = session.execute(

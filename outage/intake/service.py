@@ -19,6 +19,7 @@ from outage.errors import Conflict, Invalid
 from outage.grid import switching
 from outage.grid.enums import SwitchSource
 from outage.grid.models import Customer, Device, Feeder, Premise
+from outage.grid.regions import UNPLACED
 from outage.intake.enums import OUTAGE_CODES, MatchMethod, ReportStatus, ServiceCode, SwitchState
 from outage.intake.geocode import Clues, Place, locate, places_where
 from outage.intake.models import FaultIndication, Report, ScadaEvent
@@ -56,7 +57,7 @@ _FILE_REPORT = (
     text(
         "WITH earlier AS ("
         " SELECT id, ticket FROM reports"
-        " WHERE customer_id = :customer_id"
+        f" WHERE customer_id = :customer_id AND substation_id IN (:substation_id, {UNPLACED})"
         f" AND service_code IN ({_quoted(OUTAGE_CODES)}) AND status IN ({_quoted(_OPEN)})"
         " AND duplicate_of_id IS NULL AND received_at >= :since"
         " ORDER BY received_at LIMIT 1)"
@@ -78,7 +79,9 @@ _FILE_REPORT = (
 (the same outage, told again) is looked for by the INSERT itself. It runs after the
 customer's lock was taken, in a statement of its own (see `submit_report`), so its
 snapshot sees a simultaneous report that got the lock first. A collision on ticket or
-idempotency key returns no row.
+idempotency key returns no row. The earlier report is looked for under the report's own
+substation key and the unplaced one (an agent's placing keeps key 0), so the index on the
+key serves it.
 
 Text, compiled once: SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()`
 anew on every execution (it is not cacheable), which on a hot path costs more than the
@@ -167,6 +170,7 @@ def submit_report(session: Session, submission: Submission, settings: Settings) 
         "premise_id": place.premise_id if place else None,
         "transformer_id": place.transformer_id if place else None,
         "feeder_id": place.feeder_id if place else None,
+        "substation_id": (place.substation_id if place else None) or UNPLACED,
         "match_method": match.method,
         "match_confidence": match.confidence,
         "candidates": list(match.candidates),

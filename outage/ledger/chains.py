@@ -26,7 +26,8 @@ class ChainSpec:
     """The column of when it happened: what `--since` reads."""
     left_out: frozenset[str] = frozenset()
     """Columns that change after the row is sealed, by design, or say nothing of what
-    was done (a message's idempotency key, derived from its contact)."""
+    was done (a message's idempotency key, derived from its contact; its substation key,
+    where it is stored)."""
 
     @property
     def table(self) -> Table:
@@ -92,6 +93,7 @@ SENT_MESSAGES = ChainSpec(
             "reply_report_id",
             "updated_at",
             "delivery_key",
+            "substation_id",
         }
     ),
 )

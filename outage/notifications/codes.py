@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from outage import clock
 from outage.errors import RateLimited
+from outage.grid.regions import UNPLACED, substations_of_customers
 from outage.notifications.enums import DeliveryStatus, SubscriptionAction
 from outage.notifications.events import CODE_KEY
 from outage.notifications.fanout import stop_link
@@ -100,6 +101,7 @@ def send_code(
     session.add(
         Notification(
             customer_id=row.customer_id,
+            substation_id=_substation(session, row.customer_id),
             subscription_id=row.id,
             kind=kind,
             channel=row.channel,
@@ -119,6 +121,12 @@ def send_code(
     record(session, SubscriptionAction.CODE_SENT, actor, subscription_id=row.id)
     session.flush()
     return stored
+
+
+def _substation(session: Session, customer_id: int | None) -> int:
+    if customer_id is None:
+        return UNPLACED
+    return substations_of_customers(session, {customer_id}).get(customer_id, UNPLACED)
 
 
 def code_named(session: Session, handle: str) -> SubscriptionCode | None:

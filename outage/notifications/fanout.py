@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from grid_topology.topology import Topology
 from outage.grid.live import LiveTopology
 from outage.grid.models import Customer, Device
+from outage.grid.regions import UNPLACED, substations_of_customers
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident
 from outage.intake.models import Report
@@ -666,6 +667,9 @@ class Fanout:
 
     def _write(self, session: Session, event: NotificationEvent, plans: list[_Plan]) -> int:
         version = event.id if event.kind is EventKind.ETR_CHANGED else event.details.get("revision")
+        substations = substations_of_customers(
+            session, {p.recipient.customer_id for p in plans if p.recipient.customer_id}
+        )
         written = 0
         for start in range(0, len(plans), BATCH):
             rows = [
@@ -677,6 +681,7 @@ class Fanout:
                     "planned_outage_id": event.planned_outage_id,
                     "service_request_id": event.service_request_id,
                     "report_id": event.report_id,
+                    "substation_id": substations.get(p.recipient.customer_id or 0, UNPLACED),
                     "kind": event.kind,
                     "channel": p.recipient.channel,
                     "address": p.recipient.address,

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from outage import clock
+from outage.grid.regions import UNPLACED
 from outage.i18n import Language
 from outage.notifications.enums import DeliveryChannel, DeliveryStatus
 from outage.notifications.events import REPLY_KEY
@@ -40,6 +41,7 @@ def queue_reply(
         .values(
             event_id=None,
             customer_id=None,
+            substation_id=UNPLACED,  # its sender is not known to be anyone's customer
             kind=EventKind.REPLY,
             channel=channel,
             address=address,

@@ -9,7 +9,10 @@ window are read too, whatever their own time (a late batch, accepted up to
 `event_max_age_hours` old), so a backfilled outage is seen whole.
 
 An engine working some regions reads their evidence alone (a `Scope`): reports and meter
-events by their premise's feeder, SCADA events by their device.
+events by their premise's feeder, SCADA events by their device. Reports and meter events
+are first narrowed by their substation key (`Scope.keys`), through its index, so N
+engines do not each read the whole network's window (and under Citus each reads its own
+shards).
 """
 
 from collections import defaultdict
@@ -17,7 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
@@ -82,9 +85,13 @@ def gather(
     found = EvidenceSet()
     placed = hazard_reports()
     if scope is not None:  # by where its customer is now, as meter events are
-        placed = placed.outerjoin(
-            Premise, Premise.id == func.coalesce(Customer.premise_id, Report.premise_id)
-        ).where(scope.holds_feeder(func.coalesce(Premise.feeder_id, Report.feeder_id)))
+        placed = (
+            placed.outerjoin(
+                Premise, Premise.id == func.coalesce(Customer.premise_id, Report.premise_id)
+            )
+            .where(Report.substation_id.in_(scope.keys))
+            .where(scope.holds_feeder(func.coalesce(Premise.feeder_id, Report.feeder_id)))
+        )
     reports = session.execute(
         placed.outerjoin(Incident, Incident.id == Report.incident_id).where(
             Report.service_code.in_(OUTAGE_CODES),
@@ -203,9 +210,10 @@ def _meters(
     last one before, which may begin an interval), with its latest event since `since`:
     its current state (None when it has none). As for SCADA, a premise with events that
     arrived since `since` but happened before is read from the earliest of them."""
+    keyed = true() if scope is None else MeterEvent.substation_id.in_(scope.keys)
     late = (
         select(MeterEvent.premise_id, func.min(MeterEvent.occurred_at).label("start"))
-        .where(MeterEvent.received_at >= since, MeterEvent.occurred_at < since)
+        .where(keyed, MeterEvent.received_at >= since, MeterEvent.occurred_at < since)
         .group_by(MeterEvent.premise_id)
         .subquery()
     )
@@ -213,9 +221,9 @@ def _meters(
     events = select(*columns).join(Customer, Customer.premise_id == MeterEvent.premise_id)
     if scope is not None:
         events = events.join(Premise, Premise.id == MeterEvent.premise_id).where(
-            scope.holds_feeder(Premise.feeder_id)
+            keyed, scope.holds_feeder(Premise.feeder_id)
         )
-    recent = select(MeterEvent.premise_id).where(MeterEvent.occurred_at >= since)
+    recent = select(MeterEvent.premise_id).where(keyed, MeterEvent.occurred_at >= since)
     before = (
         events.outerjoin(late, late.c.premise_id == MeterEvent.premise_id)
         .where(

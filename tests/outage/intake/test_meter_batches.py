@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from grid_topology.model import GridModel
 from outage.db import session_factory, session_scope
+from outage.grid.models import Feeder, Premise
+from outage.grid.regions import UNPLACED
 from outage.intake.models import MeterEvent
 
 AMI = "/api/v1/ami/events"
@@ -180,3 +182,17 @@ def test_nasty_events_never_lose_the_good_ones(
     assert answer["rejected_count"] == len(NASTY)
     assert all(len(r["reason"]) <= 300 for r in answer["rejected"])
     assert _stored(ami_database, good) == 1
+
+
+def test_an_event_is_keyed_by_its_premises_substation(
+    head_end: TestClient, meters: list[str], ami_database: str
+) -> None:
+    head_end.post(AMI, json={"events": [_event(meters[5])]})
+    with session_scope(session_factory(ami_database)) as session:
+        stored, home = session.execute(
+            select(MeterEvent.substation_id, Feeder.substation_id)
+            .join(Premise, Premise.id == MeterEvent.premise_id)
+            .join(Feeder, Feeder.id == Premise.feeder_id)
+            .where(MeterEvent.meter_id == meters[5])
+        ).one()
+    assert stored == home != UNPLACED

@@ -6,9 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from outage.db import session_factory
+from outage.db import session_factory, session_scope
+from outage.grid.models import Feeder
+from outage.grid.regions import UNPLACED
 from outage.intake.enums import ReportStatus
+from outage.intake.models import Report
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import get_settings
@@ -47,3 +51,33 @@ def test_a_report_sent_while_the_customers_first_is_being_filed_joins_it(
     racing.join(30)
     assert first.status is ReportStatus.RECEIVED
     assert [(r.status, r.duplicate_of) for r in second] == [(ReportStatus.DUPLICATE, first.ticket)]
+
+
+def _key(database_url: str, receipt: ReceiptOut) -> tuple[int, int | None]:
+    with session_scope(session_factory(database_url)) as session:
+        return (
+            session.execute(
+                select(Report.substation_id, Feeder.substation_id)
+                .outerjoin(Feeder, Feeder.id == Report.feeder_id)
+                .where(Report.id == receipt.id)
+            )
+            .one()
+            ._tuple()
+        )
+
+
+def test_a_placed_report_is_keyed_by_its_feeders_substation(
+    grid_database: str, new_customer: Callable[..., SampleCustomer]
+) -> None:
+    report = ReportIn(account=new_customer().account)
+    with session_scope(session_factory(grid_database)) as session:
+        receipt = submit_report(session, Submission(report), get_settings())
+    key, home = _key(grid_database, receipt)
+    assert key == home != UNPLACED
+
+
+def test_a_report_placed_nowhere_is_keyed_unplaced(grid_database: str) -> None:
+    report = ReportIn(address="nowhere we know", description="dark")
+    with session_scope(session_factory(grid_database)) as session:
+        receipt = submit_report(session, Submission(report), get_settings())
+    assert _key(grid_database, receipt) == (UNPLACED, None)
