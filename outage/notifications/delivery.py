@@ -51,41 +51,52 @@ FANOUT_PER_ROUND = 10
 """Events a worker fans out before it sends a batch of what is due."""
 
 # The statuses these statements name are bound from the enum, not spelled in the SQL.
+_DUE_KEYS = text(
+    "SELECT substation_id FROM notifications"
+    " WHERE status IN (:pending, :sending) AND next_attempt_at <= :now"
+    " GROUP BY substation_id ORDER BY min(next_attempt_at)"
+).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
+"""The substation keys with messages due, the longest waiting first: a claim locks the
+messages of one key at a time, which Citus can do on a distributed table."""
+
 _CLAIM = text(
     """
     UPDATE notifications AS n
     SET status = :sending, claimed_by = :worker, claimed_at = :now,
         next_attempt_at = :lease_end, attempts = n.attempts + 1, updated_at = :now
-    WHERE n.id IN (
+    WHERE n.substation_id = :key AND n.id IN (
         SELECT id FROM notifications
-        WHERE status IN (:pending, :sending) AND next_attempt_at <= :now
+        WHERE substation_id = :key AND status IN (:pending, :sending) AND next_attempt_at <= :now
         ORDER BY next_attempt_at
         LIMIT :limit
         FOR UPDATE SKIP LOCKED)
-    RETURNING n.id, n.incident_id, n.planned_outage_id, n.kind, n.channel, n.address,
-              n.subject, n.body, n.delivery_key, n.attempts, n.stop_token
+    RETURNING n.id, n.substation_id, n.incident_id, n.planned_outage_id, n.kind, n.channel,
+              n.address, n.subject, n.body, n.delivery_key, n.attempts, n.stop_token
     """
 ).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
 
 _GIVE_UP = text(
     "UPDATE notifications SET status = :status, last_error = :reason, updated_at = :now"
-    " WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+    " WHERE substation_id = :key AND id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 _SENT = text(
     "UPDATE notifications SET status = :sent, sent_at = :now, last_error = NULL,"
-    " updated_at = :now WHERE id = ANY(:ids) AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now WHERE substation_id = ANY(:keys) AND id = ANY(:ids)"
+    " AND status = :sending AND claimed_by = :worker"
 ).bindparams(sent=DeliveryStatus.SENT.value, sending=DeliveryStatus.SENDING.value)
 
 _RETRY = text(
     "UPDATE notifications SET status = :status, next_attempt_at = :next, last_error = :reason,"
-    " updated_at = :now WHERE id = :nid AND status = :sending AND claimed_by = :worker"
+    " updated_at = :now"
+    " WHERE substation_id = :key AND id = :nid AND status = :sending AND claimed_by = :worker"
 ).bindparams(sending=DeliveryStatus.SENDING.value)
 
 
 @dataclass(frozen=True)
 class Claimed:
     id: int
+    substation_id: int
     incident_id: int | None
     planned_outage_id: int | None
     kind: EventKind
@@ -146,18 +157,25 @@ class Worker:
         now = now or self.clock.now()
         lease_end = now + self.clock.span(self.settings.notify_lease_seconds)
         with session_scope(self.sessions) as session:
-            rows = session.execute(
-                _CLAIM,
-                {
-                    "worker": self.name,
-                    "now": now,
-                    "lease_end": lease_end,
-                    "limit": self.settings.notify_batch,
-                },
-            ).all()
+            rows: list[Any] = []
+            for key in session.scalars(_DUE_KEYS, {"now": now}).all():
+                wanted = self.settings.notify_batch - len(rows)
+                if wanted <= 0:
+                    break
+                rows += session.execute(
+                    _CLAIM,
+                    {
+                        "key": key,
+                        "worker": self.name,
+                        "now": now,
+                        "lease_end": lease_end,
+                        "limit": wanted,
+                    },
+                ).all()
             claimed = [
                 Claimed(
                     id=row.id,
+                    substation_id=row.substation_id,
                     incident_id=row.incident_id,
                     planned_outage_id=row.planned_outage_id,
                     kind=EventKind(row.kind),
@@ -193,6 +211,7 @@ class Worker:
             )
         }
         dropped: dict[int, tuple[DeliveryStatus, str]] = {}
+        keys = {c.id: c.substation_id for c in claimed}
         for c in claimed:
             if is_stale(
                 c.kind,
@@ -210,6 +229,7 @@ class Worker:
                 _GIVE_UP,
                 [
                     {
+                        "key": keys[nid],
                         "nid": nid,
                         "status": status.value,
                         "reason": reason,
@@ -233,7 +253,7 @@ class Worker:
 
     def record(self, outcomes: Sequence[tuple[Claimed, str | None]]) -> None:
         now = self.clock.now()
-        sent = [c.id for c, error in outcomes if error is None]
+        sent = [c for c, error in outcomes if error is None]
         retries = []
         for claimed, error in outcomes:
             if error is None:
@@ -246,6 +266,7 @@ class Worker:
             )
             retries.append(
                 {
+                    "key": claimed.substation_id,
                     "nid": claimed.id,
                     "status": (DeliveryStatus.DEAD if dead else DeliveryStatus.PENDING).value,
                     "next": now + self.clock.span(wait),
@@ -256,7 +277,15 @@ class Worker:
             )
         with session_scope(self.sessions) as session:
             if sent:
-                session.execute(_SENT, {"ids": sent, "now": now, "worker": self.name})
+                session.execute(
+                    _SENT,
+                    {
+                        "keys": sorted({c.substation_id for c in sent}),
+                        "ids": [c.id for c in sent],
+                        "now": now,
+                        "worker": self.name,
+                    },
+                )
             if retries:
                 session.execute(_RETRY, retries)
 

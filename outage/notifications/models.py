@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from outage import clock
 from outage.chained import Chained, chain_table_args
 from outage.db import Base, LanguageCode, checked_enum
+from outage.grid.regions import UNPLACED
 from outage.i18n import Language
 from outage.notifications.enums import (
     DeliveryChannel,
@@ -335,7 +336,7 @@ class Notification(Chained, Base):
     service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     report_id: Mapped[int | None] = mapped_column(BigInteger)
     """The report the message answers (its sender need not be a customer's own contact)."""
-    substation_id: Mapped[int | None] = mapped_column(Integer)
+    substation_id: Mapped[int | None] = mapped_column(Integer, default=UNPLACED)
     """The substation of the customer it is about (of the report it answers; else
     `UNPLACED`), set when written: the distribution key under Citus. NULL only on messages
     written before the key existed (left out of the seal: where a row is stored says
