@@ -5,7 +5,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
@@ -237,3 +237,18 @@ def test_a_partial_restoration_tells_only_the_customers_below_the_restored_devic
         }
         below = set(customer_ids(session, grid.accounts[grid.fuse]))
     assert restored == below
+
+
+def test_one_claim_takes_due_messages_of_several_substation_keys(
+    sessions: sessionmaker[Session], worker: Worker, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    worker.expand()
+    with session_scope(sessions) as session:
+        ids = sorted(m.id for m in messages_of(session, incident))
+        session.execute(
+            update(Notification).where(Notification.id.in_(ids[::2])).values(substation_id=99)
+        )
+    claimed, _ = worker.claim()
+    assert sorted(c.id for c in claimed) == ids
+    assert len({c.substation_id for c in claimed}) == 2
