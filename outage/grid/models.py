@@ -40,6 +40,19 @@ class Substation(Base):
     geom: Mapped[str] = mapped_column(POINT)
 
 
+class SubstationMove(Base):
+    """An import moved premises (or customers) of one substation key to another: rows
+    written before under the old key (reports, meter events, messages, whose key never
+    changes) are read by the new one's region too (`outage.grid.regions`)."""
+
+    __tablename__ = "substation_moves"
+
+    from_substation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to_substation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    moved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """The first import that made such a move."""
+
+
 class GridNode(Base):
     """A connectivity node: where device terminals and premises meet."""
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from outage.grid.models import Customer, Device, Feeder, Premise, Substation
+from outage.grid.models import Customer, Device, Feeder, Premise, Substation, SubstationMove
 
 IdColumn = SQLColumnExpression[int | None]
 """A column (or expression) of substation or feeder ids."""
@@ -65,6 +65,9 @@ class Scope:
     placed: frozenset[int] = frozenset()
     """With region 0: every device on no feeder and no substation whose sides give it a
     home; region 0 holds the others of those, whose sides lead to none."""
+    moved: frozenset[int] = frozenset()
+    """The substation keys imports moved premises or customers from into its substations
+    (or onto none, with region 0): their earlier rows are under those keys."""
 
     def holds_feeder(self, feeder_id: IdColumn) -> ColumnElement[bool]:
         """A premise's, a report's: in by its feeder."""
@@ -94,8 +97,8 @@ class Scope:
     def keys(self) -> list[int]:
         """The substation keys of the rows its evidence may be in: its substations', and the
         unplaced, since a report an agent placed later, or one of a premise on no feeder,
-        keeps key 0 (a key never changes)."""
-        return sorted({UNPLACED, *self.substations})
+        keeps key 0 (a key never changes), and those its premises were moved from."""
+        return sorted({UNPLACED, *self.substations, *self.moved})
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class Regions:
     ties: tuple[Tie, ...]
     homes: Mapping[int, int] = field(default_factory=dict)
     """Device id -> the region of a device on no feeder and no substation, from its sides."""
+    moves: frozenset[tuple[int, int]] = frozenset()
+    """(from, to) substation keys an import moved premises or customers between."""
 
     @property
     def numbers(self) -> tuple[int, ...]:
@@ -132,7 +137,18 @@ class Regions:
         ties = frozenset(t.asset_ref for t in self.ties if not t.regions.isdisjoint(regions))
         own = frozenset(device for device, region in self.homes.items() if region in regions)
         placed = frozenset(self.homes) if 0 in regions else frozenset()
-        return Scope(substations, feeders, 0 in regions, ties, own, placed)
+        moved = self._moved_into(substations | ({UNPLACED} if 0 in regions else set()))
+        return Scope(substations, feeders, 0 in regions, ties, own, placed, moved)
+
+    def _moved_into(self, keys: frozenset[int]) -> frozenset[int]:
+        """The keys whose premises reached these through one import or several."""
+        found = set(keys)
+        grown = True
+        while grown:
+            before = len(found)
+            found |= {source for source, target in self.moves if target in found}
+            grown = len(found) > before
+        return frozenset(found - keys)
 
     def joined(self, region: int, closed: Collection[str]) -> frozenset[int]:
         """The regions the closed ties join to this one, itself included."""
@@ -191,7 +207,12 @@ def read_regions(session: Session, configured: Mapping[int, Sequence[str]]) -> R
         feeder_id: substation_id
         for feeder_id, substation_id in session.execute(select(Feeder.id, Feeder.substation_id))
     }
-    regions = Regions(of_substation, substation_of_feeder, ())
+    moves = frozenset(
+        session.execute(select(SubstationMove.from_substation, SubstationMove.to_substation))
+        .tuples()
+        .all()
+    )
+    regions = Regions(of_substation, substation_of_feeder, (), moves=moves)
     if regions.numbers == (0,):
         return regions
     return _sided(session, regions)
@@ -238,7 +259,9 @@ def _sided(session: Session, regions: Regions) -> Regions:
         if device.normal_open and len(sides) > 1:
             ties.append(Tie(device.asset_ref, sides))
     ties.sort(key=lambda tie: tie.asset_ref)
-    return Regions(regions.of_substation, regions.substation_of_feeder, tuple(ties), homes)
+    return Regions(
+        regions.of_substation, regions.substation_of_feeder, tuple(ties), homes, regions.moves
+    )
 
 
 def _node_regions(

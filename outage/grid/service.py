@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Link, Network, Topology
-from outage import collector, locks
+from outage import clock, collector, locks
 from outage.errors import Conflict
 from outage.grid import structure
 from outage.grid.copying import copied_out, copy, path, point
@@ -258,6 +258,32 @@ def lock_imports(session: Session) -> None:
     session.execute(select(func.pg_advisory_xact_lock(locks.GRID_IMPORT)))
 
 
+_HOME = "COALESCE(f.substation_id, 0)"
+"""A premise's substation key (`UNPLACED` on no feeder), joined as p and f."""
+
+_HOMES_BEFORE = (
+    "DROP TABLE IF EXISTS import_homes;"
+    " CREATE TEMP TABLE import_homes ON COMMIT DROP AS"
+    f" SELECT p.id AS premise_id, c.id AS customer_id, {_HOME} AS key"
+    " FROM premises p LEFT JOIN feeders f ON f.id = p.feeder_id"
+    " LEFT JOIN customers c ON c.premise_id = p.id"
+)
+"""Each premise's and customer's substation key before the import changes them."""
+
+_MOVES = (
+    "INSERT INTO substation_moves (from_substation, to_substation, moved_at)"
+    f" SELECT DISTINCT h.key, {_HOME}, CAST(:now AS timestamptz) FROM import_homes h"
+    " JOIN premises p ON p.id = h.premise_id LEFT JOIN feeders f ON f.id = p.feeder_id"
+    f" WHERE h.key <> {_HOME}"
+    f" UNION SELECT DISTINCT h.key, {_HOME}, CAST(:now AS timestamptz)"
+    " FROM import_homes h"
+    " JOIN customers c ON c.id = h.customer_id JOIN premises p ON p.id = c.premise_id"
+    f" LEFT JOIN feeders f ON f.id = p.feeder_id WHERE h.key <> {_HOME}"
+    " ON CONFLICT DO NOTHING"
+)
+"""The keys the import moved premises or customers between (`SubstationMove`)."""
+
+
 def save_grid(
     session: Session,
     model: GridModel,
@@ -295,6 +321,7 @@ def save_grid(
     version = bump_structure(session) if diff.devices or diff.nodes else None
     if version is not None:
         _retire(session, version, diff)
+    session.execute(text(_HOMES_BEFORE))
     topology = Topology(network)
     feeder_of = topology.nearest_upstream([f.head for f in model.feeders])
     transformers = [d.asset_ref for d in model.devices if d.kind is DeviceKind.TRANSFORMER]
@@ -445,6 +472,7 @@ def save_grid(
         ],
         progress,
     )
+    session.execute(text(_MOVES), {"now": clock.now()})
     if version is not None:
         structure.record(session, version, diff.devices, diff.nodes)
     return ImportSummary(

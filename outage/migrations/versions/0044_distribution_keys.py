@@ -5,7 +5,9 @@ by it through an index, and it is the key Citus distributes these tables by
 
 Existing rows are given the substation of their place as it is now. A message already
 sealed into its chain is not changed: the key is left out of the seal, and it stays NULL
-on those rows.
+on those rows. Since a key never changes, imports record the keys they move premises and
+customers between (`substation_moves`), so a region also reads the keys its premises
+came from.
 
 Revision ID: 0044
 Revises: 0042
@@ -32,6 +34,13 @@ _OF_PREMISE = (
 
 
 def upgrade() -> None:
+    op.create_table(
+        "substation_moves",
+        sa.Column("from_substation", sa.Integer(), nullable=False),
+        sa.Column("to_substation", sa.Integer(), nullable=False),
+        sa.Column("moved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("from_substation", "to_substation"),
+    )
     for table in ("reports", "meter_events", "notifications"):
         op.add_column(table, sa.Column("substation_id", sa.Integer(), nullable=True))
     op.execute(
@@ -74,3 +83,4 @@ def downgrade() -> None:
     op.drop_index("ix_reports_substation_received", table_name="reports")
     for table in ("notifications", "meter_events", "reports"):
         op.drop_column(table, "substation_id")
+    op.drop_table("substation_moves")

@@ -1,17 +1,25 @@
 """The engines' regions on the grid of two (`tests/outage/regions_grid.py`): what each
 region's network holds, the tie between them, and a region's copy following switching."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from outage.db import session_factory, session_scope
 from outage.grid.live import LiveTopology
-from outage.grid.models import Device
-from outage.grid.regions import Scope, Tie, closed_ties, read_regions, unknown_substations
-from outage.grid.service import load_network
-from tests.outage.regions_grid import REGIONS, accounts, operate
+from outage.grid.models import Device, Substation, SubstationMove
+from outage.grid.regions import (
+    Regions,
+    Scope,
+    Tie,
+    closed_ties,
+    read_regions,
+    unknown_substations,
+)
+from outage.grid.service import load_network, save_grid
+from tests.outage.regions_grid import REGIONS, accounts, operate, two_region_grid
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -138,3 +146,26 @@ def test_a_regions_copy_follows_its_own_switching_and_ignores_the_others(
 def _scope(url: str, held: set[int]) -> Scope | None:
     with _session(url) as session:
         return read_regions(session, REGIONS).scope(held)
+
+
+def test_a_region_reads_the_keys_its_substations_premises_were_moved_from() -> None:
+    regions = Regions({1: 1, 2: 2, 3: 2, 4: 1}, {}, (), moves=frozenset({(1, 3), (5, 1)}))
+    assert regions.scope({2}).keys == [0, 1, 2, 3, 5]  # type: ignore[union-attr]
+    assert regions.scope({1}).keys == [0, 1, 4, 5]  # type: ignore[union-attr]
+
+
+def test_an_import_moving_a_premise_to_another_substation_records_the_move(
+    regions_database: str,
+) -> None:
+    grid = two_region_grid()
+    moved = [replace(p, node="S-A") if p.ref == "P-NA1" else p for p in grid.premises]
+    with session_scope(session_factory(regions_database)) as session:
+        save_grid(session, replace(grid, premises=moved))
+    with _session(regions_database) as session:
+        named = dict(session.execute(select(Substation.name, Substation.id)).tuples().all())
+        moves = session.execute(
+            select(SubstationMove.from_substation, SubstationMove.to_substation)
+        ).all()
+        south = read_regions(session, REGIONS).scope({2})
+    assert [tuple(m) for m in moves] == [(named["North"], named["South"])]
+    assert south is not None and named["North"] in south.keys

@@ -13,7 +13,7 @@ from grid_topology.topology import Link, Network, Topology
 from outage.app import create_app
 from outage.auth.enums import Role, Scope
 from outage.db import session_factory, session_scope
-from outage.grid.models import Customer, Feeder, Premise
+from outage.grid.models import Customer, Feeder, Premise, SubstationMove
 from outage.grid.regions import read_regions
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
@@ -129,10 +129,12 @@ def _later() -> str:
 
 
 def test_a_call_is_read_in_the_region_its_customer_is_in_now(regions_database: str) -> None:
-    """The call was placed on North's feeder; an import has since moved the premise to South's."""
+    """The call was placed on North's feeder, under North's key; an import has since moved
+    the premise to South's, recording the move."""
     now = datetime.now(UTC)
     with session_scope(session_factory(regions_database)) as session:
-        feeder = {name: id_ for id_, name in session.execute(select(Feeder.id, Feeder.name))}
+        feeder = dict(session.execute(select(Feeder.name, Feeder.id)).tuples().all())
+        substation = dict(session.execute(select(Feeder.id, Feeder.substation_id)).tuples().all())
         customer = session.scalars(select(Customer).where(Customer.account == "NA1")).one()
         session.add(
             Report(
@@ -143,6 +145,7 @@ def test_a_call_is_read_in_the_region_its_customer_is_in_now(regions_database: s
                 customer_id=customer.id,
                 premise_id=customer.premise_id,
                 feeder_id=feeder["North 1"],
+                substation_id=substation[feeder["North 1"]],
                 received_at=now,
             )
         )
@@ -150,6 +153,13 @@ def test_a_call_is_read_in_the_region_its_customer_is_in_now(regions_database: s
             update(Premise)
             .where(Premise.id == customer.premise_id)
             .values(feeder_id=feeder["South 1"])
+        )
+        session.add(
+            SubstationMove(
+                from_substation=substation[feeder["North 1"]],
+                to_substation=substation[feeder["South 1"]],
+                moved_at=now,
+            )
         )
     with session_factory(regions_database)() as session:
         regions = read_regions(session, REGIONS)
