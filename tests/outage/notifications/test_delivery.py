@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_scope
+from outage.grid.regions import UNPLACED, substations_of_customers
 from outage.incidents.actions import apply_action
 from outage.incidents.changes import restore, update_prediction
 from outage.incidents.enums import Action
@@ -252,3 +253,14 @@ def test_one_claim_takes_due_messages_of_several_substation_keys(
     claimed, _ = worker.claim()
     assert sorted(c.id for c in claimed) == ids
     assert len({c.substation_id for c in claimed}) == 2
+
+
+def test_a_message_is_keyed_by_its_customers_substation(
+    sessions: sessionmaker[Session], drain: Drain, grid: Grid, open_outage
+) -> None:
+    incident = open_outage(grid.fuse)
+    drain()
+    with sessions() as session:
+        sent = messages_of(session, incident)
+        homes = substations_of_customers(session, {m.customer_id for m in sent if m.customer_id})
+    assert sent and all(m.substation_id == homes[m.customer_id] != UNPLACED for m in sent)
