@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.db import session_factory, session_scope
-from outage.grid.models import Customer, Premise
+from outage.grid.models import Customer, Feeder, Premise
+from outage.grid.regions import UNPLACED
 from outage.intake.enums import PingReason, PingState
 from outage.intake.headend import HeadEndLimits, HeadEndRefused, HttpHeadEnd
 from outage.intake.models import MeterEvent, MeterPing
@@ -281,3 +282,19 @@ def test_the_http_headend_pings_and_its_answers_come_back_through_the_api(
     head_end.post(ANSWERS, json={"answers": answers})
     states = _states(ami_database, batch.request_ids[0])
     assert states == {off: PingState.OFF, on: PingState.ON}
+
+
+def test_an_answers_meter_event_is_keyed_by_its_premises_substation(
+    head_end: TestClient, ami_database: str, meters: Iterator[str], moments: Iterator[datetime]
+) -> None:
+    meter = next(meters)
+    request_id = _asked(ami_database, [meter], next(moments))
+    head_end.post(ANSWERS, json={"answers": [_answer(request_id, meter, "off", datetime.now(UTC))]})
+    with session_scope(session_factory(ami_database)) as session:
+        stored, home = session.execute(
+            select(MeterEvent.substation_id, Feeder.substation_id)
+            .join(Premise, Premise.id == MeterEvent.premise_id)
+            .join(Feeder, Feeder.id == Premise.feeder_id)
+            .where(MeterEvent.meter_id == meter)
+        ).one()
+    assert stored == home != UNPLACED
