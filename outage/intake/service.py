@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, String, Table, bindparam, column, func, select, text
+from sqlalchemy import Row, String, Table, bindparam, column, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
@@ -443,16 +443,25 @@ def review_queue(session: Session, *, limit: int = 50, offset: int = 0) -> list[
 
 
 def place_report(session: Session, ticket: str, premise_ref: str, settings: Settings) -> ReceiptOut:
-    """An agent settles where a queued report belongs; it then counts like any other."""
-    report = session.scalar(
-        select(Report).where(Report.ticket == ticket.strip().upper()).with_for_update()
-    )
-    if report is None:
-        raise UnknownReference(f"no report with ticket {ticket!r}")
-    if report.status is not ReportStatus.NEEDS_AGENT:
-        raise NotInQueue(
-            f"report {report.ticket} is {report.status.value}, not waiting for an agent"
+    """An agent settles where a queued report belongs; it then counts like any other.
+
+    A queued report was placed nowhere, so its substation key is `UNPLACED`, and it keeps
+    it (a key never changes): the lock and the change name the key, which keeps them on
+    one shard under Citus."""
+    wanted = Report.ticket == ticket.strip().upper()
+    queued = Report.substation_id == UNPLACED
+    report = session.execute(
+        select(Report.id, Report.ticket, Report.status, Report.service_code, Report.received_at)
+        .where(wanted, queued)
+        .with_for_update()
+    ).first()
+    if report is None or report.status is not ReportStatus.NEEDS_AGENT:
+        found = (
+            report or session.execute(select(Report.ticket, Report.status).where(wanted)).first()
         )
+        if found is None:
+            raise UnknownReference(f"no report with ticket {ticket!r}")
+        raise NotInQueue(f"report {found.ticket} is {found.status.value}, not waiting for an agent")
     places = places_where(session, Premise.ref == premise_ref)
     if not places:
         raise UnknownReference(f"no premise {premise_ref!r}")
@@ -460,19 +469,26 @@ def place_report(session: Session, ticket: str, premise_ref: str, settings: Sett
     window = settings.duplicate_window_hours
     is_outage = report.service_code in OUTAGE_CODES
     first = _earlier_report(session, place, report.received_at - window) if is_outage else None
-    report.premise_id = place.premise_id
-    report.customer_id = place.customer_id
-    report.transformer_id = place.transformer_id
-    report.feeder_id = place.feeder_id
-    report.match_method = MatchMethod.AGENT
-    report.match_confidence = 1.0
-    report.duplicate_of_id = first.id if first else None
-    report.status = ReportStatus.DUPLICATE if first else ReportStatus.RECEIVED
-    session.flush()
+    status = ReportStatus.DUPLICATE if first else ReportStatus.RECEIVED
+    session.execute(
+        update(Report)
+        .where(queued, Report.id == report.id)
+        .values(
+            premise_id=place.premise_id,
+            customer_id=place.customer_id,
+            transformer_id=place.transformer_id,
+            feeder_id=place.feeder_id,
+            match_method=MatchMethod.AGENT,
+            match_confidence=1.0,
+            duplicate_of_id=first.id if first else None,
+            status=status,
+        ),
+        execution_options={"synchronize_session": False},
+    )
     return ReceiptOut(
         id=report.id,
         ticket=report.ticket,
-        status=report.status,
+        status=status,
         match=_match_out(MatchMethod.AGENT, 1.0, place),
         duplicate_of=first.ticket if first else None,
     )
