@@ -288,6 +288,16 @@ def test_placing_a_report_twice_is_a_conflict(
     assert response.status_code == 409
 
 
+def test_placing_a_report_nobody_filed_is_refused_naming_the_ticket(
+    client: TestClient, new_customer: NewCustomer
+) -> None:
+    response = client.post(
+        "/api/v1/reports/NO-SUCH/placement", json={"premise": new_customer().premise}
+    )
+    assert response.status_code == 422
+    assert "NO-SUCH" in response.json()["detail"]
+
+
 AN_HOUR_AGO = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
 
