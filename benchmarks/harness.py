@@ -6,13 +6,14 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -72,25 +73,27 @@ def running_server(
     """
     port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, **(env or {})}
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "outage", "serve", "--role", role),
-            *("--port", str(port), "--workers", str(workers)),
-        ],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield Server(url=url, pid=process.pid)
-    finally:
-        process.terminate()
+    # its log goes to a file: a pipe nobody reads fills up in a long run and stops the server
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "outage", "serve", "--role", role),
+                *("--port", str(port), "--workers", str(workers)),
+            ],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            _wait_healthy(url, process, log)
+            yield Server(url=url, pid=process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 ENGINE_START_TIMEOUT_S = 600.0
@@ -146,11 +149,16 @@ def running_engine(
         process.join(timeout=30)
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+def _wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout_s: float = 600
+) -> None:
+    """Wait for the server's first worker to answer: a worker loads the network first,
+    minutes on a million customers."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            stderr = log.read().decode(errors="replace")
             raise RuntimeError(f"server exited with {process.returncode}: {stderr[-2000:]}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:

@@ -150,4 +150,14 @@ def app_from_environment() -> FastAPI:
     settings = get_settings()
     if not settings.database_url:
         raise RuntimeError("DATABASE_URL is not set: HTTP workers are started by `outage serve`")
-    return create_app(settings.database_url, settings)
+    return preloaded(create_app(settings.database_url, settings))
+
+
+def preloaded(app: FastAPI) -> FastAPI:
+    """The app with the network loaded, for a server about to listen. Loaded on demand, the
+    network of a large utility (minutes on a million customers) would be read when the
+    first request that needs it came, a crew's in the middle of a storm, holding up every
+    other request of the worker meanwhile."""
+    with app.state.sessions() as session:
+        app.state.topology.views(session)
+    return app

@@ -16,7 +16,7 @@ import typer
 import uvicorn
 from fastapi import FastAPI
 
-from outage.app import create_app
+from outage.app import create_app, preloaded
 from outage.care.jobs import jobs as care_jobs
 from outage.care.owners import missing_teams
 from outage.cli.common import resolve_database_url
@@ -84,7 +84,9 @@ def _run(database_url: str, host: str, port: int, workers: int = 1) -> None:
     settings = get_settings()
     if workers == 1:
         uvicorn.Server(
-            server_config(create_app(database_url), host, port, settings, log_level="info")
+            server_config(
+                preloaded(create_app(database_url)), host, port, settings, log_level="info"
+            )
         ).run()
         return
     os.environ["DATABASE_URL"] = database_url  # the workers resolve no cluster of their own
