@@ -30,12 +30,18 @@ BATCH = 10_000
 """Events a request carries: the most the route takes."""
 
 
-def _meters(database_url: str) -> list[tuple[str, int]]:
+def _meters(database_url: str) -> list[tuple[str, str]]:
+    """Each meter with the columns a stored event of it carries besides its own: its
+    premise and the substation key (as tab-separated COPY text)."""
     with get_engine(database_url).connect() as connection:
         rows = connection.execute(
-            text("SELECT meter_id, id FROM premises WHERE meter_id IS NOT NULL ORDER BY id")
+            text(
+                "SELECT p.meter_id, p.id || E'\\t' || coalesce(f.substation_id, 0)"
+                " FROM premises p LEFT JOIN feeders f ON f.id = p.feeder_id"
+                " WHERE p.meter_id IS NOT NULL ORDER BY p.id"
+            )
         )
-        return [(meter_id, premise_id) for meter_id, premise_id in rows]
+        return [(meter_id, placed) for meter_id, placed in rows]
 
 
 def _events(meters: list[str], count: int, since: datetime) -> list[dict[str, str]]:
@@ -53,12 +59,12 @@ def _events(meters: list[str], count: int, since: datetime) -> list[dict[str, st
     ]
 
 
-def copy_rate(database_url: str, meters: list[tuple[str, int]], count: int) -> float:
+def copy_rate(database_url: str, meters: list[tuple[str, str]], count: int) -> float:
     """Rows per second COPYed into `meter_events`, premises known beforehand, one commit."""
-    premise_of = dict(meters)
+    placed = dict(meters)
     since = datetime.now(UTC) - timedelta(hours=100)
     rows = "".join(
-        f"{e['meter_id']}\t{premise_of[e['meter_id']]}\t{e['event']}\t{e['occurred_at']}\n"
+        f"{e['meter_id']}\t{placed[e['meter_id']]}\t{e['event']}\t{e['occurred_at']}\n"
         for e in _events([m for m, _ in meters], count, since)
     )
     connection = get_engine(database_url).raw_connection()
@@ -66,7 +72,7 @@ def copy_rate(database_url: str, meters: list[tuple[str, int]], count: int) -> f
         cursor = connection.cursor()
         started = time.perf_counter()
         cursor.copy_expert(
-            "COPY meter_events (meter_id, premise_id, kind, occurred_at) FROM STDIN",
+            "COPY meter_events (meter_id, premise_id, substation_id, kind, occurred_at) FROM STDIN",
             io.StringIO(rows),
         )
         connection.commit()
