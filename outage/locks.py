@@ -45,3 +45,8 @@ never sent twice at once nor split (intake)."""
 GRID_IMPORT = 0x67726964696D70
 """One key, per transaction: imports of the network run one after the other, each
 comparing the model with what the one before stored (grid)."""
+
+INTERRUPTION_SPELLS = 0x7370656C6C73
+"""One key, per transaction: customers' spells of interruption and the totals behind Major
+Event Days are rewritten one restoration after the other, each reading what the one
+before stored (incidents)."""

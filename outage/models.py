@@ -30,7 +30,14 @@ from outage.grid.models import (
     Substation,
     SwitchOperation,
 )
-from outage.incidents.models import Incident, IncidentEvent, IncidentEvidence
+from outage.incidents.models import (
+    Incident,
+    IncidentEvent,
+    IncidentEvidence,
+    Interruption,
+    InterruptionSpell,
+    InterruptionTotal,
+)
 from outage.intake.models import (
     FaultIndication,
     MeterEvent,
@@ -77,6 +84,9 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "IncidentEvidence",
+    "Interruption",
+    "InterruptionSpell",
+    "InterruptionTotal",
     "LoginAttempt",
     "LoginThrottle",
     "MeterEvent",

@@ -30,6 +30,7 @@ from outage.incidents.lifecycle import ACTIVE, CREW_AT_WORK, FINAL, IncidentStat
 from outage.incidents.models import Incident
 from outage.incidents.outbox import incident_event
 from outage.incidents.queries import _incident_out, _incident_query
+from outage.incidents.recorded import record_incident
 from outage.incidents.restoration import restore_by_switching
 from outage.incidents.schemas import IncidentOut, IncidentPatch
 from outage.incidents.steps import _audit, _checked_time, _label, _load, _move, _place, _relocate
@@ -196,6 +197,7 @@ def _do_partial_restore(context: _Context) -> None:
     incident_event(
         context.session, incident, EventKind.RESTORED, below=patch.restored_device, at=at
     )
+    record_incident(context.session, incident.id)
 
 
 def _do_restored(context: _Context) -> None:
@@ -250,6 +252,7 @@ def _do_set_cause(context: _Context) -> None:
         details={"cause": cause, "previous": incident.cause},
     )
     incident.cause = cause
+    record_incident(context.session, incident.id)
 
 
 def _do_set_etr(context: _Context) -> None:

@@ -33,6 +33,7 @@ from outage.incidents.evidence import (
 from outage.incidents.lifecycle import IncidentStatus, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.outbox import areas_of, incident_event
+from outage.incidents.recorded import record_incident
 from outage.incidents.steps import (
     _audit,
     _aware,
@@ -403,6 +404,8 @@ def merge_incidents(
             },
         },
     )
+    record_incident(session, merged.id)
+    record_incident(session, keep.id)
 
 
 def confirm(session: Session, incident_id: int, *, actor: str = ENGINE, reason: str) -> None:
@@ -438,6 +441,7 @@ def _cancel(session: Session, incident: Incident, *, actor: str, reason: str | N
         reason=reason,
     )
     close_reports(session, incident.id, _checked_time(incident, None, "cancellation time"))
+    record_incident(session, incident.id)
 
 
 def restore(
@@ -495,6 +499,7 @@ def _restore(
     if notify:
         incident_event(session, incident, EventKind.RESTORED)
     verify_restoration(session, incident, configured_verification(), topology)
+    record_incident(session, incident.id)
 
 
 def set_etr(

@@ -209,3 +209,67 @@ class IncidentEvent(Chained, Base):
     )
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+
+
+class Interruption(Base):
+    """One customer's finished interruption by one outage, as `interruptions_of` makes it
+    from the trail; written by the change that ends it (`outage.incidents.recorded`)."""
+
+    __tablename__ = "interruptions"
+    __table_args__ = (
+        PrimaryKeyConstraint("id", name="pk_interruptions"),
+        ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name="fk_interruptions_incident_id",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint('"end" >= start', name="ck_interruptions_end_after_start"),
+        Index("ix_interruptions_incident_id", "incident_id"),
+        Index("ix_interruptions_account_start", "account", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    incident_id: Mapped[int] = mapped_column(Integer)
+    incident_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    """When the incident began: a report loads the records of the outages begun before its
+    end, as the derivation does."""
+    account: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    planned: Mapped[bool] = mapped_column(Boolean)
+
+
+class InterruptionSpell(Base):
+    """A customer's continuous loss of supply: the customer's stored interruptions that
+    overlap or touch, merged (`merge_overlaps`), with the event and planned mark of the
+    first. What the reports count, so a report reads one row per interruption."""
+
+    __tablename__ = "interruption_spells"
+    __table_args__ = (
+        PrimaryKeyConstraint("account", "start", name="pk_interruption_spells"),
+        Index("ix_interruption_spells_start", "start"),
+    )
+
+    account: Mapped[str] = mapped_column(String(64))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event: Mapped[str] = mapped_column(Text)
+    planned: Mapped[bool] = mapped_column(Boolean)
+    substation_id: Mapped[int | None] = mapped_column(Integer)
+    """The region of the customer's normal feeder when the spell was written."""
+
+
+class InterruptionTotal(Base):
+    """The system's unplanned sustained customer interruptions and their length, of the
+    spells begun at one instant: summed by day in the report's time zone, the daily SAIDI
+    the Major Event Day threshold stands on."""
+
+    __tablename__ = "interruption_totals"
+    __table_args__ = (PrimaryKeyConstraint("began_at", name="pk_interruption_totals"),)
+
+    began_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    customer_us: Mapped[int] = mapped_column(BigInteger)
+    """Customer microseconds without supply: whole numbers, so the totals kept by adding
+    and taking away stay exact."""
+    interruptions: Mapped[int] = mapped_column(Integer)

@@ -26,6 +26,7 @@ from outage.incidents.errors import IncidentConflict
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import IncidentEvent
 from outage.incidents.outbox import incident_event
+from outage.incidents.recorded import record_incident
 from outage.incidents.steps import _checked_time, _label, _load, _move, _require_active
 from outage.intake.closing import close_reports
 from outage.outbox.enums import EventKind
@@ -141,6 +142,7 @@ def restore_by_switching(
         incident.customers_affected = found.still_out
         incident.customers_restored = min(incident.customers_restored, found.still_out)
         close_reports(session, incident.id, at, accounts=found.back)
+        record_incident(session, incident.id)
     incident_event(
         session,
         incident,

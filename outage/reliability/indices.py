@@ -21,36 +21,14 @@ Conventions, where the standard leaves a choice:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
-from outage.incidents.lifecycle import MOMENTARY_LIMIT
+from outage.incidents.interruptions import InterruptionRecord as InterruptionRecord
+from outage.incidents.interruptions import merge_overlaps as merge_overlaps
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class InterruptionRecord:
-    """One customer without supply from `start` to `end`, caused by event `event`."""
-
-    customer: str
-    start: datetime
-    end: datetime
-    event: str
-    """The event that interrupted the customer ("incident/12", "planned/3"), for counting
-    MAIFI_E events."""
-    planned: bool = False
-    ongoing: bool = False
-    """Not restored yet: `end` is the time of the report."""
-
-    @property
-    def duration(self) -> timedelta:
-        return self.end - self.start
-
-    @property
-    def momentary(self) -> bool:
-        return not self.ongoing and self.duration <= MOMENTARY_LIMIT
 
 
 @dataclass(frozen=True)
@@ -78,32 +56,6 @@ class Indices:
     """Distinct customers with at least one sustained interruption."""
     momentary_events: int
     """Customer momentary interruption events (the numerator of MAIFI_E)."""
-
-
-class Interruptions(tuple[InterruptionRecord, ...]):
-    """Records as `merge_overlaps` leaves them: the index functions take them as they are,
-    where other records are merged first."""
-
-
-def merge_overlaps(records: Iterable[InterruptionRecord]) -> Interruptions:
-    """One record per continuous loss of supply of each customer, in order of start.
-
-    Records of a customer that overlap or touch become one, which keeps the event, the
-    planned mark and the start of the earliest; it is ongoing if what ends it last is.
-    """
-    if isinstance(records, Interruptions):
-        return records
-    merged: list[InterruptionRecord] = []
-    ordered = sorted(records, key=lambda r: (r.customer, r.start, r.end, r.event))
-    for record in ordered:
-        last = merged[-1] if merged else None
-        if last is not None and last.customer == record.customer and record.start <= last.end:
-            if record.end > last.end or (record.end == last.end and record.ongoing):
-                merged[-1] = replace(last, end=record.end, ongoing=record.ongoing)
-            continue
-        merged.append(record)
-    merged.sort(key=lambda r: (r.start, r.customer))
-    return Interruptions(merged)
 
 
 def _check_served(customers_served: int) -> None:
@@ -229,4 +181,81 @@ def compute_indices(
         customer_minutes=_customer_minutes(merged),
         customers_interrupted=len({r.customer for r in sustained}),
         momentary_events=momentary_events(merged),
+    )
+
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass
+class Totals:
+    """What the indices of a set of interruptions are made of, counted per customer: the
+    totals of customers apart add up, so a report sums those the database counted with
+    those counted here (`totals_of`). Lengths in whole microseconds, exact in any order."""
+
+    customer_interruptions: int = 0
+    customer_us: int = 0
+    customers_interrupted: int = 0
+    momentary_events: int = 0
+    over_n: int = 0
+    """Customers with more than n sustained interruptions (CEMI_n)."""
+    single_over_t: int = 0
+    """Customers with one sustained interruption longer than t (CELID-s)."""
+    total_over_t: int = 0
+    """Customers out longer than t in all (CELID-t)."""
+
+    def add(self, other: "Totals") -> None:
+        self.customer_interruptions += other.customer_interruptions
+        self.customer_us += other.customer_us
+        self.customers_interrupted += other.customers_interrupted
+        self.momentary_events += other.momentary_events
+        self.over_n += other.over_n
+        self.single_over_t += other.single_over_t
+        self.total_over_t += other.total_over_t
+
+
+def totals_of(records: Iterable[InterruptionRecord], *, n: int, celid_limit: timedelta) -> Totals:
+    """The totals of these records, merged first (see the module's conventions)."""
+    merged = merge_overlaps(records)
+    by_customer: dict[str, list[int]] = {}
+    for record in merged:
+        if not record.momentary:
+            by_customer.setdefault(record.customer, []).append(record.duration // MICROSECOND)
+    limit = celid_limit // MICROSECOND
+    return Totals(
+        customer_interruptions=sum(len(lengths) for lengths in by_customer.values()),
+        customer_us=sum(sum(lengths) for lengths in by_customer.values()),
+        customers_interrupted=len(by_customer),
+        momentary_events=momentary_events(merged),
+        over_n=sum(1 for lengths in by_customer.values() if len(lengths) > n),
+        single_over_t=sum(1 for lengths in by_customer.values() if max(lengths) > limit),
+        total_over_t=sum(1 for lengths in by_customer.values() if sum(lengths) > limit),
+    )
+
+
+def indices_of(totals: Totals, *, customers_served: int, period: timedelta) -> Indices:
+    """Every index of these totals, for `customers_served` customers over `period`."""
+    _check_served(customers_served)
+    if period <= timedelta(0):
+        raise ValueError(f"the period must be positive, not {period}")
+    minutes = totals.customer_us / (MINUTE // MICROSECOND)
+    interruptions = totals.customer_interruptions
+    available = customers_served * (period / HOUR)
+    return Indices(
+        customers_served=customers_served,
+        saifi=interruptions / customers_served,
+        saidi=minutes / customers_served,
+        caidi=minutes / interruptions if interruptions else None,
+        caifi=(
+            interruptions / totals.customers_interrupted if totals.customers_interrupted else None
+        ),
+        asai=(available - minutes / 60) / available,
+        maifi_e=totals.momentary_events / customers_served,
+        cemi_n=totals.over_n / customers_served,
+        celid_s=totals.single_over_t / customers_served,
+        celid_t=totals.total_over_t / customers_served,
+        customer_interruptions=interruptions,
+        customer_minutes=minutes,
+        customers_interrupted=totals.customers_interrupted,
+        momentary_events=totals.momentary_events,
     )

@@ -56,6 +56,7 @@ from outage.crews.models import Crew, CrewPosition, CrewShift
 from outage.crews.plan_inputs import HAZARD_KIND, incident_location
 from outage.grid.models import Device, Premise
 from outage.incidents.enums import AuditAction, IncidentKind
+from outage.incidents.interruptions import IncidentHistory, Step, StepKind, interruptions_of
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident
 from outage.reliability.after_action import (
@@ -65,13 +66,7 @@ from outage.reliability.after_action import (
     report_period,
 )
 from outage.reliability.indices import InterruptionRecord, merge_overlaps
-from outage.reliability.records import (
-    IncidentHistory,
-    Step,
-    StepKind,
-    interruptions_of,
-    load_histories,
-)
+from outage.reliability.records import load_histories
 from outage.reliability.service import Moment
 
 MINUTE = timedelta(minutes=1)

@@ -30,10 +30,10 @@ Rules the figures follow:
   counts in its own feeder's report.
 """
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -44,15 +44,25 @@ from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, Substation
 from outage.reliability.indices import (
     HOUR,
+    MICROSECOND,
     MINUTE,
     Indices,
     InterruptionRecord,
-    compute_indices,
-    merge_overlaps,
+    Totals,
+    indices_of,
+    totals_of,
 )
 from outage.reliability.med import MedThreshold, history_start, major_event_days, med_threshold
-from outage.reliability.meters import meter_momentaries
-from outage.reliability.records import interruption_records
+from outage.reliability.stored import (
+    Counted,
+    Part,
+    Scope,
+    Unstored,
+    daily_us,
+    scope_daily,
+    stored_totals,
+    unstored,
+)
 
 DEFAULT_CEMI_N = 3
 """CEMI_n counts customers with more than this many sustained interruptions."""
@@ -139,34 +149,39 @@ class RegionalMonths:
 class _Scope:
     feeder: str | None
     region: str | None
-    accounts: frozenset[str]
+    served: int
+    stored: Scope
+    """The same customers, as the stored spells are read."""
 
 
 @dataclass(frozen=True)
 class _Study:
-    """The interruptions of a period in a scope, and the system's Major Event Days."""
+    """What a report of a period in a scope reads: the system's Major Event Days, and the
+    interruptions the database cannot count (`outage.reliability.stored`)."""
 
     scope: _Scope
     start: datetime
     end: datetime
     as_of: datetime
     zone: tzinfo
-    records: list[InterruptionRecord]
-    """Merged, begun in the period, of the scope's customers: planned and unplanned."""
+    live: list[InterruptionRecord]
+    """Merged, begun in the period, of the scope's customers with unstored interruptions."""
+    leave_out: frozenset[str]
+    """Every customer with unstored interruptions: counted in `live`, not by the database."""
     threshold: MedThreshold | None
     major_event_days: frozenset[date]
     day_of: Callable[[InterruptionRecord], date]
     """The local day an interruption began."""
 
-    def unplanned(self, *, major_events: bool = True) -> list[InterruptionRecord]:
+    def part(self, records: Iterable[InterruptionRecord], part: Part) -> list[InterruptionRecord]:
+        if part is Part.PLANNED:
+            return [r for r in records if r.planned]
         return [
             r
-            for r in self.records
-            if not r.planned and (major_events or self.day_of(r) not in self.major_event_days)
+            for r in records
+            if not r.planned
+            and (part is Part.UNPLANNED or self.day_of(r) not in self.major_event_days)
         ]
-
-    def planned(self) -> list[InterruptionRecord]:
-        return [r for r in self.records if r.planned]
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """The part of [start, end) that has passed: the hours ASAI counts."""
@@ -208,7 +223,8 @@ def _scope(session: Session, feeder: str | None, region: str | None) -> _Scope:
     a substation's, or everyone's."""
     if feeder is not None and region is not None:
         raise UnknownScope("name a feeder or a region, not both")
-    query: Select[tuple[str]] = select(Customer.account)
+    count: Select[tuple[int]] = select(func.count(Customer.id))
+    stored = Scope()
     if feeder is not None:
         head = aliased(Device)
         found = session.execute(
@@ -220,22 +236,31 @@ def _scope(session: Session, feeder: str | None, region: str | None) -> _Scope:
         if found is None:
             raise UnknownScope(f"no feeder named {feeder!r}")
         feeder = found.name
-        query = query.join(Premise, Premise.id == Customer.premise_id).where(
-            Premise.feeder_id == found.id
-        )
+        stored = Scope(feeder_id=found.id)
     elif region is not None:
         substation_id = session.scalar(select(Substation.id).where(Substation.name == region))
         if substation_id is None:
             raise UnknownScope(f"no region (substation) named {region!r}")
-        query = (
+        stored = Scope(substation_id=substation_id)
+    served = session.scalar(_members(count, stored)) or 0
+    if not served:
+        raise UnknownScope(f"{feeder or region or 'the system'} serves no customers")
+    return _Scope(feeder, region, served, stored)
+
+
+def _members(query: Select[Any], scope: Scope) -> Select[Any]:
+    """`query` of customers narrowed to the scope's."""
+    if scope.feeder_id is not None:
+        return query.join(Premise, Premise.id == Customer.premise_id).where(
+            Premise.feeder_id == scope.feeder_id
+        )
+    if scope.substation_id is not None:
+        return (
             query.join(Premise, Premise.id == Customer.premise_id)
             .join(Feeder, Feeder.id == Premise.feeder_id)
-            .where(Feeder.substation_id == substation_id)
+            .where(Feeder.substation_id == scope.substation_id)
         )
-    accounts = frozenset(session.scalars(query))
-    if not accounts:
-        raise UnknownScope(f"{feeder or region or 'the system'} serves no customers")
-    return _Scope(feeder, region, accounts)
+    return query
 
 
 def _day_counter(zone: tzinfo) -> Callable[[InterruptionRecord], date]:
@@ -252,18 +277,6 @@ def _day_counter(zone: tzinfo) -> Callable[[InterruptionRecord], date]:
     return day_of
 
 
-def _daily_minutes(
-    records: Iterable[InterruptionRecord], day_of: Callable[[InterruptionRecord], date]
-) -> dict[date, float]:
-    """Unplanned sustained customer minutes by the day each interruption began."""
-    minutes: dict[date, float] = {}
-    for record in records:
-        if not record.planned and not record.momentary:
-            day = day_of(record)
-            minutes[day] = minutes.get(day, 0.0) + record.duration / MINUTE
-    return minutes
-
-
 def _study(
     session: Session,
     *,
@@ -276,8 +289,8 @@ def _study(
     as_of: datetime | None,
     monthly: bool = False,
 ) -> _Study:
-    """Everything a report needs, read once: the scope, the records, the Major Event Days
-    (with `monthly`, each month's by its own threshold: see `_read_study`)."""
+    """Everything a report needs, read once: the scope, the unstored interruptions, the
+    Major Event Days (with `monthly`, each month's by its own threshold: see `_read_study`)."""
     as_of = as_of or clock.now()
     start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)
@@ -309,6 +322,42 @@ def _months_of(first: date, end: date) -> list[tuple[date, date]]:
     return parts
 
 
+def _sustained_us(record: InterruptionRecord) -> int:
+    """The record's length if the daily SAIDI counts it (unplanned, sustained), else 0."""
+    if record.planned or record.momentary:
+        return 0
+    return record.duration // MICROSECOND
+
+
+def _daily_saidi(
+    session: Session,
+    found: Unstored,
+    *,
+    since: datetime,
+    start: datetime,
+    end: datetime,
+    zone: tzinfo,
+    day_of: Callable[[InterruptionRecord], date],
+) -> tuple[dict[date, float], set[date]]:
+    """The system's daily SAIDI of [since, end) by the day interruptions began, those of
+    the period counting alone on the day it starts; and the period's days."""
+    served = session.scalar(select(func.count(Customer.id))) or 1
+    history = daily_us(session, since=since, end=start, zone=zone)
+    period = daily_us(session, since=start, end=end, zone=zone)
+    for records, sign in ((found.stored, -1), (found.spells, 1)):
+        for record in records:
+            part = period if record.start >= start else history
+            day = day_of(record)
+            part[day] = part.get(day, 0) + sign * _sustained_us(record)
+    minutes = MINUTE // MICROSECOND
+    daily = {
+        day: us / minutes / served
+        for day, us in {**history, **{d: u for d, u in period.items() if u}}.items()
+        if us
+    }
+    return daily, {day for day, us in period.items() if us}
+
+
 def _read_study(
     session: Session,
     scope: _Scope,
@@ -320,21 +369,19 @@ def _read_study(
     as_of: datetime,
     monthly: bool = False,
 ) -> _Study:
-    """The interruptions of [start, end) of `scope`'s customers, and the system's Major
-    Event Days of the period: with `monthly`, each calendar month's by its own threshold
-    (the five years before it), so a month's days are those of a report of that month."""
+    """The unstored interruptions of [start, end) of `scope`'s customers, and the system's
+    Major Event Days of the period: with `monthly`, each calendar month's by its own
+    threshold (the five years before it), so a month's days are those of a report of that
+    month."""
     first_day = start.astimezone(zone).date()
     history_from = datetime.combine(history_start(first_day), time(), zone)
-    merged = merge_overlaps(
-        interruption_records(session, start=history_from, end=end, as_of=as_of, topology=topology)
-        + meter_momentaries(session, start=start, end=end)
+    found = unstored(
+        session, since=history_from, start=start, end=end, as_of=as_of, topology=topology
     )
     day_of = _day_counter(zone)
-    system_served = session.scalar(select(func.count(Customer.id))) or 1
-    in_period = [r for r in merged if start <= r.start < end]
-    history = _daily_minutes((r for r in merged if history_from <= r.start < start), day_of)
-    period = _daily_minutes(in_period, day_of)
-    daily = {day: minutes / system_served for day, minutes in {**history, **period}.items()}
+    daily, period = _daily_saidi(
+        session, found, since=history_from, start=start, end=end, zone=zone, day_of=day_of
+    )
     end_day = (end - timedelta(microseconds=1)).astimezone(zone).date() + timedelta(days=1)
     parts = _months_of(first_day, end_day) if monthly else [(first_day, end_day)]
     thresholds = [(since, until, _threshold(daily, since)) for since, until in parts]
@@ -348,41 +395,73 @@ def _read_study(
             part_threshold.t_med,
         )
     ]
+    in_period = [s for s in found.spells if start <= s.start < end]
+    members = _in_scope(session, scope.stored, {s.customer for s in in_period})
     return _Study(
         scope=scope,
         start=start,
         end=end,
         as_of=as_of,
         zone=zone,
-        records=[r for r in in_period if r.customer in scope.accounts],
+        live=[s for s in in_period if s.customer in members],
+        leave_out=found.accounts,
         threshold=threshold,
         major_event_days=frozenset(major),
         day_of=day_of,
     )
 
 
-def _narrowed(study: _Study, scope: _Scope) -> _Study:
-    """The same study for a part of its customers (the Major Event Days stay the system's)."""
-    return replace(
-        study, scope=scope, records=[r for r in study.records if r.customer in scope.accounts]
+def _in_scope(session: Session, scope: Scope, accounts: Collection[str]) -> frozenset[str]:
+    """Those of `accounts` that are the scope's customers now."""
+    if not accounts:
+        return frozenset()
+    query = _members(select(Customer.account), scope).where(Customer.account.in_(accounts))
+    return frozenset(session.scalars(query))
+
+
+def _counted(
+    session: Session,
+    study: _Study,
+    bounds: Sequence[datetime],
+    n: int,
+    celid_hours: float,
+    *,
+    by_region: bool = False,
+) -> Counted:
+    """What the database counts of the study's stored spells in each window of `bounds`."""
+    return stored_totals(
+        session,
+        scope=study.scope.stored,
+        bounds=bounds,
+        major_event_days=study.major_event_days,
+        zone=study.zone,
+        n=n,
+        celid_limit=celid_hours * HOUR,
+        leave_out=study.leave_out,
+        by_region=by_region,
     )
 
 
 def _indices(
     study: _Study,
-    records: Iterable[InterruptionRecord],
-    start: datetime,
-    end: datetime,
+    counted: Sequence[Totals] | None,
+    live: Iterable[InterruptionRecord],
+    part: Part,
+    window: tuple[datetime, datetime],
+    served: int,
     n: int,
     celid_hours: float,
 ) -> Indices:
-    return compute_indices(
-        records,
-        customers_served=len(study.scope.accounts),
-        period=study.elapsed(start, end),
+    """The indices of one part of a window: the database's totals and the live ones."""
+    start, end = window
+    totals = totals_of(
+        study.part((r for r in live if start <= r.start < end), part),
         n=n,
         celid_limit=celid_hours * HOUR,
     )
+    if counted is not None:
+        totals.add(counted[part])
+    return indices_of(totals, customers_served=served, period=study.elapsed(start, end))
 
 
 def reliability_report(
@@ -415,9 +494,12 @@ def reliability_report(
         topology=topology,
         as_of=as_of,
     )
+    window = (study.start, study.end)
+    counted = _counted(session, study, window, n, celid_hours).get((None, 0))
 
-    def indices(records: list[InterruptionRecord]) -> Indices:
-        return _indices(study, records, study.start, study.end, n, celid_hours)
+    def indices(part: Part) -> Indices:
+        served = study.scope.served
+        return _indices(study, counted, study.live, part, window, served, n, celid_hours)
 
     return ReliabilityReport(
         start=study.start,
@@ -425,14 +507,14 @@ def reliability_report(
         as_of=study.as_of,
         feeder=study.scope.feeder,
         region=study.scope.region,
-        customers_served=len(study.scope.accounts),
+        customers_served=study.scope.served,
         n=n,
         celid_hours=celid_hours,
         threshold=study.threshold,
         major_event_days=sorted(study.major_event_days),
-        with_major_events=indices(study.unplanned()),
-        without_major_events=indices(study.unplanned(major_events=False)),
-        planned=indices(study.planned()),
+        with_major_events=indices(Part.UNPLANNED),
+        without_major_events=indices(Part.WITHOUT_MAJOR_EVENTS),
+        planned=indices(Part.PLANNED),
     )
 
 
@@ -460,16 +542,26 @@ def daily_saidi(
         as_of=as_of,
         monthly=True,
     )
-    served = len(study.scope.accounts)
-    unplanned = study.unplanned()
-    minutes = _daily_minutes(unplanned, study.day_of)
-    interruptions = Counter(study.day_of(r) for r in unplanned if not r.momentary)
+    served = study.scope.served
+    by_day = scope_daily(
+        session,
+        scope=study.scope.stored,
+        start=study.start,
+        end=study.end,
+        zone=zone,
+        leave_out=study.leave_out,
+    )
+    for record in study.part(study.live, Part.UNPLANNED):
+        if not record.momentary:
+            us, count = by_day.get(study.day_of(record), (0, 0))
+            by_day[study.day_of(record)] = (us + record.duration // MICROSECOND, count + 1)
+    minute = MINUTE // MICROSECOND
     days = (start + timedelta(days=i) for i in range((end - start).days + 1))
     return [
         DailyValue(
             day=day,
-            saidi=minutes.get(day, 0.0) / served,
-            saifi=interruptions.get(day, 0) / served,
+            saidi=by_day.get(day, (0, 0))[0] / minute / served,
+            saifi=by_day.get(day, (0, 0))[1] / served,
             major_event=day in study.major_event_days,
         )
         for day in days
@@ -510,63 +602,97 @@ def monthly_indices(
         as_of=as_of,
         monthly=True,
     )
-    return _monthly(study, start, end, n, celid_hours)
+    months = _months(study, start, end)
+    counted = _counted(session, study, _bounds(months), n, celid_hours) if months else {}
+    return _monthly(study, months, counted, None, study.live, study.scope.served, n, celid_hours)
 
 
-def _monthly(
-    study: _Study, start: date, end: date, n: int, celid_hours: float
-) -> list[MonthlyIndices]:
-    """The indices of each month of `study` from `start` to `end`; months not begun yet
-    are left out."""
-    unplanned = study.unplanned()
-    planned = study.planned()
-    answer = []
+def _months(study: _Study, start: date, end: date) -> list[tuple[date, datetime, datetime]]:
+    """Each month from `start` to `end` that has begun, with its window in the study."""
+    months = []
     month = start.replace(day=1)
     while month <= end:
         month_start = max(study.start, _instant(month, study.zone))
         month_end = min(study.end, _instant(_next_month(month), study.zone))
         if month_start >= study.as_of:
             break
-        records = [r for r in unplanned if month_start <= r.start < month_end]
-        without = [r for r in records if study.day_of(r) not in study.major_event_days]
+        months.append((month, month_start, month_end))
+        month = _next_month(month)
+    return months
+
+
+def _bounds(months: Sequence[tuple[date, datetime, datetime]]) -> list[datetime]:
+    return [months[0][1], *(month_end for _, _, month_end in months)]
+
+
+def _monthly(
+    study: _Study,
+    months: Sequence[tuple[date, datetime, datetime]],
+    counted: Counted,
+    region: int | None,
+    live: Sequence[InterruptionRecord],
+    served: int,
+    n: int,
+    celid_hours: float,
+) -> list[MonthlyIndices]:
+    """The indices of each month of `study` for the customers `counted` (by `region`) and
+    `live` hold."""
+    answer = []
+    for index, (month, month_start, month_end) in enumerate(months):
         first_day = month_start.astimezone(study.zone).date()
         end_day = month_end.astimezone(study.zone).date()
         days = tuple(sorted(day for day in study.major_event_days if first_day <= day < end_day))
+        found = counted.get((region, index))
+        parts = {
+            part: _indices(
+                study, found, live, part, (month_start, month_end), served, n, celid_hours
+            )
+            for part in Part
+        }
         answer.append(
             MonthlyIndices(
                 month=month,
-                with_major_events=_indices(study, records, month_start, month_end, n, celid_hours),
-                without_major_events=_indices(
-                    study, without, month_start, month_end, n, celid_hours
-                ),
+                with_major_events=parts[Part.UNPLANNED],
+                without_major_events=parts[Part.WITHOUT_MAJOR_EVENTS],
                 major_event_days=len(days),
                 major_event_dates=days,
-                planned=_indices(
-                    study,
-                    [r for r in planned if month_start <= r.start < month_end],
-                    month_start,
-                    month_end,
-                    n,
-                    celid_hours,
-                ),
+                planned=parts[Part.PLANNED],
             )
         )
-        month = _next_month(month)
     return answer
 
 
-def _regions(session: Session) -> dict[str, frozenset[str]]:
-    """Every substation's customers (by their normal feeder), of those that have any."""
-    accounts: dict[str, set[str]] = {}
+@dataclass(frozen=True)
+class _Region:
+    id: int
+    served: int
+
+
+def _regions(session: Session) -> dict[str, _Region]:
+    """Every substation with customers (by their normal feeder), with how many."""
     rows = session.execute(
-        select(Substation.name, Customer.account)
+        select(Substation.name, Substation.id, func.count(Customer.id))
         .join(Feeder, Feeder.substation_id == Substation.id)
         .join(Premise, Premise.feeder_id == Feeder.id)
         .join(Customer, Customer.premise_id == Premise.id)
+        .group_by(Substation.name, Substation.id)
+        .order_by(Substation.name)
     )
-    for name, account in rows:
-        accounts.setdefault(name, set()).add(account)
-    return {name: frozenset(found) for name, found in sorted(accounts.items())}
+    return {name: _Region(region_id, served) for name, region_id, served in rows.tuples()}
+
+
+def _live_regions(session: Session, accounts: Collection[str]) -> dict[str, int]:
+    """The substation of each of these customers, by their normal feeder."""
+    if not accounts:
+        return {}
+    return dict(
+        session.execute(
+            select(Customer.account, Feeder.substation_id)
+            .join(Premise, Premise.id == Customer.premise_id)
+            .join(Feeder, Feeder.id == Premise.feeder_id)
+            .where(Customer.account.in_(accounts))
+        ).tuples().all()
+    )
 
 
 def monthly_indices_by_region(
@@ -593,12 +719,28 @@ def monthly_indices_by_region(
         as_of=as_of,
         monthly=True,
     )
+    months = _months(study, start, end)
+    counted = (
+        _counted(session, study, _bounds(months), n, celid_hours, by_region=True) if months else {}
+    )
+    region_of = _live_regions(session, {r.customer for r in study.live})
     regions = {
-        name: _monthly(_narrowed(study, _Scope(None, name, accounts)), start, end, n, celid_hours)
-        for name, accounts in _regions(session).items()
+        name: _monthly(
+            study,
+            months,
+            counted,
+            region.id,
+            [r for r in study.live if region_of.get(r.customer) == region.id],
+            region.served,
+            n,
+            celid_hours,
+        )
+        for name, region in _regions(session).items()
     }
     return RegionalMonths(
-        system=_monthly(study, start, end, n, celid_hours),
+        system=_monthly(
+            study, months, counted, None, study.live, study.scope.served, n, celid_hours
+        ),
         regions=regions,
         threshold=study.threshold,
     )

@@ -1,0 +1,203 @@
+"""Interruption records stored as incidents change, so reports need not derive them.
+
+A change that ends an interruption (a restoration, a partial one by a crew or by
+switching) or that changes whose records an incident makes (a cancellation, a merge, a
+cause naming planned work) stores the incident's finished records again, as the trail now
+gives them (`interruptions_of`), in its own transaction: `record_incident`. Records of
+customers still out are not stored: a report derives them up to its own "now".
+
+Beside the records, each customer's spells (their records merged as `merge_overlaps`
+merges them) and the system's totals of the unplanned sustained ones by the instant they
+began are rewritten for the customers whose records changed (`respell`), so a report
+reads one row per interruption and the Major Event Day threshold sums a few rows a day.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from grid_topology.topology import Topology
+from outage import clock
+from outage.grid.models import Customer, Feeder, Premise
+from outage.incidents.enums import AuditAction
+from outage.incidents.interruptions import (
+    OUTAGES,
+    Below,
+    IncidentHistory,
+    InterruptionRecord,
+    incident_histories,
+    interruptions_of,
+    merge_overlaps,
+)
+from outage.incidents.models import (
+    Incident,
+    IncidentEvent,
+    Interruption,
+    InterruptionSpell,
+    InterruptionTotal,
+)
+from outage.locks import INTERRUPTION_SPELLS
+
+MICROSECOND = timedelta(microseconds=1)
+CHUNK = 5_000
+"""Customers whose spells are rewritten per statement."""
+
+
+def _finished(history: IncidentHistory, as_of: datetime) -> list[InterruptionRecord]:
+    return [r for r in interruptions_of(history, as_of=as_of) if not r.ongoing]
+
+
+def store_records(
+    session: Session, incidents: ColumnElement[bool], below: Below
+) -> tuple[set[str], int]:
+    """Store again the finished records of the incidents `incidents` selects (those no
+    longer outages lose theirs). Returns the customers whose records were or are now
+    stored, and how many records are stored now."""
+    chosen = select(Incident.id).where(incidents)
+    touched = set(
+        session.scalars(
+            select(Interruption.account).where(Interruption.incident_id.in_(chosen)).distinct()
+        )
+    )
+    session.execute(delete(Interruption).where(Interruption.incident_id.in_(chosen)))
+    now = clock.now()
+    rows = [
+        {
+            "incident_id": int(history.event.removeprefix("incident/")),
+            "incident_start": history.started_at,
+            "account": record.customer,
+            "start": record.start,
+            "end": record.end,
+            "planned": record.planned,
+        }
+        for history in incident_histories(session, and_(OUTAGES, incidents), below)
+        for record in _finished(history, now)
+    ]
+    for first in range(0, len(rows), CHUNK):
+        session.execute(insert(Interruption), rows[first : first + CHUNK])
+    touched.update(str(row["account"]) for row in rows)
+    return touched, len(rows)
+
+
+def record_incident(
+    session: Session, incident_id: int, *, topology: Topology | None = None
+) -> None:
+    """Store the incident's finished records as its trail now gives them, and the spells of
+    its customers. `topology`: the live network as operated, if the caller holds it."""
+    restored = select(IncidentEvent.id).where(
+        IncidentEvent.incident_id == incident_id,
+        IncidentEvent.action.in_((AuditAction.RESTORED, AuditAction.PARTIALLY_RESTORED)),
+    )
+    stored = select(Interruption.id).where(Interruption.incident_id == incident_id)
+    if not session.scalar(select(restored.exists() | stored.exists())):
+        return
+    touched, _ = store_records(session, Incident.id == incident_id, Below(session, topology))
+    respell(session, touched)
+
+
+def _chunks(accounts: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(accounts)
+    for first in range(0, len(ordered), CHUNK):
+        yield ordered[first : first + CHUNK]
+
+
+def _counted(start: datetime, end: datetime, planned: bool) -> bool:
+    """What the Major Event Day totals count: unplanned and sustained."""
+    return not planned and not InterruptionRecord("", start, end, "").momentary
+
+
+def respell(session: Session, accounts: Iterable[str]) -> None:
+    """Rewrite the spells of these customers from their stored records, and the totals by
+    what their old spells and their new ones add."""
+    session.execute(select(func.pg_advisory_xact_lock(INTERRUPTION_SPELLS)))
+    for chunk in _chunks(accounts):
+        delta: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
+        old = session.execute(
+            delete(InterruptionSpell)
+            .where(InterruptionSpell.account.in_(chunk))
+            .returning(InterruptionSpell.start, InterruptionSpell.end, InterruptionSpell.planned)
+        )
+        for start, end, planned in old:
+            if _counted(start, end, planned):
+                delta[start][0] -= _us(end - start)
+                delta[start][1] -= 1
+        records = [
+            InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
+            for account, start, end, incident_id, planned in session.execute(
+                select(
+                    Interruption.account,
+                    Interruption.start,
+                    Interruption.end,
+                    Interruption.incident_id,
+                    Interruption.planned,
+                ).where(Interruption.account.in_(chunk))
+            )
+        ]
+        regions = _regions(session, chunk)
+        spells = merge_overlaps(records)
+        if spells:
+            session.execute(
+                insert(InterruptionSpell),
+                [
+                    {
+                        "account": s.customer,
+                        "start": s.start,
+                        "end": s.end,
+                        "event": s.event,
+                        "planned": s.planned,
+                        "substation_id": regions.get(s.customer),
+                    }
+                    for s in spells
+                ],
+            )
+        for spell in spells:
+            if _counted(spell.start, spell.end, spell.planned):
+                delta[spell.start][0] += _us(spell.duration)
+                delta[spell.start][1] += 1
+        _add_totals(session, delta)
+
+
+def _us(length: timedelta) -> int:
+    return length // MICROSECOND
+
+
+def _regions(session: Session, accounts: Sequence[str]) -> dict[str, int]:
+    return dict(
+        session.execute(
+            select(Customer.account, Feeder.substation_id)
+            .join(Premise, Premise.id == Customer.premise_id)
+            .join(Feeder, Feeder.id == Premise.feeder_id)
+            .where(Customer.account.in_(accounts))
+        ).tuples().all()
+    )
+
+
+def _add_totals(session: Session, delta: dict[datetime, list[int]]) -> None:
+    changed = [
+        {"began_at": at, "customer_us": us, "interruptions": n}
+        for at, (us, n) in delta.items()
+        if us or n
+    ]
+    if not changed:
+        return
+    statement = insert(InterruptionTotal)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[InterruptionTotal.began_at],
+            set_={
+                "customer_us": InterruptionTotal.customer_us + statement.excluded.customer_us,
+                "interruptions": InterruptionTotal.interruptions + statement.excluded.interruptions,
+            },
+        ),
+        changed,
+    )
+    session.execute(
+        delete(InterruptionTotal).where(
+            InterruptionTotal.began_at.in_([row["began_at"] for row in changed]),
+            InterruptionTotal.interruptions == 0,
+        )
+    )
