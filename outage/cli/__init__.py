@@ -14,6 +14,7 @@ from outage.cli import (
     grid,
     keys,
     privacy,
+    reliability,
     serve,
     simulate,
     users,
@@ -30,6 +31,7 @@ app.add_typer(simulate.app, name="simulate")
 app.add_typer(customers.app, name="customers")
 app.add_typer(privacy.app, name="privacy")
 app.add_typer(audit.app, name="audit")
+app.add_typer(reliability.app, name="reliability")
 app.command("serve")(serve.serve)
 app.command("demo")(demo.demo)
 app.command("bench")(bench.bench)

@@ -13,10 +13,11 @@ reads one row per interruption and the Major Event Day threshold sums a few rows
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -88,6 +89,7 @@ def record_incident(
 ) -> None:
     """Store the incident's finished records as its trail now gives them, and the spells of
     its customers. `topology`: the live network as operated, if the caller holds it."""
+    session.flush()  # the trail's new rows, for the queries below
     restored = select(IncidentEvent.id).where(
         IncidentEvent.incident_id == incident_id,
         IncidentEvent.action.in_((AuditAction.RESTORED, AuditAction.PARTIALLY_RESTORED)),
@@ -110,11 +112,22 @@ def _counted(start: datetime, end: datetime, planned: bool) -> bool:
     return not planned and not InterruptionRecord("", start, end, "").momentary
 
 
-def respell(session: Session, accounts: Iterable[str]) -> None:
+Progress = Callable[[str, int, int], None]
+"""What a long rebuild reports: its stage, what is done and the whole."""
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    """No one is watching."""
+
+
+def respell(session: Session, accounts: Iterable[str], progress: Progress = _quiet) -> None:
     """Rewrite the spells of these customers from their stored records, and the totals by
     what their old spells and their new ones add."""
     session.execute(select(func.pg_advisory_xact_lock(INTERRUPTION_SPELLS)))
-    for chunk in _chunks(accounts):
+    chunks = list(_chunks(accounts))
+    total = sum(len(chunk) for chunk in chunks)
+    done = 0
+    for chunk in chunks:
         delta: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
         old = session.execute(
             delete(InterruptionSpell)
@@ -159,6 +172,8 @@ def respell(session: Session, accounts: Iterable[str]) -> None:
                 delta[spell.start][0] += _us(spell.duration)
                 delta[spell.start][1] += 1
         _add_totals(session, delta)
+        done += len(chunk)
+        progress("spells", done, total)
 
 
 def _us(length: timedelta) -> int:
@@ -172,7 +187,9 @@ def _regions(session: Session, accounts: Sequence[str]) -> dict[str, int]:
             .join(Premise, Premise.id == Customer.premise_id)
             .join(Feeder, Feeder.id == Premise.feeder_id)
             .where(Customer.account.in_(accounts))
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
 
 
@@ -201,3 +218,54 @@ def _add_totals(session: Session, delta: dict[datetime, list[int]]) -> None:
             InterruptionTotal.interruptions == 0,
         )
     )
+
+
+INCIDENTS_PER_STEP = 500
+"""Incidents derived again per statement of a rebuild."""
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    incidents: int
+    """Incidents whose records were derived again (outages or not)."""
+    records: int
+    """Records stored for them now."""
+    customers: int
+    """Customers whose spells were written again."""
+
+
+def rebuild(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    progress: Progress = _quiet,
+) -> Rebuilt:
+    """Store again, from the incidents and their trail, the records of every incident that
+    may have kept someone out in [since, until) (all of them without bounds), and the
+    spells and totals of their customers: after a correction the stored records could not
+    follow. Doing it twice stores the same; the caller's one transaction makes it whole."""
+    window = and_(
+        Incident.started_at < until if until is not None else true(),
+        or_(Incident.restored_at.is_(None), Incident.restored_at >= since)
+        if since is not None
+        else true(),
+    )
+    everything = since is None and until is None
+    session.execute(select(func.pg_advisory_xact_lock(INTERRUPTION_SPELLS)))
+    if everything:
+        session.execute(delete(InterruptionTotal))
+        session.execute(delete(InterruptionSpell))
+        session.execute(delete(Interruption))
+    ids = list(session.scalars(select(Incident.id).where(window).order_by(Incident.id)))
+    below = Below(session, None)
+    touched: set[str] = set()
+    records = 0
+    for first in range(0, len(ids), INCIDENTS_PER_STEP):
+        chunk = ids[first : first + INCIDENTS_PER_STEP]
+        found, stored = store_records(session, Incident.id.in_(chunk), below)
+        touched |= found
+        records += stored
+        progress("incidents", first + len(chunk), len(ids))
+    respell(session, touched, progress)
+    return Rebuilt(incidents=len(ids), records=records, customers=len(touched))

@@ -691,7 +691,9 @@ def _live_regions(session: Session, accounts: Collection[str]) -> dict[str, int]
             .join(Premise, Premise.id == Customer.premise_id)
             .join(Feeder, Feeder.id == Premise.feeder_id)
             .where(Customer.account.in_(accounts))
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
 
 

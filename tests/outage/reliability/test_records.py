@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from outage.incidents.enums import AuditAction
-from outage.reliability.indices import InterruptionRecord, merge_overlaps, saidi, saifi
 from outage.incidents.interruptions import IncidentHistory, Step, StepKind, _step, interruptions_of
+from outage.reliability.indices import InterruptionRecord, merge_overlaps, saidi, saifi
 
 T0 = datetime(2025, 3, 10, 8, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=1)

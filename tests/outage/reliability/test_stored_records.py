@@ -1,0 +1,170 @@
+"""The interruption records incidents store as they change equal the derivation from the
+trail, with the spells and totals kept from them; a rebuild stores the same again."""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from outage.incidents.changes import cancel, merge_incidents, open_nested
+from outage.incidents.interruptions import merge_overlaps
+from outage.incidents.models import Interruption, InterruptionSpell, InterruptionTotal
+from outage.incidents.recorded import rebuild
+from outage.reliability.records import interruption_records
+
+from .conftest import act, on_site, outage, restore
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+WINDOW = (datetime(2024, 1, 1, tzinfo=ZONE), datetime(2026, 1, 1, tzinfo=ZONE))
+
+
+def local(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 5, day, hour, minute, tzinfo=ZONE)
+
+
+def histories(session: Session) -> int:
+    """Outages of every kind a year brings, each driven as dispatchers and crews drive it.
+    Returns the one still going on."""
+    plain = outage(session, "FU-A", local(1, 8))
+    restore(session, plain, local(1, 9, 10))
+
+    by_device = outage(session, "BR-1", local(2, 8))
+    on_site(session, by_device)
+    act(session, by_device, "partial_restore", restored_device="SW-B", at=local(2, 8, 30))
+    restore(session, by_device, local(2, 10))
+
+    parent = outage(session, "BR-1", local(3, 8))
+    nested = open_nested(
+        session, parent, device_asset_ref="FU-A", confidence=1.0, customers_affected=4, reason="t"
+    )
+    restore(session, parent, local(3, 9))
+    restore(session, nested, local(3, 11, 45))
+
+    set_back = outage(session, "FU-A", local(4, 8))
+    on_site(session, set_back)
+    act(session, set_back, "partial_restore", restored_customers=2, at=local(4, 8, 40))
+    act(session, set_back, "on_site")
+    restore(session, set_back, local(4, 10))
+
+    reopened = outage(session, "BR-2", local(5, 8))
+    on_site(session, reopened)
+    restore(session, reopened, local(5, 8, 50))
+    act(session, reopened, "on_site")
+    restore(session, reopened, local(5, 12))
+
+    planned = outage(session, "FU-B", local(6, 8), cause="Planned: fuse replacement")
+    restore(session, planned, local(6, 12))
+
+    momentary = outage(session, "BR-2", local(7, 8))
+    restore(session, momentary, local(7, 8, 3))
+
+    single = outage(session, "account:C3", local(8, 14))
+    restore(session, single, local(8, 18))
+
+    cancel(session, outage(session, "FU-B", local(9, 8)), reason="recorded twice")
+    kept, folded = outage(session, "FU-A", local(9, 10)), outage(session, "FU-A", local(9, 9))
+    merge_incidents(session, kept, folded, reason="the same outage")
+    restore(session, kept, local(9, 11))
+
+    overlapping = outage(session, "FU-A", local(10, 8))
+    restore(session, overlapping, local(10, 9))
+    later = outage(session, "BR-1", local(10, 8, 30))
+    restore(session, later, local(10, 10))
+
+    still_on = outage(session, "FU-B", local(11, 8))
+    on_site(session, still_on)
+    act(session, still_on, "partial_restore", restored_customers=1, at=local(11, 8, 30))
+    return still_on
+
+
+def stored(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
+    return {
+        (account, start, end, f"incident/{incident_id}", planned)
+        for account, start, end, incident_id, planned in session.execute(
+            select(
+                Interruption.account,
+                Interruption.start,
+                Interruption.end,
+                Interruption.incident_id,
+                Interruption.planned,
+            )
+        )
+    }
+
+
+def derived(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
+    return {
+        (r.customer, r.start, r.end, r.event, r.planned)
+        for r in interruption_records(
+            session, start=WINDOW[0], end=WINDOW[1], as_of=datetime.now(ZONE)
+        )
+        if not r.ongoing
+    }
+
+
+def spells_and_totals(session: Session) -> tuple[set[tuple[object, ...]], dict[datetime, int]]:
+    spells = set(
+        session.execute(
+            select(
+                InterruptionSpell.account,
+                InterruptionSpell.start,
+                InterruptionSpell.end,
+                InterruptionSpell.event,
+                InterruptionSpell.planned,
+            )
+        ).tuples()
+    )
+    totals = dict(
+        session.execute(select(InterruptionTotal.began_at, InterruptionTotal.customer_us))
+        .tuples()
+        .all()
+    )
+    return spells, totals
+
+
+def test_the_stored_records_are_those_the_trail_gives(session: Session) -> None:
+    histories(session)
+    assert stored(session) == derived(session)
+    assert len(stored(session)) > 40
+
+
+def test_an_outage_still_on_stores_only_the_customers_already_back(session: Session) -> None:
+    still_on = histories(session)
+    back = [account for account, *_, event, _ in stored(session) if event == f"incident/{still_on}"]
+    assert back == ["B1"]
+
+
+def test_the_spells_merge_the_stored_records_and_the_totals_count_them(
+    session: Session,
+) -> None:
+    histories(session)
+    spells, totals = spells_and_totals(session)
+    records = interruption_records(
+        session, start=WINDOW[0], end=WINDOW[1], as_of=datetime.now(ZONE)
+    )
+    merged = merge_overlaps(r for r in records if not r.ongoing)
+    assert spells == {(s.customer, s.start, s.end, s.event, s.planned) for s in merged}
+    expected: dict[datetime, int] = defaultdict(int)
+    for spell in merged:
+        if not spell.planned and not spell.momentary:
+            expected[spell.start] += spell.duration // timedelta(microseconds=1)
+    assert totals == expected
+
+
+def test_a_rebuild_stores_the_same_again(session: Session) -> None:
+    histories(session)
+    before = stored(session), spells_and_totals(session)
+    first = rebuild(session)
+    assert (stored(session), spells_and_totals(session)) == before
+    assert rebuild(session) == first
+    assert (stored(session), spells_and_totals(session)) == before
+
+
+def test_a_rebuild_of_some_days_leaves_the_others_as_they_are(session: Session) -> None:
+    histories(session)
+    before = stored(session), spells_and_totals(session)
+    found = rebuild(session, since=local(3, 0), until=local(5, 0))
+    assert found.incidents == 3  # parent and nested, and the one set back
+    assert (stored(session), spells_and_totals(session)) == before
