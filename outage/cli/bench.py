@@ -24,6 +24,7 @@ class Section(StrEnum):
     etr = "etr"
     audit = "audit"
     storm = "storm"
+    reliability = "reliability"
 
 
 def bench(
@@ -42,6 +43,7 @@ def bench(
         load,
         notify,
         predict,
+        reliability,
         restore,
         scale,
         storm,
@@ -63,6 +65,7 @@ def bench(
         Section.etr: etr.run,
         Section.audit: audit.run,
         Section.storm: storm.run,
+        Section.reliability: reliability.run,
     }
     chosen = sections or list(Section)
     # The prediction, dispatch, restoration and ETR benchmarks are in process: no database.

@@ -189,17 +189,16 @@ _PARTS = {
 
 
 def _totals_sql(scope: Scope, by_region: bool) -> str:
-    per_event = ", ".join(
+    """Per customer, then per window (and region): a customer's momentary events are the
+    distinct events of their spells less those of their sustained ones (IEEE 1366 counts
+    an event that also kept the customer out for long as sustained only)."""
+    per_customer = ", ".join(
         f"count(*) FILTER (WHERE {when} AND NOT momentary) AS n{p},"
         f" coalesce(sum(us) FILTER (WHERE {when} AND NOT momentary), 0) AS us{p},"
         f" coalesce(max(us) FILTER (WHERE {when} AND NOT momentary), 0) AS max{p},"
-        f" bool_or({when} AND momentary) AS m{p}"
+        f" count(DISTINCT event) FILTER (WHERE {when})"
+        f" - count(DISTINCT event) FILTER (WHERE {when} AND NOT momentary) AS me{p}"
         for p, when in _PARTS.items()
-    )
-    per_customer = ", ".join(
-        f"sum(n{p}) AS n{p}, sum(us{p}) AS us{p}, max(max{p}) AS max{p},"
-        f" count(*) FILTER (WHERE m{p} AND n{p} = 0) AS me{p}"
-        for p in _PARTS
     )
     summed = ", ".join(
         f"sum(n{p}), sum(us{p}), count(*) FILTER (WHERE n{p} > 0), sum(me{p}),"
@@ -219,8 +218,7 @@ def _totals_sql(scope: Scope, by_region: bool) -> str:
         " FROM interruption_spells WHERE start >= :lo AND start < :hi"
         " AND account NOT IN (SELECT unnest(CAST(:leave_out AS text[])))"
         f"{scope.condition()}),"
-        f" e AS (SELECT region, w, account, {per_event} FROM s GROUP BY region, w, account, event),"
-        f" c AS (SELECT region, w, account, {per_customer} FROM e GROUP BY region, w, account)"
+        f" c AS (SELECT region, w, account, {per_customer} FROM s GROUP BY region, w, account)"
         f" SELECT {whole} AS whole, region, w, {summed} FROM c GROUP BY {groups}"
     )
 
@@ -244,6 +242,7 @@ def stored_totals(
     """The totals of the stored spells begun in each window [bounds[i], bounds[i + 1]),
     of the scope's customers but those `leave_out` names, for the scope (and each region,
     `by_region`)."""
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
     rows = session.execute(
         text(_totals_sql(scope, by_region)),
         {
