@@ -74,8 +74,10 @@ FROM generate_series(1, :outages) AS e
 """
 
 _SPELLS_SQL = """
-INSERT INTO interruption_spells (account, start, "end", event, planned, substation_id)
-SELECT c.account, o.start, o.start + o.length, 'incident/' || o.id, o.planned, c.substation_id
+INSERT INTO interruption_spells
+  (account, start, "end", event, planned, momentary_event, substation_id)
+SELECT c.account, o.start, o.start + o.length, 'incident/' || o.id, o.planned,
+  o.length <= interval '5 minutes', c.substation_id
 FROM bench_outages o
 CROSS JOIN LATERAL generate_series(0, o.size - 1) AS k
 JOIN bench_customers c ON c.n = (o.first + k) % :customers

@@ -256,6 +256,10 @@ class InterruptionSpell(Base):
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event: Mapped[str] = mapped_column(Text)
     planned: Mapped[bool] = mapped_column(Boolean)
+    momentary_event: Mapped[bool] = mapped_column(Boolean)
+    """The customer's momentary interruption event (MAIFI_E) of this spell's event: the
+    first momentary spell of the event, when no spell of the event kept the customer out
+    for long. A report counts these, not the event's spells one by one."""
     substation_id: Mapped[int | None] = mapped_column(Integer)
     """The region of the customer's normal feeder when the spell was written."""
 

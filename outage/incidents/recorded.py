@@ -153,6 +153,7 @@ def respell(session: Session, accounts: Iterable[str], progress: Progress = _qui
         regions = _regions(session, chunk)
         spells = merge_overlaps(records)
         if spells:
+            counted = _momentary_events(spells)
             session.execute(
                 insert(InterruptionSpell),
                 [
@@ -162,6 +163,7 @@ def respell(session: Session, accounts: Iterable[str], progress: Progress = _qui
                         "end": s.end,
                         "event": s.event,
                         "planned": s.planned,
+                        "momentary_event": s in counted,
                         "substation_id": regions.get(s.customer),
                     }
                     for s in spells
@@ -174,6 +176,17 @@ def respell(session: Session, accounts: Iterable[str], progress: Progress = _qui
         _add_totals(session, delta)
         done += len(chunk)
         progress("spells", done, total)
+
+
+def _momentary_events(spells: Iterable[InterruptionRecord]) -> set[InterruptionRecord]:
+    """The spell that stands for each customer's momentary event (see `momentary_event`)."""
+    sustained = {(s.customer, s.event) for s in spells if not s.momentary}
+    first: dict[tuple[str, str], InterruptionRecord] = {}
+    for spell in sorted(spells, key=lambda s: s.start):
+        key = (spell.customer, spell.event)
+        if spell.momentary and key not in sustained and key not in first:
+            first[key] = spell
+    return set(first.values())
 
 
 def _us(length: timedelta) -> int:

@@ -10,7 +10,7 @@ again, and left out of what the database counts: customers counted apart add up.
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import IntEnum
 
 from sqlalchemy import select, text
@@ -163,7 +163,7 @@ def scope_daily(
     rows = session.execute(
         text(
             "SELECT (start AT TIME ZONE :zone)::date,"
-            ' sum((extract(epoch FROM "end" - start) * 1000000)::bigint), count(*)'
+            " sum((date_part('epoch', \"end\" - start) * 1000000)::bigint), count(*)"
             " FROM interruption_spells WHERE start >= :start AND start < :end"
             ' AND NOT planned AND "end" - start > :momentary'
             " AND account NOT IN (SELECT unnest(CAST(:leave_out AS text[])))"
@@ -189,15 +189,13 @@ _PARTS = {
 
 
 def _totals_sql(scope: Scope, by_region: bool) -> str:
-    """Per customer, then per window (and region): a customer's momentary events are the
-    distinct events of their spells less those of their sustained ones (IEEE 1366 counts
-    an event that also kept the customer out for long as sustained only)."""
+    """Per customer, then per window (and region); momentary events as the spells mark
+    them (`InterruptionSpell.momentary_event`)."""
     per_customer = ", ".join(
         f"count(*) FILTER (WHERE {when} AND NOT momentary) AS n{p},"
         f" coalesce(sum(us) FILTER (WHERE {when} AND NOT momentary), 0) AS us{p},"
         f" coalesce(max(us) FILTER (WHERE {when} AND NOT momentary), 0) AS max{p},"
-        f" count(DISTINCT event) FILTER (WHERE {when})"
-        f" - count(DISTINCT event) FILTER (WHERE {when} AND NOT momentary) AS me{p}"
+        f" count(*) FILTER (WHERE {when} AND momentary_event) AS me{p}"
         for p, when in _PARTS.items()
     )
     summed = ", ".join(
@@ -210,17 +208,29 @@ def _totals_sql(scope: Scope, by_region: bool) -> str:
     groups = "GROUPING SETS ((region, w), (w))" if by_region else "region, w"
     whole = "GROUPING(region) = 1" if by_region else "true"
     return (
-        f"WITH s AS (SELECT account, {region} AS region, event,"
+        f"WITH s AS (SELECT account, {region} AS region, momentary_event,"
         " width_bucket(start, CAST(:bounds AS timestamptz[])) AS w,"
-        ' (extract(epoch FROM "end" - start) * 1000000)::bigint AS us,'
+        " (date_part('epoch', \"end\" - start) * 1000000)::bigint AS us,"
         ' "end" - start <= :momentary AS momentary, planned,'
-        " (start AT TIME ZONE :zone)::date = ANY(CAST(:major AS date[])) AS major"
+        " width_bucket(start, CAST(:major AS timestamptz[])) % 2 = 1 AS major"
         " FROM interruption_spells WHERE start >= :lo AND start < :hi"
         " AND account NOT IN (SELECT unnest(CAST(:leave_out AS text[])))"
         f"{scope.condition()}),"
         f" c AS (SELECT region, w, account, {per_customer} FROM s GROUP BY region, w, account)"
         f" SELECT {whole} AS whole, region, w, {summed} FROM c GROUP BY {groups}"
     )
+
+
+def _edges(days: Collection[date], zone: tzinfo) -> list[datetime]:
+    """Each day's start and end, in order: a start falls in one of the days when it falls
+    after an odd number of edges (`width_bucket` over them is odd)."""
+    edges: list[datetime] = []
+    for day in sorted(days):
+        edges += [
+            datetime.combine(day, time(), zone),
+            datetime.combine(day + timedelta(days=1), time(), zone),
+        ]
+    return edges or [datetime.max.replace(tzinfo=zone)]
 
 
 Counted = Mapping[tuple[int | None, int], Sequence[Totals]]
@@ -243,6 +253,7 @@ def stored_totals(
     of the scope's customers but those `leave_out` names, for the scope (and each region,
     `by_region`)."""
     session.execute(text("SET LOCAL work_mem = '256MB'"))
+    session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     rows = session.execute(
         text(_totals_sql(scope, by_region)),
         {
@@ -251,7 +262,7 @@ def stored_totals(
             "hi": bounds[-1],
             "momentary": MOMENTARY_LIMIT,
             "zone": zone_name(zone),
-            "major": sorted(major_event_days),
+            "major": _edges(major_event_days, zone),
             "leave_out": sorted(leave_out),
             "n": n,
             "t": celid_limit // MICROSECOND,

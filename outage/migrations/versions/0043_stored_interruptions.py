@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("end", _TIME, nullable=False),
         sa.Column("event", sa.Text(), nullable=False),
         sa.Column("planned", sa.Boolean(), nullable=False),
+        sa.Column("momentary_event", sa.Boolean(), nullable=False),
         sa.Column("substation_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("account", "start", name="pk_interruption_spells"),
     )
