@@ -28,6 +28,7 @@ from benchmarks.harness import bench_database
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer
 from outage.incidents.models import InterruptionSpell
+from outage.incidents.recorded import stored_spells
 from outage.reliability.service import reliability_report
 
 Progress = Callable[[str, int, int], None]
@@ -130,18 +131,8 @@ def _fill(session: Session, customers: int, progress: Progress) -> None:
 
 def _read(session: Session, start: datetime, end: datetime) -> int:
     """The baseline: the period's spells read, nothing computed."""
-    rows = session.execute(
-        select(
-            InterruptionSpell.account,
-            InterruptionSpell.start,
-            InterruptionSpell.end,
-            InterruptionSpell.event,
-            InterruptionSpell.planned,
-        )
-        .where(InterruptionSpell.start >= start, InterruptionSpell.start < end)
-        .execution_options(yield_per=20_000)
-    )
-    return sum(1 for _ in rows)
+    spells = stored_spells(session, InterruptionSpell.start >= start, InterruptionSpell.start < end)
+    return len(spells)
 
 
 def run(admin_url: str, *, quick: bool, progress: Progress) -> dict[str, Any]:

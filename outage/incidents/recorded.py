@@ -13,7 +13,7 @@ reads one row per interruption and the Major Event Day threshold sums a few rows
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +46,38 @@ from outage.locks import INTERRUPTION_SPELLS
 MICROSECOND = timedelta(microseconds=1)
 CHUNK = 5_000
 """Customers whose spells are rewritten per statement."""
+
+
+def stored_records(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
+    """The stored records `where` selects."""
+    return [
+        InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
+        for account, start, end, incident_id, planned in session.execute(
+            select(
+                Interruption.account,
+                Interruption.start,
+                Interruption.end,
+                Interruption.incident_id,
+                Interruption.planned,
+            ).where(*where)
+        )
+    ]
+
+
+def stored_spells(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
+    """The stored spells `where` selects."""
+    return [
+        InterruptionRecord(account, start, end, event, planned)
+        for account, start, end, event, planned in session.execute(
+            select(
+                InterruptionSpell.account,
+                InterruptionSpell.start,
+                InterruptionSpell.end,
+                InterruptionSpell.event,
+                InterruptionSpell.planned,
+            ).where(*where)
+        )
+    ]
 
 
 def _finished(history: IncidentHistory, as_of: datetime) -> list[InterruptionRecord]:
@@ -138,19 +170,8 @@ def respell(session: Session, accounts: Iterable[str], progress: Progress = _qui
             if _counted(start, end, planned):
                 delta[start][0] -= _us(end - start)
                 delta[start][1] -= 1
-        records = [
-            InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
-            for account, start, end, incident_id, planned in session.execute(
-                select(
-                    Interruption.account,
-                    Interruption.start,
-                    Interruption.end,
-                    Interruption.incident_id,
-                    Interruption.planned,
-                ).where(Interruption.account.in_(chunk))
-            )
-        ]
-        regions = _regions(session, chunk)
+        records = stored_records(session, Interruption.account.in_(chunk))
+        regions = regions_of(session, chunk)
         spells = merge_overlaps(records)
         if spells:
             counted = _momentary_events(spells)
@@ -193,7 +214,8 @@ def _us(length: timedelta) -> int:
     return length // MICROSECOND
 
 
-def _regions(session: Session, accounts: Sequence[str]) -> dict[str, int]:
+def regions_of(session: Session, accounts: Collection[str]) -> dict[str, int]:
+    """The region (substation) of each of these customers, by their normal feeder."""
     return dict(
         session.execute(
             select(Customer.account, Feeder.substation_id)

@@ -42,6 +42,7 @@ from grid_topology.topology import Topology
 from outage import clock
 from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, Substation
+from outage.incidents.recorded import regions_of
 from outage.reliability.indices import (
     HOUR,
     MICROSECOND,
@@ -681,22 +682,6 @@ def _regions(session: Session) -> dict[str, _Region]:
     return {name: _Region(region_id, served) for name, region_id, served in rows.tuples()}
 
 
-def _live_regions(session: Session, accounts: Collection[str]) -> dict[str, int]:
-    """The substation of each of these customers, by their normal feeder."""
-    if not accounts:
-        return {}
-    return dict(
-        session.execute(
-            select(Customer.account, Feeder.substation_id)
-            .join(Premise, Premise.id == Customer.premise_id)
-            .join(Feeder, Feeder.id == Premise.feeder_id)
-            .where(Customer.account.in_(accounts))
-        )
-        .tuples()
-        .all()
-    )
-
-
 def monthly_indices_by_region(
     session: Session,
     start: date,
@@ -725,7 +710,7 @@ def monthly_indices_by_region(
     counted = (
         _counted(session, study, _bounds(months), n, celid_hours, by_region=True) if months else {}
     )
-    region_of = _live_regions(session, {r.customer for r in study.live})
+    region_of = regions_of(session, {r.customer for r in study.live})
     regions = {
         name: _monthly(
             study,

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import IntEnum
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage.incidents.lifecycle import MOMENTARY_LIMIT
 from outage.incidents.models import Interruption, InterruptionSpell
+from outage.incidents.recorded import stored_records, stored_spells
 from outage.reliability.indices import (
     MICROSECOND,
     InterruptionRecord,
@@ -100,38 +101,18 @@ def unstored(
     accounts = frozenset(r.customer for r in derived)
     if not accounts:
         return Unstored(frozenset(), [], [])
-    kept = [
-        InterruptionRecord(account, begin, finish, f"incident/{incident_id}", planned)
-        for account, begin, finish, incident_id, planned in session.execute(
-            select(
-                Interruption.account,
-                Interruption.start,
-                Interruption.end,
-                Interruption.incident_id,
-                Interruption.planned,
-            ).where(
-                Interruption.account.in_(accounts),
-                Interruption.end >= since,
-                Interruption.incident_start < end,
-            )
-        )
-    ]
-    stored = [
-        InterruptionRecord(account, begin, finish, event, planned)
-        for account, begin, finish, event, planned in session.execute(
-            select(
-                InterruptionSpell.account,
-                InterruptionSpell.start,
-                InterruptionSpell.end,
-                InterruptionSpell.event,
-                InterruptionSpell.planned,
-            ).where(
-                InterruptionSpell.account.in_(accounts),
-                InterruptionSpell.start >= since,
-                InterruptionSpell.start < end,
-            )
-        )
-    ]
+    kept = stored_records(
+        session,
+        Interruption.account.in_(accounts),
+        Interruption.end >= since,
+        Interruption.incident_start < end,
+    )
+    stored = stored_spells(
+        session,
+        InterruptionSpell.account.in_(accounts),
+        InterruptionSpell.start >= since,
+        InterruptionSpell.start < end,
+    )
     spells = [s for s in merge_overlaps(kept + derived) if since <= s.start < end]
     return Unstored(accounts, spells, stored)
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outage.incidents.changes import cancel, merge_incidents, open_nested
-from outage.incidents.interruptions import merge_overlaps
-from outage.incidents.models import Interruption, InterruptionSpell, InterruptionTotal
-from outage.incidents.recorded import rebuild
+from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
+from outage.incidents.models import InterruptionTotal
+from outage.incidents.recorded import rebuild, stored_records, stored_spells
 from outage.reliability.records import interruption_records
 
 from .conftest import act, on_site, outage, restore
@@ -79,19 +79,12 @@ def histories(session: Session) -> int:
     return still_on
 
 
+def as_rows(records: list[InterruptionRecord]) -> set[tuple[str, datetime, datetime, str, bool]]:
+    return {(r.customer, r.start, r.end, r.event, r.planned) for r in records}
+
+
 def stored(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
-    return {
-        (account, start, end, f"incident/{incident_id}", planned)
-        for account, start, end, incident_id, planned in session.execute(
-            select(
-                Interruption.account,
-                Interruption.start,
-                Interruption.end,
-                Interruption.incident_id,
-                Interruption.planned,
-            )
-        )
-    }
+    return as_rows(stored_records(session))
 
 
 def derived(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
@@ -105,23 +98,12 @@ def derived(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
 
 
 def spells_and_totals(session: Session) -> tuple[set[tuple[object, ...]], dict[datetime, int]]:
-    spells = set(
-        session.execute(
-            select(
-                InterruptionSpell.account,
-                InterruptionSpell.start,
-                InterruptionSpell.end,
-                InterruptionSpell.event,
-                InterruptionSpell.planned,
-            )
-        ).tuples()
-    )
     totals = dict(
         session.execute(select(InterruptionTotal.began_at, InterruptionTotal.customer_us))
         .tuples()
         .all()
     )
-    return spells, totals
+    return set(as_rows(stored_spells(session))), totals
 
 
 def test_the_stored_records_are_those_the_trail_gives(session: Session) -> None:
@@ -145,7 +127,7 @@ def test_the_spells_merge_the_stored_records_and_the_totals_count_them(
         session, start=WINDOW[0], end=WINDOW[1], as_of=datetime.now(ZONE)
     )
     merged = merge_overlaps(r for r in records if not r.ongoing)
-    assert spells == {(s.customer, s.start, s.end, s.event, s.planned) for s in merged}
+    assert spells == as_rows(list(merged))
     expected: dict[datetime, int] = defaultdict(int)
     for spell in merged:
         if not spell.planned and not spell.momentary:
