@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage import clock
+from outage.grid.live import shared_topology
 from outage.grid.models import Customer, Feeder, Premise
 from outage.incidents.enums import AuditAction
 from outage.incidents.interruptions import (
@@ -129,7 +130,8 @@ def record_incident(
     stored = select(Interruption.id).where(Interruption.incident_id == incident_id)
     if not session.scalar(select(restored.exists() | stored.exists())):
         return
-    touched, _ = store_records(session, Incident.id == incident_id, Below(session, topology))
+    below = Below(session, topology or shared_topology(session.get_bind().engine.url).get(session))
+    touched, _ = store_records(session, Incident.id == incident_id, below)
     respell(session, touched)
 
 
