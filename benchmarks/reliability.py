@@ -74,14 +74,17 @@ SELECT e AS id,
 FROM generate_series(1, :outages) AS e
 """
 
+_IDS_SQL = """
+CREATE TABLE bench_ids AS
+SELECT b.n, c.id FROM bench_customers b JOIN customers c ON c.account = b.account
+"""
+
 _SPELLS_SQL = """
-INSERT INTO interruption_spells
-  (account, start, "end", event, planned, momentary_event, substation_id)
-SELECT c.account, o.start, o.start + o.length, 'incident/' || o.id, o.planned,
-  o.length <= interval '5 minutes', c.substation_id
+INSERT INTO interruption_spells (customer_id, start, "end", incident_id, planned)
+SELECT c.id, o.start, o.start + o.length, o.id, o.planned
 FROM bench_outages o
 CROSS JOIN LATERAL generate_series(0, o.size - 1) AS k
-JOIN bench_customers c ON c.n = (o.first + k) % :customers
+JOIN bench_ids c ON c.n = (o.first + k) % :customers
 WHERE o.id % :parts = :part
 ON CONFLICT DO NOTHING
 """
@@ -109,6 +112,7 @@ def _fill(session: Session, customers: int, progress: Progress) -> None:
             " SELECT account, premise_id, 'Bench ' || n, 'vi' FROM bench_customers"
         )
     )
+    session.execute(text(_IDS_SQL))
     progress("reliability: customers", customers, customers)
     outages = customers * 10 // MEAN_SIZE
     session.execute(
@@ -126,7 +130,7 @@ def _fill(session: Session, customers: int, progress: Progress) -> None:
         session.execute(text(_SPELLS_SQL), {"customers": customers, "parts": PARTS, "part": part})
         progress("reliability: spells", part + 1, PARTS)
     session.execute(text(_TOTALS_SQL))
-    session.execute(text("DROP TABLE bench_outages, bench_customers"))
+    session.execute(text("DROP TABLE bench_outages, bench_customers, bench_ids"))
 
 
 def _read(session: Session, start: datetime, end: datetime) -> int:

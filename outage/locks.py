@@ -48,5 +48,6 @@ comparing the model with what the one before stored (grid)."""
 
 INTERRUPTION_SPELLS = 0x7370656C6C73
 """One key, per transaction: customers' spells of interruption and the totals behind Major
-Event Days are rewritten one restoration after the other, each reading what the one
-before stored (incidents)."""
+Event Days have one writer at a time, the spells job or a rebuild (incidents).
+Restorations never take it: they write their incident's records and name the customers
+due, so they do not wait for one another."""

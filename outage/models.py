@@ -37,6 +37,8 @@ from outage.incidents.models import (
     Interruption,
     InterruptionSpell,
     InterruptionTotal,
+    RecordedIncident,
+    SpellsDue,
 )
 from outage.intake.models import (
     FaultIndication,
@@ -97,12 +99,14 @@ __all__ = [
     "PhotoFetch",
     "PlannedOutage",
     "Premise",
+    "RecordedIncident",
     "Report",
     "RestorationOrder",
     "ScadaEvent",
     "ServiceArea",
     "ServiceRequest",
     "ServiceRequestEvent",
+    "SpellsDue",
     "StaffUser",
     "Storm",
     "StormEvent",

@@ -24,6 +24,7 @@ from outage.crews.jobs import jobs as dispatch_jobs
 from outage.db import run_migrations, session_factory, session_scope
 from outage.grid.live import shared_topology
 from outage.grid.regions import unknown_substations
+from outage.incidents.jobs import jobs as interruption_jobs
 from outage.incidents.progress import report_progress
 from outage.intake.channels.email import MailReply, SendReply, start_receiver
 from outage.intake.jobs import jobs as intake_jobs
@@ -226,6 +227,7 @@ def _background_work(database_url: str, settings: Settings) -> Iterator[None]:
         restoration_jobs(sessions, settings, live),
         intake_jobs(sessions, settings),
         ledger_jobs(sessions, settings),
+        interruption_jobs(sessions, settings, live),
     ]
     scheduler = build_scheduler(sessions, settings, jobs)
     scheduler.start()

@@ -213,7 +213,8 @@ class IncidentEvent(Chained, Base):
 
 class Interruption(Base):
     """One customer's finished interruption by one outage, as `interruptions_of` makes it
-    from the trail; written by the change that ends it (`outage.incidents.recorded`)."""
+    from the trail; written by the change that ends it (`outage.incidents.recorded`),
+    keyed by the incident alone so restorations write theirs without waiting for others."""
 
     __tablename__ = "interruptions"
     __table_args__ = (
@@ -224,9 +225,15 @@ class Interruption(Base):
             name="fk_interruptions_incident_id",
             ondelete="CASCADE",
         ),
+        ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name="fk_interruptions_customer_id",
+            ondelete="CASCADE",
+        ),
         CheckConstraint('"end" >= start', name="ck_interruptions_end_after_start"),
         Index("ix_interruptions_incident_id", "incident_id"),
-        Index("ix_interruptions_account_start", "account", "start"),
+        Index("ix_interruptions_customer_id_start", "customer_id", "start"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger)
@@ -234,34 +241,60 @@ class Interruption(Base):
     incident_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     """When the incident began: a report loads the records of the outages begun before its
     end, as the derivation does."""
-    account: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(Integer)
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     planned: Mapped[bool] = mapped_column(Boolean)
+
+
+class RecordedIncident(Base):
+    """An incident whose records are stored (none, for one that made none): the others
+    restored before the upgrade are stored by the backfill, and derived by reports until
+    then (`outage.incidents.recorded`)."""
+
+    __tablename__ = "recorded_incidents"
+    __table_args__ = (
+        PrimaryKeyConstraint("incident_id", name="pk_recorded_incidents"),
+        ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name="fk_recorded_incidents_incident_id",
+            ondelete="CASCADE",
+        ),
+    )
+
+    incident_id: Mapped[int] = mapped_column(Integer)
+
+
+class SpellsDue(Base):
+    """A customer whose records changed since their spells were last written: the spells
+    job writes them again (`outage.incidents.recorded.fold`), and reports count such a
+    customer from the records meanwhile. No key on the customer, so writers never wait."""
+
+    __tablename__ = "interruption_spells_due"
+    __table_args__ = (PrimaryKeyConstraint("id", name="pk_interruption_spells_due"),)
+
+    id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int] = mapped_column(Integer)
 
 
 class InterruptionSpell(Base):
     """A customer's continuous loss of supply: the customer's stored interruptions that
-    overlap or touch, merged (`merge_overlaps`), with the event and planned mark of the
-    first. What the reports count, so a report reads one row per interruption."""
+    overlap or touch, merged (`merge_overlaps`), with the incident and planned mark of the
+    first. What the reports count, one narrow row per interruption, read by binary COPY."""
 
     __tablename__ = "interruption_spells"
     __table_args__ = (
-        PrimaryKeyConstraint("account", "start", name="pk_interruption_spells"),
+        PrimaryKeyConstraint("customer_id", "start", name="pk_interruption_spells"),
         Index("ix_interruption_spells_start", "start"),
+        Index("ix_interruption_spells_end", "end"),
     )
 
-    account: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(Integer)
     start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    event: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[int] = mapped_column(Integer)
     planned: Mapped[bool] = mapped_column(Boolean)
-    momentary_event: Mapped[bool] = mapped_column(Boolean)
-    """The customer's momentary interruption event (MAIFI_E) of this spell's event: the
-    first momentary spell of the event, when no spell of the event kept the customer out
-    for long. A report counts these, not the event's spells one by one."""
-    substation_id: Mapped[int | None] = mapped_column(Integer)
-    """The region of the customer's normal feeder when the spell was written."""
 
 
 class InterruptionTotal(Base):

@@ -6,10 +6,21 @@ cause naming planned work) stores the incident's finished records again, as the 
 gives them (`interruptions_of`), in its own transaction: `record_incident`. Records of
 customers still out are not stored: a report derives them up to its own "now".
 
-Beside the records, each customer's spells (their records merged as `merge_overlaps`
-merges them) and the system's totals of the unplanned sustained ones by the instant they
-began are rewritten for the customers whose records changed (`respell`), so a report
-reads one row per interruption and the Major Event Day threshold sums a few rows a day.
+Why restorations take no shared lock: the records are keyed by their incident, which the
+change holds locked already (FOR NO KEY UPDATE), so two restorations of overlapping
+customers write disjoint rows and both commit without waiting. What depends on several
+incidents at once (each customer's spells, their records merged as `merge_overlaps`
+merges them, and the system's totals by the instant spells began) has a single writer,
+the spells job (`fold`), which takes the customers a change left due, oldest first. A
+report counts a customer still due from the records themselves, so it is right before
+the job has run (`outage.reliability.stored`). A lock per customer taken by each
+restoration instead would order them by their customers and deadlock with the planner and
+the engine, which lock incidents first.
+
+Incidents restored before records were stored have none: the backfill job (`backfill`)
+stores them, oldest first, a few at a time, and reports derive what it has not reached
+(`RecordedIncident`). `outage reliability rebuild` stores a period again after a
+correction the records could not follow.
 """
 
 from collections import defaultdict
@@ -17,14 +28,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
 from outage import clock
 from outage.grid.live import shared_topology
-from outage.grid.models import Customer, Feeder, Premise
+from outage.grid.models import Customer
 from outage.incidents.enums import AuditAction
 from outage.incidents.interruptions import (
     OUTAGES,
@@ -41,12 +52,18 @@ from outage.incidents.models import (
     Interruption,
     InterruptionSpell,
     InterruptionTotal,
+    RecordedIncident,
+    SpellsDue,
 )
 from outage.locks import INTERRUPTION_SPELLS
 
 MICROSECOND = timedelta(microseconds=1)
 CHUNK = 5_000
 """Customers whose spells are rewritten per statement."""
+FOLD_BATCH = 50_000
+"""Customers due taken by one run of the spells job."""
+BACKFILL_BATCH = 20
+"""Incidents restored before the upgrade stored by one run of the backfill job."""
 
 
 def stored_records(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
@@ -55,12 +72,14 @@ def stored_records(session: Session, *where: ColumnElement[bool]) -> list[Interr
         InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
         for account, start, end, incident_id, planned in session.execute(
             select(
-                Interruption.account,
+                Customer.account,
                 Interruption.start,
                 Interruption.end,
                 Interruption.incident_id,
                 Interruption.planned,
-            ).where(*where)
+            )
+            .join(Customer, Customer.id == Interruption.customer_id)
+            .where(*where)
         )
     ]
 
@@ -68,17 +87,30 @@ def stored_records(session: Session, *where: ColumnElement[bool]) -> list[Interr
 def stored_spells(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
     """The stored spells `where` selects."""
     return [
-        InterruptionRecord(account, start, end, event, planned)
-        for account, start, end, event, planned in session.execute(
+        InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
+        for account, start, end, incident_id, planned in session.execute(
             select(
-                InterruptionSpell.account,
+                Customer.account,
                 InterruptionSpell.start,
                 InterruptionSpell.end,
-                InterruptionSpell.event,
+                InterruptionSpell.incident_id,
                 InterruptionSpell.planned,
-            ).where(*where)
+            )
+            .join(Customer, Customer.id == InterruptionSpell.customer_id)
+            .where(*where)
         )
     ]
+
+
+def customer_ids(session: Session, accounts: Collection[str]) -> dict[str, int]:
+    """The id of each of these customers that exists."""
+    if not accounts:
+        return {}
+    return dict(
+        session.execute(select(Customer.account, Customer.id).where(Customer.account.in_(accounts)))
+        .tuples()
+        .all()
+    )
 
 
 def _finished(history: IncidentHistory, as_of: datetime) -> list[InterruptionRecord]:
@@ -87,41 +119,57 @@ def _finished(history: IncidentHistory, as_of: datetime) -> list[InterruptionRec
 
 def store_records(
     session: Session, incidents: ColumnElement[bool], below: Below
-) -> tuple[set[str], int]:
+) -> tuple[set[int], int]:
     """Store again the finished records of the incidents `incidents` selects (those no
-    longer outages lose theirs). Returns the customers whose records were or are now
-    stored, and how many records are stored now."""
-    chosen = select(Incident.id).where(incidents)
+    longer outages lose theirs), mark them recorded and leave their customers due.
+    Returns those customers and how many records are stored now."""
+    chosen = list(session.scalars(select(Incident.id).where(incidents)))
+    if not chosen:
+        return set(), 0
     touched = set(
         session.scalars(
-            select(Interruption.account).where(Interruption.incident_id.in_(chosen)).distinct()
+            delete(Interruption)
+            .where(Interruption.incident_id.in_(chosen))
+            .returning(Interruption.customer_id)
         )
     )
-    session.execute(delete(Interruption).where(Interruption.incident_id.in_(chosen)))
-    now = clock.now()
+    records = [
+        (history, record)
+        for history in incident_histories(session, and_(OUTAGES, Incident.id.in_(chosen)), below)
+        for record in _finished(history, clock.now())
+    ]
+    ids = customer_ids(session, {record.customer for _, record in records})
     rows = [
         {
             "incident_id": int(history.event.removeprefix("incident/")),
             "incident_start": history.started_at,
-            "account": record.customer,
+            "customer_id": ids[record.customer],
             "start": record.start,
             "end": record.end,
             "planned": record.planned,
         }
-        for history in incident_histories(session, and_(OUTAGES, incidents), below)
-        for record in _finished(history, now)
+        for history, record in records
+        if record.customer in ids
     ]
     for first in range(0, len(rows), CHUNK):
         session.execute(insert(Interruption), rows[first : first + CHUNK])
-    touched.update(str(row["account"]) for row in rows)
+    session.execute(
+        insert(RecordedIncident).on_conflict_do_nothing(),
+        [{"incident_id": incident_id} for incident_id in chosen],
+    )
+    touched.update(ids[record.customer] for _, record in records if record.customer in ids)
+    due = sorted(touched)
+    for first in range(0, len(due), CHUNK):
+        session.execute(insert(SpellsDue), [{"customer_id": c} for c in due[first : first + CHUNK]])
     return touched, len(rows)
 
 
 def record_incident(
     session: Session, incident_id: int, *, topology: Topology | None = None
 ) -> None:
-    """Store the incident's finished records as its trail now gives them, and the spells of
-    its customers. `topology`: the live network as operated, if the caller holds it."""
+    """Store the incident's finished records as its trail now gives them, and leave its
+    customers due for their spells. `topology`: the live network as operated, if the
+    caller holds it."""
     session.flush()  # the trail's new rows, for the queries below
     restored = select(IncidentEvent.id).where(
         IncidentEvent.incident_id == incident_id,
@@ -131,12 +179,45 @@ def record_incident(
     if not session.scalar(select(restored.exists() | stored.exists())):
         return
     below = Below(session, topology or shared_topology(session.get_bind().engine.url).get(session))
-    touched, _ = store_records(session, Incident.id == incident_id, below)
-    respell(session, touched)
+    store_records(session, Incident.id == incident_id, below)
 
 
-def _chunks(accounts: Iterable[str]) -> Iterator[list[str]]:
-    ordered = sorted(accounts)
+def backfill(session: Session, topology: Topology | None, batch: int = BACKFILL_BATCH) -> int:
+    """Store the records of the oldest restored incidents that have none stored (restored
+    before the upgrade), `batch` at a time; one being changed now is left to its change,
+    which stores them itself. Returns how many incidents were stored."""
+    unrecorded = ~exists().where(RecordedIncident.incident_id == Incident.id)
+    ids = list(
+        session.scalars(
+            select(Incident.id)
+            .where(Incident.restored_at.is_not(None), unrecorded)
+            .order_by(Incident.restored_at, Incident.id)
+            .limit(batch)
+            .with_for_update(key_share=True, skip_locked=True)
+        )
+    )
+    if ids:
+        store_records(session, Incident.id.in_(ids), Below(session, topology))
+    return len(ids)
+
+
+def fold(session: Session, batch: int = FOLD_BATCH) -> int:
+    """Write the spells (and the totals) of the customers due, `batch` entries at a time;
+    nothing when another run or a rebuild is writing them. Returns the customers done."""
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(INTERRUPTION_SPELLS))):
+        return 0
+    oldest = select(SpellsDue.id).order_by(SpellsDue.id).limit(batch)
+    due = set(
+        session.scalars(
+            delete(SpellsDue).where(SpellsDue.id.in_(oldest)).returning(SpellsDue.customer_id)
+        )
+    )
+    respell(session, due)
+    return len(due)
+
+
+def _chunks(customers: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(customers)
     for first in range(0, len(ordered), CHUNK):
         yield ordered[first : first + CHUNK]
 
@@ -154,40 +235,46 @@ def _quiet(stage: str, done: int, total: int) -> None:
     """No one is watching."""
 
 
-def respell(session: Session, accounts: Iterable[str], progress: Progress = _quiet) -> None:
+def respell(session: Session, customers: Iterable[int], progress: Progress = _quiet) -> None:
     """Rewrite the spells of these customers from their stored records, and the totals by
-    what their old spells and their new ones add."""
-    session.execute(select(func.pg_advisory_xact_lock(INTERRUPTION_SPELLS)))
-    chunks = list(_chunks(accounts))
+    what their old spells and their new ones add. The caller holds `INTERRUPTION_SPELLS`."""
+    chunks = list(_chunks(customers))
     total = sum(len(chunk) for chunk in chunks)
     done = 0
     for chunk in chunks:
         delta: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
         old = session.execute(
             delete(InterruptionSpell)
-            .where(InterruptionSpell.account.in_(chunk))
+            .where(InterruptionSpell.customer_id.in_(chunk))
             .returning(InterruptionSpell.start, InterruptionSpell.end, InterruptionSpell.planned)
         )
         for start, end, planned in old:
             if _counted(start, end, planned):
                 delta[start][0] -= _us(end - start)
                 delta[start][1] -= 1
-        records = stored_records(session, Interruption.account.in_(chunk))
-        regions = regions_of(session, chunk)
+        records = [
+            InterruptionRecord(str(customer), start, end, str(incident_id), planned)
+            for customer, start, end, incident_id, planned in session.execute(
+                select(
+                    Interruption.customer_id,
+                    Interruption.start,
+                    Interruption.end,
+                    Interruption.incident_id,
+                    Interruption.planned,
+                ).where(Interruption.customer_id.in_(chunk))
+            )
+        ]
         spells = merge_overlaps(records)
         if spells:
-            counted = _momentary_events(spells)
             session.execute(
                 insert(InterruptionSpell),
                 [
                     {
-                        "account": s.customer,
+                        "customer_id": int(s.customer),
                         "start": s.start,
                         "end": s.end,
-                        "event": s.event,
+                        "incident_id": int(s.event),
                         "planned": s.planned,
-                        "momentary_event": s in counted,
-                        "substation_id": regions.get(s.customer),
                     }
                     for s in spells
                 ],
@@ -201,39 +288,14 @@ def respell(session: Session, accounts: Iterable[str], progress: Progress = _qui
         progress("spells", done, total)
 
 
-def _momentary_events(spells: Iterable[InterruptionRecord]) -> set[InterruptionRecord]:
-    """The spell that stands for each customer's momentary event (see `momentary_event`)."""
-    sustained = {(s.customer, s.event) for s in spells if not s.momentary}
-    first: dict[tuple[str, str], InterruptionRecord] = {}
-    for spell in sorted(spells, key=lambda s: s.start):
-        key = (spell.customer, spell.event)
-        if spell.momentary and key not in sustained and key not in first:
-            first[key] = spell
-    return set(first.values())
-
-
 def _us(length: timedelta) -> int:
     return length // MICROSECOND
-
-
-def regions_of(session: Session, accounts: Collection[str]) -> dict[str, int]:
-    """The region (substation) of each of these customers, by their normal feeder."""
-    return dict(
-        session.execute(
-            select(Customer.account, Feeder.substation_id)
-            .join(Premise, Premise.id == Customer.premise_id)
-            .join(Feeder, Feeder.id == Premise.feeder_id)
-            .where(Customer.account.in_(accounts))
-        )
-        .tuples()
-        .all()
-    )
 
 
 def _add_totals(session: Session, delta: dict[datetime, list[int]]) -> None:
     changed = [
         {"began_at": at, "customer_us": us, "interruptions": n}
-        for at, (us, n) in delta.items()
+        for at, (us, n) in sorted(delta.items())
         if us or n
     ]
     if not changed:
@@ -288,15 +350,20 @@ def rebuild(
         if since is not None
         else true(),
     )
-    everything = since is None and until is None
     session.execute(select(func.pg_advisory_xact_lock(INTERRUPTION_SPELLS)))
-    if everything:
-        session.execute(delete(InterruptionTotal))
-        session.execute(delete(InterruptionSpell))
-        session.execute(delete(Interruption))
+    if since is None and until is None:
+        everything = (
+            InterruptionTotal,
+            InterruptionSpell,
+            Interruption,
+            RecordedIncident,
+            SpellsDue,
+        )
+        for table in everything:
+            session.execute(delete(table))
     ids = list(session.scalars(select(Incident.id).where(window).order_by(Incident.id)))
     below = Below(session, None)
-    touched: set[str] = set()
+    touched: set[int] = set()
     records = 0
     for first in range(0, len(ids), INCIDENTS_PER_STEP):
         chunk = ids[first : first + INCIDENTS_PER_STEP]
@@ -305,4 +372,6 @@ def rebuild(
         records += stored
         progress("incidents", first + len(chunk), len(ids))
     respell(session, touched, progress)
+    for chunk in _chunks(touched):
+        session.execute(delete(SpellsDue).where(SpellsDue.customer_id.in_(chunk)))
     return Rebuilt(incidents=len(ids), records=records, customers=len(touched))

@@ -5,8 +5,9 @@ The records are a function of the incidents, their audit rows and the network (t
 happen (`outage.incidents.recorded`), and the reports read the stored ones; this
 derivation is the truth they are kept equal to: `outage reliability rebuild` stores it
 again after a correction the stored records could not follow (switching recorded late,
-customers moved between feeders), and the reports derive here what is not stored yet
-(outages still on, planned outages).
+a fix to these rules), and the reports derive here what is not stored yet (outages still
+on, planned outages, outages restored before the upgrade that the backfill has not
+reached).
 
 Planned interruptions come from two places: planned outages (`outage.notifications.
 planned`, not cancelled), whose customers are out for the scheduled window, as nothing
@@ -19,7 +20,7 @@ and are merged like any overlapping records.
 
 from datetime import datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, exists
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
@@ -33,7 +34,7 @@ from outage.incidents.interruptions import (
     incident_histories,
     interruptions_of,
 )
-from outage.incidents.models import Incident
+from outage.incidents.models import Incident, RecordedIncident
 from outage.notifications.planned import between as planned_outages_between
 
 
@@ -102,16 +103,28 @@ def unstored_records(
     topology: Topology | None = None,
 ) -> list[InterruptionRecord]:
     """The records of [start, end) that are not stored: those of customers still out under
-    an outage still on (until `as_of`), and every planned outage's."""
+    an outage still on (until `as_of`), every record of an outage whose records are not
+    stored yet (restored before the upgrade, until the backfill reaches it), and every
+    planned outage's."""
     below = Below(session, topology)
-    still_on = and_(in_window(start, end), Incident.restored_at.is_(None))
-    return [
-        record
-        for history in incident_histories(session, still_on, below)
-        for record in interruptions_of(history, as_of=as_of)
-        if record.ongoing
-    ] + [
-        record
-        for history in _planned_histories(session, start, end, as_of, below)
-        for record in interruptions_of(history, as_of=as_of)
-    ]
+    recorded = exists().where(RecordedIncident.incident_id == Incident.id)
+    window = in_window(start, end)
+    still_on = and_(window, Incident.restored_at.is_(None), recorded)
+    return (
+        [
+            record
+            for history in incident_histories(session, still_on, below)
+            for record in interruptions_of(history, as_of=as_of)
+            if record.ongoing
+        ]
+        + [
+            record
+            for history in incident_histories(session, and_(window, ~recorded), below)
+            for record in interruptions_of(history, as_of=as_of)
+        ]
+        + [
+            record
+            for history in _planned_histories(session, start, end, as_of, below)
+            for record in interruptions_of(history, as_of=as_of)
+        ]
+    )

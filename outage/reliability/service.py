@@ -42,7 +42,6 @@ from grid_topology.topology import Topology
 from outage import clock
 from outage.errors import Invalid
 from outage.grid.models import Customer, Device, Feeder, Premise, Substation
-from outage.incidents.recorded import regions_of
 from outage.reliability.indices import (
     HOUR,
     MICROSECOND,
@@ -167,8 +166,9 @@ class _Study:
     zone: tzinfo
     live: list[InterruptionRecord]
     """Merged, begun in the period, of the scope's customers with unstored interruptions."""
-    leave_out: frozenset[str]
-    """Every customer with unstored interruptions: counted in `live`, not by the database."""
+    leave_out: frozenset[int]
+    """Every customer (by id) with unstored interruptions: counted in `live`, not from the
+    stored spells."""
     threshold: MedThreshold | None
     major_event_days: frozenset[date]
     day_of: Callable[[InterruptionRecord], date]
@@ -405,7 +405,7 @@ def _read_study(
         as_of=as_of,
         zone=zone,
         live=[s for s in in_period if s.customer in members],
-        leave_out=found.accounts,
+        leave_out=found.ids,
         threshold=threshold,
         major_event_days=frozenset(major),
         day_of=day_of,
@@ -427,9 +427,10 @@ def _counted(
     n: int,
     celid_hours: float,
     *,
-    by_region: bool = False,
+    regions: Sequence[int] = (),
 ) -> Counted:
-    """What the database counts of the study's stored spells in each window of `bounds`."""
+    """What the stored spells of the study count in each window of `bounds`, for its scope
+    and each of `regions`."""
     return stored_totals(
         session,
         scope=study.scope.stored,
@@ -439,7 +440,7 @@ def _counted(
         n=n,
         celid_limit=celid_hours * HOUR,
         leave_out=study.leave_out,
-        by_region=by_region,
+        regions=regions,
     )
 
 
@@ -682,6 +683,19 @@ def _regions(session: Session) -> dict[str, _Region]:
     return {name: _Region(region_id, served) for name, region_id, served in rows.tuples()}
 
 
+def _regions_of(session: Session, accounts: Collection[str]) -> dict[str, int]:
+    """The region (substation) of each of these customers, by their normal feeder now."""
+    if not accounts:
+        return {}
+    rows = session.execute(
+        select(Customer.account, Feeder.substation_id)
+        .join(Premise, Premise.id == Customer.premise_id)
+        .join(Feeder, Feeder.id == Premise.feeder_id)
+        .where(Customer.account.in_(accounts))
+    )
+    return dict(rows.tuples().all())
+
+
 def monthly_indices_by_region(
     session: Session,
     start: date,
@@ -707,10 +721,14 @@ def monthly_indices_by_region(
         monthly=True,
     )
     months = _months(study, start, end)
+    found = _regions(session)
+    region_ids = [region.id for region in found.values()]
     counted = (
-        _counted(session, study, _bounds(months), n, celid_hours, by_region=True) if months else {}
+        _counted(session, study, _bounds(months), n, celid_hours, regions=region_ids)
+        if months
+        else {}
     )
-    region_of = regions_of(session, {r.customer for r in study.live})
+    region_of = _regions_of(session, {r.customer for r in study.live})
     regions = {
         name: _monthly(
             study,
@@ -722,7 +740,7 @@ def monthly_indices_by_region(
             n,
             celid_hours,
         )
-        for name, region in _regions(session).items()
+        for name, region in found.items()
     }
     return RegionalMonths(
         system=_monthly(

@@ -1,31 +1,44 @@
-"""Reading the stored interruptions: what a report counts in the database, and what it
-counts itself.
+"""Reading the stored interruptions: what a report counts from the stored spells, and what
+it counts itself.
+
+Where the stored path and the derivation meet: an interruption is a customer's records
+of the outages begun before the report's end that overlap or touch, merged; it belongs
+to the period (and day) in which it began, with its whole duration, and whether it was
+momentary is decided on it, merged, and counted per event within the part and window
+counted. The stored spells merge every record, so a spell reaching past the report's
+end may hold a record of an outage begun after it: its customer is counted here instead.
 
 The stored spells (`outage.incidents.recorded`) hold every finished interruption of an
 outage; what they cannot hold yet (customers still out, planned outages, the momentary
-interruptions meters told of) is derived for the report (`Unstored`). A customer with
-any of those is counted here, from their stored records and the derived ones merged
-again, and left out of what the database counts: customers counted apart add up.
+interruptions meters told of, outages restored before the upgrade the backfill has not
+reached, customers whose spells the spells job has not written again) is derived or read
+from the records for the report (`Unstored`). Such a customer is counted here, from their
+stored records and the derived ones merged again, and left out of what is counted from
+the spells: customers counted apart add up.
+
+The spells of a period are read with one binary COPY of narrow integer columns and
+counted in arrays (`outage.reliability.counting`): grouping them by customer in the
+database takes seconds for a million customers' five years.
 """
 
+import io
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from enum import IntEnum
+from typing import Any
 
-from sqlalchemy import text
+import numpy as np
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
+from outage.grid.models import Customer
 from outage.incidents.lifecycle import MOMENTARY_LIMIT
-from outage.incidents.models import Interruption, InterruptionSpell
-from outage.incidents.recorded import stored_records, stored_spells
-from outage.reliability.indices import (
-    MICROSECOND,
-    InterruptionRecord,
-    Totals,
-    merge_overlaps,
-)
+from outage.incidents.models import Interruption, InterruptionSpell, SpellsDue
+from outage.incidents.recorded import customer_ids, stored_records, stored_spells
+from outage.reliability.counting import Spells, count, part_masks
+from outage.reliability.indices import MICROSECOND, InterruptionRecord, Totals, merge_overlaps
 from outage.reliability.meters import meter_momentaries
 from outage.reliability.records import unstored_records
 
@@ -40,7 +53,7 @@ class Part(IntEnum):
 
 @dataclass(frozen=True)
 class Scope:
-    """The customers a report covers, as a condition on the spells' columns."""
+    """The customers a report covers, as a condition on the spells' customers."""
 
     feeder_id: int | None = None
     substation_id: int | None = None
@@ -48,11 +61,15 @@ class Scope:
     def condition(self) -> str:
         if self.feeder_id is not None:
             return (
-                " AND account IN (SELECT c.account FROM customers c JOIN premises p"
-                " ON p.id = c.premise_id WHERE p.feeder_id = :feeder_id)"
+                " AND s.customer_id IN (SELECT c.id FROM customers c JOIN premises p"
+                " ON p.id = c.premise_id WHERE p.feeder_id = %(feeder_id)s)"
             )
         if self.substation_id is not None:
-            return " AND substation_id = :substation_id"
+            return (
+                " AND s.customer_id IN (SELECT c.id FROM customers c JOIN premises p"
+                " ON p.id = c.premise_id JOIN feeders f ON f.id = p.feeder_id"
+                " WHERE f.substation_id = %(substation_id)s)"
+            )
         return ""
 
     def params(self) -> dict[str, int]:
@@ -75,13 +92,33 @@ def zone_name(zone: tzinfo) -> str:
 
 @dataclass(frozen=True)
 class Unstored:
-    """The customers with interruptions not stored, counted by the report itself."""
+    """The customers the report counts itself, not from the stored spells."""
 
     accounts: frozenset[str]
+    ids: frozenset[int]
+    """The same customers' ids, as the spells name them."""
     spells: list[InterruptionRecord]
     """Their interruptions, stored and derived merged, begun in the window read."""
     stored: list[InterruptionRecord]
     """Their stored spells begun in the window read: what the database's totals hold."""
+
+
+def _due(session: Session) -> set[int]:
+    return set(session.scalars(select(SpellsDue.customer_id).distinct()))
+
+
+def _past_the_end(session: Session, since: datetime, end: datetime) -> set[int]:
+    """Customers whose spell begun in [since, end) reaches `end` (`"end" >= end`), so it may
+    hold records of outages begun after it: their spells are merged again here."""
+    return set(
+        session.scalars(
+            select(InterruptionSpell.customer_id).where(
+                InterruptionSpell.start >= since,
+                InterruptionSpell.start < end,
+                InterruptionSpell.end >= end,
+            )
+        )
+    )
 
 
 def unstored(
@@ -93,28 +130,34 @@ def unstored(
     as_of: datetime,
     topology: Topology | None,
 ) -> Unstored:
-    """Customers out under outages still on or planned ones in [since, end), or with a
-    momentary interruption meters told of in [start, end), with their spells."""
+    """Customers out under outages still on, not stored yet or planned in [since, end),
+    with a momentary interruption meters told of in [start, end), due for their spells,
+    or with a spell reaching `end`; and their spells."""
     derived = unstored_records(
         session, start=since, end=end, as_of=as_of, topology=topology
     ) + meter_momentaries(session, start=start, end=end)
-    accounts = frozenset(r.customer for r in derived)
-    if not accounts:
-        return Unstored(frozenset(), [], [])
+    ids = set(customer_ids(session, {r.customer for r in derived}).values())
+    ids |= _due(session) | _past_the_end(session, since, end)
+    if not ids and not derived:
+        return Unstored(frozenset(), frozenset(), [], [])
+    chosen = sorted(ids)
+    accounts = frozenset(r.customer for r in derived) | frozenset(
+        session.scalars(select(Customer.account).where(Customer.id.in_(chosen)))
+    )
     kept = stored_records(
         session,
-        Interruption.account.in_(accounts),
+        Interruption.customer_id.in_(chosen),
         Interruption.end >= since,
         Interruption.incident_start < end,
     )
     stored = stored_spells(
         session,
-        InterruptionSpell.account.in_(accounts),
+        InterruptionSpell.customer_id.in_(chosen),
         InterruptionSpell.start >= since,
         InterruptionSpell.start < end,
     )
     spells = [s for s in merge_overlaps(kept + derived) if since <= s.start < end]
-    return Unstored(accounts, spells, stored)
+    return Unstored(accounts, frozenset(ids), spells, stored)
 
 
 def daily_us(session: Session, *, since: datetime, end: datetime, zone: tzinfo) -> dict[date, int]:
@@ -137,19 +180,21 @@ def scope_daily(
     start: datetime,
     end: datetime,
     zone: tzinfo,
-    leave_out: Collection[str],
+    leave_out: Collection[int],
 ) -> dict[date, tuple[int, int]]:
     """The scope's unplanned sustained customer microseconds and interruptions of the
     stored spells, by the local day they began in [start, end)."""
-    rows = session.execute(
-        text(
-            "SELECT (start AT TIME ZONE :zone)::date,"
-            " sum((date_part('epoch', \"end\" - start) * 1000000)::bigint), count(*)"
-            " FROM interruption_spells WHERE start >= :start AND start < :end"
-            ' AND NOT planned AND "end" - start > :momentary'
-            " AND account NOT IN (SELECT unnest(CAST(:leave_out AS text[])))"
-            f"{scope.condition()} GROUP BY 1"
-        ),
+    sql = (
+        "SELECT (s.start AT TIME ZONE %(zone)s)::date,"
+        " sum((date_part('epoch', s.\"end\" - s.start) * 1000000)::bigint), count(*)"
+        " FROM interruption_spells s WHERE s.start >= %(start)s AND s.start < %(end)s"
+        ' AND NOT s.planned AND s."end" - s.start > %(momentary)s'
+        " AND NOT s.customer_id = ANY(%(leave_out)s)"
+        f"{scope.condition()} GROUP BY 1"
+    )
+    cursor = _cursor(session)
+    cursor.execute(
+        sql,
         {
             "zone": zone_name(zone),
             "start": start,
@@ -159,63 +204,89 @@ def scope_daily(
             **scope.params(),
         },
     )
-    return {day: (int(us), int(n)) for day, us, n in rows.tuples()}
+    return {day: (int(us), int(n)) for day, us, n in cursor.fetchall()}
 
 
-_PARTS = {
-    Part.UNPLANNED: "NOT planned",
-    Part.WITHOUT_MAJOR_EVENTS: "NOT planned AND NOT major",
-    Part.PLANNED: "planned",
-}
+def _cursor(session: Session) -> Any:
+    """A psycopg2 cursor on the session's connection, in its transaction."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None  # a live connection, inside the session's transaction
+    return driver.cursor()
 
 
-def _totals_sql(scope: Scope, by_region: bool) -> str:
-    """Per customer, then per window (and region); momentary events as the spells mark
-    them (`InterruptionSpell.momentary_event`)."""
-    per_customer = ", ".join(
-        f"count(*) FILTER (WHERE {when} AND NOT momentary) AS n{p},"
-        f" coalesce(sum(us) FILTER (WHERE {when} AND NOT momentary), 0) AS us{p},"
-        f" coalesce(max(us) FILTER (WHERE {when} AND NOT momentary), 0) AS max{p},"
-        f" count(*) FILTER (WHERE {when} AND momentary_event) AS me{p}"
-        for p, when in _PARTS.items()
+_COLUMNS = (
+    ("customer", "s.customer_id", ">i4"),
+    ("window", "(width_bucket(s.start, %(bounds)s::timestamptz[]) - 1)::int2", ">i2"),
+    ("day", "((s.start AT TIME ZONE %(zone)s)::date - %(first_day)s::date)::int2", ">i2"),
+    ("us", "(date_part('epoch', s.\"end\" - s.start) * 1000000)::int8", ">i8"),
+    ("event", "s.incident_id", ">i4"),
+    ("planned", "s.planned", "?"),
+)
+_REGION = ("region", "coalesce(f.substation_id, -1)", ">i4")
+_WITH_REGION = (
+    " JOIN customers c ON c.id = s.customer_id JOIN premises p ON p.id = c.premise_id"
+    " LEFT JOIN feeders f ON f.id = p.feeder_id"
+)
+_HEADER = 19
+"""A binary COPY's signature, flags and header extension; a 2-byte trailer ends it."""
+
+
+def read_spells(
+    session: Session,
+    *,
+    scope: Scope,
+    bounds: Sequence[datetime],
+    first_day: date,
+    zone: tzinfo,
+    by_region: bool = False,
+) -> dict[str, np.ndarray]:
+    """The stored spells begun in [bounds[0], bounds[-1]) of the scope's customers, as
+    columns: their window (the `bounds` they began in), the day they began (counted from
+    `first_day`) and, `by_region`, their customer's region (-1 for none)."""
+    columns = _COLUMNS + ((_REGION,) if by_region else ())
+    select_sql = (
+        f"SELECT {', '.join(sql for _, sql, _ in columns)} FROM interruption_spells s"
+        f"{_WITH_REGION if by_region else ''}"
+        f" WHERE s.start >= %(lo)s AND s.start < %(hi)s{scope.condition()}"
     )
-    summed = ", ".join(
-        f"sum(n{p}), sum(us{p}), count(*) FILTER (WHERE n{p} > 0), sum(me{p}),"
-        f" count(*) FILTER (WHERE n{p} > :n), count(*) FILTER (WHERE max{p} > :t),"
-        f" count(*) FILTER (WHERE us{p} > :t)"
-        for p in _PARTS
+    cursor = _cursor(session)
+    bound = cursor.mogrify(
+        select_sql,
+        {
+            "bounds": list(bounds),
+            "lo": bounds[0],
+            "hi": bounds[-1],
+            "zone": zone_name(zone),
+            "first_day": first_day,
+            **scope.params(),
+        },
+    ).decode()
+    buffer = io.BytesIO()
+    cursor.copy_expert(f"COPY ({bound}) TO STDOUT (FORMAT binary)", buffer)
+    fields: list[tuple[str, str]] = [("fields", ">i2")]
+    for name, _, kind in columns:
+        fields += [(f"{name}_size", ">i4"), (name, kind)]
+    row = np.dtype(fields)
+    data = buffer.getbuffer()
+    rows = np.frombuffer(
+        data, dtype=row, offset=_HEADER, count=(len(data) - _HEADER - 2) // row.itemsize
     )
-    region = "substation_id" if by_region else "NULL::integer"
-    groups = "GROUPING SETS ((region, w), (w))" if by_region else "region, w"
-    whole = "GROUPING(region) = 1" if by_region else "true"
-    return (
-        f"WITH s AS (SELECT account, {region} AS region, momentary_event,"
-        " width_bucket(start, CAST(:bounds AS timestamptz[])) AS w,"
-        " (date_part('epoch', \"end\" - start) * 1000000)::bigint AS us,"
-        ' "end" - start <= :momentary AS momentary, planned,'
-        " width_bucket(start, CAST(:major AS timestamptz[])) % 2 = 1 AS major"
-        " FROM interruption_spells WHERE start >= :lo AND start < :hi"
-        " AND account NOT IN (SELECT unnest(CAST(:leave_out AS text[])))"
-        f"{scope.condition()}),"
-        f" c AS (SELECT region, w, account, {per_customer} FROM s GROUP BY region, w, account)"
-        f" SELECT {whole} AS whole, region, w, {summed} FROM c GROUP BY {groups}"
-    )
-
-
-def _edges(days: Collection[date], zone: tzinfo) -> list[datetime]:
-    """Each day's start and end, in order: a start falls in one of the days when it falls
-    after an odd number of edges (`width_bucket` over them is odd)."""
-    edges: list[datetime] = []
-    for day in sorted(days):
-        edges += [
-            datetime.combine(day, time(), zone),
-            datetime.combine(day + timedelta(days=1), time(), zone),
-        ]
-    return edges or [datetime.max.replace(tzinfo=zone)]
+    return {
+        name: rows[name].astype(np.bool_ if kind == "?" else np.int64) for name, _, kind in columns
+    }
 
 
 Counted = Mapping[tuple[int | None, int], Sequence[Totals]]
 """(region or None for the whole scope, window) -> the totals of each `Part`."""
+
+
+def _major_mask(days: Collection[date], first_day: date, length: int) -> np.ndarray:
+    mask = np.zeros(max(length, 1), dtype=bool)
+    for day in days:
+        index = (day - first_day).days
+        if 0 <= index < length:
+            mask[index] = True
+    return mask
 
 
 def stored_totals(
@@ -227,43 +298,88 @@ def stored_totals(
     zone: tzinfo,
     n: int,
     celid_limit: timedelta,
-    leave_out: Collection[str],
-    by_region: bool = False,
+    leave_out: Collection[int],
+    regions: Sequence[int] = (),
 ) -> Counted:
     """The totals of the stored spells begun in each window [bounds[i], bounds[i + 1]),
-    of the scope's customers but those `leave_out` names, for the scope (and each region,
-    `by_region`)."""
-    session.execute(text("SET LOCAL work_mem = '256MB'"))
-    session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
-    rows = session.execute(
-        text(_totals_sql(scope, by_region)),
-        {
-            "bounds": list(bounds),
-            "lo": bounds[0],
-            "hi": bounds[-1],
-            "momentary": MOMENTARY_LIMIT,
-            "zone": zone_name(zone),
-            "major": _edges(major_event_days, zone),
-            "leave_out": sorted(leave_out),
-            "n": n,
-            "t": celid_limit // MICROSECOND,
-            **scope.params(),
-        },
+    of the scope's customers but those `leave_out` names, for the scope and for each of
+    `regions` (substation ids)."""
+    first_day = bounds[0].astimezone(zone).date()
+    last_day = (bounds[-1] - MICROSECOND).astimezone(zone).date()
+    columns = read_spells(
+        session,
+        scope=scope,
+        bounds=bounds,
+        first_day=first_day,
+        zone=zone,
+        by_region=bool(regions),
     )
+    customer = columns["customer"]
+    width = int(max(customer.max(initial=0), max(leave_out, default=0))) + 1
+    excluded = np.zeros(width, dtype=bool)
+    excluded[np.fromiter(leave_out, dtype=np.int64, count=len(leave_out))] = True
+    kept = ~excluded[customer]
+    columns = {name: values[kept] for name, values in columns.items()}
+    windows = len(bounds) - 1
+    spells = Spells(
+        customer=columns["customer"],
+        group=columns["window"],
+        day=columns["day"],
+        us=columns["us"],
+        event=columns["event"],
+        planned=columns["planned"],
+    )
+    mask = _major_mask(major_event_days, first_day, (last_day - first_day).days + 1)
     found: dict[tuple[int | None, int], list[Totals]] = {}
-    for row in rows:
-        whole, region, window, *figures = row
-        parts = [
-            Totals(
-                customer_interruptions=int(figures[7 * p]),
-                customer_us=int(figures[7 * p + 1]),
-                customers_interrupted=int(figures[7 * p + 2]),
-                momentary_events=int(figures[7 * p + 3]),
-                over_n=int(figures[7 * p + 4]),
-                single_over_t=int(figures[7 * p + 5]),
-                total_over_t=int(figures[7 * p + 6]),
-            )
-            for p in _PARTS
-        ]
-        found[(None if whole else region, window - 1)] = parts
+    _count_into(found, None, spells, windows, mask, n, celid_limit)
+    if regions:
+        _count_regions(found, spells, columns["region"], regions, windows, mask, n, celid_limit)
     return found
+
+
+def _count_regions(
+    found: dict[tuple[int | None, int], list[Totals]],
+    spells: Spells,
+    region_of: np.ndarray,
+    regions: Sequence[int],
+    windows: int,
+    major: np.ndarray,
+    n: int,
+    celid_limit: timedelta,
+) -> None:
+    """Each region's totals of each window, into `found` under (region, window)."""
+    lookup = np.full(max(max(regions), 0) + 2, -1, dtype=np.int64)
+    for i, region in enumerate(regions):
+        lookup[region] = i
+    position = np.where(region_of >= 0, lookup[np.clip(region_of, 0, lookup.size - 1)], -1)
+    known = position >= 0
+    by_region = Spells(
+        customer=spells.customer[known],
+        group=position[known] * windows + spells.group[known],
+        day=spells.day[known],
+        us=spells.us[known],
+        event=spells.event[known],
+        planned=spells.planned[known],
+    )
+    grouped: dict[tuple[int | None, int], list[Totals]] = {}
+    _count_into(grouped, 0, by_region, windows * len(regions), major, n, celid_limit)
+    for (_, group), parts in grouped.items():
+        found[(regions[group // windows], group % windows)] = parts
+
+
+def _count_into(
+    found: dict[tuple[int | None, int], list[Totals]],
+    key: int | None,
+    spells: Spells,
+    groups: int,
+    major: np.ndarray,
+    n: int,
+    celid_limit: timedelta,
+) -> None:
+    """Each group's totals of every part, into `found` under (`key`, group)."""
+    parts = [
+        count(spells, chosen, groups=groups, n=n, celid_limit=celid_limit)
+        for chosen in part_masks(spells, major)
+    ]
+    for group in range(groups):
+        found[(key, group)] = [parts[part][group] for part in Part]

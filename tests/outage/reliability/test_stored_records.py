@@ -1,17 +1,18 @@
 """The interruption records incidents store as they change equal the derivation from the
-trail, with the spells and totals kept from them; a rebuild stores the same again."""
+trail, with the spells and totals the spells job keeps from them; a rebuild stores the
+same again, and the backfill stores those of incidents restored before the upgrade."""
 
 from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outage.incidents.changes import cancel, merge_incidents, open_nested
 from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
-from outage.incidents.models import InterruptionTotal
-from outage.incidents.recorded import rebuild, stored_records, stored_spells
+from outage.incidents.models import Interruption, InterruptionTotal, RecordedIncident, SpellsDue
+from outage.incidents.recorded import backfill, fold, rebuild, stored_records, stored_spells
 from outage.reliability.records import interruption_records
 
 from .conftest import act, on_site, outage, restore
@@ -98,6 +99,8 @@ def derived(session: Session) -> set[tuple[str, datetime, datetime, str, bool]]:
 
 
 def spells_and_totals(session: Session) -> tuple[set[tuple[object, ...]], dict[datetime, int]]:
+    """The spells and totals once the spells job has written those due."""
+    fold(session)
     totals = dict(
         session.execute(select(InterruptionTotal.began_at, InterruptionTotal.customer_us))
         .tuples()
@@ -150,3 +153,30 @@ def test_a_rebuild_of_some_days_leaves_the_others_as_they_are(session: Session) 
     found = rebuild(session, since=local(3, 0), until=local(5, 0))
     assert found.incidents == 3  # parent and nested, and the one set back
     assert (stored(session), spells_and_totals(session)) == before
+
+
+def forget_records(session: Session) -> None:
+    """As before the upgrade: no incident's records stored."""
+    for table in (Interruption, RecordedIncident, SpellsDue):
+        session.execute(delete(table))
+
+
+def test_the_backfill_stores_the_records_of_incidents_restored_before_the_upgrade(
+    session: Session,
+) -> None:
+    still_on = histories(session)
+    before = {row for row in stored(session) if row[3] != f"incident/{still_on}"}
+    forget_records(session)
+    while backfill(session, None, batch=3):
+        pass
+    assert stored(session) == before
+
+
+def test_the_backfill_leaves_incidents_still_on_to_their_restoration(session: Session) -> None:
+    still_on = histories(session)
+    forget_records(session)
+    while backfill(session, None, batch=3):
+        pass
+    recorded = set(session.scalars(select(RecordedIncident.incident_id)))
+    assert still_on not in recorded
+    assert len(recorded) >= 10
