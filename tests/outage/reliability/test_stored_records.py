@@ -3,19 +3,22 @@ trail, with the spells and totals the spells job keeps from them; a rebuild stor
 same again, and the backfill stores those of incidents restored before the upgrade."""
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+import pytest
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from outage.db import session_factory, session_scope
 from outage.incidents.changes import cancel, merge_incidents, open_nested
 from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
 from outage.incidents.models import Interruption, InterruptionTotal, RecordedIncident, SpellsDue
 from outage.incidents.recorded import backfill, fold, rebuild, stored_records, stored_spells
 from outage.reliability.records import interruption_records
 
-from .conftest import act, on_site, outage, restore
+from .conftest import act, grid_database, on_site, outage, restore
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 WINDOW = (datetime(2024, 1, 1, tzinfo=ZONE), datetime(2026, 1, 1, tzinfo=ZONE))
@@ -180,3 +183,47 @@ def test_the_backfill_leaves_incidents_still_on_to_their_restoration(session: Se
     recorded = set(session.scalars(select(RecordedIncident.incident_id)))
     assert still_on not in recorded
     assert len(recorded) >= 10
+
+
+@pytest.fixture
+def committed(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a database of its own, whose work is committed."""
+    with grid_database(database_url) as url:
+        yield session_factory(url)
+
+
+def test_two_restorations_of_the_same_customers_both_commit_without_waiting(
+    committed: sessionmaker[Session],
+) -> None:
+    with session_scope(committed) as session:
+        feeder = outage(session, "BR-1", local(12, 8))
+        fuse = outage(session, "FU-A", local(12, 8, 10))  # A1-A4 are under both
+    first = committed()
+    try:
+        restore(first, feeder, local(12, 9))
+        with session_scope(committed) as second:
+            second.execute(text("SET LOCAL lock_timeout = '5s'"))
+            restore(second, fuse, local(12, 9, 30))
+        first.commit()
+    finally:
+        first.close()
+    with session_scope(committed) as session:
+        stored_by = set(session.scalars(select(Interruption.incident_id).distinct()))
+        assert stored_by == {feeder, fuse}
+        assert fold(session) == 7
+        assert len(stored_spells(session)) == 7
+
+
+def test_a_second_spells_job_leaves_the_customers_to_the_one_running(
+    committed: sessionmaker[Session],
+) -> None:
+    with session_scope(committed) as session:
+        restore(session, outage(session, "BR-1", local(12, 8)), local(12, 9))
+    first = committed()
+    try:
+        with session_scope(committed) as second:
+            assert fold(first) == 7
+            assert fold(second) == 0
+        first.commit()
+    finally:
+        first.close()

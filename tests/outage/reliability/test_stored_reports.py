@@ -1,0 +1,125 @@
+"""A report counted from the stored spells equals one derived from the trail, whatever is
+stored yet: customers still due for their spells, spells written, incidents restored
+before the upgrade (not stored, then backfilled); for periods that begin and end inside
+interruptions, with outages nested across the boundaries."""
+
+from collections.abc import Callable
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from outage.incidents.changes import open_nested
+from outage.incidents.models import Interruption, RecordedIncident, SpellsDue
+from outage.incidents.recorded import backfill, fold
+from outage.reliability import service
+from outage.reliability.indices import HOUR, Indices, compute_indices, merge_overlaps
+from outage.reliability.med import history_start
+from outage.reliability.records import interruption_records
+
+from .conftest import SERVED, outage, restore
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+AS_OF = datetime(2025, 5, 2, tzinfo=ZONE)
+
+
+def local(hour: int, minute: int = 0) -> datetime:
+    return datetime(2025, 5, 1, hour, minute, tzinfo=ZONE)
+
+
+def outages(session: Session) -> None:
+    """F1 out 08:00-10:00; F1's B1-B3 out under a nested outage from 08:30 to 10:30; A1-A4
+    out again from 09:30 to 11:00 (overlapping the first); C1-C3 out for 3 minutes at
+    08:50, then for an hour from 09:10."""
+    feeder = outage(session, "BR-1", local(8))
+    nested = open_nested(
+        session, feeder, device_asset_ref="FU-B", confidence=1.0, customers_affected=3, reason="t"
+    )
+    restore(session, feeder, local(10))
+    restore(session, nested, local(10, 30))
+    later = outage(session, "FU-A", local(9, 30))
+    restore(session, later, local(11))
+    blink = outage(session, "BR-2", local(8, 50))
+    restore(session, blink, local(8, 53))
+    second = outage(session, "BR-2", local(9, 10))
+    restore(session, second, local(10, 10))
+
+
+def derived(session: Session, start: datetime, end: datetime) -> tuple[Indices, Indices]:
+    """The unplanned and planned indices of [start, end), derived from the trail."""
+    since = datetime.combine(history_start(start.date()), time(), ZONE)
+    merged = merge_overlaps(interruption_records(session, start=since, end=end, as_of=AS_OF))
+    period = [r for r in merged if start <= r.start < end]
+
+    def indices(planned: bool) -> Indices:
+        return compute_indices(
+            [r for r in period if r.planned == planned],
+            customers_served=SERVED,
+            period=end - start,
+            n=0,
+            celid_limit=1.5 * HOUR,
+        )
+
+    return indices(False), indices(True)
+
+
+def reported(session: Session, start: datetime, end: datetime) -> tuple[Indices, Indices]:
+    report = service.reliability_report(
+        session, start=start, end=end, n=0, celid_hours=1.5, zone=ZONE, as_of=AS_OF
+    )
+    return report.with_major_events, report.planned
+
+
+def forget_then_backfill(session: Session) -> None:
+    for table in (Interruption, RecordedIncident, SpellsDue):
+        session.execute(delete(table))
+    while backfill(session, None):
+        pass
+
+
+STATES: dict[str, Callable[[Session], object]] = {
+    "due": lambda session: None,
+    "spells written": fold,
+    "not stored yet": lambda session: [
+        session.execute(delete(table)) for table in (Interruption, RecordedIncident, SpellsDue)
+    ],
+    "backfilled": lambda session: (forget_then_backfill(session), fold(session)),
+}
+PERIODS = {
+    "ends inside spells, before an overlapping outage": (local(7), local(9)),
+    "begins inside spells": (local(8, 15), local(12)),
+    "begins and ends inside spells": (local(8, 40), local(9, 20)),
+    "holds every outage": (local(7), local(12)),
+}
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("period", PERIODS)
+def test_the_report_equals_the_derivation(session: Session, state: str, period: str) -> None:
+    outages(session)
+    STATES[state](session)
+    start, end = PERIODS[period]
+    assert reported(session, start, end) == derived(session, start, end)
+
+
+def test_a_spell_past_the_end_counts_only_the_outages_begun_before_it(session: Session) -> None:
+    outages(session)
+    fold(session)
+    unplanned, _ = reported(session, local(7), local(9))
+    # F1's seven out from 08:00 until 10:00, B1-B3 until 10:30 (nested); A1-A4's outage
+    # from 09:30 began after the end: C1-C3's blink is momentary
+    assert unplanned.customer_minutes == 4 * 120 + 3 * 150
+    assert unplanned.momentary_events == 3
+
+
+def test_a_period_begun_inside_a_spell_leaves_the_outages_nested_in_it_out(
+    session: Session,
+) -> None:
+    outages(session)
+    fold(session)
+    unplanned, _ = reported(session, local(8, 15), local(12))
+    assert unplanned.customer_minutes == 3 * 60  # C1-C3 from 09:10 only
+    assert unplanned.customers_interrupted == 3
+    assert unplanned.customer_interruptions == 3
