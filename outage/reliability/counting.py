@@ -9,6 +9,7 @@ customer for SAIFI, SAIDI, CAIFI, CEMI_n and CELID, and MAIFI_E's momentary even
 counted per customer and event, not when the event also kept the customer out for long.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,29 +64,57 @@ def _bins(keys: Ints, groups: int, width: int) -> tuple[Ints, Ints, int]:
 
 
 def count(
-    spells: Spells, chosen: Bools, *, groups: int, n: int, celid_limit: timedelta
-) -> list[Totals]:
-    """The totals of the `chosen` spells of each group."""
+    spells: Spells, parts: Sequence[Bools], *, groups: int, n: int, celid_limit: timedelta
+) -> list[list[Totals]]:
+    """The totals of each group, for each of `parts` (a choice of the spells)."""
     width = int(spells.customer.max()) + 1 if spells.customer.size else 1
-    bins, group_of, size = _bins(spells.group * width + spells.customer, groups, width)
+    keys = spells.customer if groups == 1 else spells.group * width + spells.customer
+    bins, group_of, size = _bins(keys, groups, width)
     momentary = spells.momentary
-    sustained = chosen & ~momentary
+    return [
+        _count(
+            spells,
+            bins,
+            group_of,
+            size,
+            chosen & ~momentary,
+            chosen & momentary,
+            groups,
+            n,
+            celid_limit,
+        )
+        for chosen in parts
+    ]
+
+
+def _count(
+    spells: Spells,
+    bins: Ints,
+    group_of: Ints,
+    size: int,
+    sustained: Bools,
+    momentary: Bools,
+    groups: int,
+    n: int,
+    celid_limit: timedelta,
+) -> list[Totals]:
     where = bins[sustained]
     lengths = spells.us[sustained]
+    group = spells.group[sustained]
     per_bin = np.bincount(where, minlength=size)
     us_bin = np.zeros(size, dtype=np.int64)
     np.add.at(us_bin, where, lengths)
     longest = np.zeros(size, dtype=np.int64)
     np.maximum.at(longest, where, lengths)
     us_group = np.zeros(groups, dtype=np.int64)
-    np.add.at(us_group, spells.group[sustained], lengths)
+    np.add.at(us_group, group, lengths)
     limit = celid_limit // MICROSECOND
-    events = _momentary_events(spells, bins, group_of, groups, chosen & momentary, sustained)
+    events = _momentary_events(spells, bins, group_of, groups, momentary, sustained)
 
     def by_group(mask: Bools) -> Ints:
         return np.bincount(group_of[mask], minlength=groups)
 
-    interruptions = np.bincount(spells.group[sustained], minlength=groups)
+    interruptions = np.bincount(group, minlength=groups)
     interrupted = by_group(per_bin > 0)
     over_n = by_group(per_bin > n)
     single = by_group(longest > limit)
@@ -104,15 +133,27 @@ def count(
     ]
 
 
+def _distinct(values: Ints) -> Ints:
+    """The values once each, in order (a sort: faster than hashing for these keys)."""
+    ordered = np.sort(values)
+    return (
+        ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if ordered.size else ordered
+    )
+
+
 def _momentary_events(
     spells: Spells, bins: Ints, group_of: Ints, groups: int, momentary: Bools, sustained: Bools
 ) -> Ints:
     """Per group: the (customer, event) pairs of momentary spells that no sustained spell
     of the same customer, event and group has."""
-    width = int(spells.event.max()) + 1 if spells.event.size else 1
-    pairs = np.unique(bins[momentary] * width + spells.event[momentary])
+    if not momentary.any():
+        return np.zeros(groups, dtype=np.int64)
+    width = int(spells.event.max()) + 1
+    pairs = _distinct(bins[momentary] * width + spells.event[momentary])
     has_momentary = np.zeros(group_of.size, dtype=bool)
     has_momentary[bins[momentary]] = True
-    long = sustained & has_momentary[bins]
+    blinked = np.zeros(width, dtype=bool)
+    blinked[spells.event[momentary]] = True
+    long = sustained & has_momentary[bins] & blinked[spells.event]
     kept = pairs[~np.isin(pairs, bins[long] * width + spells.event[long])]
     return np.bincount(group_of[kept // width], minlength=groups)

@@ -24,7 +24,7 @@ database takes seconds for a million customers' five years.
 import io
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import IntEnum
 from typing import Any
 
@@ -216,12 +216,13 @@ def _cursor(session: Session) -> Any:
 
 _COLUMNS = (
     ("customer", "s.customer_id", ">i4"),
-    ("window", "(width_bucket(s.start, %(bounds)s::timestamptz[]) - 1)::int2", ">i2"),
-    ("day", "((s.start AT TIME ZONE %(zone)s)::date - %(first_day)s::date)::int2", ">i2"),
-    ("us", "(date_part('epoch', s.\"end\" - s.start) * 1000000)::int8", ">i8"),
+    ("start", "s.start", ">i8"),
+    ("end", 's."end"', ">i8"),
     ("event", "s.incident_id", ">i4"),
     ("planned", "s.planned", "?"),
 )
+"""Stored columns only, so the database sends them as they are: a timestamp in binary
+COPY is microseconds since 2000-01-01 UTC, and days and windows are found in numpy."""
 _REGION = ("region", "coalesce(f.substation_id, -1)", ">i4")
 _WITH_REGION = (
     " JOIN customers c ON c.id = s.customer_id JOIN premises p ON p.id = c.premise_id"
@@ -229,6 +230,19 @@ _WITH_REGION = (
 )
 _HEADER = 19
 """A binary COPY's signature, flags and header extension; a 2-byte trailer ends it."""
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // MICROSECOND
+
+
+@dataclass(frozen=True)
+class Read:
+    spells: Spells
+    """Grouped by window (the `bounds` they began in), days counted from the first day."""
+    region: np.ndarray
+    """Each spell's customer's region (-1 for none), when read by region."""
 
 
 def read_spells(
@@ -236,13 +250,13 @@ def read_spells(
     *,
     scope: Scope,
     bounds: Sequence[datetime],
-    first_day: date,
-    zone: tzinfo,
+    days: Sequence[datetime],
+    leave_out: Collection[int] = (),
     by_region: bool = False,
-) -> dict[str, np.ndarray]:
-    """The stored spells begun in [bounds[0], bounds[-1]) of the scope's customers, as
-    columns: their window (the `bounds` they began in), the day they began (counted from
-    `first_day`) and, `by_region`, their customer's region (-1 for none)."""
+) -> Read:
+    """The stored spells begun in [bounds[0], bounds[-1]) of the scope's customers but
+    those `leave_out` names; `days` are the starts of the days they are counted by (and
+    the end of the last)."""
     columns = _COLUMNS + ((_REGION,) if by_region else ())
     select_sql = (
         f"SELECT {', '.join(sql for _, sql, _ in columns)} FROM interruption_spells s"
@@ -250,16 +264,9 @@ def read_spells(
         f" WHERE s.start >= %(lo)s AND s.start < %(hi)s{scope.condition()}"
     )
     cursor = _cursor(session)
+    cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
     bound = cursor.mogrify(
-        select_sql,
-        {
-            "bounds": list(bounds),
-            "lo": bounds[0],
-            "hi": bounds[-1],
-            "zone": zone_name(zone),
-            "first_day": first_day,
-            **scope.params(),
-        },
+        select_sql, {"lo": bounds[0], "hi": bounds[-1], **scope.params()}
     ).decode()
     buffer = io.BytesIO()
     cursor.copy_expert(f"COPY ({bound}) TO STDOUT (FORMAT binary)", buffer)
@@ -271,9 +278,29 @@ def read_spells(
     rows = np.frombuffer(
         data, dtype=row, offset=_HEADER, count=(len(data) - _HEADER - 2) // row.itemsize
     )
-    return {
-        name: rows[name].astype(np.bool_ if kind == "?" else np.int64) for name, _, kind in columns
-    }
+    customer = rows["customer"].astype(np.int64)
+    kept: np.ndarray | slice = slice(None)
+    if leave_out:
+        excluded = np.zeros(max(int(customer.max(initial=0)), max(leave_out)) + 1, dtype=bool)
+        excluded[np.fromiter(leave_out, dtype=np.int64, count=len(leave_out))] = True
+        kept = ~excluded[customer]
+    start = rows["start"][kept].astype(np.int64)
+    edges = np.array([_us(moment) for moment in bounds], dtype=np.int64)
+    day_edges = np.array([_us(moment) for moment in days], dtype=np.int64)
+    spells = Spells(
+        customer=customer[kept],
+        group=(
+            np.searchsorted(edges, start, side="right") - 1
+            if len(bounds) > 2
+            else np.zeros(start.size, dtype=np.int64)
+        ),
+        day=np.searchsorted(day_edges, start, side="right") - 1,
+        us=rows["end"][kept].astype(np.int64) - start,
+        event=rows["event"][kept].astype(np.int64),
+        planned=rows["planned"][kept].astype(np.bool_),
+    )
+    region = rows["region"][kept].astype(np.int64) if by_region else np.zeros(0, np.int64)
+    return Read(spells, region)
 
 
 Counted = Mapping[tuple[int | None, int], Sequence[Totals]]
@@ -306,34 +333,24 @@ def stored_totals(
     `regions` (substation ids)."""
     first_day = bounds[0].astimezone(zone).date()
     last_day = (bounds[-1] - MICROSECOND).astimezone(zone).date()
-    columns = read_spells(
+    length = (last_day - first_day).days + 1
+    days = [
+        datetime.combine(first_day + timedelta(days=i), time(), zone) for i in range(length + 1)
+    ]
+    read = read_spells(
         session,
         scope=scope,
         bounds=bounds,
-        first_day=first_day,
-        zone=zone,
+        days=days,
+        leave_out=leave_out,
         by_region=bool(regions),
     )
-    customer = columns["customer"]
-    width = int(max(customer.max(initial=0), max(leave_out, default=0))) + 1
-    excluded = np.zeros(width, dtype=bool)
-    excluded[np.fromiter(leave_out, dtype=np.int64, count=len(leave_out))] = True
-    kept = ~excluded[customer]
-    columns = {name: values[kept] for name, values in columns.items()}
     windows = len(bounds) - 1
-    spells = Spells(
-        customer=columns["customer"],
-        group=columns["window"],
-        day=columns["day"],
-        us=columns["us"],
-        event=columns["event"],
-        planned=columns["planned"],
-    )
-    mask = _major_mask(major_event_days, first_day, (last_day - first_day).days + 1)
+    mask = _major_mask(major_event_days, first_day, length)
     found: dict[tuple[int | None, int], list[Totals]] = {}
-    _count_into(found, None, spells, windows, mask, n, celid_limit)
+    _count_into(found, None, read.spells, windows, mask, n, celid_limit)
     if regions:
-        _count_regions(found, spells, columns["region"], regions, windows, mask, n, celid_limit)
+        _count_regions(found, read.spells, read.region, regions, windows, mask, n, celid_limit)
     return found
 
 
@@ -377,9 +394,6 @@ def _count_into(
     celid_limit: timedelta,
 ) -> None:
     """Each group's totals of every part, into `found` under (`key`, group)."""
-    parts = [
-        count(spells, chosen, groups=groups, n=n, celid_limit=celid_limit)
-        for chosen in part_masks(spells, major)
-    ]
+    parts = count(spells, part_masks(spells, major), groups=groups, n=n, celid_limit=celid_limit)
     for group in range(groups):
         found[(key, group)] = [parts[part][group] for part in Part]
