@@ -12,7 +12,7 @@ from outage.incidents.recorded import backfill, fold
 from outage.scheduler import Job, every
 from outage.settings import Settings
 
-SPELLS_EVERY_S = 30.0
+SPELLS_EVERY_S = 10.0
 """How often the customers due get their spells written: until then a report counts them
 from their records, which costs it time, not accuracy."""
 BACKFILL_EVERY_S = 10.0

@@ -60,46 +60,35 @@ from outage.locks import INTERRUPTION_SPELLS
 MICROSECOND = timedelta(microseconds=1)
 CHUNK = 5_000
 """Customers whose spells are rewritten per statement."""
-FOLD_BATCH = 50_000
+FOLD_BATCH = 100_000
 """Customers due taken by one run of the spells job."""
-BACKFILL_BATCH = 20
+BACKFILL_BATCH = 200
 """Incidents restored before the upgrade stored by one run of the backfill job."""
+
+
+def _records_of(
+    session: Session,
+    table: type[Interruption] | type[InterruptionSpell],
+    *where: ColumnElement[bool],
+) -> list[InterruptionRecord]:
+    return [
+        InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
+        for account, start, end, incident_id, planned in session.execute(
+            select(Customer.account, table.start, table.end, table.incident_id, table.planned)
+            .join(Customer, Customer.id == table.customer_id)
+            .where(*where)
+        )
+    ]
 
 
 def stored_records(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
     """The stored records `where` selects."""
-    return [
-        InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
-        for account, start, end, incident_id, planned in session.execute(
-            select(
-                Customer.account,
-                Interruption.start,
-                Interruption.end,
-                Interruption.incident_id,
-                Interruption.planned,
-            )
-            .join(Customer, Customer.id == Interruption.customer_id)
-            .where(*where)
-        )
-    ]
+    return _records_of(session, Interruption, *where)
 
 
 def stored_spells(session: Session, *where: ColumnElement[bool]) -> list[InterruptionRecord]:
     """The stored spells `where` selects."""
-    return [
-        InterruptionRecord(account, start, end, f"incident/{incident_id}", planned)
-        for account, start, end, incident_id, planned in session.execute(
-            select(
-                Customer.account,
-                InterruptionSpell.start,
-                InterruptionSpell.end,
-                InterruptionSpell.incident_id,
-                InterruptionSpell.planned,
-            )
-            .join(Customer, Customer.id == InterruptionSpell.customer_id)
-            .where(*where)
-        )
-    ]
+    return _records_of(session, InterruptionSpell, *where)
 
 
 def customer_ids(session: Session, accounts: Collection[str]) -> dict[str, int]:

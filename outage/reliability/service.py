@@ -10,9 +10,11 @@ Three entry points, each taking a session and plain values:
 
 Rules the figures follow:
 
-- An interruption belongs to the period (and to the day) in which it began, with its
-  whole duration; days begin at midnight in the zone the caller gives (the
-  `local_timezone` setting).
+- An interruption is a customer's records of the outages begun before the period's end
+  that overlap or touch, merged; it belongs to the period (and to the day) in which it
+  began, with its whole duration, and is momentary or not as a whole. Days begin at
+  midnight in the zone the caller gives (the `local_timezone` setting). The stored spells
+  and the derivation count the same (`outage.reliability.stored`).
 - The unplanned figures are the indices proper; planned interruptions (see
   `outage.reliability.records`) are reported on their own and are left out of the daily
   SAIDI behind Major Event Days.

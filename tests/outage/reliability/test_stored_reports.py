@@ -3,14 +3,15 @@ stored yet: customers still due for their spells, spells written, incidents rest
 before the upgrade (not stored, then backfilled); for periods that begin and end inside
 interruptions, with outages nested across the boundaries."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from outage.db import session_factory, session_scope
 from outage.incidents.changes import open_nested
 from outage.incidents.models import Interruption, RecordedIncident, SpellsDue
 from outage.incidents.recorded import backfill, fold
@@ -19,7 +20,7 @@ from outage.reliability.indices import HOUR, Indices, compute_indices, merge_ove
 from outage.reliability.med import history_start
 from outage.reliability.records import interruption_records
 
-from .conftest import SERVED, outage, restore
+from .conftest import SERVED, grid_database, outage, restore
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 AS_OF = datetime(2025, 5, 2, tzinfo=ZONE)
@@ -123,3 +124,24 @@ def test_a_period_begun_inside_a_spell_leaves_the_outages_nested_in_it_out(
     assert unplanned.customer_minutes == 3 * 60  # C1-C3 from 09:10 only
     assert unplanned.customers_interrupted == 3
     assert unplanned.customer_interruptions == 3
+
+
+@pytest.fixture(scope="module")
+def committed(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """The outages committed and their spells written, on a database of their own."""
+    with grid_database(database_url) as url:
+        sessions = session_factory(url)
+        with session_scope(sessions) as session:
+            outages(session)
+        with session_scope(sessions) as session:
+            fold(session)
+        yield sessions
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_a_report_that_wrote_nothing_reads_half_the_customers_on_a_second_connection(
+    committed: sessionmaker[Session], period: str
+) -> None:
+    start, end = PERIODS[period]
+    with session_scope(committed) as session:
+        assert reported(session, start, end) == derived(session, start, end)
