@@ -1,9 +1,9 @@
 """Reliability at a large utility's size: a five-year IEEE 1366 report with Major Event Days.
 
 A fresh database with a million customers (on the sample grid's premises, spread over
-its regions) and ten years of their interruptions as restorations store them: each
-customer's spells and the system's totals by the instant they began
-(`outage.incidents.recorded`), written straight in with `generate_series`. About one
+its regions) and ten years of their interruptions as the spells job stores them: each
+customer's spells, keyed by the customer's id, and the system's totals by the instant
+they began (`outage.incidents.recorded`), written straight in with `generate_series`. About one
 sustained interruption per customer a year, in outages of 1 to 400 customers, a tenth of
 them momentary and a twentieth planned, with storm days that become Major Event Days.
 The first five years are the history the Major Event Day threshold stands on; the report
