@@ -306,7 +306,7 @@ def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[byt
     """The rows of `select_sql` by binary COPY. Sending rows one by one is what takes the
     time, on the database's side, so a session that has written nothing (a report's: it
     sees only what others committed, as any other connection would) reads half the
-    customers on a second connection at the same time, on another core."""
+    customers on a second connection of its own at the same time, on another core."""
     cursor = _cursor(session)
     cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
     cursor.execute("SELECT txid_current_if_assigned() IS NULL")
@@ -316,18 +316,17 @@ def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[byt
         cursor.mogrify(f"{select_sql} AND s.customer_id %% 2 = {half}", params).decode()
         for half in (0, 1)
     ]
-    other = session.get_bind().engine.raw_connection()
+    engine = session.get_bind().engine
+    args, options = engine.dialect.create_connect_args(engine.url)
+    other = engine.dialect.connect(*args, **options)  # not the pool's: it could be empty
     try:
-        driver = other.driver_connection
-        assert driver is not None  # a connection just taken from the pool
-        helper = driver.cursor()
+        helper = other.cursor()
         helper.execute("SET jit = off")
         with ThreadPoolExecutor(max_workers=1) as pool:
             second = pool.submit(_copy_out, helper, halves[1])
             first = _copy_out(cursor, halves[0])
             return [first, second.result()]
     finally:
-        other.rollback()
         other.close()
 
 
