@@ -293,13 +293,27 @@ def read_spells(
             if len(bounds) > 2
             else np.zeros(start.size, dtype=np.int64)
         ),
-        day=np.searchsorted(day_edges, start, side="right") - 1,
+        day=_day_of(start, day_edges),
         us=rows["end"][kept].astype(np.int64) - start,
         event=rows["event"][kept].astype(np.int64),
         planned=rows["planned"][kept].astype(np.bool_),
     )
     region = rows["region"][kept].astype(np.int64) if by_region else np.zeros(0, np.int64)
     return Read(spells, region)
+
+
+_DAY_US = timedelta(days=1) // MICROSECOND
+
+
+def _day_of(start: np.ndarray, day_edges: np.ndarray) -> np.ndarray:
+    """The day each start falls in: by division when every day of the period is 24 hours
+    long (no change of clocks in the zone), else by a search of the days' edges."""
+    days: np.ndarray
+    if np.all(np.diff(day_edges) == _DAY_US):
+        days = (start - day_edges[0]) // _DAY_US
+    else:
+        days = np.searchsorted(day_edges, start, side="right") - 1
+    return days
 
 
 def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[bytes]:

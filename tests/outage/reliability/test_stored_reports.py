@@ -48,9 +48,11 @@ def outages(session: Session) -> None:
     restore(session, second, local(10, 10))
 
 
-def derived(session: Session, start: datetime, end: datetime) -> tuple[Indices, Indices]:
+def derived(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo = ZONE
+) -> tuple[Indices, Indices]:
     """The unplanned and planned indices of [start, end), derived from the trail."""
-    since = datetime.combine(history_start(start.date()), time(), ZONE)
+    since = datetime.combine(history_start(start.astimezone(zone).date()), time(), zone)
     merged = merge_overlaps(interruption_records(session, start=since, end=end, as_of=AS_OF))
     period = [r for r in merged if start <= r.start < end]
 
@@ -58,7 +60,7 @@ def derived(session: Session, start: datetime, end: datetime) -> tuple[Indices, 
         return compute_indices(
             [r for r in period if r.planned == planned],
             customers_served=SERVED,
-            period=end - start,
+            period=min(end, AS_OF) - start,
             n=0,
             celid_limit=1.5 * HOUR,
         )
@@ -66,9 +68,11 @@ def derived(session: Session, start: datetime, end: datetime) -> tuple[Indices, 
     return indices(False), indices(True)
 
 
-def reported(session: Session, start: datetime, end: datetime) -> tuple[Indices, Indices]:
+def reported(
+    session: Session, start: datetime, end: datetime, zone: ZoneInfo = ZONE
+) -> tuple[Indices, Indices]:
     report = service.reliability_report(
-        session, start=start, end=end, n=0, celid_hours=1.5, zone=ZONE, as_of=AS_OF
+        session, start=start, end=end, n=0, celid_hours=1.5, zone=zone, as_of=AS_OF
     )
     return report.with_major_events, report.planned
 
@@ -145,3 +149,12 @@ def test_a_report_that_wrote_nothing_reads_half_the_customers_on_a_second_connec
     start, end = PERIODS[period]
     with session_scope(committed) as session:
         assert reported(session, start, end) == derived(session, start, end)
+
+
+def test_a_report_in_a_zone_that_changes_its_clocks_counts_the_same(
+    committed: sessionmaker[Session],
+) -> None:
+    paris = ZoneInfo("Europe/Paris")  # summer time began on 30 March 2025
+    start, end = datetime(2025, 3, 1, tzinfo=paris), datetime(2025, 5, 2, tzinfo=paris)
+    with session_scope(committed) as session:
+        assert reported(session, start, end, paris) == derived(session, start, end, paris)
