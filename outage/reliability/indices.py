@@ -21,7 +21,7 @@ Conventions, where the standard leaves a choice:
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from outage.incidents.interruptions import InterruptionRecord as InterruptionRecord
@@ -190,8 +190,9 @@ MICROSECOND = timedelta(microseconds=1)
 @dataclass
 class Totals:
     """What the indices of a set of interruptions are made of, counted per customer: the
-    totals of customers apart add up, so a report sums those the database counted with
-    those counted here (`totals_of`). Lengths in whole microseconds, exact in any order."""
+    totals of customers apart add up, so a report sums those counted from the stored
+    spells (`outage.reliability.counting`) with those counted here (`totals_of`). Lengths
+    in whole microseconds, exact in any order."""
 
     customer_interruptions: int = 0
     customer_us: int = 0
@@ -205,13 +206,8 @@ class Totals:
     """Customers out longer than t in all (CELID-t)."""
 
     def add(self, other: "Totals") -> None:
-        self.customer_interruptions += other.customer_interruptions
-        self.customer_us += other.customer_us
-        self.customers_interrupted += other.customers_interrupted
-        self.momentary_events += other.momentary_events
-        self.over_n += other.over_n
-        self.single_over_t += other.single_over_t
-        self.total_over_t += other.total_over_t
+        for field in fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
 
 
 def totals_of(records: Iterable[InterruptionRecord], *, n: int, celid_limit: timedelta) -> Totals:

@@ -456,7 +456,7 @@ def _indices(
     n: int,
     celid_hours: float,
 ) -> Indices:
-    """The indices of one part of a window: the database's totals and the live ones."""
+    """The indices of one part of a window: the stored spells' totals and the live ones."""
     start, end = window
     totals = totals_of(
         study.part((r for r in live if start <= r.start < end), part),
