@@ -4,7 +4,7 @@ before the upgrade (not stored, then backfilled); for periods that begin and end
 interruptions, with outages nested across the boundaries."""
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -158,3 +158,19 @@ def test_a_report_in_a_zone_that_changes_its_clocks_counts_the_same(
     start, end = datetime(2025, 3, 1, tzinfo=paris), datetime(2025, 5, 2, tzinfo=paris)
     with session_scope(committed) as session:
         assert reported(session, start, end, paris) == derived(session, start, end, paris)
+
+
+def test_the_months_of_every_region_from_the_spells_equal_those_derived(
+    committed: sessionmaker[Session],
+) -> None:
+    months = {"start": date(2025, 4, 1), "end": date(2025, 5, 1), "zone": ZONE, "as_of": AS_OF}
+    with session_scope(committed) as session:
+        from_spells = service.monthly_indices_by_region(session, **months)
+    session = committed()
+    try:
+        STATES["not stored yet"](session)
+        assert service.monthly_indices_by_region(session, **months) == from_spells
+    finally:
+        session.rollback()
+        session.close()
+    assert set(from_spells.regions) == {"TBA Alpha", "TBA Beta"}
