@@ -9,11 +9,18 @@ from hypothesis import strategies as st
 
 from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
 from outage.reliability.counting import Spells, count, part_masks
-from outage.reliability.indices import MICROSECOND, Totals, totals_of
+from outage.reliability.indices import (
+    MICROSECOND,
+    Totals,
+    compute_indices,
+    indices_of,
+    totals_of,
+)
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 DAYS = 4
 LIMIT = timedelta(hours=2)
+SERVED = 10
 
 records = st.lists(
     st.builds(
@@ -80,6 +87,25 @@ def test_the_arrays_count_what_the_records_count(
     mask = np.array([day in major for day in range(DAYS)], dtype=bool)
     found = count(columns, part_masks(columns, mask), groups=groups, n=n, celid_limit=LIMIT)
     assert found == [_expected(spells, groups, major, part, n) for part in range(3)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=records, n=st.integers(0, 2))
+def test_the_indices_of_the_arrays_totals_are_those_of_the_records(
+    records: list[InterruptionRecord], n: int
+) -> None:
+    spells = list(merge_overlaps(records))
+    columns = _columns(spells, 1)
+    ((totals,),) = count(columns, [~columns.planned], groups=1, n=n, celid_limit=LIMIT)
+    period = timedelta(days=DAYS)
+    expected = compute_indices(
+        [r for r in spells if not r.planned],
+        customers_served=SERVED,
+        period=period,
+        n=n,
+        celid_limit=LIMIT,
+    )
+    assert indices_of(totals, customers_served=SERVED, period=period) == expected
 
 
 def test_a_momentary_spell_of_an_event_that_also_kept_the_customer_out_long_is_no_event() -> None:
