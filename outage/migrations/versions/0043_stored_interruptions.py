@@ -6,8 +6,11 @@ incidents whose records are stored: those restored before this upgrade are store
 engine role's backfill job, and reports derive them until then. Customers whose records
 changed wait in `interruption_spells_due` for the spells job to write their spells.
 
+It follows 0044 (written beside it and merged first), so a database already at 0044
+goes on to this one.
+
 Revision ID: 0043
-Revises: 0042
+Revises: 0044
 Create Date: 2026-12-07 13:30:00
 """
 
@@ -17,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0043"
-down_revision: str | None = "0042"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
