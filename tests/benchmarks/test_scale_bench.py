@@ -7,7 +7,7 @@ import pytest
 from benchmarks import scale
 from grid_topology.model import GridModel
 
-CONTRACT = {"customers", "import_s", "engine_rss_mb", "repredict_s"}
+CONTRACT = {"customers", "import_s", "engine_rss_mb", "repredict_s", "topology_s"}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,7 @@ def test_quick_run_reports_every_contract_field(result: dict[str, Any]) -> None:
     assert result["import_s"] > 0
     assert result["engine_rss_mb"] > result["engine_rss_before_load_mb"] > 0
     assert result["repredict_s"] > 0
+    assert 0 < result["topology_s"] <= result["engine_load_s"]
 
 
 def test_the_engine_predicts_the_storm_it_is_given(result: dict[str, Any]) -> None:
