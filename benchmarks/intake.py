@@ -45,8 +45,8 @@ P99_GOAL_MS = 100.0
 
 _RAW_INSERT = (
     "INSERT INTO reports (ticket, service_code, channel, status, account_given,"
-    " match_method, match_confidence, candidates)"
-    " VALUES (%s, 'outage', 'api', 'received', %s, 'none', 0, '[]')"
+    " match_method, match_confidence, candidates, substation_id)"
+    " VALUES (%s, 'outage', 'api', 'received', %s, 'none', 0, '[]', 0)"
 )
 
 
