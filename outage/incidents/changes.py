@@ -499,7 +499,7 @@ def _restore(
     if notify:
         incident_event(session, incident, EventKind.RESTORED)
     verify_restoration(session, incident, configured_verification(), topology)
-    record_incident(session, incident.id)
+    record_incident(session, incident.id, topology=topology)
 
 
 def set_etr(
