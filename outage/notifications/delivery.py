@@ -51,13 +51,15 @@ FANOUT_PER_ROUND = 10
 """Events a worker fans out before it sends a batch of what is due."""
 
 # The statuses these statements name are bound from the enum, not spelled in the SQL.
-_DUE_KEYS = text(
+_NEXT_KEY = text(
     "SELECT substation_id FROM notifications"
     " WHERE status IN (:pending, :sending) AND next_attempt_at <= :now"
-    " GROUP BY substation_id ORDER BY min(next_attempt_at)"
+    " AND substation_id <> ALL(:tried) ORDER BY next_attempt_at LIMIT 1"
 ).bindparams(pending=DeliveryStatus.PENDING.value, sending=DeliveryStatus.SENDING.value)
-"""The substation keys with messages due, the longest waiting first: a claim locks the
-messages of one key at a time, which Citus can do on a distributed table."""
+"""The substation key of the longest waiting message due, of the keys not tried yet: a
+claim locks the messages of one key at a time, which Citus can do on a distributed table.
+One row by the index of due messages, where listing every key with messages due would read
+them all, a million in a storm."""
 
 _CLAIM = text(
     """
@@ -158,10 +160,12 @@ class Worker:
         lease_end = now + self.clock.span(self.settings.notify_lease_seconds)
         with session_scope(self.sessions) as session:
             rows: list[Any] = []
-            for key in session.scalars(_DUE_KEYS, {"now": now}).all():
-                wanted = self.settings.notify_batch - len(rows)
-                if wanted <= 0:
-                    break
+            tried: list[int] = []
+            while (
+                len(rows) < self.settings.notify_batch
+                and (key := session.scalar(_NEXT_KEY, {"now": now, "tried": tried})) is not None
+            ):
+                tried.append(key)
                 rows += session.execute(
                     _CLAIM,
                     {
@@ -169,7 +173,7 @@ class Worker:
                         "worker": self.name,
                         "now": now,
                         "lease_end": lease_end,
-                        "limit": wanted,
+                        "limit": self.settings.notify_batch - len(rows),
                     },
                 ).all()
             claimed = [
