@@ -670,6 +670,12 @@ class Fanout:
         substations = substations_of_customers(
             session, {p.recipient.customer_id for p in plans if p.recipient.customer_id}
         )
+        otherwise = UNPLACED  # the key of a message to someone who is no customer on record
+        if event.report_id is not None and any(not p.recipient.customer_id for p in plans):
+            otherwise = (
+                session.scalar(select(Report.substation_id).where(Report.id == event.report_id))
+                or UNPLACED
+            )
         written = 0
         for start in range(0, len(plans), BATCH):
             rows = [
@@ -681,7 +687,7 @@ class Fanout:
                     "planned_outage_id": event.planned_outage_id,
                     "service_request_id": event.service_request_id,
                     "report_id": event.report_id,
-                    "substation_id": substations.get(p.recipient.customer_id or 0, UNPLACED),
+                    "substation_id": substations.get(p.recipient.customer_id or 0, otherwise),
                     "kind": event.kind,
                     "channel": p.recipient.channel,
                     "address": p.recipient.address,
