@@ -18,6 +18,7 @@ from outage.reliability.schemas import (
     replay_csv,
     report_csv,
 )
+from outage.reliability.stored import read_snapshot
 from outage.web.deps import ReadSessionDep, SessionDep, SettingsDep, TopologyDep
 from outage.web.downloads import csv_attachment
 from outage.web.principal import require
@@ -52,6 +53,7 @@ def report(
     ] = service.DEFAULT_CELID_HOURS,
 ) -> service.ReliabilityReport:
     """The report the query asks for; a bad period or an unknown feeder is a 422."""
+    read_snapshot(session)  # before the network is read: the report's transaction
     return service.reliability_report(
         session,
         start=parse_moment("start", start),

@@ -61,6 +61,7 @@ from outage.reliability.stored import (
     Scope,
     Unstored,
     daily_us,
+    read_snapshot,
     scope_daily,
     stored_totals,
     unstored,
@@ -294,6 +295,7 @@ def _study(
 ) -> _Study:
     """Everything a report needs, read once: the scope, the unstored interruptions, the
     Major Event Days (with `monthly`, each month's by its own threshold: see `_read_study`)."""
+    read_snapshot(session)
     as_of = as_of or clock.now()
     start, end = period_bounds(start, end, zone=zone, as_of=as_of)
     scope = _scope(session, feeder, region)

@@ -19,6 +19,11 @@ the spells: customers counted apart add up.
 The spells of a period are read with one binary COPY of narrow integer columns and
 counted in arrays (`outage.reliability.counting`): grouping them by customer in the
 database takes seconds for a million customers' five years.
+
+A report reads in one snapshot (`read_snapshot`): the customers due, their spells, the
+totals and the COPY are several statements, and each could otherwise see another commit
+of the spells job, which moves a customer from due to written: counted twice, or not at
+all.
 """
 
 import io
@@ -30,6 +35,7 @@ from enum import IntEnum
 from typing import Any
 
 import numpy as np
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -102,6 +108,15 @@ class Unstored:
     """Their interruptions, stored and derived merged, begun in the window read."""
     stored: list[InterruptionRecord]
     """Their stored spells begun in the window read: what the database's totals hold."""
+
+
+def read_snapshot(session: Session) -> None:
+    """Begin the session's transaction as one REPEATABLE READ READ ONLY snapshot, before
+    anything else reads in it: what the report reads then holds together. A transaction
+    begun already is kept as it is (isolation cannot change in it): a caller that wrote
+    counts its own writes."""
+    if _driver(session).info.transaction_status == TRANSACTION_STATUS_IDLE:
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
 
 
 def _due(session: Session) -> set[int]:
@@ -208,11 +223,16 @@ def scope_daily(
     return {day: (int(us), int(n)) for day, us, n in cursor.fetchall()}
 
 
-def _cursor(session: Session) -> Any:
-    """A psycopg2 cursor on the session's connection, in its transaction."""
+def _driver(session: Session) -> Any:
+    """The psycopg2 connection under the session's."""
     driver = session.connection().connection.driver_connection
     assert driver is not None  # a live connection, inside the session's transaction
-    return driver.cursor()
+    return driver
+
+
+def _cursor(session: Session) -> Any:
+    """A psycopg2 cursor on the session's connection, in its transaction."""
+    return _driver(session).cursor()
 
 
 _COLUMNS = (
@@ -318,14 +338,19 @@ def _day_of(start: np.ndarray, day_edges: np.ndarray) -> np.ndarray:
 
 def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[bytes]:
     """The rows of `select_sql` by binary COPY. Sending rows one by one is what takes the
-    time, on the database's side, so a session that has written nothing (a report's: it
-    sees only what others committed, as any other connection would) reads half the
-    customers on a second connection of its own at the same time, on another core."""
+    time, on the database's side, so a session reading one snapshot that has written
+    nothing (a report's, `read_snapshot`) reads half the customers on a second connection
+    of its own, in the same snapshot, at the same time, on another core."""
     cursor = _cursor(session)
     cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
-    cursor.execute("SELECT txid_current_if_assigned() IS NULL")
+    cursor.execute(
+        "SELECT txid_current_if_assigned() IS NULL"
+        " AND current_setting('transaction_isolation') = 'repeatable read'"
+    )
     if not cursor.fetchone()[0]:
         return [_copy_out(cursor, cursor.mogrify(select_sql, params).decode())]
+    cursor.execute("SELECT pg_export_snapshot()")
+    snapshot = cursor.fetchone()[0]
     halves = [
         cursor.mogrify(f"{select_sql} AND s.customer_id %% 2 = {half}", params).decode()
         for half in (0, 1)
@@ -335,7 +360,9 @@ def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[byt
     other = engine.dialect.connect(*args, **options)  # not the pool's: it could be empty
     try:
         helper = other.cursor()
-        helper.execute("SET jit = off")
+        helper.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        helper.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
+        helper.execute("SET LOCAL jit = off")
         with ThreadPoolExecutor(max_workers=1) as pool:
             second = pool.submit(_copy_out, helper, halves[1])
             first = _copy_out(cursor, halves[0])

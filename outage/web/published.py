@@ -7,6 +7,7 @@ from fastapi import Query, Request
 
 from outage import clock
 from outage.reliability import transparency
+from outage.reliability.stored import read_snapshot
 from outage.web.deps import ReadSessionDep, SettingsDep, TopologyDep
 from outage.web.memo import Memo
 
@@ -51,6 +52,7 @@ def published_figures(
     memo: Memo[transparency.Figures] = request.app.state.figures
 
     def compute() -> transparency.Figures:
+        read_snapshot(session)  # before the network is read: the figures' transaction
         return transparency.published_figures(
             session,
             first=first_month,

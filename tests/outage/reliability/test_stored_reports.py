@@ -8,17 +8,25 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_factory, session_scope
+from outage.grid.models import Customer
 from outage.incidents.changes import open_nested
-from outage.incidents.models import Interruption, RecordedIncident, SpellsDue
+from outage.incidents.models import (
+    Incident,
+    Interruption,
+    InterruptionSpell,
+    RecordedIncident,
+    SpellsDue,
+)
 from outage.incidents.recorded import backfill, fold
 from outage.reliability import service
 from outage.reliability.indices import HOUR, Indices, compute_indices, merge_overlaps
 from outage.reliability.med import history_start
 from outage.reliability.records import interruption_records
+from outage.reliability.stored import Scope, read_snapshot, read_spells
 
 from .conftest import SERVED, grid_database, outage, restore
 
@@ -149,6 +157,46 @@ def test_a_report_that_wrote_nothing_reads_half_the_customers_on_a_second_connec
     start, end = PERIODS[period]
     with session_scope(committed) as session:
         assert reported(session, start, end) == derived(session, start, end)
+
+
+def test_a_report_reads_in_one_repeatable_read_snapshot(
+    committed: sessionmaker[Session],
+) -> None:
+    with session_scope(committed) as session:
+        reported(session, local(8), local(12))
+        assert session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
+        assert session.scalar(text("SHOW transaction_read_only")) == "on"
+
+
+def test_both_connections_of_a_report_read_its_snapshot(
+    committed: sessionmaker[Session],
+) -> None:
+    later = [datetime(2030, 1, 1, tzinfo=ZONE), datetime(2030, 1, 2, tzinfo=ZONE)]
+    with session_scope(committed) as session:
+        read_snapshot(session)
+        session.scalar(select(func.count(Customer.id)))  # the snapshot is taken
+        with session_scope(committed) as writer:
+            incident = writer.scalar(select(func.min(Incident.id)))
+            customers = writer.scalars(select(Customer.id).order_by(Customer.id).limit(2))
+            writer.execute(
+                insert(InterruptionSpell),
+                [
+                    {
+                        "customer_id": customer,
+                        "start": later[0],
+                        "end": later[1],
+                        "incident_id": incident,
+                        "planned": False,
+                    }
+                    for customer in customers
+                ],
+            )
+        try:
+            read = read_spells(session, scope=Scope(), bounds=later, days=later)
+            assert read.spells.customer.size == 0
+        finally:
+            with session_scope(committed) as writer:
+                writer.execute(delete(InterruptionSpell).where(InterruptionSpell.start >= later[0]))
 
 
 def test_a_report_in_a_zone_that_changes_its_clocks_counts_the_same(
