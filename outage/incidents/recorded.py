@@ -107,12 +107,22 @@ def _finished(history: IncidentHistory, as_of: datetime) -> list[InterruptionRec
 
 
 def store_records(
-    session: Session, incidents: ColumnElement[bool], below: Below
+    session: Session, incidents: ColumnElement[bool], below: Below, *, mark_due: bool = True
 ) -> tuple[set[int], int]:
     """Store again the finished records of the incidents `incidents` selects (those no
-    longer outages lose theirs), mark them recorded and leave their customers due.
-    Returns those customers and how many records are stored now."""
-    chosen = list(session.scalars(select(Incident.id).where(incidents)))
+    longer outages lose theirs), mark them recorded and, with `mark_due`, leave their
+    customers due. Returns those customers and how many records are stored now.
+
+    The incidents are locked as the engine and the planner lock them, in the order of
+    their ids: a change to one waits, so its records are stored once, after these."""
+    chosen = list(
+        session.scalars(
+            select(Incident.id)
+            .where(incidents)
+            .order_by(Incident.id)
+            .with_for_update(key_share=True)
+        )
+    )
     if not chosen:
         return set(), 0
     touched = set(
@@ -147,7 +157,7 @@ def store_records(
         [{"incident_id": incident_id} for incident_id in chosen],
     )
     touched.update(ids[record.customer] for _, record in records if record.customer in ids)
-    due = sorted(touched)
+    due = sorted(touched) if mark_due else []
     for first in range(0, len(due), CHUNK):
         session.execute(insert(SpellsDue), [{"customer_id": c} for c in due[first : first + CHUNK]])
     return touched, len(rows)
@@ -332,7 +342,9 @@ def rebuild(
     """Store again, from the incidents and their trail, the records of every incident that
     may have kept someone out in [since, until) (all of them without bounds), and the
     spells and totals of their customers: after a correction the stored records could not
-    follow. Doing it twice stores the same; the caller's one transaction makes it whole."""
+    follow. Doing it twice stores the same; the caller's one transaction makes it whole.
+    It leaves no customer due, and takes none off: one a restoration left due meanwhile
+    gets its spells from the job, after it."""
     window = and_(
         Incident.started_at < until if until is not None else true(),
         or_(Incident.restored_at.is_(None), Incident.restored_at >= since)
@@ -356,11 +368,9 @@ def rebuild(
     records = 0
     for first in range(0, len(ids), INCIDENTS_PER_STEP):
         chunk = ids[first : first + INCIDENTS_PER_STEP]
-        found, stored = store_records(session, Incident.id.in_(chunk), below)
+        found, stored = store_records(session, Incident.id.in_(chunk), below, mark_due=False)
         touched |= found
         records += stored
         progress("incidents", first + len(chunk), len(ids))
     respell(session, touched, progress)
-    for chunk in _chunks(touched):
-        session.execute(delete(SpellsDue).where(SpellsDue.customer_id.in_(chunk)))
     return Rebuilt(incidents=len(ids), records=records, customers=len(touched))

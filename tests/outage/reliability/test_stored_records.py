@@ -9,12 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_factory, session_scope
 from outage.incidents.changes import cancel, merge_incidents, open_nested
 from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
-from outage.incidents.models import Interruption, InterruptionTotal, RecordedIncident, SpellsDue
+from outage.incidents.models import (
+    Incident,
+    Interruption,
+    InterruptionTotal,
+    RecordedIncident,
+    SpellsDue,
+)
 from outage.incidents.recorded import backfill, fold, rebuild, stored_records, stored_spells
 from outage.reliability.records import interruption_records
 
@@ -158,6 +165,20 @@ def test_a_rebuild_of_some_days_leaves_the_others_as_they_are(session: Session) 
     assert (stored(session), spells_and_totals(session)) == before
 
 
+def test_a_rebuild_leaves_the_customers_changes_left_due(session: Session) -> None:
+    histories(session)
+    due = sorted(session.scalars(select(SpellsDue.customer_id)))
+    rebuild(session, since=local(3, 0), until=local(5, 0))
+    assert sorted(session.scalars(select(SpellsDue.customer_id))) == due
+
+
+def test_a_rebuild_leaves_no_customer_due_of_its_own(session: Session) -> None:
+    histories(session)
+    session.execute(delete(SpellsDue))
+    rebuild(session, since=local(3, 0), until=local(5, 0))
+    assert not session.scalars(select(SpellsDue.customer_id)).all()
+
+
 def forget_records(session: Session) -> None:
     """As before the upgrade: no incident's records stored."""
     for table in (Interruption, RecordedIncident, SpellsDue):
@@ -212,6 +233,25 @@ def test_two_restorations_of_the_same_customers_both_commit_without_waiting(
         assert stored_by == {feeder, fuse}
         assert fold(session) == 7
         assert len(stored_spells(session)) == 7
+
+
+def test_a_change_to_an_incident_waits_for_the_rebuild_that_stores_it(
+    committed: sessionmaker[Session],
+) -> None:
+    with session_scope(committed) as session:
+        incident = outage(session, "BR-1", local(12, 8))
+        restore(session, incident, local(12, 9))
+    rebuilding = committed()
+    try:
+        rebuild(rebuilding, since=local(12, 0), until=local(13, 0))
+        with session_scope(committed) as change, pytest.raises(OperationalError):
+            change.execute(
+                select(Incident.id)
+                .where(Incident.id == incident)
+                .with_for_update(key_share=True, nowait=True)
+            )
+    finally:
+        rebuilding.close()
 
 
 def test_a_second_spells_job_leaves_the_customers_to_the_one_running(
