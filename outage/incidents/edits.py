@@ -23,6 +23,7 @@ from outage.incidents.evidence import EvidenceRef, _remove_evidence
 from outage.incidents.lifecycle import ACTIVE
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.outbox import incident_event
+from outage.incidents.recorded import record_incident
 from outage.incidents.steps import (
     _audit,
     _label,
@@ -79,6 +80,7 @@ def move(
     incident.customers_restored = min(incident.customers_restored, customers)
     incident.placed_by = actor
     incident_event(session, incident, EventKind.OUTAGE_DETECTED)
+    record_incident(session, incident.id, topology=operated)  # who was back is the device's
 
 
 def split(

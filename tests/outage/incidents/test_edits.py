@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
+from outage import clock
 from outage.grid.live import LiveTopology
 from outage.grid.models import Device
 from outage.incidents import edits
@@ -18,8 +19,10 @@ from outage.incidents.actions import apply_action
 from outage.incidents.changes import open_incident
 from outage.incidents.errors import IncidentConflict, InvalidIncidentValue
 from outage.incidents.evidence import EvidenceRef
+from outage.incidents.interruptions import Below, incident_histories, interruptions_of
 from outage.incidents.lifecycle import IncidentStatus
-from outage.incidents.models import Incident
+from outage.incidents.models import Incident, Interruption
+from outage.incidents.recorded import stored_records
 from outage.incidents.schemas import IncidentPatch
 from outage.intake.enums import Channel, MatchMethod, ReportStatus
 from outage.intake.models import Report
@@ -147,6 +150,24 @@ def test_the_engine_cancels_an_unedited_prediction_with_no_evidence(
     incident_id = _open(session, fuses[0])
     _cycle(session)
     assert _incident(session, incident_id).status is IncidentStatus.CANCELLED
+
+
+def test_moving_a_partly_restored_incident_stores_its_records_as_its_trail_gives_them(
+    session: Session, fuses: list[str]
+) -> None:
+    incident_id = _open(session, fuses[0])
+    on_site = [{"action": "confirm"}, {"action": "partial_restore", "restored_customers": 1}]
+    for body in on_site:
+        _act(session, incident_id, **body)
+    _act(session, incident_id, action="move", device=fuses[1], reason="crew found it here")
+    histories = incident_histories(
+        session, Incident.id == incident_id, Below(session, LiveTopology().get(session))
+    )
+    finished = [
+        r for h in histories for r in interruptions_of(h, as_of=clock.now()) if not r.ongoing
+    ]
+    assert finished
+    assert stored_records(session, Interruption.incident_id == incident_id) == finished
 
 
 def test_move_to_the_same_device_is_refused(session: Session, fuses: list[str]) -> None:
