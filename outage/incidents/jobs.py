@@ -25,12 +25,21 @@ def jobs(
     """The spells job and the backfill, on the network given (the process's), else on a
     copy of their own."""
     live = live or LiveTopology()
+    backfilled = False
 
     def spells(session: Session, now: datetime) -> int:
         return fold(session)
 
     def stored_before(session: Session, now: datetime) -> int:
-        return backfill(session, live.get(session))
+        """Once a run finds nothing, nothing comes again (every restoration stores its
+        own records), so the job stops looking, until the process starts again: each
+        look reads every restored incident."""
+        nonlocal backfilled
+        if backfilled:
+            return 0
+        stored = backfill(session, live.get(session))
+        backfilled = stored == 0
+        return stored
 
     def register(scheduler: BackgroundScheduler) -> None:
         every(scheduler, sessions, spells, seconds=SPELLS_EVERY_S, name="interruption-spells")
