@@ -45,6 +45,7 @@ from outage.incidents.changes import (
     update_prediction,
 )
 from outage.incidents.enums import IncidentKind
+from outage.incidents.errors import IncidentConflict
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import Incident, IncidentEvidence
@@ -210,8 +211,17 @@ class Engine:
                     unattached = [ref for ref in refs if ref not in known]
                     written = figures[incident_id]
                     incident = places[incident_id]
-                    if self._update(session, incident, written, prediction, unattached, move):
-                        counts["updated"] += 1
+                    try:
+                        with session.begin_nested():
+                            changed = self._update(
+                                session, incident, written, prediction, unattached, move
+                            )
+                    except IncidentConflict as conflict:
+                        # changed since the cycle read it (a crew dispatched while a long
+                        # cycle ran): the next cycle reads it again; the others stand
+                        log.warning("engine left incident %s as it is: %s", incident_id, conflict)
+                        continue
+                    counts["updated"] += changed
                     attached[incident_id] = known.union(refs)
                     placed[prediction.device] = incident_id
                 case Merge(keep_id, merged_id):

@@ -14,8 +14,10 @@ from grid_topology.model import GridModel
 from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
 from outage.incidents.changes import update_prediction
+from outage.incidents.errors import IncidentConflict
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.models import IncidentEvidence
+from outage.prediction import engine as engine_module
 from outage.prediction.engine import CycleResult, Engine, run_forever
 
 WINDOW = timedelta(hours=4)
@@ -289,3 +291,25 @@ def test_customers_still_out_after_upstream_restore_get_a_nested_incident(
     assert nested["device"]["asset_ref"] == fuse
     detail = api.get(f"/api/v1/incidents/{nested['id']}").json()
     assert detail["parent_id"] == parent["id"]
+
+
+def test_an_incident_changed_under_a_cycle_is_left_alone_and_the_rest_of_the_cycle_stands(
+    api: TestClient,
+    running: tuple[Engine, sessionmaker[Session]],
+    gasped: list[str],
+    sample_grid: GridModel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crew dispatched to the incident while a long cycle ran: the engine's update of it
+    no longer fits, and only that update is left for the next cycle."""
+    engine, sessions = running
+    _gasps(api, sample_grid, gasped[3:5])
+    api.post("/api/v1/reports", json={"account": "LV4.303 Load 19", "hazard": "wires_down"})
+
+    def dispatched_meanwhile(*args: object, **kwargs: object) -> bool:
+        raise IncidentConflict("incident is dispatched: its place is no longer a prediction")
+
+    monkeypatch.setattr(engine_module, "update_prediction", dispatched_meanwhile)
+    assert _committed_cycle(engine, sessions).updated == 0
+    incidents = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert "wires_down" in {i.get("hazard") for i in incidents}
