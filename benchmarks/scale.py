@@ -3,7 +3,9 @@
 The utility is the bundled sample grid (a SimBench extract, ~1,600 customers) tiled side by
 side until it has `CUSTOMERS` customers: each copy is moved by its place in the tiling and
 every name in it (nodes, devices, feeders, substations, premises, accounts, meters) gets the
-copy's prefix, so the copies are separate networks of one utility.
+copy's prefix, so the copies are separate networks of one utility. Each customer's phone
+and e-mail are their own too, as in a real utility: copies sharing them would make every
+report by phone match hundreds of customers.
 
 Figures:
 
@@ -32,7 +34,7 @@ from typing import Any
 import psutil
 
 from grid_topology.geojson import read_grid
-from grid_topology.model import Coordinate, GridModel
+from grid_topology.model import Coordinate, Customer, GridModel
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.bulk import bulk_save_grid
 from outage.grid.service import save_grid
@@ -107,11 +109,31 @@ def tiled(base: GridModel, copies: int) -> GridModel:
                 node=name(p.node),
                 location=_moved((p.location,), dx, dy)[0],
                 meter_id=opt(p.meter_id),
-                customer=replace(p.customer, account=name(p.customer.account)),
+                customer=_own_contacts(
+                    replace(p.customer, account=name(p.customer.account)),
+                    tile * len(base.premises) + index,
+                ),
             )
-            for p in base.premises
+            for index, p in enumerate(base.premises)
         )
     return out
+
+
+_PHONE_SERIAL = 7
+"""Digits at the end of a phone number that number the tiled customers."""
+
+
+def _own_contacts(customer: Customer, serial: int) -> Customer:
+    """The customer with a phone and e-mail no other tiled customer has: the serial in
+    the phone's last digits (its country and network prefix kept) and in the e-mail."""
+    if serial >= 10**_PHONE_SERIAL:
+        raise ValueError(f"more than {10**_PHONE_SERIAL:,} tiled customers")
+    phone = customer.phone[:-_PHONE_SERIAL] + f"{serial:0{_PHONE_SERIAL}d}"
+    email = customer.email
+    if email is not None:
+        local, _, domain = email.partition("@")
+        email = f"{local}+{serial}@{domain}"
+    return replace(customer, phone=phone, email=email)
 
 
 def _import(url: str, model: GridModel, progress: Progress, *, bulk: bool) -> float:

@@ -243,11 +243,15 @@ class Customer(Base):
     premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
     name: Mapped[str] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[Language] = mapped_column(
         LanguageCode, CheckConstraint("language IN ('vi', 'en')", name="ck_customers_language")
     )
     critical: Mapped[str | None] = mapped_column(String(40))
+
+
+Index("ix_customers_email_lower", func.lower(Customer.email))
+"""E-mail addresses are matched case-blind wherever they are looked up."""
 
 
 class ServiceArea(Base):

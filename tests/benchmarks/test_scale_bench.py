@@ -6,6 +6,7 @@ import pytest
 
 from benchmarks import scale
 from grid_topology.model import GridModel
+from outage.intake.phones import to_e164
 
 CONTRACT = {"customers", "import_s", "engine_rss_mb", "repredict_s", "topology_s"}
 
@@ -29,6 +30,15 @@ def test_tiles_are_separate_networks_with_unique_names(sample_grid: GridModel) -
     first, second = model.nodes[0], model.nodes[len(sample_grid.nodes)]
     assert second.ref == first.ref.replace("T0000/", "T0001/")
     assert second.location != first.location
+
+
+def test_tiled_customers_have_their_own_valid_phones_and_emails(sample_grid: GridModel) -> None:
+    model = scale.tiled(sample_grid, 3)
+    phones = [p.customer.phone for p in model.premises]
+    emails = [p.customer.email for p in model.premises if p.customer.email is not None]
+    assert len(set(phones)) == len(phones)
+    assert len(set(emails)) == len(emails) > 0
+    assert all(to_e164(phone) == phone for phone in phones)
 
 
 def test_tiles_do_not_overlap(sample_grid: GridModel) -> None:
