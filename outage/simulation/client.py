@@ -67,6 +67,10 @@ def _retryable(status: int) -> bool:
     return status >= 500 or status == 429
 
 
+STAFF_CONNECTIONS = 8
+"""Connections kept for the crews' and the control room's requests."""
+
+
 class StormClient:
     """One connection pool to the server; `gateway_key` also needs the `ami` scope for meters."""
 
@@ -91,12 +95,16 @@ class StormClient:
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=retry.timeout_s,
-            limits=httpx.Limits(max_connections=concurrency),
+            limits=httpx.Limits(max_connections=concurrency + STAFF_CONNECTIONS),
         )
         self._slots = asyncio.Semaphore(concurrency)
         """Requests beyond the pool's connections wait here, not in the pool: its queue costs
         time in its length for every request, and a storm the server cannot keep up with
         queues thousands."""
+        self._staff_slots = asyncio.Semaphore(STAFF_CONNECTIONS)
+        """The staff's requests wait apart, on connections the customers and meters never
+        take: crews and the control room use phones and consoles of their own, not a place
+        in the queue behind thousands of customers' reports."""
 
     async def __aenter__(self) -> Self:
         return self
@@ -118,11 +126,12 @@ class StormClient:
         headers: dict[str, str] | None = None,
         params: dict[str, Any] | None = None,
         counted: bool = True,
+        staff: bool = False,
     ) -> Sent:
         """One request, retried on no answer, 5xx and 429 until the policy gives up.
 
         `counted` requests (the customers', meters' and crews' messages) are in the tally;
-        the dispatcher's reads are not."""
+        the dispatcher's reads are not. `staff` requests take the staff's connections."""
         first = time.perf_counter()
         deadline = time.monotonic() + self.retry.give_up_after_s
         delay = self.retry.first_delay_s
@@ -136,7 +145,7 @@ class StormClient:
             started = time.perf_counter()
             wait = delay
             try:
-                async with self._slots:
+                async with self._staff_slots if staff else self._slots:
                     response = await self._http.request(
                         method, path, json=json, headers=headers, params=params
                     )
@@ -222,11 +231,11 @@ class StormClient:
 
     async def get(self, path: str, **params: Any) -> Sent:
         return await self.send(
-            "GET", f"{API}{path}", headers=self._staff(), params=params, counted=False
+            "GET", f"{API}{path}", headers=self._staff(), params=params, counted=False, staff=True
         )
 
     async def post(self, path: str, body: dict[str, Any]) -> Sent:
-        return await self.send("POST", f"{API}{path}", json=body, headers=self._staff())
+        return await self.send("POST", f"{API}{path}", json=body, headers=self._staff(), staff=True)
 
     async def approve(self, order_path: str) -> Sent:
         """Approve a switching order as the second member of staff."""
@@ -237,6 +246,7 @@ class StormClient:
             f"{API}{order_path}/approve",
             json={},
             headers={"Authorization": f"Bearer {self.approver_token}"},
+            staff=True,
         )
 
     async def act(self, incident_id: int, action: str, **fields: Any) -> Sent:

@@ -49,3 +49,35 @@ def test_no_answer_at_all_is_retried_then_lost() -> None:
     )
     assert sent.status is None
     assert retries >= 1 and lost == 1
+
+
+async def _holding_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers at once, but never answers a request for /hold."""
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            if b" /hold" in head.split(b"\r\n", 1)[0]:
+                await asyncio.sleep(3600)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+def test_staff_requests_do_not_queue_behind_customers_waiting_for_the_server() -> None:
+    async def staff_answer_while_customers_wait() -> int | None:
+        server = await asyncio.start_server(_holding_server, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with StormClient(f"http://127.0.0.1:{port}", token="t", concurrency=2) as client:
+            customers = [
+                asyncio.create_task(client.send("POST", "/hold", json={})) for _ in range(4)
+            ]
+            await asyncio.sleep(0.2)
+            staff = await asyncio.wait_for(client.get("/incidents"), timeout=5)
+            for task in customers:
+                task.cancel()
+            await asyncio.gather(*customers, return_exceptions=True)
+        server.close()
+        return staff.status
+
+    assert asyncio.run(staff_answer_while_customers_wait()) == 200
