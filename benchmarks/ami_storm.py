@@ -44,11 +44,11 @@ import psutil
 from sqlalchemy import select
 
 from benchmarks import scale
-from benchmarks.harness import head_end_key, running_engine, running_server
+from benchmarks.harness import fresh_database, head_end_key, running_engine, running_server
 from grid_topology.geojson import read_grid
 from grid_topology.model import GridModel
 from grid_topology.topology import Network, Topology
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import get_engine, session_factory, session_scope
 from outage.grid.bulk import bulk_save_grid
 from outage.grid.models import Device
 from outage.incidents.enums import IncidentKind
@@ -228,8 +228,7 @@ def run(
     base = read_grid(get_settings().sample_grid)
     wanted = customers or (QUICK_CUSTOMERS if quick else CUSTOMERS)
     model = scale.tiled(base, max(1, round(wanted / len(base.premises))))
-    url = create_database(admin_url, DATABASE)
-    try:
+    with fresh_database(admin_url, DATABASE) as url:
         _import(url, model, progress)
         progress("ami storm: engine start", 0, 1)
         with running_engine(url) as engine:
@@ -248,9 +247,6 @@ def run(
                     server.url, head_end_key(url), gasps, batch, progress
                 )
                 incidents = _until_right(url, {f.device for f in faults}, engine.pid, progress)
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, DATABASE)
     all_stored = accepted == len(gasps) and errors == 0
     return {
         "storm_customers": len(meter_of),

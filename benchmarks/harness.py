@@ -16,28 +16,57 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from grid_topology.geojson import read_grid
 from outage.auth import service as auth
 from outage.auth.enums import Scope
 from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
 from outage.grid.service import save_grid
+from outage.locks import LockSpace
 from outage.settings import get_settings
 
 BENCH_DATABASE = "outage_bench"
 
 
+class DatabaseInUse(RuntimeError):
+    """Another benchmark run on the same cluster is using the database."""
+
+
+@contextmanager
+def fresh_database(admin_url: str, name: str) -> Iterator[str]:
+    """A new, migrated database `name`, dropped afterwards, held for this run alone.
+
+    A run creating the database drops any a run that died left behind; held, a second run
+    at the same time stops with DatabaseInUse instead of dropping the first's database
+    from under it."""
+    claim = create_engine(admin_url, poolclass=NullPool)
+    try:
+        with claim.connect() as connection:
+            held = connection.execute(
+                text("SELECT pg_try_advisory_lock(:space, hashtext(:name))"),
+                {"space": int(LockSpace.BENCHMARK_DATABASE), "name": name},
+            ).scalar_one()
+            if not held:
+                raise DatabaseInUse(f"another benchmark run is using the database {name}")
+            url = create_database(admin_url, name)
+            try:
+                yield url
+            finally:
+                get_engine(url).dispose()
+                drop_database(admin_url, name)
+    finally:
+        claim.dispose()
+
+
 @contextmanager
 def bench_database(admin_url: str) -> Iterator[str]:
     """A fresh database holding the sample grid, dropped afterwards."""
-    url = create_database(admin_url, BENCH_DATABASE)
-    with session_scope(session_factory(url)) as session:
-        save_grid(session, read_grid(get_settings().sample_grid))
-    try:
+    with fresh_database(admin_url, BENCH_DATABASE) as url:
+        with session_scope(session_factory(url)) as session:
+            save_grid(session, read_grid(get_settings().sample_grid))
         yield url
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, BENCH_DATABASE)
 
 
 def head_end_key(database_url: str) -> str:

@@ -33,9 +33,10 @@ from typing import Any
 
 import psutil
 
+from benchmarks.harness import fresh_database
 from grid_topology.geojson import read_grid
 from grid_topology.model import Coordinate, Customer, GridModel
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import create_database, get_engine, session_factory, session_scope
 from outage.grid.bulk import bulk_save_grid
 from outage.grid.service import save_grid
 from outage.settings import get_settings
@@ -209,8 +210,7 @@ def run(
     wanted = customers or (QUICK_CUSTOMERS if quick else CUSTOMERS)
     copies = max(1, round(wanted / len(base.premises)))
     baseline_tiles = min(copies, QUICK_BASELINE_TILES if quick else BASELINE_TILES)
-    url = create_database(admin_url, DATABASE)
-    try:
+    with fresh_database(admin_url, DATABASE) as url:
         upsert_s = _import(url, tiled(base, baseline_tiles), progress, bulk=False)
         upsert_per_s = baseline_tiles * len(base.premises) / upsert_s
         get_engine(url).dispose()
@@ -224,9 +224,6 @@ def run(
         progress("scale: engine", 0, 1)
         engine = _engine_figures(url, QUICK_STORM_FAULTS if quick else STORM_FAULTS)
         progress("scale: engine", 1, 1)
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, DATABASE)
     return {
         "customers": total,
         "import_s": round(import_s, 1),

@@ -47,11 +47,11 @@ import psutil
 from sqlalchemy import text
 
 from benchmarks import scale
-from benchmarks.harness import percentile, running_engine, running_server
+from benchmarks.harness import fresh_database, percentile, running_engine, running_server
 from grid_topology.geojson import read_grid
 from outage.cli.demo import DemoAccess, stage_access, staged_environment
 from outage.clock import Clock
-from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+from outage.db import get_engine, session_factory, session_scope
 from outage.grid.bulk import bulk_save_grid
 from outage.notifications.sink import running_sink
 from outage.settings import get_settings
@@ -293,9 +293,8 @@ def _stage(url: str, quick: bool, wanted: int, progress: Progress) -> _Stage:
 def run(
     admin_url: str, *, quick: bool, progress: Progress, customers: int | None = None
 ) -> dict[str, Any]:
-    url = create_database(admin_url, DATABASE)
     context = multiprocessing.get_context("spawn")
-    try:
+    with fresh_database(admin_url, DATABASE) as url:
         stage = _stage(url, quick, customers or (QUICK_CUSTOMERS if quick else CUSTOMERS), progress)
         with running_sink() as sink:
             environment = staged_environment(sink.apprise_url("sms"), stage.dates)
@@ -319,9 +318,6 @@ def run(
                 told = _told(url)
                 to_incident_p99, unlinked = _report_to_incident_p99_s(url, stage.speed)
                 dead = _dead_letters(url)
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, DATABASE)
     tally = state.tally
     reports = [r.sent for r in state.receipts]
     return {

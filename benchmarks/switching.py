@@ -34,7 +34,7 @@ import psutil
 
 from benchmarks import scale
 from benchmarks.edits import with_lateral
-from benchmarks.harness import percentile
+from benchmarks.harness import fresh_database, percentile
 from grid_topology.geojson import read_grid
 from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
 from grid_topology.topology import Network, Topology
@@ -264,13 +264,12 @@ def _grid_figures(
     reimports: int,
     progress: Progress,
 ) -> dict[str, Any]:
-    from outage.db import create_database, drop_database, get_engine, session_factory, session_scope
+    from outage.db import session_factory, session_scope
     from outage.grid.bulk import bulk_save_grid
     from outage.grid.service import save_grid
 
     pure = measure(name, Network.from_model(model), progress=progress)
-    url = create_database(admin_url, DATABASE)
-    try:
+    with fresh_database(admin_url, DATABASE) as url:
         progress(f"switching: import {name}", 0, 1)
         with session_scope(session_factory(url)) as session:
             (bulk_save_grid if bulk else save_grid)(session, model)
@@ -284,9 +283,6 @@ def _grid_figures(
             reimports=reimports,
             progress=progress,
         )
-    finally:
-        get_engine(url).dispose()
-        drop_database(admin_url, DATABASE)
     return {**pure, **e2e}
 
 

@@ -29,6 +29,8 @@ class LockSpace(IntEnum):
     """(this, incident id), per transaction: likewise the photos staff add to an incident."""
     ENGINE_REGION = 7301
     """(this, region number), per session: one prediction engine works a region."""
+    BENCHMARK_DATABASE = 7302
+    """(this, hash of its name), per session: one benchmark run uses a database at a time."""
 
 
 PLANNER = 0x64697370617463
