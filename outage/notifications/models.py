@@ -336,11 +336,11 @@ class Notification(Chained, Base):
     service_request_id: Mapped[int | None] = mapped_column(BigInteger)
     report_id: Mapped[int | None] = mapped_column(BigInteger)
     """The report the message answers (its sender need not be a customer's own contact)."""
-    substation_id: Mapped[int | None] = mapped_column(Integer, default=UNPLACED)
+    substation_id: Mapped[int] = mapped_column(Integer, default=UNPLACED)
     """The substation of the customer it is about (of the report it answers; else
-    `UNPLACED`), set when written: the distribution key under Citus. NULL only on messages
-    written before the key existed (left out of the seal: where a row is stored says
-    nothing of what was said)."""
+    `UNPLACED`), set when written: the distribution key under Citus. `UNPLACED` also on
+    messages written before the key existed (left out of the seal: where a row is stored
+    says nothing of what was said)."""
     kind: Mapped[EventKind] = mapped_column(checked_enum(EventKind, "notification_kind"))
     channel: Mapped[DeliveryChannel] = mapped_column(
         checked_enum(DeliveryChannel, "notification_channel")

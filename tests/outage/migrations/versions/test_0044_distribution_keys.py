@@ -5,7 +5,7 @@ was sealed."""
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from outage.db import alembic_config, run_migrations, session_factory, session_scope
+from outage.db import alembic_config, session_factory, session_scope
 from outage.grid.service import save_grid
 from tests.outage.regions_grid import two_region_grid
 
@@ -20,7 +20,8 @@ _MESSAGE = (
 def test_existing_rows_are_keyed_by_their_places_substation(fresh_database_url: str) -> None:
     with session_scope(session_factory(fresh_database_url)) as session:
         save_grid(session, two_region_grid())
-    command.downgrade(alembic_config(fresh_database_url), "0042")
+    config = alembic_config(fresh_database_url)
+    command.downgrade(config, "0042")
     engine = create_engine(fresh_database_url)
     with engine.begin() as connection:
         connection.execute(
@@ -46,7 +47,7 @@ def test_existing_rows_are_keyed_by_their_places_substation(fresh_database_url: 
         )
     engine.dispose()
 
-    run_migrations(fresh_database_url)
+    command.upgrade(config, "0044")
 
     with session_scope(session_factory(fresh_database_url)) as session:
         named = dict(session.execute(text("SELECT name, id FROM substations")).tuples().all())
