@@ -43,7 +43,8 @@ class Substation(Base):
 class SubstationMove(Base):
     """An import moved premises (or customers) of one substation key to another: rows
     written before under the old key (reports, meter events, messages, whose key never
-    changes) are read by the new one's region too (`outage.grid.regions`)."""
+    changes) are read by the new one's region too (`outage.grid.regions`), and a report
+    looks for its customer's earlier one under it (`outage.intake.service`)."""
 
     __tablename__ = "substation_moves"
 

@@ -55,9 +55,14 @@ def _quoted(values: Iterable[str]) -> str:
 
 _FILE_REPORT = (
     text(
-        "WITH earlier AS ("
+        "WITH RECURSIVE moved(key) AS ("
+        " SELECT CAST(:substation_id AS integer)"
+        " UNION SELECT m.from_substation FROM substation_moves m"
+        " JOIN moved ON m.to_substation = moved.key),"
+        " earlier AS ("
         " SELECT id, ticket FROM reports"
-        f" WHERE customer_id = :customer_id AND substation_id IN (:substation_id, {UNPLACED})"
+        " WHERE customer_id = :customer_id"
+        f" AND substation_id = ANY(ARRAY(SELECT key FROM moved UNION SELECT {UNPLACED}))"
         f" AND service_code IN ({_quoted(OUTAGE_CODES)}) AND status IN ({_quoted(_OPEN)})"
         " AND duplicate_of_id IS NULL AND received_at >= :since"
         " ORDER BY received_at LIMIT 1)"
@@ -80,8 +85,10 @@ _FILE_REPORT = (
 customer's lock was taken, in a statement of its own (see `submit_report`), so its
 snapshot sees a simultaneous report that got the lock first. A collision on ticket or
 idempotency key returns no row. The earlier report is looked for under the report's own
-substation key and the unplaced one (an agent's placing keeps key 0), so the index on the
-key serves it.
+substation key, the keys imports moved premises or customers from into it (one import or
+several, `substation_moves`: an earlier report keeps the key it was filed under) and the
+unplaced one (an agent's placing keeps key 0): a list of keys, so the index on the key
+serves it.
 
 Text, compiled once: SQLAlchemy compiles its PostgreSQL `insert().on_conflict_do_nothing()`
 anew on every execution (it is not cacheable), which on a hot path costs more than the

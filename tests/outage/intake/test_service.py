@@ -3,6 +3,7 @@ placed them (the lock taken with the geocoding, or on its own)."""
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,12 +12,14 @@ from sqlalchemy import select
 from outage.db import session_factory, session_scope
 from outage.grid.models import Feeder
 from outage.grid.regions import UNPLACED
+from outage.grid.service import save_grid
 from outage.intake.enums import ReportStatus
 from outage.intake.models import Report
 from outage.intake.schemas import ReceiptOut, ReportIn
 from outage.intake.service import Submission, submit_report
 from outage.settings import get_settings
 from tests.outage.intake.conftest import SampleCustomer
+from tests.outage.regions_grid import two_region_grid
 
 WAIT_S = 0.5
 """Long enough for an unlocked second report to have been filed."""
@@ -81,3 +84,22 @@ def test_a_report_placed_nowhere_is_keyed_unplaced(grid_database: str) -> None:
     with session_scope(session_factory(grid_database)) as session:
         receipt = submit_report(session, Submission(report), get_settings())
     assert _key(grid_database, receipt) == (UNPLACED, None)
+
+
+def test_a_report_after_an_import_moved_the_customer_to_another_substation_joins_the_first(
+    regions_database: str,
+) -> None:
+    """The first report is filed under North's key; the second, under South's, finds it
+    through the move the import recorded."""
+    report = ReportIn(account="NA1", description="no power")
+    sessions = session_factory(regions_database)
+    with session_scope(sessions) as session:
+        first = submit_report(session, Submission(report), get_settings())
+    grid = two_region_grid()
+    moved = [replace(p, node="S-A") if p.ref == "P-NA1" else p for p in grid.premises]
+    with session_scope(sessions) as session:
+        save_grid(session, replace(grid, premises=moved))
+    with session_scope(sessions) as session:
+        second = submit_report(session, Submission(report), get_settings())
+    assert _key(regions_database, first) != _key(regions_database, second)
+    assert (second.status, second.duplicate_of) == (ReportStatus.DUPLICATE, first.ticket)
