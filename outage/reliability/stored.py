@@ -258,6 +258,27 @@ def _us(moment: datetime) -> int:
     return (moment - _EPOCH) // MICROSECOND
 
 
+def _check_widths(rows: np.ndarray, length: int) -> None:
+    """Refuse a binary COPY parsed as `rows`, of `length` bytes of rows, whose rows do
+    not have the layout its dtype assumes: each row's field count, then a size before
+    each field equal to the field's width (-1 for a NULL). A column whose type changed
+    would otherwise be misread silently, every row from the first shifted."""
+    sizes = [name for name in rows.dtype.names or () if name.endswith("_size")]
+    if not np.all(rows["fields"] == len(sizes)):
+        found = np.unique(rows["fields"]).tolist()
+        raise RuntimeError(f"the COPY's rows have {found} fields, not {len(sizes)}")
+    for size in sizes:
+        field = size.removesuffix("_size")
+        width = rows.dtype[field].itemsize
+        if not np.all(rows[size] == width):
+            found = np.unique(rows[size]).tolist()
+            raise RuntimeError(
+                f"the COPY's field {field} has {found} bytes (-1: NULL), not {width}"
+            )
+    if rows.nbytes != length:
+        raise RuntimeError(f"the COPY's {length} bytes are no whole {rows.itemsize}-byte rows")
+
+
 @dataclass(frozen=True)
 class Read:
     spells: Spells
@@ -297,6 +318,7 @@ def read_spells(
             for data in parts
         ]
     )
+    _check_widths(rows, sum(len(data) - _HEADER - 2 for data in parts))
     customer = rows["customer"].astype(np.int64)
     kept: np.ndarray | slice = slice(None)
     if leave_out:
