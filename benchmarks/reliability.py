@@ -2,10 +2,11 @@
 
 A fresh database with a million customers (on the sample grid's premises, spread over
 its regions) and ten years of their interruptions as the spells job stores them: each
-customer's spells, keyed by the customer's id, and the system's totals by the instant
-they began (`outage.incidents.recorded`), written straight in with `generate_series`. About one
-sustained interruption per customer a year, in outages of 1 to 400 customers, a tenth of
-them momentary and a twentieth planned, with storm days that become Major Event Days.
+customer's spells, keyed by the customer's id, packed into one row each too, and the
+system's totals by the instant they began (`outage.incidents.recorded`), written straight
+in with `generate_series`. About one sustained interruption per customer a year, in
+outages of 1 to 400 customers, a tenth of them momentary and a twentieth planned, with
+storm days that become Major Event Days.
 The first five years are the history the Major Event Day threshold stands on; the report
 is of the last five (`reliability_report`, as `GET /api/v1/reliability` makes it).
 
@@ -28,7 +29,7 @@ from benchmarks.harness import bench_database
 from outage.db import session_factory, session_scope
 from outage.grid.models import Customer
 from outage.incidents.models import InterruptionSpell
-from outage.incidents.recorded import stored_spells
+from outage.incidents.recorded import pack, stored_spells
 from outage.reliability.service import reliability_report
 
 Progress = Callable[[str, int, int], None]
@@ -130,6 +131,7 @@ def _fill(session: Session, customers: int, progress: Progress) -> None:
         session.execute(text(_SPELLS_SQL), {"customers": customers, "parts": PARTS, "part": part})
         progress("reliability: spells", part + 1, PARTS)
     session.execute(text(_TOTALS_SQL))
+    pack(session)
     session.execute(text("DROP TABLE bench_outages, bench_customers, bench_ids"))
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Text,
@@ -295,6 +296,25 @@ class InterruptionSpell(Base):
     end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     incident_id: Mapped[int] = mapped_column(Integer)
     planned: Mapped[bool] = mapped_column(Boolean)
+
+
+class InterruptionSpellPack(Base):
+    """A customer's spells packed into one row: each spell's start, end, incident and
+    planned mark as binary COPY sends those columns (big-endian microseconds since
+    2000-01-01 UTC, a 4-byte id, a byte), in order of start. The spells job writes it from
+    the customer's spells, in the same transaction (`pack`).
+
+    Why both: a report of a long period reads nearly every spell, and a million packed rows
+    are sent in a fraction of the time of five million narrow ones; what selects spells by
+    time (a short period, a period's days, a spell reaching past a period's end) reads the
+    spells through their indexes. `interruption_spells` is the source: these rows are made
+    from it and nothing else."""
+
+    __tablename__ = "interruption_spell_packs"
+    __table_args__ = (PrimaryKeyConstraint("customer_id", name="pk_interruption_spell_packs"),)
+
+    customer_id: Mapped[int] = mapped_column(Integer)
+    spells: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class InterruptionTotal(Base):

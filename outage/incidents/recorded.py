@@ -10,12 +10,13 @@ Why restorations take no shared lock: the records are keyed by their incident, w
 change holds locked already (FOR NO KEY UPDATE), so two restorations of overlapping
 customers write disjoint rows and both commit without waiting. What depends on several
 incidents at once (each customer's spells, their records merged as `merge_overlaps`
-merges them, and the system's totals by the instant spells began) has a single writer,
-the spells job (`fold`), which takes the customers a change left due, oldest first. A
-report counts a customer still due from the records themselves, so it is right before
-the job has run (`outage.reliability.stored`). A lock per customer taken by each
-restoration instead would order them by their customers and deadlock with the planner and
-the engine, which lock incidents first.
+merges them, also packed into one row for reports of long periods, and the system's
+totals by the instant spells began) has a single writer, the spells job (`fold`), which
+takes the customers a change left due, oldest first. A report counts a customer still
+due from the records themselves, so it is right before the job has run
+(`outage.reliability.stored`). A lock per customer taken by each restoration instead
+would order them by their customers and deadlock with the planner and the engine, which
+lock incidents first.
 
 Incidents restored before records were stored have none: the backfill job (`backfill`)
 stores them, oldest first, a few at a time, and reports derive what it has not reached
@@ -28,7 +29,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, true
+import numpy as np
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,7 @@ from outage.incidents.models import (
     IncidentEvent,
     Interruption,
     InterruptionSpell,
+    InterruptionSpellPack,
     InterruptionTotal,
     RecordedIncident,
     SpellsDue,
@@ -235,8 +238,9 @@ def _quiet(stage: str, done: int, total: int) -> None:
 
 
 def respell(session: Session, customers: Iterable[int], progress: Progress = _quiet) -> None:
-    """Rewrite the spells of these customers from their stored records, and the totals by
-    what their old spells and their new ones add. The caller holds `INTERRUPTION_SPELLS`."""
+    """Rewrite the spells of these customers from their stored records, their packed rows,
+    and the totals by what their old spells and their new ones add. The caller holds
+    `INTERRUPTION_SPELLS`."""
     chunks = list(_chunks(customers))
     total = sum(len(chunk) for chunk in chunks)
     done = 0
@@ -282,9 +286,35 @@ def respell(session: Session, customers: Iterable[int], progress: Progress = _qu
             if _counted(spell.start, spell.end, spell.planned):
                 delta[spell.start][0] += _us(spell.duration)
                 delta[spell.start][1] += 1
+        pack(session, chunk)
         _add_totals(session, delta)
         done += len(chunk)
         progress("spells", done, total)
+
+
+_PACK = (
+    "INSERT INTO interruption_spell_packs (customer_id, spells)"
+    ' SELECT customer_id, string_agg(timestamptz_send(start) || timestamptz_send("end")'
+    " || int4send(incident_id) || boolsend(planned), ''::bytea ORDER BY start)"
+    " FROM interruption_spells{where} GROUP BY customer_id"
+)
+PACKED_SPELL = np.dtype([("start", ">i8"), ("end", ">i8"), ("event", ">i4"), ("planned", "?")])
+"""One spell of a packed row (`InterruptionSpellPack`), as `pack` writes it."""
+
+
+def pack(session: Session, customers: list[int] | None = None) -> None:
+    """Pack the spells of these customers (everyone's without) into their rows again, from
+    their spells as they are now."""
+    if customers is None:
+        session.execute(delete(InterruptionSpellPack))
+        session.execute(text(_PACK.format(where="")))
+        return
+    session.execute(
+        delete(InterruptionSpellPack).where(InterruptionSpellPack.customer_id.in_(customers))
+    )
+    session.execute(
+        text(_PACK.format(where=" WHERE customer_id = ANY(:customers)")), {"customers": customers}
+    )
 
 
 def _us(length: timedelta) -> int:
@@ -355,6 +385,7 @@ def rebuild(
     if since is None and until is None:
         everything = (
             InterruptionTotal,
+            InterruptionSpellPack,
             InterruptionSpell,
             Interruption,
             RecordedIncident,

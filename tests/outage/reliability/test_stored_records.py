@@ -4,11 +4,12 @@ same again, and the backfill stores those of incidents restored before the upgra
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,11 +19,20 @@ from outage.incidents.interruptions import InterruptionRecord, merge_overlaps
 from outage.incidents.models import (
     Incident,
     Interruption,
+    InterruptionSpell,
+    InterruptionSpellPack,
     InterruptionTotal,
     RecordedIncident,
     SpellsDue,
 )
-from outage.incidents.recorded import backfill, fold, rebuild, stored_records, stored_spells
+from outage.incidents.recorded import (
+    PACKED_SPELL,
+    backfill,
+    fold,
+    rebuild,
+    stored_records,
+    stored_spells,
+)
 from outage.reliability.records import interruption_records
 
 from .conftest import act, grid_database, on_site, outage, restore
@@ -204,6 +214,71 @@ def test_the_backfill_leaves_incidents_still_on_to_their_restoration(session: Se
     recorded = set(session.scalars(select(RecordedIncident.incident_id)))
     assert still_on not in recorded
     assert len(recorded) >= 10
+
+
+def spell_rows(session: Session) -> set[tuple[int, datetime, datetime, int, bool]]:
+    return set(
+        session.execute(
+            select(
+                InterruptionSpell.customer_id,
+                InterruptionSpell.start,
+                InterruptionSpell.end,
+                InterruptionSpell.incident_id,
+                InterruptionSpell.planned,
+            )
+        ).tuples()
+    )
+
+
+def packed_rows(session: Session) -> set[tuple[int, datetime, datetime, int, bool]]:
+    """The packed rows' spells, one a customer's spell."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    found = set()
+    for customer, data in session.execute(
+        select(InterruptionSpellPack.customer_id, InterruptionSpellPack.spells)
+    ).tuples():
+        for start, end, event, planned in np.frombuffer(data, dtype=PACKED_SPELL).tolist():
+            found.add(
+                (
+                    customer,
+                    epoch + timedelta(microseconds=start),
+                    epoch + timedelta(microseconds=end),
+                    event,
+                    planned,
+                )
+            )
+    return found
+
+
+def rebuilt_some_days(session: Session) -> None:
+    fold(session)
+    rebuild(session, since=local(3, 0), until=local(5, 0))
+
+
+def backfilled(session: Session) -> None:
+    forget_records(session)
+    while backfill(session, None, batch=3):
+        pass
+    fold(session)
+
+
+WRITTEN = {
+    "by the spells job": fold,
+    "by a rebuild": rebuild,
+    "by a rebuild of some days": rebuilt_some_days,
+    "after the backfill": backfilled,
+}
+
+
+@pytest.mark.parametrize("written", WRITTEN)
+def test_the_packed_rows_hold_each_customers_spells(session: Session, written: str) -> None:
+    histories(session)
+    WRITTEN[written](session)
+    spells = spell_rows(session)
+    assert len(spells) > 30
+    assert packed_rows(session) == spells
+    packs = session.scalar(select(func.count()).select_from(InterruptionSpellPack))
+    assert packs == len({customer for customer, *_ in spells})
 
 
 @pytest.fixture

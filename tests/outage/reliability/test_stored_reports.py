@@ -4,7 +4,7 @@ before the upgrade (not stored, then backfilled); for periods that begin and end
 interruptions, with outages nested across the boundaries."""
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from outage.db import session_factory, session_scope
-from outage.grid.models import Customer
+from outage.grid.models import Customer, Feeder, Substation
 from outage.incidents.changes import open_nested
 from outage.incidents.models import (
     Incident,
@@ -21,12 +21,12 @@ from outage.incidents.models import (
     RecordedIncident,
     SpellsDue,
 )
-from outage.incidents.recorded import backfill, fold
-from outage.reliability import service
+from outage.incidents.recorded import backfill, fold, pack
+from outage.reliability import service, stored
 from outage.reliability.indices import HOUR, Indices, compute_indices, merge_overlaps
 from outage.reliability.med import history_start
 from outage.reliability.records import interruption_records
-from outage.reliability.stored import Scope, read_snapshot, read_spells
+from outage.reliability.stored import Read, Scope, read_snapshot, read_spells
 
 from .conftest import SERVED, grid_database, outage, restore
 
@@ -108,8 +108,20 @@ PERIODS = {
 }
 
 
+READERS = {"the spells' rows": 0, "the packed rows": 10**9}
+"""`stored.PACKED_SHARE` making a report read each (the packed rows once anything is
+stored)."""
+
+
+@pytest.fixture(params=READERS)
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(stored, "PACKED_SHARE", READERS[request.param])
+    return str(request.param)
+
+
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("period", PERIODS)
+@pytest.mark.usefixtures("reader")
 def test_the_report_equals_the_derivation(session: Session, state: str, period: str) -> None:
     outages(session)
     STATES[state](session)
@@ -168,8 +180,9 @@ def test_a_report_reads_in_one_repeatable_read_snapshot(
         assert session.scalar(text("SHOW transaction_read_only")) == "on"
 
 
+@pytest.mark.parametrize("packed", [False, True])
 def test_both_connections_of_a_report_read_its_snapshot(
-    committed: sessionmaker[Session],
+    committed: sessionmaker[Session], packed: bool
 ) -> None:
     later = [datetime(2030, 1, 1, tzinfo=ZONE), datetime(2030, 1, 2, tzinfo=ZONE)]
     with session_scope(committed) as session:
@@ -177,7 +190,7 @@ def test_both_connections_of_a_report_read_its_snapshot(
         session.scalar(select(func.count(Customer.id)))  # the snapshot is taken
         with session_scope(committed) as writer:
             incident = writer.scalar(select(func.min(Incident.id)))
-            customers = writer.scalars(select(Customer.id).order_by(Customer.id).limit(2))
+            customers = list(writer.scalars(select(Customer.id).order_by(Customer.id).limit(2)))
             writer.execute(
                 insert(InterruptionSpell),
                 [
@@ -191,12 +204,74 @@ def test_both_connections_of_a_report_read_its_snapshot(
                     for customer in customers
                 ],
             )
+            pack(writer, customers)
         try:
-            read = read_spells(session, scope=Scope(), bounds=later, days=later)
+            read = read_spells(session, scope=Scope(), bounds=later, days=later, packed=packed)
             assert read.spells.customer.size == 0
         finally:
             with session_scope(committed) as writer:
                 writer.execute(delete(InterruptionSpell).where(InterruptionSpell.start >= later[0]))
+                pack(writer, customers)
+
+
+def spell_rows(read: Read) -> list[tuple[int, ...]]:
+    """The spells read, one tuple a spell with its region, in order."""
+    spells = read.spells
+    columns = (spells.customer, spells.group, spells.day, spells.us, spells.event)
+    return sorted(
+        zip(
+            *(column.tolist() for column in columns),
+            spells.planned.tolist(),
+            read.region.tolist(),
+            strict=True,
+        )
+    )
+
+
+def read_both_ways(
+    session: Session, scope: Scope, start: datetime, end: datetime, left_out: int
+) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """[start, end) in two windows, by region, read from the spells' rows and the packed."""
+    midnight = datetime.combine(start.date(), time(), ZONE)
+
+    def read(packed: bool) -> list[tuple[int, ...]]:
+        return spell_rows(
+            read_spells(
+                session,
+                scope=scope,
+                bounds=[start, start + (end - start) / 2, end],
+                days=[midnight, midnight + timedelta(days=1)],
+                leave_out={left_out},
+                by_region=True,
+                packed=packed,
+            )
+        )
+
+    return read(packed=False), read(packed=True)
+
+
+SCOPES = {"the system": {}, "a feeder": {"feeder": "F1"}, "a region": {"region": "TBA Beta"}}
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_the_packed_rows_read_as_the_spells_rows_do(
+    committed: sessionmaker[Session], scope: str
+) -> None:
+    with session_scope(committed) as session:
+        read_snapshot(session)
+        named = SCOPES[scope]
+        feeder = session.scalar(select(Feeder.id).where(Feeder.name == named.get("feeder")))
+        region = session.scalar(select(Substation.id).where(Substation.name == named.get("region")))
+        left_out = session.scalar(select(Customer.id).where(Customer.account == "A1"))
+        assert left_out is not None
+        found = 0
+        for start, end in PERIODS.values():
+            rows, packed = read_both_ways(
+                session, Scope(feeder_id=feeder, substation_id=region), start, end, left_out
+            )
+            assert packed == rows
+            found += len(rows)
+        assert found > 5
 
 
 def test_a_report_in_a_zone_that_changes_its_clocks_counts_the_same(
