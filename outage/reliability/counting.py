@@ -3,7 +3,7 @@ arrays: pure, numpy in, `Totals` out; no database.
 
 Grouping a million customers' spells by customer in PostgreSQL takes seconds; the spells
 read as columns (`outage.reliability.stored`) and counted here with `np.bincount` and
-`np.maximum.at` take a fraction of that. The figures are those `totals_of` gives for the
+running totals take a fraction of that. The figures are those `totals_of` gives for the
 same spells as records (the module's test holds them equal): sustained interruptions per
 customer for SAIFI, SAIDI, CAIFI, CEMI_n and CELID, and MAIFI_E's momentary events
 counted per customer and event, not when the event also kept the customer out for long.
@@ -56,7 +56,8 @@ def part_masks(spells: Spells, major_event_days: Bools) -> tuple[Bools, Bools, B
 
 
 def _bins(keys: Ints, groups: int, width: int) -> tuple[Ints, Ints, int]:
-    """Each spell's bin (a customer in a group), the group of each bin, how many bins."""
+    """Each spell's bin (a customer in a group), the group of each bin (in order), how many
+    bins."""
     if groups * width <= DIRECT_BINS:
         return keys, np.arange(groups * width, dtype=np.int64) // width, groups * width
     found, inverse = np.unique(keys, return_inverse=True)
@@ -70,13 +71,12 @@ def count(
     width = int(spells.customer.max()) + 1 if spells.customer.size else 1
     keys = spells.customer if groups == 1 else spells.group * width + spells.customer
     bins, group_of, size = _bins(keys, groups, width)
+    edges = np.searchsorted(group_of, np.arange(groups + 1))
     momentary = spells.momentary
     return [
         _count(
             spells,
-            bins,
-            group_of,
-            size,
+            _Bins(bins, group_of, size, edges),
             chosen & ~momentary,
             chosen & momentary,
             groups,
@@ -87,38 +87,44 @@ def count(
     ]
 
 
+@dataclass(frozen=True)
+class _Bins:
+    of_spell: Ints
+    group_of: Ints
+    """Ascending: each group's bins are one run of them."""
+    size: int
+    edges: Ints
+    """Where each group's bins begin, and the end of the last."""
+
+    def by_group(self, per_bin: npt.NDArray[np.int64] | Bools) -> Ints:
+        """The sums of each group's bins, in whole numbers: by the running total."""
+        running = np.concatenate(([0], np.cumsum(per_bin, dtype=np.int64)))
+        return running[self.edges[1:]] - running[self.edges[:-1]]
+
+
 def _count(
     spells: Spells,
-    bins: Ints,
-    group_of: Ints,
-    size: int,
+    bins: _Bins,
     sustained: Bools,
     momentary: Bools,
     groups: int,
     n: int,
     celid_limit: timedelta,
 ) -> list[Totals]:
-    where = bins[sustained]
+    where = bins.of_spell[sustained]
     lengths = spells.us[sustained]
-    group = spells.group[sustained]
-    per_bin = np.bincount(where, minlength=size)
-    us_bin = np.zeros(size, dtype=np.int64)
-    np.add.at(us_bin, where, lengths)
-    longest = np.zeros(size, dtype=np.int64)
-    np.maximum.at(longest, where, lengths)
-    us_group = np.zeros(groups, dtype=np.int64)
-    np.add.at(us_group, group, lengths)
     limit = celid_limit // MICROSECOND
-    events = _momentary_events(spells, bins, group_of, groups, momentary, sustained)
-
-    def by_group(mask: Bools) -> Ints:
-        return np.bincount(group_of[mask], minlength=groups)
-
-    interruptions = np.bincount(group, minlength=groups)
-    interrupted = by_group(per_bin > 0)
-    over_n = by_group(per_bin > n)
-    single = by_group(longest > limit)
-    total = by_group(us_bin > limit)
+    per_bin = np.bincount(where, minlength=bins.size)
+    # in floats, exactly: a customer's microseconds in a window stay far below 2**53
+    us_bin = np.bincount(where, weights=lengths, minlength=bins.size).astype(np.int64)
+    single = np.bincount(where[lengths > limit], minlength=bins.size) > 0
+    events = _momentary_events(spells, bins.of_spell, bins.group_of, groups, momentary, sustained)
+    interruptions = bins.by_group(per_bin)
+    us_group = bins.by_group(us_bin)
+    interrupted = bins.by_group(per_bin > 0)
+    over_n = bins.by_group(per_bin > n)
+    single_over = bins.by_group(single)
+    total = bins.by_group(us_bin > limit)
     return [
         Totals(
             customer_interruptions=int(interruptions[g]),
@@ -126,7 +132,7 @@ def _count(
             customers_interrupted=int(interrupted[g]),
             momentary_events=int(events[g]),
             over_n=int(over_n[g]),
-            single_over_t=int(single[g]),
+            single_over_t=int(single_over[g]),
             total_over_t=int(total[g]),
         )
         for g in range(groups)
@@ -155,5 +161,14 @@ def _momentary_events(
     blinked = np.zeros(width, dtype=bool)
     blinked[spells.event[momentary]] = True
     long = sustained & has_momentary[bins] & blinked[spells.event]
-    kept = pairs[~np.isin(pairs, bins[long] * width + spells.event[long])]
+    kept = pairs[~_within(pairs, np.sort(bins[long] * width + spells.event[long]))]
     return np.bincount(group_of[kept // width], minlength=groups)
+
+
+def _within(values: Ints, ordered: Ints) -> Bools:
+    """Whether each value is one of `ordered`'s (a search: `np.isin` hashes, slower here)."""
+    if not ordered.size:
+        return np.zeros(values.size, dtype=bool)
+    at = np.minimum(np.searchsorted(ordered, values), ordered.size - 1)
+    found: Bools = ordered[at] == values
+    return found
