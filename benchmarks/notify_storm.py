@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from benchmarks.harness import bench_database, percentile
 from dispatch.etr import EtrSource
 from grid_topology.model import DeviceKind
-from grid_topology.topology import Topology
+from grid_topology.topology import Topology, devices_of_kinds
 from outage.db import session_factory, session_scope
 from outage.grid.service import load_network
 from outage.incidents.changes import open_incident, restore, set_etr
@@ -60,8 +60,8 @@ def _fuses(session: Session, count: int) -> list[str]:
     taken: set[str] = set()
     fuses = sorted(
         ref
-        for ref, link in topology.network.links.items()
-        if link.kind is DeviceKind.FUSE and counts.get(ref, 0) > 0
+        for ref in devices_of_kinds(topology.network.links, {DeviceKind.FUSE})
+        if counts.get(ref, 0) > 0
     )
     for fuse in fuses:
         below = set(topology.downstream(fuse).devices) | {fuse}

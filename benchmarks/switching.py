@@ -37,7 +37,7 @@ from benchmarks.edits import with_lateral
 from benchmarks.harness import fresh_database, percentile
 from grid_topology.geojson import read_grid
 from grid_topology.model import SWITCHING_KINDS, DeviceKind, GridModel
-from grid_topology.topology import Network, Topology
+from grid_topology.topology import Network, Topology, devices_of_kinds
 from outage.settings import get_settings
 
 SAMPLES = 200
@@ -67,9 +67,7 @@ def measure(
     topology = Topology(network)
     rebuild_s = time.perf_counter() - started
     topology.customer_counts()
-    switchable = sorted(
-        asset_ref for asset_ref, link in network.links.items() if link.kind in SWITCHING_KINDS
-    )
+    switchable = sorted(devices_of_kinds(network.links, SWITCHING_KINDS))
     rng = random.Random(seed)
     switch_s: list[float] = []
     counts_s: list[float] = []

@@ -13,7 +13,7 @@ Switching re-orients the tree where it changed rather than building it again; se
 
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import chain
+from itertools import chain, islice
 from operator import attrgetter
 from typing import TypeVar
 
@@ -195,25 +195,6 @@ class _Vertices:
         self.nodes: dict[str, int] = {}
         self.devices: dict[str, int] = {}
 
-    @classmethod
-    def of(cls, links: Collection[Link]) -> "tuple[_Vertices, np.ndarray]":
-        """Devices numbered from 1 in the order given, then the nodes they end at; with the
-        devices' ends, a row of two nodes per device."""
-        vertices = cls()
-        vertices.devices = dict(zip(map(_asset_ref, links), range(1, len(links) + 1), strict=True))
-        froms, tos = list(map(_from_node, links)), list(map(_to_node, links))
-        nodes = dict.fromkeys(chain(froms, tos))
-        first = len(links) + 1
-        vertices.nodes = dict(zip(nodes, range(first, first + len(nodes)), strict=True))
-        vertices.refs.extend(vertices.devices)
-        vertices.refs.extend(nodes)
-        vertices.is_device += b"\1" * len(links) + b"\0" * len(nodes)
-        number = vertices.nodes.__getitem__
-        ends = np.empty((len(links), 2), dtype=np.int32)
-        ends[:, 0] = np.fromiter(map(number, froms), dtype=np.int32, count=len(links))
-        ends[:, 1] = np.fromiter(map(number, tos), dtype=np.int32, count=len(links))
-        return vertices, ends
-
     def __len__(self) -> int:
         return len(self.refs)
 
@@ -236,6 +217,124 @@ class _Vertices:
 
     def device_mask(self, size: int) -> np.ndarray:
         return np.frombuffer(bytes(self.is_device[:size]), dtype=np.uint8).astype(bool)
+
+
+KINDS = tuple(DeviceKind)
+"""Device kinds by their code in a `LinkTable`."""
+_KIND_CODES = {kind: code for code, kind in enumerate(KINDS)}
+
+
+class LinkTable(Mapping[str, Link]):
+    """A network's devices as arrays over the numbering of its topology (`_Vertices`), each
+    `Link` made when asked for: on a grid of millions of devices, a `Link` each and the maps
+    numbering them again were most of an engine's start-up and a good part of its memory.
+
+    The devices are vertices 1 to len(self); vertices the topology numbers later, for an
+    edit, are not the table's.
+    """
+
+    __slots__ = ("_end_at", "_kind_at", "_open_at", "ends", "is_open", "kinds", "vertices")
+
+    def __init__(
+        self, vertices: _Vertices, kinds: np.ndarray, ends: np.ndarray, is_open: np.ndarray
+    ) -> None:
+        """`kinds`: codes into `KINDS`; `ends`: the vertices of each device's two nodes."""
+        self.vertices = vertices
+        self.kinds = np.ascontiguousarray(kinds, dtype=np.uint8)
+        self.ends = np.ascontiguousarray(ends, dtype=np.int32)
+        self.is_open = np.ascontiguousarray(is_open, dtype=bool)
+        # a memoryview reads one item as a Python value several times faster than numpy
+        self._kind_at = memoryview(self.kinds)
+        self._end_at = memoryview(self.ends.reshape(-1))
+        self._open_at = memoryview(self.is_open)
+
+    @classmethod
+    def numbered(
+        cls,
+        asset_refs: list[str],
+        kinds: np.ndarray,
+        node_refs: list[str],
+        ends: np.ndarray,
+        is_open: np.ndarray,
+    ) -> "LinkTable":
+        """Devices from columns: `ends` holds the places in `node_refs` of each one's two
+        nodes. Devices are numbered from 1 in the order given, then the nodes."""
+        vertices = _Vertices()
+        count = len(asset_refs)
+        first = count + 1
+        vertices.devices = dict(zip(asset_refs, range(1, first), strict=True))
+        vertices.nodes = dict(zip(node_refs, range(first, first + len(node_refs)), strict=True))
+        vertices.refs.extend(asset_refs)
+        vertices.refs.extend(node_refs)
+        vertices.is_device += b"\1" * count + b"\0" * len(node_refs)
+        return cls(vertices, kinds, ends.reshape(count, 2) + first, is_open)
+
+    @classmethod
+    def of(cls, links: Iterable[Link]) -> "LinkTable":
+        """The devices given, the nodes numbered in the order they are first met."""
+        given = list(links)
+        froms, tos = list(map(_from_node, given)), list(map(_to_node, given))
+        nodes = dict.fromkeys(chain(froms, tos))
+        place = dict(zip(nodes, range(len(nodes)), strict=True)).__getitem__
+        ends = np.empty((len(given), 2), dtype=np.int32)
+        ends[:, 0] = np.fromiter(map(place, froms), dtype=np.int32, count=len(given))
+        ends[:, 1] = np.fromiter(map(place, tos), dtype=np.int32, count=len(given))
+        return cls.numbered(
+            list(map(_asset_ref, given)),
+            np.fromiter((_KIND_CODES[link.kind] for link in given), np.uint8, len(given)),
+            list(nodes),
+            ends,
+            np.fromiter((link.is_open for link in given), dtype=bool, count=len(given)),
+        )
+
+    def _vertex(self, asset_ref: object) -> int | None:
+        vertex = self.vertices.devices.get(asset_ref) if isinstance(asset_ref, str) else None
+        return vertex if vertex is not None and vertex <= len(self.kinds) else None
+
+    def __getitem__(self, asset_ref: str) -> Link:
+        vertex = self._vertex(asset_ref)
+        if vertex is None:
+            raise KeyError(asset_ref)
+        refs, device = self.vertices.refs, vertex - 1
+        return Link(
+            refs[vertex],
+            KINDS[self._kind_at[device]],
+            refs[self._end_at[2 * device]],
+            refs[self._end_at[2 * device + 1]],
+            self._open_at[device],
+        )
+
+    def __contains__(self, asset_ref: object) -> bool:
+        return self._vertex(asset_ref) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return islice(self.vertices.refs, 1, len(self.kinds) + 1)
+
+    def __len__(self) -> int:
+        return len(self.kinds)
+
+    def of_kinds(self, kinds: Collection[DeviceKind]) -> list[str]:
+        """The devices of these kinds, in the table's order."""
+        codes = [_KIND_CODES[kind] for kind in kinds]
+        refs = self.vertices.refs
+        return [refs[v] for v in (np.flatnonzero(np.isin(self.kinds, codes)) + 1).tolist()]
+
+
+def devices_of_kinds(links: Mapping[str, Link], kinds: Collection[DeviceKind]) -> list[str]:
+    """The asset_refs of the devices of these kinds: from a table's arrays when the links are
+    one, or one edited, rather than from a `Link` made for each of millions of devices."""
+    original, changed = (
+        (links.original, links.changed) if isinstance(links, _Overlay) else (links, {})
+    )
+    if isinstance(original, LinkTable):
+        found = original.of_kinds(kinds)
+    else:
+        found = [ref for ref, link in original.items() if link.kind in kinds]
+    if not changed:
+        return found
+    return [ref for ref in found if ref not in changed] + [
+        ref for ref, link in changed.items() if link is not None and link.kind in kinds
+    ]
 
 
 class _Lists:
@@ -300,10 +399,11 @@ class Topology:
     """The last `sums_below` answer, with the values it was asked for."""
 
     def __init__(self, network: Network) -> None:
-        links = network.links.values()
-        vertices, ends = _Vertices.of(links)
-        device = np.arange(1, len(network.links) + 1, dtype=np.int32)
-        closed = ~np.fromiter((link.is_open for link in links), dtype=bool, count=len(device))
+        links = network.links
+        table = links if isinstance(links, LinkTable) else LinkTable.of(links.values())
+        vertices, ends = table.vertices, table.ends
+        device = np.arange(1, len(table) + 1, dtype=np.int32)
+        closed = ~table.is_open
         sources = np.array([vertices.node(ref) for ref in network.sources], dtype=np.int32)
         size = len(vertices)
         near = np.concatenate([ends[closed, 0], device[closed], np.zeros_like(sources)])
@@ -567,9 +667,7 @@ class Topology:
     def _chains_by_levels(self, node_refs: Iterable[str]) -> dict[str, tuple[str, ...]]:
         refs, parent, devices = self._vertices.refs, self._parent, self._vertices.devices
         is_protective = np.zeros(len(parent), dtype=bool)
-        protective = [
-            devices[link.asset_ref] for link in self.network.links.values() if link.is_protective
-        ]
+        protective = [devices[a] for a in devices_of_kinds(self.network.links, PROTECTIVE_KINDS)]
         is_protective[[v for v in protective if v < len(parent)]] = True
         nearest = np.full(len(parent), -1, dtype=np.int32)  # the nearest at or above; -1: none
         chain_of: dict[int, tuple[str, ...]] = {-1: ()}

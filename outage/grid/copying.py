@@ -103,6 +103,19 @@ def copy(
         cursor.close()
 
 
+def fetched_row(session: Session, query: Select[Any]) -> tuple[Any, ...]:
+    """The one row of a query, as the driver gives it: whole columns aggregated into one
+    value each need no conversion of millions of items by the ORM."""
+    statement = query.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(str(statement))
+        row: tuple[Any, ...] = cursor.fetchone()
+    finally:
+        cursor.close()
+    return row
+
+
 def copied_out(session: Session, query: Select[Any]) -> Iterator[list[str]]:
     """The query's rows as text (booleans as `t`/`f`, NULL as the empty string), spooled
     through a temporary file by COPY and read back a line at a time."""

@@ -5,15 +5,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, text, update
-from sqlalchemy.orm import Session, aliased
+import numpy as np
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    case,
+    func,
+    select,
+    text,
+    true,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind, GridModel
-from grid_topology.topology import Link, Network, Topology
+from grid_topology.topology import KINDS, LinkTable, Network, Topology
 from outage import clock, collector, locks
 from outage.errors import Conflict
 from outage.grid import structure
-from outage.grid.copying import copied_out, copy, path, point
+from outage.grid.copying import copied_out, copy, fetched_row, path, point
 from outage.grid.models import Customer, Device, Feeder, GridNode, Premise, Substation
 from outage.grid.regions import Scope
 from outage.grid.switching import bump_structure
@@ -116,7 +128,7 @@ def _stored(session: Session) -> _Stored:
         abnormal,
         nodes,
         frozenset(premise_ids),
-        _accounts_at(session, None, {}),
+        _accounts_at(session, None, None),
         node_ids,
         device_ids,
         premise_ids,
@@ -505,54 +517,96 @@ def load_network(session: Session, scope: Scope | None = None) -> Network:
     """The live connectivity, as the tracer wants it: all of it, or one engine's regions'
     (their devices, the nodes these join, the sources among them, their customers).
 
-    Read by COPY, since result rows of a grid of millions of devices cost more than the
-    query. A node's reference comes once per device ending at it and once more per premise:
-    one copy of each string instead of several saves hundreds of megabytes.
+    The devices are read as arrays, their `Link`s made when asked for (`LinkTable`), and
+    the customers by COPY: on a grid of millions of devices, rows and objects per device
+    cost more than the query. The customers' nodes are keyed by the links' own strings,
+    one copy of each instead of several.
     """
     with collector.paused():
         return _network(session, scope)
 
 
 def _network(session: Session, scope: Scope | None) -> Network:
-    from_node, to_node = aliased(GridNode), aliased(GridNode)
-    query = (
-        select(Device.asset_ref, Device.kind, from_node.ref, to_node.ref, Device.is_open)
-        .join(from_node, Device.from_node_id == from_node.id)
-        .join(to_node, Device.to_node_id == to_node.id)
-        .where(Device.retired_in.is_(None))
-    )
-    if scope is not None:
-        query = query.where(
-            scope.holds_device(Device.id, Device.feeder_id, Device.substation_id)
-            | Device.asset_ref.in_(sorted(scope.ties))
-        )
-    node_refs: dict[str, str] = {}
-    one = node_refs.setdefault
-    kinds = {kind.value: kind for kind in DeviceKind}
-    links = {
-        asset_ref: Link(asset_ref, kinds[kind], one(a, a), one(b, b), is_open == "t")
-        for asset_ref, kind, a, b, is_open in copied_out(session, query)
-    }
+    links = _links(session, scope)
+    nodes, refs = links.vertices.nodes, links.vertices.refs
     sources = frozenset(
-        one(ref, ref)
+        refs[nodes[ref]] if ref in nodes else ref
         for ref in session.scalars(
             select(GridNode.ref).where(GridNode.is_source, GridNode.retired_in.is_(None))
         )
+        if scope is None or ref in nodes
     )
+    return Network(links=links, sources=sources, accounts_at=_accounts_at(session, scope, links))
+
+
+def _links(session: Session, scope: Scope | None) -> LinkTable:
+    """The devices and the nodes they join, read in one statement (so they agree) as a row
+    of whole columns: Python makes one string per reference and the rest is numpy's."""
+    devices = select(
+        Device.asset_ref,
+        case(
+            {kind.value: str(code) for code, kind in enumerate(KINDS)},
+            value=type_coerce(Device.kind, String),
+        ).label("kind"),
+        Device.from_node_id,
+        Device.to_node_id,
+        Device.is_open,
+    ).where(Device.retired_in.is_(None))
     if scope is not None:
-        sources = sources & {n for link in links.values() for n in (link.from_node, link.to_node)}
-    return Network(
-        links=links,
-        sources=sources,
-        accounts_at=_accounts_at(session, scope, node_refs),
+        devices = devices.where(
+            scope.holds_device(Device.id, Device.feeder_id, Device.substation_id)
+            | Device.asset_ref.in_(sorted(scope.ties))
+        )
+    d = devices.cte("d")
+    ends = select(d.c.from_node_id).union_all(select(d.c.to_node_id))
+    n = select(GridNode.id, GridNode.ref).where(GridNode.id.in_(ends)).cte("n")
+    columns = select(
+        func.array_agg(d.c.asset_ref),
+        func.string_agg(d.c.kind, ""),
+        func.string_agg(case((d.c.is_open, "1"), else_="0"), ""),
+        func.array_to_string(func.array_agg(d.c.from_node_id), " "),
+        func.array_to_string(func.array_agg(d.c.to_node_id), " "),
+    ).subquery()
+    node_columns = select(
+        func.array_to_string(func.array_agg(n.c.id), " "), func.array_agg(n.c.ref)
+    ).subquery()
+    asset_refs, kinds, is_open, froms, tos, node_ids, node_refs = fetched_row(
+        session, select(columns, node_columns).select_from(columns.join(node_columns, true()))
     )
+    ids = _numbers(node_ids)
+    by_id = np.argsort(ids)
+    ends = np.concatenate([_numbers(froms), _numbers(tos)])
+    met = by_id[np.searchsorted(ids, ends, sorter=by_id)]
+    # the nodes numbered as `LinkTable.of` numbers them, in the order the devices meet them
+    found, first = np.unique(met, return_index=True)
+    order = found[np.argsort(first)]
+    rank = np.empty(len(ids), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return LinkTable.numbered(
+        asset_refs or [],
+        _digits(kinds),
+        [node_refs[i] for i in order.tolist()],
+        rank[met].reshape(2, -1).T,
+        _digits(is_open).astype(bool),
+    )
+
+
+def _numbers(column: str | None) -> np.ndarray:
+    if not column:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(column, dtype=np.int64, sep=" ")
+
+
+def _digits(column: str | None) -> np.ndarray:
+    return np.frombuffer((column or "").encode("ascii"), dtype=np.uint8) - ord("0")
 
 
 def _accounts_at(
-    session: Session, scope: Scope | None, node_refs: dict[str, str]
+    session: Session, scope: Scope | None, links: LinkTable | None
 ) -> dict[str, tuple[str, ...]]:
-    """Node ref (the one string of `node_refs`) -> the accounts of the customers served
-    there, sorted."""
+    """Node ref (the string the links hold, when they have the node) -> the accounts of
+    the customers served there, sorted."""
+    nodes, refs = (links.vertices.nodes, links.vertices.refs) if links is not None else ({}, [])
     accounts: dict[str, list[str]] = {}
     query = (
         select(GridNode.ref, Customer.account)
@@ -563,7 +617,7 @@ def _accounts_at(
     if scope is not None:
         query = query.where(scope.holds_feeder(Premise.feeder_id))
     for node, account in copied_out(session, query):
-        accounts.setdefault(node_refs.setdefault(node, node), []).append(account)
+        accounts.setdefault(refs[nodes[node]] if node in nodes else node, []).append(account)
     return {node: tuple(sorted(a)) for node, a in accounts.items()}
 
 

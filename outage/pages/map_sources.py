@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from grid_topology.model import DeviceKind
-from grid_topology.topology import Topology
+from grid_topology.topology import Topology, devices_of_kinds
 from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage, area_name
 from outage.crews import service as crews_service
 from outage.grid.models import Device, Feeder, GridNode, Premise, ServiceArea, Substation
@@ -346,11 +346,10 @@ def _lines(session: Session, live: Topology) -> list[Feature]:
     heads = feeders(session)
     owner = live.nearest_upstream([head for head, _, _ in heads]).devices
     groups: dict[str, str] = {}
-    for ref, link in live.network.links.items():
-        if link.kind is DeviceKind.LINE:
-            source = owner.get(ref) if live.is_device_energized(ref) else DEAD
-            if source is not None:
-                groups[ref] = source
+    for ref in devices_of_kinds(live.network.links, {DeviceKind.LINE}):
+        source = owner.get(ref) if live.is_device_energized(ref) else DEAD
+        if source is not None:
+            groups[ref] = source
     geometries = line_geometries(session, groups.items())
     features: list[Feature] = [
         {

@@ -22,8 +22,8 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from grid_topology.model import DeviceKind
-from grid_topology.topology import Topology
+from grid_topology.model import PROTECTIVE_KINDS, DeviceKind
+from grid_topology.topology import Topology, devices_of_kinds
 from outage.prediction.inference import EvidenceKind
 
 CALL_DELAY_MEDIAN_S = 360.0
@@ -68,10 +68,9 @@ def fault_candidates(topology: Topology) -> list[str]:
     device nearest the fault.
     """
     counts = topology.customer_counts()
-    links = topology.network.links
     lowest: dict[frozenset[str], tuple[int, str]] = {}
-    for ref in sorted(links):
-        if not links[ref].is_protective or counts.get(ref, 0) == 0:
+    for ref in sorted(devices_of_kinds(topology.network.links, PROTECTIVE_KINDS)):
+        if counts.get(ref, 0) == 0:
             continue
         accounts = topology.downstream(ref).accounts
         depth = len(topology.upstream(ref).devices)

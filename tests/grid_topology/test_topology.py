@@ -8,13 +8,22 @@ n4 -TIE (normally open)- n7
 
 import json
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grid_topology.model import DeviceKind, GridModel
-from grid_topology.topology import WHOLE_TREE_SHARE, Link, Network, NetworkEdit, Topology
+from grid_topology.topology import (
+    WHOLE_TREE_SHARE,
+    Link,
+    LinkTable,
+    Network,
+    NetworkEdit,
+    Topology,
+    devices_of_kinds,
+)
 from tests.grid_topology.edits import answers, applied, random_edit
 
 K = DeviceKind
@@ -254,10 +263,12 @@ def _edits(draw: st.DrawFn, network: Network) -> NetworkEdit:
     return NetworkEdit(links=links, sources=sources, accounts_at=accounts_at)
 
 
+@pytest.mark.parametrize("tabled", [False, True], ids=["dict", "table"])
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(data=st.data(), network=_networks())
-def test_edited_answers_like_a_rebuild(data: st.DataObject, network: Network) -> None:
-    topology = Topology(network)
+def test_edited_answers_like_a_rebuild(tabled: bool, data: st.DataObject, network: Network) -> None:
+    links = LinkTable.of(network.links.values()) if tabled else network.links
+    topology = Topology(replace(network, links=links))
     topology.customer_counts()  # so that the counts too are carried across the edits
     for _ in range(data.draw(st.integers(1, 4))):
         edit = data.draw(_edits(network))
@@ -288,3 +299,24 @@ def test_chains_of_a_few_nodes_walked_up_are_each_node_s_chain(sample_grid: Grid
     nodes = sorted(topology.network.accounts_at)[::97]
     assert len(nodes) * WHOLE_TREE_SHARE < len(topology._parent)  # walked, not a whole pass
     assert topology.protective_chains(nodes) == {n: topology.protective_chain(n) for n in nodes}
+
+
+def test_a_link_table_holds_the_links_it_was_made_of(feeder: Network) -> None:
+    table = LinkTable.of(feeder.links.values())
+    assert table == feeder.links and list(table) == list(feeder.links)
+    assert "nope" not in table and table.get("nope") is None
+
+
+def test_a_link_table_does_not_hold_devices_its_topology_numbered_later(feeder: Network) -> None:
+    network = replace(feeder, links=LinkTable.of(feeder.links.values()))
+    added = Topology(network).edited(NetworkEdit(links={"L3": Link("L3", K.LINE, "n5", "n8")}))
+    assert "L3" in added.network.links and "L3" not in network.links
+    with pytest.raises(KeyError, match="L3"):
+        network.links["L3"]
+
+
+def test_devices_of_kinds_follow_an_edit_of_a_link_table(feeder: Network) -> None:
+    network = replace(feeder, links=LinkTable.of(feeder.links.values())).edited(
+        NetworkEdit(links={"F1": None, "L2": Link("L2", K.FUSE, "n2", "n5")})
+    )
+    assert devices_of_kinds(network.links, {K.FUSE}) == ["F2", "L2"]
