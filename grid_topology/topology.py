@@ -244,9 +244,9 @@ class LinkTable(Mapping[str, Link]):
         self.ends = np.ascontiguousarray(ends, dtype=np.int32)
         self.is_open = np.ascontiguousarray(is_open, dtype=bool)
         # a memoryview reads one item as a Python value several times faster than numpy
-        self._kind_at = memoryview(self.kinds)
-        self._end_at = memoryview(self.ends.reshape(-1))
-        self._open_at = memoryview(self.is_open)
+        self._kind_at = self.kinds.data
+        self._end_at = self.ends.reshape(-1).data
+        self._open_at = self.is_open.data
 
     @classmethod
     def numbered(
@@ -301,7 +301,7 @@ class LinkTable(Mapping[str, Link]):
             KINDS[self._kind_at[device]],
             refs[self._end_at[2 * device]],
             refs[self._end_at[2 * device + 1]],
-            self._open_at[device],
+            bool(self._open_at[device]),
         )
 
     def __contains__(self, asset_ref: object) -> bool:

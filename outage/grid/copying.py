@@ -110,10 +110,10 @@ def fetched_row(session: Session, query: Select[Any]) -> tuple[Any, ...]:
     cursor = session.connection().connection.cursor()
     try:
         cursor.execute(str(statement))
-        row: tuple[Any, ...] = cursor.fetchone()
+        (row,) = cursor.fetchall()
     finally:
         cursor.close()
-    return row
+    return tuple(row)
 
 
 def copied_out(session: Session, query: Select[Any]) -> Iterator[list[str]]:

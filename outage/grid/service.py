@@ -558,8 +558,12 @@ def _links(session: Session, scope: Scope | None) -> LinkTable:
             | Device.asset_ref.in_(sorted(scope.ties))
         )
     d = devices.cte("d")
-    ends = select(d.c.from_node_id).union_all(select(d.c.to_node_id))
-    n = select(GridNode.id, GridNode.ref).where(GridNode.id.in_(ends)).cte("n")
+    nodes = select(GridNode.id, GridNode.ref)
+    if scope is not None:  # all of them otherwise: a seq scan, where a filter took seconds
+        nodes = nodes.where(
+            GridNode.id.in_(select(d.c.from_node_id).union_all(select(d.c.to_node_id)))
+        )
+    n = nodes.cte("n")
     columns = select(
         func.array_agg(d.c.asset_ref),
         func.string_agg(d.c.kind, ""),
@@ -577,7 +581,7 @@ def _links(session: Session, scope: Scope | None) -> LinkTable:
     by_id = np.argsort(ids)
     ends = np.concatenate([_numbers(froms), _numbers(tos)])
     met = by_id[np.searchsorted(ids, ends, sorter=by_id)]
-    # the nodes numbered as `LinkTable.of` numbers them, in the order the devices meet them
+    # the nodes the devices meet, numbered as `LinkTable.of` numbers them, in that order
     found, first = np.unique(met, return_index=True)
     order = found[np.argsort(first)]
     rank = np.empty(len(ids), dtype=np.int32)
