@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from outage import locks
 from outage.errors import Invalid
@@ -124,25 +124,38 @@ CANDIDATES = 10
 """Premises an agent is offered at most for one clue."""
 
 
-def _places(condition: ColumnElement[bool], *extra: ColumnElement[Any]) -> Select[tuple[Any, ...]]:
+def _place_columns(
+    customer_id: ColumnElement[Any] | InstrumentedAttribute[int], *extra: ColumnElement[Any]
+) -> Select[Any]:
+    """A premise, its transformer and feeder, and `customer_id`, as `Place` takes them."""
+    return select(
+        Premise.id,
+        Premise.ref,
+        Device.id,
+        Device.asset_ref,
+        Feeder.id,
+        Feeder.name,
+        customer_id,
+        Feeder.substation_id,
+        *extra,
+    )
+
+
+def _on_the_network(query: Select[Any]) -> Select[Any]:
+    """The premises' transformer and feeder joined, the first `CANDIDATES` by reference."""
     return (
-        select(
-            Premise.id,
-            Premise.ref,
-            Device.id,
-            Device.asset_ref,
-            Feeder.id,
-            Feeder.name,
-            Customer.id,
-            Feeder.substation_id,
-            *extra,
-        )
-        .outerjoin(Customer, Customer.premise_id == Premise.id)
-        .outerjoin(Device, Device.id == Premise.transformer_id)
+        query.outerjoin(Device, Device.id == Premise.transformer_id)
         .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
-        .where(condition)
         .order_by(Premise.ref)
         .limit(CANDIDATES)
+    )
+
+
+def _places(condition: ColumnElement[bool]) -> Select[Any]:
+    return _on_the_network(
+        _place_columns(Customer.id)
+        .outerjoin(Customer, Customer.premise_id == Premise.id)
+        .where(condition)
     )
 
 
@@ -151,7 +164,7 @@ def places_where(session: Session, condition: ColumnElement[bool]) -> list[Place
     return [Place(*row) for row in session.execute(_places(condition))]
 
 
-def _customer_places(condition: ColumnElement[bool], claim: bool) -> Select[tuple[Any, ...]]:
+def _customer_places(condition: ColumnElement[bool], claim: bool) -> Select[Any]:
     """The premises of the customers a clue names, the one customer locked until the
     transaction ends when only one is found (`claim`).
 
@@ -172,24 +185,10 @@ def _customer_places(condition: ColumnElement[bool], claim: bool) -> Select[tupl
             func.pg_advisory_xact_lock(int(locks.LockSpace.CUSTOMER_REPORTS), found.c.id),
         )
     )
-    return (
-        select(
-            Premise.id,
-            Premise.ref,
-            Device.id,
-            Device.asset_ref,
-            Feeder.id,
-            Feeder.name,
-            found.c.id,
-            Feeder.substation_id,
-            *((claimed,) if claim else ()),
-        )
+    return _on_the_network(
+        _place_columns(found.c.id, *((claimed,) if claim else ()))
         .select_from(found)
         .join(Premise, Premise.id == found.c.premise_id)
-        .outerjoin(Device, Device.id == Premise.transformer_id)
-        .outerjoin(Feeder, Feeder.id == Premise.feeder_id)
-        .order_by(Premise.ref)
-        .limit(CANDIDATES)
     )
 
 
