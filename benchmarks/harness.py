@@ -40,8 +40,9 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
 
     A run creating the database drops any a run that died left behind; held, a second run
     at the same time stops with DatabaseInUse instead of dropping the first's database
-    from under it."""
-    claim = create_engine(admin_url, poolclass=NullPool)
+    from under it. The lock is the session's, on a connection outside any transaction
+    for the whole run."""
+    claim = create_engine(admin_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
         with claim.connect() as connection:
             held = connection.execute(
