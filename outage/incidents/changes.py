@@ -1,6 +1,7 @@
 """The prediction engine's changes to incidents, with an audit row per change.
 
-`open_incident` (`open_incidents` for many), `open_nested`, `update_prediction`,
+`open_incident` (`open_incidents` for many), `open_nested`, `update_prediction`
+(`update_predictions` for many),
 `merge_incidents`, `confirm`, `cancel`, `restore`, `set_etr`; they name places the way the
 inference does (device asset_ref, customer account). The crew planner sets ETRs here too.
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, delete, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Float, Integer, delete, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource, needs_reestimate
@@ -39,12 +40,14 @@ from outage.incidents.steps import (
     _aware,
     _check_figures,
     _checked_time,
+    _labels,
     _load,
+    _load_many,
     _move,
+    _moves_to,
     _Place,
     _place,
     _places,
-    _relocate,
     _require_active,
     _touch,
 )
@@ -277,6 +280,29 @@ def open_nested(
     return child.id
 
 
+@dataclass(frozen=True)
+class PredictionUpdate:
+    """One active incident's newest prediction, for `update_predictions`: None leaves a value
+    as it is; a place is named as for `open_incident`."""
+
+    incident_id: int
+    reason: str
+    device_asset_ref: str | None = None
+    account: str | None = None
+    confidence: float | None = None
+    customers_affected: int | None = None
+    add_evidence: Sequence[EvidenceRef] = ()
+    remove_evidence: Sequence[EvidenceRef] = ()
+
+
+@dataclass(frozen=True)
+class UpdatedPredictions:
+    changed: frozenset[int]
+    """The incidents something was written for."""
+    left: Mapping[int, IncidentConflict]
+    """The incidents whose update no longer fits them, each with why: left as they are."""
+
+
 def update_prediction(
     session: Session,
     incident_id: int,
@@ -296,33 +322,180 @@ def update_prediction(
     `predicted`, since after that a person has acted on the place. Sending the same values
     again changes nothing and writes nothing; the answer says whether anything changed.
     """
-    incident = _load(session, incident_id)
-    _require_active(incident, "update its prediction")
-    _check_figures(confidence, customers_affected)
-    changed = False
-    if device_asset_ref is not None or account is not None:
-        place = _place(session, device_asset_ref, account, None)
-        changed = _relocate(session, incident, place, actor=actor, reason=reason)
+    update = PredictionUpdate(
+        incident_id,
+        reason,
+        device_asset_ref=device_asset_ref,
+        account=account,
+        confidence=confidence,
+        customers_affected=customers_affected,
+        add_evidence=tuple(add_evidence),
+        remove_evidence=tuple(remove_evidence),
+    )
+    done = update_predictions(session, [update], actor=actor)
+    if incident_id in done.left:
+        raise done.left[incident_id]
+    return incident_id in done.changed
+
+
+def update_predictions(
+    session: Session, updates: Sequence[PredictionUpdate], *, actor: str = ENGINE
+) -> UpdatedPredictions:
+    """`update_prediction` of many incidents in a few statements, whatever their number: a
+    storm's cycle updates hundreds, which one by one took minutes on a busy database.
+
+    An incident whose update no longer fits it (no longer active, or moved while a person
+    has acted on its place) is left as it is and named in the answer; the others stand.
+    """
+    for asked in updates:
+        _check_figures(asked.confidence, asked.customers_affected)
+    incidents = _load_many(session, [u.incident_id for u in updates])
+    named = [u for u in updates if u.device_asset_ref is not None or u.account is not None]
+    places = dict(
+        zip(
+            (u.incident_id for u in named),
+            _places(session, [(u.device_asset_ref, u.account) for u in named]),
+            strict=True,
+        )
+    )
+    left: dict[int, IncidentConflict] = {}
+    fitting: list[PredictionUpdate] = []
+    moves: dict[int, _Place] = {}
+    for asked in updates:
+        incident = incidents[asked.incident_id]
+        place = places.get(asked.incident_id)
+        try:
+            _require_active(incident, "update its prediction")
+            if place is not None and _moves_to(incident, place):
+                moves[incident.id] = place
+        except IncidentConflict as conflict:
+            left[incident.id] = conflict
+            continue
+        fitting.append(asked)
+    added = _add_evidence_to_many(session, {u.incident_id: u.add_evidence for u in fitting})
+    before = _labels(session, [incidents[i] for i in moves])
+    rows: list[_Row] = []
+    for asked in fitting:
+        incident = incidents[asked.incident_id]
+        place = moves.get(incident.id)
+        if place is not None:
+            _audit(
+                session,
+                incident,
+                AuditAction.MOVED,
+                actor=actor,
+                reason=asked.reason,
+                details={"from": before[incident.id], "to": place.label},
+            )
+        details = _figures_changed(incident, asked)
+        if found := added.get(incident.id):
+            details["evidence_added"] = found
+        if asked.remove_evidence and (
+            removed := _remove_evidence(session, incident.id, asked.remove_evidence)
+        ):
+            details["evidence_removed"] = removed
+        if details:
+            _audit(
+                session,
+                incident,
+                AuditAction.UPDATED,
+                actor=actor,
+                reason=asked.reason,
+                details=details,
+            )
+        if place is not None or details:
+            rows.append(_Row.of(incident, asked, place))
+    _write_rows(session, rows)
+    moved = [incidents[incident_id] for incident_id in moves]
+    areas = areas_of(session, moved)
+    for incident in moved:
+        incident_event(session, incident, EventKind.OUTAGE_DETECTED, areas=areas)
+    return UpdatedPredictions(changed=frozenset(row.id for row in rows), left=left)
+
+
+def _figures_changed(incident: Incident, asked: PredictionUpdate) -> dict[str, Any]:
+    """The audit trail's [before, after] of each figure the update changes."""
     details: dict[str, Any] = {}
-    if confidence is not None and confidence != incident.confidence:
-        details["confidence"] = [incident.confidence, confidence]
-        incident.confidence = confidence
-    if customers_affected is not None and customers_affected != incident.customers_affected:
-        details["customers_affected"] = [incident.customers_affected, customers_affected]
-        incident.customers_affected = customers_affected
-        incident.customers_restored = min(incident.customers_restored, customers_affected)
-    added = _add_evidence(session, incident.id, add_evidence)
-    removed = _remove_evidence(session, incident.id, remove_evidence)
-    if added:
-        details["evidence_added"] = added
-    if removed:
-        details["evidence_removed"] = removed
-    if details:
-        _audit(session, incident, AuditAction.UPDATED, actor=actor, reason=reason, details=details)
-        changed = True
-    if changed:
-        _touch(incident)
-    return changed
+    if asked.confidence is not None and asked.confidence != incident.confidence:
+        details["confidence"] = [incident.confidence, asked.confidence]
+    affected = asked.customers_affected
+    if affected is not None and affected != incident.customers_affected:
+        details["customers_affected"] = [incident.customers_affected, affected]
+    return details
+
+
+@dataclass(frozen=True)
+class _Row:
+    """An incident's row as an update leaves it."""
+
+    id: int
+    device_id: int | None
+    premise_id: int | None
+    feeder_id: int | None
+    confidence: float
+    customers_affected: int
+    customers_restored: int
+
+    @classmethod
+    def of(cls, incident: Incident, asked: PredictionUpdate, place: _Place | None) -> "_Row":
+        affected = (
+            incident.customers_affected
+            if asked.customers_affected is None
+            else asked.customers_affected
+        )
+        return cls(
+            id=incident.id,
+            device_id=incident.device_id if place is None else place.device_id,
+            premise_id=incident.premise_id if place is None else place.premise_id,
+            feeder_id=incident.feeder_id if place is None else place.feeder_id,
+            confidence=incident.confidence if asked.confidence is None else asked.confidence,
+            customers_affected=affected,
+            customers_restored=min(incident.customers_restored, affected),
+        )
+
+
+def _write_rows(session: Session, rows: Sequence[_Row]) -> None:
+    """The rows in one statement, each a new version; the session's copies are refreshed
+    from what it returns."""
+    if not rows:
+        return
+    values = (
+        func.unnest(
+            literal([r.id for r in rows], ARRAY(Integer)),
+            literal([r.device_id for r in rows], ARRAY(Integer)),
+            literal([r.premise_id for r in rows], ARRAY(Integer)),
+            literal([r.feeder_id for r in rows], ARRAY(Integer)),
+            literal([r.confidence for r in rows], ARRAY(Float)),
+            literal([r.customers_affected for r in rows], ARRAY(Integer)),
+            literal([r.customers_restored for r in rows], ARRAY(Integer)),
+        )
+        .table_valued(
+            "id",
+            "device_id",
+            "premise_id",
+            "feeder_id",
+            "confidence",
+            "customers_affected",
+            "customers_restored",
+        )
+        .render_derived()
+    )
+    session.execute(
+        update(Incident)
+        .where(Incident.id == values.c.id)
+        .values(
+            device_id=values.c.device_id,
+            premise_id=values.c.premise_id,
+            feeder_id=values.c.feeder_id,
+            confidence=values.c.confidence,
+            customers_affected=values.c.customers_affected,
+            customers_restored=values.c.customers_restored,
+            version=Incident.version + 1,
+            updated_at=func.now(),
+        )
+        .returning(Incident)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
 
 
 def merge_incidents(

@@ -95,8 +95,7 @@ def _add_evidence_to_many(
         for incident_id, ref_id in sorted(new):
             added.setdefault(incident_id, {}).setdefault(source.value, []).append(ref_id)
         if source is EvidenceSource.REPORT:
-            for incident_id, by_source in grouped.items():
-                _point_reports(session, incident_id, by_source.get(source, []))
+            _point_reports(session, dict(zip(ids, incidents, strict=True)))
     return added
 
 
@@ -111,17 +110,27 @@ def _require_known(session: Session, source: EvidenceSource, ids: list[int]) -> 
         raise UnknownAsset(f"no {source.value} with id {missing}")
 
 
-def _point_reports(session: Session, incident_id: int, report_ids: list[int]) -> None:
-    if report_ids:
-        session.execute(
-            update(Report)
-            .where(
-                Report.id == any_(literal(report_ids, ARRAY(BigInteger))),
-                Report.incident_id.is_distinct_from(incident_id),
-            )
-            .values(incident_id=incident_id)
-            .execution_options(synchronize_session="fetch")
+def _point_reports(session: Session, pointed: Mapping[int, int]) -> None:
+    """Reports -> the incident each now points to, in one statement."""
+    if not pointed:
+        return
+    rows = (
+        func.unnest(
+            literal(list(pointed), ARRAY(BigInteger)),
+            literal(list(pointed.values()), ARRAY(Integer)),
         )
+        .table_valued("report_id", "incident_id")
+        .render_derived()
+    )
+    session.execute(
+        update(Report)
+        .where(
+            Report.id == rows.c.report_id,
+            Report.incident_id.is_distinct_from(rows.c.incident_id),
+        )
+        .values(incident_id=rows.c.incident_id)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _remove_evidence(

@@ -4,12 +4,13 @@ moves as the lifecycle allows, checks of times and figures, and naming or moving
 an incident is blamed on.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, any_, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from outage import clock
@@ -43,6 +44,26 @@ def _load(session: Session, incident_id: int) -> Incident:
     if incident is None:
         raise IncidentNotFound(f"no incident {incident_id}")
     return incident
+
+
+def _load_many(session: Session, incident_ids: Collection[int]) -> dict[int, Incident]:
+    """`_load` of many incidents in one statement, locked in id order, so that two callers
+    locking overlapping sets never deadlock."""
+    wanted = sorted(set(incident_ids))
+    if not wanted:
+        return {}
+    found = session.scalars(
+        select(Incident)
+        .where(Incident.id == any_(literal(wanted, ARRAY(Integer))))
+        .order_by(Incident.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    incidents = {incident.id: incident for incident in found}
+    missing = [str(i) for i in wanted if i not in incidents]
+    if missing:
+        raise IncidentNotFound(f"no incident {', '.join(missing)}")
+    return incidents
 
 
 def _audit(
@@ -209,10 +230,9 @@ def _checked_time(incident: Incident, at: datetime | None, name: str) -> datetim
     return at
 
 
-def _relocate(
-    session: Session, incident: Incident, place: "_Place", *, actor: str, reason: str | None
-) -> bool:
-    """Blame another device or premise: only while the place is still a prediction."""
+def _moves_to(incident: Incident, place: _Place) -> bool:
+    """Whether `place` is another place than the incident's, which it may move to only
+    while its place is still a prediction (IncidentConflict otherwise)."""
     if (place.device_id, place.premise_id) == (incident.device_id, incident.premise_id):
         return False
     if incident.status is not IncidentStatus.PREDICTED:
@@ -220,6 +240,15 @@ def _relocate(
             f"incident {incident.id} is {incident.status.value}: its place is no longer "
             "a prediction; open a new incident instead"
         )
+    return True
+
+
+def _relocate(
+    session: Session, incident: Incident, place: _Place, *, actor: str, reason: str | None
+) -> bool:
+    """Blame another device or premise: only while the place is still a prediction."""
+    if not _moves_to(incident, place):
+        return False
     before = _label(session, incident)
     incident.device_id = place.device_id
     incident.premise_id = place.premise_id
@@ -237,14 +266,28 @@ def _relocate(
 
 
 def _label(session: Session, incident: Incident) -> dict[str, str | None]:
-    if incident.device_id is not None:
-        return {
-            "device": session.scalar(
-                select(Device.asset_ref).where(Device.id == incident.device_id)
-            )
-        }
-    if incident.premise_id is not None:
-        return {
-            "premise": session.scalar(select(Premise.ref).where(Premise.id == incident.premise_id))
-        }
-    return {}
+    return _labels(session, [incident])[incident.id]
+
+
+def _labels(session: Session, incidents: Sequence[Incident]) -> dict[int, dict[str, str | None]]:
+    """Incident -> its place as the audit trail names it ({"device": asset_ref} or
+    {"premise": ref}; {} when it has none), for many incidents in at most two queries."""
+    device_ids = sorted({i.device_id for i in incidents if i.device_id is not None})
+    premise_ids = sorted({i.premise_id for i in incidents if i.premise_id is not None})
+    devices: dict[int, str] = {}
+    if device_ids:
+        found = select(Device.id, Device.asset_ref).where(Device.id.in_(device_ids))
+        devices = {device_id: ref for device_id, ref in session.execute(found)}
+    premises: dict[int, str] = {}
+    if premise_ids:
+        found = select(Premise.id, Premise.ref).where(Premise.id.in_(premise_ids))
+        premises = {premise_id: ref for premise_id, ref in session.execute(found)}
+    labels: dict[int, dict[str, str | None]] = {}
+    for incident in incidents:
+        if incident.device_id is not None:
+            labels[incident.id] = {"device": devices.get(incident.device_id)}
+        elif incident.premise_id is not None:
+            labels[incident.id] = {"premise": premises.get(incident.premise_id)}
+        else:
+            labels[incident.id] = {}
+    return labels

@@ -16,7 +16,7 @@ import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,13 +36,14 @@ from outage.grid.regions import Scope, closed_ties
 from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
     Opening,
+    PredictionUpdate,
     cancel,
     merge_incidents,
     open_incident,
     open_incidents,
     open_nested,
     restore,
-    update_prediction,
+    update_predictions,
 )
 from outage.incidents.enums import IncidentKind
 from outage.incidents.errors import IncidentConflict
@@ -203,35 +204,38 @@ class Engine:
         changes = reconcile(current, predictions)
         openings = [change.prediction for change in changes if isinstance(change, Open)]
         restored = self._recently_restored(session, now) if openings else []
+        updates: list[tuple[int, Prediction, frozenset[EvidenceRef]]] = []
+        writes: list[PredictionUpdate] = []
         for change in changes:
             match change:
                 case Update(incident_id, prediction, move):
                     refs = self._refs(prediction, evidence)
                     known = self.attached.known(incident_id, versions[incident_id])
                     unattached = [ref for ref in refs if ref not in known]
-                    written = figures[incident_id]
-                    incident = places[incident_id]
-                    try:
-                        with session.begin_nested():
-                            changed = self._update(
-                                session, incident, written, prediction, unattached, move
-                            )
-                    except IncidentConflict as conflict:
-                        # changed since the cycle read it (a crew dispatched while a long
-                        # cycle ran): the next cycle reads it again; the others stand
-                        log.warning("engine left incident %s as it is: %s", incident_id, conflict)
-                        continue
-                    counts["updated"] += changed
-                    attached[incident_id] = known.union(refs)
-                    placed[prediction.device] = incident_id
-                case Merge(keep_id, merged_id):
-                    merge_incidents(
-                        session, keep_id, merged_id, reason="the evidence points to one device"
+                    write = self._update(
+                        places[incident_id], figures[incident_id], prediction, unattached, move
                     )
-                    counts["merged"] += 1
+                    if write is not None:
+                        writes.append(write)
+                    updates.append((incident_id, prediction, known.union(refs)))
+                case Merge(keep_id, merged_id):
+                    reason = "the evidence points to one device"
+                    counts["merged"] += _alone(
+                        session, merged_id, merge_incidents, keep_id, merged_id, reason=reason
+                    )
                 case Cancel(incident_id):
-                    cancel(session, incident_id, reason="the evidence no longer supports an outage")
-                    counts["cancelled"] += 1
+                    reason = "the evidence no longer supports an outage"
+                    counts["cancelled"] += _alone(
+                        session, incident_id, cancel, incident_id, reason=reason
+                    )
+        updated = update_predictions(session, writes)
+        for incident_id, conflict in updated.left.items():
+            _left_as_it_is(incident_id, conflict)
+        counts["updated"] = len(updated.changed)
+        for incident_id, prediction, now_known in updates:
+            if incident_id not in updated.left:
+                attached[incident_id] = now_known
+                placed[prediction.device] = incident_id
         for prediction, opened, opened_with in self._open(
             session, openings, evidence, restored, now
         ):
@@ -393,31 +397,29 @@ class Engine:
 
     def _update(
         self,
-        session: Session,
         incident: OpenIncident,
         written: tuple[float, int],
         prediction: Prediction,
         unattached: list[EvidenceRef],
         move: bool,
-    ) -> bool:
-        """Bring the incident in line with its prediction, writing only when it moves, gets
-        evidence not attached yet, or its confidence or customers affected differ from
-        what it holds (`written`); True when it changed. An incident that stays where it is
-        counts its own customers, on the network as operated now (a prediction elsewhere
-        may have claimed it with its evidence)."""
+    ) -> PredictionUpdate | None:
+        """What brings the incident in line with its prediction: None unless it moves, gets
+        evidence not attached yet, or its confidence or customers affected differ from what
+        it holds (`written`). An incident that stays where it is counts its own customers,
+        on the network as operated now (a prediction elsewhere may have claimed it with its
+        evidence)."""
         customers = prediction.accounts if move else incident.accounts
         if not move and not unattached and written == (prediction.confidence, len(customers)):
-            return False
+            return None
         device, account = self._place(prediction) if move else (None, None)
-        return update_prediction(
-            session,
+        return PredictionUpdate(
             incident.id,
+            "moved to where the evidence points" if move else "more evidence",
             device_asset_ref=device,
             account=account,
             confidence=prediction.confidence,
             customers_affected=len(customers),
             add_evidence=unattached,
-            reason="moved to where the evidence points" if move else "more evidence",
         )
 
     def _apply_switching(
@@ -614,6 +616,25 @@ class Engine:
         """Every hazard report not yet on an incident becomes a hazard incident."""
         for hazard in evidence.hazards:
             open_hazard(session, hazard)
+
+
+def _alone(
+    session: Session, incident_id: int, change: Callable[..., None], *args: Any, **kwargs: Any
+) -> bool:
+    """Make one change to an incident in a savepoint: one changed since the cycle read it
+    (a crew dispatched while a long cycle ran) is left for the next cycle, and the rest of
+    the cycle stands. Whether the change was made."""
+    try:
+        with session.begin_nested():
+            change(session, *args, **kwargs)
+    except IncidentConflict as conflict:
+        _left_as_it_is(incident_id, conflict)
+        return False
+    return True
+
+
+def _left_as_it_is(incident_id: int, conflict: IncidentConflict) -> None:
+    log.warning("engine left incident %s as it is: %s", incident_id, conflict)
 
 
 def _evidenced(session: Session, column: Any, ids: Iterable[int]) -> frozenset[int]:

@@ -49,8 +49,8 @@ EXCEPTIONS = (
     Excused(
         "modify",
         "reports",
-        "UPDATE reports SET incident_id=%(incident_id)s WHERE reports.id = ANY",
-        "an incident's reports are pointed at it by id, as its evidence names them (with no"
+        "UPDATE reports SET incident_id=anon_1.incident_id FROM unnest(",
+        "reports are pointed at their incidents by id, as the evidence names them (with no"
         " key): Citus sends the UPDATE to every shard, each changing its own of the ids, in"
         " one distributed transaction",
     ),

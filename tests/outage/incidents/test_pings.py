@@ -1,17 +1,14 @@
 """What the meters asked about incidents answered, per transformer."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from outage.incidents.pings import PingCounts, TransformerPings, incident_pings
 from outage.intake.enums import PingReason, PingState
 
-from .conftest import Meter, Places, add_ping
+from .conftest import Meter, Places, add_ping, statements
 
 OpenOn = Callable[..., int]
 Metered = dict[str, list[Meter]]
@@ -107,21 +104,6 @@ def test_the_reasons_are_listed_once_in_their_order(
     ]
 
 
-@contextmanager
-def _statements(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_several_incidents_are_read_in_one_query(
     session: Session, places: Places, open_on: OpenOn, metered: Metered
 ) -> None:
@@ -133,7 +115,7 @@ def test_several_incidents_are_read_in_one_query(
     add_ping(session, second, metered[two][0], S.OFF)
     add_ping(session, second, metered[two][1], S.PENDING)
 
-    with _statements(session) as seen:
+    with statements(session) as seen:
         found = incident_pings(session, [first, second, silent])
 
     assert len(seen) == 1
@@ -144,6 +126,6 @@ def test_several_incidents_are_read_in_one_query(
 
 
 def test_no_incidents_ask_nothing(session: Session) -> None:
-    with _statements(session) as seen:
+    with statements(session) as seen:
         assert incident_pings(session, []) == {}
     assert seen == []

@@ -3,7 +3,9 @@
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,8 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from grid_topology.model import GridModel
 from grid_topology.topology import Topology
 from outage.db import session_factory, session_scope
-from outage.incidents.changes import update_prediction
-from outage.incidents.errors import IncidentConflict
+from outage.incidents.changes import (
+    PredictionUpdate,
+    UpdatedPredictions,
+    cancel,
+    update_prediction,
+)
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.models import IncidentEvidence
 from outage.prediction import engine as engine_module
@@ -300,16 +306,24 @@ def test_an_incident_changed_under_a_cycle_is_left_alone_and_the_rest_of_the_cyc
     sample_grid: GridModel,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A crew dispatched to the incident while a long cycle ran: the engine's update of it
-    no longer fits, and only that update is left for the next cycle."""
+    """A dispatcher cancelled the incident while a long cycle ran: the engine's update of
+    it no longer fits, and only that update is left for the next cycle."""
     engine, sessions = running
+    (incident,) = api.get("/api/v1/incidents", params={"status": "active"}).json()
     _gasps(api, sample_grid, gasped[3:5])
     api.post("/api/v1/reports", json={"account": "LV4.303 Load 19", "hazard": "wires_down"})
+    real = engine_module.update_predictions
 
-    def dispatched_meanwhile(*args: object, **kwargs: object) -> bool:
-        raise IncidentConflict("incident is dispatched: its place is no longer a prediction")
+    def cancelled_meanwhile(
+        session: Session, updates: Sequence[PredictionUpdate], **kwargs: Any
+    ) -> UpdatedPredictions:
+        for asked in updates:
+            cancel(session, asked.incident_id, actor="dispatcher", reason="nothing found")
+        return real(session, updates, **kwargs)
 
-    monkeypatch.setattr(engine_module, "update_prediction", dispatched_meanwhile)
+    monkeypatch.setattr(engine_module, "update_predictions", cancelled_meanwhile)
     assert _committed_cycle(engine, sessions).updated == 0
-    incidents = api.get("/api/v1/incidents", params={"status": "active"}).json()
-    assert "wires_down" in {i.get("hazard") for i in incidents}
+    active = api.get("/api/v1/incidents", params={"status": "active"}).json()
+    assert "wires_down" in {i.get("hazard") for i in active}
+    detail = api.get(f"/api/v1/incidents/{incident['id']}").json()
+    assert (detail["status"], detail["evidence"]["meter_events"]) == ("cancelled", 3)
