@@ -1,13 +1,12 @@
 """Per-caller rate limits, so one script or one stuck phone cannot flood the queue."""
 
-import time
+import math
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from outage.errors import RateLimited
+from outage.rate_limits import MovingWindows
 
 
 @dataclass
@@ -20,7 +19,7 @@ class IntakeLimits:
 
     per_ip: RateLimitItem
     per_phone: RateLimitItem
-    limiter: MovingWindowRateLimiter
+    limiter: MovingWindows
     status_guesses: RateLimitItem = field(default_factory=lambda: parse("10/15minutes"))
     """Wrong phone checks of one ticket from one address before further checks are refused
     (counted in the database: `outage.intake.owners.verify_owner`)."""
@@ -32,7 +31,7 @@ class IntakeLimits:
         return cls(
             parse(per_ip),
             parse(per_phone),
-            MovingWindowRateLimiter(MemoryStorage()),
+            MovingWindows(),
             parse(status_guesses),
         )
 
@@ -45,6 +44,5 @@ class IntakeLimits:
         """
         bucket = "phone" if phone_verified else "named phone"
         for what, item, key in (("address", self.per_ip, ip), (bucket, self.per_phone, phone)):
-            if key is not None and not self.limiter.hit(item, what, key):
-                reset = self.limiter.get_window_stats(item, what, key).reset_time
-                raise RateLimited(what, max(1, int(reset - time.time())))
+            if key is not None and (wait := self.limiter.hit(item, what, key)) is not None:
+                raise RateLimited(what, max(1, math.ceil(wait)))

@@ -8,8 +8,8 @@ cache, so a storm's viewers do not reach the database on every view.
 """
 
 import json
+import math
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -18,8 +18,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -36,6 +34,7 @@ from outage.i18n import Language
 from outage.pages import map_lookup, map_sources, plan_map
 from outage.pages.crew import CAUSES
 from outage.pages.staff import staff_links
+from outage.rate_limits import MovingWindows
 from outage.restoration import service as restoration
 from outage.settings import Settings
 from outage.web.deps import (
@@ -77,9 +76,7 @@ class MapState:
     outline_data: TtlCache = field(default_factory=lambda: TtlCache(NETWORK_CACHE_S))
     built: dict[tuple[str, str], MapPage] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    searches: MovingWindowRateLimiter = field(
-        default_factory=lambda: MovingWindowRateLimiter(MemoryStorage())
-    )
+    searches: MovingWindows = field(default_factory=MovingWindows)
     read_features: tuple[str, dict[str, layers.Feature]] = ("", {})
     """The public data's features by id, as last read (with the ETag they were read from)."""
 
@@ -90,9 +87,11 @@ class MapState:
 
     def count_search(self, client: str | None) -> None:
         """One more search from `client`; RateLimited past `map_lookup_limit`."""
-        if client is not None and not self.searches.hit(self.search_limit, "search", client):
-            reset = self.searches.get_window_stats(self.search_limit, "search", client).reset_time
-            raise RateLimited("address", max(1, int(reset - time.time())), doing="searches from")
+        if client is None:
+            return
+        wait = self.searches.hit(self.search_limit, "search", client)
+        if wait is not None:
+            raise RateLimited("address", max(1, math.ceil(wait)), doing="searches from")
 
     def features(self, cached: Cached) -> dict[str, layers.Feature]:
         """The public data's features by id, read once per version of it."""
