@@ -20,6 +20,7 @@ from grid_topology.model import DeviceKind
 from grid_topology.topology import Topology, devices_of_kinds
 from maps.layers import Feature, PlannedWork, PremiseOut, PublicOutage, area_name
 from outage.crews import service as crews_service
+from outage.db import array_literal
 from outage.grid.models import Device, Feeder, GridNode, Premise, ServiceArea, Substation
 from outage.grid.switching import abnormal_devices
 from outage.incidents.enums import IncidentKind
@@ -102,7 +103,8 @@ def _active(session: Session) -> list[_Placed]:
 _PREMISES_BY_NODE = text(
     "SELECT t.incident_id, p.id, ST_Y(p.geom), ST_X(p.geom),"
     " (SELECT count(*) FROM customers c WHERE c.premise_id = p.id)"
-    " FROM unnest(:incidents, :nodes) AS t(incident_id, node_ref)"
+    " FROM unnest(CAST(:incidents AS integer[]), CAST(:nodes AS text[]))"
+    " AS t(incident_id, node_ref)"
     " JOIN nodes n ON n.ref = t.node_ref"
     " JOIN premises p ON p.node_id = n.id"
     " UNION ALL"
@@ -111,8 +113,8 @@ _PREMISES_BY_NODE = text(
     " FROM incidents i JOIN premises p ON p.id = i.premise_id"
     " WHERE i.id = ANY(:single)"
 ).bindparams(
-    bindparam("incidents", type_=ARRAY(Integer)),
-    bindparam("nodes", type_=ARRAY(String)),
+    bindparam("incidents", type_=String),
+    bindparam("nodes", type_=String),
     bindparam("single", type_=ARRAY(Integer)),
 )
 
@@ -133,11 +135,12 @@ def premises_cut_off(
     """
     pairs: list[tuple[int, str]] = []
     single: list[int] = []
+    served = topology.network.accounts_at  # the nodes premises hang on
     for key, device, premise_id in places:
         if device is not None and device in topology.network.links:
-            nodes = topology.downstream(device).nodes
+            nodes = [n for n in topology.downstream(device).nodes if n in served]
             if live is not None and live.network.links[device].is_open:
-                nodes = frozenset(node for node in nodes if not live.is_energized(node))
+                nodes = [node for node in nodes if not live.is_energized(node)]
             pairs.extend((key, node) for node in nodes)
         elif premise_id is not None:
             single.append(key)
@@ -146,8 +149,8 @@ def premises_cut_off(
     rows = session.execute(
         _PREMISES_BY_NODE,
         {
-            "incidents": [key for key, _ in pairs],
-            "nodes": [node for _, node in pairs],
+            "incidents": array_literal(str(key) for key, _ in pairs),
+            "nodes": array_literal(node for _, node in pairs),
             "single": single,
         },
     )
