@@ -299,24 +299,19 @@ def worth_writing(work: Work, etr: Etr, now: datetime) -> bool:
     )
 
 
-def _write_etr(session: Session, work: Work, etr: Etr, now: datetime) -> None:
+def _etr_setting(work: Work, etr: Etr, now: datetime) -> changes.EtrSetting | None:
+    """The plan's estimate as the incident's ETR, when it is worth writing."""
     if not worth_writing(work, etr, now):
-        return
+        return None
     assert etr.earliest is not None and etr.latest is not None
-    try:
-        with session.begin_nested():
-            changes.set_etr(
-                session,
-                work.id,
-                etr=etr.expected,
-                source=EtrSource.PREDICTED,
-                likely=(etr.earliest, etr.latest),
-                estimate=estimate_record(etr),
-                actor=PLANNER,
-                reason="estimated by the dispatch plan",
-            )
-    except (IncidentConflict, InvalidIncidentValue, InvalidTransition):
-        return
+    return changes.EtrSetting(
+        work.id,
+        etr.expected,
+        EtrSource.PREDICTED,
+        likely=(etr.earliest, etr.latest),
+        estimate=estimate_record(etr),
+        reason="estimated by the dispatch plan",
+    )
 
 
 def _write_storm_times(
@@ -378,32 +373,22 @@ _PHASE_REASONS = {
 }
 
 
-def _write_phase_time(
-    session: Session, work: Work, storm: storms.StormState, now: datetime
-) -> None:
+def _phase_setting(
+    work: Work, storm: storms.StormState, now: datetime
+) -> changes.EtrSetting | None:
     """In a storm's global or regional phase an outage's customers are told the storm's or
     their area's time (when the plan expects the last outage back), as the outage's ETR;
     re-estimated before it passes like any other."""
     times = storm.etr_of(work.region)
     if times is None:
-        return
+        return None
     scope = EtrScope.STORM if storm.phase_of(work.region) is StormPhase.GLOBAL else EtrScope.AREA
     told = (work.etr, work.etr) if work.etr is not None else None
     if work.etr_scope is scope and not worth_moving(told, (times[0], times[0]), now):
-        return
-    try:
-        with session.begin_nested():
-            changes.set_etr(
-                session,
-                work.id,
-                etr=times[0],
-                source=EtrSource.PREDICTED,
-                scope=scope,
-                actor=PLANNER,
-                reason=_PHASE_REASONS[scope],
-            )
-    except (IncidentConflict, InvalidIncidentValue, InvalidTransition):
-        return
+        return None
+    return changes.EtrSetting(
+        work.id, times[0], EtrSource.PREDICTED, scope=scope, reason=_PHASE_REASONS[scope]
+    )
 
 
 def worth_moving(
@@ -560,17 +545,22 @@ def _plan_locked(
     _write_assignments(session, free, result, plan_id)
     if declared is not None:
         declared = _write_storm_times(session, works, etrs, now)
+    settings = []
     for job_id, etr in etrs.items():
         work = free.get(job_id)
         if work is None:
             continue
         phase = declared.phase_of(work.region) if declared is not None else StormPhase.JOB
-        if phase is StormPhase.JOB:
-            _write_etr(session, work, etr, now)
-        elif phase is StormPhase.ASSESSING:
+        if phase is StormPhase.ASSESSING:
             _withdraw_etr(session, work)
-        elif declared is not None:
-            _write_phase_time(session, work, declared, now)
+            continue
+        if declared is None or phase is StormPhase.JOB:
+            setting = _etr_setting(work, etr, now)
+        else:
+            setting = _phase_setting(work, declared, now)
+        if setting is not None:
+            settings.append(setting)
+    changes.set_etrs(session, settings, actor=PLANNER)  # what no longer fits, the next plan sets
     session.flush()
     stored = session.get(DispatchPlan, plan_id)
     assert stored is not None

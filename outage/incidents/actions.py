@@ -17,7 +17,7 @@ from grid_topology.topology import Topology
 from outage.grid.history import NetworkHistory
 from outage.grid.live import LiveTopology
 from outage.incidents import edits, findings
-from outage.incidents.changes import _cancel, _confirm, _restore, _set_etr
+from outage.incidents.changes import EtrSetting, _cancel, _confirm, _restore, _set_etr
 from outage.incidents.enums import Action, AuditAction
 from outage.incidents.errors import (
     IncidentConflict,
@@ -258,14 +258,10 @@ def _do_set_cause(context: _Context) -> None:
 def _do_set_etr(context: _Context) -> None:
     patch = context.patch
     assert patch.etr is not None  # the schema requires it for set_etr
-    changed = _set_etr(
-        context.session,
-        context.incident,
-        patch.etr,
-        EtrSource(patch.etr_source),
-        actor=context.actor,
-        reason=patch.reason,
+    setting = EtrSetting(
+        context.incident.id, patch.etr, EtrSource(patch.etr_source), reason=patch.reason
     )
+    changed = _set_etr(context.session, context.incident, setting, actor=context.actor)
     if not changed:
         raise IncidentConflict(f"incident {context.incident.id} has that ETR already")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, delete, func, literal, select, update
+from sqlalchemy import Integer, all_, any_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
@@ -31,10 +31,10 @@ from outage.incidents.evidence import (
     _add_evidence_to_many,
     _remove_evidence,
 )
-from outage.incidents.lifecycle import IncidentStatus, is_momentary
+from outage.incidents.lifecycle import IncidentStatus, check_transition, is_momentary
 from outage.incidents.models import Incident, IncidentEvidence
 from outage.incidents.outbox import areas_of, incident_event
-from outage.incidents.recorded import record_incident
+from outage.incidents.recorded import record_incident, record_incidents
 from outage.incidents.steps import (
     _audit,
     _aware,
@@ -50,6 +50,7 @@ from outage.incidents.steps import (
     _places,
     _require_active,
     _touch,
+    _write_columns,
 )
 from outage.incidents.verification import configured_verification, verify_restoration
 from outage.intake.closing import close_reports
@@ -426,7 +427,7 @@ def _figures_changed(incident: Incident, asked: PredictionUpdate) -> dict[str, A
 
 @dataclass(frozen=True)
 class _Row:
-    """An incident's row as an update leaves it."""
+    """An incident's place and figures as an update leaves them."""
 
     id: int
     device_id: int | None
@@ -455,47 +456,27 @@ class _Row:
 
 
 def _write_rows(session: Session, rows: Sequence[_Row]) -> None:
-    """The rows in one statement, each a new version; the session's copies are refreshed
-    from what it returns."""
-    if not rows:
-        return
-    values = (
-        func.unnest(
-            literal([r.id for r in rows], ARRAY(Integer)),
-            literal([r.device_id for r in rows], ARRAY(Integer)),
-            literal([r.premise_id for r in rows], ARRAY(Integer)),
-            literal([r.feeder_id for r in rows], ARRAY(Integer)),
-            literal([r.confidence for r in rows], ARRAY(Float)),
-            literal([r.customers_affected for r in rows], ARRAY(Integer)),
-            literal([r.customers_restored for r in rows], ARRAY(Integer)),
-        )
-        .table_valued(
-            "id",
-            "device_id",
-            "premise_id",
-            "feeder_id",
-            "confidence",
-            "customers_affected",
-            "customers_restored",
-        )
-        .render_derived()
+    _write_columns(
+        session,
+        [r.id for r in rows],
+        {
+            "device_id": [r.device_id for r in rows],
+            "premise_id": [r.premise_id for r in rows],
+            "feeder_id": [r.feeder_id for r in rows],
+            "confidence": [r.confidence for r in rows],
+            "customers_affected": [r.customers_affected for r in rows],
+            "customers_restored": [r.customers_restored for r in rows],
+        },
     )
-    session.execute(
-        update(Incident)
-        .where(Incident.id == values.c.id)
-        .values(
-            device_id=values.c.device_id,
-            premise_id=values.c.premise_id,
-            feeder_id=values.c.feeder_id,
-            confidence=values.c.confidence,
-            customers_affected=values.c.customers_affected,
-            customers_restored=values.c.customers_restored,
-            version=Incident.version + 1,
-            updated_at=func.now(),
-        )
-        .returning(Incident)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    ).all()
+
+
+@dataclass(frozen=True)
+class Merging:
+    """One incident to fold into another, for `merge_many`."""
+
+    keep_id: int
+    merged_id: int
+    reason: str
 
 
 def merge_incidents(
@@ -507,78 +488,173 @@ def merge_incidents(
     starts at the earlier of the two starts; `merged_id` is cancelled, pointing to `keep_id`.
     Its crew, if any, must be unassigned first.
     """
-    if keep_id == merged_id:
-        raise IncidentConflict(f"incident {keep_id} cannot be merged into itself")
-    first, second = sorted((keep_id, merged_id))  # one lock order, so two merges never deadlock
-    locked = {first: _load(session, first), second: _load(session, second)}
-    keep, merged = locked[keep_id], locked[merged_id]
+    left = merge_many(session, [Merging(keep_id, merged_id, reason)], actor=actor)
+    if merged_id in left:
+        raise left[merged_id]
+
+
+def merge_many(
+    session: Session, merges: Sequence[Merging], *, actor: str = ENGINE
+) -> dict[int, IncidentConflict]:
+    """`merge_incidents` of many pairs in a few statements, whatever their number: a
+    storm's cycle merges a hundred incidents as the evidence gathers, which one by one cost
+    about fifteen round trips each. A merge that does not fit (either incident no longer
+    active, a crew on the one to merge, an incident already merged or kept in this batch)
+    is left and named in the answer, by the incident that was to be merged."""
+    locked = _load_many(session, [i for m in merges for i in (m.keep_id, m.merged_id)])
+    into: dict[int, int] = {}
+    left: dict[int, IncidentConflict] = {}
+    made: list[Merging] = []
+    for merging in merges:
+        try:
+            _check_merge(locked[merging.keep_id], locked[merging.merged_id], into)
+        except IncidentConflict as conflict:
+            left[merging.merged_id] = conflict
+            continue
+        into[merging.merged_id] = merging.keep_id
+        made.append(merging)
+    if not made:
+        return left
+    carried = _evidence_counts(session, list(into))
+    _carry_over(session, into, sorted({m.keep_id for m in made} | set(into)))
+    parents = {i: _parent_after(locked[i], into, locked) for i in {m.keep_id for m in made}}
+    starts = {keep: locked[keep].started_at for keep in parents}
+    for merging in made:
+        starts[merging.keep_id] = min(starts[merging.keep_id], locked[merging.merged_id].started_at)
+    was = {merged: locked[merged].status for merged in into}
+    _write_columns(
+        session,
+        list(parents),
+        {"parent_id": list(parents.values()), "started_at": [starts[k] for k in parents]},
+    )
+    _write_columns(
+        session,
+        list(into),
+        {
+            "status": [IncidentStatus.CANCELLED] * len(into),
+            "merged_into_id": list(into.values()),
+            "parent_id": [_parent_after(locked[m], into, locked) for m in into],
+        },
+    )
+    for merging in made:
+        keep, merged = locked[merging.keep_id], locked[merging.merged_id]
+        _audit(
+            session,
+            merged,
+            AuditAction.MERGED,
+            actor=actor,
+            reason=merging.reason,
+            from_status=was[merged.id],
+            to_status=IncidentStatus.CANCELLED,
+            details={"into": keep.id},
+        )
+        reports, meter_events, scada_events = carried.get(merged.id, (0, 0, 0))
+        _audit(
+            session,
+            keep,
+            AuditAction.ABSORBED,
+            actor=actor,
+            reason=merging.reason,
+            details={
+                "merged": merged.id,
+                "evidence": {
+                    "reports": reports,
+                    "meter_events": meter_events,
+                    "scada_events": scada_events,
+                },
+            },
+        )
+    record_incidents(session, [*into, *parents])
+    return left
+
+
+def _check_merge(keep: Incident, merged: Incident, into: Mapping[int, int]) -> None:
+    if keep.id == merged.id:
+        raise IncidentConflict(f"incident {keep.id} cannot be merged into itself")
+    for incident in (keep, merged):
+        if incident.id in into:
+            raise IncidentConflict(
+                f"incident {incident.id} is merged into {into[incident.id]} already"
+            )
+    if merged.id in into.values():
+        raise IncidentConflict(f"incident {merged.id} takes in another incident here")
     _require_active(keep, "take in another incident")
     _require_active(merged, "be merged")
     if merged.crew_id is not None:
         raise IncidentConflict(
             f"incident {merged.id} has crew {merged.crew_id} assigned: unassign it before merging"
         )
-    carried = session.execute(
+    check_transition(merged.status, IncidentStatus.CANCELLED, merged.id)
+
+
+def _parent_after(
+    incident: Incident, into: Mapping[int, int], locked: Mapping[int, Incident]
+) -> int | None:
+    """The incident's parent once the merges are made: a merged parent's keep, or, for the
+    keep nested in the incident it takes in, that one's parent."""
+    parent, seen = incident.parent_id, set()
+    while parent is not None and parent in into and parent not in seen:
+        seen.add(parent)
+        parent = locked[parent].parent_id if into[parent] == incident.id else into[parent]
+    return parent
+
+
+def _evidence_counts(session: Session, merged: list[int]) -> dict[int, tuple[int, int, int]]:
+    """Incident -> how many reports, meter events and SCADA events it holds."""
+    rows = session.execute(
         select(
+            IncidentEvidence.incident_id,
             func.count(IncidentEvidence.report_id),
             func.count(IncidentEvidence.meter_event_id),
             func.count(IncidentEvidence.scada_event_id),
-        ).where(IncidentEvidence.incident_id == merged.id)
-    ).one()
+        )
+        .where(IncidentEvidence.incident_id == any_(literal(merged, ARRAY(Integer))))
+        .group_by(IncidentEvidence.incident_id)
+    )
+    return {incident: (reports, meters, scada) for incident, reports, meters, scada in rows}
+
+
+def _carry_over(session: Session, into: Mapping[int, int], batch: list[int]) -> None:
+    """The evidence, reports and nested incidents (but those of this batch, which the
+    caller writes) of each merged incident move to the one kept."""
+    pairs = (
+        func.unnest(
+            literal(list(into), ARRAY(Integer)), literal(list(into.values()), ARRAY(Integer))
+        )
+        .table_valued("merged", "keep")
+        .render_derived()
+    )
     session.execute(
         insert(IncidentEvidence)
         .from_select(
             ["incident_id", "report_id", "meter_event_id", "scada_event_id", "added_at"],
             select(
-                literal(keep.id, Integer),
+                pairs.c.keep,
                 IncidentEvidence.report_id,
                 IncidentEvidence.meter_event_id,
                 IncidentEvidence.scada_event_id,
                 IncidentEvidence.added_at,
-            ).where(IncidentEvidence.incident_id == merged.id),
+            ).join(pairs, IncidentEvidence.incident_id == pairs.c.merged),
         )
         .on_conflict_do_nothing()
     )
-    session.execute(delete(IncidentEvidence).where(IncidentEvidence.incident_id == merged.id))
+    merged = literal(list(into), ARRAY(Integer))
+    session.execute(delete(IncidentEvidence).where(IncidentEvidence.incident_id == any_(merged)))
     session.execute(
-        update(Report).where(Report.incident_id == merged.id).values(incident_id=keep.id)
+        update(Report)
+        .where(Report.incident_id == pairs.c.merged)
+        .values(incident_id=pairs.c.keep)
+        .execution_options(synchronize_session="fetch")
     )
     session.execute(
         update(Incident)
-        .where(Incident.parent_id == merged.id, Incident.id != keep.id)
-        .values(parent_id=keep.id, version=Incident.version + 1, updated_at=func.now())
+        .where(
+            Incident.parent_id == pairs.c.merged,
+            Incident.id != all_(literal(batch, ARRAY(Integer))),
+        )
+        .values(parent_id=pairs.c.keep, version=Incident.version + 1, updated_at=func.now())
+        .execution_options(synchronize_session=False)
     )
-    if keep.parent_id == merged.id:
-        keep.parent_id = merged.parent_id
-    keep.started_at = min(keep.started_at, merged.started_at)
-    _touch(keep)
-    merged.merged_into_id = keep.id
-    _move(
-        session,
-        merged,
-        IncidentStatus.CANCELLED,
-        AuditAction.MERGED,
-        actor=actor,
-        reason=reason,
-        details={"into": keep.id},
-    )
-    _audit(
-        session,
-        keep,
-        AuditAction.ABSORBED,
-        actor=actor,
-        reason=reason,
-        details={
-            "merged": merged.id,
-            "evidence": {
-                "reports": carried[0],
-                "meter_events": carried[1],
-                "scada_events": carried[2],
-            },
-        },
-    )
-    record_incident(session, merged.id)
-    record_incident(session, keep.id)
 
 
 def confirm(session: Session, incident_id: int, *, actor: str = ENGINE, reason: str) -> None:
@@ -675,6 +751,27 @@ def _restore(
     record_incident(session, incident.id, topology=topology)
 
 
+@dataclass(frozen=True)
+class EtrSetting:
+    """One incident's estimated time of restoration, for `set_etrs`, as `set_etr` takes it."""
+
+    incident_id: int
+    etr: datetime
+    source: EtrSource = EtrSource.PREDICTED
+    likely: tuple[datetime, datetime] | None = None
+    estimate: Mapping[str, Any] | None = None
+    scope: EtrScope = EtrScope.OUTAGE
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SetEtrs:
+    changed: frozenset[int]
+    """The incidents whose ETR changed."""
+    left: Mapping[int, IncidentConflict | InvalidIncidentValue]
+    """The incidents whose setting does not fit them now, each with why: left as they are."""
+
+
 def set_etr(
     session: Session,
     incident_id: int,
@@ -700,17 +797,42 @@ def set_etr(
     so customers are never left with a lapsed time.
     """
     incident = _load(session, incident_id)
-    return _set_etr(
+    setting = EtrSetting(incident_id, etr, source, likely, estimate, scope, reason)
+    return _set_etr(session, incident, setting, actor=actor)
+
+
+def set_etrs(session: Session, settings: Sequence[EtrSetting], *, actor: str) -> SetEtrs:
+    """`set_etr` of many incidents in a few statements, whatever their number: a storm's
+    plan sets hundreds, and one by one they held the plan's locks for tens of seconds on a
+    busy database, while the engine's cycle waited. A setting that does not fit its
+    incident (no longer active, a time out of range) is left and named in the answer."""
+    incidents = _load_many(session, [s.incident_id for s in settings])
+    left: dict[int, IncidentConflict | InvalidIncidentValue] = {}
+    changes: dict[int, _EtrChange] = {}
+    for setting in settings:
+        try:
+            change = _etr_change(incidents[setting.incident_id], setting)
+        except (IncidentConflict, InvalidIncidentValue) as unfit:
+            left[setting.incident_id] = unfit
+            continue
+        if change is not None:
+            changes[setting.incident_id] = change
+    _write_columns(
         session,
-        incident,
-        etr,
-        source,
-        likely=likely,
-        estimate=estimate,
-        scope=scope,
-        actor=actor,
-        reason=reason,
+        list(changes),
+        {
+            "etr": [c.etr for c in changes.values()],
+            "etr_source": [c.source for c in changes.values()],
+            "etr_earliest": [c.earliest for c in changes.values()],
+            "etr_latest": [c.latest for c in changes.values()],
+            "etr_scope": [c.scope for c in changes.values()],
+        },
     )
+    changed = [incidents[incident_id] for incident_id in changes]
+    areas = areas_of(session, changed)
+    for incident in changed:
+        _etr_told(session, incident, changes[incident.id], actor=actor, areas=areas)
+    return SetEtrs(changed=frozenset(changes), left=left)
 
 
 def withdraw_etr(session: Session, incident_id: int, *, actor: str, reason: str) -> bool:
@@ -735,19 +857,39 @@ def withdraw_etr(session: Session, incident_id: int, *, actor: str, reason: str)
     return True
 
 
-def _set_etr(
-    session: Session,
-    incident: Incident,
-    etr: datetime,
-    source: EtrSource,
-    *,
-    likely: tuple[datetime, datetime] | None = None,
-    estimate: Mapping[str, Any] | None = None,
-    scope: EtrScope = EtrScope.OUTAGE,
-    actor: str,
-    reason: str | None,
-) -> bool:
+@dataclass(frozen=True)
+class _EtrChange:
+    """An incident's ETR as a setting leaves it, and how the audit trail and the customers
+    hear of it."""
+
+    etr: datetime
+    source: EtrSource
+    earliest: datetime | None
+    latest: datetime | None
+    scope: EtrScope
+    reason: str | None
+    details: dict[str, Any]
+    event: EventKind
+
+
+def _set_etr(session: Session, incident: Incident, setting: EtrSetting, *, actor: str) -> bool:
+    change = _etr_change(incident, setting)
+    if change is None:
+        return False
+    incident.etr = change.etr
+    incident.etr_source = change.source
+    incident.etr_earliest = change.earliest
+    incident.etr_latest = change.latest
+    incident.etr_scope = change.scope
+    _etr_told(session, incident, change, actor=actor)
+    return True
+
+
+def _etr_change(incident: Incident, setting: EtrSetting) -> _EtrChange | None:
+    """The change a setting makes, None when it makes none (the same time again, or an
+    estimate where a crew's or a dispatcher's time still holds)."""
     _require_active(incident, "take an ETR")
+    etr, source, likely = setting.etr, setting.source, setting.likely
     _aware(etr, "etr")
     if etr <= incident.started_at:
         raise EtrOutOfRange(f"etr {etr.isoformat()} is not after the incident started")
@@ -766,7 +908,7 @@ def _set_etr(
         and incident.etr is not None
         and not needs_reestimate(incident.etr, clock.now())
     ):
-        return False
+        return None
     now_set = (
         incident.etr,
         incident.etr_source,
@@ -774,14 +916,9 @@ def _set_etr(
         incident.etr_latest,
         incident.etr_scope,
     )
-    if now_set == (etr, source, earliest, latest, scope):
-        return False
+    if now_set == (etr, source, earliest, latest, setting.scope):
+        return None
     previous, previous_latest = incident.etr, incident.etr_latest
-    incident.etr = etr
-    incident.etr_source = source
-    incident.etr_earliest = earliest
-    incident.etr_latest = latest
-    incident.etr_scope = scope
     details: dict[str, Any] = {
         "etr": etr.isoformat(),
         "source": source.value,
@@ -792,10 +929,37 @@ def _set_etr(
     if earliest is not None and latest is not None:
         details["earliest"] = earliest.isoformat()
         details["latest"] = latest.isoformat()
-    if estimate is not None:
-        details["estimate"] = dict(estimate)
-    if scope is not EtrScope.OUTAGE:
-        details["scope"] = scope.value
-    _audit(session, incident, AuditAction.ETR_SET, actor=actor, reason=reason, details=details)
-    incident_event(session, incident, EventKind.ETR_CHANGED if previous else EventKind.ETR_SET)
-    return True
+    if setting.estimate is not None:
+        details["estimate"] = dict(setting.estimate)
+    if setting.scope is not EtrScope.OUTAGE:
+        details["scope"] = setting.scope.value
+    return _EtrChange(
+        etr=etr,
+        source=source,
+        earliest=earliest,
+        latest=latest,
+        scope=setting.scope,
+        reason=setting.reason,
+        details=details,
+        event=EventKind.ETR_CHANGED if previous else EventKind.ETR_SET,
+    )
+
+
+def _etr_told(
+    session: Session,
+    incident: Incident,
+    change: _EtrChange,
+    *,
+    actor: str,
+    areas: Mapping[int, str | None] | None = None,
+) -> None:
+    """The audit row and the outbox event of an ETR just set on the incident's row."""
+    _audit(
+        session,
+        incident,
+        AuditAction.ETR_SET,
+        actor=actor,
+        reason=change.reason,
+        details=change.details,
+    )
+    incident_event(session, incident, change.event, areas=areas)

@@ -30,8 +30,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text, true
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
 from grid_topology.topology import Topology
@@ -172,16 +185,28 @@ def record_incident(
     """Store the incident's finished records as its trail now gives them, and leave its
     customers due for their spells. `topology`: the live network as operated, if the
     caller holds it."""
+    record_incidents(session, [incident_id], topology=topology)
+
+
+def record_incidents(
+    session: Session, incident_ids: Collection[int], *, topology: Topology | None = None
+) -> None:
+    """`record_incident` of many incidents at once: those neither restored nor recorded
+    yet (a storm cycle's merges, mostly) cost one query together."""
     session.flush()  # the trail's new rows, for the queries below
-    restored = select(IncidentEvent.id).where(
-        IncidentEvent.incident_id == incident_id,
+    if not incident_ids:
+        return
+    wanted = literal(sorted(set(incident_ids)), ARRAY(Integer))
+    restored = select(IncidentEvent.incident_id).where(
+        IncidentEvent.incident_id == any_(wanted),
         IncidentEvent.action.in_((AuditAction.RESTORED, AuditAction.PARTIALLY_RESTORED)),
     )
-    stored = select(Interruption.id).where(Interruption.incident_id == incident_id)
-    if not session.scalar(select(restored.exists() | stored.exists())):
+    stored = select(Interruption.incident_id).where(Interruption.incident_id == any_(wanted))
+    found = sorted(set(session.scalars(restored.union(stored))))
+    if not found:
         return
     below = Below(session, topology or shared_topology(session.get_bind().engine.url).get(session))
-    store_records(session, Incident.id == incident_id, below)
+    store_records(session, Incident.id.in_(found), below)
 
 
 def backfill(session: Session, topology: Topology | None, batch: int = BACKFILL_BATCH) -> int:

@@ -4,12 +4,12 @@ moves as the lifecycle allows, checks of times and figures, and naming or moving
 an incident is blamed on.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, any_, func, literal, select
+from sqlalchemy import Integer, Table, any_, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,39 @@ def _load_many(session: Session, incident_ids: Collection[int]) -> dict[int, Inc
     if missing:
         raise IncidentNotFound(f"no incident {', '.join(missing)}")
     return incidents
+
+
+def _write_columns(
+    session: Session, incident_ids: Sequence[int], columns: Mapping[str, Sequence[Any]]
+) -> None:
+    """Write these columns of these incidents (locked), a value each, in one statement: a
+    new version of each row, as the session's own update would make it. The session's
+    copies are refreshed from what the statement returns."""
+    if not incident_ids:
+        return
+    table = cast(Table, Incident.__table__)
+    names = list(columns)
+    values = (
+        func.unnest(
+            literal(list(incident_ids), ARRAY(Integer)),
+            *(literal(list(columns[name]), ARRAY(table.c[name].type)) for name in names),
+        )
+        .table_valued("id", *names)
+        .render_derived()
+    )
+    session.execute(
+        update(Incident)
+        .where(Incident.id == values.c.id)
+        .values(
+            {
+                **{name: values.c[name] for name in names},
+                "version": Incident.version + 1,
+                "updated_at": func.now(),
+            }
+        )
+        .returning(Incident)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    ).all()
 
 
 def _audit(

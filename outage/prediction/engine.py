@@ -16,7 +16,7 @@ import logging
 import select as io_select
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,10 +35,11 @@ from outage.grid.models import Customer, Device
 from outage.grid.regions import Scope, closed_ties
 from outage.grid.switching import closed_by_operators
 from outage.incidents.changes import (
+    Merging,
     Opening,
     PredictionUpdate,
     cancel,
-    merge_incidents,
+    merge_many,
     open_incident,
     open_incidents,
     open_nested,
@@ -206,6 +207,7 @@ class Engine:
         restored = self._recently_restored(session, now) if openings else []
         updates: list[tuple[int, Prediction, frozenset[EvidenceRef]]] = []
         writes: list[PredictionUpdate] = []
+        merges: list[Merging] = []
         for change in changes:
             match change:
                 case Update(incident_id, prediction, move):
@@ -219,15 +221,14 @@ class Engine:
                         writes.append(write)
                     updates.append((incident_id, prediction, known.union(refs)))
                 case Merge(keep_id, merged_id):
-                    reason = "the evidence points to one device"
-                    counts["merged"] += _alone(
-                        session, merged_id, merge_incidents, keep_id, merged_id, reason=reason
-                    )
+                    merges.append(Merging(keep_id, merged_id, "the evidence points to one device"))
                 case Cancel(incident_id):
                     reason = "the evidence no longer supports an outage"
-                    counts["cancelled"] += _alone(
-                        session, incident_id, cancel, incident_id, reason=reason
-                    )
+                    counts["cancelled"] += _cancelled(session, incident_id, reason)
+        unmerged = merge_many(session, merges)
+        for incident_id, conflict in unmerged.items():
+            _left_as_it_is(incident_id, conflict)
+        counts["merged"] = len(merges) - len(unmerged)
         updated = update_predictions(session, writes)
         for incident_id, conflict in updated.left.items():
             _left_as_it_is(incident_id, conflict)
@@ -618,15 +619,13 @@ class Engine:
             open_hazard(session, hazard)
 
 
-def _alone(
-    session: Session, incident_id: int, change: Callable[..., None], *args: Any, **kwargs: Any
-) -> bool:
-    """Make one change to an incident in a savepoint: one changed since the cycle read it
-    (a crew dispatched while a long cycle ran) is left for the next cycle, and the rest of
-    the cycle stands. Whether the change was made."""
+def _cancelled(session: Session, incident_id: int, reason: str) -> bool:
+    """Cancel an incident in a savepoint: one changed since the cycle read it (a crew
+    dispatched while a long cycle ran) is left for the next cycle, and the rest of the
+    cycle stands. Whether it was cancelled."""
     try:
         with session.begin_nested():
-            change(session, *args, **kwargs)
+            cancel(session, incident_id, reason=reason)
     except IncidentConflict as conflict:
         _left_as_it_is(incident_id, conflict)
         return False

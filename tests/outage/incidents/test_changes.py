@@ -10,21 +10,30 @@ from sqlalchemy.orm import Session
 
 from dispatch.etr import EtrSource
 from outage.incidents.changes import (
+    EtrSetting,
+    Merging,
     Opening,
     PredictionUpdate,
     cancel,
     confirm,
     merge_incidents,
+    merge_many,
     open_incident,
     open_incidents,
     open_nested,
     restore,
     set_etr,
+    set_etrs,
     update_prediction,
     update_predictions,
 )
 from outage.incidents.enums import AuditAction, IncidentKind
-from outage.incidents.errors import IncidentConflict, InvalidIncidentValue, UnknownAsset
+from outage.incidents.errors import (
+    EtrOutOfRange,
+    IncidentConflict,
+    InvalidIncidentValue,
+    UnknownAsset,
+)
 from outage.incidents.evidence import EvidenceRef
 from outage.incidents.lifecycle import IncidentStatus
 from outage.incidents.models import IncidentEvidence
@@ -332,6 +341,102 @@ def test_merging_an_incident_with_a_crew_is_refused(
         merge_incidents(session, keep, merged, reason="one fault upstream")
 
 
+def _statements_to_merge(
+    session: Session,
+    places: Places,
+    open_on: OpenOn,
+    add_report: Callable[[Session], int],
+    pairs: int,
+) -> int:
+    merges = []
+    for _ in range(pairs):
+        keep, merged = open_on(session, places.fuses[0]), open_on(session, places.fuses[2])
+        update_prediction(
+            session, merged, add_evidence=[EvidenceRef.report(add_report(session))], reason="a"
+        )
+        merges.append(Merging(keep, merged, "one fault upstream"))
+    with statements(session) as seen:
+        assert merge_many(session, merges) == {}
+        session.flush()
+    return len(seen)
+
+
+def test_many_merges_take_as_many_statements_as_one(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    """A storm's cycle merges a hundred incidents as its evidence gathers."""
+    one = _statements_to_merge(session, places, open_on, add_report, 1)
+    many = _statements_to_merge(session, places, open_on, add_report, 5)
+    assert many == one
+
+
+def test_merges_made_together_move_each_ones_evidence_to_its_keep(
+    session: Session, places: Places, open_on: OpenOn, add_report: Callable[[Session], int]
+) -> None:
+    pairs = [(open_on(session, places.fuses[0]), open_on(session, places.fuses[2])) for _ in "ab"]
+    reports = {}
+    for _, merged in pairs:
+        reports[merged] = add_report(session)
+        update_prediction(
+            session, merged, add_evidence=[EvidenceRef.report(reports[merged])], reason="a"
+        )
+    merge_many(session, [Merging(keep, merged, "one fault") for keep, merged in pairs])
+    for keep, merged in pairs:
+        kept = get_incident(session, keep)
+        assert [r.id for r in kept.reports] == [reports[merged]]
+        assert kept.events[-1].details["evidence"]["reports"] == 1
+        gone = get_incident(session, merged)
+        assert (gone.status, gone.merged_into_id) == (S.CANCELLED, keep)
+
+
+def test_a_merge_that_does_not_fit_is_left_and_the_others_are_made(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    keep, crewed, other = (open_on(session, places.fuses[i]) for i in (0, 2, 3))
+    act(session, crewed, "assign", crew_id=make_crew(session))
+    left = merge_many(
+        session, [Merging(keep, crewed, "one fault"), Merging(keep, other, "one fault")]
+    )
+    assert set(left) == {crewed}
+    assert get_incident(session, crewed).status is S.DISPATCHED
+    assert get_incident(session, other).merged_into_id == keep
+
+
+def test_an_incident_kept_in_one_merge_is_not_merged_away_in_the_same_batch(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    first, second, third = (open_on(session, places.fuses[i]) for i in (0, 2, 3))
+    left = merge_many(
+        session, [Merging(first, second, "one fault"), Merging(third, first, "one fault")]
+    )
+    assert set(left) == {first}
+    assert get_incident(session, first).status is S.PREDICTED
+
+
+def test_a_keep_nested_in_the_incident_it_takes_in_takes_that_ones_parent(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    grandparent = open_on(session, places.fuses[0])
+    parent = open_nested(
+        session,
+        grandparent,
+        device_asset_ref=places.head,
+        confidence=0.8,
+        customers_affected=10,
+        reason="left out",
+    )
+    child = open_nested(
+        session,
+        parent,
+        device_asset_ref=places.fuse_below_head,
+        confidence=0.8,
+        customers_affected=10,
+        reason="left out",
+    )
+    merge_incidents(session, child, parent, reason="the same outage")
+    assert get_incident(session, child).parent_id == grandparent
+
+
 def test_cancel_is_audited_with_actor_and_reason(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
@@ -441,3 +546,71 @@ def test_predicted_etr_takes_over_once_the_dispatchers_has_passed(
     incident = get_incident(session, incident_id)
     assert changed
     assert (incident.etr, incident.etr_source) == (estimate, EtrSource.PREDICTED)
+
+
+def _estimate(incident_id: int, hours: float) -> EtrSetting:
+    expected = datetime.now(UTC) + timedelta(hours=hours)
+    likely = (expected - timedelta(minutes=30), expected + timedelta(minutes=45))
+    return EtrSetting(incident_id, expected, likely=likely, reason="estimated by the plan")
+
+
+def _statements_to_set_etrs(session: Session, places: Places, open_on: OpenOn, n: int) -> int:
+    first = [open_on(session, places.fuses[0]) for _ in range(n)]
+    again = [open_on(session, places.fuses[2]) for _ in range(n)]
+    set_etrs(session, [_estimate(i, 1) for i in again], actor="planner")
+    session.flush()
+    with statements(session) as seen:
+        done = set_etrs(session, [_estimate(i, 2) for i in first + again], actor="planner")
+        session.flush()
+    assert done.changed == {*first, *again}
+    return len(seen)
+
+
+def test_many_etrs_are_set_in_as_many_statements_as_one(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    """A storm's plan sets hundreds of ETRs while it holds their incidents locked."""
+    one = _statements_to_set_etrs(session, places, open_on, 1)
+    many = _statements_to_set_etrs(session, places, open_on, 6)
+    assert many == one
+
+
+def test_etrs_set_together_are_audited_and_told_as_one_by_one(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    new, known = open_on(session, places.fuses[0]), open_on(session, places.fuses[2])
+    set_etr(session, known, etr=datetime.now(UTC) + timedelta(hours=1))
+    wanted = [_estimate(new, 2), _estimate(known, 3)]
+    set_etrs(session, wanted, actor="planner")
+    for setting, kind in zip(wanted, ["etr_set", "etr_changed"], strict=True):
+        incident = get_incident(session, setting.incident_id)
+        assert setting.likely is not None
+        assert (incident.etr, incident.etr_earliest, incident.etr_latest) == (
+            setting.etr,
+            *setting.likely,
+        )
+        assert (incident.events[-1].action, incident.events[-1].actor) == (
+            AuditAction.ETR_SET,
+            "planner",
+        )
+        told = session.scalars(
+            select(NotificationEvent.kind)
+            .where(NotificationEvent.incident_id == setting.incident_id)
+            .order_by(NotificationEvent.id.desc())
+        ).first()
+        assert told == kind
+
+
+def test_an_etr_that_no_longer_fits_is_left_and_the_others_are_set(
+    session: Session, places: Places, open_on: OpenOn
+) -> None:
+    gone, early, fine = (open_on(session, places.fuses[i]) for i in (0, 2, 3))
+    cancel(session, gone, actor="dispatcher", reason="nothing found")
+    before_start = EtrSetting(early, datetime.now(UTC) - timedelta(hours=2))
+    done = set_etrs(
+        session, [_estimate(gone, 2), before_start, _estimate(fine, 2)], actor="planner"
+    )
+    assert (done.changed, set(done.left)) == ({fine}, {gone, early})
+    assert isinstance(done.left[gone], IncidentConflict)
+    assert isinstance(done.left[early], EtrOutOfRange)
+    assert get_incident(session, early).etr is None
