@@ -70,9 +70,12 @@ def reconcile(incidents: Sequence[OpenIncident], predictions: Sequence[Predictio
     """
     changes: list[Change] = []
     claimed: set[int] = set()
+    holding = _holding(incidents)
     for prediction in predictions:
         overlapping = [
-            i for i in incidents if i.id not in claimed and i.accounts & prediction.accounts
+            incidents[at]
+            for at in sorted({at for a in prediction.accounts for at in holding.get(a, ())})
+            if incidents[at].id not in claimed
         ]
         if not overlapping:
             changes.append(Open(prediction))
@@ -87,3 +90,14 @@ def reconcile(incidents: Sequence[OpenIncident], predictions: Sequence[Predictio
         changes.append(Update(keep.id, prediction, move=move))
     changes.extend(Cancel(i.id) for i in incidents if i.id not in claimed and i.engine_owned)
     return changes
+
+
+def _holding(incidents: Sequence[OpenIncident]) -> dict[str, list[int]]:
+    """Account -> the places in `incidents` of those holding it: a storm's hundreds of
+    predictions each compared with hundreds of incidents, customer sets intersected pair
+    by pair, took a fifth of the engine's cycle."""
+    holding: dict[str, list[int]] = {}
+    for at, incident in enumerate(incidents):
+        for account in incident.accounts:
+            holding.setdefault(account, []).append(at)
+    return holding

@@ -315,18 +315,22 @@ def test_merge_keeps_the_earlier_start(session: Session, places: Places, open_on
     assert get_incident(session, keep).started_at == early
 
 
+def _nest(session: Session, parent: int, device: str) -> int:
+    return open_nested(
+        session,
+        parent,
+        device_asset_ref=device,
+        confidence=0.8,
+        customers_affected=10,
+        reason="still out after the parent's restoration",
+    )
+
+
 def test_merge_moves_nested_incidents_to_the_one_kept(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     keep, merged = open_on(session, places.fuses[0]), open_on(session, places.head)
-    child = open_nested(
-        session,
-        merged,
-        device_asset_ref=places.fuse_below_head,
-        confidence=0.8,
-        customers_affected=10,
-        reason="still out",
-    )
+    child = _nest(session, merged, places.fuse_below_head)
     merge_incidents(session, keep, merged, reason="the same outage")
     assert get_incident(session, child).parent_id == keep
 
@@ -417,22 +421,8 @@ def test_a_keep_nested_in_the_incident_it_takes_in_takes_that_ones_parent(
     session: Session, places: Places, open_on: OpenOn
 ) -> None:
     grandparent = open_on(session, places.fuses[0])
-    parent = open_nested(
-        session,
-        grandparent,
-        device_asset_ref=places.head,
-        confidence=0.8,
-        customers_affected=10,
-        reason="left out",
-    )
-    child = open_nested(
-        session,
-        parent,
-        device_asset_ref=places.fuse_below_head,
-        confidence=0.8,
-        customers_affected=10,
-        reason="left out",
-    )
+    parent = _nest(session, grandparent, places.head)
+    child = _nest(session, parent, places.fuse_below_head)
     merge_incidents(session, child, parent, reason="the same outage")
     assert get_incident(session, child).parent_id == grandparent
 
