@@ -29,7 +29,9 @@ Figures:
 - `map_p99_ms`: the public map's GeoJSON while it all happens.
 - `rss_mb` (each process, the most seen) and `max_rss_mb`.
 - `errors`: reports and meter batches refused or lost, map answers other than 200, and
-  messages dead-lettered; 0 is the goal.
+  messages dead-lettered; 0 is the goal. `refused_by` counts the refused by request and
+  answer (`"PATCH /api/v1/incidents/{id} 409"`), so a refusal can be told from a crew's
+  action on an incident that changed meanwhile.
 """
 
 import asyncio
@@ -346,4 +348,5 @@ def run(
             "map": map_load.errors,
             "messages_dead": dead,
         },
+        "refused_by": dict(tally.refusals.most_common()),
     }

@@ -8,7 +8,9 @@ idempotency key, so a server or database restart loses nothing and duplicates no
 
 import asyncio
 import random
+import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -57,6 +59,8 @@ class Tally:
     accepted: int = 0
     rejected: int = 0
     """Final 4xx: the server refused (and changed nothing)."""
+    refusals: Counter[str] = field(default_factory=Counter)
+    """The refused by what was asked and the answer: "PATCH /incidents/{id} 409"."""
     lost: int = 0
     """No success before the retry deadline."""
     retries: int = 0
@@ -170,6 +174,7 @@ class StormClient:
             tally.lost += 1
         else:
             tally.rejected += 1
+            tally.refusals[f"{method} {re.sub(r'/[0-9]+', '/{id}', path)} {status}"] += 1
         return outcome
 
     # --- customers ---------------------------------------------------------------------

@@ -81,3 +81,31 @@ def test_staff_requests_do_not_queue_behind_customers_waiting_for_the_server() -
         return staff.status
 
     assert asyncio.run(staff_answer_while_customers_wait()) == 200
+
+
+async def _conflicting_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Answers every request 409, as a crew's action on an incident that changed."""
+    try:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+
+
+def test_refusals_are_counted_by_request_and_answer() -> None:
+    async def refused() -> dict[str, int]:
+        server = await asyncio.start_server(_conflicting_server, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with StormClient(f"http://127.0.0.1:{port}", retry=FAST) as client:
+            for incident in (41, 42):
+                await client.send("PATCH", f"/incidents/{incident}", json={"action": "on_site"})
+            await client.send("POST", "/channels/sms", json={})
+        server.close()
+        return dict(client.tally.refusals)
+
+    assert asyncio.run(refused()) == {
+        "PATCH /incidents/{id} 409": 2,
+        "POST /channels/sms 409": 1,
+    }
