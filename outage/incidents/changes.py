@@ -515,9 +515,10 @@ def merge_many(
         made.append(merging)
     if not made:
         return left
+    keeps = {m.keep_id for m in made}
     carried = _evidence_counts(session, list(into))
-    _carry_over(session, into, sorted({m.keep_id for m in made} | set(into)))
-    parents = {i: _parent_after(locked[i], into, locked) for i in {m.keep_id for m in made}}
+    _carry_over(session, into, sorted(keeps | set(into)))
+    parents = {i: _parent_after(locked[i], into, locked) for i in keeps}
     starts = {keep: locked[keep].started_at for keep in parents}
     for merging in made:
         starts[merging.keep_id] = min(starts[merging.keep_id], locked[merging.merged_id].started_at)

@@ -486,7 +486,6 @@ def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[byt
     in the same snapshot, at the same time, on another core. `select_sql` ends in its
     WHERE clause, which the halves narrow."""
     cursor = _cursor(session)
-    cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
     cursor.execute(
         "SELECT txid_current_if_assigned() IS NULL"
         " AND current_setting('transaction_isolation') = 'repeatable read'"
@@ -506,7 +505,7 @@ def _copy(session: Session, select_sql: str, params: dict[str, Any]) -> list[byt
         helper = other.cursor()
         helper.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         helper.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
-        helper.execute("SET LOCAL jit = off")
+        helper.execute("SET LOCAL jit = off")  # not the pool's: without the service's setting
         with ThreadPoolExecutor(max_workers=1) as pool:
             second = pool.submit(_copy_out, helper, halves[1])
             first = _copy_out(cursor, halves[0])
